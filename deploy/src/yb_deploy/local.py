@@ -1,0 +1,146 @@
+"""`yb-local`: run the platform on this machine (behind `make up` / `make down`).
+
+    yb-local up        start everything in the background, return once all are ready
+    yb-local down      stop what `up` started (and the private servers it started)
+    yb-local status    the gateway's aggregated health
+    yb-local migrate   bootstrap roles and schemas, run every service's migrations
+
+Postgres and RabbitMQ: the URLs in YB_DATABASE_ADMIN_URL / YB_BROKER_URL (default: the standard
+local ports); where none answers, private servers are started in .data/ from the installed binaries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+from yb_deploy.platform import REPO, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
+from yb_deploy.servers import MissingServer, PrivatePostgres, PrivateRabbitMQ, postgres_answers, rabbitmq_answers
+
+DATA = REPO / ".data"
+STATE = DATA / "state.json"
+DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/yibao"
+DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
+PRIVATE_PG_PORT = 55432
+PRIVATE_RABBIT_PORT = 56720
+
+
+def _state() -> dict:
+    return json.loads(STATE.read_text()) if STATE.exists() else {}
+
+
+def _save_state(state: dict) -> None:
+    DATA.mkdir(exist_ok=True)
+    STATE.write_text(json.dumps(state, indent=2))
+
+
+def resolve_servers() -> tuple[str, str, dict]:
+    """The database and broker URLs to use, starting private servers where none answers."""
+    state: dict = {}
+    admin_url = os.environ.get("YB_DATABASE_ADMIN_URL", DEFAULT_ADMIN_URL)
+    if not asyncio.run(postgres_answers(admin_url)):
+        print(f"PostgreSQL 未在 {admin_url} 响应，启动项目自带的私有实例 (.data/postgres) …")
+        private = PrivatePostgres(DATA / "postgres", PRIVATE_PG_PORT)
+        private.start()
+        admin_url, state["private_postgres"] = private.admin_url, True
+    broker_url = os.environ.get("YB_BROKER_URL", DEFAULT_BROKER_URL)
+    if not asyncio.run(rabbitmq_answers(broker_url)):
+        print(f"RabbitMQ 未在 {broker_url} 响应，启动项目自带的私有节点 (.data/rabbitmq) …")
+        private_rabbit = PrivateRabbitMQ(DATA / "rabbitmq", PRIVATE_RABBIT_PORT)
+        private_rabbit.start()
+        broker_url, state["private_rabbitmq"] = private_rabbit.url, True
+    return admin_url, broker_url, state
+
+
+def config_from(admin_url: str, broker_url: str) -> PlatformConfig:
+    return PlatformConfig(
+        data_dir=DATA,
+        admin_database_url=admin_url,
+        broker_url=broker_url,
+        broker_namespace=os.environ.get("YB_BROKER_NAMESPACE", "yibao"),
+        environment=os.environ.get("YB_ENVIRONMENT", "development"),
+    )
+
+
+def up() -> int:
+    state = _state()
+    if state.get("running"):
+        print("平台已在运行；先执行 make down。")
+        return 1
+    try:
+        admin_url, broker_url, servers = resolve_servers()
+    except MissingServer as exc:
+        print(f"无法启动：{exc}", file=sys.stderr)
+        return 2
+    config = config_from(admin_url, broker_url)
+    _save_state({**servers, "admin_url": admin_url, "broker_url": broker_url, "running": True})
+    prepare(config)
+    start_all(config)
+    try:
+        wait_until_ready(config)
+    except TimeoutError as exc:
+        print(f"{exc}\n日志见 {config.log_dir}", file=sys.stderr)
+        return 1
+    print_welcome(config)
+    return 0
+
+
+def down() -> int:
+    state = _state()
+    config = config_from(state.get("admin_url", DEFAULT_ADMIN_URL), state.get("broker_url", DEFAULT_BROKER_URL))
+    stopped = stop_all(config)
+    if state.get("private_rabbitmq"):
+        PrivateRabbitMQ(DATA / "rabbitmq", PRIVATE_RABBIT_PORT).stop()
+        stopped.append("rabbitmq (private)")
+    if state.get("private_postgres"):
+        PrivatePostgres(DATA / "postgres", PRIVATE_PG_PORT).stop()
+        stopped.append("postgres (private)")
+    STATE.unlink(missing_ok=True)
+    print("已停止: " + (", ".join(stopped) if stopped else "无"))
+    return 0
+
+
+def status() -> int:
+    config = config_from(DEFAULT_ADMIN_URL, DEFAULT_BROKER_URL)
+    try:
+        response = httpx.get(f"{config.gateway_url}/health", timeout=10)
+    except httpx.HTTPError as exc:
+        print(f"网关无响应: {exc!r}")
+        return 1
+    print(json.dumps(response.json(), ensure_ascii=False, indent=2))
+    return 0 if response.status_code == 200 else 1
+
+
+def migrate_only() -> int:
+    state = _state()
+    admin_url = state.get("admin_url") or os.environ.get("YB_DATABASE_ADMIN_URL", DEFAULT_ADMIN_URL)
+    prepare(config_from(admin_url, DEFAULT_BROKER_URL))
+    print("数据库角色、模式与迁移已就绪")
+    return 0
+
+
+def print_welcome(config: PlatformConfig) -> None:
+    from gateway.accounts import load_demo_accounts
+
+    print(f"\n平台已就绪  网关: {config.gateway_url}   API 文档: {config.gateway_url}/docs\n")
+    print("演示账号 (POST /api/v1/auth/token, OAuth2 password):")
+    for account in load_demo_accounts():
+        print(f"  {account.username:<16} {account.password:<12} {account.principal.role.value:<10} {account.description}")
+    print("\n停止: make down")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="yb-local", description="Run the platform on this machine")
+    parser.add_argument("command", choices=["up", "down", "status", "migrate"])
+    command = parser.parse_args().command
+    return {"up": up, "down": down, "status": status, "migrate": migrate_only}[command]()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

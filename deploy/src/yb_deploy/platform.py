@@ -1,0 +1,145 @@
+"""Starting and stopping the whole platform on one machine: what `make up` and the e2e tests use."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.auth.issuer import JWKS_FILE, DevIssuer
+from shared.migrations import bootstrap, service_database_url, upgrade
+from yb_deploy.servers import _stop_pid
+
+REPO = Path(__file__).resolve().parents[3]
+SERVICES = ("registration", "claims", "settlement", "transfer", "facility")
+APPS = {s: f"svc_{s}.main:create_app" for s in SERVICES} | {"gateway": "gateway.main:create_app"}
+DEFAULT_PORTS = {"gateway": 8000, "registration": 8101, "claims": 8102, "settlement": 8103, "transfer": 8104, "facility": 8105}
+ISSUER = "https://auth.yibao.local"
+AUDIENCE = "yibao-platform"
+
+
+@dataclass
+class PlatformConfig:
+    data_dir: Path
+    admin_database_url: str
+    broker_url: str
+    broker_namespace: str = "yibao"
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    environment: str = "development"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def env_for(self, process: str) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "YB_ENVIRONMENT": self.environment,
+            "YB_BROKER_URL": self.broker_url,
+            "YB_BROKER_NAMESPACE": self.broker_namespace,
+            "YB_AUTH_ISSUER": ISSUER,
+            "YB_AUTH_AUDIENCE": AUDIENCE,
+            "YB_AUTH_JWKS_FILE": str(self.keys_dir / JWKS_FILE),
+            "YB_GATEWAY_KEY_DIR": str(self.keys_dir),
+            "YB_GATEWAY_UPSTREAMS": json.dumps({s: self.service_url(s) for s in SERVICES}),
+            **self.extra_env,
+        }
+        if process in SERVICES:
+            env[f"YB_{process.upper()}_DATABASE_URL"] = service_database_url(self.admin_database_url, process)
+        return env
+
+
+def prepare(config: PlatformConfig) -> None:
+    """Keys, database roles and schemas, migrations: everything before a process starts."""
+    for folder in (config.keys_dir, config.run_dir, config.log_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
+    asyncio.run(bootstrap(config.admin_database_url, SERVICES))
+    migrate(config)
+
+
+def migrate(config: PlatformConfig, services: tuple[str, ...] = SERVICES) -> None:
+    for service in services:
+        upgrade(REPO / f"svc-{service}", service_database_url(config.admin_database_url, service))
+
+
+def start_process(config: PlatformConfig, process: str, replica: int = 0, port: int | None = None) -> int:
+    port = port or config.ports[process]
+    name = process if replica == 0 else f"{process}-{replica}"
+    log = open(config.log_dir / f"{name}.log", "ab")
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", APPS[process],
+        "--host", "127.0.0.1", "--port", str(port),
+        "--no-access-log", "--timeout-graceful-shutdown", "10",
+    ]  # fmt: skip
+    child = subprocess.Popen(
+        command, env=config.env_for(process), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
+    )
+    (config.run_dir / f"{name}.pid").write_text(str(child.pid))
+    return child.pid
+
+
+def start_all(config: PlatformConfig) -> None:
+    for process in (*SERVICES, "gateway"):
+        start_process(config, process)
+
+
+def wait_until_ready(config: PlatformConfig, timeout_s: float = 90) -> dict:
+    """Poll the gateway's aggregated health until every service is ready."""
+    deadline = time.monotonic() + timeout_s
+    last: dict | str = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{config.gateway_url}/health", timeout=5)
+            last = response.json()
+            if response.status_code == 200:
+                return last
+        except (httpx.HTTPError, ValueError) as exc:
+            last = repr(exc)
+        time.sleep(0.5)
+    raise TimeoutError(f"platform not ready after {timeout_s:.0f} s: {last}")
+
+
+def stop_all(config: PlatformConfig) -> list[str]:
+    """Stop every process this runner started (by its pid files), gateway first."""
+    stopped = []
+    pid_files = sorted(config.run_dir.glob("*.pid"), key=lambda p: not p.name.startswith("gateway"))
+    for pid_file in pid_files:
+        try:
+            pid = int(pid_file.read_text())
+        except ValueError:
+            pid = 0
+        if pid:
+            _stop_pid(pid)
+            stopped.append(pid_file.stem)
+        pid_file.unlink(missing_ok=True)
+    return stopped
+
+
+def kill_process(config: PlatformConfig, name: str, sig: int = signal.SIGKILL) -> None:
+    pid = int((config.run_dir / f"{name}.pid").read_text())
+    os.killpg(pid, sig)

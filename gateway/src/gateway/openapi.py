@@ -1,0 +1,70 @@
+"""One OpenAPI document for the whole platform, merged from the services' own documents."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+
+CACHE_S = 30.0
+
+
+def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name in renames:
+                return {**node, "$ref": f"#/components/schemas/{renames[name]}"}
+        return {k: _rename_refs(v, renames) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rename_refs(v, renames) for v in node]
+    return node
+
+
+def merge(base: dict, documents: dict[str, dict]) -> dict:
+    """Add each service's paths and schemas to `base`; a schema name two services define differently
+    is renamed `<service>__<name>` in the later one."""
+    merged = {**base, "paths": dict(base.get("paths", {})), "components": {"schemas": dict(base.get("components", {}).get("schemas", {}))}}
+    schemas = merged["components"]["schemas"]
+    for service, document in documents.items():
+        own = document.get("components", {}).get("schemas", {})
+        renames = {name: f"{service}__{name}" for name, schema in own.items() if name in schemas and schemas[name] != schema}
+        document = _rename_refs(document, renames)
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            schemas[renames.get(name, name)] = schema
+        merged["paths"].update(document.get("paths", {}))
+    merged["components"]["securitySchemes"] = {"HTTPBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    return merged
+
+
+class MergedOpenAPI:
+    def __init__(self, session_source, upstreams):  # type: ignore[no-untyped-def]
+        self._session_source, self._upstreams = session_source, upstreams
+        self._cached: tuple[float, dict] | None = None
+
+    async def document(self, base: dict) -> dict:
+        if self._cached and time.monotonic() - self._cached[0] < CACHE_S:
+            return self._cached[1]
+        documents = await self._fetch_all()
+        merged = merge(base, documents)
+        if len(documents) == len(self._upstreams.services):
+            self._cached = (time.monotonic(), merged)
+        return merged
+
+    async def _fetch_all(self) -> dict[str, dict]:
+        session: aiohttp.ClientSession = self._session_source()
+        services = self._upstreams.services
+
+        async def fetch(service: str) -> dict | None:
+            url = f"{self._upstreams.all_urls(service)[0]}/api/v1/{service}/openapi.json"
+            try:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as response:
+                    return await response.json() if response.status == 200 else None
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                return None
+
+        results = await asyncio.gather(*(fetch(s) for s in services))
+        return {s: doc for s, doc in zip(services, results) if doc is not None}

@@ -1,0 +1,37 @@
+"""FastAPI dependencies: the verified caller, and role checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.auth.principal import Principal, Role
+from shared.auth.verify import TokenVerifier, unauthenticated
+from shared.errors import Problem
+
+_bearer = HTTPBearer(auto_error=False, description="平台签发的访问令牌 (JWT)")
+
+
+async def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthenticated("缺少访问令牌")
+    verifier: TokenVerifier = request.app.state.verifier
+    return await verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role):  # noqa: ANN201 - returns a dependency
+    allowed = frozenset(roles)
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Problem(403, "forbidden", "无权执行此操作", f"需要角色：{', '.join(sorted(allowed))}")
+        return principal
+
+    return Depends(check)

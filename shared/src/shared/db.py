@@ -1,0 +1,94 @@
+"""Database engine, sessions and the unit of work.
+
+Every service connects as its own role with `search_path` set to its own schema, so the tables
+written once here (outbox, inbox, idempotency keys) live in each service's schema unqualified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from shared.clock import Clock
+from shared.events.envelope import Envelope
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str, pool_size: int = 10, schema: str | None = None) -> AsyncEngine:
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["server_settings"] = {"search_path": schema}
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+    )
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class UnitOfWork:
+    """One transaction: the state changes of a use case and the events they raise commit together.
+
+    Events added with `emit` are written to the outbox table inside the same transaction and a
+    NOTIFY wakes the relay when the transaction commits; nothing here talks to the broker.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, producer: str):
+        self._sessions = sessions
+        self.clock = clock
+        self.producer = producer
+        self.session: AsyncSession
+        self._pending: list[Envelope] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self._pending = []
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def emit(self, envelope: Envelope) -> None:
+        self._pending.append(envelope)
+
+    @property
+    def pending_events(self) -> Sequence[Envelope]:
+        return tuple(self._pending)
+
+    async def commit(self) -> None:
+        from shared.events.outbox import write_to_outbox
+
+        if self._pending:
+            await write_to_outbox(self.session, self._pending)
+            self._pending = []
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        self._pending = []
+        await self.session.rollback()
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

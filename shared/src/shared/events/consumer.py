@@ -1,0 +1,175 @@
+"""Idempotent consumers.
+
+A message is handled in one transaction that also inserts (consumer, event_id) into the inbox:
+a duplicate finds its row there and is acked without effect. A handler that raises is retried
+through the retry queues with growing delays; after the last attempt the message goes to the
+dead-letter queue. A message is acked only once its effect committed or it was safely
+re-published (to a retry queue or the dead-letter queue) with a broker confirm.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.dialects.postgresql import insert
+
+from shared import context, metrics
+from shared.db import UnitOfWork
+from shared.events.broker import Broker, OutgoingMessage
+from shared.events.envelope import Envelope
+from shared.events.registry import event_spec, payload_of
+from shared.events.topology import Names, declare_service_queues
+from shared.tables import inbox
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_HEADER = "x-yb-attempt"
+ERROR_HEADER = "x-yb-error"
+
+Handler = Callable[[UnitOfWork, Envelope, BaseModel], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One row of a service's subscription table: this payload model is handled by this use case."""
+
+    model: type[BaseModel]
+    handler: Handler
+
+    @property
+    def event_type(self) -> str:
+        return event_spec(self.model).event_type
+
+
+class PoisonMessage(Exception):
+    """A message that can never succeed (not an envelope, unknown type): dead-lettered at once."""
+
+
+class Consumer:
+    def __init__(
+        self,
+        service: str,
+        subscriptions: Sequence[Subscription],
+        broker: Broker,
+        new_uow: Callable[[], UnitOfWork],
+        max_attempts: int = 5,
+        retry_delays_ms: Sequence[int] = (1_000, 5_000, 30_000),
+        prefetch: int = 64,
+    ):
+        self.service = service
+        self.names = Names(broker.namespace, service)
+        self._handlers = {s.event_type: s for s in subscriptions}
+        self._broker = broker
+        self._new_uow = new_uow
+        self._max_attempts = max_attempts
+        self._retry_delays_ms = list(retry_delays_ms)
+        self._prefetch = prefetch
+        self._channel: AbstractChannel | None = None
+        # Test hook: runs after the effect committed and before the ack (used to kill the process there).
+        self.after_commit_hook: Callable[[Envelope], Awaitable[None]] | None = None
+
+    async def start(self) -> None:
+        self._channel = await self._broker.channel(prefetch=self._prefetch)
+        queue = await declare_service_queues(self._channel, self.names, self._handlers, self._retry_delays_ms)
+        if self._handlers:
+            await queue.consume(self._on_message, no_ack=False)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        try:
+            envelope = self._parse(message)
+            token = context.event_id.set(str(envelope.event_id))
+            corr = context.correlation_id.set(envelope.correlation_id)
+            try:
+                await self.handle(envelope)
+            finally:
+                context.event_id.reset(token)
+                context.correlation_id.reset(corr)
+        except PoisonMessage as exc:
+            await self._dead_letter(message, attempt, exc)
+            return
+        except Exception as exc:
+            await self._retry_or_dead_letter(message, attempt, exc)
+            return
+        await message.ack()
+
+    async def handle(self, envelope: Envelope) -> bool:
+        """Apply the event once; returns False when it had already been handled."""
+        subscription = self._handlers.get(envelope.event_type)
+        if subscription is None:
+            raise PoisonMessage(f"no handler for {envelope.event_type}")
+        try:
+            payload = payload_of(envelope, subscription.model)
+        except (ValidationError, ValueError, LookupError) as exc:
+            raise PoisonMessage(f"payload does not match {envelope.event_type}: {exc}") from exc
+        async with self._new_uow() as uow:
+            fresh = await record_in_inbox(uow, self.service, envelope)
+            if fresh:
+                await subscription.handler(uow, envelope, payload)
+            await uow.commit()
+        if fresh and self.after_commit_hook is not None:
+            await self.after_commit_hook(envelope)
+        (metrics.EVENTS_CONSUMED if fresh else metrics.EVENTS_DUPLICATE).labels(self.service, envelope.event_type).inc()
+        return fresh
+
+    @staticmethod
+    def _parse(message: AbstractIncomingMessage) -> Envelope:
+        try:
+            return Envelope.model_validate_json(message.body)
+        except ValidationError as exc:
+            raise PoisonMessage(f"not an event envelope: {exc.error_count()} errors") from exc
+
+    async def _retry_or_dead_letter(self, message: AbstractIncomingMessage, attempt: int, exc: Exception) -> None:
+        if attempt >= self._max_attempts:
+            await self._dead_letter(message, attempt, exc)
+            return
+        delay = self._retry_delays_ms[min(attempt - 1, len(self._retry_delays_ms) - 1)]
+        log.warning(
+            "handler failed, retrying", extra={"attempt": attempt, "delay_ms": delay, "error": repr(exc)[:300]}
+        )
+        metrics.EVENTS_RETRIED.labels(self.service).inc()
+        await self._forward(message, self.names.retry_queue(delay), {ATTEMPT_HEADER: attempt + 1})
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, attempt: int, exc: Exception) -> None:
+        log.error("message dead-lettered", extra={"attempt": attempt, "error": repr(exc)[:300]})
+        metrics.EVENTS_DEAD_LETTERED.labels(self.service).inc()
+        error = "".join(traceback.format_exception_only(exc)).strip()[:1000]
+        await self._forward(
+            message,
+            self.names.dead_letter_queue,
+            {ATTEMPT_HEADER: attempt, ERROR_HEADER: error, "x-yb-dead-at": datetime.now(UTC).isoformat()},
+        )
+
+    async def _forward(self, message: AbstractIncomingMessage, queue: str, headers: dict) -> None:
+        """Re-publish to `queue` and ack the original only after the broker confirmed the copy."""
+        assert self._channel is not None
+        copy = OutgoingMessage(
+            routing_key=queue,
+            body=message.body,
+            message_id=message.message_id or "",
+            correlation_id=message.correlation_id,
+            headers={**(message.headers or {}), **headers},
+        )
+        try:
+            await self._broker.publish_to_queue(self._channel, copy)
+        except Exception:
+            log.exception("could not forward message; it stays in the queue for redelivery")
+            await message.nack(requeue=True)
+            return
+        await message.ack()
+
+
+async def record_in_inbox(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:
+    result = await uow.session.execute(
+        insert(inbox)
+        .values(consumer=consumer, event_id=envelope.event_id, event_type=envelope.event_type)
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id)
+    )
+    return result.first() is not None

@@ -1,0 +1,134 @@
+"""The outbox relay: claims unsent rows, publishes them with confirms, marks them sent.
+
+Rows are claimed by status with FOR UPDATE SKIP LOCKED, so several replicas share one outbox
+without publishing a row twice. A row is marked sent only after the broker confirmed it; a row
+the broker returned as unroutable keeps its status, records the error and is tried again later.
+LISTEN/NOTIFY wakes the relay at once; the poll interval guarantees progress without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+
+import asyncpg
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared import metrics
+from shared.events.broker import Broker, OutgoingMessage
+from shared.tables import outbox
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_DELAY_S = 60.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(MAX_RETRY_DELAY_S, 0.5 * 2 ** min(attempts, 10)))
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        broker: Broker,
+        database_url: str,
+        schema: str,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+    ):
+        self._sessions = sessions
+        self._broker = broker
+        self._dsn = asyncpg_dsn(database_url)
+        self._schema = schema
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self._ensure_listening()
+            try:
+                published = await self.publish_batch()
+            except Exception:
+                log.exception("outbox relay: batch failed; rows stay unsent")
+                published = 0
+                await asyncio.sleep(self._poll_interval_s)
+            if published < self._batch_size:
+                await self._sleep_until_woken(stop)
+        await self._stop_listening()
+
+    async def publish_batch(self) -> int:
+        """Publish one batch; returns how many rows were confirmed and marked sent."""
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(outbox.c.id, outbox.c.event_type, outbox.c.envelope, outbox.c.attempts)
+                    .where(outbox.c.published_at.is_(None), outbox.c.next_attempt_at <= func.now())
+                    .order_by(outbox.c.id)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            results = await self._broker.publish_events([message_for(row.event_type, row.envelope) for row in rows])
+            sent = [row.id for row, error in zip(rows, results) if error is None]
+            if sent:
+                await session.execute(update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now()))
+            for row, error in zip(rows, results):
+                if error is not None:
+                    await self._record_failure(session, row.id, row.attempts, error)
+        metrics.EVENTS_PUBLISHED.labels(self._schema).inc(len(sent))
+        return len(sent)
+
+    async def _record_failure(self, session: AsyncSession, row_id: int, attempts: int, error: BaseException) -> None:
+        reason = f"{type(error).__name__}: {error}"[:500]
+        log.warning("outbox relay: event not published", extra={"outbox_id": row_id, "reason": reason})
+        metrics.EVENTS_PUBLISH_FAILED.labels(self._schema).inc()
+        await session.execute(
+            update(outbox)
+            .where(outbox.c.id == row_id)
+            .values(attempts=attempts + 1, last_error=reason, next_attempt_at=func.now() + retry_delay(attempts))
+        )
+
+    async def _ensure_listening(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        try:
+            self._listener = await asyncpg.connect(self._dsn, server_settings={"search_path": self._schema})
+            await self._listener.add_listener(f"outbox_{self._schema}", lambda *_: self._wake.set())
+        except Exception as exc:  # polling still delivers; try LISTEN again next round
+            log.warning("outbox relay: LISTEN unavailable (%s), polling", exc)
+            self._listener = None
+
+    async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
+        stopped = asyncio.ensure_future(stop.wait())
+        woken = asyncio.ensure_future(self._wake.wait())
+        await asyncio.wait({stopped, woken}, timeout=self._poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        woken.cancel()
+        self._wake.clear()
+
+    async def _stop_listening(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+
+
+def message_for(event_type: str, envelope: dict) -> OutgoingMessage:
+    return OutgoingMessage(
+        routing_key=event_type,
+        body=json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
+        message_id=envelope["event_id"],
+        correlation_id=envelope.get("correlation_id"),
+    )

@@ -1,0 +1,1 @@
+"""HTTP conventions: problem+json errors, request/correlation ids, idempotent commands."""

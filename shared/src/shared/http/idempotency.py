@@ -1,0 +1,75 @@
+"""`Idempotency-Key` for commands: the same key and request replays the first answer.
+
+The key is claimed in the command's own transaction, so a concurrent duplicate waits on the row
+and then replays the committed answer; a key reused for a different request is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from shared.db import UnitOfWork
+from shared.errors import Problem
+from shared.tables import idempotency_keys
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=8, max_length=200, description="重复提交同一请求时返回首次结果"),
+]
+
+
+async def fingerprint(request: Request) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    digest.update(await request.body())
+    return digest.hexdigest()
+
+
+async def run_idempotent(
+    uow: UnitOfWork,
+    request: Request,
+    principal: str,
+    key: str | None,
+    command: Callable[[], Awaitable[tuple[int, Any]]],
+) -> JSONResponse:
+    """Run `command` (which returns status and JSON body) once per key; commit with the answer."""
+    if key is None:
+        status, body = await command()
+        await uow.commit()
+        return JSONResponse(body, status_code=status)
+    request_hash = await fingerprint(request)
+    claimed = await uow.session.execute(
+        insert(idempotency_keys)
+        .values(principal=principal, key=key, request_fingerprint=request_hash)
+        .on_conflict_do_nothing()
+        .returning(idempotency_keys.c.key)
+    )
+    if claimed.first() is None:
+        return await _replay(uow, principal, key, request_hash)
+    status, body = await command()
+    await uow.session.execute(
+        update(idempotency_keys)
+        .where(idempotency_keys.c.principal == principal, idempotency_keys.c.key == key)
+        .values(status_code=status, response_body=body)
+    )
+    await uow.commit()
+    return JSONResponse(body, status_code=status, headers={"Idempotency-Key": key})
+
+
+async def _replay(uow: UnitOfWork, principal: str, key: str, request_hash: str) -> JSONResponse:
+    row = (
+        await uow.session.execute(
+            select(idempotency_keys).where(idempotency_keys.c.principal == principal, idempotency_keys.c.key == key)
+        )
+    ).one()
+    if row.request_fingerprint != request_hash:
+        raise Problem(422, "idempotency_key_reused", "幂等键已用于另一个请求", "同一个 Idempotency-Key 只能用于同一个请求")
+    return JSONResponse(
+        row.response_body, status_code=row.status_code, headers={"Idempotency-Key": key, "Idempotent-Replayed": "true"}
+    )

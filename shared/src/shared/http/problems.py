@@ -1,0 +1,83 @@
+"""RFC 9457 problem+json: a stable machine `code`, a Chinese `title`, per-field `errors`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import Problem
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_PROBLEMS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求有误"),
+    401: ("unauthenticated", "未登录或登录已失效"),
+    403: ("forbidden", "无权执行此操作"),
+    404: ("not_found", "资源不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    406: ("not_acceptable", "不支持的响应格式"),
+    409: ("conflict", "与当前状态冲突"),
+    413: ("payload_too_large", "请求体过大"),
+    415: ("unsupported_media_type", "不支持的请求格式"),
+    422: ("validation_failed", "请求参数不合法"),
+    429: ("rate_limited", "请求过于频繁，请稍后再试"),
+    500: ("internal_error", "服务器内部错误"),
+    502: ("bad_gateway", "上游服务不可用"),
+    503: ("unavailable", "服务暂不可用"),
+    504: ("gateway_timeout", "上游服务响应超时"),
+}
+
+
+def problem_body(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": f"https://yibao.local/problems/{code}", "status": status, "code": code, "title": title}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def problem_response(status: int, code: str, title: str, detail: str | None = None, headers=None, **extra: Any) -> JSONResponse:
+    return JSONResponse(problem_body(status, code, title, detail, **extra), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+
+
+async def _on_problem(_: Request, exc: Problem) -> JSONResponse:
+    return problem_response(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, errors=exc.errors, **exc.extra)
+
+
+async def _on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = field_errors(exc)
+    if any(e["type"] == "json_invalid" for e in errors):
+        return problem_response(400, "malformed_json", "请求体不是合法的JSON", errors=errors)
+    return problem_response(422, "validation_failed", "请求参数不合法", "请检查 errors 中列出的字段", errors=errors)
+
+
+async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code, title = STATUS_PROBLEMS.get(exc.status_code, ("http_error", "请求失败"))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in ("Not Found", title) else None
+    return problem_response(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
+
+
+async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error")
+    return problem_response(500, "internal_error", "服务器内部错误")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,55 @@
+"""JSON logs: one object a line with service, request, correlation and event ids; ID numbers masked."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+from shared import context
+from shared.identity import mask_sensitive
+
+
+class ContextFilter(logging.Filter):
+    def __init__(self, service: str):
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.service = self.service
+        record.request_id = context.request_id.get()
+        record.correlation_id = context.correlation_id.get()
+        record.event_id = context.event_id.get()
+        return True
+
+
+class MaskingJsonFormatter(JsonFormatter):
+    """Masks resident ID numbers wherever they appear in the finished line (message, extras, traces)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_sensitive(super().format(record))
+
+
+class MaskingTextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_sensitive(super().format(record))
+
+
+def configure_logging(service: str, level: str = "INFO", json_lines: bool = True) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(ContextFilter(service))
+    if json_lines:
+        handler.setFormatter(
+            MaskingJsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s %(correlation_id)s %(event_id)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(MaskingTextFormatter("%(asctime)s %(levelname)s [%(service)s] %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiormq", "aio_pika", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

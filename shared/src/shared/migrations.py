@@ -1,0 +1,119 @@
+"""Database set-up written once: per-service roles and schemas, and the Alembic environment.
+
+`bootstrap` runs with an administrator URL: the database, then for each service a role that owns
+its schema and has no rights elsewhere. Migrations then run as that role, one service at a time,
+with Alembic's version table inside the service's schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+
+import asyncpg
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared.events.relay import asyncpg_dsn
+
+
+def role_for(service: str) -> str:
+    return f"yb_{service}"
+
+
+async def create_database(admin_url: str, database: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url), database="postgres")
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(admin_url: str, database: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url), database="postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def bootstrap(admin_url: str, services: Iterable[str], passwords: dict[str, str] | None = None) -> None:
+    """Create the database, and per service its role (login, no other rights) and its own schema."""
+    database = make_url(admin_url).database
+    assert database, "the admin URL must name the database"
+    await create_database(admin_url, database)
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        for service in services:
+            role = role_for(service)
+            await _create_role(conn, role)
+            if passwords and passwords.get(service):
+                await conn.execute(f"ALTER ROLE {role} PASSWORD {_quote_literal(passwords[service])}")
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {service} AUTHORIZATION {role}")
+            await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+            await conn.execute(f"ALTER ROLE {role} SET search_path = {service}")
+    finally:
+        await conn.close()
+
+
+async def _create_role(conn: asyncpg.Connection, role: str) -> None:
+    # Roles are cluster-wide; two runs may race to create the same one.
+    if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+        return
+    try:
+        await conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+    except asyncpg.DuplicateObjectError:
+        pass
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def service_database_url(admin_url: str, service: str) -> str:
+    """The URL a service uses locally: same server and database, its own role (trust auth)."""
+    url = make_url(admin_url).set(drivername="postgresql+asyncpg", username=role_for(service), password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def alembic_config(service_dir: Path, database_url: str) -> Config:
+    config = Config(str(service_dir / "alembic.ini"))
+    config.set_main_option("script_location", str(service_dir / config.get_main_option("script_location", "")))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(service_dir: Path, database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(service_dir, database_url), revision)
+
+
+def run_migrations(schema: str, metadata: MetaData | None = None) -> None:
+    """The body of every service's migrations/env.py."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=metadata, version_table_schema=schema, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    asyncio.run(_run_online(url, schema, metadata))
+
+
+async def _run_online(url: str, schema: str, metadata: MetaData | None) -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool, connect_args={"server_settings": {"search_path": schema}})
+    async with engine.connect() as connection:
+        await connection.run_sync(_configure_and_run, schema, metadata)
+    await engine.dispose()
+
+
+def _configure_and_run(connection: Connection, schema: str, metadata: MetaData | None) -> None:
+    context.configure(
+        connection=connection, target_metadata=metadata, version_table_schema=schema, include_schemas=False
+    )
+    with context.begin_transaction():
+        context.run_migrations()

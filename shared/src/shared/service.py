@@ -1,0 +1,229 @@
+"""The runtime and app factory every service is built with.
+
+One process of a service = the HTTP app + its outbox relay + its consumer, sharing one database
+engine and one broker connection. The broker may be down at start: the process still starts,
+reports not-ready, and connects when the broker returns (events wait in the outbox meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared import metrics
+from shared.auth import TokenVerifier
+from shared.clock import Clock, make_clock
+from shared.db import UnitOfWork, make_engine, make_session_factory, ping
+from shared.events.broker import Broker
+from shared.events.consumer import Consumer, Subscription
+from shared.events.outbox import outbox_backlog
+from shared.events.relay import OutboxRelay
+from shared.http.middleware import RequestContextMiddleware
+from shared.http.problems import install_problem_handlers
+from shared.logs import configure_logging
+from shared.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+BROKER_RECONNECT_S = 2.0
+
+
+@dataclass
+class ServiceRuntime:
+    service: str
+    settings: CommonSettings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: Broker
+    verifier: TokenVerifier
+    consumer: Consumer
+    relay: OutboxRelay
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.clock, self.service)
+
+    @property
+    def schema(self) -> str:
+        return self.service
+
+
+def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequence[Subscription]) -> ServiceRuntime:
+    engine = make_engine(settings.database_url, settings.database_pool_size, schema=service)
+    sessions = make_session_factory(engine)
+    clock = make_clock(settings.environment, settings.business_date)
+    broker = Broker(settings.broker_url, settings.broker_namespace)
+    runtime_uow = lambda: UnitOfWork(sessions, clock, service)  # noqa: E731
+    consumer = Consumer(
+        service,
+        subscriptions,
+        broker,
+        runtime_uow,
+        max_attempts=settings.consumer_max_attempts,
+        retry_delays_ms=settings.consumer_retry_delays_ms,
+        prefetch=settings.consumer_prefetch,
+    )
+    relay = OutboxRelay(
+        sessions,
+        broker,
+        settings.database_url,
+        schema=service,
+        batch_size=settings.outbox_batch_size,
+        poll_interval_s=settings.outbox_poll_interval_s,
+    )
+    return ServiceRuntime(service, settings, clock, engine, sessions, broker, verifier_from(settings), consumer, relay)
+
+
+def verifier_from(settings: CommonSettings) -> TokenVerifier:
+    return TokenVerifier(
+        settings.auth_issuer,
+        settings.auth_audience,
+        settings.auth_algorithm,
+        jwks_file=settings.auth_jwks_file,
+        jwks_url=settings.auth_jwks_url,
+    )
+
+
+async def _connect_broker_then_consume(runtime: ServiceRuntime) -> None:
+    while not runtime.stop.is_set():
+        try:
+            await runtime.broker.connect()
+            await runtime.consumer.start()
+            log.info("connected to the broker; consuming %s", runtime.consumer.names.queue)
+            runtime.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop), name="outbox-relay"))
+            return
+        except Exception as exc:
+            log.warning("broker not reachable (%s); retrying", exc)
+            await runtime.broker.close()
+            await asyncio.sleep(BROKER_RECONNECT_S)
+
+
+@contextlib.asynccontextmanager
+async def running(runtime: ServiceRuntime) -> AsyncIterator[ServiceRuntime]:
+    runtime.tasks.append(asyncio.create_task(_connect_broker_then_consume(runtime), name="broker-connect"))
+    try:
+        yield runtime
+    finally:
+        runtime.stop.set()
+        for task in runtime.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=10)
+        await runtime.broker.close()
+        await runtime.engine.dispose()
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
+
+
+Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+async def new_uow(runtime: Runtime) -> UnitOfWork:
+    return runtime.uow()
+
+
+UoW = Annotated[UnitOfWork, Depends(new_uow)]
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health/live", summary="进程存活")
+    async def live() -> dict:
+        return {"status": "ok"}
+
+    @router.get("/health/ready", summary="就绪：数据库、消息代理、发件箱积压")
+    async def ready(runtime: Runtime) -> JSONResponse:
+        checks = await readiness_checks(runtime)
+        ok = all(c["ok"] for c in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "service": runtime.service, "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @router.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics(runtime: Runtime) -> Response:
+        with contextlib.suppress(Exception):
+            await _update_backlog_gauges(runtime)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def readiness_checks(runtime: ServiceRuntime) -> dict[str, dict]:
+    checks: dict[str, dict] = {}
+    try:
+        await asyncio.wait_for(ping(runtime.engine), timeout=2)
+        checks["database"] = {"ok": True}
+    except Exception as exc:
+        checks["database"] = {"ok": False, "detail": f"数据库不可用: {type(exc).__name__}"}
+    connected = runtime.broker.is_connected
+    checks["broker"] = {"ok": connected} if connected else {"ok": False, "detail": "消息代理未连接"}
+    if checks["database"]["ok"]:
+        try:
+            count, oldest = await _update_backlog_gauges(runtime)
+            limit = runtime.settings.outbox_backlog_ready_limit
+            checks["outbox"] = {"ok": count <= limit, "backlog": count, "oldest_unsent_s": round(oldest, 1)}
+            if count > limit:
+                checks["outbox"]["detail"] = f"发件箱积压 {count} 条，超过 {limit}"
+        except Exception as exc:
+            checks["outbox"] = {"ok": False, "detail": f"发件箱不可读: {type(exc).__name__}"}
+    else:
+        checks["outbox"] = {"ok": False, "detail": "数据库不可用，无法读取发件箱"}
+    return checks
+
+
+async def _update_backlog_gauges(runtime: ServiceRuntime) -> tuple[int, float]:
+    async with runtime.sessions() as session:
+        count, oldest = await outbox_backlog(session)
+    metrics.OUTBOX_BACKLOG.labels(runtime.service).set(count)
+    metrics.OUTBOX_OLDEST_AGE.labels(runtime.service).set(oldest)
+    return count, oldest
+
+
+def create_service_app(
+    service: str,
+    title: str,
+    settings: CommonSettings,
+    routers: Sequence[APIRouter],
+    subscriptions: Sequence[Subscription] = (),
+    description: str = "",
+) -> FastAPI:
+    """The FastAPI app of a service: its routers under /api/v1/<service>, health, metrics, problems."""
+    configure_logging(service, settings.log_level, settings.log_json)
+    runtime = build_runtime(service, settings, subscriptions)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with running(runtime):
+            yield
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=f"/api/v1/{service}/openapi.json",
+        docs_url=f"/api/v1/{service}/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.verifier = runtime.verifier
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=service)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router, prefix=f"/api/v1/{service}")
+    return app

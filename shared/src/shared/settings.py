@@ -1,0 +1,63 @@
+"""Settings every service shares, read from the environment.
+
+Each service reads `YB_<SERVICE>_<NAME>` first and falls back to `YB_<NAME>`, so a deployment sets
+what all services share (broker, keys) once and what differs (database role) per service.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+Environment = Literal["development", "test", "staging", "production"]
+
+
+class CommonSettings(BaseSettings):
+    """Fields every process needs; subclasses set `env_prefix` to their own `YB_<SERVICE>_`."""
+
+    model_config = SettingsConfigDict(env_prefix="YB_", extra="ignore")
+
+    environment: Environment = "development"
+    service_name: str = "platform"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/yibao"
+    database_pool_size: int = 10
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Names every exchange and queue: a test run or a second deployment uses its own.
+    broker_namespace: str = "yibao"
+    consumer_prefetch: int = 64
+    consumer_max_attempts: int = 5
+    consumer_retry_delays_ms: list[int] = Field(default_factory=lambda: [1_000, 5_000, 30_000])
+    outbox_batch_size: int = 500
+    outbox_poll_interval_s: float = 1.0
+    outbox_backlog_ready_limit: int = 10_000
+    auth_issuer: str = "https://auth.yibao.local"
+    auth_audience: str = "yibao-platform"
+    auth_algorithm: Literal["ES256", "RS256", "EdDSA"] = "ES256"
+    auth_jwks_file: Path | None = None
+    auth_jwks_url: str | None = None
+    # Keyed pseudonyms for persons (see shared.identity.person_id_for). Development value only.
+    person_id_key: str = "development-only-person-key-change-me"
+    business_date: date | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        common = EnvSettingsSource(settings_cls, env_prefix="YB_")
+        return init_settings, env_settings, common, dotenv_settings, file_secret_settings
+
+
+def service_settings_config(service: str) -> SettingsConfigDict:
+    """The model_config of a service's settings class: its own prefix, e.g. YB_CLAIMS_."""
+    return SettingsConfigDict(env_prefix=f"YB_{service.upper()}_", extra="ignore")

@@ -1,0 +1,73 @@
+"""Infrastructure tables every service has in its own schema: outbox, inbox, idempotency keys.
+
+Services create them in their first migration with `create_infrastructure_tables`, so they are
+written once here and live unqualified in each service's schema (its role's search_path).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from shared.db import new_metadata
+
+infrastructure = new_metadata()
+
+outbox = Table(
+    "outbox",
+    infrastructure,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("event_type", String(120), nullable=False),
+    Column("envelope", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text),
+    Column("published_at", DateTime(timezone=True)),
+)
+# The relay claims unsent rows by status; this index holds only those, so it stays small.
+Index("ix_outbox_unsent", outbox.c.next_attempt_at, outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
+
+inbox = Table(
+    "inbox",
+    infrastructure,
+    Column("consumer", String(80), nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("event_type", String(120), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("consumer", "event_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    infrastructure,
+    Column("principal", String(120), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_fingerprint", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response_body", JSONB),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("principal", "key"),
+)
+
+
+def create_infrastructure_tables(bind) -> None:  # type: ignore[no-untyped-def]
+    """Called from a service's first Alembic migration (`op.get_bind()`)."""
+    infrastructure.create_all(bind=bind)
+
+
+def drop_infrastructure_tables(bind) -> None:  # type: ignore[no-untyped-def]
+    infrastructure.drop_all(bind=bind)

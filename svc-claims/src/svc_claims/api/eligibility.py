@@ -1,0 +1,65 @@
+"""Eligibility endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from shared.auth.dependencies import CurrentPrincipal
+from shared.errors import not_found
+from shared.service import UoW
+from svc_claims import usecases
+from svc_claims.domain.eligibility import Eligibility
+
+router = APIRouter(tags=["待遇资格"])
+
+
+class CoverageOut(BaseModel):
+    enrollment_id: uuid.UUID
+    office_code: str
+    scheme: str
+    tier: str | None
+    benefit_start: date
+    benefit_end: date
+
+
+class EligibilityOut(BaseModel):
+    person_id: uuid.UUID
+    on: date
+    eligible: bool
+    reason: str
+    coverage: CoverageOut | None
+
+
+def shape(e: Eligibility) -> EligibilityOut:
+    coverage = None
+    if e.coverage is not None:
+        c = e.coverage
+        coverage = CoverageOut(
+            enrollment_id=c.enrollment_id,
+            office_code=c.office_code,
+            scheme=c.scheme,
+            tier=c.tier,
+            benefit_start=c.benefit_start,
+            benefit_end=c.benefit_end,
+        )
+    return EligibilityOut(person_id=e.person_id, on=e.on, eligible=e.eligible, reason=e.reason, coverage=coverage)
+
+
+@router.get("/eligibility/me", response_model=EligibilityOut, summary="我的待遇资格")
+async def my_eligibility(actor: CurrentPrincipal, uow: UoW, on: date | None = Query(None, description="就医日期")):
+    if actor.person_id is None:
+        raise not_found("参保人资格记录")
+    async with uow:
+        return shape(await usecases.eligibility(uow, actor.person_id, on, actor))
+
+
+@router.get("/persons/{person_id}/eligibility", response_model=EligibilityOut, summary="参保人待遇资格")
+async def person_eligibility(
+    person_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW, on: date | None = Query(None, description="就医日期")
+):
+    async with uow:
+        return shape(await usecases.eligibility(uow, person_id, on, actor))

@@ -1,0 +1,19 @@
+"""svc-claims: eligibility, benefit computation, reimbursements and payments."""
+
+from fastapi import FastAPI
+
+from shared.service import create_service_app
+from svc_claims.api.eligibility import router as eligibility
+from svc_claims.events.handlers import SUBSCRIPTIONS
+from svc_claims.settings import ClaimsSettings
+
+
+def create_app(settings: ClaimsSettings | None = None) -> FastAPI:
+    return create_service_app(
+        "claims",
+        "待遇与报销服务 svc-claims",
+        settings or ClaimsSettings(),
+        routers=[eligibility],
+        subscriptions=SUBSCRIPTIONS,
+        description="待遇资格、待遇计算、手工报销、生育与个人账户支取。",
+    )

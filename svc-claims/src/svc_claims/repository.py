@@ -1,0 +1,30 @@
+"""Loading and saving the coverage projection."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from svc_claims.domain.eligibility import Coverage
+from svc_claims.models import coverages
+
+
+class Repository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def record_coverage(self, coverage: Coverage, source_event_id: uuid.UUID) -> None:
+        values = {**asdict(coverage), "source_event_id": source_event_id}
+        await self.session.execute(
+            insert(coverages)
+            .values(values)
+            .on_conflict_do_update(index_elements=["enrollment_id"], set_={k: v for k, v in values.items() if k != "enrollment_id"})
+        )
+
+    async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
+        rows = (await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))).mappings()
+        return [Coverage(**{f: row[f] for f in Coverage.__dataclass_fields__}) for row in rows]

@@ -1,0 +1,5 @@
+"""The events facility consumes: the subscription table."""
+
+from shared.events.consumer import Subscription
+
+SUBSCRIPTIONS: list[Subscription] = []

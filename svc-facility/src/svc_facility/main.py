@@ -1,0 +1,18 @@
+"""svc-facility."""
+
+from fastapi import FastAPI
+
+from shared.service import create_service_app
+from svc_facility.events.handlers import SUBSCRIPTIONS
+from svc_facility.settings import FacilitySettings
+
+
+def create_app(settings: FacilitySettings | None = None) -> FastAPI:
+    return create_service_app(
+        "facility",
+        "定点协议管理服务 svc-facility",
+        settings or FacilitySettings(),
+        routers=[],
+        subscriptions=SUBSCRIPTIONS,
+        description="定点申请、评估、协议、定点机构名录、经办机构目录与服务事项。",
+    )

@@ -1,0 +1,47 @@
+"""Tables of the registration schema."""
+
+from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from shared.db import new_metadata
+
+metadata = new_metadata()
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("id_type", String(40), nullable=False),
+    Column("id_number", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("sex", String(10)),
+    Column("birth_date", Date),
+    Column("office_code", String(12), nullable=False),
+    Column("phone", String(30)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+Index("uq_persons_identity", persons.c.id_type, persons.c.id_number, unique=True)
+
+enrollments = Table(
+    "enrollments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("office_code", String(12), nullable=False),
+    Column("scheme", String(20), nullable=False),
+    Column("tier", String(20)),
+    Column("coverage_year", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("submitted_by", String(120), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("decisions", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+)
+# No duplicate enrollment (不允许重复参保): at most one enrollment holding coverage per person and year.
+Index(
+    "uq_enrollments_one_active",
+    enrollments.c.person_id,
+    enrollments.c.coverage_year,
+    unique=True,
+    postgresql_where=enrollments.c.status.in_(["submitted", "approved"]),
+)

@@ -1,0 +1,99 @@
+"""Loading and saving persons and enrollments."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.identity import IdType
+from svc_registration.domain.enrollment import Decision, Enrollment, ResidentTier, Scheme, Status
+from svc_registration.domain.person import Person
+from svc_registration.models import enrollments, persons
+
+
+class Repository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def save_person(self, person: Person) -> None:
+        """Insert, or keep the existing row: the same ID always maps to the same person id."""
+        values = {**asdict(person), "id_type": person.id_type.value}
+        await self.session.execute(insert(persons).values(values).on_conflict_do_nothing(index_elements=["id"]))
+
+    async def get_person(self, person_id: uuid.UUID) -> Person | None:
+        row = (await self.session.execute(select(persons).where(persons.c.id == person_id))).mappings().first()
+        if row is None:
+            return None
+        return Person(**{k: row[k] for k in Person.__dataclass_fields__} | {"id_type": IdType(row["id_type"])})
+
+    async def add_enrollment(self, enrollment: Enrollment) -> None:
+        await self.session.execute(insert(enrollments).values(_enrollment_row(enrollment)))
+
+    async def get_enrollment(self, enrollment_id: uuid.UUID, for_update: bool = False) -> Enrollment | None:
+        query = select(enrollments).where(enrollments.c.id == enrollment_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return _enrollment(row) if row else None
+
+    async def holding_enrollment(self, person_id: uuid.UUID, year: int) -> Enrollment | None:
+        row = (
+            await self.session.execute(
+                select(enrollments).where(
+                    enrollments.c.person_id == person_id,
+                    enrollments.c.coverage_year == year,
+                    enrollments.c.status.in_(["submitted", "approved"]),
+                )
+            )
+        ).mappings().first()
+        return _enrollment(row) if row else None
+
+    async def update_enrollment(self, enrollment: Enrollment) -> None:
+        row = _enrollment_row(enrollment)
+        await self.session.execute(
+            update(enrollments).where(enrollments.c.id == enrollment.id).values(
+                status=row["status"], version=row["version"], decisions=row["decisions"]
+            )
+        )
+
+
+def _enrollment_row(e: Enrollment) -> dict:
+    return {
+        "id": e.id,
+        "person_id": e.person_id,
+        "office_code": e.office_code,
+        "scheme": e.scheme.value,
+        "tier": e.tier.value if e.tier else None,
+        "coverage_year": e.coverage_year,
+        "status": e.status.value,
+        "version": e.version,
+        "submitted_by": e.submitted_by,
+        "submitted_at": e.submitted_at,
+        "decisions": [
+            {"by": d.by, "at": d.at.isoformat(), "outcome": d.outcome.value, "reason": d.reason} for d in e.decisions
+        ],
+    }
+
+
+def _enrollment(row) -> Enrollment:  # type: ignore[no-untyped-def]
+    return Enrollment(
+        id=row["id"],
+        person_id=row["person_id"],
+        office_code=row["office_code"],
+        scheme=Scheme(row["scheme"]),
+        tier=ResidentTier(row["tier"]) if row["tier"] else None,
+        coverage_year=row["coverage_year"],
+        status=Status(row["status"]),
+        version=row["version"],
+        submitted_by=row["submitted_by"],
+        submitted_at=row["submitted_at"],
+        decisions=tuple(
+            Decision(d["by"], datetime.fromisoformat(d["at"]), Status(d["outcome"]), d.get("reason"))
+            for d in row["decisions"]
+        ),
+    )

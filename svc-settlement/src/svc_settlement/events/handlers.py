@@ -1,0 +1,5 @@
+"""The events settlement consumes: the subscription table."""
+
+from shared.events.consumer import Subscription
+
+SUBSCRIPTIONS: list[Subscription] = []

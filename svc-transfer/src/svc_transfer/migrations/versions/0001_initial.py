@@ -1,0 +1,22 @@
+"""Initial transfer schema: the infrastructure tables.
+
+Revision ID: 0001
+Revises:
+"""
+
+from alembic import op
+
+from shared.tables import create_infrastructure_tables, drop_infrastructure_tables
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_infrastructure_tables(op.get_bind())
+
+
+def downgrade() -> None:
+    drop_infrastructure_tables(op.get_bind())
