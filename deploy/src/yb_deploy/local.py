@@ -3,7 +3,8 @@
     yb-local up        start everything in the background, return once all are ready
     yb-local down      stop what `up` started (and the private servers it started)
     yb-local status    the gateway's aggregated health
-    yb-local migrate   bootstrap roles and schemas, run every service's migrations
+    yb-local bootstrap            development keys, the database, per-service roles and schemas
+    yb-local migrate [SERVICE…]   run the services' migrations (default: all), each as its own role
 
 Postgres and RabbitMQ: the URLs in YB_DATABASE_ADMIN_URL / YB_BROKER_URL (default: the standard
 local ports); where none answers, private servers are started in .data/ from the installed binaries.
@@ -20,7 +21,17 @@ from pathlib import Path
 
 import httpx
 
-from yb_deploy.platform import REPO, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
+from yb_deploy.platform import (
+    REPO,
+    SERVICES,
+    PlatformConfig,
+    bootstrap_platform,
+    migrate,
+    prepare,
+    start_all,
+    stop_all,
+    wait_until_ready,
+)
 from yb_deploy.servers import MissingServer, PrivatePostgres, PrivateRabbitMQ, postgres_answers, rabbitmq_answers
 
 DATA = REPO / ".data"
@@ -117,11 +128,25 @@ def status() -> int:
     return 0 if response.status_code == 200 else 1
 
 
-def migrate_only() -> int:
+def _configured() -> PlatformConfig:
     state = _state()
     admin_url = state.get("admin_url") or os.environ.get("YB_DATABASE_ADMIN_URL", DEFAULT_ADMIN_URL)
-    prepare(config_from(admin_url, DEFAULT_BROKER_URL))
-    print("数据库角色、模式与迁移已就绪")
+    return config_from(admin_url, state.get("broker_url") or os.environ.get("YB_BROKER_URL", DEFAULT_BROKER_URL))
+
+
+def bootstrap_only(_: list[str]) -> int:
+    bootstrap_platform(_configured())
+    print("密钥、数据库、各服务角色与模式已就绪")
+    return 0
+
+
+def migrate_only(services: list[str]) -> int:
+    unknown = set(services) - set(SERVICES)
+    if unknown:
+        print(f"未知服务: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    migrate(_configured(), tuple(services) or SERVICES)
+    print("迁移完成: " + ", ".join(services or SERVICES))
     return 0
 
 
@@ -137,9 +162,12 @@ def print_welcome(config: PlatformConfig) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="yb-local", description="Run the platform on this machine")
-    parser.add_argument("command", choices=["up", "down", "status", "migrate"])
-    command = parser.parse_args().command
-    return {"up": up, "down": down, "status": status, "migrate": migrate_only}[command]()
+    parser.add_argument("command", choices=["up", "down", "status", "bootstrap", "migrate"])
+    parser.add_argument("services", nargs="*", help="with migrate: which services (default: all)")
+    args = parser.parse_args()
+    if args.command in ("bootstrap", "migrate"):
+        return {"bootstrap": bootstrap_only, "migrate": migrate_only}[args.command](args.services)
+    return {"up": up, "down": down, "status": status}[args.command]()
 
 
 if __name__ == "__main__":

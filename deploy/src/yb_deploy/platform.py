@@ -75,11 +75,16 @@ class PlatformConfig:
 
 def prepare(config: PlatformConfig) -> None:
     """Keys, database roles and schemas, migrations: everything before a process starts."""
+    bootstrap_platform(config)
+    migrate(config)
+
+
+def bootstrap_platform(config: PlatformConfig) -> None:
+    """Development keys, the database, and each service's role and schema (needs the admin URL)."""
     for folder in (config.keys_dir, config.run_dir, config.log_dir):
         folder.mkdir(parents=True, exist_ok=True)
     DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
     asyncio.run(bootstrap(config.admin_database_url, SERVICES))
-    migrate(config)
 
 
 def migrate(config: PlatformConfig, services: tuple[str, ...] = SERVICES) -> None:

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
@@ -200,7 +201,11 @@ def _table_year(table: YearTable) -> _Year:
     return _build_year(table.year, holidays, adjusted, provisional=False)
 
 
+@lru_cache(maxsize=64)
 def _weekends_only_year(year: int) -> _Year:
+    # Bounded and shared: a caller asking about every year up to 9999 must not grow memory.
+    if not 1 <= year <= 9999:
+        raise ValueError(f"year {year} is outside the supported range")
     return _build_year(year, {}, {}, provisional=True)
 
 
@@ -212,7 +217,7 @@ class WorkingCalendar:
 
     def __init__(self, tables: Iterable[YearTable] = ()):
         self._tables: dict[int, YearTable] = {}
-        self._years: dict[int, _Year] = {}
+        self._years: dict[int, _Year] = {}  # library years (built on first use) and loaded tables
         self._lock = threading.Lock()
         for table in tables:
             self.load_year(table)
@@ -301,15 +306,13 @@ class WorkingCalendar:
     # ---- internals
 
     def _year(self, year: int) -> _Year:
-        built = self._years.get(year)
-        if built is None:
-            if not 1 <= year <= 9999:
-                raise ValueError(f"year {year} is outside the supported range")
-            built = _library_year(year) if year in LIBRARY_YEARS else _weekends_only_year(year)
+        known = self._years.get(year)
+        if known is not None:
+            return known
+        if year in LIBRARY_YEARS:
             with self._lock:
-                # A table loaded meanwhile wins over the weekends-only guess.
-                built = self._years.setdefault(year, built)
-        return built
+                return self._years.setdefault(year, _library_year(year))
+        return _weekends_only_year(year)
 
 
 def _require_date(d: object) -> None:

@@ -365,3 +365,9 @@ def test_between_matches_a_day_by_day_count(start: date, span: int) -> None:
     end = start + timedelta(days=span)
     expected = sum(calendar.is_working_day(start + timedelta(days=i)) for i in range(1, span + 1))
     assert calendar.working_days_between(start, end).days == expected
+
+
+def test_deadline_beyond_year_9999_is_refused(calendar: WorkingCalendar) -> None:
+    with pytest.raises(ValueError, match="outside the supported range"):
+        calendar.add_working_days(date(9999, 12, 30), 5)
+    assert calendar.add_working_days(date(9999, 12, 29), 1) == WorkingDate(date(9999, 12, 30), True)

@@ -1,1 +1,100 @@
-"""pytest plugin: fixtures shared by every test suite."""
+"""pytest plugin: every test run gets its own database and broker namespace, and removes them.
+
+The servers are the ones at YB_TEST_DATABASE_ADMIN_URL / YB_TEST_BROKER_URL (default: the
+standard local ports); where none answers, private ones are started for the run from the
+installed binaries and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
+SERVICES = ("registration", "claims", "settlement", "transfer", "facility")
+
+
+@dataclass(frozen=True)
+class TestServers:
+    admin_url: str  # administrator URL of the run's own database
+    broker_url: str
+    namespace: str  # prefix of the run's exchange and queues
+    scratch: Path
+
+
+def _run_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def test_servers() -> Iterator[TestServers]:
+    from shared.migrations import create_database, drop_database
+    from yb_deploy.servers import PrivatePostgres, PrivateRabbitMQ, free_port, postgres_answers, rabbitmq_answers
+
+    scratch = Path(tempfile.mkdtemp(prefix="yb-test-"))
+    started: list = []
+    admin_url = os.environ.get("YB_TEST_DATABASE_ADMIN_URL", DEFAULT_ADMIN_URL)
+    if not asyncio.run(postgres_answers(admin_url)):
+        private = PrivatePostgres(scratch / "postgres", free_port())
+        private.start()
+        started.append(private)
+        admin_url = private.admin_url
+    broker_url = os.environ.get("YB_TEST_BROKER_URL", DEFAULT_BROKER_URL)
+    if not asyncio.run(rabbitmq_answers(broker_url)):
+        rabbit = PrivateRabbitMQ(scratch / "rabbitmq", free_port())
+        rabbit.start()
+        started.append(rabbit)
+        broker_url = rabbit.url
+    run = _run_id()
+    database_url = make_url(admin_url).set(database=f"yb_test_{run}").render_as_string(hide_password=False)
+    asyncio.run(create_database(admin_url, f"yb_test_{run}"))
+    try:
+        yield TestServers(database_url, broker_url, f"t{run}", scratch)
+    finally:
+        asyncio.run(drop_database(admin_url, f"yb_test_{run}"))
+        asyncio.run(_delete_broker_namespace(broker_url, f"t{run}"))
+        for server in reversed(started):
+            server.stop()
+
+
+async def _delete_broker_namespace(broker_url: str, namespace: str) -> None:
+    """Remove every queue and the exchange a run declared (names start with its namespace)."""
+    import aio_pika
+
+    from shared.events.topology import delete_namespace
+
+    connection = await aio_pika.connect(broker_url)
+    try:
+        channel = await connection.channel()
+        await delete_namespace(channel, namespace, (*SERVICES, *_extra_services), (100, 200, 1_000, 5_000, 30_000))
+    finally:
+        await connection.close()
+
+
+# Test-only consumers (e.g. the backbone's fault tests) register their names here for clean-up.
+_extra_services: list[str] = []
+
+
+def register_test_consumer(name: str) -> None:
+    _extra_services.append(name)
+
+
+@pytest.fixture(scope="session")
+def migrated_database(test_servers: TestServers) -> str:
+    """The run's database with every service's roles, schemas and migrations: its admin URL."""
+    from shared.migrations import bootstrap, service_database_url, upgrade
+    from yb_deploy.platform import REPO
+
+    asyncio.run(bootstrap(test_servers.admin_url, SERVICES))
+    for service in SERVICES:
+        upgrade(REPO / f"svc-{service}", service_database_url(test_servers.admin_url, service))
+    return test_servers.admin_url

@@ -1,0 +1,57 @@
+"""The whole platform running for the test run: every process started, all traffic through the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from shared.testing.plugin import TestServers
+from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
+from yb_deploy.servers import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def platform(test_servers: TestServers) -> Iterator[PlatformConfig]:
+    config = PlatformConfig(
+        data_dir=test_servers.scratch / "platform",
+        admin_database_url=test_servers.admin_url,
+        broker_url=test_servers.broker_url,
+        broker_namespace=test_servers.namespace,
+        ports={p: free_port() for p in ("gateway", "registration", "claims", "settlement", "transfer", "facility")},
+        environment="test",
+        extra_env={"YB_LOG_JSON": "true", "YB_CONSUMER_RETRY_DELAYS_MS": "[200,500]"},
+    )
+    prepare(config)
+    start_all(config)
+    try:
+        wait_until_ready(config, timeout_s=120)
+        yield config
+    finally:
+        stop_all(config)
+
+
+@pytest.fixture(scope="session")
+def gateway(platform: PlatformConfig) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def tokens(gateway: httpx.Client) -> dict[str, str]:
+    """A token per demo account, from the gateway's token endpoint."""
+    from gateway.accounts import load_demo_accounts
+
+    issued = {}
+    for account in load_demo_accounts():
+        response = gateway.post("/api/v1/auth/token", data={"username": account.username, "password": account.password})
+        response.raise_for_status()
+        issued[account.username] = response.json()["access_token"]
+    return issued
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
