@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from shared.testing.plugin import TestServers
+from shared.testing.plugin import RunServers
 from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
 from yb_deploy.servers import free_port
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
-def platform(test_servers: TestServers) -> Iterator[PlatformConfig]:
+def platform(test_servers: RunServers) -> Iterator[PlatformConfig]:
     config = PlatformConfig(
         data_dir=test_servers.scratch / "platform",
         admin_database_url=test_servers.admin_url,

@@ -14,6 +14,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -52,10 +53,15 @@ def _as_user(user: str) -> list[str]:
 
 
 def _give_to(user: str, *paths: Path) -> None:
+    """Hand the server's folders to its user, and let that user traverse (not list) their parents."""
     if os.geteuid() != 0:
         return
     entry = pwd.getpwnam(user)
     for path in paths:
+        for parent in path.resolve().parents:
+            mode = parent.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                parent.chmod(mode | stat.S_IXOTH)
         for root, dirs, files in os.walk(path):
             os.chown(root, entry.pw_uid, entry.pw_gid)
             for name in files:
@@ -89,12 +95,22 @@ def _stop_pid(pid: int, timeout_s: float = 30) -> None:
         return
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        _reap(pid)
         try:
             os.killpg(pid, 0)
         except ProcessLookupError:
             return
-        time.sleep(0.2)
+        time.sleep(0.1)
     os.killpg(pid, signal.SIGKILL)
+    _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    """Collect our own exited child, which would otherwise linger as a zombie in its group."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
 
 
 async def postgres_answers(url: str) -> bool:
@@ -207,8 +223,15 @@ class PrivateRabbitMQ:
 
     def stop(self) -> None:
         pid = self.pid or _read_pid(self.folder / "server.pid")
-        if pid:
-            _stop_pid(pid)
+        if not pid:
+            return
+        ctl = "/usr/lib/rabbitmq/bin/rabbitmqctl" if os.path.exists("/usr/lib/rabbitmq/bin/rabbitmqctl") else shutil.which("rabbitmqctl")
+        if ctl:
+            subprocess.run(
+                [*_as_user("rabbitmq"), ctl, "-n", self.node, "stop"],
+                env=self._env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False,
+            )  # fmt: skip
+        _stop_pid(pid, timeout_s=10)
         self.pid = None
 
 

@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 
 import asyncpg
+from aio_pika.exceptions import DeliveryError, PublishError
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -69,6 +70,8 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch; returns how many rows were confirmed and marked sent."""
+        if not self._broker.is_connected:
+            return 0  # nothing is claimed while the broker is away; rows keep their schedule
         async with self._sessions() as session, session.begin():
             rows = (
                 await session.execute(
@@ -83,17 +86,21 @@ class OutboxRelay:
                 return 0
             results = await self._broker.publish_events([message_for(row.event_type, row.envelope) for row in rows])
             sent = [row.id for row, error in zip(rows, results) if error is None]
+            refused = [(row, error) for row, error in zip(rows, results) if is_refusal(error)]
             if sent:
                 await session.execute(update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now()))
-            for row, error in zip(rows, results):
-                if error is not None:
-                    await self._record_failure(session, row.id, row.attempts, error)
+            for row, error in refused:
+                await self._record_refusal(session, row.id, row.attempts, error)
+        unsent = len(rows) - len(sent) - len(refused)
+        if unsent:
+            log.warning("outbox relay: %d event(s) not confirmed (broker unavailable); they stay unsent", unsent)
         metrics.EVENTS_PUBLISHED.labels(self._schema).inc(len(sent))
         return len(sent)
 
-    async def _record_failure(self, session: AsyncSession, row_id: int, attempts: int, error: BaseException) -> None:
+    async def _record_refusal(self, session: AsyncSession, row_id: int, attempts: int, error: BaseException) -> None:
+        """The broker returned or refused this row: back off this row only, keep it unsent."""
         reason = f"{type(error).__name__}: {error}"[:500]
-        log.warning("outbox relay: event not published", extra={"outbox_id": row_id, "reason": reason})
+        log.warning("outbox relay: event refused by the broker", extra={"outbox_id": row_id, "reason": reason})
         metrics.EVENTS_PUBLISH_FAILED.labels(self._schema).inc()
         await session.execute(
             update(outbox)
@@ -123,6 +130,11 @@ class OutboxRelay:
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
+
+
+def is_refusal(error: BaseException | None) -> bool:
+    """Unroutable (returned) or nacked: about this message, not about the connection."""
+    return isinstance(error, (PublishError, DeliveryError))
 
 
 def message_for(event_type: str, envelope: dict) -> OutgoingMessage:

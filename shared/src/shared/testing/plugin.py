@@ -24,7 +24,7 @@ SERVICES = ("registration", "claims", "settlement", "transfer", "facility")
 
 
 @dataclass(frozen=True)
-class TestServers:
+class RunServers:
     admin_url: str  # administrator URL of the run's own database
     broker_url: str
     namespace: str  # prefix of the run's exchange and queues
@@ -36,7 +36,7 @@ def _run_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def test_servers() -> Iterator[TestServers]:
+def test_servers() -> Iterator[RunServers]:
     from shared.migrations import create_database, drop_database
     from yb_deploy.servers import PrivatePostgres, PrivateRabbitMQ, free_port, postgres_answers, rabbitmq_answers
 
@@ -58,7 +58,7 @@ def test_servers() -> Iterator[TestServers]:
     database_url = make_url(admin_url).set(database=f"yb_test_{run}").render_as_string(hide_password=False)
     asyncio.run(create_database(admin_url, f"yb_test_{run}"))
     try:
-        yield TestServers(database_url, broker_url, f"t{run}", scratch)
+        yield RunServers(database_url, broker_url, f"t{run}", scratch)
     finally:
         asyncio.run(drop_database(admin_url, f"yb_test_{run}"))
         asyncio.run(_delete_broker_namespace(broker_url, f"t{run}"))
@@ -75,7 +75,7 @@ async def _delete_broker_namespace(broker_url: str, namespace: str) -> None:
     connection = await aio_pika.connect(broker_url)
     try:
         channel = await connection.channel()
-        await delete_namespace(channel, namespace, (*SERVICES, *_extra_services), (100, 200, 1_000, 5_000, 30_000))
+        await delete_namespace(channel, namespace, (*SERVICES, *_extra_services), (100, 200, 500, 1_000, 5_000, 30_000))
     finally:
         await connection.close()
 
@@ -89,7 +89,7 @@ def register_test_consumer(name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_database(test_servers: TestServers) -> str:
+def migrated_database(test_servers: RunServers) -> str:
     """The run's database with every service's roles, schemas and migrations: its admin URL."""
     from shared.migrations import bootstrap, service_database_url, upgrade
     from yb_deploy.platform import REPO

@@ -1,0 +1,307 @@
+"""The first journey through the gateway: a resident enrollment is submitted, approved, and the
+person becomes eligible for benefits (registration.approved → claims, through RabbitMQ).
+
+The run's database is shared by every e2e test: each test that creates enrollments uses its own
+coverage years so the duplicate-enrollment rule (one per person and year) never crosses tests.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ZHANGSAN_ID = "120101199003071235"
+LISI_ID = "120103198511122420"
+ENROLL = "/api/v1/registration/enrollments/residents"
+PROBLEM_JSON = "application/problem+json"
+
+# Coverage years used by this module (other modules use none, or years of their own).
+YEAR_ACCESS = 2040
+YEAR_DUPLICATE = 2041
+YEAR_IDEMPOTENT = 2042
+YEAR_IDEMPOTENT_REUSED = 2043
+YEAR_STALE = 2044
+YEAR_SELF = 2045
+YEAR_OTHER_OFFICE = 2046
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def current_year() -> int:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).year
+
+
+def enrollment_body(id_number: str, name: str, year: int, office: str = "120101", tier: str = "adult_middle") -> dict:
+    return {
+        "person": {"id_type": "resident_id", "id_number": id_number, "name": name},
+        "office_code": office,
+        "tier": tier,
+        "coverage_year": year,
+    }
+
+
+def submit(gateway: httpx.Client, token: str, body: dict, key: str | None = None) -> httpx.Response:
+    headers = bearer(token)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return gateway.post(ENROLL, json=body, headers=headers)
+
+
+def approve(gateway: httpx.Client, token: str, enrollment_id: str, version: int) -> httpx.Response:
+    return gateway.post(
+        f"/api/v1/registration/enrollments/{enrollment_id}/approve", json={"version": version}, headers=bearer(token)
+    )
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers.get("content-type")
+    problem = response.json()
+    assert problem["status"] == status
+    if code is not None:
+        assert problem["code"] == code, problem
+    return problem
+
+
+def poll(fetch: Callable[[], httpx.Response], done: Callable[[httpx.Response], bool], what: str, timeout_s: float = 20.0):
+    deadline = time.monotonic() + timeout_s
+    last: httpx.Response | None = None
+    while time.monotonic() < deadline:
+        last = fetch()
+        if done(last):
+            return last
+        time.sleep(0.1)
+    detail = f"{last.status_code} {last.text}" if last is not None else "no answer"
+    pytest.fail(f"{what} did not happen within {timeout_s:.0f} s; last answer: {detail}")
+
+
+# --------------------------------------------------------------------------- the journey
+
+
+def test_resident_enrollment_approved_makes_the_person_eligible(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    year = current_year()
+    submitted = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", year))
+    assert submitted.status_code == 201, submitted.text
+    enrollment = submitted.json()
+    assert enrollment["status"] == "submitted"
+    assert enrollment["version"] == 1
+    assert enrollment["scheme"] == "resident"
+    assert enrollment["tier"] == "adult_middle"
+    assert enrollment["office_code"] == "120101"
+    assert enrollment["coverage_year"] == year
+    assert enrollment["benefit_start"] == f"{year}-01-01"
+    assert enrollment["benefit_end"] == f"{year}-12-31"
+    assert ZHANGSAN_ID not in submitted.text  # no ID number echoed back (PIPL)
+
+    # The enrollment is zhangsan's: his token's person is the enrollment's person.
+    own = gateway.get(f"/api/v1/registration/enrollments/{enrollment['id']}", headers=bearer(tokens["zhangsan"]))
+    assert own.status_code == 200, own.text
+    assert own.json()["person_id"] == enrollment["person_id"]
+
+    approved = approve(gateway, tokens["staff-heping"], enrollment["id"], 1)
+    assert approved.status_code == 200, approved.text
+    body = approved.json()
+    assert body["status"] == "approved"
+    assert body["version"] == 2
+    assert [d["outcome"] for d in body["decisions"]] == ["approved"]
+    assert body["decisions"][0]["by"] == "staff-heping"
+
+    def eligible_now(response: httpx.Response) -> bool:
+        if response.status_code != 200:
+            return False
+        coverage = response.json().get("coverage") or {}
+        return response.json()["eligible"] is True and coverage.get("enrollment_id") == enrollment["id"]
+
+    answer = poll(
+        lambda: gateway.get("/api/v1/claims/eligibility/me", headers=bearer(tokens["zhangsan"])),
+        eligible_now,
+        "zhangsan's eligibility after the approval",
+    ).json()
+    assert answer["person_id"] == enrollment["person_id"]
+    assert answer["coverage"]["benefit_start"] == f"{year}-01-01"
+    assert answer["coverage"]["benefit_end"] == f"{year}-12-31"
+    assert answer["coverage"]["office_code"] == "120101"
+    assert answer["coverage"]["scheme"] == "resident"
+    assert answer["coverage"]["tier"] == "adult_middle"
+
+    # A date outside the benefit period is not covered.
+    before = gateway.get(
+        "/api/v1/claims/eligibility/me", params={"on": f"{year - 1}-12-31"}, headers=bearer(tokens["zhangsan"])
+    )
+    assert before.status_code == 200, before.text
+    assert before.json()["eligible"] is False
+    assert before.json()["coverage"] is None
+
+    # Object-level access to the person's eligibility.
+    path = f"/api/v1/claims/persons/{enrollment['person_id']}/eligibility"
+    assert_problem(gateway.get(path, headers=bearer(tokens["lisi"])), 404, "not_found")
+    assert_problem(gateway.get(path, headers=bearer(tokens["staff-hexi"])), 404, "not_found")
+    for staff in ("staff-heping", "staff-city"):
+        seen = gateway.get(path, headers=bearer(tokens[staff]))
+        assert seen.status_code == 200, f"{staff}: {seen.text}"
+        assert seen.json()["eligible"] is True
+        assert seen.json()["coverage"]["enrollment_id"] == enrollment["id"]
+    mine = gateway.get(path, headers=bearer(tokens["zhangsan"]))
+    assert mine.status_code == 200, mine.text
+
+    # Approved, it still holds the year: a second enrollment is refused.
+    again = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", year, tier="adult_high"))
+    problem = assert_problem(again, 409, "duplicate_enrollment")
+    assert problem["existing_enrollment"]["id"] == enrollment["id"]
+    assert problem["existing_enrollment"]["status"] == "approved"
+
+
+def test_lisi_has_no_eligibility_of_his_own(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    assert_problem(gateway.get("/api/v1/claims/eligibility/me", headers=bearer(tokens["lisi"])), 404, "not_found")
+
+
+# --------------------------------------------------------------------------- who may do what
+
+
+def test_only_staff_of_the_office_may_approve(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    submitted = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_ACCESS))
+    assert submitted.status_code == 201, submitted.text
+    enrollment_id = submitted.json()["id"]
+
+    # An insured person may not approve, not even their own enrollment.
+    assert_problem(approve(gateway, tokens["zhangsan"], enrollment_id, 1), 403, "forbidden")
+    # Another district office does not see the enrollment at all.
+    assert_problem(approve(gateway, tokens["staff-hexi"], enrollment_id, 1), 404, "not_found")
+    assert_problem(
+        gateway.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-hexi"])),
+        404,
+        "not_found",
+    )
+    # Another insured person does not see it either.
+    assert_problem(
+        gateway.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["lisi"])),
+        404,
+        "not_found",
+    )
+    # None of the refusals changed it.
+    current = gateway.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-heping"]))
+    assert current.status_code == 200, current.text
+    assert current.json()["status"] == "submitted"
+    assert current.json()["version"] == 1
+    assert current.json()["decisions"] == []
+
+    # City-level staff see and approve every district's enrollments.
+    approved = approve(gateway, tokens["staff-city"], enrollment_id, 1)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    assert approved.json()["decisions"][0]["by"] == "staff-city"
+
+
+def test_staff_may_not_submit_for_another_office(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    refused = submit(gateway, tokens["staff-hexi"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_OTHER_OFFICE, office="120101"))
+    assert_problem(refused, 403, "other_office")
+    # Nothing was taken: heping may still enroll him for that year.
+    accepted = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_OTHER_OFFICE))
+    assert accepted.status_code == 201, accepted.text
+
+
+def test_second_enrollment_for_the_same_person_and_year_is_refused(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    first = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_DUPLICATE))
+    assert first.status_code == 201, first.text
+
+    # Even at another office (the person moved), and with another tier: one enrollment per year.
+    second = submit(
+        gateway,
+        tokens["staff-hexi"],
+        enrollment_body(ZHANGSAN_ID, "张三", YEAR_DUPLICATE, office="120103", tier="adult_low"),
+    )
+    problem = assert_problem(second, 409, "duplicate_enrollment")
+    assert problem["existing_enrollment"]["id"] == first.json()["id"]
+    assert problem["existing_enrollment"]["scheme"] == "resident"
+    assert problem["existing_enrollment"]["office_code"] == "120101"
+    assert problem["existing_enrollment"]["status"] == "submitted"
+    assert "城乡居民医保" in problem["detail"]
+    assert "120101" in problem["detail"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in problem["title"])
+
+
+# --------------------------------------------------------------------------- idempotency and versions
+
+
+def test_same_idempotency_key_replays_the_first_answer(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    key = f"journey-{uuid.uuid4()}"
+    body = enrollment_body(ZHANGSAN_ID, "张三", YEAR_IDEMPOTENT)
+    first = submit(gateway, tokens["staff-heping"], body, key)
+    assert first.status_code == 201, first.text
+    assert first.headers.get("Idempotent-Replayed") is None
+
+    second = submit(gateway, tokens["staff-heping"], body, key)
+    assert second.status_code == 201, second.text
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert second.json()["id"] == first.json()["id"]
+    assert second.json() == first.json()
+
+    # Without the key, the same request is a new command, refused as a duplicate.
+    assert_problem(submit(gateway, tokens["staff-heping"], body), 409, "duplicate_enrollment")
+
+
+def test_idempotency_key_reused_for_another_request_is_refused(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    key = f"journey-{uuid.uuid4()}"
+    first = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_IDEMPOTENT_REUSED), key)
+    assert first.status_code == 201, first.text
+
+    other = enrollment_body(ZHANGSAN_ID, "张三", YEAR_IDEMPOTENT_REUSED, tier="adult_high")
+    problem = assert_problem(submit(gateway, tokens["staff-heping"], other, key), 422, "idempotency_key_reused")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in problem["title"])
+
+    # The first answer is unchanged.
+    stored = gateway.get(f"/api/v1/registration/enrollments/{first.json()['id']}", headers=bearer(tokens["staff-heping"]))
+    assert stored.json()["tier"] == "adult_middle"
+
+
+def test_approving_with_a_stale_version_is_a_conflict(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    submitted = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_STALE))
+    assert submitted.status_code == 201, submitted.text
+    enrollment_id = submitted.json()["id"]
+
+    assert_problem(approve(gateway, tokens["staff-heping"], enrollment_id, 7), 409, "version_conflict")
+
+    first = approve(gateway, tokens["staff-heping"], enrollment_id, 1)
+    assert first.status_code == 200, first.text
+    # A second clerk, still holding version 1, cannot approve it again.
+    problem = assert_problem(approve(gateway, tokens["staff-city"], enrollment_id, 1), 409, "version_conflict")
+    assert problem.get("current_version") == 2
+
+    current = gateway.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-heping"]))
+    assert current.json()["version"] == 2
+    assert len(current.json()["decisions"]) == 1
+
+
+# --------------------------------------------------------------------------- the insured person themselves
+
+
+def test_insured_person_may_enroll_only_themselves(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    other = submit(gateway, tokens["zhangsan"], enrollment_body(LISI_ID, "李四", YEAR_SELF, office="120103"))
+    assert_problem(other, 403, "not_own_identity")
+
+    own = submit(gateway, tokens["zhangsan"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_SELF))
+    assert own.status_code == 201, own.text
+    assert own.json()["status"] == "submitted"
+    seen = gateway.get(f"/api/v1/registration/enrollments/{own.json()['id']}", headers=bearer(tokens["zhangsan"]))
+    assert seen.status_code == 200, seen.text
+
+    # Eligibility follows only after approval; approved for a future year, not eligible today.
+    approved = approve(gateway, tokens["staff-heping"], own.json()["id"], 1)
+    assert approved.status_code == 200, approved.text
+    poll(
+        lambda: gateway.get(
+            "/api/v1/claims/eligibility/me", params={"on": f"{YEAR_SELF}-06-01"}, headers=bearer(tokens["zhangsan"])
+        ),
+        lambda r: r.status_code == 200 and r.json()["eligible"] and r.json()["coverage"]["enrollment_id"] == own.json()["id"],
+        f"zhangsan's eligibility on {YEAR_SELF}-06-01",
+    )
