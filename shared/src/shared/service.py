@@ -123,7 +123,7 @@ async def running(runtime: ServiceRuntime) -> AsyncIterator[ServiceRuntime]:
         await runtime.engine.dispose()
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime
 
 

@@ -8,6 +8,7 @@ installed binaries and stopped at the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import uuid
@@ -37,6 +38,13 @@ def _run_id() -> str:
 
 @pytest.fixture(scope="session")
 def test_servers() -> Iterator[RunServers]:
+    with isolated_servers() as servers:
+        yield servers
+
+
+@contextlib.contextmanager
+def isolated_servers() -> Iterator[RunServers]:
+    """A database and broker namespace of this run's own (benchmarks use it too), removed afterwards."""
     from shared.migrations import create_database, drop_database
     from yb_deploy.servers import PrivatePostgres, PrivateRabbitMQ, free_port, postgres_answers, rabbitmq_answers
 
