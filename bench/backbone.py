@@ -31,7 +31,7 @@ from shared.events.relay import asyncpg_dsn
 from sqlalchemy import func, select
 
 from shared.testing.backbone import Backbone, create_schema, effects
-from shared.testing.plugin import RunServers, isolated_servers
+from shared.testing.plugin import RunServers, delete_broker_namespace, isolated_servers
 from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
 from yb_deploy.servers import free_port
 
@@ -65,6 +65,7 @@ async def pipeline(servers: RunServers, count: int, run: int) -> dict:
     stop.set()
     await relay
     await backbone.close()
+    await delete_broker_namespace(servers.broker_url, backbone.broker.namespace, ["bench"])
     return {"events": count, "outbox_write_per_s": count / written, "delivered_per_s": count / delivered, "seconds": delivered}
 
 

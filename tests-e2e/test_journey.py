@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,10 @@ YEAR_IDEMPOTENT_REUSED = 2043
 YEAR_STALE = 2044
 YEAR_SELF = 2045
 YEAR_OTHER_OFFICE = 2046
+YEAR_REJECTED = 2047
+YEAR_RACE_APPROVE = 2048
+YEAR_RACE_SUBMIT = 2049
+YEAR_RACE_KEY = 2050
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -305,3 +310,83 @@ def test_insured_person_may_enroll_only_themselves(gateway: httpx.Client, tokens
         lambda r: r.status_code == 200 and r.json()["eligible"] and r.json()["coverage"]["enrollment_id"] == own.json()["id"],
         f"zhangsan's eligibility on {YEAR_SELF}-06-01",
     )
+
+
+# --------------------------------------------------------------------------- rejection, and races
+
+
+def test_a_rejected_enrollment_frees_the_year_and_cannot_be_approved(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    first = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_REJECTED))
+    assert first.status_code == 201, first.text
+    rejected = gateway.post(
+        f"/api/v1/registration/enrollments/{first.json()['id']}/reject",
+        json={"version": 1, "reason": "材料不全，请补充户籍证明"},
+        headers=bearer(tokens["staff-heping"]),
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "rejected"
+    assert rejected.json()["decisions"][0]["reason"] == "材料不全，请补充户籍证明"
+
+    assert_problem(approve(gateway, tokens["staff-heping"], first.json()["id"], 2), 409, "invalid_transition")
+
+    # A rejected enrollment does not hold the year: a new one is accepted.
+    second = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_REJECTED))
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] != first.json()["id"]
+
+
+def test_two_clerks_approving_at_once_only_one_wins(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    submitted = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_RACE_APPROVE))
+    assert submitted.status_code == 201, submitted.text
+    enrollment_id = submitted.json()["id"]
+    clerks = ["staff-heping", "staff-city"] * 4
+
+    def attempt(clerk: str) -> httpx.Response:
+        with httpx.Client(base_url=str(gateway.base_url), timeout=30) as own:
+            return approve(own, tokens[clerk], enrollment_id, 1)
+
+    with ThreadPoolExecutor(max_workers=len(clerks)) as pool:
+        answers = list(pool.map(attempt, clerks))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] + [409] * (len(clerks) - 1), [(a.status_code, a.text) for a in answers]
+    assert all(a.json()["code"] == "version_conflict" for a in answers if a.status_code == 409)
+    current = gateway.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-heping"]))
+    assert current.json()["version"] == 2
+    assert len(current.json()["decisions"]) == 1
+
+
+def test_simultaneous_submissions_for_one_person_and_year_make_one_enrollment(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    body = enrollment_body(ZHANGSAN_ID, "张三", YEAR_RACE_SUBMIT)
+
+    def attempt(_: int) -> httpx.Response:
+        with httpx.Client(base_url=str(gateway.base_url), timeout=30) as own:
+            return submit(own, tokens["staff-heping"], body)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(attempt, range(6)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] + [409] * 5, [(a.status_code, a.text) for a in answers]
+    winner = next(a.json()["id"] for a in answers if a.status_code == 201)
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.json()["code"] == "duplicate_enrollment", answer.text
+            assert answer.json()["existing_enrollment"]["id"] == winner
+
+
+def test_simultaneous_retries_with_one_idempotency_key_make_one_enrollment(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    body = enrollment_body(ZHANGSAN_ID, "张三", YEAR_RACE_KEY)
+    key = f"journey-race-{uuid.uuid4()}"
+
+    def attempt(_: int) -> httpx.Response:
+        with httpx.Client(base_url=str(gateway.base_url), timeout=30) as own:
+            return submit(own, tokens["staff-heping"], body, key)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(attempt, range(6)))
+    assert [a.status_code for a in answers] == [201] * 6, [(a.status_code, a.text) for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 5

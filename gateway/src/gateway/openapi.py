@@ -24,18 +24,37 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
+PUBLIC_PREFIXES = ("/api/v1/", "/interop/v1/")
+
+
+def _renames(service: str, own: dict, merged: dict) -> dict[str, str]:
+    """Names to rename in `service`'s schemas: those that differ from the merged schema of the same
+    name once their references are rewritten. Repeated until stable, since renaming one schema
+    changes every schema that refers to it."""
+    renames: dict[str, str] = {}
+    while True:
+        found = {
+            name: f"{service}__{name}"
+            for name, schema in own.items()
+            if name in merged and _rename_refs(schema, renames) != merged[name]
+        }
+        if found == renames:
+            return renames
+        renames = found
+
+
 def merge(base: dict, documents: dict[str, dict]) -> dict:
-    """Add each service's paths and schemas to `base`; a schema name two services define differently
-    is renamed `<service>__<name>` in the later one."""
+    """Add each service's public paths and their schemas to `base`; a schema name two services define
+    differently is renamed `<service>__<name>` in the later one. Service-internal paths (health,
+    metrics) are not reachable through the gateway and are left out."""
     merged = {**base, "paths": dict(base.get("paths", {})), "components": {"schemas": dict(base.get("components", {}).get("schemas", {}))}}
     schemas = merged["components"]["schemas"]
     for service, document in documents.items():
-        own = document.get("components", {}).get("schemas", {})
-        renames = {name: f"{service}__{name}" for name, schema in own.items() if name in schemas and schemas[name] != schema}
+        renames = _renames(service, document.get("components", {}).get("schemas", {}), schemas)
         document = _rename_refs(document, renames)
         for name, schema in document.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = schema
-        merged["paths"].update(document.get("paths", {}))
+        merged["paths"].update({p: v for p, v in document.get("paths", {}).items() if p.startswith(PUBLIC_PREFIXES)})
     merged["components"]["securitySchemes"] = {"HTTPBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     return merged
 

@@ -29,6 +29,8 @@ HOP_BY_HOP = frozenset(
     {b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer",
      b"transfer-encoding", b"upgrade", b"host", b"content-length"}
 )  # fmt: skip
+# Set by the gateway itself on every answer; the upstream's copies would be duplicates.
+GATEWAY_SETS = frozenset({b"x-request-id", b"x-correlation-id", b"date", b"server"})
 
 
 class Upstreams:
@@ -136,7 +138,7 @@ class Proxy:
             try:
                 async with self.session.request(method, base + path, headers=headers, data=body or None, allow_redirects=False) as response:
                     content = await response.read()
-                    kept = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP]
+                    kept = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP | GATEWAY_SETS]
                     kept.append((b"content-length", str(len(content)).encode()))
                     return response.status, kept, content
             except aiohttp.ClientConnectorError as exc:  # nothing was sent: the next replica may take it

@@ -5,12 +5,10 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator
 
-import aio_pika
 import pytest
 
-from shared.events.topology import delete_namespace
 from shared.testing.backbone import Backbone, create_schema
-from shared.testing.plugin import RunServers
+from shared.testing.plugin import RunServers, delete_broker_namespace
 
 _schema_ready: set[str] = set()
 _counter = itertools.count()
@@ -36,10 +34,5 @@ async def backbone(backbone_database: str, test_servers: RunServers) -> AsyncIte
 
 
 async def remove_namespace(broker_url: str, namespace: str) -> None:
-    connection = await aio_pika.connect(broker_url)
-    try:
-        channel = await connection.channel()
-        consumers = ("dup", "relay", "retry", "poison", "killed", "restart", "unroutable")
-        await delete_namespace(channel, namespace, consumers, (100, 200, 500, 1_000, 5_000, 30_000))
-    finally:
-        await connection.close()
+    consumers = ("dup", "relay", "retry", "poison", "killed", "restart", "unroutable")
+    await delete_broker_namespace(broker_url, namespace, consumers)

@@ -33,7 +33,10 @@ class RequestContextMiddleware:
             return
         request_id = _header(scope, REQUEST_ID) or uuid.uuid4().hex
         correlation_id = _header(scope, CORRELATION_ID) or request_id
-        tokens = (context.request_id.set(request_id), context.correlation_id.set(correlation_id))
+        # Not reset afterwards: each request runs in its own task context, and the server-error
+        # handler (outside this middleware) still logs with these ids.
+        context.request_id.set(request_id)
+        context.correlation_id.set(correlation_id)
         started = time.perf_counter()
         status = 500
 
@@ -55,5 +58,3 @@ class RequestContextMiddleware:
             metrics.HTTP_REQUESTS.labels(
                 self.service, scope["method"], getattr(route, "path", "unmatched"), str(status)
             ).observe(time.perf_counter() - started)
-            context.request_id.reset(tokens[0])
-            context.correlation_id.reset(tokens[1])

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import Problem
@@ -71,6 +72,18 @@ async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem_response(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    orig = exc.orig
+    return str(getattr(orig, "pgcode", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None) or "")
+
+
+async def _on_database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    # Class 22 (data exception: bad characters, out-of-range numbers) means the input was bad.
+    if _sqlstate(exc).startswith("22"):
+        return problem_response(422, "invalid_data", "数据不合法", "请求中的数据无法保存，请检查字段内容")
+    return await _on_unexpected(request, exc)
+
+
 async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error")
     return problem_response(500, "internal_error", "服务器内部错误")
@@ -80,4 +93,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _on_database_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)

@@ -69,13 +69,16 @@ def isolated_servers() -> Iterator[RunServers]:
         yield RunServers(database_url, broker_url, f"t{run}", scratch)
     finally:
         asyncio.run(drop_database(admin_url, f"yb_test_{run}"))
-        asyncio.run(_delete_broker_namespace(broker_url, f"t{run}"))
+        asyncio.run(delete_broker_namespace(broker_url, f"t{run}", SERVICES))
         for server in reversed(started):
             server.stop()
 
 
-async def _delete_broker_namespace(broker_url: str, namespace: str) -> None:
-    """Remove every queue and the exchange a run declared (names start with its namespace)."""
+RETRY_DELAYS_USED_IN_TESTS = (100, 200, 500, 1_000, 5_000, 30_000)
+
+
+async def delete_broker_namespace(broker_url: str, namespace: str, services) -> None:  # type: ignore[no-untyped-def]
+    """Remove the exchange and the services' queues a run declared under `namespace`."""
     import aio_pika
 
     from shared.events.topology import delete_namespace
@@ -83,17 +86,9 @@ async def _delete_broker_namespace(broker_url: str, namespace: str) -> None:
     connection = await aio_pika.connect(broker_url)
     try:
         channel = await connection.channel()
-        await delete_namespace(channel, namespace, (*SERVICES, *_extra_services), (100, 200, 500, 1_000, 5_000, 30_000))
+        await delete_namespace(channel, namespace, services, RETRY_DELAYS_USED_IN_TESTS)
     finally:
         await connection.close()
-
-
-# Test-only consumers (e.g. the backbone's fault tests) register their names here for clean-up.
-_extra_services: list[str] = []
-
-
-def register_test_consumer(name: str) -> None:
-    _extra_services.append(name)
 
 
 @pytest.fixture(scope="session")

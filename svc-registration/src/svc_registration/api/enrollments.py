@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.identity import IdType
 from shared.service import Runtime, UoW
@@ -26,7 +27,7 @@ Staff = Annotated[Principal, require_roles(Role.staff)]
 class PersonIn(BaseModel):
     id_type: IdType = Field(IdType.resident_id, description="证件类型")
     id_number: str = Field(min_length=5, max_length=40, description="证件号码")
-    name: str = Field(min_length=1, max_length=50, description="姓名")
+    name: Text = Field(min_length=1, max_length=50, description="姓名")
     sex: Literal["male", "female"] | None = None
     birth_date: date | None = None
     phone: str | None = Field(None, pattern=r"^\+?[0-9\-]{5,20}$")
@@ -44,7 +45,7 @@ class DecisionIn(BaseModel):
 
 
 class RejectionIn(DecisionIn):
-    reason: str = Field(min_length=2, max_length=500)
+    reason: Text = Field(min_length=2, max_length=500)
 
 
 class DecisionOut(BaseModel):

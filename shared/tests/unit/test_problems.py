@@ -1,0 +1,98 @@
+"""Errors answer as problem+json with a machine code and a Chinese title; never a bare 500 page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+
+from shared.errors import Problem
+from shared.http.middleware import RequestContextMiddleware
+from shared.http.problems import install_problem_handlers
+
+
+class DataErrorLike(Exception):
+    def __init__(self, pgcode: str):
+        super().__init__(pgcode)
+        self.pgcode = pgcode
+
+
+class Body(BaseModel):
+    year: int = Field(ge=2000)
+
+
+def make_client() -> TestClient:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service="test")
+
+    @app.post("/things")
+    async def create(body: Body) -> dict:
+        return {"year": body.year}
+
+    @app.get("/conflict")
+    async def conflict() -> dict:
+        raise Problem(409, "duplicate_enrollment", "不允许重复参保", "已有参保登记", existing={"id": "x"})
+
+    @app.get("/bad-bytes")
+    async def bad_bytes() -> dict:
+        raise DBAPIError("INSERT …", {}, DataErrorLike("22021"))
+
+    @app.get("/db-down")
+    async def db_down() -> dict:
+        raise DBAPIError("SELECT 1", {}, DataErrorLike("08006"))
+
+    @app.get("/boom")
+    async def boom() -> dict:
+        raise RuntimeError("bug")
+
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def assert_problem(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == code and body["status"] == status
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["title"]), "the title is Chinese"
+    return body
+
+
+def test_malformed_json_is_400() -> None:
+    response = make_client().post("/things", content=b"{year: 20", headers={"content-type": "application/json"})
+    assert_problem(response, 400, "malformed_json")
+
+
+def test_validation_names_the_field() -> None:
+    body = assert_problem(make_client().post("/things", json={"year": "abc"}), 422, "validation_failed")
+    assert body["errors"][0]["field"] == "body.year"
+
+
+def test_a_problem_keeps_its_code_and_extras() -> None:
+    body = assert_problem(make_client().get("/conflict"), 409, "duplicate_enrollment")
+    assert body["detail"] == "已有参保登记" and body["existing"] == {"id": "x"}
+
+
+def test_unknown_routes_and_methods_are_problems() -> None:
+    client = make_client()
+    assert_problem(client.get("/nowhere"), 404, "not_found")
+    assert_problem(client.delete("/things"), 405, "method_not_allowed")
+
+
+def test_an_unexpected_error_is_a_500_problem_without_internals() -> None:
+    body = assert_problem(make_client().get("/boom"), 500, "internal_error")
+    assert "bug" not in str(body)
+
+
+def test_request_and_correlation_ids_go_in_and_out() -> None:
+    client = make_client()
+    response = client.get("/conflict", headers={"X-Correlation-ID": "corr-123"})
+    assert response.headers["x-correlation-id"] == "corr-123"
+    assert len(response.headers["x-request-id"]) == 32
+
+
+def test_a_database_data_exception_is_bad_input_but_other_database_errors_are_not() -> None:
+    client = make_client()
+    assert_problem(client.get("/bad-bytes"), 422, "invalid_data")
+    assert_problem(client.get("/db-down"), 500, "internal_error")

@@ -1,0 +1,22 @@
+from shared.settings import CommonSettings, service_settings_config
+
+
+class ClaimsLike(CommonSettings):
+    model_config = service_settings_config("claims")
+
+
+def test_a_service_reads_its_own_prefix_first_then_the_common_one(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("YB_BROKER_URL", "amqp://common/")
+    monkeypatch.setenv("YB_DATABASE_URL", "postgresql+asyncpg://common/db")
+    monkeypatch.setenv("YB_CLAIMS_DATABASE_URL", "postgresql+asyncpg://yb_claims@host/db")
+    settings = ClaimsLike()
+    assert settings.database_url == "postgresql+asyncpg://yb_claims@host/db"
+    assert settings.broker_url == "amqp://common/"
+
+
+def test_lists_and_dates_come_from_json_and_iso_text(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("YB_CLAIMS_CONSUMER_RETRY_DELAYS_MS", "[100, 200]")
+    monkeypatch.setenv("YB_BUSINESS_DATE", "2026-10-10")
+    settings = ClaimsLike()
+    assert settings.consumer_retry_delays_ms == [100, 200]
+    assert str(settings.business_date) == "2026-10-10"
