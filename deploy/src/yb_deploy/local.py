@@ -91,12 +91,13 @@ def up() -> int:
         return 2
     config = config_from(admin_url, broker_url)
     _save_state({**servers, "admin_url": admin_url, "broker_url": broker_url, "running": True})
-    prepare(config)
-    start_all(config)
     try:
+        prepare(config)
+        start_all(config)
         wait_until_ready(config)
-    except TimeoutError as exc:
-        print(f"{exc}\n日志见 {config.log_dir}", file=sys.stderr)
+    except Exception as exc:
+        print(f"启动失败: {exc}\n日志见 {config.log_dir}；已停止本次启动的进程。", file=sys.stderr)
+        down()
         return 1
     print_welcome(config)
     return 0
