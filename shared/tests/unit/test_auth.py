@@ -106,3 +106,35 @@ async def test_garbage_is_refused(verifier: TokenVerifier) -> None:
 async def test_a_verifier_needs_keys() -> None:
     with pytest.raises(ValueError):
         TokenVerifier(ISSUER, AUDIENCE, "ES256")
+
+
+async def test_keys_come_from_a_jwks_url_and_a_rotated_key_is_picked_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import http.server
+    import threading
+
+    first = DevIssuer.load_or_create(tmp_path / "first", ISSUER, AUDIENCE)
+    second = DevIssuer.load_or_create(tmp_path / "second", ISSUER, AUDIENCE)
+    published = {"jwks": first.jwks()}
+
+    class JWKS(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = json.dumps(published["jwks"]).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), JWKS)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/jwks.json"
+        verifier = TokenVerifier(ISSUER, AUDIENCE, "ES256", jwks_url=url, refresh_interval_s=0)
+        assert await verifier.verify(first.issue(PERSON)) == PERSON
+        await refused(verifier, second.issue(PERSON))  # not published yet
+        published["jwks"] = {"keys": first.jwks()["keys"] + second.jwks()["keys"]}  # the issuer rotates
+        assert await verifier.verify(second.issue(PERSON)) == PERSON
+    finally:
+        server.shutdown()

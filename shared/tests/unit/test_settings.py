@@ -20,3 +20,22 @@ def test_lists_and_dates_come_from_json_and_iso_text(monkeypatch) -> None:  # ty
     settings = ClaimsLike()
     assert settings.consumer_retry_delays_ms == [100, 200]
     assert str(settings.business_date) == "2026-10-10"
+
+
+def test_production_refuses_a_business_date_override(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import datetime
+
+    import pytest
+
+    from shared.auth.issuer import JWKS_FILE, DevIssuer
+    from shared.clock import BusinessDateClock, ClockOverrideRefused
+    from shared.service import build_runtime
+
+    DevIssuer.load_or_create(tmp_path, "https://auth.test", "aud")
+    day = datetime.date(2026, 10, 10)
+    staging = CommonSettings(environment="staging", business_date=day, auth_jwks_file=tmp_path / JWKS_FILE)
+    runtime = build_runtime("claims", staging, [])
+    assert isinstance(runtime.clock, BusinessDateClock) and runtime.clock.today() == day
+    production = CommonSettings(environment="production", business_date=day, auth_jwks_file=tmp_path / JWKS_FILE)
+    with pytest.raises(ClockOverrideRefused):
+        build_runtime("claims", production, [])

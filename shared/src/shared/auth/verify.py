@@ -37,11 +37,14 @@ class TokenVerifier:
         algorithm: str,
         jwks_file: Path | None = None,
         jwks_url: str | None = None,
+        refresh_interval_s: float = JWKS_REFRESH_MIN_INTERVAL_S,
     ):
         if not (jwks_file or jwks_url):
             raise ValueError("a JWKS file or URL is required to verify tokens")
         self.issuer, self.audience, self.algorithm = issuer, audience, algorithm
         self._jwks_file, self._jwks_url = jwks_file, jwks_url
+        # Unknown kids refetch the keys at most this often, so random kids cannot flood the issuer.
+        self._refresh_interval_s = refresh_interval_s
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
@@ -88,7 +91,7 @@ class TokenVerifier:
 
     async def _refresh(self) -> None:
         async with self._lock:
-            if self._keys and time.monotonic() - self._fetched_at < JWKS_REFRESH_MIN_INTERVAL_S:
+            if self._keys and time.monotonic() - self._fetched_at < self._refresh_interval_s:
                 return
             document = await self._load_jwks()
             keys = {}
