@@ -51,7 +51,3 @@ def tokens(gateway: httpx.Client) -> dict[str, str]:
         response.raise_for_status()
         issued[account.username] = response.json()["access_token"]
     return issued
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

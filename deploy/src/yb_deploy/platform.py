@@ -74,9 +74,18 @@ class PlatformConfig:
 
 
 def prepare(config: PlatformConfig) -> None:
-    """Keys, database roles and schemas, migrations: everything before a process starts."""
+    """Keys, database roles and schemas, migrations, demo data: everything before a process starts."""
     bootstrap_platform(config)
     migrate(config)
+    if config.environment != "production":
+        seed_demo_data(config)
+
+
+def seed_demo_data(config: PlatformConfig) -> None:
+    """The sample registry of designated institutions (announced by event once the services run)."""
+    from svc_facility.seed import seed_sample_registry
+
+    asyncio.run(seed_sample_registry(service_database_url(config.admin_database_url, "facility")))
 
 
 def bootstrap_platform(config: PlatformConfig) -> None:

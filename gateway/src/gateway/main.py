@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated
 
 import aiohttp
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -86,6 +86,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     app.include_router(auth_router(settings, issuer))
     app.include_router(calendar_router())
     app.include_router(health_router(proxy, upstreams))
+    app.include_router(business_date_router(proxy, upstreams))
 
     @app.get("/openapi.json", include_in_schema=False)
     async def merged_openapi() -> JSONResponse:
@@ -163,6 +164,33 @@ def health_router(proxy: Proxy, upstreams: Upstreams) -> APIRouter:
         services = dict(zip(upstreams.services, checks))
         ready = all(s["ready"] for s in services.values())
         return JSONResponse({"status": "ready" if ready else "degraded", "services": services}, status_code=200 if ready else 503)
+
+    return router
+
+
+def business_date_router(proxy: Proxy, upstreams: Upstreams) -> APIRouter:
+    """Moves the business date of every service replica at once (non-production; each service checks)."""
+    router = APIRouter(prefix="/api/v1/admin", tags=["管理"])
+
+    @router.put("/business-date", summary="设置全平台业务日期（非生产环境，管理员）")
+    async def move(request: Request) -> JSONResponse:
+        body = await request.body()
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")}
+
+        async def one(url: str, service: str) -> tuple[str, int, dict]:
+            async with proxy.session.put(f"{url}/api/v1/{service}/admin/business-date", data=body, headers=headers) as response:  # type: ignore[union-attr]
+                return url, response.status, await response.json(content_type=None)
+
+        calls = [one(url, s) for s in upstreams.services for url in upstreams.all_urls(s)]
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        answers = [r for r in results if not isinstance(r, BaseException)]
+        if len(answers) < len(calls):
+            raise Problem(502, "bad_gateway", "上游服务不可用", "部分服务未能设置业务日期")
+        refused = [a for a in answers if a[1] != 200]
+        if refused:
+            _, status, problem = refused[0]
+            return JSONResponse(problem, status_code=status, media_type="application/problem+json")
+        return JSONResponse({"replicas": {url: answer for url, _, answer in answers}})
 
     return router
 

@@ -10,18 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from datetime import date as date_type
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import metrics
 from shared.auth import TokenVerifier
-from shared.clock import Clock, make_clock
+from shared.auth import Role
+from shared.auth.dependencies import require_roles
+from shared.clock import Clock, ClockOverrideRefused, SystemClock, make_clock
+from shared.errors import Problem
 from shared.db import UnitOfWork, make_engine, make_session_factory, ping
 from shared.events.broker import Broker
 from shared.events.consumer import Consumer, Subscription
@@ -37,6 +42,9 @@ log = logging.getLogger(__name__)
 BROKER_RECONNECT_S = 2.0
 
 
+PeriodicJob = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
 @dataclass
 class ServiceRuntime:
     service: str
@@ -46,8 +54,8 @@ class ServiceRuntime:
     sessions: async_sessionmaker[AsyncSession]
     broker: Broker
     verifier: TokenVerifier
-    consumer: Consumer
     relay: OutboxRelay
+    consumer: Consumer = field(init=False)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -64,16 +72,6 @@ def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequenc
     sessions = make_session_factory(engine)
     clock = make_clock(settings.environment, settings.business_date)
     broker = Broker(settings.broker_url, settings.broker_namespace)
-    runtime_uow = lambda: UnitOfWork(sessions, clock, service)  # noqa: E731
-    consumer = Consumer(
-        service,
-        subscriptions,
-        broker,
-        runtime_uow,
-        max_attempts=settings.consumer_max_attempts,
-        retry_delays_ms=settings.consumer_retry_delays_ms,
-        prefetch=settings.consumer_prefetch,
-    )
     relay = OutboxRelay(
         sessions,
         broker,
@@ -82,7 +80,18 @@ def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequenc
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
     )
-    return ServiceRuntime(service, settings, clock, engine, sessions, broker, verifier_from(settings), consumer, relay)
+    runtime = ServiceRuntime(service, settings, clock, engine, sessions, broker, verifier_from(settings), relay)
+    # Handlers get their unit of work from the runtime, so they see a business date moved at run time.
+    runtime.consumer = Consumer(
+        service,
+        subscriptions,
+        broker,
+        runtime.uow,
+        max_attempts=settings.consumer_max_attempts,
+        retry_delays_ms=settings.consumer_retry_delays_ms,
+        prefetch=settings.consumer_prefetch,
+    )
+    return runtime
 
 
 def verifier_from(settings: CommonSettings) -> TokenVerifier:
@@ -109,9 +118,23 @@ async def _connect_broker_then_consume(runtime: ServiceRuntime) -> None:
             await asyncio.sleep(BROKER_RECONNECT_S)
 
 
+async def _every(runtime: ServiceRuntime, job: PeriodicJob, interval_s: float) -> None:
+    """Run `job` every `interval_s` until stopped; a failing run is logged and the next one goes ahead.
+    Jobs claim their work with row locks (SKIP LOCKED), so any number of replicas may run them."""
+    while not runtime.stop.is_set():
+        try:
+            await job(runtime)
+        except Exception:
+            log.exception("periodic job %s failed", getattr(job, "__name__", job))
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(runtime.stop.wait(), timeout=interval_s)
+
+
 @contextlib.asynccontextmanager
-async def running(runtime: ServiceRuntime) -> AsyncIterator[ServiceRuntime]:
+async def running(runtime: ServiceRuntime, jobs: Sequence[PeriodicJob] = ()) -> AsyncIterator[ServiceRuntime]:
     runtime.tasks.append(asyncio.create_task(_connect_broker_then_consume(runtime), name="broker-connect"))
+    for job in jobs:
+        runtime.tasks.append(asyncio.create_task(_every(runtime, job, runtime.settings.periodic_interval_s)))
     try:
         yield runtime
     finally:
@@ -193,6 +216,29 @@ async def _update_backlog_gauges(runtime: ServiceRuntime) -> tuple[int, float]:
     return count, oldest
 
 
+class BusinessDateIn(BaseModel):
+    date: date_type | None = Field(description="业务日期；null 恢复为真实日期")
+
+
+def business_date_router(service: str) -> APIRouter:
+    """Moving the business date of a non-production deployment at run time (demos, deadline tests)."""
+    router = APIRouter(prefix=f"/api/v1/{service}/admin", tags=["管理"])
+
+    @router.get("/business-date", summary="当前业务日期")
+    async def current(runtime: Runtime) -> dict:
+        return {"date": runtime.clock.today().isoformat(), "overridden": not isinstance(runtime.clock, SystemClock)}
+
+    @router.put("/business-date", summary="设置业务日期（非生产环境）", dependencies=[require_roles(Role.admin)])
+    async def move(body: BusinessDateIn, runtime: Runtime) -> dict:
+        try:
+            runtime.clock = make_clock(runtime.settings.environment, body.date)
+        except ClockOverrideRefused as exc:
+            raise Problem(403, "clock_override_refused", "生产环境不允许设置业务日期") from exc
+        return {"date": runtime.clock.today().isoformat(), "overridden": body.date is not None}
+
+    return router
+
+
 def create_service_app(
     service: str,
     title: str,
@@ -200,6 +246,7 @@ def create_service_app(
     routers: Sequence[APIRouter],
     subscriptions: Sequence[Subscription] = (),
     description: str = "",
+    jobs: Sequence[PeriodicJob] = (),
 ) -> FastAPI:
     """The FastAPI app of a service: its routers under /api/v1/<service>, health, metrics, problems."""
     configure_logging(service, settings.log_level, settings.log_json)
@@ -207,7 +254,7 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with running(runtime):
+        async with running(runtime, jobs):
             yield
 
     app = FastAPI(
@@ -226,4 +273,5 @@ def create_service_app(
     app.include_router(health_router())
     for router in routers:
         app.include_router(router, prefix=f"/api/v1/{service}")
+    app.include_router(business_date_router(service))
     return app

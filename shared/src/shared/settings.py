@@ -34,6 +34,8 @@ class CommonSettings(BaseSettings):
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
     outbox_backlog_ready_limit: int = 10_000
+    # How often periodic jobs (deadline scans) run.
+    periodic_interval_s: float = 60.0
     auth_issuer: str = "https://auth.yibao.local"
     auth_audience: str = "yibao-platform"
     auth_algorithm: Literal["ES256", "RS256", "EdDSA"] = "ES256"

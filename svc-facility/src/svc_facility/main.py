@@ -3,7 +3,11 @@
 from fastapi import FastAPI
 
 from shared.service import create_service_app
+from svc_facility.api.applications import router as applications
+from svc_facility.api.directory import router as directory
+from svc_facility.api.registry import router as registry
 from svc_facility.events.handlers import SUBSCRIPTIONS
+from svc_facility.events.jobs import JOBS
 from svc_facility.settings import FacilitySettings
 
 
@@ -12,7 +16,8 @@ def create_app(settings: FacilitySettings | None = None) -> FastAPI:
         "facility",
         "定点协议管理服务 svc-facility",
         settings or FacilitySettings(),
-        routers=[],
+        routers=[registry, directory, applications],
         subscriptions=SUBSCRIPTIONS,
+        jobs=JOBS,
         description="定点申请、评估、协议、定点机构名录、经办机构目录与服务事项。",
     )

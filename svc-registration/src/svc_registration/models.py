@@ -45,3 +45,34 @@ Index(
     unique=True,
     postgresql_where=enrollments.c.status.in_(["submitted", "approved"]),
 )
+
+# Projection of facility's registry events: which institutions are designated, for which programmes.
+facilities = Table(
+    "facilities",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("level", Integer),
+    Column("office_code", String(6), nullable=False),
+    Column("programmes", JSONB, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+benefit_registrations = Table(
+    "benefit_registrations",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("office_code", String(12), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("facility_codes", JSONB, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("registered_by", String(120), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("replaced_by", UUID(as_uuid=True)),
+)

@@ -6,6 +6,8 @@ import uuid
 from dataclasses import asdict
 from datetime import datetime
 
+from datetime import date
+
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.identity import IdType
 from svc_registration.domain.enrollment import Decision, Enrollment, ResidentTier, Scheme, Status
 from svc_registration.domain.person import Person
-from svc_registration.models import enrollments, persons
+from svc_registration.domain.benefit import BenefitRegistration
+from svc_registration.domain.facility import KnownFacility
+from svc_registration.models import benefit_registrations, enrollments, facilities, persons
 
 
 class Repository:
@@ -60,6 +64,76 @@ class Repository:
                 status=row["status"], version=row["version"], decisions=row["decisions"]
             )
         )
+
+
+    async def approved_enrollment_covering(self, person_id: uuid.UUID, day: date, scheme: str) -> Enrollment | None:
+        row = (
+            await self.session.execute(
+                select(enrollments).where(
+                    enrollments.c.person_id == person_id,
+                    enrollments.c.scheme == scheme,
+                    enrollments.c.status == "approved",
+                    enrollments.c.coverage_year == day.year,
+                )
+            )
+        ).mappings().first()
+        return _enrollment(row) if row else None
+
+    async def record_facility_if_newer(self, facility: KnownFacility) -> None:
+        """Events may arrive out of order: keep the highest version of each record."""
+        values = {
+            "code": facility.code, "name": facility.name, "kind": facility.kind, "level": facility.level,
+            "office_code": facility.office_code, "programmes": sorted(facility.programmes),
+            "status": facility.status, "version": facility.version,
+        }  # fmt: skip
+        await self.session.execute(
+            insert(facilities)
+            .values(values)
+            .on_conflict_do_update(
+                index_elements=["code"], set_=values, where=facilities.c.version < insert(facilities).excluded.version
+            )
+        )
+
+    async def get_facility(self, code: str) -> KnownFacility | None:
+        row = (await self.session.execute(select(facilities).where(facilities.c.code == code))).mappings().first()
+        if row is None:
+            return None
+        return KnownFacility(
+            code=row["code"], name=row["name"], kind=row["kind"], level=row["level"], office_code=row["office_code"],
+            programmes=frozenset(row["programmes"]), status=row["status"], version=row["version"],
+        )  # fmt: skip
+
+    async def active_benefit(self, person_id: uuid.UUID, kind: str) -> BenefitRegistration | None:
+        row = (
+            await self.session.execute(
+                select(benefit_registrations)
+                .where(
+                    benefit_registrations.c.person_id == person_id,
+                    benefit_registrations.c.kind == kind,
+                    benefit_registrations.c.status == "active",
+                )
+                .with_for_update()
+            )
+        ).mappings().first()
+        return _benefit(row) if row else None
+
+    async def save_benefit(self, registration: BenefitRegistration) -> None:
+        values = {**{f: getattr(registration, f) for f in BenefitRegistration.__dataclass_fields__}}
+        values["facility_codes"] = list(registration.facility_codes)
+        await self.session.execute(
+            insert(benefit_registrations).values(values).on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+
+    async def get_benefit(self, registration_id: uuid.UUID) -> BenefitRegistration | None:
+        row = (
+            await self.session.execute(select(benefit_registrations).where(benefit_registrations.c.id == registration_id))
+        ).mappings().first()
+        return _benefit(row) if row else None
+
+
+def _benefit(row) -> BenefitRegistration:  # type: ignore[no-untyped-def]
+    fields = {f: row[f] for f in BenefitRegistration.__dataclass_fields__}
+    return BenefitRegistration(**fields | {"facility_codes": tuple(row["facility_codes"])})
 
 
 def _enrollment_row(e: Enrollment) -> dict:

@@ -11,10 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.errors import Problem, not_found
-from shared.events import new_envelope
-from shared.events.catalog import RegistrationApprovedV1
+from shared.events import Envelope, new_envelope
+from shared.events.catalog import FacilityDesignatedV1, RegistrationApprovedV1, RegistrationBenefitRegisteredV1
 from shared.identity import IdType
+from svc_registration.domain.benefit import RESIDENT_OUTPATIENT, BenefitRegistration, choose_resident_outpatient_hospital
 from svc_registration.domain.enrollment import Enrollment, ResidentTier, new_resident_enrollment
+from svc_registration.domain.facility import KnownFacility
 from svc_registration.domain.person import Sex, identify
 from svc_registration.repository import Repository
 
@@ -126,3 +128,75 @@ async def reject_enrollment(
     rejected = enrollment.reject(actor.subject, uow.clock.now(), version, reason)
     await Repository(uow.session).update_enrollment(rejected)
     return rejected
+
+
+async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDesignatedV1) -> None:
+    """facility.designated / updated / suspended / terminated → the local registry projection."""
+    await Repository(uow.session).record_facility_if_newer(
+        KnownFacility(
+            code=event.code,
+            name=event.name,
+            kind=event.kind,
+            level=event.level,
+            office_code=event.office_code,
+            programmes=frozenset(event.programmes),
+            status=event.status,
+            version=event.version,
+        )
+    )
+
+
+async def register_resident_outpatient(
+    uow: UnitOfWork, person_id: uuid.UUID | None, hospital_code: str, actor: Principal
+) -> BenefitRegistration:
+    """城乡居民门(急)诊就医登记: a resident covered today chooses one reformed level-2 hospital."""
+    repo = Repository(uow.session)
+    person_id = _person_acted_for(actor, person_id)
+    today = uow.clock.today()
+    enrollment = await repo.approved_enrollment_covering(person_id, today, "resident")
+    if enrollment is None or not may_see(actor, enrollment):
+        raise Problem(409, "no_resident_coverage", "无有效的城乡居民医保参保登记", f"{today} 不在城乡居民医保待遇享受期内")
+    registration = choose_resident_outpatient_hospital(
+        person_id, enrollment.office_code, await repo.get_facility(hospital_code), hospital_code, today, actor.subject, uow.clock.now()
+    )
+    current = await repo.active_benefit(person_id, RESIDENT_OUTPATIENT)
+    if current is not None:
+        await repo.save_benefit(current.replaced_with(registration))
+    await repo.save_benefit(registration)
+    uow.emit(
+        new_envelope(
+            RegistrationBenefitRegisteredV1(
+                registration_id=registration.id,
+                person_id=person_id,
+                office_code=registration.office_code,
+                kind=registration.kind,
+                facility_codes=list(registration.facility_codes),
+                valid_from=registration.valid_from,
+                replaces=current.id if current else None,
+            ),
+            uow.clock,
+        )
+    )
+    return registration
+
+
+def _person_acted_for(actor: Principal, person_id: uuid.UUID | None) -> uuid.UUID:
+    if actor.role is Role.insured:
+        if person_id not in (None, actor.person_id) or actor.person_id is None:
+            raise Problem(403, "not_own_identity", "只能为本人办理")
+        return actor.person_id
+    if person_id is None:
+        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "body.person_id", "message": "经办人员代办时必须提供参保人"}])
+    return person_id
+
+
+async def visible_benefit(uow: UnitOfWork, registration_id: uuid.UUID, actor: Principal) -> BenefitRegistration:
+    registration = await Repository(uow.session).get_benefit(registration_id)
+    visible = registration is not None and (
+        (actor.role is Role.insured and actor.person_id == registration.person_id)
+        or actor.serves_office(registration.office_code)
+        or actor.role is Role.admin
+    )
+    if not visible:
+        raise not_found("待遇登记")
+    return registration  # type: ignore[return-value]

@@ -43,3 +43,67 @@ class ClaimsEligibleV1(_Payload):
     tier: str | None = None
     benefit_start: date
     benefit_end: date
+
+
+FacilityKind = Literal["medical_institution", "retail_pharmacy", "ltc_nursing", "disability_assessment"]
+FacilityStatus = Literal["designated", "suspended", "terminated"]
+
+
+class _FacilitySnapshot(_Payload):
+    """What other services keep in their registry projections: the whole record, so any event rebuilds it."""
+
+    code: str
+    name: str
+    kind: FacilityKind
+    institution_type: str | None = None
+    level: int | None = None
+    district_code: str
+    office_code: str
+    programmes: list[str] = []
+    physical_hospital_code: str | None = None
+    agreement_number: str | None = None
+    agreement_valid_from: date | None = None
+    agreement_valid_to: date | None = None
+    status: FacilityStatus
+    version: int
+
+
+@event("facility.designated", 1, producer="facility", summary="定点医药机构签订协议，纳入定点管理")
+class FacilityDesignatedV1(_FacilitySnapshot):
+    pass
+
+
+@event("facility.updated", 1, producer="facility", summary="定点医药机构信息变更或协议续签")
+class FacilityUpdatedV1(_FacilitySnapshot):
+    pass
+
+
+@event("facility.suspended", 1, producer="facility", summary="定点医药机构暂停医保服务")
+class FacilitySuspendedV1(_FacilitySnapshot):
+    reason: str
+
+
+@event("facility.terminated", 1, producer="facility", summary="定点医药机构解除协议")
+class FacilityTerminatedV1(_FacilitySnapshot):
+    reason: str
+
+
+@event("facility.reply_overdue", 1, producer="facility", summary="定点申请超过办理时限（20个工作日或整体3个月）未答复")
+class FacilityReplyOverdueV1(_Payload):
+    application_id: uuid.UUID
+    office_code: str
+    limit: Literal["reply_20_working_days", "item_3_months"]
+    due_date: date
+    overdue_since: date
+
+
+@event("registration.benefit_registered", 1, producer="registration", summary="待遇登记生效（就医登记、门特、异地备案等）")
+class RegistrationBenefitRegisteredV1(_Payload):
+    registration_id: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    kind: str
+    facility_codes: list[str] = []
+    valid_from: date
+    valid_to: date | None = None
+    replaces: uuid.UUID | None = None

@@ -1,0 +1,58 @@
+"""Small helpers for end-to-end tests (importable: test folders are not packages)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TypeVar
+
+from shared.clock import SHANGHAI
+
+T = TypeVar("T")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def business_today() -> date:
+    """Today in Asia/Shanghai, which is what the platform's clock says (not the machine's UTC date)."""
+    return datetime.now(SHANGHAI).date()
+
+
+def poll(check: Callable[[], T], timeout_s: float = 20, what: str = "condition") -> T:
+    """Call `check` until it returns something truthy (events are asynchronous); fail after the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.1)
+
+
+def new_resident_id(district_code: str, rng=None) -> str:  # type: ignore[no-untyped-def]
+    """A valid, random resident ID number of that district (GB 11643 check digit)."""
+    import random
+    from datetime import timedelta
+
+    from stdnum.cn import ric
+
+    rng = rng or random.Random()
+    born = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
+    body = f"{district_code}{born:%Y%m%d}{rng.randrange(1000):03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def covered_resident(client, staff_token: str, office_code: str, name: str = "测试居民") -> str:  # type: ignore[no-untyped-def]
+    """Enroll and approve a new resident of `office_code` for this year; returns their person id."""
+    headers = bearer(staff_token)
+    body = {"person": {"id_number": new_resident_id(office_code), "name": name}, "office_code": office_code,
+            "tier": "adult_middle", "coverage_year": business_today().year}  # fmt: skip
+    created = client.post("/api/v1/registration/enrollments/residents", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    approved = client.post(f"/api/v1/registration/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=headers)
+    assert approved.status_code == 200, approved.text
+    return created.json()["person_id"]

@@ -1,0 +1,409 @@
+"""Reference data of the facility service: office directory, service catalogue, sample registry.
+
+The data are JSON files in the package ``svc_facility.data`` (``data/README.md`` says where each
+comes from):
+
+- ``offices.json``: insurance offices. Tianjin: the city centre and the 21 district sub-centres
+  (分中心) that seed file 000 lists after every guide; Tangshan (seed 003) and Qinhuangdao
+  (seed 004) as far as the seeds name them.
+- ``catalogue.json``: service items — the 32 items of the Tianjin 2021 catalogue (seed 002) and
+  the Qinhuangdao items of seed 004 (with item codes such as 132036003002).
+- ``registry_sample.json``: a labelled SAMPLE of designated institutions for demo and test
+  deployments.
+
+Everything is validated on load: a file that breaks a rule fails loudly instead of serving bad
+reference data. Values that are not in the seeds are marked in the data themselves
+(``code_assigned``, ``name_assigned``, ``note``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from datetime import date
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from svc_facility.domain.kinds import ApplicantKind, InstitutionType, Programme
+
+DATA_PACKAGE = "svc_facility.data"
+
+_CODE6 = re.compile(r"^\d{6}$")
+# Area code (3-4 digits from 0), hyphen, subscriber number. Five digits are allowed: seed 000
+# gives one complaint number as "022-" / "12345" (武清分中心).
+_PHONE = re.compile(r"^0\d{2,3}-\d{5,8}$")
+_SOURCE = re.compile(r"^seed \d{3}$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+OfficeLevel = Literal["city", "district", "township", "village"]
+TimeLimitKind = Literal["immediate", "working_days", "months", "none"]
+RegistryStatus = Literal["designated", "suspended", "terminated"]
+
+# Flag key -> the column header of seed 002 it comes from.
+FLAG_NAMES: dict[str, str] = {
+    "immediate": "马上办",
+    "online": "网上办",
+    "nearby": "就近办",
+    "one_visit": "一次办",
+    "commitment": "承诺制",
+    "zero_visit": "零跑动",
+    "same_standard_jjj": "同事同标",
+    "citywide": "全市通办",
+    "cross_province": "跨省通办",
+    "automatic_approval": "无人审批",
+    "missing_materials_acceptance": "容缺受理",
+}
+Flag = Literal[
+    "immediate",
+    "online",
+    "nearby",
+    "one_visit",
+    "commitment",
+    "zero_visit",
+    "same_standard_jjj",
+    "citywide",
+    "cross_province",
+    "automatic_approval",
+    "missing_materials_acceptance",
+]
+
+# Registry code prefix of each kind of institution.
+KIND_PREFIX: dict[str, str] = {
+    ApplicantKind.medical_institution.value: "H",
+    ApplicantKind.retail_pharmacy.value: "P",
+    ApplicantKind.ltc_nursing.value: "L",
+    ApplicantKind.disability_assessment.value: "A",
+}
+
+
+def _six_digits(value: str | None, field: str) -> str | None:
+    if value is not None and not _CODE6.fullmatch(value):
+        raise ValueError(f"{field} must be 6 digits, got {value!r}")
+    return value
+
+
+def _unique(values: tuple[Any, ...], field: str) -> tuple[Any, ...]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{field} has duplicates: {values!r}")
+    return values
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
+
+
+# -------------------------------------------------------------------------------------------------- offices
+
+
+class Office(_Frozen):
+    """An insurance office (经办机构) of one of the four levels."""
+
+    code: str = Field(description="6 digits: administrative division code, or assigned (code_assigned)")
+    name: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    region: str = Field(min_length=1, description="天津市 / 唐山市 / 秦皇岛市")
+    level: OfficeLevel
+    parent_code: str | None = None
+    district_code: str | None = Field(default=None, description="division code of the district it serves")
+    address: str | None = None
+    address_as_written: str | None = Field(default=None, description="the seed's cell, windows included")
+    windows: str | None = None
+    hours: str | None = None
+    consultation_phone: str | tuple[str, ...] | None = None
+    complaint_phone: str | tuple[str, ...] | None = None
+    source: str
+    code_assigned: bool = False
+    name_assigned: bool = False
+    note: str | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return _six_digits(value, "code")  # type: ignore[return-value]
+
+    @field_validator("parent_code", "district_code")
+    @classmethod
+    def _codes(cls, value: str | None, info: Any) -> str | None:
+        return _six_digits(value, info.field_name)
+
+    @field_validator("consultation_phone", "complaint_phone")
+    @classmethod
+    def _phone(cls, value: str | tuple[str, ...] | None, info: Any) -> str | tuple[str, ...] | None:
+        numbers = (value,) if isinstance(value, str) else (value or ())
+        if isinstance(value, tuple) and not value:
+            raise ValueError(f"{info.field_name}: an empty list, use null")
+        for number in numbers:
+            if not _PHONE.fullmatch(number):
+                raise ValueError(f"{info.field_name}: {number!r} is not a phone number like 022-23226315")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if not _SOURCE.fullmatch(value):
+            raise ValueError(f"source must look like 'seed 000', got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Office:
+        if self.level == "city":
+            if self.parent_code is not None:
+                raise ValueError(f"{self.code}: a city centre has no parent")
+        elif self.parent_code is None:
+            raise ValueError(f"{self.code}: a {self.level} office needs its parent_code")
+        if self.parent_code == self.code:
+            raise ValueError(f"{self.code}: its own parent")
+        # Whatever is assigned or missing must say why (data not from the seeds are never silent).
+        missing = [f for f in ("address", "hours", "consultation_phone") if getattr(self, f) is None]
+        if (self.code_assigned or self.name_assigned or missing) and not self.note:
+            what = ", ".join(missing) or "assigned values"
+            raise ValueError(f"{self.code}: {what} not from the seeds need a note")
+        return self
+
+    @property
+    def phones(self) -> dict[str, tuple[str, ...]]:
+        as_tuple = lambda v: () if v is None else ((v,) if isinstance(v, str) else v)  # noqa: E731
+        return {
+            "consultation": as_tuple(self.consultation_phone),
+            "complaint": as_tuple(self.complaint_phone),
+        }
+
+
+# ------------------------------------------------------------------------------------------------ catalogue
+
+
+class TimeLimit(_Frozen):
+    """The legal time limit of an item (办事时限 / 办理时限) and the text it was read from."""
+
+    kind: TimeLimitKind
+    value: int | None = None
+    text: str
+
+    @model_validator(mode="after")
+    def _value_fits_kind(self) -> TimeLimit:
+        if self.kind in ("working_days", "months"):
+            if self.value is None or self.value <= 0:
+                raise ValueError(f"a {self.kind} time limit needs a positive value ({self.text!r})")
+        elif self.value is not None:
+            raise ValueError(f"a {self.kind} time limit has no value ({self.text!r})")
+        return self
+
+
+class CatalogueItem(_Frozen):
+    """One service item (事项 / 子项) of a catalogue."""
+
+    id: str = Field(description="stable slug assigned by this directory")
+    source: str
+    region: str = Field(min_length=1)
+    seq: int = Field(ge=1, description="序号 / 子项序号 in its seed table")
+    name: str = Field(min_length=1, description="事项名称 / 主项")
+    sub_item: str | None = None
+    item_code: str | None = Field(default=None, description="子项编码 of seed 004, e.g. 132036003002")
+    main_item_code: str | None = Field(default=None, description="主项编码 of seed 004, e.g. 13203600300Y")
+    responsible: str = Field(min_length=1, description="责任部门 (seed 002) / 受理单位 (seed 004)")
+    supervisor: str | None = Field(default=None, description="监管部门 (seed 002)")
+    level: str = Field(min_length=1, description="实施层级 as written (市级, 区级, 区、街道（乡镇）分层级, 市、县区, 乡、村)")
+    time_limit: TimeLimit
+    channels: tuple[str, ...] = ()
+    channels_text: str | None = None
+    steps: str | None = None
+    service_objects: str | None = None
+    materials: tuple[str, ...] = ()
+    materials_text: str | None = None
+    flags: tuple[Flag, ...] = ()
+    query: str | None = None
+    supervision_phone_text: str | None = None
+    evaluation: str | None = None
+    remarks: tuple[str, ...] = ()
+    note: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.fullmatch(value):
+            raise ValueError(f"id must be a lower-case slug, got {value!r}")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if not _SOURCE.fullmatch(value):
+            raise ValueError(f"source must look like 'seed 002', got {value!r}")
+        return value
+
+    @field_validator("item_code")
+    @classmethod
+    def _item_code(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{12}", value):
+            raise ValueError(f"item_code must be 12 digits, got {value!r}")
+        return value
+
+    @field_validator("main_item_code")
+    @classmethod
+    def _main_item_code(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{11}[\dY]", value):
+            raise ValueError(f"main_item_code must be 11 digits and a digit or Y, got {value!r}")
+        return value
+
+    @field_validator("flags")
+    @classmethod
+    def _flags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "flags")
+
+    @model_validator(mode="after")
+    def _codes_agree(self) -> CatalogueItem:
+        if self.item_code and self.main_item_code and self.item_code[:9] != self.main_item_code[:9]:
+            raise ValueError(f"{self.id}: {self.item_code} is not under main item {self.main_item_code}")
+        return self
+
+
+# ------------------------------------------------------------------------------------------------- registry
+
+
+class Agreement(_Frozen):
+    number: str = Field(min_length=1)
+    valid_from: date
+    valid_to: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Agreement:
+        if self.valid_to < self.valid_from:
+            raise ValueError(f"agreement {self.number}: valid_to before valid_from")
+        return self
+
+
+class RegistryEntry(_Frozen):
+    """A designated institution as the (sample) registry lists it."""
+
+    code: str = Field(description="kind prefix (H/P/L/A) + 6-digit district code + 5-digit serial")
+    name: str = Field(min_length=1)
+    kind: ApplicantKind
+    institution_type: InstitutionType | None = None
+    level: Literal[1, 2, 3] | None = None
+    district_code: str
+    office_code: str
+    programmes: tuple[Programme, ...] = ()
+    physical_hospital_code: str | None = None
+    agreement: Agreement | None = None
+    status: RegistryStatus = "designated"
+    note: str | None = None
+
+    @field_validator("district_code", "office_code")
+    @classmethod
+    def _codes(cls, value: str, info: Any) -> str:
+        return _six_digits(value, info.field_name)  # type: ignore[return-value]
+
+    @field_validator("programmes")
+    @classmethod
+    def _programmes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _unique(value, "programmes")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RegistryEntry:
+        prefix = KIND_PREFIX[self.kind]  # type: ignore[index]
+        if not re.fullmatch(rf"{prefix}\d{{11}}", self.code):
+            raise ValueError(f"{self.code}: a {self.kind} code is {prefix} + 11 digits")
+        if self.code[1:7] != self.district_code:
+            raise ValueError(f"{self.code}: the code must begin with its district code {self.district_code}")
+        medical = self.kind == ApplicantKind.medical_institution
+        if medical and self.institution_type is None:
+            raise ValueError(f"{self.code}: a medical institution needs its institution_type")
+        if not medical and (self.institution_type is not None or self.level is not None):
+            raise ValueError(f"{self.code}: only medical institutions have an institution_type and a level")
+        internet = self.institution_type == InstitutionType.internet_hospital
+        if internet:
+            physical = self.physical_hospital_code
+            if physical is None or not re.fullmatch(r"H\d{11}", physical) or physical == self.code:
+                raise ValueError(f"{self.code}: an internet hospital names its physical hospital (H…)")
+        elif self.physical_hospital_code is not None:
+            raise ValueError(f"{self.code}: only internet hospitals have a physical_hospital_code")
+        return self
+
+
+# -------------------------------------------------------------------------------------------------- loaders
+
+
+def _read(name: str) -> dict[str, Any]:
+    return json.loads(resources.files(DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8"))
+
+
+@functools.cache
+def load_offices() -> tuple[Office, ...]:
+    """The office directory, in the order of the file (Tianjin sub-centres in the order of seed 000)."""
+    offices = tuple(Office.model_validate(o) for o in _read("offices.json")["offices"])
+    by_code: dict[str, Office] = {}
+    for office in offices:
+        if office.code in by_code:
+            raise ValueError(f"offices.json: duplicate office code {office.code}")
+        by_code[office.code] = office
+    for office in offices:
+        if office.parent_code is not None:
+            parent = by_code.get(office.parent_code)
+            if parent is None:
+                raise ValueError(f"offices.json: {office.code} has an unknown parent {office.parent_code}")
+            if parent.region != office.region:
+                raise ValueError(f"offices.json: {office.code} and its parent are in different regions")
+    return offices
+
+
+@functools.cache
+def _offices_by_code() -> dict[str, Office]:
+    return {o.code: o for o in load_offices()}
+
+
+def office_by_code(code: str) -> Office | None:
+    return _offices_by_code().get(code)
+
+
+@functools.cache
+def load_catalogue() -> tuple[CatalogueItem, ...]:
+    """The service catalogue: seed 002 items (ids tj-2021-NN) then seed 004 items (qhd-…)."""
+    items = tuple(CatalogueItem.model_validate(i) for i in _read("catalogue.json")["items"])
+    ids = [i.id for i in items]
+    if len(set(ids)) != len(ids):
+        raise ValueError("catalogue.json: duplicate item ids")
+    codes = [i.item_code for i in items if i.item_code]
+    if len(set(codes)) != len(codes):
+        raise ValueError("catalogue.json: duplicate item codes")
+    return items
+
+
+@functools.cache
+def _catalogue_by_id() -> dict[str, CatalogueItem]:
+    return {i.id: i for i in load_catalogue()}
+
+
+def catalogue_item(item_id: str) -> CatalogueItem | None:
+    return _catalogue_by_id().get(item_id)
+
+
+@functools.cache
+def load_registry_sample() -> tuple[RegistryEntry, ...]:
+    """The SAMPLE registry (demo and test deployments only; not from the seeds)."""
+    document = _read("registry_sample.json")
+    if document.get("sample") is not True:
+        raise ValueError("registry_sample.json must be labelled as a sample")
+    entries = tuple(RegistryEntry.model_validate(e) for e in document["entries"])
+    by_code: dict[str, RegistryEntry] = {}
+    for entry in entries:
+        if entry.code in by_code:
+            raise ValueError(f"registry_sample.json: duplicate code {entry.code}")
+        by_code[entry.code] = entry
+    offices = _offices_by_code()
+    for entry in entries:
+        office = offices.get(entry.office_code)
+        if office is None or office.level != "district":
+            raise ValueError(f"registry_sample.json: {entry.code}: no sub-centre {entry.office_code}")
+        if office.district_code is not None and office.district_code != entry.district_code:
+            raise ValueError(
+                f"registry_sample.json: {entry.code} is in {entry.district_code},"
+                f" its office serves {office.district_code}"
+            )
+        if entry.physical_hospital_code is not None:
+            physical = by_code.get(entry.physical_hospital_code)
+            if physical is None or physical.institution_type == InstitutionType.internet_hospital:
+                raise ValueError(f"registry_sample.json: {entry.code} relies on an unknown physical hospital")
+    return entries

@@ -1,0 +1,57 @@
+"""Facility use cases: one transaction each (load → domain → save → outbox; the caller commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from shared.auth import Principal
+from shared.db import UnitOfWork
+from shared.errors import Problem, not_found
+from shared.events import new_envelope
+from svc_facility.domain.registry import RegistryRecord, announcement
+from svc_facility.repository import RegistryFilter, Repository
+
+
+async def seed_registry(uow: UnitOfWork, records: Iterable[RegistryRecord]) -> int:
+    """Add the records not yet in the registry and announce each; returns how many were new."""
+    repo = Repository(uow.session)
+    added = 0
+    for record in records:
+        if await repo.add_record(record):
+            uow.emit(new_envelope(announcement(record, first_time=True), uow.clock))
+            added += 1
+    return added
+
+
+async def search_registry(uow: UnitOfWork, where: RegistryFilter, page: int, size: int) -> tuple[list[RegistryRecord], int]:
+    return await Repository(uow.session).search(where, (page - 1) * size, size)
+
+
+async def registry_record(uow: UnitOfWork, code: str) -> RegistryRecord:
+    record = await Repository(uow.session).get_record(code)
+    if record is None:
+        raise not_found("定点医药机构")
+    return record
+
+
+async def _record_for_staff(uow: UnitOfWork, code: str, actor: Principal, version: int) -> RegistryRecord:
+    record = await Repository(uow.session).get_record(code, for_update=True)
+    if record is None or not actor.serves_office(record.office_code):
+        raise not_found("定点医药机构")
+    if record.version != version:
+        raise Problem(409, "version_conflict", "记录已被他人修改", f"当前版本为 {record.version}，请刷新后重试", current_version=record.version)
+    return record
+
+
+async def suspend_facility(uow: UnitOfWork, code: str, reason: str, version: int, actor: Principal) -> RegistryRecord:
+    record, event = (await _record_for_staff(uow, code, actor, version)).suspended(reason)
+    await Repository(uow.session).save_record(record)
+    uow.emit(new_envelope(event, uow.clock))
+    return record
+
+
+async def terminate_facility(uow: UnitOfWork, code: str, reason: str, version: int, actor: Principal) -> RegistryRecord:
+    record, event = (await _record_for_staff(uow, code, actor, version)).terminated(reason)
+    await Repository(uow.session).save_record(record)
+    uow.emit(new_envelope(event, uow.clock))
+    return record

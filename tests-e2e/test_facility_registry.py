@@ -1,0 +1,105 @@
+"""The facility registry through the gateway: public search, and registration accepting only
+designated institutions it learned of by event (a suspended hospital is refused)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from shared.testing.e2e import bearer, business_today, covered_resident, poll
+
+pytestmark = pytest.mark.e2e
+
+DEMO_HOSPITAL = "H12010100001"
+
+
+def test_the_public_registry_answers_without_a_token(gateway: httpx.Client) -> None:
+    page = gateway.get("/api/v1/facility/public/registry", params={"district": "120101", "size": 100})
+    assert page.status_code == 200
+    codes = [e["code"] for e in page.json()["items"]]
+    assert DEMO_HOSPITAL in codes
+    assert all(e["status"] == "designated" and e["district_code"] == "120101" for e in page.json()["items"])
+    one = gateway.get(f"/api/v1/facility/public/registry/{DEMO_HOSPITAL}").json()
+    assert one["level"] == 2 and "reformed_level2_outpatient" in one["programmes"]
+    by_level = gateway.get("/api/v1/facility/public/registry", params={"level": 3, "size": 100}).json()
+    assert by_level["total"] >= 1 and all(e["level"] == 3 for e in by_level["items"])
+    assert gateway.get("/api/v1/facility/public/registry", params={"level": 9}).status_code == 422
+    assert gateway.get("/api/v1/facility/public/registry/H99999999999").status_code == 404
+
+
+def test_registration_accepts_a_designated_hospital_and_refuses_unknown_and_suspended_ones(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    clerk = bearer(tokens["staff-hexi"])
+    person = covered_resident(gateway, tokens["staff-hexi"], "120103")
+
+    def choose(code: str) -> httpx.Response:
+        body = {"hospital_code": code, "person_id": person}
+        return gateway.post("/api/v1/registration/benefit-registrations/resident-outpatient", json=body, headers=clerk)
+
+    unknown = choose("H12010199999")
+    assert unknown.status_code == 422 and unknown.json()["code"] == "facility_unknown"
+
+    first = poll(lambda: (r := choose(DEMO_HOSPITAL)).status_code == 201 and r, what="the registry to reach registration")
+    assert first.json()["facility_codes"] == [DEMO_HOSPITAL] and first.json()["status"] == "active"
+
+    # Another reformed level-2 hospital: choosing it replaces the first (changes are unlimited).
+    candidates = gateway.get(
+        "/api/v1/facility/public/registry", params={"programme": "reformed_level2_outpatient", "level": 2, "size": 100}
+    ).json()["items"]
+    other = next(e for e in candidates if e["code"] != DEMO_HOSPITAL)
+    second = poll(lambda: (r := choose(other["code"])).status_code == 201 and r, what="the second hospital")
+    replaced = gateway.get(f"/api/v1/registration/benefit-registrations/{first.json()['id']}", headers=clerk).json()
+    assert replaced["status"] == "replaced" and replaced["replaced_by"] == second.json()["id"]
+
+    # City-level staff suspend that hospital; registration learns it and refuses new choices of it.
+    suspended = gateway.post(
+        f"/api/v1/facility/registry/{other['code']}/suspend",
+        json={"reason": "违规使用医保基金，暂停协议", "version": other["version"]},
+        headers=bearer(tokens["staff-city"]),
+    )
+    assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
+    refused = poll(lambda: (r := choose(other["code"])).status_code == 422 and r, what="the suspension to reach registration")
+    assert refused.json()["code"] == "facility_not_designated"
+    assert DEMO_HOSPITAL in [e["code"] for e in gateway.get("/api/v1/facility/public/registry", params={"size": 100}).json()["items"]]
+    assert other["code"] not in [e["code"] for e in gateway.get("/api/v1/facility/public/registry", params={"size": 100}).json()["items"]]
+
+
+def test_a_level_3_hospital_is_not_a_reformed_level_2_outpatient_hospital(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    person = covered_resident(gateway, tokens["staff-hexi"], "120103")
+    level3 = gateway.get("/api/v1/facility/public/registry", params={"level": 3, "kind": "medical_institution"}).json()["items"][0]
+    response = poll(
+        lambda: (r := gateway.post(
+            "/api/v1/registration/benefit-registrations/resident-outpatient",
+            json={"hospital_code": level3["code"], "person_id": person}, headers=bearer(tokens["staff-hexi"]),
+        )).json().get("code") != "facility_unknown" and r,
+        what="the level-3 hospital to reach registration",
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.json()["code"] in ("facility_programme_missing", "facility_level_mismatch")
+
+
+def test_only_staff_of_the_office_or_the_city_suspend_and_with_the_current_version(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    entry = gateway.get(f"/api/v1/facility/public/registry/{DEMO_HOSPITAL}").json()
+    body = {"reason": "测试暂停", "version": entry["version"]}
+    assert gateway.post(f"/api/v1/facility/registry/{DEMO_HOSPITAL}/suspend", json=body, headers=bearer(tokens["staff-hexi"])).status_code == 404
+    assert gateway.post(f"/api/v1/facility/registry/{DEMO_HOSPITAL}/suspend", json=body, headers=bearer(tokens["zhangsan"])).status_code == 403
+    stale = gateway.post(
+        f"/api/v1/facility/registry/{DEMO_HOSPITAL}/suspend", json={**body, "version": entry["version"] + 5}, headers=bearer(tokens["staff-heping"])
+    )
+    assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
+
+
+def test_the_business_date_moves_on_every_service_and_back(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    admin = bearer(tokens["admin"])
+    assert gateway.put("/api/v1/admin/business-date", json={"date": "2026-12-31"}, headers=bearer(tokens["staff-city"])).status_code == 403
+    moved = gateway.put("/api/v1/admin/business-date", json={"date": "2026-12-31"}, headers=admin)
+    assert moved.status_code == 200, moved.text
+    try:
+        replicas = moved.json()["replicas"]
+        assert len(replicas) == 5 and all(r["date"] == "2026-12-31" for r in replicas.values())
+        assert gateway.get("/api/v1/claims/admin/business-date", headers=admin).json()["date"] == "2026-12-31"
+    finally:
+        back = gateway.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
+        assert back.status_code == 200
+    assert gateway.get("/api/v1/claims/admin/business-date", headers=admin).json() == {"date": business_today().isoformat(), "overridden": False}
