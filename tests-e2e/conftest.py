@@ -23,7 +23,7 @@ def platform(test_servers: RunServers) -> Iterator[PlatformConfig]:
         broker_namespace=test_servers.namespace,
         ports={p: free_port() for p in ("gateway", "registration", "claims", "settlement", "transfer", "facility")},
         environment="test",
-        extra_env={"YB_LOG_JSON": "true", "YB_CONSUMER_RETRY_DELAYS_MS": "[200,500]"},
+        extra_env={"YB_LOG_JSON": "true", "YB_CONSUMER_RETRY_DELAYS_MS": "[200,500]", "YB_PERIODIC_INTERVAL_S": "1"},
     )
     prepare(config)
     start_all(config)

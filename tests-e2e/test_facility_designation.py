@@ -4,7 +4,7 @@ signs, appears in the public registry, and registration learns it as designated.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -163,3 +163,42 @@ def test_bad_applications_are_4xx_and_save_nothing(gateway: httpx.Client, tokens
         assert response.headers["content-type"] == "application/problem+json"
     assert gateway.post("/api/v1/facility/applications", json={}, headers=bearer(tokens["zhangsan"])).status_code == 403
     assert gateway.get("/api/v1/facility/applications", headers=bearer(applicant)).json()["total"] == before
+
+
+def test_an_unanswered_application_raises_one_overdue_alert(gateway: httpx.Client, tokens: dict[str, str], test_servers) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    import time
+
+    import asyncpg
+
+    from shared.events.relay import asyncpg_dsn
+
+    filed = submit(gateway, tokens["pharmacy-applicant"], pharmacy_facts(), materials=[], name="无人答复药房")
+    assert filed.status_code == 201
+    application_id = filed.json()["application"]["id"]
+    due = date.fromisoformat(filed.json()["clock"]["due_date"])
+    admin = bearer(tokens["admin"])
+
+    async def alerts() -> list[str]:
+        conn = await asyncpg.connect(asyncpg_dsn(test_servers.admin_url))
+        try:
+            rows = await conn.fetch(
+                "SELECT envelope->'payload'->>'limit' AS limit FROM facility.outbox "
+                "WHERE event_type = 'facility.reply_overdue' AND envelope->'payload'->>'application_id' = $1",
+                application_id,
+            )
+            return sorted(r["limit"] for r in rows)
+        finally:
+            await conn.close()
+
+    assert asyncio.run(alerts()) == []
+    day_after_due = (due + timedelta(days=1)).isoformat()
+    assert gateway.put("/api/v1/admin/business-date", json={"date": day_after_due}, headers=admin).status_code == 200
+    try:
+        view = gateway.get(f"/api/v1/facility/applications/{application_id}", headers=bearer(tokens["staff-hexi"])).json()
+        assert view["clock"]["overdue"] is True and view["clock"]["working_days_left"] == 0
+        poll(lambda: asyncio.run(alerts()) == ["reply_20_working_days"], what="the overdue alert")
+        time.sleep(3)  # several more scans (one a second): still one alert
+        assert asyncio.run(alerts()) == ["reply_20_working_days"]
+    finally:
+        gateway.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)

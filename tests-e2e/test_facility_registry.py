@@ -103,3 +103,56 @@ def test_the_business_date_moves_on_every_service_and_back(gateway: httpx.Client
         back = gateway.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
         assert back.status_code == 200
     assert gateway.get("/api/v1/claims/admin/business-date", headers=admin).json() == {"date": business_today().isoformat(), "overridden": False}
+
+
+def test_changes_of_a_registry_record_reach_registration_and_are_recorded(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    clerk, city = bearer(tokens["staff-hexi"]), bearer(tokens["staff-city"])
+    person = covered_resident(gateway, tokens["staff-hexi"], "120103")
+    candidates = gateway.get(
+        "/api/v1/facility/public/registry", params={"programme": "reformed_level2_outpatient", "level": 2, "size": 100}
+    ).json()["items"]
+    hospital = next(e for e in candidates if e["code"] != DEMO_HOSPITAL)
+
+    def choose() -> httpx.Response:
+        body = {"hospital_code": hospital["code"], "person_id": person}
+        return gateway.post("/api/v1/registration/benefit-registrations/resident-outpatient", json=body, headers=clerk)
+
+    poll(lambda: choose().status_code == 201, what="registration to know the hospital")
+    programmes = [p for p in hospital["programmes"] if p != "reformed_level2_outpatient"]
+    changed = gateway.patch(f"/api/v1/facility/registry/{hospital['code']}",
+                            json={"programmes": programmes, "reason": "不再承担居民门诊统筹", "version": hospital["version"]}, headers=city)  # fmt: skip
+    assert changed.status_code == 200 and "reformed_level2_outpatient" not in changed.json()["programmes"]
+    refused = poll(lambda: (r := choose()).status_code == 422 and r, what="the change to reach registration")
+    assert refused.json()["code"] == "facility_programme_missing"
+
+    restored = gateway.patch(f"/api/v1/facility/registry/{hospital['code']}",
+                             json={"programmes": hospital["programmes"], "reason": "恢复", "version": changed.json()["version"]}, headers=city)  # fmt: skip
+    suspended = gateway.post(f"/api/v1/facility/registry/{hospital['code']}/suspend",
+                             json={"reason": "暂停检查", "version": restored.json()["version"]}, headers=city)  # fmt: skip
+    reinstated = gateway.post(f"/api/v1/facility/registry/{hospital['code']}/reinstate",
+                              json={"reason": "整改完成", "version": suspended.json()["version"]}, headers=city)  # fmt: skip
+    assert reinstated.status_code == 200 and reinstated.json()["status"] == "designated"
+    poll(lambda: choose().status_code == 201, what="the reinstated hospital to be accepted again")
+
+    valid_to = reinstated.json()["agreement_valid_to"]
+    later = f"{int(valid_to[:4]) + 2}{valid_to[4:]}" if valid_to else "2030-12-31"
+    renewed = gateway.post(f"/api/v1/facility/registry/{hospital['code']}/renew",
+                           json={"valid_to": later, "reason": "到期前续签", "version": reinstated.json()["version"]}, headers=city)  # fmt: skip
+    assert renewed.status_code == 200 and renewed.json()["agreement_valid_to"] == later
+
+    history = gateway.get(f"/api/v1/facility/registry/{hospital['code']}/history", headers=city).json()
+    assert [h["change"] for h in history][-5:] == ["changed", "changed", "suspended", "reinstated", "renewed"]
+    assert all(h["by"] == "staff-city" and h["reason"] for h in history[-5:])
+    assert gateway.get(f"/api/v1/facility/registry/{hospital['code']}/history", headers=bearer(tokens["lisi"])).status_code == 403
+
+
+def test_the_directory_lists_every_tianjin_sub_centre_and_the_catalogue_answers(gateway: httpx.Client) -> None:
+    districts = gateway.get("/api/v1/facility/offices", params={"region": "天津市", "level": "district"}).json()
+    assert len(districts) == 21
+    heping = gateway.get("/api/v1/facility/offices/120101").json()
+    assert heping["name"] == "和平分中心" and heping["address"] and heping["hours"]
+    assert gateway.get("/api/v1/facility/offices/999999").status_code == 404
+    online = gateway.get("/api/v1/facility/catalogue", params={"flag": "online"}).json()
+    assert online and all("online" in item["flags"] for item in online)
+    item = gateway.get(f"/api/v1/facility/catalogue/{online[0]['id']}").json()
+    assert item["time_limit"]["kind"] in ("immediate", "working_days", "months", "none")

@@ -48,3 +48,16 @@ applications = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 Index("ix_applications_office_status", applications.c.office_code, applications.c.status)
+
+# Who changed a registry record, when and why (append-only).
+registry_history = Table(
+    "registry_history",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("change", String(30), nullable=False),
+    Column("by", String(120), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(500)),
+    Column("details", JSONB, nullable=False),
+)

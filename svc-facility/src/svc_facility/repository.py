@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from svc_facility.domain.registry import RegistryRecord
-from svc_facility.models import registry
+from svc_facility.models import registry, registry_history
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,23 @@ class Repository:
             await self.session.execute(select(registry).where(*conditions).order_by(registry.c.code).offset(offset).limit(limit))
         ).mappings()
         return [_record(r) for r in rows], total
+
+
+    async def record_history(
+        self, record: RegistryRecord, change: str, by: str, at: datetime, reason: str | None, details: dict[str, Any]
+    ) -> None:
+        await self.session.execute(
+            insert(registry_history).values(
+                code=record.code, version=record.version, change=change, by=by, at=at, reason=reason,
+                details=json.loads(json.dumps(details, default=str)),
+            )
+        )  # fmt: skip
+
+    async def history(self, code: str) -> list[dict]:
+        rows = await self.session.execute(
+            select(registry_history).where(registry_history.c.code == code).order_by(registry_history.c.version)
+        )
+        return [dict(r) for r in rows.mappings()]
 
 
 def _row(record: RegistryRecord) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from shared.auth import Principal
 from shared.db import UnitOfWork
@@ -43,15 +44,21 @@ async def _record_for_staff(uow: UnitOfWork, code: str, actor: Principal, versio
     return record
 
 
-async def suspend_facility(uow: UnitOfWork, code: str, reason: str, version: int, actor: Principal) -> RegistryRecord:
-    record, event = (await _record_for_staff(uow, code, actor, version)).suspended(reason)
-    await Repository(uow.session).save_record(record)
+async def change_registry(
+    uow: UnitOfWork, code: str, actor: Principal, version: int, change: str, reason: str | None, **arguments: Any
+) -> RegistryRecord:
+    """One change of a registry record by staff of its office (or the city): saved, recorded, announced."""
+    current = await _record_for_staff(uow, code, actor, version)
+    record, event = getattr(current, change)(reason=reason, **arguments)
+    repo = Repository(uow.session)
+    await repo.save_record(record)
+    await repo.record_history(record, change, actor.subject, uow.clock.now(), reason, arguments)
     uow.emit(new_envelope(event, uow.clock))
     return record
 
 
-async def terminate_facility(uow: UnitOfWork, code: str, reason: str, version: int, actor: Principal) -> RegistryRecord:
-    record, event = (await _record_for_staff(uow, code, actor, version)).terminated(reason)
-    await Repository(uow.session).save_record(record)
-    uow.emit(new_envelope(event, uow.clock))
-    return record
+async def registry_history(uow: UnitOfWork, code: str, actor: Principal) -> list[dict]:
+    record = await Repository(uow.session).get_record(code)
+    if record is None or not actor.serves_office(record.office_code):
+        raise not_found("定点医药机构")
+    return await Repository(uow.session).history(code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -80,17 +80,60 @@ async def entry(code: Annotated[str, Field(max_length=20)], uow: UoW) -> Registr
         return shape(await usecases.registry_record(uow, code))
 
 
-@router.post("/registry/{code}/suspend", response_model=RegistryEntryOut, summary="暂停定点医药机构医保服务")
-async def suspend(code: str, body: StatusChangeIn, actor: Staff, uow: UoW) -> RegistryEntryOut:
+class RenewIn(StatusChangeIn):
+    valid_to: date = Field(description="续签后的协议到期日")
+
+
+class ChangeIn(StatusChangeIn):
+    name: Text | None = Field(None, max_length=200)
+    level: int | None = Field(None, ge=1, le=3)
+    programmes: list[Programme] | None = None
+
+
+class HistoryOut(BaseModel):
+    code: str
+    version: int
+    change: str
+    by: str
+    at: datetime
+    reason: str | None
+    details: dict
+
+
+async def _change(uow: UoW, code: str, actor: Principal, body: StatusChangeIn, change: str, **arguments: object) -> RegistryEntryOut:
     async with uow:
-        record = await usecases.suspend_facility(uow, code, body.reason, body.version, actor)
+        record = await usecases.change_registry(uow, code, actor, body.version, change, body.reason, **arguments)
         await uow.commit()
     return shape(record)
+
+
+@router.post("/registry/{code}/suspend", response_model=RegistryEntryOut, summary="暂停定点医药机构医保服务")
+async def suspend(code: str, body: StatusChangeIn, actor: Staff, uow: UoW) -> RegistryEntryOut:
+    return await _change(uow, code, actor, body, "suspended")
+
+
+@router.post("/registry/{code}/reinstate", response_model=RegistryEntryOut, summary="恢复医保服务")
+async def reinstate(code: str, body: StatusChangeIn, actor: Staff, uow: UoW) -> RegistryEntryOut:
+    return await _change(uow, code, actor, body, "reinstated")
 
 
 @router.post("/registry/{code}/terminate", response_model=RegistryEntryOut, summary="解除定点协议")
 async def terminate(code: str, body: StatusChangeIn, actor: Staff, uow: UoW) -> RegistryEntryOut:
+    return await _change(uow, code, actor, body, "terminated")
+
+
+@router.post("/registry/{code}/renew", response_model=RegistryEntryOut, summary="协议到期前续签")
+async def renew(code: str, body: RenewIn, actor: Staff, uow: UoW) -> RegistryEntryOut:
+    return await _change(uow, code, actor, body, "renewed", valid_to=body.valid_to, on=uow.clock.today())
+
+
+@router.patch("/registry/{code}", response_model=RegistryEntryOut, summary="定点医药机构信息变更")
+async def change(code: str, body: ChangeIn, actor: Staff, uow: UoW) -> RegistryEntryOut:
+    programmes = tuple(body.programmes) if body.programmes is not None else None
+    return await _change(uow, code, actor, body, "changed", name=body.name, level=body.level, programmes=programmes)
+
+
+@router.get("/registry/{code}/history", response_model=list[HistoryOut], summary="变更记录（谁、何时、为何）")
+async def history(code: str, actor: Staff, uow: UoW) -> list[dict]:
     async with uow:
-        record = await usecases.terminate_facility(uow, code, body.reason, body.version, actor)
-        await uow.commit()
-    return shape(record)
+        return await usecases.registry_history(uow, code, actor)
