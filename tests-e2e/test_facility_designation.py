@@ -114,14 +114,15 @@ def test_a_pharmacy_is_designated_and_appears_in_the_registry(gateway: httpx.Cli
     public = gateway.get("/api/v1/facility/public/registry", params={"kind": "retail_pharmacy", "district": "120103", "size": 100}).json()
     assert entry["code"] in [e["code"] for e in public["items"]]
 
-    # Registration learned of it by event: it is known and designated (a pharmacy is simply not a
-    # reformed level-2 hospital), where an unknown code is reported as unknown.
+    # Registration learned of it by event and accepts it where a pharmacy may be chosen: as the
+    # treatment pharmacy of an outpatient special disease certified by a designated hospital.
     person = covered_resident(gateway, clerk, "120103")
-    known = poll(lambda: (r := gateway.post(
-        "/api/v1/registration/benefit-registrations/resident-outpatient",
-        json={"hospital_code": entry["code"], "person_id": person}, headers=bearer(clerk),
-    )).json().get("code") not in ("facility_unknown", "no_resident_coverage") and r, what="registration to learn the pharmacy")  # fmt: skip
-    assert known.json()["code"] in ("facility_programme_missing", "facility_level_mismatch")
+    body = {"disease": "diabetes", "certified_by": "H12010100001", "treatment_facility": entry["code"], "person_id": person}
+    registered = poll(lambda: (r := gateway.post(
+        "/api/v1/registration/benefit-registrations/special-disease", json=body, headers=bearer(clerk),
+    )).status_code == 201 and r, what="registration to learn the pharmacy")  # fmt: skip
+    assert registered.json()["facility_codes"] == [entry["code"]]
+    assert registered.json()["details"]["disease_name"] == "糖尿病"
 
 
 def test_a_refusal_lists_every_unmet_condition(gateway: httpx.Client, tokens: dict[str, str]) -> None:

@@ -156,3 +156,25 @@ def test_the_directory_lists_every_tianjin_sub_centre_and_the_catalogue_answers(
     assert online and all("online" in item["flags"] for item in online)
     item = gateway.get(f"/api/v1/facility/catalogue/{online[0]['id']}").json()
     assert item["time_limit"]["kind"] in ("immediate", "working_days", "months", "none")
+
+
+def test_a_special_disease_registration_takes_designated_facilities_and_changes_its_pharmacy(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    clerk = bearer(tokens["staff-hexi"])
+    person = covered_resident(gateway, tokens["staff-hexi"], "120103")
+    treating = gateway.get("/api/v1/facility/public/registry", params={"programme": "special_disease", "size": 100}).json()["items"]
+    pharmacies = [e["code"] for e in treating if e["kind"] == "retail_pharmacy"]
+    body = {"disease": "dialysis", "certified_by": DEMO_HOSPITAL, "treatment_facility": DEMO_HOSPITAL, "person_id": person}
+    first = poll(lambda: (r := gateway.post("/api/v1/registration/benefit-registrations/special-disease", json=body, headers=clerk)).status_code == 201 and r,
+                 what="registration to know the hospitals")  # fmt: skip
+    assert first.json()["details"] == {"disease": "dialysis", "disease_name": "肾透析治疗", "certified_by": DEMO_HOSPITAL, "recertify_on_return": False}
+    if pharmacies:
+        changed = poll(lambda: (r := gateway.post(f"/api/v1/registration/benefit-registrations/{first.json()['id']}/treatment-facility",
+                                                  json={"treatment_facility": pharmacies[0]}, headers=clerk)).status_code == 200 and r,
+                       what="the pharmacy to be known")  # fmt: skip
+        assert changed.json()["facility_codes"] == [pharmacies[0]] and changed.json()["details"]["disease"] == "dialysis"
+        old = gateway.get(f"/api/v1/registration/benefit-registrations/{first.json()['id']}", headers=clerk).json()
+        assert old["status"] == "replaced" and old["replaced_by"] == changed.json()["id"]
+    bad = gateway.post("/api/v1/registration/benefit-registrations/special-disease", json={**body, "disease": "flu"}, headers=clerk)
+    assert bad.status_code == 422 and any("disease" in e["field"] for e in bad.json()["errors"])

@@ -1,6 +1,6 @@
 """Infrastructure tables every service has in its own schema: outbox, inbox, idempotency keys.
 
-Services create them in their first migration with `create_infrastructure_tables`, so they are
+Services create them in their first migration with `create_infrastructure_v1`, so they are
 written once here and live unqualified in each service's schema (its role's search_path).
 """
 
@@ -64,10 +64,50 @@ idempotency_keys = Table(
 )
 
 
+def create_infrastructure_v1(op) -> None:  # type: ignore[no-untyped-def]
+    """Revision 1 of the infrastructure tables, frozen: called from each service's first migration.
+
+    Spelled out rather than taken from the tables above, so a later change to them (made by a new
+    migration calling a new revision function) never rewrites what an old migration did.
+    """
+    op.create_table(
+        "outbox",
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("event_type", String(120), nullable=False),
+        Column("envelope", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text),
+        Column("published_at", DateTime(timezone=True)),
+    )
+    op.create_index("ix_outbox_unsent", "outbox", ["next_attempt_at", "id"], postgresql_where=text("published_at IS NULL"))
+    op.create_table(
+        "inbox",
+        Column("consumer", String(80), nullable=False),
+        Column("event_id", UUID(as_uuid=True), nullable=False),
+        Column("event_type", String(120), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("consumer", "event_id"),
+    )
+    op.create_table(
+        "idempotency_keys",
+        Column("principal", String(120), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("request_fingerprint", String(64), nullable=False),
+        Column("status_code", Integer),
+        Column("response_body", JSONB),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("principal", "key"),
+    )
+
+
+def drop_infrastructure_v1(op) -> None:  # type: ignore[no-untyped-def]
+    for table in ("idempotency_keys", "inbox", "outbox"):
+        op.drop_table(table)
+
+
 def create_infrastructure_tables(bind) -> None:  # type: ignore[no-untyped-def]
-    """Called from a service's first Alembic migration (`op.get_bind()`)."""
+    """The current tables at once (test harnesses that need no migration history)."""
     infrastructure.create_all(bind=bind)
-
-
-def drop_infrastructure_tables(bind) -> None:  # type: ignore[no-untyped-def]
-    infrastructure.drop_all(bind=bind)

@@ -75,4 +75,5 @@ benefit_registrations = Table(
     Column("registered_by", String(120), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("replaced_by", UUID(as_uuid=True)),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
 )

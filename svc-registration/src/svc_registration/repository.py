@@ -66,17 +66,15 @@ class Repository:
         )
 
 
-    async def approved_enrollment_covering(self, person_id: uuid.UUID, day: date, scheme: str) -> Enrollment | None:
-        row = (
-            await self.session.execute(
-                select(enrollments).where(
-                    enrollments.c.person_id == person_id,
-                    enrollments.c.scheme == scheme,
-                    enrollments.c.status == "approved",
-                    enrollments.c.coverage_year == day.year,
-                )
-            )
-        ).mappings().first()
+    async def approved_enrollment_covering(self, person_id: uuid.UUID, day: date, scheme: str | None = None) -> Enrollment | None:
+        conditions = [
+            enrollments.c.person_id == person_id,
+            enrollments.c.status == "approved",
+            enrollments.c.coverage_year == day.year,
+        ]
+        if scheme is not None:
+            conditions.append(enrollments.c.scheme == scheme)
+        row = (await self.session.execute(select(enrollments).where(*conditions))).mappings().first()
         return _enrollment(row) if row else None
 
     async def record_facility_if_newer(self, facility: KnownFacility) -> None:
@@ -103,17 +101,16 @@ class Repository:
             programmes=frozenset(row["programmes"]), status=row["status"], version=row["version"],
         )  # fmt: skip
 
-    async def active_benefit(self, person_id: uuid.UUID, kind: str) -> BenefitRegistration | None:
+    async def active_benefit(self, person_id: uuid.UUID, kind: str, disease: str | None = None) -> BenefitRegistration | None:
+        conditions = [
+            benefit_registrations.c.person_id == person_id,
+            benefit_registrations.c.kind == kind,
+            benefit_registrations.c.status == "active",
+        ]
+        if disease is not None:
+            conditions.append(benefit_registrations.c.details["disease"].astext == disease)
         row = (
-            await self.session.execute(
-                select(benefit_registrations)
-                .where(
-                    benefit_registrations.c.person_id == person_id,
-                    benefit_registrations.c.kind == kind,
-                    benefit_registrations.c.status == "active",
-                )
-                .with_for_update()
-            )
+            await self.session.execute(select(benefit_registrations).where(*conditions).with_for_update())
         ).mappings().first()
         return _benefit(row) if row else None
 

@@ -14,7 +14,14 @@ from shared.errors import Problem, not_found
 from shared.events import Envelope, new_envelope
 from shared.events.catalog import FacilityDesignatedV1, RegistrationApprovedV1, RegistrationBenefitRegisteredV1
 from shared.identity import IdType
-from svc_registration.domain.benefit import RESIDENT_OUTPATIENT, BenefitRegistration, choose_resident_outpatient_hospital
+from svc_registration.domain.benefit import (
+    RESIDENT_OUTPATIENT,
+    SPECIAL_DISEASE,
+    BenefitRegistration,
+    certify_special_disease,
+    choose_resident_outpatient_hospital,
+    with_treatment_facility,
+)
 from svc_registration.domain.enrollment import Enrollment, ResidentTier, new_resident_enrollment
 from svc_registration.domain.facility import KnownFacility
 from svc_registration.domain.person import Sex, identify
@@ -146,20 +153,16 @@ async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDe
     )
 
 
-async def register_resident_outpatient(
-    uow: UnitOfWork, person_id: uuid.UUID | None, hospital_code: str, actor: Principal
-) -> BenefitRegistration:
-    """城乡居民门(急)诊就医登记: a resident covered today chooses one reformed level-2 hospital."""
-    repo = Repository(uow.session)
-    person_id = _person_acted_for(actor, person_id)
-    today = uow.clock.today()
-    enrollment = await repo.approved_enrollment_covering(person_id, today, "resident")
+async def _covered_today(repo: Repository, person_id: uuid.UUID, today: date, actor: Principal, scheme: str | None) -> Enrollment:
+    enrollment = await repo.approved_enrollment_covering(person_id, today, scheme)
     if enrollment is None or not may_see(actor, enrollment):
-        raise Problem(409, "no_resident_coverage", "无有效的城乡居民医保参保登记", f"{today} 不在城乡居民医保待遇享受期内")
-    registration = choose_resident_outpatient_hospital(
-        person_id, enrollment.office_code, await repo.get_facility(hospital_code), hospital_code, today, actor.subject, uow.clock.now()
-    )
-    current = await repo.active_benefit(person_id, RESIDENT_OUTPATIENT)
+        what = "城乡居民医保" if scheme == "resident" else "基本医疗保险"
+        raise Problem(409, "no_coverage", f"无有效的{what}参保登记", f"{today} 不在{what}待遇享受期内")
+    return enrollment
+
+
+async def _activate(uow: UnitOfWork, repo: Repository, registration: BenefitRegistration, current: BenefitRegistration | None) -> BenefitRegistration:
+    """The new registration replaces the active one of its kind from today, and is announced."""
     if current is not None:
         await repo.save_benefit(current.replaced_with(registration))
     await repo.save_benefit(registration)
@@ -167,17 +170,70 @@ async def register_resident_outpatient(
         new_envelope(
             RegistrationBenefitRegisteredV1(
                 registration_id=registration.id,
-                person_id=person_id,
+                person_id=registration.person_id,
                 office_code=registration.office_code,
                 kind=registration.kind,
                 facility_codes=list(registration.facility_codes),
                 valid_from=registration.valid_from,
                 replaces=current.id if current else None,
+                details=registration.details,
             ),
             uow.clock,
         )
     )
     return registration
+
+
+async def register_resident_outpatient(
+    uow: UnitOfWork, person_id: uuid.UUID | None, hospital_code: str, actor: Principal
+) -> BenefitRegistration:
+    """城乡居民门(急)诊就医登记: a resident covered today chooses one reformed level-2 hospital."""
+    repo = Repository(uow.session)
+    person_id = _person_acted_for(actor, person_id)
+    today = uow.clock.today()
+    enrollment = await _covered_today(repo, person_id, today, actor, "resident")
+    registration = choose_resident_outpatient_hospital(
+        person_id, enrollment.office_code, await repo.get_facility(hospital_code), hospital_code, today, actor.subject, uow.clock.now()
+    )
+    return await _activate(uow, repo, registration, await repo.active_benefit(person_id, RESIDENT_OUTPATIENT))
+
+
+async def register_special_disease(
+    uow: UnitOfWork,
+    person_id: uuid.UUID | None,
+    disease: str,
+    certified_by: str,
+    treatment_facility: str,
+    certified_outside_city: bool,
+    actor: Principal,
+) -> BenefitRegistration:
+    """门特登记: a certification for one of the 13 diseases, with the chosen treatment hospital or pharmacy."""
+    repo = Repository(uow.session)
+    person_id = _person_acted_for(actor, person_id)
+    today = uow.clock.today()
+    enrollment = await _covered_today(repo, person_id, today, actor, None)
+    registration = certify_special_disease(
+        person_id, enrollment.office_code, disease,
+        await repo.get_facility(certified_by), certified_by,
+        await repo.get_facility(treatment_facility), treatment_facility,
+        certified_outside_city, today, actor.subject, uow.clock.now(),
+    )  # fmt: skip
+    return await _activate(uow, repo, registration, await repo.active_benefit(person_id, SPECIAL_DISEASE, disease))
+
+
+async def change_treatment_facility(
+    uow: UnitOfWork, registration_id: uuid.UUID, treatment_facility: str, actor: Principal
+) -> BenefitRegistration:
+    """门特治疗医院、药店变更 (unlimited)."""
+    repo = Repository(uow.session)
+    current = await visible_benefit(uow, registration_id, actor)
+    changed = with_treatment_facility(
+        current, await repo.get_facility(treatment_facility), treatment_facility, uow.clock.today(), actor.subject, uow.clock.now()
+    )
+    locked = await repo.active_benefit(current.person_id, SPECIAL_DISEASE, current.details.get("disease"))
+    if locked is None or locked.id != current.id:
+        raise Problem(409, "invalid_transition", "该门特登记已被变更或失效", "请刷新后重试")
+    return await _activate(uow, repo, changed, locked)
 
 
 def _person_acted_for(actor: Principal, person_id: uuid.UUID | None) -> uuid.UUID:

@@ -107,3 +107,4 @@ class RegistrationBenefitRegisteredV1(_Payload):
     valid_from: date
     valid_to: date | None = None
     replaces: uuid.UUID | None = None
+    details: dict = {}

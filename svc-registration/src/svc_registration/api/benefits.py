@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -14,7 +14,7 @@ from shared.auth.dependencies import CurrentPrincipal, require_roles
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import UoW
 from svc_registration import usecases
-from svc_registration.domain.benefit import BenefitRegistration
+from svc_registration.domain.benefit import SPECIAL_DISEASES, BenefitRegistration
 
 router = APIRouter(prefix="/benefit-registrations", tags=["待遇登记"])
 
@@ -24,6 +24,22 @@ Applicant = Annotated[Principal, require_roles(Role.insured, Role.staff)]
 class ResidentOutpatientIn(BaseModel):
     hospital_code: str = Field(pattern=r"^[A-Z]\d{11}$", description="所选改革二级定点医院编码")
     person_id: uuid.UUID | None = Field(None, description="经办人员代办时填写参保人")
+
+
+Disease = Literal[tuple(SPECIAL_DISEASES)]  # type: ignore[valid-type]
+FacilityCode = Annotated[str, Field(pattern=r"^[A-Z]\d{11}$")]
+
+
+class SpecialDiseaseIn(BaseModel):
+    disease: Disease = Field(description="门特病种（13种之一）")
+    certified_by: FacilityCode = Field(description="门特病鉴定医院编码")
+    treatment_facility: FacilityCode = Field(description="选定的门特治疗定点医院或药店编码")
+    certified_outside_city: bool = Field(False, description="首次鉴定在异地（返回本市就医须重新鉴定）")
+    person_id: uuid.UUID | None = Field(None, description="经办人员代办时填写参保人")
+
+
+class TreatmentFacilityIn(BaseModel):
+    treatment_facility: FacilityCode
 
 
 class BenefitRegistrationOut(BaseModel):
@@ -38,6 +54,7 @@ class BenefitRegistrationOut(BaseModel):
     registered_by: str
     registered_at: datetime
     replaced_by: uuid.UUID | None
+    details: dict
 
 
 def shape(r: BenefitRegistration) -> dict:
@@ -53,6 +70,28 @@ async def resident_outpatient(
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, register)
+
+
+@router.post("/special-disease", status_code=201, response_model=BenefitRegistrationOut, summary="门诊特定疾病待遇登记")
+async def special_disease(
+    body: SpecialDiseaseIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
+):
+    async def register() -> tuple[int, dict]:
+        registration = await usecases.register_special_disease(
+            uow, body.person_id, body.disease, body.certified_by, body.treatment_facility, body.certified_outside_city, actor
+        )
+        return 201, shape(registration)
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, register)
+
+
+@router.post("/{registration_id}/treatment-facility", response_model=BenefitRegistrationOut, summary="变更门特治疗医院或药店")
+async def change_treatment_facility(registration_id: uuid.UUID, body: TreatmentFacilityIn, actor: Applicant, uow: UoW) -> dict:
+    async with uow:
+        registration = await usecases.change_treatment_facility(uow, registration_id, body.treatment_facility, actor)
+        await uow.commit()
+    return shape(registration)
 
 
 @router.get("/{registration_id}", response_model=BenefitRegistrationOut, summary="查看待遇登记")

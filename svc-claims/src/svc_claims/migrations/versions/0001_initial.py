@@ -4,10 +4,11 @@ Revision ID: 0001
 Revises:
 """
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import UUID
 
-from shared.tables import create_infrastructure_tables, drop_infrastructure_tables
-from svc_claims.models import coverages
+from shared.tables import create_infrastructure_v1, drop_infrastructure_v1
 
 revision = "0001"
 down_revision = None
@@ -16,12 +17,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    create_infrastructure_tables(bind)
-    coverages.create(bind)
+    create_infrastructure_v1(op)
+    op.create_table(
+        "coverages",
+        sa.Column("enrollment_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+        sa.Column("office_code", sa.String(12), nullable=False),
+        sa.Column("scheme", sa.String(20), nullable=False),
+        sa.Column("tier", sa.String(20)),
+        sa.Column("benefit_start", sa.Date, nullable=False),
+        sa.Column("benefit_end", sa.Date, nullable=False),
+        sa.Column("source_event_id", UUID(as_uuid=True), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
+    )
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    coverages.drop(bind)
-    drop_infrastructure_tables(bind)
+    op.drop_table("coverages")
+    drop_infrastructure_v1(op)

@@ -4,9 +4,9 @@ Revision ID: 0003
 Revises: 0002
 """
 
+import sqlalchemy as sa
 from alembic import op
-
-from svc_facility.models import registry_history
+from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0003"
 down_revision = "0002"
@@ -15,8 +15,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    registry_history.create(op.get_bind())
+    op.create_table(
+        "registry_history",
+        sa.Column("code", sa.String(20), primary_key=True),
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("change", sa.String(30), nullable=False),
+        sa.Column("by", sa.String(120), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(500)),
+        sa.Column("details", JSONB, nullable=False),
+    )
 
 
 def downgrade() -> None:
-    registry_history.drop(op.get_bind())
+    op.drop_table("registry_history")

@@ -6,7 +6,7 @@ Revises:
 
 from alembic import op
 
-from shared.tables import create_infrastructure_tables, drop_infrastructure_tables
+from shared.tables import create_infrastructure_v1, drop_infrastructure_v1
 
 revision = "0001"
 down_revision = None
@@ -15,8 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_infrastructure_tables(op.get_bind())
+    create_infrastructure_v1(op)
 
 
 def downgrade() -> None:
-    drop_infrastructure_tables(op.get_bind())
+    drop_infrastructure_v1(op)
