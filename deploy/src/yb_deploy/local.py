@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import sys
-from pathlib import Path
 
 import httpx
 

@@ -14,19 +14,20 @@ from sqlalchemy.dialects.postgresql import insert
 from shared.auth import Principal, Role
 from shared.calendar import default_calendar
 from shared.db import UnitOfWork
+from shared.directory import catalogue_item
 from shared.errors import Problem, not_found
 from shared.events import new_envelope
 from shared.events.catalog import FacilityReplyOverdueV1
 from svc_facility.domain.application import Application, Status, new_application
 from svc_facility.domain.deadline import ClockStatus
 from svc_facility.domain.eligibility import ApplicantFacts
+from svc_facility.domain.kinds import CODE_PREFIX
 from svc_facility.domain.registry import RegistryRecord, announcement
 from svc_facility.models import applications, registry
 from svc_facility.repository import Repository
 
 # The aggregate is stored whole as JSON; pydantic maps the domain dataclasses both ways.
 DOCUMENT = TypeAdapter(Application)
-CODE_PREFIX = {"medical_institution": "H", "retail_pharmacy": "P", "ltc_nursing": "L", "disability_assessment": "A"}
 OPEN_STATUSES = [s.value for s in Status if s not in (Status.designated, Status.refused, Status.withdrawn, Status.suspended, Status.terminated)]
 
 
@@ -117,7 +118,7 @@ async def sign_agreement(
     app = await act(uow, application_id, actor, "sign_agreement", version, **agreement)
     assert app.agreement is not None
     record = RegistryRecord(
-        code=await _next_code(uow, CODE_PREFIX[app.kind.value] + app.district_code),
+        code=await _next_code(uow, CODE_PREFIX[app.kind] + app.district_code),
         name=app.name,
         kind=app.kind.value,
         institution_type=app.institution_type.value if app.institution_type else None,
@@ -160,8 +161,17 @@ async def listed(uow: UnitOfWork, actor: Principal, status: str | None, page: in
     return [_load(r[0]) for r in rows], total
 
 
+# The whole item's legal limit comes from the service catalogue (seed 002, items 31 and 32).
+CATALOGUE_ITEMS = {"medical_institution": "tj-2021-31", "retail_pharmacy": "tj-2021-32"}
+
+
+def item_months(kind: str) -> int | None:
+    item = catalogue_item(CATALOGUE_ITEMS[kind]) if kind in CATALOGUE_ITEMS else None
+    return item.time_limit.value if item is not None and item.time_limit.kind == "months" else None
+
+
 def clock_of(app: Application, today: date) -> ClockStatus:
-    return app.clock(today, default_calendar())
+    return app.clock(today, default_calendar(), item_months(app.kind))
 
 
 async def announce_overdue_replies(uow: UnitOfWork, after: uuid.UUID | None = None, batch: int = 200) -> tuple[int, uuid.UUID | None]:

@@ -1,4 +1,4 @@
-"""The office directory, the service catalogue and the sample registry (svc_facility.directory).
+"""The office directory and the service catalogue (shared.directory), and the sample registry (svc_facility.sample).
 
 Where the seed documents are present (``<repo>/../shared/seeds``) the data are compared with them, parsed here
 independently of the extraction; those tests are skipped, with the reason, only when the folder is absent.
@@ -14,18 +14,17 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from svc_facility.directory import (
+from shared.directory import (
     FLAG_NAMES,
     CatalogueItem,
     Office,
-    RegistryEntry,
     TimeLimit,
     catalogue_item,
     load_catalogue,
     load_offices,
-    load_registry_sample,
     office_by_code,
 )
+from svc_facility.sample import RegistryEntry, load_registry_sample
 
 REPO = Path(__file__).resolve().parents[3]
 SEEDS = REPO.parent / "shared" / "seeds"
@@ -342,3 +341,10 @@ def test_registry_entry_validation() -> None:
     assert RegistryEntry.model_validate(pharmacy).kind == "retail_pharmacy"
     with pytest.raises(ValidationError):
         RegistryEntry.model_validate({**pharmacy, "level": 1})
+
+
+def test_the_designation_item_limit_comes_from_the_catalogue() -> None:
+    from svc_facility.applications import item_months
+
+    assert item_months("medical_institution") == 3 and item_months("retail_pharmacy") == 3
+    assert item_months("ltc_nursing") is None  # not in the catalogue: the domain's labelled sample applies

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -16,7 +16,7 @@ from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import UoW
 from svc_facility import applications as flow
-from svc_facility.directory import office_by_code
+from shared.directory import office_by_code
 from svc_facility.domain.application import Application
 from svc_facility.domain.deadline import ClockStatus
 from svc_facility.domain.eligibility import ApplicantFacts, UnmetCondition

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from shared.errors import not_found
-from svc_facility.directory import CatalogueItem, Office, catalogue_item, load_catalogue, load_offices, office_by_code
+from shared.directory import CatalogueItem, Office, catalogue_item, load_catalogue, load_offices, office_by_code
 
 router = APIRouter(tags=["经办机构与服务事项"])
 

@@ -227,8 +227,9 @@ class Application:
                 return business_date_of(step.at)
         return None
 
-    def clock(self, today: date, calendar: WorkingCalendar) -> ClockStatus:
-        """The reply and item time limits on ``today`` (see ``deadline``)."""
+    def clock(self, today: date, calendar: WorkingCalendar, item_months: int | None = None) -> ClockStatus:
+        """The reply and item time limits on ``today`` (see ``deadline``); `item_months` overrides the
+        whole item's limit (the service takes it from the service catalogue)."""
         # A decided item's clock is frozen; read it no earlier than its last decision (a test or demo
         # deployment may move the business date back after deciding).
         today = max(d for d in (today, self.reply_decided_on, self.concluded_on) if d is not None)
@@ -238,7 +239,7 @@ class Application:
             today,
             calendar,
             limit_working_days=REPLY_LIMIT_WORKING_DAYS,
-            item_months=ITEM_LIMIT_MONTHS[self.kind],
+            item_months=item_months or ITEM_LIMIT_MONTHS[self.kind],
             decided_on=self.reply_decided_on,
             concluded_on=self.concluded_on,
         )

@@ -174,3 +174,12 @@ ITEM_LIMIT_MONTHS: Mapping[ApplicantKind, int] = MappingProxyType(
         ApplicantKind.disability_assessment: 3,  # sample, not in the documents
     }
 )
+
+
+# Registry codes: a kind's letter, the 6-digit district code, a 5-digit serial (H12010100001).
+CODE_PREFIX: dict[str, str] = {
+    ApplicantKind.medical_institution: "H",
+    ApplicantKind.retail_pharmacy: "P",
+    ApplicantKind.ltc_nursing: "L",
+    ApplicantKind.disability_assessment: "A",
+}

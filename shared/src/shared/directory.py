@@ -1,15 +1,14 @@
-"""Reference data of the facility service: office directory, service catalogue, sample registry.
+"""Reference data every service uses: the office directory and the service catalogue.
 
-The data are JSON files in the package ``svc_facility.data`` (``data/README.md`` says where each
-comes from):
+svc-facility serves them to the apps; other services read their time limits and office codes here
+rather than repeating them. The data are JSON files in ``shared/data/directory`` (extracted from
+the seeds; svc-facility's ``data/README.md`` says how):
 
 - ``offices.json``: insurance offices. Tianjin: the city centre and the 21 district sub-centres
   (分中心) that seed file 000 lists after every guide; Tangshan (seed 003) and Qinhuangdao
   (seed 004) as far as the seeds name them.
 - ``catalogue.json``: service items — the 32 items of the Tianjin 2021 catalogue (seed 002) and
   the Qinhuangdao items of seed 004 (with item codes such as 132036003002).
-- ``registry_sample.json``: a labelled SAMPLE of designated institutions for demo and test
-  deployments.
 
 Everything is validated on load: a file that breaks a rule fails loudly instead of serving bad
 reference data. Values that are not in the seeds are marked in the data themselves
@@ -21,15 +20,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-from datetime import date
 from importlib import resources
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from svc_facility.domain.kinds import ApplicantKind, InstitutionType, Programme
-
-DATA_PACKAGE = "svc_facility.data"
+DATA_PACKAGE = "shared.data.directory"
 
 _CODE6 = re.compile(r"^\d{6}$")
 # Area code (3-4 digits from 0), hyphen, subscriber number. Five digits are allowed: seed 000
@@ -40,7 +36,6 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 OfficeLevel = Literal["city", "district", "township", "village"]
 TimeLimitKind = Literal["immediate", "working_days", "months", "none"]
-RegistryStatus = Literal["designated", "suspended", "terminated"]
 
 # Flag key -> the column header of seed 002 it comes from.
 FLAG_NAMES: dict[str, str] = {
@@ -71,34 +66,28 @@ Flag = Literal[
 ]
 
 # Registry code prefix of each kind of institution.
-KIND_PREFIX: dict[str, str] = {
-    ApplicantKind.medical_institution.value: "H",
-    ApplicantKind.retail_pharmacy.value: "P",
-    ApplicantKind.ltc_nursing.value: "L",
-    ApplicantKind.disability_assessment.value: "A",
-}
 
 
-def _six_digits(value: str | None, field: str) -> str | None:
+def six_digits(value: str | None, field: str) -> str | None:
     if value is not None and not _CODE6.fullmatch(value):
         raise ValueError(f"{field} must be 6 digits, got {value!r}")
     return value
 
 
-def _unique(values: tuple[Any, ...], field: str) -> tuple[Any, ...]:
+def unique_items(values: tuple[Any, ...], field: str) -> tuple[Any, ...]:
     if len(set(values)) != len(values):
         raise ValueError(f"{field} has duplicates: {values!r}")
     return values
 
 
-class _Frozen(BaseModel):
+class FrozenModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=True)
 
 
 # -------------------------------------------------------------------------------------------------- offices
 
 
-class Office(_Frozen):
+class Office(FrozenModel):
     """An insurance office (经办机构) of one of the four levels."""
 
     code: str = Field(description="6 digits: administrative division code, or assigned (code_assigned)")
@@ -122,12 +111,12 @@ class Office(_Frozen):
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
-        return _six_digits(value, "code")  # type: ignore[return-value]
+        return six_digits(value, "code")  # type: ignore[return-value]
 
     @field_validator("parent_code", "district_code")
     @classmethod
     def _codes(cls, value: str | None, info: Any) -> str | None:
-        return _six_digits(value, info.field_name)
+        return six_digits(value, info.field_name)
 
     @field_validator("consultation_phone", "complaint_phone")
     @classmethod
@@ -175,7 +164,7 @@ class Office(_Frozen):
 # ------------------------------------------------------------------------------------------------ catalogue
 
 
-class TimeLimit(_Frozen):
+class TimeLimit(FrozenModel):
     """The legal time limit of an item (办事时限 / 办理时限) and the text it was read from."""
 
     kind: TimeLimitKind
@@ -192,7 +181,7 @@ class TimeLimit(_Frozen):
         return self
 
 
-class CatalogueItem(_Frozen):
+class CatalogueItem(FrozenModel):
     """One service item (事项 / 子项) of a catalogue."""
 
     id: str = Field(description="stable slug assigned by this directory")
@@ -251,7 +240,7 @@ class CatalogueItem(_Frozen):
     @field_validator("flags")
     @classmethod
     def _flags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _unique(value, "flags")
+        return unique_items(value, "flags")
 
     @model_validator(mode="after")
     def _codes_agree(self) -> CatalogueItem:
@@ -261,66 +250,6 @@ class CatalogueItem(_Frozen):
 
 
 # ------------------------------------------------------------------------------------------------- registry
-
-
-class Agreement(_Frozen):
-    number: str = Field(min_length=1)
-    valid_from: date
-    valid_to: date
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Agreement:
-        if self.valid_to < self.valid_from:
-            raise ValueError(f"agreement {self.number}: valid_to before valid_from")
-        return self
-
-
-class RegistryEntry(_Frozen):
-    """A designated institution as the (sample) registry lists it."""
-
-    code: str = Field(description="kind prefix (H/P/L/A) + 6-digit district code + 5-digit serial")
-    name: str = Field(min_length=1)
-    kind: ApplicantKind
-    institution_type: InstitutionType | None = None
-    level: Literal[1, 2, 3] | None = None
-    district_code: str
-    office_code: str
-    programmes: tuple[Programme, ...] = ()
-    physical_hospital_code: str | None = None
-    agreement: Agreement | None = None
-    status: RegistryStatus = "designated"
-    note: str | None = None
-
-    @field_validator("district_code", "office_code")
-    @classmethod
-    def _codes(cls, value: str, info: Any) -> str:
-        return _six_digits(value, info.field_name)  # type: ignore[return-value]
-
-    @field_validator("programmes")
-    @classmethod
-    def _programmes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _unique(value, "programmes")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> RegistryEntry:
-        prefix = KIND_PREFIX[self.kind]  # type: ignore[index]
-        if not re.fullmatch(rf"{prefix}\d{{11}}", self.code):
-            raise ValueError(f"{self.code}: a {self.kind} code is {prefix} + 11 digits")
-        if self.code[1:7] != self.district_code:
-            raise ValueError(f"{self.code}: the code must begin with its district code {self.district_code}")
-        medical = self.kind == ApplicantKind.medical_institution
-        if medical and self.institution_type is None:
-            raise ValueError(f"{self.code}: a medical institution needs its institution_type")
-        if not medical and (self.institution_type is not None or self.level is not None):
-            raise ValueError(f"{self.code}: only medical institutions have an institution_type and a level")
-        internet = self.institution_type == InstitutionType.internet_hospital
-        if internet:
-            physical = self.physical_hospital_code
-            if physical is None or not re.fullmatch(r"H\d{11}", physical) or physical == self.code:
-                raise ValueError(f"{self.code}: an internet hospital names its physical hospital (H…)")
-        elif self.physical_hospital_code is not None:
-            raise ValueError(f"{self.code}: only internet hospitals have a physical_hospital_code")
-        return self
 
 
 # -------------------------------------------------------------------------------------------------- loaders
@@ -378,32 +307,3 @@ def _catalogue_by_id() -> dict[str, CatalogueItem]:
 
 def catalogue_item(item_id: str) -> CatalogueItem | None:
     return _catalogue_by_id().get(item_id)
-
-
-@functools.cache
-def load_registry_sample() -> tuple[RegistryEntry, ...]:
-    """The SAMPLE registry (demo and test deployments only; not from the seeds)."""
-    document = _read("registry_sample.json")
-    if document.get("sample") is not True:
-        raise ValueError("registry_sample.json must be labelled as a sample")
-    entries = tuple(RegistryEntry.model_validate(e) for e in document["entries"])
-    by_code: dict[str, RegistryEntry] = {}
-    for entry in entries:
-        if entry.code in by_code:
-            raise ValueError(f"registry_sample.json: duplicate code {entry.code}")
-        by_code[entry.code] = entry
-    offices = _offices_by_code()
-    for entry in entries:
-        office = offices.get(entry.office_code)
-        if office is None or office.level != "district":
-            raise ValueError(f"registry_sample.json: {entry.code}: no sub-centre {entry.office_code}")
-        if office.district_code is not None and office.district_code != entry.district_code:
-            raise ValueError(
-                f"registry_sample.json: {entry.code} is in {entry.district_code},"
-                f" its office serves {office.district_code}"
-            )
-        if entry.physical_hospital_code is not None:
-            physical = by_code.get(entry.physical_hospital_code)
-            if physical is None or physical.institution_type == InstitutionType.internet_hospital:
-                raise ValueError(f"registry_sample.json: {entry.code} relies on an unknown physical hospital")
-    return entries
