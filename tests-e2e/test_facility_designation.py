@@ -203,3 +203,29 @@ def test_an_unanswered_application_raises_one_overdue_alert(gateway: httpx.Clien
         assert asyncio.run(alerts()) == ["reply_20_working_days"]
     finally:
         gateway.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
+
+
+def test_an_internet_hospital_is_accepted_only_through_a_designated_physical_hospital(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    today = business_today()
+    base = {
+        "kind": "medical_institution", "institution_type": "internet_hospital", "opened_on": (today - timedelta(days=400)).isoformat(),
+        "first_registered_physicians": 3, "insurance_staff": [{"registered_here": False, "contract_months": 24, "full_time": True}],
+        "responsible_head": True, "systems": ALL_SYSTEMS, "information_system_connected": True, "uses_national_codes": True,
+        "purchasing_platform": True, "equipment": ["video", "biometric", "drug_tracing"],
+    }  # fmt: skip
+    clerk = tokens["staff-hexi"]
+
+    def accept_with(physical: str) -> httpx.Response:
+        filed = submit(gateway, tokens["pharmacy-applicant"], {**base, "physical_hospital_code": physical}, materials=[], name="示例互联网医院")
+        assert filed.status_code == 201, filed.text
+        application = filed.json()
+        if application["missing_materials"]:
+            application = step(gateway, clerk, application, "request-supplement", missing=application["missing_materials"])
+            application = step(gateway, tokens["pharmacy-applicant"], application, "supplement", materials=application["missing_materials"] or ["x"])
+        return gateway.post(f"/api/v1/facility/applications/{application['application']['id']}/accept",
+                            json={"version": application["application"]["version"]}, headers=bearer(clerk))  # fmt: skip
+
+    refused = accept_with("H12010399999")
+    assert refused.status_code == 422 and refused.json()["code"] == "physical_hospital_not_designated"
+    accepted = accept_with("H12010100001")
+    assert accepted.status_code == 200, accepted.text

@@ -105,10 +105,26 @@ async def act(uow: UnitOfWork, application_id: uuid.UUID, actor: Principal, acti
     if not allowed:
         who = "申请机构本身" if action in applicant_actions else "申请机构所属区分中心的经办人员"
         raise Problem(403, "forbidden", "无权执行此操作", f"此操作只能由{who}办理")
+    if action == "accept":
+        await _require_physical_hospital(uow, app)
     step = getattr(app, action)
     changed: Application = step(**arguments, by=actor.subject, at=uow.clock.now(), expected_version=version)
     await save(uow, changed)
     return changed
+
+
+async def _require_physical_hospital(uow: UnitOfWork, app: Application) -> None:
+    """An internet hospital is designated through its physical hospital, which must itself be designated."""
+    code = app.facts.physical_hospital_code
+    if code is None:
+        return
+    hospital = await Repository(uow.session).get_record(code)
+    if hospital is None or hospital.status != "designated" or hospital.kind != "medical_institution":
+        raise Problem(
+            422, "physical_hospital_not_designated", "依托的实体医疗机构不是定点医疗机构",
+            f"互联网医院须依托本市定点医疗机构申请，{code} 不在定点名录中或已暂停、解除",
+            errors=[{"field": "facts.physical_hospital_code", "message": "须为定点医疗机构"}],
+        )  # fmt: skip
 
 
 async def sign_agreement(
