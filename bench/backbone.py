@@ -31,9 +31,8 @@ from shared.events.relay import asyncpg_dsn
 from sqlalchemy import func, select
 
 from shared.testing.backbone import Backbone, create_schema, effects
-from shared.testing.plugin import RunServers, delete_broker_namespace, isolated_servers
+from shared.testing.plugin import RunServers, delete_broker_namespace, isolated_servers, platform_config_for
 from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
-from yb_deploy.servers import free_port
 
 HERE = Path(__file__).parent
 CONNECTIONS = (1, 16, 64)
@@ -78,14 +77,8 @@ async def effect_total(backbone: Backbone) -> int:
 
 
 def start_platform(servers: RunServers) -> PlatformConfig:
-    config = PlatformConfig(
-        data_dir=servers.scratch / "platform",
-        admin_database_url=servers.admin_url,
-        broker_url=servers.broker_url,
-        broker_namespace=servers.namespace,
-        ports={p: free_port() for p in ("gateway", "registration", "claims", "settlement", "transfer", "facility")},
-        environment="test",
-        extra_env={"YB_LOG_LEVEL": "WARNING", "YB_GATEWAY_RATE_LIMIT_PER_S": "1000000", "YB_GATEWAY_RATE_LIMIT_BURST": "1000000"},
+    config = platform_config_for(
+        servers, YB_LOG_LEVEL="WARNING", YB_GATEWAY_RATE_LIMIT_PER_S="1000000", YB_GATEWAY_RATE_LIMIT_BURST="1000000"
     )
     prepare(config)
     start_all(config)

@@ -7,23 +7,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from shared.testing.plugin import RunServers
+from shared.testing.plugin import RunServers, platform_config_for
 from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
-from yb_deploy.servers import free_port
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="session")
 def platform(test_servers: RunServers) -> Iterator[PlatformConfig]:
-    config = PlatformConfig(
-        data_dir=test_servers.scratch / "platform",
-        admin_database_url=test_servers.admin_url,
-        broker_url=test_servers.broker_url,
-        broker_namespace=test_servers.namespace,
-        ports={p: free_port() for p in ("gateway", "registration", "claims", "settlement", "transfer", "facility")},
-        environment="test",
-        extra_env={"YB_LOG_JSON": "true", "YB_CONSUMER_RETRY_DELAYS_MS": "[200,500]", "YB_PERIODIC_INTERVAL_S": "1"},
+    config = platform_config_for(
+        test_servers, YB_LOG_JSON="true", YB_CONSUMER_RETRY_DELAYS_MS="[200,500]", YB_PERIODIC_INTERVAL_S="1"
     )
     prepare(config)
     start_all(config)

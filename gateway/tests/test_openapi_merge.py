@@ -5,16 +5,12 @@ from __future__ import annotations
 
 
 import copy
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+
+from shared.testing.asgi import dead_url, serve
 from fastapi import FastAPI
 from pydantic import BaseModel
 
@@ -195,40 +191,6 @@ def alpha_service() -> FastAPI:
         return Thing(name=str(thing_id))
 
     return app
-
-
-def listening_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def dead_url() -> str:
-    """A loopback port with nothing listening (bound, never listened on, so nobody else takes it)."""
-    sock = listening_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
-
-
-@contextmanager
-def serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    sock = listening_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def test_gateway_serves_the_merged_document_even_when_a_service_is_down(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+
+from shared.testing.asgi import bound_socket, dead_url, serve
 from starlette.types import Receive, Scope, Send
 
 from gateway.main import create_app
@@ -128,44 +128,6 @@ def test_upstreams_lists_services() -> None:
     assert "claims" in upstreams and "settlement" not in upstreams
     assert upstreams.all_urls("claims") == ["http://c1", "http://c2"]
     assert list(islice(upstreams.in_turn("claims"), 5)) == ["http://c1", "http://c2"]
-
-
-# --------------------------------------------------------------------------- loopback servers
-
-
-def bound_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-def dead_url() -> str:
-    """A loopback port nothing listens on."""
-    sock = bound_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
-
-
-@contextmanager
-def serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Run an ASGI app with uvicorn in a thread (lifespan included); yields its base URL."""
-    sock = bound_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 class Upstream:

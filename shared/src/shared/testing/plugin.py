@@ -101,3 +101,19 @@ def migrated_database(test_servers: RunServers) -> str:
     for service in SERVICES:
         upgrade(REPO / f"svc-{service}", service_database_url(test_servers.admin_url, service))
     return test_servers.admin_url
+
+
+def platform_config_for(servers: RunServers, **extra_env: str):  # type: ignore[no-untyped-def]
+    """The whole platform on this run's database and namespace, on free ports (e2e tests, benchmarks)."""
+    from yb_deploy.platform import DEFAULT_PORTS, PlatformConfig
+    from yb_deploy.servers import free_port
+
+    return PlatformConfig(
+        data_dir=servers.scratch / "platform",
+        admin_database_url=servers.admin_url,
+        broker_url=servers.broker_url,
+        broker_namespace=servers.namespace,
+        ports={process: free_port() for process in DEFAULT_PORTS},
+        environment="test",
+        extra_env=extra_env,
+    )
