@@ -25,4 +25,5 @@ test: setup
 	@$(UV) run --frozen pytest
 
 bench: setup
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null 2>&1; } || echo "wrk not installed: using the slower Python load generator"
 	@$(UV) run --frozen python -m bench.backbone
