@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -152,8 +151,3 @@ def stop_all(config: PlatformConfig) -> list[str]:
             stopped.append(pid_file.stem)
         pid_file.unlink(missing_ok=True)
     return stopped
-
-
-def kill_process(config: PlatformConfig, name: str, sig: int = signal.SIGKILL) -> None:
-    pid = int((config.run_dir / f"{name}.pid").read_text())
-    os.killpg(pid, sig)

@@ -6,7 +6,6 @@ written once here (outbox, inbox, idempotency keys) live in each service's schem
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -73,10 +72,6 @@ class UnitOfWork:
 
     def emit(self, envelope: Envelope) -> None:
         self._pending.append(envelope)
-
-    @property
-    def pending_events(self) -> Sequence[Envelope]:
-        return tuple(self._pending)
 
     async def commit(self) -> None:
         from shared.events.outbox import write_to_outbox

@@ -21,7 +21,7 @@ import functools
 import json
 import re
 from importlib import resources
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -31,8 +31,8 @@ _CODE6 = re.compile(r"^\d{6}$")
 # Area code (3-4 digits from 0), hyphen, subscriber number. Five digits are allowed: seed 000
 # gives one complaint number as "022-" / "12345" (武清分中心).
 _PHONE = re.compile(r"^0\d{2,3}-\d{5,8}$")
-_SOURCE = re.compile(r"^seed \d{3}$")
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# "seed 000": which seed document a record comes from.
+Source = Annotated[str, Field(pattern=r"^seed \d{3}$")]
 
 OfficeLevel = Literal["city", "district", "township", "village"]
 TimeLimitKind = Literal["immediate", "working_days", "months", "none"]
@@ -103,7 +103,7 @@ class Office(FrozenModel):
     hours: str | None = None
     consultation_phone: str | tuple[str, ...] | None = None
     complaint_phone: str | tuple[str, ...] | None = None
-    source: str
+    source: Source
     code_assigned: bool = False
     name_assigned: bool = False
     note: str | None = None
@@ -127,13 +127,6 @@ class Office(FrozenModel):
         for number in numbers:
             if not _PHONE.fullmatch(number):
                 raise ValueError(f"{info.field_name}: {number!r} is not a phone number like 022-23226315")
-        return value
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, value: str) -> str:
-        if not _SOURCE.fullmatch(value):
-            raise ValueError(f"source must look like 'seed 000', got {value!r}")
         return value
 
     @model_validator(mode="after")
@@ -184,14 +177,14 @@ class TimeLimit(FrozenModel):
 class CatalogueItem(FrozenModel):
     """One service item (事项 / 子项) of a catalogue."""
 
-    id: str = Field(description="stable slug assigned by this directory")
-    source: str
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", description="stable slug assigned by this directory")
+    source: Source
     region: str = Field(min_length=1)
     seq: int = Field(ge=1, description="序号 / 子项序号 in its seed table")
     name: str = Field(min_length=1, description="事项名称 / 主项")
     sub_item: str | None = None
-    item_code: str | None = Field(default=None, description="子项编码 of seed 004, e.g. 132036003002")
-    main_item_code: str | None = Field(default=None, description="主项编码 of seed 004, e.g. 13203600300Y")
+    item_code: str | None = Field(default=None, pattern=r"^\d{12}$", description="子项编码 of seed 004, e.g. 132036003002")
+    main_item_code: str | None = Field(default=None, pattern=r"^\d{11}[\dY]$", description="主项编码 of seed 004, e.g. 13203600300Y")
     responsible: str = Field(min_length=1, description="责任部门 (seed 002) / 受理单位 (seed 004)")
     supervisor: str | None = Field(default=None, description="监管部门 (seed 002)")
     level: str = Field(min_length=1, description="实施层级 as written (市级, 区级, 区、街道（乡镇）分层级, 市、县区, 乡、村)")
@@ -208,34 +201,6 @@ class CatalogueItem(FrozenModel):
     evaluation: str | None = None
     remarks: tuple[str, ...] = ()
     note: str | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not _SLUG.fullmatch(value):
-            raise ValueError(f"id must be a lower-case slug, got {value!r}")
-        return value
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, value: str) -> str:
-        if not _SOURCE.fullmatch(value):
-            raise ValueError(f"source must look like 'seed 002', got {value!r}")
-        return value
-
-    @field_validator("item_code")
-    @classmethod
-    def _item_code(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"\d{12}", value):
-            raise ValueError(f"item_code must be 12 digits, got {value!r}")
-        return value
-
-    @field_validator("main_item_code")
-    @classmethod
-    def _main_item_code(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"\d{11}[\dY]", value):
-            raise ValueError(f"main_item_code must be 11 digits and a digit or Y, got {value!r}")
-        return value
 
     @field_validator("flags")
     @classmethod

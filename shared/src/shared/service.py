@@ -62,10 +62,6 @@ class ServiceRuntime:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock, self.service)
 
-    @property
-    def schema(self) -> str:
-        return self.service
-
 
 def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequence[Subscription]) -> ServiceRuntime:
     engine = make_engine(settings.database_url, settings.database_pool_size, schema=service)

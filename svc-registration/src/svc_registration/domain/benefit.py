@@ -76,6 +76,15 @@ def choose_resident_outpatient_hospital(
     )
 
 
+def require_treatment_facility(treatment: KnownFacility | None, code: str) -> KnownFacility:
+    """A special-disease treatment facility: a designated special-disease hospital or pharmacy."""
+    chosen = require_designated(treatment, code, "treatment_facility", programme="special_disease")
+    if chosen.kind not in ("medical_institution", "retail_pharmacy"):
+        raise Problem(422, "not_a_treatment_facility", "门特治疗机构须为定点医院或药店",
+                      errors=[{"field": "treatment_facility", "message": "须为定点医疗机构或零售药店"}])  # fmt: skip
+    return chosen
+
+
 def certify_special_disease(
     person_id: uuid.UUID,
     office_code: str,
@@ -95,10 +104,7 @@ def certify_special_disease(
     if certifying.kind != "medical_institution":
         raise Problem(422, "not_a_certifying_hospital", "鉴定机构须为医疗机构", f"{certifying.name}不是医疗机构",
                       errors=[{"field": "certified_by", "message": "须为门特病鉴定医院"}])  # fmt: skip
-    chosen = require_designated(treatment, treatment_code, "treatment_facility", programme="special_disease")
-    if chosen.kind not in ("medical_institution", "retail_pharmacy"):
-        raise Problem(422, "not_a_treatment_facility", "门特治疗机构须为定点医院或药店",
-                      errors=[{"field": "treatment_facility", "message": "须为定点医疗机构或零售药店"}])  # fmt: skip
+    require_treatment_facility(treatment, treatment_code)
     return BenefitRegistration(
         id=uuid.uuid4(),
         person_id=person_id,
@@ -126,7 +132,5 @@ def with_treatment_facility(
     """A change of treatment hospital or pharmacy (unlimited): same certification, new facility."""
     if current.kind != SPECIAL_DISEASE or current.status != "active":
         raise Problem(409, "invalid_transition", "只有有效的门特登记可以变更治疗机构")
-    chosen = require_designated(treatment, treatment_code, "treatment_facility", programme="special_disease")
-    if chosen.kind not in ("medical_institution", "retail_pharmacy"):
-        raise Problem(422, "not_a_treatment_facility", "门特治疗机构须为定点医院或药店")
+    require_treatment_facility(treatment, treatment_code)
     return replace(current, id=uuid.uuid4(), facility_codes=(treatment_code,), valid_from=today, registered_by=by, registered_at=at)
