@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from shared.testing.e2e import FAST_INTEROP
 from shared.testing.plugin import RunServers, platform_config_for
 from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="session")
 def platform(test_servers: RunServers) -> Iterator[PlatformConfig]:
     config = platform_config_for(
-        test_servers, YB_LOG_JSON="true", YB_CONSUMER_RETRY_DELAYS_MS="[200,500]", YB_PERIODIC_INTERVAL_S="1"
+        test_servers, YB_LOG_JSON="true", YB_CONSUMER_RETRY_DELAYS_MS="[200,500]", YB_PERIODIC_INTERVAL_S="1", **FAST_INTEROP
     )
     prepare(config)
     start_all(config)

@@ -22,6 +22,7 @@ SERVICES = ("registration", "claims", "settlement", "transfer", "facility")
 APPS = {s: f"svc_{s}.main:create_app" for s in SERVICES} | {"gateway": "gateway.main:create_app"}
 DEFAULT_PORTS = {"gateway": 8000, "registration": 8101, "claims": 8102, "settlement": 8103, "transfer": 8104, "facility": 8105}
 ISSUER = "https://auth.yibao.local"
+INTEROP_KEY_FILE = "interop-signing.pem"
 AUDIENCE = "yibao-platform"
 
 
@@ -48,6 +49,11 @@ class PlatformConfig:
         return self.data_dir / "logs"
 
     @property
+    def peers_file(self) -> Path:
+        """The other regions' offices this deployment exchanges transfers with (absent: none)."""
+        return self.data_dir / "interop-peers.json"
+
+    @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
 
@@ -65,6 +71,8 @@ class PlatformConfig:
             "YB_AUTH_JWKS_FILE": str(self.keys_dir / JWKS_FILE),
             "YB_GATEWAY_KEY_DIR": str(self.keys_dir),
             "YB_GATEWAY_UPSTREAMS": json.dumps({s: self.service_url(s) for s in SERVICES}),
+            "YB_TRANSFER_SIGNING_KEY_FILE": str(self.keys_dir / INTEROP_KEY_FILE),
+            "YB_TRANSFER_PEERS_FILE": str(self.peers_file),
             **self.extra_env,
         }
         if process in SERVICES:
@@ -92,7 +100,16 @@ def bootstrap_platform(config: PlatformConfig) -> None:
     for folder in (config.keys_dir, config.run_dir, config.log_dir):
         folder.mkdir(parents=True, exist_ok=True)
     DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
+    interop_signer(config)
     asyncio.run(bootstrap(config.admin_database_url, SERVICES))
+
+
+def interop_signer(config: PlatformConfig):  # type: ignore[no-untyped-def]
+    """This deployment's key for inter-office messages (created once, before any replica starts)."""
+    from svc_transfer.interop.protocol import Signer
+
+    office = config.extra_env.get("YB_TRANSFER_OFFICE_CODE", "120000")
+    return Signer.load_or_create(office, config.keys_dir / INTEROP_KEY_FILE)
 
 
 def migrate(config: PlatformConfig, services: tuple[str, ...] = SERVICES) -> None:
@@ -135,6 +152,13 @@ def wait_until_ready(config: PlatformConfig, timeout_s: float = 90) -> dict:
             last = repr(exc)
         time.sleep(0.5)
     raise TimeoutError(f"platform not ready after {timeout_s:.0f} s: {last}")
+
+
+def stop_process(config: PlatformConfig, name: str) -> None:
+    """Stop one process this runner started (e.g. to show what happens while it is away)."""
+    pid_file = config.run_dir / f"{name}.pid"
+    _stop_pid(int(pid_file.read_text()))
+    pid_file.unlink(missing_ok=True)
 
 
 def stop_all(config: PlatformConfig) -> list[str]:

@@ -114,6 +114,17 @@ async def _connect_broker_then_consume(runtime: ServiceRuntime) -> None:
             await asyncio.sleep(BROKER_RECONNECT_S)
 
 
+def every(interval_s: float, job: PeriodicJob) -> PeriodicJob:
+    """`job` run at its own interval instead of the service's `periodic_interval_s`."""
+
+    async def run(runtime: ServiceRuntime) -> None:
+        await job(runtime)
+
+    run.interval_s = interval_s  # type: ignore[attr-defined]
+    run.__name__ = getattr(job, "__name__", "job")
+    return run
+
+
 async def _every(runtime: ServiceRuntime, job: PeriodicJob, interval_s: float) -> None:
     """Run `job` every `interval_s` until stopped; a failing run is logged and the next one goes ahead.
     Jobs claim their work with row locks (SKIP LOCKED), so any number of replicas may run them."""
@@ -130,7 +141,8 @@ async def _every(runtime: ServiceRuntime, job: PeriodicJob, interval_s: float) -
 async def running(runtime: ServiceRuntime, jobs: Sequence[PeriodicJob] = ()) -> AsyncIterator[ServiceRuntime]:
     runtime.tasks.append(asyncio.create_task(_connect_broker_then_consume(runtime), name="broker-connect"))
     for job in jobs:
-        runtime.tasks.append(asyncio.create_task(_every(runtime, job, runtime.settings.periodic_interval_s)))
+        interval_s = getattr(job, "interval_s", runtime.settings.periodic_interval_s)
+        runtime.tasks.append(asyncio.create_task(_every(runtime, job, interval_s)))
     try:
         yield runtime
     finally:

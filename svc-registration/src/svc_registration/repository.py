@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import datetime
-
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.identity import IdType
-from svc_registration.domain.enrollment import Decision, Enrollment, ResidentTier, Scheme, Status
-from svc_registration.domain.person import Person
 from svc_registration.domain.benefit import BenefitRegistration
+from svc_registration.domain.enrollment import Decision, Enrollment, ResidentTier, Scheme, Status
 from svc_registration.domain.facility import KnownFacility
+from svc_registration.domain.person import Person
 from svc_registration.models import benefit_registrations, enrollments, facilities, persons
 
 
@@ -65,6 +63,10 @@ class Repository:
             )
         )
 
+
+    async def stopped_enrollments(self, person_id: uuid.UUID) -> list[Enrollment]:
+        query = select(enrollments).where(enrollments.c.person_id == person_id, enrollments.c.status == "stopped")
+        return [_enrollment(row) for row in (await self.session.execute(query.with_for_update())).mappings()]
 
     async def approved_enrollment_covering(self, person_id: uuid.UUID, day: date, scheme: str | None = None) -> Enrollment | None:
         conditions = [

@@ -12,7 +12,13 @@ from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.errors import Problem, not_found
 from shared.events import Envelope, new_envelope
-from shared.events.catalog import FacilityDesignatedV1, RegistrationApprovedV1, RegistrationBenefitRegisteredV1
+from shared.events.catalog import (
+    FacilityDesignatedV1,
+    RegistrationApprovedV1,
+    RegistrationBenefitRegisteredV1,
+    RegistrationStoppedV1,
+    TransferTransferredOutV1,
+)
 from shared.identity import IdType
 from svc_registration.domain.benefit import (
     RESIDENT_OUTPATIENT,
@@ -135,6 +141,26 @@ async def reject_enrollment(
     rejected = enrollment.reject(actor.subject, uow.clock.now(), version, reason)
     await Repository(uow.session).update_enrollment(rejected)
     return rejected
+
+
+async def stop_enrollment(
+    uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: str, actor: Principal
+) -> Enrollment:
+    """中止参保: the coverage ends today; the transfer service may then issue a certificate."""
+    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    stopped = enrollment.stop(actor.subject, uow.clock.now(), version, reason)
+    await Repository(uow.session).update_enrollment(stopped)
+    uow.emit(new_envelope(RegistrationStoppedV1(
+        enrollment_id=stopped.id, person_id=stopped.person_id, office_code=stopped.office_code,
+        scheme=stopped.scheme.value, stopped_on=uow.clock.today(), reason=reason,
+    ), uow.clock))  # fmt: skip
+    return stopped
+
+
+async def record_transferred_out(uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1) -> None:
+    repo = Repository(uow.session)
+    for enrollment in await repo.stopped_enrollments(event.person_id):
+        await repo.update_enrollment(enrollment.transfer_out("transfer", uow.clock.now(), event.to_office))
 
 
 async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDesignatedV1) -> None:

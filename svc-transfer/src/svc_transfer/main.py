@@ -3,16 +3,28 @@
 from fastapi import FastAPI
 
 from shared.service import create_service_app
+from svc_transfer.api.certificates import router as certificates
+from svc_transfer.api.interop import overview as interop_overview
+from svc_transfer.api.interop import router as interop_router
+from svc_transfer.api.transfers import router as transfers
 from svc_transfer.events.handlers import SUBSCRIPTIONS
+from svc_transfer.events.jobs import jobs_for
+from svc_transfer.interop.exchange import Interop
 from svc_transfer.settings import TransferSettings
 
 
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
-    return create_service_app(
+    settings = settings or TransferSettings()
+    interop = Interop.from_settings(settings)
+    app = create_service_app(
         "transfer",
         "转移接续服务 svc-transfer",
-        settings or TransferSettings(),
-        routers=[],
+        settings,
+        routers=[transfers, certificates, interop_overview],
         subscriptions=SUBSCRIPTIONS,
-        description="跨地区转移接续：联系函、信息表、资金划转。",
+        jobs=jobs_for(interop),
+        description="跨地区转移接续：参保凭证、联系函、信息表、资金划转，经办机构之间的签名报文。",
     )
+    app.state.interop = interop
+    app.include_router(interop_router)  # /interop/v1/…: outside /api/v1, reached by peers only
+    return app

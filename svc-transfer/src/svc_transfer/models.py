@@ -1,5 +1,105 @@
-"""Tables of the transfer schema (its business tables arrive with its issue)."""
+"""Tables of the transfer schema."""
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String, Table, Text, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
 
 metadata = new_metadata()
+
+# Projection of registration's events: who is covered here, and whose coverage was stopped.
+coverages = Table(
+    "coverages",
+    metadata,
+    Column("enrollment_id", UUID(as_uuid=True), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("office_code", String(6), nullable=False),
+    Column("scheme", String(20), nullable=False),
+    Column("status", String(20), nullable=False),  # active | stopped
+    Column("benefit_start", Date, nullable=False),
+    Column("benefit_end", Date, nullable=False),
+    Column("stopped_on", Date),
+)
+
+# Certificates (参保凭证) this office issued to people leaving: kept to check letters against.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("number", String(40), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("office_code", String(6), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("document", JSONB, nullable=False),
+)
+
+# Transfer cases, incoming and outgoing: key columns for queries, the aggregate as a document.
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("side", String(10), nullable=False),
+    Column("transfer_ref", UUID(as_uuid=True), nullable=False),
+    Column("peer_office", String(6)),
+    Column("office_code", String(6), nullable=False),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("unit_id", String(40)),
+    Column("status", String(30), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("closed", Boolean, nullable=False, server_default=text("false")),
+    Column("document", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+# One case per side and transfer: a second letter for the same transfer finds the first case.
+Index("uq_transfers_side_ref", transfers.c.side, transfers.c.transfer_ref, unique=True)
+Index("ix_transfers_open", transfers.c.office_code, transfers.c.closed)
+
+# Messages to peer offices, written in the use case's transaction and delivered afterwards.
+interop_outbox = Table(
+    "interop_outbox",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),  # the message id
+    Column("peer", String(6), nullable=False),
+    Column("type", String(30), nullable=False),
+    Column("transfer_ref", UUID(as_uuid=True), nullable=False),
+    Column("body", JSONB, nullable=False),
+    Column(
+        "status", String(12), nullable=False, server_default=text("'pending'")
+    ),  # pending | delivered | refused
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("delivered_at", DateTime(timezone=True)),
+)
+Index(
+    "ix_interop_outbox_due",
+    interop_outbox.c.next_attempt_at,
+    postgresql_where=interop_outbox.c.status == "pending",
+)
+
+# Messages received from peers: (sender, message id) makes each one take effect once.
+interop_inbox = Table(
+    "interop_inbox",
+    metadata,
+    Column("sender", String(6), primary_key=True),
+    Column("message_id", UUID(as_uuid=True), primary_key=True),
+    Column("type", String(30), nullable=False),
+    Column("transfer_ref", UUID(as_uuid=True), nullable=False),
+    Column("body", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+# Every exchange with a peer, in both directions, including refusals (append-only audit trail).
+interop_audit = Table(
+    "interop_audit",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("direction", String(3), nullable=False),  # in | out
+    Column("peer", String(6)),
+    Column("message_id", String(40)),
+    Column("type", String(30)),
+    Column("outcome", String(30), nullable=False),
+    Column("detail", Text),
+)

@@ -1,6 +1,23 @@
+from pathlib import Path
+
+from pydantic import Field
+
 from shared.settings import CommonSettings, service_settings_config
 
 
 class TransferSettings(CommonSettings):
     model_config = service_settings_config("transfer")
     service_name: str = "transfer"
+    # This deployment's office in the inter-office exchange (administrative division code).
+    office_code: str = Field("120000", pattern=r"^\d{6}$")
+    office_name: str = "天津市医疗保障基金管理中心"
+    # This office's private signing key (created on first use) and the peers it exchanges with.
+    signing_key_file: Path = Path(".data/keys/interop-signing.pem")
+    peers_file: Path | None = None
+    # A message signed longer ago than this is refused (replay protection); clocks must agree to it.
+    interop_max_age_s: float = 300.0
+    interop_timeout_s: float = 10.0
+    interop_delivery_interval_s: float = 2.0
+    # Back-off between attempts to a peer that is down: doubling from the first, capped.
+    interop_retry_first_s: float = 2.0
+    interop_retry_max_s: float = 600.0

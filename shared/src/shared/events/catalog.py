@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -108,3 +109,46 @@ class RegistrationBenefitRegisteredV1(_Payload):
     valid_to: date | None = None
     replaces: uuid.UUID | None = None
     details: dict = {}
+
+
+@event("registration.stopped", 1, producer="registration", summary="参保关系中止（单位停保、转出前中止参保）")
+class RegistrationStoppedV1(_Payload):
+    enrollment_id: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    scheme: Scheme
+    stopped_on: date
+    reason: str
+
+
+@event("transfer.overdue", 1, producer="transfer", summary="转移接续环节超过办理时限（5/10/5个工作日等）")
+class TransferOverdueV1(_Payload):
+    transfer_id: uuid.UUID
+    transfer_ref: uuid.UUID
+    side: Literal["incoming", "outgoing"]
+    office_code: str
+    peer_office: str | None = None
+    step: Literal["send_letter", "send_table", "complete"]
+    due_date: date
+    provisional: bool = False
+
+
+@event("transfer.completed", 1, producer="transfer", summary="转入办结：缴费年限合并，个人账户余额记入")
+class TransferCompletedV1(_Payload):
+    transfer_id: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    from_office: str | None = None
+    contribution_months: int
+    account_balance: Decimal
+    completed_on: date
+
+
+@event("transfer.transferred_out", 1, producer="transfer", summary="转出完成：信息表已发出、资金已划转，本地参保关系转出")
+class TransferTransferredOutV1(_Payload):
+    transfer_ref: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    to_office: str
+    certificate_number: str
+    transferred_on: date

@@ -44,7 +44,7 @@ class DecisionIn(BaseModel):
     version: int = Field(ge=1, description="当前版本号，防止两人同时审批")
 
 
-class RejectionIn(DecisionIn):
+class ReasonIn(DecisionIn):
     reason: Text = Field(min_length=2, max_length=500)
 
 
@@ -137,8 +137,20 @@ async def approve(enrollment_id: uuid.UUID, body: DecisionIn, actor: Staff, uow:
     response_model=EnrollmentOut,
     summary="不予登记",
 )
-async def reject(enrollment_id: uuid.UUID, body: RejectionIn, actor: Staff, uow: UoW) -> dict:
+async def reject(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> dict:
     async with uow:
         rejected = await usecases.reject_enrollment(uow, enrollment_id, body.version, body.reason, actor)
         await uow.commit()
     return shape(rejected)
+
+
+@router.post(
+    "/{enrollment_id}/stop",
+    response_model=EnrollmentOut,
+    summary="中止参保（单位停保；转出前办理）",
+)
+async def stop(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> dict:
+    async with uow:
+        stopped = await usecases.stop_enrollment(uow, enrollment_id, body.version, body.reason, actor)
+        await uow.commit()
+    return shape(stopped)

@@ -27,12 +27,16 @@ class Status(StrEnum):
     submitted = "submitted"
     approved = "approved"
     rejected = "rejected"
+    stopped = "stopped"  # 中止参保: the unit stopped contributions (the person may leave the region)
+    transferred_out = "transferred_out"  # 转出: the coverage moved to another region
 
 
 ALLOWED: dict[Status, frozenset[Status]] = {
     Status.submitted: frozenset({Status.approved, Status.rejected}),
-    Status.approved: frozenset(),
+    Status.approved: frozenset({Status.stopped}),
     Status.rejected: frozenset(),
+    Status.stopped: frozenset({Status.transferred_out}),
+    Status.transferred_out: frozenset(),
 }
 
 # Statuses that hold the person's one basic-insurance enrollment (不允许重复参保).
@@ -69,7 +73,7 @@ class Enrollment:
     def benefit_end(self) -> date:
         return date(self.coverage_year, 12, 31)
 
-    def _move(self, to: Status, expected_version: int, decision: Decision) -> "Enrollment":
+    def _move(self, to: Status, expected_version: int, decision: Decision) -> Enrollment:
         if expected_version != self.version:
             raise Problem(
                 409, "version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version
@@ -80,11 +84,19 @@ class Enrollment:
             )
         return replace(self, status=to, version=self.version + 1, decisions=(*self.decisions, decision))
 
-    def approve(self, by: str, at: datetime, expected_version: int) -> "Enrollment":
+    def approve(self, by: str, at: datetime, expected_version: int) -> Enrollment:
         return self._move(Status.approved, expected_version, Decision(by, at, Status.approved))
 
-    def reject(self, by: str, at: datetime, expected_version: int, reason: str) -> "Enrollment":
+    def reject(self, by: str, at: datetime, expected_version: int, reason: str) -> Enrollment:
         return self._move(Status.rejected, expected_version, Decision(by, at, Status.rejected, reason))
+
+
+    def stop(self, by: str, at: datetime, expected_version: int, reason: str) -> Enrollment:
+        return self._move(Status.stopped, expected_version, Decision(by, at, Status.stopped, reason))
+
+    def transfer_out(self, by: str, at: datetime, to_office: str) -> Enrollment:
+        """Recorded from the transfer service's event, whatever the version a clerk last saw."""
+        return self._move(Status.transferred_out, self.version, Decision(by, at, Status.transferred_out, f"转往 {to_office}"))
 
 
 def new_resident_enrollment(

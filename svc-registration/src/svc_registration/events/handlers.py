@@ -1,8 +1,14 @@
 """The events registration consumes: the subscription table."""
 
-from shared.events.catalog import FacilityDesignatedV1, FacilitySuspendedV1, FacilityTerminatedV1, FacilityUpdatedV1
+from shared.events.catalog import (
+    FacilityDesignatedV1,
+    FacilitySuspendedV1,
+    FacilityTerminatedV1,
+    FacilityUpdatedV1,
+    TransferTransferredOutV1,
+)
 from shared.events.consumer import Subscription
-from svc_registration.usecases import record_facility
+from svc_registration.usecases import record_facility, record_transferred_out
 
 # Every registry event carries the whole record, so one use case keeps the projection.
 SUBSCRIPTIONS = [
@@ -10,4 +16,6 @@ SUBSCRIPTIONS = [
     Subscription(FacilityUpdatedV1, record_facility),
     Subscription(FacilitySuspendedV1, record_facility),
     Subscription(FacilityTerminatedV1, record_facility),
+    # A person who moved to another region: their stopped coverage here is marked transferred out.
+    Subscription(TransferTransferredOutV1, record_transferred_out),
 ]

@@ -1,0 +1,85 @@
+"""参保凭证: issued by this office to a person leaving, printable from the app, reissued when lost."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from shared.auth import Principal, Role
+from shared.auth.dependencies import require_roles
+from shared.identity import mask_id
+from shared.service import UoW
+from svc_transfer import usecases
+from svc_transfer.api.schemas import CertificateOut, IssueCertificateIn, get_interop
+from svc_transfer.domain.certificate import IssuedCertificate
+from svc_transfer.domain.transfer import Certificate, arrears_warning
+from svc_transfer.interop.exchange import Interop
+
+router = APIRouter(prefix="/certificates", tags=["参保凭证"])
+
+Staff = Annotated[Principal, require_roles(Role.staff)]
+Insured = Annotated[Principal, require_roles(Role.insured)]
+Either = Annotated[Principal, require_roles(Role.insured, Role.staff)]
+Number = Annotated[str, Path(max_length=40, pattern=r"^[0-9A-Za-z\-]+$")]
+
+
+def shape(c: IssuedCertificate) -> CertificateOut:
+    facts = Certificate(
+        c.number, c.office_code, c.coverage_ended_on, c.contribution_months, c.account_balance, c.arrears
+    )
+    warnings = arrears_warning(facts)
+    return CertificateOut(
+        number=c.number,
+        office_code=c.office_code,
+        person={**c.person.__dict__, "id_number": mask_id(c.person.id_number)},
+        scheme=c.scheme,
+        coverage_ended_on=c.coverage_ended_on,
+        contribution_months=c.contribution_months,
+        history=[p.__dict__ for p in c.history],
+        account_balance=c.account_balance,
+        arrears=c.arrears,
+        arrears_warning=warnings[0] if warnings else None,
+        issued_on=c.issued_on,
+        status=c.status,
+        reissues=[{"at": r.at, "by": r.by} for r in c.reissues],
+    )
+
+
+@router.post("", status_code=201, response_model=CertificateOut, summary="出具参保凭证（中止参保后）")
+async def issue(
+    body: IssueCertificateIn, actor: Staff, uow: UoW, interop: Annotated[Interop, Depends(get_interop)]
+) -> CertificateOut:
+    async with uow:
+        certificate = await usecases.issue_certificate(
+            uow,
+            interop,
+            actor,
+            body.person.domain(),
+            body.scheme,
+            [p.domain() for p in body.history],
+            body.account_balance,
+            body.arrears,
+        )
+        await uow.commit()
+    return shape(certificate)
+
+
+@router.get("/mine", response_model=list[CertificateOut], summary="我的参保凭证（可打印）")
+async def mine(actor: Insured, uow: UoW) -> list[CertificateOut]:
+    async with uow:
+        return [shape(c) for c in await usecases.my_certificates(uow, actor)]
+
+
+@router.get("/{number}", response_model=CertificateOut, summary="查看参保凭证")
+async def get_certificate(number: Number, actor: Either, uow: UoW) -> CertificateOut:
+    async with uow:
+        return shape(await usecases.visible_certificate(uow, number, actor))
+
+
+@router.post("/{number}/reissue", response_model=CertificateOut, summary="补办遗失的参保凭证")
+async def reissue(number: Number, actor: Either, uow: UoW) -> CertificateOut:
+    async with uow:
+        certificate = await usecases.reissue_certificate(uow, number, actor)
+        await uow.commit()
+    return shape(certificate)

@@ -1,0 +1,154 @@
+"""Transfer cases: the person applies, the office accepts and drives the exchange, everyone follows it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from shared.auth import Principal, Role
+from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.service import UoW
+from svc_transfer import usecases
+from svc_transfer.api.schemas import (
+    ApplicationIn,
+    RefusalIn,
+    SendTableIn,
+    TransferOut,
+    Versioned,
+    get_interop,
+    shape,
+    step_out,
+)
+from svc_transfer.domain.transfer import Certificate
+from svc_transfer.interop.exchange import Interop
+from svc_transfer.interop.protocol import MessageType
+
+router = APIRouter(prefix="/transfers", tags=["转移接续"])
+
+Applicant = Annotated[Principal, require_roles(Role.insured, Role.staff)]
+Staff = Annotated[Principal, require_roles(Role.staff)]
+InteropDep = Annotated[Interop, Depends(get_interop)]
+
+
+@router.post("", status_code=201, response_model=TransferOut, summary="申请转入（持转出地参保凭证）")
+async def apply(
+    body: ApplicationIn,
+    request: Request,
+    actor: Applicant,
+    uow: UoW,
+    interop: InteropDep,
+    idempotency_key: IdempotencyKey = None,
+):
+    c = body.certificate
+    certificate = Certificate(
+        number=c.number,
+        issuing_office=c.issuing_office or "army",
+        coverage_ended_on=c.coverage_ended_on,
+        contribution_months=c.contribution_months,
+        account_balance=c.account_balance,
+        arrears=c.arrears,
+        army_kind=c.army_kind,
+    )
+
+    async def submit() -> tuple[int, dict]:
+        case = await usecases.apply(
+            uow, interop, actor, body.person.domain(), certificate, body.unit_id, body.proxy_name
+        )
+        return 201, shape(case, uow.clock.today()).model_dump(mode="json")
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
+
+
+@router.get("", summary="我的（本机构的）转移接续业务")
+async def list_cases(
+    actor: CurrentPrincipal,
+    uow: UoW,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict:
+    async with uow:
+        cases, total = await usecases.cases_of(uow, actor, page, size)
+        today = uow.clock.today()
+    return {"items": [shape(c, today) for c in cases], "total": total, "page": page, "size": size}
+
+
+@router.get("/worklist", summary="待办：本机构未办结业务及其办理时限（可只看已超期）")
+async def worklist(actor: Staff, uow: UoW, overdue: bool = False) -> dict:
+    async with uow:
+        items = await usecases.worklist(uow, actor, overdue)
+        today = uow.clock.today()
+    return {
+        "items": [
+            {
+                "id": case.id,
+                "side": case.side,
+                "status": case.status,
+                "peer_office": case.peer_office,
+                "office_code": case.office_code,
+                "step": step_out(step, today) if step else None,
+            }
+            for case, step in items
+        ]
+    }
+
+
+@router.get("/{case_id}", response_model=TransferOut, summary="查看转移接续业务及各环节时限")
+async def get_case(case_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> TransferOut:
+    async with uow:
+        return shape(await usecases.visible(uow, case_id, actor), uow.clock.today())
+
+
+async def _act(uow: UoW, step) -> TransferOut:  # type: ignore[no-untyped-def]
+    async with uow:
+        case = await step()
+        await uow.commit()
+        return shape(case, uow.clock.today())
+
+
+@router.post("/{case_id}/accept", response_model=TransferOut, summary="受理（受理后5个工作日内发出联系函）")
+async def accept(
+    case_id: uuid.UUID, body: Versioned, actor: Staff, uow: UoW, interop: InteropDep
+) -> TransferOut:
+    return await _act(uow, lambda: usecases.accept(uow, interop, case_id, actor, body.version))
+
+
+@router.post("/{case_id}/refuse", response_model=TransferOut, summary="不予受理（告知原因）")
+async def refuse(case_id: uuid.UUID, body: RefusalIn, actor: Staff, uow: UoW) -> TransferOut:
+    return await _act(
+        uow, lambda: usecases.refuse(uow, case_id, actor, body.version, body.reason_code, body.note)
+    )
+
+
+@router.post("/{case_id}/send-letter", response_model=TransferOut, summary="生成并发出联系函")
+async def send_letter(
+    case_id: uuid.UUID, body: Versioned, actor: Staff, uow: UoW, interop: InteropDep
+) -> TransferOut:
+    return await _act(uow, lambda: usecases.send_letter(uow, interop, case_id, actor, body.version))
+
+
+@router.post("/{case_id}/send-table", response_model=TransferOut, summary="转出地：发出信息表并划转资金")
+async def send_table(
+    case_id: uuid.UUID, body: SendTableIn, actor: Staff, uow: UoW, interop: InteropDep
+) -> TransferOut:
+    return await _act(
+        uow, lambda: usecases.send_table(uow, interop, case_id, actor, body.version, body.fund_reference)
+    )
+
+
+@router.post("/{case_id}/complete", response_model=TransferOut, summary="办结：合并缴费年限、记入个人账户")
+async def complete(case_id: uuid.UUID, body: Versioned, actor: Staff, uow: UoW) -> TransferOut:
+    return await _act(uow, lambda: usecases.complete(uow, case_id, actor, body.version))
+
+
+@router.get("/{case_id}/peer-status", summary="向对端经办机构查询办理进度")
+async def peer_status(case_id: uuid.UUID, actor: Staff, uow: UoW, interop: InteropDep) -> dict:
+    async with uow:
+        case = await usecases.visible(uow, case_id, actor)
+    if case.peer_office is None:
+        return {"status": "no_peer"}
+    # Asked after the transaction ended: no outgoing HTTP inside a database transaction.
+    return await interop.ask(case.peer_office, MessageType.status_query, case.transfer_ref, {})

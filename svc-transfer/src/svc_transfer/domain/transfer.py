@@ -1,0 +1,348 @@
+"""A transfer case (转移接续), as one office sees it: the incoming side or the outgoing side.
+
+Incoming (转入地): submitted → accepted → letter_sent → awaiting_completion → completed, or refused
+by this office, or rejected by the peer. Outgoing (转出地): letter_received → transferred_out, or
+rejected (the letter is answered with a reason). Each timed step starts on the day of its triggering
+act (day 0) and is due after the profile's working days; the calendar turns that into a date when
+it is read, so a due date in a year without a holiday table is recomputed once the table arrives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from shared.calendar import WorkingCalendar, WorkingDate
+from shared.errors import Problem
+from svc_transfer.domain.profiles import ARMY_COMPLETE_DAYS, SlaProfile
+
+
+class Side(StrEnum):
+    incoming = "incoming"
+    outgoing = "outgoing"
+
+
+class Status(StrEnum):
+    submitted = "submitted"
+    refused = "refused"
+    accepted = "accepted"
+    letter_sent = "letter_sent"
+    awaiting_completion = "awaiting_completion"
+    completed = "completed"
+    rejected_by_peer = "rejected_by_peer"
+    letter_received = "letter_received"
+    transferred_out = "transferred_out"
+    rejected = "rejected"
+
+
+CLOSED = frozenset(
+    {Status.refused, Status.completed, Status.rejected_by_peer, Status.transferred_out, Status.rejected}
+)
+
+
+class StepName(StrEnum):
+    send_letter = "send_letter"  # 生成并发出联系函
+    send_table = "send_table"  # 生成并发出信息表、划转资金
+    complete = "complete"  # 办结：合并缴费年限、记入个人账户
+
+
+STEP_TITLES = {
+    StepName.send_letter: "生成并发出联系函",
+    StepName.send_table: "生成并发出信息表、划转资金",
+    StepName.complete: "办结（合并缴费年限、记入个人账户）",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: StepName
+    started_on: date
+    days: int
+    done_on: date | None = None
+    overdue_announced: bool = False
+
+    def due(self, calendar: WorkingCalendar) -> WorkingDate:
+        return calendar.add_working_days(self.started_on, self.days)
+
+    def overdue(self, calendar: WorkingCalendar, today: date) -> bool:
+        """Past due: not done by the end of the due date (on the due date itself the office is in time)."""
+        return (self.done_on or today) > self.due(calendar).date
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of contributions in the outgoing region (months inclusive, 'YYYY-MM')."""
+
+    start: str
+    end: str
+    months: int
+    unit_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """What the person brings: the 参保凭证 of the outgoing office, or the army's transfer certificate."""
+
+    number: str
+    issuing_office: str
+    coverage_ended_on: date
+    contribution_months: int
+    account_balance: Decimal
+    arrears: Decimal = Decimal("0.00")
+    army_kind: str | None = None  # 军人退役医疗保险个人账户转移凭证 / 义务兵退役医疗保险金转移凭证
+
+    @property
+    def from_army(self) -> bool:
+        return self.army_kind is not None
+
+
+@dataclass(frozen=True)
+class InformationTable:
+    """The 信息表: what the outgoing office attests (it wins over the paper certificate)."""
+
+    contribution_months: int
+    history: tuple[Period, ...]
+    account_balance: Decimal
+    coverage_ended_on: date
+    received_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Funds:
+    amount: Decimal
+    reference: str
+    transferred_on: date
+    received_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the case's history: who did what, when, and why."""
+
+    at: datetime
+    by: str
+    action: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    id_type: str
+    id_number: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Transfer:
+    id: uuid.UUID
+    side: Side
+    status: Status
+    version: int
+    profile: str
+    office_code: str  # the office of this deployment that handles the case
+    peer_office: str | None  # the other region's office (None for the army)
+    transfer_ref: uuid.UUID  # the incoming case's id: both offices name the case by it
+    person_id: uuid.UUID
+    person: Person
+    certificate: Certificate
+    unit_id: str | None = None
+    proxy_name: str | None = None
+    warnings: tuple[str, ...] = ()
+    steps: tuple[Step, ...] = ()
+    table: InformationTable | None = None
+    funds: Funds | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    history: tuple[Entry, ...] = field(default_factory=tuple)
+
+    # ------------------------------------------------------------------ reading
+
+    def step(self, name: StepName) -> Step | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    def open_step(self) -> Step | None:
+        return next((s for s in self.steps if s.done_on is None), None) if self.status not in CLOSED else None
+
+    # ------------------------------------------------------------------ incoming side
+
+    def accept(
+        self, profile: SlaProfile | None, today: date, by: str, at: datetime, version: int
+    ) -> Transfer:
+        self._expect(version, Status.submitted)
+        if self.certificate.from_army:
+            step = Step(StepName.complete, today, ARMY_COMPLETE_DAYS)
+            moved = self._move(
+                Status.awaiting_completion, by, at, "accept", "退役军人医疗保险转移凭证：受理后直接办结"
+            )
+            return replace(moved, steps=(step,))
+        assert profile is not None and profile.exchanges_messages
+        if profile.letter_days is not None:
+            return replace(
+                self._move(Status.accepted, by, at, "accept"),
+                steps=(Step(StepName.send_letter, today, profile.letter_days),),
+            )
+        # No letter (national online procedure): the request leaves with the acceptance.
+        return self._move(Status.letter_sent, by, at, "accept", "线上办理：受理即向转出地发送转移申请")
+
+    def refuse(self, reason_code: str, reason: str, by: str, at: datetime, version: int) -> Transfer:
+        self._expect(version, Status.submitted)
+        return replace(
+            self._move(Status.refused, by, at, "refuse", reason), reason_code=reason_code, reason=reason
+        )
+
+    def send_letter(self, today: date, by: str, at: datetime, version: int) -> Transfer:
+        self._expect(version, Status.accepted)
+        return self._finish_step(StepName.send_letter, today)._move(Status.letter_sent, by, at, "send_letter")
+
+    def receive_table(
+        self, table: InformationTable, profile: SlaProfile, today: date, at: datetime
+    ) -> Transfer:
+        self._require(Status.letter_sent)
+        received = replace(self, table=replace(table, received_on=today))
+        return received._await_completion_if_complete(profile, at, "receive_table")
+
+    def receive_funds(self, funds: Funds, profile: SlaProfile, today: date, at: datetime) -> Transfer:
+        self._require(Status.letter_sent)
+        received = replace(self, funds=replace(funds, received_on=today))
+        return received._await_completion_if_complete(profile, at, "receive_funds")
+
+    def complete(self, today: date, by: str, at: datetime, version: int) -> Transfer:
+        self._expect(version, Status.awaiting_completion)
+        return self._finish_step(StepName.complete, today)._move(Status.completed, by, at, "complete")
+
+    def rejected_by(self, reason_code: str, reason: str, at: datetime) -> Transfer:
+        self._require(Status.letter_sent, Status.accepted)
+        moved = self._move(Status.rejected_by_peer, self.peer_office or "peer", at, "peer_rejected", reason)
+        return replace(moved, reason_code=reason_code, reason=reason)
+
+    def _await_completion_if_complete(self, profile: SlaProfile, at: datetime, action: str) -> Transfer:
+        logged = replace(self, history=(*self.history, Entry(at, self.peer_office or "peer", action)))
+        if logged.table is None or logged.funds is None:
+            return replace(logged, version=self.version + 1)
+        # Day 0 of completion is the day the later of the two arrived.
+        started = max(logged.table.received_on, logged.funds.received_on)  # type: ignore[type-var]
+        assert profile.complete_days is not None
+        step = Step(StepName.complete, started, profile.complete_days)
+        return replace(
+            logged, status=Status.awaiting_completion, version=self.version + 1, steps=(*self.steps, step)
+        )
+
+    # ------------------------------------------------------------------ outgoing side
+
+    def send_table(self, today: date, by: str, at: datetime, version: int) -> Transfer:
+        self._expect(version, Status.letter_received)
+        return self._finish_step(StepName.send_table, today)._move(
+            Status.transferred_out, by, at, "send_table"
+        )
+
+    # ------------------------------------------------------------------ shared
+
+    def announce_overdue(self, name: StepName) -> Transfer:
+        steps = tuple(replace(s, overdue_announced=True) if s.name == name else s for s in self.steps)
+        return replace(self, steps=steps)
+
+    def _finish_step(self, name: StepName, today: date) -> Transfer:
+        steps = tuple(
+            replace(s, done_on=today) if s.name == name and s.done_on is None else s for s in self.steps
+        )
+        return replace(self, steps=steps)
+
+    def _move(self, to: Status, by: str, at: datetime, action: str, note: str | None = None) -> Transfer:
+        return replace(
+            self, status=to, version=self.version + 1, history=(*self.history, Entry(at, by, action, note))
+        )
+
+    def _expect(self, version: int, *statuses: Status) -> None:
+        if version != self.version:
+            raise Problem(
+                409,
+                "version_conflict",
+                "记录已被他人修改",
+                f"当前版本为 {self.version}，请刷新后重试",
+                current_version=self.version,
+            )
+        self._require(*statuses)
+
+    def _require(self, *statuses: Status) -> None:
+        if self.status not in statuses:
+            raise Problem(
+                409,
+                "invalid_transition",
+                "当前状态不允许此操作",
+                f"转移接续业务当前状态为 {self.status.value}",
+            )
+
+
+def arrears_warning(certificate: Certificate) -> tuple[str, ...]:
+    """Arrears are told, not blocking (file 000: 对有欠费的参保人员，告知欠费情况并提醒其及时补缴)."""
+    if certificate.arrears > 0:
+        return (f"参保凭证显示欠费 {certificate.arrears:.2f} 元，请及时向转出地补缴；不影响本次转移受理",)
+    return ()
+
+
+def new_incoming(
+    *,
+    person_id: uuid.UUID,
+    person: Person,
+    certificate: Certificate,
+    office_code: str,
+    profile: str,
+    by: str,
+    at: datetime,
+    unit_id: str | None = None,
+    proxy_name: str | None = None,
+) -> Transfer:
+    case_id = uuid.uuid4()
+    return Transfer(
+        id=case_id,
+        side=Side.incoming,
+        status=Status.submitted,
+        version=1,
+        profile=profile,
+        office_code=office_code,
+        peer_office=None if certificate.from_army else certificate.issuing_office,
+        transfer_ref=case_id,
+        person_id=person_id,
+        person=person,
+        certificate=certificate,
+        unit_id=unit_id,
+        proxy_name=proxy_name,
+        warnings=arrears_warning(certificate),
+        history=(Entry(at, by, "apply", f"代办人：{proxy_name}" if proxy_name else None),),
+    )
+
+
+def new_outgoing(
+    *,
+    transfer_ref: uuid.UUID,
+    person_id: uuid.UUID,
+    person: Person,
+    certificate: Certificate,
+    peer_office: str,
+    profile: SlaProfile,
+    today: date,
+    at: datetime,
+) -> Transfer:
+    assert profile.table_days is not None
+    return Transfer(
+        id=uuid.uuid4(),
+        side=Side.outgoing,
+        status=Status.letter_received,
+        version=1,
+        profile=profile.code,
+        office_code=certificate.issuing_office,
+        peer_office=peer_office,
+        transfer_ref=transfer_ref,
+        person_id=person_id,
+        person=person,
+        certificate=certificate,
+        steps=(Step(StepName.send_table, today, profile.table_days),),
+        history=(Entry(at, peer_office, "receive_letter"),),
+    )
+
+
+def rejected_letter(outgoing: Transfer, reason_code: str, reason: str) -> Transfer:
+    return replace(outgoing, status=Status.rejected, steps=(), reason_code=reason_code, reason=reason)

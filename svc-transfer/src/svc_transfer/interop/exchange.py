@@ -1,0 +1,285 @@
+"""Sending and receiving inter-office messages.
+
+Sending: a use case queues the message in ``interop_outbox`` inside its own transaction; the delivery
+job claims due rows (``SKIP LOCKED``, with a lease so another replica leaves them alone), commits,
+POSTs them with no transaction open, then records the answer. A peer that is down is retried with
+doubling back-off; a peer that refuses (4xx) is not retried: the refusal is kept for the staff.
+Receiving: the signature, receiver and age are checked, then (sender, message id) goes into
+``interop_inbox`` in the same transaction as the effect, so a message delivered twice acts once and
+gets the same acknowledgement. Every step, refusals included, is written to ``interop_audit``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from shared.db import UnitOfWork
+from shared.errors import Problem
+from shared.service import ServiceRuntime
+from svc_transfer.interop.peers import PeerDirectory
+from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Signer, read_unverified, verify
+from svc_transfer.models import interop_audit, interop_inbox, interop_outbox
+from svc_transfer.settings import TransferSettings
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 60  # a claimed message is left alone this long; a replica that died mid-send gives it up
+BATCH = 50
+
+Handler = Callable[[UnitOfWork, Message], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Interop:
+    settings: TransferSettings
+    signer: Signer
+    peers: PeerDirectory
+
+    @classmethod
+    def from_settings(cls, settings: TransferSettings) -> Interop:
+        return cls(
+            settings,
+            Signer.load_or_create(settings.office_code, settings.signing_key_file),
+            PeerDirectory(settings.peers_file),
+        )
+
+    # ------------------------------------------------------------------ sending
+
+    async def queue(
+        self, uow: UnitOfWork, peer: str, type_: MessageType, transfer_ref: uuid.UUID, body: dict[str, Any]
+    ) -> uuid.UUID:
+        message_id = uuid.uuid4()
+        values = {
+            "id": message_id,
+            "peer": peer,
+            "type": type_.value,
+            "transfer_ref": transfer_ref,
+            "body": body,
+        }
+        await uow.session.execute(insert(interop_outbox).values(values))
+        await audit(uow, "out", peer, message_id, type_, "queued")
+        return message_id
+
+    async def deliver_due(self, runtime: ServiceRuntime) -> int:
+        """One round: claim what is due, send it, record the answers. Returns how many were tried."""
+        async with runtime.uow() as uow:
+            claimed = await _claim_due(uow)
+            await uow.commit()
+        async with httpx.AsyncClient(timeout=self.settings.interop_timeout_s) as client:
+            for row in claimed:
+                outcome, detail = await self._send(client, row)
+                async with runtime.uow() as uow:
+                    await self._record(uow, row, outcome, detail)
+                    await uow.commit()
+        return len(claimed)
+
+    async def _send(self, client: httpx.AsyncClient, row: Any) -> tuple[str, str | None]:
+        peer = self.peers.get(row.peer)
+        if peer is None or peer.url is None:
+            return "retry", f"未配置对端经办机构 {row.peer} 的地址"
+        message = Message(
+            row.id, MessageType(row.type), self.signer.office_code, row.peer, row.transfer_ref, row.body
+        )
+        try:
+            response = await client.post(
+                f"{peer.url}/interop/v1/messages",
+                content=self.signer.sign(message),
+                headers={"Content-Type": MEDIA_TYPE},
+            )
+        except httpx.HTTPError as exc:
+            return "retry", f"对端不可达：{exc!r}"
+        if response.status_code == 200:
+            ack = self._verified_answer(response.text, row.peer)
+            if ack is None or ack.type is not MessageType.ack or ack.body.get("ack") != str(row.id):
+                return "retry", "应答签名无效或与报文不符"
+            return "delivered", None
+        if 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429):
+            return "refused", f"{response.status_code} {response.text[:500]}"
+        return "retry", f"{response.status_code} {response.text[:200]}"
+
+    def _verified_answer(self, token: str, peer_code: str) -> Message | None:
+        peer = self.peers.get(peer_code)
+        try:
+            _, header = read_unverified(token)
+            key = peer.key(header.get("kid")) if peer else None
+            if key is None:
+                return None
+            return verify(token, key, self.signer.office_code, self.settings.interop_max_age_s)
+        except Problem:
+            return None
+
+    async def _record(self, uow: UnitOfWork, row: Any, outcome: str, detail: str | None) -> None:
+        table = interop_outbox
+        if outcome == "delivered":
+            values: dict[str, Any] = {"status": "delivered", "delivered_at": func.now(), "last_error": None}
+        elif outcome == "refused":
+            values = {"status": "refused", "last_error": detail}
+        else:
+            delay = min(
+                self.settings.interop_retry_first_s * 2 ** (row.attempts - 1),
+                self.settings.interop_retry_max_s,
+            )
+            values = {"next_attempt_at": func.now() + timedelta(seconds=delay), "last_error": detail}
+        await uow.session.execute(update(table).where(table.c.id == row.id).values(values))
+        await audit(uow, "out", row.peer, row.id, row.type, outcome, detail)
+
+    async def ask(
+        self, peer_code: str, type_: MessageType, transfer_ref: uuid.UUID, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A synchronous question to a peer (status query): signed, answered with a signed ack."""
+        peer = self.peers.get(peer_code)
+        if peer is None or peer.url is None:
+            raise Problem(422, "unknown_peer_office", "对端经办机构未配置", f"无法向 {peer_code} 查询")
+        message = Message(uuid.uuid4(), type_, self.signer.office_code, peer_code, transfer_ref, body)
+        try:
+            async with httpx.AsyncClient(timeout=self.settings.interop_timeout_s) as client:
+                response = await client.post(
+                    f"{peer.url}/interop/v1/messages",
+                    content=self.signer.sign(message),
+                    headers={"Content-Type": MEDIA_TYPE},
+                )
+        except httpx.HTTPError as exc:
+            raise Problem(502, "peer_unreachable", "对端经办机构暂时无法访问", repr(exc)) from exc
+        answer = self._verified_answer(response.text, peer_code) if response.status_code == 200 else None
+        if answer is None:
+            raise Problem(
+                502,
+                "peer_answer_invalid",
+                "对端经办机构应答无效",
+                f"{response.status_code} {response.text[:200]}",
+            )
+        return answer.body
+
+    # ------------------------------------------------------------------ receiving
+
+    def authenticate(self, token: str) -> Message:
+        sender, header = read_unverified(token)
+        peer = self.peers.get(sender)
+        if peer is None:
+            raise Problem(403, "unknown_sender", "发送方不是已对接的经办机构", f"未登记的机构代码 {sender}")
+        key = peer.key(header.get("kid"))
+        if key is None:
+            raise Problem(401, "invalid_signature", "报文签名无效", "签名密钥未在对接配置中登记")
+        return verify(token, key, self.signer.office_code, self.settings.interop_max_age_s)
+
+    async def receive(self, uow: UnitOfWork, message: Message, handler: Handler) -> str:
+        """Apply a verified message once; returns the signed acknowledgement (the same one for a duplicate)."""
+        claimed = await uow.session.execute(
+            pg_insert(interop_inbox)
+            .values(
+                sender=message.sender,
+                message_id=message.id,
+                type=message.type.value,
+                transfer_ref=message.transfer_ref,
+                body=message.body,
+            )
+            .on_conflict_do_nothing()
+            .returning(interop_inbox.c.message_id)
+        )
+        if claimed.first() is None:
+            await audit(uow, "in", message.sender, message.id, message.type, "duplicate")
+            return self.acknowledge(message, {"duplicate": True})
+        result = await handler(uow, message)
+        await audit(uow, "in", message.sender, message.id, message.type, "received")
+        return self.acknowledge(message, result)
+
+    def acknowledge(self, message: Message, result: dict[str, Any]) -> str:
+        ack = Message(
+            uuid.uuid4(),
+            MessageType.ack,
+            self.signer.office_code,
+            message.sender,
+            message.transfer_ref,
+            {"ack": str(message.id), **result},
+        )
+        return self.signer.sign(ack)
+
+
+async def audit(
+    uow: UnitOfWork,
+    direction: str,
+    peer: str | None,
+    message_id: Any,
+    type_: Any,
+    outcome: str,
+    detail: str | None = None,
+) -> None:
+    await uow.session.execute(
+        insert(interop_audit).values(
+            direction=direction,
+            peer=peer,
+            message_id=str(message_id) if message_id else None,
+            type=str(type_) if type_ else None,
+            outcome=outcome,
+            detail=detail,
+        )
+    )
+
+
+async def _claim_due(uow: UnitOfWork) -> list[Any]:
+    due = (
+        select(interop_outbox.c.id)
+        .where(interop_outbox.c.status == "pending", interop_outbox.c.next_attempt_at <= func.now())
+        .order_by(interop_outbox.c.created_at)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = await uow.session.execute(
+        update(interop_outbox)
+        .where(interop_outbox.c.id.in_(due))
+        .values(
+            next_attempt_at=func.now() + timedelta(seconds=LEASE_S), attempts=interop_outbox.c.attempts + 1
+        )
+        .returning(*interop_outbox.c)
+    )
+    return sorted(claimed.all(), key=lambda r: r.created_at)
+
+
+@dataclass(frozen=True)
+class PeerDelivery:
+    peer: str
+    pending: int
+    refused: int
+    last_delivered_at: Any
+    last_error: str | None
+    last_error_at: Any
+
+
+async def peer_delivery(uow: UnitOfWork) -> list[PeerDelivery]:
+    """Per peer: messages waiting, messages refused, the last delivery and the last error."""
+    o = interop_outbox
+    rows = await uow.session.execute(
+        select(
+            o.c.peer,
+            func.count().filter(o.c.status == "pending"),
+            func.count().filter(o.c.status == "refused"),
+            func.max(o.c.delivered_at),
+            func.max(o.c.created_at).filter(o.c.last_error.is_not(None)),
+        ).group_by(o.c.peer)
+    )
+    result = []
+    for peer, pending, refused_count, delivered, failed_at in rows:
+        error = await uow.session.scalar(
+            select(o.c.last_error)
+            .where(o.c.peer == peer, o.c.last_error.is_not(None))
+            .order_by(o.c.created_at.desc())
+            .limit(1)
+        )
+        result.append(PeerDelivery(peer, pending, refused_count, delivered, error, failed_at))
+    return result
+
+
+async def audit_rows(uow: UnitOfWork, peer: str | None, limit: int) -> list[dict[str, Any]]:
+    query = select(interop_audit).order_by(interop_audit.c.id.desc()).limit(limit)
+    if peer is not None:
+        query = query.where(interop_audit.c.peer == peer)
+    return [dict(row) for row in (await uow.session.execute(query)).mappings()]

@@ -1,0 +1,170 @@
+"""The inter-office protocol: signed messages between this office and the offices of other regions.
+
+A message is a compact JWS (ES256) whose header names the key (``kid``) and whose claims are:
+``mid`` message id (UUID), ``typ`` message type, ``iss`` sender office code, ``aud`` receiver office
+code, ``iat`` seconds since the epoch when this attempt was signed, ``ref`` the transfer it concerns
+(the incoming office's case id) and ``body``. It is POSTed to the receiver's
+``/interop/v1/messages`` with ``Content-Type: application/jose``; the answer to an accepted message
+is the receiver's signed ``ack`` (same format, ``body.ack`` = the acknowledged ``mid``). See
+docs/interop.md for the message types and their bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from shared.errors import Problem
+
+ALGORITHM = "ES256"
+MEDIA_TYPE = "application/jose"
+
+
+class MessageType(StrEnum):
+    letter = "letter"  # 联系函 (also the electronic request under the online procedure)
+    information_table = "information_table"  # 信息表
+    fund_transfer = "fund_transfer"  # 资金划转通知
+    rejection = "rejection"  # 拒绝（附原因）
+    status_query = "status_query"  # 状态查询
+    ack = "ack"  # 确认（应答）
+
+
+@dataclass(frozen=True)
+class Message:
+    id: uuid.UUID
+    type: MessageType
+    sender: str
+    receiver: str
+    transfer_ref: uuid.UUID
+    body: dict[str, Any]
+    issued_at: int = 0
+
+    def claims(self, now: float) -> dict[str, Any]:
+        return {
+            "mid": str(self.id),
+            "typ": self.type.value,
+            "iss": self.sender,
+            "aud": self.receiver,
+            "iat": int(now),
+            "ref": str(self.transfer_ref),
+            "body": self.body,
+        }
+
+
+# --------------------------------------------------------------------------- keys
+
+
+class Signer:
+    """This office's private key: every message and acknowledgement it sends is signed with it."""
+
+    def __init__(self, office_code: str, key: ec.EllipticCurvePrivateKey):
+        self.office_code, self._key = office_code, key
+        self.kid = f"{office_code}-{key.public_key().public_numbers().x:x}"[:24]
+
+    @classmethod
+    def load_or_create(cls, office_code: str, path: Path) -> Signer:
+        if path.exists():
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            assert isinstance(key, ec.EllipticCurvePrivateKey)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key = ec.generate_private_key(ec.SECP256R1())
+            path.write_bytes(
+                key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
+            path.chmod(0o600)
+        return cls(office_code, key)
+
+    def public_jwk(self) -> dict[str, Any]:
+        """What peers put in their configuration to verify this office's messages."""
+        public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self._key.public_key()))
+        return {**public, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+
+    def sign(self, message: Message, now: float | None = None) -> str:
+        claims = message.claims(time.time() if now is None else now)
+        return jwt.encode(
+            claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid, "typ": "yb-interop+jwt"}
+        )
+
+
+# --------------------------------------------------------------------------- verification
+
+
+def refused(status: int, code: str, title: str, detail: str) -> Problem:
+    return Problem(status, code, title, detail)
+
+
+def read_unverified(token: str) -> tuple[str, dict[str, Any]]:
+    """The claimed sender and the header, to find the key (nothing here is trusted yet)."""
+    try:
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise refused(400, "malformed_message", "报文格式错误", f"不是有效的签名报文：{exc}") from exc
+    sender = claims.get("iss")
+    if not isinstance(sender, str):
+        raise refused(400, "malformed_message", "报文格式错误", "报文缺少发送方机构代码（iss）")
+    return sender, header
+
+
+def claimed_origin(token: bytes) -> tuple[str | None, str | None, str | None]:
+    """Sender, message id and type as claimed (for the audit of a refused message; not trusted)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None, None, None
+    return tuple(str(claims[k])[:40] if k in claims else None for k in ("iss", "mid", "typ"))  # type: ignore[return-value]
+
+
+def verify(token: str, key: jwt.PyJWK, receiver: str, max_age_s: float, now: float | None = None) -> Message:
+    """Check the signature, the receiver and the freshness; returns the message."""
+    now = time.time() if now is None else now
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=receiver,
+            options={"require": ["mid", "typ", "iss", "aud", "iat", "ref", "body"], "verify_iat": False},
+        )
+    except jwt.InvalidAudienceError as exc:
+        raise refused(403, "wrong_receiver", "报文接收方不是本机构", f"本机构代码为 {receiver}") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise refused(
+            401, "invalid_signature", "报文签名无效", "签名与发送方登记的公钥不符，报文可能被篡改或伪造"
+        ) from exc
+    except jwt.PyJWTError as exc:
+        raise refused(400, "malformed_message", "报文格式错误", str(exc)) from exc
+    issued = claims["iat"]
+    if not isinstance(issued, int) or issued < now - max_age_s or issued > now + 60:
+        raise refused(
+            401,
+            "stale_message",
+            "报文已过期或时间异常",
+            f"报文签发时间须在 {int(max_age_s)} 秒以内（防重放）",
+        )
+    try:
+        return Message(
+            uuid.UUID(claims["mid"]),
+            MessageType(claims["typ"]),
+            claims["iss"],
+            claims["aud"],
+            uuid.UUID(claims["ref"]),
+            dict(claims["body"]),
+            issued,
+        )
+    except (ValueError, TypeError) as exc:
+        raise refused(400, "malformed_message", "报文格式错误", f"报文字段无效：{exc}") from exc

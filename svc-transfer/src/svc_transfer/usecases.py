@@ -1,0 +1,684 @@
+"""Transfer use cases: one transaction each. HTTP routes, message receipt and jobs all call these."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from shared.auth import Principal, Role
+from shared.calendar import default_calendar
+from shared.db import UnitOfWork
+from shared.errors import Problem, not_found
+from shared.events import Envelope, new_envelope
+from shared.events.catalog import (
+    RegistrationApprovedV1,
+    RegistrationStoppedV1,
+    TransferCompletedV1,
+    TransferOverdueV1,
+    TransferTransferredOutV1,
+)
+from shared.identity import IdType, person_id_for
+from svc_transfer.domain.certificate import IssuedCertificate, LetterRefusal, check_letter
+from svc_transfer.domain.profiles import PROFILES
+from svc_transfer.domain.transfer import (
+    CLOSED,
+    Certificate,
+    Funds,
+    InformationTable,
+    Period,
+    Person,
+    Side,
+    Status,
+    Transfer,
+    new_incoming,
+    new_outgoing,
+    rejected_letter,
+)
+from svc_transfer.interop.exchange import Interop
+from svc_transfer.interop.protocol import Message, MessageType
+from svc_transfer.models import certificates, coverages, transfers
+
+CASE = TypeAdapter(Transfer)
+CERTIFICATE = TypeAdapter(IssuedCertificate)
+PERIODS = TypeAdapter(tuple[Period, ...])
+
+REFUSAL_REASONS = {
+    "not_enrolled_here": "本地未参保：请先在本市参加基本医疗保险后再申请转入",
+    "coverage_not_ended": "转出地参保关系尚未中止",
+    "materials_incomplete": "申请材料不全",
+    "certificate_invalid": "参保凭证无效",
+}
+
+
+def person_id(interop: Interop, person: Person) -> uuid.UUID:
+    return person_id_for(IdType(person.id_type), person.id_number, interop.settings.person_id_key.encode())
+
+
+# --------------------------------------------------------------------------- projection of registration
+
+
+async def record_approved(uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1) -> None:
+    values = {
+        "person_id": event.person_id,
+        "office_code": event.office_code,
+        "scheme": event.scheme,
+        "status": "active",
+        "benefit_start": event.benefit_start,
+        "benefit_end": event.benefit_end,
+    }
+    await uow.session.execute(
+        insert(coverages).values(enrollment_id=event.enrollment_id, **values).on_conflict_do_nothing()
+    )
+
+
+async def record_stopped(uow: UnitOfWork, envelope: Envelope, event: RegistrationStoppedV1) -> None:
+    values = {
+        "person_id": event.person_id,
+        "office_code": event.office_code,
+        "scheme": event.scheme,
+        "status": "stopped",
+        "stopped_on": event.stopped_on,
+        "benefit_start": event.stopped_on,
+        "benefit_end": event.stopped_on,
+    }
+    # Stopping is final for an enrollment: it wins whichever of the two events arrives first.
+    await uow.session.execute(
+        insert(coverages)
+        .values(enrollment_id=event.enrollment_id, **values)
+        .on_conflict_do_update(
+            index_elements=["enrollment_id"], set_={"status": "stopped", "stopped_on": event.stopped_on}
+        )
+    )
+
+
+async def active_coverage(uow: UnitOfWork, person: uuid.UUID, today: date) -> Any:
+    query = select(coverages).where(
+        coverages.c.person_id == person, coverages.c.status == "active", coverages.c.benefit_end >= today
+    )
+    return (await uow.session.execute(query.order_by(coverages.c.benefit_start))).first()
+
+
+async def stopped_coverage(uow: UnitOfWork, person: uuid.UUID) -> Any:
+    query = select(coverages).where(coverages.c.person_id == person, coverages.c.status == "stopped")
+    return (await uow.session.execute(query.order_by(coverages.c.stopped_on.desc()))).first()
+
+
+# --------------------------------------------------------------------------- certificates (outgoing office)
+
+
+async def issue_certificate(
+    uow: UnitOfWork,
+    interop: Interop,
+    actor: Principal,
+    person: Person,
+    scheme: str,
+    history: Sequence[Period],
+    account_balance: Any,
+    arrears: Any,
+) -> IssuedCertificate:
+    """参保凭证: only once the person's coverage here was stopped (中止参保)."""
+    pid = person_id(interop, person)
+    today = uow.clock.today()
+    if await active_coverage(uow, pid, today):
+        raise Problem(
+            409,
+            "coverage_not_ended",
+            "参保关系尚未中止",
+            "请先由参保单位办理停保（中止参保）后再开具参保凭证",
+        )
+    stopped = await stopped_coverage(uow, pid)
+    if stopped is None:
+        raise Problem(
+            404,
+            "not_insured_here",
+            "本地无该人员的参保记录",
+            "本机构只能为在本地参保并已中止参保的人员开具参保凭证",
+        )
+    if not actor.serves_office(stopped.office_code):
+        raise not_found("参保记录")
+    number = await _next_certificate_number(uow, interop.settings.office_code, today.year)
+    certificate = IssuedCertificate(
+        number=number,
+        office_code=interop.settings.office_code,
+        person_id=pid,
+        person=person,
+        scheme=scheme,
+        coverage_ended_on=stopped.stopped_on,
+        history=tuple(history),
+        account_balance=account_balance,
+        arrears=arrears,
+        issued_on=today,
+    )
+    await _save_certificate(uow, certificate, insert_new=True)
+    return certificate
+
+
+async def _next_certificate_number(uow: UnitOfWork, office: str, year: int) -> str:
+    prefix = f"{office}{year}"
+    count = await uow.session.scalar(select(func.count()).where(certificates.c.number.like(f"{prefix}%")))
+    return f"{prefix}{(count or 0) + 1:06d}"
+
+
+async def _save_certificate(
+    uow: UnitOfWork, certificate: IssuedCertificate, insert_new: bool = False
+) -> None:
+    values = {
+        "person_id": certificate.person_id,
+        "office_code": certificate.office_code,
+        "status": certificate.status,
+        "issued_on": certificate.issued_on,
+        "document": CERTIFICATE.dump_python(certificate, mode="json"),
+    }
+    statement = insert(certificates).values(number=certificate.number, **values)
+    if not insert_new:
+        statement = statement.on_conflict_do_update(index_elements=["number"], set_=values)
+    await uow.session.execute(statement)
+
+
+async def get_certificate(uow: UnitOfWork, number: str, for_update: bool = False) -> IssuedCertificate | None:
+    query = select(certificates.c.document).where(certificates.c.number == number)
+    row = (await uow.session.execute(query.with_for_update() if for_update else query)).first()
+    return CERTIFICATE.validate_python(row[0]) if row else None
+
+
+async def visible_certificate(
+    uow: UnitOfWork, number: str, actor: Principal, for_update: bool = False
+) -> IssuedCertificate:
+    certificate = await get_certificate(uow, number, for_update)
+    if certificate is None or not (
+        actor.person_id == certificate.person_id
+        if actor.role is Role.insured
+        else actor.serves_office(certificate.office_code)
+    ):
+        raise not_found("参保凭证")
+    return certificate
+
+
+async def my_certificates(uow: UnitOfWork, actor: Principal) -> list[IssuedCertificate]:
+    rows = await uow.session.execute(
+        select(certificates.c.document)
+        .where(certificates.c.person_id == actor.person_id)
+        .order_by(certificates.c.issued_on.desc())
+    )
+    return [CERTIFICATE.validate_python(r[0]) for r in rows]
+
+
+async def reissue_certificate(uow: UnitOfWork, number: str, actor: Principal) -> IssuedCertificate:
+    """补办: a lost certificate is issued again with the same number and content; the reissue is recorded."""
+    certificate = (await visible_certificate(uow, number, actor, for_update=True)).reissue(
+        actor.subject, uow.clock.now()
+    )
+    await _save_certificate(uow, certificate)
+    return certificate
+
+
+# --------------------------------------------------------------------------- cases: storage and access
+
+
+async def save(uow: UnitOfWork, case: Transfer, insert_new: bool = False) -> None:
+    values = {
+        "side": case.side.value,
+        "transfer_ref": case.transfer_ref,
+        "peer_office": case.peer_office,
+        "office_code": case.office_code,
+        "person_id": case.person_id,
+        "unit_id": case.unit_id,
+        "status": case.status.value,
+        "version": case.version,
+        "closed": case.status in CLOSED,
+        "document": CASE.dump_python(case, mode="json"),
+    }
+    statement = insert(transfers).values(id=case.id, **values)
+    if not insert_new:
+        statement = statement.on_conflict_do_update(
+            index_elements=["id"], set_={**values, "updated_at": func.now()}
+        )
+    await uow.session.execute(statement)
+
+
+async def _load(uow: UnitOfWork, *where: Any, for_update: bool = False) -> Transfer | None:
+    query = select(transfers.c.document).where(*where)
+    row = (await uow.session.execute(query.with_for_update() if for_update else query)).first()
+    return CASE.validate_python(row[0]) if row else None
+
+
+def may_see(actor: Principal, case: Transfer) -> bool:
+    if actor.role is Role.insured:
+        return actor.person_id == case.person_id
+    if actor.role is Role.unit:
+        return case.unit_id is not None and actor.unit_id == case.unit_id
+    if actor.role is Role.staff:
+        return actor.serves_office(case.office_code)
+    return actor.role is Role.admin
+
+
+async def visible(
+    uow: UnitOfWork, case_id: uuid.UUID, actor: Principal, for_update: bool = False
+) -> Transfer:
+    case = await _load(uow, transfers.c.id == case_id, for_update=for_update)
+    if case is None or not may_see(actor, case):
+        raise not_found("转移接续业务")
+    return case
+
+
+async def for_staff(uow: UnitOfWork, case_id: uuid.UUID, actor: Principal) -> Transfer:
+    case = await visible(uow, case_id, actor, for_update=True)
+    if actor.role is not Role.staff:
+        raise Problem(403, "forbidden", "无权执行此操作", "此操作只能由经办机构工作人员办理")
+    return case
+
+
+async def cases_of(uow: UnitOfWork, actor: Principal, page: int, size: int) -> tuple[list[Transfer], int]:
+    where = _scope(actor)
+    total = await uow.session.scalar(select(func.count()).select_from(transfers).where(*where)) or 0
+    rows = await uow.session.execute(
+        select(transfers.c.document)
+        .where(*where)
+        .order_by(transfers.c.updated_at.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    )
+    return [CASE.validate_python(r[0]) for r in rows], total
+
+
+def _scope(actor: Principal) -> list[Any]:
+    if actor.role is Role.insured:
+        return [transfers.c.person_id == actor.person_id]
+    if actor.role is Role.unit:
+        return [transfers.c.unit_id == actor.unit_id]
+    if actor.role is Role.staff and not actor.is_city_staff:
+        return [transfers.c.office_code == actor.office_code]
+    return []
+
+
+# --------------------------------------------------------------------------- incoming side (转入地)
+
+
+async def apply(
+    uow: UnitOfWork,
+    interop: Interop,
+    actor: Principal,
+    person: Person,
+    certificate: Certificate,
+    unit_id: str | None,
+    proxy_name: str | None,
+) -> Transfer:
+    """The person (or a proxy, or the counter) applies with the certificate; the office then decides."""
+    pid = person_id(interop, person)
+    if actor.role is Role.insured and actor.person_id != pid:
+        raise Problem(
+            422,
+            "not_own_identity",
+            "只能为本人申请",
+            "证件号码与登录人不一致；代办请到窗口办理",
+            errors=[{"field": "person.id_number", "message": "与登录人不一致"}],
+        )
+    profile = "army"
+    if not certificate.from_army:
+        peer = interop.peers.require(certificate.issuing_office)
+        if not peer.profile.exchanges_messages:
+            raise Problem(
+                422,
+                "no_transfer_needed",
+                "省内转移无需办理转移接续",
+                f"{peer.name}与本机构之间不交换联系函：新单位办理增员时直接接续",
+            )
+        profile = peer.profile.code
+    coverage = await active_coverage(uow, pid, uow.clock.today())
+    if coverage is None:
+        raise Problem(
+            422,
+            "not_enrolled_here",
+            "申请人尚未在本地参保",
+            "转入申请的受理条件是已在本地参加基本医疗保险：请先办理参保登记（审核通过后即可申请）",
+        )
+    case = new_incoming(
+        person_id=pid,
+        person=person,
+        certificate=certificate,
+        office_code=coverage.office_code,
+        profile=profile,
+        by=actor.subject,
+        at=uow.clock.now(),
+        unit_id=unit_id,
+        proxy_name=proxy_name,
+    )
+    await save(uow, case, insert_new=True)
+    return case
+
+
+async def accept(
+    uow: UnitOfWork, interop: Interop, case_id: uuid.UUID, actor: Principal, version: int
+) -> Transfer:
+    case = await for_staff(uow, case_id, actor)
+    today = uow.clock.today()
+    if case.status is Status.submitted:
+        _check_acceptable(case, await active_coverage(uow, case.person_id, today) is not None, today)
+    accepted = case.accept(PROFILES.get(case.profile), today, actor.subject, uow.clock.now(), version)  # type: ignore[arg-type]
+    if accepted.status is Status.letter_sent:  # no letter in this procedure: the request leaves now
+        await _queue_letter(uow, interop, accepted)
+    await save(uow, accepted)
+    return accepted
+
+
+def _check_acceptable(case: Transfer, enrolled_here: bool, today: date) -> None:
+    if not enrolled_here:
+        raise Problem(
+            422,
+            "not_enrolled_here",
+            "申请人尚未在本地参保",
+            "受理条件：申请人已在本地参加基本医疗保险；请先办理参保或作不予受理",
+        )
+    if case.certificate.coverage_ended_on > today:
+        raise Problem(422, "coverage_not_ended", "转出地参保关系尚未中止", "参保凭证载明的中止日期晚于今天")
+
+
+async def refuse(
+    uow: UnitOfWork, case_id: uuid.UUID, actor: Principal, version: int, reason_code: str, note: str | None
+) -> Transfer:
+    case = await for_staff(uow, case_id, actor)
+    reason = REFUSAL_REASONS[reason_code] + (f"（{note}）" if note else "")
+    refused = case.refuse(reason_code, reason, actor.subject, uow.clock.now(), version)
+    await save(uow, refused)
+    return refused
+
+
+async def send_letter(
+    uow: UnitOfWork, interop: Interop, case_id: uuid.UUID, actor: Principal, version: int
+) -> Transfer:
+    case = await for_staff(uow, case_id, actor)
+    sent = case.send_letter(uow.clock.today(), actor.subject, uow.clock.now(), version)
+    await _queue_letter(uow, interop, sent)
+    await save(uow, sent)
+    return sent
+
+
+async def _queue_letter(uow: UnitOfWork, interop: Interop, case: Transfer) -> None:
+    assert case.peer_office is not None
+    body = {
+        "person": _person_body(case.person),
+        "certificate_number": case.certificate.number,
+        "receiving_office": case.office_code,
+        "receiving_office_name": interop.settings.office_name,
+        "letter_date": uow.clock.today().isoformat(),
+    }
+    await interop.queue(uow, case.peer_office, MessageType.letter, case.transfer_ref, body)
+
+
+def _person_body(person: Person) -> dict[str, str]:
+    return {"id_type": person.id_type, "id_number": person.id_number, "name": person.name}
+
+
+async def complete(uow: UnitOfWork, case_id: uuid.UUID, actor: Principal, version: int) -> Transfer:
+    case = await for_staff(uow, case_id, actor)
+    today = uow.clock.today()
+    completed = case.complete(today, actor.subject, uow.clock.now(), version)
+    await save(uow, completed)
+    months = (
+        completed.table.contribution_months if completed.table else completed.certificate.contribution_months
+    )
+    balance = completed.funds.amount if completed.funds else completed.certificate.account_balance
+    uow.emit(
+        new_envelope(
+            TransferCompletedV1(
+                transfer_id=completed.id,
+                person_id=completed.person_id,
+                office_code=completed.office_code,
+                from_office=completed.peer_office,
+                contribution_months=months,
+                account_balance=balance,
+                completed_on=today,
+            ),
+            uow.clock,
+        )
+    )
+    return completed
+
+
+# --------------------------------------------------------------------------- outgoing side (转出地)
+
+
+async def send_table(
+    uow: UnitOfWork, interop: Interop, case_id: uuid.UUID, actor: Principal, version: int, fund_reference: str
+) -> Transfer:
+    """信息表 and the fund transfer, in one act; the person's coverage here is marked transferred out."""
+    case = await for_staff(uow, case_id, actor)
+    certificate = await get_certificate(uow, case.certificate.number, for_update=True)
+    assert certificate is not None and case.peer_office is not None
+    today = uow.clock.today()
+    sent = case.send_table(today, actor.subject, uow.clock.now(), version)
+    table = {
+        "certificate_number": certificate.number,
+        "person": _person_body(certificate.person),
+        "contribution_months": certificate.contribution_months,
+        "history": PERIODS.dump_python(certificate.history, mode="json"),
+        "account_balance": f"{certificate.account_balance:.2f}",
+        "coverage_ended_on": certificate.coverage_ended_on.isoformat(),
+    }
+    await interop.queue(uow, case.peer_office, MessageType.information_table, case.transfer_ref, table)
+    funds = {
+        "amount": f"{certificate.account_balance:.2f}",
+        "reference": fund_reference,
+        "transferred_on": today.isoformat(),
+    }
+    await interop.queue(uow, case.peer_office, MessageType.fund_transfer, case.transfer_ref, funds)
+    await _save_certificate(uow, certificate.transferred())
+    await save(uow, sent)
+    uow.emit(
+        new_envelope(
+            TransferTransferredOutV1(
+                transfer_ref=case.transfer_ref,
+                person_id=case.person_id,
+                office_code=case.office_code,
+                to_office=case.peer_office,
+                certificate_number=certificate.number,
+                transferred_on=today,
+            ),
+            uow.clock,
+        )
+    )
+    return sent
+
+
+# --------------------------------------------------------------------------- messages from peers
+
+
+def message_handler(interop: Interop):  # type: ignore[no-untyped-def]
+    """What each message type does here; the exchange calls it once per message."""
+
+    async def handle(uow: UnitOfWork, message: Message) -> dict[str, Any]:
+        match message.type:
+            case MessageType.letter:
+                return await _on_letter(uow, interop, message)
+            case MessageType.information_table | MessageType.fund_transfer:
+                return await _on_table_or_funds(uow, message)
+            case MessageType.rejection:
+                return await _on_rejection(uow, message)
+            case MessageType.status_query:
+                return await _on_status_query(uow, message)
+        raise Problem(422, "unsupported_message", "不支持的报文类型", message.type.value)
+
+    return handle
+
+
+async def _on_letter(uow: UnitOfWork, interop: Interop, message: Message) -> dict[str, Any]:
+    existing = await _load(
+        uow, transfers.c.side == Side.outgoing.value, transfers.c.transfer_ref == message.transfer_ref
+    )
+    if existing is not None:
+        return {"status": existing.status.value}
+    person = Person(**message.body["person"])
+    pid = person_id(interop, person)
+    certificate = await get_certificate(uow, str(message.body.get("certificate_number", "")), for_update=True)
+    peer = interop.peers.require(message.sender)
+    facts = Certificate(
+        number=str(message.body.get("certificate_number")),
+        issuing_office=interop.settings.office_code,
+        coverage_ended_on=certificate.coverage_ended_on if certificate else uow.clock.today(),
+        contribution_months=certificate.contribution_months if certificate else 0,
+        account_balance=certificate.account_balance if certificate else 0,
+    )
+    case = new_outgoing(
+        transfer_ref=message.transfer_ref,
+        person_id=pid,
+        person=person,
+        certificate=facts,
+        peer_office=message.sender,
+        profile=peer.profile,
+        today=uow.clock.today(),
+        at=uow.clock.now(),
+    )
+    try:
+        check_letter(
+            certificate, person.id_number, await active_coverage(uow, pid, uow.clock.today()) is not None
+        )
+    except LetterRefusal as refusal:
+        case = rejected_letter(case, refusal.code, refusal.reason)
+        await interop.queue(
+            uow,
+            message.sender,
+            MessageType.rejection,
+            message.transfer_ref,
+            {"reason_code": refusal.code, "reason": refusal.reason},
+        )
+    await save(uow, case, insert_new=True)
+    return {"status": case.status.value}
+
+
+async def _on_table_or_funds(uow: UnitOfWork, message: Message) -> dict[str, Any]:
+    case = await _incoming_for(uow, message)
+    profile = PROFILES[case.profile]
+    today, at, body = uow.clock.today(), uow.clock.now(), message.body
+    if message.type is MessageType.information_table:
+        table = InformationTable(
+            contribution_months=int(body["contribution_months"]),
+            history=PERIODS.validate_python(body["history"]),
+            account_balance=body["account_balance"],
+            coverage_ended_on=date.fromisoformat(body["coverage_ended_on"]),
+        )
+        case = case.receive_table(table, profile, today, at)
+    else:
+        funds = Funds(
+            amount=body["amount"],
+            reference=str(body["reference"]),
+            transferred_on=date.fromisoformat(body["transferred_on"]),
+        )
+        case = case.receive_funds(funds, profile, today, at)
+    await save(uow, case)
+    return {"status": case.status.value}
+
+
+async def _on_rejection(uow: UnitOfWork, message: Message) -> dict[str, Any]:
+    case = await _incoming_for(uow, message)
+    rejected = case.rejected_by(
+        str(message.body["reason_code"]), str(message.body["reason"]), uow.clock.now()
+    )
+    await save(uow, rejected)
+    return {"status": rejected.status.value}
+
+
+async def _on_status_query(uow: UnitOfWork, message: Message) -> dict[str, Any]:
+    case = await _load(
+        uow, transfers.c.transfer_ref == message.transfer_ref, transfers.c.peer_office == message.sender
+    )
+    if case is None:
+        return {"status": "unknown"}
+    return {
+        "status": case.status.value,
+        "steps": [
+            {
+                "step": s.name.value,
+                "started_on": s.started_on.isoformat(),
+                "done_on": s.done_on.isoformat() if s.done_on else None,
+            }
+            for s in case.steps
+        ],
+    }
+
+
+async def _incoming_for(uow: UnitOfWork, message: Message) -> Transfer:
+    case = await _load(
+        uow,
+        transfers.c.side == Side.incoming.value,
+        transfers.c.transfer_ref == message.transfer_ref,
+        transfers.c.peer_office == message.sender,
+        for_update=True,
+    )
+    if case is None:
+        raise Problem(
+            422,
+            "unknown_transfer",
+            "本机构无此转移业务",
+            f"未找到由本机构受理、转出地为 {message.sender} 的转移业务",
+        )
+    return case
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+async def open_cases(
+    uow: UnitOfWork, after: uuid.UUID | None, limit: int = 200, office: str | None = None
+) -> list[Transfer]:
+    query = (
+        select(transfers.c.document)
+        .where(transfers.c.closed.is_(False))
+        .order_by(transfers.c.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(transfers.c.id > after)
+    if office is not None:
+        query = query.where(transfers.c.office_code == office)
+    return [
+        CASE.validate_python(r[0]) for r in await uow.session.execute(query.with_for_update(skip_locked=True))
+    ]
+
+
+async def announce_overdue_steps(uow: UnitOfWork, after: uuid.UUID | None) -> tuple[int, uuid.UUID | None]:
+    """Raise `transfer.overdue` once for each step past its due date (rows locked: one replica each)."""
+    calendar, today, announced = default_calendar(), uow.clock.today(), 0
+    cases = await open_cases(uow, after)
+    for case in cases:
+        step = case.open_step()
+        if step is None or step.overdue_announced or not step.overdue(calendar, today):
+            continue
+        due = step.due(calendar)
+        uow.emit(
+            new_envelope(
+                TransferOverdueV1(
+                    transfer_id=case.id,
+                    transfer_ref=case.transfer_ref,
+                    side=case.side.value,
+                    office_code=case.office_code,
+                    peer_office=case.peer_office,
+                    step=step.name.value,
+                    due_date=due.date,
+                    provisional=due.provisional,
+                ),
+                uow.clock,
+            )
+        )
+        await save(uow, case.announce_overdue(step.name))
+        announced += 1
+    return announced, (cases[-1].id if len(cases) == 200 else None)
+
+
+async def worklist(uow: UnitOfWork, actor: Principal, overdue_only: bool) -> list[tuple[Transfer, Any]]:
+    """Open cases of the staff member's offices with their current step, most urgent first."""
+    calendar, today = default_calendar(), uow.clock.today()
+    query = select(transfers.c.document).where(transfers.c.closed.is_(False), *_scope(actor))
+    items = []
+    for row in await uow.session.execute(query):
+        case = CASE.validate_python(row[0])
+        step = case.open_step()
+        if overdue_only and (step is None or not step.overdue(calendar, today)):
+            continue
+        items.append((case, step))
+    return sorted(items, key=lambda item: item[1].due(calendar).date if item[1] else date.max)

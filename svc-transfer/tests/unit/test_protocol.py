@@ -1,0 +1,84 @@
+"""Signed inter-office messages: what verifies, and what is refused."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import jwt
+import pytest
+
+from shared.errors import Problem
+from svc_transfer.interop.protocol import Message, MessageType, Signer, read_unverified, verify
+
+
+@pytest.fixture
+def tangshan(tmp_path) -> Signer:
+    return Signer.load_or_create("130200", tmp_path / "ts.pem")
+
+
+@pytest.fixture
+def tianjin(tmp_path) -> Signer:
+    return Signer.load_or_create("120000", tmp_path / "tj.pem")
+
+
+def letter() -> Message:
+    return Message(
+        uuid.uuid4(), MessageType.letter, "130200", "120000", uuid.uuid4(), {"certificate_number": "1"}
+    )
+
+
+def key_of(signer: Signer) -> jwt.PyJWK:
+    return jwt.PyJWK(signer.public_jwk(), algorithm="ES256")
+
+
+def test_a_signed_message_verifies_with_the_senders_public_key(tangshan):
+    sent = letter()
+    received = verify(tangshan.sign(sent), key_of(tangshan), "120000", max_age_s=300)
+    assert (received.id, received.type, received.sender, received.body) == (
+        sent.id,
+        sent.type,
+        "130200",
+        sent.body,
+    )
+
+
+def test_the_key_survives_a_restart(tmp_path, tangshan):
+    again = Signer.load_or_create("130200", tmp_path / "ts.pem")
+    assert again.public_jwk() == tangshan.public_jwk()
+
+
+def test_an_altered_body_fails_the_signature(tangshan):
+    token = tangshan.sign(letter())
+    header, _, signature = token.split(".")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    claims["body"] = {"certificate_number": "forged"}
+    forged_payload = jwt.utils.base64url_encode(jwt.api_jws.json.dumps(claims).encode()).decode()
+    with pytest.raises(Problem) as refused:
+        verify(f"{header}.{forged_payload}.{signature}", key_of(tangshan), "120000", max_age_s=300)
+    assert refused.value.code == "invalid_signature"
+
+
+def test_a_message_signed_by_another_key_is_refused(tangshan, tianjin):
+    with pytest.raises(Problem) as refused:
+        verify(tianjin.sign(letter()), key_of(tangshan), "120000", max_age_s=300)
+    assert refused.value.code == "invalid_signature"
+
+
+def test_a_stale_or_future_message_is_refused(tangshan):
+    for signed_at in (time.time() - 301, time.time() + 120):
+        with pytest.raises(Problem) as refused:
+            verify(tangshan.sign(letter(), now=signed_at), key_of(tangshan), "120000", max_age_s=300)
+        assert refused.value.code == "stale_message"
+
+
+def test_a_message_for_another_office_is_refused(tangshan):
+    with pytest.raises(Problem) as refused:
+        verify(tangshan.sign(letter()), key_of(tangshan), "110000", max_age_s=300)
+    assert refused.value.code == "wrong_receiver"
+
+
+def test_garbage_is_a_malformed_message():
+    with pytest.raises(Problem) as refused:
+        read_unverified("not-a-jws")
+    assert refused.value.status == 400 and refused.value.code == "malformed_message"

@@ -1,0 +1,534 @@
+"""Transfer between two deployments on this machine: Tangshan (130200) and Tianjin (120000).
+
+Each runs its own whole platform (database, broker namespace, ports, token keys, signing key); they
+know each other only through their peers files. Everything goes through the two gateways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from shared.auth import Principal, Role
+from shared.auth.issuer import DevIssuer
+from shared.identity import IdType, person_id_for
+from shared.migrations import service_database_url
+from shared.testing.e2e import FAST_INTEROP, bearer, business_today, new_resident_id, poll
+from shared.testing.plugin import RunServers, isolated_servers, platform_config_for
+from svc_transfer.interop.peers import write_peers
+from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Signer
+from yb_deploy.platform import (
+    AUDIENCE,
+    INTEROP_KEY_FILE,
+    ISSUER,
+    PlatformConfig,
+    interop_signer,
+    prepare,
+    start_all,
+    start_process,
+    stop_all,
+    stop_process,
+    wait_until_ready,
+)
+
+PERSON_KEY = b"development-only-person-key-change-me"
+
+
+@dataclass
+class Deployment:
+    config: PlatformConfig
+    client: httpx.Client
+    staff: dict[str, str]  # headers of a staff member of this deployment's city office
+    database_url: str
+
+    def token_for(self, principal: Principal) -> dict[str, str]:
+        return bearer(DevIssuer.load_or_create(self.config.keys_dir, ISSUER, AUDIENCE).issue(principal))
+
+    def person(self, id_number: str) -> dict[str, str]:
+        pid = person_id_for(IdType.resident_id, id_number, PERSON_KEY)
+        return self.token_for(Principal(subject=f"p-{id_number[-6:]}", role=Role.insured, person_id=pid))
+
+
+def city_staff(office: str) -> Principal:
+    return Principal(
+        subject=f"staff-city-{office}",
+        role=Role.staff,
+        name="市级经办",
+        office_code=office,
+        office_level="city",
+    )
+
+
+@pytest.fixture(scope="module")
+def tangshan_servers() -> Iterator[RunServers]:
+    with isolated_servers() as servers:
+        yield servers
+
+
+@pytest.fixture(scope="module")
+def tangshan(tangshan_servers: RunServers) -> Iterator[Deployment]:
+    config = platform_config_for(
+        tangshan_servers,
+        YB_TRANSFER_OFFICE_CODE="130200",
+        YB_TRANSFER_OFFICE_NAME="唐山市医疗保障经办机构",
+        YB_PERIODIC_INTERVAL_S="1",
+        YB_CONSUMER_RETRY_DELAYS_MS="[200,500]",
+        **FAST_INTEROP,
+    )
+    prepare(config)
+    start_all(config)
+    try:
+        wait_until_ready(config, timeout_s=120)
+        with httpx.Client(base_url=config.gateway_url, timeout=30) as client:
+            deployment = Deployment(
+                config, client, {}, service_database_url(tangshan_servers.admin_url, "transfer")
+            )
+            deployment.staff = deployment.token_for(city_staff("130200"))
+            yield deployment
+    finally:
+        stop_all(config)
+
+
+@pytest.fixture(scope="module")
+def tianjin(platform: PlatformConfig, gateway: httpx.Client, test_servers: RunServers) -> Deployment:
+    deployment = Deployment(platform, gateway, {}, service_database_url(test_servers.admin_url, "transfer"))
+    deployment.staff = deployment.token_for(city_staff("120000"))
+    return deployment
+
+
+@pytest.fixture(scope="module")
+def linked(tianjin: Deployment, tangshan: Deployment) -> tuple[Deployment, Deployment]:
+    """Each office configured as the other's peer, with the other's public key (the files are re-read live)."""
+    for here, there, code, name in (
+        (tianjin, tangshan, "130200", "唐山市医疗保障经办机构"),
+        (tangshan, tianjin, "120000", "天津市医疗保障基金管理中心"),
+    ):
+        write_peers(
+            here.config.peers_file,
+            [
+                {
+                    "office_code": code,
+                    "name": name,
+                    "url": there.config.gateway_url,
+                    "profile": "seeds_5_10_5",
+                    "keys": [interop_signer(there.config).public_jwk()],
+                }
+            ],
+        )
+    return tianjin, tangshan
+
+
+# --------------------------------------------------------------------------- steps of the journey
+
+
+def enroll(d: Deployment, id_number: str, office: str) -> dict:
+    body = {
+        "person": {"id_number": id_number, "name": "迁移人"},
+        "office_code": office,
+        "tier": "adult_middle",
+        "coverage_year": business_today().year,
+    }
+    created = d.client.post("/api/v1/registration/enrollments/residents", json=body, headers=d.staff)
+    assert created.status_code == 201, created.text
+    approved = d.client.post(
+        f"/api/v1/registration/enrollments/{created.json()['id']}/approve",
+        json={"version": 1},
+        headers=d.staff,
+    )
+    assert approved.status_code == 200, approved.text
+    return approved.json()
+
+
+def certificate_in_tangshan(tangshan: Deployment, id_number: str, arrears: str = "0.00") -> tuple[dict, str]:
+    enrollment = enroll(tangshan, id_number, "130200")
+    stopped = tangshan.client.post(
+        f"/api/v1/registration/enrollments/{enrollment['id']}/stop",
+        json={"version": enrollment["version"], "reason": "单位停保，调往天津工作"},
+        headers=tangshan.staff,
+    )
+    assert stopped.status_code == 200, stopped.text
+    body = {
+        "person": {"id_number": id_number, "name": "迁移人"},
+        "scheme": "employee",
+        "account_balance": "5321.40",
+        "arrears": arrears,
+        "history": [
+            {"start": "2015-07", "end": "2019-12", "unit_name": "唐山示例钢铁有限公司"},
+            {"start": "2020-03", "end": "2026-08", "unit_name": "唐山示例陶瓷有限公司"},
+        ],
+    }
+
+    def issued() -> dict | None:
+        response = tangshan.client.post("/api/v1/transfer/certificates", json=body, headers=tangshan.staff)
+        assert response.status_code in (201, 404, 409), response.text  # 404/409 until the stop event arrives
+        return response.json() if response.status_code == 201 else None
+
+    return poll(
+        issued, what="the certificate (after registration's stop event reaches transfer)"
+    ), enrollment["id"]
+
+
+def apply_in_tianjin(tianjin: Deployment, id_number: str, certificate: dict) -> dict:
+    enroll(tianjin, id_number, "120101")
+    body = {
+        "person": {"id_number": id_number, "name": "迁移人"},
+        "certificate": {
+            "number": certificate["number"],
+            "issuing_office": "130200",
+            "coverage_ended_on": certificate["coverage_ended_on"],
+            "contribution_months": certificate["contribution_months"],
+            "account_balance": certificate["account_balance"],
+            "arrears": certificate["arrears"],
+        },
+    }
+
+    def applied() -> dict | None:
+        response = tianjin.client.post(
+            "/api/v1/transfer/transfers", json=body, headers=tianjin.person(id_number)
+        )
+        assert response.status_code in (201, 422), (
+            response.text
+        )  # 422 not_enrolled_here until the approval arrives
+        return response.json() if response.status_code == 201 else None
+
+    return poll(applied, what="the application (after registration's approval reaches transfer)")
+
+
+def act(d: Deployment, case: dict, action: str, headers: dict[str, str], **extra) -> dict:  # type: ignore[no-untyped-def]
+    response = d.client.post(
+        f"/api/v1/transfer/transfers/{case['id']}/{action}",
+        json={"version": case["version"], **extra},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def case_in(d: Deployment, case_id: str, headers: dict[str, str]) -> dict:
+    response = d.client.get(f"/api/v1/transfer/transfers/{case_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def outgoing_case(tangshan: Deployment, transfer_ref: str) -> dict | None:
+    items = tangshan.client.get(
+        "/api/v1/transfer/transfers", params={"size": 100}, headers=tangshan.staff
+    ).json()["items"]
+    return next((c for c in items if c["side"] == "outgoing" and c["transfer_ref"] == transfer_ref), None)
+
+
+# --------------------------------------------------------------------------- the journey
+
+
+def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, tangshan = linked
+    id_number = new_resident_id("130202")
+    certificate, enrollment_id = certificate_in_tangshan(tangshan, id_number, arrears="320.00")
+    assert certificate["contribution_months"] == 54 + 78 and certificate["arrears_warning"]
+    assert "*" in certificate["person"]["id_number"]
+    mine = tangshan.client.get(
+        "/api/v1/transfer/certificates/mine", headers=tangshan.person(id_number)
+    ).json()
+    assert [c["number"] for c in mine] == [certificate["number"]]
+
+    case = apply_in_tianjin(tianjin, id_number, certificate)
+    assert (
+        case["status"] == "submitted" and case["office_code"] == "120101" and case["warnings"]
+    )  # arrears told, not blocking
+    heping = bearer(tokens["staff-heping"])
+    case = act(tianjin, case, "accept", heping)
+    assert case["steps"][0]["step"] == "send_letter" and case["steps"][0]["due_on"]
+    case = act(tianjin, case, "send-letter", heping)
+    assert case["status"] == "letter_sent"
+
+    out = poll(lambda: outgoing_case(tangshan, case["transfer_ref"]), what="the letter to arrive in Tangshan")
+    assert out["status"] == "letter_received" and out["steps"][0]["step"] == "send_table"
+    worklist = tangshan.client.get("/api/v1/transfer/transfers/worklist", headers=tangshan.staff).json()[
+        "items"
+    ]
+    assert out["id"] in [item["id"] for item in worklist]
+    out = act(tangshan, out, "send-table", tangshan.staff, fund_reference="TS-BANK-20261122-0001")
+    assert out["status"] == "transferred_out"
+
+    done = poll(
+        lambda: (c := case_in(tianjin, case["id"], heping))["status"] == "awaiting_completion" and c,
+        what="the information table and the funds to arrive in Tianjin",
+    )
+    assert done["steps"][-1]["step"] == "complete"
+    completed = act(tianjin, done, "complete", heping)
+    assert completed["status"] == "completed"
+    # What Tangshan attested arrives intact: contribution years, history and balance.
+    assert completed["table"]["contribution_months"] == 132
+    assert [p["unit_name"] for p in completed["table"]["history"]] == [
+        "唐山示例钢铁有限公司",
+        "唐山示例陶瓷有限公司",
+    ]
+    assert completed["table"]["account_balance"] == "5321.40" and completed["funds"]["amount"] == "5321.40"
+    assert completed["funds"]["reference"] == "TS-BANK-20261122-0001"
+
+    # The person follows their case, and is eligible in Tianjin's claims.
+    own = case_in(tianjin, case["id"], tianjin.person(id_number))
+    assert own["status"] == "completed" and "*" in own["person"]["id_number"]
+    eligibility = tianjin.client.get("/api/v1/claims/eligibility/me", headers=tianjin.person(id_number))
+    assert eligibility.status_code == 200 and eligibility.json()["eligible"] is True, eligibility.text
+
+    # Tangshan's certificate is used up, and its registration marks the stopped coverage transferred out.
+    used = tangshan.client.get(
+        "/api/v1/transfer/certificates/" + certificate["number"], headers=tangshan.staff
+    ).json()
+    assert used["status"] == "transferred"
+
+    def transferred_out() -> bool:
+        enrollment = tangshan.client.get(
+            f"/api/v1/registration/enrollments/{enrollment_id}", headers=tangshan.staff
+        ).json()
+        return enrollment["status"] == "transferred_out"
+
+    poll(transferred_out, what="Tangshan's registration to mark the coverage transferred out")
+    peers = tianjin.client.get("/api/v1/transfer/interop/peers", headers=tianjin.staff).json()["peers"]
+    assert peers[0]["office_code"] == "130200" and peers[0]["pending"] == 0 and peers[0]["last_delivered_at"]
+
+
+def test_a_letter_waits_while_the_peer_is_down_and_is_delivered_once_it_returns(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, tangshan = linked
+    id_number = new_resident_id("130203")
+    certificate, _ = certificate_in_tangshan(tangshan, id_number)
+    case = apply_in_tianjin(tianjin, id_number, certificate)
+    heping = bearer(tokens["staff-heping"])
+    stop_process(tangshan.config, "gateway")
+    try:
+        case = act(tianjin, act(tianjin, case, "accept", heping), "send-letter", heping)
+        waiting = poll(
+            lambda: (p := _peer(tianjin, "130200"))["pending"] >= 1 and p["last_error"] and p,
+            what="a failed attempt",
+        )
+        assert "不可达" in waiting["last_error"]
+        time.sleep(2)
+    finally:
+        start_process(tangshan.config, "gateway")
+        wait_until_ready(tangshan.config)
+    out = poll(
+        lambda: outgoing_case(tangshan, case["transfer_ref"]),
+        timeout_s=30,
+        what="the letter after the peer returned",
+    )
+    assert out["status"] == "letter_received"
+    assert _peer(tianjin, "130200")["pending"] == 0
+
+
+def _peer(d: Deployment, code: str) -> dict:
+    return next(
+        p
+        for p in d.client.get("/api/v1/transfer/interop/peers", headers=d.staff).json()["peers"]
+        if p["office_code"] == code
+    )
+
+
+def test_a_letter_for_a_certificate_tangshan_never_issued_is_rejected_with_a_reason(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, tangshan = linked
+    id_number = new_resident_id("130204")
+    enroll(tangshan, id_number, "130200")  # known in Tangshan, but no certificate was issued
+    fake = {
+        "number": "1302002026999999",
+        "coverage_ended_on": "2026-08-31",
+        "contribution_months": 12,
+        "account_balance": "100.00",
+        "arrears": "0.00",
+    }
+    case = apply_in_tianjin(tianjin, id_number, fake)
+    heping = bearer(tokens["staff-heping"])
+    case = act(tianjin, act(tianjin, case, "accept", heping), "send-letter", heping)
+    rejected = poll(
+        lambda: (
+            (c := case_in(tianjin, case["id"], tianjin.person(id_number)))["status"] == "rejected_by_peer"
+            and c
+        ),
+        what="Tangshan's rejection",
+    )
+    assert rejected["reason_code"] == "certificate_unknown" and "参保凭证" in rejected["reason"]
+
+
+def test_signed_messages_act_once_and_forged_stale_or_unknown_ones_are_refused(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, tangshan = linked
+    id_number = new_resident_id("130205")
+    certificate, _ = certificate_in_tangshan(tangshan, id_number)
+    case = apply_in_tianjin(tianjin, id_number, certificate)
+    heping = bearer(tokens["staff-heping"])
+    case = act(tianjin, act(tianjin, case, "accept", heping), "send-letter", heping)
+    # From here the test plays Tangshan's part with Tangshan's key.
+    tangshan_key = Signer.load_or_create("130200", tangshan.config.keys_dir / INTEROP_KEY_FILE)
+    funds = Message(
+        uuid.uuid4(),
+        MessageType.fund_transfer,
+        "130200",
+        "120000",
+        uuid.UUID(case["transfer_ref"]),
+        {"amount": "5321.40", "reference": "TS-BANK-X", "transferred_on": business_today().isoformat()},
+    )
+
+    def deliver(token: str) -> httpx.Response:
+        return tianjin.client.post(
+            "/interop/v1/messages", content=token, headers={"Content-Type": MEDIA_TYPE}
+        )
+
+    first, again = deliver(tangshan_key.sign(funds)), deliver(tangshan_key.sign(funds))
+    assert first.status_code == 200 and again.status_code == 200, (first.text, again.text)
+    assert case_in(tianjin, case["id"], heping)["funds"]["amount"] == "5321.40"
+    history = case_in(tianjin, case["id"], heping)["history"]
+    assert [h["action"] for h in history].count("receive_funds") == 1  # delivered twice, one effect
+
+    table = Message(
+        uuid.uuid4(),
+        MessageType.information_table,
+        "130200",
+        "120000",
+        funds.transfer_ref,
+        {
+            "certificate_number": "x",
+            "person": {},
+            "contribution_months": 999,
+            "history": [],
+            "account_balance": "999999.00",
+            "coverage_ended_on": "2026-08-31",
+        },
+    )
+    impostor = Signer.load_or_create("130200", tangshan.config.data_dir / "impostor.pem")
+    stranger = Signer.load_or_create("110000", tangshan.config.data_dir / "stranger.pem")
+    header, _, signature = tangshan_key.sign(table).split(".")
+    _, altered_payload, _ = tangshan_key.sign(
+        Message(
+            table.id,
+            table.type,
+            "130200",
+            "120000",
+            table.transfer_ref,
+            {**table.body, "contribution_months": 1},
+        )
+    ).split(".")
+    refusals = {
+        "forged": deliver(impostor.sign(table)),
+        "altered": deliver(f"{header}.{altered_payload}.{signature}"),
+        "unknown sender": deliver(
+            stranger.sign(Message(table.id, table.type, "110000", "120000", table.transfer_ref, table.body))
+        ),
+        "replayed late": deliver(tangshan_key.sign(table, now=time.time() - 3600)),
+        "garbage": deliver("this is not a message"),
+    }
+    codes = {name: (r.status_code, r.json()["code"]) for name, r in refusals.items()}
+    assert codes == {
+        "forged": (401, "invalid_signature"),
+        "altered": (401, "invalid_signature"),
+        "unknown sender": (403, "unknown_sender"),
+        "replayed late": (401, "stale_message"),
+        "garbage": (400, "malformed_message"),
+    }
+    after = case_in(tianjin, case["id"], heping)
+    assert after["table"] is None and after["status"] == "letter_sent"  # no effect
+    audit = tianjin.client.get(
+        "/api/v1/transfer/interop/audit", params={"limit": 50}, headers=tianjin.staff
+    ).json()["items"]
+    outcomes = [row["outcome"] for row in audit]
+    for code in (
+        "refused:invalid_signature",
+        "refused:unknown_sender",
+        "refused:stale_message",
+        "refused:malformed_message",
+    ):
+        assert code in outcomes
+    assert "duplicate" in outcomes
+
+
+def test_a_step_left_past_due_raises_one_overdue_alert_and_shows_in_the_worklist(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, tangshan = linked
+    id_number = new_resident_id("130207")
+    certificate, _ = certificate_in_tangshan(tangshan, id_number)
+    case = act(
+        tianjin, apply_in_tianjin(tianjin, id_number, certificate), "accept", bearer(tokens["staff-heping"])
+    )
+    due = date.fromisoformat(case["steps"][0]["due_on"])
+    admin = bearer(tokens["admin"])
+    heping = bearer(tokens["staff-heping"])
+    assert (
+        tianjin.client.put(
+            "/api/v1/admin/business-date", json={"date": (due + timedelta(days=1)).isoformat()}, headers=admin
+        ).status_code
+        == 200
+    )
+    try:
+        seen = poll(
+            lambda: (c := case_in(tianjin, case["id"], heping))["steps"][0]["overdue_announced"] and c,
+            what="the overdue alert",
+        )
+        assert seen["steps"][0]["overdue"] is True
+        overdue = tianjin.client.get(
+            "/api/v1/transfer/transfers/worklist", params={"overdue": "true"}, headers=heping
+        ).json()["items"]
+        assert case["id"] in [item["id"] for item in overdue]
+        time.sleep(2.5)  # more scans run: still one alert
+        assert asyncio.run(_overdue_events(tianjin.database_url, case["id"])) == 1
+    finally:
+        tianjin.client.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
+
+
+async def _overdue_events(database_url: str, case_id: str) -> int:
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return await connection.fetchval(
+            "SELECT count(*) FROM transfer.outbox WHERE event_type = 'transfer.overdue' AND envelope->'payload'->>'transfer_id' = $1",
+            case_id,
+        )
+    finally:
+        await connection.close()
+
+
+def test_access_and_bad_input(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, _ = linked
+    peer = tianjin.token_for(Principal(subject="peer-130200", role=Role.peer_office, office_code="130200"))
+    assert tianjin.client.get("/api/v1/transfer/transfers", headers=peer).status_code == 403
+    someone_else = tianjin.person(new_resident_id("120101"))
+    listing = tianjin.client.get("/api/v1/transfer/transfers", headers=someone_else).json()
+    assert listing["items"] == []
+    bad = {
+        "person": {"id_number": "130202199001011234", "name": "x"},
+        "certificate": {
+            "number": "1",
+            "issuing_office": "13020",
+            "coverage_ended_on": "2026-02-30",
+            "contribution_months": -1,
+            "account_balance": "12.345",
+        },
+    }
+    response = tianjin.client.post("/api/v1/transfer/transfers", json=bad, headers=someone_else)
+    assert response.status_code == 422 and response.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert {
+        "body.certificate.issuing_office",
+        "body.certificate.coverage_ended_on",
+        "body.certificate.contribution_months",
+        "body.certificate.account_balance",
+    } <= fields, fields
+    unknown_peer = {
+        "person": {"id_number": new_resident_id("120101"), "name": "某人"},
+        "certificate": {
+            "number": "9999",
+            "issuing_office": "440300",
+            "coverage_ended_on": "2026-01-31",
+            "contribution_months": 1,
+            "account_balance": "1.00",
+        },
+    }
+    staff = bearer(tokens["staff-heping"])
+    assert (
+        tianjin.client.post("/api/v1/transfer/transfers", json=unknown_peer, headers=staff).json()["code"]
+        == "unknown_peer_office"
+    )
