@@ -19,6 +19,7 @@ import pytest
 
 from shared.auth import Principal, Role
 from shared.auth.issuer import DevIssuer
+from shared.calendar import default_calendar
 from shared.identity import IdType, person_id_for
 from shared.migrations import service_database_url
 from shared.testing.e2e import FAST_INTEROP, bearer, business_today, new_resident_id, poll
@@ -106,6 +107,11 @@ def tianjin(platform: PlatformConfig, gateway: httpx.Client, test_servers: RunSe
 
 @pytest.fixture(scope="module")
 def linked(tianjin: Deployment, tangshan: Deployment) -> tuple[Deployment, Deployment]:
+    link(tianjin, tangshan, "seeds_5_10_5")
+    return tianjin, tangshan
+
+
+def link(tianjin: Deployment, tangshan: Deployment, profile: str) -> None:
     """Each office configured as the other's peer, with the other's public key (the files are re-read live)."""
     for here, there, code, name in (
         (tianjin, tangshan, "130200", "唐山市医疗保障经办机构"),
@@ -118,12 +124,11 @@ def linked(tianjin: Deployment, tangshan: Deployment) -> tuple[Deployment, Deplo
                     "office_code": code,
                     "name": name,
                     "url": there.config.gateway_url,
-                    "profile": "seeds_5_10_5",
+                    "profile": profile,
                     "keys": [interop_signer(there.config).public_jwk()],
                 }
             ],
         )
-    return tianjin, tangshan
 
 
 # --------------------------------------------------------------------------- steps of the journey
@@ -238,6 +243,12 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
         "/api/v1/transfer/certificates/mine", headers=tangshan.person(id_number)
     ).json()
     assert [c["number"] for c in mine] == [certificate["number"]]
+    lost = tangshan.client.post(
+        f"/api/v1/transfer/certificates/{certificate['number']}/reissue", headers=tangshan.person(id_number)
+    )
+    assert (
+        lost.status_code == 200 and len(lost.json()["reissues"]) == 1
+    )  # 补办: same number, the reissue recorded
 
     case = apply_in_tianjin(tianjin, id_number, certificate)
     assert (
@@ -532,3 +543,55 @@ def test_access_and_bad_input(linked, tokens) -> None:  # type: ignore[no-untype
         tianjin.client.post("/api/v1/transfer/transfers", json=unknown_peer, headers=staff).json()["code"]
         == "unknown_peer_office"
     )
+
+
+def test_online_procedure_applied_at_the_outgoing_office_needs_no_letter(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, tangshan = linked
+    id_number = new_resident_id("130208")
+    certificate, _ = certificate_in_tangshan(tangshan, id_number)
+    enroll(tianjin, id_number, "120101")
+    link(tianjin, tangshan, "national_2021_online")
+    try:
+        letter_profile = tangshan.client.post(
+            "/api/v1/transfer/transfers/outgoing",
+            headers=tangshan.person(id_number),
+            json={"certificate_number": certificate["number"], "destination_office": "120000"},
+        )
+        assert letter_profile.status_code == 201, letter_profile.text
+        out = letter_profile.json()
+        assert out["side"] == "outgoing" and out["steps"][0]["step"] == "send_table"
+        started = date.fromisoformat(out["steps"][0]["started_on"])
+        assert out["steps"][0]["due_on"] == default_calendar().add_working_days(started, 10).date.isoformat()
+        again = tangshan.client.post(
+            "/api/v1/transfer/transfers/outgoing",
+            headers=tangshan.person(id_number),
+            json={"certificate_number": certificate["number"], "destination_office": "120000"},
+        )
+        assert again.status_code == 409
+        out = act(tangshan, out, "send-table", tangshan.staff, fund_reference="TS-BANK-ONLINE-1")
+
+        def opened_in_tianjin() -> dict | None:
+            items = tianjin.client.get(
+                "/api/v1/transfer/transfers", headers=tianjin.person(id_number)
+            ).json()["items"]
+            return next(
+                (
+                    c
+                    for c in items
+                    if c["transfer_ref"] == out["transfer_ref"] and c["status"] == "awaiting_completion"
+                ),
+                None,
+            )
+
+        incoming = poll(opened_in_tianjin, what="Tianjin to open the case from the table and funds")
+        assert incoming["office_code"] == "120101" and incoming["table"]["contribution_months"] == 132
+        completed = act(tianjin, incoming, "complete", bearer(tokens["staff-heping"]))
+        assert completed["status"] == "completed"
+    finally:
+        link(tianjin, tangshan, "seeds_5_10_5")
+    refused = tangshan.client.post(
+        "/api/v1/transfer/transfers/outgoing",
+        headers=tangshan.staff,
+        json={"certificate_number": certificate["number"], "destination_office": "120000"},
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "apply_at_incoming_office"

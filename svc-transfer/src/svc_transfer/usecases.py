@@ -38,6 +38,7 @@ from svc_transfer.domain.transfer import (
     Transfer,
     new_incoming,
     new_outgoing,
+    opened_by_table,
     rejected_letter,
 )
 from svc_transfer.interop.exchange import Interop
@@ -497,7 +498,7 @@ def message_handler(interop: Interop):  # type: ignore[no-untyped-def]
             case MessageType.letter:
                 return await _on_letter(uow, interop, message)
             case MessageType.information_table | MessageType.fund_transfer:
-                return await _on_table_or_funds(uow, message)
+                return await _on_table_or_funds(uow, interop, message)
             case MessageType.rejection:
                 return await _on_rejection(uow, message)
             case MessageType.status_query:
@@ -551,8 +552,8 @@ async def _on_letter(uow: UnitOfWork, interop: Interop, message: Message) -> dic
     return {"status": case.status.value}
 
 
-async def _on_table_or_funds(uow: UnitOfWork, message: Message) -> dict[str, Any]:
-    case = await _incoming_for(uow, message)
+async def _on_table_or_funds(uow: UnitOfWork, interop: Interop, message: Message) -> dict[str, Any]:
+    case = await _incoming_for(uow, message, missing_ok=True) or await _opened_by_table(uow, interop, message)
     profile = PROFILES[case.profile]
     today, at, body = uow.clock.today(), uow.clock.now(), message.body
     if message.type is MessageType.information_table:
@@ -583,6 +584,91 @@ async def _on_rejection(uow: UnitOfWork, message: Message) -> dict[str, Any]:
     return {"status": rejected.status.value}
 
 
+async def _opened_by_table(uow: UnitOfWork, interop: Interop, message: Message) -> Transfer:
+    """Online procedure: the person applied at the outgoing office, whose table is the first we hear."""
+    peer = interop.peers.require(message.sender)
+    if message.type is not MessageType.information_table or peer.profile.has_letter:
+        raise Problem(
+            422,
+            "unknown_transfer",
+            "本机构无此转移业务",
+            f"未找到由本机构受理、转出地为 {message.sender} 的转移业务",
+        )
+    body = message.body
+    person = Person(**body["person"])
+    pid = person_id(interop, person)
+    coverage = await active_coverage(uow, pid, uow.clock.today())
+    if coverage is None:
+        raise Problem(
+            422, "not_enrolled_here", "该人员尚未在本地参保", "转入地无该人员的有效参保记录，无法接续"
+        )
+    facts = Certificate(
+        number=str(body["certificate_number"]),
+        issuing_office=message.sender,
+        coverage_ended_on=date.fromisoformat(body["coverage_ended_on"]),
+        contribution_months=int(body["contribution_months"]),
+        account_balance=body["account_balance"],
+    )
+    case = new_incoming(
+        person_id=pid,
+        person=person,
+        certificate=facts,
+        office_code=coverage.office_code,
+        profile=peer.profile.code,
+        by=message.sender,
+        at=uow.clock.now(),
+    )
+    opened = opened_by_table(case, message.transfer_ref, uow.clock.now())
+    await save(uow, opened, insert_new=True)
+    return opened
+
+
+async def apply_outgoing(
+    uow: UnitOfWork, interop: Interop, actor: Principal, number: str, destination: str
+) -> Transfer:
+    """Online procedure: the person applies where they leave; this office sends the table within its limit."""
+    certificate = await visible_certificate(uow, number, actor, for_update=True)
+    peer = interop.peers.require(destination)
+    if not peer.profile.exchanges_messages:
+        raise Problem(
+            422, "no_transfer_needed", "省内转移无需办理转移接续", f"{peer.name}：新单位办理增员时直接接续"
+        )
+    if peer.profile.has_letter:
+        raise Problem(
+            422,
+            "apply_at_incoming_office",
+            "请向转入地经办机构申请",
+            f"与{peer.name}之间按“{peer.profile.name}”办理：由转入地受理并发出联系函",
+        )
+    if certificate.status != "issued" or await _load(
+        uow,
+        transfers.c.side == Side.outgoing.value,
+        transfers.c.closed.is_(False),
+        transfers.c.person_id == certificate.person_id,
+    ):
+        raise Problem(409, "transfer_in_progress", "已有办理中的转移业务", "该参保凭证已转出或正在办理转出")
+    facts = Certificate(
+        number=certificate.number,
+        issuing_office=certificate.office_code,
+        coverage_ended_on=certificate.coverage_ended_on,
+        contribution_months=certificate.contribution_months,
+        account_balance=certificate.account_balance,
+    )
+    case = new_outgoing(
+        transfer_ref=uuid.uuid4(),
+        person_id=certificate.person_id,
+        person=certificate.person,
+        certificate=facts,
+        peer_office=destination,
+        profile=peer.profile,
+        today=uow.clock.today(),
+        at=uow.clock.now(),
+        applied_by=actor.subject,
+    )
+    await save(uow, case, insert_new=True)
+    return case
+
+
 async def _on_status_query(uow: UnitOfWork, message: Message) -> dict[str, Any]:
     case = await _load(
         uow, transfers.c.transfer_ref == message.transfer_ref, transfers.c.peer_office == message.sender
@@ -602,7 +688,7 @@ async def _on_status_query(uow: UnitOfWork, message: Message) -> dict[str, Any]:
     }
 
 
-async def _incoming_for(uow: UnitOfWork, message: Message) -> Transfer:
+async def _incoming_for(uow: UnitOfWork, message: Message, missing_ok: bool = False) -> Transfer | None:
     case = await _load(
         uow,
         transfers.c.side == Side.incoming.value,
@@ -610,7 +696,7 @@ async def _incoming_for(uow: UnitOfWork, message: Message) -> Transfer:
         transfers.c.peer_office == message.sender,
         for_update=True,
     )
-    if case is None:
+    if case is None and not missing_ok:
         raise Problem(
             422,
             "unknown_transfer",

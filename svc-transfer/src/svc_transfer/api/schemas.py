@@ -147,6 +147,13 @@ class ApplicationIn(BaseModel):
     )
 
 
+class OutgoingIn(BaseModel):
+    certificate_number: str = Field(
+        min_length=4, max_length=40, pattern=r"^[0-9A-Za-z\-]+$", description="本机构出具的参保凭证编号"
+    )
+    destination_office: str = Field(pattern=r"^\d{6}$", description="转入地经办机构代码")
+
+
 class RefusalIn(Versioned):
     reason_code: Literal[
         "not_enrolled_here", "coverage_not_ended", "materials_incomplete", "certificate_invalid"

@@ -14,6 +14,7 @@ from shared.service import UoW
 from svc_transfer import usecases
 from svc_transfer.api.schemas import (
     ApplicationIn,
+    OutgoingIn,
     RefusalIn,
     SendTableIn,
     TransferOut,
@@ -31,6 +32,13 @@ router = APIRouter(prefix="/transfers", tags=["转移接续"])
 Applicant = Annotated[Principal, require_roles(Role.insured, Role.staff)]
 Staff = Annotated[Principal, require_roles(Role.staff)]
 InteropDep = Annotated[Interop, Depends(get_interop)]
+
+
+async def _act(uow: UoW, step) -> TransferOut:  # type: ignore[no-untyped-def]
+    async with uow:
+        case = await step()
+        await uow.commit()
+        return shape(case, uow.clock.today())
 
 
 @router.post("", status_code=201, response_model=TransferOut, summary="申请转入（持转出地参保凭证）")
@@ -61,6 +69,18 @@ async def apply(
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
+
+
+@router.post(
+    "/outgoing", status_code=201, response_model=TransferOut, summary="在转出地申请转出（2021年线上办理规程）"
+)
+async def apply_outgoing(body: OutgoingIn, actor: Applicant, uow: UoW, interop: InteropDep) -> TransferOut:
+    return await _act(
+        uow,
+        lambda: usecases.apply_outgoing(
+            uow, interop, actor, body.certificate_number, body.destination_office
+        ),
+    )
 
 
 @router.get("", summary="我的（本机构的）转移接续业务")
@@ -100,13 +120,6 @@ async def worklist(actor: Staff, uow: UoW, overdue: bool = False) -> dict:
 async def get_case(case_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> TransferOut:
     async with uow:
         return shape(await usecases.visible(uow, case_id, actor), uow.clock.today())
-
-
-async def _act(uow: UoW, step) -> TransferOut:  # type: ignore[no-untyped-def]
-    async with uow:
-        case = await step()
-        await uow.commit()
-        return shape(case, uow.clock.today())
 
 
 @router.post("/{case_id}/accept", response_model=TransferOut, summary="受理（受理后5个工作日内发出联系函）")

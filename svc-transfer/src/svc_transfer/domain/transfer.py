@@ -325,8 +325,15 @@ def new_outgoing(
     profile: SlaProfile,
     today: date,
     at: datetime,
+    applied_by: str | None = None,
 ) -> Transfer:
+    """From the incoming office's letter, or (online procedure) from the person applying here."""
     assert profile.table_days is not None
+    opened = (
+        Entry(at, applied_by, "apply_here", "线上办理：在转出地申请")
+        if applied_by
+        else Entry(at, peer_office, "receive_letter")
+    )
     return Transfer(
         id=uuid.uuid4(),
         side=Side.outgoing,
@@ -340,7 +347,21 @@ def new_outgoing(
         person=person,
         certificate=certificate,
         steps=(Step(StepName.send_table, today, profile.table_days),),
-        history=(Entry(at, peer_office, "receive_letter"),),
+        history=(opened,),
+    )
+
+
+def opened_by_table(case: Transfer, transfer_ref: uuid.UUID, at: datetime) -> Transfer:
+    """Online procedure, applied at the outgoing end: the information table opens the case here."""
+    return replace(
+        case,
+        transfer_ref=transfer_ref,
+        status=Status.letter_sent,
+        history=(
+            Entry(
+                at, case.peer_office or "peer", "applied_at_outgoing_office", "线上办理：参保人在转出地申请"
+            ),
+        ),
     )
 
 

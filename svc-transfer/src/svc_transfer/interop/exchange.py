@@ -64,6 +64,8 @@ class Interop:
             "type": type_.value,
             "transfer_ref": transfer_ref,
             "body": body,
+            # clock_timestamp(), not now(): two messages of one transaction keep their order.
+            "created_at": func.clock_timestamp(),
         }
         await uow.session.execute(insert(interop_outbox).values(values))
         await audit(uow, "out", peer, message_id, type_, "queued")
@@ -226,9 +228,21 @@ async def audit(
 
 
 async def _claim_due(uow: UnitOfWork) -> list[Any]:
+    """Due messages, only the oldest pending one of each transfer: a peer gets a transfer's messages
+    in the order they were written (the table before the funds), even across retries."""
+    earlier = interop_outbox.alias("earlier")
+    waits_for_earlier = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.transfer_ref == interop_outbox.c.transfer_ref,
+            earlier.c.status == "pending",
+            earlier.c.created_at < interop_outbox.c.created_at,
+        )
+        .exists()
+    )
     due = (
         select(interop_outbox.c.id)
-        .where(interop_outbox.c.status == "pending", interop_outbox.c.next_attempt_at <= func.now())
+        .where(interop_outbox.c.status == "pending", interop_outbox.c.next_attempt_at <= func.now(), ~waits_for_earlier)
         .order_by(interop_outbox.c.created_at)
         .limit(BATCH)
         .with_for_update(skip_locked=True)
