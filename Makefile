@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: up down status test bench setup
+.PHONY: up down status test bench setup test-tools
 
 # An environment with the locked dependencies (installs uv itself when missing).
 setup:
@@ -21,7 +21,24 @@ down:
 status:
 	@$(UV) run --frozen yb-local status
 
-test: setup
+# What the tests drive besides Python: Chromium and its WebDriver (the ops dashboard's browser test),
+# a CJK font for its screenshots, and promtool (checks the alert rules). Debian packages, installed
+# when missing and run as root; otherwise those tests say what is missing and skip.
+TEST_PACKAGES := chromium chromium-driver fonts-wqy-microhei prometheus
+test-tools:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v promtool >/dev/null 2>&1 && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+	  exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(TEST_PACKAGES) …"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends $(TEST_PACKAGES) >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $(TEST_PACKAGES) >/dev/null; } \
+	    || { echo "could not install $(TEST_PACKAGES)" >&2; exit 1; }; \
+	else \
+	  echo "not installed: some of $(TEST_PACKAGES) (sudo apt-get install $(TEST_PACKAGES)); their tests skip"; \
+	fi
+
+test: setup test-tools
 	@$(UV) run --frozen pytest
 
 bench: setup

@@ -154,11 +154,16 @@ def wait_until_ready(config: PlatformConfig, timeout_s: float = 90) -> dict:
     raise TimeoutError(f"platform not ready after {timeout_s:.0f} s: {last}")
 
 
-def stop_process(config: PlatformConfig, name: str) -> None:
-    """Stop one process this runner started (e.g. to show what happens while it is away)."""
-    pid_file = config.run_dir / f"{name}.pid"
-    _stop_pid(int(pid_file.read_text()))
+def stop_process(config: PlatformConfig, process: str, replica: int = 0) -> bool:
+    """Stop one process this runner started (tests of what operations see when a service is down)."""
+    pid_file = config.run_dir / f"{process if replica == 0 else f'{process}-{replica}'}.pid"
+    try:
+        pid = int(pid_file.read_text())
+    except (OSError, ValueError):
+        return False
+    _stop_pid(pid)
     pid_file.unlink(missing_ok=True)
+    return True
 
 
 def stop_all(config: PlatformConfig) -> list[str]:

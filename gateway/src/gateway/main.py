@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.accounts import find_account
 from gateway.openapi import MergedOpenAPI
+from gateway.ops import ops_router
 from gateway.proxy import Proxy, Upstreams
 from gateway.settings import GatewaySettings
 from shared.auth.issuer import DevIssuer
@@ -82,11 +83,13 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         await proxy.close()
 
     app = FastAPI(title="医保经办平台 API", version="0.1.0", lifespan=lifespan, docs_url=None, openapi_url=None)
+    app.state.verifier = verifier  # the gateway's own role-checked endpoints (ops) verify tokens too
     install_problem_handlers(app)
     app.include_router(auth_router(settings, issuer))
     app.include_router(calendar_router())
     app.include_router(health_router(proxy, upstreams))
     app.include_router(business_date_router(proxy, upstreams))
+    app.include_router(ops_router(settings, proxy, upstreams))
 
     @app.get("/openapi.json", include_in_schema=False)
     async def merged_openapi() -> JSONResponse:

@@ -24,4 +24,6 @@ class GatewaySettings(CommonSettings):
     public_prefixes: list[str] = Field(
         default_factory=lambda: ["/api/v1/facility/public/", "/api/v1/facility/offices", "/api/v1/facility/catalogue"]
     )
+    # How often the ops page (/ops) reads the status again; `?refresh=2` in its address overrides it.
+    ops_refresh_s: float = 5.0
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])

@@ -246,6 +246,33 @@ def mask_sensitive(text: str) -> str:
     return _RESIDENT_ID_LIKE.sub(_mask_match, text)
 
 
+# Keys whose values are personal (PIPL: identity, contact, health): masked whole wherever they
+# appear in a payload shown to operators. Matched as fragments of the key, so `person_name`,
+# `holder_id_number` or `diagnosis_code` are caught too. Deliberately broad: a facility's name is
+# masked as well, which costs an operator little.
+PERSONAL_KEY_FRAGMENTS = (
+    "name", "id_number", "id_no", "idcard", "phone", "mobile", "email", "address", "birth", "sex", "gender",
+    "diagnos", "disease", "medical", "drug", "prescription", "bank", "account_no", "certificate_number",
+)  # fmt: skip
+MASKED = "***"
+
+
+def is_personal_key(key: str) -> bool:
+    lowered = key.lower()
+    return any(fragment in lowered for fragment in PERSONAL_KEY_FRAGMENTS)
+
+
+def mask_personal_fields(value: object) -> object:
+    """A copy of a JSON-like value safe to show operators: personal keys masked whole, ID-like text masked."""
+    if isinstance(value, dict):
+        return {k: MASKED if is_personal_key(str(k)) and v not in (None, "") else mask_personal_fields(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_personal_fields(v) for v in value]
+    if isinstance(value, str):
+        return mask_sensitive(value)
+    return value
+
+
 # --------------------------------------------------------------------------- pseudonyms
 
 _MIN_KEY_BYTES = 16

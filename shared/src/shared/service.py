@@ -35,6 +35,7 @@ from shared.events.relay import OutboxRelay
 from shared.http.middleware import RequestContextMiddleware
 from shared.http.problems import install_problem_handlers
 from shared.logs import configure_logging
+from shared.ops import OpsHooks, OpsState, ops_router, refresh_gauges
 from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -185,9 +186,9 @@ def health_router() -> APIRouter:
         )
 
     @router.get("/metrics", include_in_schema=False)
-    async def prometheus_metrics(runtime: Runtime) -> Response:
+    async def prometheus_metrics(request: Request, runtime: Runtime) -> Response:
         with contextlib.suppress(Exception):
-            await _update_backlog_gauges(runtime)
+            await refresh_gauges(runtime, request.app.state.ops)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
@@ -255,8 +256,13 @@ def create_service_app(
     subscriptions: Sequence[Subscription] = (),
     description: str = "",
     jobs: Sequence[PeriodicJob] = (),
+    ops: OpsHooks | None = None,
 ) -> FastAPI:
-    """The FastAPI app of a service: its routers under /api/v1/<service>, health, metrics, problems."""
+    """The FastAPI app of a service: its routers under /api/v1/<service>, health, metrics, problems.
+
+    `ops` declares what the service adds to the ops page: deadline probes and inter-office delivery
+    status (see shared.ops for the hooks and their use).
+    """
     configure_logging(service, settings.log_level, settings.log_json)
     runtime = build_runtime(service, settings, subscriptions)
 
@@ -276,9 +282,11 @@ def create_service_app(
     )
     app.state.runtime = runtime
     app.state.verifier = runtime.verifier
+    app.state.ops = OpsState(ops or OpsHooks())
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=service)
     app.include_router(health_router())
+    app.include_router(ops_router())
     for router in routers:
         app.include_router(router, prefix=f"/api/v1/{service}")
     app.include_router(business_date_router(service))

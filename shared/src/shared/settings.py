@@ -36,6 +36,8 @@ class CommonSettings(BaseSettings):
     outbox_backlog_ready_limit: int = 10_000
     # How often periodic jobs (deadline scans) run.
     periodic_interval_s: float = 60.0
+    # How long the ops page's deadline and peer figures may be reused (their queries may scan open cases).
+    ops_probe_cache_s: float = 5.0
     auth_issuer: str = "https://auth.yibao.local"
     auth_audience: str = "yibao-platform"
     auth_algorithm: Literal["ES256", "RS256", "EdDSA"] = "ES256"

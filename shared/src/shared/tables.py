@@ -111,3 +111,57 @@ def drop_infrastructure_v1(op) -> None:  # type: ignore[no-untyped-def]
 def create_infrastructure_tables(bind) -> None:  # type: ignore[no-untyped-def]
     """The current tables at once (test harnesses that need no migration history)."""
     infrastructure.create_all(bind=bind)
+
+
+# --------------------------------------------------------------------------- audited dead-letter replays
+
+# Who replayed which dead letter, when and why (append-only: a trigger refuses UPDATE and DELETE).
+# A service opts in by adding this table to its models (`dead_letter_replays.to_metadata(metadata)`)
+# and a migration calling `create_dead_letter_replays_v1(op)`; until then shared.ops refuses replays
+# for it rather than replaying without a record.
+replay_audit = new_metadata()
+
+dead_letter_replays = Table(
+    "dead_letter_replays",
+    replay_audit,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("message_id", String(200), nullable=False),
+    Column("event_type", String(120)),
+    Column("replayed_by", String(120), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("reason", String(500)),
+    Column("replayed", Integer, nullable=False),
+    Column("replayed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# One statement each: asyncpg prepares what it runs, and a prepared statement holds one command.
+_REFUSE_CHANGES = (
+    """CREATE FUNCTION dead_letter_replays_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'dead_letter_replays is append-only';
+    END $$""",
+    """CREATE TRIGGER dead_letter_replays_append_only BEFORE UPDATE OR DELETE ON dead_letter_replays
+    FOR EACH ROW EXECUTE FUNCTION dead_letter_replays_append_only()""",
+)
+
+
+def create_dead_letter_replays_v1(op) -> None:  # type: ignore[no-untyped-def]
+    """Revision 1 of the replay audit table, frozen (spelled out, like `create_infrastructure_v1`)."""
+    op.create_table(
+        "dead_letter_replays",
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("message_id", String(200), nullable=False),
+        Column("event_type", String(120)),
+        Column("replayed_by", String(120), nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("reason", String(500)),
+        Column("replayed", Integer, nullable=False),
+        Column("replayed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    for statement in _REFUSE_CHANGES:
+        op.execute(statement)
+
+
+def drop_dead_letter_replays_v1(op) -> None:  # type: ignore[no-untyped-def]
+    op.drop_table("dead_letter_replays")
+    op.execute("DROP FUNCTION dead_letter_replays_append_only()")

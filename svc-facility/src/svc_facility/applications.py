@@ -18,6 +18,7 @@ from shared.directory import catalogue_item
 from shared.errors import Problem, not_found
 from shared.events import new_envelope
 from shared.events.catalog import FacilityReplyOverdueV1
+from shared.ops import DeadlineCounts, overdue_seconds
 from svc_facility.domain.application import Application, Status, new_application
 from svc_facility.domain.deadline import ClockStatus
 from svc_facility.domain.eligibility import ApplicantFacts
@@ -230,3 +231,32 @@ async def announce_overdue_replies(uow: UnitOfWork, after: uuid.UUID | None = No
             )
             raised += len(fresh)
     return raised, (rows[-1].id if len(rows) == batch else None)
+
+
+# The ops page calls a reply "at risk" in its last working days, while the office can still answer
+# in time, and the whole item in its last calendar days (the item limit is counted in months).
+AT_RISK_WORKING_DAYS = 3
+AT_RISK_ITEM_DAYS = 10
+
+
+async def reply_deadlines(uow: UnitOfWork) -> DeadlineCounts:
+    """The deadline probe of the ops page (shared.ops): open applications near or past a limit.
+
+    Overdue: the reply is still owed past its 20 working days, or the item is past its 3 months —
+    the same limits `announce_overdue_replies` raises alerts for. Counted once per application.
+    """
+    rows = await uow.session.execute(select(applications.c.document).where(applications.c.concluded.is_(False)))
+    today, at_risk, overdue, oldest_due = uow.clock.today(), 0, 0, None
+    for (document,) in rows:
+        app = _load(document)
+        clock = clock_of(app, today)
+        reply_owed = app.reply_decided_on is None
+        late = [due for past, due in ((clock.overdue and reply_owed, clock.due_date), (clock.item_overdue, clock.item_due_date)) if past]
+        if late:
+            overdue += 1
+            oldest_due = min([*late, oldest_due] if oldest_due else late)
+        elif (reply_owed and not clock.paused and clock.working_days_left <= AT_RISK_WORKING_DAYS) or (
+            (clock.item_due_date - today).days <= AT_RISK_ITEM_DAYS
+        ):
+            at_risk += 1
+    return DeadlineCounts(at_risk, overdue, overdue_seconds(oldest_due, uow.clock) if oldest_due else None)

@@ -2,7 +2,9 @@
 
 from fastapi import FastAPI
 
+from shared.ops import DeadlineProbe, OpsHooks
 from shared.service import create_service_app
+from svc_facility.applications import reply_deadlines
 from svc_facility.api.applications import router as applications
 from svc_facility.api.directory import router as directory
 from svc_facility.api.registry import router as registry
@@ -19,5 +21,6 @@ def create_app(settings: FacilitySettings | None = None) -> FastAPI:
         routers=[registry, directory, applications],
         subscriptions=SUBSCRIPTIONS,
         jobs=JOBS,
+        ops=OpsHooks(deadlines=[DeadlineProbe("facility_reply", reply_deadlines)]),
         description="定点申请、评估、协议、定点机构名录、经办机构目录与服务事项。",
     )

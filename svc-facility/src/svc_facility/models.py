@@ -4,6 +4,7 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, SmallInt
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.db import new_metadata
+from shared.tables import dead_letter_replays
 
 metadata = new_metadata()
 
@@ -61,3 +62,6 @@ registry_history = Table(
     Column("reason", String(500)),
     Column("details", JSONB, nullable=False),
 )
+
+# Dead letters an administrator replayed from the ops page (shared.ops; append-only).
+dead_letter_replays.to_metadata(metadata)

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from shared.ops import DeadlineProbe, OpsHooks
 from shared.service import create_service_app
 from svc_transfer.api.certificates import router as certificates
 from svc_transfer.api.interop import overview as interop_overview
@@ -9,8 +10,9 @@ from svc_transfer.api.interop import router as interop_router
 from svc_transfer.api.transfers import router as transfers
 from svc_transfer.events.handlers import SUBSCRIPTIONS
 from svc_transfer.events.jobs import jobs_for
-from svc_transfer.interop.exchange import Interop
+from svc_transfer.interop.exchange import Interop, peer_statuses
 from svc_transfer.settings import TransferSettings
+from svc_transfer.usecases import step_deadlines
 
 
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
@@ -23,6 +25,7 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
         routers=[transfers, certificates, interop_overview],
         subscriptions=SUBSCRIPTIONS,
         jobs=jobs_for(interop),
+        ops=OpsHooks(deadlines=[DeadlineProbe("transfer_step", step_deadlines)], peers=peer_statuses),
         description="跨地区转移接续：参保凭证、联系函、信息表、资金划转，经办机构之间的签名报文。",
     )
     app.state.interop = interop

@@ -4,6 +4,7 @@ from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integ
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
+from shared.tables import dead_letter_replays
 
 metadata = new_metadata()
 
@@ -103,3 +104,6 @@ interop_audit = Table(
     Column("outcome", String(30), nullable=False),
     Column("detail", Text),
 )
+
+# Dead letters an administrator replayed from the ops page (shared.ops; append-only).
+dead_letter_replays.to_metadata(metadata)

@@ -24,6 +24,7 @@ from shared.events.catalog import (
     TransferTransferredOutV1,
 )
 from shared.identity import IdType, person_id_for
+from shared.ops import DeadlineCounts, overdue_seconds
 from svc_transfer.domain.certificate import IssuedCertificate, LetterRefusal, check_letter
 from svc_transfer.domain.profiles import PROFILES
 from svc_transfer.domain.transfer import (
@@ -768,3 +769,24 @@ async def worklist(uow: UnitOfWork, actor: Principal, overdue_only: bool) -> lis
             continue
         items.append((case, step))
     return sorted(items, key=lambda item: item[1].due(calendar).date if item[1] else date.max)
+
+
+AT_RISK_WORKING_DAYS = 2  # a step due within this many working days shows as at risk on the ops page
+
+
+async def step_deadlines(uow: UnitOfWork) -> DeadlineCounts:
+    """The ops page's deadline probe: open steps near or past their limit (no personal data)."""
+    calendar, today = default_calendar(), uow.clock.today()
+    soon = calendar.add_working_days(today, AT_RISK_WORKING_DAYS).date
+    rows = await uow.session.execute(select(transfers.c.document).where(transfers.c.closed.is_(False)))
+    at_risk, overdue, oldest_due = 0, 0, None
+    for (document,) in rows:
+        step = CASE.validate_python(document).open_step()
+        if step is None:
+            continue
+        due = step.due(calendar).date
+        if due < today:
+            overdue, oldest_due = overdue + 1, min(due, oldest_due or due)
+        elif due <= soon:
+            at_risk += 1
+    return DeadlineCounts(at_risk, overdue, overdue_seconds(oldest_due, uow.clock) if oldest_due else None)

@@ -74,11 +74,20 @@ class Consumer:
         # Test hook: runs after the effect committed and before the ack (used to kill the process there).
         self.after_commit_hook: Callable[[Envelope], Awaitable[None]] | None = None
 
+    @property
+    def event_types(self) -> list[str]:
+        return list(self._handlers)
+
+    @property
+    def retry_queues(self) -> list[str]:
+        return [self.names.retry_queue(delay) for delay in self._retry_delays_ms]
+
     async def start(self) -> None:
         self._channel = await self._broker.channel(prefetch=self._prefetch)
         queue = await declare_service_queues(self._channel, self.names, self._handlers, self._retry_delays_ms)
-        if self._handlers:
-            await queue.consume(self._on_message, no_ack=False)
+        # Consumed even with no subscriptions: whatever lands there anyway (sent to the queue by name,
+        # left over from a removed subscription) is dead-lettered where operators see it, not kept unseen.
+        await queue.consume(self._on_message, no_ack=False)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
@@ -116,6 +125,7 @@ class Consumer:
         if fresh and self.after_commit_hook is not None:
             await self.after_commit_hook(envelope)
         (metrics.EVENTS_CONSUMED if fresh else metrics.EVENTS_DUPLICATE).labels(self.service, envelope.event_type).inc()
+        metrics.THROUGHPUT.add(self.service, "consumed")
         return fresh
 
     @staticmethod
@@ -139,6 +149,7 @@ class Consumer:
     async def _dead_letter(self, message: AbstractIncomingMessage, attempt: int, exc: Exception) -> None:
         log.error("message dead-lettered", extra={"attempt": attempt, "error": repr(exc)[:300]})
         metrics.EVENTS_DEAD_LETTERED.labels(self.service).inc()
+        metrics.THROUGHPUT.add(self.service, "dead_lettered")
         error = "".join(traceback.format_exception_only(exc)).strip()[:1000]
         await self._forward(
             message,

@@ -57,13 +57,23 @@ async def list_dead_letters(broker: Broker, service: str, limit: int = LIST_LIMI
 
 async def replay_dead_letters(broker: Broker, service: str, message_ids: Collection[str] | None = None) -> int:
     """Send dead letters back to the service's queue with a fresh attempt count; returns how many."""
+    return len(await replay(broker, service, message_ids))
+
+
+async def replay(broker: Broker, service: str, message_ids: Collection[str] | None = None) -> list[DeadLetter]:
+    """Like `replay_dead_letters`, returning what was replayed (what an audit record names)."""
     names = Names(broker.namespace, service)
     channel = await broker.channel()
-    replayed = 0
+    replayed: list[DeadLetter] = []
     try:
         queue = await channel.get_queue(names.dead_letter_queue)
-        kept: list[AbstractIncomingMessage] = []
+        # Take every letter first, then send: a replayed message that fails again comes back to this
+        # queue within milliseconds, and reading while sending would replay it again, round after round.
+        taken: list[AbstractIncomingMessage] = []
         while (message := await queue.get(no_ack=False, fail=False)) is not None:
+            taken.append(message)
+        kept: list[AbstractIncomingMessage] = []
+        for message in taken:
             if message_ids is not None and message.message_id not in message_ids:
                 kept.append(message)
                 continue
@@ -79,7 +89,7 @@ async def replay_dead_letters(broker: Broker, service: str, message_ids: Collect
                 ),
             )
             await message.ack()
-            replayed += 1
+            replayed.append(describe(message))
         for message in kept:
             await message.nack(requeue=True)
         return replayed

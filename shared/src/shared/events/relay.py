@@ -95,6 +95,7 @@ class OutboxRelay:
         if unsent:
             log.warning("outbox relay: %d event(s) not confirmed (broker unavailable); they stay unsent", unsent)
         metrics.EVENTS_PUBLISHED.labels(self._schema).inc(len(sent))
+        metrics.THROUGHPUT.add(self._schema, "published", len(sent))
         return len(sent)
 
     async def _record_refusal(self, session: AsyncSession, row_id: int, attempts: int, error: BaseException) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.db import UnitOfWork
 from shared.errors import Problem
+from shared.ops import PeerStatus
 from shared.service import ServiceRuntime
 from svc_transfer.interop.peers import PeerDirectory
 from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Signer, read_unverified, verify
@@ -242,7 +243,11 @@ async def _claim_due(uow: UnitOfWork) -> list[Any]:
     )
     due = (
         select(interop_outbox.c.id)
-        .where(interop_outbox.c.status == "pending", interop_outbox.c.next_attempt_at <= func.now(), ~waits_for_earlier)
+        .where(
+            interop_outbox.c.status == "pending",
+            interop_outbox.c.next_attempt_at <= func.now(),
+            ~waits_for_earlier,
+        )
         .order_by(interop_outbox.c.created_at)
         .limit(BATCH)
         .with_for_update(skip_locked=True)
@@ -297,3 +302,13 @@ async def audit_rows(uow: UnitOfWork, peer: str | None, limit: int) -> list[dict
     if peer is not None:
         query = query.where(interop_audit.c.peer == peer)
     return [dict(row) for row in (await uow.session.execute(query)).mappings()]
+
+
+async def peer_statuses(uow: UnitOfWork) -> list[PeerStatus]:
+    """The ops page's view of each peer: what waits, the last delivery, the last error (never contents)."""
+    return [
+        PeerStatus(
+            d.peer, d.pending, d.last_delivered_at, d.last_error and d.last_error[:200], d.last_error_at
+        )
+        for d in await peer_delivery(uow)
+    ]
