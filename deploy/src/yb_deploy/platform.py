@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import subprocess
@@ -102,6 +103,25 @@ def bootstrap_platform(config: PlatformConfig) -> None:
     DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
     interop_signer(config)
     asyncio.run(bootstrap(config.admin_database_url, SERVICES))
+    asyncio.run(declare_event_queues(config))
+
+
+async def declare_event_queues(config: PlatformConfig) -> None:
+    """Every service's queue and bindings, before any process starts: an event published by one
+    service's relay while another service is still starting is then kept for it, not lost."""
+    import aio_pika
+
+    from shared.events.topology import Names, declare_service_queues
+
+    connection = await aio_pika.connect(config.broker_url)
+    try:
+        channel = await connection.channel()
+        for service in SERVICES:
+            subscriptions = importlib.import_module(f"svc_{service}.events.handlers").SUBSCRIPTIONS
+            event_types = [s.event_type for s in subscriptions]
+            await declare_service_queues(channel, Names(config.broker_namespace, service), event_types, ())
+    finally:
+        await connection.close()
 
 
 def interop_signer(config: PlatformConfig):  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, te
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
+from shared.tables import dead_letter_replays
 
 metadata = new_metadata()
 
@@ -77,3 +78,6 @@ benefit_registrations = Table(
     Column("replaced_by", UUID(as_uuid=True)),
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
 )
+
+# Dead letters an administrator replayed from the ops page (shared.ops; append-only).
+dead_letter_replays.to_metadata(metadata)

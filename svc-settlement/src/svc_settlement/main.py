@@ -3,6 +3,9 @@
 from fastapi import FastAPI
 
 from shared.service import create_service_app
+from svc_settlement.api.budgets import router as budgets
+from svc_settlement.api.clearings import router as clearings
+from svc_settlement.api.declarations import router as declarations
 from svc_settlement.events.handlers import SUBSCRIPTIONS
 from svc_settlement.settings import SettlementSettings
 
@@ -12,7 +15,7 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
         "settlement",
         "定点医药机构结算服务 svc-settlement",
         settings or SettlementSettings(),
-        routers=[],
+        routers=[budgets, declarations, clearings],
         subscriptions=SUBSCRIPTIONS,
-        description="月结申报、总额管理、基金清算表、拨付。",
+        description="月结申报、总额管理、基金清算表、审核核准与拨付。",
     )

@@ -152,3 +152,31 @@ class TransferTransferredOutV1(_Payload):
     to_office: str
     certificate_number: str
     transferred_on: date
+
+
+@event("settlement.approved", 1, producer="settlement", summary="定点医药机构月度基金清算表经市医保中心核准")
+class SettlementApprovedV1(_Payload):
+    clearing_id: uuid.UUID
+    facility_code: str
+    office_code: str
+    period: str  # YYYY-MM
+    insurance_type: Literal["employee", "resident"]
+    care_type: Literal["inpatient", "outpatient", "special_disease"]
+    total_paid: Decimal  # line 41, yuan
+    approved_by: str
+    approved_on: date
+
+
+@event("settlement.paid", 1, producer="settlement", summary="月度结算款拨付定点医药机构（拨付单已下达）")
+class SettlementPaidV1(_Payload):
+    clearing_id: uuid.UUID
+    order_no: str
+    facility_code: str
+    office_code: str
+    period: str  # YYYY-MM
+    insurance_type: Literal["employee", "resident"]
+    care_type: Literal["inpatient", "outpatient", "special_disease"]
+    amount: Decimal  # line 41, yuan
+    paid_on: date
+    due_on: date  # 30 working days after the declaration
+    within_limit: bool

@@ -1,5 +1,13 @@
 """The events settlement consumes: the subscription table."""
 
+from shared.events.catalog import FacilityDesignatedV1, FacilitySuspendedV1, FacilityTerminatedV1, FacilityUpdatedV1
 from shared.events.consumer import Subscription
+from svc_settlement.usecases import record_facility
 
-SUBSCRIPTIONS: list[Subscription] = []
+# Every registry event carries the whole record, so one use case keeps the projection (newest version wins).
+SUBSCRIPTIONS = [
+    Subscription(FacilityDesignatedV1, record_facility),
+    Subscription(FacilityUpdatedV1, record_facility),
+    Subscription(FacilitySuspendedV1, record_facility),
+    Subscription(FacilityTerminatedV1, record_facility),
+]

@@ -1,0 +1,151 @@
+"""The clearing table as a document: a PDF laid out like the seed's 基金清算表 (header fields, the 41
+numbered lines, signatures and approval block) and a CSV spreadsheet export (UTF-8 with BOM, opens in
+Excel/WPS), for one facility-month or in bulk.
+
+The PDF is written directly (no dependency): Chinese text uses the standard CJK font STSong-Light with
+the UniGB-UCS2-H encoding, which every PDF reader provides (Adobe-GB1), so no font file is embedded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from svc_settlement.domain.approval import STATUSES
+from svc_settlement.domain.clearing import LINES
+from svc_settlement.domain.declaration import CARE_TYPES, INSURANCE_TYPES
+
+TITLE = "天津市基本医疗保险定点机构基金清算表"
+WIDTH, HEIGHT = 595, 842  # A4 in points
+ACTIONS = {"review": "分中心审核", "approve": "市中心核准", "pay": "拨付", "reset": "重新清算"}
+
+
+def _hex(text: str) -> str:
+    return "<" + text.encode("utf-16-be").hex().upper() + ">"
+
+
+class _Page:
+    def __init__(self) -> None:
+        self.ops: list[str] = []
+
+    def text(self, x: float, y: float, text: str, size: float = 9) -> None:
+        if text:
+            self.ops.append(f"BT /F1 {size} Tf {x:.1f} {y:.1f} Td {_hex(text)} Tj ET")
+
+    def right(self, x: float, y: float, text: str, size: float = 9) -> None:
+        self.text(x - len(text) * size * 0.5, y, text, size)  # Latin glyphs of STSong are half-width
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, width: float = 0.5) -> None:
+        self.ops.append(f"{width} w {x1:.1f} {y1:.1f} m {x2:.1f} {y2:.1f} l S")
+
+
+def _page_of(clearing: dict, facility_name: str) -> _Page:
+    page = _Page()
+    left, right = 40, WIDTH - 40
+    y = HEIGHT - 50
+    page.text((WIDTH - len(TITLE) * 14) / 2, y, TITLE, 14)
+    y -= 24
+    period = clearing["period"]
+    header = [
+        (f"汇总批号：{clearing['office_code']}{period.replace('-', '')}", f"险种类别：{INSURANCE_TYPES[clearing['insurance_type']]}"),
+        (f"就医方式：{CARE_TYPES[clearing['care_type']]}", f"号：津医保支字 {period.replace('-', '')}{str(clearing['id'])[:6].upper()} 号"),
+        (f"单位编码：{clearing['facility_code']}", f"协议年度：{period[:4]}    结算月份：{period}"),
+        (f"单位名称：{facility_name}", f"单位：元    状态：{STATUSES[clearing['status']]}"),
+    ]
+    for a, b in header:
+        page.text(left, y, a)
+        page.text(left + 270, y, b)
+        y -= 13
+    y -= 4
+    columns = (left, left + 95, left + 245, left + 280, left + 370, right)
+    page.line(left, y + 10, right, y + 10, 0.8)
+    for x, title in zip(columns[:5], ("栏目", "项目", "行次", "金额", "计算公式"), strict=True):
+        page.text(x + 3, y, title)
+    y -= 4
+    page.line(left, y, right, y, 0.8)
+    section = None
+    row_h = 12.6
+    for line in LINES:
+        y -= row_h
+        if line.section != section:
+            section = line.section
+            page.line(left, y + row_h, right, y + row_h, 0.6)
+            for k, part in enumerate((section[i:i + 11] for i in range(0, len(section), 11))):
+                page.text(columns[0] + 3, y + 3 - k * 9, part, 7.5)
+        page.text(columns[1] + 3, y + 3, line.name, 8.5)
+        page.right(columns[3] - 8, y + 3, str(line.number), 8.5)
+        page.right(columns[4] - 6, y + 3, clearing["lines"][str(line.number)], 8.5)
+        page.text(columns[4] + 4, y + 3, line.formula.replace("prev_", "上月").replace(" ", ""), 7)
+    y -= 3
+    page.line(left, y, right, y, 0.8)
+    for x in columns:
+        page.line(x, y, x, y + row_h * len(LINES) + 21, 0.4)
+    y -= 22
+    page.text(left, y, "定点机构")
+    page.text(left + 270, y, "医保机构")
+    y -= 16
+    page.text(left, y, "经办人：（章）")
+    page.text(left + 270, y, "经办人：（章）")
+    y -= 20
+    page.text(left, y, "审批情况：")
+    for step in clearing.get("steps") or []:
+        y -= 12
+        page.text(left + 20, y, f"{ACTIONS.get(step['action'], step['action'])}  {step['by']}  {step['at'][:10]}  {step.get('note') or ''}", 8)
+    if clearing.get("payment"):
+        y -= 12
+        p = clearing["payment"]
+        page.text(left + 20, y, f"拨付单 {p['order_no']}  金额 {p['amount']}  拨付日 {p['paid_on']}  时限 {p['due_on']}", 8)
+    page.text(left, 30, f"考核预留比例 {clearing['reserve_rate']}（样例值，文件未规定）   计算于 {str(clearing['computed_at'])[:19]}", 7)
+    return page
+
+
+def clearing_pdf(items: Sequence[tuple[dict, str]]) -> bytes:
+    """One page per clearing: (clearing row, facility name) pairs."""
+    pages = [_page_of(clearing, name) for clearing, name in items] or [_Page()]
+    objects: list[bytes] = []
+
+    def add(body: str | bytes) -> int:
+        objects.append(body.encode("latin-1") if isinstance(body, str) else body)
+        return len(objects)
+
+    font = add("<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [2 0 R] >>")
+    add("<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) "
+        "/Supplement 2 >> /FontDescriptor 3 0 R /DW 1000 /W [1 95 500] >>")  # fmt: skip
+    add("<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] /ItalicAngle 0 "
+        "/Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>")  # fmt: skip
+    pages_id = len(objects) + 1
+    add("")  # the page tree, filled below
+    kids = []
+    for page in pages:
+        stream = "\n".join(page.ops).encode("latin-1")
+        content = add(b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream")
+        kids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {WIDTH} {HEIGHT}] "
+                        f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {content} 0 R >>"))  # fmt: skip
+    objects[pages_id - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()
+    catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R >>")
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def clearing_csv(items: Iterable[tuple[dict, str]]) -> bytes:
+    """One row per clearing, one column per line (header: 行次+名称), for a facility-month or a district."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["结算月份", "单位编码", "单位名称", "分中心", "险种类别", "就医方式", "状态"] + [f"{l.number} {l.name}" for l in LINES])
+    for clearing, name in items:
+        writer.writerow(
+            [clearing["period"], clearing["facility_code"], name, clearing["office_code"], INSURANCE_TYPES[clearing["insurance_type"]],
+             CARE_TYPES[clearing["care_type"]], STATUSES[clearing["status"]]] + [clearing["lines"][str(l.number)] for l in LINES]
+        )  # fmt: skip
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
