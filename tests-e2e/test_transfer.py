@@ -595,3 +595,48 @@ def test_online_procedure_applied_at_the_outgoing_office_needs_no_letter(linked,
         json={"certificate_number": certificate["number"], "destination_office": "120000"},
     )
     assert refused.status_code == 422 and refused.json()["code"] == "apply_at_incoming_office"
+
+
+def test_a_veteran_brings_the_army_certificate_and_the_unit_follows_the_case(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, _ = linked
+    id_number = new_resident_id("120101")
+    enroll(tianjin, id_number, "120101")
+    army = {
+        "kind": "army",
+        "number": "JZ2026-00017",
+        "army_kind": "军人退役医疗保险个人账户转移凭证",
+        "coverage_ended_on": "2026-09-30",
+        "contribution_months": 48,
+        "account_balance": "8800.00",
+    }
+    body = {
+        "person": {"id_number": id_number, "name": "退役军人"},
+        "certificate": army,
+        "unit_id": "91120101MA05K8Q4X9",
+    }
+    case = poll(
+        lambda: (
+            (
+                r := tianjin.client.post(
+                    "/api/v1/transfer/transfers", json=body, headers=tianjin.person(id_number)
+                )
+            ).status_code
+            == 201
+            and r.json()
+        ),
+        what="the application (after the approval reaches transfer)",
+    )
+    assert case["peer_office"] is None  # no other office: the army's finance department sent the money
+    heping = bearer(tokens["staff-heping"])
+    accepted = act(tianjin, case, "accept", heping)
+    assert accepted["status"] == "awaiting_completion" and accepted["steps"][0]["step"] == "complete"
+    unit_view = tianjin.client.get(
+        f"/api/v1/transfer/transfers/{case['id']}", headers=bearer(tokens["unit-demo"])
+    )
+    assert unit_view.status_code == 200 and unit_view.json()["steps"][0]["due_on"]
+    other = tianjin.client.get(
+        f"/api/v1/transfer/transfers/{case['id']}", headers=tianjin.person(new_resident_id("120101"))
+    )
+    assert other.status_code == 404  # another person's case does not exist for them
+    done = act(tianjin, accepted, "complete", heping)
+    assert done["status"] == "completed" and done["certificate"]["account_balance"] == "8800.00"
