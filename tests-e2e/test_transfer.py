@@ -262,6 +262,10 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
 
     out = poll(lambda: outgoing_case(tangshan, case["transfer_ref"]), what="the letter to arrive in Tangshan")
     assert out["status"] == "letter_received" and out["steps"][0]["step"] == "send_table"
+    asked = tianjin.client.get(f"/api/v1/transfer/transfers/{case['id']}/peer-status", headers=heping)
+    assert (
+        asked.status_code == 200 and asked.json()["status"] == "letter_received"
+    )  # Tangshan's answer, signed
     worklist = tangshan.client.get("/api/v1/transfer/transfers/worklist", headers=tangshan.staff).json()[
         "items"
     ]

@@ -11,7 +11,6 @@ gets the same acknowledgement. Every step, refusals included, is written to ``in
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Sign
 from svc_transfer.models import interop_audit, interop_inbox, interop_outbox
 from svc_transfer.settings import TransferSettings
 
-log = logging.getLogger(__name__)
 
 LEASE_S = 60  # a claimed message is left alone this long; a replica that died mid-send gives it up
 BATCH = 50
