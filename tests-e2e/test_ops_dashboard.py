@@ -170,10 +170,9 @@ def test_the_status_api_is_for_ops_and_admin_only_and_shows_no_personal_data(
         "facility",
     }
     deadlines = {d["kind"]: d for d in status["deadlines"]}
-    assert (
-        deadlines["facility_reply"]["available"] is True
-        and deadlines["facility_reply"]["service"] == "facility"
-    )
+    reporters = {"facility_reply": "facility", "transfer_step": "transfer", "settlement_payment": "settlement"}
+    for kind, service in reporters.items():
+        assert deadlines[kind]["available"] is True and deadlines[kind]["service"] == service, deadlines[kind]
 
 
 def test_ops_sees_a_stopped_service_within_the_refresh_interval(browser, platform: PlatformConfig) -> None:  # type: ignore[no-untyped-def]

@@ -483,6 +483,12 @@ def test_a_step_left_past_due_raises_one_overdue_alert_and_shows_in_the_worklist
             what="the overdue alert",
         )
         assert seen["steps"][0]["overdue"] is True
+
+        def ops_sees_it() -> bool:
+            status = tianjin.client.get("/api/v1/ops/status", headers=bearer(tokens["ops"])).json()
+            return next(d for d in status["deadlines"] if d["kind"] == "transfer_step")["overdue"] >= 1
+
+        poll(ops_sees_it, what="the ops page to count the overdue step")
         overdue = tianjin.client.get(
             "/api/v1/transfer/transfers/worklist", params={"overdue": "true"}, headers=heping
         ).json()["items"]

@@ -2,12 +2,14 @@
 
 from fastapi import FastAPI
 
+from shared.ops import DeadlineProbe, OpsHooks
 from shared.service import create_service_app
 from svc_settlement.api.budgets import router as budgets
 from svc_settlement.api.clearings import router as clearings
 from svc_settlement.api.declarations import router as declarations
 from svc_settlement.events.handlers import SUBSCRIPTIONS
 from svc_settlement.settings import SettlementSettings
+from svc_settlement.usecases import payment_deadlines
 
 
 def create_app(settings: SettlementSettings | None = None) -> FastAPI:
@@ -17,5 +19,6 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
         settings or SettlementSettings(),
         routers=[budgets, declarations, clearings],
         subscriptions=SUBSCRIPTIONS,
+        ops=OpsHooks(deadlines=[DeadlineProbe("settlement_payment", payment_deadlines)]),
         description="月结申报、总额管理、基金清算表、审核核准与拨付。",
     )

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from shared.auth import Principal, Role
 from shared.calendar import default_calendar
 from shared.db import UnitOfWork
@@ -16,6 +18,7 @@ from shared.events import new_envelope
 from shared.events.catalog import FacilityDesignatedV1, SettlementApprovedV1, SettlementPaidV1
 from shared.events.envelope import Envelope
 from shared.money import split_ratio
+from shared.ops import DeadlineCounts, overdue_seconds
 from svc_settlement import policy
 from svc_settlement.domain import approval
 from svc_settlement.domain.budget import split_year
@@ -24,6 +27,7 @@ from svc_settlement.domain.declaration import (
     CARE_TYPES, FUNDS, Bill, DeclaredLine, Period, check_bills_match, check_lines, check_period_ended, totals_by_care_type,
 )  # fmt: skip
 from svc_settlement.domain.entries import ENTRY_KINDS, inputs_from_entries
+from svc_settlement.models import clearings
 from svc_settlement.repository import Repository, carried_of, clearing_columns, money_map
 
 # ------------------------------------------------------------------------------------ facility projection
@@ -418,3 +422,19 @@ async def clearing_history(uow: UnitOfWork, actor: Principal, clearing_id: uuid.
 
 
 FUND_NAMES = {k: v[0] for k, v in FUNDS.items()}
+
+
+AT_RISK_WORKING_DAYS = 5
+
+
+async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:
+    """The ops page's probe: clearing tables not yet paid, near or past the 30-working-day limit."""
+    query = select(clearings.c.declared_on, clearings.c.period, clearings.c.payment).where(clearings.c.status != "paid")
+    today, at_risk, overdue, oldest_due = uow.clock.today(), 0, 0, None
+    for row in (await uow.session.execute(query)).mappings():
+        deadline = deadline_of(dict(row), today)
+        if deadline.overdue:
+            overdue, oldest_due = overdue + 1, min(deadline.due_on, oldest_due or deadline.due_on)
+        elif deadline.working_days_left <= AT_RISK_WORKING_DAYS:
+            at_risk += 1
+    return DeadlineCounts(at_risk, overdue, overdue_seconds(oldest_due, uow.clock) if oldest_due else None)
