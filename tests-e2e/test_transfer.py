@@ -7,6 +7,7 @@ know each other only through their peers files. Everything goes through the two 
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from datetime import date, timedelta
 import asyncpg
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from shared.auth import Principal, Role
 from shared.auth.issuer import DevIssuer
@@ -243,6 +245,18 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
         "/api/v1/transfer/certificates/mine", headers=tangshan.person(id_number)
     ).json()
     assert [c["number"] for c in mine] == [certificate["number"]]
+    printed = tangshan.client.get(
+        f"/api/v1/transfer/certificates/{certificate['number']}/document.pdf",
+        headers=tangshan.person(id_number),
+    )
+    assert printed.status_code == 200 and printed.headers["content-type"] == "application/pdf"
+    text = " ".join(PdfReader(io.BytesIO(printed.content)).pages[0].extract_text().split())
+    assert (
+        certificate["number"] in text
+        and "132 个月（11 年 0 个月）" in text
+        and "5321.40 元" in text
+        and "320.00" in text
+    )
     lost = tangshan.client.post(
         f"/api/v1/transfer/certificates/{certificate['number']}/reissue", headers=tangshan.person(id_number)
     )

@@ -2,8 +2,7 @@
 numbered lines, signatures and approval block) and a CSV spreadsheet export (UTF-8 with BOM, opens in
 Excel/WPS), for one facility-month or in bulk.
 
-The PDF is written directly (no dependency): Chinese text uses the standard CJK font STSong-Light with
-the UniGB-UCS2-H encoding, which every PDF reader provides (Adobe-GB1), so no font file is embedded.
+The PDF is drawn with shared.pdf (reportlab, the standard CJK font: nothing embedded).
 """
 
 from __future__ import annotations
@@ -12,39 +11,20 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from shared.pdf import HEIGHT, WIDTH, Document
 from svc_settlement.domain.approval import STATUSES
 from svc_settlement.domain.clearing import LINES
 from svc_settlement.domain.declaration import CARE_TYPES, INSURANCE_TYPES
 
 TITLE = "天津市基本医疗保险定点机构基金清算表"
-WIDTH, HEIGHT = 595, 842  # A4 in points
 ACTIONS = {"review": "分中心审核", "approve": "市中心核准", "pay": "拨付", "reset": "重新清算"}
 
 
-def _hex(text: str) -> str:
-    return "<" + text.encode("utf-16-be").hex().upper() + ">"
-
-
-class _Page:
-    def __init__(self) -> None:
-        self.ops: list[str] = []
-
-    def text(self, x: float, y: float, text: str, size: float = 9) -> None:
-        if text:
-            self.ops.append(f"BT /F1 {size} Tf {x:.1f} {y:.1f} Td {_hex(text)} Tj ET")
-
-    def right(self, x: float, y: float, text: str, size: float = 9) -> None:
-        self.text(x - len(text) * size * 0.5, y, text, size)  # Latin glyphs of STSong are half-width
-
-    def line(self, x1: float, y1: float, x2: float, y2: float, width: float = 0.5) -> None:
-        self.ops.append(f"{width} w {x1:.1f} {y1:.1f} m {x2:.1f} {y2:.1f} l S")
-
-
-def _page_of(clearing: dict, facility_name: str) -> _Page:
-    page = _Page()
+def _draw(page: Document, clearing: dict, facility_name: str) -> None:
+    page.new_page()
     left, right = 40, WIDTH - 40
     y = HEIGHT - 50
-    page.text((WIDTH - len(TITLE) * 14) / 2, y, TITLE, 14)
+    page.centered(y, TITLE, 14)
     y -= 24
     period = clearing["period"]
     header = [
@@ -97,45 +77,14 @@ def _page_of(clearing: dict, facility_name: str) -> _Page:
         p = clearing["payment"]
         page.text(left + 20, y, f"拨付单 {p['order_no']}  金额 {p['amount']}  拨付日 {p['paid_on']}  时限 {p['due_on']}", 8)
     page.text(left, 30, f"考核预留比例 {clearing['reserve_rate']}（样例值，文件未规定）   计算于 {str(clearing['computed_at'])[:19]}", 7)
-    return page
 
 
 def clearing_pdf(items: Sequence[tuple[dict, str]]) -> bytes:
     """One page per clearing: (clearing row, facility name) pairs."""
-    pages = [_page_of(clearing, name) for clearing, name in items] or [_Page()]
-    objects: list[bytes] = []
-
-    def add(body: str | bytes) -> int:
-        objects.append(body.encode("latin-1") if isinstance(body, str) else body)
-        return len(objects)
-
-    font = add("<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [2 0 R] >>")
-    add("<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) "
-        "/Supplement 2 >> /FontDescriptor 3 0 R /DW 1000 /W [1 95 500] >>")  # fmt: skip
-    add("<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] /ItalicAngle 0 "
-        "/Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>")  # fmt: skip
-    pages_id = len(objects) + 1
-    add("")  # the page tree, filled below
-    kids = []
-    for page in pages:
-        stream = "\n".join(page.ops).encode("latin-1")
-        content = add(b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream")
-        kids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {WIDTH} {HEIGHT}] "
-                        f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {content} 0 R >>"))  # fmt: skip
-    objects[pages_id - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()
-    catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R >>")
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+    document = Document(TITLE)
+    for clearing, name in items:
+        _draw(document, clearing, name)
+    return document.bytes()
 
 
 def clearing_csv(items: Iterable[tuple[dict, str]]) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
+from fastapi.responses import Response
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
@@ -12,6 +13,7 @@ from shared.identity import mask_id
 from shared.service import UoW
 from svc_transfer import usecases
 from svc_transfer.api.schemas import CertificateOut, IssueCertificateIn, get_interop
+from svc_transfer.document import certificate_pdf
 from svc_transfer.domain.certificate import IssuedCertificate
 from svc_transfer.domain.transfer import Certificate, arrears_warning
 from svc_transfer.interop.exchange import Interop
@@ -83,3 +85,21 @@ async def reissue(number: Number, actor: Either, uow: UoW) -> CertificateOut:
         certificate = await usecases.reissue_certificate(uow, number, actor)
         await uow.commit()
     return shape(certificate)
+
+
+@router.get(
+    "/{number}/document.pdf",
+    summary="参保凭证 PDF（可打印）",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def certificate_document(
+    number: Number, actor: Either, uow: UoW, interop: Annotated[Interop, Depends(get_interop)]
+) -> Response:
+    async with uow:
+        certificate = await usecases.visible_certificate(uow, number, actor)
+    return Response(
+        certificate_pdf(certificate, interop.settings.office_name),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="certificate-{number}.pdf"'},
+    )
