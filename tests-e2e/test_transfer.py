@@ -450,6 +450,18 @@ def test_signed_messages_act_once_and_forged_stale_or_unknown_ones_are_refused(l
         ),
         "replayed late": deliver(tangshan_key.sign(table, now=time.time() - 3600)),
         "garbage": deliver("this is not a message"),
+        "signed but malformed": deliver(
+            tangshan_key.sign(
+                Message(
+                    uuid.uuid4(),
+                    MessageType.information_table,
+                    "130200",
+                    "120000",
+                    table.transfer_ref,
+                    {"contribution_months": "many"},
+                )
+            )
+        ),
     }
     codes = {name: (r.status_code, r.json()["code"]) for name, r in refusals.items()}
     assert codes == {
@@ -458,6 +470,7 @@ def test_signed_messages_act_once_and_forged_stale_or_unknown_ones_are_refused(l
         "unknown sender": (403, "unknown_sender"),
         "replayed late": (401, "stale_message"),
         "garbage": (400, "malformed_message"),
+        "signed but malformed": (422, "invalid_message_body"),
     }
     after = case_in(tianjin, case["id"], heping)
     assert after["table"] is None and after["status"] == "letter_sent"  # no effect

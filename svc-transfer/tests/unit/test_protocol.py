@@ -82,3 +82,19 @@ def test_garbage_is_a_malformed_message():
     with pytest.raises(Problem) as refused:
         read_unverified("not-a-jws")
     assert refused.value.status == 400 and refused.value.code == "malformed_message"
+
+
+def test_a_body_that_breaks_its_types_contract_is_refused_with_the_fields_named():
+    from svc_transfer.interop.protocol import check_body
+
+    broken = Message(
+        uuid.uuid4(), MessageType.fund_transfer, "130200", "120000", uuid.uuid4(), {"amount": "-1.005"}
+    )
+    with pytest.raises(Problem) as refused:
+        check_body(broken)
+    assert refused.value.status == 422 and refused.value.code == "invalid_message_body"
+    assert {e["field"] for e in refused.value.errors} == {"amount", "reference", "transferred_on"}
+    ack = Message(uuid.uuid4(), MessageType.ack, "130200", "120000", uuid.uuid4(), {})
+    with pytest.raises(Problem) as unsupported:
+        check_body(ack)
+    assert unsupported.value.code == "unsupported_message"

@@ -26,7 +26,15 @@ from shared.errors import Problem
 from shared.ops import PeerStatus
 from shared.service import ServiceRuntime
 from svc_transfer.interop.peers import PeerDirectory
-from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Signer, read_unverified, verify
+from svc_transfer.interop.protocol import (
+    MEDIA_TYPE,
+    Message,
+    MessageType,
+    Signer,
+    check_body,
+    read_unverified,
+    verify,
+)
 from svc_transfer.models import interop_audit, interop_inbox, interop_outbox
 from svc_transfer.settings import TransferSettings
 
@@ -170,7 +178,9 @@ class Interop:
         key = peer.key(header.get("kid"))
         if key is None:
             raise Problem(401, "invalid_signature", "报文签名无效", "签名密钥未在对接配置中登记")
-        return verify(token, key, self.signer.office_code, self.settings.interop_max_age_s)
+        message = verify(token, key, self.signer.office_code, self.settings.interop_max_age_s)
+        check_body(message)
+        return message
 
     async def receive(self, uow: UnitOfWork, message: Message, handler: Handler) -> str:
         """Apply a verified message once; returns the signed acknowledgement (the same one for a duplicate)."""

@@ -15,15 +15,19 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import jwt
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from shared.errors import Problem
+from shared.identity import IdType, InvalidIdentifier, normalize_id
+from shared.money import NonNegativeMoney
 
 ALGORITHM = "ES256"
 MEDIA_TYPE = "application/jose"
@@ -168,3 +172,88 @@ def verify(token: str, key: jwt.PyJWK, receiver: str, max_age_s: float, now: flo
         )
     except (ValueError, TypeError) as exc:
         raise refused(400, "malformed_message", "报文格式错误", f"报文字段无效：{exc}") from exc
+
+
+# --------------------------------------------------------------------------- bodies of the message types
+
+
+class PersonBody(BaseModel):
+    id_type: IdType
+    id_number: str = Field(max_length=40)
+    name: str = Field(min_length=1, max_length=50)
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
+        try:
+            return normalize_id(info.data.get("id_type", IdType.resident_id), value)
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from exc
+
+
+class LetterBody(BaseModel):
+    person: PersonBody
+    certificate_number: str = Field(min_length=1, max_length=40)
+    receiving_office: str = Field(pattern=r"^\d{6}$")
+    receiving_office_name: str | None = Field(None, max_length=100)
+    letter_date: date
+
+
+class PeriodBody(BaseModel):
+    start: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    end: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    months: int = Field(ge=1, le=1200)
+    unit_name: str | None = Field(None, max_length=200)
+
+
+class TableBody(BaseModel):
+    certificate_number: str = Field(min_length=1, max_length=40)
+    person: PersonBody
+    contribution_months: int = Field(ge=0, le=1200)
+    history: list[PeriodBody] = Field(max_length=500)
+    account_balance: NonNegativeMoney
+    coverage_ended_on: date
+
+
+class FundsBody(BaseModel):
+    amount: NonNegativeMoney
+    reference: str = Field(min_length=1, max_length=60)
+    transferred_on: date
+
+
+class RejectionBody(BaseModel):
+    reason_code: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class StatusQueryBody(BaseModel):
+    pass
+
+
+BODIES: dict[MessageType, type[BaseModel]] = {
+    MessageType.letter: LetterBody,
+    MessageType.information_table: TableBody,
+    MessageType.fund_transfer: FundsBody,
+    MessageType.rejection: RejectionBody,
+    MessageType.status_query: StatusQueryBody,
+}
+
+
+def check_body(message: Message) -> None:
+    """A signed message is still refused when its body is not what its type promises (never a 500)."""
+    model = BODIES.get(message.type)
+    if model is None:
+        raise refused(
+            422, "unsupported_message", "不支持的报文类型", f"{message.type.value} 不能作为请求报文发送"
+        )
+    try:
+        model.model_validate(message.body)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        raise Problem(
+            422,
+            "invalid_message_body",
+            "报文内容不符合约定",
+            f"{message.type.value} 报文字段有误",
+            errors=errors,
+        ) from exc
