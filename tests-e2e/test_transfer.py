@@ -240,6 +240,15 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     id_number = new_resident_id("130202")
     certificate, enrollment_id = certificate_in_tangshan(tangshan, id_number, arrears="320.00")
     assert certificate["contribution_months"] == 54 + 78 and certificate["arrears_warning"]
+    after_stop = (date.fromisoformat(certificate["coverage_ended_on"]) + timedelta(days=1)).isoformat()
+
+    def ineligible_in_tangshan() -> bool:
+        answer = tangshan.client.get(
+            "/api/v1/claims/eligibility/me", params={"on": after_stop}, headers=tangshan.person(id_number)
+        )
+        return answer.status_code == 200 and answer.json()["eligible"] is False
+
+    poll(ineligible_in_tangshan, what="Tangshan's claims to end benefits after 中止参保")
     assert "*" in certificate["person"]["id_number"]
     mine = tangshan.client.get(
         "/api/v1/transfer/certificates/mine", headers=tangshan.person(id_number)

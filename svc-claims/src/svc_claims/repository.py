@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,16 @@ class Repository:
             .values(values)
             .on_conflict_do_update(index_elements=["enrollment_id"], set_={k: v for k, v in values.items() if k != "enrollment_id"})
         )
+
+    async def end_coverage(self, enrollment_id: uuid.UUID, last_day: date) -> bool:
+        """The coverage ends on `last_day` (never later than it already did); False when unknown."""
+        ended = await self.session.execute(
+            update(coverages)
+            .where(coverages.c.enrollment_id == enrollment_id)
+            .values(benefit_end=func.least(coverages.c.benefit_end, last_day))
+            .returning(coverages.c.enrollment_id)
+        )
+        return ended.first() is not None
 
     async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
         rows = (await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))).mappings()

@@ -9,9 +9,19 @@ from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.errors import not_found
 from shared.events import Envelope, new_envelope
-from shared.events.catalog import ClaimsEligibleV1, RegistrationApprovedV1
+from shared.events.catalog import ClaimsEligibleV1, RegistrationApprovedV1, RegistrationStoppedV1
 from svc_claims.domain.eligibility import Coverage, Eligibility, eligibility_on
 from svc_claims.repository import Repository
+
+
+class CoverageNotYetKnown(Exception):
+    """registration.stopped overtook its registration.approved: retried until the approval is in."""
+
+
+async def record_stopped_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationStoppedV1) -> None:
+    """中止参保: benefits end on the day coverage stopped (the person is eligible up to that day)."""
+    if not await Repository(uow.session).end_coverage(event.enrollment_id, event.stopped_on):
+        raise CoverageNotYetKnown(f"enrollment {event.enrollment_id} not recorded yet")
 
 
 async def record_approved_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1) -> None:
