@@ -22,7 +22,7 @@ from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
 from shared.testing.asgi import serve
-from shared.testing.plugin import RunServers, platform_config_for
+from shared.testing.plugin import isolated_servers, platform_config_for
 from svc_transfer.domain.profiles import PROFILES
 from svc_transfer.domain.transfer import Certificate, Person, new_incoming
 from svc_transfer.interop.exchange import Interop
@@ -112,13 +112,21 @@ async def overdue_alerts(database_url: str) -> Counter:
 
 
 @pytest.mark.integration
-def test_two_replicas_raise_each_alert_and_send_each_message_once(test_servers: RunServers, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    config = platform_config_for(
-        test_servers, YB_PERIODIC_INTERVAL_S="0.2", YB_TRANSFER_INTEROP_DELIVERY_INTERVAL_S="0.1"
-    )
-    bootstrap_platform(config)
-    migrate(config, ("transfer",))
-    database_url = service_database_url(test_servers.admin_url, "transfer")
+def test_two_replicas_raise_each_alert_and_send_each_message_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A database, namespace and run folder of its own: the platform of the e2e tests may be running.
+    with isolated_servers() as servers:
+        config = platform_config_for(
+            servers, YB_PERIODIC_INTERVAL_S="0.2", YB_TRANSFER_INTEROP_DELIVERY_INTERVAL_S="0.1"
+        )
+        bootstrap_platform(config)
+        migrate(config, ("transfer",))
+        database_url = service_database_url(servers.admin_url, "transfer")
+        received, cases, queued, alerts = run_two_replicas(config, database_url, tmp_path)
+    assert Counter(received) == Counter(str(q) for q in queued)  # every message, each exactly once
+    assert set(alerts) == cases and set(alerts.values()) == {1}  # every overdue step, one alert each
+
+
+def run_two_replicas(config, database_url: str, tmp_path):  # type: ignore[no-untyped-def]
     peer = Signer.load_or_create("130200", tmp_path / "peer.pem")
     ours = interop_signer(config)
     received: list[str] = []
@@ -140,7 +148,7 @@ def test_two_replicas_raise_each_alert_and_send_each_message_once(test_servers: 
             deadline = time.monotonic() + 60
             while (
                 len(set(received)) < MESSAGES
-                or len(cases & set(asyncio.run(overdue_alerts(database_url)))) < CASES
+                or sum(asyncio.run(overdue_alerts(database_url)).values()) < CASES
             ):
                 assert time.monotonic() < deadline, f"{len(set(received))} messages, alerts incomplete"
                 time.sleep(0.5)
@@ -150,6 +158,4 @@ def test_two_replicas_raise_each_alert_and_send_each_message_once(test_servers: 
         finally:
             for replica, _ in replicas:
                 stop_process(config, "transfer", replica)
-    assert Counter(received) == Counter(str(q) for q in queued)  # every message, each exactly once
-    alerts = asyncio.run(overdue_alerts(database_url))  # the database may hold other tests' cases too
-    assert [alerts[case] for case in sorted(cases)] == [1] * CASES
+    return received, cases, queued, asyncio.run(overdue_alerts(database_url))
