@@ -75,6 +75,7 @@ def config_from(admin_url: str, broker_url: str) -> PlatformConfig:
         broker_url=broker_url,
         broker_namespace=os.environ.get("YB_BROKER_NAMESPACE", "yibao"),
         environment=os.environ.get("YB_ENVIRONMENT", "development"),
+        replicas=int(os.environ.get("YB_REPLICAS", "1")),
     )
 
 

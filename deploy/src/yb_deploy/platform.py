@@ -36,6 +36,7 @@ class PlatformConfig:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     environment: str = "development"
     extra_env: dict[str, str] = field(default_factory=dict)
+    replicas: int = 1  # processes per service; the gateway balances across them
 
     @property
     def keys_dir(self) -> Path:
@@ -61,6 +62,13 @@ class PlatformConfig:
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    def replica_port(self, service: str, replica: int) -> int:
+        """Replica 0 on the service's port, the others 100 apart (8101, 8201, 8301 …)."""
+        return self.ports[service] + 100 * replica
+
+    def replica_urls(self, service: str) -> list[str]:
+        return [f"http://127.0.0.1:{self.replica_port(service, r)}" for r in range(self.replicas)]
+
     def env_for(self, process: str) -> dict[str, str]:
         env = {
             **os.environ,
@@ -71,7 +79,7 @@ class PlatformConfig:
             "YB_AUTH_AUDIENCE": AUDIENCE,
             "YB_AUTH_JWKS_FILE": str(self.keys_dir / JWKS_FILE),
             "YB_GATEWAY_KEY_DIR": str(self.keys_dir),
-            "YB_GATEWAY_UPSTREAMS": json.dumps({s: self.service_url(s) for s in SERVICES}),
+            "YB_GATEWAY_UPSTREAMS": json.dumps({s: self.replica_urls(s) for s in SERVICES}),
             "YB_TRANSFER_SIGNING_KEY_FILE": str(self.keys_dir / INTEROP_KEY_FILE),
             "YB_TRANSFER_PEERS_FILE": str(self.peers_file),
             **self.extra_env,
@@ -154,8 +162,10 @@ def start_process(config: PlatformConfig, process: str, replica: int = 0, port: 
 
 
 def start_all(config: PlatformConfig) -> None:
-    for process in (*SERVICES, "gateway"):
-        start_process(config, process)
+    for service in SERVICES:
+        for replica in range(config.replicas):
+            start_process(config, service, replica, config.replica_port(service, replica))
+    start_process(config, "gateway")
 
 
 def wait_until_ready(config: PlatformConfig, timeout_s: float = 90) -> dict:

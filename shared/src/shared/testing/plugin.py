@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -72,6 +73,7 @@ def isolated_servers() -> Iterator[RunServers]:
         asyncio.run(delete_broker_namespace(broker_url, f"t{run}", SERVICES))
         for server in reversed(started):
             server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 RETRY_DELAYS_USED_IN_TESTS = (100, 200, 500, 1_000, 5_000, 30_000)
