@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from shared.service import create_service_app
 from svc_claims.api.eligibility import router as eligibility
+from svc_claims.api.quote import router as quote
 from svc_claims.events.handlers import SUBSCRIPTIONS
 from svc_claims.settings import ClaimsSettings
 
@@ -13,7 +14,7 @@ def create_app(settings: ClaimsSettings | None = None) -> FastAPI:
         "claims",
         "待遇与报销服务 svc-claims",
         settings or ClaimsSettings(),
-        routers=[eligibility],
+        routers=[eligibility, quote],
         subscriptions=SUBSCRIPTIONS,
         description="待遇资格、待遇计算、手工报销、生育与个人账户支取。",
     )
