@@ -1,0 +1,195 @@
+"""A district's day through the gateway with N = 1, 2, 3 replicas of every service: figures printed.
+
+    uv run python -m bench.load [--replicas 1 2 3] [--seconds 30] [--concurrency 32] [--population 2000]
+
+For each N the whole platform runs on a database and broker namespace of its own. A population of
+residents is enrolled first; then, for the given time, concurrent clients mix what a district office
+and its apps do: new enrollments approved by the clerk (writes that raise registration.approved →
+claims.eligible), people reading their eligibility, the public registry search, and facilities'
+monthly declarations. Printed: requests per second, p50/p99 per kind, error rate, and events lost
+(approvals whose coverage never reached claims, counted after the queues drain: must be 0).
+The load generator shares the 2 CPU cores with the platform, so figures are a floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform as host
+import random
+import statistics
+import time
+from collections import defaultdict
+from decimal import Decimal
+
+import httpx
+from sqlalchemy import text
+
+from shared.auth import Principal, Role
+from shared.auth.issuer import DevIssuer
+from shared.db import make_engine
+from shared.identity import IdType, person_id_for
+from shared.migrations import service_database_url
+from shared.testing.e2e import business_today, new_resident_id
+from shared.testing.plugin import isolated_servers, platform_config_for
+from yb_deploy.platform import AUDIENCE, ISSUER, prepare, start_all, stop_all, wait_until_ready
+
+PERSON_KEY = b"development-only-person-key-change-me"
+OFFICE = "120101"
+MIX = (("enroll", 0.15), ("eligibility", 0.6), ("registry", 0.15), ("declare", 0.1))
+
+
+class Load:
+    def __init__(self, client: httpx.AsyncClient, issuer: DevIssuer, staff: dict[str, str], facilities: list[str]):
+        self.client, self.issuer, self.staff, self.facilities = client, issuer, staff, facilities
+        self.people: list[dict[str, str]] = []
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.approved = 0
+        self.declared = 0
+
+    async def timed(self, kind: str, method: str, url: str, **kwargs) -> httpx.Response | None:  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            response = await self.client.request(method, url, **kwargs)
+        except httpx.HTTPError:
+            self.errors[kind] += 1
+            return None
+        self.latency[kind].append(time.perf_counter() - started)
+        if response.status_code >= 400:
+            self.errors[kind] += 1
+        return response
+
+    async def enroll(self) -> None:
+        number = new_resident_id(OFFICE)
+        body = {"person": {"id_number": number, "name": "居民"}, "office_code": OFFICE, "tier": "adult_middle",
+                "coverage_year": business_today().year}  # fmt: skip
+        created = await self.timed("enroll", "POST", "/api/v1/registration/enrollments/residents", json=body, headers=self.staff)
+        if created is None or created.status_code != 201:
+            return
+        url = f"/api/v1/registration/enrollments/{created.json()['id']}/approve"
+        approved = await self.timed("enroll", "POST", url, json={"version": 1}, headers=self.staff)
+        if approved is not None and approved.status_code == 200:
+            self.approved += 1
+            person = Principal(subject=f"p{number[-8:]}", role=Role.insured, person_id=person_id_for(IdType.resident_id, number, PERSON_KEY))
+            self.people.append({"Authorization": f"Bearer {self.issuer.issue(person, ttl_s=7200)}"})
+
+    async def eligibility(self) -> None:
+        if self.people:
+            await self.timed("eligibility", "GET", "/api/v1/claims/eligibility/me", headers=random.choice(self.people))
+
+    async def registry(self) -> None:
+        await self.timed("registry", "GET", "/api/v1/facility/public/registry", params={"district": OFFICE, "size": 20})
+
+    async def declare(self) -> None:
+        if not self.facilities:
+            return
+        code = self.facilities.pop()
+        token = self.issuer.issue(Principal(subject=f"fac-{code}", role=Role.facility, facility_id=code))
+        bills = [{"bill_no": f"{code}-{n}", "care_type": "inpatient", "origin": "local", "pooled_fund": "1000.00"} for n in range(50)]
+        body = {"period": "2026-01", "insurance_type": "employee", "bills": bills,
+                "lines": [{"care_type": "inpatient", "origin": "local", "pooled_fund": f"{Decimal(1000) * 50:.2f}"}]}  # fmt: skip
+        response = await self.timed("declare", "POST", "/api/v1/settlement/declarations", json=body, headers={"Authorization": f"Bearer {token}"})
+        if response is not None and response.status_code == 201:
+            self.declared += 1
+
+    async def worker(self, until: float) -> None:
+        kinds, weights = zip(*MIX, strict=True)
+        while time.monotonic() < until:
+            await getattr(self, random.choices(kinds, weights)[0])()
+
+
+async def known_facilities(admin_url: str, count: int, replica_tag: int) -> list[str]:
+    """Facilities settlement knows as designated, each with a budget (as the clearing benchmark does)."""
+    from datetime import UTC, datetime
+
+    from shared.clock import FixedClock
+    from shared.db import UnitOfWork, make_session_factory
+    from svc_settlement import usecases
+
+    city = Principal(subject="load-city", role=Role.staff, office_code="120000", office_level="city")
+    codes = [f"L{replica_tag}{i:09d}" for i in range(count)]
+    engine = make_engine(service_database_url(admin_url, "settlement"), 2, schema="settlement")
+    try:
+        async with UnitOfWork(make_session_factory(engine), FixedClock(datetime(2026, 2, 10, 2, tzinfo=UTC)), "settlement") as uow:
+            for code in codes:
+                await usecases.Repository(uow.session).record_facility_if_newer(
+                    {"code": code, "name": f"负载医院{code[-4:]}", "kind": "medical_institution", "office_code": OFFICE,
+                     "district_code": OFFICE, "status": "designated", "version": 1})  # fmt: skip
+                await usecases.set_budget(uow, city, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "负载测试", None)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    return codes
+
+
+async def coverages_in_claims(admin_url: str) -> int:
+    engine = make_engine(service_database_url(admin_url, "claims"), 1, schema="claims")
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(text("SELECT count(*) FROM coverages"))).scalar_one()
+    finally:
+        await engine.dispose()
+
+
+async def run(gateway_url: str, issuer: DevIssuer, staff: dict[str, str], admin_url: str, args, replicas: int) -> dict:  # type: ignore[no-untyped-def]
+    facilities = await known_facilities(admin_url, 2_000, replicas)
+    limits = httpx.Limits(max_connections=args.concurrency)
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=60, limits=limits) as client:
+        load = Load(client, issuer, staff, facilities)
+        started = time.monotonic()
+        while load.approved < args.population and time.monotonic() - started < 300:  # the district's population first
+            await asyncio.gather(*(load.enroll() for _ in range(args.concurrency)))
+        load.latency.clear()
+        load.errors.clear()
+        warmup_approved = load.approved
+        started = time.monotonic()
+        await asyncio.gather(*(load.worker(started + args.seconds) for _ in range(args.concurrency)))
+        wall = time.monotonic() - started
+    drained = time.monotonic()
+    while (await coverages_in_claims(admin_url)) < load.approved and time.monotonic() - drained < 120:
+        await asyncio.sleep(0.5)
+    coverages = await coverages_in_claims(admin_url)
+    requests = sum(len(v) for v in load.latency.values())
+    return {
+        "requests_per_s": requests / wall, "errors": sum(load.errors.values()), "requests": requests,
+        "per_kind": {k: (len(v), statistics.median(v) * 1000, sorted(v)[max(0, int(len(v) * 0.99) - 1)] * 1000) for k, v in load.latency.items()},
+        "approved_during_run": load.approved - warmup_approved, "declared": load.declared,
+        "lost": load.approved - coverages, "drain_s": time.monotonic() - drained,
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--population", type=int, default=2000)
+    args = parser.parse_args()
+    print(f"load run: {args.seconds:.0f} s at {args.concurrency} clients after enrolling {args.population} residents; "
+          f"{host.machine()}, python {host.python_version()}; mix {dict(MIX)}")  # fmt: skip
+    for replicas in args.replicas:
+        with isolated_servers() as servers:
+            # All clients come from this one machine: the per-client limits would only measure themselves.
+            # PostgreSQL's 100 connections are shared by every replica's pool: smaller pools as N grows.
+            config = platform_config_for(servers, YB_LOG_LEVEL="WARNING", YB_GATEWAY_RATE_LIMIT_PER_S="100000",
+                                         YB_GATEWAY_RATE_LIMIT_BURST="100000", YB_DATABASE_POOL_SIZE=str(max(3, 10 // replicas)))
+            config.replicas = replicas
+            prepare(config)
+            start_all(config)
+            try:
+                wait_until_ready(config, timeout_s=180)
+                issuer = DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
+                clerk = Principal(subject="load-clerk", role=Role.staff, office_code=OFFICE, office_level="district")
+                staff = {"Authorization": f"Bearer {issuer.issue(clerk, ttl_s=7200)}"}
+                r = asyncio.run(run(config.gateway_url, issuer, staff, servers.admin_url, args, replicas))
+            finally:
+                stop_all(config)
+        kinds = "  ".join(f"{k} n={n} p50={p50:.0f}ms p99={p99:.0f}ms" for k, (n, p50, p99) in sorted(r["per_kind"].items()))
+        print(f"N={replicas}: {r['requests_per_s']:.0f} req/s, errors {r['errors']}/{r['requests']} "
+              f"({100 * r['errors'] / max(1, r['requests']):.2f}%), approvals {r['approved_during_run']}, declarations "
+              f"{r['declared']}, events lost {r['lost']} (drained in {r['drain_s']:.1f} s)\n      {kinds}", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
