@@ -15,7 +15,7 @@ from shared.events import new_envelope
 from shared.events.deadletters import list_dead_letters, replay_dead_letters
 from shared.events.relay import message_for
 from shared.events.broker import OutgoingMessage
-from shared.events.topology import Names
+from shared.events.topology import Names, event_log_queue
 from shared.tables import outbox
 from shared.testing.backbone import Backbone, PingedV1, UnheardV1, control, eventually
 from shared.testing.plugin import RunServers
@@ -150,6 +150,18 @@ async def test_an_unroutable_event_is_noticed_and_not_marked_sent(backbone: Back
     assert row.published_at is None
     assert row.attempts == 1
     assert "NO_ROUTE" in row.last_error or "PublishError" in row.last_error
+
+
+async def test_an_event_no_service_consumes_goes_to_the_event_log_and_is_marked_sent(backbone: Backbone) -> None:
+    await backbone.consumer("unroutable").start()  # declares the namespace's queues, as every service does at start
+    [envelope] = await backbone.emit([1], model=UnheardV1)
+    assert await backbone.relay().publish_batch() == 1
+    async with backbone.sessions() as session:
+        row = (await session.execute(select(outbox).where(outbox.c.event_id == envelope.event_id))).one()
+    assert row.published_at is not None and row.last_error is None
+    channel = await backbone.broker.connection.channel()
+    log = await channel.declare_queue(event_log_queue(backbone.broker.namespace), passive=True)
+    assert log.declaration_result.message_count >= 1
 
 
 async def test_events_written_while_the_broker_is_down_wait_in_the_outbox_and_arrive_after(

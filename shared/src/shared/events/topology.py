@@ -47,11 +47,31 @@ async def declare_exchange(channel: AbstractChannel, namespace: str) -> Abstract
     )
 
 
+# Every event also lands here, so an event no service consumes (yet) is still routable instead of
+# being returned to its relay forever; the newest ones stay readable for operators.
+EVENT_LOG_MAX_LENGTH = 100_000
+
+
+def event_log_queue(namespace: str) -> str:
+    return f"{namespace}.event-log"
+
+
+async def declare_event_log(channel: AbstractChannel, exchange: AbstractExchange) -> None:
+    namespace = exchange.name.removesuffix(".events")
+    queue = await channel.declare_queue(
+        event_log_queue(namespace),
+        durable=True,
+        arguments={"x-queue-type": "quorum", "x-max-length": EVENT_LOG_MAX_LENGTH, "x-overflow": "drop-head"},
+    )
+    await queue.bind(exchange, routing_key="#")
+
+
 async def declare_service_queues(
     channel: AbstractChannel, names: Names, event_types: Iterable[str], retry_delays_ms: Iterable[int]
 ) -> AbstractQueue:
     """Declare (idempotently) the service's queues and bindings; returns the main queue."""
     exchange = await declare_exchange(channel, names.namespace)
+    await declare_event_log(channel, exchange)
     await channel.declare_queue(names.dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"})
     for delay in retry_delays_ms:
         await channel.declare_queue(
@@ -88,4 +108,5 @@ async def delete_namespace(channel: AbstractChannel, namespace: str, services: I
         names = Names(namespace, service)
         for queue in [names.queue, names.dead_letter_queue, *(names.retry_queue(d) for d in delays)]:
             await channel.queue_delete(queue)
+    await channel.queue_delete(event_log_queue(namespace))
     await channel.exchange_delete(f"{namespace}.events")
