@@ -1,7 +1,7 @@
 """Tables of the claims schema."""
 
-from sqlalchemy import Column, Date, DateTime, String, Table, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import Column, Date, DateTime, Integer, String, Table, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
 
@@ -20,4 +20,29 @@ coverages = Table(
     Column("benefit_end", Date, nullable=False),
     Column("source_event_id", UUID(as_uuid=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+# Per person and benefit year: what settled bills have used (deductible, caps, stays …). The row is
+# locked while a bill is settled, so two bills of one person never both take the deductible.
+benefit_years = Table(
+    "benefit_years",
+    metadata,
+    Column("person_id", UUID(as_uuid=True), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("accumulators", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+# Settled bills (待遇结算): the request, the explained bill and who settled it (append-only).
+benefit_settlements = Table(
+    "benefit_settlements",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("year", Integer, nullable=False),
+    Column("request", JSONB, nullable=False),
+    Column("bill", JSONB, nullable=False),
+    Column("settled_by", String(120), nullable=False),
+    Column("settled_at", DateTime(timezone=True), nullable=False),
 )

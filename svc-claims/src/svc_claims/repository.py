@@ -10,8 +10,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pydantic import TypeAdapter
+
+from svc_claims.domain.benefits import Accumulators
 from svc_claims.domain.eligibility import Coverage
-from svc_claims.models import coverages
+from svc_claims.models import benefit_years, coverages
 
 
 class Repository:
@@ -39,3 +42,33 @@ class Repository:
     async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
         rows = (await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))).mappings()
         return [Coverage(**{f: row[f] for f in Coverage.__dataclass_fields__}) for row in rows]
+
+    async def lock_benefit_year(self, person_id: uuid.UUID, year: int) -> Accumulators:
+        """The person's accumulators for the year, row-locked until the transaction ends."""
+        await self.session.execute(
+            insert(benefit_years).values(person_id=person_id, year=year, accumulators={}, version=0).on_conflict_do_nothing()
+        )
+        row = (
+            await self.session.execute(
+                select(benefit_years.c.accumulators)
+                .where(benefit_years.c.person_id == person_id, benefit_years.c.year == year)
+                .with_for_update()
+            )
+        ).one()
+        return ACCUMULATORS.validate_python(row.accumulators)
+
+    async def read_benefit_year(self, person_id: uuid.UUID, year: int) -> Accumulators:
+        query = select(benefit_years.c.accumulators).where(benefit_years.c.person_id == person_id, benefit_years.c.year == year)
+        row = (await self.session.execute(query)).first()
+        return ACCUMULATORS.validate_python(row.accumulators) if row else Accumulators()
+
+    async def save_benefit_year(self, person_id: uuid.UUID, year: int, accumulators: Accumulators) -> None:
+        await self.session.execute(
+            update(benefit_years)
+            .where(benefit_years.c.person_id == person_id, benefit_years.c.year == year)
+            .values(accumulators=ACCUMULATORS.dump_python(accumulators, mode="json"), version=benefit_years.c.version + 1,
+                    updated_at=func.now())
+        )
+
+
+ACCUMULATORS = TypeAdapter(Accumulators)

@@ -2,51 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from shared.auth import Principal, Role
-from shared.auth.issuer import JWKS_FILE, DevIssuer
-from shared.migrations import service_database_url
-from shared.testing.plugin import RunServers, delete_broker_namespace
+from shared.auth import Role
 
 pytestmark = pytest.mark.integration
 
-ISSUER, AUDIENCE = "https://auth.yibao.local", "yibao-platform"
+
 URL = "/api/v1/claims/quote"
-
-
-class Harness:
-    def __init__(self, client: TestClient, issuer: DevIssuer):
-        self.client, self.issuer = client, issuer
-
-    def token(self, role: Role = Role.insured, **claims) -> dict[str, str]:  # type: ignore[no-untyped-def]
-        claims.setdefault("person_id", uuid.uuid4()) if role is Role.insured else None
-        principal = Principal(subject=claims.pop("subject", f"{role.value}-{uuid.uuid4().hex[:6]}"), role=role, **claims)
-        return {"Authorization": f"Bearer {self.issuer.issue(principal)}"}
-
-
-@pytest.fixture(scope="session")
-def claims(migrated_database: str, test_servers: RunServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    from svc_claims.main import create_app
-    from svc_claims.settings import ClaimsSettings
-
-    keys: Path = tmp_path_factory.mktemp("keys")
-    issuer = DevIssuer.load_or_create(keys, ISSUER, AUDIENCE)
-    namespace = f"{test_servers.namespace}c"
-    settings = ClaimsSettings(
-        environment="test", database_url=service_database_url(migrated_database, "claims"), database_pool_size=3,
-        broker_url=test_servers.broker_url, broker_namespace=namespace, auth_jwks_file=keys / JWKS_FILE, log_json=False,
-        auth_issuer=ISSUER, auth_audience=AUDIENCE,
-    )  # fmt: skip
-    with TestClient(create_app(settings)) as client:
-        yield Harness(client, issuer)
-    asyncio.run(delete_broker_namespace(test_servers.broker_url, namespace, ["claims"]))
 
 
 def body(**extra) -> dict:  # type: ignore[no-untyped-def]
@@ -54,7 +18,7 @@ def body(**extra) -> dict:  # type: ignore[no-untyped-def]
             "care_type": "inpatient", "in_scope": "10500.00", "out_of_scope": "300.00", **extra}  # fmt: skip
 
 
-def test_quote_explains_the_bill_and_adds_up(claims: Harness) -> None:
+def test_quote_explains_the_bill_and_adds_up(claims) -> None:
     # 10,500 in scope at level 2 adult_middle: 500 deductible, 10,000 × 75% = 7,500; person 500 + 2,500 + 300.
     response = claims.client.post(URL, json=body(), headers=claims.token())
     assert response.status_code == 200, response.text
@@ -66,7 +30,7 @@ def test_quote_explains_the_bill_and_adds_up(claims: Harness) -> None:
     assert bill["accumulators"]["stays"] == 1 and bill["accumulators"]["deductible_used"] == "500.00"
 
 
-def test_quote_second_stay_with_assistance_for_any_signed_in_user(claims: Harness) -> None:
+def test_quote_second_stay_with_assistance_for_any_signed_in_user(claims) -> None:
     ytd = {"stays": 1, "deductible_used": "500.00", "fund_paid": "7500.00", "major_illness_burden": "3000.00"}
     request = body(ytd=ytd, special_groups=["subsistence"], out_of_scope="0.00", in_scope="1000.00")
     for headers in (claims.token(), claims.token(Role.staff, office_code="120101", office_level="district")):
@@ -77,7 +41,7 @@ def test_quote_second_stay_with_assistance_for_any_signed_in_user(claims: Harnes
         assert (bill["fund"], bill["assistance"], bill["person"]) == ("750.00", "150.00", "100.00")
 
 
-def test_quote_needs_a_token(claims: Harness) -> None:
+def test_quote_needs_a_token(claims) -> None:
     assert claims.client.post(URL, json=body()).status_code == 401
 
 
@@ -94,7 +58,7 @@ def test_quote_needs_a_token(claims: Harness) -> None:
         {"ytd": {"stays": -1}},
     ],
 )
-def test_bad_input_is_a_422_problem(claims: Harness, bad: dict) -> None:
+def test_bad_input_is_a_422_problem(claims, bad: dict) -> None:
     response = claims.client.post(URL, json=body(**bad), headers=claims.token())
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -110,12 +74,12 @@ def test_bad_input_is_a_422_problem(claims: Harness, bad: dict) -> None:
         ({"care_type": "family_sickbed", "sickbed_days": 0}, "invalid_quote"),
     ],
 )
-def test_uncomputable_contexts_are_422_problems(claims: Harness, bad: dict, code: str) -> None:
+def test_uncomputable_contexts_are_422_problems(claims, bad: dict, code: str) -> None:
     response = claims.client.post(URL, json=body(**bad), headers=claims.token())
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
 
 
-def test_malformed_json_is_400(claims: Harness) -> None:
+def test_malformed_json_is_400(claims) -> None:
     response = claims.client.post(URL, content=b"{", headers={**claims.token(), "content-type": "application/json"})
     assert response.status_code == 400

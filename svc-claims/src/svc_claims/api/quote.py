@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth.dependencies import CurrentPrincipal
+from shared.auth import Principal, Role
+from shared.auth.dependencies import CurrentPrincipal, require_roles
 from shared.errors import Problem
 from shared.money import Money, NonNegativeMoney
+from shared.service import UoW
+from svc_claims import usecases
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, QuoteError, quote
-from svc_claims.policy import PolicyNotFound, Tier, load_policy
+from svc_claims.policy import Policy, PolicyNotFound, Tier, load_policy
 
 router = APIRouter(tags=["待遇计算"])
+Staff = Annotated[Principal, require_roles(Role.staff)]
 
 ZERO = Decimal("0.00")
 
@@ -125,16 +132,53 @@ def context_of(body: QuoteRequest) -> QuoteContext:
     )  # fmt: skip
 
 
+def policy_for(body: QuoteRequest) -> Policy:
+    try:
+        return load_policy(body.region, body.scheme, body.policy_year or body.service_date.year)
+    except PolicyNotFound as exc:
+        raise Problem(422, "policy_not_found", "没有适用的待遇政策", str(exc)) from None
+
+
+@contextmanager
+def quote_errors() -> Iterator[None]:
+    try:
+        yield
+    except QuoteError as exc:
+        raise Problem(422, "invalid_quote", "测算参数不合法", str(exc)) from None
+
+
 @router.post("/quote", response_model=QuoteOut, summary="待遇测算（不保存）")
 async def quote_claim(body: QuoteRequest, actor: CurrentPrincipal) -> QuoteOut:
     """按明确给出的参保情况与本年度累计计算一张结算单：基本医保 → 大病保险 → 医疗救助，逐行说明。"""
-    year = body.policy_year or body.service_date.year
-    try:
-        policy = load_policy(body.region, body.scheme, year)
-    except PolicyNotFound as exc:
-        raise Problem(422, "policy_not_found", "没有适用的待遇政策", str(exc)) from None
-    try:
-        bill = quote(context_of(body), policy)
-    except QuoteError as exc:
-        raise Problem(422, "invalid_quote", "测算参数不合法", str(exc)) from None
-    return shape(bill)
+    policy = policy_for(body)
+    with quote_errors():
+        return shape(quote(context_of(body), policy))
+
+
+class SettlementRequest(QuoteRequest):
+    ytd: None = Field(None, description="不可指定：按该参保人本年度已结算的记录累计")
+
+
+class SettlementOut(QuoteOut):
+    id: uuid.UUID = Field(description="结算记录编号")
+
+
+@router.post("/persons/{person_id}/settlements", status_code=201, response_model=SettlementOut, summary="待遇结算（按已结算累计计算并记录）")
+async def settle(person_id: uuid.UUID, body: SettlementRequest, actor: Staff, uow: UoW) -> SettlementOut:
+    """与测算同一规则；起付线、最高支付限额等按该参保人本年度已结算的账单累计，并发结算依次进行。"""
+    policy = policy_for(body)
+    context = context_of(body.model_copy(update={"ytd": AccumulatorsIn()}))
+    async with uow:
+        with quote_errors():
+            settlement_id, bill = await usecases.settle_bill(
+                uow, actor, person_id, body.service_date, context, policy, body.model_dump(mode="json")
+            )
+        await uow.commit()
+    return SettlementOut(id=settlement_id, **shape(bill).model_dump())
+
+
+@router.get("/persons/{person_id}/benefit-years/{year}", response_model=AccumulatorsOut, summary="参保人年度累计（已结算）")
+async def accumulators(person_id: uuid.UUID, year: Annotated[int, Path(ge=2000, le=2100)], actor: CurrentPrincipal, uow: UoW) -> AccumulatorsOut:
+    async with uow:
+        a = await usecases.benefit_year(uow, actor, person_id, year)
+    return AccumulatorsOut(**{name: getattr(a, name) for name in AccumulatorsOut.model_fields})

@@ -1,0 +1,100 @@
+"""Settled bills use the person's year so far, and two bills settled at once never both take the
+deductible or together pass the cap."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from shared.auth import Principal, Role
+from shared.clock import FixedClock
+from shared.db import UnitOfWork, make_engine, make_session_factory
+from shared.migrations import service_database_url
+from svc_claims import usecases
+from svc_claims.domain.benefits import QuoteContext
+from svc_claims.domain.eligibility import Coverage
+from svc_claims.policy import load_policy
+from svc_claims.repository import Repository
+
+pytestmark = pytest.mark.integration
+
+CLERK = Principal(subject="clerk", role=Role.staff, office_code="120101", office_level="district")
+SERVICE_DATE = date(2021, 5, 10)
+
+
+def stay(in_scope: str) -> QuoteContext:
+    return QuoteContext(scheme="resident", tier="adult_middle", facility_level=2, care_type="inpatient", in_scope=Decimal(in_scope))
+
+
+async def covered_person(sessions) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    person = uuid.uuid4()
+    async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
+        coverage = Coverage(uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31))
+        await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
+        await uow.commit()
+    return person
+
+
+async def settle_at_once(migrated_database: str, amounts: list[str]) -> tuple[list, object]:
+    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=len(amounts) + 1, schema="claims")
+    sessions = make_session_factory(engine)
+    policy = load_policy("120000", "resident", 2021)
+    try:
+        person = await covered_person(sessions)
+
+        async def one(amount: str):  # type: ignore[no-untyped-def]
+            async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
+                _, bill = await usecases.settle_bill(uow, CLERK, person, SERVICE_DATE, stay(amount), policy, {"in_scope": amount})
+                await uow.commit()
+                return bill
+
+        bills = await asyncio.gather(*(one(a) for a in amounts))
+        async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
+            year = await Repository(uow.session).read_benefit_year(person, 2021)
+        return bills, year
+    finally:
+        await engine.dispose()
+
+
+def deductible_of(bill) -> Decimal:  # type: ignore[no-untyped-def]
+    return sum((line.amount for line in bill.lines if "deductible" in line.code and line.payer == "person"), Decimal("0"))
+
+
+def test_two_bills_settled_at_once_take_the_deductible_once(migrated_database: str) -> None:
+    bills, year = asyncio.run(settle_at_once(migrated_database, ["10500.00", "10500.00"]))
+    assert sorted(deductible_of(b) for b in bills) == [Decimal("0"), Decimal("500.00")]
+    assert year.stays == 2 and year.deductible_used == Decimal("500.00")
+    assert year.fund_paid == sum((b.fund for b in bills), Decimal("0"))
+
+
+def test_bills_settled_at_once_never_pass_the_cap_together(migrated_database: str) -> None:
+    bills, year = asyncio.run(settle_at_once(migrated_database, ["100000.00"] * 4))
+    total_fund = sum((b.fund for b in bills), Decimal("0"))
+    assert total_fund == year.fund_paid == Decimal("180000.00")  # 4 × 75% of 100,000 would be far more
+
+
+def test_the_settlement_endpoint_records_the_year_and_refuses_what_it_must(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+    person = asyncio.run(covered_person(make_session_factory(engine)))
+    asyncio.run(engine.dispose())
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    body = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 2,
+            "care_type": "inpatient", "in_scope": "10500.00"}  # fmt: skip
+    url = f"/api/v1/claims/persons/{person}/settlements"
+    first = claims.client.post(url, json=body, headers=staff)
+    assert first.status_code == 201, first.text
+    assert first.json()["fund"] == "7500.00" and first.json()["accumulators"]["stays"] == 1
+    own = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=claims.token(person_id=person))
+    assert own.status_code == 200 and own.json()["deductible_used"] == "500.00"
+    other = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=claims.token())
+    assert other.status_code == 404
+    assert claims.client.post(url, json=body, headers=claims.token(person_id=person)).status_code == 403
+    assert claims.client.post(url, json={**body, "ytd": {"stays": 0}}, headers=staff).status_code == 422
+    stranger = claims.client.post(f"/api/v1/claims/persons/{uuid.uuid4()}/settlements", json=body, headers=staff)
+    assert stranger.status_code == 422 and stranger.json()["code"] == "not_eligible"
+    again = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff)
+    assert again.json()["stays"] == 1  # the refused requests changed nothing
