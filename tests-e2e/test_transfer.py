@@ -249,6 +249,8 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
         return answer.status_code == 200 and answer.json()["eligible"] is False
 
     poll(ineligible_in_tangshan, what="Tangshan's claims to end benefits after 中止参保")
+    claims_url = tangshan.database_url.replace("yb_transfer@", "yb_claims@")
+    assert asyncio.run(_events_of(claims_url, "claims", "claims.ineligible")) >= 1  # told to the other services
     assert "*" in certificate["person"]["id_number"]
     mine = tangshan.client.get(
         "/api/v1/transfer/certificates/mine", headers=tangshan.person(id_number)
@@ -686,3 +688,11 @@ def test_a_veteran_brings_the_army_certificate_and_the_unit_follows_the_case(lin
     assert other.status_code == 404  # another person's case does not exist for them
     done = act(tianjin, accepted, "complete", heping)
     assert done["status"] == "completed" and done["certificate"]["account_balance"] == "8800.00"
+
+
+async def _events_of(database_url: str, schema: str, event_type: str) -> int:
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return await connection.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE event_type = $1", event_type)
+    finally:
+        await connection.close()

@@ -14,7 +14,7 @@ from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.errors import Problem, not_found
 from shared.events import Envelope, new_envelope
-from shared.events.catalog import ClaimsEligibleV1, RegistrationApprovedV1, RegistrationStoppedV1
+from shared.events.catalog import ClaimsEligibleV1, ClaimsIneligibleV1, RegistrationApprovedV1, RegistrationStoppedV1
 from svc_claims.domain.benefits import Bill, QuoteContext, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, eligibility_on
 from svc_claims.models import benefit_settlements
@@ -32,6 +32,10 @@ async def record_stopped_registration(uow: UnitOfWork, envelope: Envelope, event
     """中止参保: benefits end on the day coverage stopped (the person is eligible up to that day)."""
     if not await Repository(uow.session).end_coverage(event.enrollment_id, event.stopped_on):
         raise CoverageNotYetKnown(f"enrollment {event.enrollment_id} not recorded yet")
+    uow.emit(new_envelope(ClaimsIneligibleV1(
+        person_id=event.person_id, enrollment_id=event.enrollment_id, office_code=event.office_code,
+        last_covered_day=event.stopped_on, reason=f"中止参保：{event.reason}",
+    ), uow.clock))  # fmt: skip
 
 
 async def record_approved_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1) -> None:

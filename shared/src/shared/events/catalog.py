@@ -46,6 +46,15 @@ class ClaimsEligibleV1(_Payload):
     benefit_end: date
 
 
+@event("claims.ineligible", 1, producer="claims", summary="参保人待遇资格终止（中止参保等），自该日次日起不再报销")
+class ClaimsIneligibleV1(_Payload):
+    person_id: uuid.UUID
+    enrollment_id: uuid.UUID
+    office_code: str
+    last_covered_day: date
+    reason: str
+
+
 FacilityKind = Literal["medical_institution", "retail_pharmacy", "ltc_nursing", "disability_assessment"]
 FacilityStatus = Literal["designated", "suspended", "terminated"]
 
