@@ -32,6 +32,7 @@ from shared.events.broker import Broker
 from shared.events.consumer import Consumer, Subscription
 from shared.events.outbox import outbox_backlog
 from shared.events.relay import OutboxRelay
+from shared.http.audit import AccessAudit
 from shared.http.middleware import RequestContextMiddleware
 from shared.http.problems import install_problem_handlers
 from shared.logs import configure_logging
@@ -57,6 +58,7 @@ class ServiceRuntime:
     verifier: TokenVerifier
     relay: OutboxRelay
     consumer: Consumer = field(init=False)
+    audit: AccessAudit = field(init=False)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -78,6 +80,7 @@ def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequenc
         poll_interval_s=settings.outbox_poll_interval_s,
     )
     runtime = ServiceRuntime(service, settings, clock, engine, sessions, broker, verifier_from(settings), relay)
+    runtime.audit = AccessAudit(sessions)
     # Handlers get their unit of work from the runtime, so they see a business date moved at run time.
     runtime.consumer = Consumer(
         service,
@@ -141,6 +144,7 @@ async def _every(runtime: ServiceRuntime, job: PeriodicJob, interval_s: float) -
 @contextlib.asynccontextmanager
 async def running(runtime: ServiceRuntime, jobs: Sequence[PeriodicJob] = ()) -> AsyncIterator[ServiceRuntime]:
     runtime.tasks.append(asyncio.create_task(_connect_broker_then_consume(runtime), name="broker-connect"))
+    runtime.tasks.append(asyncio.create_task(runtime.audit.run(runtime.stop), name="access-audit"))
     for job in jobs:
         interval_s = getattr(job, "interval_s", runtime.settings.periodic_interval_s)
         runtime.tasks.append(asyncio.create_task(_every(runtime, job, interval_s)))
@@ -284,7 +288,7 @@ def create_service_app(
     app.state.verifier = runtime.verifier
     app.state.ops = OpsState(ops or OpsHooks())
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=service)
+    app.add_middleware(RequestContextMiddleware, service=service, audit=runtime.audit)
     app.include_router(health_router())
     app.include_router(ops_router())
     for router in routers:

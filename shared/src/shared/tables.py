@@ -165,3 +165,59 @@ def create_dead_letter_replays_v1(op) -> None:  # type: ignore[no-untyped-def]
 def drop_dead_letter_replays_v1(op) -> None:  # type: ignore[no-untyped-def]
     op.drop_table("dead_letter_replays")
     op.execute("DROP FUNCTION dead_letter_replays_append_only()")
+
+
+# --------------------------------------------------------------------------- access audit (PIPL)
+
+# Who read or changed which record (shared.http.audit): one row per signed-in API request,
+# append-only like the replay audit. Every service has it from its migration calling
+# `create_access_audit_v1(op)`.
+access_audit_metadata = new_metadata()
+
+access_audit = Table(
+    "access_audit",
+    access_audit_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("subject", String(120), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("office_code", String(12)),
+    Column("method", String(10), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("request_id", String(128)),
+)
+Index("ix_access_audit_subject_at", access_audit.c.subject, access_audit.c.at)
+
+_ACCESS_AUDIT_APPEND_ONLY = (
+    """CREATE FUNCTION access_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'access_audit is append-only';
+    END $$""",
+    """CREATE TRIGGER access_audit_append_only BEFORE UPDATE OR DELETE ON access_audit
+    FOR EACH ROW EXECUTE FUNCTION access_audit_append_only()""",
+)
+
+
+def create_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]
+    """Revision 1 of the access audit table, frozen."""
+    op.create_table(
+        "access_audit",
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("subject", String(120), nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("office_code", String(12)),
+        Column("method", String(10), nullable=False),
+        Column("path", String(500), nullable=False),
+        Column("status", Integer, nullable=False),
+        Column("request_id", String(128)),
+    )
+    op.create_index("ix_access_audit_subject_at", "access_audit", ["subject", "at"])
+    for statement in _ACCESS_AUDIT_APPEND_ONLY:
+        op.execute(statement)
+
+
+def drop_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]
+    op.drop_table("access_audit")
+    op.execute("DROP FUNCTION access_audit_append_only()")

@@ -4,6 +4,7 @@ from sqlalchemy import Column, Date, DateTime, Integer, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
+from shared.tables import access_audit
 
 metadata = new_metadata()
 
@@ -46,3 +47,6 @@ benefit_settlements = Table(
     Column("settled_by", String(120), nullable=False),
     Column("settled_at", DateTime(timezone=True), nullable=False),
 )
+
+# Who read or changed which record (shared.http.audit; append-only).
+access_audit.to_metadata(metadata)

@@ -4,7 +4,7 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, SmallInt
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.db import new_metadata
-from shared.tables import dead_letter_replays
+from shared.tables import access_audit, dead_letter_replays
 
 metadata = new_metadata()
 
@@ -65,3 +65,6 @@ registry_history = Table(
 
 # Dead letters an administrator replayed from the ops page (shared.ops; append-only).
 dead_letter_replays.to_metadata(metadata)
+
+# Who read or changed which record (shared.http.audit; append-only).
+access_audit.to_metadata(metadata)

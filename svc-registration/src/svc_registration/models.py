@@ -4,7 +4,7 @@ from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, te
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
-from shared.tables import dead_letter_replays
+from shared.tables import access_audit, dead_letter_replays
 
 metadata = new_metadata()
 
@@ -81,3 +81,6 @@ benefit_registrations = Table(
 
 # Dead letters an administrator replayed from the ops page (shared.ops; append-only).
 dead_letter_replays.to_metadata(metadata)
+
+# Who read or changed which record (shared.http.audit; append-only).
+access_audit.to_metadata(metadata)

@@ -20,7 +20,9 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthenticated("缺少访问令牌")
     verifier: TokenVerifier = request.app.state.verifier
-    return await verifier.verify(credentials.credentials)
+    principal = await verifier.verify(credentials.credentials)
+    request.state.principal = principal  # for the access audit (shared.http.audit)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

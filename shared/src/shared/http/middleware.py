@@ -8,6 +8,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import context, metrics
+from shared.http.audit import AccessAudit
 
 REQUEST_ID = b"x-request-id"
 CORRELATION_ID = b"x-correlation-id"
@@ -23,9 +24,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, service: str):
+    def __init__(self, app: ASGIApp, service: str, audit: AccessAudit | None = None):
         self.app = app
         self.service = service
+        self.audit = audit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,3 +60,6 @@ class RequestContextMiddleware:
             metrics.HTTP_REQUESTS.labels(
                 self.service, scope["method"], getattr(route, "path", "unmatched"), str(status)
             ).observe(time.perf_counter() - started)
+            principal = scope.get("state", {}).get("principal")
+            if self.audit is not None and principal is not None and scope["path"].startswith("/api/v1/"):
+                self.audit.record(principal, scope["method"], scope["path"], status, request_id)
