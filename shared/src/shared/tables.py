@@ -134,15 +134,17 @@ dead_letter_replays = Table(
     Column("replayed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-# One statement each: asyncpg prepares what it runs, and a prepared statement holds one command.
-_REFUSE_CHANGES = (
-    """CREATE FUNCTION dead_letter_replays_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+def _append_only(table: str) -> tuple[str, str]:
+    """A trigger refusing UPDATE and DELETE on `table`. One statement each: asyncpg prepares what it
+    runs, and a prepared statement holds one command."""
+    return (
+        f"""CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        RAISE EXCEPTION 'dead_letter_replays is append-only';
+        RAISE EXCEPTION '{table} is append-only';
     END $$""",
-    """CREATE TRIGGER dead_letter_replays_append_only BEFORE UPDATE OR DELETE ON dead_letter_replays
-    FOR EACH ROW EXECUTE FUNCTION dead_letter_replays_append_only()""",
-)
+        f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION {table}_append_only()""",
+    )
 
 
 def create_dead_letter_replays_v1(op) -> None:  # type: ignore[no-untyped-def]
@@ -158,7 +160,7 @@ def create_dead_letter_replays_v1(op) -> None:  # type: ignore[no-untyped-def]
         Column("replayed", Integer, nullable=False),
         Column("replayed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
-    for statement in _REFUSE_CHANGES:
+    for statement in _append_only("dead_letter_replays"):
         op.execute(statement)
 
 
@@ -189,15 +191,6 @@ access_audit = Table(
 )
 Index("ix_access_audit_subject_at", access_audit.c.subject, access_audit.c.at)
 
-_ACCESS_AUDIT_APPEND_ONLY = (
-    """CREATE FUNCTION access_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION 'access_audit is append-only';
-    END $$""",
-    """CREATE TRIGGER access_audit_append_only BEFORE UPDATE OR DELETE ON access_audit
-    FOR EACH ROW EXECUTE FUNCTION access_audit_append_only()""",
-)
-
 
 def create_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]
     """Revision 1 of the access audit table, frozen."""
@@ -214,7 +207,7 @@ def create_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]
         Column("request_id", String(128)),
     )
     op.create_index("ix_access_audit_subject_at", "access_audit", ["subject", "at"])
-    for statement in _ACCESS_AUDIT_APPEND_ONLY:
+    for statement in _append_only("access_audit"):
         op.execute(statement)
 
 
