@@ -23,12 +23,15 @@ coverages = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 
-# Per person and benefit year: what settled bills have used (deductible, caps, stays …). The row is
-# locked while a bill is settled, so two bills of one person never both take the deductible.
+# Per person, scheme and benefit year: the year's entitlements and what settled bills have used
+# (deductible, caps, stays …; the JSON of ``domain.benefits.Accumulators``). The row is locked
+# (SELECT … FOR UPDATE) while a bill is settled, so two bills of one person never both take the
+# deductible or together pass a cap. Schemes count separately (seed 001 九.3).
 benefit_years = Table(
     "benefit_years",
     metadata,
     Column("person_id", UUID(as_uuid=True), primary_key=True),
+    Column("scheme", String(20), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("accumulators", JSONB, nullable=False),
     Column("version", Integer, nullable=False),
@@ -41,6 +44,7 @@ benefit_settlements = Table(
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("scheme", String(20), nullable=False),
     Column("year", Integer, nullable=False),
     Column("request", JSONB, nullable=False),
     Column("bill", JSONB, nullable=False),

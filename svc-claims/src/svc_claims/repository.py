@@ -1,4 +1,4 @@
-"""Loading and saving the coverage projection."""
+"""Loading and saving the coverage projection and the per-person benefit years."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import uuid
 from dataclasses import asdict
 from datetime import date
 
+from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from pydantic import TypeAdapter
 
 from svc_claims.domain.benefits import Accumulators
 from svc_claims.domain.eligibility import Coverage
@@ -43,29 +42,35 @@ class Repository:
         rows = (await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))).mappings()
         return [Coverage(**{f: row[f] for f in Coverage.__dataclass_fields__}) for row in rows]
 
-    async def lock_benefit_year(self, person_id: uuid.UUID, year: int) -> Accumulators:
-        """The person's accumulators for the year, row-locked until the transaction ends."""
+    async def lock_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int, fresh: Accumulators) -> Accumulators:
+        """The person's accumulators for the scheme and year, row-locked (SELECT … FOR UPDATE) until the
+        transaction ends; a year not seen before starts as ``fresh`` (the entitlements carried in)."""
         await self.session.execute(
-            insert(benefit_years).values(person_id=person_id, year=year, accumulators={}, version=0).on_conflict_do_nothing()
-        )
+            insert(benefit_years)
+            .values(person_id=person_id, scheme=scheme, year=year, accumulators=ACCUMULATORS.dump_python(fresh, mode="json"),
+                    version=0)
+            .on_conflict_do_nothing()
+        )  # fmt: skip
         row = (
             await self.session.execute(
                 select(benefit_years.c.accumulators)
-                .where(benefit_years.c.person_id == person_id, benefit_years.c.year == year)
+                .where(benefit_years.c.person_id == person_id, benefit_years.c.scheme == scheme, benefit_years.c.year == year)
                 .with_for_update()
             )
         ).one()
         return ACCUMULATORS.validate_python(row.accumulators)
 
-    async def read_benefit_year(self, person_id: uuid.UUID, year: int) -> Accumulators:
-        query = select(benefit_years.c.accumulators).where(benefit_years.c.person_id == person_id, benefit_years.c.year == year)
+    async def read_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators | None:
+        query = select(benefit_years.c.accumulators).where(
+            benefit_years.c.person_id == person_id, benefit_years.c.scheme == scheme, benefit_years.c.year == year
+        )
         row = (await self.session.execute(query)).first()
-        return ACCUMULATORS.validate_python(row.accumulators) if row else Accumulators()
+        return ACCUMULATORS.validate_python(row.accumulators) if row else None
 
-    async def save_benefit_year(self, person_id: uuid.UUID, year: int, accumulators: Accumulators) -> None:
+    async def save_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int, accumulators: Accumulators) -> None:
         await self.session.execute(
             update(benefit_years)
-            .where(benefit_years.c.person_id == person_id, benefit_years.c.year == year)
+            .where(benefit_years.c.person_id == person_id, benefit_years.c.scheme == scheme, benefit_years.c.year == year)
             .values(accumulators=ACCUMULATORS.dump_python(accumulators, mode="json"), version=benefit_years.c.version + 1,
                     updated_at=func.now())
         )

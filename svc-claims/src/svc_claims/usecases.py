@@ -15,10 +15,10 @@ from shared.db import UnitOfWork
 from shared.errors import Problem, not_found
 from shared.events import Envelope, new_envelope
 from shared.events.catalog import ClaimsEligibleV1, ClaimsIneligibleV1, RegistrationApprovedV1, RegistrationStoppedV1
-from svc_claims.domain.benefits import Bill, QuoteContext, quote
+from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, eligibility_on
 from svc_claims.models import benefit_settlements
-from svc_claims.policy import Policy
+from svc_claims.policy import Policy, PolicyNotFound, load_policy
 from svc_claims.repository import Repository
 
 BILL = TypeAdapter(Bill)
@@ -88,27 +88,47 @@ async def settle_bill(
 ) -> tuple[uuid.UUID, Bill]:
     """待遇结算: the bill computed against what the person's earlier bills of the year used, then recorded.
 
-    The year's accumulators are locked for the transaction, so two bills of one person settled at
-    once run one after the other: never both taking the deductible, never together passing a cap.
+    The year's accumulators (per person, scheme and year) are locked for the transaction, so two bills
+    of one person settled at once run one after the other: never both taking the deductible, never
+    together passing a cap. A year seen for the first time starts with what the previous year carries
+    in (``rollover.next_year``: outpatient deductible relief and the carried-over outpatient cap).
     """
     repo = Repository(uow.session)
     eligibility = eligibility_on(person_id, service_date, await repo.coverages_of(person_id))
-    if not eligibility.eligible:
+    if not eligibility.eligible or eligibility.coverage is None:
         raise Problem(422, "not_eligible", "就医日期不在待遇享受期内", eligibility.reason)
-    year = service_date.year
-    bill = quote(replace(context, ytd=await repo.lock_benefit_year(person_id, year)), policy)
-    await repo.save_benefit_year(person_id, year, bill.accumulators)
+    coverage = eligibility.coverage
+    if coverage.scheme != context.scheme:
+        raise Problem(422, "scheme_mismatch", "险种与参保记录不符", f"该日期参保险种为 {coverage.scheme}")
+    if coverage.tier is not None and coverage.tier != context.tier:
+        raise Problem(422, "tier_mismatch", "缴费档次与参保记录不符", f"该日期缴费档次为 {coverage.tier}")
+    scheme, year = context.scheme, policy.year
+    fresh = await _year_start(repo, person_id, policy)
+    bill = quote(replace(context, ytd=await repo.lock_benefit_year(person_id, scheme, year, fresh)), policy)
+    await repo.save_benefit_year(person_id, scheme, year, bill.accumulators)
     settlement_id = uuid.uuid4()
     await uow.session.execute(
         insert(benefit_settlements).values(
-            id=settlement_id, person_id=person_id, year=year, request=request, bill=BILL.dump_python(bill, mode="json"),
-            settled_by=actor.subject, settled_at=uow.clock.now(),
+            id=settlement_id, person_id=person_id, scheme=scheme, year=year, request=request,
+            bill=BILL.dump_python(bill, mode="json"), settled_by=actor.subject, settled_at=uow.clock.now(),
         )
-    )
+    )  # fmt: skip
     return settlement_id, bill
 
 
-async def benefit_year(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, year: int) -> Any:
+async def _year_start(repo: Repository, person_id: uuid.UUID, policy: Policy) -> Accumulators:
+    """What a new benefit year starts with: rolled over from the previous year's row, if there is one."""
+    previous = await repo.read_benefit_year(person_id, policy.scheme, policy.year - 1)
+    if previous is None:
+        return Accumulators()
+    try:
+        rules = load_policy(policy.region, policy.scheme, policy.year - 1)
+    except PolicyNotFound:
+        rules = policy  # the previous year's rules are not on file: this year's carry-over rules apply
+    return next_year(previous, rules)
+
+
+async def benefit_year(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators:
     if not (actor.person_id == person_id if actor.role is Role.insured else actor.role in (Role.staff, Role.admin)):
         raise not_found("参保人年度累计")
-    return await Repository(uow.session).read_benefit_year(person_id, year)
+    return await Repository(uow.session).read_benefit_year(person_id, scheme, year) or Accumulators()

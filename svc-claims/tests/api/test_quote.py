@@ -52,7 +52,9 @@ def test_quote_needs_a_token(claims) -> None:
         {"in_scope": "12.345"},
         {"in_scope": "abc"},
         {"facility_level": 4},
-        {"tier": "platinum"},
+        {"special_groups": ["royalty"]},
+        {"remote": "moon"},
+        {"admission_date": "2021-13-01"},
         {"care_type": "dental"},
         {"unknown_field": 1},
         {"ytd": {"stays": -1}},
@@ -62,14 +64,19 @@ def test_bad_input_is_a_422_problem(claims, bad: dict) -> None:
     response = claims.client.post(URL, json=body(**bad), headers=claims.token())
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["code"] == "validation_failed"
+    problem = response.json()
+    assert problem["code"] == "validation_failed" and problem["title"] and problem["errors"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in problem["title"])  # a Chinese title
 
 
 @pytest.mark.parametrize(
     "bad,code",
     [
         ({"service_date": "2030-01-01"}, "policy_not_found"),
-        ({"scheme": "employee"}, "policy_not_found"),
+        ({"region": "110000"}, "policy_not_found"),
+        ({"tier": "platinum"}, "invalid_quote"),
+        ({"scheme": "employee"}, "invalid_quote"),  # the employee sample has tiers in_service / retired
+        ({"admission_date": "2021-05-11"}, "invalid_quote"),  # after the discharge date
         ({"not_payable": "nonsense"}, "invalid_quote"),
         ({"care_type": "family_sickbed", "sickbed_days": 0}, "invalid_quote"),
     ],
@@ -77,9 +84,48 @@ def test_bad_input_is_a_422_problem(claims, bad: dict) -> None:
 def test_uncomputable_contexts_are_422_problems(claims, bad: dict, code: str) -> None:
     response = claims.client.post(URL, json=body(**bad), headers=claims.token())
     assert response.status_code == 422, response.text
-    assert response.json()["code"] == code
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == code and response.json()["title"]
 
 
 def test_malformed_json_is_400(claims) -> None:
     response = claims.client.post(URL, content=b"{", headers={**claims.token(), "content-type": "application/json"})
     assert response.status_code == 400
+
+
+def test_quote_shows_veterans_and_catastrophic_assistance_line_by_line(claims) -> None:
+    # Old soldier, adult_low, level 3, 800,000 (see the unit test for the arithmetic): fund 180,000,
+    # major illness 443,109.35, veterans 141,512.52, catastrophic assistance 7,689.07, person 27,689.06.
+    request = body(tier="adult_low", facility_level=3, in_scope="800000.00", out_of_scope="0.00", special_groups=["old_soldier"])
+    response = claims.client.post(URL, json=request, headers=claims.token())
+    assert response.status_code == 200, response.text
+    bill = response.json()
+    assert (bill["fund"], bill["major_illness"], bill["veterans"], bill["assistance"], bill["person"]) == (
+        "180000.00", "443109.35", "141512.52", "7689.07", "27689.06")  # fmt: skip
+    assert bill["sample"] is True  # the major-illness threshold of 2021 is not in the documents
+    catastrophic = bill["lines"][-1]
+    assert catastrophic["code"] == "assistance.catastrophic" and catastrophic["rate"] == "0.50"
+    assert (catastrophic["base"], catastrophic["amount"]) == ("15378.13", "7689.07") and "重特大" in catastrophic["label"]
+
+
+def test_quote_knows_a_stay_across_two_periods_from_its_dates(claims) -> None:
+    # The 2022 part of a stay admitted in December 2021 (quoted under the 2021 rules, the only ones on file):
+    # no deductible, 4,000 × 75% = 3,000.
+    request = body(in_scope="4000.00", out_of_scope="0.00", admission_date="2021-12-20", service_date="2022-01-10", policy_year=2021)
+    bill = claims.client.post(URL, json=request, headers=claims.token()).json()
+    assert bill["fund"] == "3000.00" and [ln["code"] for ln in bill["lines"]][0] == "deductible_waived.cross_period"
+
+
+def test_quote_under_the_employee_sample_says_it_is_a_sample(claims) -> None:
+    # Sample table, in service, level 2: (10,800 − 800) × 87% = 8,700.
+    request = body(scheme="employee", tier="in_service", in_scope="10800.00", out_of_scope="0.00")
+    bill = claims.client.post(URL, json=request, headers=claims.token()).json()
+    assert bill["policy"] == "120000/employee/2021" and bill["fund"] == "8700.00"
+    assert bill["sample"] is True and all(ln["sample"] for ln in bill["lines"])
+
+
+def test_quote_saves_nothing(claims) -> None:
+    person_token = claims.token()
+    for _ in range(2):
+        bill = claims.client.post(URL, json=body(), headers=person_token).json()
+        assert bill["accumulators"]["stays"] == 1  # each quote starts from the ytd it is given

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -54,7 +55,7 @@ async def settle_at_once(migrated_database: str, amounts: list[str]) -> tuple[li
 
         bills = await asyncio.gather(*(one(a) for a in amounts))
         async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
-            year = await Repository(uow.session).read_benefit_year(person, 2021)
+            year = await Repository(uow.session).read_benefit_year(person, "resident", 2021)
         return bills, year
     finally:
         await engine.dispose()
@@ -98,3 +99,51 @@ def test_the_settlement_endpoint_records_the_year_and_refuses_what_it_must(claim
     assert stranger.status_code == 422 and stranger.json()["code"] == "not_eligible"
     again = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff)
     assert again.json()["stays"] == 1  # the refused requests changed nothing
+
+
+def test_a_new_year_starts_with_what_the_last_one_carries_in(migrated_database: str) -> None:
+    # 2021: one outpatient visit of 300 (all deductible, no claim). 2022 (the 2021 rules, re-keyed, stand in for
+    # the 2022 file): a claim-free year lowers the outpatient deductible to 400, and 4,000 − 300 = 3,700 is carried.
+    # 2022 visit of 1,500: 400 deductible, 1,100 × 50% = 550.
+    async def run():  # type: ignore[no-untyped-def]
+        engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=2, schema="claims")
+        sessions = make_session_factory(engine)
+        policy = load_policy("120000", "resident", 2021)
+        try:
+            person = uuid.uuid4()
+            async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
+                for start, end in ((date(2021, 1, 1), date(2021, 12, 31)), (date(2022, 1, 1), date(2022, 12, 31))):
+                    coverage = Coverage(uuid.uuid4(), person, "120101", "resident", "adult_middle", start, end)
+                    await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
+                await uow.commit()
+            visit = QuoteContext(scheme="resident", tier="adult_middle", facility_level=1, care_type="outpatient", in_scope=Decimal("300.00"))
+            async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
+                await usecases.settle_bill(uow, CLERK, person, date(2021, 5, 10), visit, policy, {})
+                await uow.commit()
+            async with UnitOfWork(sessions, FixedClock(datetime(2022, 3, 1, tzinfo=UTC)), "claims") as uow:
+                _, bill = await usecases.settle_bill(uow, CLERK, person, date(2022, 3, 1),
+                                                     replace(visit, in_scope=Decimal("1500.00")), policy.model_copy(update={"year": 2022}), {})  # fmt: skip
+                await uow.commit()
+            return bill
+        finally:
+            await engine.dispose()
+
+    bill = asyncio.run(run())
+    assert bill.fund == Decimal("550.00")
+    assert bill.accumulators.claim_free_years == 1 and bill.accumulators.carried_over_cap == Decimal("3700.00")
+
+
+def test_settlement_refuses_another_scheme_or_tier_than_the_coverage(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+    person = asyncio.run(covered_person(make_session_factory(engine)))
+    asyncio.run(engine.dispose())
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    body = {"scheme": "resident", "tier": "adult_high", "service_date": "2021-05-10", "facility_level": 2,
+            "care_type": "inpatient", "in_scope": "10500.00"}  # fmt: skip
+    url = f"/api/v1/claims/persons/{person}/settlements"
+    wrong_tier = claims.client.post(url, json=body, headers=staff)
+    assert wrong_tier.status_code == 422 and wrong_tier.json()["code"] == "tier_mismatch"
+    wrong_scheme = claims.client.post(url, json={**body, "scheme": "employee", "tier": "in_service"}, headers=staff)
+    assert wrong_scheme.status_code == 422 and wrong_scheme.json()["code"] == "scheme_mismatch"
+    year = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff).json()
+    assert year["stays"] == 0  # nothing was settled

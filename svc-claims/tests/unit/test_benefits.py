@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -25,7 +26,11 @@ def codes(bill: Bill) -> dict[str, D]:
 
 
 def balanced(bill: Bill) -> bool:
-    return bill.fund + bill.major_illness + bill.assistance + bill.person == bill.total
+    return bill.fund + bill.major_illness + bill.assistance + bill.veterans + bill.person == bill.total
+
+
+# Family doctor signed 15 Jan 2021: effective from 1 Feb 2021 (签约次月起).
+DOC = {"family_doctor_signed_on": date(2021, 1, 15), "service_date": date(2021, 3, 1)}
 
 
 # --------------------------------------------------------------------------- the policy file
@@ -101,7 +106,7 @@ def test_second_stay_pays_no_deductible_even_when_the_first_was_small() -> None:
     first = quote(ctx(amount="300.00"), POLICY)
     assert first.fund == 0 and first.accumulators.stays == 1 and first.accumulators.deductible_used == D("300.00")
     second = quote(ctx(amount="1000.00", level=2, tier="adult_middle", ytd=first.accumulators), POLICY)
-    assert "deductible" not in codes(second) and codes(second)["deductible_waived"] == 0
+    assert "deductible" not in codes(second) and codes(second)["deductible_waived.second_stay"] == 0
     assert second.fund == D("750.00") and second.person == D("250.00")
     assert second.accumulators.stays == 2
 
@@ -147,7 +152,7 @@ def test_special_disease_counts_against_the_same_cap_and_carried_over_cap_raises
     full = Accumulators(stays=1, deductible_used=D("500.00"), fund_paid=D("180000.00"))
     assert quote(ctx("special_disease", "1000.00", ytd=full), POLICY).fund == 0
     # 3 years of unused outpatient cap carried over (say 4,000 + 3,500 + 4,000 = 11,500): 1,000 × 85% = 850 paid.
-    assert quote(ctx(amount="1000.00", ytd=full, carried_over_cap=D("11500.00")), POLICY).fund == D("850.00")
+    assert quote(ctx(amount="1000.00", ytd=replace(full, carried_over_cap=D("11500.00"))), POLICY).fund == D("850.00")
 
 
 # --------------------------------------------------------------------------- ordinary outpatient
@@ -166,10 +171,15 @@ def test_outpatient_cap_4000_and_family_doctor_bonus() -> None:
     bill = quote(ctx("outpatient", "9000.00"), POLICY)
     assert bill.fund == D("4000.00") and codes(bill)["outpatient_over_cap"] == D("250.00")
     # Family doctor: (9,000 − 500) × 55% = 4,675 → cap 4,200, 475 over.
-    doc = quote(ctx("outpatient", "9000.00", family_doctor=True), POLICY)
+    doc = quote(ctx("outpatient", "9000.00", **DOC), POLICY)
     assert doc.fund == D("4200.00") and codes(doc)["outpatient_over_cap"] == D("475.00")
     # Below the family-doctor cap: 1,500 → 1,000 × 55% = 550.
-    assert quote(ctx("outpatient", "1500.00", family_doctor=True), POLICY).fund == D("550.00")
+    assert quote(ctx("outpatient", "1500.00", **DOC), POLICY).fund == D("550.00")
+    # Signed in the month of the visit: not yet (from the next month) → 50%, cap 4,000.
+    same_month = quote(ctx("outpatient", "9000.00", family_doctor_signed_on=date(2021, 3, 1), service_date=date(2021, 3, 31)), POLICY)
+    assert same_month.fund == D("4000.00")
+    # Signed 10 Dec 2020: effective 1 Jan 2021.
+    assert quote(ctx("outpatient", "1500.00", family_doctor_signed_on=date(2020, 12, 10), service_date=date(2021, 1, 1)), POLICY).fund == D("550.00")
 
 
 def test_outpatient_only_at_level_1_or_reformed_level_2() -> None:
@@ -181,7 +191,7 @@ def test_outpatient_only_at_level_1_or_reformed_level_2() -> None:
 
 @pytest.mark.parametrize("years,deductible", [(0, "500.00"), (1, "400.00"), (2, "300.00"), (3, "200.00"), (5, "200.00")])
 def test_outpatient_deductible_relief_after_claim_free_years(years: int, deductible: str) -> None:
-    bill = quote(ctx("outpatient", "1500.00", claim_free_years=years), POLICY)
+    bill = quote(ctx("outpatient", "1500.00", ytd=Accumulators(claim_free_years=years)), POLICY)
     assert codes(bill)["outpatient_deductible"] == D(deductible)
     assert bill.fund == (D("1500.00") - D(deductible)) * D("0.5")
 
@@ -268,7 +278,7 @@ def test_major_illness_for_assistance_recipients_halved_threshold_plus_5_no_ceil
     bill = quote(ctx(amount="500.00", special_groups=groups, ytd=Accumulators(major_illness_burden=D("10500.00"))), POLICY)
     assert bill.major_illness == D("259.35")
     # Veteran old soldier: 80% of (500 − 259.35 = 240.65) = 192.52; person 48.13.
-    assert bill.assistance == D("192.52") and bill.person == D("48.13") and balanced(bill)
+    assert bill.veterans == D("192.52") and bill.assistance == 0 and bill.person == D("48.13") and balanced(bill)
     # Above 300,000: 75%, no ceiling. 300,000 → 300,500: 500 × 75% = 375.
     far = quote(ctx(amount="500.00", special_groups=groups, ytd=Accumulators(major_illness_burden=D("300000.00"))), POLICY)
     assert far.major_illness == D("375.00")
@@ -315,10 +325,10 @@ def test_outpatient_assistance_share_and_yearly_cap(groups: set[str], cap: str) 
 def test_veterans_shares(group: str, out_share: str, in_share: str) -> None:
     # Inpatient 1,500 level 1: burden 500 + 1,000 × 15% = 650 → × in_share.
     inpatient = quote(ctx(amount="1500.00", special_groups=frozenset({group})), POLICY)
-    assert inpatient.assistance == (D("650.00") * D(in_share)).quantize(D("0.01"))
+    assert inpatient.veterans == (D("650.00") * D(in_share)).quantize(D("0.01")) and inpatient.assistance == 0
     # Outpatient 1,500: burden 1,000 → × out_share.
     outpatient = quote(ctx("outpatient", "1500.00", special_groups=frozenset({group})), POLICY)
-    assert outpatient.assistance == D("1000.00") * D(out_share)
+    assert outpatient.veterans == D("1000.00") * D(out_share)
 
 
 def test_no_assistance_without_a_group() -> None:
@@ -359,13 +369,13 @@ contexts = st.builds(
     in_scope=money,
     out_of_scope=money,
     special_groups=group_sets,
-    remote=st.sampled_from([None, "referred", "self_referred"]),
-    family_doctor=st.booleans(),
+    remote=st.sampled_from([None, "referred", "self_referred", "resident_remote", "temporary_emergency"]),
     reformed_level2=st.booleans(),
-    claim_free_years=st.integers(0, 4),
-    carried_over_cap=st.decimals(min_value=0, max_value=20_000, places=2),
+    ytd=st.builds(Accumulators, claim_free_years=st.integers(0, 4), carried_over_cap=st.decimals(min_value=0, max_value=20_000, places=2)),
     sickbed_days=st.integers(1, 120),
     continues_stay=st.booleans(),
+    service_date=st.just(date(2021, 6, 1)),
+    family_doctor_signed_on=st.sampled_from([None, date(2021, 1, 15), date(2021, 6, 1)]),
 )
 
 
@@ -374,12 +384,18 @@ contexts = st.builds(
 def test_shares_add_up_to_the_total_to_the_fen(c: QuoteContext) -> None:
     bill = quote(c, POLICY)
     assert balanced(bill)
-    for share in (bill.fund, bill.major_illness, bill.assistance, bill.person):
+    for share in (bill.fund, bill.major_illness, bill.assistance, bill.veterans, bill.person):
         assert share >= 0 and share == share.quantize(D("0.01"))
     assert bill.fund <= bill.in_scope
-    assert bill.fund + bill.major_illness + bill.assistance <= bill.in_scope
-    for payer, total in (("fund", bill.fund), ("major_illness", bill.major_illness), ("assistance", bill.assistance)):
+    assert bill.paid_by_others <= bill.in_scope
+    for payer, total in (("fund", bill.fund), ("major_illness", bill.major_illness), ("assistance", bill.assistance),
+                         ("veterans", bill.veterans)):
         assert sum((ln.amount for ln in bill.lines if ln.payer == payer), D("0.00")) == total
+    # The person's lines are the burden before the later payers: they explain the person's share exactly.
+    persons = sum((ln.amount for ln in bill.lines if ln.payer == "person"), D("0.00"))
+    assert persons - bill.major_illness - bill.assistance - bill.veterans == bill.person
+    for ln in bill.lines:
+        assert ln.amount == ln.amount.quantize(D("0.01")) and ln.amount >= 0
 
 
 @settings(max_examples=100, deadline=None)
@@ -387,9 +403,9 @@ def test_shares_add_up_to_the_total_to_the_fen(c: QuoteContext) -> None:
                 min_size=1, max_size=8),
        st.decimals(min_value=0, max_value=20_000, places=2))  # fmt: skip
 def test_caps_hold_across_any_sequence_of_claims(claims: list, carried: D) -> None:
-    ytd = Accumulators()
+    ytd = Accumulators(carried_over_cap=carried)
     for care, level, amount in claims:
-        bill = quote(QuoteContext("resident", "student_child", level, care, amount, ytd=ytd, carried_over_cap=carried), POLICY)
+        bill = quote(QuoteContext("resident", "student_child", level, care, amount, ytd=ytd), POLICY)
         assert balanced(bill)
         ytd = bill.accumulators
         assert ytd.fund_paid <= D("180000.00") + carried

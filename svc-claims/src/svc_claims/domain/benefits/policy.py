@@ -1,0 +1,273 @@
+"""The shape of a benefit policy: what the engine reads, validated so a broken table never loads.
+
+Pure (pydantic models, no I/O). The files live in ``svc_claims/data/policies/`` and are loaded by
+``svc_claims.policy``. Every value carries the wording of the document it comes from (``source``);
+values the documents do not give are marked ``sample: true`` (and a policy that is sample data as a
+whole, like the employee table, has ``sample: true`` at the top).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.money import Money
+
+LEVELS = (1, 2, 3)
+# The resident tiers of the 2021 Tianjin table (other schemes declare their own in the file).
+TIERS: tuple[str, ...] = ("student_child", "adult_high", "adult_middle", "adult_low")
+Scheme = Literal["employee", "flexible", "resident"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _rate(value: Decimal) -> Decimal:
+    if not (Decimal(0) <= value <= Decimal(1)):
+        raise ValueError("比例必须在0到1之间")
+    return value
+
+
+class Sourced(_Model):
+    source: str = Field(min_length=1)
+    sample: bool = False
+
+
+class AmountParam(Sourced):
+    value: Money
+
+    @field_validator("value")
+    @classmethod
+    def _non_negative(cls, v: Decimal) -> Decimal:
+        if v < 0:
+            raise ValueError("金额不能为负数")
+        return v
+
+
+class RateParam(Sourced):
+    value: Decimal
+
+    _check = field_validator("value")(classmethod(lambda cls, v: _rate(v)))
+
+
+class IntParam(Sourced):
+    value: int = Field(ge=0)
+
+
+class FlagParam(Sourced):
+    value: bool
+
+
+class LevelsParam(Sourced):
+    value: list[Literal[1, 2, 3]]
+
+
+class CodesParam(Sourced):
+    value: list[str]
+
+
+class TierDef(_Model):
+    code: str = Field(pattern=r"^[a-z_]+$")
+    label: str
+
+
+class RatioTable(Sourced):
+    by_level: dict[int, dict[str, Decimal]]
+
+    @model_validator(mode="after")
+    def _complete(self) -> RatioTable:
+        if set(self.by_level) != set(LEVELS):
+            raise ValueError("比例表必须覆盖一级、二级、三级")
+        for row in self.by_level.values():
+            for r in row.values():
+                _rate(r)
+        return self
+
+    def ratio(self, level: int, tier: str) -> Decimal:
+        return self.by_level[level][tier]
+
+
+class OutpatientRules(_Model):
+    ratio: RateParam
+    deductible: AmountParam
+    cap: AmountParam
+    eligible_levels: LevelsParam
+    family_doctor_cap_bonus: AmountParam
+    family_doctor_ratio_bonus: RateParam
+    village_fee_ratio: RateParam
+    deductible_relief_per_year: AmountParam
+    deductible_relief_max_years: IntParam
+    cap_carry_over: FlagParam
+
+
+class RemoteRules(_Model):
+    referred_extra_self_pay: RateParam
+    self_referred_extra_self_pay: RateParam
+    self_referred_levels: LevelsParam
+    as_local_classes: CodesParam
+
+
+class NotPayable(Sourced):
+    code: str
+    label: str
+
+
+class BasicRules(_Model):
+    inpatient_ratios: RatioTable
+    special_disease_ratios: RatioTable
+    deductible: AmountParam
+    second_stay_waives_deductible: FlagParam
+    cross_period_single_deductible: FlagParam
+    annual_cap: AmountParam
+    family_sickbed_max_days: IntParam
+    outpatient: OutpatientRules
+    remote: RemoteRules
+    not_payable: list[NotPayable]
+
+
+class Band(_Model):
+    up_to: Money
+    rate: Decimal
+
+    _check = field_validator("rate")(classmethod(lambda cls, v: _rate(v)))
+
+
+class BandTable(Sourced):
+    rows: list[Band] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> BandTable:
+        tops = [b.up_to for b in self.rows]
+        if tops != sorted(tops) or len(set(tops)) != len(tops):
+            raise ValueError("分段上限必须递增")
+        return self
+
+
+class Favoured(Sourced):
+    groups: list[str]
+    threshold_factor: Decimal
+    rate_bonus: Decimal
+    no_ceiling: bool
+
+    _f = field_validator("threshold_factor", "rate_bonus")(classmethod(lambda cls, v: _rate(v)))
+
+
+class MajorIllnessRules(_Model):
+    threshold: AmountParam
+    ceiling: AmountParam
+    bands: BandTable
+    favoured: Favoured
+
+    @model_validator(mode="after")
+    def _fits(self) -> MajorIllnessRules:
+        if self.bands.rows[0].up_to <= self.threshold.value:
+            raise ValueError("第一段上限必须高于起付线")
+        if self.bands.rows[-1].up_to != self.ceiling.value:
+            raise ValueError("最后一段上限必须等于封顶线")
+        return self
+
+
+class _Grouped(Sourced):
+    code: str
+    label: str
+    match: list[list[str]] = Field(min_length=1)
+
+    def matches(self, groups: frozenset[str]) -> bool:
+        return any(set(need) <= groups for need in self.match)
+
+
+class AssistanceGroup(_Grouped):
+    outpatient_base: Money  # 门诊支付标准: the in-scope personal cost counted per year (cap = base × share)
+    outpatient_share: Decimal
+    outpatient_cap: Money
+    inpatient_low_rate: Decimal
+    inpatient_high_rate: Decimal
+
+    _r = field_validator("outpatient_share", "inpatient_low_rate", "inpatient_high_rate")(
+        classmethod(lambda cls, v: _rate(v))
+    )
+
+    @model_validator(mode="after")
+    def _cap_is_base_times_share(self) -> AssistanceGroup:
+        if self.outpatient_base * self.outpatient_share != self.outpatient_cap:
+            raise ValueError(f"{self.code}: 门诊补助支付限额应等于门诊支付标准×报销比例")
+        return self
+
+
+class VeteranGroup(_Grouped):
+    outpatient_share: Decimal
+    inpatient_share: Decimal
+
+    _r = field_validator("outpatient_share", "inpatient_share")(classmethod(lambda cls, v: _rate(v)))
+
+
+class CatastrophicRules(Sourced):
+    """重特大疾病医疗救助: share of the year's remaining inpatient burden from a threshold, capped per year."""
+
+    threshold: Money
+    rate: Decimal
+    annual_cap: Money
+
+    _r = field_validator("rate")(classmethod(lambda cls, v: _rate(v)))
+
+
+class IllnessImpoverishedRules(Sourced):
+    """因病支出型家庭医疗救助: share of the year's remaining inpatient burden, capped per family and year."""
+
+    group: str
+    rate: Decimal
+    family_cap: Money
+
+    _r = field_validator("rate")(classmethod(lambda cls, v: _rate(v)))
+
+
+class AssistanceRules(_Model):
+    inpatient_band: AmountParam
+    groups: list[AssistanceGroup]
+    veterans: list[VeteranGroup]
+    catastrophic: CatastrophicRules | None = None
+    illness_impoverished: IllnessImpoverishedRules | None = None
+
+
+class Policy(_Model):
+    region: str = Field(pattern=r"^[0-9]{6}$")
+    region_name: str
+    scheme: Scheme
+    year: int = Field(ge=2000, le=2100)
+    version: int = Field(ge=1)
+    title: str
+    documents: list[str]
+    sample: bool = False
+    tiers: list[TierDef] = Field(min_length=1)
+    basic: BasicRules
+    major_illness: MajorIllnessRules | None = None
+    assistance: AssistanceRules | None = None
+
+    @model_validator(mode="after")
+    def _tables_cover_the_tiers(self) -> Policy:
+        codes = {t.code for t in self.tiers}
+        if len(codes) != len(self.tiers):
+            raise ValueError("档次代码重复")
+        for name in ("inpatient_ratios", "special_disease_ratios"):
+            table: RatioTable = getattr(self.basic, name)
+            for level, row in table.by_level.items():
+                if set(row) != codes:
+                    raise ValueError(f"{name} {level}级比例表的档次与政策档次不符")
+        return self
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.region, self.scheme, self.year)
+
+    @property
+    def tier_codes(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.tiers)
+
+
+__all__ = [
+    "LEVELS", "TIERS", "Policy", "AssistanceGroup", "VeteranGroup", "RatioTable", "AmountParam", "RateParam",
+    "CatastrophicRules", "IllnessImpoverishedRules", "MajorIllnessRules",
+]  # fmt: skip
