@@ -1,6 +1,7 @@
 """`yb-local`: run the platform on this machine (behind `make up` / `make down`).
 
-    yb-local up        start everything in the background, return once all are ready
+    yb-local up [--replicas N]    start everything in the background, return once all are ready;
+                                  N processes per service behind the gateway (default: $YB_REPLICAS or 1)
     yb-local down      stop what `up` started (and the private servers it started)
     yb-local status    the gateway's aggregated health
     yb-local bootstrap            development keys, the database, per-service roles and schemas
@@ -39,6 +40,25 @@ DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/yibao"
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
 PRIVATE_PG_PORT = 55432
 PRIVATE_RABBIT_PORT = 56720
+# Replica r of a service listens 100 above replica r-1 (8101, 8201 … 8901): at most nine keeps every
+# port below 9000, clear of the private servers' and other tools' usual ports.
+MAX_REPLICAS = 9
+
+
+class ReplicaCountError(ValueError):
+    pass
+
+
+def replica_count(value: str | int | None = None) -> int:
+    """Processes per service: `value` (from --replicas), else $YB_REPLICAS, else 1; 1 … MAX_REPLICAS."""
+    raw = value if value is not None else os.environ.get("YB_REPLICAS", "").strip() or 1
+    try:
+        count = int(raw)
+    except ValueError:
+        raise ReplicaCountError(f"副本数必须是整数 (replicas must be a whole number): {raw!r}") from None
+    if not 1 <= count <= MAX_REPLICAS:
+        raise ReplicaCountError(f"副本数须在 1 到 {MAX_REPLICAS} 之间 (replicas must be 1–{MAX_REPLICAS}): {count}")
+    return count
 
 
 def _state() -> dict:
@@ -68,18 +88,24 @@ def resolve_servers() -> tuple[str, str, dict]:
     return admin_url, broker_url, state
 
 
-def config_from(admin_url: str, broker_url: str) -> PlatformConfig:
+def config_from(admin_url: str, broker_url: str, replicas: int | None = None) -> PlatformConfig:
+    """The runner's configuration; `replicas` None reads $YB_REPLICAS (see `replica_count`)."""
     return PlatformConfig(
         data_dir=DATA,
         admin_database_url=admin_url,
         broker_url=broker_url,
         broker_namespace=os.environ.get("YB_BROKER_NAMESPACE", "yibao"),
         environment=os.environ.get("YB_ENVIRONMENT", "development"),
-        replicas=int(os.environ.get("YB_REPLICAS", "1")),
+        replicas=replica_count() if replicas is None else replica_count(replicas),
     )
 
 
-def up() -> int:
+def up(replicas: int | None = None) -> int:
+    try:
+        replicas = replica_count(replicas)
+    except ReplicaCountError as exc:
+        print(f"无法启动：{exc}", file=sys.stderr)
+        return 2
     state = _state()
     if state.get("running"):
         print("平台已在运行；先执行 make down。")
@@ -89,7 +115,7 @@ def up() -> int:
     except MissingServer as exc:
         print(f"无法启动：{exc}", file=sys.stderr)
         return 2
-    config = config_from(admin_url, broker_url)
+    config = config_from(admin_url, broker_url, replicas)
     _save_state({**servers, "admin_url": admin_url, "broker_url": broker_url, "running": True})
     try:
         prepare(config)
@@ -105,7 +131,8 @@ def up() -> int:
 
 def down() -> int:
     state = _state()
-    config = config_from(state.get("admin_url", DEFAULT_ADMIN_URL), state.get("broker_url", DEFAULT_BROKER_URL))
+    admin_url, broker_url = state.get("admin_url", DEFAULT_ADMIN_URL), state.get("broker_url", DEFAULT_BROKER_URL)
+    config = config_from(admin_url, broker_url, 1)  # stops every replica by its pid file, whatever the count
     stopped = stop_all(config)
     if state.get("private_rabbitmq"):
         PrivateRabbitMQ(DATA / "rabbitmq", PRIVATE_RABBIT_PORT).stop()
@@ -119,7 +146,7 @@ def down() -> int:
 
 
 def status() -> int:
-    config = config_from(DEFAULT_ADMIN_URL, DEFAULT_BROKER_URL)
+    config = config_from(DEFAULT_ADMIN_URL, DEFAULT_BROKER_URL, 1)
     try:
         response = httpx.get(f"{config.gateway_url}/health", timeout=10)
     except httpx.HTTPError as exc:
@@ -132,7 +159,8 @@ def status() -> int:
 def _configured() -> PlatformConfig:
     state = _state()
     admin_url = state.get("admin_url") or os.environ.get("YB_DATABASE_ADMIN_URL", DEFAULT_ADMIN_URL)
-    return config_from(admin_url, state.get("broker_url") or os.environ.get("YB_BROKER_URL", DEFAULT_BROKER_URL))
+    broker_url = state.get("broker_url") or os.environ.get("YB_BROKER_URL", DEFAULT_BROKER_URL)
+    return config_from(admin_url, broker_url, 1)
 
 
 def bootstrap_only(_: list[str]) -> int:
@@ -155,20 +183,31 @@ def print_welcome(config: PlatformConfig) -> None:
     from gateway.accounts import load_demo_accounts
 
     print(f"\n平台已就绪  网关: {config.gateway_url}   API 文档: {config.gateway_url}/docs\n")
+    if config.replicas > 1:
+        ports = ", ".join(str(config.replica_port(SERVICES[0], r)) for r in range(config.replicas))
+        print(f"每个服务 {config.replicas} 个进程 (如 {SERVICES[0]}: {ports})，由网关轮询分发\n")
     print("演示账号 (POST /api/v1/auth/token, OAuth2 password):")
     for account in load_demo_accounts():
         print(f"  {account.username:<16} {account.password:<12} {account.principal.role.value:<10} {account.description}")
     print("\n停止: make down")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yb-local", description="Run the platform on this machine")
     parser.add_argument("command", choices=["up", "down", "status", "bootstrap", "migrate"])
     parser.add_argument("services", nargs="*", help="with migrate: which services (default: all)")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--replicas", type=int, default=None, metavar="N",
+        help=f"with up: processes per service, 1–{MAX_REPLICAS} (default: $YB_REPLICAS or 1)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.replicas is not None and args.command != "up":
+        parser.error("--replicas goes with up")
     if args.command in ("bootstrap", "migrate"):
         return {"bootstrap": bootstrap_only, "migrate": migrate_only}[args.command](args.services)
-    return {"up": up, "down": down, "status": status}[args.command]()
+    if args.command == "up":
+        return up(args.replicas)
+    return {"down": down, "status": status}[args.command]()
 
 
 if __name__ == "__main__":
