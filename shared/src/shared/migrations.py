@@ -15,7 +15,7 @@ import asyncpg
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, pool
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.events.relay import asyncpg_dsn
@@ -78,7 +78,10 @@ def _quote_literal(value: str) -> str:
 
 def service_database_url(admin_url: str, service: str) -> str:
     """The URL a service uses locally: same server and database, its own role (trust auth)."""
-    url = make_url(admin_url).set(drivername="postgresql+asyncpg", username=role_for(service), password=None)
+    admin = make_url(admin_url)
+    # A new URL rather than .set(password=None), which keeps the administrator's password.
+    url = URL.create("postgresql+asyncpg", username=role_for(service), host=admin.host, port=admin.port,
+                     database=admin.database, query=admin.query)  # fmt: skip
     return url.render_as_string(hide_password=False)
 
 
