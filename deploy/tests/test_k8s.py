@@ -12,7 +12,11 @@ the network policy (only the gateway reaches the services), image tags, placehol
 from __future__ import annotations
 
 import copy
+import importlib
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import kubernetes_validate
@@ -469,3 +473,179 @@ def test_cloudnativepg_cluster(rendered: tuple[str, list[dict]]) -> None:
         # CloudNativePG requires a basic-auth Secret whose username is the role's name.
         assert secret["type"] == "kubernetes.io/basic-auth"
         assert secret["stringData"]["username"] == f"yb_{service}"
+
+
+# --- the subset renderer against a real kustomize (where one is installed) -----------------------
+
+
+def _kustomize_command(directory: Path) -> list[str] | None:
+    if shutil.which("kustomize"):
+        return ["kustomize", "build", str(directory)]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize", str(directory)]
+    return None
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_the_renderer_matches_kustomize(env: str) -> None:
+    """Every other test here reads the subset renderer's output: where `kustomize` or `kubectl` is on
+    the PATH (no network needed), it must render exactly the same objects."""
+    directory = K8S / "overlays" / env
+    command = _kustomize_command(directory)
+    if command is None:
+        pytest.skip("neither kustomize nor kubectl installed: rendered by the subset only")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"{' '.join(command)}: {done.stderr}"
+    real = {_key(o): o for o in yaml.safe_load_all(done.stdout) if o}
+    ours = {_key(o): o for o in render(directory)}
+    assert set(real) == set(ours)
+    for key, obj in real.items():
+        assert ours[key] == obj, f"{key}: the subset renders it differently from {command[0]}"
+
+
+def _key(obj: dict) -> tuple[str, str, str]:
+    return obj["apiVersion"], obj["kind"], obj["metadata"]["name"]
+
+
+# --- the settings each pod gets, read by the process's own settings class -------------------------
+
+# Variables that only serve to compose another value with $(NAME), and those yb-local itself reads.
+COMPOSING = {"YB_DB_PASSWORD", "YB_DB_ADMIN_PASSWORD"}
+LOCAL_RUNNER = {"YB_DATABASE_ADMIN_URL", "YB_REPLICAS"}
+
+
+def _settings_classes() -> dict[str, type]:
+    from gateway.settings import GatewaySettings
+    from shared.settings import CommonSettings
+
+    classes: dict[str, type] = {"gateway": GatewaySettings}
+    for service in SERVICES:
+        module = importlib.import_module(f"svc_{service}.settings")
+        (cls,) = [
+            c for c in vars(module).values()
+            if isinstance(c, type) and issubclass(c, CommonSettings) and c.__module__ == module.__name__
+        ]  # fmt: skip
+        classes[service] = cls
+    return classes
+
+
+def _container_env(objects: list[dict], container: dict) -> dict[str, str]:
+    """The environment Kubernetes gives the container: envFrom first, then env in order, with
+    $(NAME) expanded from what is defined before it (unknown names stay as written)."""
+    configmaps, secrets = _of(objects, "ConfigMap"), _of(objects, "Secret")
+
+    def source(ref: dict) -> dict[str, str]:
+        if "configMapRef" in ref:
+            return configmaps[ref["configMapRef"]["name"]]["data"]
+        return secrets[ref["secretRef"]["name"]]["stringData"]
+
+    env: dict[str, str] = {}
+    for ref in container.get("envFrom", []):
+        env.update(source(ref))
+    for item in container.get("env", []):
+        if "value" in item:
+            value = re.sub(r"\$\((\w+)\)", lambda m: env.get(m[1], m[0]), item["value"])
+        elif "secretKeyRef" in item["valueFrom"]:
+            ref = item["valueFrom"]["secretKeyRef"]
+            value = secrets[ref["name"]]["stringData"][ref["key"]]
+        else:
+            ref = item["valueFrom"]["configMapKeyRef"]
+            value = configmaps[ref["name"]]["data"][ref["key"]]
+        env[item["name"]] = value
+    unexpanded = {k: v for k, v in env.items() if "$(" in v}
+    assert not unexpanded, f"{container['name']}: references to undefined variables {unexpanded}"
+    return env
+
+
+def _containers(objects: list[dict]) -> dict[str, dict]:
+    found = {}
+    for obj in objects:
+        spec = _pod_spec(obj)
+        for container in (spec or {}).get("containers", []):
+            found[obj["metadata"]["name"]] = container
+    return found
+
+
+def test_every_yb_variable_is_read_by_some_process(rendered: tuple[str, list[dict]]) -> None:
+    """A misspelt or renamed setting (YB_GATEWAY_DEV_ISSUR) would be silently ignored
+    (extra="ignore"): every YB_* a pod gets must be a field of a settings class, under the
+    process's own prefix or the common YB_ one."""
+    _, objects = rendered
+    known = set(COMPOSING | LOCAL_RUNNER)
+    for process, cls in _settings_classes().items():
+        for name in cls.model_fields:
+            known |= {f"YB_{name.upper()}", f"YB_{process.upper()}_{name.upper()}"}
+    for name, container in _containers(objects).items():
+        unknown = {k for k in _container_env(objects, container) if k.startswith("YB_")} - known
+        assert not unknown, f"{name}: no process reads {sorted(unknown)}"
+
+
+def test_each_process_accepts_its_rendered_settings(
+    monkeypatch: pytest.MonkeyPatch, rendered: tuple[str, list[dict]]
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    _, objects = rendered
+    secrets = {name: s["stringData"] for name, s in _of(objects, "Secret").items()}
+    deployments = _of(objects, "Deployment")
+    for process, cls in _settings_classes().items():
+        container = deployments[process]["spec"]["template"]["spec"]["containers"][0]
+        env = _container_env(objects, container)
+        for key in [k for k in os.environ if k.startswith("YB_")]:
+            monkeypatch.delenv(key)  # the test run's own settings must not leak in
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = cls()
+        assert settings.environment == "production"
+        assert settings.auth_jwks_url and settings.auth_jwks_file is None
+        assert settings.person_id_key == secrets["yibao-person-id-key"]["YB_PERSON_ID_KEY"]
+        if process == "gateway":
+            # gateway.main refuses to start with the development issuer in production.
+            assert settings.dev_issuer is False
+            assert sorted(settings.upstreams) == sorted(SERVICES)
+            continue
+        url = make_url(settings.database_url)
+        assert url.drivername == "postgresql+asyncpg"
+        expected = (f"yb_{process}", "yibao-pg-rw", 5432, "yibao")
+        assert (url.username, url.host, url.port, url.database) == expected
+        assert url.password == secrets[f"yibao-pg-role-{process}"]["password"]
+        assert settings.broker_url == secrets["yibao-broker"]["YB_BROKER_URL"]
+        if process == "transfer":
+            mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+            volumes = {v["name"]: v for v in deployments[process]["spec"]["template"]["spec"]["volumes"]}
+            key_volume = volumes[mounts[str(settings.signing_key_file.parent)]["name"]]
+            assert key_volume["secret"]["secretName"] == "yibao-transfer-signing-key"
+            assert settings.signing_key_file.name in secrets["yibao-transfer-signing-key"]
+            peers_volume = volumes[mounts[str(settings.peers_file.parent)]["name"]]
+            peers = _of(objects, "ConfigMap")[peers_volume["configMap"]["name"]]["data"]
+            assert settings.peers_file.name in peers
+
+
+def test_the_jobs_give_yb_local_what_it_reads(rendered: tuple[str, list[dict]]) -> None:
+    """yb-local bootstrap / migrate <service> take the admin URL and the broker URL from the
+    environment; migrate derives the service's URL from the admin URL (user yb_<service>), keeping
+    any password the admin URL has (shared.migrations.service_database_url). So a migration Job's
+    admin URL carries no password and the Job never sees the superuser's Secret: the URL yb-local
+    derives has no password and asyncpg takes the role's from PGPASSWORD."""
+    from sqlalchemy.engine import make_url
+
+    from shared.migrations import service_database_url
+
+    _, objects = rendered
+    secrets = {name: s["stringData"] for name, s in _of(objects, "Secret").items()}
+    containers = _containers(objects)
+    bootstrap = _container_env(objects, containers["yibao-bootstrap"])
+    admin = make_url(bootstrap["YB_DATABASE_ADMIN_URL"])
+    assert (admin.username, admin.host, admin.database) == ("postgres", "yibao-pg-rw", "yibao")
+    assert admin.password == secrets["yibao-pg-superuser"]["password"]
+    assert bootstrap["YB_BROKER_URL"] == secrets["yibao-broker"]["YB_BROKER_URL"]
+    for service in SERVICES:
+        container = containers[f"yibao-migrate-{service}"]
+        env = _container_env(objects, container)
+        secret_refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
+        secret_refs |= {r["secretRef"]["name"] for r in container.get("envFrom", []) if "secretRef" in r}
+        assert secret_refs == {f"yibao-pg-role-{service}"}, f"{service}: migration Job sees {secret_refs}"
+        url = make_url(service_database_url(env["YB_DATABASE_ADMIN_URL"], service))
+        expected = (f"yb_{service}", "yibao-pg-rw", "yibao", None)
+        assert (url.username, url.host, url.database, url.password) == expected
+        assert env["PGPASSWORD"] == secrets[f"yibao-pg-role-{service}"]["password"]
