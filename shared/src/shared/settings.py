@@ -10,10 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 Environment = Literal["development", "test", "staging", "production"]
+
+
+DEVELOPMENT_PERSON_KEY = "development-only-person-key-change-me"
 
 
 class CommonSettings(BaseSettings):
@@ -44,10 +47,17 @@ class CommonSettings(BaseSettings):
     auth_jwks_file: Path | None = None
     auth_jwks_url: str | None = None
     # Keyed pseudonyms for persons (see shared.identity.person_id_for). Development value only.
-    person_id_key: str = "development-only-person-key-change-me"
+    person_id_key: str = DEVELOPMENT_PERSON_KEY
     business_date: date | None = None
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _production_has_its_own_person_key(self) -> CommonSettings:
+        # Person ids derived with a published key could be recomputed from a list of ID numbers.
+        if self.environment == "production" and self.person_id_key == DEVELOPMENT_PERSON_KEY:
+            raise ValueError("production needs its own YB_PERSON_ID_KEY (the development key is public)")
+        return self
 
     @classmethod
     def settings_customise_sources(
