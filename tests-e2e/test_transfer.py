@@ -532,20 +532,9 @@ def test_a_step_left_past_due_raises_one_overdue_alert_and_shows_in_the_worklist
         ).json()["items"]
         assert case["id"] in [item["id"] for item in overdue]
         time.sleep(2.5)  # more scans run: still one alert
-        assert asyncio.run(_overdue_events(tianjin.database_url, case["id"])) == 1
+        assert asyncio.run(_events_of(tianjin.database_url, "transfer", "transfer.overdue", transfer_id=case["id"])) == 1
     finally:
         tianjin.client.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
-
-
-async def _overdue_events(database_url: str, case_id: str) -> int:
-    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        return await connection.fetchval(
-            "SELECT count(*) FROM transfer.outbox WHERE event_type = 'transfer.overdue' AND envelope->'payload'->>'transfer_id' = $1",
-            case_id,
-        )
-    finally:
-        await connection.close()
 
 
 def test_access_and_bad_input(linked, tokens) -> None:  # type: ignore[no-untyped-def]
@@ -690,9 +679,15 @@ def test_a_veteran_brings_the_army_certificate_and_the_unit_follows_the_case(lin
     assert done["status"] == "completed" and done["certificate"]["account_balance"] == "8800.00"
 
 
-async def _events_of(database_url: str, schema: str, event_type: str) -> int:
+async def _events_of(database_url: str, schema: str, event_type: str, transfer_id: str | None = None) -> int:
+    """How many events of a type a service wrote to its outbox (optionally: about one transfer)."""
+    query = f"SELECT count(*) FROM {schema}.outbox WHERE event_type = $1"
+    arguments: list[str] = [event_type]
+    if transfer_id is not None:
+        query += " AND envelope->'payload'->>'transfer_id' = $2"
+        arguments.append(transfer_id)
     connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
     try:
-        return await connection.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE event_type = $1", event_type)
+        return await connection.fetchval(query, *arguments)
     finally:
         await connection.close()
