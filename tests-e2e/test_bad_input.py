@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from shared.auth import Principal, Role
 from shared.auth.issuer import JWKS_FILE, PRIVATE_KEY_FILE, DevIssuer
 from shared.events.relay import asyncpg_dsn
+from shared.testing.e2e import business_today, new_resident_id
 from yb_deploy.platform import AUDIENCE, ISSUER, PlatformConfig
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +34,6 @@ ENROLL = "/api/v1/registration/enrollments/residents"
 PROBLEM_JSON = "application/problem+json"
 # Years used by this module. No command here should succeed, except the fixture's own enrollment.
 YEAR_REJECTED = 2052
-YEAR_TARGET = 2053
 YEAR_NUL_NAME = 2054
 
 COUNTED_TABLES = ("enrollments", "outbox", "persons", "idempotency_keys")
@@ -184,7 +184,9 @@ BAD_TOKEN_NAMES = [
 @pytest.fixture(scope="module")
 def target(gateway: httpx.Client, tokens: dict[str, str]) -> dict:
     """A submitted enrollment the approve/reject cases aim their bad input at."""
-    response = gateway.post(ENROLL, json=body(YEAR_TARGET), headers=bearer(tokens["staff-heping"]))
+    year = business_today().year  # paid in its enrollment period (1 Sep – 31 Dec of the year before)
+    target_body = {**body(year), "person": {"id_type": "resident_id", "id_number": new_resident_id("120101"), "name": "靶子"}}
+    response = gateway.post(ENROLL, json={**target_body, "paid_on": f"{year - 1}-10-15"}, headers=bearer(tokens["staff-heping"]))
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -24,18 +24,18 @@ LISI_ID = "120103198511122420"
 ENROLL = "/api/v1/registration/enrollments/residents"
 PROBLEM_JSON = "application/problem+json"
 
-# Coverage years used by this module (other modules use none, or years of their own).
-YEAR_ACCESS = 2040
-YEAR_DUPLICATE = 2041
-YEAR_IDEMPOTENT = 2042
-YEAR_IDEMPOTENT_REUSED = 2043
-YEAR_STALE = 2044
-YEAR_SELF = 2045
-YEAR_OTHER_OFFICE = 2046
-YEAR_REJECTED = 2047
-YEAR_RACE_APPROVE = 2048
-YEAR_RACE_SUBMIT = 2049
-YEAR_RACE_KEY = 2050
+# Past coverage years used by this module (paid in their enrollment periods; other modules use the current year).
+YEAR_ACCESS = 2005
+YEAR_DUPLICATE = 2006
+YEAR_IDEMPOTENT = 2007
+YEAR_IDEMPOTENT_REUSED = 2008
+YEAR_STALE = 2009
+YEAR_SELF = 2010
+YEAR_OTHER_OFFICE = 2011
+YEAR_REJECTED = 2012
+YEAR_RACE_APPROVE = 2013
+YEAR_RACE_SUBMIT = 2014
+YEAR_RACE_KEY = 2015
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -52,6 +52,7 @@ def enrollment_body(id_number: str, name: str, year: int, office: str = "120101"
         "office_code": office,
         "tier": tier,
         "coverage_year": year,
+        "paid_on": f"{year - 1}-10-15",  # in the enrollment period: covered the whole year
     }
 
 
@@ -300,7 +301,7 @@ def test_insured_person_may_enroll_only_themselves(gateway: httpx.Client, tokens
     seen = gateway.get(f"/api/v1/registration/enrollments/{own.json()['id']}", headers=bearer(tokens["zhangsan"]))
     assert seen.status_code == 200, seen.text
 
-    # Eligibility follows only after approval; approved for a future year, not eligible today.
+    # Eligibility follows only after approval, for the dates of that year.
     approved = approve(gateway, tokens["staff-heping"], own.json()["id"], 1)
     assert approved.status_code == 200, approved.text
     poll(

@@ -142,6 +142,7 @@ def enroll(d: Deployment, id_number: str, office: str) -> dict:
         "office_code": office,
         "tier": "adult_middle",
         "coverage_year": business_today().year,
+        "paid_on": f"{business_today().year - 1}-10-15",
     }
     created = d.client.post("/api/v1/registration/enrollments/residents", json=body, headers=d.staff)
     assert created.status_code == 201, created.text

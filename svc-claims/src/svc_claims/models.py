@@ -18,7 +18,7 @@ coverages = Table(
     Column("scheme", String(20), nullable=False),
     Column("tier", String(20)),
     Column("benefit_start", Date, nullable=False),
-    Column("benefit_end", Date, nullable=False),
+    Column("benefit_end", Date),  # NULL: open-ended (employee coverage)
     Column("source_event_id", UUID(as_uuid=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )

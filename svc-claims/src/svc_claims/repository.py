@@ -22,11 +22,11 @@ class Repository:
 
     async def record_coverage(self, coverage: Coverage, source_event_id: uuid.UUID) -> None:
         values = {**asdict(coverage), "source_event_id": source_event_id}
-        await self.session.execute(
-            insert(coverages)
-            .values(values)
-            .on_conflict_do_update(index_elements=["enrollment_id"], set_={k: v for k, v in values.items() if k != "enrollment_id"})
-        )
+        statement = insert(coverages).values(values)
+        # A repeated approval (retirement …) never undoes an end recorded meanwhile (LEAST skips NULL).
+        changes = {k: v for k, v in values.items() if k != "enrollment_id"}
+        changes["benefit_end"] = func.least(coverages.c.benefit_end, statement.excluded.benefit_end)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["enrollment_id"], set_=changes))
 
     async def end_coverage(self, enrollment_id: uuid.UUID, last_day: date) -> bool:
         """The coverage ends on `last_day` (never later than it already did); False when unknown."""

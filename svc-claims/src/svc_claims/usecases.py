@@ -14,7 +14,15 @@ from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.errors import Problem, not_found
 from shared.events import Envelope, new_envelope
-from shared.events.catalog import ClaimsEligibleV1, ClaimsIneligibleV1, RegistrationApprovedV1, RegistrationStoppedV1
+from shared.events.consumer import OutOfOrder
+from shared.events.catalog import (
+    ClaimsEligibleV1,
+    ClaimsIneligibleV1,
+    RegistrationApprovedV1,
+    RegistrationStoppedV1,
+    RegistrationSuspendedV1,
+    RegistrationTerminatedV1,
+)
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, eligibility_on
 from svc_claims.models import benefit_settlements
@@ -24,18 +32,31 @@ from svc_claims.repository import Repository
 BILL = TypeAdapter(Bill)
 
 
-class CoverageNotYetKnown(Exception):
-    """registration.stopped overtook its registration.approved: retried until the approval is in."""
+class CoverageNotYetKnown(OutOfOrder):
+    """An end of coverage overtook its registration.approved: retried until the approval is in."""
 
 
-async def record_stopped_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationStoppedV1) -> None:
-    """中止参保: benefits end on the day coverage stopped (the person is eligible up to that day)."""
-    if not await Repository(uow.session).end_coverage(event.enrollment_id, event.stopped_on):
+async def _end_coverage(uow: UnitOfWork, event: RegistrationStoppedV1 | RegistrationSuspendedV1 | RegistrationTerminatedV1,
+                        last_day: date, reason: str) -> None:  # fmt: skip
+    """Benefits end on `last_day` (the person is eligible up to that day), and claims.ineligible says so."""
+    if not await Repository(uow.session).end_coverage(event.enrollment_id, last_day):
         raise CoverageNotYetKnown(f"enrollment {event.enrollment_id} not recorded yet")
     uow.emit(new_envelope(ClaimsIneligibleV1(
         person_id=event.person_id, enrollment_id=event.enrollment_id, office_code=event.office_code,
-        last_covered_day=event.stopped_on, reason=f"中止参保：{event.reason}",
+        last_covered_day=last_day, reason=reason,
     ), uow.clock))  # fmt: skip
+
+
+async def record_stopped_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationStoppedV1) -> None:
+    await _end_coverage(uow, event, event.stopped_on, f"中止参保：{event.reason}")
+
+
+async def record_suspended_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationSuspendedV1) -> None:
+    await _end_coverage(uow, event, event.last_covered_day, f"中断参保：{event.reason}")
+
+
+async def record_terminated_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationTerminatedV1) -> None:
+    await _end_coverage(uow, event, event.last_covered_day, f"终止参保：{event.reason_text}")
 
 
 async def record_approved_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1) -> None:

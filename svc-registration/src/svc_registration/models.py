@@ -37,14 +37,32 @@ enrollments = Table(
     Column("submitted_by", String(120), nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("decisions", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("unit_code", String(18), index=True),
+    Column("category", String(20)),
+    Column("special_groups", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("benefit_start", Date, nullable=False),
+    Column("benefit_end", Date),  # NULL: open-ended (employee coverage until interrupted)
+    Column("period_rule", String(40), nullable=False),
+    Column("period_explanation", String(200), nullable=False),
+    Column("paid_on", Date),
+    Column("previous_id", UUID(as_uuid=True)),  # the interrupted enrollment this one resumes
 )
-# No duplicate enrollment (不允许重复参保): at most one enrollment holding coverage per person and year.
-Index(
-    "uq_enrollments_one_active",
-    enrollments.c.person_id,
-    enrollments.c.coverage_year,
-    unique=True,
-    postgresql_where=enrollments.c.status.in_(["submitted", "approved"]),
+# No duplicate enrollment (不允许重复参保) is checked on overlapping periods under a per-person lock
+# (usecases.lock_person): a partial unique index cannot express "overlapping".
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("code", String(18), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("legal_representative", String(100), nullable=False),
+    Column("office_code", String(12), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("registered_by", String(120), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("changes", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
 )
 
 # Projection of facility's registry events: which institutions are designated, for which programmes.

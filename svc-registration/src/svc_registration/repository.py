@@ -6,16 +6,18 @@ import uuid
 from dataclasses import asdict
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.identity import IdType
 from svc_registration.domain.benefit import BenefitRegistration
-from svc_registration.domain.enrollment import Decision, Enrollment, ResidentTier, Scheme, Status
+from svc_registration.domain.benefit_period import Period
+from svc_registration.domain.enrollment import Category, Decision, Enrollment, ResidentTier, Scheme, SpecialGroup, Status
 from svc_registration.domain.facility import KnownFacility
 from svc_registration.domain.person import Person
-from svc_registration.models import benefit_registrations, enrollments, facilities, persons
+from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus
+from svc_registration.models import benefit_registrations, enrollments, facilities, persons, units
 
 
 class Repository:
@@ -43,26 +45,49 @@ class Repository:
         row = (await self.session.execute(query)).mappings().first()
         return _enrollment(row) if row else None
 
-    async def holding_enrollment(self, person_id: uuid.UUID, year: int) -> Enrollment | None:
-        row = (
-            await self.session.execute(
-                select(enrollments).where(
-                    enrollments.c.person_id == person_id,
-                    enrollments.c.coverage_year == year,
-                    enrollments.c.status.in_(["submitted", "approved"]),
-                )
-            )
-        ).mappings().first()
-        return _enrollment(row) if row else None
+    async def lock_person(self, person_id: uuid.UUID) -> None:
+        """Serialises enrollment changes of one person until the transaction ends (duplicate check)."""
+        await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"enrollment:{person_id}", 0))))
+
+    async def enrollments_of(self, person_id: uuid.UUID) -> list[Enrollment]:
+        query = select(enrollments).where(enrollments.c.person_id == person_id).order_by(enrollments.c.benefit_start)
+        return [_enrollment(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def employees_of(self, unit_code: str, statuses: list[str] | None, offset: int, limit: int) -> tuple[list[Enrollment], int]:
+        conditions = [enrollments.c.unit_code == unit_code]
+        if statuses:
+            conditions.append(enrollments.c.status.in_(statuses))
+        total = (await self.session.execute(select(func.count()).select_from(enrollments).where(*conditions))).scalar_one()
+        query = select(enrollments).where(*conditions).order_by(enrollments.c.submitted_at, enrollments.c.id).offset(offset).limit(limit)
+        return [_enrollment(row) for row in (await self.session.execute(query)).mappings()], total
+
+    async def count_employees(self, unit_code: str, statuses: list[str]) -> int:
+        query = select(func.count()).select_from(enrollments).where(enrollments.c.unit_code == unit_code, enrollments.c.status.in_(statuses))
+        return (await self.session.execute(query)).scalar_one()
+
+    async def move_employees(self, from_unit: str, to_unit: str, statuses: list[str]) -> int:
+        moved = await self.session.execute(
+            update(enrollments).where(enrollments.c.unit_code == from_unit, enrollments.c.status.in_(statuses)).values(unit_code=to_unit)
+        )
+        return moved.rowcount
 
     async def update_enrollment(self, enrollment: Enrollment) -> None:
         row = _enrollment_row(enrollment)
-        await self.session.execute(
-            update(enrollments).where(enrollments.c.id == enrollment.id).values(
-                status=row["status"], version=row["version"], decisions=row["decisions"]
-            )
-        )
+        del row["id"]
+        await self.session.execute(update(enrollments).where(enrollments.c.id == enrollment.id).values(row))
 
+    async def add_unit(self, unit: Unit) -> None:
+        await self.session.execute(insert(units).values(_unit_row(unit)))
+
+    async def get_unit(self, code: str, for_update: bool = False) -> Unit | None:
+        query = select(units).where(units.c.code == code)
+        row = (await self.session.execute(query.with_for_update() if for_update else query)).mappings().first()
+        return _unit(row) if row else None
+
+    async def update_unit(self, unit: Unit, previous_code: str) -> None:
+        await self.session.execute(update(units).where(units.c.id == unit.id).values(_unit_row(unit)))
+        if unit.code != previous_code:  # the employees follow the unit's new credit code
+            await self.session.execute(update(enrollments).where(enrollments.c.unit_code == previous_code).values(unit_code=unit.code))
 
     async def stopped_enrollments(self, person_id: uuid.UUID) -> list[Enrollment]:
         query = select(enrollments).where(enrollments.c.person_id == person_id, enrollments.c.status == "stopped")
@@ -72,11 +97,14 @@ class Repository:
         conditions = [
             enrollments.c.person_id == person_id,
             enrollments.c.status == "approved",
-            enrollments.c.coverage_year == day.year,
+            enrollments.c.benefit_start <= day,
+            or_(enrollments.c.benefit_end.is_(None), enrollments.c.benefit_end >= day),
         ]
         if scheme is not None:
             conditions.append(enrollments.c.scheme == scheme)
-        row = (await self.session.execute(select(enrollments).where(*conditions))).mappings().first()
+        # Employee insurance first: while it is paid, only employee benefits apply (seed 001 九.3).
+        query = select(enrollments).where(*conditions).order_by(enrollments.c.scheme != "employee", enrollments.c.benefit_start)
+        row = (await self.session.execute(query)).mappings().first()
         return _enrollment(row) if row else None
 
     async def record_facility_if_newer(self, facility: KnownFacility) -> None:
@@ -150,6 +178,15 @@ def _enrollment_row(e: Enrollment) -> dict:
         "decisions": [
             {"by": d.by, "at": d.at.isoformat(), "outcome": d.outcome.value, "reason": d.reason} for d in e.decisions
         ],
+        "unit_code": e.unit_code,
+        "category": e.category.value if e.category else None,
+        "special_groups": [g.value for g in e.special_groups],
+        "benefit_start": e.period.start,
+        "benefit_end": e.period.end,
+        "period_rule": e.period.rule,
+        "period_explanation": e.period.explanation,
+        "paid_on": e.paid_on,
+        "previous_id": e.previous_id,
     }
 
 
@@ -165,8 +202,39 @@ def _enrollment(row) -> Enrollment:  # type: ignore[no-untyped-def]
         version=row["version"],
         submitted_by=row["submitted_by"],
         submitted_at=row["submitted_at"],
+        period=Period(row["benefit_start"], row["benefit_end"], row["period_rule"], row["period_explanation"]),
         decisions=tuple(
             Decision(d["by"], datetime.fromisoformat(d["at"]), Status(d["outcome"]), d.get("reason"))
             for d in row["decisions"]
         ),
+        unit_code=row["unit_code"],
+        category=Category(row["category"]) if row["category"] else None,
+        special_groups=tuple(SpecialGroup(g) for g in row["special_groups"]),
+        paid_on=row["paid_on"],
+        previous_id=row["previous_id"],
     )
+
+
+def _unit_row(u: Unit) -> dict:
+    changes = [
+        {**asdict(c), "kind": c.kind.value, "at": c.at.isoformat(), "documents": list(c.documents), "related_units": list(c.related_units)}
+        for c in u.changes
+    ]
+    return {
+        "id": u.id, "code": u.code, "name": u.name, "legal_representative": u.legal_representative,
+        "office_code": u.office_code, "status": u.status.value, "version": u.version,
+        "registered_by": u.registered_by, "registered_at": u.registered_at, "changes": changes,
+    }  # fmt: skip
+
+
+def _unit(row) -> Unit:  # type: ignore[no-untyped-def]
+    changes = tuple(
+        UnitChange(**{**c, "kind": ChangeKind(c["kind"]), "at": datetime.fromisoformat(c["at"]),
+                      "documents": tuple(c["documents"]), "related_units": tuple(c["related_units"])})
+        for c in row["changes"]
+    )  # fmt: skip
+    return Unit(
+        id=row["id"], code=row["code"], name=row["name"], legal_representative=row["legal_representative"],
+        office_code=row["office_code"], status=UnitStatus(row["status"]), version=row["version"],
+        registered_by=row["registered_by"], registered_at=row["registered_at"], changes=changes,
+    )  # fmt: skip

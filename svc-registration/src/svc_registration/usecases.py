@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-
-from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
@@ -17,6 +15,8 @@ from shared.events.catalog import (
     RegistrationApprovedV1,
     RegistrationBenefitRegisteredV1,
     RegistrationStoppedV1,
+    RegistrationSuspendedV1,
+    RegistrationTerminatedV1,
     TransferTransferredOutV1,
 )
 from shared.identity import IdType
@@ -28,9 +28,26 @@ from svc_registration.domain.benefit import (
     choose_resident_outpatient_hospital,
     with_treatment_facility,
 )
-from svc_registration.domain.enrollment import Enrollment, ResidentTier, new_resident_enrollment
+from svc_registration.domain.benefit_period import resident_period
+from svc_registration.domain.enrollment import (
+    HOLDS_COVERAGE,
+    Category,
+    Enrollment,
+    ResidentTier,
+    SpecialGroup,
+    Status,
+    TerminationReason,
+    conflicting_enrollment,
+    covered_in_year,
+    employee_coverage_ended,
+    new_employee_enrollment,
+    new_flexible_enrollment,
+    new_resident_enrollment,
+)
 from svc_registration.domain.facility import KnownFacility
-from svc_registration.domain.person import Sex, identify
+from svc_registration.domain.person import Person, Sex, identify
+from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus, require_accepting_employees
+from svc_registration.domain.unit import register_unit as new_unit
 from svc_registration.repository import Repository
 
 SCHEME_NAMES = {"employee": "职工医保", "flexible": "灵活就业人员医保", "resident": "城乡居民医保"}
@@ -52,49 +69,150 @@ class SubmitResidentEnrollment:
     office_code: str
     tier: ResidentTier
     coverage_year: int
+    paid_on: date | None = None  # default: the business date
+    special_groups: tuple[SpecialGroup, ...] = ()
+    autumn_pupil: bool = False  # a new pupil of the autumn collective filing by the school
+
+
+@dataclass(frozen=True)
+class EnrollEmployee:
+    person: PersonDetails
+    start: date | None = None  # default: the business date
+    category: Category = Category.in_service
+    # Foreign and Hong Kong/Macao/Taiwan employees: work or residence permit and proof of employment.
+    permit_number: str | None = None
+    employment_proof: str | None = None
 
 
 def duplicate_enrollment(existing: Enrollment) -> Problem:
     scheme = SCHEME_NAMES.get(existing.scheme.value, existing.scheme.value)
+    until = existing.benefit_end.isoformat() if existing.benefit_end else "长期"
     return Problem(
         409,
         "duplicate_enrollment",
         "不允许重复参保",
-        f"该参保人 {existing.coverage_year} 年度已有{scheme}参保登记（经办机构 {existing.office_code}）",
+        f"该参保人已有{scheme}参保登记（经办机构 {existing.office_code}，待遇期 {existing.benefit_start} 至 {until}）",
         existing_enrollment={
             "id": str(existing.id),
             "scheme": existing.scheme.value,
             "office_code": existing.office_code,
             "status": existing.status.value,
+            "benefit_start": existing.benefit_start.isoformat(),
+            "benefit_end": existing.benefit_end.isoformat() if existing.benefit_end else None,
         },
     )
+
+
+def _identify(details: PersonDetails, office_code: str, person_key: bytes) -> Person:
+    d = details
+    return identify(d.id_type, d.id_number, d.name, office_code, person_key, d.sex, d.birth_date, d.phone)
+
+
+async def _admit(uow: UnitOfWork, repo: Repository, person: Person, enrollment: Enrollment, history: list[Enrollment]) -> Enrollment:
+    """Save the person and the enrollment unless another enrollment already holds the period."""
+    existing = conflicting_enrollment(history, enrollment)
+    if existing is not None:
+        raise duplicate_enrollment(existing)
+    await repo.save_person(person)
+    await repo.add_enrollment(enrollment)
+    if enrollment.status is Status.approved:
+        uow.emit(approved_event(enrollment, uow))
+    return enrollment
+
+
+async def _history_locked(repo: Repository, person_id: uuid.UUID) -> list[Enrollment]:
+    """The person's enrollments, read under the per-person lock so two filings cannot both pass."""
+    await repo.lock_person(person_id)
+    return await repo.enrollments_of(person_id)
+
+
+def _paid_on(given: date | None, today: date) -> date:
+    if given is not None and given > today:
+        raise Problem(422, "paid_in_future", "缴费日期不能晚于今天", errors=[{"field": "paid_on", "message": f"不得晚于 {today}"}])
+    return given or today
 
 
 async def submit_resident_enrollment(
     uow: UnitOfWork, command: SubmitResidentEnrollment, actor: Principal, person_key: bytes
 ) -> Enrollment:
-    p = command.person
-    person = identify(p.id_type, p.id_number, p.name, command.office_code, person_key, p.sex, p.birth_date, p.phone)
+    person = _identify(command.person, command.office_code, person_key)
     if actor.role is Role.insured and actor.person_id != person.id:
         raise Problem(403, "not_own_identity", "只能为本人办理参保登记")
     if actor.role is Role.staff and not actor.serves_office(command.office_code):
         raise Problem(403, "other_office", "只能受理本经办机构的参保登记")
     repo = Repository(uow.session)
-    existing = await repo.holding_enrollment(person.id, command.coverage_year)
-    if existing is not None:
-        raise duplicate_enrollment(existing)
-    await repo.save_person(person)
-    enrollment = new_resident_enrollment(
-        person.id, command.office_code, command.tier, command.coverage_year, actor.subject, uow.clock.now()
+    history = await _history_locked(repo, person.id)
+    paid_on = _paid_on(command.paid_on, uow.clock.today())
+    period = resident_period(
+        command.coverage_year,
+        paid_on,
+        covered_previous_year=covered_in_year(history, command.coverage_year - 1),
+        birth_date=person.birth_date,
+        autumn_pupil=command.autumn_pupil,
+        after_employee_coverage=employee_coverage_ended(history),
     )
-    try:
-        await repo.add_enrollment(enrollment)
-    except IntegrityError:  # a concurrent submission for the same person and year won the race
-        await uow.rollback()
-        async with uow:
-            winner = await Repository(uow.session).holding_enrollment(person.id, command.coverage_year)
-        raise duplicate_enrollment(winner) if winner else Problem(409, "conflict", "与当前状态冲突") from None
-    return enrollment
+    enrollment = new_resident_enrollment(
+        person.id, command.office_code, command.tier, command.coverage_year, period, paid_on,
+        command.special_groups, actor.subject, uow.clock.now(),
+    )  # fmt: skip
+    return await _admit(uow, repo, person, enrollment, history)
+
+
+async def submit_flexible_enrollment(
+    uow: UnitOfWork, details: PersonDetails, office_code: str, paid_on: date | None, actor: Principal, person_key: bytes
+) -> Enrollment:
+    """灵活就业人员参保: the person enrolls (or staff at the counter for them); staff approve."""
+    person = _identify(details, office_code, person_key)
+    if actor.role is Role.insured and actor.person_id != person.id:
+        raise Problem(403, "not_own_identity", "只能为本人办理参保登记")
+    if actor.role is Role.staff and not actor.serves_office(office_code):
+        raise Problem(403, "other_office", "只能受理本经办机构的参保登记")
+    repo = Repository(uow.session)
+    history = await _history_locked(repo, person.id)
+    enrollment = new_flexible_enrollment(person.id, office_code, _paid_on(paid_on, uow.clock.today()), actor.subject, uow.clock.now())
+    return await _admit(uow, repo, person, enrollment, history)
+
+
+async def enroll_employee(uow: UnitOfWork, unit_code: str, command: EnrollEmployee, actor: Principal, person_key: bytes) -> Enrollment:
+    """增员: the unit enrolls an employee; immediate, so the coverage is approved in this request."""
+    unit = await visible_unit(uow, unit_code, actor)
+    require_accepting_employees(unit)
+    _require_foreign_employee_papers(command)
+    person = _identify(command.person, unit.office_code, person_key)
+    today = uow.clock.today()
+    start = command.start or today
+    if start > today:
+        raise Problem(422, "start_in_future", "参保日期不能晚于今天", errors=[{"field": "start", "message": f"不得晚于 {today}"}])
+    repo = Repository(uow.session)
+    history = await _history_locked(repo, person.id)
+    enrollment = new_employee_enrollment(person.id, unit.code, unit.office_code, start, command.category, actor.subject, uow.clock.now())
+    return await _admit(uow, repo, person, enrollment, history)
+
+
+def _require_foreign_employee_papers(command: EnrollEmployee) -> None:
+    """外籍及港澳台人员参保: every missing paper is told at once (一次性告知)."""
+    if command.person.id_type is IdType.resident_id:
+        return
+    missing = []
+    if not command.permit_number:
+        missing.append({"field": "permit_number", "message": "请提供就业许可证或居住证件编号"})
+    if not command.employment_proof:
+        missing.append({"field": "employment_proof", "message": "请提供劳动合同或就业证明编号"})
+    if missing:
+        raise Problem(422, "materials_missing", "材料不全，请一次性补正", "外籍及港澳台人员参保须提供就业许可和就业证明", errors=missing)
+
+
+def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
+    e = enrollment
+    return new_envelope(
+        RegistrationApprovedV1(
+            enrollment_id=e.id, person_id=e.person_id, office_code=e.office_code, scheme=e.scheme.value,
+            tier=e.tier.value if e.tier else None, special_groups=[g.value for g in e.special_groups],
+            benefit_start=e.benefit_start, benefit_end=e.benefit_end, unit_code=e.unit_code,
+            category=e.category.value if e.category else None, period_rule=e.period.rule,
+        ),
+        uow.clock,
+    )  # fmt: skip
 
 
 async def visible_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, actor: Principal, for_update: bool = False) -> Enrollment:
@@ -108,6 +226,8 @@ async def visible_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, actor: P
 def may_see(actor: Principal, enrollment: Enrollment) -> bool:
     if actor.role is Role.insured:
         return actor.person_id == enrollment.person_id
+    if actor.role is Role.unit:
+        return enrollment.unit_code is not None and actor.unit_id == enrollment.unit_code
     if actor.role is Role.staff:
         return actor.serves_office(enrollment.office_code)
     return actor.role is Role.admin
@@ -117,20 +237,7 @@ async def approve_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version:
     enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
     approved = enrollment.approve(actor.subject, uow.clock.now(), version)
     await Repository(uow.session).update_enrollment(approved)
-    uow.emit(
-        new_envelope(
-            RegistrationApprovedV1(
-                enrollment_id=approved.id,
-                person_id=approved.person_id,
-                office_code=approved.office_code,
-                scheme=approved.scheme.value,
-                tier=approved.tier.value if approved.tier else None,
-                benefit_start=approved.benefit_start,
-                benefit_end=approved.benefit_end,
-            ),
-            uow.clock,
-        )
-    )
+    uow.emit(approved_event(approved, uow))
     return approved
 
 
@@ -148,13 +255,172 @@ async def stop_enrollment(
 ) -> Enrollment:
     """中止参保: the coverage ends today; the transfer service may then issue a certificate."""
     enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
-    stopped = enrollment.stop(actor.subject, uow.clock.now(), version, reason)
+    today = uow.clock.today()
+    stopped = enrollment.stop(actor.subject, uow.clock.now(), version, reason, today)
     await Repository(uow.session).update_enrollment(stopped)
     uow.emit(new_envelope(RegistrationStoppedV1(
         enrollment_id=stopped.id, person_id=stopped.person_id, office_code=stopped.office_code,
-        scheme=stopped.scheme.value, stopped_on=uow.clock.today(), reason=reason,
+        scheme=stopped.scheme.value, stopped_on=today, reason=reason,
     ), uow.clock))  # fmt: skip
     return stopped
+
+
+async def interrupt_enrollment(
+    uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: str, last_day: date | None, actor: Principal
+) -> Enrollment:
+    """中断: the unit stops paying; benefits run to `last_day` (default today)."""
+    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    last = last_day or uow.clock.today()
+    interrupted = enrollment.interrupt(actor.subject, uow.clock.now(), version, reason, last)
+    await Repository(uow.session).update_enrollment(interrupted)
+    uow.emit(new_envelope(RegistrationSuspendedV1(
+        enrollment_id=interrupted.id, person_id=interrupted.person_id, office_code=interrupted.office_code,
+        scheme=interrupted.scheme.value, last_covered_day=interrupted.benefit_end, reason=reason,
+    ), uow.clock))  # fmt: skip
+    return interrupted
+
+
+async def terminate_enrollment(
+    uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: TerminationReason, last_day: date | None,
+    note: str | None, actor: Principal,
+) -> Enrollment:  # fmt: skip
+    """终止: death, emigration, job ended …; benefits run to `last_day` (default today)."""
+    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    terminated = enrollment.terminate(actor.subject, uow.clock.now(), version, reason, last_day or uow.clock.today(), note)
+    await Repository(uow.session).update_enrollment(terminated)
+    uow.emit(terminated_event(terminated, reason.value, uow))
+    return terminated
+
+
+def terminated_event(e: Enrollment, reason: str, uow: UnitOfWork) -> Envelope:
+    return new_envelope(RegistrationTerminatedV1(
+        enrollment_id=e.id, person_id=e.person_id, office_code=e.office_code, scheme=e.scheme.value,
+        last_covered_day=e.benefit_end, reason=reason, reason_text=e.decisions[-1].reason or reason,
+    ), uow.clock)  # fmt: skip
+
+
+async def refund_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: str, actor: Principal) -> Enrollment:
+    """退费: only before the benefit period starts."""
+    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    refunded = enrollment.refund(actor.subject, uow.clock.now(), version, uow.clock.today(), reason)
+    await Repository(uow.session).update_enrollment(refunded)
+    if enrollment.status is Status.approved:
+        uow.emit(terminated_event(refunded, "refund", uow))
+    return refunded
+
+
+async def resume_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, start: date | None, actor: Principal) -> Enrollment:
+    """恢复: a new coverage continues the interrupted one, unless another enrollment holds it meanwhile."""
+    repo = Repository(uow.session)
+    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    history = await _history_locked(repo, enrollment.person_id)
+    closed, continued = enrollment.resume(actor.subject, uow.clock.now(), version, start or uow.clock.today())
+    existing = conflicting_enrollment(history, continued)
+    if existing is not None:
+        raise duplicate_enrollment(existing)
+    await repo.update_enrollment(closed)
+    await repo.add_enrollment(continued)
+    uow.emit(approved_event(continued, uow))
+    return continued
+
+
+async def retire_employee(uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, actor: Principal) -> Enrollment:
+    """在职转退休: announced again so claims applies retiree rules."""
+    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    retired = enrollment.retire(actor.subject, uow.clock.now(), version)
+    await Repository(uow.session).update_enrollment(retired)
+    uow.emit(approved_event(retired, uow))
+    return retired
+
+
+async def enrollments_of_person(uow: UnitOfWork, person_id: uuid.UUID | None, actor: Principal) -> list[Enrollment]:
+    """A person's own enrollments; staff see those of their office."""
+    if actor.role is Role.insured:
+        person_id = actor.person_id
+    if person_id is None:
+        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "请提供参保人"}])
+    return [e for e in await Repository(uow.session).enrollments_of(person_id) if may_see(actor, e)]
+
+
+async def find_person(uow: UnitOfWork, id_type: IdType, id_number: str, actor: Principal, person_key: bytes) -> tuple[Person, list[Enrollment]]:
+    """Staff search by ID number (in the request body, never in a URL)."""
+    person_id = _identify(PersonDetails(id_type, id_number, "-"), actor.office_code or "", person_key).id
+    repo = Repository(uow.session)
+    person = await repo.get_person(person_id)
+    found = [e for e in await repo.enrollments_of(person_id) if may_see(actor, e)]
+    if person is None or not (found or actor.serves_office(person.office_code)):
+        raise not_found("参保人")
+    return person, found
+
+
+# Units ------------------------------------------------------------------------------------------------
+
+
+async def register_unit(
+    uow: UnitOfWork, code: str, name: str, legal_representative: str, office_code: str, actor: Principal
+) -> Unit:
+    """单位参保登记: immediate; by the unit in the employer web hall or by staff at the counter."""
+    unit = new_unit(code, name, legal_representative, office_code, actor.subject, uow.clock.now())
+    if actor.role is Role.unit and actor.unit_id != unit.code:
+        raise Problem(403, "not_own_unit", "只能为本单位办理参保登记")
+    if actor.role is Role.staff and not actor.serves_office(office_code):
+        raise Problem(403, "other_office", "只能受理本经办机构的单位参保登记")
+    repo = Repository(uow.session)
+    if await repo.get_unit(unit.code) is not None:
+        raise Problem(409, "unit_exists", "该单位已参保登记", f"统一社会信用代码 {unit.code} 已登记")
+    await repo.add_unit(unit)
+    return unit
+
+
+def may_see_unit(actor: Principal, unit: Unit) -> bool:
+    if actor.role is Role.unit:
+        return actor.unit_id == unit.code
+    return actor.serves_office(unit.office_code) or actor.role is Role.admin
+
+
+async def visible_unit(uow: UnitOfWork, code: str, actor: Principal, for_update: bool = False) -> Unit:
+    unit = await Repository(uow.session).get_unit(code, for_update=for_update)
+    if unit is None or not may_see_unit(actor, unit):
+        raise not_found("参保单位")
+    return unit
+
+
+async def change_unit(uow: UnitOfWork, code: str, change: UnitChange, version: int, actor: Principal) -> Unit:
+    """单位变更登记: suspension, cancellation, split, merger, or a change of name, code, representative."""
+    repo = Repository(uow.session)
+    unit = await visible_unit(uow, code, actor, for_update=True)
+    if change.kind in (ChangeKind.split, ChangeKind.merge):
+        await _require_related_units(repo, change)
+    holding = [s.value for s in HOLDS_COVERAGE]
+    if change.kind is ChangeKind.cancel and (active := await repo.count_employees(unit.code, holding)):
+        raise Problem(409, "unit_has_employees", "单位尚有参保职工，不能注销", f"尚有 {active} 名职工在保，请先办理减员或中断")
+    if change.kind is ChangeKind.credit_code and change.after and await repo.get_unit(change.after.strip().upper()):
+        raise Problem(409, "unit_exists", "该统一社会信用代码已被其他单位使用")
+    changed = unit.apply(replace(change, before=_before(unit, change.kind)), version)
+    await repo.update_unit(changed, previous_code=unit.code)
+    if change.kind is ChangeKind.merge:  # 合并: the absorbed unit's employees continue at the successor
+        await repo.move_employees(unit.code, change.related_units[0], holding)
+    return changed
+
+
+def _before(unit: Unit, kind: ChangeKind) -> str | None:
+    return {ChangeKind.name: unit.name, ChangeKind.credit_code: unit.code, ChangeKind.legal_representative: unit.legal_representative}.get(kind)
+
+
+async def _require_related_units(repo: Repository, change: UnitChange) -> None:
+    expected = "1" if change.kind is ChangeKind.merge else "1 个以上"
+    if not change.related_units or (change.kind is ChangeKind.merge and len(change.related_units) != 1):
+        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "related_units", "message": f"须填写 {expected} 个相关单位"}])
+    for code in change.related_units:
+        related = await repo.get_unit(code)
+        if related is None or related.status is not UnitStatus.active:
+            raise Problem(422, "related_unit_unknown", "相关单位未参保登记或已注销", f"单位 {code} 须先办理参保登记",
+                          errors=[{"field": "related_units", "message": f"{code} 不是有效的参保单位"}])  # fmt: skip
+
+
+async def employees_of_unit(uow: UnitOfWork, code: str, statuses: list[str] | None, offset: int, limit: int, actor: Principal) -> tuple[list[Enrollment], int]:
+    unit = await visible_unit(uow, code, actor)
+    return await Repository(uow.session).employees_of(unit.code, statuses, offset, limit)
 
 
 async def record_transferred_out(uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1) -> None:

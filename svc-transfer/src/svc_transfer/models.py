@@ -18,7 +18,7 @@ coverages = Table(
     Column("scheme", String(20), nullable=False),
     Column("status", String(20), nullable=False),  # active | stopped
     Column("benefit_start", Date, nullable=False),
-    Column("benefit_end", Date, nullable=False),
+    Column("benefit_end", Date),  # NULL: open-ended (employee coverage)
     Column("stopped_on", Date),
 )
 

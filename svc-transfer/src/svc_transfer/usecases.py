@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.auth import Principal, Role
@@ -16,9 +16,12 @@ from shared.calendar import default_calendar
 from shared.db import UnitOfWork
 from shared.errors import Problem, not_found
 from shared.events import Envelope, new_envelope
+from shared.events.consumer import OutOfOrder
 from shared.events.catalog import (
     RegistrationApprovedV1,
     RegistrationStoppedV1,
+    RegistrationSuspendedV1,
+    RegistrationTerminatedV1,
     TransferCompletedV1,
     TransferOverdueV1,
     TransferTransferredOutV1,
@@ -99,9 +102,23 @@ async def record_stopped(uow: UnitOfWork, envelope: Envelope, event: Registratio
     )
 
 
+async def record_ended(uow: UnitOfWork, envelope: Envelope, event: RegistrationSuspendedV1 | RegistrationTerminatedV1) -> None:
+    """中断 / 终止: the coverage here ends on its last covered day (an approval arriving later keeps it)."""
+    ended = await uow.session.execute(
+        update(coverages)
+        .where(coverages.c.enrollment_id == event.enrollment_id)
+        .values(benefit_end=func.least(coverages.c.benefit_end, event.last_covered_day))
+        .returning(coverages.c.enrollment_id)
+    )
+    if ended.first() is None:
+        raise OutOfOrder(f"enrollment {event.enrollment_id} not recorded yet")
+
+
 async def active_coverage(uow: UnitOfWork, person: uuid.UUID, today: date) -> Any:
     query = select(coverages).where(
-        coverages.c.person_id == person, coverages.c.status == "active", coverages.c.benefit_end >= today
+        coverages.c.person_id == person,
+        coverages.c.status == "active",
+        or_(coverages.c.benefit_end.is_(None), coverages.c.benefit_end >= today),
     )
     return (await uow.session.execute(query.order_by(coverages.c.benefit_start))).first()
 

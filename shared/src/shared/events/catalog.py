@@ -32,7 +32,31 @@ class RegistrationApprovedV1(_Payload):
     tier: str | None = None
     special_groups: list[str] = []
     benefit_start: date
-    benefit_end: date
+    benefit_end: date | None = None  # None: open-ended (employee coverage until interrupted or terminated)
+    unit_code: str | None = None
+    category: str | None = None  # employees: in_service | retired
+    period_rule: str | None = None  # which benefit-period rule gave the start (late payment, newborn …)
+
+
+@event("registration.suspended", 1, producer="registration", summary="参保中断（单位停缴等），待遇至中断日止")
+class RegistrationSuspendedV1(_Payload):
+    enrollment_id: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    scheme: Scheme
+    last_covered_day: date
+    reason: str
+
+
+@event("registration.terminated", 1, producer="registration", summary="参保终止（死亡、出国定居、退费等），待遇至终止日止")
+class RegistrationTerminatedV1(_Payload):
+    enrollment_id: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    scheme: Scheme
+    last_covered_day: date
+    reason: Literal["death", "emigration", "job_ended", "transfer_out", "refund", "other"]
+    reason_text: str
 
 
 @event("claims.eligible", 1, producer="claims", summary="参保人在待遇享受期内具备报销资格")
@@ -43,7 +67,7 @@ class ClaimsEligibleV1(_Payload):
     scheme: Scheme
     tier: str | None = None
     benefit_start: date
-    benefit_end: date
+    benefit_end: date | None = None  # None: open-ended
 
 
 @event("claims.ineligible", 1, producer="claims", summary="参保人待遇资格终止（中止参保等），自该日次日起不再报销")

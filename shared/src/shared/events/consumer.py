@@ -51,6 +51,11 @@ class PoisonMessage(Exception):
     """A message that can never succeed (not an envelope, unknown type): dead-lettered at once."""
 
 
+class OutOfOrder(Exception):
+    """An event overtook the one it follows (an end of coverage before its approval): raised so the
+    message is retried with back-off until the earlier event is in."""
+
+
 class Consumer:
     def __init__(
         self,

@@ -23,7 +23,7 @@ class CoverageOut(BaseModel):
     scheme: str
     tier: str | None
     benefit_start: date
-    benefit_end: date
+    benefit_end: date | None
 
 
 class EligibilityOut(BaseModel):

@@ -16,10 +16,10 @@ class Coverage:
     scheme: str
     tier: str | None
     benefit_start: date
-    benefit_end: date
+    benefit_end: date | None  # None: open-ended (employee coverage until interrupted)
 
     def covers(self, day: date) -> bool:
-        return self.benefit_start <= day <= self.benefit_end
+        return self.benefit_start <= day and (self.benefit_end is None or day <= self.benefit_end)
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Eligibility:
 
 
 def eligibility_on(person_id: uuid.UUID, day: date, coverages: Sequence[Coverage]) -> Eligibility:
-    for coverage in sorted(coverages, key=lambda c: c.benefit_start):
+    # While employee insurance is paid only employee benefits apply (seed 001 九.3): it comes first.
+    for coverage in sorted(coverages, key=lambda c: (c.scheme != "employee", c.benefit_start)):
         if coverage.covers(day):
             return Eligibility(person_id, day, True, "在待遇享受期内", coverage)
     if coverages:

@@ -13,15 +13,17 @@ from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
-from shared.identity import IdType
+from shared.identity import IdType, mask_id
 from shared.service import Runtime, UoW
 from svc_registration import usecases
-from svc_registration.domain.enrollment import Enrollment, ResidentTier
+from svc_registration.domain.enrollment import Enrollment, ResidentTier, SpecialGroup, TerminationReason
 
 router = APIRouter(prefix="/enrollments", tags=["参保登记"])
 
 Applicant = Annotated[Principal, require_roles(Role.insured, Role.staff)]
 Staff = Annotated[Principal, require_roles(Role.staff)]
+UnitOrStaff = Annotated[Principal, require_roles(Role.unit, Role.staff)]
+Reader = Annotated[Principal, require_roles(Role.insured, Role.unit, Role.staff)]
 
 
 class PersonIn(BaseModel):
@@ -38,6 +40,15 @@ class ResidentEnrollmentIn(BaseModel):
     office_code: str = Field(pattern=r"^\d{6}$", description="参保地经办机构（分中心）代码")
     tier: ResidentTier = Field(description="缴费档次")
     coverage_year: int = Field(ge=2004, le=2100, description="参保年度")
+    paid_on: date | None = Field(None, description="缴费日期（默认当天）；决定待遇享受期")
+    special_groups: list[SpecialGroup] = Field([], max_length=6, description="特殊群体（个人缴费由政府资助），须经相关部门认定")
+    autumn_pupil: bool = Field(False, description="秋季入学新生集中参保（当年9月1日起享受待遇）")
+
+
+class FlexibleEnrollmentIn(BaseModel):
+    person: PersonIn
+    office_code: str = Field(pattern=r"^\d{6}$", description="参保地经办机构（分中心）代码")
+    paid_on: date | None = Field(None, description="缴费日期（默认当天）；缴费次日起享受待遇")
 
 
 class DecisionIn(BaseModel):
@@ -46,6 +57,25 @@ class DecisionIn(BaseModel):
 
 class ReasonIn(DecisionIn):
     reason: Text = Field(min_length=2, max_length=500)
+
+
+class InterruptIn(ReasonIn):
+    last_day: date | None = Field(None, description="待遇截止日（默认当天）")
+
+
+class TerminateIn(DecisionIn):
+    reason: TerminationReason = Field(description="终止原因")
+    last_day: date | None = Field(None, description="待遇截止日（默认当天；死亡为死亡日期）")
+    note: Text | None = Field(None, max_length=500)
+
+
+class ResumeIn(DecisionIn):
+    start: date | None = Field(None, description="恢复参保日期（默认当天）")
+
+
+class PersonSearchIn(BaseModel):
+    id_type: IdType = IdType.resident_id
+    id_number: str = Field(min_length=5, max_length=40)
 
 
 class DecisionOut(BaseModel):
@@ -65,8 +95,30 @@ class EnrollmentOut(BaseModel):
     status: str
     version: int
     benefit_start: date
-    benefit_end: date
+    benefit_end: date | None = Field(description="待遇截止日；职工医保在职期间为空（长期）")
+    period_rule: str
+    period_explanation: str
+    unit_code: str | None
+    category: str | None
+    special_groups: list[str]
+    paid_on: date | None
+    previous_id: uuid.UUID | None
     decisions: list[DecisionOut]
+
+
+class PersonOut(BaseModel):
+    id: uuid.UUID
+    id_type: str
+    id_number_masked: str
+    name: str
+    sex: str | None
+    birth_date: date | None
+    office_code: str
+
+
+class PersonFoundOut(BaseModel):
+    person: PersonOut
+    enrollments: list[EnrollmentOut]
 
 
 def shape(e: Enrollment) -> dict:
@@ -81,8 +133,19 @@ def shape(e: Enrollment) -> dict:
         version=e.version,
         benefit_start=e.benefit_start,
         benefit_end=e.benefit_end,
+        period_rule=e.period.rule,
+        period_explanation=e.period.explanation,
+        unit_code=e.unit_code,
+        category=e.category.value if e.category else None,
+        special_groups=[g.value for g in e.special_groups],
+        paid_on=e.paid_on,
+        previous_id=e.previous_id,
         decisions=[DecisionOut(by=d.by, at=d.at.isoformat(), outcome=d.outcome.value, reason=d.reason) for d in e.decisions],
     ).model_dump(mode="json")
+
+
+def person_details(body: PersonIn) -> usecases.PersonDetails:
+    return usecases.PersonDetails(**body.model_dump())
 
 
 @router.post(
@@ -100,10 +163,13 @@ async def submit_resident_enrollment(
     idempotency_key: IdempotencyKey = None,
 ):
     command = usecases.SubmitResidentEnrollment(
-        person=usecases.PersonDetails(**body.person.model_dump()),
+        person=person_details(body.person),
         office_code=body.office_code,
         tier=body.tier,
         coverage_year=body.coverage_year,
+        paid_on=body.paid_on,
+        special_groups=tuple(dict.fromkeys(body.special_groups)),
+        autumn_pupil=body.autumn_pupil,
     )
     key = runtime.settings.person_id_key.encode()
 
@@ -112,6 +178,39 @@ async def submit_resident_enrollment(
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
+
+
+@router.post("/flexible", status_code=201, response_model=EnrollmentOut, summary="灵活就业人员参保登记")
+async def submit_flexible_enrollment(
+    body: FlexibleEnrollmentIn, request: Request, actor: Applicant, uow: UoW, runtime: Runtime, idempotency_key: IdempotencyKey = None
+):
+    key = runtime.settings.person_id_key.encode()
+
+    async def submit() -> tuple[int, dict]:
+        enrollment = await usecases.submit_flexible_enrollment(uow, person_details(body.person), body.office_code, body.paid_on, actor, key)
+        return 201, shape(enrollment)
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
+
+
+@router.get("", response_model=list[EnrollmentOut], summary="参保记录查询（本人；经办人员按参保人）")
+async def list_enrollments(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
+    async with uow:
+        return [shape(e) for e in await usecases.enrollments_of_person(uow, person_id, actor)]
+
+
+@router.post("/search", response_model=PersonFoundOut, summary="按证件号码查询参保人（证件号码放在请求体中）")
+async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
+    async with uow:
+        person, found = await usecases.find_person(uow, body.id_type, body.id_number, actor, runtime.settings.person_id_key.encode())
+    return PersonFoundOut(
+        person=PersonOut(
+            id=person.id, id_type=person.id_type.value, id_number_masked=mask_id(person.id_number), name=person.name,
+            sex=person.sex, birth_date=person.birth_date, office_code=person.office_code,
+        ),
+        enrollments=[shape(e) for e in found],
+    ).model_dump(mode="json")  # fmt: skip
 
 
 @router.get("/{enrollment_id}", response_model=EnrollmentOut, summary="查看参保登记")
@@ -154,3 +253,43 @@ async def stop(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW)
         stopped = await usecases.stop_enrollment(uow, enrollment_id, body.version, body.reason, actor)
         await uow.commit()
     return shape(stopped)
+
+
+@router.post("/{enrollment_id}/interrupt", response_model=EnrollmentOut, summary="中断参保（单位停缴）")
+async def interrupt(enrollment_id: uuid.UUID, body: InterruptIn, actor: UnitOrStaff, uow: UoW) -> dict:
+    async with uow:
+        interrupted = await usecases.interrupt_enrollment(uow, enrollment_id, body.version, body.reason, body.last_day, actor)
+        await uow.commit()
+    return shape(interrupted)
+
+
+@router.post("/{enrollment_id}/terminate", response_model=EnrollmentOut, summary="终止参保（死亡、出国定居、解除劳动关系等）")
+async def terminate(enrollment_id: uuid.UUID, body: TerminateIn, actor: UnitOrStaff, uow: UoW) -> dict:
+    async with uow:
+        terminated = await usecases.terminate_enrollment(uow, enrollment_id, body.version, body.reason, body.last_day, body.note, actor)
+        await uow.commit()
+    return shape(terminated)
+
+
+@router.post("/{enrollment_id}/resume", response_model=EnrollmentOut, status_code=201, summary="恢复参保（返回新的参保登记）")
+async def resume(enrollment_id: uuid.UUID, body: ResumeIn, actor: UnitOrStaff, uow: UoW) -> dict:
+    async with uow:
+        continued = await usecases.resume_enrollment(uow, enrollment_id, body.version, body.start, actor)
+        await uow.commit()
+    return shape(continued)
+
+
+@router.post("/{enrollment_id}/retire", response_model=EnrollmentOut, summary="在职转退休")
+async def retire(enrollment_id: uuid.UUID, body: DecisionIn, actor: UnitOrStaff, uow: UoW) -> dict:
+    async with uow:
+        retired = await usecases.retire_employee(uow, enrollment_id, body.version, actor)
+        await uow.commit()
+    return shape(retired)
+
+
+@router.post("/{enrollment_id}/refund", response_model=EnrollmentOut, summary="退费（待遇享受期开始前）")
+async def refund(enrollment_id: uuid.UUID, body: ReasonIn, actor: Applicant, uow: UoW) -> dict:
+    async with uow:
+        refunded = await usecases.refund_enrollment(uow, enrollment_id, body.version, body.reason, actor)
+        await uow.commit()
+    return shape(refunded)

@@ -1,11 +1,13 @@
 """The events transfer consumes: the subscription table."""
 
-from shared.events.catalog import RegistrationApprovedV1, RegistrationStoppedV1
+from shared.events.catalog import RegistrationApprovedV1, RegistrationStoppedV1, RegistrationSuspendedV1, RegistrationTerminatedV1
 from shared.events.consumer import Subscription
-from svc_transfer.usecases import record_approved, record_stopped
+from svc_transfer.usecases import record_approved, record_ended, record_stopped
 
 # Who is covered here (an incoming transfer needs it) and whose coverage stopped (a certificate needs it).
 SUBSCRIPTIONS = [
     Subscription(RegistrationApprovedV1, record_approved),
     Subscription(RegistrationStoppedV1, record_stopped),
+    Subscription(RegistrationSuspendedV1, record_ended),
+    Subscription(RegistrationTerminatedV1, record_ended),
 ]
