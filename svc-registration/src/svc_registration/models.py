@@ -46,6 +46,7 @@ enrollments = Table(
     Column("period_explanation", String(200), nullable=False),
     Column("paid_on", Date),
     Column("previous_id", UUID(as_uuid=True)),  # the interrupted enrollment this one resumes
+    Column("filer", JSONB),  # collective filing: the school, village, welfare institution or township
 )
 # No duplicate enrollment (不允许重复参保) is checked on overlapping periods under a per-person lock
 # (usecases.lock_person): a partial unique index cannot express "overlapping".

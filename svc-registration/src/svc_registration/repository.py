@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.identity import IdType
 from svc_registration.domain.benefit import BenefitRegistration
 from svc_registration.domain.benefit_period import Period
-from svc_registration.domain.enrollment import Category, Decision, Enrollment, ResidentTier, Scheme, SpecialGroup, Status
+from svc_registration.domain.enrollment import Category, Decision, Enrollment, Filer, FilerKind, ResidentTier, Scheme, SpecialGroup, Status
 from svc_registration.domain.facility import KnownFacility
 from svc_registration.domain.person import Person
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus
@@ -187,6 +187,7 @@ def _enrollment_row(e: Enrollment) -> dict:
         "period_explanation": e.period.explanation,
         "paid_on": e.paid_on,
         "previous_id": e.previous_id,
+        "filer": {"kind": e.filer.kind.value, "name": e.filer.name, "code": e.filer.code} if e.filer else None,
     }
 
 
@@ -212,6 +213,7 @@ def _enrollment(row) -> Enrollment:  # type: ignore[no-untyped-def]
         special_groups=tuple(SpecialGroup(g) for g in row["special_groups"]),
         paid_on=row["paid_on"],
         previous_id=row["previous_id"],
+        filer=Filer(FilerKind(row["filer"]["kind"]), row["filer"]["name"], row["filer"].get("code")) if row["filer"] else None,
     )
 
 

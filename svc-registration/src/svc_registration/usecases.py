@@ -33,6 +33,8 @@ from svc_registration.domain.enrollment import (
     HOLDS_COVERAGE,
     Category,
     Enrollment,
+    Filer,
+    FilerKind,
     ResidentTier,
     SpecialGroup,
     Status,
@@ -72,6 +74,31 @@ class SubmitResidentEnrollment:
     paid_on: date | None = None  # default: the business date
     special_groups: tuple[SpecialGroup, ...] = ()
     autumn_pupil: bool = False  # a new pupil of the autumn collective filing by the school
+    filer: Filer | None = None  # collective filing (集体参保)
+
+
+@dataclass(frozen=True)
+class CollectiveMember:
+    person: PersonDetails
+    tier: ResidentTier
+    special_groups: tuple[SpecialGroup, ...] = ()
+
+
+@dataclass(frozen=True)
+class CollectiveFiling:
+    filer: Filer
+    office_code: str
+    coverage_year: int
+    members: tuple[CollectiveMember, ...]
+    paid_on: date | None = None
+    autumn_pupils: bool = False
+
+
+@dataclass(frozen=True)
+class MemberOutcome:
+    row: int
+    enrollment: Enrollment | None = None
+    refusal: Problem | None = None
 
 
 @dataclass(frozen=True)
@@ -153,9 +180,39 @@ async def submit_resident_enrollment(
     )
     enrollment = new_resident_enrollment(
         person.id, command.office_code, command.tier, command.coverage_year, period, paid_on,
-        command.special_groups, actor.subject, uow.clock.now(),
+        command.special_groups, actor.subject, uow.clock.now(), command.filer,
     )  # fmt: skip
     return await _admit(uow, repo, person, enrollment, history)
+
+
+async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Principal, person_key: bytes) -> list[MemberOutcome]:
+    """集体参保: a school, village, welfare institution or township files its members at the counter.
+
+    Immediate (即时办结): each accepted member is approved by the filing clerk at once. Each member
+    is its own savepoint, so one refused member (a duplicate, a bad ID) leaves the others filed and
+    is answered with its reason.
+    """
+    if filing.autumn_pupils and filing.filer.kind is not FilerKind.school:
+        raise Problem(422, "autumn_pupils_need_school", "秋季入学新生只能由学校集体参保",
+                      errors=[{"field": "autumn_pupils", "message": "仅学校集体参保可选"}])  # fmt: skip
+    if not actor.serves_office(filing.office_code):
+        raise Problem(403, "other_office", "只能受理本经办机构的参保登记")
+    outcomes = []
+    for row, member in enumerate(filing.members, start=1):
+        command = SubmitResidentEnrollment(
+            person=member.person, office_code=filing.office_code, tier=member.tier, coverage_year=filing.coverage_year,
+            paid_on=filing.paid_on, special_groups=member.special_groups, autumn_pupil=filing.autumn_pupils, filer=filing.filer,
+        )  # fmt: skip
+        try:
+            async with uow.session.begin_nested():
+                submitted = await submit_resident_enrollment(uow, command, actor, person_key)
+                approved = submitted.approve(actor.subject, uow.clock.now(), submitted.version)
+                await Repository(uow.session).update_enrollment(approved)
+            uow.emit(approved_event(approved, uow))
+            outcomes.append(MemberOutcome(row, enrollment=approved))
+        except Problem as refusal:
+            outcomes.append(MemberOutcome(row, refusal=refusal))
+    return outcomes
 
 
 async def submit_flexible_enrollment(

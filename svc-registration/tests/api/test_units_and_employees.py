@@ -184,3 +184,33 @@ def test_refund_only_before_the_benefit_period(registration, staff) -> None:  # 
         assert late.status_code == 409 and late.json()["code"] == "refund_after_start"
     finally:
         registration.business_date(None)
+
+
+def test_a_school_files_its_new_pupils_collectively_and_each_refusal_is_told(registration, staff) -> None:  # type: ignore[no-untyped-def]
+    registration.business_date("2026-10-20")
+    try:
+        already = new_resident_id(OFFICE)
+        solo = {"person": {"id_number": already, "name": "老生"}, "office_code": OFFICE, "tier": "student_child", "coverage_year": 2027}
+        assert registration.client.post(f"{API}/enrollments/residents", json=solo, headers=staff).status_code == 201
+        members = [{"person": {"id_number": number, "name": "新生"}, "tier": "student_child"}
+                   for number in (new_resident_id(OFFICE), already, new_resident_id(OFFICE))]  # fmt: skip
+        members.append({"person": {"id_number": "120101200001010000", "name": "错号"}, "tier": "student_child"})  # wrong check digit
+        body = {"filer": {"kind": "school", "name": "天津市和平区示例小学", "code": "S120101001"}, "office_code": OFFICE,
+                "coverage_year": 2027, "autumn_pupils": True, "members": members}  # fmt: skip
+        filed = registration.client.post(f"{API}/enrollments/residents/collective", json=body, headers=staff)
+        assert filed.status_code == 200, filed.text
+        answer = filed.json()
+        assert (answer["accepted"], answer["refused"]) == (2, 2)
+        by_row = {r["row"]: r for r in answer["results"]}
+        for row in (1, 3):  # new pupils: covered from 1 September, approved at once
+            e = by_row[row]["enrollment"]
+            assert (e["status"], e["benefit_start"], e["benefit_end"], e["period_rule"]) == ("approved", "2026-09-01", "2027-12-31", "autumn_pupil")
+        assert by_row[2]["problem"]["code"] == "duplicate_enrollment"
+        assert by_row[4]["problem"]["status"] == 422
+
+        village = {**body, "filer": {"kind": "village", "name": "示例村委会"}}
+        refused = registration.client.post(f"{API}/enrollments/residents/collective", json=village, headers=staff)
+        assert refused.status_code == 422 and refused.json()["code"] == "autumn_pupils_need_school"
+        assert registration.client.post(f"{API}/enrollments/residents/collective", json=body, headers=registration.token(Role.insured)).status_code == 403
+    finally:
+        registration.business_date(None)

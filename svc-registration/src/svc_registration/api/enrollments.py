@@ -11,12 +11,13 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.errors import Problem
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.identity import IdType, mask_id
 from shared.service import Runtime, UoW
 from svc_registration import usecases
-from svc_registration.domain.enrollment import Enrollment, ResidentTier, SpecialGroup, TerminationReason
+from svc_registration.domain.enrollment import Enrollment, Filer, FilerKind, ResidentTier, SpecialGroup, TerminationReason
 
 router = APIRouter(prefix="/enrollments", tags=["参保登记"])
 
@@ -43,6 +44,39 @@ class ResidentEnrollmentIn(BaseModel):
     paid_on: date | None = Field(None, description="缴费日期（默认当天）；决定待遇享受期")
     special_groups: list[SpecialGroup] = Field([], max_length=6, description="特殊群体（个人缴费由政府资助），须经相关部门认定")
     autumn_pupil: bool = Field(False, description="秋季入学新生集中参保（当年9月1日起享受待遇）")
+
+
+class FilerIn(BaseModel):
+    kind: FilerKind = Field(description="集体参保单位类型：学校、村（居）委会、福利机构、乡镇（街道）")
+    name: Text = Field(min_length=2, max_length=100)
+    code: str | None = Field(None, max_length=30, pattern=r"^[0-9A-Za-z\-]+$", description="学校代码等")
+
+
+class MemberIn(BaseModel):
+    person: PersonIn
+    tier: ResidentTier
+    special_groups: list[SpecialGroup] = Field([], max_length=6)
+
+
+class CollectiveFilingIn(BaseModel):
+    filer: FilerIn
+    office_code: str = Field(pattern=r"^\d{6}$")
+    coverage_year: int = Field(ge=2004, le=2100)
+    paid_on: date | None = None
+    autumn_pupils: bool = Field(False, description="秋季入学新生（仅学校）：当年9月1日起享受待遇")
+    members: list[MemberIn] = Field(min_length=1, max_length=2000)
+
+
+class MemberResultOut(BaseModel):
+    row: int
+    enrollment: EnrollmentOut | None = None
+    problem: dict | None = Field(None, description="该成员未参保的原因（problem+json 字段）")
+
+
+class CollectiveFilingOut(BaseModel):
+    accepted: int
+    refused: int
+    results: list[MemberResultOut]
 
 
 class FlexibleEnrollmentIn(BaseModel):
@@ -178,6 +212,32 @@ async def submit_resident_enrollment(
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
+
+
+@router.post("/residents/collective", response_model=CollectiveFilingOut, summary="城乡居民集体参保（学校、村居、福利机构、乡镇）")
+async def file_collectively(
+    body: CollectiveFilingIn, request: Request, actor: Staff, uow: UoW, runtime: Runtime, idempotency_key: IdempotencyKey = None
+):
+    filing = usecases.CollectiveFiling(
+        filer=Filer(body.filer.kind, body.filer.name, body.filer.code), office_code=body.office_code,
+        coverage_year=body.coverage_year, paid_on=body.paid_on, autumn_pupils=body.autumn_pupils,
+        members=tuple(usecases.CollectiveMember(person_details(m.person), m.tier, tuple(dict.fromkeys(m.special_groups))) for m in body.members),
+    )  # fmt: skip
+    key = runtime.settings.person_id_key.encode()
+
+    async def file() -> tuple[int, dict]:
+        outcomes = await usecases.file_collectively(uow, filing, actor, key)
+        results = [MemberResultOut(row=o.row, enrollment=EnrollmentOut(**shape(o.enrollment)) if o.enrollment else None,
+                                   problem=problem_fields(o.refusal) if o.refusal else None) for o in outcomes]  # fmt: skip
+        accepted = sum(1 for o in outcomes if o.enrollment)
+        return 200, CollectiveFilingOut(accepted=accepted, refused=len(outcomes) - accepted, results=results).model_dump(mode="json")
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, file)
+
+
+def problem_fields(p: Problem) -> dict:
+    return {"status": p.status, "code": p.code, "title": p.title, "detail": p.detail, "errors": p.errors}
 
 
 @router.post("/flexible", status_code=201, response_model=EnrollmentOut, summary="灵活就业人员参保登记")

@@ -83,6 +83,22 @@ GRANTS_BENEFITS = frozenset({Status.approved})
 EMPLOYEE_COVERAGE_ENDED = frozenset({Status.interrupted, Status.stopped, Status.terminated})
 
 
+class FilerKind(StrEnum):
+    """Who files residents collectively (集体参保): seeds 001/003/004."""
+
+    school = "school"  # 学校 (students and children; new pupils in the autumn)
+    village = "village"  # 村（居）委会
+    welfare_institution = "welfare_institution"  # 福利机构
+    township = "township"  # 乡镇（街道）服务中心, families
+
+
+@dataclass(frozen=True)
+class Filer:
+    kind: FilerKind
+    name: str
+    code: str | None = None
+
+
 @dataclass(frozen=True)
 class Decision:
     by: str
@@ -110,6 +126,7 @@ class Enrollment:
     special_groups: tuple[SpecialGroup, ...] = ()
     paid_on: date | None = None
     previous_id: uuid.UUID | None = None
+    filer: Filer | None = None
 
     @property
     def benefit_start(self) -> date:
@@ -204,6 +221,7 @@ def new_resident_enrollment(
     special_groups: tuple[SpecialGroup, ...],
     by: str,
     at: datetime,
+    filer: Filer | None = None,
 ) -> Enrollment:
     return Enrollment(
         id=uuid.uuid4(),
@@ -219,6 +237,7 @@ def new_resident_enrollment(
         period=period,
         special_groups=special_groups,
         paid_on=paid_on,
+        filer=filer,
     )
 
 

@@ -41,6 +41,7 @@ def upgrade() -> None:
     op.add_column("enrollments", sa.Column("period_explanation", sa.String(200)))
     op.add_column("enrollments", sa.Column("paid_on", sa.Date))
     op.add_column("enrollments", sa.Column("previous_id", UUID(as_uuid=True)))
+    op.add_column("enrollments", sa.Column("filer", JSONB))
     op.execute(
         "UPDATE enrollments SET benefit_start = make_date(coverage_year, 1, 1), benefit_end = make_date(coverage_year, 12, 31),"
         " period_rule = 'regular', period_explanation = '集中参保期缴费：次年1月1日至12月31日'"
@@ -56,6 +57,6 @@ def downgrade() -> None:
         "uq_enrollments_one_active", "enrollments", ["person_id", "coverage_year"], unique=True,
         postgresql_where=sa.text("status IN ('submitted', 'approved')"),
     )  # fmt: skip
-    for column in ("previous_id", "paid_on", "period_explanation", "period_rule", "benefit_end", "benefit_start", "special_groups", "category", "unit_code"):
+    for column in ("filer", "previous_id", "paid_on", "period_explanation", "period_rule", "benefit_end", "benefit_start", "special_groups", "category", "unit_code"):
         op.drop_column("enrollments", column)
     op.drop_table("units")
