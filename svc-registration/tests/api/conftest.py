@@ -33,7 +33,9 @@ class Harness:
         assert answer.status_code == 200, answer.text
 
 
-@pytest.fixture(scope="session")
+# Module scope: the app's outbox relay shares the run's registration schema with the end-to-end
+# platform, so it must be gone before that starts (else it would publish the platform's events).
+@pytest.fixture(scope="module")
 def registration(migrated_database: str, test_servers: RunServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     from svc_registration.main import create_app
     from svc_registration.settings import RegistrationSettings
