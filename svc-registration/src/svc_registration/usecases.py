@@ -167,6 +167,9 @@ async def submit_resident_enrollment(
         raise Problem(403, "not_own_identity", "只能为本人办理参保登记")
     if actor.role is Role.staff and not actor.serves_office(command.office_code):
         raise Problem(403, "other_office", "只能受理本经办机构的参保登记")
+    if command.special_groups and not actor.is_city_staff:
+        # Seed 001 三(二)5: certified by the departments, enrolled by the city centre (市医保中心).
+        raise Problem(403, "city_level_required", "特殊人员参保登记由市医保中心统一办理", "低保、特困、低收入、重度残疾、优抚等人员的身份由相关部门认定")
     repo = Repository(uow.session)
     history = await _history_locked(repo, person.id)
     paid_on = _paid_on(command.paid_on, uow.clock.today())

@@ -214,3 +214,15 @@ def test_a_school_files_its_new_pupils_collectively_and_each_refusal_is_told(reg
         assert registration.client.post(f"{API}/enrollments/residents/collective", json=body, headers=registration.token(Role.insured)).status_code == 403
     finally:
         registration.business_date(None)
+
+
+def test_special_groups_are_enrolled_by_the_city_centre_with_the_contribution_paid_by_government(registration, staff) -> None:  # type: ignore[no-untyped-def]
+    body = {"person": {"id_number": new_resident_id(OFFICE), "name": "低保户"}, "office_code": OFFICE, "tier": "adult_low",
+            "coverage_year": 2021, "paid_on": "2020-10-15", "special_groups": ["subsistence"]}  # fmt: skip
+    district = registration.client.post(f"{API}/enrollments/residents", json=body, headers=staff)
+    assert district.status_code == 403 and district.json()["code"] == "city_level_required"
+    city = registration.token(Role.staff, office_code="120000", office_level="city")
+    created = registration.client.post(f"{API}/enrollments/residents", json=body, headers=city)
+    assert created.status_code == 201, created.text
+    assert created.json()["special_groups"] == ["subsistence"]
+    assert created.json()["contribution"] == {"standard": "280.00", "personal": "0.00", "government": "280.00"}

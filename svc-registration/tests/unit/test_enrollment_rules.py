@@ -157,3 +157,18 @@ def test_units_need_a_valid_credit_code_and_documents_for_their_changes() -> Non
 
 def test_employee_period_starts_on_the_enrollment_day() -> None:
     assert employee_period(date(2027, 3, 1)).start == date(2027, 3, 1)
+
+
+def test_resident_contributions_of_2021_and_government_paid_special_groups() -> None:
+    from decimal import Decimal
+
+    from svc_registration.domain.contribution import resident_contribution
+    from svc_registration.domain.enrollment import SpecialGroup
+
+    assert resident_contribution(2021, ResidentTier.adult_high, ()).personal == Decimal("910.00")
+    assert resident_contribution(2021, ResidentTier.adult_middle, ()).personal == Decimal("560.00")
+    assert resident_contribution(2021, ResidentTier.adult_low, ()).personal == Decimal("280.00")
+    assert resident_contribution(2021, ResidentTier.student_child, ()).personal == Decimal("260.00")
+    subsidised = resident_contribution(2021, ResidentTier.adult_low, (SpecialGroup.subsistence,))
+    assert (subsidised.personal, subsidised.government) == (Decimal("0.00"), Decimal("280.00"))
+    assert resident_contribution(2027, ResidentTier.adult_low, ()) is None  # not in the documents

@@ -15,8 +15,10 @@ from shared.errors import Problem
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.identity import IdType, mask_id
+from shared.money import Money
 from shared.service import Runtime, UoW
 from svc_registration import usecases
+from svc_registration.domain.contribution import resident_contribution
 from svc_registration.domain.enrollment import Enrollment, Filer, FilerKind, ResidentTier, SpecialGroup, TerminationReason
 
 router = APIRouter(prefix="/enrollments", tags=["参保登记"])
@@ -119,6 +121,12 @@ class DecisionOut(BaseModel):
     reason: str | None
 
 
+class ContributionOut(BaseModel):
+    standard: Money
+    personal: Money
+    government: Money
+
+
 class EnrollmentOut(BaseModel):
     id: uuid.UUID
     person_id: uuid.UUID
@@ -137,6 +145,8 @@ class EnrollmentOut(BaseModel):
     special_groups: list[str]
     paid_on: date | None
     previous_id: uuid.UUID | None
+    filer: dict | None = Field(None, description="集体参保单位")
+    contribution: ContributionOut | None = Field(None, description="居民个人缴费标准与政府资助（文件未载明的年度为空）")
     decisions: list[DecisionOut]
 
 
@@ -174,8 +184,17 @@ def shape(e: Enrollment) -> dict:
         special_groups=[g.value for g in e.special_groups],
         paid_on=e.paid_on,
         previous_id=e.previous_id,
+        filer={"kind": e.filer.kind.value, "name": e.filer.name, "code": e.filer.code} if e.filer else None,
+        contribution=contribution_of(e),
         decisions=[DecisionOut(by=d.by, at=d.at.isoformat(), outcome=d.outcome.value, reason=d.reason) for d in e.decisions],
     ).model_dump(mode="json")
+
+
+def contribution_of(e: Enrollment) -> ContributionOut | None:
+    if e.tier is None:
+        return None
+    known = resident_contribution(e.coverage_year, e.tier, e.special_groups)
+    return ContributionOut(**known.__dict__) if known else None
 
 
 def person_details(body: PersonIn) -> usecases.PersonDetails:

@@ -90,6 +90,7 @@ class FilerKind(StrEnum):
     village = "village"  # 村（居）委会
     welfare_institution = "welfare_institution"  # 福利机构
     township = "township"  # 乡镇（街道）服务中心, families
+    detention_facility = "detention_facility"  # 公安监管场所 (seed 001 三(二)4)
 
 
 @dataclass(frozen=True)
