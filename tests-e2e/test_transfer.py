@@ -320,6 +320,12 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     assert own["status"] == "completed" and "*" in own["person"]["id_number"]
     eligibility = tianjin.client.get("/api/v1/claims/eligibility/me", headers=tianjin.person(id_number))
     assert eligibility.status_code == 200 and eligibility.json()["eligible"] is True, eligibility.text
+    # Tianjin's registration merges the contribution history into the person's record.
+    merged = poll(
+        lambda: tianjin.client.get("/api/v1/registration/enrollments/contribution-history", headers=tianjin.person(id_number)).json(),
+        what="Tianjin's registration to merge the transferred contribution history",
+    )
+    assert [(m["contribution_months"], m["account_balance"], m["from_office"]) for m in merged] == [(132, "5321.40", "130200")]
 
     # Tangshan's certificate is used up, and its registration marks the stopped coverage transferred out.
     used = tangshan.client.get(

@@ -1,6 +1,6 @@
 """Tables of the registration schema."""
 
-from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, text
+from sqlalchemy import Column, Date, DateTime, Index, Integer, Numeric, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
@@ -64,6 +64,20 @@ units = Table(
     Column("registered_by", String(120), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("changes", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+)
+
+# Contribution history brought by a completed transfer-in (transfer.completed): merged into the
+# person's record here; the coverage itself is the enrollment the person already holds here.
+transferred_contributions = Table(
+    "transferred_contributions",
+    metadata,
+    Column("transfer_id", UUID(as_uuid=True), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("office_code", String(12), nullable=False),
+    Column("from_office", String(12)),
+    Column("contribution_months", Integer, nullable=False),
+    Column("account_balance", Numeric(14, 2), nullable=False),
+    Column("completed_on", Date, nullable=False),
 )
 
 # Projection of facility's registry events: which institutions are designated, for which programmes.

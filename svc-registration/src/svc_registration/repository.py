@@ -17,7 +17,7 @@ from svc_registration.domain.enrollment import Category, Decision, Enrollment, F
 from svc_registration.domain.facility import KnownFacility
 from svc_registration.domain.person import Person
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus
-from svc_registration.models import benefit_registrations, enrollments, facilities, persons, units
+from svc_registration.models import benefit_registrations, enrollments, facilities, persons, transferred_contributions, units
 
 
 class Repository:
@@ -44,6 +44,13 @@ class Repository:
             query = query.with_for_update()
         row = (await self.session.execute(query)).mappings().first()
         return _enrollment(row) if row else None
+
+    async def record_transferred_contributions(self, values: dict) -> None:
+        await self.session.execute(insert(transferred_contributions).values(values).on_conflict_do_nothing(index_elements=["transfer_id"]))
+
+    async def transferred_contributions_of(self, person_id: uuid.UUID) -> list[dict]:
+        query = select(transferred_contributions).where(transferred_contributions.c.person_id == person_id)
+        return [dict(row) for row in (await self.session.execute(query.order_by(transferred_contributions.c.completed_on))).mappings()]
 
     async def lock_person(self, person_id: uuid.UUID) -> None:
         """Serialises enrollment changes of one person until the transaction ends (duplicate check)."""

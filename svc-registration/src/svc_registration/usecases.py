@@ -17,6 +17,7 @@ from shared.events.catalog import (
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
     RegistrationTerminatedV1,
+    TransferCompletedV1,
     TransferTransferredOutV1,
 )
 from shared.identity import IdType
@@ -481,6 +482,24 @@ async def _require_related_units(repo: Repository, change: UnitChange) -> None:
 async def employees_of_unit(uow: UnitOfWork, code: str, statuses: list[str] | None, offset: int, limit: int, actor: Principal) -> tuple[list[Enrollment], int]:
     unit = await visible_unit(uow, code, actor)
     return await Repository(uow.session).employees_of(unit.code, statuses, offset, limit)
+
+
+async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:
+    """转入办结: the contribution history and balance from the other region join the person's record."""
+    await Repository(uow.session).record_transferred_contributions({
+        "transfer_id": event.transfer_id, "person_id": event.person_id, "office_code": event.office_code,
+        "from_office": event.from_office, "contribution_months": event.contribution_months,
+        "account_balance": event.account_balance, "completed_on": event.completed_on,
+    })  # fmt: skip
+
+
+async def contribution_history(uow: UnitOfWork, person_id: uuid.UUID | None, actor: Principal) -> list[dict]:
+    """The contribution periods transferred in, for the person or staff who see one of their enrollments."""
+    enrollments = await enrollments_of_person(uow, person_id, actor)
+    person = actor.person_id if actor.role is Role.insured else person_id
+    if actor.role is not Role.insured and not enrollments:
+        raise not_found("参保人")
+    return await Repository(uow.session).transferred_contributions_of(person)  # type: ignore[arg-type]
 
 
 async def record_transferred_out(uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1) -> None:

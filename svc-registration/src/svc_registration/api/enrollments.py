@@ -279,6 +279,22 @@ async def list_enrollments(actor: Reader, uow: UoW, person_id: uuid.UUID | None 
         return [shape(e) for e in await usecases.enrollments_of_person(uow, person_id, actor)]
 
 
+class TransferredContributionOut(BaseModel):
+    transfer_id: uuid.UUID
+    from_office: str | None
+    office_code: str
+    contribution_months: int
+    account_balance: Money
+    completed_on: date
+
+
+@router.get("/contribution-history", response_model=list[TransferredContributionOut], summary="转入的缴费年限与个人账户（转移接续合并）")
+async def contribution_history(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
+    async with uow:
+        rows = await usecases.contribution_history(uow, person_id, actor)
+    return [TransferredContributionOut(**row).model_dump(mode="json") for row in rows]
+
+
 @router.post("/search", response_model=PersonFoundOut, summary="按证件号码查询参保人（证件号码放在请求体中）")
 async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:

@@ -5,10 +5,11 @@ from shared.events.catalog import (
     FacilitySuspendedV1,
     FacilityTerminatedV1,
     FacilityUpdatedV1,
+    TransferCompletedV1,
     TransferTransferredOutV1,
 )
 from shared.events.consumer import Subscription
-from svc_registration.usecases import record_facility, record_transferred_out
+from svc_registration.usecases import record_facility, record_transfer_completed, record_transferred_out
 
 # Every registry event carries the whole record, so one use case keeps the projection.
 SUBSCRIPTIONS = [
@@ -18,4 +19,6 @@ SUBSCRIPTIONS = [
     Subscription(FacilityTerminatedV1, record_facility),
     # A person who moved to another region: their stopped coverage here is marked transferred out.
     Subscription(TransferTransferredOutV1, record_transferred_out),
+    # A person who moved here: the contribution history from the other region is merged.
+    Subscription(TransferCompletedV1, record_transfer_completed),
 ]

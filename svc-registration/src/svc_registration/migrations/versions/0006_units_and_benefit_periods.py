@@ -50,6 +50,16 @@ def upgrade() -> None:
     op.alter_column("enrollments", "period_rule", nullable=False)
     op.alter_column("enrollments", "period_explanation", nullable=False)
     op.drop_index("uq_enrollments_one_active", table_name="enrollments")
+    op.create_table(
+        "transferred_contributions",
+        sa.Column("transfer_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+        sa.Column("office_code", sa.String(12), nullable=False),
+        sa.Column("from_office", sa.String(12)),
+        sa.Column("contribution_months", sa.Integer, nullable=False),
+        sa.Column("account_balance", sa.Numeric(14, 2), nullable=False),
+        sa.Column("completed_on", sa.Date, nullable=False),
+    )
 
 
 def downgrade() -> None:
@@ -59,4 +69,5 @@ def downgrade() -> None:
     )  # fmt: skip
     for column in ("filer", "previous_id", "paid_on", "period_explanation", "period_rule", "benefit_end", "benefit_start", "special_groups", "category", "unit_code"):
         op.drop_column("enrollments", column)
+    op.drop_table("transferred_contributions")
     op.drop_table("units")
