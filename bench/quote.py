@@ -1,0 +1,111 @@
+"""Benefit quotes: in-process on one core, and through the gateway. Figures printed, never asserted.
+
+    uv run python -m bench.quote [--seconds 5] [--gateway-seconds 10] [--concurrency 1 16] [--no-gateway]
+
+The bill is an inpatient stay of a subsistence-allowance resident at a level-3 hospital, large enough
+to reach every stage of the one-stop settlement (deductible, fund to its ratio, major-illness bands,
+assistance bands, catastrophic assistance): a bill of about twenty explained lines. In-process, one
+process computes quotes back to back (one core). Through the gateway, the whole platform runs on a
+database and broker namespace of its own and `POST /api/v1/claims/quote` is sent by N clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform as host
+import statistics
+import time
+from datetime import date
+from decimal import Decimal
+
+import httpx
+
+from svc_claims.domain.benefits import Accumulators, QuoteContext, quote
+from svc_claims.policy import load_policy
+
+BODY = {
+    "scheme": "resident", "tier": "adult_low", "special_groups": ["subsistence"], "service_date": "2021-06-10",
+    "admission_date": "2021-05-20", "facility_level": 3, "care_type": "inpatient", "in_scope": "260000.00",
+    "out_of_scope": "12000.00", "ytd": {"stays": 1, "deductible_used": "500.00", "fund_paid": "20000.00"},
+}  # fmt: skip
+
+
+def context() -> QuoteContext:
+    return QuoteContext(
+        scheme="resident", tier="adult_low", facility_level=3, care_type="inpatient", in_scope=Decimal("260000.00"),
+        out_of_scope=Decimal("12000.00"), special_groups=frozenset({"subsistence"}), service_date=date(2021, 6, 10),
+        admission_date=date(2021, 5, 20), ytd=Accumulators(stays=1, deductible_used=Decimal("500.00"), fund_paid=Decimal("20000.00")),
+    )  # fmt: skip
+
+
+def in_process(seconds: float) -> None:
+    policy, ctx = load_policy("120000", "resident", 2021), context()
+    bill = quote(ctx, policy)
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for _ in range(1000):
+            quote(ctx, policy)
+        done += 1000
+    elapsed = time.perf_counter() - started
+    print(f"in-process, one core: {done / elapsed:,.0f} quotes/s ({elapsed / done * 1e6:.1f} µs each), "
+          f"bill of {len(bill.lines)} lines, fund {bill.fund} of {bill.total}")  # fmt: skip
+
+
+async def through_gateway(seconds: float, concurrencies: list[int]) -> None:
+    from shared.auth import Principal, Role
+    from shared.auth.issuer import DevIssuer
+    from shared.testing.plugin import isolated_servers, platform_config_for
+    from yb_deploy.platform import AUDIENCE, ISSUER, prepare, start_all, stop_all, wait_until_ready
+
+    with isolated_servers() as servers:
+        config = platform_config_for(servers)
+        prepare(config)
+        processes = start_all(config)
+        try:
+            await wait_until_ready(config)
+            issuer = DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
+            token = issuer.issue(Principal(subject="bench-staff", role=Role.staff, office_code="120101", office_level="district"))
+            url = f"http://127.0.0.1:{config.ports['gateway']}/api/v1/claims/quote"
+            print(" clients |  quotes/s |      p50 |      p99 | errors")
+            for clients in concurrencies:
+                latencies, errors = await _load(url, token, clients, seconds)
+                p50, p99 = statistics.quantiles(latencies, n=100)[49] * 1000, statistics.quantiles(latencies, n=100)[98] * 1000
+                print(f" {clients:7d} | {len(latencies) / seconds:9,.0f} | {p50:6.1f} ms | {p99:6.1f} ms | {errors}")
+        finally:
+            stop_all(processes)
+
+
+async def _load(url: str, token: str, clients: int, seconds: float) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+
+        async def one_client() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                answer = await client.post(url, json=BODY)
+                latencies.append(time.perf_counter() - started)
+                errors += answer.status_code != 200
+
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+    return latencies, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--gateway-seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--no-gateway", action="store_true")
+    args = parser.parse_args()
+    print(f"benefit quote benchmark on {host.node()} ({host.machine()}, Python {host.python_version()})")
+    in_process(args.seconds)
+    if not args.no_gateway:
+        asyncio.run(through_gateway(args.gateway_seconds, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()
