@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from svc_claims.domain.benefits.policy import LEVELS, TIERS, AssistanceGroup, Policy, VeteranGroup
+from svc_claims.domain.maternity import AllowancePolicy, ResidentMaternityPolicy
 
 POLICY_DIR = Path(__file__).parent / "data" / "policies"
 Tier = str
@@ -42,5 +43,25 @@ def load_policy(region: str, scheme: str, year: int) -> Policy:
         raise PolicyNotFound(f"无 {region} {scheme} {year} 年度待遇政策") from None
 
 
+MATERNITY_DIR = Path(__file__).parent / "data" / "maternity"
+
+
+@cache
+def resident_maternity_policy(region: str, year: int) -> ResidentMaternityPolicy:
+    path = MATERNITY_DIR / f"tianjin-resident-{year}.json"
+    policy = ResidentMaternityPolicy.model_validate_json(path.read_text(encoding="utf-8")) if path.exists() else None
+    if policy is None or policy.region != region:
+        raise PolicyNotFound(f"无 {region} {year} 年度居民生育保险政策")
+    return policy
+
+
+@cache
+def allowance_policy(region: str) -> AllowancePolicy:
+    policy = AllowancePolicy.model_validate_json((MATERNITY_DIR / "tianjin-employee-allowance-SAMPLE.json").read_text(encoding="utf-8"))
+    if policy.region != region:
+        raise PolicyNotFound(f"无 {region} 生育津贴政策")
+    return policy
+
+
 __all__ = ["Policy", "PolicyNotFound", "Tier", "TIERS", "LEVELS", "AssistanceGroup", "VeteranGroup", "POLICY_DIR",
-           "load_policy", "parse_policy", "all_policies"]  # fmt: skip
+           "load_policy", "parse_policy", "all_policies", "resident_maternity_policy", "allowance_policy"]  # fmt: skip

@@ -1,0 +1,147 @@
+"""Maternity benefits (生育保险), pure: files 000 and 001 (DOMAIN.md, svc-claims → Maternity).
+
+- Residents (seed 001): prenatal checks are paid up to a limit by the weeks of pregnancy at its end;
+  deliveries and family-planning operations at fixed amounts (by level for induced labour); delivery
+  complications, a referral's sending-hospital costs and some operations at 60% of the items; a
+  delivery with a severe comorbidity at the resident inpatient ratio.
+  Interpretation: a fixed amount (定额) or a limit (限额) is paid up to the cost of the bill — a cash
+  reimbursement never pays back more than was paid.
+- Employees: the allowance (生育津贴) is the unit's average monthly wage of last year ÷ 30 × leave days
+  (policy data; the seeds give no leave days, so the table is a labelled sample) and needs a pregnancy
+  registration.
+- Filing window: by the unit within 12 months counted from the month after the birth or the end of
+  the pregnancy (seed 000, 津人社规字〔2017〕1号 第18条). Payment within 20 working days of acceptance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.money import split_ratio, to_money
+
+PAYMENT_DAYS = 20  # working days from acceptance to payment
+FILING_MONTHS = 12
+
+
+class MaternityError(ValueError):
+    """The claim cannot be computed (unknown item, amount not in the documents …): a 422 at the API."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PrenatalLimit(_Frozen):
+    below_weeks: int | None  # None: from the last band's start, or a delivery
+    limit: Decimal
+    label: str
+
+
+class ItemRule(_Frozen):
+    label: str
+    payment: Literal["fixed", "fixed_by_level", "limit", "items", "inpatient_ratio"]
+    amount: Decimal | None = None
+    ratio: Decimal | None = None
+    by_level: dict[int, Decimal] | None = None
+
+
+class ResidentMaternityPolicy(_Frozen):
+    source: str
+    region: str
+    year: int
+    prenatal_limits: tuple[PrenatalLimit, ...]
+    items: dict[str, ItemRule]
+
+
+class AllowancePolicy(_Frozen):
+    source: str
+    region: str
+    sample: bool
+    divisor_days: int
+    leave_days: dict[str, int]
+
+
+@dataclass(frozen=True)
+class MaternityBenefit:
+    item: str
+    label: str
+    cost: Decimal
+    fund: Decimal
+    person: Decimal
+    rule: str  # how it was paid, in words
+
+
+def prenatal_limit(policy: ResidentMaternityPolicy, weeks: int | None, delivered: bool) -> PrenatalLimit:
+    """The band of the weeks at the end of the pregnancy; a delivery takes the last band."""
+    if delivered or weeks is None:
+        return policy.prenatal_limits[-1]
+    if weeks < 0 or weeks > 45:
+        raise MaternityError("孕周须在0至45周之间")
+    return next(band for band in policy.prenatal_limits if band.below_weeks is None or weeks < band.below_weeks)
+
+
+def resident_prenatal(policy: ResidentMaternityPolicy, cost: Decimal, weeks: int | None, delivered: bool) -> MaternityBenefit:
+    band = prenatal_limit(policy, weeks, delivered)
+    return _up_to("prenatal", f"产前检查费（{band.label}）", cost, band.limit, f"限额支付 {band.limit} 元")
+
+
+def resident_item(
+    policy: ResidentMaternityPolicy, item: str, cost: Decimal, facility_level: int, inpatient_ratio: Decimal | None = None
+) -> MaternityBenefit:
+    """One delivery or family-planning item of the resident table."""
+    rule = policy.items.get(item)
+    if rule is None:
+        raise MaternityError(f"未知的生育项目: {item}")
+    if rule.payment == "fixed_by_level":
+        amount = (rule.by_level or {}).get(facility_level)
+        if amount is None:
+            raise MaternityError(f"{rule.label}：没有 {facility_level} 级医疗机构的定额")
+        return _up_to(item, rule.label, cost, amount, f"{facility_level}级医院定额 {amount} 元")
+    if rule.payment in ("fixed", "limit"):
+        if rule.amount is None:
+            raise MaternityError(f"{rule.label}的支付标准文件未载明，不能计算")
+        kind = "定额" if rule.payment == "fixed" else "限额"
+        return _up_to(item, rule.label, cost, rule.amount, f"{kind}支付 {rule.amount} 元")
+    ratio = rule.ratio if rule.payment == "items" else inpatient_ratio
+    if ratio is None:
+        raise MaternityError(f"{rule.label}按居民医保住院比例支付，须提供该比例")
+    fund, person = split_ratio(to_money(cost), ratio)
+    return MaternityBenefit(item, rule.label, to_money(cost), fund, person, f"按项目付费 {ratio:.0%}")
+
+
+def _up_to(item: str, label: str, cost: Decimal, amount: Decimal, rule: str) -> MaternityBenefit:
+    cost = to_money(cost)
+    if cost < 0:
+        raise MaternityError("费用不能为负数")
+    fund = min(cost, amount)
+    return MaternityBenefit(item, label, cost, fund, cost - fund, rule)
+
+
+def allowance(policy: AllowancePolicy, average_monthly_wage: Decimal, case: str, extra_babies: int = 0, difficult: bool = False) -> tuple[int, Decimal]:
+    """生育津贴: (leave days, amount) = days × the unit's average monthly wage of last year ÷ 30."""
+    if case not in ("delivery", "miscarriage_before_4_months", "miscarriage_from_4_months"):
+        raise MaternityError(f"未知的生育津贴情形: {case}")
+    if average_monthly_wage <= 0 or extra_babies < 0:
+        raise MaternityError("月平均工资须为正数，多胞胎数不能为负")
+    days = policy.leave_days[case]
+    if case == "delivery":
+        days += extra_babies * policy.leave_days["each_additional_baby"] + (policy.leave_days["delivery_difficult_extra"] if difficult else 0)
+    return days, to_money(average_monthly_wage * days / policy.divisor_days)
+
+
+def filing_window(event_day: date) -> tuple[date, date]:
+    """申报期: 12 months from the 1st of the month after the birth or end of pregnancy."""
+    opens = date(event_day.year + event_day.month // 12, event_day.month % 12 + 1, 1)
+    closes_year, closes_month = opens.year + (opens.month - 1 + FILING_MONTHS) // 12, (opens.month - 1 + FILING_MONTHS) % 12 + 1
+    return opens, date(closes_year, closes_month, 1) - timedelta(days=1)
+
+
+def require_in_filing_window(event_day: date, filed_on: date) -> None:
+    opens, closes = filing_window(event_day)
+    if filed_on > closes:
+        raise MaternityError(f"超过申报期限：应于 {opens} 至 {closes} 期间申报（生育或终止妊娠次月起12个月内）")
