@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+from decimal import (
+    MAX_EMAX,
+    MIN_EMIN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Annotated, Any
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -20,6 +30,7 @@ FORMAT_MESSAGE = "金额格式错误：最多两位小数"
 _MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]{1,2})?")
 # An explicit context: results must not depend on whatever a thread's decimal context happens to be.
 _CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
+_EXACT = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
@@ -79,10 +90,11 @@ def split_ratio(amount: Decimal, ratio: Decimal) -> tuple[Decimal, Decimal]:
 
 def _exact_money(amount: Decimal | int) -> Decimal:
     value = _number(amount)
-    if not is_whole_fen(value):
+    rounded = to_money(value)
+    if rounded != value:
         # Rounding the amount here would break "the parts add up to the amount".
         raise ValueError(f"amount must be Decimal or int with at most two decimals: {amount!r}")
-    return to_money(value)
+    return rounded
 
 
 def _ratio(ratio: Decimal | int) -> Decimal:
@@ -99,9 +111,13 @@ def _number(value: Decimal | int) -> Decimal:
 
 
 def _exact_product(a: Decimal, b: Decimal) -> Decimal:
-    # Enough precision that the product is exact, so the only rounding is the documented one.
-    digits = len(a.as_tuple().digits) + len(b.as_tuple().digits) + 1
-    return Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation]).multiply(a, b)
+    # The product must be exact, so the only rounding is the documented one: money times a ratio fits
+    # the 60 digits of the exact context; only a longer one needs a context of its own size.
+    try:
+        return _EXACT.multiply(a, b)
+    except Inexact:
+        digits = len(a.as_tuple().digits) + len(b.as_tuple().digits) + 1
+        return Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation]).multiply(a, b)
 
 
 # --------------------------------------------------------------------------- pydantic types

@@ -60,6 +60,8 @@ def _check(ctx: QuoteContext, policy: Policy) -> None:
     if ctx.family_illness_paid is not None and not _money_ok(ctx.family_illness_paid):
         raise QuoteError("family_illness_paid 必须是非负金额，最多两位小数")
     for name, value in ctx.ytd.__dict__.items():
+        if value is ZERO:  # the untouched default (most fields of most years): nothing to check
+            continue
         if type(value) is int:
             if value < 0:
                 raise QuoteError(f"年度累计 {name} 不能为负数")
