@@ -106,7 +106,7 @@ async def approve_many(config: PlatformConfig, staff_token: str, count: int) -> 
 
     async def one(client: httpx.AsyncClient, id_number: str) -> None:
         async with semaphore:
-            body = {"person": {"id_number": id_number, "name": "测试"}, "office_code": "120101", "tier": "adult_low", "coverage_year": 2026, "paid_on": "2025-10-15"}
+            body = {"person": {"id_number": id_number, "name": "测试"}, "office_code": "120101", "tier": "adult_low", "coverage_year": 2026, "paid_on": "2025-10-15", "materials": {"id_document": "original"}}
             created = await client.post("/api/v1/registration/enrollments/residents", json=body, headers=headers)
             if created.status_code != 201:
                 return  # the random ID repeated: skip it
@@ -197,7 +197,7 @@ def main() -> None:
                       f"mean {statistics.mean(latencies) * 1000:.1f} ms")  # fmt: skip
 
                 # The read: zhangsan's own eligibility (make him eligible first).
-                body = {"person": {"id_number": "120101199003071235", "name": "张三"}, "office_code": "120101", "tier": "adult_middle", "coverage_year": 2027, "paid_on": "2026-10-15"}
+                body = {"person": {"id_number": "120101199003071235", "name": "张三"}, "office_code": "120101", "tier": "adult_middle", "coverage_year": 2027, "paid_on": "2026-10-15", "materials": {"id_document": "original"}}
                 created = client.post("/api/v1/registration/enrollments/residents", json=body, headers={"Authorization": f"Bearer {staff}"})
                 client.post(f"/api/v1/registration/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers={"Authorization": f"Bearer {staff}"})
                 time.sleep(1)

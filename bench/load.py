@@ -63,7 +63,8 @@ class Load:
     async def enroll(self) -> None:
         number = new_resident_id(OFFICE)
         body = {"person": {"id_number": number, "name": "居民"}, "office_code": OFFICE, "tier": "adult_middle",
-                "coverage_year": business_today().year, "paid_on": f"{business_today().year - 1}-10-15"}  # fmt: skip
+                "coverage_year": business_today().year, "paid_on": f"{business_today().year - 1}-10-15",
+                "materials": {"id_document": "original"}}  # fmt: skip
         created = await self.timed("enroll", "POST", "/api/v1/registration/enrollments/residents", json=body, headers=self.staff)
         if created is None or created.status_code != 201:
             return

@@ -49,6 +49,7 @@ def body(year: int = YEAR_REJECTED, **person: Any) -> dict:
         "office_code": "120101",
         "tier": "adult_middle",
         "coverage_year": year,
+        "materials": {"id_document": "original"},
     }
 
 

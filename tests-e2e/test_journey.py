@@ -53,6 +53,7 @@ def enrollment_body(id_number: str, name: str, year: int, office: str = "120101"
         "tier": tier,
         "coverage_year": year,
         "paid_on": f"{year - 1}-10-15",  # in the enrollment period: covered the whole year
+        "materials": {"id_document": "original"},  # received at the counter (ignored for self-service)
     }
 
 

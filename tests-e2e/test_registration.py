@@ -17,6 +17,7 @@ pytestmark = pytest.mark.e2e
 API = "/api/v1/registration"
 DEMO_UNIT = "91120101MA05K8Q4X9"  # the unit-demo account's credit code
 OFFICE = "120101"
+PAPERS = {"id_document": "original"}  # what the clerk received at the counter
 
 
 def eligible(gateway: httpx.Client, staff: str, person_id: str, day: str) -> bool:
@@ -70,7 +71,7 @@ def test_late_payment_starts_benefits_by_the_seeds_rules(gateway: httpx.Client, 
     # Covered this year (paid in last autumn's enrollment period).
     last_year = gateway.post(f"{API}/enrollments/residents", json={
         "person": {"id_number": continuing, "name": "续保人"}, "office_code": OFFICE, "tier": "adult_middle",
-        "coverage_year": year - 1, "paid_on": f"{year - 2}-10-15"}, headers=staff).json()  # fmt: skip
+        "coverage_year": year - 1, "paid_on": f"{year - 2}-10-15", "materials": PAPERS}, headers=staff).json()  # fmt: skip
     assert gateway.post(f"{API}/enrollments/{last_year['id']}/approve", json={"version": 1}, headers=staff).status_code == 200
 
     with business_date(gateway, admin, f"{year}-03-15"):
@@ -78,7 +79,7 @@ def test_late_payment_starts_benefits_by_the_seeds_rules(gateway: httpx.Client, 
         for id_number, name in ((continuing, "续保人"), (newcomer, "新参保人")):
             late = gateway.post(f"{API}/enrollments/residents", json={
                 "person": {"id_number": id_number, "name": name}, "office_code": OFFICE, "tier": "adult_low",
-                "coverage_year": year}, headers=staff)  # fmt: skip
+                "coverage_year": year, "materials": PAPERS}, headers=staff)  # fmt: skip
             assert late.status_code == 201, late.text
             starts[name] = late.json()
             assert gateway.post(f"{API}/enrollments/{late.json()['id']}/approve", json={"version": 1}, headers=staff).status_code == 200
@@ -96,7 +97,7 @@ def test_late_payment_starts_benefits_by_the_seeds_rules(gateway: httpx.Client, 
 
         closed = gateway.post(f"{API}/enrollments/residents", json={
             "person": {"id_number": new_resident_id(OFFICE), "name": "迟到者"}, "office_code": OFFICE, "tier": "adult_low",
-            "coverage_year": year - 1}, headers=staff)  # fmt: skip
+            "coverage_year": year - 1, "materials": PAPERS}, headers=staff)  # fmt: skip
         assert closed.status_code == 422 and closed.json()["code"] == "enrollment_period_closed"
 
 
@@ -109,7 +110,7 @@ def test_a_second_active_enrollment_is_refused_and_names_the_first(gateway: http
     year = business_today().year
     resident = gateway.post(f"{API}/enrollments/residents", json={
         "person": {"id_number": id_number, "name": "双重参保"}, "office_code": "120103", "tier": "adult_low",
-        "coverage_year": year, "paid_on": f"{year - 1}-10-15"}, headers=hexi)  # fmt: skip
+        "coverage_year": year, "paid_on": f"{year - 1}-10-15", "materials": PAPERS}, headers=hexi)  # fmt: skip
     assert resident.status_code == 409, resident.text
     problem = resident.json()
     assert problem["code"] == "duplicate_enrollment" and problem["title"] == "不允许重复参保"

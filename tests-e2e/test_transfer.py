@@ -143,6 +143,7 @@ def enroll(d: Deployment, id_number: str, office: str) -> dict:
         "tier": "adult_middle",
         "coverage_year": business_today().year,
         "paid_on": f"{business_today().year - 1}-10-15",
+        "materials": {"id_document": "original"},
     }
     created = d.client.post("/api/v1/registration/enrollments/residents", json=body, headers=d.staff)
     assert created.status_code == 201, created.text

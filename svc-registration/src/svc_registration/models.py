@@ -47,6 +47,7 @@ enrollments = Table(
     Column("paid_on", Date),
     Column("previous_id", UUID(as_uuid=True)),  # the interrupted enrollment this one resumes
     Column("filer", JSONB),  # collective filing: the school, village, welfare institution or township
+    Column("handling", JSONB),  # counter or online; the papers received; the proxy (domain.materials)
 )
 # No duplicate enrollment (不允许重复参保) is checked on overlapping periods under a per-person lock
 # (usecases.lock_person): a partial unique index cannot express "overlapping".
@@ -64,6 +65,7 @@ units = Table(
     Column("registered_by", String(120), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("changes", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("handling", JSONB),
 )
 
 # Contribution history brought by a completed transfer-in (transfer.completed): merged into the

@@ -13,11 +13,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.identity import IdType
 from svc_registration.domain.benefit import BenefitRegistration
 from svc_registration.domain.benefit_period import Period
-from svc_registration.domain.enrollment import Category, Decision, Enrollment, Filer, FilerKind, ResidentTier, Scheme, SpecialGroup, Status
+from svc_registration.domain.enrollment import (
+    Category,
+    Decision,
+    Enrollment,
+    Filer,
+    FilerKind,
+    ResidentTier,
+    Scheme,
+    SpecialGroup,
+    Status,
+)
 from svc_registration.domain.facility import KnownFacility
 from svc_registration.domain.person import Person
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus
-from svc_registration.models import benefit_registrations, enrollments, facilities, persons, transferred_contributions, units
+from svc_registration.models import (
+    benefit_registrations,
+    enrollments,
+    facilities,
+    persons,
+    transferred_contributions,
+    units,
+)
 
 
 class Repository:
@@ -195,6 +212,7 @@ def _enrollment_row(e: Enrollment) -> dict:
         "paid_on": e.paid_on,
         "previous_id": e.previous_id,
         "filer": {"kind": e.filer.kind.value, "name": e.filer.name, "code": e.filer.code} if e.filer else None,
+        "handling": e.handling,
     }
 
 
@@ -221,6 +239,7 @@ def _enrollment(row) -> Enrollment:  # type: ignore[no-untyped-def]
         paid_on=row["paid_on"],
         previous_id=row["previous_id"],
         filer=Filer(FilerKind(row["filer"]["kind"]), row["filer"]["name"], row["filer"].get("code")) if row["filer"] else None,
+        handling=row["handling"],
     )
 
 
@@ -232,7 +251,7 @@ def _unit_row(u: Unit) -> dict:
     return {
         "id": u.id, "code": u.code, "name": u.name, "legal_representative": u.legal_representative,
         "office_code": u.office_code, "status": u.status.value, "version": u.version,
-        "registered_by": u.registered_by, "registered_at": u.registered_at, "changes": changes,
+        "registered_by": u.registered_by, "registered_at": u.registered_at, "changes": changes, "handling": u.handling,
     }  # fmt: skip
 
 
@@ -245,5 +264,5 @@ def _unit(row) -> Unit:  # type: ignore[no-untyped-def]
     return Unit(
         id=row["id"], code=row["code"], name=row["name"], legal_representative=row["legal_representative"],
         office_code=row["office_code"], status=UnitStatus(row["status"]), version=row["version"],
-        registered_by=row["registered_by"], registered_at=row["registered_at"], changes=changes,
+        registered_by=row["registered_by"], registered_at=row["registered_at"], changes=changes, handling=row["handling"],
     )  # fmt: skip

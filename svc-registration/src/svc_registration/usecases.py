@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from shared.auth import Principal, Role
@@ -20,7 +21,7 @@ from shared.events.catalog import (
     TransferCompletedV1,
     TransferTransferredOutV1,
 )
-from shared.identity import IdType
+from shared.identity import IdType, mask_id
 from svc_registration.domain.benefit import (
     RESIDENT_OUTPATIENT,
     SPECIAL_DISEASE,
@@ -29,7 +30,7 @@ from svc_registration.domain.benefit import (
     choose_resident_outpatient_hospital,
     with_treatment_facility,
 )
-from svc_registration.domain.benefit_period import resident_period
+from svc_registration.domain.benefit_period import NEWBORN_WINDOW_MONTHS, add_months, resident_period
 from svc_registration.domain.enrollment import (
     HOLDS_COVERAGE,
     Category,
@@ -48,6 +49,7 @@ from svc_registration.domain.enrollment import (
     new_resident_enrollment,
 )
 from svc_registration.domain.facility import KnownFacility
+from svc_registration.domain.materials import ITEMS, ONLINE, Form, Handling, check_materials
 from svc_registration.domain.person import Person, Sex, identify
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus, require_accepting_employees
 from svc_registration.domain.unit import register_unit as new_unit
@@ -67,6 +69,26 @@ class PersonDetails:
 
 
 @dataclass(frozen=True)
+class Counter:
+    """What a clerk received at the counter: the papers (and in which form) and the proxy, if any."""
+
+    materials: Mapping[str, Form] = field(default_factory=dict)
+    proxy: PersonDetails | None = None
+
+
+ONLINE_REQUEST = Counter()
+
+
+def handled(item: str, actor: Principal, counter: Counter, person_key: bytes) -> dict:
+    """Papers are checked where a clerk receives them; self-service identifies the applicant by login."""
+    if actor.role is not Role.staff:
+        return ONLINE.as_dict()
+    proxy = _identify(counter.proxy, actor.office_code or "", person_key) if counter.proxy else None
+    check_materials(ITEMS[item], counter.materials, by_proxy=proxy is not None)
+    return Handling("counter", dict(counter.materials), proxy.name if proxy else None, mask_id(proxy.id_number) if proxy else None).as_dict()
+
+
+@dataclass(frozen=True)
 class SubmitResidentEnrollment:
     person: PersonDetails
     office_code: str
@@ -75,7 +97,8 @@ class SubmitResidentEnrollment:
     paid_on: date | None = None  # default: the business date
     special_groups: tuple[SpecialGroup, ...] = ()
     autumn_pupil: bool = False  # a new pupil of the autumn collective filing by the school
-    filer: Filer | None = None  # collective filing (集体参保)
+    filer: Filer | None = None  # collective filing (集体参保): the papers were checked for the filing
+    counter: Counter = ONLINE_REQUEST
 
 
 @dataclass(frozen=True)
@@ -93,6 +116,7 @@ class CollectiveFiling:
     members: tuple[CollectiveMember, ...]
     paid_on: date | None = None
     autumn_pupils: bool = False
+    counter: Counter = ONLINE_REQUEST
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,7 @@ class EnrollEmployee:
     # Foreign and Hong Kong/Macao/Taiwan employees: work or residence permit and proof of employment.
     permit_number: str | None = None
     employment_proof: str | None = None
+    counter: Counter = ONLINE_REQUEST
 
 
 def duplicate_enrollment(existing: Enrollment) -> Problem:
@@ -171,9 +196,11 @@ async def submit_resident_enrollment(
     if command.special_groups and not actor.is_city_staff:
         # Seed 001 三(二)5: certified by the departments, enrolled by the city centre (市医保中心).
         raise Problem(403, "city_level_required", "特殊人员参保登记由市医保中心统一办理", "低保、特困、低收入、重度残疾、优抚等人员的身份由相关部门认定")
+    paid_on = _paid_on(command.paid_on, uow.clock.today())
+    newborn = person.birth_date is not None and paid_on <= add_months(person.birth_date, NEWBORN_WINDOW_MONTHS)
+    handling = None if command.filer else handled("newborn_enrollment" if newborn else "resident_enrollment", actor, command.counter, person_key)
     repo = Repository(uow.session)
     history = await _history_locked(repo, person.id)
-    paid_on = _paid_on(command.paid_on, uow.clock.today())
     period = resident_period(
         command.coverage_year,
         paid_on,
@@ -184,7 +211,7 @@ async def submit_resident_enrollment(
     )
     enrollment = new_resident_enrollment(
         person.id, command.office_code, command.tier, command.coverage_year, period, paid_on,
-        command.special_groups, actor.subject, uow.clock.now(), command.filer,
+        command.special_groups, actor.subject, uow.clock.now(), command.filer, handling,
     )  # fmt: skip
     return await _admit(uow, repo, person, enrollment, history)
 
@@ -201,6 +228,7 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
                       errors=[{"field": "autumn_pupils", "message": "仅学校集体参保可选"}])  # fmt: skip
     if not actor.serves_office(filing.office_code):
         raise Problem(403, "other_office", "只能受理本经办机构的参保登记")
+    handled("collective_enrollment", actor, filing.counter, person_key)
     outcomes = []
     for row, member in enumerate(filing.members, start=1):
         command = SubmitResidentEnrollment(
@@ -220,17 +248,19 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
 
 
 async def submit_flexible_enrollment(
-    uow: UnitOfWork, details: PersonDetails, office_code: str, paid_on: date | None, actor: Principal, person_key: bytes
-) -> Enrollment:
+    uow: UnitOfWork, details: PersonDetails, office_code: str, paid_on: date | None, actor: Principal, person_key: bytes,
+    counter: Counter = ONLINE_REQUEST,
+) -> Enrollment:  # fmt: skip
     """灵活就业人员参保: the person enrolls (or staff at the counter for them); staff approve."""
     person = _identify(details, office_code, person_key)
     if actor.role is Role.insured and actor.person_id != person.id:
         raise Problem(403, "not_own_identity", "只能为本人办理参保登记")
     if actor.role is Role.staff and not actor.serves_office(office_code):
         raise Problem(403, "other_office", "只能受理本经办机构的参保登记")
+    handling = handled("flexible_enrollment", actor, counter, person_key)
     repo = Repository(uow.session)
     history = await _history_locked(repo, person.id)
-    enrollment = new_flexible_enrollment(person.id, office_code, _paid_on(paid_on, uow.clock.today()), actor.subject, uow.clock.now())
+    enrollment = new_flexible_enrollment(person.id, office_code, _paid_on(paid_on, uow.clock.today()), actor.subject, uow.clock.now(), handling)
     return await _admit(uow, repo, person, enrollment, history)
 
 
@@ -240,13 +270,14 @@ async def enroll_employee(uow: UnitOfWork, unit_code: str, command: EnrollEmploy
     require_accepting_employees(unit)
     _require_foreign_employee_papers(command)
     person = _identify(command.person, unit.office_code, person_key)
+    handling = handled("employee_enrollment", actor, command.counter, person_key)
     today = uow.clock.today()
     start = command.start or today
     if start > today:
         raise Problem(422, "start_in_future", "参保日期不能晚于今天", errors=[{"field": "start", "message": f"不得晚于 {today}"}])
     repo = Repository(uow.session)
     history = await _history_locked(repo, person.id)
-    enrollment = new_employee_enrollment(person.id, unit.code, unit.office_code, start, command.category, actor.subject, uow.clock.now())
+    enrollment = new_employee_enrollment(person.id, unit.code, unit.office_code, start, command.category, actor.subject, uow.clock.now(), handling)
     return await _admit(uow, repo, person, enrollment, history)
 
 
@@ -343,9 +374,11 @@ async def interrupt_enrollment(
 
 async def terminate_enrollment(
     uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: TerminationReason, last_day: date | None,
-    note: str | None, actor: Principal,
+    note: str | None, actor: Principal, person_key: bytes, counter: Counter = ONLINE_REQUEST,
 ) -> Enrollment:  # fmt: skip
     """终止: death, emigration, job ended …; benefits run to `last_day` (default today)."""
+    if reason is TerminationReason.death:  # the death certificate, at the counter
+        handled("termination_death", actor, counter, person_key)
     enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
     terminated = enrollment.terminate(actor.subject, uow.clock.now(), version, reason, last_day or uow.clock.today(), note)
     await Repository(uow.session).update_enrollment(terminated)
@@ -418,10 +451,12 @@ async def find_person(uow: UnitOfWork, id_type: IdType, id_number: str, actor: P
 
 
 async def register_unit(
-    uow: UnitOfWork, code: str, name: str, legal_representative: str, office_code: str, actor: Principal
-) -> Unit:
+    uow: UnitOfWork, code: str, name: str, legal_representative: str, office_code: str, actor: Principal, person_key: bytes,
+    counter: Counter = ONLINE_REQUEST,
+) -> Unit:  # fmt: skip
     """单位参保登记: immediate; by the unit in the employer web hall or by staff at the counter."""
-    unit = new_unit(code, name, legal_representative, office_code, actor.subject, uow.clock.now())
+    handling = handled("unit_enrollment", actor, counter, person_key)
+    unit = new_unit(code, name, legal_representative, office_code, actor.subject, uow.clock.now(), handling)
     if actor.role is Role.unit and actor.unit_id != unit.code:
         raise Problem(403, "not_own_unit", "只能为本单位办理参保登记")
     if actor.role is Role.staff and not actor.serves_office(office_code):

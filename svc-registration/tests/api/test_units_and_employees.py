@@ -8,12 +8,18 @@ import pytest
 from stdnum.cn import uscc
 
 from shared.auth import Role
+from shared.identity import IdType, person_id_for
+from shared.settings import DEVELOPMENT_PERSON_KEY
 from shared.testing.e2e import new_resident_id
 
 pytestmark = pytest.mark.integration
 
 API = "/api/v1/registration"
 OFFICE = "120101"
+# The papers a clerk receives at the counter (self-service requests need none).
+UNIT_PAPERS = {"credit_code_certificate": "copy", "unit_registration_form": "original", "legal_representative_id_copy": "copy"}
+EMPLOYEE_PAPERS = {"employee_registration_form": "original", "id_document_copy": "copy", "wage_proof": "copy"}
+RESIDENT_PAPERS = {"id_document": "original"}
 
 
 def new_credit_code() -> str:
@@ -27,7 +33,8 @@ def staff(registration):  # type: ignore[no-untyped-def]
 
 
 def register(registration, headers, code: str | None = None, office: str = OFFICE):  # type: ignore[no-untyped-def]
-    body = {"code": code or new_credit_code(), "name": "天津测试有限公司", "legal_representative": "王某", "office_code": office}
+    body = {"code": code or new_credit_code(), "name": "天津测试有限公司", "legal_representative": "王某", "office_code": office,
+            "materials": UNIT_PAPERS}  # fmt: skip
     return registration.client.post(f"{API}/units", json=body, headers=headers)
 
 
@@ -36,7 +43,7 @@ def unit_token(registration, code: str):  # type: ignore[no-untyped-def]
 
 
 def employee_body(id_number: str | None = None, **extra) -> dict:  # type: ignore[no-untyped-def]
-    return {"person": {"id_number": id_number or new_resident_id(OFFICE), "name": "职工"}, **extra}
+    return {"person": {"id_number": id_number or new_resident_id(OFFICE), "name": "职工"}, "materials": EMPLOYEE_PAPERS, **extra}
 
 
 def test_a_unit_registers_itself_and_enrolls_an_employee_covered_at_once(registration) -> None:  # type: ignore[no-untyped-def]
@@ -129,7 +136,7 @@ def test_a_cancelled_unit_takes_no_employees_and_cannot_be_cancelled_with_employ
 def test_foreign_employees_need_their_papers_told_at_once(registration, staff) -> None:  # type: ignore[no-untyped-def]
     code = new_credit_code()
     register(registration, staff, code)
-    body = {"person": {"id_type": "passport", "id_number": "E12345678", "name": "John Smith"}}
+    body = {"person": {"id_type": "passport", "id_number": "E12345678", "name": "John Smith"}, "materials": EMPLOYEE_PAPERS}
     missing = registration.client.post(f"{API}/units/{code}/employees", json=body, headers=staff)
     assert missing.status_code == 422 and missing.json()["code"] == "materials_missing"
     assert {e["field"] for e in missing.json()["errors"]} == {"permit_number", "employment_proof"}
@@ -144,7 +151,8 @@ def test_an_employee_cannot_also_enroll_as_flexible_worker_and_the_conflict_name
     register(registration, staff, code)
     id_number = new_resident_id(OFFICE)
     registration.client.post(f"{API}/units/{code}/employees", json=employee_body(id_number), headers=staff)
-    flexible = registration.client.post(f"{API}/enrollments/flexible", json={"person": {"id_number": id_number, "name": "职工"}, "office_code": OFFICE}, headers=staff)
+    flexible = registration.client.post(f"{API}/enrollments/flexible", json={"person": {"id_number": id_number, "name": "职工"}, "office_code": OFFICE,
+                                                                       "materials": {"id_document": "original", "household_register": "copy", "medical_card": "original"}}, headers=staff)  # fmt: skip
     assert flexible.status_code == 409
     problem = flexible.json()
     assert problem["code"] == "duplicate_enrollment" and "职工医保" in problem["detail"] and OFFICE in problem["detail"]
@@ -153,7 +161,8 @@ def test_an_employee_cannot_also_enroll_as_flexible_worker_and_the_conflict_name
 
 def test_the_person_sees_their_own_enrollments_and_staff_search_by_id_in_the_body(registration, staff) -> None:  # type: ignore[no-untyped-def]
     id_number = new_resident_id(OFFICE)
-    body = {"person": {"id_number": id_number, "name": "居民"}, "office_code": OFFICE, "tier": "adult_low", "coverage_year": 2026, "paid_on": "2025-10-15"}
+    body = {"person": {"id_number": id_number, "name": "居民"}, "office_code": OFFICE, "tier": "adult_low", "coverage_year": 2026, "paid_on": "2025-10-15",
+            "materials": RESIDENT_PAPERS}  # fmt: skip
     created = registration.client.post(f"{API}/enrollments/residents", json=body, headers=staff).json()
     person = created["person_id"]
     mine = registration.client.get(f"{API}/enrollments", headers=registration.token(Role.insured, person_id=person))
@@ -170,7 +179,8 @@ def test_the_person_sees_their_own_enrollments_and_staff_search_by_id_in_the_bod
 def test_refund_only_before_the_benefit_period(registration, staff) -> None:  # type: ignore[no-untyped-def]
     registration.business_date("2026-11-20")
     try:
-        body = {"person": {"id_number": new_resident_id(OFFICE), "name": "居民"}, "office_code": OFFICE, "tier": "adult_low", "coverage_year": 2027}
+        body = {"person": {"id_number": new_resident_id(OFFICE), "name": "居民"}, "office_code": OFFICE, "tier": "adult_low", "coverage_year": 2027,
+                "materials": RESIDENT_PAPERS}  # fmt: skip
         created = registration.client.post(f"{API}/enrollments/residents", json=body, headers=staff).json()
         assert created["benefit_start"] == "2027-01-01", created
         registration.client.post(f"{API}/enrollments/{created['id']}/approve", json={"version": 1}, headers=staff)
@@ -190,13 +200,14 @@ def test_a_school_files_its_new_pupils_collectively_and_each_refusal_is_told(reg
     registration.business_date("2026-10-20")
     try:
         already = new_resident_id(OFFICE)
-        solo = {"person": {"id_number": already, "name": "老生"}, "office_code": OFFICE, "tier": "student_child", "coverage_year": 2027}
+        solo = {"person": {"id_number": already, "name": "老生"}, "office_code": OFFICE, "tier": "student_child", "coverage_year": 2027,
+                "materials": RESIDENT_PAPERS}  # fmt: skip
         assert registration.client.post(f"{API}/enrollments/residents", json=solo, headers=staff).status_code == 201
         members = [{"person": {"id_number": number, "name": "新生"}, "tier": "student_child"}
                    for number in (new_resident_id(OFFICE), already, new_resident_id(OFFICE))]  # fmt: skip
         members.append({"person": {"id_number": "120101200001010000", "name": "错号"}, "tier": "student_child"})  # wrong check digit
         body = {"filer": {"kind": "school", "name": "天津市和平区示例小学", "code": "S120101001"}, "office_code": OFFICE,
-                "coverage_year": 2027, "autumn_pupils": True, "members": members}  # fmt: skip
+                "coverage_year": 2027, "autumn_pupils": True, "members": members, "materials": {"member_roster": "original"}}  # fmt: skip
         filed = registration.client.post(f"{API}/enrollments/residents/collective", json=body, headers=staff)
         assert filed.status_code == 200, filed.text
         answer = filed.json()
@@ -218,7 +229,7 @@ def test_a_school_files_its_new_pupils_collectively_and_each_refusal_is_told(reg
 
 def test_special_groups_are_enrolled_by_the_city_centre_with_the_contribution_paid_by_government(registration, staff) -> None:  # type: ignore[no-untyped-def]
     body = {"person": {"id_number": new_resident_id(OFFICE), "name": "低保户"}, "office_code": OFFICE, "tier": "adult_low",
-            "coverage_year": 2021, "paid_on": "2020-10-15", "special_groups": ["subsistence"]}  # fmt: skip
+            "coverage_year": 2021, "paid_on": "2020-10-15", "special_groups": ["subsistence"], "materials": RESIDENT_PAPERS}  # fmt: skip
     district = registration.client.post(f"{API}/enrollments/residents", json=body, headers=staff)
     assert district.status_code == 403 and district.json()["code"] == "city_level_required"
     city = registration.token(Role.staff, office_code="120000", office_level="city")
@@ -226,3 +237,31 @@ def test_special_groups_are_enrolled_by_the_city_centre_with_the_contribution_pa
     assert created.status_code == 201, created.text
     assert created.json()["special_groups"] == ["subsistence"]
     assert created.json()["contribution"] == {"standard": "280.00", "personal": "0.00", "government": "280.00"}
+
+
+def test_at_the_counter_every_missing_paper_is_told_at_once_and_a_proxy_brings_their_own_id(registration, staff) -> None:  # type: ignore[no-untyped-def]
+    body = {"person": {"id_number": new_resident_id(OFFICE), "name": "居民"}, "office_code": OFFICE, "tier": "adult_low",
+            "coverage_year": 2026, "paid_on": "2025-10-15"}  # fmt: skip
+    missing = registration.client.post(f"{API}/enrollments/flexible", json={**body, "materials": {"household_register": "commitment"}}, headers=staff)
+    assert missing.status_code == 422 and missing.json()["code"] == "materials_missing"
+    assert {e["field"] for e in missing.json()["errors"]} == {"materials.id_document", "materials.medical_card", "materials.household_register"}
+    assert [m["code"] for m in missing.json()["required_materials"]] == ["id_document", "household_register", "medical_card"]
+
+    proxy = {"id_number": new_resident_id(OFFICE), "name": "代办人"}
+    without_proxy_id = registration.client.post(f"{API}/enrollments/residents", json={**body, "materials": RESIDENT_PAPERS, "proxy": proxy}, headers=staff)
+    assert without_proxy_id.status_code == 422 and [e["field"] for e in without_proxy_id.json()["errors"]] == ["materials.proxy_id_document"]
+    done = registration.client.post(
+        f"{API}/enrollments/residents", json={**body, "materials": {**RESIDENT_PAPERS, "proxy_id_document": "original"}, "proxy": proxy}, headers=staff
+    )
+    assert done.status_code == 201, done.text
+    handling = done.json()["handling"]
+    assert handling["channel"] == "counter" and handling["proxy_name"] == "代办人" and "*" in handling["proxy_id_masked"]
+    assert proxy["id_number"] not in done.text
+
+    # The person's own app needs no papers: the login identifies them.
+    own_number = new_resident_id(OFFICE)
+    own = person_id_for(IdType.resident_id, own_number, DEVELOPMENT_PERSON_KEY.encode())
+    me = registration.client.post(f"{API}/enrollments/residents", json={**body, "person": {"id_number": own_number, "name": "本人"}},
+                                  headers=registration.token(Role.insured, person_id=own))  # fmt: skip
+    assert me.status_code == 201, me.text
+    assert me.json()["handling"]["channel"] == "online"

@@ -55,7 +55,7 @@ def covered_resident(client, staff_token: str, office_code: str, name: str = "æµ
     headers = bearer(staff_token)
     body = {"person": {"id_number": new_resident_id(office_code), "name": name}, "office_code": office_code,
             "tier": "adult_middle", "coverage_year": business_today().year,
-            "paid_on": f"{business_today().year - 1}-10-15"}  # fmt: skip
+            "paid_on": f"{business_today().year - 1}-10-15", "materials": {"id_document": "original"}}  # fmt: skip
     created = client.post("/api/v1/registration/enrollments/residents", json=body, headers=headers)
     assert created.status_code == 201, created.text
     approved = client.post(f"/api/v1/registration/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=headers)

@@ -19,7 +19,15 @@ from shared.money import Money
 from shared.service import Runtime, UoW
 from svc_registration import usecases
 from svc_registration.domain.contribution import resident_contribution
-from svc_registration.domain.enrollment import Enrollment, Filer, FilerKind, ResidentTier, SpecialGroup, TerminationReason
+from svc_registration.domain.enrollment import (
+    Enrollment,
+    Filer,
+    FilerKind,
+    ResidentTier,
+    SpecialGroup,
+    TerminationReason,
+)
+from svc_registration.domain.materials import Form
 
 router = APIRouter(prefix="/enrollments", tags=["参保登记"])
 
@@ -38,7 +46,20 @@ class PersonIn(BaseModel):
     phone: str | None = Field(None, pattern=r"^\+?[0-9\-]{5,20}$")
 
 
-class ResidentEnrollmentIn(BaseModel):
+class AtTheCounter(BaseModel):
+    """What a clerk received (窗口办理); self-service requests leave both out."""
+
+    materials: dict[Annotated[str, Field(pattern=r"^[a-z_]{2,40}$")], Form] = Field(
+        {}, max_length=20, description="已收取的申请材料：材料代码 → original 原件 / copy 复印件 / commitment 承诺书；缺少的材料一次性告知"
+    )
+    proxy: PersonIn | None = Field(None, description="代办人（持本人有效身份证件）")
+
+
+def counter_of(body: AtTheCounter) -> usecases.Counter:
+    return usecases.Counter(dict(body.materials), person_details(body.proxy) if body.proxy else None)
+
+
+class ResidentEnrollmentIn(AtTheCounter):
     person: PersonIn
     office_code: str = Field(pattern=r"^\d{6}$", description="参保地经办机构（分中心）代码")
     tier: ResidentTier = Field(description="缴费档次")
@@ -60,7 +81,7 @@ class MemberIn(BaseModel):
     special_groups: list[SpecialGroup] = Field([], max_length=6)
 
 
-class CollectiveFilingIn(BaseModel):
+class CollectiveFilingIn(AtTheCounter):
     filer: FilerIn
     office_code: str = Field(pattern=r"^\d{6}$")
     coverage_year: int = Field(ge=2004, le=2100)
@@ -81,7 +102,7 @@ class CollectiveFilingOut(BaseModel):
     results: list[MemberResultOut]
 
 
-class FlexibleEnrollmentIn(BaseModel):
+class FlexibleEnrollmentIn(AtTheCounter):
     person: PersonIn
     office_code: str = Field(pattern=r"^\d{6}$", description="参保地经办机构（分中心）代码")
     paid_on: date | None = Field(None, description="缴费日期（默认当天）；缴费次日起享受待遇")
@@ -99,7 +120,7 @@ class InterruptIn(ReasonIn):
     last_day: date | None = Field(None, description="待遇截止日（默认当天）")
 
 
-class TerminateIn(DecisionIn):
+class TerminateIn(DecisionIn, AtTheCounter):
     reason: TerminationReason = Field(description="终止原因")
     last_day: date | None = Field(None, description="待遇截止日（默认当天；死亡为死亡日期）")
     note: Text | None = Field(None, max_length=500)
@@ -147,6 +168,7 @@ class EnrollmentOut(BaseModel):
     previous_id: uuid.UUID | None
     filer: dict | None = Field(None, description="集体参保单位")
     contribution: ContributionOut | None = Field(None, description="居民个人缴费标准与政府资助（文件未载明的年度为空）")
+    handling: dict | None = Field(None, description="办理渠道（窗口/网上）、收取的材料、代办人")
     decisions: list[DecisionOut]
 
 
@@ -186,6 +208,7 @@ def shape(e: Enrollment) -> dict:
         previous_id=e.previous_id,
         filer={"kind": e.filer.kind.value, "name": e.filer.name, "code": e.filer.code} if e.filer else None,
         contribution=contribution_of(e),
+        handling=e.handling,
         decisions=[DecisionOut(by=d.by, at=d.at.isoformat(), outcome=d.outcome.value, reason=d.reason) for d in e.decisions],
     ).model_dump(mode="json")
 
@@ -223,6 +246,7 @@ async def submit_resident_enrollment(
         paid_on=body.paid_on,
         special_groups=tuple(dict.fromkeys(body.special_groups)),
         autumn_pupil=body.autumn_pupil,
+        counter=counter_of(body),
     )
     key = runtime.settings.person_id_key.encode()
 
@@ -241,6 +265,7 @@ async def file_collectively(
         filer=Filer(body.filer.kind, body.filer.name, body.filer.code), office_code=body.office_code,
         coverage_year=body.coverage_year, paid_on=body.paid_on, autumn_pupils=body.autumn_pupils,
         members=tuple(usecases.CollectiveMember(person_details(m.person), m.tier, tuple(dict.fromkeys(m.special_groups))) for m in body.members),
+        counter=counter_of(body),
     )  # fmt: skip
     key = runtime.settings.person_id_key.encode()
 
@@ -266,7 +291,9 @@ async def submit_flexible_enrollment(
     key = runtime.settings.person_id_key.encode()
 
     async def submit() -> tuple[int, dict]:
-        enrollment = await usecases.submit_flexible_enrollment(uow, person_details(body.person), body.office_code, body.paid_on, actor, key)
+        enrollment = await usecases.submit_flexible_enrollment(
+            uow, person_details(body.person), body.office_code, body.paid_on, actor, key, counter_of(body)
+        )
         return 201, shape(enrollment)
 
     async with uow:
@@ -359,9 +386,12 @@ async def interrupt(enrollment_id: uuid.UUID, body: InterruptIn, actor: UnitOrSt
 
 
 @router.post("/{enrollment_id}/terminate", response_model=EnrollmentOut, summary="终止参保（死亡、出国定居、解除劳动关系等）")
-async def terminate(enrollment_id: uuid.UUID, body: TerminateIn, actor: UnitOrStaff, uow: UoW) -> dict:
+async def terminate(enrollment_id: uuid.UUID, body: TerminateIn, actor: UnitOrStaff, uow: UoW, runtime: Runtime) -> dict:
+    key = runtime.settings.person_id_key.encode()
     async with uow:
-        terminated = await usecases.terminate_enrollment(uow, enrollment_id, body.version, body.reason, body.last_day, body.note, actor)
+        terminated = await usecases.terminate_enrollment(
+            uow, enrollment_id, body.version, body.reason, body.last_day, body.note, actor, key, counter_of(body)
+        )
         await uow.commit()
     return shape(terminated)
 

@@ -15,7 +15,14 @@ from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import Runtime, UoW
 from svc_registration import usecases
-from svc_registration.api.enrollments import EnrollmentOut, PersonIn, person_details, shape
+from svc_registration.api.enrollments import (
+    AtTheCounter,
+    EnrollmentOut,
+    PersonIn,
+    counter_of,
+    person_details,
+    shape,
+)
 from svc_registration.domain.enrollment import Category, Status
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange
 
@@ -25,7 +32,7 @@ UnitOrStaff = Annotated[Principal, require_roles(Role.unit, Role.staff)]
 CreditCode = Annotated[str, Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", description="统一社会信用代码")]
 
 
-class UnitIn(BaseModel):
+class UnitIn(AtTheCounter):
     code: CreditCode
     name: Text = Field(min_length=2, max_length=200, description="单位名称")
     legal_representative: Text = Field(min_length=1, max_length=100, description="法定代表人")
@@ -41,7 +48,7 @@ class UnitChangeIn(BaseModel):
     reason: Text | None = Field(None, max_length=500)
 
 
-class EmployeeIn(BaseModel):
+class EmployeeIn(AtTheCounter):
     person: PersonIn
     start: date | None = Field(None, description="参保日期（默认当天）")
     category: Category = Category.in_service
@@ -70,6 +77,7 @@ class UnitOut(BaseModel):
     version: int
     registered_at: datetime
     changes: list[UnitChangeOut]
+    handling: dict | None = None
 
 
 class EmployeesOut(BaseModel):
@@ -83,14 +91,20 @@ def shape_unit(u: Unit) -> dict:
     changes = [UnitChangeOut(**{**c.__dict__, "kind": c.kind.value, "documents": list(c.documents), "related_units": list(c.related_units)}) for c in u.changes]
     return UnitOut(
         id=u.id, code=u.code, name=u.name, legal_representative=u.legal_representative, office_code=u.office_code,
-        status=u.status.value, version=u.version, registered_at=u.registered_at, changes=changes,
+        status=u.status.value, version=u.version, registered_at=u.registered_at, changes=changes, handling=u.handling,
     ).model_dump(mode="json")  # fmt: skip
 
 
 @router.post("", status_code=201, response_model=UnitOut, summary="单位参保登记")
-async def register_unit(body: UnitIn, request: Request, actor: UnitOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def register_unit(
+    body: UnitIn, request: Request, actor: UnitOrStaff, uow: UoW, runtime: Runtime, idempotency_key: IdempotencyKey = None
+):
+    key = runtime.settings.person_id_key.encode()
+
     async def register() -> tuple[int, dict]:
-        unit = await usecases.register_unit(uow, body.code, body.name, body.legal_representative, body.office_code, actor)
+        unit = await usecases.register_unit(
+            uow, body.code, body.name, body.legal_representative, body.office_code, actor, key, counter_of(body)
+        )
         return 201, shape_unit(unit)
 
     async with uow:
@@ -121,7 +135,7 @@ async def enroll_employee(
 ):
     command = usecases.EnrollEmployee(
         person=person_details(body.person), start=body.start, category=body.category,
-        permit_number=body.permit_number, employment_proof=body.employment_proof,
+        permit_number=body.permit_number, employment_proof=body.employment_proof, counter=counter_of(body),
     )  # fmt: skip
     key = runtime.settings.person_id_key.encode()
 

@@ -128,6 +128,7 @@ class Enrollment:
     paid_on: date | None = None
     previous_id: uuid.UUID | None = None
     filer: Filer | None = None
+    handling: dict | None = None  # domain.materials.Handling.as_dict(): channel, papers, proxy
 
     @property
     def benefit_start(self) -> date:
@@ -223,6 +224,7 @@ def new_resident_enrollment(
     by: str,
     at: datetime,
     filer: Filer | None = None,
+    handling: dict | None = None,
 ) -> Enrollment:
     return Enrollment(
         id=uuid.uuid4(),
@@ -239,24 +241,27 @@ def new_resident_enrollment(
         special_groups=special_groups,
         paid_on=paid_on,
         filer=filer,
+        handling=handling,
     )
 
 
-def new_employee_enrollment(person_id: uuid.UUID, unit_code: str, office_code: str, start: date, category: Category, by: str, at: datetime) -> Enrollment:
+def new_employee_enrollment(
+    person_id: uuid.UUID, unit_code: str, office_code: str, start: date, category: Category, by: str, at: datetime, handling: dict | None = None
+) -> Enrollment:
     """增加: enrolled by the unit, immediate (即时办结): approved in the same request."""
     return Enrollment(
         id=uuid.uuid4(), person_id=person_id, office_code=office_code, scheme=Scheme.employee, tier=None,
         coverage_year=start.year, status=Status.approved, version=1, submitted_by=by, submitted_at=at,
         period=employee_period(start), decisions=(Decision(by, at, Status.approved, "单位增员"),),
-        unit_code=unit_code, category=category,
+        unit_code=unit_code, category=category, handling=handling,
     )  # fmt: skip
 
 
-def new_flexible_enrollment(person_id: uuid.UUID, office_code: str, paid_on: date, by: str, at: datetime) -> Enrollment:
+def new_flexible_enrollment(person_id: uuid.UUID, office_code: str, paid_on: date, by: str, at: datetime, handling: dict | None = None) -> Enrollment:
     return Enrollment(
         id=uuid.uuid4(), person_id=person_id, office_code=office_code, scheme=Scheme.flexible, tier=None,
         coverage_year=paid_on.year, status=Status.submitted, version=1, submitted_by=by, submitted_at=at,
-        period=flexible_period(paid_on), paid_on=paid_on,
+        period=flexible_period(paid_on), paid_on=paid_on, handling=handling,
     )  # fmt: skip
 
 

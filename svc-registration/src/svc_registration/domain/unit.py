@@ -74,6 +74,7 @@ class Unit:
     registered_by: str
     registered_at: datetime
     changes: tuple[UnitChange, ...] = field(default_factory=tuple)
+    handling: dict | None = None  # domain.materials.Handling.as_dict() of the registration
 
     def apply(self, change: UnitChange, expected_version: int) -> Unit:
         if expected_version != self.version:
@@ -109,7 +110,9 @@ def valid_credit_code(code: str, field_name: str = "code") -> str:
                       errors=[{"field": field_name, "message": "统一社会信用代码校验不通过"}]) from exc  # fmt: skip
 
 
-def register_unit(code: str, name: str, legal_representative: str, office_code: str, by: str, at: datetime) -> Unit:
+def register_unit(
+    code: str, name: str, legal_representative: str, office_code: str, by: str, at: datetime, handling: dict | None = None
+) -> Unit:
     return Unit(
         id=uuid.uuid4(),
         code=valid_credit_code(code),
@@ -120,6 +123,7 @@ def register_unit(code: str, name: str, legal_representative: str, office_code: 
         version=1,
         registered_by=by,
         registered_at=at,
+        handling=handling,
     )
 
 

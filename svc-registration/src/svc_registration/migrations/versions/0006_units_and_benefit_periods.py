@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("registered_by", sa.String(120), nullable=False),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("changes", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+        sa.Column("handling", JSONB),
     )
     op.add_column("enrollments", sa.Column("unit_code", sa.String(18), index=True))
     op.add_column("enrollments", sa.Column("category", sa.String(20)))
@@ -42,6 +43,7 @@ def upgrade() -> None:
     op.add_column("enrollments", sa.Column("paid_on", sa.Date))
     op.add_column("enrollments", sa.Column("previous_id", UUID(as_uuid=True)))
     op.add_column("enrollments", sa.Column("filer", JSONB))
+    op.add_column("enrollments", sa.Column("handling", JSONB))
     op.execute(
         "UPDATE enrollments SET benefit_start = make_date(coverage_year, 1, 1), benefit_end = make_date(coverage_year, 12, 31),"
         " period_rule = 'regular', period_explanation = '集中参保期缴费：次年1月1日至12月31日'"
@@ -67,7 +69,7 @@ def downgrade() -> None:
         "uq_enrollments_one_active", "enrollments", ["person_id", "coverage_year"], unique=True,
         postgresql_where=sa.text("status IN ('submitted', 'approved')"),
     )  # fmt: skip
-    for column in ("filer", "previous_id", "paid_on", "period_explanation", "period_rule", "benefit_end", "benefit_start", "special_groups", "category", "unit_code"):
+    for column in ("handling", "filer", "previous_id", "paid_on", "period_explanation", "period_rule", "benefit_end", "benefit_start", "special_groups", "category", "unit_code"):
         op.drop_column("enrollments", column)
     op.drop_table("transferred_contributions")
     op.drop_table("units")
