@@ -7,6 +7,7 @@ from svc_registration.api.benefits import router as benefits
 from svc_registration.api.enrollments import router as enrollments
 from svc_registration.api.units import router as units
 from svc_registration.events.handlers import SUBSCRIPTIONS
+from svc_registration.events.jobs import JOBS
 from svc_registration.settings import RegistrationSettings
 
 
@@ -17,5 +18,6 @@ def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
         settings or RegistrationSettings(),
         routers=[enrollments, units, benefits],
         subscriptions=SUBSCRIPTIONS,
+        jobs=JOBS,
         description="参保登记、待遇登记、参保凭证。",
     )

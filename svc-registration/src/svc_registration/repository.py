@@ -155,14 +155,15 @@ class Repository:
             programmes=frozenset(row["programmes"]), status=row["status"], version=row["version"],
         )  # fmt: skip
 
-    async def active_benefit(self, person_id: uuid.UUID, kind: str, disease: str | None = None) -> BenefitRegistration | None:
+    async def active_benefit(self, person_id: uuid.UUID, kind: str, **details: str) -> BenefitRegistration | None:
+        """The active registration of that kind (and those details, e.g. disease=…), row-locked."""
         conditions = [
             benefit_registrations.c.person_id == person_id,
             benefit_registrations.c.kind == kind,
             benefit_registrations.c.status == "active",
         ]
-        if disease is not None:
-            conditions.append(benefit_registrations.c.details["disease"].astext == disease)
+        for key, value in details.items():
+            conditions.append(benefit_registrations.c.details[key].astext == value)
         row = (
             await self.session.execute(select(benefit_registrations).where(*conditions).with_for_update())
         ).mappings().first()
@@ -174,6 +175,26 @@ class Repository:
         await self.session.execute(
             insert(benefit_registrations).values(values).on_conflict_do_update(index_elements=["id"], set_=values)
         )
+
+    async def benefits_due_to_expire(self, today: date, limit: int) -> list[BenefitRegistration]:
+        """Active registrations whose last valid day has passed, claimed so each replica takes its own."""
+        query = (
+            select(benefit_registrations)
+            .where(benefit_registrations.c.status == "active", benefit_registrations.c.valid_to < today)
+            .order_by(benefit_registrations.c.valid_to)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_benefit(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def benefits_of(self, person_id: uuid.UUID, kind: str | None, status: str | None) -> list[BenefitRegistration]:
+        conditions = [benefit_registrations.c.person_id == person_id]
+        if kind is not None:
+            conditions.append(benefit_registrations.c.kind == kind)
+        if status is not None:
+            conditions.append(benefit_registrations.c.status == status)
+        query = select(benefit_registrations).where(*conditions).order_by(benefit_registrations.c.registered_at)
+        return [_benefit(row) for row in (await self.session.execute(query)).mappings()]
 
     async def get_benefit(self, registration_id: uuid.UUID) -> BenefitRegistration | None:
         row = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
@@ -14,6 +14,7 @@ from shared.events import Envelope, new_envelope
 from shared.events.catalog import (
     FacilityDesignatedV1,
     RegistrationApprovedV1,
+    RegistrationBenefitExpiredV1,
     RegistrationBenefitRegisteredV1,
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
@@ -51,6 +52,8 @@ from svc_registration.domain.enrollment import (
 from svc_registration.domain.facility import KnownFacility
 from svc_registration.domain.materials import ITEMS, ONLINE, Form, Handling, check_materials
 from svc_registration.domain.person import Person, Sex, identify
+from svc_registration.domain.remote_care import REMOTE_CARE, LongTermCategory, RemoteKind, TripReason
+from svc_registration.domain.remote_care import file_remote_care as remote_care_filing
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus, require_accepting_employees
 from svc_registration.domain.unit import register_unit as new_unit
 from svc_registration.repository import Repository
@@ -581,6 +584,7 @@ async def _activate(uow: UnitOfWork, repo: Repository, registration: BenefitRegi
                 kind=registration.kind,
                 facility_codes=list(registration.facility_codes),
                 valid_from=registration.valid_from,
+                valid_to=registration.valid_to,
                 replaces=current.id if current else None,
                 details=registration.details,
             ),
@@ -624,7 +628,7 @@ async def register_special_disease(
         await repo.get_facility(treatment_facility), treatment_facility,
         certified_outside_city, today, actor.subject, uow.clock.now(),
     )  # fmt: skip
-    return await _activate(uow, repo, registration, await repo.active_benefit(person_id, SPECIAL_DISEASE, disease))
+    return await _activate(uow, repo, registration, await repo.active_benefit(person_id, SPECIAL_DISEASE, disease=disease))
 
 
 async def change_treatment_facility(
@@ -636,7 +640,7 @@ async def change_treatment_facility(
     changed = with_treatment_facility(
         current, await repo.get_facility(treatment_facility), treatment_facility, uow.clock.today(), actor.subject, uow.clock.now()
     )
-    locked = await repo.active_benefit(current.person_id, SPECIAL_DISEASE, current.details.get("disease"))
+    locked = await repo.active_benefit(current.person_id, SPECIAL_DISEASE, disease=current.details["disease"])
     if locked is None or locked.id != current.id:
         raise Problem(409, "invalid_transition", "该门特登记已被变更或失效", "请刷新后重试")
     return await _activate(uow, repo, changed, locked)
@@ -662,3 +666,42 @@ async def visible_benefit(uow: UnitOfWork, registration_id: uuid.UUID, actor: Pr
     if not visible:
         raise not_found("待遇登记")
     return registration  # type: ignore[return-value]
+
+
+async def file_remote_care(
+    uow: UnitOfWork, person_id: uuid.UUID | None, kind: RemoteKind, destination: str, category: LongTermCategory | None,
+    reason: TripReason | None, commitment: bool, actor: Principal,
+) -> BenefitRegistration:  # fmt: skip
+    """异地就医备案: the new filing of a kind (long-term, or this trip) replaces the active one."""
+    repo = Repository(uow.session)
+    person_id = _person_acted_for(actor, person_id)
+    today = uow.clock.today()
+    enrollment = await _covered_today(repo, person_id, today, actor, None)
+    filing = remote_care_filing(
+        person_id, enrollment.office_code, kind, destination, category, reason, commitment, today, actor.subject, uow.clock.now()
+    )
+    return await _activate(uow, repo, filing, await repo.active_benefit(person_id, REMOTE_CARE, remote_kind=kind.value))
+
+
+async def expire_benefits(uow: UnitOfWork, batch: int = 200) -> int:
+    """Registrations past their last valid day become expired and registration.benefit_expired is raised once."""
+    repo = Repository(uow.session)
+    today = uow.clock.today()
+    due = await repo.benefits_due_to_expire(today, batch)
+    for registration in due:
+        await repo.save_benefit(registration.expired())
+        uow.emit(new_envelope(RegistrationBenefitExpiredV1(
+            registration_id=registration.id, person_id=registration.person_id, office_code=registration.office_code,
+            kind=registration.kind, expired_on=registration.valid_to + timedelta(days=1), details=registration.details,
+        ), uow.clock))  # fmt: skip
+    return len(due)
+
+
+async def benefits_of_person(uow: UnitOfWork, person_id: uuid.UUID | None, kind: str | None, status: str | None, actor: Principal) -> list[BenefitRegistration]:
+    """A person's own registrations; staff see those of their office."""
+    if actor.role is Role.insured:
+        person_id = actor.person_id
+    if person_id is None:
+        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "请提供参保人"}])
+    found = await Repository(uow.session).benefits_of(person_id, kind, status)
+    return [r for r in found if actor.role is Role.insured or actor.serves_office(r.office_code) or actor.role is Role.admin]

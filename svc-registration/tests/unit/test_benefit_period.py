@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.errors import Problem
-from svc_registration.domain.benefit_period import Period, add_months, employee_period, flexible_period, resident_period
+from svc_registration.domain.benefit_period import (
+    Period,
+    add_months,
+    employee_period,
+    flexible_period,
+    resident_period,
+)
 
 
 def period(year: int, paid: str, **kw) -> tuple[date, date | None, str]:  # type: ignore[no-untyped-def]

@@ -144,6 +144,16 @@ class RegistrationBenefitRegisteredV1(_Payload):
     details: dict = {}
 
 
+@event("registration.benefit_expired", 1, producer="registration", summary="待遇登记到期失效（临时外出备案、住院资格确认书等）")
+class RegistrationBenefitExpiredV1(_Payload):
+    registration_id: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    kind: str
+    expired_on: date  # the first day it no longer applies
+    details: dict = {}
+
+
 @event("registration.stopped", 1, producer="registration", summary="参保关系中止（单位停保、转出前中止参保）")
 class RegistrationStoppedV1(_Payload):
     enrollment_id: uuid.UUID

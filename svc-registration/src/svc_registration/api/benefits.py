@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
@@ -15,6 +15,7 @@ from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import UoW
 from svc_registration import usecases
 from svc_registration.domain.benefit import SPECIAL_DISEASES, BenefitRegistration
+from svc_registration.domain.remote_care import LongTermCategory, RemoteKind, TripReason
 
 router = APIRouter(prefix="/benefit-registrations", tags=["待遇登记"])
 
@@ -35,6 +36,15 @@ class SpecialDiseaseIn(BaseModel):
     certified_by: FacilityCode = Field(description="门特病鉴定医院编码")
     treatment_facility: FacilityCode = Field(description="选定的门特治疗定点医院或药店编码")
     certified_outside_city: bool = Field(False, description="首次鉴定在异地（返回本市就医须重新鉴定）")
+    person_id: uuid.UUID | None = Field(None, description="经办人员代办时填写参保人")
+
+
+class RemoteCareIn(BaseModel):
+    kind: RemoteKind = Field(description="long_term 长期居住；temporary 临时外出")
+    destination: str = Field(pattern=r"^\d{6}$", description="就医地行政区划代码（省市县六位）")
+    category: LongTermCategory | None = Field(None, description="长期居住人员类别：异地安置退休、异地长期居住、常驻异地工作")
+    reason: TripReason | None = Field(None, description="临时外出原因：referral 转诊（有效期90天）；emergency 急诊（30天）")
+    commitment: bool = Field(description="个人承诺书（承诺制）")
     person_id: uuid.UUID | None = Field(None, description="经办人员代办时填写参保人")
 
 
@@ -84,6 +94,27 @@ async def special_disease(
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, register)
+
+
+@router.post("/remote-care", status_code=201, response_model=BenefitRegistrationOut, summary="跨省异地就医备案（长期居住、临时外出）")
+async def remote_care(body: RemoteCareIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
+    async def register() -> tuple[int, dict]:
+        filing = await usecases.file_remote_care(
+            uow, body.person_id, body.kind, body.destination, body.category, body.reason, body.commitment, actor
+        )
+        return 201, shape(filing)
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, register)
+
+
+@router.get("", response_model=list[BenefitRegistrationOut], summary="待遇登记查询（本人；经办人员按参保人）")
+async def list_benefits(
+    actor: Applicant, uow: UoW, person_id: uuid.UUID | None = None, kind: str | None = Query(None, max_length=40),
+    status: Literal["active", "replaced", "expired"] | None = None,
+) -> list[dict]:  # fmt: skip
+    async with uow:
+        return [shape(r) for r in await usecases.benefits_of_person(uow, person_id, kind, status, actor)]
 
 
 @router.post("/{registration_id}/treatment-facility", response_model=BenefitRegistrationOut, summary="变更门特治疗医院或药店")

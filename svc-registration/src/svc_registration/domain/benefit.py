@@ -46,7 +46,7 @@ class BenefitRegistration:
     office_code: str
     kind: str
     facility_codes: tuple[str, ...]
-    status: str  # active | replaced
+    status: str  # active | replaced | expired
     valid_from: date
     valid_to: date | None
     registered_by: str
@@ -56,6 +56,9 @@ class BenefitRegistration:
 
     def replaced_with(self, successor: "BenefitRegistration") -> "BenefitRegistration":
         return replace(self, status="replaced", valid_to=successor.valid_from, replaced_by=successor.id)
+
+    def expired(self) -> "BenefitRegistration":
+        return replace(self, status="expired")
 
 
 def choose_resident_outpatient_hospital(
