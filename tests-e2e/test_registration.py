@@ -4,13 +4,15 @@ the seeds' dates; a second active enrollment is refused with a conflict that nam
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import httpx
 import pytest
 
-from shared.testing.e2e import bearer, business_today, new_resident_id, poll
+from shared.testing.e2e import bearer, business_today, covered_resident, new_resident_id, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -119,3 +121,23 @@ def test_a_second_active_enrollment_is_refused_and_names_the_first(gateway: http
     # Nothing was written: the person still has exactly the one enrollment.
     found = gateway.post(f"{API}/enrollments/search", json={"id_number": id_number}, headers=bearer(tokens["staff-heping"]))
     assert [e["id"] for e in found.json()["enrollments"]] == [hired.json()["id"]]
+
+
+def test_a_temporary_emergency_filing_expires_after_30_days(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    staff, admin = bearer(tokens["staff-heping"]), tokens["admin"]
+    person = covered_resident(gateway, tokens["staff-heping"], OFFICE, "急诊外出")
+    today = business_today()
+    filed = gateway.post(f"{API}/benefit-registrations/remote-care", json={
+        "kind": "temporary", "reason": "emergency", "destination": "310101", "commitment": True, "person_id": person}, headers=staff)  # fmt: skip
+    assert filed.status_code == 201, filed.text
+    filing = filed.json()
+    assert filing["valid_to"] == (today + timedelta(days=30)).isoformat()
+
+    def status() -> str:
+        return gateway.get(f"{API}/benefit-registrations/{filing['id']}", headers=staff).json()["status"]
+
+    with business_date(gateway, admin, (today + timedelta(days=30)).isoformat()):
+        time.sleep(2.5)  # the expiry job runs every second here: give it two runs on day 30
+        assert status() == "active"
+    with business_date(gateway, admin, (today + timedelta(days=31)).isoformat()):
+        poll(lambda: status() == "expired", what="the filing to expire on day 31")
