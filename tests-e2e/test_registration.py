@@ -141,3 +141,28 @@ def test_a_temporary_emergency_filing_expires_after_30_days(gateway: httpx.Clien
         assert status() == "active"
     with business_date(gateway, admin, (today + timedelta(days=31)).isoformat()):
         poll(lambda: status() == "expired", what="the filing to expire on day 31")
+
+
+def test_a_death_on_a_civil_affairs_list_ends_coverage_and_claims_stops(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    staff = tokens["staff-heping"]
+    id_number = new_resident_id(OFFICE)
+    created = gateway.post(f"{API}/enrollments/residents", json={
+        "person": {"id_number": id_number, "name": "故人"}, "office_code": OFFICE, "tier": "adult_low",
+        "coverage_year": business_today().year, "paid_on": f"{business_today().year - 1}-10-15", "materials": PAPERS}, headers=bearer(staff)).json()  # fmt: skip
+    assert gateway.post(f"{API}/enrollments/{created['id']}/approve", json={"version": 1}, headers=bearer(staff)).status_code == 200
+    person = created["person_id"]
+    # The day before today (or 1 January), so the day after the death still lies in this year's coverage.
+    died = max(business_today() - timedelta(days=1), business_today().replace(month=1, day=1))
+    next_day = (died + timedelta(days=1)).isoformat()
+    poll(lambda: eligible(gateway, staff, person, next_day), what="claims to record the coverage")
+
+    form = {"kind": "deaths", "source_department": "和平区民政局", "office_code": OFFICE, "as_of": business_today().isoformat()}
+    csv_text = f"id_number,name,death_date\n{id_number},故人,{died.isoformat()}\n"
+    uploaded = gateway.post(f"{API}/drive/lists", data=form, files={"file": ("deaths.csv", csv_text.encode(), "text/csv")}, headers=bearer(staff))
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["counts"] == {"dead": 1}
+
+    poll(lambda: not eligible(gateway, staff, person, next_day), what="claims to stop after the death")
+    assert eligible(gateway, staff, person, died.isoformat())  # covered up to the day of death
+    ended = gateway.get(f"{API}/enrollments/{created['id']}", headers=bearer(staff)).json()
+    assert (ended["status"], ended["benefit_end"]) == ("terminated", died.isoformat())

@@ -114,6 +114,39 @@ benefit_registrations = Table(
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
 )
 
+# The universal-enrollment drive (全民参保): department lists and their rows matched against enrollment.
+drive_lists = Table(
+    "drive_lists",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("kind", String(30), nullable=False),
+    Column("source_department", String(100), nullable=False),
+    Column("office_code", String(12), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("uploaded_by", String(120), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Column("row_count", Integer, nullable=False),
+    Column("counts", JSONB, nullable=False),
+)
+Index("ix_drive_lists_office_kind", drive_lists.c.office_code, drive_lists.c.kind, drive_lists.c.uploaded_at)
+
+drive_rows = Table(
+    "drive_rows",
+    metadata,
+    Column("list_id", UUID(as_uuid=True), primary_key=True),
+    Column("row_no", Integer, primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("id_masked", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("township_code", String(20)),
+    Column("township_name", String(100)),
+    Column("death_date", Date),
+    Column("school", String(200)),
+    Column("finding", String(20), nullable=False),
+    Column("ended_enrollments", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+)
+Index("ix_drive_rows_list_finding", drive_rows.c.list_id, drive_rows.c.finding, drive_rows.c.row_no)
+
 # Dead letters an administrator replayed from the ops page (shared.ops; append-only).
 dead_letter_replays.to_metadata(metadata)
 

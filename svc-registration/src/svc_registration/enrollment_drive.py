@@ -1,0 +1,121 @@
+"""Use cases of the universal-enrollment drive (全民参保计划): one transaction each.
+
+A department's list is checked whole, matched against enrollment in batches, and stored with each
+row's finding. A deaths list ends the coverage of every person on it (registration.terminated, so
+claims stops paying after the death date); a second upload of the same list ends nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+
+from shared.auth import Principal
+from shared.db import UnitOfWork
+from shared.errors import Problem, not_found
+from shared.identity import mask_id, person_id_for
+from svc_registration.domain.enrollment import Status, TerminationReason
+from svc_registration.domain.enrollment_drive import (
+    Category,
+    CoverageCell,
+    Finding,
+    ListKind,
+    TownshipCoverage,
+    classify,
+    coverage,
+    listed_persons,
+    parse_list,
+)
+from svc_registration.repository import Repository
+from svc_registration.usecases import terminated_event
+
+TARGETS_DIR = Path(__file__).parent / "data" / "drive"
+NOTES = ("跨省重复参保无法在本市数据中识别（无全国数据），仅识别本市不同险种或不同分中心的重复参保。",)
+
+
+def _require_office(actor: Principal, office_code: str) -> None:
+    if not actor.serves_office(office_code):
+        raise Problem(403, "other_office", "只能处理本经办机构的名单")
+
+
+async def upload_list(
+    uow: UnitOfWork, kind: ListKind, department: str, office_code: str, as_of: date, text: str, actor: Principal, person_key: bytes
+) -> dict:
+    _require_office(actor, office_code)
+    rows = parse_list(kind, text)
+    person_ids = [person_id_for(r.id_type, r.id_number, person_key) for r in rows]
+    repo = Repository(uow.session)
+    history = await repo.enrollments_of_many(list(set(person_ids)))
+    list_id = uuid.uuid4()
+    stored = []
+    for row, person_id in zip(rows, person_ids):
+        ended = await _end_coverage_of_the_dead(uow, repo, person_id, row.death_date, actor) if row.death_date else []
+        stored.append({
+            "list_id": list_id, "row_no": row.row, "person_id": person_id, "id_masked": mask_id(row.id_number), "name": row.name,
+            "township_code": row.township_code, "township_name": row.township_name, "death_date": row.death_date,
+            "school": row.school, "finding": classify(kind, history.get(person_id, []), as_of).value, "ended_enrollments": ended,
+        })  # fmt: skip
+    counts = dict(Counter(r["finding"] for r in stored))
+    values = {"id": list_id, "kind": kind.value, "source_department": department, "office_code": office_code, "as_of": as_of,
+              "uploaded_by": actor.subject, "uploaded_at": uow.clock.now(), "row_count": len(stored), "counts": counts}  # fmt: skip
+    await repo.add_drive_list(values, stored)
+    return values
+
+
+async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Repository, person_id: uuid.UUID, died_on: date, actor: Principal) -> list[str]:
+    """Every enrollment still holding coverage ends: approved ones terminate on the death date, filed ones are refused."""
+    await repo.lock_person(person_id)
+    ended = []
+    for enrollment in await repo.enrollments_of(person_id):
+        locked = await repo.get_enrollment(enrollment.id, for_update=True)
+        if locked is None or locked.status not in (Status.approved, Status.submitted):
+            continue
+        if locked.status is Status.submitted:
+            await repo.update_enrollment(locked.reject(actor.subject, uow.clock.now(), locked.version, f"死亡（{died_on}）"))
+        else:
+            last_day = max(died_on, locked.benefit_start - timedelta(days=1))
+            terminated = locked.terminate(actor.subject, uow.clock.now(), locked.version, TerminationReason.death, last_day, f"民政死亡名单 {died_on}")
+            await repo.update_enrollment(terminated)
+            uow.emit(terminated_event(terminated, "death", uow))
+        ended.append(str(locked.id))
+    return ended
+
+
+async def visible_list(uow: UnitOfWork, list_id: uuid.UUID, actor: Principal) -> dict:
+    found = await Repository(uow.session).get_drive_list(list_id)
+    if found is None or not actor.serves_office(found["office_code"]):
+        raise not_found("名单")
+    return found
+
+
+async def findings(uow: UnitOfWork, list_id: uuid.UUID, finding: Finding | None, offset: int, limit: int, actor: Principal) -> tuple[list[dict], int]:
+    await visible_list(uow, list_id, actor)
+    return await Repository(uow.session).drive_findings(list_id, finding.value if finding else None, offset, limit)
+
+
+@cache
+def targets_of(year: int, office_code: str) -> tuple[dict, ...]:
+    """The yearly targets per township and category on file (sample data: Jinghai 2021 of seed 001)."""
+    for path in TARGETS_DIR.glob("*-targets.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["year"] == year and data["office_code"] == office_code:
+            return tuple(data["townships"])
+    return ()
+
+
+async def coverage_report(
+    uow: UnitOfWork, year: int, office_code: str, on: date | None, actor: Principal
+) -> tuple[date, list[TownshipCoverage], dict[Category, CoverageCell]]:
+    """Coverage against the targets: persons of the latest lists of the year, and which of them are covered."""
+    _require_office(actor, office_code)
+    day = on or min(uow.clock.today(), date(year, 12, 31))
+    repo = Repository(uow.session)
+    rows = {ListKind(kind): found for kind, found in (await repo.latest_drive_rows(office_code, year)).items()}
+    listed = listed_persons(rows)
+    covered = await repo.covered_among([p.person_id for p in listed], day)
+    townships, totals = coverage(list(targets_of(year, office_code)), listed, covered)
+    return day, townships, totals
