@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
@@ -32,6 +33,31 @@ from svc_registration.domain.benefit import (
     with_treatment_facility,
 )
 from svc_registration.domain.benefit_period import NEWBORN_WINDOW_MONTHS, add_months, resident_period
+from svc_registration.domain.care_registrations import (
+    DEPUTY_DIRECTOR,
+    FP_COMPLICATION,
+    HOSPITALIZATION,
+    LOST_RECEIPT,
+    MATERNITY_HOSPITALIZATION,
+    MATERNITY_REFERRAL,
+    MATERNITY_REMOTE,
+    PREGNANCY,
+    SARS,
+    TB,
+    AdmissionDocument,
+    MaternityRemoteCategory,
+    SarsInfection,
+    hospitalization_letter,
+    maternity_referral,
+    maternity_remote_facilities,
+    pregnancy,
+    require_fp_window,
+    require_hospital,
+    require_lost_receipt_in_time,
+    sars_hospitals,
+    tb_hospital,
+)
+from svc_registration.domain.care_registrations import registration as care_registration
 from svc_registration.domain.enrollment import (
     HOLDS_COVERAGE,
     Category,
@@ -49,7 +75,7 @@ from svc_registration.domain.enrollment import (
     new_flexible_enrollment,
     new_resident_enrollment,
 )
-from svc_registration.domain.facility import KnownFacility
+from svc_registration.domain.facility import KnownFacility, require_designated
 from svc_registration.domain.materials import ITEMS, ONLINE, Form, Handling, check_materials
 from svc_registration.domain.person import Person, Sex, identify
 from svc_registration.domain.remote_care import REMOTE_CARE, LongTermCategory, RemoteKind, TripReason
@@ -563,8 +589,9 @@ async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDe
 
 
 async def _covered_today(repo: Repository, person_id: uuid.UUID, today: date, actor: Principal, scheme: str | None) -> Enrollment:
+    """The coverage the registration rests on; a hospital registering its patient learns only that it exists."""
     enrollment = await repo.approved_enrollment_covering(person_id, today, scheme)
-    if enrollment is None or not may_see(actor, enrollment):
+    if enrollment is None or not (may_see(actor, enrollment) or actor.role is Role.facility):
         what = "城乡居民医保" if scheme == "resident" else "基本医疗保险"
         raise Problem(409, "no_coverage", f"无有效的{what}参保登记", f"{today} 不在{what}待遇享受期内")
     return enrollment
@@ -705,3 +732,129 @@ async def benefits_of_person(uow: UnitOfWork, person_id: uuid.UUID | None, kind:
         raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "请提供参保人"}])
     found = await Repository(uow.session).benefits_of(person_id, kind, status)
     return [r for r in found if actor.role is Role.insured or actor.serves_office(r.office_code) or actor.role is Role.admin]
+
+
+# Other benefit registrations (domain.care_registrations) --------------------------------------------------
+
+
+def _own_facility(actor: Principal, code: str, field_name: str) -> None:
+    """A hospital registers its own patients only (online registration by the facility, 联网登记)."""
+    if actor.role is Role.facility and actor.facility_id != code:
+        raise Problem(403, "not_own_facility", "只能为本机构的就医人员办理登记", errors=[{"field": field_name, "message": "须为本机构"}])
+
+
+async def _covered_subject(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None) -> tuple[Repository, uuid.UUID, date, Enrollment]:
+    repo = Repository(uow.session)
+    person = _person_acted_for(actor, person_id)
+    today = uow.clock.today()
+    return repo, person, today, await _covered_today(repo, person, today, actor, None)
+
+
+async def issue_hospitalization_letter(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str,
+                                       admission_document: AdmissionDocument, valid_days: int, transfer_from: str | None,
+                                       referral_form_no: str | None, previous_unsettled: bool, previous_letter_no: str | None,
+                                       previous_amount: Decimal | None) -> BenefitRegistration:  # fmt: skip
+    """住院资格确认书: one per stay (letters do not replace each other)."""
+    _own_facility(actor, hospital_code, "hospital_code")
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    details = hospitalization_letter(await repo.get_facility(hospital_code), hospital_code, admission_document, valid_days,
+                                     transfer_from, referral_form_no, previous_unsettled, previous_letter_no, previous_amount)  # fmt: skip
+    letter = care_registration(person, enrollment.office_code, HOSPITALIZATION, (hospital_code,), today, today + timedelta(days=valid_days),
+                               actor.subject, uow.clock.now(), **details)  # fmt: skip
+    return await _activate(uow, repo, letter, None)
+
+
+async def register_tb(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str, drug_resistant: bool,
+                      remote_patient: bool, diagnosis_level: int | None) -> BenefitRegistration:  # fmt: skip
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    tb_hospital(await repo.get_facility(hospital_code), hospital_code, remote_patient, diagnosis_level)
+    chosen = care_registration(person, enrollment.office_code, TB, (hospital_code,), today, None, actor.subject, uow.clock.now(),
+                               drug_resistant=drug_resistant, remote_patient=remote_patient)  # fmt: skip
+    return await _activate(uow, repo, chosen, await repo.active_benefit(person, TB))
+
+
+async def register_sars_hospitals(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, infection: SarsInfection,
+                                  hospital_codes: list[str]) -> BenefitRegistration:  # fmt: skip
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    sars_hospitals(infection, [(code, await repo.get_facility(code)) for code in hospital_codes])
+    chosen = care_registration(person, enrollment.office_code, SARS, tuple(hospital_codes), today, None, actor.subject, uow.clock.now(),
+                               infection=infection.value)  # fmt: skip
+    return await _activate(uow, repo, chosen, await repo.active_benefit(person, SARS))
+
+
+async def flag_deputy_director(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, appointment_document: str) -> BenefitRegistration:
+    """副司局级标识: the unit of the person's employee coverage sets it (staff at the counter as well)."""
+    repo = Repository(uow.session)
+    today = uow.clock.today()
+    enrollment = await _covered_today(repo, person_id, today, actor, "employee")
+    flag = care_registration(person_id, enrollment.office_code, DEPUTY_DIRECTOR, (), today, None, actor.subject, uow.clock.now(),
+                             appointment_document=appointment_document, unit_code=enrollment.unit_code)  # fmt: skip
+    return await _activate(uow, repo, flag, await repo.active_benefit(person_id, DEPUTY_DIRECTOR))
+
+
+async def register_lost_receipt(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, facility_code: str, receipt_no: str,
+                                service_date: date, amount: Decimal, certified_copy_no: str) -> BenefitRegistration:  # fmt: skip
+    """遗失票据登记: the coverage of the service date decides the deadline (employees or residents)."""
+    repo = Repository(uow.session)
+    person = _person_acted_for(actor, person_id)
+    require_designated(await repo.get_facility(facility_code), facility_code, "facility_code")
+    enrollment = await _covered_today(repo, person, service_date, actor, None)
+    today = uow.clock.today()
+    deadline = require_lost_receipt_in_time(enrollment.scheme.value, service_date, enrollment.benefit_end, today)
+    receipt = care_registration(person, enrollment.office_code, LOST_RECEIPT, (facility_code,), today, None, actor.subject, uow.clock.now(),
+                                receipt_no=receipt_no, service_date=service_date.isoformat(), amount=f"{amount:.2f}",
+                                certified_copy_no=certified_copy_no, scheme=enrollment.scheme.value, deadline=deadline.isoformat())  # fmt: skip
+    return await _activate(uow, repo, receipt, None)
+
+
+async def register_pregnancy(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, started_on: date,
+                             delivered_on: date | None, facility_code: str | None) -> BenefitRegistration:  # fmt: skip
+    if actor.role is Role.facility:
+        _own_facility(actor, facility_code or "", "facility_code")
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    valid_to, late = pregnancy(started_on, delivered_on, today)
+    registered = care_registration(person, enrollment.office_code, PREGNANCY, (facility_code,) if facility_code else (), today, valid_to,
+                                   actor.subject, uow.clock.now(), pregnancy_started_on=started_on.isoformat(), late=late)  # fmt: skip
+    return await _activate(uow, repo, registered, await repo.active_benefit(person, PREGNANCY))
+
+
+async def register_maternity_remote(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, category: MaternityRemoteCategory,
+                                    facilities: list[tuple[str, str]]) -> BenefitRegistration:  # fmt: skip
+    if category is MaternityRemoteCategory.remote_worker and actor.role is Role.insured:
+        raise Problem(403, "unit_files", "常驻异地工作人员由用人单位办理", errors=[{"field": "category", "message": "请由单位办理"}])
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    maternity_remote_facilities(facilities)
+    chosen = care_registration(person, enrollment.office_code, MATERNITY_REMOTE, tuple(code for code, _ in facilities), today, None,
+                               actor.subject, uow.clock.now(), category=category.value,
+                               facilities=[{"code": code, "name": name} for code, name in facilities])  # fmt: skip
+    return await _activate(uow, repo, chosen, await repo.active_benefit(person, MATERNITY_REMOTE))
+
+
+async def register_maternity_hospitalization(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str) -> BenefitRegistration:
+    _own_facility(actor, hospital_code, "hospital_code")
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    require_hospital(await repo.get_facility(hospital_code), hospital_code, "hospital_code", programme="maternity")
+    basis = await repo.active_benefit(person, PREGNANCY) or await repo.active_benefit(person, FP_COMPLICATION)
+    if basis is None:
+        raise Problem(409, "pregnancy_registration_required", "须先办理生育保险妊娠登记（或计划生育手术并发症登记）")
+    stay = care_registration(person, enrollment.office_code, MATERNITY_HOSPITALIZATION, (hospital_code,), today, basis.valid_to,
+                             actor.subject, uow.clock.now(), based_on=str(basis.id), based_on_kind=basis.kind)  # fmt: skip
+    return await _activate(uow, repo, stay, None)
+
+
+async def register_fp_complication(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, certified_on: date,
+                                   certificate_no: str) -> BenefitRegistration:  # fmt: skip
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    closes = require_fp_window(certified_on, today)
+    registered = care_registration(person, enrollment.office_code, FP_COMPLICATION, (), today, closes, actor.subject, uow.clock.now(),
+                                   certified_on=certified_on.isoformat(), certificate_no=certificate_no)  # fmt: skip
+    return await _activate(uow, repo, registered, await repo.active_benefit(person, FP_COMPLICATION))
+
+
+async def register_maternity_referral(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, sending: str, receiving: str) -> BenefitRegistration:
+    _own_facility(actor, sending, "sending_hospital")
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    maternity_referral(await repo.get_facility(sending), sending, await repo.get_facility(receiving), receiving)
+    referral = care_registration(person, enrollment.office_code, MATERNITY_REFERRAL, (sending, receiving), today, None,
+                                 actor.subject, uow.clock.now(), sending_hospital=sending, receiving_hospital=receiving)  # fmt: skip
+    return await _activate(uow, repo, referral, None)

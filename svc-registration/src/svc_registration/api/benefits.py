@@ -11,15 +11,27 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.money import NonNegativeMoney
 from shared.service import UoW
 from svc_registration import usecases
 from svc_registration.domain.benefit import SPECIAL_DISEASES, BenefitRegistration
+from svc_registration.domain.care_registrations import (
+    LETTER_MAX_DAYS,
+    AdmissionDocument,
+    MaternityRemoteCategory,
+    SarsInfection,
+)
 from svc_registration.domain.remote_care import LongTermCategory, RemoteKind, TripReason
 
 router = APIRouter(prefix="/benefit-registrations", tags=["待遇登记"])
 
 Applicant = Annotated[Principal, require_roles(Role.insured, Role.staff)]
+HospitalOrStaff = Annotated[Principal, require_roles(Role.staff, Role.facility)]
+UnitOrStaff = Annotated[Principal, require_roles(Role.unit, Role.staff)]
+PersonHospitalOrStaff = Annotated[Principal, require_roles(Role.insured, Role.staff, Role.facility)]
+PersonUnitOrStaff = Annotated[Principal, require_roles(Role.insured, Role.staff, Role.unit)]
 
 
 class ResidentOutpatientIn(BaseModel):
@@ -46,6 +58,85 @@ class RemoteCareIn(BaseModel):
     reason: TripReason | None = Field(None, description="临时外出原因：referral 转诊（有效期90天）；emergency 急诊（30天）")
     commitment: bool = Field(description="个人承诺书（承诺制）")
     person_id: uuid.UUID | None = Field(None, description="经办人员代办时填写参保人")
+
+
+PersonRef = Annotated[uuid.UUID | None, Field(None, description="代办（经办人员、单位、医疗机构）时填写参保人")]
+Code = Annotated[Text, Field(max_length=60, min_length=1)]  # document and receipt numbers (文号 may be Chinese)
+
+
+class HospitalizationIn(BaseModel):
+    person_id: PersonRef
+    hospital_code: FacilityCode
+    admission_document: AdmissionDocument = Field(description="住院通知单，或以承诺书代替")
+    valid_days: int = Field(LETTER_MAX_DAYS, ge=1, le=LETTER_MAX_DAYS, description="有效期（天，最长90天）")
+    transfer_from: FacilityCode | None = Field(None, description="转院：转出医院编码")
+    referral_form_no: Code | None = Field(None, description="转诊（转院）单编号")
+    previous_unsettled: bool = Field(False, description="上次住院尚未结算即再次住院")
+    previous_letter_no: Code | None = None
+    previous_amount: NonNegativeMoney | None = None
+
+
+class TbIn(BaseModel):
+    person_id: PersonRef
+    hospital_code: FacilityCode = Field(description="结核病定点医院（19家之一；耐药肺结核为8家之一）")
+    drug_resistant: bool = False
+    remote_patient: bool = Field(False, description="异地患者（须二级及以上医疗机构诊断）")
+    diagnosis_hospital_level: int | None = Field(None, ge=1, le=3)
+
+
+class SarsIn(BaseModel):
+    person_id: PersonRef
+    infection: SarsInfection
+    hospital_codes: list[FacilityCode] = Field(min_length=1, max_length=4)
+
+
+class DeputyDirectorIn(BaseModel):
+    person_id: uuid.UUID
+    appointment_document: Code = Field(description="任职文件编号")
+
+
+class LostReceiptIn(BaseModel):
+    person_id: PersonRef
+    facility_code: FacilityCode
+    receipt_no: Code
+    service_date: date
+    amount: NonNegativeMoney
+    certified_copy_no: Code = Field(description="定点医疗机构出具的加盖公章的票据复印件编号")
+
+
+class PregnancyIn(BaseModel):
+    person_id: PersonRef
+    pregnancy_started_on: date = Field(description="妊娠开始日期（末次月经）")
+    delivered_on: date | None = None
+    facility_code: FacilityCode | None = Field(None, description="办理登记的基层医疗机构")
+
+
+class RemoteFacilityIn(BaseModel):
+    code: Code
+    name: Annotated[str, Field(min_length=2, max_length=100)]
+
+
+class MaternityRemoteIn(BaseModel):
+    person_id: PersonRef
+    category: MaternityRemoteCategory
+    facilities: list[RemoteFacilityIn] = Field(min_length=1, max_length=4)
+
+
+class MaternityHospitalizationIn(BaseModel):
+    person_id: PersonRef
+    hospital_code: FacilityCode
+
+
+class FpComplicationIn(BaseModel):
+    person_id: PersonRef
+    certified_on: date = Field(description="卫健委《鉴定结论书》日期")
+    certificate_no: Code
+
+
+class MaternityReferralIn(BaseModel):
+    person_id: PersonRef
+    sending_hospital: FacilityCode
+    receiving_hospital: FacilityCode
 
 
 class TreatmentFacilityIn(BaseModel):
@@ -115,6 +206,81 @@ async def list_benefits(
 ) -> list[dict]:  # fmt: skip
     async with uow:
         return [shape(r) for r in await usecases.benefits_of_person(uow, person_id, kind, status, actor)]
+
+
+async def _created(uow: UoW, request: Request, actor: Principal, key: str | None, make) -> dict:  # type: ignore[no-untyped-def]
+    async def register() -> tuple[int, dict]:
+        return 201, shape(await make())
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, key, register)
+
+
+
+
+@router.post("/hospitalization", status_code=201, response_model=BenefitRegistrationOut, summary="住院资格确认书（联网登记失败时）")
+async def hospitalization(body: HospitalizationIn, request: Request, actor: HospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.issue_hospitalization_letter(
+        uow, actor, body.person_id, body.hospital_code, body.admission_document, body.valid_days, body.transfer_from,
+        body.referral_form_no, body.previous_unsettled, body.previous_letter_no, body.previous_amount))  # fmt: skip
+
+
+@router.post("/tb", status_code=201, response_model=BenefitRegistrationOut, summary="肺结核病患者门诊就医登记")
+async def tb(body: TbIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_tb(
+        uow, actor, body.person_id, body.hospital_code, body.drug_resistant, body.remote_patient, body.diagnosis_hospital_level))  # fmt: skip
+
+
+@router.post("/sars-sequelae", status_code=201, response_model=BenefitRegistrationOut, summary="非典后遗症治疗医院变更")
+async def sars(body: SarsIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _created(uow, request, actor, idempotency_key,
+                          lambda: usecases.register_sars_hospitals(uow, actor, body.person_id, body.infection, body.hospital_codes))  # fmt: skip
+
+
+@router.post("/deputy-director-flag", status_code=201, response_model=BenefitRegistrationOut, summary="副司局级人员标识维护（单位办理）")
+async def deputy_director(body: DeputyDirectorIn, request: Request, actor: UnitOrStaff, uow: UoW,
+                          idempotency_key: IdempotencyKey = None):  # fmt: skip
+    return await _created(uow, request, actor, idempotency_key,
+                          lambda: usecases.flag_deputy_director(uow, actor, body.person_id, body.appointment_document))
+
+
+@router.post("/lost-receipts", status_code=201, response_model=BenefitRegistrationOut, summary="遗失票据登记")
+async def lost_receipt(body: LostReceiptIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_lost_receipt(
+        uow, actor, body.person_id, body.facility_code, body.receipt_no, body.service_date, body.amount, body.certified_copy_no))  # fmt: skip
+
+
+@router.post("/pregnancy", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险妊娠登记")
+async def pregnancy(body: PregnancyIn, request: Request, actor: PersonHospitalOrStaff, uow: UoW,
+                    idempotency_key: IdempotencyKey = None):  # fmt: skip
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_pregnancy(
+        uow, actor, body.person_id, body.pregnancy_started_on, body.delivered_on, body.facility_code))  # fmt: skip
+
+
+@router.post("/maternity-remote", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险异地就医登记")
+async def maternity_remote(body: MaternityRemoteIn, request: Request, actor: PersonUnitOrStaff, uow: UoW,
+                           idempotency_key: IdempotencyKey = None):  # fmt: skip
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_maternity_remote(
+        uow, actor, body.person_id, body.category, [(f.code, f.name) for f in body.facilities]))  # fmt: skip
+
+
+@router.post("/maternity-hospitalization", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险住院登记")
+async def maternity_hospitalization(body: MaternityHospitalizationIn, request: Request, actor: HospitalOrStaff, uow: UoW,
+                                    idempotency_key: IdempotencyKey = None):  # fmt: skip
+    return await _created(uow, request, actor, idempotency_key,
+                          lambda: usecases.register_maternity_hospitalization(uow, actor, body.person_id, body.hospital_code))
+
+
+@router.post("/fp-complication", status_code=201, response_model=BenefitRegistrationOut, summary="计划生育手术并发症登记")
+async def fp_complication(body: FpComplicationIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _created(uow, request, actor, idempotency_key,
+                          lambda: usecases.register_fp_complication(uow, actor, body.person_id, body.certified_on, body.certificate_no))
+
+
+@router.post("/maternity-referral", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险转诊转院登记")
+async def maternity_referral(body: MaternityReferralIn, request: Request, actor: HospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_maternity_referral(
+        uow, actor, body.person_id, body.sending_hospital, body.receiving_hospital))  # fmt: skip
 
 
 @router.post("/{registration_id}/treatment-facility", response_model=BenefitRegistrationOut, summary="变更门特治疗医院或药店")
