@@ -276,6 +276,13 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     assert (
         lost.status_code == 200 and len(lost.json()["reissues"]) == 1
     )  # 补办: same number, the reissue recorded
+    # Tangshan's registration shows the certificate on the person's record (transfer.certificate_issued).
+    on_record = poll(
+        lambda: (found := tangshan.client.get("/api/v1/registration/enrollments/certificates", headers=tangshan.person(id_number)).json())
+        and found[0]["reissues"] == 1 and found,
+        what="Tangshan's registration to record the certificate and its reissue",
+    )
+    assert [(c["number"], c["contribution_months"], c["account_balance"]) for c in on_record] == [(certificate["number"], 132, "5321.40")]
 
     case = apply_in_tianjin(tianjin, id_number, certificate)
     assert (

@@ -147,6 +147,22 @@ drive_rows = Table(
 )
 Index("ix_drive_rows_list_finding", drive_rows.c.list_id, drive_rows.c.finding, drive_rows.c.row_no)
 
+# 参保凭证 issued by svc-transfer (transfer.certificate_issued), shown on the person's record here.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("number", String(30), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("office_code", String(12), nullable=False),
+    Column("scheme", String(20), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("coverage_ended_on", Date, nullable=False),
+    Column("contribution_months", Integer, nullable=False),
+    Column("account_balance", Numeric(14, 2), nullable=False),
+    Column("arrears", Numeric(14, 2), nullable=False),
+    Column("reissues", Integer, nullable=False, server_default=text("0")),
+)
+
 # Dead letters an administrator replayed from the ops page (shared.ops; append-only).
 dead_letter_replays.to_metadata(metadata)
 

@@ -29,6 +29,7 @@ from svc_registration.domain.person import Person
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus
 from svc_registration.models import (
     benefit_registrations,
+    certificates,
     drive_lists,
     drive_rows,
     enrollments,
@@ -70,6 +71,16 @@ class Repository:
     async def transferred_contributions_of(self, person_id: uuid.UUID) -> list[dict]:
         query = select(transferred_contributions).where(transferred_contributions.c.person_id == person_id)
         return [dict(row) for row in (await self.session.execute(query.order_by(transferred_contributions.c.completed_on))).mappings()]
+
+    async def record_certificate(self, values: dict, reissue: bool) -> None:
+        statement = insert(certificates).values(values)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["number"], set_={"reissues": certificates.c.reissues + (1 if reissue else 0)},
+        ))  # fmt: skip
+
+    async def certificates_of(self, person_id: uuid.UUID) -> list[dict]:
+        query = select(certificates).where(certificates.c.person_id == person_id).order_by(certificates.c.issued_on)
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
 
     async def lock_person(self, person_id: uuid.UUID) -> None:
         """Serialises enrollment changes of one person until the transaction ends (duplicate check)."""

@@ -20,6 +20,7 @@ from shared.events.catalog import (
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
     RegistrationTerminatedV1,
+    TransferCertificateIssuedV1,
     TransferCompletedV1,
     TransferTransferredOutV1,
 )
@@ -555,6 +556,20 @@ async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: 
         "from_office": event.from_office, "contribution_months": event.contribution_months,
         "account_balance": event.account_balance, "completed_on": event.completed_on,
     })  # fmt: skip
+
+
+async def record_certificate(uow: UnitOfWork, envelope: Envelope, event: TransferCertificateIssuedV1) -> None:
+    """参保凭证 issued (or reissued) by transfer: shown on the person's record."""
+    values = event.model_dump(include={"number", "person_id", "office_code", "scheme", "issued_on", "coverage_ended_on",
+                                       "contribution_months", "account_balance", "arrears"})  # fmt: skip
+    await Repository(uow.session).record_certificate({**values, "reissues": 1 if event.reissue else 0}, event.reissue)
+
+
+async def certificates_of_person(uow: UnitOfWork, person_id: uuid.UUID | None, actor: Principal) -> list[dict]:
+    enrollments = await enrollments_of_person(uow, person_id, actor)
+    if actor.role is not Role.insured and not enrollments:
+        raise not_found("参保人")
+    return await Repository(uow.session).certificates_of(actor.person_id if actor.role is Role.insured else person_id)  # type: ignore[arg-type]
 
 
 async def contribution_history(uow: UnitOfWork, person_id: uuid.UUID | None, actor: Principal) -> list[dict]:

@@ -22,6 +22,7 @@ from shared.events.catalog import (
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
     RegistrationTerminatedV1,
+    TransferCertificateIssuedV1,
     TransferCompletedV1,
     TransferOverdueV1,
     TransferTransferredOutV1,
@@ -175,7 +176,17 @@ async def issue_certificate(
         issued_on=today,
     )
     await _save_certificate(uow, certificate, insert_new=True)
+    uow.emit(certificate_issued(certificate, uow, reissue=False))
     return certificate
+
+
+def certificate_issued(c: IssuedCertificate, uow: UnitOfWork, reissue: bool) -> Envelope:
+    """Registration shows the certificate on the person's record; any service may learn of it."""
+    return new_envelope(TransferCertificateIssuedV1(
+        number=c.number, person_id=c.person_id, office_code=c.office_code, scheme=c.scheme, issued_on=c.issued_on,
+        coverage_ended_on=c.coverage_ended_on, contribution_months=c.contribution_months, account_balance=c.account_balance,
+        arrears=c.arrears, reissue=reissue,
+    ), uow.clock)  # fmt: skip
 
 
 async def _next_certificate_number(uow: UnitOfWork, office: str, year: int) -> str:
@@ -234,6 +245,7 @@ async def reissue_certificate(uow: UnitOfWork, number: str, actor: Principal) ->
         actor.subject, uow.clock.now()
     )
     await _save_certificate(uow, certificate)
+    uow.emit(certificate_issued(certificate, uow, reissue=True))
     return certificate
 
 

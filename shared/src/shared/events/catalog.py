@@ -176,6 +176,20 @@ class TransferOverdueV1(_Payload):
     provisional: bool = False
 
 
+@event("transfer.certificate_issued", 1, producer="transfer", summary="开具（或补办）参保凭证：缴费年限、个人账户余额、欠费提示")
+class TransferCertificateIssuedV1(_Payload):
+    number: str
+    person_id: uuid.UUID
+    office_code: str
+    scheme: Scheme
+    issued_on: date
+    coverage_ended_on: date
+    contribution_months: int
+    account_balance: Decimal
+    arrears: Decimal
+    reissue: bool = False
+
+
 @event("transfer.completed", 1, producer="transfer", summary="转入办结：缴费年限合并，个人账户余额记入")
 class TransferCompletedV1(_Payload):
     transfer_id: uuid.UUID

@@ -322,6 +322,27 @@ async def contribution_history(actor: Reader, uow: UoW, person_id: uuid.UUID | N
     return [TransferredContributionOut(**row).model_dump(mode="json") for row in rows]
 
 
+class CertificateOut(BaseModel):
+    number: str
+    office_code: str
+    scheme: str
+    issued_on: date
+    coverage_ended_on: date
+    contribution_months: int
+    account_balance: Money
+    arrears: Money
+    reissues: int
+    document: str = Field(description="打印用 PDF（参保凭证由转移接续服务开具）")
+
+
+@router.get("/certificates", response_model=list[CertificateOut], summary="参保凭证（本人；经办人员按参保人）")
+async def certificates(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
+    async with uow:
+        rows = await usecases.certificates_of_person(uow, person_id, actor)
+    return [CertificateOut(**{k: v for k, v in row.items() if k != "person_id"},
+                           document=f"/api/v1/transfer/certificates/{row['number']}/document.pdf").model_dump(mode="json") for row in rows]  # fmt: skip
+
+
 @router.post("/search", response_model=PersonFoundOut, summary="按证件号码查询参保人（证件号码放在请求体中）")
 async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:

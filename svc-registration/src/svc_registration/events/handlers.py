@@ -5,11 +5,12 @@ from shared.events.catalog import (
     FacilitySuspendedV1,
     FacilityTerminatedV1,
     FacilityUpdatedV1,
+    TransferCertificateIssuedV1,
     TransferCompletedV1,
     TransferTransferredOutV1,
 )
 from shared.events.consumer import Subscription
-from svc_registration.usecases import record_facility, record_transfer_completed, record_transferred_out
+from svc_registration.usecases import record_certificate, record_facility, record_transfer_completed, record_transferred_out
 
 # Every registry event carries the whole record, so one use case keeps the projection.
 SUBSCRIPTIONS = [
@@ -21,4 +22,6 @@ SUBSCRIPTIONS = [
     Subscription(TransferTransferredOutV1, record_transferred_out),
     # A person who moved here: the contribution history from the other region is merged.
     Subscription(TransferCompletedV1, record_transfer_completed),
+    # 参保凭证 issued by transfer: shown on the person's record.
+    Subscription(TransferCertificateIssuedV1, record_certificate),
 ]

@@ -1,4 +1,5 @@
-"""Universal-enrollment drive: department lists and their matched rows.
+"""Universal-enrollment drive: department lists and their matched rows; the certificates of coverage
+(参保凭证) transfer issued, shown on the person's record.
 
 Revision ID: 0007
 Revises: 0006
@@ -43,8 +44,22 @@ def upgrade() -> None:
         sa.Column("ended_enrollments", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     )
     op.create_index("ix_drive_rows_list_finding", "drive_rows", ["list_id", "finding", "row_no"])
+    op.create_table(
+        "certificates",
+        sa.Column("number", sa.String(30), primary_key=True),
+        sa.Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+        sa.Column("office_code", sa.String(12), nullable=False),
+        sa.Column("scheme", sa.String(20), nullable=False),
+        sa.Column("issued_on", sa.Date, nullable=False),
+        sa.Column("coverage_ended_on", sa.Date, nullable=False),
+        sa.Column("contribution_months", sa.Integer, nullable=False),
+        sa.Column("account_balance", sa.Numeric(14, 2), nullable=False),
+        sa.Column("arrears", sa.Numeric(14, 2), nullable=False),
+        sa.Column("reissues", sa.Integer, nullable=False, server_default=sa.text("0")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("certificates")
     op.drop_table("drive_rows")
     op.drop_table("drive_lists")
