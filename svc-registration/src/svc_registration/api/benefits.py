@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
-from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.auth.dependencies import require_roles
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import NonNegativeMoney
@@ -28,6 +28,7 @@ from svc_registration.domain.remote_care import LongTermCategory, RemoteKind, Tr
 router = APIRouter(prefix="/benefit-registrations", tags=["待遇登记"])
 
 Applicant = Annotated[Principal, require_roles(Role.insured, Role.staff)]
+RecordReader = Annotated[Principal, require_roles(Role.insured, Role.staff, Role.admin)]
 HospitalOrStaff = Annotated[Principal, require_roles(Role.staff, Role.facility)]
 UnitOrStaff = Annotated[Principal, require_roles(Role.unit, Role.staff)]
 PersonHospitalOrStaff = Annotated[Principal, require_roles(Role.insured, Role.staff, Role.facility)]
@@ -292,6 +293,6 @@ async def change_treatment_facility(registration_id: uuid.UUID, body: TreatmentF
 
 
 @router.get("/{registration_id}", response_model=BenefitRegistrationOut, summary="查看待遇登记")
-async def get_benefit(registration_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> dict:
+async def get_benefit(registration_id: uuid.UUID, actor: RecordReader, uow: UoW) -> dict:
     async with uow:
         return shape(await usecases.visible_benefit(uow, registration_id, actor))

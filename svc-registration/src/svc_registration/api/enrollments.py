@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
-from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.auth.dependencies import require_roles
 from shared.errors import Problem
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
@@ -35,6 +35,7 @@ Applicant = Annotated[Principal, require_roles(Role.insured, Role.staff)]
 Staff = Annotated[Principal, require_roles(Role.staff)]
 UnitOrStaff = Annotated[Principal, require_roles(Role.unit, Role.staff)]
 Reader = Annotated[Principal, require_roles(Role.insured, Role.unit, Role.staff)]
+RecordReader = Annotated[Principal, require_roles(Role.insured, Role.unit, Role.staff, Role.admin)]
 
 
 class PersonIn(BaseModel):
@@ -357,7 +358,7 @@ async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: R
 
 
 @router.get("/{enrollment_id}", response_model=EnrollmentOut, summary="查看参保登记")
-async def get_enrollment(enrollment_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> dict:
+async def get_enrollment(enrollment_id: uuid.UUID, actor: RecordReader, uow: UoW) -> dict:
     async with uow:
         return shape(await usecases.visible_enrollment(uow, enrollment_id, actor))
 
