@@ -54,6 +54,10 @@ def test_a_unit_enrolls_an_employee_who_becomes_eligible_in_claims(gateway: http
 
     coverage = poll(employee_coverage, what="claims to record the employee's coverage")
     assert (coverage["enrollment_id"], coverage["scheme"], coverage["benefit_end"]) == (employee["id"], "employee", None)
+    # The unit reads its employee's eligibility in claims; another person's token does not.
+    by_unit = gateway.get(f"/api/v1/claims/persons/{employee['person_id']}/eligibility", headers=unit)
+    assert by_unit.status_code == 200 and by_unit.json()["coverage"]["unit_code"] == DEMO_UNIT
+    assert gateway.get(f"/api/v1/claims/persons/{employee['person_id']}/eligibility", headers=bearer(tokens["zhangsan"])).status_code == 404
     # The unit sees its employee; the enrollment is not another unit's or person's business.
     assert gateway.get(f"{API}/enrollments/{employee['id']}", headers=unit).status_code == 200
     assert gateway.get(f"{API}/enrollments/{employee['id']}", headers=bearer(tokens["zhangsan"])).status_code == 404
@@ -136,11 +140,21 @@ def test_a_temporary_emergency_filing_expires_after_30_days(gateway: httpx.Clien
     def status() -> str:
         return gateway.get(f"{API}/benefit-registrations/{filing['id']}", headers=staff).json()["status"]
 
+    def remote_care_in_claims(day: str) -> list[dict]:
+        answer = gateway.get(f"/api/v1/claims/persons/{person}/eligibility", params={"on": day}, headers=staff).json()
+        return [e for e in answer.get("entitlements", []) if e["registration_id"] == filing["id"]]
+
+    # Claims applies the filing (its class decides the ratio) while it is valid.
+    applied = poll(lambda: remote_care_in_claims(today.isoformat()), what="claims to record the remote-care filing")
+    assert applied[0]["details"]["remote_class"] == "temporary_emergency"
     with business_date(gateway, admin, (today + timedelta(days=30)).isoformat()):
         time.sleep(2.5)  # the expiry job runs every second here: give it two runs on day 30
         assert status() == "active"
     with business_date(gateway, admin, (today + timedelta(days=31)).isoformat()):
         poll(lambda: status() == "expired", what="the filing to expire on day 31")
+    if (today + timedelta(days=30)).year == today.year:  # the person's coverage is this year's: claims answers within it
+        assert remote_care_in_claims((today + timedelta(days=30)).isoformat())
+    assert not remote_care_in_claims((today + timedelta(days=31)).isoformat())
 
 
 def test_a_death_on_a_civil_affairs_list_ends_coverage_and_claims_stops(gateway: httpx.Client, tokens: dict[str, str]) -> None:

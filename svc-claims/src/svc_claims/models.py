@@ -19,8 +19,25 @@ coverages = Table(
     Column("tier", String(20)),
     Column("benefit_start", Date, nullable=False),
     Column("benefit_end", Date),  # NULL: open-ended (employee coverage)
+    Column("unit_code", String(18), index=True),
+    Column("category", String(20)),
+    Column("special_groups", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("source_event_id", UUID(as_uuid=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+# Projection of registration.benefit_registered / benefit_expired: what a person's registrations add.
+entitlements = Table(
+    "entitlements",
+    metadata,
+    Column("registration_id", UUID(as_uuid=True), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("facility_codes", JSONB, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("status", String(20), nullable=False),
+    Column("details", JSONB, nullable=False),
 )
 
 # Per person, scheme and benefit year: the year's entitlements and what settled bills have used

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
@@ -12,8 +12,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from svc_claims.domain.benefits import Accumulators
-from svc_claims.domain.eligibility import Coverage
-from svc_claims.models import benefit_years, coverages
+from svc_claims.domain.eligibility import Coverage, Entitlement
+from svc_claims.models import benefit_years, coverages, entitlements
 
 
 class Repository:
@@ -21,7 +21,7 @@ class Repository:
         self.session = session
 
     async def record_coverage(self, coverage: Coverage, source_event_id: uuid.UUID) -> None:
-        values = {**asdict(coverage), "source_event_id": source_event_id}
+        values = {**asdict(coverage), "special_groups": list(coverage.special_groups), "source_event_id": source_event_id}
         statement = insert(coverages).values(values)
         # A repeated approval (retirement …) never undoes an end recorded meanwhile (LEAST skips NULL).
         changes = {k: v for k, v in values.items() if k != "enrollment_id"}
@@ -40,7 +40,28 @@ class Repository:
 
     async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
         rows = (await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))).mappings()
-        return [Coverage(**{f: row[f] for f in Coverage.__dataclass_fields__}) for row in rows]
+        return [Coverage(**{f: row[f] for f in Coverage.__dataclass_fields__} | {"special_groups": tuple(row["special_groups"])}) for row in rows]
+
+    async def record_entitlement(self, entitlement: Entitlement, replaces: uuid.UUID | None) -> None:
+        values = {**asdict(entitlement), "facility_codes": list(entitlement.facility_codes)}
+        await self.session.execute(insert(entitlements).values(values).on_conflict_do_nothing(index_elements=["registration_id"]))
+        if replaces is not None:  # the one it replaces ends the day the new one starts (it may still be unknown)
+            await self.session.execute(
+                update(entitlements).where(entitlements.c.registration_id == replaces)
+                .values(status="replaced", valid_to=func.least(entitlements.c.valid_to, entitlement.valid_from))
+            )  # fmt: skip
+
+    async def expire_entitlement(self, registration_id: uuid.UUID, expired_on: date) -> bool:
+        ended = await self.session.execute(
+            update(entitlements).where(entitlements.c.registration_id == registration_id)
+            .values(status="expired", valid_to=func.least(entitlements.c.valid_to, expired_on - timedelta(days=1)))
+            .returning(entitlements.c.registration_id)
+        )  # fmt: skip
+        return ended.first() is not None
+
+    async def entitlements_of(self, person_id: uuid.UUID) -> list[Entitlement]:
+        rows = (await self.session.execute(select(entitlements).where(entitlements.c.person_id == person_id))).mappings()
+        return [Entitlement(**{f: row[f] for f in Entitlement.__dataclass_fields__} | {"facility_codes": tuple(row["facility_codes"])}) for row in rows]
 
     async def lock_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int, fresh: Accumulators) -> Accumulators:
         """The person's accumulators for the scheme and year, row-locked (SELECT … FOR UPDATE) until the

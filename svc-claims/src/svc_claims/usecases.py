@@ -19,12 +19,14 @@ from shared.events.catalog import (
     ClaimsEligibleV1,
     ClaimsIneligibleV1,
     RegistrationApprovedV1,
+    RegistrationBenefitExpiredV1,
+    RegistrationBenefitRegisteredV1,
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
     RegistrationTerminatedV1,
 )
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
-from svc_claims.domain.eligibility import Coverage, Eligibility, eligibility_on
+from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
 from svc_claims.models import benefit_settlements
 from svc_claims.policy import Policy, PolicyNotFound, load_policy
 from svc_claims.repository import Repository
@@ -69,6 +71,9 @@ async def record_approved_registration(uow: UnitOfWork, envelope: Envelope, even
         tier=event.tier,
         benefit_start=event.benefit_start,
         benefit_end=event.benefit_end,
+        unit_code=event.unit_code,
+        category=event.category,
+        special_groups=tuple(event.special_groups),
     )
     await Repository(uow.session).record_coverage(coverage, envelope.event_id)
     uow.emit(
@@ -87,9 +92,25 @@ async def record_approved_registration(uow: UnitOfWork, envelope: Envelope, even
     )
 
 
+async def record_benefit_registered(uow: UnitOfWork, envelope: Envelope, event: RegistrationBenefitRegisteredV1) -> None:
+    """A benefit registration (special disease, remote care with its class, maternity …) now applies."""
+    entitlement = Entitlement(
+        registration_id=event.registration_id, person_id=event.person_id, kind=event.kind, facility_codes=tuple(event.facility_codes),
+        valid_from=event.valid_from, valid_to=event.valid_to, status="active", details=event.details,
+    )  # fmt: skip
+    await Repository(uow.session).record_entitlement(entitlement, event.replaces)
+
+
+async def record_benefit_expired(uow: UnitOfWork, envelope: Envelope, event: RegistrationBenefitExpiredV1) -> None:
+    if not await Repository(uow.session).expire_entitlement(event.registration_id, event.expired_on):
+        raise OutOfOrder(f"benefit registration {event.registration_id} not recorded yet")
+
+
 def may_see(actor: Principal, person_id: uuid.UUID, coverages: list[Coverage]) -> bool:
     if actor.role is Role.insured:
         return actor.person_id == person_id
+    if actor.role is Role.unit:  # a unit reads its own employees' eligibility
+        return actor.unit_id is not None and any(c.unit_code == actor.unit_id for c in coverages)
     if actor.role is Role.staff:
         return any(actor.serves_office(c.office_code) for c in coverages)
     return actor.role is Role.admin
@@ -97,10 +118,11 @@ def may_see(actor: Principal, person_id: uuid.UUID, coverages: list[Coverage]) -
 
 async def eligibility(uow: UnitOfWork, person_id: uuid.UUID, day: date | None, actor: Principal) -> Eligibility:
     """Eligibility on `day` (default: today), for callers allowed to see this person; else 404."""
-    coverages = await Repository(uow.session).coverages_of(person_id)
+    repo = Repository(uow.session)
+    coverages = await repo.coverages_of(person_id)
     if not coverages or not may_see(actor, person_id, coverages):
         raise not_found("参保人资格记录")
-    return eligibility_on(person_id, day or uow.clock.today(), coverages)
+    return eligibility_on(person_id, day or uow.clock.today(), coverages, await repo.entitlements_of(person_id))
 
 
 async def settle_bill(

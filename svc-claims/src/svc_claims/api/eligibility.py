@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.auth.dependencies import CurrentPrincipal
 from shared.errors import not_found
@@ -24,6 +24,18 @@ class CoverageOut(BaseModel):
     tier: str | None
     benefit_start: date
     benefit_end: date | None
+    unit_code: str | None = None
+    category: str | None = None
+    special_groups: list[str] = []
+
+
+class EntitlementOut(BaseModel):
+    registration_id: uuid.UUID
+    kind: str = Field(description="待遇登记类别：special_disease 门特、remote_care 异地就医备案（details.remote_class）、pregnancy 妊娠登记……")
+    facility_codes: list[str]
+    valid_from: date
+    valid_to: date | None
+    details: dict
 
 
 class EligibilityOut(BaseModel):
@@ -32,6 +44,7 @@ class EligibilityOut(BaseModel):
     eligible: bool
     reason: str
     coverage: CoverageOut | None
+    entitlements: list[EntitlementOut] = Field([], description="该日有效的待遇登记")
 
 
 def shape(e: Eligibility) -> EligibilityOut:
@@ -45,8 +58,16 @@ def shape(e: Eligibility) -> EligibilityOut:
             tier=c.tier,
             benefit_start=c.benefit_start,
             benefit_end=c.benefit_end,
+            unit_code=c.unit_code,
+            category=c.category,
+            special_groups=list(c.special_groups),
         )
-    return EligibilityOut(person_id=e.person_id, on=e.on, eligible=e.eligible, reason=e.reason, coverage=coverage)
+    entitlements = [
+        EntitlementOut(registration_id=x.registration_id, kind=x.kind, facility_codes=list(x.facility_codes), valid_from=x.valid_from,
+                       valid_to=x.valid_to, details=x.details)
+        for x in e.entitlements
+    ]  # fmt: skip
+    return EligibilityOut(person_id=e.person_id, on=e.on, eligible=e.eligible, reason=e.reason, coverage=coverage, entitlements=entitlements)
 
 
 @router.get("/eligibility/me", response_model=EligibilityOut, summary="我的待遇资格")

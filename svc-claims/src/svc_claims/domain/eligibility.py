@@ -17,9 +17,29 @@ class Coverage:
     tier: str | None
     benefit_start: date
     benefit_end: date | None  # None: open-ended (employee coverage until interrupted)
+    unit_code: str | None = None  # employees: the unit that may read their eligibility
+    category: str | None = None  # employees: in_service | retired
+    special_groups: tuple[str, ...] = ()
 
     def covers(self, day: date) -> bool:
         return self.benefit_start <= day and (self.benefit_end is None or day <= self.benefit_end)
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """A benefit registration (special disease, remote care and its class, maternity …) from registration."""
+
+    registration_id: uuid.UUID
+    person_id: uuid.UUID
+    kind: str
+    facility_codes: tuple[str, ...]
+    valid_from: date
+    valid_to: date | None
+    status: str  # active | replaced | expired
+    details: dict
+
+    def applies_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
 @dataclass(frozen=True)
@@ -29,13 +49,15 @@ class Eligibility:
     eligible: bool
     reason: str
     coverage: Coverage | None
+    entitlements: tuple[Entitlement, ...] = ()
 
 
-def eligibility_on(person_id: uuid.UUID, day: date, coverages: Sequence[Coverage]) -> Eligibility:
+def eligibility_on(person_id: uuid.UUID, day: date, coverages: Sequence[Coverage], entitlements: Sequence[Entitlement] = ()) -> Eligibility:
     # While employee insurance is paid only employee benefits apply (seed 001 九.3): it comes first.
     for coverage in sorted(coverages, key=lambda c: (c.scheme != "employee", c.benefit_start)):
         if coverage.covers(day):
-            return Eligibility(person_id, day, True, "在待遇享受期内", coverage)
+            applying = tuple(e for e in entitlements if e.applies_on(day))
+            return Eligibility(person_id, day, True, "在待遇享受期内", coverage, applying)
     if coverages:
         return Eligibility(person_id, day, False, "该日期不在任何待遇享受期内", None)
     return Eligibility(person_id, day, False, "无有效参保记录", None)

@@ -1,9 +1,18 @@
 """The events claims consumes: the subscription table."""
 
-from shared.events.catalog import RegistrationApprovedV1, RegistrationStoppedV1, RegistrationSuspendedV1, RegistrationTerminatedV1
+from shared.events.catalog import (
+    RegistrationApprovedV1,
+    RegistrationBenefitExpiredV1,
+    RegistrationBenefitRegisteredV1,
+    RegistrationStoppedV1,
+    RegistrationSuspendedV1,
+    RegistrationTerminatedV1,
+)
 from shared.events.consumer import Subscription
 from svc_claims.usecases import (
     record_approved_registration,
+    record_benefit_expired,
+    record_benefit_registered,
     record_stopped_registration,
     record_suspended_registration,
     record_terminated_registration,
@@ -14,4 +23,7 @@ SUBSCRIPTIONS = [
     Subscription(RegistrationStoppedV1, record_stopped_registration),
     Subscription(RegistrationSuspendedV1, record_suspended_registration),
     Subscription(RegistrationTerminatedV1, record_terminated_registration),
+    # Benefit registrations add entitlements (special disease, remote care and its class, maternity …).
+    Subscription(RegistrationBenefitRegisteredV1, record_benefit_registered),
+    Subscription(RegistrationBenefitExpiredV1, record_benefit_expired),
 ]
