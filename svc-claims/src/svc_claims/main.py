@@ -2,10 +2,14 @@
 
 from fastapi import FastAPI
 
+from shared.ops import DeadlineProbe, OpsHooks
 from shared.service import create_service_app
 from svc_claims.api.eligibility import router as eligibility
 from svc_claims.api.quote import router as quote
+from svc_claims.api.reimbursements import router as reimbursements
 from svc_claims.events.handlers import SUBSCRIPTIONS
+from svc_claims.events.jobs import JOBS
+from svc_claims.reimbursements import payment_deadlines
 from svc_claims.settings import ClaimsSettings
 
 
@@ -14,7 +18,9 @@ def create_app(settings: ClaimsSettings | None = None) -> FastAPI:
         "claims",
         "待遇与报销服务 svc-claims",
         settings or ClaimsSettings(),
-        routers=[eligibility, quote],
+        routers=[eligibility, quote, reimbursements],
         subscriptions=SUBSCRIPTIONS,
+        jobs=JOBS,
+        ops=OpsHooks(deadlines=[DeadlineProbe("claim_payment", payment_deadlines)]),
         description="待遇资格、待遇计算、手工报销、生育与个人账户支取。",
     )

@@ -1,6 +1,6 @@
 """Tables of the claims schema."""
 
-from sqlalchemy import Column, Date, DateTime, Integer, String, Table, text
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String, Table, false, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
@@ -71,3 +71,28 @@ benefit_settlements = Table(
 
 # Who read or changed which record (shared.http.audit; append-only).
 access_audit.to_metadata(metadata)
+
+# Manual reimbursement claims (domain.reimbursement: the aggregate as JSON, key columns for queries).
+reimbursements = Table(
+    "reimbursements",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("office_code", String(12), nullable=False),
+    Column("unit_code", String(18), index=True),
+    Column("status", String(20), nullable=False),
+    Column("due_on", Date),
+    Column("overdue_announced", Boolean, nullable=False, server_default=false()),
+    Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("document", JSONB, nullable=False),
+)
+Index("ix_reimbursements_open_due", reimbursements.c.due_on, postgresql_where=reimbursements.c.status.in_(["accepted", "reviewed", "approved"]))
+
+# Each receipt of a facility is reimbursed once: a second filing of it is refused (freed on rejection).
+reimbursement_receipts = Table(
+    "reimbursement_receipts",
+    metadata,
+    Column("facility_code", String(20), primary_key=True),
+    Column("receipt_no", String(60), primary_key=True),
+    Column("reimbursement_id", UUID(as_uuid=True), nullable=False, index=True),
+)

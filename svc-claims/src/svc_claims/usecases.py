@@ -14,7 +14,6 @@ from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.errors import Problem, not_found
 from shared.events import Envelope, new_envelope
-from shared.events.consumer import OutOfOrder
 from shared.events.catalog import (
     ClaimsEligibleV1,
     ClaimsIneligibleV1,
@@ -25,6 +24,7 @@ from shared.events.catalog import (
     RegistrationSuspendedV1,
     RegistrationTerminatedV1,
 )
+from shared.events.consumer import OutOfOrder
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
 from svc_claims.models import benefit_settlements

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from svc_claims.domain.account import Circumstances, Entry, EntryKind, Reason, WithdrawalError, balance, withdrawable
+from svc_claims.domain.account import (
+    Circumstances,
+    Entry,
+    EntryKind,
+    Reason,
+    WithdrawalError,
+    balance,
+    withdrawable,
+)
 
 D = Decimal
 HISTORY = (

@@ -6,7 +6,6 @@ is computed by hand in the comment above it."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 

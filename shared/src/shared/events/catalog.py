@@ -79,6 +79,46 @@ class ClaimsIneligibleV1(_Payload):
     reason: str
 
 
+class _ClaimFact(_Payload):
+    claim_id: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    care_type: str
+
+
+@event("claims.accepted", 1, producer="claims", summary="手工报销申请受理（30个工作日支付时限起算）")
+class ClaimsAcceptedV1(_ClaimFact):
+    accepted_on: date
+    due_on: date
+    claimed: Decimal
+
+
+@event("claims.approved", 1, producer="claims", summary="手工报销经市级核准，生成支付单")
+class ClaimsApprovedV1(_ClaimFact):
+    fund: Decimal  # what the funds pay (basic, major illness, assistance, veterans)
+    person_share: Decimal
+    due_on: date
+
+
+@event("claims.rejected", 1, producer="claims", summary="手工报销不予受理或不予支付（附原因代码）")
+class ClaimsRejectedV1(_ClaimFact):
+    reason: str
+    reason_text: str
+
+
+@event("claims.paid", 1, producer="claims", summary="手工报销款已支付至参保人或单位账户")
+class ClaimsPaidV1(_ClaimFact):
+    amount: Decimal
+    paid_on: date
+    within_limit: bool
+
+
+@event("claims.overdue", 1, producer="claims", summary="手工报销自受理起超过30个工作日尚未支付")
+class ClaimsOverdueV1(_ClaimFact):
+    due_on: date
+    status: str
+
+
 FacilityKind = Literal["medical_institution", "retail_pharmacy", "ltc_nursing", "disability_assessment"]
 FacilityStatus = Literal["designated", "suspended", "terminated"]
 

@@ -8,8 +8,19 @@
 
 from svc_claims.domain.benefits.engine import continues_stay, family_doctor_effective, quote
 from svc_claims.domain.benefits.model import (
-    INPATIENT_LIKE, OUTPATIENT_LIKE, PAYERS, STAYS, ZERO, Accumulators, Bill, CareType, Line, Payer, QuoteContext,
-    QuoteError, RemoteClass,
+    INPATIENT_LIKE,
+    OUTPATIENT_LIKE,
+    PAYERS,
+    STAYS,
+    ZERO,
+    Accumulators,
+    Bill,
+    CareType,
+    Line,
+    Payer,
+    QuoteContext,
+    QuoteError,
+    RemoteClass,
 )  # fmt: skip
 from svc_claims.domain.benefits.rollover import claimed_outpatient, next_year
 

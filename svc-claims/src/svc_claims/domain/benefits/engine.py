@@ -13,7 +13,16 @@ from decimal import Decimal
 
 from shared.money import split_ratio, to_money
 from svc_claims.domain.benefits.model import (
-    INPATIENT_LIKE, OUTPATIENT_LIKE, STAYS, ZERO, Accumulators, Bill, Line, Payer, QuoteContext, QuoteError,
+    INPATIENT_LIKE,
+    OUTPATIENT_LIKE,
+    STAYS,
+    ZERO,
+    Accumulators,
+    Bill,
+    Line,
+    Payer,
+    QuoteContext,
+    QuoteError,
 )  # fmt: skip
 from svc_claims.domain.benefits.policy import AssistanceGroup, Policy, VeteranGroup
 

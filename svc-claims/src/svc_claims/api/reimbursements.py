@@ -1,0 +1,256 @@
+"""Manual reimbursement endpoints (手工报销): filing, supplements, acceptance, review, approval, payment."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from shared.auth import Principal, Role
+from shared.auth.dependencies import require_roles
+from shared.errors import Problem
+from shared.http.fields import Text
+from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.money import Money, NonNegativeMoney
+from shared.service import UoW
+from svc_claims import reimbursements as usecases
+from svc_claims.domain.reimbursement import (
+    MATERIALS,
+    REJECTION_REASONS,
+    REVIEW_REASONS,
+    CareType,
+    Channel,
+    Receipt,
+    Reimbursement,
+    ReviewLine,
+    ReviewOutcome,
+    Status,
+)
+
+router = APIRouter(prefix="/reimbursements", tags=["手工报销"])
+Filer = Annotated[Principal, require_roles(Role.insured, Role.unit, Role.staff)]
+Staff = Annotated[Principal, require_roles(Role.staff)]
+Unit = Annotated[Principal, require_roles(Role.unit)]
+Material = Literal[tuple(MATERIALS)]  # type: ignore[valid-type]
+
+
+class ReceiptIn(BaseModel):
+    number: Annotated[Text, Field(min_length=1, max_length=60)]
+    issued_on: date
+    amount: NonNegativeMoney
+    in_scope: NonNegativeMoney = Field(description="政策范围内费用")
+    out_of_scope: NonNegativeMoney = Field(description="政策范围外费用")
+
+
+class ClaimIn(BaseModel):
+    person_id: uuid.UUID | None = Field(None, description="单位、经办人员代办时填写参保人；本人申请可省略")
+    care_type: CareType
+    facility_code: str = Field(pattern=r"^[A-Z0-9]{6,20}$", description="就医机构编码（本市定点或异地机构）")
+    facility_level: int = Field(ge=1, le=3)
+    service_from: date
+    service_to: date
+    receipts: list[ReceiptIn] = Field(min_length=1, max_length=200)
+    materials: list[Material] = Field([], max_length=10, description="已提交的材料")
+    accident: bool = Field(False, description="意外伤害（须公安、法院等证明）")
+    bank_account: str = Field(pattern=r"^\d{10,30}$", description="收款账户（个人或单位）")
+    channel: Channel | None = Field(None, description="申报渠道；缺省按申请人角色")
+    resubmits: uuid.UUID | None = Field(None, description="被退回后重新申请：原申请编号")
+
+
+class BatchIn(BaseModel):
+    claims: list[ClaimIn] = Field(min_length=1, max_length=500)
+
+
+class VersionIn(BaseModel):
+    version: int = Field(ge=1)
+
+
+class SupplementIn(VersionIn):
+    materials: list[Material] = Field(min_length=1, max_length=10)
+
+
+class ReviewLineIn(BaseModel):
+    receipt: Annotated[Text, Field(min_length=1, max_length=60)]
+    outcome: ReviewOutcome
+    accepted_in_scope: NonNegativeMoney
+    reason: Literal[tuple(REVIEW_REASONS)] = "ok"  # type: ignore[valid-type]
+
+
+class ReviewIn(VersionIn):
+    lines: list[ReviewLineIn] = Field(min_length=1, max_length=200)
+
+
+class RejectIn(VersionIn):
+    reason: Literal[tuple(REJECTION_REASONS)]  # type: ignore[valid-type]
+    note: Annotated[Text, Field(max_length=500)] | None = None
+
+
+class PayIn(VersionIn):
+    reference: Annotated[Text, Field(min_length=2, max_length=60)] = Field(description="银行划款凭证号")
+
+
+class StepOut(BaseModel):
+    status: str
+    by: str
+    at: datetime
+    note: str | None
+
+
+class ClaimOut(BaseModel):
+    id: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    unit_code: str | None
+    channel: str
+    care_type: str
+    facility_code: str
+    facility_level: int
+    service_from: date
+    service_to: date
+    claimed: Money
+    receipts: list[dict]
+    missing_materials: list[dict] = Field(description="尚缺的材料（一次性告知）")
+    status: str
+    version: int
+    accepted_on: date | None
+    expected_payment_by: date | None = Field(description="最迟支付日期（受理之日起30个工作日）")
+    review: list[dict]
+    bill: dict | None = Field(description="待遇计算结果，逐行说明（核准后）")
+    bank_account: str
+    rejection: str | None
+    resubmits: uuid.UUID | None
+    steps: list[StepOut]
+
+
+class OutcomeOut(BaseModel):
+    row: int
+    claim: ClaimOut | None = None
+    problem: dict | None = None
+
+
+class ClaimsOut(BaseModel):
+    items: list[ClaimOut]
+    total: int
+    page: int
+    size: int
+
+
+def shape(c: Reimbursement) -> dict:
+    return ClaimOut(
+        id=c.id, person_id=c.person_id, office_code=c.office_code, unit_code=c.unit_code, channel=c.channel.value,
+        care_type=c.care_type.value, facility_code=c.facility_code, facility_level=c.facility_level,
+        service_from=c.service_from, service_to=c.service_to, claimed=c.claimed,
+        receipts=[{"number": r.number, "issued_on": r.issued_on.isoformat(), "amount": f"{r.amount:.2f}",
+                   "in_scope": f"{r.in_scope:.2f}", "out_of_scope": f"{r.out_of_scope:.2f}"} for r in c.receipts],
+        missing_materials=[{"code": m, "name": MATERIALS[m]} for m in c.missing], status=c.status.value, version=c.version,
+        accepted_on=c.accepted_on, expected_payment_by=c.due_on,
+        review=[{"receipt": x.receipt, "outcome": x.outcome.value, "accepted_in_scope": f"{x.accepted_in_scope:.2f}",
+                 "reason": x.reason, "reason_text": REVIEW_REASONS[x.reason]} for x in c.review],
+        bill=c.bill, bank_account=usecases.masked_account(c.bank_account), rejection=c.rejection, resubmits=c.resubmits,
+        steps=[StepOut(status=s.status.value, by=s.by, at=s.at, note=s.note) for s in c.steps],
+    ).model_dump(mode="json")  # fmt: skip
+
+
+CHANNEL_OF_ROLE = {Role.insured: Channel.person, Role.unit: Channel.unit, Role.staff: Channel.counter}
+
+
+def filing_of(body: ClaimIn, actor: Principal) -> usecases.Filing:
+    person = actor.person_id if actor.role is Role.insured else body.person_id
+    if person is None:
+        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "代办时须填写参保人"}])
+    return usecases.Filing(
+        person_id=person, care_type=body.care_type, facility_code=body.facility_code, facility_level=body.facility_level,
+        service_from=body.service_from, service_to=body.service_to,
+        receipts=tuple(Receipt(r.number, r.issued_on, r.amount, r.in_scope, r.out_of_scope) for r in body.receipts),
+        materials=frozenset(body.materials), accident=body.accident, bank_account=body.bank_account,
+        channel=body.channel or CHANNEL_OF_ROLE[actor.role], resubmits=body.resubmits,
+    )  # fmt: skip
+
+
+@router.post("", status_code=201, response_model=ClaimOut, summary="申请手工报销（材料不全时一次性告知）")
+async def file_claim(body: ClaimIn, request: Request, actor: Filer, uow: UoW, idempotency_key: IdempotencyKey = None):
+    async def file() -> tuple[int, dict]:
+        return 201, shape(await usecases.file_claim(uow, filing_of(body, actor), actor))
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, file)
+
+
+@router.post("/batch", response_model=list[OutcomeOut], summary="单位批量申报（逐条受理或说明原因）")
+async def file_batch(body: BatchIn, request: Request, actor: Unit, uow: UoW, idempotency_key: IdempotencyKey = None):
+    async def file() -> tuple[int, list]:
+        outcomes = await usecases.file_batch(uow, [filing_of(c, actor) for c in body.claims], actor)
+        return 200, [OutcomeOut(row=row, claim=ClaimOut(**shape(claim)) if claim else None,
+                                problem={"status": p.status, "code": p.code, "title": p.title, "detail": p.detail, "errors": p.errors} if p else None
+                                ).model_dump(mode="json") for row, claim, p in outcomes]  # fmt: skip
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, file)
+
+
+@router.get("", response_model=ClaimsOut, summary="报销申请列表（本人、单位职工、本经办机构）")
+async def list_claims(
+    actor: Filer, uow: UoW, status: Status | None = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict:  # fmt: skip
+    async with uow:
+        found, total = await usecases.claims_of(uow, actor, status, (page - 1) * size, size)
+    return ClaimsOut(items=[ClaimOut(**shape(c)) for c in found], total=total, page=page, size=size).model_dump(mode="json")
+
+
+@router.get("/{claim_id}", response_model=ClaimOut, summary="查看报销申请（状态、说明、预计支付日期）")
+async def get_claim(claim_id: uuid.UUID, actor: Filer, uow: UoW) -> dict:
+    async with uow:
+        return shape(await usecases.visible_claim(uow, claim_id, actor))
+
+
+@router.post("/{claim_id}/materials", response_model=ClaimOut, summary="补正材料")
+async def supplement(claim_id: uuid.UUID, body: SupplementIn, actor: Filer, uow: UoW) -> dict:
+    async with uow:
+        claim = await usecases.supplement(uow, claim_id, frozenset(body.materials), body.version, actor)
+        await uow.commit()
+    return shape(claim)
+
+
+@router.post("/{claim_id}/accept", response_model=ClaimOut, summary="受理")
+async def accept(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
+    async with uow:
+        claim = await usecases.accept(uow, claim_id, body.version, actor)
+        await uow.commit()
+    return shape(claim)
+
+
+@router.post("/{claim_id}/review", response_model=ClaimOut, summary="区级审核（逐张票据：通过、核减、拒付）")
+async def review(claim_id: uuid.UUID, body: ReviewIn, actor: Staff, uow: UoW) -> dict:
+    lines = [ReviewLine(x.receipt, x.outcome, x.accepted_in_scope, x.reason) for x in body.lines]
+    async with uow:
+        claim = await usecases.review(uow, claim_id, lines, body.version, actor)
+        await uow.commit()
+    return shape(claim)
+
+
+@router.post("/{claim_id}/approve", response_model=ClaimOut, summary="市级核准（计算待遇、生成支付单）")
+async def approve(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
+    async with uow:
+        claim = await usecases.approve(uow, claim_id, body.version, actor)
+        await uow.commit()
+    return shape(claim)
+
+
+@router.post("/{claim_id}/pay", response_model=ClaimOut, summary="支付（划款完成）")
+async def pay(claim_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW) -> dict:
+    async with uow:
+        claim = await usecases.pay(uow, claim_id, body.version, body.reference, actor)
+        await uow.commit()
+    return shape(claim)
+
+
+@router.post("/{claim_id}/reject", response_model=ClaimOut, summary="不予受理或不予支付（附原因；票据可重新申请）")
+async def reject(claim_id: uuid.UUID, body: RejectIn, actor: Staff, uow: UoW) -> dict:
+    async with uow:
+        claim = await usecases.reject(uow, claim_id, body.reason, body.note, body.version, actor)
+        await uow.commit()
+    return shape(claim)

@@ -1,0 +1,266 @@
+"""Manual reimbursement (手工/零星报销), seeds 000/003/004 (DOMAIN.md, svc-claims):
+
+Bills the person paid in cash are filed by the person, the unit (its employees, in batches), the
+township centre or the school; every missing paper is told at once (一次性告知) and the filer
+supplements (补正). Then acceptance (受理) → district review per receipt (审核: accepted, reduced or
+refused with a reason code) → city approval (核准, city-level staff) → payment (支付). At most 30
+working days from acceptance to payment. A rejected claim may be filed again, linked to the first.
+
+Pure: the claim's state machine, the materials per care type, the review arithmetic, the due date.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from shared.calendar import WorkingCalendar
+from shared.errors import Problem
+
+PAYMENT_WORKING_DAYS = 30
+MAX_AMOUNT = Decimal("10000000.00")  # a receipt above ten million yuan is a typing error, not a bill
+ZERO = Decimal("0.00")
+
+
+class CareType(StrEnum):
+    outpatient_large = "outpatient_large"  # 门（急）诊大额
+    special_disease = "special_disease"  # 门特
+    observation_inpatient = "observation_inpatient"  # 急诊留观转住院
+    inpatient = "inpatient"  # 住院
+
+
+# The benefit engine's care type for each (the engine computes what the fund pays).
+ENGINE_CARE_TYPE = {CareType.outpatient_large: "outpatient", CareType.special_disease: "special_disease",
+                    CareType.observation_inpatient: "inpatient", CareType.inpatient: "inpatient"}  # fmt: skip
+
+
+class Channel(StrEnum):
+    person = "person"  # 个人（灵活就业、居民）
+    unit = "unit"  # 单位（在职职工）
+    township = "township"  # 街道（乡镇）服务中心（退休人员、居民）
+    school = "school"  # 学校（学生）
+    counter = "counter"  # 窗口代办
+
+
+MATERIALS: Mapping[str, str] = {
+    "receipts": "医疗费收据（原件）",
+    "itemised_bill": "费用明细清单",
+    "prescriptions": "处方（门诊）",
+    "diagnosis": "诊断证明",
+    "discharge_summary": "出院小结（住院）",
+    "accident_papers": "公安、法院等有关部门出具的意外伤害证明",
+}
+COMMON = ("receipts", "itemised_bill", "diagnosis")
+NEEDED: Mapping[CareType, tuple[str, ...]] = {
+    CareType.outpatient_large: (*COMMON, "prescriptions"),
+    CareType.special_disease: (*COMMON, "prescriptions"),
+    CareType.observation_inpatient: (*COMMON, "discharge_summary"),
+    CareType.inpatient: (*COMMON, "discharge_summary"),
+}
+
+
+class Status(StrEnum):
+    awaiting_materials = "awaiting_materials"  # 待补正
+    filed = "filed"  # 材料齐全，待受理
+    accepted = "accepted"  # 已受理（30个工作日起算）
+    reviewed = "reviewed"  # 区级审核完成
+    approved = "approved"  # 市级核准，支付单已生成
+    paid = "paid"
+    rejected = "rejected"
+
+
+OPEN = frozenset({Status.accepted, Status.reviewed, Status.approved})  # the 30 working days run
+
+
+class ReviewOutcome(StrEnum):
+    accepted = "accepted"
+    reduced = "reduced"
+    refused = "refused"
+
+
+# Reason codes of a review line (审核意见).
+REVIEW_REASONS: Mapping[str, str] = {
+    "ok": "符合规定",
+    "out_of_catalogue": "超出基本医疗保险目录范围",
+    "non_designated": "非定点医疗机构",
+    "duplicate_receipt": "票据重复报销",
+    "not_covered_date": "就医日期不在待遇享受期内",
+    "third_party": "应由第三方负担",
+    "over_limit": "超出限定支付范围",
+    "materials_doubtful": "材料不实或无法核实",
+}
+REJECTION_REASONS: Mapping[str, str] = {
+    **{k: v for k, v in REVIEW_REASONS.items() if k != "ok"},
+    "materials_incomplete": "材料不全且逾期未补正",
+    "not_insured": "非本统筹区参保人员",
+}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    number: str
+    issued_on: date
+    amount: Decimal
+    in_scope: Decimal  # 政策范围内
+    out_of_scope: Decimal
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    receipt: str
+    outcome: ReviewOutcome
+    accepted_in_scope: Decimal
+    reason: str
+
+
+@dataclass(frozen=True)
+class Step:
+    status: Status
+    by: str
+    at: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Reimbursement:
+    id: uuid.UUID
+    person_id: uuid.UUID
+    office_code: str
+    unit_code: str | None
+    channel: Channel
+    care_type: CareType
+    facility_code: str
+    facility_level: int
+    service_from: date
+    service_to: date
+    receipts: tuple[Receipt, ...]
+    materials: frozenset[str]
+    accident: bool
+    bank_account: str
+    status: Status
+    version: int
+    steps: tuple[Step, ...]
+    accepted_on: date | None = None
+    due_on: date | None = None
+    review: tuple[ReviewLine, ...] = ()
+    bill: dict | None = None  # the engine's explained bill, at approval
+    settlement_id: uuid.UUID | None = None
+    resubmits: uuid.UUID | None = None
+    rejection: str | None = None
+    overdue_announced: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return missing_materials(self.care_type, self.accident, self.materials)
+
+    @property
+    def claimed(self) -> Decimal:
+        return sum((r.amount for r in self.receipts), ZERO)
+
+    def require_move(self, to: Status, version: int) -> None:
+        """The claim may go to `to` from where it is, and the caller saw its current version."""
+        if version != self.version:
+            raise Problem(409, "version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version)
+        if to not in ALLOWED[self.status]:
+            raise Problem(409, "invalid_transition", "当前状态不允许此操作", f"报销申请状态为 {self.status.value}，不能变为 {to.value}")
+
+    def _move(self, to: Status, version: int, by: str, at: datetime, note: str | None = None, **changes) -> Reimbursement:  # type: ignore[no-untyped-def]
+        self.require_move(to, version)
+        return replace(self, status=to, version=self.version + 1, steps=(*self.steps, Step(to, by, at, note)), **changes)
+
+    def supplement(self, materials: frozenset[str], version: int, by: str, at: datetime) -> Reimbursement:
+        """补正: the papers brought later; complete, the claim waits for acceptance."""
+        given = self.materials | materials
+        if self.status is not Status.awaiting_materials:
+            raise Problem(409, "invalid_transition", "该申请无需补正材料")
+        if missing_materials(self.care_type, self.accident, given):  # still incomplete: recorded, still waiting
+            if version != self.version:
+                raise Problem(409, "version_conflict", "记录已被他人修改", current_version=self.version)
+            return replace(self, materials=given, version=self.version + 1, steps=(*self.steps, Step(self.status, by, at, "补正部分材料")))
+        return self._move(Status.filed, version, by, at, "补正材料，材料齐全", materials=given)
+
+    def accept(self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar) -> Reimbursement:
+        due = calendar.add_working_days(today, PAYMENT_WORKING_DAYS).date
+        return self._move(Status.accepted, version, by, at, "受理", accepted_on=today, due_on=due)
+
+    def reviewed(self, lines: Sequence[ReviewLine], version: int, by: str, at: datetime) -> Reimbursement:
+        self.require_move(Status.reviewed, version)
+        check_review(self.receipts, lines)
+        return self._move(Status.reviewed, version, by, at, "区级审核", review=tuple(lines))
+
+    def approved(self, bill: dict, settlement_id: uuid.UUID, version: int, by: str, at: datetime) -> Reimbursement:
+        return self._move(Status.approved, version, by, at, "市级核准，生成支付单", bill=bill, settlement_id=settlement_id)
+
+    def paid(self, version: int, by: str, at: datetime, reference: str) -> Reimbursement:
+        return self._move(Status.paid, version, by, at, f"已支付（{reference}）", extra={**self.extra, "payment_reference": reference})
+
+    def rejected(self, reason: str, note: str | None, version: int, by: str, at: datetime) -> Reimbursement:
+        words = REJECTION_REASONS[reason] + (f"：{note}" if note else "")
+        return self._move(Status.rejected, version, by, at, words, rejection=reason)
+
+    def accepted_in_scope(self) -> Decimal:
+        return sum((line.accepted_in_scope for line in self.review), ZERO)
+
+
+ALLOWED: Mapping[Status, frozenset[Status]] = {
+    Status.awaiting_materials: frozenset({Status.filed, Status.rejected}),
+    Status.filed: frozenset({Status.accepted, Status.rejected}),
+    Status.accepted: frozenset({Status.reviewed, Status.rejected}),
+    Status.reviewed: frozenset({Status.approved, Status.rejected}),
+    Status.approved: frozenset({Status.paid}),
+    Status.paid: frozenset(),
+    Status.rejected: frozenset(),
+}
+
+
+def missing_materials(care_type: CareType, accident: bool, given: frozenset[str]) -> tuple[str, ...]:
+    needed = (*NEEDED[care_type], "accident_papers") if accident else NEEDED[care_type]
+    return tuple(m for m in needed if m not in given)
+
+
+def check_receipts(receipts: Sequence[Receipt], service_from: date, service_to: date) -> None:
+    """Amounts add up, are neither negative nor absurd, and fall in the service dates; all errors at once."""
+    errors = []
+    if service_to < service_from:
+        errors.append({"field": "service_to", "message": "结束日期早于开始日期"})
+    numbers = [r.number for r in receipts]
+    if len(set(numbers)) != len(numbers):
+        errors.append({"field": "receipts", "message": "同一票据号重复填写"})
+    for i, r in enumerate(receipts):
+        where = f"receipts[{i}]"
+        if min(r.amount, r.in_scope, r.out_of_scope) < 0 or r.amount > MAX_AMOUNT:
+            errors.append({"field": f"{where}.amount", "message": f"金额须在 0 至 {MAX_AMOUNT} 元之间"})
+        elif r.in_scope + r.out_of_scope != r.amount:
+            errors.append({"field": f"{where}.in_scope", "message": f"政策范围内 {r.in_scope} 与范围外 {r.out_of_scope} 之和不等于票据金额 {r.amount}"})
+        if not service_from <= r.issued_on <= service_to:
+            errors.append({"field": f"{where}.issued_on", "message": f"票据日期不在就医期间 {service_from} 至 {service_to}"})
+    if errors:
+        raise Problem(422, "receipts_invalid", "票据信息不正确", errors=errors)
+
+
+def check_review(receipts: Sequence[Receipt], lines: Sequence[ReviewLine]) -> None:
+    """One line per receipt; accepted keeps the in-scope amount, reduced lowers it, refused takes it to 0."""
+    by_number = {r.number: r for r in receipts}
+    errors = []
+    if sorted(line.receipt for line in lines) != sorted(by_number):
+        errors.append({"field": "lines", "message": "须对每张票据逐一给出审核意见"})
+    for i, line in enumerate(lines):
+        receipt = by_number.get(line.receipt)
+        if receipt is None:
+            continue
+        expected_ok = {
+            ReviewOutcome.accepted: line.accepted_in_scope == receipt.in_scope,
+            ReviewOutcome.reduced: ZERO <= line.accepted_in_scope < receipt.in_scope,
+            ReviewOutcome.refused: line.accepted_in_scope == ZERO,
+        }[line.outcome]
+        if not expected_ok:
+            errors.append({"field": f"lines[{i}].accepted_in_scope", "message": f"与审核结论 {line.outcome.value} 不符（票据政策范围内 {receipt.in_scope}）"})
+        if line.reason not in REVIEW_REASONS or (line.outcome is not ReviewOutcome.accepted and line.reason == "ok"):
+            errors.append({"field": f"lines[{i}].reason", "message": "核减或拒付须选择原因代码"})
+    if errors:
+        raise Problem(422, "review_invalid", "审核意见不正确", errors=errors)

@@ -1,0 +1,323 @@
+"""Manual reimbursement use cases (手工报销): one transaction each; the same ones behind HTTP and jobs.
+
+The fund's share is computed at city approval by ``usecases.settle_bill``, the same engine and the same
+locked yearly accumulators as every settled bill, so a reimbursement uses the deductible and the caps
+exactly once and equals what ``POST /claims/quote`` gives for the same context.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from shared.auth import Principal, Role
+from shared.calendar import default_calendar
+from shared.db import UnitOfWork
+from shared.errors import Problem, not_found
+from shared.events import new_envelope
+from shared.events.catalog import (
+    ClaimsAcceptedV1,
+    ClaimsApprovedV1,
+    ClaimsOverdueV1,
+    ClaimsPaidV1,
+    ClaimsRejectedV1,
+)
+from shared.ops import DeadlineCounts, overdue_seconds
+from svc_claims.domain.benefits import QuoteContext, QuoteError
+from svc_claims.domain.eligibility import Coverage, eligibility_on
+from svc_claims.domain.reimbursement import (
+    ENGINE_CARE_TYPE,
+    OPEN,
+    CareType,
+    Channel,
+    Receipt,
+    Reimbursement,
+    ReviewLine,
+    Status,
+    Step,
+    check_receipts,
+)
+from svc_claims.models import reimbursement_receipts, reimbursements
+from svc_claims.policy import PolicyNotFound, load_policy
+from svc_claims.repository import Repository
+from svc_claims.usecases import BILL, settle_bill
+
+CLAIM = TypeAdapter(Reimbursement)
+REGION = "120000"  # the pooling region whose policies apply (Tianjin)
+AT_RISK_WORKING_DAYS = 5
+
+
+@dataclass(frozen=True)
+class Filing:
+    person_id: uuid.UUID
+    care_type: CareType
+    facility_code: str
+    facility_level: int
+    service_from: date
+    service_to: date
+    receipts: tuple[Receipt, ...]
+    materials: frozenset[str]
+    accident: bool
+    bank_account: str
+    channel: Channel
+    resubmits: uuid.UUID | None = None
+
+
+# ------------------------------------------------------------------------------------------- storage
+
+
+async def _save(uow: UnitOfWork, claim: Reimbursement, new: bool = False) -> None:
+    values = {"person_id": claim.person_id, "office_code": claim.office_code, "unit_code": claim.unit_code,
+              "status": claim.status.value, "due_on": claim.due_on, "overdue_announced": claim.overdue_announced,
+              "document": CLAIM.dump_python(claim, mode="json")}  # fmt: skip
+    if new:
+        await uow.session.execute(insert(reimbursements).values(id=claim.id, filed_at=claim.steps[0].at, **values))
+    else:
+        await uow.session.execute(update(reimbursements).where(reimbursements.c.id == claim.id).values(**values))
+
+
+async def _load(uow: UnitOfWork, claim_id: uuid.UUID, for_update: bool = False) -> Reimbursement | None:
+    query = select(reimbursements.c.document).where(reimbursements.c.id == claim_id)
+    row = (await uow.session.execute(query.with_for_update() if for_update else query)).first()
+    return CLAIM.validate_python(row[0]) if row else None
+
+
+def may_see(actor: Principal, claim: Reimbursement) -> bool:
+    if actor.role is Role.insured:
+        return actor.person_id == claim.person_id
+    if actor.role is Role.unit:
+        return claim.unit_code is not None and actor.unit_id == claim.unit_code
+    return actor.serves_office(claim.office_code) or actor.role is Role.admin
+
+
+async def visible_claim(uow: UnitOfWork, claim_id: uuid.UUID, actor: Principal, for_update: bool = False) -> Reimbursement:
+    claim = await _load(uow, claim_id, for_update)
+    if claim is None or not may_see(actor, claim):
+        raise not_found("报销申请")
+    return claim
+
+
+# -------------------------------------------------------------------------------------------- filing
+
+
+async def file_claim(uow: UnitOfWork, filing: Filing, actor: Principal) -> Reimbursement:
+    """A claim is stored complete (filed) or with every missing paper named (awaiting_materials)."""
+    check_receipts(filing.receipts, filing.service_from, filing.service_to)
+    coverage = await _coverage_for(uow, filing, actor)
+    _policy(coverage.scheme, filing.service_to.year)
+    now = uow.clock.now()
+    claim = Reimbursement(
+        id=uuid.uuid4(), person_id=filing.person_id, office_code=coverage.office_code, unit_code=coverage.unit_code,
+        channel=filing.channel, care_type=filing.care_type, facility_code=filing.facility_code,
+        facility_level=filing.facility_level, service_from=filing.service_from, service_to=filing.service_to,
+        receipts=filing.receipts, materials=filing.materials, accident=filing.accident, bank_account=filing.bank_account,
+        status=Status.awaiting_materials, version=1, steps=(), resubmits=filing.resubmits,
+    )  # fmt: skip
+    status = Status.awaiting_materials if claim.missing else Status.filed
+    note = "材料不全，一次性告知：" + "、".join(claim.missing) if claim.missing else "材料齐全"
+    claim = replace(claim, status=status, steps=(Step(status, actor.subject, now, note),))
+    await _hold_receipts(uow, claim)
+    await _save(uow, claim, new=True)
+    return claim
+
+
+async def _coverage_for(uow: UnitOfWork, filing: Filing, actor: Principal) -> Coverage:
+    """The coverage of the service dates; who may file for whom (the person, their unit, staff)."""
+    coverages = await Repository(uow.session).coverages_of(filing.person_id)
+    if actor.role is Role.insured and actor.person_id != filing.person_id:
+        raise Problem(403, "not_own_claim", "只能为本人申请报销")
+    first = eligibility_on(filing.person_id, filing.service_from, coverages)
+    last = eligibility_on(filing.person_id, filing.service_to, coverages)
+    if actor.role is Role.unit and not any(c.unit_code == actor.unit_id for c in coverages):
+        raise not_found("参保人")
+    if actor.role is Role.staff and coverages and not any(actor.serves_office(c.office_code) for c in coverages):
+        raise not_found("参保人")
+    if not (first.eligible and last.eligible) or first.coverage is None:
+        reason = first.reason if not first.eligible else last.reason
+        raise Problem(422, "not_eligible", "就医日期不在待遇享受期内", reason, errors=[{"field": "service_from", "message": reason}])
+    return first.coverage
+
+
+def _policy(scheme: str, year: int):  # type: ignore[no-untyped-def]
+    try:
+        return load_policy(REGION, scheme, year)
+    except PolicyNotFound as exc:
+        raise Problem(422, "policy_not_found", "没有适用的待遇政策", str(exc), errors=[{"field": "service_to", "message": str(exc)}]) from None
+
+
+async def _hold_receipts(uow: UnitOfWork, claim: Reimbursement) -> None:
+    """Each receipt of a facility is claimed once; a second filing names the claim that holds it."""
+    for receipt in claim.receipts:
+        held = await uow.session.scalar(
+            select(reimbursement_receipts.c.reimbursement_id).where(
+                reimbursement_receipts.c.facility_code == claim.facility_code, reimbursement_receipts.c.receipt_no == receipt.number)
+        )  # fmt: skip
+        if held is not None:
+            raise Problem(409, "duplicate_receipt", "该票据已申请报销", f"票据 {receipt.number} 已在报销申请 {held} 中",
+                          existing_claim=str(held), errors=[{"field": "receipts", "message": f"票据 {receipt.number} 重复"}])  # fmt: skip
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(insert(reimbursement_receipts), [
+                {"facility_code": claim.facility_code, "receipt_no": r.number, "reimbursement_id": claim.id} for r in claim.receipts
+            ])  # fmt: skip
+    except IntegrityError:  # filed at the same moment by someone else
+        raise Problem(409, "duplicate_receipt", "该票据已申请报销", "同一票据正在另一申请中提交") from None
+
+
+async def file_batch(uow: UnitOfWork, filings: Sequence[Filing], actor: Principal) -> list[tuple[int, Reimbursement | None, Problem | None]]:
+    """单位批量申报: each claim its own savepoint, so one refused claim leaves the others filed."""
+    outcomes: list[tuple[int, Reimbursement | None, Problem | None]] = []
+    for row, filing in enumerate(filings, start=1):
+        try:
+            async with uow.session.begin_nested():
+                outcomes.append((row, await file_claim(uow, filing, actor), None))
+        except Problem as refusal:
+            outcomes.append((row, None, refusal))
+    return outcomes
+
+
+async def supplement(uow: UnitOfWork, claim_id: uuid.UUID, materials: frozenset[str], version: int, actor: Principal) -> Reimbursement:
+    claim = (await visible_claim(uow, claim_id, actor, for_update=True)).supplement(materials, version, actor.subject, uow.clock.now())
+    await _save(uow, claim)
+    return claim
+
+
+# ------------------------------------------------------------------------------------- the office's flow
+
+
+def _require_office_staff(actor: Principal, claim: Reimbursement, city: bool = False) -> None:
+    if actor.role is not Role.staff or not actor.serves_office(claim.office_code):
+        raise Problem(403, "staff_only", "只有参保地经办机构人员可以办理")
+    if city and not actor.is_city_staff:
+        raise Problem(403, "city_level_required", "核准须由市级经办机构办理")
+
+
+def _fact(claim: Reimbursement) -> dict[str, Any]:
+    return {"claim_id": claim.id, "person_id": claim.person_id, "office_code": claim.office_code, "care_type": claim.care_type.value}
+
+
+async def accept(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal) -> Reimbursement:
+    claim = await visible_claim(uow, claim_id, actor, for_update=True)
+    _require_office_staff(actor, claim)
+    accepted = claim.accept(version, actor.subject, uow.clock.now(), uow.clock.today(), default_calendar())
+    await _save(uow, accepted)
+    uow.emit(new_envelope(ClaimsAcceptedV1(**_fact(accepted), accepted_on=accepted.accepted_on, due_on=accepted.due_on,
+                                           claimed=accepted.claimed), uow.clock))  # fmt: skip
+    return accepted
+
+
+async def review(uow: UnitOfWork, claim_id: uuid.UUID, lines: Sequence[ReviewLine], version: int, actor: Principal) -> Reimbursement:
+    claim = await visible_claim(uow, claim_id, actor, for_update=True)
+    _require_office_staff(actor, claim)
+    reviewed = claim.reviewed(lines, version, actor.subject, uow.clock.now())
+    await _save(uow, reviewed)
+    return reviewed
+
+
+async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal) -> Reimbursement:
+    """核准: the bill computed on the accepted in-scope amounts against the person's year, and the payment order."""
+    claim = await visible_claim(uow, claim_id, actor, for_update=True)
+    _require_office_staff(actor, claim, city=True)
+    claim.require_move(Status.approved, version)
+    coverage = eligibility_on(claim.person_id, claim.service_to, await Repository(uow.session).coverages_of(claim.person_id)).coverage
+    if coverage is None:
+        raise Problem(409, "not_eligible", "参保状态已变化，就医日期不在待遇享受期内")
+    in_scope = claim.accepted_in_scope()
+    context = QuoteContext(
+        scheme=coverage.scheme, tier=(coverage.tier or coverage.category or "in_service"), facility_level=claim.facility_level,
+        care_type=ENGINE_CARE_TYPE[claim.care_type], in_scope=in_scope, out_of_scope=claim.claimed - in_scope,  # type: ignore[arg-type]
+        special_groups=frozenset(coverage.special_groups), service_date=claim.service_to,
+        admission_date=claim.service_from if ENGINE_CARE_TYPE[claim.care_type] == "inpatient" else None,
+    )  # fmt: skip
+    try:
+        settlement_id, bill = await settle_bill(uow, actor, claim.person_id, claim.service_to, context,
+                                                _policy(coverage.scheme, claim.service_to.year), {"reimbursement": str(claim.id)})  # fmt: skip
+    except QuoteError as exc:
+        raise Problem(422, "invalid_quote", "无法计算待遇", str(exc)) from None
+    approved = claim.approved(BILL.dump_python(bill, mode="json"), settlement_id, version, actor.subject, uow.clock.now())
+    await _save(uow, approved)
+    funds = bill.total - bill.person
+    uow.emit(new_envelope(ClaimsApprovedV1(**_fact(approved), fund=funds, person_share=bill.person, due_on=approved.due_on), uow.clock))
+    return approved
+
+
+async def pay(uow: UnitOfWork, claim_id: uuid.UUID, version: int, reference: str, actor: Principal) -> Reimbursement:
+    claim = await visible_claim(uow, claim_id, actor, for_update=True)
+    _require_office_staff(actor, claim)
+    paid = claim.paid(version, actor.subject, uow.clock.now(), reference)
+    await _save(uow, paid)
+    today = uow.clock.today()
+    amount = Decimal(str(paid.bill["total"])) - Decimal(str(paid.bill["person"])) if paid.bill else Decimal("0.00")
+    uow.emit(new_envelope(ClaimsPaidV1(**_fact(paid), amount=amount, paid_on=today,
+                                       within_limit=paid.due_on is None or today <= paid.due_on), uow.clock))  # fmt: skip
+    return paid
+
+
+async def reject(uow: UnitOfWork, claim_id: uuid.UUID, reason: str, note: str | None, version: int, actor: Principal) -> Reimbursement:
+    """不予受理 / 不予支付: with the reason; the receipts are freed so a corrected claim can be filed again."""
+    claim = await visible_claim(uow, claim_id, actor, for_update=True)
+    _require_office_staff(actor, claim)
+    rejected = claim.rejected(reason, note, version, actor.subject, uow.clock.now())
+    await _save(uow, rejected)
+    await uow.session.execute(delete(reimbursement_receipts).where(reimbursement_receipts.c.reimbursement_id == claim.id))
+    uow.emit(new_envelope(ClaimsRejectedV1(**_fact(rejected), reason=reason, reason_text=rejected.steps[-1].note or reason), uow.clock))
+    return rejected
+
+
+async def claims_of(uow: UnitOfWork, actor: Principal, status: Status | None, offset: int, limit: int) -> tuple[list[Reimbursement], int]:
+    """The person's own claims, a unit's employees', an office's (city staff: all)."""
+    conditions = []
+    if actor.role is Role.insured:
+        conditions.append(reimbursements.c.person_id == actor.person_id)
+    elif actor.role is Role.unit:
+        conditions.append(reimbursements.c.unit_code == actor.unit_id)
+    elif not actor.is_city_staff:
+        conditions.append(reimbursements.c.office_code == actor.office_code)
+    if status is not None:
+        conditions.append(reimbursements.c.status == status.value)
+    total = await uow.session.scalar(select(func.count()).select_from(reimbursements).where(*conditions))
+    query = select(reimbursements.c.document).where(*conditions).order_by(reimbursements.c.filed_at.desc()).offset(offset).limit(limit)
+    return [CLAIM.validate_python(row[0]) for row in await uow.session.execute(query)], total or 0
+
+
+# ------------------------------------------------------------------------------------------- deadlines
+
+
+async def announce_overdue(uow: UnitOfWork, batch: int = 200) -> int:
+    """claims.overdue once per claim still unpaid past its 30th working day (rows claimed with SKIP LOCKED)."""
+    today = uow.clock.today()
+    query = (
+        select(reimbursements.c.document)
+        .where(reimbursements.c.status.in_([s.value for s in OPEN]), reimbursements.c.due_on < today,
+               reimbursements.c.overdue_announced.is_(False))
+        .limit(batch).with_for_update(skip_locked=True)
+    )  # fmt: skip
+    due = [CLAIM.validate_python(row[0]) for row in await uow.session.execute(query)]
+    for claim in due:
+        announced = replace(claim, overdue_announced=True)
+        await _save(uow, announced)
+        uow.emit(new_envelope(ClaimsOverdueV1(**_fact(claim), due_on=claim.due_on, status=claim.status.value), uow.clock))  # type: ignore[arg-type]
+    return len(due)
+
+
+async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:
+    """The ops page's probe: open claims near or past their payment limit (no personal data)."""
+    today = uow.clock.today()
+    soon = default_calendar().add_working_days(today, AT_RISK_WORKING_DAYS).date
+    rows = await uow.session.execute(select(reimbursements.c.due_on).where(reimbursements.c.status.in_([s.value for s in OPEN])))
+    dues = [d for (d,) in rows if d is not None]
+    overdue = [d for d in dues if d < today]
+    at_risk = [d for d in dues if today <= d <= soon]
+    return DeadlineCounts(len(at_risk), len(overdue), overdue_seconds(min(overdue), uow.clock) if overdue else None)
+
+
+def masked_account(account: str) -> str:
+    return "*" * max(0, len(account) - 4) + account[-4:]
