@@ -1,0 +1,112 @@
+"""Manual reimbursement through the gateway: a resident files a hospital bill in the app; the district
+office accepts and reviews it, the city approves it, the payment order carries what a quote gives, and
+the person follows it with the explanation and the expected payment date. A claim left unreviewed past
+its 30th working day raises the overdue alert, once (business date moved forward)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import date, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from shared.events.relay import asyncpg_dsn
+from shared.testing.e2e import bearer, new_resident_id, poll
+
+pytestmark = pytest.mark.e2e
+
+REG = "/api/v1/registration"
+API = "/api/v1/claims/reimbursements"
+OFFICE = "120101"
+ZHANGSAN_ID = "120101199003071235"
+
+
+def enroll_2021(gateway: httpx.Client, staff: str, id_number: str, name: str) -> str:
+    """Covered for 2021 (paid in the autumn 2020 enrollment period); returns the person id once claims knows it."""
+    body = {"person": {"id_number": id_number, "name": name}, "office_code": OFFICE, "tier": "adult_middle", "coverage_year": 2021,
+            "paid_on": "2020-10-15", "materials": {"id_document": "original"}}  # fmt: skip
+    created = gateway.post(f"{REG}/enrollments/residents", json=body, headers=bearer(staff))
+    assert created.status_code == 201, created.text
+    assert gateway.post(f"{REG}/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=bearer(staff)).status_code == 200
+    person = created.json()["person_id"]
+    poll(lambda: gateway.get(f"/api/v1/claims/persons/{person}/eligibility", params={"on": "2021-05-15"}, headers=bearer(staff)).json().get("eligible"),
+         what="claims to record the 2021 coverage")  # fmt: skip
+    return person
+
+
+def bill(**kw) -> dict:  # type: ignore[no-untyped-def]
+    receipt = {"number": f"ZY{uuid.uuid4().hex[:10]}", "issued_on": "2021-05-20", "amount": "42000.00", "in_scope": "38000.00", "out_of_scope": "4000.00"}
+    return {"care_type": "inpatient", "facility_code": "H12010100001", "facility_level": 3, "service_from": "2021-05-10", "service_to": "2021-05-20",
+            "receipts": [receipt], "materials": ["receipts", "itemised_bill", "diagnosis", "discharge_summary"],
+            "bank_account": "6222021234567890123", **kw}  # fmt: skip
+
+
+def test_a_resident_is_reimbursed_what_a_quote_gives(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    heping, city, me = bearer(tokens["staff-heping"]), bearer(tokens["staff-city"]), bearer(tokens["zhangsan"])
+    enroll_2021(gateway, tokens["staff-heping"], ZHANGSAN_ID, "张三")
+    filed = gateway.post(API, json=bill(), headers=me)
+    assert filed.status_code == 201, filed.text
+    claim = filed.json()
+    assert claim["status"] == "filed" and claim["channel"] == "person"
+
+    claim = gateway.post(f"{API}/{claim['id']}/accept", json={"version": 1}, headers=heping).json()
+    due = date.fromisoformat(claim["expected_payment_by"])
+    assert due > date.fromisoformat(claim["accepted_on"]) + timedelta(days=30)  # 30 working days are more than 30 days
+    receipt = claim["receipts"][0]["number"]
+    claim = gateway.post(f"{API}/{claim['id']}/review", json={"version": 2, "lines": [
+        {"receipt": receipt, "outcome": "accepted", "accepted_in_scope": "38000.00"}]}, headers=heping).json()  # fmt: skip
+    assert gateway.post(f"{API}/{claim['id']}/approve", json={"version": 3}, headers=heping).status_code == 403  # city level approves
+    approved = gateway.post(f"{API}/{claim['id']}/approve", json={"version": 3}, headers=city)
+    assert approved.status_code == 200, approved.text
+    order = approved.json()["bill"]
+
+    quote = gateway.post("/api/v1/claims/quote", json={"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-20",
+                                                      "admission_date": "2021-05-10", "facility_level": 3, "care_type": "inpatient",
+                                                      "in_scope": "38000.00", "out_of_scope": "4000.00"}, headers=me).json()  # fmt: skip
+    assert (order["fund"], order["major_illness"], order["person"]) == (quote["fund"], quote["major_illness"], quote["person"])
+    assert order["fund"] == "26250.00"  # (38000 − 500) × 70% at level 3 for the middle tier
+
+    # The person follows it: the explanation line by line and the date it will be paid by.
+    seen = gateway.get(f"{API}/{claim['id']}", headers=me).json()
+    assert seen["status"] == "approved" and seen["expected_payment_by"] == due.isoformat()
+    assert {line["code"] for line in seen["bill"]["lines"]} >= {"deductible", "basic_fund", "coinsurance", "out_of_scope"}
+    paid = gateway.post(f"{API}/{claim['id']}/pay", json={"version": 4, "reference": "BANK-20261122-01"}, headers=heping).json()
+    assert paid["status"] == "paid"
+    assert gateway.get(f"{API}/{claim['id']}", headers=bearer(tokens["lisi"])).status_code == 404
+
+
+async def overdue_events(admin_url: str, claim_id: str) -> int:
+    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        return await connection.fetchval(
+            "SELECT count(*) FROM claims.outbox WHERE event_type = 'claims.overdue' AND envelope->'payload'->>'claim_id' = $1", claim_id
+        )
+    finally:
+        await connection.close()
+
+
+def test_a_claim_left_unreviewed_past_30_working_days_raises_the_overdue_alert(gateway: httpx.Client, tokens: dict[str, str], test_servers) -> None:  # type: ignore[no-untyped-def]
+    heping, admin = bearer(tokens["staff-heping"]), bearer(tokens["admin"])
+    person = enroll_2021(gateway, tokens["staff-heping"], new_resident_id(OFFICE), "久候者")
+    filed = gateway.post(API, json={**bill(), "person_id": person}, headers=heping).json()
+    claim = gateway.post(f"{API}/{filed['id']}/accept", json={"version": 1}, headers=heping).json()
+    due = date.fromisoformat(claim["expected_payment_by"])
+
+    def overdue_count() -> int:
+        status = gateway.get("/api/v1/ops/status", headers=bearer(tokens["ops"])).json()
+        return next(d for d in status["deadlines"] if d["kind"] == "claim_payment")["overdue"]
+
+    assert gateway.put("/api/v1/admin/business-date", json={"date": (due + timedelta(days=1)).isoformat()}, headers=admin).status_code == 200
+    try:
+        poll(lambda: overdue_count() >= 1, what="the ops page to count the overdue claim")
+        poll(lambda: asyncio.run(overdue_events(test_servers.admin_url, claim["id"])) == 1, what="claims.overdue")
+        time.sleep(2.5)  # the scan runs every second here: two more runs announce nothing more
+        assert asyncio.run(overdue_events(test_servers.admin_url, claim["id"])) == 1
+        listed = gateway.get(API, params={"status": "accepted"}, headers=heping).json()["items"]
+        assert claim["id"] in [c["id"] for c in listed]
+    finally:
+        gateway.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
