@@ -9,6 +9,7 @@ import asyncio
 import time
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 import asyncpg
 import httpx
@@ -110,3 +111,57 @@ def test_a_claim_left_unreviewed_past_30_working_days_raises_the_overdue_alert(g
         assert claim["id"] in [c["id"] for c in listed]
     finally:
         gateway.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
+
+
+def reimburse(gateway: httpx.Client, tokens: dict[str, str], person: str, level: int, admitted: str, discharged: str,
+              in_scope: str, out_of_scope: str = "0.00") -> dict:  # fmt: skip
+    """File (at the counter), accept, review, approve and pay one inpatient claim; the approved bill."""
+    heping, city = bearer(tokens["staff-heping"]), bearer(tokens["staff-city"])
+    total = f"{Decimal(in_scope) + Decimal(out_of_scope):.2f}"
+    receipt = {"number": f"ZY{uuid.uuid4().hex[:10]}", "issued_on": discharged, "amount": total, "in_scope": in_scope, "out_of_scope": out_of_scope}
+    filed = gateway.post(API, json={**bill(), "person_id": person, "facility_level": level, "service_from": admitted,
+                                    "service_to": discharged, "receipts": [receipt]}, headers=heping)  # fmt: skip
+    assert filed.status_code == 201, filed.text
+    claim_id = filed.json()["id"]
+    gateway.post(f"{API}/{claim_id}/accept", json={"version": 1}, headers=heping)
+    lines = [{"receipt": receipt["number"], "outcome": "accepted", "accepted_in_scope": in_scope}]
+    gateway.post(f"{API}/{claim_id}/review", json={"version": 2, "lines": lines}, headers=heping)
+    approved = gateway.post(f"{API}/{claim_id}/approve", json={"version": 3}, headers=city)
+    assert approved.status_code == 200, approved.text
+    assert gateway.post(f"{API}/{claim_id}/pay", json={"version": 4, "reference": f"PAY-{claim_id[:8]}"}, headers=heping).json()["status"] == "paid"
+    return approved.json()["bill"]
+
+
+def codes(bill_: dict) -> set[str]:
+    return {line["code"] for line in bill_["lines"]}
+
+
+def test_three_stays_in_a_year_deductible_once_then_the_cap_and_major_illness(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    person = enroll_2021(gateway, tokens["staff-heping"], new_resident_id(OFFICE), "三次住院")
+    first = reimburse(gateway, tokens, person, 2, "2021-03-01", "2021-03-10", "20000.00")
+    assert "deductible" in codes(first) and first["fund"] == "14625.00"  # (20000 − 500) × 75%, level 2
+    second = reimburse(gateway, tokens, person, 3, "2021-06-01", "2021-06-12", "30000.00")
+    assert "deductible" not in codes(second) and "deductible_waived.second_stay" in codes(second)
+    assert second["fund"] == "21000.00"  # 30000 × 70%, level 3, no deductible
+    third = reimburse(gateway, tokens, person, 3, "2021-09-01", "2021-10-20", "300000.00")
+    # The fund pays up to the 180,000 cap (35,625 already paid this year), then major-illness insurance.
+    assert third["fund"] == "144375.00" and "over_cap" in codes(third)
+    assert any(code.startswith("major_illness") for code in codes(third)) and Decimal(third["major_illness"]) > 0
+    year = gateway.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", params={"scheme": "resident"}, headers=bearer(tokens["staff-heping"]))
+    assert year.status_code == 200 and year.json()["stays"] == 3 and year.json()["fund_paid"] == "180000.00"
+
+
+def test_a_subsistence_allowance_recipients_bill_includes_assistance(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    city = tokens["staff-city"]
+    body = {"person": {"id_number": new_resident_id(OFFICE), "name": "低保户"}, "office_code": OFFICE, "tier": "adult_low",
+            "coverage_year": 2021, "paid_on": "2020-10-15", "special_groups": ["subsistence"], "materials": {"id_document": "original"}}  # fmt: skip
+    created = gateway.post(f"{REG}/enrollments/residents", json=body, headers=bearer(city))
+    assert created.status_code == 201, created.text
+    assert gateway.post(f"{REG}/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=bearer(city)).status_code == 200
+    person = created.json()["person_id"]
+    poll(lambda: gateway.get(f"/api/v1/claims/persons/{person}/eligibility", params={"on": "2021-05-15"}, headers=bearer(city)).json().get("eligible"),
+         what="claims to record the subsistence recipient's coverage")  # fmt: skip
+    assisted = reimburse(gateway, tokens, person, 2, "2021-05-01", "2021-05-15", "50000.00")
+    assert Decimal(assisted["assistance"]) > 0 and any(code.startswith("assistance") for code in codes(assisted))
+    shares = sum(Decimal(assisted[k]) for k in ("fund", "major_illness", "assistance", "veterans", "person"))
+    assert shares == Decimal(assisted["total"])  # to the fen
