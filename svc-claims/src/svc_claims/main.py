@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from shared.ops import DeadlineProbe, OpsHooks
 from shared.service import create_service_app
 from svc_claims.api.eligibility import router as eligibility
+from svc_claims.api.payments import router as payments
 from svc_claims.api.quote import router as quote
 from svc_claims.api.reimbursements import router as reimbursements
 from svc_claims.events.handlers import SUBSCRIPTIONS
@@ -18,7 +19,7 @@ def create_app(settings: ClaimsSettings | None = None) -> FastAPI:
         "claims",
         "待遇与报销服务 svc-claims",
         settings or ClaimsSettings(),
-        routers=[eligibility, quote, reimbursements],
+        routers=[eligibility, quote, reimbursements, payments],
         subscriptions=SUBSCRIPTIONS,
         jobs=JOBS,
         ops=OpsHooks(deadlines=[DeadlineProbe("claim_payment", payment_deadlines)]),

@@ -1,6 +1,19 @@
 """Tables of the claims schema."""
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String, Table, false, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    false,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
@@ -22,6 +35,7 @@ coverages = Table(
     Column("unit_code", String(18), index=True),
     Column("category", String(20)),
     Column("special_groups", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("ended_reason", String(30)),
     Column("source_event_id", UUID(as_uuid=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
@@ -95,4 +109,32 @@ reimbursement_receipts = Table(
     Column("facility_code", String(20), primary_key=True),
     Column("receipt_no", String(60), primary_key=True),
     Column("reimbursement_id", UUID(as_uuid=True), nullable=False, index=True),
+)
+
+# Benefit payments computed by rule (domain.payment): maternity and the account withdrawal.
+benefit_payments = Table(
+    "benefit_payments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("office_code", String(12), nullable=False),
+    Column("unit_code", String(18), index=True),
+    Column("kind", String(30), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("due_on", Date),
+    Column("overdue_announced", Boolean, nullable=False, server_default=false()),
+    Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("document", JSONB, nullable=False),
+)
+
+# The personal account's history (domain.account): its sum is the balance a withdrawal pays.
+account_entries = Table(
+    "account_entries",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("reference", String(80), nullable=False, unique=True),
 )

@@ -46,6 +46,7 @@ from svc_claims.domain.reimbursement import (
     check_receipts,
 )
 from svc_claims.models import reimbursement_receipts, reimbursements
+from svc_claims.payments import open_due_dates
 from svc_claims.policy import PolicyNotFound, load_policy
 from svc_claims.repository import Repository
 from svc_claims.usecases import BILL, settle_bill
@@ -309,11 +310,11 @@ async def announce_overdue(uow: UnitOfWork, batch: int = 200) -> int:
 
 
 async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:
-    """The ops page's probe: open claims near or past their payment limit (no personal data)."""
+    """The ops page's probe: open claims and payments near or past their limit (no personal data)."""
     today = uow.clock.today()
     soon = default_calendar().add_working_days(today, AT_RISK_WORKING_DAYS).date
     rows = await uow.session.execute(select(reimbursements.c.due_on).where(reimbursements.c.status.in_([s.value for s in OPEN])))
-    dues = [d for (d,) in rows if d is not None]
+    dues = [d for (d,) in rows if d is not None] + await open_due_dates(uow)  # maternity and withdrawals too
     overdue = [d for d in dues if d < today]
     at_risk = [d for d in dues if today <= d <= soon]
     return DeadlineCounts(len(at_risk), len(overdue), overdue_seconds(min(overdue), uow.clock) if overdue else None)

@@ -28,15 +28,24 @@ class Repository:
         changes["benefit_end"] = func.least(coverages.c.benefit_end, statement.excluded.benefit_end)
         await self.session.execute(statement.on_conflict_do_update(index_elements=["enrollment_id"], set_=changes))
 
-    async def end_coverage(self, enrollment_id: uuid.UUID, last_day: date) -> bool:
+    async def end_coverage(self, enrollment_id: uuid.UUID, last_day: date, reason: str | None = None) -> bool:
         """The coverage ends on `last_day` (never later than it already did); False when unknown."""
+        values: dict = {"benefit_end": func.least(coverages.c.benefit_end, last_day)}
+        if reason is not None:
+            values["ended_reason"] = reason
         ended = await self.session.execute(
             update(coverages)
             .where(coverages.c.enrollment_id == enrollment_id)
-            .values(benefit_end=func.least(coverages.c.benefit_end, last_day))
+            .values(values)
             .returning(coverages.c.enrollment_id)
         )
         return ended.first() is not None
+
+    async def mark_transferred_out(self, person_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(coverages).where(coverages.c.person_id == person_id, coverages.c.scheme.in_(["employee", "flexible"]),
+                                    coverages.c.benefit_end.is_not(None)).values(ended_reason="transfer_out")
+        )  # fmt: skip
 
     async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
         rows = (await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))).mappings()

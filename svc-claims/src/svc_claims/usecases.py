@@ -23,11 +23,14 @@ from shared.events.catalog import (
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
     RegistrationTerminatedV1,
+    TransferCompletedV1,
+    TransferTransferredOutV1,
 )
 from shared.events.consumer import OutOfOrder
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
 from svc_claims.models import benefit_settlements
+from svc_claims.payments import credit_transfer_in
 from svc_claims.policy import Policy, PolicyNotFound, load_policy
 from svc_claims.repository import Repository
 
@@ -39,9 +42,9 @@ class CoverageNotYetKnown(OutOfOrder):
 
 
 async def _end_coverage(uow: UnitOfWork, event: RegistrationStoppedV1 | RegistrationSuspendedV1 | RegistrationTerminatedV1,
-                        last_day: date, reason: str) -> None:  # fmt: skip
+                        last_day: date, reason: str, reason_code: str | None = None) -> None:  # fmt: skip
     """Benefits end on `last_day` (the person is eligible up to that day), and claims.ineligible says so."""
-    if not await Repository(uow.session).end_coverage(event.enrollment_id, last_day):
+    if not await Repository(uow.session).end_coverage(event.enrollment_id, last_day, reason_code):
         raise CoverageNotYetKnown(f"enrollment {event.enrollment_id} not recorded yet")
     uow.emit(new_envelope(ClaimsIneligibleV1(
         person_id=event.person_id, enrollment_id=event.enrollment_id, office_code=event.office_code,
@@ -58,7 +61,7 @@ async def record_suspended_registration(uow: UnitOfWork, envelope: Envelope, eve
 
 
 async def record_terminated_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationTerminatedV1) -> None:
-    await _end_coverage(uow, event, event.last_covered_day, f"终止参保：{event.reason_text}")
+    await _end_coverage(uow, event, event.last_covered_day, f"终止参保：{event.reason_text}", event.reason)
 
 
 async def record_approved_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1) -> None:
@@ -175,3 +178,13 @@ async def benefit_year(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, 
     if not (actor.person_id == person_id if actor.role is Role.insured else actor.role in (Role.staff, Role.admin)):
         raise not_found("参保人年度累计")
     return await Repository(uow.session).read_benefit_year(person_id, scheme, year) or Accumulators()
+
+
+async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:
+    """转入: the balance brought from the other region is credited to the personal account."""
+    await credit_transfer_in(uow, event.transfer_id, event.person_id, event.account_balance, event.completed_on)
+
+
+async def record_transferred_out(uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1) -> None:
+    """转出: the ended employee coverage is marked transferred out (a reason for the one-time withdrawal)."""
+    await Repository(uow.session).mark_transferred_out(event.person_id)

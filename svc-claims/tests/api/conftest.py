@@ -27,6 +27,11 @@ class Harness:
         principal = Principal(subject=claims.pop("subject", f"{role.value}-{uuid.uuid4().hex[:6]}"), role=role, **claims)
         return {"Authorization": f"Bearer {self.issuer.issue(principal)}"}
 
+    def business_date(self, day: str | None) -> None:
+        """Move the service's business date (None: back to today)."""
+        answer = self.client.put("/api/v1/claims/admin/business-date", json={"date": day}, headers=self.token(Role.admin))
+        assert answer.status_code == 200, answer.text
+
 
 @pytest.fixture(scope="session")
 def claims(migrated_database: str, test_servers: RunServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:

@@ -20,6 +20,7 @@ class Coverage:
     unit_code: str | None = None  # employees: the unit that may read their eligibility
     category: str | None = None  # employees: in_service | retired
     special_groups: tuple[str, ...] = ()
+    ended_reason: str | None = None  # death, emigration, transfer_out … (registration.terminated, transfer.transferred_out)
 
     def covers(self, day: date) -> bool:
         return self.benefit_start <= day and (self.benefit_end is None or day <= self.benefit_end)

@@ -163,11 +163,7 @@ class Reimbursement:
         return sum((r.amount for r in self.receipts), ZERO)
 
     def require_move(self, to: Status, version: int) -> None:
-        """The claim may go to `to` from where it is, and the caller saw its current version."""
-        if version != self.version:
-            raise Problem(409, "version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version)
-        if to not in ALLOWED[self.status]:
-            raise Problem(409, "invalid_transition", "当前状态不允许此操作", f"报销申请状态为 {self.status.value}，不能变为 {to.value}")
+        check_move(self.status, self.version, to, version, ALLOWED)
 
     def _move(self, to: Status, version: int, by: str, at: datetime, note: str | None = None, **changes) -> Reimbursement:  # type: ignore[no-untyped-def]
         self.require_move(to, version)
@@ -216,6 +212,14 @@ ALLOWED: Mapping[Status, frozenset[Status]] = {
     Status.paid: frozenset(),
     Status.rejected: frozenset(),
 }
+
+
+def check_move(status: Status, current_version: int, to: Status, version: int, allowed: Mapping[Status, frozenset[Status]]) -> None:
+    """The application may go to `to` from where it is, and the caller saw its current version."""
+    if version != current_version:
+        raise Problem(409, "version_conflict", "记录已被他人修改", f"当前版本为 {current_version}，请刷新后重试", current_version=current_version)
+    if to not in allowed[status]:
+        raise Problem(409, "invalid_transition", "当前状态不允许此操作", f"申请状态为 {status.value}，不能变为 {to.value}")
 
 
 def missing_materials(care_type: CareType, accident: bool, given: frozenset[str]) -> tuple[str, ...]:

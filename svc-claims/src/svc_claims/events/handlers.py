@@ -7,6 +7,8 @@ from shared.events.catalog import (
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
     RegistrationTerminatedV1,
+    TransferCompletedV1,
+    TransferTransferredOutV1,
 )
 from shared.events.consumer import Subscription
 from svc_claims.usecases import (
@@ -16,6 +18,8 @@ from svc_claims.usecases import (
     record_stopped_registration,
     record_suspended_registration,
     record_terminated_registration,
+    record_transfer_completed,
+    record_transferred_out,
 )
 
 SUBSCRIPTIONS = [
@@ -26,4 +30,7 @@ SUBSCRIPTIONS = [
     # Benefit registrations add entitlements (special disease, remote care and its class, maternity …).
     Subscription(RegistrationBenefitRegisteredV1, record_benefit_registered),
     Subscription(RegistrationBenefitExpiredV1, record_benefit_expired),
+    # The personal account: a transferred-in balance is credited; a transfer out allows the withdrawal.
+    Subscription(TransferCompletedV1, record_transfer_completed),
+    Subscription(TransferTransferredOutV1, record_transferred_out),
 ]

@@ -1,16 +1,17 @@
-"""Periodic work of svc-claims: claims past their 30th working day are announced (claims.overdue) once,
+"""Periodic work of svc-claims: claims and payments past their limit are announced (claims.overdue) once,
 whichever replica takes them (rows claimed with SKIP LOCKED)."""
 
 from __future__ import annotations
 
 from shared.service import ServiceRuntime
-from svc_claims.reimbursements import announce_overdue
+from svc_claims import payments, reimbursements
 
 
 async def announce_overdue_claims(runtime: ServiceRuntime) -> None:
+    """Reimbursements past their 30 working days, maternity past 20, withdrawals past 15."""
     while True:
         async with runtime.uow() as uow:
-            announced = await announce_overdue(uow)
+            announced = await reimbursements.announce_overdue(uow) + await payments.announce_overdue(uow)
             await uow.commit()
         if announced == 0:
             return

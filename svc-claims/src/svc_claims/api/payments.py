@@ -1,0 +1,190 @@
+"""Benefit payments computed by rule: maternity (resident amounts, the employee allowance) and the
+personal account's one-time withdrawal; then acceptance, city approval and payment."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from shared.auth import Principal, Role
+from shared.auth.dependencies import require_roles
+from shared.errors import Problem
+from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.money import Money, NonNegativeMoney
+from shared.service import UoW
+from svc_claims import payments as usecases
+from svc_claims.api.reimbursements import PayIn, RejectIn, VersionIn
+from svc_claims.domain.account import Reason
+from svc_claims.domain.payment import BenefitPayment
+from svc_claims.reimbursements import masked_account
+
+router = APIRouter(tags=["生育保险与个人账户"])
+Person = Annotated[Principal, require_roles(Role.insured, Role.staff)]
+UnitOrStaff = Annotated[Principal, require_roles(Role.unit, Role.staff)]
+Reader = Annotated[Principal, require_roles(Role.insured, Role.unit, Role.staff, Role.admin)]
+Staff = Annotated[Principal, require_roles(Role.staff)]
+Account = Annotated[str, Field(pattern=r"^\d{10,30}$", description="收款账户")]
+
+
+class MaternityItemIn(BaseModel):
+    item: str = Field(pattern=r"^[a-z_]{3,40}$", description="prenatal 产前检查、natural_delivery 自然分娩、induced_labour 引产……")
+    cost: NonNegativeMoney
+    weeks: int | None = Field(None, ge=0, le=45, description="产前检查：终止妊娠或分娩时的孕周")
+    delivered: bool = False
+
+
+class ResidentMaternityIn(BaseModel):
+    person_id: uuid.UUID | None = None
+    event_date: date = Field(description="分娩或终止妊娠（手术）日期")
+    facility_level: int = Field(ge=1, le=3)
+    items: list[MaternityItemIn] = Field(min_length=1, max_length=20)
+    bank_account: Account
+
+
+class AllowanceIn(BaseModel):
+    person_id: uuid.UUID
+    event_date: date = Field(description="分娩或终止妊娠日期（申报期：次月起12个月内）")
+    case: Literal["delivery", "miscarriage_before_4_months", "miscarriage_from_4_months"]
+    average_monthly_wage: NonNegativeMoney = Field(description="单位上年度职工月平均工资")
+    extra_babies: int = Field(0, ge=0, le=5)
+    difficult: bool = Field(False, description="难产")
+    bank_account: Account
+
+
+class WithdrawalIn(BaseModel):
+    person_id: uuid.UUID | None = None
+    reason: Reason
+    heirs_commitment: bool = Field(False, description="死亡支取：法定继承人承诺书")
+    to_proxy: bool = Field(False, description="支付至代办人账户")
+    proxy_commitment: bool = Field(False, description="代办人承诺书")
+    contribution_years: int = Field(0, ge=0, le=80, description="缴费年限（不满15年支取）")
+    pension_account_settled: bool = Field(False, description="已办理养老保险个人账户一次性结算")
+    bank_account: Account
+
+
+class LineOut(BaseModel):
+    code: str
+    label: str
+    base: Money
+    amount: Money
+    rule: str
+
+
+class PaymentOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    person_id: uuid.UUID
+    office_code: str
+    unit_code: str | None
+    amount: Money
+    lines: list[LineOut]
+    basis: dict
+    bank_account: str
+    status: str
+    version: int
+    accepted_on: date | None
+    expected_payment_by: date | None
+    rejection: str | None
+    steps: list[dict]
+
+
+class PaymentsOut(BaseModel):
+    items: list[PaymentOut]
+    total: int
+    page: int
+    size: int
+
+
+def shape(p: BenefitPayment) -> dict:
+    return PaymentOut(
+        id=p.id, kind=p.kind.value, person_id=p.person_id, office_code=p.office_code, unit_code=p.unit_code, amount=p.amount,
+        lines=[LineOut(**line.__dict__) for line in p.lines], basis=p.basis, bank_account=masked_account(p.bank_account),
+        status=p.status.value, version=p.version, accepted_on=p.accepted_on, expected_payment_by=p.due_on, rejection=p.rejection,
+        steps=[{"status": s.status.value, "by": s.by, "at": s.at.isoformat(), "note": s.note} for s in p.steps],
+    ).model_dump(mode="json")  # fmt: skip
+
+
+def _person(actor: Principal, person_id: uuid.UUID | None) -> uuid.UUID:
+    person = actor.person_id if actor.role is Role.insured else person_id
+    if person is None:
+        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "代办时须填写参保人"}])
+    return person
+
+
+async def _created(uow: UoW, request: Request, actor: Principal, key: str | None, make) -> dict:  # type: ignore[no-untyped-def]
+    async def create() -> tuple[int, dict]:
+        return 201, shape(await make())
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, key, create)
+
+
+@router.post("/maternity/resident", status_code=201, response_model=PaymentOut, summary="居民生育医疗费报销（产前检查、分娩、计划生育）")
+async def resident_maternity(body: ResidentMaternityIn, request: Request, actor: Person, uow: UoW, idempotency_key: IdempotencyKey = None):
+    items = [i.model_dump() for i in body.items]
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_resident_maternity(
+        uow, actor, _person(actor, body.person_id), body.event_date, body.facility_level, items, body.bank_account))  # fmt: skip
+
+
+@router.post("/maternity/allowance", status_code=201, response_model=PaymentOut, summary="职工生育津贴（单位申报）")
+async def maternity_allowance(body: AllowanceIn, request: Request, actor: UnitOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_maternity_allowance(
+        uow, actor, body.person_id, body.event_date, body.case, body.average_monthly_wage, body.extra_babies, body.difficult,
+        body.bank_account))  # fmt: skip
+
+
+@router.post("/account-withdrawals", status_code=201, response_model=PaymentOut, summary="个人账户一次性支取")
+async def withdrawal(body: WithdrawalIn, request: Request, actor: Person, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_withdrawal(
+        uow, actor, _person(actor, body.person_id), body.reason, body.heirs_commitment, body.proxy_commitment, body.to_proxy,
+        body.contribution_years, body.pension_account_settled, body.bank_account))  # fmt: skip
+
+
+@router.get("/payments", response_model=PaymentsOut, summary="待遇支付申请列表")
+async def list_payments(actor: Reader, uow: UoW, page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+                        size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict:  # fmt: skip
+    async with uow:
+        found, total = await usecases.payments_of(uow, actor, (page - 1) * size, size)
+    return PaymentsOut(items=[PaymentOut(**shape(p)) for p in found], total=total, page=page, size=size).model_dump(mode="json")
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentOut, summary="查看待遇支付申请")
+async def get_payment(payment_id: uuid.UUID, actor: Reader, uow: UoW) -> dict:
+    async with uow:
+        return shape(await usecases.visible_payment(uow, payment_id, actor))
+
+
+@router.post("/payments/{payment_id}/accept", response_model=PaymentOut, summary="受理（生育20个工作日、个人账户15个工作日内支付）")
+async def accept(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
+    async with uow:
+        payment = await usecases.accept(uow, payment_id, body.version, actor)
+        await uow.commit()
+    return shape(payment)
+
+
+@router.post("/payments/{payment_id}/approve", response_model=PaymentOut, summary="市级核准")
+async def approve(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
+    async with uow:
+        payment = await usecases.approve(uow, payment_id, body.version, actor)
+        await uow.commit()
+    return shape(payment)
+
+
+@router.post("/payments/{payment_id}/pay", response_model=PaymentOut, summary="支付")
+async def pay(payment_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW) -> dict:
+    async with uow:
+        payment = await usecases.pay(uow, payment_id, body.version, body.reference, actor)
+        await uow.commit()
+    return shape(payment)
+
+
+@router.post("/payments/{payment_id}/reject", response_model=PaymentOut, summary="不予支付（附原因）")
+async def reject(payment_id: uuid.UUID, body: RejectIn, actor: Staff, uow: UoW) -> dict:
+    async with uow:
+        payment = await usecases.reject(uow, payment_id, body.reason, body.note, body.version, actor)
+        await uow.commit()
+    return shape(payment)

@@ -1,0 +1,117 @@
+"""Maternity and account withdrawals through the claims API: amounts by rule and explained, the filing
+window, the pregnancy registration, the withdrawal's conditions, the 20/15-working-day limits."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from shared.auth import Role
+from shared.clock import FixedClock
+from shared.db import UnitOfWork, make_engine, make_session_factory
+from shared.migrations import service_database_url
+from svc_claims.domain.eligibility import Coverage, Entitlement
+from svc_claims.payments import credit_transfer_in
+from svc_claims.repository import Repository
+
+pytestmark = pytest.mark.integration
+
+OFFICE = "120101"
+UNIT = "91120101MA05K8Q4X9"
+
+
+async def setup(database_url: str, coverage: Coverage, pregnancy: bool = False, balance: str | None = None) -> None:
+    engine = make_engine(service_database_url(database_url, "claims"), 2, schema="claims")
+    try:
+        async with UnitOfWork(make_session_factory(engine), FixedClock(datetime(2021, 1, 1, tzinfo=UTC)), "claims") as uow:
+            repo = Repository(uow.session)
+            await repo.record_coverage(coverage, uuid.uuid4())
+            if coverage.ended_reason:
+                await repo.end_coverage(coverage.enrollment_id, coverage.benefit_end, coverage.ended_reason)  # type: ignore[arg-type]
+            if pregnancy:
+                await repo.record_entitlement(Entitlement(uuid.uuid4(), coverage.person_id, "pregnancy", (), date(2026, 1, 5), date(2026, 10, 26),
+                                                          "active", {"late": False}), None)  # fmt: skip
+            if balance:
+                await credit_transfer_in(uow, uuid.uuid4(), coverage.person_id, Decimal(balance), date(2020, 3, 1))
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+def resident(person: uuid.UUID) -> Coverage:
+    return Coverage(uuid.uuid4(), person, OFFICE, "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31))
+
+
+def test_a_residents_delivery_is_paid_by_the_table_and_within_20_working_days(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    person = uuid.uuid4()
+    asyncio.run(setup(migrated_database, resident(person)))
+    me = claims.token(Role.insured, person_id=person)
+    body = {"event_date": "2021-07-01", "facility_level": 2, "bank_account": "6222021234567890123", "items": [
+        {"item": "prenatal", "cost": "900.00", "delivered": True}, {"item": "natural_delivery", "cost": "3100.00"},
+        {"item": "delivery_complication", "cost": "1000.00"}]}  # fmt: skip
+    filed = claims.client.post("/api/v1/claims/maternity/resident", json=body, headers=me)
+    assert filed.status_code == 201, filed.text
+    p = filed.json()
+    assert [(line["code"], line["amount"]) for line in p["lines"]] == [("prenatal", "660.00"), ("natural_delivery", "2280.00"),
+                                                                       ("delivery_complication", "600.00")]  # fmt: skip
+    assert p["amount"] == "3540.00"
+    district = claims.token(Role.staff, office_code=OFFICE, office_level="district")
+    accepted = claims.client.post(f"/api/v1/claims/payments/{p['id']}/accept", json={"version": 1}, headers=district).json()
+    assert accepted["expected_payment_by"] > accepted["accepted_on"]
+    city = claims.token(Role.staff, office_code="120000", office_level="city")
+    assert claims.client.post(f"/api/v1/claims/payments/{p['id']}/approve", json={"version": 2}, headers=district).status_code == 403
+    assert claims.client.post(f"/api/v1/claims/payments/{p['id']}/approve", json={"version": 2}, headers=city).json()["status"] == "approved"
+    lost = claims.client.post("/api/v1/claims/maternity/resident", json={**body, "items": [{"item": "caesarean", "cost": "8000.00"}]}, headers=me)
+    assert lost.status_code == 422 and "未载明" in lost.json()["detail"]
+    other = claims.client.get(f"/api/v1/claims/payments/{p['id']}", headers=claims.token(Role.insured))
+    assert other.status_code == 404
+
+
+def test_the_allowance_needs_the_unit_a_pregnancy_registration_and_the_12_month_window(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    registered, unregistered = uuid.uuid4(), uuid.uuid4()
+    for person, pregnancy in ((registered, True), (unregistered, False)):
+        asyncio.run(setup(migrated_database, Coverage(uuid.uuid4(), person, OFFICE, "employee", None, date(2020, 1, 1), None, UNIT, "in_service"),
+                          pregnancy=pregnancy))  # fmt: skip
+    unit = claims.token(Role.unit, unit_id=UNIT)
+    body = {"event_date": "2026-09-20", "case": "delivery", "average_monthly_wage": "9000.00", "bank_account": "6222021234567890123"}
+    claims.business_date("2026-11-22")
+    try:
+        filed = claims.client.post("/api/v1/claims/maternity/allowance", json={**body, "person_id": str(registered)}, headers=unit)
+        assert filed.status_code == 201, filed.text
+        assert filed.json()["amount"] == "29400.00" and filed.json()["basis"]["leave_days"] == 98 and filed.json()["basis"]["sample"] is True
+        refused = claims.client.post("/api/v1/claims/maternity/allowance", json={**body, "person_id": str(unregistered)}, headers=unit)
+        assert refused.status_code == 409 and refused.json()["code"] == "pregnancy_registration_required"
+        # Born 20 Sep 2025: the window ran from 1 Oct 2025 to 30 Sep 2026.
+        late = claims.client.post("/api/v1/claims/maternity/allowance", json={**body, "person_id": str(registered), "event_date": "2025-09-20"}, headers=unit)
+        assert late.status_code == 422 and "超过申报期限" in late.json()["detail"]
+    finally:
+        claims.business_date(None)
+    assert claims.client.post("/api/v1/claims/maternity/allowance", json={**body, "person_id": str(registered)},
+                              headers=claims.token(Role.insured, person_id=registered)).status_code == 403  # fmt: skip
+
+
+def test_a_withdrawal_pays_the_accounts_history_once_the_coverage_ended_for_a_reason(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    dead, working = uuid.uuid4(), uuid.uuid4()
+    asyncio.run(setup(migrated_database, Coverage(uuid.uuid4(), dead, OFFICE, "employee", None, date(2020, 1, 1), date(2021, 3, 1),
+                                                  UNIT, "in_service", (), "death"), balance="5321.40"))  # fmt: skip
+    asyncio.run(setup(migrated_database, Coverage(uuid.uuid4(), working, OFFICE, "employee", None, date(2020, 1, 1), None, UNIT), balance="100.00"))
+    staff = claims.token(Role.staff, office_code=OFFICE, office_level="district")
+    body = {"reason": "death", "bank_account": "6222021234567890123"}
+    no_commitment = claims.client.post("/api/v1/claims/account-withdrawals", json={**body, "person_id": str(dead)}, headers=staff)
+    assert no_commitment.status_code == 422 and "承诺书" in no_commitment.json()["detail"]
+    filed = claims.client.post("/api/v1/claims/account-withdrawals", json={**body, "person_id": str(dead), "heirs_commitment": True}, headers=staff)
+    assert filed.status_code == 201 and filed.json()["amount"] == "5321.40"
+    p = filed.json()
+    claims.client.post(f"/api/v1/claims/payments/{p['id']}/accept", json={"version": 1}, headers=staff)
+    city = claims.token(Role.staff, office_code="120000", office_level="city")
+    claims.client.post(f"/api/v1/claims/payments/{p['id']}/approve", json={"version": 2}, headers=city)
+    paid = claims.client.post(f"/api/v1/claims/payments/{p['id']}/pay", json={"version": 3, "reference": "W-1"}, headers=staff)
+    assert paid.json()["status"] == "paid"
+    again = claims.client.post("/api/v1/claims/account-withdrawals", json={**body, "person_id": str(dead), "heirs_commitment": True}, headers=staff)
+    assert again.status_code == 422 and "无余额" in again.json()["detail"]  # the account was emptied
+    still_working = claims.client.post("/api/v1/claims/account-withdrawals", json={**body, "reason": "emigration", "person_id": str(working)}, headers=staff)
+    assert still_working.status_code == 422 and "尚未终止" in still_working.json()["detail"]
