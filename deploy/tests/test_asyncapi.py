@@ -10,6 +10,6 @@ def test_every_event_names_its_producer_and_consumers() -> None:
     assert channels["registration.approved"]["x-producer"] == "registration"
     assert channels["registration.approved"]["x-consumers"] == ["claims", "transfer"]
     assert consumers_by_event()["registration.approved"] == ["claims", "transfer"]
-    assert consumers_by_event()["transfer.transferred_out"] == ["registration"]
+    assert consumers_by_event()["transfer.transferred_out"] == ["registration", "claims"]
     payload = document()["components"]["messages"]["registration.approved.v1"]["payload"]["properties"]["payload"]
     assert {"person_id", "benefit_start", "benefit_end", "scheme"} <= set(payload["properties"])
