@@ -28,7 +28,7 @@ from shared.events.catalog import (
     ClaimsPaidV1,
     ClaimsRejectedV1,
 )
-from svc_claims.domain.account import Circumstances, Entry, EntryKind, Reason, WithdrawalError, withdrawable
+from svc_claims.domain.account import Circumstances, EntryKind, Reason, WithdrawalError, withdrawable
 from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.maternity import (
     MaternityError,
@@ -38,9 +38,10 @@ from svc_claims.domain.maternity import (
     resident_prenatal,
 )
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
-from svc_claims.models import account_entries, benefit_payments
+from svc_claims.models import benefit_payments
 from svc_claims.policy import PolicyNotFound, allowance_policy, load_policy, resident_maternity_policy
 from svc_claims.repository import Repository
+from svc_claims.usecases import require_office_staff
 
 PAYMENT = TypeAdapter(BenefitPayment)
 REGION = "120000"
@@ -169,7 +170,7 @@ async def file_withdrawal(
         transferred_out="transfer_out" in ended, contribution_years=contribution_years, pension_account_settled=pension_account_settled,
         heirs_commitment=heirs_commitment, proxy_commitment=proxy_commitment,
     )  # fmt: skip
-    entries = await _entries(uow, person_id)
+    entries = await Repository(uow.session).account_history(person_id)
     try:
         amount = withdrawable(entries, reason, facts, to_proxy)
     except WithdrawalError as exc:
@@ -183,27 +184,7 @@ async def file_withdrawal(
     return payment
 
 
-async def _entries(uow: UnitOfWork, person_id: uuid.UUID) -> list[Entry]:
-    rows = await uow.session.execute(select(account_entries).where(account_entries.c.person_id == person_id))
-    return [Entry(EntryKind(r.kind), r.amount, r.booked_on, r.reference) for r in rows]
-
-
-async def credit_transfer_in(uow: UnitOfWork, transfer_id: uuid.UUID, person_id: uuid.UUID, amount: Decimal, on: date) -> None:
-    """A transferred-in balance credited to the account, once per transfer."""
-    await uow.session.execute(
-        insert(account_entries).values(person_id=person_id, kind=EntryKind.transfer_in.value, amount=amount, booked_on=on,
-                                       reference=f"transfer:{transfer_id}").on_conflict_do_nothing(index_elements=["reference"])
-    )  # fmt: skip
-
-
 # ----------------------------------------------------------------------------------------- the flow
-
-
-def _require_office_staff(actor: Principal, payment: BenefitPayment, city: bool = False) -> None:
-    if actor.role is not Role.staff or not actor.serves_office(payment.office_code):
-        raise Problem(403, "staff_only", "只有参保地经办机构人员可以办理")
-    if city and not actor.is_city_staff:
-        raise Problem(403, "city_level_required", "核准须由市级经办机构办理")
 
 
 def _fact(p: BenefitPayment) -> dict:
@@ -212,7 +193,7 @@ def _fact(p: BenefitPayment) -> dict:
 
 async def accept(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Principal) -> BenefitPayment:
     payment = await visible_payment(uow, payment_id, actor, for_update=True)
-    _require_office_staff(actor, payment)
+    require_office_staff(actor, payment.office_code)
     accepted = payment.accept(version, actor.subject, uow.clock.now(), uow.clock.today(), default_calendar())
     await _save(uow, accepted)
     uow.emit(new_envelope(ClaimsAcceptedV1(**_fact(accepted), accepted_on=accepted.accepted_on, due_on=accepted.due_on,
@@ -222,7 +203,7 @@ async def accept(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Pr
 
 async def approve(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Principal) -> BenefitPayment:
     payment = await visible_payment(uow, payment_id, actor, for_update=True)
-    _require_office_staff(actor, payment, city=True)
+    require_office_staff(actor, payment.office_code, city=True)
     approved = payment.approve(version, actor.subject, uow.clock.now())
     await _save(uow, approved)
     uow.emit(new_envelope(ClaimsApprovedV1(**_fact(approved), fund=approved.amount, person_share=Decimal("0.00"),
@@ -232,13 +213,12 @@ async def approve(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: P
 
 async def pay(uow: UnitOfWork, payment_id: uuid.UUID, version: int, reference: str, actor: Principal) -> BenefitPayment:
     payment = await visible_payment(uow, payment_id, actor, for_update=True)
-    _require_office_staff(actor, payment)
+    require_office_staff(actor, payment.office_code)
     paid = payment.pay(version, actor.subject, uow.clock.now(), reference)
     await _save(uow, paid)
     today = uow.clock.today()
     if paid.kind is PaymentKind.account_withdrawal:  # the account is emptied by the withdrawal
-        await uow.session.execute(insert(account_entries).values(person_id=paid.person_id, kind=EntryKind.withdrawal.value,
-                                                                 amount=paid.amount, booked_on=today, reference=f"withdrawal:{paid.id}"))  # fmt: skip
+        await Repository(uow.session).book_account_entry(paid.person_id, EntryKind.withdrawal.value, paid.amount, today, f"withdrawal:{paid.id}")
     uow.emit(new_envelope(ClaimsPaidV1(**_fact(paid), amount=paid.amount, paid_on=today,
                                        within_limit=paid.due_on is None or today <= paid.due_on), uow.clock))  # fmt: skip
     return paid
@@ -246,7 +226,7 @@ async def pay(uow: UnitOfWork, payment_id: uuid.UUID, version: int, reference: s
 
 async def reject(uow: UnitOfWork, payment_id: uuid.UUID, reason: str, note: str | None, version: int, actor: Principal) -> BenefitPayment:
     payment = await visible_payment(uow, payment_id, actor, for_update=True)
-    _require_office_staff(actor, payment)
+    require_office_staff(actor, payment.office_code)
     rejected = payment.reject(reason, note, version, actor.subject, uow.clock.now())
     await _save(uow, rejected)
     uow.emit(new_envelope(ClaimsRejectedV1(**_fact(rejected), reason=reason, reason_text=rejected.steps[-1].note or reason), uow.clock))

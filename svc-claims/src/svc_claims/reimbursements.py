@@ -49,7 +49,7 @@ from svc_claims.models import reimbursement_receipts, reimbursements
 from svc_claims.payments import open_due_dates
 from svc_claims.policy import PolicyNotFound, load_policy
 from svc_claims.repository import Repository
-from svc_claims.usecases import BILL, settle_bill
+from svc_claims.usecases import BILL, require_office_staff, settle_bill
 
 CLAIM = TypeAdapter(Reimbursement)
 REGION = "120000"  # the pooling region whose policies apply (Tianjin)
@@ -194,20 +194,13 @@ async def supplement(uow: UnitOfWork, claim_id: uuid.UUID, materials: frozenset[
 # ------------------------------------------------------------------------------------- the office's flow
 
 
-def _require_office_staff(actor: Principal, claim: Reimbursement, city: bool = False) -> None:
-    if actor.role is not Role.staff or not actor.serves_office(claim.office_code):
-        raise Problem(403, "staff_only", "只有参保地经办机构人员可以办理")
-    if city and not actor.is_city_staff:
-        raise Problem(403, "city_level_required", "核准须由市级经办机构办理")
-
-
 def _fact(claim: Reimbursement) -> dict[str, Any]:
     return {"claim_id": claim.id, "person_id": claim.person_id, "office_code": claim.office_code, "care_type": claim.care_type.value}
 
 
 async def accept(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal) -> Reimbursement:
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
-    _require_office_staff(actor, claim)
+    require_office_staff(actor, claim.office_code)
     accepted = claim.accept(version, actor.subject, uow.clock.now(), uow.clock.today(), default_calendar())
     await _save(uow, accepted)
     uow.emit(new_envelope(ClaimsAcceptedV1(**_fact(accepted), accepted_on=accepted.accepted_on, due_on=accepted.due_on,
@@ -217,7 +210,7 @@ async def accept(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Prin
 
 async def review(uow: UnitOfWork, claim_id: uuid.UUID, lines: Sequence[ReviewLine], version: int, actor: Principal) -> Reimbursement:
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
-    _require_office_staff(actor, claim)
+    require_office_staff(actor, claim.office_code)
     reviewed = claim.reviewed(lines, version, actor.subject, uow.clock.now())
     await _save(uow, reviewed)
     return reviewed
@@ -226,7 +219,7 @@ async def review(uow: UnitOfWork, claim_id: uuid.UUID, lines: Sequence[ReviewLin
 async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal) -> Reimbursement:
     """核准: the bill computed on the accepted in-scope amounts against the person's year, and the payment order."""
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
-    _require_office_staff(actor, claim, city=True)
+    require_office_staff(actor, claim.office_code, city=True)
     claim.require_move(Status.approved, version)
     coverage = eligibility_on(claim.person_id, claim.service_to, await Repository(uow.session).coverages_of(claim.person_id)).coverage
     if coverage is None:
@@ -252,7 +245,7 @@ async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Pri
 
 async def pay(uow: UnitOfWork, claim_id: uuid.UUID, version: int, reference: str, actor: Principal) -> Reimbursement:
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
-    _require_office_staff(actor, claim)
+    require_office_staff(actor, claim.office_code)
     paid = claim.paid(version, actor.subject, uow.clock.now(), reference)
     await _save(uow, paid)
     today = uow.clock.today()
@@ -265,7 +258,7 @@ async def pay(uow: UnitOfWork, claim_id: uuid.UUID, version: int, reference: str
 async def reject(uow: UnitOfWork, claim_id: uuid.UUID, reason: str, note: str | None, version: int, actor: Principal) -> Reimbursement:
     """不予受理 / 不予支付: with the reason; the receipts are freed so a corrected claim can be filed again."""
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
-    _require_office_staff(actor, claim)
+    require_office_staff(actor, claim.office_code)
     rejected = claim.rejected(reason, note, version, actor.subject, uow.clock.now())
     await _save(uow, rejected)
     await uow.session.execute(delete(reimbursement_receipts).where(reimbursement_receipts.c.reimbursement_id == claim.id))

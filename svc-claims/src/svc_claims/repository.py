@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict
 from datetime import date, timedelta
+from decimal import Decimal
 
 from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from svc_claims.domain.account import Entry, EntryKind
 from svc_claims.domain.benefits import Accumulators
 from svc_claims.domain.eligibility import Coverage, Entitlement
-from svc_claims.models import benefit_years, coverages, entitlements
+from svc_claims.models import account_entries, benefit_years, coverages, entitlements
 
 
 class Repository:
@@ -40,6 +42,17 @@ class Repository:
             .returning(coverages.c.enrollment_id)
         )
         return ended.first() is not None
+
+    async def book_account_entry(self, person_id: uuid.UUID, kind: str, amount: Decimal, on: date, reference: str) -> None:
+        """One line of the personal account's history; a reference is booked once (events may repeat)."""
+        await self.session.execute(
+            insert(account_entries).values(person_id=person_id, kind=kind, amount=amount, booked_on=on, reference=reference)
+            .on_conflict_do_nothing(index_elements=["reference"])
+        )  # fmt: skip
+
+    async def account_history(self, person_id: uuid.UUID) -> list[Entry]:
+        rows = await self.session.execute(select(account_entries).where(account_entries.c.person_id == person_id))
+        return [Entry(EntryKind(r.kind), r.amount, r.booked_on, r.reference) for r in rows]
 
     async def mark_transferred_out(self, person_id: uuid.UUID) -> None:
         await self.session.execute(

@@ -27,10 +27,10 @@ from shared.events.catalog import (
     TransferTransferredOutV1,
 )
 from shared.events.consumer import OutOfOrder
+from svc_claims.domain.account import EntryKind
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
 from svc_claims.models import benefit_settlements
-from svc_claims.payments import credit_transfer_in
 from svc_claims.policy import Policy, PolicyNotFound, load_policy
 from svc_claims.repository import Repository
 
@@ -182,9 +182,19 @@ async def benefit_year(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, 
 
 async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:
     """转入: the balance brought from the other region is credited to the personal account."""
-    await credit_transfer_in(uow, event.transfer_id, event.person_id, event.account_balance, event.completed_on)
+    await Repository(uow.session).book_account_entry(
+        event.person_id, EntryKind.transfer_in.value, event.account_balance, event.completed_on, f"transfer:{event.transfer_id}"
+    )
 
 
 async def record_transferred_out(uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1) -> None:
     """转出: the ended employee coverage is marked transferred out (a reason for the one-time withdrawal)."""
     await Repository(uow.session).mark_transferred_out(event.person_id)
+
+
+def require_office_staff(actor: Principal, office_code: str, city: bool = False) -> None:
+    """Staff of the person's office handle an application; city-level staff approve it."""
+    if actor.role is not Role.staff or not actor.serves_office(office_code):
+        raise Problem(403, "staff_only", "只有参保地经办机构人员可以办理")
+    if city and not actor.is_city_staff:
+        raise Problem(403, "city_level_required", "核准须由市级经办机构办理")

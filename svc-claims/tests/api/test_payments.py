@@ -15,7 +15,6 @@ from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
 from svc_claims.domain.eligibility import Coverage, Entitlement
-from svc_claims.payments import credit_transfer_in
 from svc_claims.repository import Repository
 
 pytestmark = pytest.mark.integration
@@ -36,7 +35,7 @@ async def setup(database_url: str, coverage: Coverage, pregnancy: bool = False, 
                 await repo.record_entitlement(Entitlement(uuid.uuid4(), coverage.person_id, "pregnancy", (), date(2026, 1, 5), date(2026, 10, 26),
                                                           "active", {"late": False}), None)  # fmt: skip
             if balance:
-                await credit_transfer_in(uow, uuid.uuid4(), coverage.person_id, Decimal(balance), date(2020, 3, 1))
+                await repo.book_account_entry(coverage.person_id, "transfer_in", Decimal(balance), date(2020, 3, 1), f"transfer:{uuid.uuid4()}")
             await uow.commit()
     finally:
         await engine.dispose()
