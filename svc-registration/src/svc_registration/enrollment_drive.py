@@ -3,6 +3,9 @@
 A department's list is checked whole, matched against enrollment in batches, and stored with each
 row's finding. A deaths list ends the coverage of every person on it (registration.terminated, so
 claims stops paying after the death date); a second upload of the same list ends nothing more.
+
+The yearly targets are sample data files (data/drive/*-targets.json), read at first use and kept in
+memory; they are not copied into a table (see the README).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from pathlib import Path
 
 from shared.auth import Principal
 from shared.db import UnitOfWork
+from shared.directory import office_by_code
 from shared.errors import Problem, not_found
 from shared.identity import mask_id, person_id_for
 from svc_registration.domain.enrollment import Status, TerminationReason
 from svc_registration.domain.enrollment_drive import (
+    CATEGORY_OF,
     Category,
     CoverageCell,
     Finding,
@@ -30,26 +35,34 @@ from svc_registration.domain.enrollment_drive import (
     listed_persons,
     parse_list,
 )
+from svc_registration.drive_repository import DriveRepository
 from svc_registration.repository import Repository
 from svc_registration.usecases import terminated_event
 
 TARGETS_DIR = Path(__file__).parent / "data" / "drive"
 NOTES = ("跨省重复参保无法在本市数据中识别（无全国数据），仅识别本市不同险种或不同分中心的重复参保。",)
+COVERAGE_NOTES = (
+    "名单人数取本经办机构该年度最新的常住人口、学生、特殊群体名单（每类以名单日期最晚者为准）；同一人只计一次，计入最具体的类别（特殊群体、学生、一般居民）。",
+    "乡镇取该名单所填乡镇，未填则取常住人口名单的乡镇；均未填的列入“（乡镇不详）”，指标表中没有的乡镇列入“（指标外）”。",
+    "已参保：报告日期当日有已核准、在待遇期内的参保登记（含职工医保）。",
+)
 
 
 def _require_office(actor: Principal, office_code: str) -> None:
     if not actor.serves_office(office_code):
         raise Problem(403, "other_office", "只能处理本经办机构的名单")
+    if office_by_code(office_code) is None:
+        raise Problem(422, "unknown_office", "经办机构不存在", office_code, errors=[{"field": "office_code", "message": "未知的经办机构代码"}])
 
 
 async def upload_list(
     uow: UnitOfWork, kind: ListKind, department: str, office_code: str, as_of: date, text: str, actor: Principal, person_key: bytes
 ) -> dict:
     _require_office(actor, office_code)
-    rows = parse_list(kind, text)
+    rows = parse_list(kind, text, as_of)
     person_ids = [person_id_for(r.id_type, r.id_number, person_key) for r in rows]
-    repo = Repository(uow.session)
-    history = await repo.enrollments_of_many(list(set(person_ids)))
+    repo, drive = Repository(uow.session), DriveRepository(uow.session)
+    history = await drive.enrollments_of_many(list(set(person_ids)))
     list_id = uuid.uuid4()
     stored = []
     for row, person_id in zip(rows, person_ids):
@@ -62,17 +75,21 @@ async def upload_list(
     counts = dict(Counter(r["finding"] for r in stored))
     values = {"id": list_id, "kind": kind.value, "source_department": department, "office_code": office_code, "as_of": as_of,
               "uploaded_by": actor.subject, "uploaded_at": uow.clock.now(), "row_count": len(stored), "counts": counts}  # fmt: skip
-    await repo.add_drive_list(values, stored)
+    await drive.add_list(values, stored)
     return values
 
 
 async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Repository, person_id: uuid.UUID, died_on: date, actor: Principal) -> list[str]:
-    """Every enrollment still holding coverage ends: approved ones terminate on the death date, filed ones are refused."""
+    """Every enrollment still holding coverage ends: approved ones terminate on the death date (the day before
+    their start if that is later), filed ones are refused. An approved one whose period ended before the
+    death is left alone, and so is everything already ended: a second upload ends nothing more."""
     await repo.lock_person(person_id)
     ended = []
     for enrollment in await repo.enrollments_of(person_id):
         locked = await repo.get_enrollment(enrollment.id, for_update=True)
         if locked is None or locked.status not in (Status.approved, Status.submitted):
+            continue
+        if locked.status is Status.approved and locked.benefit_end is not None and locked.benefit_end < died_on:
             continue
         if locked.status is Status.submitted:
             await repo.update_enrollment(locked.reject(actor.subject, uow.clock.now(), locked.version, f"死亡（{died_on}）"))
@@ -86,7 +103,7 @@ async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Repository, person_id
 
 
 async def visible_list(uow: UnitOfWork, list_id: uuid.UUID, actor: Principal) -> dict:
-    found = await Repository(uow.session).get_drive_list(list_id)
+    found = await DriveRepository(uow.session).get_list(list_id)
     if found is None or not actor.serves_office(found["office_code"]):
         raise not_found("名单")
     return found
@@ -94,7 +111,7 @@ async def visible_list(uow: UnitOfWork, list_id: uuid.UUID, actor: Principal) ->
 
 async def findings(uow: UnitOfWork, list_id: uuid.UUID, finding: Finding | None, offset: int, limit: int, actor: Principal) -> tuple[list[dict], int]:
     await visible_list(uow, list_id, actor)
-    return await Repository(uow.session).drive_findings(list_id, finding.value if finding else None, offset, limit)
+    return await DriveRepository(uow.session).findings(list_id, finding.value if finding else None, offset, limit)
 
 
 @cache
@@ -109,13 +126,17 @@ def targets_of(year: int, office_code: str) -> tuple[dict, ...]:
 
 async def coverage_report(
     uow: UnitOfWork, year: int, office_code: str, on: date | None, actor: Principal
-) -> tuple[date, list[TownshipCoverage], dict[Category, CoverageCell]]:
-    """Coverage against the targets: persons of the latest lists of the year, and which of them are covered."""
+) -> tuple[date, list[TownshipCoverage], dict[Category, CoverageCell], bool]:
+    """Coverage against the targets: persons of the office's latest list of each kind dated in the year
+    (population register, students, special groups), and which of them have approved coverage on the
+    report day (by default today, at most 31 December of the year). The flag tells whether targets are on file."""
     _require_office(actor, office_code)
     day = on or min(uow.clock.today(), date(year, 12, 31))
-    repo = Repository(uow.session)
-    rows = {ListKind(kind): found for kind, found in (await repo.latest_drive_rows(office_code, year)).items()}
+    drive = DriveRepository(uow.session)
+    lists = await drive.latest_lists(office_code, year, [kind.value for kind in CATEGORY_OF])
+    rows = {ListKind(kind): await drive.rows_of(list_id) for kind, list_id in lists.items()}
     listed = listed_persons(rows)
-    covered = await repo.covered_among([p.person_id for p in listed], day)
-    townships, totals = coverage(list(targets_of(year, office_code)), listed, covered)
-    return day, townships, totals
+    covered = await drive.covered_on(list(lists.values()), day)
+    targets = list(targets_of(year, office_code))
+    townships, totals = coverage(targets, listed, covered)
+    return day, townships, totals, bool(targets)

@@ -30,8 +30,6 @@ from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatu
 from svc_registration.models import (
     benefit_registrations,
     certificates,
-    drive_lists,
-    drive_rows,
     enrollments,
     facilities,
     persons,
@@ -200,66 +198,16 @@ class Repository:
         )
         return [_benefit(row) for row in (await self.session.execute(query)).mappings()]
 
-    async def benefits_of(self, person_id: uuid.UUID, kind: str | None, status: str | None) -> list[BenefitRegistration]:
-        conditions = [benefit_registrations.c.person_id == person_id]
-        if kind is not None:
-            conditions.append(benefit_registrations.c.kind == kind)
-        if status is not None:
-            conditions.append(benefit_registrations.c.status == status)
-        query = select(benefit_registrations).where(*conditions).order_by(benefit_registrations.c.registered_at)
-        return [_benefit(row) for row in (await self.session.execute(query)).mappings()]
-
-    async def enrollments_of_many(self, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Enrollment]]:
-        found: dict[uuid.UUID, list[Enrollment]] = {}
-        for start in range(0, len(person_ids), 5000):  # one query per batch, not per person
-            query = select(enrollments).where(enrollments.c.person_id.in_(person_ids[start : start + 5000]))
-            for row in (await self.session.execute(query)).mappings():
-                found.setdefault(row["person_id"], []).append(_enrollment(row))
-        return found
-
-    async def covered_among(self, person_ids: list[uuid.UUID], day: date) -> set[uuid.UUID]:
-        covered: set[uuid.UUID] = set()
-        for start in range(0, len(person_ids), 5000):
-            query = select(enrollments.c.person_id).distinct().where(
-                enrollments.c.person_id.in_(person_ids[start : start + 5000]),
-                enrollments.c.status == "approved",
-                enrollments.c.benefit_start <= day,
-                or_(enrollments.c.benefit_end.is_(None), enrollments.c.benefit_end >= day),
-            )
-            covered.update((await self.session.execute(query)).scalars())
-        return covered
-
-    async def add_drive_list(self, values: dict, rows: list[dict]) -> None:
-        await self.session.execute(insert(drive_lists).values(values))
-        for start in range(0, len(rows), 2000):
-            await self.session.execute(insert(drive_rows), rows[start : start + 2000])
-
-    async def get_drive_list(self, list_id: uuid.UUID) -> dict | None:
-        row = (await self.session.execute(select(drive_lists).where(drive_lists.c.id == list_id))).mappings().first()
-        return dict(row) if row else None
-
-    async def drive_findings(self, list_id: uuid.UUID, finding: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
-        conditions = [drive_rows.c.list_id == list_id] + ([drive_rows.c.finding == finding] if finding else [])
-        total = (await self.session.execute(select(func.count()).select_from(drive_rows).where(*conditions))).scalar_one()
-        query = select(drive_rows).where(*conditions).order_by(drive_rows.c.row_no).offset(offset).limit(limit)
-        return [dict(row) for row in (await self.session.execute(query)).mappings()], total
-
-    async def latest_drive_rows(self, office_code: str, year: int) -> dict[str, list[tuple[uuid.UUID, str | None]]]:
-        """Per list kind, the rows (person, township) of the office's latest list dated in `year`."""
-        latest = (
-            select(drive_lists.c.kind, func.max(drive_lists.c.uploaded_at).label("at"))
-            .where(drive_lists.c.office_code == office_code, func.extract("year", drive_lists.c.as_of) == year)
-            .group_by(drive_lists.c.kind)
-            .subquery()
-        )
-        lists = select(drive_lists.c.id, drive_lists.c.kind).join(
-            latest, (drive_lists.c.kind == latest.c.kind) & (drive_lists.c.uploaded_at == latest.c.at)
-        ).where(drive_lists.c.office_code == office_code)
-        found: dict[str, list[tuple[uuid.UUID, str | None]]] = {}
-        for list_id, kind in (await self.session.execute(lists)).all():
-            query = select(drive_rows.c.person_id, drive_rows.c.township_code).where(drive_rows.c.list_id == list_id)
-            found[kind] = [(p, t) for p, t in (await self.session.execute(query)).all()]
-        return found
+    async def benefits_page(
+        self, person_id: uuid.UUID | None, office_code: str | None, kind: str | None, status: str | None, offset: int, limit: int
+    ) -> tuple[list[BenefitRegistration], int]:
+        """Registrations filtered by person, office, kind and status (None: any), newest first, and their count."""
+        table = benefit_registrations.c
+        wanted = [(table.person_id, person_id), (table.office_code, office_code), (table.kind, kind), (table.status, status)]
+        conditions = [column == value for column, value in wanted if value is not None]
+        total = (await self.session.execute(select(func.count()).select_from(benefit_registrations).where(*conditions))).scalar_one()
+        query = select(benefit_registrations).where(*conditions).order_by(table.registered_at.desc(), table.id).offset(offset).limit(limit)
+        return [_benefit(row) for row in (await self.session.execute(query)).mappings()], total
 
     async def get_benefit(self, registration_id: uuid.UUID) -> BenefitRegistration | None:
         row = (

@@ -25,6 +25,7 @@ from shared.events.catalog import (
     TransferTransferredOutV1,
 )
 from shared.identity import IdType, mask_id
+from shared.money import money_text
 from svc_registration.domain.benefit import (
     RESIDENT_OUTPATIENT,
     SPECIAL_DISEASE,
@@ -34,6 +35,7 @@ from svc_registration.domain.benefit import (
     with_treatment_facility,
 )
 from svc_registration.domain.benefit_period import NEWBORN_WINDOW_MONTHS, add_months, resident_period
+from svc_registration.domain.benefit_items import handled_citywide
 from svc_registration.domain.care_registrations import (
     DEPUTY_DIRECTOR,
     FP_COMPLICATION,
@@ -46,17 +48,15 @@ from svc_registration.domain.care_registrations import (
     SARS,
     TB,
     AdmissionDocument,
-    MaternityRemoteCategory,
+    LetterRequest,
     SarsInfection,
     hospitalization_letter,
-    maternity_referral,
-    maternity_remote_facilities,
-    pregnancy,
-    require_fp_window,
-    require_hospital,
+    not_after,
     require_lost_receipt_in_time,
     sars_hospitals,
-    tb_hospital,
+    tb_choice_given,
+    tb_local_hospital,
+    tb_remote_patient,
 )
 from svc_registration.domain.care_registrations import registration as care_registration
 from svc_registration.domain.enrollment import (
@@ -77,6 +77,19 @@ from svc_registration.domain.enrollment import (
     new_resident_enrollment,
 )
 from svc_registration.domain.facility import KnownFacility, require_designated
+from svc_registration.domain.maternity import (
+    MaternityRemoteCategory,
+    MaternityStay,
+    maternity_referral,
+    maternity_remote_facilities,
+    missing_basis,
+    pregnancy,
+    pregnancy_start,
+    require_fp_window,
+    require_maternity_hospital,
+    stay_basis,
+    unit_files_only_remote_workers,
+)
 from svc_registration.domain.materials import ITEMS, ONLINE, Form, Handling, check_materials
 from svc_registration.domain.person import Person, Sex, identify
 from svc_registration.domain.remote_care import REMOTE_CARE, LongTermCategory, RemoteKind, TripReason
@@ -636,6 +649,21 @@ async def _activate(uow: UnitOfWork, repo: Repository, registration: BenefitRegi
     return registration
 
 
+async def _coverage(repo: Repository, person_id: uuid.UUID, day: date, actor: Principal, kind: str, scheme: str | None = None) -> Enrollment:
+    """The coverage a registration of `kind` rests on. Staff of any office handle the items the catalogue
+    marks 全市通办 (domain.benefit_items); the registration still belongs to the person's office."""
+    if actor.role is Role.staff and handled_citywide(kind):
+        enrollment = await repo.approved_enrollment_covering(person_id, day, scheme)
+        if enrollment is not None:
+            return enrollment
+    return await _covered_today(repo, person_id, day, actor, scheme)
+
+
+def _valid_on(registration: BenefitRegistration | None, day: date) -> bool:
+    """Active and not past its end (the expiry job may not have run yet today)."""
+    return registration is not None and (registration.valid_to is None or registration.valid_to >= day)
+
+
 async def register_resident_outpatient(
     uow: UnitOfWork, person_id: uuid.UUID | None, hospital_code: str, actor: Principal
 ) -> BenefitRegistration:
@@ -643,7 +671,7 @@ async def register_resident_outpatient(
     repo = Repository(uow.session)
     person_id = _person_acted_for(actor, person_id)
     today = uow.clock.today()
-    enrollment = await _covered_today(repo, person_id, today, actor, "resident")
+    enrollment = await _coverage(repo, person_id, today, actor, RESIDENT_OUTPATIENT, "resident")
     registration = choose_resident_outpatient_hospital(
         person_id, enrollment.office_code, await repo.get_facility(hospital_code), hospital_code, today, actor.subject, uow.clock.now()
     )
@@ -663,7 +691,7 @@ async def register_special_disease(
     repo = Repository(uow.session)
     person_id = _person_acted_for(actor, person_id)
     today = uow.clock.today()
-    enrollment = await _covered_today(repo, person_id, today, actor, None)
+    enrollment = await _coverage(repo, person_id, today, actor, SPECIAL_DISEASE)
     registration = certify_special_disease(
         person_id, enrollment.office_code, disease,
         await repo.get_facility(certified_by), certified_by,
@@ -710,6 +738,19 @@ async def visible_benefit(uow: UnitOfWork, registration_id: uuid.UUID, actor: Pr
     return registration  # type: ignore[return-value]
 
 
+async def list_benefits(
+    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, kind: str | None, status: str | None, offset: int, limit: int
+) -> tuple[list[BenefitRegistration], int]:
+    """An insured person's own registrations (asking for another's is refused); staff those of their
+    office (city staff: every office), of one person if given."""
+    office = None
+    if actor.role is Role.insured:
+        person_id = _person_acted_for(actor, person_id)
+    elif actor.role is Role.staff and not actor.is_city_staff:
+        office = actor.office_code or ""
+    return await Repository(uow.session).benefits_page(person_id, office, kind, status, offset, limit)
+
+
 async def file_remote_care(
     uow: UnitOfWork, person_id: uuid.UUID | None, kind: RemoteKind, destination: str, category: LongTermCategory | None,
     reason: TripReason | None, commitment: bool, actor: Principal,
@@ -718,7 +759,7 @@ async def file_remote_care(
     repo = Repository(uow.session)
     person_id = _person_acted_for(actor, person_id)
     today = uow.clock.today()
-    enrollment = await _covered_today(repo, person_id, today, actor, None)
+    enrollment = await _coverage(repo, person_id, today, actor, REMOTE_CARE)
     filing = remote_care_filing(
         person_id, enrollment.office_code, kind, destination, category, reason, commitment, today, actor.subject, uow.clock.now()
     )
@@ -739,17 +780,7 @@ async def expire_benefits(uow: UnitOfWork, batch: int = 200) -> int:
     return len(due)
 
 
-async def benefits_of_person(uow: UnitOfWork, person_id: uuid.UUID | None, kind: str | None, status: str | None, actor: Principal) -> list[BenefitRegistration]:
-    """A person's own registrations; staff see those of their office."""
-    if actor.role is Role.insured:
-        person_id = actor.person_id
-    if person_id is None:
-        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "请提供参保人"}])
-    found = await Repository(uow.session).benefits_of(person_id, kind, status)
-    return [r for r in found if actor.role is Role.insured or actor.serves_office(r.office_code) or actor.role is Role.admin]
-
-
-# Other benefit registrations (domain.care_registrations) --------------------------------------------------
+# Other benefit registrations (domain.care_registrations, domain.maternity) ----------------------------------
 
 
 def _own_facility(actor: Principal, code: str, field_name: str) -> None:
@@ -758,39 +789,55 @@ def _own_facility(actor: Principal, code: str, field_name: str) -> None:
         raise Problem(403, "not_own_facility", "只能为本机构的就医人员办理登记", errors=[{"field": field_name, "message": "须为本机构"}])
 
 
-async def _covered_subject(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None) -> tuple[Repository, uuid.UUID, date, Enrollment]:
+async def _covered_subject(
+    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, kind: str
+) -> tuple[Repository, uuid.UUID, date, Enrollment]:
     repo = Repository(uow.session)
     person = _person_acted_for(actor, person_id)
     today = uow.clock.today()
-    return repo, person, today, await _covered_today(repo, person, today, actor, None)
+    return repo, person, today, await _coverage(repo, person, today, actor, kind)
 
 
-async def issue_hospitalization_letter(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str,
-                                       admission_document: AdmissionDocument, valid_days: int, transfer_from: str | None,
-                                       referral_form_no: str | None, previous_unsettled: bool, previous_letter_no: str | None,
-                                       previous_amount: Decimal | None) -> BenefitRegistration:  # fmt: skip
+async def issue_hospitalization_letter(
+    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, request: LetterRequest
+) -> BenefitRegistration:
     """住院资格确认书: one per stay (letters do not replace each other)."""
-    _own_facility(actor, hospital_code, "hospital_code")
-    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
-    details = hospitalization_letter(await repo.get_facility(hospital_code), hospital_code, admission_document, valid_days,
-                                     transfer_from, referral_form_no, previous_unsettled, previous_letter_no, previous_amount)  # fmt: skip
-    letter = care_registration(person, enrollment.office_code, HOSPITALIZATION, (hospital_code,), today, today + timedelta(days=valid_days),
+    _own_facility(actor, request.hospital_code, "hospital_code")
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id, HOSPITALIZATION)
+    valid_to, details = hospitalization_letter(request, await repo.get_facility(request.hospital_code), today)
+    letter = care_registration(person, enrollment.office_code, HOSPITALIZATION, (request.hospital_code,), today, valid_to,
                                actor.subject, uow.clock.now(), **details)  # fmt: skip
     return await _activate(uow, repo, letter, None)
 
 
-async def register_tb(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str, drug_resistant: bool,
-                      remote_patient: bool, diagnosis_level: int | None) -> BenefitRegistration:  # fmt: skip
-    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
-    tb_hospital(await repo.get_facility(hospital_code), hospital_code, remote_patient, diagnosis_level)
-    chosen = care_registration(person, enrollment.office_code, TB, (hospital_code,), today, None, actor.subject, uow.clock.now(),
-                               drug_resistant=drug_resistant, remote_patient=remote_patient)  # fmt: skip
+async def register_tb(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str | None, drug_resistant: bool,
+                      remote_patient: bool, remote_hospital: tuple[str, str] | None, diagnosis_level: int | None) -> BenefitRegistration:  # fmt: skip
+    """肺结核门诊登记: a TB hospital here (the hospital online, the person or staff), or for a remote patient
+    (at the sub-centre only) a hospital of their remote-care filing."""
+    tb_choice_given(remote_patient, hospital_code, remote_hospital)
+    if remote_patient and actor.role is not Role.staff:
+        raise Problem(403, "at_sub_centre", "异地患者须到医保分中心办理肺结核登记", errors=[{"field": "remote_patient", "message": "请到医保分中心办理"}])
+    if hospital_code is not None:
+        _own_facility(actor, hospital_code, "hospital_code")
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id, TB)
+    if remote_patient:
+        tb_remote_patient(diagnosis_level)
+        if not _valid_on(await repo.active_benefit(person, REMOTE_CARE), today):
+            raise Problem(409, "remote_care_filing_required", "异地患者须先办理异地就医备案",
+                          errors=[{"field": "remote_patient", "message": "无有效的异地就医备案"}])  # fmt: skip
+        code, name = remote_hospital  # type: ignore[misc]
+        facilities, where = (code,), {"remote_hospital": {"code": code, "name": name}, "diagnosis_hospital_level": diagnosis_level}
+    else:
+        tb_local_hospital(await repo.get_facility(hospital_code), hospital_code)  # type: ignore[arg-type]
+        facilities, where = (hospital_code,), {}  # type: ignore[assignment]
+    chosen = care_registration(person, enrollment.office_code, TB, facilities, today, None, actor.subject, uow.clock.now(),
+                               drug_resistant=drug_resistant, remote_patient=remote_patient, **where)  # fmt: skip
     return await _activate(uow, repo, chosen, await repo.active_benefit(person, TB))
 
 
 async def register_sars_hospitals(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, infection: SarsInfection,
                                   hospital_codes: list[str]) -> BenefitRegistration:  # fmt: skip
-    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id, SARS)
     sars_hospitals(infection, [(code, await repo.get_facility(code)) for code in hospital_codes])
     chosen = care_registration(person, enrollment.office_code, SARS, tuple(hospital_codes), today, None, actor.subject, uow.clock.now(),
                                infection=infection.value)  # fmt: skip
@@ -798,10 +845,10 @@ async def register_sars_hospitals(uow: UnitOfWork, actor: Principal, person_id: 
 
 
 async def flag_deputy_director(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, appointment_document: str) -> BenefitRegistration:
-    """副司局级标识: the unit of the person's employee coverage sets it (staff at the counter as well)."""
+    """副司局级标识: the unit of the person's employee coverage sets it (staff of the person's office as well)."""
     repo = Repository(uow.session)
     today = uow.clock.today()
-    enrollment = await _covered_today(repo, person_id, today, actor, "employee")
+    enrollment = await _coverage(repo, person_id, today, actor, DEPUTY_DIRECTOR, "employee")
     flag = care_registration(person_id, enrollment.office_code, DEPUTY_DIRECTOR, (), today, None, actor.subject, uow.clock.now(),
                              appointment_document=appointment_document, unit_code=enrollment.unit_code)  # fmt: skip
     return await _activate(uow, repo, flag, await repo.active_benefit(person_id, DEPUTY_DIRECTOR))
@@ -812,24 +859,30 @@ async def register_lost_receipt(uow: UnitOfWork, actor: Principal, person_id: uu
     """遗失票据登记: the coverage of the service date decides the deadline (employees or residents)."""
     repo = Repository(uow.session)
     person = _person_acted_for(actor, person_id)
-    require_designated(await repo.get_facility(facility_code), facility_code, "facility_code")
-    enrollment = await _covered_today(repo, person, service_date, actor, None)
     today = uow.clock.today()
+    not_after(service_date, today, "service_date")
+    require_designated(await repo.get_facility(facility_code), facility_code, "facility_code")
+    enrollment = await _coverage(repo, person, service_date, actor, LOST_RECEIPT)
     deadline = require_lost_receipt_in_time(enrollment.scheme.value, service_date, enrollment.benefit_end, today)
     receipt = care_registration(person, enrollment.office_code, LOST_RECEIPT, (facility_code,), today, None, actor.subject, uow.clock.now(),
-                                receipt_no=receipt_no, service_date=service_date.isoformat(), amount=f"{amount:.2f}",
+                                receipt_no=receipt_no, service_date=service_date.isoformat(), amount=money_text(amount),
                                 certified_copy_no=certified_copy_no, scheme=enrollment.scheme.value, deadline=deadline.isoformat())  # fmt: skip
     return await _activate(uow, repo, receipt, None)
 
 
-async def register_pregnancy(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, started_on: date,
-                             delivered_on: date | None, facility_code: str | None) -> BenefitRegistration:  # fmt: skip
+async def register_pregnancy(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, last_menstrual_period: date | None,
+                             started_on: date | None, delivered_on: date | None, facility_code: str | None) -> BenefitRegistration:  # fmt: skip
+    """妊娠登记: by the primary-care maternity facility (its own code), the person in the app, or staff."""
+    start, dated_by = pregnancy_start(last_menstrual_period, started_on)
     if actor.role is Role.facility:
+        facility_code = facility_code or actor.facility_id
         _own_facility(actor, facility_code or "", "facility_code")
-    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
-    valid_to, late = pregnancy(started_on, delivered_on, today)
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id, PREGNANCY)
+    if facility_code is not None:
+        require_maternity_hospital(await repo.get_facility(facility_code), facility_code, "facility_code")
+    valid_to, late = pregnancy(start, delivered_on, today)
     registered = care_registration(person, enrollment.office_code, PREGNANCY, (facility_code,) if facility_code else (), today, valid_to,
-                                   actor.subject, uow.clock.now(), pregnancy_started_on=started_on.isoformat(), late=late)  # fmt: skip
+                                   actor.subject, uow.clock.now(), pregnancy_started_on=start.isoformat(), dated_by=dated_by, late=late)  # fmt: skip
     return await _activate(uow, repo, registered, await repo.active_benefit(person, PREGNANCY))
 
 
@@ -837,39 +890,49 @@ async def register_maternity_remote(uow: UnitOfWork, actor: Principal, person_id
                                     facilities: list[tuple[str, str]]) -> BenefitRegistration:  # fmt: skip
     if category is MaternityRemoteCategory.remote_worker and actor.role is Role.insured:
         raise Problem(403, "unit_files", "常驻异地工作人员由用人单位办理", errors=[{"field": "category", "message": "请由单位办理"}])
-    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
+    if actor.role is Role.unit:
+        unit_files_only_remote_workers(category)
     maternity_remote_facilities(facilities)
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id, MATERNITY_REMOTE)
     chosen = care_registration(person, enrollment.office_code, MATERNITY_REMOTE, tuple(code for code, _ in facilities), today, None,
                                actor.subject, uow.clock.now(), category=category.value,
                                facilities=[{"code": code, "name": name} for code, name in facilities])  # fmt: skip
     return await _activate(uow, repo, chosen, await repo.active_benefit(person, MATERNITY_REMOTE))
 
 
-async def register_maternity_hospitalization(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str) -> BenefitRegistration:
+async def register_maternity_hospitalization(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str,
+                                             stay: MaternityStay, admission_document: AdmissionDocument) -> BenefitRegistration:  # fmt: skip
+    """生育保险住院登记: rests on the pregnancy (or complication) registration valid today and lasts as long."""
     _own_facility(actor, hospital_code, "hospital_code")
-    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
-    require_hospital(await repo.get_facility(hospital_code), hospital_code, "hospital_code", programme="maternity")
-    basis = await repo.active_benefit(person, PREGNANCY) or await repo.active_benefit(person, FP_COMPLICATION)
-    if basis is None:
-        raise Problem(409, "pregnancy_registration_required", "须先办理生育保险妊娠登记（或计划生育手术并发症登记）")
-    stay = care_registration(person, enrollment.office_code, MATERNITY_HOSPITALIZATION, (hospital_code,), today, basis.valid_to,
-                             actor.subject, uow.clock.now(), based_on=str(basis.id), based_on_kind=basis.kind)  # fmt: skip
-    return await _activate(uow, repo, stay, None)
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id, MATERNITY_HOSPITALIZATION)
+    require_maternity_hospital(await repo.get_facility(hospital_code), hospital_code, "hospital_code")
+    basis = await repo.active_benefit(person, stay_basis(stay))
+    if not _valid_on(basis, today):
+        raise missing_basis(stay)
+    registered = care_registration(person, enrollment.office_code, MATERNITY_HOSPITALIZATION, (hospital_code,), today, basis.valid_to,  # type: ignore[union-attr]
+                                   actor.subject, uow.clock.now(), reason=stay.value, admission_document=admission_document.value,
+                                   based_on=str(basis.id), based_on_kind=basis.kind)  # type: ignore[union-attr]  # fmt: skip
+    return await _activate(uow, repo, registered, None)
 
 
 async def register_fp_complication(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, certified_on: date,
                                    certificate_no: str) -> BenefitRegistration:  # fmt: skip
-    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
-    closes = require_fp_window(certified_on, today)
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id, FP_COMPLICATION)
+    opens, closes = require_fp_window(certified_on, today)
     registered = care_registration(person, enrollment.office_code, FP_COMPLICATION, (), today, closes, actor.subject, uow.clock.now(),
-                                   certified_on=certified_on.isoformat(), certificate_no=certificate_no)  # fmt: skip
+                                   certified_on=certified_on.isoformat(), certificate_no=certificate_no,
+                                   window_opens=opens.isoformat(), window_closes=closes.isoformat())  # fmt: skip
     return await _activate(uow, repo, registered, await repo.active_benefit(person, FP_COMPLICATION))
 
 
-async def register_maternity_referral(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, sending: str, receiving: str) -> BenefitRegistration:
+async def register_maternity_referral(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, sending: str, receiving: str,
+                                      referral_form_no: str | None) -> BenefitRegistration:  # fmt: skip
+    """转诊转院登记: the sending hospital online, or the sub-centre with the hospital's paper form."""
     _own_facility(actor, sending, "sending_hospital")
-    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id)
-    maternity_referral(await repo.get_facility(sending), sending, await repo.get_facility(receiving), receiving)
+    repo, person, today, enrollment = await _covered_subject(uow, actor, person_id, MATERNITY_REFERRAL)
+    at_sub_centre = actor.role is not Role.facility
+    maternity_referral(await repo.get_facility(sending), sending, await repo.get_facility(receiving), receiving, at_sub_centre, referral_form_no)
     referral = care_registration(person, enrollment.office_code, MATERNITY_REFERRAL, (sending, receiving), today, None,
-                                 actor.subject, uow.clock.now(), sending_hospital=sending, receiving_hospital=receiving)  # fmt: skip
+                                 actor.subject, uow.clock.now(), sending_hospital=sending, receiving_hospital=receiving,
+                                 referral_form_no=referral_form_no, channel="sub_centre" if at_sub_centre else "online")  # fmt: skip
     return await _activate(uow, repo, referral, None)

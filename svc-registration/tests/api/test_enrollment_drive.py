@@ -4,6 +4,7 @@ once, coverage against Jinghai's 2021 targets as JSON and as a spreadsheet, and 
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
 import pytest
@@ -17,12 +18,15 @@ API = "/api/v1/registration"
 JINGHAI = "120118"
 
 
-def enroll(registration, staff, id_number: str) -> dict:  # type: ignore[no-untyped-def]
-    body = {"person": {"id_number": id_number, "name": "居民"}, "office_code": JINGHAI, "tier": "adult_low", "coverage_year": 2021,
-            "paid_on": "2020-10-15", "materials": {"id_document": "original"}}  # fmt: skip
+def enroll(registration, staff, id_number: str, year: int = 2021, approve: bool = True) -> dict:  # type: ignore[no-untyped-def]
+    body = {"person": {"id_number": id_number, "name": "居民"}, "office_code": JINGHAI, "tier": "adult_middle", "coverage_year": year,
+            "paid_on": f"{year - 1}-10-15", "materials": {"id_document": "original"}}  # fmt: skip
     created = registration.client.post(f"{API}/enrollments/residents", json=body, headers=staff)
     assert created.status_code == 201, created.text
+    if not approve:
+        return created.json()
     approved = registration.client.post(f"{API}/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=staff)
+    assert approved.status_code == 200, approved.text
     return approved.json()
 
 
@@ -70,7 +74,7 @@ def test_a_bad_list_is_refused_whole_and_writes_nothing(registration, staff, mig
     good = new_resident_id(JINGHAI)
     refused = upload(registration, staff, "resident_population", f"id_number,name,township_code,township_name\n{good},张某,01,静海镇\n123,李某,,\n")
     assert refused.status_code == 422 and refused.json()["code"] == "list_rows_invalid"
-    assert {(e["row"], e["field"]) for e in refused.json()["errors"]} == {(3, "id_number"), (3, "township_code")}
+    assert {(e["row"], e["field"]) for e in refused.json()["errors"]} == {(3, "id_number"), (3, "township_code"), (3, "township_name")}
     assert upload(registration, staff, "nonsense", "id_number,name\n").status_code == 422
     assert upload(registration, staff, "deaths", "id_number,name,death_date\n").json()["code"] == "list_empty"
     latin1 = registration.client.post(f"{API}/drive/lists", data={"kind": "deaths", "source_department": "民政", "office_code": JINGHAI, "as_of": "2021-06-30"},
@@ -116,3 +120,96 @@ def test_only_staff_of_the_office_see_and_upload_lists(registration, staff) -> N
     for role in (Role.insured, Role.unit, Role.ops):
         assert registration.client.get(f"{API}/drive/lists/{uploaded['id']}", headers=registration.token(role)).status_code == 403
     assert registration.client.get(f"{API}/drive/coverage", params={"year": 2021, "office_code": JINGHAI}, headers=heping).status_code == 403
+
+
+def enrollment(registration, staff, enrollment_id: str) -> dict:  # type: ignore[no-untyped-def]
+    return registration.client.get(f"{API}/enrollments/{enrollment_id}", headers=staff).json()
+
+
+def test_a_death_before_next_years_coverage_and_a_pending_filing(registration, staff, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    dead, pending = new_resident_id(JINGHAI), new_resident_id(JINGHAI)
+    last_year, this_year, next_year = (enroll(registration, staff, dead, year) for year in (2020, 2021, 2022))
+    filed = enroll(registration, staff, pending, 2021, approve=False)
+    events_before = asyncio.run(count(migrated_database, "outbox"))
+
+    text = f"id_number,name,death_date\n{dead},王某,2021-05-03\n{pending},李某,2021-02-10\n"
+    uploaded = upload(registration, staff, "deaths", text)
+    assert uploaded.status_code == 201, uploaded.text
+    assert (enrollment(registration, staff, this_year["id"])["status"], enrollment(registration, staff, this_year["id"])["benefit_end"]) == ("terminated", "2021-05-03")
+    # Paid for next year already: ended the day before it would have started.
+    assert (enrollment(registration, staff, next_year["id"])["status"], enrollment(registration, staff, next_year["id"])["benefit_end"]) == ("terminated", "2021-12-31")
+    # Last year's coverage had ended before the death: left as it was.
+    assert enrollment(registration, staff, last_year["id"])["status"] == "approved"
+    refused = enrollment(registration, staff, filed["id"])
+    assert refused["status"] == "rejected" and refused["decisions"][-1]["reason"].startswith("死亡")
+    assert asyncio.run(count(migrated_database, "outbox")) == events_before + 2  # registration.terminated for the two approved ones
+
+    rows = registration.client.get(f"{API}/drive/lists/{uploaded.json()['id']}/findings", headers=staff).json()["items"]
+    assert sorted(rows[0]["ended_enrollments"]) == sorted([this_year["id"], next_year["id"]])
+    assert rows[1]["ended_enrollments"] == [filed["id"]]
+
+
+def test_findings_by_class_paginated_with_masked_numbers(registration, staff) -> None:  # type: ignore[no-untyped-def]
+    enrolled = new_resident_id(JINGHAI)
+    enroll(registration, staff, enrolled)
+    strangers = [new_resident_id(JINGHAI) for _ in range(3)]
+    text = "id_number,name,township_code\n" + f"{enrolled},甲,03\n" + "".join(f"{p},乙{n},05\n" for n, p in enumerate(strangers))
+    uploaded = upload(registration, staff, "subsistence", text, as_of="2021-06-30")
+    assert uploaded.status_code == 201, uploaded.text
+    summary = registration.client.get(f"{API}/drive/lists/{uploaded.json()['id']}", headers=staff).json()
+    assert summary["counts"] == {"enrolled": 1, "unenrolled": 3} and summary["row_count"] == 4
+    assert any("跨省" in note for note in summary["notes"])
+
+    url = f"{API}/drive/lists/{uploaded.json()['id']}/findings"
+    first = registration.client.get(url, params={"class": "unenrolled", "page": 1, "size": 2}, headers=staff).json()
+    second = registration.client.get(url, params={"class": "unenrolled", "page": 2, "size": 2}, headers=staff).json()
+    assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
+    items = first["items"] + second["items"]
+    assert [i["id_masked"] for i in items] == [f"{p[:4]}**********{p[-4:]}" for p in strangers]
+    assert [(i["name"], i["township_code"], i["finding"]) for i in items] == [(f"乙{n}", "05", "unenrolled") for n in range(3)]
+    assert not any(p in str(items) for p in strangers)
+    assert registration.client.get(url, params={"class": "enrolled"}, headers=staff).json()["total"] == 1
+    bad = registration.client.get(url, params={"class": "alive"}, headers=staff)
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert registration.client.get(url, params={"size": 501}, headers=staff).status_code == 422
+    assert registration.client.get(f"{API}/drive/lists/{uuid.uuid4()}/findings", headers=staff).status_code == 404
+
+
+def test_refused_uploads_name_the_field_and_write_nothing(registration, staff, migrated_database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from svc_registration.api import enrollment_drive as api
+
+    tables = ("drive_lists", "drive_rows", "outbox")
+    before = [asyncio.run(count(migrated_database, t)) for t in tables]
+    good = f"id_number,name\n{new_resident_id(JINGHAI)},王某\n"
+    unknown = upload(registration, staff, "subsistence", good, office="129999")
+    assert unknown.status_code == 403  # a district clerk: not their office, known or not
+    city = registration.token(Role.staff, office_code="120000", office_level="city")
+    unknown = upload(registration, city, "subsistence", good, office="129999")
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "office_code"
+    form = {"kind": "subsistence", "source_department": "民政局", "office_code": JINGHAI, "as_of": "2021-13-01"}
+    bad_date = registration.client.post(f"{API}/drive/lists", data=form, files={"file": ("l.csv", good.encode(), "text/csv")}, headers=staff)
+    assert bad_date.status_code == 422 and "as_of" in str(bad_date.json()["errors"])
+    no_file = registration.client.post(f"{API}/drive/lists", data={**form, "as_of": "2021-06-30"}, headers=staff)
+    assert no_file.status_code == 422 and "file" in str(no_file.json()["errors"])
+    died_later = upload(registration, staff, "deaths", f"id_number,name,death_date\n{new_resident_id(JINGHAI)},王某,2021-07-01\n", as_of="2021-06-30")
+    assert died_later.status_code == 422 and died_later.json()["errors"][0]["field"] == "death_date"
+    monkeypatch.setattr(api, "MAX_BYTES", 40)
+    too_large = upload(registration, staff, "subsistence", good * 2)
+    assert too_large.status_code == 413 and too_large.json()["code"] == "list_too_large"
+    assert [asyncio.run(count(migrated_database, t)) for t in tables] == before
+
+
+def test_the_latest_list_of_each_kind_counts_in_the_coverage(registration, staff) -> None:  # type: ignore[no-untyped-def]
+    office = "120119"  # 蓟州: no targets on file, so only what the lists say
+    clerk = registration.token(Role.staff, office_code=office, office_level="district")
+    a, b = new_resident_id(office), new_resident_id(office)
+    header = "id_number,name,township_code,township_name\n"
+    assert upload(registration, clerk, "resident_population", header + f"{a},甲,01,甲镇\n{b},乙,01,甲镇\n", "2021-03-31", office).status_code == 201
+    assert upload(registration, clerk, "resident_population", header + f"{a},甲,02,乙镇\n", "2021-09-30", office).status_code == 201
+    assert upload(registration, clerk, "resident_population", header + f"{b},乙,03,丙镇\n", "2021-06-30", office).status_code == 201  # uploaded last, dated earlier
+    report = registration.client.get(f"{API}/drive/coverage", params={"year": 2021, "office_code": office, "on": "2021-10-01"}, headers=clerk).json()
+    assert report["targets_on_file"] is False
+    assert {t["code"]: t["categories"]["general"]["listed"] for t in report["townships"]} == {"02": 1}
+    assert report["totals"]["general"] == {"target": 0, "listed": 1, "covered": 0, "rate_percent": None}
+    wrong = registration.client.get(f"{API}/drive/coverage", params={"year": "x", "office_code": office}, headers=clerk)
+    assert wrong.status_code == 422 and "year" in str(wrong.json()["errors"])

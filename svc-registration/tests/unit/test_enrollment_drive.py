@@ -22,7 +22,10 @@ from svc_registration.domain.enrollment import (
     new_employee_enrollment,
     new_resident_enrollment,
 )
+from svc_registration.domain import enrollment_drive
 from svc_registration.domain.enrollment_drive import (
+    CATEGORY_OF,
+    UNKNOWN_TOWNSHIP,
     Category,
     Finding,
     ListedPerson,
@@ -64,9 +67,9 @@ def test_missing_columns_are_named() -> None:
     assert {e["field"] for e in refused.value.errors} == {"file.township_code", "file.township_name"}
 
 
-def resident(person: uuid.UUID, office: str = "120118", status: Status = Status.approved):  # type: ignore[no-untyped-def]
-    e = new_resident_enrollment(person, office, ResidentTier.adult_low, 2021, Period(date(2021, 1, 1), date(2021, 12, 31), "regular", ""),
-                                date(2020, 10, 1), (), "c", AT)  # fmt: skip
+def resident(person: uuid.UUID, office: str = "120118", status: Status = Status.approved, year: int = 2021):  # type: ignore[no-untyped-def]
+    e = new_resident_enrollment(person, office, ResidentTier.adult_low, year, Period(date(year, 1, 1), date(year, 12, 31), "regular", ""),
+                                date(year - 1, 10, 1), (), "c", AT)  # fmt: skip
     return replace(e, status=status)
 
 
@@ -116,3 +119,113 @@ def test_covered_never_exceeds_listed_and_totals_are_the_sums(people: list[tuple
         assert totals[category].listed == sum(t.cells[category].listed for t in townships)
         assert totals[category].covered == sum(t.cells[category].covered for t in townships) <= totals[category].listed
     assert sum(t.listed for t in totals.values()) == len(listed)
+
+
+# ----------------------------------------------------------------------------- rows checked whole
+
+JINGHAI = "120118"
+STUDENTS = "id_number,name,township_code,township_name,school\n"
+
+
+def refused(kind: ListKind, text: str, as_of: date | None = None) -> Problem:
+    with pytest.raises(Problem) as caught:
+        parse_list(kind, text, as_of)
+    return caught.value
+
+
+def test_students_need_a_school_and_townships_a_plain_code() -> None:
+    pupil = new_resident_id(JINGHAI)
+    assert refused(ListKind.students, f"id_number,name,township_code,township_name\n{pupil},学生,01,静海镇\n").errors == [
+        {"field": "file.school", "message": "缺少此列"}
+    ]
+    problem = refused(ListKind.students, STUDENTS + f"{pupil},学生,=1+2,静海镇,\n")
+    assert {(e["row"], e["field"]) for e in problem.errors} == {(2, "township_code"), (2, "school")}
+    [row] = parse_list(ListKind.students, STUDENTS + f"{pupil},学生,01,静海镇,静海一中\n")
+    assert (row.township_code, row.township_name, row.school) == ("01", "静海镇", "静海一中")
+
+
+def test_values_longer_than_their_columns_are_bad_rows_not_database_errors() -> None:
+    person = new_resident_id(JINGHAI)
+    problem = refused(ListKind.resident_population, f"id_number,name,township_code,township_name\n{person},{'名' * 101},{'1' * 21},{'镇' * 101}\n")
+    assert {e["field"] for e in problem.errors} == {"name", "township_code", "township_name"}
+
+
+def test_a_death_after_the_lists_date_and_the_same_person_twice_are_refused() -> None:
+    dead, other = new_resident_id(JINGHAI), new_resident_id(JINGHAI)
+    text = f"id_number,name,death_date\n{dead},王某,2021-07-01\n{other},李某,2021-05-01\n{other.lower()} ,李某,2021-05-02\n"
+    problem = refused(ListKind.deaths, text, as_of=date(2021, 6, 30))
+    assert [(e["row"], e["field"]) for e in problem.errors] == [(2, "death_date"), (4, "id_number")]
+    assert problem.errors[1]["message"] == "与第 3 行为同一人"
+    assert dead not in str(problem.errors) and other not in str(problem.errors)
+
+
+def test_row_numbers_are_the_files_lines_and_optional_columns_may_be_absent() -> None:
+    good = new_resident_id(JINGHAI)
+    text = f"\ufeff id_type , id_number ,name\r\n\r\nresident_id,{good},王某\r\npassport,E1234567,SMITH JOHN\r\nnope,{good},李某\r\n"
+    problem = refused(ListKind.subsistence, text)
+    assert [(e["row"], e["field"]) for e in problem.errors] == [(5, "id_type")]
+    rows = parse_list(ListKind.subsistence, text.replace("nope", "passport").replace(f"passport,{good}", "passport,E7654321"))
+    assert [(r.row, r.id_type.value, r.township_code) for r in rows] == [(3, "resident_id", None), (4, "passport", None), (5, "passport", None)]
+
+
+def test_an_unreadable_file_and_one_too_long_are_refused_without_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    person = new_resident_id(JINGHAI)
+    assert refused(ListKind.subsistence, f"id_number,name\n{person},\"{'x' * 200_000}\"\n").code == "list_unreadable"
+    monkeypatch.setattr(enrollment_drive, "MAX_ROWS", 2)
+    rows = "".join(f"{new_resident_id(JINGHAI)},某\n" for _ in range(3))
+    problem = refused(ListKind.subsistence, "id_number,name\n" + rows)
+    assert (problem.status, problem.code) == (413, "list_too_long")
+    assert len(parse_list(ListKind.subsistence, "id_number,name\n" + rows.split("\n", 1)[1])) == 2
+
+
+def test_only_the_first_200_errors_are_listed_but_all_are_counted() -> None:
+    problem = refused(ListKind.subsistence, "id_number,name\n" + "123,某\n" * 250)
+    assert len(problem.errors) == 200 and problem.extra["error_count"] == 250 and "250" in (problem.detail or "")
+
+
+# ----------------------------------------------------------------------------- findings
+
+
+def test_an_earlier_years_enrollment_at_another_office_is_no_duplicate() -> None:
+    person, day = uuid.uuid4(), date(2021, 6, 1)
+    moved = [resident(person, "120101", year=2020), resident(person, JINGHAI)]
+    assert classify(ListKind.resident_population, moved, day) is Finding.enrolled
+    # Next year's filing at the new office is no duplicate either; a filing for this year is.
+    assert classify(ListKind.resident_population, [resident(person), resident(person, "120101", Status.submitted, 2022)], day) is Finding.enrolled
+    assert classify(ListKind.resident_population, [resident(person, status=Status.submitted)], day) is Finding.unenrolled
+    assert classify(ListKind.resident_population, [resident(person, year=2020)], day) is Finding.unenrolled
+
+
+def test_a_special_group_member_the_register_does_not_place_is_counted_under_unknown() -> None:
+    a = uuid.uuid4()
+    [listed] = listed_persons({ListKind.veterans: [(a, None)]})
+    assert listed == ListedPerson(a, Category.special, UNKNOWN_TOWNSHIP)
+    townships, totals = coverage([{"code": "01", "name": "静海镇", "targets": {"general": 1, "students": 1, "special": 1}}], [listed], {a})
+    assert townships[-1].name == "（乡镇不详）" and totals[Category.special].covered == 1
+
+
+KINDS = [kind for kind in CATEGORY_OF]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(KINDS), st.integers(0, 15), st.sampled_from(["01", "02", "07", None]), st.booleans()),
+        max_size=80,
+    )
+)
+def test_every_listed_person_counts_once_and_covered_never_exceeds_listed(entries: list[tuple[ListKind, int, str | None, bool]]) -> None:
+    people = [uuid.UUID(int=n + 1) for n in range(16)]
+    rows: dict[ListKind, list[tuple[uuid.UUID, str | None]]] = {}
+    for kind, who, township, _ in entries:
+        rows.setdefault(kind, []).append((people[who], township))
+    covered = {people[who] for _, who, _, yes in entries if yes}
+    listed = listed_persons(rows)
+    targets = [{"code": c, "name": c, "targets": {"general": 3, "students": 2, "special": 1}} for c in ("01", "02")]
+    townships, totals = coverage(targets, listed, covered)
+    assert len(listed) == len({people[who] for _, who, _, _ in entries})
+    assert sum(cell.listed for cell in totals.values()) == len(listed)
+    for category in Category:
+        assert totals[category].target == sum(t.cells[category].target for t in townships)
+        assert totals[category].covered == sum(t.cells[category].covered for t in townships)
+        for township in townships:
+            assert 0 <= township.cells[category].covered <= township.cells[category].listed

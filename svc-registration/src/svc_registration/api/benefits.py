@@ -17,12 +17,15 @@ from shared.money import NonNegativeMoney
 from shared.service import UoW
 from svc_registration import usecases
 from svc_registration.domain.benefit import SPECIAL_DISEASES, BenefitRegistration
+from svc_registration.domain.benefit_items import KINDS
 from svc_registration.domain.care_registrations import (
     LETTER_MAX_DAYS,
     AdmissionDocument,
-    MaternityRemoteCategory,
+    LetterRequest,
+    PreviousStay,
     SarsInfection,
 )
+from svc_registration.domain.maternity import MaternityRemoteCategory, MaternityStay
 from svc_registration.domain.remote_care import LongTermCategory, RemoteKind, TripReason
 
 router = APIRouter(prefix="/benefit-registrations", tags=["待遇登记"])
@@ -65,24 +68,48 @@ PersonRef = Annotated[uuid.UUID | None, Field(None, description="代办（经办
 Code = Annotated[Text, Field(max_length=60, min_length=1)]  # document and receipt numbers (文号 may be Chinese)
 
 
+class PreviousStayIn(BaseModel):
+    """上一次住院医院提供的住院费用证明."""
+
+    letter_no: Code = Field(description="上一次住院的资格确认书编号")
+    discharged_on: date = Field(description="出院时间")
+    self_pay: NonNegativeMoney = Field(description="自费金额")
+    extra_self_pay: NonNegativeMoney = Field(description="增负金额")
+    claimed: NonNegativeMoney = Field(description="申报金额")
+
+
 class HospitalizationIn(BaseModel):
     person_id: PersonRef
     hospital_code: FacilityCode
-    admission_document: AdmissionDocument = Field(description="住院通知单，或以承诺书代替")
-    valid_days: int = Field(LETTER_MAX_DAYS, ge=1, le=LETTER_MAX_DAYS, description="有效期（天，最长90天）")
+    admission_document: AdmissionDocument = Field(description="住院证，或以承诺书代替（须承诺住院日期与疾病诊断）")
+    admitted_on: date | None = Field(None, description="住院日期")
+    diagnosis: Annotated[Text, Field(max_length=200)] | None = Field(None, description="疾病诊断")
+    valid_days: int = Field(LETTER_MAX_DAYS, ge=1, le=LETTER_MAX_DAYS, description="有效期（天，自开具之日起，最长90天）")
     transfer_from: FacilityCode | None = Field(None, description="转院：转出医院编码")
-    referral_form_no: Code | None = Field(None, description="转诊（转院）单编号")
-    previous_unsettled: bool = Field(False, description="上次住院尚未结算即再次住院")
-    previous_letter_no: Code | None = None
-    previous_amount: NonNegativeMoney | None = None
+    referral_form_no: Code | None = Field(None, description="《天津市基本医疗保险转诊转院登记表》编号")
+    previous_unsettled: bool = Field(False, description="出院后短期内再次住院而上次住院费用尚未结算")
+    previous_stay: PreviousStayIn | None = None
+
+    def request(self) -> LetterRequest:
+        previous = PreviousStay(**self.previous_stay.model_dump()) if self.previous_stay else None
+        fields = self.model_dump(exclude={"person_id", "previous_stay"})
+        return LetterRequest(**fields, previous_stay=previous)
+
+
+class RemoteFacilityIn(BaseModel):
+    """A remote institution: not in this city's registry, so taken as given."""
+
+    code: Code
+    name: Annotated[Text, Field(min_length=2, max_length=100)]
 
 
 class TbIn(BaseModel):
     person_id: PersonRef
-    hospital_code: FacilityCode = Field(description="结核病定点医院（19家之一；耐药肺结核为8家之一）")
+    remote_patient: bool = Field(False, description="异地居住患者（在分中心办理，须二级及以上医疗机构诊断）")
+    hospital_code: FacilityCode | None = Field(None, description="本市就医：结核病定点医院（19家之一；耐药肺结核为8家之一）")
     drug_resistant: bool = False
-    remote_patient: bool = Field(False, description="异地患者（须二级及以上医疗机构诊断）")
-    diagnosis_hospital_level: int | None = Field(None, ge=1, le=3)
+    remote_hospital: RemoteFacilityIn | None = Field(None, description="异地患者：异地就医登记中的治疗医院")
+    diagnosis_hospital_level: int | None = Field(None, ge=1, le=3, description="异地患者：出具诊断的医院级别")
 
 
 class SarsIn(BaseModel):
@@ -107,14 +134,10 @@ class LostReceiptIn(BaseModel):
 
 class PregnancyIn(BaseModel):
     person_id: PersonRef
-    pregnancy_started_on: date = Field(description="妊娠开始日期（末次月经）")
-    delivered_on: date | None = None
-    facility_code: FacilityCode | None = Field(None, description="办理登记的基层医疗机构")
-
-
-class RemoteFacilityIn(BaseModel):
-    code: Code
-    name: Annotated[str, Field(min_length=2, max_length=100)]
+    last_menstrual_period: date | None = Field(None, description="末次月经日期（与妊娠开始日期二选一）")
+    pregnancy_started_on: date | None = Field(None, description="妊娠开始日期")
+    delivered_on: date | None = Field(None, description="分娩日期（已分娩的不能补办）")
+    facility_code: FacilityCode | None = Field(None, description="办理登记的基层生育保险定点医疗机构（机构办理时默认本机构）")
 
 
 class MaternityRemoteIn(BaseModel):
@@ -126,6 +149,8 @@ class MaternityRemoteIn(BaseModel):
 class MaternityHospitalizationIn(BaseModel):
     person_id: PersonRef
     hospital_code: FacilityCode
+    reason: MaternityStay = Field(description="childbirth 生育、termination 终止妊娠（须妊娠登记）；fp_complication 计划生育手术并发症（须并发症登记）")
+    admission_document: AdmissionDocument = Field(AdmissionDocument.admission_slip, description="住院证，或以承诺书代替")
 
 
 class FpComplicationIn(BaseModel):
@@ -138,6 +163,7 @@ class MaternityReferralIn(BaseModel):
     person_id: PersonRef
     sending_hospital: FacilityCode
     receiving_hospital: FacilityCode
+    referral_form_no: Code | None = Field(None, description="《天津市生育保险转诊转院登记表》编号（分中心办理时必填）")
 
 
 class TreatmentFacilityIn(BaseModel):
@@ -157,6 +183,13 @@ class BenefitRegistrationOut(BaseModel):
     registered_at: datetime
     replaced_by: uuid.UUID | None
     details: dict
+
+
+class BenefitRegistrationsOut(BaseModel):
+    items: list[BenefitRegistrationOut]
+    total: int
+    page: int
+    size: int
 
 
 def shape(r: BenefitRegistration) -> dict:
@@ -200,13 +233,18 @@ async def remote_care(body: RemoteCareIn, request: Request, actor: Applicant, uo
         return await run_idempotent(uow, request, actor.subject, idempotency_key, register)
 
 
-@router.get("", response_model=list[BenefitRegistrationOut], summary="待遇登记查询（本人；经办人员按参保人）")
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+
+
+@router.get("", response_model=BenefitRegistrationsOut, summary="待遇登记查询（本人的；经办人员本分中心的，可按参保人）")
 async def list_benefits(
-    actor: Applicant, uow: UoW, person_id: uuid.UUID | None = None, kind: str | None = Query(None, max_length=40),
+    actor: RecordReader, uow: UoW, person_id: uuid.UUID | None = None, kind: Kind | None = None,
     status: Literal["active", "replaced", "expired"] | None = None,
-) -> list[dict]:  # fmt: skip
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict:  # fmt: skip
     async with uow:
-        return [shape(r) for r in await usecases.benefits_of_person(uow, person_id, kind, status, actor)]
+        found, total = await usecases.list_benefits(uow, actor, person_id, kind, status, (page - 1) * size, size)
+    return {"items": [shape(r) for r in found], "total": total, "page": page, "size": size}
 
 
 async def _created(uow: UoW, request: Request, actor: Principal, key: str | None, make) -> dict:  # type: ignore[no-untyped-def]
@@ -217,19 +255,17 @@ async def _created(uow: UoW, request: Request, actor: Principal, key: str | None
         return await run_idempotent(uow, request, actor.subject, key, register)
 
 
-
-
 @router.post("/hospitalization", status_code=201, response_model=BenefitRegistrationOut, summary="住院资格确认书（联网登记失败时）")
 async def hospitalization(body: HospitalizationIn, request: Request, actor: HospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
-    return await _created(uow, request, actor, idempotency_key, lambda: usecases.issue_hospitalization_letter(
-        uow, actor, body.person_id, body.hospital_code, body.admission_document, body.valid_days, body.transfer_from,
-        body.referral_form_no, body.previous_unsettled, body.previous_letter_no, body.previous_amount))  # fmt: skip
+    return await _created(uow, request, actor, idempotency_key,
+                          lambda: usecases.issue_hospitalization_letter(uow, actor, body.person_id, body.request()))
 
 
 @router.post("/tb", status_code=201, response_model=BenefitRegistrationOut, summary="肺结核病患者门诊就医登记")
-async def tb(body: TbIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def tb(body: TbIn, request: Request, actor: PersonHospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
+    remote = (body.remote_hospital.code, body.remote_hospital.name) if body.remote_hospital else None
     return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_tb(
-        uow, actor, body.person_id, body.hospital_code, body.drug_resistant, body.remote_patient, body.diagnosis_hospital_level))  # fmt: skip
+        uow, actor, body.person_id, body.hospital_code, body.drug_resistant, body.remote_patient, remote, body.diagnosis_hospital_level))  # fmt: skip
 
 
 @router.post("/sars-sequelae", status_code=201, response_model=BenefitRegistrationOut, summary="非典后遗症治疗医院变更")
@@ -255,7 +291,7 @@ async def lost_receipt(body: LostReceiptIn, request: Request, actor: Applicant, 
 async def pregnancy(body: PregnancyIn, request: Request, actor: PersonHospitalOrStaff, uow: UoW,
                     idempotency_key: IdempotencyKey = None):  # fmt: skip
     return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_pregnancy(
-        uow, actor, body.person_id, body.pregnancy_started_on, body.delivered_on, body.facility_code))  # fmt: skip
+        uow, actor, body.person_id, body.last_menstrual_period, body.pregnancy_started_on, body.delivered_on, body.facility_code))  # fmt: skip
 
 
 @router.post("/maternity-remote", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险异地就医登记")
@@ -268,8 +304,8 @@ async def maternity_remote(body: MaternityRemoteIn, request: Request, actor: Per
 @router.post("/maternity-hospitalization", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险住院登记")
 async def maternity_hospitalization(body: MaternityHospitalizationIn, request: Request, actor: HospitalOrStaff, uow: UoW,
                                     idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key,
-                          lambda: usecases.register_maternity_hospitalization(uow, actor, body.person_id, body.hospital_code))
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_maternity_hospitalization(
+        uow, actor, body.person_id, body.hospital_code, body.reason, body.admission_document))  # fmt: skip
 
 
 @router.post("/fp-complication", status_code=201, response_model=BenefitRegistrationOut, summary="计划生育手术并发症登记")
@@ -281,7 +317,7 @@ async def fp_complication(body: FpComplicationIn, request: Request, actor: Appli
 @router.post("/maternity-referral", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险转诊转院登记")
 async def maternity_referral(body: MaternityReferralIn, request: Request, actor: HospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
     return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_maternity_referral(
-        uow, actor, body.person_id, body.sending_hospital, body.receiving_hospital))  # fmt: skip
+        uow, actor, body.person_id, body.sending_hospital, body.receiving_hospital, body.referral_form_no))  # fmt: skip
 
 
 @router.post("/{registration_id}/treatment-facility", response_model=BenefitRegistrationOut, summary="变更门特治疗医院或药店")

@@ -74,9 +74,11 @@ class TownshipOut(BaseModel):
 class CoverageOut(BaseModel):
     year: int
     office_code: str
-    on: date
+    on: date = Field(description="报告日期：以此日已核准且在待遇期内的参保为“已参保”")
+    targets_on_file: bool = Field(description="是否有该年度、该经办机构的指导性指标（目前仅有静海区 2021 年样例数据）")
     townships: list[TownshipOut]
     totals: dict[str, CellOut]
+    notes: list[str] = Field(default=list(enrollment_drive.COVERAGE_NOTES))
 
 
 def cell(c: CoverageCell) -> CellOut:
@@ -91,12 +93,13 @@ async def upload_list(
     file: Annotated[UploadFile, File(description="CSV（UTF-8，首行为列名：id_type、id_number、name，及 death_date 或 township_code、township_name、school）")],
     kind: Annotated[ListKind, Form(description="名单类别")],
     source_department: Annotated[str, Form(min_length=2, max_length=100, description="提供部门")],
-    office_code: Annotated[str, Form(pattern=r"^\d{6}$")],
+    office_code: Annotated[str, Form(pattern=r"^\d{6}$", description="名单所属经办机构（区分中心）代码")],
     as_of: Annotated[date, Form(description="名单日期（比对参保状态的日期）")],
 ) -> dict:
     content = await file.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
-        raise Problem(413, "list_too_large", "名单文件过大", f"每个文件最大 {MAX_BYTES // 1024 // 1024} MB")
+        raise Problem(413, "list_too_large", "名单文件过大", f"每个文件最大 {MAX_BYTES // 1024 // 1024} MB，请分成几份上传",
+                      errors=[{"field": "file", "message": f"最大 {MAX_BYTES // 1024 // 1024} MB"}])  # fmt: skip
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
@@ -120,21 +123,22 @@ async def list_findings(
     list_id: uuid.UUID,
     actor: Staff,
     uow: UoW,
-    finding: Finding | None = None,
+    class_: Annotated[Finding | None, Query(alias="class", description="比对结果：enrolled、unenrolled、duplicate、dead")] = None,
+    finding: Annotated[Finding | None, Query(deprecated=True, description="同 class（旧名）")] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
     async with uow:
-        rows, total = await enrollment_drive.findings(uow, list_id, finding, (page - 1) * size, size, actor)
+        rows, total = await enrollment_drive.findings(uow, list_id, class_ or finding, (page - 1) * size, size, actor)
     items = [FindingOut(**{k: v for k, v in r.items() if k in FindingOut.model_fields}) for r in rows]
     return FindingsOut(items=items, total=total, page=page, size=size).model_dump(mode="json")
 
 
 async def _report(uow: UoW, actor: Principal, year: int, office_code: str, on: date | None) -> CoverageOut:
     async with uow:
-        day, townships, totals = await enrollment_drive.coverage_report(uow, year, office_code, on, actor)
+        day, townships, totals, targets_on_file = await enrollment_drive.coverage_report(uow, year, office_code, on, actor)
     return CoverageOut(
-        year=year, office_code=office_code, on=day,
+        year=year, office_code=office_code, on=day, targets_on_file=targets_on_file,
         townships=[TownshipOut(code=t.code, name=t.name, categories={c.value: cell(v) for c, v in t.cells.items()}) for t in townships],
         totals={c.value: cell(v) for c, v in totals.items()},
     )  # fmt: skip

@@ -6,7 +6,9 @@
   picks a designated treatment hospital or pharmacy and may change it by app, kiosk or counter; a
   first certification made outside the city must be redone on return.
 
-A change is a new registration that replaces the active one from the day it is made.
+A change is a new registration that replaces the active one from the day it is made. The other kinds
+are in `domain.remote_care`, `domain.care_registrations` and `domain.maternity`; `domain.benefit_items`
+names each kind's catalogue item. Every registration with a `valid_to` expires the day after it.
 """
 
 from __future__ import annotations

@@ -5,12 +5,17 @@ each township's yearly targets.
 Pure: parsing and checking a list's rows, classifying a person from their enrollments, and the
 coverage arithmetic. Cross-province duplicates cannot be seen here (there is no national data): a
 person enrolled at two offices of this city, or under two schemes at once, is a duplicate.
+
+A list's rows are checked whole: every bad row is named (line, column, message; never the ID number)
+and nothing of the file is kept. The same person twice in one list is a bad row too (the counts and, for
+deaths, the date would be ambiguous).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,9 +25,13 @@ from enum import StrEnum
 
 from shared.errors import Problem
 from shared.identity import IdType, InvalidIdentifier, normalize_id
-from svc_registration.domain.enrollment import Enrollment
+from svc_registration.domain.enrollment import HOLDS_COVERAGE, Enrollment
 
 MAX_ROWS = 200_000
+MAX_ERRORS_SHOWN = 200
+# Column lengths of registration.drive_rows: longer values are bad rows, not database errors.
+MAX_NAME, MAX_TOWNSHIP_NAME, MAX_SCHOOL = 100, 100, 200
+TOWNSHIP_CODE = re.compile(r"[0-9A-Za-z]{1,20}")  # also keeps spreadsheet formulas out of the report
 
 
 class ListKind(StrEnum):
@@ -59,6 +68,9 @@ CATEGORY_OF: Mapping[ListKind, Category] = {
 # A person on several lists counts once, in the most specific category.
 CATEGORY_PRIORITY = (Category.special, Category.students, Category.general)
 NEEDS_TOWNSHIP = frozenset({ListKind.resident_population, ListKind.students})
+UNKNOWN_TOWNSHIP = ""  # special groups the population register does not place in a township
+OUTSIDE_TARGETS = "（指标外）"
+TOWNSHIP_UNKNOWN = "（乡镇不详）"
 
 
 @dataclass(frozen=True)
@@ -73,30 +85,66 @@ class ListRow:
     school: str | None = None
 
 
-def parse_list(kind: ListKind, text: str) -> list[ListRow]:
-    """Every row checked; a file with bad rows is refused as a whole, naming each (never its ID number)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+def parse_list(kind: ListKind, text: str, as_of: date | None = None) -> list[ListRow]:
+    """Every row checked; a file with bad rows is refused as a whole, naming each (never its ID number).
+
+    Row numbers are the file's line numbers (the header is line 1). A death after the list's date
+    (`as_of`) is a bad row.
+    """
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        columns = [c.strip() for c in reader.fieldnames or []]
+    except csv.Error:
+        raise _unreadable(1) from None
+    reader.fieldnames = columns
     required = {"id_number", "name"} | ({"death_date"} if kind is ListKind.deaths else set()) | (
-        {"township_code", "township_name"} if kind in NEEDS_TOWNSHIP else set())  # fmt: skip
-    missing_columns = sorted(required - set(reader.fieldnames or []))
+        {"township_code", "township_name"} if kind in NEEDS_TOWNSHIP else set()) | (
+        {"school"} if kind is ListKind.students else set())  # fmt: skip
+    missing_columns = sorted(required - set(columns))
     if missing_columns:
         raise Problem(422, "list_columns_missing", "名单缺少必填列", "、".join(missing_columns),
                       errors=[{"field": f"file.{c}", "message": "缺少此列"} for c in missing_columns])  # fmt: skip
-    rows, errors = [], []
-    for number, record in enumerate(reader, start=2):  # row 1 is the header
-        if number - 1 > MAX_ROWS:
-            raise Problem(413, "list_too_long", "名单行数超过上限", f"每个文件最多 {MAX_ROWS} 行")
-        row, problems = _row(kind, number, {k: (v or "").strip() for k, v in record.items() if k})
+    rows: list[ListRow] = []
+    errors: list[dict] = []
+    first_line: dict[tuple[IdType, str], int] = {}
+    read = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise _unreadable(reader.line_num) from None
+        read += 1
+        if read > MAX_ROWS:
+            raise Problem(413, "list_too_long", "名单行数超过上限", f"每个文件最多 {MAX_ROWS} 行，请分成几份上传",
+                          errors=[{"field": "file", "message": f"最多 {MAX_ROWS} 行"}])  # fmt: skip
+        number = reader.line_num
+        row, problems = _row(kind, number, {k: (v or "").strip() for k, v in record.items() if k}, as_of)
+        if row is not None:
+            key = (row.id_type, row.id_number)
+            if key in first_line:
+                problems = [{"row": number, "field": "id_number", "message": f"与第 {first_line[key]} 行为同一人"}]
+                row = None
+            else:
+                first_line[key] = number
         rows.extend([row] if row else [])
         errors.extend(problems)
     if errors:
-        raise Problem(422, "list_rows_invalid", "名单中有不合格的行，整份未导入", f"共 {len(errors)} 处错误", errors=errors[:200])
+        raise Problem(422, "list_rows_invalid", "名单中有不合格的行，整份未导入",
+                      f"共 {len(errors)} 处错误" + (f"，仅列出前 {MAX_ERRORS_SHOWN} 处" if len(errors) > MAX_ERRORS_SHOWN else ""),
+                      errors=errors[:MAX_ERRORS_SHOWN], error_count=len(errors))  # fmt: skip
     if not rows:
         raise Problem(422, "list_empty", "名单为空", errors=[{"field": "file", "message": "没有数据行"}])
     return rows
 
 
-def _row(kind: ListKind, number: int, r: dict[str, str]) -> tuple[ListRow | None, list[dict]]:
+def _unreadable(line: int) -> Problem:
+    return Problem(422, "list_unreadable", "名单文件无法按 CSV 读取", f"第 {line} 行格式错误",
+                   errors=[{"row": line, "field": "file", "message": "CSV 格式错误（引号不配对或字段过长）"}])  # fmt: skip
+
+
+def _row(kind: ListKind, number: int, r: dict[str, str], as_of: date | None = None) -> tuple[ListRow | None, list[dict]]:
     problems = []
 
     def bad(column: str, message: str) -> None:
@@ -112,32 +160,61 @@ def _row(kind: ListKind, number: int, r: dict[str, str]) -> tuple[ListRow | None
     except InvalidIdentifier as exc:
         bad("id_number", exc.message)
         id_number = ""
-    if not r.get("name"):
+    name = r.get("name", "")
+    if not name:
         bad("name", "姓名不能为空")
+    elif len(name) > MAX_NAME:
+        bad("name", f"姓名不能超过 {MAX_NAME} 个字")
     death_date = None
     if kind is ListKind.deaths:
         try:
             death_date = date.fromisoformat(r.get("death_date", ""))
         except ValueError:
             bad("death_date", "死亡日期格式应为 YYYY-MM-DD")
-    if kind in NEEDS_TOWNSHIP and not (r.get("township_code") and r.get("township_name")):
-        bad("township_code", "须填写乡镇（街道）代码和名称")
+        else:
+            if as_of is not None and death_date > as_of:
+                bad("death_date", f"死亡日期晚于名单日期 {as_of}")
+    township_code, township_name = r.get("township_code", ""), r.get("township_name", "")
+    if kind in NEEDS_TOWNSHIP and not township_code:
+        bad("township_code", "须填写乡镇（街道）代码")
+    if kind in NEEDS_TOWNSHIP and not township_name:
+        bad("township_name", "须填写乡镇（街道）名称")
+    if township_code and not TOWNSHIP_CODE.fullmatch(township_code):
+        bad("township_code", "乡镇（街道）代码只能是 1 至 20 位数字或字母")
+    if len(township_name) > MAX_TOWNSHIP_NAME:
+        bad("township_name", f"乡镇（街道）名称不能超过 {MAX_TOWNSHIP_NAME} 个字")
+    school = r.get("school", "")
+    if kind is ListKind.students and not school:
+        bad("school", "须填写学校")
+    elif len(school) > MAX_SCHOOL:
+        bad("school", f"学校名称不能超过 {MAX_SCHOOL} 个字")
     if problems:
         return None, problems
-    return ListRow(number, id_type, id_number, r["name"], r.get("township_code") or None, r.get("township_name") or None,
-                   death_date, r.get("school") or None), []  # fmt: skip
+    return ListRow(number, id_type, id_number, name, township_code or None, township_name or None, death_date, school or None), []
 
 
 def classify(kind: ListKind, enrollments: Iterable[Enrollment], as_of: date) -> Finding:
-    """What the list says of the person against their enrollments on the list's date."""
+    """What the list says of the person against their enrollments on the list's date.
+
+    Enrolled: one approved enrollment covers `as_of`. Duplicate: two approved enrollments cover it
+    (resident and employee at once), or the enrollments holding coverage on that day (approved, or
+    filed and not yet decided) are at two offices of the city. An enrollment of an earlier year at
+    another office (the person moved) is no duplicate.
+    """
     if kind is ListKind.deaths:
         return Finding.dead
+    enrollments = list(enrollments)
     covering = [e for e in enrollments if e.covers(as_of)]
     if not covering:
         return Finding.unenrolled
-    if len(covering) > 1 or len({e.office_code for e in enrollments if e.status.value in ("submitted", "approved")}) > 1:
+    holding = [e for e in enrollments if e.status in HOLDS_COVERAGE and _in_period(e, as_of)]
+    if len(covering) > 1 or len({e.office_code for e in holding}) > 1:
         return Finding.duplicate
     return Finding.enrolled
+
+
+def _in_period(e: Enrollment, day: date) -> bool:
+    return e.benefit_start <= day and (e.benefit_end is None or day <= e.benefit_end)
 
 
 @dataclass
@@ -175,7 +252,8 @@ def coverage(targets: list[dict], listed: Iterable[ListedPerson], covered: set[u
         for category, target in t["targets"].items():
             townships[t["code"]].cells[Category(category)].target = target
     for person in listed:
-        township = townships.setdefault(person.township_code, TownshipCoverage(person.township_code, "（指标外）"))
+        name = TOWNSHIP_UNKNOWN if person.township_code == UNKNOWN_TOWNSHIP else OUTSIDE_TARGETS
+        township = townships.setdefault(person.township_code, TownshipCoverage(person.township_code, name))
         cell = township.cells[person.category]
         cell.listed += 1
         cell.covered += person.person_id in covered
@@ -190,7 +268,7 @@ def coverage(targets: list[dict], listed: Iterable[ListedPerson], covered: set[u
 
 def listed_persons(rows_by_kind: Mapping[ListKind, Iterable[tuple[uuid.UUID, str | None]]]) -> list[ListedPerson]:
     """One entry per person: the most specific category they are listed in, with the township given there
-    (else the one of the population register)."""
+    (else the one of the population register, else UNKNOWN_TOWNSHIP: a person listed is never dropped)."""
     township_of: dict[uuid.UUID, str] = {}
     category_of: dict[uuid.UUID, Category] = {}
     for category in reversed(CATEGORY_PRIORITY):  # general first, so the more specific lists overwrite
@@ -201,4 +279,4 @@ def listed_persons(rows_by_kind: Mapping[ListKind, Iterable[tuple[uuid.UUID, str
                 category_of[person_id] = category
                 if township:
                     township_of[person_id] = township
-    return [ListedPerson(p, c, township_of[p]) for p, c in category_of.items() if p in township_of]
+    return [ListedPerson(p, c, township_of.get(p, UNKNOWN_TOWNSHIP)) for p, c in category_of.items()]

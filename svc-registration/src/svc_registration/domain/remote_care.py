@@ -8,10 +8,15 @@
 Validity follows the platform's convention (DESIGN.md, Civil Code art. 201): the day of filing is day
 0, so an emergency filing made on D is valid to the end of D + 30 and has expired on D + 31.
 
-Claims applies the place of treatment's catalogue and this city's ratios; the self-pay share rises 5
-points for a referred patient at the receiving hospital (recorded here as the filing's class). Going to a
-level-2/3 hospital without a filing (+10 points) or elsewhere (not paid) is claims' matter: there is no
-filing to record.
+The destination is a 6-digit administrative code in another province (the filing is cross-province:
+its first two digits differ from those of the person's office).
+
+Claims applies the place of treatment's catalogue and this city's ratios. `details.remote_class` uses the
+vocabulary claims already applies (svc_claims.domain.benefits.model.RemoteClass): `referred` (+5 self-pay
+points at the receiving hospital, recorded in `self_pay_extra_points`), `temporary_emergency` and
+`resident_remote` (long-term; both +0). `self_referred` (+10 points at a level-2/3 hospital, nothing
+elsewhere) is the patient who went *without* a referral filing (未办理转外就医手续): there is no filing to
+record, so claims applies it when it finds none; the seeds give no filing kind for it.
 """
 
 from __future__ import annotations
@@ -62,6 +67,9 @@ def file_remote_care(
     """备案: filed with a commitment letter (承诺制) in place of the residence or referral papers."""
     if not commitment:
         raise Problem(422, "commitment_required", "异地就医备案须签署个人承诺书", errors=[{"field": "commitment", "message": "请确认承诺"}])
+    if destination[:2] == office_code[:2]:
+        raise Problem(422, "not_cross_province", "跨省异地就医备案的就医地须在外省",
+                      errors=[{"field": "destination", "message": "就医地与参保地在同一省份"}])  # fmt: skip
     if kind is RemoteKind.long_term:
         if category is None or reason is not None:
             raise Problem(422, "validation_failed", "请求参数不合法",
