@@ -1,6 +1,7 @@
 """Manual reimbursement through the gateway: a resident files a hospital bill in the app; the district
 office accepts and reviews it, the city approves it, the payment order carries what a quote gives, and
-the person follows it with the explanation and the expected payment date. A claim left unreviewed past
+the person follows it with the explanation and the expected payment date. (The people are covered for
+2021, the year whose benefit rules are on file, rather than with ``covered_resident`` for this year.) A claim left unreviewed past
 its 30th working day raises the overdue alert, once (business date moved forward)."""
 
 from __future__ import annotations
@@ -70,13 +71,17 @@ def test_a_resident_is_reimbursed_what_a_quote_gives(gateway: httpx.Client, toke
                                                       "in_scope": "38000.00", "out_of_scope": "4000.00"}, headers=me).json()  # fmt: skip
     assert (order["fund"], order["major_illness"], order["person"]) == (quote["fund"], quote["major_illness"], quote["person"])
     assert order["fund"] == "26250.00"  # (38000 − 500) × 70% at level 3 for the middle tier
+    # The approval produced the payment order: what the bill owes, to the masked account, by the due date.
+    payment = approved.json()["payment_order"]
+    assert payment["status"] == "pending" and payment["pay_by"] == due.isoformat() and payment["bank_account"].endswith("0123")
+    assert Decimal(payment["amount"]) == Decimal(order["total"]) - Decimal(order["person"]) and payment["fund"] == quote["fund"]
 
     # The person follows it: the explanation line by line and the date it will be paid by.
     seen = gateway.get(f"{API}/{claim['id']}", headers=me).json()
     assert seen["status"] == "approved" and seen["expected_payment_by"] == due.isoformat()
     assert {line["code"] for line in seen["bill"]["lines"]} >= {"deductible", "basic_fund", "coinsurance", "out_of_scope"}
     paid = gateway.post(f"{API}/{claim['id']}/pay", json={"version": 4, "reference": "BANK-20261122-01"}, headers=heping).json()
-    assert paid["status"] == "paid"
+    assert paid["status"] == "paid" and paid["payment_order"]["status"] == "paid" and paid["payment_order"]["reference"] == "BANK-20261122-01"
     assert gateway.get(f"{API}/{claim['id']}", headers=bearer(tokens["lisi"])).status_code == 404
 
 

@@ -96,10 +96,12 @@ reimbursements = Table(
     Column("unit_code", String(18), index=True),
     Column("status", String(20), nullable=False),
     Column("due_on", Date),
+    Column("due_provisional", Boolean, nullable=False, server_default=false()),  # computed before the year's holidays were known
     Column("overdue_announced", Boolean, nullable=False, server_default=false()),
     Column("filed_at", DateTime(timezone=True), nullable=False),
     Column("document", JSONB, nullable=False),
 )
+Index("ix_reimbursements_provisional_due", reimbursements.c.due_on, postgresql_where=reimbursements.c.due_provisional)
 Index("ix_reimbursements_open_due", reimbursements.c.due_on, postgresql_where=reimbursements.c.status.in_(["accepted", "reviewed", "approved"]))
 
 # Each receipt of a facility is reimbursed once: a second filing of it is refused (freed on rejection).

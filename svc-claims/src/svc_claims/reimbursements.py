@@ -36,6 +36,7 @@ from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.reimbursement import (
     ENGINE_CARE_TYPE,
     OPEN,
+    AccountOwner,
     CareType,
     Channel,
     Receipt,
@@ -43,6 +44,8 @@ from svc_claims.domain.reimbursement import (
     ReviewLine,
     Status,
     Step,
+    check_account_owner,
+    check_channel,
     check_receipts,
 )
 from svc_claims.models import reimbursement_receipts, reimbursements
@@ -70,6 +73,8 @@ class Filing:
     bank_account: str
     channel: Channel
     resubmits: uuid.UUID | None = None
+    remote_emergency: bool = False
+    account_owner: AccountOwner = AccountOwner.person
 
 
 # ------------------------------------------------------------------------------------------- storage
@@ -77,7 +82,8 @@ class Filing:
 
 async def _save(uow: UnitOfWork, claim: Reimbursement, new: bool = False) -> None:
     values = {"person_id": claim.person_id, "office_code": claim.office_code, "unit_code": claim.unit_code,
-              "status": claim.status.value, "due_on": claim.due_on, "overdue_announced": claim.overdue_announced,
+              "status": claim.status.value, "due_on": claim.due_on, "due_provisional": claim.due_provisional,
+              "overdue_announced": claim.overdue_announced,
               "document": CLAIM.dump_python(claim, mode="json")}  # fmt: skip
     if new:
         await uow.session.execute(insert(reimbursements).values(id=claim.id, filed_at=claim.steps[0].at, **values))
@@ -111,23 +117,37 @@ async def visible_claim(uow: UnitOfWork, claim_id: uuid.UUID, actor: Principal, 
 
 async def file_claim(uow: UnitOfWork, filing: Filing, actor: Principal) -> Reimbursement:
     """A claim is stored complete (filed) or with every missing paper named (awaiting_materials)."""
-    check_receipts(filing.receipts, filing.service_from, filing.service_to)
+    check_channel(actor.role.value, filing.channel)
+    check_receipts(filing.receipts, filing.service_from, filing.service_to, uow.clock.today())
     coverage = await _coverage_for(uow, filing, actor)
+    check_account_owner(filing.account_owner, coverage.unit_code)
     _policy(coverage.scheme, filing.service_to.year)
-    now = uow.clock.now()
+    now, claim_id = uow.clock.now(), uuid.uuid4()
+    original = await _resubmitted_claim(uow, filing, claim_id, actor)
     claim = Reimbursement(
-        id=uuid.uuid4(), person_id=filing.person_id, office_code=coverage.office_code, unit_code=coverage.unit_code,
+        id=claim_id, person_id=filing.person_id, office_code=coverage.office_code, unit_code=coverage.unit_code,
         channel=filing.channel, care_type=filing.care_type, facility_code=filing.facility_code,
         facility_level=filing.facility_level, service_from=filing.service_from, service_to=filing.service_to,
         receipts=filing.receipts, materials=filing.materials, accident=filing.accident, bank_account=filing.bank_account,
         status=Status.awaiting_materials, version=1, steps=(), resubmits=filing.resubmits,
+        remote_emergency=filing.remote_emergency, account_owner=filing.account_owner,
     )  # fmt: skip
     status = Status.awaiting_materials if claim.missing else Status.filed
-    note = "材料不全，一次性告知：" + "、".join(claim.missing) if claim.missing else "材料齐全"
+    note = "材料不全，一次性告知：" + "；".join(r.name for r in claim.missing) if claim.missing else "材料齐全"
     claim = replace(claim, status=status, steps=(Step(status, actor.subject, now, note),))
     await _hold_receipts(uow, claim)
     await _save(uow, claim, new=True)
+    if original is not None:
+        await _save(uow, original)
     return claim
+
+
+async def _resubmitted_claim(uow: UnitOfWork, filing: Filing, claim_id: uuid.UUID, actor: Principal) -> Reimbursement | None:
+    """The rejected claim this one corrects, marked with the link (locked: it is followed up once)."""
+    if filing.resubmits is None:
+        return None
+    original = await visible_claim(uow, filing.resubmits, actor, for_update=True)
+    return original.resubmitted(filing.person_id, claim_id, actor.subject, uow.clock.now())
 
 
 async def _coverage_for(uow: UnitOfWork, filing: Filing, actor: Principal) -> Coverage:
@@ -246,19 +266,21 @@ async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Pri
 async def pay(uow: UnitOfWork, claim_id: uuid.UUID, version: int, reference: str, actor: Principal) -> Reimbursement:
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
     require_office_staff(actor, claim.office_code)
-    paid = claim.paid(version, actor.subject, uow.clock.now(), reference)
-    await _save(uow, paid)
     today = uow.clock.today()
-    amount = Decimal(str(paid.bill["total"])) - Decimal(str(paid.bill["person"])) if paid.bill else Decimal("0.00")
+    paid = claim.paid(version, actor.subject, uow.clock.now(), today, reference)
+    await _save(uow, paid)
+    order = paid.payment_order()
+    amount = order.amount if order else Decimal("0.00")
     uow.emit(new_envelope(ClaimsPaidV1(**_fact(paid), amount=amount, paid_on=today,
                                        within_limit=paid.due_on is None or today <= paid.due_on), uow.clock))  # fmt: skip
     return paid
 
 
 async def reject(uow: UnitOfWork, claim_id: uuid.UUID, reason: str, note: str | None, version: int, actor: Principal) -> Reimbursement:
-    """不予受理 / 不予支付: with the reason; the receipts are freed so a corrected claim can be filed again."""
+    """不予受理 / 不予支付: with the reason; the receipts are freed so a corrected claim can be filed again.
+    A reviewed claim waits for the city's decision, so only city-level staff refuse it then."""
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
-    require_office_staff(actor, claim.office_code)
+    require_office_staff(actor, claim.office_code, city=claim.status is Status.reviewed)
     rejected = claim.rejected(reason, note, version, actor.subject, uow.clock.now())
     await _save(uow, rejected)
     await uow.session.execute(delete(reimbursement_receipts).where(reimbursement_receipts.c.reimbursement_id == claim.id))
@@ -283,6 +305,26 @@ async def claims_of(uow: UnitOfWork, actor: Principal, status: Status | None, of
 
 
 # ------------------------------------------------------------------------------------------- deadlines
+
+
+async def recompute_provisional_due_dates(uow: UnitOfWork, batch: int = 200) -> int:
+    """Due dates computed on weekends only, computed again once the holidays of their years are loaded."""
+    calendar, today = default_calendar(), uow.clock.today()
+    known = [year for year in range(today.year - 1, today.year + 3) if calendar.has_year(year)]
+    query = (
+        select(reimbursements.c.document)
+        .where(reimbursements.c.status.in_([s.value for s in OPEN]), reimbursements.c.due_provisional.is_(True),
+               func.extract("year", reimbursements.c.due_on).in_(known))
+        .limit(batch).with_for_update(skip_locked=True)
+    )  # fmt: skip
+    changed = 0
+    for (document,) in await uow.session.execute(query):
+        claim = CLAIM.validate_python(document)
+        fresh = claim.with_due_recomputed(calendar)
+        if (fresh.due_on, fresh.due_provisional) != (claim.due_on, claim.due_provisional):
+            await _save(uow, fresh)
+            changed += 1
+    return changed
 
 
 async def announce_overdue(uow: UnitOfWork, batch: int = 200) -> int:

@@ -21,13 +21,16 @@ from svc_claims.domain.reimbursement import (
     MATERIALS,
     REJECTION_REASONS,
     REVIEW_REASONS,
+    AccountOwner,
     CareType,
     Channel,
     Receipt,
     Reimbursement,
+    Requirement,
     ReviewLine,
     ReviewOutcome,
     Status,
+    required_papers,
 )
 
 router = APIRouter(prefix="/reimbursements", tags=["手工报销"])
@@ -55,8 +58,11 @@ class ClaimIn(BaseModel):
     receipts: list[ReceiptIn] = Field(min_length=1, max_length=200)
     materials: list[Material] = Field([], max_length=10, description="已提交的材料")
     accident: bool = Field(False, description="意外伤害（须公安、法院等证明）")
+    remote_emergency: bool = Field(False, description="异地急诊（门诊费用须附诊断证明）")
     bank_account: str = Field(pattern=r"^\d{10,30}$", description="收款账户（个人或单位）")
-    channel: Channel | None = Field(None, description="申报渠道；缺省按申请人角色")
+    account_owner: AccountOwner = Field(AccountOwner.person, description="收款账户属于参保人本人或其用人单位")
+    channel: Channel | None = Field(None, description="申报渠道；缺省按申请人角色（本人 person、单位 unit、经办窗口 counter；"
+                                                      "经办人员录入街道（乡镇）或学校报送的材料时填 township、school）")
     resubmits: uuid.UUID | None = Field(None, description="被退回后重新申请：原申请编号")
 
 
@@ -99,6 +105,27 @@ class StepOut(BaseModel):
     note: str | None
 
 
+class PaperOut(BaseModel):
+    code: str
+    name: str
+    any_of: list[str] = Field(description="满足此项的材料代码（任一即可）")
+
+
+class PaymentOrderOut(BaseModel):
+    amount: Money = Field(description="应支付金额（统筹基金、大病保险、医疗救助、优抚补助合计）")
+    fund: Money
+    major_illness: Money
+    assistance: Money
+    veterans: Money
+    bank_account: str
+    account_owner: str
+    pay_by: date | None = Field(description="最迟支付日期")
+    provisional: bool = Field(description="所涉年度节假日安排未公布，按周末推算，公布后重算")
+    status: Literal["pending", "paid"]
+    paid_on: date | None
+    reference: str | None
+
+
 class ClaimOut(BaseModel):
     id: uuid.UUID
     person_id: uuid.UUID
@@ -112,16 +139,21 @@ class ClaimOut(BaseModel):
     service_to: date
     claimed: Money
     receipts: list[dict]
-    missing_materials: list[dict] = Field(description="尚缺的材料（一次性告知）")
+    remote_emergency: bool
+    missing_materials: list[PaperOut] = Field(description="尚缺的材料（一次性告知）")
     status: str
     version: int
     accepted_on: date | None
     expected_payment_by: date | None = Field(description="最迟支付日期（受理之日起30个工作日）")
+    expected_payment_provisional: bool = Field(description="所涉年度节假日安排未公布，按周末推算，公布后重算")
     review: list[dict]
     bill: dict | None = Field(description="待遇计算结果，逐行说明（核准后）")
+    payment_order: PaymentOrderOut | None = Field(description="支付单（市级核准后生成）")
     bank_account: str
+    account_owner: str
     rejection: str | None
     resubmits: uuid.UUID | None
+    resubmitted_as: uuid.UUID | None = Field(description="退回后重新申请的新申请编号")
     steps: list[StepOut]
 
 
@@ -138,6 +170,21 @@ class ClaimsOut(BaseModel):
     size: int
 
 
+def paper(r: Requirement) -> PaperOut:
+    return PaperOut(code=r.code, name=r.name, any_of=list(r.any_of))
+
+
+def payment_order(c: Reimbursement) -> PaymentOrderOut | None:
+    order = c.payment_order()
+    if order is None:
+        return None
+    return PaymentOrderOut(
+        amount=order.amount, fund=order.fund, major_illness=order.major_illness, assistance=order.assistance, veterans=order.veterans,
+        bank_account=usecases.masked_account(c.bank_account), account_owner=order.account_owner.value, pay_by=order.pay_by,
+        provisional=order.provisional, status="paid" if order.paid_on else "pending", paid_on=order.paid_on, reference=order.reference,
+    )  # fmt: skip
+
+
 def shape(c: Reimbursement) -> dict:
     return ClaimOut(
         id=c.id, person_id=c.person_id, office_code=c.office_code, unit_code=c.unit_code, channel=c.channel.value,
@@ -145,11 +192,12 @@ def shape(c: Reimbursement) -> dict:
         service_from=c.service_from, service_to=c.service_to, claimed=c.claimed,
         receipts=[{"number": r.number, "issued_on": r.issued_on.isoformat(), "amount": f"{r.amount:.2f}",
                    "in_scope": f"{r.in_scope:.2f}", "out_of_scope": f"{r.out_of_scope:.2f}"} for r in c.receipts],
-        missing_materials=[{"code": m, "name": MATERIALS[m]} for m in c.missing], status=c.status.value, version=c.version,
-        accepted_on=c.accepted_on, expected_payment_by=c.due_on,
+        remote_emergency=c.remote_emergency, missing_materials=[paper(r) for r in c.missing], status=c.status.value,
+        version=c.version, accepted_on=c.accepted_on, expected_payment_by=c.due_on, expected_payment_provisional=c.due_provisional,
         review=[{"receipt": x.receipt, "outcome": x.outcome.value, "accepted_in_scope": f"{x.accepted_in_scope:.2f}",
                  "reason": x.reason, "reason_text": REVIEW_REASONS[x.reason]} for x in c.review],
-        bill=c.bill, bank_account=usecases.masked_account(c.bank_account), rejection=c.rejection, resubmits=c.resubmits,
+        bill=c.bill, payment_order=payment_order(c), bank_account=usecases.masked_account(c.bank_account),
+        account_owner=c.account_owner.value, rejection=c.rejection, resubmits=c.resubmits, resubmitted_as=c.resubmitted_as,
         steps=[StepOut(status=s.status.value, by=s.by, at=s.at, note=s.note) for s in c.steps],
     ).model_dump(mode="json")  # fmt: skip
 
@@ -166,7 +214,8 @@ def filing_of(body: ClaimIn, actor: Principal) -> usecases.Filing:
         service_from=body.service_from, service_to=body.service_to,
         receipts=tuple(Receipt(r.number, r.issued_on, r.amount, r.in_scope, r.out_of_scope) for r in body.receipts),
         materials=frozenset(body.materials), accident=body.accident, bank_account=body.bank_account,
-        channel=body.channel or CHANNEL_OF_ROLE[actor.role], resubmits=body.resubmits,
+        channel=body.channel or CHANNEL_OF_ROLE[actor.role], resubmits=body.resubmits, remote_emergency=body.remote_emergency,
+        account_owner=body.account_owner,
     )  # fmt: skip
 
 
@@ -199,6 +248,33 @@ async def list_claims(
     async with uow:
         found, total = await usecases.claims_of(uow, actor, status, (page - 1) * size, size)
     return ClaimsOut(items=[ClaimOut(**shape(c)) for c in found], total=total, page=page, size=size).model_dump(mode="json")
+
+
+class PapersOut(BaseModel):
+    care_type: str
+    papers: list[PaperOut]
+    remote_emergency_adds: list[PaperOut] = Field(description="异地急诊另需")
+    accident_adds: list[PaperOut] = Field(description="意外伤害另需")
+
+
+class ReferenceOut(BaseModel):
+    papers: list[PapersOut]
+    review_reasons: dict[str, str]
+    rejection_reasons: dict[str, str]
+
+
+@router.get("/reference", response_model=ReferenceOut, summary="申报须知：各就医类型所需材料、审核与退回原因代码")
+async def reference(actor: Filer) -> dict:
+    def extra(care: CareType, **flags: bool) -> list[PaperOut]:
+        base = set(required_papers(care))
+        return [paper(r) for r in required_papers(care, **flags) if r not in base]
+
+    return ReferenceOut(
+        papers=[PapersOut(care_type=care.value, papers=[paper(r) for r in required_papers(care)],
+                          remote_emergency_adds=extra(care, remote_emergency=True), accident_adds=extra(care, accident=True))
+                for care in CareType],
+        review_reasons=dict(REVIEW_REASONS), rejection_reasons=dict(REJECTION_REASONS),
+    ).model_dump(mode="json")  # fmt: skip
 
 
 @router.get("/{claim_id}", response_model=ClaimOut, summary="查看报销申请（状态、说明、预计支付日期）")

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from shared.calendar import WorkingCalendar
+from shared.calendar import WorkingCalendar, WorkingDate
 from shared.errors import Problem
 
 PAYMENT_WORKING_DAYS = 30
@@ -46,21 +46,63 @@ class Channel(StrEnum):
     counter = "counter"  # 窗口代办
 
 
+class AccountOwner(StrEnum):
+    person = "person"  # 参保人账户（社会保障卡）
+    unit = "unit"  # 用人单位账户（单位申报的在职职工）
+
+
+# Who may file through which channel: the person files personally, the unit for its employees, and staff
+# enter what a township centre or a school brought, or what was handed in at the counter.
+FILER_CHANNELS: Mapping[str, frozenset[Channel]] = {
+    "insured": frozenset({Channel.person}),
+    "unit": frozenset({Channel.unit}),
+    "staff": frozenset({Channel.township, Channel.school, Channel.counter}),
+}
+
+# The papers (seed 000, 手工（零星）报销 【办理材料】), by code.
 MATERIALS: Mapping[str, str] = {
-    "receipts": "医疗费收据（原件）",
-    "itemised_bill": "费用明细清单",
-    "prescriptions": "处方（门诊）",
-    "diagnosis": "诊断证明",
-    "discharge_summary": "出院小结（住院）",
+    "receipts": "医疗收费票据原件",
+    "itemised_bill": "与票据相对应的费用明细清单原件",
+    "prescriptions": "与药费收据相对应的处方底联原件",
+    "diagnosis": "诊断证明原件",
+    "observation_record": "急诊留观相关病历原件（留观病种、起止日期、是否转住院）",
+    "discharge_summary": "住院病案首页和出院记录复印件（医院盖章）",
     "accident_papers": "公安、法院等有关部门出具的意外伤害证明",
 }
-COMMON = ("receipts", "itemised_bill", "diagnosis")
-NEEDED: Mapping[CareType, tuple[str, ...]] = {
-    CareType.outpatient_large: (*COMMON, "prescriptions"),
-    CareType.special_disease: (*COMMON, "prescriptions"),
-    CareType.observation_inpatient: (*COMMON, "discharge_summary"),
-    CareType.inpatient: (*COMMON, "discharge_summary"),
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One item of the list of papers; any one of `any_of` satisfies it (the seed's "A 或 B")."""
+
+    code: str
+    any_of: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return "，或".join(MATERIALS[m] for m in self.any_of)
+
+    def met_by(self, given: frozenset[str]) -> bool:
+        return any(m in given for m in self.any_of)
+
+
+def _paper(code: str) -> Requirement:
+    return Requirement(code, (code,))
+
+
+RECEIPTS, ITEMISED, PRESCRIPTIONS = _paper("receipts"), _paper("itemised_bill"), _paper("prescriptions")
+# Seed 000: outpatient bills need the diagnosis only from people treated as emergencies elsewhere (异地急诊);
+# observation turned inpatient: the diagnosis or the observation records; inpatient: the diagnosis, or the
+# case summary and discharge record.
+NEEDED: Mapping[CareType, tuple[Requirement, ...]] = {
+    CareType.outpatient_large: (RECEIPTS, ITEMISED, PRESCRIPTIONS),
+    CareType.special_disease: (RECEIPTS, ITEMISED, PRESCRIPTIONS),
+    CareType.observation_inpatient: (RECEIPTS, ITEMISED, PRESCRIPTIONS, Requirement("diagnosis_or_observation_record", ("diagnosis", "observation_record"))),
+    CareType.inpatient: (RECEIPTS, ITEMISED, Requirement("diagnosis_or_discharge_summary", ("diagnosis", "discharge_summary"))),
 }
+REMOTE_EMERGENCY_NEEDS = _paper("diagnosis")  # outpatient care, emergency treatment away from Tianjin
+ACCIDENT_NEEDS = _paper("accident_papers")  # DOMAIN.md: accident cases need police or court papers
+OUTPATIENT = frozenset({CareType.outpatient_large, CareType.special_disease})
 
 
 class Status(StrEnum):
@@ -153,10 +195,15 @@ class Reimbursement:
     rejection: str | None = None
     overdue_announced: bool = False
     extra: dict = field(default_factory=dict)
+    remote_emergency: bool = False  # 异地急诊 (outpatient: the diagnosis is needed)
+    account_owner: AccountOwner = AccountOwner.person
+    due_provisional: bool = False  # the due date touches a year whose holidays are not published yet
+    resubmitted_as: uuid.UUID | None = None  # the corrected claim filed after this one was rejected
+    paid_on: date | None = None
 
     @property
-    def missing(self) -> tuple[str, ...]:
-        return missing_materials(self.care_type, self.accident, self.materials)
+    def missing(self) -> tuple[Requirement, ...]:
+        return missing_materials(self.care_type, self.accident, self.materials, self.remote_emergency)
 
     @property
     def claimed(self) -> Decimal:
@@ -174,15 +221,22 @@ class Reimbursement:
         given = self.materials | materials
         if self.status is not Status.awaiting_materials:
             raise Problem(409, "invalid_transition", "该申请无需补正材料")
-        if missing_materials(self.care_type, self.accident, given):  # still incomplete: recorded, still waiting
+        if missing_materials(self.care_type, self.accident, given, self.remote_emergency):  # still incomplete: recorded, still waiting
             if version != self.version:
                 raise Problem(409, "version_conflict", "记录已被他人修改", current_version=self.version)
             return replace(self, materials=given, version=self.version + 1, steps=(*self.steps, Step(self.status, by, at, "补正部分材料")))
         return self._move(Status.filed, version, by, at, "补正材料，材料齐全", materials=given)
 
     def accept(self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar) -> Reimbursement:
-        due = calendar.add_working_days(today, PAYMENT_WORKING_DAYS).date
-        return self._move(Status.accepted, version, by, at, "受理", accepted_on=today, due_on=due)
+        due = payment_due(today, calendar)
+        return self._move(Status.accepted, version, by, at, "受理", accepted_on=today, due_on=due.date, due_provisional=due.provisional)
+
+    def with_due_recomputed(self, calendar: WorkingCalendar) -> Reimbursement:
+        """A provisional due date computed again once the year's holidays are known (the calendar's promise)."""
+        if self.accepted_on is None or not self.due_provisional:
+            return self
+        due = payment_due(self.accepted_on, calendar)
+        return replace(self, due_on=due.date, due_provisional=due.provisional)
 
     def reviewed(self, lines: Sequence[ReviewLine], version: int, by: str, at: datetime) -> Reimbursement:
         self.require_move(Status.reviewed, version)
@@ -192,15 +246,53 @@ class Reimbursement:
     def approved(self, bill: dict, settlement_id: uuid.UUID, version: int, by: str, at: datetime) -> Reimbursement:
         return self._move(Status.approved, version, by, at, "市级核准，生成支付单", bill=bill, settlement_id=settlement_id)
 
-    def paid(self, version: int, by: str, at: datetime, reference: str) -> Reimbursement:
-        return self._move(Status.paid, version, by, at, f"已支付（{reference}）", extra={**self.extra, "payment_reference": reference})
+    def paid(self, version: int, by: str, at: datetime, today: date, reference: str) -> Reimbursement:
+        return self._move(Status.paid, version, by, at, f"已支付（{reference}）", paid_on=today,
+                          extra={**self.extra, "payment_reference": reference})  # fmt: skip
 
     def rejected(self, reason: str, note: str | None, version: int, by: str, at: datetime) -> Reimbursement:
         words = REJECTION_REASONS[reason] + (f"：{note}" if note else "")
         return self._move(Status.rejected, version, by, at, words, rejection=reason)
 
+    def resubmitted(self, person_id: uuid.UUID, new_claim: uuid.UUID, by: str, at: datetime) -> Reimbursement:
+        """重新申请: a rejected claim of the same person, followed by one corrected claim (linked both ways)."""
+        if self.person_id != person_id:
+            raise Problem(422, "resubmission_invalid", "原申请不属于该参保人", errors=[{"field": "resubmits", "message": "原申请的参保人不同"}])
+        if self.status is not Status.rejected:
+            raise Problem(409, "resubmission_invalid", "原申请未被退回，不能重新申请", f"原申请状态为 {self.status.value}",
+                          errors=[{"field": "resubmits", "message": "只有被退回的申请可以重新申请"}])  # fmt: skip
+        if self.resubmitted_as is not None:
+            raise Problem(409, "already_resubmitted", "原申请已重新申请过", f"重新申请的编号为 {self.resubmitted_as}",
+                          existing_claim=str(self.resubmitted_as), errors=[{"field": "resubmits", "message": "已重新申请"}])  # fmt: skip
+        return replace(self, resubmitted_as=new_claim, steps=(*self.steps, Step(self.status, by, at, f"已重新申请（{new_claim}）")))
+
     def accepted_in_scope(self) -> Decimal:
         return sum((line.accepted_in_scope for line in self.review), ZERO)
+
+    def payment_order(self) -> PaymentOrder | None:
+        """支付单: produced by the approval; what the fund and the later payers owe, to the account on file."""
+        if self.bill is None:
+            return None
+        share = {k: Decimal(str(self.bill[k])) for k in ("fund", "major_illness", "assistance", "veterans")}
+        return PaymentOrder(
+            amount=sum(share.values(), ZERO), fund=share["fund"], major_illness=share["major_illness"], assistance=share["assistance"],
+            veterans=share["veterans"], account_owner=self.account_owner, pay_by=self.due_on, provisional=self.due_provisional,
+            paid_on=self.paid_on, reference=self.extra.get("payment_reference"),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    amount: Decimal  # fund + major illness + assistance + veterans = the bill's total less the person's share
+    fund: Decimal
+    major_illness: Decimal
+    assistance: Decimal
+    veterans: Decimal
+    account_owner: AccountOwner
+    pay_by: date | None
+    provisional: bool
+    paid_on: date | None
+    reference: str | None
 
 
 ALLOWED: Mapping[Status, frozenset[Status]] = {
@@ -222,16 +314,45 @@ def check_move(status: Status, current_version: int, to: Status, version: int, a
         raise Problem(409, "invalid_transition", "当前状态不允许此操作", f"申请状态为 {status.value}，不能变为 {to.value}")
 
 
-def missing_materials(care_type: CareType, accident: bool, given: frozenset[str]) -> tuple[str, ...]:
-    needed = (*NEEDED[care_type], "accident_papers") if accident else NEEDED[care_type]
-    return tuple(m for m in needed if m not in given)
+def required_papers(care_type: CareType, accident: bool = False, remote_emergency: bool = False) -> tuple[Requirement, ...]:
+    needed = NEEDED[care_type]
+    if remote_emergency and care_type in OUTPATIENT:
+        needed = (*needed, REMOTE_EMERGENCY_NEEDS)
+    return (*needed, ACCIDENT_NEEDS) if accident else needed
 
 
-def check_receipts(receipts: Sequence[Receipt], service_from: date, service_to: date) -> None:
-    """Amounts add up, are neither negative nor absurd, and fall in the service dates; all errors at once."""
+def missing_materials(care_type: CareType, accident: bool, given: frozenset[str], remote_emergency: bool = False) -> tuple[Requirement, ...]:
+    """Every paper still missing, all at once (一次性告知)."""
+    return tuple(r for r in required_papers(care_type, accident, remote_emergency) if not r.met_by(given))
+
+
+def payment_due(accepted_on: date, calendar: WorkingCalendar) -> WorkingDate:
+    """The 30th working day after acceptance (the day of acceptance is day 0)."""
+    return calendar.add_working_days(accepted_on, PAYMENT_WORKING_DAYS)
+
+
+def check_channel(role: str, channel: Channel) -> None:
+    if channel not in FILER_CHANNELS.get(role, frozenset()):
+        allowed = "、".join(sorted(c.value for c in FILER_CHANNELS.get(role, frozenset())))
+        raise Problem(422, "channel_not_allowed", "申报渠道与申请人不符", f"此申请人可用的渠道：{allowed or '无'}",
+                      errors=[{"field": "channel", "message": f"不能以 {channel.value} 渠道申报"}])  # fmt: skip
+
+
+def check_account_owner(owner: AccountOwner, unit_code: str | None) -> None:
+    """The unit's account only for its employee's claim (the seed: paid to the unit or the person)."""
+    if owner is AccountOwner.unit and unit_code is None:
+        raise Problem(422, "account_owner_invalid", "收款账户不正确", "非单位职工的报销款只能支付至本人账户",
+                      errors=[{"field": "account_owner", "message": "该参保人没有用人单位"}])  # fmt: skip
+
+
+def check_receipts(receipts: Sequence[Receipt], service_from: date, service_to: date, today: date | None = None) -> None:
+    """Amounts add up, are neither negative nor absurd, and fall in the service dates (not in the future);
+    all errors at once."""
     errors = []
     if service_to < service_from:
         errors.append({"field": "service_to", "message": "结束日期早于开始日期"})
+    if today is not None and service_to > today:
+        errors.append({"field": "service_to", "message": f"就医日期晚于今天（{today}）"})
     numbers = [r.number for r in receipts]
     if len(set(numbers)) != len(numbers):
         errors.append({"field": "receipts", "message": "同一票据号重复填写"})
