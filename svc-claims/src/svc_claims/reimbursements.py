@@ -75,6 +75,7 @@ class Filing:
     resubmits: uuid.UUID | None = None
     remote_emergency: bool = False
     account_owner: AccountOwner = AccountOwner.person
+    out_of_province: bool = False
 
 
 # ------------------------------------------------------------------------------------------- storage
@@ -130,7 +131,7 @@ async def file_claim(uow: UnitOfWork, filing: Filing, actor: Principal) -> Reimb
         facility_level=filing.facility_level, service_from=filing.service_from, service_to=filing.service_to,
         receipts=filing.receipts, materials=filing.materials, accident=filing.accident, bank_account=filing.bank_account,
         status=Status.awaiting_materials, version=1, steps=(), resubmits=filing.resubmits,
-        remote_emergency=filing.remote_emergency, account_owner=filing.account_owner,
+        remote_emergency=filing.remote_emergency, account_owner=filing.account_owner, out_of_province=filing.out_of_province,
     )  # fmt: skip
     status = Status.awaiting_materials if claim.missing else Status.filed
     note = "材料不全，一次性告知：" + "；".join(r.name for r in claim.missing) if claim.missing else "材料齐全"
@@ -236,6 +237,15 @@ async def review(uow: UnitOfWork, claim_id: uuid.UUID, lines: Sequence[ReviewLin
     return reviewed
 
 
+async def remote_class(uow: UnitOfWork, claim: Reimbursement) -> str:
+    """Care in another province: the class of the remote-care filing valid on the service date (referred,
+    long-term resident, emergency); without one the care was self-referred (seed 000: +10 points at a
+    level-2/3 hospital, nothing elsewhere)."""
+    filings = [e for e in await Repository(uow.session).entitlements_of(claim.person_id)
+               if e.kind == "remote_care" and e.applies_on(claim.service_from)]  # fmt: skip
+    return str(filings[0].details.get("remote_class", "self_referred")) if filings else "self_referred"
+
+
 async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal) -> Reimbursement:
     """核准: the bill computed on the accepted in-scope amounts against the person's year, and the payment order."""
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
@@ -245,11 +255,12 @@ async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Pri
     if coverage is None:
         raise Problem(409, "not_eligible", "参保状态已变化，就医日期不在待遇享受期内")
     in_scope = claim.accepted_in_scope()
+    remote = await remote_class(uow, claim) if claim.out_of_province else None
     context = QuoteContext(
         scheme=coverage.scheme, tier=(coverage.tier or coverage.category or "in_service"), facility_level=claim.facility_level,
         care_type=ENGINE_CARE_TYPE[claim.care_type], in_scope=in_scope, out_of_scope=claim.claimed - in_scope,  # type: ignore[arg-type]
         special_groups=frozenset(coverage.special_groups), service_date=claim.service_to,
-        admission_date=claim.service_from if ENGINE_CARE_TYPE[claim.care_type] == "inpatient" else None,
+        admission_date=claim.service_from if ENGINE_CARE_TYPE[claim.care_type] == "inpatient" else None, remote=remote,
     )  # fmt: skip
     try:
         settlement_id, bill = await settle_bill(uow, actor, claim.person_id, claim.service_to, context,

@@ -331,3 +331,24 @@ def test_the_papers_and_reason_codes_are_published_for_the_apps(claims) -> None:
     assert papers["inpatient"]["remote_emergency_adds"] == [] and papers["inpatient"]["accident_adds"][0]["code"] == "accident_papers"
     assert answer.json()["review_reasons"]["out_of_catalogue"] == "超出基本医疗保险目录范围"
     assert claims.client.get(f"{API}/reference", headers=claims.token(Role.ops)).status_code == 403
+
+
+@pytest.mark.parametrize(("filing", "fund"), [
+    # Level 2, adult middle: 75% locally, on 26,000 − 500 deductible = 25,500.
+    (None, "16575.00"),  # no filing: self-referred to a level-2 hospital, self-pay +10 points → 65%
+    ("referred", "17850.00"),  # referred: self-pay +5 points → 70%
+    ("temporary_emergency", "19125.00"),  # an emergency on a trip: the local 75%
+])  # fmt: skip
+def test_care_in_another_province_follows_the_remote_care_filing(claims, migrated_database, filing: str | None, fund: str) -> None:  # type: ignore[no-untyped-def]
+    from svc_claims.domain.eligibility import Entitlement
+
+    person = covered(migrated_database)
+    if filing is not None:
+        entitlement = Entitlement(uuid.uuid4(), person, "remote_care", (), date(2021, 5, 1), date(2021, 7, 30), "active", {"remote_class": filing})
+        asyncio.run(in_claims(migrated_database, lambda uow: Repository(uow.session).record_entitlement(entitlement, None)))
+    reviewed = to_reviewed(claims, person, out_of_province=True)
+    city = claims.token(Role.staff, office_code="120000", office_level="city")
+    approved = claims.client.post(f"{API}/{reviewed['id']}/approve", json={"version": reviewed["version"]}, headers=city)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["out_of_province"] is True
+    assert approved.json()["bill"]["fund"] == fund

@@ -59,6 +59,7 @@ class ClaimIn(BaseModel):
     materials: list[Material] = Field([], max_length=10, description="已提交的材料")
     accident: bool = Field(False, description="意外伤害（须公安、法院等证明）")
     remote_emergency: bool = Field(False, description="异地急诊（门诊费用须附诊断证明）")
+    out_of_province: bool = Field(False, description="跨省异地就医：按异地就医备案类别计算（未备案按自行外出就医）")
     bank_account: str = Field(pattern=r"^\d{10,30}$", description="收款账户（个人或单位）")
     account_owner: AccountOwner = Field(AccountOwner.person, description="收款账户属于参保人本人或其用人单位")
     channel: Channel | None = Field(None, description="申报渠道；缺省按申请人角色（本人 person、单位 unit、经办窗口 counter；"
@@ -140,6 +141,7 @@ class ClaimOut(BaseModel):
     claimed: Money
     receipts: list[dict]
     remote_emergency: bool
+    out_of_province: bool
     missing_materials: list[PaperOut] = Field(description="尚缺的材料（一次性告知）")
     status: str
     version: int
@@ -192,7 +194,7 @@ def shape(c: Reimbursement) -> dict:
         service_from=c.service_from, service_to=c.service_to, claimed=c.claimed,
         receipts=[{"number": r.number, "issued_on": r.issued_on.isoformat(), "amount": f"{r.amount:.2f}",
                    "in_scope": f"{r.in_scope:.2f}", "out_of_scope": f"{r.out_of_scope:.2f}"} for r in c.receipts],
-        remote_emergency=c.remote_emergency, missing_materials=[paper(r) for r in c.missing], status=c.status.value,
+        remote_emergency=c.remote_emergency, out_of_province=c.out_of_province, missing_materials=[paper(r) for r in c.missing], status=c.status.value,
         version=c.version, accepted_on=c.accepted_on, expected_payment_by=c.due_on, expected_payment_provisional=c.due_provisional,
         review=[{"receipt": x.receipt, "outcome": x.outcome.value, "accepted_in_scope": f"{x.accepted_in_scope:.2f}",
                  "reason": x.reason, "reason_text": REVIEW_REASONS[x.reason]} for x in c.review],
@@ -215,6 +217,7 @@ def filing_of(body: ClaimIn, actor: Principal) -> usecases.Filing:
         receipts=tuple(Receipt(r.number, r.issued_on, r.amount, r.in_scope, r.out_of_scope) for r in body.receipts),
         materials=frozenset(body.materials), accident=body.accident, bank_account=body.bank_account,
         channel=body.channel or CHANNEL_OF_ROLE[actor.role], resubmits=body.resubmits, remote_emergency=body.remote_emergency,
+        out_of_province=body.out_of_province,
         account_owner=body.account_owner,
     )  # fmt: skip
 

@@ -196,6 +196,7 @@ class Reimbursement:
     overdue_announced: bool = False
     extra: dict = field(default_factory=dict)
     remote_emergency: bool = False  # 异地急诊 (outpatient: the diagnosis is needed)
+    out_of_province: bool = False  # 跨省异地就医: the filing's class (or none) decides the self-pay points
     account_owner: AccountOwner = AccountOwner.person
     due_provisional: bool = False  # the due date touches a year whose holidays are not published yet
     resubmitted_as: uuid.UUID | None = None  # the corrected claim filed after this one was rejected
