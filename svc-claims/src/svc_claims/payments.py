@@ -8,12 +8,14 @@ same overdue scan and ops probe as reimbursements watch the limit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.auth import Principal, Role
@@ -38,6 +40,7 @@ from svc_claims.domain.maternity import (
     resident_prenatal,
 )
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
+from svc_claims.domain.reimbursement import Status
 from svc_claims.models import benefit_payments
 from svc_claims.policy import PolicyNotFound, allowance_policy, load_policy, resident_maternity_policy
 from svc_claims.repository import Repository
@@ -234,17 +237,24 @@ async def reject(uow: UnitOfWork, payment_id: uuid.UUID, reason: str, note: str 
 
 
 async def announce_overdue(uow: UnitOfWork, batch: int = 200) -> int:
-    today = uow.clock.today()
+    """claims.overdue once per payment unpaid past its limit (20 working days maternity, 15 withdrawal)."""
+    return await announce_overdue_rows(uow, benefit_payments, PAYMENT, OPEN, _save, _fact, batch)
+
+
+async def announce_overdue_rows(uow: UnitOfWork, table: Table, adapter: TypeAdapter, open_statuses: frozenset[Status],
+                                save: Callable[[UnitOfWork, Any], Awaitable[None]], fact: Callable[[Any], dict], batch: int) -> int:  # fmt: skip
+    """The overdue scan of a table of applications (reimbursements, payments): rows claimed with SKIP LOCKED,
+    each announced once and marked so."""
     query = (
-        select(benefit_payments.c.document)
-        .where(benefit_payments.c.status.in_([s.value for s in OPEN]), benefit_payments.c.due_on < today,
-               benefit_payments.c.overdue_announced.is_(False))
+        select(table.c.document)
+        .where(table.c.status.in_([s.value for s in open_statuses]), table.c.due_on < uow.clock.today(),
+               table.c.overdue_announced.is_(False))
         .limit(batch).with_for_update(skip_locked=True)
     )  # fmt: skip
-    due = [PAYMENT.validate_python(row[0]) for row in await uow.session.execute(query)]
-    for payment in due:
-        await _save(uow, replace(payment, overdue_announced=True))
-        uow.emit(new_envelope(ClaimsOverdueV1(**_fact(payment), due_on=payment.due_on, status=payment.status.value), uow.clock))  # type: ignore[arg-type]
+    due = [adapter.validate_python(row[0]) for row in await uow.session.execute(query)]
+    for application in due:
+        await save(uow, replace(application, overdue_announced=True))
+        uow.emit(new_envelope(ClaimsOverdueV1(**fact(application), due_on=application.due_on, status=application.status.value), uow.clock))
     return len(due)
 
 

@@ -26,7 +26,6 @@ from shared.events import new_envelope
 from shared.events.catalog import (
     ClaimsAcceptedV1,
     ClaimsApprovedV1,
-    ClaimsOverdueV1,
     ClaimsPaidV1,
     ClaimsRejectedV1,
 )
@@ -49,7 +48,7 @@ from svc_claims.domain.reimbursement import (
     check_receipts,
 )
 from svc_claims.models import reimbursement_receipts, reimbursements
-from svc_claims.payments import open_due_dates
+from svc_claims.payments import announce_overdue_rows, open_due_dates
 from svc_claims.policy import PolicyNotFound, load_policy
 from svc_claims.repository import Repository
 from svc_claims.usecases import BILL, require_office_staff, settle_bill
@@ -339,20 +338,8 @@ async def recompute_provisional_due_dates(uow: UnitOfWork, batch: int = 200) -> 
 
 
 async def announce_overdue(uow: UnitOfWork, batch: int = 200) -> int:
-    """claims.overdue once per claim still unpaid past its 30th working day (rows claimed with SKIP LOCKED)."""
-    today = uow.clock.today()
-    query = (
-        select(reimbursements.c.document)
-        .where(reimbursements.c.status.in_([s.value for s in OPEN]), reimbursements.c.due_on < today,
-               reimbursements.c.overdue_announced.is_(False))
-        .limit(batch).with_for_update(skip_locked=True)
-    )  # fmt: skip
-    due = [CLAIM.validate_python(row[0]) for row in await uow.session.execute(query)]
-    for claim in due:
-        announced = replace(claim, overdue_announced=True)
-        await _save(uow, announced)
-        uow.emit(new_envelope(ClaimsOverdueV1(**_fact(claim), due_on=claim.due_on, status=claim.status.value), uow.clock))  # type: ignore[arg-type]
-    return len(due)
+    """claims.overdue once per claim still unpaid past its 30th working day."""
+    return await announce_overdue_rows(uow, reimbursements, CLAIM, OPEN, _save, _fact, batch)
 
 
 async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:

@@ -62,6 +62,18 @@ async def run_idempotent(
     return JSONResponse(body, status_code=status, headers={"Idempotency-Key": key})
 
 
+async def create_idempotently(
+    uow: UnitOfWork, request: Request, principal: str, key: str | None, make: Callable[[], Awaitable[Any]], shape: Callable[[Any], Any]
+) -> JSONResponse:
+    """A creating command in its unit of work: 201 with the shaped record, once per Idempotency-Key."""
+
+    async def create() -> tuple[int, Any]:
+        return 201, shape(await make())
+
+    async with uow:
+        return await run_idempotent(uow, request, principal, key, create)
+
+
 async def _replay(uow: UnitOfWork, principal: str, key: str, request_hash: str) -> JSONResponse:
     row = (
         await uow.session.execute(

@@ -8,12 +8,13 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
 from shared.errors import Problem
-from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.http.idempotency import IdempotencyKey, create_idempotently
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
 from svc_claims import payments as usecases
@@ -115,12 +116,8 @@ def _person(actor: Principal, person_id: uuid.UUID | None) -> uuid.UUID:
     return person
 
 
-async def _created(uow: UoW, request: Request, actor: Principal, key: str | None, make) -> dict:  # type: ignore[no-untyped-def]
-    async def create() -> tuple[int, dict]:
-        return 201, shape(await make())
-
-    async with uow:
-        return await run_idempotent(uow, request, actor.subject, key, create)
+async def _created(uow: UoW, request: Request, actor: Principal, key: str | None, make) -> JSONResponse:  # type: ignore[no-untyped-def]
+    return await create_idempotently(uow, request, actor.subject, key, make, shape)
 
 
 @router.post("/maternity/resident", status_code=201, response_model=PaymentOut, summary="居民生育医疗费报销（产前检查、分娩、计划生育）")

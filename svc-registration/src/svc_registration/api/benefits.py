@@ -7,12 +7,13 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
 from shared.http.fields import Text
-from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.http.idempotency import IdempotencyKey, create_idempotently, run_idempotent
 from shared.money import NonNegativeMoney
 from shared.service import UoW
 from svc_registration import usecases
@@ -247,12 +248,8 @@ async def list_benefits(
     return {"items": [shape(r) for r in found], "total": total, "page": page, "size": size}
 
 
-async def _created(uow: UoW, request: Request, actor: Principal, key: str | None, make) -> dict:  # type: ignore[no-untyped-def]
-    async def register() -> tuple[int, dict]:
-        return 201, shape(await make())
-
-    async with uow:
-        return await run_idempotent(uow, request, actor.subject, key, register)
+async def _created(uow: UoW, request: Request, actor: Principal, key: str | None, make) -> JSONResponse:  # type: ignore[no-untyped-def]
+    return await create_idempotently(uow, request, actor.subject, key, make, shape)
 
 
 @router.post("/hospitalization", status_code=201, response_model=BenefitRegistrationOut, summary="住院资格确认书（联网登记失败时）")
