@@ -31,6 +31,7 @@ _MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]{1,2})?")
 # An explicit context: results must not depend on whatever a thread's decimal context happens to be.
 _CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
 _EXACT = Context(prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow, Inexact])
+_exact_multiply = _EXACT.multiply
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
@@ -83,9 +84,18 @@ def is_whole_fen(amount: Decimal) -> bool:
 def split_ratio(amount: Decimal, ratio: Decimal) -> tuple[Decimal, Decimal]:
     """(amount × ratio rounded ROUND_HALF_UP to the fen, the rest); the two always sum to ``amount``."""
     money = _exact_money(amount)
-    share_ratio = _ratio(ratio)
-    share = to_money(_exact_product(money, share_ratio))
+    share = rate_share(money, _ratio(ratio))
     return share, to_money(_CONTEXT.subtract(money, share))
+
+
+def rate_share(amount: Decimal, ratio: Decimal) -> Decimal:
+    """``amount`` × ``ratio`` rounded ROUND_HALF_UP to the fen, for amounts and ratios already checked.
+
+    The checked form is ``split_ratio``; this one is for hot paths (the benefit engine) that validated
+    their inputs once and apply many rates.
+    """
+    share = _exact_product(amount, ratio).quantize(CENT, ROUND_HALF_UP, _CONTEXT)  # positional: keywords cost twice the quantize
+    return share if share else share.copy_abs()
 
 
 def _exact_money(amount: Decimal | int) -> Decimal:
@@ -114,7 +124,7 @@ def _exact_product(a: Decimal, b: Decimal) -> Decimal:
     # The product must be exact, so the only rounding is the documented one: money times a ratio fits
     # the 60 digits of the exact context; only a longer one needs a context of its own size.
     try:
-        return _EXACT.multiply(a, b)
+        return _exact_multiply(a, b)
     except Inexact:
         digits = len(a.as_tuple().digits) + len(b.as_tuple().digits) + 1
         return Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation]).multiply(a, b)

@@ -355,3 +355,33 @@ def test_monotonic_with_assistance_groups(care: str, level: int, amount: D, more
     large = quote(QuoteContext("resident", "adult_middle", level, care, amount + more, special_groups=special), POLICY)
     assert large.person >= small.person and large.fund >= small.fund
     assert large.paid_by_others >= small.paid_by_others
+
+
+# --------------------------------------------------------------------------- the engine's boundaries
+
+
+def test_the_callers_year_is_left_as_it_was() -> None:
+    # The engine updates its own copy of the year in place; the context's accumulators must not move.
+    year = Accumulators(stays=1, deductible_used=D("500.00"), fund_paid=D("1000.00"))
+    first = quote(ctx(amount="20000.00", ytd=year), POLICY)
+    assert year == Accumulators(stays=1, deductible_used=D("500.00"), fund_paid=D("1000.00"))
+    assert first.accumulators.stays == 2 and first.accumulators is not year
+    # the same context quoted again gives the same bill
+    assert quote(ctx(amount="20000.00", ytd=year), POLICY) == first
+
+
+@pytest.mark.parametrize("amount", ["1000000000000.00", "99999999999999999999.00"])
+def test_absurd_amounts_are_refused(amount: str) -> None:
+    with pytest.raises(QuoteError, match="in_scope"):
+        quote(ctx(amount=amount), POLICY)
+
+
+def test_stored_accumulators_are_checked_where_they_are_read() -> None:
+    from pydantic import ValidationError
+
+    from svc_claims.repository import ACCUMULATORS
+
+    assert ACCUMULATORS.validate_python({"stays": 2, "fund_paid": "150.50"}) == Accumulators(stays=2, fund_paid=D("150.50"))
+    for bad in ({"fund_paid": "-1.00"}, {"stays": -1}, {"deductible_used": "0.001"}):
+        with pytest.raises(ValidationError):
+            ACCUMULATORS.validate_python(bad)

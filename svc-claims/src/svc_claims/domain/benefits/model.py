@@ -7,6 +7,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import NonNegativeInt
+
+from shared.money import NonNegativeMoney
+
 CareType = Literal["inpatient", "special_disease", "family_sickbed", "outpatient", "village_fee"]
 # 异地就医: referred 转外就医（+5 个百分点自负）; self_referred 未办理转外自行就医（二、三级 +10，其他不予支付）;
 # resident_remote 异地居住就医、temporary_emergency 临时外出急症（比例按本市规定执行）.
@@ -24,33 +28,41 @@ class QuoteError(ValueError):
     """The context cannot be computed (unknown level or tier, negative amounts …): a 422 at the API."""
 
 
-@dataclass(frozen=True)
+# Line, Accumulators and Bill are slotted, not frozen: a quote builds a dozen of them, and a frozen
+# dataclass's __init__ costs five times as much. Nothing changes one once the engine has returned it.
+
+
+@dataclass(slots=True)
 class Accumulators:
-    """Per person, scheme and benefit year: the year's entitlements and what earlier claims used."""
+    """Per person, scheme and benefit year: the year's entitlements and what earlier claims used.
+
+    Checked where they enter (the API's model, the repository's adapter: non-negative money); the
+    engine trusts them as it trusts a loaded policy.
+    """
 
     # -- the year's entitlements, fixed at the start of the year (``rollover.next_year``)
-    claim_free_years: int = 0  # 连续未超过门诊起付标准的年数（次年门诊起付线降低 100/200/300）
-    carried_over_cap: Decimal = ZERO  # 往年结转、尚未使用的门诊额度，加入住院（含门特）最高支付限额
+    claim_free_years: NonNegativeInt = 0  # 连续未超过门诊起付标准的年数（次年门诊起付线降低 100/200/300）
+    carried_over_cap: NonNegativeMoney = ZERO  # 往年结转、尚未使用的门诊额度，加入住院（含门特）最高支付限额
     # -- used so far
-    stays: int = 0  # 住院次数（含家庭病床）
-    deductible_used: Decimal = ZERO  # 住院+门特合并起付线已负担
-    fund_paid: Decimal = ZERO  # 统筹基金已支付（住院+门特，计入18万及结转额度）
-    outpatient_deductible_used: Decimal = ZERO  # 普通门诊起付线已负担
-    outpatient_fund_paid: Decimal = ZERO  # 普通门诊（含村卫生室一般诊疗费）基金已支付（计入4000）
-    outpatient_in_scope: Decimal = ZERO  # 普通门诊政策范围内费用（不含一般诊疗费）
-    village_fee_in_scope: Decimal = ZERO  # 村卫生室一般诊疗费
+    stays: NonNegativeInt = 0  # 住院次数（含家庭病床）
+    deductible_used: NonNegativeMoney = ZERO  # 住院+门特合并起付线已负担
+    fund_paid: NonNegativeMoney = ZERO  # 统筹基金已支付（住院+门特，计入18万及结转额度）
+    outpatient_deductible_used: NonNegativeMoney = ZERO  # 普通门诊起付线已负担
+    outpatient_fund_paid: NonNegativeMoney = ZERO  # 普通门诊（含村卫生室一般诊疗费）基金已支付（计入4000）
+    outpatient_in_scope: NonNegativeMoney = ZERO  # 普通门诊政策范围内费用（不含一般诊疗费）
+    village_fee_in_scope: NonNegativeMoney = ZERO  # 村卫生室一般诊疗费
     family_doctor: bool = False  # 本年度曾享受家庭医生签约待遇（年末结转按 4200 计）
-    sickbed_days: int = 0  # 家庭病床天数
-    major_illness_burden: Decimal = ZERO  # 计入大病保险的政策范围内个人负担
-    major_illness_paid: Decimal = ZERO
-    assistance_inpatient_burden: Decimal = ZERO  # 住院（含门特）救助已计入的个人负担
-    assistance_outpatient_paid: Decimal = ZERO  # 门诊救助已支付
-    assistance_paid: Decimal = ZERO  # 医疗救助（门诊、住院、重特大、因病支出型）已支付
-    veterans_paid: Decimal = ZERO  # 优抚对象医疗补助已支付
-    catastrophic_burden: Decimal = ZERO  # 重特大疾病医疗救助已计入的个人负担
-    catastrophic_paid: Decimal = ZERO
-    illness_burden: Decimal = ZERO  # 因病支出型家庭救助已计入的个人负担
-    illness_paid: Decimal = ZERO
+    sickbed_days: NonNegativeInt = 0  # 家庭病床天数
+    major_illness_burden: NonNegativeMoney = ZERO  # 计入大病保险的政策范围内个人负担
+    major_illness_paid: NonNegativeMoney = ZERO
+    assistance_inpatient_burden: NonNegativeMoney = ZERO  # 住院（含门特）救助已计入的个人负担
+    assistance_outpatient_paid: NonNegativeMoney = ZERO  # 门诊救助已支付
+    assistance_paid: NonNegativeMoney = ZERO  # 医疗救助（门诊、住院、重特大、因病支出型）已支付
+    veterans_paid: NonNegativeMoney = ZERO  # 优抚对象医疗补助已支付
+    catastrophic_burden: NonNegativeMoney = ZERO  # 重特大疾病医疗救助已计入的个人负担
+    catastrophic_paid: NonNegativeMoney = ZERO
+    illness_burden: NonNegativeMoney = ZERO  # 因病支出型家庭救助已计入的个人负担
+    illness_paid: NonNegativeMoney = ZERO
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,7 @@ class QuoteContext:
     family_illness_paid: Decimal | None = None  # 家庭本年度已获因病支出型救助（缺省：本人累计）
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Line:
     code: str  # 规则代码（机器可读）
     label: str  # 中文说明
@@ -88,7 +100,7 @@ class Line:
     sample: bool = False  # 用到了文件未给出的示例数值
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Bill:
     total: Decimal
     in_scope: Decimal

@@ -9,11 +9,12 @@ whole, like the employee table, has ``sample: true`` at the top).
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.money import Money
+from shared.money import Money, rate_share
 
 LEVELS = (1, 2, 3)
 # The resident tiers of the 2021 Tianjin table (other schemes declare their own in the file).
@@ -169,6 +170,15 @@ class MajorIllnessRules(_Model):
             raise ValueError("最后一段上限必须等于封顶线")
         return self
 
+    @cached_property
+    def favoured_groups(self) -> frozenset[str]:
+        return frozenset(self.favoured.groups)
+
+    @cached_property
+    def favoured_threshold(self) -> Decimal:
+        """The threshold for favoured groups (lowered by the factor), to the fen."""
+        return rate_share(self.threshold.value, self.favoured.threshold_factor)
+
 
 class _Grouped(Sourced):
     code: str
@@ -176,7 +186,11 @@ class _Grouped(Sourced):
     match: list[list[str]] = Field(min_length=1)
 
     def matches(self, groups: frozenset[str]) -> bool:
-        return any(set(need) <= groups for need in self.match)
+        return any(need <= groups for need in self._match_sets)
+
+    @cached_property
+    def _match_sets(self) -> tuple[frozenset[str], ...]:
+        return tuple(frozenset(need) for need in self.match)
 
 
 class AssistanceGroup(_Grouped):
@@ -231,6 +245,18 @@ class AssistanceRules(_Model):
     catastrophic: CatastrophicRules | None = None
     illness_impoverished: IllnessImpoverishedRules | None = None
 
+    def group_for(self, special_groups: frozenset[str]) -> AssistanceGroup | VeteranGroup | None:
+        """The veterans' group first, else the first assistance group the person's special groups match."""
+        if special_groups not in self._found:
+            found = next((g for g in (*self.veterans, *self.groups) if g.matches(special_groups)), None)
+            self._found[special_groups] = found
+        return self._found[special_groups]
+
+    @cached_property
+    def _found(self) -> dict[frozenset[str], AssistanceGroup | VeteranGroup | None]:
+        # A few distinct combinations of special groups exist: remembered, they cost one lookup per quote.
+        return {}
+
 
 class Policy(_Model):
     region: str = Field(pattern=r"^[0-9]{6}$")
@@ -262,9 +288,13 @@ class Policy(_Model):
     def key(self) -> tuple[str, str, int]:
         return (self.region, self.scheme, self.year)
 
-    @property
+    @cached_property
     def tier_codes(self) -> tuple[str, ...]:
         return tuple(t.code for t in self.tiers)
+
+    @cached_property
+    def not_payable_labels(self) -> dict[str, str]:
+        return {n.code: n.label for n in self.basic.not_payable}
 
 
 __all__ = [
