@@ -124,10 +124,12 @@ benefit_payments = Table(
     Column("kind", String(30), nullable=False),
     Column("status", String(20), nullable=False),
     Column("due_on", Date),
+    Column("due_provisional", Boolean, nullable=False, server_default=false()),  # computed before the year's holidays were known
     Column("overdue_announced", Boolean, nullable=False, server_default=false()),
     Column("filed_at", DateTime(timezone=True), nullable=False),
     Column("document", JSONB, nullable=False),
 )
+Index("ix_benefit_payments_provisional_due", benefit_payments.c.due_on, postgresql_where=benefit_payments.c.due_provisional)
 
 # The personal account's history (domain.account): its sum is the balance a withdrawal pays.
 account_entries = Table(

@@ -8,14 +8,11 @@ same overdue scan and ops probe as reimbursements watch the limit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.auth import Principal, Role
@@ -26,10 +23,10 @@ from shared.events import new_envelope
 from shared.events.catalog import (
     ClaimsAcceptedV1,
     ClaimsApprovedV1,
-    ClaimsOverdueV1,
     ClaimsPaidV1,
     ClaimsRejectedV1,
 )
+from svc_claims.deadlines import Applications
 from svc_claims.domain.account import Circumstances, EntryKind, Reason, WithdrawalError, withdrawable
 from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.maternity import (
@@ -40,7 +37,6 @@ from svc_claims.domain.maternity import (
     resident_prenatal,
 )
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
-from svc_claims.domain.reimbursement import Status
 from svc_claims.models import benefit_payments
 from svc_claims.policy import PolicyNotFound, allowance_policy, load_policy, resident_maternity_policy
 from svc_claims.repository import Repository
@@ -55,7 +51,7 @@ REGION = "120000"
 
 async def _save(uow: UnitOfWork, payment: BenefitPayment, new: bool = False) -> None:
     values = {"person_id": payment.person_id, "office_code": payment.office_code, "unit_code": payment.unit_code,
-              "kind": payment.kind.value, "status": payment.status.value, "due_on": payment.due_on,
+              "kind": payment.kind.value, "status": payment.status.value, "due_on": payment.due_on, "due_provisional": payment.due_provisional,
               "overdue_announced": payment.overdue_announced, "document": PAYMENT.dump_python(payment, mode="json")}  # fmt: skip
     if new:
         await uow.session.execute(insert(benefit_payments).values(id=payment.id, filed_at=payment.steps[0].at, **values))
@@ -236,31 +232,7 @@ async def reject(uow: UnitOfWork, payment_id: uuid.UUID, reason: str, note: str 
     return rejected
 
 
-async def announce_overdue(uow: UnitOfWork, batch: int = 200) -> int:
-    """claims.overdue once per payment unpaid past its limit (20 working days maternity, 15 withdrawal)."""
-    return await announce_overdue_rows(uow, benefit_payments, PAYMENT, OPEN, _save, _fact, batch)
-
-
-async def announce_overdue_rows(uow: UnitOfWork, table: Table, adapter: TypeAdapter, open_statuses: frozenset[Status],
-                                save: Callable[[UnitOfWork, Any], Awaitable[None]], fact: Callable[[Any], dict], batch: int) -> int:  # fmt: skip
-    """The overdue scan of a table of applications (reimbursements, payments): rows claimed with SKIP LOCKED,
-    each announced once and marked so."""
-    query = (
-        select(table.c.document)
-        .where(table.c.status.in_([s.value for s in open_statuses]), table.c.due_on < uow.clock.today(),
-               table.c.overdue_announced.is_(False))
-        .limit(batch).with_for_update(skip_locked=True)
-    )  # fmt: skip
-    due = [adapter.validate_python(row[0]) for row in await uow.session.execute(query)]
-    for application in due:
-        await save(uow, replace(application, overdue_announced=True))
-        uow.emit(new_envelope(ClaimsOverdueV1(**fact(application), due_on=application.due_on, status=application.status.value), uow.clock))
-    return len(due)
-
-
-async def open_due_dates(uow: UnitOfWork) -> list[date]:
-    rows = await uow.session.execute(select(benefit_payments.c.due_on).where(benefit_payments.c.status.in_([s.value for s in OPEN])))
-    return [d for (d,) in rows if d is not None]
+APPLICATIONS = Applications(benefit_payments, PAYMENT, OPEN, _save, _fact)
 
 
 async def payments_of(uow: UnitOfWork, actor: Principal, offset: int, limit: int) -> tuple[list[BenefitPayment], int]:

@@ -48,7 +48,8 @@ from svc_claims.domain.reimbursement import (
     check_receipts,
 )
 from svc_claims.models import reimbursement_receipts, reimbursements
-from svc_claims.payments import announce_overdue_rows, open_due_dates
+from svc_claims import payments
+from svc_claims.deadlines import Applications, open_due_dates
 from svc_claims.policy import PolicyNotFound, load_policy
 from svc_claims.repository import Repository
 from svc_claims.usecases import BILL, require_office_staff, settle_bill
@@ -317,37 +318,14 @@ async def claims_of(uow: UnitOfWork, actor: Principal, status: Status | None, of
 # ------------------------------------------------------------------------------------------- deadlines
 
 
-async def recompute_provisional_due_dates(uow: UnitOfWork, batch: int = 200) -> int:
-    """Due dates computed on weekends only, computed again once the holidays of their years are loaded."""
-    calendar, today = default_calendar(), uow.clock.today()
-    known = [year for year in range(today.year - 1, today.year + 3) if calendar.has_year(year)]
-    query = (
-        select(reimbursements.c.document)
-        .where(reimbursements.c.status.in_([s.value for s in OPEN]), reimbursements.c.due_provisional.is_(True),
-               func.extract("year", reimbursements.c.due_on).in_(known))
-        .limit(batch).with_for_update(skip_locked=True)
-    )  # fmt: skip
-    changed = 0
-    for (document,) in await uow.session.execute(query):
-        claim = CLAIM.validate_python(document)
-        fresh = claim.with_due_recomputed(calendar)
-        if (fresh.due_on, fresh.due_provisional) != (claim.due_on, claim.due_provisional):
-            await _save(uow, fresh)
-            changed += 1
-    return changed
-
-
-async def announce_overdue(uow: UnitOfWork, batch: int = 200) -> int:
-    """claims.overdue once per claim still unpaid past its 30th working day."""
-    return await announce_overdue_rows(uow, reimbursements, CLAIM, OPEN, _save, _fact, batch)
+APPLICATIONS = Applications(reimbursements, CLAIM, OPEN, _save, _fact)
 
 
 async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:
     """The ops page's probe: open claims and payments near or past their limit (no personal data)."""
     today = uow.clock.today()
     soon = default_calendar().add_working_days(today, AT_RISK_WORKING_DAYS).date
-    rows = await uow.session.execute(select(reimbursements.c.due_on).where(reimbursements.c.status.in_([s.value for s in OPEN])))
-    dues = [d for (d,) in rows if d is not None] + await open_due_dates(uow)  # maternity and withdrawals too
+    dues = await open_due_dates(uow, APPLICATIONS) + await open_due_dates(uow, payments.APPLICATIONS)
     overdue = [d for d in dues if d < today]
     at_risk = [d for d in dues if today <= d <= soon]
     return DeadlineCounts(len(at_risk), len(overdue), overdue_seconds(min(overdue), uow.clock) if overdue else None)

@@ -11,10 +11,14 @@ from decimal import Decimal
 import pytest
 
 from shared.auth import Role
+from shared.calendar import NamedDay, YearTable, default_calendar, reset_default_calendar
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
+from shared.testing.service_app import in_schema
+from svc_claims.deadlines import recompute_provisional
 from svc_claims.domain.eligibility import Coverage, Entitlement
+from svc_claims.payments import APPLICATIONS
 from svc_claims.repository import Repository
 
 pytestmark = pytest.mark.integration
@@ -114,3 +118,29 @@ def test_a_withdrawal_pays_the_accounts_history_once_the_coverage_ended_for_a_re
     assert again.status_code == 422 and "无余额" in again.json()["detail"]  # the account was emptied
     still_working = claims.client.post("/api/v1/claims/account-withdrawals", json={**body, "reason": "emigration", "person_id": str(working)}, headers=staff)
     assert still_working.status_code == 422 and "尚未终止" in still_working.json()["detail"]
+
+
+def test_a_due_date_in_a_year_without_holidays_is_provisional_until_the_year_is_loaded(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    person = uuid.uuid4()
+    asyncio.run(setup(migrated_database, Coverage(uuid.uuid4(), person, OFFICE, "employee", None, date(2020, 1, 1), date(2021, 3, 1),
+                                                  UNIT, "in_service", (), "emigration"), balance="800.00"))  # fmt: skip
+    staff = claims.token(Role.staff, office_code=OFFICE, office_level="district")
+    filed = claims.client.post("/api/v1/claims/account-withdrawals", headers=staff,
+                               json={"person_id": str(person), "reason": "emigration", "bank_account": "6222021234567890123"}).json()  # fmt: skip
+    claims.business_date("2026-12-15")
+    try:
+        accepted = claims.client.post(f"/api/v1/claims/payments/{filed['id']}/accept", json={"version": 1}, headers=staff).json()
+    finally:
+        claims.business_date(None)
+    # 15 working days from Tue 15 Dec 2026: 13 in December and, with 2027's holidays unknown, Fri 1, Mon 4, Tue 5 Jan.
+    assert (accepted["expected_payment_by"], accepted["expected_payment_provisional"]) == ("2027-01-05", True)
+
+    default_calendar().load_year(YearTable(year=2027, holidays=[NamedDay(date=date(2027, 1, 1), name="元旦")], workdays=[], source="test"))
+    try:
+        moved = asyncio.run(in_schema(migrated_database, "claims", lambda uow: recompute_provisional(uow, APPLICATIONS),
+                                      datetime(2026, 12, 16, tzinfo=UTC)))  # fmt: skip
+    finally:
+        reset_default_calendar()
+    assert moved >= 1
+    seen = claims.client.get(f"/api/v1/claims/payments/{filed['id']}", headers=staff).json()
+    assert (seen["expected_payment_by"], seen["expected_payment_provisional"]) == ("2027-01-06", False)

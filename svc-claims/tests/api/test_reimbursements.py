@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 
 from shared.auth import Principal, Role
 from shared.calendar import NamedDay, YearTable, default_calendar, reset_default_calendar
-from shared.clock import FixedClock
-from shared.db import UnitOfWork, make_engine, make_session_factory
+from shared.db import UnitOfWork
 from shared.errors import Problem
-from shared.migrations import service_database_url
 from shared.tables import outbox
+from shared.testing.service_app import in_schema
+from svc_claims import deadlines
 from svc_claims import reimbursements as usecases
 from svc_claims.domain.eligibility import Coverage
 from svc_claims.models import benefit_settlements
@@ -35,16 +35,13 @@ UNIT = "91120101MA05K8Q4X9"
 CITY = Principal(subject="city-approver", role=Role.staff, office_code="120000", office_level="city")
 
 
-async def in_claims(database_url: str, work: Callable[[UnitOfWork], Awaitable[Any]], at: datetime | None = None) -> Any:
+def in_claims(database_url: str, work: Callable[[UnitOfWork], Awaitable[Any]], at: datetime | None = None) -> Awaitable[Any]:
     """Run `work` in one unit of work on the claims schema (committed), at a fixed time."""
-    engine = make_engine(service_database_url(database_url, "claims"), 2, schema="claims")
-    try:
-        async with UnitOfWork(make_session_factory(engine), FixedClock(at or datetime(2021, 6, 1, tzinfo=UTC)), "claims") as uow:
-            result = await work(uow)
-            await uow.commit()
-            return result
-    finally:
-        await engine.dispose()
+    return in_schema(database_url, "claims", work, at or datetime(2021, 6, 1, tzinfo=UTC))
+
+
+def overdue_scan(uow: UnitOfWork) -> Awaitable[int]:
+    return deadlines.announce_overdue(uow, usecases.APPLICATIONS)
 
 
 def covered(database_url: str, unit_code: str | None = None, scheme: str = "resident", tier: str | None = "adult_middle") -> uuid.UUID:
@@ -307,7 +304,7 @@ def test_the_overdue_alert_is_raised_once_and_provisional_due_dates_follow_the_p
 
     default_calendar().load_year(YearTable(year=2027, holidays=[NamedDay(date=date(2027, 1, 1), name="元旦")], workdays=[], source="test"))
     try:
-        asyncio.run(in_claims(migrated_database, usecases.recompute_provisional_due_dates, datetime(2026, 12, 2, tzinfo=UTC)))
+        asyncio.run(in_claims(migrated_database, lambda uow: deadlines.recompute_provisional(uow, usecases.APPLICATIONS), datetime(2026, 12, 2, tzinfo=UTC)))
     finally:
         reset_default_calendar()
     seen = claims.client.get(f"{API}/{filed['id']}", headers=district).json()
@@ -315,10 +312,10 @@ def test_the_overdue_alert_is_raised_once_and_provisional_due_dates_follow_the_p
 
     on_the_day = datetime(2027, 1, 13, 4, tzinfo=UTC)  # the 30th working day itself is still in time
     after = datetime(2027, 1, 14, 4, tzinfo=UTC)
-    asyncio.run(in_claims(migrated_database, usecases.announce_overdue, on_the_day))
+    asyncio.run(in_claims(migrated_database, overdue_scan, on_the_day))
     assert "claims.overdue" not in events_of(migrated_database, filed["id"])
     for _ in range(2):
-        asyncio.run(in_claims(migrated_database, usecases.announce_overdue, after))
+        asyncio.run(in_claims(migrated_database, overdue_scan, after))
     assert events_of(migrated_database, filed["id"]).count("claims.overdue") == 1
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from fastapi.testclient import TestClient
 
 from shared.auth import Principal, Role
 from shared.auth.issuer import JWKS_FILE, DevIssuer
+from shared.clock import FixedClock
+from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
 from shared.testing.plugin import RunServers, delete_broker_namespace
 
@@ -63,3 +66,16 @@ def service_app(
     with TestClient(create_app(settings)) as client:
         yield Harness(service, client, issuer)
     asyncio.run(delete_broker_namespace(servers.broker_url, namespace, [service]))
+
+
+async def in_schema(database_url: str, service: str, work: Callable[[UnitOfWork], Awaitable[Any]], at: datetime) -> Any:
+    """``work(uow)`` in one committed unit of work on the service's schema, at a fixed time: what a job
+    or a consumer of the service does, run by a test."""
+    engine = make_engine(service_database_url(database_url, service), 2, schema=service)
+    try:
+        async with UnitOfWork(make_session_factory(engine), FixedClock(at), service) as uow:
+            result = await work(uow)
+            await uow.commit()
+            return result
+    finally:
+        await engine.dispose()

@@ -89,6 +89,7 @@ class PaymentOut(BaseModel):
     version: int
     accepted_on: date | None
     expected_payment_by: date | None
+    expected_payment_provisional: bool = Field(description="所涉年度节假日安排未公布，按周末推算，公布后重算")
     rejection: str | None
     steps: list[dict]
 
@@ -104,7 +105,8 @@ def shape(p: BenefitPayment) -> dict:
     return PaymentOut(
         id=p.id, kind=p.kind.value, person_id=p.person_id, office_code=p.office_code, unit_code=p.unit_code, amount=p.amount,
         lines=[LineOut(**line.__dict__) for line in p.lines], basis=p.basis, bank_account=masked_account(p.bank_account),
-        status=p.status.value, version=p.version, accepted_on=p.accepted_on, expected_payment_by=p.due_on, rejection=p.rejection,
+        status=p.status.value, version=p.version, accepted_on=p.accepted_on, expected_payment_by=p.due_on,
+        expected_payment_provisional=p.due_provisional, rejection=p.rejection,
         steps=[{"status": s.status.value, "by": s.by, "at": s.at.isoformat(), "note": s.note} for s in p.steps],
     ).model_dump(mode="json")  # fmt: skip
 

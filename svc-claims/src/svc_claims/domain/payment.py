@@ -67,14 +67,22 @@ class BenefitPayment:
     due_on: date | None = None
     rejection: str | None = None
     overdue_announced: bool = False
+    due_provisional: bool = False  # the due date touches a year whose holidays are not published yet
 
     def _move(self, to: Status, version: int, by: str, at: datetime, note: str, **changes) -> BenefitPayment:  # type: ignore[no-untyped-def]
         check_move(self.status, self.version, to, version, ALLOWED)
         return replace(self, status=to, version=self.version + 1, steps=(*self.steps, Step(to, by, at, note)), **changes)
 
     def accept(self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar) -> BenefitPayment:
-        due = calendar.add_working_days(today, LIMIT_WORKING_DAYS[self.kind]).date
-        return self._move(Status.accepted, version, by, at, "受理", accepted_on=today, due_on=due)
+        due = calendar.add_working_days(today, LIMIT_WORKING_DAYS[self.kind])
+        return self._move(Status.accepted, version, by, at, "受理", accepted_on=today, due_on=due.date, due_provisional=due.provisional)
+
+    def with_due_recomputed(self, calendar: WorkingCalendar) -> BenefitPayment:
+        """A provisional due date computed again once the year's holidays are known (the calendar's promise)."""
+        if self.accepted_on is None or not self.due_provisional:
+            return self
+        due = calendar.add_working_days(self.accepted_on, LIMIT_WORKING_DAYS[self.kind])
+        return replace(self, due_on=due.date, due_provisional=due.provisional)
 
     def approve(self, version: int, by: str, at: datetime) -> BenefitPayment:
         return self._move(Status.approved, version, by, at, "市级核准，生成支付单")

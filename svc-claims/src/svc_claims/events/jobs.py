@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from shared.service import ServiceRuntime
 from svc_claims import payments, reimbursements
+from svc_claims.deadlines import announce_overdue, recompute_provisional
+
+TABLES = (reimbursements.APPLICATIONS, payments.APPLICATIONS)
 
 
 async def announce_overdue_claims(runtime: ServiceRuntime) -> None:
     """Reimbursements past their 30 working days, maternity past 20, withdrawals past 15. Provisional due
-    dates of reimbursements are computed again first, once their year's holidays are loaded."""
+    dates are computed again first, once their year's holidays are loaded."""
     async with runtime.uow() as uow:
-        await reimbursements.recompute_provisional_due_dates(uow)
+        for apps in TABLES:
+            await recompute_provisional(uow, apps)
         await uow.commit()
     while True:
         async with runtime.uow() as uow:
-            announced = await reimbursements.announce_overdue(uow) + await payments.announce_overdue(uow)
+            announced = sum([await announce_overdue(uow, apps) for apps in TABLES])
             await uow.commit()
         if announced == 0:
             return
