@@ -29,16 +29,11 @@ from shared.events.catalog import (
 from svc_claims.deadlines import Applications
 from svc_claims.domain.account import Circumstances, EntryKind, Reason, WithdrawalError, withdrawable
 from svc_claims.domain.eligibility import Coverage, eligibility_on
-from svc_claims.domain.maternity import (
-    MaternityError,
-    allowance,
-    require_in_filing_window,
-    resident_item,
-    resident_prenatal,
-)
+from svc_claims.domain.maternity import MaternityError, allowance, maternity_item, prenatal, require_in_filing_window
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
+from svc_claims.domain.reimbursement import AccountOwner, check_account_owner
 from svc_claims.models import benefit_payments
-from svc_claims.policy import PolicyNotFound, allowance_policy, load_policy, resident_maternity_policy
+from svc_claims.policy import PolicyNotFound, allowance_policy, load_policy, maternity_table
 from svc_claims.repository import Repository
 from svc_claims.usecases import require_office_staff
 
@@ -98,54 +93,88 @@ async def file_resident_maternity(
 ) -> BenefitPayment:  # fmt: skip
     """居民生育医疗费: prenatal checks by weeks, deliveries and family-planning items by the seed 001 table."""
     coverage = await _coverage_on(uow, person_id, event_date, actor, "resident")
-    try:
-        policy = resident_maternity_policy(REGION, event_date.year)
-        benefits = [
-            resident_prenatal(policy, item["cost"], item.get("weeks"), item.get("delivered", False)) if item["item"] == "prenatal"
-            else resident_item(policy, item["item"], item["cost"], facility_level, _inpatient_ratio(coverage, facility_level, event_date))
-            for item in items
-        ]  # fmt: skip
-    except (MaternityError, PolicyNotFound) as exc:
-        raise _maternity_errors(exc, "items") from None
-    lines = tuple(Line(b.item, b.label, b.cost, b.fund, b.rule) for b in benefits)
-    basis = {"event_date": event_date.isoformat(), "facility_level": facility_level,
-             "items": [{**i, "cost": f"{i['cost']:.2f}"} for i in items]}  # fmt: skip
+    lines = _maternity_lines(coverage, event_date, facility_level, items)
+    basis = {"event_date": event_date.isoformat(), "facility_level": facility_level, "items": _items_basis(items)}
     payment = new_payment(PaymentKind.maternity_resident, person_id, coverage.office_code, None, lines, basis, bank_account,
                           actor.subject, uow.clock.now())  # fmt: skip
     await _save(uow, payment, new=True)
     return payment
 
 
-def _inpatient_ratio(coverage: Coverage, level: int, day: date) -> Decimal | None:
-    """The resident inpatient ratio for a delivery with a severe comorbidity (the basic policy's table)."""
+async def file_employee_maternity(
+    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, event_date: date, facility_level: int | None, items: list[dict],
+    allowance_claim: dict | None, remote: bool, account_owner: AccountOwner, bank_account: str,
+) -> BenefitPayment:  # fmt: skip
+    """职工生育医疗费（垫付）与生育津贴: filed together by the unit within 12 months from the month after the
+    birth or the end of the pregnancy; the allowance needs a pregnancy registration (and a maternity
+    remote-care registration when the care was in another region)."""
+    coverage = await _coverage_on(uow, person_id, event_date, actor, "employee")
+    check_account_owner(account_owner, coverage.unit_code)
     try:
-        return load_policy(REGION, "resident", day.year).basic.inpatient_ratios.ratio(level, coverage.tier or "adult_middle")
+        require_in_filing_window(event_date, uow.clock.today())
+    except MaternityError as exc:
+        raise _maternity_errors(exc, "event_date") from None
+    lines = _maternity_lines(coverage, event_date, facility_level or 0, items) if items else ()
+    basis: dict = {"event_date": event_date.isoformat(), "remote": remote, "account_owner": account_owner.value, "sample": True}
+    if items:
+        basis |= {"facility_level": facility_level, "items": _items_basis(items)}
+    if allowance_claim is not None:
+        await _require_registrations(uow, person_id, event_date, remote)
+        line, allowance_basis = _allowance_line(**allowance_claim)
+        lines, basis = (*lines, line), basis | allowance_basis
+    kind = PaymentKind.maternity_employee if items else PaymentKind.maternity_allowance
+    payment = new_payment(kind, person_id, coverage.office_code, coverage.unit_code, lines, basis, bank_account, actor.subject,
+                          uow.clock.now())  # fmt: skip
+    await _save(uow, payment, new=True)
+    return payment
+
+
+def _maternity_lines(coverage: Coverage, event_date: date, facility_level: int, items: list[dict]) -> tuple[Line, ...]:
+    """Each item by the table of the person's scheme: prenatal checks by weeks, the rest by item."""
+    try:
+        table = maternity_table(REGION, coverage.scheme, event_date.year)
+        ratio = _inpatient_ratio(coverage, facility_level, event_date)
+        benefits = [
+            prenatal(table, item["cost"], item.get("weeks"), item.get("delivered", False)) if item["item"] == "prenatal"
+            else maternity_item(table, item["item"], item["cost"], facility_level, ratio)
+            for item in items
+        ]  # fmt: skip
+    except (MaternityError, PolicyNotFound) as exc:
+        raise _maternity_errors(exc, "items") from None
+    return tuple(Line(b.item, b.label, b.cost, b.fund, b.rule) for b in benefits)
+
+
+def _items_basis(items: list[dict]) -> list[dict]:
+    return [{**i, "cost": f"{i['cost']:.2f}"} for i in items]
+
+
+def _inpatient_ratio(coverage: Coverage, level: int, day: date) -> Decimal | None:
+    """The scheme's inpatient ratio for a delivery with a severe comorbidity (the basic policy's table)."""
+    default_tier = "adult_middle" if coverage.scheme == "resident" else "in_service"
+    try:
+        return load_policy(REGION, coverage.scheme, day.year).basic.inpatient_ratios.ratio(level, coverage.tier or default_tier)
     except (PolicyNotFound, ValueError, KeyError):
         return None
 
 
-async def file_maternity_allowance(
-    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, event_date: date, case: str, average_monthly_wage: Decimal,
-    extra_babies: int, difficult: bool, bank_account: str,
-) -> BenefitPayment:  # fmt: skip
-    """生育津贴: filed by the unit within 12 months from the month after the birth; needs a pregnancy registration."""
-    coverage = await _coverage_on(uow, person_id, event_date, actor, "employee")
+async def _require_registrations(uow: UnitOfWork, person_id: uuid.UUID, event_date: date, remote: bool) -> None:
+    kinds = {e.kind for e in await Repository(uow.session).entitlements_of(person_id) if e.status in ("active", "expired")}
+    if "pregnancy" not in kinds:
+        raise Problem(409, "pregnancy_registration_required", "生育津贴须有生育保险妊娠登记", errors=[{"field": "person_id", "message": "未办理妊娠登记"}])
+    if remote and "maternity_remote" not in kinds:
+        raise Problem(409, "maternity_remote_registration_required", "异地生育须有生育保险异地就医登记",
+                      errors=[{"field": "remote", "message": "未办理生育保险异地就医登记"}])  # fmt: skip
+
+
+def _allowance_line(case: str, average_monthly_wage: Decimal, extra_babies: int = 0, difficult: bool = False) -> tuple[Line, dict]:
     try:
-        require_in_filing_window(event_date, uow.clock.today())
         days, amount = allowance(allowance_policy(REGION), average_monthly_wage, case, extra_babies, difficult)
     except (MaternityError, PolicyNotFound) as exc:
-        raise _maternity_errors(exc, "event_date") from None
-    registered = [e for e in await Repository(uow.session).entitlements_of(person_id) if e.kind == "pregnancy"]
-    if not registered:
-        raise Problem(409, "pregnancy_registration_required", "生育津贴须有生育保险妊娠登记", errors=[{"field": "person_id", "message": "未办理妊娠登记"}])
+        raise _maternity_errors(exc, "allowance") from None
     line = Line("maternity_allowance", f"生育津贴：单位上年度职工月平均工资 {average_monthly_wage:.2f} ÷ 30 × {days} 天（示例天数表）",
                 average_monthly_wage, amount, "社会保险法第五十六条；产假天数为示例数据")  # fmt: skip
-    basis = {"event_date": event_date.isoformat(), "case": case, "average_monthly_wage": f"{average_monthly_wage:.2f}",
-             "leave_days": days, "extra_babies": extra_babies, "difficult": difficult, "sample": True}  # fmt: skip
-    payment = new_payment(PaymentKind.maternity_allowance, person_id, coverage.office_code, coverage.unit_code, (line,), basis,
-                          bank_account, actor.subject, uow.clock.now())  # fmt: skip
-    await _save(uow, payment, new=True)
-    return payment
+    return line, {"case": case, "average_monthly_wage": f"{average_monthly_wage:.2f}", "leave_days": days, "extra_babies": extra_babies,
+                  "difficult": difficult}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------- account withdrawal

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from svc_claims.domain.benefits.policy import LEVELS, TIERS, AssistanceGroup, Policy, VeteranGroup
-from svc_claims.domain.maternity import AllowancePolicy, ResidentMaternityPolicy
+from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
 
 POLICY_DIR = Path(__file__).parent / "data" / "policies"
 Tier = str
@@ -47,12 +47,22 @@ MATERNITY_DIR = Path(__file__).parent / "data" / "maternity"
 
 
 @cache
-def resident_maternity_policy(region: str, year: int) -> ResidentMaternityPolicy:
-    path = MATERNITY_DIR / f"tianjin-resident-{year}.json"
-    policy = ResidentMaternityPolicy.model_validate_json(path.read_text(encoding="utf-8")) if path.exists() else None
-    if policy is None or policy.region != region:
-        raise PolicyNotFound(f"无 {region} {year} 年度居民生育保险政策")
-    return policy
+def maternity_tables() -> dict[tuple[str, str, int], MaternityTable]:
+    found: dict[tuple[str, str, int], MaternityTable] = {}
+    for path in sorted(MATERNITY_DIR.glob("*-maternity-*.json")):
+        table = MaternityTable.model_validate_json(path.read_text(encoding="utf-8"))
+        if (key := (table.region, table.scheme, table.year)) in found:
+            raise ValueError(f"重复的生育保险政策文件: {key} ({path.name})")
+        found[key] = table
+    return found
+
+
+def maternity_table(region: str, scheme: str, year: int) -> MaternityTable:
+    """The maternity items of (region, scheme, year); PolicyNotFound when none is on file."""
+    try:
+        return maternity_tables()[(region, scheme, year)]
+    except KeyError:
+        raise PolicyNotFound(f"无 {region} {year} 年度{'居民' if scheme == 'resident' else '职工'}生育保险政策") from None
 
 
 @cache
@@ -64,4 +74,4 @@ def allowance_policy(region: str) -> AllowancePolicy:
 
 
 __all__ = ["Policy", "PolicyNotFound", "Tier", "TIERS", "LEVELS", "AssistanceGroup", "VeteranGroup", "POLICY_DIR",
-           "load_policy", "parse_policy", "all_policies", "resident_maternity_policy", "allowance_policy"]  # fmt: skip
+           "load_policy", "parse_policy", "all_policies", "maternity_table", "allowance_policy"]  # fmt: skip

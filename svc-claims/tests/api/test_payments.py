@@ -144,3 +144,47 @@ def test_a_due_date_in_a_year_without_holidays_is_provisional_until_the_year_is_
     assert moved >= 1
     seen = claims.client.get(f"/api/v1/claims/payments/{filed['id']}", headers=staff).json()
     assert (seen["expected_payment_by"], seen["expected_payment_provisional"]) == ("2027-01-06", False)
+
+
+def test_the_unit_files_an_employees_advanced_bills_with_the_allowance(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    person, remote_unregistered = uuid.uuid4(), uuid.uuid4()
+    for who in (person, remote_unregistered):
+        asyncio.run(setup(migrated_database, Coverage(uuid.uuid4(), who, OFFICE, "employee", None, date(2020, 1, 1), None, UNIT, "in_service"),
+                          pregnancy=True))  # fmt: skip
+    unit = claims.token(Role.unit, unit_id=UNIT)
+    body = {"person_id": str(person), "event_date": "2021-09-20", "facility_level": 3, "bank_account": "6222021234567890123",
+            "items": [{"item": "prenatal", "cost": "900.00", "delivered": True}, {"item": "natural_delivery", "cost": "1800.00"},
+                      {"item": "referral_sending_hospital", "cost": "1234.57"}],
+            "allowance": {"case": "delivery", "average_monthly_wage": "9000.00", "extra_babies": 1}}  # fmt: skip
+    claims.business_date("2021-11-22")  # the tables on file are 2021's
+    try:
+        filed = claims.client.post("/api/v1/claims/maternity/employee", json=body, headers=unit)
+        assert filed.status_code == 201, filed.text
+        p = filed.json()
+        # prenatal limit 660; delivery fixed 2280 but never more than paid (1800); 1234.57 × 60% = 740.742 → 740.74;
+        # allowance 9000 ÷ 30 × (98 + 15) = 33900.00. Sample tables, said so on every line computed from them.
+        assert [(line["code"], line["amount"]) for line in p["lines"]] == [
+            ("prenatal", "660.00"), ("natural_delivery", "1800.00"), ("referral_sending_hospital", "740.74"), ("maternity_allowance", "33900.00")]
+        assert p["amount"] == "37100.74" and p["kind"] == "maternity_employee" and p["unit_code"] == UNIT
+        assert all("示例" in line["rule"] for line in p["lines"]) and p["basis"]["account_owner"] == "unit"
+
+        remote = claims.client.post("/api/v1/claims/maternity/employee", headers=unit,
+                                    json={**body, "person_id": str(remote_unregistered), "remote": True})  # fmt: skip
+        assert remote.status_code == 409 and remote.json()["code"] == "maternity_remote_registration_required"
+        bills_only = claims.client.post("/api/v1/claims/maternity/employee", headers=unit,
+                                        json={**body, "person_id": str(remote_unregistered), "remote": True, "allowance": None})  # fmt: skip
+        assert bills_only.status_code == 201 and bills_only.json()["amount"] == "3200.74"  # no allowance, no registration needed
+        nothing = claims.client.post("/api/v1/claims/maternity/employee", json={**body, "items": [], "allowance": None}, headers=unit)
+        assert nothing.status_code == 422 and "须申报" in nothing.text
+        no_level = claims.client.post("/api/v1/claims/maternity/employee", json={**body, "facility_level": None}, headers=unit)
+        assert no_level.status_code == 422 and "医疗机构级别" in no_level.text
+        late = claims.client.post("/api/v1/claims/maternity/employee", json={**body, "event_date": "2020-09-20"}, headers=unit)
+        assert late.status_code == 422 and "超过申报期限" in late.json()["detail"]
+        unknown = claims.client.post("/api/v1/claims/maternity/employee", json={**body, "items": [{"item": "caesarean", "cost": "9000.00"}]}, headers=unit)
+        assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "items"
+        other_unit = claims.client.post("/api/v1/claims/maternity/employee", json=body, headers=claims.token(Role.unit, unit_id="91120101MA05K8Q4Y0"))
+        assert other_unit.status_code == 404
+    finally:
+        claims.business_date(None)
+    listed = claims.client.get(f"/api/v1/claims/payments/{p['id']}", headers=claims.token(Role.insured, person_id=person))
+    assert listed.status_code == 200 and listed.json()["amount"] == "37100.74"

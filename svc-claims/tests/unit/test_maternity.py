@@ -13,13 +13,13 @@ from svc_claims.domain.maternity import (
     MaternityError,
     allowance,
     filing_window,
+    maternity_item,
+    prenatal,
     require_in_filing_window,
-    resident_item,
-    resident_prenatal,
 )
-from svc_claims.policy import PolicyNotFound, allowance_policy, resident_maternity_policy
+from svc_claims.policy import PolicyNotFound, allowance_policy, maternity_table
 
-POLICY = resident_maternity_policy("120000", 2021)
+POLICY = maternity_table("120000", "resident", 2021)
 D = Decimal
 
 
@@ -28,12 +28,12 @@ D = Decimal
     [(0, "160.00"), (11, "160.00"), (12, "280.00"), (15, "280.00"), (16, "540.00"), (27, "540.00"), (28, "660.00"), (40, "660.00")],
 )
 def test_prenatal_limits_by_weeks_at_the_end_of_pregnancy(weeks: int, limit: str) -> None:
-    assert resident_prenatal(POLICY, D("5000.00"), weeks, delivered=False).fund == D(limit)
+    assert prenatal(POLICY, D("5000.00"), weeks, delivered=False).fund == D(limit)
 
 
 def test_a_delivery_takes_the_highest_prenatal_limit_and_a_smaller_bill_is_paid_in_full() -> None:
-    assert resident_prenatal(POLICY, D("5000.00"), 20, delivered=True).fund == D("660.00")
-    small = resident_prenatal(POLICY, D("120.50"), 10, delivered=False)
+    assert prenatal(POLICY, D("5000.00"), 20, delivered=True).fund == D("660.00")
+    small = prenatal(POLICY, D("120.50"), 10, delivered=False)
     assert (small.fund, small.person) == (D("120.50"), D("0.00"))
 
 
@@ -48,26 +48,26 @@ def test_a_delivery_takes_the_highest_prenatal_limit_and_a_smaller_bill_is_paid_
     ],
 )  # fmt: skip
 def test_fixed_amounts_and_limits(item: str, level: int, fund: str) -> None:
-    benefit = resident_item(POLICY, item, D("9000.00"), level)
+    benefit = maternity_item(POLICY, item, D("9000.00"), level)
     assert benefit.fund == D(fund) and benefit.fund + benefit.person == D("9000.00")
 
 
 @pytest.mark.parametrize("item", ["delivery_complication", "referral_sending_hospital", "sterilisation_reversal",
                                   "complicated_iud_removal", "family_planning_complication"])  # fmt: skip
 def test_items_paid_at_60_percent(item: str) -> None:
-    assert resident_item(POLICY, item, D("1234.57"), 2).fund == D("740.74")  # 1234.57 × 60% = 740.742 → 740.74
+    assert maternity_item(POLICY, item, D("1234.57"), 2).fund == D("740.74")  # 1234.57 × 60% = 740.742 → 740.74
 
 
 def test_a_severe_comorbidity_uses_the_resident_inpatient_ratio() -> None:
-    assert resident_item(POLICY, "severe_comorbidity", D("10000.00"), 3, inpatient_ratio=D("0.70")).fund == D("7000.00")
+    assert maternity_item(POLICY, "severe_comorbidity", D("10000.00"), 3, inpatient_ratio=D("0.70")).fund == D("7000.00")
     with pytest.raises(MaternityError):
-        resident_item(POLICY, "severe_comorbidity", D("10000.00"), 3)
+        maternity_item(POLICY, "severe_comorbidity", D("10000.00"), 3)
 
 
 @pytest.mark.parametrize("item", ["assisted_delivery", "caesarean", "caesarean_with_surgery"])
 def test_amounts_lost_from_the_documents_are_refused_not_guessed(item: str) -> None:
     with pytest.raises(MaternityError, match="未载明"):
-        resident_item(POLICY, item, D("8000.00"), 2)
+        maternity_item(POLICY, item, D("8000.00"), 2)
 
 
 def test_the_allowance_is_wage_over_30_times_leave_days_from_the_sample_table() -> None:
@@ -93,16 +93,26 @@ def test_the_filing_window_is_12_months_from_the_month_after(event: str, opens: 
 
 def test_no_policy_for_other_regions_or_years() -> None:
     with pytest.raises(PolicyNotFound):
-        resident_maternity_policy("130200", 2021)
+        maternity_table("130200", "resident", 2021)
     with pytest.raises(PolicyNotFound):
-        resident_maternity_policy("120000", 2030)
+        maternity_table("120000", "resident", 2030)
 
 
 @given(st.decimals(min_value=0, max_value=100_000, places=2), st.sampled_from(sorted(POLICY.items)), st.integers(1, 3))
 def test_fund_plus_person_is_the_cost_and_the_fund_never_exceeds_it(cost: Decimal, item: str, level: int) -> None:
     try:
-        benefit = resident_item(POLICY, item, cost, level, inpatient_ratio=D("0.75"))
+        benefit = maternity_item(POLICY, item, cost, level, inpatient_ratio=D("0.75"))
     except MaternityError:
         assert POLICY.items[item].amount is None and POLICY.items[item].payment == "fixed"
         return
     assert benefit.fund + benefit.person == benefit.cost and 0 <= benefit.fund <= benefit.cost
+
+
+def test_the_employee_table_is_a_labelled_sample_of_the_same_shape() -> None:
+    employee = maternity_table("120000", "employee", 2021)
+    assert employee.sample and not POLICY.sample and employee.source.startswith("SAMPLE")
+    delivery = maternity_item(employee, "natural_delivery", D("3000.00"), 2)
+    assert (delivery.fund, delivery.person) == (D("2280.00"), D("720.00")) and delivery.rule.endswith("（示例数据）")
+    assert "示例" not in maternity_item(POLICY, "natural_delivery", D("3000.00"), 2).rule
+    with pytest.raises(MaternityError, match="未载明"):  # a row the documents lost is refused, not guessed
+        maternity_item(employee, "caesarean", D("9000.00"), 3)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
@@ -21,6 +21,7 @@ from svc_claims import payments as usecases
 from svc_claims.api.reimbursements import PayIn, RejectIn, VersionIn
 from svc_claims.domain.account import Reason
 from svc_claims.domain.payment import BenefitPayment
+from svc_claims.domain.reimbursement import AccountOwner
 from svc_claims.reimbursements import masked_account
 
 router = APIRouter(tags=["生育保险与个人账户"])
@@ -46,14 +47,37 @@ class ResidentMaternityIn(BaseModel):
     bank_account: Account
 
 
-class AllowanceIn(BaseModel):
-    person_id: uuid.UUID
-    event_date: date = Field(description="分娩或终止妊娠日期（申报期：次月起12个月内）")
+class AllowanceClaimIn(BaseModel):
     case: Literal["delivery", "miscarriage_before_4_months", "miscarriage_from_4_months"]
     average_monthly_wage: NonNegativeMoney = Field(description="单位上年度职工月平均工资")
     extra_babies: int = Field(0, ge=0, le=5)
     difficult: bool = Field(False, description="难产")
+
+
+class AllowanceIn(AllowanceClaimIn):
+    person_id: uuid.UUID
+    event_date: date = Field(description="分娩或终止妊娠日期（申报期：次月起12个月内）")
+    remote: bool = Field(False, description="异地生育（须有生育保险异地就医登记）")
     bank_account: Account
+
+
+class EmployeeMaternityIn(BaseModel):
+    person_id: uuid.UUID
+    event_date: date = Field(description="分娩或终止妊娠（手术）日期（申报期：次月起12个月内）")
+    facility_level: int | None = Field(None, ge=1, le=3, description="就医医疗机构级别（申报医疗费时必填）")
+    items: list[MaternityItemIn] = Field([], max_length=20, description="垫付的生育医疗费（按职工生育保险示例表计算）")
+    allowance: AllowanceClaimIn | None = Field(None, description="一并申报的生育津贴")
+    remote: bool = Field(False, description="异地生育（申报津贴时须有生育保险异地就医登记）")
+    account_owner: AccountOwner = Field(AccountOwner.unit, description="收款账户：unit 用人单位、person 参保人")
+    bank_account: Account
+
+    @model_validator(mode="after")
+    def _something_to_pay(self) -> EmployeeMaternityIn:
+        if not self.items and self.allowance is None:
+            raise ValueError("须申报生育医疗费或生育津贴")
+        if self.items and self.facility_level is None:
+            raise ValueError("申报生育医疗费须填写医疗机构级别")
+        return self
 
 
 class WithdrawalIn(BaseModel):
@@ -129,11 +153,21 @@ async def resident_maternity(body: ResidentMaternityIn, request: Request, actor:
         uow, actor, _person(actor, body.person_id), body.event_date, body.facility_level, items, body.bank_account))  # fmt: skip
 
 
+@router.post("/maternity/employee", status_code=201, response_model=PaymentOut, summary="职工生育医疗费与生育津贴（单位申报）")
+async def employee_maternity(body: EmployeeMaternityIn, request: Request, actor: UnitOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
+    """用人单位于生育或终止妊娠次月起12个月内申报职工垫付的生育医疗费，可一并申报生育津贴；金额按示例表计算（文件未给出职工标准）。"""
+    allowance = body.allowance.model_dump() if body.allowance else None
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_employee_maternity(
+        uow, actor, body.person_id, body.event_date, body.facility_level, [i.model_dump() for i in body.items], allowance,
+        body.remote, body.account_owner, body.bank_account))  # fmt: skip
+
+
 @router.post("/maternity/allowance", status_code=201, response_model=PaymentOut, summary="职工生育津贴（单位申报）")
 async def maternity_allowance(body: AllowanceIn, request: Request, actor: UnitOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
-    return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_maternity_allowance(
-        uow, actor, body.person_id, body.event_date, body.case, body.average_monthly_wage, body.extra_babies, body.difficult,
-        body.bank_account))  # fmt: skip
+    """只申报生育津贴（无垫付医疗费），付至参保人账户。"""
+    allowance = body.model_dump(include=set(AllowanceClaimIn.model_fields))
+    return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_employee_maternity(
+        uow, actor, body.person_id, body.event_date, None, [], allowance, body.remote, AccountOwner.person, body.bank_account))  # fmt: skip
 
 
 @router.post("/account-withdrawals", status_code=201, response_model=PaymentOut, summary="个人账户一次性支取")

@@ -6,9 +6,12 @@
   delivery with a severe comorbidity at the resident inpatient ratio.
   Interpretation: a fixed amount (定额) or a limit (限额) is paid up to the cost of the bill — a cash
   reimbursement never pays back more than was paid.
-- Employees: the allowance (生育津贴) is the unit's average monthly wage of last year ÷ 30 × leave days
-  (policy data; the seeds give no leave days, so the table is a labelled sample) and needs a pregnancy
-  registration.
+- Employees: bills the person paid in advance (垫付) are paid as the documents say (限额、定额和按项目
+  支付相结合, 津人社规字〔2017〕1号 第14条), but no amount is given: the employee table is a labelled
+  sample of the same shape as the residents'. The allowance (生育津贴) is the unit's average monthly
+  wage of last year ÷ 30 × leave days (policy data; the seeds give no leave days, so a labelled sample
+  too) and needs a pregnancy registration, and a maternity remote-care registration when the care was
+  in another region. The unit files both together.
 - Filing window: by the unit within 12 months counted from the month after the birth or the end of
   the pregnancy (seed 000, 津人社规字〔2017〕1号 第18条). Payment within 20 working days of acceptance.
 """
@@ -50,10 +53,14 @@ class ItemRule(_Frozen):
     by_level: dict[int, Decimal] | None = None
 
 
-class ResidentMaternityPolicy(_Frozen):
+class MaternityTable(_Frozen):
+    """The items of one scheme's maternity benefits: prenatal limits by weeks, items and how each is paid."""
+
     source: str
     region: str
+    scheme: Literal["resident", "employee"]
     year: int
+    sample: bool = False  # values not in the documents
     prenatal_limits: tuple[PrenatalLimit, ...]
     items: dict[str, ItemRule]
 
@@ -76,7 +83,7 @@ class MaternityBenefit:
     rule: str  # how it was paid, in words
 
 
-def prenatal_limit(policy: ResidentMaternityPolicy, weeks: int | None, delivered: bool) -> PrenatalLimit:
+def prenatal_limit(policy: MaternityTable, weeks: int | None, delivered: bool) -> PrenatalLimit:
     """The band of the weeks at the end of the pregnancy; a delivery takes the last band."""
     if delivered or weeks is None:
         return policy.prenatal_limits[-1]
@@ -85,15 +92,19 @@ def prenatal_limit(policy: ResidentMaternityPolicy, weeks: int | None, delivered
     return next(band for band in policy.prenatal_limits if band.below_weeks is None or weeks < band.below_weeks)
 
 
-def resident_prenatal(policy: ResidentMaternityPolicy, cost: Decimal, weeks: int | None, delivered: bool) -> MaternityBenefit:
+def prenatal(policy: MaternityTable, cost: Decimal, weeks: int | None, delivered: bool) -> MaternityBenefit:
     band = prenatal_limit(policy, weeks, delivered)
-    return _up_to("prenatal", f"产前检查费（{band.label}）", cost, band.limit, f"限额支付 {band.limit} 元")
+    return _up_to("prenatal", f"产前检查费（{band.label}）", cost, band.limit, _rule(policy, f"限额支付 {band.limit} 元"))
 
 
-def resident_item(
-    policy: ResidentMaternityPolicy, item: str, cost: Decimal, facility_level: int, inpatient_ratio: Decimal | None = None
+def _rule(policy: MaternityTable, words: str) -> str:
+    return f"{words}（示例数据）" if policy.sample else words
+
+
+def maternity_item(
+    policy: MaternityTable, item: str, cost: Decimal, facility_level: int, inpatient_ratio: Decimal | None = None
 ) -> MaternityBenefit:
-    """One delivery or family-planning item of the resident table."""
+    """One delivery or family-planning item of the table."""
     rule = policy.items.get(item)
     if rule is None:
         raise MaternityError(f"未知的生育项目: {item}")
@@ -101,17 +112,17 @@ def resident_item(
         amount = (rule.by_level or {}).get(facility_level)
         if amount is None:
             raise MaternityError(f"{rule.label}：没有 {facility_level} 级医疗机构的定额")
-        return _up_to(item, rule.label, cost, amount, f"{facility_level}级医院定额 {amount} 元")
+        return _up_to(item, rule.label, cost, amount, _rule(policy, f"{facility_level}级医院定额 {amount} 元"))
     if rule.payment in ("fixed", "limit"):
         if rule.amount is None:
             raise MaternityError(f"{rule.label}的支付标准文件未载明，不能计算")
         kind = "定额" if rule.payment == "fixed" else "限额"
-        return _up_to(item, rule.label, cost, rule.amount, f"{kind}支付 {rule.amount} 元")
+        return _up_to(item, rule.label, cost, rule.amount, _rule(policy, f"{kind}支付 {rule.amount} 元"))
     ratio = rule.ratio if rule.payment == "items" else inpatient_ratio
     if ratio is None:
-        raise MaternityError(f"{rule.label}按居民医保住院比例支付，须提供该比例")
+        raise MaternityError(f"{rule.label}按基本医保住院比例支付，须提供该比例")
     fund, person = split_ratio(to_money(cost), ratio)
-    return MaternityBenefit(item, rule.label, to_money(cost), fund, person, f"按项目付费 {ratio:.0%}")
+    return MaternityBenefit(item, rule.label, to_money(cost), fund, person, _rule(policy, f"按项目付费 {ratio:.0%}"))
 
 
 def _up_to(item: str, label: str, cost: Decimal, amount: Decimal, rule: str) -> MaternityBenefit:

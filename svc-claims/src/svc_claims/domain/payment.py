@@ -21,12 +21,14 @@ from svc_claims.domain.reimbursement import REJECTION_REASONS, Status, Step, che
 class PaymentKind(StrEnum):
     maternity_resident = "maternity_resident"  # 居民生育医疗费
     maternity_allowance = "maternity_allowance"  # 职工生育津贴
+    maternity_employee = "maternity_employee"  # 职工垫付的生育医疗费（可与生育津贴一并申报）
     account_withdrawal = "account_withdrawal"  # 个人账户一次性支取
 
 
 LIMIT_WORKING_DAYS: Mapping[PaymentKind, int] = {
     PaymentKind.maternity_resident: 20,
     PaymentKind.maternity_allowance: 20,
+    PaymentKind.maternity_employee: 20,
     PaymentKind.account_withdrawal: 15,
 }
 
