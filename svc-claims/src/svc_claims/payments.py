@@ -114,12 +114,16 @@ async def file_employee_maternity(
         require_in_filing_window(event_date, uow.clock.today())
     except MaternityError as exc:
         raise _maternity_errors(exc, "event_date") from None
-    lines = _maternity_lines(coverage, event_date, facility_level or 0, items) if items else ()
+    lines: tuple[Line, ...] = ()
+    if items:
+        if facility_level is None:
+            raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "facility_level", "message": "申报生育医疗费须填写医疗机构级别"}])
+        lines = _maternity_lines(coverage, event_date, facility_level, items)
     basis: dict = {"event_date": event_date.isoformat(), "remote": remote, "account_owner": account_owner.value, "sample": True}
     if items:
         basis |= {"facility_level": facility_level, "items": _items_basis(items)}
     if allowance_claim is not None:
-        await _require_registrations(uow, person_id, event_date, remote)
+        await _require_registrations(uow, person_id, remote)
         line, allowance_basis = _allowance_line(**allowance_claim)
         lines, basis = (*lines, line), basis | allowance_basis
     kind = PaymentKind.maternity_employee if items else PaymentKind.maternity_allowance
@@ -157,7 +161,7 @@ def _inpatient_ratio(coverage: Coverage, level: int, day: date) -> Decimal | Non
         return None
 
 
-async def _require_registrations(uow: UnitOfWork, person_id: uuid.UUID, event_date: date, remote: bool) -> None:
+async def _require_registrations(uow: UnitOfWork, person_id: uuid.UUID, remote: bool) -> None:
     kinds = {e.kind for e in await Repository(uow.session).entitlements_of(person_id) if e.status in ("active", "expired")}
     if "pregnancy" not in kinds:
         raise Problem(409, "pregnancy_registration_required", "生育津贴须有生育保险妊娠登记", errors=[{"field": "person_id", "message": "未办理妊娠登记"}])

@@ -75,8 +75,6 @@ class EmployeeMaternityIn(BaseModel):
     def _something_to_pay(self) -> EmployeeMaternityIn:
         if not self.items and self.allowance is None:
             raise ValueError("须申报生育医疗费或生育津贴")
-        if self.items and self.facility_level is None:
-            raise ValueError("申报生育医疗费须填写医疗机构级别")
         return self
 
 
