@@ -50,7 +50,7 @@ async def covered_persons(admin_url: str, count: int) -> list[uuid.UUID]:
 
 def claim_body(person: uuid.UUID) -> dict:
     receipt = {"number": f"B{uuid.uuid4().hex[:12]}", "issued_on": "2021-05-20", "amount": "42000.00", "in_scope": "38000.00", "out_of_scope": "4000.00"}
-    return {"person_id": str(person), "care_type": "inpatient", "facility_code": "H12010100001", "facility_level": 3,
+    return {"person_id": str(person), "care_type": "inpatient", "facility_code": "H12010100002", "facility_level": 3,
             "service_from": "2021-05-10", "service_to": "2021-05-20", "receipts": [receipt],
             "materials": ["receipts", "itemised_bill", "diagnosis", "discharge_summary"], "bank_account": "6222021234567890123"}  # fmt: skip
 

@@ -40,9 +40,13 @@ def enroll_2021(gateway: httpx.Client, staff: str, id_number: str, name: str) ->
     return person
 
 
+# Hospitals of the sample registry (designated in svc-facility, known to claims by event), by level.
+HOSPITAL = {1: "H12010100003", 2: "H12010100001", 3: "H12010100002"}
+
+
 def bill(**kw) -> dict:  # type: ignore[no-untyped-def]
     receipt = {"number": f"ZY{uuid.uuid4().hex[:10]}", "issued_on": "2021-05-20", "amount": "42000.00", "in_scope": "38000.00", "out_of_scope": "4000.00"}
-    return {"care_type": "inpatient", "facility_code": "H12010100001", "facility_level": 3, "service_from": "2021-05-10", "service_to": "2021-05-20",
+    return {"care_type": "inpatient", "facility_code": HOSPITAL[3], "service_from": "2021-05-10", "service_to": "2021-05-20",
             "receipts": [receipt], "materials": ["receipts", "itemised_bill", "diagnosis", "discharge_summary"],
             "bank_account": "6222021234567890123", **kw}  # fmt: skip
 
@@ -124,7 +128,7 @@ def reimburse(gateway: httpx.Client, tokens: dict[str, str], person: str, level:
     heping, city = bearer(tokens["staff-heping"]), bearer(tokens["staff-city"])
     total = f"{Decimal(in_scope) + Decimal(out_of_scope):.2f}"
     receipt = {"number": f"ZY{uuid.uuid4().hex[:10]}", "issued_on": discharged, "amount": total, "in_scope": in_scope, "out_of_scope": out_of_scope}
-    filed = gateway.post(API, json={**bill(), "person_id": person, "facility_level": level, "service_from": admitted,
+    filed = gateway.post(API, json={**bill(), "person_id": person, "facility_code": HOSPITAL[level], "service_from": admitted,
                                     "service_to": discharged, "receipts": [receipt]}, headers=heping)  # fmt: skip
     assert filed.status_code == 201, filed.text
     claim_id = filed.json()["id"]

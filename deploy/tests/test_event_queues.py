@@ -35,5 +35,4 @@ def test_an_event_published_before_its_consumers_start_waits_in_their_queues(tes
         counts = asyncio.run(publish_then_count(config, "facility.designated", ["registration", "settlement", "claims"]))
     finally:
         asyncio.run(delete_broker_namespace(config.broker_url, config.broker_namespace, SERVICES))
-    assert counts["registration"] >= 1 and counts["settlement"] >= 1
-    assert counts["claims"] == 0  # claims does not subscribe to it
+    assert counts["registration"] >= 1 and counts["settlement"] >= 1 and counts["claims"] >= 1

@@ -9,7 +9,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.clock import Clock
@@ -89,3 +90,15 @@ class UnitOfWork:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+async def upsert_newer(session: AsyncSession, table: Table, values: dict[str, Any], key: str = "code") -> None:
+    """A projection's row inserted, or replaced by ``values`` when their ``version`` is higher: events
+    about one record may arrive out of order, and an older one must not undo a newer one."""
+    statement = insert(table).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[key], set_={k: statement.excluded[k] for k in values if k != key},
+            where=table.c.version < statement.excluded.version,
+        )
+    )

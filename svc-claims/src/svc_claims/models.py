@@ -142,3 +142,17 @@ account_entries = Table(
     Column("booked_on", Date, nullable=False),
     Column("reference", String(80), nullable=False, unique=True),
 )
+
+# Projection of facility's registry events (the newest version wins): a reimbursement names a facility of
+# the region, and is computed at the level the registry gives it.
+facilities = Table(
+    "facilities",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("level", Integer),
+    Column("office_code", String(6), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+)

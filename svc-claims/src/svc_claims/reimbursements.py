@@ -64,7 +64,7 @@ class Filing:
     person_id: uuid.UUID
     care_type: CareType
     facility_code: str
-    facility_level: int
+    facility_level: int | None  # None: the registry's level
     service_from: date
     service_to: date
     receipts: tuple[Receipt, ...]
@@ -123,12 +123,13 @@ async def file_claim(uow: UnitOfWork, filing: Filing, actor: Principal) -> Reimb
     coverage = await _coverage_for(uow, filing, actor)
     check_account_owner(filing.account_owner, coverage.unit_code)
     _policy(coverage.scheme, filing.service_to.year)
+    level = await _facility_level(uow, filing)
     now, claim_id = uow.clock.now(), uuid.uuid4()
     original = await _resubmitted_claim(uow, filing, claim_id, actor)
     claim = Reimbursement(
         id=claim_id, person_id=filing.person_id, office_code=coverage.office_code, unit_code=coverage.unit_code,
         channel=filing.channel, care_type=filing.care_type, facility_code=filing.facility_code,
-        facility_level=filing.facility_level, service_from=filing.service_from, service_to=filing.service_to,
+        facility_level=level, service_from=filing.service_from, service_to=filing.service_to,
         receipts=filing.receipts, materials=filing.materials, accident=filing.accident, bank_account=filing.bank_account,
         status=Status.awaiting_materials, version=1, steps=(), resubmits=filing.resubmits,
         remote_emergency=filing.remote_emergency, account_owner=filing.account_owner, out_of_province=filing.out_of_province,
@@ -166,6 +167,29 @@ async def _coverage_for(uow: UnitOfWork, filing: Filing, actor: Principal) -> Co
         reason = first.reason if not first.eligible else last.reason
         raise Problem(422, "not_eligible", "就医日期不在待遇享受期内", reason, errors=[{"field": "service_from", "message": reason}])
     return first.coverage
+
+
+async def _facility_level(uow: UnitOfWork, filing: Filing) -> int:
+    """The level the bill is computed at: the registry's, for a facility of this region (a level filed
+    must agree with it); the filed one for care in another province, whose facility is not in it."""
+    filed, code = filing.facility_level, filing.facility_code
+    if filing.out_of_province:
+        if filed is None:
+            raise Problem(422, "facility_level_required", "须填写医疗机构级别", "跨省异地就医的医疗机构不在本市定点名录中",
+                          errors=[{"field": "facility_level", "message": "须填写异地医疗机构级别"}])  # fmt: skip
+        return filed
+    facility = await Repository(uow.session).facility(code)
+    if facility is None or facility["kind"] not in ("medical_institution", "retail_pharmacy"):
+        raise Problem(422, "facility_unknown", "未知的定点医疗机构", f"{code} 不在本市定点医疗机构和零售药店名录中",
+                      errors=[{"field": "facility_code", "message": "未知的定点医疗机构"}])  # fmt: skip
+    level = facility["level"] or filed
+    if level is None:
+        raise Problem(422, "facility_level_required", "须填写医疗机构级别", f"{facility['name']}在定点名录中未定级",
+                      errors=[{"field": "facility_level", "message": "该机构未定级，须填写级别"}])  # fmt: skip
+    if filed is not None and filed != level:
+        raise Problem(422, "facility_level_mismatch", "医疗机构级别与定点名录不符", f"{facility['name']}在定点名录中为{level}级",
+                      errors=[{"field": "facility_level", "message": f"应为{level}级"}])  # fmt: skip
+    return level
 
 
 def _policy(scheme: str, year: int):  # type: ignore[no-untyped-def]

@@ -12,10 +12,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import upsert_newer
 from svc_claims.domain.account import Entry, EntryKind
 from svc_claims.domain.benefits import Accumulators
 from svc_claims.domain.eligibility import Coverage, Entitlement
-from svc_claims.models import account_entries, benefit_years, coverages, entitlements
+from svc_claims.models import account_entries, benefit_years, coverages, entitlements, facilities
 
 
 class Repository:
@@ -117,6 +118,15 @@ class Repository:
             .values(accumulators=ACCUMULATORS.dump_python(accumulators, mode="json"), version=benefit_years.c.version + 1,
                     updated_at=func.now())
         )
+
+
+    # ---- facility projection
+    async def record_facility_if_newer(self, facility: dict) -> None:
+        await upsert_newer(self.session, facilities, facility)
+
+    async def facility(self, code: str) -> dict | None:
+        row = (await self.session.execute(select(facilities).where(facilities.c.code == code))).mappings().first()
+        return dict(row) if row else None
 
 
 ACCUMULATORS = TypeAdapter(Accumulators)

@@ -17,6 +17,7 @@ from shared.events import Envelope, new_envelope
 from shared.events.catalog import (
     ClaimsEligibleV1,
     ClaimsIneligibleV1,
+    FacilityDesignatedV1,
     RegistrationApprovedV1,
     RegistrationBenefitExpiredV1,
     RegistrationBenefitRegisteredV1,
@@ -178,6 +179,14 @@ async def benefit_year(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, 
     if not (actor.person_id == person_id if actor.role is Role.insured else actor.role in (Role.staff, Role.admin)):
         raise not_found("参保人年度累计")
     return await Repository(uow.session).read_benefit_year(person_id, scheme, year) or Accumulators()
+
+
+async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDesignatedV1) -> None:
+    """facility.designated / updated / suspended / terminated → the registry as claims sees it (newest version wins)."""
+    await Repository(uow.session).record_facility_if_newer(
+        {"code": event.code, "name": event.name, "kind": event.kind, "level": event.level, "office_code": event.office_code,
+         "status": event.status, "version": event.version}  # fmt: skip
+    )
 
 
 async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:

@@ -59,6 +59,21 @@ def events_of(database_url: str, claim_id: str) -> list[str]:
     return asyncio.run(in_claims(database_url, read))
 
 
+# The registry as facility's events leave it in claims' projection (kind, level, office).
+REGISTRY = [("H12010100001", "medical_institution", 2), ("H12010100004", "medical_institution", None), ("L12010200001", "ltc_nursing", None)]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def registry(migrated_database: str) -> None:
+    async def record(uow: UnitOfWork) -> None:
+        for code, kind, level in REGISTRY:
+            await Repository(uow.session).record_facility_if_newer(
+                {"code": code, "name": f"示例机构{code[-5:]}", "kind": kind, "level": level, "office_code": OFFICE, "status": "designated",
+                 "version": 1})  # fmt: skip
+
+    asyncio.run(in_claims(migrated_database, record))
+
+
 def body(**kw) -> dict:  # type: ignore[no-untyped-def]
     receipts = [{"number": f"R{uuid.uuid4().hex[:8]}", "issued_on": "2021-05-20", "amount": "30000.00", "in_scope": "26000.00", "out_of_scope": "4000.00"}]
     return {"care_type": "inpatient", "facility_code": "H12010100001", "facility_level": 2, "service_from": "2021-05-10",
@@ -253,6 +268,12 @@ def test_bad_input_is_refused_clearly_and_writes_nothing(claims, migrated_databa
         ({**body(), "service_to": "2021-05-01"}, 422, "receipts_invalid", "service_to"),
         ({**body(), "facility_code": "医院"}, 422, "validation_failed", None),
         ({**body(), "facility_level": 4}, 422, "validation_failed", None),
+        ({**body(), "facility_code": "H99999900001"}, 422, "facility_unknown", "facility_code"),  # not in the registry
+        ({**body(), "facility_code": "L12010200001"}, 422, "facility_unknown", "facility_code"),  # a nursing home is not for this
+        ({**body(), "facility_level": 3}, 422, "facility_level_mismatch", "facility_level"),  # the registry says level 2
+        ({**body(), "facility_code": "H12010100004", "facility_level": None}, 422, "facility_level_required", "facility_level"),
+        ({**body(), "out_of_province": True, "facility_code": "H44010600001", "facility_level": None}, 422, "facility_level_required",
+         "facility_level"),  # another province's hospital is not in this registry: its level is filed
         ({**body(), "care_type": "dental"}, 422, "validation_failed", None),
         ({**body(), "materials": ["receipts", "love_letter"]}, 422, "validation_failed", None),
         ({**body(), "bank_account": "12ab"}, 422, "validation_failed", None),
@@ -349,3 +370,20 @@ def test_care_in_another_province_follows_the_remote_care_filing(claims, migrate
     assert approved.status_code == 200, approved.text
     assert approved.json()["out_of_province"] is True
     assert approved.json()["bill"]["fund"] == fund
+
+
+def test_the_level_comes_from_the_registry_and_the_newest_registry_event_wins(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    person = covered(migrated_database)
+    me = claims.token(Role.insured, person_id=person)
+    filed = claims.client.post(API, json={**body(), "facility_level": None}, headers=me)
+    assert filed.status_code == 201 and filed.json()["facility_level"] == 2
+
+    def record(level: int, version: int) -> Callable[[UnitOfWork], Awaitable[None]]:
+        return lambda uow: Repository(uow.session).record_facility_if_newer(
+            {"code": "H12010100009", "name": "示例医院", "kind": "medical_institution", "level": level, "office_code": OFFICE,
+             "status": "designated", "version": version})  # fmt: skip
+
+    for level, version in ((3, 2), (1, 1)):  # the older event arrives last: it must not undo the newer one
+        asyncio.run(in_claims(migrated_database, record(level, version)))
+    later = claims.client.post(API, json={**body(), "facility_code": "H12010100009", "facility_level": None}, headers=me)
+    assert later.status_code == 201 and later.json()["facility_level"] == 3

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import upsert_newer
 from shared.identity import IdType
 from svc_registration.domain.benefit import BenefitRegistration
 from svc_registration.domain.benefit_period import Period
@@ -149,13 +150,7 @@ class Repository:
             "office_code": facility.office_code, "programmes": sorted(facility.programmes),
             "status": facility.status, "version": facility.version,
         }  # fmt: skip
-        await self.session.execute(
-            insert(facilities)
-            .values(values)
-            .on_conflict_do_update(
-                index_elements=["code"], set_=values, where=facilities.c.version < insert(facilities).excluded.version
-            )
-        )
+        await upsert_newer(self.session, facilities, values)
 
     async def get_facility(self, code: str) -> KnownFacility | None:
         row = (await self.session.execute(select(facilities).where(facilities.c.code == code))).mappings().first()

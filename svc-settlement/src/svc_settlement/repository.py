@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import upsert_newer
 from svc_settlement.domain.clearing import Carried, Clearing
 from svc_settlement.models import (
     budget_history, budgets, clearing_history, clearings, declarations, entries, facilities,
@@ -32,14 +33,7 @@ class Repository:
 
     # ---- facility projection
     async def record_facility_if_newer(self, row: dict) -> None:
-        statement = insert(facilities).values(**row)
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["code"],
-                set_={k: statement.excluded[k] for k in row if k != "code"} | {"recorded_at": func.now()},
-                where=facilities.c.version < statement.excluded.version,
-            )
-        )
+        await upsert_newer(self.session, facilities, row | {"recorded_at": func.now()})
 
     async def facility(self, code: str) -> dict | None:
         row = (await self.session.execute(select(facilities).where(facilities.c.code == code))).mappings().first()

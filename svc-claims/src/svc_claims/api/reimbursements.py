@@ -52,7 +52,7 @@ class ClaimIn(BaseModel):
     person_id: uuid.UUID | None = Field(None, description="单位、经办人员代办时填写参保人；本人申请可省略")
     care_type: CareType
     facility_code: str = Field(pattern=r"^[A-Z0-9]{6,20}$", description="就医机构编码（本市定点或异地机构）")
-    facility_level: int = Field(ge=1, le=3)
+    facility_level: int | None = Field(None, ge=1, le=3, description="医疗机构级别：缺省取定点名录；跨省异地或名录中未定级的机构须填写")
     service_from: date
     service_to: date
     receipts: list[ReceiptIn] = Field(min_length=1, max_length=200)

@@ -1,6 +1,10 @@
 """The events claims consumes: the subscription table."""
 
 from shared.events.catalog import (
+    FacilityDesignatedV1,
+    FacilitySuspendedV1,
+    FacilityTerminatedV1,
+    FacilityUpdatedV1,
     RegistrationApprovedV1,
     RegistrationBenefitExpiredV1,
     RegistrationBenefitRegisteredV1,
@@ -15,6 +19,7 @@ from svc_claims.usecases import (
     record_approved_registration,
     record_benefit_expired,
     record_benefit_registered,
+    record_facility,
     record_stopped_registration,
     record_suspended_registration,
     record_terminated_registration,
@@ -33,4 +38,9 @@ SUBSCRIPTIONS = [
     # The personal account: a transferred-in balance is credited; a transfer out allows the withdrawal.
     Subscription(TransferCompletedV1, record_transfer_completed),
     Subscription(TransferTransferredOutV1, record_transferred_out),
+    # The facility registry: a reimbursement names a known facility and is computed at its level.
+    Subscription(FacilityDesignatedV1, record_facility),
+    Subscription(FacilityUpdatedV1, record_facility),
+    Subscription(FacilitySuspendedV1, record_facility),
+    Subscription(FacilityTerminatedV1, record_facility),
 ]
