@@ -330,6 +330,7 @@ def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
 
 # --------------------------------------------------------------------------- major-illness insurance
 
+_BAND_CODES = tuple(f"major_illness.band{i}" for i in range(1, 21))
 _FAVOURED = "（医疗救助对象、享受定期抚恤补助的优抚对象：起付线降低50%、比例提高5个百分点、不设封顶线）"
 
 
@@ -345,23 +346,15 @@ def _major_illness(q: _Quote, burden: Decimal) -> Decimal:
     if rules is None or burden <= 0:
         return ZERO
     favoured = not rules.favoured_groups.isdisjoint(q.ctx.special_groups)
-    threshold = rules.favoured_threshold if favoured else rules.threshold.value
-    bonus = rules.favoured.rate_bonus if favoured else ZERO
     before = year.major_illness_burden
     after = before + burden
     sample = rules.threshold.sample or rules.bands.sample
     paid = ZERO
-    lo = threshold
-    rows = rules.bands.rows
-    last = len(rows) - 1
-    for i, band in enumerate(rows):
-        hi: Decimal | None = None if (i == last and favoured and rules.favoured.no_ceiling) else band.up_to
+    for i, (lo, hi, rate) in enumerate(rules.segments[favoured]):
         segment = _overlap(lo, hi, before, after)
         if segment > 0:
-            rate = min(ONE, band.rate + bonus)
-            paid += q.add(f"major_illness.band{i + 1}", _band_label(lo, hi, favoured), "major_illness", segment, rate,
-                          rate_share(segment, rate), sample)  # fmt: skip
-        lo = band.up_to
+            paid += q.add(_BAND_CODES[i], _band_label(lo, hi, favoured), "major_illness", segment, rate, rate_share(segment, rate),
+                          sample)  # fmt: skip
     year.major_illness_burden = after
     year.major_illness_paid += paid
     return paid

@@ -175,9 +175,20 @@ class MajorIllnessRules(_Model):
         return frozenset(self.favoured.groups)
 
     @cached_property
-    def favoured_threshold(self) -> Decimal:
-        """The threshold for favoured groups (lowered by the factor), to the fen."""
-        return rate_share(self.threshold.value, self.favoured.threshold_factor)
+    def segments(self) -> dict[bool, tuple[tuple[Decimal, Decimal | None, Decimal], ...]]:
+        """(from, to — None: no ceiling —, rate) of each band, for everyone (False) and the favoured groups (True):
+        the favoured start at the threshold lowered by the factor, with the rate bonus, the last band open."""
+        favoured = self.favoured
+
+        def bands(start: Decimal, bonus: Decimal, open_top: bool) -> tuple[tuple[Decimal, Decimal | None, Decimal], ...]:
+            tops: list[Decimal | None] = [band.up_to for band in self.bands.rows]
+            if open_top:
+                tops[-1] = None
+            starts = [start, *(band.up_to for band in self.bands.rows[:-1])]
+            return tuple((lo, hi, min(Decimal(1), band.rate + bonus)) for lo, hi, band in zip(starts, tops, self.bands.rows, strict=True))
+
+        lowered = rate_share(self.threshold.value, favoured.threshold_factor)
+        return {False: bands(self.threshold.value, Decimal(0), False), True: bands(lowered, favoured.rate_bonus, favoured.no_ceiling)}
 
 
 class _Grouped(Sourced):
