@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from shared.calendar import WorkingCalendar
-from svc_claims.domain.reimbursement import REJECTION_REASONS, Status, Step, check_move
+from svc_claims.domain.reimbursement import REJECTION_REASONS, PaymentLimit, Status, Step, check_move
 
 
 class PaymentKind(StrEnum):
@@ -52,7 +52,7 @@ class Line:
 
 
 @dataclass(frozen=True)
-class BenefitPayment:
+class BenefitPayment(PaymentLimit):
     id: uuid.UUID
     kind: PaymentKind
     person_id: uuid.UUID
@@ -75,16 +75,12 @@ class BenefitPayment:
         check_move(self.status, self.version, to, version, ALLOWED)
         return replace(self, status=to, version=self.version + 1, steps=(*self.steps, Step(to, by, at, note)), **changes)
 
-    def accept(self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar) -> BenefitPayment:
-        due = calendar.add_working_days(today, LIMIT_WORKING_DAYS[self.kind])
-        return self._move(Status.accepted, version, by, at, "受理", accepted_on=today, due_on=due.date, due_provisional=due.provisional)
+    @property
+    def limit_working_days(self) -> int:
+        return LIMIT_WORKING_DAYS[self.kind]
 
-    def with_due_recomputed(self, calendar: WorkingCalendar) -> BenefitPayment:
-        """A provisional due date computed again once the year's holidays are known (the calendar's promise)."""
-        if self.accepted_on is None or not self.due_provisional:
-            return self
-        due = calendar.add_working_days(self.accepted_on, LIMIT_WORKING_DAYS[self.kind])
-        return replace(self, due_on=due.date, due_provisional=due.provisional)
+    def accept(self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar) -> BenefitPayment:
+        return self._move(Status.accepted, version, by, at, "受理", **self.due_from(today, calendar))
 
     def approve(self, version: int, by: str, at: datetime) -> BenefitPayment:
         return self._move(Status.approved, version, by, at, "市级核准，生成支付单")

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, Self
 
-from shared.calendar import WorkingCalendar, WorkingDate
+from shared.calendar import WorkingCalendar
 from shared.errors import Problem
 
 PAYMENT_WORKING_DAYS = 30
@@ -142,6 +143,28 @@ REJECTION_REASONS: Mapping[str, str] = {
 }
 
 
+class PaymentLimit:
+    """What an application paid within a number of working days of its acceptance has: a due date (the
+    day of acceptance is day 0), provisional while a year it touches has no holiday table, and computed
+    again once the table is loaded (the calendar's promise)."""
+
+    accepted_on: date | None
+    due_provisional: bool
+
+    @property
+    def limit_working_days(self) -> int:
+        raise NotImplementedError
+
+    def due_from(self, accepted_on: date, calendar: WorkingCalendar) -> dict[str, Any]:
+        due = calendar.add_working_days(accepted_on, self.limit_working_days)
+        return {"accepted_on": accepted_on, "due_on": due.date, "due_provisional": due.provisional}
+
+    def with_due_recomputed(self, calendar: WorkingCalendar) -> Self:
+        if self.accepted_on is None or not self.due_provisional:
+            return self
+        return replace(self, **self.due_from(self.accepted_on, calendar))  # type: ignore[type-var]
+
+
 @dataclass(frozen=True)
 class Receipt:
     number: str
@@ -168,7 +191,7 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Reimbursement:
+class Reimbursement(PaymentLimit):
     id: uuid.UUID
     person_id: uuid.UUID
     office_code: str
@@ -207,6 +230,10 @@ class Reimbursement:
         return missing_materials(self.care_type, self.accident, self.materials, self.remote_emergency)
 
     @property
+    def limit_working_days(self) -> int:
+        return PAYMENT_WORKING_DAYS
+
+    @property
     def claimed(self) -> Decimal:
         return sum((r.amount for r in self.receipts), ZERO)
 
@@ -229,15 +256,7 @@ class Reimbursement:
         return self._move(Status.filed, version, by, at, "补正材料，材料齐全", materials=given)
 
     def accept(self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar) -> Reimbursement:
-        due = payment_due(today, calendar)
-        return self._move(Status.accepted, version, by, at, "受理", accepted_on=today, due_on=due.date, due_provisional=due.provisional)
-
-    def with_due_recomputed(self, calendar: WorkingCalendar) -> Reimbursement:
-        """A provisional due date computed again once the year's holidays are known (the calendar's promise)."""
-        if self.accepted_on is None or not self.due_provisional:
-            return self
-        due = payment_due(self.accepted_on, calendar)
-        return replace(self, due_on=due.date, due_provisional=due.provisional)
+        return self._move(Status.accepted, version, by, at, "受理", **self.due_from(today, calendar))
 
     def reviewed(self, lines: Sequence[ReviewLine], version: int, by: str, at: datetime) -> Reimbursement:
         self.require_move(Status.reviewed, version)
@@ -327,9 +346,7 @@ def missing_materials(care_type: CareType, accident: bool, given: frozenset[str]
     return tuple(r for r in required_papers(care_type, accident, remote_emergency) if not r.met_by(given))
 
 
-def payment_due(accepted_on: date, calendar: WorkingCalendar) -> WorkingDate:
-    """The 30th working day after acceptance (the day of acceptance is day 0)."""
-    return calendar.add_working_days(accepted_on, PAYMENT_WORKING_DAYS)
+
 
 
 def check_channel(role: str, channel: Channel) -> None:
