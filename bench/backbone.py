@@ -30,9 +30,10 @@ from stdnum.cn import ric
 from shared.events.relay import asyncpg_dsn
 from sqlalchemy import func, select
 
+from bench.platform import NO_RATE_LIMIT, running_platform
 from shared.testing.backbone import Backbone, create_schema, effects
-from shared.testing.plugin import RunServers, delete_broker_namespace, isolated_servers, platform_config_for
-from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
+from shared.testing.plugin import RunServers, delete_broker_namespace, isolated_servers
+from yb_deploy.platform import PlatformConfig
 
 HERE = Path(__file__).parent
 CONNECTIONS = (1, 16, 64)
@@ -74,16 +75,6 @@ async def effect_total(backbone: Backbone) -> int:
 
 
 # 2 and 3. The platform ---------------------------------------------------------------------------
-
-
-def start_platform(servers: RunServers) -> PlatformConfig:
-    config = platform_config_for(
-        servers, YB_LOG_LEVEL="WARNING", YB_GATEWAY_RATE_LIMIT_PER_S="1000000", YB_GATEWAY_RATE_LIMIT_BURST="1000000"
-    )
-    prepare(config)
-    start_all(config)
-    wait_until_ready(config, timeout_s=120)
-    return config
 
 
 def token(client: httpx.Client, username: str) -> str:
@@ -184,8 +175,7 @@ def main() -> None:
             print(f"   {count:>6} events: {r['delivered_per_s']:8.0f} events/s delivered ({r['seconds']:.2f} s); "
                   f"outbox writes {r['outbox_write_per_s']:.0f} events/s")  # fmt: skip
 
-        config = start_platform(servers)
-        try:
+        with running_platform(servers, **NO_RATE_LIMIT) as (config, _):
             with httpx.Client(base_url=config.gateway_url, timeout=30) as client:
                 staff = token(client, "staff-heping")
                 insured = token(client, "zhangsan")
@@ -211,8 +201,6 @@ def main() -> None:
                       f"| {direct['rps']:8.0f} {direct['p50_ms']:7.2f} ms {direct['p99_ms']:7.2f} ms (err {direct['errors']}) "
                       f"| {via['rps'] / direct['rps'] * 100:4.0f}%")  # fmt: skip
             print(f"   load generator: {via['tool']}")
-        finally:
-            stop_all(config)
 
 
 if __name__ == "__main__":

@@ -21,30 +21,26 @@ from datetime import UTC, date, datetime
 
 import aiohttp
 
+from bench.platform import NO_RATE_LIMIT, running_platform
 from shared.auth import Principal, Role
-from shared.auth.issuer import DevIssuer
-from shared.clock import FixedClock
-from shared.db import UnitOfWork, make_engine, make_session_factory
-from shared.migrations import service_database_url
-from shared.testing.plugin import isolated_servers, platform_config_for
+from shared.db import UnitOfWork
+from shared.testing.plugin import isolated_servers
+from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage
 from svc_claims.repository import Repository
-from yb_deploy.platform import AUDIENCE, ISSUER, prepare, start_all, stop_all, wait_until_ready
 
 STEPS = ("file", "accept", "review", "approve", "pay")
 
 
 async def covered_persons(admin_url: str, count: int) -> list[uuid.UUID]:
     persons = [uuid.uuid4() for _ in range(count)]
-    engine = make_engine(service_database_url(admin_url, "claims"), 2, schema="claims")
-    try:
-        async with UnitOfWork(make_session_factory(engine), FixedClock(datetime(2021, 1, 1, tzinfo=UTC)), "claims") as uow:
-            for person in persons:
-                coverage = Coverage(uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31))
-                await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
-            await uow.commit()
-    finally:
-        await engine.dispose()
+
+    async def record(uow: UnitOfWork) -> None:
+        for person in persons:
+            coverage = Coverage(uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31))
+            await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
+
+    await in_schema(admin_url, "claims", record, datetime(2021, 1, 1, tzinfo=UTC))
     return persons
 
 
@@ -108,30 +104,21 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     args = parser.parse_args()
     print(f"reimbursement claims through the gateway, {args.claims} per run, {host.machine()}, Python {host.python_version()}")
-    with isolated_servers() as servers:
-        config = platform_config_for(servers, YB_LOG_LEVEL="WARNING", YB_GATEWAY_RATE_LIMIT_PER_S="1000000",
-                                     YB_GATEWAY_RATE_LIMIT_BURST="1000000")  # fmt: skip
-        prepare(config)
-        start_all(config)
-        try:
-            wait_until_ready(config, timeout_s=120)
-            issuer = DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
+    with isolated_servers() as servers, running_platform(servers, **NO_RATE_LIMIT) as (config, issuer):
 
-            def bearer(principal: Principal) -> dict:
-                return {"Authorization": f"Bearer {issuer.issue(principal)}"}
+        def bearer(principal: Principal) -> dict:
+            return {"Authorization": f"Bearer {issuer.issue(principal)}"}
 
-            print(" clients | claims/s | claim p50 | claim p99 | " + " | ".join(f"{s} p99" for s in STEPS) + " | failed")
-            for clients in args.concurrency:
-                persons = asyncio.run(covered_persons(servers.admin_url, args.claims))
-                tokens = [(bearer(Principal(subject=f"bench-clerk-{n}", role=Role.staff, office_code="120101", office_level="district")),
-                           bearer(Principal(subject=f"bench-city-{n}", role=Role.staff, office_code="120000", office_level="city")))
-                          for n in range(clients)]  # fmt: skip
-                wall, timings, failed = asyncio.run(run(config.gateway_url, persons, tokens))
-                steps = " | ".join(f"{cut(timings[s], 99):>6.0f} ms" for s in STEPS)
-                print(f" {clients:7d} | {len(timings['claim']) / wall:8.1f} | {cut(timings['claim'], 50):6.0f} ms | "
-                      f"{cut(timings['claim'], 99):6.0f} ms | {steps} | {failed}", flush=True)  # fmt: skip
-        finally:
-            stop_all(config)
+        print(" clients | claims/s | claim p50 | claim p99 | " + " | ".join(f"{s} p99" for s in STEPS) + " | failed")
+        for clients in args.concurrency:
+            persons = asyncio.run(covered_persons(servers.admin_url, args.claims))
+            tokens = [(bearer(Principal(subject=f"bench-clerk-{n}", role=Role.staff, office_code="120101", office_level="district")),
+                       bearer(Principal(subject=f"bench-city-{n}", role=Role.staff, office_code="120000", office_level="city")))
+                      for n in range(clients)]  # fmt: skip
+            wall, timings, failed = asyncio.run(run(config.gateway_url, persons, tokens))
+            steps = " | ".join(f"{cut(timings[s], 99):>6.0f} ms" for s in STEPS)
+            print(f" {clients:7d} | {len(timings['claim']) / wall:8.1f} | {cut(timings['claim'], 50):6.0f} ms | "
+                  f"{cut(timings['claim'], 99):6.0f} ms | {steps} | {failed}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -25,14 +25,14 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import text
 
+from bench.platform import NO_RATE_LIMIT, running_platform
 from shared.auth import Principal, Role
 from shared.auth.issuer import DevIssuer
 from shared.db import make_engine
 from shared.identity import IdType, person_id_for
 from shared.migrations import service_database_url
 from shared.testing.e2e import business_today, new_resident_id
-from shared.testing.plugin import isolated_servers, platform_config_for
-from yb_deploy.platform import AUDIENCE, ISSUER, prepare, start_all, stop_all, wait_until_ready
+from shared.testing.plugin import isolated_servers
 
 PERSON_KEY = b"development-only-person-key-change-me"
 OFFICE = "120101"
@@ -170,22 +170,13 @@ def main() -> None:
     print(f"load run: {args.seconds:.0f} s at {args.concurrency} clients after enrolling {args.population} residents; "
           f"{host.machine()}, python {host.python_version()}; mix {dict(MIX)}")  # fmt: skip
     for replicas in args.replicas:
-        with isolated_servers() as servers:
-            # All clients come from this one machine: the per-client limits would only measure themselves.
-            # PostgreSQL's 100 connections are shared by every replica's pool: smaller pools as N grows.
-            config = platform_config_for(servers, YB_LOG_LEVEL="WARNING", YB_GATEWAY_RATE_LIMIT_PER_S="100000",
-                                         YB_GATEWAY_RATE_LIMIT_BURST="100000", YB_DATABASE_POOL_SIZE=str(max(3, 10 // replicas)))
-            config.replicas = replicas
-            prepare(config)
-            start_all(config)
-            try:
-                wait_until_ready(config, timeout_s=180)
-                issuer = DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
-                clerk = Principal(subject="load-clerk", role=Role.staff, office_code=OFFICE, office_level="district")
-                staff = {"Authorization": f"Bearer {issuer.issue(clerk, ttl_s=7200)}"}
-                r = asyncio.run(run(config.gateway_url, issuer, staff, servers.admin_url, args, replicas))
-            finally:
-                stop_all(config)
+        # PostgreSQL's 100 connections are shared by every replica's pool: smaller pools as N grows.
+        pool = str(max(3, 10 // replicas))
+        with isolated_servers() as servers, running_platform(servers, replicas, 180, YB_DATABASE_POOL_SIZE=pool,
+                                                             **NO_RATE_LIMIT) as (config, issuer):  # fmt: skip
+            clerk = Principal(subject="load-clerk", role=Role.staff, office_code=OFFICE, office_level="district")
+            staff = {"Authorization": f"Bearer {issuer.issue(clerk, ttl_s=7200)}"}
+            r = asyncio.run(run(config.gateway_url, issuer, staff, servers.admin_url, args, replicas))
         kinds = "  ".join(f"{k} n={n} p50={p50:.0f}ms p99={p99:.0f}ms" for k, (n, p50, p99) in sorted(r["per_kind"].items()))
         print(f"N={replicas}: {r['requests_per_s']:.0f} req/s, errors {r['errors']}/{r['requests']} "
               f"({100 * r['errors'] / max(1, r['requests']):.2f}%), approvals {r['approved_during_run']}, declarations "

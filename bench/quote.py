@@ -53,29 +53,18 @@ def in_process(seconds: float) -> None:
 
 
 def through_gateway(seconds: float, concurrencies: list[int]) -> None:
+    from bench.platform import NO_RATE_LIMIT, running_platform
     from shared.auth import Principal, Role
-    from shared.auth.issuer import DevIssuer
-    from shared.testing.plugin import isolated_servers, platform_config_for
-    from yb_deploy.platform import AUDIENCE, ISSUER, prepare, start_all, stop_all, wait_until_ready
+    from shared.testing.plugin import isolated_servers
 
-    with isolated_servers() as servers:
-        # The benchmark measures throughput, not the per-client rate limit (50/s by default).
-        config = platform_config_for(servers, YB_LOG_LEVEL="WARNING", YB_GATEWAY_RATE_LIMIT_PER_S="1000000",
-                                     YB_GATEWAY_RATE_LIMIT_BURST="1000000")  # fmt: skip
-        prepare(config)
-        start_all(config)
-        try:
-            wait_until_ready(config, timeout_s=120)
-            issuer = DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
-            tokens = [issuer.issue(Principal(subject=f"bench-staff-{n}", role=Role.staff, office_code="120101", office_level="district"))
-                      for n in range(max(concurrencies))]  # fmt: skip
-            print(" clients |  quotes/s |      p50 |      p99 | errors")
-            for clients in concurrencies:
-                latencies, errors = asyncio.run(_load(config.gateway_url, tokens[:clients], seconds))
-                cuts = statistics.quantiles(latencies, n=100)
-                print(f" {clients:7d} | {len(latencies) / seconds:9,.0f} | {cuts[49] * 1000:6.1f} ms | {cuts[98] * 1000:6.1f} ms | {errors}", flush=True)
-        finally:
-            stop_all(config)
+    with isolated_servers() as servers, running_platform(servers, **NO_RATE_LIMIT) as (config, issuer):
+        tokens = [issuer.issue(Principal(subject=f"bench-staff-{n}", role=Role.staff, office_code="120101", office_level="district"))
+                  for n in range(max(concurrencies))]  # fmt: skip
+        print(" clients |  quotes/s |      p50 |      p99 | errors")
+        for clients in concurrencies:
+            latencies, errors = asyncio.run(_load(config.gateway_url, tokens[:clients], seconds))
+            cuts = statistics.quantiles(latencies, n=100)
+            print(f" {clients:7d} | {len(latencies) / seconds:9,.0f} | {cuts[49] * 1000:6.1f} ms | {cuts[98] * 1000:6.1f} ms | {errors}", flush=True)
 
 
 async def _load(gateway_url: str, tokens: list[str], seconds: float) -> tuple[list[float], int]:

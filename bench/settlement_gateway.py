@@ -20,31 +20,25 @@ from decimal import Decimal
 
 import httpx
 
+from bench.platform import running_platform
 from shared.auth import Principal, Role
-from shared.auth.issuer import DevIssuer
-from shared.clock import FixedClock
-from shared.db import UnitOfWork, make_engine, make_session_factory
-from shared.migrations import service_database_url
-from shared.testing.plugin import isolated_servers, platform_config_for
+from shared.db import UnitOfWork
+from shared.testing.plugin import isolated_servers
+from shared.testing.service_app import in_schema
 from svc_settlement import usecases
-from yb_deploy.platform import AUDIENCE, ISSUER, prepare, start_all, stop_all, wait_until_ready
 
 CITY = Principal(subject="bench-city", role=Role.staff, office_code="120000", office_level="city")
 
 
 async def known_facilities(admin_url: str, codes: list[str]) -> None:
-    engine = make_engine(service_database_url(admin_url, "settlement"), 2, schema="settlement")
-    clock = FixedClock(datetime(2026, 2, 10, 2, tzinfo=UTC))
-    try:
-        async with UnitOfWork(make_session_factory(engine), clock, "settlement") as uow:
-            for code in codes:
-                await usecases.Repository(uow.session).record_facility_if_newer(
-                    {"code": code, "name": f"基准医院{code[-4:]}", "kind": "medical_institution", "office_code": "120101",
-                     "district_code": "120101", "status": "designated", "version": 1})  # fmt: skip
-                await usecases.set_budget(uow, CITY, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "基准测试指标", None)
-            await uow.commit()
-    finally:
-        await engine.dispose()
+    async def record(uow: UnitOfWork) -> None:
+        for code in codes:
+            await usecases.Repository(uow.session).record_facility_if_newer(
+                {"code": code, "name": f"基准医院{code[-4:]}", "kind": "medical_institution", "office_code": "120101",
+                 "district_code": "120101", "status": "designated", "version": 1})  # fmt: skip
+            await usecases.set_budget(uow, CITY, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "基准测试指标", None)
+
+    await in_schema(admin_url, "settlement", record, datetime(2026, 2, 10, 2, tzinfo=UTC))
 
 
 def declaration(period: str, bills: int, seed: int) -> dict:
@@ -93,23 +87,16 @@ def main() -> None:
     print(f"declarations through the gateway: {args.facilities} facilities × {args.bills} bills, "
           f"{host.processor() or host.machine()}, python {host.python_version()}")  # fmt: skip
     print(f"{'conc':>4} | {'decl/s':>7} | {'bills/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | errors")
-    with isolated_servers() as servers:
-        config = platform_config_for(servers)  # each facility is its own client: the per-client limit holds
-        prepare(config)
-        start_all(config)
-        try:
-            wait_until_ready(config, timeout_s=120)
-            issuer = DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
-            # One month per concurrency level, so every run declares afresh (no corrections).
-            for month, concurrency in enumerate(args.concurrency, start=1):
-                codes = [f"G{month}{i:09d}" for i in range(args.facilities)]
-                asyncio.run(known_facilities(servers.admin_url, codes))
-                tokens = {c: issuer.issue(Principal(subject=f"fac-{c}", role=Role.facility, facility_id=c)) for c in codes}
-                r = asyncio.run(upload(config.gateway_url, tokens, f"2026-{month:02d}", args.bills, concurrency))
-                print(f"{concurrency:>4} | {r['declarations_per_s']:>7.1f} | {r['rows_per_s']:>8,.0f} | {r['p50_ms']:>7.0f} | "
-                      f"{r['p99_ms']:>7.0f} | {r['errors']}/{r['sent']}", flush=True)  # fmt: skip
-        finally:
-            stop_all(config)
+    # Each facility is its own client: the per-client limit holds.
+    with isolated_servers() as servers, running_platform(servers) as (config, issuer):
+        # One month per concurrency level, so every run declares afresh (no corrections).
+        for month, concurrency in enumerate(args.concurrency, start=1):
+            codes = [f"G{month}{i:09d}" for i in range(args.facilities)]
+            asyncio.run(known_facilities(servers.admin_url, codes))
+            tokens = {c: issuer.issue(Principal(subject=f"fac-{c}", role=Role.facility, facility_id=c)) for c in codes}
+            r = asyncio.run(upload(config.gateway_url, tokens, f"2026-{month:02d}", args.bills, concurrency))
+            print(f"{concurrency:>4} | {r['declarations_per_s']:>7.1f} | {r['rows_per_s']:>8,.0f} | {r['p50_ms']:>7.0f} | "
+                  f"{r['p99_ms']:>7.0f} | {r['errors']}/{r['sent']}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

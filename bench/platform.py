@@ -1,0 +1,28 @@
+"""The whole platform for a benchmark: on a database and broker namespace of its own, started and ready,
+with a token issuer for its gateway; stopped afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from shared.auth.issuer import DevIssuer
+from shared.testing.plugin import RunServers, platform_config_for
+from yb_deploy.platform import AUDIENCE, ISSUER, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
+
+# All clients come from this one machine: the gateway's per-client limit (50/s) would only measure itself.
+NO_RATE_LIMIT = {"YB_GATEWAY_RATE_LIMIT_PER_S": "1000000", "YB_GATEWAY_RATE_LIMIT_BURST": "1000000"}
+
+
+@contextmanager
+def running_platform(servers: RunServers, replicas: int = 1, ready_timeout_s: float = 120,
+                     **environment: str) -> Iterator[tuple[PlatformConfig, DevIssuer]]:  # fmt: skip
+    config = platform_config_for(servers, YB_LOG_LEVEL="WARNING", **environment)
+    config.replicas = replicas
+    prepare(config)
+    start_all(config)
+    try:
+        wait_until_ready(config, timeout_s=ready_timeout_s)
+        yield config, DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
+    finally:
+        stop_all(config)
