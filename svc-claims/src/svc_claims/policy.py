@@ -6,13 +6,16 @@ on load: a broken or incomplete table is refused) and finds the one for a claim.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from svc_claims.domain.benefits.policy import LEVELS, TIERS, AssistanceGroup, Policy, VeteranGroup
 from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
 
 POLICY_DIR = Path(__file__).parent / "data" / "policies"
+T = TypeVar("T")
 Tier = str
 
 
@@ -26,12 +29,17 @@ def parse_policy(text: str) -> Policy:
 
 @cache
 def all_policies() -> dict[tuple[str, str, int], Policy]:
-    found: dict[tuple[str, str, int], Policy] = {}
-    for path in sorted(POLICY_DIR.glob("*.json")):
-        policy = parse_policy(path.read_text(encoding="utf-8"))
-        if policy.key in found:
-            raise ValueError(f"重复的政策文件: {policy.key} ({path.name})")
-        found[policy.key] = policy
+    return _tables(POLICY_DIR.glob("*.json"), parse_policy, lambda p: p.key, "政策")
+
+
+def _tables(paths: Iterable[Path], parse: Callable[[str], T], key: Callable[[T], tuple[str, str, int]], what: str) -> dict[tuple[str, str, int], T]:
+    """The files, validated on load, by (region, scheme, year); two files for one key are refused."""
+    found: dict[tuple[str, str, int], T] = {}
+    for path in sorted(paths):
+        table = parse(path.read_text(encoding="utf-8"))
+        if key(table) in found:
+            raise ValueError(f"重复的{what}文件: {key(table)} ({path.name})")
+        found[key(table)] = table
     return found
 
 
@@ -48,13 +56,8 @@ MATERNITY_DIR = Path(__file__).parent / "data" / "maternity"
 
 @cache
 def maternity_tables() -> dict[tuple[str, str, int], MaternityTable]:
-    found: dict[tuple[str, str, int], MaternityTable] = {}
-    for path in sorted(MATERNITY_DIR.glob("*-maternity-*.json")):
-        table = MaternityTable.model_validate_json(path.read_text(encoding="utf-8"))
-        if (key := (table.region, table.scheme, table.year)) in found:
-            raise ValueError(f"重复的生育保险政策文件: {key} ({path.name})")
-        found[key] = table
-    return found
+    return _tables(MATERNITY_DIR.glob("*-maternity-*.json"), MaternityTable.model_validate_json, lambda t: (t.region, t.scheme, t.year),
+                   "生育保险政策")  # fmt: skip
 
 
 def maternity_table(region: str, scheme: str, year: int) -> MaternityTable:

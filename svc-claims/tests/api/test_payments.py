@@ -12,9 +12,7 @@ import pytest
 
 from shared.auth import Role
 from shared.calendar import NamedDay, YearTable, default_calendar, reset_default_calendar
-from shared.clock import FixedClock
-from shared.db import UnitOfWork, make_engine, make_session_factory
-from shared.migrations import service_database_url
+from shared.db import UnitOfWork
 from shared.testing.service_app import in_schema
 from svc_claims.deadlines import recompute_provisional
 from svc_claims.domain.eligibility import Coverage, Entitlement
@@ -28,21 +26,18 @@ UNIT = "91120101MA05K8Q4X9"
 
 
 async def setup(database_url: str, coverage: Coverage, pregnancy: bool = False, balance: str | None = None) -> None:
-    engine = make_engine(service_database_url(database_url, "claims"), 2, schema="claims")
-    try:
-        async with UnitOfWork(make_session_factory(engine), FixedClock(datetime(2021, 1, 1, tzinfo=UTC)), "claims") as uow:
-            repo = Repository(uow.session)
-            await repo.record_coverage(coverage, uuid.uuid4())
-            if coverage.ended_reason:
-                await repo.end_coverage(coverage.enrollment_id, coverage.benefit_end, coverage.ended_reason)  # type: ignore[arg-type]
-            if pregnancy:
-                await repo.record_entitlement(Entitlement(uuid.uuid4(), coverage.person_id, "pregnancy", (), date(2026, 1, 5), date(2026, 10, 26),
-                                                          "active", {"late": False}), None)  # fmt: skip
-            if balance:
-                await repo.book_account_entry(coverage.person_id, "transfer_in", Decimal(balance), date(2020, 3, 1), f"transfer:{uuid.uuid4()}")
-            await uow.commit()
-    finally:
-        await engine.dispose()
+    async def record(uow: UnitOfWork) -> None:
+        repo = Repository(uow.session)
+        await repo.record_coverage(coverage, uuid.uuid4())
+        if coverage.ended_reason:
+            await repo.end_coverage(coverage.enrollment_id, coverage.benefit_end, coverage.ended_reason)  # type: ignore[arg-type]
+        if pregnancy:
+            await repo.record_entitlement(Entitlement(uuid.uuid4(), coverage.person_id, "pregnancy", (), date(2026, 1, 5), date(2026, 10, 26),
+                                                      "active", {"late": False}), None)  # fmt: skip
+        if balance:
+            await repo.book_account_entry(coverage.person_id, "transfer_in", Decimal(balance), date(2020, 3, 1), f"transfer:{uuid.uuid4()}")
+
+    await in_schema(database_url, "claims", record, datetime(2021, 1, 1, tzinfo=UTC))
 
 
 def resident(person: uuid.UUID) -> Coverage:
