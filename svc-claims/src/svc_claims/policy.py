@@ -32,7 +32,9 @@ def all_policies() -> dict[tuple[str, str, int], Policy]:
     return _tables(POLICY_DIR.glob("*.json"), parse_policy, lambda p: p.key, "政策")
 
 
-def _tables(paths: Iterable[Path], parse: Callable[[str], T], key: Callable[[T], tuple[str, str, int]], what: str) -> dict[tuple[str, str, int], T]:
+def _tables(
+    paths: Iterable[Path], parse: Callable[[str], T], key: Callable[[T], tuple[str, str, int]], what: str
+) -> dict[tuple[str, str, int], T]:
     """The files, validated on load, by (region, scheme, year); two files for one key are refused."""
     found: dict[tuple[str, str, int], T] = {}
     for path in sorted(paths):
