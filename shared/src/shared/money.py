@@ -94,7 +94,11 @@ def rate_share(amount: Decimal, ratio: Decimal) -> Decimal:
     The checked form is ``split_ratio``; this one is for hot paths (the benefit engine) that validated
     their inputs once and apply many rates.
     """
-    share = _exact_product(amount, ratio).quantize(CENT, ROUND_HALF_UP, _CONTEXT)  # positional: keywords cost twice the quantize
+    try:
+        product = _exact_multiply(amount, ratio)
+    except Inexact:
+        product = _wide_product(amount, ratio)
+    share = product.quantize(CENT, ROUND_HALF_UP, _CONTEXT)  # positional: keywords cost twice the quantize
     return share if share else share.copy_abs()
 
 
@@ -120,14 +124,11 @@ def _number(value: Decimal | int) -> Decimal:
     return _as_decimal(value)
 
 
-def _exact_product(a: Decimal, b: Decimal) -> Decimal:
+def _wide_product(a: Decimal, b: Decimal) -> Decimal:
     # The product must be exact, so the only rounding is the documented one: money times a ratio fits
     # the 60 digits of the exact context; only a longer one needs a context of its own size.
-    try:
-        return _exact_multiply(a, b)
-    except Inexact:
-        digits = len(a.as_tuple().digits) + len(b.as_tuple().digits) + 1
-        return Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation]).multiply(a, b)
+    digits = len(a.as_tuple().digits) + len(b.as_tuple().digits) + 1
+    return Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation]).multiply(a, b)
 
 
 # --------------------------------------------------------------------------- pydantic types

@@ -6,15 +6,19 @@ Every rate is applied with ``shared.money.rate_share`` (ROUND_HALF_UP to the fen
 documents apply a rate); everything else is addition, subtraction and ``min`` on whole fen.
 
 It is a hot path (apps quote as the user types, every settlement runs it): the context is checked
-once, the year is copied once and updated in place, and each distinct label is formatted once.
+once, the year is copied once and updated in place, what a policy alone decides (a cell's ratio after
+remote-care points, the bands, the lines' words) is worked out once per policy (``_derived``), and
+each payer's total is added up by the stage that pays it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from operator import attrgetter
+from typing import Any, NamedTuple, TypeVar
 
 from shared.money import CENT, rate_share
 from svc_claims.domain.benefits.model import (
@@ -29,16 +33,24 @@ from svc_claims.domain.benefits.model import (
     QuoteContext,
     QuoteError,
 )  # fmt: skip
-from svc_claims.domain.benefits.policy import AssistanceGroup, Policy, VeteranGroup
+from svc_claims.domain.benefits.policy import (
+    AssistanceGroup,
+    CatastrophicRules,
+    MajorIllnessRules,
+    Policy,
+    VeteranGroup,
+)
 
 ONE = Decimal(1)
 # Far above any medical bill; below it every product of an amount and a rate is exact in 60 digits.
 MAX_AMOUNT = Decimal("1000000000000.00")
 _year_values = attrgetter(*Accumulators.__dataclass_fields__)
+_T = TypeVar("_T")
+# Amounts are compared with ZERO, not 0: comparing a Decimal with an int costs a conversion each time.
 
 
 def _take(amount: Decimal, limit: Decimal) -> Decimal:
-    return amount if amount <= limit else (limit if limit > 0 else ZERO)
+    return amount if amount <= limit else (limit if limit > ZERO else ZERO)
 
 
 def _overlap(lo: Decimal, hi: Decimal | None, before: Decimal, after: Decimal) -> Decimal:
@@ -84,14 +96,14 @@ def _check(ctx: QuoteContext, policy: Policy) -> None:
 
 
 class _Quote:
-    """One computation in progress: its lines, what each payer pays so far, and its own copy of the year."""
+    """One computation in progress: its lines, what each payer other than the person pays, its own copy of the year."""
 
-    __slots__ = ("ctx", "policy", "lines", "paid", "year", "sample")
+    __slots__ = ("ctx", "policy", "lines", "year", "sample", "fund", "major_illness", "assistance", "veterans")
 
     def __init__(self, ctx: QuoteContext, policy: Policy) -> None:
         self.ctx, self.policy, self.sample = ctx, policy, policy.sample
         self.lines: list[Line] = []
-        self.paid = {"fund": ZERO, "major_illness": ZERO, "assistance": ZERO, "veterans": ZERO, "person": ZERO}
+        self.fund = self.major_illness = self.assistance = self.veterans = ZERO  # each stage adds what its payer pays
         self.year = Accumulators(*_year_values(ctx.ytd))  # updated in place; the caller's ytd stays as it was
 
     def add(self, code: str, label: str, payer: Payer, base: Decimal, rate: Decimal | None, amount: Decimal,
@@ -101,7 +113,6 @@ class _Quote:
         else:
             sample = self.policy.sample
         self.lines.append(Line(code, label, payer, base, rate, amount, sample))
-        self.paid[payer] += amount
         return amount
 
 
@@ -110,12 +121,12 @@ def quote(ctx: QuoteContext, policy: Policy) -> Bill:
     _check(ctx, policy)
     in_scope, out_of_scope = _money(ctx.in_scope, "in_scope"), _money(ctx.out_of_scope, "out_of_scope")
     q = _Quote(ctx, policy)
-    if out_of_scope > 0:
+    if out_of_scope > ZERO:
         q.add("out_of_scope", "政策范围外费用（三目外），个人负担", "person", out_of_scope, None, out_of_scope)
 
     refusal = _refusal(ctx, policy)
     if refusal is not None:
-        if in_scope > 0:
+        if in_scope > ZERO:
             q.add(*refusal, "person", in_scope, None, in_scope)
         return _finish(q, in_scope, out_of_scope)
 
@@ -127,7 +138,7 @@ def quote(ctx: QuoteContext, policy: Policy) -> Bill:
         burden = _outpatient(q, in_scope)
 
     rules = policy.assistance
-    if rules is not None and burden > 0:
+    if rules is not None and burden > ZERO:
         group = rules.group_for(ctx.special_groups) if ctx.special_groups else None
         if isinstance(group, VeteranGroup):
             burden -= _veterans(q, group, inpatient, burden)
@@ -157,14 +168,14 @@ def _refusal(ctx: QuoteContext, policy: Policy) -> tuple[str, str] | None:
     return None
 
 
-def _remote_points(ctx: QuoteContext, policy: Policy) -> tuple[Decimal, str]:
+def _remote_points(remote_class: str | None, policy: Policy) -> tuple[Decimal, str]:
     """(points taken off the fund's ratio for remote care, the words for the line)."""
-    if ctx.remote is None:
+    if remote_class is None:
         return ZERO, ""
     remote = policy.basic.remote
-    if ctx.remote == "referred":
+    if remote_class == "referred":
         return remote.referred_extra_self_pay.value, _remote_words("referred", remote.referred_extra_self_pay.value)
-    if ctx.remote == "self_referred":
+    if remote_class == "self_referred":
         return remote.self_referred_extra_self_pay.value, _remote_words("self_referred", remote.self_referred_extra_self_pay.value)
     return ZERO, _remote_words("as_local", ZERO)
 
@@ -202,13 +213,36 @@ def family_doctor_effective(ctx: QuoteContext) -> bool:
 _STAY_KIND = {"special_disease": "门诊特殊病", "family_sickbed": "家庭病床", "inpatient": "住院"}
 
 
-@lru_cache(maxsize=256)
-def _inpatient_labels(deductible: Decimal, care_type: str, level: int, why: str) -> tuple[str, str, str]:
-    return (
-        f"起付标准（{deductible}元，住院与门诊特殊病合并一个起付线）以下，个人负担",
+def _stay_terms(policy: Policy, care_type: str, level: int, tier: str, remote: str | None) -> _StayTerms:
+    """The fund's ratio for one cell of the table after remote-care points, the person's rate and the lines' words."""
+    basic = policy.basic
+    points, why = _remote_points(remote, policy)
+    table = basic.special_disease_ratios if care_type == "special_disease" else basic.inpatient_ratios
+    ratio = max(ZERO, table.by_level[level][tier] - points)
+    return _StayTerms(
+        ratio, ONE - ratio, table.sample,
+        f"起付标准（{basic.deductible.value}元，住院与门诊特殊病合并一个起付线）以下，个人负担",
         f"基本医疗保险统筹基金支付（{_STAY_KIND[care_type]}，{level}级医疗机构）{why}",
         f"起付标准以上个人按比例负担{why}",
-    )
+    )  # fmt: skip
+
+
+class _StayTerms(NamedTuple):
+    ratio: Decimal
+    person_rate: Decimal
+    sample: bool
+    deductible_label: str
+    fund_label: str
+    coinsurance_label: str
+
+
+def _derived(policy: Policy, key: tuple[Any, ...], work_out: Callable[..., _T], *args: Any) -> _T:
+    """``work_out(*args)``, worked out once per policy and ``key``, which names everything it depends on."""
+    try:
+        return policy.derived[key]  # type: ignore[return-value]
+    except KeyError:
+        value = policy.derived[key] = work_out(*args)
+        return value
 
 
 @lru_cache(maxsize=1024)
@@ -228,7 +262,7 @@ def _inpatient(q: _Quote, in_scope: Decimal) -> Decimal:
         if days < ctx.sickbed_days:
             payable = (in_scope * days / ctx.sickbed_days).quantize(CENT, ROUND_HALF_UP)
             excluded = in_scope - payable
-            if excluded > 0:
+            if excluded > ZERO:
                 q.add("sickbed_over_days",
                       f"家庭病床全年累计超过{max_days}天部分（本次{ctx.sickbed_days}天中{ctx.sickbed_days - days}天，按天数分摊），个人负担",
                       "person", in_scope, None, excluded, basic.family_sickbed_max_days.sample)  # fmt: skip
@@ -238,30 +272,25 @@ def _inpatient(q: _Quote, in_scope: Decimal) -> Decimal:
     second = stay and year.stays >= 1 and basic.second_stay_waives_deductible.value
     remaining = ZERO if (crossing or second) else basic.deductible.value - year.deductible_used
     deductible = _take(payable, remaining)
-    points, why = _remote_points(ctx, q.policy)
-    deductible_label, fund_label, coinsurance_label = _inpatient_labels(basic.deductible.value, ctx.care_type,
-                                                                        ctx.facility_level, why)  # fmt: skip
-    if deductible > 0:
-        q.add("deductible", deductible_label, "person", payable, None, deductible, basic.deductible.sample)
-    elif payable > 0 and crossing:
+    key = ("stay", ctx.care_type, ctx.facility_level, ctx.tier, ctx.remote)
+    terms = _derived(q.policy, key, _stay_terms, q.policy, *key[1:])
+    if deductible > ZERO:
+        q.add("deductible", terms.deductible_label, "person", payable, None, deductible, basic.deductible.sample)
+    elif payable > ZERO and crossing:
         q.add("deductible_waived.cross_period", "住院跨待遇享受期，起付线已在前一期负担（只负担一次）", "person", payable, None, ZERO)
-    elif payable > 0 and second:
+    elif payable > ZERO and second:
         q.add("deductible_waived.second_stay", "年度内第二次及以后住院，不再设置起付线", "person", payable, None, ZERO)
 
     above = payable - deductible
-    table = basic.special_disease_ratios if ctx.care_type == "special_disease" else basic.inpatient_ratios
-    ratio = table.by_level[ctx.facility_level][ctx.tier] - points
-    if ratio < 0:
-        ratio = ZERO
-    fund_raw = rate_share(above, ratio)
+    fund_raw = rate_share(above, terms.ratio)
     coinsurance = above - fund_raw
     cap = basic.annual_cap.value + year.carried_over_cap
     fund = _take(fund_raw, cap - year.fund_paid)
     over_cap = fund_raw - fund
-    if above > 0:
-        q.add("basic_fund", fund_label, "fund", above, ratio, fund, table.sample)
-        q.add("coinsurance", coinsurance_label, "person", above, ONE - ratio, coinsurance, table.sample)
-        if over_cap > 0:
+    if above > ZERO:
+        q.fund += q.add("basic_fund", terms.fund_label, "fund", above, terms.ratio, fund, terms.sample)
+        q.add("coinsurance", terms.coinsurance_label, "person", above, terms.person_rate, coinsurance, terms.sample)
+        if over_cap > ZERO:
             q.add("over_cap", _over_cap_label(cap, year.carried_over_cap), "person", fund_raw, None, over_cap,
                   basic.annual_cap.sample)  # fmt: skip
 
@@ -291,7 +320,7 @@ def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
     ctx, op, year = q.ctx, q.policy.basic.outpatient, q.year
     doctor = family_doctor_effective(ctx)
     cap = op.cap.value + (op.family_doctor_cap_bonus.value if doctor else ZERO)
-    points, why = _remote_points(ctx, q.policy)
+    points, why = _remote_points(ctx.remote, q.policy)
     deductible = ZERO
     village = ctx.care_type == "village_fee"
     if village:
@@ -302,7 +331,7 @@ def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
         threshold = max(ZERO, op.deductible.value - op.deductible_relief_per_year.value * relief_years)
         deductible_label, fund_label = _outpatient_labels(threshold, op.deductible.value, relief_years, doctor, why)
         deductible = _take(in_scope, threshold - year.outpatient_deductible_used)
-        if deductible > 0:
+        if deductible > ZERO:
             q.add("outpatient_deductible", deductible_label, "person", in_scope, None, deductible, op.deductible.sample)
         bonus = op.family_doctor_ratio_bonus.value if doctor else ZERO
         ratio = max(ZERO, min(ONE, op.ratio.value + bonus) - points)
@@ -312,10 +341,10 @@ def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
     coinsurance = above - fund_raw
     fund = _take(fund_raw, cap - year.outpatient_fund_paid)
     over_cap = fund_raw - fund
-    if above > 0:
-        q.add(fund_code, fund_label, "fund", above, ratio, fund, op.ratio.sample)
+    if above > ZERO:
+        q.fund += q.add(fund_code, fund_label, "fund", above, ratio, fund, op.ratio.sample)
         q.add("outpatient_coinsurance", "门诊个人按比例负担", "person", above, ONE - ratio, coinsurance, op.ratio.sample)
-        if over_cap > 0:
+        if over_cap > ZERO:
             q.add("outpatient_over_cap", _outpatient_over_cap_label(cap), "person", fund_raw, None, over_cap, op.cap.sample)
 
     year.outpatient_deductible_used += deductible
@@ -330,33 +359,51 @@ def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
 
 # --------------------------------------------------------------------------- major-illness insurance
 
-_BAND_CODES = tuple(f"major_illness.band{i}" for i in range(1, 21))
 _FAVOURED = "（医疗救助对象、享受定期抚恤补助的优抚对象：起付线降低50%、比例提高5个百分点、不设封顶线）"
 
 
-@lru_cache(maxsize=256)
-def _band_label(lo: Decimal, hi: Decimal | None, favoured: bool) -> str:
-    top = "以上" if hi is None else f"至{hi}元（含）"
-    return f"居民大病保险：年度政策范围内个人负担{lo}元{top}部分{_FAVOURED if favoured else ''}"
+class _Band(NamedTuple):
+    """One band of a cumulative burden, [lo, hi) (hi None: no top), paid at ``rate``, with its line's code and words."""
+
+    code: str
+    label: str
+    lo: Decimal
+    hi: Decimal | None
+    rate: Decimal
+
+
+def _major_illness_bands(rules: MajorIllnessRules, favoured: bool) -> tuple[_Band, ...]:
+    return tuple(
+        _Band(f"major_illness.band{i}",
+              f"居民大病保险：年度政策范围内个人负担{lo}元{'以上' if hi is None else f'至{hi}元（含）'}部分{_FAVOURED if favoured else ''}",
+              lo, hi, rate)
+        for i, (lo, hi, rate) in enumerate(rules.segments[favoured], start=1)
+    )  # fmt: skip
+
+
+def _pay_bands(q: _Quote, bands: tuple[_Band, ...], payer: Payer, before: Decimal, after: Decimal, sample: bool) -> Decimal:
+    """Each band's part of the cumulative burden going from ``before`` to ``after``, at its rate; the total paid."""
+    paid = ZERO
+    for code, label, lo, hi, rate in bands:
+        segment = _overlap(lo, hi, before, after)
+        if segment > ZERO:
+            paid += q.add(code, label, payer, segment, rate, rate_share(segment, rate), sample)
+    return paid
 
 
 def _major_illness(q: _Quote, burden: Decimal) -> Decimal:
     """Major-illness insurance on the year's in-scope burden, band by band; what it pays."""
     rules, year = q.policy.major_illness, q.year
-    if rules is None or burden <= 0:
+    if rules is None or burden <= ZERO:
         return ZERO
     favoured = not rules.favoured_groups.isdisjoint(q.ctx.special_groups)
+    bands = _derived(q.policy, ("major_illness", favoured), _major_illness_bands, rules, favoured)
     before = year.major_illness_burden
     after = before + burden
-    sample = rules.threshold.sample or rules.bands.sample
-    paid = ZERO
-    for i, (lo, hi, rate) in enumerate(rules.segments[favoured]):
-        segment = _overlap(lo, hi, before, after)
-        if segment > 0:
-            paid += q.add(_BAND_CODES[i], _band_label(lo, hi, favoured), "major_illness", segment, rate, rate_share(segment, rate),
-                          sample)  # fmt: skip
+    paid = _pay_bands(q, bands, "major_illness", before, after, rules.threshold.sample or rules.bands.sample)
     year.major_illness_burden = after
     year.major_illness_paid += paid
+    q.major_illness += paid
     return paid
 
 
@@ -365,32 +412,34 @@ def _major_illness(q: _Quote, burden: Decimal) -> Decimal:
 
 def _veterans(q: _Quote, group: VeteranGroup, inpatient: bool, burden: Decimal) -> Decimal:
     share = group.inpatient_share if inpatient else group.outpatient_share
-    kind = "住院（含门特）" if inpatient else "门诊"
-    paid = q.add(f"veterans.{group.code}", f"优抚对象医疗补助（{group.label}，{kind}个人负担部分补助）", "veterans", burden,
-                 share, rate_share(burden, share), group.sample)  # fmt: skip
+    label = _derived(q.policy, ("veterans", group.code, inpatient), _veterans_label, group, inpatient)
+    paid = q.add(f"veterans.{group.code}", label, "veterans", burden, share, rate_share(burden, share), group.sample)
     q.year.veterans_paid += paid
+    q.veterans += paid
     return paid
 
 
-@lru_cache(maxsize=256)
-def _assistance_label(group: str, band: Decimal, high: bool) -> str:
-    part = f"{band}元（含）以上部分" if high else f"{band}元以下部分"
-    return f"住院（含门特）医疗救助（{group}）：年度政策范围内个人负担{part}"
+def _veterans_label(group: VeteranGroup, inpatient: bool) -> str:
+    return f"优抚对象医疗补助（{group.label}，{'住院（含门特）' if inpatient else '门诊'}个人负担部分补助）"
+
+
+def _assistance_bands(group: AssistanceGroup, band: Decimal) -> tuple[_Band, ...]:
+    words = f"住院（含门特）医疗救助（{group.label}）：年度政策范围内个人负担"
+    return (
+        _Band("assistance.inpatient_low", f"{words}{band}元以下部分", ZERO, band, group.inpatient_low_rate),
+        _Band("assistance.inpatient_high", f"{words}{band}元（含）以上部分", band, None, group.inpatient_high_rate),
+    )
 
 
 def _assistance(q: _Quote, group: AssistanceGroup, inpatient: bool, burden: Decimal) -> Decimal:
-    assert q.policy.assistance is not None
     year = q.year
-    paid = ZERO
     if inpatient:
-        band = q.policy.assistance.inpatient_band.value
         before = year.assistance_inpatient_burden
         after = before + burden
-        for code, lo, hi, rate in (("low", ZERO, band, group.inpatient_low_rate), ("high", band, None, group.inpatient_high_rate)):
-            segment = _overlap(lo, hi, before, after)
-            if segment > 0:
-                paid += q.add(f"assistance.inpatient_{code}", _assistance_label(group.label, band, hi is None), "assistance",
-                              segment, rate, rate_share(segment, rate), group.sample)  # fmt: skip
+        assert q.policy.assistance is not None
+        band = q.policy.assistance.inpatient_band.value
+        bands = _derived(q.policy, ("assistance", group.code), _assistance_bands, group, band)
+        paid = _pay_bands(q, bands, "assistance", before, after, group.sample)
         year.assistance_inpatient_burden = after
     else:
         paid = q.add("assistance.outpatient", f"门诊医疗救助（{group.label}，政策范围内个人自付部分，每年最高{group.outpatient_cap}元）",
@@ -399,7 +448,12 @@ def _assistance(q: _Quote, group: AssistanceGroup, inpatient: bool, burden: Deci
                      group.sample)  # fmt: skip
         year.assistance_outpatient_paid += paid
     year.assistance_paid += paid
+    q.assistance += paid
     return paid
+
+
+def _catastrophic_label(rules: CatastrophicRules) -> str:
+    return f"重特大疾病医疗救助：年度个人负担{rules.threshold}元（含）以上部分，每年最高{rules.annual_cap}元"
 
 
 def _catastrophic(q: _Quote, burden: Decimal) -> Decimal:
@@ -408,14 +462,13 @@ def _catastrophic(q: _Quote, burden: Decimal) -> Decimal:
     before = year.catastrophic_burden
     segment = _overlap(rules.threshold, None, before, before + burden)
     paid = ZERO
-    if segment > 0:
-        paid = q.add("assistance.catastrophic",
-                     f"重特大疾病医疗救助：年度个人负担{rules.threshold}元（含）以上部分，每年最高{rules.annual_cap}元",
-                     "assistance", segment, rules.rate,
-                     _take(rate_share(segment, rules.rate), rules.annual_cap - year.catastrophic_paid), rules.sample)  # fmt: skip
+    if segment > ZERO:
+        paid = q.add("assistance.catastrophic", _derived(q.policy, ("catastrophic",), _catastrophic_label, rules), "assistance", segment,
+                     rules.rate, _take(rate_share(segment, rules.rate), rules.annual_cap - year.catastrophic_paid), rules.sample)  # fmt: skip
     year.catastrophic_burden = before + burden
     year.catastrophic_paid += paid
     year.assistance_paid += paid
+    q.assistance += paid
     return paid
 
 
@@ -429,6 +482,7 @@ def _illness(q: _Quote, burden: Decimal) -> Decimal:
     year.illness_burden += burden
     year.illness_paid += paid
     year.assistance_paid += paid
+    q.assistance += paid
     return paid
 
 
@@ -436,10 +490,9 @@ def _illness(q: _Quote, burden: Decimal) -> Decimal:
 
 
 def _finish(q: _Quote, in_scope: Decimal, out_of_scope: Decimal) -> Bill:
-    paid = q.paid
     total = in_scope + out_of_scope
-    person = total - paid["fund"] - paid["major_illness"] - paid["assistance"] - paid["veterans"]
-    if person < 0:  # pragma: no cover - guarded by construction (every rate ≤ 1 applies to what is left)
+    person = total - q.fund - q.major_illness - q.assistance - q.veterans
+    if person < ZERO:  # pragma: no cover - guarded by construction (every rate ≤ 1 applies to what is left)
         raise AssertionError("个人负担为负")
-    return Bill(total, in_scope, out_of_scope, paid["fund"], paid["major_illness"], paid["assistance"], paid["veterans"],
-                person, tuple(q.lines), q.year, q.policy.key, q.sample)  # fmt: skip
+    return Bill(total, in_scope, out_of_scope, q.fund, q.major_illness, q.assistance, q.veterans, person, tuple(q.lines), q.year,
+                q.policy.key, q.sample)  # fmt: skip

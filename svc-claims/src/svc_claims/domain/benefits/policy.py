@@ -256,6 +256,13 @@ class AssistanceRules(_Model):
     catastrophic: CatastrophicRules | None = None
     illness_impoverished: IllnessImpoverishedRules | None = None
 
+    @model_validator(mode="after")
+    def _codes_unique(self) -> AssistanceRules:
+        codes = [g.code for g in (*self.groups, *self.veterans)]
+        if len(set(codes)) != len(codes):
+            raise ValueError("救助、优抚对象的代码重复")
+        return self
+
     def group_for(self, special_groups: frozenset[str]) -> AssistanceGroup | VeteranGroup | None:
         """The veterans' group first, else the first assistance group the person's special groups match."""
         if special_groups not in self._found:
@@ -295,7 +302,7 @@ class Policy(_Model):
                     raise ValueError(f"{name} {level}级比例表的档次与政策档次不符")
         return self
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str, int]:
         return (self.region, self.scheme, self.year)
 
@@ -306,6 +313,12 @@ class Policy(_Model):
     @cached_property
     def not_payable_labels(self) -> dict[str, str]:
         return {n.code: n.label for n in self.basic.not_payable}
+
+    @cached_property
+    def derived(self) -> dict[tuple[object, ...], object]:
+        """What the engine derives from the policy (a cell's ratio after remote-care points, a band's label …),
+        remembered here so each is worked out once per policy rather than once per quote."""
+        return {}
 
 
 __all__ = [
