@@ -63,6 +63,11 @@ def test_a_broken_policy_file_is_refused() -> None:
     raw["basic"]["inpatient_ratios"]["by_level"]["1"]["adult_high"] = "1.5"
     with pytest.raises(ValueError):
         parse_policy(json.dumps(raw))
+    # Two assistance groups under one code: the engine keys what it derives from a group by its code.
+    raw = json.loads((POLICY_DIR / "tianjin-resident-2021.json").read_text(encoding="utf-8"))
+    raw["assistance"]["groups"][1]["code"] = raw["assistance"]["groups"][0]["code"]
+    with pytest.raises(ValueError, match="代码重复"):
+        parse_policy(json.dumps(raw))
 
 
 # --------------------------------------------------------------------------- the ratio tables, cell by cell

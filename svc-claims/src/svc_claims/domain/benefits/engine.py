@@ -246,9 +246,10 @@ def _derived(policy: Policy, key: tuple[Any, ...], work_out: Callable[..., _T], 
 
 
 @lru_cache(maxsize=1024)
-def _over_cap_label(cap: Decimal, carried: Decimal) -> str:
+def _over_cap_label(annual_cap: Decimal, carried: Decimal) -> str:
+    # Keyed by the policy's own cap (its hash is computed once), not by the sum, a new Decimal each time.
     extra = f"（含往年结转门诊额度{carried}元）" if carried else ""
-    return f"超过年度最高支付限额{cap}元{extra}部分，个人负担"
+    return f"超过年度最高支付限额{annual_cap + carried}元{extra}部分，个人负担"
 
 
 def _inpatient(q: _Quote, in_scope: Decimal) -> Decimal:
@@ -291,7 +292,7 @@ def _inpatient(q: _Quote, in_scope: Decimal) -> Decimal:
         q.fund += q.add("basic_fund", terms.fund_label, "fund", above, terms.ratio, fund, terms.sample)
         q.add("coinsurance", terms.coinsurance_label, "person", above, terms.person_rate, coinsurance, terms.sample)
         if over_cap > ZERO:
-            q.add("over_cap", _over_cap_label(cap, year.carried_over_cap), "person", fund_raw, None, over_cap,
+            q.add("over_cap", _over_cap_label(basic.annual_cap.value, year.carried_over_cap), "person", fund_raw, None, over_cap,
                   basic.annual_cap.sample)  # fmt: skip
 
     year.stays += 1 if stay else 0
@@ -301,51 +302,59 @@ def _inpatient(q: _Quote, in_scope: Decimal) -> Decimal:
     return deductible + coinsurance + over_cap
 
 
-@lru_cache(maxsize=256)
-def _outpatient_labels(threshold: Decimal, full: Decimal, relief_years: int, doctor: bool, why: str) -> tuple[str, str]:
-    deductible = f"普通门（急）诊起付标准（{threshold}元）以下，个人负担"
+class _OutpatientTerms(NamedTuple):
+    ratio: Decimal
+    person_rate: Decimal
+    cap: Decimal  # the year's outpatient cap (with the family doctor's bonus)
+    threshold: Decimal  # the deductible after the claim-free years' relief (none for a village clinic's fee)
+    fund_code: str
+    deductible_label: str
+    fund_label: str
+    over_cap_label: str
+
+
+def _outpatient_terms(policy: Policy, village: bool, doctor: bool, relief_years: int, remote: str | None) -> _OutpatientTerms:
+    op = policy.basic.outpatient
+    points, why = _remote_points(remote, policy)
+    cap = op.cap.value + (op.family_doctor_cap_bonus.value if doctor else ZERO)
+    over_cap_label = f"超过门诊年度最高支付限额（{cap}元）部分，个人负担"
+    if village:
+        ratio = max(ZERO, op.village_fee_ratio.value - points)
+        return _OutpatientTerms(ratio, ONE - ratio, cap, ZERO, "village_fee_fund", "",
+                                f"村卫生室一般诊疗费（挂号、诊查、注射），门诊最高支付限额内基金支付{why}", over_cap_label)  # fmt: skip
+    threshold = max(ZERO, op.deductible.value - op.deductible_relief_per_year.value * relief_years)
+    deductible_label = f"普通门（急）诊起付标准（{threshold}元）以下，个人负担"
     if relief_years:
-        deductible += f"（连续{relief_years}年未超过起付标准，起付标准降低{full - threshold}元）"
-    fund = "普通门（急）诊统筹基金支付" + ("（家庭医生签约，比例提高5个百分点、额度增加200元）" if doctor else "") + why
-    return deductible, fund
-
-
-@lru_cache(maxsize=64)
-def _outpatient_over_cap_label(cap: Decimal) -> str:
-    return f"超过门诊年度最高支付限额（{cap}元）部分，个人负担"
+        deductible_label += f"（连续{relief_years}年未超过起付标准，起付标准降低{op.deductible.value - threshold}元）"
+    bonus = op.family_doctor_ratio_bonus.value if doctor else ZERO
+    ratio = max(ZERO, min(ONE, op.ratio.value + bonus) - points)
+    doctor_words = (f"（家庭医生签约，比例提高{bonus * 100:.0f}个百分点、额度增加{op.family_doctor_cap_bonus.value:.0f}元）"
+                    if doctor else "")  # fmt: skip
+    return _OutpatientTerms(ratio, ONE - ratio, cap, threshold, "outpatient_fund", deductible_label,
+                            f"普通门（急）诊统筹基金支付{doctor_words}{why}", over_cap_label)  # fmt: skip
 
 
 def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
     """Ordinary outpatient care or a village clinic's fee; the person's burden after basic insurance."""
     ctx, op, year = q.ctx, q.policy.basic.outpatient, q.year
     doctor = family_doctor_effective(ctx)
-    cap = op.cap.value + (op.family_doctor_cap_bonus.value if doctor else ZERO)
-    points, why = _remote_points(ctx.remote, q.policy)
-    deductible = ZERO
     village = ctx.care_type == "village_fee"
-    if village:
-        ratio = max(ZERO, op.village_fee_ratio.value - points)
-        fund_code, fund_label = "village_fee_fund", f"村卫生室一般诊疗费（挂号、诊查、注射），门诊最高支付限额内基金支付{why}"
-    else:
-        relief_years = min(year.claim_free_years, op.deductible_relief_max_years.value)
-        threshold = max(ZERO, op.deductible.value - op.deductible_relief_per_year.value * relief_years)
-        deductible_label, fund_label = _outpatient_labels(threshold, op.deductible.value, relief_years, doctor, why)
-        deductible = _take(in_scope, threshold - year.outpatient_deductible_used)
-        if deductible > ZERO:
-            q.add("outpatient_deductible", deductible_label, "person", in_scope, None, deductible, op.deductible.sample)
-        bonus = op.family_doctor_ratio_bonus.value if doctor else ZERO
-        ratio = max(ZERO, min(ONE, op.ratio.value + bonus) - points)
-        fund_code = "outpatient_fund"
+    relief_years = 0 if village else min(year.claim_free_years, op.deductible_relief_max_years.value)
+    key = ("outpatient", village, doctor, relief_years, ctx.remote)
+    terms = _derived(q.policy, key, _outpatient_terms, q.policy, *key[1:])
+    deductible = ZERO if village else _take(in_scope, terms.threshold - year.outpatient_deductible_used)
+    if deductible > ZERO:
+        q.add("outpatient_deductible", terms.deductible_label, "person", in_scope, None, deductible, op.deductible.sample)
     above = in_scope - deductible
-    fund_raw = rate_share(above, ratio)
+    fund_raw = rate_share(above, terms.ratio)
     coinsurance = above - fund_raw
-    fund = _take(fund_raw, cap - year.outpatient_fund_paid)
+    fund = _take(fund_raw, terms.cap - year.outpatient_fund_paid)
     over_cap = fund_raw - fund
     if above > ZERO:
-        q.fund += q.add(fund_code, fund_label, "fund", above, ratio, fund, op.ratio.sample)
-        q.add("outpatient_coinsurance", "门诊个人按比例负担", "person", above, ONE - ratio, coinsurance, op.ratio.sample)
+        q.fund += q.add(terms.fund_code, terms.fund_label, "fund", above, terms.ratio, fund, op.ratio.sample)
+        q.add("outpatient_coinsurance", "门诊个人按比例负担", "person", above, terms.person_rate, coinsurance, op.ratio.sample)
         if over_cap > ZERO:
-            q.add("outpatient_over_cap", _outpatient_over_cap_label(cap), "person", fund_raw, None, over_cap, op.cap.sample)
+            q.add("outpatient_over_cap", terms.over_cap_label, "person", fund_raw, None, over_cap, op.cap.sample)
 
     year.outpatient_deductible_used += deductible
     year.outpatient_fund_paid += fund
@@ -385,6 +394,8 @@ def _pay_bands(q: _Quote, bands: tuple[_Band, ...], payer: Payer, before: Decima
     """Each band's part of the cumulative burden going from ``before`` to ``after``, at its rate; the total paid."""
     paid = ZERO
     for code, label, lo, hi, rate in bands:
+        if lo >= after:
+            break  # the bands go upwards: none above this one is reached
         segment = _overlap(lo, hi, before, after)
         if segment > ZERO:
             paid += q.add(code, label, payer, segment, rate, rate_share(segment, rate), sample)
