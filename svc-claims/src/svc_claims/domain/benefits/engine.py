@@ -69,6 +69,15 @@ def _money(value: Decimal, name: str) -> Decimal:
     raise QuoteError(f"{name} 必须是非负金额，最多两位小数")
 
 
+def _derived(policy: Policy, key: tuple[Any, ...], work_out: Callable[..., _T], *args: Any) -> _T:
+    """``work_out(*args)``, worked out once per policy and ``key``, which names everything it depends on."""
+    try:
+        return policy.derived[key]  # type: ignore[return-value]
+    except KeyError:
+        value = policy.derived[key] = work_out(*args)
+        return value
+
+
 def _check(ctx: QuoteContext, policy: Policy) -> None:
     if ctx.scheme != policy.scheme:
         raise QuoteError(f"险种 {ctx.scheme} 与政策 {policy.scheme} 不符")
@@ -213,6 +222,15 @@ def family_doctor_effective(ctx: QuoteContext) -> bool:
 _STAY_KIND = {"special_disease": "门诊特殊病", "family_sickbed": "家庭病床", "inpatient": "住院"}
 
 
+class _StayTerms(NamedTuple):
+    ratio: Decimal
+    person_rate: Decimal
+    sample: bool
+    deductible_label: str
+    fund_label: str
+    coinsurance_label: str
+
+
 def _stay_terms(policy: Policy, care_type: str, level: int, tier: str, remote: str | None) -> _StayTerms:
     """The fund's ratio for one cell of the table after remote-care points, the person's rate and the lines' words."""
     basic = policy.basic
@@ -225,24 +243,6 @@ def _stay_terms(policy: Policy, care_type: str, level: int, tier: str, remote: s
         f"基本医疗保险统筹基金支付（{_STAY_KIND[care_type]}，{level}级医疗机构）{why}",
         f"起付标准以上个人按比例负担{why}",
     )  # fmt: skip
-
-
-class _StayTerms(NamedTuple):
-    ratio: Decimal
-    person_rate: Decimal
-    sample: bool
-    deductible_label: str
-    fund_label: str
-    coinsurance_label: str
-
-
-def _derived(policy: Policy, key: tuple[Any, ...], work_out: Callable[..., _T], *args: Any) -> _T:
-    """``work_out(*args)``, worked out once per policy and ``key``, which names everything it depends on."""
-    try:
-        return policy.derived[key]  # type: ignore[return-value]
-    except KeyError:
-        value = policy.derived[key] = work_out(*args)
-        return value
 
 
 @lru_cache(maxsize=1024)
