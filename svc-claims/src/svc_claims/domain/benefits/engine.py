@@ -36,6 +36,7 @@ from svc_claims.domain.benefits.model import (
 from svc_claims.domain.benefits.policy import (
     AssistanceGroup,
     CatastrophicRules,
+    IllnessImpoverishedRules,
     MajorIllnessRules,
     Policy,
     VeteranGroup,
@@ -149,15 +150,15 @@ def quote(ctx: QuoteContext, policy: Policy) -> Bill:
     rules = policy.assistance
     if rules is not None and burden > ZERO:
         group = rules.group_for(ctx.special_groups) if ctx.special_groups else None
-        if isinstance(group, VeteranGroup):
+        if isinstance(group, AssistanceGroup):
+            burden -= _assistance(q, group, rules.inpatient_band.value, inpatient, burden)
+        elif isinstance(group, VeteranGroup):
             burden -= _veterans(q, group, inpatient, burden)
-        elif isinstance(group, AssistanceGroup):
-            burden -= _assistance(q, group, inpatient, burden)
         if inpatient and group is not None and rules.catastrophic is not None:
-            burden -= _catastrophic(q, burden)
+            burden -= _catastrophic(q, rules.catastrophic, burden)
         ill = rules.illness_impoverished
         if inpatient and ill is not None and ill.group in ctx.special_groups:
-            burden -= _illness(q, burden)
+            burden -= _illness(q, ill, burden)
     return _finish(q, in_scope, out_of_scope)
 
 
@@ -442,13 +443,11 @@ def _assistance_bands(group: AssistanceGroup, band: Decimal) -> tuple[_Band, ...
     )
 
 
-def _assistance(q: _Quote, group: AssistanceGroup, inpatient: bool, burden: Decimal) -> Decimal:
+def _assistance(q: _Quote, group: AssistanceGroup, band: Decimal, inpatient: bool, burden: Decimal) -> Decimal:
     year = q.year
     if inpatient:
         before = year.assistance_inpatient_burden
         after = before + burden
-        assert q.policy.assistance is not None
-        band = q.policy.assistance.inpatient_band.value
         bands = _derived(q.policy, ("assistance", group.code), _assistance_bands, group, band)
         paid = _pay_bands(q, bands, "assistance", before, after, group.sample)
         year.assistance_inpatient_burden = after
@@ -467,9 +466,8 @@ def _catastrophic_label(rules: CatastrophicRules) -> str:
     return f"重特大疾病医疗救助：年度个人负担{rules.threshold}元（含）以上部分，每年最高{rules.annual_cap}元"
 
 
-def _catastrophic(q: _Quote, burden: Decimal) -> Decimal:
-    assert q.policy.assistance is not None and q.policy.assistance.catastrophic is not None
-    rules, year = q.policy.assistance.catastrophic, q.year
+def _catastrophic(q: _Quote, rules: CatastrophicRules, burden: Decimal) -> Decimal:
+    year = q.year
     before = year.catastrophic_burden
     segment = _overlap(rules.threshold, None, before, before + burden)
     paid = ZERO
@@ -483,9 +481,8 @@ def _catastrophic(q: _Quote, burden: Decimal) -> Decimal:
     return paid
 
 
-def _illness(q: _Quote, burden: Decimal) -> Decimal:
-    assert q.policy.assistance is not None and q.policy.assistance.illness_impoverished is not None
-    rules, year = q.policy.assistance.illness_impoverished, q.year
+def _illness(q: _Quote, rules: IllnessImpoverishedRules, burden: Decimal) -> Decimal:
+    year = q.year
     family_used = year.illness_paid if q.ctx.family_illness_paid is None else q.ctx.family_illness_paid
     paid = q.add("assistance.illness_impoverished",
                  f"因病支出型困难家庭医疗救助：个人负担部分，家庭每年最高{rules.family_cap}元", "assistance", burden, rules.rate,
