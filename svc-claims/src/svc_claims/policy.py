@@ -50,7 +50,7 @@ def load_policy(region: str, scheme: str, year: int) -> Policy:
     try:
         return all_policies()[(region, scheme, year)]
     except KeyError:
-        raise PolicyNotFound(f"无 {region} {scheme} {year} 年度待遇政策") from None
+        raise PolicyNotFound(f"无 {region} {scheme} {year} 年度待遇政策{_years_on_file(all_policies(), region, scheme)}") from None
 
 
 MATERNITY_DIR = Path(__file__).parent / "data" / "maternity"
@@ -67,7 +67,14 @@ def maternity_table(region: str, scheme: str, year: int) -> MaternityTable:
     try:
         return maternity_tables()[(region, scheme, year)]
     except KeyError:
-        raise PolicyNotFound(f"无 {region} {year} 年度{'居民' if scheme == 'resident' else '职工'}生育保险政策") from None
+        raise PolicyNotFound(f"无 {region} {year} 年度{'居民' if scheme == 'resident' else '职工'}生育保险政策"
+                             f"{_years_on_file(maternity_tables(), region, scheme)}") from None  # fmt: skip
+
+
+def _years_on_file(tables: dict[tuple[str, str, int], object], region: str, scheme: str) -> str:
+    """What the caller can do instead: the years on file for the region and scheme."""
+    years = sorted(y for r, s, y in tables if (r, s) == (region, scheme))
+    return f"（已有年度：{'、'.join(map(str, years))}）" if years else "（该统筹区、险种无政策文件）"
 
 
 @cache

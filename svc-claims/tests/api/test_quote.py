@@ -87,6 +87,13 @@ def test_uncomputable_contexts_are_422_problems(claims, bad: dict, code: str) ->
     assert response.json()["code"] == code and response.json()["title"]
 
 
+def test_a_year_without_a_policy_names_the_years_on_file(claims) -> None:
+    response = claims.client.post(URL, json=body(service_date="2030-01-01"), headers=claims.token())
+    assert response.status_code == 422 and "已有年度：2021" in response.json()["detail"]
+    response = claims.client.post(URL, json=body(region="110000"), headers=claims.token())
+    assert response.status_code == 422 and "无政策文件" in response.json()["detail"]
+
+
 def test_malformed_json_is_400(claims) -> None:
     response = claims.client.post(URL, content=b"{", headers={**claims.token(), "content-type": "application/json"})
     assert response.status_code == 400
