@@ -149,7 +149,8 @@ def quote(ctx: QuoteContext, policy: Policy) -> Bill:
 
     rules = policy.assistance
     if rules is not None and burden > ZERO:
-        group = rules.group_for(ctx.special_groups) if ctx.special_groups else None
+        groups = ctx.special_groups
+        group = _derived(policy, ("group", groups), rules.group_for, groups) if groups else None
         if isinstance(group, AssistanceGroup):
             burden -= _assistance(q, group, rules.inpatient_band.value, inpatient, burden)
         elif isinstance(group, VeteranGroup):

@@ -265,15 +265,8 @@ class AssistanceRules(_Model):
 
     def group_for(self, special_groups: frozenset[str]) -> AssistanceGroup | VeteranGroup | None:
         """The veterans' group first, else the first assistance group the person's special groups match."""
-        if special_groups not in self._found:
-            found = next((g for g in (*self.veterans, *self.groups) if g.matches(special_groups)), None)
-            self._found[special_groups] = found
-        return self._found[special_groups]
-
-    @cached_property
-    def _found(self) -> dict[frozenset[str], AssistanceGroup | VeteranGroup | None]:
-        # A few distinct combinations of special groups exist: remembered, they cost one lookup per quote.
-        return {}
+        candidates: tuple[AssistanceGroup | VeteranGroup, ...] = (*self.veterans, *self.groups)
+        return next((g for g in candidates if g.matches(special_groups)), None)
 
 
 class Policy(_Model):
