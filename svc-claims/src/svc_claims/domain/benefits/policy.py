@@ -310,7 +310,8 @@ class Policy(_Model):
     @cached_property
     def derived(self) -> dict[tuple[object, ...], object]:
         """What the engine derives from the policy (a cell's ratio after remote-care points, a band's label …),
-        remembered here so each is worked out once per policy rather than once per quote."""
+        remembered here so each is worked out once per policy rather than once per quote. Its keys come from
+        closed sets (care types, levels, tiers, remote classes, the special groups), so it stays small."""
         return {}
 
 
