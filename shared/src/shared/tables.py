@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -214,3 +215,19 @@ def create_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]
 def drop_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]
     op.drop_table("access_audit")
     op.execute("DROP FUNCTION access_audit_append_only()")
+
+
+def facility_projection(metadata: MetaData, *columns: Column) -> Table:  # type: ignore[type-arg]
+    """A service's copy of facility's registry, kept from the ``facility.*`` events by ``shared.db.upsert_newer``
+    (the newest version wins): the columns every copy needs, then the service's own (``columns``)."""
+    return Table(
+        "facilities",
+        metadata,
+        Column("code", String(20), primary_key=True),
+        Column("name", String(200), nullable=False),
+        Column("kind", String(30), nullable=False),
+        Column("office_code", String(6), nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("version", Integer, nullable=False),
+        *columns,
+    )

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
-from shared.tables import access_audit
+from shared.tables import access_audit, facility_projection
 
 metadata = new_metadata()
 
@@ -145,14 +145,4 @@ account_entries = Table(
 
 # Projection of facility's registry events (the newest version wins): a reimbursement names a facility of
 # the region, and is computed at the level the registry gives it.
-facilities = Table(
-    "facilities",
-    metadata,
-    Column("code", String(20), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("kind", String(30), nullable=False),
-    Column("level", Integer),
-    Column("office_code", String(6), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("version", Integer, nullable=False),
-)
+facilities = facility_projection(metadata, Column("level", Integer))

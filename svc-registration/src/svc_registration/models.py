@@ -4,7 +4,7 @@ from sqlalchemy import Column, Date, DateTime, Index, Integer, Numeric, String, 
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
-from shared.tables import access_audit, dead_letter_replays
+from shared.tables import access_audit, dead_letter_replays, facility_projection
 
 metadata = new_metadata()
 
@@ -83,17 +83,10 @@ transferred_contributions = Table(
 )
 
 # Projection of facility's registry events: which institutions are designated, for which programmes.
-facilities = Table(
-    "facilities",
+facilities = facility_projection(
     metadata,
-    Column("code", String(20), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("kind", String(30), nullable=False),
     Column("level", Integer),
-    Column("office_code", String(6), nullable=False),
     Column("programmes", JSONB, nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("version", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 

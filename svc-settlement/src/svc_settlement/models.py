@@ -4,23 +4,16 @@ from sqlalchemy import Column, Date, DateTime, Index, Integer, Numeric, SmallInt
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
-from shared.tables import access_audit, dead_letter_replays
+from shared.tables import access_audit, dead_letter_replays, facility_projection
 
 metadata = new_metadata()
 
 MONEY = Numeric(16, 2)
 
 # Projection of facility's registry events (the newest version wins).
-facilities = Table(
-    "facilities",
+facilities = facility_projection(
     metadata,
-    Column("code", String(20), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("kind", String(30), nullable=False),
-    Column("office_code", String(6), nullable=False),
     Column("district_code", String(6), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("version", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 
