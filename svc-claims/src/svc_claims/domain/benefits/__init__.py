@@ -21,11 +21,12 @@ from svc_claims.domain.benefits.model import (
     QuoteContext,
     QuoteError,
     RemoteClass,
+    Rule,
 )  # fmt: skip
 from svc_claims.domain.benefits.rollover import claimed_outpatient, next_year
 
 __all__ = [
     "quote", "continues_stay", "family_doctor_effective", "next_year", "claimed_outpatient", "Accumulators", "Bill",
-    "CareType", "Line", "Payer", "PAYERS", "QuoteContext", "QuoteError", "RemoteClass", "INPATIENT_LIKE",
+    "CareType", "Line", "Payer", "PAYERS", "QuoteContext", "QuoteError", "RemoteClass", "Rule", "INPATIENT_LIKE",
     "OUTPATIENT_LIKE", "STAYS", "ZERO",
 ]  # fmt: skip

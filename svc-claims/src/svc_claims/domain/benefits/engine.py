@@ -5,10 +5,12 @@ Pure: no I/O, no clock. ``quote(ctx, policy)`` gives one ``Bill`` whose lines ex
 Every rate is applied with ``shared.money.rate_share`` (ROUND_HALF_UP to the fen, once, where the
 documents apply a rate); everything else is addition, subtraction and ``min`` on whole fen.
 
-It is a hot path (apps quote as the user types, every settlement runs it): the context is checked
-once, the year is copied once and updated in place, what a policy alone decides (a cell's ratio after
-remote-care points, the bands, the lines' words) is worked out once per policy (``_derived``), and
-each payer's total is added up by the stage that pays it.
+It is a hot path (apps quote as the user types, every settlement runs it), so what a policy alone
+decides is worked out once per policy and kept in ``Policy.derived``: for each kind of claim (care
+type, level, tier, remote-care class, refusal) its ``_Kind`` — the fund's ratio after remote-care
+points, the deductible rules, the lines' words — and for each set of special groups its ``_People``
+— the major-illness bands, the assistance or veterans' group and their bands. A quote then looks up
+those two, copies the year once, updates it in place, and each stage adds up what its payer pays.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from svc_claims.domain.benefits.model import (
     Payer,
     QuoteContext,
     QuoteError,
+    Rule,
 )  # fmt: skip
 from svc_claims.domain.benefits.policy import (
     AssistanceGroup,
@@ -54,13 +57,6 @@ def _take(amount: Decimal, limit: Decimal) -> Decimal:
     return amount if amount <= limit else (limit if limit > ZERO else ZERO)
 
 
-def _overlap(lo: Decimal, hi: Decimal | None, before: Decimal, after: Decimal) -> Decimal:
-    """The part of [before, after) that lies in the band [lo, hi)."""
-    start = lo if lo > before else before
-    end = after if hi is None or hi > after else hi
-    return end - start if end > start else ZERO
-
-
 def _money(value: Decimal, name: str) -> Decimal:
     """A non-negative amount in whole fen, as two-decimal money; QuoteError otherwise."""
     if type(value) is Decimal and value.is_finite() and ZERO <= value < MAX_AMOUNT:
@@ -79,32 +75,6 @@ def _derived(policy: Policy, key: tuple[Any, ...], work_out: Callable[..., _T], 
         return value
 
 
-def _check(ctx: QuoteContext, policy: Policy) -> None:
-    if ctx.scheme != policy.scheme:
-        raise QuoteError(f"险种 {ctx.scheme} 与政策 {policy.scheme} 不符")
-    if ctx.tier not in policy.tier_codes:
-        raise QuoteError(f"档次 {ctx.tier} 不在该政策的档次中（{'、'.join(policy.tier_codes)}）")
-    if ctx.facility_level not in (1, 2, 3):
-        raise QuoteError("医疗机构级别只能是1、2、3")
-    if ctx.family_illness_paid is not None:
-        _money(ctx.family_illness_paid, "family_illness_paid")
-    if ctx.sickbed_days < 0:
-        raise QuoteError("天数不能为负数")
-    if ctx.care_type == "family_sickbed" and ctx.sickbed_days <= 0:
-        raise QuoteError("家庭病床须填写天数")
-    if ctx.care_type not in INPATIENT_LIKE and ctx.care_type not in OUTPATIENT_LIKE:
-        raise QuoteError(f"未知的就医类型: {ctx.care_type}")
-    if ctx.remote is not None and ctx.remote not in ("referred", "self_referred") \
-            and ctx.remote not in policy.basic.remote.as_local_classes.value:  # fmt: skip
-        raise QuoteError(f"未知的异地就医类别: {ctx.remote}")
-    if ctx.not_payable is not None and ctx.not_payable not in policy.not_payable_labels:
-        raise QuoteError(f"未知的不予支付情形: {ctx.not_payable}")
-    if ctx.admission_date is not None and ctx.service_date is not None and ctx.admission_date > ctx.service_date:
-        raise QuoteError("入院日期不能晚于出院（就医）日期")
-    if ctx.family_doctor_signed_on is not None and ctx.service_date is None:
-        raise QuoteError("填写家庭医生签约日期时须同时填写就医日期")
-
-
 class _Quote:
     """One computation in progress: its lines, what each payer other than the person pays, its own copy of the year."""
 
@@ -116,66 +86,125 @@ class _Quote:
         self.fund = self.major_illness = self.assistance = self.veterans = ZERO  # each stage adds what its payer pays
         self.year = Accumulators(*_year_values(ctx.ytd))  # updated in place; the caller's ytd stays as it was
 
-    def add(self, code: str, label: str, payer: Payer, base: Decimal, rate: Decimal | None, amount: Decimal,
-            sample: bool = False) -> Decimal:  # fmt: skip
-        if sample:
+    def add(self, rule: Rule, base: Decimal, amount: Decimal) -> Decimal:
+        if rule.sample:
             self.sample = True  # the bill uses a sample value
-        else:
-            sample = self.policy.sample
-        self.lines.append(Line(code, label, payer, base, rate, amount, sample))
+        self.lines.append(Line(rule, base, amount))
         return amount
 
 
 def quote(ctx: QuoteContext, policy: Policy) -> Bill:
     """The bill for one claim; ``Bill.accumulators`` are ``ctx.ytd`` after it."""
-    _check(ctx, policy)
+    key = ("kind", ctx.scheme, ctx.care_type, ctx.facility_level, ctx.tier, ctx.remote, ctx.not_payable, ctx.reformed_level2)
+    try:
+        kind: _Kind = policy.derived[key]  # type: ignore[assignment]
+    except KeyError:
+        kind = policy.derived[key] = _kind(policy, *key[1:])  # QuoteError for a kind the policy does not know
+    _check(ctx)
     in_scope, out_of_scope = _money(ctx.in_scope, "in_scope"), _money(ctx.out_of_scope, "out_of_scope")
     q = _Quote(ctx, policy)
     if out_of_scope > ZERO:
-        q.add("out_of_scope", "政策范围外费用（三目外），个人负担", "person", out_of_scope, None, out_of_scope)
+        q.add(kind.out_of_scope, out_of_scope, out_of_scope)
 
-    refusal = _refusal(ctx, policy)
-    if refusal is not None:
+    if kind.refusal is not None:
         if in_scope > ZERO:
-            q.add(*refusal, "person", in_scope, None, in_scope)
+            q.add(kind.refusal, in_scope, in_scope)
         return _finish(q, in_scope, out_of_scope)
 
-    inpatient = ctx.care_type in INPATIENT_LIKE
-    if inpatient:
-        burden = _inpatient(q, in_scope)
-        burden -= _major_illness(q, burden)
+    people = _derived(policy, ("people", ctx.special_groups), _people, policy, ctx.special_groups)
+    stay = kind.stay
+    if stay is not None:
+        burden = _inpatient(q, stay, in_scope)
+        if people.major_illness is not None and burden > ZERO:
+            burden -= _major_illness(q, people.major_illness, burden)
     else:
         burden = _outpatient(q, in_scope)
 
-    rules = policy.assistance
-    if rules is not None and burden > ZERO:
-        groups = ctx.special_groups
-        group = _derived(policy, ("group", groups), rules.group_for, groups) if groups else None
-        if isinstance(group, AssistanceGroup):
-            burden -= _assistance(q, group, rules.inpatient_band.value, inpatient, burden)
-        elif isinstance(group, VeteranGroup):
-            burden -= _veterans(q, group, inpatient, burden)
-        if inpatient and group is not None and rules.catastrophic is not None:
-            burden -= _catastrophic(q, rules.catastrophic, burden)
-        ill = rules.illness_impoverished
-        if inpatient and ill is not None and ill.group in ctx.special_groups:
-            burden -= _illness(q, ill, burden)
+    if burden > ZERO:
+        if people.assistance is not None:
+            burden -= _assistance(q, people.assistance, stay is not None, burden)
+        elif people.veterans is not None:
+            burden -= _veterans(q, people.veterans, stay is not None, burden)
+        if stay is not None and people.catastrophic is not None:
+            burden -= _catastrophic(q, people.catastrophic, burden)
+        if stay is not None and people.illness is not None:
+            burden -= _illness(q, people.illness, burden)
     return _finish(q, in_scope, out_of_scope)
 
 
-# --------------------------------------------------------------------------- basic insurance
+def _check(ctx: QuoteContext) -> None:
+    """What a kind of claim does not fix: the days, the dates, the family's assistance so far."""
+    if ctx.family_illness_paid is not None:
+        _money(ctx.family_illness_paid, "family_illness_paid")
+    if ctx.sickbed_days < 0:
+        raise QuoteError("天数不能为负数")
+    if ctx.care_type == "family_sickbed" and ctx.sickbed_days <= 0:
+        raise QuoteError("家庭病床须填写天数")
+    if ctx.admission_date is not None and ctx.service_date is not None and ctx.admission_date > ctx.service_date:
+        raise QuoteError("入院日期不能晚于出院（就医）日期")
+    if ctx.family_doctor_signed_on is not None and ctx.service_date is None:
+        raise QuoteError("填写家庭医生签约日期时须同时填写就医日期")
 
 
-def _refusal(ctx: QuoteContext, policy: Policy) -> tuple[str, str] | None:
-    if ctx.not_payable is not None:
-        return f"not_payable.{ctx.not_payable}", f"不予支付：{policy.not_payable_labels[ctx.not_payable]}，个人负担"
-    remote = policy.basic.remote
-    if ctx.remote == "self_referred" and ctx.facility_level not in remote.self_referred_levels.value:
-        return "not_payable.remote_self_referred", "未办理转外就医自行到异地二、三级以外医疗机构就医，医保基金不予报销"
-    if ctx.care_type == "outpatient":
+def _rule(policy: Policy, code: str, label: str, payer: Payer, rate: Decimal | None = None, sample: bool = False) -> Rule:
+    return Rule(code, label, payer, rate, policy.sample or sample)
+
+
+# --------------------------------------------------------------------------- what a policy decides per kind of claim
+
+
+class _StayTerms(NamedTuple):
+    """A stay, special-disease care or a family sickbed in one cell of the table: the fund's ratio and the rules."""
+
+    stay: bool  # counts towards the year's stays (from the second one no deductible)
+    ratio: Decimal
+    deductible: Rule
+    cross_period: Rule
+    second_stay: Rule
+    fund: Rule
+    coinsurance: Rule
+
+
+class _Kind(NamedTuple):
+    """What the policy decides for one kind of claim; ``stay`` is None for outpatient care."""
+
+    out_of_scope: Rule
+    refusal: Rule | None  # the fund pays nothing in scope
+    stay: _StayTerms | None
+
+
+def _kind(policy: Policy, scheme: str, care_type: str, level: int, tier: str, remote: str | None, not_payable: str | None,
+          reformed_level2: bool) -> _Kind:  # fmt: skip
+    if scheme != policy.scheme:
+        raise QuoteError(f"险种 {scheme} 与政策 {policy.scheme} 不符")
+    if tier not in policy.tier_codes:
+        raise QuoteError(f"档次 {tier} 不在该政策的档次中（{'、'.join(policy.tier_codes)}）")
+    if level not in (1, 2, 3):
+        raise QuoteError("医疗机构级别只能是1、2、3")
+    if care_type not in INPATIENT_LIKE and care_type not in OUTPATIENT_LIKE:
+        raise QuoteError(f"未知的就医类型: {care_type}")
+    if remote is not None and remote not in ("referred", "self_referred") and remote not in policy.basic.remote.as_local_classes.value:
+        raise QuoteError(f"未知的异地就医类别: {remote}")
+    if not_payable is not None and not_payable not in policy.not_payable_labels:
+        raise QuoteError(f"未知的不予支付情形: {not_payable}")
+    return _Kind(
+        _rule(policy, "out_of_scope", "政策范围外费用（三目外），个人负担", "person"),
+        _refusal(policy, care_type, level, remote, not_payable, reformed_level2),
+        _stay_terms(policy, care_type, level, tier, remote) if care_type in INPATIENT_LIKE else None,
+    )
+
+
+def _refusal(policy: Policy, care_type: str, level: int, remote: str | None, not_payable: str | None,
+             reformed_level2: bool) -> Rule | None:  # fmt: skip
+    if not_payable is not None:
+        return _rule(policy, f"not_payable.{not_payable}", f"不予支付：{policy.not_payable_labels[not_payable]}，个人负担", "person")
+    if remote == "self_referred" and level not in policy.basic.remote.self_referred_levels.value:
+        return _rule(policy, "not_payable.remote_self_referred", "未办理转外就医自行到异地二、三级以外医疗机构就医，医保基金不予报销", "person")
+    if care_type == "outpatient":
         levels = policy.basic.outpatient.eligible_levels.value
-        if ctx.facility_level not in levels and not (ctx.facility_level == 2 and ctx.reformed_level2):
-            return "not_payable.outpatient_level", "普通门（急）诊限一级定点医疗机构、定点零售药店及已登记的取消药品加成的二级定点医疗机构"
+        if level not in levels and not (level == 2 and reformed_level2):
+            return _rule(policy, "not_payable.outpatient_level",
+                         "普通门（急）诊限一级定点医疗机构、定点零售药店及已登记的取消药品加成的二级定点医疗机构", "person")  # fmt: skip
     return None
 
 
@@ -185,19 +214,35 @@ def _remote_points(remote_class: str | None, policy: Policy) -> tuple[Decimal, s
         return ZERO, ""
     remote = policy.basic.remote
     if remote_class == "referred":
-        return remote.referred_extra_self_pay.value, _remote_words("referred", remote.referred_extra_self_pay.value)
+        points = remote.referred_extra_self_pay.value
+        return points, f"（转外就医，个人自负比例提高{points * 100:.0f}个百分点）"
     if remote_class == "self_referred":
-        return remote.self_referred_extra_self_pay.value, _remote_words("self_referred", remote.self_referred_extra_self_pay.value)
-    return ZERO, _remote_words("as_local", ZERO)
+        points = remote.self_referred_extra_self_pay.value
+        return points, f"（未办理转外就医自行到异地二、三级医疗机构，个人自负比例提高{points * 100:.0f}个百分点）"
+    return ZERO, "（异地就医，报销比例按本市规定执行）"
 
 
-@lru_cache(maxsize=64)
-def _remote_words(kind: str, points: Decimal) -> str:
-    if kind == "referred":
-        return f"（转外就医，个人自负比例提高{points * 100:.0f}个百分点）"
-    if kind == "self_referred":
-        return f"（未办理转外就医自行到异地二、三级医疗机构，个人自负比例提高{points * 100:.0f}个百分点）"
-    return "（异地就医，报销比例按本市规定执行）"
+_STAY_KIND = {"special_disease": "门诊特殊病", "family_sickbed": "家庭病床", "inpatient": "住院"}
+
+
+def _stay_terms(policy: Policy, care_type: str, level: int, tier: str, remote: str | None) -> _StayTerms:
+    basic = policy.basic
+    points, why = _remote_points(remote, policy)
+    table = basic.special_disease_ratios if care_type == "special_disease" else basic.inpatient_ratios
+    ratio = max(ZERO, table.by_level[level][tier] - points)
+    return _StayTerms(
+        care_type in STAYS, ratio,
+        _rule(policy, "deductible", f"起付标准（{basic.deductible.value}元，住院与门诊特殊病合并一个起付线）以下，个人负担", "person",
+              sample=basic.deductible.sample),
+        _rule(policy, "deductible_waived.cross_period", "住院跨待遇享受期，起付线已在前一期负担（只负担一次）", "person"),
+        _rule(policy, "deductible_waived.second_stay", "年度内第二次及以后住院，不再设置起付线", "person"),
+        _rule(policy, "basic_fund", f"基本医疗保险统筹基金支付（{_STAY_KIND[care_type]}，{level}级医疗机构）{why}", "fund", ratio,
+              table.sample),
+        _rule(policy, "coinsurance", f"起付标准以上个人按比例负担{why}", "person", ONE - ratio, table.sample),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- basic insurance
 
 
 def continues_stay(ctx: QuoteContext) -> bool:
@@ -221,40 +266,14 @@ def family_doctor_effective(ctx: QuoteContext) -> bool:
     return ctx.service_date >= first
 
 
-_STAY_KIND = {"special_disease": "门诊特殊病", "family_sickbed": "家庭病床", "inpatient": "住院"}
-
-
-class _StayTerms(NamedTuple):
-    ratio: Decimal
-    person_rate: Decimal
-    sample: bool
-    deductible_label: str
-    fund_label: str
-    coinsurance_label: str
-
-
-def _stay_terms(policy: Policy, care_type: str, level: int, tier: str, remote: str | None) -> _StayTerms:
-    """The fund's ratio for one cell of the table after remote-care points, the person's rate and the lines' words."""
-    basic = policy.basic
-    points, why = _remote_points(remote, policy)
-    table = basic.special_disease_ratios if care_type == "special_disease" else basic.inpatient_ratios
-    ratio = max(ZERO, table.by_level[level][tier] - points)
-    return _StayTerms(
-        ratio, ONE - ratio, table.sample,
-        f"起付标准（{basic.deductible.value}元，住院与门诊特殊病合并一个起付线）以下，个人负担",
-        f"基本医疗保险统筹基金支付（{_STAY_KIND[care_type]}，{level}级医疗机构）{why}",
-        f"起付标准以上个人按比例负担{why}",
-    )  # fmt: skip
-
-
 @lru_cache(maxsize=1024)
-def _over_cap_label(annual_cap: Decimal, carried: Decimal) -> str:
+def _over_cap(annual_cap: Decimal, carried: Decimal, sample: bool) -> Rule:
     # Keyed by the policy's own cap (its hash is computed once), not by the sum, a new Decimal each time.
     extra = f"（含往年结转门诊额度{carried}元）" if carried else ""
-    return f"超过年度最高支付限额{annual_cap + carried}元{extra}部分，个人负担"
+    return Rule("over_cap", f"超过年度最高支付限额{annual_cap + carried}元{extra}部分，个人负担", "person", None, sample)
 
 
-def _inpatient(q: _Quote, in_scope: Decimal) -> Decimal:
+def _inpatient(q: _Quote, terms: _StayTerms, in_scope: Decimal) -> Decimal:
     """Basic insurance for a stay, special-disease care or a family sickbed; the person's burden after it."""
     ctx, basic, year = q.ctx, q.policy.basic, q.year
     payable = in_scope
@@ -266,38 +285,34 @@ def _inpatient(q: _Quote, in_scope: Decimal) -> Decimal:
             payable = (in_scope * days / ctx.sickbed_days).quantize(CENT, ROUND_HALF_UP)
             excluded = in_scope - payable
             if excluded > ZERO:
-                q.add("sickbed_over_days",
-                      f"家庭病床全年累计超过{max_days}天部分（本次{ctx.sickbed_days}天中{ctx.sickbed_days - days}天，按天数分摊），个人负担",
-                      "person", in_scope, None, excluded, basic.family_sickbed_max_days.sample)  # fmt: skip
+                q.add(_rule(q.policy, "sickbed_over_days",
+                            f"家庭病床全年累计超过{max_days}天部分（本次{ctx.sickbed_days}天中{ctx.sickbed_days - days}天，按天数分摊），个人负担",
+                            "person", sample=basic.family_sickbed_max_days.sample), in_scope, excluded)  # fmt: skip
 
-    stay = ctx.care_type in STAYS
-    crossing = continues_stay(ctx) and basic.cross_period_single_deductible.value
-    second = stay and year.stays >= 1 and basic.second_stay_waives_deductible.value
+    crossing = basic.cross_period_single_deductible.value and continues_stay(ctx)
+    second = terms.stay and year.stays >= 1 and basic.second_stay_waives_deductible.value
     remaining = ZERO if (crossing or second) else basic.deductible.value - year.deductible_used
     deductible = _take(payable, remaining)
-    key = ("stay", ctx.care_type, ctx.facility_level, ctx.tier, ctx.remote)
-    terms = _derived(q.policy, key, _stay_terms, q.policy, *key[1:])
     if deductible > ZERO:
-        q.add("deductible", terms.deductible_label, "person", payable, None, deductible, basic.deductible.sample)
+        q.add(terms.deductible, payable, deductible)
     elif payable > ZERO and crossing:
-        q.add("deductible_waived.cross_period", "住院跨待遇享受期，起付线已在前一期负担（只负担一次）", "person", payable, None, ZERO)
+        q.add(terms.cross_period, payable, ZERO)
     elif payable > ZERO and second:
-        q.add("deductible_waived.second_stay", "年度内第二次及以后住院，不再设置起付线", "person", payable, None, ZERO)
+        q.add(terms.second_stay, payable, ZERO)
 
     above = payable - deductible
     fund_raw = rate_share(above, terms.ratio)
     coinsurance = above - fund_raw
-    cap = basic.annual_cap.value + year.carried_over_cap
-    fund = _take(fund_raw, cap - year.fund_paid)
+    fund = _take(fund_raw, basic.annual_cap.value + year.carried_over_cap - year.fund_paid)
     over_cap = fund_raw - fund
     if above > ZERO:
-        q.fund += q.add("basic_fund", terms.fund_label, "fund", above, terms.ratio, fund, terms.sample)
-        q.add("coinsurance", terms.coinsurance_label, "person", above, terms.person_rate, coinsurance, terms.sample)
+        q.fund += q.add(terms.fund, above, fund)
+        q.add(terms.coinsurance, above, coinsurance)
         if over_cap > ZERO:
-            q.add("over_cap", _over_cap_label(basic.annual_cap.value, year.carried_over_cap), "person", fund_raw, None, over_cap,
-                  basic.annual_cap.sample)  # fmt: skip
+            q.add(_over_cap(basic.annual_cap.value, year.carried_over_cap, q.policy.sample or basic.annual_cap.sample), fund_raw, over_cap)
 
-    year.stays += 1 if stay else 0
+    if terms.stay:
+        year.stays += 1
     year.deductible_used += deductible
     year.fund_paid += fund
     year.sickbed_days += days
@@ -306,34 +321,39 @@ def _inpatient(q: _Quote, in_scope: Decimal) -> Decimal:
 
 class _OutpatientTerms(NamedTuple):
     ratio: Decimal
-    person_rate: Decimal
     cap: Decimal  # the year's outpatient cap (with the family doctor's bonus)
     threshold: Decimal  # the deductible after the claim-free years' relief (none for a village clinic's fee)
-    fund_code: str
-    deductible_label: str
-    fund_label: str
-    over_cap_label: str
+    deductible: Rule
+    fund: Rule
+    coinsurance: Rule
+    over_cap: Rule
 
 
 def _outpatient_terms(policy: Policy, village: bool, doctor: bool, relief_years: int, remote: str | None) -> _OutpatientTerms:
     op = policy.basic.outpatient
     points, why = _remote_points(remote, policy)
     cap = op.cap.value + (op.family_doctor_cap_bonus.value if doctor else ZERO)
-    over_cap_label = f"超过门诊年度最高支付限额（{cap}元）部分，个人负担"
+    over_cap = _rule(policy, "outpatient_over_cap", f"超过门诊年度最高支付限额（{cap}元）部分，个人负担", "person", sample=op.cap.sample)
     if village:
         ratio = max(ZERO, op.village_fee_ratio.value - points)
-        return _OutpatientTerms(ratio, ONE - ratio, cap, ZERO, "village_fee_fund", "",
-                                f"村卫生室一般诊疗费（挂号、诊查、注射），门诊最高支付限额内基金支付{why}", over_cap_label)  # fmt: skip
-    threshold = max(ZERO, op.deductible.value - op.deductible_relief_per_year.value * relief_years)
-    deductible_label = f"普通门（急）诊起付标准（{threshold}元）以下，个人负担"
-    if relief_years:
-        deductible_label += f"（连续{relief_years}年未超过起付标准，起付标准降低{op.deductible.value - threshold}元）"
-    bonus = op.family_doctor_ratio_bonus.value if doctor else ZERO
-    ratio = max(ZERO, min(ONE, op.ratio.value + bonus) - points)
-    doctor_words = (f"（家庭医生签约，比例提高{bonus * 100:.0f}个百分点、额度增加{op.family_doctor_cap_bonus.value:.0f}元）"
-                    if doctor else "")  # fmt: skip
-    return _OutpatientTerms(ratio, ONE - ratio, cap, threshold, "outpatient_fund", deductible_label,
-                            f"普通门（急）诊统筹基金支付{doctor_words}{why}", over_cap_label)  # fmt: skip
+        fund_code, fund_words, threshold, deductible_words = "village_fee_fund", f"村卫生室一般诊疗费（挂号、诊查、注射），门诊最高支付限额内基金支付{why}", ZERO, ""
+    else:
+        threshold = max(ZERO, op.deductible.value - op.deductible_relief_per_year.value * relief_years)
+        deductible_words = f"普通门（急）诊起付标准（{threshold}元）以下，个人负担"
+        if relief_years:
+            deductible_words += f"（连续{relief_years}年未超过起付标准，起付标准降低{op.deductible.value - threshold}元）"
+        bonus = op.family_doctor_ratio_bonus.value if doctor else ZERO
+        ratio = max(ZERO, min(ONE, op.ratio.value + bonus) - points)
+        doctor_words = (f"（家庭医生签约，比例提高{bonus * 100:.0f}个百分点、额度增加{op.family_doctor_cap_bonus.value:.0f}元）"
+                        if doctor else "")  # fmt: skip
+        fund_code, fund_words = "outpatient_fund", f"普通门（急）诊统筹基金支付{doctor_words}{why}"
+    return _OutpatientTerms(
+        ratio, cap, threshold,
+        _rule(policy, "outpatient_deductible", deductible_words, "person", sample=op.deductible.sample),
+        _rule(policy, fund_code, fund_words, "fund", ratio, op.ratio.sample),
+        _rule(policy, "outpatient_coinsurance", "门诊个人按比例负担", "person", ONE - ratio, op.ratio.sample),
+        over_cap,
+    )  # fmt: skip
 
 
 def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
@@ -346,17 +366,17 @@ def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
     terms = _derived(q.policy, key, _outpatient_terms, q.policy, *key[1:])
     deductible = ZERO if village else _take(in_scope, terms.threshold - year.outpatient_deductible_used)
     if deductible > ZERO:
-        q.add("outpatient_deductible", terms.deductible_label, "person", in_scope, None, deductible, op.deductible.sample)
+        q.add(terms.deductible, in_scope, deductible)
     above = in_scope - deductible
     fund_raw = rate_share(above, terms.ratio)
     coinsurance = above - fund_raw
     fund = _take(fund_raw, terms.cap - year.outpatient_fund_paid)
     over_cap = fund_raw - fund
     if above > ZERO:
-        q.fund += q.add(terms.fund_code, terms.fund_label, "fund", above, terms.ratio, fund, op.ratio.sample)
-        q.add("outpatient_coinsurance", "门诊个人按比例负担", "person", above, terms.person_rate, coinsurance, op.ratio.sample)
+        q.fund += q.add(terms.fund, above, fund)
+        q.add(terms.coinsurance, above, coinsurance)
         if over_cap > ZERO:
-            q.add("outpatient_over_cap", terms.over_cap_label, "person", fund_raw, None, over_cap, op.cap.sample)
+            q.add(terms.over_cap, fund_raw, over_cap)
 
     year.outpatient_deductible_used += deductible
     year.outpatient_fund_paid += fund
@@ -368,53 +388,111 @@ def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
     return deductible + coinsurance + over_cap
 
 
-# --------------------------------------------------------------------------- major-illness insurance
+# --------------------------------------------------------------------------- what a policy decides per set of special groups
+
+
+class _Band(NamedTuple):
+    """One band of a cumulative burden, [lo, hi) (hi None: no top), paid at its rule's rate."""
+
+    rule: Rule
+    lo: Decimal
+    hi: Decimal | None
+
+
+class _Assistance(NamedTuple):
+    group: AssistanceGroup
+    inpatient_bands: tuple[_Band, ...]
+    outpatient: Rule
+
+
+class _Veterans(NamedTuple):
+    group: VeteranGroup
+    inpatient: Rule
+    outpatient: Rule
+
+
+class _People(NamedTuple):
+    """For one set of special groups: the major-illness bands (None: no such insurance) and the assistance that follows."""
+
+    major_illness: tuple[_Band, ...] | None
+    assistance: _Assistance | None
+    veterans: _Veterans | None
+    catastrophic: tuple[CatastrophicRules, Rule] | None  # only for a group above
+    illness: tuple[IllnessImpoverishedRules, Rule] | None
+
 
 _FAVOURED = "（医疗救助对象、享受定期抚恤补助的优抚对象：起付线降低50%、比例提高5个百分点、不设封顶线）"
 
 
-class _Band(NamedTuple):
-    """One band of a cumulative burden, [lo, hi) (hi None: no top), paid at ``rate``, with its line's code and words."""
+def _people(policy: Policy, special_groups: frozenset[str]) -> _People:
+    mi, rules = policy.major_illness, policy.assistance
+    major_illness = None if mi is None else _major_illness_bands(policy, mi, not mi.favoured_groups.isdisjoint(special_groups))
+    if rules is None:
+        return _People(major_illness, None, None, None, None)
+    group = rules.group_for(special_groups) if special_groups else None
+    catastrophic = illness = None
+    if group is not None and (c := rules.catastrophic) is not None:
+        catastrophic = c, _rule(policy, "assistance.catastrophic",
+                                f"重特大疾病医疗救助：年度个人负担{c.threshold}元（含）以上部分，每年最高{c.annual_cap}元", "assistance", c.rate,
+                                c.sample)  # fmt: skip
+    if (ill := rules.illness_impoverished) is not None and ill.group in special_groups:
+        illness = ill, _rule(policy, "assistance.illness_impoverished", f"因病支出型困难家庭医疗救助：个人负担部分，家庭每年最高{ill.family_cap}元",
+                             "assistance", ill.rate, ill.sample)  # fmt: skip
+    assistance = _assistance_terms(policy, group, rules.inpatient_band.value) if isinstance(group, AssistanceGroup) else None
+    veterans = _veterans_terms(policy, group) if isinstance(group, VeteranGroup) else None
+    return _People(major_illness, assistance, veterans, catastrophic, illness)
 
-    code: str
-    label: str
-    lo: Decimal
-    hi: Decimal | None
-    rate: Decimal
 
-
-def _major_illness_bands(rules: MajorIllnessRules, favoured: bool) -> tuple[_Band, ...]:
+def _major_illness_bands(policy: Policy, rules: MajorIllnessRules, favoured: bool) -> tuple[_Band, ...]:
     return tuple(
-        _Band(f"major_illness.band{i}",
-              f"居民大病保险：年度政策范围内个人负担{lo}元{'以上' if hi is None else f'至{hi}元（含）'}部分{_FAVOURED if favoured else ''}",
-              lo, hi, rate)
+        _Band(_rule(policy, f"major_illness.band{i}",
+                    f"居民大病保险：年度政策范围内个人负担{lo}元{'以上' if hi is None else f'至{hi}元（含）'}部分{_FAVOURED if favoured else ''}",
+                    "major_illness", rate, rules.threshold.sample or rules.bands.sample), lo, hi)
         for i, (lo, hi, rate) in enumerate(rules.segments[favoured], start=1)
     )  # fmt: skip
 
 
-def _pay_bands(q: _Quote, bands: tuple[_Band, ...], payer: Payer, before: Decimal, after: Decimal, sample: bool) -> Decimal:
+def _assistance_terms(policy: Policy, group: AssistanceGroup, band: Decimal) -> _Assistance:
+    words = f"住院（含门特）医疗救助（{group.label}）：年度政策范围内个人负担"
+    return _Assistance(group, (
+        _Band(_rule(policy, "assistance.inpatient_low", f"{words}{band}元以下部分", "assistance", group.inpatient_low_rate, group.sample),
+              ZERO, band),
+        _Band(_rule(policy, "assistance.inpatient_high", f"{words}{band}元（含）以上部分", "assistance", group.inpatient_high_rate,
+                    group.sample), band, None),
+    ), _rule(policy, "assistance.outpatient", f"门诊医疗救助（{group.label}，政策范围内个人自付部分，每年最高{group.outpatient_cap}元）",
+             "assistance", group.outpatient_share, group.sample))  # fmt: skip
+
+
+def _veterans_terms(policy: Policy, group: VeteranGroup) -> _Veterans:
+    def rule(where: str, share: Decimal) -> Rule:
+        return _rule(policy, f"veterans.{group.code}", f"优抚对象医疗补助（{group.label}，{where}个人负担部分补助）", "veterans", share, group.sample)
+
+    return _Veterans(group, rule("住院（含门特）", group.inpatient_share), rule("门诊", group.outpatient_share))
+
+
+def _pay_bands(q: _Quote, bands: tuple[_Band, ...], before: Decimal, after: Decimal) -> Decimal:
     """Each band's part of the cumulative burden going from ``before`` to ``after``, at its rate; the total paid."""
     paid = ZERO
-    for code, label, lo, hi, rate in bands:
+    for rule, lo, hi in bands:
         if lo >= after:
             break  # the bands go upwards: none above this one is reached
-        segment = _overlap(lo, hi, before, after)
-        if segment > ZERO:
-            paid += q.add(code, label, payer, segment, rate, rate_share(segment, rate), sample)
+        start = lo if lo > before else before
+        end = after if hi is None or hi > after else hi
+        if end > start:
+            segment = end - start
+            paid += q.add(rule, segment, rate_share(segment, rule.rate))  # type: ignore[arg-type]
     return paid
 
 
-def _major_illness(q: _Quote, burden: Decimal) -> Decimal:
+# --------------------------------------------------------------------------- major-illness insurance
+
+
+def _major_illness(q: _Quote, bands: tuple[_Band, ...], burden: Decimal) -> Decimal:
     """Major-illness insurance on the year's in-scope burden, band by band; what it pays."""
-    rules, year = q.policy.major_illness, q.year
-    if rules is None or burden <= ZERO:
-        return ZERO
-    favoured = not rules.favoured_groups.isdisjoint(q.ctx.special_groups)
-    bands = _derived(q.policy, ("major_illness", favoured), _major_illness_bands, rules, favoured)
+    year = q.year
     before = year.major_illness_burden
-    after = before + burden
-    paid = _pay_bands(q, bands, "major_illness", before, after, rules.threshold.sample or rules.bands.sample)
-    year.major_illness_burden = after
+    year.major_illness_burden = after = before + burden
+    paid = _pay_bands(q, bands, before, after)
     year.major_illness_paid += paid
     q.major_illness += paid
     return paid
@@ -423,71 +501,51 @@ def _major_illness(q: _Quote, burden: Decimal) -> Decimal:
 # --------------------------------------------------------------------------- assistance and veterans
 
 
-def _veterans(q: _Quote, group: VeteranGroup, inpatient: bool, burden: Decimal) -> Decimal:
-    share = group.inpatient_share if inpatient else group.outpatient_share
-    label = _derived(q.policy, ("veterans", group.code, inpatient), _veterans_label, group, inpatient)
-    paid = q.add(f"veterans.{group.code}", label, "veterans", burden, share, rate_share(burden, share), group.sample)
+def _veterans(q: _Quote, terms: _Veterans, inpatient: bool, burden: Decimal) -> Decimal:
+    rule = terms.inpatient if inpatient else terms.outpatient
+    paid = q.add(rule, burden, rate_share(burden, rule.rate))  # type: ignore[arg-type]
     q.year.veterans_paid += paid
     q.veterans += paid
     return paid
 
 
-def _veterans_label(group: VeteranGroup, inpatient: bool) -> str:
-    return f"优抚对象医疗补助（{group.label}，{'住院（含门特）' if inpatient else '门诊'}个人负担部分补助）"
-
-
-def _assistance_bands(group: AssistanceGroup, band: Decimal) -> tuple[_Band, ...]:
-    words = f"住院（含门特）医疗救助（{group.label}）：年度政策范围内个人负担"
-    return (
-        _Band("assistance.inpatient_low", f"{words}{band}元以下部分", ZERO, band, group.inpatient_low_rate),
-        _Band("assistance.inpatient_high", f"{words}{band}元（含）以上部分", band, None, group.inpatient_high_rate),
-    )
-
-
-def _assistance(q: _Quote, group: AssistanceGroup, band: Decimal, inpatient: bool, burden: Decimal) -> Decimal:
+def _assistance(q: _Quote, terms: _Assistance, inpatient: bool, burden: Decimal) -> Decimal:
     year = q.year
     if inpatient:
         before = year.assistance_inpatient_burden
-        after = before + burden
-        bands = _derived(q.policy, ("assistance", group.code), _assistance_bands, group, band)
-        paid = _pay_bands(q, bands, "assistance", before, after, group.sample)
-        year.assistance_inpatient_burden = after
+        year.assistance_inpatient_burden = after = before + burden
+        paid = _pay_bands(q, terms.inpatient_bands, before, after)
     else:
-        paid = q.add("assistance.outpatient", f"门诊医疗救助（{group.label}，政策范围内个人自付部分，每年最高{group.outpatient_cap}元）",
-                     "assistance", burden, group.outpatient_share,
-                     _take(rate_share(burden, group.outpatient_share), group.outpatient_cap - year.assistance_outpatient_paid),
-                     group.sample)  # fmt: skip
+        group = terms.group
+        share = _take(rate_share(burden, group.outpatient_share), group.outpatient_cap - year.assistance_outpatient_paid)
+        paid = q.add(terms.outpatient, burden, share)
         year.assistance_outpatient_paid += paid
     year.assistance_paid += paid
     q.assistance += paid
     return paid
 
 
-def _catastrophic_label(rules: CatastrophicRules) -> str:
-    return f"重特大疾病医疗救助：年度个人负担{rules.threshold}元（含）以上部分，每年最高{rules.annual_cap}元"
-
-
-def _catastrophic(q: _Quote, rules: CatastrophicRules, burden: Decimal) -> Decimal:
+def _catastrophic(q: _Quote, terms: tuple[CatastrophicRules, Rule], burden: Decimal) -> Decimal:
+    rules, rule = terms
     year = q.year
     before = year.catastrophic_burden
-    segment = _overlap(rules.threshold, None, before, before + burden)
+    year.catastrophic_burden = after = before + burden
+    start = rules.threshold if rules.threshold > before else before
     paid = ZERO
-    if segment > ZERO:
-        paid = q.add("assistance.catastrophic", _derived(q.policy, ("catastrophic",), _catastrophic_label, rules), "assistance", segment,
-                     rules.rate, _take(rate_share(segment, rules.rate), rules.annual_cap - year.catastrophic_paid), rules.sample)  # fmt: skip
-    year.catastrophic_burden = before + burden
+    if after > start:
+        segment = after - start
+        paid = q.add(rule, segment, _take(rate_share(segment, rules.rate), rules.annual_cap - year.catastrophic_paid))
     year.catastrophic_paid += paid
     year.assistance_paid += paid
     q.assistance += paid
     return paid
 
 
-def _illness(q: _Quote, rules: IllnessImpoverishedRules, burden: Decimal) -> Decimal:
+def _illness(q: _Quote, terms: tuple[IllnessImpoverishedRules, Rule], burden: Decimal) -> Decimal:
+    rules, rule = terms
     year = q.year
     family_used = year.illness_paid if q.ctx.family_illness_paid is None else q.ctx.family_illness_paid
-    paid = q.add("assistance.illness_impoverished",
-                 f"因病支出型困难家庭医疗救助：个人负担部分，家庭每年最高{rules.family_cap}元", "assistance", burden, rules.rate,
-                 _take(rate_share(burden, rules.rate), rules.family_cap - family_used), rules.sample)  # fmt: skip
+    paid = q.add(rule, burden, _take(rate_share(burden, rules.rate), rules.family_cap - family_used))
     year.illness_burden += burden
     year.illness_paid += paid
     year.assistance_paid += paid

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import NonNegativeInt
 
@@ -89,15 +89,43 @@ class QuoteContext:
     family_illness_paid: Decimal | None = None  # 家庭本年度已获因病支出型救助（缺省：本人累计）
 
 
-@dataclass(slots=True)
-class Line:
+class Rule(NamedTuple):
+    """What a line applies: its machine code, its words, who pays, at what rate (None: a part taken whole)."""
+
     code: str  # 规则代码（机器可读）
     label: str  # 中文说明
     payer: Payer
+    rate: Decimal | None = None  # 适用比例
+    sample: bool = False  # 用到了文件未给出的示例数值（或政策整体为示例数据）
+
+
+@dataclass(slots=True)
+class Line:
+    """One rule applied to a base: the engine's rules are worked out once per policy and shared by the lines."""
+
+    rule: Rule
     base: Decimal  # 计算基数
-    rate: Decimal | None  # 适用比例
     amount: Decimal
-    sample: bool = False  # 用到了文件未给出的示例数值
+
+    @property
+    def code(self) -> str:
+        return self.rule.code
+
+    @property
+    def label(self) -> str:
+        return self.rule.label
+
+    @property
+    def payer(self) -> Payer:
+        return self.rule.payer
+
+    @property
+    def rate(self) -> Decimal | None:
+        return self.rule.rate
+
+    @property
+    def sample(self) -> bool:
+        return self.rule.sample
 
 
 @dataclass(slots=True)
