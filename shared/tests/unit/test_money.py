@@ -250,3 +250,28 @@ def test_split_parts_sum_exactly(amount: Decimal, ratio: Decimal) -> None:
 def test_split_of_a_positive_amount_has_no_negative_part(amount: Decimal, ratio: Decimal) -> None:
     share, rest = split_ratio(amount, ratio)
     assert share >= 0 and rest >= 0
+
+
+# --------------------------------------------------------------------------- in_money_context
+
+
+def test_in_money_context_gives_money_arithmetic_and_restores_the_callers_context() -> None:
+    from decimal import ROUND_DOWN, getcontext
+
+    from shared.money import in_money_context
+
+    @in_money_context
+    def share(amount: Decimal, ratio: Decimal) -> Decimal:
+        return (amount * ratio).quantize(CENT)
+
+    @in_money_context
+    def fails() -> None:
+        raise RuntimeError("boom")
+
+    with localcontext(prec=3, rounding=ROUND_DOWN) as coarse:
+        # 123456.78 × 0.65 = 80246.907: exact in 60 digits, then half up to the fen (not 3 digits, not down)
+        assert share(Decimal("123456.78"), Decimal("0.65")) == Decimal("80246.91")
+        assert getcontext() is coarse
+        with pytest.raises(RuntimeError):
+            fails()
+        assert getcontext() is coarse and getcontext().rounding == ROUND_DOWN

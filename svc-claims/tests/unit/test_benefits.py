@@ -68,6 +68,11 @@ def test_a_broken_policy_file_is_refused() -> None:
     raw["assistance"]["groups"][1]["code"] = raw["assistance"]["groups"][0]["code"]
     with pytest.raises(ValueError, match="代码重复"):
         parse_policy(json.dumps(raw))
+    # A rate of more than 6 decimals: the engine's products would no longer be exact.
+    raw = json.loads((POLICY_DIR / "tianjin-resident-2021.json").read_text(encoding="utf-8"))
+    raw["basic"]["inpatient_ratios"]["by_level"]["1"]["adult_high"] = "0.8500001"
+    with pytest.raises(ValueError, match="6位小数"):
+        parse_policy(json.dumps(raw))
 
 
 # --------------------------------------------------------------------------- the ratio tables, cell by cell

@@ -385,3 +385,18 @@ def test_stored_accumulators_are_checked_where_they_are_read() -> None:
     for bad in ({"fund_paid": "-1.00"}, {"stays": -1}, {"deductible_used": "0.001"}):
         with pytest.raises(ValidationError):
             ACCUMULATORS.validate_python(bad)
+
+
+def test_the_bill_does_not_depend_on_the_callers_decimal_context() -> None:
+    # The engine runs in money's context; a caller's coarse context (3 digits, rounding down) must not
+    # change one fen of the bill, and is the caller's again afterwards, also when the quote is refused.
+    from decimal import ROUND_DOWN, getcontext, localcontext
+
+    rich = ctx(amount="560000.00", level=3, tier="adult_low", special_groups=frozenset({"subsistence"}), out_of_scope=D("12000.00"))
+    expected = quote(rich, POLICY)
+    with localcontext(prec=3, rounding=ROUND_DOWN) as coarse:
+        assert quote(rich, POLICY) == expected
+        assert getcontext() is coarse
+        with pytest.raises(QuoteError):
+            quote(ctx(amount="-1.00"), POLICY)
+        assert getcontext() is coarse and getcontext().prec == 3

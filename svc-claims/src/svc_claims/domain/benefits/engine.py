@@ -2,27 +2,29 @@
 
 Pure: no I/O, no clock. ``quote(ctx, policy)`` gives one ``Bill`` whose lines explain every amount
 (rule code, Chinese label, base, rate, amount) and whose shares add up to the total exactly to the fen.
-Every rate is applied with ``shared.money.rate_share`` (ROUND_HALF_UP to the fen, once, where the
-documents apply a rate); everything else is addition, subtraction and ``min`` on whole fen.
+It runs in money's decimal context (``shared.money.in_money_context``): every rate is applied by
+``_share``, exact and then rounded ROUND_HALF_UP to the fen once, where the documents apply a rate;
+everything else is addition, subtraction and ``min`` on whole fen.
 
 It is a hot path (apps quote as the user types, every settlement runs it), so what a policy alone
 decides is worked out once per policy and kept in ``Policy.derived``: for each kind of claim (care
-type, level, tier, remote-care class, refusal) its ``_Kind`` — the fund's ratio after remote-care
-points, the deductible rules, the lines' words — and for each set of special groups its ``_People``
-— the major-illness bands, the assistance or veterans' group and their bands. A quote then looks up
-those two, copies the year once, updates it in place, and each stage adds up what its payer pays.
+type, level, tier, remote-care class, refusal) a ``_Kind`` — the fund's ratio after remote-care points,
+the deductible and cap, the rules its lines apply — and for each set of special groups a ``_People``
+— the major-illness bands, the assistance or veterans' group and their bands. A quote looks up those
+two, copies the year once, updates it in place, and each stage adds up what its payer pays. The
+terms are slotted dataclasses rather than the policy's pydantic models, whose attributes cost five
+times as much to read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any, NamedTuple, TypeVar
 
-from shared.money import CENT, rate_share
+from shared.money import CENT, in_money_context
 from svc_claims.domain.benefits.model import (
     INPATIENT_LIKE,
     OUTPATIENT_LIKE,
@@ -36,21 +38,19 @@ from svc_claims.domain.benefits.model import (
     QuoteError,
     Rule,
 )  # fmt: skip
-from svc_claims.domain.benefits.policy import (
-    AssistanceGroup,
-    CatastrophicRules,
-    IllnessImpoverishedRules,
-    MajorIllnessRules,
-    Policy,
-    VeteranGroup,
-)
+from svc_claims.domain.benefits.policy import AssistanceGroup, MajorIllnessRules, Policy, VeteranGroup
 
 ONE = Decimal(1)
 # Far above any medical bill; below it every product of an amount and a rate is exact in 60 digits.
 MAX_AMOUNT = Decimal("1000000000000.00")
 _year_values = attrgetter(*Accumulators.__dataclass_fields__)
-_T = TypeVar("_T")
+_terms = dataclass(frozen=True, slots=True)
 # Amounts are compared with ZERO, not 0: comparing a Decimal with an int costs a conversion each time.
+
+
+def _share(amount: Decimal, rate: Decimal) -> Decimal:
+    # Exact product (at most 14 + 6 digits, policy rates have at most 6 decimals), one rounding to the fen.
+    return (amount * rate).quantize(CENT)
 
 
 def _take(amount: Decimal, limit: Decimal) -> Decimal:
@@ -60,28 +60,19 @@ def _take(amount: Decimal, limit: Decimal) -> Decimal:
 def _money(value: Decimal, name: str) -> Decimal:
     """A non-negative amount in whole fen, as two-decimal money; QuoteError otherwise."""
     if type(value) is Decimal and value.is_finite() and ZERO <= value < MAX_AMOUNT:
-        money = value.quantize(CENT, ROUND_HALF_UP)
+        money = value.quantize(CENT)
         if money == value:
             return money
     raise QuoteError(f"{name} 必须是非负金额，最多两位小数")
 
 
-def _derived(policy: Policy, key: tuple[Any, ...], work_out: Callable[..., _T], *args: Any) -> _T:
-    """``work_out(*args)``, worked out once per policy and ``key``, which names everything it depends on."""
-    try:
-        return policy.derived[key]  # type: ignore[return-value]
-    except KeyError:
-        value = policy.derived[key] = work_out(*args)
-        return value
-
-
 class _Quote:
     """One computation in progress: its lines, what each payer other than the person pays, its own copy of the year."""
 
-    __slots__ = ("ctx", "policy", "lines", "year", "sample", "fund", "major_illness", "assistance", "veterans")
+    __slots__ = ("ctx", "lines", "year", "sample", "fund", "major_illness", "assistance", "veterans")
 
-    def __init__(self, ctx: QuoteContext, policy: Policy) -> None:
-        self.ctx, self.policy, self.sample = ctx, policy, policy.sample
+    def __init__(self, ctx: QuoteContext, sample: bool) -> None:
+        self.ctx, self.sample = ctx, sample
         self.lines: list[Line] = []
         self.fund = self.major_illness = self.assistance = self.veterans = ZERO  # each stage adds what its payer pays
         self.year = Accumulators(*_year_values(ctx.ytd))  # updated in place; the caller's ytd stays as it was
@@ -93,32 +84,38 @@ class _Quote:
         return amount
 
 
+@in_money_context
 def quote(ctx: QuoteContext, policy: Policy) -> Bill:
     """The bill for one claim; ``Bill.accumulators`` are ``ctx.ytd`` after it."""
+    derived = policy.derived
     key = ("kind", ctx.scheme, ctx.care_type, ctx.facility_level, ctx.tier, ctx.remote, ctx.not_payable, ctx.reformed_level2)
     try:
-        kind: _Kind = policy.derived[key]  # type: ignore[assignment]
+        kind: _Kind = derived[key]  # type: ignore[assignment]
     except KeyError:
-        kind = policy.derived[key] = _kind(policy, *key[1:])  # QuoteError for a kind the policy does not know
+        kind = derived[key] = _kind(policy, *key[1:])  # QuoteError for a kind the policy does not know
     _check(ctx)
     in_scope, out_of_scope = _money(ctx.in_scope, "in_scope"), _money(ctx.out_of_scope, "out_of_scope")
-    q = _Quote(ctx, policy)
+    q = _Quote(ctx, kind.sample)
     if out_of_scope > ZERO:
         q.add(kind.out_of_scope, out_of_scope, out_of_scope)
 
     if kind.refusal is not None:
         if in_scope > ZERO:
             q.add(kind.refusal, in_scope, in_scope)
-        return _finish(q, in_scope, out_of_scope)
+        return _finish(q, kind, in_scope, out_of_scope)
 
-    people = _derived(policy, ("people", ctx.special_groups), _people, policy, ctx.special_groups)
+    people_key = ("people", ctx.special_groups)
+    try:
+        people: _People = derived[people_key]  # type: ignore[assignment]
+    except KeyError:
+        people = derived[people_key] = _people(policy, ctx.special_groups)
     stay = kind.stay
     if stay is not None:
         burden = _inpatient(q, stay, in_scope)
         if people.major_illness is not None and burden > ZERO:
             burden -= _major_illness(q, people.major_illness, burden)
     else:
-        burden = _outpatient(q, in_scope)
+        burden = _outpatient(q, kind.outpatient, in_scope)  # type: ignore[arg-type]
 
     if burden > ZERO:
         if people.assistance is not None:
@@ -129,7 +126,7 @@ def quote(ctx: QuoteContext, policy: Policy) -> Bill:
             burden -= _catastrophic(q, people.catastrophic, burden)
         if stay is not None and people.illness is not None:
             burden -= _illness(q, people.illness, burden)
-    return _finish(q, in_scope, out_of_scope)
+    return _finish(q, kind, in_scope, out_of_scope)
 
 
 def _check(ctx: QuoteContext) -> None:
@@ -153,10 +150,19 @@ def _rule(policy: Policy, code: str, label: str, payer: Payer, rate: Decimal | N
 # --------------------------------------------------------------------------- what a policy decides per kind of claim
 
 
-class _StayTerms(NamedTuple):
-    """A stay, special-disease care or a family sickbed in one cell of the table: the fund's ratio and the rules."""
+@_terms
+class _StayTerms:
+    """A stay, special-disease care or a family sickbed in one cell of the table: its ratio, limits and rules."""
 
     stay: bool  # counts towards the year's stays (from the second one no deductible)
+    family_sickbed: bool
+    sickbed_max_days: int
+    sickbed_sample: bool
+    deductible_amount: Decimal
+    single_deductible_across_periods: bool
+    second_stay_waives_deductible: bool
+    annual_cap: Decimal
+    over_cap_sample: bool
     ratio: Decimal
     deductible: Rule
     cross_period: Rule
@@ -165,12 +171,36 @@ class _StayTerms(NamedTuple):
     coinsurance: Rule
 
 
-class _Kind(NamedTuple):
-    """What the policy decides for one kind of claim; ``stay`` is None for outpatient care."""
+@_terms
+class _OutpatientTerms:
+    """Ordinary outpatient care or a village clinic's fee, with or without a family doctor, after relief years."""
 
+    ratio: Decimal
+    cap: Decimal  # the year's outpatient cap (with the family doctor's bonus)
+    threshold: Decimal  # the deductible after the claim-free years' relief (none for a village clinic's fee)
+    deductible: Rule
+    fund: Rule
+    coinsurance: Rule
+    over_cap: Rule
+
+
+@_terms
+class _Outpatient:
+    village: bool
+    relief_max_years: int
+    terms: dict[tuple[bool, int], _OutpatientTerms]  # by (family doctor, claim-free years relieved)
+
+
+@_terms
+class _Kind:
+    """What the policy decides for one kind of claim; ``stay`` for inpatient-like care, ``outpatient`` otherwise."""
+
+    policy_key: tuple[str, str, int]
+    sample: bool  # the policy as a whole is sample data
     out_of_scope: Rule
     refusal: Rule | None  # the fund pays nothing in scope
     stay: _StayTerms | None
+    outpatient: _Outpatient | None
 
 
 def _kind(policy: Policy, scheme: str, care_type: str, level: int, tier: str, remote: str | None, not_payable: str | None,
@@ -187,11 +217,14 @@ def _kind(policy: Policy, scheme: str, care_type: str, level: int, tier: str, re
         raise QuoteError(f"未知的异地就医类别: {remote}")
     if not_payable is not None and not_payable not in policy.not_payable_labels:
         raise QuoteError(f"未知的不予支付情形: {not_payable}")
+    inpatient = care_type in INPATIENT_LIKE
     return _Kind(
+        policy.key, policy.sample,
         _rule(policy, "out_of_scope", "政策范围外费用（三目外），个人负担", "person"),
         _refusal(policy, care_type, level, remote, not_payable, reformed_level2),
-        _stay_terms(policy, care_type, level, tier, remote) if care_type in INPATIENT_LIKE else None,
-    )
+        _stay_terms(policy, care_type, level, tier, remote) if inpatient else None,
+        None if inpatient else _outpatient_kind(policy, care_type == "village_fee", remote),
+    )  # fmt: skip
 
 
 def _refusal(policy: Policy, care_type: str, level: int, remote: str | None, not_payable: str | None,
@@ -231,7 +264,9 @@ def _stay_terms(policy: Policy, care_type: str, level: int, tier: str, remote: s
     table = basic.special_disease_ratios if care_type == "special_disease" else basic.inpatient_ratios
     ratio = max(ZERO, table.by_level[level][tier] - points)
     return _StayTerms(
-        care_type in STAYS, ratio,
+        care_type in STAYS, care_type == "family_sickbed", basic.family_sickbed_max_days.value,
+        policy.sample or basic.family_sickbed_max_days.sample, basic.deductible.value, basic.cross_period_single_deductible.value,
+        basic.second_stay_waives_deductible.value, basic.annual_cap.value, policy.sample or basic.annual_cap.sample, ratio,
         _rule(policy, "deductible", f"起付标准（{basic.deductible.value}元，住院与门诊特殊病合并一个起付线）以下，个人负担", "person",
               sample=basic.deductible.sample),
         _rule(policy, "deductible_waived.cross_period", "住院跨待遇享受期，起付线已在前一期负担（只负担一次）", "person"),
@@ -239,6 +274,39 @@ def _stay_terms(policy: Policy, care_type: str, level: int, tier: str, remote: s
         _rule(policy, "basic_fund", f"基本医疗保险统筹基金支付（{_STAY_KIND[care_type]}，{level}级医疗机构）{why}", "fund", ratio,
               table.sample),
         _rule(policy, "coinsurance", f"起付标准以上个人按比例负担{why}", "person", ONE - ratio, table.sample),
+    )  # fmt: skip
+
+
+def _outpatient_kind(policy: Policy, village: bool, remote: str | None) -> _Outpatient:
+    most = policy.basic.outpatient.deductible_relief_max_years.value
+    return _Outpatient(village, most, {(doctor, years): _outpatient_terms(policy, village, doctor, years, remote)
+                                       for doctor in (False, True) for years in range(most + 1)})  # fmt: skip
+
+
+def _outpatient_terms(policy: Policy, village: bool, doctor: bool, relief_years: int, remote: str | None) -> _OutpatientTerms:
+    op = policy.basic.outpatient
+    points, why = _remote_points(remote, policy)
+    cap = op.cap.value + (op.family_doctor_cap_bonus.value if doctor else ZERO)
+    over_cap = _rule(policy, "outpatient_over_cap", f"超过门诊年度最高支付限额（{cap}元）部分，个人负担", "person", sample=op.cap.sample)
+    if village:
+        ratio = max(ZERO, op.village_fee_ratio.value - points)
+        fund_code, fund_words, threshold, deductible_words = "village_fee_fund", f"村卫生室一般诊疗费（挂号、诊查、注射），门诊最高支付限额内基金支付{why}", ZERO, ""
+    else:
+        threshold = max(ZERO, op.deductible.value - op.deductible_relief_per_year.value * relief_years)
+        deductible_words = f"普通门（急）诊起付标准（{threshold}元）以下，个人负担"
+        if relief_years:
+            deductible_words += f"（连续{relief_years}年未超过起付标准，起付标准降低{op.deductible.value - threshold}元）"
+        bonus = op.family_doctor_ratio_bonus.value if doctor else ZERO
+        ratio = max(ZERO, min(ONE, op.ratio.value + bonus) - points)
+        doctor_words = (f"（家庭医生签约，比例提高{bonus * 100:.0f}个百分点、额度增加{op.family_doctor_cap_bonus.value:.0f}元）"
+                        if doctor else "")  # fmt: skip
+        fund_code, fund_words = "outpatient_fund", f"普通门（急）诊统筹基金支付{doctor_words}{why}"
+    return _OutpatientTerms(
+        ratio, cap, threshold,
+        _rule(policy, "outpatient_deductible", deductible_words, "person", sample=op.deductible.sample),
+        _rule(policy, fund_code, fund_words, "fund", ratio, op.ratio.sample),
+        _rule(policy, "outpatient_coinsurance", "门诊个人按比例负担", "person", ONE - ratio, op.ratio.sample),
+        over_cap,
     )  # fmt: skip
 
 
@@ -273,26 +341,26 @@ def _over_cap(annual_cap: Decimal, carried: Decimal, sample: bool) -> Rule:
     return Rule("over_cap", f"超过年度最高支付限额{annual_cap + carried}元{extra}部分，个人负担", "person", None, sample)
 
 
+def _sickbed_over_days(terms: _StayTerms, days: int, paid_days: int) -> Rule:
+    return Rule("sickbed_over_days", f"家庭病床全年累计超过{terms.sickbed_max_days}天部分（本次{days}天中{days - paid_days}天，按天数分摊），个人负担",
+                "person", None, terms.sickbed_sample)  # fmt: skip
+
+
 def _inpatient(q: _Quote, terms: _StayTerms, in_scope: Decimal) -> Decimal:
     """Basic insurance for a stay, special-disease care or a family sickbed; the person's burden after it."""
-    ctx, basic, year = q.ctx, q.policy.basic, q.year
+    ctx, year = q.ctx, q.year
     payable = in_scope
     days = 0
-    if ctx.care_type == "family_sickbed":
-        max_days = basic.family_sickbed_max_days.value
-        days = min(ctx.sickbed_days, max(0, max_days - year.sickbed_days))
+    if terms.family_sickbed:
+        days = min(ctx.sickbed_days, max(0, terms.sickbed_max_days - year.sickbed_days))
         if days < ctx.sickbed_days:
-            payable = (in_scope * days / ctx.sickbed_days).quantize(CENT, ROUND_HALF_UP)
-            excluded = in_scope - payable
-            if excluded > ZERO:
-                q.add(_rule(q.policy, "sickbed_over_days",
-                            f"家庭病床全年累计超过{max_days}天部分（本次{ctx.sickbed_days}天中{ctx.sickbed_days - days}天，按天数分摊），个人负担",
-                            "person", sample=basic.family_sickbed_max_days.sample), in_scope, excluded)  # fmt: skip
+            payable = (in_scope * days / ctx.sickbed_days).quantize(CENT)
+            if in_scope > payable:
+                q.add(_sickbed_over_days(terms, ctx.sickbed_days, days), in_scope, in_scope - payable)
 
-    crossing = basic.cross_period_single_deductible.value and continues_stay(ctx)
-    second = terms.stay and year.stays >= 1 and basic.second_stay_waives_deductible.value
-    remaining = ZERO if (crossing or second) else basic.deductible.value - year.deductible_used
-    deductible = _take(payable, remaining)
+    crossing = terms.single_deductible_across_periods and continues_stay(ctx)
+    second = terms.stay and year.stays >= 1 and terms.second_stay_waives_deductible
+    deductible = ZERO if (crossing or second) else _take(payable, terms.deductible_amount - year.deductible_used)
     if deductible > ZERO:
         q.add(terms.deductible, payable, deductible)
     elif payable > ZERO and crossing:
@@ -301,15 +369,15 @@ def _inpatient(q: _Quote, terms: _StayTerms, in_scope: Decimal) -> Decimal:
         q.add(terms.second_stay, payable, ZERO)
 
     above = payable - deductible
-    fund_raw = rate_share(above, terms.ratio)
+    fund_raw = _share(above, terms.ratio)
     coinsurance = above - fund_raw
-    fund = _take(fund_raw, basic.annual_cap.value + year.carried_over_cap - year.fund_paid)
+    fund = _take(fund_raw, terms.annual_cap + year.carried_over_cap - year.fund_paid)
     over_cap = fund_raw - fund
     if above > ZERO:
         q.fund += q.add(terms.fund, above, fund)
         q.add(terms.coinsurance, above, coinsurance)
         if over_cap > ZERO:
-            q.add(_over_cap(basic.annual_cap.value, year.carried_over_cap, q.policy.sample or basic.annual_cap.sample), fund_raw, over_cap)
+            q.add(_over_cap(terms.annual_cap, year.carried_over_cap, terms.over_cap_sample), fund_raw, over_cap)
 
     if terms.stay:
         year.stays += 1
@@ -319,56 +387,18 @@ def _inpatient(q: _Quote, terms: _StayTerms, in_scope: Decimal) -> Decimal:
     return deductible + coinsurance + over_cap
 
 
-class _OutpatientTerms(NamedTuple):
-    ratio: Decimal
-    cap: Decimal  # the year's outpatient cap (with the family doctor's bonus)
-    threshold: Decimal  # the deductible after the claim-free years' relief (none for a village clinic's fee)
-    deductible: Rule
-    fund: Rule
-    coinsurance: Rule
-    over_cap: Rule
-
-
-def _outpatient_terms(policy: Policy, village: bool, doctor: bool, relief_years: int, remote: str | None) -> _OutpatientTerms:
-    op = policy.basic.outpatient
-    points, why = _remote_points(remote, policy)
-    cap = op.cap.value + (op.family_doctor_cap_bonus.value if doctor else ZERO)
-    over_cap = _rule(policy, "outpatient_over_cap", f"超过门诊年度最高支付限额（{cap}元）部分，个人负担", "person", sample=op.cap.sample)
-    if village:
-        ratio = max(ZERO, op.village_fee_ratio.value - points)
-        fund_code, fund_words, threshold, deductible_words = "village_fee_fund", f"村卫生室一般诊疗费（挂号、诊查、注射），门诊最高支付限额内基金支付{why}", ZERO, ""
-    else:
-        threshold = max(ZERO, op.deductible.value - op.deductible_relief_per_year.value * relief_years)
-        deductible_words = f"普通门（急）诊起付标准（{threshold}元）以下，个人负担"
-        if relief_years:
-            deductible_words += f"（连续{relief_years}年未超过起付标准，起付标准降低{op.deductible.value - threshold}元）"
-        bonus = op.family_doctor_ratio_bonus.value if doctor else ZERO
-        ratio = max(ZERO, min(ONE, op.ratio.value + bonus) - points)
-        doctor_words = (f"（家庭医生签约，比例提高{bonus * 100:.0f}个百分点、额度增加{op.family_doctor_cap_bonus.value:.0f}元）"
-                        if doctor else "")  # fmt: skip
-        fund_code, fund_words = "outpatient_fund", f"普通门（急）诊统筹基金支付{doctor_words}{why}"
-    return _OutpatientTerms(
-        ratio, cap, threshold,
-        _rule(policy, "outpatient_deductible", deductible_words, "person", sample=op.deductible.sample),
-        _rule(policy, fund_code, fund_words, "fund", ratio, op.ratio.sample),
-        _rule(policy, "outpatient_coinsurance", "门诊个人按比例负担", "person", ONE - ratio, op.ratio.sample),
-        over_cap,
-    )  # fmt: skip
-
-
-def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
+def _outpatient(q: _Quote, kind: _Outpatient, in_scope: Decimal) -> Decimal:
     """Ordinary outpatient care or a village clinic's fee; the person's burden after basic insurance."""
-    ctx, op, year = q.ctx, q.policy.basic.outpatient, q.year
+    ctx, year = q.ctx, q.year
     doctor = family_doctor_effective(ctx)
-    village = ctx.care_type == "village_fee"
-    relief_years = 0 if village else min(year.claim_free_years, op.deductible_relief_max_years.value)
-    key = ("outpatient", village, doctor, relief_years, ctx.remote)
-    terms = _derived(q.policy, key, _outpatient_terms, q.policy, *key[1:])
+    village = kind.village
+    relief_years = 0 if village else min(year.claim_free_years, kind.relief_max_years)
+    terms = kind.terms[doctor, relief_years]
     deductible = ZERO if village else _take(in_scope, terms.threshold - year.outpatient_deductible_used)
     if deductible > ZERO:
         q.add(terms.deductible, in_scope, deductible)
     above = in_scope - deductible
-    fund_raw = rate_share(above, terms.ratio)
+    fund_raw = _share(above, terms.ratio)
     coinsurance = above - fund_raw
     fund = _take(fund_raw, terms.cap - year.outpatient_fund_paid)
     over_cap = fund_raw - fund
@@ -391,34 +421,49 @@ def _outpatient(q: _Quote, in_scope: Decimal) -> Decimal:
 # --------------------------------------------------------------------------- what a policy decides per set of special groups
 
 
-class _Band(NamedTuple):
-    """One band of a cumulative burden, [lo, hi) (hi None: no top), paid at its rule's rate."""
+@_terms
+class _Band:
+    """One band of a cumulative burden, [lo, hi) (hi None: no top), paid at ``rate``."""
 
     rule: Rule
     lo: Decimal
     hi: Decimal | None
+    rate: Decimal
 
 
-class _Assistance(NamedTuple):
-    group: AssistanceGroup
-    inpatient_bands: tuple[_Band, ...]
+@_terms
+class _Assistance:
+    outpatient_share: Decimal
+    outpatient_cap: Decimal
     outpatient: Rule
+    inpatient_bands: tuple[_Band, ...]
 
 
-class _Veterans(NamedTuple):
-    group: VeteranGroup
+@_terms
+class _Veterans:
     inpatient: Rule
     outpatient: Rule
 
 
-class _People(NamedTuple):
+@_terms
+class _CappedShare:
+    """Catastrophic-illness or illness-impoverished assistance: a share of the burden, capped per year (or family)."""
+
+    threshold: Decimal  # of the year's burden, from which catastrophic assistance pays
+    rate: Decimal
+    cap: Decimal
+    rule: Rule
+
+
+@_terms
+class _People:
     """For one set of special groups: the major-illness bands (None: no such insurance) and the assistance that follows."""
 
     major_illness: tuple[_Band, ...] | None
     assistance: _Assistance | None
     veterans: _Veterans | None
-    catastrophic: tuple[CatastrophicRules, Rule] | None  # only for a group above
-    illness: tuple[IllnessImpoverishedRules, Rule] | None
+    catastrophic: _CappedShare | None  # only for a group above
+    illness: _CappedShare | None
 
 
 _FAVOURED = "（医疗救助对象、享受定期抚恤补助的优抚对象：起付线降低50%、比例提高5个百分点、不设封顶线）"
@@ -432,12 +477,13 @@ def _people(policy: Policy, special_groups: frozenset[str]) -> _People:
     group = rules.group_for(special_groups) if special_groups else None
     catastrophic = illness = None
     if group is not None and (c := rules.catastrophic) is not None:
-        catastrophic = c, _rule(policy, "assistance.catastrophic",
-                                f"重特大疾病医疗救助：年度个人负担{c.threshold}元（含）以上部分，每年最高{c.annual_cap}元", "assistance", c.rate,
-                                c.sample)  # fmt: skip
+        catastrophic = _CappedShare(c.threshold, c.rate, c.annual_cap, _rule(
+            policy, "assistance.catastrophic", f"重特大疾病医疗救助：年度个人负担{c.threshold}元（含）以上部分，每年最高{c.annual_cap}元",
+            "assistance", c.rate, c.sample))  # fmt: skip
     if (ill := rules.illness_impoverished) is not None and ill.group in special_groups:
-        illness = ill, _rule(policy, "assistance.illness_impoverished", f"因病支出型困难家庭医疗救助：个人负担部分，家庭每年最高{ill.family_cap}元",
-                             "assistance", ill.rate, ill.sample)  # fmt: skip
+        illness = _CappedShare(ZERO, ill.rate, ill.family_cap, _rule(
+            policy, "assistance.illness_impoverished", f"因病支出型困难家庭医疗救助：个人负担部分，家庭每年最高{ill.family_cap}元",
+            "assistance", ill.rate, ill.sample))  # fmt: skip
     assistance = _assistance_terms(policy, group, rules.inpatient_band.value) if isinstance(group, AssistanceGroup) else None
     veterans = _veterans_terms(policy, group) if isinstance(group, VeteranGroup) else None
     return _People(major_illness, assistance, veterans, catastrophic, illness)
@@ -447,40 +493,42 @@ def _major_illness_bands(policy: Policy, rules: MajorIllnessRules, favoured: boo
     return tuple(
         _Band(_rule(policy, f"major_illness.band{i}",
                     f"居民大病保险：年度政策范围内个人负担{lo}元{'以上' if hi is None else f'至{hi}元（含）'}部分{_FAVOURED if favoured else ''}",
-                    "major_illness", rate, rules.threshold.sample or rules.bands.sample), lo, hi)
+                    "major_illness", rate, rules.threshold.sample or rules.bands.sample), lo, hi, rate)
         for i, (lo, hi, rate) in enumerate(rules.segments[favoured], start=1)
     )  # fmt: skip
 
 
 def _assistance_terms(policy: Policy, group: AssistanceGroup, band: Decimal) -> _Assistance:
     words = f"住院（含门特）医疗救助（{group.label}）：年度政策范围内个人负担"
-    return _Assistance(group, (
-        _Band(_rule(policy, "assistance.inpatient_low", f"{words}{band}元以下部分", "assistance", group.inpatient_low_rate, group.sample),
-              ZERO, band),
-        _Band(_rule(policy, "assistance.inpatient_high", f"{words}{band}元（含）以上部分", "assistance", group.inpatient_high_rate,
-                    group.sample), band, None),
-    ), _rule(policy, "assistance.outpatient", f"门诊医疗救助（{group.label}，政策范围内个人自付部分，每年最高{group.outpatient_cap}元）",
-             "assistance", group.outpatient_share, group.sample))  # fmt: skip
+    low, high = group.inpatient_low_rate, group.inpatient_high_rate
+    return _Assistance(group.outpatient_share, group.outpatient_cap, _rule(
+        policy, "assistance.outpatient", f"门诊医疗救助（{group.label}，政策范围内个人自付部分，每年最高{group.outpatient_cap}元）",
+        "assistance", group.outpatient_share, group.sample), (
+        _Band(_rule(policy, "assistance.inpatient_low", f"{words}{band}元以下部分", "assistance", low, group.sample), ZERO, band, low),
+        _Band(_rule(policy, "assistance.inpatient_high", f"{words}{band}元（含）以上部分", "assistance", high, group.sample), band, None,
+              high),
+    ))  # fmt: skip
 
 
 def _veterans_terms(policy: Policy, group: VeteranGroup) -> _Veterans:
     def rule(where: str, share: Decimal) -> Rule:
         return _rule(policy, f"veterans.{group.code}", f"优抚对象医疗补助（{group.label}，{where}个人负担部分补助）", "veterans", share, group.sample)
 
-    return _Veterans(group, rule("住院（含门特）", group.inpatient_share), rule("门诊", group.outpatient_share))
+    return _Veterans(rule("住院（含门特）", group.inpatient_share), rule("门诊", group.outpatient_share))
 
 
 def _pay_bands(q: _Quote, bands: tuple[_Band, ...], before: Decimal, after: Decimal) -> Decimal:
     """Each band's part of the cumulative burden going from ``before`` to ``after``, at its rate; the total paid."""
     paid = ZERO
-    for rule, lo, hi in bands:
+    for band in bands:
+        lo, hi = band.lo, band.hi
         if lo >= after:
             break  # the bands go upwards: none above this one is reached
         start = lo if lo > before else before
         end = after if hi is None or hi > after else hi
         if end > start:
             segment = end - start
-            paid += q.add(rule, segment, rate_share(segment, rule.rate))  # type: ignore[arg-type]
+            paid += q.add(band.rule, segment, _share(segment, band.rate))
     return paid
 
 
@@ -503,7 +551,7 @@ def _major_illness(q: _Quote, bands: tuple[_Band, ...], burden: Decimal) -> Deci
 
 def _veterans(q: _Quote, terms: _Veterans, inpatient: bool, burden: Decimal) -> Decimal:
     rule = terms.inpatient if inpatient else terms.outpatient
-    paid = q.add(rule, burden, rate_share(burden, rule.rate))  # type: ignore[arg-type]
+    paid = q.add(rule, burden, _share(burden, rule.rate))  # type: ignore[arg-type]
     q.year.veterans_paid += paid
     q.veterans += paid
     return paid
@@ -516,8 +564,7 @@ def _assistance(q: _Quote, terms: _Assistance, inpatient: bool, burden: Decimal)
         year.assistance_inpatient_burden = after = before + burden
         paid = _pay_bands(q, terms.inpatient_bands, before, after)
     else:
-        group = terms.group
-        share = _take(rate_share(burden, group.outpatient_share), group.outpatient_cap - year.assistance_outpatient_paid)
+        share = _take(_share(burden, terms.outpatient_share), terms.outpatient_cap - year.assistance_outpatient_paid)
         paid = q.add(terms.outpatient, burden, share)
         year.assistance_outpatient_paid += paid
     year.assistance_paid += paid
@@ -525,27 +572,25 @@ def _assistance(q: _Quote, terms: _Assistance, inpatient: bool, burden: Decimal)
     return paid
 
 
-def _catastrophic(q: _Quote, terms: tuple[CatastrophicRules, Rule], burden: Decimal) -> Decimal:
-    rules, rule = terms
+def _catastrophic(q: _Quote, terms: _CappedShare, burden: Decimal) -> Decimal:
     year = q.year
     before = year.catastrophic_burden
     year.catastrophic_burden = after = before + burden
-    start = rules.threshold if rules.threshold > before else before
+    start = terms.threshold if terms.threshold > before else before
     paid = ZERO
     if after > start:
         segment = after - start
-        paid = q.add(rule, segment, _take(rate_share(segment, rules.rate), rules.annual_cap - year.catastrophic_paid))
+        paid = q.add(terms.rule, segment, _take(_share(segment, terms.rate), terms.cap - year.catastrophic_paid))
     year.catastrophic_paid += paid
     year.assistance_paid += paid
     q.assistance += paid
     return paid
 
 
-def _illness(q: _Quote, terms: tuple[IllnessImpoverishedRules, Rule], burden: Decimal) -> Decimal:
-    rules, rule = terms
+def _illness(q: _Quote, terms: _CappedShare, burden: Decimal) -> Decimal:
     year = q.year
     family_used = year.illness_paid if q.ctx.family_illness_paid is None else q.ctx.family_illness_paid
-    paid = q.add(rule, burden, _take(rate_share(burden, rules.rate), rules.family_cap - family_used))
+    paid = q.add(terms.rule, burden, _take(_share(burden, terms.rate), terms.cap - family_used))
     year.illness_burden += burden
     year.illness_paid += paid
     year.assistance_paid += paid
@@ -556,10 +601,10 @@ def _illness(q: _Quote, terms: tuple[IllnessImpoverishedRules, Rule], burden: De
 # --------------------------------------------------------------------------- the bill
 
 
-def _finish(q: _Quote, in_scope: Decimal, out_of_scope: Decimal) -> Bill:
+def _finish(q: _Quote, kind: _Kind, in_scope: Decimal, out_of_scope: Decimal) -> Bill:
     total = in_scope + out_of_scope
     person = total - q.fund - q.major_illness - q.assistance - q.veterans
     if person < ZERO:  # pragma: no cover - guarded by construction (every rate ≤ 1 applies to what is left)
         raise AssertionError("个人负担为负")
     return Bill(total, in_scope, out_of_scope, q.fund, q.major_illness, q.assistance, q.veterans, person, tuple(q.lines), q.year,
-                q.policy.key, q.sample)  # fmt: skip
+                kind.policy_key, q.sample)  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from pydantic import NonNegativeInt
 
@@ -89,7 +89,8 @@ class QuoteContext:
     family_illness_paid: Decimal | None = None  # 家庭本年度已获因病支出型救助（缺省：本人累计）
 
 
-class Rule(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Rule:
     """What a line applies: its machine code, its words, who pays, at what rate (None: a part taken whole)."""
 
     code: str  # 规则代码（机器可读）

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shared.money import Money, rate_share
 
 LEVELS = (1, 2, 3)
+RATE_STEP = Decimal("0.000001")
 # The resident tiers of the 2021 Tianjin table (other schemes declare their own in the file).
 TIERS: tuple[str, ...] = ("student_child", "adult_high", "adult_middle", "adult_low")
 Scheme = Literal["employee", "flexible", "resident"]
@@ -29,6 +30,8 @@ class _Model(BaseModel):
 def _rate(value: Decimal) -> Decimal:
     if not (Decimal(0) <= value <= Decimal(1)):
         raise ValueError("比例必须在0到1之间")
+    if value != value.quantize(RATE_STEP):
+        raise ValueError("比例最多6位小数")  # the engine's products stay exact (shared.money.in_money_context)
     return value
 
 
