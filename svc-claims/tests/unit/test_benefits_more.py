@@ -400,3 +400,13 @@ def test_the_bill_does_not_depend_on_the_callers_decimal_context() -> None:
         with pytest.raises(QuoteError):
             quote(ctx(amount="-1.00"), POLICY)
         assert getcontext() is coarse and getcontext().prec == 3
+
+
+def test_a_stored_bill_keeps_its_lines_flat() -> None:
+    # Settlements and approved reimbursements store the bill as JSON; each line as code … sample, the rule inlined.
+    from svc_claims.usecases import BILL
+
+    stored = BILL.dump_python(quote(ctx(amount="10500.00", out_of_scope=D("100.00")), POLICY), mode="json")
+    assert stored["lines"][0] == {"code": "out_of_scope", "label": "政策范围外费用（三目外），个人负担", "payer": "person", "base": "100.00",
+                                  "rate": None, "amount": "100.00", "sample": False}  # fmt: skip
+    assert stored["lines"][2]["code"] == "basic_fund" and stored["lines"][2]["rate"] == "0.85"  # level 1, adult high

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import NonNegativeInt
+from pydantic import GetCoreSchemaHandler, NonNegativeInt
+from pydantic_core import core_schema
 
 from shared.money import NonNegativeMoney
 
@@ -127,6 +128,15 @@ class Line:
     @property
     def sample(self) -> bool:
         return self.rule.sample
+
+    def record(self) -> dict[str, Any]:
+        return {"code": self.rule.code, "label": self.rule.label, "payer": self.rule.payer, "base": self.base, "rate": self.rule.rate,
+                "amount": self.amount, "sample": self.rule.sample}  # fmt: skip
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        # A stored or published bill keeps its lines flat (code, label, payer, base, rate, amount, sample).
+        return core_schema.is_instance_schema(cls, serialization=core_schema.plain_serializer_function_ser_schema(cls.record))
 
 
 @dataclass(slots=True)
