@@ -1,6 +1,7 @@
 """Benefit quotes: in-process on one core, and through the gateway. Figures printed, never asserted.
 
     uv run python -m bench.quote [--seconds 5] [--gateway-seconds 10] [--concurrency 1 16] [--no-gateway]
+    uv run python -m bench.quote --instructions    # machine instructions per quote, under valgrind
 
 The bill is the year's first stay of a subsistence-allowance resident at a level-3 hospital, large
 enough to reach every stage of the one-stop settlement: out-of-scope costs, the deductible, the fund to
@@ -9,14 +10,22 @@ eleven explained lines (the most the 2021 rules give one bill); in-process, an o
 basic insurance only (four lines) is timed beside it. In-process, one process computes quotes back to
 back (one core). Through the gateway, the whole platform runs on a database and broker namespace of its
 own and `POST /api/v1/claims/quote` is sent by N clients with the richest bill.
+
+Time on a shared VM moves with its neighbours; ``--instructions`` counts what a quote executes instead
+(valgrind's callgrind, instrumenting only the loop: the count at 2,000 quotes less the count at none),
+the same from run to run, to compare two versions of the engine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform as host
+import re
 import statistics
+import subprocess
+import sys
 import time
 
 import aiohttp
@@ -55,6 +64,28 @@ def in_process(seconds: float) -> None:
         print(f"in-process, one core, {name} ({len(bill.lines)} lines, fund {bill.fund} of {bill.total}): "
               f"mean {1 / mean:,.0f} quotes/s ({mean * 1e6:.1f} µs), median {1 / median:,.0f}/s ({median * 1e6:.1f} µs), "
               f"best {1 / best:,.0f}/s ({best * 1e6:.1f} µs)")  # fmt: skip
+
+
+def instructions(quotes: int = 2000) -> None:
+    for name in ("richest", "ordinary"):
+        counts = [_instructions_of(name, n) for n in (0, quotes)]
+        print(f"instructions per quote, {name}: {(counts[1] - counts[0]) // quotes:,}")
+
+
+def _instructions_of(name: str, quotes: int) -> int:
+    run = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null", sys.executable,
+                          "-m", "bench.quote", "--count-under-valgrind", name, str(quotes)], capture_output=True, text=True, check=True)  # fmt: skip
+    return int(re.search(r"Collected : (\d+)", run.stderr).group(1))  # type: ignore[union-attr]
+
+
+def _count_under_valgrind(name: str, quotes: int) -> None:
+    policy = load_policy("120000", "resident", 2021)
+    ctx = context_of(QuoteRequest.model_validate(BODY if name == "richest" else ORDINARY))
+    quote(ctx, policy)  # what is worked out once per policy is not counted
+    subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], capture_output=True, check=True)
+    for _ in range(quotes):
+        quote(ctx, policy)
+    subprocess.run(["callgrind_control", "--instr=off", str(os.getpid())], capture_output=True, check=True)
 
 
 def through_gateway(seconds: float, concurrencies: list[int]) -> None:
@@ -98,7 +129,15 @@ def main() -> None:
     parser.add_argument("--gateway-seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--no-gateway", action="store_true")
+    parser.add_argument("--instructions", action="store_true", help="count instructions per quote under valgrind (callgrind)")
+    parser.add_argument("--count-under-valgrind", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.count_under_valgrind:
+        _count_under_valgrind(args.count_under_valgrind[0], int(args.count_under_valgrind[1]))
+        return
+    if args.instructions:
+        instructions()
+        return
     print(f"benefit quote benchmark on {host.node()} ({host.machine()}, Python {host.python_version()})")
     in_process(args.seconds)
     if not args.no_gateway:
