@@ -312,9 +312,10 @@ class Policy(_Model):
 
     @cached_property
     def derived(self) -> dict[tuple[object, ...], object]:
-        """What the engine derives from the policy (a cell's ratio after remote-care points, a band's label …),
-        remembered here so each is worked out once per policy rather than once per quote. Its keys come from
-        closed sets (care types, levels, tiers, remote classes, the special groups), so it stays small."""
+        """What the engine derives from the policy (the terms of each kind of claim and of each set of special
+        groups), remembered here so each is worked out once per policy rather than once per quote. Its keys come
+        from closed sets (care types, levels, tiers, remote classes, refusals, the special groups) and a key
+        the policy does not know is refused before it is stored, so it stays small."""
         return {}
 
 
