@@ -23,6 +23,7 @@ import asyncio
 import os
 import platform as host
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -67,6 +68,9 @@ def in_process(seconds: float) -> None:
 
 
 def instructions(quotes: int = 2000) -> None:
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("valgrind is not installed (Debian/Ubuntu: sudo apt-get install valgrind)")
+        return
     for name in ("richest", "ordinary"):
         counts = [_instructions_of(name, n) for n in (0, quotes)]
         print(f"instructions per quote, {name}: {(counts[1] - counts[0]) // quotes:,}")
