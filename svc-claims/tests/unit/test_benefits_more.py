@@ -410,3 +410,16 @@ def test_a_stored_bill_keeps_its_lines_flat() -> None:
     assert stored["lines"][0] == {"code": "out_of_scope", "label": "政策范围外费用（三目外），个人负担", "payer": "person", "base": "100.00",
                                   "rate": None, "amount": "100.00", "sample": False}  # fmt: skip
     assert stored["lines"][2]["code"] == "basic_fund" and stored["lines"][2]["rate"] == "0.85"  # level 1, adult high
+
+
+def test_a_refused_kind_of_claim_is_not_remembered() -> None:
+    # What a policy decides is kept per kind of claim; a context the policy does not know is refused, not kept.
+    policy = parse_policy((POLICY_DIR / "tianjin-resident-2021.json").read_text(encoding="utf-8"))
+    quote(ctx(), policy)
+    kept = len(policy.derived)
+    for bad in ({"tier": "no_such_tier"}, {"level": 4}, {"care": "dental"}, {"remote": "moon"}, {"not_payable": "bogus"}):
+        with pytest.raises(QuoteError):
+            quote(ctx(**bad), policy)  # type: ignore[arg-type]
+    assert len(policy.derived) == kept
+    quote(ctx(level=2), policy)
+    assert len(policy.derived) == kept + 1  # a new kind: level 2
