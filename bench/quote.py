@@ -32,7 +32,7 @@ import time
 import aiohttp
 
 from svc_claims.api.quote import QuoteRequest, context_of
-from svc_claims.domain.benefits import quote
+from svc_claims.domain.benefits import QuoteContext, quote
 from svc_claims.policy import load_policy
 
 BODY = {
@@ -47,12 +47,19 @@ ORDINARY = {
 }  # fmt: skip
 
 
+BILLS = {"richest bill": BODY, "ordinary stay": ORDINARY}
+
+
+def _context(name: str) -> QuoteContext:
+    return context_of(QuoteRequest.model_validate(BILLS[name]))  # as the endpoint builds it
+
+
 def in_process(seconds: float) -> None:
     """Back to back for ``seconds``, in chunks of 1,000: the mean over the run, and the median and best chunk
     (a shared VM's neighbours steal time from some chunks; the median is what a quote costs most of the time)."""
     policy = load_policy("120000", "resident", 2021)
-    for name, body in (("richest bill", BODY), ("ordinary stay", ORDINARY)):
-        ctx = context_of(QuoteRequest.model_validate(body))  # as the endpoint builds it
+    for name in BILLS:
+        ctx = _context(name)
         bill = quote(ctx, policy)
         chunks: list[float] = []
         started = time.perf_counter()
@@ -71,7 +78,7 @@ def instructions(quotes: int = 2000) -> None:
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind is not installed (Debian/Ubuntu: sudo apt-get install valgrind)")
         return
-    for name in ("richest", "ordinary"):
+    for name in BILLS:
         counts = [_instructions_of(name, n) for n in (0, quotes)]
         print(f"instructions per quote, {name}: {(counts[1] - counts[0]) // quotes:,}")
 
@@ -84,7 +91,7 @@ def _instructions_of(name: str, quotes: int) -> int:
 
 def _count_under_valgrind(name: str, quotes: int) -> None:
     policy = load_policy("120000", "resident", 2021)
-    ctx = context_of(QuoteRequest.model_validate(BODY if name == "richest" else ORDINARY))
+    ctx = _context(name)
     quote(ctx, policy)  # what is worked out once per policy is not counted
     subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], capture_output=True, check=True)
     for _ in range(quotes):

@@ -148,8 +148,7 @@ def shape(bill: Bill) -> QuoteOut:
         policy="/".join(str(k) for k in bill.policy), sample=bill.sample,
         total=bill.total, in_scope=bill.in_scope, out_of_scope=bill.out_of_scope, fund=bill.fund,
         major_illness=bill.major_illness, assistance=bill.assistance, veterans=bill.veterans, person=bill.person,
-        lines=[LineOut(code=ln.code, label=ln.label, payer=ln.payer, base=ln.base, rate=ln.rate, amount=ln.amount,
-                       sample=ln.sample) for ln in bill.lines],
+        lines=[LineOut(**line.record()) for line in bill.lines],
         accumulators=accumulators_out(bill.accumulators),
     )  # fmt: skip
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
+from typing import Any, TypeVar
 
 from shared.money import CENT, in_money_context
 from svc_claims.domain.benefits.model import (
@@ -46,16 +48,27 @@ MAX_AMOUNT = Decimal("1000000000000.00")
 _year_values = attrgetter(*Accumulators.__dataclass_fields__)
 _terms = dataclass(frozen=True, slots=True)
 _new = object.__new__
+_T = TypeVar("_T")
 # Amounts are compared with ZERO, not 0: comparing a Decimal with an int costs a conversion each time.
 
 
-def _share(amount: Decimal, rate: Decimal) -> Decimal:
-    # Exact product (at most 14 + 6 digits, policy rates have at most 6 decimals), one rounding to the fen.
-    return (amount * rate).quantize(CENT)
+def _share(amount: Decimal, rate: Decimal | None) -> Decimal:
+    # A rule's rate (set on every rule a share applies). Exact product (at most 14 + 6 digits, policy rates
+    # have at most 6 decimals), one rounding to the fen.
+    return (amount * rate).quantize(CENT)  # type: ignore[operator]
 
 
 def _take(amount: Decimal, limit: Decimal) -> Decimal:
     return amount if amount <= limit else (limit if limit > ZERO else ZERO)
+
+
+def _remembered(memo: dict[Any, Any], key: tuple[Any, ...], work_out: Callable[..., _T], *args: Any) -> _T:
+    """``work_out(*args)``, worked out once per ``key`` (which names everything it depends on); a refusal is not kept."""
+    try:
+        return memo[key]  # type: ignore[no-any-return]
+    except KeyError:
+        value = memo[key] = work_out(*args)
+        return value
 
 
 def _money(value: Decimal, name: str) -> Decimal:
@@ -93,10 +106,7 @@ def quote(ctx: QuoteContext, policy: Policy) -> Bill:
     """The bill for one claim; ``Bill.accumulators`` are ``ctx.ytd`` after it."""
     derived = policy.derived
     key = ("kind", ctx.scheme, ctx.care_type, ctx.facility_level, ctx.tier, ctx.remote, ctx.not_payable, ctx.reformed_level2)
-    try:
-        kind: _Kind = derived[key]  # type: ignore[assignment]
-    except KeyError:
-        kind = derived[key] = _kind(policy, *key[1:])  # QuoteError for a kind the policy does not know
+    kind = _remembered(derived, key, _kind, policy, *key[1:])  # QuoteError for a kind the policy does not know
     _check(ctx)
     in_scope, out_of_scope = _money(ctx.in_scope, "in_scope"), _money(ctx.out_of_scope, "out_of_scope")
     q = _Quote(ctx, kind.sample)
@@ -108,11 +118,7 @@ def quote(ctx: QuoteContext, policy: Policy) -> Bill:
             q.add(kind.refusal, in_scope, in_scope)
         return _finish(q, kind, in_scope, out_of_scope)
 
-    people_key = ("people", ctx.special_groups)
-    try:
-        people: _People = derived[people_key]  # type: ignore[assignment]
-    except KeyError:
-        people = derived[people_key] = _people(policy, ctx.special_groups)
+    people = _remembered(derived, ("people", ctx.special_groups), _people, policy, ctx.special_groups)
     stay = kind.stay
     if stay is not None:
         burden = _inpatient(q, stay, in_scope)
@@ -427,17 +433,15 @@ def _outpatient(q: _Quote, kind: _Outpatient, in_scope: Decimal) -> Decimal:
 
 @_terms
 class _Band:
-    """One band of a cumulative burden, [lo, hi) (hi None: no top), paid at ``rate``."""
+    """One band of a cumulative burden, [lo, hi) (hi None: no top), paid at its rule's rate."""
 
     rule: Rule
     lo: Decimal
     hi: Decimal | None
-    rate: Decimal
 
 
 @_terms
 class _Assistance:
-    outpatient_share: Decimal
     outpatient_cap: Decimal
     outpatient: Rule
     inpatient_bands: tuple[_Band, ...]
@@ -454,7 +458,6 @@ class _CappedShare:
     """Catastrophic-illness or illness-impoverished assistance: a share of the burden, capped per year (or family)."""
 
     threshold: Decimal  # of the year's burden, from which catastrophic assistance pays
-    rate: Decimal
     cap: Decimal
     rule: Rule
 
@@ -481,11 +484,11 @@ def _people(policy: Policy, special_groups: frozenset[str]) -> _People:
     group = rules.group_for(special_groups) if special_groups else None
     catastrophic = illness = None
     if group is not None and (c := rules.catastrophic) is not None:
-        catastrophic = _CappedShare(c.threshold, c.rate, c.annual_cap, _rule(
+        catastrophic = _CappedShare(c.threshold, c.annual_cap, _rule(
             policy, "assistance.catastrophic", f"重特大疾病医疗救助：年度个人负担{c.threshold}元（含）以上部分，每年最高{c.annual_cap}元",
             "assistance", c.rate, c.sample))  # fmt: skip
     if (ill := rules.illness_impoverished) is not None and ill.group in special_groups:
-        illness = _CappedShare(ZERO, ill.rate, ill.family_cap, _rule(
+        illness = _CappedShare(ZERO, ill.family_cap, _rule(
             policy, "assistance.illness_impoverished", f"因病支出型困难家庭医疗救助：个人负担部分，家庭每年最高{ill.family_cap}元",
             "assistance", ill.rate, ill.sample))  # fmt: skip
     assistance = _assistance_terms(policy, group, rules.inpatient_band.value) if isinstance(group, AssistanceGroup) else None
@@ -497,7 +500,7 @@ def _major_illness_bands(policy: Policy, rules: MajorIllnessRules, favoured: boo
     return tuple(
         _Band(_rule(policy, f"major_illness.band{i}",
                     f"居民大病保险：年度政策范围内个人负担{lo}元{'以上' if hi is None else f'至{hi}元（含）'}部分{_FAVOURED if favoured else ''}",
-                    "major_illness", rate, rules.threshold.sample or rules.bands.sample), lo, hi, rate)
+                    "major_illness", rate, rules.threshold.sample or rules.bands.sample), lo, hi)
         for i, (lo, hi, rate) in enumerate(rules.segments[favoured], start=1)
     )  # fmt: skip
 
@@ -505,12 +508,11 @@ def _major_illness_bands(policy: Policy, rules: MajorIllnessRules, favoured: boo
 def _assistance_terms(policy: Policy, group: AssistanceGroup, band: Decimal) -> _Assistance:
     words = f"住院（含门特）医疗救助（{group.label}）：年度政策范围内个人负担"
     low, high = group.inpatient_low_rate, group.inpatient_high_rate
-    return _Assistance(group.outpatient_share, group.outpatient_cap, _rule(
+    return _Assistance(group.outpatient_cap, _rule(
         policy, "assistance.outpatient", f"门诊医疗救助（{group.label}，政策范围内个人自付部分，每年最高{group.outpatient_cap}元）",
         "assistance", group.outpatient_share, group.sample), (
-        _Band(_rule(policy, "assistance.inpatient_low", f"{words}{band}元以下部分", "assistance", low, group.sample), ZERO, band, low),
-        _Band(_rule(policy, "assistance.inpatient_high", f"{words}{band}元（含）以上部分", "assistance", high, group.sample), band, None,
-              high),
+        _Band(_rule(policy, "assistance.inpatient_low", f"{words}{band}元以下部分", "assistance", low, group.sample), ZERO, band),
+        _Band(_rule(policy, "assistance.inpatient_high", f"{words}{band}元（含）以上部分", "assistance", high, group.sample), band, None),
     ))  # fmt: skip
 
 
@@ -532,7 +534,7 @@ def _pay_bands(q: _Quote, bands: tuple[_Band, ...], before: Decimal, after: Deci
         end = after if hi is None or hi > after else hi
         if end > start:
             segment = end - start
-            paid += q.add(band.rule, segment, _share(segment, band.rate))
+            paid += q.add(band.rule, segment, _share(segment, band.rule.rate))
     return paid
 
 
@@ -555,7 +557,7 @@ def _major_illness(q: _Quote, bands: tuple[_Band, ...], burden: Decimal) -> Deci
 
 def _veterans(q: _Quote, terms: _Veterans, inpatient: bool, burden: Decimal) -> Decimal:
     rule = terms.inpatient if inpatient else terms.outpatient
-    paid = q.add(rule, burden, _share(burden, rule.rate))  # type: ignore[arg-type]
+    paid = q.add(rule, burden, _share(burden, rule.rate))
     q.year.veterans_paid += paid
     q.veterans += paid
     return paid
@@ -568,7 +570,7 @@ def _assistance(q: _Quote, terms: _Assistance, inpatient: bool, burden: Decimal)
         year.assistance_inpatient_burden = after = before + burden
         paid = _pay_bands(q, terms.inpatient_bands, before, after)
     else:
-        share = _take(_share(burden, terms.outpatient_share), terms.outpatient_cap - year.assistance_outpatient_paid)
+        share = _take(_share(burden, terms.outpatient.rate), terms.outpatient_cap - year.assistance_outpatient_paid)
         paid = q.add(terms.outpatient, burden, share)
         year.assistance_outpatient_paid += paid
     year.assistance_paid += paid
@@ -584,7 +586,7 @@ def _catastrophic(q: _Quote, terms: _CappedShare, burden: Decimal) -> Decimal:
     paid = ZERO
     if after > start:
         segment = after - start
-        paid = q.add(terms.rule, segment, _take(_share(segment, terms.rate), terms.cap - year.catastrophic_paid))
+        paid = q.add(terms.rule, segment, _take(_share(segment, terms.rule.rate), terms.cap - year.catastrophic_paid))
     year.catastrophic_paid += paid
     year.assistance_paid += paid
     q.assistance += paid
@@ -594,7 +596,7 @@ def _catastrophic(q: _Quote, terms: _CappedShare, burden: Decimal) -> Decimal:
 def _illness(q: _Quote, terms: _CappedShare, burden: Decimal) -> Decimal:
     year = q.year
     family_used = year.illness_paid if q.ctx.family_illness_paid is None else q.ctx.family_illness_paid
-    paid = q.add(terms.rule, burden, _take(_share(burden, terms.rate), terms.cap - family_used))
+    paid = q.add(terms.rule, burden, _take(_share(burden, terms.rule.rate), terms.cap - family_used))
     year.illness_burden += burden
     year.illness_paid += paid
     year.assistance_paid += paid
