@@ -4,3 +4,6 @@ from shared.settings import CommonSettings, service_settings_config
 class ClaimsSettings(CommonSettings):
     model_config = service_settings_config("claims")
     service_name: str = "claims"
+    # Sample policy data (values the documents do not give, marked `sample`) may be quoted, flagged, but
+    # never approved or paid: only a demo deployment sets YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA=true.
+    allow_sample_policy_data: bool = False
