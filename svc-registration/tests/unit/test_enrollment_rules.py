@@ -104,8 +104,9 @@ def test_refund_only_before_the_benefit_period_starts() -> None:
 def test_retirement_keeps_the_coverage_under_retiree_rules() -> None:
     retired = employee().retire("unit", AT, 1)
     assert retired.status is Status.approved and retired.category is Category.retired and retired.version == 2
-    with pytest.raises(Problem):
+    with pytest.raises(Problem) as twice:
         retired.retire("unit", AT, 2)
+    assert twice.value.code == "transition_already_applied"
     with pytest.raises(Problem):
         resident().retire("clerk", AT, 1)
 
@@ -172,3 +173,42 @@ def test_resident_contributions_of_2021_and_government_paid_special_groups() -> 
     subsidised = resident_contribution(2021, ResidentTier.adult_low, (SpecialGroup.subsistence,))
     assert (subsidised.personal, subsidised.government) == (Decimal("0.00"), Decimal("280.00"))
     assert resident_contribution(2027, ResidentTier.adult_low, ()) is None  # not in the documents
+
+
+@pytest.mark.parametrize(
+    "apply",
+    [
+        lambda e: e.approve("clerk", AT, e.version),
+        lambda e: e.reject("clerk", AT, e.version, "材料不符"),
+    ],
+    ids=["approve", "reject"],
+)
+def test_a_decision_on_a_filed_enrollment_applies_once(apply) -> None:  # type: ignore[no-untyped-def]
+    decided = apply(resident(status=Status.submitted))
+    with pytest.raises(Problem) as again:
+        apply(decided)  # with the current version: not a stale request, a repeated one
+    assert again.value.status == 409 and again.value.code == "transition_already_applied"
+    assert again.value.extra["current_status"] == decided.status.value
+
+
+@pytest.mark.parametrize(
+    "apply",
+    [
+        lambda e: e.stop("clerk", AT, e.version, "单位停保", date(2027, 6, 30)),
+        lambda e: e.interrupt("unit", AT, e.version, "停缴", date(2027, 6, 30)),
+        lambda e: e.terminate("unit", AT, e.version, TerminationReason.death, date(2027, 6, 30)),
+    ],
+    ids=["stop", "interrupt", "terminate"],
+)
+def test_ending_a_coverage_applies_once(apply) -> None:  # type: ignore[no-untyped-def]
+    ended = apply(employee())
+    with pytest.raises(Problem) as again:
+        apply(ended)
+    assert again.value.code == "transition_already_applied"
+
+
+def test_a_refund_applies_once() -> None:
+    refunded = resident(2027).refund("clerk", AT, 1, date(2026, 12, 1), "参加职工医保")
+    with pytest.raises(Problem) as again:
+        refunded.refund("clerk", AT, refunded.version, date(2026, 12, 1), "参加职工医保")
+    assert again.value.code == "transition_already_applied"

@@ -141,7 +141,15 @@ class Enrollment:
     def covers(self, day: date) -> bool:
         return self.status in GRANTS_BENEFITS and self.period.start <= day and (self.period.end is None or day <= self.period.end)
 
-    def _move(self, to: Status, expected_version: int, decision: Decision, **changes) -> Enrollment:  # type: ignore[no-untyped-def]
+    def _move(self, to: Status, expected_version: int, decision: Decision, *, same_status: bool = False, **changes) -> Enrollment:  # type: ignore[no-untyped-def]
+        """One transition, once. Only a change within a status (在职转退休) may keep it (`same_status`);
+        asking again for the status the enrollment already has is a repeated request, answered with
+        `transition_already_applied` before the version check (a retry carries the old version)."""
+        if to is self.status and not same_status:
+            raise Problem(
+                409, "transition_already_applied", "该操作已办理，不能重复办理", f"参保登记已是 {self.status.value} 状态",
+                current_status=self.status.value, current_version=self.version,
+            )  # fmt: skip
         if expected_version != self.version:
             raise Problem(
                 409, "version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version
@@ -200,9 +208,13 @@ class Enrollment:
 
     def retire(self, by: str, at: datetime, expected_version: int) -> Enrollment:
         """在职转退休: the same coverage continues under retiree rules."""
+        if self.scheme is Scheme.employee and self.category is Category.retired:
+            raise Problem(409, "transition_already_applied", "该操作已办理，不能重复办理", "该职工已办理在职转退休",
+                          current_status=self.status.value, current_version=self.version)  # fmt: skip
         if self.scheme is not Scheme.employee or self.category is not Category.in_service:
             raise Problem(409, "invalid_transition", "只有在职职工可以办理在职转退休")
-        return self._move(Status.approved, expected_version, Decision(by, at, Status.approved, "在职转退休"), category=Category.retired)
+        return self._move(Status.approved, expected_version, Decision(by, at, Status.approved, "在职转退休"), same_status=True,
+                          category=Category.retired)  # fmt: skip
 
     def transfer_out(self, by: str, at: datetime, to_office: str) -> Enrollment:
         """Recorded from the transfer service's event, whatever the version a clerk last saw."""
