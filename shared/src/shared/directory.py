@@ -87,6 +87,12 @@ class FrozenModel(BaseModel):
 # -------------------------------------------------------------------------------------------------- offices
 
 
+def _as_tuple(phones: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if phones is None:
+        return ()
+    return (phones,) if isinstance(phones, str) else phones
+
+
 class Office(FrozenModel):
     """An insurance office (经办机构) of one of the four levels."""
 
@@ -147,10 +153,9 @@ class Office(FrozenModel):
 
     @property
     def phones(self) -> dict[str, tuple[str, ...]]:
-        as_tuple = lambda v: () if v is None else ((v,) if isinstance(v, str) else v)  # noqa: E731
         return {
-            "consultation": as_tuple(self.consultation_phone),
-            "complaint": as_tuple(self.complaint_phone),
+            "consultation": _as_tuple(self.consultation_phone),
+            "complaint": _as_tuple(self.complaint_phone),
         }
 
 
@@ -221,7 +226,8 @@ class CatalogueItem(FrozenModel):
 
 
 def _read(name: str) -> dict[str, Any]:
-    return json.loads(resources.files(DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(resources.files(DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8"))
+    return data
 
 
 @functools.cache

@@ -6,6 +6,7 @@ import logging
 import sys
 from collections import deque
 from datetime import UTC, datetime
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -48,7 +49,7 @@ class RecentErrors(logging.Handler):
 
     def __init__(self, capacity: int = 50):
         super().__init__(level=logging.WARNING)
-        self.records: deque[dict] = deque(maxlen=capacity)
+        self.records: deque[dict[str, Any]] = deque(maxlen=capacity)
 
     def emit(self, record: logging.LogRecord) -> None:
         template = record.msg if isinstance(record.msg, str) else type(record.msg).__name__
@@ -64,7 +65,7 @@ class RecentErrors(logging.Handler):
             }
         )
 
-    def latest(self, limit: int = 20) -> list[dict]:
+    def latest(self, limit: int = 20) -> list[dict[str, Any]]:
         return list(self.records)[-limit:][::-1]
 
 

@@ -44,7 +44,8 @@ def problem_body(status: int, code: str, title: str, detail: str | None = None, 
     return body
 
 
-def problem_response(status: int, code: str, title: str, detail: str | None = None, headers=None, **extra: Any) -> JSONResponse:
+def problem_response(status: int, code: str, title: str, detail: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     return JSONResponse(problem_body(status, code, title, detail, **extra), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
