@@ -23,6 +23,16 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
+class SpecialGroupRecordV1(_Payload):
+    """A special group with its evidence: the certifying department, the document, the days it is valid."""
+
+    group: str
+    department: str  # civil_affairs | disabled_persons_federation | veterans_affairs | cadre_bureau
+    document_number: str
+    valid_from: date
+    valid_to: date | None = None  # None: until revoked
+
+
 @event("registration.approved", 1, producer="registration", summary="参保登记审核通过，待遇享受期生效")
 class RegistrationApprovedV1(_Payload):
     enrollment_id: uuid.UUID
@@ -36,6 +46,9 @@ class RegistrationApprovedV1(_Payload):
     unit_code: str | None = None
     category: str | None = None  # employees: in_service | retired
     period_rule: str | None = None  # which benefit-period rule gave the start (late payment, newborn …)
+    # Added within v1: each of special_groups with its evidence and validity; a group applies on a
+    # service date inside its validity. Empty from older producers (then special_groups stand alone).
+    special_group_records: list[SpecialGroupRecordV1] = []
 
 
 @event("registration.suspended", 1, producer="registration", summary="参保中断（单位停缴等），待遇至中断日止")
