@@ -56,7 +56,32 @@ def test_ordinary_days(gateway: httpx.Client) -> None:
 def test_a_year_without_a_table_is_provisional(gateway: httpx.Client) -> None:
     answer = day(gateway, "2027-03-03")
     assert answer["provisional"] is True
-    assert answer["working_day"] is True  # a Wednesday, on weekends only
+    assert answer["working_day"] is True  # a Wednesday, no statutory holiday
+
+
+def test_new_year_2027_is_a_provisional_holiday_before_the_notice(gateway: httpx.Client) -> None:
+    answer = day(gateway, "2027-01-01")
+    assert (answer["working_day"], answer["provisional"]) == (False, True)
+    assert answer["reason"].startswith("元旦")
+    assert [day(gateway, f"2027-02-0{d}")["working_day"] for d in (5, 6, 7, 8, 9)] == [False, False, False, False, True]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/calendar/add-working-days?start=9999-12-31&days=1",
+        "/api/v1/calendar/add-working-days?start=2100-12-30&days=5",
+        "/api/v1/calendar/days/9999-12-31",
+        "/api/v1/calendar/days/1990-01-01",
+    ],
+)
+def test_a_date_outside_the_supported_range_is_a_422_problem(gateway: httpx.Client, path: str) -> None:
+    response = gateway.get(path)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    problem = response.json()
+    assert problem["code"] == "date_out_of_range"
+    assert "2004–2100" in problem["detail"]
 
 
 def test_add_working_days_across_the_national_day_holiday(gateway: httpx.Client) -> None:

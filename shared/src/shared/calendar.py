@@ -1,8 +1,14 @@
 """The official Chinese working-day calendar, used by every deadline.
 
 Years 2004–2026 come from ``chinese_calendar``; later years from tables that operators load when
-the State Council publishes them. A year with neither is computed on weekends only and every
-answer that touches it is marked provisional, so callers know to recompute it later.
+the State Council publishes its yearly notice. The statutory holidays themselves (全国年节及纪念日放假办法)
+are known for every year: the lunar ones and Qingming are computed by ``lunar_python``. Only the
+notice's bridging days and adjusted working weekends (调休) are unknown before it is published, so a
+year without a table counts weekends and statutory holidays, and every answer that touches it is
+marked provisional, so callers know to recompute it once the table is loaded.
+
+The calendar covers 2004–2100 (``SUPPORTED_YEARS``); a date outside is refused with
+``DateOutOfRange``, a 422 problem.
 
 Convention (Civil Code art. 201): the day of the triggering act is day 0; "within N working days"
 ends at the end of the N-th working day after it.
@@ -22,7 +28,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 import chinese_calendar
+from lunar_python import Lunar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.errors import Problem
 
 HOLIDAY_DIR_ENV = "YB_HOLIDAY_DIR"
 BUNDLED_HOLIDAY_DIR = Path(__file__).parent / "data" / "holidays"
@@ -48,6 +57,57 @@ _CHINESE_HOLIDAY_NAMES: Mapping[str, str] = MappingProxyType(
 
 def adjusted_workday_reason(holiday_name: str) -> str:
     return f"调休上班（{holiday_name}）"
+
+
+# The oldest year chinese_calendar knows; the lunar library is exact far beyond 2100, but a statutory
+# arrangement a century away is a guess, and a bounded range keeps every per-year table cached.
+SUPPORTED_YEARS = range(2004, 2101)
+
+
+class DateOutOfRange(Problem, ValueError):
+    """A date the calendar cannot answer for: a 422 problem wherever it is raised from a request."""
+
+    def __init__(self, what: str):
+        first, last = SUPPORTED_YEARS.start, SUPPORTED_YEARS.stop - 1
+        super().__init__(
+            422, "date_out_of_range", "日期超出工作日历支持的范围",
+            f"{what}：工作日历支持 {first}–{last} 年（outside the supported range {first}–{last}）",
+        )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- statutory holidays
+
+# 全国年节及纪念日放假办法 as amended by State Council decree 795 (in force 2025-01-01): 13 days a year.
+# Earlier years are the library's, so the rules before 2025 are never needed here.
+NEW_YEAR, SPRING_FESTIVAL, QINGMING = "元旦", "春节", "清明节"
+LABOUR_DAY, DRAGON_BOAT, MID_AUTUMN, NATIONAL_DAY = "劳动节", "端午节", "中秋节", "国庆节"
+
+
+def statutory_holidays(year: int) -> dict[date, str]:
+    """The days off the decree itself fixes for ``year``, with their names (no bridging days, no 调休)."""
+    if year not in SUPPORTED_YEARS:
+        raise DateOutOfRange(f"{year} 年")
+    new_year_of_the_lunar_calendar = _solar(Lunar.fromYmd(year, 1, 1))
+    spring_festival = [new_year_of_the_lunar_calendar + timedelta(days=i) for i in range(-1, 3)]  # 除夕 to 初三
+    qingming = _solar(Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"])
+    days: dict[date, list[str]] = {}
+    for day, name in [
+        (date(year, 1, 1), NEW_YEAR),
+        *((d, SPRING_FESTIVAL) for d in spring_festival),
+        (qingming, QINGMING),
+        (date(year, 5, 1), LABOUR_DAY),
+        (date(year, 5, 2), LABOUR_DAY),
+        (_solar(Lunar.fromYmd(year, 5, 5)), DRAGON_BOAT),
+        (_solar(Lunar.fromYmd(year, 8, 15)), MID_AUTUMN),
+        *((date(year, 10, d), NATIONAL_DAY) for d in (1, 2, 3)),
+    ]:
+        days.setdefault(day, []).append(name)  # Mid-Autumn can fall in the National Day days
+    return {day: "、".join(names) for day, names in sorted(days.items())}
+
+
+def _solar(value: object) -> date:
+    solar = value.getSolar() if isinstance(value, Lunar) else value
+    return date(solar.getYear(), solar.getMonth(), solar.getDay())  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- operator tables
@@ -87,6 +147,11 @@ class YearTable(BaseModel):
         weekdays = [d.date for d in self.workdays if d.date.weekday() < 5]
         if weekdays:
             raise ValueError(f"workdays must be weekend days (调休上班): {_iso_list(weekdays)}")
+        if self.year in SUPPORTED_YEARS and self.year not in LIBRARY_YEARS:
+            # The notice never trades a statutory holiday away: such a line is a typo.
+            statutory = [d.date for d in self.workdays if d.date in statutory_holidays(self.year)]
+            if statutory:
+                raise ValueError(f"workdays must not be statutory holidays: {_iso_list(statutory)}")
         return self
 
 
@@ -196,17 +261,16 @@ def _library_year(year: int) -> _Year:
 
 
 def _table_year(table: YearTable) -> _Year:
-    holidays = {d.date: d.name for d in table.holidays}
+    # The statutory days are off whatever the table says; the table adds the bridging days and names.
+    holidays = statutory_holidays(table.year) | {d.date: d.name for d in table.holidays}
     adjusted = {d.date: d.name for d in table.workdays}
     return _build_year(table.year, holidays, adjusted, provisional=False)
 
 
-@lru_cache(maxsize=64)
-def _weekends_only_year(year: int) -> _Year:
-    # Bounded and shared: a caller asking about every year up to 9999 must not grow memory.
-    if not 1 <= year <= 9999:
-        raise ValueError(f"year {year} is outside the supported range")
-    return _build_year(year, {}, {}, provisional=True)
+@lru_cache(maxsize=None)  # bounded by SUPPORTED_YEARS
+def _provisional_year(year: int) -> _Year:
+    """A year without the State Council's notice: weekends and the statutory holidays, provisional."""
+    return _build_year(year, statutory_holidays(year), {}, provisional=True)
 
 
 # --------------------------------------------------------------------------- the calendar
@@ -226,6 +290,8 @@ class WorkingCalendar:
 
     def load_year(self, table: YearTable) -> None:
         """Add (or replace) an operator table for a year the library does not cover."""
+        if table.year not in SUPPORTED_YEARS:
+            raise DateOutOfRange(f"{table.year} 年的节假日安排表")
         if table.year in LIBRARY_YEARS:
             raise ValueError(
                 f"{table.year} is covered by chinese_calendar ({LIBRARY_YEARS.start}–{LIBRARY_YEARS.stop - 1});"
@@ -279,6 +345,8 @@ class WorkingCalendar:
         provisional = False
         year_number = start.year
         while True:
+            if year_number not in SUPPORTED_YEARS:
+                raise DateOutOfRange(f"自 {start.isoformat()} 起第 {days} 个工作日")
             year = self._year(year_number)
             provisional = provisional or year.provisional
             first = year.working_days_after(after)
@@ -312,18 +380,20 @@ class WorkingCalendar:
         if year in LIBRARY_YEARS:
             with self._lock:
                 return self._years.setdefault(year, _library_year(year))
-        return _weekends_only_year(year)
+        return _provisional_year(year)
 
 
 def _require_date(d: object) -> None:
     # A datetime is a date subclass; accepting one would hide a UTC/Shanghai mix-up.
     if isinstance(d, datetime) or not isinstance(d, date):
         raise TypeError(f"expected a business date (datetime.date), got {type(d).__name__}")
+    if d.year not in SUPPORTED_YEARS:
+        raise DateOutOfRange(d.isoformat())
 
 
 def _reason(year: _Year, d: date, working: bool) -> str:
     if year.provisional:
-        return (WORKDAY if working else WEEKEND) + _PROVISIONAL_NOTE
+        return (year.holidays.get(d) or (WORKDAY if working else WEEKEND)) + _PROVISIONAL_NOTE
     if d in year.adjusted_workdays:
         return adjusted_workday_reason(year.adjusted_workdays[d])
     if d in year.holidays:

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from shared.calendar import (
+    SUPPORTED_YEARS,
+    DateOutOfRange,
     DayInfo,
     NamedDay,
     WorkingCalendar,
@@ -21,10 +23,16 @@ from shared.calendar import (
     YearTable,
     default_calendar,
     reset_default_calendar,
+    statutory_holidays,
 )
+from shared.errors import Problem
 
 PROVISIONAL_WORKDAY = "工作日（暂定：该年度节假日安排未公布）"
 PROVISIONAL_WEEKEND = "周末（暂定：该年度节假日安排未公布）"
+
+
+def provisional(reason: str) -> str:
+    return f"{reason}（暂定：该年度节假日安排未公布）"
 
 
 def table_2027(**overrides: object) -> YearTable:
@@ -73,14 +81,15 @@ def test_five_working_days_across_the_national_day_holiday(calendar: WorkingCale
 def test_deadline_reaching_a_year_without_data_is_provisional(calendar: WorkingCalendar) -> None:
     # 2026-12-29..31, then 2027 on weekends only: 01-01, 01-04..08, 01-11.
     assert not calendar.has_year(2027)
-    assert calendar.add_working_days(date(2026, 12, 28), 10) == WorkingDate(date(2027, 1, 11), True)
+    # 12-29..31, 01-04..08 (01-01 New Year's Day is known even before the notice), 01-11, 01-12
+    assert calendar.add_working_days(date(2026, 12, 28), 10) == WorkingDate(date(2027, 1, 12), True)
 
 
 def test_loaded_table_makes_the_same_deadline_exact_and_is_honoured(calendar: WorkingCalendar) -> None:
-    calendar.load_year(table_2027())
+    calendar.load_year(table_2027(holidays=[NamedDay(date=date(2027, 1, 1), name="元旦"), NamedDay(date=date(2027, 1, 4), name="元旦")]))
     assert calendar.has_year(2027)
     # 2027-01-01 is now 元旦, so the tenth working day moves one day later.
-    assert calendar.add_working_days(date(2026, 12, 28), 10) == WorkingDate(date(2027, 1, 12), False)
+    assert calendar.add_working_days(date(2026, 12, 28), 10) == WorkingDate(date(2027, 1, 13), False)
     assert calendar.day(date(2027, 1, 1)) == DayInfo(date(2027, 1, 1), False, "元旦", False)
 
 
@@ -149,10 +158,10 @@ def test_unknown_library_holiday_name_falls_back_to_english(monkeypatch: pytest.
     assert WorkingCalendar().day(date(2026, 3, 2)) == DayInfo(date(2026, 3, 2), False, "Some New Day", False)
 
 
-def test_year_without_data_uses_weekends_only(calendar: WorkingCalendar) -> None:
-    assert calendar.day(date(2027, 1, 1)) == DayInfo(date(2027, 1, 1), True, PROVISIONAL_WORKDAY, True)
+def test_year_without_data_counts_weekends_and_statutory_holidays_provisionally(calendar: WorkingCalendar) -> None:
+    assert calendar.day(date(2027, 1, 1)) == DayInfo(date(2027, 1, 1), False, provisional("元旦"), True)
     assert calendar.day(date(2027, 1, 2)) == DayInfo(date(2027, 1, 2), False, PROVISIONAL_WEEKEND, True)
-    assert calendar.day(date(2003, 10, 1)).provisional
+    assert calendar.day(date(2027, 1, 6)) == DayInfo(date(2027, 1, 6), True, PROVISIONAL_WORKDAY, True)
 
 
 def test_loaded_table_names_adjusted_workdays(calendar: WorkingCalendar) -> None:
@@ -193,7 +202,7 @@ def test_working_days_between_empty_and_reversed_ranges(calendar: WorkingCalenda
 def test_working_days_between_spans_years(calendar: WorkingCalendar) -> None:
     count = calendar.working_days_between(date(2025, 12, 31), date(2026, 1, 5))
     assert count == WorkingDayCount(2, False)  # 2026-01-04 (adjusted Sunday) and 01-05
-    assert calendar.working_days_between(date(2026, 12, 30), date(2027, 1, 4)) == WorkingDayCount(3, True)
+    assert calendar.working_days_between(date(2026, 12, 30), date(2027, 1, 4)) == WorkingDayCount(2, True)  # 01-01 off
 
 
 def test_datetimes_are_refused(calendar: WorkingCalendar) -> None:
@@ -221,16 +230,97 @@ def test_table_can_be_given_to_the_constructor() -> None:
 
 
 def test_reloading_a_year_replaces_its_table(calendar: WorkingCalendar) -> None:
-    calendar.load_year(table_2027())
     calendar.load_year(table_2027(holidays=[NamedDay(date=date(2027, 1, 4), name="元旦")]))
-    assert calendar.is_working_day(date(2027, 1, 1))
-    assert not calendar.is_working_day(date(2027, 1, 4))
+    calendar.load_year(table_2027(holidays=[NamedDay(date=date(2027, 1, 5), name="元旦")]))
+    assert calendar.is_working_day(date(2027, 1, 4))
+    assert not calendar.is_working_day(date(2027, 1, 5))
 
 
 def test_table_loaded_after_a_provisional_answer_takes_effect(calendar: WorkingCalendar) -> None:
-    assert calendar.is_working_day(date(2027, 1, 1))
-    calendar.load_year(table_2027())
-    assert not calendar.is_working_day(date(2027, 1, 1))
+    assert calendar.is_working_day(date(2027, 1, 4))
+    calendar.load_year(table_2027(holidays=[NamedDay(date=date(2027, 1, 4), name="元旦")]))
+    assert not calendar.is_working_day(date(2027, 1, 4))
+
+
+def test_a_table_that_leaves_out_a_statutory_holiday_still_keeps_it(calendar: WorkingCalendar) -> None:
+    calendar.load_year(table_2027(holidays=[]))
+    assert calendar.day(date(2027, 2, 8)) == DayInfo(date(2027, 2, 8), False, "春节", False)
+
+
+def test_a_table_that_makes_a_statutory_holiday_a_working_day_is_refused() -> None:
+    with pytest.raises(ValidationError, match="statutory"):
+        YearTable.model_validate({"year": 2027, "holidays": [], "workdays": [{"date": "2027-02-06", "name": "春节"}]})
+
+
+# --------------------------------------------------------------------------- statutory holidays of every year
+
+
+def test_2027_new_year_and_spring_festival_are_non_working_before_the_notice(calendar: WorkingCalendar) -> None:
+    # 除夕 2027-02-05 (Friday) to 初三 2027-02-08 (Monday)
+    for day in (date(2027, 1, 1), date(2027, 2, 5), date(2027, 2, 6), date(2027, 2, 7), date(2027, 2, 8)):
+        info = calendar.day(day)
+        assert (info.working_day, info.provisional) == (False, True), info
+    assert calendar.day(date(2027, 2, 5)).reason == provisional("春节")
+    assert calendar.day(date(2027, 2, 9)).working_day
+
+
+def test_the_decree_gives_thirteen_days_a_year() -> None:
+    days = statutory_holidays(2027)
+    names = list(days.values())
+    assert len(days) == 13
+    assert {name: names.count(name) for name in set(names)} == {
+        "元旦": 1, "春节": 4, "清明节": 1, "劳动节": 2, "端午节": 1, "中秋节": 1, "国庆节": 3,
+    }  # fmt: skip
+    assert days[date(2027, 4, 5)] == "清明节"
+    assert days[date(2027, 6, 9)] == "端午节"
+    assert days[date(2027, 9, 15)] == "中秋节"
+
+
+def test_mid_autumn_on_national_day_is_one_day_with_both_names() -> None:
+    assert statutory_holidays(2039)[date(2039, 10, 2)] == "中秋节、国庆节"  # 八月十五 of 2039 is 10-02, named in the decree's order
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_computed_statutory_days_are_holidays_in_the_published_arrangement(year: int) -> None:
+    # 2025 and 2026 are published under the same decree: every day it fixes is off in the notice.
+    for day, name in statutory_holidays(year).items():
+        assert chinese_calendar.is_holiday(day), (day, name)
+        assert chinese_calendar.get_holiday_detail(day)[1] is not None, (day, name)
+
+
+@pytest.mark.parametrize("year", range(2008, 2027))
+def test_computed_lunar_days_and_qingming_agree_with_every_published_year(year: int) -> None:
+    # Before 2025 the decree had fewer days, but 初一, 清明, 端午 and 中秋 were off in every year.
+    computed = {name: day for day, name in statutory_holidays(year).items() if name in ("清明节", "端午节", "中秋节")}
+    spring = sorted(day for day, name in statutory_holidays(year).items() if name == "春节")
+    for name, day in computed.items():
+        assert chinese_calendar.is_holiday(day), (year, name, day)
+    assert chinese_calendar.is_holiday(spring[1])  # 初一
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.day(date(2003, 12, 31)),
+        lambda c: c.day(date(2101, 1, 1)),
+        lambda c: c.day(date(9999, 12, 31)),
+        lambda c: c.add_working_days(date(9999, 12, 31), 1),
+        lambda c: c.add_working_days(date(2100, 12, 30), 5),
+        lambda c: c.working_days_between(date(2026, 1, 1), date(2101, 1, 2)),
+        lambda c: c.load_year(YearTable(year=2200, holidays=[], workdays=[])),
+    ],
+)
+def test_dates_outside_the_supported_range_are_a_422_problem(calendar: WorkingCalendar, call) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(DateOutOfRange) as caught:
+        call(calendar)
+    assert isinstance(caught.value, Problem) and isinstance(caught.value, ValueError)
+    assert (caught.value.status, caught.value.code) == (422, "date_out_of_range")
+    assert "2004–2100" in (caught.value.detail or "")
+
+
+def test_the_last_supported_day_is_answered(calendar: WorkingCalendar) -> None:
+    assert SUPPORTED_YEARS[-1] == 2100
+    assert calendar.add_working_days(date(2100, 12, 29), 1) == WorkingDate(date(2100, 12, 30), True)
 
 
 @pytest.mark.parametrize(
@@ -367,7 +457,6 @@ def test_between_matches_a_day_by_day_count(start: date, span: int) -> None:
     assert calendar.working_days_between(start, end).days == expected
 
 
-def test_deadline_beyond_year_9999_is_refused(calendar: WorkingCalendar) -> None:
+def test_deadline_beyond_the_supported_range_is_refused(calendar: WorkingCalendar) -> None:
     with pytest.raises(ValueError, match="outside the supported range"):
-        calendar.add_working_days(date(9999, 12, 30), 5)
-    assert calendar.add_working_days(date(9999, 12, 29), 1) == WorkingDate(date(9999, 12, 30), True)
+        calendar.add_working_days(date(2100, 12, 30), 5)

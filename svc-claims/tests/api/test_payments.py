@@ -127,8 +127,8 @@ def test_a_due_date_in_a_year_without_holidays_is_provisional_until_the_year_is_
         accepted = claims.client.post(f"/api/v1/claims/payments/{filed['id']}/accept", json={"version": 1}, headers=staff).json()
     finally:
         claims.business_date(None)
-    # 15 working days from Tue 15 Dec 2026: 13 in December and, with 2027's holidays unknown, Fri 1, Mon 4, Tue 5 Jan.
-    assert (accepted["expected_payment_by"], accepted["expected_payment_provisional"]) == ("2027-01-05", True)
+    # 15 working days from Tue 15 Dec 2026: 12 in December and, with 2027's notice unknown (1 Jan off by statute), Mon 4 to Wed 6 Jan.
+    assert (accepted["expected_payment_by"], accepted["expected_payment_provisional"]) == ("2027-01-06", True)
 
     default_calendar().load_year(YearTable(year=2027, holidays=[NamedDay(date=date(2027, 1, 1), name="元旦")], workdays=[], source="test"))
     try:

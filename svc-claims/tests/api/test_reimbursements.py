@@ -320,8 +320,8 @@ def test_the_overdue_alert_is_raised_once_and_provisional_due_dates_follow_the_p
         accepted = claims.client.post(f"{API}/{filed['id']}/accept", json={"version": 1}, headers=district).json()
     finally:
         claims.business_date(None)
-    # Dec 2–31 give 22 working days; 2027's holidays are not bundled, so weekends only: 1, 4–8, 11, 12 Jan.
-    assert (accepted["accepted_on"], accepted["expected_payment_by"], accepted["expected_payment_provisional"]) == ("2026-12-01", "2027-01-12", True)
+    # Dec 2–31 give 22 working days; 2027's notice is not bundled, so weekends and statutory holidays (1 Jan): 4–8, 11–13 Jan.
+    assert (accepted["accepted_on"], accepted["expected_payment_by"], accepted["expected_payment_provisional"]) == ("2026-12-01", "2027-01-13", True)
 
     default_calendar().load_year(YearTable(year=2027, holidays=[NamedDay(date=date(2027, 1, 1), name="元旦")], workdays=[], source="test"))
     try:

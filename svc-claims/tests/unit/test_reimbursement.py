@@ -118,15 +118,16 @@ def test_the_30th_working_day_from_acceptance_on_the_official_calendar() -> None
 
 
 def test_a_due_date_past_the_published_years_is_provisional_and_computed_again() -> None:
-    # Accepted Tue 2026-12-01: Dec 2–31 give 22 working days; 2027 is not published, so weekends only:
-    # Fri 1 Jan (23), 4–8 Jan (28), 11, 12 Jan (30).
+    # Accepted Tue 2026-12-01: Dec 2–31 give 22 working days; 2027's notice is not published, so weekends
+    # and the statutory holidays (Fri 1 Jan): 4–8 Jan (27), 11–13 Jan (30).
     bundled = WorkingCalendar()
     accepted = claim().accept(1, "clerk", AT, date(2026, 12, 1), bundled)
-    assert (accepted.due_on, accepted.due_provisional) == (date(2027, 1, 12), True)
+    assert (accepted.due_on, accepted.due_provisional) == (date(2027, 1, 13), True)
     assert accepted.with_due_recomputed(bundled) == accepted  # nothing new known: unchanged
-    published = WorkingCalendar([YearTable(year=2027, holidays=[NamedDay(date=date(2027, 1, 1), name="元旦")], workdays=[], source="test")])
-    fresh = accepted.with_due_recomputed(published)  # New Year's Day is a holiday: one day later, and final
-    assert (fresh.due_on, fresh.due_provisional, fresh.version) == (date(2027, 1, 13), False, accepted.version)
+    # An illustrative notice (not the State Council's) that adds a bridging day off on Mon 4 Jan: one day later, and final.
+    published = WorkingCalendar([YearTable(year=2027, holidays=[NamedDay(date=date(2027, 1, d), name="元旦") for d in (1, 4)], workdays=[], source="test")])
+    fresh = accepted.with_due_recomputed(published)
+    assert (fresh.due_on, fresh.due_provisional, fresh.version) == (date(2027, 1, 14), False, accepted.version)
     known = claim().accept(1, "clerk", AT, date(2026, 9, 28), default_calendar())
     assert known.due_provisional is False and known.with_due_recomputed(published) == known
 

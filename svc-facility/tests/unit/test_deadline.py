@@ -155,9 +155,9 @@ def test_item_limit_ending_on_a_holiday_moves_to_the_next_working_day(calendar):
 
 def test_a_december_receipt_due_in_an_unpublished_year_is_provisional(calendar):
     # Mon 2026-12-21: 8 working days left in 2026 (12-22 … 12-25, 12-28 … 12-31); 2027 has no table,
-    # so weekends only: 01-01 (9), 01-04 … 01-08 (10–14), 01-11 … 01-15 (15–19), Mon 01-18 (20).
+    # so weekends and statutory holidays (01-01): 01-04 … 01-08 (9–13), 01-11 … 01-15 (14–18), 01-18, 01-19 (20).
     status = reply_clock(date(2026, 12, 21), [], date(2026, 12, 22), calendar)
-    assert status.due_date == date(2027, 1, 18)
+    assert status.due_date == date(2027, 1, 19)
     assert status.provisional is True
 
 

@@ -85,10 +85,11 @@ def test_completion_clock_starts_when_the_later_of_table_and_funds_arrives(calen
 
 
 def test_steps_into_2027_are_provisional_until_the_table_is_loaded(calendar):
-    # Letter received Mon 2027-02-01; 10 working days. Without a 2027 table only weekends count.
+    # Letter received Mon 2027-02-01; 10 working days. Without a 2027 table weekends and the statutory
+    # Spring Festival (02-05 … 02-08) are off: 02-02 … 02-04, 02-09 … 02-12, 02-15 … 02-17.
     outgoing_start = date(2027, 2, 1)
     provisional = calendar.add_working_days(outgoing_start, 10)
-    assert provisional.provisional and provisional.date == date(2027, 2, 15)
+    assert provisional.provisional and provisional.date == date(2027, 2, 17)
     # A Spring Festival table (illustrative test data, not the State Council's announcement).
     calendar.load_year(
         YearTable(
@@ -106,7 +107,7 @@ def test_steps_into_2027_are_provisional_until_the_table_is_loaded(calendar):
 def test_a_step_from_december_into_an_unpublished_year_is_provisional(calendar):
     case = incoming().accept(SEEDS, date(2026, 12, 28), "clerk", AT, version=1)
     due = case.step(StepName.send_letter).due(calendar)
-    assert due.provisional and due.date == date(2027, 1, 4)
+    assert due.provisional and due.date == date(2027, 1, 5)  # 12-29 … 12-31, 01-01 off by statute, 01-04, 01-05
 
 
 def test_arrears_are_told_but_do_not_block():
