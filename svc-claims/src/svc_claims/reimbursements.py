@@ -52,7 +52,7 @@ from svc_claims import payments
 from svc_claims.deadlines import Applications, open_due_dates
 from svc_claims.policy import PolicyNotFound, load_policy
 from svc_claims.repository import Repository
-from svc_claims.usecases import BILL, require_office_staff, settle_bill
+from svc_claims.usecases import BILL, require_office_staff, require_payable, settle_bill
 
 CLAIM = TypeAdapter(Reimbursement)
 REGION = "120000"  # the pooling region whose policies apply (Tianjin)
@@ -270,7 +270,7 @@ async def remote_class(uow: UnitOfWork, claim: Reimbursement) -> str:
     return str(filings[0].details.get("remote_class", "self_referred")) if filings else "self_referred"
 
 
-async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal) -> Reimbursement:
+async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal, allow_sample: bool = False) -> Reimbursement:
     """核准: the bill computed on the accepted in-scope amounts against the person's year, and the payment order."""
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
     require_office_staff(actor, claim.office_code, city=True)
@@ -288,7 +288,8 @@ async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Pri
     )  # fmt: skip
     try:
         settlement_id, bill = await settle_bill(uow, actor, claim.person_id, claim.service_to, context,
-                                                _policy(coverage.scheme, claim.service_to.year), {"reimbursement": str(claim.id)})  # fmt: skip
+                                                _policy(coverage.scheme, claim.service_to.year), {"reimbursement": str(claim.id)},
+                                                allow_sample)  # fmt: skip
     except QuoteError as exc:
         raise Problem(422, "invalid_quote", "无法计算待遇", str(exc)) from None
     approved = claim.approved(BILL.dump_python(bill, mode="json"), settlement_id, version, actor.subject, uow.clock.now())
@@ -298,9 +299,10 @@ async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Pri
     return approved
 
 
-async def pay(uow: UnitOfWork, claim_id: uuid.UUID, version: int, reference: str, actor: Principal) -> Reimbursement:
+async def pay(uow: UnitOfWork, claim_id: uuid.UUID, version: int, reference: str, actor: Principal, allow_sample: bool = False) -> Reimbursement:
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
     require_office_staff(actor, claim.office_code)
+    require_payable(bool(claim.bill and claim.bill.get("sample")), allow_sample)  # approved before the setting changed
     today = uow.clock.today()
     paid = claim.paid(version, actor.subject, uow.clock.now(), today, reference)
     await _save(uow, paid)

@@ -7,3 +7,8 @@ class ClaimsSettings(CommonSettings):
     # Sample policy data (values the documents do not give, marked `sample`) may be quoted, flagged, but
     # never approved or paid: only a demo deployment sets YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA=true.
     allow_sample_policy_data: bool = False
+
+
+def sample_allowed(settings: CommonSettings) -> bool:
+    """Whether this deployment pays bills computed with sample policy data (demos only)."""
+    return isinstance(settings, ClaimsSettings) and settings.allow_sample_policy_data

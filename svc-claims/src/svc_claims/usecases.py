@@ -8,7 +8,9 @@ from datetime import date
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
@@ -31,7 +33,7 @@ from shared.events.consumer import OutOfOrder
 from svc_claims.domain.account import EntryKind
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
-from svc_claims.models import benefit_settlements
+from svc_claims.models import benefit_settlements, reimbursement_receipts
 from svc_claims.policy import Policy, PolicyNotFound, load_policy
 from svc_claims.repository import Repository
 
@@ -120,6 +122,15 @@ def may_see(actor: Principal, person_id: uuid.UUID, coverages: list[Coverage]) -
     return actor.role is Role.admin
 
 
+def require_visible_person(actor: Principal, person_id: uuid.UUID, coverages: list[Coverage], units: bool = True) -> None:
+    """An object outside the caller's reach is 404 before any other check: the person, their unit (when
+    `units`), staff of an office that handles one of their coverages, city staff, admin."""
+    if not coverages and actor.role is not Role.insured:
+        raise not_found("参保人")
+    if (actor.role is Role.unit and not units) or not may_see(actor, person_id, coverages):
+        raise not_found("参保人")
+
+
 async def eligibility(uow: UnitOfWork, person_id: uuid.UUID, day: date | None, actor: Principal) -> Eligibility:
     """Eligibility on `day` (default: today), for callers allowed to see this person; else 404."""
     repo = Repository(uow.session)
@@ -129,9 +140,22 @@ async def eligibility(uow: UnitOfWork, person_id: uuid.UUID, day: date | None, a
     return eligibility_on(person_id, day or uow.clock.today(), coverages, await repo.entitlements_of(person_id))
 
 
+class SamplePolicyData(Problem):
+    """A bill computed with sample values (not in the documents) may be quoted but is never paid in production."""
+
+    def __init__(self) -> None:
+        super().__init__(422, "sample_policy_data", "示例政策数据不能用于实际支付",
+                         "本次计算用到了文件未给出的示例数值（sample），仅可测算；须发布正式政策后办理，演示环境可开启 allow_sample_policy_data")  # fmt: skip
+
+
+def require_payable(sample: bool, allow_sample: bool) -> None:
+    if sample and not allow_sample:
+        raise SamplePolicyData()
+
+
 async def settle_bill(
     uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, service_date: date, context: QuoteContext, policy: Policy,
-    request: dict[str, Any],
+    request: dict[str, Any], allow_sample: bool = False, settlement_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, Bill]:
     """待遇结算: the bill computed against what the person's earlier bills of the year used, then recorded.
 
@@ -139,21 +163,27 @@ async def settle_bill(
     of one person settled at once run one after the other: never both taking the deductible, never
     together passing a cap. A year seen for the first time starts with what the previous year carries
     in (``rollover.next_year``: outpatient deductible relief and the carried-over outpatient cap).
+    The tier and the special groups are the coverage's (a real claim is the quote of the recorded facts);
+    a bill using sample policy data is refused unless the deployment allows it (demos).
     """
     repo = Repository(uow.session)
-    eligibility = eligibility_on(person_id, service_date, await repo.coverages_of(person_id))
+    coverages = await repo.coverages_of(person_id)
+    require_visible_person(actor, person_id, coverages)
+    eligibility = eligibility_on(person_id, service_date, coverages)
     if not eligibility.eligible or eligibility.coverage is None:
         raise Problem(422, "not_eligible", "就医日期不在待遇享受期内", eligibility.reason)
     coverage = eligibility.coverage
     if coverage.scheme != context.scheme:
-        raise Problem(422, "scheme_mismatch", "险种与参保记录不符", f"该日期参保险种为 {coverage.scheme}")
+        raise Problem(422, "scheme_mismatch", "险种与参保记录不符", "请按该日期的参保险种结算")
     if coverage.tier is not None and coverage.tier != context.tier:
-        raise Problem(422, "tier_mismatch", "缴费档次与参保记录不符", f"该日期缴费档次为 {coverage.tier}")
+        raise Problem(422, "tier_mismatch", "缴费档次与参保记录不符", "请按该日期参保记录的缴费档次结算")
+    context = replace(context, special_groups=recorded_special_groups(coverage, service_date))
     scheme, year = context.scheme, policy.year
     fresh = await _year_start(repo, person_id, policy)
     bill = quote(replace(context, ytd=await repo.lock_benefit_year(person_id, scheme, year, fresh)), policy)
+    require_payable(bill.sample, allow_sample)
     await repo.save_benefit_year(person_id, scheme, year, bill.accumulators)
-    settlement_id = uuid.uuid4()
+    settlement_id = settlement_id or uuid.uuid4()
     await uow.session.execute(
         insert(benefit_settlements).values(
             id=settlement_id, person_id=person_id, scheme=scheme, year=year, request=request,
@@ -161,6 +191,49 @@ async def settle_bill(
         )
     )  # fmt: skip
     return settlement_id, bill
+
+
+def recorded_special_groups(coverage: Coverage, day: date) -> frozenset[str]:
+    """The special groups the coverage records as valid on the day (entitlement from records, never typed)."""
+    return frozenset(coverage.special_groups)
+
+
+async def settle_receipt(
+    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, receipt: tuple[str, str], service_date: date, context: QuoteContext,
+    policy: Policy, request: dict[str, Any], allow_sample: bool = False,
+) -> tuple[uuid.UUID, dict | Bill, bool]:
+    """A facility's receipt settled once (natural key: facility code and receipt number, the same key a manual
+    reimbursement holds): the same request again answers the first settlement (replayed), another request
+    for the receipt is refused. Returns (id, bill, replayed)."""
+    require_visible_person(actor, person_id, await Repository(uow.session).coverages_of(person_id))
+    settlement_id = uuid.uuid4()
+    held = await hold_receipt(uow, receipt, settlement_id)
+    if held is not None:
+        row = (await uow.session.execute(select(benefit_settlements).where(benefit_settlements.c.id == held))).mappings().first()
+        if row is not None and row["person_id"] == person_id and row["request"] == request:
+            return row["id"], row["bill"], True
+        raise duplicate_receipt(receipt[1], held)
+    _, bill = await settle_bill(uow, actor, person_id, service_date, context, policy, request, allow_sample, settlement_id)
+    return settlement_id, bill, False
+
+
+async def hold_receipt(uow: UnitOfWork, receipt: tuple[str, str], holder: uuid.UUID) -> uuid.UUID | None:
+    """Claims the receipt for `holder` (UNIQUE facility code + number); the current holder when taken. A
+    concurrent duplicate waits on the unique index and then finds the committed holder."""
+    facility_code, number = receipt
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(pg_insert(reimbursement_receipts).values(facility_code=facility_code, receipt_no=number,
+                                                                              reimbursement_id=holder))  # fmt: skip
+        return None
+    except IntegrityError:
+        return await uow.session.scalar(select(reimbursement_receipts.c.reimbursement_id).where(
+            reimbursement_receipts.c.facility_code == facility_code, reimbursement_receipts.c.receipt_no == number))  # fmt: skip
+
+
+def duplicate_receipt(number: str, held_by: uuid.UUID | None) -> Problem:
+    return Problem(409, "duplicate_receipt", "该票据已申请报销或结算", f"票据 {number} 已由 {held_by} 办理",
+                   existing_claim=str(held_by), errors=[{"field": "receipt_no", "message": f"票据 {number} 重复"}])  # fmt: skip
 
 
 async def _year_start(repo: Repository, person_id: uuid.UUID, policy: Policy) -> Accumulators:
@@ -176,9 +249,11 @@ async def _year_start(repo: Repository, person_id: uuid.UUID, policy: Policy) ->
 
 
 async def benefit_year(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators:
-    if not (actor.person_id == person_id if actor.role is Role.insured else actor.role in (Role.staff, Role.admin)):
-        raise not_found("参保人年度累计")
-    return await Repository(uow.session).read_benefit_year(person_id, scheme, year) or Accumulators()
+    """The person's own year, or staff of an office that handles the person (city staff: all); else 404."""
+    repo = Repository(uow.session)
+    if not (actor.role is Role.insured and actor.person_id == person_id):
+        require_visible_person(actor, person_id, await repo.coverages_of(person_id), units=False)
+    return await repo.read_benefit_year(person_id, scheme, year) or Accumulators()
 
 
 async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDesignatedV1) -> None:

@@ -36,11 +36,14 @@ async def covered_person(sessions) -> uuid.UUID:  # type: ignore[no-untyped-def]
     async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
         coverage = Coverage(uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31))
         await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
+        await Repository(uow.session).record_facility_if_newer(
+            {"code": "H12010100001", "name": "示例医院", "kind": "medical_institution", "level": 2, "office_code": "120101",
+             "status": "designated", "version": 1})  # fmt: skip
         await uow.commit()
     return person
 
 
-async def settle_at_once(migrated_database: str, amounts: list[str]) -> tuple[list, object]:
+async def settle_at_once(migrated_database: str, amounts: list[str], allow_sample: bool = False) -> tuple[list, object]:
     engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=len(amounts) + 1, schema="claims")
     sessions = make_session_factory(engine)
     policy = load_policy("120000", "resident", 2021)
@@ -49,7 +52,7 @@ async def settle_at_once(migrated_database: str, amounts: list[str]) -> tuple[li
 
         async def one(amount: str):  # type: ignore[no-untyped-def]
             async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
-                _, bill = await usecases.settle_bill(uow, CLERK, person, SERVICE_DATE, stay(amount), policy, {"in_scope": amount})
+                _, bill = await usecases.settle_bill(uow, CLERK, person, SERVICE_DATE, stay(amount), policy, {"in_scope": amount}, allow_sample)
                 await uow.commit()
                 return bill
 
@@ -73,7 +76,8 @@ def test_two_bills_settled_at_once_take_the_deductible_once(migrated_database: s
 
 
 def test_bills_settled_at_once_never_pass_the_cap_together(migrated_database: str) -> None:
-    bills, year = asyncio.run(settle_at_once(migrated_database, ["100000.00"] * 4))
+    # Such bills reach major illness, whose 2021 threshold is a sample value: allowed here as in a demo.
+    bills, year = asyncio.run(settle_at_once(migrated_database, ["100000.00"] * 4, allow_sample=True))
     total_fund = sum((b.fund for b in bills), Decimal("0"))
     assert total_fund == year.fund_paid == Decimal("180000.00")  # 4 × 75% of 100,000 would be far more
 
@@ -84,7 +88,7 @@ def test_the_settlement_endpoint_records_the_year_and_refuses_what_it_must(claim
     asyncio.run(engine.dispose())
     staff = claims.token(Role.staff, office_code="120101", office_level="district")
     body = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 2,
-            "care_type": "inpatient", "in_scope": "10500.00"}  # fmt: skip
+            "care_type": "inpatient", "in_scope": "10500.00", "facility_code": "H12010100001", "receipt_no": "ZY-ENDPOINT-1"}  # fmt: skip
     url = f"/api/v1/claims/persons/{person}/settlements"
     first = claims.client.post(url, json=body, headers=staff)
     assert first.status_code == 201, first.text
@@ -96,7 +100,7 @@ def test_the_settlement_endpoint_records_the_year_and_refuses_what_it_must(claim
     assert claims.client.post(url, json=body, headers=claims.token(person_id=person)).status_code == 403
     assert claims.client.post(url, json={**body, "ytd": {"stays": 0}}, headers=staff).status_code == 422
     stranger = claims.client.post(f"/api/v1/claims/persons/{uuid.uuid4()}/settlements", json=body, headers=staff)
-    assert stranger.status_code == 422 and stranger.json()["code"] == "not_eligible"
+    assert stranger.status_code == 404  # a person unknown to the office's records: 404 before any other check
     again = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff)
     assert again.json()["stays"] == 1  # the refused requests changed nothing
 
@@ -139,7 +143,7 @@ def test_settlement_refuses_another_scheme_or_tier_than_the_coverage(claims, mig
     asyncio.run(engine.dispose())
     staff = claims.token(Role.staff, office_code="120101", office_level="district")
     body = {"scheme": "resident", "tier": "adult_high", "service_date": "2021-05-10", "facility_level": 2,
-            "care_type": "inpatient", "in_scope": "10500.00"}  # fmt: skip
+            "care_type": "inpatient", "in_scope": "10500.00", "facility_code": "H12010100001", "receipt_no": "ZY-MISMATCH-1"}  # fmt: skip
     url = f"/api/v1/claims/persons/{person}/settlements"
     wrong_tier = claims.client.post(url, json=body, headers=staff)
     assert wrong_tier.status_code == 422 and wrong_tier.json()["code"] == "tier_mismatch"
@@ -147,3 +151,91 @@ def test_settlement_refuses_another_scheme_or_tier_than_the_coverage(claims, mig
     assert wrong_scheme.status_code == 422 and wrong_scheme.json()["code"] == "scheme_mismatch"
     year = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff).json()
     assert year["stays"] == 0  # nothing was settled
+
+
+def test_another_districts_clerk_neither_reads_the_year_nor_settles_a_bill(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+    person = asyncio.run(covered_person(make_session_factory(engine)))  # a person of 和平区 (120101)
+    asyncio.run(engine.dispose())
+    hexi = claims.token(Role.staff, office_code="120103", office_level="district")
+    heping = claims.token(Role.staff, office_code="120101", office_level="district")
+    body = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 2,
+            "care_type": "inpatient", "in_scope": "10500.00", "receipt_no": "ZY-ACCESS-1", "facility_code": "H12010100001"}  # fmt: skip
+    url = f"/api/v1/claims/persons/{person}/settlements"
+    read = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=hexi)
+    assert read.status_code == 404 and read.headers["content-type"].startswith("application/problem+json")
+    booked = claims.client.post(url, json=body, headers=hexi)
+    assert booked.status_code == 404, booked.text
+    wrong_tier = claims.client.post(url, json={**body, "tier": "adult_high"}, headers=hexi)
+    assert wrong_tier.status_code == 404 and "adult_middle" not in wrong_tier.text  # the real tier is not revealed
+    assert claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=heping).json()["stays"] == 0
+    city = claims.token(Role.staff, office_code="120000", office_level="city")
+    assert claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=city).status_code == 200
+
+
+def test_a_wrong_tier_is_refused_without_revealing_the_recorded_one(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+    person = asyncio.run(covered_person(make_session_factory(engine)))
+    asyncio.run(engine.dispose())
+    heping = claims.token(Role.staff, office_code="120101", office_level="district")
+    body = {"scheme": "resident", "tier": "adult_high", "service_date": "2021-05-10", "facility_level": 2,
+            "care_type": "inpatient", "in_scope": "10500.00", "receipt_no": "ZY-TIER-1", "facility_code": "H12010100001"}  # fmt: skip
+    wrong = claims.client.post(f"/api/v1/claims/persons/{person}/settlements", json=body, headers=heping)
+    assert wrong.status_code == 422 and wrong.json()["code"] == "tier_mismatch"
+    assert "adult_middle" not in wrong.text
+
+
+def test_a_settlement_sent_twice_counts_the_stay_once(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+    person = asyncio.run(covered_person(make_session_factory(engine)))
+    asyncio.run(engine.dispose())
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    body = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 2,
+            "care_type": "inpatient", "in_scope": "10500.00", "facility_code": "H12010100001", "receipt_no": "ZY-RETRY-1"}  # fmt: skip
+    url = f"/api/v1/claims/persons/{person}/settlements"
+    first = claims.client.post(url, json=body, headers=staff)
+    assert first.status_code == 201, first.text
+    again = claims.client.post(url, json=body, headers=staff)  # a retry without a key: the same receipt
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    other_amount = claims.client.post(url, json={**body, "in_scope": "20000.00"}, headers=staff)
+    assert other_amount.status_code == 409 and other_amount.json()["code"] == "duplicate_receipt"
+    keyed = {**staff, "Idempotency-Key": f"settle-{uuid.uuid4()}"}
+    second = claims.client.post(url, json={**body, "receipt_no": "ZY-RETRY-2"}, headers=keyed)
+    replay = claims.client.post(url, json={**body, "receipt_no": "ZY-RETRY-2"}, headers=keyed)
+    assert second.status_code == 201 and replay.status_code == 201 and replay.json()["id"] == second.json()["id"]
+    year = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff).json()
+    assert year["stays"] == 2  # two receipts, each counted once (not 1 → 3 → 5)
+
+
+def test_a_receipt_settled_is_not_reimbursed_again_by_hand(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+    person = asyncio.run(covered_person(make_session_factory(engine)))
+    asyncio.run(engine.dispose())
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    body = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 2,
+            "care_type": "inpatient", "in_scope": "10500.00", "facility_code": "H12010100001", "receipt_no": "ZY-BOTH-1"}  # fmt: skip
+    assert claims.client.post(f"/api/v1/claims/persons/{person}/settlements", json=body, headers=staff).status_code == 201
+    receipt = {"number": "ZY-BOTH-1", "issued_on": "2021-05-10", "amount": "10500.00", "in_scope": "10500.00", "out_of_scope": "0.00"}
+    claim = {"care_type": "inpatient", "facility_code": "H12010100001", "service_from": "2021-05-01", "service_to": "2021-05-10",
+             "receipts": [receipt], "bank_account": "6222021234567890123"}  # fmt: skip
+    filed = claims.client.post("/api/v1/claims/reimbursements", json=claim, headers=claims.token(Role.insured, person_id=person))
+    assert filed.status_code == 409 and filed.json()["code"] == "duplicate_receipt"
+
+
+def test_a_bill_using_sample_policy_data_is_quoted_but_not_settled(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+    person = asyncio.run(covered_person(make_session_factory(engine)))
+    asyncio.run(engine.dispose())
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    # 100,000 in scope: the person's burden passes the major-illness threshold, a sample value in the 2021 file.
+    body = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 2,
+            "care_type": "inpatient", "in_scope": "100000.00", "facility_code": "H12010100001", "receipt_no": "ZY-SAMPLE-1"}  # fmt: skip
+    quoted = claims.client.post("/api/v1/claims/quote", json={k: v for k, v in body.items() if k not in ("facility_code", "receipt_no")},
+                                headers=staff)  # fmt: skip
+    assert quoted.status_code == 200 and quoted.json()["sample"] is True
+    refused = claims.client.post(f"/api/v1/claims/persons/{person}/settlements", json=body, headers=staff)
+    assert refused.status_code == 422 and refused.json()["code"] == "sample_policy_data"
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff).json()["stays"] == 0
+    small = claims.client.post(f"/api/v1/claims/persons/{person}/settlements", json={**body, "in_scope": "10500.00"}, headers=staff)
+    assert small.status_code == 201 and small.json()["sample"] is False  # the receipt was not taken by the refusal

@@ -9,17 +9,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
 from shared.errors import Problem
 from shared.money import Money, NonNegativeMoney
-from shared.service import UoW
+from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.service import Runtime, UoW
 from svc_claims import usecases
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, QuoteError, quote
 from svc_claims.policy import Policy, PolicyNotFound, load_policy
+from svc_claims.settings import sample_allowed
 
 router = APIRouter(tags=["待遇计算"])
 Staff = Annotated[Principal, require_roles(Role.staff)]
@@ -191,24 +194,40 @@ async def quote_claim(body: QuoteRequest, actor: CurrentPrincipal) -> QuoteOut:
 
 class SettlementRequest(QuoteRequest):
     ytd: None = Field(None, description="不可指定：按该参保人本年度已结算的记录累计")
+    facility_code: str = Field(pattern=r"^[A-Z0-9]{6,20}$", description="定点医疗机构编码（与票据号一起确定一张票据，只结算一次）")
+    receipt_no: str = Field(min_length=1, max_length=60, pattern=r"^[0-9A-Za-z\-_/]+$", description="票据（结算单）号")
 
 
 class SettlementOut(QuoteOut):
     id: uuid.UUID = Field(description="结算记录编号")
 
 
-@router.post("/persons/{person_id}/settlements", status_code=201, response_model=SettlementOut, summary="待遇结算（按已结算累计计算并记录）")
-async def settle(person_id: uuid.UUID, body: SettlementRequest, actor: Staff, uow: UoW) -> SettlementOut:
-    """与测算同一规则；起付线、最高支付限额等按该参保人本年度已结算的账单累计，并发结算依次进行。"""
+def stored_settlement(settlement_id: uuid.UUID, bill: dict) -> SettlementOut:
+    """A settlement as recorded (a repeated request answers it again)."""
+    return SettlementOut(id=settlement_id, **{**bill, "policy": "/".join(str(k) for k in bill["policy"])})
+
+
+@router.post("/persons/{person_id}/settlements", status_code=201, response_model=SettlementOut, summary="待遇结算（按已结算累计计算并记录）",
+             responses={200: {"description": "同一票据同一请求已结算过：返回首次结算结果"}})  # fmt: skip
+async def settle(person_id: uuid.UUID, body: SettlementRequest, request: Request, actor: Staff, uow: UoW, runtime: Runtime,
+                 idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
+    """与测算同一规则；缴费档次、特殊人群按参保记录；起付线、最高支付限额等按该参保人本年度已结算的账单累计，并发结算依次进行。
+    一张票据（机构编码+票据号）只结算一次：同一请求重复提交返回首次结果（200），不同内容 409 duplicate_receipt。"""
     policy = policy_for(body)
     context = context_of(body.model_copy(update={"ytd": AccumulatorsIn()}))
-    async with uow:
+    allow_sample = sample_allowed(runtime.settings)
+
+    async def command() -> tuple[int, dict]:
         with quote_errors():
-            settlement_id, bill = await usecases.settle_bill(
-                uow, actor, person_id, body.service_date, context, policy, body.model_dump(mode="json")
-            )
-        await uow.commit()
-    return SettlementOut(id=settlement_id, **shape(bill).model_dump())
+            settlement_id, bill, replayed = await usecases.settle_receipt(
+                uow, actor, person_id, (body.facility_code, body.receipt_no), body.service_date, context, policy,
+                body.model_dump(mode="json"), allow_sample,
+            )  # fmt: skip
+        out = stored_settlement(settlement_id, bill) if replayed else SettlementOut(id=settlement_id, **shape(bill).model_dump())  # type: ignore[arg-type]
+        return (200 if replayed else 201), out.model_dump(mode="json")
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, command)
 
 
 @router.get("/persons/{person_id}/benefit-years/{year}", response_model=AccumulatorsOut, summary="参保人年度累计（已结算）")

@@ -15,8 +15,9 @@ from shared.errors import Problem
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
-from shared.service import UoW
+from shared.service import Runtime, UoW
 from svc_claims import reimbursements as usecases
+from svc_claims.settings import sample_allowed
 from svc_claims.domain.reimbursement import (
     MATERIALS,
     REJECTION_REASONS,
@@ -312,17 +313,17 @@ async def review(claim_id: uuid.UUID, body: ReviewIn, actor: Staff, uow: UoW) ->
 
 
 @router.post("/{claim_id}/approve", response_model=ClaimOut, summary="市级核准（计算待遇、生成支付单）")
-async def approve(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
+async def approve(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:
-        claim = await usecases.approve(uow, claim_id, body.version, actor)
+        claim = await usecases.approve(uow, claim_id, body.version, actor, sample_allowed(runtime.settings))
         await uow.commit()
     return shape(claim)
 
 
 @router.post("/{claim_id}/pay", response_model=ClaimOut, summary="支付（划款完成）")
-async def pay(claim_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW) -> dict:
+async def pay(claim_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:
-        claim = await usecases.pay(uow, claim_id, body.version, body.reference, actor)
+        claim = await usecases.pay(uow, claim_id, body.version, body.reference, actor, sample_allowed(runtime.settings))
         await uow.commit()
     return shape(claim)
 
