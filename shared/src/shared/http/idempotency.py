@@ -7,6 +7,8 @@ and then replays the committed answer; a key reused for a different request is r
 from __future__ import annotations
 
 import hashlib
+import json
+from decimal import Decimal
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -26,9 +28,34 @@ IdempotencyKey = Annotated[
 
 
 async def fingerprint(request: Request) -> str:
+    """The method, the path and the canonical parsed body: the same JSON re-serialised (key order, spacing,
+    escapes, 2 / 2.0 / 2E0) is the same request. A body that is not JSON counts as sent (uploads)."""
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
-    digest.update(await request.body())
+    digest.update(canonical_body(await request.body()))
     return digest.hexdigest()
+
+
+def canonical_body(raw: bytes) -> bytes:
+    try:
+        parsed = json.loads(raw, parse_float=Decimal, parse_int=Decimal, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return b"raw:" + raw
+    return b"json:" + json.dumps(_canonical(parsed), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN / Infinity are not JSON: the body counts as sent
+
+
+def _canonical(value: Any) -> Any:
+    """Numbers as their normalised decimal text (kept apart from strings), containers walked."""
+    if isinstance(value, Decimal):
+        return {"#": format(value.normalize(), "f") if value == value.to_integral_value() else str(value.normalize())}
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
 
 
 async def run_idempotent(
