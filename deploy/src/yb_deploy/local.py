@@ -97,6 +97,7 @@ def config_from(admin_url: str, broker_url: str, replicas: int | None = None) ->
         broker_namespace=os.environ.get("YB_BROKER_NAMESPACE", "yibao"),
         environment=os.environ.get("YB_ENVIRONMENT", "development"),
         replicas=replica_count() if replicas is None else replica_count(replicas),
+        extra_env={"YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA": os.environ.get("YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA", "true")},  # a demo pays sample policy data
     )
 
 
