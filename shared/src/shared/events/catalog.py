@@ -49,6 +49,9 @@ class RegistrationApprovedV1(_Payload):
     # Added within v1: each of special_groups with its evidence and validity; a group applies on a
     # service date inside its validity. Empty from older producers (then special_groups stand alone).
     special_group_records: list[SpecialGroupRecordV1] = []
+    # Added within v1: the person's sex as their record has it (a resident ID's 17th digit), for benefits
+    # given by sex (maternity items). None from older producers or when the record has none.
+    sex: Literal["male", "female"] | None = None
 
 
 @event("registration.suspended", 1, producer="registration", summary="参保中断（单位停缴等），待遇至中断日止")
