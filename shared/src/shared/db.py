@@ -6,8 +6,9 @@ written once here (outbox, inbox, idempotency keys) live in each service's schem
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.dialects.postgresql import insert
@@ -42,6 +43,9 @@ def make_engine(url: str, pool_size: int = 10, schema: str | None = None) -> Asy
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -85,6 +89,18 @@ class UnitOfWork:
     async def rollback(self) -> None:
         self._pending = []
         await self.session.rollback()
+
+    async def run(self, use_case: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+        """One use case as one transaction: it gets this unit of work first, and what it did is committed."""
+        async with self:
+            result = await use_case(self, *args, **kwargs)
+            await self.commit()
+        return result
+
+    async def read(self, query: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
+        """A use case that changes nothing, in a transaction that is rolled back."""
+        async with self:
+            return await query(self, *args, **kwargs)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -28,3 +28,56 @@ class Problem(Exception):
 
 def not_found(what: str = "资源") -> Problem:
     return Problem(404, "not_found", f"{what}不存在")
+
+
+# ----------------------------------------------------------------------------------------- domain errors
+
+
+class DomainError(Exception):
+    """A business rule refused the request: a stable machine code and Chinese text, nothing about HTTP.
+
+    The domain raises these; the API layer (shared.http.problems) answers them as problem+json with the
+    status of their kind. `errors` lists what is wrong item by item ({"field": …, "message": …}), with the
+    command's own attribute names.
+    """
+
+    status = 422
+
+    def __init__(
+        self,
+        code: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ):
+        super().__init__(f"{code}: {detail or title}")
+        self.code, self.title, self.detail = code, title, detail
+        self.errors = errors
+        self.extra = extra
+
+
+class Invalid(DomainError):
+    """The command breaks a rule whatever the state (a bad date, a missing paper)."""
+
+
+class Conflict(DomainError):
+    """The command does not fit the object's current state (a step out of order, a stale version)."""
+
+    status = 409
+
+
+class NotFound(DomainError):
+    """No such object, or none the caller may see (the same answer, so the two cannot be told apart)."""
+
+    status = 404
+
+    def __init__(self, what: str = "资源"):
+        super().__init__("not_found", f"{what}不存在")
+
+
+class Forbidden(DomainError):
+    """The caller sees the object but may not do this to it."""
+
+    status = 403

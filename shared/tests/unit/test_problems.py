@@ -96,3 +96,28 @@ def test_a_database_data_exception_is_bad_input_but_other_database_errors_are_no
     client = make_client()
     assert_problem(client.get("/bad-bytes"), 422, "invalid_data")
     assert_problem(client.get("/db-down"), 500, "internal_error")
+
+
+def test_a_domain_error_answers_with_the_status_of_its_kind_its_code_and_its_items() -> None:
+    from shared.errors import Conflict, Forbidden, Invalid, NotFound
+
+    app = FastAPI()
+    install_problem_handlers(app)
+    raised = {
+        "invalid": Invalid("materials_missing", "申请材料不齐全", "缺少：营业执照", errors=[{"field": "materials", "message": "营业执照"}]),
+        "conflict": Conflict("invalid_transition", "当前状态不允许此操作", status_now="received"),
+        "missing": NotFound("定点申请"),
+        "forbidden": Forbidden("forbidden", "无权执行此操作"),
+    }
+
+    @app.get("/{kind}")
+    async def fail(kind: str) -> dict:
+        raise raised[kind]
+
+    client = TestClient(app, raise_server_exceptions=False)
+    answers = {kind: client.get(f"/{kind}") for kind in raised}
+    assert {kind: a.status_code for kind, a in answers.items()} == {"invalid": 422, "conflict": 409, "missing": 404, "forbidden": 403}
+    assert all(a.headers["content-type"] == "application/problem+json" for a in answers.values())
+    assert answers["invalid"].json()["errors"] == [{"field": "materials", "message": "营业执照"}]
+    assert answers["conflict"].json()["status_now"] == "received"
+    assert answers["missing"].json()["title"] == "定点申请不存在"

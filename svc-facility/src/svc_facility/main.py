@@ -4,13 +4,13 @@ from fastapi import FastAPI
 
 from shared.ops import DeadlineProbe, OpsHooks
 from shared.service import create_service_app
-from svc_facility.applications import reply_deadlines
 from svc_facility.api.applications import router as applications
 from svc_facility.api.directory import router as directory
 from svc_facility.api.registry import router as registry
 from svc_facility.events.handlers import SUBSCRIPTIONS
 from svc_facility.events.jobs import JOBS
 from svc_facility.settings import FacilitySettings
+from svc_facility.usecases.applications import reply_deadlines
 
 
 def create_app(settings: FacilitySettings | None = None) -> FastAPI:

@@ -82,7 +82,6 @@ class RegistryEntry(FrozenModel):
         return self
 
 
-
 @functools.cache
 def load_registry_sample() -> tuple[RegistryEntry, ...]:
     """The SAMPLE registry (demo and test deployments only; not from the seeds)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from shared.clock import SystemClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
-from svc_facility import usecases
-from svc_facility.sample import RegistryEntry, load_registry_sample
 from svc_facility.domain.registry import RegistryRecord
+from svc_facility.sample import RegistryEntry, load_registry_sample
+from svc_facility.usecases import registry as usecases
 
 
 def record_of(entry: RegistryEntry) -> RegistryRecord:

@@ -4,10 +4,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+
 from shared.calendar import WorkingCalendar
 from shared.clock import SHANGHAI
-from shared.errors import Problem
-
+from shared.errors import DomainError
 from svc_facility.domain.application import (
     ACTIONS,
     ALLOWED,
@@ -72,9 +72,16 @@ def apply(facts: ApplicantFacts | None = None, materials: list[str] | None = Non
 
 def through_review(application: Application) -> Application:
     application = application.accept(OFFICER, at(date(2026, 10, 12)), application.version)
-    application = application.start_review(OFFICER, at(date(2026, 10, 13)), application.version, reviewers=["专家甲"])
+    application = application.start_review(
+        OFFICER, at(date(2026, 10, 13)), application.version, reviewers=["专家甲"]
+    )
     return application.record_review(
-        ["专家甲", "专家乙"], {"专家甲": 86, "专家乙": 90}, "符合定点条件", True, OFFICER, at(date(2026, 10, 20)),
+        ["专家甲", "专家乙"],
+        {"专家甲": 86, "专家乙": 90},
+        "符合定点条件",
+        True,
+        OFFICER,
+        at(date(2026, 10, 20)),
         application.version,
     )
 
@@ -171,11 +178,11 @@ def test_supplement_round_trip_pauses_the_clock():
     application = apply(materials=[form])
     calendar = WorkingCalendar()
 
-    with pytest.raises(Problem) as incomplete:
+    with pytest.raises(DomainError) as incomplete:
         application.accept(OFFICER, at(date(2026, 9, 29)), 1)
     assert incomplete.value.code == "materials_missing" and len(incomplete.value.errors) == len(rest)
 
-    with pytest.raises(Problem) as piecemeal:
+    with pytest.raises(DomainError) as piecemeal:
         application.request_supplement(rest[:2], OFFICER, at(date(2026, 9, 29)), 1)
     assert piecemeal.value.code == "incomplete_supplement_notice"
     assert [e["message"] for e in piecemeal.value.errors] == rest[2:]
@@ -223,7 +230,7 @@ def test_refusal_lists_every_unmet_condition():
         drug_zoning_and_labels=False,
     )
     application = apply(facts)
-    with pytest.raises(Problem) as unmet:
+    with pytest.raises(DomainError) as unmet:
         application.accept(OFFICER, at(date(2026, 10, 12)), 1)
     problem = unmet.value
     assert (problem.status, problem.code) == (422, "conditions_unmet")
@@ -240,14 +247,16 @@ def test_refusal_lists_every_unmet_condition():
 
 def test_conditions_are_judged_on_the_day_given():
     application = apply(pharmacy_facts(opened_on=date(2026, 7, 12)))
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         application.accept(OFFICER, at(date(2026, 10, 9)), 1)  # 2 whole months
-    assert application.accept(OFFICER, at(date(2026, 10, 9)), 1, on=date(2026, 10, 12)).status is Status.accepted
+    assert (
+        application.accept(OFFICER, at(date(2026, 10, 9)), 1, on=date(2026, 10, 12)).status is Status.accepted
+    )
 
 
 def test_a_refusal_needs_reasons_and_closes_a_running_supplement():
     application = apply(materials=["定点零售药店申请表"])
-    with pytest.raises(Problem) as no_reason:
+    with pytest.raises(DomainError) as no_reason:
         application.refuse([], OFFICER, at(date(2026, 10, 12)), 1)
     assert no_reason.value.status == 422
     asked = application.request_supplement(application.missing_materials(), OFFICER, at(date(2026, 9, 29)), 1)
@@ -272,10 +281,10 @@ def test_upheld_objections_refuse_and_the_notice_must_run_its_course():
     noticed = reviewed.open_public_notice(
         date(2026, 10, 22), date(2026, 10, 28), OFFICER, at(date(2026, 10, 22)), reviewed.version
     )
-    with pytest.raises(Problem) as early:
+    with pytest.raises(DomainError) as early:
         noticed.close_public_notice([], False, OFFICER, at(date(2026, 10, 28)), noticed.version)
     assert (early.value.status, early.value.code) == (409, "notice_not_ended")
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         noticed.close_public_notice([], True, OFFICER, at(date(2026, 10, 29)), noticed.version)
     refused = noticed.close_public_notice(
         ["执业药师实际不在岗"], True, OFFICER, at(date(2026, 10, 29)), noticed.version
@@ -290,49 +299,57 @@ def test_upheld_objections_refuse_and_the_notice_must_run_its_course():
 
 def test_a_long_term_care_nursing_institution_needs_three_parties():
     pending = through_notice(apply(nursing_facts()))
-    with pytest.raises(Problem) as two:
+    with pytest.raises(DomainError) as two:
         sign(pending, ["和平医保分中心", "某护理院"])
     assert (two.value.status, two.value.code) == (422, "agreement_parties")
     done = sign(pending, ["和平医保分中心", "长护险经办机构", "某护理院"], copies=5)
     assert done.status is Status.designated and len(done.agreement.parties) == 3
-    with pytest.raises(Problem) as same_party_twice:
+    with pytest.raises(DomainError) as same_party_twice:
         sign(pending, ["和平医保分中心", "和平医保分中心", "某护理院"])
     assert same_party_twice.value.code == "agreement_parties"
 
 
 def test_long_term_care_copies_and_the_assessment_agreement():
     nursing = through_notice(apply(nursing_facts()))
-    with pytest.raises(Problem) as copies:
+    with pytest.raises(DomainError) as copies:
         sign(nursing, ["分中心", "长护险经办机构", "某护理院"], copies=4)
     assert copies.value.code == "agreement_copies"
     assessment = through_notice(apply(nursing_facts(ApplicantKind.disability_assessment)))
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         sign(assessment, ["分中心", "某评定机构"])
     assert sign(assessment, ["分中心", "长护险经办机构", "某评定机构"], copies=10).status is Status.designated
 
 
 def test_a_pharmacy_signs_with_two_parties_only():
-    with pytest.raises(Problem) as three:
+    with pytest.raises(DomainError) as three:
         sign(through_notice(apply()), ["分中心", "长护险经办机构", "和平大药房"])
     assert three.value.code == "agreement_parties"
 
 
 def test_an_agreement_must_end_after_it_starts():
     pending = through_notice(apply())
-    with pytest.raises(Problem) as backwards:
+    with pytest.raises(DomainError) as backwards:
         pending.sign_agreement(
-            "N1", date(2026, 11, 1), date(2026, 11, 1), ["a", "b"], OFFICER, at(date(2026, 10, 30)), pending.version
+            "N1",
+            date(2026, 11, 1),
+            date(2026, 11, 1),
+            ["a", "b"],
+            OFFICER,
+            at(date(2026, 10, 30)),
+            pending.version,
         )
     assert backwards.value.code == "invalid_agreement"
 
 
 def test_suspend_reinstate_renew_and_terminate():
     application = designated()
-    suspended = application.suspend("违规使用医保基金，暂停结算", OFFICER, at(date(2027, 3, 1)), application.version)
+    suspended = application.suspend(
+        "违规使用医保基金，暂停结算", OFFICER, at(date(2027, 3, 1)), application.version
+    )
     assert suspended.status is Status.suspended and suspended.steps[-1].reason == "违规使用医保基金，暂停结算"
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         suspended.suspend("again", OFFICER, at(date(2027, 3, 2)), suspended.version)
-    with pytest.raises(Problem) as no_reason:
+    with pytest.raises(DomainError) as no_reason:
         application.suspend(" ", OFFICER, at(date(2027, 3, 1)), application.version)
     assert no_reason.value.status == 422
 
@@ -350,10 +367,10 @@ def test_suspend_reinstate_renew_and_terminate():
 
 def test_renewal_only_before_the_agreement_ends():
     application = designated()
-    with pytest.raises(Problem) as late:
+    with pytest.raises(DomainError) as late:
         application.renew(date(2030, 10, 31), OFFICER, at(date(2028, 11, 1)), application.version)
     assert (late.value.status, late.value.code) == (409, "agreement_expired")
-    with pytest.raises(Problem) as shorter:
+    with pytest.raises(DomainError) as shorter:
         application.renew(date(2028, 6, 30), OFFICER, at(date(2028, 1, 1)), application.version)
     assert shorter.value.code == "invalid_agreement"
 
@@ -361,7 +378,7 @@ def test_renewal_only_before_the_agreement_ends():
 def test_reinstating_an_expired_agreement_is_refused():
     application = designated()
     suspended = application.suspend("检查", OFFICER, at(date(2028, 1, 1)), application.version)
-    with pytest.raises(Problem) as expired:
+    with pytest.raises(DomainError) as expired:
         suspended.reinstate(OFFICER, at(date(2028, 11, 2)), suspended.version)
     assert expired.value.code == "agreement_expired"
 
@@ -371,12 +388,12 @@ def test_reinstating_an_expired_agreement_is_refused():
 
 def test_a_stale_version_is_a_conflict():
     application = apply()
-    with pytest.raises(Problem) as stale:
+    with pytest.raises(DomainError) as stale:
         application.accept(OFFICER, at(date(2026, 10, 12)), expected_version=0)
     assert (stale.value.status, stale.value.code) == (409, "version_conflict")
     assert stale.value.extra["current_version"] == 1
     accepted = application.accept(OFFICER, at(date(2026, 10, 12)), 1)
-    with pytest.raises(Problem) as again:
+    with pytest.raises(DomainError) as again:
         accepted.start_review(OFFICER, at(date(2026, 10, 13)), expected_version=1)
     assert again.value.code == "version_conflict"
 
@@ -384,7 +401,9 @@ def test_a_stale_version_is_a_conflict():
 @pytest.mark.parametrize(
     "attempt",
     [
-        lambda a: a.sign_agreement("N", date(2026, 11, 1), date(2028, 10, 31), ["x", "y"], OFFICER, at(RECEIVED), 1),
+        lambda a: a.sign_agreement(
+            "N", date(2026, 11, 1), date(2028, 10, 31), ["x", "y"], OFFICER, at(RECEIVED), 1
+        ),
         lambda a: a.start_review(OFFICER, at(RECEIVED), 1),
         lambda a: a.reinstate(OFFICER, at(RECEIVED), 1),
         lambda a: a.supplement(["x"], OFFICER, at(RECEIVED), 1),
@@ -394,7 +413,7 @@ def test_a_stale_version_is_a_conflict():
     ],
 )
 def test_invalid_transitions_from_received(attempt):
-    with pytest.raises(Problem) as invalid:
+    with pytest.raises(DomainError) as invalid:
         attempt(apply())
     assert (invalid.value.status, invalid.value.code) == (409, "invalid_transition")
 
@@ -407,28 +426,32 @@ def test_invalid_transitions_later_on():
         lambda: application.refuse(["x"], OFFICER, at(date(2027, 1, 4)), application.version),
         lambda: application.reinstate(OFFICER, at(date(2027, 1, 4)), application.version),
     ):
-        with pytest.raises(Problem) as invalid:
+        with pytest.raises(DomainError) as invalid:
             attempt()
         assert invalid.value.code == "invalid_transition"
 
     accepted = apply().accept(OFFICER, at(date(2026, 10, 12)), 1)
-    with pytest.raises(Problem) as refuse_after_accept:
+    with pytest.raises(DomainError) as refuse_after_accept:
         accepted.refuse(["x"], OFFICER, at(date(2026, 10, 13)), 2)
     assert refuse_after_accept.value.code == "invalid_transition"
 
     reviewing = accepted.start_review(OFFICER, at(date(2026, 10, 13)), 2)
-    with pytest.raises(Problem) as notice_before_result:
-        reviewing.open_public_notice(date(2026, 10, 22), date(2026, 10, 28), OFFICER, at(date(2026, 10, 14)), 3)
+    with pytest.raises(DomainError) as notice_before_result:
+        reviewing.open_public_notice(
+            date(2026, 10, 22), date(2026, 10, 28), OFFICER, at(date(2026, 10, 14)), 3
+        )
     assert notice_before_result.value.code == "invalid_transition"
 
     reviewed = through_review(apply())
-    with pytest.raises(Problem) as twice:
+    with pytest.raises(DomainError) as twice:
         reviewed.record_review(["x"], {}, "again", True, OFFICER, at(date(2026, 10, 21)), reviewed.version)
     assert twice.value.code == "invalid_transition"
 
 
 def test_withdrawal_before_designation_closes_the_running_pause():
-    reviewing = apply().accept(OFFICER, at(date(2026, 10, 12)), 1).start_review(OFFICER, at(date(2026, 10, 13)), 2)
+    reviewing = (
+        apply().accept(OFFICER, at(date(2026, 10, 12)), 1).start_review(OFFICER, at(date(2026, 10, 13)), 2)
+    )
     withdrawn = reviewing.withdraw("applicant:acct-7788", at(date(2026, 10, 15)), 3, reason="不再申请")
     assert withdrawn.status is Status.withdrawn
     assert withdrawn.pauses[-1].ended_on == date(2026, 10, 15)
@@ -441,22 +464,40 @@ def test_the_table_is_complete_and_final_statuses_lead_nowhere():
     for status in (Status.refused, Status.terminated, Status.withdrawn):
         assert ALLOWED[status] == frozenset()
         assert not any(status in starts for starts, _ in ACTIONS.values())
-    assert ALLOWED[Status.received] == {Status.supplement_requested, Status.accepted, Status.refused, Status.withdrawn}
+    assert ALLOWED[Status.received] == {
+        Status.supplement_requested,
+        Status.accepted,
+        Status.refused,
+        Status.withdrawn,
+    }
 
 
 def test_new_application_checks_its_data():
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         new_application(
-            applicant_id="acct", name=" ", district_code="120101", office_code="HP", facts=pharmacy_facts(),
-            materials=[], received_on=RECEIVED, by="x", at=at(RECEIVED),
+            applicant_id="acct",
+            name=" ",
+            district_code="120101",
+            office_code="HP",
+            facts=pharmacy_facts(),
+            materials=[],
+            received_on=RECEIVED,
+            by="x",
+            at=at(RECEIVED),
         )
-    with pytest.raises(Problem) as future:
+    with pytest.raises(DomainError) as future:
         new_application(
-            applicant_id="acct", name="店", district_code="120101", office_code="HP", facts=pharmacy_facts(),
-            materials=[], received_on=date(2026, 9, 26), by="x", at=at(RECEIVED),
+            applicant_id="acct",
+            name="店",
+            district_code="120101",
+            office_code="HP",
+            facts=pharmacy_facts(),
+            materials=[],
+            received_on=date(2026, 9, 26),
+            by="x",
+            at=at(RECEIVED),
         )
     assert future.value.code == "invalid_date"
-
 
 
 def test_the_clock_of_a_decided_application_reads_after_the_business_date_went_back() -> None:

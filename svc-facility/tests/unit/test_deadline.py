@@ -3,14 +3,12 @@
 from datetime import date
 
 import pytest
-from shared.calendar import WorkingCalendar
 
+from shared.calendar import WorkingCalendar
 from svc_facility.domain.deadline import (
     Pause,
     PauseKind,
-    add_months,
     reply_clock,
-    whole_months_between,
 )
 
 # Friday 2026-09-25 is itself a holiday (中秋节 25–27 Sep), then National Day 1–7 Oct;
@@ -26,7 +24,12 @@ def calendar() -> WorkingCalendar:
 
 def test_the_2026_autumn_holidays_are_what_the_hand_counts_below_assume(calendar):
     assert [calendar.is_working_day(date(2026, 9, d)) for d in (25, 26, 27, 28, 29, 30)] == [
-        False, False, False, True, True, True,
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
     ]
     assert not any(calendar.is_working_day(date(2026, 10, d)) for d in range(1, 8))
     assert calendar.is_working_day(date(2026, 9, 20))  # Sunday, adjusted working day
@@ -59,7 +62,9 @@ def test_not_overdue_on_the_due_date_overdue_the_day_after(calendar):
     on_due = reply_clock(RECEIVED, [], date(2026, 10, 29), calendar)
     day_after = reply_clock(RECEIVED, [], date(2026, 10, 30), calendar)
     assert on_due.overdue is False and on_due.working_days_left == 0 and on_due.working_days_used == 20
-    assert day_after.overdue is True and day_after.working_days_left == 0 and day_after.working_days_used == 21
+    assert (
+        day_after.overdue is True and day_after.working_days_left == 0 and day_after.working_days_used == 21
+    )
 
 
 def test_a_decision_stops_the_clock_and_overdue_says_whether_it_was_late(calendar):
@@ -134,7 +139,12 @@ def test_a_running_review_shows_paused_after_the_reply(calendar):
     status = reply_clock(RECEIVED, [review], date(2026, 10, 23), calendar, decided_on=date(2026, 10, 20))
     assert status.paused is True and status.pause_kind is PauseKind.expert_review
     concluded = reply_clock(
-        RECEIVED, [review], date(2026, 10, 23), calendar, decided_on=date(2026, 10, 20), concluded_on=date(2026, 10, 22)
+        RECEIVED,
+        [review],
+        date(2026, 10, 23),
+        calendar,
+        decided_on=date(2026, 10, 20),
+        concluded_on=date(2026, 10, 22),
     )
     assert concluded.paused is False
 
@@ -150,7 +160,9 @@ def test_item_limit_ending_on_a_holiday_moves_to_the_next_working_day(calendar):
     # 2026-07-03 + 3 months = Sat 10-03, National Day → Thu 10-08.
     assert reply_clock(date(2026, 7, 3), [], date(2026, 7, 3), calendar).item_due_date == date(2026, 10, 8)
     # 2025-11-30 + 3 months = 2026-02-28 (February has no 30th); a Saturday but an adjusted working day.
-    assert reply_clock(date(2025, 11, 30), [], date(2025, 11, 30), calendar).item_due_date == date(2026, 2, 28)
+    assert reply_clock(date(2025, 11, 30), [], date(2025, 11, 30), calendar).item_due_date == date(
+        2026, 2, 28
+    )
 
 
 def test_a_december_receipt_due_in_an_unpublished_year_is_provisional(calendar):
@@ -181,14 +193,3 @@ def test_inconsistent_inputs_are_programming_errors(calendar):
         Pause(PauseKind.supplement, date(2026, 10, 9), date(2026, 10, 8))
     with pytest.raises(ValueError):
         reply_clock(RECEIVED, [], date(2026, 10, 1), calendar, decided_on=date(2026, 10, 2))
-
-
-def test_calendar_months():
-    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
-    assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
-    assert add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
-    assert whole_months_between(date(2026, 1, 15), date(2026, 4, 14)) == 2
-    assert whole_months_between(date(2026, 1, 15), date(2026, 4, 15)) == 3
-    assert whole_months_between(date(2026, 1, 31), date(2026, 4, 30)) == 3
-    assert whole_months_between(date(2026, 1, 31), date(2026, 3, 30)) == 1
-    assert whole_months_between(date(2026, 5, 1), date(2026, 4, 1)) == 0

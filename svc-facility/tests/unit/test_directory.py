@@ -61,7 +61,13 @@ def subcentre_tables() -> list[list[list[list[str]]]]:
             continue
         end = next(i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("【"))
         cells = table_cells(lines[start + 1 : end])
-        assert ["".join(c) for c in cells[:5]] == ["办理机构", "咨询、受理地点及窗口号", "大厅办公时间", "咨询电话", "监督投诉电话"]
+        assert ["".join(c) for c in cells[:5]] == [
+            "办理机构",
+            "咨询、受理地点及窗口号",
+            "大厅办公时间",
+            "咨询电话",
+            "监督投诉电话",
+        ]
         body = cells[5:]
         assert len(body) % 5 == 0
         tables.append([body[i : i + 5] for i in range(0, len(body), 5)])
@@ -137,7 +143,14 @@ def test_district_codes_and_assigned_codes() -> None:
         office = by_name[f"{district}分中心"]
         assert (office.code, office.district_code, office.code_assigned) == (code, code, False)
     assigned = [o for o in tianjin_subcentres() if o.code_assigned]
-    assert {o.name for o in assigned} == {"塘沽分中心", "汉沽分中心", "大港分中心", "开发区分中心", "保税区分中心", "高新区分中心"}
+    assert {o.name for o in assigned} == {
+        "塘沽分中心",
+        "汉沽分中心",
+        "大港分中心",
+        "开发区分中心",
+        "保税区分中心",
+        "高新区分中心",
+    }
     assert all(re.fullmatch(r"12019\d", o.code) and o.district_code == "120116" and o.note for o in assigned)
 
 
@@ -156,7 +169,11 @@ def test_city_centres_of_the_three_regions() -> None:
     assert tianjin and tianjin.name == "市医疗保障基金管理中心" and tianjin.level == "city"
     assert "市医保中心" in tianjin.aliases
     assert tangshan and tangshan.region == "唐山市" and tangshan.source == "seed 003"
-    assert tangshan.consultation_phone == "0315-5908000" and tangshan.address and "丹凤路12号" in tangshan.address
+    assert (
+        tangshan.consultation_phone == "0315-5908000"
+        and tangshan.address
+        and "丹凤路12号" in tangshan.address
+    )
     assert tangshan.name_assigned  # seed 003 never names the office
     assert qinhuangdao and qinhuangdao.name == "市医疗保险基金管理中心" and qinhuangdao.source == "seed 004"
     qhd_districts = {o.name for o in load_offices() if o.parent_code == "130300"}
@@ -236,7 +253,9 @@ def test_seed_004_items() -> None:
     assert all(i.item_code.startswith("132036") for i in coded)  # type: ignore[union-attr]
     assert len([i for i in qhd if i.level == "乡、村"]) == 10
     transfer = catalogue_item("qhd-132036003002")
-    assert transfer and transfer.sub_item == "转移接续手续办理" and transfer.name == "基本医疗保险关系转移接续"
+    assert (
+        transfer and transfer.sub_item == "转移接续手续办理" and transfer.name == "基本医疗保险关系转移接续"
+    )
     assert transfer.time_limit.kind == "working_days" and transfer.time_limit.value == 20
     assert "《参保凭证》（含电子《参保凭证》）" in transfer.materials
     unit = catalogue_item("qhd-132036001001")
@@ -344,7 +363,7 @@ def test_registry_entry_validation() -> None:
 
 
 def test_the_designation_item_limit_comes_from_the_catalogue() -> None:
-    from svc_facility.applications import item_months
+    from svc_facility.usecases.applications import item_months
 
     assert item_months("medical_institution") == 3 and item_months("retail_pharmacy") == 3
     assert item_months("ltc_nursing") is None  # not in the catalogue: the domain's labelled sample applies

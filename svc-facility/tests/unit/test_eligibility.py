@@ -4,8 +4,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from shared.errors import Problem
 
+from shared.errors import DomainError
 from svc_facility.domain.eligibility import (
     ASSESSMENT_AGREEMENT,
     DRUG_LICENCE,
@@ -86,7 +86,9 @@ def codes(facts: ApplicantFacts, on: date = ON) -> list[str]:
     return [condition.code for condition in unmet_conditions(facts, on)]
 
 
-@pytest.mark.parametrize("facts", [hospital(), pharmacy(), nursing(), assessment()], ids=lambda f: f.kind.value)
+@pytest.mark.parametrize(
+    "facts", [hospital(), pharmacy(), nursing(), assessment()], ids=lambda f: f.kind.value
+)
 def test_a_complete_applicant_of_each_kind_meets_every_condition(facts):
     assert unmet_conditions(facts, ON) == []
 
@@ -284,17 +286,19 @@ def test_hospital_only_conditions_are_not_asked_of_long_term_care_kinds():
 
 
 def test_inconsistent_facts_are_refused_with_422():
-    with pytest.raises(Problem) as missing_type:
+    with pytest.raises(DomainError) as missing_type:
         ApplicantFacts(kind=ApplicantKind.medical_institution, institution_type=None, opened_on=ON)
     assert missing_type.value.status == 422 and missing_type.value.code == "invalid_facts"
-    with pytest.raises(Problem):
-        ApplicantFacts(kind=ApplicantKind.retail_pharmacy, institution_type=InstitutionType.clinic, opened_on=ON)
-    with pytest.raises(Problem) as unknown:
+    with pytest.raises(DomainError):
+        ApplicantFacts(
+            kind=ApplicantKind.retail_pharmacy, institution_type=InstitutionType.clinic, opened_on=ON
+        )
+    with pytest.raises(DomainError) as unknown:
         hospital(systems=frozenset({"insurance", "astrology"}))
     assert "astrology" in unknown.value.detail
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         hospital(beds=-1)
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         ApplicantFacts(kind="hospital", institution_type=None, opened_on=ON)  # type: ignore[arg-type]
 
 
@@ -330,7 +334,9 @@ def test_pharmacy_materials_leave_out_what_the_office_fetches_itself():
 def test_medical_materials_and_the_military_variant():
     civilian = required_materials(ApplicantKind.medical_institution, InstitutionType.general_hospital)
     assert civilian[0] == "定点医疗机构申请表" and HOSPITAL_LICENCE not in civilian and len(civilian) == 5
-    military = required_materials(ApplicantKind.medical_institution, InstitutionType.general_hospital, military=True)
+    military = required_materials(
+        ApplicantKind.medical_institution, InstitutionType.general_hospital, military=True
+    )
     assert MILITARY_LICENCE in military and len(military) == 7
 
 

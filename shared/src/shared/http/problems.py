@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import Problem
+from shared.errors import DomainError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,10 @@ async def _on_problem(_: Request, exc: Problem) -> JSONResponse:
     return problem_response(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, errors=exc.errors, **exc.extra)
 
 
+async def _on_domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    return problem_response(exc.status, exc.code, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+
+
 async def _on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
     errors = field_errors(exc)
     if any(e["type"] == "json_invalid" for e in errors):
@@ -92,6 +96,7 @@ async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, _on_domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _on_database_error)  # type: ignore[arg-type]

@@ -11,16 +11,17 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.directory import office_by_code
 from shared.errors import Problem
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import UoW
-from svc_facility import applications as flow
-from shared.directory import office_by_code
+from svc_facility.api.registry import Programme, RegistryEntryOut
+from svc_facility.api.registry import shape as shape_record
 from svc_facility.domain.application import Application
 from svc_facility.domain.deadline import ClockStatus
 from svc_facility.domain.eligibility import ApplicantFacts, UnmetCondition
-from svc_facility.api.registry import Programme, RegistryEntryOut, shape as shape_record
+from svc_facility.usecases import applications as flow
 
 router = APIRouter(prefix="/applications", tags=["定点申请"])
 
@@ -122,22 +123,35 @@ def view(app: Application, today: date) -> ApplicationView:
 def _check_office(body: ApplicationIn) -> None:
     office = office_by_code(body.office_code)
     if office is None or office.level != "district":
-        raise Problem(422, "unknown_office", "受理机构不存在", "请选择所在区的医保分中心", errors=[{"field": "body.office_code", "message": "未知的区分中心"}])
+        raise Problem(
+            422,
+            "unknown_office",
+            "受理机构不存在",
+            "请选择所在区的医保分中心",
+            errors=[{"field": "body.office_code", "message": "未知的区分中心"}],
+        )
 
 
 @router.post("", status_code=201, response_model=ApplicationView, summary="提交定点申请")
-async def submit(body: ApplicationIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def submit(
+    body: ApplicationIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
+):
     _check_office(body)
 
     async def file() -> tuple[int, Any]:
-        app = await flow.submit(uow, actor, body.name, body.district_code, body.office_code, body.facts, body.materials)
+        app = await flow.submit(
+            uow, actor, name=body.name, district_code=body.district_code, office_code=body.office_code,
+            facts=body.facts, materials=body.materials,
+        )  # fmt: skip
         return 201, view(app, uow.clock.today()).model_dump(mode="json")
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, file)
 
 
-@router.get("", response_model=ApplicationPage, summary="定点申请列表（申请机构看自己的，经办人员看本分中心的）")
+@router.get(
+    "", response_model=ApplicationPage, summary="定点申请列表（申请机构看自己的，经办人员看本分中心的）"
+)
 async def list_applications(
     actor: CurrentPrincipal,
     uow: UoW,
@@ -145,31 +159,39 @@ async def list_applications(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ApplicationPage:
-    async with uow:
-        apps, total = await flow.listed(uow, actor, status, page, size)
-    return ApplicationPage(items=[view(a, uow.clock.today()) for a in apps], total=total, page=page, size=size)
+    apps, total = await uow.read(flow.listed, actor, status=status, page=page, size=size)
+    return ApplicationPage(
+        items=[view(a, uow.clock.today()) for a in apps], total=total, page=page, size=size
+    )
 
 
 @router.get("/{application_id}", response_model=ApplicationView, summary="定点申请详情与办理时限")
 async def get_application(application_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> ApplicationView:
-    async with uow:
-        return view(await flow.visible(uow, application_id, actor), uow.clock.today())
+    return view(await uow.read(flow.visible, actor, application_id), uow.clock.today())
 
 
-async def _step(uow: UoW, application_id: uuid.UUID, actor: Principal, action: str, body: Versioned, **arguments: Any) -> ApplicationView:
-    async with uow:
-        app = await flow.act(uow, application_id, actor, action, body.version, **arguments)
-        await uow.commit()
+async def _step(
+    uow: UoW, application_id: uuid.UUID, actor: Principal, action: str, body: Versioned, **arguments: Any
+) -> ApplicationView:
+    app = await uow.run(flow.act, actor, application_id, action=action, version=body.version, **arguments)
     return view(app, uow.clock.today())
 
 
-@router.post("/{application_id}/request-supplement", response_model=ApplicationView, summary="一次性告知需补正的全部材料")
-async def request_supplement(application_id: uuid.UUID, body: SupplementRequestIn, actor: Staff, uow: UoW) -> ApplicationView:
+@router.post(
+    "/{application_id}/request-supplement",
+    response_model=ApplicationView,
+    summary="一次性告知需补正的全部材料",
+)
+async def request_supplement(
+    application_id: uuid.UUID, body: SupplementRequestIn, actor: Staff, uow: UoW
+) -> ApplicationView:
     return await _step(uow, application_id, actor, "request_supplement", body, missing=body.missing)
 
 
 @router.post("/{application_id}/supplement", response_model=ApplicationView, summary="补正材料")
-async def supplement(application_id: uuid.UUID, body: SupplementIn, actor: Applicant, uow: UoW) -> ApplicationView:
+async def supplement(
+    application_id: uuid.UUID, body: SupplementIn, actor: Applicant, uow: UoW
+) -> ApplicationView:
     return await _step(uow, application_id, actor, "supplement", body, materials=body.materials)
 
 
@@ -184,7 +206,9 @@ async def refuse(application_id: uuid.UUID, body: RefuseIn, actor: Staff, uow: U
 
 
 @router.post("/{application_id}/start-review", response_model=ApplicationView, summary="组织专家评估")
-async def start_review(application_id: uuid.UUID, body: StartReviewIn, actor: Staff, uow: UoW) -> ApplicationView:
+async def start_review(
+    application_id: uuid.UUID, body: StartReviewIn, actor: Staff, uow: UoW
+) -> ApplicationView:
     return await _step(uow, application_id, actor, "start_review", body, reviewers=body.reviewers)
 
 
@@ -198,25 +222,41 @@ async def review(application_id: uuid.UUID, body: ReviewIn, actor: Staff, uow: U
 
 @router.post("/{application_id}/public-notice", response_model=ApplicationView, summary="开始公示")
 async def open_notice(application_id: uuid.UUID, body: NoticeIn, actor: Staff, uow: UoW) -> ApplicationView:
-    return await _step(uow, application_id, actor, "open_public_notice", body, starts_on=body.starts_on, ends_on=body.ends_on)
+    return await _step(
+        uow, application_id, actor, "open_public_notice", body, starts_on=body.starts_on, ends_on=body.ends_on
+    )
 
 
-@router.post("/{application_id}/public-notice/close", response_model=ApplicationView, summary="公示结束（异议处理）")
-async def close_notice(application_id: uuid.UUID, body: NoticeCloseIn, actor: Staff, uow: UoW) -> ApplicationView:
-    return await _step(uow, application_id, actor, "close_public_notice", body, objections=body.objections, upheld=body.upheld)
+@router.post(
+    "/{application_id}/public-notice/close", response_model=ApplicationView, summary="公示结束（异议处理）"
+)
+async def close_notice(
+    application_id: uuid.UUID, body: NoticeCloseIn, actor: Staff, uow: UoW
+) -> ApplicationView:
+    return await _step(
+        uow,
+        application_id,
+        actor,
+        "close_public_notice",
+        body,
+        objections=body.objections,
+        upheld=body.upheld,
+    )
 
 
-@router.post("/{application_id}/agreement", response_model=DesignatedOut, summary="签订医保服务协议，纳入定点")
+@router.post(
+    "/{application_id}/agreement", response_model=DesignatedOut, summary="签订医保服务协议，纳入定点"
+)
 async def sign(application_id: uuid.UUID, body: AgreementIn, actor: Staff, uow: UoW) -> DesignatedOut:
-    async with uow:
-        app, record = await flow.sign_agreement(
-            uow, application_id, actor, body.version, body.level, body.programmes,
-            number=body.number, valid_from=body.valid_from, valid_to=body.valid_to, parties=body.parties,
-        )  # fmt: skip
-        await uow.commit()
+    app, record = await uow.run(
+        flow.sign_agreement, actor, application_id, version=body.version, level=body.level, programmes=body.programmes,
+        number=body.number, valid_from=body.valid_from, valid_to=body.valid_to, parties=body.parties,
+    )  # fmt: skip
     return DesignatedOut(application=view(app, uow.clock.today()), registry_entry=shape_record(record))
 
 
 @router.post("/{application_id}/withdraw", response_model=ApplicationView, summary="撤回申请")
-async def withdraw(application_id: uuid.UUID, body: WithdrawIn, actor: Applicant, uow: UoW) -> ApplicationView:
+async def withdraw(
+    application_id: uuid.UUID, body: WithdrawIn, actor: Applicant, uow: UoW
+) -> ApplicationView:
     return await _step(uow, application_id, actor, "withdraw", body, reason=body.reason)

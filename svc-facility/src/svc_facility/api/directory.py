@@ -6,8 +6,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from shared.directory import (
+    CatalogueItem,
+    Office,
+    catalogue_item,
+    load_catalogue,
+    load_offices,
+    office_by_code,
+)
 from shared.errors import not_found
-from shared.directory import CatalogueItem, Office, catalogue_item, load_catalogue, load_offices, office_by_code
 
 router = APIRouter(tags=["经办机构与服务事项"])
 
@@ -17,7 +24,11 @@ async def offices(
     region: Annotated[str | None, Query(max_length=20, description="如 天津市")] = None,
     level: Literal["city", "district", "township", "village"] | None = None,
 ) -> list[Office]:
-    return [o for o in load_offices() if (region is None or o.region == region) and (level is None or o.level == level)]
+    return [
+        o
+        for o in load_offices()
+        if (region is None or o.region == region) and (level is None or o.level == level)
+    ]
 
 
 @router.get("/offices/{code}", response_model=Office, summary="经办机构详情（公开）")
@@ -32,7 +43,9 @@ async def office(code: str) -> Office:
 async def catalogue(
     q: Annotated[str | None, Query(max_length=50, description="事项名称包含")] = None,
     region: Annotated[str | None, Query(max_length=20)] = None,
-    flag: Annotated[str | None, Query(max_length=40, description="如 online、cross_province、commitment")] = None,
+    flag: Annotated[
+        str | None, Query(max_length=40, description="如 online、cross_province、commitment")
+    ] = None,
 ) -> list[CatalogueItem]:
     return [
         item

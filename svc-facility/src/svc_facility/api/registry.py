@@ -12,15 +12,22 @@ from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
 from shared.http.fields import Text
 from shared.service import UoW
-from svc_facility import usecases
 from svc_facility.domain.registry import RegistryRecord
-from svc_facility.repository import RegistryFilter
+from svc_facility.repository.registry import RegistryFilter
+from svc_facility.usecases import registry as usecases
 
 router = APIRouter(tags=["定点医药机构名录"])
 
 Staff = Annotated[Principal, require_roles(Role.staff)]
 Kind = Literal["medical_institution", "retail_pharmacy", "ltc_nursing", "disability_assessment"]
-Programme = Literal["tb_designated", "maternity", "special_disease", "reformed_level2_outpatient", "cross_province_direct", "long_term_care"]
+Programme = Literal[
+    "tb_designated",
+    "maternity",
+    "special_disease",
+    "reformed_level2_outpatient",
+    "cross_province_direct",
+    "long_term_care",
+]
 
 
 class RegistryEntryOut(BaseModel):
@@ -68,16 +75,16 @@ async def search(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> RegistryPage:
-    where = RegistryFilter(name=name, kind=kind, district_code=district, level=level, programme=programme, status=status)
-    async with uow:
-        records, total = await usecases.search_registry(uow, where, page, size)
+    where = RegistryFilter(
+        name=name, kind=kind, district_code=district, level=level, programme=programme, status=status
+    )
+    records, total = await uow.read(usecases.search_registry, where, page=page, size=size)
     return RegistryPage(items=[shape(r) for r in records], total=total, page=page, size=size)
 
 
 @router.get("/public/registry/{code}", response_model=RegistryEntryOut, summary="定点医药机构详情（公开）")
 async def entry(code: Annotated[str, Field(max_length=20)], uow: UoW) -> RegistryEntryOut:
-    async with uow:
-        return shape(await usecases.registry_record(uow, code))
+    return shape(await uow.read(usecases.registry_record, code))
 
 
 class RenewIn(StatusChangeIn):
@@ -100,10 +107,18 @@ class HistoryOut(BaseModel):
     details: dict
 
 
-async def _change(uow: UoW, code: str, actor: Principal, body: StatusChangeIn, change: str, **arguments: object) -> RegistryEntryOut:
-    async with uow:
-        record = await usecases.change_registry(uow, code, actor, body.version, change, body.reason, **arguments)
-        await uow.commit()
+async def _change(
+    uow: UoW, code: str, actor: Principal, body: StatusChangeIn, change: str, **arguments: object
+) -> RegistryEntryOut:
+    record = await uow.run(
+        usecases.change_registry,
+        actor,
+        code,
+        version=body.version,
+        change=change,
+        reason=body.reason,
+        **arguments,
+    )
     return shape(record)
 
 
@@ -130,10 +145,11 @@ async def renew(code: str, body: RenewIn, actor: Staff, uow: UoW) -> RegistryEnt
 @router.patch("/registry/{code}", response_model=RegistryEntryOut, summary="定点医药机构信息变更")
 async def change(code: str, body: ChangeIn, actor: Staff, uow: UoW) -> RegistryEntryOut:
     programmes = tuple(body.programmes) if body.programmes is not None else None
-    return await _change(uow, code, actor, body, "changed", name=body.name, level=body.level, programmes=programmes)
+    return await _change(
+        uow, code, actor, body, "changed", name=body.name, level=body.level, programmes=programmes
+    )
 
 
 @router.get("/registry/{code}/history", response_model=list[HistoryOut], summary="变更记录（谁、何时、为何）")
 async def history(code: str, actor: Staff, uow: UoW) -> list[dict]:
-    async with uow:
-        return await usecases.registry_history(uow, code, actor)
+    return await uow.read(usecases.registry_history, actor, code)

@@ -49,10 +49,14 @@ from typing import Any
 
 from shared.calendar import WorkingCalendar
 from shared.clock import business_date_of
-from shared.errors import Problem
-
+from shared.errors import Conflict, Invalid
 from svc_facility.domain.deadline import ClockStatus, Pause, PauseKind, reply_clock
-from svc_facility.domain.eligibility import ApplicantFacts, UnmetCondition, required_materials, unmet_conditions
+from svc_facility.domain.eligibility import (
+    ApplicantFacts,
+    UnmetCondition,
+    required_materials,
+    unmet_conditions,
+)
 from svc_facility.domain.kinds import (
     AGREEMENT_COPIES,
     ITEM_LIMIT_MONTHS,
@@ -78,19 +82,21 @@ class Status(StrEnum):
     withdrawn = "withdrawn"  # 申请撤回
 
 
-STATUS_NAMES: Mapping[Status, str] = MappingProxyType({
-    Status.received: "已接收",
-    Status.supplement_requested: "待补正",
-    Status.accepted: "已受理",
-    Status.refused: "不予定点",
-    Status.expert_review: "专家评审",
-    Status.public_notice: "公示中",
-    Status.agreement_pending: "待签协议",
-    Status.designated: "已定点",
-    Status.suspended: "已中止",
-    Status.terminated: "已解除",
-    Status.withdrawn: "已撤回",
-})
+STATUS_NAMES: Mapping[Status, str] = MappingProxyType(
+    {
+        Status.received: "已接收",
+        Status.supplement_requested: "待补正",
+        Status.accepted: "已受理",
+        Status.refused: "不予定点",
+        Status.expert_review: "专家评审",
+        Status.public_notice: "公示中",
+        Status.agreement_pending: "待签协议",
+        Status.designated: "已定点",
+        Status.suspended: "已中止",
+        Status.terminated: "已解除",
+        Status.withdrawn: "已撤回",
+    }
+)
 
 _BEFORE_DESIGNATION = frozenset(
     {
@@ -104,25 +110,30 @@ _BEFORE_DESIGNATION = frozenset(
 )
 
 # The table: action → (statuses it may start from, statuses it may lead to). Nothing else moves.
-ACTIONS: Mapping[str, tuple[frozenset[Status], frozenset[Status]]] = MappingProxyType({
-    "request_supplement": (frozenset({Status.received}), frozenset({Status.supplement_requested})),
-    "supplement": (frozenset({Status.supplement_requested}), frozenset({Status.received})),
-    "accept": (frozenset({Status.received}), frozenset({Status.accepted})),
-    "refuse": (frozenset({Status.received, Status.supplement_requested}), frozenset({Status.refused})),
-    "start_review": (frozenset({Status.accepted}), frozenset({Status.expert_review})),
-    "record_review": (frozenset({Status.expert_review}), frozenset({Status.expert_review, Status.refused})),
-    "open_public_notice": (frozenset({Status.expert_review}), frozenset({Status.public_notice})),
-    "close_public_notice": (
-        frozenset({Status.public_notice}),
-        frozenset({Status.agreement_pending, Status.refused}),
-    ),
-    "sign_agreement": (frozenset({Status.agreement_pending}), frozenset({Status.designated})),
-    "suspend": (frozenset({Status.designated}), frozenset({Status.suspended})),
-    "terminate": (frozenset({Status.designated, Status.suspended}), frozenset({Status.terminated})),
-    "reinstate": (frozenset({Status.suspended}), frozenset({Status.designated})),
-    "renew": (frozenset({Status.designated}), frozenset({Status.designated})),
-    "withdraw": (_BEFORE_DESIGNATION, frozenset({Status.withdrawn})),
-})
+ACTIONS: Mapping[str, tuple[frozenset[Status], frozenset[Status]]] = MappingProxyType(
+    {
+        "request_supplement": (frozenset({Status.received}), frozenset({Status.supplement_requested})),
+        "supplement": (frozenset({Status.supplement_requested}), frozenset({Status.received})),
+        "accept": (frozenset({Status.received}), frozenset({Status.accepted})),
+        "refuse": (frozenset({Status.received, Status.supplement_requested}), frozenset({Status.refused})),
+        "start_review": (frozenset({Status.accepted}), frozenset({Status.expert_review})),
+        "record_review": (
+            frozenset({Status.expert_review}),
+            frozenset({Status.expert_review, Status.refused}),
+        ),
+        "open_public_notice": (frozenset({Status.expert_review}), frozenset({Status.public_notice})),
+        "close_public_notice": (
+            frozenset({Status.public_notice}),
+            frozenset({Status.agreement_pending, Status.refused}),
+        ),
+        "sign_agreement": (frozenset({Status.agreement_pending}), frozenset({Status.designated})),
+        "suspend": (frozenset({Status.designated}), frozenset({Status.suspended})),
+        "terminate": (frozenset({Status.designated, Status.suspended}), frozenset({Status.terminated})),
+        "reinstate": (frozenset({Status.suspended}), frozenset({Status.designated})),
+        "renew": (frozenset({Status.designated}), frozenset({Status.designated})),
+        "withdraw": (_BEFORE_DESIGNATION, frozenset({Status.withdrawn})),
+    }
+)
 
 
 def _allowed_moves() -> dict[Status, frozenset[Status]]:
@@ -254,8 +265,7 @@ class Application:
         listed = _clean_list(missing, "missing", "须列明需补正的材料")
         left_out = [item for item in self.missing_materials() if item not in listed]
         if left_out:
-            raise Problem(
-                422,
+            raise Invalid(
                 "incomplete_supplement_notice",
                 "须一次性告知全部需补正的材料",
                 f"尚缺而未告知的材料：{'、'.join(left_out)}",
@@ -273,7 +283,9 @@ class Application:
             requested_materials=listed,
         )
 
-    def supplement(self, materials: Sequence[str], by: str, at: datetime, expected_version: int) -> Application:
+    def supplement(
+        self, materials: Sequence[str], by: str, at: datetime, expected_version: int
+    ) -> Application:
         """The applicant brings the materials (补正); the clock runs again from the next working day."""
         self._guard("supplement", expected_version)
         brought = _clean_list(materials, "materials", "须提交补正材料")
@@ -298,8 +310,7 @@ class Application:
         on = on or _business_date(at)
         missing = self.missing_materials()
         if missing:
-            raise Problem(
-                422,
+            raise Invalid(
                 "materials_missing",
                 "申请材料不齐全",
                 f"缺少：{'、'.join(missing)}",
@@ -307,8 +318,7 @@ class Application:
             )
         unmet = self.unmet_conditions(on)
         if unmet:
-            raise Problem(
-                422,
+            raise Invalid(
                 "conditions_unmet",
                 "不符合定点申请条件",
                 "；".join(condition.message for condition in unmet),
@@ -374,7 +384,12 @@ class Application:
         panel = _clean_list(reviewers, "reviewers", "须列明评审专家")
         conclusion = _require_text(conclusion, "conclusion", "须填写评审结论")
         review = Review(reviewers=panel, scores=dict(scores), conclusion=conclusion, passed=bool(passed))
-        data = {"reviewers": list(panel), "scores": dict(scores), "conclusion": conclusion, "passed": bool(passed)}
+        data = {
+            "reviewers": list(panel),
+            "scores": dict(scores),
+            "conclusion": conclusion,
+            "passed": bool(passed),
+        }
         pauses = self._close_running_pause(at)
         if passed:
             return self._step(
@@ -407,7 +422,9 @@ class Application:
         if self.review is None or self.review.passed is not True:
             raise _invalid_transition("专家评审尚未通过，不能公示", self.status, "open_public_notice")
         if ends_on < starts_on:
-            raise Problem(422, "invalid_notice_period", "公示期有误", f"公示结束日 {ends_on} 早于开始日 {starts_on}")
+            raise Invalid(
+                "invalid_notice_period", "公示期有误", f"公示结束日 {ends_on} 早于开始日 {starts_on}"
+            )
         return self._step(
             "open_public_notice",
             Status.public_notice,
@@ -427,12 +444,12 @@ class Application:
         assert self.notice is not None  # public_notice is reached only through open_public_notice
         on = _business_date(at)
         if on <= self.notice.ends_on:
-            raise Problem(
-                409, "notice_not_ended", "公示期未结束", f"公示至 {self.notice.ends_on}，{on} 不能结束公示"
+            raise Conflict(
+                "notice_not_ended", "公示期未结束", f"公示至 {self.notice.ends_on}，{on} 不能结束公示"
             )
         raised = tuple(objection.strip() for objection in objections if objection and objection.strip())
         if upheld and not raised:
-            raise Problem(422, "objections_required", "异议成立须列明异议", errors=[{"field": "objections"}])
+            raise Invalid("objections_required", "异议成立须列明异议", errors=[{"field": "objections"}])
         notice = replace(self.notice, objections=raised, upheld=bool(upheld))
         data = {"objections": list(raised), "upheld": bool(upheld)}
         pauses = self._close_running_pause(at)
@@ -502,7 +519,9 @@ class Application:
         reason = _require_text(reason, "reason", "解除协议须说明理由")
         return self._step("terminate", Status.terminated, by, at, reason=reason, data={})
 
-    def reinstate(self, by: str, at: datetime, expected_version: int, reason: str | None = None) -> Application:
+    def reinstate(
+        self, by: str, at: datetime, expected_version: int, reason: str | None = None
+    ) -> Application:
         """Suspended → designated, while the agreement is still valid."""
         self._guard("reinstate", expected_version)
         self._require_agreement_valid(_business_date(at), "恢复")
@@ -516,8 +535,10 @@ class Application:
         assert self.agreement is not None  # designated is reached only through sign_agreement
         self._require_agreement_valid(_business_date(at), "续签")
         if valid_to <= self.agreement.valid_to:
-            raise Problem(
-                422, "invalid_agreement", "协议信息有误", f"新的到期日 {valid_to} 须晚于原到期日 {self.agreement.valid_to}"
+            raise Invalid(
+                "invalid_agreement",
+                "协议信息有误",
+                f"新的到期日 {valid_to} 须晚于原到期日 {self.agreement.valid_to}",
             )
         return self._step(
             "renew",
@@ -529,7 +550,9 @@ class Application:
             agreement=replace(self.agreement, valid_to=valid_to),
         )
 
-    def withdraw(self, by: str, at: datetime, expected_version: int, reason: str | None = None) -> Application:
+    def withdraw(
+        self, by: str, at: datetime, expected_version: int, reason: str | None = None
+    ) -> Application:
         """The applicant withdraws before designation; a running pause ends with it."""
         self._guard("withdraw", expected_version)
         return self._step(
@@ -541,8 +564,7 @@ class Application:
     def _guard(self, action: str, expected_version: int) -> None:
         # The version first: a stale caller's view of the status is not worth judging.
         if expected_version != self.version:
-            raise Problem(
-                409,
+            raise Conflict(
                 "version_conflict",
                 "记录已被他人修改",
                 f"当前版本为 {self.version}，请刷新后重试",
@@ -566,7 +588,9 @@ class Application:
         assert to in ends, f"{action} cannot lead to {to}"  # the table and the methods must agree
         by = _require_text(by, "by", "须记录操作人")
         _require_aware(at)
-        step = Step(at=at, by=by, action=action, from_status=self.status, to_status=to, reason=reason, data=data)
+        step = Step(
+            at=at, by=by, action=action, from_status=self.status, to_status=to, reason=reason, data=data
+        )
         return replace(self, status=to, version=self.version + 1, steps=(*self.steps, step), **changes)
 
     def _close_running_pause(self, at: datetime) -> tuple[Pause, ...]:
@@ -579,14 +603,13 @@ class Application:
     ) -> Agreement:
         number = _require_text(number, "number", "须填写协议编号")
         if valid_to <= valid_from:
-            raise Problem(
-                422, "invalid_agreement", "协议信息有误", f"协议到期日 {valid_to} 须晚于生效日 {valid_from}"
+            raise Invalid(
+                "invalid_agreement", "协议信息有误", f"协议到期日 {valid_to} 须晚于生效日 {valid_from}"
             )
         named = tuple(party.strip() for party in parties if party and party.strip())
         needed = agreement_party_count(self.kind)
         if len(named) != needed or len(set(named)) != len(named):
-            raise Problem(
-                422,
+            raise Invalid(
                 "agreement_parties",
                 "协议签订方有误",
                 f"{KIND_NAMES[self.kind]}的协议须由 {needed} 个不同的签订方签订（实际 {len(set(named))} 个）",
@@ -594,19 +617,19 @@ class Application:
             )
         required_copies = AGREEMENT_COPIES[self.kind]
         if copies is not None and required_copies is not None and copies < required_copies:
-            raise Problem(
-                422,
+            raise Invalid(
                 "agreement_copies",
                 "协议份数不足",
                 f"{KIND_NAMES[self.kind]}的服务协议须 {required_copies} 份（实际 {copies} 份）",
             )
-        return Agreement(number=number, valid_from=valid_from, valid_to=valid_to, parties=named, copies=copies)
+        return Agreement(
+            number=number, valid_from=valid_from, valid_to=valid_to, parties=named, copies=copies
+        )
 
     def _require_agreement_valid(self, on: date, what: str) -> None:
         assert self.agreement is not None  # designated/suspended are reached only through sign_agreement
         if on > self.agreement.valid_to:
-            raise Problem(
-                409,
+            raise Conflict(
                 "agreement_expired",
                 "协议已到期",
                 f"协议已于 {self.agreement.valid_to} 到期，不能{what}，须重新申请",
@@ -629,7 +652,7 @@ def new_application(
     """Materials received (day 0 of the reply clock); kind and institution type come from the facts."""
     _require_aware(at)
     if received_on > _business_date(at):
-        raise Problem(422, "invalid_date", "接收日期有误", f"接收日期 {received_on} 晚于登记时间")
+        raise Invalid("invalid_date", "接收日期有误", f"接收日期 {received_on} 晚于登记时间")
     applicant_id = _require_text(applicant_id, "applicant_id", "须填写申请账号")
     name = _require_text(name, "name", "须填写机构名称")
     district_code = _require_text(district_code, "district_code", "须填写所属区")
@@ -665,9 +688,8 @@ def new_application(
 # --------------------------------------------------------------------------- helpers
 
 
-def _invalid_transition(detail: str | None, status: Status, action: str) -> Problem:
-    return Problem(
-        409,
+def _invalid_transition(detail: str | None, status: Status, action: str) -> Conflict:
+    return Conflict(
         "invalid_transition",
         "当前状态不允许此操作",
         detail or f"申请状态为“{STATUS_NAMES[status]}”，不能执行 {action}",
@@ -678,7 +700,7 @@ def _invalid_transition(detail: str | None, status: Status, action: str) -> Prob
 
 def _require_text(value: str | None, field_name: str, title: str) -> str:
     if value is None or not str(value).strip():
-        raise Problem(422, f"{field_name}_required", title, errors=[{"field": field_name}])
+        raise Invalid(f"{field_name}_required", title, errors=[{"field": field_name}])
     return str(value).strip()
 
 
@@ -688,7 +710,7 @@ def _clean_list(values: Sequence[str], field_name: str, title: str) -> tuple[str
         values = [values]
     cleaned = tuple(dict.fromkeys(value.strip() for value in values if value and value.strip()))
     if not cleaned:
-        raise Problem(422, f"{field_name}_required", title, errors=[{"field": field_name}])
+        raise Invalid(f"{field_name}_required", title, errors=[{"field": field_name}])
     return cleaned
 
 

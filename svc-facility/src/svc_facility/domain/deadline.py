@@ -47,7 +47,6 @@ Interpretations:
 
 from __future__ import annotations
 
-import calendar as gregorian
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -55,7 +54,7 @@ from enum import StrEnum
 from itertools import pairwise
 
 from shared.calendar import WorkingCalendar
-
+from shared.months import add_months
 from svc_facility.domain.kinds import REPLY_LIMIT_WORKING_DAYS
 
 
@@ -109,31 +108,6 @@ class ClockStatus:
     item_paused_days: int = 0  # calendar days added to the 3 months
 
 
-# --------------------------------------------------------------------------- calendar months
-
-
-def add_months(start: date, months: int) -> date:
-    """The same day ``months`` later, or that month's last day when it has none (Civil Code art. 202)."""
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    last_day = gregorian.monthrange(year, month)[1]
-    return date(year, month, min(start.day, last_day))
-
-
-def whole_months_between(start: date, end: date) -> int:
-    """Whole calendar months from ``start`` to ``end``: m such that add_months(start, m) <= end; 0 if end < start.
-
-    Opened 2026-01-15 → 2 whole months on 2026-04-14, 3 on 2026-04-15. Opened 01-31 → 3 on 04-30.
-    """
-    if end <= start:
-        return 0
-    months = (end.year - start.year) * 12 + end.month - start.month
-    # The month difference overshoots by one when the day-of-month has not come round yet.
-    if add_months(start, months) > end:
-        months -= 1
-    return months
-
-
 # --------------------------------------------------------------------------- the clock
 
 
@@ -157,7 +131,9 @@ def reply_clock(
     reply_stop = decided_on or concluded_on or today
     item_stop = concluded_on or today
 
-    due, due_provisional = _reply_due_date(received_on, ordered, reply_stop, today, calendar, limit_working_days)
+    due, due_provisional = _reply_due_date(
+        received_on, ordered, reply_stop, today, calendar, limit_working_days
+    )
     elapsed = calendar.working_days_between(received_on, reply_stop)
     paused_days, paused_provisional = _paused_working_days(ordered, reply_stop, today, calendar)
     used = elapsed.days - paused_days
@@ -183,12 +159,16 @@ def reply_clock(
     )
 
 
-def _require_order(received_on: date, today: date, decided_on: date | None, concluded_on: date | None) -> None:
+def _require_order(
+    received_on: date, today: date, decided_on: date | None, concluded_on: date | None
+) -> None:
     if today < received_on:
         raise ValueError(f"today ({today}) is before the receipt ({received_on})")
     for name, value in (("decided_on", decided_on), ("concluded_on", concluded_on)):
         if value is not None and not received_on <= value <= today:
-            raise ValueError(f"{name} ({value}) must lie between the receipt ({received_on}) and today ({today})")
+            raise ValueError(
+                f"{name} ({value}) must lie between the receipt ({received_on}) and today ({today})"
+            )
 
 
 def _ordered_pauses(received_on: date, pauses: Sequence[Pause]) -> tuple[Pause, ...]:
@@ -210,7 +190,9 @@ def _paused_span_end(pause: Pause, stop: date, today: date) -> date:
     return min(pause.end_as_of(today), stop)
 
 
-def _paused_working_days_of(pause: Pause, stop: date, today: date, calendar: WorkingCalendar) -> tuple[int, bool]:
+def _paused_working_days_of(
+    pause: Pause, stop: date, today: date, calendar: WorkingCalendar
+) -> tuple[int, bool]:
     end = _paused_span_end(pause, stop, today)
     if end <= pause.started_on:
         return 0, False

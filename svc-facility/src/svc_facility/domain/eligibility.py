@@ -9,7 +9,7 @@ Interpretations:
 - Thresholds: "至少3个月", "满3个月", "至少1名", "至少有2名" are inclusive (3 months is enough), and so are
   "1年以上" and "100张床位以上" — in Chinese legal usage 以上 includes the number itself (Civil Code
   art. 1259). So a 12-month contract meets "1年以上" and a 100-bed hospital needs a department.
-- Months are whole calendar months (``deadline.whole_months_between``): the applicant has 3 months on
+- Months are whole calendar months (``shared.months.whole_months_between``): the applicant has 3 months on
   the day of the third month with its opening day-number (or that month's last day when it has none).
   Opened 2026-01-15: 2 months on 2026-04-14, 3 months on 2026-04-15.
 - Pharmacies count from ``address_since`` ("在注册地址正式经营"); when it is None the pharmacy has been at
@@ -55,9 +55,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from shared.errors import Problem
-
-from svc_facility.domain.deadline import whole_months_between
+from shared.errors import Invalid
+from shared.months import whole_months_between
 from svc_facility.domain.kinds import ApplicantKind, InstitutionType
 
 MIN_OPERATING_MONTHS = 3  # 正式运营至少3个月 / 在注册地址正式经营至少3个月 / 正式运营满3个月
@@ -79,9 +78,19 @@ SYSTEM_NAMES: dict[str, str] = {
     "settlement": "医保费用结算制度",
 }
 HOSPITAL_SYSTEMS = ("insurance", "finance", "statistics", "quality")  # 医疗机构 条件4
-PHARMACY_SYSTEMS = ("insurance_drugs", "finance", "insurance_personnel", "statistics", "settlement")  # 药店（五）
+PHARMACY_SYSTEMS = (
+    "insurance_drugs",
+    "finance",
+    "insurance_personnel",
+    "statistics",
+    "settlement",
+)  # 药店（五）
 
-EQUIPMENT_NAMES: dict[str, str] = {"video": "视频监控", "biometric": "生物识别", "drug_tracing": "药品追溯系统"}
+EQUIPMENT_NAMES: dict[str, str] = {
+    "video": "视频监控",
+    "biometric": "生物识别",
+    "drug_tracing": "药品追溯系统",
+}
 REQUIRED_EQUIPMENT = ("video", "biometric", "drug_tracing")
 
 
@@ -106,14 +115,18 @@ class ApplicantFacts:
     institution_type: InstitutionType | None  # medical institutions only
     opened_on: date  # 正式运营 since
     address_since: date | None = None  # pharmacy: 在注册地址正式经营 since (None: since opening)
-    first_registered_physicians: int = 0  # 取得医师/乡村医生/中医（专长）执业资格且第一注册地在该医疗机构的医师
+    first_registered_physicians: int = (
+        0  # 取得医师/乡村医生/中医（专长）执业资格且第一注册地在该医疗机构的医师
+    )
     pharmacists: tuple[Staffer, ...] = ()  # 执业药师 or 药学/临床药学/中药学专业技术资格
     insurance_staff: tuple[Staffer, ...] = ()  # 专（兼）职医保管理人员
     beds: int = 0
     has_insurance_department: bool = False  # 内部医保管理部门
     responsible_head: bool = False  # 主要负责人负责医保工作
     systems: frozenset[str] = frozenset()  # keys of SYSTEM_NAMES
-    information_system_connected: bool = False  # 与医保信息系统有效对接、直接联网结算 (LTC: 接入长护险信息系统)
+    information_system_connected: bool = (
+        False  # 与医保信息系统有效对接、直接联网结算 (LTC: 接入长护险信息系统)
+    )
     uses_national_codes: bool = False  # 设立基础数据库，使用国家统一的医保编码
     purchasing_platform: bool = False  # 能够接入市医药采购中心医药采购应用平台
     equipment: frozenset[str] = frozenset()  # keys of EQUIPMENT_NAMES: 视频监控、生物识别、药品追溯系统
@@ -134,7 +147,9 @@ class ApplicantFacts:
         _normalise(self)
         errors = _fact_errors(self)
         if errors:
-            raise Problem(422, "invalid_facts", "申请信息有误", "；".join(e["message"] for e in errors), errors=errors)
+            raise Invalid(
+                "invalid_facts", "申请信息有误", "；".join(e["message"] for e in errors), errors=errors
+            )
 
 
 def _normalise(facts: ApplicantFacts) -> None:
@@ -143,7 +158,7 @@ def _normalise(facts: ApplicantFacts) -> None:
         kind = ApplicantKind(facts.kind)
         institution_type = None if facts.institution_type is None else InstitutionType(facts.institution_type)
     except ValueError as exc:
-        raise Problem(422, "invalid_facts", "申请信息有误", f"未知的机构类型：{exc}") from exc
+        raise Invalid("invalid_facts", "申请信息有误", f"未知的机构类型：{exc}") from exc
     # Frozen: object.__setattr__ is the documented way to finish construction in __post_init__.
     object.__setattr__(facts, "kind", kind)
     object.__setattr__(facts, "institution_type", institution_type)
@@ -222,7 +237,11 @@ def _medical_unmet(facts: ApplicantFacts, on: date) -> list[UnmetCondition]:
 def _internet_hospital_unmet(facts: ApplicantFacts) -> list[UnmetCondition]:
     if facts.physical_hospital_code and facts.physical_hospital_code.strip():
         return []
-    return [UnmetCondition("physical_hospital", "互联网医院须依托其实体医疗机构申请签订补充协议（未填写实体医疗机构）")]
+    return [
+        UnmetCondition(
+            "physical_hospital", "互联网医院须依托其实体医疗机构申请签订补充协议（未填写实体医疗机构）"
+        )
+    ]
 
 
 def _pharmacy_unmet(facts: ApplicantFacts, on: date) -> list[UnmetCondition]:
@@ -267,7 +286,9 @@ def _operating_months(since: date, on: date, wording: str) -> list[UnmetConditio
     months = whole_months_between(since, on)
     if months >= MIN_OPERATING_MONTHS:
         return []
-    return [UnmetCondition("operating_months", f"{wording}不足{MIN_OPERATING_MONTHS}个月（实际 {months} 个月）")]
+    return [
+        UnmetCondition("operating_months", f"{wording}不足{MIN_OPERATING_MONTHS}个月（实际 {months} 个月）")
+    ]
 
 
 def _first_registered_physicians(facts: ApplicantFacts) -> list[UnmetCondition]:
@@ -349,7 +370,9 @@ def _village_clinic(facts: ApplicantFacts) -> list[UnmetCondition]:
     if not facts.village_standardised:
         unmet.append(UnmetCondition("village_standardised", "村卫生室不符合本市村卫生室标准化建设条件"))
     if not facts.village_five_unified:
-        unmet.append(UnmetCondition("village_five_unified", "村卫生室未与卫生院（社区卫生服务中心）实行“五统一”管理"))
+        unmet.append(
+            UnmetCondition("village_five_unified", "村卫生室未与卫生院（社区卫生服务中心）实行“五统一”管理")
+        )
     return unmet
 
 
@@ -443,7 +466,11 @@ def _ltc_system(facts: ApplicantFacts) -> list[UnmetCondition]:
 def _not_also_nursing(facts: ApplicantFacts) -> list[UnmetCondition]:
     if not facts.also_nursing_institution:
         return []
-    return [UnmetCondition("also_nursing_institution", "失能评定机构不得同时作为长期护理保险定点护理机构（现为定点护理机构）")]
+    return [
+        UnmetCondition(
+            "also_nursing_institution", "失能评定机构不得同时作为长期护理保险定点护理机构（现为定点护理机构）"
+        )
+    ]
 
 
 def _assessment_team(facts: ApplicantFacts) -> list[UnmetCondition]:
@@ -458,7 +485,9 @@ APPLICATION_FORM_HOSPITAL = "定点医疗机构申请表"
 HOSPITAL_LICENCE = "医疗机构执业许可证或中医诊所备案证复印件"
 MILITARY_LICENCE = "军队医疗机构为民服务许可证照复印件"
 HOSPITAL_REGISTRATION = "营业执照（或事业单位法人证书、民办非企业单位登记证书）复印件"
-MILITARY_REGISTRATION = "《中国人民解放军事业单位有偿服务许可证》或中国人民解放军出具的相关批准资料等主体资质复印件"
+MILITARY_REGISTRATION = (
+    "《中国人民解放军事业单位有偿服务许可证》或中国人民解放军出具的相关批准资料等主体资质复印件"
+)
 HEAD_ID_COPY = "法定代表人、主要负责人或实际控制人身份证复印件"
 HOSPITAL_RULES = "与医保政策对应的内部管理制度和财务制度文本"
 HOSPITAL_INFORMATION_SYSTEM = "与医保有关的医疗机构信息系统相关材料"
@@ -476,7 +505,9 @@ NURSING_AGREEMENT = "《天津市长期护理保险定点护理机构经办服�
 ASSESSMENT_AGREEMENT = "《天津市长期护理保险失能评定经办服务协议书》（10份）"
 
 # Government registrations the office looks up itself (interpretation, see the module notes).
-PUBLIC_DATA_MATERIALS = frozenset({HOSPITAL_LICENCE, HOSPITAL_REGISTRATION, DRUG_LICENCE, PHARMACY_REGISTRATION})
+PUBLIC_DATA_MATERIALS = frozenset(
+    {HOSPITAL_LICENCE, HOSPITAL_REGISTRATION, DRUG_LICENCE, PHARMACY_REGISTRATION}
+)
 
 
 def required_materials(
@@ -493,9 +524,13 @@ def required_materials(
 def _all_materials(kind: ApplicantKind, military: bool) -> list[str]:
     if kind is ApplicantKind.medical_institution:
         # Internet hospitals apply through their physical institution; the guide lists no other materials.
-        licence, registration = (MILITARY_LICENCE, MILITARY_REGISTRATION) if military else (
-            HOSPITAL_LICENCE,
-            HOSPITAL_REGISTRATION,
+        licence, registration = (
+            (MILITARY_LICENCE, MILITARY_REGISTRATION)
+            if military
+            else (
+                HOSPITAL_LICENCE,
+                HOSPITAL_REGISTRATION,
+            )
         )
         return [
             APPLICATION_FORM_HOSPITAL,

@@ -7,8 +7,13 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from shared.errors import Problem
-from shared.events.catalog import FacilityDesignatedV1, FacilitySuspendedV1, FacilityTerminatedV1, FacilityUpdatedV1
+from shared.errors import Conflict, Invalid
+from shared.events.catalog import (
+    FacilityDesignatedV1,
+    FacilitySuspendedV1,
+    FacilityTerminatedV1,
+    FacilityUpdatedV1,
+)
 
 
 @dataclass(frozen=True)
@@ -28,46 +33,58 @@ class RegistryRecord:
     status: str
     version: int
 
-    def suspended(self, reason: str | None) -> tuple["RegistryRecord", BaseModel]:
+    def suspended(self, reason: str | None) -> tuple[RegistryRecord, BaseModel]:
         if self.status != "designated":
-            raise Problem(409, "invalid_transition", "当前状态不允许暂停", f"机构状态为 {self.status}")
+            raise Conflict("invalid_transition", "当前状态不允许暂停", f"机构状态为 {self.status}")
         record = replace(self, status="suspended", version=self.version + 1)
         return record, FacilitySuspendedV1(**record.snapshot(), reason=reason or "")
 
-    def terminated(self, reason: str | None) -> tuple["RegistryRecord", BaseModel]:
+    def terminated(self, reason: str | None) -> tuple[RegistryRecord, BaseModel]:
         if self.status == "terminated":
-            raise Problem(409, "invalid_transition", "协议已解除")
+            raise Conflict("invalid_transition", "协议已解除")
         record = replace(self, status="terminated", version=self.version + 1)
         return record, FacilityTerminatedV1(**record.snapshot(), reason=reason or "")
 
-    def reinstated(self, reason: str | None = None) -> tuple["RegistryRecord", BaseModel]:
+    def reinstated(self, reason: str | None = None) -> tuple[RegistryRecord, BaseModel]:
         if self.status != "suspended":
-            raise Problem(409, "invalid_transition", "只有暂停中的机构可以恢复", f"机构状态为 {self.status}")
+            raise Conflict("invalid_transition", "只有暂停中的机构可以恢复", f"机构状态为 {self.status}")
         return self._updated(status="designated")
 
-    def renewed(self, valid_to: date, on: date, reason: str | None = None) -> tuple["RegistryRecord", BaseModel]:
+    def renewed(
+        self, valid_to: date, on: date, reason: str | None = None
+    ) -> tuple[RegistryRecord, BaseModel]:
         """Renewal before the agreement ends (续签): the agreement runs on to `valid_to`."""
         if self.status != "designated":
-            raise Problem(409, "invalid_transition", "只有定点状态的机构可以续签", f"机构状态为 {self.status}")
+            raise Conflict("invalid_transition", "只有定点状态的机构可以续签", f"机构状态为 {self.status}")
         if self.agreement_valid_to is not None and on > self.agreement_valid_to:
-            raise Problem(409, "agreement_expired", "协议已到期，不能续签", f"协议于 {self.agreement_valid_to} 到期，须重新申请定点")
+            raise Conflict(
+                "agreement_expired",
+                "协议已到期，不能续签",
+                f"协议于 {self.agreement_valid_to} 到期，须重新申请定点",
+            )
         if self.agreement_valid_to is not None and valid_to <= self.agreement_valid_to:
-            raise Problem(422, "invalid_agreement", "续签期限有误", f"新的到期日须晚于 {self.agreement_valid_to}",
+            raise Invalid("invalid_agreement", "续签期限有误", f"新的到期日须晚于 {self.agreement_valid_to}",
                           errors=[{"field": "body.valid_to", "message": "须晚于现协议到期日"}])  # fmt: skip
         return self._updated(agreement_valid_to=valid_to)
 
     def changed(
-        self, name: str | None, level: int | None, programmes: tuple[str, ...] | None, reason: str | None = None
-    ) -> tuple["RegistryRecord", BaseModel]:
+        self,
+        name: str | None,
+        level: int | None,
+        programmes: tuple[str, ...] | None,
+        reason: str | None = None,
+    ) -> tuple[RegistryRecord, BaseModel]:
         """A change of details (信息变更); a terminated agreement is closed to changes."""
         if self.status == "terminated":
-            raise Problem(409, "invalid_transition", "协议已解除，不能变更")
-        changes = {k: v for k, v in {"name": name, "level": level, "programmes": programmes}.items() if v is not None}
+            raise Conflict("invalid_transition", "协议已解除，不能变更")
+        changes = {
+            k: v for k, v in {"name": name, "level": level, "programmes": programmes}.items() if v is not None
+        }
         if not changes:
-            raise Problem(422, "nothing_to_change", "没有需要变更的信息")
+            raise Invalid("nothing_to_change", "没有需要变更的信息")
         return self._updated(**changes)
 
-    def _updated(self, **changes: object) -> tuple["RegistryRecord", BaseModel]:
+    def _updated(self, **changes: object) -> tuple[RegistryRecord, BaseModel]:
         record = replace(self, **changes, version=self.version + 1)  # type: ignore[arg-type]
         return record, FacilityUpdatedV1(**record.snapshot())
 

@@ -32,20 +32,31 @@ class Repository:
     async def add_record(self, record: RegistryRecord) -> bool:
         """Insert unless the code exists; returns whether it was new."""
         result = await self.session.execute(
-            insert(registry).values(_row(record)).on_conflict_do_nothing(index_elements=["code"]).returning(registry.c.code)
+            insert(registry)
+            .values(_row(record))
+            .on_conflict_do_nothing(index_elements=["code"])
+            .returning(registry.c.code)
         )
         return result.first() is not None
 
     async def save_record(self, record: RegistryRecord) -> None:
         values = _row(record)
-        await self.session.execute(update(registry).where(registry.c.code == record.code).values({**values, "updated_at": func.now()}))
+        await self.session.execute(
+            update(registry)
+            .where(registry.c.code == record.code)
+            .values({**values, "updated_at": func.now()})
+        )
 
     async def get_record(self, code: str, for_update: bool = False) -> RegistryRecord | None:
         query = select(registry).where(registry.c.code == code)
-        row = (await self.session.execute(query.with_for_update() if for_update else query)).mappings().first()
+        row = (
+            (await self.session.execute(query.with_for_update() if for_update else query)).mappings().first()
+        )
         return _record(row) if row else None
 
-    async def search(self, where: RegistryFilter, offset: int, limit: int) -> tuple[list[RegistryRecord], int]:
+    async def search(
+        self, where: RegistryFilter, offset: int, limit: int
+    ) -> tuple[list[RegistryRecord], int]:
         conditions = []
         if where.name:
             conditions.append(registry.c.name.contains(where.name, autoescape=True))
@@ -59,15 +70,24 @@ class Repository:
             conditions.append(registry.c.programmes.any(where.programme))
         if where.status:
             conditions.append(registry.c.status == where.status)
-        total = (await self.session.execute(select(func.count()).select_from(registry).where(*conditions))).scalar_one()
+        total = (
+            await self.session.execute(select(func.count()).select_from(registry).where(*conditions))
+        ).scalar_one()
         rows = (
-            await self.session.execute(select(registry).where(*conditions).order_by(registry.c.code).offset(offset).limit(limit))
+            await self.session.execute(
+                select(registry).where(*conditions).order_by(registry.c.code).offset(offset).limit(limit)
+            )
         ).mappings()
         return [_record(r) for r in rows], total
 
-
     async def record_history(
-        self, record: RegistryRecord, change: str, by: str, at: datetime, reason: str | None, details: dict[str, Any]
+        self,
+        record: RegistryRecord,
+        change: str,
+        by: str,
+        at: datetime,
+        reason: str | None,
+        details: dict[str, Any],
     ) -> None:
         await self.session.execute(
             insert(registry_history).values(
@@ -78,7 +98,9 @@ class Repository:
 
     async def history(self, code: str) -> list[dict]:
         rows = await self.session.execute(
-            select(registry_history).where(registry_history.c.code == code).order_by(registry_history.c.version)
+            select(registry_history)
+            .where(registry_history.c.code == code)
+            .order_by(registry_history.c.version)
         )
         return [dict(r) for r in rows.mappings()]
 
@@ -88,4 +110,6 @@ def _row(record: RegistryRecord) -> dict:
 
 
 def _record(row) -> RegistryRecord:  # type: ignore[no-untyped-def]
-    return RegistryRecord(**{f: row[f] for f in RegistryRecord.__dataclass_fields__} | {"programmes": tuple(row["programmes"])})
+    return RegistryRecord(
+        **{f: row[f] for f in RegistryRecord.__dataclass_fields__} | {"programmes": tuple(row["programmes"])}
+    )

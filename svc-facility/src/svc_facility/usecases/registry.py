@@ -7,10 +7,10 @@ from typing import Any
 
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import Problem, not_found
+from shared.errors import Conflict, NotFound
 from shared.events import new_envelope
 from svc_facility.domain.registry import RegistryRecord, announcement
-from svc_facility.repository import RegistryFilter, Repository
+from svc_facility.repository.registry import RegistryFilter, Repository
 
 
 async def seed_registry(uow: UnitOfWork, records: Iterable[RegistryRecord]) -> int:
@@ -24,31 +24,45 @@ async def seed_registry(uow: UnitOfWork, records: Iterable[RegistryRecord]) -> i
     return added
 
 
-async def search_registry(uow: UnitOfWork, where: RegistryFilter, page: int, size: int) -> tuple[list[RegistryRecord], int]:
+async def search_registry(
+    uow: UnitOfWork, where: RegistryFilter, *, page: int, size: int
+) -> tuple[list[RegistryRecord], int]:
     return await Repository(uow.session).search(where, (page - 1) * size, size)
 
 
 async def registry_record(uow: UnitOfWork, code: str) -> RegistryRecord:
     record = await Repository(uow.session).get_record(code)
     if record is None:
-        raise not_found("定点医药机构")
+        raise NotFound("定点医药机构")
     return record
 
 
-async def _record_for_staff(uow: UnitOfWork, code: str, actor: Principal, version: int) -> RegistryRecord:
+async def _record_for_staff(uow: UnitOfWork, actor: Principal, code: str, version: int) -> RegistryRecord:
     record = await Repository(uow.session).get_record(code, for_update=True)
     if record is None or not actor.serves_office(record.office_code):
-        raise not_found("定点医药机构")
+        raise NotFound("定点医药机构")
     if record.version != version:
-        raise Problem(409, "version_conflict", "记录已被他人修改", f"当前版本为 {record.version}，请刷新后重试", current_version=record.version)
+        raise Conflict(
+            "version_conflict",
+            "记录已被他人修改",
+            f"当前版本为 {record.version}，请刷新后重试",
+            current_version=record.version,
+        )
     return record
 
 
 async def change_registry(
-    uow: UnitOfWork, code: str, actor: Principal, version: int, change: str, reason: str | None, **arguments: Any
+    uow: UnitOfWork,
+    actor: Principal,
+    code: str,
+    *,
+    version: int,
+    change: str,
+    reason: str | None,
+    **arguments: Any,
 ) -> RegistryRecord:
     """One change of a registry record by staff of its office (or the city): saved, recorded, announced."""
-    current = await _record_for_staff(uow, code, actor, version)
+    current = await _record_for_staff(uow, actor, code, version)
     record, event = getattr(current, change)(reason=reason, **arguments)
     repo = Repository(uow.session)
     await repo.save_record(record)
@@ -57,8 +71,8 @@ async def change_registry(
     return record
 
 
-async def registry_history(uow: UnitOfWork, code: str, actor: Principal) -> list[dict]:
+async def registry_history(uow: UnitOfWork, actor: Principal, code: str) -> list[dict]:
     record = await Repository(uow.session).get_record(code)
     if record is None or not actor.serves_office(record.office_code):
-        raise not_found("定点医药机构")
+        raise NotFound("定点医药机构")
     return await Repository(uow.session).history(code)

@@ -1,0 +1,72 @@
+"""Aggregates stored whole as a JSONB document beside the key columns that queries filter on.
+
+A service's table for such an aggregate has an `id` primary key, an integer `version`, a `document`
+JSONB column and whatever key columns it searches by; pydantic maps the domain dataclasses both ways.
+Writes are optimistic: `save` replaces the row only at the version it was loaded at, so two clerks
+acting on one case cannot both win, whatever the route forgot to lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from pydantic import TypeAdapter
+from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.errors import Conflict
+
+A = TypeVar("A")
+
+
+class DocumentStore(Generic[A]):
+    def __init__(self, table: Table, model: type[A], key_columns: Callable[[A], dict[str, Any]]):
+        self.table = table
+        self.adapter: TypeAdapter[A] = TypeAdapter(model)
+        self.key_columns = key_columns
+
+    def load(self, document: dict[str, Any]) -> A:
+        return self.adapter.validate_python(document)
+
+    def _row(self, aggregate: A) -> dict[str, Any]:
+        return {**self.key_columns(aggregate), "document": self.adapter.dump_python(aggregate, mode="json")}
+
+    async def get(self, session: AsyncSession, aggregate_id: uuid.UUID, *, lock: bool = False) -> A | None:
+        query = select(self.table.c.document).where(self.table.c.id == aggregate_id)
+        row = (await session.execute(query.with_for_update() if lock else query)).first()
+        return self.load(row[0]) if row else None
+
+    async def add(self, session: AsyncSession, aggregate: A) -> None:
+        await session.execute(insert(self.table).values(self._row(aggregate)))
+
+    async def save(self, session: AsyncSession, aggregate: A, *, loaded_at_version: int) -> None:
+        """Replace the stored aggregate, provided nobody has saved it since it was loaded."""
+        row = self._row(aggregate)
+        changed = await session.execute(
+            update(self.table)
+            .where(self.table.c.id == row["id"], self.table.c.version == loaded_at_version)
+            .values({**row, "updated_at": func.now()})
+            .returning(self.table.c.id)
+        )
+        if changed.first() is None:
+            raise Conflict("version_conflict", "记录已被他人修改", "请刷新后重试")
+
+    async def find(
+        self,
+        session: AsyncSession,
+        *conditions: ColumnElement[bool],
+        order_by: Sequence[ColumnElement[Any]] = (),
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[A], int]:
+        """One page of the aggregates meeting `conditions`, and how many meet them in all."""
+        total = (
+            await session.execute(select(func.count()).select_from(self.table).where(*conditions))
+        ).scalar_one()
+        query = (
+            select(self.table.c.document).where(*conditions).order_by(*order_by).offset(offset).limit(limit)
+        )
+        return [self.load(document) for (document,) in await session.execute(query)], total
