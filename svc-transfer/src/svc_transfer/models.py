@@ -20,6 +20,9 @@ coverages = Table(
     Column("benefit_start", Date, nullable=False),
     Column("benefit_end", Date),  # NULL: open-ended (employee coverage)
     Column("stopped_on", Date),
+    Column(
+        "unit_code", String(40)
+    ),  # the employer of an employee enrollment (a certificate's period names it)
 )
 
 # Certificates (参保凭证) this office issued to people leaving: kept to check letters against.
@@ -31,7 +34,12 @@ certificates = Table(
     Column("office_code", String(6), nullable=False),
     Column("status", String(20), nullable=False),
     Column("issued_on", Date, nullable=False),
+    Column("coverage_ended_on", Date, nullable=False),
     Column("document", JSONB, nullable=False),
+)
+# The same stopped coverage gets one certificate (a lost one is reissued under the same number).
+Index(
+    "uq_certificates_person_coverage", certificates.c.person_id, certificates.c.coverage_ended_on, unique=True
 )
 
 # Transfer cases, incoming and outgoing: key columns for queries, the aggregate as a document.
@@ -45,6 +53,7 @@ transfers = Table(
     Column("office_code", String(6), nullable=False),
     Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("unit_id", String(40)),
+    Column("certificate_number", String(40)),
     Column("status", String(30), nullable=False),
     Column("version", Integer, nullable=False),
     Column("closed", Boolean, nullable=False, server_default=text("false")),
@@ -54,6 +63,14 @@ transfers = Table(
 # One case per side and transfer: a second letter for the same transfer finds the first case.
 Index("uq_transfers_side_ref", transfers.c.side, transfers.c.transfer_ref, unique=True)
 Index("ix_transfers_open", transfers.c.office_code, transfers.c.closed)
+# One certificate, one transfer out, whatever the procedure or the letters' references (a rejected
+# letter does not hold the certificate).
+Index(
+    "uq_transfers_outgoing_certificate",
+    transfers.c.certificate_number,
+    unique=True,
+    postgresql_where=text("side = 'outgoing' AND status <> 'rejected'"),
+)
 
 # Messages to peer offices, written in the use case's transaction and delivered afterwards.
 interop_outbox = Table(
@@ -98,9 +115,10 @@ interop_audit = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Column("direction", String(3), nullable=False),  # in | out
-    Column("peer", String(6)),
-    Column("message_id", String(40)),
-    Column("type", String(30)),
+    # Text: a refused message may claim any sender, id or type, and its refusal is kept all the same.
+    Column("peer", Text),
+    Column("message_id", Text),
+    Column("type", Text),
     Column("outcome", String(30), nullable=False),
     Column("detail", Text),
 )

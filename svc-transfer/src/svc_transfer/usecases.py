@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.auth import Principal, Role
@@ -16,7 +16,6 @@ from shared.calendar import default_calendar
 from shared.db import UnitOfWork
 from shared.errors import Problem, not_found
 from shared.events import Envelope, new_envelope
-from shared.events.consumer import OutOfOrder
 from shared.events.catalog import (
     RegistrationApprovedV1,
     RegistrationStoppedV1,
@@ -27,9 +26,17 @@ from shared.events.catalog import (
     TransferOverdueV1,
     TransferTransferredOutV1,
 )
+from shared.events.consumer import OutOfOrder
 from shared.identity import IdType, person_id_for
 from shared.ops import DeadlineCounts, overdue_seconds
-from svc_transfer.domain.certificate import IssuedCertificate, LetterRefusal, check_letter
+from svc_transfer.domain.certificate import (
+    BALANCE_NOT_ON_RECORD,
+    CoverageSpan,
+    IssuedCertificate,
+    LetterRefusal,
+    check_letter,
+    coverage_history,
+)
 from svc_transfer.domain.profiles import PROFILES
 from svc_transfer.domain.transfer import (
     CLOSED,
@@ -47,7 +54,7 @@ from svc_transfer.domain.transfer import (
     rejected_letter,
 )
 from svc_transfer.interop.exchange import Interop
-from svc_transfer.interop.protocol import Message, MessageType
+from svc_transfer.interop.protocol import FundsBody, LetterBody, Message, MessageType, TableBody
 from svc_transfer.models import certificates, coverages, transfers
 
 CASE = TypeAdapter(Transfer)
@@ -60,6 +67,20 @@ REFUSAL_REASONS = {
     "materials_incomplete": "申请材料不全",
     "certificate_invalid": "参保凭证无效",
 }
+
+
+def serves(actor: Principal, office_code: str) -> bool:
+    """Staff of that office, or city staff of the city it belongs to (a municipality's districts share
+    its first two digits, a prefecture city's its first four): never another city's offices."""
+    if actor.role is not Role.staff or actor.office_code is None:
+        return False
+    if actor.office_code == office_code:
+        return True
+    return actor.is_city_staff and office_code.startswith(_city_prefix(actor.office_code))
+
+
+def _city_prefix(city: str) -> str:
+    return city[:2] if city.endswith("0000") else city[:4]
 
 
 def person_id(interop: Interop, person: Person) -> uuid.UUID:
@@ -77,9 +98,17 @@ async def record_approved(uow: UnitOfWork, envelope: Envelope, event: Registrati
         "status": "active",
         "benefit_start": event.benefit_start,
         "benefit_end": event.benefit_end,
+        "unit_code": event.unit_code,
     }
+    # A stop that arrived first recorded the enrollment without its start: the approval supplies it
+    # (the certificate's periods are drawn from here), the stop still wins the status.
     await uow.session.execute(
-        insert(coverages).values(enrollment_id=event.enrollment_id, **values).on_conflict_do_nothing()
+        insert(coverages)
+        .values(enrollment_id=event.enrollment_id, **values)
+        .on_conflict_do_update(
+            index_elements=["enrollment_id"],
+            set_={"benefit_start": event.benefit_start, "unit_code": event.unit_code},
+        )
     )
 
 
@@ -103,7 +132,9 @@ async def record_stopped(uow: UnitOfWork, envelope: Envelope, event: Registratio
     )
 
 
-async def record_ended(uow: UnitOfWork, envelope: Envelope, event: RegistrationSuspendedV1 | RegistrationTerminatedV1) -> None:
+async def record_ended(
+    uow: UnitOfWork, envelope: Envelope, event: RegistrationSuspendedV1 | RegistrationTerminatedV1
+) -> None:
     """中断 / 终止: the coverage here ends on its last covered day (an approval arriving later keeps it)."""
     ended = await uow.session.execute(
         update(coverages)
@@ -133,17 +164,23 @@ async def stopped_coverage(uow: UnitOfWork, person: uuid.UUID) -> Any:
 
 
 async def issue_certificate(
-    uow: UnitOfWork,
-    interop: Interop,
-    actor: Principal,
-    person: Person,
-    scheme: str,
-    history: Sequence[Period],
-    account_balance: Any,
-    arrears: Any,
+    uow: UnitOfWork, interop: Interop, actor: Principal, person: Person, note: str | None, arrears: Any
 ) -> IssuedCertificate:
-    """参保凭证: only once the person's coverage here was stopped (中止参保)."""
+    """参保凭证: only once the person's coverage here was stopped (中止参保), stating what the records say.
+
+    Coverage periods come from registration's events; the personal-account balance has no record here
+    yet (employee accounts are not kept by any service), so the certificate says so instead of taking
+    a figure from the counter. Arrears are told from the collection system by the clerk (a warning to
+    the person; they move no money). One certificate per stopped coverage: a lost one is reissued."""
     pid = person_id(interop, person)
+    reachable = [row for row in await _coverages_of(uow, pid) if serves(actor, row.office_code)]
+    if not reachable:  # unknown here, or covered at an office the clerk does not serve: the same answer
+        raise Problem(
+            404,
+            "not_insured_here",
+            "本地无该人员的参保记录",
+            "本机构只能为在本地参保并已中止参保的人员开具参保凭证",
+        )
     today = uow.clock.today()
     if await active_coverage(uow, pid, today):
         raise Problem(
@@ -152,32 +189,67 @@ async def issue_certificate(
             "参保关系尚未中止",
             "请先由参保单位办理停保（中止参保）后再开具参保凭证",
         )
-    stopped = await stopped_coverage(uow, pid)
+    stopped = max((r for r in reachable if r.status == "stopped"), key=lambda r: r.stopped_on, default=None)
     if stopped is None:
         raise Problem(
             404,
             "not_insured_here",
-            "本地无该人员的参保记录",
+            "本地无该人员的中止参保记录",
             "本机构只能为在本地参保并已中止参保的人员开具参保凭证",
         )
-    if not actor.serves_office(stopped.office_code):
-        raise not_found("参保记录")
+    existing = await uow.session.scalar(
+        select(certificates.c.number)
+        .where(certificates.c.person_id == pid, certificates.c.coverage_ended_on == stopped.stopped_on)
+        .with_for_update()
+    )
+    if existing is not None:
+        raise Problem(
+            409,
+            "certificate_already_issued",
+            "该参保关系已出具参保凭证",
+            f"凭证编号 {existing}；遗失的请办理补办（同一编号）",
+            number=existing,
+        )
     number = await _next_certificate_number(uow, interop.settings.office_code, today.year)
     certificate = IssuedCertificate(
         number=number,
-        office_code=interop.settings.office_code,
+        office_code=stopped.office_code,  # stamped with the office that holds the coverage
         person_id=pid,
         person=person,
-        scheme=scheme,
+        scheme=stopped.scheme,
         coverage_ended_on=stopped.stopped_on,
-        history=tuple(history),
-        account_balance=account_balance,
+        history=await _history_on_record(uow, pid, stopped.stopped_on),
+        account_balance=Decimal("0.00"),
         arrears=arrears,
         issued_on=today,
+        account_balance_stated=False,
+        account_balance_note=BALANCE_NOT_ON_RECORD,
+        note=note,
     )
     await _save_certificate(uow, certificate, insert_new=True)
     uow.emit(certificate_issued(certificate, uow, reissue=False))
     return certificate
+
+
+async def _coverages_of(uow: UnitOfWork, pid: uuid.UUID) -> list[Any]:
+    query = select(coverages).where(coverages.c.person_id == pid).with_for_update()
+    return list((await uow.session.execute(query.order_by(coverages.c.benefit_start))).all())
+
+
+async def _history_on_record(uow: UnitOfWork, pid: uuid.UUID, ended_on: date) -> tuple[Period, ...]:
+    """Covered stretches up to the stop, after whatever an earlier certificate already moved away."""
+    moved = await uow.session.scalar(
+        select(func.max(certificates.c.coverage_ended_on)).where(
+            certificates.c.person_id == pid, certificates.c.status == "transferred"
+        )
+    )
+    spans = []
+    for row in await _coverages_of(uow, pid):
+        last = min(d for d in (row.stopped_on, row.benefit_end, ended_on) if d is not None)
+        first = row.benefit_start if moved is None else max(row.benefit_start, moved + timedelta(days=1))
+        if first <= last:
+            spans.append(CoverageSpan(first, last, row.unit_code))
+    return coverage_history(spans)
 
 
 def certificate_issued(c: IssuedCertificate, uow: UnitOfWork, reissue: bool) -> Envelope:
@@ -203,6 +275,7 @@ async def _save_certificate(
         "office_code": certificate.office_code,
         "status": certificate.status,
         "issued_on": certificate.issued_on,
+        "coverage_ended_on": certificate.coverage_ended_on,
         "document": CERTIFICATE.dump_python(certificate, mode="json"),
     }
     statement = insert(certificates).values(number=certificate.number, **values)
@@ -224,7 +297,7 @@ async def visible_certificate(
     if certificate is None or not (
         actor.person_id == certificate.person_id
         if actor.role is Role.insured
-        else actor.serves_office(certificate.office_code)
+        else serves(actor, certificate.office_code)
     ):
         raise not_found("参保凭证")
     return certificate
@@ -260,6 +333,7 @@ async def save(uow: UnitOfWork, case: Transfer, insert_new: bool = False) -> Non
         "office_code": case.office_code,
         "person_id": case.person_id,
         "unit_id": case.unit_id,
+        "certificate_number": case.certificate.number,
         "status": case.status.value,
         "version": case.version,
         "closed": case.status in CLOSED,
@@ -280,12 +354,14 @@ async def _load(uow: UnitOfWork, *where: Any, for_update: bool = False) -> Trans
 
 
 def may_see(actor: Principal, case: Transfer) -> bool:
+    """The person, their unit, staff serving the case's office, an administrator; nobody else (ops,
+    facilities and peers see no case: a peer follows its exchange through status_query)."""
     if actor.role is Role.insured:
-        return actor.person_id == case.person_id
+        return actor.person_id is not None and actor.person_id == case.person_id
     if actor.role is Role.unit:
         return case.unit_id is not None and actor.unit_id == case.unit_id
     if actor.role is Role.staff:
-        return actor.serves_office(case.office_code)
+        return serves(actor, case.office_code)
     return actor.role is Role.admin
 
 
@@ -319,13 +395,18 @@ async def cases_of(uow: UnitOfWork, actor: Principal, page: int, size: int) -> t
 
 
 def _scope(actor: Principal) -> list[Any]:
-    if actor.role is Role.insured:
+    """The cases a caller may list, as a filter (the same rule as may_see; nothing for anyone else)."""
+    if actor.role is Role.insured and actor.person_id is not None:
         return [transfers.c.person_id == actor.person_id]
-    if actor.role is Role.unit:
+    if actor.role is Role.unit and actor.unit_id is not None:
         return [transfers.c.unit_id == actor.unit_id]
-    if actor.role is Role.staff and not actor.is_city_staff:
+    if actor.role is Role.staff and actor.office_code is not None:
+        if actor.is_city_staff:
+            return [transfers.c.office_code.startswith(_city_prefix(actor.office_code), autoescape=True)]
         return [transfers.c.office_code == actor.office_code]
-    return []
+    if actor.role is Role.admin:
+        return []
+    return [false()]
 
 
 # --------------------------------------------------------------------------- incoming side (转入地)
@@ -362,6 +443,8 @@ async def apply(
             )
         profile = peer.profile.code
     coverage = await active_coverage(uow, pid, uow.clock.today())
+    if coverage is not None and actor.role is Role.staff and not serves(actor, coverage.office_code):
+        raise not_found("参保记录")  # covered at an office this clerk does not serve
     if coverage is None:
         raise Problem(
             422,
@@ -454,7 +537,7 @@ async def complete(uow: UnitOfWork, case_id: uuid.UUID, actor: Principal, versio
     months = (
         completed.table.contribution_months if completed.table else completed.certificate.contribution_months
     )
-    balance = completed.funds.amount if completed.funds else completed.certificate.account_balance
+    balance = completed.credited_balance  # the table's figure: funds were checked against it
     uow.emit(
         new_envelope(
             TransferCompletedV1(
@@ -472,6 +555,18 @@ async def complete(uow: UnitOfWork, case_id: uuid.UUID, actor: Principal, versio
     return completed
 
 
+async def confirm_funds(
+    uow: UnitOfWork, case_id: uuid.UUID, actor: Principal, version: int, amount_received: Decimal, note: str
+) -> Transfer:
+    """Staff record the amount the bank statement shows for a held case; it must be the table's."""
+    case = await for_staff(uow, case_id, actor)
+    confirmed = case.confirm_funds(
+        amount_received, note, uow.clock.today(), actor.subject, uow.clock.now(), version
+    )
+    await save(uow, confirmed)
+    return confirmed
+
+
 # --------------------------------------------------------------------------- outgoing side (转出地)
 
 
@@ -484,6 +579,10 @@ async def send_table(
     assert certificate is not None and case.peer_office is not None
     today = uow.clock.today()
     sent = case.send_table(today, actor.subject, uow.clock.now(), version)
+    if certificate.status == "transferred":  # one certificate, one transfer out
+        raise Problem(
+            409, "already_transferred", "该参保凭证已办理转出", f"参保凭证 {certificate.number} 的资金已划转"
+        )
     table = {
         "certificate_number": certificate.number,
         "person": _person_body(certificate.person),
@@ -544,16 +643,18 @@ async def _on_letter(uow: UnitOfWork, interop: Interop, message: Message) -> dic
     )
     if existing is not None:
         return {"status": existing.status.value}
-    person = Person(**message.body["person"])
+    body = LetterBody.model_validate(message.body)  # checked on receipt; fields we do not know are ignored
+    person = Person(body.person.id_type.value, body.person.id_number, body.person.name)
     pid = person_id(interop, person)
-    certificate = await get_certificate(uow, str(message.body.get("certificate_number", "")), for_update=True)
+    # The certificate row is locked: letters for one certificate are answered one after the other.
+    certificate = await get_certificate(uow, body.certificate_number, for_update=True)
     peer = interop.peers.require(message.sender)
     facts = Certificate(
-        number=str(message.body.get("certificate_number")),
+        number=body.certificate_number,
         issuing_office=interop.settings.office_code,
         coverage_ended_on=certificate.coverage_ended_on if certificate else uow.clock.today(),
         contribution_months=certificate.contribution_months if certificate else 0,
-        account_balance=certificate.account_balance if certificate else 0,
+        account_balance=certificate.account_balance if certificate else Decimal("0.00"),
     )
     case = new_outgoing(
         transfer_ref=message.transfer_ref,
@@ -564,10 +665,14 @@ async def _on_letter(uow: UnitOfWork, interop: Interop, message: Message) -> dic
         profile=peer.profile,
         today=uow.clock.today(),
         at=uow.clock.now(),
+        office_code=certificate.office_code if certificate else None,
     )
     try:
         check_letter(
-            certificate, person.id_number, await active_coverage(uow, pid, uow.clock.today()) is not None
+            certificate,
+            person.id_number,
+            await active_coverage(uow, pid, uow.clock.today()) is not None,
+            claimed=certificate is not None and await _transfer_out_of(uow, certificate.number) is not None,
         )
     except LetterRefusal as refusal:
         case = rejected_letter(case, refusal.code, refusal.reason)
@@ -582,27 +687,56 @@ async def _on_letter(uow: UnitOfWork, interop: Interop, message: Message) -> dic
     return {"status": case.status.value}
 
 
+async def _transfer_out_of(uow: UnitOfWork, number: str) -> Transfer | None:
+    """The transfer out that holds a certificate (one at most: uq_transfers_outgoing_certificate)."""
+    return await _load(
+        uow,
+        transfers.c.side == Side.outgoing.value,
+        transfers.c.certificate_number == number,
+        transfers.c.status != Status.rejected.value,
+    )
+
+
 async def _on_table_or_funds(uow: UnitOfWork, interop: Interop, message: Message) -> dict[str, Any]:
     case = await _incoming_for(uow, message, missing_ok=True) or await _opened_by_table(uow, interop, message)
     profile = PROFILES[case.profile]
-    today, at, body = uow.clock.today(), uow.clock.now(), message.body
+    today, at = uow.clock.today(), uow.clock.now()
     if message.type is MessageType.information_table:
+        body = TableBody.model_validate(message.body)
+        _check_table_matches(case, body)
         table = InformationTable(
-            contribution_months=int(body["contribution_months"]),
-            history=PERIODS.validate_python(body["history"]),
-            account_balance=body["account_balance"],
-            coverage_ended_on=date.fromisoformat(body["coverage_ended_on"]),
+            contribution_months=body.contribution_months,
+            history=tuple(Period(p.start, p.end, p.months, p.unit_name) for p in body.history),
+            account_balance=body.account_balance,
+            coverage_ended_on=body.coverage_ended_on,
         )
         case = case.receive_table(table, profile, today, at)
     else:
-        funds = Funds(
-            amount=body["amount"],
-            reference=str(body["reference"]),
-            transferred_on=date.fromisoformat(body["transferred_on"]),
-        )
+        notice = FundsBody.model_validate(message.body)
+        funds = Funds(amount=notice.amount, reference=notice.reference, transferred_on=notice.transferred_on)
         case = case.receive_funds(funds, profile, today, at)
     await save(uow, case)
     return {"status": case.status.value}
+
+
+def _check_table_matches(case: Transfer, body: TableBody) -> None:
+    """The table must be about this case's person and certificate: it decides what is credited to whom."""
+    mismatched = [
+        field
+        for field, same in (
+            ("person.id_number", body.person.id_number == case.person.id_number),
+            ("certificate_number", body.certificate_number == case.certificate.number),
+        )
+        if not same
+    ]
+    if mismatched:
+        raise Problem(
+            422,
+            "table_mismatch",
+            "信息表与转移业务不符",
+            "信息表所列人员或参保凭证编号与本机构受理的业务不一致，不予接收",
+            errors=[{"field": f"body.{field}", "message": "与业务不符"} for field in mismatched],
+        )
 
 
 async def _on_rejection(uow: UnitOfWork, message: Message) -> dict[str, Any]:
@@ -624,8 +758,8 @@ async def _opened_by_table(uow: UnitOfWork, interop: Interop, message: Message) 
             "本机构无此转移业务",
             f"未找到由本机构受理、转出地为 {message.sender} 的转移业务",
         )
-    body = message.body
-    person = Person(**body["person"])
+    body = TableBody.model_validate(message.body)
+    person = Person(body.person.id_type.value, body.person.id_number, body.person.name)
     pid = person_id(interop, person)
     coverage = await active_coverage(uow, pid, uow.clock.today())
     if coverage is None:
@@ -633,11 +767,11 @@ async def _opened_by_table(uow: UnitOfWork, interop: Interop, message: Message) 
             422, "not_enrolled_here", "该人员尚未在本地参保", "转入地无该人员的有效参保记录，无法接续"
         )
     facts = Certificate(
-        number=str(body["certificate_number"]),
+        number=body.certificate_number,
         issuing_office=message.sender,
-        coverage_ended_on=date.fromisoformat(body["coverage_ended_on"]),
-        contribution_months=int(body["contribution_months"]),
-        account_balance=body["account_balance"],
+        coverage_ended_on=body.coverage_ended_on,
+        contribution_months=body.contribution_months,
+        account_balance=body.account_balance,
     )
     case = new_incoming(
         person_id=pid,
@@ -670,16 +804,20 @@ async def apply_outgoing(
             "请向转入地经办机构申请",
             f"与{peer.name}之间按“{peer.profile.name}”办理：由转入地受理并发出联系函",
         )
-    if certificate.status != "issued" or await _load(
-        uow,
-        transfers.c.side == Side.outgoing.value,
-        transfers.c.closed.is_(False),
-        transfers.c.person_id == certificate.person_id,
+    if (
+        certificate.status != "issued"
+        or await _transfer_out_of(uow, certificate.number)
+        or await _load(
+            uow,
+            transfers.c.side == Side.outgoing.value,
+            transfers.c.closed.is_(False),
+            transfers.c.person_id == certificate.person_id,
+        )
     ):
         raise Problem(409, "transfer_in_progress", "已有办理中的转移业务", "该参保凭证已转出或正在办理转出")
     facts = Certificate(
         number=certificate.number,
-        issuing_office=certificate.office_code,
+        issuing_office=interop.settings.office_code,
         coverage_ended_on=certificate.coverage_ended_on,
         contribution_months=certificate.contribution_months,
         account_balance=certificate.account_balance,
@@ -694,6 +832,7 @@ async def apply_outgoing(
         today=uow.clock.today(),
         at=uow.clock.now(),
         applied_by=actor.subject,
+        office_code=certificate.office_code,
     )
     await save(uow, case, insert_new=True)
     return case

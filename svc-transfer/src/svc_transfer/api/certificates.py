@@ -45,6 +45,9 @@ def shape(c: IssuedCertificate) -> CertificateOut:
         issued_on=c.issued_on,
         status=c.status,
         reissues=[{"at": r.at, "by": r.by} for r in c.reissues],
+        account_balance_stated=c.account_balance_stated,
+        account_balance_note=c.account_balance_note,
+        note=c.note,
     )
 
 
@@ -54,14 +57,7 @@ async def issue(
 ) -> CertificateOut:
     async with uow:
         certificate = await usecases.issue_certificate(
-            uow,
-            interop,
-            actor,
-            body.person.domain(),
-            body.scheme,
-            [p.domain() for p in body.history],
-            body.account_balance,
-            body.arrears,
+            uow, interop, actor, body.person.domain(), body.note, body.arrears
         )
         await uow.commit()
     return shape(certificate)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from datetime import date
 from typing import Literal
 
 from fastapi import Request
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.calendar import default_calendar
 from shared.http.fields import Text
@@ -166,20 +165,18 @@ class SendTableIn(Versioned):
 
 
 class IssueCertificateIn(BaseModel):
-    person: PersonIn
-    scheme: Literal["employee", "flexible", "resident"] = "employee"
-    history: list[PeriodIn] = Field(min_length=1, max_length=200, description="缴费历史")
-    account_balance: NonNegativeMoney
-    arrears: NonNegativeMoney = Field(default=0)
+    """The clerk names the person and may annotate; coverage and balance come from the records."""
 
-    @field_validator("history")
-    @classmethod
-    def _no_overlap(cls, history: list[PeriodIn]) -> list[PeriodIn]:
-        ordered = sorted(history, key=lambda p: p.start)
-        for before, after in itertools.pairwise(ordered):
-            if after.start <= before.end:
-                raise ValueError(f"缴费期间重叠：{before.start}—{before.end} 与 {after.start}—{after.end}")
-        return ordered
+    model_config = ConfigDict(extra="forbid")  # a typed history or balance is refused, not ignored
+
+    person: PersonIn
+    arrears: NonNegativeMoney = Field(default=0, description="欠费金额（征收系统告知，仅作提醒，不划转资金）")
+    note: Text | None = Field(None, max_length=500, description="经办人备注")
+
+
+class ConfirmFundsIn(Versioned):
+    amount_received: NonNegativeMoney = Field(description="银行实际到账金额")
+    note: Text = Field(min_length=2, max_length=500, description="核对说明（银行流水、联系转出地的情况）")
 
 
 class CertificateOut(BaseModel):
@@ -196,3 +193,6 @@ class CertificateOut(BaseModel):
     issued_on: date
     status: str
     reissues: list[dict]
+    account_balance_stated: bool = Field(description="个人账户余额是否有记录来源；否则凭证注明未载明")
+    account_balance_note: str | None
+    note: str | None

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from shared.auth import Principal, Role
-from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.auth.dependencies import require_roles
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import UoW
 from svc_transfer import usecases
 from svc_transfer.api.schemas import (
     ApplicationIn,
+    ConfirmFundsIn,
     OutgoingIn,
     RefusalIn,
     SendTableIn,
@@ -31,6 +32,8 @@ router = APIRouter(prefix="/transfers", tags=["转移接续"])
 
 Applicant = Annotated[Principal, require_roles(Role.insured, Role.staff)]
 Staff = Annotated[Principal, require_roles(Role.staff)]
+# Who may follow cases at all: the person, their unit, staff, an administrator (never ops, facilities or peers).
+Follower = Annotated[Principal, require_roles(Role.insured, Role.unit, Role.staff, Role.admin)]
 InteropDep = Annotated[Interop, Depends(get_interop)]
 
 
@@ -85,7 +88,7 @@ async def apply_outgoing(body: OutgoingIn, actor: Applicant, uow: UoW, interop: 
 
 @router.get("", summary="我的（本机构的）转移接续业务")
 async def list_cases(
-    actor: CurrentPrincipal,
+    actor: Follower,
     uow: UoW,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -117,7 +120,7 @@ async def worklist(actor: Staff, uow: UoW, overdue: bool = False) -> dict:
 
 
 @router.get("/{case_id}", response_model=TransferOut, summary="查看转移接续业务及各环节时限")
-async def get_case(case_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> TransferOut:
+async def get_case(case_id: uuid.UUID, actor: Follower, uow: UoW) -> TransferOut:
     async with uow:
         return shape(await usecases.visible(uow, case_id, actor), uow.clock.today())
 
@@ -155,6 +158,18 @@ async def send_table(
 @router.post("/{case_id}/complete", response_model=TransferOut, summary="办结：合并缴费年限、记入个人账户")
 async def complete(case_id: uuid.UUID, body: Versioned, actor: Staff, uow: UoW) -> TransferOut:
     return await _act(uow, lambda: usecases.complete(uow, case_id, actor, body.version))
+
+
+@router.post(
+    "/{case_id}/confirm-funds",
+    response_model=TransferOut,
+    summary="核对转移资金：资金划转通知与信息表不符时，按银行到账核实后继续办结",
+)
+async def confirm_funds(case_id: uuid.UUID, body: ConfirmFundsIn, actor: Staff, uow: UoW) -> TransferOut:
+    return await _act(
+        uow,
+        lambda: usecases.confirm_funds(uow, case_id, actor, body.version, body.amount_received, body.note),
+    )
 
 
 @router.get("/{case_id}/peer-status", summary="向对端经办机构查询办理进度")

@@ -1,8 +1,11 @@
 """The 参保凭证 this office issues to a person leaving (files 000, 003, 004; 人社厅发〔2016〕94号 第四条).
 
 Issued after the unit stops contributions (中止参保): contribution years and history, the
-personal-account balance, arrears told. The office keeps it to check the incoming office's letter
-against, and reissues it when lost (补办: same number and content, the reissue is recorded).
+personal-account balance, arrears told. It moves money to another region, so what it states comes
+from records, never from what a clerk types: the coverage periods from registration's events (the
+projection this service keeps), the balance from the personal account's owner. The clerk may add a
+note. The office keeps it to check the incoming office's letter against, and reissues it when lost
+(补办: same number and content, the reissue is recorded).
 """
 
 from __future__ import annotations
@@ -37,6 +40,11 @@ class IssuedCertificate:
     issued_on: date
     status: str = "issued"  # issued → transferred (the information table has been sent)
     reissues: tuple[Entry, ...] = ()
+    # False: no record states the personal-account balance yet; the certificate says so (note) and
+    # states 0.00 rather than a figure nobody attests.
+    account_balance_stated: bool = True
+    account_balance_note: str | None = None
+    note: str | None = None  # the clerk's annotation
 
     @property
     def contribution_months(self) -> int:
@@ -49,13 +57,52 @@ class IssuedCertificate:
         return replace(self, status="transferred")
 
 
-def check_letter(certificate: IssuedCertificate | None, id_number: str, covered_here_now: bool) -> None:
-    """The outgoing office checks the person and the certificate it issued before it answers."""
+BALANCE_NOT_ON_RECORD = (
+    "个人账户余额暂无记录来源（职工个人账户尚未建账），本凭证未载明余额，以转出地个人账户记录为准"
+)
+
+
+@dataclass(frozen=True)
+class CoverageSpan:
+    """One enrollment as registration's events left it: first covered day, last covered day."""
+
+    start: date
+    end: date
+    unit_code: str | None = None
+
+
+def coverage_history(spans: list[CoverageSpan]) -> tuple[Period, ...]:
+    """The certificate's contribution history: each covered stretch in months (inclusive), stretches
+    that touch or overlap merged, so a month is never counted twice."""
+    merged: list[list] = []
+    for span in sorted(spans, key=lambda s: s.start):
+        start, end = f"{span.start:%Y-%m}", f"{span.end:%Y-%m}"
+        if merged and start <= merged[-1][1]:
+            start = _next_month(merged[-1][1])  # a month already counted is not counted again
+        if end < start:
+            continue
+        if merged and start == _next_month(merged[-1][1]) and span.unit_code == merged[-1][2]:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end, span.unit_code])
+    return tuple(Period(a, b, months_between(a, b), unit) for a, b, unit in merged)
+
+
+def _next_month(month: str) -> str:
+    year, number = map(int, month.split("-"))
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
+def check_letter(
+    certificate: IssuedCertificate | None, id_number: str, covered_here_now: bool, claimed: bool = False
+) -> None:
+    """The outgoing office checks the person and the certificate it issued before it answers.
+    `claimed`: another transfer out (another letter, or the online procedure) already holds it."""
     if certificate is None:
         raise LetterRefusal("certificate_unknown", "本机构未出具该参保凭证，请核实凭证编号")
     if certificate.person.id_number != id_number:
         raise LetterRefusal("person_mismatch", "联系函中的人员与参保凭证不符")
-    if certificate.status == "transferred":
+    if certificate.status == "transferred" or claimed:
         raise LetterRefusal("already_transferred", "该参保凭证对应的医保关系已办理转出")
     if covered_here_now:
         raise LetterRefusal("coverage_not_ended", "该人员在本地的参保关系尚未中止（已重新参保）")

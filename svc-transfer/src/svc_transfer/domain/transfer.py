@@ -1,7 +1,9 @@
 """A transfer case (转移接续), as one office sees it: the incoming side or the outgoing side.
 
 Incoming (转入地): submitted → accepted → letter_sent → awaiting_completion → completed, or refused
-by this office, or rejected by the peer. Outgoing (转出地): letter_received → transferred_out, or
+by this office, or rejected by the peer; letter_sent → funds_held when the fund notice does not
+agree with the information table (staff check the bank statement: only the table's amount is ever
+credited). Outgoing (转出地): letter_received → transferred_out, or
 rejected (the letter is answered with a reason). Each timed step starts on the day of its triggering
 act (day 0) and is due after the profile's working days; the calendar turns that into a date when
 it is read, so a due date in a year without a holiday table is recomputed once the table arrives.
@@ -31,6 +33,7 @@ class Status(StrEnum):
     accepted = "accepted"
     letter_sent = "letter_sent"
     awaiting_completion = "awaiting_completion"
+    funds_held = "funds_held"  # the fund notice differs from the table: held for staff, nothing credited
     completed = "completed"
     rejected_by_peer = "rejected_by_peer"
     letter_received = "letter_received"
@@ -46,12 +49,14 @@ CLOSED = frozenset(
 class StepName(StrEnum):
     send_letter = "send_letter"  # 生成并发出联系函
     send_table = "send_table"  # 生成并发出信息表、划转资金
+    check_funds = "check_funds"  # 核对转移资金：资金划转通知与信息表不符
     complete = "complete"  # 办结：合并缴费年限、记入个人账户
 
 
 STEP_TITLES = {
     StepName.send_letter: "生成并发出联系函",
     StepName.send_table: "生成并发出信息表、划转资金",
+    StepName.check_funds: "核对转移资金（资金划转通知与信息表金额不符，待核实银行到账）",
     StepName.complete: "办结（合并缴费年限、记入个人账户）",
 }
 
@@ -200,18 +205,59 @@ class Transfer:
     def receive_table(
         self, table: InformationTable, profile: SlaProfile, today: date, at: datetime
     ) -> Transfer:
+        """The table attests what is credited; a second one never replaces the first."""
+        if self.table is not None:
+            raise Problem(
+                422,
+                "table_already_received",
+                "信息表已接收",
+                "本业务已收到信息表，不予替换；如有更正请联系本机构",
+            )
         self._require(Status.letter_sent)
         received = replace(self, table=replace(table, received_on=today))
         return received._await_completion_if_complete(profile, at, "receive_table")
 
     def receive_funds(self, funds: Funds, profile: SlaProfile, today: date, at: datetime) -> Transfer:
+        """The fund notice is checked against the table; a second one never replaces the first."""
+        if self.funds is not None:
+            raise Problem(
+                422,
+                "funds_already_received",
+                "资金划转通知已接收",
+                "本业务已收到资金划转通知，不予替换；如有更正请联系本机构",
+            )
         self._require(Status.letter_sent)
         received = replace(self, funds=replace(funds, received_on=today))
         return received._await_completion_if_complete(profile, at, "receive_funds")
 
+    def confirm_funds(
+        self, amount_received: Decimal, note: str, today: date, by: str, at: datetime, version: int
+    ) -> Transfer:
+        """Staff checked the bank statement: completion goes on only when what arrived is what the table attests."""
+        self._expect(version, Status.funds_held)
+        assert self.table is not None
+        if amount_received != self.table.account_balance:
+            raise Problem(
+                422,
+                "funds_still_differ",
+                "到账金额与信息表不符",
+                f"信息表载明 {self.table.account_balance:.2f} 元，到账 {amount_received:.2f} 元：请与转出地核实，仍暂缓办结",
+            )
+        checked = self._finish_step(StepName.check_funds, today)
+        step = Step(StepName.complete, today, self.steps[-1].days)
+        moved = checked._move(
+            Status.awaiting_completion, by, at, "confirm_funds", f"到账 {amount_received:.2f} 元；{note}"
+        )
+        return replace(moved, steps=(*checked.steps, step))
+
     def complete(self, today: date, by: str, at: datetime, version: int) -> Transfer:
         self._expect(version, Status.awaiting_completion)
         return self._finish_step(StepName.complete, today)._move(Status.completed, by, at, "complete")
+
+    @property
+    def credited_balance(self) -> Decimal:
+        """What completion credits: the outgoing office's table (the army's certificate has no table)."""
+        return self.table.account_balance if self.table else self.certificate.account_balance
 
     def rejected_by(self, reason_code: str, reason: str, at: datetime) -> Transfer:
         self._require(Status.letter_sent, Status.accepted)
@@ -225,6 +271,17 @@ class Transfer:
         # Day 0 of completion is the day the later of the two arrived.
         started = max(logged.table.received_on, logged.funds.received_on)  # type: ignore[type-var]
         assert profile.complete_days is not None
+        if logged.funds.amount != logged.table.account_balance:
+            # Never credit a figure the table does not attest, never credit silently: staff check it.
+            warning = (
+                f"资金划转通知金额 {logged.funds.amount:.2f} 元与信息表个人账户余额 "
+                f"{logged.table.account_balance:.2f} 元不符：暂缓办结，请核实银行到账"
+            )
+            step = Step(StepName.check_funds, started, profile.complete_days)
+            return replace(
+                logged, status=Status.funds_held, version=self.version + 1, steps=(*self.steps, step),
+                warnings=(*self.warnings, warning),
+            )  # fmt: skip
         step = Step(StepName.complete, started, profile.complete_days)
         return replace(
             logged, status=Status.awaiting_completion, version=self.version + 1, steps=(*self.steps, step)
@@ -326,8 +383,10 @@ def new_outgoing(
     today: date,
     at: datetime,
     applied_by: str | None = None,
+    office_code: str | None = None,
 ) -> Transfer:
-    """From the incoming office's letter, or (online procedure) from the person applying here."""
+    """From the incoming office's letter, or (online procedure) from the person applying here.
+    `office_code`: the office holding the certificate (default: the issuing office named on it)."""
     assert profile.table_days is not None
     opened = (
         Entry(at, applied_by, "apply_here", "线上办理：在转出地申请")
@@ -340,7 +399,7 @@ def new_outgoing(
         status=Status.letter_received,
         version=1,
         profile=profile.code,
-        office_code=certificate.issuing_office,
+        office_code=office_code or certificate.issuing_office,
         peer_office=peer_office,
         transfer_ref=transfer_ref,
         person_id=person_id,

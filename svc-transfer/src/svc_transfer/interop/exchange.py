@@ -38,9 +38,9 @@ from svc_transfer.interop.protocol import (
 from svc_transfer.models import interop_audit, interop_inbox, interop_outbox
 from svc_transfer.settings import TransferSettings
 
-
 LEASE_S = 60  # a claimed message is left alone this long; a replica that died mid-send gives it up
 BATCH = 50
+AUDIT_TEXT_WIDTH = 200  # what the inter-office audit keeps of a claimed sender, message id or type
 
 Handler = Callable[[UnitOfWork, Message], Awaitable[dict[str, Any]]]
 
@@ -224,16 +224,22 @@ async def audit(
     outcome: str,
     detail: str | None = None,
 ) -> None:
+    """One row of the exchange's audit. What a sender claims is clipped to the columns and cleaned of
+    NUL characters, so no refusal is ever lost to an over-long or odd value."""
     await uow.session.execute(
         insert(interop_audit).values(
             direction=direction,
-            peer=peer,
-            message_id=str(message_id) if message_id else None,
-            type=str(type_) if type_ else None,
-            outcome=outcome,
-            detail=detail,
+            peer=_clean(peer, 6),
+            message_id=_clean(message_id, 40),
+            type=_clean(type_, 30),
+            outcome=_clean(outcome, 30),
+            detail=_clean(detail, 2000),
         )
     )
+
+
+def _clean(value: Any, length: int) -> str | None:
+    return str(value).replace("\x00", "")[:length] if value else None
 
 
 async def _claim_due(uow: UnitOfWork) -> list[Any]:

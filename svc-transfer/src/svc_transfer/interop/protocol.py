@@ -11,6 +11,7 @@ docs/interop.md for the message types and their bodies.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -21,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from pydantic import BaseModel, Field, ValidationError, field_validator
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from shared.errors import Problem
 from shared.identity import IdType, InvalidIdentifier, normalize_id
@@ -213,6 +214,37 @@ class TableBody(BaseModel):
     history: list[PeriodBody] = Field(max_length=500)
     account_balance: NonNegativeMoney
     coverage_ended_on: date
+
+    @model_validator(mode="after")
+    def _months_bounded_by_the_periods(self) -> TableBody:
+        """Months are what the periods hold: a period holds at most its calendar months, periods do not
+        overlap nor run past the end of coverage, and the total is their sum."""
+        ended = f"{self.coverage_ended_on:%Y-%m}"
+        ordered = sorted(self.history, key=lambda p: p.start)
+        for period in ordered:
+            span = _months_between(period.start, period.end)
+            if span == 0:
+                raise ValueError(f"缴费期间 {period.start}—{period.end}：终止年月早于起始年月")
+            if period.months > span:
+                raise ValueError(
+                    f"缴费期间 {period.start}—{period.end} 只有 {span} 个月，不能记 {period.months} 个月"
+                )
+            if period.end > ended:
+                raise ValueError(
+                    f"缴费期间 {period.start}—{period.end} 晚于中止参保日期 {self.coverage_ended_on}"
+                )
+        for before, after in itertools.pairwise(ordered):
+            if after.start <= before.end:
+                raise ValueError(f"缴费期间重叠：{before.start}—{before.end} 与 {after.start}—{after.end}")
+        total = sum(p.months for p in ordered)
+        if self.contribution_months != total:
+            raise ValueError(f"缴费月数 {self.contribution_months} 与缴费历史合计 {total} 不符")
+        return self
+
+
+def _months_between(start: str, end: str) -> int:
+    (y1, m1), (y2, m2) = (map(int, start.split("-")), map(int, end.split("-")))
+    return max(0, (y2 - y1) * 12 + (m2 - m1) + 1)
 
 
 class FundsBody(BaseModel):
