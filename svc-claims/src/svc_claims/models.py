@@ -35,6 +35,10 @@ coverages = Table(
     Column("unit_code", String(18), index=True),
     Column("category", String(20)),
     Column("special_groups", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    # Each group with its evidence and validity (registration.approved special_group_records): a group
+    # applies on a service date inside its validity. Empty from older events: special_groups stand alone.
+    Column("special_group_records", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("sex", String(6)),  # male | female, from the person's record (maternity items are per sex); NULL: unknown
     Column("ended_reason", String(30)),
     Column("source_event_id", UUID(as_uuid=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
@@ -146,3 +150,13 @@ account_entries = Table(
 # Projection of facility's registry events (the newest version wins): a reimbursement names a facility of
 # the region, and is computed at the level the registry gives it.
 facilities = facility_projection(metadata, Column("level", Integer))
+
+# Each maternity event is paid once (natural key per person): a pregnancy's prenatal checks, its delivery or
+# termination, each delivery item and the allowance; an operation on a day. Freed when the payment is rejected.
+maternity_events = Table(
+    "maternity_events",
+    metadata,
+    Column("person_id", UUID(as_uuid=True), primary_key=True),
+    Column("event_key", String(120), primary_key=True),
+    Column("payment_id", UUID(as_uuid=True), nullable=False, index=True),
+)

@@ -50,12 +50,11 @@ from svc_claims.domain.reimbursement import (
 from svc_claims.models import reimbursement_receipts, reimbursements
 from svc_claims import payments
 from svc_claims.deadlines import Applications, open_due_dates
-from svc_claims.policy import PolicyNotFound, load_policy
+from svc_claims.policy import Policy, PolicyNotFound, policy_in_force
 from svc_claims.repository import Repository
 from svc_claims.usecases import BILL, require_office_staff, require_payable, settle_bill
 
 CLAIM = TypeAdapter(Reimbursement)
-REGION = "120000"  # the pooling region whose policies apply (Tianjin)
 AT_RISK_WORKING_DAYS = 5
 
 
@@ -122,8 +121,10 @@ async def file_claim(uow: UnitOfWork, filing: Filing, actor: Principal) -> Reimb
     check_receipts(filing.receipts, filing.service_from, filing.service_to, uow.clock.today())
     coverage = await _coverage_for(uow, filing, actor)
     check_account_owner(filing.account_owner, coverage.unit_code)
-    _policy(coverage.scheme, filing.service_to.year)
+    await _policy(uow, coverage.scheme, filing.service_to)
     level = await _facility_level(uow, filing)
+    if filing.care_type is CareType.special_disease:
+        await _require_special_disease_registration(uow, filing)
     now, claim_id = uow.clock.now(), uuid.uuid4()
     original = await _resubmitted_claim(uow, filing, claim_id, actor)
     claim = Reimbursement(
@@ -192,9 +193,29 @@ async def _facility_level(uow: UnitOfWork, filing: Filing) -> int:
     return level
 
 
-def _policy(scheme: str, year: int):  # type: ignore[no-untyped-def]
+async def _require_special_disease_registration(uow: UnitOfWork, filing: Filing) -> None:
+    """门特 is paid at the special-disease ratio only under a special-disease registration valid over the
+    service dates, at the treatment hospital or pharmacy it names (seed 000: the person picks it)."""
+    registrations = [e for e in await Repository(uow.session).entitlements_of(filing.person_id)
+                     if e.kind == "special_disease" and e.applies_on(filing.service_from) and e.applies_on(filing.service_to)]  # fmt: skip
+    if not registrations:
+        raise Problem(422, "special_disease_registration_required", "门诊特定疾病须先办理门特登记", "就医期间没有有效的门特登记",
+                      errors=[{"field": "care_type", "message": "就医期间无有效门特登记"}])  # fmt: skip
+    if not filing.out_of_province and not any(filing.facility_code in e.facility_codes for e in registrations):
+        raise Problem(422, "special_disease_facility_not_registered", "非门特登记的治疗机构", "门特费用须在登记的治疗医院或药店发生",
+                      errors=[{"field": "facility_code", "message": "不是门特登记的治疗机构"}])  # fmt: skip
+
+
+async def registered_outpatient_hospital(uow: UnitOfWork, claim: Reimbursement) -> bool:
+    """城乡居民门(急)诊就医登记: the reformed level-2 hospital the resident registered is paid as a level-1 one."""
+    return any(e.kind == "resident_outpatient" and e.applies_on(claim.service_from) and claim.facility_code in e.facility_codes
+               for e in await Repository(uow.session).entitlements_of(claim.person_id))  # fmt: skip
+
+
+async def _policy(uow: UnitOfWork, scheme: str, day: date) -> Policy:
+    """The deployment region's version in force on the last service date."""
     try:
-        return load_policy(REGION, scheme, year)
+        return await policy_in_force(uow.session, None, scheme, day)
     except PolicyNotFound as exc:
         raise Problem(422, "policy_not_found", "没有适用的待遇政策", str(exc), errors=[{"field": "service_to", "message": str(exc)}]) from None
 
@@ -280,15 +301,17 @@ async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Pri
         raise Problem(409, "not_eligible", "参保状态已变化，就医日期不在待遇享受期内")
     in_scope = claim.accepted_in_scope()
     remote = await remote_class(uow, claim) if claim.out_of_province else None
+    reformed = claim.care_type is CareType.outpatient_large and await registered_outpatient_hospital(uow, claim)
     context = QuoteContext(
         scheme=coverage.scheme, tier=(coverage.tier or coverage.category or "in_service"), facility_level=claim.facility_level,
         care_type=ENGINE_CARE_TYPE[claim.care_type], in_scope=in_scope, out_of_scope=claim.claimed - in_scope,  # type: ignore[arg-type]
-        special_groups=frozenset(coverage.special_groups), service_date=claim.service_to,
+        special_groups=coverage.special_groups_on(claim.service_to), service_date=claim.service_to,
         admission_date=claim.service_from if ENGINE_CARE_TYPE[claim.care_type] == "inpatient" else None, remote=remote,
+        reformed_level2=reformed,
     )  # fmt: skip
     try:
         settlement_id, bill = await settle_bill(uow, actor, claim.person_id, claim.service_to, context,
-                                                _policy(coverage.scheme, claim.service_to.year), {"reimbursement": str(claim.id)},
+                                                await _policy(uow, coverage.scheme, claim.service_to), {"reimbursement": str(claim.id)},
                                                 allow_sample)  # fmt: skip
     except QuoteError as exc:
         raise Problem(422, "invalid_quote", "无法计算待遇", str(exc)) from None

@@ -24,7 +24,8 @@ class Repository:
         self.session = session
 
     async def record_coverage(self, coverage: Coverage, source_event_id: uuid.UUID) -> None:
-        values = {**asdict(coverage), "special_groups": list(coverage.special_groups), "source_event_id": source_event_id}
+        values = {**asdict(coverage), "special_groups": list(coverage.special_groups),
+                  "special_group_records": list(coverage.special_group_records), "source_event_id": source_event_id}  # fmt: skip
         statement = insert(coverages).values(values)
         # A repeated approval (retirement …) never undoes an end recorded meanwhile (LEAST skips NULL).
         changes = {k: v for k, v in values.items() if k != "enrollment_id"}
@@ -63,7 +64,9 @@ class Repository:
 
     async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
         rows = (await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))).mappings()
-        return [Coverage(**{f: row[f] for f in Coverage.__dataclass_fields__} | {"special_groups": tuple(row["special_groups"])}) for row in rows]
+        return [Coverage(**{f: row[f] for f in Coverage.__dataclass_fields__}
+                         | {"special_groups": tuple(row["special_groups"]), "special_group_records": tuple(row["special_group_records"])})
+                for row in rows]  # fmt: skip
 
     async def record_entitlement(self, entitlement: Entitlement, replaces: uuid.UUID | None) -> None:
         values = {**asdict(entitlement), "facility_codes": list(entitlement.facility_codes)}

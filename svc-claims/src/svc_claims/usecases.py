@@ -34,7 +34,7 @@ from svc_claims.domain.account import EntryKind
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
 from svc_claims.models import benefit_settlements, reimbursement_receipts
-from svc_claims.policy import Policy, PolicyNotFound, load_policy
+from svc_claims.policy import Policy, PolicyNotFound, policy_in_force
 from svc_claims.repository import Repository
 
 BILL = TypeAdapter(Bill)
@@ -80,6 +80,8 @@ async def record_approved_registration(uow: UnitOfWork, envelope: Envelope, even
         unit_code=event.unit_code,
         category=event.category,
         special_groups=tuple(event.special_groups),
+        sex=event.sex,
+        special_group_records=tuple(r.model_dump(mode="json") for r in event.special_group_records),
     )
     await Repository(uow.session).record_coverage(coverage, envelope.event_id)
     uow.emit(
@@ -195,7 +197,7 @@ async def settle_bill(
 
 def recorded_special_groups(coverage: Coverage, day: date) -> frozenset[str]:
     """The special groups the coverage records as valid on the day (entitlement from records, never typed)."""
-    return frozenset(coverage.special_groups)
+    return coverage.special_groups_on(day)
 
 
 async def settle_receipt(
@@ -242,7 +244,7 @@ async def _year_start(repo: Repository, person_id: uuid.UUID, policy: Policy) ->
     if previous is None:
         return Accumulators()
     try:
-        rules = load_policy(policy.region, policy.scheme, policy.year - 1)
+        rules = await policy_in_force(repo.session, policy.region, policy.scheme, date(policy.year - 1, 12, 31))
     except PolicyNotFound:
         rules = policy  # the previous year's rules are not on file: this year's carry-over rules apply
     return next_year(previous, rules)

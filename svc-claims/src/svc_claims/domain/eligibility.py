@@ -21,9 +21,22 @@ class Coverage:
     category: str | None = None  # employees: in_service | retired
     special_groups: tuple[str, ...] = ()
     ended_reason: str | None = None  # death, emigration, transfer_out … (registration.terminated, transfer.transferred_out)
+    sex: str | None = None  # male | female as the person's record has it; None: not recorded
+    # Each special group with its evidence and validity ({"group", "valid_from", "valid_to", …}, ISO dates).
+    special_group_records: tuple[dict, ...] = ()
 
     def covers(self, day: date) -> bool:
         return self.benefit_start <= day and (self.benefit_end is None or day <= self.benefit_end)
+
+    def special_groups_on(self, day: date) -> frozenset[str]:
+        """The groups whose certification is valid on the day; without records (older events) the listed groups."""
+        if not self.special_group_records:
+            return frozenset(self.special_groups)
+        return frozenset(r["group"] for r in self.special_group_records if _within(day, r.get("valid_from"), r.get("valid_to")))
+
+
+def _within(day: date, start: str | None, end: str | None) -> bool:
+    return (start is None or date.fromisoformat(start) <= day) and (end is None or day <= date.fromisoformat(end))
 
 
 @dataclass(frozen=True)
