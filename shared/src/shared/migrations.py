@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.events.relay import asyncpg_dsn
+from shared.tables import AUDIT_OWNER_ROLE, AUDIT_SCHEMA, SEALED_AUDIT_TABLES
 
 
 def role_for(service: str) -> str:
@@ -50,6 +51,7 @@ async def bootstrap(admin_url: str, services: Iterable[str], passwords: dict[str
     await create_database(admin_url, database)
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
+        await _create_audit_owner(conn)
         for service in services:
             role = role_for(service)
             await _create_role(conn, role)
@@ -58,8 +60,79 @@ async def bootstrap(admin_url: str, services: Iterable[str], passwords: dict[str
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {service} AUTHORIZATION {role}")
             await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
             await conn.execute(f"ALTER ROLE {role} SET search_path = {service}")
+            await conn.execute(f"GRANT USAGE ON SCHEMA {AUDIT_SCHEMA} TO {role}")
+            await conn.execute(f"GRANT EXECUTE ON FUNCTION {AUDIT_SCHEMA}.seal(regclass) TO {role}")
     finally:
         await conn.close()
+
+
+# Sealing an audit table (see shared.tables.seal_audit_table): a service's migration, running as the
+# service's role, hands the table to the audit owner role and keeps INSERT and SELECT on it. Only the
+# role that owns the table may seal it, and only audit tables; run as the administrator who defined it.
+_SEAL_FUNCTION = f"""CREATE OR REPLACE FUNCTION {AUDIT_SCHEMA}.seal(audit_table regclass) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rel record;
+    serial text;
+    keeper regprocedure;
+BEGIN
+    SELECT c.relname, n.nspname, pg_get_userbyid(c.relowner) AS owner INTO rel
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = audit_table;
+    IF rel.relname NOT IN ({", ".join(f"'{t}'" for t in SEALED_AUDIT_TABLES)}) THEN
+        RAISE EXCEPTION '% is not an audit table', audit_table;
+    END IF;
+    IF rel.owner = '{AUDIT_OWNER_ROLE}' THEN
+        RETURN;
+    END IF;
+    IF rel.owner <> session_user THEN
+        RAISE EXCEPTION '% belongs to %, not to %', audit_table, rel.owner, session_user;
+    END IF;
+    EXECUTE format('ALTER TABLE %s OWNER TO {AUDIT_OWNER_ROLE}', audit_table);
+    EXECUTE format('GRANT SELECT, INSERT ON %s TO %I', audit_table, session_user);
+    serial := pg_get_serial_sequence(audit_table::text, 'id');
+    IF serial IS NOT NULL THEN
+        EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO %I', serial, session_user);
+    END IF;
+    keeper := to_regprocedure(format('%I.%I()', rel.nspname, rel.relname || '_append_only'));
+    IF keeper IS NOT NULL THEN
+        EXECUTE format('ALTER FUNCTION %s OWNER TO {AUDIT_OWNER_ROLE}', keeper);
+    END IF;
+END $$"""
+
+# The owner of a schema may drop what is in it, sealed tables included: this event trigger refuses
+# dropping an audit table (or a schema holding one) to everyone but a superuser.
+_KEEP_FUNCTION = f"""CREATE OR REPLACE FUNCTION {AUDIT_SCHEMA}.keep_audit_tables() RETURNS event_trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    dropped record;
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        RETURN;
+    END IF;
+    FOR dropped IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
+        IF dropped.object_type = 'table' AND dropped.object_name IN ({", ".join(f"'{t}'" for t in SEALED_AUDIT_TABLES)}) THEN
+            RAISE EXCEPTION '% is an audit table: only the database administrator may drop it', dropped.object_identity;
+        END IF;
+    END LOOP;
+END $$"""
+
+
+async def _create_audit_owner(conn: asyncpg.Connection) -> None:
+    """The role that owns the sealed audit tables (no login), its schema and functions."""
+    if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", AUDIT_OWNER_ROLE):
+        try:
+            await conn.execute(f"CREATE ROLE {AUDIT_OWNER_ROLE} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+        except asyncpg.DuplicateObjectError:
+            pass
+    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {AUDIT_SCHEMA}")
+    await conn.execute(f"REVOKE ALL ON SCHEMA {AUDIT_SCHEMA} FROM PUBLIC")
+    await conn.execute(_SEAL_FUNCTION)
+    await conn.execute(f"REVOKE ALL ON FUNCTION {AUDIT_SCHEMA}.seal(regclass) FROM PUBLIC")
+    await conn.execute(_KEEP_FUNCTION)
+    if not await conn.fetchval("SELECT 1 FROM pg_event_trigger WHERE evtname = 'yb_keep_audit_tables'"):
+        await conn.execute(
+            f"CREATE EVENT TRIGGER yb_keep_audit_tables ON sql_drop EXECUTE FUNCTION {AUDIT_SCHEMA}.keep_audit_tables()"
+        )
 
 
 async def _create_role(conn: asyncpg.Connection, role: str) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.db import new_metadata
 
@@ -189,8 +189,13 @@ access_audit = Table(
     Column("path", String(500), nullable=False),
     Column("status", Integer, nullable=False),
     Column("request_id", String(128)),
+    # Since revision 2: what the request was for (the route it matched) and whose data it touched
+    # (person ids from the path, the query, an ID number or person id in the body, the answer).
+    Column("operation", String(200)),
+    Column("person_ids", ARRAY(UUID(as_uuid=True))),
 )
 Index("ix_access_audit_subject_at", access_audit.c.subject, access_audit.c.at)
+Index("ix_access_audit_person_ids", access_audit.c.person_ids, postgresql_using="gin")
 
 
 def create_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]
@@ -215,6 +220,36 @@ def create_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]
 def drop_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]
     op.drop_table("access_audit")
     op.execute("DROP FUNCTION access_audit_append_only()")
+
+
+def add_access_audit_subjects_v2(op) -> None:  # type: ignore[no-untyped-def]
+    """Revision 2 of the access audit, frozen: the operation and the persons a request touched; then
+    the table is sealed (handed to the audit owner role, see `seal_audit_table`)."""
+    op.add_column("access_audit", Column("operation", String(200)))
+    op.add_column("access_audit", Column("person_ids", ARRAY(UUID(as_uuid=True))))
+    op.create_index("ix_access_audit_person_ids", "access_audit", ["person_ids"], postgresql_using="gin")
+    seal_audit_table(op, "access_audit")
+
+
+# --------------------------------------------------------------------------- sealed audit tables
+
+# The role that owns every audit table once sealed, and the function (created by
+# shared.migrations.bootstrap as the database administrator) a service's migration calls to hand
+# its audit table over. After that the service's own role may only INSERT and SELECT: no UPDATE,
+# DELETE or TRUNCATE, no ALTER TABLE ... DISABLE TRIGGER, no replacing the append-only trigger's
+# function; a database-wide event trigger refuses dropping a sealed table (or its schema).
+AUDIT_OWNER_ROLE = "yb_audit"
+AUDIT_SCHEMA = "yb_audit"
+SEALED_AUDIT_TABLES = ("access_audit", "interop_audit")
+
+
+def append_only_statements(table: str) -> tuple[str, str]:
+    """The statements making `table` refuse UPDATE and DELETE (for a service's own audit tables)."""
+    return _append_only(table)
+
+
+def seal_audit_table(op, table: str) -> None:  # type: ignore[no-untyped-def]
+    op.execute(f"SELECT {AUDIT_SCHEMA}.seal('{table}')")
 
 
 def facility_projection(metadata: MetaData, *columns: Column) -> Table:  # type: ignore[type-arg]

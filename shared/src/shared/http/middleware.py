@@ -8,7 +8,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import context, metrics
-from shared.http.audit import AccessAudit
+from shared.http.audit import MAX_SCANNED_BODY, AccessAudit
 
 REQUEST_ID = b"x-request-id"
 CORRELATION_ID = b"x-correlation-id"
@@ -41,6 +41,15 @@ class RequestContextMiddleware:
         context.correlation_id.set(correlation_id)
         started = time.perf_counter()
         status = 500
+        audited = self.audit is not None and scope["path"].startswith("/api/v1/")
+        # What the request and its answer carry, kept (up to a bound) to name whose data was touched.
+        request_body, answer_body = _Capture(), _Capture()
+
+        async def receive_kept() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request_body.add(message.get("body", b""))
+            return message
 
         async def send_with_ids(message: Message) -> None:
             nonlocal status
@@ -51,15 +60,52 @@ class RequestContextMiddleware:
                     (REQUEST_ID, request_id.encode()),
                     (CORRELATION_ID, correlation_id.encode()),
                 ]
+            elif message["type"] == "http.response.body" and audited:
+                answer_body.add(message.get("body", b""))
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_ids)
+            await self.app(scope, receive_kept if audited else receive, send_with_ids)
         finally:
             route = scope.get("route")
-            metrics.HTTP_REQUESTS.labels(
-                self.service, scope["method"], getattr(route, "path", "unmatched"), str(status)
-            ).observe(time.perf_counter() - started)
+            route_path = getattr(route, "path", None)
+            metrics.HTTP_REQUESTS.labels(self.service, scope["method"], route_path or "unmatched", str(status)).observe(
+                time.perf_counter() - started
+            )
             principal = scope.get("state", {}).get("principal")
-            if self.audit is not None and principal is not None and scope["path"].startswith("/api/v1/"):
-                self.audit.record(principal, scope["method"], scope["path"], status, request_id)
+            if audited and principal is not None:
+                self._record(scope, principal, status, request_id, route_path, request_body, answer_body)
+
+    def _record(
+        self, scope: Scope, principal: object, status: int, request_id: str, route_path: str | None,
+        request_body: "_Capture", answer_body: "_Capture",
+    ) -> None:  # fmt: skip
+        assert self.audit is not None
+        persons = self.audit.persons.in_request(
+            route_path, scope.get("path_params") or {}, scope.get("query_string", b""), request_body.value()
+        )
+        if 200 <= status < 300:
+            persons += self.audit.persons.in_answer(answer_body.value())
+        own = getattr(principal, "person_id", None)
+        if own is not None and str(getattr(principal, "role", "")) == "insured":
+            persons.append(own)  # an insured person reaches only their own data
+        operation = f"{scope['method']} {route_path}" if route_path else None
+        self.audit.record(principal, scope["method"], scope["path"], status, request_id, operation, persons)
+
+
+class _Capture:
+    """The first MAX_SCANNED_BODY bytes of a body; a longer body is not searched (marked too long)."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size <= MAX_SCANNED_BODY:
+            self.chunks.append(chunk)
+
+    def value(self) -> bytes:
+        return b"".join(self.chunks) if self.size <= MAX_SCANNED_BODY else b""
