@@ -1,6 +1,6 @@
 """Tables of the settlement schema."""
 
-from sqlalchemy import Column, Date, DateTime, Index, Integer, Numeric, SmallInteger, String, Table, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, Integer, Numeric, SmallInteger, String, Table, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
@@ -117,9 +117,38 @@ clearings = Table(
     Column("computed_at", DateTime(timezone=True), nullable=False),
     Column("steps", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("payment", JSONB),
+    # Adjustment lines for earlier months already paid (domain/restatement.py) and line 41 plus them.
+    Column("adjustments", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("payable", MONEY, nullable=False),
     UniqueConstraint("facility_code", "period", "insurance_type", "care_type"),
 )
 Index("ix_clearings_office_period", clearings.c.office_code, clearings.c.period)
+
+# The money paid, per month it was paid for: a table's own line 41 (kind "table") and each adjustment line it
+# carried for an earlier month (kind "adjustment"). A month's table, so each declaration version of it, is
+# paid once; a table pays an earlier month at most once.
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("clearing_id", UUID(as_uuid=True), nullable=False),
+    Column("facility_code", String(20), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("insurance_type", String(20), nullable=False),
+    Column("care_type", String(20), nullable=False),
+    Column("declaration_version", Integer),
+    Column("kind", String(20), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("order_no", String(40), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("paid_by", String(120), nullable=False),
+    UniqueConstraint("clearing_id", "period", name="uq_payments_table_pays_a_month_once"),
+    CheckConstraint("kind IN ('table', 'adjustment')", name="ck_payments_kind"),
+)
+Index("uq_payments_month_table_once", payments.c.facility_code, payments.c.insurance_type, payments.c.care_type, payments.c.period,
+      unique=True, postgresql_where=payments.c.kind == "table")  # fmt: skip
+Index("uq_payments_declaration_version_once", payments.c.facility_code, payments.c.insurance_type, payments.c.care_type, payments.c.period,
+      payments.c.declaration_version, unique=True, postgresql_where=payments.c.kind == "table", postgresql_nulls_not_distinct=True)  # fmt: skip
 
 # Every computation that changed a clearing's lines (append-only): recomputation stays traceable.
 clearing_history = Table(

@@ -8,14 +8,14 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, cast, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import upsert_newer
 from svc_settlement.domain.clearing import Carried, Clearing
 from svc_settlement.models import (
-    budget_history, budgets, clearing_history, clearings, declarations, entries, facilities,
+    budget_history, budgets, clearing_history, clearings, declarations, entries, facilities, payments,
 )  # fmt: skip
 
 
@@ -173,6 +173,74 @@ class Repository:
     async def clearing_history(self, clearing_id: uuid.UUID) -> list[dict]:
         rows = await self.session.execute(select(clearing_history).where(clearing_history.c.clearing_id == clearing_id).order_by(clearing_history.c.version))
         return [dict(r) for r in rows.mappings()]
+
+    # ---- one facility, insurance type and care type at once (the clearing chain)
+    async def clearings_of_key(self, facility_code: str, insurance_type: str, care_type: str, for_update: bool = False) -> list[dict]:
+        query = select(clearings).where(
+            clearings.c.facility_code == facility_code, clearings.c.insurance_type == insurance_type, clearings.c.care_type == care_type,
+        ).order_by(clearings.c.period)  # fmt: skip
+        return [dict(r) for r in (await self.session.execute(query.with_for_update() if for_update else query)).mappings()]
+
+    async def latest_declarations(self, facility_code: str, insurance_type: str) -> dict[str, dict]:
+        """period → the latest version of that month's declaration."""
+        query = (
+            select(declarations.c.period, declarations.c.version, declarations.c.totals, declarations.c.declared_on)
+            .where(declarations.c.facility_code == facility_code, declarations.c.insurance_type == insurance_type)
+            .order_by(declarations.c.period, declarations.c.version.desc())
+            .distinct(declarations.c.period)
+        )
+        return {r["period"]: dict(r) for r in (await self.session.execute(query)).mappings()}
+
+    async def entries_of_key(self, facility_code: str, insurance_type: str, care_type: str) -> list[dict]:
+        query = select(entries.c.period, entries.c.kind, entries.c.amount).where(
+            entries.c.facility_code == facility_code, entries.c.insurance_type == insurance_type, entries.c.care_type == care_type,
+        )  # fmt: skip
+        return [dict(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def budgets_of_key(self, facility_code: str, insurance_type: str, care_type: str) -> dict[int, dict]:
+        query = select(budgets).where(
+            budgets.c.facility_code == facility_code, budgets.c.insurance_type == insurance_type, budgets.c.care_type == care_type,
+        )  # fmt: skip
+        return {r["year"]: dict(r) for r in (await self.session.execute(query)).mappings()}
+
+    async def budgeted_care_types(self, facility_code: str, year: int, insurance_type: str) -> set[str]:
+        query = select(budgets.c.care_type).where(
+            budgets.c.facility_code == facility_code, budgets.c.year == year, budgets.c.insurance_type == insurance_type,
+        )  # fmt: skip
+        return set((await self.session.execute(query)).scalars())
+
+    async def unbudgeted_declarations(self, offices: Sequence[str] | None, period: str | None = None,
+                                      facility_code: str | None = None) -> list[dict]:  # fmt: skip
+        """Latest declarations naming a care type that has no budget for their year: no table can be computed."""
+        latest = declarations.alias("newer")
+        care = func.jsonb_object_keys(declarations.c.totals).table_valued("value").render_derived("care", with_types=False)
+        query = (
+            select(declarations.c.id, declarations.c.facility_code, declarations.c.period, declarations.c.insurance_type,
+                   care.c.value.label("care_type"), declarations.c.declared_on)  # fmt: skip
+            .select_from(declarations.join(care, true()).join(facilities, facilities.c.code == declarations.c.facility_code))
+            .where(
+                ~select(latest.c.id).where(
+                    latest.c.facility_code == declarations.c.facility_code, latest.c.period == declarations.c.period,
+                    latest.c.insurance_type == declarations.c.insurance_type, latest.c.version > declarations.c.version,
+                ).exists(),
+                ~select(budgets.c.id).where(
+                    budgets.c.facility_code == declarations.c.facility_code, budgets.c.insurance_type == declarations.c.insurance_type,
+                    budgets.c.year == cast(func.substr(declarations.c.period, 1, 4), Integer), budgets.c.care_type == care.c.value,
+                ).exists(),
+            )
+            .order_by(declarations.c.declared_on, declarations.c.facility_code)
+        )  # fmt: skip
+        if offices is not None:
+            query = query.where(facilities.c.office_code.in_(offices))
+        if period is not None:
+            query = query.where(declarations.c.period == period)
+        if facility_code is not None:
+            query = query.where(declarations.c.facility_code == facility_code)
+        return [dict(r) for r in (await self.session.execute(query.limit(5000))).mappings()]
+
+    # ---- payments (the ledger: a month's table paid once, an earlier month at most once per table)
+    async def add_payments(self, rows: list[dict]) -> None:
+        await self.session.execute(insert(payments), rows)
 
     async def reserve_held(self, facility_code: str, year: int, insurance_type: str, care_type: str) -> tuple[Decimal, Decimal]:
         """The pooled-fund (line 16) and relief (line 28) reserve withheld over a year's clearings."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,13 +22,13 @@ from shared.ops import DeadlineCounts, overdue_seconds
 from svc_settlement import policy
 from svc_settlement.domain import approval
 from svc_settlement.domain.budget import split_year
-from svc_settlement.domain.clearing import compute
 from svc_settlement.domain.declaration import (
     CARE_TYPES, FUNDS, Bill, DeclaredLine, Period, check_bills_match, check_lines, check_period_ended, totals_by_care_type,
 )  # fmt: skip
 from svc_settlement.domain.entries import ENTRY_KINDS, inputs_from_entries
+from svc_settlement.domain.restatement import Adjustment, KeptTable, restate
 from svc_settlement.models import clearings
-from svc_settlement.repository import Repository, carried_of, clearing_columns, money_map
+from svc_settlement.repository import Repository, clearing_columns, money_map
 
 # ------------------------------------------------------------------------------------ facility projection
 
@@ -42,12 +42,11 @@ async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDe
 
 
 async def _facility_for_staff(repo: Repository, code: str, actor: Principal) -> dict:
+    """The facility, when the staff member's office handles it. Another office's facility answers exactly as an
+    unknown one (404, before any other check): its existence is not told."""
     facility = await repo.facility(code)
-    if facility is None:
-        raise Problem(422, "facility_unknown", "尚未收到该机构的定点信息", f"机构 {code} 不在定点医药机构名录中（或名录信息尚未同步）",
-                      errors=[{"field": "body.facility_code", "message": "未知的定点医药机构"}])  # fmt: skip
-    if not actor.serves_office(facility["office_code"]):
-        raise Problem(403, "not_your_office", "该机构不属于您所在的经办机构", f"机构 {code} 由 {facility['office_code']} 分中心管理")
+    if facility is None or not actor.serves_office(facility["office_code"]):
+        raise not_found("定点医药机构")
     return facility
 
 
@@ -150,10 +149,6 @@ async def declare(uow: UnitOfWork, actor: Principal, body: DeclarationIn) -> dic
                       current_version=current["version"])  # fmt: skip
     if current is None and body.replaces_version is not None:
         raise Problem(409, "declaration_missing", "该月尚未申报，无可更正的版本")
-    for care in CARE_TYPES:
-        cleared = await repo.clearing_at(own, str(period), body.insurance_type, care)
-        if cleared is not None and cleared["status"] in approval.LOCKED:
-            raise Problem(409, "clearing_locked", "该月清算表已核准，不能更正申报", "已核准的月份请由经办机构通过调整支付处理")
     row = {
         "id": uuid.uuid4(), "facility_code": own, "period": str(period), "insurance_type": body.insurance_type,
         "version": (current["version"] + 1) if current else 1,
@@ -165,7 +160,52 @@ async def declare(uow: UnitOfWork, actor: Principal, body: DeclarationIn) -> dic
     bills = ({"bill_no": b.bill_no, "care_type": b.care_type, "origin": b.origin, "amounts": money_map({k: v for k, v in b.amounts.items() if v})}
              for b in body.bills)
     await repo.add_declaration(row, bills)
-    return row
+    if current is not None:
+        await _apply_correction(uow, repo, actor, row)
+    return {**row, "latest": True, "flags": await declaration_flags(repo, row, uow.clock.today())}
+
+
+async def _apply_correction(uow: UnitOfWork, repo: Repository, actor: Principal, row: dict) -> None:
+    """A correction is applied at once: its month and every cleared month after it are computed again (a paid
+    month keeps its table and what it now lacks goes into the next open month). A correction the tables cannot
+    take (a line would turn negative against the office's rejections) is refused and nothing is saved."""
+    period = Period.parse(row["period"])
+    what = f"{period} 更正申报（第{row['version']}版）"
+    for care in CARE_TYPES:
+        plan = await plan_key(uow, repo, actor, (row["facility_code"], row["insurance_type"], care), None,
+                              lambda p: what if p == period else f"{what}后顺延")  # fmt: skip
+        await save_plan(repo, actor, plan)
+
+
+async def declaration_flags(repo: Repository, row: dict, today: date) -> list[dict]:
+    """What staff must act on: a declared care type without a budget for the year gets no table; it still has
+    to be settled within the 30 working days from its declaration."""
+    budgeted = await repo.budgeted_care_types(row["facility_code"], Period.parse(row["period"]).year, row["insurance_type"])
+    flags = []
+    for care in row["totals"]:
+        if care in budgeted:
+            continue
+        deadline = approval.payment_deadline(default_calendar(), row["declared_on"], today)
+        flags.append({
+            "code": "no_budget", "care_type": care, "care_name": CARE_TYPES.get(care, care),
+            "message": f"{CARE_TYPES.get(care, care)}没有 {row['period'][:4]} 年度总额指标，无法生成清算表：请经办机构下达总额指标后清算",
+            "starts_on": deadline.starts_on, "due_on": deadline.due_on, "working_days_left": deadline.working_days_left,
+            "overdue": deadline.overdue, "provisional": deadline.provisional,
+        })  # fmt: skip
+    return flags
+
+
+async def with_flags(uow: UnitOfWork, repo: Repository, rows: list[dict]) -> list[dict]:
+    latest: dict[tuple, int] = {}
+    for row in rows:
+        key = (row["facility_code"], row["period"], row["insurance_type"])
+        latest[key] = max(latest.get(key, 0), row["version"])
+    out = []
+    for row in rows:
+        current = latest[(row["facility_code"], row["period"], row["insurance_type"])] == row["version"]
+        flags = await declaration_flags(repo, row, uow.clock.today()) if current else []
+        out.append({**row, "latest": current, "flags": flags})
+    return out
 
 
 async def declaration_view(uow: UnitOfWork, actor: Principal, declaration_id: uuid.UUID) -> dict:
@@ -173,14 +213,23 @@ async def declaration_view(uow: UnitOfWork, actor: Principal, declaration_id: uu
     row = await repo.declaration(declaration_id)
     if row is None or not await _may_see_facility(repo, actor, row["facility_code"]):
         raise not_found("月结申报")
-    return row
+    latest = await repo.latest_declaration(row["facility_code"], row["period"], row["insurance_type"])
+    current = latest is None or latest["version"] == row["version"]
+    return {**row, "latest": current, "flags": await declaration_flags(repo, row, uow.clock.today()) if current else []}
 
 
-async def list_declarations(uow: UnitOfWork, actor: Principal, facility_code: str | None, period: str | None) -> list[dict]:
+async def list_declarations(uow: UnitOfWork, actor: Principal, facility_code: str | None, period: str | None,
+                            flagged: bool = False) -> list[dict]:  # fmt: skip
+    """Declarations in the caller's reach (a facility: its own; staff: their office's); `flagged`: only those
+    staff must act on (a care type without a budget)."""
     repo = Repository(uow.session)
-    if actor.role is Role.facility:
-        return await repo.declarations_of(actor.facility_id or "-", period, None)
-    return await repo.declarations_of(facility_code, period, offices_in_scope(actor))
+    own = actor.facility_id or "-" if actor.role is Role.facility else facility_code
+    offices = None if actor.role is Role.facility else offices_in_scope(actor)
+    if flagged:
+        ids = {r["id"] for r in await repo.unbudgeted_declarations(offices, period, own)}
+        rows = [await repo.declaration(i) for i in ids]
+        return sorted(await with_flags(uow, repo, [r for r in rows if r]), key=lambda r: (r["period"], r["facility_code"]))
+    return await with_flags(uow, repo, await repo.declarations_of(own, period, offices))
 
 
 # ------------------------------------------------------------------------------------ staff entries
@@ -258,17 +307,23 @@ async def run_clearing(uow: UnitOfWork, actor: Principal, period_text: str, faci
     for budget in budgets:
         key = (budget["facility_code"], budget["insurance_type"], budget["care_type"])
         try:
-            counts = await clear_key(uow, repo, actor, key, period)
+            plan = await plan_key(uow, repo, actor, key, period, lambda p: "重新清算" if p == period else f"{period} 月重新清算后顺延")
         except Problem as problem:
-            if problem.code not in ("clearing_locked", "clearing_negative_line", "facility_unknown"):
+            if problem.code not in ("clearing_negative_line", "facility_unknown"):
                 raise
             (result.conflicts if problem.code != "facility_unknown" else result.skipped).append(  # type: ignore[union-attr]
                 {"facility_code": key[0], "insurance_type": key[1], "care_type": key[2], "code": problem.code, "detail": problem.detail}
             )
             continue
-        result.created += counts[0]
-        result.updated += counts[1]
-        result.unchanged += counts[2]
+        await save_plan(repo, actor, plan)
+        result.created += sum(cause == "首次清算" for _, cause in plan.writes)
+        result.updated += sum(cause != "首次清算" for _, cause in plan.writes)
+        result.unchanged += sum(p >= plan.start for p in plan.unchanged)  # months before the run's own only count when changed
+    for flagged in await repo.unbudgeted_declarations(offices_in_scope(actor), str(period), facility_code):
+        result.skipped.append({  # type: ignore[union-attr]
+            "facility_code": flagged["facility_code"], "insurance_type": flagged["insurance_type"], "care_type": flagged["care_type"],
+            "code": "no_budget", "detail": f"{CARE_TYPES.get(flagged['care_type'], flagged['care_type'])}没有 {period.year} 年度总额指标，无法清算",
+        })  # fmt: skip
     return result
 
 
@@ -276,74 +331,125 @@ def period_ended(period: Period, today: date) -> bool:
     return today > period.last_day
 
 
-async def clear_key(uow: UnitOfWork, repo: Repository, actor: Principal, key: tuple[str, str, str], period: Period) -> tuple[int, int, int]:
-    """Compute the chain of months for one facility, insurance type and care type, in memory first: nothing is
-    written when a month already approved would change."""
+@dataclass
+class KeyPlan:
+    """One facility, insurance type and care type computed again in memory: the rows to write (with their cause),
+    every month's row as it stands after the writes, and what is still owed for paid months."""
+
+    writes: list[tuple[dict, str]]
+    rows: dict[Period, dict]
+    unchanged: list[Period]
+    pending: list[Adjustment]
+    start: Period | None  # the first month the run asked for (after the cleared months before it)
+
+
+async def plan_key(
+    uow: UnitOfWork, repo: Repository, actor: Principal, key: tuple[str, str, str], through: Period | None,
+    cause: Callable[[Period], str],
+) -> KeyPlan:  # fmt: skip
+    """Every cleared month of the key (and, with `through`, the months up to it: from the earliest month of its
+    year not yet cleared) computed again from the latest declarations, entries and budgets, each from the month
+    before it as it should be. Paid months (and approved ones on the latest declaration) keep their table; what
+    they now lack or were overpaid goes into the next open month as an adjustment line."""
     facility_code, insurance_type, care_type = key
     facility = await repo.facility(facility_code)
     if facility is None:
         raise Problem(409, "facility_unknown", "尚未收到该机构的定点信息")
-    # Start at the earliest month of the year not yet cleared before `period`, so carries are never skipped.
-    start = period
-    while start.month > 1 and await repo.clearing_at(facility_code, str(start.previous()), insurance_type, care_type) is None:
-        start = start.previous()
-    previous = await repo.clearing_at(facility_code, str(start.previous()), insurance_type, care_type)
-    writes: list[tuple[dict, str]] = []
-    created = updated = unchanged = 0
-    current = start
-    while True:
-        existing = await repo.clearing_at(facility_code, str(current), insurance_type, care_type, for_update=True)
-        if current > period and existing is None:
-            break
-        budget = await repo.budget(facility_code, current.year, insurance_type, care_type)
-        quota = Decimal(budget["quotas"][current.month - 1]) if budget else Decimal("0.00")
-        declaration = await repo.latest_declaration(facility_code, str(current), insurance_type)
-        inputs = {"quota": quota}
-        if declaration is not None:
-            inputs |= {k: Decimal(v) for k, v in declaration["totals"].get(care_type, {}).items()}
-        entered = await repo.entries_of(facility_code, str(current), insurance_type, care_type)
-        for name, amount in inputs_from_entries((e["kind"], Decimal(e["amount"])) for e in entered).items():
-            inputs[name] = inputs.get(name, Decimal("0.00")) + amount
-        cleared = compute(inputs, carried_of(previous), policy.reserve_rate(current.year), current.month)
-        columns = clearing_columns(cleared)
+    existing = {Period.parse(r["period"]): r for r in await repo.clearings_of_key(facility_code, insurance_type, care_type, for_update=True)}
+    declared = await repo.latest_declarations(facility_code, insurance_type)
+    months = set(existing)
+    start = through
+    if through is not None:
+        while start.month > 1 and start.previous() not in existing:  # carries are never skipped
+            start = start.previous()
+        months |= set(_span(start, through))
+    ordered = sorted(months)
+    inputs = await _month_inputs(repo, key, ordered, declared)
+    kept = {p: KeptTable(Decimal(r["lines"]["41"]), _adjustments_of(r)) for p, r in existing.items() if _is_kept(r, declared)}
+    restated, pending = restate([(p, inputs[p]) for p in ordered], kept, policy.reserve_rate)
+    plan = KeyPlan(writes=[], rows={}, unchanged=[], pending=pending, start=start)
+    for month in restated:
+        old = existing.get(month.period)
+        if month.kept:
+            plan.rows[month.period] = old  # type: ignore[assignment]
+            plan.unchanged.append(month.period)
+            continue
+        declaration = declared.get(str(month.period))
+        columns = clearing_columns(month.clearing)
         columns["reserve_rate"] = Decimal(columns["reserve_rate"]).quantize(Decimal("0.0001"))
-        meta = {"declaration_version": declaration["version"] if declaration else None,
-                "declared_on": declaration["declared_on"] if declaration else None}  # fmt: skip
-        if existing is not None and _same(existing, columns, meta):
-            unchanged += 1
-            row = existing
-        elif existing is not None and existing["status"] in approval.LOCKED:
-            raise Problem(409, "clearing_locked", "已核准的清算表将被改变，未重新清算",
-                          f"{facility_code} {current} {CARE_TYPES[care_type]} 已{approval.STATUSES[existing['status']]}；更正请以调整支付计入后续月份")  # fmt: skip
-        else:
-            steps = list(existing["steps"]) if existing else []
-            if existing is not None and existing["status"] != "computed":
-                steps.append({"action": "reset", "status": "computed", "by": actor.subject, "at": uow.clock.now().isoformat(),
-                              "reason": "重新清算，审核结论作废"})  # fmt: skip
-            row = {
-                "id": existing["id"] if existing else uuid.uuid4(), "facility_code": facility_code,
-                "office_code": facility["office_code"], "period": str(current), "insurance_type": insurance_type,
-                "care_type": care_type, **columns, **meta, "status": "computed",
-                "version": (existing["version"] + 1) if existing else 1, "computed_at": uow.clock.now(),
-                "steps": steps, "payment": None,
-            }  # fmt: skip
-            cause = "首次清算" if existing is None else ("重新清算" if current == period else f"{period} 月重新清算后顺延")
-            writes.append((row, cause))
-            created += existing is None
-            updated += existing is not None
-        previous = row
-        current = current.next()
-    for row, cause in writes:
+        columns |= {"declaration_version": declaration["version"] if declaration else None,
+                    "declared_on": declaration["declared_on"] if declaration else None,
+                    "adjustments": [{"period": a.period, "amount": format(a.amount, "f"), "reason": a.reason} for a in month.adjustments],
+                    "payable": month.payable}  # fmt: skip
+        if old is not None and _same(old, columns):
+            plan.rows[month.period] = old
+            plan.unchanged.append(month.period)
+            continue
+        steps = list(old["steps"]) if old else []
+        if old is not None and old["status"] != "computed":
+            void = "申报已更正，核准作废" if old["status"] == "approved" else "重新清算，审核结论作废"
+            steps.append({"action": "reset", "status": "computed", "by": actor.subject, "at": uow.clock.now().isoformat(), "reason": void})
+        row = {
+            "id": old["id"] if old else uuid.uuid4(), "facility_code": facility_code, "office_code": facility["office_code"],
+            "period": str(month.period), "insurance_type": insurance_type, "care_type": care_type, **columns, "status": "computed",
+            "version": (old["version"] + 1) if old else 1, "computed_at": uow.clock.now(), "steps": steps, "payment": None,
+        }  # fmt: skip
+        plan.writes.append((row, "首次清算" if old is None else cause(month.period)))
+        plan.rows[month.period] = row
+    return plan
+
+
+async def save_plan(repo: Repository, actor: Principal, plan: KeyPlan) -> None:
+    for row, cause in plan.writes:
         await repo.save_clearing(row, cause, actor.subject)
-    return created, updated, unchanged
 
 
-def _same(existing: dict, columns: dict, meta: dict) -> bool:
+def _span(start: Period, end: Period) -> list[Period]:
+    months = [start]
+    while months[-1] < end:
+        months.append(months[-1].next())
+    return months
+
+
+async def _month_inputs(repo: Repository, key: tuple[str, str, str], months: list[Period], declared: dict[str, dict]) -> dict[Period, dict]:
+    """Each month's clearing inputs: the quota, the latest declaration's totals of the care type, staff entries."""
+    facility_code, insurance_type, care_type = key
+    budgets = await repo.budgets_of_key(facility_code, insurance_type, care_type)
+    entered: dict[str, list[tuple[str, Decimal]]] = {}
+    for entry in await repo.entries_of_key(facility_code, insurance_type, care_type):
+        entered.setdefault(entry["period"], []).append((entry["kind"], Decimal(entry["amount"])))
+    inputs: dict[Period, dict] = {}
+    for period in months:
+        budget = budgets.get(period.year)
+        values = {"quota": Decimal(budget["quotas"][period.month - 1]) if budget else Decimal("0.00")}
+        declaration = declared.get(str(period))
+        if declaration is not None:
+            values |= {k: Decimal(v) for k, v in declaration["totals"].get(care_type, {}).items()}
+        for name, amount in inputs_from_entries(entered.get(str(period), [])).items():
+            values[name] = values.get(name, Decimal("0.00")) + amount
+        inputs[period] = values
+    return inputs
+
+
+def _is_kept(row: dict, declared: dict[str, dict]) -> bool:
+    """A paid table never changes; an approved one only when its month's declaration was corrected since."""
+    if row["status"] == "paid":
+        return True
+    latest = declared.get(row["period"])
+    return row["status"] == "approved" and row["declaration_version"] == (latest["version"] if latest else None)
+
+
+def _adjustments_of(row: dict) -> tuple[Adjustment, ...]:
+    return tuple(Adjustment(a["period"], Decimal(a["amount"]), a["reason"]) for a in row.get("adjustments") or [])
+
+
+def _same(existing: dict, columns: dict) -> bool:
     return (
         existing["lines"] == columns["lines"] and existing["carry"] == columns["carry"]
         and existing["inputs"] == columns["inputs"] and existing["previous"] == columns["previous"]
         and Decimal(existing["reserve_rate"]) == columns["reserve_rate"]
-        and existing["declaration_version"] == meta["declaration_version"]
+        and existing["declaration_version"] == columns["declaration_version"]
+        and (existing.get("adjustments") or []) == columns["adjustments"]
     )  # fmt: skip
 
 
@@ -376,8 +482,9 @@ def deadline_of(row: dict, today: date) -> approval.Deadline:
 
 
 async def step(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID, action: str, version: int, note: str | None,
-               payment: dict | None = None) -> dict:  # fmt: skip
-    """District review (staff of the facility's office), city approval and payment order (city staff)."""
+               payment: dict | None = None, declaration_version: int | None = None) -> dict:  # fmt: skip
+    """District review (staff of the facility's office), city approval and payment order (city staff), each only
+    of a table computed from the latest declaration and current inputs."""
     repo = Repository(uow.session)
     row = await repo.clearing(clearing_id, for_update=True)
     if row is None or not _may_see_clearing(actor, row) or actor.role is not Role.staff:
@@ -387,6 +494,7 @@ async def step(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID, action
         raise Problem(403, "city_staff_only", "须由市医保中心人员办理", "分中心审核后由市级经办人员核准、拨付")
     if who == "district" and actor.office_code != row["office_code"]:
         raise Problem(403, "district_staff_only", "须由机构所属分中心审核", f"该机构由 {row['office_code']} 分中心审核")
+    await _check_current(uow, repo, actor, row, declaration_version)
     if row["version"] != version:
         raise Problem(409, "version_conflict", "清算表已被他人修改", f"当前版本为 {row['version']}，请刷新后重试", current_version=row["version"])
     status = approval.next_status(row["status"], action)
@@ -394,7 +502,7 @@ async def step(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID, action
     steps = list(row["steps"]) + [{"action": action, "status": status, "by": actor.subject, "at": now.isoformat(), "note": note}]
     values: dict = {"status": status, "version": version + 1, "steps": steps}
     row = {**row, **values}
-    period, total = row["period"], row["lines"]["41"]
+    period, total = row["period"], Decimal(row["payable"])
     if action == "approve":
         uow.emit(new_envelope(SettlementApprovedV1(
             clearing_id=row["id"], facility_code=row["facility_code"], office_code=row["office_code"], period=period,
@@ -403,10 +511,11 @@ async def step(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID, action
         ), uow.clock))  # fmt: skip
     if action == "pay":
         deadline = deadline_of(row, today)
-        order = {"order_no": f"BF{today:%Y%m%d}{uuid.uuid4().hex[:8].upper()}", "amount": total, "paid_on": today.isoformat(),
+        order = {"order_no": f"BF{today:%Y%m%d}{uuid.uuid4().hex[:8].upper()}", "amount": format(total, "f"), "paid_on": today.isoformat(),
                  "due_on": deadline.due_on.isoformat(), "within_limit": today <= deadline.due_on, "ordered_by": actor.subject,
                  **(payment or {})}  # fmt: skip
         values["payment"] = row["payment"] = order
+        await repo.add_payments(_ledger_rows(row, order, actor))
         uow.emit(new_envelope(SettlementPaidV1(
             clearing_id=row["id"], order_no=order["order_no"], facility_code=row["facility_code"], office_code=row["office_code"],
             period=period, insurance_type=row["insurance_type"], care_type=row["care_type"], amount=total, paid_on=today,
@@ -414,6 +523,35 @@ async def step(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID, action
         ), uow.clock))  # fmt: skip
     await repo.update_clearing(row["id"], **values)
     return row
+
+
+async def _check_current(uow: UnitOfWork, repo: Repository, actor: Principal, row: dict, attested: int | None) -> None:
+    """Only the latest declaration version is reviewed, approved or paid, and only a table its inputs still give
+    (a staff entry or a budget change since the last run needs a new run first)."""
+    latest = await repo.latest_declaration(row["facility_code"], row["period"], row["insurance_type"])
+    latest_version = latest["version"] if latest else None
+    if (attested is not None and attested != latest_version) or row["declaration_version"] != latest_version:
+        raise Problem(409, "declaration_superseded", "该月申报已更正，此版本不能审核、核准或拨付",
+                      f"最新申报为第 {latest_version} 版，清算表按第 {row['declaration_version']} 版计算"
+                      + (f"，请求核准的是第 {attested} 版" if attested is not None else ""), latest_version=latest_version)  # fmt: skip
+    if row["status"] in ("paid",):
+        return
+    period = Period.parse(row["period"])
+    plan = await plan_key(uow, repo, actor, (row["facility_code"], row["insurance_type"], row["care_type"]), None, lambda p: "")
+    if any(Period.parse(w["period"]) == period for w, _ in plan.writes):
+        raise Problem(409, "clearing_stale", "清算表的数据已变化，请重新清算后再办理", f"{row['period']} 的录入、指标或前月结转在上次清算后有变化")
+
+
+def _ledger_rows(row: dict, order: dict, actor: Principal) -> list[dict]:
+    """The month's own line 41 and each adjustment line, per month they pay for."""
+    common = {"clearing_id": row["id"], "facility_code": row["facility_code"], "insurance_type": row["insurance_type"],
+              "care_type": row["care_type"], "order_no": order["order_no"], "paid_on": date.fromisoformat(order["paid_on"]),
+              "paid_by": actor.subject}  # fmt: skip
+    rows = [{"id": uuid.uuid4(), **common, "period": row["period"], "declaration_version": row["declaration_version"], "kind": "table",
+             "amount": Decimal(row["lines"]["41"])}]  # fmt: skip
+    rows += [{"id": uuid.uuid4(), **common, "period": a["period"], "declaration_version": None, "kind": "adjustment", "amount": Decimal(a["amount"])}
+             for a in row.get("adjustments") or []]  # fmt: skip
+    return rows
 
 
 async def clearing_history(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID) -> list[dict]:

@@ -2,83 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
-import asyncio
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import date
 
 import pytest
-from fastapi.testclient import TestClient
 
-from shared.auth import Principal, Role
-from shared.auth.issuer import JWKS_FILE, DevIssuer
-from shared.clock import FixedClock
-from shared.events.catalog import FacilityDesignatedV1
-from shared.events import new_envelope
-from shared.migrations import service_database_url
-from shared.testing.plugin import RunServers, delete_broker_namespace
+# `settlement` (a Harness) comes from this folder's conftest.
 
 pytestmark = pytest.mark.integration
-
-ISSUER, AUDIENCE = "https://auth.yibao.local", "yibao-platform"
-
-
-class Harness:
-    def __init__(self, client: TestClient, issuer: DevIssuer):
-        self.client, self.issuer = client, issuer
-        self.runtime = client.app.state.runtime  # type: ignore[attr-defined]
-        self.clock = FixedClock(datetime(2026, 4, 10, 2, tzinfo=UTC))
-        self.runtime.clock = self.clock
-
-    def today(self, d: date) -> None:
-        self.clock.set(datetime(d.year, d.month, d.day, 2, tzinfo=UTC))
-
-    def token(self, role: Role, **claims) -> dict[str, str]:  # type: ignore[no-untyped-def]
-        principal = Principal(subject=claims.pop("subject", f"{role.value}-{uuid.uuid4().hex[:6]}"), role=role, **claims)
-        return {"Authorization": f"Bearer {self.issuer.issue(principal)}"}
-
-    def facility(self, code: str) -> dict[str, str]:
-        return self.token(Role.facility, facility_id=code, office_code="120101", office_level="district", subject=f"fac-{code}")
-
-    def district(self, office: str = "120101") -> dict[str, str]:
-        return self.token(Role.staff, office_code=office, office_level="district", subject=f"staff-{office}")
-
-    def city(self) -> dict[str, str]:
-        return self.token(Role.staff, office_code="120000", office_level="city", subject="staff-city")
-
-    def designate(self, code: str, status: str = "designated", version: int = 1, office: str = "120101") -> None:
-        """Feed the projection as the consumer would (the broker path is covered end to end)."""
-        from svc_settlement.usecases import record_facility
-
-        event = FacilityDesignatedV1(code=code, name=f"测试医院{code[-4:]}", kind="medical_institution", district_code=office,
-                                     office_code=office, status=status, version=version)  # fmt: skip
-
-        async def feed() -> None:
-            async with self.runtime.uow() as uow:
-                await record_facility(uow, new_envelope(event, uow.clock), event)
-                await uow.commit()
-
-        self.client.portal.call(feed)  # type: ignore[union-attr]
-
-
-@pytest.fixture(scope="session")
-def settlement(migrated_database: str, test_servers: RunServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    from svc_settlement.main import create_app
-    from svc_settlement.settings import SettlementSettings
-
-    keys: Path = tmp_path_factory.mktemp("keys")
-    issuer = DevIssuer.load_or_create(keys, ISSUER, AUDIENCE)
-    namespace = f"{test_servers.namespace}s"
-    settings = SettlementSettings(
-        environment="test", database_url=service_database_url(migrated_database, "settlement"), database_pool_size=3,
-        broker_url=test_servers.broker_url, broker_namespace=namespace, auth_jwks_file=keys / JWKS_FILE, log_json=False,
-        auth_issuer=ISSUER, auth_audience=AUDIENCE,
-    )  # fmt: skip
-    with TestClient(create_app(settings)) as client:
-        yield Harness(client, issuer)
-    asyncio.run(delete_broker_namespace(test_servers.broker_url, namespace, ["settlement"]))
 
 
 def new_code() -> str:
@@ -126,7 +57,7 @@ def test_budgets_split_evenly_or_by_pattern_and_every_change_is_recorded(settlem
     # Another district's clerk may not set it; the facility reads its own.
     other = h.client.post(f"{S}/budgets", json={"facility_code": code, "year": 2027, "insurance_type": "employee",
                           "care_type": "inpatient", "total": "1.00", "reason": "越权"}, headers=h.district("120103"))  # fmt: skip
-    assert other.status_code == 403 and other.json()["title"]
+    assert other.status_code == 404 and other.json()["title"]  # another office's facility is not there
     assert [b["id"] for b in h.client.get(f"{S}/budgets", headers=h.facility(code)).json()] == [changed["id"]]
 
 
@@ -198,18 +129,18 @@ def test_declare_clear_correct_recompute_approve_and_pay(settlement: Harness) ->
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1)
     assert clearing_of(h, code, "2026-03")["version"] == mar_c["version"]
 
-    # A corrected February (a new version) changes February and March, not January.
+    # A corrected February (a new version) changes February and March at once, not January; a run then finds nothing to do.
     corrected = h.client.post(f"{S}/declarations", json=declaration(None, "2026-02", "250000.00", replaces_version=1, reason="漏报"),
                               headers=h.facility(code))  # fmt: skip
     assert corrected.status_code == 201 and corrected.json()["version"] == 2
     rerun = h.client.post(f"{S}/clearings/run", json={"period": "2026-02", "facility_code": code}, headers=h.district()).json()
-    assert (rerun["created"], rerun["updated"], rerun["unchanged"]) == (0, 2, 0)
+    assert (rerun["created"], rerun["updated"], rerun["unchanged"]) == (0, 0, 2)
     feb_c, mar_c = clearing_of(h, code, "2026-02"), clearing_of(h, code, "2026-03")
     assert (line(feb_c, 15), line(feb_c, 19)) == ("200000.00", "50000.00")
     assert (line(mar_c, 13), line(mar_c, 14), line(mar_c, 15)) == ("50000.00", "120000.00", "100000.00")
     assert clearing_of(h, code, "2026-01")["version"] == 1
     history = h.client.get(f"{S}/clearings/{mar_c['id']}/history", headers=h.district()).json()
-    assert [x["cause"] for x in history] == ["首次清算", "2026-02 月重新清算后顺延"]
+    assert [x["cause"] for x in history] == ["首次清算", "2026-02 更正申报（第2版）后顺延"]
 
     # Staff enter a smart-audit rejection; the facility cannot.
     entry = {"facility_code": code, "period": "2026-03", "insurance_type": "employee", "care_type": "inpatient",
@@ -237,9 +168,11 @@ def test_declare_clear_correct_recompute_approve_and_pay(settlement: Harness) ->
     assert paid["status"] == "paid" and paid["payment"]["amount"] == line(mar_c, 41) and paid["payment"]["within_limit"] is True
     assert paid["deadline"]["due_on"] > "2026-04-10" and paid["deadline"]["limit_working_days"] == 30
 
-    # Paid months are locked: no correction, no entry, no recomputation that would change them.
-    locked = h.client.post(f"{S}/declarations", json=declaration(None, "2026-03", "1.00", replaces_version=1), headers=h.facility(code))
-    assert locked.status_code == 409 and locked.json()["code"] == "clearing_locked"
+    # Paid months are kept: no entry, no recomputation changes them; a correction of a paid month is taken, and
+    # what it changes waits for the next open month as an adjustment line (see test_settlement_in_order).
+    corrected = h.client.post(f"{S}/declarations", json=declaration(None, "2026-03", "60000.00", replaces_version=1), headers=h.facility(code))
+    assert corrected.status_code == 201, corrected.text
+    assert clearing_of(h, code, "2026-03")["version"] == paid["version"]
     assert h.client.post(f"{S}/entries", json=entry, headers=h.district()).json()["code"] == "clearing_locked"
     assert h.client.post(f"{S}/clearings/run", json={"period": "2026-03", "facility_code": code}, headers=h.district()).json()["unchanged"] == 1
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from shared.http.fields import Text
+from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
 from svc_settlement import usecases
@@ -59,15 +61,16 @@ class BudgetDetail(BaseModel):
 
 
 @router.post("", response_model=BudgetOut, summary="下达或调整年度总额指标（按月平均或按历年规律分解）")
-async def set_budget(body: BudgetIn, actor: Staff, uow: UoW) -> dict:
-    from decimal import Decimal
-
+async def set_budget(body: BudgetIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
     weights = [Decimal(repr(w)) for w in body.weights] if body.weights is not None else None
-    async with uow:
+
+    async def set_it() -> tuple[int, Any]:
         row = await usecases.set_budget(uow, actor, body.facility_code, body.year, body.insurance_type, body.care_type,
                                         body.total, weights, body.reason, body.version)  # fmt: skip
-        await uow.commit()
-    return row
+        return 200, BudgetOut(**row).model_dump(mode="json")
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, set_it)
 
 
 @router.get("", response_model=list[BudgetOut], summary="总额指标列表")

@@ -7,10 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from shared.http.fields import Text
+from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import UoW
 from svc_settlement import document, policy, usecases
 from svc_settlement.api.schemas import FacilityCode, PeriodText, Reader, Staff
@@ -74,6 +75,8 @@ class ClearingOut(BaseModel):
     deadline: DeadlineOut
     steps: list[dict]
     payment: dict | None
+    adjustments: list[dict] = Field(description="更正顺延调整：为此前已拨付月份补付（正）或扣回（负）的金额")
+    payable: str = Field(description="本月拨付金额：第41行加调整")
 
 
 class ClearingPage(BaseModel):
@@ -96,7 +99,8 @@ def shape(row: dict, today: date) -> ClearingOut:
                                "declaration_version", "computed_at", "carry", "steps", "payment")},
         insurance_name=INSURANCE_TYPES[row["insurance_type"]], care_name=CARE_TYPES[row["care_type"]],
         status_name=STATUSES[row["status"]], reserve_rate=format(Decimal(row["reserve_rate"]), "f"),
-        reserve_rate_is_sample=policy.reserve_rate_is_sample(), lines=lines,
+        reserve_rate_is_sample=policy.reserve_rate_is_sample(), lines=lines, adjustments=row.get("adjustments") or [],
+        payable=format(Decimal(row["payable"]), "f"),
         deadline=DeadlineOut(starts_on=d.starts_on, due_on=d.due_on, limit_working_days=PAYMENT_LIMIT_WORKING_DAYS,
                              working_days_left=d.working_days_left, overdue=d.overdue and row["status"] != "paid" or
                              bool(row["payment"] and not row["payment"]["within_limit"]), provisional=d.provisional),
@@ -104,12 +108,14 @@ def shape(row: dict, today: date) -> ClearingOut:
 
 
 @router.post("/run", response_model=RunOut, summary="清算（或重新清算）一个月；其后已清算的月份随之更新；重复执行无变化")
-async def run(body: RunIn, actor: Staff, uow: UoW) -> RunOut:
-    async with uow:
+async def run(body: RunIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
+    async def clear() -> tuple[int, Any]:
         result = await usecases.run_clearing(uow, actor, body.period, body.facility_code)
-        await uow.commit()
-    return RunOut(period=body.period, created=result.created, updated=result.updated, unchanged=result.unchanged,
-                  conflicts=result.conflicts or [], skipped=result.skipped or [])  # fmt: skip
+        return 200, RunOut(period=body.period, created=result.created, updated=result.updated, unchanged=result.unchanged,
+                           conflicts=result.conflicts or [], skipped=result.skipped or []).model_dump(mode="json")  # fmt: skip
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, clear)
 
 
 @router.get("/formulas", summary="清算表各行的计算公式（一处定义）")
@@ -207,6 +213,7 @@ async def history(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> list[dict]
 
 class StepIn(BaseModel):
     version: int = Field(ge=1)
+    declaration_version: int | None = Field(None, ge=1, description="所审核、核准或拨付的申报版本（不是最新版本时拒绝）")
     note: Text | None = Field(None, max_length=500)
 
 
@@ -216,24 +223,27 @@ class PayIn(StepIn):
     account_number: Annotated[str | None, Field(None, pattern=r"^\d{8,32}$", description="银行账号")]
 
 
-async def _step(uow: UoW, clearing_id: uuid.UUID, actor, action: str, body: StepIn, payment: dict | None = None) -> ClearingOut:  # type: ignore[no-untyped-def]
+async def _step(uow: UoW, request: Request, key: str | None, clearing_id: uuid.UUID, actor, action: str, body: StepIn,  # type: ignore[no-untyped-def]
+                payment: dict | None = None):  # fmt: skip
+    async def act() -> tuple[int, Any]:
+        row = await usecases.step(uow, actor, clearing_id, action, body.version, body.note, payment, body.declaration_version)
+        return 200, shape(row, uow.clock.today()).model_dump(mode="json")
+
     async with uow:
-        row = await usecases.step(uow, actor, clearing_id, action, body.version, body.note, payment)
-        await uow.commit()
-    return shape(row, uow.clock.today())
+        return await run_idempotent(uow, request, actor.subject, key, act)
 
 
 @router.post("/{clearing_id}/review", response_model=ClearingOut, summary="分中心审核")
-async def review(clearing_id: uuid.UUID, body: StepIn, actor: Staff, uow: UoW) -> ClearingOut:
-    return await _step(uow, clearing_id, actor, "review", body)
+async def review(clearing_id: uuid.UUID, body: StepIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _step(uow, request, idempotency_key, clearing_id, actor, "review", body)
 
 
 @router.post("/{clearing_id}/approve", response_model=ClearingOut, summary="市医保中心核准")
-async def approve(clearing_id: uuid.UUID, body: StepIn, actor: Staff, uow: UoW) -> ClearingOut:
-    return await _step(uow, clearing_id, actor, "approve", body)
+async def approve(clearing_id: uuid.UUID, body: StepIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
+    return await _step(uow, request, idempotency_key, clearing_id, actor, "approve", body)
 
 
-@router.post("/{clearing_id}/pay", response_model=ClearingOut, summary="下达拨付单，结算款拨付机构银行账户")
-async def pay(clearing_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW) -> ClearingOut:
+@router.post("/{clearing_id}/pay", response_model=ClearingOut, summary="下达拨付单，结算款拨付机构银行账户（拨付本月第41行加调整）")
+async def pay(clearing_id: uuid.UUID, body: PayIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
     bank = {k: v for k, v in {"bank_name": body.bank_name, "account_name": body.account_name, "account_number": body.account_number}.items() if v}
-    return await _step(uow, clearing_id, actor, "pay", body, bank)
+    return await _step(uow, request, idempotency_key, clearing_id, actor, "pay", body, bank)

@@ -57,6 +57,8 @@ class DeclarationOut(BaseModel):
     declared_at: datetime
     declared_on: date
     reason: str | None
+    latest: bool = Field(description="是否为该月最新版本（被更正的旧版本不再结算）")
+    flags: list[dict[str, Any]] = Field(description="需经办机构处理的事项，如 no_budget：该就医方式没有年度总额指标（含结算期限）")
 
 
 def _funds(item: Funds) -> dict:
@@ -85,9 +87,10 @@ async def list_declarations(
     actor: Reader, uow: UoW,
     facility_code: Annotated[str | None, Query(max_length=20)] = None,
     period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    flagged: Annotated[bool, Query(description="只列需经办机构处理的申报（如没有总额指标）")] = False,
 ) -> list[dict]:  # fmt: skip
     async with uow:
-        return await usecases.list_declarations(uow, actor, facility_code, period)
+        return await usecases.list_declarations(uow, actor, facility_code, period, flagged)
 
 
 @router.get("/declarations/{declaration_id}", response_model=DeclarationOut, summary="月结申报详情")
@@ -123,12 +126,14 @@ class EntryOut(BaseModel):
 
 
 @router.post("/entries", status_code=201, response_model=EntryOut, summary="录入审核拒付、调整支付等（只增不改，记录经办人与原因）")
-async def add_entry(body: EntryIn, actor: Staff, uow: UoW) -> dict:
-    async with uow:
+async def add_entry(body: EntryIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
+    async def enter() -> tuple[int, Any]:
         row = await usecases.add_entry(uow, actor, body.facility_code, body.period, body.insurance_type, body.care_type,
                                        body.kind, body.amount, body.reason)  # fmt: skip
-        await uow.commit()
-    return row
+        return 201, EntryOut(**row).model_dump(mode="json")
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, enter)
 
 
 @router.get("/entries", response_model=list[EntryOut], summary="某机构的审核拒付与调整记录")
@@ -152,11 +157,14 @@ class AssessmentIn(BaseModel):
 
 
 @router.post("/assessments", status_code=201, response_model=list[EntryOut], summary="录入年度考核结果：返还考核预留、上年度清算应收回")
-async def assessment(body: AssessmentIn, actor: Staff, uow: UoW) -> list[dict]:
+async def assessment(body: AssessmentIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
     if not Decimal(0) <= body.score_ratio <= Decimal(1):
         raise Problem(422, "invalid_assessment", "考核得分比例应在 0 到 1 之间", errors=[{"field": "body.score_ratio", "message": "应在 0 到 1 之间"}])
-    async with uow:
+
+    async def record() -> tuple[int, Any]:
         rows = await usecases.record_assessment(uow, actor, body.facility_code, body.year, body.insurance_type, body.care_type,
                                                 body.score_ratio, body.recovery, body.book_in, body.reason)  # fmt: skip
-        await uow.commit()
-    return rows
+        return 201, [EntryOut(**r).model_dump(mode="json") for r in rows]
+
+    async with uow:
+        return await run_idempotent(uow, request, actor.subject, idempotency_key, record)
