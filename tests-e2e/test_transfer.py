@@ -164,16 +164,8 @@ def certificate_in_tangshan(tangshan: Deployment, id_number: str, arrears: str =
         headers=tangshan.staff,
     )
     assert stopped.status_code == 200, stopped.text
-    body = {
-        "person": {"id_number": id_number, "name": "迁移人"},
-        "scheme": "employee",
-        "account_balance": "5321.40",
-        "arrears": arrears,
-        "history": [
-            {"start": "2015-07", "end": "2019-12", "unit_name": "唐山示例钢铁有限公司"},
-            {"start": "2020-03", "end": "2026-08", "unit_name": "唐山示例陶瓷有限公司"},
-        ],
-    }
+    # The clerk names the person and may annotate: coverage and balance come from the records.
+    body = {"person": {"id_number": id_number, "name": "迁移人"}, "arrears": arrears, "note": "单位停保，调往天津工作"}
 
     def issued() -> dict | None:
         response = tangshan.client.post("/api/v1/transfer/certificates", json=body, headers=tangshan.staff)
@@ -183,6 +175,13 @@ def certificate_in_tangshan(tangshan: Deployment, id_number: str, arrears: str =
     return poll(
         issued, what="the certificate (after registration's stop event reaches transfer)"
     ), enrollment["id"]
+
+
+def months_on_record(tangshan: Deployment, enrollment_id: str, certificate: dict) -> int:
+    """The months registration's enrollment covered, from its first day to the stop (inclusive months)."""
+    enrollment = tangshan.client.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=tangshan.staff).json()
+    start, end = date.fromisoformat(enrollment["benefit_start"]), date.fromisoformat(certificate["coverage_ended_on"])
+    return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
 def apply_in_tianjin(tianjin: Deployment, id_number: str, certificate: dict) -> dict:
@@ -241,7 +240,10 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     tianjin, tangshan = linked
     id_number = new_resident_id("130202")
     certificate, enrollment_id = certificate_in_tangshan(tangshan, id_number, arrears="320.00")
-    assert certificate["contribution_months"] == 54 + 78 and certificate["arrears_warning"]
+    months = months_on_record(tangshan, enrollment_id, certificate)
+    assert certificate["contribution_months"] == months and certificate["arrears_warning"]
+    # No personal-account record exists yet: the certificate says so rather than stating a typed figure.
+    assert certificate["account_balance"] == "0.00" and certificate["account_balance_stated"] is False
     after_stop = (date.fromisoformat(certificate["coverage_ended_on"]) + timedelta(days=1)).isoformat()
 
     def ineligible_in_tangshan() -> bool:
@@ -266,8 +268,8 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     text = " ".join(PdfReader(io.BytesIO(printed.content)).pages[0].extract_text().split())
     assert (
         certificate["number"] in text
-        and "132 个月（11 年 0 个月）" in text
-        and "5321.40 元" in text
+        and f"{months} 个月（{months // 12} 年 {months % 12} 个月）" in text
+        and "未载明" in text
         and "320.00" in text
     )
     lost = tangshan.client.post(
@@ -282,7 +284,7 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
         and found[0]["reissues"] == 1 and found,
         what="Tangshan's registration to record the certificate and its reissue",
     )
-    assert [(c["number"], c["contribution_months"], c["account_balance"]) for c in on_record] == [(certificate["number"], 132, "5321.40")]
+    assert [(c["number"], c["contribution_months"], c["account_balance"]) for c in on_record] == [(certificate["number"], months, "0.00")]
 
     case = apply_in_tianjin(tianjin, id_number, certificate)
     assert (
@@ -315,12 +317,11 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     completed = act(tianjin, done, "complete", heping)
     assert completed["status"] == "completed"
     # What Tangshan attested arrives intact: contribution years, history and balance.
-    assert completed["table"]["contribution_months"] == 132
-    assert [p["unit_name"] for p in completed["table"]["history"]] == [
-        "唐山示例钢铁有限公司",
-        "唐山示例陶瓷有限公司",
+    assert completed["table"]["contribution_months"] == months
+    assert [(p["start"], p["end"], p["months"]) for p in completed["table"]["history"]] == [
+        (p["start"], p["end"], p["months"]) for p in certificate["history"]
     ]
-    assert completed["table"]["account_balance"] == "5321.40" and completed["funds"]["amount"] == "5321.40"
+    assert completed["table"]["account_balance"] == "0.00" and completed["funds"]["amount"] == "0.00"
     assert completed["funds"]["reference"] == "TS-BANK-20261122-0001"
 
     # The person follows their case, and is eligible in Tianjin's claims.
@@ -333,7 +334,7 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
         lambda: tianjin.client.get("/api/v1/registration/enrollments/contribution-history", headers=tianjin.person(id_number)).json(),
         what="Tianjin's registration to merge the transferred contribution history",
     )
-    assert [(m["contribution_months"], m["account_balance"], m["from_office"]) for m in merged] == [(132, "5321.40", "130200")]
+    assert [(m["contribution_months"], m["account_balance"], m["from_office"]) for m in merged] == [(months, "0.00", "130200")]
 
     # Tangshan's certificate is used up, and its registration marks the stopped coverage transferred out.
     used = tangshan.client.get(
@@ -636,7 +637,8 @@ def test_online_procedure_applied_at_the_outgoing_office_needs_no_letter(linked,
             )
 
         incoming = poll(opened_in_tianjin, what="Tianjin to open the case from the table and funds")
-        assert incoming["office_code"] == "120101" and incoming["table"]["contribution_months"] == 132
+        assert incoming["office_code"] == "120101"
+        assert incoming["table"]["contribution_months"] == certificate["contribution_months"]
         completed = act(tianjin, incoming, "complete", bearer(tokens["staff-heping"]))
         assert completed["status"] == "completed"
     finally:

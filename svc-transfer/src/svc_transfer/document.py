@@ -27,7 +27,8 @@ def certificate_pdf(c: IssuedCertificate, office_name: str) -> bytes:
         ("姓名", c.person.name), ("证件号码", c.person.id_number),
         ("险种", SCHEMES.get(c.scheme, c.scheme)), ("中止参保日期", c.coverage_ended_on.isoformat()),
         ("累计缴费", f"{c.contribution_months} 个月（{years} 年 {months} 个月）"),
-        ("个人账户余额", f"{c.account_balance:.2f} 元"), ("欠费金额", f"{c.arrears:.2f} 元"),
+        ("个人账户余额", f"{c.account_balance:.2f} 元" if c.account_balance_stated else "未载明（见备注）"),
+        ("欠费金额", f"{c.arrears:.2f} 元"),
     ]  # fmt: skip
     for label, value in fields:
         page.text(left, y, f"{label}：{value}", 11)
@@ -59,7 +60,13 @@ def certificate_pdf(c: IssuedCertificate, office_name: str) -> bytes:
         )
     )
     y -= 24
-    for note in (*warning, "本凭证用于基本医疗保险关系转移接续，请持本凭证向转入地经办机构申请。"):
+    notes = (
+        *(() if c.account_balance_stated else (c.account_balance_note or "",)),
+        *((f"备注：{c.note}",) if c.note else ()),
+        *warning,
+        "本凭证用于基本医疗保险关系转移接续，请持本凭证向转入地经办机构申请。",
+    )
+    for note in notes:
         page.text(left, y, note, 9)
         y -= 14
     y -= 10
