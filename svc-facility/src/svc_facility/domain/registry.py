@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -88,7 +89,7 @@ class RegistryRecord:
         record = replace(self, **changes, version=self.version + 1)  # type: ignore[arg-type]
         return record, FacilityUpdatedV1(**record.snapshot())
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "name": self.name,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.documents import DocumentStore
@@ -41,7 +42,7 @@ async def page(
     offset: int,
     limit: int,
 ) -> tuple[list[Application], int]:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if applicant_id is not None:
         conditions.append(applications.c.applicant_id == applicant_id)
     if office_code is not None:
@@ -58,9 +59,11 @@ async def open_applications(session: AsyncSession) -> list[Application]:
     return found
 
 
-async def claim_open_page(session: AsyncSession, after: uuid.UUID | None, batch: int) -> list[Row[Any]]:
+async def claim_open_page(
+    session: AsyncSession, after: uuid.UUID | None, batch: int
+) -> Sequence[Row[Any, Any, Any]]:
     """The next open applications after `after`, locked; those another scanner holds are skipped."""
-    conditions = [applications.c.concluded.is_(False)]
+    conditions: list[ColumnElement[bool]] = [applications.c.concluded.is_(False)]
     if after is not None:
         conditions.append(applications.c.id > after)
     query = (
@@ -70,7 +73,7 @@ async def claim_open_page(session: AsyncSession, after: uuid.UUID | None, batch:
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
-    return list((await session.execute(query)).all())
+    return (await session.execute(query)).all()
 
 
 async def note_overdue_notices(session: AsyncSession, application_id: uuid.UUID, notices: list[str]) -> None:
