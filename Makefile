@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: up down status test bench setup test-tools
+.PHONY: up down status test lint bench setup test-tools
 
 # An environment with the locked dependencies (installs uv itself when missing).
 setup:
@@ -37,6 +37,13 @@ test-tools:
 	else \
 	  echo "not installed: some of $(TEST_PACKAGES) (sudo apt-get install $(TEST_PACKAGES)); their tests skip"; \
 	fi
+
+# The gate: lint, formatting, import boundaries and types; any violation fails the run.
+lint: setup
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen lint-imports --no-logo --no-cache
+	@$(UV) run --frozen mypy
 
 test: setup test-tools
 	@$(UV) run --frozen pytest
