@@ -19,8 +19,7 @@ from pathlib import Path
 
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.directory import office_by_code
-from shared.errors import Problem, not_found
+from shared.errors import not_found
 from shared.identity import mask_id, person_id_for
 from svc_registration.domain.enrollment import Status, TerminationReason
 from svc_registration.domain.enrollment_drive import (
@@ -35,6 +34,7 @@ from svc_registration.domain.enrollment_drive import (
     listed_persons,
     parse_list,
 )
+from svc_registration.domain.offices import case_office, serves_code
 from svc_registration.drive_repository import DriveRepository
 from svc_registration.repository import Repository
 from svc_registration.usecases import terminated_event
@@ -49,10 +49,7 @@ COVERAGE_NOTES = (
 
 
 def _require_office(actor: Principal, office_code: str) -> None:
-    if not actor.serves_office(office_code):
-        raise Problem(403, "other_office", "只能处理本经办机构的名单")
-    if office_by_code(office_code) is None:
-        raise Problem(422, "unknown_office", "经办机构不存在", office_code, errors=[{"field": "office_code", "message": "未知的经办机构代码"}])
+    case_office(office_code, actor)
 
 
 async def upload_list(
@@ -82,12 +79,13 @@ async def upload_list(
 async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Repository, person_id: uuid.UUID, died_on: date, actor: Principal) -> list[str]:
     """Every enrollment still holding coverage ends: approved ones terminate on the death date (the day before
     their start if that is later), filed ones are refused. An approved one whose period ended before the
-    death is left alone, and so is everything already ended: a second upload ends nothing more."""
+    death is left alone, and so is everything already ended: a second upload ends nothing more. Only the
+    enrollments of offices the uploading clerk serves are ended: another district's are its own to end."""
     await repo.lock_person(person_id)
     ended = []
     for enrollment in await repo.enrollments_of(person_id):
         locked = await repo.get_enrollment(enrollment.id, for_update=True)
-        if locked is None or locked.status not in (Status.approved, Status.submitted):
+        if locked is None or locked.status not in (Status.approved, Status.submitted) or not serves_code(actor, locked.office_code):
             continue
         if locked.status is Status.approved and locked.benefit_end is not None and locked.benefit_end < died_on:
             continue
@@ -104,7 +102,7 @@ async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Repository, person_id
 
 async def visible_list(uow: UnitOfWork, list_id: uuid.UUID, actor: Principal) -> dict:
     found = await DriveRepository(uow.session).get_list(list_id)
-    if found is None or not actor.serves_office(found["office_code"]):
+    if found is None or not serves_code(actor, found["office_code"]):
         raise not_found("名单")
     return found
 

@@ -48,6 +48,10 @@ enrollments = Table(
     Column("previous_id", UUID(as_uuid=True)),  # the interrupted enrollment this one resumes
     Column("filer", JSONB),  # collective filing: the school, village, welfare institution or township
     Column("handling", JSONB),  # counter or online; the papers received; the proxy (domain.materials)
+    # Each special group with its certifying department, document number and validity (special_groups: their codes).
+    Column("special_group_records", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    # Coverage starting before the current contribution month: the clerk's reason and papers (domain.backdating).
+    Column("late_record", JSONB),
 )
 # No duplicate enrollment (不允许重复参保) is checked on overlapping periods under a per-person lock
 # (usecases.lock_person): a partial unique index cannot express "overlapping".

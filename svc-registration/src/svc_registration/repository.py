@@ -22,11 +22,11 @@ from svc_registration.domain.enrollment import (
     FilerKind,
     ResidentTier,
     Scheme,
-    SpecialGroup,
     Status,
 )
 from svc_registration.domain.facility import KnownFacility
 from svc_registration.domain.person import Person
+from svc_registration.domain.special_groups import RULES, SpecialGroup, SpecialGroupRecord
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus
 from svc_registration.models import (
     benefit_registrations,
@@ -233,7 +233,7 @@ def _enrollment_row(e: Enrollment) -> dict:
         ],
         "unit_code": e.unit_code,
         "category": e.category.value if e.category else None,
-        "special_groups": [g.value for g in e.special_groups],
+        "special_groups": [g.value for g in e.group_codes],
         "benefit_start": e.period.start,
         "benefit_end": e.period.end,
         "period_rule": e.period.rule,
@@ -242,6 +242,8 @@ def _enrollment_row(e: Enrollment) -> dict:
         "previous_id": e.previous_id,
         "filer": {"kind": e.filer.kind.value, "name": e.filer.name, "code": e.filer.code} if e.filer else None,
         "handling": e.handling,
+        "special_group_records": [r.as_dict() for r in e.special_groups],
+        "late_record": e.late_record,
     }
 
 
@@ -264,12 +266,22 @@ def _enrollment(row) -> Enrollment:  # type: ignore[no-untyped-def]
         ),
         unit_code=row["unit_code"],
         category=Category(row["category"]) if row["category"] else None,
-        special_groups=tuple(SpecialGroup(g) for g in row["special_groups"]),
+        special_groups=_group_records(row),
         paid_on=row["paid_on"],
         previous_id=row["previous_id"],
         filer=Filer(FilerKind(row["filer"]["kind"]), row["filer"]["name"], row["filer"].get("code")) if row["filer"] else None,
         handling=row["handling"],
+        late_record=row["late_record"],
     )
+
+
+def _group_records(row) -> tuple[SpecialGroupRecord, ...]:  # type: ignore[no-untyped-def]
+    """Enrollments filed before the evidence was recorded hold only the codes: shown with no document,
+    valid over their benefit period (which is what they were granted)."""
+    if row["special_group_records"]:
+        return tuple(SpecialGroupRecord.from_dict(d) for d in row["special_group_records"])
+    return tuple(SpecialGroupRecord(SpecialGroup(g), RULES[SpecialGroup(g)].certified_by, "", row["benefit_start"], row["benefit_end"])
+                 for g in row["special_groups"])  # fmt: skip
 
 
 def _unit_row(u: Unit) -> dict:

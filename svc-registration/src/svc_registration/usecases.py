@@ -26,6 +26,13 @@ from shared.events.catalog import (
 )
 from shared.identity import IdType, mask_id
 from shared.money import money_text
+from svc_registration.domain.backdating import (
+    LateRecord,
+    refuse_backdated,
+    require_paid_or_recorded,
+    resident_year_is_backdated,
+    working_start_is_backdated,
+)
 from svc_registration.domain.benefit import (
     RESIDENT_OUTPATIENT,
     SPECIAL_DISEASE,
@@ -34,8 +41,8 @@ from svc_registration.domain.benefit import (
     choose_resident_outpatient_hospital,
     with_treatment_facility,
 )
-from svc_registration.domain.benefit_period import NEWBORN_WINDOW_MONTHS, add_months, resident_period
 from svc_registration.domain.benefit_items import handled_citywide
+from svc_registration.domain.benefit_period import NEWBORN_WINDOW_MONTHS, add_months, resident_period
 from svc_registration.domain.care_registrations import (
     DEPUTY_DIRECTOR,
     FP_COMPLICATION,
@@ -66,7 +73,6 @@ from svc_registration.domain.enrollment import (
     Filer,
     FilerKind,
     ResidentTier,
-    SpecialGroup,
     Status,
     TerminationReason,
     conflicting_enrollment,
@@ -77,6 +83,7 @@ from svc_registration.domain.enrollment import (
     new_resident_enrollment,
 )
 from svc_registration.domain.facility import KnownFacility, require_designated
+from svc_registration.domain.materials import ITEMS, ONLINE, Form, Handling, check_materials
 from svc_registration.domain.maternity import (
     MaternityRemoteCategory,
     MaternityStay,
@@ -90,10 +97,11 @@ from svc_registration.domain.maternity import (
     stay_basis,
     unit_files_only_remote_workers,
 )
-from svc_registration.domain.materials import ITEMS, ONLINE, Form, Handling, check_materials
+from svc_registration.domain.offices import case_office, serves_code
 from svc_registration.domain.person import Person, Sex, identify
 from svc_registration.domain.remote_care import REMOTE_CARE, LongTermCategory, RemoteKind, TripReason
 from svc_registration.domain.remote_care import file_remote_care as remote_care_filing
+from svc_registration.domain.special_groups import SpecialGroupRecord, check_records
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus, require_accepting_employees
 from svc_registration.domain.unit import register_unit as new_unit
 from svc_registration.repository import Repository
@@ -138,17 +146,18 @@ class SubmitResidentEnrollment:
     tier: ResidentTier
     coverage_year: int
     paid_on: date | None = None  # default: the business date
-    special_groups: tuple[SpecialGroup, ...] = ()
+    special_groups: tuple[SpecialGroupRecord, ...] = ()  # each with its certifying department, document, validity
     autumn_pupil: bool = False  # a new pupil of the autumn collective filing by the school
     filer: Filer | None = None  # collective filing (集体参保): the papers were checked for the filing
     counter: Counter = ONLINE_REQUEST
+    late_record: LateRecord | None = None  # 补登 of a coverage year already over (staff, with the papers)
 
 
 @dataclass(frozen=True)
 class CollectiveMember:
     person: PersonDetails
     tier: ResidentTier
-    special_groups: tuple[SpecialGroup, ...] = ()
+    special_groups: tuple[SpecialGroupRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,7 @@ class EnrollEmployee:
     permit_number: str | None = None
     employment_proof: str | None = None
     counter: Counter = ONLINE_REQUEST
+    late_record: LateRecord | None = None  # 补登 of a start before the current month (staff, with the papers)
 
 
 def duplicate_enrollment(existing: Enrollment) -> Problem:
@@ -234,12 +244,16 @@ async def submit_resident_enrollment(
     person = _identify(command.person, command.office_code, person_key)
     if actor.role is Role.insured and actor.person_id != person.id:
         raise Problem(403, "not_own_identity", "只能为本人办理参保登记")
-    if actor.role is Role.staff and not actor.serves_office(command.office_code):
-        raise Problem(403, "other_office", "只能受理本经办机构的参保登记")
+    case_office(command.office_code, actor)
     if command.special_groups and not actor.is_city_staff:
         # Seed 001 三(二)5: certified by the departments, enrolled by the city centre (市医保中心).
         raise Problem(403, "city_level_required", "特殊人员参保登记由市医保中心统一办理", "低保、特困、低收入、重度残疾、优抚等人员的身份由相关部门认定")
-    paid_on = _paid_on(command.paid_on, uow.clock.today())
+    today = uow.clock.today()
+    paid_on = _paid_on(command.paid_on, today)
+    late = _late_record(
+        resident_year_is_backdated(command.coverage_year, today), command.late_record, actor, uow,
+        refuse_backdated("coverage_year", str(today.year), f"{command.coverage_year} 年度的缴费期已于 {command.coverage_year}-06-30 结束"),
+    )  # fmt: skip
     newborn = person.birth_date is not None and paid_on <= add_months(person.birth_date, NEWBORN_WINDOW_MONTHS)
     handling = None if command.filer else handled("newborn_enrollment" if newborn else "resident_enrollment", actor, command.counter, person_key)
     repo = Repository(uow.session)
@@ -252,11 +266,18 @@ async def submit_resident_enrollment(
         autumn_pupil=command.autumn_pupil,
         after_employee_coverage=employee_coverage_ended(history),
     )
+    check_records(command.special_groups, period.start, period.end)
     enrollment = new_resident_enrollment(
         person.id, command.office_code, command.tier, command.coverage_year, period, paid_on,
         command.special_groups, actor.subject, uow.clock.now(), command.filer, handling,
     )  # fmt: skip
-    return await _admit(uow, repo, person, enrollment, history)
+    return await _admit(uow, repo, person, replace(enrollment, late_record=late), history)
+
+
+def _late_record(backdated: bool, given: LateRecord | None, actor: Principal, uow: UnitOfWork, refusal: Problem) -> dict | None:
+    """The clerk's late record (补登), stamped with who made it and when, when the coverage needs one."""
+    late = require_paid_or_recorded(backdated, given, actor.role is Role.staff, refusal)
+    return replace(late, by=actor.subject, at=uow.clock.now()).as_dict() if late else None
 
 
 async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Principal, person_key: bytes) -> list[MemberOutcome]:
@@ -269,8 +290,7 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
     if filing.autumn_pupils and filing.filer.kind is not FilerKind.school:
         raise Problem(422, "autumn_pupils_need_school", "秋季入学新生只能由学校集体参保",
                       errors=[{"field": "autumn_pupils", "message": "仅学校集体参保可选"}])  # fmt: skip
-    if not actor.serves_office(filing.office_code):
-        raise Problem(403, "other_office", "只能受理本经办机构的参保登记")
+    case_office(filing.office_code, actor)
     handled("collective_enrollment", actor, filing.counter, person_key)
     outcomes = []
     for row, member in enumerate(filing.members, start=1):
@@ -292,19 +312,24 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
 
 async def submit_flexible_enrollment(
     uow: UnitOfWork, details: PersonDetails, office_code: str, paid_on: date | None, actor: Principal, person_key: bytes,
-    counter: Counter = ONLINE_REQUEST,
+    counter: Counter = ONLINE_REQUEST, late_record: LateRecord | None = None,
 ) -> Enrollment:  # fmt: skip
     """灵活就业人员参保: the person enrolls (or staff at the counter for them); staff approve."""
     person = _identify(details, office_code, person_key)
     if actor.role is Role.insured and actor.person_id != person.id:
         raise Problem(403, "not_own_identity", "只能为本人办理参保登记")
-    if actor.role is Role.staff and not actor.serves_office(office_code):
-        raise Problem(403, "other_office", "只能受理本经办机构的参保登记")
+    case_office(office_code, actor)
+    today = uow.clock.today()
+    paid = _paid_on(paid_on, today)
+    late = _late_record(
+        working_start_is_backdated(paid, today), late_record, actor, uow,
+        refuse_backdated("paid_on", today.replace(day=1).isoformat(), f"缴费日期 {paid} 早于本月，之前各月的缴费经办机构无从核实"),
+    )  # fmt: skip
     handling = handled("flexible_enrollment", actor, counter, person_key)
     repo = Repository(uow.session)
     history = await _history_locked(repo, person.id)
-    enrollment = new_flexible_enrollment(person.id, office_code, _paid_on(paid_on, uow.clock.today()), actor.subject, uow.clock.now(), handling)
-    return await _admit(uow, repo, person, enrollment, history)
+    enrollment = new_flexible_enrollment(person.id, office_code, paid, actor.subject, uow.clock.now(), handling)
+    return await _admit(uow, repo, person, replace(enrollment, late_record=late), history)
 
 
 async def enroll_employee(uow: UnitOfWork, unit_code: str, command: EnrollEmployee, actor: Principal, person_key: bytes) -> Enrollment:
@@ -318,10 +343,14 @@ async def enroll_employee(uow: UnitOfWork, unit_code: str, command: EnrollEmploy
     start = command.start or today
     if start > today:
         raise Problem(422, "start_in_future", "参保日期不能晚于今天", errors=[{"field": "start", "message": f"不得晚于 {today}"}])
+    late = _late_record(
+        working_start_is_backdated(start, today), command.late_record, actor, uow,
+        refuse_backdated("start", today.replace(day=1).isoformat(), f"参保日期 {start} 早于本月，单位的征缴单按当月生成，之前各月的缴费经办机构无从核实"),
+    )  # fmt: skip
     repo = Repository(uow.session)
     history = await _history_locked(repo, person.id)
     enrollment = new_employee_enrollment(person.id, unit.code, unit.office_code, start, command.category, actor.subject, uow.clock.now(), handling)
-    return await _admit(uow, repo, person, enrollment, history)
+    return await _admit(uow, repo, person, replace(enrollment, late_record=late), history)
 
 
 def _require_foreign_employee_papers(command: EnrollEmployee) -> None:
@@ -342,7 +371,8 @@ def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
     return new_envelope(
         RegistrationApprovedV1(
             enrollment_id=e.id, person_id=e.person_id, office_code=e.office_code, scheme=e.scheme.value,
-            tier=e.tier.value if e.tier else None, special_groups=[g.value for g in e.special_groups],
+            tier=e.tier.value if e.tier else None, special_groups=[g.value for g in e.group_codes],
+            special_group_records=[r.as_dict() for r in e.special_groups],
             benefit_start=e.benefit_start, benefit_end=e.benefit_end, unit_code=e.unit_code,
             category=e.category.value if e.category else None, period_rule=e.period.rule,
         ),
@@ -364,7 +394,7 @@ def may_see(actor: Principal, enrollment: Enrollment) -> bool:
     if actor.role is Role.unit:
         return enrollment.unit_code is not None and actor.unit_id == enrollment.unit_code
     if actor.role is Role.staff:
-        return actor.serves_office(enrollment.office_code)
+        return serves_code(actor, enrollment.office_code)
     return actor.role is Role.admin
 
 
@@ -420,9 +450,9 @@ async def terminate_enrollment(
     note: str | None, actor: Principal, person_key: bytes, counter: Counter = ONLINE_REQUEST,
 ) -> Enrollment:  # fmt: skip
     """终止: death, emigration, job ended …; benefits run to `last_day` (default today)."""
+    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)  # 404 before any other answer
     if reason is TerminationReason.death:  # the death certificate, at the counter
         handled("termination_death", actor, counter, person_key)
-    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
     terminated = enrollment.terminate(actor.subject, uow.clock.now(), version, reason, last_day or uow.clock.today(), note)
     await Repository(uow.session).update_enrollment(terminated)
     uow.emit(terminated_event(terminated, reason.value, uow))
@@ -446,12 +476,20 @@ async def refund_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: 
     return refunded
 
 
-async def resume_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, start: date | None, actor: Principal) -> Enrollment:
-    """恢复: a new coverage continues the interrupted one, unless another enrollment holds it meanwhile."""
+async def resume_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, start: date | None, actor: Principal,
+                            late_record: LateRecord | None = None) -> Enrollment:  # fmt: skip
+    """恢复: a new coverage continues the interrupted one, unless another enrollment holds it meanwhile.
+    A start before the current month is a late record (domain.backdating), as for a new employee."""
     repo = Repository(uow.session)
     enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
     history = await _history_locked(repo, enrollment.person_id)
-    closed, continued = enrollment.resume(actor.subject, uow.clock.now(), version, start or uow.clock.today())
+    today = uow.clock.today()
+    closed, continued = enrollment.resume(actor.subject, uow.clock.now(), version, start or today)
+    late = _late_record(
+        working_start_is_backdated(continued.benefit_start, today), late_record, actor, uow,
+        refuse_backdated("start", today.replace(day=1).isoformat(), f"恢复日期 {continued.benefit_start} 早于本月，之前各月的缴费经办机构无从核实"),
+    )  # fmt: skip
+    continued = replace(continued, late_record=late)
     existing = conflicting_enrollment(history, continued)
     if existing is not None:
         raise duplicate_enrollment(existing)
@@ -485,7 +523,7 @@ async def find_person(uow: UnitOfWork, id_type: IdType, id_number: str, actor: P
     repo = Repository(uow.session)
     person = await repo.get_person(person_id)
     found = [e for e in await repo.enrollments_of(person_id) if may_see(actor, e)]
-    if person is None or not (found or actor.serves_office(person.office_code)):
+    if person is None or not (found or serves_code(actor, person.office_code)):
         raise not_found("参保人")
     return person, found
 
@@ -502,8 +540,7 @@ async def register_unit(
     unit = new_unit(code, name, legal_representative, office_code, actor.subject, uow.clock.now(), handling)
     if actor.role is Role.unit and actor.unit_id != unit.code:
         raise Problem(403, "not_own_unit", "只能为本单位办理参保登记")
-    if actor.role is Role.staff and not actor.serves_office(office_code):
-        raise Problem(403, "other_office", "只能受理本经办机构的单位参保登记")
+    case_office(office_code, actor)
     repo = Repository(uow.session)
     if await repo.get_unit(unit.code) is not None:
         raise Problem(409, "unit_exists", "该单位已参保登记", f"统一社会信用代码 {unit.code} 已登记")
@@ -514,7 +551,7 @@ async def register_unit(
 def may_see_unit(actor: Principal, unit: Unit) -> bool:
     if actor.role is Role.unit:
         return actor.unit_id == unit.code
-    return actor.serves_office(unit.office_code) or actor.role is Role.admin
+    return serves_code(actor, unit.office_code) or actor.role is Role.admin
 
 
 async def visible_unit(uow: UnitOfWork, code: str, actor: Principal, for_update: bool = False) -> Unit:
@@ -619,10 +656,24 @@ async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDe
 async def _covered_today(repo: Repository, person_id: uuid.UUID, today: date, actor: Principal, scheme: str | None) -> Enrollment:
     """The coverage the registration rests on; a hospital registering its patient learns only that it exists."""
     enrollment = await repo.approved_enrollment_covering(person_id, today, scheme)
-    if enrollment is None or not (may_see(actor, enrollment) or actor.role is Role.facility):
-        what = "城乡居民医保" if scheme == "resident" else "基本医疗保险"
-        raise Problem(409, "no_coverage", f"无有效的{what}参保登记", f"{today} 不在{what}待遇享受期内")
-    return enrollment
+    if enrollment is not None and (may_see(actor, enrollment) or actor.role is Role.facility):
+        return enrollment
+    if actor.role is not Role.facility and not await _may_see_person(repo, actor, person_id):
+        raise not_found("参保人")  # another office's person: as if unknown, before saying they have no coverage
+    what = "城乡居民医保" if scheme == "resident" else "基本医疗保险"
+    raise Problem(409, "no_coverage", f"无有效的{what}参保登记", f"{today} 不在{what}待遇享受期内")
+
+
+async def _may_see_person(repo: Repository, actor: Principal, person_id: uuid.UUID) -> bool:
+    """The person is within the caller's reach: themselves, an employee of the unit, a person of the clerk's office."""
+    if actor.role is Role.insured:
+        return actor.person_id == person_id
+    if actor.role is Role.admin:
+        return True
+    if any(may_see(actor, e) for e in await repo.enrollments_of(person_id)):
+        return True
+    person = await repo.get_person(person_id) if actor.role is Role.staff else None
+    return person is not None and serves_code(actor, person.office_code)
 
 
 async def _activate(uow: UnitOfWork, repo: Repository, registration: BenefitRegistration, current: BenefitRegistration | None) -> BenefitRegistration:
@@ -730,7 +781,7 @@ async def visible_benefit(uow: UnitOfWork, registration_id: uuid.UUID, actor: Pr
     registration = await Repository(uow.session).get_benefit(registration_id)
     visible = registration is not None and (
         (actor.role is Role.insured and actor.person_id == registration.person_id)
-        or actor.serves_office(registration.office_code)
+        or serves_code(actor, registration.office_code)
         or actor.role is Role.admin
     )
     if not visible:

@@ -300,7 +300,8 @@ def test_lost_receipts_by_the_coverages_deadline_at_the_persons_office(registrat
     assert ok.status_code == 201, ok.text
     assert (ok.json()["details"]["deadline"], ok.json()["details"]["amount"]) == ("2027-03-31", "812.40")
     elsewhere = registration.token(Role.staff, office_code=OTHER_OFFICE, office_level="district")
-    assert post(registration, "lost-receipts", {**body, "receipt_no": "R-3"}, elsewhere).json()["code"] == "no_coverage"
+    # Only the person's office handles lost receipts: to another district the person is unknown (404, not "no coverage").
+    assert post(registration, "lost-receipts", {**body, "receipt_no": "R-3"}, elsewhere).status_code == 404
     assert post(registration, "lost-receipts", {**body, "service_date": "2027-04-01"}, staff).json()["errors"][0]["field"] == "service_date"
     on_day("2027-04-01")
     late = post(registration, "lost-receipts", {**body, "receipt_no": "R-2"}, staff)
@@ -324,7 +325,8 @@ def test_a_unit_flags_its_own_employee_as_deputy_director_general(registration, 
     again = post(registration, "deputy-director-flag", {"person_id": person, "appointment_document": "津组任〔2026〕9号"}, staff)
     assert again.status_code == 201 and status_of(registration, flagged.json()["id"], staff) == "replaced"
     stranger = registration.token(Role.unit, unit_id="91120101MA05K8Q4X9")
-    assert post(registration, "deputy-director-flag", {"person_id": person, "appointment_document": "x"}, stranger).status_code == 409
+    # Another unit's employee is not this unit's business: unknown to it (404), not "no coverage".
+    assert post(registration, "deputy-director-flag", {"person_id": person, "appointment_document": "x"}, stranger).status_code == 404
     resident = post(registration, "deputy-director-flag", {"person_id": covered(registration), "appointment_document": "任-3"}, staff)
     assert resident.status_code == 409 and resident.json()["code"] == "no_coverage"  # employees only
 

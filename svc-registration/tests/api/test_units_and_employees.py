@@ -89,29 +89,56 @@ def test_bad_unit_input_names_the_field_and_writes_nothing(registration, staff) 
 
 
 def test_interrupt_resume_retire_and_terminate_an_employee(registration, staff) -> None:  # type: ignore[no-untyped-def]
+    # Each step on its own day: a start or a resumption is in the month it is declared (domain.backdating).
     code = new_credit_code()
     register(registration, staff, code)
     own = unit_token(registration, code)
-    e = registration.client.post(f"{API}/units/{code}/employees", json=employee_body(start="2026-01-05"), headers=own).json()
-    retired = registration.client.post(f"{API}/enrollments/{e['id']}/retire", json={"version": 1}, headers=own)
-    assert retired.status_code == 200 and retired.json()["category"] == "retired"
-    interrupted = registration.client.post(
-        f"{API}/enrollments/{e['id']}/interrupt", json={"version": 2, "reason": "单位停缴", "last_day": "2026-06-30"}, headers=own
-    )
-    assert interrupted.status_code == 200, interrupted.text
-    assert (interrupted.json()["status"], interrupted.json()["benefit_end"]) == ("interrupted", "2026-06-30")
-    resumed = registration.client.post(f"{API}/enrollments/{e['id']}/resume", json={"version": 3, "start": "2026-09-01"}, headers=own)
-    assert resumed.status_code == 201, resumed.text
-    continued = resumed.json()
-    assert continued["previous_id"] == e["id"] and continued["benefit_start"] == "2026-09-01" and continued["category"] == "retired"
-    stale = registration.client.post(f"{API}/enrollments/{continued['id']}/terminate", json={"version": 9, "reason": "death"}, headers=own)
-    assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
-    ended = registration.client.post(
-        f"{API}/enrollments/{continued['id']}/terminate", json={"version": 1, "reason": "death", "last_day": "2026-10-01"}, headers=own
-    )
-    assert ended.status_code == 200 and ended.json()["benefit_end"] == "2026-10-01"
-    bad_reason = registration.client.post(f"{API}/enrollments/{continued['id']}/terminate", json={"version": 2, "reason": "bored"}, headers=own)
-    assert bad_reason.status_code == 422 and bad_reason.json()["errors"][0]["field"].endswith("reason")
+    try:
+        registration.business_date("2026-01-05")
+        e = registration.client.post(f"{API}/units/{code}/employees", json=employee_body(start="2026-01-05"), headers=own).json()
+        retired = registration.client.post(f"{API}/enrollments/{e['id']}/retire", json={"version": 1}, headers=own)
+        assert retired.status_code == 200 and retired.json()["category"] == "retired"
+        registration.business_date("2026-06-30")
+        interrupted = registration.client.post(
+            f"{API}/enrollments/{e['id']}/interrupt", json={"version": 2, "reason": "单位停缴", "last_day": "2026-06-30"}, headers=own
+        )
+        assert interrupted.status_code == 200, interrupted.text
+        assert (interrupted.json()["status"], interrupted.json()["benefit_end"]) == ("interrupted", "2026-06-30")
+        registration.business_date("2026-09-01")
+        resumed = registration.client.post(f"{API}/enrollments/{e['id']}/resume", json={"version": 3, "start": "2026-09-01"}, headers=own)
+        assert resumed.status_code == 201, resumed.text
+        continued = resumed.json()
+        assert continued["previous_id"] == e["id"] and continued["benefit_start"] == "2026-09-01" and continued["category"] == "retired"
+        registration.business_date("2026-10-01")
+        stale = registration.client.post(f"{API}/enrollments/{continued['id']}/terminate", json={"version": 9, "reason": "death"}, headers=own)
+        assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
+        ended = registration.client.post(
+            f"{API}/enrollments/{continued['id']}/terminate", json={"version": 1, "reason": "death", "last_day": "2026-10-01"}, headers=own
+        )
+        assert ended.status_code == 200 and ended.json()["benefit_end"] == "2026-10-01"
+        bad_reason = registration.client.post(f"{API}/enrollments/{continued['id']}/terminate", json={"version": 2, "reason": "bored"}, headers=own)
+        assert bad_reason.status_code == 422 and bad_reason.json()["errors"][0]["field"].endswith("reason")
+    finally:
+        registration.business_date(None)
+
+
+def test_a_resumption_before_this_month_is_a_late_record(registration, staff) -> None:  # type: ignore[no-untyped-def]
+    code = new_credit_code()
+    register(registration, staff, code)
+    own = unit_token(registration, code)
+    try:
+        registration.business_date("2026-03-02")
+        e = registration.client.post(f"{API}/units/{code}/employees", json=employee_body(), headers=own).json()
+        registration.client.post(f"{API}/enrollments/{e['id']}/interrupt", json={"version": 1, "reason": "单位停缴", "last_day": "2026-03-31"}, headers=own)
+        registration.business_date("2026-12-06")
+        backdated = registration.client.post(f"{API}/enrollments/{e['id']}/resume", json={"version": 2, "start": "2026-04-01"}, headers=own)
+        assert backdated.status_code == 422 and backdated.json()["code"] == "backdated_coverage"
+        late = {"reason": "单位补缴2026年4月起医保费", "receipts": ["税缴 2026-000311"]}
+        recorded = registration.client.post(f"{API}/enrollments/{e['id']}/resume", json={"version": 2, "start": "2026-04-01", "late_record": late},
+                                            headers=staff)  # fmt: skip
+        assert recorded.status_code == 201 and recorded.json()["late_record"]["receipts"] == late["receipts"]
+    finally:
+        registration.business_date(None)
 
 
 def test_a_cancelled_unit_takes_no_employees_and_cannot_be_cancelled_with_employees(registration, staff) -> None:  # type: ignore[no-untyped-def]
@@ -229,7 +256,10 @@ def test_a_school_files_its_new_pupils_collectively_and_each_refusal_is_told(reg
 
 def test_special_groups_are_enrolled_by_the_city_centre_with_the_contribution_paid_by_government(registration, staff) -> None:  # type: ignore[no-untyped-def]
     body = {"person": {"id_number": new_resident_id(OFFICE), "name": "低保户"}, "office_code": OFFICE, "tier": "adult_low",
-            "coverage_year": 2021, "paid_on": "2020-10-15", "special_groups": ["subsistence"], "materials": RESIDENT_PAPERS}  # fmt: skip
+            "coverage_year": 2021, "paid_on": "2020-10-15", "materials": RESIDENT_PAPERS,
+            "special_groups": [{"group": "subsistence", "department": "civil_affairs", "document_number": "津民低保 2020-0917",
+                                "valid_from": "2020-09-01", "valid_to": "2021-12-31"}],
+            "late_record": {"reason": "补登2021年度参保", "receipts": ["税缴 2020-000917"]}}  # 2021 is over: a late record  # fmt: skip
     district = registration.client.post(f"{API}/enrollments/residents", json=body, headers=staff)
     assert district.status_code == 403 and district.json()["code"] == "city_level_required"
     city = registration.token(Role.staff, office_code="120000", office_level="city")
@@ -242,7 +272,8 @@ def test_special_groups_are_enrolled_by_the_city_centre_with_the_contribution_pa
 def test_at_the_counter_every_missing_paper_is_told_at_once_and_a_proxy_brings_their_own_id(registration, staff) -> None:  # type: ignore[no-untyped-def]
     body = {"person": {"id_number": new_resident_id(OFFICE), "name": "居民"}, "office_code": OFFICE, "tier": "adult_low",
             "coverage_year": 2026, "paid_on": "2025-10-15"}  # fmt: skip
-    missing = registration.client.post(f"{API}/enrollments/flexible", json={**body, "materials": {"household_register": "commitment"}}, headers=staff)
+    missing = registration.client.post(f"{API}/enrollments/flexible", json={**body, "paid_on": None, "materials": {"household_register": "commitment"}},
+                                       headers=staff)  # fmt: skip
     assert missing.status_code == 422 and missing.json()["code"] == "materials_missing"
     assert {e["field"] for e in missing.json()["errors"]} == {"materials.id_document", "materials.medical_card", "materials.household_register"}
     assert [m["code"] for m in missing.json()["required_materials"]] == ["id_document", "household_register", "medical_card"]

@@ -18,16 +18,17 @@ from shared.identity import IdType, mask_id
 from shared.money import Money
 from shared.service import Runtime, UoW
 from svc_registration import usecases
+from svc_registration.domain.backdating import LateRecord
 from svc_registration.domain.contribution import resident_contribution
 from svc_registration.domain.enrollment import (
     Enrollment,
     Filer,
     FilerKind,
     ResidentTier,
-    SpecialGroup,
     TerminationReason,
 )
 from svc_registration.domain.materials import Form
+from svc_registration.domain.special_groups import FILEABLE, Department, SpecialGroup, SpecialGroupRecord
 
 router = APIRouter(prefix="/enrollments", tags=["参保登记"])
 
@@ -60,14 +61,48 @@ def counter_of(body: AtTheCounter) -> usecases.Counter:
     return usecases.Counter(dict(body.materials), person_details(body.proxy) if body.proxy else None)
 
 
+FileableGroup = Literal[tuple(g.value for g in FILEABLE)]  # type: ignore[valid-type]
+
+
+class SpecialGroupIn(BaseModel):
+    """A special group as the certifying department recorded it (民政、残联、退役军人事务、老干部部门)."""
+
+    group: FileableGroup = Field(description="特殊人员类别：" + "、".join(g.value for g in FILEABLE))  # type: ignore[valid-type]
+    department: Department = Field(description="认定部门：civil_affairs 民政、disabled_persons_federation 残联、"
+                                   "veterans_affairs 退役军人事务、cadre_bureau 老干部管理部门")  # fmt: skip
+    document_number: Text = Field(min_length=2, max_length=60, description="认定文书编号")
+    valid_from: date = Field(description="认定有效期起")
+    valid_to: date | None = Field(None, description="认定有效期止（空：长期有效，至撤销）")
+
+
+def group_records(groups: list[SpecialGroupIn]) -> tuple[SpecialGroupRecord, ...]:
+    return tuple(SpecialGroupRecord(SpecialGroup(g.group), g.department, g.document_number, g.valid_from, g.valid_to) for g in groups)
+
+
+class LateRecordIn(BaseModel):
+    """补登: coverage starting before the current contribution month (a past resident year, an employee's
+    earlier start), made by staff of the office with the payment papers."""
+
+    reason: Text = Field(min_length=2, max_length=500, description="补登原因")
+    receipts: list[Annotated[Text, Field(min_length=2, max_length=60)]] = Field(
+        min_length=1, max_length=60, description="税务部门缴费凭证（完税证明）编号，覆盖所补登的期间"
+    )
+
+
+def late_record_of(body: LateRecordIn | None) -> LateRecord | None:
+    return LateRecord(body.reason, tuple(body.receipts)) if body else None
+
+
 class ResidentEnrollmentIn(AtTheCounter):
     person: PersonIn
     office_code: str = Field(pattern=r"^\d{6}$", description="参保地经办机构（分中心）代码")
     tier: ResidentTier = Field(description="缴费档次")
     coverage_year: int = Field(ge=2004, le=2100, description="参保年度")
     paid_on: date | None = Field(None, description="缴费日期（默认当天）；决定待遇享受期")
-    special_groups: list[SpecialGroup] = Field([], max_length=6, description="特殊群体（个人缴费由政府资助），须经相关部门认定")
+    special_groups: list[SpecialGroupIn] = Field([], max_length=12, description="特殊人员（低保、特困、低收入、重度残疾、优抚、救助对象等），"
+                                                 "每类附认定部门、文号和有效期；由市医保中心办理")  # fmt: skip
     autumn_pupil: bool = Field(False, description="秋季入学新生集中参保（当年9月1日起享受待遇）")
+    late_record: LateRecordIn | None = Field(None, description="补登已结束年度的参保（经办人员，凭缴费凭证）")
 
 
 class FilerIn(BaseModel):
@@ -79,7 +114,7 @@ class FilerIn(BaseModel):
 class MemberIn(BaseModel):
     person: PersonIn
     tier: ResidentTier
-    special_groups: list[SpecialGroup] = Field([], max_length=6)
+    special_groups: list[SpecialGroupIn] = Field([], max_length=12)
 
 
 class CollectiveFilingIn(AtTheCounter):
@@ -107,6 +142,7 @@ class FlexibleEnrollmentIn(AtTheCounter):
     person: PersonIn
     office_code: str = Field(pattern=r"^\d{6}$", description="参保地经办机构（分中心）代码")
     paid_on: date | None = Field(None, description="缴费日期（默认当天）；缴费次日起享受待遇")
+    late_record: LateRecordIn | None = Field(None, description="缴费日期早于本月时的补登（经办人员，凭缴费凭证）")
 
 
 class DecisionIn(BaseModel):
@@ -129,6 +165,7 @@ class TerminateIn(DecisionIn, AtTheCounter):
 
 class ResumeIn(DecisionIn):
     start: date | None = Field(None, description="恢复参保日期（默认当天）")
+    late_record: LateRecordIn | None = Field(None, description="恢复日期早于本月时的补登（经办人员，凭缴费凭证）")
 
 
 class PersonSearchIn(BaseModel):
@@ -141,6 +178,14 @@ class DecisionOut(BaseModel):
     at: str
     outcome: str
     reason: str | None
+
+
+class SpecialGroupOut(BaseModel):
+    group: str
+    department: str
+    document_number: str = Field(description="认定文号（证据登记前的旧记录为空）")
+    valid_from: date
+    valid_to: date | None
 
 
 class ContributionOut(BaseModel):
@@ -165,11 +210,13 @@ class EnrollmentOut(BaseModel):
     unit_code: str | None
     category: str | None
     special_groups: list[str]
+    special_group_records: list[SpecialGroupOut] = Field(description="特殊人员的认定部门、文号和有效期")
     paid_on: date | None
     previous_id: uuid.UUID | None
     filer: dict | None = Field(None, description="集体参保单位")
     contribution: ContributionOut | None = Field(None, description="居民个人缴费标准与政府资助（文件未载明的年度为空）")
     handling: dict | None = Field(None, description="办理渠道（窗口/网上）、收取的材料、代办人")
+    late_record: dict | None = Field(None, description="补登：原因、缴费凭证、经办人和时间")
     decisions: list[DecisionOut]
 
 
@@ -204,12 +251,14 @@ def shape(e: Enrollment) -> dict:
         period_explanation=e.period.explanation,
         unit_code=e.unit_code,
         category=e.category.value if e.category else None,
-        special_groups=[g.value for g in e.special_groups],
+        special_groups=[g.value for g in e.group_codes],
+        special_group_records=[SpecialGroupOut(**r.as_dict()) for r in e.special_groups],
         paid_on=e.paid_on,
         previous_id=e.previous_id,
         filer={"kind": e.filer.kind.value, "name": e.filer.name, "code": e.filer.code} if e.filer else None,
         contribution=contribution_of(e),
         handling=e.handling,
+        late_record=e.late_record,
         decisions=[DecisionOut(by=d.by, at=d.at.isoformat(), outcome=d.outcome.value, reason=d.reason) for d in e.decisions],
     ).model_dump(mode="json")
 
@@ -217,7 +266,7 @@ def shape(e: Enrollment) -> dict:
 def contribution_of(e: Enrollment) -> ContributionOut | None:
     if e.tier is None:
         return None
-    known = resident_contribution(e.coverage_year, e.tier, e.special_groups)
+    known = resident_contribution(e.coverage_year, e.tier, e.group_codes)
     return ContributionOut(**known.__dict__) if known else None
 
 
@@ -245,9 +294,10 @@ async def submit_resident_enrollment(
         tier=body.tier,
         coverage_year=body.coverage_year,
         paid_on=body.paid_on,
-        special_groups=tuple(dict.fromkeys(body.special_groups)),
+        special_groups=group_records(body.special_groups),
         autumn_pupil=body.autumn_pupil,
         counter=counter_of(body),
+        late_record=late_record_of(body.late_record),
     )
     key = runtime.settings.person_id_key.encode()
 
@@ -265,7 +315,7 @@ async def file_collectively(
     filing = usecases.CollectiveFiling(
         filer=Filer(body.filer.kind, body.filer.name, body.filer.code), office_code=body.office_code,
         coverage_year=body.coverage_year, paid_on=body.paid_on, autumn_pupils=body.autumn_pupils,
-        members=tuple(usecases.CollectiveMember(person_details(m.person), m.tier, tuple(dict.fromkeys(m.special_groups))) for m in body.members),
+        members=tuple(usecases.CollectiveMember(person_details(m.person), m.tier, group_records(m.special_groups)) for m in body.members),
         counter=counter_of(body),
     )  # fmt: skip
     key = runtime.settings.person_id_key.encode()
@@ -293,7 +343,7 @@ async def submit_flexible_enrollment(
 
     async def submit() -> tuple[int, dict]:
         enrollment = await usecases.submit_flexible_enrollment(
-            uow, person_details(body.person), body.office_code, body.paid_on, actor, key, counter_of(body)
+            uow, person_details(body.person), body.office_code, body.paid_on, actor, key, counter_of(body), late_record_of(body.late_record)
         )
         return 201, shape(enrollment)
 
@@ -421,7 +471,7 @@ async def terminate(enrollment_id: uuid.UUID, body: TerminateIn, actor: UnitOrSt
 @router.post("/{enrollment_id}/resume", response_model=EnrollmentOut, status_code=201, summary="恢复参保（返回新的参保登记）")
 async def resume(enrollment_id: uuid.UUID, body: ResumeIn, actor: UnitOrStaff, uow: UoW) -> dict:
     async with uow:
-        continued = await usecases.resume_enrollment(uow, enrollment_id, body.version, body.start, actor)
+        continued = await usecases.resume_enrollment(uow, enrollment_id, body.version, body.start, actor, late_record_of(body.late_record))
         await uow.commit()
     return shape(continued)
 

@@ -18,8 +18,10 @@ from svc_registration import usecases
 from svc_registration.api.enrollments import (
     AtTheCounter,
     EnrollmentOut,
+    LateRecordIn,
     PersonIn,
     counter_of,
+    late_record_of,
     person_details,
     shape,
 )
@@ -54,6 +56,7 @@ class EmployeeIn(AtTheCounter):
     category: Category = Category.in_service
     permit_number: Text | None = Field(None, max_length=60, description="外籍及港澳台人员：就业许可或居住证件编号")
     employment_proof: Text | None = Field(None, max_length=100, description="外籍及港澳台人员：就业证明编号")
+    late_record: LateRecordIn | None = Field(None, description="参保日期早于本月时的补登（经办人员，凭缴费凭证）")
 
 
 class UnitChangeOut(BaseModel):
@@ -136,6 +139,7 @@ async def enroll_employee(
     command = usecases.EnrollEmployee(
         person=person_details(body.person), start=body.start, category=body.category,
         permit_number=body.permit_number, employment_proof=body.employment_proof, counter=counter_of(body),
+        late_record=late_record_of(body.late_record),
     )  # fmt: skip
     key = runtime.settings.person_id_key.encode()
 

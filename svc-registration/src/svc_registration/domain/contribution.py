@@ -2,7 +2,8 @@
 the documents and are shown as unknown rather than guessed.
 
 Special groups (低保, 特困, 低收入, 重度残疾, 优抚, 离休干部无收入配偶) have their personal contribution
-paid in full by the government (seed 001 二(三)).
+paid in full by the government (seed 001 二(三)); the assistance-only groups (困境儿童, 其他特殊困难,
+物价补贴低收入家庭, 因病支出型困难家庭) are not named there and pay their own (domain.special_groups).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from svc_registration.domain.enrollment import ResidentTier, SpecialGroup
+from svc_registration.domain.enrollment import ResidentTier
+from svc_registration.domain.special_groups import RULES, SpecialGroup
 
 STANDARDS: dict[int, dict[ResidentTier, Decimal]] = {
     2021: {
@@ -33,6 +35,6 @@ def resident_contribution(year: int, tier: ResidentTier, special_groups: tuple[S
     standard = STANDARDS.get(year, {}).get(tier)
     if standard is None:
         return None
-    if special_groups:
+    if any(RULES[g].contribution_by_government for g in special_groups):
         return Contribution(standard, Decimal("0.00"), standard)
     return Contribution(standard, standard, Decimal("0.00"))

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from shared.errors import Problem
 from svc_registration.domain.benefit_period import Period, employee_period, flexible_period
+from svc_registration.domain.special_groups import SpecialGroup, SpecialGroupRecord
 
 
 class Scheme(StrEnum):
@@ -27,17 +28,6 @@ class ResidentTier(StrEnum):
 class Category(StrEnum):
     in_service = "in_service"  # 在职
     retired = "retired"  # 退休
-
-
-class SpecialGroup(StrEnum):
-    """Residents whose personal contribution the government pays (certified by other departments)."""
-
-    subsistence = "subsistence"  # 低保
-    extreme_poverty = "extreme_poverty"  # 特困
-    low_income = "low_income"  # 低收入
-    severe_disability = "severe_disability"  # 重度残疾
-    entitled_veteran = "entitled_veteran"  # 优抚对象
-    retired_cadre_spouse = "retired_cadre_spouse"  # 无收入的离休干部配偶
 
 
 class Status(StrEnum):
@@ -124,11 +114,16 @@ class Enrollment:
     decisions: tuple[Decision, ...] = field(default_factory=tuple)
     unit_code: str | None = None
     category: Category | None = None
-    special_groups: tuple[SpecialGroup, ...] = ()
+    special_groups: tuple[SpecialGroupRecord, ...] = ()  # each with its evidence and validity
     paid_on: date | None = None
     previous_id: uuid.UUID | None = None
     filer: Filer | None = None
     handling: dict | None = None  # domain.materials.Handling.as_dict(): channel, papers, proxy
+    late_record: dict | None = None  # domain.backdating.LateRecord.as_dict(): why it starts before the current month
+
+    @property
+    def group_codes(self) -> tuple[SpecialGroup, ...]:
+        return tuple(r.group for r in self.special_groups)
 
     @property
     def benefit_start(self) -> date:
@@ -202,7 +197,7 @@ class Enrollment:
         period = Period(start, None, "resumed", "恢复参保：自恢复之日起享受待遇，至中断或终止")
         continued = replace(
             self, id=uuid.uuid4(), status=Status.approved, version=1, submitted_by=by, submitted_at=at, period=period,
-            coverage_year=start.year, decisions=(Decision(by, at, Status.approved, "恢复参保"),), previous_id=self.id,
+            coverage_year=start.year, decisions=(Decision(by, at, Status.approved, "恢复参保"),), previous_id=self.id, late_record=None,
         )  # fmt: skip
         return closed, continued
 
@@ -232,7 +227,7 @@ def new_resident_enrollment(
     coverage_year: int,
     period: Period,
     paid_on: date,
-    special_groups: tuple[SpecialGroup, ...],
+    special_groups: tuple[SpecialGroupRecord, ...],
     by: str,
     at: datetime,
     filer: Filer | None = None,
