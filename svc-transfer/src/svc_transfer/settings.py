@@ -21,3 +21,5 @@ class TransferSettings(CommonSettings):
     # Back-off between attempts to a peer that is down: doubling from the first, capped.
     interop_retry_first_s: float = 2.0
     interop_retry_max_s: float = 600.0
+    # Attempts before a message is given up ("dead") and its case flagged: about a day at the cap.
+    interop_max_attempts: int = Field(150, ge=1)

@@ -39,7 +39,6 @@ from svc_transfer.domain.certificate import (
 )
 from svc_transfer.domain.profiles import PROFILES
 from svc_transfer.domain.transfer import (
-    CLOSED,
     Certificate,
     Funds,
     InformationTable,
@@ -47,13 +46,14 @@ from svc_transfer.domain.transfer import (
     Person,
     Side,
     Status,
+    StepName,
     Transfer,
     new_incoming,
     new_outgoing,
     opened_by_table,
     rejected_letter,
 )
-from svc_transfer.interop.exchange import Interop
+from svc_transfer.interop.exchange import Interop, requeue
 from svc_transfer.interop.protocol import FundsBody, LetterBody, Message, MessageType, TableBody
 from svc_transfer.models import certificates, coverages, transfers
 
@@ -336,7 +336,7 @@ async def save(uow: UnitOfWork, case: Transfer, insert_new: bool = False) -> Non
         "certificate_number": case.certificate.number,
         "status": case.status.value,
         "version": case.version,
-        "closed": case.status in CLOSED,
+        "closed": case.closed,
         "document": CASE.dump_python(case, mode="json"),
     }
     statement = insert(transfers).values(id=case.id, **values)
@@ -565,6 +565,29 @@ async def confirm_funds(
     )
     await save(uow, confirmed)
     return confirmed
+
+
+async def resend(uow: UnitOfWork, case_id: uuid.UUID, actor: Principal, version: int, note: str) -> Transfer:
+    """Staff corrected what made the peer refuse (its address, our data) and send the message again."""
+    case = await for_staff(uow, case_id, actor)
+    resent = case.resend(actor.subject, uow.clock.now(), version, note)
+    await requeue(uow, case.transfer_ref)
+    await save(uow, resent)
+    return resent
+
+
+async def flag_undelivered(uow: UnitOfWork, row: Any, error: str) -> None:
+    """A message refused for good or given up on: its case shows it to staff (worklist, overdue alert)."""
+    side = Side.incoming if row.type == MessageType.letter.value else Side.outgoing
+    case = await _load(
+        uow,
+        transfers.c.side == side.value,
+        transfers.c.transfer_ref == row.transfer_ref,
+        transfers.c.peer_office == row.peer,
+        for_update=True,
+    )
+    if case is not None:
+        await save(uow, case.delivery_refused(row.id, row.type, error, uow.clock.today(), uow.clock.now()))
 
 
 # --------------------------------------------------------------------------- outgoing side (转出地)
@@ -913,7 +936,7 @@ async def announce_overdue_steps(uow: UnitOfWork, after: uuid.UUID | None) -> tu
                     side=case.side.value,
                     office_code=case.office_code,
                     peer_office=case.peer_office,
-                    step=step.name.value,
+                    step=_event_step(case, step.name),
                     due_date=due.date,
                     provisional=due.provisional,
                 ),
@@ -923,6 +946,16 @@ async def announce_overdue_steps(uow: UnitOfWork, after: uuid.UUID | None) -> tu
         await save(uow, case.announce_overdue(step.name))
         announced += 1
     return announced, (cases[-1].id if len(cases) == 200 else None)
+
+
+def _event_step(case: Transfer, name: StepName) -> str:
+    """The event names the three timed steps of the procedure: checking funds belongs to completion,
+    a message to re-send to the step that sent it."""
+    if name is StepName.check_funds:
+        return StepName.complete.value
+    if name is StepName.resend:
+        return StepName.send_letter.value if case.side is Side.incoming else StepName.send_table.value
+    return name.value
 
 
 async def worklist(uow: UnitOfWork, actor: Principal, overdue_only: bool) -> list[tuple[Transfer, Any]]:

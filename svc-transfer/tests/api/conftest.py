@@ -150,7 +150,8 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
         write_peers(peers_file, [peer_entry(peer, peer_url)])
         settings = functools.partial(
             TransferSettings, office_code=OURS, signing_key_file=folder / "ours.pem", peers_file=peers_file,
-            interop_delivery_interval_s=0.2, interop_retry_first_s=0.2, interop_retry_max_s=1, interop_timeout_s=2,
+            interop_delivery_interval_s=0.2, interop_retry_first_s=0.2, interop_retry_max_s=0.5, interop_timeout_s=2,
+            interop_max_attempts=4,
         )  # fmt: skip
         with service_app(
             "transfer", lambda s: _app(s), settings, servers.admin_url, servers, tmp_path_factory

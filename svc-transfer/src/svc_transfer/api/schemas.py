@@ -90,6 +90,7 @@ class TransferOut(BaseModel):
     reason_code: str | None
     reason: str | None
     history: list[dict]
+    delivery_failure: dict | None = Field(None, description="对端拒收或无法送达的报文（待重新发送）")
 
 
 def step_out(step: Step, today: date) -> StepOut:
@@ -172,6 +173,10 @@ class IssueCertificateIn(BaseModel):
     person: PersonIn
     arrears: NonNegativeMoney = Field(default=0, description="欠费金额（征收系统告知，仅作提醒，不划转资金）")
     note: Text | None = Field(None, max_length=500, description="经办人备注")
+
+
+class ResendIn(Versioned):
+    note: Text = Field(min_length=2, max_length=500, description="已核实并更正的情况（对端地址、报文内容等）")
 
 
 class ConfirmFundsIn(Versioned):

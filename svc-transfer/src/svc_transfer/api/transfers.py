@@ -17,6 +17,7 @@ from svc_transfer.api.schemas import (
     ConfirmFundsIn,
     OutgoingIn,
     RefusalIn,
+    ResendIn,
     SendTableIn,
     TransferOut,
     Versioned,
@@ -27,6 +28,7 @@ from svc_transfer.api.schemas import (
 from svc_transfer.domain.transfer import Certificate
 from svc_transfer.interop.exchange import Interop
 from svc_transfer.interop.protocol import MessageType
+from svc_transfer.usecases import CASE
 
 router = APIRouter(prefix="/transfers", tags=["转移接续"])
 
@@ -113,6 +115,7 @@ async def worklist(actor: Staff, uow: UoW, overdue: bool = False) -> dict:
                 "peer_office": case.peer_office,
                 "office_code": case.office_code,
                 "step": step_out(step, today) if step else None,
+                "delivery_failure": CASE.dump_python(case, mode="json")["delivery_failure"],
             }
             for case, step in items
         ]
@@ -170,6 +173,15 @@ async def confirm_funds(case_id: uuid.UUID, body: ConfirmFundsIn, actor: Staff, 
         uow,
         lambda: usecases.confirm_funds(uow, case_id, actor, body.version, body.amount_received, body.note),
     )
+
+
+@router.post(
+    "/{case_id}/resend",
+    response_model=TransferOut,
+    summary="重新发送对端拒收或无法送达的报文（更正对端地址或报文后）",
+)
+async def resend(case_id: uuid.UUID, body: ResendIn, actor: Staff, uow: UoW) -> TransferOut:
+    return await _act(uow, lambda: usecases.resend(uow, case_id, actor, body.version, body.note))
 
 
 @router.get("/{case_id}/peer-status", summary="向对端经办机构查询办理进度")

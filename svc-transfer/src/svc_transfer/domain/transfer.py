@@ -50,6 +50,7 @@ class StepName(StrEnum):
     send_letter = "send_letter"  # 生成并发出联系函
     send_table = "send_table"  # 生成并发出信息表、划转资金
     check_funds = "check_funds"  # 核对转移资金：资金划转通知与信息表不符
+    resend = "resend"  # 对端拒收（或多次送达失败）的报文：核实后重新发送
     complete = "complete"  # 办结：合并缴费年限、记入个人账户
 
 
@@ -58,6 +59,7 @@ STEP_TITLES = {
     StepName.send_table: "生成并发出信息表、划转资金",
     StepName.check_funds: "核对转移资金（资金划转通知与信息表金额不符，待核实银行到账）",
     StepName.complete: "办结（合并缴费年限、记入个人账户）",
+    StepName.resend: "对端拒收或无法送达的报文：核实对端地址与报文后重新发送",
 }
 
 
@@ -133,6 +135,21 @@ class Entry:
     note: str | None = None
 
 
+RESEND_DAYS = 1  # a refused message is looked at by the next working day
+
+
+@dataclass(frozen=True)
+class DeliveryFailure:
+    """A message of this case the peer refused for good (4xx) or that could not be delivered within
+    the retry limit: the case stays on the worklist until staff re-send it."""
+
+    message_id: uuid.UUID
+    type: str
+    error: str
+    failed_on: date
+    overdue_announced: bool = False
+
+
 @dataclass(frozen=True)
 class Person:
     id_type: str
@@ -162,6 +179,7 @@ class Transfer:
     reason_code: str | None = None
     reason: str | None = None
     history: tuple[Entry, ...] = field(default_factory=tuple)
+    delivery_failure: DeliveryFailure | None = None
 
     # ------------------------------------------------------------------ reading
 
@@ -169,7 +187,36 @@ class Transfer:
         return next((s for s in self.steps if s.name == name), None)
 
     def open_step(self) -> Step | None:
+        failure = self.delivery_failure
+        if failure is not None:  # whatever the status: nothing moves until the message gets through
+            return Step(
+                StepName.resend, failure.failed_on, RESEND_DAYS, overdue_announced=failure.overdue_announced
+            )
         return next((s for s in self.steps if s.done_on is None), None) if self.status not in CLOSED else None
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED and self.delivery_failure is None
+
+    # ------------------------------------------------------------------ delivery to the peer
+
+    def delivery_refused(
+        self, message_id: uuid.UUID, type_: str, error: str, today: date, at: datetime
+    ) -> Transfer:
+        failure = DeliveryFailure(message_id, type_, error[:500], today)
+        entry = Entry(at, self.peer_office or "peer", "delivery_refused", f"{type_}：{error[:200]}")
+        return replace(
+            self, delivery_failure=failure, version=self.version + 1, history=(*self.history, entry)
+        )
+
+    def resend(self, by: str, at: datetime, version: int, note: str) -> Transfer:
+        self._expect(version, *Status)
+        if self.delivery_failure is None:
+            raise Problem(
+                409, "nothing_to_resend", "没有需要重新发送的报文", "本业务的报文均已送达或正在发送"
+            )
+        entry = Entry(at, by, "resend", f"{self.delivery_failure.type}：{note}")
+        return replace(self, delivery_failure=None, version=self.version + 1, history=(*self.history, entry))
 
     # ------------------------------------------------------------------ incoming side
 
@@ -298,6 +345,8 @@ class Transfer:
     # ------------------------------------------------------------------ shared
 
     def announce_overdue(self, name: StepName) -> Transfer:
+        if name is StepName.resend and self.delivery_failure is not None:
+            return replace(self, delivery_failure=replace(self.delivery_failure, overdue_announced=True))
         steps = tuple(replace(s, overdue_announced=True) if s.name == name else s for s in self.steps)
         return replace(self, steps=steps)
 

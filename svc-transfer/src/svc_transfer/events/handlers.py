@@ -1,6 +1,11 @@
 """The events transfer consumes: the subscription table."""
 
-from shared.events.catalog import RegistrationApprovedV1, RegistrationStoppedV1, RegistrationSuspendedV1, RegistrationTerminatedV1
+from shared.events.catalog import (
+    RegistrationApprovedV1,
+    RegistrationStoppedV1,
+    RegistrationSuspendedV1,
+    RegistrationTerminatedV1,
+)
 from shared.events.consumer import Subscription
 from svc_transfer.usecases import record_approved, record_ended, record_stopped
 

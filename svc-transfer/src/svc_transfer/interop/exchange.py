@@ -2,8 +2,11 @@
 
 Sending: a use case queues the message in ``interop_outbox`` inside its own transaction; the delivery
 job claims due rows (``SKIP LOCKED``, with a lease so another replica leaves them alone), commits,
-POSTs them with no transaction open, then records the answer. A peer that is down is retried with
-doubling back-off; a peer that refuses (4xx) is not retried: the refusal is kept for the staff.
+POSTs them with no transaction open, then records the answer. Each peer is served by its own task
+(a peer that hangs delays only itself, by one timeout per round). A peer that is down is retried
+with doubling back-off up to a limit of attempts, then the message is given up ("dead"); a peer that
+refuses (4xx other than 408/425/429) is not retried. Either way the case is flagged for staff, who
+re-send it once the cause is fixed.
 Receiving: the signature, receiver and age are checked, then (sender, message id) goes into
 ``interop_inbox`` in the same transaction as the effect, so a message delivered twice acts once and
 gets the same acknowledgement. Every step, refusals included, is written to ``interop_audit``.
@@ -11,6 +14,9 @@ gets the same acknowledgement. Every step, refusals included, is written to ``in
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,6 +49,10 @@ BATCH = 50
 AUDIT_TEXT_WIDTH = 200  # what the inter-office audit keeps of a claimed sender, message id or type
 
 Handler = Callable[[UnitOfWork, Message], Awaitable[dict[str, Any]]]
+# Told, in the recording transaction, of a message refused for good or given up on (flags its case).
+Undelivered = Callable[[UnitOfWork, Any, str], Awaitable[None]]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,6 +60,7 @@ class Interop:
     settings: TransferSettings
     signer: Signer
     peers: PeerDirectory
+    on_undelivered: Undelivered | None = None
 
     @classmethod
     def from_settings(cls, settings: TransferSettings) -> Interop:
@@ -79,17 +90,32 @@ class Interop:
         return message_id
 
     async def deliver_due(self, runtime: ServiceRuntime) -> int:
-        """One round: claim what is due, send it, record the answers. Returns how many were tried."""
+        """One round: claim what is due, send it (peers side by side), record the answers. Returns how
+        many were claimed."""
         async with runtime.uow() as uow:
             claimed = await _claim_due(uow)
             await uow.commit()
+        by_peer = itertools.groupby(
+            sorted(claimed, key=lambda r: (r.peer, r.created_at)), key=lambda r: r.peer
+        )
         async with httpx.AsyncClient(timeout=self.settings.interop_timeout_s) as client:
-            for row in claimed:
-                outcome, detail = await self._send(client, row)
-                async with runtime.uow() as uow:
-                    await self._record(uow, row, outcome, detail)
-                    await uow.commit()
+            await asyncio.gather(*(self._deliver_to_peer(runtime, client, list(rows)) for _, rows in by_peer))
         return len(claimed)
+
+    async def _deliver_to_peer(
+        self, runtime: ServiceRuntime, client: httpx.AsyncClient, rows: list[Any]
+    ) -> None:
+        """One peer's messages in order; once it fails to answer, the rest wait for the next round
+        (not counted as attempts), so a hanging peer costs one timeout per round, not one per message."""
+        for index, row in enumerate(rows):
+            outcome, detail = await self._send(client, row)
+            async with runtime.uow() as uow:
+                await self._record(uow, row, outcome, detail)
+                if outcome == "retry":
+                    await _release(uow, rows[index + 1 :], self.settings.interop_retry_first_s)
+                await uow.commit()
+            if outcome == "retry":
+                return
 
     async def _send(self, client: httpx.AsyncClient, row: Any) -> tuple[str, str | None]:
         peer = self.peers.get(row.peer)
@@ -128,10 +154,12 @@ class Interop:
 
     async def _record(self, uow: UnitOfWork, row: Any, outcome: str, detail: str | None) -> None:
         table = interop_outbox
+        if outcome == "retry" and row.attempts >= self.settings.interop_max_attempts:
+            outcome, detail = "dead", f"{row.attempts} 次尝试均未送达，已停止重试：{detail}"
         if outcome == "delivered":
             values: dict[str, Any] = {"status": "delivered", "delivered_at": func.now(), "last_error": None}
-        elif outcome == "refused":
-            values = {"status": "refused", "last_error": detail}
+        elif outcome in ("refused", "dead"):
+            values = {"status": outcome, "last_error": detail}
         else:
             delay = min(
                 self.settings.interop_retry_first_s * 2 ** (row.attempts - 1),
@@ -140,6 +168,11 @@ class Interop:
             values = {"next_attempt_at": func.now() + timedelta(seconds=delay), "last_error": detail}
         await uow.session.execute(update(table).where(table.c.id == row.id).values(values))
         await audit(uow, "out", row.peer, row.id, row.type, outcome, detail)
+        if outcome in ("refused", "dead"):
+            # Never silent: an alert in the log, and the case back on its office's worklist.
+            log.error("interop message %s (%s) to %s %s: %s", row.id, row.type, row.peer, outcome, detail)
+            if self.on_undelivered is not None:
+                await self.on_undelivered(uow, row, detail or outcome)
 
     async def ask(
         self, peer_code: str, type_: MessageType, transfer_ref: uuid.UUID, body: dict[str, Any]
@@ -173,6 +206,12 @@ class Interop:
     def authenticate(self, token: str) -> Message:
         sender, header = read_unverified(token)
         peer = self.peers.get(sender)
+        if peer is None and self.peers.error is not None:
+            # Our configuration is broken, not the sender: it should try again later.
+            raise Problem(
+                503, "peers_unavailable", "对接配置暂不可用", "本机构的对接配置有误，正在处理，请稍后重试",
+                headers={"Retry-After": "60"},
+            )  # fmt: skip
         if peer is None:
             raise Problem(403, "unknown_sender", "发送方不是已对接的经办机构", f"未登记的机构代码 {sender}")
         key = peer.key(header.get("kid"))
@@ -242,6 +281,31 @@ def _clean(value: Any, length: int) -> str | None:
     return str(value).replace("\x00", "")[:length] if value else None
 
 
+async def _release(uow: UnitOfWork, rows: list[Any], after_s: float) -> None:
+    """Give claimed messages back without counting the attempt (their peer did not answer this round)."""
+    if rows:
+        await uow.session.execute(
+            update(interop_outbox)
+            .where(interop_outbox.c.id.in_([r.id for r in rows]))
+            .values(
+                attempts=interop_outbox.c.attempts - 1,
+                next_attempt_at=func.now() + timedelta(seconds=after_s),
+            )
+        )
+
+
+async def requeue(uow: UnitOfWork, transfer_ref: uuid.UUID) -> int:
+    """Staff re-send a case's refused or given-up messages: they are delivered again, in their order."""
+    result = await uow.session.execute(
+        update(interop_outbox)
+        .where(
+            interop_outbox.c.transfer_ref == transfer_ref, interop_outbox.c.status.in_(("refused", "dead"))
+        )
+        .values(status="pending", attempts=0, next_attempt_at=func.now(), last_error=None)
+    )
+    return result.rowcount or 0
+
+
 async def _claim_due(uow: UnitOfWork) -> list[Any]:
     """Due messages, only the oldest pending one of each transfer: a peer gets a transfer's messages
     in the order they were written (the table before the funds), even across retries."""
@@ -294,7 +358,7 @@ async def peer_delivery(uow: UnitOfWork) -> list[PeerDelivery]:
         select(
             o.c.peer,
             func.count().filter(o.c.status == "pending"),
-            func.count().filter(o.c.status == "refused"),
+            func.count().filter(o.c.status.in_(("refused", "dead"))),
             func.max(o.c.delivered_at),
             func.max(o.c.created_at).filter(o.c.last_error.is_not(None)),
         ).group_by(o.c.peer)

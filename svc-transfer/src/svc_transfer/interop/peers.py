@@ -51,10 +51,15 @@ class Peer:
 
 
 class PeerDirectory:
+    """The peers file, re-read when it changes. A file that cannot be read or breaks a rule is not
+    applied: the last good configuration stays in use and `error` says what is wrong (the service
+    reports itself not ready with it) until the file is corrected."""
+
     def __init__(self, path: Path | None):
         self.path = path
         self._stamp: float | None = None
         self._peers: dict[str, Peer] = {}
+        self.error: str | None = None
 
     def all(self) -> dict[str, Peer]:
         self._reload_if_changed()
@@ -77,16 +82,22 @@ class PeerDirectory:
 
     def _reload_if_changed(self) -> None:
         if self.path is None or not self.path.exists():
-            self._peers, self._stamp = {}, None
+            self._peers, self._stamp, self.error = {}, None, None
             return
-        stamp = self.path.stat().st_mtime
-        if stamp != self._stamp:
+        stamp = self.path.stat().st_mtime_ns
+        if stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
             entries = [
                 PeerEntry.model_validate(p)
                 for p in json.loads(self.path.read_text(encoding="utf-8"))["peers"]
             ]
-            self._peers = {e.office_code: _peer(e) for e in entries}
-            self._stamp = stamp
+            peers = {e.office_code: _peer(e) for e in entries}
+        except (OSError, ValueError, KeyError, TypeError, jwt.PyJWTError) as exc:
+            self.error = f"对接配置文件 {self.path.name} 无效，仍使用上次有效的配置：{type(exc).__name__}: {str(exc)[:300]}"
+            return
+        self._peers, self.error = peers, None
 
 
 def _peer(entry: PeerEntry) -> Peer:

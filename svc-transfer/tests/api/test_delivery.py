@@ -1,0 +1,180 @@
+"""The exchange never stalls silently: a refused or undeliverable message flags its case until staff
+re-send it, retries stop, a hanging peer delays only itself, a broken peers file is reported."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import date
+
+import pytest
+
+from shared.testing.asgi import dead_url, serve
+from shared.testing.e2e import new_resident_id as new_person
+from svc_transfer.interop.peers import write_peers
+from svc_transfer.interop.protocol import MessageType, Signer
+
+TRANSFERS = "/api/v1/transfer/transfers"
+
+
+def wait_for(check, timeout_s: float = 15, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+    return result
+
+
+def peers(office, *extra: dict) -> None:  # type: ignore[no-untyped-def]
+    entry = {"office_code": "130200", "name": "唐山市医疗保障经办机构", "url": office.peer_url,
+             "profile": "seeds_5_10_5", "keys": [office.peer.signer.public_jwk()]}  # fmt: skip
+    write_peers(office.peers_file, [entry, *extra])
+
+
+def other_peer(code: str, url: str, tmp_path) -> dict:  # type: ignore[no-untyped-def]
+    signer = Signer.load_or_create(code, tmp_path / f"{code}.pem")
+    return {"office_code": code, "name": f"{code} 经办机构", "url": url, "keys": [signer.public_jwk()]}
+
+
+def letter_sent_case(office, issuing_office: str = "130200") -> dict:  # type: ignore[no-untyped-def]
+    id_number = new_person("130202")
+    office.covered(id_number, "120101", date(2026, 1, 1), date(2026, 12, 31))
+    body = {
+        "person": {"id_number": id_number, "name": "迁移人"},
+        "certificate": {"number": f"13{uuid.uuid4().int % 10**14:014d}", "issuing_office": issuing_office,
+                        "coverage_ended_on": "2025-12-31", "contribution_months": 12, "account_balance": "10.00"},
+    }  # fmt: skip
+    case = office.client.post(TRANSFERS, json=body, headers=office.staff())
+    assert case.status_code == 201, case.text
+    for action in ("accept", "send-letter"):
+        case = office.client.post(
+            f"{TRANSFERS}/{case.json()['id']}/{action}",
+            json={"version": case.json()["version"]},
+            headers=office.staff(),
+        )
+        assert case.status_code == 200, case.text
+    return case.json()
+
+
+def fetch(office, case: dict) -> dict:  # type: ignore[no-untyped-def]
+    return office.client.get(f"{TRANSFERS}/{case['id']}", headers=office.staff()).json()
+
+
+def test_unknown_fields_inside_a_message_are_ignored_never_a_server_error(office) -> None:  # type: ignore[no-untyped-def]
+    id_number = new_person("120101")
+    letter = {
+        "person": {"id_type": "resident_id", "id_number": id_number, "name": "迁移人", "birth_date": "1990-01-01"},
+        "certificate_number": "1200002026999999", "receiving_office": "130202", "letter_date": "2026-12-01",
+        "priority": "high",
+    }  # fmt: skip
+    ref = uuid.uuid4()
+    answer = office.send(MessageType.letter, ref, letter)
+    assert answer.status_code == 200, (
+        answer.text
+    )  # forward compatible: a v1 receiver ignores what it does not know
+    assert [r.body["reason_code"] for r in office.outbox(transfer_ref=ref, type="rejection")] == [
+        "certificate_unknown"
+    ]
+
+
+def test_a_message_the_peer_refuses_for_good_flags_the_case_until_staff_resend_it(office) -> None:  # type: ignore[no-untyped-def]
+    office.peer.answer_status = 401
+    try:
+        case = letter_sent_case(office)
+        flagged = wait_for(
+            lambda: (c := fetch(office, case))["delivery_failure"] and c, what="the refusal to flag the case"
+        )
+    finally:
+        office.peer.answer_status = 200
+    assert flagged["delivery_failure"]["type"] == "letter" and "401" in flagged["delivery_failure"]["error"]
+    worklist = office.client.get(f"{TRANSFERS}/worklist", headers=office.staff()).json()["items"]
+    item = next(i for i in worklist if i["id"] == case["id"])
+    assert item["step"]["step"] == "resend" and item["delivery_failure"]
+    [row] = office.outbox(transfer_ref=uuid.UUID(case["transfer_ref"]))
+    time.sleep(1)  # refused for good: no more attempts
+    assert (
+        row.status == "refused"
+        and office.outbox(transfer_ref=uuid.UUID(case["transfer_ref"]))[0].attempts == row.attempts
+    )
+    resent = office.client.post(
+        f"{TRANSFERS}/{case['id']}/resend", json={"version": flagged["version"], "note": "对端已更正密钥配置"},
+        headers=office.staff(),
+    )  # fmt: skip
+    assert resent.status_code == 200 and resent.json()["delivery_failure"] is None, resent.text
+    wait_for(
+        lambda: any(m.transfer_ref == uuid.UUID(case["transfer_ref"]) for m in office.peer.received),
+        what="the letter",
+    )
+    again = office.client.post(
+        f"{TRANSFERS}/{case['id']}/resend",
+        json={"version": resent.json()["version"], "note": "再次"},
+        headers=office.staff(),
+    )
+    assert again.status_code == 409 and again.json()["code"] == "nothing_to_resend"
+
+
+def test_retries_to_a_peer_that_never_answers_stop_and_flag_the_case(office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    peers(office, other_peer("110000", dead_url(), tmp_path))
+    try:
+        case = letter_sent_case(office, issuing_office="110000")
+        ref = uuid.UUID(case["transfer_ref"])
+        dead = wait_for(
+            lambda: [r for r in office.outbox(transfer_ref=ref) if r.status == "dead"], what="the give-up"
+        )
+        assert dead[0].attempts == 4  # interop_max_attempts of this harness
+        time.sleep(1)
+        assert office.outbox(transfer_ref=ref)[0].attempts == 4  # no more attempts
+        failure = wait_for(lambda: fetch(office, case)["delivery_failure"], what="the case flagged")
+        assert "不可达" in failure["error"] and "停止重试" in failure["error"]
+    finally:
+        peers(office)
+
+
+def test_a_hanging_peer_does_not_delay_a_letter_to_another_peer(office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi import FastAPI
+
+    hanging = FastAPI()
+
+    @hanging.post("/interop/v1/messages")
+    async def never_answers() -> None:
+        await asyncio.sleep(30)
+
+    with serve(hanging) as hanging_url:
+        peers(office, other_peer("440300", hanging_url, tmp_path))
+        try:
+            interop = office.client.app.state.interop
+            for _ in range(6):
+                office.work(
+                    lambda uow: interop.queue(uow, "440300", MessageType.status_query, uuid.uuid4(), {})
+                )
+            time.sleep(0.3)  # the hanging peer's messages are claimed first
+            started = time.monotonic()
+            case = letter_sent_case(office)
+            wait_for(
+                lambda: any(m.transfer_ref == uuid.UUID(case["transfer_ref"]) for m in office.peer.received),
+                what="the letter to the healthy peer",
+            )
+            took = time.monotonic() - started
+        finally:
+            peers(office)
+    assert took < 2 + 2.5, took  # at most one timeout (2 s here) behind the hanging peer, not six
+
+
+def test_a_broken_peers_file_makes_the_service_not_ready_and_never_answers_500(office) -> None:  # type: ignore[no-untyped-def]
+    assert office.client.get("/health/ready").status_code == 200
+    office.peers_file.write_text('{"peers": [{"office_code": "13020"', encoding="utf-8")
+    try:
+        ready = office.client.get("/health/ready")
+        assert ready.status_code == 503 and "peers.json" in ready.json()["checks"]["peers"]["detail"]
+        answer = office.send(MessageType.status_query, uuid.uuid4(), {})
+        assert answer.status_code == 200, answer.text  # the last good configuration still serves
+    finally:
+        peers(office)
+    assert office.client.get("/health/ready").status_code == 200
+
+
+@pytest.fixture(autouse=True)
+def _peers_restored(office):  # type: ignore[no-untyped-def]
+    yield
+    peers(office)
