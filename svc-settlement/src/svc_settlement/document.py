@@ -61,7 +61,12 @@ def _draw(page: Document, clearing: dict, facility_name: str) -> None:
     page.line(left, y, right, y, 0.8)
     for x in columns:
         page.line(x, y, x, y + row_h * len(LINES) + 21, 0.4)
-    y -= 22
+    for adjustment in clearing.get("adjustments") or []:  # what an earlier, paid month now lacks or was overpaid
+        y -= 12
+        page.text(left + 3, y, f"更正顺延调整（{adjustment['period']}）  {adjustment['amount']}  {adjustment['reason']}", 7.5)
+    y -= 12
+    page.text(left + 3, y, f"本月拨付金额（第41行加调整）  {clearing.get('payable', clearing['lines']['41'])}", 8.5)
+    y -= 10
     page.text(left, y, "定点机构")
     page.text(left + 270, y, "医保机构")
     y -= 16
@@ -91,10 +96,11 @@ def clearing_csv(items: Iterable[tuple[dict, str]]) -> bytes:
     """One row per clearing, one column per line (header: 行次+名称), for a facility-month or a district."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["结算月份", "单位编码", "单位名称", "分中心", "险种类别", "就医方式", "状态"] + [f"{l.number} {l.name}" for l in LINES])
+    writer.writerow(["结算月份", "单位编码", "单位名称", "分中心", "险种类别", "就医方式", "状态"] + [f"{l.number} {l.name}" for l in LINES] + ["更正顺延调整", "本月拨付金额"])
     for clearing, name in items:
         writer.writerow(
             [clearing["period"], clearing["facility_code"], name, clearing["office_code"], INSURANCE_TYPES[clearing["insurance_type"]],
              CARE_TYPES[clearing["care_type"]], STATUSES[clearing["status"]]] + [clearing["lines"][str(l.number)] for l in LINES]
+            + ["; ".join(f"{a['period']} {a['amount']}" for a in clearing.get("adjustments") or []), str(clearing.get("payable", clearing["lines"]["41"]))]
         )  # fmt: skip
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -566,11 +566,16 @@ AT_RISK_WORKING_DAYS = 5
 
 
 async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:
-    """The ops page's probe: clearing tables not yet paid, near or past the 30-working-day limit."""
+    """The ops page's probe: clearing tables not yet paid and declarations flagged for want of a budget, near or
+    past the 30-working-day limit."""
     query = select(clearings.c.declared_on, clearings.c.period, clearings.c.payment).where(clearings.c.status != "paid")
+    rows = [dict(r) for r in (await uow.session.execute(query)).mappings()]
+    # Declarations of a care type without a budget have no table yet, but the same limit runs for them.
+    rows += [{"declared_on": r["declared_on"], "period": r["period"], "payment": None}
+             for r in await Repository(uow.session).unbudgeted_declarations(None)]  # fmt: skip
     today, at_risk, overdue, oldest_due = uow.clock.today(), 0, 0, None
-    for row in (await uow.session.execute(query)).mappings():
-        deadline = deadline_of(dict(row), today)
+    for row in rows:
+        deadline = deadline_of(row, today)
         if deadline.overdue:
             overdue, oldest_due = overdue + 1, min(deadline.due_on, oldest_due or deadline.due_on)
         elif deadline.working_days_left <= AT_RISK_WORKING_DAYS:

@@ -215,7 +215,7 @@ def test_the_table_as_pdf_and_spreadsheet_for_one_month_and_a_district(settlemen
     assert h.client.get(f"{S}/clearings/{table['id']}/document.pdf", headers=h.facility(new_code())).status_code == 404
 
     rows = list(csv.reader(io.StringIO(h.client.get(f"{S}/clearings/export.csv", params={"period": "2026-01"}, headers=h.district()).content.decode("utf-8-sig"))))
-    assert rows[0][7] == "1 本月指标" and len(rows[0]) == 7 + 41
+    assert rows[0][7] == "1 本月指标" and len(rows[0]) == 7 + 41 + 2 and rows[0][-1] == "本月拨付金额"
     mine = [r for r in rows[1:] if r[1] == code]
     assert len(mine) == 1 and mine[0][7 + 14] == "100000.00"
     bulk = h.client.get(f"{S}/clearings/export.pdf", params={"period": "2026-01"}, headers=h.district())

@@ -234,3 +234,21 @@ def test_a_facility_sees_only_its_own_declarations_budgets_entries_and_tables(se
     ops = h.token(Role.ops)
     assert h.client.get(f"{S}/declarations", headers=ops).status_code == 403
     assert h.client.get(f"{S}/clearings/{table['id']}", headers=ops).status_code in (403, 404)
+
+
+def test_the_ops_page_counts_a_declaration_without_a_budget_past_its_payment_limit(settlement) -> None:
+    from svc_settlement.usecases import payment_deadlines
+
+    h, code = settlement, new_code()
+    h.designate(code)
+
+    async def overdue() -> int:
+        async with h.runtime.uow() as uow:
+            return (await payment_deadlines(uow)).overdue
+
+    h.today(date(2026, 4, 10))
+    assert h.declare(code, "2026-03", "3000.00", care_type="special_disease").status_code == 201
+    h.today(date(2026, 7, 1))  # past the 30 working days from 2026-04-10
+    with_it = h.call(overdue)
+    h.set_budget(code, "12000.00", care_type="special_disease")  # now it has a budget: no longer flagged, and no table yet
+    assert h.call(overdue) == with_it - 1
