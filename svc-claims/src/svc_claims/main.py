@@ -6,20 +6,24 @@ from shared.ops import DeadlineProbe, OpsHooks
 from shared.service import create_service_app
 from svc_claims.api.eligibility import router as eligibility
 from svc_claims.api.payments import router as payments
+from svc_claims.api.policies import router as policies
 from svc_claims.api.quote import router as quote
 from svc_claims.api.reimbursements import router as reimbursements
 from svc_claims.events.handlers import SUBSCRIPTIONS
 from svc_claims.events.jobs import JOBS
+from svc_claims.policy import use_region
 from svc_claims.reimbursements import payment_deadlines
 from svc_claims.settings import ClaimsSettings
 
 
 def create_app(settings: ClaimsSettings | None = None) -> FastAPI:
+    settings = settings or ClaimsSettings()
+    use_region(settings.region)
     return create_service_app(
         "claims",
         "待遇与报销服务 svc-claims",
-        settings or ClaimsSettings(),
-        routers=[eligibility, quote, reimbursements, payments],
+        settings,
+        routers=[eligibility, quote, reimbursements, payments, policies],
         subscriptions=SUBSCRIPTIONS,
         jobs=JOBS,
         ops=OpsHooks(deadlines=[DeadlineProbe("claim_payment", payment_deadlines)]),

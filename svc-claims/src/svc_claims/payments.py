@@ -33,12 +33,11 @@ from svc_claims.domain.maternity import MaternityError, allowance, maternity_ite
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
 from svc_claims.domain.reimbursement import AccountOwner, check_account_owner
 from svc_claims.models import benefit_payments
-from svc_claims.policy import PolicyNotFound, allowance_policy, load_policy, maternity_table
+from svc_claims.policy import PolicyNotFound, allowance_policy, deployment_region, load_policy, maternity_table
 from svc_claims.repository import Repository
 from svc_claims.usecases import require_office_staff
 
 PAYMENT = TypeAdapter(BenefitPayment)
-REGION = "120000"
 
 
 # ------------------------------------------------------------------------------------------- storage
@@ -136,7 +135,7 @@ async def file_employee_maternity(
 def _maternity_lines(coverage: Coverage, event_date: date, facility_level: int, items: list[dict]) -> tuple[Line, ...]:
     """Each item by the table of the person's scheme: prenatal checks by weeks, the rest by item."""
     try:
-        table = maternity_table(REGION, coverage.scheme, event_date.year)
+        table = maternity_table(deployment_region(), coverage.scheme, event_date.year)
         ratio = _inpatient_ratio(coverage, facility_level, event_date)
         benefits = [
             prenatal(table, item["cost"], item.get("weeks"), item.get("delivered", False)) if item["item"] == "prenatal"
@@ -156,7 +155,7 @@ def _inpatient_ratio(coverage: Coverage, level: int, day: date) -> Decimal | Non
     """The scheme's inpatient ratio for a delivery with a severe comorbidity (the basic policy's table)."""
     default_tier = "adult_middle" if coverage.scheme == "resident" else "in_service"
     try:
-        return load_policy(REGION, coverage.scheme, day.year).basic.inpatient_ratios.ratio(level, coverage.tier or default_tier)
+        return load_policy(deployment_region(), coverage.scheme, day.year).basic.inpatient_ratios.ratio(level, coverage.tier or default_tier)
     except (PolicyNotFound, ValueError, KeyError):
         return None
 
@@ -172,7 +171,7 @@ async def _require_registrations(uow: UnitOfWork, person_id: uuid.UUID, remote: 
 
 def _allowance_line(case: str, average_monthly_wage: Decimal, extra_babies: int = 0, difficult: bool = False) -> tuple[Line, dict]:
     try:
-        days, amount = allowance(allowance_policy(REGION), average_monthly_wage, case, extra_babies, difficult)
+        days, amount = allowance(allowance_policy(deployment_region()), average_monthly_wage, case, extra_babies, difficult)
     except (MaternityError, PolicyNotFound) as exc:
         raise _maternity_errors(exc, "allowance") from None
     line = Line("maternity_allowance", f"生育津贴：单位上年度职工月平均工资 {average_monthly_wage:.2f} ÷ 30 × {days} 天（示例天数表）",

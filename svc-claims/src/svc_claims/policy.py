@@ -1,15 +1,22 @@
-"""Benefit policies on file: one JSON file per region, scheme and year in ``data/policies/``.
+"""Benefit policies: the versions shipped with the release (one JSON file per region, scheme and year in
+``data/policies/``) and those admins publish (``svc_claims.policy_versions``).
 
 The schema is ``svc_claims.domain.benefits.policy`` (pure); this module reads the files (validated
-on load: a broken or incomplete table is refused) and finds the one for a claim.
+on load: a broken or incomplete table is refused) and finds the version in force for a claim:
+``policy_in_force(session, region, scheme, day)``. The deployment's pooling region is a setting
+(``YB_CLAIMS_REGION``), used wherever a request does not name one.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from svc_claims.domain.benefits.policy import LEVELS, TIERS, AssistanceGroup, Policy, VeteranGroup
 from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
@@ -29,7 +36,52 @@ def parse_policy(text: str) -> Policy:
 
 @cache
 def all_policies() -> dict[tuple[str, str, int], Policy]:
-    return _tables(POLICY_DIR.glob("*.json"), parse_policy, lambda p: p.key, "政策")
+    return _tables(POLICY_DIR.glob("*.json"), parse_policy, lambda p: (p.region, p.scheme, p.year), "政策")
+
+
+def bundled_policy(region: str, scheme: str, year: int) -> Policy | None:
+    return all_policies().get((region, scheme, year))
+
+
+_region: str | None = None
+
+
+def use_region(region: str) -> None:
+    """The deployment's pooling region (set once when the app starts, from ``ClaimsSettings.region``)."""
+    global _region
+    _region = region
+
+
+def deployment_region() -> str:
+    if _region is None:
+        from svc_claims.settings import ClaimsSettings
+
+        use_region(ClaimsSettings().region)
+    return _region  # type: ignore[return-value]
+
+
+_published: dict[uuid.UUID, Policy] = {}  # published versions never change: parsed once per process
+
+
+async def policy_in_force(session: AsyncSession, region: str | None, scheme: str, day: date) -> Policy:
+    """The version in force on ``day`` for the region (default: the deployment's) and scheme: of the versions
+    of the day's year that started on or before it (the release's file and the published ones), the latest."""
+    from svc_claims import policy_versions
+
+    region = region or deployment_region()
+    bundled = bundled_policy(region, scheme, day.year)
+    candidate = bundled if bundled is not None and bundled.starts <= day else None
+    published = await policy_versions.published_in_force(session, region, scheme, day)
+    if published is not None and (candidate is None or published[1] > candidate.starts):
+        version_id, _, document = published
+        if version_id not in _published:
+            _published[version_id] = Policy.model_validate(document)
+        return _published[version_id]
+    if candidate is not None:
+        return candidate
+    years = {y for r, s, y in all_policies() if (r, s) == (region, scheme)} | await policy_versions.published_years(session, region, scheme)
+    on_file = f"（已有年度：{'、'.join(map(str, sorted(years)))}）" if years else "（该统筹区、险种无政策文件，也无已发布的版本）"
+    raise PolicyNotFound(f"无 {region} {scheme} {day.isoformat()} 适用的待遇政策{on_file}")
 
 
 def _tables(
@@ -86,4 +138,5 @@ def allowance_policy(region: str) -> AllowancePolicy:
 
 
 __all__ = ["Policy", "PolicyNotFound", "Tier", "TIERS", "LEVELS", "AssistanceGroup", "VeteranGroup", "POLICY_DIR",
-           "load_policy", "parse_policy", "all_policies", "maternity_table", "allowance_policy"]  # fmt: skip
+           "load_policy", "parse_policy", "all_policies", "maternity_table", "allowance_policy", "policy_in_force",
+           "bundled_policy", "deployment_region", "use_region"]  # fmt: skip

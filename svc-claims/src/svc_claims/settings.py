@@ -1,3 +1,5 @@
+from pydantic import Field
+
 from shared.settings import CommonSettings, service_settings_config
 
 
@@ -7,6 +9,8 @@ class ClaimsSettings(CommonSettings):
     # Sample policy data (values the documents do not give, marked `sample`) may be quoted, flagged, but
     # never approved or paid: only a demo deployment sets YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA=true.
     allow_sample_policy_data: bool = False
+    # The pooling region (统筹区) whose policies this deployment applies: 120000 Tianjin, 130200 Tangshan …
+    region: str = Field("120000", pattern=r"^[0-9]{6}$")
 
 
 def sample_allowed(settings: CommonSettings) -> bool:

@@ -22,7 +22,7 @@ def test_quote_explains_the_bill_and_adds_up(claims) -> None:
     response = claims.client.post(URL, json=body(), headers=claims.token())
     assert response.status_code == 200, response.text
     bill = response.json()
-    assert bill["policy"] == "120000/resident/2021"
+    assert bill["policy"] == "120000/resident/2021/v1"  # the bill names its version
     assert (bill["total"], bill["fund"], bill["person"], bill["major_illness"], bill["assistance"]) == (
         "10800.00", "7500.00", "3300.00", "0.00", "0.00")  # fmt: skip
     assert [ln["code"] for ln in bill["lines"]] == ["out_of_scope", "deductible", "basic_fund", "coinsurance"]
@@ -126,7 +126,7 @@ def test_quote_under_the_employee_sample_says_it_is_a_sample(claims) -> None:
     # Sample table, in service, level 2: (10,800 − 800) × 87% = 8,700.
     request = body(scheme="employee", tier="in_service", in_scope="10800.00", out_of_scope="0.00")
     bill = claims.client.post(URL, json=request, headers=claims.token()).json()
-    assert bill["policy"] == "120000/employee/2021" and bill["fund"] == "8700.00"
+    assert bill["policy"] == "120000/employee/2021/v1" and bill["fund"] == "8700.00"
     assert bill["sample"] is True and all(ln["sample"] for ln in bill["lines"])
 
 

@@ -37,7 +37,7 @@ DOC = {"family_doctor_signed_on": date(2021, 1, 15), "service_date": date(2021, 
 
 
 def test_policy_file_loads_and_every_value_has_a_source() -> None:
-    assert POLICY.key == ("120000", "resident", 2021)
+    assert POLICY.key == ("120000", "resident", 2021, "v1")
     raw = json.loads((POLICY_DIR / "tianjin-resident-2021.json").read_text(encoding="utf-8"))
 
     def walk(node: object) -> None:

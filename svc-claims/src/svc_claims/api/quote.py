@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
@@ -21,7 +22,7 @@ from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import Runtime, UoW
 from svc_claims import usecases
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, QuoteError, quote
-from svc_claims.policy import Policy, PolicyNotFound, load_policy
+from svc_claims.policy import Policy, PolicyNotFound, policy_in_force
 from svc_claims.settings import sample_allowed
 
 router = APIRouter(tags=["待遇计算"])
@@ -63,7 +64,7 @@ class AccumulatorsIn(_In):
 
 
 class QuoteRequest(_In):
-    region: str = Field("120000", pattern=r"^[0-9]{6}$", description="统筹区代码")
+    region: str | None = Field(None, pattern=r"^[0-9]{6}$", description="统筹区代码（缺省为本部署的统筹区）")
     scheme: Literal["employee", "flexible", "resident"] = Field(description="险种：resident 城乡居民；employee 职工（示例数据）")
     tier: str = Field(max_length=30, description="缴费档次：居民 student_child 学生儿童、adult_high 成年高档、adult_middle 中档、"
                       "adult_low 低档；职工（示例） in_service 在职、retired 退休")  # fmt: skip
@@ -168,9 +169,13 @@ def context_of(body: QuoteRequest) -> QuoteContext:
     )  # fmt: skip
 
 
-def policy_for(body: QuoteRequest) -> Policy:
+async def policy_for(body: QuoteRequest, session: AsyncSession) -> Policy:
+    """The version in force on the service date (or, for another policy year, that year's version in force on
+    the day of it nearest the service date)."""
+    year = body.policy_year or body.service_date.year
+    day = body.service_date if year == body.service_date.year else date(year, 12, 31) if year < body.service_date.year else date(year, 1, 1)
     try:
-        return load_policy(body.region, body.scheme, body.policy_year or body.service_date.year)
+        return await policy_in_force(session, body.region, body.scheme, day)
     except PolicyNotFound as exc:
         raise Problem(422, "policy_not_found", "没有适用的待遇政策", str(exc)) from None
 
@@ -184,10 +189,11 @@ def quote_errors() -> Iterator[None]:
 
 
 @router.post("/quote", response_model=QuoteOut, summary="待遇测算（不保存）")
-async def quote_claim(body: QuoteRequest, actor: CurrentPrincipal) -> QuoteOut:
+async def quote_claim(body: QuoteRequest, actor: CurrentPrincipal, uow: UoW) -> QuoteOut:
     """按明确给出的参保情况与本年度累计计算一张结算单（不保存）：基本医保 → 大病保险 → 医疗救助/优抚补助，逐行说明；
-    与实际结算同一规则、同一结果。任何已登录用户可用（参保人估算、经办人员核对）。"""
-    policy = policy_for(body)
+    与实际结算同一规则、同一结果。任何已登录用户可用（参保人估算、经办人员核对）。适用就医日期当日生效的政策版本。"""
+    async with uow:
+        policy = await policy_for(body, uow.session)
     with quote_errors():
         return shape(quote(context_of(body), policy))
 
@@ -213,7 +219,6 @@ async def settle(person_id: uuid.UUID, body: SettlementRequest, request: Request
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
     """与测算同一规则；缴费档次、特殊人群按参保记录；起付线、最高支付限额等按该参保人本年度已结算的账单累计，并发结算依次进行。
     一张票据（机构编码+票据号）只结算一次：同一请求重复提交返回首次结果（200），不同内容 409 duplicate_receipt。"""
-    policy = policy_for(body)
     context = context_of(body.model_copy(update={"ytd": AccumulatorsIn()}))
     allow_sample = sample_allowed(runtime.settings)
 
@@ -227,6 +232,7 @@ async def settle(person_id: uuid.UUID, body: SettlementRequest, request: Request
         return (200 if replayed else 201), out.model_dump(mode="json")
 
     async with uow:
+        policy = await policy_for(body, uow.session)
         return await run_idempotent(uow, request, actor.subject, idempotency_key, command)
 
 

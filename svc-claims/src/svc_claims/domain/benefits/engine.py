@@ -205,7 +205,7 @@ class _Outpatient:
 class _Kind:
     """What the policy decides for one kind of claim; ``stay`` for inpatient-like care, ``outpatient`` otherwise."""
 
-    policy_key: tuple[str, str, int]
+    policy_key: tuple[str, str, int, str]
     sample: bool  # the policy as a whole is sample data
     out_of_scope: Rule
     refusal: Rule | None  # the fund pays nothing in scope

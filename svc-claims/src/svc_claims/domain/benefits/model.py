@@ -151,7 +151,7 @@ class Bill:
     person: Decimal  # 个人负担
     lines: tuple[Line, ...]
     accumulators: Accumulators
-    policy: tuple[str, str, int]
+    policy: tuple[str, str, int, str] | tuple[str, str, int]  # region, scheme, year, version (bills before versions: no version)
     sample: bool = False  # 政策整体为示例数据，或某一行用到了示例数值
 
     @property

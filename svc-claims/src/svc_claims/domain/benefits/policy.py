@@ -8,6 +8,7 @@ whole, like the employee table, has ``sample: true`` at the top).
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import Literal
@@ -273,11 +274,15 @@ class AssistanceRules(_Model):
 
 
 class Policy(_Model):
+    """One version of a region's and scheme's rules for a benefit year, in force from ``effective_from``
+    (default 1 January) until the next version of the year starts or the year ends."""
+
     region: str = Field(pattern=r"^[0-9]{6}$")
     region_name: str
     scheme: Scheme
     year: int = Field(ge=2000, le=2100)
-    version: int = Field(ge=1)
+    version: int = Field(1, ge=1)  # given when published (the bundled files carry theirs)
+    effective_from: date | None = None
     title: str
     documents: list[str]
     sample: bool = False
@@ -285,6 +290,12 @@ class Policy(_Model):
     basic: BasicRules
     major_illness: MajorIllnessRules | None = None
     assistance: AssistanceRules | None = None
+
+    @model_validator(mode="after")
+    def _starts_in_its_year(self) -> Policy:
+        if self.effective_from is not None and self.effective_from.year != self.year:
+            raise ValueError(f"生效日期 {self.effective_from} 不在政策年度 {self.year} 内")
+        return self
 
     @model_validator(mode="after")
     def _tables_cover_the_tiers(self) -> Policy:
@@ -299,8 +310,13 @@ class Policy(_Model):
         return self
 
     @cached_property
-    def key(self) -> tuple[str, str, int]:
-        return (self.region, self.scheme, self.year)
+    def key(self) -> tuple[str, str, int, str]:
+        """What a bill names: region, scheme, benefit year and version (``120000/resident/2021/v1``)."""
+        return (self.region, self.scheme, self.year, f"v{self.version}")
+
+    @cached_property
+    def starts(self) -> date:
+        return self.effective_from or date(self.year, 1, 1)
 
     @cached_property
     def tier_codes(self) -> tuple[str, ...]:

@@ -1,0 +1,131 @@
+"""Benefit policies as administered data: draft (admin), publish (a second admin), read (anyone signed in)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, Field
+
+from shared.auth.dependencies import CurrentPrincipal
+from shared.errors import Problem
+from shared.service import UoW
+from svc_claims import policy_versions
+from svc_claims.policy import PolicyNotFound, deployment_region, policy_in_force
+
+router = APIRouter(prefix="/policies", tags=["待遇政策"])
+
+Scheme = Literal["employee", "flexible", "resident"]
+
+
+class VersionOut(BaseModel):
+    id: uuid.UUID
+    region: str = Field(description="统筹区代码")
+    scheme: str = Field(description="险种")
+    year: int = Field(description="待遇年度")
+    effective_from: date = Field(description="生效日期（至同年度下一版本生效或年度结束）")
+    version: int | None = Field(description="版本号（发布时编定）")
+    status: Literal["draft", "published"] = Field(description="draft 草稿；published 已发布（不可修改）")
+    title: str
+    sample: bool = Field(description="示例数据（非文件给出的数值），仅供演示")
+    drafted_by: str
+    drafted_at: datetime
+    reviewed_by: str | None = Field(description="审核人（须不同于起草人）")
+    review_note: str | None
+    published_by: str | None
+    published_at: datetime | None
+
+
+class VersionWithDocument(VersionOut):
+    document: dict[str, Any] = Field(description="政策文件（格式见 svc-claims/src/svc_claims/data/policies/README.md）")
+
+
+class PublishIn(BaseModel):
+    note: str | None = Field(None, max_length=500, description="审核意见")
+
+
+class InForceOut(BaseModel):
+    policy: str = Field(description="统筹区/险种/年度/版本，结算单上写明的就是它")
+    region: str
+    scheme: str
+    year: int
+    version: int
+    effective_from: date
+    title: str
+    sample: bool
+    document: dict[str, Any]
+
+
+def _out(found: policy_versions.PolicyVersion, cls: type[VersionOut] = VersionOut) -> VersionOut:
+    fields = {name: getattr(found, name) for name in cls.model_fields}
+    return cls(**fields)
+
+
+@router.post("", status_code=201, response_model=VersionWithDocument, summary="起草待遇政策版本（管理员）")
+async def draft(document: Annotated[dict[str, Any], Body(description="政策文件（JSON）")], actor: CurrentPrincipal, uow: UoW) -> VersionOut:
+    """提交一份完整的政策文件作为草稿；文件整体校验，所有错误一次列出（422 invalid_policy，errors 逐项给出位置）。
+    草稿须由另一名管理员发布后才生效；effective_from 为将来日期即预定生效。"""
+    async with uow:
+        found = await policy_versions.draft(uow, actor, document)
+        await uow.commit()
+    return _out(found, VersionWithDocument)
+
+
+@router.get("", response_model=list[VersionOut], summary="政策版本列表")
+async def listed(
+    actor: CurrentPrincipal, uow: UoW,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    scheme: Scheme | None = None,
+    status: Literal["draft", "published"] | None = None,
+) -> list[VersionOut]:  # fmt: skip
+    """已发布版本任何登录用户可查；草稿仅管理员可见。"""
+    if status != "published" and actor.role.value != "admin":
+        status = "published"
+    async with uow:
+        found = await policy_versions.listed(uow.session, region, scheme, status)
+    return [_out(v) for v in found]
+
+
+@router.get("/in-force", response_model=InForceOut, summary="某日适用的待遇政策（我能享受什么）")
+async def in_force(
+    actor: CurrentPrincipal, uow: UoW,
+    scheme: Scheme = "resident",
+    on: Annotated[date | None, Query(description="日期（缺省为今天）")] = None,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="统筹区（缺省为本部署的统筹区）")] = None,
+) -> InForceOut:  # fmt: skip
+    async with uow:
+        day = on or uow.clock.today()
+        try:
+            policy = await policy_in_force(uow.session, region, scheme, day)
+        except PolicyNotFound as exc:
+            raise Problem(404, "policy_not_found", "没有适用的待遇政策", str(exc)) from None
+    return InForceOut(
+        policy="/".join(str(k) for k in policy.key), region=policy.region, scheme=policy.scheme, year=policy.year,
+        version=policy.version, effective_from=policy.starts, title=policy.title, sample=policy.sample,
+        document=policy.model_dump(mode="json"),
+    )  # fmt: skip
+
+
+@router.get("/region", summary="本部署的统筹区")
+async def region(actor: CurrentPrincipal) -> dict[str, str]:
+    return {"region": deployment_region()}
+
+
+@router.get("/{version_id}", response_model=VersionWithDocument, summary="政策版本（含文件）")
+async def one(version_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> VersionOut:
+    async with uow:
+        found = await policy_versions.get(uow.session, version_id)
+    if found.status != "published" and actor.role.value != "admin":
+        raise Problem(404, "not_found", "政策版本不存在")
+    return _out(found, VersionWithDocument)
+
+
+@router.post("/{version_id}/publish", response_model=VersionWithDocument, summary="审核并发布（另一名管理员）")
+async def publish(version_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW, body: PublishIn | None = None) -> VersionOut:
+    """审核草稿并发布：发布人须是起草人以外的管理员（403 four_eyes）；发布后不可修改，版本号依次编定。"""
+    async with uow:
+        found = await policy_versions.publish(uow, actor, version_id, body.note if body else None)
+        await uow.commit()
+    return _out(found, VersionWithDocument)
