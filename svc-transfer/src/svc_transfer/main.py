@@ -13,7 +13,7 @@ from svc_transfer.events.handlers import SUBSCRIPTIONS
 from svc_transfer.events.jobs import jobs_for
 from svc_transfer.interop.exchange import Interop, peer_statuses
 from svc_transfer.settings import TransferSettings
-from svc_transfer.usecases import flag_undelivered, step_deadlines
+from svc_transfer.usecases import flag_undelivered, step_deadlines, whole_deadlines
 
 
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
@@ -27,7 +27,13 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
         routers=[transfers, certificates, interop_overview],
         subscriptions=SUBSCRIPTIONS,
         jobs=jobs_for(interop),
-        ops=OpsHooks(deadlines=[DeadlineProbe("transfer_step", step_deadlines)], peers=peer_statuses),
+        ops=OpsHooks(
+            deadlines=[
+                DeadlineProbe("transfer_step", step_deadlines),
+                DeadlineProbe("transfer_whole", whole_deadlines),
+            ],
+            peers=peer_statuses,
+        ),
         description="跨地区转移接续：参保凭证、联系函、信息表、资金划转，经办机构之间的签名报文。",
     )
     app.state.interop = interop

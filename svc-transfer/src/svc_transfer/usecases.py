@@ -965,8 +965,9 @@ async def worklist(uow: UnitOfWork, actor: Principal, overdue_only: bool) -> lis
     items = []
     for row in await uow.session.execute(query):
         case = CASE.validate_python(row[0])
-        step = case.open_step()
-        if overdue_only and (step is None or not step.overdue(calendar, today)):
+        step, whole = case.open_step(), case.whole_limit()
+        late = [s for s in (step, whole) if s is not None and s.overdue(calendar, today)]
+        if overdue_only and not late:
             continue
         items.append((case, step))
     return sorted(items, key=lambda item: item[1].due(calendar).date if item[1] else date.max)
@@ -977,12 +978,21 @@ AT_RISK_WORKING_DAYS = 2  # a step due within this many working days shows as at
 
 async def step_deadlines(uow: UnitOfWork) -> DeadlineCounts:
     """The ops page's deadline probe: open steps near or past their limit (no personal data)."""
+    return await _deadlines(uow, Transfer.open_step)
+
+
+async def whole_deadlines(uow: UnitOfWork) -> DeadlineCounts:
+    """The ops page's probe of the whole transfer's 20-working-day limit, beside the steps'."""
+    return await _deadlines(uow, Transfer.whole_limit)
+
+
+async def _deadlines(uow: UnitOfWork, limit_of: Any) -> DeadlineCounts:
     calendar, today = default_calendar(), uow.clock.today()
     soon = calendar.add_working_days(today, AT_RISK_WORKING_DAYS).date
     rows = await uow.session.execute(select(transfers.c.document).where(transfers.c.closed.is_(False)))
     at_risk, overdue, oldest_due = 0, 0, None
     for (document,) in rows:
-        step = CASE.validate_python(document).open_step()
+        step = limit_of(CASE.validate_python(document))
         if step is None:
             continue
         due = step.due(calendar).date

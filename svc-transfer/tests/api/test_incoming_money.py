@@ -4,7 +4,7 @@ this case, the funds must agree with it, and nothing a peer sends later replaces
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import text
 
@@ -143,3 +143,24 @@ async def _completed_balance(uow, case_id: str) -> str:  # type: ignore[no-untyp
         {"id": case_id},
     )  # fmt: skip
     return row.scalar_one()
+
+
+def test_the_whole_transfers_twenty_working_days_are_tracked_beside_the_steps(office) -> None:  # type: ignore[no-untyped-def]
+    from shared.calendar import default_calendar
+
+    case, id_number = incoming_case(office)
+    whole = fetch(office, case)["whole_limit"]
+    accepted = date.fromisoformat(case["accepted_on"])
+    assert whole["step"] == "whole_transfer" and whole["started_on"] == case["accepted_on"]
+    assert whole["due_on"] == default_calendar().add_working_days(accepted, 20).date.isoformat()
+    # Table and funds arrive; the case is not completed before the 20 working days run out.
+    assert office.send(MessageType.information_table, ref(case), table(id_number)).status_code == 200
+    assert office.send(MessageType.fund_transfer, ref(case), funds("1000.00")).status_code == 200
+    late = date.fromisoformat(whole["due_on"]) + timedelta(days=1)
+    office.harness.business_date(late.isoformat())
+    try:
+        overdue = office.client.get(f"{TRANSFERS}/worklist", params={"overdue": "true"}, headers=office.staff())
+        item = next(i for i in overdue.json()["items"] if i["id"] == case["id"])
+        assert item["whole_limit"]["overdue"] is True
+    finally:
+        office.harness.business_date(None)

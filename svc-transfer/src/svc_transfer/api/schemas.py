@@ -91,6 +91,8 @@ class TransferOut(BaseModel):
     reason: str | None
     history: list[dict]
     delivery_failure: dict | None = Field(None, description="对端拒收或无法送达的报文（待重新发送）")
+    accepted_on: date | None = None
+    whole_limit: StepOut | None = Field(None, description="全程办结时限：受理后20个工作日（服务事项目录）")
 
 
 def step_out(step: Step, today: date) -> StepOut:
@@ -112,7 +114,14 @@ def shape(case: Transfer, today: date) -> TransferOut:
     """The case as the apps show it: the ID number masked (PIPL), each step with its due date."""
     document = CASE.dump_python(case, mode="json")
     document["person"] = {**document["person"], "id_number": mask_id(case.person.id_number)}
-    return TransferOut(**{**document, "steps": [step_out(s, today) for s in case.steps]})
+    whole = case.whole_limit()
+    return TransferOut(
+        **{
+            **document,
+            "steps": [step_out(s, today) for s in case.steps],
+            "whole_limit": whole and step_out(whole, today),
+        }
+    )
 
 
 class CertificateIn(BaseModel):

@@ -116,6 +116,7 @@ async def worklist(actor: Staff, uow: UoW, overdue: bool = False) -> dict:
                 "office_code": case.office_code,
                 "step": step_out(step, today) if step else None,
                 "delivery_failure": CASE.dump_python(case, mode="json")["delivery_failure"],
+                "whole_limit": (whole := case.whole_limit()) and step_out(whole, today),
             }
             for case, step in items
         ]

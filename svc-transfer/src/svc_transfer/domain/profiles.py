@@ -45,3 +45,15 @@ PROFILES = {
 DEFAULT_PROFILE = "seeds_5_10_5"
 # The army's certificate replaces the peer: the office completes within the incoming limit.
 ARMY_COMPLETE_DAYS = 5
+
+
+def _whole_transfer_days() -> int:
+    """The whole item's limit from the service catalogue (file 002, 基本医疗保险关系转移接续 /
+    转移接续手续办理: 20个工作日), counted from acceptance at the incoming office."""
+    from shared.directory import catalogue_item
+
+    item = catalogue_item("tj-2021-26")
+    return item.time_limit.value if item and item.time_limit and item.time_limit.value else 20
+
+
+WHOLE_TRANSFER_DAYS = _whole_transfer_days()

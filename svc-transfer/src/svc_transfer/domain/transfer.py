@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from shared.calendar import WorkingCalendar, WorkingDate
 from shared.errors import Problem
-from svc_transfer.domain.profiles import ARMY_COMPLETE_DAYS, SlaProfile
+from svc_transfer.domain.profiles import ARMY_COMPLETE_DAYS, WHOLE_TRANSFER_DAYS, SlaProfile
 
 
 class Side(StrEnum):
@@ -51,6 +51,7 @@ class StepName(StrEnum):
     send_table = "send_table"  # 生成并发出信息表、划转资金
     check_funds = "check_funds"  # 核对转移资金：资金划转通知与信息表不符
     resend = "resend"  # 对端拒收（或多次送达失败）的报文：核实后重新发送
+    whole_transfer = "whole_transfer"  # 全程：受理至办结（服务事项目录 20 个工作日）
     complete = "complete"  # 办结：合并缴费年限、记入个人账户
 
 
@@ -60,6 +61,7 @@ STEP_TITLES = {
     StepName.check_funds: "核对转移资金（资金划转通知与信息表金额不符，待核实银行到账）",
     StepName.complete: "办结（合并缴费年限、记入个人账户）",
     StepName.resend: "对端拒收或无法送达的报文：核实对端地址与报文后重新发送",
+    StepName.whole_transfer: f"全程办结时限（受理后{WHOLE_TRANSFER_DAYS}个工作日）",
 }
 
 
@@ -180,6 +182,7 @@ class Transfer:
     reason: str | None = None
     history: tuple[Entry, ...] = field(default_factory=tuple)
     delivery_failure: DeliveryFailure | None = None
+    accepted_on: date | None = None  # day 0 of the whole transfer's limit (incoming side)
 
     # ------------------------------------------------------------------ reading
 
@@ -193,6 +196,17 @@ class Transfer:
                 StepName.resend, failure.failed_on, RESEND_DAYS, overdue_announced=failure.overdue_announced
             )
         return next((s for s in self.steps if s.done_on is None), None) if self.status not in CLOSED else None
+
+    def whole_limit(self) -> Step | None:
+        """The whole item's limit beside the steps' own: from acceptance here to completion."""
+        if self.side is not Side.incoming or self.accepted_on is None:
+            return None
+        if self.status in CLOSED and self.status is not Status.completed:
+            return None  # refused or rejected: no completion is owed
+        completed = self.step(StepName.complete)
+        return Step(
+            StepName.whole_transfer, self.accepted_on, WHOLE_TRANSFER_DAYS, completed and completed.done_on
+        )
 
     @property
     def closed(self) -> bool:
@@ -224,20 +238,21 @@ class Transfer:
         self, profile: SlaProfile | None, today: date, by: str, at: datetime, version: int
     ) -> Transfer:
         self._expect(version, Status.submitted)
+        case = replace(self, accepted_on=today)  # day 0 of the whole transfer's limit
         if self.certificate.from_army:
             step = Step(StepName.complete, today, ARMY_COMPLETE_DAYS)
-            moved = self._move(
+            moved = case._move(
                 Status.awaiting_completion, by, at, "accept", "退役军人医疗保险转移凭证：受理后直接办结"
             )
             return replace(moved, steps=(step,))
         assert profile is not None and profile.exchanges_messages
         if profile.letter_days is not None:
             return replace(
-                self._move(Status.accepted, by, at, "accept"),
+                case._move(Status.accepted, by, at, "accept"),
                 steps=(Step(StepName.send_letter, today, profile.letter_days),),
             )
         # No letter (national online procedure): the request leaves with the acceptance.
-        return self._move(Status.letter_sent, by, at, "accept", "线上办理：受理即向转出地发送转移申请")
+        return case._move(Status.letter_sent, by, at, "accept", "线上办理：受理即向转出地发送转移申请")
 
     def refuse(self, reason_code: str, reason: str, by: str, at: datetime, version: int) -> Transfer:
         self._expect(version, Status.submitted)
