@@ -11,9 +11,12 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
+from dataclasses import dataclass
+
 from pydantic import TypeAdapter
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal, Role
 from shared.calendar import default_calendar
@@ -26,16 +29,30 @@ from shared.events.catalog import (
     ClaimsPaidV1,
     ClaimsRejectedV1,
 )
+from shared.identity import IdType, InvalidIdentifier, facts_for, normalize_id, person_id_for
+from shared.money import to_money
 from svc_claims.deadlines import Applications
 from svc_claims.domain.account import Circumstances, EntryKind, Reason, WithdrawalError, withdrawable
 from svc_claims.domain.eligibility import Coverage, eligibility_on
-from svc_claims.domain.maternity import MaternityError, allowance, maternity_item, prenatal, require_in_filing_window
+from svc_claims.domain.maternity import (
+    ALLOWANCE,
+    DELIVERIES,
+    MaternityError,
+    Pregnancy,
+    allowance,
+    event_key,
+    item_problems,
+    maternity_item,
+    prenatal,
+    prenatal_band_weeks,
+    require_in_filing_window,
+)
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
 from svc_claims.domain.reimbursement import AccountOwner, check_account_owner
-from svc_claims.models import benefit_payments
+from svc_claims.models import benefit_payments, maternity_events
 from svc_claims.policy import PolicyNotFound, allowance_policy, deployment_region, load_policy, maternity_table
 from svc_claims.repository import Repository
-from svc_claims.usecases import require_office_staff
+from svc_claims.usecases import require_office_staff, require_payable
 
 PAYMENT = TypeAdapter(BenefitPayment)
 
@@ -86,23 +103,35 @@ def _maternity_errors(exc: MaternityError | WithdrawalError | PolicyNotFound, fi
 # ------------------------------------------------------------------------------------------ maternity
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What the person's record says about them: the sex, from the coverage projection (registration.approved)
+    or, when that has none, from the 17th digit of a resident ID number that is shown to be this person's
+    (its keyed pseudonym is the person id) — never a sex a filer types."""
+
+    number: str | None
+    key: bytes
+
+
 async def file_resident_maternity(
     uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, event_date: date, facility_level: int,
-    items: list[dict], bank_account: str,
+    items: list[dict], bank_account: str, identity: Identity | None = None,
 ) -> BenefitPayment:  # fmt: skip
     """居民生育医疗费: prenatal checks by weeks, deliveries and family-planning items by the seed 001 table."""
     coverage = await _coverage_on(uow, person_id, event_date, actor, "resident")
-    lines = _maternity_lines(coverage, event_date, facility_level, items)
-    basis = {"event_date": event_date.isoformat(), "facility_level": facility_level, "items": _items_basis(items)}
+    event = await _maternity_event(uow, coverage, event_date, [i["item"] for i in items], identity)
+    lines, sample = _maternity_lines(coverage, event_date, facility_level, items, event.pregnancy)
+    basis = {"event_date": event_date.isoformat(), "facility_level": facility_level, "items": _items_basis(items), **event.basis}
     payment = new_payment(PaymentKind.maternity_resident, person_id, coverage.office_code, None, lines, basis, bank_account,
-                          actor.subject, uow.clock.now())  # fmt: skip
+                          actor.subject, uow.clock.now(), sample)  # fmt: skip
+    await _hold_events(uow, payment, event.keys_for(items, event_date))
     await _save(uow, payment, new=True)
     return payment
 
 
 async def file_employee_maternity(
     uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, event_date: date, facility_level: int | None, items: list[dict],
-    allowance_claim: dict | None, remote: bool, account_owner: AccountOwner, bank_account: str,
+    allowance_claim: dict | None, remote: bool, account_owner: AccountOwner, bank_account: str, identity: Identity | None = None,
 ) -> BenefitPayment:  # fmt: skip
     """职工生育医疗费（垫付）与生育津贴: filed together by the unit within 12 months from the month after the
     birth or the end of the pregnancy; the allowance needs a pregnancy registration (and a maternity
@@ -113,38 +142,121 @@ async def file_employee_maternity(
         require_in_filing_window(event_date, uow.clock.today())
     except MaternityError as exc:
         raise _maternity_errors(exc, "event_date") from None
+    if items and facility_level is None:
+        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "facility_level", "message": "申报生育医疗费须填写医疗机构级别"}])
+    if allowance_claim is not None:
+        await _require_registrations(uow, person_id, remote, event_date)
+    paid_items = [i["item"] for i in items] + ([ALLOWANCE] if allowance_claim is not None else [])
+    event = await _maternity_event(uow, coverage, event_date, paid_items, identity)
     lines: tuple[Line, ...] = ()
+    sample = False
     if items:
-        if facility_level is None:
-            raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "facility_level", "message": "申报生育医疗费须填写医疗机构级别"}])
-        lines = _maternity_lines(coverage, event_date, facility_level, items)
-    basis: dict = {"event_date": event_date.isoformat(), "remote": remote, "account_owner": account_owner.value, "sample": True}
+        lines, sample = _maternity_lines(coverage, event_date, facility_level, items, event.pregnancy)  # type: ignore[arg-type]
+    basis: dict = {"event_date": event_date.isoformat(), "remote": remote, "account_owner": account_owner.value, "sample": True, **event.basis}
     if items:
         basis |= {"facility_level": facility_level, "items": _items_basis(items)}
     if allowance_claim is not None:
-        await _require_registrations(uow, person_id, remote)
-        line, allowance_basis = _allowance_line(**allowance_claim)
-        lines, basis = (*lines, line), basis | allowance_basis
+        line, allowance_basis, allowance_sample = _allowance_line(**allowance_claim)
+        lines, basis, sample = (*lines, line), basis | allowance_basis, sample or allowance_sample
     kind = PaymentKind.maternity_employee if items else PaymentKind.maternity_allowance
     payment = new_payment(kind, person_id, coverage.office_code, coverage.unit_code, lines, basis, bank_account, actor.subject,
-                          uow.clock.now())  # fmt: skip
+                          uow.clock.now(), sample)  # fmt: skip
+    keys = event.keys_for(items, event_date) | ({event_key(ALLOWANCE, event_date, event.pregnancy)} if allowance_claim is not None else set())
+    await _hold_events(uow, payment, keys)
     await _save(uow, payment, new=True)
     return payment
 
 
-def _maternity_lines(coverage: Coverage, event_date: date, facility_level: int, items: list[dict]) -> tuple[Line, ...]:
-    """Each item by the table of the person's scheme: prenatal checks by weeks, the rest by item."""
+@dataclass(frozen=True)
+class MaternityEvent:
+    """The pregnancy (if registered) and the person's recorded sex a maternity filing is judged by."""
+
+    pregnancy: Pregnancy | None
+    sex: str | None
+
+    @property
+    def basis(self) -> dict:
+        return {"pregnancy_registration": self.pregnancy.registration_id if self.pregnancy else None, "sex": self.sex}
+
+    def keys_for(self, items: list[dict], event_date: date) -> set[str]:
+        return {event_key(i["item"], event_date, self.pregnancy) for i in items}
+
+
+async def _maternity_event(uow: UnitOfWork, coverage: Coverage, event_date: date, items: list[str], identity: Identity | None) -> MaternityEvent:
+    """Who may be paid these items for this event: every problem told at once (the other sex's item, no
+    recorded sex, no pregnancy registration, one event twice in the filing)."""
+    pregnancy = await _pregnancy_on(uow, coverage.person_id, event_date)
+    sex = coverage.sex or _sex_of_verified_id(coverage.person_id, identity)
+    problems = item_problems(items, sex, pregnancy)  # type: ignore[arg-type]
+    if problems:
+        code = problems[0]["code"]
+        status = 409 if code == "pregnancy_registration_required" else 422
+        raise Problem(status, code, MATERNITY_REFUSALS[code], "；".join(p["message"] for p in problems),
+                      errors=[{"field": p["field"], "message": p["message"]} for p in problems])  # fmt: skip
+    return MaternityEvent(pregnancy, sex)
+
+
+MATERNITY_REFUSALS = {
+    "maternity_item_sex": "生育项目与参保人性别不符",
+    "sex_not_recorded": "参保记录中没有性别",
+    "pregnancy_registration_required": "须有生育保险妊娠登记",
+    "maternity_event_repeated": "同一生育事件重复申报",
+}
+
+
+def _sex_of_verified_id(person_id: uuid.UUID, identity: Identity | None) -> str | None:
+    """The sex a resident ID encodes, only when the number is this person's (its pseudonym is the person id)."""
+    if identity is None or identity.number is None:
+        return None
+    try:
+        number = normalize_id(IdType.resident_id, identity.number)
+    except InvalidIdentifier as exc:
+        raise Problem(422, exc.code, "证件号码不合法", exc.message, errors=[{"field": "id_number", "message": exc.message}]) from None
+    if person_id_for(IdType.resident_id, number, identity.key) != person_id:
+        raise Problem(422, "identity_mismatch", "证件号码与参保人不符", errors=[{"field": "id_number", "message": "不是该参保人的身份证号码"}])
+    facts = facts_for(IdType.resident_id, number)
+    return facts.sex if facts else None
+
+
+async def _pregnancy_on(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> Pregnancy | None:
+    """The pregnancy registration valid on the day (the latest started, if ever two)."""
+    found = [e for e in await Repository(uow.session).entitlements_of(person_id) if e.kind == "pregnancy" and e.applies_on(day)]
+    latest = max(found, key=lambda e: e.valid_from, default=None)
+    return Pregnancy(str(latest.registration_id), latest.valid_from) if latest else None
+
+
+async def _hold_events(uow: UnitOfWork, payment: BenefitPayment, keys: set[str]) -> None:
+    """Each maternity event is paid once (UNIQUE person + event key): a second filing of it names the first."""
+    rows = [{"person_id": payment.person_id, "event_key": key, "payment_id": payment.id} for key in sorted(keys)]
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(insert(maternity_events), rows)
+    except IntegrityError:
+        held = (await uow.session.execute(select(maternity_events.c.payment_id).where(
+            maternity_events.c.person_id == payment.person_id, maternity_events.c.event_key.in_(keys)))).scalars().first()  # fmt: skip
+        raise Problem(409, "maternity_already_claimed", "该生育事件已申报", f"已在待遇支付申请 {held} 中申报（每次妊娠、每项手术只支付一次）",
+                      existing_payment=str(held), errors=[{"field": "items", "message": "同一生育事件已申报"}]) from None  # fmt: skip
+
+
+def _maternity_lines(coverage: Coverage, event_date: date, facility_level: int, items: list[dict],
+                     pregnancy: Pregnancy | None) -> tuple[tuple[Line, ...], bool]:  # fmt: skip
+    """Each item by the table of the person's scheme; the pregnancy's prenatal checks summed under one limit
+    (the band of the weeks at its end); (lines, whether the table is sample data)."""
     try:
         table = maternity_table(deployment_region(), coverage.scheme, event_date.year)
         ratio = _inpatient_ratio(coverage, facility_level, event_date)
-        benefits = [
-            prenatal(table, item["cost"], item.get("weeks"), item.get("delivered", False)) if item["item"] == "prenatal"
-            else maternity_item(table, item["item"], item["cost"], facility_level, ratio)
-            for item in items
-        ]  # fmt: skip
+        checks = [i for i in items if i["item"] == "prenatal"]
+        benefits = []
+        if checks:
+            # Registered: the weeks come from the registration and a delivery from this filing, not from typed flags.
+            typed = pregnancy is None and any(i.get("delivered") for i in checks)
+            delivered = typed or any(i["item"] in DELIVERIES for i in items)
+            weeks = prenatal_band_weeks(pregnancy, event_date, [i.get("weeks") for i in checks])
+            benefits.append(prenatal(table, sum((to_money(i["cost"]) for i in checks), Decimal("0.00")), weeks, delivered))
+        benefits += [maternity_item(table, i["item"], i["cost"], facility_level, ratio) for i in items if i["item"] != "prenatal"]
     except (MaternityError, PolicyNotFound) as exc:
         raise _maternity_errors(exc, "items") from None
-    return tuple(Line(b.item, b.label, b.cost, b.fund, b.rule) for b in benefits)
+    return tuple(Line(b.item, b.label, b.cost, b.fund, b.rule) for b in benefits), table.sample
 
 
 def _items_basis(items: list[dict]) -> list[dict]:
@@ -160,24 +272,28 @@ def _inpatient_ratio(coverage: Coverage, level: int, day: date) -> Decimal | Non
         return None
 
 
-async def _require_registrations(uow: UnitOfWork, person_id: uuid.UUID, remote: bool) -> None:
-    kinds = {e.kind for e in await Repository(uow.session).entitlements_of(person_id) if e.status in ("active", "expired")}
-    if "pregnancy" not in kinds:
-        raise Problem(409, "pregnancy_registration_required", "生育津贴须有生育保险妊娠登记", errors=[{"field": "person_id", "message": "未办理妊娠登记"}])
-    if remote and "maternity_remote" not in kinds:
+async def _require_registrations(uow: UnitOfWork, person_id: uuid.UUID, remote: bool, event_date: date) -> None:
+    """The allowance needs the pregnancy registration valid on the birth or termination day, and for care in
+    another region a maternity remote-care registration."""
+    registrations = await Repository(uow.session).entitlements_of(person_id)
+    if not any(e.kind == "pregnancy" and e.applies_on(event_date) for e in registrations):
+        raise Problem(409, "pregnancy_registration_required", "生育津贴须有生育保险妊娠登记",
+                      errors=[{"field": "person_id", "message": "该日期没有有效的妊娠登记"}])  # fmt: skip
+    if remote and "maternity_remote" not in {e.kind for e in registrations if e.status in ("active", "expired")}:
         raise Problem(409, "maternity_remote_registration_required", "异地生育须有生育保险异地就医登记",
                       errors=[{"field": "remote", "message": "未办理生育保险异地就医登记"}])  # fmt: skip
 
 
-def _allowance_line(case: str, average_monthly_wage: Decimal, extra_babies: int = 0, difficult: bool = False) -> tuple[Line, dict]:
+def _allowance_line(case: str, average_monthly_wage: Decimal, extra_babies: int = 0, difficult: bool = False) -> tuple[Line, dict, bool]:
     try:
-        days, amount = allowance(allowance_policy(deployment_region()), average_monthly_wage, case, extra_babies, difficult)
+        policy = allowance_policy(deployment_region())
+        days, amount = allowance(policy, average_monthly_wage, case, extra_babies, difficult)
     except (MaternityError, PolicyNotFound) as exc:
         raise _maternity_errors(exc, "allowance") from None
     line = Line("maternity_allowance", f"生育津贴：单位上年度职工月平均工资 {average_monthly_wage:.2f} ÷ 30 × {days} 天（示例天数表）",
                 average_monthly_wage, amount, "社会保险法第五十六条；产假天数为示例数据")  # fmt: skip
     return line, {"case": case, "average_monthly_wage": f"{average_monthly_wage:.2f}", "leave_days": days, "extra_babies": extra_babies,
-                  "difficult": difficult}  # fmt: skip
+                  "difficult": difficult}, policy.sample  # fmt: skip
 
 
 # --------------------------------------------------------------------------------- account withdrawal
@@ -232,9 +348,10 @@ async def accept(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Pr
     return accepted
 
 
-async def approve(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Principal) -> BenefitPayment:
+async def approve(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Principal, allow_sample: bool = False) -> BenefitPayment:
     payment = await visible_payment(uow, payment_id, actor, for_update=True)
     require_office_staff(actor, payment.office_code, city=True)
+    require_payable(payment.sample, allow_sample)
     approved = payment.approve(version, actor.subject, uow.clock.now())
     await _save(uow, approved)
     uow.emit(new_envelope(ClaimsApprovedV1(**_fact(approved), fund=approved.amount, person_share=Decimal("0.00"),
@@ -242,9 +359,10 @@ async def approve(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: P
     return approved
 
 
-async def pay(uow: UnitOfWork, payment_id: uuid.UUID, version: int, reference: str, actor: Principal) -> BenefitPayment:
+async def pay(uow: UnitOfWork, payment_id: uuid.UUID, version: int, reference: str, actor: Principal, allow_sample: bool = False) -> BenefitPayment:
     payment = await visible_payment(uow, payment_id, actor, for_update=True)
     require_office_staff(actor, payment.office_code)
+    require_payable(payment.sample, allow_sample)
     paid = payment.pay(version, actor.subject, uow.clock.now(), reference)
     await _save(uow, paid)
     today = uow.clock.today()
@@ -260,6 +378,7 @@ async def reject(uow: UnitOfWork, payment_id: uuid.UUID, reason: str, note: str 
     require_office_staff(actor, payment.office_code)
     rejected = payment.reject(reason, note, version, actor.subject, uow.clock.now())
     await _save(uow, rejected)
+    await uow.session.execute(delete(maternity_events).where(maternity_events.c.payment_id == payment.id))  # may be filed again
     uow.emit(new_envelope(ClaimsRejectedV1(**_fact(rejected), reason=reason, reason_text=rejected.steps[-1].note or reason), uow.clock))
     return rejected
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,14 +25,17 @@ OFFICE = "120101"
 UNIT = "91120101MA05K8Q4X9"
 
 
-async def setup(database_url: str, coverage: Coverage, pregnancy: bool = False, balance: str | None = None) -> None:
+async def setup(database_url: str, coverage: Coverage, pregnancy: bool | date = False, balance: str | None = None) -> None:
+    """The coverage as registration's events leave it; `pregnancy` True: a pregnancy registered from 5 Jan 2026,
+    a date: one started that day (lasting 42 weeks, as registration records it)."""
     async def record(uow: UnitOfWork) -> None:
         repo = Repository(uow.session)
         await repo.record_coverage(coverage, uuid.uuid4())
         if coverage.ended_reason:
             await repo.end_coverage(coverage.enrollment_id, coverage.benefit_end, coverage.ended_reason)  # type: ignore[arg-type]
         if pregnancy:
-            await repo.record_entitlement(Entitlement(uuid.uuid4(), coverage.person_id, "pregnancy", (), date(2026, 1, 5), date(2026, 10, 26),
+            start = pregnancy if isinstance(pregnancy, date) else date(2026, 1, 5)
+            await repo.record_entitlement(Entitlement(uuid.uuid4(), coverage.person_id, "pregnancy", (), start, start + timedelta(weeks=42),
                                                       "active", {"late": False}), None)  # fmt: skip
         if balance:
             await repo.book_account_entry(coverage.person_id, "transfer_in", Decimal(balance), date(2020, 3, 1), f"transfer:{uuid.uuid4()}")
@@ -40,13 +43,17 @@ async def setup(database_url: str, coverage: Coverage, pregnancy: bool = False, 
     await in_schema(database_url, "claims", record, datetime(2021, 1, 1, tzinfo=UTC))
 
 
-def resident(person: uuid.UUID) -> Coverage:
-    return Coverage(uuid.uuid4(), person, OFFICE, "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31))
+def resident(person: uuid.UUID, sex: str = "female") -> Coverage:
+    return Coverage(uuid.uuid4(), person, OFFICE, "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31), sex=sex)
+
+
+def employee(person: uuid.UUID, sex: str = "female") -> Coverage:
+    return Coverage(uuid.uuid4(), person, OFFICE, "employee", None, date(2020, 1, 1), None, UNIT, "in_service", sex=sex)
 
 
 def test_a_residents_delivery_is_paid_by_the_table_and_within_20_working_days(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
     person = uuid.uuid4()
-    asyncio.run(setup(migrated_database, resident(person)))
+    asyncio.run(setup(migrated_database, resident(person), pregnancy=date(2020, 10, 1)))
     me = claims.token(Role.insured, person_id=person)
     body = {"event_date": "2021-07-01", "facility_level": 2, "bank_account": "6222021234567890123", "items": [
         {"item": "prenatal", "cost": "900.00", "delivered": True}, {"item": "natural_delivery", "cost": "3100.00"},
@@ -72,8 +79,7 @@ def test_a_residents_delivery_is_paid_by_the_table_and_within_20_working_days(cl
 def test_the_allowance_needs_the_unit_a_pregnancy_registration_and_the_12_month_window(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
     registered, unregistered = uuid.uuid4(), uuid.uuid4()
     for person, pregnancy in ((registered, True), (unregistered, False)):
-        asyncio.run(setup(migrated_database, Coverage(uuid.uuid4(), person, OFFICE, "employee", None, date(2020, 1, 1), None, UNIT, "in_service"),
-                          pregnancy=pregnancy))  # fmt: skip
+        asyncio.run(setup(migrated_database, employee(person), pregnancy=pregnancy))
     unit = claims.token(Role.unit, unit_id=UNIT)
     body = {"event_date": "2026-09-20", "case": "delivery", "average_monthly_wage": "9000.00", "bank_account": "6222021234567890123"}
     claims.business_date("2026-11-22")
@@ -144,8 +150,7 @@ def test_a_due_date_in_a_year_without_holidays_is_provisional_until_the_year_is_
 def test_the_unit_files_an_employees_advanced_bills_with_the_allowance(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
     person, remote_unregistered = uuid.uuid4(), uuid.uuid4()
     for who in (person, remote_unregistered):
-        asyncio.run(setup(migrated_database, Coverage(uuid.uuid4(), who, OFFICE, "employee", None, date(2020, 1, 1), None, UNIT, "in_service"),
-                          pregnancy=True))  # fmt: skip
+        asyncio.run(setup(migrated_database, employee(who), pregnancy=date(2020, 12, 14)))
     unit = claims.token(Role.unit, unit_id=UNIT)
     body = {"person_id": str(person), "event_date": "2021-09-20", "facility_level": 3, "bank_account": "6222021234567890123",
             "items": [{"item": "prenatal", "cost": "900.00", "delivered": True}, {"item": "natural_delivery", "cost": "1800.00"},

@@ -16,13 +16,14 @@ from shared.auth.dependencies import require_roles
 from shared.errors import Problem
 from shared.http.idempotency import IdempotencyKey, create_idempotently
 from shared.money import Money, NonNegativeMoney
-from shared.service import UoW
+from shared.service import Runtime, ServiceRuntime, UoW
 from svc_claims import payments as usecases
 from svc_claims.api.reimbursements import PayIn, RejectIn, VersionIn
 from svc_claims.domain.account import Reason
 from svc_claims.domain.payment import BenefitPayment
 from svc_claims.domain.reimbursement import AccountOwner
 from svc_claims.reimbursements import masked_account
+from svc_claims.settings import sample_allowed
 
 router = APIRouter(tags=["生育保险与个人账户"])
 Person = Annotated[Principal, require_roles(Role.insured, Role.staff)]
@@ -45,6 +46,7 @@ class ResidentMaternityIn(BaseModel):
     facility_level: int = Field(ge=1, le=3)
     items: list[MaternityItemIn] = Field(min_length=1, max_length=20)
     bank_account: Account
+    id_number: str | None = Field(None, min_length=15, max_length=18, description="参保人身份证号码：参保记录中没有性别时核验（须为该参保人的号码）")
 
 
 class AllowanceClaimIn(BaseModel):
@@ -59,6 +61,7 @@ class AllowanceIn(AllowanceClaimIn):
     event_date: date = Field(description="分娩或终止妊娠日期（申报期：次月起12个月内）")
     remote: bool = Field(False, description="异地生育（须有生育保险异地就医登记）")
     bank_account: Account
+    id_number: str | None = Field(None, min_length=15, max_length=18, description="参保人身份证号码：参保记录中没有性别时核验（须为该参保人的号码）")
 
 
 class EmployeeMaternityIn(BaseModel):
@@ -70,6 +73,7 @@ class EmployeeMaternityIn(BaseModel):
     remote: bool = Field(False, description="异地生育（申报津贴时须有生育保险异地就医登记）")
     account_owner: AccountOwner = Field(AccountOwner.unit, description="收款账户：unit 用人单位、person 参保人")
     bank_account: Account
+    id_number: str | None = Field(None, min_length=15, max_length=18, description="参保人身份证号码：参保记录中没有性别时核验（须为该参保人的号码）")
 
     @model_validator(mode="after")
     def _something_to_pay(self) -> EmployeeMaternityIn:
@@ -113,6 +117,7 @@ class PaymentOut(BaseModel):
     expected_payment_by: date | None
     expected_payment_provisional: bool = Field(description="所涉年度节假日安排未公布，按周末推算，公布后重算")
     rejection: str | None
+    sample: bool = Field(False, description="按示例数据（文件未给出的数值）计算：生产环境不予核准和支付")
     steps: list[dict]
 
 
@@ -128,7 +133,7 @@ def shape(p: BenefitPayment) -> dict:
         id=p.id, kind=p.kind.value, person_id=p.person_id, office_code=p.office_code, unit_code=p.unit_code, amount=p.amount,
         lines=[LineOut(**line.__dict__) for line in p.lines], basis=p.basis, bank_account=masked_account(p.bank_account),
         status=p.status.value, version=p.version, accepted_on=p.accepted_on, expected_payment_by=p.due_on,
-        expected_payment_provisional=p.due_provisional, rejection=p.rejection,
+        expected_payment_provisional=p.due_provisional, rejection=p.rejection, sample=p.sample,
         steps=[{"status": s.status.value, "by": s.by, "at": s.at.isoformat(), "note": s.note} for s in p.steps],
     ).model_dump(mode="json")  # fmt: skip
 
@@ -140,32 +145,43 @@ def _person(actor: Principal, person_id: uuid.UUID | None) -> uuid.UUID:
     return person
 
 
+def _identity(number: str | None, runtime: ServiceRuntime) -> usecases.Identity:
+    return usecases.Identity(number, runtime.settings.person_id_key.encode())
+
+
 async def _created(uow: UoW, request: Request, actor: Principal, key: str | None, make) -> JSONResponse:  # type: ignore[no-untyped-def]
     return await create_idempotently(uow, request, actor.subject, key, make, shape)
 
 
 @router.post("/maternity/resident", status_code=201, response_model=PaymentOut, summary="居民生育医疗费报销（产前检查、分娩、计划生育）")
-async def resident_maternity(body: ResidentMaternityIn, request: Request, actor: Person, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def resident_maternity(body: ResidentMaternityIn, request: Request, actor: Person, uow: UoW, runtime: Runtime,
+                             idempotency_key: IdempotencyKey = None):  # fmt: skip
+    """按人、按事件各支付一次：产前检查按一次妊娠的限额，分娩或终止妊娠每次妊娠一次，手术每日一次；项目限本人性别（按参保记录）；
+    产前检查、分娩及其项目须有当日有效的妊娠登记。重复申报同一事件 409 maternity_already_claimed。"""
     items = [i.model_dump() for i in body.items]
     return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_resident_maternity(
-        uow, actor, _person(actor, body.person_id), body.event_date, body.facility_level, items, body.bank_account))  # fmt: skip
+        uow, actor, _person(actor, body.person_id), body.event_date, body.facility_level, items, body.bank_account,
+        _identity(body.id_number, runtime)))  # fmt: skip
 
 
 @router.post("/maternity/employee", status_code=201, response_model=PaymentOut, summary="职工生育医疗费与生育津贴（单位申报）")
-async def employee_maternity(body: EmployeeMaternityIn, request: Request, actor: UnitOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def employee_maternity(body: EmployeeMaternityIn, request: Request, actor: UnitOrStaff, uow: UoW, runtime: Runtime,
+                             idempotency_key: IdempotencyKey = None):  # fmt: skip
     """用人单位于生育或终止妊娠次月起12个月内申报职工垫付的生育医疗费，可一并申报生育津贴；金额按示例表计算（文件未给出职工标准）。"""
     allowance = body.allowance.model_dump() if body.allowance else None
     return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_employee_maternity(
         uow, actor, body.person_id, body.event_date, body.facility_level, [i.model_dump() for i in body.items], allowance,
-        body.remote, body.account_owner, body.bank_account))  # fmt: skip
+        body.remote, body.account_owner, body.bank_account, _identity(body.id_number, runtime)))  # fmt: skip
 
 
 @router.post("/maternity/allowance", status_code=201, response_model=PaymentOut, summary="职工生育津贴（单位申报）")
-async def maternity_allowance(body: AllowanceIn, request: Request, actor: UnitOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def maternity_allowance(body: AllowanceIn, request: Request, actor: UnitOrStaff, uow: UoW, runtime: Runtime,
+                              idempotency_key: IdempotencyKey = None):  # fmt: skip
     """只申报生育津贴（无垫付医疗费），付至参保人账户。"""
     allowance = body.model_dump(include=set(AllowanceClaimIn.model_fields))
     return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_employee_maternity(
-        uow, actor, body.person_id, body.event_date, None, [], allowance, body.remote, AccountOwner.person, body.bank_account))  # fmt: skip
+        uow, actor, body.person_id, body.event_date, None, [], allowance, body.remote, AccountOwner.person, body.bank_account,
+        _identity(body.id_number, runtime)))  # fmt: skip
 
 
 @router.post("/account-withdrawals", status_code=201, response_model=PaymentOut, summary="个人账户一次性支取")
@@ -198,17 +214,17 @@ async def accept(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW)
 
 
 @router.post("/payments/{payment_id}/approve", response_model=PaymentOut, summary="市级核准")
-async def approve(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
+async def approve(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:
-        payment = await usecases.approve(uow, payment_id, body.version, actor)
+        payment = await usecases.approve(uow, payment_id, body.version, actor, sample_allowed(runtime.settings))
         await uow.commit()
     return shape(payment)
 
 
 @router.post("/payments/{payment_id}/pay", response_model=PaymentOut, summary="支付")
-async def pay(payment_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW) -> dict:
+async def pay(payment_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:
-        payment = await usecases.pay(uow, payment_id, body.version, body.reference, actor)
+        payment = await usecases.pay(uow, payment_id, body.version, body.reference, actor, sample_allowed(runtime.settings))
         await uow.commit()
     return shape(payment)
 

@@ -14,10 +14,17 @@
   in another region. The unit files both together.
 - Filing window: by the unit within 12 months counted from the month after the birth or the end of
   the pregnancy (seed 000, 津人社规字〔2017〕1号 第18条). Payment within 20 working days of acceptance.
+- Who and how often (seed 001's table read per row): each item is the mother's, the father's or
+  either's (family-planning operations name the sex); the prenatal limit and the delivery (or the
+  termination) are per pregnancy, each delivery item once per pregnancy, an operation once a day; the
+  prenatal checks, deliveries and their items rest on the pregnancy registration (seed 000: maternity
+  hospitalisation and the allowance need it), whose start gives the weeks. The sex is the person's
+  record's, never what a filer types.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -156,3 +163,79 @@ def require_in_filing_window(event_day: date, filed_on: date) -> None:
     opens, closes = filing_window(event_day)
     if filed_on > closes:
         raise MaternityError(f"超过申报期限：应于 {opens} 至 {closes} 期间申报（生育或终止妊娠次月起12个月内）")
+
+
+# ------------------------------------------------------------------------------- who and how often
+
+Sex = Literal["male", "female"]
+SEX_WORDS = {"male": "男性", "female": "女性"}
+MALE_ITEMS = frozenset({"male_sterilisation"})  # 男性绝育术
+EITHER_SEX = frozenset({"sterilisation_reversal", "family_planning_complication"})  # 复通手术、计划生育手术并发症: either's
+DELIVERIES = frozenset({"natural_delivery", "assisted_delivery", "caesarean", "caesarean_with_surgery"})
+TERMINATIONS = frozenset({"induced_labour", "abortion", "high_risk_abortion", "spontaneous_or_drug_abortion"})
+DELIVERY_ITEMS = frozenset({"delivery_complication", "severe_comorbidity", "referral_sending_hospital"})
+# What rests on a registered pregnancy: its checks, its delivery and the delivery's items, a late termination.
+NEEDS_PREGNANCY = frozenset({"prenatal", "induced_labour"}) | DELIVERIES | DELIVERY_ITEMS
+ALLOWANCE = "maternity_allowance"
+
+
+def item_sex(item: str) -> Sex | None:
+    """Whose item it is: the father's, either's (None) or — prenatal checks, deliveries, the rest — the mother's."""
+    if item in MALE_ITEMS:
+        return "male"
+    return None if item in EITHER_SEX else "female"
+
+
+def paid_event(item: str) -> str:
+    """The event an item pays for: a pregnancy ends once (a delivery or a termination), its checks are one
+    limit, each other item is its own event."""
+    if item in DELIVERIES or item in TERMINATIONS:
+        return "end"
+    return item
+
+
+@dataclass(frozen=True)
+class Pregnancy:
+    """The pregnancy registration valid on the event day: its id names the pregnancy, its start gives the weeks."""
+
+    registration_id: str
+    started_on: date
+
+    def weeks_on(self, day: date) -> int:
+        return max(0, (day - self.started_on).days // 7)
+
+
+def event_key(item: str, event_day: date, pregnancy: Pregnancy | None) -> str:
+    """The natural key an item is paid once under (per person): the pregnancy's when it has one, else the day's."""
+    event = paid_event(item)
+    if pregnancy is not None and (item in NEEDS_PREGNANCY or item in TERMINATIONS or item == ALLOWANCE):
+        return f"pregnancy:{pregnancy.registration_id}:{event}"
+    return f"{event}:{event_day.isoformat()}"
+
+
+def item_problems(items: Sequence[str], sex: Sex | None, pregnancy: Pregnancy | None) -> list[dict[str, str]]:
+    """Every reason the items cannot be paid to this person for this event, all at once (field, code, message)."""
+    problems: list[dict[str, str]] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        where, whose = f"items[{i}]", item_sex(item)
+        if whose is not None and sex is None:
+            problems.append({"field": where, "code": "sex_not_recorded", "message": "参保记录中没有性别，须核验身份证号码"})
+        elif whose is not None and whose != sex:
+            problems.append({"field": where, "code": "maternity_item_sex", "message": f"该项目仅限{SEX_WORDS[whose]}参保人"})
+        if item in NEEDS_PREGNANCY and pregnancy is None:
+            problems.append({"field": where, "code": "pregnancy_registration_required", "message": "须有该日期有效的生育保险妊娠登记"})
+        event = paid_event(item)
+        if event != "prenatal" and event in seen:
+            problems.append({"field": where, "code": "maternity_event_repeated",
+                             "message": f"与第 {seen[event] + 1} 项为同一事件（一次妊娠只有一次分娩或终止妊娠，每项只支付一次）"})  # fmt: skip
+        seen.setdefault(event, i)
+    return problems
+
+
+def prenatal_band_weeks(pregnancy: Pregnancy | None, event_day: date, stated_weeks: Sequence[int | None]) -> int | None:
+    """The weeks at the end of the pregnancy: from its registration when there is one, else as filed."""
+    if pregnancy is not None:
+        return pregnancy.weeks_on(event_day)
+    known = [w for w in stated_weeks if w is not None]
+    return max(known) if known else None

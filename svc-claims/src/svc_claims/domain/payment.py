@@ -70,6 +70,7 @@ class BenefitPayment(PaymentLimit):
     rejection: str | None = None
     overdue_announced: bool = False
     due_provisional: bool = False  # the due date touches a year whose holidays are not published yet
+    sample: bool = False  # computed from sample tables (values not in the documents): never paid in production
 
     def _move(self, to: Status, version: int, by: str, at: datetime, note: str, **changes) -> BenefitPayment:  # type: ignore[no-untyped-def]
         check_move(self.status, self.version, to, version, ALLOWED)
@@ -93,9 +94,9 @@ class BenefitPayment(PaymentLimit):
 
 
 def new_payment(kind: PaymentKind, person_id: uuid.UUID, office_code: str, unit_code: str | None, lines: tuple[Line, ...],
-                basis: dict, bank_account: str, by: str, at: datetime) -> BenefitPayment:  # fmt: skip
+                basis: dict, bank_account: str, by: str, at: datetime, sample: bool = False) -> BenefitPayment:  # fmt: skip
     return BenefitPayment(
         id=uuid.uuid4(), kind=kind, person_id=person_id, office_code=office_code, unit_code=unit_code,
         amount=sum((line.amount for line in lines), Decimal("0.00")), lines=lines, basis=basis, bank_account=bank_account,
-        status=Status.filed, version=1, steps=(Step(Status.filed, by, at, "申请"),),
+        status=Status.filed, version=1, steps=(Step(Status.filed, by, at, "申请"),), sample=sample,
     )  # fmt: skip
