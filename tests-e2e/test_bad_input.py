@@ -24,23 +24,18 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from shared.auth import Principal, Role
 from shared.auth.issuer import JWKS_FILE, PRIVATE_KEY_FILE, DevIssuer
 from shared.events.relay import asyncpg_dsn
-from shared.testing.e2e import business_today, new_resident_id
+from shared.testing.e2e import PROBLEM_JSON, assert_problem, bearer, business_today, new_resident_id
 from yb_deploy.platform import AUDIENCE, ISSUER, PlatformConfig
 
 pytestmark = pytest.mark.e2e
 
 ZHANGSAN_ID = "120101199003071235"
 ENROLL = "/api/v1/registration/enrollments/residents"
-PROBLEM_JSON = "application/problem+json"
 # Years used by this module. No command here should succeed, except the fixture's own enrollment.
 YEAR_REJECTED = 2052
 YEAR_NUL_NAME = 2054
 
 COUNTED_TABLES = ("enrollments", "outbox", "persons", "idempotency_keys")
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def body(year: int = YEAR_REJECTED, **person: Any) -> dict:
@@ -51,23 +46,6 @@ def body(year: int = YEAR_REJECTED, **person: Any) -> dict:
         "coverage_year": year,
         "materials": {"id_document": "original"},
     }
-
-
-def has_chinese(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
-
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:
-    assert response.status_code != 500, f"server error on bad input: {response.text}"
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
-    assert response.headers.get("content-type", "").startswith(PROBLEM_JSON), response.headers.get("content-type")
-    problem = response.json()
-    assert problem["status"] == status, problem
-    assert isinstance(problem.get("code"), str) and problem["code"], problem
-    if code is not None:
-        assert problem["code"] == code, problem
-    assert has_chinese(problem.get("title", "")), f"title should be Chinese: {problem}"
-    return problem
 
 
 def error_fields(problem: dict) -> list[str]:
@@ -132,7 +110,7 @@ def bad_tokens(keys: Keys) -> dict[str, str]:
     import jwt
 
     stranger = ec.generate_private_key(ec.SECP256R1())
-    real_key = keys.real._key  # noqa: SLF001 - the platform's own key, to sign otherwise-bad claims
+    real_key = keys.real._key
     missing_exp = claims()
     del missing_exp["exp"]
     public_pem = real_key.public_key().public_bytes(

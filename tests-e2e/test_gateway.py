@@ -7,25 +7,11 @@ import uuid
 import httpx
 import pytest
 
+from shared.testing.e2e import assert_problem, bearer
+
 pytestmark = pytest.mark.e2e
 
 SERVICES = {"registration", "claims", "settlement", "transfer", "facility"}
-PROBLEM_JSON = "application/problem+json"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
-    assert response.headers.get("content-type", "").startswith(PROBLEM_JSON), response.headers.get("content-type")
-    problem = response.json()
-    assert problem["status"] == status
-    if code is not None:
-        assert problem["code"] == code, problem
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in problem["title"]), problem
-    return problem
 
 
 # --------------------------------------------------------------------------- health

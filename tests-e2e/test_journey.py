@@ -7,9 +7,7 @@ coverage years so the duplicate-enrollment rule (one per person and year) never 
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,12 +15,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from shared.testing.e2e import answer_until, assert_problem, bearer
+
 pytestmark = pytest.mark.e2e
 
 ZHANGSAN_ID = "120101199003071235"
 LISI_ID = "120103198511122420"
 ENROLL = "/api/v1/registration/enrollments/residents"
-PROBLEM_JSON = "application/problem+json"
 
 # Past coverage years used by this module (paid in their enrollment periods; other modules use the current year).
 YEAR_ACCESS = 2005
@@ -36,10 +35,6 @@ YEAR_REJECTED = 2012
 YEAR_RACE_APPROVE = 2013
 YEAR_RACE_SUBMIT = 2014
 YEAR_RACE_KEY = 2015
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def current_year() -> int:
@@ -68,28 +63,6 @@ def approve(gateway: httpx.Client, token: str, enrollment_id: str, version: int)
     return gateway.post(
         f"/api/v1/registration/enrollments/{enrollment_id}/approve", json={"version": version}, headers=bearer(token)
     )
-
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
-    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers.get("content-type")
-    problem = response.json()
-    assert problem["status"] == status
-    if code is not None:
-        assert problem["code"] == code, problem
-    return problem
-
-
-def poll(fetch: Callable[[], httpx.Response], done: Callable[[httpx.Response], bool], what: str, timeout_s: float = 20.0):
-    deadline = time.monotonic() + timeout_s
-    last: httpx.Response | None = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if done(last):
-            return last
-        time.sleep(0.1)
-    detail = f"{last.status_code} {last.text}" if last is not None else "no answer"
-    pytest.fail(f"{what} did not happen within {timeout_s:.0f} s; last answer: {detail}")
 
 
 # --------------------------------------------------------------------------- the journey
@@ -129,7 +102,7 @@ def test_resident_enrollment_approved_makes_the_person_eligible(gateway: httpx.C
         coverage = response.json().get("coverage") or {}
         return response.json()["eligible"] is True and coverage.get("enrollment_id") == enrollment["id"]
 
-    answer = poll(
+    answer = answer_until(
         lambda: gateway.get("/api/v1/claims/eligibility/me", headers=bearer(tokens["zhangsan"])),
         eligible_now,
         "zhangsan's eligibility after the approval",
@@ -305,7 +278,7 @@ def test_insured_person_may_enroll_only_themselves(gateway: httpx.Client, tokens
     # Eligibility follows only after approval, for the dates of that year.
     approved = approve(gateway, tokens["staff-heping"], own.json()["id"], 1)
     assert approved.status_code == 200, approved.text
-    poll(
+    answer_until(
         lambda: gateway.get(
             "/api/v1/claims/eligibility/me", params={"on": f"{YEAR_SELF}-06-01"}, headers=bearer(tokens["zhangsan"])
         ),

@@ -3,8 +3,6 @@ real gateway app (uvicorn on loopback, with tiny upstream servers started by the
 
 from __future__ import annotations
 
-
-
 import asyncio
 import threading
 import time
@@ -15,14 +13,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from shared.testing.asgi import bound_socket, dead_url, serve
 from starlette.types import Receive, Scope, Send
 
 from gateway.main import create_app
 from gateway.proxy import Proxy, Upstreams
 from gateway.settings import GatewaySettings
 from shared.auth import TokenVerifier
+from shared.testing.asgi import bound_socket, dead_url, serve
+from shared.testing.e2e import assert_problem as assert_shared_problem
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -218,12 +216,7 @@ def login(client: httpx.Client, username: str = "staff-heping") -> dict[str, str
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    problem = response.json()
-    assert problem["status"] == status
-    assert problem["code"] == code
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in problem["title"])
+    problem = assert_shared_problem(response, status, code)
     assert response.headers.get("x-request-id")
     return problem
 

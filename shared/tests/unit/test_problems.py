@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from shared.errors import Problem
 from shared.http.middleware import RequestContextMiddleware
 from shared.http.problems import install_problem_handlers
+from shared.testing.e2e import assert_problem
 
 
 class DataErrorLike(Exception):
@@ -48,15 +49,6 @@ def make_client() -> TestClient:
         raise RuntimeError("bug")
 
     return TestClient(app, raise_server_exceptions=False)
-
-
-def assert_problem(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == code and body["status"] == status
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["title"]), "the title is Chinese"
-    return body
 
 
 def test_malformed_json_is_400() -> None:

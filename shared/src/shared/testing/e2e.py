@@ -5,11 +5,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from shared.clock import SHANGHAI
 
 T = TypeVar("T")
+PROBLEM_JSON = "application/problem+json"
+
+
+class Answer(Protocol):
+    """An HTTP response as httpx and Starlette's test client both give it."""
+
+    status_code: int
+    text: str
+
+    @property
+    def headers(self) -> Any: ...
+
+    def json(self) -> Any: ...
+
+
+A = TypeVar("A", bound=Answer)
 
 # Inter-office delivery retried quickly, so a peer coming back is seen within seconds.
 FAST_INTEROP = {"YB_TRANSFER_INTEROP_DELIVERY_INTERVAL_S": "0.5", "YB_TRANSFER_INTEROP_RETRY_FIRST_S": "0.5",
@@ -35,6 +51,39 @@ def poll(check: Callable[[], T], timeout_s: float = 20, what: str = "condition")
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
         time.sleep(0.1)
+
+
+def answer_until(fetch: Callable[[], A], done: Callable[[A], bool], what: str, timeout_s: float = 20) -> A:
+    """Ask again until the answer is `done` (events are asynchronous); fail with the last answer seen."""
+    last: A | None = None
+
+    def check() -> A | None:
+        nonlocal last
+        last = fetch()
+        return last if done(last) else None
+
+    try:
+        return poll(check, timeout_s, what)
+    except AssertionError:
+        seen = f"{last.status_code} {last.text}" if last is not None else "no answer"
+        raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s; last answer: {seen}") from None
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def assert_problem(response: Answer, status: int, code: str | None = None) -> dict[str, Any]:
+    """`response` is an RFC 9457 problem: that status, problem+json, a machine code and a Chinese title."""
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
+    assert response.headers.get("content-type", "").startswith(PROBLEM_JSON), response.headers.get("content-type")
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status, problem
+    assert isinstance(problem.get("code"), str) and problem["code"], problem
+    if code is not None:
+        assert problem["code"] == code, problem
+    assert has_chinese(problem.get("title", "")), f"the title should be Chinese: {problem}"
+    return problem
 
 
 def new_resident_id(district_code: str, rng=None) -> str:  # type: ignore[no-untyped-def]
