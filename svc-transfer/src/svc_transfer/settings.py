@@ -1,3 +1,4 @@
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import Field
@@ -14,6 +15,10 @@ class TransferSettings(CommonSettings):
     # This office's private signing key (created on first use) and the peers it exchanges with.
     signing_key_file: Path = Path(".data/keys/interop-signing.pem")
     peers_file: Path | None = None
+    # Key rotation: the next key is published at once and signs from `signing_key_switch_at` on (the
+    # overlap gives peers time to configure it); afterwards it becomes the signing key file.
+    signing_next_key_file: Path | None = None
+    signing_key_switch_at: datetime | None = None
     # A message signed longer ago than this is refused (replay protection); clocks must agree to it.
     interop_max_age_s: float = 300.0
     interop_timeout_s: float = 10.0

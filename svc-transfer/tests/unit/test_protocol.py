@@ -98,3 +98,36 @@ def test_a_body_that_breaks_its_types_contract_is_refused_with_the_fields_named(
     with pytest.raises(Problem) as unsupported:
         check_body(ack)
     assert unsupported.value.code == "unsupported_message"
+
+
+def test_another_algorithm_is_refused_as_an_invalid_signature(tangshan):
+    forged = jwt.encode({"iss": "130200", "typ": "letter"}, "secret", algorithm="HS256")
+    with pytest.raises(Problem) as refused:
+        read_unverified(forged)
+    assert (refused.value.status, refused.value.code) == (401, "invalid_signature")
+
+
+def test_an_unknown_message_kind_is_refused_as_unsupported(tangshan):
+    sent = Message(uuid.uuid4(), MessageType.letter, "130200", "120000", uuid.uuid4(), {})
+    token = jwt.encode(
+        {**sent.claims(time.time()), "typ": "appointment"}, tangshan._key, algorithm="ES256",
+        headers={"kid": tangshan.kid},
+    )  # fmt: skip
+    with pytest.raises(Problem) as refused:
+        verify(token, key_of(tangshan), "120000", max_age_s=300)
+    assert (refused.value.status, refused.value.code) == (422, "unsupported_message")
+
+
+def test_a_rotated_key_is_published_during_the_overlap_and_signs_after_the_switch(tmp_path):
+    switch = time.time() + 3600
+    rotating = Signer.load_or_create("130200", tmp_path / "old.pem", tmp_path / "new.pem", switch_at=switch)
+    old, new = rotating.public_jwks()
+    assert old["kid"] != new["kid"]
+    before = rotating.sign(letter(), now=switch - 10)
+    after = rotating.sign(letter(), now=switch + 10)
+    assert read_unverified(before)[1]["kid"] == old["kid"] and read_unverified(after)[1]["kid"] == new["kid"]
+    # A peer holding both keys verifies either (by kid); one holding only the old key refuses the new.
+    verify(after, jwt.PyJWK(new, algorithm="ES256"), "120000", max_age_s=1e9, now=switch + 10)
+    verify(before, jwt.PyJWK(old, algorithm="ES256"), "120000", max_age_s=1e9, now=switch - 10)
+    with pytest.raises(Problem):
+        verify(after, jwt.PyJWK(old, algorithm="ES256"), "120000", max_age_s=1e9, now=switch + 10)

@@ -53,7 +53,7 @@ async def receive(request: Request, runtime: Runtime, interop: InteropDep) -> Re
 
 @router.get("/keys", summary="本机构的报文验签公钥（JWKS），供对端配置")
 async def keys(interop: InteropDep) -> dict:
-    return {"office_code": interop.signer.office_code, "keys": [interop.signer.public_jwk()]}
+    return {"office_code": interop.signer.office_code, "keys": interop.signer.public_jwks()}
 
 
 # --------------------------------------------------------------------------- what staff and operators see

@@ -66,7 +66,12 @@ class Interop:
     def from_settings(cls, settings: TransferSettings) -> Interop:
         return cls(
             settings,
-            Signer.load_or_create(settings.office_code, settings.signing_key_file),
+            Signer.load_or_create(
+                settings.office_code,
+                settings.signing_key_file,
+                settings.signing_next_key_file,
+                settings.signing_key_switch_at.timestamp() if settings.signing_key_switch_at else None,
+            ),
             PeerDirectory(settings.peers_file),
         )
 

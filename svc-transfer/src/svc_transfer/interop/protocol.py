@@ -69,40 +69,79 @@ class Message:
 
 
 class Signer:
-    """This office's private key: every message and acknowledgement it sends is signed with it."""
+    """This office's private key: every message and acknowledgement it sends is signed with it.
 
-    def __init__(self, office_code: str, key: ec.EllipticCurvePrivateKey):
-        self.office_code, self._key = office_code, key
-        self.kid = f"{office_code}-{key.public_key().public_numbers().x:x}"[:24]
+    Rotation: a next key can be configured with the moment it takes over. Until then messages are
+    signed with the current key and both public keys are published (``/interop/v1/keys``), so peers
+    add the next one to their configuration during the overlap; from then on the next key signs."""
+
+    def __init__(
+        self,
+        office_code: str,
+        key: ec.EllipticCurvePrivateKey,
+        next_key: ec.EllipticCurvePrivateKey | None = None,
+        switch_at: float | None = None,
+    ):
+        self.office_code, self._current, self._next, self._switch_at = office_code, key, next_key, switch_at
 
     @classmethod
-    def load_or_create(cls, office_code: str, path: Path) -> Signer:
-        if path.exists():
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            assert isinstance(key, ec.EllipticCurvePrivateKey)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            key = ec.generate_private_key(ec.SECP256R1())
-            path.write_bytes(
-                key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            )
-            path.chmod(0o600)
-        return cls(office_code, key)
+    def load_or_create(
+        cls, office_code: str, path: Path, next_path: Path | None = None, switch_at: float | None = None
+    ) -> Signer:
+        next_key = _load_or_create_key(next_path) if next_path is not None else None
+        return cls(office_code, _load_or_create_key(path), next_key, switch_at)
 
-    def public_jwk(self) -> dict[str, Any]:
-        """What peers put in their configuration to verify this office's messages."""
-        public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self._key.public_key()))
-        return {**public, "kid": self.kid, "alg": ALGORITHM, "use": "sig"}
+    def _active(self, now: float) -> ec.EllipticCurvePrivateKey:
+        if self._next is not None and self._switch_at is not None and now >= self._switch_at:
+            return self._next
+        return self._current
+
+    @property
+    def _key(self) -> ec.EllipticCurvePrivateKey:
+        return self._active(time.time())
+
+    @property
+    def kid(self) -> str:
+        return self._kid(self._key)
+
+    def _kid(self, key: ec.EllipticCurvePrivateKey) -> str:
+        return f"{self.office_code}-{key.public_key().public_numbers().x:x}"[:24]
+
+    def public_jwk(self, key: ec.EllipticCurvePrivateKey | None = None) -> dict[str, Any]:
+        """What peers put in their configuration to verify this office's messages (the active key)."""
+        key = key or self._key
+        public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+        return {**public, "kid": self._kid(key), "alg": ALGORITHM, "use": "sig"}
+
+    def public_jwks(self) -> list[dict[str, Any]]:
+        """Every key a peer may meet: the current one and, during a rotation, the next one."""
+        return [self.public_jwk(k) for k in (self._current, self._next) if k is not None]
 
     def sign(self, message: Message, now: float | None = None) -> str:
-        claims = message.claims(time.time() if now is None else now)
+        now = time.time() if now is None else now
+        key = self._active(now)
         return jwt.encode(
-            claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid, "typ": "yb-interop+jwt"}
+            message.claims(now),
+            key,
+            algorithm=ALGORITHM,
+            headers={"kid": self._kid(key), "typ": "yb-interop+jwt"},
         )
+
+
+def _load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    path.chmod(0o600)
+    return key
 
 
 # --------------------------------------------------------------------------- verification
@@ -122,6 +161,10 @@ def read_unverified(token: str) -> tuple[str, dict[str, Any]]:
     sender = claims.get("iss")
     if not isinstance(sender, str):
         raise refused(400, "malformed_message", "报文格式错误", "报文缺少发送方机构代码（iss）")
+    if header.get("alg") != ALGORITHM:  # never verified with another algorithm (no "none", no HMAC)
+        raise refused(
+            401, "invalid_signature", "报文签名无效", f"签名算法须为 {ALGORITHM}，收到 {header.get('alg')!r}"
+        )
     return sender, header
 
 
@@ -160,6 +203,10 @@ def verify(token: str, key: jwt.PyJWK, receiver: str, max_age_s: float, now: flo
             "stale_message",
             "报文已过期或时间异常",
             f"报文签发时间须在 {int(max_age_s)} 秒以内（防重放）",
+        )
+    if claims["typ"] not in MessageType.__members__.values():
+        raise refused(
+            422, "unsupported_message", "不支持的报文类型", f"未知的报文类型 {str(claims['typ'])[:40]!r}"
         )
     try:
         return Message(
