@@ -30,7 +30,8 @@ ZHANGSAN_ID = "120101199003071235"
 def enroll_2021(gateway: httpx.Client, staff: str, id_number: str, name: str, **extra: object) -> str:
     """Covered for 2021 (paid in the autumn 2020 enrollment period); returns the person id once claims knows it."""
     body = {"person": {"id_number": id_number, "name": name}, "office_code": OFFICE, "tier": "adult_middle", "coverage_year": 2021,
-            "paid_on": "2020-10-15", "materials": {"id_document": "original"}, **extra}  # fmt: skip
+            "paid_on": "2020-10-15", "materials": {"id_document": "original"},
+            "late_record": {"reason": "补登2021年度参保（已缴费）", "receipts": ["税缴 2020-000001"]}, **extra}  # 2021 is over  # fmt: skip
     created = gateway.post(f"{REG}/enrollments/residents", json=body, headers=bearer(staff))
     assert created.status_code == 201, created.text
     assert gateway.post(f"{REG}/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=bearer(staff)).status_code == 200
@@ -162,7 +163,8 @@ def test_three_stays_in_a_year_deductible_once_then_the_cap_and_major_illness(ga
 
 def test_a_subsistence_allowance_recipients_bill_includes_assistance(gateway: httpx.Client, tokens: dict[str, str]) -> None:
     # Special groups are enrolled by city-level staff only.
-    person = enroll_2021(gateway, tokens["staff-city"], new_resident_id(OFFICE), "低保户", tier="adult_low", special_groups=["subsistence"])
+    person = enroll_2021(gateway, tokens["staff-city"], new_resident_id(OFFICE), "低保户", tier="adult_low", special_groups=[
+        {"group": "subsistence", "department": "civil_affairs", "document_number": "津民低保 2020-01", "valid_from": "2020-09-01"}])
     assisted = reimburse(gateway, tokens, person, 2, "2021-05-01", "2021-05-15", "50000.00")
     assert Decimal(assisted["assistance"]) > 0 and any(code.startswith("assistance") for code in codes(assisted))
     shares = sum(Decimal(assisted[k]) for k in ("fund", "major_illness", "assistance", "veterans", "person"))

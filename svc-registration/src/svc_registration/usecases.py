@@ -250,10 +250,6 @@ async def submit_resident_enrollment(
         raise Problem(403, "city_level_required", "特殊人员参保登记由市医保中心统一办理", "低保、特困、低收入、重度残疾、优抚等人员的身份由相关部门认定")
     today = uow.clock.today()
     paid_on = _paid_on(command.paid_on, today)
-    late = _late_record(
-        resident_year_is_backdated(command.coverage_year, today), command.late_record, actor, uow,
-        refuse_backdated("coverage_year", str(today.year), f"{command.coverage_year} 年度的缴费期已于 {command.coverage_year}-06-30 结束"),
-    )  # fmt: skip
     newborn = person.birth_date is not None and paid_on <= add_months(person.birth_date, NEWBORN_WINDOW_MONTHS)
     handling = None if command.filer else handled("newborn_enrollment" if newborn else "resident_enrollment", actor, command.counter, person_key)
     repo = Repository(uow.session)
@@ -266,6 +262,12 @@ async def submit_resident_enrollment(
         autumn_pupil=command.autumn_pupil,
         after_employee_coverage=employee_coverage_ended(history),
     )
+    # A payment outside the year's window is refused by resident_period; one inside the window of a year
+    # already over is a late record.
+    late = _late_record(
+        resident_year_is_backdated(command.coverage_year, today), command.late_record, actor, uow,
+        refuse_backdated("coverage_year", str(today.year), f"{command.coverage_year} 年度的缴费期已于 {command.coverage_year}-06-30 结束"),
+    )  # fmt: skip
     check_records(command.special_groups, period.start, period.end)
     enrollment = new_resident_enrollment(
         person.id, command.office_code, command.tier, command.coverage_year, period, paid_on,
