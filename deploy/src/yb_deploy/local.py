@@ -18,6 +18,8 @@ import asyncio
 import json
 import os
 import sys
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -43,6 +45,12 @@ PRIVATE_RABBIT_PORT = 56720
 # Replica r of a service listens 100 above replica r-1 (8101, 8201 … 8901): at most nine keeps every
 # port below 9000, clear of the private servers' and other tools' usual ports.
 MAX_REPLICAS = 9
+DEMO_PASSWORD = "Demo@2026"  # the demo accounts' (gateway/src/gateway/demo_accounts.json)
+
+
+# What `make up` runs as: a demonstration, where bills computed with sample policy data are paid.
+def demo_env() -> dict[str, str]:
+    return {"YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA": os.environ.get("YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA", "true")}
 
 
 class ReplicaCountError(ValueError):
@@ -97,7 +105,7 @@ def config_from(admin_url: str, broker_url: str, replicas: int | None = None) ->
         broker_namespace=os.environ.get("YB_BROKER_NAMESPACE", "yibao"),
         environment=os.environ.get("YB_ENVIRONMENT", "development"),
         replicas=replica_count() if replicas is None else replica_count(replicas),
-        extra_env={"YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA": os.environ.get("YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA", "true")},  # a demo pays sample policy data
+        extra_env=demo_env(),
     )
 
 
@@ -122,12 +130,29 @@ def up(replicas: int | None = None) -> int:
         prepare(config)
         start_all(config)
         wait_until_ready(config)
+        publish_demo_policy(config.gateway_url)
     except Exception as exc:
         print(f"启动失败: {exc}\n日志见 {config.log_dir}；已停止本次启动的进程。", file=sys.stderr)
         down()
         return 1
     print_welcome(config)
     return 0
+
+
+def publish_demo_policy(gateway_url: str, today: date | None = None) -> None:
+    """The current year's clearly labelled SAMPLE benefit policy (the 2021 Tianjin rules), drafted by `admin` and
+    published by `admin2`, so quotes and reimbursements work on today's date in a demonstration."""
+    from svc_claims.policy_cli import publish_sample
+
+    year = (today or business_today()).year
+    published = publish_sample(gateway_url, year, ("admin", DEMO_PASSWORD), ("admin2", DEMO_PASSWORD))
+    if published is not None:
+        print(f"已发布演示用示例政策（非正式）: {published['region']}/{published['scheme']}/{year}/v{published['version']}")
+
+
+def business_today() -> date:
+    forced = os.environ.get("YB_BUSINESS_DATE")
+    return date.fromisoformat(forced) if forced else datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def down() -> int:
