@@ -90,6 +90,8 @@ async def _coverage_on(uow: UnitOfWork, person_id: uuid.UUID, day: date, actor: 
     found = await Repository(uow.session).coverages_of(person_id)
     if actor.role is Role.unit and not any(c.unit_code == actor.unit_id for c in found):
         raise not_found("参保人")
+    if actor.role is Role.staff and not any(actor.serves_office(c.office_code) for c in found):
+        raise not_found("参保人")  # another office's person: 404 before any other check
     eligibility = eligibility_on(person_id, day, [c for c in found if scheme is None or c.scheme == scheme])
     if not eligibility.eligible or eligibility.coverage is None:
         raise Problem(422, "not_eligible", "该日期不在待遇享受期内", eligibility.reason, errors=[{"field": "event_date", "message": eligibility.reason}])

@@ -117,6 +117,7 @@ async def visible_claim(uow: UnitOfWork, claim_id: uuid.UUID, actor: Principal, 
 
 async def file_claim(uow: UnitOfWork, filing: Filing, actor: Principal) -> Reimbursement:
     """A claim is stored complete (filed) or with every missing paper named (awaiting_materials)."""
+    await _require_reach(uow, filing.person_id, actor)  # an object out of reach is 404 before any other check
     check_channel(actor.role.value, filing.channel)
     check_receipts(filing.receipts, filing.service_from, filing.service_to, uow.clock.today())
     coverage = await _coverage_for(uow, filing, actor)
@@ -151,6 +152,15 @@ async def _resubmitted_claim(uow: UnitOfWork, filing: Filing, claim_id: uuid.UUI
         return None
     original = await visible_claim(uow, filing.resubmits, actor, for_update=True)
     return original.resubmitted(filing.person_id, claim_id, actor.subject, uow.clock.now())
+
+
+async def _require_reach(uow: UnitOfWork, person_id: uuid.UUID, actor: Principal) -> None:
+    """A unit files for its employees, staff for their office's people (city staff: all); else 404."""
+    coverages = await Repository(uow.session).coverages_of(person_id)
+    if actor.role is Role.unit and not any(c.unit_code == actor.unit_id for c in coverages):
+        raise not_found("参保人")
+    if actor.role is Role.staff and coverages and not any(actor.serves_office(c.office_code) for c in coverages):
+        raise not_found("参保人")
 
 
 async def _coverage_for(uow: UnitOfWork, filing: Filing, actor: Principal) -> Coverage:

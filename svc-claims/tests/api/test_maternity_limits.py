@@ -152,3 +152,18 @@ def test_a_man_gets_no_maternity_allowance_and_sample_tables_are_not_approved(cl
         assert claims.client.get(f"/api/v1/claims/payments/{payment}", headers=city).json()["status"] == "accepted"
     finally:
         claims.business_date(None)
+
+
+def test_another_districts_clerk_cannot_file_for_the_person_nor_learn_anything(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    mother = person_with(migrated_database, "female")  # a person of 和平区 (120101)
+    hexi = claims.token(Role.staff, office_code="120103", office_level="district")
+    maternity = claims.client.post(RESIDENT, json={**filing(("natural_delivery", "3000.00")), "person_id": str(mother)}, headers=hexi)
+    assert maternity.status_code == 404, maternity.text
+    bad_receipt = {"number": "X1", "issued_on": "2021-08-01", "amount": "100.00", "in_scope": "90.00", "out_of_scope": "90.00"}
+    claim = {"person_id": str(mother), "care_type": "inpatient", "facility_code": "H12010100001", "service_from": "2021-05-01",
+             "service_to": "2021-05-10", "receipts": [bad_receipt], "bank_account": ACCOUNT, "channel": "township"}  # fmt: skip
+    reimbursement = claims.client.post("/api/v1/claims/reimbursements", json=claim, headers=hexi)
+    assert reimbursement.status_code == 404, reimbursement.text  # not the receipts' 422: the person is out of reach
+    heping = claims.token(Role.staff, office_code=OFFICE, office_level="district")
+    own = claims.client.post(RESIDENT, json={**filing(("natural_delivery", "3000.00")), "person_id": str(mother)}, headers=heping)
+    assert own.status_code == 201, own.text
