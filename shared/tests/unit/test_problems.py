@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
@@ -21,6 +24,13 @@ class DataErrorLike(Exception):
 
 class Body(BaseModel):
     year: int = Field(ge=2000)
+
+
+class Claim(BaseModel):
+    name: str = Field(min_length=2, max_length=5)
+    amount: int = Field(ge=0, le=100)
+    kind: Literal["outpatient", "inpatient"]
+    on: date
 
 
 def make_client() -> TestClient:
@@ -113,3 +123,25 @@ def test_a_domain_error_answers_with_the_status_of_its_kind_its_code_and_its_ite
     assert answers["invalid"].json()["errors"] == [{"field": "materials", "message": "营业执照"}]
     assert answers["conflict"].json()["status_now"] == "received"
     assert answers["missing"].json()["title"] == "定点申请不存在"
+
+
+def test_field_errors_speak_chinese_with_the_limits_of_the_rule() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/claims")
+    async def create(body: Claim) -> dict:
+        return {}
+
+    client = TestClient(app)
+    bad = {"name": "x" * 9, "amount": 101, "kind": "dental", "on": "2026-13-40"}
+    problem = assert_problem(client.post("/claims", json=bad), 422, "validation_failed")
+    messages = {e["field"]: e["message"] for e in problem["errors"]}
+    assert messages == {
+        "body.name": "最多 5 个字符",
+        "body.amount": "不得大于 100",
+        "body.kind": "须为以下之一：outpatient、inpatient",
+        "body.on": "须为日期（YYYY-MM-DD）",
+    }
+    missing = assert_problem(client.post("/claims", json={}), 422, "validation_failed")
+    assert {e["message"] for e in missing["errors"]} == {"必填"}

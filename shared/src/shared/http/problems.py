@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,9 +50,75 @@ def problem_response(status: int, code: str, title: str, detail: str | None = No
     return JSONResponse(problem_body(status, code, title, detail, **extra), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# pydantic's messages are English; the apps show these instead. `{…}` are the error's context values.
+FIELD_MESSAGES: dict[str, str] = {
+    "missing": "必填",
+    "extra_forbidden": "不允许的字段",
+    "json_invalid": "不是合法的JSON",
+    "string_type": "须为字符串",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "float_type": "须为数字",
+    "float_parsing": "须为数字",
+    "decimal_type": "须为数字",
+    "decimal_parsing": "须为数字",
+    "decimal_max_digits": "最多 {max_digits} 位数字",
+    "decimal_max_places": "最多 {decimal_places} 位小数",
+    "decimal_whole_digits": "整数部分最多 {whole_digits} 位",
+    "finite_number": "须为有限的数",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "不得小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "不得大于 {le}",
+    "multiple_of": "须为 {multiple_of} 的倍数",
+    "bool_type": "须为 true 或 false",
+    "bool_parsing": "须为 true 或 false",
+    "date_type": "须为日期（YYYY-MM-DD）",
+    "date_parsing": "须为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "须为日期（YYYY-MM-DD）",
+    "date_from_datetime_inexact": "须为日期（YYYY-MM-DD），不含时间",
+    "datetime_type": "须为带时区的时间（ISO 8601）",
+    "datetime_parsing": "须为带时区的时间（ISO 8601）",
+    "datetime_from_date_parsing": "须为带时区的时间（ISO 8601）",
+    "timezone_aware": "须带时区",
+    "uuid_type": "须为UUID",
+    "uuid_parsing": "须为UUID",
+    "enum": "须为以下之一：{expected}",
+    "literal_error": "须为以下之一：{expected}",
+    "list_type": "须为数组",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "dict_type": "须为对象",
+    "model_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "url_parsing": "须为网址",
+}
+
+
+def field_message(error: Mapping[str, Any]) -> str:
+    """The Chinese message for one pydantic error; a rule of ours (value_error) keeps its own words."""
+    kind, message = error.get("type", ""), str(error.get("msg", ""))
+    if kind in ("value_error", "assertion_error"):
+        return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    template = FIELD_MESSAGES.get(kind)
+    if template is None:
+        return message
+    context = dict(error.get("ctx") or {})
+    if "expected" in context:  # pydantic lists choices as "'a', 'b' or 'c'"
+        context["expected"] = str(context["expected"]).replace("'", "").replace(" or ", "、").replace(", ", "、")
+    try:
+        return template.format(**context)
+    except (KeyError, IndexError):
+        return template.split("{")[0].rstrip("：: ") or message
+
+
 def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": field_message(e), "type": e.get("type", "")}
         for e in exc.errors()
     ]
 
