@@ -26,5 +26,8 @@ class TransferSettings(CommonSettings):
     # Back-off between attempts to a peer that is down: doubling from the first, capped.
     interop_retry_first_s: float = 2.0
     interop_retry_max_s: float = 600.0
+    # Each peer office's allowance of messages (after its signature is verified): 429 + Retry-After beyond.
+    interop_peer_rate_per_s: float = Field(10.0, gt=0)
+    interop_peer_burst: int = Field(100, ge=1)
     # Attempts before a message is given up ("dead") and its case flagged: about a day at the cap.
     interop_max_attempts: int = Field(150, ge=1)

@@ -131,3 +131,16 @@ def test_a_rotated_key_is_published_during_the_overlap_and_signs_after_the_switc
     verify(before, jwt.PyJWK(old, algorithm="ES256"), "120000", max_age_s=1e9, now=switch - 10)
     with pytest.raises(Problem):
         verify(after, jwt.PyJWK(old, algorithm="ES256"), "120000", max_age_s=1e9, now=switch + 10)
+
+
+def test_each_peer_office_has_its_own_allowance_and_is_told_when_to_retry():
+    from svc_transfer.interop.limits import PeerRateLimit
+
+    limit = PeerRateLimit(per_s=2, burst=3)
+    for _ in range(3):
+        limit.take("130200", now=100.0)
+    with pytest.raises(Problem) as refused:
+        limit.take("130200", now=100.0)
+    assert (refused.value.status, refused.value.code, refused.value.headers) == (429, "rate_limited", {"Retry-After": "1"})
+    limit.take("110000", now=100.0)  # another office is not slowed by it
+    limit.take("130200", now=100.5)  # a token back after 1/2 s

@@ -19,7 +19,7 @@ import itertools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from shared.db import UnitOfWork
 from shared.errors import Problem
 from shared.ops import PeerStatus
 from shared.service import ServiceRuntime
+from svc_transfer.interop.limits import PeerRateLimit
 from svc_transfer.interop.peers import PeerDirectory
 from svc_transfer.interop.protocol import (
     MEDIA_TYPE,
@@ -61,6 +62,8 @@ class Interop:
     signer: Signer
     peers: PeerDirectory
     on_undelivered: Undelivered | None = None
+    limit: PeerRateLimit | None = None
+    _asked_wait: dict[uuid.UUID, float] = field(default_factory=dict)  # Retry-After of the last answer
 
     @classmethod
     def from_settings(cls, settings: TransferSettings) -> Interop:
@@ -73,6 +76,7 @@ class Interop:
                 settings.signing_key_switch_at.timestamp() if settings.signing_key_switch_at else None,
             ),
             PeerDirectory(settings.peers_file),
+            limit=PeerRateLimit(settings.interop_peer_rate_per_s, settings.interop_peer_burst),
         )
 
     # ------------------------------------------------------------------ sending
@@ -115,7 +119,7 @@ class Interop:
         for index, row in enumerate(rows):
             outcome, detail = await self._send(client, row)
             async with runtime.uow() as uow:
-                await self._record(uow, row, outcome, detail)
+                await self._record(uow, row, outcome, detail, self._asked_wait.pop(row.id, None))
                 if outcome == "retry":
                     await _release(uow, rows[index + 1 :], self.settings.interop_retry_first_s)
                 await uow.commit()
@@ -144,6 +148,9 @@ class Interop:
             return "delivered", None
         if 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429):
             return "refused", f"{response.status_code} {response.text[:500]}"
+        wait = response.headers.get("Retry-After", "")
+        if wait.isdigit():  # 429 or 503: the peer says when to come back
+            self._asked_wait[row.id] = float(wait)
         return "retry", f"{response.status_code} {response.text[:200]}"
 
     def _verified_answer(self, token: str, peer_code: str) -> Message | None:
@@ -157,7 +164,9 @@ class Interop:
         except Problem:
             return None
 
-    async def _record(self, uow: UnitOfWork, row: Any, outcome: str, detail: str | None) -> None:
+    async def _record(
+        self, uow: UnitOfWork, row: Any, outcome: str, detail: str | None, asked_wait: float | None = None
+    ) -> None:
         table = interop_outbox
         if outcome == "retry" and row.attempts >= self.settings.interop_max_attempts:
             outcome, detail = "dead", f"{row.attempts} 次尝试均未送达，已停止重试：{detail}"
@@ -170,6 +179,7 @@ class Interop:
                 self.settings.interop_retry_first_s * 2 ** (row.attempts - 1),
                 self.settings.interop_retry_max_s,
             )
+            delay = max(delay, min(asked_wait or 0, self.settings.interop_retry_max_s))
             values = {"next_attempt_at": func.now() + timedelta(seconds=delay), "last_error": detail}
         await uow.session.execute(update(table).where(table.c.id == row.id).values(values))
         await audit(uow, "out", row.peer, row.id, row.type, outcome, detail)
@@ -223,6 +233,8 @@ class Interop:
         if key is None:
             raise Problem(401, "invalid_signature", "报文签名无效", "签名密钥未在对接配置中登记")
         message = verify(token, key, self.signer.office_code, self.settings.interop_max_age_s)
+        if self.limit is not None:
+            self.limit.take(message.sender)
         check_body(message)
         return message
 
