@@ -57,18 +57,31 @@ def run_walkthrough(gateway_url: str) -> list[str]:
     script = walkthrough()
     assert script.startswith("make up\n")
     script = script.removeprefix("make up\n").replace("localhost:8000", gateway_url.removeprefix("http://"))
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=240, check=False)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=240, check=False
+    )
     assert done.returncode == 0, f"walkthrough failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return [line for line in done.stdout.splitlines() if line.strip()]
 
 
-def test_the_readme_walkthrough_reaches_a_quote_and_a_paid_reimbursement_today(demo_platform: PlatformConfig) -> None:
+def test_the_readme_walkthrough_reaches_a_quote_and_a_paid_reimbursement_today(
+    demo_platform: PlatformConfig,
+) -> None:
     year = business_today().year
     lines = [json.loads(line) for line in run_walkthrough(demo_platform.gateway_url)]
     approved_enrollment, in_force, quote, accepted, reviewed, approved, paid, due = lines
     assert approved_enrollment == {"status": "approved"}
-    assert in_force["policy"] == f"120000/resident/{year}/v1" and in_force["sample"] is True and "示例" in in_force["title"]
-    assert quote == {"policy": f"120000/resident/{year}/v1", "sample": True, "fund": "7500.00", "person": "4500.00"}
+    assert (
+        in_force["policy"] == f"120000/resident/{year}/v1"
+        and in_force["sample"] is True
+        and "示例" in in_force["title"]
+    )
+    assert quote == {
+        "policy": f"120000/resident/{year}/v1",
+        "sample": True,
+        "fund": "7500.00",
+        "person": "4500.00",
+    }
     assert accepted["status"] == "accepted" and reviewed == {"status": "reviewed"}
     assert approved == {"status": "approved", "policy": ["120000", "resident", year, "v1"], "fund": "7500.00"}
     assert paid == {"status": "paid", "payment": "paid"}
@@ -80,7 +93,15 @@ def test_make_up_publishes_the_sample_once(demo_platform: PlatformConfig) -> Non
     import httpx
 
     with httpx.Client(base_url=demo_platform.gateway_url, timeout=30) as client:
-        token = client.post("/api/v1/auth/token", data={"username": "zhangsan", "password": "Demo@2026"}).json()["access_token"]
-        listed = client.get("/api/v1/claims/policies", params={"status": "published"}, headers={"Authorization": f"Bearer {token}"}).json()
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "zhangsan", "password": "Demo@2026"}
+        ).json()["access_token"]
+        listed = client.get(
+            "/api/v1/claims/policies",
+            params={"status": "published"},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
     this_year = [v for v in listed if v["year"] == business_today().year]
-    assert [(v["version"], v["drafted_by"], v["published_by"], v["sample"]) for v in this_year] == [(1, "admin", "admin2", True)]
+    assert [(v["version"], v["drafted_by"], v["published_by"], v["sample"]) for v in this_year] == [
+        (1, "admin", "admin2", True)
+    ]

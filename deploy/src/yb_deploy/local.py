@@ -34,7 +34,13 @@ from yb_deploy.platform import (
     stop_all,
     wait_until_ready,
 )
-from yb_deploy.servers import MissingServer, PrivatePostgres, PrivateRabbitMQ, postgres_answers, rabbitmq_answers
+from yb_deploy.servers import (
+    MissingServer,
+    PrivatePostgres,
+    PrivateRabbitMQ,
+    postgres_answers,
+    rabbitmq_answers,
+)
 
 DATA = REPO / ".data"
 STATE = DATA / "state.json"

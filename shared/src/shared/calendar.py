@@ -23,9 +23,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import chinese_calendar
 from lunar_python import Lunar
@@ -105,9 +106,10 @@ def statutory_holidays(year: int) -> dict[date, str]:
     return {day: "、".join(names) for day, names in sorted(days.items())}
 
 
-def _solar(value: object) -> date:
+def _solar(value: Any) -> date:
+    """A lunar_python Lunar or Solar as a date (the library is untyped)."""
     solar = value.getSolar() if isinstance(value, Lunar) else value
-    return date(solar.getYear(), solar.getMonth(), solar.getDay())  # type: ignore[attr-defined]
+    return date(solar.getYear(), solar.getMonth(), solar.getDay())
 
 
 # --------------------------------------------------------------------------- operator tables
@@ -267,7 +269,7 @@ def _table_year(table: YearTable) -> _Year:
     return _build_year(table.year, holidays, adjusted, provisional=False)
 
 
-@lru_cache(maxsize=None)  # bounded by SUPPORTED_YEARS
+@cache  # bounded by SUPPORTED_YEARS
 def _provisional_year(year: int) -> _Year:
     """A year without the State Council's notice: weekends and the statutory holidays, provisional."""
     return _build_year(year, statutory_holidays(year), {}, provisional=True)

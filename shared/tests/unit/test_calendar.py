@@ -360,7 +360,7 @@ def test_load_directory_reads_every_json_file(tmp_path: Path, calendar: WorkingC
 def test_load_directory_is_all_or_nothing(tmp_path: Path, calendar: WorkingCalendar) -> None:
     write_table(tmp_path, "2027.json", table_2027().model_dump(mode="json"))
     write_table(tmp_path, "2028.json", {"year": 2028, "holidays": [{"date": "2027-01-03", "name": "元旦"}], "workdays": []})
-    with pytest.raises(ValueError, match="2028.json"):
+    with pytest.raises(ValueError, match=r"2028\.json"):
         calendar.load_directory(tmp_path)
     assert not calendar.has_year(2027)
 

@@ -10,7 +10,7 @@ on load: a broken or incomplete table is refused) and finds the version in force
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -123,7 +123,7 @@ def maternity_table(region: str, scheme: str, year: int) -> MaternityTable:
                              f"{_years_on_file(maternity_tables(), region, scheme)}") from None  # fmt: skip
 
 
-def _years_on_file(tables: dict[tuple[str, str, int], object], region: str, scheme: str) -> str:
+def _years_on_file(tables: Mapping[tuple[str, str, int], object], region: str, scheme: str) -> str:
     """What the caller can do instead: the years on file for the region and scheme."""
     years = sorted(y for r, s, y in tables if (r, s) == (region, scheme))
     return f"（已有年度：{'、'.join(map(str, years))}）" if years else "（该统筹区、险种无政策文件）"
@@ -137,6 +137,22 @@ def allowance_policy(region: str) -> AllowancePolicy:
     return policy
 
 
-__all__ = ["Policy", "PolicyNotFound", "Tier", "TIERS", "LEVELS", "AssistanceGroup", "VeteranGroup", "POLICY_DIR",
-           "load_policy", "parse_policy", "all_policies", "maternity_table", "allowance_policy", "policy_in_force",
-           "bundled_policy", "deployment_region", "use_region"]  # fmt: skip
+__all__ = [
+    "LEVELS",
+    "POLICY_DIR",
+    "TIERS",
+    "AssistanceGroup",
+    "Policy",
+    "PolicyNotFound",
+    "Tier",
+    "VeteranGroup",
+    "all_policies",
+    "allowance_policy",
+    "bundled_policy",
+    "deployment_region",
+    "load_policy",
+    "maternity_table",
+    "parse_policy",
+    "policy_in_force",
+    "use_region",
+]  # fmt: skip

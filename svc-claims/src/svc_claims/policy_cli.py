@@ -68,8 +68,12 @@ def draft(client: httpx.Client, headers: dict[str, str], document: dict[str, Any
     return dict(answer.json())
 
 
-def publish(client: httpx.Client, headers: dict[str, str], version_id: str, note: str | None = None) -> dict[str, Any]:
-    answer = client.post(f"/api/v1/claims/policies/{version_id}/publish", json={"note": note}, headers=headers)
+def publish(
+    client: httpx.Client, headers: dict[str, str], version_id: str, note: str | None = None
+) -> dict[str, Any]:
+    answer = client.post(
+        f"/api/v1/claims/policies/{version_id}/publish", json={"note": note}, headers=headers
+    )
     if answer.status_code != 200:
         raise RuntimeError(_problem(answer))
     return dict(answer.json())
@@ -100,7 +104,9 @@ def publish_sample(gateway_url: str, year: int, drafter: tuple[str, str], publis
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m svc_claims.policy_cli", description="待遇政策文件：校验、示例、起草、发布")
+    parser = argparse.ArgumentParser(
+        prog="python -m svc_claims.policy_cli", description="待遇政策文件：校验、示例、起草、发布"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     checking = commands.add_parser("check", help="校验政策文件（列出全部错误）")
     checking.add_argument("files", nargs="+", type=Path)
@@ -120,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return _check_files(args.files)
     if args.command == "sample":
-        text = json.dumps(sample_document(args.year, args.region, args.region_name), ensure_ascii=False, indent=2)
+        text = json.dumps(
+            sample_document(args.year, args.region, args.region_name), ensure_ascii=False, indent=2
+        )
         args.output.write_text(text + "\n", encoding="utf-8") if args.output else print(text)
         return 0
     with httpx.Client(base_url=args.gateway, timeout=30) as client:
@@ -137,7 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as exc:
             print(exc, file=sys.stderr)
             return 1
-    print(json.dumps({k: done[k] for k in ("id", "region", "scheme", "year", "effective_from", "version", "status")}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {k: done[k] for k in ("id", "region", "scheme", "year", "effective_from", "version", "status")},
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

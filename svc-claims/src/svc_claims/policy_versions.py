@@ -15,7 +15,21 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Column, Date, DateTime, Index, Integer, String, Table, Text, and_, func, select, text, update
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,10 +63,25 @@ policy_versions = Table(
     Column("published_at", DateTime(timezone=True)),
     Index("policy_versions_in_force", "kind", "region", "scheme", "year", "effective_from"),
     # Two published versions never start on the same day, nor share a number.
-    Index("policy_versions_one_start", "kind", "region", "scheme", "effective_from", unique=True,
-          postgresql_where=text("status = 'published'")),  # fmt: skip
-    Index("policy_versions_one_number", "kind", "region", "scheme", "year", "version", unique=True,
-          postgresql_where=text("version IS NOT NULL")),  # fmt: skip
+    Index(
+        "policy_versions_one_start",
+        "kind",
+        "region",
+        "scheme",
+        "effective_from",
+        unique=True,
+        postgresql_where=text("status = 'published'"),
+    ),
+    Index(
+        "policy_versions_one_number",
+        "kind",
+        "region",
+        "scheme",
+        "year",
+        "version",
+        unique=True,
+        postgresql_where=text("version IS NOT NULL"),
+    ),
 )
 
 
@@ -74,7 +103,9 @@ def validate_document(document: object) -> Policy:
 
 
 def document_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    return [{"field": ".".join(str(p) for p in error["loc"]), "message": error["msg"]} for error in exc.errors()]
+    return [
+        {"field": ".".join(str(p) for p in error["loc"]), "message": error["msg"]} for error in exc.errors()
+    ]
 
 
 @dataclass(frozen=True)
@@ -135,7 +166,9 @@ async def get(session: AsyncSession, version_id: uuid.UUID, for_update: bool = F
     return _version(row)
 
 
-async def listed(session: AsyncSession, region: str | None, scheme: str | None, status: str | None) -> list[PolicyVersion]:
+async def listed(
+    session: AsyncSession, region: str | None, scheme: str | None, status: str | None
+) -> list[PolicyVersion]:
     query = select(policy_versions).order_by(policy_versions.c.region, policy_versions.c.scheme, policy_versions.c.effective_from,
                                              policy_versions.c.drafted_at)  # fmt: skip
     for column, value in (("region", region), ("scheme", scheme), ("status", status)):
@@ -144,7 +177,9 @@ async def listed(session: AsyncSession, region: str | None, scheme: str | None, 
     return [_version(row) for row in await session.execute(query)]
 
 
-async def publish(uow: UnitOfWork, actor: Principal, version_id: uuid.UUID, note: str | None) -> PolicyVersion:
+async def publish(
+    uow: UnitOfWork, actor: Principal, version_id: uuid.UUID, note: str | None
+) -> PolicyVersion:
     """The second admin's review and publication: never by the admin who drafted it (four eyes)."""
     require_admin(actor)
     found = await get(uow.session, version_id, for_update=True)
@@ -183,7 +218,9 @@ async def _next_number(session: AsyncSession, found: PolicyVersion, bundled_numb
     return max(highest or 0, bundled_number) + 1
 
 
-async def published_in_force(session: AsyncSession, region: str, scheme: str, day: date) -> tuple[uuid.UUID, date, dict] | None:
+async def published_in_force(
+    session: AsyncSession, region: str, scheme: str, day: date
+) -> tuple[uuid.UUID, date, dict] | None:
     """The published version of the day's year that started last on or before the day: (id, start, document)."""
     query = (
         select(policy_versions.c.id, policy_versions.c.effective_from, policy_versions.c.document)

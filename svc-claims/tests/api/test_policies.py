@@ -45,7 +45,9 @@ def quote(claims, service_date: str, **extra) -> dict:  # type: ignore[no-untype
 def draft_and_publish(claims, doc: dict, drafter: str = "admin-a", publisher: str = "admin-b") -> dict:  # type: ignore[no-untyped-def]
     drafted = claims.client.post(API, json=doc, headers=admin(drafter, claims))
     assert drafted.status_code == 201, drafted.text
-    published = claims.client.post(f"{API}/{drafted.json()['id']}/publish", json={"note": "核对无误"}, headers=admin(publisher, claims))
+    published = claims.client.post(
+        f"{API}/{drafted.json()['id']}/publish", json={"note": "核对无误"}, headers=admin(publisher, claims)
+    )
     assert published.status_code == 200, published.text
     return published.json()
 
@@ -72,19 +74,35 @@ def test_a_version_scheduled_from_a_later_date_is_in_force_only_from_it(claims) 
     draft_and_publish(claims, document(2028, level2_middle="0.70"))
     later = draft_and_publish(claims, document(2028, level2_middle="0.90", effective_from="2028-07-01"))
     assert (later["version"], later["effective_from"]) == (2, "2028-07-01")
-    assert (quote(claims, "2028-06-30")["fund"], quote(claims, "2028-06-30")["policy"]) == ("7000.00", "120000/resident/2028/v1")
-    assert (quote(claims, "2028-07-01")["fund"], quote(claims, "2028-07-01")["policy"]) == ("9000.00", "120000/resident/2028/v2")
+    assert (quote(claims, "2028-06-30")["fund"], quote(claims, "2028-06-30")["policy"]) == (
+        "7000.00",
+        "120000/resident/2028/v1",
+    )
+    assert (quote(claims, "2028-07-01")["fund"], quote(claims, "2028-07-01")["policy"]) == (
+        "9000.00",
+        "120000/resident/2028/v2",
+    )
     in_force = claims.client.get(f"{API}/in-force", params={"on": "2028-08-01"}, headers=claims.token())
     assert in_force.status_code == 200, in_force.text
-    assert (in_force.json()["policy"], in_force.json()["effective_from"]) == ("120000/resident/2028/v2", "2028-07-01")
+    assert (in_force.json()["policy"], in_force.json()["effective_from"]) == (
+        "120000/resident/2028/v2",
+        "2028-07-01",
+    )
 
 
 def test_one_admin_alone_cannot_publish(claims) -> None:
     drafted = claims.client.post(API, json=document(2029), headers=admin("admin-solo", claims))
     assert drafted.status_code == 201, drafted.text
-    refused = claims.client.post(f"{API}/{drafted.json()['id']}/publish", json={}, headers=admin("admin-solo", claims))
+    refused = claims.client.post(
+        f"{API}/{drafted.json()['id']}/publish", json={}, headers=admin("admin-solo", claims)
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "four_eyes"
-    assert claims.client.get(f"{API}/{drafted.json()['id']}", headers=admin("admin-solo", claims)).json()["status"] == "draft"
+    assert (
+        claims.client.get(f"{API}/{drafted.json()['id']}", headers=admin("admin-solo", claims)).json()[
+            "status"
+        ]
+        == "draft"
+    )
     no_policy = claims.client.post(QUOTE, headers=claims.token(), json={
         "scheme": "resident", "tier": "adult_middle", "service_date": "2029-03-02", "facility_level": 2,
         "care_type": "inpatient", "in_scope": "100.00"})  # fmt: skip
@@ -121,12 +139,16 @@ def test_a_published_version_cannot_be_published_again_or_changed(claims, migrat
     assert again.status_code == 409 and again.json()["code"] == "not_a_draft"
 
     async def tamper(uow):  # type: ignore[no-untyped-def]
-        await uow.session.execute(text("UPDATE policy_versions SET title = 'x' WHERE id = :id"), {"id": published["id"]})
+        await uow.session.execute(
+            text("UPDATE policy_versions SET title = 'x' WHERE id = :id"), {"id": published["id"]}
+        )
 
     with pytest.raises(Exception, match="immutable"):
         asyncio.run(in_schema(migrated_database, "claims", tamper, datetime(2026, 12, 6, tzinfo=UTC)))
 
-    same_day = claims.client.post(API, json=document(2031, effective_from="2031-06-01"), headers=admin("admin-a", claims)).json()
+    same_day = claims.client.post(
+        API, json=document(2031, effective_from="2031-06-01"), headers=admin("admin-a", claims)
+    ).json()
     clash = claims.client.post(f"{API}/{same_day['id']}/publish", json={}, headers=admin("admin-b", claims))
     assert clash.status_code == 409 and clash.json()["code"] == "effective_date_taken"
 

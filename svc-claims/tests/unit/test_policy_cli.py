@@ -12,7 +12,9 @@ from svc_claims.policy import POLICY_DIR, load_policy
 from svc_claims.policy_cli import SAMPLE_LABEL, check, main, sample_document
 
 
-def test_a_broken_file_is_refused_with_every_error_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_broken_file_is_refused_with_every_error_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     doc = sample_document(2027)
     doc["scheme"] = "martian"
     doc["basic"]["annual_cap"]["value"] = "-1"

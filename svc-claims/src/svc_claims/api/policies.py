@@ -39,7 +39,9 @@ class VersionOut(BaseModel):
 
 
 class VersionWithDocument(VersionOut):
-    document: dict[str, Any] = Field(description="政策文件（格式见 svc-claims/src/svc_claims/data/policies/README.md）")
+    document: dict[str, Any] = Field(
+        description="政策文件（格式见 svc-claims/src/svc_claims/data/policies/README.md）"
+    )
 
 
 class PublishIn(BaseModel):
@@ -64,7 +66,11 @@ def _out(found: policy_versions.PolicyVersion, cls: type[VersionOut] = VersionOu
 
 
 @router.post("", status_code=201, response_model=VersionWithDocument, summary="起草待遇政策版本（管理员）")
-async def draft(document: Annotated[dict[str, Any], Body(description="政策文件（JSON）")], actor: CurrentPrincipal, uow: UoW) -> VersionOut:
+async def draft(
+    document: Annotated[dict[str, Any], Body(description="政策文件（JSON）")],
+    actor: CurrentPrincipal,
+    uow: UoW,
+) -> VersionOut:
     """提交一份完整的政策文件作为草稿；文件整体校验，所有错误一次列出（422 invalid_policy，errors 逐项给出位置）。
     草稿须由另一名管理员发布后才生效；effective_from 为将来日期即预定生效。"""
     async with uow:
@@ -122,8 +128,12 @@ async def one(version_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> Versi
     return _out(found, VersionWithDocument)
 
 
-@router.post("/{version_id}/publish", response_model=VersionWithDocument, summary="审核并发布（另一名管理员）")
-async def publish(version_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW, body: PublishIn | None = None) -> VersionOut:
+@router.post(
+    "/{version_id}/publish", response_model=VersionWithDocument, summary="审核并发布（另一名管理员）"
+)
+async def publish(
+    version_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW, body: PublishIn | None = None
+) -> VersionOut:
     """审核草稿并发布：发布人须是起草人以外的管理员（403 four_eyes）；发布后不可修改，版本号依次编定。"""
     async with uow:
         found = await policy_versions.publish(uow, actor, version_id, body.note if body else None)

@@ -336,6 +336,15 @@ class Policy(_Model):
 
 
 __all__ = [
-    "LEVELS", "TIERS", "Policy", "AssistanceGroup", "VeteranGroup", "RatioTable", "AmountParam", "RateParam",
-    "CatastrophicRules", "IllnessImpoverishedRules", "MajorIllnessRules",
+    "LEVELS",
+    "TIERS",
+    "AmountParam",
+    "AssistanceGroup",
+    "CatastrophicRules",
+    "IllnessImpoverishedRules",
+    "MajorIllnessRules",
+    "Policy",
+    "RateParam",
+    "RatioTable",
+    "VeteranGroup",
 ]  # fmt: skip

@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('draft', 'published')", name="policy_versions_status"),
         # Four eyes, kept by the database too: the publisher is never the drafter.
         sa.CheckConstraint("status = 'draft' OR (published_by IS NOT NULL AND published_by <> drafted_by AND version IS NOT NULL)",
-                           name="policy_versions_four_eyes"),  # fmt: skip
+                           name="policy_versions_four_eyes"),
     )
     op.create_index("policy_versions_in_force", "policy_versions", ["kind", "region", "scheme", "year", "effective_from"])
     op.create_index("policy_versions_one_start", "policy_versions", ["kind", "region", "scheme", "effective_from"],
