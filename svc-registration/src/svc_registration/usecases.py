@@ -97,7 +97,7 @@ from svc_registration.domain.maternity import (
     stay_basis,
     unit_files_only_remote_workers,
 )
-from svc_registration.domain.offices import case_office, serves_code
+from svc_registration.domain.offices import case_office, in_clerks_city, serves_code
 from svc_registration.domain.person import Person, Sex, identify
 from svc_registration.domain.remote_care import REMOTE_CARE, LongTermCategory, RemoteKind, TripReason
 from svc_registration.domain.remote_care import file_remote_care as remote_care_filing
@@ -707,7 +707,7 @@ async def _coverage(repo: Repository, person_id: uuid.UUID, day: date, actor: Pr
     marks 全市通办 (domain.benefit_items); the registration still belongs to the person's office."""
     if actor.role is Role.staff and handled_citywide(kind):
         enrollment = await repo.approved_enrollment_covering(person_id, day, scheme)
-        if enrollment is not None:
+        if enrollment is not None and in_clerks_city(actor, enrollment.office_code):
             return enrollment
     return await _covered_today(repo, person_id, day, actor, scheme)
 

@@ -271,3 +271,14 @@ def test_another_districts_person_is_unknown_to_a_district_clerk_before_any_othe
         assert answer.status_code == 404, f"{action}: {answer.status_code} {answer.text}"
     assert registration.client.get(f"{API}/enrollments/certificates", params={"person_id": person}, headers=hexi).status_code == 404
     assert registration.client.get(f"{API}/enrollments/contribution-history", params={"person_id": person}, headers=hexi).status_code == 404
+
+
+def test_items_handled_citywide_stay_within_the_city(registration, staff) -> None:  # type: ignore[no-untyped-def]
+    created = registration.client.post(f"{API}/enrollments/residents", json=resident_body(), headers=staff).json()
+    registration.client.post(f"{API}/enrollments/{created['id']}/approve", json={"version": 1}, headers=staff)
+    filing = {"person_id": created["person_id"], "kind": "temporary", "reason": "emergency", "destination": "310101", "commitment": True}
+    tangshan = registration.token(Role.staff, office_code="130200", office_level="city")
+    assert registration.client.post(f"{API}/benefit-registrations/remote-care", json=filing, headers=tangshan).status_code == 404
+    hexi = registration.token(Role.staff, office_code="120103", office_level="district")  # 全市通办: any office of Tianjin
+    filed = registration.client.post(f"{API}/benefit-registrations/remote-care", json=filing, headers=hexi)
+    assert filed.status_code == 201 and filed.json()["office_code"] == OFFICE

@@ -50,3 +50,9 @@ def serves_code(actor: Principal, code: str) -> bool:
     if office is None:
         return actor.role is Role.staff and actor.office_code == code
     return serves(actor, office)
+
+
+def in_clerks_city(actor: Principal, code: str) -> bool:
+    """Items the catalogue marks 全市通办 are handled by staff of any office of the person's city, not of another."""
+    own, office = office_by_code(actor.office_code or ""), office_by_code(code)
+    return actor.role is Role.staff and own is not None and office is not None and own.region == office.region
