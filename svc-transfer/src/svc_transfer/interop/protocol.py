@@ -197,7 +197,9 @@ def verify(token: str, key: jwt.PyJWK, receiver: str, max_age_s: float, now: flo
     except jwt.PyJWTError as exc:
         raise refused(400, "malformed_message", "报文格式错误", str(exc)) from exc
     issued = claims["iat"]
-    if not isinstance(issued, int) or issued < now - max_age_s or issued > now + 60:
+    if not isinstance(issued, int) or isinstance(issued, bool):
+        raise refused(400, "malformed_message", "报文格式错误", "iat 须为整数秒（Unix 时间）")
+    if issued < now - max_age_s or issued > now + 60:
         raise refused(
             401,
             "stale_message",
