@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from shared.ops import DeadlineProbe, OpsHooks
 from shared.service import create_service_app
 from svc_claims.api.eligibility import router as eligibility
+from svc_claims.api.maternity_quote import router as maternity_quote
 from svc_claims.api.payments import router as payments
 from svc_claims.api.policies import router as policies
 from svc_claims.api.quote import router as quote
@@ -23,7 +24,7 @@ def create_app(settings: ClaimsSettings | None = None) -> FastAPI:
         "claims",
         "待遇与报销服务 svc-claims",
         settings,
-        routers=[eligibility, quote, reimbursements, payments, policies],
+        routers=[eligibility, quote, maternity_quote, reimbursements, payments, policies],
         subscriptions=SUBSCRIPTIONS,
         jobs=JOBS,
         ops=OpsHooks(deadlines=[DeadlineProbe("claim_payment", payment_deadlines)]),
