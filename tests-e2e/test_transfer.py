@@ -708,3 +708,120 @@ async def _events_of(database_url: str, schema: str, event_type: str, transfer_i
         return await connection.fetchval(query, *arguments)
     finally:
         await connection.close()
+
+
+
+# --------------------------------------------------------------------------- money and access through the gateways
+
+
+def deliver_as(sender: Deployment, receiver: Deployment, type_: MessageType, ref: uuid.UUID, body: dict) -> httpx.Response:
+    """A message signed with the sender deployment's own key, posted to the receiver's gateway (the test
+    plays the sender's part, as a careless or hostile peer office would)."""
+    signer = interop_signer(sender.config)
+    audience = interop_signer(receiver.config).office_code
+    token = signer.sign(Message(uuid.uuid4(), type_, signer.office_code, audience, ref, body))
+    return receiver.client.post("/interop/v1/messages", content=token, headers={"Content-Type": MEDIA_TYPE})
+
+
+def test_two_letters_for_one_certificate_lead_to_one_table_and_one_fund_transfer(linked) -> None:  # type: ignore[no-untyped-def]
+    tianjin, tangshan = linked
+    id_number = new_resident_id("130209")
+    certificate, _ = certificate_in_tangshan(tangshan, id_number)
+    typed = tangshan.client.post(
+        "/api/v1/transfer/certificates", headers=tangshan.staff,
+        json={"person": {"id_number": id_number, "name": "迁移人"}, "account_balance": "99999.00",
+              "history": [{"start": "2009-01", "end": "2025-12"}]},
+    )  # fmt: skip
+    assert typed.status_code == 422  # a clerk cannot type coverage or a balance onto the certificate
+    letter = {"person": {"id_type": "resident_id", "id_number": id_number, "name": "迁移人"},
+              "certificate_number": certificate["number"], "receiving_office": "120101", "letter_date": business_today().isoformat()}  # fmt: skip
+    first, second = uuid.uuid4(), uuid.uuid4()
+    assert deliver_as(tianjin, tangshan, MessageType.letter, first, letter).status_code == 200
+    assert deliver_as(tianjin, tangshan, MessageType.letter, second, letter).status_code == 200
+    one = poll(lambda: outgoing_case(tangshan, str(first)), what="the first letter's case")
+    other = poll(lambda: outgoing_case(tangshan, str(second)), what="the second letter's case")
+    assert one["status"] == "letter_received"
+    assert other["status"] == "rejected" and other["reason_code"] == "already_transferred"
+    assert act(tangshan, one, "send-table", tangshan.staff, fund_reference="TS-BANK-ONCE-1")["status"] == "transferred_out"
+    again = tangshan.client.post(
+        f"/api/v1/transfer/transfers/{other['id']}/send-table", json={"version": other["version"], "fund_reference": "TS-BANK-ONCE-2"},
+        headers=tangshan.staff,
+    )  # fmt: skip
+    assert again.status_code == 409
+    sent = asyncio.run(_interop_messages(tangshan.database_url, "fund_transfer", (str(first), str(second))))
+    assert sent == 1
+
+
+def test_tianjin_credits_what_the_table_attests_and_holds_a_differing_fund_notice(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, tangshan = linked
+    id_number = new_resident_id("130210")
+    certificate, _ = certificate_in_tangshan(tangshan, id_number)
+    heping = bearer(tokens["staff-heping"])
+    case = act(tianjin, act(tianjin, apply_in_tianjin(tianjin, id_number, certificate), "accept", heping), "send-letter", heping)
+    ref = uuid.UUID(case["transfer_ref"])
+    table = {"certificate_number": certificate["number"],
+             "person": {"id_type": "resident_id", "id_number": id_number, "name": "迁移人"},
+             "contribution_months": 12, "history": [{"start": "2025-01", "end": "2025-12", "months": 12}],
+             "account_balance": "1000.00", "coverage_ended_on": certificate["coverage_ended_on"]}  # fmt: skip
+    someone_else = {**table, "person": {**table["person"], "id_number": new_resident_id("130211")}}
+    ninety_nine = {**table, "contribution_months": 99}
+    refused = {
+        "another person": deliver_as(tangshan, tianjin, MessageType.information_table, ref, someone_else),
+        "99 months in 12": deliver_as(tangshan, tianjin, MessageType.information_table, ref, ninety_nine),
+    }
+    assert {k: (r.status_code, r.json()["code"]) for k, r in refused.items()} == {
+        "another person": (422, "table_mismatch"), "99 months in 12": (422, "invalid_message_body"),
+    }  # fmt: skip
+    assert deliver_as(tangshan, tianjin, MessageType.information_table, ref, table).status_code == 200
+    notice = {"amount": "999999.99", "reference": "TS-BANK-HOSTILE", "transferred_on": business_today().isoformat()}
+    assert deliver_as(tangshan, tianjin, MessageType.fund_transfer, ref, notice).status_code == 200
+    replaced = deliver_as(tangshan, tianjin, MessageType.fund_transfer, ref, {**notice, "amount": "1000.00"})
+    assert replaced.status_code == 422 and replaced.json()["code"] == "funds_already_received"
+    held = case_in(tianjin, case["id"], heping)
+    assert held["status"] == "funds_held" and held["funds"]["amount"] == "999999.99"
+    assert held["steps"][-1]["step"] == "check_funds"
+    completing = tianjin.client.post(f"/api/v1/transfer/transfers/{case['id']}/complete", json={"version": held["version"]}, headers=heping)
+    assert completing.status_code == 409  # nothing credited while the notice and the table disagree
+    confirmed = act(tianjin, held, "confirm-funds", heping, amount_received="1000.00", note="银行到账 1000.00 元")
+    completed = act(tianjin, confirmed, "complete", heping)
+    assert completed["status"] == "completed"
+    merged = poll(
+        lambda: [m for m in tianjin.client.get("/api/v1/registration/enrollments/contribution-history",
+                                               headers=tianjin.person(id_number)).json() if m["from_office"] == "130200"],
+        what="the credited balance in Tianjin's registration",
+    )  # fmt: skip
+    assert [m["account_balance"] for m in merged] == ["1000.00"]  # the table's, never 999,999.99
+
+
+def test_the_case_list_through_the_gateway_shows_nothing_to_ops_facilities_or_another_district(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+    tianjin, _ = linked
+    id_number = new_resident_id("130212")
+    enroll(tianjin, id_number, "120101")
+    case = poll(
+        lambda: (r := tianjin.client.post("/api/v1/transfer/transfers", headers=tianjin.person(id_number), json={
+            "person": {"id_number": id_number, "name": "迁移人"},
+            "certificate": {"number": "1302002026000555", "issuing_office": "130200", "coverage_ended_on": "2025-12-31",
+                            "contribution_months": 12, "account_balance": "10.00"}})).status_code == 201 and r.json(),
+        what="the application",
+    )  # fmt: skip
+    for account in ("ops", "facility-demo", "pharmacy-applicant"):
+        listing = tianjin.client.get("/api/v1/transfer/transfers", headers=bearer(tokens[account]))
+        assert listing.status_code == 403, account
+    hexi = tianjin.client.get("/api/v1/transfer/transfers", params={"size": 100}, headers=bearer(tokens["staff-hexi"]))
+    assert hexi.status_code == 200 and case["id"] not in [c["id"] for c in hexi.json()["items"]]
+    opened = tianjin.client.post(f"/api/v1/transfer/transfers/{case['id']}/accept", json={"version": 99}, headers=bearer(tokens["staff-hexi"]))
+    assert opened.status_code == 404  # not 409 version_conflict: the case does not exist for 河西
+    heping = tianjin.client.get("/api/v1/transfer/transfers", params={"size": 100}, headers=bearer(tokens["staff-heping"]))
+    assert case["id"] in [c["id"] for c in heping.json()["items"]]
+
+
+async def _interop_messages(database_url: str, type_: str, refs: tuple[str, ...]) -> int:
+    """How many messages of a type a deployment queued for these transfers."""
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return await connection.fetchval(
+            "SELECT count(*) FROM transfer.interop_outbox WHERE type = $1 AND transfer_ref::text = ANY($2::text[])",
+            type_, list(refs),
+        )  # fmt: skip
+    finally:
+        await connection.close()
