@@ -89,8 +89,18 @@ class RequestContextMiddleware:
         own = getattr(principal, "person_id", None)
         if own is not None and str(getattr(principal, "role", "")) == "insured":
             persons.append(own)  # an insured person reaches only their own data
-        operation = f"{scope['method']} {route_path}" if route_path else None
+        operation = _operation(scope["method"], scope["path"], route_path)
         self.audit.record(principal, scope["method"], scope["path"], status, request_id, operation, persons)
+
+
+def _operation(method: str, path: str, route_path: str | None) -> str | None:
+    """The route a request matched, in full: FastAPI gives an included router's routes without the
+    prefix it was included under (e.g. /api/v1/registration), which the path's leading segments are."""
+    if route_path is None:
+        return None
+    extra = path.rstrip("/").count("/") - route_path.rstrip("/").count("/")
+    prefix = "/".join(path.split("/")[: extra + 1]) if extra > 0 and ":path}" not in route_path else ""
+    return f"{method} {prefix}{route_path}"
 
 
 class _Capture:
