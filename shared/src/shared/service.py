@@ -34,6 +34,7 @@ from shared.events.outbox import outbox_backlog
 from shared.events.relay import OutboxRelay
 from shared.http.audit import AccessAudit
 from shared.http.middleware import RequestContextMiddleware
+from shared.http.openapi import document_problems
 from shared.http.problems import install_problem_handlers
 from shared.logs import configure_logging
 from shared.ops import OpsHooks, OpsState, ops_router, refresh_gauges
@@ -288,6 +289,7 @@ def create_service_app(
     app.state.verifier = runtime.verifier
     app.state.ops = OpsState(ops or OpsHooks())
     install_problem_handlers(app)
+    document_problems(app, service)
     app.add_middleware(RequestContextMiddleware, service=service, audit=runtime.audit)
     app.include_router(health_router())
     app.include_router(ops_router())
