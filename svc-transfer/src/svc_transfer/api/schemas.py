@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from fastapi import Request
@@ -134,7 +135,7 @@ class CertificateIn(BaseModel):
     coverage_ended_on: date = Field(description="转出地中止参保日期")
     contribution_months: int = Field(ge=0, le=1200, description="缴费月数")
     account_balance: NonNegativeMoney = Field(description="个人账户余额")
-    arrears: NonNegativeMoney = Field(default=0, description="欠费金额（提醒补缴，不影响受理）")
+    arrears: NonNegativeMoney = Field(default=Decimal("0.00"), description="欠费金额（提醒补缴，不影响受理）")
 
     @model_validator(mode="after")
     def _issuer_matches_kind(self) -> CertificateIn:
@@ -180,7 +181,9 @@ class IssueCertificateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a typed history or balance is refused, not ignored
 
     person: PersonIn
-    arrears: NonNegativeMoney = Field(default=0, description="欠费金额（征收系统告知，仅作提醒，不划转资金）")
+    arrears: NonNegativeMoney = Field(
+        default=Decimal("0.00"), description="欠费金额（征收系统告知，仅作提醒，不划转资金）"
+    )
     note: Text | None = Field(None, max_length=500, description="经办人备注")
 
 
