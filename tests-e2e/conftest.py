@@ -17,7 +17,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="session")
 def platform(test_servers: RunServers) -> Iterator[PlatformConfig]:
     config = platform_config_for(
-        test_servers, YB_LOG_JSON="true", YB_CONSUMER_RETRY_DELAYS_MS="[200,500]", YB_PERIODIC_INTERVAL_S="1", **FAST_INTEROP
+        test_servers, YB_LOG_JSON="true", YB_CONSUMER_RETRY_DELAYS_MS="[200,500]", YB_PERIODIC_INTERVAL_S="1", **FAST_INTEROP,
+        YB_GATEWAY_TOKEN_TTL_S="3600",  # the session's tokens are signed in once, for the whole run
     )
     prepare(config)
     start_all(config)

@@ -1,15 +1,25 @@
-"""Demo accounts of the development issuer."""
+"""The accounts the gateway signs in (the development issuer's demo accounts) and what it knows of
+each at run time: whether it is disabled and its token version (revoking raises it, and every token
+of an older version is refused). That state is a small JSON file in the key folder, read again when
+it changes, so every gateway process sharing the folder refuses a revoked token at once.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
+import os
+import threading
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, TokenVerifier
+from shared.auth.verify import ACCESS, unauthenticated
 from shared.identity import IdType, normalize_id, person_id_for
+
+STATE_FILE = "account-state.json"
 
 
 @dataclass(frozen=True)
@@ -52,3 +62,105 @@ def find_account(username: str, password: str, person_key: str) -> DemoAccount |
         if account.username == username and account.password_matches(password):
             return account
     return None
+
+
+class AccountDirectory:
+    """Who may hold a token: listed, not disabled, and of the account's current token version."""
+
+    def __init__(self, accounts: tuple[DemoAccount, ...], state_file: Path, accept_unlisted: bool = False):
+        self._accounts = {a.username: a for a in accounts}
+        self._state_file = state_file
+        # The test harness signs tokens for made-up people with the issuer's key; nowhere else.
+        self._accept_unlisted = accept_unlisted
+        self._lock = threading.Lock()
+        self._state: dict = {"disabled": [], "versions": {}}
+        self._stamp: float | None = None
+
+    def known(self, username: str) -> bool:
+        return username in self._accounts
+
+    def sign_in(self, username: str, password: str) -> Principal | None:
+        account = self._accounts.get(username)
+        # The password is compared even for an unknown name, so timing does not tell names apart.
+        candidate = account or _NOBODY
+        matches = candidate.password_matches(password)
+        if account is None or not matches or self.disabled(username):
+            return None
+        return self.principal(username)
+
+    def principal(self, username: str) -> Principal:
+        return self._accounts[username].principal.model_copy(update={"token_version": self.version(username)})
+
+    def check(self, principal: Principal) -> None:
+        """Refuse the token of an unknown or disabled account, or of a revoked version."""
+        if principal.subject not in self._accounts:
+            if self._accept_unlisted:
+                return
+            raise unauthenticated("账号不存在")
+        if self.disabled(principal.subject):
+            raise unauthenticated("账号已停用")
+        if principal.token_version is None and self._accept_unlisted:
+            return
+        if principal.token_version != self.version(principal.subject):
+            raise unauthenticated("令牌已被撤销，请重新登录")
+
+    def disabled(self, username: str) -> bool:
+        return username in self._read()["disabled"]
+
+    def version(self, username: str) -> int:
+        return int(self._read()["versions"].get(username, 0))
+
+    def revoke(self, username: str) -> int:
+        """Raise the account's token version: every token issued before is refused from now on."""
+        with self._lock:
+            state = self._read()
+            state["versions"][username] = int(state["versions"].get(username, 0)) + 1
+            self._write(state)
+            return state["versions"][username]
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        with self._lock:
+            state = self._read()
+            names = set(state["disabled"])
+            names = names | {username} if disabled else names - {username}
+            state["disabled"] = sorted(names)
+            self._write(state)
+
+    def _read(self) -> dict:
+        try:
+            stamp = self._state_file.stat().st_mtime_ns
+        except FileNotFoundError:
+            return self._state
+        if stamp != self._stamp:
+            try:
+                loaded = json.loads(self._state_file.read_text(encoding="utf-8"))
+                self._state = {"disabled": list(loaded.get("disabled", [])), "versions": dict(loaded.get("versions", {}))}
+                self._stamp = stamp
+            except (OSError, ValueError):
+                pass  # a file being replaced: the last state read stands until the next request
+        return self._state
+
+    def _write(self, state: dict) -> None:
+        self._state_file.parent.mkdir(parents=True, exist_ok=True)
+        scratch = self._state_file.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(scratch, self._state_file)
+        self._state, self._stamp = state, None
+
+
+_NOBODY = DemoAccount("", "\x00never-a-password", "", Principal(subject="-", role=Role.ops))
+
+
+class CheckedVerifier:
+    """The token verifier the gateway uses everywhere: signature, lifetime and use (TokenVerifier),
+    then the account (AccountDirectory.check). Without a directory (an outside identity provider
+    signs the tokens) only the first part applies."""
+
+    def __init__(self, inner: TokenVerifier, directory: AccountDirectory | None):
+        self.inner, self.directory = inner, directory
+
+    async def verify(self, token: str, use: str = ACCESS) -> Principal:
+        principal = await self.inner.verify(token, use)
+        if self.directory is not None:
+            self.directory.check(principal)
+        return principal

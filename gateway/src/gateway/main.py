@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated
 
 import aiohttp
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -18,12 +18,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.accounts import find_account
+from gateway.accounts import STATE_FILE, AccountDirectory, CheckedVerifier, load_demo_accounts
+from gateway.edge import EdgeMiddleware
 from gateway.openapi import MergedOpenAPI
 from gateway.ops import ops_router
-from gateway.proxy import Proxy, Upstreams
+from gateway.proxy import Proxy, Upstreams, read_body
+from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
+from gateway.signin import SignInGuard
+from shared.auth import Principal, Role
+from shared.auth.dependencies import CurrentPrincipal, require_roles
 from shared.auth.issuer import DevIssuer
+from shared.auth.verify import REFRESH
 from shared.calendar import default_calendar
 from shared.errors import Problem
 from shared.http.middleware import RequestContextMiddleware
@@ -32,12 +38,31 @@ from shared.logs import configure_logging
 from shared.service import verifier_from
 
 MAX_WORKING_DAYS = 3660
+MAX_ADMIN_BODY_BYTES = 4096  # the platform business date is a date: nothing bigger is read
 
 
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+    refresh_token: str | None = None
+    refresh_expires_in: int | None = None
+
+
+class MeOut(BaseModel):
+    subject: str
+    role: Role
+    office_code: str | None = None
+    office_level: str | None = None
+
+
+class DisabledIn(BaseModel):
+    disabled: bool
+
+
+class RevokedOut(BaseModel):
+    username: str
+    token_version: int
 
 
 class DayOut(BaseModel):
@@ -71,7 +96,12 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     if settings.environment == "production" and settings.dev_issuer:
         raise RuntimeError("the development token issuer must not run in production (set YB_GATEWAY_DEV_ISSUER=false)")
     issuer = DevIssuer.load_or_create(settings.key_dir, settings.auth_issuer, settings.auth_audience) if settings.dev_issuer else None
-    verifier = verifier_from(settings)
+    # The accounts the development issuer signs in; an outside identity provider keeps its own.
+    directory = (
+        AccountDirectory(load_demo_accounts(settings.person_id_key), settings.key_dir / STATE_FILE, bool(settings.accept_unlisted_subjects))
+        if settings.dev_issuer else None
+    )  # fmt: skip
+    verifier = CheckedVerifier(verifier_from(settings), directory)
     upstreams = Upstreams(settings.upstreams)
     proxy = Proxy(settings, verifier, upstreams)
     openapi = MergedOpenAPI(lambda: proxy.session, upstreams)
@@ -82,10 +112,12 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         yield
         await proxy.close()
 
-    app = FastAPI(title="医保经办平台 API", version="0.1.0", lifespan=lifespan, docs_url=None, openapi_url=None)
+    # No slash redirects: they would be built from the caller's Host header.
+    app = FastAPI(title="医保经办平台 API", version="0.1.0", lifespan=lifespan, docs_url=None, openapi_url=None, redirect_slashes=False)
     app.state.verifier = verifier  # the gateway's own role-checked endpoints (ops) verify tokens too
     install_problem_handlers(app)
-    app.include_router(auth_router(settings, issuer))
+    app.include_router(auth_router(settings, issuer, directory))
+    app.include_router(jwks_router(issuer))
     app.include_router(calendar_router())
     app.include_router(health_router(proxy, upstreams))
     app.include_router(business_date_router(proxy, upstreams))
@@ -108,26 +140,86 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
 
     gateway: ASGIApp = Gateway(app, proxy)
     gateway = RequestContextMiddleware(gateway, service="gateway")
-    return CORSMiddleware(
+    gateway = CORSMiddleware(
         gateway,
         allow_origins=settings.cors_origins,
-        allow_methods=["*"],
-        allow_headers=["*"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID", "X-Correlation-ID"],
         expose_headers=["X-Request-ID", "X-Correlation-ID", "ETag", "Retry-After"],
     )
+    own_limiter = RateLimiter(settings.own_rate_limit_per_s, settings.own_rate_limit_burst)
+    return EdgeMiddleware(gateway, settings.trusted_proxies, settings.internal_networks, verifier, own_limiter,
+                          is_own=lambda path: proxy.target(path) is None)  # fmt: skip
 
 
-def auth_router(settings: GatewaySettings, issuer: DevIssuer | None) -> APIRouter:
-    router = APIRouter(tags=["登录"])
+def auth_router(settings: GatewaySettings, issuer: DevIssuer | None, directory: AccountDirectory | None) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/auth", tags=["登录"])
+    guard = SignInGuard(settings.signin_per_address_per_min, settings.signin_max_failures,
+                        settings.signin_failure_window_s, settings.signin_lockout_s)  # fmt: skip
+    admin = require_roles(Role.admin)
 
-    @router.post("/api/v1/auth/token", response_model=TokenOut, summary="开发环境登录（演示账号）")
-    async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
-        if issuer is None:
+    def tokens_for(principal: Principal) -> TokenOut:
+        assert issuer is not None
+        return TokenOut(
+            access_token=issuer.issue(principal, settings.token_ttl_s),
+            expires_in=settings.token_ttl_s,
+            refresh_token=issuer.issue(principal, settings.refresh_ttl_s, use=REFRESH),
+            refresh_expires_in=settings.refresh_ttl_s,
+        )
+
+    def accounts() -> AccountDirectory:
+        if issuer is None or directory is None:
             raise Problem(404, "not_found", "资源不存在", "本环境使用外部身份认证")
-        account = find_account(form.username, form.password, settings.person_id_key)
-        if account is None:
+        return directory
+
+    @router.post("/token", response_model=TokenOut, response_model_exclude_none=True, summary="开发环境登录（演示账号）")
+    async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+        found = accounts()
+        guard.admit(request.client.host if request.client else "unknown", form.username)
+        principal = found.sign_in(form.username, form.password)
+        if principal is None:
+            guard.failed(form.username)
             raise Problem(401, "invalid_credentials", "用户名或密码错误")
-        return TokenOut(access_token=issuer.issue(account.principal, settings.token_ttl_s), expires_in=settings.token_ttl_s)
+        guard.succeeded(form.username)
+        return tokens_for(principal)
+
+    @router.post("/refresh", response_model=TokenOut, response_model_exclude_none=True, summary="用刷新令牌换取新的访问令牌")
+    async def refresh(request: Request, refresh_token: Annotated[str, Form(max_length=4096)]) -> TokenOut:
+        found = accounts()
+        principal = await request.app.state.verifier.verify(refresh_token, use=REFRESH)
+        # The account as it is now (office, role), at its current token version.
+        return tokens_for(found.principal(principal.subject) if found.known(principal.subject) else principal)
+
+    @router.get("/me", response_model=MeOut, summary="当前令牌代表的用户")
+    async def me(principal: CurrentPrincipal) -> MeOut:
+        return MeOut(subject=principal.subject, role=principal.role, office_code=principal.office_code,
+                     office_level=principal.office_level)  # fmt: skip
+
+    @router.post("/revoke", response_model=RevokedOut, summary="注销：本人的全部令牌立即失效")
+    async def revoke_own(principal: CurrentPrincipal) -> RevokedOut:
+        return RevokedOut(username=principal.subject, token_version=accounts().revoke(principal.subject))
+
+    @router.post("/users/{username}/revoke", response_model=RevokedOut, dependencies=[admin], summary="撤销某账号的全部令牌（管理员）")
+    async def revoke_user(username: Annotated[str, Path(max_length=120)]) -> RevokedOut:
+        found = _listed(accounts(), username)
+        return RevokedOut(username=username, token_version=found.revoke(username))
+
+    @router.put("/users/{username}/disabled", dependencies=[admin], summary="停用或启用账号（管理员；停用即撤销其令牌）")
+    async def disable_user(username: Annotated[str, Path(max_length=120)], body: DisabledIn) -> dict:
+        _listed(accounts(), username).set_disabled(username, body.disabled)
+        return {"username": username, "disabled": body.disabled}
+
+    return router
+
+
+def _listed(directory: AccountDirectory, username: str) -> AccountDirectory:
+    if not directory.known(username):
+        raise Problem(404, "not_found", "账号不存在")
+    return directory
+
+
+def jwks_router(issuer: DevIssuer | None) -> APIRouter:
+    router = APIRouter()
 
     @router.get("/.well-known/jwks.json", include_in_schema=False)
     async def jwks() -> dict:
@@ -175,9 +267,10 @@ def business_date_router(proxy: Proxy, upstreams: Upstreams) -> APIRouter:
     """Moves the business date of every service replica at once (non-production; each service checks)."""
     router = APIRouter(prefix="/api/v1/admin", tags=["管理"])
 
-    @router.put("/business-date", summary="设置全平台业务日期（非生产环境，管理员）")
+    # The caller is checked (admin) before a byte of the body is read, and the body is bounded.
+    @router.put("/business-date", summary="设置全平台业务日期（非生产环境，管理员）", dependencies=[require_roles(Role.admin)])
     async def move(request: Request) -> JSONResponse:
-        body = await request.body()
+        body = await read_body(request.receive, MAX_ADMIN_BODY_BYTES)
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")}
 
         async def one(url: str, service: str) -> tuple[str, int, dict]:

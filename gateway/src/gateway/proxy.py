@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import aiohttp
 from starlette.types import Receive, Scope, Send
@@ -138,7 +139,8 @@ class Proxy:
             try:
                 async with self.session.request(method, base + path, headers=headers, data=body or None, allow_redirects=False) as response:
                     content = await response.read()
-                    kept = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP | GATEWAY_SETS]
+                    kept = [(k.lower(), _public_location(v) if k.lower() == b"location" else v)
+                            for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP | GATEWAY_SETS]  # fmt: skip
                     kept.append((b"content-length", str(len(content)).encode()))
                     return response.status, kept, content
             except aiohttp.ClientConnectorError as exc:  # nothing was sent: the next replica may take it
@@ -152,6 +154,16 @@ class Proxy:
                 raise Problem(502, "bad_gateway", "上游服务不可用", f"{service} 连接异常") from exc
         log.warning("upstream %s unreachable: %r", service, last_error)
         raise Problem(502, "bad_gateway", "上游服务不可用", f"{service} 暂时无法连接")
+
+
+def _public_location(value: bytes) -> bytes:
+    """A redirect the service built from its own address (http://127.0.0.1:8101/...; a trailing
+    slash, say) points the caller at the path alone, through the gateway: never at an internal host."""
+    parsed = urlsplit(value.decode("latin-1"))
+    if not parsed.scheme and not parsed.netloc:
+        return value
+    path = parsed.path or "/"
+    return (path + (f"?{parsed.query}" if parsed.query else "")).encode("latin-1")
 
 
 def dict_headers(scope: Scope) -> dict[bytes, bytes]:

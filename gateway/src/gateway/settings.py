@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.settings import CommonSettings, service_settings_config
 
@@ -14,7 +14,9 @@ class GatewaySettings(CommonSettings):
     key_dir: Path = Path(".data/keys")
     # The built-in development issuer signs tokens for the demo accounts; production refuses it.
     dev_issuer: bool = True
-    token_ttl_s: int = 3600
+    # Access tokens are short-lived; apps keep a session with the refresh token (8 hours, a working day).
+    token_ttl_s: int = 900
+    refresh_ttl_s: int = 8 * 3600
     upstream_timeout_s: float = 30.0
     upstream_connect_timeout_s: float = 3.0
     max_body_bytes: int = 10 * 1024 * 1024
@@ -26,4 +28,33 @@ class GatewaySettings(CommonSettings):
     )
     # How often the ops page (/ops) reads the status again; `?refresh=2` in its address overrides it.
     ops_refresh_s: float = 5.0
-    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # Origins whose pages may call the API from a browser (exact): the WeChat mini program's by
+    # default; the staff pages are served by the gateway itself and need none.
+    cors_origins: list[str] = Field(default_factory=lambda: ["https://servicewechat.com"])
+    # Sign-in: attempts per address per minute; failures within the window that lock an account,
+    # and for how long.
+    signin_per_address_per_min: int = 60
+    signin_max_failures: int = 5
+    signin_failure_window_s: float = 900.0
+    signin_lockout_s: float = 900.0
+    # The gateway's own endpoints (sign-in, calendar, docs, ops...) per client address.
+    own_rate_limit_per_s: float = 50.0
+    own_rate_limit_burst: int = 100
+    # The ingress's addresses (CIDR): only their X-Forwarded-For is believed for the client address.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Where /metrics and the detailed /health may be read from without a token (straight, no proxy):
+    # the cluster's and the machine's own networks.
+    internal_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    )
+    # Tokens of subjects the gateway does not list: refused, except in the test environment where
+    # the end-to-end tests sign tokens for made-up people with the development issuer's key.
+    accept_unlisted_subjects: bool | None = None
+
+    @model_validator(mode="after")
+    def _edge_is_closed_in_production(self) -> "GatewaySettings":
+        if self.accept_unlisted_subjects is None:
+            self.accept_unlisted_subjects = self.environment == "test"
+        if self.environment == "production" and ("*" in self.cors_origins or self.accept_unlisted_subjects):
+            raise ValueError("production allows no CORS wildcard and no unlisted token subjects")
+        return self

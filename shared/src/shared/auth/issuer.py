@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from shared.auth.principal import Principal
+from shared.auth.verify import ACCESS
 
 PRIVATE_KEY_FILE = "dev-issuer.pem"
 JWKS_FILE = "jwks.json"
@@ -49,7 +50,8 @@ class DevIssuer:
         public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self._key.public_key()))
         return {"keys": [{**public, "kid": self.kid, "alg": self.algorithm, "use": "sig"}]}
 
-    def issue(self, principal: Principal, ttl_s: int = 3600, now: float | None = None) -> str:
+    def issue(self, principal: Principal, ttl_s: int = 3600, now: float | None = None, use: str = ACCESS) -> str:
+        """A signed token; `use` REFRESH makes a refresh token, which no API accepts as access."""
         issued = int(now if now is not None else time.time())
         claims = {
             **principal.to_claims(),
@@ -59,6 +61,8 @@ class DevIssuer:
             "exp": issued + ttl_s,
             "jti": uuid.uuid4().hex,
         }
+        if use != ACCESS:
+            claims["token_use"] = use
         return jwt.encode(claims, self._key, algorithm=self.algorithm, headers={"kid": self.kid})
 
 

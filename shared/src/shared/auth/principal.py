@@ -30,6 +30,9 @@ class Principal(BaseModel):
     person_id: uuid.UUID | None = None
     unit_id: str | None = None
     facility_id: str | None = None
+    # The account's token version when the token was issued (claim `ver`): revoking a user's tokens
+    # raises the account's version, and the gateway refuses tokens of an older one.
+    token_version: int | None = None
 
     @property
     def is_city_staff(self) -> bool:
@@ -50,17 +53,20 @@ class Principal(BaseModel):
             person_id=claims.get("person_id"),
             unit_id=claims.get("unit_id"),
             facility_id=claims.get("facility_id"),
+            token_version=claims.get("ver"),
         )
 
     def to_claims(self) -> dict:
+        """What a token says about its holder: ids, role and office, never their name (a token is
+        copied into logs, browsers and proxies; a name there is personal data for nothing)."""
         claims = {
             "sub": self.subject,
             "role": self.role.value,
-            "name": self.name,
             "office": self.office_code,
             "office_level": self.office_level,
             "person_id": str(self.person_id) if self.person_id else None,
             "unit_id": self.unit_id,
             "facility_id": self.facility_id,
+            "ver": self.token_version,
         }
         return {k: v for k, v in claims.items() if v is not None}

@@ -23,6 +23,11 @@ from shared.errors import Problem
 CACHE_SIZE = 50_000
 JWKS_REFRESH_MIN_INTERVAL_S = 30.0
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub"]
+# No token lives longer than this (exp - iat): a token issued for years is refused whatever it says.
+MAX_LIFETIME_S = 12 * 3600
+CLOCK_SKEW_S = 60
+# What a token is for (claim `token_use`; absent means access). Refresh tokens open no API.
+ACCESS, REFRESH = "access", "refresh"
 
 
 def unauthenticated(detail: str) -> Problem:
@@ -38,6 +43,7 @@ class TokenVerifier:
         jwks_file: Path | None = None,
         jwks_url: str | None = None,
         refresh_interval_s: float = JWKS_REFRESH_MIN_INTERVAL_S,
+        max_lifetime_s: int = MAX_LIFETIME_S,
     ):
         if not (jwks_file or jwks_url):
             raise ValueError("a JWKS file or URL is required to verify tokens")
@@ -45,13 +51,14 @@ class TokenVerifier:
         self._jwks_file, self._jwks_url = jwks_file, jwks_url
         # Unknown kids refetch the keys at most this often, so random kids cannot flood the issuer.
         self._refresh_interval_s = refresh_interval_s
+        self.max_lifetime_s = max_lifetime_s
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
         self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
-    async def verify(self, token: str) -> Principal:
-        cached = self._cache.get(token)
+    async def verify(self, token: str, use: str = ACCESS) -> Principal:
+        cached = self._cache.get(token) if use == ACCESS else None
         if cached is not None and cached[1] > time.time():
             return cached[0]
         try:
@@ -73,8 +80,22 @@ class TokenVerifier:
             raise unauthenticated("令牌已过期") from exc
         except (jwt.PyJWTError, ValidationError, KeyError) as exc:
             raise unauthenticated("令牌无效") from exc
-        self._remember(token, principal, float(claims["exp"]))
+        self._check_lifetime_and_use(claims, use)
+        if use == ACCESS:
+            self._remember(token, principal, float(claims["exp"]))
         return principal
+
+    def _check_lifetime_and_use(self, claims: dict, use: str) -> None:
+        try:
+            issued, expires = float(claims["iat"]), float(claims["exp"])
+        except (TypeError, ValueError) as exc:
+            raise unauthenticated("令牌无效") from exc
+        if expires - issued > self.max_lifetime_s:
+            raise unauthenticated("令牌有效期过长")
+        if issued > time.time() + CLOCK_SKEW_S:
+            raise unauthenticated("令牌签发时间在未来")
+        if claims.get("token_use", ACCESS) != use:
+            raise unauthenticated("令牌用途不符")
 
     def _remember(self, token: str, principal: Principal, expires_at: float) -> None:
         self._cache[token] = (principal, expires_at)
