@@ -224,7 +224,10 @@ async def _pregnancy_on(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> Pre
     """The pregnancy registration valid on the day (the latest started, if ever two)."""
     found = [e for e in await Repository(uow.session).entitlements_of(person_id) if e.kind == "pregnancy" and e.applies_on(day)]
     latest = max(found, key=lambda e: e.valid_from, default=None)
-    return Pregnancy(str(latest.registration_id), latest.valid_from) if latest else None
+    if latest is None:
+        return None
+    started = latest.details.get("pregnancy_started_on")  # registration records the start; it is valid from the day registered
+    return Pregnancy(str(latest.registration_id), date.fromisoformat(started) if started else latest.valid_from)
 
 
 async def _hold_events(uow: UnitOfWork, payment: BenefitPayment, keys: set[str]) -> None:

@@ -121,7 +121,17 @@ def test_deliveries_and_prenatal_checks_need_the_pregnancy_registration(claims, 
 
 
 def test_the_prenatal_band_follows_the_registered_weeks_not_a_typed_flag(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
-    early = person_with(migrated_database, "female", pregnant_from=date(2021, 5, 1))  # 10 weeks on 1 July
+    early = person_with(migrated_database, "female", pregnant_from=date(2021, 5, 1))  # 8 weeks on 1 July
+    registered_later = person_with(migrated_database, "female", pregnant_from=None)
+
+    async def register(uow: UnitOfWork) -> None:  # registered on 20 June, the pregnancy started on 1 January: 25 weeks on 1 July
+        await Repository(uow.session).record_entitlement(Entitlement(uuid.uuid4(), registered_later, "pregnancy", (), date(2021, 6, 20),
+                                                                     date(2021, 10, 22), "active", {"pregnancy_started_on": "2021-01-01"}), None)  # fmt: skip
+
+    asyncio.run(in_schema(migrated_database, "claims", register, datetime(2021, 6, 20, tzinfo=UTC)))
+    late = claims.client.post(RESIDENT, json=filing(("prenatal", "900.00"), ("abortion", "400.00")),
+                              headers=claims.token(Role.insured, person_id=registered_later))  # fmt: skip
+    assert late.status_code == 201 and late.json()["lines"][0]["amount"] == "540.00", late.text  # 16 to 28 weeks
     me = claims.token(Role.insured, person_id=early)
     body = filing(("abortion", "400.00"))
     body["items"].insert(0, {"item": "prenatal", "cost": "900.00", "delivered": True, "weeks": 30})
