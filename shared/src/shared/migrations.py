@@ -8,6 +8,7 @@ with Alembic's version table inside the service's schema.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.events.relay import asyncpg_dsn
 from shared.tables import AUDIT_OWNER_ROLE, AUDIT_SCHEMA, SEALED_AUDIT_TABLES
+
+log = logging.getLogger(__name__)
 
 
 def role_for(service: str) -> str:
@@ -130,9 +133,14 @@ async def _create_audit_owner(conn: asyncpg.Connection) -> None:
     await conn.execute(f"REVOKE ALL ON FUNCTION {AUDIT_SCHEMA}.seal(regclass) FROM PUBLIC")
     await conn.execute(_KEEP_FUNCTION)
     if not await conn.fetchval("SELECT 1 FROM pg_event_trigger WHERE evtname = 'yb_keep_audit_tables'"):
-        await conn.execute(
-            f"CREATE EVENT TRIGGER yb_keep_audit_tables ON sql_drop EXECUTE FUNCTION {AUDIT_SCHEMA}.keep_audit_tables()"
-        )
+        try:
+            await conn.execute(
+                f"CREATE EVENT TRIGGER yb_keep_audit_tables ON sql_drop EXECUTE FUNCTION {AUDIT_SCHEMA}.keep_audit_tables()"
+            )
+        except asyncpg.InsufficientPrivilegeError:
+            # Event triggers need a superuser; a managed database's administrator may not be one.
+            log.warning("bootstrap: not a superuser, so no event trigger keeps the sealed audit tables from being "
+                        "dropped by their schema's owner; ask the database's superuser to create yb_keep_audit_tables")  # fmt: skip
 
 
 async def _create_role(conn: asyncpg.Connection, role: str) -> None:
