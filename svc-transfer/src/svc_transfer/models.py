@@ -39,7 +39,11 @@ certificates = Table(
 )
 # The same stopped coverage gets one certificate (a lost one is reissued under the same number).
 Index(
-    "uq_certificates_person_coverage", certificates.c.person_id, certificates.c.coverage_ended_on, unique=True
+    "uq_certificates_person_coverage",
+    certificates.c.person_id,
+    certificates.c.coverage_ended_on,
+    unique=True,
+    postgresql_where=text("status <> 'superseded'"),  # duplicates issued before the index was there
 )
 
 # Transfer cases, incoming and outgoing: key columns for queries, the aggregate as a document.

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import false, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal, Role
 from shared.calendar import default_calendar
@@ -199,7 +200,11 @@ async def issue_certificate(
         )
     existing = await uow.session.scalar(
         select(certificates.c.number)
-        .where(certificates.c.person_id == pid, certificates.c.coverage_ended_on == stopped.stopped_on)
+        .where(
+            certificates.c.person_id == pid,
+            certificates.c.coverage_ended_on == stopped.stopped_on,
+            certificates.c.status != "superseded",
+        )
         .with_for_update()
     )
     if existing is not None:
@@ -341,10 +346,20 @@ async def save(uow: UnitOfWork, case: Transfer, insert_new: bool = False) -> Non
     }
     statement = insert(transfers).values(id=case.id, **values)
     if not insert_new:
+        # The certificate a case holds is set when it is written first (cases that shared a
+        # certificate before uq_transfers_outgoing_certificate existed keep holding none).
+        kept = {k: v for k, v in values.items() if k != "certificate_number"}
         statement = statement.on_conflict_do_update(
-            index_elements=["id"], set_={**values, "updated_at": func.now()}
+            index_elements=["id"], set_={**kept, "updated_at": func.now()}
         )
-    await uow.session.execute(statement)
+    try:
+        await uow.session.execute(statement)
+    except IntegrityError as exc:
+        if "uq_transfers_outgoing_certificate" not in str(exc.orig):
+            raise
+        raise Problem(
+            409, "already_transferred", "该参保凭证已办理转出", "同一参保凭证只能办理一次转出"
+        ) from exc
 
 
 async def _load(uow: UnitOfWork, *where: Any, for_update: bool = False) -> Transfer | None:

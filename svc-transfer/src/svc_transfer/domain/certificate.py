@@ -38,7 +38,7 @@ class IssuedCertificate:
     account_balance: Decimal
     arrears: Decimal
     issued_on: date
-    status: str = "issued"  # issued → transferred (the information table has been sent)
+    status: str = "issued"  # issued → transferred (the information table has been sent); superseded
     reissues: tuple[Entry, ...] = ()
     # False: no record states the personal-account balance yet; the certificate says so (note) and
     # states 0.00 rather than a figure nobody attests.
@@ -102,6 +102,8 @@ def check_letter(
         raise LetterRefusal("certificate_unknown", "本机构未出具该参保凭证，请核实凭证编号")
     if certificate.person.id_number != id_number:
         raise LetterRefusal("person_mismatch", "联系函中的人员与参保凭证不符")
+    if certificate.status == "superseded":  # issued twice for one coverage before that was prevented
+        raise LetterRefusal("certificate_unknown", "该参保凭证已作废（同一参保关系另有有效凭证），请核实凭证编号")
     if certificate.status == "transferred" or claimed:
         raise LetterRefusal("already_transferred", "该参保凭证对应的医保关系已办理转出")
     if covered_here_now:
