@@ -222,7 +222,7 @@ async def _admit(uow: UnitOfWork, repo: Repository, person: Person, enrollment: 
     await repo.save_person(person)
     await repo.add_enrollment(enrollment)
     if enrollment.status is Status.approved:
-        uow.emit(approved_event(enrollment, uow))
+        uow.emit(await approved_event(enrollment, uow))
     return enrollment
 
 
@@ -305,7 +305,7 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
                 submitted = await submit_resident_enrollment(uow, command, actor, person_key)
                 approved = submitted.approve(actor.subject, uow.clock.now(), submitted.version)
                 await Repository(uow.session).update_enrollment(approved)
-            uow.emit(approved_event(approved, uow))
+            uow.emit(await approved_event(approved, uow))
             outcomes.append(MemberOutcome(row, enrollment=approved))
         except Problem as refusal:
             outcomes.append(MemberOutcome(row, refusal=refusal))
@@ -368,15 +368,16 @@ def _require_foreign_employee_papers(command: EnrollEmployee) -> None:
         raise Problem(422, "materials_missing", "材料不全，请一次性补正", "外籍及港澳台人员参保须提供就业许可和就业证明", errors=missing)
 
 
-def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
+async def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
     e = enrollment
+    person = await Repository(uow.session).get_person(e.person_id)  # its sex, for benefits given by sex (claims' maternity)
     return new_envelope(
         RegistrationApprovedV1(
             enrollment_id=e.id, person_id=e.person_id, office_code=e.office_code, scheme=e.scheme.value,
             tier=e.tier.value if e.tier else None, special_groups=[g.value for g in e.group_codes],
             special_group_records=[r.as_dict() for r in e.special_groups],
             benefit_start=e.benefit_start, benefit_end=e.benefit_end, unit_code=e.unit_code,
-            category=e.category.value if e.category else None, period_rule=e.period.rule,
+            category=e.category.value if e.category else None, period_rule=e.period.rule, sex=person.sex if person else None,
         ),
         uow.clock,
     )  # fmt: skip
@@ -404,7 +405,7 @@ async def approve_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version:
     enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
     approved = enrollment.approve(actor.subject, uow.clock.now(), version)
     await Repository(uow.session).update_enrollment(approved)
-    uow.emit(approved_event(approved, uow))
+    uow.emit(await approved_event(approved, uow))
     return approved
 
 
@@ -497,7 +498,7 @@ async def resume_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: 
         raise duplicate_enrollment(existing)
     await repo.update_enrollment(closed)
     await repo.add_enrollment(continued)
-    uow.emit(approved_event(continued, uow))
+    uow.emit(await approved_event(continued, uow))
     return continued
 
 
@@ -506,7 +507,7 @@ async def retire_employee(uow: UnitOfWork, enrollment_id: uuid.UUID, version: in
     enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
     retired = enrollment.retire(actor.subject, uow.clock.now(), version)
     await Repository(uow.session).update_enrollment(retired)
-    uow.emit(approved_event(retired, uow))
+    uow.emit(await approved_event(retired, uow))
     return retired
 
 
