@@ -9,6 +9,7 @@ on load: a broken or incomplete table is refused) and finds the version in force
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
@@ -61,27 +62,58 @@ def deployment_region() -> str:
 
 
 _published: dict[uuid.UUID, Policy] = {}  # published versions never change: parsed once per process
+# Per region, scheme and year: when the published versions' starts were read, and (start, id) of each.
+_starts: dict[tuple[str, str, int], tuple[float, list[tuple[date, uuid.UUID]]]] = {}
+QUOTE_MAX_AGE_S = 5.0  # how stale a quote's view of the published versions may be (settlements: never)
 
 
 async def policy_in_force(session: AsyncSession, region: str | None, scheme: str, day: date) -> Policy:
     """The version in force on ``day`` for the region (default: the deployment's) and scheme: of the versions
-    of the day's year that started on or before it (the release's file and the published ones), the latest."""
+    of the day's year that started on or before it (the release's file and the published ones), the latest.
+    Reads the published versions' starts afresh (what a settlement or a reimbursement pays by)."""
     from svc_claims import policy_versions
 
     region = region or deployment_region()
-    bundled = bundled_policy(region, scheme, day.year)
-    candidate = bundled if bundled is not None and bundled.starts <= day else None
-    published = await policy_versions.published_in_force(session, region, scheme, day)
-    if published is not None and (candidate is None or published[1] > candidate.starts):
-        version_id, _, document = published
-        if version_id not in _published:
-            _published[version_id] = Policy.model_validate(document)
-        return _published[version_id]
-    if candidate is not None:
-        return candidate
+    starts = await policy_versions.published_starts(session, region, scheme, day.year)
+    _starts[(region, scheme, day.year)] = (time.monotonic(), starts)
+    found = _choose(region, scheme, day, starts)
+    if isinstance(found, uuid.UUID):
+        if found not in _published:
+            _published[found] = Policy.model_validate(await policy_versions.document_of(session, found))
+        return _published[found]
+    if found is not None:
+        return found
     years = {y for r, s, y in all_policies() if (r, s) == (region, scheme)} | await policy_versions.published_years(session, region, scheme)
     on_file = f"（已有年度：{'、'.join(map(str, sorted(years)))}）" if years else "（该统筹区、险种无政策文件，也无已发布的版本）"
     raise PolicyNotFound(f"无 {region} {scheme} {day.isoformat()} 适用的待遇政策{on_file}")
+
+
+def recent_policy_in_force(region: str | None, scheme: str, day: date, max_age_s: float = QUOTE_MAX_AGE_S) -> Policy | None:
+    """The version in force as this process saw the published versions at most ``max_age_s`` ago, without a
+    database round trip (quotes, the hot path); None when it has not looked lately (then ask policy_in_force)."""
+    region = region or deployment_region()
+    seen = _starts.get((region, scheme, day.year))
+    if seen is None or time.monotonic() - seen[0] > max_age_s:
+        return None
+    found = _choose(region, scheme, day, seen[1])
+    if isinstance(found, uuid.UUID):
+        return _published.get(found)
+    return found
+
+
+def forget_published_starts() -> None:
+    """After a publication in this process: its own quotes see the new version at once."""
+    _starts.clear()
+
+
+def _choose(region: str, scheme: str, day: date, starts: list[tuple[date, uuid.UUID]]) -> Policy | uuid.UUID | None:
+    """The release's file or the id of the published version in force on ``day`` (the later start wins)."""
+    bundled = bundled_policy(region, scheme, day.year)
+    candidate = bundled if bundled is not None and bundled.starts <= day else None
+    published = [(start, version_id) for start, version_id in starts if start <= day]
+    if published and (candidate is None or published[-1][0] > candidate.starts):
+        return published[-1][1]
+    return candidate
 
 
 def _tables(

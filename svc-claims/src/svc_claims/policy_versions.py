@@ -218,19 +218,27 @@ async def _next_number(session: AsyncSession, found: PolicyVersion, bundled_numb
     return max(highest or 0, bundled_number) + 1
 
 
-async def published_in_force(
-    session: AsyncSession, region: str, scheme: str, day: date
-) -> tuple[uuid.UUID, date, dict] | None:
-    """The published version of the day's year that started last on or before the day: (id, start, document)."""
+async def published_starts(
+    session: AsyncSession, region: str, scheme: str, year: int
+) -> list[tuple[date, uuid.UUID]]:
+    """(effective_from, id) of the year's published versions, earliest first."""
     query = (
-        select(policy_versions.c.id, policy_versions.c.effective_from, policy_versions.c.document)
-        .where(policy_versions.c.kind == BENEFIT, policy_versions.c.region == region, policy_versions.c.scheme == scheme,
-               policy_versions.c.year == day.year, policy_versions.c.status == "published",
-               policy_versions.c.effective_from <= day)
-        .order_by(policy_versions.c.effective_from.desc()).limit(1)
-    )  # fmt: skip
-    row = (await session.execute(query)).first()
-    return None if row is None else (row.id, row.effective_from, row.document)
+        select(policy_versions.c.effective_from, policy_versions.c.id)
+        .where(
+            policy_versions.c.kind == BENEFIT,
+            policy_versions.c.region == region,
+            policy_versions.c.scheme == scheme,
+            policy_versions.c.year == year,
+            policy_versions.c.status == "published",
+        )
+        .order_by(policy_versions.c.effective_from)
+    )
+    return [(start, version_id) for start, version_id in await session.execute(query)]
+
+
+async def document_of(session: AsyncSession, version_id: uuid.UUID) -> dict[str, Any]:
+    query = select(policy_versions.c.document).where(policy_versions.c.id == version_id)
+    return dict((await session.execute(query)).scalar_one())
 
 
 async def published_years(session: AsyncSession, region: str, scheme: str) -> set[int]:

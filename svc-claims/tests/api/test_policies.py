@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import text
 
 from shared.auth import Role
 from shared.testing.service_app import in_schema
-from svc_claims.policy import POLICY_DIR, deployment_region, use_region
+from svc_claims.policy import POLICY_DIR, deployment_region, recent_policy_in_force, use_region
 
 pytestmark = pytest.mark.integration
 
@@ -165,3 +165,16 @@ def test_a_tangshan_deployment_computes_with_its_own_policy(claims) -> None:
     assert region == {"region": "130200"}
     assert bill["policy"] == "130200/resident/2026/v1" and bill["fund"] == "6000.00"
     assert quote(claims, "2026-05-06", region="130200")["fund"] == "6000.00"  # or named in the request
+
+
+def test_quotes_use_a_view_of_the_published_versions_a_few_seconds_old_and_a_publication_here_refreshes_it(
+    claims,
+) -> None:
+    assert recent_policy_in_force("130300", "resident", date(2027, 3, 1)) is None
+    draft_and_publish(claims, document(2027, region="130300", level2_middle="0.65"))
+    assert quote(claims, "2027-03-01", region="130300")["fund"] == "6500.00"
+    seen = recent_policy_in_force("130300", "resident", date(2027, 3, 1))
+    assert seen is not None and seen.key == ("130300", "resident", 2027, "v1")
+    assert (
+        recent_policy_in_force("130300", "resident", date(2027, 3, 1), max_age_s=0) is None
+    )  # settlements read afresh

@@ -13,7 +13,7 @@ from shared.auth.dependencies import CurrentPrincipal
 from shared.errors import Problem
 from shared.service import UoW
 from svc_claims import policy_versions
-from svc_claims.policy import PolicyNotFound, deployment_region, policy_in_force
+from svc_claims.policy import PolicyNotFound, deployment_region, forget_published_starts, policy_in_force
 
 router = APIRouter(prefix="/policies", tags=["待遇政策"])
 
@@ -138,4 +138,5 @@ async def publish(
     async with uow:
         found = await policy_versions.publish(uow, actor, version_id, body.note if body else None)
         await uow.commit()
+    forget_published_starts()  # this process's quotes see it at once (others within QUOTE_MAX_AGE_S)
     return _out(found, VersionWithDocument)

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
 from shared.errors import Problem
-from shared.money import Money, NonNegativeMoney
 from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.money import Money, NonNegativeMoney
 from shared.service import Runtime, UoW
 from svc_claims import usecases
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, QuoteError, quote
-from svc_claims.policy import Policy, PolicyNotFound, policy_in_force
+from svc_claims.policy import Policy, PolicyNotFound, policy_in_force, recent_policy_in_force
 from svc_claims.settings import sample_allowed
 
 router = APIRouter(tags=["待遇计算"])
@@ -169,13 +169,16 @@ def context_of(body: QuoteRequest) -> QuoteContext:
     )  # fmt: skip
 
 
-async def policy_for(body: QuoteRequest, session: AsyncSession) -> Policy:
-    """The version in force on the service date (or, for another policy year, that year's version in force on
-    the day of it nearest the service date)."""
+def policy_day(body: QuoteRequest) -> date:
+    """The service date (or, for another policy year, the day of that year nearest the service date)."""
     year = body.policy_year or body.service_date.year
-    day = body.service_date if year == body.service_date.year else date(year, 12, 31) if year < body.service_date.year else date(year, 1, 1)
+    return body.service_date if year == body.service_date.year else date(year, 12, 31) if year < body.service_date.year else date(year, 1, 1)
+
+
+async def policy_for(body: QuoteRequest, session: AsyncSession) -> Policy:
+    """The version in force on the policy day, read afresh."""
     try:
-        return await policy_in_force(session, body.region, body.scheme, day)
+        return await policy_in_force(session, body.region, body.scheme, policy_day(body))
     except PolicyNotFound as exc:
         raise Problem(422, "policy_not_found", "没有适用的待遇政策", str(exc)) from None
 
@@ -192,8 +195,10 @@ def quote_errors() -> Iterator[None]:
 async def quote_claim(body: QuoteRequest, actor: CurrentPrincipal, uow: UoW) -> QuoteOut:
     """按明确给出的参保情况与本年度累计计算一张结算单（不保存）：基本医保 → 大病保险 → 医疗救助/优抚补助，逐行说明；
     与实际结算同一规则、同一结果。任何已登录用户可用（参保人估算、经办人员核对）。适用就医日期当日生效的政策版本。"""
-    async with uow:
-        policy = await policy_for(body, uow.session)
+    policy = recent_policy_in_force(body.region, body.scheme, policy_day(body))  # a few seconds' view: no round trip
+    if policy is None:
+        async with uow:
+            policy = await policy_for(body, uow.session)
     with quote_errors():
         return shape(quote(context_of(body), policy))
 
