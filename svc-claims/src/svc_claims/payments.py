@@ -188,7 +188,8 @@ async def _maternity_event(uow: UnitOfWork, coverage: Coverage, event_date: date
     """Who may be paid these items for this event: every problem told at once (the other sex's item, no
     recorded sex, no pregnancy registration, one event twice in the filing)."""
     pregnancy = await _pregnancy_on(uow, coverage.person_id, event_date)
-    sex = coverage.sex or _sex_of_verified_id(coverage.person_id, identity)
+    verified = _sex_of_verified_id(coverage.person_id, identity)  # a number given is checked even when the record has the sex
+    sex = coverage.sex or verified
     problems = item_problems(items, sex, pregnancy)  # type: ignore[arg-type]
     if problems:
         code = problems[0]["code"]
