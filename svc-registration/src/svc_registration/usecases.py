@@ -169,6 +169,7 @@ class CollectiveFiling:
     paid_on: date | None = None
     autumn_pupils: bool = False
     counter: Counter = ONLINE_REQUEST
+    late_record: LateRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,7 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
         command = SubmitResidentEnrollment(
             person=member.person, office_code=filing.office_code, tier=member.tier, coverage_year=filing.coverage_year,
             paid_on=filing.paid_on, special_groups=member.special_groups, autumn_pupil=filing.autumn_pupils, filer=filing.filer,
+            late_record=filing.late_record,
         )  # fmt: skip
         try:
             async with uow.session.begin_nested():

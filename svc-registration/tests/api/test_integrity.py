@@ -282,3 +282,13 @@ def test_items_handled_citywide_stay_within_the_city(registration, staff) -> Non
     hexi = registration.token(Role.staff, office_code="120103", office_level="district")  # 全市通办: any office of Tianjin
     filed = registration.client.post(f"{API}/benefit-registrations/remote-care", json=filing, headers=hexi)
     assert filed.status_code == 201 and filed.json()["office_code"] == OFFICE
+
+
+def test_a_collective_filing_of_a_year_already_over_needs_a_late_record(registration, staff) -> None:  # type: ignore[no-untyped-def]
+    members = [{"person": {"id_number": new_resident_id(OFFICE), "name": "村民"}, "tier": "adult_low"}]
+    body = {"filer": {"kind": "village", "name": "示例村委会"}, "office_code": OFFICE, "coverage_year": 2021, "paid_on": "2020-10-15",
+            "members": members, "materials": {"member_roster": "original"}}  # fmt: skip
+    refused = registration.client.post(f"{API}/enrollments/residents/collective", json=body, headers=staff).json()
+    assert (refused["accepted"], refused["results"][0]["problem"]["code"]) == (0, "backdated_coverage")
+    recorded = registration.client.post(f"{API}/enrollments/residents/collective", json={**body, "late_record": LATE}, headers=staff).json()
+    assert recorded["accepted"] == 1 and recorded["results"][0]["enrollment"]["late_record"]["receipts"] == LATE["receipts"]

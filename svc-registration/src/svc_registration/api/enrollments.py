@@ -124,6 +124,7 @@ class CollectiveFilingIn(AtTheCounter):
     paid_on: date | None = None
     autumn_pupils: bool = Field(False, description="秋季入学新生（仅学校）：当年9月1日起享受待遇")
     members: list[MemberIn] = Field(min_length=1, max_length=2000)
+    late_record: LateRecordIn | None = Field(None, description="补登已结束年度的集体参保（经办人员，凭缴费凭证）")
 
 
 class MemberResultOut(BaseModel):
@@ -316,7 +317,7 @@ async def file_collectively(
         filer=Filer(body.filer.kind, body.filer.name, body.filer.code), office_code=body.office_code,
         coverage_year=body.coverage_year, paid_on=body.paid_on, autumn_pupils=body.autumn_pupils,
         members=tuple(usecases.CollectiveMember(person_details(m.person), m.tier, group_records(m.special_groups)) for m in body.members),
-        counter=counter_of(body),
+        counter=counter_of(body), late_record=late_record_of(body.late_record),
     )  # fmt: skip
     key = runtime.settings.person_id_key.encode()
 
