@@ -193,6 +193,11 @@ async def publish(
     if bundled is not None and bundled.starts == found.effective_from:
         raise Problem(409, "effective_date_taken", "该生效日期已有政策版本",
                       f"{found.effective_from} 起已有随版本发布的政策，请另选生效日期")  # fmt: skip
+    # One publication at a time per region, scheme and year, so two never take the same number.
+    await uow.session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+        {"key": f"policy_versions/{BENEFIT}/{found.region}/{found.scheme}/{found.year}"},
+    )
     number = await _next_number(uow.session, found, bundled.version if bundled is not None else 0)
     document = {**found.document, "version": number}
     validate_document(document)  # the stored draft still validates (schema changes between releases)

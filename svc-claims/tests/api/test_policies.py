@@ -178,3 +178,23 @@ def test_quotes_use_a_view_of_the_published_versions_a_few_seconds_old_and_a_pub
     assert (
         recent_policy_in_force("130300", "resident", date(2027, 3, 1), max_age_s=0) is None
     )  # settlements read afresh
+
+
+def test_two_versions_of_a_year_published_at_once_get_two_numbers(claims) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    drafts = [
+        claims.client.post(
+            API, json=document(2032, effective_from=f"2032-0{m}-01"), headers=admin("admin-a", claims)
+        ).json()["id"]
+        for m in (3, 6, 9)
+    ]
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(
+            pool.map(
+                lambda d: claims.client.post(f"{API}/{d}/publish", json={}, headers=admin("admin-b", claims)),
+                drafts,
+            )
+        )
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    assert sorted(a.json()["version"] for a in answers) == [1, 2, 3]
