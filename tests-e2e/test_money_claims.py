@@ -156,3 +156,47 @@ def test_an_entitled_veterans_real_claim_pays_the_share_the_quote_gives(gateway:
     assert bill["veterans"] != "0.00"
     assert (bill["fund"], bill["veterans"], bill["person"]) == (quote["fund"], quote["veterans"], quote["person"])
     assert approved.json()["payment_order"]["veterans"] == quote["veterans"]
+
+
+def test_registrations_decide_the_special_disease_ratio_and_the_level_2_outpatient_hospital(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    clerk, city, admin = bearer(tokens["staff-heping"]), bearer(tokens["staff-city"]), bearer(tokens["admin"])
+    registered = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
+    unregistered = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=True))
+    hospital = "H12010100001"  # level 2: special disease and the reformed level-2 outpatient programme (sample registry)
+    # Registered at the start of 2021: registration's date moved there.
+    assert gateway.put(f"{REG}/admin/business-date", json={"date": "2021-03-01"}, headers=admin).status_code == 200
+    try:
+        disease = {"person_id": registered, "disease": "diabetes", "certified_by": hospital, "treatment_facility": hospital}
+        made = poll(lambda: (r := gateway.post(f"{REG}/benefit-registrations/special-disease", json=disease, headers=clerk)).status_code == 201 and r,
+                    what="registration to know the hospital")  # fmt: skip
+        assert made.status_code == 201
+        chosen = gateway.post(f"{REG}/benefit-registrations/resident-outpatient", json={"person_id": registered, "hospital_code": hospital}, headers=clerk)
+        assert chosen.status_code == 201, chosen.text
+    finally:
+        assert gateway.put(f"{REG}/admin/business-date", json={"date": None}, headers=admin).status_code == 200
+    poll(lambda: {e["kind"] for e in gateway.get(f"{CLAIMS}/persons/{registered}/eligibility", params={"on": "2021-05-20"},
+                                                 headers=clerk).json().get("entitlements", [])} >= {"special_disease", "resident_outpatient"},
+         what="claims to record the registrations")  # fmt: skip
+
+    def claim(person: str, care_type: str) -> dict:
+        receipt = {"number": f"MZ{uuid.uuid4().hex[:10]}", "issued_on": "2021-05-20", "amount": "1500.00", "in_scope": "1500.00", "out_of_scope": "0.00"}
+        return {"person_id": person, "care_type": care_type, "facility_code": hospital, "service_from": "2021-05-20", "service_to": "2021-05-20",
+                "receipts": [receipt], "channel": "counter", "bank_account": ACCOUNT, "materials": ["receipts", "itemised_bill", "prescriptions"]}  # fmt: skip
+
+    def approved(body: dict) -> dict:
+        filed = gateway.post(f"{CLAIMS}/reimbursements", json=body, headers=clerk)
+        assert filed.status_code == 201, filed.text
+        c = gateway.post(f"{CLAIMS}/reimbursements/{filed.json()['id']}/accept", json={"version": 1}, headers=clerk).json()
+        lines = [{"receipt": body["receipts"][0]["number"], "outcome": "accepted", "accepted_in_scope": "1500.00"}]
+        c = gateway.post(f"{CLAIMS}/reimbursements/{c['id']}/review", json={"version": 2, "lines": lines}, headers=clerk).json()
+        answer = gateway.post(f"{CLAIMS}/reimbursements/{c['id']}/approve", json={"version": 3}, headers=city)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["bill"]
+
+    refused(gateway.post(f"{CLAIMS}/reimbursements", json=claim(unregistered, "special_disease"), headers=clerk), 422,
+            "special_disease_registration_required")  # fmt: skip
+    special = approved(claim(registered, "special_disease"))
+    assert special["fund"] == "550.00"  # (1,500 − 500) × 55 %, the level-2 special-disease ratio of the middle tier
+    outpatient = approved(claim(registered, "outpatient_large"))
+    assert outpatient["fund"] == "500.00"  # the registered reformed level-2 hospital paid as level 1: (1,500 − 500) × 50 %
+    assert approved(claim(unregistered, "outpatient_large"))["fund"] == "0.00"  # level 2 without the registration: not paid
