@@ -52,6 +52,7 @@ PRIVATE_RABBIT_PORT = 56720
 # port below 9000, clear of the private servers' and other tools' usual ports.
 MAX_REPLICAS = 9
 DEMO_PASSWORD = "Demo@2026"  # the demo accounts' (gateway/src/gateway/demo_accounts.json)
+REGION_NAMES = {"120000": "天津市", "130200": "唐山市", "130300": "秦皇岛市"}
 
 
 # What `make up` runs as: a demonstration, where bills computed with sample policy data are paid.
@@ -151,7 +152,9 @@ def publish_demo_policy(gateway_url: str, today: date | None = None) -> None:
     from svc_claims.policy_cli import publish_sample
 
     year = (today or business_today()).year
-    published = publish_sample(gateway_url, year, ("admin", DEMO_PASSWORD), ("admin2", DEMO_PASSWORD))
+    region = os.environ.get("YB_CLAIMS_REGION", "120000")  # the deployment's pooling region, as svc-claims reads it
+    region_name = REGION_NAMES.get(region, f"统筹区{region}")
+    published = publish_sample(gateway_url, year, ("admin", DEMO_PASSWORD), ("admin2", DEMO_PASSWORD), region, region_name)
     if published is not None:
         print(f"已发布演示用示例政策（非正式）: {published['region']}/{published['scheme']}/{year}/v{published['version']}")
 
