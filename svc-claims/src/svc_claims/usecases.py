@@ -133,6 +133,10 @@ def require_visible_person(actor: Principal, person_id: uuid.UUID, coverages: li
         raise not_found("参保人")
 
 
+async def require_reach(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID) -> None:
+    require_visible_person(actor, person_id, await Repository(uow.session).coverages_of(person_id))
+
+
 async def eligibility(uow: UnitOfWork, person_id: uuid.UUID, day: date | None, actor: Principal) -> Eligibility:
     """Eligibility on `day` (default: today), for callers allowed to see this person; else 404."""
     repo = Repository(uow.session)

@@ -168,6 +168,8 @@ def test_another_districts_clerk_neither_reads_the_year_nor_settles_a_bill(claim
     assert booked.status_code == 404, booked.text
     wrong_tier = claims.client.post(url, json={**body, "tier": "adult_high"}, headers=hexi)
     assert wrong_tier.status_code == 404 and "adult_middle" not in wrong_tier.text  # the real tier is not revealed
+    no_policy = claims.client.post(url, json={**body, "service_date": "2031-05-10"}, headers=hexi)
+    assert no_policy.status_code == 404  # not the policy's 422 either
     assert claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=heping).json()["stays"] == 0
     city = claims.token(Role.staff, office_code="120000", office_level="city")
     assert claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=city).status_code == 200

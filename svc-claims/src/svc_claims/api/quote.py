@@ -237,6 +237,7 @@ async def settle(person_id: uuid.UUID, body: SettlementRequest, request: Request
         return (200 if replayed else 201), out.model_dump(mode="json")
 
     async with uow:
+        await usecases.require_reach(uow, actor, person_id)  # another office's person: 404 before any other answer
         policy = await policy_for(body, uow.session)
         return await run_idempotent(uow, request, actor.subject, idempotency_key, command)
 
