@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -825,3 +826,24 @@ async def _interop_messages(database_url: str, type_: str, refs: tuple[str, ...]
         )  # fmt: skip
     finally:
         await connection.close()
+
+
+def test_the_conformance_kit_passes_every_case_against_our_deployment(linked, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """What another province runs against us (and we against it): docs/interop.md, the conformance kit."""
+    from svc_transfer.conformance import main as conformance
+
+    tianjin, tangshan = linked
+    key = tmp_path / "kit.pem"
+    assert conformance(["--as-office", "990000", "--key", str(key), "--print-key"]) == 0
+    kit_key = json.loads(capsys.readouterr().out)
+    link(tianjin, tangshan, "seeds_5_10_5")
+    peers = json.loads(tianjin.config.peers_file.read_text(encoding="utf-8"))["peers"]
+    write_peers(tianjin.config.peers_file, [*peers, {"office_code": "990000", "name": "一致性测试机构", "url": None, "keys": [kit_key]}])
+    try:
+        status = conformance(["--target", tianjin.config.gateway_url, "--target-office", "120000",
+                              "--as-office", "990000", "--key", str(key)])  # fmt: skip
+        printed = capsys.readouterr().out
+    finally:
+        link(tianjin, tangshan, "seeds_5_10_5")
+    assert status == 0, printed
+    assert "18/18 cases passed" in printed
