@@ -50,6 +50,8 @@ def writable(value: str | None, width: int) -> str | None:
     hold it) spelled out as \\xNN, lone surrogates as \\udcNN, and cut to the column's width."""
     if value is None:
         return None
+    if value.isascii() and value.isprintable():
+        return value[:width]  # the usual case, checked cheaply
     text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text[:width]
@@ -91,11 +93,11 @@ class AccessAudit:
         row: dict[str, Any] = {k: writable(v, _WIDTHS[k]) for k, v in values.items()}
         persons = list(dict.fromkeys(person_ids))[:MAX_PERSONS_PER_ROW]
         row |= {"status": status, "person_ids": persons or None}
-        self._waiting.append(row)
-        metrics.ACCESS_AUDIT_WAITING.labels(self.service).set(len(self._waiting))
+        self._waiting.append(row)  # the waiting gauge is set when the queue is written (once a second)
 
     async def flush(self) -> int:
         batch = list(self._waiting)
+        metrics.ACCESS_AUDIT_WAITING.labels(self.service).set(len(batch))
         if not batch:
             return 0
         try:
@@ -181,6 +183,8 @@ class PersonFinder:
     def _in_json(self, body: bytes) -> list[uuid.UUID]:
         if not body or len(body) > MAX_SCANNED_BODY or body[:1] not in (b"{", b"["):
             return []
+        if b'"person_id"' not in body and b'"id_number"' not in body:
+            return []  # most bodies name nobody: not parsed at all
         try:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError):
@@ -196,9 +200,12 @@ class PersonFinder:
             for item in value:
                 self._walk(item, found, depth + 1)
         elif isinstance(value, dict):
-            found += _uuids([value.get("person_id")])
-            if isinstance(value.get("id_number"), str):
-                found += self._from_id_number(value.get("id_type"), value["id_number"])
+            person = value.get("person_id")
+            if person is not None:
+                found += _uuids((person,))
+            number = value.get("id_number")
+            if isinstance(number, str):
+                found += self._from_id_number(value.get("id_type"), number)
             for item in value.values():
                 if isinstance(item, dict | list):
                     self._walk(item, found, depth + 1)
