@@ -160,17 +160,17 @@ async def declare(uow: UnitOfWork, actor: Principal, body: DeclarationIn) -> dic
     bills = ({"bill_no": b.bill_no, "care_type": b.care_type, "origin": b.origin, "amounts": money_map({k: v for k, v in b.amounts.items() if v})}
              for b in body.bills)
     await repo.add_declaration(row, bills)
-    if current is not None:
-        await _apply_correction(uow, repo, actor, row)
+    await _apply_to_tables(uow, repo, actor, row)
     return {**row, "latest": True, "flags": await declaration_flags(repo, row, uow.clock.today())}
 
 
-async def _apply_correction(uow: UnitOfWork, repo: Repository, actor: Principal, row: dict) -> None:
-    """A correction is applied at once: its month and every cleared month after it are computed again (a paid
-    month keeps its table and what it now lacks goes into the next open month). A correction the tables cannot
-    take (a line would turn negative against the office's rejections) is refused and nothing is saved."""
+async def _apply_to_tables(uow: UnitOfWork, repo: Repository, actor: Principal, row: dict) -> None:
+    """A declaration (above all a correction) is applied at once to the tables already computed: its month and
+    every cleared month after it are computed again (a paid month keeps its table and what it now lacks goes into
+    the next open month). One the tables cannot take (a line would turn negative against the office's
+    rejections) is refused and nothing is saved."""
     period = Period.parse(row["period"])
-    what = f"{period} 更正申报（第{row['version']}版）"
+    what = f"{period} {'更正申报' if row['version'] > 1 else '申报'}（第{row['version']}版）"
     for care in CARE_TYPES:
         plan = await plan_key(uow, repo, actor, (row["facility_code"], row["insurance_type"], care), None,
                               lambda p: what if p == period else f"{what}后顺延")  # fmt: skip
@@ -356,6 +356,8 @@ async def plan_key(
     if facility is None:
         raise Problem(409, "facility_unknown", "尚未收到该机构的定点信息")
     existing = {Period.parse(r["period"]): r for r in await repo.clearings_of_key(facility_code, insurance_type, care_type, for_update=True)}
+    if not existing and through is None:
+        return KeyPlan(writes=[], rows={}, unchanged=[], pending=[], start=None)
     declared = await repo.latest_declarations(facility_code, insurance_type)
     months = set(existing)
     start = through

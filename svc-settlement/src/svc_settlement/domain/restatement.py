@@ -67,7 +67,7 @@ def restate(
         if period in kept:
             owed = fresh.lines[41] - paid_for[period]
             if owed:
-                pending.append(Adjustment(str(period), owed, _reason(period, fresh.lines[41], paid_for[period])))
+                pending.append(Adjustment(str(period), owed, _reason(period, fresh.lines[41])))
             out.append(Month(period, fresh, True, ()))
         else:
             booked, pending = book(pending, fresh.lines[41])
@@ -103,5 +103,6 @@ def book(pending: Sequence[Adjustment], own_total: Decimal) -> tuple[list[Adjust
     return booked, left
 
 
-def _reason(period: Period, due: Decimal, paid: Decimal) -> str:
-    return f"{period} 已拨付 {paid:.2f}，按最新申报与前月结转重算应付 {due:.2f}，差额 {due - paid:.2f} 计入本月"
+def _reason(period: Period, due: Decimal) -> str:
+    # Only what stays put: paying another open table must not change this one's text (it would look stale).
+    return f"{period} 已拨付；按最新申报与前月结转重算应付 {due:.2f}，与已付之差计入本月"
