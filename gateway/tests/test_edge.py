@@ -292,3 +292,50 @@ def test_a_ten_year_token_is_refused(tmp_path: Path) -> None:
         answer = client.get("/api/v1/alpha/x", headers={"Authorization": f"Bearer {decade}"})
     assert answer.status_code == 401
     assert upstream.requests == []
+
+
+def test_a_huge_anonymous_body_to_the_gateways_own_endpoints_is_cut_short(tmp_path: Path) -> None:
+    with gateway(tmp_path) as client:
+        huge = b"username=a&password=" + b"x" * (5 * 1024 * 1024)
+        answer = client.post("/api/v1/auth/token", content=huge, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 413, answer.text
+
+
+def test_the_dead_letter_replay_authorises_before_reading_its_body(tmp_path: Path) -> None:
+    upstream = Upstream()
+    with serve(upstream) as url, gateway(tmp_path, {"alpha": url}) as client:
+        huge = b'{"message_ids": [' + b'"x",' * 200_000 + b'"x"], "reason": "r"}'
+        anonymous = client.post("/api/v1/ops/dead-letters/alpha/replay", content=huge, headers={"Content-Type": "application/json"})
+        assert anonymous.status_code == 401, anonymous.text
+        ops = client.post("/api/v1/ops/dead-letters/alpha/replay", json={"message_ids": ["m"], "reason": "r"},
+                          headers=bearer(sign_in(client, "ops")))  # fmt: skip
+        assert ops.status_code == 403, ops.text
+        invalid = client.post("/api/v1/ops/dead-letters/alpha/replay", json={"nonsense": True}, headers=bearer(sign_in(client, "admin")))
+        assert invalid.status_code == 422, invalid.text
+    assert upstream.requests == []
+
+
+async def _reads_of_anonymous_put(app, method: str, path: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Call the gateway app with a body and count how much of it was read before the answer."""
+    reads, sent = 0, []
+
+    async def receive() -> dict:
+        nonlocal reads
+        reads += 1
+        return {"type": "http.request", "body": b"{" + b" " * 1000 + b"}", "more_body": True}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "http_version": "1.1", "method": method, "path": path, "raw_path": path.encode(), "root_path": "",
+             "scheme": "http", "query_string": b"", "headers": [(b"content-type", b"application/json")],
+             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000)}  # fmt: skip
+    await app(scope, receive, send)
+    return sent[0]["status"], reads
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/api/v1/admin/business-date"), ("POST", "/api/v1/ops/dead-letters/alpha/replay")])
+async def test_admin_endpoints_read_no_byte_of_an_anonymous_body(tmp_path: Path, method: str, path: str) -> None:
+    config = GatewaySettings(upstreams={"alpha": "http://127.0.0.1:9"}, key_dir=tmp_path, auth_jwks_file=tmp_path / "jwks.json", log_json=False)
+    status, reads = await _reads_of_anonymous_put(create_app(config), method, path)
+    assert (status, reads) == (401, 0)

@@ -9,6 +9,7 @@
 - the gateway's own endpoints limited per address (the services' routes are limited per caller in
   the proxy); the probes' `/health/live` and `/health/ready` are not counted, sign-in has limits
   of its own (gateway.signin);
+- the gateway's own endpoints read at most 64 KB of a body (413 beyond);
 - security headers on every answer (CSP on pages).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.proxy import send_problem
@@ -41,6 +43,7 @@ SECURITY_HEADERS = (
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 )
+OWN_MAX_BODY_BYTES = 64 * 1024
 FORWARDED = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
 
 
@@ -97,7 +100,21 @@ class EdgeMiddleware:
         except Problem as problem:
             await send_problem(_secured(send), problem)
             return
-        await self.app(scope, receive, _secured(send))
+        await self.app(scope, self._bounded(receive) if self.is_own(scope["path"]) else receive, _secured(send))
+
+    def _bounded(self, receive: Receive) -> Receive:
+        """The gateway's own endpoints take small bodies; reading stops past OWN_MAX_BODY_BYTES."""
+        received = 0
+
+        async def receive_bounded() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > OWN_MAX_BODY_BYTES:
+                raise HTTPException(413, f"请求体不能超过 {OWN_MAX_BODY_BYTES} 字节")
+            return message
+
+        return receive_bounded
 
     async def _admit(self, scope: Scope, headers: dict[bytes, bytes], address: str, internal: bool) -> None:
         path: str = scope["path"]

@@ -16,9 +16,11 @@ from typing import Annotated, Any
 
 import aiohttp
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
 
-from gateway.proxy import Proxy, Upstreams
+from gateway.proxy import Proxy, Upstreams, read_body
 from gateway.settings import GatewaySettings
 from shared.auth import Role
 from shared.auth.dependencies import require_roles
@@ -34,6 +36,7 @@ SERVICE_TITLES = {
     "facility": "定点协议管理",
 }
 CALL_TIMEOUT_S = 3.0
+MAX_REPLAY_BODY_BYTES = 64 * 1024
 RECENT_ERRORS_SHOWN = 30
 
 ServiceName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,39}$", description="服务名，如 facility")]
@@ -59,10 +62,17 @@ def ops_router(settings: GatewaySettings, proxy: Proxy, upstreams: Upstreams) ->
     async def dead_letters(request: Request, service: ServiceName, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JSONResponse:
         return await _forward(proxy, upstreams, service, "GET", f"/internal/ops/dead-letters?limit={limit}", _authorization(request))
 
+    # The body is read by hand, after the role check: FastAPI reads a declared body before it runs the
+    # dependencies, so an anonymous caller would have it read.
     @router.post(
-        "/api/v1/ops/dead-letters/{service}/replay", dependencies=[require_roles(Role.admin)], summary="重放死信（管理员，留痕）"
-    )
-    async def replay(request: Request, service: ServiceName, body: ReplayIn) -> JSONResponse:
+        "/api/v1/ops/dead-letters/{service}/replay", dependencies=[require_roles(Role.admin)], summary="重放死信（管理员，留痕）",
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ReplayIn.model_json_schema()}}}},
+    )  # fmt: skip
+    async def replay(request: Request, service: ServiceName) -> JSONResponse:
+        try:
+            body = ReplayIn.model_validate_json(await read_body(request.receive, MAX_REPLAY_BODY_BYTES))
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors(include_url=False)) from exc
         return await _forward(
             proxy, upstreams, service, "POST", "/internal/ops/dead-letters/replay", _authorization(request), body.model_dump()
         )

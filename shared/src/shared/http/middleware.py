@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import context, metrics
@@ -13,6 +14,7 @@ from shared.http.audit import MAX_SCANNED_BODY, AccessAudit
 REQUEST_ID = b"x-request-id"
 CORRELATION_ID = b"x-correlation-id"
 MAX_ID_LENGTH = 128
+MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -24,10 +26,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, service: str, audit: AccessAudit | None = None):
+    def __init__(self, app: ASGIApp, service: str, audit: AccessAudit | None = None, max_body_bytes: int = MAX_BODY_BYTES):
         self.app = app
         self.service = service
         self.audit = audit
+        # No route reads more than this of a body (a service reached past the gateway included).
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,10 +49,19 @@ class RequestContextMiddleware:
         # What the request and its answer carry, kept (up to a bound) to name whose data was touched.
         request_body, answer_body = _Capture(), _Capture()
 
-        async def receive_kept() -> Message:
+        received = 0
+
+        async def receive_bounded() -> Message:
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                request_body.add(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if received > self.max_body_bytes:
+                    # An HTTPException: FastAPI passes it on from a body it is parsing (others become 400).
+                    raise HTTPException(413, f"请求体不能超过 {self.max_body_bytes} 字节")
+                if audited:
+                    request_body.add(chunk)
             return message
 
         async def send_with_ids(message: Message) -> None:
@@ -65,7 +78,7 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive_kept if audited else receive, send_with_ids)
+            await self.app(scope, receive_bounded, send_with_ids)
         finally:
             route = scope.get("route")
             route_path = getattr(route, "path", None)
