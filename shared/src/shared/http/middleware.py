@@ -14,7 +14,7 @@ from shared.http.audit import MAX_SCANNED_BODY, AccessAudit
 REQUEST_ID = b"x-request-id"
 CORRELATION_ID = b"x-correlation-id"
 MAX_ID_LENGTH = 128
-MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_BODY_BYTES = 32 * 1024 * 1024  # above the largest upload a route takes (a 20 MB enrollment list)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
