@@ -259,6 +259,8 @@ async def record_assessment(
     year's recovery, both booked into the clearing of month `book_in` (lines 20, 21 and 34)."""
     repo = Repository(uow.session)
     await _facility_for_staff(repo, facility_code, actor)
+    if not Decimal(0) <= score_ratio <= Decimal(1):
+        raise Problem(422, "invalid_assessment", "考核得分比例应在 0 到 1 之间", errors=[{"field": "body.score_ratio", "message": "应在 0 到 1 之间"}])
     if Period.parse(book_in).year <= year:
         raise Problem(422, "invalid_assessment", "考核结果须计入考核年度之后的月份", errors=[{"field": "body.book_in", "message": f"应晚于 {year} 年"}])
     marker = f"{year}年度考核"
@@ -296,12 +298,12 @@ class RunResult:
 async def run_clearing(uow: UnitOfWork, actor: Principal, period_text: str, facility_code: str | None = None) -> RunResult:
     """Clear a month for every budget in the actor's scope (or one facility), and carry the change into the
     months after it that were already cleared. Running it twice changes nothing."""
+    repo = Repository(uow.session)
+    if facility_code is not None:  # another office's facility is not there, whatever else is wrong
+        await _facility_for_staff(repo, facility_code, actor)
     period = Period.parse(period_text)
     if not period_ended(period, uow.clock.today()):
         raise Problem(422, "period_not_ended", "结算月份尚未结束，不能清算", f"{period} 月最早于 {period.next().first_day} 清算")
-    repo = Repository(uow.session)
-    if facility_code is not None:
-        await _facility_for_staff(repo, facility_code, actor)
     budgets = await repo.budgets_of([facility_code] if facility_code else None, period.year, offices_in_scope(actor), limit=None)
     result = RunResult(conflicts=[], skipped=[])
     for budget in budgets:

@@ -18,7 +18,7 @@ def new_code() -> str:
 S = "/api/v1/settlement"
 
 
-def budget(h: Harness, code: str, total: str = "1200000.00", **extra) -> dict:  # type: ignore[no-untyped-def]
+def budget(h, code: str, total: str = "1200000.00", **extra) -> dict:  # type: ignore[no-untyped-def]
     body = {"facility_code": code, "year": 2026, "insurance_type": "employee", "care_type": "inpatient", "total": total,
             "reason": "2026年度总额指标下达", **extra}  # fmt: skip
     response = h.client.post(f"{S}/budgets", json=body, headers=h.district())
@@ -35,13 +35,13 @@ def line(clearing: dict, n: int) -> str:
     return clearing["lines"][n - 1]["value"]
 
 
-def clearing_of(h: Harness, code: str, period: str, headers: dict | None = None) -> dict:
+def clearing_of(h, code: str, period: str, headers: dict | None = None) -> dict:
     page = h.client.get(f"{S}/clearings", params={"facility_code": code, "period": period}, headers=headers or h.district()).json()
     [item] = [i for i in page["items"] if i["care_type"] == "inpatient"]
     return item
 
 
-def test_budgets_split_evenly_or_by_pattern_and_every_change_is_recorded(settlement: Harness) -> None:
+def test_budgets_split_evenly_or_by_pattern_and_every_change_is_recorded(settlement) -> None:
     h, code = settlement, new_code()
     h.designate(code)
     first = budget(h, code)
@@ -72,7 +72,7 @@ def test_budgets_split_evenly_or_by_pattern_and_every_change_is_recorded(settlem
         ({"bills": [{"bill_no": "B1", "care_type": "inpatient", "origin": "local", "pooled_fund": "1.00"}]}, 422, "totals_mismatch"),
     ],
 )
-def test_bad_declarations_are_refused_with_a_reason_and_nothing_is_saved(settlement: Harness, change: dict, status: int, code: str) -> None:
+def test_bad_declarations_are_refused_with_a_reason_and_nothing_is_saved(settlement, change: dict, status: int, code: str) -> None:
     h, facility = settlement, new_code()
     h.designate(facility)
     h.today(date(2026, 4, 10))
@@ -84,7 +84,7 @@ def test_bad_declarations_are_refused_with_a_reason_and_nothing_is_saved(settlem
     assert h.client.get(f"{S}/declarations", headers=h.facility(facility)).json() == []
 
 
-def test_a_facility_not_designated_cannot_declare(settlement: Harness) -> None:
+def test_a_facility_not_designated_cannot_declare(settlement) -> None:
     h, facility = settlement, new_code()
     h.designate(facility)
     h.designate(facility, status="suspended", version=2)
@@ -93,7 +93,7 @@ def test_a_facility_not_designated_cannot_declare(settlement: Harness) -> None:
     assert response.status_code == 409 and response.json()["code"] == "facility_not_designated"
 
 
-def test_declare_clear_correct_recompute_approve_and_pay(settlement: Harness) -> None:
+def test_declare_clear_correct_recompute_approve_and_pay(settlement) -> None:
     h, code = settlement, new_code()
     h.designate(code)
     budget(h, code)  # 100,000 a month
@@ -193,7 +193,7 @@ def test_declare_clear_correct_recompute_approve_and_pay(settlement: Harness) ->
     assert h.client.portal.call(outbox_types) == ["settlement.approved", "settlement.paid"]  # type: ignore[union-attr]
 
 
-def test_the_table_as_pdf_and_spreadsheet_for_one_month_and_a_district(settlement: Harness) -> None:
+def test_the_table_as_pdf_and_spreadsheet_for_one_month_and_a_district(settlement) -> None:
     import csv
     import io
 
@@ -223,7 +223,7 @@ def test_the_table_as_pdf_and_spreadsheet_for_one_month_and_a_district(settlemen
     assert h.client.get(f"{S}/clearings/export.csv", params={"period": "2026-1"}, headers=h.district()).status_code == 422
 
 
-def test_the_year_end_assessment_releases_the_reserve_and_recovers_last_years_money(settlement: Harness) -> None:
+def test_the_year_end_assessment_releases_the_reserve_and_recovers_last_years_money(settlement) -> None:
     h, code = settlement, new_code()
     h.designate(code)
     budget(h, code)

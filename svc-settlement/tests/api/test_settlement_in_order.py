@@ -95,7 +95,7 @@ def test_a_paid_month_cannot_be_paid_again_and_its_table_is_paid_once_in_the_dat
                     "order_no, paid_on, paid_by) SELECT gen_random_uuid(), gen_random_uuid(), facility_code, period, insurance_type, care_type, "
                     "declaration_version, kind, amount, order_no || 'X', paid_on, paid_by FROM payments WHERE clearing_id = :id"
                 ), {"id": paid["id"]})  # fmt: skip
-            except Exception as error:  # noqa: BLE001 - the unique violation is the point
+            except Exception as error:  # the unique violation is the point
                 return type(getattr(error, "orig", error)).__name__
             return "inserted"
 
@@ -202,8 +202,8 @@ def test_another_offices_facility_is_not_found_for_staff_before_any_other_check(
         "/entries": {"facility_code": code, "period": "2026-01", "insurance_type": "employee", "care_type": "inpatient",
                      "kind": "other_payment", "amount": "1.00", "reason": "越权"},
         "/assessments": {"facility_code": code, "year": 2025, "insurance_type": "employee", "care_type": "inpatient",
-                         "score_ratio": "1", "book_in": "2026-01", "reason": "越权"},
-        "/clearings/run": {"period": "2026-01", "facility_code": code},
+                         "score_ratio": "1.5", "book_in": "2026-01", "reason": "越权"},  # a bad ratio too: the office check comes first
+        "/clearings/run": {"period": "2026-12", "facility_code": code},  # a month not ended too
     }  # fmt: skip
     other = h.client.post(f"{S}{path}", json=bodies[path], headers=h.district("120103"))
     unknown = h.client.post(f"{S}{path}", json={**bodies[path], "facility_code": new_code()}, headers=h.district("120103"))

@@ -50,7 +50,7 @@ def test_a_paid_months_difference_already_paid_by_a_kept_table_is_not_paid_again
 
 def test_a_difference_with_no_open_month_after_it_waits() -> None:
     kept = {Period(2026, 2): KeptTable(D("10450.00"), ())}
-    months, pending = restate([month(1, "12000.00"), month(2, "11000.00")], kept, rate)
+    _, pending = restate([month(1, "12000.00"), month(2, "11000.00")], kept, rate)
     assert [(a.period, a.amount) for a in pending] == [("2026-02", D("-950.00"))]
 
 
@@ -94,7 +94,7 @@ def test_paying_in_any_order_then_settling_everything_pays_each_month_what_its_l
     for p in periods:  # settle the rest in order, recomputing after every payment
         after, pending = restate(list(zip(periods, inputs_2, strict=True)), kept, rate)
         pay(after, {p})
-    final, pending = restate(list(zip(periods, inputs_2, strict=True)), kept, rate)
+    _, pending = restate(list(zip(periods, inputs_2, strict=True)), kept, rate)
     assert pending == []
     fresh, _ = restate(list(zip(periods, inputs_2, strict=True)), {}, rate)
     assert ledger == {str(m.period): m.clearing.lines[41] for m in fresh}

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from shared.errors import Problem
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
@@ -158,9 +156,6 @@ class AssessmentIn(BaseModel):
 
 @router.post("/assessments", status_code=201, response_model=list[EntryOut], summary="录入年度考核结果：返还考核预留、上年度清算应收回")
 async def assessment(body: AssessmentIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
-    if not Decimal(0) <= body.score_ratio <= Decimal(1):
-        raise Problem(422, "invalid_assessment", "考核得分比例应在 0 到 1 之间", errors=[{"field": "body.score_ratio", "message": "应在 0 到 1 之间"}])
-
     async def record() -> tuple[int, Any]:
         rows = await usecases.record_assessment(uow, actor, body.facility_code, body.year, body.insurance_type, body.care_type,
                                                 body.score_ratio, body.recovery, body.book_in, body.reason)  # fmt: skip
