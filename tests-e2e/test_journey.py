@@ -41,8 +41,12 @@ def current_year() -> int:
     return datetime.now(ZoneInfo("Asia/Shanghai")).year
 
 
+# A year already over is enrolled only as a clerk's late record with the payment papers (registration README).
+LATE_RECORD = {"reason": "补登往年参保（已缴费）", "receipts": ["税缴 往年-000001"]}
+
+
 def enrollment_body(id_number: str, name: str, year: int, office: str = "120101", tier: str = "adult_middle") -> dict:
-    return {
+    body = {
         "person": {"id_type": "resident_id", "id_number": id_number, "name": name},
         "office_code": office,
         "tier": tier,
@@ -50,6 +54,7 @@ def enrollment_body(id_number: str, name: str, year: int, office: str = "120101"
         "paid_on": f"{year - 1}-10-15",  # in the enrollment period: covered the whole year
         "materials": {"id_document": "original"},  # received at the counter (ignored for self-service)
     }
+    return {**body, "late_record": LATE_RECORD} if year < current_year() else body
 
 
 def submit(gateway: httpx.Client, token: str, body: dict, key: str | None = None) -> httpx.Response:
@@ -269,7 +274,12 @@ def test_insured_person_may_enroll_only_themselves(gateway: httpx.Client, tokens
     other = submit(gateway, tokens["zhangsan"], enrollment_body(LISI_ID, "李四", YEAR_SELF, office="120103"))
     assert_problem(other, 403, "not_own_identity")
 
-    own = submit(gateway, tokens["zhangsan"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_SELF))
+    # A past year is not the app's to backdate: the person's own filing is refused, the clerk records it with the papers.
+    own_body = enrollment_body(ZHANGSAN_ID, "张三", YEAR_SELF)
+    assert_problem(submit(gateway, tokens["zhangsan"], own_body), 403, "late_record_by_staff")
+    without_papers = {k: v for k, v in own_body.items() if k != "late_record"}
+    assert_problem(submit(gateway, tokens["zhangsan"], without_papers), 422, "backdated_coverage")
+    own = submit(gateway, tokens["staff-heping"], own_body)
     assert own.status_code == 201, own.text
     assert own.json()["status"] == "submitted"
     seen = gateway.get(f"/api/v1/registration/enrollments/{own.json()['id']}", headers=bearer(tokens["zhangsan"]))

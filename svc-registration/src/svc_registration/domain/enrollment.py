@@ -137,18 +137,18 @@ class Enrollment:
         return self.status in GRANTS_BENEFITS and self.period.start <= day and (self.period.end is None or day <= self.period.end)
 
     def _move(self, to: Status, expected_version: int, decision: Decision, *, same_status: bool = False, **changes) -> Enrollment:  # type: ignore[no-untyped-def]
-        """One transition, once. Only a change within a status (在职转退休) may keep it (`same_status`);
-        asking again for the status the enrollment already has is a repeated request, answered with
-        `transition_already_applied` before the version check (a retry carries the old version)."""
+        """One transition, once. A request on an old version is a conflict (a retry carries the version it
+        was made on); asking again, on the current version, for the status the enrollment already has is
+        `transition_already_applied`. Only a change within a status (在职转退休) keeps it (`same_status`)."""
+        if expected_version != self.version:
+            raise Problem(
+                409, "version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version
+            )
         if to is self.status and not same_status:
             raise Problem(
                 409, "transition_already_applied", "该操作已办理，不能重复办理", f"参保登记已是 {self.status.value} 状态",
                 current_status=self.status.value, current_version=self.version,
             )  # fmt: skip
-        if expected_version != self.version:
-            raise Problem(
-                409, "version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version
-            )
         if to is not self.status and to not in ALLOWED[self.status]:
             raise Problem(
                 409, "invalid_transition", "当前状态不允许此操作", f"参保登记状态为 {self.status.value}，不能变为 {to.value}"
