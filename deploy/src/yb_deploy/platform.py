@@ -169,14 +169,15 @@ def start_all(config: PlatformConfig) -> None:
 
 
 def wait_until_ready(config: PlatformConfig, timeout_s: float = 90) -> dict:
-    """Poll the gateway's aggregated health until every service is ready."""
+    """Poll the gateway's aggregated health until every service is ready and nothing is degraded
+    (broker connected, consumers attached): the platform is then fully up, events included."""
     deadline = time.monotonic() + timeout_s
     last: dict | str = "no answer"
     while time.monotonic() < deadline:
         try:
             response = httpx.get(f"{config.gateway_url}/health", timeout=5)
             last = response.json()
-            if response.status_code == 200:
+            if response.status_code == 200 and last.get("status") == "ready":
                 return last
         except (httpx.HTTPError, ValueError) as exc:
             last = repr(exc)

@@ -8,6 +8,7 @@ the server runs as that user.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import os
 import pwd
@@ -19,6 +20,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aio_pika
 import asyncpg
@@ -29,6 +31,15 @@ RABBITMQ_HINT = "RabbitMQ 服务端未安装。Debian/Ubuntu: sudo apt-get insta
 
 class MissingServer(RuntimeError):
     pass
+
+
+def _port_open(url: str, default_port: int) -> bool:
+    parsed = urlsplit(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def free_port() -> int:
@@ -117,6 +128,8 @@ async def postgres_answers(url: str) -> bool:
 
 
 async def rabbitmq_answers(url: str) -> bool:
+    if not _port_open(url, 5672):
+        return False  # asked before AMQP: the client logs an ERROR for every refused attempt
     try:
         connection = await asyncio.wait_for(aio_pika.connect(url), timeout=5)
     except Exception:
@@ -225,6 +238,25 @@ class PrivateRabbitMQ:
             )  # fmt: skip
         _stop_pid(pid, timeout_s=10)
         self.pid = None
+
+    def kill(self) -> None:
+        """SIGKILL the node and everything it started (no goodbye to clients: a crash, not a stop)."""
+        pid = self.pid or _read_pid(self.folder / "server.pid")
+        if not pid:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        _wait(lambda: _gone(pid), 10, "the killed RabbitMQ")
+        self.pid = None
+
+
+def _gone(pid: int) -> bool:
+    _reap(pid)
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def _read_pid(path: Path) -> int | None:

@@ -253,12 +253,22 @@ def health_router(proxy: Proxy, upstreams: Upstreams) -> APIRouter:
     async def live() -> dict:
         return {"status": "ok"}
 
-    @router.get("/health", summary="平台健康：各服务就绪状态")
+    @router.get("/health/ready", include_in_schema=False)
+    async def ready() -> JSONResponse:
+        # The gateway can route once its client is up. It does not depend on the services being
+        # ready: a pod that is not ready leaves the Service, and every gateway pod leaving because
+        # one service is down would turn that service's outage into the whole platform's.
+        up = proxy.session is not None and not proxy.session.closed
+        return JSONResponse({"status": "ready" if up else "not_ready"}, status_code=200 if up else 503)
+
+    @router.get("/health", summary="平台健康：各服务就绪与降级状态")
     async def health() -> JSONResponse:
         checks = await asyncio.gather(*(_service_health(proxy, upstreams, s) for s in upstreams.services))
         services = dict(zip(upstreams.services, checks))
         ready = all(s["ready"] for s in services.values())
-        return JSONResponse({"status": "ready" if ready else "degraded", "services": services}, status_code=200 if ready else 503)
+        degraded = any(s["degraded"] for s in services.values())
+        status = "not_ready" if not ready else "degraded" if degraded else "ready"
+        return JSONResponse({"status": status, "services": services}, status_code=200 if ready else 503)
 
     return router
 
@@ -292,12 +302,14 @@ def business_date_router(proxy: Proxy, upstreams: Upstreams) -> APIRouter:
 
 
 async def _service_health(proxy: Proxy, upstreams: Upstreams, service: str) -> dict:
+    """Every replica's GET /health: ready (its database answers) and what it reports degraded."""
     replicas = []
     for url in upstreams.all_urls(service):
         try:
-            async with proxy.session.get(f"{url}/health/ready", timeout=aiohttp.ClientTimeout(total=3)) as response:  # type: ignore[union-attr]
+            async with proxy.session.get(f"{url}/health", timeout=aiohttp.ClientTimeout(total=3)) as response:  # type: ignore[union-attr]
                 body = await response.json(content_type=None)
-                replicas.append({"url": url, "ready": response.status == 200, "checks": body.get("checks", {})})
+                replicas.append({"url": url, "ready": response.status == 200, "degraded": body.get("degraded", []),
+                                 "checks": body.get("checks", {})})  # fmt: skip
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            replicas.append({"url": url, "ready": False, "detail": f"无法连接: {type(exc).__name__}"})
-    return {"ready": all(r["ready"] for r in replicas), "replicas": replicas}
+            replicas.append({"url": url, "ready": False, "degraded": [], "detail": f"无法连接: {type(exc).__name__}"})
+    return {"ready": all(r["ready"] for r in replicas), "degraded": any(r["degraded"] for r in replicas), "replicas": replicas}

@@ -6,13 +6,17 @@ written once here (outbox, inbox, idempotency keys) live in each service's schem
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import MetaData, Table, text
+from sqlalchemy import MetaData, Table, event, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import queue as sqla_queue
 
 from shared.clock import Clock
 from shared.events.envelope import Envelope
@@ -38,7 +42,53 @@ def make_engine(url: str, pool_size: int = 10, schema: str | None = None) -> Asy
     # is discarded by the pool, and the request or message is retried by its caller.
     # No overflow: a burst waits for a pooled connection instead of opening (and soon closing) new
     # ones, which costs far more than the wait (connection set-up dominated consumer profiles).
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800, connect_args=connect_args)
+    # LIFO: the most recently used connection is handed out again, so under light load the others
+    # stay idle and `release_idle_connections` can close them.
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_recycle=1800, pool_use_lifo=True, connect_args=connect_args
+    )
+    event.listen(engine.sync_engine.pool, "checkin", _note_idle_since)
+    return engine
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+_IDLE_SINCE = "yb_idle_since"
+
+
+async def release_idle_connections(engine: AsyncEngine, keep: int, idle_s: float) -> int:
+    """Close the pooled connections idle for `idle_s` or more, keeping the `keep` most recently used.
+
+    SQLAlchemy's pool keeps every connection it ever opened until the process ends; at rest a
+    platform would then hold each process's busiest-moment count. Returns how many were closed.
+    """
+    pool = engine.sync_engine.pool
+    if not isinstance(pool, QueuePool):
+        return 0
+    return await greenlet_spawn(_release_idle, pool, keep, idle_s, time.monotonic())
+
+
+def _release_idle(pool: QueuePool, keep: int, idle_s: float, now: float) -> int:
+    # The queue and the overflow count are the pool's own bookkeeping, used as QueuePool.dispose
+    # uses them. Taking the idle ones out and putting the kept ones back does not yield to the event
+    # loop, so no checkout sees the queue half-drained; closing does (asyncpg says goodbye), by then
+    # the stale ones are out of the pool and already uncounted.
+    idle: list[Any] = []
+    while True:
+        try:
+            idle.append(pool._pool.get(False))  # LIFO: most recently returned first
+        except sqla_queue.Empty:
+            break
+    stale = [r for i, r in enumerate(idle) if i >= keep and now - r.info.get(_IDLE_SINCE, now) >= idle_s]
+    for record in reversed([r for r in idle if r not in stale]):
+        pool._pool.put(record, False)  # back in their order, the most recent on top
+    for _ in stale:
+        pool._dec_overflow()
+    for record in stale:
+        record.close()
+    return len(stale)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -23,7 +23,17 @@ OUTBOX_BACKLOG = Gauge("yb_outbox_backlog", "Unsent outbox rows", ["service"])
 OUTBOX_OLDEST_AGE = Gauge("yb_outbox_oldest_unsent_seconds", "Age of the oldest unsent outbox row", ["service"])
 
 # What operations watch (refreshed on every scrape and every ops status read; see shared.ops).
-SERVICE_READY = Gauge("yb_service_ready", "1 when /health/ready answers ready", ["service"])
+SERVICE_READY = Gauge("yb_service_ready", "1 when /health/ready answers ready (the database answers)", ["service"])
+SERVICE_DEGRADED = Gauge(
+    "yb_service_degraded", "1 when /health reports a degraded state (broker, consumer, outbox backlog, audit)", ["service"]
+)
+BROKER_CONNECTED = Gauge("yb_broker_connected", "1 while the process's broker connection holds", ["service"])
+CONSUMER_ATTACHED = Gauge(
+    "yb_consumer_attached", "1 while the broker delivers to this process's consumer (not only connected)", ["service"]
+)
+DB_POOL_CONNECTIONS = Gauge(
+    "yb_db_pool_connections", "Open pooled database connections of the process, in use or idle", ["service", "state"]
+)
 QUEUE_MESSAGES = Gauge("yb_queue_messages", "Messages waiting in the service's queues", ["service", "queue"])
 QUEUE_CONSUMERS = Gauge("yb_queue_consumers", "Consumers attached to the service's main queue", ["service"])
 DEAD_LETTERS = Gauge("yb_dead_letters", "Messages in the service's dead-letter queue", ["service"])

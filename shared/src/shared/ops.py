@@ -154,6 +154,7 @@ async def event_flow(runtime: ServiceRuntime) -> dict:
         "outbox": outbox,
         "queues": queues,
         "subscriptions": len(runtime.consumer.event_types),
+        "broker": {"connected": runtime.broker.is_connected, "consumer_attached": runtime.consumer.is_attached},
         "per_minute": {k: metrics.THROUGHPUT.last_minute(service, k) for k in ("published", "consumed", "dead_lettered")},
     }
 

@@ -1,8 +1,15 @@
 """The runtime and app factory every service is built with.
 
 One process of a service = the HTTP app + its outbox relay + its consumer, sharing one database
-engine and one broker connection. The broker may be down at start: the process still starts,
-reports not-ready, and connects when the broker returns (events wait in the outbox meanwhile).
+engine and one broker connection. The broker may be down at start or go away later: the process
+keeps serving its API (events wait in the outbox), reports itself *degraded* on `/health`, and
+connects again when the broker returns.
+
+Health, as an orchestrator uses it:
+    GET /health/live    the process works (restart it when this fails)
+    GET /health/ready   it can serve its API: its database answers (send it traffic while 200)
+    GET /health         the details: database, broker, consumer attached, outbox backlog, access
+                        audit; 200 "ready" or "degraded" while ready, 503 "not_ready"
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from shared.auth import Role
 from shared.auth.dependencies import require_roles
 from shared.clock import Clock, ClockOverrideRefused, SystemClock, make_clock
 from shared.errors import Problem
-from shared.db import UnitOfWork, make_engine, make_session_factory, ping
+from shared.db import UnitOfWork, make_engine, make_session_factory, ping, release_idle_connections
 from shared.events.broker import Broker
 from shared.events.consumer import Consumer, Subscription
 from shared.events.outbox import outbox_backlog
@@ -42,7 +49,9 @@ from shared.settings import CommonSettings
 
 log = logging.getLogger(__name__)
 
-BROKER_RECONNECT_S = 2.0
+DATABASE_PING_TIMEOUT_S = 2.0
+# Access audit rows waiting longer than this many at once: the database refuses them (degraded).
+AUDIT_WAITING_DEGRADED = 100
 
 
 PeriodicJob = Callable[["ServiceRuntime"], Awaitable[None]]
@@ -71,7 +80,7 @@ def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequenc
     engine = make_engine(settings.database_url, settings.database_pool_size, schema=service)
     sessions = make_session_factory(engine)
     clock = make_clock(settings.environment, settings.business_date)
-    broker = Broker(settings.broker_url, settings.broker_namespace)
+    broker = Broker(settings.broker_url, settings.broker_namespace, settings.broker_reconnect_interval_s)
     relay = OutboxRelay(
         sessions,
         broker,
@@ -90,7 +99,7 @@ def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequenc
         runtime.uow,
         max_attempts=settings.consumer_max_attempts,
         retry_delays_ms=settings.consumer_retry_delays_ms,
-        prefetch=settings.consumer_prefetch,
+        prefetch=settings.consumer_concurrency,
     )
     return runtime
 
@@ -106,17 +115,39 @@ def verifier_from(settings: CommonSettings) -> TokenVerifier:
 
 
 async def _connect_broker_then_consume(runtime: ServiceRuntime) -> None:
+    """Connect and start consuming, then the relay; until the broker answers, try again every
+    reconnect interval (the API serves meanwhile). One WARNING while it does not, one INFO after."""
+    failures = 0
     while not runtime.stop.is_set():
         try:
             await runtime.broker.connect()
             await runtime.consumer.start()
-            log.info("connected to the broker; consuming %s", runtime.consumer.names.queue)
-            runtime.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop), name="outbox-relay"))
-            return
         except Exception as exc:
-            log.warning("broker not reachable (%s); retrying", exc)
+            failures += 1
+            if failures == 1:
+                log.warning(
+                    "broker not reachable (%s: %s); serving without it, retrying every %.1f s",
+                    type(exc).__name__, str(exc)[:200], runtime.broker.reconnect_interval_s,
+                )  # fmt: skip
             await runtime.broker.close()
-            await asyncio.sleep(BROKER_RECONNECT_S)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(runtime.stop.wait(), timeout=runtime.broker.reconnect_interval_s)
+            continue
+        log.info("connected to the broker; consuming %s", runtime.consumer.names.queue)
+        runtime.tasks.append(asyncio.create_task(runtime.relay.run(runtime.stop), name="outbox-relay"))
+        return
+
+
+async def _release_idle_connections(runtime: ServiceRuntime) -> None:
+    """Close pooled connections idle for `database_pool_idle_s`, keeping `database_pool_min_idle`."""
+    settings = runtime.settings
+    while not runtime.stop.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(runtime.stop.wait(), timeout=max(0.2, settings.database_pool_idle_s / 2))
+        try:
+            await release_idle_connections(runtime.engine, settings.database_pool_min_idle, settings.database_pool_idle_s)
+        except Exception:
+            log.warning("could not release idle database connections", exc_info=True)
 
 
 def every(interval_s: float, job: PeriodicJob) -> PeriodicJob:
@@ -146,6 +177,7 @@ async def _every(runtime: ServiceRuntime, job: PeriodicJob, interval_s: float) -
 async def running(runtime: ServiceRuntime, jobs: Sequence[PeriodicJob] = ()) -> AsyncIterator[ServiceRuntime]:
     runtime.tasks.append(asyncio.create_task(_connect_broker_then_consume(runtime), name="broker-connect"))
     runtime.tasks.append(asyncio.create_task(runtime.audit.run(runtime.stop), name="access-audit"))
+    runtime.tasks.append(asyncio.create_task(_release_idle_connections(runtime), name="idle-connections"))
     for job in jobs:
         interval_s = getattr(job, "interval_s", runtime.settings.periodic_interval_s)
         runtime.tasks.append(asyncio.create_task(_every(runtime, job, interval_s)))
@@ -181,8 +213,10 @@ def health_router() -> APIRouter:
     async def live() -> dict:
         return {"status": "ok"}
 
-    @router.get("/health/ready", summary="就绪：数据库、消息代理、发件箱积压")
+    @router.get("/health/ready", summary="就绪：能提供接口服务（数据库可用）")
     async def ready(runtime: Runtime) -> JSONResponse:
+        # Only what the API needs: a broker outage or an outbox backlog must not take the pods out
+        # of their Service (that is what the outbox is for); /health shows those.
         checks = await readiness_checks(runtime)
         ok = all(c["ok"] for c in checks.values())
         return JSONResponse(
@@ -190,9 +224,15 @@ def health_router() -> APIRouter:
             status_code=200 if ok else 503,
         )
 
+    @router.get("/health", summary="健康详情：数据库、消息代理、消费者、发件箱积压、访问审计")
+    async def health(runtime: Runtime) -> JSONResponse:
+        report = await health_report(runtime)
+        return JSONResponse(report, status_code=200 if report["status"] != "not_ready" else 503)
+
     @router.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(request: Request, runtime: Runtime) -> Response:
         with contextlib.suppress(Exception):
+            await health_report(runtime)
             await refresh_gauges(runtime, request.app.state.ops)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -200,26 +240,70 @@ def health_router() -> APIRouter:
 
 
 async def readiness_checks(runtime: ServiceRuntime) -> dict[str, dict]:
-    checks: dict[str, dict] = {}
+    """What readiness depends on: the database, nothing else."""
     try:
-        await asyncio.wait_for(ping(runtime.engine), timeout=2)
-        checks["database"] = {"ok": True}
+        await asyncio.wait_for(ping(runtime.engine), timeout=DATABASE_PING_TIMEOUT_S)
+        return {"database": {"ok": True}}
     except Exception as exc:
-        checks["database"] = {"ok": False, "detail": f"数据库不可用: {type(exc).__name__}"}
-    connected = runtime.broker.is_connected
-    checks["broker"] = {"ok": connected} if connected else {"ok": False, "detail": "消息代理未连接"}
-    if checks["database"]["ok"]:
-        try:
-            count, oldest = await _update_backlog_gauges(runtime)
-            limit = runtime.settings.outbox_backlog_ready_limit
-            checks["outbox"] = {"ok": count <= limit, "backlog": count, "oldest_unsent_s": round(oldest, 1)}
-            if count > limit:
-                checks["outbox"]["detail"] = f"发件箱积压 {count} 条，超过 {limit}"
-        except Exception as exc:
-            checks["outbox"] = {"ok": False, "detail": f"发件箱不可读: {type(exc).__name__}"}
-    else:
-        checks["outbox"] = {"ok": False, "detail": "数据库不可用，无法读取发件箱"}
-    return checks
+        return {"database": {"ok": False, "detail": f"数据库不可用: {type(exc).__name__}"}}
+
+
+async def health_report(runtime: ServiceRuntime) -> dict:
+    """Readiness plus the degraded states (each `ok` False names a reason, none stops the API).
+
+    Also brings the gauges the alert rules read up to date (yb_service_ready, yb_broker_connected,
+    yb_consumer_attached, yb_service_degraded, the outbox backlog, the pool's connections)."""
+    checks = await readiness_checks(runtime)
+    ready = checks["database"]["ok"]
+    checks["broker"] = broker_check(runtime)
+    checks["consumer"] = consumer_check(runtime)
+    checks["outbox"] = await outbox_check(runtime) if ready else {"ok": False, "detail": "数据库不可用，无法读取发件箱"}
+    checks["audit"] = audit_check(runtime)
+    degraded = [name for name, check in checks.items() if name != "database" and not check["ok"]]
+    service = runtime.service
+    metrics.SERVICE_READY.labels(service).set(1 if ready else 0)
+    metrics.SERVICE_DEGRADED.labels(service).set(1 if degraded else 0)
+    metrics.BROKER_CONNECTED.labels(service).set(1 if checks["broker"]["ok"] else 0)
+    metrics.CONSUMER_ATTACHED.labels(service).set(1 if checks["consumer"]["ok"] else 0)
+    pool = runtime.engine.sync_engine.pool
+    metrics.DB_POOL_CONNECTIONS.labels(service, "in_use").set(pool.checkedout())  # type: ignore[attr-defined]
+    metrics.DB_POOL_CONNECTIONS.labels(service, "idle").set(pool.checkedin())  # type: ignore[attr-defined]
+    status = "not_ready" if not ready else "degraded" if degraded else "ready"
+    return {"status": status, "service": service, "ready": ready, "degraded": degraded, "checks": checks}
+
+
+def broker_check(runtime: ServiceRuntime) -> dict:
+    if runtime.broker.is_connected:
+        return {"ok": True}
+    away = runtime.broker.disconnected_s
+    detail = "消息代理未连接" + (f"（已 {away:.0f} 秒），事件在发件箱中等待" if away is not None else "，事件在发件箱中等待")
+    return {"ok": False, "detail": detail}
+
+
+def consumer_check(runtime: ServiceRuntime) -> dict:
+    queue = runtime.consumer.names.queue
+    if runtime.consumer.is_attached:
+        return {"ok": True, "queue": queue}
+    return {"ok": False, "queue": queue, "detail": "消费者未挂接到队列，事件暂不处理"}
+
+
+async def outbox_check(runtime: ServiceRuntime) -> dict:
+    try:
+        count, oldest = await asyncio.wait_for(_update_backlog_gauges(runtime), timeout=DATABASE_PING_TIMEOUT_S)
+    except Exception as exc:
+        return {"ok": False, "detail": f"发件箱不可读: {type(exc).__name__}"}
+    limit = runtime.settings.outbox_backlog_degraded_limit
+    check = {"ok": count <= limit, "backlog": count, "oldest_unsent_s": round(oldest, 1)}
+    if count > limit:
+        check["detail"] = f"发件箱积压 {count} 条，超过 {limit}"
+    return check
+
+
+def audit_check(runtime: ServiceRuntime) -> dict:
+    waiting = runtime.audit.waiting
+    if waiting <= AUDIT_WAITING_DEGRADED:
+        return {"ok": True, "waiting": waiting}
+    return {"ok": False, "waiting": waiting, "detail": f"访问审计有 {waiting} 条未写入数据库"}
 
 
 async def _update_backlog_gauges(runtime: ServiceRuntime) -> tuple[int, float]:

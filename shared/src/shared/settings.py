@@ -18,6 +18,10 @@ Environment = Literal["development", "test", "staging", "production"]
 
 DEVELOPMENT_PERSON_KEY = "development-only-person-key-change-me"
 
+# Pooled connections event handlers may never take: one for the outbox relay's batch, one for HTTP
+# requests and /health/ready.
+DATABASE_RESERVED_CONNECTIONS = 2
+
 
 class CommonSettings(BaseSettings):
     """Fields every process needs; subclasses set `env_prefix` to their own `YB_<SERVICE>_`."""
@@ -27,16 +31,29 @@ class CommonSettings(BaseSettings):
     environment: Environment = "development"
     service_name: str = "platform"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/yibao"
-    database_pool_size: int = 10
+    # Connections (docs/operations.md, "Database connections"): a process opens at most
+    # `database_pool_size` pooled connections plus one for the relay's LISTEN; at rest it keeps
+    # `database_pool_min_idle` of them and closes the others once idle `database_pool_idle_s`.
+    database_pool_size: int = Field(10, ge=1)
+    database_pool_min_idle: int = Field(1, ge=0)
+    database_pool_idle_s: float = Field(30.0, gt=0)
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     # Names every exchange and queue: a test run or a second deployment uses its own.
     broker_namespace: str = "yibao"
-    consumer_prefetch: int = 64
+    # How long the client waits between reconnect attempts while the broker is away (each process
+    # adds up to ±20 % so replicas do not all knock at once when it returns).
+    broker_reconnect_interval_s: float = Field(1.0, gt=0)
+    # Unacknowledged deliveries the consumer takes at once = handlers running at once, each holding
+    # a pooled connection; capped at database_pool_size - DATABASE_RESERVED_CONNECTIONS (see
+    # `consumer_concurrency`), so a catch-up never takes the relay's or the API's connections.
+    consumer_prefetch: int = Field(8, ge=1)
     consumer_max_attempts: int = 5
     consumer_retry_delays_ms: list[int] = Field(default_factory=lambda: [1_000, 5_000, 30_000])
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
-    outbox_backlog_ready_limit: int = 10_000
+    # Above this many unsent events the service reports itself degraded (on /health, never on
+    # /health/ready: the outbox is what lets the API keep working while events cannot leave).
+    outbox_backlog_degraded_limit: int = 10_000
     # How often periodic jobs (deadline scans) run.
     periodic_interval_s: float = 60.0
     # How long the ops page's deadline and peer figures may be reused (their queries may scan open cases).
@@ -51,6 +68,11 @@ class CommonSettings(BaseSettings):
     business_date: date | None = None
     log_level: str = "INFO"
     log_json: bool = True
+
+    @property
+    def consumer_concurrency(self) -> int:
+        """The prefetch actually used: never more than the pool leaves after the relay's and the API's share."""
+        return max(1, min(self.consumer_prefetch, self.database_pool_size - DATABASE_RESERVED_CONNECTIONS))
 
     @model_validator(mode="after")
     def _production_has_its_own_person_key(self) -> CommonSettings:

@@ -1,4 +1,4 @@
-"""/health/ready checks the database, the broker connection and the outbox backlog, and names what failed."""
+"""/health/ready is the database only; /health adds the degraded states (broker, consumer, outbox backlog, audit)."""
 
 from __future__ import annotations
 
@@ -48,28 +48,44 @@ async def remove_queues(test_servers: RunServers):  # type: ignore[no-untyped-de
     await delete_broker_namespace(test_servers.broker_url, f"{test_servers.namespace}r", [SCHEMA])
 
 
-def test_an_unreachable_broker_is_named_and_readiness_returns_with_it(tmp_path, backbone_database: str, test_servers: RunServers) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_broker_leaves_the_service_ready_and_is_named_as_degraded(tmp_path, backbone_database: str, test_servers: RunServers) -> None:  # type: ignore[no-untyped-def]
     app = app_with(tmp_path, backbone_database, f"amqp://guest:guest@127.0.0.1:{free_port()}/", f"{test_servers.namespace}r")
     with TestClient(app) as client:
         assert client.get("/health/live").status_code == 200
-        body = ready_answer(client, 503)
-        assert body["checks"]["broker"] == {"ok": False, "detail": "消息代理未连接"}
-        assert body["checks"]["database"]["ok"] is True
-        assert body["checks"]["outbox"]["ok"] is True and "backlog" in body["checks"]["outbox"]
+        body = ready_answer(client, 200)
+        assert body["checks"] == {"database": {"ok": True}}, "readiness is the database only"
+        health = client.get("/health")
+        assert health.status_code == 200, health.text
+        report = health.json()
+        assert report["status"] == "degraded" and report["ready"] is True
+        assert report["degraded"] == ["broker", "consumer"]
+        assert report["checks"]["broker"]["ok"] is False and "消息代理未连接" in report["checks"]["broker"]["detail"]
+        assert report["checks"]["consumer"]["ok"] is False
+        assert report["checks"]["outbox"]["ok"] is True and "backlog" in report["checks"]["outbox"]
+        metrics = client.get("/metrics").text
+        assert 'yb_service_ready{service="backbone"} 1.0' in metrics
+        assert 'yb_broker_connected{service="backbone"} 0.0' in metrics
+        assert 'yb_consumer_attached{service="backbone"} 0.0' in metrics
 
 
-def test_a_reachable_database_and_broker_make_it_ready(tmp_path, backbone_database: str, test_servers: RunServers) -> None:  # type: ignore[no-untyped-def]
+def test_a_reachable_database_and_broker_make_it_ready_and_not_degraded(tmp_path, backbone_database: str, test_servers: RunServers) -> None:  # type: ignore[no-untyped-def]
     app = app_with(tmp_path, backbone_database, test_servers.broker_url, f"{test_servers.namespace}r")
     with TestClient(app) as client:
-        body = ready_answer(client, 200)
-        assert all(check["ok"] for check in body["checks"].values())
+        ready_answer(client, 200)
+        deadline = time.monotonic() + 20
+        while (report := client.get("/health").json())["status"] != "ready" and time.monotonic() < deadline:
+            time.sleep(0.2)  # the consumer attaches just after the connection
+        assert report["status"] == "ready" and report["degraded"] == [], report
+        assert all(check["ok"] for check in report["checks"].values())
         assert "yb_outbox_backlog" in client.get("/metrics").text
 
 
-def test_an_unreachable_database_is_named(tmp_path, test_servers: RunServers) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_database_is_named_and_makes_it_not_ready(tmp_path, test_servers: RunServers) -> None:  # type: ignore[no-untyped-def]
     dead_db = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"
     app = app_with(tmp_path, dead_db, test_servers.broker_url, f"{test_servers.namespace}r")
     with TestClient(app) as client:
         body = ready_answer(client, 503)
         assert body["checks"]["database"]["ok"] is False and "数据库不可用" in body["checks"]["database"]["detail"]
-        assert body["checks"]["outbox"]["ok"] is False
+        health = client.get("/health")
+        assert health.status_code == 503 and health.json()["status"] == "not_ready"
+        assert health.json()["checks"]["outbox"]["ok"] is False

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.dialects.postgresql import insert
 
@@ -65,7 +66,7 @@ class Consumer:
         new_uow: Callable[[], UnitOfWork],
         max_attempts: int = 5,
         retry_delays_ms: Sequence[int] = (1_000, 5_000, 30_000),
-        prefetch: int = 64,
+        prefetch: int = 8,
     ):
         self.service = service
         self.names = Names(broker.namespace, service)
@@ -76,6 +77,7 @@ class Consumer:
         self._retry_delays_ms = list(retry_delays_ms)
         self._prefetch = prefetch
         self._channel: AbstractChannel | None = None
+        self._consumer_tag: str | None = None
         # Test hook: runs after the effect committed and before the ack (used to kill the process there).
         self.after_commit_hook: Callable[[Envelope], Awaitable[None]] | None = None
 
@@ -92,7 +94,20 @@ class Consumer:
         queue = await declare_service_queues(self._channel, self.names, self._handlers, self._retry_delays_ms)
         # Consumed even with no subscriptions: whatever lands there anyway (sent to the queue by name,
         # left over from a removed subscription) is dead-lettered where operators see it, not kept unseen.
-        await queue.consume(self._on_message, no_ack=False)
+        self._consumer_tag = await queue.consume(self._on_message, no_ack=False)
+
+    @property
+    def is_attached(self) -> bool:
+        """The broker is delivering to this consumer now, not only connected: the channel is open,
+        restored and consuming with our tag. After a broker restart aio-pika opens a new channel and
+        consumes again with the same tag; the broker answers that only once the queue is back, and
+        until then this is False (aio-pika's private state is read here: it has no public one)."""
+        channel, tag = self._channel, self._consumer_tag
+        if channel is None or tag is None or not self._broker.is_connected or channel.is_closed:
+            return False
+        restored = getattr(channel, "_RobustChannel__restored", None)  # set once the consume is answered
+        underlay = channel._channel  # the current AMQP channel (a new one after each restore)
+        return bool(restored is not None and restored.is_set() and underlay is not None and tag in underlay.channel.consumers)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
@@ -111,7 +126,16 @@ class Consumer:
         except Exception as exc:
             await self._retry_or_dead_letter(message, attempt, exc)
             return
-        await message.ack()
+        await self._settle(message.ack())
+
+    async def _settle(self, settlement: Awaitable[None]) -> None:
+        """Ack or nack; when the connection is gone the broker redelivers the message by itself
+        (the inbox then skips it), so that is no error worth a line per message."""
+        try:
+            await settlement
+        except CONNECTION_EXCEPTIONS as exc:
+            level = logging.WARNING if self._broker.is_connected else logging.DEBUG
+            log.log(level, "delivery not settled (%r); the broker delivers it again", exc)
 
     async def handle(self, envelope: Envelope) -> bool:
         """Apply the event once; returns False when it had already been handled."""
@@ -175,10 +199,11 @@ class Consumer:
         try:
             await self._broker.publish_to_queue(self._channel, copy)
         except Exception:
-            log.exception("could not forward message; it stays in the queue for redelivery")
-            await message.nack(requeue=True)
+            if self._broker.is_connected:
+                log.exception("could not forward message; it stays in the queue for redelivery")
+            await self._settle(message.nack(requeue=True))
             return
-        await message.ack()
+        await self._settle(message.ack())
 
 
 async def record_in_inbox(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:
