@@ -34,8 +34,8 @@ from svc_registration.domain.enrollment_drive import (
     listed_persons,
     parse_list,
 )
-from svc_registration.domain.offices import case_office, serves_code
 from svc_registration.drive_repository import DriveRepository
+from svc_registration.offices import case_office, serves_code
 from svc_registration.repository import Repository
 from svc_registration.usecases import terminated_event
 

@@ -97,13 +97,13 @@ from svc_registration.domain.maternity import (
     stay_basis,
     unit_files_only_remote_workers,
 )
-from svc_registration.domain.offices import case_office, in_clerks_city, serves_code
 from svc_registration.domain.person import Person, Sex, identify
 from svc_registration.domain.remote_care import REMOTE_CARE, LongTermCategory, RemoteKind, TripReason
 from svc_registration.domain.remote_care import file_remote_care as remote_care_filing
 from svc_registration.domain.special_groups import SpecialGroupRecord, check_records
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange, UnitStatus, require_accepting_employees
 from svc_registration.domain.unit import register_unit as new_unit
+from svc_registration.offices import case_office, in_clerks_city, serves_code
 from svc_registration.repository import Repository
 
 SCHEME_NAMES = {"employee": "职工医保", "flexible": "灵活就业人员医保", "resident": "城乡居民医保"}
