@@ -30,6 +30,8 @@ REQUIRED = {
     "dead letters present": "yb_dead_letters",
     "overdue deadlines": "yb_deadlines_overdue",
     "peer unreachable": "yb_peer_failing",
+    "broker disconnected": "yb_broker_connected",
+    "consumer detached": "yb_consumer_attached",
 }
 
 

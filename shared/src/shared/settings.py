@@ -31,7 +31,7 @@ class CommonSettings(BaseSettings):
     environment: Environment = "development"
     service_name: str = "platform"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/yibao"
-    # Connections (docs/operations.md, "Database connections"): a process opens at most
+    # Connections (docs/architecture.md, "Health, readiness and operations"): a process opens at most
     # `database_pool_size` pooled connections plus one for the relay's LISTEN; at rest it keeps
     # `database_pool_min_idle` of them and closes the others once idle `database_pool_idle_s`.
     database_pool_size: int = Field(10, ge=1)
