@@ -36,7 +36,12 @@ def enroll_2021(gateway: httpx.Client, staff: str, office: str, id_number: str, 
             "paid_on": "2020-10-15", "materials": {"id_document": "original"}, "late_record": LATE, **extra}  # fmt: skip
     created = gateway.post(f"{REG}/enrollments/residents", json=body, headers=bearer(staff))
     assert created.status_code == 201, created.text
-    assert gateway.post(f"{REG}/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=bearer(staff)).status_code == 200
+    assert (
+        gateway.post(
+            f"{REG}/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=bearer(staff)
+        ).status_code
+        == 200
+    )
     person = created.json()["person_id"]
     poll(lambda: gateway.get(f"{CLAIMS}/persons/{person}/eligibility", params={"on": "2021-05-15"}, headers=bearer(staff)).json().get("eligible"),
          what="claims to record the 2021 coverage")  # fmt: skip
@@ -56,35 +61,69 @@ def inpatient(in_scope: str, receipt: str, **extra: object) -> dict:
             "in_scope": in_scope, "facility_code": "H12010100001", "receipt_no": receipt, **extra}  # fmt: skip
 
 
-def test_another_districts_clerk_neither_reads_a_persons_year_nor_books_a_bill(gateway: httpx.Client, tokens: dict[str, str]) -> None:
-    person = enroll_2021(gateway, tokens["staff-hexi"], "120103", resident_id("120103", female=True))  # a person of 河西区
+def test_another_districts_clerk_neither_reads_a_persons_year_nor_books_a_bill(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    person = enroll_2021(
+        gateway, tokens["staff-hexi"], "120103", resident_id("120103", female=True)
+    )  # a person of 河西区
     heping, hexi = bearer(tokens["staff-heping"]), bearer(tokens["staff-hexi"])
     refused(gateway.get(f"{CLAIMS}/persons/{person}/benefit-years/2021", headers=heping), 404, "not_found")
-    refused(gateway.post(f"{CLAIMS}/persons/{person}/settlements", json=inpatient("10500.00", "ZY-E2E-A1"), headers=heping), 404, "not_found")
-    wrong_tier = gateway.post(f"{CLAIMS}/persons/{person}/settlements", json=inpatient("10500.00", "ZY-E2E-A1", tier="adult_high"), headers=heping)
+    refused(
+        gateway.post(
+            f"{CLAIMS}/persons/{person}/settlements", json=inpatient("10500.00", "ZY-E2E-A1"), headers=heping
+        ),
+        404,
+        "not_found",
+    )
+    wrong_tier = gateway.post(
+        f"{CLAIMS}/persons/{person}/settlements",
+        json=inpatient("10500.00", "ZY-E2E-A1", tier="adult_high"),
+        headers=heping,
+    )
     assert "adult_middle" not in refused(wrong_tier, 404, "not_found").get("detail", "")
-    assert gateway.get(f"{CLAIMS}/persons/{person}/benefit-years/2021", headers=hexi).json()["stays"] == 0  # nothing was booked
+    assert (
+        gateway.get(f"{CLAIMS}/persons/{person}/benefit-years/2021", headers=hexi).json()["stays"] == 0
+    )  # nothing was booked
 
 
 def test_a_settlement_sent_twice_counts_the_stay_once(gateway: httpx.Client, tokens: dict[str, str]) -> None:
     person = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
     clerk = bearer(tokens["staff-heping"])
     receipt = f"ZY{uuid.uuid4().hex[:10]}"
-    first = gateway.post(f"{CLAIMS}/persons/{person}/settlements", json=inpatient("10500.00", receipt), headers=clerk)
+    first = gateway.post(
+        f"{CLAIMS}/persons/{person}/settlements", json=inpatient("10500.00", receipt), headers=clerk
+    )
     assert first.status_code == 201, first.text
-    again = gateway.post(f"{CLAIMS}/persons/{person}/settlements", json=inpatient("10500.00", receipt), headers=clerk)
+    again = gateway.post(
+        f"{CLAIMS}/persons/{person}/settlements", json=inpatient("10500.00", receipt), headers=clerk
+    )
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
-    refused(gateway.post(f"{CLAIMS}/persons/{person}/settlements", json=inpatient("20000.00", receipt), headers=clerk), 409, "duplicate_receipt")
+    refused(
+        gateway.post(
+            f"{CLAIMS}/persons/{person}/settlements", json=inpatient("20000.00", receipt), headers=clerk
+        ),
+        409,
+        "duplicate_receipt",
+    )
     # The same JSON re-serialised with an Idempotency-Key is the same request (the fingerprint is the parsed body).
     keyed = {**clerk, "Idempotency-Key": f"e2e-{uuid.uuid4()}", "Content-Type": "application/json"}
     body = inpatient("800.00", f"ZY{uuid.uuid4().hex[:10]}")
     one = gateway.post(f"{CLAIMS}/persons/{person}/settlements", content=json.dumps(body), headers=keyed)
-    two = gateway.post(f"{CLAIMS}/persons/{person}/settlements", content=json.dumps(dict(reversed(list(body.items()))), indent=1), headers=keyed)
+    two = gateway.post(
+        f"{CLAIMS}/persons/{person}/settlements",
+        content=json.dumps(dict(reversed(list(body.items()))), indent=1),
+        headers=keyed,
+    )
     assert one.status_code == 201 and two.status_code == 201 and two.json()["id"] == one.json()["id"]
-    assert gateway.get(f"{CLAIMS}/persons/{person}/benefit-years/2021", headers=clerk).json()["stays"] == 2  # not 1 → 3
+    assert (
+        gateway.get(f"{CLAIMS}/persons/{person}/benefit-years/2021", headers=clerk).json()["stays"] == 2
+    )  # not 1 → 3
 
 
-def test_sample_policy_data_is_quoted_flagged_but_never_settled(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_sample_policy_data_is_quoted_flagged_but_never_settled(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     person = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
     clerk = bearer(tokens["staff-heping"])
     # 100,000 in scope: the burden passes the major-illness threshold, a sample value in the 2021 file.
@@ -96,19 +135,26 @@ def test_sample_policy_data_is_quoted_flagged_but_never_settled(gateway: httpx.C
     assert gateway.get(f"{CLAIMS}/persons/{person}/benefit-years/2021", headers=clerk).json()["stays"] == 0
 
 
-def test_maternity_is_paid_by_the_persons_sex_and_once_per_pregnancy(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_maternity_is_paid_by_the_persons_sex_and_once_per_pregnancy(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     clerk, admin = bearer(tokens["staff-heping"]), bearer(tokens["admin"])
     her_id, his_id = resident_id("120101", female=True), resident_id("120101", female=False)
     mother = enroll_2021(gateway, tokens["staff-heping"], "120101", her_id)
     father = enroll_2021(gateway, tokens["staff-heping"], "120101", his_id)
     # The pregnancy was registered (late, before the delivery) on 1 June 2021: registration's date moved there.
-    assert gateway.put(f"{REG}/admin/business-date", json={"date": "2021-06-01"}, headers=admin).status_code == 200
+    assert (
+        gateway.put(f"{REG}/admin/business-date", json={"date": "2021-06-01"}, headers=admin).status_code
+        == 200
+    )
     try:
         registered = gateway.post(f"{REG}/benefit-registrations/pregnancy", json={"person_id": mother, "last_menstrual_period": "2020-11-01"},
                                   headers=clerk)  # fmt: skip
         assert registered.status_code == 201, registered.text
     finally:
-        assert gateway.put(f"{REG}/admin/business-date", json={"date": None}, headers=admin).status_code == 200
+        assert (
+            gateway.put(f"{REG}/admin/business-date", json={"date": None}, headers=admin).status_code == 200
+        )
     poll(lambda: any(e["kind"] == "pregnancy" for e in gateway.get(f"{CLAIMS}/persons/{mother}/eligibility", params={"on": "2021-07-15"},
                                                                     headers=clerk).json().get("entitlements", [])),
          what="claims to record the pregnancy registration")  # fmt: skip
@@ -119,24 +165,65 @@ def test_maternity_is_paid_by_the_persons_sex_and_once_per_pregnancy(gateway: ht
                 "items": [{"item": item, "cost": cost} for item, cost in items], **({"id_number": id_number} if id_number else {})}  # fmt: skip
 
     url = f"{CLAIMS}/maternity/resident"
-    twice = filing(mother, None, ("prenatal", "900.00"), ("prenatal", "700.00"), ("natural_delivery", "3000.00"), ("natural_delivery", "3000.00"))
+    twice = filing(
+        mother,
+        None,
+        ("prenatal", "900.00"),
+        ("prenatal", "700.00"),
+        ("natural_delivery", "3000.00"),
+        ("natural_delivery", "3000.00"),
+    )
     refused(gateway.post(url, json=twice, headers=clerk), 422, "maternity_event_repeated")
-    once = gateway.post(url, json=filing(mother, None, ("prenatal", "900.00"), ("prenatal", "700.00"), ("natural_delivery", "3000.00")), headers=clerk)
+    once = gateway.post(
+        url,
+        json=filing(
+            mother, None, ("prenatal", "900.00"), ("prenatal", "700.00"), ("natural_delivery", "3000.00")
+        ),
+        headers=clerk,
+    )
     assert once.status_code == 201, once.text
-    assert once.json()["amount"] == "2940.00" and once.json()["basis"]["sex"] == "female"  # 660 + 2,280 for one pregnancy, never 5,760
-    again = gateway.post(url, json=filing(mother, None, ("natural_delivery", "3000.00")), headers=clerk)  # the same delivery, no key
+    assert (
+        once.json()["amount"] == "2940.00" and once.json()["basis"]["sex"] == "female"
+    )  # 660 + 2,280 for one pregnancy, never 5,760
+    again = gateway.post(
+        url, json=filing(mother, None, ("natural_delivery", "3000.00")), headers=clerk
+    )  # the same delivery, no key
     assert refused(again, 409, "maternity_already_claimed")["existing_payment"] == once.json()["id"]
-    refused(gateway.post(url, json=filing(father, None, ("natural_delivery", "3000.00")), headers=clerk), 422, "maternity_item_sex")
-    refused(gateway.post(url, json=filing(father, her_id, ("male_sterilisation", "500.00")), headers=clerk), 422, "identity_mismatch")
-    assert gateway.post(url, json=filing(father, None, ("male_sterilisation", "500.00")), headers=clerk).json()["amount"] == "360.00"
+    refused(
+        gateway.post(url, json=filing(father, None, ("natural_delivery", "3000.00")), headers=clerk),
+        422,
+        "maternity_item_sex",
+    )
+    refused(
+        gateway.post(url, json=filing(father, her_id, ("male_sterilisation", "500.00")), headers=clerk),
+        422,
+        "identity_mismatch",
+    )
+    assert (
+        gateway.post(url, json=filing(father, None, ("male_sterilisation", "500.00")), headers=clerk).json()[
+            "amount"
+        ]
+        == "360.00"
+    )
     listed = gateway.get(f"{CLAIMS}/payments", params={"size": 100}, headers=clerk).json()["items"]
     assert sorted(p["amount"] for p in listed if p["person_id"] in (mother, father)) == ["2940.00", "360.00"]
 
 
-def test_an_entitled_veterans_real_claim_pays_the_share_the_quote_gives(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_an_entitled_veterans_real_claim_pays_the_share_the_quote_gives(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     city, clerk = bearer(tokens["staff-city"]), bearer(tokens["staff-heping"])
-    groups = [{"group": "old_soldier", "department": "veterans_affairs", "document_number": "津退役优抚 2019-91", "valid_from": "2019-01-01"}]
-    person = enroll_2021(gateway, tokens["staff-city"], "120101", resident_id("120101", female=False), special_groups=groups)
+    groups = [
+        {
+            "group": "old_soldier",
+            "department": "veterans_affairs",
+            "document_number": "津退役优抚 2019-91",
+            "valid_from": "2019-01-01",
+        }
+    ]
+    person = enroll_2021(
+        gateway, tokens["staff-city"], "120101", resident_id("120101", female=False), special_groups=groups
+    )
     receipt = {"number": f"ZY{uuid.uuid4().hex[:10]}", "issued_on": "2021-05-20", "amount": "30000.00", "in_scope": "15000.00",
                "out_of_scope": "15000.00"}  # fmt: skip
     claim = {"person_id": person, "care_type": "inpatient", "facility_code": "H12010100002", "service_from": "2021-05-10",
@@ -144,9 +231,13 @@ def test_an_entitled_veterans_real_claim_pays_the_share_the_quote_gives(gateway:
              "materials": ["receipts", "itemised_bill", "diagnosis"]}  # fmt: skip
     filed = gateway.post(f"{CLAIMS}/reimbursements", json=claim, headers=clerk)
     assert filed.status_code == 201, filed.text
-    c = gateway.post(f"{CLAIMS}/reimbursements/{filed.json()['id']}/accept", json={"version": 1}, headers=clerk).json()
+    c = gateway.post(
+        f"{CLAIMS}/reimbursements/{filed.json()['id']}/accept", json={"version": 1}, headers=clerk
+    ).json()
     lines = [{"receipt": receipt["number"], "outcome": "accepted", "accepted_in_scope": "15000.00"}]
-    c = gateway.post(f"{CLAIMS}/reimbursements/{c['id']}/review", json={"version": 2, "lines": lines}, headers=clerk).json()
+    c = gateway.post(
+        f"{CLAIMS}/reimbursements/{c['id']}/review", json={"version": 2, "lines": lines}, headers=clerk
+    ).json()
     approved = gateway.post(f"{CLAIMS}/reimbursements/{c['id']}/approve", json={"version": 3}, headers=city)
     assert approved.status_code == 200, approved.text
     bill = approved.json()["bill"]
@@ -154,41 +245,73 @@ def test_an_entitled_veterans_real_claim_pays_the_share_the_quote_gives(gateway:
         "scheme": "resident", "tier": "adult_middle", "special_groups": ["old_soldier"], "service_date": "2021-05-20",
         "admission_date": "2021-05-10", "facility_level": 3, "care_type": "inpatient", "in_scope": "15000.00", "out_of_scope": "15000.00"}).json()  # fmt: skip
     assert bill["veterans"] != "0.00"
-    assert (bill["fund"], bill["veterans"], bill["person"]) == (quote["fund"], quote["veterans"], quote["person"])
+    assert (bill["fund"], bill["veterans"], bill["person"]) == (
+        quote["fund"],
+        quote["veterans"],
+        quote["person"],
+    )
     assert approved.json()["payment_order"]["veterans"] == quote["veterans"]
 
 
-def test_registrations_decide_the_special_disease_ratio_and_the_level_2_outpatient_hospital(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_registrations_decide_the_special_disease_ratio_and_the_level_2_outpatient_hospital(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     clerk, city, admin = bearer(tokens["staff-heping"]), bearer(tokens["staff-city"]), bearer(tokens["admin"])
     registered = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
     unregistered = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=True))
     hospital = "H12010100001"  # level 2: special disease and the reformed level-2 outpatient programme (sample registry)
     # Registered at the start of 2021: registration's date moved there.
-    assert gateway.put(f"{REG}/admin/business-date", json={"date": "2021-03-01"}, headers=admin).status_code == 200
+    assert (
+        gateway.put(f"{REG}/admin/business-date", json={"date": "2021-03-01"}, headers=admin).status_code
+        == 200
+    )
     try:
-        disease = {"person_id": registered, "disease": "diabetes", "certified_by": hospital, "treatment_facility": hospital}
+        disease = {
+            "person_id": registered,
+            "disease": "diabetes",
+            "certified_by": hospital,
+            "treatment_facility": hospital,
+        }
         made = poll(lambda: (r := gateway.post(f"{REG}/benefit-registrations/special-disease", json=disease, headers=clerk)).status_code == 201 and r,
                     what="registration to know the hospital")  # fmt: skip
         assert made.status_code == 201
-        chosen = gateway.post(f"{REG}/benefit-registrations/resident-outpatient", json={"person_id": registered, "hospital_code": hospital}, headers=clerk)
+        chosen = gateway.post(
+            f"{REG}/benefit-registrations/resident-outpatient",
+            json={"person_id": registered, "hospital_code": hospital},
+            headers=clerk,
+        )
         assert chosen.status_code == 201, chosen.text
     finally:
-        assert gateway.put(f"{REG}/admin/business-date", json={"date": None}, headers=admin).status_code == 200
+        assert (
+            gateway.put(f"{REG}/admin/business-date", json={"date": None}, headers=admin).status_code == 200
+        )
     poll(lambda: {e["kind"] for e in gateway.get(f"{CLAIMS}/persons/{registered}/eligibility", params={"on": "2021-05-20"},
                                                  headers=clerk).json().get("entitlements", [])} >= {"special_disease", "resident_outpatient"},
          what="claims to record the registrations")  # fmt: skip
 
     def claim(person: str, care_type: str) -> dict:
-        receipt = {"number": f"MZ{uuid.uuid4().hex[:10]}", "issued_on": "2021-05-20", "amount": "1500.00", "in_scope": "1500.00", "out_of_scope": "0.00"}
+        receipt = {
+            "number": f"MZ{uuid.uuid4().hex[:10]}",
+            "issued_on": "2021-05-20",
+            "amount": "1500.00",
+            "in_scope": "1500.00",
+            "out_of_scope": "0.00",
+        }
         return {"person_id": person, "care_type": care_type, "facility_code": hospital, "service_from": "2021-05-20", "service_to": "2021-05-20",
                 "receipts": [receipt], "channel": "counter", "bank_account": ACCOUNT, "materials": ["receipts", "itemised_bill", "prescriptions"]}  # fmt: skip
 
     def approved(body: dict) -> dict:
         filed = gateway.post(f"{CLAIMS}/reimbursements", json=body, headers=clerk)
         assert filed.status_code == 201, filed.text
-        c = gateway.post(f"{CLAIMS}/reimbursements/{filed.json()['id']}/accept", json={"version": 1}, headers=clerk).json()
-        lines = [{"receipt": body["receipts"][0]["number"], "outcome": "accepted", "accepted_in_scope": "1500.00"}]
-        c = gateway.post(f"{CLAIMS}/reimbursements/{c['id']}/review", json={"version": 2, "lines": lines}, headers=clerk).json()
+        c = gateway.post(
+            f"{CLAIMS}/reimbursements/{filed.json()['id']}/accept", json={"version": 1}, headers=clerk
+        ).json()
+        lines = [
+            {"receipt": body["receipts"][0]["number"], "outcome": "accepted", "accepted_in_scope": "1500.00"}
+        ]
+        c = gateway.post(
+            f"{CLAIMS}/reimbursements/{c['id']}/review", json={"version": 2, "lines": lines}, headers=clerk
+        ).json()
         answer = gateway.post(f"{CLAIMS}/reimbursements/{c['id']}/approve", json={"version": 3}, headers=city)
         assert answer.status_code == 200, answer.text
         return answer.json()["bill"]
@@ -196,7 +319,13 @@ def test_registrations_decide_the_special_disease_ratio_and_the_level_2_outpatie
     refused(gateway.post(f"{CLAIMS}/reimbursements", json=claim(unregistered, "special_disease"), headers=clerk), 422,
             "special_disease_registration_required")  # fmt: skip
     special = approved(claim(registered, "special_disease"))
-    assert special["fund"] == "550.00"  # (1,500 − 500) × 55 %, the level-2 special-disease ratio of the middle tier
+    assert (
+        special["fund"] == "550.00"
+    )  # (1,500 − 500) × 55 %, the level-2 special-disease ratio of the middle tier
     outpatient = approved(claim(registered, "outpatient_large"))
-    assert outpatient["fund"] == "500.00"  # the registered reformed level-2 hospital paid as level 1: (1,500 − 500) × 50 %
-    assert approved(claim(unregistered, "outpatient_large"))["fund"] == "0.00"  # level 2 without the registration: not paid
+    assert (
+        outpatient["fund"] == "500.00"
+    )  # the registered reformed level-2 hospital paid as level 1: (1,500 − 500) × 50 %
+    assert (
+        approved(claim(unregistered, "outpatient_large"))["fund"] == "0.00"
+    )  # level 2 without the registration: not paid

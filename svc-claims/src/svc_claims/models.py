@@ -38,7 +38,9 @@ coverages = Table(
     # Each group with its evidence and validity (registration.approved special_group_records): a group
     # applies on a service date inside its validity. Empty from older events: special_groups stand alone.
     Column("special_group_records", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    Column("sex", String(6)),  # male | female, from the person's record (maternity items are per sex); NULL: unknown
+    Column(
+        "sex", String(6)
+    ),  # male | female, from the person's record (maternity items are per sex); NULL: unknown
     Column("ended_reason", String(30)),
     Column("source_event_id", UUID(as_uuid=True), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
@@ -100,13 +102,23 @@ reimbursements = Table(
     Column("unit_code", String(18), index=True),
     Column("status", String(20), nullable=False),
     Column("due_on", Date),
-    Column("due_provisional", Boolean, nullable=False, server_default=false()),  # computed before the year's holidays were known
+    Column(
+        "due_provisional", Boolean, nullable=False, server_default=false()
+    ),  # computed before the year's holidays were known
     Column("overdue_announced", Boolean, nullable=False, server_default=false()),
     Column("filed_at", DateTime(timezone=True), nullable=False),
     Column("document", JSONB, nullable=False),
 )
-Index("ix_reimbursements_provisional_due", reimbursements.c.due_on, postgresql_where=reimbursements.c.due_provisional)
-Index("ix_reimbursements_open_due", reimbursements.c.due_on, postgresql_where=reimbursements.c.status.in_(["accepted", "reviewed", "approved"]))
+Index(
+    "ix_reimbursements_provisional_due",
+    reimbursements.c.due_on,
+    postgresql_where=reimbursements.c.due_provisional,
+)
+Index(
+    "ix_reimbursements_open_due",
+    reimbursements.c.due_on,
+    postgresql_where=reimbursements.c.status.in_(["accepted", "reviewed", "approved"]),
+)
 
 # Each receipt of a facility is reimbursed once: a second filing of it is refused (freed on rejection).
 reimbursement_receipts = Table(
@@ -128,12 +140,18 @@ benefit_payments = Table(
     Column("kind", String(30), nullable=False),
     Column("status", String(20), nullable=False),
     Column("due_on", Date),
-    Column("due_provisional", Boolean, nullable=False, server_default=false()),  # computed before the year's holidays were known
+    Column(
+        "due_provisional", Boolean, nullable=False, server_default=false()
+    ),  # computed before the year's holidays were known
     Column("overdue_announced", Boolean, nullable=False, server_default=false()),
     Column("filed_at", DateTime(timezone=True), nullable=False),
     Column("document", JSONB, nullable=False),
 )
-Index("ix_benefit_payments_provisional_due", benefit_payments.c.due_on, postgresql_where=benefit_payments.c.due_provisional)
+Index(
+    "ix_benefit_payments_provisional_due",
+    benefit_payments.c.due_on,
+    postgresql_where=benefit_payments.c.due_provisional,
+)
 
 # The personal account's history (domain.account): its sum is the balance a withdrawal pays.
 account_entries = Table(

@@ -8,10 +8,9 @@ same overdue scan and ops probe as reimbursements watch the limit.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-
-from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select, update
@@ -50,7 +49,13 @@ from svc_claims.domain.maternity import (
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
 from svc_claims.domain.reimbursement import AccountOwner, check_account_owner
 from svc_claims.models import benefit_payments, maternity_events
-from svc_claims.policy import PolicyNotFound, allowance_policy, deployment_region, load_policy, maternity_table
+from svc_claims.policy import (
+    PolicyNotFound,
+    allowance_policy,
+    deployment_region,
+    load_policy,
+    maternity_table,
+)
 from svc_claims.repository import Repository
 from svc_claims.usecases import require_office_staff, require_payable
 
@@ -65,12 +70,18 @@ async def _save(uow: UnitOfWork, payment: BenefitPayment, new: bool = False) -> 
               "kind": payment.kind.value, "status": payment.status.value, "due_on": payment.due_on, "due_provisional": payment.due_provisional,
               "overdue_announced": payment.overdue_announced, "document": PAYMENT.dump_python(payment, mode="json")}  # fmt: skip
     if new:
-        await uow.session.execute(insert(benefit_payments).values(id=payment.id, filed_at=payment.steps[0].at, **values))
+        await uow.session.execute(
+            insert(benefit_payments).values(id=payment.id, filed_at=payment.steps[0].at, **values)
+        )
     else:
-        await uow.session.execute(update(benefit_payments).where(benefit_payments.c.id == payment.id).values(**values))
+        await uow.session.execute(
+            update(benefit_payments).where(benefit_payments.c.id == payment.id).values(**values)
+        )
 
 
-async def visible_payment(uow: UnitOfWork, payment_id: uuid.UUID, actor: Principal, for_update: bool = False) -> BenefitPayment:
+async def visible_payment(
+    uow: UnitOfWork, payment_id: uuid.UUID, actor: Principal, for_update: bool = False
+) -> BenefitPayment:
     query = select(benefit_payments.c.document).where(benefit_payments.c.id == payment_id)
     row = (await uow.session.execute(query.with_for_update() if for_update else query)).first()
     payment = PAYMENT.validate_python(row[0]) if row else None
@@ -84,7 +95,9 @@ async def visible_payment(uow: UnitOfWork, payment_id: uuid.UUID, actor: Princip
     return payment  # type: ignore[return-value]
 
 
-async def _coverage_on(uow: UnitOfWork, person_id: uuid.UUID, day: date, actor: Principal, scheme: str | None = None) -> Coverage:
+async def _coverage_on(
+    uow: UnitOfWork, person_id: uuid.UUID, day: date, actor: Principal, scheme: str | None = None
+) -> Coverage:
     if actor.role is Role.insured and actor.person_id != person_id:
         raise Problem(403, "not_own_claim", "只能为本人申请")
     found = await Repository(uow.session).coverages_of(person_id)
@@ -94,12 +107,20 @@ async def _coverage_on(uow: UnitOfWork, person_id: uuid.UUID, day: date, actor: 
         raise not_found("参保人")  # another office's person: 404 before any other check
     eligibility = eligibility_on(person_id, day, [c for c in found if scheme is None or c.scheme == scheme])
     if not eligibility.eligible or eligibility.coverage is None:
-        raise Problem(422, "not_eligible", "该日期不在待遇享受期内", eligibility.reason, errors=[{"field": "event_date", "message": eligibility.reason}])
+        raise Problem(
+            422,
+            "not_eligible",
+            "该日期不在待遇享受期内",
+            eligibility.reason,
+            errors=[{"field": "event_date", "message": eligibility.reason}],
+        )
     return eligibility.coverage
 
 
 def _maternity_errors(exc: MaternityError | WithdrawalError | PolicyNotFound, field: str) -> Problem:
-    return Problem(422, "not_payable", "不符合支付条件", str(exc), errors=[{"field": field, "message": str(exc)}])
+    return Problem(
+        422, "not_payable", "不符合支付条件", str(exc), errors=[{"field": field, "message": str(exc)}]
+    )
 
 
 # ------------------------------------------------------------------------------------------ maternity
@@ -123,7 +144,12 @@ async def file_resident_maternity(
     coverage = await _coverage_on(uow, person_id, event_date, actor, "resident")
     event = await _maternity_event(uow, coverage, event_date, [i["item"] for i in items], identity)
     lines, sample = _maternity_lines(coverage, event_date, facility_level, items, event.pregnancy)
-    basis = {"event_date": event_date.isoformat(), "facility_level": facility_level, "items": _items_basis(items), **event.basis}
+    basis = {
+        "event_date": event_date.isoformat(),
+        "facility_level": facility_level,
+        "items": _items_basis(items),
+        **event.basis,
+    }
     payment = new_payment(PaymentKind.maternity_resident, person_id, coverage.office_code, None, lines, basis, bank_account,
                           actor.subject, uow.clock.now(), sample)  # fmt: skip
     await _hold_events(uow, payment, event.keys_for(items, event_date))
@@ -145,7 +171,12 @@ async def file_employee_maternity(
     except MaternityError as exc:
         raise _maternity_errors(exc, "event_date") from None
     if items and facility_level is None:
-        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "facility_level", "message": "申报生育医疗费须填写医疗机构级别"}])
+        raise Problem(
+            422,
+            "validation_failed",
+            "请求参数不合法",
+            errors=[{"field": "facility_level", "message": "申报生育医疗费须填写医疗机构级别"}],
+        )
     if allowance_claim is not None:
         await _require_registrations(uow, person_id, remote, event_date)
     paid_items = [i["item"] for i in items] + ([ALLOWANCE] if allowance_claim is not None else [])
@@ -154,7 +185,13 @@ async def file_employee_maternity(
     sample = False
     if items:
         lines, sample = _maternity_lines(coverage, event_date, facility_level, items, event.pregnancy)  # type: ignore[arg-type]
-    basis: dict = {"event_date": event_date.isoformat(), "remote": remote, "account_owner": account_owner.value, "sample": True, **event.basis}
+    basis: dict = {
+        "event_date": event_date.isoformat(),
+        "remote": remote,
+        "account_owner": account_owner.value,
+        "sample": True,
+        **event.basis,
+    }
     if items:
         basis |= {"facility_level": facility_level, "items": _items_basis(items)}
     if allowance_claim is not None:
@@ -163,7 +200,9 @@ async def file_employee_maternity(
     kind = PaymentKind.maternity_employee if items else PaymentKind.maternity_allowance
     payment = new_payment(kind, person_id, coverage.office_code, coverage.unit_code, lines, basis, bank_account, actor.subject,
                           uow.clock.now(), sample)  # fmt: skip
-    keys = event.keys_for(items, event_date) | ({event_key(ALLOWANCE, event_date, event.pregnancy)} if allowance_claim is not None else set())
+    keys = event.keys_for(items, event_date) | (
+        {event_key(ALLOWANCE, event_date, event.pregnancy)} if allowance_claim is not None else set()
+    )
     await _hold_events(uow, payment, keys)
     await _save(uow, payment, new=True)
     return payment
@@ -178,17 +217,24 @@ class MaternityEvent:
 
     @property
     def basis(self) -> dict:
-        return {"pregnancy_registration": self.pregnancy.registration_id if self.pregnancy else None, "sex": self.sex}
+        return {
+            "pregnancy_registration": self.pregnancy.registration_id if self.pregnancy else None,
+            "sex": self.sex,
+        }
 
     def keys_for(self, items: list[dict], event_date: date) -> set[str]:
         return {event_key(i["item"], event_date, self.pregnancy) for i in items}
 
 
-async def _maternity_event(uow: UnitOfWork, coverage: Coverage, event_date: date, items: list[str], identity: Identity | None) -> MaternityEvent:
+async def _maternity_event(
+    uow: UnitOfWork, coverage: Coverage, event_date: date, items: list[str], identity: Identity | None
+) -> MaternityEvent:
     """Who may be paid these items for this event: every problem told at once (the other sex's item, no
     recorded sex, no pregnancy registration, one event twice in the filing)."""
     pregnancy = await _pregnancy_on(uow, coverage.person_id, event_date)
-    verified = _sex_of_verified_id(coverage.person_id, identity)  # a number given is checked even when the record has the sex
+    verified = _sex_of_verified_id(
+        coverage.person_id, identity
+    )  # a number given is checked even when the record has the sex
     sex = coverage.sex or verified
     problems = item_problems(items, sex, pregnancy)  # type: ignore[arg-type]
     if problems:
@@ -214,26 +260,47 @@ def _sex_of_verified_id(person_id: uuid.UUID, identity: Identity | None) -> str 
     try:
         number = normalize_id(IdType.resident_id, identity.number)
     except InvalidIdentifier as exc:
-        raise Problem(422, exc.code, "证件号码不合法", exc.message, errors=[{"field": "id_number", "message": exc.message}]) from None
+        raise Problem(
+            422,
+            exc.code,
+            "证件号码不合法",
+            exc.message,
+            errors=[{"field": "id_number", "message": exc.message}],
+        ) from None
     if person_id_for(IdType.resident_id, number, identity.key) != person_id:
-        raise Problem(422, "identity_mismatch", "证件号码与参保人不符", errors=[{"field": "id_number", "message": "不是该参保人的身份证号码"}])
+        raise Problem(
+            422,
+            "identity_mismatch",
+            "证件号码与参保人不符",
+            errors=[{"field": "id_number", "message": "不是该参保人的身份证号码"}],
+        )
     facts = facts_for(IdType.resident_id, number)
     return facts.sex if facts else None
 
 
 async def _pregnancy_on(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> Pregnancy | None:
     """The pregnancy registration valid on the day (the latest started, if ever two)."""
-    found = [e for e in await Repository(uow.session).entitlements_of(person_id) if e.kind == "pregnancy" and e.applies_on(day)]
+    found = [
+        e
+        for e in await Repository(uow.session).entitlements_of(person_id)
+        if e.kind == "pregnancy" and e.applies_on(day)
+    ]
     latest = max(found, key=lambda e: e.valid_from, default=None)
     if latest is None:
         return None
-    started = latest.details.get("pregnancy_started_on")  # registration records the start; it is valid from the day registered
-    return Pregnancy(str(latest.registration_id), date.fromisoformat(started) if started else latest.valid_from)
+    started = latest.details.get(
+        "pregnancy_started_on"
+    )  # registration records the start; it is valid from the day registered
+    return Pregnancy(
+        str(latest.registration_id), date.fromisoformat(started) if started else latest.valid_from
+    )
 
 
 async def _hold_events(uow: UnitOfWork, payment: BenefitPayment, keys: set[str]) -> None:
     """Each maternity event is paid once (UNIQUE person + event key): a second filing of it names the first."""
-    rows = [{"person_id": payment.person_id, "event_key": key, "payment_id": payment.id} for key in sorted(keys)]
+    rows = [
+        {"person_id": payment.person_id, "event_key": key, "payment_id": payment.id} for key in sorted(keys)
+    ]
     try:
         async with uow.session.begin_nested():
             await uow.session.execute(insert(maternity_events), rows)
@@ -258,8 +325,14 @@ def _maternity_lines(coverage: Coverage, event_date: date, facility_level: int, 
             typed = pregnancy is None and any(i.get("delivered") for i in checks)
             delivered = typed or any(i["item"] in DELIVERIES for i in items)
             weeks = prenatal_band_weeks(pregnancy, event_date, [i.get("weeks") for i in checks])
-            benefits.append(prenatal(table, sum((to_money(i["cost"]) for i in checks), Decimal("0.00")), weeks, delivered))
-        benefits += [maternity_item(table, i["item"], i["cost"], facility_level, ratio) for i in items if i["item"] != "prenatal"]
+            benefits.append(
+                prenatal(table, sum((to_money(i["cost"]) for i in checks), Decimal("0.00")), weeks, delivered)
+            )
+        benefits += [
+            maternity_item(table, i["item"], i["cost"], facility_level, ratio)
+            for i in items
+            if i["item"] != "prenatal"
+        ]
     except (MaternityError, PolicyNotFound) as exc:
         raise _maternity_errors(exc, "items") from None
     return tuple(Line(b.item, b.label, b.cost, b.fund, b.rule) for b in benefits), table.sample
@@ -273,24 +346,32 @@ def _inpatient_ratio(coverage: Coverage, level: int, day: date) -> Decimal | Non
     """The scheme's inpatient ratio for a delivery with a severe comorbidity (the basic policy's table)."""
     default_tier = "adult_middle" if coverage.scheme == "resident" else "in_service"
     try:
-        return load_policy(deployment_region(), coverage.scheme, day.year).basic.inpatient_ratios.ratio(level, coverage.tier or default_tier)
+        return load_policy(deployment_region(), coverage.scheme, day.year).basic.inpatient_ratios.ratio(
+            level, coverage.tier or default_tier
+        )
     except (PolicyNotFound, ValueError, KeyError):
         return None
 
 
-async def _require_registrations(uow: UnitOfWork, person_id: uuid.UUID, remote: bool, event_date: date) -> None:
+async def _require_registrations(
+    uow: UnitOfWork, person_id: uuid.UUID, remote: bool, event_date: date
+) -> None:
     """The allowance needs the pregnancy registration valid on the birth or termination day, and for care in
     another region a maternity remote-care registration."""
     registrations = await Repository(uow.session).entitlements_of(person_id)
     if not any(e.kind == "pregnancy" and e.applies_on(event_date) for e in registrations):
         raise Problem(409, "pregnancy_registration_required", "生育津贴须有生育保险妊娠登记",
                       errors=[{"field": "person_id", "message": "该日期没有有效的妊娠登记"}])  # fmt: skip
-    if remote and "maternity_remote" not in {e.kind for e in registrations if e.status in ("active", "expired")}:
+    if remote and "maternity_remote" not in {
+        e.kind for e in registrations if e.status in ("active", "expired")
+    }:
         raise Problem(409, "maternity_remote_registration_required", "异地生育须有生育保险异地就医登记",
                       errors=[{"field": "remote", "message": "未办理生育保险异地就医登记"}])  # fmt: skip
 
 
-def _allowance_line(case: str, average_monthly_wage: Decimal, extra_babies: int = 0, difficult: bool = False) -> tuple[Line, dict, bool]:
+def _allowance_line(
+    case: str, average_monthly_wage: Decimal, extra_babies: int = 0, difficult: bool = False
+) -> tuple[Line, dict, bool]:
     try:
         policy = allowance_policy(deployment_region())
         days, amount = allowance(policy, average_monthly_wage, case, extra_babies, difficult)
@@ -314,7 +395,9 @@ async def file_withdrawal(
         raise Problem(403, "not_own_claim", "只能为本人申请")
     found = await Repository(uow.session).coverages_of(person_id)
     working = [c for c in found if c.scheme in ("employee", "flexible")]
-    if not working or not (actor.role is Role.insured or any(actor.serves_office(c.office_code) for c in working)):
+    if not working or not (
+        actor.role is Role.insured or any(actor.serves_office(c.office_code) for c in working)
+    ):
         raise not_found("职工医保参保记录")
     today = uow.clock.today()
     ended = {c.ended_reason for c in working if c.ended_reason}
@@ -341,7 +424,12 @@ async def file_withdrawal(
 
 
 def _fact(p: BenefitPayment) -> dict:
-    return {"claim_id": p.id, "person_id": p.person_id, "office_code": p.office_code, "care_type": p.kind.value}
+    return {
+        "claim_id": p.id,
+        "person_id": p.person_id,
+        "office_code": p.office_code,
+        "care_type": p.kind.value,
+    }
 
 
 async def accept(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Principal) -> BenefitPayment:
@@ -354,7 +442,9 @@ async def accept(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Pr
     return accepted
 
 
-async def approve(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Principal, allow_sample: bool = False) -> BenefitPayment:
+async def approve(
+    uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Principal, allow_sample: bool = False
+) -> BenefitPayment:
     payment = await visible_payment(uow, payment_id, actor, for_update=True)
     require_office_staff(actor, payment.office_code, city=True)
     require_payable(payment.sample, allow_sample)
@@ -365,7 +455,14 @@ async def approve(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: P
     return approved
 
 
-async def pay(uow: UnitOfWork, payment_id: uuid.UUID, version: int, reference: str, actor: Principal, allow_sample: bool = False) -> BenefitPayment:
+async def pay(
+    uow: UnitOfWork,
+    payment_id: uuid.UUID,
+    version: int,
+    reference: str,
+    actor: Principal,
+    allow_sample: bool = False,
+) -> BenefitPayment:
     payment = await visible_payment(uow, payment_id, actor, for_update=True)
     require_office_staff(actor, payment.office_code)
     require_payable(payment.sample, allow_sample)
@@ -373,26 +470,39 @@ async def pay(uow: UnitOfWork, payment_id: uuid.UUID, version: int, reference: s
     await _save(uow, paid)
     today = uow.clock.today()
     if paid.kind is PaymentKind.account_withdrawal:  # the account is emptied by the withdrawal
-        await Repository(uow.session).book_account_entry(paid.person_id, EntryKind.withdrawal.value, paid.amount, today, f"withdrawal:{paid.id}")
+        await Repository(uow.session).book_account_entry(
+            paid.person_id, EntryKind.withdrawal.value, paid.amount, today, f"withdrawal:{paid.id}"
+        )
     uow.emit(new_envelope(ClaimsPaidV1(**_fact(paid), amount=paid.amount, paid_on=today,
                                        within_limit=paid.due_on is None or today <= paid.due_on), uow.clock))  # fmt: skip
     return paid
 
 
-async def reject(uow: UnitOfWork, payment_id: uuid.UUID, reason: str, note: str | None, version: int, actor: Principal) -> BenefitPayment:
+async def reject(
+    uow: UnitOfWork, payment_id: uuid.UUID, reason: str, note: str | None, version: int, actor: Principal
+) -> BenefitPayment:
     payment = await visible_payment(uow, payment_id, actor, for_update=True)
     require_office_staff(actor, payment.office_code)
     rejected = payment.reject(reason, note, version, actor.subject, uow.clock.now())
     await _save(uow, rejected)
-    await uow.session.execute(delete(maternity_events).where(maternity_events.c.payment_id == payment.id))  # may be filed again
-    uow.emit(new_envelope(ClaimsRejectedV1(**_fact(rejected), reason=reason, reason_text=rejected.steps[-1].note or reason), uow.clock))
+    await uow.session.execute(
+        delete(maternity_events).where(maternity_events.c.payment_id == payment.id)
+    )  # may be filed again
+    uow.emit(
+        new_envelope(
+            ClaimsRejectedV1(**_fact(rejected), reason=reason, reason_text=rejected.steps[-1].note or reason),
+            uow.clock,
+        )
+    )
     return rejected
 
 
 APPLICATIONS = Applications(benefit_payments, PAYMENT, OPEN, _save, _fact)
 
 
-async def payments_of(uow: UnitOfWork, actor: Principal, offset: int, limit: int) -> tuple[list[BenefitPayment], int]:
+async def payments_of(
+    uow: UnitOfWork, actor: Principal, offset: int, limit: int
+) -> tuple[list[BenefitPayment], int]:
     conditions = []
     if actor.role is Role.insured:
         conditions.append(benefit_payments.c.person_id == actor.person_id)
@@ -401,6 +511,11 @@ async def payments_of(uow: UnitOfWork, actor: Principal, offset: int, limit: int
     elif not actor.is_city_staff:
         conditions.append(benefit_payments.c.office_code == actor.office_code)
     total = await uow.session.scalar(select(func.count()).select_from(benefit_payments).where(*conditions))
-    query = select(benefit_payments.c.document).where(*conditions).order_by(benefit_payments.c.filed_at.desc()).offset(offset).limit(limit)
+    query = (
+        select(benefit_payments.c.document)
+        .where(*conditions)
+        .order_by(benefit_payments.c.filed_at.desc())
+        .offset(offset)
+        .limit(limit)
+    )
     return [PAYMENT.validate_python(row[0]) for row in await uow.session.execute(query)], total or 0
-

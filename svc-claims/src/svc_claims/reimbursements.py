@@ -30,6 +30,8 @@ from shared.events.catalog import (
     ClaimsRejectedV1,
 )
 from shared.ops import DeadlineCounts, overdue_seconds
+from svc_claims import payments
+from svc_claims.deadlines import Applications, open_due_dates
 from svc_claims.domain.benefits import QuoteContext, QuoteError
 from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.reimbursement import (
@@ -48,8 +50,6 @@ from svc_claims.domain.reimbursement import (
     check_receipts,
 )
 from svc_claims.models import reimbursement_receipts, reimbursements
-from svc_claims import payments
-from svc_claims.deadlines import Applications, open_due_dates
 from svc_claims.policy import Policy, PolicyNotFound, policy_in_force
 from svc_claims.repository import Repository
 from svc_claims.usecases import BILL, require_office_staff, require_payable, settle_bill
@@ -86,9 +86,13 @@ async def _save(uow: UnitOfWork, claim: Reimbursement, new: bool = False) -> Non
               "overdue_announced": claim.overdue_announced,
               "document": CLAIM.dump_python(claim, mode="json")}  # fmt: skip
     if new:
-        await uow.session.execute(insert(reimbursements).values(id=claim.id, filed_at=claim.steps[0].at, **values))
+        await uow.session.execute(
+            insert(reimbursements).values(id=claim.id, filed_at=claim.steps[0].at, **values)
+        )
     else:
-        await uow.session.execute(update(reimbursements).where(reimbursements.c.id == claim.id).values(**values))
+        await uow.session.execute(
+            update(reimbursements).where(reimbursements.c.id == claim.id).values(**values)
+        )
 
 
 async def _load(uow: UnitOfWork, claim_id: uuid.UUID, for_update: bool = False) -> Reimbursement | None:
@@ -105,7 +109,9 @@ def may_see(actor: Principal, claim: Reimbursement) -> bool:
     return actor.serves_office(claim.office_code) or actor.role is Role.admin
 
 
-async def visible_claim(uow: UnitOfWork, claim_id: uuid.UUID, actor: Principal, for_update: bool = False) -> Reimbursement:
+async def visible_claim(
+    uow: UnitOfWork, claim_id: uuid.UUID, actor: Principal, for_update: bool = False
+) -> Reimbursement:
     claim = await _load(uow, claim_id, for_update)
     if claim is None or not may_see(actor, claim):
         raise not_found("报销申请")
@@ -137,7 +143,9 @@ async def file_claim(uow: UnitOfWork, filing: Filing, actor: Principal) -> Reimb
         remote_emergency=filing.remote_emergency, account_owner=filing.account_owner, out_of_province=filing.out_of_province,
     )  # fmt: skip
     status = Status.awaiting_materials if claim.missing else Status.filed
-    note = "材料不全，一次性告知：" + "；".join(r.name for r in claim.missing) if claim.missing else "材料齐全"
+    note = (
+        "材料不全，一次性告知：" + "；".join(r.name for r in claim.missing) if claim.missing else "材料齐全"
+    )
     claim = replace(claim, status=status, steps=(Step(status, actor.subject, now, note),))
     await _hold_receipts(uow, claim)
     await _save(uow, claim, new=True)
@@ -146,7 +154,9 @@ async def file_claim(uow: UnitOfWork, filing: Filing, actor: Principal) -> Reimb
     return claim
 
 
-async def _resubmitted_claim(uow: UnitOfWork, filing: Filing, claim_id: uuid.UUID, actor: Principal) -> Reimbursement | None:
+async def _resubmitted_claim(
+    uow: UnitOfWork, filing: Filing, claim_id: uuid.UUID, actor: Principal
+) -> Reimbursement | None:
     """The rejected claim this one corrects, marked with the link (locked: it is followed up once)."""
     if filing.resubmits is None:
         return None
@@ -159,7 +169,11 @@ async def _require_reach(uow: UnitOfWork, person_id: uuid.UUID, actor: Principal
     coverages = await Repository(uow.session).coverages_of(person_id)
     if actor.role is Role.unit and not any(c.unit_code == actor.unit_id for c in coverages):
         raise not_found("参保人")
-    if actor.role is Role.staff and coverages and not any(actor.serves_office(c.office_code) for c in coverages):
+    if (
+        actor.role is Role.staff
+        and coverages
+        and not any(actor.serves_office(c.office_code) for c in coverages)
+    ):
         raise not_found("参保人")
 
 
@@ -172,11 +186,21 @@ async def _coverage_for(uow: UnitOfWork, filing: Filing, actor: Principal) -> Co
     last = eligibility_on(filing.person_id, filing.service_to, coverages)
     if actor.role is Role.unit and not any(c.unit_code == actor.unit_id for c in coverages):
         raise not_found("参保人")
-    if actor.role is Role.staff and coverages and not any(actor.serves_office(c.office_code) for c in coverages):
+    if (
+        actor.role is Role.staff
+        and coverages
+        and not any(actor.serves_office(c.office_code) for c in coverages)
+    ):
         raise not_found("参保人")
     if not (first.eligible and last.eligible) or first.coverage is None:
         reason = first.reason if not first.eligible else last.reason
-        raise Problem(422, "not_eligible", "就医日期不在待遇享受期内", reason, errors=[{"field": "service_from", "message": reason}])
+        raise Problem(
+            422,
+            "not_eligible",
+            "就医日期不在待遇享受期内",
+            reason,
+            errors=[{"field": "service_from", "message": reason}],
+        )
     return first.coverage
 
 
@@ -211,7 +235,9 @@ async def _require_special_disease_registration(uow: UnitOfWork, filing: Filing)
     if not registrations:
         raise Problem(422, "special_disease_registration_required", "门诊特定疾病须先办理门特登记", "就医期间没有有效的门特登记",
                       errors=[{"field": "care_type", "message": "就医期间无有效门特登记"}])  # fmt: skip
-    if not filing.out_of_province and not any(filing.facility_code in e.facility_codes for e in registrations):
+    if not filing.out_of_province and not any(
+        filing.facility_code in e.facility_codes for e in registrations
+    ):
         raise Problem(422, "special_disease_facility_not_registered", "非门特登记的治疗机构", "门特费用须在登记的治疗医院或药店发生",
                       errors=[{"field": "facility_code", "message": "不是门特登记的治疗机构"}])  # fmt: skip
 
@@ -227,7 +253,13 @@ async def _policy(uow: UnitOfWork, scheme: str, day: date) -> Policy:
     try:
         return await policy_in_force(uow.session, None, scheme, day)
     except PolicyNotFound as exc:
-        raise Problem(422, "policy_not_found", "没有适用的待遇政策", str(exc), errors=[{"field": "service_to", "message": str(exc)}]) from None
+        raise Problem(
+            422,
+            "policy_not_found",
+            "没有适用的待遇政策",
+            str(exc),
+            errors=[{"field": "service_to", "message": str(exc)}],
+        ) from None
 
 
 async def _hold_receipts(uow: UnitOfWork, claim: Reimbursement) -> None:
@@ -249,7 +281,9 @@ async def _hold_receipts(uow: UnitOfWork, claim: Reimbursement) -> None:
         raise Problem(409, "duplicate_receipt", "该票据已申请报销", "同一票据正在另一申请中提交") from None
 
 
-async def file_batch(uow: UnitOfWork, filings: Sequence[Filing], actor: Principal) -> list[tuple[int, Reimbursement | None, Problem | None]]:
+async def file_batch(
+    uow: UnitOfWork, filings: Sequence[Filing], actor: Principal
+) -> list[tuple[int, Reimbursement | None, Problem | None]]:
     """单位批量申报: each claim its own savepoint, so one refused claim leaves the others filed."""
     outcomes: list[tuple[int, Reimbursement | None, Problem | None]] = []
     for row, filing in enumerate(filings, start=1):
@@ -261,8 +295,12 @@ async def file_batch(uow: UnitOfWork, filings: Sequence[Filing], actor: Principa
     return outcomes
 
 
-async def supplement(uow: UnitOfWork, claim_id: uuid.UUID, materials: frozenset[str], version: int, actor: Principal) -> Reimbursement:
-    claim = (await visible_claim(uow, claim_id, actor, for_update=True)).supplement(materials, version, actor.subject, uow.clock.now())
+async def supplement(
+    uow: UnitOfWork, claim_id: uuid.UUID, materials: frozenset[str], version: int, actor: Principal
+) -> Reimbursement:
+    claim = (await visible_claim(uow, claim_id, actor, for_update=True)).supplement(
+        materials, version, actor.subject, uow.clock.now()
+    )
     await _save(uow, claim)
     return claim
 
@@ -271,7 +309,12 @@ async def supplement(uow: UnitOfWork, claim_id: uuid.UUID, materials: frozenset[
 
 
 def _fact(claim: Reimbursement) -> dict[str, Any]:
-    return {"claim_id": claim.id, "person_id": claim.person_id, "office_code": claim.office_code, "care_type": claim.care_type.value}
+    return {
+        "claim_id": claim.id,
+        "person_id": claim.person_id,
+        "office_code": claim.office_code,
+        "care_type": claim.care_type.value,
+    }
 
 
 async def accept(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal) -> Reimbursement:
@@ -284,7 +327,9 @@ async def accept(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Prin
     return accepted
 
 
-async def review(uow: UnitOfWork, claim_id: uuid.UUID, lines: Sequence[ReviewLine], version: int, actor: Principal) -> Reimbursement:
+async def review(
+    uow: UnitOfWork, claim_id: uuid.UUID, lines: Sequence[ReviewLine], version: int, actor: Principal
+) -> Reimbursement:
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
     require_office_staff(actor, claim.office_code)
     reviewed = claim.reviewed(lines, version, actor.subject, uow.clock.now())
@@ -301,17 +346,23 @@ async def remote_class(uow: UnitOfWork, claim: Reimbursement) -> str:
     return str(filings[0].details.get("remote_class", "self_referred")) if filings else "self_referred"
 
 
-async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal, allow_sample: bool = False) -> Reimbursement:
+async def approve(
+    uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Principal, allow_sample: bool = False
+) -> Reimbursement:
     """核准: the bill computed on the accepted in-scope amounts against the person's year, and the payment order."""
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
     require_office_staff(actor, claim.office_code, city=True)
     claim.require_move(Status.approved, version)
-    coverage = eligibility_on(claim.person_id, claim.service_to, await Repository(uow.session).coverages_of(claim.person_id)).coverage
+    coverage = eligibility_on(
+        claim.person_id, claim.service_to, await Repository(uow.session).coverages_of(claim.person_id)
+    ).coverage
     if coverage is None:
         raise Problem(409, "not_eligible", "参保状态已变化，就医日期不在待遇享受期内")
     in_scope = claim.accepted_in_scope()
     remote = await remote_class(uow, claim) if claim.out_of_province else None
-    reformed = claim.care_type is CareType.outpatient_large and await registered_outpatient_hospital(uow, claim)
+    reformed = claim.care_type is CareType.outpatient_large and await registered_outpatient_hospital(
+        uow, claim
+    )
     context = QuoteContext(
         scheme=coverage.scheme, tier=(coverage.tier or coverage.category or "in_service"), facility_level=claim.facility_level,
         care_type=ENGINE_CARE_TYPE[claim.care_type], in_scope=in_scope, out_of_scope=claim.claimed - in_scope,  # type: ignore[arg-type]
@@ -325,17 +376,33 @@ async def approve(uow: UnitOfWork, claim_id: uuid.UUID, version: int, actor: Pri
                                                 allow_sample)  # fmt: skip
     except QuoteError as exc:
         raise Problem(422, "invalid_quote", "无法计算待遇", str(exc)) from None
-    approved = claim.approved(BILL.dump_python(bill, mode="json"), settlement_id, version, actor.subject, uow.clock.now())
+    approved = claim.approved(
+        BILL.dump_python(bill, mode="json"), settlement_id, version, actor.subject, uow.clock.now()
+    )
     await _save(uow, approved)
     funds = bill.total - bill.person
-    uow.emit(new_envelope(ClaimsApprovedV1(**_fact(approved), fund=funds, person_share=bill.person, due_on=approved.due_on), uow.clock))
+    uow.emit(
+        new_envelope(
+            ClaimsApprovedV1(**_fact(approved), fund=funds, person_share=bill.person, due_on=approved.due_on),
+            uow.clock,
+        )
+    )
     return approved
 
 
-async def pay(uow: UnitOfWork, claim_id: uuid.UUID, version: int, reference: str, actor: Principal, allow_sample: bool = False) -> Reimbursement:
+async def pay(
+    uow: UnitOfWork,
+    claim_id: uuid.UUID,
+    version: int,
+    reference: str,
+    actor: Principal,
+    allow_sample: bool = False,
+) -> Reimbursement:
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
     require_office_staff(actor, claim.office_code)
-    require_payable(bool(claim.bill and claim.bill.get("sample")), allow_sample)  # approved before the setting changed
+    require_payable(
+        bool(claim.bill and claim.bill.get("sample")), allow_sample
+    )  # approved before the setting changed
     today = uow.clock.today()
     paid = claim.paid(version, actor.subject, uow.clock.now(), today, reference)
     await _save(uow, paid)
@@ -346,19 +413,30 @@ async def pay(uow: UnitOfWork, claim_id: uuid.UUID, version: int, reference: str
     return paid
 
 
-async def reject(uow: UnitOfWork, claim_id: uuid.UUID, reason: str, note: str | None, version: int, actor: Principal) -> Reimbursement:
+async def reject(
+    uow: UnitOfWork, claim_id: uuid.UUID, reason: str, note: str | None, version: int, actor: Principal
+) -> Reimbursement:
     """不予受理 / 不予支付: with the reason; the receipts are freed so a corrected claim can be filed again.
     A reviewed claim waits for the city's decision, so only city-level staff refuse it then."""
     claim = await visible_claim(uow, claim_id, actor, for_update=True)
     require_office_staff(actor, claim.office_code, city=claim.status is Status.reviewed)
     rejected = claim.rejected(reason, note, version, actor.subject, uow.clock.now())
     await _save(uow, rejected)
-    await uow.session.execute(delete(reimbursement_receipts).where(reimbursement_receipts.c.reimbursement_id == claim.id))
-    uow.emit(new_envelope(ClaimsRejectedV1(**_fact(rejected), reason=reason, reason_text=rejected.steps[-1].note or reason), uow.clock))
+    await uow.session.execute(
+        delete(reimbursement_receipts).where(reimbursement_receipts.c.reimbursement_id == claim.id)
+    )
+    uow.emit(
+        new_envelope(
+            ClaimsRejectedV1(**_fact(rejected), reason=reason, reason_text=rejected.steps[-1].note or reason),
+            uow.clock,
+        )
+    )
     return rejected
 
 
-async def claims_of(uow: UnitOfWork, actor: Principal, status: Status | None, offset: int, limit: int) -> tuple[list[Reimbursement], int]:
+async def claims_of(
+    uow: UnitOfWork, actor: Principal, status: Status | None, offset: int, limit: int
+) -> tuple[list[Reimbursement], int]:
     """The person's own claims, a unit's employees', an office's (city staff: all)."""
     conditions = []
     if actor.role is Role.insured:
@@ -370,7 +448,13 @@ async def claims_of(uow: UnitOfWork, actor: Principal, status: Status | None, of
     if status is not None:
         conditions.append(reimbursements.c.status == status.value)
     total = await uow.session.scalar(select(func.count()).select_from(reimbursements).where(*conditions))
-    query = select(reimbursements.c.document).where(*conditions).order_by(reimbursements.c.filed_at.desc()).offset(offset).limit(limit)
+    query = (
+        select(reimbursements.c.document)
+        .where(*conditions)
+        .order_by(reimbursements.c.filed_at.desc())
+        .offset(offset)
+        .limit(limit)
+    )
     return [CLAIM.validate_python(row[0]) for row in await uow.session.execute(query)], total or 0
 
 
@@ -387,7 +471,9 @@ async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:
     dues = await open_due_dates(uow, APPLICATIONS) + await open_due_dates(uow, payments.APPLICATIONS)
     overdue = [d for d in dues if d < today]
     at_risk = [d for d in dues if today <= d <= soon]
-    return DeadlineCounts(len(at_risk), len(overdue), overdue_seconds(min(overdue), uow.clock) if overdue else None)
+    return DeadlineCounts(
+        len(at_risk), len(overdue), overdue_seconds(min(overdue), uow.clock) if overdue else None
+    )
 
 
 def masked_account(account: str) -> str:

@@ -30,7 +30,9 @@ class Repository:
         # A repeated approval (retirement …) never undoes an end recorded meanwhile (LEAST skips NULL).
         changes = {k: v for k, v in values.items() if k != "enrollment_id"}
         changes["benefit_end"] = func.least(coverages.c.benefit_end, statement.excluded.benefit_end)
-        await self.session.execute(statement.on_conflict_do_update(index_elements=["enrollment_id"], set_=changes))
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=["enrollment_id"], set_=changes)
+        )
 
     async def end_coverage(self, enrollment_id: uuid.UUID, last_day: date, reason: str | None = None) -> bool:
         """The coverage ends on `last_day` (never later than it already did); False when unknown."""
@@ -45,7 +47,9 @@ class Repository:
         )
         return ended.first() is not None
 
-    async def book_account_entry(self, person_id: uuid.UUID, kind: str, amount: Decimal, on: date, reference: str) -> None:
+    async def book_account_entry(
+        self, person_id: uuid.UUID, kind: str, amount: Decimal, on: date, reference: str
+    ) -> None:
         """One line of the personal account's history; a reference is booked once (events may repeat)."""
         await self.session.execute(
             insert(account_entries).values(person_id=person_id, kind=kind, amount=amount, booked_on=on, reference=reference)
@@ -53,7 +57,9 @@ class Repository:
         )  # fmt: skip
 
     async def account_history(self, person_id: uuid.UUID) -> list[Entry]:
-        rows = await self.session.execute(select(account_entries).where(account_entries.c.person_id == person_id))
+        rows = await self.session.execute(
+            select(account_entries).where(account_entries.c.person_id == person_id)
+        )
         return [Entry(EntryKind(r.kind), r.amount, r.booked_on, r.reference) for r in rows]
 
     async def mark_transferred_out(self, person_id: uuid.UUID) -> None:
@@ -63,15 +69,21 @@ class Repository:
         )  # fmt: skip
 
     async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
-        rows = (await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))).mappings()
+        rows = (
+            await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))
+        ).mappings()
         return [Coverage(**{f: row[f] for f in Coverage.__dataclass_fields__}
                          | {"special_groups": tuple(row["special_groups"]), "special_group_records": tuple(row["special_group_records"])})
                 for row in rows]  # fmt: skip
 
     async def record_entitlement(self, entitlement: Entitlement, replaces: uuid.UUID | None) -> None:
         values = {**asdict(entitlement), "facility_codes": list(entitlement.facility_codes)}
-        await self.session.execute(insert(entitlements).values(values).on_conflict_do_nothing(index_elements=["registration_id"]))
-        if replaces is not None:  # the one it replaces ends the day the new one starts (it may still be unknown)
+        await self.session.execute(
+            insert(entitlements).values(values).on_conflict_do_nothing(index_elements=["registration_id"])
+        )
+        if (
+            replaces is not None
+        ):  # the one it replaces ends the day the new one starts (it may still be unknown)
             await self.session.execute(
                 update(entitlements).where(entitlements.c.registration_id == replaces)
                 .values(status="replaced", valid_to=func.least(entitlements.c.valid_to, entitlement.valid_from))
@@ -86,10 +98,20 @@ class Repository:
         return ended.first() is not None
 
     async def entitlements_of(self, person_id: uuid.UUID) -> list[Entitlement]:
-        rows = (await self.session.execute(select(entitlements).where(entitlements.c.person_id == person_id))).mappings()
-        return [Entitlement(**{f: row[f] for f in Entitlement.__dataclass_fields__} | {"facility_codes": tuple(row["facility_codes"])}) for row in rows]
+        rows = (
+            await self.session.execute(select(entitlements).where(entitlements.c.person_id == person_id))
+        ).mappings()
+        return [
+            Entitlement(
+                **{f: row[f] for f in Entitlement.__dataclass_fields__}
+                | {"facility_codes": tuple(row["facility_codes"])}
+            )
+            for row in rows
+        ]
 
-    async def lock_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int, fresh: Accumulators) -> Accumulators:
+    async def lock_benefit_year(
+        self, person_id: uuid.UUID, scheme: str, year: int, fresh: Accumulators
+    ) -> Accumulators:
         """The person's accumulators for the scheme and year, row-locked (SELECT … FOR UPDATE) until the
         transaction ends; a year not seen before starts as ``fresh`` (the entitlements carried in)."""
         await self.session.execute(
@@ -101,7 +123,11 @@ class Repository:
         row = (
             await self.session.execute(
                 select(benefit_years.c.accumulators)
-                .where(benefit_years.c.person_id == person_id, benefit_years.c.scheme == scheme, benefit_years.c.year == year)
+                .where(
+                    benefit_years.c.person_id == person_id,
+                    benefit_years.c.scheme == scheme,
+                    benefit_years.c.year == year,
+                )
                 .with_for_update()
             )
         ).one()
@@ -109,26 +135,40 @@ class Repository:
 
     async def read_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators | None:
         query = select(benefit_years.c.accumulators).where(
-            benefit_years.c.person_id == person_id, benefit_years.c.scheme == scheme, benefit_years.c.year == year
+            benefit_years.c.person_id == person_id,
+            benefit_years.c.scheme == scheme,
+            benefit_years.c.year == year,
         )
         row = (await self.session.execute(query)).first()
         return ACCUMULATORS.validate_python(row.accumulators) if row else None
 
-    async def save_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int, accumulators: Accumulators) -> None:
+    async def save_benefit_year(
+        self, person_id: uuid.UUID, scheme: str, year: int, accumulators: Accumulators
+    ) -> None:
         await self.session.execute(
             update(benefit_years)
-            .where(benefit_years.c.person_id == person_id, benefit_years.c.scheme == scheme, benefit_years.c.year == year)
-            .values(accumulators=ACCUMULATORS.dump_python(accumulators, mode="json"), version=benefit_years.c.version + 1,
-                    updated_at=func.now())
+            .where(
+                benefit_years.c.person_id == person_id,
+                benefit_years.c.scheme == scheme,
+                benefit_years.c.year == year,
+            )
+            .values(
+                accumulators=ACCUMULATORS.dump_python(accumulators, mode="json"),
+                version=benefit_years.c.version + 1,
+                updated_at=func.now(),
+            )
         )
-
 
     # ---- facility projection
     async def record_facility_if_newer(self, facility: dict) -> None:
         await upsert_newer(self.session, facilities, facility)
 
     async def facility(self, code: str) -> dict | None:
-        row = (await self.session.execute(select(facilities).where(facilities.c.code == code))).mappings().first()
+        row = (
+            (await self.session.execute(select(facilities).where(facilities.c.code == code)))
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
 

@@ -55,19 +55,27 @@ async def _end_coverage(uow: UnitOfWork, event: RegistrationStoppedV1 | Registra
     ), uow.clock))  # fmt: skip
 
 
-async def record_stopped_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationStoppedV1) -> None:
+async def record_stopped_registration(
+    uow: UnitOfWork, envelope: Envelope, event: RegistrationStoppedV1
+) -> None:
     await _end_coverage(uow, event, event.stopped_on, f"中止参保：{event.reason}")
 
 
-async def record_suspended_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationSuspendedV1) -> None:
+async def record_suspended_registration(
+    uow: UnitOfWork, envelope: Envelope, event: RegistrationSuspendedV1
+) -> None:
     await _end_coverage(uow, event, event.last_covered_day, f"中断参保：{event.reason}")
 
 
-async def record_terminated_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationTerminatedV1) -> None:
+async def record_terminated_registration(
+    uow: UnitOfWork, envelope: Envelope, event: RegistrationTerminatedV1
+) -> None:
     await _end_coverage(uow, event, event.last_covered_day, f"终止参保：{event.reason_text}", event.reason)
 
 
-async def record_approved_registration(uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1) -> None:
+async def record_approved_registration(
+    uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1
+) -> None:
     """registration.approved → the person's coverage is recorded and claims.eligible announced."""
     coverage = Coverage(
         enrollment_id=event.enrollment_id,
@@ -100,7 +108,9 @@ async def record_approved_registration(uow: UnitOfWork, envelope: Envelope, even
     )
 
 
-async def record_benefit_registered(uow: UnitOfWork, envelope: Envelope, event: RegistrationBenefitRegisteredV1) -> None:
+async def record_benefit_registered(
+    uow: UnitOfWork, envelope: Envelope, event: RegistrationBenefitRegisteredV1
+) -> None:
     """A benefit registration (special disease, remote care with its class, maternity …) now applies."""
     entitlement = Entitlement(
         registration_id=event.registration_id, person_id=event.person_id, kind=event.kind, facility_codes=tuple(event.facility_codes),
@@ -109,7 +119,9 @@ async def record_benefit_registered(uow: UnitOfWork, envelope: Envelope, event: 
     await Repository(uow.session).record_entitlement(entitlement, event.replaces)
 
 
-async def record_benefit_expired(uow: UnitOfWork, envelope: Envelope, event: RegistrationBenefitExpiredV1) -> None:
+async def record_benefit_expired(
+    uow: UnitOfWork, envelope: Envelope, event: RegistrationBenefitExpiredV1
+) -> None:
     if not await Repository(uow.session).expire_entitlement(event.registration_id, event.expired_on):
         raise OutOfOrder(f"benefit registration {event.registration_id} not recorded yet")
 
@@ -124,7 +136,9 @@ def may_see(actor: Principal, person_id: uuid.UUID, coverages: list[Coverage]) -
     return actor.role is Role.admin
 
 
-def require_visible_person(actor: Principal, person_id: uuid.UUID, coverages: list[Coverage], units: bool = True) -> None:
+def require_visible_person(
+    actor: Principal, person_id: uuid.UUID, coverages: list[Coverage], units: bool = True
+) -> None:
     """An object outside the caller's reach is 404 before any other check: the person, their unit (when
     `units`), staff of an office that handles one of their coverages, city staff, admin."""
     if not coverages and actor.role is not Role.insured:
@@ -137,13 +151,17 @@ async def require_reach(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID)
     require_visible_person(actor, person_id, await Repository(uow.session).coverages_of(person_id))
 
 
-async def eligibility(uow: UnitOfWork, person_id: uuid.UUID, day: date | None, actor: Principal) -> Eligibility:
+async def eligibility(
+    uow: UnitOfWork, person_id: uuid.UUID, day: date | None, actor: Principal
+) -> Eligibility:
     """Eligibility on `day` (default: today), for callers allowed to see this person; else 404."""
     repo = Repository(uow.session)
     coverages = await repo.coverages_of(person_id)
     if not coverages or not may_see(actor, person_id, coverages):
         raise not_found("参保人资格记录")
-    return eligibility_on(person_id, day or uow.clock.today(), coverages, await repo.entitlements_of(person_id))
+    return eligibility_on(
+        person_id, day or uow.clock.today(), coverages, await repo.entitlements_of(person_id)
+    )
 
 
 class SamplePolicyData(Problem):
@@ -160,8 +178,15 @@ def require_payable(sample: bool, allow_sample: bool) -> None:
 
 
 async def settle_bill(
-    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, service_date: date, context: QuoteContext, policy: Policy,
-    request: dict[str, Any], allow_sample: bool = False, settlement_id: uuid.UUID | None = None,
+    uow: UnitOfWork,
+    actor: Principal,
+    person_id: uuid.UUID,
+    service_date: date,
+    context: QuoteContext,
+    policy: Policy,
+    request: dict[str, Any],
+    allow_sample: bool = False,
+    settlement_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, Bill]:
     """待遇结算: the bill computed against what the person's earlier bills of the year used, then recorded.
 
@@ -205,8 +230,15 @@ def recorded_special_groups(coverage: Coverage, day: date) -> frozenset[str]:
 
 
 async def settle_receipt(
-    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, receipt: tuple[str, str], service_date: date, context: QuoteContext,
-    policy: Policy, request: dict[str, Any], allow_sample: bool = False,
+    uow: UnitOfWork,
+    actor: Principal,
+    person_id: uuid.UUID,
+    receipt: tuple[str, str],
+    service_date: date,
+    context: QuoteContext,
+    policy: Policy,
+    request: dict[str, Any],
+    allow_sample: bool = False,
 ) -> tuple[uuid.UUID, dict | Bill, bool]:
     """A facility's receipt settled once (natural key: facility code and receipt number, the same key a manual
     reimbursement holds): the same request again answers the first settlement (replayed), another request
@@ -215,11 +247,17 @@ async def settle_receipt(
     settlement_id = uuid.uuid4()
     held = await hold_receipt(uow, receipt, settlement_id)
     if held is not None:
-        row = (await uow.session.execute(select(benefit_settlements).where(benefit_settlements.c.id == held))).mappings().first()
+        row = (
+            (await uow.session.execute(select(benefit_settlements).where(benefit_settlements.c.id == held)))
+            .mappings()
+            .first()
+        )
         if row is not None and row["person_id"] == person_id and row["request"] == request:
             return row["id"], row["bill"], True
         raise duplicate_receipt(receipt[1], held)
-    _, bill = await settle_bill(uow, actor, person_id, service_date, context, policy, request, allow_sample, settlement_id)
+    _, bill = await settle_bill(
+        uow, actor, person_id, service_date, context, policy, request, allow_sample, settlement_id
+    )
     return settlement_id, bill, False
 
 
@@ -248,13 +286,17 @@ async def _year_start(repo: Repository, person_id: uuid.UUID, policy: Policy) ->
     if previous is None:
         return Accumulators()
     try:
-        rules = await policy_in_force(repo.session, policy.region, policy.scheme, date(policy.year - 1, 12, 31))
+        rules = await policy_in_force(
+            repo.session, policy.region, policy.scheme, date(policy.year - 1, 12, 31)
+        )
     except PolicyNotFound:
         rules = policy  # the previous year's rules are not on file: this year's carry-over rules apply
     return next_year(previous, rules)
 
 
-async def benefit_year(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators:
+async def benefit_year(
+    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, scheme: str, year: int
+) -> Accumulators:
     """The person's own year, or staff of an office that handles the person (city staff: all); else 404."""
     repo = Repository(uow.session)
     if not (actor.role is Role.insured and actor.person_id == person_id):
@@ -265,19 +307,32 @@ async def benefit_year(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, 
 async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDesignatedV1) -> None:
     """facility.designated / updated / suspended / terminated → the registry as claims sees it (newest version wins)."""
     await Repository(uow.session).record_facility_if_newer(
-        {"code": event.code, "name": event.name, "kind": event.kind, "level": event.level, "office_code": event.office_code,
-         "status": event.status, "version": event.version}  # fmt: skip
+        {
+            "code": event.code,
+            "name": event.name,
+            "kind": event.kind,
+            "level": event.level,
+            "office_code": event.office_code,
+            "status": event.status,
+            "version": event.version,
+        },
     )
 
 
 async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:
     """转入: the balance brought from the other region is credited to the personal account."""
     await Repository(uow.session).book_account_entry(
-        event.person_id, EntryKind.transfer_in.value, event.account_balance, event.completed_on, f"transfer:{event.transfer_id}"
+        event.person_id,
+        EntryKind.transfer_in.value,
+        event.account_balance,
+        event.completed_on,
+        f"transfer:{event.transfer_id}",
     )
 
 
-async def record_transferred_out(uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1) -> None:
+async def record_transferred_out(
+    uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1
+) -> None:
     """转出: the ended employee coverage is marked transferred out (a reason for the one-time withdrawal)."""
     await Repository(uow.session).mark_transferred_out(event.person_id)
 

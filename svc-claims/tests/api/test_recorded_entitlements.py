@@ -47,7 +47,13 @@ def registration(person: uuid.UUID, kind: str, facility: str) -> Entitlement:
 
 
 def claim(care_type: str, facility: str, in_scope: str, day: str = "2021-05-20") -> dict:
-    receipt = {"number": f"R{uuid.uuid4().hex[:10]}", "issued_on": day, "amount": in_scope, "in_scope": in_scope, "out_of_scope": "0.00"}
+    receipt = {
+        "number": f"R{uuid.uuid4().hex[:10]}",
+        "issued_on": day,
+        "amount": in_scope,
+        "in_scope": in_scope,
+        "out_of_scope": "0.00",
+    }
     return {"care_type": care_type, "facility_code": facility, "service_from": "2021-05-10" if care_type == "inpatient" else day,
             "service_to": day, "receipts": [receipt], "bank_account": "6222021234567890123",
             "materials": ["receipts", "itemised_bill", "prescriptions", "diagnosis"]}  # fmt: skip
@@ -59,28 +65,49 @@ def approve(claims, person: uuid.UUID, body: dict, allow_sample: bool = False) -
     filed = claims.client.post(API, json=body, headers=claims.token(Role.insured, person_id=person))
     assert filed.status_code == 201, filed.text
     c = claims.client.post(f"{API}/{filed.json()['id']}/accept", json={"version": 1}, headers=district).json()
-    lines = [{"receipt": r["number"], "outcome": "accepted", "accepted_in_scope": r["in_scope"]} for r in c["receipts"]]
-    c = claims.client.post(f"{API}/{c['id']}/review", json={"version": 2, "lines": lines}, headers=district).json()
+    lines = [
+        {"receipt": r["number"], "outcome": "accepted", "accepted_in_scope": r["in_scope"]}
+        for r in c["receipts"]
+    ]
+    c = claims.client.post(
+        f"{API}/{c['id']}/review", json={"version": 2, "lines": lines}, headers=district
+    ).json()
     approved = claims.client.post(f"{API}/{c['id']}/approve", json={"version": 3}, headers=city)
     assert approved.status_code == 200, approved.text
     return approved.json()["bill"]
 
 
 def quote(claims, **context) -> dict:  # type: ignore[no-untyped-def]
-    answer = claims.client.post("/api/v1/claims/quote", json={"scheme": "resident", "tier": "adult_middle", **context}, headers=claims.token())
+    answer = claims.client.post(
+        "/api/v1/claims/quote",
+        json={"scheme": "resident", "tier": "adult_middle", **context},
+        headers=claims.token(),
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-def test_an_entitled_veterans_real_claim_pays_the_veterans_share_the_quote_pays(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+def test_an_entitled_veterans_real_claim_pays_the_veterans_share_the_quote_pays(
+    claims, migrated_database
+) -> None:  # type: ignore[no-untyped-def]
     person = uuid.uuid4()
-    valid = {"group": "old_soldier", "department": "veterans_affairs", "document_number": "VA-2021-17", "valid_from": "2021-01-01", "valid_to": None}
+    valid = {
+        "group": "old_soldier",
+        "department": "veterans_affairs",
+        "document_number": "VA-2021-17",
+        "valid_from": "2021-01-01",
+        "valid_to": None,
+    }
     record(migrated_database, resident(person, ("old_soldier",), (valid,)))
     bill = approve(claims, person, claim("inpatient", HOSPITAL_3, "15000.00"))
     same = quote(claims, special_groups=["old_soldier"], service_date="2021-05-20", admission_date="2021-05-10", facility_level=3,
                  care_type="inpatient", in_scope="15000.00")  # fmt: skip
     assert bill["veterans"] != "0.00"
-    assert (bill["fund"], bill["veterans"], bill["person"]) == (same["fund"], same["veterans"], same["person"])
+    assert (bill["fund"], bill["veterans"], bill["person"]) == (
+        same["fund"],
+        same["veterans"],
+        same["person"],
+    )
 
 
 def test_a_special_group_outside_its_validity_pays_nothing_extra(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
@@ -89,31 +116,57 @@ def test_a_special_group_outside_its_validity_pays_nothing_extra(claims, migrate
               "valid_to": "2021-03-31"}  # fmt: skip
     record(migrated_database, resident(person, ("old_soldier",), (lapsed,)))
     bill = approve(claims, person, claim("inpatient", HOSPITAL_3, "15000.00"))
-    plain = quote(claims, service_date="2021-05-20", admission_date="2021-05-10", facility_level=3, care_type="inpatient", in_scope="15000.00")
+    plain = quote(
+        claims,
+        service_date="2021-05-20",
+        admission_date="2021-05-10",
+        facility_level=3,
+        care_type="inpatient",
+        in_scope="15000.00",
+    )
     assert bill["veterans"] == "0.00" and bill["person"] == plain["person"]
 
 
-def test_a_special_disease_claim_needs_a_registration_at_its_treatment_facility(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+def test_a_special_disease_claim_needs_a_registration_at_its_treatment_facility(
+    claims, migrated_database
+) -> None:  # type: ignore[no-untyped-def]
     unregistered, registered = uuid.uuid4(), uuid.uuid4()
     record(migrated_database, resident(unregistered))
     record(migrated_database, resident(registered), registration(registered, "special_disease", HOSPITAL_2))
     me = claims.token(Role.insured, person_id=unregistered)
     refused = claims.client.post(API, json=claim("special_disease", HOSPITAL_2, "3000.00"), headers=me)
     assert refused.status_code == 422 and refused.json()["code"] == "special_disease_registration_required"
-    elsewhere = claims.client.post(API, json=claim("special_disease", HOSPITAL_3, "3000.00"), headers=claims.token(Role.insured, person_id=registered))
-    assert elsewhere.status_code == 422 and elsewhere.json()["code"] == "special_disease_facility_not_registered"
+    elsewhere = claims.client.post(
+        API,
+        json=claim("special_disease", HOSPITAL_3, "3000.00"),
+        headers=claims.token(Role.insured, person_id=registered),
+    )
+    assert (
+        elsewhere.status_code == 422 and elsewhere.json()["code"] == "special_disease_facility_not_registered"
+    )
     assert claims.client.get(API, headers=me).json()["total"] == 0  # nothing was written
     bill = approve(claims, registered, claim("special_disease", HOSPITAL_2, "3000.00"))
-    same = quote(claims, service_date="2021-05-20", facility_level=2, care_type="special_disease", in_scope="3000.00")
+    same = quote(
+        claims, service_date="2021-05-20", facility_level=2, care_type="special_disease", in_scope="3000.00"
+    )
     assert bill["fund"] == same["fund"] == "1375.00"  # (3000 − 500) × 55 %
 
 
 def test_the_registered_level_2_outpatient_hospital_is_honoured(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
     registered, other = uuid.uuid4(), uuid.uuid4()
-    record(migrated_database, resident(registered), registration(registered, "resident_outpatient", HOSPITAL_2))
+    record(
+        migrated_database, resident(registered), registration(registered, "resident_outpatient", HOSPITAL_2)
+    )
     record(migrated_database, resident(other))
     paid = approve(claims, registered, claim("outpatient_large", HOSPITAL_2, "1500.00"))
-    same = quote(claims, service_date="2021-05-20", facility_level=2, care_type="outpatient", in_scope="1500.00", reformed_level2=True)
+    same = quote(
+        claims,
+        service_date="2021-05-20",
+        facility_level=2,
+        care_type="outpatient",
+        in_scope="1500.00",
+        reformed_level2=True,
+    )
     assert paid["fund"] == same["fund"] == "500.00"  # (1500 − 500) × 50 %
     not_registered = approve(claims, other, claim("outpatient_large", HOSPITAL_2, "1500.00"))
     assert not_registered["fund"] == "0.00"  # ordinary outpatient care at level 2 is not paid

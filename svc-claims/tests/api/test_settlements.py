@@ -28,13 +28,21 @@ SERVICE_DATE = date(2021, 5, 10)
 
 
 def stay(in_scope: str) -> QuoteContext:
-    return QuoteContext(scheme="resident", tier="adult_middle", facility_level=2, care_type="inpatient", in_scope=Decimal(in_scope))
+    return QuoteContext(
+        scheme="resident",
+        tier="adult_middle",
+        facility_level=2,
+        care_type="inpatient",
+        in_scope=Decimal(in_scope),
+    )
 
 
 async def covered_person(sessions) -> uuid.UUID:  # type: ignore[no-untyped-def]
     person = uuid.uuid4()
     async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
-        coverage = Coverage(uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31))
+        coverage = Coverage(
+            uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31)
+        )
         await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
         await Repository(uow.session).record_facility_if_newer(
             {"code": "H12010100001", "name": "示例医院", "kind": "medical_institution", "level": 2, "office_code": "120101",
@@ -43,8 +51,12 @@ async def covered_person(sessions) -> uuid.UUID:  # type: ignore[no-untyped-def]
     return person
 
 
-async def settle_at_once(migrated_database: str, amounts: list[str], allow_sample: bool = False) -> tuple[list, object]:
-    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=len(amounts) + 1, schema="claims")
+async def settle_at_once(
+    migrated_database: str, amounts: list[str], allow_sample: bool = False
+) -> tuple[list, object]:
+    engine = make_engine(
+        service_database_url(migrated_database, "claims"), pool_size=len(amounts) + 1, schema="claims"
+    )
     sessions = make_session_factory(engine)
     policy = load_policy("120000", "resident", 2021)
     try:
@@ -52,7 +64,9 @@ async def settle_at_once(migrated_database: str, amounts: list[str], allow_sampl
 
         async def one(amount: str):  # type: ignore[no-untyped-def]
             async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
-                _, bill = await usecases.settle_bill(uow, CLERK, person, SERVICE_DATE, stay(amount), policy, {"in_scope": amount}, allow_sample)
+                _, bill = await usecases.settle_bill(
+                    uow, CLERK, person, SERVICE_DATE, stay(amount), policy, {"in_scope": amount}, allow_sample
+                )
                 await uow.commit()
                 return bill
 
@@ -65,7 +79,10 @@ async def settle_at_once(migrated_database: str, amounts: list[str], allow_sampl
 
 
 def deductible_of(bill) -> Decimal:  # type: ignore[no-untyped-def]
-    return sum((line.amount for line in bill.lines if "deductible" in line.code and line.payer == "person"), Decimal("0"))
+    return sum(
+        (line.amount for line in bill.lines if "deductible" in line.code and line.payer == "person"),
+        Decimal("0"),
+    )
 
 
 def test_two_bills_settled_at_once_take_the_deductible_once(migrated_database: str) -> None:
@@ -82,7 +99,9 @@ def test_bills_settled_at_once_never_pass_the_cap_together(migrated_database: st
     assert total_fund == year.fund_paid == Decimal("180000.00")  # 4 × 75% of 100,000 would be far more
 
 
-def test_the_settlement_endpoint_records_the_year_and_refuses_what_it_must(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_settlement_endpoint_records_the_year_and_refuses_what_it_must(
+    claims, migrated_database: str
+) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
     person = asyncio.run(covered_person(make_session_factory(engine)))
     asyncio.run(engine.dispose())
@@ -93,13 +112,17 @@ def test_the_settlement_endpoint_records_the_year_and_refuses_what_it_must(claim
     first = claims.client.post(url, json=body, headers=staff)
     assert first.status_code == 201, first.text
     assert first.json()["fund"] == "7500.00" and first.json()["accumulators"]["stays"] == 1
-    own = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=claims.token(person_id=person))
+    own = claims.client.get(
+        f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=claims.token(person_id=person)
+    )
     assert own.status_code == 200 and own.json()["deductible_used"] == "500.00"
     other = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=claims.token())
     assert other.status_code == 404
     assert claims.client.post(url, json=body, headers=claims.token(person_id=person)).status_code == 403
     assert claims.client.post(url, json={**body, "ytd": {"stays": 0}}, headers=staff).status_code == 422
-    stranger = claims.client.post(f"/api/v1/claims/persons/{uuid.uuid4()}/settlements", json=body, headers=staff)
+    stranger = claims.client.post(
+        f"/api/v1/claims/persons/{uuid.uuid4()}/settlements", json=body, headers=staff
+    )
     assert stranger.status_code == 404  # a person unknown to the office's records: 404 before any other check
     again = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff)
     assert again.json()["stays"] == 1  # the refused requests changed nothing
@@ -116,11 +139,22 @@ def test_a_new_year_starts_with_what_the_last_one_carries_in(migrated_database: 
         try:
             person = uuid.uuid4()
             async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
-                for start, end in ((date(2021, 1, 1), date(2021, 12, 31)), (date(2022, 1, 1), date(2022, 12, 31))):
-                    coverage = Coverage(uuid.uuid4(), person, "120101", "resident", "adult_middle", start, end)
+                for start, end in (
+                    (date(2021, 1, 1), date(2021, 12, 31)),
+                    (date(2022, 1, 1), date(2022, 12, 31)),
+                ):
+                    coverage = Coverage(
+                        uuid.uuid4(), person, "120101", "resident", "adult_middle", start, end
+                    )
                     await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
                 await uow.commit()
-            visit = QuoteContext(scheme="resident", tier="adult_middle", facility_level=1, care_type="outpatient", in_scope=Decimal("300.00"))
+            visit = QuoteContext(
+                scheme="resident",
+                tier="adult_middle",
+                facility_level=1,
+                care_type="outpatient",
+                in_scope=Decimal("300.00"),
+            )
             async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
                 await usecases.settle_bill(uow, CLERK, person, date(2021, 5, 10), visit, policy, {})
                 await uow.commit()
@@ -134,7 +168,9 @@ def test_a_new_year_starts_with_what_the_last_one_carries_in(migrated_database: 
 
     bill = asyncio.run(run())
     assert bill.fund == Decimal("550.00")
-    assert bill.accumulators.claim_free_years == 1 and bill.accumulators.carried_over_cap == Decimal("3700.00")
+    assert bill.accumulators.claim_free_years == 1 and bill.accumulators.carried_over_cap == Decimal(
+        "3700.00"
+    )
 
 
 def test_settlement_refuses_another_scheme_or_tier_than_the_coverage(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
@@ -147,13 +183,17 @@ def test_settlement_refuses_another_scheme_or_tier_than_the_coverage(claims, mig
     url = f"/api/v1/claims/persons/{person}/settlements"
     wrong_tier = claims.client.post(url, json=body, headers=staff)
     assert wrong_tier.status_code == 422 and wrong_tier.json()["code"] == "tier_mismatch"
-    wrong_scheme = claims.client.post(url, json={**body, "scheme": "employee", "tier": "in_service"}, headers=staff)
+    wrong_scheme = claims.client.post(
+        url, json={**body, "scheme": "employee", "tier": "in_service"}, headers=staff
+    )
     assert wrong_scheme.status_code == 422 and wrong_scheme.json()["code"] == "scheme_mismatch"
     year = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff).json()
     assert year["stays"] == 0  # nothing was settled
 
 
-def test_another_districts_clerk_neither_reads_the_year_nor_settles_a_bill(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+def test_another_districts_clerk_neither_reads_the_year_nor_settles_a_bill(
+    claims, migrated_database: str
+) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
     person = asyncio.run(covered_person(make_session_factory(engine)))  # a person of 和平区 (120101)
     asyncio.run(engine.dispose())
@@ -167,12 +207,22 @@ def test_another_districts_clerk_neither_reads_the_year_nor_settles_a_bill(claim
     booked = claims.client.post(url, json=body, headers=hexi)
     assert booked.status_code == 404, booked.text
     wrong_tier = claims.client.post(url, json={**body, "tier": "adult_high"}, headers=hexi)
-    assert wrong_tier.status_code == 404 and "adult_middle" not in wrong_tier.text  # the real tier is not revealed
+    assert (
+        wrong_tier.status_code == 404 and "adult_middle" not in wrong_tier.text
+    )  # the real tier is not revealed
     no_policy = claims.client.post(url, json={**body, "service_date": "2031-05-10"}, headers=hexi)
     assert no_policy.status_code == 404  # not the policy's 422 either
-    assert claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=heping).json()["stays"] == 0
+    assert (
+        claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=heping).json()[
+            "stays"
+        ]
+        == 0
+    )
     city = claims.token(Role.staff, office_code="120000", office_level="city")
-    assert claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=city).status_code == 200
+    assert (
+        claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=city).status_code
+        == 200
+    )
 
 
 def test_a_wrong_tier_is_refused_without_revealing_the_recorded_one(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
@@ -204,7 +254,9 @@ def test_a_settlement_sent_twice_counts_the_stay_once(claims, migrated_database:
     keyed = {**staff, "Idempotency-Key": f"settle-{uuid.uuid4()}"}
     second = claims.client.post(url, json={**body, "receipt_no": "ZY-RETRY-2"}, headers=keyed)
     replay = claims.client.post(url, json={**body, "receipt_no": "ZY-RETRY-2"}, headers=keyed)
-    assert second.status_code == 201 and replay.status_code == 201 and replay.json()["id"] == second.json()["id"]
+    assert (
+        second.status_code == 201 and replay.status_code == 201 and replay.json()["id"] == second.json()["id"]
+    )
     year = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff).json()
     assert year["stays"] == 2  # two receipts, each counted once (not 1 → 3 → 5)
 
@@ -216,11 +268,24 @@ def test_a_receipt_settled_is_not_reimbursed_again_by_hand(claims, migrated_data
     staff = claims.token(Role.staff, office_code="120101", office_level="district")
     body = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 2,
             "care_type": "inpatient", "in_scope": "10500.00", "facility_code": "H12010100001", "receipt_no": "ZY-BOTH-1"}  # fmt: skip
-    assert claims.client.post(f"/api/v1/claims/persons/{person}/settlements", json=body, headers=staff).status_code == 201
-    receipt = {"number": "ZY-BOTH-1", "issued_on": "2021-05-10", "amount": "10500.00", "in_scope": "10500.00", "out_of_scope": "0.00"}
+    assert (
+        claims.client.post(
+            f"/api/v1/claims/persons/{person}/settlements", json=body, headers=staff
+        ).status_code
+        == 201
+    )
+    receipt = {
+        "number": "ZY-BOTH-1",
+        "issued_on": "2021-05-10",
+        "amount": "10500.00",
+        "in_scope": "10500.00",
+        "out_of_scope": "0.00",
+    }
     claim = {"care_type": "inpatient", "facility_code": "H12010100001", "service_from": "2021-05-01", "service_to": "2021-05-10",
              "receipts": [receipt], "bank_account": "6222021234567890123"}  # fmt: skip
-    filed = claims.client.post("/api/v1/claims/reimbursements", json=claim, headers=claims.token(Role.insured, person_id=person))
+    filed = claims.client.post(
+        "/api/v1/claims/reimbursements", json=claim, headers=claims.token(Role.insured, person_id=person)
+    )
     assert filed.status_code == 409 and filed.json()["code"] == "duplicate_receipt"
 
 
@@ -238,6 +303,15 @@ def test_a_bill_using_sample_policy_data_is_quoted_but_not_settled(claims, migra
     refused = claims.client.post(f"/api/v1/claims/persons/{person}/settlements", json=body, headers=staff)
     assert refused.status_code == 422 and refused.json()["code"] == "sample_policy_data"
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff).json()["stays"] == 0
-    small = claims.client.post(f"/api/v1/claims/persons/{person}/settlements", json={**body, "in_scope": "10500.00"}, headers=staff)
-    assert small.status_code == 201 and small.json()["sample"] is False  # the receipt was not taken by the refusal
+    assert (
+        claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff).json()[
+            "stays"
+        ]
+        == 0
+    )
+    small = claims.client.post(
+        f"/api/v1/claims/persons/{person}/settlements", json={**body, "in_scope": "10500.00"}, headers=staff
+    )
+    assert (
+        small.status_code == 201 and small.json()["sample"] is False
+    )  # the receipt was not taken by the refusal

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from decimal import Decimal
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Header, Request
@@ -23,7 +23,9 @@ from shared.tables import idempotency_keys
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", min_length=8, max_length=200, description="重复提交同一请求时返回首次结果"),
+    Header(
+        alias="Idempotency-Key", min_length=8, max_length=200, description="重复提交同一请求时返回首次结果"
+    ),
 ]
 
 
@@ -40,7 +42,10 @@ def canonical_body(raw: bytes) -> bytes:
         parsed = json.loads(raw, parse_float=Decimal, parse_int=Decimal, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return b"raw:" + raw
-    return b"json:" + json.dumps(_canonical(parsed), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return (
+        b"json:"
+        + json.dumps(_canonical(parsed), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    )
 
 
 def _refuse_constant(name: str) -> Any:
@@ -50,7 +55,11 @@ def _refuse_constant(name: str) -> Any:
 def _canonical(value: Any) -> Any:
     """Numbers as their normalised decimal text (kept apart from strings), containers walked."""
     if isinstance(value, Decimal):
-        return {"#": format(value.normalize(), "f") if value == value.to_integral_value() else str(value.normalize())}
+        return {
+            "#": format(value.normalize(), "f")
+            if value == value.to_integral_value()
+            else str(value.normalize())
+        }
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -90,7 +99,12 @@ async def run_idempotent(
 
 
 async def create_idempotently(
-    uow: UnitOfWork, request: Request, principal: str, key: str | None, make: Callable[[], Awaitable[Any]], shape: Callable[[Any], Any]
+    uow: UnitOfWork,
+    request: Request,
+    principal: str,
+    key: str | None,
+    make: Callable[[], Awaitable[Any]],
+    shape: Callable[[Any], Any],
 ) -> JSONResponse:
     """A creating command in its unit of work: 201 with the shaped record, once per Idempotency-Key."""
 
@@ -104,11 +118,20 @@ async def create_idempotently(
 async def _replay(uow: UnitOfWork, principal: str, key: str, request_hash: str) -> JSONResponse:
     row = (
         await uow.session.execute(
-            select(idempotency_keys).where(idempotency_keys.c.principal == principal, idempotency_keys.c.key == key)
+            select(idempotency_keys).where(
+                idempotency_keys.c.principal == principal, idempotency_keys.c.key == key
+            )
         )
     ).one()
     if row.request_fingerprint != request_hash:
-        raise Problem(422, "idempotency_key_reused", "幂等键已用于另一个请求", "同一个 Idempotency-Key 只能用于同一个请求")
+        raise Problem(
+            422,
+            "idempotency_key_reused",
+            "幂等键已用于另一个请求",
+            "同一个 Idempotency-Key 只能用于同一个请求",
+        )
     return JSONResponse(
-        row.response_body, status_code=row.status_code, headers={"Idempotency-Key": key, "Idempotent-Replayed": "true"}
+        row.response_body,
+        status_code=row.status_code,
+        headers={"Idempotency-Key": key, "Idempotent-Replayed": "true"},
     )

@@ -34,7 +34,10 @@ Account = Annotated[str, Field(pattern=r"^\d{10,30}$", description="收款账户
 
 
 class MaternityItemIn(BaseModel):
-    item: str = Field(pattern=r"^[a-z_]{3,40}$", description="prenatal 产前检查、natural_delivery 自然分娩、induced_labour 引产……")
+    item: str = Field(
+        pattern=r"^[a-z_]{3,40}$",
+        description="prenatal 产前检查、natural_delivery 自然分娩、induced_labour 引产……",
+    )
     cost: NonNegativeMoney
     weeks: int | None = Field(None, ge=0, le=45, description="产前检查：终止妊娠或分娩时的孕周")
     delivered: bool = False
@@ -46,7 +49,12 @@ class ResidentMaternityIn(BaseModel):
     facility_level: int = Field(ge=1, le=3)
     items: list[MaternityItemIn] = Field(min_length=1, max_length=20)
     bank_account: Account
-    id_number: str | None = Field(None, min_length=15, max_length=18, description="参保人身份证号码：参保记录中没有性别时核验（须为该参保人的号码）")
+    id_number: str | None = Field(
+        None,
+        min_length=15,
+        max_length=18,
+        description="参保人身份证号码：参保记录中没有性别时核验（须为该参保人的号码）",
+    )
 
 
 class AllowanceClaimIn(BaseModel):
@@ -61,19 +69,33 @@ class AllowanceIn(AllowanceClaimIn):
     event_date: date = Field(description="分娩或终止妊娠日期（申报期：次月起12个月内）")
     remote: bool = Field(False, description="异地生育（须有生育保险异地就医登记）")
     bank_account: Account
-    id_number: str | None = Field(None, min_length=15, max_length=18, description="参保人身份证号码：参保记录中没有性别时核验（须为该参保人的号码）")
+    id_number: str | None = Field(
+        None,
+        min_length=15,
+        max_length=18,
+        description="参保人身份证号码：参保记录中没有性别时核验（须为该参保人的号码）",
+    )
 
 
 class EmployeeMaternityIn(BaseModel):
     person_id: uuid.UUID
     event_date: date = Field(description="分娩或终止妊娠（手术）日期（申报期：次月起12个月内）")
     facility_level: int | None = Field(None, ge=1, le=3, description="就医医疗机构级别（申报医疗费时必填）")
-    items: list[MaternityItemIn] = Field([], max_length=20, description="垫付的生育医疗费（按职工生育保险示例表计算）")
+    items: list[MaternityItemIn] = Field(
+        [], max_length=20, description="垫付的生育医疗费（按职工生育保险示例表计算）"
+    )
     allowance: AllowanceClaimIn | None = Field(None, description="一并申报的生育津贴")
     remote: bool = Field(False, description="异地生育（申报津贴时须有生育保险异地就医登记）")
-    account_owner: AccountOwner = Field(AccountOwner.unit, description="收款账户：unit 用人单位、person 参保人")
+    account_owner: AccountOwner = Field(
+        AccountOwner.unit, description="收款账户：unit 用人单位、person 参保人"
+    )
     bank_account: Account
-    id_number: str | None = Field(None, min_length=15, max_length=18, description="参保人身份证号码：参保记录中没有性别时核验（须为该参保人的号码）")
+    id_number: str | None = Field(
+        None,
+        min_length=15,
+        max_length=18,
+        description="参保人身份证号码：参保记录中没有性别时核验（须为该参保人的号码）",
+    )
 
     @model_validator(mode="after")
     def _something_to_pay(self) -> EmployeeMaternityIn:
@@ -141,7 +163,12 @@ def shape(p: BenefitPayment) -> dict:
 def _person(actor: Principal, person_id: uuid.UUID | None) -> uuid.UUID:
     person = actor.person_id if actor.role is Role.insured else person_id
     if person is None:
-        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "代办时须填写参保人"}])
+        raise Problem(
+            422,
+            "validation_failed",
+            "请求参数不合法",
+            errors=[{"field": "person_id", "message": "代办时须填写参保人"}],
+        )
     return person
 
 
@@ -153,7 +180,12 @@ async def _created(uow: UoW, request: Request, actor: Principal, key: str | None
     return await create_idempotently(uow, request, actor.subject, key, make, shape)
 
 
-@router.post("/maternity/resident", status_code=201, response_model=PaymentOut, summary="居民生育医疗费报销（产前检查、分娩、计划生育）")
+@router.post(
+    "/maternity/resident",
+    status_code=201,
+    response_model=PaymentOut,
+    summary="居民生育医疗费报销（产前检查、分娩、计划生育）",
+)
 async def resident_maternity(body: ResidentMaternityIn, request: Request, actor: Person, uow: UoW, runtime: Runtime,
                              idempotency_key: IdempotencyKey = None):  # fmt: skip
     """按人、按事件各支付一次：产前检查按一次妊娠的限额，分娩或终止妊娠每次妊娠一次，手术每日一次；项目限本人性别（按参保记录）；
@@ -164,7 +196,12 @@ async def resident_maternity(body: ResidentMaternityIn, request: Request, actor:
         _identity(body.id_number, runtime)))  # fmt: skip
 
 
-@router.post("/maternity/employee", status_code=201, response_model=PaymentOut, summary="职工生育医疗费与生育津贴（单位申报）")
+@router.post(
+    "/maternity/employee",
+    status_code=201,
+    response_model=PaymentOut,
+    summary="职工生育医疗费与生育津贴（单位申报）",
+)
 async def employee_maternity(body: EmployeeMaternityIn, request: Request, actor: UnitOrStaff, uow: UoW, runtime: Runtime,
                              idempotency_key: IdempotencyKey = None):  # fmt: skip
     """用人单位于生育或终止妊娠次月起12个月内申报职工垫付的生育医疗费，可一并申报生育津贴；金额按示例表计算（文件未给出职工标准）。"""
@@ -174,7 +211,9 @@ async def employee_maternity(body: EmployeeMaternityIn, request: Request, actor:
         body.remote, body.account_owner, body.bank_account, _identity(body.id_number, runtime)))  # fmt: skip
 
 
-@router.post("/maternity/allowance", status_code=201, response_model=PaymentOut, summary="职工生育津贴（单位申报）")
+@router.post(
+    "/maternity/allowance", status_code=201, response_model=PaymentOut, summary="职工生育津贴（单位申报）"
+)
 async def maternity_allowance(body: AllowanceIn, request: Request, actor: UnitOrStaff, uow: UoW, runtime: Runtime,
                               idempotency_key: IdempotencyKey = None):  # fmt: skip
     """只申报生育津贴（无垫付医疗费），付至参保人账户。"""
@@ -185,7 +224,9 @@ async def maternity_allowance(body: AllowanceIn, request: Request, actor: UnitOr
 
 
 @router.post("/account-withdrawals", status_code=201, response_model=PaymentOut, summary="个人账户一次性支取")
-async def withdrawal(body: WithdrawalIn, request: Request, actor: Person, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def withdrawal(
+    body: WithdrawalIn, request: Request, actor: Person, uow: UoW, idempotency_key: IdempotencyKey = None
+):
     return await _created(uow, request, actor, idempotency_key, lambda: usecases.file_withdrawal(
         uow, actor, _person(actor, body.person_id), body.reason, body.heirs_commitment, body.proxy_commitment, body.to_proxy,
         body.contribution_years, body.pension_account_settled, body.bank_account))  # fmt: skip
@@ -196,7 +237,9 @@ async def list_payments(actor: Reader, uow: UoW, page: Annotated[int, Query(ge=1
                         size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict:  # fmt: skip
     async with uow:
         found, total = await usecases.payments_of(uow, actor, (page - 1) * size, size)
-    return PaymentsOut(items=[PaymentOut(**shape(p)) for p in found], total=total, page=page, size=size).model_dump(mode="json")
+    return PaymentsOut(
+        items=[PaymentOut(**shape(p)) for p in found], total=total, page=page, size=size
+    ).model_dump(mode="json")
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut, summary="查看待遇支付申请")
@@ -205,7 +248,11 @@ async def get_payment(payment_id: uuid.UUID, actor: Reader, uow: UoW) -> dict:
         return shape(await usecases.visible_payment(uow, payment_id, actor))
 
 
-@router.post("/payments/{payment_id}/accept", response_model=PaymentOut, summary="受理（生育20个工作日、个人账户15个工作日内支付）")
+@router.post(
+    "/payments/{payment_id}/accept",
+    response_model=PaymentOut,
+    summary="受理（生育20个工作日、个人账户15个工作日内支付）",
+)
 async def accept(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
     async with uow:
         payment = await usecases.accept(uow, payment_id, body.version, actor)
@@ -216,7 +263,9 @@ async def accept(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW)
 @router.post("/payments/{payment_id}/approve", response_model=PaymentOut, summary="市级核准")
 async def approve(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:
-        payment = await usecases.approve(uow, payment_id, body.version, actor, sample_allowed(runtime.settings))
+        payment = await usecases.approve(
+            uow, payment_id, body.version, actor, sample_allowed(runtime.settings)
+        )
         await uow.commit()
     return shape(payment)
 
@@ -224,7 +273,9 @@ async def approve(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW
 @router.post("/payments/{payment_id}/pay", response_model=PaymentOut, summary="支付")
 async def pay(payment_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:
-        payment = await usecases.pay(uow, payment_id, body.version, body.reference, actor, sample_allowed(runtime.settings))
+        payment = await usecases.pay(
+            uow, payment_id, body.version, body.reference, actor, sample_allowed(runtime.settings)
+        )
         await uow.commit()
     return shape(payment)
 

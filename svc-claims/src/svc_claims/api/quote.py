@@ -40,24 +40,38 @@ class _In(BaseModel):
 
 
 class AccumulatorsIn(_In):
-    claim_free_years: int = Field(0, ge=0, le=100, description="本年度起：连续未超过门诊起付标准的年数（门诊起付线降低100/200/300元）")
-    carried_over_cap: NonNegativeMoney = Field(ZERO, description="本年度起：往年结转、尚未使用的门诊额度（加入住院最高支付限额）")
+    claim_free_years: int = Field(
+        0, ge=0, le=100, description="本年度起：连续未超过门诊起付标准的年数（门诊起付线降低100/200/300元）"
+    )
+    carried_over_cap: NonNegativeMoney = Field(
+        ZERO, description="本年度起：往年结转、尚未使用的门诊额度（加入住院最高支付限额）"
+    )
     stays: int = Field(0, ge=0, le=366, description="本年度已住院次数（含家庭病床）")
     deductible_used: NonNegativeMoney = Field(ZERO, description="本年度住院与门特合并起付线已负担金额")
-    fund_paid: NonNegativeMoney = Field(ZERO, description="本年度统筹基金已支付（住院+门特，计入最高支付限额）")
+    fund_paid: NonNegativeMoney = Field(
+        ZERO, description="本年度统筹基金已支付（住院+门特，计入最高支付限额）"
+    )
     outpatient_deductible_used: NonNegativeMoney = Field(ZERO, description="本年度普通门诊起付线已负担金额")
-    outpatient_fund_paid: NonNegativeMoney = Field(ZERO, description="本年度普通门诊（含村卫生室一般诊疗费）基金已支付")
-    outpatient_in_scope: NonNegativeMoney = Field(ZERO, description="本年度普通门诊政策范围内费用（不含一般诊疗费）")
+    outpatient_fund_paid: NonNegativeMoney = Field(
+        ZERO, description="本年度普通门诊（含村卫生室一般诊疗费）基金已支付"
+    )
+    outpatient_in_scope: NonNegativeMoney = Field(
+        ZERO, description="本年度普通门诊政策范围内费用（不含一般诊疗费）"
+    )
     village_fee_in_scope: NonNegativeMoney = Field(ZERO, description="本年度村卫生室一般诊疗费")
     family_doctor: bool = Field(False, description="本年度已享受家庭医生签约待遇")
     sickbed_days: int = Field(0, ge=0, le=366, description="本年度家庭病床已用天数")
     major_illness_burden: NonNegativeMoney = Field(ZERO, description="本年度计入大病保险的政策范围内个人负担")
     major_illness_paid: NonNegativeMoney = Field(ZERO, description="本年度大病保险已支付")
-    assistance_inpatient_burden: NonNegativeMoney = Field(ZERO, description="本年度住院（含门特）救助已计入的个人负担")
+    assistance_inpatient_burden: NonNegativeMoney = Field(
+        ZERO, description="本年度住院（含门特）救助已计入的个人负担"
+    )
     assistance_outpatient_paid: NonNegativeMoney = Field(ZERO, description="本年度门诊救助已支付")
     assistance_paid: NonNegativeMoney = Field(ZERO, description="本年度医疗救助已支付（全部）")
     veterans_paid: NonNegativeMoney = Field(ZERO, description="本年度优抚对象医疗补助已支付")
-    catastrophic_burden: NonNegativeMoney = Field(ZERO, description="本年度重特大疾病医疗救助已计入的个人负担")
+    catastrophic_burden: NonNegativeMoney = Field(
+        ZERO, description="本年度重特大疾病医疗救助已计入的个人负担"
+    )
     catastrophic_paid: NonNegativeMoney = Field(ZERO, description="本年度重特大疾病医疗救助已支付")
     illness_burden: NonNegativeMoney = Field(ZERO, description="本年度因病支出型救助已计入的个人负担")
     illness_paid: NonNegativeMoney = Field(ZERO, description="本年度本人因病支出型救助已获金额")
@@ -65,7 +79,9 @@ class AccumulatorsIn(_In):
 
 class QuoteRequest(_In):
     region: str | None = Field(None, pattern=r"^[0-9]{6}$", description="统筹区代码（缺省为本部署的统筹区）")
-    scheme: Literal["employee", "flexible", "resident"] = Field(description="险种：resident 城乡居民；employee 职工（示例数据）")
+    scheme: Literal["employee", "flexible", "resident"] = Field(
+        description="险种：resident 城乡居民；employee 职工（示例数据）"
+    )
     tier: str = Field(max_length=30, description="缴费档次：居民 student_child 学生儿童、adult_high 成年高档、adult_middle 中档、"
                       "adult_low 低档；职工（示例） in_service 在职、retired 退休")  # fmt: skip
     special_groups: list[SpecialGroup] = Field([], max_length=20, description="特殊人群：subsistence 低保、extreme_poverty 特困、"
@@ -73,9 +89,15 @@ class QuoteRequest(_In):
                                                "other_hardship 其他特殊困难、price_subsidy_low_income 领取物价补贴的低收入家庭、"
                                                "martyrs_family/old_soldier/veteran_sent_home 优抚对象、illness_impoverished 因病支出型困难家庭")  # fmt: skip
     service_date: date = Field(description="就医（出院/结算）日期，决定适用政策年度")
-    admission_date: date | None = Field(None, description="入院日期（住院、家庭病床）；早于本待遇享受期起始日即为跨期住院的后一期部分")
-    benefit_period_start: date | None = Field(None, description="本待遇享受期起始日（缺省为就医日期所在年度1月1日）")
-    policy_year: int | None = Field(None, ge=2000, le=2100, description="适用政策年度（缺省为就医日期所在年度）")
+    admission_date: date | None = Field(
+        None, description="入院日期（住院、家庭病床）；早于本待遇享受期起始日即为跨期住院的后一期部分"
+    )
+    benefit_period_start: date | None = Field(
+        None, description="本待遇享受期起始日（缺省为就医日期所在年度1月1日）"
+    )
+    policy_year: int | None = Field(
+        None, ge=2000, le=2100, description="适用政策年度（缺省为就医日期所在年度）"
+    )
     facility_level: int = Field(ge=1, le=3, description="医疗机构级别（1、2、3）")
     care_type: Literal["inpatient", "special_disease", "family_sickbed", "outpatient", "village_fee"] = Field(
         description="就医类型：住院、门诊特殊病、家庭病床、普通门（急）诊、村卫生室一般诊疗费"
@@ -84,14 +106,25 @@ class QuoteRequest(_In):
     out_of_scope: NonNegativeMoney = Field(ZERO, description="政策范围外费用（元），个人负担")
     ytd: AccumulatorsIn = Field(default_factory=AccumulatorsIn, description="本年度累计（本次之前）")
     remote: Literal["referred", "self_referred", "resident_remote", "temporary_emergency"] | None = Field(
-        None, description="异地就医：referred 转外就医；self_referred 未办理转外自行就医；resident_remote 异地居住；temporary_emergency 临时外出急症"
+        None,
+        description="异地就医：referred 转外就医；self_referred 未办理转外自行就医；resident_remote 异地居住；temporary_emergency 临时外出急症",
     )
-    family_doctor_signed_on: date | None = Field(None, description="家庭医生签约日期（签约次月起门诊额度+200元、比例+5个百分点）")
-    reformed_level2: bool = Field(False, description="已登记的取消药品加成、理顺医疗服务价格的二级定点医疗机构")
+    family_doctor_signed_on: date | None = Field(
+        None, description="家庭医生签约日期（签约次月起门诊额度+200元、比例+5个百分点）"
+    )
+    reformed_level2: bool = Field(
+        False, description="已登记的取消药品加成、理顺医疗服务价格的二级定点医疗机构"
+    )
     sickbed_days: int = Field(0, ge=0, le=366, description="本次家庭病床天数")
-    continues_stay: bool = Field(False, description="跨待遇享受期住院的后一期部分（起付线已负担）；也可由入院日期推出")
-    not_payable: str | None = Field(None, max_length=40, description="不予支付情形：non_designated、third_party、public_health、abroad")
-    family_illness_paid: NonNegativeMoney | None = Field(None, description="家庭本年度已获因病支出型救助（缺省为本人累计）")
+    continues_stay: bool = Field(
+        False, description="跨待遇享受期住院的后一期部分（起付线已负担）；也可由入院日期推出"
+    )
+    not_payable: str | None = Field(
+        None, max_length=40, description="不予支付情形：non_designated、third_party、public_health、abroad"
+    )
+    family_illness_paid: NonNegativeMoney | None = Field(
+        None, description="家庭本年度已获因病支出型救助（缺省为本人累计）"
+    )
 
 
 class LineOut(BaseModel):
@@ -172,7 +205,13 @@ def context_of(body: QuoteRequest) -> QuoteContext:
 def policy_day(body: QuoteRequest) -> date:
     """The service date (or, for another policy year, the day of that year nearest the service date)."""
     year = body.policy_year or body.service_date.year
-    return body.service_date if year == body.service_date.year else date(year, 12, 31) if year < body.service_date.year else date(year, 1, 1)
+    return (
+        body.service_date
+        if year == body.service_date.year
+        else date(year, 12, 31)
+        if year < body.service_date.year
+        else date(year, 1, 1)
+    )
 
 
 async def policy_for(body: QuoteRequest, session: AsyncSession) -> Policy:
@@ -195,7 +234,9 @@ def quote_errors() -> Iterator[None]:
 async def quote_claim(body: QuoteRequest, actor: CurrentPrincipal, uow: UoW) -> QuoteOut:
     """按明确给出的参保情况与本年度累计计算一张结算单（不保存）：基本医保 → 大病保险 → 医疗救助/优抚补助，逐行说明；
     与实际结算同一规则、同一结果。任何已登录用户可用（参保人估算、经办人员核对）。适用就医日期当日生效的政策版本。"""
-    policy = recent_policy_in_force(body.region, body.scheme, policy_day(body))  # a few seconds' view: no round trip
+    policy = recent_policy_in_force(
+        body.region, body.scheme, policy_day(body)
+    )  # a few seconds' view: no round trip
     if policy is None:
         async with uow:
             policy = await policy_for(body, uow.session)
@@ -205,8 +246,12 @@ async def quote_claim(body: QuoteRequest, actor: CurrentPrincipal, uow: UoW) -> 
 
 class SettlementRequest(QuoteRequest):
     ytd: None = Field(None, description="不可指定：按该参保人本年度已结算的记录累计")
-    facility_code: str = Field(pattern=r"^[A-Z0-9]{6,20}$", description="定点医疗机构编码（与票据号一起确定一张票据，只结算一次）")
-    receipt_no: str = Field(min_length=1, max_length=60, pattern=r"^[0-9A-Za-z\-_/]+$", description="票据（结算单）号")
+    facility_code: str = Field(
+        pattern=r"^[A-Z0-9]{6,20}$", description="定点医疗机构编码（与票据号一起确定一张票据，只结算一次）"
+    )
+    receipt_no: str = Field(
+        min_length=1, max_length=60, pattern=r"^[0-9A-Za-z\-_/]+$", description="票据（结算单）号"
+    )
 
 
 class SettlementOut(QuoteOut):
@@ -229,23 +274,34 @@ async def settle(person_id: uuid.UUID, body: SettlementRequest, request: Request
 
     async def command() -> tuple[int, dict]:
         with quote_errors():
-            settlement_id, bill, replayed = await usecases.settle_receipt(
+            settlement_id, bill, _ = await usecases.settle_receipt(
                 uow, actor, person_id, (body.facility_code, body.receipt_no), body.service_date, context, policy,
                 body.model_dump(mode="json"), allow_sample,
             )  # fmt: skip
-        out = stored_settlement(settlement_id, bill) if replayed else SettlementOut(id=settlement_id, **shape(bill).model_dump())  # type: ignore[arg-type]
-        return (200 if replayed else 201), out.model_dump(mode="json")
+        if isinstance(bill, dict):  # the first settlement of this receipt, as recorded
+            return 200, stored_settlement(settlement_id, bill).model_dump(mode="json")
+        return 201, SettlementOut(id=settlement_id, **shape(bill).model_dump()).model_dump(mode="json")
 
     async with uow:
-        await usecases.require_reach(uow, actor, person_id)  # another office's person: 404 before any other answer
+        # Another office's person: 404 before any other answer.
+        await usecases.require_reach(uow, actor, person_id)
         policy = await policy_for(body, uow.session)
         return await run_idempotent(uow, request, actor.subject, idempotency_key, command)
 
 
-@router.get("/persons/{person_id}/benefit-years/{year}", response_model=AccumulatorsOut, summary="参保人年度累计（已结算）")
+@router.get(
+    "/persons/{person_id}/benefit-years/{year}",
+    response_model=AccumulatorsOut,
+    summary="参保人年度累计（已结算）",
+)
 async def accumulators(
-    person_id: uuid.UUID, year: Annotated[int, Path(ge=2000, le=2100)], actor: CurrentPrincipal, uow: UoW,
-    scheme: Annotated[Literal["employee", "flexible", "resident"], Query(description="险种（各险种分别累计）")] = "resident",
+    person_id: uuid.UUID,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    actor: CurrentPrincipal,
+    uow: UoW,
+    scheme: Annotated[
+        Literal["employee", "flexible", "resident"], Query(description="险种（各险种分别累计）")
+    ] = "resident",
 ) -> AccumulatorsOut:
     async with uow:
         a = await usecases.benefit_year(uow, actor, person_id, scheme, year)

@@ -17,7 +17,6 @@ from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
 from shared.service import Runtime, UoW
 from svc_claims import reimbursements as usecases
-from svc_claims.settings import sample_allowed
 from svc_claims.domain.reimbursement import (
     MATERIALS,
     REJECTION_REASONS,
@@ -33,6 +32,7 @@ from svc_claims.domain.reimbursement import (
     Status,
     required_papers,
 )
+from svc_claims.settings import sample_allowed
 
 router = APIRouter(prefix="/reimbursements", tags=["手工报销"])
 Filer = Annotated[Principal, require_roles(Role.insured, Role.unit, Role.staff)]
@@ -53,18 +53,25 @@ class ClaimIn(BaseModel):
     person_id: uuid.UUID | None = Field(None, description="单位、经办人员代办时填写参保人；本人申请可省略")
     care_type: CareType
     facility_code: str = Field(pattern=r"^[A-Z0-9]{6,20}$", description="就医机构编码（本市定点或异地机构）")
-    facility_level: int | None = Field(None, ge=1, le=3, description="医疗机构级别：缺省取定点名录；跨省异地或名录中未定级的机构须填写")
+    facility_level: int | None = Field(
+        None, ge=1, le=3, description="医疗机构级别：缺省取定点名录；跨省异地或名录中未定级的机构须填写"
+    )
     service_from: date
     service_to: date
     receipts: list[ReceiptIn] = Field(min_length=1, max_length=200)
     materials: list[Material] = Field([], max_length=10, description="已提交的材料")
     accident: bool = Field(False, description="意外伤害（须公安、法院等证明）")
     remote_emergency: bool = Field(False, description="异地急诊（门诊费用须附诊断证明）")
-    out_of_province: bool = Field(False, description="跨省异地就医：按异地就医备案类别计算（未备案按自行外出就医）")
+    out_of_province: bool = Field(
+        False, description="跨省异地就医：按异地就医备案类别计算（未备案按自行外出就医）"
+    )
     bank_account: str = Field(pattern=r"^\d{10,30}$", description="收款账户（个人或单位）")
     account_owner: AccountOwner = Field(AccountOwner.person, description="收款账户属于参保人本人或其用人单位")
-    channel: Channel | None = Field(None, description="申报渠道；缺省按申请人角色（本人 person、单位 unit、经办窗口 counter；"
-                                                      "经办人员录入街道（乡镇）或学校报送的材料时填 township、school）")
+    channel: Channel | None = Field(
+        None,
+        description="申报渠道；缺省按申请人角色（本人 person、单位 unit、经办窗口 counter；"
+        "经办人员录入街道（乡镇）或学校报送的材料时填 township、school）",
+    )
     resubmits: uuid.UUID | None = Field(None, description="被退回后重新申请：原申请编号")
 
 
@@ -211,7 +218,12 @@ CHANNEL_OF_ROLE = {Role.insured: Channel.person, Role.unit: Channel.unit, Role.s
 def filing_of(body: ClaimIn, actor: Principal) -> usecases.Filing:
     person = actor.person_id if actor.role is Role.insured else body.person_id
     if person is None:
-        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "代办时须填写参保人"}])
+        raise Problem(
+            422,
+            "validation_failed",
+            "请求参数不合法",
+            errors=[{"field": "person_id", "message": "代办时须填写参保人"}],
+        )
     return usecases.Filing(
         person_id=person, care_type=body.care_type, facility_code=body.facility_code, facility_level=body.facility_level,
         service_from=body.service_from, service_to=body.service_to,
@@ -224,7 +236,9 @@ def filing_of(body: ClaimIn, actor: Principal) -> usecases.Filing:
 
 
 @router.post("", status_code=201, response_model=ClaimOut, summary="申请手工报销（材料不全时一次性告知）")
-async def file_claim(body: ClaimIn, request: Request, actor: Filer, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def file_claim(
+    body: ClaimIn, request: Request, actor: Filer, uow: UoW, idempotency_key: IdempotencyKey = None
+):
     async def file() -> tuple[int, dict]:
         return 201, shape(await usecases.file_claim(uow, filing_of(body, actor), actor))
 
@@ -233,7 +247,9 @@ async def file_claim(body: ClaimIn, request: Request, actor: Filer, uow: UoW, id
 
 
 @router.post("/batch", response_model=list[OutcomeOut], summary="单位批量申报（逐条受理或说明原因）")
-async def file_batch(body: BatchIn, request: Request, actor: Unit, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def file_batch(
+    body: BatchIn, request: Request, actor: Unit, uow: UoW, idempotency_key: IdempotencyKey = None
+):
     async def file() -> tuple[int, list]:
         outcomes = await usecases.file_batch(uow, [filing_of(c, actor) for c in body.claims], actor)
         return 200, [OutcomeOut(row=row, claim=ClaimOut(**shape(claim)) if claim else None,
@@ -251,7 +267,9 @@ async def list_claims(
 ) -> dict:  # fmt: skip
     async with uow:
         found, total = await usecases.claims_of(uow, actor, status, (page - 1) * size, size)
-    return ClaimsOut(items=[ClaimOut(**shape(c)) for c in found], total=total, page=page, size=size).model_dump(mode="json")
+    return ClaimsOut(
+        items=[ClaimOut(**shape(c)) for c in found], total=total, page=page, size=size
+    ).model_dump(mode="json")
 
 
 class PapersOut(BaseModel):
@@ -267,7 +285,9 @@ class ReferenceOut(BaseModel):
     rejection_reasons: dict[str, str]
 
 
-@router.get("/reference", response_model=ReferenceOut, summary="申报须知：各就医类型所需材料、审核与退回原因代码")
+@router.get(
+    "/reference", response_model=ReferenceOut, summary="申报须知：各就医类型所需材料、审核与退回原因代码"
+)
 async def reference(actor: Filer) -> dict:
     def extra(care: CareType, **flags: bool) -> list[PaperOut]:
         base = set(required_papers(care))
@@ -323,12 +343,16 @@ async def approve(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW, 
 @router.post("/{claim_id}/pay", response_model=ClaimOut, summary="支付（划款完成）")
 async def pay(claim_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:
-        claim = await usecases.pay(uow, claim_id, body.version, body.reference, actor, sample_allowed(runtime.settings))
+        claim = await usecases.pay(
+            uow, claim_id, body.version, body.reference, actor, sample_allowed(runtime.settings)
+        )
         await uow.commit()
     return shape(claim)
 
 
-@router.post("/{claim_id}/reject", response_model=ClaimOut, summary="不予受理或不予支付（附原因；票据可重新申请）")
+@router.post(
+    "/{claim_id}/reject", response_model=ClaimOut, summary="不予受理或不予支付（附原因；票据可重新申请）"
+)
 async def reject(claim_id: uuid.UUID, body: RejectIn, actor: Staff, uow: UoW) -> dict:
     async with uow:
         claim = await usecases.reject(uow, claim_id, body.reason, body.note, body.version, actor)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,12 @@ class Coverage:
     unit_code: str | None = None  # employees: the unit that may read their eligibility
     category: str | None = None  # employees: in_service | retired
     special_groups: tuple[str, ...] = ()
-    ended_reason: str | None = None  # death, emigration, transfer_out … (registration.terminated, transfer.transferred_out)
+    ended_reason: str | None = (
+        None  # death, emigration, transfer_out … (registration.terminated, transfer.transferred_out)
+    )
     sex: str | None = None  # male | female as the person's record has it; None: not recorded
     # Each special group with its evidence and validity ({"group", "valid_from", "valid_to", …}, ISO dates).
-    special_group_records: tuple[dict, ...] = ()
+    special_group_records: tuple[dict[str, Any], ...] = ()
 
     def covers(self, day: date) -> bool:
         return self.benefit_start <= day and (self.benefit_end is None or day <= self.benefit_end)
@@ -32,11 +35,17 @@ class Coverage:
         """The groups whose certification is valid on the day; without records (older events) the listed groups."""
         if not self.special_group_records:
             return frozenset(self.special_groups)
-        return frozenset(r["group"] for r in self.special_group_records if _within(day, r.get("valid_from"), r.get("valid_to")))
+        return frozenset(
+            r["group"]
+            for r in self.special_group_records
+            if _within(day, r.get("valid_from"), r.get("valid_to"))
+        )
 
 
 def _within(day: date, start: str | None, end: str | None) -> bool:
-    return (start is None or date.fromisoformat(start) <= day) and (end is None or day <= date.fromisoformat(end))
+    return (start is None or date.fromisoformat(start) <= day) and (
+        end is None or day <= date.fromisoformat(end)
+    )
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ class Entitlement:
     valid_from: date
     valid_to: date | None
     status: str  # active | replaced | expired
-    details: dict
+    details: dict[str, Any]
 
     def applies_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -66,7 +75,9 @@ class Eligibility:
     entitlements: tuple[Entitlement, ...] = ()
 
 
-def eligibility_on(person_id: uuid.UUID, day: date, coverages: Sequence[Coverage], entitlements: Sequence[Entitlement] = ()) -> Eligibility:
+def eligibility_on(
+    person_id: uuid.UUID, day: date, coverages: Sequence[Coverage], entitlements: Sequence[Entitlement] = ()
+) -> Eligibility:
     # While employee insurance is paid only employee benefits apply (seed 001 九.3): it comes first.
     for coverage in sorted(coverages, key=lambda c: (c.scheme != "employee", c.benefit_start)):
         if coverage.covers(day):

@@ -96,12 +96,20 @@ def prenatal_limit(policy: MaternityTable, weeks: int | None, delivered: bool) -
         return policy.prenatal_limits[-1]
     if weeks < 0 or weeks > 45:
         raise MaternityError("孕周须在0至45周之间")
-    return next(band for band in policy.prenatal_limits if band.below_weeks is None or weeks < band.below_weeks)
+    return next(
+        band for band in policy.prenatal_limits if band.below_weeks is None or weeks < band.below_weeks
+    )
 
 
 def prenatal(policy: MaternityTable, cost: Decimal, weeks: int | None, delivered: bool) -> MaternityBenefit:
     band = prenatal_limit(policy, weeks, delivered)
-    return _up_to("prenatal", f"产前检查费（{band.label}）", cost, band.limit, _rule(policy, f"限额支付 {band.limit} 元"))
+    return _up_to(
+        "prenatal",
+        f"产前检查费（{band.label}）",
+        cost,
+        band.limit,
+        _rule(policy, f"限额支付 {band.limit} 元"),
+    )
 
 
 def _rule(policy: MaternityTable, words: str) -> str:
@@ -109,7 +117,11 @@ def _rule(policy: MaternityTable, words: str) -> str:
 
 
 def maternity_item(
-    policy: MaternityTable, item: str, cost: Decimal, facility_level: int, inpatient_ratio: Decimal | None = None
+    policy: MaternityTable,
+    item: str,
+    cost: Decimal,
+    facility_level: int,
+    inpatient_ratio: Decimal | None = None,
 ) -> MaternityBenefit:
     """One delivery or family-planning item of the table."""
     rule = policy.items.get(item)
@@ -119,7 +131,9 @@ def maternity_item(
         amount = (rule.by_level or {}).get(facility_level)
         if amount is None:
             raise MaternityError(f"{rule.label}：没有 {facility_level} 级医疗机构的定额")
-        return _up_to(item, rule.label, cost, amount, _rule(policy, f"{facility_level}级医院定额 {amount} 元"))
+        return _up_to(
+            item, rule.label, cost, amount, _rule(policy, f"{facility_level}级医院定额 {amount} 元")
+        )
     if rule.payment in ("fixed", "limit"):
         if rule.amount is None:
             raise MaternityError(f"{rule.label}的支付标准文件未载明，不能计算")
@@ -129,7 +143,9 @@ def maternity_item(
     if ratio is None:
         raise MaternityError(f"{rule.label}按基本医保住院比例支付，须提供该比例")
     fund, person = split_ratio(to_money(cost), ratio)
-    return MaternityBenefit(item, rule.label, to_money(cost), fund, person, _rule(policy, f"按项目付费 {ratio:.0%}"))
+    return MaternityBenefit(
+        item, rule.label, to_money(cost), fund, person, _rule(policy, f"按项目付费 {ratio:.0%}")
+    )
 
 
 def _up_to(item: str, label: str, cost: Decimal, amount: Decimal, rule: str) -> MaternityBenefit:
@@ -140,7 +156,13 @@ def _up_to(item: str, label: str, cost: Decimal, amount: Decimal, rule: str) -> 
     return MaternityBenefit(item, label, cost, fund, cost - fund, rule)
 
 
-def allowance(policy: AllowancePolicy, average_monthly_wage: Decimal, case: str, extra_babies: int = 0, difficult: bool = False) -> tuple[int, Decimal]:
+def allowance(
+    policy: AllowancePolicy,
+    average_monthly_wage: Decimal,
+    case: str,
+    extra_babies: int = 0,
+    difficult: bool = False,
+) -> tuple[int, Decimal]:
     """生育津贴: (leave days, amount) = days × the unit's average monthly wage of last year ÷ 30."""
     if case not in ("delivery", "miscarriage_before_4_months", "miscarriage_from_4_months"):
         raise MaternityError(f"未知的生育津贴情形: {case}")
@@ -148,21 +170,28 @@ def allowance(policy: AllowancePolicy, average_monthly_wage: Decimal, case: str,
         raise MaternityError("月平均工资须为正数，多胞胎数不能为负")
     days = policy.leave_days[case]
     if case == "delivery":
-        days += extra_babies * policy.leave_days["each_additional_baby"] + (policy.leave_days["delivery_difficult_extra"] if difficult else 0)
+        days += extra_babies * policy.leave_days["each_additional_baby"] + (
+            policy.leave_days["delivery_difficult_extra"] if difficult else 0
+        )
     return days, to_money(average_monthly_wage * days / policy.divisor_days)
 
 
 def filing_window(event_day: date) -> tuple[date, date]:
     """申报期: 12 months from the 1st of the month after the birth or end of pregnancy."""
     opens = date(event_day.year + event_day.month // 12, event_day.month % 12 + 1, 1)
-    closes_year, closes_month = opens.year + (opens.month - 1 + FILING_MONTHS) // 12, (opens.month - 1 + FILING_MONTHS) % 12 + 1
+    closes_year, closes_month = (
+        opens.year + (opens.month - 1 + FILING_MONTHS) // 12,
+        (opens.month - 1 + FILING_MONTHS) % 12 + 1,
+    )
     return opens, date(closes_year, closes_month, 1) - timedelta(days=1)
 
 
 def require_in_filing_window(event_day: date, filed_on: date) -> None:
     opens, closes = filing_window(event_day)
     if filed_on > closes:
-        raise MaternityError(f"超过申报期限：应于 {opens} 至 {closes} 期间申报（生育或终止妊娠次月起12个月内）")
+        raise MaternityError(
+            f"超过申报期限：应于 {opens} 至 {closes} 期间申报（生育或终止妊娠次月起12个月内）"
+        )
 
 
 # ------------------------------------------------------------------------------- who and how often
@@ -170,7 +199,9 @@ def require_in_filing_window(event_day: date, filed_on: date) -> None:
 Sex = Literal["male", "female"]
 SEX_WORDS = {"male": "男性", "female": "女性"}
 MALE_ITEMS = frozenset({"male_sterilisation"})  # 男性绝育术
-EITHER_SEX = frozenset({"sterilisation_reversal", "family_planning_complication"})  # 复通手术、计划生育手术并发症: either's
+EITHER_SEX = frozenset(
+    {"sterilisation_reversal", "family_planning_complication"}
+)  # 复通手术、计划生育手术并发症: either's
 DELIVERIES = frozenset({"natural_delivery", "assisted_delivery", "caesarean", "caesarean_with_surgery"})
 TERMINATIONS = frozenset({"induced_labour", "abortion", "high_risk_abortion", "spontaneous_or_drug_abortion"})
 DELIVERY_ITEMS = frozenset({"delivery_complication", "severe_comorbidity", "referral_sending_hospital"})
@@ -220,11 +251,29 @@ def item_problems(items: Sequence[str], sex: Sex | None, pregnancy: Pregnancy | 
     for i, item in enumerate(items):
         where, whose = f"items[{i}]", item_sex(item)
         if whose is not None and sex is None:
-            problems.append({"field": where, "code": "sex_not_recorded", "message": "参保记录中没有性别，须核验身份证号码"})
+            problems.append(
+                {
+                    "field": where,
+                    "code": "sex_not_recorded",
+                    "message": "参保记录中没有性别，须核验身份证号码",
+                }
+            )
         elif whose is not None and whose != sex:
-            problems.append({"field": where, "code": "maternity_item_sex", "message": f"该项目仅限{SEX_WORDS[whose]}参保人"})
+            problems.append(
+                {
+                    "field": where,
+                    "code": "maternity_item_sex",
+                    "message": f"该项目仅限{SEX_WORDS[whose]}参保人",
+                }
+            )
         if item in NEEDS_PREGNANCY and pregnancy is None:
-            problems.append({"field": where, "code": "pregnancy_registration_required", "message": "须有该日期有效的生育保险妊娠登记"})
+            problems.append(
+                {
+                    "field": where,
+                    "code": "pregnancy_registration_required",
+                    "message": "须有该日期有效的生育保险妊娠登记",
+                }
+            )
         event = paid_event(item)
         if event != "prenatal" and event in seen:
             problems.append({"field": where, "code": "maternity_event_repeated",
@@ -233,7 +282,9 @@ def item_problems(items: Sequence[str], sex: Sex | None, pregnancy: Pregnancy | 
     return problems
 
 
-def prenatal_band_weeks(pregnancy: Pregnancy | None, event_day: date, stated_weeks: Sequence[int | None]) -> int | None:
+def prenatal_band_weeks(
+    pregnancy: Pregnancy | None, event_day: date, stated_weeks: Sequence[int | None]
+) -> int | None:
     """The weeks at the end of the pregnancy: from its registration when there is one, else as filed."""
     if pregnancy is not None:
         return pregnancy.weeks_on(event_day)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from shared.calendar import WorkingCalendar
 from svc_claims.domain.reimbursement import REJECTION_REASONS, PaymentLimit, Status, Step, check_move
@@ -60,7 +61,7 @@ class BenefitPayment(PaymentLimit):
     unit_code: str | None
     amount: Decimal
     lines: tuple[Line, ...]
-    basis: dict  # what it was computed from (items, wage and days, reason …)
+    basis: dict[str, Any]  # what it was computed from (items, wage and days, reason …)
     bank_account: str
     status: Status
     version: int
@@ -70,17 +71,23 @@ class BenefitPayment(PaymentLimit):
     rejection: str | None = None
     overdue_announced: bool = False
     due_provisional: bool = False  # the due date touches a year whose holidays are not published yet
-    sample: bool = False  # computed from sample tables (values not in the documents): never paid in production
+    sample: bool = (
+        False  # computed from sample tables (values not in the documents): never paid in production
+    )
 
     def _move(self, to: Status, version: int, by: str, at: datetime, note: str, **changes) -> BenefitPayment:  # type: ignore[no-untyped-def]
         check_move(self.status, self.version, to, version, ALLOWED)
-        return replace(self, status=to, version=self.version + 1, steps=(*self.steps, Step(to, by, at, note)), **changes)
+        return replace(
+            self, status=to, version=self.version + 1, steps=(*self.steps, Step(to, by, at, note)), **changes
+        )
 
     @property
     def limit_working_days(self) -> int:
         return LIMIT_WORKING_DAYS[self.kind]
 
-    def accept(self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar) -> BenefitPayment:
+    def accept(
+        self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar
+    ) -> BenefitPayment:
         return self._move(Status.accepted, version, by, at, "受理", **self.due_from(today, calendar))
 
     def approve(self, version: int, by: str, at: datetime) -> BenefitPayment:
@@ -90,11 +97,18 @@ class BenefitPayment(PaymentLimit):
         return self._move(Status.paid, version, by, at, f"已支付（{reference}）")
 
     def reject(self, reason: str, note: str | None, version: int, by: str, at: datetime) -> BenefitPayment:
-        return self._move(Status.rejected, version, by, at, REJECTION_REASONS[reason] + (f"：{note}" if note else ""), rejection=reason)
+        return self._move(
+            Status.rejected,
+            version,
+            by,
+            at,
+            REJECTION_REASONS[reason] + (f"：{note}" if note else ""),
+            rejection=reason,
+        )
 
 
 def new_payment(kind: PaymentKind, person_id: uuid.UUID, office_code: str, unit_code: str | None, lines: tuple[Line, ...],
-                basis: dict, bank_account: str, by: str, at: datetime, sample: bool = False) -> BenefitPayment:  # fmt: skip
+                basis: dict[str, Any], bank_account: str, by: str, at: datetime, sample: bool = False) -> BenefitPayment:  # fmt: skip
     return BenefitPayment(
         id=uuid.uuid4(), kind=kind, person_id=person_id, office_code=office_code, unit_code=unit_code,
         amount=sum((line.amount for line in lines), Decimal("0.00")), lines=lines, basis=basis, bank_account=bank_account,

@@ -18,7 +18,10 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("coverages", sa.Column("sex", sa.String(6)))
-    op.add_column("coverages", sa.Column("special_group_records", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")))
+    op.add_column(
+        "coverages",
+        sa.Column("special_group_records", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    )
     op.create_table(
         "maternity_events",
         sa.Column("person_id", UUID(as_uuid=True), primary_key=True),
