@@ -293,3 +293,53 @@ def test_a_collective_filing_of_a_year_already_over_needs_a_late_record(registra
     assert (refused["accepted"], refused["results"][0]["problem"]["code"]) == (0, "backdated_coverage")
     recorded = registration.client.post(f"{API}/enrollments/residents/collective", json={**body, "late_record": LATE}, headers=staff).json()
     assert recorded["accepted"] == 1 and recorded["results"][0]["enrollment"]["late_record"]["receipts"] == LATE["receipts"]
+
+
+# Every endpoint that names an object in its path, with a body it would accept from the object's own office.
+OBJECT_ENDPOINTS = {
+    ("GET", "/api/v1/registration/enrollments/{enrollment_id}"): None,
+    ("POST", "/api/v1/registration/enrollments/{enrollment_id}/approve"): {"version": 1},
+    ("POST", "/api/v1/registration/enrollments/{enrollment_id}/reject"): {"version": 2, "reason": "材料不符"},
+    ("POST", "/api/v1/registration/enrollments/{enrollment_id}/stop"): {"version": 2, "reason": "单位停保"},
+    ("POST", "/api/v1/registration/enrollments/{enrollment_id}/interrupt"): {"version": 2, "reason": "停缴"},
+    ("POST", "/api/v1/registration/enrollments/{enrollment_id}/terminate"): {"version": 2, "reason": "emigration"},
+    ("POST", "/api/v1/registration/enrollments/{enrollment_id}/resume"): {"version": 2},
+    ("POST", "/api/v1/registration/enrollments/{enrollment_id}/retire"): {"version": 2},
+    ("POST", "/api/v1/registration/enrollments/{enrollment_id}/refund"): {"version": 2, "reason": "不参保了"},
+    ("GET", "/api/v1/registration/units/{code}"): None,
+    ("POST", "/api/v1/registration/units/{code}/changes"): {"version": 1, "kind": "suspend"},
+    ("POST", "/api/v1/registration/units/{code}/employees"): {"person": {"id_number": "120103198511122420", "name": "李四"}},
+    ("GET", "/api/v1/registration/units/{code}/employees"): None,
+    ("GET", "/api/v1/registration/benefit-registrations/{registration_id}"): None,
+    ("POST", "/api/v1/registration/benefit-registrations/{registration_id}/treatment-facility"): {"treatment_facility": "H12010100001"},
+    ("GET", "/api/v1/registration/drive/lists/{list_id}"): None,
+    ("GET", "/api/v1/registration/drive/lists/{list_id}/findings"): None,
+}
+
+
+def test_every_object_of_another_district_is_unknown_to_a_district_clerk(registration, staff, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    from shared.testing.e2e import business_today
+
+    named = {(m.upper(), p) for p, item in registration.client.app.openapi()["paths"].items() if p.startswith(API) and "{" in p
+             for m in item}  # fmt: skip
+    assert named == set(OBJECT_ENDPOINTS), "a new endpoint naming an object: add it here with a body it accepts"
+    created = registration.client.post(f"{API}/enrollments/residents", json=resident_body(), headers=staff).json()
+    registration.client.post(f"{API}/enrollments/{created['id']}/approve", json={"version": 1}, headers=staff)
+    unit = new_unit(registration, staff)
+    filing = {"person_id": created["person_id"], "kind": "temporary", "reason": "emergency", "destination": "310101", "commitment": True}
+    benefit = registration.client.post(f"{API}/benefit-registrations/remote-care", json=filing, headers=staff).json()
+    csv_text = f"id_number,name\n{new_resident_id(OFFICE)},王某\n"
+    listed = registration.client.post(f"{API}/drive/lists", headers=staff, data={"kind": "subsistence", "source_department": "和平区民政局",
+                                      "office_code": OFFICE, "as_of": business_today().isoformat()},
+                                      files={"file": ("list.csv", csv_text.encode(), "text/csv")}).json()  # fmt: skip
+    ids = {"{enrollment_id}": created["id"], "{code}": unit, "{registration_id}": benefit["id"], "{list_id}": listed["id"]}
+    hexi = registration.token(Role.staff, office_code="120103", office_level="district")
+    for (method, path), body in OBJECT_ENDPOINTS.items():
+        concrete = path
+        for name, value in ids.items():
+            concrete = concrete.replace(name, value)
+        answer = registration.client.request(method, concrete, json=body, headers=hexi)
+        assert answer.status_code == 404, f"{method} {path}: {answer.status_code} {answer.text}"
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    shown = registration.client.get(f"{API}/enrollments/{created['id']}", headers=staff).json()
+    assert (shown["status"], shown["version"]) == ("approved", 2)  # nothing was changed by the other district
