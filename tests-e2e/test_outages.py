@@ -32,9 +32,10 @@ from shared.events import new_envelope
 from shared.events.catalog import RegistrationApprovedV1
 from shared.migrations import create_database, drop_database, service_database_url
 from shared.testing.e2e import bearer, business_today, new_resident_id
-from shared.testing.plugin import DEFAULT_ADMIN_URL, RunServers, platform_config_for
+from shared.testing.runs import RunServers
+from yb_deploy.pytest_plugin import DEFAULT_ADMIN_URL, platform_config_for
 from yb_deploy.platform import SERVICES, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
-from yb_deploy.servers import PrivateRabbitMQ, free_port
+from shared.testing.servers import PrivateRabbitMQ, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -249,11 +250,17 @@ def test_a_broker_killed_mid_burst_stops_no_request_and_every_event_arrives_once
     probe.join(timeout=30)
     expected = BURST + len(probe.approved)
 
+    ready_during_catch_up: list[tuple[int, float]] = []  # claims' readiness while it catches up
+
     def everything_arrived() -> bool:
+        asked = time.monotonic()
+        answer = httpx.get(f"{config.service_url('claims')}/health/ready", timeout=10)
+        ready_during_catch_up.append((answer.status_code, time.monotonic() - asked))
         seen = asyncio.run(counts(outage_platform.admin_url))
         return seen["distinct_coverages"] >= expected and seen["transfer_received"] >= expected
 
     wait_for(everything_arrived, 60, f"{expected} coverages")
+    assert {status for status, _ in ready_during_catch_up} == {200}, ready_during_catch_up
     for service in SERVICES:  # attached again: the broker delivers to every service's consumer
         url = config.service_url(service)
         wait_for(lambda url=url: health(url)["status"] == "ready", 10, f"{service} to attach its consumer again")
@@ -268,7 +275,9 @@ def test_a_broker_killed_mid_burst_stops_no_request_and_every_event_arrives_once
         f"duplicates skipped {skipped}, lost {final['sent'] - final['distinct_coverages']}, "
         f"applied twice {final['coverages'] - final['distinct_coverages']}; "
         f"{probe.requests} requests and readiness checks during the outage, failed {len(probe.failures)}; "
-        f"all delivered and attached {recovered_s:.1f} s after the restart; test {time.monotonic() - started:.0f} s"
+        f"all delivered and attached {recovered_s:.1f} s after the restart, claims' /health/ready meanwhile "
+        f"{len(ready_during_catch_up)}x 200 in at most {max(t for _, t in ready_during_catch_up):.2f} s; "
+        f"test {time.monotonic() - started:.0f} s"
     )
     assert before["coverages"] < BURST, "the broker was killed after the burst, not during it"
     assert probe.failures == [], probe.failures[:5]
