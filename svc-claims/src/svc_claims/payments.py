@@ -296,8 +296,11 @@ async def _pregnancy_on(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> Pre
     )
 
 
-async def _hold_events(uow: UnitOfWork, payment: BenefitPayment, keys: set[str]) -> None:
-    """Each maternity event is paid once (UNIQUE person + event key): a second filing of it names the first."""
+async def _hold_events(
+    uow: UnitOfWork, payment: BenefitPayment, keys: set[str], withdrawal: bool = False
+) -> None:
+    """Each maternity event (and each account balance) is paid once (UNIQUE person + event key): a second
+    filing of it names the first."""
     rows = [
         {"person_id": payment.person_id, "event_key": key, "payment_id": payment.id} for key in sorted(keys)
     ]
@@ -307,6 +310,9 @@ async def _hold_events(uow: UnitOfWork, payment: BenefitPayment, keys: set[str])
     except IntegrityError:
         held = (await uow.session.execute(select(maternity_events.c.payment_id).where(
             maternity_events.c.person_id == payment.person_id, maternity_events.c.event_key.in_(keys)))).scalars().first()  # fmt: skip
+        if withdrawal:
+            raise Problem(409, "withdrawal_already_filed", "个人账户余额已申请支取", f"已在待遇支付申请 {held} 中申请",
+                          existing_payment=str(held), errors=[{"field": "reason", "message": "该余额已申请支取"}]) from None  # fmt: skip
         raise Problem(409, "maternity_already_claimed", "该生育事件已申报", f"已在待遇支付申请 {held} 中申报（每次妊娠、每项手术只支付一次）",
                       existing_payment=str(held), errors=[{"field": "items", "message": "同一生育事件已申报"}]) from None  # fmt: skip
 
@@ -416,6 +422,9 @@ async def file_withdrawal(
     latest = max(working, key=lambda c: c.benefit_start)
     payment = new_payment(PaymentKind.account_withdrawal, person_id, latest.office_code, latest.unit_code, (line,), basis,
                           bank_account, actor.subject, uow.clock.now())  # fmt: skip
+    # The balance of this history is withdrawn once: a second filing before the first is paid or rejected is
+    # refused (the payment books a withdrawal entry, so money credited later makes a new history).
+    await _hold_events(uow, payment, {f"account_withdrawal:{len(entries)}"}, withdrawal=True)
     await _save(uow, payment, new=True)
     return payment
 

@@ -299,3 +299,36 @@ def test_the_unit_files_an_employees_advanced_bills_with_the_allowance(claims, m
         f"/api/v1/claims/payments/{p['id']}", headers=claims.token(Role.insured, person_id=person)
     )
     assert listed.status_code == 200 and listed.json()["amount"] == "37100.74"
+
+
+def test_an_accounts_balance_is_filed_for_withdrawal_once(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]
+    person = uuid.uuid4()
+    coverage = Coverage(
+        uuid.uuid4(),
+        person,
+        OFFICE,
+        "employee",
+        None,
+        date(2020, 1, 1),
+        date(2021, 3, 1),
+        UNIT,
+        "in_service",
+        (),
+        "emigration",
+    )
+    asyncio.run(setup(migrated_database, coverage, balance="1200.00"))
+    staff = claims.token(Role.staff, office_code=OFFICE, office_level="district")
+    body = {"person_id": str(person), "reason": "emigration", "bank_account": "6222021234567890123"}
+    first = claims.client.post("/api/v1/claims/account-withdrawals", json=body, headers=staff)
+    assert first.status_code == 201, first.text
+    second = claims.client.post(
+        "/api/v1/claims/account-withdrawals", json=body, headers=staff
+    )  # a retry without a key
+    assert second.status_code == 409 and second.json()["code"] == "withdrawal_already_filed"
+    assert second.json()["existing_payment"] == first.json()["id"]
+    rejected = claims.client.post(f"/api/v1/claims/payments/{first.json()['id']}/reject", json={"version": 1, "reason": "materials_doubtful"},
+                                  headers=staff)  # fmt: skip
+    assert rejected.status_code == 200
+    assert (
+        claims.client.post("/api/v1/claims/account-withdrawals", json=body, headers=staff).status_code == 201
+    )  # refiled after the rejection
