@@ -265,6 +265,14 @@ def carried_of(row: dict | None) -> Carried:
                    screening_remaining=Decimal(carry["screening_remaining"]))  # fmt: skip
 
 
+def clearing_of(row: dict) -> Clearing:
+    """A stored clearing as the domain computed it."""
+    return Clearing(
+        lines={int(k): Decimal(v) for k, v in row["lines"].items()}, carry=decimal_map(row["carry"]), inputs=decimal_map(row["inputs"]),
+        previous=decimal_map(row["previous"]), reserve_rate=Decimal(row["reserve_rate"]), month=int(row["period"][5:]),
+    )  # fmt: skip
+
+
 def clearing_columns(c: Clearing) -> dict:
     return {
         "lines": money_map(c.lines), "carry": money_map(c.carry), "inputs": money_map(c.inputs),

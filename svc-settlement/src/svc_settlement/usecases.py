@@ -28,7 +28,7 @@ from svc_settlement.domain.declaration import (
 from svc_settlement.domain.entries import ENTRY_KINDS, inputs_from_entries
 from svc_settlement.domain.restatement import Adjustment, KeptTable, restate
 from svc_settlement.models import clearings
-from svc_settlement.repository import Repository, clearing_columns, money_map
+from svc_settlement.repository import Repository, clearing_columns, clearing_of, money_map
 
 # ------------------------------------------------------------------------------------ facility projection
 
@@ -173,7 +173,7 @@ async def _apply_to_tables(uow: UnitOfWork, repo: Repository, actor: Principal, 
     what = f"{period} {'更正申报' if row['version'] > 1 else '申报'}（第{row['version']}版）"
     for care in CARE_TYPES:
         plan = await plan_key(uow, repo, actor, (row["facility_code"], row["insurance_type"], care), None,
-                              lambda p: what if p == period else f"{what}后顺延")  # fmt: skip
+                              lambda p: what if p == period else f"{what}后顺延", period)  # fmt: skip
         await save_plan(repo, actor, plan)
 
 
@@ -347,19 +347,19 @@ class KeyPlan:
 
 async def plan_key(
     uow: UnitOfWork, repo: Repository, actor: Principal, key: tuple[str, str, str], through: Period | None,
-    cause: Callable[[Period], str],
+    cause: Callable[[Period], str], from_period: Period | None = None,
 ) -> KeyPlan:  # fmt: skip
     """Every cleared month of the key (and, with `through`, the months up to it: from the earliest month of its
     year not yet cleared) computed again from the latest declarations, entries and budgets, each from the month
     before it as it should be. Paid months (and approved ones on the latest declaration) keep their table; what
     they now lack or were overpaid goes into the next open month as an adjustment line."""
     facility_code, insurance_type, care_type = key
-    facility = await repo.facility(facility_code)
-    if facility is None:
-        raise Problem(409, "facility_unknown", "尚未收到该机构的定点信息")
     existing = {Period.parse(r["period"]): r for r in await repo.clearings_of_key(facility_code, insurance_type, care_type, for_update=True)}
     if not existing and through is None:
         return KeyPlan(writes=[], rows={}, unchanged=[], pending=[], start=None)
+    facility = await repo.facility(facility_code)
+    if facility is None:
+        raise Problem(409, "facility_unknown", "尚未收到该机构的定点信息")
     declared = await repo.latest_declarations(facility_code, insurance_type)
     months = set(existing)
     start = through
@@ -370,7 +370,9 @@ async def plan_key(
     ordered = sorted(months)
     inputs = await _month_inputs(repo, key, ordered, declared)
     kept = {p: KeptTable(Decimal(r["lines"]["41"]), _adjustments_of(r)) for p, r in existing.items() if _is_kept(r, declared)}
-    restated, pending = restate([(p, inputs[p]) for p in ordered], kept, policy.reserve_rate)
+    stored = {p: clearing_of(r) for p, r in existing.items()}
+    # Months before the ones asked for are computed again only when their inputs or carries changed.
+    restated, pending = restate([(p, inputs[p]) for p in ordered], kept, policy.reserve_rate, stored, start or from_period)
     plan = KeyPlan(writes=[], rows={}, unchanged=[], pending=pending, start=start)
     for month in restated:
         old = existing.get(month.period)
@@ -541,7 +543,7 @@ async def _check_current(uow: UnitOfWork, repo: Repository, actor: Principal, ro
     if row["status"] in ("paid",):
         return
     period = Period.parse(row["period"])
-    plan = await plan_key(uow, repo, actor, (row["facility_code"], row["insurance_type"], row["care_type"]), None, lambda p: "")
+    plan = await plan_key(uow, repo, actor, (row["facility_code"], row["insurance_type"], row["care_type"]), None, lambda p: "", period)
     if any(Period.parse(w["period"]) == period for w, _ in plan.writes):
         raise Problem(409, "clearing_stale", "清算表的数据已变化，请重新清算后再办理", f"{row['period']} 的录入、指标或前月结转在上次清算后有变化")
 

@@ -98,3 +98,14 @@ def test_paying_in_any_order_then_settling_everything_pays_each_month_what_its_l
     assert pending == []
     fresh, _ = restate(list(zip(periods, inputs_2, strict=True)), {}, rate)
     assert ledger == {str(m.period): m.clearing.lines[41] for m in fresh}
+
+
+def test_a_kept_months_stored_computation_is_reused_only_when_made_from_the_same_inputs_and_carries() -> None:
+    kept = {Period(2026, 1): KeptTable(D("7600.00"), ())}
+    first, _ = restate([month(1, "8000.00"), month(2, "11000.00")], kept, rate)
+    stored = {Period(2026, 1): first[0].clearing}
+    again, _ = restate([month(1, "8000.00"), month(2, "11000.00")], kept, rate, stored)
+    assert again[0].clearing is first[0].clearing  # same basis: taken as it is
+    corrected, pending = restate([month(1, "12000.00"), month(2, "11000.00")], kept, rate, stored)
+    assert corrected[0].clearing.lines[41] == D("9500.00") and [(a.period, a.amount) for a in pending] == []
+    assert corrected[1].adjustments == (Adjustment("2026-01", D("1900.00"), corrected[1].adjustments[0].reason),)

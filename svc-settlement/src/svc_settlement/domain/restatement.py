@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from svc_settlement.domain.clearing import ZERO, Carried, Clearing, compute
+from shared.money import to_money
+from svc_settlement.domain.clearing import INPUTS, PREVIOUS, ZERO, Carried, Clearing, compute
 from svc_settlement.domain.declaration import Period
 
 
@@ -54,16 +55,24 @@ def restate(
     months: Sequence[tuple[Period, Mapping[str, Decimal]]],
     kept: Mapping[Period, KeptTable],
     reserve_rate: Callable[[int], Decimal],
+    stored: Mapping[Period, Clearing] | None = None,
+    reuse_before: Period | None = None,
 ) -> tuple[list[Month], list[Adjustment]]:
     """The months (ascending, with their inputs) as they should be now, and what is still owed for kept months
-    that no open month after them could take yet."""
+    that no open month after them could take yet. A `stored` computation made from the same inputs, carries
+    and rate is taken as it is (the arithmetic is a pure function of them) for a kept month (a paid month stays
+    under the rules it was paid by) and for an open month before `reuse_before` (the months a run or a
+    correction did not ask for), so an unchanged history costs no arithmetic."""
     paid_for = _paid_for_kept_months(kept)
     out: list[Month] = []
     pending: list[Adjustment] = []
     previous: tuple[Period, Clearing] | None = None
     for period, inputs in months:
         carried = Carried.of(previous[1]) if previous and previous[0] == period.previous() else Carried()
-        fresh = compute(inputs, carried, reserve_rate(period.year), period.month)
+        reusable = period in kept or (reuse_before is not None and period < reuse_before)
+        earlier = (stored or {}).get(period) if reusable else None
+        rate = reserve_rate(period.year)
+        fresh = earlier if earlier is not None and same_basis(earlier, inputs, carried, rate) else compute(inputs, carried, rate, period.month)
         if period in kept:
             owed = fresh.lines[41] - paid_for[period]
             if owed:
@@ -74,6 +83,13 @@ def restate(
             out.append(Month(period, fresh, False, tuple(booked)))
         previous = (period, fresh)
     return out, pending
+
+
+def same_basis(clearing: Clearing, inputs: Mapping[str, Decimal], carried: Carried, rate: Decimal) -> bool:
+    """Whether `clearing` was computed from these inputs, carries and reserve rate."""
+    full = {name: to_money(inputs.get(name, ZERO)) for name in INPUTS}
+    previous = {name: to_money(carried.as_dict()[source]) for name, source in PREVIOUS.items()}
+    return clearing.reserve_rate == rate and clearing.inputs == full and clearing.previous == previous
 
 
 def _paid_for_kept_months(kept: Mapping[Period, KeptTable]) -> dict[Period, Decimal]:
