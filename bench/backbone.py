@@ -32,7 +32,8 @@ from sqlalchemy import func, select
 
 from bench.platform import NO_RATE_LIMIT, running_platform
 from shared.testing.backbone import Backbone, create_schema, effects
-from shared.testing.plugin import RunServers, delete_broker_namespace, isolated_servers
+from shared.testing.runs import RunServers, delete_broker_namespace
+from yb_deploy.pytest_plugin import isolated_servers
 from yb_deploy.platform import PlatformConfig
 
 HERE = Path(__file__).parent

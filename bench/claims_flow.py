@@ -24,7 +24,7 @@ import aiohttp
 from bench.platform import NO_RATE_LIMIT, running_platform
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from shared.testing.plugin import isolated_servers
+from yb_deploy.pytest_plugin import isolated_servers
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage
 from svc_claims.repository import Repository

@@ -32,7 +32,7 @@ from shared.db import make_engine
 from shared.identity import IdType, person_id_for
 from shared.migrations import service_database_url
 from shared.testing.e2e import business_today, new_resident_id
-from shared.testing.plugin import isolated_servers
+from yb_deploy.pytest_plugin import isolated_servers
 
 PERSON_KEY = b"development-only-person-key-change-me"
 OFFICE = "120101"

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from shared.auth.issuer import DevIssuer
-from shared.testing.plugin import RunServers, platform_config_for
+from shared.testing.runs import RunServers
+from yb_deploy.pytest_plugin import platform_config_for
 from yb_deploy.platform import AUDIENCE, ISSUER, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
 
 # All clients come from this one machine: the gateway's per-client limit (50/s) would only measure itself.

@@ -102,7 +102,7 @@ def _count_under_valgrind(name: str, quotes: int) -> None:
 def through_gateway(seconds: float, concurrencies: list[int]) -> None:
     from bench.platform import NO_RATE_LIMIT, running_platform
     from shared.auth import Principal, Role
-    from shared.testing.plugin import isolated_servers
+    from yb_deploy.pytest_plugin import isolated_servers
 
     with isolated_servers() as servers, running_platform(servers, **NO_RATE_LIMIT) as (config, issuer):
         tokens = [issuer.issue(Principal(subject=f"bench-staff-{n}", role=Role.staff, office_code="120101", office_level="district"))

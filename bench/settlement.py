@@ -23,7 +23,7 @@ from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import bootstrap, service_database_url, upgrade
-from shared.testing.plugin import isolated_servers
+from yb_deploy.pytest_plugin import isolated_servers
 from svc_settlement import usecases
 from svc_settlement.domain.declaration import Bill, DeclaredLine
 from yb_deploy.platform import REPO

@@ -23,7 +23,7 @@ import httpx
 from bench.platform import running_platform
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from shared.testing.plugin import isolated_servers
+from yb_deploy.pytest_plugin import isolated_servers
 from shared.testing.service_app import in_schema
 from svc_settlement import usecases
 

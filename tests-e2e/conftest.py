@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from shared.testing.e2e import FAST_INTEROP
-from shared.testing.plugin import RunServers, platform_config_for
+from shared.testing.runs import RunServers
+from yb_deploy.pytest_plugin import platform_config_for
 from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import httpx
 
 from shared.migrations import service_database_url
 from shared.testing.e2e import bearer, covered_resident, poll
-from shared.testing.plugin import RunServers
+from shared.testing.runs import RunServers
 
 
 async def audit_rows(test_servers: RunServers, request_id: str) -> list[dict]:

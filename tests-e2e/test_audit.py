@@ -16,7 +16,7 @@ from shared.identity import IdType, person_id_for
 from shared.migrations import service_database_url
 from shared.settings import DEVELOPMENT_PERSON_KEY
 from shared.testing.e2e import bearer, covered_resident, new_resident_id, poll
-from shared.testing.plugin import RunServers
+from shared.testing.runs import RunServers
 
 
 async def _as_service(test_servers: RunServers, service: str, query: str, *args: object) -> list[dict]:

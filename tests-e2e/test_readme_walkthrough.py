@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from shared.migrations import create_database, drop_database
-from shared.testing.plugin import RunServers, delete_broker_namespace, platform_config_for
+from shared.testing.runs import RunServers, delete_broker_namespace
+from yb_deploy.pytest_plugin import platform_config_for
 from yb_deploy.local import business_today, demo_env, publish_demo_policy
 from yb_deploy.platform import REPO, SERVICES, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
 

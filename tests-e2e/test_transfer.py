@@ -26,7 +26,8 @@ from shared.calendar import default_calendar
 from shared.identity import IdType, person_id_for
 from shared.migrations import service_database_url
 from shared.testing.e2e import FAST_INTEROP, bearer, business_today, new_resident_id, poll
-from shared.testing.plugin import RunServers, isolated_servers, platform_config_for
+from shared.testing.runs import RunServers
+from yb_deploy.pytest_plugin import isolated_servers, platform_config_for
 from svc_transfer.interop.peers import write_peers
 from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Signer
 from yb_deploy.platform import (

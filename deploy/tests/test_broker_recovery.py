@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from shared.testing.backbone import Backbone, create_schema, eventually
-from shared.testing.plugin import RunServers
-from yb_deploy.servers import PrivateRabbitMQ, free_port
+from shared.testing.runs import RunServers
+from shared.testing.servers import PrivateRabbitMQ, free_port
 
 pytestmark = pytest.mark.integration
 

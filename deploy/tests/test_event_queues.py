@@ -7,7 +7,8 @@ import asyncio
 import aio_pika
 import pytest
 
-from shared.testing.plugin import RunServers, delete_broker_namespace, platform_config_for
+from shared.testing.runs import RunServers, delete_broker_namespace
+from yb_deploy.pytest_plugin import platform_config_for
 from yb_deploy.platform import SERVICES, declare_event_queues
 
 

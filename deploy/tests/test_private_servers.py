@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from yb_deploy.servers import PrivatePostgres, free_port, postgres_answers
+from shared.testing.servers import PrivatePostgres, free_port, postgres_answers
 
 
 @pytest.mark.integration

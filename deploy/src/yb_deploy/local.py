@@ -34,7 +34,7 @@ from yb_deploy.platform import (
     stop_all,
     wait_until_ready,
 )
-from yb_deploy.servers import (
+from shared.testing.servers import (
     MissingServer,
     PrivatePostgres,
     PrivateRabbitMQ,

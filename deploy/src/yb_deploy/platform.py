@@ -16,7 +16,7 @@ import httpx
 
 from shared.auth.issuer import JWKS_FILE, DevIssuer
 from shared.migrations import bootstrap, service_database_url, upgrade
-from yb_deploy.servers import _stop_pid
+from shared.testing.servers import stop_pid
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("registration", "claims", "settlement", "transfer", "facility")
@@ -192,7 +192,7 @@ def stop_process(config: PlatformConfig, process: str, replica: int = 0) -> bool
         pid = int(pid_file.read_text())
     except (OSError, ValueError):
         return False
-    _stop_pid(pid)
+    stop_pid(pid)
     pid_file.unlink(missing_ok=True)
     return True
 
@@ -207,7 +207,7 @@ def stop_all(config: PlatformConfig) -> list[str]:
         except ValueError:
             pid = 0
         if pid:
-            _stop_pid(pid)
+            stop_pid(pid)
             stopped.append(pid_file.stem)
         pid_file.unlink(missing_ok=True)
     return stopped

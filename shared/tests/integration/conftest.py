@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from shared.testing.backbone import Backbone, create_schema
-from shared.testing.plugin import RunServers, delete_broker_namespace
+from shared.testing.runs import RunServers, delete_broker_namespace
 
 _schema_ready: set[str] = set()
 _counter = itertools.count()

@@ -16,7 +16,7 @@ from shared.db import make_engine, make_session_factory
 from shared.events.relay import asyncpg_dsn
 from shared.http.audit import AccessAudit
 from shared.tables import access_audit_metadata
-from shared.testing.plugin import RunServers
+from shared.testing.runs import RunServers
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from shared.events.broker import OutgoingMessage
 from shared.events.topology import Names, event_log_queue
 from shared.tables import outbox
 from shared.testing.backbone import Backbone, PingedV1, UnheardV1, control, eventually
-from shared.testing.plugin import RunServers
+from shared.testing.runs import RunServers
 
 pytestmark = pytest.mark.integration
 
@@ -167,7 +167,7 @@ async def test_an_event_no_service_consumes_goes_to_the_event_log_and_is_marked_
 async def test_events_written_while_the_broker_is_down_wait_in_the_outbox_and_arrive_after(
     backbone_database: str, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    from yb_deploy.servers import PrivateRabbitMQ, free_port
+    from shared.testing.servers import PrivateRabbitMQ, free_port
 
     rabbit = PrivateRabbitMQ(tmp_path / "rabbitmq", free_port())
     await asyncio.to_thread(rabbit.start)

@@ -26,7 +26,7 @@ from shared.service import create_service_app
 from shared.settings import CommonSettings
 from shared.tables import replay_audit
 from shared.testing.backbone import SCHEMA, PingedV1, record_effect
-from shared.testing.plugin import RunServers, delete_broker_namespace
+from shared.testing.runs import RunServers, delete_broker_namespace
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from shared.auth.issuer import JWKS_FILE, DevIssuer
 from shared.service import create_service_app
 from shared.settings import CommonSettings
 from shared.testing.backbone import SCHEMA
-from shared.testing.plugin import RunServers
-from yb_deploy.servers import free_port
+from shared.testing.runs import RunServers
+from shared.testing.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,7 @@ def ready_answer(client: TestClient, want: int, timeout_s: float = 20) -> dict:
 @pytest.fixture(autouse=True)
 async def remove_queues(test_servers: RunServers):  # type: ignore[no-untyped-def]
     yield
-    from shared.testing.plugin import delete_broker_namespace
+    from shared.testing.runs import delete_broker_namespace
 
     await delete_broker_namespace(test_servers.broker_url, f"{test_servers.namespace}r", [SCHEMA])
 

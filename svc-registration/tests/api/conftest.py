@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.testing.plugin import RunServers
+from shared.testing.runs import RunServers
 from shared.testing.service_app import Harness, service_app
 
 

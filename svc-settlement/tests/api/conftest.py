@@ -20,7 +20,7 @@ from shared.clock import FixedClock
 from shared.events import new_envelope
 from shared.events.catalog import FacilityDesignatedV1
 from shared.migrations import service_database_url
-from shared.testing.plugin import RunServers, delete_broker_namespace
+from shared.testing.runs import RunServers, delete_broker_namespace
 
 S = "/api/v1/settlement"
 ISSUER, AUDIENCE = "https://auth.yibao.local", "yibao-platform"

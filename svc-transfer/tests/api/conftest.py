@@ -25,7 +25,7 @@ from shared.migrations import bootstrap, service_database_url, upgrade
 from shared.settings import DEVELOPMENT_PERSON_KEY
 from shared.testing.asgi import serve
 from shared.testing.e2e import new_resident_id
-from shared.testing.plugin import isolated_servers
+from yb_deploy.pytest_plugin import isolated_servers
 from shared.testing.service_app import Harness, in_schema, service_app
 from svc_transfer import usecases
 from svc_transfer.interop.peers import write_peers

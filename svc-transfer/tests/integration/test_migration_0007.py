@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from shared.migrations import bootstrap, service_database_url, upgrade
-from shared.testing.plugin import isolated_servers
+from yb_deploy.pytest_plugin import isolated_servers
 from yb_deploy.platform import REPO
 
 pytestmark = pytest.mark.integration

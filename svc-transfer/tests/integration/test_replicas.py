@@ -22,7 +22,7 @@ from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
 from shared.testing.asgi import serve
-from shared.testing.plugin import isolated_servers, platform_config_for
+from yb_deploy.pytest_plugin import isolated_servers, platform_config_for
 from svc_transfer.domain.profiles import PROFILES
 from svc_transfer.domain.transfer import Certificate, Person, new_incoming
 from svc_transfer.interop.exchange import Interop
@@ -31,7 +31,7 @@ from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Sign
 from svc_transfer.settings import TransferSettings
 from svc_transfer.usecases import save
 from yb_deploy.platform import bootstrap_platform, interop_signer, migrate, start_process, stop_process
-from yb_deploy.servers import free_port
+from shared.testing.servers import free_port
 
 CASES, MESSAGES = 60, 120
 ACCEPTED_ON = date(2026, 9, 1)  # the letter was due 2026-09-08: long past

@@ -25,7 +25,7 @@ from shared.auth.issuer import JWKS_FILE, DevIssuer
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
-from shared.testing.plugin import RunServers, delete_broker_namespace
+from shared.testing.runs import RunServers, delete_broker_namespace
 
 ISSUER, AUDIENCE = "https://auth.yibao.local", "yibao-platform"
 

@@ -91,7 +91,7 @@ def _wait(check, timeout_s: float, what: str) -> None:  # type: ignore[no-untype
     raise TimeoutError(f"{what} did not start within {timeout_s:.0f} s")
 
 
-def _stop_pid(pid: int, timeout_s: float = 30) -> None:
+def stop_pid(pid: int, timeout_s: float = 30) -> None:
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -236,7 +236,7 @@ class PrivateRabbitMQ:
                 [*_as_user("rabbitmq"), ctl, "-n", self.node, "stop"],
                 env=self._env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False,
             )  # fmt: skip
-        _stop_pid(pid, timeout_s=10)
+        stop_pid(pid, timeout_s=10)
         self.pid = None
 
     def kill(self) -> None:
