@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from shared.auth import Principal, Role
@@ -315,3 +316,33 @@ def test_a_bill_using_sample_policy_data_is_quoted_but_not_settled(claims, migra
     assert (
         small.status_code == 201 and small.json()["sample"] is False
     )  # the receipt was not taken by the refusal
+
+
+def test_the_same_settlement_sent_twice_at_once_is_settled_once(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+    person = asyncio.run(covered_person(make_session_factory(engine)))
+    asyncio.run(engine.dispose())
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    body = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 2,
+            "care_type": "inpatient", "in_scope": "10500.00", "facility_code": "H12010100001", "receipt_no": "ZY-AT-ONCE-1"}  # fmt: skip
+    url = f"/api/v1/claims/persons/{person}/settlements"
+
+    async def both() -> list[httpx.Response]:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=claims.client.app), base_url="http://claims"
+        ) as client:
+            return list(
+                await asyncio.gather(
+                    client.post(url, json=body, headers=staff), client.post(url, json=body, headers=staff)
+                )
+            )
+
+    answers = claims.client.portal.call(both)
+    assert sorted(a.status_code for a in answers) == [200, 201], [a.text for a in answers]
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert (
+        claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff).json()[
+            "stays"
+        ]
+        == 1
+    )
