@@ -181,6 +181,12 @@ class Repository:
         ).order_by(clearings.c.period)  # fmt: skip
         return [dict(r) for r in (await self.session.execute(query.with_for_update() if for_update else query)).mappings()]
 
+    async def cleared_care_types(self, facility_code: str, insurance_type: str) -> list[str]:
+        query = select(clearings.c.care_type).where(
+            clearings.c.facility_code == facility_code, clearings.c.insurance_type == insurance_type,
+        ).distinct()  # fmt: skip
+        return sorted((await self.session.execute(query)).scalars())
+
     async def latest_declarations(self, facility_code: str, insurance_type: str) -> dict[str, dict]:
         """period → the latest version of that month's declaration."""
         query = (

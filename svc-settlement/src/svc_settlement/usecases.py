@@ -171,7 +171,7 @@ async def _apply_to_tables(uow: UnitOfWork, repo: Repository, actor: Principal, 
     rejections) is refused and nothing is saved."""
     period = Period.parse(row["period"])
     what = f"{period} {'更正申报' if row['version'] > 1 else '申报'}（第{row['version']}版）"
-    for care in CARE_TYPES:
+    for care in await repo.cleared_care_types(row["facility_code"], row["insurance_type"]):
         plan = await plan_key(uow, repo, actor, (row["facility_code"], row["insurance_type"], care), None,
                               lambda p: what if p == period else f"{what}后顺延", period)  # fmt: skip
         await save_plan(repo, actor, plan)
