@@ -17,9 +17,9 @@ from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
 from shared.testing.e2e import new_resident_id
-from svc_registration import usecases
 from svc_registration.domain.facility import KnownFacility
-from svc_registration.repository import Repository
+from svc_registration.repository.facilities import Facilities
+from svc_registration.usecases import benefits
 
 pytestmark = pytest.mark.integration
 
@@ -46,13 +46,13 @@ async def _in_registration_schema(database_url: str, day: date, work) -> object:
 def known(database_url: str, *facilities: KnownFacility) -> None:
     async def record(uow: UnitOfWork) -> None:
         for facility in facilities:
-            await Repository(uow.session).record_facility_if_newer(facility)
+            await Facilities(uow.session).record_facility_if_newer(facility)
 
     asyncio.run(_in_registration_schema(database_url, date(2026, 1, 1), record))
 
 
 def expire_on(database_url: str, day: date) -> int:
-    return asyncio.run(_in_registration_schema(database_url, day, usecases.expire_benefits))  # type: ignore[return-value]
+    return asyncio.run(_in_registration_schema(database_url, day, benefits.expire_benefits))  # type: ignore[return-value]
 
 
 def events(database_url: str, event_type: str, registration_id: str) -> list[dict]:

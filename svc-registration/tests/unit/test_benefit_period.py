@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.errors import Problem
+from shared.months import add_months
 from svc_registration.domain.benefit_period import (
     Period,
-    add_months,
     employee_period,
     flexible_period,
     resident_period,

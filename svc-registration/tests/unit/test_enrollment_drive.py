@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from shared.errors import Problem
 from shared.testing.e2e import new_resident_id
+from svc_registration.domain import enrollment_drive
 from svc_registration.domain.benefit_period import Period, employee_period
 from svc_registration.domain.enrollment import Category as Job
 from svc_registration.domain.enrollment import (
@@ -22,7 +23,6 @@ from svc_registration.domain.enrollment import (
     new_employee_enrollment,
     new_resident_enrollment,
 )
-from svc_registration.domain import enrollment_drive
 from svc_registration.domain.enrollment_drive import (
     CATEGORY_OF,
     UNKNOWN_TOWNSHIP,

@@ -16,7 +16,6 @@ from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, create_idempotently, run_idempotent
 from shared.money import NonNegativeMoney
 from shared.service import UoW
-from svc_registration import usecases
 from svc_registration.domain.benefit import SPECIAL_DISEASES, BenefitRegistration
 from svc_registration.domain.benefit_items import KINDS
 from svc_registration.domain.care_registrations import (
@@ -28,6 +27,7 @@ from svc_registration.domain.care_registrations import (
 )
 from svc_registration.domain.maternity import MaternityRemoteCategory, MaternityStay
 from svc_registration.domain.remote_care import LongTermCategory, RemoteKind, TripReason
+from svc_registration.usecases import benefits
 
 router = APIRouter(prefix="/benefit-registrations", tags=["待遇登记"])
 
@@ -202,7 +202,7 @@ async def resident_outpatient(
     body: ResidentOutpatientIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
 ):
     async def register() -> tuple[int, dict]:
-        return 201, shape(await usecases.register_resident_outpatient(uow, body.person_id, body.hospital_code, actor))
+        return 201, shape(await benefits.register_resident_outpatient(uow, body.person_id, body.hospital_code, actor))
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, register)
@@ -213,7 +213,7 @@ async def special_disease(
     body: SpecialDiseaseIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
 ):
     async def register() -> tuple[int, dict]:
-        registration = await usecases.register_special_disease(
+        registration = await benefits.register_special_disease(
             uow, body.person_id, body.disease, body.certified_by, body.treatment_facility, body.certified_outside_city, actor
         )
         return 201, shape(registration)
@@ -225,7 +225,7 @@ async def special_disease(
 @router.post("/remote-care", status_code=201, response_model=BenefitRegistrationOut, summary="跨省异地就医备案（长期居住、临时外出）")
 async def remote_care(body: RemoteCareIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
     async def register() -> tuple[int, dict]:
-        filing = await usecases.file_remote_care(
+        filing = await benefits.file_remote_care(
             uow, body.person_id, body.kind, body.destination, body.category, body.reason, body.commitment, actor
         )
         return 201, shape(filing)
@@ -244,7 +244,7 @@ async def list_benefits(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict:  # fmt: skip
     async with uow:
-        found, total = await usecases.list_benefits(uow, actor, person_id, kind, status, (page - 1) * size, size)
+        found, total = await benefits.list_benefits(uow, actor, person_id, kind, status, (page - 1) * size, size)
     return {"items": [shape(r) for r in found], "total": total, "page": page, "size": size}
 
 
@@ -255,72 +255,72 @@ async def _created(uow: UoW, request: Request, actor: Principal, key: str | None
 @router.post("/hospitalization", status_code=201, response_model=BenefitRegistrationOut, summary="住院资格确认书（联网登记失败时）")
 async def hospitalization(body: HospitalizationIn, request: Request, actor: HospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
     return await _created(uow, request, actor, idempotency_key,
-                          lambda: usecases.issue_hospitalization_letter(uow, actor, body.person_id, body.request()))
+                          lambda: benefits.issue_hospitalization_letter(uow, actor, body.person_id, body.request()))
 
 
 @router.post("/tb", status_code=201, response_model=BenefitRegistrationOut, summary="肺结核病患者门诊就医登记")
 async def tb(body: TbIn, request: Request, actor: PersonHospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
     remote = (body.remote_hospital.code, body.remote_hospital.name) if body.remote_hospital else None
-    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_tb(
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_tb(
         uow, actor, body.person_id, body.hospital_code, body.drug_resistant, body.remote_patient, remote, body.diagnosis_hospital_level))  # fmt: skip
 
 
 @router.post("/sars-sequelae", status_code=201, response_model=BenefitRegistrationOut, summary="非典后遗症治疗医院变更")
 async def sars(body: SarsIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
     return await _created(uow, request, actor, idempotency_key,
-                          lambda: usecases.register_sars_hospitals(uow, actor, body.person_id, body.infection, body.hospital_codes))  # fmt: skip
+                          lambda: benefits.register_sars_hospitals(uow, actor, body.person_id, body.infection, body.hospital_codes))  # fmt: skip
 
 
 @router.post("/deputy-director-flag", status_code=201, response_model=BenefitRegistrationOut, summary="副司局级人员标识维护（单位办理）")
 async def deputy_director(body: DeputyDirectorIn, request: Request, actor: UnitOrStaff, uow: UoW,
                           idempotency_key: IdempotencyKey = None):  # fmt: skip
     return await _created(uow, request, actor, idempotency_key,
-                          lambda: usecases.flag_deputy_director(uow, actor, body.person_id, body.appointment_document))
+                          lambda: benefits.flag_deputy_director(uow, actor, body.person_id, body.appointment_document))
 
 
 @router.post("/lost-receipts", status_code=201, response_model=BenefitRegistrationOut, summary="遗失票据登记")
 async def lost_receipt(body: LostReceiptIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
-    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_lost_receipt(
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_lost_receipt(
         uow, actor, body.person_id, body.facility_code, body.receipt_no, body.service_date, body.amount, body.certified_copy_no))  # fmt: skip
 
 
 @router.post("/pregnancy", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险妊娠登记")
 async def pregnancy(body: PregnancyIn, request: Request, actor: PersonHospitalOrStaff, uow: UoW,
                     idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_pregnancy(
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_pregnancy(
         uow, actor, body.person_id, body.last_menstrual_period, body.pregnancy_started_on, body.delivered_on, body.facility_code))  # fmt: skip
 
 
 @router.post("/maternity-remote", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险异地就医登记")
 async def maternity_remote(body: MaternityRemoteIn, request: Request, actor: PersonUnitOrStaff, uow: UoW,
                            idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_maternity_remote(
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_remote(
         uow, actor, body.person_id, body.category, [(f.code, f.name) for f in body.facilities]))  # fmt: skip
 
 
 @router.post("/maternity-hospitalization", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险住院登记")
 async def maternity_hospitalization(body: MaternityHospitalizationIn, request: Request, actor: HospitalOrStaff, uow: UoW,
                                     idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_maternity_hospitalization(
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_hospitalization(
         uow, actor, body.person_id, body.hospital_code, body.reason, body.admission_document))  # fmt: skip
 
 
 @router.post("/fp-complication", status_code=201, response_model=BenefitRegistrationOut, summary="计划生育手术并发症登记")
 async def fp_complication(body: FpComplicationIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
     return await _created(uow, request, actor, idempotency_key,
-                          lambda: usecases.register_fp_complication(uow, actor, body.person_id, body.certified_on, body.certificate_no))
+                          lambda: benefits.register_fp_complication(uow, actor, body.person_id, body.certified_on, body.certificate_no))
 
 
 @router.post("/maternity-referral", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险转诊转院登记")
 async def maternity_referral(body: MaternityReferralIn, request: Request, actor: HospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
-    return await _created(uow, request, actor, idempotency_key, lambda: usecases.register_maternity_referral(
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_referral(
         uow, actor, body.person_id, body.sending_hospital, body.receiving_hospital, body.referral_form_no))  # fmt: skip
 
 
 @router.post("/{registration_id}/treatment-facility", response_model=BenefitRegistrationOut, summary="变更门特治疗医院或药店")
 async def change_treatment_facility(registration_id: uuid.UUID, body: TreatmentFacilityIn, actor: Applicant, uow: UoW) -> dict:
     async with uow:
-        registration = await usecases.change_treatment_facility(uow, registration_id, body.treatment_facility, actor)
+        registration = await benefits.change_treatment_facility(uow, registration_id, body.treatment_facility, actor)
         await uow.commit()
     return shape(registration)
 
@@ -328,4 +328,4 @@ async def change_treatment_facility(registration_id: uuid.UUID, body: TreatmentF
 @router.get("/{registration_id}", response_model=BenefitRegistrationOut, summary="查看待遇登记")
 async def get_benefit(registration_id: uuid.UUID, actor: RecordReader, uow: UoW) -> dict:
     async with uow:
-        return shape(await usecases.visible_benefit(uow, registration_id, actor))
+        return shape(await benefits.visible_benefit(uow, registration_id, actor))

@@ -17,8 +17,8 @@ from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
 from shared.errors import Problem
 from shared.service import Runtime, UoW
-from svc_registration import enrollment_drive
 from svc_registration.domain.enrollment_drive import Category, CoverageCell, Finding, ListKind
+from svc_registration.usecases import drive
 
 router = APIRouter(prefix="/drive", tags=["全民参保"])
 Staff = Annotated[Principal, require_roles(Role.staff)]
@@ -36,7 +36,7 @@ class DriveListOut(BaseModel):
     uploaded_at: datetime
     row_count: int
     counts: dict[str, int] = Field(description="各类比对结果人数：enrolled 已参保、unenrolled 未参保、duplicate 重复参保、dead 死亡")
-    notes: list[str] = list(enrollment_drive.NOTES)
+    notes: list[str] = list(drive.NOTES)
 
 
 class FindingOut(BaseModel):
@@ -78,7 +78,7 @@ class CoverageOut(BaseModel):
     targets_on_file: bool = Field(description="是否有该年度、该经办机构的指导性指标（目前仅有静海区 2021 年样例数据）")
     townships: list[TownshipOut]
     totals: dict[str, CellOut]
-    notes: list[str] = Field(default=list(enrollment_drive.COVERAGE_NOTES))
+    notes: list[str] = Field(default=list(drive.COVERAGE_NOTES))
 
 
 def cell(c: CoverageCell) -> CellOut:
@@ -105,7 +105,7 @@ async def upload_list(
     except UnicodeDecodeError:
         raise Problem(422, "list_encoding", "名单须为 UTF-8 编码的 CSV", errors=[{"field": "file", "message": "请另存为 UTF-8 CSV"}]) from None
     async with uow:
-        uploaded = await enrollment_drive.upload_list(
+        uploaded = await drive.upload_list(
             uow, kind, source_department, office_code, as_of, text, actor, runtime.settings.person_id_key.encode()
         )
         await uow.commit()
@@ -115,7 +115,7 @@ async def upload_list(
 @router.get("/lists/{list_id}", response_model=DriveListOut, summary="名单比对结果汇总")
 async def get_list(list_id: uuid.UUID, actor: Staff, uow: UoW) -> dict:
     async with uow:
-        return DriveListOut(**await enrollment_drive.visible_list(uow, list_id, actor)).model_dump(mode="json")
+        return DriveListOut(**await drive.visible_list(uow, list_id, actor)).model_dump(mode="json")
 
 
 @router.get("/lists/{list_id}/findings", response_model=FindingsOut, summary="名单比对明细（证件号码脱敏）")
@@ -129,14 +129,14 @@ async def list_findings(
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
     async with uow:
-        rows, total = await enrollment_drive.findings(uow, list_id, class_ or finding, (page - 1) * size, size, actor)
+        rows, total = await drive.findings(uow, list_id, class_ or finding, (page - 1) * size, size, actor)
     items = [FindingOut(**{k: v for k, v in r.items() if k in FindingOut.model_fields}) for r in rows]
     return FindingsOut(items=items, total=total, page=page, size=size).model_dump(mode="json")
 
 
 async def _report(uow: UoW, actor: Principal, year: int, office_code: str, on: date | None) -> CoverageOut:
     async with uow:
-        day, townships, totals, targets_on_file = await enrollment_drive.coverage_report(uow, year, office_code, on, actor)
+        day, townships, totals, targets_on_file = await drive.coverage_report(uow, year, office_code, on, actor)
     return CoverageOut(
         year=year, office_code=office_code, on=day, targets_on_file=targets_on_file,
         townships=[TownshipOut(code=t.code, name=t.name, categories={c.value: cell(v) for c, v in t.cells.items()}) for t in townships],

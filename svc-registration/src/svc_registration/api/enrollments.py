@@ -17,7 +17,6 @@ from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.identity import IdType, mask_id
 from shared.money import Money
 from shared.service import Runtime, UoW
-from svc_registration import usecases
 from svc_registration.domain.backdating import LateRecord
 from svc_registration.domain.contribution import resident_contribution
 from svc_registration.domain.enrollment import (
@@ -29,6 +28,7 @@ from svc_registration.domain.enrollment import (
 )
 from svc_registration.domain.materials import Form
 from svc_registration.domain.special_groups import FILEABLE, Department, SpecialGroup, SpecialGroupRecord
+from svc_registration.usecases import counter, enrollments
 
 router = APIRouter(prefix="/enrollments", tags=["参保登记"])
 
@@ -57,8 +57,8 @@ class AtTheCounter(BaseModel):
     proxy: PersonIn | None = Field(None, description="代办人（持本人有效身份证件）")
 
 
-def counter_of(body: AtTheCounter) -> usecases.Counter:
-    return usecases.Counter(dict(body.materials), person_details(body.proxy) if body.proxy else None)
+def counter_of(body: AtTheCounter) -> counter.Counter:
+    return counter.Counter(dict(body.materials), person_details(body.proxy) if body.proxy else None)
 
 
 FileableGroup = Literal[tuple(g.value for g in FILEABLE)]  # type: ignore[valid-type]
@@ -271,8 +271,8 @@ def contribution_of(e: Enrollment) -> ContributionOut | None:
     return ContributionOut(**known.__dict__) if known else None
 
 
-def person_details(body: PersonIn) -> usecases.PersonDetails:
-    return usecases.PersonDetails(**body.model_dump())
+def person_details(body: PersonIn) -> counter.PersonDetails:
+    return counter.PersonDetails(**body.model_dump())
 
 
 @router.post(
@@ -289,7 +289,7 @@ async def submit_resident_enrollment(
     runtime: Runtime,
     idempotency_key: IdempotencyKey = None,
 ):
-    command = usecases.SubmitResidentEnrollment(
+    command = enrollments.SubmitResidentEnrollment(
         person=person_details(body.person),
         office_code=body.office_code,
         tier=body.tier,
@@ -303,7 +303,7 @@ async def submit_resident_enrollment(
     key = runtime.settings.person_id_key.encode()
 
     async def submit() -> tuple[int, dict]:
-        return 201, shape(await usecases.submit_resident_enrollment(uow, command, actor, key))
+        return 201, shape(await enrollments.submit_resident_enrollment(uow, command, actor, key))
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
@@ -313,16 +313,16 @@ async def submit_resident_enrollment(
 async def file_collectively(
     body: CollectiveFilingIn, request: Request, actor: Staff, uow: UoW, runtime: Runtime, idempotency_key: IdempotencyKey = None
 ):
-    filing = usecases.CollectiveFiling(
+    filing = enrollments.CollectiveFiling(
         filer=Filer(body.filer.kind, body.filer.name, body.filer.code), office_code=body.office_code,
         coverage_year=body.coverage_year, paid_on=body.paid_on, autumn_pupils=body.autumn_pupils,
-        members=tuple(usecases.CollectiveMember(person_details(m.person), m.tier, group_records(m.special_groups)) for m in body.members),
+        members=tuple(enrollments.CollectiveMember(person_details(m.person), m.tier, group_records(m.special_groups)) for m in body.members),
         counter=counter_of(body), late_record=late_record_of(body.late_record),
     )  # fmt: skip
     key = runtime.settings.person_id_key.encode()
 
     async def file() -> tuple[int, dict]:
-        outcomes = await usecases.file_collectively(uow, filing, actor, key)
+        outcomes = await enrollments.file_collectively(uow, filing, actor, key)
         results = [MemberResultOut(row=o.row, enrollment=EnrollmentOut(**shape(o.enrollment)) if o.enrollment else None,
                                    problem=problem_fields(o.refusal) if o.refusal else None) for o in outcomes]  # fmt: skip
         accepted = sum(1 for o in outcomes if o.enrollment)
@@ -343,7 +343,7 @@ async def submit_flexible_enrollment(
     key = runtime.settings.person_id_key.encode()
 
     async def submit() -> tuple[int, dict]:
-        enrollment = await usecases.submit_flexible_enrollment(
+        enrollment = await enrollments.submit_flexible_enrollment(
             uow, person_details(body.person), body.office_code, body.paid_on, actor, key, counter_of(body), late_record_of(body.late_record)
         )
         return 201, shape(enrollment)
@@ -355,7 +355,7 @@ async def submit_flexible_enrollment(
 @router.get("", response_model=list[EnrollmentOut], summary="参保记录查询（本人；经办人员按参保人）")
 async def list_enrollments(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
     async with uow:
-        return [shape(e) for e in await usecases.enrollments_of_person(uow, person_id, actor)]
+        return [shape(e) for e in await enrollments.enrollments_of_person(uow, person_id, actor)]
 
 
 class TransferredContributionOut(BaseModel):
@@ -370,7 +370,7 @@ class TransferredContributionOut(BaseModel):
 @router.get("/contribution-history", response_model=list[TransferredContributionOut], summary="转入的缴费年限与个人账户（转移接续合并）")
 async def contribution_history(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
     async with uow:
-        rows = await usecases.contribution_history(uow, person_id, actor)
+        rows = await enrollments.contribution_history(uow, person_id, actor)
     return [TransferredContributionOut(**row).model_dump(mode="json") for row in rows]
 
 
@@ -390,7 +390,7 @@ class CertificateOut(BaseModel):
 @router.get("/certificates", response_model=list[CertificateOut], summary="参保凭证（本人；经办人员按参保人）")
 async def certificates(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
     async with uow:
-        rows = await usecases.certificates_of_person(uow, person_id, actor)
+        rows = await enrollments.certificates_of_person(uow, person_id, actor)
     return [CertificateOut(**{k: v for k, v in row.items() if k != "person_id"},
                            document=f"/api/v1/transfer/certificates/{row['number']}/document.pdf").model_dump(mode="json") for row in rows]  # fmt: skip
 
@@ -398,7 +398,7 @@ async def certificates(actor: Reader, uow: UoW, person_id: uuid.UUID | None = No
 @router.post("/search", response_model=PersonFoundOut, summary="按证件号码查询参保人（证件号码放在请求体中）")
 async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
     async with uow:
-        person, found = await usecases.find_person(uow, body.id_type, body.id_number, actor, runtime.settings.person_id_key.encode())
+        person, found = await enrollments.find_person(uow, body.id_type, body.id_number, actor, runtime.settings.person_id_key.encode())
     return PersonFoundOut(
         person=PersonOut(
             id=person.id, id_type=person.id_type.value, id_number_masked=mask_id(person.id_number), name=person.name,
@@ -411,7 +411,7 @@ async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: R
 @router.get("/{enrollment_id}", response_model=EnrollmentOut, summary="查看参保登记")
 async def get_enrollment(enrollment_id: uuid.UUID, actor: RecordReader, uow: UoW) -> dict:
     async with uow:
-        return shape(await usecases.visible_enrollment(uow, enrollment_id, actor))
+        return shape(await enrollments.visible_enrollment(uow, enrollment_id, actor))
 
 
 @router.post(
@@ -421,7 +421,7 @@ async def get_enrollment(enrollment_id: uuid.UUID, actor: RecordReader, uow: UoW
 )
 async def approve(enrollment_id: uuid.UUID, body: DecisionIn, actor: Staff, uow: UoW) -> dict:
     async with uow:
-        approved = await usecases.approve_enrollment(uow, enrollment_id, body.version, actor)
+        approved = await enrollments.approve_enrollment(uow, enrollment_id, body.version, actor)
         await uow.commit()
     return shape(approved)
 
@@ -433,7 +433,7 @@ async def approve(enrollment_id: uuid.UUID, body: DecisionIn, actor: Staff, uow:
 )
 async def reject(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> dict:
     async with uow:
-        rejected = await usecases.reject_enrollment(uow, enrollment_id, body.version, body.reason, actor)
+        rejected = await enrollments.reject_enrollment(uow, enrollment_id, body.version, body.reason, actor)
         await uow.commit()
     return shape(rejected)
 
@@ -445,7 +445,7 @@ async def reject(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: Uo
 )
 async def stop(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> dict:
     async with uow:
-        stopped = await usecases.stop_enrollment(uow, enrollment_id, body.version, body.reason, actor)
+        stopped = await enrollments.stop_enrollment(uow, enrollment_id, body.version, body.reason, actor)
         await uow.commit()
     return shape(stopped)
 
@@ -453,7 +453,7 @@ async def stop(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW)
 @router.post("/{enrollment_id}/interrupt", response_model=EnrollmentOut, summary="中断参保（单位停缴）")
 async def interrupt(enrollment_id: uuid.UUID, body: InterruptIn, actor: UnitOrStaff, uow: UoW) -> dict:
     async with uow:
-        interrupted = await usecases.interrupt_enrollment(uow, enrollment_id, body.version, body.reason, body.last_day, actor)
+        interrupted = await enrollments.interrupt_enrollment(uow, enrollment_id, body.version, body.reason, body.last_day, actor)
         await uow.commit()
     return shape(interrupted)
 
@@ -462,7 +462,7 @@ async def interrupt(enrollment_id: uuid.UUID, body: InterruptIn, actor: UnitOrSt
 async def terminate(enrollment_id: uuid.UUID, body: TerminateIn, actor: UnitOrStaff, uow: UoW, runtime: Runtime) -> dict:
     key = runtime.settings.person_id_key.encode()
     async with uow:
-        terminated = await usecases.terminate_enrollment(
+        terminated = await enrollments.terminate_enrollment(
             uow, enrollment_id, body.version, body.reason, body.last_day, body.note, actor, key, counter_of(body)
         )
         await uow.commit()
@@ -472,7 +472,7 @@ async def terminate(enrollment_id: uuid.UUID, body: TerminateIn, actor: UnitOrSt
 @router.post("/{enrollment_id}/resume", response_model=EnrollmentOut, status_code=201, summary="恢复参保（返回新的参保登记）")
 async def resume(enrollment_id: uuid.UUID, body: ResumeIn, actor: UnitOrStaff, uow: UoW) -> dict:
     async with uow:
-        continued = await usecases.resume_enrollment(uow, enrollment_id, body.version, body.start, actor, late_record_of(body.late_record))
+        continued = await enrollments.resume_enrollment(uow, enrollment_id, body.version, body.start, actor, late_record_of(body.late_record))
         await uow.commit()
     return shape(continued)
 
@@ -480,7 +480,7 @@ async def resume(enrollment_id: uuid.UUID, body: ResumeIn, actor: UnitOrStaff, u
 @router.post("/{enrollment_id}/retire", response_model=EnrollmentOut, summary="在职转退休")
 async def retire(enrollment_id: uuid.UUID, body: DecisionIn, actor: UnitOrStaff, uow: UoW) -> dict:
     async with uow:
-        retired = await usecases.retire_employee(uow, enrollment_id, body.version, actor)
+        retired = await enrollments.retire_employee(uow, enrollment_id, body.version, actor)
         await uow.commit()
     return shape(retired)
 
@@ -488,6 +488,6 @@ async def retire(enrollment_id: uuid.UUID, body: DecisionIn, actor: UnitOrStaff,
 @router.post("/{enrollment_id}/refund", response_model=EnrollmentOut, summary="退费（待遇享受期开始前）")
 async def refund(enrollment_id: uuid.UUID, body: ReasonIn, actor: Applicant, uow: UoW) -> dict:
     async with uow:
-        refunded = await usecases.refund_enrollment(uow, enrollment_id, body.version, body.reason, actor)
+        refunded = await enrollments.refund_enrollment(uow, enrollment_id, body.version, body.reason, actor)
         await uow.commit()
     return shape(refunded)

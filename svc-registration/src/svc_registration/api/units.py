@@ -14,7 +14,6 @@ from shared.auth.dependencies import require_roles
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import Runtime, UoW
-from svc_registration import usecases
 from svc_registration.api.enrollments import (
     AtTheCounter,
     EnrollmentOut,
@@ -27,6 +26,7 @@ from svc_registration.api.enrollments import (
 )
 from svc_registration.domain.enrollment import Category, Status
 from svc_registration.domain.unit import ChangeKind, Unit, UnitChange
+from svc_registration.usecases import enrollments, units
 
 router = APIRouter(prefix="/units", tags=["参保单位"])
 
@@ -105,7 +105,7 @@ async def register_unit(
     key = runtime.settings.person_id_key.encode()
 
     async def register() -> tuple[int, dict]:
-        unit = await usecases.register_unit(
+        unit = await units.register_unit(
             uow, body.code, body.name, body.legal_representative, body.office_code, actor, key, counter_of(body)
         )
         return 201, shape_unit(unit)
@@ -117,7 +117,7 @@ async def register_unit(
 @router.get("/{code}", response_model=UnitOut, summary="查看参保单位")
 async def get_unit(code: str, actor: UnitOrStaff, uow: UoW) -> dict:
     async with uow:
-        return shape_unit(await usecases.visible_unit(uow, code, actor))
+        return shape_unit(await units.visible_unit(uow, code, actor))
 
 
 @router.post("/{code}/changes", response_model=UnitOut, summary="单位变更登记（名称、代码、法定代表人、暂停、注销、分立、合并）")
@@ -127,7 +127,7 @@ async def change_unit(code: str, body: UnitChangeIn, actor: UnitOrStaff, uow: Uo
         after=body.after, related_units=tuple(body.related_units),
     )  # fmt: skip
     async with uow:
-        changed = await usecases.change_unit(uow, code, change, body.version, actor)
+        changed = await units.change_unit(uow, code, change, body.version, actor)
         await uow.commit()
     return shape_unit(changed)
 
@@ -136,7 +136,7 @@ async def change_unit(code: str, body: UnitChangeIn, actor: UnitOrStaff, uow: Uo
 async def enroll_employee(
     code: str, body: EmployeeIn, request: Request, actor: UnitOrStaff, uow: UoW, runtime: Runtime, idempotency_key: IdempotencyKey = None
 ):
-    command = usecases.EnrollEmployee(
+    command = enrollments.EnrollEmployee(
         person=person_details(body.person), start=body.start, category=body.category,
         permit_number=body.permit_number, employment_proof=body.employment_proof, counter=counter_of(body),
         late_record=late_record_of(body.late_record),
@@ -144,7 +144,7 @@ async def enroll_employee(
     key = runtime.settings.person_id_key.encode()
 
     async def enroll() -> tuple[int, dict]:
-        return 201, shape(await usecases.enroll_employee(uow, code, command, actor, key))
+        return 201, shape(await enrollments.enroll_employee(uow, code, command, actor, key))
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, enroll)
@@ -160,5 +160,5 @@ async def employees(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict:
     async with uow:
-        found, total = await usecases.employees_of_unit(uow, code, [s.value for s in status or []], (page - 1) * size, size, actor)
+        found, total = await units.employees_of_unit(uow, code, [s.value for s in status or []], (page - 1) * size, size, actor)
     return EmployeesOut(items=[EnrollmentOut(**shape(e)) for e in found], total=total, page=page, size=size).model_dump(mode="json")

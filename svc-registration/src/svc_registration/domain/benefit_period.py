@@ -17,11 +17,11 @@ they end when the unit interrupts or terminates the enrollment.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from shared.errors import Problem
+from shared.months import add_months
 
 ENROLLMENT_OPENS = (9, 1)  # 集中参保期 1 Sep – 31 Dec of the year before coverage
 LATE_ENROLLMENT_ENDS = (6, 30)  # 补缴 until 30 June of the coverage year
@@ -38,13 +38,6 @@ class Period:
 
     def overlaps(self, other: Period) -> bool:
         return (other.end is None or self.start <= other.end) and (self.end is None or other.start <= self.end)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (31 Oct + 4 months → 28/29 Feb)."""
-    years, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def first_of_month(day: date, months_later: int) -> date:

@@ -37,8 +37,8 @@ from enum import StrEnum
 
 from shared.errors import Problem
 from shared.money import money_text
+from shared.months import add_months
 from svc_registration.domain.benefit import BenefitRegistration
-from svc_registration.domain.benefit_period import add_months
 from svc_registration.domain.facility import KnownFacility, require_designated
 
 HOSPITALIZATION = "hospitalization"

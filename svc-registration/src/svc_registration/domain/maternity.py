@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from shared.errors import Problem
-from svc_registration.domain.benefit_period import add_months
+from shared.months import add_months
 from svc_registration.domain.care_registrations import (
     FP_COMPLICATION,
     PREGNANCY,

@@ -10,7 +10,12 @@ from shared.events.catalog import (
     TransferTransferredOutV1,
 )
 from shared.events.consumer import Subscription
-from svc_registration.usecases import record_certificate, record_facility, record_transfer_completed, record_transferred_out
+from svc_registration.usecases.benefits import record_facility
+from svc_registration.usecases.enrollments import (
+    record_certificate,
+    record_transfer_completed,
+    record_transferred_out,
+)
 
 # Every registry event carries the whole record, so one use case keeps the projection.
 SUBSCRIPTIONS = [

@@ -3,17 +3,13 @@ replica runs it; rows are claimed with SKIP LOCKED, so each expiry is announced 
 
 from __future__ import annotations
 
+from shared.scans import scan_in_pages
 from shared.service import ServiceRuntime
-from svc_registration.usecases import expire_benefits
+from svc_registration.usecases.benefits import expire_benefits
 
 
 async def expire_benefit_registrations(runtime: ServiceRuntime) -> None:
-    while True:
-        async with runtime.uow() as uow:
-            expired = await expire_benefits(uow)
-            await uow.commit()
-        if expired == 0:
-            return
+    await scan_in_pages(runtime, expire_benefits)
 
 
 JOBS = [expire_benefit_registrations]

@@ -1,5 +1,5 @@
 """SQL of the universal-enrollment drive (全民参保计划): department lists, their rows, and the set-based
-matching against enrollment. Kept apart from repository.py, which loads and saves the aggregates."""
+matching against enrollment."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from svc_registration.domain.enrollment import Enrollment
 from svc_registration.models import drive_lists, drive_rows, enrollments
-from svc_registration.repository import _enrollment as enrollment_of_row
+from svc_registration.repository.enrollments import enrollment_of_row
 
 BATCH = 5000  # persons per query: one query per batch, never one per row
 INSERT_BATCH = 2000
 
 
-class DriveRepository:
+class Drive:
     def __init__(self, session: AsyncSession):
         self.session = session
 

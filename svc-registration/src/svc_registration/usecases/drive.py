@@ -21,6 +21,7 @@ from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import not_found
 from shared.identity import mask_id, person_id_for
+from svc_registration.domain.access import case_office, may_end_enrollment_of_the_dead, may_see_list
 from svc_registration.domain.enrollment import Status, TerminationReason
 from svc_registration.domain.enrollment_drive import (
     CATEGORY_OF,
@@ -34,12 +35,11 @@ from svc_registration.domain.enrollment_drive import (
     listed_persons,
     parse_list,
 )
-from svc_registration.drive_repository import DriveRepository
-from svc_registration.offices import case_office, serves_code
-from svc_registration.repository import Repository
-from svc_registration.usecases import terminated_event
+from svc_registration.repository.drive import Drive
+from svc_registration.repository.enrollments import Enrollments
+from svc_registration.usecases.enrollments import terminated_event
 
-TARGETS_DIR = Path(__file__).parent / "data" / "drive"
+TARGETS_DIR = Path(__file__).parent.parent / "data" / "drive"
 NOTES = ("跨省重复参保无法在本市数据中识别（无全国数据），仅识别本市不同险种或不同分中心的重复参保。",)
 COVERAGE_NOTES = (
     "名单人数取本经办机构该年度最新的常住人口、学生、特殊群体名单（每类以名单日期最晚者为准）；同一人只计一次，计入最具体的类别（特殊群体、学生、一般居民）。",
@@ -48,17 +48,13 @@ COVERAGE_NOTES = (
 )
 
 
-def _require_office(actor: Principal, office_code: str) -> None:
-    case_office(office_code, actor)
-
-
 async def upload_list(
     uow: UnitOfWork, kind: ListKind, department: str, office_code: str, as_of: date, text: str, actor: Principal, person_key: bytes
 ) -> dict:
-    _require_office(actor, office_code)
+    case_office(office_code, actor)
     rows = parse_list(kind, text, as_of)
     person_ids = [person_id_for(r.id_type, r.id_number, person_key) for r in rows]
-    repo, drive = Repository(uow.session), DriveRepository(uow.session)
+    repo, drive = Enrollments(uow.session), Drive(uow.session)
     history = await drive.enrollments_of_many(list(set(person_ids)))
     list_id = uuid.uuid4()
     stored = []
@@ -76,7 +72,7 @@ async def upload_list(
     return values
 
 
-async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Repository, person_id: uuid.UUID, died_on: date, actor: Principal) -> list[str]:
+async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Enrollments, person_id: uuid.UUID, died_on: date, actor: Principal) -> list[str]:
     """Every enrollment still holding coverage ends: approved ones terminate on the death date (the day before
     their start if that is later), filed ones are refused. An approved one whose period ended before the
     death is left alone, and so is everything already ended: a second upload ends nothing more. Only the
@@ -85,7 +81,7 @@ async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Repository, person_id
     ended = []
     for enrollment in await repo.enrollments_of(person_id):
         locked = await repo.get_enrollment(enrollment.id, for_update=True)
-        if locked is None or locked.status not in (Status.approved, Status.submitted) or not serves_code(actor, locked.office_code):
+        if locked is None or locked.status not in (Status.approved, Status.submitted) or not may_end_enrollment_of_the_dead(actor, locked):
             continue
         if locked.status is Status.approved and locked.benefit_end is not None and locked.benefit_end < died_on:
             continue
@@ -101,15 +97,15 @@ async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Repository, person_id
 
 
 async def visible_list(uow: UnitOfWork, list_id: uuid.UUID, actor: Principal) -> dict:
-    found = await DriveRepository(uow.session).get_list(list_id)
-    if found is None or not serves_code(actor, found["office_code"]):
+    found = await Drive(uow.session).get_list(list_id)
+    if found is None or not may_see_list(actor, found["office_code"]):
         raise not_found("名单")
     return found
 
 
 async def findings(uow: UnitOfWork, list_id: uuid.UUID, finding: Finding | None, offset: int, limit: int, actor: Principal) -> tuple[list[dict], int]:
     await visible_list(uow, list_id, actor)
-    return await DriveRepository(uow.session).findings(list_id, finding.value if finding else None, offset, limit)
+    return await Drive(uow.session).findings(list_id, finding.value if finding else None, offset, limit)
 
 
 @cache
@@ -128,9 +124,9 @@ async def coverage_report(
     """Coverage against the targets: persons of the office's latest list of each kind dated in the year
     (population register, students, special groups), and which of them have approved coverage on the
     report day (by default today, at most 31 December of the year). The flag tells whether targets are on file."""
-    _require_office(actor, office_code)
+    case_office(office_code, actor)
     day = on or min(uow.clock.today(), date(year, 12, 31))
-    drive = DriveRepository(uow.session)
+    drive = Drive(uow.session)
     lists = await drive.latest_lists(office_code, year, [kind.value for kind in CATEGORY_OF])
     rows = {ListKind(kind): await drive.rows_of(list_id) for kind, list_id in lists.items()}
     listed = listed_persons(rows)
