@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.errors import Problem
+from shared.errors import DomainError
 from shared.months import add_months
 from svc_registration.domain.benefit_period import (
     Period,
@@ -30,7 +30,7 @@ def test_paid_in_the_enrollment_period_covers_the_whole_next_year(paid: str) -> 
 
 @pytest.mark.parametrize("paid", ["2026-08-31", "2027-07-01", "2027-12-31", "2025-10-01"])
 def test_outside_the_enrollment_and_late_periods_is_refused(paid: str) -> None:
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         period(2027, paid)
     assert refused.value.status == 422 and refused.value.code == "enrollment_period_closed"
 
@@ -74,7 +74,7 @@ def test_newborns(born: str, paid: str, start: str, rule: str) -> None:
 
 
 def test_a_newborn_enrolls_for_the_year_of_payment() -> None:
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         period(2028, "2027-06-01", birth_date=date(2027, 5, 1))
     assert refused.value.code == "newborn_coverage_year"
 
@@ -114,7 +114,7 @@ def test_every_resident_period_ends_on_31_december_and_never_starts_before_payme
 ) -> None:
     try:
         p = resident_period(year, paid, covered_previous_year=prior, autumn_pupil=pupil)
-    except Problem as refused:
+    except DomainError as refused:
         assert refused.code == "enrollment_period_closed"
         assert not (date(year - 1, 9, 1) <= paid <= date(year, 6, 30))
         return

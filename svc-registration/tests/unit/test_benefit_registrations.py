@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.errors import Problem
+from shared.errors import DomainError
 from svc_registration.domain.benefit_items import CATALOGUE_ITEMS, KINDS, handled_citywide
 from svc_registration.domain.care_registrations import (
     AdmissionDocument,
@@ -49,12 +49,12 @@ def hospital(code: str = H, level: int = 2, programmes: tuple[str, ...] = (), ki
     return KnownFacility(code, f"医院{code[-3:]}", kind, level, "120101", frozenset(programmes), "designated", 1)
 
 
-def fields(problem: Problem) -> set[str]:
+def fields(problem: DomainError) -> set[str]:
     return {e["field"] for e in problem.errors or []}
 
 
-def refused(call, *args, **kwargs) -> Problem:  # type: ignore[no-untyped-def]
-    with pytest.raises(Problem) as caught:
+def refused(call, *args, **kwargs) -> DomainError:  # type: ignore[no-untyped-def]
+    with pytest.raises(DomainError) as caught:
         call(*args, **kwargs)
     return caught.value
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.errors import Problem
+from shared.errors import DomainError
 from shared.testing.e2e import new_resident_id
 from svc_registration.domain import enrollment_drive
 from svc_registration.domain.benefit_period import Period, employee_period
@@ -53,7 +53,7 @@ def test_a_good_list_parses_and_a_bad_one_is_refused_whole_without_echoing_id_nu
     rows = parse_list(ListKind.deaths, f"\ufeffid_number,name,death_date\n{good},王某,2021-05-03\n")
     assert rows[0].death_date == date(2021, 5, 3) and rows[0].row == 2
     bad_number = good[:-1] + ("0" if good[-1] != "0" else "1")
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         parse_list(ListKind.deaths, f"id_number,name,death_date\n{good},王某,2021-05-03\n{bad_number},,5月3日\n")
     problem = refused.value
     assert problem.code == "list_rows_invalid"
@@ -62,7 +62,7 @@ def test_a_good_list_parses_and_a_bad_one_is_refused_whole_without_echoing_id_nu
 
 
 def test_missing_columns_are_named() -> None:
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         parse_list(ListKind.resident_population, "id_number,name\n")
     assert {e["field"] for e in refused.value.errors} == {"file.township_code", "file.township_name"}
 
@@ -127,8 +127,8 @@ JINGHAI = "120118"
 STUDENTS = "id_number,name,township_code,township_name,school\n"
 
 
-def refused(kind: ListKind, text: str, as_of: date | None = None) -> Problem:
-    with pytest.raises(Problem) as caught:
+def refused(kind: ListKind, text: str, as_of: date | None = None) -> DomainError:
+    with pytest.raises(DomainError) as caught:
         parse_list(kind, text, as_of)
     return caught.value
 

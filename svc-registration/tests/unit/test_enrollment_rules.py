@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from shared.errors import Problem
+from shared.errors import DomainError
 from svc_registration.domain.benefit_period import Period, employee_period
 from svc_registration.domain.enrollment import (
     ALLOWED,
@@ -47,13 +47,13 @@ def test_only_the_allowed_transitions_exist() -> None:
         assert all(isinstance(t, Status) for t in targets)
     for terminal in (Status.rejected, Status.resumed, Status.transferred_out, Status.terminated, Status.refunded):
         assert ALLOWED[terminal] == frozenset()
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         resident(status=Status.rejected).approve("clerk", AT, 1)
     assert refused.value.code == "invalid_transition"
 
 
 def test_a_stale_version_is_a_conflict() -> None:
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         resident(status=Status.submitted).approve("clerk", AT, 7)
     assert refused.value.status == 409 and refused.value.code == "version_conflict"
 
@@ -68,7 +68,7 @@ def test_interrupt_then_resume_makes_a_new_coverage_after_the_gap() -> None:
     interrupted = employee().interrupt("unit", AT, 1, "停缴", date(2027, 6, 30))
     assert interrupted.status is Status.interrupted and interrupted.benefit_end == date(2027, 6, 30)
     assert not interrupted.covers(date(2027, 5, 1))  # interrupted coverage grants nothing any more
-    with pytest.raises(Problem) as overlapping:
+    with pytest.raises(DomainError) as overlapping:
         interrupted.resume("unit", AT, 2, date(2027, 6, 30))
     assert overlapping.value.code == "resume_overlaps"
     closed, continued = interrupted.resume("unit", AT, 2, date(2027, 9, 1))
@@ -78,7 +78,7 @@ def test_interrupt_then_resume_makes_a_new_coverage_after_the_gap() -> None:
 
 
 def test_residents_cannot_be_interrupted() -> None:
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         resident().interrupt("clerk", AT, 1, "停缴", date(2027, 6, 30))
 
 
@@ -88,7 +88,7 @@ def test_termination_ends_the_period_on_the_last_day_never_later() -> None:
     assert dead.decisions[-1].reason == "死亡"
     late = resident().terminate("clerk", AT, 1, TerminationReason.emigration, date(2028, 2, 1))
     assert late.benefit_end == date(2027, 12, 31)
-    with pytest.raises(Problem) as before_start:
+    with pytest.raises(DomainError) as before_start:
         resident().terminate("clerk", AT, 1, TerminationReason.death, date(2026, 12, 30))
     assert before_start.value.code == "end_before_start"
 
@@ -96,7 +96,7 @@ def test_termination_ends_the_period_on_the_last_day_never_later() -> None:
 def test_refund_only_before_the_benefit_period_starts() -> None:
     refunded = resident(2027).refund("clerk", AT, 1, date(2026, 12, 31), "参加职工医保")
     assert refunded.status is Status.refunded and refunded.benefit_end == date(2026, 12, 31)
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         resident(2027).refund("clerk", AT, 1, date(2027, 1, 1), "参加职工医保")
     assert refused.value.code == "refund_after_start"
 
@@ -104,10 +104,10 @@ def test_refund_only_before_the_benefit_period_starts() -> None:
 def test_retirement_keeps_the_coverage_under_retiree_rules() -> None:
     retired = employee().retire("unit", AT, 1)
     assert retired.status is Status.approved and retired.category is Category.retired and retired.version == 2
-    with pytest.raises(Problem) as twice:
+    with pytest.raises(DomainError) as twice:
         retired.retire("unit", AT, 2)
     assert twice.value.code == "transition_already_applied"
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         resident().retire("clerk", AT, 1)
 
 
@@ -136,22 +136,22 @@ def test_previous_year_coverage_and_ended_employee_coverage() -> None:
 
 
 def test_units_need_a_valid_credit_code_and_documents_for_their_changes() -> None:
-    with pytest.raises(Problem) as bad:
+    with pytest.raises(DomainError) as bad:
         register_unit("91120101MA05K8Q4X8", "示例", "王某", "120101", "clerk", AT)
     assert bad.value.code == "invalid_credit_code"
     unit = register_unit(UNIT, "天津示例科技有限公司", "王某", "120101", "clerk", AT)
-    with pytest.raises(Problem) as undocumented:
+    with pytest.raises(DomainError) as undocumented:
         unit.apply(UnitChange(ChangeKind.name, "clerk", AT, after="新名称"), 1)
     assert undocumented.value.code == "documents_missing"
     renamed = unit.apply(UnitChange(ChangeKind.name, "clerk", AT, documents=("营业执照变更 2027-01",), after="新名称"), 1)
     assert renamed.name == "新名称" and renamed.version == 2
     suspended = renamed.apply(UnitChange(ChangeKind.suspend, "clerk", AT), 2)
     assert suspended.status is UnitStatus.suspended
-    with pytest.raises(Problem) as twice:
+    with pytest.raises(DomainError) as twice:
         suspended.apply(UnitChange(ChangeKind.suspend, "clerk", AT), 3)
     assert twice.value.code == "invalid_transition"
     assert suspended.apply(UnitChange(ChangeKind.resume, "clerk", AT), 3).status is UnitStatus.active
-    with pytest.raises(Problem) as bad_code:
+    with pytest.raises(DomainError) as bad_code:
         unit.apply(UnitChange(ChangeKind.credit_code, "clerk", AT, documents=("x",), after="123"), 1)
     assert bad_code.value.code == "invalid_credit_code"
 
@@ -185,7 +185,7 @@ def test_resident_contributions_of_2021_and_government_paid_special_groups() -> 
 )
 def test_a_decision_on_a_filed_enrollment_applies_once(apply) -> None:  # type: ignore[no-untyped-def]
     decided = apply(resident(status=Status.submitted))
-    with pytest.raises(Problem) as again:
+    with pytest.raises(DomainError) as again:
         apply(decided)  # with the current version: not a stale request, a repeated one
     assert again.value.status == 409 and again.value.code == "transition_already_applied"
     assert again.value.extra["current_status"] == decided.status.value
@@ -202,13 +202,13 @@ def test_a_decision_on_a_filed_enrollment_applies_once(apply) -> None:  # type: 
 )
 def test_ending_a_coverage_applies_once(apply) -> None:  # type: ignore[no-untyped-def]
     ended = apply(employee())
-    with pytest.raises(Problem) as again:
+    with pytest.raises(DomainError) as again:
         apply(ended)
     assert again.value.code == "transition_already_applied"
 
 
 def test_a_refund_applies_once() -> None:
     refunded = resident(2027).refund("clerk", AT, 1, date(2026, 12, 1), "参加职工医保")
-    with pytest.raises(Problem) as again:
+    with pytest.raises(DomainError) as again:
         refunded.refund("clerk", AT, refunded.version, date(2026, 12, 1), "参加职工医保")
     assert again.value.code == "transition_already_applied"

@@ -14,7 +14,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from shared.errors import Problem
+from shared.errors import DomainError
 from svc_registration.domain.benefit_period import Period
 from svc_registration.domain.enrollment import (
     Category,
@@ -60,7 +60,7 @@ class Decisions(RuleBasedStateMachine):
         version = before.version - 1 if stale else before.version  # a retry of an earlier request, or a fresh one
         try:
             after = ACTIONS[action](before, version)
-        except Problem as refusal:
+        except DomainError as refusal:
             assert refusal.status in (409, 422), refusal
             return
         assert not stale, "a stale version never changes the enrollment"

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
-from shared.errors import Problem
+from shared.errors import DomainError, Problem
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.identity import IdType, mask_id
@@ -332,7 +332,7 @@ async def file_collectively(
         return await run_idempotent(uow, request, actor.subject, idempotency_key, file)
 
 
-def problem_fields(p: Problem) -> dict:
+def problem_fields(p: DomainError | Problem) -> dict:
     return {"status": p.status, "code": p.code, "title": p.title, "detail": p.detail, "errors": p.errors}
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from shared.errors import Problem
+from shared.errors import DomainError, Forbidden, Invalid
 
 
 @dataclass(frozen=True)
@@ -53,17 +53,16 @@ def resident_year_is_backdated(coverage_year: int, today: date) -> bool:
     return coverage_year < today.year
 
 
-def refuse_backdated(field: str, earliest: str, detail: str) -> Problem:
-    return Problem(
-        422, "backdated_coverage", "不能追溯参保", detail + "；确已缴费的，请到经办机构窗口凭缴费凭证办理补登（late_record：原因和缴费凭证号）",
+def refuse_backdated(field: str, earliest: str, detail: str) -> Invalid:
+    return Invalid("backdated_coverage", "不能追溯参保", detail + "；确已缴费的，请到经办机构窗口凭缴费凭证办理补登（late_record：原因和缴费凭证号）",
         errors=[{"field": field, "message": f"无缴费凭证时不得早于 {earliest}"}], earliest_without_papers=earliest,
     )  # fmt: skip
 
 
-def require_paid_or_recorded(backdated: bool, late: LateRecord | None, staff_of_office: bool, problem: Problem) -> LateRecord | None:
+def require_paid_or_recorded(backdated: bool, late: LateRecord | None, staff_of_office: bool, problem: DomainError) -> LateRecord | None:
     """The late record is kept only when it was needed; it is staff's to make."""
     if late is not None and not staff_of_office:
-        raise Problem(403, "late_record_by_staff", "补登须由经办机构工作人员办理", "请携带缴费凭证到参保地经办机构窗口办理")
+        raise Forbidden("late_record_by_staff", "补登须由经办机构工作人员办理", "请携带缴费凭证到参保地经办机构窗口办理")
     if not backdated:
         return None
     if late is None:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from shared.errors import Problem
+from shared.errors import Conflict, Invalid
 from svc_registration.domain.facility import KnownFacility, require_designated
 
 RESIDENT_OUTPATIENT = "resident_outpatient"
@@ -85,7 +85,7 @@ def require_treatment_facility(treatment: KnownFacility | None, code: str) -> Kn
     """A special-disease treatment facility: a designated special-disease hospital or pharmacy."""
     chosen = require_designated(treatment, code, "treatment_facility", programme="special_disease")
     if chosen.kind not in ("medical_institution", "retail_pharmacy"):
-        raise Problem(422, "not_a_treatment_facility", "门特治疗机构须为定点医院或药店",
+        raise Invalid("not_a_treatment_facility", "门特治疗机构须为定点医院或药店",
                       errors=[{"field": "treatment_facility", "message": "须为定点医疗机构或零售药店"}])  # fmt: skip
     return chosen
 
@@ -107,7 +107,7 @@ def certify_special_disease(
     designated special-disease hospital or pharmacy."""
     certifying = require_designated(certifier, certifier_code, "certified_by", programme="special_disease")
     if certifying.kind != "medical_institution":
-        raise Problem(422, "not_a_certifying_hospital", "鉴定机构须为医疗机构", f"{certifying.name}不是医疗机构",
+        raise Invalid("not_a_certifying_hospital", "鉴定机构须为医疗机构", f"{certifying.name}不是医疗机构",
                       errors=[{"field": "certified_by", "message": "须为门特病鉴定医院"}])  # fmt: skip
     require_treatment_facility(treatment, treatment_code)
     return BenefitRegistration(
@@ -136,6 +136,6 @@ def with_treatment_facility(
 ) -> BenefitRegistration:
     """A change of treatment hospital or pharmacy (unlimited): same certification, new facility."""
     if current.kind != SPECIAL_DISEASE or current.status != "active":
-        raise Problem(409, "invalid_transition", "只有有效的门特登记可以变更治疗机构")
+        raise Conflict("invalid_transition", "只有有效的门特登记可以变更治疗机构")
     require_treatment_facility(treatment, treatment_code)
     return replace(current, id=uuid.uuid4(), facility_codes=(treatment_code,), valid_from=today, registered_by=by, registered_at=at)

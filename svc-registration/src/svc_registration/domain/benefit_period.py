@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from shared.errors import Problem
+from shared.errors import Invalid
 from shared.months import add_months
 
 ENROLLMENT_OPENS = (9, 1)  # 集中参保期 1 Sep – 31 Dec of the year before coverage
@@ -69,9 +69,7 @@ def resident_period(
         if covered_previous_year:
             return Period(first_of_month(paid_on, 1), year_end, "late_continuing", "上年度已参保、6月30日前补缴：缴费次月起享受待遇")
         return Period(first_of_month(paid_on, 3), year_end, "late_new", "上年度未参保、6月30日前补缴：缴费当月为第1个月，第4个月起享受待遇")
-    raise Problem(
-        422,
-        "enrollment_period_closed",
+    raise Invalid("enrollment_period_closed",
         "不在参保缴费期内",
         f"{coverage_year} 年度居民医保集中参保期为 {opens} 至 {coverage_year - 1}-12-31，补缴截至 {late_until}；缴费日期 {paid_on} 不在期内",
         errors=[{"field": "coverage_year", "message": "该年度不在参保缴费期内"}],
@@ -80,9 +78,9 @@ def resident_period(
 
 def _newborn_period(coverage_year: int, paid_on: date, birth_date: date) -> Period:
     if paid_on < birth_date:
-        raise Problem(422, "paid_before_birth", "缴费日期早于出生日期", errors=[{"field": "paid_on", "message": "缴费日期早于出生日期"}])
+        raise Invalid("paid_before_birth", "缴费日期早于出生日期", errors=[{"field": "paid_on", "message": "缴费日期早于出生日期"}])
     if coverage_year != paid_on.year:
-        raise Problem(422, "newborn_coverage_year", "新生儿参保年度应为缴费当年", f"缴费日期 {paid_on}，参保年度应为 {paid_on.year}",
+        raise Invalid("newborn_coverage_year", "新生儿参保年度应为缴费当年", f"缴费日期 {paid_on}，参保年度应为 {paid_on.year}",
                       errors=[{"field": "coverage_year", "message": f"应为 {paid_on.year}"}])  # fmt: skip
     year_end = date(coverage_year, 12, 31)
     if paid_on <= add_months(birth_date, NEWBORN_FROM_BIRTH_MONTHS):

@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from shared.errors import Problem
+from shared.errors import Invalid
 from shared.money import money_text
 from shared.months import add_months
 from svc_registration.domain.benefit import BenefitRegistration
@@ -79,16 +79,16 @@ def registration(person_id: uuid.UUID, office_code: str, kind: str, facility_cod
     )  # fmt: skip
 
 
-def refuse(code: str, title: str, field: str, message: str, detail: str | None = None, **extra: object) -> Problem:
-    return Problem(422, code, title, detail, errors=[{"field": field, "message": message}], **extra)
+def refuse(code: str, title: str, field: str, message: str, detail: str | None = None, **extra: object) -> Invalid:
+    return Invalid(code, title, detail, errors=[{"field": field, "message": message}], **extra)
 
 
-def invalid(field: str, message: str) -> Problem:
+def invalid(field: str, message: str) -> Invalid:
     return refuse("validation_failed", "请求参数不合法", field, message)
 
 
-def materials_missing(errors: list[dict]) -> Problem:
-    return Problem(422, "materials_missing", "申请材料不全，请一次性补正", errors=errors)
+def materials_missing(errors: list[dict]) -> Invalid:
+    return Invalid("materials_missing", "申请材料不全，请一次性补正", errors=errors)
 
 
 def require_hospital(facility: KnownFacility | None, code: str, field: str, programme: str | None = None) -> KnownFacility:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from shared.errors import Problem
+from shared.errors import Conflict, Invalid
 from svc_registration.domain.benefit_period import Period, employee_period, flexible_period
 from svc_registration.domain.special_groups import SpecialGroup, SpecialGroupRecord
 
@@ -141,24 +141,21 @@ class Enrollment:
         was made on); asking again, on the current version, for the status the enrollment already has is
         `transition_already_applied`. Only a change within a status (在职转退休) keeps it (`same_status`)."""
         if expected_version != self.version:
-            raise Problem(
-                409, "version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version
+            raise Conflict("version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version
             )
         if to is self.status and not same_status:
-            raise Problem(
-                409, "transition_already_applied", "该操作已办理，不能重复办理", f"参保登记已是 {self.status.value} 状态",
+            raise Conflict("transition_already_applied", "该操作已办理，不能重复办理", f"参保登记已是 {self.status.value} 状态",
                 current_status=self.status.value, current_version=self.version,
             )  # fmt: skip
         if to is not self.status and to not in ALLOWED[self.status]:
-            raise Problem(
-                409, "invalid_transition", "当前状态不允许此操作", f"参保登记状态为 {self.status.value}，不能变为 {to.value}"
+            raise Conflict("invalid_transition", "当前状态不允许此操作", f"参保登记状态为 {self.status.value}，不能变为 {to.value}"
             )
         return replace(self, status=to, version=self.version + 1, decisions=(*self.decisions, decision), **changes)
 
     def _ended_on(self, last_day: date) -> Period:
         """The period cut at `last_day` (never later than it already ended)."""
         if last_day < self.period.start - timedelta(days=1):
-            raise Problem(422, "end_before_start", "终止日期早于待遇开始日期", f"待遇自 {self.period.start} 开始",
+            raise Invalid("end_before_start", "终止日期早于待遇开始日期", f"待遇自 {self.period.start} 开始",
                           errors=[{"field": "last_day", "message": f"不得早于 {self.period.start - timedelta(days=1)}"}])  # fmt: skip
         end = last_day if self.period.end is None else min(self.period.end, last_day)
         return replace(self.period, end=end)
@@ -184,14 +181,14 @@ class Enrollment:
     def refund(self, by: str, at: datetime, expected_version: int, today: date, reason: str) -> Enrollment:
         """退费: only before the benefit period starts; afterwards the year's contribution stays."""
         if today >= self.period.start:
-            raise Problem(409, "refund_after_start", "待遇享受期已开始，不予退费", f"待遇自 {self.period.start} 开始，退费须在此之前申请")
+            raise Conflict("refund_after_start", "待遇享受期已开始，不予退费", f"待遇自 {self.period.start} 开始，退费须在此之前申请")
         return self._move(Status.refunded, expected_version, Decision(by, at, Status.refunded, reason), period=self._ended_on(self.period.start - timedelta(days=1)))
 
     def resume(self, by: str, at: datetime, expected_version: int, start: date) -> tuple[Enrollment, Enrollment]:
         """恢复: the interrupted enrollment is closed as resumed and a new one continues it from `start`."""
         self._require_working_scheme("恢复")
         if self.period.end is not None and start <= self.period.end:
-            raise Problem(422, "resume_overlaps", "恢复日期须晚于中断日期", f"中断前待遇至 {self.period.end}",
+            raise Invalid("resume_overlaps", "恢复日期须晚于中断日期", f"中断前待遇至 {self.period.end}",
                           errors=[{"field": "start", "message": f"须晚于 {self.period.end}"}])  # fmt: skip
         closed = self._move(Status.resumed, expected_version, Decision(by, at, Status.resumed, f"自 {start} 恢复参保"))
         period = Period(start, None, "resumed", "恢复参保：自恢复之日起享受待遇，至中断或终止")
@@ -204,10 +201,10 @@ class Enrollment:
     def retire(self, by: str, at: datetime, expected_version: int) -> Enrollment:
         """在职转退休: the same coverage continues under retiree rules."""
         if self.scheme is Scheme.employee and self.category is Category.retired:
-            raise Problem(409, "transition_already_applied", "该操作已办理，不能重复办理", "该职工已办理在职转退休",
+            raise Conflict("transition_already_applied", "该操作已办理，不能重复办理", "该职工已办理在职转退休",
                           current_status=self.status.value, current_version=self.version)  # fmt: skip
         if self.scheme is not Scheme.employee or self.category is not Category.in_service:
-            raise Problem(409, "invalid_transition", "只有在职职工可以办理在职转退休")
+            raise Conflict("invalid_transition", "只有在职职工可以办理在职转退休")
         return self._move(Status.approved, expected_version, Decision(by, at, Status.approved, "在职转退休"), same_status=True,
                           category=Category.retired)  # fmt: skip
 
@@ -217,7 +214,7 @@ class Enrollment:
 
     def _require_working_scheme(self, what: str) -> None:
         if self.scheme is Scheme.resident:
-            raise Problem(409, "invalid_transition", f"城乡居民医保不能办理{what}", "中断、恢复适用于职工医保和灵活就业人员")
+            raise Conflict("invalid_transition", f"城乡居民医保不能办理{what}", "中断、恢复适用于职工医保和灵活就业人员")
 
 
 def new_resident_enrollment(

@@ -23,7 +23,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from shared.errors import Problem
+from shared.errors import DomainError, Invalid
 from shared.identity import IdType, InvalidIdentifier, normalize_id
 from svc_registration.domain.enrollment import HOLDS_COVERAGE, Enrollment
 
@@ -32,6 +32,12 @@ MAX_ERRORS_SHOWN = 200
 # Column lengths of registration.drive_rows: longer values are bad rows, not database errors.
 MAX_NAME, MAX_TOWNSHIP_NAME, MAX_SCHOOL = 100, 100, 200
 TOWNSHIP_CODE = re.compile(r"[0-9A-Za-z]{1,20}")  # also keeps spreadsheet formulas out of the report
+
+
+class ListTooLong(DomainError):
+    """The list has more rows than one upload takes (answered 413, as a body too large)."""
+
+    status = 413
 
 
 class ListKind(StrEnum):
@@ -102,7 +108,7 @@ def parse_list(kind: ListKind, text: str, as_of: date | None = None) -> list[Lis
         {"school"} if kind is ListKind.students else set())  # fmt: skip
     missing_columns = sorted(required - set(columns))
     if missing_columns:
-        raise Problem(422, "list_columns_missing", "名单缺少必填列", "、".join(missing_columns),
+        raise Invalid("list_columns_missing", "名单缺少必填列", "、".join(missing_columns),
                       errors=[{"field": f"file.{c}", "message": "缺少此列"} for c in missing_columns])  # fmt: skip
     rows: list[ListRow] = []
     errors: list[dict] = []
@@ -117,8 +123,8 @@ def parse_list(kind: ListKind, text: str, as_of: date | None = None) -> list[Lis
             raise _unreadable(reader.line_num) from None
         read += 1
         if read > MAX_ROWS:
-            raise Problem(413, "list_too_long", "名单行数超过上限", f"每个文件最多 {MAX_ROWS} 行，请分成几份上传",
-                          errors=[{"field": "file", "message": f"最多 {MAX_ROWS} 行"}])  # fmt: skip
+            raise ListTooLong("list_too_long", "名单行数超过上限", f"每个文件最多 {MAX_ROWS} 行，请分成几份上传",
+                              errors=[{"field": "file", "message": f"最多 {MAX_ROWS} 行"}])  # fmt: skip
         number = reader.line_num
         row, problems = _row(kind, number, {k: (v or "").strip() for k, v in record.items() if k}, as_of)
         if row is not None:
@@ -131,16 +137,16 @@ def parse_list(kind: ListKind, text: str, as_of: date | None = None) -> list[Lis
         rows.extend([row] if row else [])
         errors.extend(problems)
     if errors:
-        raise Problem(422, "list_rows_invalid", "名单中有不合格的行，整份未导入",
+        raise Invalid("list_rows_invalid", "名单中有不合格的行，整份未导入",
                       f"共 {len(errors)} 处错误" + (f"，仅列出前 {MAX_ERRORS_SHOWN} 处" if len(errors) > MAX_ERRORS_SHOWN else ""),
                       errors=errors[:MAX_ERRORS_SHOWN], error_count=len(errors))  # fmt: skip
     if not rows:
-        raise Problem(422, "list_empty", "名单为空", errors=[{"field": "file", "message": "没有数据行"}])
+        raise Invalid("list_empty", "名单为空", errors=[{"field": "file", "message": "没有数据行"}])
     return rows
 
 
-def _unreadable(line: int) -> Problem:
-    return Problem(422, "list_unreadable", "名单文件无法按 CSV 读取", f"第 {line} 行格式错误",
+def _unreadable(line: int) -> Invalid:
+    return Invalid("list_unreadable", "名单文件无法按 CSV 读取", f"第 {line} 行格式错误",
                    errors=[{"row": line, "field": "file", "message": "CSV 格式错误（引号不配对或字段过长）"}])  # fmt: skip
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.errors import Problem
+from shared.errors import Invalid
 
 PROGRAMME_NAMES = {
     "tb_designated": "结核病定点",
@@ -37,17 +37,17 @@ def require_designated(
     registry's event may simply not have arrived yet.
     """
     if facility is None:
-        raise Problem(422, "facility_unknown", "尚未收到该机构的定点信息", f"机构 {code} 不在定点医药机构名录中（或名录信息尚未同步）",
+        raise Invalid("facility_unknown", "尚未收到该机构的定点信息", f"机构 {code} 不在定点医药机构名录中（或名录信息尚未同步）",
                       errors=[{"field": field, "message": "未知的定点医药机构"}])  # fmt: skip
     if facility.status != "designated":
         state = {"suspended": "已暂停医保服务", "terminated": "已解除定点协议"}.get(facility.status, facility.status)
-        raise Problem(422, "facility_not_designated", "该机构当前不是定点医药机构", f"{facility.name}{state}",
+        raise Invalid("facility_not_designated", "该机构当前不是定点医药机构", f"{facility.name}{state}",
                       errors=[{"field": field, "message": state}])  # fmt: skip
     if programme is not None and programme not in facility.programmes:
         name = PROGRAMME_NAMES.get(programme, programme)
-        raise Problem(422, "facility_programme_missing", "该机构不承担此项业务", f"{facility.name}不是{name}定点机构",
+        raise Invalid("facility_programme_missing", "该机构不承担此项业务", f"{facility.name}不是{name}定点机构",
                       errors=[{"field": field, "message": f"需为{name}定点机构"}])  # fmt: skip
     if level is not None and facility.level != level:
-        raise Problem(422, "facility_level_mismatch", "机构级别不符合要求", f"{facility.name}为{facility.level}级，需为{level}级",
+        raise Invalid("facility_level_mismatch", "机构级别不符合要求", f"{facility.name}为{facility.level}级，需为{level}级",
                       errors=[{"field": field, "message": f"需为{level}级医疗机构"}])  # fmt: skip
     return facility

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.directory import load_catalogue
-from shared.errors import Problem
+from shared.errors import Invalid
 
 
 class Form(StrEnum):
@@ -115,9 +115,7 @@ def check_materials(item: Item, given: Mapping[str, Form], by_proxy: bool) -> No
     errors += [{"field": f"materials.{m.code}", "message": f"{m.name}不适用承诺制，须提供原件或复印件"} for m in refused]
     errors += [{"field": f"materials.{code}", "message": "不是本事项的申请材料"} for code in unknown]
     if errors:
-        raise Problem(
-            422,
-            "materials_missing",
+        raise Invalid("materials_missing",
             "申请材料不全，请一次性补正",
             f"{item.name}须提供：" + "；".join(m.name for m in needed),
             errors=errors,

@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 
-from shared.errors import Problem
+from shared.errors import Conflict, Forbidden
 from shared.months import add_months
 from svc_registration.domain.care_registrations import (
     FP_COMPLICATION,
@@ -105,7 +105,7 @@ def maternity_remote_facilities(facilities: list[tuple[str, str]]) -> None:
 
 def unit_files_only_remote_workers(category: MaternityRemoteCategory) -> None:
     if category is not MaternityRemoteCategory.remote_worker:
-        raise Problem(403, "person_files", "单位只能为常驻异地工作人员办理", errors=[{"field": "category", "message": "其他类别由本人或代办人办理"}])
+        raise Forbidden("person_files", "单位只能为常驻异地工作人员办理", errors=[{"field": "category", "message": "其他类别由本人或代办人办理"}])
 
 
 # ------------------------------------------------------------------------------------------- hospital stay
@@ -115,11 +115,11 @@ def stay_basis(stay: MaternityStay) -> str:
     return STAY_BASIS[stay]
 
 
-def missing_basis(stay: MaternityStay) -> Problem:
+def missing_basis(stay: MaternityStay) -> Conflict:
     if STAY_BASIS[stay] == PREGNANCY:
-        return Problem(409, "pregnancy_registration_required", "因生育或终止妊娠住院，须有有效的生育保险妊娠登记",
+        return Conflict("pregnancy_registration_required", "因生育或终止妊娠住院，须有有效的生育保险妊娠登记",
                        errors=[{"field": "reason", "message": "无有效的妊娠登记"}])  # fmt: skip
-    return Problem(409, "fp_complication_registration_required", "因计划生育手术并发症住院，须有有效的并发症登记",
+    return Conflict("fp_complication_registration_required", "因计划生育手术并发症住院，须有有效的并发症登记",
                    errors=[{"field": "reason", "message": "无有效的计划生育手术并发症登记"}])  # fmt: skip
 
 

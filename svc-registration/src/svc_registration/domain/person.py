@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from shared.errors import Problem
+from shared.errors import Invalid
 from shared.identity import IdType, InvalidIdentifier, facts_for, normalize_id, person_id_for
 
 Sex = Literal["male", "female"]
@@ -39,7 +39,7 @@ def identify(
     try:
         number = normalize_id(id_type, id_number)
     except InvalidIdentifier as exc:
-        raise Problem(422, exc.code, "证件号码不合法", exc.message, errors=[{"field": "person.id_number", "message": exc.message}]) from exc
+        raise Invalid(exc.code, "证件号码不合法", exc.message, errors=[{"field": "person.id_number", "message": exc.message}]) from exc
     facts = facts_for(id_type, number)
     if facts is not None:
         mismatches = []
@@ -48,7 +48,7 @@ def identify(
         if birth_date is not None and birth_date != facts.birth_date:
             mismatches.append({"field": "person.birth_date", "message": "出生日期与身份证号码不一致"})
         if mismatches:
-            raise Problem(422, "identity_mismatch", "个人信息与证件不一致", errors=mismatches)
+            raise Invalid("identity_mismatch", "个人信息与证件不一致", errors=mismatches)
         sex, birth_date = facts.sex, facts.birth_date
     return Person(
         id=person_id_for(id_type, number, key),

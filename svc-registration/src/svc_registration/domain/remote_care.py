@@ -25,7 +25,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from shared.errors import Problem
+from shared.errors import Invalid
 from svc_registration.domain.benefit import BenefitRegistration
 
 REMOTE_CARE = "remote_care"
@@ -66,19 +66,19 @@ def file_remote_care(
 ) -> BenefitRegistration:
     """备案: filed with a commitment letter (承诺制) in place of the residence or referral papers."""
     if not commitment:
-        raise Problem(422, "commitment_required", "异地就医备案须签署个人承诺书", errors=[{"field": "commitment", "message": "请确认承诺"}])
+        raise Invalid("commitment_required", "异地就医备案须签署个人承诺书", errors=[{"field": "commitment", "message": "请确认承诺"}])
     if destination[:2] == office_code[:2]:
-        raise Problem(422, "not_cross_province", "跨省异地就医备案的就医地须在外省",
+        raise Invalid("not_cross_province", "跨省异地就医备案的就医地须在外省",
                       errors=[{"field": "destination", "message": "就医地与参保地在同一省份"}])  # fmt: skip
     if kind is RemoteKind.long_term:
         if category is None or reason is not None:
-            raise Problem(422, "validation_failed", "请求参数不合法",
+            raise Invalid("validation_failed", "请求参数不合法",
                           errors=[{"field": "category", "message": "长期居住备案须选择人员类别，且不填写外出原因"}])  # fmt: skip
         valid_to, claims_class, points = None, "resident_remote", 0
         details = {"remote_kind": kind.value, "category": category.value}
     else:
         if reason is None or category is not None:
-            raise Problem(422, "validation_failed", "请求参数不合法",
+            raise Invalid("validation_failed", "请求参数不合法",
                           errors=[{"field": "reason", "message": "临时外出备案须填写外出原因（转诊或急诊），且不选择长期居住类别"}])  # fmt: skip
         valid_to = today + timedelta(days=VALIDITY_DAYS[reason])
         claims_class, points = CLAIMS_CLASS[reason]

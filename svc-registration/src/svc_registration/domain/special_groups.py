@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from shared.errors import Problem
+from shared.errors import Invalid
 
 
 class SpecialGroup(StrEnum):
@@ -117,7 +117,7 @@ def check_records(records: tuple[SpecialGroupRecord, ...], coverage_start: date,
         elif (r.valid_to is not None and r.valid_to < coverage_start) or (coverage_end is not None and r.valid_from > coverage_end):
             errors.append({"field": f"{where}.valid_from", "message": f"认定有效期与待遇享受期（{coverage_start} 至 {coverage_end or '长期'}）不重叠"})
     if errors:
-        raise Problem(422, "special_group_evidence_invalid", "特殊人员认定信息有误", "特殊人员须由相关部门认定，并写明认定文号和有效期",
+        raise Invalid("special_group_evidence_invalid", "特殊人员认定信息有误", "特殊人员须由相关部门认定，并写明认定文号和有效期",
                       errors=errors)  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
-from shared.errors import Problem
+from shared.errors import Conflict, Invalid
 
 
 class UnitStatus(StrEnum):
@@ -78,11 +78,11 @@ class Unit:
 
     def apply(self, change: UnitChange, expected_version: int) -> Unit:
         if expected_version != self.version:
-            raise Problem(409, "version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version)
+            raise Conflict("version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version)
         if self.status not in ALLOWED_FROM[change.kind]:
-            raise Problem(409, "invalid_transition", "单位当前状态不允许此变更", f"单位状态为 {self.status.value}，不能办理 {change.kind.value}")
+            raise Conflict("invalid_transition", "单位当前状态不允许此变更", f"单位状态为 {self.status.value}，不能办理 {change.kind.value}")
         if change.kind in NEEDS_DOCUMENTS and not change.documents:
-            raise Problem(422, "documents_missing", "变更登记须提供证明材料", errors=[{"field": "documents", "message": "请提供证明材料编号"}])
+            raise Invalid("documents_missing", "变更登记须提供证明材料", errors=[{"field": "documents", "message": "请提供证明材料编号"}])
         updated = replace(self, version=self.version + 1, changes=(*self.changes, change))
         if change.kind in RESULTING_STATUS:
             updated = replace(updated, status=RESULTING_STATUS[change.kind])
@@ -97,7 +97,7 @@ class Unit:
 
 def _required(value: str | None, name: str) -> str:
     if not value or not value.strip():
-        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": name, "message": "请填写变更后的内容"}])
+        raise Invalid("validation_failed", "请求参数不合法", errors=[{"field": name, "message": "请填写变更后的内容"}])
     return value.strip()
 
 
@@ -106,7 +106,7 @@ def valid_credit_code(code: str, field_name: str = "code") -> str:
     try:
         return uscc.validate(code)
     except ValidationError as exc:
-        raise Problem(422, "invalid_credit_code", "统一社会信用代码不合法", f"{code}：{exc.message}",
+        raise Invalid("invalid_credit_code", "统一社会信用代码不合法", f"{code}：{exc.message}",
                       errors=[{"field": field_name, "message": "统一社会信用代码校验不通过"}]) from exc  # fmt: skip
 
 
@@ -130,4 +130,4 @@ def register_unit(
 def require_accepting_employees(unit: Unit) -> None:
     if unit.status is not UnitStatus.active:
         state = {"suspended": "已暂停", "cancelled": "已注销"}[unit.status.value]
-        raise Problem(409, "unit_not_active", "单位当前不能办理职工参保", f"{unit.name}{state}")
+        raise Conflict("unit_not_active", "单位当前不能办理职工参保", f"{unit.name}{state}")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from shared.errors import Problem, not_found
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.events import Envelope, new_envelope
 from shared.events.catalog import (
     FacilityDesignatedV1,
@@ -104,9 +104,9 @@ async def _covered_today(session: AsyncSession, person_id: uuid.UUID, today: dat
     if enrollment is not None and (may_see(actor, enrollment) or actor.role is Role.facility):
         return enrollment
     if actor.role is not Role.facility and not await _may_see_person(session, actor, person_id):
-        raise not_found("参保人")  # another office's person: as if unknown, before saying they have no coverage
+        raise NotFound("参保人")  # another office's person: as if unknown, before saying they have no coverage
     what = "城乡居民医保" if scheme == "resident" else "基本医疗保险"
-    raise Problem(409, "no_coverage", f"无有效的{what}参保登记", f"{today} 不在{what}待遇享受期内")
+    raise Conflict("no_coverage", f"无有效的{what}参保登记", f"{today} 不在{what}待遇享受期内")
 
 
 async def _may_see_person(session: AsyncSession, actor: Principal, person_id: uuid.UUID) -> bool:
@@ -204,7 +204,7 @@ async def change_treatment_facility(
     )
     locked = await Benefits(uow.session).active_benefit(current.person_id, SPECIAL_DISEASE, disease=current.details["disease"])
     if locked is None or locked.id != current.id:
-        raise Problem(409, "invalid_transition", "该门特登记已被变更或失效", "请刷新后重试")
+        raise Conflict("invalid_transition", "该门特登记已被变更或失效", "请刷新后重试")
     return await _activate(uow, changed, locked)
 
 
@@ -214,7 +214,7 @@ async def visible_benefit(uow: UnitOfWork, registration_id: uuid.UUID, actor: Pr
     registration = await Benefits(uow.session).get_benefit(registration_id)
     visible = registration is not None and may_see_benefit(actor, registration)
     if not visible:
-        raise not_found("待遇登记")
+        raise NotFound("待遇登记")
     return registration  # type: ignore[return-value]
 
 
@@ -288,14 +288,14 @@ async def register_tb(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | 
     (at the sub-centre only) a hospital of their remote-care filing."""
     tb_choice_given(remote_patient, hospital_code, remote_hospital)
     if remote_patient and actor.role is not Role.staff:
-        raise Problem(403, "at_sub_centre", "异地患者须到医保分中心办理肺结核登记", errors=[{"field": "remote_patient", "message": "请到医保分中心办理"}])
+        raise Forbidden("at_sub_centre", "异地患者须到医保分中心办理肺结核登记", errors=[{"field": "remote_patient", "message": "请到医保分中心办理"}])
     if hospital_code is not None:
         own_facility(actor, hospital_code, "hospital_code")
     person, today, enrollment = await _covered_subject(uow, actor, person_id, TB)
     if remote_patient:
         tb_remote_patient(diagnosis_level)
         if not _valid_on(await Benefits(uow.session).active_benefit(person, REMOTE_CARE), today):
-            raise Problem(409, "remote_care_filing_required", "异地患者须先办理异地就医备案",
+            raise Conflict("remote_care_filing_required", "异地患者须先办理异地就医备案",
                           errors=[{"field": "remote_patient", "message": "无有效的异地就医备案"}])  # fmt: skip
         code, name = remote_hospital  # type: ignore[misc]
         facilities, where = (code,), {"remote_hospital": {"code": code, "name": name}, "diagnosis_hospital_level": diagnosis_level}
@@ -359,7 +359,7 @@ async def register_pregnancy(uow: UnitOfWork, actor: Principal, person_id: uuid.
 async def register_maternity_remote(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, category: MaternityRemoteCategory,
                                     facilities: list[tuple[str, str]]) -> BenefitRegistration:  # fmt: skip
     if category is MaternityRemoteCategory.remote_worker and actor.role is Role.insured:
-        raise Problem(403, "unit_files", "常驻异地工作人员由用人单位办理", errors=[{"field": "category", "message": "请由单位办理"}])
+        raise Forbidden("unit_files", "常驻异地工作人员由用人单位办理", errors=[{"field": "category", "message": "请由单位办理"}])
     if actor.role is Role.unit:
         unit_files_only_remote_workers(category)
     maternity_remote_facilities(facilities)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import not_found
+from shared.errors import NotFound
 from shared.identity import mask_id, person_id_for
 from svc_registration.domain.access import case_office, may_end_enrollment_of_the_dead, may_see_list
 from svc_registration.domain.enrollment import Status, TerminationReason
@@ -99,7 +99,7 @@ async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Enrollments, person_i
 async def visible_list(uow: UnitOfWork, list_id: uuid.UUID, actor: Principal) -> dict:
     found = await Drive(uow.session).get_list(list_id)
     if found is None or not may_see_list(actor, found["office_code"]):
-        raise not_found("名单")
+        raise NotFound("名单")
     return found
 
 

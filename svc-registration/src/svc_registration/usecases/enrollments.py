@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from shared.errors import Problem, not_found
+from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Problem
 from shared.events import Envelope, new_envelope
 from shared.events.catalog import (
     RegistrationApprovedV1,
@@ -103,7 +103,7 @@ class CollectiveFiling:
 class MemberOutcome:
     row: int
     enrollment: Enrollment | None = None
-    refusal: Problem | None = None
+    refusal: DomainError | Problem | None = None
 
 
 @dataclass(frozen=True)
@@ -118,12 +118,10 @@ class EnrollEmployee:
     late_record: LateRecord | None = None  # 补登 of a start before the current month (staff, with the papers)
 
 
-def duplicate_enrollment(existing: Enrollment) -> Problem:
+def duplicate_enrollment(existing: Enrollment) -> Conflict:
     scheme = SCHEME_NAMES.get(existing.scheme.value, existing.scheme.value)
     until = existing.benefit_end.isoformat() if existing.benefit_end else "长期"
-    return Problem(
-        409,
-        "duplicate_enrollment",
+    return Conflict("duplicate_enrollment",
         "不允许重复参保",
         f"该参保人已有{scheme}参保登记（经办机构 {existing.office_code}，待遇期 {existing.benefit_start} 至 {until}）",
         existing_enrollment={
@@ -159,7 +157,7 @@ async def _history_locked(session: AsyncSession, person_id: uuid.UUID) -> list[E
 
 def _paid_on(given: date | None, today: date) -> date:
     if given is not None and given > today:
-        raise Problem(422, "paid_in_future", "缴费日期不能晚于今天", errors=[{"field": "paid_on", "message": f"不得晚于 {today}"}])
+        raise Invalid("paid_in_future", "缴费日期不能晚于今天", errors=[{"field": "paid_on", "message": f"不得晚于 {today}"}])
     return given or today
 
 
@@ -168,11 +166,11 @@ async def submit_resident_enrollment(
 ) -> Enrollment:
     person = identify_person(command.person, command.office_code, person_key)
     if actor.role is Role.insured and actor.person_id != person.id:
-        raise Problem(403, "not_own_identity", "只能为本人办理参保登记")
+        raise Forbidden("not_own_identity", "只能为本人办理参保登记")
     case_office(command.office_code, actor)
     if command.special_groups and not actor.is_city_staff:
         # Seed 001 三(二)5: certified by the departments, enrolled by the city centre (市医保中心).
-        raise Problem(403, "city_level_required", "特殊人员参保登记由市医保中心统一办理", "低保、特困、低收入、重度残疾、优抚等人员的身份由相关部门认定")
+        raise Forbidden("city_level_required", "特殊人员参保登记由市医保中心统一办理", "低保、特困、低收入、重度残疾、优抚等人员的身份由相关部门认定")
     today = uow.clock.today()
     paid_on = _paid_on(command.paid_on, today)
     newborn = person.birth_date is not None and paid_on <= add_months(person.birth_date, NEWBORN_WINDOW_MONTHS)
@@ -200,7 +198,7 @@ async def submit_resident_enrollment(
     return await _admit(uow, person, replace(enrollment, late_record=late), history)
 
 
-def _late_record(backdated: bool, given: LateRecord | None, actor: Principal, uow: UnitOfWork, refusal: Problem) -> dict | None:
+def _late_record(backdated: bool, given: LateRecord | None, actor: Principal, uow: UnitOfWork, refusal: DomainError) -> dict | None:
     """The clerk's late record (补登), stamped with who made it and when, when the coverage needs one."""
     late = require_paid_or_recorded(backdated, given, actor.role is Role.staff, refusal)
     return replace(late, by=actor.subject, at=uow.clock.now()).as_dict() if late else None
@@ -214,7 +212,7 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
     is answered with its reason.
     """
     if filing.autumn_pupils and filing.filer.kind is not FilerKind.school:
-        raise Problem(422, "autumn_pupils_need_school", "秋季入学新生只能由学校集体参保",
+        raise Invalid("autumn_pupils_need_school", "秋季入学新生只能由学校集体参保",
                       errors=[{"field": "autumn_pupils", "message": "仅学校集体参保可选"}])  # fmt: skip
     case_office(filing.office_code, actor)
     handled("collective_enrollment", actor, filing.counter, person_key)
@@ -232,7 +230,7 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
                 await Enrollments(uow.session).update_enrollment(approved)
             uow.emit(await approved_event(approved, uow))
             outcomes.append(MemberOutcome(row, enrollment=approved))
-        except Problem as refusal:
+        except (DomainError, Problem) as refusal:
             outcomes.append(MemberOutcome(row, refusal=refusal))
     return outcomes
 
@@ -244,7 +242,7 @@ async def submit_flexible_enrollment(
     """灵活就业人员参保: the person enrolls (or staff at the counter for them); staff approve."""
     person = identify_person(details, office_code, person_key)
     if actor.role is Role.insured and actor.person_id != person.id:
-        raise Problem(403, "not_own_identity", "只能为本人办理参保登记")
+        raise Forbidden("not_own_identity", "只能为本人办理参保登记")
     case_office(office_code, actor)
     today = uow.clock.today()
     paid = _paid_on(paid_on, today)
@@ -268,7 +266,7 @@ async def enroll_employee(uow: UnitOfWork, unit_code: str, command: EnrollEmploy
     today = uow.clock.today()
     start = command.start or today
     if start > today:
-        raise Problem(422, "start_in_future", "参保日期不能晚于今天", errors=[{"field": "start", "message": f"不得晚于 {today}"}])
+        raise Invalid("start_in_future", "参保日期不能晚于今天", errors=[{"field": "start", "message": f"不得晚于 {today}"}])
     late = _late_record(
         working_start_is_backdated(start, today), command.late_record, actor, uow,
         refuse_backdated("start", today.replace(day=1).isoformat(), f"参保日期 {start} 早于本月，单位的征缴单按当月生成，之前各月的缴费经办机构无从核实"),
@@ -288,7 +286,7 @@ def _require_foreign_employee_papers(command: EnrollEmployee) -> None:
     if not command.employment_proof:
         missing.append({"field": "employment_proof", "message": "请提供劳动合同或就业证明编号"})
     if missing:
-        raise Problem(422, "materials_missing", "材料不全，请一次性补正", "外籍及港澳台人员参保须提供就业许可和就业证明", errors=missing)
+        raise Invalid("materials_missing", "材料不全，请一次性补正", "外籍及港澳台人员参保须提供就业许可和就业证明", errors=missing)
 
 
 async def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
@@ -310,7 +308,7 @@ async def visible_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, actor: P
     """The enrollment if this caller may see it; otherwise 404, as if it did not exist."""
     enrollment = await Enrollments(uow.session).get_enrollment(enrollment_id, for_update=for_update)
     if enrollment is None or not may_see(actor, enrollment):
-        raise not_found("参保登记")
+        raise NotFound("参保登记")
     return enrollment
 
 
@@ -428,7 +426,7 @@ async def enrollments_of_person(uow: UnitOfWork, person_id: uuid.UUID | None, ac
     if actor.role is Role.insured:
         person_id = actor.person_id
     if person_id is None:
-        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "请提供参保人"}])
+        raise Invalid("validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "请提供参保人"}])
     return [e for e in await Enrollments(uow.session).enrollments_of(person_id) if may_see(actor, e)]
 
 
@@ -438,7 +436,7 @@ async def find_person(uow: UnitOfWork, id_type: IdType, id_number: str, actor: P
     person = await Enrollments(uow.session).get_person(person_id)
     found = [e for e in await Enrollments(uow.session).enrollments_of(person_id) if may_see(actor, e)]
     if person is None or not (found or serves_code(actor, person.office_code)):
-        raise not_found("参保人")
+        raise NotFound("参保人")
     return person, found
 
 
@@ -461,7 +459,7 @@ async def record_certificate(uow: UnitOfWork, envelope: Envelope, event: Transfe
 async def certificates_of_person(uow: UnitOfWork, person_id: uuid.UUID | None, actor: Principal) -> list[dict]:
     enrollments = await enrollments_of_person(uow, person_id, actor)
     if actor.role is not Role.insured and not enrollments:
-        raise not_found("参保人")
+        raise NotFound("参保人")
     return await Enrollments(uow.session).certificates_of(actor.person_id if actor.role is Role.insured else person_id)  # type: ignore[arg-type]
 
 
@@ -470,7 +468,7 @@ async def contribution_history(uow: UnitOfWork, person_id: uuid.UUID | None, act
     enrollments = await enrollments_of_person(uow, person_id, actor)
     person = actor.person_id if actor.role is Role.insured else person_id
     if actor.role is not Role.insured and not enrollments:
-        raise not_found("参保人")
+        raise NotFound("参保人")
     return await Enrollments(uow.session).transferred_contributions_of(person)  # type: ignore[arg-type]
 
 

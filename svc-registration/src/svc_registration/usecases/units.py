@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from shared.errors import Problem, not_found
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from svc_registration.domain.access import case_office, may_see_unit
 from svc_registration.domain.enrollment import (
     HOLDS_COVERAGE,
@@ -29,10 +29,10 @@ async def register_unit(
     handling = handled("unit_enrollment", actor, counter, person_key)
     unit = new_unit(code, name, legal_representative, office_code, actor.subject, uow.clock.now(), handling)
     if actor.role is Role.unit and actor.unit_id != unit.code:
-        raise Problem(403, "not_own_unit", "只能为本单位办理参保登记")
+        raise Forbidden("not_own_unit", "只能为本单位办理参保登记")
     case_office(office_code, actor)
     if await Units(uow.session).get_unit(unit.code) is not None:
-        raise Problem(409, "unit_exists", "该单位已参保登记", f"统一社会信用代码 {unit.code} 已登记")
+        raise Conflict("unit_exists", "该单位已参保登记", f"统一社会信用代码 {unit.code} 已登记")
     await Units(uow.session).add_unit(unit)
     return unit
 
@@ -40,7 +40,7 @@ async def register_unit(
 async def visible_unit(uow: UnitOfWork, code: str, actor: Principal, for_update: bool = False) -> Unit:
     unit = await Units(uow.session).get_unit(code, for_update=for_update)
     if unit is None or not may_see_unit(actor, unit):
-        raise not_found("参保单位")
+        raise NotFound("参保单位")
     return unit
 
 
@@ -51,9 +51,9 @@ async def change_unit(uow: UnitOfWork, code: str, change: UnitChange, version: i
         await _require_related_units(uow.session, change)
     holding = [s.value for s in HOLDS_COVERAGE]
     if change.kind is ChangeKind.cancel and (active := await Enrollments(uow.session).count_employees(unit.code, holding)):
-        raise Problem(409, "unit_has_employees", "单位尚有参保职工，不能注销", f"尚有 {active} 名职工在保，请先办理减员或中断")
+        raise Conflict("unit_has_employees", "单位尚有参保职工，不能注销", f"尚有 {active} 名职工在保，请先办理减员或中断")
     if change.kind is ChangeKind.credit_code and change.after and await Units(uow.session).get_unit(change.after.strip().upper()):
-        raise Problem(409, "unit_exists", "该统一社会信用代码已被其他单位使用")
+        raise Conflict("unit_exists", "该统一社会信用代码已被其他单位使用")
     changed = unit.apply(replace(change, before=_before(unit, change.kind)), version)
     await Units(uow.session).update_unit(changed, previous_code=unit.code)
     if change.kind is ChangeKind.merge:  # 合并: the absorbed unit's employees continue at the successor
@@ -68,11 +68,11 @@ def _before(unit: Unit, kind: ChangeKind) -> str | None:
 async def _require_related_units(session: AsyncSession, change: UnitChange) -> None:
     expected = "1" if change.kind is ChangeKind.merge else "1 个以上"
     if not change.related_units or (change.kind is ChangeKind.merge and len(change.related_units) != 1):
-        raise Problem(422, "validation_failed", "请求参数不合法", errors=[{"field": "related_units", "message": f"须填写 {expected} 个相关单位"}])
+        raise Invalid("validation_failed", "请求参数不合法", errors=[{"field": "related_units", "message": f"须填写 {expected} 个相关单位"}])
     for code in change.related_units:
         related = await Units(session).get_unit(code)
         if related is None or related.status is not UnitStatus.active:
-            raise Problem(422, "related_unit_unknown", "相关单位未参保登记或已注销", f"单位 {code} 须先办理参保登记",
+            raise Invalid("related_unit_unknown", "相关单位未参保登记或已注销", f"单位 {code} 须先办理参保登记",
                           errors=[{"field": "related_units", "message": f"{code} 不是有效的参保单位"}])  # fmt: skip
 
 
