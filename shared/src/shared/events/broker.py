@@ -57,7 +57,6 @@ class Broker:
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self.lost_at: float | None = None  # monotonic time the connection was lost; None while it holds
-        self.outages = 0
         quiet_reconnect_noise()
 
     async def connect(self) -> None:
@@ -73,7 +72,6 @@ class Broker:
         if self.lost_at is not None or self.connection is None or self.connection.close_called:
             return  # already reported, or our own close at shutdown
         self.lost_at = time.monotonic()
-        self.outages += 1
         _note_recovery(float("inf"))
         reason = f"{type(exc).__name__}: {exc}"[:200] if exc is not None else "closed"
         log.warning(
