@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 
 from shared.migrations import create_database, drop_database
 from shared.testing.runs import RunServers, delete_broker_namespace
-from yb_deploy.pytest_plugin import platform_config_for
 from yb_deploy.local import business_today, demo_env, publish_demo_policy
 from yb_deploy.platform import REPO, SERVICES, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
+from yb_deploy.pytest_plugin import platform_config_for
 
 pytestmark = pytest.mark.e2e
 
@@ -41,17 +41,33 @@ def demo_platform(test_servers: RunServers) -> Iterator[PlatformConfig]:
     asyncio.run(create_database(test_servers.admin_url, database))
     servers = RunServers(url.set(database=database).render_as_string(hide_password=False), test_servers.broker_url,
                          f"{test_servers.namespace}d", test_servers.scratch / "demo")  # fmt: skip
-    config = platform_config_for(servers, **demo_env(), YB_PERIODIC_INTERVAL_S="1")
+    config = None
     try:
-        prepare(config)
-        start_all(config)
-        wait_until_ready(config, timeout_s=180)
+        config = started(servers)
         publish_demo_policy(config.gateway_url)  # what `make up` does once the platform is ready
         yield config
     finally:
-        stop_all(config)
+        if config is not None:
+            stop_all(config)
         asyncio.run(delete_broker_namespace(servers.broker_url, servers.namespace, SERVICES))
         asyncio.run(drop_database(test_servers.admin_url, database))
+
+
+def started(servers: RunServers, attempts: int = 2) -> PlatformConfig:
+    """The platform started on free ports, once more on others if a port was taken meanwhile (a busy machine)."""
+    for attempt in range(attempts):
+        config = platform_config_for(servers, **demo_env(), YB_PERIODIC_INTERVAL_S="1")
+        try:
+            if attempt == 0:
+                prepare(config)
+            start_all(config)
+            wait_until_ready(config, timeout_s=180)
+            return config
+        except TimeoutError:
+            stop_all(config)
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def run_walkthrough(gateway_url: str) -> list[str]:
