@@ -159,8 +159,27 @@ def test_the_whole_transfers_twenty_working_days_are_tracked_beside_the_steps(of
     late = date.fromisoformat(whole["due_on"]) + timedelta(days=1)
     office.harness.business_date(late.isoformat())
     try:
-        overdue = office.client.get(f"{TRANSFERS}/worklist", params={"overdue": "true"}, headers=office.staff())
+        overdue = office.client.get(
+            f"{TRANSFERS}/worklist", params={"overdue": "true"}, headers=office.staff()
+        )
         item = next(i for i in overdue.json()["items"] if i["id"] == case["id"])
         assert item["whole_limit"]["overdue"] is True
     finally:
         office.harness.business_date(None)
+
+
+def test_a_table_that_departs_from_the_certificate_the_person_brought_is_shown_to_staff(office) -> None:  # type: ignore[no-untyped-def]
+    case, id_number = incoming_case(office)  # the person's certificate: 12 months, 1000.00
+    history = [{"start": "2025-07", "end": "2025-12", "months": 6}]
+    assert (
+        office.send(
+            MessageType.information_table,
+            ref(case),
+            table(id_number, months=6, balance="400.00", history=history),
+        ).status_code
+        == 200
+    )
+    assert office.send(MessageType.fund_transfer, ref(case), funds("400.00")).status_code == 200
+    after = fetch(office, case)
+    assert after["status"] == "awaiting_completion"  # the attested table and funds agree: it goes on
+    assert any("6 个月" in w and "12 个月" in w and "以信息表为准" in w for w in after["warnings"])

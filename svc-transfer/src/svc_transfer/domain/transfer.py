@@ -276,8 +276,23 @@ class Transfer:
                 "本业务已收到信息表，不予替换；如有更正请联系本机构",
             )
         self._require(Status.letter_sent)
-        received = replace(self, table=replace(table, received_on=today))
+        received = replace(
+            self, table=replace(table, received_on=today), warnings=(*self.warnings, *self._differs(table))
+        )
         return received._await_completion_if_complete(profile, at, "receive_table")
+
+    def _differs(self, table: InformationTable) -> tuple[str, ...]:
+        """What the outgoing office attests wins, but staff see where it departs from the paper the person brought."""
+        paper = self.certificate
+        if (table.contribution_months, table.account_balance) == (
+            paper.contribution_months,
+            paper.account_balance,
+        ):
+            return ()
+        return (
+            f"信息表（缴费 {table.contribution_months} 个月、个人账户 {table.account_balance:.2f} 元）与参保凭证"
+            f"（{paper.contribution_months} 个月、{paper.account_balance:.2f} 元）不一致：以信息表为准，请核对",
+        )
 
     def receive_funds(self, funds: Funds, profile: SlaProfile, today: date, at: datetime) -> Transfer:
         """The fund notice is checked against the table; a second one never replaces the first."""
