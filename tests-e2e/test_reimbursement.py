@@ -153,19 +153,34 @@ def test_three_stays_in_a_year_deductible_once_then_the_cap_and_major_illness(ga
     second = reimburse(gateway, tokens, person, 3, "2021-06-01", "2021-06-12", "30000.00")
     assert "deductible" not in codes(second) and "deductible_waived.second_stay" in codes(second)
     assert second["fund"] == "21000.00"  # 30000 × 70%, level 3, no deductible
-    third = reimburse(gateway, tokens, person, 3, "2021-09-01", "2021-10-20", "300000.00")
-    # The fund pays up to the 180,000 cap (35,625 already paid this year), then major-illness insurance.
+    heping = bearer(tokens["staff-heping"])
+    year = gateway.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", params={"scheme": "resident"}, headers=heping).json()
+    assert year["stays"] == 2 and year["fund_paid"] == "35625.00"
+    # The third stay: the fund pays up to the 180,000 cap (35,625 already paid this year), then major-illness
+    # insurance, whose 2021 threshold is a sample value: the quote shows it, flagged; the approval refuses it.
+    third = gateway.post("/api/v1/claims/quote", headers=heping, json={
+        "scheme": "resident", "tier": "adult_middle", "service_date": "2021-10-20", "admission_date": "2021-09-01", "facility_level": 3,
+        "care_type": "inpatient", "in_scope": "300000.00", "ytd": year}).json()  # fmt: skip
     assert third["fund"] == "144375.00" and "over_cap" in codes(third)
-    assert any(code.startswith("major_illness") for code in codes(third)) and Decimal(third["major_illness"]) > 0
-    year = gateway.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", params={"scheme": "resident"}, headers=bearer(tokens["staff-heping"]))
-    assert year.status_code == 200 and year.json()["stays"] == 3 and year.json()["fund_paid"] == "180000.00"
+    assert any(code.startswith("major_illness") for code in codes(third)) and Decimal(third["major_illness"]) > 0 and third["sample"] is True
+    receipt = {"number": f"ZY{uuid.uuid4().hex[:10]}", "issued_on": "2021-10-20", "amount": "300000.00", "in_scope": "300000.00", "out_of_scope": "0.00"}
+    filed = gateway.post(API, json={**bill(), "person_id": person, "service_from": "2021-09-01", "service_to": "2021-10-20", "receipts": [receipt]},
+                         headers=heping).json()  # fmt: skip
+    gateway.post(f"{API}/{filed['id']}/accept", json={"version": 1}, headers=heping)
+    lines = [{"receipt": receipt["number"], "outcome": "accepted", "accepted_in_scope": "300000.00"}]
+    gateway.post(f"{API}/{filed['id']}/review", json={"version": 2, "lines": lines}, headers=heping)
+    refused = gateway.post(f"{API}/{filed['id']}/approve", json={"version": 3}, headers=bearer(tokens["staff-city"]))
+    assert refused.status_code == 422 and refused.json()["code"] == "sample_policy_data"
+    after = gateway.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", params={"scheme": "resident"}, headers=heping).json()
+    assert after["stays"] == 2 and after["fund_paid"] == "35625.00"  # nothing settled
 
 
 def test_a_subsistence_allowance_recipients_bill_includes_assistance(gateway: httpx.Client, tokens: dict[str, str]) -> None:
     # Special groups are enrolled by city-level staff only.
     person = enroll_2021(gateway, tokens["staff-city"], new_resident_id(OFFICE), "低保户", tier="adult_low", special_groups=[
         {"group": "subsistence", "department": "civil_affairs", "document_number": "津民低保 2020-01", "valid_from": "2020-09-01"}])
-    assisted = reimburse(gateway, tokens, person, 2, "2021-05-01", "2021-05-15", "50000.00")
+    # 20,000 in scope keeps the burden below the (halved) major-illness threshold, a sample value that is not paid.
+    assisted = reimburse(gateway, tokens, person, 2, "2021-05-01", "2021-05-15", "20000.00")
     assert Decimal(assisted["assistance"]) > 0 and any(code.startswith("assistance") for code in codes(assisted))
     shares = sum(Decimal(assisted[k]) for k in ("fund", "major_illness", "assistance", "veterans", "person"))
     assert shares == Decimal(assisted["total"])  # to the fen
