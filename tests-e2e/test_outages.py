@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -33,9 +34,9 @@ from shared.events.catalog import RegistrationApprovedV1
 from shared.migrations import create_database, drop_database, service_database_url
 from shared.testing.e2e import bearer, business_today, new_resident_id
 from shared.testing.runs import RunServers
-from yb_deploy.pytest_plugin import DEFAULT_ADMIN_URL, platform_config_for
-from yb_deploy.platform import SERVICES, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
 from shared.testing.servers import PrivateRabbitMQ, free_port
+from yb_deploy.platform import SERVICES, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
+from yb_deploy.pytest_plugin import DEFAULT_ADMIN_URL, platform_config_for
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +80,7 @@ def outage_platform() -> Iterator[OutagePlatform]:
         stop_all(config)
         rabbit.stop()
         asyncio.run(drop_database(admin_url, database))
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- what the test reads
