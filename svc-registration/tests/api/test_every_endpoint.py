@@ -14,7 +14,16 @@ from shared.auth import Role
 pytestmark = pytest.mark.integration
 
 PREFIX = "/api/v1/registration"
-TABLES = ("persons", "units", "enrollments", "benefit_registrations", "drive_lists", "drive_rows", "outbox", "idempotency_keys")
+TABLES = (
+    "persons",
+    "units",
+    "enrollments",
+    "benefit_registrations",
+    "drive_lists",
+    "drive_rows",
+    "outbox",
+    "idempotency_keys",
+)
 STAFF = {"office_code": "120101", "office_level": "district"}
 
 
@@ -55,7 +64,9 @@ def test_the_ops_role_is_refused_everywhere_with_nothing_written(registration, m
     assert asyncio.run(row_counts(migrated_database)) == before
 
 
-def test_empty_bodies_are_refused_naming_the_fields_with_nothing_written(registration, migrated_database) -> None:  # type: ignore[no-untyped-def]
+def test_empty_bodies_are_refused_naming_the_fields_with_nothing_written(
+    registration, migrated_database
+) -> None:  # type: ignore[no-untyped-def]
     before = asyncio.run(row_counts(migrated_database))
     staff = registration.token(Role.staff, **STAFF)
     checked = 0

@@ -40,7 +40,11 @@ def test_outside_the_enrollment_and_late_periods_is_refused(paid: str) -> None:
     [("2027-01-01", "2027-02-01"), ("2027-03-15", "2027-04-01"), ("2027-06-30", "2027-07-01")],
 )
 def test_late_payment_with_coverage_last_year_starts_the_month_after(paid: str, start: str) -> None:
-    assert period(2027, paid, prior=True) == (date.fromisoformat(start), date(2027, 12, 31), "late_continuing")
+    assert period(2027, paid, prior=True) == (
+        date.fromisoformat(start),
+        date(2027, 12, 31),
+        "late_continuing",
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,7 +57,11 @@ def test_late_payment_without_coverage_last_year_starts_in_the_fourth_month(paid
 
 
 def test_a_new_pupil_of_the_autumn_filing_is_covered_from_1_september() -> None:
-    assert period(2027, "2026-10-10", autumn_pupil=True) == (date(2026, 9, 1), date(2027, 12, 31), "autumn_pupil")
+    assert period(2027, "2026-10-10", autumn_pupil=True) == (
+        date(2026, 9, 1),
+        date(2027, 12, 31),
+        "autumn_pupil",
+    )
     # A pupil already covered this year simply continues from 1 January.
     assert period(2027, "2026-10-10", autumn_pupil=True, prior=True)[2] == "regular"
 
@@ -63,14 +71,23 @@ def test_a_new_pupil_of_the_autumn_filing_is_covered_from_1_september() -> None:
     [
         ("2027-02-10", "2027-02-10", "2027-02-10", "newborn_within_4_months"),
         ("2027-02-10", "2027-06-10", "2027-02-10", "newborn_within_4_months"),  # exactly 4 months
-        ("2027-02-10", "2027-06-11", "2027-06-12", "newborn_after_4_months"),  # one day later: the day after payment
+        (
+            "2027-02-10",
+            "2027-06-11",
+            "2027-06-12",
+            "newborn_after_4_months",
+        ),  # one day later: the day after payment
         ("2026-10-31", "2027-02-28", "2026-10-31", "newborn_within_4_months"),  # 31 Oct + 4 months = 28 Feb
         ("2026-10-31", "2027-03-01", "2027-03-02", "newborn_after_4_months"),
         ("2027-01-05", "2027-11-20", "2027-11-21", "newborn_after_4_months"),  # any time of the year
     ],
 )
 def test_newborns(born: str, paid: str, start: str, rule: str) -> None:
-    assert period(2027, paid, birth_date=date.fromisoformat(born)) == (date.fromisoformat(start), date(2027, 12, 31), rule)
+    assert period(2027, paid, birth_date=date.fromisoformat(born)) == (
+        date.fromisoformat(start),
+        date(2027, 12, 31),
+        rule,
+    )
 
 
 def test_a_newborn_enrolls_for_the_year_of_payment() -> None:
@@ -84,11 +101,17 @@ def test_past_the_first_year_a_child_follows_the_ordinary_rules() -> None:
 
 
 def test_after_employee_coverage_ended_benefits_start_the_day_after_payment_at_any_time_of_the_year() -> None:
-    assert period(2027, "2027-08-15", after_employee_coverage=True) == (date(2027, 8, 16), date(2027, 12, 31), "after_employee_coverage")
+    assert period(2027, "2027-08-15", after_employee_coverage=True) == (
+        date(2027, 8, 16),
+        date(2027, 12, 31),
+        "after_employee_coverage",
+    )
 
 
 def test_employee_and_flexible_periods_are_open_ended() -> None:
-    assert employee_period(date(2027, 3, 1)) == Period(date(2027, 3, 1), None, "employee", employee_period(date(2027, 3, 1)).explanation)
+    assert employee_period(date(2027, 3, 1)) == Period(
+        date(2027, 3, 1), None, "employee", employee_period(date(2027, 3, 1)).explanation
+    )
     assert flexible_period(date(2027, 3, 1)).start == date(2027, 3, 2)
     assert flexible_period(date(2027, 3, 1)).end is None
 

@@ -54,10 +54,16 @@ def test_a_good_list_parses_and_a_bad_one_is_refused_whole_without_echoing_id_nu
     assert rows[0].death_date == date(2021, 5, 3) and rows[0].row == 2
     bad_number = good[:-1] + ("0" if good[-1] != "0" else "1")
     with pytest.raises(DomainError) as refused:
-        parse_list(ListKind.deaths, f"id_number,name,death_date\n{good},王某,2021-05-03\n{bad_number},,5月3日\n")
+        parse_list(
+            ListKind.deaths, f"id_number,name,death_date\n{good},王某,2021-05-03\n{bad_number},,5月3日\n"
+        )
     problem = refused.value
     assert problem.code == "list_rows_invalid"
-    assert {(e["row"], e["field"]) for e in problem.errors} == {(3, "id_number"), (3, "name"), (3, "death_date")}
+    assert {(e["row"], e["field"]) for e in problem.errors} == {
+        (3, "id_number"),
+        (3, "name"),
+        (3, "death_date"),
+    }
     assert bad_number not in str(problem.errors)
 
 
@@ -78,9 +84,14 @@ def test_findings() -> None:
     assert classify(ListKind.students, [], day) is Finding.unenrolled
     assert classify(ListKind.students, [resident(person, status=Status.rejected)], day) is Finding.unenrolled
     assert classify(ListKind.students, [resident(person)], day) is Finding.enrolled
-    job = new_employee_enrollment(person, "91120101MA05K8Q4X9", "120101", date(2021, 2, 1), Job.in_service, "u", AT)
+    job = new_employee_enrollment(
+        person, "91120101MA05K8Q4X9", "120101", date(2021, 2, 1), Job.in_service, "u", AT
+    )
     assert classify(ListKind.tax_payments, [resident(person), job], day) is Finding.duplicate
-    assert classify(ListKind.tax_payments, [resident(person), resident(person, "120101", Status.submitted)], day) is Finding.duplicate
+    assert (
+        classify(ListKind.tax_payments, [resident(person), resident(person, "120101", Status.submitted)], day)
+        is Finding.duplicate
+    )
     assert classify(ListKind.deaths, [resident(person)], day) is Finding.dead
     assert employee_period(date(2021, 2, 1)).end is None
 
@@ -93,31 +104,58 @@ def test_a_person_on_several_lists_counts_once_in_the_most_specific_category() -
         ListKind.students: [(b, "03")],
     })  # fmt: skip
     assert sorted(listed, key=lambda p: p.category) == sorted(
-        [ListedPerson(a, Category.special, "01"), ListedPerson(b, Category.students, "03")], key=lambda p: p.category
+        [ListedPerson(a, Category.special, "01"), ListedPerson(b, Category.students, "03")],
+        key=lambda p: p.category,
     )
 
 
 def test_coverage_against_targets() -> None:
     a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     targets = [{"code": "01", "name": "静海镇", "targets": {"general": 3, "students": 0, "special": 1}}]
-    listed = [ListedPerson(a, Category.general, "01"), ListedPerson(b, Category.general, "01"), ListedPerson(c, Category.special, "99")]
+    listed = [
+        ListedPerson(a, Category.general, "01"),
+        ListedPerson(b, Category.general, "01"),
+        ListedPerson(c, Category.special, "99"),
+    ]
     townships, totals = coverage(targets, listed, {a, c})
     first = townships[0].cells
-    assert (first[Category.general].target, first[Category.general].listed, first[Category.general].covered) == (3, 2, 1)
+    assert (
+        first[Category.general].target,
+        first[Category.general].listed,
+        first[Category.general].covered,
+    ) == (3, 2, 1)
     assert str(first[Category.general].rate) == "33.3" and first[Category.students].rate is None
     assert townships[1].name == "（指标外）" and townships[1].cells[Category.special].covered == 1
-    assert (totals[Category.general].covered, totals[Category.special].target, totals[Category.special].covered) == (1, 1, 1)
+    assert (
+        totals[Category.general].covered,
+        totals[Category.special].target,
+        totals[Category.special].covered,
+    ) == (1, 1, 1)
 
 
-@given(st.lists(st.tuples(st.sampled_from(list(Category)), st.sampled_from(["01", "02", "03"]), st.booleans()), max_size=60))
-def test_covered_never_exceeds_listed_and_totals_are_the_sums(people: list[tuple[Category, str, bool]]) -> None:
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(Category)), st.sampled_from(["01", "02", "03"]), st.booleans()),
+        max_size=60,
+    )
+)
+def test_covered_never_exceeds_listed_and_totals_are_the_sums(
+    people: list[tuple[Category, str, bool]],
+) -> None:
     listed = [ListedPerson(uuid.uuid4(), category, township) for category, township, _ in people]
-    covered = {p.person_id for p, (_, _, yes) in zip(listed, people) if yes}
-    targets = [{"code": code, "name": code, "targets": {"general": 5, "students": 5, "special": 5}} for code in ("01", "02")]
+    covered = {p.person_id for p, (_, _, yes) in zip(listed, people, strict=True) if yes}
+    targets = [
+        {"code": code, "name": code, "targets": {"general": 5, "students": 5, "special": 5}}
+        for code in ("01", "02")
+    ]
     townships, totals = coverage(targets, listed, covered)
     for category in Category:
         assert totals[category].listed == sum(t.cells[category].listed for t in townships)
-        assert totals[category].covered == sum(t.cells[category].covered for t in townships) <= totals[category].listed
+        assert (
+            totals[category].covered
+            == sum(t.cells[category].covered for t in townships)
+            <= totals[category].listed
+        )
     assert sum(t.listed for t in totals.values()) == len(listed)
 
 
@@ -135,9 +173,9 @@ def refused(kind: ListKind, text: str, as_of: date | None = None) -> DomainError
 
 def test_students_need_a_school_and_townships_a_plain_code() -> None:
     pupil = new_resident_id(JINGHAI)
-    assert refused(ListKind.students, f"id_number,name,township_code,township_name\n{pupil},学生,01,静海镇\n").errors == [
-        {"field": "file.school", "message": "缺少此列"}
-    ]
+    assert refused(
+        ListKind.students, f"id_number,name,township_code,township_name\n{pupil},学生,01,静海镇\n"
+    ).errors == [{"field": "file.school", "message": "缺少此列"}]
     problem = refused(ListKind.students, STUDENTS + f"{pupil},学生,=1+2,静海镇,\n")
     assert {(e["row"], e["field"]) for e in problem.errors} == {(2, "township_code"), (2, "school")}
     [row] = parse_list(ListKind.students, STUDENTS + f"{pupil},学生,01,静海镇,静海一中\n")
@@ -146,7 +184,10 @@ def test_students_need_a_school_and_townships_a_plain_code() -> None:
 
 def test_values_longer_than_their_columns_are_bad_rows_not_database_errors() -> None:
     person = new_resident_id(JINGHAI)
-    problem = refused(ListKind.resident_population, f"id_number,name,township_code,township_name\n{person},{'名' * 101},{'1' * 21},{'镇' * 101}\n")
+    problem = refused(
+        ListKind.resident_population,
+        f"id_number,name,township_code,township_name\n{person},{'名' * 101},{'1' * 21},{'镇' * 101}\n",
+    )
     assert {e["field"] for e in problem.errors} == {"name", "township_code", "township_name"}
 
 
@@ -164,13 +205,25 @@ def test_row_numbers_are_the_files_lines_and_optional_columns_may_be_absent() ->
     text = f"\ufeff id_type , id_number ,name\r\n\r\nresident_id,{good},王某\r\npassport,E1234567,SMITH JOHN\r\nnope,{good},李某\r\n"
     problem = refused(ListKind.subsistence, text)
     assert [(e["row"], e["field"]) for e in problem.errors] == [(5, "id_type")]
-    rows = parse_list(ListKind.subsistence, text.replace("nope", "passport").replace(f"passport,{good}", "passport,E7654321"))
-    assert [(r.row, r.id_type.value, r.township_code) for r in rows] == [(3, "resident_id", None), (4, "passport", None), (5, "passport", None)]
+    rows = parse_list(
+        ListKind.subsistence,
+        text.replace("nope", "passport").replace(f"passport,{good}", "passport,E7654321"),
+    )
+    assert [(r.row, r.id_type.value, r.township_code) for r in rows] == [
+        (3, "resident_id", None),
+        (4, "passport", None),
+        (5, "passport", None),
+    ]
 
 
-def test_an_unreadable_file_and_one_too_long_are_refused_without_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_file_and_one_too_long_are_refused_without_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     person = new_resident_id(JINGHAI)
-    assert refused(ListKind.subsistence, f"id_number,name\n{person},\"{'x' * 200_000}\"\n").code == "list_unreadable"
+    assert (
+        refused(ListKind.subsistence, f'id_number,name\n{person},"{"x" * 200_000}"\n').code
+        == "list_unreadable"
+    )
     monkeypatch.setattr(enrollment_drive, "MAX_ROWS", 2)
     rows = "".join(f"{new_resident_id(JINGHAI)},某\n" for _ in range(3))
     problem = refused(ListKind.subsistence, "id_number,name\n" + rows)
@@ -180,7 +233,9 @@ def test_an_unreadable_file_and_one_too_long_are_refused_without_a_crash(monkeyp
 
 def test_only_the_first_200_errors_are_listed_but_all_are_counted() -> None:
     problem = refused(ListKind.subsistence, "id_number,name\n" + "123,某\n" * 250)
-    assert len(problem.errors) == 200 and problem.extra["error_count"] == 250 and "250" in (problem.detail or "")
+    assert (
+        len(problem.errors) == 200 and problem.extra["error_count"] == 250 and "250" in (problem.detail or "")
+    )
 
 
 # ----------------------------------------------------------------------------- findings
@@ -191,8 +246,18 @@ def test_an_earlier_years_enrollment_at_another_office_is_no_duplicate() -> None
     moved = [resident(person, "120101", year=2020), resident(person, JINGHAI)]
     assert classify(ListKind.resident_population, moved, day) is Finding.enrolled
     # Next year's filing at the new office is no duplicate either; a filing for this year is.
-    assert classify(ListKind.resident_population, [resident(person), resident(person, "120101", Status.submitted, 2022)], day) is Finding.enrolled
-    assert classify(ListKind.resident_population, [resident(person, status=Status.submitted)], day) is Finding.unenrolled
+    assert (
+        classify(
+            ListKind.resident_population,
+            [resident(person), resident(person, "120101", Status.submitted, 2022)],
+            day,
+        )
+        is Finding.enrolled
+    )
+    assert (
+        classify(ListKind.resident_population, [resident(person, status=Status.submitted)], day)
+        is Finding.unenrolled
+    )
     assert classify(ListKind.resident_population, [resident(person, year=2020)], day) is Finding.unenrolled
 
 
@@ -200,7 +265,11 @@ def test_a_special_group_member_the_register_does_not_place_is_counted_under_unk
     a = uuid.uuid4()
     [listed] = listed_persons({ListKind.veterans: [(a, None)]})
     assert listed == ListedPerson(a, Category.special, UNKNOWN_TOWNSHIP)
-    townships, totals = coverage([{"code": "01", "name": "静海镇", "targets": {"general": 1, "students": 1, "special": 1}}], [listed], {a})
+    townships, totals = coverage(
+        [{"code": "01", "name": "静海镇", "targets": {"general": 1, "students": 1, "special": 1}}],
+        [listed],
+        {a},
+    )
     assert townships[-1].name == "（乡镇不详）" and totals[Category.special].covered == 1
 
 
@@ -209,18 +278,27 @@ KINDS = [kind for kind in CATEGORY_OF]
 
 @given(
     st.lists(
-        st.tuples(st.sampled_from(KINDS), st.integers(0, 15), st.sampled_from(["01", "02", "07", None]), st.booleans()),
+        st.tuples(
+            st.sampled_from(KINDS),
+            st.integers(0, 15),
+            st.sampled_from(["01", "02", "07", None]),
+            st.booleans(),
+        ),
         max_size=80,
     )
 )
-def test_every_listed_person_counts_once_and_covered_never_exceeds_listed(entries: list[tuple[ListKind, int, str | None, bool]]) -> None:
+def test_every_listed_person_counts_once_and_covered_never_exceeds_listed(
+    entries: list[tuple[ListKind, int, str | None, bool]],
+) -> None:
     people = [uuid.UUID(int=n + 1) for n in range(16)]
     rows: dict[ListKind, list[tuple[uuid.UUID, str | None]]] = {}
     for kind, who, township, _ in entries:
         rows.setdefault(kind, []).append((people[who], township))
     covered = {people[who] for _, who, _, yes in entries if yes}
     listed = listed_persons(rows)
-    targets = [{"code": c, "name": c, "targets": {"general": 3, "students": 2, "special": 1}} for c in ("01", "02")]
+    targets = [
+        {"code": c, "name": c, "targets": {"general": 3, "students": 2, "special": 1}} for c in ("01", "02")
+    ]
     townships, totals = coverage(targets, listed, covered)
     assert len(listed) == len({people[who] for _, who, _, _ in entries})
     assert sum(cell.listed for cell in totals.values()) == len(listed)

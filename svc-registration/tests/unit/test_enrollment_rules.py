@@ -33,7 +33,9 @@ UNIT = "91120101MA05K8Q4X9"
 
 def resident(year: int = 2027, status: Status = Status.approved, person: uuid.UUID = PERSON) -> Enrollment:
     period = Period(date(year, 1, 1), date(year, 12, 31), "regular", "")
-    e = new_resident_enrollment(person, "120101", ResidentTier.adult_middle, year, period, date(year - 1, 10, 1), (), "clerk", AT)
+    e = new_resident_enrollment(
+        person, "120101", ResidentTier.adult_middle, year, period, date(year - 1, 10, 1), (), "clerk", AT
+    )
     return replace(e, status=status)
 
 
@@ -43,9 +45,15 @@ def employee(start: date = date(2027, 3, 1)) -> Enrollment:
 
 def test_only_the_allowed_transitions_exist() -> None:
     # Every status a transition leads to is itself a status; terminal statuses lead nowhere.
-    for source, targets in ALLOWED.items():
+    for targets in ALLOWED.values():
         assert all(isinstance(t, Status) for t in targets)
-    for terminal in (Status.rejected, Status.resumed, Status.transferred_out, Status.terminated, Status.refunded):
+    for terminal in (
+        Status.rejected,
+        Status.resumed,
+        Status.transferred_out,
+        Status.terminated,
+        Status.refunded,
+    ):
         assert ALLOWED[terminal] == frozenset()
     with pytest.raises(DomainError) as refused:
         resident(status=Status.rejected).approve("clerk", AT, 1)
@@ -127,7 +135,9 @@ def test_no_duplicate_enrollment_on_overlapping_periods() -> None:
 def test_previous_year_coverage_and_ended_employee_coverage() -> None:
     assert covered_in_year([resident(2026)], 2026)
     assert not covered_in_year([resident(2026, Status.rejected)], 2026)
-    assert covered_in_year([resident(2026).terminate("c", AT, 1, TerminationReason.other, date(2026, 3, 1))], 2026)
+    assert covered_in_year(
+        [resident(2026).terminate("c", AT, 1, TerminationReason.other, date(2026, 3, 1))], 2026
+    )
     interrupted = employee().interrupt("unit", AT, 1, "离职", date(2027, 6, 30))
     assert employee_coverage_ended([interrupted])
     assert not employee_coverage_ended([employee()])
@@ -143,7 +153,9 @@ def test_units_need_a_valid_credit_code_and_documents_for_their_changes() -> Non
     with pytest.raises(DomainError) as undocumented:
         unit.apply(UnitChange(ChangeKind.name, "clerk", AT, after="新名称"), 1)
     assert undocumented.value.code == "documents_missing"
-    renamed = unit.apply(UnitChange(ChangeKind.name, "clerk", AT, documents=("营业执照变更 2027-01",), after="新名称"), 1)
+    renamed = unit.apply(
+        UnitChange(ChangeKind.name, "clerk", AT, documents=("营业执照变更 2027-01",), after="新名称"), 1
+    )
     assert renamed.name == "新名称" and renamed.version == 2
     suspended = renamed.apply(UnitChange(ChangeKind.suspend, "clerk", AT), 2)
     assert suspended.status is UnitStatus.suspended

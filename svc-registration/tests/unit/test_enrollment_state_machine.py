@@ -48,16 +48,36 @@ class Decisions(RuleBasedStateMachine):
     @initialize(kind=st.sampled_from(["employee", "resident"]))
     def filed(self, kind: str) -> None:
         if kind == "employee":
-            self.enrollment = new_employee_enrollment(uuid.uuid4(), "91120101MA05K8Q4X9", "120101", date(2027, 3, 1), Category.in_service, "unit", AT)
+            self.enrollment = new_employee_enrollment(
+                uuid.uuid4(),
+                "91120101MA05K8Q4X9",
+                "120101",
+                date(2027, 3, 1),
+                Category.in_service,
+                "unit",
+                AT,
+            )
         else:
             period = Period(date(2027, 1, 1), date(2027, 12, 31), "regular", "")
-            self.enrollment = new_resident_enrollment(uuid.uuid4(), "120101", ResidentTier.adult_low, 2027, period, date(2026, 10, 1), (), "clerk", AT)
+            self.enrollment = new_resident_enrollment(
+                uuid.uuid4(),
+                "120101",
+                ResidentTier.adult_low,
+                2027,
+                period,
+                date(2026, 10, 1),
+                (),
+                "clerk",
+                AT,
+            )
         self.initial_decisions = len(self.enrollment.decisions)
 
     @rule(action=st.sampled_from(sorted(ACTIONS)), stale=st.booleans())
     def decide(self, action: str, stale: bool) -> None:
         before = self.enrollment
-        version = before.version - 1 if stale else before.version  # a retry of an earlier request, or a fresh one
+        version = (
+            before.version - 1 if stale else before.version
+        )  # a retry of an earlier request, or a fresh one
         try:
             after = ACTIONS[action](before, version)
         except DomainError as refusal:
@@ -65,14 +85,18 @@ class Decisions(RuleBasedStateMachine):
             return
         assert not stale, "a stale version never changes the enrollment"
         assert after.version == before.version + 1 and len(after.decisions) == len(before.decisions) + 1
-        assert after.status is not before.status or (action == "retire" and after.category is Category.retired)
+        assert after.status is not before.status or (
+            action == "retire" and after.category is Category.retired
+        )
         self.enrollment = after
 
     @invariant()
     def each_status_entered_once(self) -> None:
         if not hasattr(self, "enrollment"):
             return
-        entered = Counter((d.outcome, d.reason if d.outcome is Status.approved else None) for d in self.enrollment.decisions)
+        entered = Counter(
+            (d.outcome, d.reason if d.outcome is Status.approved else None) for d in self.enrollment.decisions
+        )
         assert all(n == 1 for n in entered.values()), entered
         assert self.enrollment.version == len(self.enrollment.decisions) - self.initial_decisions + 1
 

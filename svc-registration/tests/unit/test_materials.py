@@ -22,7 +22,10 @@ def test_all_missing_materials_are_told_at_once() -> None:
     with pytest.raises(DomainError) as refused:
         check_materials(ITEMS["unit_enrollment"], {"unit_registration_form": Form.original}, by_proxy=False)
     assert refused.value.code == "materials_missing" and refused.value.status == 422
-    assert fields(refused.value) == {"materials.credit_code_certificate", "materials.legal_representative_id_copy"}
+    assert fields(refused.value) == {
+        "materials.credit_code_certificate",
+        "materials.legal_representative_id_copy",
+    }
     assert len(refused.value.extra["required_materials"]) == 3
 
 
@@ -37,14 +40,24 @@ def test_a_complete_set_passes_and_a_proxy_adds_their_own_id() -> None:
 
 def test_a_commitment_replaces_a_paper_only_where_the_item_allows() -> None:
     with pytest.raises(DomainError) as refused:
-        check_materials(ITEMS["termination_death"], {"id_document_copy": Form.copy, "death_certificate": Form.commitment}, by_proxy=False)
+        check_materials(
+            ITEMS["termination_death"],
+            {"id_document_copy": Form.copy, "death_certificate": Form.commitment},
+            by_proxy=False,
+        )
     assert fields(refused.value) == {"materials.death_certificate"}
     # An item of the catalogue marked 承诺制 (the remote-care filing, tj-2021-07) takes one.
-    committed = Item("remote_care", "跨省临时外出就医人员备案", "tj-2021-07", (Material("referral", "转诊单"),))
+    committed = Item(
+        "remote_care", "跨省临时外出就医人员备案", "tj-2021-07", (Material("referral", "转诊单"),)
+    )
     check_materials(committed, {"referral": Form.commitment}, by_proxy=False)
 
 
 def test_papers_of_another_item_are_named() -> None:
     with pytest.raises(DomainError) as refused:
-        check_materials(ITEMS["resident_enrollment"], {"id_document": Form.original, "wage_proof": Form.copy}, by_proxy=False)
+        check_materials(
+            ITEMS["resident_enrollment"],
+            {"id_document": Form.original, "wage_proof": Form.copy},
+            by_proxy=False,
+        )
     assert fields(refused.value) == {"materials.wage_proof"}

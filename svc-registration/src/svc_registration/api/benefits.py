@@ -49,7 +49,7 @@ FacilityCode = Annotated[str, Field(pattern=r"^[A-Z]\d{11}$")]
 
 
 class SpecialDiseaseIn(BaseModel):
-    disease: Disease = Field(description="门特病种（13种之一）")
+    disease: Disease = Field(description="门特病种（13种之一）")  # type: ignore[valid-type]
     certified_by: FacilityCode = Field(description="门特病鉴定医院编码")
     treatment_facility: FacilityCode = Field(description="选定的门特治疗定点医院或药店编码")
     certified_outside_city: bool = Field(False, description="首次鉴定在异地（返回本市就医须重新鉴定）")
@@ -59,14 +59,22 @@ class SpecialDiseaseIn(BaseModel):
 class RemoteCareIn(BaseModel):
     kind: RemoteKind = Field(description="long_term 长期居住；temporary 临时外出")
     destination: str = Field(pattern=r"^\d{6}$", description="就医地行政区划代码（省市县六位）")
-    category: LongTermCategory | None = Field(None, description="长期居住人员类别：异地安置退休、异地长期居住、常驻异地工作")
-    reason: TripReason | None = Field(None, description="临时外出原因：referral 转诊（有效期90天）；emergency 急诊（30天）")
+    category: LongTermCategory | None = Field(
+        None, description="长期居住人员类别：异地安置退休、异地长期居住、常驻异地工作"
+    )
+    reason: TripReason | None = Field(
+        None, description="临时外出原因：referral 转诊（有效期90天）；emergency 急诊（30天）"
+    )
     commitment: bool = Field(description="个人承诺书（承诺制）")
     person_id: uuid.UUID | None = Field(None, description="经办人员代办时填写参保人")
 
 
-PersonRef = Annotated[uuid.UUID | None, Field(None, description="代办（经办人员、单位、医疗机构）时填写参保人")]
-Code = Annotated[Text, Field(max_length=60, min_length=1)]  # document and receipt numbers (文号 may be Chinese)
+PersonRef = Annotated[
+    uuid.UUID | None, Field(None, description="代办（经办人员、单位、医疗机构）时填写参保人")
+]
+Code = Annotated[
+    Text, Field(max_length=60, min_length=1)
+]  # document and receipt numbers (文号 may be Chinese)
 
 
 class PreviousStayIn(BaseModel):
@@ -82,10 +90,14 @@ class PreviousStayIn(BaseModel):
 class HospitalizationIn(BaseModel):
     person_id: PersonRef
     hospital_code: FacilityCode
-    admission_document: AdmissionDocument = Field(description="住院证，或以承诺书代替（须承诺住院日期与疾病诊断）")
+    admission_document: AdmissionDocument = Field(
+        description="住院证，或以承诺书代替（须承诺住院日期与疾病诊断）"
+    )
     admitted_on: date | None = Field(None, description="住院日期")
     diagnosis: Annotated[Text, Field(max_length=200)] | None = Field(None, description="疾病诊断")
-    valid_days: int = Field(LETTER_MAX_DAYS, ge=1, le=LETTER_MAX_DAYS, description="有效期（天，自开具之日起，最长90天）")
+    valid_days: int = Field(
+        LETTER_MAX_DAYS, ge=1, le=LETTER_MAX_DAYS, description="有效期（天，自开具之日起，最长90天）"
+    )
     transfer_from: FacilityCode | None = Field(None, description="转院：转出医院编码")
     referral_form_no: Code | None = Field(None, description="《天津市基本医疗保险转诊转院登记表》编号")
     previous_unsettled: bool = Field(False, description="出院后短期内再次住院而上次住院费用尚未结算")
@@ -107,7 +119,9 @@ class RemoteFacilityIn(BaseModel):
 class TbIn(BaseModel):
     person_id: PersonRef
     remote_patient: bool = Field(False, description="异地居住患者（在分中心办理，须二级及以上医疗机构诊断）")
-    hospital_code: FacilityCode | None = Field(None, description="本市就医：结核病定点医院（19家之一；耐药肺结核为8家之一）")
+    hospital_code: FacilityCode | None = Field(
+        None, description="本市就医：结核病定点医院（19家之一；耐药肺结核为8家之一）"
+    )
     drug_resistant: bool = False
     remote_hospital: RemoteFacilityIn | None = Field(None, description="异地患者：异地就医登记中的治疗医院")
     diagnosis_hospital_level: int | None = Field(None, ge=1, le=3, description="异地患者：出具诊断的医院级别")
@@ -138,7 +152,9 @@ class PregnancyIn(BaseModel):
     last_menstrual_period: date | None = Field(None, description="末次月经日期（与妊娠开始日期二选一）")
     pregnancy_started_on: date | None = Field(None, description="妊娠开始日期")
     delivered_on: date | None = Field(None, description="分娩日期（已分娩的不能补办）")
-    facility_code: FacilityCode | None = Field(None, description="办理登记的基层生育保险定点医疗机构（机构办理时默认本机构）")
+    facility_code: FacilityCode | None = Field(
+        None, description="办理登记的基层生育保险定点医疗机构（机构办理时默认本机构）"
+    )
 
 
 class MaternityRemoteIn(BaseModel):
@@ -150,8 +166,12 @@ class MaternityRemoteIn(BaseModel):
 class MaternityHospitalizationIn(BaseModel):
     person_id: PersonRef
     hospital_code: FacilityCode
-    reason: MaternityStay = Field(description="childbirth 生育、termination 终止妊娠（须妊娠登记）；fp_complication 计划生育手术并发症（须并发症登记）")
-    admission_document: AdmissionDocument = Field(AdmissionDocument.admission_slip, description="住院证，或以承诺书代替")
+    reason: MaternityStay = Field(
+        description="childbirth 生育、termination 终止妊娠（须妊娠登记）；fp_complication 计划生育手术并发症（须并发症登记）"
+    )
+    admission_document: AdmissionDocument = Field(
+        AdmissionDocument.admission_slip, description="住院证，或以承诺书代替"
+    )
 
 
 class FpComplicationIn(BaseModel):
@@ -164,7 +184,9 @@ class MaternityReferralIn(BaseModel):
     person_id: PersonRef
     sending_hospital: FacilityCode
     receiving_hospital: FacilityCode
-    referral_form_no: Code | None = Field(None, description="《天津市生育保险转诊转院登记表》编号（分中心办理时必填）")
+    referral_form_no: Code | None = Field(
+        None, description="《天津市生育保险转诊转院登记表》编号（分中心办理时必填）"
+    )
 
 
 class TreatmentFacilityIn(BaseModel):
@@ -194,27 +216,54 @@ class BenefitRegistrationsOut(BaseModel):
 
 
 def shape(r: BenefitRegistration) -> dict:
-    return BenefitRegistrationOut(**{**r.__dict__, "facility_codes": list(r.facility_codes)}).model_dump(mode="json")
+    return BenefitRegistrationOut(**{**r.__dict__, "facility_codes": list(r.facility_codes)}).model_dump(
+        mode="json"
+    )
 
 
-@router.post("/resident-outpatient", status_code=201, response_model=BenefitRegistrationOut, summary="城乡居民门（急）诊就医登记")
+@router.post(
+    "/resident-outpatient",
+    status_code=201,
+    response_model=BenefitRegistrationOut,
+    summary="城乡居民门（急）诊就医登记",
+)
 async def resident_outpatient(
-    body: ResidentOutpatientIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
+    body: ResidentOutpatientIn,
+    request: Request,
+    actor: Applicant,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
 ):
     async def register() -> tuple[int, dict]:
-        return 201, shape(await benefits.register_resident_outpatient(uow, body.person_id, body.hospital_code, actor))
+        return 201, shape(
+            await benefits.register_resident_outpatient(
+                uow, actor, person_id=body.person_id, hospital_code=body.hospital_code
+            )
+        )
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, register)
 
 
-@router.post("/special-disease", status_code=201, response_model=BenefitRegistrationOut, summary="门诊特定疾病待遇登记")
+@router.post(
+    "/special-disease", status_code=201, response_model=BenefitRegistrationOut, summary="门诊特定疾病待遇登记"
+)
 async def special_disease(
-    body: SpecialDiseaseIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
+    body: SpecialDiseaseIn,
+    request: Request,
+    actor: Applicant,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
 ):
     async def register() -> tuple[int, dict]:
         registration = await benefits.register_special_disease(
-            uow, body.person_id, body.disease, body.certified_by, body.treatment_facility, body.certified_outside_city, actor
+            uow,
+            actor,
+            person_id=body.person_id,
+            disease=body.disease,
+            certified_by=body.certified_by,
+            treatment_facility=body.treatment_facility,
+            certified_outside_city=body.certified_outside_city,
         )
         return 201, shape(registration)
 
@@ -222,11 +271,25 @@ async def special_disease(
         return await run_idempotent(uow, request, actor.subject, idempotency_key, register)
 
 
-@router.post("/remote-care", status_code=201, response_model=BenefitRegistrationOut, summary="跨省异地就医备案（长期居住、临时外出）")
-async def remote_care(body: RemoteCareIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
+@router.post(
+    "/remote-care",
+    status_code=201,
+    response_model=BenefitRegistrationOut,
+    summary="跨省异地就医备案（长期居住、临时外出）",
+)
+async def remote_care(
+    body: RemoteCareIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
+):
     async def register() -> tuple[int, dict]:
         filing = await benefits.file_remote_care(
-            uow, body.person_id, body.kind, body.destination, body.category, body.reason, body.commitment, actor
+            uow,
+            actor,
+            person_id=body.person_id,
+            kind=body.kind,
+            destination=body.destination,
+            category=body.category,
+            reason=body.reason,
+            commitment=body.commitment,
         )
         return 201, shape(filing)
 
@@ -237,14 +300,25 @@ async def remote_care(body: RemoteCareIn, request: Request, actor: Applicant, uo
 Kind = Literal[KINDS]  # type: ignore[valid-type]
 
 
-@router.get("", response_model=BenefitRegistrationsOut, summary="待遇登记查询（本人的；经办人员本分中心的，可按参保人）")
+@router.get(
+    "",
+    response_model=BenefitRegistrationsOut,
+    summary="待遇登记查询（本人的；经办人员本分中心的，可按参保人）",
+)
 async def list_benefits(
     actor: RecordReader, uow: UoW, person_id: uuid.UUID | None = None, kind: Kind | None = None,
     status: Literal["active", "replaced", "expired"] | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict:  # fmt: skip
-    async with uow:
-        found, total = await benefits.list_benefits(uow, actor, person_id, kind, status, (page - 1) * size, size)
+    found, total = await uow.read(
+        benefits.list_benefits,
+        actor,
+        person_id=person_id,
+        kind=kind,
+        status=status,
+        offset=(page - 1) * size,
+        limit=size,
+    )
     return {"items": [shape(r) for r in found], "total": total, "page": page, "size": size}
 
 
@@ -252,80 +326,166 @@ async def _created(uow: UoW, request: Request, actor: Principal, key: str | None
     return await create_idempotently(uow, request, actor.subject, key, make, shape)
 
 
-@router.post("/hospitalization", status_code=201, response_model=BenefitRegistrationOut, summary="住院资格确认书（联网登记失败时）")
-async def hospitalization(body: HospitalizationIn, request: Request, actor: HospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
-    return await _created(uow, request, actor, idempotency_key,
-                          lambda: benefits.issue_hospitalization_letter(uow, actor, body.person_id, body.request()))
+@router.post(
+    "/hospitalization",
+    status_code=201,
+    response_model=BenefitRegistrationOut,
+    summary="住院资格确认书（联网登记失败时）",
+)
+async def hospitalization(
+    body: HospitalizationIn,
+    request: Request,
+    actor: HospitalOrStaff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.issue_hospitalization_letter(
+            uow, actor, person_id=body.person_id, request=body.request()
+        ),
+    )
 
 
-@router.post("/tb", status_code=201, response_model=BenefitRegistrationOut, summary="肺结核病患者门诊就医登记")
-async def tb(body: TbIn, request: Request, actor: PersonHospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
+@router.post(
+    "/tb", status_code=201, response_model=BenefitRegistrationOut, summary="肺结核病患者门诊就医登记"
+)
+async def tb(
+    body: TbIn,
+    request: Request,
+    actor: PersonHospitalOrStaff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
     remote = (body.remote_hospital.code, body.remote_hospital.name) if body.remote_hospital else None
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_tb(
-        uow, actor, body.person_id, body.hospital_code, body.drug_resistant, body.remote_patient, remote, body.diagnosis_hospital_level))  # fmt: skip
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_tb(uow, actor, person_id=body.person_id, hospital_code=body.hospital_code, drug_resistant=body.drug_resistant, remote_patient=body.remote_patient, remote_hospital=remote, diagnosis_level=body.diagnosis_hospital_level))  # fmt: skip
 
 
-@router.post("/sars-sequelae", status_code=201, response_model=BenefitRegistrationOut, summary="非典后遗症治疗医院变更")
-async def sars(body: SarsIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
+@router.post(
+    "/sars-sequelae", status_code=201, response_model=BenefitRegistrationOut, summary="非典后遗症治疗医院变更"
+)
+async def sars(
+    body: SarsIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
+):
     return await _created(uow, request, actor, idempotency_key,
-                          lambda: benefits.register_sars_hospitals(uow, actor, body.person_id, body.infection, body.hospital_codes))  # fmt: skip
+                          lambda: benefits.register_sars_hospitals(uow, actor, person_id=body.person_id, infection=body.infection, hospital_codes=body.hospital_codes))  # fmt: skip
 
 
-@router.post("/deputy-director-flag", status_code=201, response_model=BenefitRegistrationOut, summary="副司局级人员标识维护（单位办理）")
+@router.post(
+    "/deputy-director-flag",
+    status_code=201,
+    response_model=BenefitRegistrationOut,
+    summary="副司局级人员标识维护（单位办理）",
+)
 async def deputy_director(body: DeputyDirectorIn, request: Request, actor: UnitOrStaff, uow: UoW,
                           idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key,
-                          lambda: benefits.flag_deputy_director(uow, actor, body.person_id, body.appointment_document))
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.flag_deputy_director(
+            uow, actor, person_id=body.person_id, appointment_document=body.appointment_document
+        ),
+    )
 
 
 @router.post("/lost-receipts", status_code=201, response_model=BenefitRegistrationOut, summary="遗失票据登记")
-async def lost_receipt(body: LostReceiptIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_lost_receipt(
-        uow, actor, body.person_id, body.facility_code, body.receipt_no, body.service_date, body.amount, body.certified_copy_no))  # fmt: skip
+async def lost_receipt(
+    body: LostReceiptIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
+):
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_lost_receipt(uow, actor, person_id=body.person_id, facility_code=body.facility_code, receipt_no=body.receipt_no, service_date=body.service_date, amount=body.amount, certified_copy_no=body.certified_copy_no))  # fmt: skip
 
 
 @router.post("/pregnancy", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险妊娠登记")
 async def pregnancy(body: PregnancyIn, request: Request, actor: PersonHospitalOrStaff, uow: UoW,
                     idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_pregnancy(
-        uow, actor, body.person_id, body.last_menstrual_period, body.pregnancy_started_on, body.delivered_on, body.facility_code))  # fmt: skip
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_pregnancy(uow, actor, person_id=body.person_id, last_menstrual_period=body.last_menstrual_period, started_on=body.pregnancy_started_on, delivered_on=body.delivered_on, facility_code=body.facility_code))  # fmt: skip
 
 
-@router.post("/maternity-remote", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险异地就医登记")
+@router.post(
+    "/maternity-remote",
+    status_code=201,
+    response_model=BenefitRegistrationOut,
+    summary="生育保险异地就医登记",
+)
 async def maternity_remote(body: MaternityRemoteIn, request: Request, actor: PersonUnitOrStaff, uow: UoW,
                            idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_remote(
-        uow, actor, body.person_id, body.category, [(f.code, f.name) for f in body.facilities]))  # fmt: skip
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_remote(uow, actor, person_id=body.person_id, category=body.category, facilities=[(f.code, f.name) for f in body.facilities]))  # fmt: skip
 
 
-@router.post("/maternity-hospitalization", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险住院登记")
+@router.post(
+    "/maternity-hospitalization",
+    status_code=201,
+    response_model=BenefitRegistrationOut,
+    summary="生育保险住院登记",
+)
 async def maternity_hospitalization(body: MaternityHospitalizationIn, request: Request, actor: HospitalOrStaff, uow: UoW,
                                     idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_hospitalization(
-        uow, actor, body.person_id, body.hospital_code, body.reason, body.admission_document))  # fmt: skip
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_hospitalization(uow, actor, person_id=body.person_id, hospital_code=body.hospital_code, stay=body.reason, admission_document=body.admission_document))  # fmt: skip
 
 
-@router.post("/fp-complication", status_code=201, response_model=BenefitRegistrationOut, summary="计划生育手术并发症登记")
-async def fp_complication(body: FpComplicationIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None):
-    return await _created(uow, request, actor, idempotency_key,
-                          lambda: benefits.register_fp_complication(uow, actor, body.person_id, body.certified_on, body.certificate_no))
+@router.post(
+    "/fp-complication",
+    status_code=201,
+    response_model=BenefitRegistrationOut,
+    summary="计划生育手术并发症登记",
+)
+async def fp_complication(
+    body: FpComplicationIn,
+    request: Request,
+    actor: Applicant,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.register_fp_complication(
+            uow,
+            actor,
+            person_id=body.person_id,
+            certified_on=body.certified_on,
+            certificate_no=body.certificate_no,
+        ),
+    )
 
 
-@router.post("/maternity-referral", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险转诊转院登记")
-async def maternity_referral(body: MaternityReferralIn, request: Request, actor: HospitalOrStaff, uow: UoW, idempotency_key: IdempotencyKey = None):
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_referral(
-        uow, actor, body.person_id, body.sending_hospital, body.receiving_hospital, body.referral_form_no))  # fmt: skip
+@router.post(
+    "/maternity-referral",
+    status_code=201,
+    response_model=BenefitRegistrationOut,
+    summary="生育保险转诊转院登记",
+)
+async def maternity_referral(
+    body: MaternityReferralIn,
+    request: Request,
+    actor: HospitalOrStaff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
+    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_referral(uow, actor, person_id=body.person_id, sending=body.sending_hospital, receiving=body.receiving_hospital, referral_form_no=body.referral_form_no))  # fmt: skip
 
 
-@router.post("/{registration_id}/treatment-facility", response_model=BenefitRegistrationOut, summary="变更门特治疗医院或药店")
-async def change_treatment_facility(registration_id: uuid.UUID, body: TreatmentFacilityIn, actor: Applicant, uow: UoW) -> dict:
-    async with uow:
-        registration = await benefits.change_treatment_facility(uow, registration_id, body.treatment_facility, actor)
-        await uow.commit()
+@router.post(
+    "/{registration_id}/treatment-facility",
+    response_model=BenefitRegistrationOut,
+    summary="变更门特治疗医院或药店",
+)
+async def change_treatment_facility(
+    registration_id: uuid.UUID, body: TreatmentFacilityIn, actor: Applicant, uow: UoW
+) -> dict:
+    registration = await uow.run(
+        benefits.change_treatment_facility, actor, registration_id, treatment_facility=body.treatment_facility
+    )
     return shape(registration)
 
 
 @router.get("/{registration_id}", response_model=BenefitRegistrationOut, summary="查看待遇登记")
 async def get_benefit(registration_id: uuid.UUID, actor: RecordReader, uow: UoW) -> dict:
-    async with uow:
-        return shape(await benefits.visible_benefit(uow, registration_id, actor))
+    return shape(await uow.read(benefits.visible_benefit, actor, registration_id))

@@ -35,7 +35,9 @@ class DriveListOut(BaseModel):
     uploaded_by: str
     uploaded_at: datetime
     row_count: int
-    counts: dict[str, int] = Field(description="各类比对结果人数：enrolled 已参保、unenrolled 未参保、duplicate 重复参保、dead 死亡")
+    counts: dict[str, int] = Field(
+        description="各类比对结果人数：enrolled 已参保、unenrolled 未参保、duplicate 重复参保、dead 死亡"
+    )
     notes: list[str] = list(drive.NOTES)
 
 
@@ -75,7 +77,9 @@ class CoverageOut(BaseModel):
     year: int
     office_code: str
     on: date = Field(description="报告日期：以此日已核准且在待遇期内的参保为“已参保”")
-    targets_on_file: bool = Field(description="是否有该年度、该经办机构的指导性指标（目前仅有静海区 2021 年样例数据）")
+    targets_on_file: bool = Field(
+        description="是否有该年度、该经办机构的指导性指标（目前仅有静海区 2021 年样例数据）"
+    )
     townships: list[TownshipOut]
     totals: dict[str, CellOut]
     notes: list[str] = Field(default=list(drive.COVERAGE_NOTES))
@@ -90,7 +94,12 @@ async def upload_list(
     actor: Staff,
     uow: UoW,
     runtime: Runtime,
-    file: Annotated[UploadFile, File(description="CSV（UTF-8，首行为列名：id_type、id_number、name，及 death_date 或 township_code、township_name、school）")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="CSV（UTF-8，首行为列名：id_type、id_number、name，及 death_date 或 township_code、township_name、school）"
+        ),
+    ],
     kind: Annotated[ListKind, Form(description="名单类别")],
     source_department: Annotated[str, Form(min_length=2, max_length=100, description="提供部门")],
     office_code: Annotated[str, Form(pattern=r"^\d{6}$", description="名单所属经办机构（区分中心）代码")],
@@ -103,19 +112,28 @@ async def upload_list(
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
-        raise Problem(422, "list_encoding", "名单须为 UTF-8 编码的 CSV", errors=[{"field": "file", "message": "请另存为 UTF-8 CSV"}]) from None
-    async with uow:
-        uploaded = await drive.upload_list(
-            uow, kind, source_department, office_code, as_of, text, actor, runtime.settings.person_id_key.encode()
-        )
-        await uow.commit()
+        raise Problem(
+            422,
+            "list_encoding",
+            "名单须为 UTF-8 编码的 CSV",
+            errors=[{"field": "file", "message": "请另存为 UTF-8 CSV"}],
+        ) from None
+    uploaded = await uow.run(
+        drive.upload_list,
+        actor,
+        kind=kind,
+        department=source_department,
+        office_code=office_code,
+        as_of=as_of,
+        text=text,
+        person_key=runtime.settings.person_id_key.encode(),
+    )
     return DriveListOut(**uploaded).model_dump(mode="json")
 
 
 @router.get("/lists/{list_id}", response_model=DriveListOut, summary="名单比对结果汇总")
 async def get_list(list_id: uuid.UUID, actor: Staff, uow: UoW) -> dict:
-    async with uow:
-        return DriveListOut(**await drive.visible_list(uow, list_id, actor)).model_dump(mode="json")
+    return DriveListOut(**await uow.read(drive.visible_list, actor, list_id)).model_dump(mode="json")
 
 
 @router.get("/lists/{list_id}/findings", response_model=FindingsOut, summary="名单比对明细（证件号码脱敏）")
@@ -123,20 +141,24 @@ async def list_findings(
     list_id: uuid.UUID,
     actor: Staff,
     uow: UoW,
-    class_: Annotated[Finding | None, Query(alias="class", description="比对结果：enrolled、unenrolled、duplicate、dead")] = None,
+    class_: Annotated[
+        Finding | None, Query(alias="class", description="比对结果：enrolled、unenrolled、duplicate、dead")
+    ] = None,
     finding: Annotated[Finding | None, Query(deprecated=True, description="同 class（旧名）")] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
-    async with uow:
-        rows, total = await drive.findings(uow, list_id, class_ or finding, (page - 1) * size, size, actor)
+    rows, total = await uow.read(
+        drive.findings, actor, list_id, finding=class_ or finding, offset=(page - 1) * size, limit=size
+    )
     items = [FindingOut(**{k: v for k, v in r.items() if k in FindingOut.model_fields}) for r in rows]
     return FindingsOut(items=items, total=total, page=page, size=size).model_dump(mode="json")
 
 
 async def _report(uow: UoW, actor: Principal, year: int, office_code: str, on: date | None) -> CoverageOut:
-    async with uow:
-        day, townships, totals, targets_on_file = await drive.coverage_report(uow, year, office_code, on, actor)
+    day, townships, totals, targets_on_file = await uow.read(
+        drive.coverage_report, actor, year=year, office_code=office_code, on=on
+    )
     return CoverageOut(
         year=year, office_code=office_code, on=day, targets_on_file=targets_on_file,
         townships=[TownshipOut(code=t.code, name=t.name, categories={c.value: cell(v) for c, v in t.cells.items()}) for t in townships],
@@ -153,12 +175,26 @@ async def coverage(actor: Staff, uow: UoW, year: Year, office_code: Office, on: 
     return (await _report(uow, actor, year, office_code, on)).model_dump(mode="json")
 
 
-@router.get("/coverage.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}}, summary="参保完成情况（电子表格 CSV）")
-async def coverage_csv(actor: Staff, uow: UoW, year: Year, office_code: Office, on: date | None = None) -> Response:
+@router.get(
+    "/coverage.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="参保完成情况（电子表格 CSV）",
+)
+async def coverage_csv(
+    actor: Staff, uow: UoW, year: Year, office_code: Office, on: date | None = None
+) -> Response:
     report = await _report(uow, actor, year, office_code, on)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["乡镇代码", "乡镇名称"] + [f"{CATEGORY_NAMES[c]}{what}" for c in Category for what in ("指标", "名单人数", "已参保", "完成率%")])
+    writer.writerow(
+        ["乡镇代码", "乡镇名称"]
+        + [
+            f"{CATEGORY_NAMES[c]}{what}"
+            for c in Category
+            for what in ("指标", "名单人数", "已参保", "完成率%")
+        ]
+    )
     rows = [(t.code, t.name, t.categories) for t in report.townships] + [("", "合计", report.totals)]
     for code, name, cells in rows:
         writer.writerow([code, name] + [v for c in Category for v in _cell_values(cells[c.value])])

@@ -52,7 +52,9 @@ class AtTheCounter(BaseModel):
     """What a clerk received (窗口办理); self-service requests leave both out."""
 
     materials: dict[Annotated[str, Field(pattern=r"^[a-z_]{2,40}$")], Form] = Field(
-        {}, max_length=20, description="已收取的申请材料：材料代码 → original 原件 / copy 复印件 / commitment 承诺书；缺少的材料一次性告知"
+        {},
+        max_length=20,
+        description="已收取的申请材料：材料代码 → original 原件 / copy 复印件 / commitment 承诺书；缺少的材料一次性告知",
     )
     proxy: PersonIn | None = Field(None, description="代办人（持本人有效身份证件）")
 
@@ -76,7 +78,10 @@ class SpecialGroupIn(BaseModel):
 
 
 def group_records(groups: list[SpecialGroupIn]) -> tuple[SpecialGroupRecord, ...]:
-    return tuple(SpecialGroupRecord(SpecialGroup(g.group), g.department, g.document_number, g.valid_from, g.valid_to) for g in groups)
+    return tuple(
+        SpecialGroupRecord(SpecialGroup(g.group), g.department, g.document_number, g.valid_from, g.valid_to)
+        for g in groups
+    )
 
 
 class LateRecordIn(BaseModel):
@@ -124,7 +129,9 @@ class CollectiveFilingIn(AtTheCounter):
     paid_on: date | None = None
     autumn_pupils: bool = Field(False, description="秋季入学新生（仅学校）：当年9月1日起享受待遇")
     members: list[MemberIn] = Field(min_length=1, max_length=2000)
-    late_record: LateRecordIn | None = Field(None, description="补登已结束年度的集体参保（经办人员，凭缴费凭证）")
+    late_record: LateRecordIn | None = Field(
+        None, description="补登已结束年度的集体参保（经办人员，凭缴费凭证）"
+    )
 
 
 class MemberResultOut(BaseModel):
@@ -143,7 +150,9 @@ class FlexibleEnrollmentIn(AtTheCounter):
     person: PersonIn
     office_code: str = Field(pattern=r"^\d{6}$", description="参保地经办机构（分中心）代码")
     paid_on: date | None = Field(None, description="缴费日期（默认当天）；缴费次日起享受待遇")
-    late_record: LateRecordIn | None = Field(None, description="缴费日期早于本月时的补登（经办人员，凭缴费凭证）")
+    late_record: LateRecordIn | None = Field(
+        None, description="缴费日期早于本月时的补登（经办人员，凭缴费凭证）"
+    )
 
 
 class DecisionIn(BaseModel):
@@ -166,7 +175,9 @@ class TerminateIn(DecisionIn, AtTheCounter):
 
 class ResumeIn(DecisionIn):
     start: date | None = Field(None, description="恢复参保日期（默认当天）")
-    late_record: LateRecordIn | None = Field(None, description="恢复日期早于本月时的补登（经办人员，凭缴费凭证）")
+    late_record: LateRecordIn | None = Field(
+        None, description="恢复日期早于本月时的补登（经办人员，凭缴费凭证）"
+    )
 
 
 class PersonSearchIn(BaseModel):
@@ -215,7 +226,9 @@ class EnrollmentOut(BaseModel):
     paid_on: date | None
     previous_id: uuid.UUID | None
     filer: dict | None = Field(None, description="集体参保单位")
-    contribution: ContributionOut | None = Field(None, description="居民个人缴费标准与政府资助（文件未载明的年度为空）")
+    contribution: ContributionOut | None = Field(
+        None, description="居民个人缴费标准与政府资助（文件未载明的年度为空）"
+    )
     handling: dict | None = Field(None, description="办理渠道（窗口/网上）、收取的材料、代办人")
     late_record: dict | None = Field(None, description="补登：原因、缴费凭证、经办人和时间")
     decisions: list[DecisionOut]
@@ -260,7 +273,10 @@ def shape(e: Enrollment) -> dict:
         contribution=contribution_of(e),
         handling=e.handling,
         late_record=e.late_record,
-        decisions=[DecisionOut(by=d.by, at=d.at.isoformat(), outcome=d.outcome.value, reason=d.reason) for d in e.decisions],
+        decisions=[
+            DecisionOut(by=d.by, at=d.at.isoformat(), outcome=d.outcome.value, reason=d.reason)
+            for d in e.decisions
+        ],
     ).model_dump(mode="json")
 
 
@@ -303,15 +319,24 @@ async def submit_resident_enrollment(
     key = runtime.settings.person_id_key.encode()
 
     async def submit() -> tuple[int, dict]:
-        return 201, shape(await enrollments.submit_resident_enrollment(uow, command, actor, key))
+        return 201, shape(await enrollments.submit_resident_enrollment(uow, actor, command, person_key=key))
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
 
 
-@router.post("/residents/collective", response_model=CollectiveFilingOut, summary="城乡居民集体参保（学校、村居、福利机构、乡镇）")
+@router.post(
+    "/residents/collective",
+    response_model=CollectiveFilingOut,
+    summary="城乡居民集体参保（学校、村居、福利机构、乡镇）",
+)
 async def file_collectively(
-    body: CollectiveFilingIn, request: Request, actor: Staff, uow: UoW, runtime: Runtime, idempotency_key: IdempotencyKey = None
+    body: CollectiveFilingIn,
+    request: Request,
+    actor: Staff,
+    uow: UoW,
+    runtime: Runtime,
+    idempotency_key: IdempotencyKey = None,
 ):
     filing = enrollments.CollectiveFiling(
         filer=Filer(body.filer.kind, body.filer.name, body.filer.code), office_code=body.office_code,
@@ -322,11 +347,13 @@ async def file_collectively(
     key = runtime.settings.person_id_key.encode()
 
     async def file() -> tuple[int, dict]:
-        outcomes = await enrollments.file_collectively(uow, filing, actor, key)
+        outcomes = await enrollments.file_collectively(uow, actor, filing, person_key=key)
         results = [MemberResultOut(row=o.row, enrollment=EnrollmentOut(**shape(o.enrollment)) if o.enrollment else None,
                                    problem=problem_fields(o.refusal) if o.refusal else None) for o in outcomes]  # fmt: skip
         accepted = sum(1 for o in outcomes if o.enrollment)
-        return 200, CollectiveFilingOut(accepted=accepted, refused=len(outcomes) - accepted, results=results).model_dump(mode="json")
+        return 200, CollectiveFilingOut(
+            accepted=accepted, refused=len(outcomes) - accepted, results=results
+        ).model_dump(mode="json")
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, file)
@@ -338,13 +365,25 @@ def problem_fields(p: DomainError | Problem) -> dict:
 
 @router.post("/flexible", status_code=201, response_model=EnrollmentOut, summary="灵活就业人员参保登记")
 async def submit_flexible_enrollment(
-    body: FlexibleEnrollmentIn, request: Request, actor: Applicant, uow: UoW, runtime: Runtime, idempotency_key: IdempotencyKey = None
+    body: FlexibleEnrollmentIn,
+    request: Request,
+    actor: Applicant,
+    uow: UoW,
+    runtime: Runtime,
+    idempotency_key: IdempotencyKey = None,
 ):
     key = runtime.settings.person_id_key.encode()
 
     async def submit() -> tuple[int, dict]:
         enrollment = await enrollments.submit_flexible_enrollment(
-            uow, person_details(body.person), body.office_code, body.paid_on, actor, key, counter_of(body), late_record_of(body.late_record)
+            uow,
+            actor,
+            details=person_details(body.person),
+            office_code=body.office_code,
+            paid_on=body.paid_on,
+            person_key=key,
+            counter=counter_of(body),
+            late_record=late_record_of(body.late_record),
         )
         return 201, shape(enrollment)
 
@@ -354,8 +393,7 @@ async def submit_flexible_enrollment(
 
 @router.get("", response_model=list[EnrollmentOut], summary="参保记录查询（本人；经办人员按参保人）")
 async def list_enrollments(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
-    async with uow:
-        return [shape(e) for e in await enrollments.enrollments_of_person(uow, person_id, actor)]
+    return [shape(e) for e in await uow.read(enrollments.enrollments_of_person, actor, person_id=person_id)]
 
 
 class TransferredContributionOut(BaseModel):
@@ -367,10 +405,13 @@ class TransferredContributionOut(BaseModel):
     completed_on: date
 
 
-@router.get("/contribution-history", response_model=list[TransferredContributionOut], summary="转入的缴费年限与个人账户（转移接续合并）")
+@router.get(
+    "/contribution-history",
+    response_model=list[TransferredContributionOut],
+    summary="转入的缴费年限与个人账户（转移接续合并）",
+)
 async def contribution_history(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
-    async with uow:
-        rows = await enrollments.contribution_history(uow, person_id, actor)
+    rows = await uow.read(enrollments.contribution_history, actor, person_id=person_id)
     return [TransferredContributionOut(**row).model_dump(mode="json") for row in rows]
 
 
@@ -387,18 +428,24 @@ class CertificateOut(BaseModel):
     document: str = Field(description="打印用 PDF（参保凭证由转移接续服务开具）")
 
 
-@router.get("/certificates", response_model=list[CertificateOut], summary="参保凭证（本人；经办人员按参保人）")
+@router.get(
+    "/certificates", response_model=list[CertificateOut], summary="参保凭证（本人；经办人员按参保人）"
+)
 async def certificates(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
-    async with uow:
-        rows = await enrollments.certificates_of_person(uow, person_id, actor)
+    rows = await uow.read(enrollments.certificates_of_person, actor, person_id=person_id)
     return [CertificateOut(**{k: v for k, v in row.items() if k != "person_id"},
                            document=f"/api/v1/transfer/certificates/{row['number']}/document.pdf").model_dump(mode="json") for row in rows]  # fmt: skip
 
 
 @router.post("/search", response_model=PersonFoundOut, summary="按证件号码查询参保人（证件号码放在请求体中）")
 async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
-    async with uow:
-        person, found = await enrollments.find_person(uow, body.id_type, body.id_number, actor, runtime.settings.person_id_key.encode())
+    person, found = await uow.read(
+        enrollments.find_person,
+        actor,
+        id_type=body.id_type,
+        id_number=body.id_number,
+        person_key=runtime.settings.person_id_key.encode(),
+    )
     return PersonFoundOut(
         person=PersonOut(
             id=person.id, id_type=person.id_type.value, id_number_masked=mask_id(person.id_number), name=person.name,
@@ -410,8 +457,7 @@ async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: R
 
 @router.get("/{enrollment_id}", response_model=EnrollmentOut, summary="查看参保登记")
 async def get_enrollment(enrollment_id: uuid.UUID, actor: RecordReader, uow: UoW) -> dict:
-    async with uow:
-        return shape(await enrollments.visible_enrollment(uow, enrollment_id, actor))
+    return shape(await uow.read(enrollments.visible_enrollment, actor, enrollment_id))
 
 
 @router.post(
@@ -420,9 +466,7 @@ async def get_enrollment(enrollment_id: uuid.UUID, actor: RecordReader, uow: UoW
     summary="审核通过参保登记",
 )
 async def approve(enrollment_id: uuid.UUID, body: DecisionIn, actor: Staff, uow: UoW) -> dict:
-    async with uow:
-        approved = await enrollments.approve_enrollment(uow, enrollment_id, body.version, actor)
-        await uow.commit()
+    approved = await uow.run(enrollments.approve_enrollment, actor, enrollment_id, version=body.version)
     return shape(approved)
 
 
@@ -432,9 +476,9 @@ async def approve(enrollment_id: uuid.UUID, body: DecisionIn, actor: Staff, uow:
     summary="不予登记",
 )
 async def reject(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> dict:
-    async with uow:
-        rejected = await enrollments.reject_enrollment(uow, enrollment_id, body.version, body.reason, actor)
-        await uow.commit()
+    rejected = await uow.run(
+        enrollments.reject_enrollment, actor, enrollment_id, version=body.version, reason=body.reason
+    )
     return shape(rejected)
 
 
@@ -444,50 +488,75 @@ async def reject(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: Uo
     summary="中止参保（单位停保；转出前办理）",
 )
 async def stop(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> dict:
-    async with uow:
-        stopped = await enrollments.stop_enrollment(uow, enrollment_id, body.version, body.reason, actor)
-        await uow.commit()
+    stopped = await uow.run(
+        enrollments.stop_enrollment, actor, enrollment_id, version=body.version, reason=body.reason
+    )
     return shape(stopped)
 
 
 @router.post("/{enrollment_id}/interrupt", response_model=EnrollmentOut, summary="中断参保（单位停缴）")
 async def interrupt(enrollment_id: uuid.UUID, body: InterruptIn, actor: UnitOrStaff, uow: UoW) -> dict:
-    async with uow:
-        interrupted = await enrollments.interrupt_enrollment(uow, enrollment_id, body.version, body.reason, body.last_day, actor)
-        await uow.commit()
+    interrupted = await uow.run(
+        enrollments.interrupt_enrollment,
+        actor,
+        enrollment_id,
+        version=body.version,
+        reason=body.reason,
+        last_day=body.last_day,
+    )
     return shape(interrupted)
 
 
-@router.post("/{enrollment_id}/terminate", response_model=EnrollmentOut, summary="终止参保（死亡、出国定居、解除劳动关系等）")
-async def terminate(enrollment_id: uuid.UUID, body: TerminateIn, actor: UnitOrStaff, uow: UoW, runtime: Runtime) -> dict:
+@router.post(
+    "/{enrollment_id}/terminate",
+    response_model=EnrollmentOut,
+    summary="终止参保（死亡、出国定居、解除劳动关系等）",
+)
+async def terminate(
+    enrollment_id: uuid.UUID, body: TerminateIn, actor: UnitOrStaff, uow: UoW, runtime: Runtime
+) -> dict:
     key = runtime.settings.person_id_key.encode()
-    async with uow:
-        terminated = await enrollments.terminate_enrollment(
-            uow, enrollment_id, body.version, body.reason, body.last_day, body.note, actor, key, counter_of(body)
-        )
-        await uow.commit()
+    terminated = await uow.run(
+        enrollments.terminate_enrollment,
+        actor,
+        enrollment_id,
+        version=body.version,
+        reason=body.reason,
+        last_day=body.last_day,
+        note=body.note,
+        person_key=key,
+        counter=counter_of(body),
+    )
     return shape(terminated)
 
 
-@router.post("/{enrollment_id}/resume", response_model=EnrollmentOut, status_code=201, summary="恢复参保（返回新的参保登记）")
+@router.post(
+    "/{enrollment_id}/resume",
+    response_model=EnrollmentOut,
+    status_code=201,
+    summary="恢复参保（返回新的参保登记）",
+)
 async def resume(enrollment_id: uuid.UUID, body: ResumeIn, actor: UnitOrStaff, uow: UoW) -> dict:
-    async with uow:
-        continued = await enrollments.resume_enrollment(uow, enrollment_id, body.version, body.start, actor, late_record_of(body.late_record))
-        await uow.commit()
+    continued = await uow.run(
+        enrollments.resume_enrollment,
+        actor,
+        enrollment_id,
+        version=body.version,
+        start=body.start,
+        late_record=late_record_of(body.late_record),
+    )
     return shape(continued)
 
 
 @router.post("/{enrollment_id}/retire", response_model=EnrollmentOut, summary="在职转退休")
 async def retire(enrollment_id: uuid.UUID, body: DecisionIn, actor: UnitOrStaff, uow: UoW) -> dict:
-    async with uow:
-        retired = await enrollments.retire_employee(uow, enrollment_id, body.version, actor)
-        await uow.commit()
+    retired = await uow.run(enrollments.retire_employee, actor, enrollment_id, version=body.version)
     return shape(retired)
 
 
 @router.post("/{enrollment_id}/refund", response_model=EnrollmentOut, summary="退费（待遇享受期开始前）")
 async def refund(enrollment_id: uuid.UUID, body: ReasonIn, actor: Applicant, uow: UoW) -> dict:
-    async with uow:
-        refunded = await enrollments.refund_enrollment(uow, enrollment_id, body.version, body.reason, actor)
-        await uow.commit()
+    refunded = await uow.run(
+        enrollments.refund_enrollment, actor, enrollment_id, version=body.version, reason=body.reason
+    )
     return shape(refunded)

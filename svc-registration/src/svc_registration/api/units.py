@@ -45,7 +45,9 @@ class UnitChangeIn(BaseModel):
     version: int = Field(ge=1)
     kind: ChangeKind = Field(description="变更类型")
     after: Text | None = Field(None, max_length=200, description="变更后的名称、代码或法定代表人")
-    documents: list[Annotated[Text, Field(max_length=100)]] = Field([], max_length=20, description="证明材料编号")
+    documents: list[Annotated[Text, Field(max_length=100)]] = Field(
+        [], max_length=20, description="证明材料编号"
+    )
     related_units: list[CreditCode] = Field([], max_length=20, description="分立后新单位或合并后存续单位")
     reason: Text | None = Field(None, max_length=500)
 
@@ -54,9 +56,13 @@ class EmployeeIn(AtTheCounter):
     person: PersonIn
     start: date | None = Field(None, description="参保日期（默认当天）")
     category: Category = Category.in_service
-    permit_number: Text | None = Field(None, max_length=60, description="外籍及港澳台人员：就业许可或居住证件编号")
+    permit_number: Text | None = Field(
+        None, max_length=60, description="外籍及港澳台人员：就业许可或居住证件编号"
+    )
     employment_proof: Text | None = Field(None, max_length=100, description="外籍及港澳台人员：就业证明编号")
-    late_record: LateRecordIn | None = Field(None, description="参保日期早于本月时的补登（经办人员，凭缴费凭证）")
+    late_record: LateRecordIn | None = Field(
+        None, description="参保日期早于本月时的补登（经办人员，凭缴费凭证）"
+    )
 
 
 class UnitChangeOut(BaseModel):
@@ -91,7 +97,17 @@ class EmployeesOut(BaseModel):
 
 
 def shape_unit(u: Unit) -> dict:
-    changes = [UnitChangeOut(**{**c.__dict__, "kind": c.kind.value, "documents": list(c.documents), "related_units": list(c.related_units)}) for c in u.changes]
+    changes = [
+        UnitChangeOut(
+            **{
+                **c.__dict__,
+                "kind": c.kind.value,
+                "documents": list(c.documents),
+                "related_units": list(c.related_units),
+            }
+        )
+        for c in u.changes
+    ]
     return UnitOut(
         id=u.id, code=u.code, name=u.name, legal_representative=u.legal_representative, office_code=u.office_code,
         status=u.status.value, version=u.version, registered_at=u.registered_at, changes=changes, handling=u.handling,
@@ -100,13 +116,25 @@ def shape_unit(u: Unit) -> dict:
 
 @router.post("", status_code=201, response_model=UnitOut, summary="单位参保登记")
 async def register_unit(
-    body: UnitIn, request: Request, actor: UnitOrStaff, uow: UoW, runtime: Runtime, idempotency_key: IdempotencyKey = None
+    body: UnitIn,
+    request: Request,
+    actor: UnitOrStaff,
+    uow: UoW,
+    runtime: Runtime,
+    idempotency_key: IdempotencyKey = None,
 ):
     key = runtime.settings.person_id_key.encode()
 
     async def register() -> tuple[int, dict]:
         unit = await units.register_unit(
-            uow, body.code, body.name, body.legal_representative, body.office_code, actor, key, counter_of(body)
+            uow,
+            actor,
+            body.code,
+            name=body.name,
+            legal_representative=body.legal_representative,
+            office_code=body.office_code,
+            person_key=key,
+            counter=counter_of(body),
         )
         return 201, shape_unit(unit)
 
@@ -116,25 +144,37 @@ async def register_unit(
 
 @router.get("/{code}", response_model=UnitOut, summary="查看参保单位")
 async def get_unit(code: str, actor: UnitOrStaff, uow: UoW) -> dict:
-    async with uow:
-        return shape_unit(await units.visible_unit(uow, code, actor))
+    return shape_unit(await uow.read(units.visible_unit, actor, code))
 
 
-@router.post("/{code}/changes", response_model=UnitOut, summary="单位变更登记（名称、代码、法定代表人、暂停、注销、分立、合并）")
+@router.post(
+    "/{code}/changes",
+    response_model=UnitOut,
+    summary="单位变更登记（名称、代码、法定代表人、暂停、注销、分立、合并）",
+)
 async def change_unit(code: str, body: UnitChangeIn, actor: UnitOrStaff, uow: UoW) -> dict:
     change = UnitChange(
         kind=body.kind, by=actor.subject, at=uow.clock.now(), reason=body.reason, documents=tuple(body.documents),
         after=body.after, related_units=tuple(body.related_units),
     )  # fmt: skip
-    async with uow:
-        changed = await units.change_unit(uow, code, change, body.version, actor)
-        await uow.commit()
+    changed = await uow.run(units.change_unit, actor, code, change=change, version=body.version)
     return shape_unit(changed)
 
 
-@router.post("/{code}/employees", status_code=201, response_model=EnrollmentOut, summary="职工参保登记（增员，即时办结）")
+@router.post(
+    "/{code}/employees",
+    status_code=201,
+    response_model=EnrollmentOut,
+    summary="职工参保登记（增员，即时办结）",
+)
 async def enroll_employee(
-    code: str, body: EmployeeIn, request: Request, actor: UnitOrStaff, uow: UoW, runtime: Runtime, idempotency_key: IdempotencyKey = None
+    code: str,
+    body: EmployeeIn,
+    request: Request,
+    actor: UnitOrStaff,
+    uow: UoW,
+    runtime: Runtime,
+    idempotency_key: IdempotencyKey = None,
 ):
     command = enrollments.EnrollEmployee(
         person=person_details(body.person), start=body.start, category=body.category,
@@ -144,7 +184,9 @@ async def enroll_employee(
     key = runtime.settings.person_id_key.encode()
 
     async def enroll() -> tuple[int, dict]:
-        return 201, shape(await enrollments.enroll_employee(uow, code, command, actor, key))
+        return 201, shape(
+            await enrollments.enroll_employee(uow, actor, code, command=command, person_key=key)
+        )
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, enroll)
@@ -159,6 +201,14 @@ async def employees(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict:
-    async with uow:
-        found, total = await units.employees_of_unit(uow, code, [s.value for s in status or []], (page - 1) * size, size, actor)
-    return EmployeesOut(items=[EnrollmentOut(**shape(e)) for e in found], total=total, page=page, size=size).model_dump(mode="json")
+    found, total = await uow.read(
+        units.employees_of_unit,
+        actor,
+        code,
+        statuses=[s.value for s in status or []],
+        offset=(page - 1) * size,
+        limit=size,
+    )
+    return EmployeesOut(
+        items=[EnrollmentOut(**shape(e)) for e in found], total=total, page=page, size=size
+    ).model_dump(mode="json")

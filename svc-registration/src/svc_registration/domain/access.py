@@ -31,7 +31,9 @@ HOLDS_CASES = frozenset({"city", "district"})
 def case_office(code: str, actor: Principal, field: str = "office_code") -> Office:
     """The office a new case is filed at: it exists, holds cases, and the clerk serves it."""
     if actor.role is Role.staff and not actor.is_city_staff and actor.office_code != code:
-        raise _other_office(code)  # a district clerk's answer is the same for any office not theirs, known or not
+        raise _other_office(
+            code
+        )  # a district clerk's answer is the same for any office not theirs, known or not
     office = office_by_code(code)
     if office is None or office.level not in HOLDS_CASES:
         raise Invalid(
@@ -115,7 +117,9 @@ def may_end_enrollment_of_the_dead(actor: Principal, enrollment: Enrollment) -> 
     return serves_code(actor, enrollment.office_code)
 
 
-def may_reach_person(actor: Principal, person_id: uuid.UUID, enrollments: list[Enrollment], person_office: str | None) -> bool:
+def may_reach_person(
+    actor: Principal, person_id: uuid.UUID, enrollments: list[Enrollment], person_office: str | None
+) -> bool:
     """The person is within the caller's reach: themselves, an employee of the unit, a person of the clerk's office."""
     if actor.role is Role.insured:
         return actor.person_id == person_id

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from shared.errors import DomainError, Forbidden, Invalid
 
@@ -35,8 +36,13 @@ class LateRecord:
     by: str = ""
     at: datetime | None = None
 
-    def as_dict(self) -> dict:
-        return {"reason": self.reason, "receipts": list(self.receipts), "by": self.by, "at": self.at.isoformat() if self.at else None}
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "receipts": list(self.receipts),
+            "by": self.by,
+            "at": self.at.isoformat() if self.at else None,
+        }
 
 
 def current_month_start(today: date) -> date:
@@ -59,10 +65,14 @@ def refuse_backdated(field: str, earliest: str, detail: str) -> Invalid:
     )  # fmt: skip
 
 
-def require_paid_or_recorded(backdated: bool, late: LateRecord | None, staff_of_office: bool, problem: DomainError) -> LateRecord | None:
+def require_paid_or_recorded(
+    backdated: bool, late: LateRecord | None, staff_of_office: bool, problem: DomainError
+) -> LateRecord | None:
     """The late record is kept only when it was needed; it is staff's to make."""
     if late is not None and not staff_of_office:
-        raise Forbidden("late_record_by_staff", "补登须由经办机构工作人员办理", "请携带缴费凭证到参保地经办机构窗口办理")
+        raise Forbidden(
+            "late_record_by_staff", "补登须由经办机构工作人员办理", "请携带缴费凭证到参保地经办机构窗口办理"
+        )
     if not backdated:
         return None
     if late is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
 from shared.errors import Conflict, Invalid
 from svc_registration.domain.facility import KnownFacility, require_designated
@@ -54,19 +55,27 @@ class BenefitRegistration:
     registered_by: str
     registered_at: datetime
     replaced_by: uuid.UUID | None = None
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
-    def replaced_with(self, successor: "BenefitRegistration") -> "BenefitRegistration":
+    def replaced_with(self, successor: BenefitRegistration) -> BenefitRegistration:
         return replace(self, status="replaced", valid_to=successor.valid_from, replaced_by=successor.id)
 
-    def expired(self) -> "BenefitRegistration":
+    def expired(self) -> BenefitRegistration:
         return replace(self, status="expired")
 
 
 def choose_resident_outpatient_hospital(
-    person_id: uuid.UUID, office_code: str, hospital: KnownFacility | None, hospital_code: str, today: date, by: str, at: datetime
+    person_id: uuid.UUID,
+    office_code: str,
+    hospital: KnownFacility | None,
+    hospital_code: str,
+    today: date,
+    by: str,
+    at: datetime,
 ) -> BenefitRegistration:
-    require_designated(hospital, hospital_code, "hospital_code", programme="reformed_level2_outpatient", level=2)
+    require_designated(
+        hospital, hospital_code, "hospital_code", programme="reformed_level2_outpatient", level=2
+    )
     return BenefitRegistration(
         id=uuid.uuid4(),
         person_id=person_id,
@@ -132,10 +141,22 @@ def certify_special_disease(
 
 
 def with_treatment_facility(
-    current: BenefitRegistration, treatment: KnownFacility | None, treatment_code: str, today: date, by: str, at: datetime
+    current: BenefitRegistration,
+    treatment: KnownFacility | None,
+    treatment_code: str,
+    today: date,
+    by: str,
+    at: datetime,
 ) -> BenefitRegistration:
     """A change of treatment hospital or pharmacy (unlimited): same certification, new facility."""
     if current.kind != SPECIAL_DISEASE or current.status != "active":
         raise Conflict("invalid_transition", "只有有效的门特登记可以变更治疗机构")
     require_treatment_facility(treatment, treatment_code)
-    return replace(current, id=uuid.uuid4(), facility_codes=(treatment_code,), valid_from=today, registered_by=by, registered_at=at)
+    return replace(
+        current,
+        id=uuid.uuid4(),
+        facility_codes=(treatment_code,),
+        valid_from=today,
+        registered_by=by,
+        registered_at=at,
+    )

@@ -37,7 +37,9 @@ class Period:
     explanation: str  # the rule in words, for the person
 
     def overlaps(self, other: Period) -> bool:
-        return (other.end is None or self.start <= other.end) and (self.end is None or other.start <= self.end)
+        return (other.end is None or self.start <= other.end) and (
+            self.end is None or other.start <= self.end
+        )
 
 
 def first_of_month(day: date, months_later: int) -> date:
@@ -58,7 +60,12 @@ def resident_period(
     if birth_date is not None and paid_on <= add_months(birth_date, NEWBORN_WINDOW_MONTHS):
         return _newborn_period(coverage_year, paid_on, birth_date)
     if after_employee_coverage and paid_on.year == coverage_year:
-        return Period(paid_on + timedelta(days=1), year_end, "after_employee_coverage", "职工医保终止后参加居民医保：缴费次日起享受待遇")
+        return Period(
+            paid_on + timedelta(days=1),
+            year_end,
+            "after_employee_coverage",
+            "职工医保终止后参加居民医保：缴费次日起享受待遇",
+        )
     opens = date(coverage_year - 1, *ENROLLMENT_OPENS)
     late_until = date(coverage_year, *LATE_ENROLLMENT_ENDS)
     if opens <= paid_on < date(coverage_year, 1, 1):
@@ -67,9 +74,20 @@ def resident_period(
         return Period(date(coverage_year, 1, 1), year_end, "regular", "集中参保期缴费：次年1月1日至12月31日")
     if date(coverage_year, 1, 1) <= paid_on <= late_until:
         if covered_previous_year:
-            return Period(first_of_month(paid_on, 1), year_end, "late_continuing", "上年度已参保、6月30日前补缴：缴费次月起享受待遇")
-        return Period(first_of_month(paid_on, 3), year_end, "late_new", "上年度未参保、6月30日前补缴：缴费当月为第1个月，第4个月起享受待遇")
-    raise Invalid("enrollment_period_closed",
+            return Period(
+                first_of_month(paid_on, 1),
+                year_end,
+                "late_continuing",
+                "上年度已参保、6月30日前补缴：缴费次月起享受待遇",
+            )
+        return Period(
+            first_of_month(paid_on, 3),
+            year_end,
+            "late_new",
+            "上年度未参保、6月30日前补缴：缴费当月为第1个月，第4个月起享受待遇",
+        )
+    raise Invalid(
+        "enrollment_period_closed",
         "不在参保缴费期内",
         f"{coverage_year} 年度居民医保集中参保期为 {opens} 至 {coverage_year - 1}-12-31，补缴截至 {late_until}；缴费日期 {paid_on} 不在期内",
         errors=[{"field": "coverage_year", "message": "该年度不在参保缴费期内"}],
@@ -78,14 +96,25 @@ def resident_period(
 
 def _newborn_period(coverage_year: int, paid_on: date, birth_date: date) -> Period:
     if paid_on < birth_date:
-        raise Invalid("paid_before_birth", "缴费日期早于出生日期", errors=[{"field": "paid_on", "message": "缴费日期早于出生日期"}])
+        raise Invalid(
+            "paid_before_birth",
+            "缴费日期早于出生日期",
+            errors=[{"field": "paid_on", "message": "缴费日期早于出生日期"}],
+        )
     if coverage_year != paid_on.year:
         raise Invalid("newborn_coverage_year", "新生儿参保年度应为缴费当年", f"缴费日期 {paid_on}，参保年度应为 {paid_on.year}",
                       errors=[{"field": "coverage_year", "message": f"应为 {paid_on.year}"}])  # fmt: skip
     year_end = date(coverage_year, 12, 31)
     if paid_on <= add_months(birth_date, NEWBORN_FROM_BIRTH_MONTHS):
-        return Period(birth_date, year_end, "newborn_within_4_months", "新生儿出生后4个月内缴费：自出生之日起享受待遇")
-    return Period(paid_on + timedelta(days=1), year_end, "newborn_after_4_months", "新生儿出生4个月后缴费：缴费次日起享受待遇")
+        return Period(
+            birth_date, year_end, "newborn_within_4_months", "新生儿出生后4个月内缴费：自出生之日起享受待遇"
+        )
+    return Period(
+        paid_on + timedelta(days=1),
+        year_end,
+        "newborn_after_4_months",
+        "新生儿出生4个月后缴费：缴费次日起享受待遇",
+    )
 
 
 def employee_period(start: date) -> Period:
@@ -93,4 +122,6 @@ def employee_period(start: date) -> Period:
 
 
 def flexible_period(paid_on: date) -> Period:
-    return Period(paid_on + timedelta(days=1), None, "flexible", "灵活就业人员参保：缴费次日起享受待遇，至中断或终止")
+    return Period(
+        paid_on + timedelta(days=1), None, "flexible", "灵活就业人员参保：缴费次日起享受待遇，至中断或终止"
+    )

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from shared.errors import Invalid
 from shared.money import money_text
@@ -79,7 +80,9 @@ def registration(person_id: uuid.UUID, office_code: str, kind: str, facility_cod
     )  # fmt: skip
 
 
-def refuse(code: str, title: str, field: str, message: str, detail: str | None = None, **extra: object) -> Invalid:
+def refuse(
+    code: str, title: str, field: str, message: str, detail: str | None = None, **extra: object
+) -> Invalid:
     return Invalid(code, title, detail, errors=[{"field": field, "message": message}], **extra)
 
 
@@ -87,11 +90,13 @@ def invalid(field: str, message: str) -> Invalid:
     return refuse("validation_failed", "请求参数不合法", field, message)
 
 
-def materials_missing(errors: list[dict]) -> Invalid:
+def materials_missing(errors: list[dict[str, Any]]) -> Invalid:
     return Invalid("materials_missing", "申请材料不全，请一次性补正", errors=errors)
 
 
-def require_hospital(facility: KnownFacility | None, code: str, field: str, programme: str | None = None) -> KnownFacility:
+def require_hospital(
+    facility: KnownFacility | None, code: str, field: str, programme: str | None = None
+) -> KnownFacility:
     hospital = require_designated(facility, code, field, programme=programme)
     if hospital.kind != "medical_institution":
         raise refuse("not_a_hospital", "须为定点医疗机构", field, f"{hospital.name}不是医疗机构")
@@ -116,7 +121,7 @@ class PreviousStay:
     extra_self_pay: Decimal  # 增负金额
     claimed: Decimal  # 申报金额
 
-    def as_details(self) -> dict:
+    def as_details(self) -> dict[str, Any]:
         return {"letter_no": self.letter_no, "discharged_on": self.discharged_on.isoformat(), "self_pay": money_text(self.self_pay),
                 "extra_self_pay": money_text(self.extra_self_pay), "claimed": money_text(self.claimed)}  # fmt: skip
 
@@ -134,7 +139,7 @@ class LetterRequest:
     previous_stay: PreviousStay | None = None
 
 
-def _letter_gaps(request: LetterRequest, today: date) -> list[dict]:
+def _letter_gaps(request: LetterRequest, today: date) -> list[dict[str, Any]]:
     gaps = []
     if request.admission_document is AdmissionDocument.commitment:
         if request.admitted_on is None:
@@ -142,15 +147,24 @@ def _letter_gaps(request: LetterRequest, today: date) -> list[dict]:
         if not request.diagnosis:
             gaps.append({"field": "diagnosis", "message": "以承诺书代替住院证时须承诺疾病诊断"})
     if request.transfer_from and not request.referral_form_no:
-        gaps.append({"field": "referral_form_no", "message": "转诊转院须提供《天津市基本医疗保险转诊转院登记表》"})
+        gaps.append(
+            {"field": "referral_form_no", "message": "转诊转院须提供《天津市基本医疗保险转诊转院登记表》"}
+        )
     if request.previous_unsettled and request.previous_stay is None:
-        gaps.append({"field": "previous_stay", "message": "上次住院尚未结算：须提供上次住院的确认书编号、出院时间、自费、增负及申报金额"})
+        gaps.append(
+            {
+                "field": "previous_stay",
+                "message": "上次住院尚未结算：须提供上次住院的确认书编号、出院时间、自费、增负及申报金额",
+            }
+        )
     if request.previous_stay is not None and request.previous_stay.discharged_on > today:
         gaps.append({"field": "previous_stay.discharged_on", "message": "出院时间不能晚于今天"})
     return gaps
 
 
-def hospitalization_letter(request: LetterRequest, hospital: KnownFacility | None, today: date) -> tuple[date, dict]:
+def hospitalization_letter(
+    request: LetterRequest, hospital: KnownFacility | None, today: date
+) -> tuple[date, dict[str, Any]]:
     """A 住院资格确认书: (its last valid day, its details); every missing item told at once."""
     if not 1 <= request.valid_days <= LETTER_MAX_DAYS:
         raise invalid("valid_days", f"有效期为1至{LETTER_MAX_DAYS}天")
@@ -180,7 +194,12 @@ def tb_local_hospital(hospital: KnownFacility | None, code: str) -> None:
 
 def tb_remote_patient(diagnosis_level: int | None) -> None:
     if diagnosis_level is None or diagnosis_level < TB_REMOTE_DIAGNOSIS_LEVEL:
-        raise refuse("diagnosis_level_too_low", "异地患者须持二级及以上医疗机构的诊断", "diagnosis_hospital_level", "须为二级及以上医疗机构的诊断证明")
+        raise refuse(
+            "diagnosis_level_too_low",
+            "异地患者须持二级及以上医疗机构的诊断",
+            "diagnosis_hospital_level",
+            "须为二级及以上医疗机构的诊断证明",
+        )
 
 
 def tb_choice_given(remote_patient: bool, hospital_code: str | None, remote_hospital: object | None) -> None:
@@ -201,7 +220,12 @@ def sars_hospitals(infection: SarsInfection, chosen: list[tuple[str, KnownFacili
     for code, facility in chosen:
         hospital = require_hospital(facility, code, "hospital_codes")
         if infection is SarsInfection.social and hospital.level != 1:
-            raise refuse("not_a_community_hospital", "社会感染者须选择社区（一级）医院", "hospital_codes", f"{hospital.name}为{hospital.level}级")
+            raise refuse(
+                "not_a_community_hospital",
+                "社会感染者须选择社区（一级）医院",
+                "hospital_codes",
+                f"{hospital.name}为{hospital.level}级",
+            )
 
 
 # ------------------------------------------------------------------------------------------ lost receipt
@@ -219,11 +243,17 @@ def lost_receipt_deadline(scheme: str, service_date: date, benefit_end: date | N
     return add_months(end, LOST_RECEIPT_RESIDENT_MONTHS)
 
 
-def require_lost_receipt_in_time(scheme: str, service_date: date, benefit_end: date | None, today: date) -> date:
+def require_lost_receipt_in_time(
+    scheme: str, service_date: date, benefit_end: date | None, today: date
+) -> date:
     not_after(service_date, today, "service_date")
     deadline = lost_receipt_deadline(scheme, service_date, benefit_end)
     if today > deadline:
-        rule = "职工医保于费用发生次年4月30日前" if scheme in ("employee", "flexible") else "居民医保于待遇享受期满后3个月内"
+        rule = (
+            "职工医保于费用发生次年4月30日前"
+            if scheme in ("employee", "flexible")
+            else "居民医保于待遇享受期满后3个月内"
+        )
         raise refuse("lost_receipt_late", "已超过遗失票据登记期限，不予受理", "service_date", f"应于 {deadline} 前办理",
                      detail=f"{rule}办理，本票据的登记期限为 {deadline}，已逾期", deadline=deadline.isoformat())  # fmt: skip
     return deadline

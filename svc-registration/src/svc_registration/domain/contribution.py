@@ -31,7 +31,9 @@ class Contribution:
     government: Decimal
 
 
-def resident_contribution(year: int, tier: ResidentTier, special_groups: tuple[SpecialGroup, ...]) -> Contribution | None:
+def resident_contribution(
+    year: int, tier: ResidentTier, special_groups: tuple[SpecialGroup, ...]
+) -> Contribution | None:
     standard = STANDARDS.get(year, {}).get(tier)
     if standard is None:
         return None

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from shared.errors import Conflict, Invalid
 from svc_registration.domain.benefit_period import Period, employee_period, flexible_period
@@ -118,8 +119,10 @@ class Enrollment:
     paid_on: date | None = None
     previous_id: uuid.UUID | None = None
     filer: Filer | None = None
-    handling: dict | None = None  # domain.materials.Handling.as_dict(): channel, papers, proxy
-    late_record: dict | None = None  # domain.backdating.LateRecord.as_dict(): why it starts before the current month
+    handling: dict[str, Any] | None = None  # domain.materials.Handling.as_dict(): channel, papers, proxy
+    late_record: dict[str, Any] | None = (
+        None  # domain.backdating.LateRecord.as_dict(): why it starts before the current month
+    )
 
     @property
     def group_codes(self) -> tuple[SpecialGroup, ...]:
@@ -134,23 +137,44 @@ class Enrollment:
         return self.period.end
 
     def covers(self, day: date) -> bool:
-        return self.status in GRANTS_BENEFITS and self.period.start <= day and (self.period.end is None or day <= self.period.end)
+        return (
+            self.status in GRANTS_BENEFITS
+            and self.period.start <= day
+            and (self.period.end is None or day <= self.period.end)
+        )
 
-    def _move(self, to: Status, expected_version: int, decision: Decision, *, same_status: bool = False, **changes) -> Enrollment:  # type: ignore[no-untyped-def]
+    def _move(
+        self,
+        to: Status,
+        expected_version: int,
+        decision: Decision,
+        *,
+        same_status: bool = False,
+        **changes: Any,
+    ) -> Enrollment:
         """One transition, once. A request on an old version is a conflict (a retry carries the version it
         was made on); asking again, on the current version, for the status the enrollment already has is
         `transition_already_applied`. Only a change within a status (在职转退休) keeps it (`same_status`)."""
         if expected_version != self.version:
-            raise Conflict("version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version
+            raise Conflict(
+                "version_conflict",
+                "记录已被他人修改",
+                f"当前版本为 {self.version}，请刷新后重试",
+                current_version=self.version,
             )
         if to is self.status and not same_status:
             raise Conflict("transition_already_applied", "该操作已办理，不能重复办理", f"参保登记已是 {self.status.value} 状态",
                 current_status=self.status.value, current_version=self.version,
             )  # fmt: skip
         if to is not self.status and to not in ALLOWED[self.status]:
-            raise Conflict("invalid_transition", "当前状态不允许此操作", f"参保登记状态为 {self.status.value}，不能变为 {to.value}"
+            raise Conflict(
+                "invalid_transition",
+                "当前状态不允许此操作",
+                f"参保登记状态为 {self.status.value}，不能变为 {to.value}",
             )
-        return replace(self, status=to, version=self.version + 1, decisions=(*self.decisions, decision), **changes)
+        return replace(
+            self, status=to, version=self.version + 1, decisions=(*self.decisions, decision), **changes
+        )
 
     def _ended_on(self, last_day: date) -> Period:
         """The period cut at `last_day` (never later than it already ended)."""
@@ -167,30 +191,68 @@ class Enrollment:
         return self._move(Status.rejected, expected_version, Decision(by, at, Status.rejected, reason))
 
     def stop(self, by: str, at: datetime, expected_version: int, reason: str, last_day: date) -> Enrollment:
-        return self._move(Status.stopped, expected_version, Decision(by, at, Status.stopped, reason), period=self._ended_on(last_day))
+        return self._move(
+            Status.stopped,
+            expected_version,
+            Decision(by, at, Status.stopped, reason),
+            period=self._ended_on(last_day),
+        )
 
-    def interrupt(self, by: str, at: datetime, expected_version: int, reason: str, last_day: date) -> Enrollment:
+    def interrupt(
+        self, by: str, at: datetime, expected_version: int, reason: str, last_day: date
+    ) -> Enrollment:
         """中断: the unit stops paying for an employee (flexible: the person stops paying)."""
         self._require_working_scheme("中断")
-        return self._move(Status.interrupted, expected_version, Decision(by, at, Status.interrupted, reason), period=self._ended_on(last_day))
+        return self._move(
+            Status.interrupted,
+            expected_version,
+            Decision(by, at, Status.interrupted, reason),
+            period=self._ended_on(last_day),
+        )
 
-    def terminate(self, by: str, at: datetime, expected_version: int, reason: TerminationReason, last_day: date, note: str | None = None) -> Enrollment:
+    def terminate(
+        self,
+        by: str,
+        at: datetime,
+        expected_version: int,
+        reason: TerminationReason,
+        last_day: date,
+        note: str | None = None,
+    ) -> Enrollment:
         words = TERMINATION_REASONS[reason.value] + (f"：{note}" if note else "")
-        return self._move(Status.terminated, expected_version, Decision(by, at, Status.terminated, words), period=self._ended_on(last_day))
+        return self._move(
+            Status.terminated,
+            expected_version,
+            Decision(by, at, Status.terminated, words),
+            period=self._ended_on(last_day),
+        )
 
     def refund(self, by: str, at: datetime, expected_version: int, today: date, reason: str) -> Enrollment:
         """退费: only before the benefit period starts; afterwards the year's contribution stays."""
         if today >= self.period.start:
-            raise Conflict("refund_after_start", "待遇享受期已开始，不予退费", f"待遇自 {self.period.start} 开始，退费须在此之前申请")
-        return self._move(Status.refunded, expected_version, Decision(by, at, Status.refunded, reason), period=self._ended_on(self.period.start - timedelta(days=1)))
+            raise Conflict(
+                "refund_after_start",
+                "待遇享受期已开始，不予退费",
+                f"待遇自 {self.period.start} 开始，退费须在此之前申请",
+            )
+        return self._move(
+            Status.refunded,
+            expected_version,
+            Decision(by, at, Status.refunded, reason),
+            period=self._ended_on(self.period.start - timedelta(days=1)),
+        )
 
-    def resume(self, by: str, at: datetime, expected_version: int, start: date) -> tuple[Enrollment, Enrollment]:
+    def resume(
+        self, by: str, at: datetime, expected_version: int, start: date
+    ) -> tuple[Enrollment, Enrollment]:
         """恢复: the interrupted enrollment is closed as resumed and a new one continues it from `start`."""
         self._require_working_scheme("恢复")
         if self.period.end is not None and start <= self.period.end:
             raise Invalid("resume_overlaps", "恢复日期须晚于中断日期", f"中断前待遇至 {self.period.end}",
                           errors=[{"field": "start", "message": f"须晚于 {self.period.end}"}])  # fmt: skip
-        closed = self._move(Status.resumed, expected_version, Decision(by, at, Status.resumed, f"自 {start} 恢复参保"))
+        closed = self._move(
+            Status.resumed, expected_version, Decision(by, at, Status.resumed, f"自 {start} 恢复参保")
+        )
         period = Period(start, None, "resumed", "恢复参保：自恢复之日起享受待遇，至中断或终止")
         continued = replace(
             self, id=uuid.uuid4(), status=Status.approved, version=1, submitted_by=by, submitted_at=at, period=period,
@@ -210,11 +272,17 @@ class Enrollment:
 
     def transfer_out(self, by: str, at: datetime, to_office: str) -> Enrollment:
         """Recorded from the transfer service's event, whatever the version a clerk last saw."""
-        return self._move(Status.transferred_out, self.version, Decision(by, at, Status.transferred_out, f"转往 {to_office}"))
+        return self._move(
+            Status.transferred_out,
+            self.version,
+            Decision(by, at, Status.transferred_out, f"转往 {to_office}"),
+        )
 
     def _require_working_scheme(self, what: str) -> None:
         if self.scheme is Scheme.resident:
-            raise Conflict("invalid_transition", f"城乡居民医保不能办理{what}", "中断、恢复适用于职工医保和灵活就业人员")
+            raise Conflict(
+                "invalid_transition", f"城乡居民医保不能办理{what}", "中断、恢复适用于职工医保和灵活就业人员"
+            )
 
 
 def new_resident_enrollment(
@@ -228,7 +296,7 @@ def new_resident_enrollment(
     by: str,
     at: datetime,
     filer: Filer | None = None,
-    handling: dict | None = None,
+    handling: dict[str, Any] | None = None,
 ) -> Enrollment:
     return Enrollment(
         id=uuid.uuid4(),
@@ -250,7 +318,14 @@ def new_resident_enrollment(
 
 
 def new_employee_enrollment(
-    person_id: uuid.UUID, unit_code: str, office_code: str, start: date, category: Category, by: str, at: datetime, handling: dict | None = None
+    person_id: uuid.UUID,
+    unit_code: str,
+    office_code: str,
+    start: date,
+    category: Category,
+    by: str,
+    at: datetime,
+    handling: dict[str, Any] | None = None,
 ) -> Enrollment:
     """增加: enrolled by the unit, immediate (即时办结): approved in the same request."""
     return Enrollment(
@@ -261,7 +336,14 @@ def new_employee_enrollment(
     )  # fmt: skip
 
 
-def new_flexible_enrollment(person_id: uuid.UUID, office_code: str, paid_on: date, by: str, at: datetime, handling: dict | None = None) -> Enrollment:
+def new_flexible_enrollment(
+    person_id: uuid.UUID,
+    office_code: str,
+    paid_on: date,
+    by: str,
+    at: datetime,
+    handling: dict[str, Any] | None = None,
+) -> Enrollment:
     return Enrollment(
         id=uuid.uuid4(), person_id=person_id, office_code=office_code, scheme=Scheme.flexible, tier=None,
         coverage_year=paid_on.year, status=Status.submitted, version=1, submitted_by=by, submitted_at=at,
@@ -270,7 +352,16 @@ def new_flexible_enrollment(person_id: uuid.UUID, office_code: str, paid_on: dat
 
 
 # Statuses of an enrollment whose period did grant benefits (whatever happened to it since).
-WAS_COVERED = frozenset({Status.approved, Status.interrupted, Status.resumed, Status.stopped, Status.transferred_out, Status.terminated})
+WAS_COVERED = frozenset(
+    {
+        Status.approved,
+        Status.interrupted,
+        Status.resumed,
+        Status.stopped,
+        Status.transferred_out,
+        Status.terminated,
+    }
+)
 
 
 def conflicting_enrollment(history: list[Enrollment], candidate: Enrollment) -> Enrollment | None:
@@ -299,4 +390,6 @@ def covered_in_year(history: list[Enrollment], year: int) -> bool:
 def employee_coverage_ended(history: list[Enrollment]) -> bool:
     """The person's last employee or flexible coverage has ended (中断/中止/终止) and none is active."""
     working = [e for e in history if e.scheme is not Scheme.resident]
-    return any(e.status in EMPLOYEE_COVERAGE_ENDED for e in working) and not any(e.status in HOLDS_COVERAGE for e in working)
+    return any(e.status in EMPLOYEE_COVERAGE_ENDED for e in working) and not any(
+        e.status in HOLDS_COVERAGE for e in working
+    )

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 
 from shared.errors import DomainError, Invalid
 from shared.identity import IdType, InvalidIdentifier, normalize_id
@@ -65,7 +66,15 @@ class Category(StrEnum):
     special = "special"  # 特殊群体
 
 
-SPECIAL_LISTS = frozenset({ListKind.subsistence, ListKind.extreme_poverty, ListKind.low_income, ListKind.severe_disability, ListKind.veterans})
+SPECIAL_LISTS = frozenset(
+    {
+        ListKind.subsistence,
+        ListKind.extreme_poverty,
+        ListKind.low_income,
+        ListKind.severe_disability,
+        ListKind.veterans,
+    }
+)
 CATEGORY_OF: Mapping[ListKind, Category] = {
     ListKind.resident_population: Category.general,
     ListKind.students: Category.students,
@@ -111,7 +120,7 @@ def parse_list(kind: ListKind, text: str, as_of: date | None = None) -> list[Lis
         raise Invalid("list_columns_missing", "名单缺少必填列", "、".join(missing_columns),
                       errors=[{"field": f"file.{c}", "message": "缺少此列"} for c in missing_columns])  # fmt: skip
     rows: list[ListRow] = []
-    errors: list[dict] = []
+    errors: list[dict[str, Any]] = []
     first_line: dict[tuple[IdType, str], int] = {}
     read = 0
     while True:
@@ -130,7 +139,9 @@ def parse_list(kind: ListKind, text: str, as_of: date | None = None) -> list[Lis
         if row is not None:
             key = (row.id_type, row.id_number)
             if key in first_line:
-                problems = [{"row": number, "field": "id_number", "message": f"与第 {first_line[key]} 行为同一人"}]
+                problems = [
+                    {"row": number, "field": "id_number", "message": f"与第 {first_line[key]} 行为同一人"}
+                ]
                 row = None
             else:
                 first_line[key] = number
@@ -150,7 +161,9 @@ def _unreadable(line: int) -> Invalid:
                    errors=[{"row": line, "field": "file", "message": "CSV 格式错误（引号不配对或字段过长）"}])  # fmt: skip
 
 
-def _row(kind: ListKind, number: int, r: dict[str, str], as_of: date | None = None) -> tuple[ListRow | None, list[dict]]:
+def _row(
+    kind: ListKind, number: int, r: dict[str, str], as_of: date | None = None
+) -> tuple[ListRow | None, list[dict[str, Any]]]:
     problems = []
 
     def bad(column: str, message: str) -> None:
@@ -196,7 +209,16 @@ def _row(kind: ListKind, number: int, r: dict[str, str], as_of: date | None = No
         bad("school", f"学校名称不能超过 {MAX_SCHOOL} 个字")
     if problems:
         return None, problems
-    return ListRow(number, id_type, id_number, name, township_code or None, township_name or None, death_date, school or None), []
+    return ListRow(
+        number,
+        id_type,
+        id_number,
+        name,
+        township_code or None,
+        township_name or None,
+        death_date,
+        school or None,
+    ), []
 
 
 def classify(kind: ListKind, enrollments: Iterable[Enrollment], as_of: date) -> Finding:
@@ -251,7 +273,9 @@ class ListedPerson:
     township_code: str
 
 
-def coverage(targets: list[dict], listed: Iterable[ListedPerson], covered: set[uuid.UUID]) -> tuple[list[TownshipCoverage], dict[Category, CoverageCell]]:
+def coverage(
+    targets: list[dict[str, Any]], listed: Iterable[ListedPerson], covered: set[uuid.UUID]
+) -> tuple[list[TownshipCoverage], dict[Category, CoverageCell]]:
     """Per township and category: the target, the persons listed, those of them covered; and totals."""
     townships = {t["code"]: TownshipCoverage(t["code"], t["name"]) for t in targets}
     for t in targets:
@@ -272,7 +296,9 @@ def coverage(targets: list[dict], listed: Iterable[ListedPerson], covered: set[u
     return list(townships.values()), totals
 
 
-def listed_persons(rows_by_kind: Mapping[ListKind, Iterable[tuple[uuid.UUID, str | None]]]) -> list[ListedPerson]:
+def listed_persons(
+    rows_by_kind: Mapping[ListKind, Iterable[tuple[uuid.UUID, str | None]]],
+) -> list[ListedPerson]:
     """One entry per person: the most specific category they are listed in, with the township given there
     (else the one of the population register, else UNKNOWN_TOWNSHIP: a person listed is never dropped)."""
     township_of: dict[uuid.UUID, str] = {}

@@ -29,7 +29,11 @@ class KnownFacility:
 
 
 def require_designated(
-    facility: KnownFacility | None, code: str, field: str, programme: str | None = None, level: int | None = None
+    facility: KnownFacility | None,
+    code: str,
+    field: str,
+    programme: str | None = None,
+    level: int | None = None,
 ) -> KnownFacility:
     """The facility, if designated (and in the programme, at the level); otherwise a clear refusal.
 
@@ -40,7 +44,9 @@ def require_designated(
         raise Invalid("facility_unknown", "尚未收到该机构的定点信息", f"机构 {code} 不在定点医药机构名录中（或名录信息尚未同步）",
                       errors=[{"field": field, "message": "未知的定点医药机构"}])  # fmt: skip
     if facility.status != "designated":
-        state = {"suspended": "已暂停医保服务", "terminated": "已解除定点协议"}.get(facility.status, facility.status)
+        state = {"suspended": "已暂停医保服务", "terminated": "已解除定点协议"}.get(
+            facility.status, facility.status
+        )
         raise Invalid("facility_not_designated", "该机构当前不是定点医药机构", f"{facility.name}{state}",
                       errors=[{"field": field, "message": state}])  # fmt: skip
     if programme is not None and programme not in facility.programmes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from shared.directory import load_catalogue
 from shared.errors import Invalid
@@ -86,7 +87,7 @@ class Handling:
     proxy_name: str | None = None
     proxy_id_masked: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"channel": self.channel, "materials": {k: v.value for k, v in self.materials.items()},
                 "proxy_name": self.proxy_name, "proxy_id_masked": self.proxy_id_masked}  # fmt: skip
 
@@ -109,13 +110,21 @@ def check_materials(item: Item, given: Mapping[str, Form], by_proxy: bool) -> No
     needed = required(item, by_proxy)
     commitments_accepted = accepts_commitments(item)
     missing = [m for m in needed if m.code not in given]
-    refused = [m for m in needed if given.get(m.code) is Form.commitment and not (commitments_accepted or m.commitment_allowed)]
+    refused = [
+        m
+        for m in needed
+        if given.get(m.code) is Form.commitment and not (commitments_accepted or m.commitment_allowed)
+    ]
     unknown = sorted(set(given) - {m.code for m in needed})
     errors = [{"field": f"materials.{m.code}", "message": f"缺少：{m.name}"} for m in missing]
-    errors += [{"field": f"materials.{m.code}", "message": f"{m.name}不适用承诺制，须提供原件或复印件"} for m in refused]
+    errors += [
+        {"field": f"materials.{m.code}", "message": f"{m.name}不适用承诺制，须提供原件或复印件"}
+        for m in refused
+    ]
     errors += [{"field": f"materials.{code}", "message": "不是本事项的申请材料"} for code in unknown]
     if errors:
-        raise Invalid("materials_missing",
+        raise Invalid(
+            "materials_missing",
             "申请材料不全，请一次性补正",
             f"{item.name}须提供：" + "；".join(m.name for m in needed),
             errors=errors,

@@ -61,7 +61,11 @@ class MaternityStay(StrEnum):
 
 
 # The registration each kind of stay rests on (seed 000, 生育保险住院登记 注意事项).
-STAY_BASIS = {MaternityStay.childbirth: PREGNANCY, MaternityStay.termination: PREGNANCY, MaternityStay.fp_complication: FP_COMPLICATION}
+STAY_BASIS = {
+    MaternityStay.childbirth: PREGNANCY,
+    MaternityStay.termination: PREGNANCY,
+    MaternityStay.fp_complication: FP_COMPLICATION,
+}
 
 
 def require_maternity_hospital(facility: KnownFacility | None, code: str, field: str) -> KnownFacility:
@@ -86,10 +90,17 @@ def pregnancy(started_on: date, delivered_on: date | None, today: date) -> tuple
     if delivered_on is not None and delivered_on < started_on:
         raise invalid("delivered_on", "分娩日期不能早于妊娠开始日期")
     if delivered_on is not None and delivered_on <= today:
-        raise refuse("pregnancy_registration_too_late", "已分娩，不能补办妊娠登记", "delivered_on", "补办须在分娩前")
+        raise refuse(
+            "pregnancy_registration_too_late", "已分娩，不能补办妊娠登记", "delivered_on", "补办须在分娩前"
+        )
     days = (today - started_on).days
     if days >= PREGNANCY_DAYS:
-        raise refuse("pregnancy_registration_too_late", "妊娠已满42周，不能补办妊娠登记", "pregnancy_started_on", "补办须在分娩前")
+        raise refuse(
+            "pregnancy_registration_too_late",
+            "妊娠已满42周，不能补办妊娠登记",
+            "pregnancy_started_on",
+            "补办须在分娩前",
+        )
     return started_on + timedelta(days=PREGNANCY_DAYS), days > ON_TIME_PREGNANCY_DAYS
 
 
@@ -105,7 +116,11 @@ def maternity_remote_facilities(facilities: list[tuple[str, str]]) -> None:
 
 def unit_files_only_remote_workers(category: MaternityRemoteCategory) -> None:
     if category is not MaternityRemoteCategory.remote_worker:
-        raise Forbidden("person_files", "单位只能为常驻异地工作人员办理", errors=[{"field": "category", "message": "其他类别由本人或代办人办理"}])
+        raise Forbidden(
+            "person_files",
+            "单位只能为常驻异地工作人员办理",
+            errors=[{"field": "category", "message": "其他类别由本人或代办人办理"}],
+        )
 
 
 # ------------------------------------------------------------------------------------------- hospital stay
@@ -156,4 +171,11 @@ def maternity_referral(sending: KnownFacility | None, sending_code: str, receivi
         raise refuse("referral_to_lower_level", "转入医院须为同级或更高级别的生育定点医疗机构", "receiving_hospital",
                      f"转出{source.level}级，转入{target.level}级")  # fmt: skip
     if at_sub_centre and not referral_form_no:
-        raise materials_missing([{"field": "referral_form_no", "message": "分中心办理须提供转出医院开具的《天津市生育保险转诊转院登记表》"}])
+        raise materials_missing(
+            [
+                {
+                    "field": "referral_form_no",
+                    "message": "分中心办理须提供转出医院开具的《天津市生育保险转诊转院登记表》",
+                }
+            ]
+        )

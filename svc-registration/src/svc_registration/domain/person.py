@@ -39,7 +39,12 @@ def identify(
     try:
         number = normalize_id(id_type, id_number)
     except InvalidIdentifier as exc:
-        raise Invalid(exc.code, "证件号码不合法", exc.message, errors=[{"field": "person.id_number", "message": exc.message}]) from exc
+        raise Invalid(
+            exc.code,
+            "证件号码不合法",
+            exc.message,
+            errors=[{"field": "person.id_number", "message": exc.message}],
+        ) from exc
     facts = facts_for(id_type, number)
     if facts is not None:
         mismatches = []

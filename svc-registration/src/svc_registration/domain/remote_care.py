@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from shared.errors import Invalid
 from svc_registration.domain.benefit import BenefitRegistration
@@ -66,7 +67,11 @@ def file_remote_care(
 ) -> BenefitRegistration:
     """备案: filed with a commitment letter (承诺制) in place of the residence or referral papers."""
     if not commitment:
-        raise Invalid("commitment_required", "异地就医备案须签署个人承诺书", errors=[{"field": "commitment", "message": "请确认承诺"}])
+        raise Invalid(
+            "commitment_required",
+            "异地就医备案须签署个人承诺书",
+            errors=[{"field": "commitment", "message": "请确认承诺"}],
+        )
     if destination[:2] == office_code[:2]:
         raise Invalid("not_cross_province", "跨省异地就医备案的就医地须在外省",
                       errors=[{"field": "destination", "message": "就医地与参保地在同一省份"}])  # fmt: skip
@@ -75,14 +80,18 @@ def file_remote_care(
             raise Invalid("validation_failed", "请求参数不合法",
                           errors=[{"field": "category", "message": "长期居住备案须选择人员类别，且不填写外出原因"}])  # fmt: skip
         valid_to, claims_class, points = None, "resident_remote", 0
-        details = {"remote_kind": kind.value, "category": category.value}
+        details: dict[str, Any] = {"remote_kind": kind.value, "category": category.value}
     else:
         if reason is None or category is not None:
             raise Invalid("validation_failed", "请求参数不合法",
                           errors=[{"field": "reason", "message": "临时外出备案须填写外出原因（转诊或急诊），且不选择长期居住类别"}])  # fmt: skip
         valid_to = today + timedelta(days=VALIDITY_DAYS[reason])
         claims_class, points = CLAIMS_CLASS[reason]
-        details = {"remote_kind": kind.value, "reason": reason.value, "validity_days": VALIDITY_DAYS[reason]}
+        details: dict[str, Any] = {
+            "remote_kind": kind.value,
+            "reason": reason.value,
+            "validity_days": VALIDITY_DAYS[reason],
+        }
     return BenefitRegistration(
         id=uuid.uuid4(), person_id=person_id, office_code=office_code, kind=REMOTE_CARE, facility_codes=(),
         status="active", valid_from=today, valid_to=valid_to, registered_by=by, registered_at=at,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from shared.errors import Invalid
 
@@ -62,11 +63,17 @@ RULES: dict[SpecialGroup, GroupRule] = {
     SpecialGroup.severe_disability: GroupRule("重度残疾人", Department.disabled_persons_federation, True),
     SpecialGroup.children_in_difficulty: GroupRule("困境儿童", Department.civil_affairs, False),
     SpecialGroup.other_hardship: GroupRule("其他特殊困难人员", Department.civil_affairs, False),
-    SpecialGroup.price_subsidy_low_income: GroupRule("领取物价补贴的低收入家庭人员", Department.civil_affairs, False),
+    SpecialGroup.price_subsidy_low_income: GroupRule(
+        "领取物价补贴的低收入家庭人员", Department.civil_affairs, False
+    ),
     SpecialGroup.illness_impoverished: GroupRule("因病支出型困难家庭人员", Department.civil_affairs, False),
     SpecialGroup.martyrs_family: GroupRule("烈士遗属、因公牺牲军人遗属", Department.veterans_affairs, True),
-    SpecialGroup.old_soldier: GroupRule("在乡老复员军人、病故军人遗属、七至十级伤残军人", Department.veterans_affairs, True),
-    SpecialGroup.veteran_sent_home: GroupRule("带病回乡退伍军人、参战参试退役人员", Department.veterans_affairs, True),
+    SpecialGroup.old_soldier: GroupRule(
+        "在乡老复员军人、病故军人遗属、七至十级伤残军人", Department.veterans_affairs, True
+    ),
+    SpecialGroup.veteran_sent_home: GroupRule(
+        "带病回乡退伍军人、参战参试退役人员", Department.veterans_affairs, True
+    ),
     SpecialGroup.retired_cadre_spouse: GroupRule("无固定收入的离休干部配偶", Department.cadre_bureau, True),
     SpecialGroup.entitled_veteran: GroupRule("优抚对象（未分类别）", Department.veterans_affairs, True),
 }
@@ -88,17 +95,22 @@ class SpecialGroupRecord:
     def valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"group": self.group.value, "department": self.department.value, "document_number": self.document_number,
                 "valid_from": self.valid_from.isoformat(), "valid_to": self.valid_to.isoformat() if self.valid_to else None}  # fmt: skip
 
     @classmethod
-    def from_dict(cls, d: dict) -> SpecialGroupRecord:
+    def from_dict(cls, d: dict[str, Any]) -> SpecialGroupRecord:
         return cls(SpecialGroup(d["group"]), Department(d["department"]), d["document_number"], date.fromisoformat(d["valid_from"]),
                    date.fromisoformat(d["valid_to"]) if d.get("valid_to") else None)  # fmt: skip
 
 
-def check_records(records: tuple[SpecialGroupRecord, ...], coverage_start: date, coverage_end: date | None, field: str = "special_groups") -> None:
+def check_records(
+    records: tuple[SpecialGroupRecord, ...],
+    coverage_start: date,
+    coverage_end: date | None,
+    field: str = "special_groups",
+) -> None:
     """Every problem of the evidence at once: a group filed twice or no longer filed, a department that
     does not certify it, a validity that ends before it starts or lies outside the coverage."""
     errors = []
@@ -109,13 +121,30 @@ def check_records(records: tuple[SpecialGroupRecord, ...], coverage_start: date,
             errors.append({"field": f"{where}.group", "message": "同一特殊人员类别只能登记一次"})
         seen.add(r.group)
         if r.group not in FILEABLE:
-            errors.append({"field": f"{where}.group", "message": "请选择具体的优抚对象类别：martyrs_family、old_soldier、veteran_sent_home"})
+            errors.append(
+                {
+                    "field": f"{where}.group",
+                    "message": "请选择具体的优抚对象类别：martyrs_family、old_soldier、veteran_sent_home",
+                }
+            )
         if r.department is not rule.certified_by:
-            errors.append({"field": f"{where}.department", "message": f"{rule.name}由{DEPARTMENT_NAMES[rule.certified_by]}认定"})
+            errors.append(
+                {
+                    "field": f"{where}.department",
+                    "message": f"{rule.name}由{DEPARTMENT_NAMES[rule.certified_by]}认定",
+                }
+            )
         if r.valid_to is not None and r.valid_to < r.valid_from:
             errors.append({"field": f"{where}.valid_to", "message": "有效期止不得早于有效期起"})
-        elif (r.valid_to is not None and r.valid_to < coverage_start) or (coverage_end is not None and r.valid_from > coverage_end):
-            errors.append({"field": f"{where}.valid_from", "message": f"认定有效期与待遇享受期（{coverage_start} 至 {coverage_end or '长期'}）不重叠"})
+        elif (r.valid_to is not None and r.valid_to < coverage_start) or (
+            coverage_end is not None and r.valid_from > coverage_end
+        ):
+            errors.append(
+                {
+                    "field": f"{where}.valid_from",
+                    "message": f"认定有效期与待遇享受期（{coverage_start} 至 {coverage_end or '长期'}）不重叠",
+                }
+            )
     if errors:
         raise Invalid("special_group_evidence_invalid", "特殊人员认定信息有误", "特殊人员须由相关部门认定，并写明认定文号和有效期",
                       errors=errors)  # fmt: skip

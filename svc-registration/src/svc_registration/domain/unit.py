@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
@@ -22,7 +23,7 @@ class UnitStatus(StrEnum):
 
 
 class ChangeKind(StrEnum):
-    name = "name"
+    name = "name"  # type: ignore[assignment]  # the member shadows str.name; the stored value is "name"
     credit_code = "credit_code"
     legal_representative = "legal_representative"
     suspend = "suspend"
@@ -33,7 +34,15 @@ class ChangeKind(StrEnum):
 
 
 # Changes of registered facts need supporting documents (变更登记须提供相关证明材料).
-NEEDS_DOCUMENTS = frozenset({ChangeKind.name, ChangeKind.credit_code, ChangeKind.legal_representative, ChangeKind.split, ChangeKind.merge})
+NEEDS_DOCUMENTS = frozenset(
+    {
+        ChangeKind.name,
+        ChangeKind.credit_code,
+        ChangeKind.legal_representative,
+        ChangeKind.split,
+        ChangeKind.merge,
+    }
+)
 
 ALLOWED_FROM: dict[ChangeKind, frozenset[UnitStatus]] = {
     ChangeKind.name: frozenset({UnitStatus.active, UnitStatus.suspended}),
@@ -74,15 +83,28 @@ class Unit:
     registered_by: str
     registered_at: datetime
     changes: tuple[UnitChange, ...] = field(default_factory=tuple)
-    handling: dict | None = None  # domain.materials.Handling.as_dict() of the registration
+    handling: dict[str, Any] | None = None  # domain.materials.Handling.as_dict() of the registration
 
     def apply(self, change: UnitChange, expected_version: int) -> Unit:
         if expected_version != self.version:
-            raise Conflict("version_conflict", "记录已被他人修改", f"当前版本为 {self.version}，请刷新后重试", current_version=self.version)
+            raise Conflict(
+                "version_conflict",
+                "记录已被他人修改",
+                f"当前版本为 {self.version}，请刷新后重试",
+                current_version=self.version,
+            )
         if self.status not in ALLOWED_FROM[change.kind]:
-            raise Conflict("invalid_transition", "单位当前状态不允许此变更", f"单位状态为 {self.status.value}，不能办理 {change.kind.value}")
+            raise Conflict(
+                "invalid_transition",
+                "单位当前状态不允许此变更",
+                f"单位状态为 {self.status.value}，不能办理 {change.kind.value}",
+            )
         if change.kind in NEEDS_DOCUMENTS and not change.documents:
-            raise Invalid("documents_missing", "变更登记须提供证明材料", errors=[{"field": "documents", "message": "请提供证明材料编号"}])
+            raise Invalid(
+                "documents_missing",
+                "变更登记须提供证明材料",
+                errors=[{"field": "documents", "message": "请提供证明材料编号"}],
+            )
         updated = replace(self, version=self.version + 1, changes=(*self.changes, change))
         if change.kind in RESULTING_STATUS:
             updated = replace(updated, status=RESULTING_STATUS[change.kind])
@@ -97,7 +119,9 @@ class Unit:
 
 def _required(value: str | None, name: str) -> str:
     if not value or not value.strip():
-        raise Invalid("validation_failed", "请求参数不合法", errors=[{"field": name, "message": "请填写变更后的内容"}])
+        raise Invalid(
+            "validation_failed", "请求参数不合法", errors=[{"field": name, "message": "请填写变更后的内容"}]
+        )
     return value.strip()
 
 
@@ -106,12 +130,18 @@ def valid_credit_code(code: str, field_name: str = "code") -> str:
     try:
         return uscc.validate(code)
     except ValidationError as exc:
-        raise Invalid("invalid_credit_code", "统一社会信用代码不合法", f"{code}：{exc.message}",
+        raise Invalid("invalid_credit_code", "统一社会信用代码不合法", f"{code}：{exc}",
                       errors=[{"field": field_name, "message": "统一社会信用代码校验不通过"}]) from exc  # fmt: skip
 
 
 def register_unit(
-    code: str, name: str, legal_representative: str, office_code: str, by: str, at: datetime, handling: dict | None = None
+    code: str,
+    name: str,
+    legal_representative: str,
+    office_code: str,
+    by: str,
+    at: datetime,
+    handling: dict[str, Any] | None = None,
 ) -> Unit:
     return Unit(
         id=uuid.uuid4(),

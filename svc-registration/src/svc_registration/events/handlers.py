@@ -1,5 +1,12 @@
 """The events registration consumes: the subscription table."""
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
+
+from pydantic import BaseModel
+
+from shared.db import UnitOfWork
+from shared.events import Envelope
 from shared.events.catalog import (
     FacilityDesignatedV1,
     FacilitySuspendedV1,
@@ -9,7 +16,7 @@ from shared.events.catalog import (
     TransferCompletedV1,
     TransferTransferredOutV1,
 )
-from shared.events.consumer import Subscription
+from shared.events.consumer import Handler, Subscription
 from svc_registration.usecases.benefits import record_facility
 from svc_registration.usecases.enrollments import (
     record_certificate,
@@ -17,16 +24,24 @@ from svc_registration.usecases.enrollments import (
     record_transferred_out,
 )
 
+E = TypeVar("E", bound=BaseModel)
+
+
+def on(model: type[E], handler: Callable[[UnitOfWork, Envelope, E], Awaitable[None]]) -> Subscription:
+    """A subscription whose use case takes the event's own model (the consumer validates the payload as `model`)."""
+    return Subscription(model, cast(Handler, handler))
+
+
 # Every registry event carries the whole record, so one use case keeps the projection.
 SUBSCRIPTIONS = [
-    Subscription(FacilityDesignatedV1, record_facility),
-    Subscription(FacilityUpdatedV1, record_facility),
-    Subscription(FacilitySuspendedV1, record_facility),
-    Subscription(FacilityTerminatedV1, record_facility),
+    on(FacilityDesignatedV1, record_facility),
+    on(FacilityUpdatedV1, record_facility),
+    on(FacilitySuspendedV1, record_facility),
+    on(FacilityTerminatedV1, record_facility),
     # A person who moved to another region: their stopped coverage here is marked transferred out.
-    Subscription(TransferTransferredOutV1, record_transferred_out),
+    on(TransferTransferredOutV1, record_transferred_out),
     # A person who moved here: the contribution history from the other region is merged.
-    Subscription(TransferCompletedV1, record_transfer_completed),
+    on(TransferCompletedV1, record_transfer_completed),
     # 参保凭证 issued by transfer: shown on the person's record.
-    Subscription(TransferCertificateIssuedV1, record_certificate),
+    on(TransferCertificateIssuedV1, record_certificate),
 ]

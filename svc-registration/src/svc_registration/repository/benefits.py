@@ -19,7 +19,9 @@ class Benefits:
     def __init__(self, session: AsyncSession):
         self.session = session
 
-    async def active_benefit(self, person_id: uuid.UUID, kind: str, **details: str) -> BenefitRegistration | None:
+    async def active_benefit(
+        self, person_id: uuid.UUID, kind: str, **details: str
+    ) -> BenefitRegistration | None:
         """The active registration of that kind (and those details, e.g. disease=…), row-locked."""
         conditions = [
             benefit_registrations.c.person_id == person_id,
@@ -29,15 +31,19 @@ class Benefits:
         for key, value in details.items():
             conditions.append(benefit_registrations.c.details[key].astext == value)
         row = (
-            await self.session.execute(select(benefit_registrations).where(*conditions).with_for_update())
-        ).mappings().first()
+            (await self.session.execute(select(benefit_registrations).where(*conditions).with_for_update()))
+            .mappings()
+            .first()
+        )
         return _benefit(row) if row else None
 
     async def save_benefit(self, registration: BenefitRegistration) -> None:
         values = {**{f: getattr(registration, f) for f in BenefitRegistration.__dataclass_fields__}}
         values["facility_codes"] = list(registration.facility_codes)
         await self.session.execute(
-            insert(benefit_registrations).values(values).on_conflict_do_update(index_elements=["id"], set_=values)
+            insert(benefit_registrations)
+            .values(values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
         )
 
     async def benefits_due_to_expire(self, today: date, limit: int) -> list[BenefitRegistration]:
@@ -52,24 +58,50 @@ class Benefits:
         return [_benefit(row) for row in (await self.session.execute(query)).mappings()]
 
     async def benefits_page(
-        self, person_id: uuid.UUID | None, office_code: str | None, kind: str | None, status: str | None, offset: int, limit: int
+        self,
+        person_id: uuid.UUID | None,
+        office_code: str | None,
+        kind: str | None,
+        status: str | None,
+        offset: int,
+        limit: int,
     ) -> tuple[list[BenefitRegistration], int]:
         """Registrations filtered by person, office, kind and status (None: any), newest first, and their count."""
         table = benefit_registrations.c
-        wanted = [(table.person_id, person_id), (table.office_code, office_code), (table.kind, kind), (table.status, status)]
+        wanted = [
+            (table.person_id, person_id),
+            (table.office_code, office_code),
+            (table.kind, kind),
+            (table.status, status),
+        ]
         conditions = [column == value for column, value in wanted if value is not None]
-        total = (await self.session.execute(select(func.count()).select_from(benefit_registrations).where(*conditions))).scalar_one()
-        query = select(benefit_registrations).where(*conditions).order_by(table.registered_at.desc(), table.id).offset(offset).limit(limit)
+        total = (
+            await self.session.execute(
+                select(func.count()).select_from(benefit_registrations).where(*conditions)
+            )
+        ).scalar_one()
+        query = (
+            select(benefit_registrations)
+            .where(*conditions)
+            .order_by(table.registered_at.desc(), table.id)
+            .offset(offset)
+            .limit(limit)
+        )
         return [_benefit(row) for row in (await self.session.execute(query)).mappings()], total
 
     async def get_benefit(self, registration_id: uuid.UUID) -> BenefitRegistration | None:
         row = (
-            await self.session.execute(select(benefit_registrations).where(benefit_registrations.c.id == registration_id))
-        ).mappings().first()
+            (
+                await self.session.execute(
+                    select(benefit_registrations).where(benefit_registrations.c.id == registration_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
         return _benefit(row) if row else None
 
 
 def _benefit(row) -> BenefitRegistration:  # type: ignore[no-untyped-def]
     fields = {f: row[f] for f in BenefitRegistration.__dataclass_fields__}
     return BenefitRegistration(**fields | {"facility_codes": tuple(row["facility_codes"])})
-

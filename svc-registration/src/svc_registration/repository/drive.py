@@ -37,13 +37,25 @@ class Drive:
             await self.session.execute(insert(drive_rows), rows[start : start + INSERT_BATCH])
 
     async def get_list(self, list_id: uuid.UUID) -> dict | None:
-        row = (await self.session.execute(select(drive_lists).where(drive_lists.c.id == list_id))).mappings().first()
+        row = (
+            (await self.session.execute(select(drive_lists).where(drive_lists.c.id == list_id)))
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
-    async def findings(self, list_id: uuid.UUID, finding: str | None, offset: int, limit: int) -> tuple[list[dict], int]:
-        conditions = [drive_rows.c.list_id == list_id] + ([drive_rows.c.finding == finding] if finding else [])
-        total = (await self.session.execute(select(func.count()).select_from(drive_rows).where(*conditions))).scalar_one()
-        query = select(drive_rows).where(*conditions).order_by(drive_rows.c.row_no).offset(offset).limit(limit)
+    async def findings(
+        self, list_id: uuid.UUID, finding: str | None, offset: int, limit: int
+    ) -> tuple[list[dict], int]:
+        conditions = [drive_rows.c.list_id == list_id] + (
+            [drive_rows.c.finding == finding] if finding else []
+        )
+        total = (
+            await self.session.execute(select(func.count()).select_from(drive_rows).where(*conditions))
+        ).scalar_one()
+        query = (
+            select(drive_rows).where(*conditions).order_by(drive_rows.c.row_no).offset(offset).limit(limit)
+        )
         return [dict(row) for row in (await self.session.execute(query)).mappings()], total
 
     async def latest_lists(self, office_code: str, year: int, kinds: list[str]) -> dict[str, uuid.UUID]:
@@ -56,13 +68,20 @@ class Drive:
                 drive_lists.c.kind.in_(kinds),
                 drive_lists.c.as_of.between(date(year, 1, 1), date(year, 12, 31)),
             )
-            .order_by(drive_lists.c.kind, drive_lists.c.as_of.desc(), drive_lists.c.uploaded_at.desc(), drive_lists.c.id)
+            .order_by(
+                drive_lists.c.kind,
+                drive_lists.c.as_of.desc(),
+                drive_lists.c.uploaded_at.desc(),
+                drive_lists.c.id,
+            )
         )
         return {kind: list_id for kind, list_id in (await self.session.execute(query)).all()}
 
     async def rows_of(self, list_id: uuid.UUID) -> list[tuple[uuid.UUID, str | None]]:
         """(person, township code) of each row of a list."""
-        query = select(drive_rows.c.person_id, drive_rows.c.township_code).where(drive_rows.c.list_id == list_id)
+        query = select(drive_rows.c.person_id, drive_rows.c.township_code).where(
+            drive_rows.c.list_id == list_id
+        )
         return [(person, township) for person, township in (await self.session.execute(query)).all()]
 
     async def covered_on(self, list_ids: list[uuid.UUID], day: date) -> set[uuid.UUID]:

@@ -39,13 +39,19 @@ class Enrollments:
     async def save_person(self, person: Person) -> None:
         """Insert, or keep the existing row: the same ID always maps to the same person id."""
         values = {**asdict(person), "id_type": person.id_type.value}
-        await self.session.execute(insert(persons).values(values).on_conflict_do_nothing(index_elements=["id"]))
+        await self.session.execute(
+            insert(persons).values(values).on_conflict_do_nothing(index_elements=["id"])
+        )
 
     async def get_person(self, person_id: uuid.UUID) -> Person | None:
-        row = (await self.session.execute(select(persons).where(persons.c.id == person_id))).mappings().first()
+        row = (
+            (await self.session.execute(select(persons).where(persons.c.id == person_id))).mappings().first()
+        )
         if row is None:
             return None
-        return Person(**{k: row[k] for k in Person.__dataclass_fields__} | {"id_type": IdType(row["id_type"])})
+        return Person(
+            **{k: row[k] for k in Person.__dataclass_fields__} | {"id_type": IdType(row["id_type"])}
+        )
 
     async def add_enrollment(self, enrollment: Enrollment) -> None:
         await self.session.execute(insert(enrollments).values(enrollment_row(enrollment)))
@@ -58,11 +64,20 @@ class Enrollments:
         return enrollment_of_row(row) if row else None
 
     async def record_transferred_contributions(self, values: dict) -> None:
-        await self.session.execute(insert(transferred_contributions).values(values).on_conflict_do_nothing(index_elements=["transfer_id"]))
+        await self.session.execute(
+            insert(transferred_contributions)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["transfer_id"])
+        )
 
     async def transferred_contributions_of(self, person_id: uuid.UUID) -> list[dict]:
         query = select(transferred_contributions).where(transferred_contributions.c.person_id == person_id)
-        return [dict(row) for row in (await self.session.execute(query.order_by(transferred_contributions.c.completed_on))).mappings()]
+        return [
+            dict(row)
+            for row in (
+                await self.session.execute(query.order_by(transferred_contributions.c.completed_on))
+            ).mappings()
+        ]
 
     async def record_certificate(self, values: dict, reissue: bool) -> None:
         statement = insert(certificates).values(values)
@@ -71,34 +86,60 @@ class Enrollments:
         ))  # fmt: skip
 
     async def certificates_of(self, person_id: uuid.UUID) -> list[dict]:
-        query = select(certificates).where(certificates.c.person_id == person_id).order_by(certificates.c.issued_on)
+        query = (
+            select(certificates)
+            .where(certificates.c.person_id == person_id)
+            .order_by(certificates.c.issued_on)
+        )
         return [dict(row) for row in (await self.session.execute(query)).mappings()]
 
     async def lock_person(self, person_id: uuid.UUID) -> None:
         """Serialises enrollment changes of one person until the transaction ends (duplicate check)."""
-        await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"enrollment:{person_id}", 0))))
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(f"enrollment:{person_id}", 0)))
+        )
 
     async def enrollments_of(self, person_id: uuid.UUID) -> list[Enrollment]:
-        query = select(enrollments).where(enrollments.c.person_id == person_id).order_by(enrollments.c.benefit_start)
+        query = (
+            select(enrollments)
+            .where(enrollments.c.person_id == person_id)
+            .order_by(enrollments.c.benefit_start)
+        )
         return [enrollment_of_row(row) for row in (await self.session.execute(query)).mappings()]
 
-    async def employees_of(self, unit_code: str, statuses: list[str] | None, offset: int, limit: int) -> tuple[list[Enrollment], int]:
+    async def employees_of(
+        self, unit_code: str, statuses: list[str] | None, offset: int, limit: int
+    ) -> tuple[list[Enrollment], int]:
         conditions = [enrollments.c.unit_code == unit_code]
         if statuses:
             conditions.append(enrollments.c.status.in_(statuses))
-        total = (await self.session.execute(select(func.count()).select_from(enrollments).where(*conditions))).scalar_one()
-        query = select(enrollments).where(*conditions).order_by(enrollments.c.submitted_at, enrollments.c.id).offset(offset).limit(limit)
+        total = (
+            await self.session.execute(select(func.count()).select_from(enrollments).where(*conditions))
+        ).scalar_one()
+        query = (
+            select(enrollments)
+            .where(*conditions)
+            .order_by(enrollments.c.submitted_at, enrollments.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
         return [enrollment_of_row(row) for row in (await self.session.execute(query)).mappings()], total
 
     async def count_employees(self, unit_code: str, statuses: list[str]) -> int:
-        query = select(func.count()).select_from(enrollments).where(enrollments.c.unit_code == unit_code, enrollments.c.status.in_(statuses))
+        query = (
+            select(func.count())
+            .select_from(enrollments)
+            .where(enrollments.c.unit_code == unit_code, enrollments.c.status.in_(statuses))
+        )
         return (await self.session.execute(query)).scalar_one()
 
     async def move_employees(self, from_unit: str, to_unit: str, statuses: list[str]) -> int:
         moved = await self.session.execute(
-            update(enrollments).where(enrollments.c.unit_code == from_unit, enrollments.c.status.in_(statuses)).values(unit_code=to_unit)
+            update(enrollments)
+            .where(enrollments.c.unit_code == from_unit, enrollments.c.status.in_(statuses))
+            .values(unit_code=to_unit)
         )
-        return moved.rowcount
+        return moved.rowcount  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
     async def update_enrollment(self, enrollment: Enrollment) -> None:
         row = enrollment_row(enrollment)
@@ -106,10 +147,16 @@ class Enrollments:
         await self.session.execute(update(enrollments).where(enrollments.c.id == enrollment.id).values(row))
 
     async def stopped_enrollments(self, person_id: uuid.UUID) -> list[Enrollment]:
-        query = select(enrollments).where(enrollments.c.person_id == person_id, enrollments.c.status == "stopped")
-        return [enrollment_of_row(row) for row in (await self.session.execute(query.with_for_update())).mappings()]
+        query = select(enrollments).where(
+            enrollments.c.person_id == person_id, enrollments.c.status == "stopped"
+        )
+        return [
+            enrollment_of_row(row) for row in (await self.session.execute(query.with_for_update())).mappings()
+        ]
 
-    async def approved_enrollment_covering(self, person_id: uuid.UUID, day: date, scheme: str | None = None) -> Enrollment | None:
+    async def approved_enrollment_covering(
+        self, person_id: uuid.UUID, day: date, scheme: str | None = None
+    ) -> Enrollment | None:
         conditions = [
             enrollments.c.person_id == person_id,
             enrollments.c.status == "approved",
@@ -119,7 +166,11 @@ class Enrollments:
         if scheme is not None:
             conditions.append(enrollments.c.scheme == scheme)
         # Employee insurance first: while it is paid, only employee benefits apply (seed 001 九.3).
-        query = select(enrollments).where(*conditions).order_by(enrollments.c.scheme != "employee", enrollments.c.benefit_start)
+        query = (
+            select(enrollments)
+            .where(*conditions)
+            .order_by(enrollments.c.scheme != "employee", enrollments.c.benefit_start)
+        )
         row = (await self.session.execute(query)).mappings().first()
         return enrollment_of_row(row) if row else None
 
@@ -137,7 +188,8 @@ def enrollment_row(e: Enrollment) -> dict:
         "submitted_by": e.submitted_by,
         "submitted_at": e.submitted_at,
         "decisions": [
-            {"by": d.by, "at": d.at.isoformat(), "outcome": d.outcome.value, "reason": d.reason} for d in e.decisions
+            {"by": d.by, "at": d.at.isoformat(), "outcome": d.outcome.value, "reason": d.reason}
+            for d in e.decisions
         ],
         "unit_code": e.unit_code,
         "category": e.category.value if e.category else None,
@@ -148,7 +200,9 @@ def enrollment_row(e: Enrollment) -> dict:
         "period_explanation": e.period.explanation,
         "paid_on": e.paid_on,
         "previous_id": e.previous_id,
-        "filer": {"kind": e.filer.kind.value, "name": e.filer.name, "code": e.filer.code} if e.filer else None,
+        "filer": {"kind": e.filer.kind.value, "name": e.filer.name, "code": e.filer.code}
+        if e.filer
+        else None,
         "handling": e.handling,
         "special_group_records": [r.as_dict() for r in e.special_groups],
         "late_record": e.late_record,
@@ -167,7 +221,9 @@ def enrollment_of_row(row) -> Enrollment:  # type: ignore[no-untyped-def]
         version=row["version"],
         submitted_by=row["submitted_by"],
         submitted_at=row["submitted_at"],
-        period=Period(row["benefit_start"], row["benefit_end"], row["period_rule"], row["period_explanation"]),
+        period=Period(
+            row["benefit_start"], row["benefit_end"], row["period_rule"], row["period_explanation"]
+        ),
         decisions=tuple(
             Decision(d["by"], datetime.fromisoformat(d["at"]), Status(d["outcome"]), d.get("reason"))
             for d in row["decisions"]
@@ -177,7 +233,9 @@ def enrollment_of_row(row) -> Enrollment:  # type: ignore[no-untyped-def]
         special_groups=_group_records(row),
         paid_on=row["paid_on"],
         previous_id=row["previous_id"],
-        filer=Filer(FilerKind(row["filer"]["kind"]), row["filer"]["name"], row["filer"].get("code")) if row["filer"] else None,
+        filer=Filer(FilerKind(row["filer"]["kind"]), row["filer"]["name"], row["filer"].get("code"))
+        if row["filer"]
+        else None,
         handling=row["handling"],
         late_record=row["late_record"],
     )
@@ -190,4 +248,3 @@ def _group_records(row) -> tuple[SpecialGroupRecord, ...]:  # type: ignore[no-un
         return tuple(SpecialGroupRecord.from_dict(d) for d in row["special_group_records"])
     return tuple(SpecialGroupRecord(SpecialGroup(g), RULES[SpecialGroup(g)].certified_by, "", row["benefit_start"], row["benefit_end"])
                  for g in row["special_groups"])  # fmt: skip
-

@@ -26,13 +26,14 @@ class Facilities:
         await upsert_newer(self.session, facilities, values)
 
     async def get_facility(self, code: str) -> KnownFacility | None:
-        row = (await self.session.execute(select(facilities).where(facilities.c.code == code))).mappings().first()
+        row = (
+            (await self.session.execute(select(facilities).where(facilities.c.code == code)))
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         return KnownFacility(
             code=row["code"], name=row["name"], kind=row["kind"], level=row["level"], office_code=row["office_code"],
             programmes=frozenset(row["programmes"]), status=row["status"], version=row["version"],
         )  # fmt: skip
-
-
-

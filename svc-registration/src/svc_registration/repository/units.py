@@ -25,18 +25,30 @@ class Units:
 
     async def get_unit(self, code: str, for_update: bool = False) -> Unit | None:
         query = select(units).where(units.c.code == code)
-        row = (await self.session.execute(query.with_for_update() if for_update else query)).mappings().first()
+        row = (
+            (await self.session.execute(query.with_for_update() if for_update else query)).mappings().first()
+        )
         return _unit(row) if row else None
 
     async def update_unit(self, unit: Unit, previous_code: str) -> None:
         await self.session.execute(update(units).where(units.c.id == unit.id).values(_unit_row(unit)))
         if unit.code != previous_code:  # the employees follow the unit's new credit code
-            await self.session.execute(update(enrollments).where(enrollments.c.unit_code == previous_code).values(unit_code=unit.code))
+            await self.session.execute(
+                update(enrollments)
+                .where(enrollments.c.unit_code == previous_code)
+                .values(unit_code=unit.code)
+            )
 
 
 def _unit_row(u: Unit) -> dict:
     changes = [
-        {**asdict(c), "kind": c.kind.value, "at": c.at.isoformat(), "documents": list(c.documents), "related_units": list(c.related_units)}
+        {
+            **asdict(c),
+            "kind": c.kind.value,
+            "at": c.at.isoformat(),
+            "documents": list(c.documents),
+            "related_units": list(c.related_units),
+        }
         for c in u.changes
     ]
     return {
@@ -57,4 +69,3 @@ def _unit(row) -> Unit:  # type: ignore[no-untyped-def]
         office_code=row["office_code"], status=UnitStatus(row["status"]), version=row["version"],
         registered_by=row["registered_by"], registered_at=row["registered_at"], changes=changes, handling=row["handling"],
     )  # fmt: skip
-

@@ -14,6 +14,9 @@ from shared.errors import Conflict, Forbidden, NotFound
 from shared.events import Envelope, new_envelope
 from shared.events.catalog import (
     FacilityDesignatedV1,
+    FacilitySuspendedV1,
+    FacilityTerminatedV1,
+    FacilityUpdatedV1,
     RegistrationBenefitExpiredV1,
     RegistrationBenefitRegisteredV1,
 )
@@ -81,8 +84,11 @@ from svc_registration.repository.benefits import Benefits
 from svc_registration.repository.enrollments import Enrollments
 from svc_registration.repository.facilities import Facilities
 
+# Every registry event carries the whole record.
+FacilityRecord = FacilityDesignatedV1 | FacilityUpdatedV1 | FacilitySuspendedV1 | FacilityTerminatedV1
 
-async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDesignatedV1) -> None:
+
+async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityRecord) -> None:
     """facility.designated / updated / suspended / terminated → the local registry projection."""
     await Facilities(uow.session).record_facility_if_newer(
         KnownFacility(
@@ -98,13 +104,17 @@ async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDe
     )
 
 
-async def _covered_today(session: AsyncSession, person_id: uuid.UUID, today: date, actor: Principal, scheme: str | None) -> Enrollment:
+async def _covered_today(
+    session: AsyncSession, person_id: uuid.UUID, today: date, actor: Principal, scheme: str | None
+) -> Enrollment:
     """The coverage the registration rests on; a hospital registering its patient learns only that it exists."""
     enrollment = await Enrollments(session).approved_enrollment_covering(person_id, today, scheme)
     if enrollment is not None and (may_see(actor, enrollment) or actor.role is Role.facility):
         return enrollment
     if actor.role is not Role.facility and not await _may_see_person(session, actor, person_id):
-        raise NotFound("参保人")  # another office's person: as if unknown, before saying they have no coverage
+        raise NotFound(
+            "参保人"
+        )  # another office's person: as if unknown, before saying they have no coverage
     what = "城乡居民医保" if scheme == "resident" else "基本医疗保险"
     raise Conflict("no_coverage", f"无有效的{what}参保登记", f"{today} 不在{what}待遇享受期内")
 
@@ -120,7 +130,9 @@ async def _may_see_person(session: AsyncSession, actor: Principal, person_id: uu
     return may_reach_person(actor, person_id, enrollments, person.office_code if person else None)
 
 
-async def _activate(uow: UnitOfWork, registration: BenefitRegistration, current: BenefitRegistration | None) -> BenefitRegistration:
+async def _activate(
+    uow: UnitOfWork, registration: BenefitRegistration, current: BenefitRegistration | None
+) -> BenefitRegistration:
     """The new registration replaces the active one of its kind from today, and is announced."""
     if current is not None:
         await Benefits(uow.session).save_benefit(current.replaced_with(registration))
@@ -144,7 +156,14 @@ async def _activate(uow: UnitOfWork, registration: BenefitRegistration, current:
     return registration
 
 
-async def _coverage(session: AsyncSession, person_id: uuid.UUID, day: date, actor: Principal, kind: str, scheme: str | None = None) -> Enrollment:
+async def _coverage(
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    day: date,
+    actor: Principal,
+    kind: str,
+    scheme: str | None = None,
+) -> Enrollment:
     """The coverage a registration of `kind` rests on. Staff of any office handle the items the catalogue
     marks 全市通办 (domain.benefit_items); the registration still belongs to the person's office."""
     if actor.role is Role.staff and handled_citywide(kind):
@@ -160,26 +179,35 @@ def _valid_on(registration: BenefitRegistration | None, day: date) -> bool:
 
 
 async def register_resident_outpatient(
-    uow: UnitOfWork, person_id: uuid.UUID | None, hospital_code: str, actor: Principal
+    uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, hospital_code: str
 ) -> BenefitRegistration:
     """城乡居民门(急)诊就医登记: a resident covered today chooses one reformed level-2 hospital."""
     person_id = person_acted_for(actor, person_id)
     today = uow.clock.today()
     enrollment = await _coverage(uow.session, person_id, today, actor, RESIDENT_OUTPATIENT, "resident")
     registration = choose_resident_outpatient_hospital(
-        person_id, enrollment.office_code, await Facilities(uow.session).get_facility(hospital_code), hospital_code, today, actor.subject, uow.clock.now()
+        person_id,
+        enrollment.office_code,
+        await Facilities(uow.session).get_facility(hospital_code),
+        hospital_code,
+        today,
+        actor.subject,
+        uow.clock.now(),
     )
-    return await _activate(uow, registration, await Benefits(uow.session).active_benefit(person_id, RESIDENT_OUTPATIENT))
+    return await _activate(
+        uow, registration, await Benefits(uow.session).active_benefit(person_id, RESIDENT_OUTPATIENT)
+    )
 
 
 async def register_special_disease(
     uow: UnitOfWork,
+    actor: Principal,
+    *,
     person_id: uuid.UUID | None,
     disease: str,
     certified_by: str,
     treatment_facility: str,
     certified_outside_city: bool,
-    actor: Principal,
 ) -> BenefitRegistration:
     """门特登记: a certification for one of the 13 diseases, with the chosen treatment hospital or pharmacy."""
     person_id = person_acted_for(actor, person_id)
@@ -191,26 +219,37 @@ async def register_special_disease(
         await Facilities(uow.session).get_facility(treatment_facility), treatment_facility,
         certified_outside_city, today, actor.subject, uow.clock.now(),
     )  # fmt: skip
-    return await _activate(uow, registration, await Benefits(uow.session).active_benefit(person_id, SPECIAL_DISEASE, disease=disease))
+    return await _activate(
+        uow,
+        registration,
+        await Benefits(uow.session).active_benefit(person_id, SPECIAL_DISEASE, disease=disease),
+    )
 
 
 async def change_treatment_facility(
-    uow: UnitOfWork, registration_id: uuid.UUID, treatment_facility: str, actor: Principal
+    uow: UnitOfWork, actor: Principal, registration_id: uuid.UUID, *, treatment_facility: str
 ) -> BenefitRegistration:
     """门特治疗医院、药店变更 (unlimited)."""
-    current = await visible_benefit(uow, registration_id, actor)
+    current = await visible_benefit(uow, actor, registration_id)
     changed = with_treatment_facility(
-        current, await Facilities(uow.session).get_facility(treatment_facility), treatment_facility, uow.clock.today(), actor.subject, uow.clock.now()
+        current,
+        await Facilities(uow.session).get_facility(treatment_facility),
+        treatment_facility,
+        uow.clock.today(),
+        actor.subject,
+        uow.clock.now(),
     )
-    locked = await Benefits(uow.session).active_benefit(current.person_id, SPECIAL_DISEASE, disease=current.details["disease"])
+    locked = await Benefits(uow.session).active_benefit(
+        current.person_id, SPECIAL_DISEASE, disease=current.details["disease"]
+    )
     if locked is None or locked.id != current.id:
         raise Conflict("invalid_transition", "该门特登记已被变更或失效", "请刷新后重试")
     return await _activate(uow, changed, locked)
 
 
-
-
-async def visible_benefit(uow: UnitOfWork, registration_id: uuid.UUID, actor: Principal) -> BenefitRegistration:
+async def visible_benefit(
+    uow: UnitOfWork, actor: Principal, registration_id: uuid.UUID
+) -> BenefitRegistration:
     registration = await Benefits(uow.session).get_benefit(registration_id)
     visible = registration is not None and may_see_benefit(actor, registration)
     if not visible:
@@ -219,7 +258,14 @@ async def visible_benefit(uow: UnitOfWork, registration_id: uuid.UUID, actor: Pr
 
 
 async def list_benefits(
-    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, kind: str | None, status: str | None, offset: int, limit: int
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    kind: str | None,
+    status: str | None,
+    offset: int,
+    limit: int,
 ) -> tuple[list[BenefitRegistration], int]:
     """An insured person's own registrations (asking for another's is refused); staff those of their
     office (city staff: every office), of one person if given."""
@@ -232,17 +278,29 @@ async def list_benefits(
 
 
 async def file_remote_care(
-    uow: UnitOfWork, person_id: uuid.UUID | None, kind: RemoteKind, destination: str, category: LongTermCategory | None,
-    reason: TripReason | None, commitment: bool, actor: Principal,
+    uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, kind: RemoteKind, destination: str, category: LongTermCategory | None, reason: TripReason | None, commitment: bool,
 ) -> BenefitRegistration:  # fmt: skip
     """异地就医备案: the new filing of a kind (long-term, or this trip) replaces the active one."""
     person_id = person_acted_for(actor, person_id)
     today = uow.clock.today()
     enrollment = await _coverage(uow.session, person_id, today, actor, REMOTE_CARE)
     filing = remote_care_filing(
-        person_id, enrollment.office_code, kind, destination, category, reason, commitment, today, actor.subject, uow.clock.now()
+        person_id,
+        enrollment.office_code,
+        kind,
+        destination,
+        category,
+        reason,
+        commitment,
+        today,
+        actor.subject,
+        uow.clock.now(),
     )
-    return await _activate(uow, filing, await Benefits(uow.session).active_benefit(person_id, REMOTE_CARE, remote_kind=kind.value))
+    return await _activate(
+        uow,
+        filing,
+        await Benefits(uow.session).active_benefit(person_id, REMOTE_CARE, remote_kind=kind.value),
+    )
 
 
 async def expire_benefits(uow: UnitOfWork, after: object = None, batch: int = 200) -> int | None:
@@ -252,14 +310,13 @@ async def expire_benefits(uow: UnitOfWork, after: object = None, batch: int = 20
     today = uow.clock.today()
     due = await Benefits(uow.session).benefits_due_to_expire(today, batch)
     for registration in due:
+        assert registration.valid_to is not None  # only registrations with an end are due
         await Benefits(uow.session).save_benefit(registration.expired())
         uow.emit(new_envelope(RegistrationBenefitExpiredV1(
             registration_id=registration.id, person_id=registration.person_id, office_code=registration.office_code,
             kind=registration.kind, expired_on=registration.valid_to + timedelta(days=1), details=registration.details,
         ), uow.clock))  # fmt: skip
     return len(due) or None
-
-
 
 
 async def _covered_subject(
@@ -271,24 +328,29 @@ async def _covered_subject(
 
 
 async def issue_hospitalization_letter(
-    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, request: LetterRequest
+    uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, request: LetterRequest
 ) -> BenefitRegistration:
     """住院资格确认书: one per stay (letters do not replace each other)."""
     own_facility(actor, request.hospital_code, "hospital_code")
     person, today, enrollment = await _covered_subject(uow, actor, person_id, HOSPITALIZATION)
-    valid_to, details = hospitalization_letter(request, await Facilities(uow.session).get_facility(request.hospital_code), today)
+    valid_to, details = hospitalization_letter(
+        request, await Facilities(uow.session).get_facility(request.hospital_code), today
+    )
     letter = care_registration(person, enrollment.office_code, HOSPITALIZATION, (request.hospital_code,), today, valid_to,
                                actor.subject, uow.clock.now(), **details)  # fmt: skip
     return await _activate(uow, letter, None)
 
 
-async def register_tb(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str | None, drug_resistant: bool,
-                      remote_patient: bool, remote_hospital: tuple[str, str] | None, diagnosis_level: int | None) -> BenefitRegistration:  # fmt: skip
+async def register_tb(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, hospital_code: str | None, drug_resistant: bool, remote_patient: bool, remote_hospital: tuple[str, str] | None, diagnosis_level: int | None) -> BenefitRegistration:  # fmt: skip
     """肺结核门诊登记: a TB hospital here (the hospital online, the person or staff), or for a remote patient
     (at the sub-centre only) a hospital of their remote-care filing."""
     tb_choice_given(remote_patient, hospital_code, remote_hospital)
     if remote_patient and actor.role is not Role.staff:
-        raise Forbidden("at_sub_centre", "异地患者须到医保分中心办理肺结核登记", errors=[{"field": "remote_patient", "message": "请到医保分中心办理"}])
+        raise Forbidden(
+            "at_sub_centre",
+            "异地患者须到医保分中心办理肺结核登记",
+            errors=[{"field": "remote_patient", "message": "请到医保分中心办理"}],
+        )
     if hospital_code is not None:
         own_facility(actor, hospital_code, "hospital_code")
     person, today, enrollment = await _covered_subject(uow, actor, person_id, TB)
@@ -298,7 +360,10 @@ async def register_tb(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | 
             raise Conflict("remote_care_filing_required", "异地患者须先办理异地就医备案",
                           errors=[{"field": "remote_patient", "message": "无有效的异地就医备案"}])  # fmt: skip
         code, name = remote_hospital  # type: ignore[misc]
-        facilities, where = (code,), {"remote_hospital": {"code": code, "name": name}, "diagnosis_hospital_level": diagnosis_level}
+        facilities, where = (
+            (code,),
+            {"remote_hospital": {"code": code, "name": name}, "diagnosis_hospital_level": diagnosis_level},
+        )
     else:
         tb_local_hospital(await Facilities(uow.session).get_facility(hospital_code), hospital_code)  # type: ignore[arg-type]
         facilities, where = (hospital_code,), {}  # type: ignore[assignment]
@@ -307,16 +372,19 @@ async def register_tb(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | 
     return await _activate(uow, chosen, await Benefits(uow.session).active_benefit(person, TB))
 
 
-async def register_sars_hospitals(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, infection: SarsInfection,
-                                  hospital_codes: list[str]) -> BenefitRegistration:  # fmt: skip
+async def register_sars_hospitals(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, infection: SarsInfection, hospital_codes: list[str]) -> BenefitRegistration:  # fmt: skip
     person, today, enrollment = await _covered_subject(uow, actor, person_id, SARS)
-    sars_hospitals(infection, [(code, await Facilities(uow.session).get_facility(code)) for code in hospital_codes])
+    sars_hospitals(
+        infection, [(code, await Facilities(uow.session).get_facility(code)) for code in hospital_codes]
+    )
     chosen = care_registration(person, enrollment.office_code, SARS, tuple(hospital_codes), today, None, actor.subject, uow.clock.now(),
                                infection=infection.value)  # fmt: skip
     return await _activate(uow, chosen, await Benefits(uow.session).active_benefit(person, SARS))
 
 
-async def flag_deputy_director(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, appointment_document: str) -> BenefitRegistration:
+async def flag_deputy_director(
+    uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID, appointment_document: str
+) -> BenefitRegistration:
     """副司局级标识: the unit of the person's employee coverage sets it (staff of the person's office as well)."""
     today = uow.clock.today()
     enrollment = await _coverage(uow.session, person_id, today, actor, DEPUTY_DIRECTOR, "employee")
@@ -325,23 +393,25 @@ async def flag_deputy_director(uow: UnitOfWork, actor: Principal, person_id: uui
     return await _activate(uow, flag, await Benefits(uow.session).active_benefit(person_id, DEPUTY_DIRECTOR))
 
 
-async def register_lost_receipt(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, facility_code: str, receipt_no: str,
-                                service_date: date, amount: Decimal, certified_copy_no: str) -> BenefitRegistration:  # fmt: skip
+async def register_lost_receipt(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, facility_code: str, receipt_no: str, service_date: date, amount: Decimal, certified_copy_no: str) -> BenefitRegistration:  # fmt: skip
     """遗失票据登记: the coverage of the service date decides the deadline (employees or residents)."""
     person = person_acted_for(actor, person_id)
     today = uow.clock.today()
     not_after(service_date, today, "service_date")
-    require_designated(await Facilities(uow.session).get_facility(facility_code), facility_code, "facility_code")
+    require_designated(
+        await Facilities(uow.session).get_facility(facility_code), facility_code, "facility_code"
+    )
     enrollment = await _coverage(uow.session, person, service_date, actor, LOST_RECEIPT)
-    deadline = require_lost_receipt_in_time(enrollment.scheme.value, service_date, enrollment.benefit_end, today)
+    deadline = require_lost_receipt_in_time(
+        enrollment.scheme.value, service_date, enrollment.benefit_end, today
+    )
     receipt = care_registration(person, enrollment.office_code, LOST_RECEIPT, (facility_code,), today, None, actor.subject, uow.clock.now(),
                                 receipt_no=receipt_no, service_date=service_date.isoformat(), amount=money_text(amount),
                                 certified_copy_no=certified_copy_no, scheme=enrollment.scheme.value, deadline=deadline.isoformat())  # fmt: skip
     return await _activate(uow, receipt, None)
 
 
-async def register_pregnancy(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, last_menstrual_period: date | None,
-                             started_on: date | None, delivered_on: date | None, facility_code: str | None) -> BenefitRegistration:  # fmt: skip
+async def register_pregnancy(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, last_menstrual_period: date | None, started_on: date | None, delivered_on: date | None, facility_code: str | None) -> BenefitRegistration:  # fmt: skip
     """妊娠登记: by the primary-care maternity facility (its own code), the person in the app, or staff."""
     start, dated_by = pregnancy_start(last_menstrual_period, started_on)
     if actor.role is Role.facility:
@@ -349,17 +419,22 @@ async def register_pregnancy(uow: UnitOfWork, actor: Principal, person_id: uuid.
         own_facility(actor, facility_code or "", "facility_code")
     person, today, enrollment = await _covered_subject(uow, actor, person_id, PREGNANCY)
     if facility_code is not None:
-        require_maternity_hospital(await Facilities(uow.session).get_facility(facility_code), facility_code, "facility_code")
+        require_maternity_hospital(
+            await Facilities(uow.session).get_facility(facility_code), facility_code, "facility_code"
+        )
     valid_to, late = pregnancy(start, delivered_on, today)
     registered = care_registration(person, enrollment.office_code, PREGNANCY, (facility_code,) if facility_code else (), today, valid_to,
                                    actor.subject, uow.clock.now(), pregnancy_started_on=start.isoformat(), dated_by=dated_by, late=late)  # fmt: skip
     return await _activate(uow, registered, await Benefits(uow.session).active_benefit(person, PREGNANCY))
 
 
-async def register_maternity_remote(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, category: MaternityRemoteCategory,
-                                    facilities: list[tuple[str, str]]) -> BenefitRegistration:  # fmt: skip
+async def register_maternity_remote(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, category: MaternityRemoteCategory, facilities: list[tuple[str, str]]) -> BenefitRegistration:  # fmt: skip
     if category is MaternityRemoteCategory.remote_worker and actor.role is Role.insured:
-        raise Forbidden("unit_files", "常驻异地工作人员由用人单位办理", errors=[{"field": "category", "message": "请由单位办理"}])
+        raise Forbidden(
+            "unit_files",
+            "常驻异地工作人员由用人单位办理",
+            errors=[{"field": "category", "message": "请由单位办理"}],
+        )
     if actor.role is Role.unit:
         unit_files_only_remote_workers(category)
     maternity_remote_facilities(facilities)
@@ -370,12 +445,13 @@ async def register_maternity_remote(uow: UnitOfWork, actor: Principal, person_id
     return await _activate(uow, chosen, await Benefits(uow.session).active_benefit(person, MATERNITY_REMOTE))
 
 
-async def register_maternity_hospitalization(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, hospital_code: str,
-                                             stay: MaternityStay, admission_document: AdmissionDocument) -> BenefitRegistration:  # fmt: skip
+async def register_maternity_hospitalization(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, hospital_code: str, stay: MaternityStay, admission_document: AdmissionDocument) -> BenefitRegistration:  # fmt: skip
     """生育保险住院登记: rests on the pregnancy (or complication) registration valid today and lasts as long."""
     own_facility(actor, hospital_code, "hospital_code")
     person, today, enrollment = await _covered_subject(uow, actor, person_id, MATERNITY_HOSPITALIZATION)
-    require_maternity_hospital(await Facilities(uow.session).get_facility(hospital_code), hospital_code, "hospital_code")
+    require_maternity_hospital(
+        await Facilities(uow.session).get_facility(hospital_code), hospital_code, "hospital_code"
+    )
     basis = await Benefits(uow.session).active_benefit(person, stay_basis(stay))
     if not _valid_on(basis, today):
         raise missing_basis(stay)
@@ -385,25 +461,31 @@ async def register_maternity_hospitalization(uow: UnitOfWork, actor: Principal, 
     return await _activate(uow, registered, None)
 
 
-async def register_fp_complication(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, certified_on: date,
-                                   certificate_no: str) -> BenefitRegistration:  # fmt: skip
+async def register_fp_complication(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, certified_on: date, certificate_no: str) -> BenefitRegistration:  # fmt: skip
     person, today, enrollment = await _covered_subject(uow, actor, person_id, FP_COMPLICATION)
     opens, closes = require_fp_window(certified_on, today)
     registered = care_registration(person, enrollment.office_code, FP_COMPLICATION, (), today, closes, actor.subject, uow.clock.now(),
                                    certified_on=certified_on.isoformat(), certificate_no=certificate_no,
                                    window_opens=opens.isoformat(), window_closes=closes.isoformat())  # fmt: skip
-    return await _activate(uow, registered, await Benefits(uow.session).active_benefit(person, FP_COMPLICATION))
+    return await _activate(
+        uow, registered, await Benefits(uow.session).active_benefit(person, FP_COMPLICATION)
+    )
 
 
-async def register_maternity_referral(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None, sending: str, receiving: str,
-                                      referral_form_no: str | None) -> BenefitRegistration:  # fmt: skip
+async def register_maternity_referral(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, sending: str, receiving: str, referral_form_no: str | None) -> BenefitRegistration:  # fmt: skip
     """转诊转院登记: the sending hospital online, or the sub-centre with the hospital's paper form."""
     own_facility(actor, sending, "sending_hospital")
     person, today, enrollment = await _covered_subject(uow, actor, person_id, MATERNITY_REFERRAL)
     at_sub_centre = actor.role is not Role.facility
-    maternity_referral(await Facilities(uow.session).get_facility(sending), sending, await Facilities(uow.session).get_facility(receiving), receiving, at_sub_centre, referral_form_no)
+    maternity_referral(
+        await Facilities(uow.session).get_facility(sending),
+        sending,
+        await Facilities(uow.session).get_facility(receiving),
+        receiving,
+        at_sub_centre,
+        referral_form_no,
+    )
     referral = care_registration(person, enrollment.office_code, MATERNITY_REFERRAL, (sending, receiving), today, None,
                                  actor.subject, uow.clock.now(), sending_hospital=sending, receiving_hospital=receiving,
                                  referral_form_no=referral_form_no, channel="sub_centre" if at_sub_centre else "online")  # fmt: skip
     return await _activate(uow, referral, None)
-

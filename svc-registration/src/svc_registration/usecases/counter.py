@@ -1,7 +1,6 @@
 """What a clerk receives at the counter (受理): the applicant's identity, the papers and the proxy; self-service
 identifies the applicant by login instead. Shared by every feature that files a case."""
 
-
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -41,10 +40,14 @@ def handled(item: str, actor: Principal, counter: Counter, person_key: bytes) ->
         return ONLINE.as_dict()
     proxy = identify_person(counter.proxy, actor.office_code or "", person_key) if counter.proxy else None
     check_materials(ITEMS[item], counter.materials, by_proxy=proxy is not None)
-    return Handling("counter", dict(counter.materials), proxy.name if proxy else None, mask_id(proxy.id_number) if proxy else None).as_dict()
+    return Handling(
+        "counter",
+        dict(counter.materials),
+        proxy.name if proxy else None,
+        mask_id(proxy.id_number) if proxy else None,
+    ).as_dict()
 
 
 def identify_person(details: PersonDetails, office_code: str, person_key: bytes) -> Person:
     d = details
     return identify(d.id_type, d.id_number, d.name, office_code, person_key, d.sex, d.birth_date, d.phone)
-

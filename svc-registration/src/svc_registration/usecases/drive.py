@@ -49,7 +49,15 @@ COVERAGE_NOTES = (
 
 
 async def upload_list(
-    uow: UnitOfWork, kind: ListKind, department: str, office_code: str, as_of: date, text: str, actor: Principal, person_key: bytes
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    kind: ListKind,
+    department: str,
+    office_code: str,
+    as_of: date,
+    text: str,
+    person_key: bytes,
 ) -> dict:
     case_office(office_code, actor)
     rows = parse_list(kind, text, as_of)
@@ -58,8 +66,12 @@ async def upload_list(
     history = await drive.enrollments_of_many(list(set(person_ids)))
     list_id = uuid.uuid4()
     stored = []
-    for row, person_id in zip(rows, person_ids):
-        ended = await _end_coverage_of_the_dead(uow, repo, person_id, row.death_date, actor) if row.death_date else []
+    for row, person_id in zip(rows, person_ids, strict=True):
+        ended = (
+            await _end_coverage_of_the_dead(uow, repo, person_id, row.death_date, actor)
+            if row.death_date
+            else []
+        )
         stored.append({
             "list_id": list_id, "row_no": row.row, "person_id": person_id, "id_masked": mask_id(row.id_number), "name": row.name,
             "township_code": row.township_code, "township_name": row.township_name, "death_date": row.death_date,
@@ -72,7 +84,9 @@ async def upload_list(
     return values
 
 
-async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Enrollments, person_id: uuid.UUID, died_on: date, actor: Principal) -> list[str]:
+async def _end_coverage_of_the_dead(
+    uow: UnitOfWork, repo: Enrollments, person_id: uuid.UUID, died_on: date, actor: Principal
+) -> list[str]:
     """Every enrollment still holding coverage ends: approved ones terminate on the death date (the day before
     their start if that is later), filed ones are refused. An approved one whose period ended before the
     death is left alone, and so is everything already ended: a second upload ends nothing more. Only the
@@ -81,30 +95,49 @@ async def _end_coverage_of_the_dead(uow: UnitOfWork, repo: Enrollments, person_i
     ended = []
     for enrollment in await repo.enrollments_of(person_id):
         locked = await repo.get_enrollment(enrollment.id, for_update=True)
-        if locked is None or locked.status not in (Status.approved, Status.submitted) or not may_end_enrollment_of_the_dead(actor, locked):
+        if (
+            locked is None
+            or locked.status not in (Status.approved, Status.submitted)
+            or not may_end_enrollment_of_the_dead(actor, locked)
+        ):
             continue
-        if locked.status is Status.approved and locked.benefit_end is not None and locked.benefit_end < died_on:
+        if (
+            locked.status is Status.approved
+            and locked.benefit_end is not None
+            and locked.benefit_end < died_on
+        ):
             continue
         if locked.status is Status.submitted:
-            await repo.update_enrollment(locked.reject(actor.subject, uow.clock.now(), locked.version, f"死亡（{died_on}）"))
+            await repo.update_enrollment(
+                locked.reject(actor.subject, uow.clock.now(), locked.version, f"死亡（{died_on}）")
+            )
         else:
             last_day = max(died_on, locked.benefit_start - timedelta(days=1))
-            terminated = locked.terminate(actor.subject, uow.clock.now(), locked.version, TerminationReason.death, last_day, f"民政死亡名单 {died_on}")
+            terminated = locked.terminate(
+                actor.subject,
+                uow.clock.now(),
+                locked.version,
+                TerminationReason.death,
+                last_day,
+                f"民政死亡名单 {died_on}",
+            )
             await repo.update_enrollment(terminated)
             uow.emit(terminated_event(terminated, "death", uow))
         ended.append(str(locked.id))
     return ended
 
 
-async def visible_list(uow: UnitOfWork, list_id: uuid.UUID, actor: Principal) -> dict:
+async def visible_list(uow: UnitOfWork, actor: Principal, list_id: uuid.UUID) -> dict:
     found = await Drive(uow.session).get_list(list_id)
     if found is None or not may_see_list(actor, found["office_code"]):
         raise NotFound("名单")
     return found
 
 
-async def findings(uow: UnitOfWork, list_id: uuid.UUID, finding: Finding | None, offset: int, limit: int, actor: Principal) -> tuple[list[dict], int]:
-    await visible_list(uow, list_id, actor)
+async def findings(
+    uow: UnitOfWork, actor: Principal, list_id: uuid.UUID, *, finding: Finding | None, offset: int, limit: int
+) -> tuple[list[dict], int]:
+    await visible_list(uow, actor, list_id)
     return await Drive(uow.session).findings(list_id, finding.value if finding else None, offset, limit)
 
 
@@ -119,7 +152,7 @@ def targets_of(year: int, office_code: str) -> tuple[dict, ...]:
 
 
 async def coverage_report(
-    uow: UnitOfWork, year: int, office_code: str, on: date | None, actor: Principal
+    uow: UnitOfWork, actor: Principal, *, year: int, office_code: str, on: date | None
 ) -> tuple[date, list[TownshipCoverage], dict[Category, CoverageCell], bool]:
     """Coverage against the targets: persons of the office's latest list of each kind dated in the year
     (population register, students, special groups), and which of them have approved coverage on the

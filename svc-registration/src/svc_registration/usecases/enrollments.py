@@ -58,14 +58,6 @@ from svc_registration.usecases.units import visible_unit
 SCHEME_NAMES = {"employee": "职工医保", "flexible": "灵活就业人员医保", "resident": "城乡居民医保"}
 
 
-
-
-
-
-
-
-
-
 @dataclass(frozen=True)
 class SubmitResidentEnrollment:
     person: PersonDetails
@@ -73,7 +65,9 @@ class SubmitResidentEnrollment:
     tier: ResidentTier
     coverage_year: int
     paid_on: date | None = None  # default: the business date
-    special_groups: tuple[SpecialGroupRecord, ...] = ()  # each with its certifying department, document, validity
+    special_groups: tuple[
+        SpecialGroupRecord, ...
+    ] = ()  # each with its certifying department, document, validity
     autumn_pupil: bool = False  # a new pupil of the autumn collective filing by the school
     filer: Filer | None = None  # collective filing (集体参保): the papers were checked for the filing
     counter: Counter = ONLINE_REQUEST
@@ -121,7 +115,8 @@ class EnrollEmployee:
 def duplicate_enrollment(existing: Enrollment) -> Conflict:
     scheme = SCHEME_NAMES.get(existing.scheme.value, existing.scheme.value)
     until = existing.benefit_end.isoformat() if existing.benefit_end else "长期"
-    return Conflict("duplicate_enrollment",
+    return Conflict(
+        "duplicate_enrollment",
         "不允许重复参保",
         f"该参保人已有{scheme}参保登记（经办机构 {existing.office_code}，待遇期 {existing.benefit_start} 至 {until}）",
         existing_enrollment={
@@ -135,9 +130,9 @@ def duplicate_enrollment(existing: Enrollment) -> Conflict:
     )
 
 
-
-
-async def _admit(uow: UnitOfWork, person: Person, enrollment: Enrollment, history: list[Enrollment]) -> Enrollment:
+async def _admit(
+    uow: UnitOfWork, person: Person, enrollment: Enrollment, history: list[Enrollment]
+) -> Enrollment:
     """Save the person and the enrollment unless another enrollment already holds the period."""
     existing = conflicting_enrollment(history, enrollment)
     if existing is not None:
@@ -157,12 +152,16 @@ async def _history_locked(session: AsyncSession, person_id: uuid.UUID) -> list[E
 
 def _paid_on(given: date | None, today: date) -> date:
     if given is not None and given > today:
-        raise Invalid("paid_in_future", "缴费日期不能晚于今天", errors=[{"field": "paid_on", "message": f"不得晚于 {today}"}])
+        raise Invalid(
+            "paid_in_future",
+            "缴费日期不能晚于今天",
+            errors=[{"field": "paid_on", "message": f"不得晚于 {today}"}],
+        )
     return given or today
 
 
 async def submit_resident_enrollment(
-    uow: UnitOfWork, command: SubmitResidentEnrollment, actor: Principal, person_key: bytes
+    uow: UnitOfWork, actor: Principal, command: SubmitResidentEnrollment, *, person_key: bytes
 ) -> Enrollment:
     person = identify_person(command.person, command.office_code, person_key)
     if actor.role is Role.insured and actor.person_id != person.id:
@@ -170,11 +169,23 @@ async def submit_resident_enrollment(
     case_office(command.office_code, actor)
     if command.special_groups and not actor.is_city_staff:
         # Seed 001 三(二)5: certified by the departments, enrolled by the city centre (市医保中心).
-        raise Forbidden("city_level_required", "特殊人员参保登记由市医保中心统一办理", "低保、特困、低收入、重度残疾、优抚等人员的身份由相关部门认定")
+        raise Forbidden(
+            "city_level_required",
+            "特殊人员参保登记由市医保中心统一办理",
+            "低保、特困、低收入、重度残疾、优抚等人员的身份由相关部门认定",
+        )
     today = uow.clock.today()
     paid_on = _paid_on(command.paid_on, today)
-    newborn = person.birth_date is not None and paid_on <= add_months(person.birth_date, NEWBORN_WINDOW_MONTHS)
-    handling = None if command.filer else handled("newborn_enrollment" if newborn else "resident_enrollment", actor, command.counter, person_key)
+    newborn = person.birth_date is not None and paid_on <= add_months(
+        person.birth_date, NEWBORN_WINDOW_MONTHS
+    )
+    handling = (
+        None
+        if command.filer
+        else handled(
+            "newborn_enrollment" if newborn else "resident_enrollment", actor, command.counter, person_key
+        )
+    )
     history = await _history_locked(uow.session, person.id)
     period = resident_period(
         command.coverage_year,
@@ -198,13 +209,17 @@ async def submit_resident_enrollment(
     return await _admit(uow, person, replace(enrollment, late_record=late), history)
 
 
-def _late_record(backdated: bool, given: LateRecord | None, actor: Principal, uow: UnitOfWork, refusal: DomainError) -> dict | None:
+def _late_record(
+    backdated: bool, given: LateRecord | None, actor: Principal, uow: UnitOfWork, refusal: DomainError
+) -> dict | None:
     """The clerk's late record (补登), stamped with who made it and when, when the coverage needs one."""
     late = require_paid_or_recorded(backdated, given, actor.role is Role.staff, refusal)
     return replace(late, by=actor.subject, at=uow.clock.now()).as_dict() if late else None
 
 
-async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Principal, person_key: bytes) -> list[MemberOutcome]:
+async def file_collectively(
+    uow: UnitOfWork, actor: Principal, filing: CollectiveFiling, *, person_key: bytes
+) -> list[MemberOutcome]:
     """集体参保: a school, village, welfare institution or township files its members at the counter.
 
     Immediate (即时办结): each accepted member is approved by the filing clerk at once. Each member
@@ -225,7 +240,7 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
         )  # fmt: skip
         try:
             async with uow.session.begin_nested():
-                submitted = await submit_resident_enrollment(uow, command, actor, person_key)
+                submitted = await submit_resident_enrollment(uow, actor, command, person_key=person_key)
                 approved = submitted.approve(actor.subject, uow.clock.now(), submitted.version)
                 await Enrollments(uow.session).update_enrollment(approved)
             uow.emit(await approved_event(approved, uow))
@@ -236,8 +251,7 @@ async def file_collectively(uow: UnitOfWork, filing: CollectiveFiling, actor: Pr
 
 
 async def submit_flexible_enrollment(
-    uow: UnitOfWork, details: PersonDetails, office_code: str, paid_on: date | None, actor: Principal, person_key: bytes,
-    counter: Counter = ONLINE_REQUEST, late_record: LateRecord | None = None,
+    uow: UnitOfWork, actor: Principal, *, details: PersonDetails, office_code: str, paid_on: date | None, person_key: bytes, counter: Counter = ONLINE_REQUEST, late_record: LateRecord | None = None,
 ) -> Enrollment:  # fmt: skip
     """灵活就业人员参保: the person enrolls (or staff at the counter for them); staff approve."""
     person = identify_person(details, office_code, person_key)
@@ -252,13 +266,17 @@ async def submit_flexible_enrollment(
     )  # fmt: skip
     handling = handled("flexible_enrollment", actor, counter, person_key)
     history = await _history_locked(uow.session, person.id)
-    enrollment = new_flexible_enrollment(person.id, office_code, paid, actor.subject, uow.clock.now(), handling)
+    enrollment = new_flexible_enrollment(
+        person.id, office_code, paid, actor.subject, uow.clock.now(), handling
+    )
     return await _admit(uow, person, replace(enrollment, late_record=late), history)
 
 
-async def enroll_employee(uow: UnitOfWork, unit_code: str, command: EnrollEmployee, actor: Principal, person_key: bytes) -> Enrollment:
+async def enroll_employee(
+    uow: UnitOfWork, actor: Principal, unit_code: str, *, command: EnrollEmployee, person_key: bytes
+) -> Enrollment:
     """增员: the unit enrolls an employee; immediate, so the coverage is approved in this request."""
-    unit = await visible_unit(uow, unit_code, actor)
+    unit = await visible_unit(uow, actor, unit_code)
     require_accepting_employees(unit)
     _require_foreign_employee_papers(command)
     person = identify_person(command.person, unit.office_code, person_key)
@@ -266,13 +284,26 @@ async def enroll_employee(uow: UnitOfWork, unit_code: str, command: EnrollEmploy
     today = uow.clock.today()
     start = command.start or today
     if start > today:
-        raise Invalid("start_in_future", "参保日期不能晚于今天", errors=[{"field": "start", "message": f"不得晚于 {today}"}])
+        raise Invalid(
+            "start_in_future",
+            "参保日期不能晚于今天",
+            errors=[{"field": "start", "message": f"不得晚于 {today}"}],
+        )
     late = _late_record(
         working_start_is_backdated(start, today), command.late_record, actor, uow,
         refuse_backdated("start", today.replace(day=1).isoformat(), f"参保日期 {start} 早于本月，单位的征缴单按当月生成，之前各月的缴费经办机构无从核实"),
     )  # fmt: skip
     history = await _history_locked(uow.session, person.id)
-    enrollment = new_employee_enrollment(person.id, unit.code, unit.office_code, start, command.category, actor.subject, uow.clock.now(), handling)
+    enrollment = new_employee_enrollment(
+        person.id,
+        unit.code,
+        unit.office_code,
+        start,
+        command.category,
+        actor.subject,
+        uow.clock.now(),
+        handling,
+    )
     return await _admit(uow, person, replace(enrollment, late_record=late), history)
 
 
@@ -286,12 +317,19 @@ def _require_foreign_employee_papers(command: EnrollEmployee) -> None:
     if not command.employment_proof:
         missing.append({"field": "employment_proof", "message": "请提供劳动合同或就业证明编号"})
     if missing:
-        raise Invalid("materials_missing", "材料不全，请一次性补正", "外籍及港澳台人员参保须提供就业许可和就业证明", errors=missing)
+        raise Invalid(
+            "materials_missing",
+            "材料不全，请一次性补正",
+            "外籍及港澳台人员参保须提供就业许可和就业证明",
+            errors=missing,
+        )
 
 
 async def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
     e = enrollment
-    person = await Enrollments(uow.session).get_person(e.person_id)  # its sex, for benefits given by sex (claims' maternity)
+    person = await Enrollments(uow.session).get_person(
+        e.person_id
+    )  # its sex, for benefits given by sex (claims' maternity)
     return new_envelope(
         RegistrationApprovedV1(
             enrollment_id=e.id, person_id=e.person_id, office_code=e.office_code, scheme=e.scheme.value,
@@ -304,7 +342,9 @@ async def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
     )  # fmt: skip
 
 
-async def visible_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, actor: Principal, for_update: bool = False) -> Enrollment:
+async def visible_enrollment(
+    uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, for_update: bool = False
+) -> Enrollment:
     """The enrollment if this caller may see it; otherwise 404, as if it did not exist."""
     enrollment = await Enrollments(uow.session).get_enrollment(enrollment_id, for_update=for_update)
     if enrollment is None or not may_see(actor, enrollment):
@@ -312,8 +352,10 @@ async def visible_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, actor: P
     return enrollment
 
 
-async def approve_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, actor: Principal) -> Enrollment:
-    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+async def approve_enrollment(
+    uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int
+) -> Enrollment:
+    enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     approved = enrollment.approve(actor.subject, uow.clock.now(), version)
     await Enrollments(uow.session).update_enrollment(approved)
     uow.emit(await approved_event(approved, uow))
@@ -321,19 +363,19 @@ async def approve_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version:
 
 
 async def reject_enrollment(
-    uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: str, actor: Principal
+    uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int, reason: str
 ) -> Enrollment:
-    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     rejected = enrollment.reject(actor.subject, uow.clock.now(), version, reason)
     await Enrollments(uow.session).update_enrollment(rejected)
     return rejected
 
 
 async def stop_enrollment(
-    uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: str, actor: Principal
+    uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int, reason: str
 ) -> Enrollment:
     """中止参保: the coverage ends today; the transfer service may then issue a certificate."""
-    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     today = uow.clock.today()
     stopped = enrollment.stop(actor.subject, uow.clock.now(), version, reason, today)
     await Enrollments(uow.session).update_enrollment(stopped)
@@ -345,10 +387,16 @@ async def stop_enrollment(
 
 
 async def interrupt_enrollment(
-    uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: str, last_day: date | None, actor: Principal
+    uow: UnitOfWork,
+    actor: Principal,
+    enrollment_id: uuid.UUID,
+    *,
+    version: int,
+    reason: str,
+    last_day: date | None,
 ) -> Enrollment:
     """中断: the unit stops paying; benefits run to `last_day` (default today)."""
-    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     last = last_day or uow.clock.today()
     interrupted = enrollment.interrupt(actor.subject, uow.clock.now(), version, reason, last)
     await Enrollments(uow.session).update_enrollment(interrupted)
@@ -360,14 +408,17 @@ async def interrupt_enrollment(
 
 
 async def terminate_enrollment(
-    uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: TerminationReason, last_day: date | None,
-    note: str | None, actor: Principal, person_key: bytes, counter: Counter = ONLINE_REQUEST,
+    uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int, reason: TerminationReason, last_day: date | None, note: str | None, person_key: bytes, counter: Counter = ONLINE_REQUEST,
 ) -> Enrollment:  # fmt: skip
     """终止: death, emigration, job ended …; benefits run to `last_day` (default today)."""
-    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)  # 404 before any other answer
+    enrollment = await visible_enrollment(
+        uow, actor, enrollment_id, for_update=True
+    )  # 404 before any other answer
     if reason is TerminationReason.death:  # the death certificate, at the counter
         handled("termination_death", actor, counter, person_key)
-    terminated = enrollment.terminate(actor.subject, uow.clock.now(), version, reason, last_day or uow.clock.today(), note)
+    terminated = enrollment.terminate(
+        actor.subject, uow.clock.now(), version, reason, last_day or uow.clock.today(), note
+    )
     await Enrollments(uow.session).update_enrollment(terminated)
     uow.emit(terminated_event(terminated, reason.value, uow))
     return terminated
@@ -380,9 +431,11 @@ def terminated_event(e: Enrollment, reason: str, uow: UnitOfWork) -> Envelope:
     ), uow.clock)  # fmt: skip
 
 
-async def refund_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, reason: str, actor: Principal) -> Enrollment:
+async def refund_enrollment(
+    uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int, reason: str
+) -> Enrollment:
     """退费: only before the benefit period starts."""
-    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     refunded = enrollment.refund(actor.subject, uow.clock.now(), version, uow.clock.today(), reason)
     await Enrollments(uow.session).update_enrollment(refunded)
     if enrollment.status is Status.approved:
@@ -390,11 +443,10 @@ async def refund_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: 
     return refunded
 
 
-async def resume_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, start: date | None, actor: Principal,
-                            late_record: LateRecord | None = None) -> Enrollment:  # fmt: skip
+async def resume_enrollment(uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int, start: date | None, late_record: LateRecord | None = None) -> Enrollment:  # fmt: skip
     """恢复: a new coverage continues the interrupted one, unless another enrollment holds it meanwhile.
     A start before the current month is a late record (domain.backdating), as for a new employee."""
-    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     history = await _history_locked(uow.session, enrollment.person_id)
     today = uow.clock.today()
     closed, continued = enrollment.resume(actor.subject, uow.clock.now(), version, start or today)
@@ -412,27 +464,37 @@ async def resume_enrollment(uow: UnitOfWork, enrollment_id: uuid.UUID, version: 
     return continued
 
 
-async def retire_employee(uow: UnitOfWork, enrollment_id: uuid.UUID, version: int, actor: Principal) -> Enrollment:
+async def retire_employee(
+    uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int
+) -> Enrollment:
     """在职转退休: announced again so claims applies retiree rules."""
-    enrollment = await visible_enrollment(uow, enrollment_id, actor, for_update=True)
+    enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     retired = enrollment.retire(actor.subject, uow.clock.now(), version)
     await Enrollments(uow.session).update_enrollment(retired)
     uow.emit(await approved_event(retired, uow))
     return retired
 
 
-async def enrollments_of_person(uow: UnitOfWork, person_id: uuid.UUID | None, actor: Principal) -> list[Enrollment]:
+async def enrollments_of_person(
+    uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None
+) -> list[Enrollment]:
     """A person's own enrollments; staff see those of their office."""
     if actor.role is Role.insured:
         person_id = actor.person_id
     if person_id is None:
-        raise Invalid("validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "请提供参保人"}])
+        raise Invalid(
+            "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "请提供参保人"}]
+        )
     return [e for e in await Enrollments(uow.session).enrollments_of(person_id) if may_see(actor, e)]
 
 
-async def find_person(uow: UnitOfWork, id_type: IdType, id_number: str, actor: Principal, person_key: bytes) -> tuple[Person, list[Enrollment]]:
+async def find_person(
+    uow: UnitOfWork, actor: Principal, *, id_type: IdType, id_number: str, person_key: bytes
+) -> tuple[Person, list[Enrollment]]:
     """Staff search by ID number (in the request body, never in a URL)."""
-    person_id = identify_person(PersonDetails(id_type, id_number, "-"), actor.office_code or "", person_key).id
+    person_id = identify_person(
+        PersonDetails(id_type, id_number, "-"), actor.office_code or "", person_key
+    ).id
     person = await Enrollments(uow.session).get_person(person_id)
     found = [e for e in await Enrollments(uow.session).enrollments_of(person_id) if may_see(actor, e)]
     if person is None or not (found or serves_code(actor, person.office_code)):
@@ -453,26 +515,38 @@ async def record_certificate(uow: UnitOfWork, envelope: Envelope, event: Transfe
     """参保凭证 issued (or reissued) by transfer: shown on the person's record."""
     values = event.model_dump(include={"number", "person_id", "office_code", "scheme", "issued_on", "coverage_ended_on",
                                        "contribution_months", "account_balance", "arrears"})  # fmt: skip
-    await Enrollments(uow.session).record_certificate({**values, "reissues": 1 if event.reissue else 0}, event.reissue)
+    await Enrollments(uow.session).record_certificate(
+        {**values, "reissues": 1 if event.reissue else 0}, event.reissue
+    )
 
 
-async def certificates_of_person(uow: UnitOfWork, person_id: uuid.UUID | None, actor: Principal) -> list[dict]:
-    enrollments = await enrollments_of_person(uow, person_id, actor)
+async def certificates_of_person(
+    uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None
+) -> list[dict]:
+    enrollments = await enrollments_of_person(uow, actor, person_id=person_id)
     if actor.role is not Role.insured and not enrollments:
         raise NotFound("参保人")
-    return await Enrollments(uow.session).certificates_of(actor.person_id if actor.role is Role.insured else person_id)  # type: ignore[arg-type]
+    whose = actor.person_id if actor.role is Role.insured else person_id
+    assert whose is not None  # enrollments_of_person refuses a request naming nobody
+    return await Enrollments(uow.session).certificates_of(whose)
 
 
-async def contribution_history(uow: UnitOfWork, person_id: uuid.UUID | None, actor: Principal) -> list[dict]:
+async def contribution_history(
+    uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None
+) -> list[dict]:
     """The contribution periods transferred in, for the person or staff who see one of their enrollments."""
-    enrollments = await enrollments_of_person(uow, person_id, actor)
+    enrollments = await enrollments_of_person(uow, actor, person_id=person_id)
     person = actor.person_id if actor.role is Role.insured else person_id
     if actor.role is not Role.insured and not enrollments:
         raise NotFound("参保人")
-    return await Enrollments(uow.session).transferred_contributions_of(person)  # type: ignore[arg-type]
+    assert person is not None  # enrollments_of_person refuses a request naming nobody
+    return await Enrollments(uow.session).transferred_contributions_of(person)
 
 
-async def record_transferred_out(uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1) -> None:
+async def record_transferred_out(
+    uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1
+) -> None:
     for enrollment in await Enrollments(uow.session).stopped_enrollments(event.person_id):
-        await Enrollments(uow.session).update_enrollment(enrollment.transfer_out("transfer", uow.clock.now(), event.to_office))
-
+        await Enrollments(uow.session).update_enrollment(
+            enrollment.transfer_out("transfer", uow.clock.now(), event.to_office)
+        )
