@@ -285,9 +285,9 @@ async def audit(
     await uow.session.execute(
         insert(interop_audit).values(
             direction=direction,
-            peer=_clean(peer, 6),
-            message_id=_clean(message_id, 40),
-            type=_clean(type_, 30),
+            peer=_clean(peer, 200),
+            message_id=_clean(message_id, 200),
+            type=_clean(type_, 200),
             outcome=_clean(outcome, 30),
             detail=_clean(detail, 2000),
         )
