@@ -99,12 +99,43 @@ def may_see_unit(actor: Principal, unit: Unit) -> bool:
     return serves_code(actor, unit.office_code) or actor.role is Role.admin
 
 
+def may_rest_on(actor: Principal, enrollment: Enrollment) -> bool:
+    """A registration may rest on this coverage: the caller sees it, or is the hospital registering its
+    patient (which learns only that the coverage exists)."""
+    return may_see(actor, enrollment) or actor.role is Role.facility
+
+
+def require_own_identity(actor: Principal, person_id: uuid.UUID) -> None:
+    """An insured person enrolls themselves only (staff file for anyone of their office)."""
+    if actor.role is Role.insured and actor.person_id != person_id:
+        raise Forbidden("not_own_identity", "只能为本人办理参保登记")
+
+
+def require_own_unit(actor: Principal, code: str) -> None:
+    """A unit registers itself only (staff register any unit at the counter)."""
+    if actor.role is Role.unit and actor.unit_id != code:
+        raise Forbidden("not_own_unit", "只能为本单位办理参保登记")
+
+
 def may_see_benefit(actor: Principal, registration: BenefitRegistration) -> bool:
     return (
         (actor.role is Role.insured and actor.person_id == registration.person_id)
         or serves_code(actor, registration.office_code)
         or actor.role is Role.admin
     )
+
+
+def benefit_listing_scope(
+    actor: Principal, person_id: uuid.UUID | None
+) -> tuple[uuid.UUID | None, str | None]:
+    """The (person, office) a list of benefit registrations is limited to (None: any): an insured person
+    their own (asking for another's is refused), district staff their office, city staff and the
+    administrator every office."""
+    if actor.role is Role.insured:
+        return person_acted_for(actor, person_id), None
+    if actor.role is Role.staff and not actor.is_city_staff:
+        return person_id, actor.office_code or ""
+    return person_id, None
 
 
 def may_see_list(actor: Principal, office_code: str) -> bool:

@@ -87,7 +87,7 @@ def file_remote_care(
                           errors=[{"field": "reason", "message": "临时外出备案须填写外出原因（转诊或急诊），且不选择长期居住类别"}])  # fmt: skip
         valid_to = today + timedelta(days=VALIDITY_DAYS[reason])
         claims_class, points = CLAIMS_CLASS[reason]
-        details: dict[str, Any] = {
+        details = {
             "remote_kind": kind.value,
             "reason": reason.value,
             "validity_days": VALIDITY_DAYS[reason],

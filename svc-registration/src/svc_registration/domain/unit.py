@@ -23,13 +23,13 @@ class UnitStatus(StrEnum):
 
 
 class ChangeKind(StrEnum):
-    name = "name"  # type: ignore[assignment]  # the member shadows str.name; the stored value is "name"
+    name = "name"
     credit_code = "credit_code"
     legal_representative = "legal_representative"
     suspend = "suspend"
     resume = "resume"
     cancel = "cancel"
-    split = "split"  # 分立: new units take part of the employees
+    split = "split"  # type: ignore[assignment]  # 分立: new units take part of the employees (the member shadows str.split)
     merge = "merge"  # 合并: this unit is absorbed by another; its employees move there
 
 

@@ -22,9 +22,10 @@ from shared.events.catalog import (
 )
 from shared.money import money_text
 from svc_registration.domain.access import (
+    benefit_listing_scope,
     in_clerks_city,
     may_reach_person,
-    may_see,
+    may_rest_on,
     may_see_benefit,
     own_facility,
     person_acted_for,
@@ -109,7 +110,7 @@ async def _covered_today(
 ) -> Enrollment:
     """The coverage the registration rests on; a hospital registering its patient learns only that it exists."""
     enrollment = await Enrollments(session).approved_enrollment_covering(person_id, today, scheme)
-    if enrollment is not None and (may_see(actor, enrollment) or actor.role is Role.facility):
+    if enrollment is not None and may_rest_on(actor, enrollment):
         return enrollment
     if actor.role is not Role.facility and not await _may_see_person(session, actor, person_id):
         raise NotFound(
@@ -269,11 +270,7 @@ async def list_benefits(
 ) -> tuple[list[BenefitRegistration], int]:
     """An insured person's own registrations (asking for another's is refused); staff those of their
     office (city staff: every office), of one person if given."""
-    office = None
-    if actor.role is Role.insured:
-        person_id = person_acted_for(actor, person_id)
-    elif actor.role is Role.staff and not actor.is_city_staff:
-        office = actor.office_code or ""
+    person_id, office = benefit_listing_scope(actor, person_id)
     return await Benefits(uow.session).benefits_page(person_id, office, kind, status, offset, limit)
 
 

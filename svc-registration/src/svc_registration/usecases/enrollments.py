@@ -24,7 +24,7 @@ from shared.events.catalog import (
 )
 from shared.identity import IdType
 from shared.months import add_months
-from svc_registration.domain.access import case_office, may_see, serves_code
+from svc_registration.domain.access import case_office, may_see, require_own_identity, serves_code
 from svc_registration.domain.backdating import (
     LateRecord,
     refuse_backdated,
@@ -164,8 +164,7 @@ async def submit_resident_enrollment(
     uow: UnitOfWork, actor: Principal, command: SubmitResidentEnrollment, *, person_key: bytes
 ) -> Enrollment:
     person = identify_person(command.person, command.office_code, person_key)
-    if actor.role is Role.insured and actor.person_id != person.id:
-        raise Forbidden("not_own_identity", "只能为本人办理参保登记")
+    require_own_identity(actor, person.id)
     case_office(command.office_code, actor)
     if command.special_groups and not actor.is_city_staff:
         # Seed 001 三(二)5: certified by the departments, enrolled by the city centre (市医保中心).
@@ -255,8 +254,7 @@ async def submit_flexible_enrollment(
 ) -> Enrollment:  # fmt: skip
     """灵活就业人员参保: the person enrolls (or staff at the counter for them); staff approve."""
     person = identify_person(details, office_code, person_key)
-    if actor.role is Role.insured and actor.person_id != person.id:
-        raise Forbidden("not_own_identity", "只能为本人办理参保登记")
+    require_own_identity(actor, person.id)
     case_office(office_code, actor)
     today = uow.clock.today()
     paid = _paid_on(paid_on, today)

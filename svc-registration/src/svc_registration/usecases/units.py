@@ -6,10 +6,10 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
-from svc_registration.domain.access import case_office, may_see_unit
+from shared.errors import Conflict, Invalid, NotFound
+from svc_registration.domain.access import case_office, may_see_unit, require_own_unit
 from svc_registration.domain.enrollment import (
     HOLDS_COVERAGE,
     Enrollment,
@@ -27,8 +27,7 @@ async def register_unit(
     """单位参保登记: immediate; by the unit in the employer web hall or by staff at the counter."""
     handling = handled("unit_enrollment", actor, counter, person_key)
     unit = new_unit(code, name, legal_representative, office_code, actor.subject, uow.clock.now(), handling)
-    if actor.role is Role.unit and actor.unit_id != unit.code:
-        raise Forbidden("not_own_unit", "只能为本单位办理参保登记")
+    require_own_unit(actor, unit.code)
     case_office(office_code, actor)
     if await Units(uow.session).get_unit(unit.code) is not None:
         raise Conflict("unit_exists", "该单位已参保登记", f"统一社会信用代码 {unit.code} 已登记")
