@@ -545,6 +545,9 @@ def test_a_step_left_past_due_raises_one_overdue_alert_and_shows_in_the_worklist
             return next(d for d in status["deadlines"] if d["kind"] == "transfer_step")["overdue"] >= 1
 
         poll(ops_sees_it, what="the ops page to count the overdue step")
+        status = tianjin.client.get("/api/v1/ops/status", headers=bearer(tokens["ops"])).json()
+        whole = next(d for d in status["deadlines"] if d["kind"] == "transfer_whole")  # the 20 days beside the steps
+        assert whole["available"] is True and whole["title"] == "转移接续全程（受理后20个工作日）"
         overdue = tianjin.client.get(
             "/api/v1/transfer/transfers/worklist", params={"overdue": "true"}, headers=heping
         ).json()["items"]

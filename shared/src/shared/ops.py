@@ -82,6 +82,7 @@ log = logging.getLogger(__name__)
 # Every kind of deadline the platform watches, with its name on the ops page.
 DEADLINE_KINDS = {
     "transfer_step": "转移接续环节",
+    "transfer_whole": "转移接续全程（受理后20个工作日）",
     "claim_payment": "待遇支付",
     "facility_reply": "定点申请受理答复",
     "settlement_payment": "定点机构结算拨付",
