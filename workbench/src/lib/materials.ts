@@ -1,0 +1,31 @@
+// The materials checklist (一次性告知): the API names every paper an item needs when any is missing
+// (422 materials_missing with required_materials and one error per missing paper). The checklist is
+// built from that answer, so the screen never keeps its own copy of the catalogue.
+import type { Problem } from './api'
+
+export interface ChecklistItem {
+  code: string
+  name: string
+  missing: boolean
+  message?: string
+}
+
+export function checklistFrom(problem: Problem, received: Record<string, string>): ChecklistItem[] {
+  const required = (problem.required_materials as { code: string; name: string }[] | undefined) ?? []
+  const messages = new Map<string, string>()
+  for (const error of problem.errors ?? []) {
+    const code = error.field?.startsWith('materials.') ? error.field.slice('materials.'.length) : undefined
+    if (code) messages.set(code, error.message)
+  }
+  return required.map(({ code, name }) => ({
+    code,
+    name,
+    missing: messages.has(code) || !(code in received),
+    message: messages.get(code) ?? (code in received ? undefined : `缺少：${name}`),
+  }))
+}
+
+export const isMaterialsProblem = (problem: Problem): boolean =>
+  problem.code === 'materials_missing' && Array.isArray(problem.required_materials)
+
+export const FORMS: Record<string, string> = { original: '原件', copy: '复印件', commitment: '承诺书' }

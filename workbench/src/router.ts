@@ -1,0 +1,32 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { restore, session } from './lib/session'
+import LoginView from './views/LoginView.vue'
+import WorklistView from './views/WorklistView.vue'
+import PersonView from './views/PersonView.vue'
+import EnrollView from './views/EnrollView.vue'
+import ReceiveClaimView from './views/ReceiveClaimView.vue'
+import ClaimView from './views/ClaimView.vue'
+
+export const router = createRouter({
+  history: createWebHistory('/workbench/'),
+  routes: [
+    { path: '/', redirect: '/worklist' },
+    { path: '/login', component: LoginView, meta: { public: true, title: '登录' } },
+    { path: '/worklist', component: WorklistView, meta: { title: '待办工作' } },
+    { path: '/person', component: PersonView, meta: { title: '参保人查询' } },
+    { path: '/enroll', component: EnrollView, meta: { title: '城乡居民参保登记' } },
+    { path: '/claims/new', component: ReceiveClaimView, meta: { title: '手工报销受理' } },
+    { path: '/claims/:id', component: ClaimView, meta: { title: '报销申请' } },
+    { path: '/:rest(.*)*', redirect: '/worklist' },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  if (!session.me && !(await restore())) return { path: '/login', query: { next: to.fullPath } }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = `${(to.meta.title as string) ?? ''} - 医保经办工作台`
+})
