@@ -11,14 +11,14 @@ from typing import Annotated
 import aiohttp
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.accounts import STATE_FILE, AccountDirectory, CheckedVerifier, load_demo_accounts
+from gateway.docs import install_docs
 from gateway.edge import EdgeMiddleware
 from gateway.openapi import MergedOpenAPI
 from gateway.ops import ops_router
@@ -123,16 +123,13 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     app.include_router(business_date_router(proxy, upstreams))
     app.include_router(ops_router(settings, proxy, upstreams))
 
-    @app.get("/openapi.json", include_in_schema=False)
-    async def merged_openapi() -> JSONResponse:
+    async def merged_document() -> dict:
         from fastapi.openapi.utils import get_openapi
 
         base = get_openapi(title=app.title, version=app.version, routes=app.routes, description="网关与各服务接口合并文档")
-        return JSONResponse(await openapi.document(base))
+        return await openapi.document(base)
 
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="医保经办平台 API 文档")
+    install_docs(app, upstreams.services, merged_document)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -149,7 +150,7 @@ class AssessmentIn(BaseModel):
     insurance_type: InsuranceType
     care_type: CareType
     score_ratio: Annotated[Money, Field(description="考核得分比例 0–1：返还考核预留的比例")]
-    recovery: NonNegativeMoney = Field(default=0, description="年度清算应收回金额")
+    recovery: NonNegativeMoney = Field(default=Decimal("0.00"), description="年度清算应收回金额")
     book_in: PeriodText = Field(description="计入哪个月的清算表")
     reason: Text = Field(min_length=2, max_length=300)
 

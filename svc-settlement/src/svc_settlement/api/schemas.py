@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -22,11 +23,11 @@ FacilityCode = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Z
 
 
 class Funds(BaseModel):
-    pooled_fund: NonNegativeMoney = Field(default=0, description="统筹基金")
-    large_amount_relief: NonNegativeMoney = Field(default=0, description="大额救助")
-    major_illness_subsidy: NonNegativeMoney = Field(default=0, description="城职大病补助")
-    civil_servant_subsidy: NonNegativeMoney = Field(default=0, description="公务员补助")
-    disabled_soldier_subsidy: NonNegativeMoney = Field(default=0, description="军残补助")
-    medical_assistance: NonNegativeMoney = Field(default=0, description="医疗救助")
-    civil_affairs_relief: NonNegativeMoney = Field(default=0, description="民政优抚")
-    personal_account: NonNegativeMoney = Field(default=0, description="个人账户")
+    pooled_fund: NonNegativeMoney = Field(default=Decimal("0.00"), description="统筹基金")
+    large_amount_relief: NonNegativeMoney = Field(default=Decimal("0.00"), description="大额救助")
+    major_illness_subsidy: NonNegativeMoney = Field(default=Decimal("0.00"), description="城职大病补助")
+    civil_servant_subsidy: NonNegativeMoney = Field(default=Decimal("0.00"), description="公务员补助")
+    disabled_soldier_subsidy: NonNegativeMoney = Field(default=Decimal("0.00"), description="军残补助")
+    medical_assistance: NonNegativeMoney = Field(default=Decimal("0.00"), description="医疗救助")
+    civil_affairs_relief: NonNegativeMoney = Field(default=Decimal("0.00"), description="民政优抚")
+    personal_account: NonNegativeMoney = Field(default=Decimal("0.00"), description="个人账户")
