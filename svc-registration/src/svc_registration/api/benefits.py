@@ -306,10 +306,14 @@ Kind = Literal[KINDS]  # type: ignore[valid-type]
     summary="待遇登记查询（本人的；经办人员本分中心的，可按参保人）",
 )
 async def list_benefits(
-    actor: RecordReader, uow: UoW, person_id: uuid.UUID | None = None, kind: Kind | None = None,
+    actor: RecordReader,
+    uow: UoW,
+    person_id: uuid.UUID | None = None,
+    kind: Kind | None = None,
     status: Literal["active", "replaced", "expired"] | None = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict:  # fmt: skip
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict:
     found, total = await uow.read(
         benefits.list_benefits,
         actor,
@@ -361,7 +365,22 @@ async def tb(
     idempotency_key: IdempotencyKey = None,
 ):
     remote = (body.remote_hospital.code, body.remote_hospital.name) if body.remote_hospital else None
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_tb(uow, actor, person_id=body.person_id, hospital_code=body.hospital_code, drug_resistant=body.drug_resistant, remote_patient=body.remote_patient, remote_hospital=remote, diagnosis_level=body.diagnosis_hospital_level))  # fmt: skip
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.register_tb(
+            uow,
+            actor,
+            person_id=body.person_id,
+            hospital_code=body.hospital_code,
+            drug_resistant=body.drug_resistant,
+            remote_patient=body.remote_patient,
+            remote_hospital=remote,
+            diagnosis_level=body.diagnosis_hospital_level,
+        ),
+    )
 
 
 @router.post(
@@ -370,8 +389,15 @@ async def tb(
 async def sars(
     body: SarsIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
 ):
-    return await _created(uow, request, actor, idempotency_key,
-                          lambda: benefits.register_sars_hospitals(uow, actor, person_id=body.person_id, infection=body.infection, hospital_codes=body.hospital_codes))  # fmt: skip
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.register_sars_hospitals(
+            uow, actor, person_id=body.person_id, infection=body.infection, hospital_codes=body.hospital_codes
+        ),
+    )
 
 
 @router.post(
@@ -380,8 +406,13 @@ async def sars(
     response_model=BenefitRegistrationOut,
     summary="副司局级人员标识维护（单位办理）",
 )
-async def deputy_director(body: DeputyDirectorIn, request: Request, actor: UnitOrStaff, uow: UoW,
-                          idempotency_key: IdempotencyKey = None):  # fmt: skip
+async def deputy_director(
+    body: DeputyDirectorIn,
+    request: Request,
+    actor: UnitOrStaff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
     return await _created(
         uow,
         request,
@@ -397,13 +428,47 @@ async def deputy_director(body: DeputyDirectorIn, request: Request, actor: UnitO
 async def lost_receipt(
     body: LostReceiptIn, request: Request, actor: Applicant, uow: UoW, idempotency_key: IdempotencyKey = None
 ):
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_lost_receipt(uow, actor, person_id=body.person_id, facility_code=body.facility_code, receipt_no=body.receipt_no, service_date=body.service_date, amount=body.amount, certified_copy_no=body.certified_copy_no))  # fmt: skip
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.register_lost_receipt(
+            uow,
+            actor,
+            person_id=body.person_id,
+            facility_code=body.facility_code,
+            receipt_no=body.receipt_no,
+            service_date=body.service_date,
+            amount=body.amount,
+            certified_copy_no=body.certified_copy_no,
+        ),
+    )
 
 
 @router.post("/pregnancy", status_code=201, response_model=BenefitRegistrationOut, summary="生育保险妊娠登记")
-async def pregnancy(body: PregnancyIn, request: Request, actor: PersonHospitalOrStaff, uow: UoW,
-                    idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_pregnancy(uow, actor, person_id=body.person_id, last_menstrual_period=body.last_menstrual_period, started_on=body.pregnancy_started_on, delivered_on=body.delivered_on, facility_code=body.facility_code))  # fmt: skip
+async def pregnancy(
+    body: PregnancyIn,
+    request: Request,
+    actor: PersonHospitalOrStaff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.register_pregnancy(
+            uow,
+            actor,
+            person_id=body.person_id,
+            last_menstrual_period=body.last_menstrual_period,
+            started_on=body.pregnancy_started_on,
+            delivered_on=body.delivered_on,
+            facility_code=body.facility_code,
+        ),
+    )
 
 
 @router.post(
@@ -412,9 +477,26 @@ async def pregnancy(body: PregnancyIn, request: Request, actor: PersonHospitalOr
     response_model=BenefitRegistrationOut,
     summary="生育保险异地就医登记",
 )
-async def maternity_remote(body: MaternityRemoteIn, request: Request, actor: PersonUnitOrStaff, uow: UoW,
-                           idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_remote(uow, actor, person_id=body.person_id, category=body.category, facilities=[(f.code, f.name) for f in body.facilities]))  # fmt: skip
+async def maternity_remote(
+    body: MaternityRemoteIn,
+    request: Request,
+    actor: PersonUnitOrStaff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.register_maternity_remote(
+            uow,
+            actor,
+            person_id=body.person_id,
+            category=body.category,
+            facilities=[(f.code, f.name) for f in body.facilities],
+        ),
+    )
 
 
 @router.post(
@@ -423,9 +505,27 @@ async def maternity_remote(body: MaternityRemoteIn, request: Request, actor: Per
     response_model=BenefitRegistrationOut,
     summary="生育保险住院登记",
 )
-async def maternity_hospitalization(body: MaternityHospitalizationIn, request: Request, actor: HospitalOrStaff, uow: UoW,
-                                    idempotency_key: IdempotencyKey = None):  # fmt: skip
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_hospitalization(uow, actor, person_id=body.person_id, hospital_code=body.hospital_code, stay=body.reason, admission_document=body.admission_document))  # fmt: skip
+async def maternity_hospitalization(
+    body: MaternityHospitalizationIn,
+    request: Request,
+    actor: HospitalOrStaff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.register_maternity_hospitalization(
+            uow,
+            actor,
+            person_id=body.person_id,
+            hospital_code=body.hospital_code,
+            stay=body.reason,
+            admission_document=body.admission_document,
+        ),
+    )
 
 
 @router.post(
@@ -469,7 +569,20 @@ async def maternity_referral(
     uow: UoW,
     idempotency_key: IdempotencyKey = None,
 ):
-    return await _created(uow, request, actor, idempotency_key, lambda: benefits.register_maternity_referral(uow, actor, person_id=body.person_id, sending=body.sending_hospital, receiving=body.receiving_hospital, referral_form_no=body.referral_form_no))  # fmt: skip
+    return await _created(
+        uow,
+        request,
+        actor,
+        idempotency_key,
+        lambda: benefits.register_maternity_referral(
+            uow,
+            actor,
+            person_id=body.person_id,
+            sending=body.sending_hospital,
+            receiving=body.receiving_hospital,
+            referral_form_no=body.referral_form_no,
+        ),
+    )
 
 
 @router.post(

@@ -107,8 +107,13 @@ async def upload_list(
 ) -> dict:
     content = await file.read(MAX_BYTES + 1)
     if len(content) > MAX_BYTES:
-        raise Problem(413, "list_too_large", "名单文件过大", f"每个文件最大 {MAX_BYTES // 1024 // 1024} MB，请分成几份上传",
-                      errors=[{"field": "file", "message": f"最大 {MAX_BYTES // 1024 // 1024} MB"}])  # fmt: skip
+        raise Problem(
+            413,
+            "list_too_large",
+            "名单文件过大",
+            f"每个文件最大 {MAX_BYTES // 1024 // 1024} MB，请分成几份上传",
+            errors=[{"field": "file", "message": f"最大 {MAX_BYTES // 1024 // 1024} MB"}],
+        )
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
@@ -160,10 +165,16 @@ async def _report(uow: UoW, actor: Principal, year: int, office_code: str, on: d
         drive.coverage_report, actor, year=year, office_code=office_code, on=on
     )
     return CoverageOut(
-        year=year, office_code=office_code, on=day, targets_on_file=targets_on_file,
-        townships=[TownshipOut(code=t.code, name=t.name, categories={c.value: cell(v) for c, v in t.cells.items()}) for t in townships],
+        year=year,
+        office_code=office_code,
+        on=day,
+        targets_on_file=targets_on_file,
+        townships=[
+            TownshipOut(code=t.code, name=t.name, categories={c.value: cell(v) for c, v in t.cells.items()})
+            for t in townships
+        ],
         totals={c.value: cell(v) for c, v in totals.items()},
-    )  # fmt: skip
+    )
 
 
 Year = Annotated[int, Query(ge=2004, le=2100)]
@@ -200,8 +211,11 @@ async def coverage_csv(
         writer.writerow([code, name] + [v for c in Category for v in _cell_values(cells[c.value])])
     filename = f"coverage-{office_code}-{year}.csv"
     # UTF-8 with a BOM: Excel and WPS open it with the Chinese intact.
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def _cell_values(c: CellOut) -> list:

@@ -70,8 +70,10 @@ class SpecialGroupIn(BaseModel):
     """A special group as the certifying department recorded it (民政、残联、退役军人事务、老干部部门)."""
 
     group: FileableGroup = Field(description="特殊人员类别：" + "、".join(g.value for g in FILEABLE))  # type: ignore[valid-type]
-    department: Department = Field(description="认定部门：civil_affairs 民政、disabled_persons_federation 残联、"
-                                   "veterans_affairs 退役军人事务、cadre_bureau 老干部管理部门")  # fmt: skip
+    department: Department = Field(
+        description="认定部门：civil_affairs 民政、disabled_persons_federation 残联、"
+        "veterans_affairs 退役军人事务、cadre_bureau 老干部管理部门"
+    )
     document_number: Text = Field(min_length=2, max_length=60, description="认定文书编号")
     valid_from: date = Field(description="认定有效期起")
     valid_to: date | None = Field(None, description="认定有效期止（空：长期有效，至撤销）")
@@ -104,8 +106,12 @@ class ResidentEnrollmentIn(AtTheCounter):
     tier: ResidentTier = Field(description="缴费档次")
     coverage_year: int = Field(ge=2004, le=2100, description="参保年度")
     paid_on: date | None = Field(None, description="缴费日期（默认当天）；决定待遇享受期")
-    special_groups: list[SpecialGroupIn] = Field([], max_length=12, description="特殊人员（低保、特困、低收入、重度残疾、优抚、救助对象等），"
-                                                 "每类附认定部门、文号和有效期；由市医保中心办理")  # fmt: skip
+    special_groups: list[SpecialGroupIn] = Field(
+        [],
+        max_length=12,
+        description="特殊人员（低保、特困、低收入、重度残疾、优抚、救助对象等），"
+        "每类附认定部门、文号和有效期；由市医保中心办理",
+    )
     autumn_pupil: bool = Field(False, description="秋季入学新生集中参保（当年9月1日起享受待遇）")
     late_record: LateRecordIn | None = Field(None, description="补登已结束年度的参保（经办人员，凭缴费凭证）")
 
@@ -339,17 +345,30 @@ async def file_collectively(
     idempotency_key: IdempotencyKey = None,
 ):
     filing = enrollments.CollectiveFiling(
-        filer=Filer(body.filer.kind, body.filer.name, body.filer.code), office_code=body.office_code,
-        coverage_year=body.coverage_year, paid_on=body.paid_on, autumn_pupils=body.autumn_pupils,
-        members=tuple(enrollments.CollectiveMember(person_details(m.person), m.tier, group_records(m.special_groups)) for m in body.members),
-        counter=counter_of(body), late_record=late_record_of(body.late_record),
-    )  # fmt: skip
+        filer=Filer(body.filer.kind, body.filer.name, body.filer.code),
+        office_code=body.office_code,
+        coverage_year=body.coverage_year,
+        paid_on=body.paid_on,
+        autumn_pupils=body.autumn_pupils,
+        members=tuple(
+            enrollments.CollectiveMember(person_details(m.person), m.tier, group_records(m.special_groups))
+            for m in body.members
+        ),
+        counter=counter_of(body),
+        late_record=late_record_of(body.late_record),
+    )
     key = runtime.settings.person_id_key.encode()
 
     async def file() -> tuple[int, dict]:
         outcomes = await enrollments.file_collectively(uow, actor, filing, person_key=key)
-        results = [MemberResultOut(row=o.row, enrollment=EnrollmentOut(**shape(o.enrollment)) if o.enrollment else None,
-                                   problem=problem_fields(o.refusal) if o.refusal else None) for o in outcomes]  # fmt: skip
+        results = [
+            MemberResultOut(
+                row=o.row,
+                enrollment=EnrollmentOut(**shape(o.enrollment)) if o.enrollment else None,
+                problem=problem_fields(o.refusal) if o.refusal else None,
+            )
+            for o in outcomes
+        ]
         accepted = sum(1 for o in outcomes if o.enrollment)
         return 200, CollectiveFilingOut(
             accepted=accepted, refused=len(outcomes) - accepted, results=results
@@ -433,8 +452,13 @@ class CertificateOut(BaseModel):
 )
 async def certificates(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
     rows = await uow.read(enrollments.certificates_of_person, actor, person_id=person_id)
-    return [CertificateOut(**{k: v for k, v in row.items() if k != "person_id"},
-                           document=f"/api/v1/transfer/certificates/{row['number']}/document.pdf").model_dump(mode="json") for row in rows]  # fmt: skip
+    return [
+        CertificateOut(
+            **{k: v for k, v in row.items() if k != "person_id"},
+            document=f"/api/v1/transfer/certificates/{row['number']}/document.pdf",
+        ).model_dump(mode="json")
+        for row in rows
+    ]
 
 
 @router.post("/search", response_model=PersonFoundOut, summary="按证件号码查询参保人（证件号码放在请求体中）")
@@ -448,11 +472,16 @@ async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: R
     )
     return PersonFoundOut(
         person=PersonOut(
-            id=person.id, id_type=person.id_type.value, id_number_masked=mask_id(person.id_number), name=person.name,
-            sex=person.sex, birth_date=person.birth_date, office_code=person.office_code,
+            id=person.id,
+            id_type=person.id_type.value,
+            id_number_masked=mask_id(person.id_number),
+            name=person.name,
+            sex=person.sex,
+            birth_date=person.birth_date,
+            office_code=person.office_code,
         ),
         enrollments=[shape(e) for e in found],
-    ).model_dump(mode="json")  # fmt: skip
+    ).model_dump(mode="json")
 
 
 @router.get("/{enrollment_id}", response_model=EnrollmentOut, summary="查看参保登记")

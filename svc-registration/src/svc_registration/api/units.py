@@ -109,9 +109,17 @@ def shape_unit(u: Unit) -> dict:
         for c in u.changes
     ]
     return UnitOut(
-        id=u.id, code=u.code, name=u.name, legal_representative=u.legal_representative, office_code=u.office_code,
-        status=u.status.value, version=u.version, registered_at=u.registered_at, changes=changes, handling=u.handling,
-    ).model_dump(mode="json")  # fmt: skip
+        id=u.id,
+        code=u.code,
+        name=u.name,
+        legal_representative=u.legal_representative,
+        office_code=u.office_code,
+        status=u.status.value,
+        version=u.version,
+        registered_at=u.registered_at,
+        changes=changes,
+        handling=u.handling,
+    ).model_dump(mode="json")
 
 
 @router.post("", status_code=201, response_model=UnitOut, summary="单位参保登记")
@@ -154,9 +162,14 @@ async def get_unit(code: str, actor: UnitOrStaff, uow: UoW) -> dict:
 )
 async def change_unit(code: str, body: UnitChangeIn, actor: UnitOrStaff, uow: UoW) -> dict:
     change = UnitChange(
-        kind=body.kind, by=actor.subject, at=uow.clock.now(), reason=body.reason, documents=tuple(body.documents),
-        after=body.after, related_units=tuple(body.related_units),
-    )  # fmt: skip
+        kind=body.kind,
+        by=actor.subject,
+        at=uow.clock.now(),
+        reason=body.reason,
+        documents=tuple(body.documents),
+        after=body.after,
+        related_units=tuple(body.related_units),
+    )
     changed = await uow.run(units.change_unit, actor, code, change=change, version=body.version)
     return shape_unit(changed)
 
@@ -177,10 +190,14 @@ async def enroll_employee(
     idempotency_key: IdempotencyKey = None,
 ):
     command = enrollments.EnrollEmployee(
-        person=person_details(body.person), start=body.start, category=body.category,
-        permit_number=body.permit_number, employment_proof=body.employment_proof, counter=counter_of(body),
+        person=person_details(body.person),
+        start=body.start,
+        category=body.category,
+        permit_number=body.permit_number,
+        employment_proof=body.employment_proof,
+        counter=counter_of(body),
         late_record=late_record_of(body.late_record),
-    )  # fmt: skip
+    )
     key = runtime.settings.person_id_key.encode()
 
     async def enroll() -> tuple[int, dict]:

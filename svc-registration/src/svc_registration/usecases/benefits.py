@@ -215,11 +215,18 @@ async def register_special_disease(
     today = uow.clock.today()
     enrollment = await _coverage(uow.session, person_id, today, actor, SPECIAL_DISEASE)
     registration = certify_special_disease(
-        person_id, enrollment.office_code, disease,
-        await Facilities(uow.session).get_facility(certified_by), certified_by,
-        await Facilities(uow.session).get_facility(treatment_facility), treatment_facility,
-        certified_outside_city, today, actor.subject, uow.clock.now(),
-    )  # fmt: skip
+        person_id,
+        enrollment.office_code,
+        disease,
+        await Facilities(uow.session).get_facility(certified_by),
+        certified_by,
+        await Facilities(uow.session).get_facility(treatment_facility),
+        treatment_facility,
+        certified_outside_city,
+        today,
+        actor.subject,
+        uow.clock.now(),
+    )
     return await _activate(
         uow,
         registration,
@@ -275,8 +282,16 @@ async def list_benefits(
 
 
 async def file_remote_care(
-    uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, kind: RemoteKind, destination: str, category: LongTermCategory | None, reason: TripReason | None, commitment: bool,
-) -> BenefitRegistration:  # fmt: skip
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    kind: RemoteKind,
+    destination: str,
+    category: LongTermCategory | None,
+    reason: TripReason | None,
+    commitment: bool,
+) -> BenefitRegistration:
     """异地就医备案: the new filing of a kind (long-term, or this trip) replaces the active one."""
     person_id = person_acted_for(actor, person_id)
     today = uow.clock.today()
@@ -309,10 +324,19 @@ async def expire_benefits(uow: UnitOfWork, after: object = None, batch: int = 20
     for registration in due:
         assert registration.valid_to is not None  # only registrations with an end are due
         await Benefits(uow.session).save_benefit(registration.expired())
-        uow.emit(new_envelope(RegistrationBenefitExpiredV1(
-            registration_id=registration.id, person_id=registration.person_id, office_code=registration.office_code,
-            kind=registration.kind, expired_on=registration.valid_to + timedelta(days=1), details=registration.details,
-        ), uow.clock))  # fmt: skip
+        uow.emit(
+            new_envelope(
+                RegistrationBenefitExpiredV1(
+                    registration_id=registration.id,
+                    person_id=registration.person_id,
+                    office_code=registration.office_code,
+                    kind=registration.kind,
+                    expired_on=registration.valid_to + timedelta(days=1),
+                    details=registration.details,
+                ),
+                uow.clock,
+            )
+        )
     return len(due) or None
 
 
@@ -333,12 +357,31 @@ async def issue_hospitalization_letter(
     valid_to, details = hospitalization_letter(
         request, await Facilities(uow.session).get_facility(request.hospital_code), today
     )
-    letter = care_registration(person, enrollment.office_code, HOSPITALIZATION, (request.hospital_code,), today, valid_to,
-                               actor.subject, uow.clock.now(), **details)  # fmt: skip
+    letter = care_registration(
+        person,
+        enrollment.office_code,
+        HOSPITALIZATION,
+        (request.hospital_code,),
+        today,
+        valid_to,
+        actor.subject,
+        uow.clock.now(),
+        **details,
+    )
     return await _activate(uow, letter, None)
 
 
-async def register_tb(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, hospital_code: str | None, drug_resistant: bool, remote_patient: bool, remote_hospital: tuple[str, str] | None, diagnosis_level: int | None) -> BenefitRegistration:  # fmt: skip
+async def register_tb(
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    hospital_code: str | None,
+    drug_resistant: bool,
+    remote_patient: bool,
+    remote_hospital: tuple[str, str] | None,
+    diagnosis_level: int | None,
+) -> BenefitRegistration:
     """肺结核门诊登记: a TB hospital here (the hospital online, the person or staff), or for a remote patient
     (at the sub-centre only) a hospital of their remote-care filing."""
     tb_choice_given(remote_patient, hospital_code, remote_hospital)
@@ -354,8 +397,11 @@ async def register_tb(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID
     if remote_patient:
         tb_remote_patient(diagnosis_level)
         if not _valid_on(await Benefits(uow.session).active_benefit(person, REMOTE_CARE), today):
-            raise Conflict("remote_care_filing_required", "异地患者须先办理异地就医备案",
-                          errors=[{"field": "remote_patient", "message": "无有效的异地就医备案"}])  # fmt: skip
+            raise Conflict(
+                "remote_care_filing_required",
+                "异地患者须先办理异地就医备案",
+                errors=[{"field": "remote_patient", "message": "无有效的异地就医备案"}],
+            )
         code, name = remote_hospital  # type: ignore[misc]
         facilities, where = (
             (code,),
@@ -364,18 +410,45 @@ async def register_tb(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID
     else:
         tb_local_hospital(await Facilities(uow.session).get_facility(hospital_code), hospital_code)  # type: ignore[arg-type]
         facilities, where = (hospital_code,), {}  # type: ignore[assignment]
-    chosen = care_registration(person, enrollment.office_code, TB, facilities, today, None, actor.subject, uow.clock.now(),
-                               drug_resistant=drug_resistant, remote_patient=remote_patient, **where)  # fmt: skip
+    chosen = care_registration(
+        person,
+        enrollment.office_code,
+        TB,
+        facilities,
+        today,
+        None,
+        actor.subject,
+        uow.clock.now(),
+        drug_resistant=drug_resistant,
+        remote_patient=remote_patient,
+        **where,
+    )
     return await _activate(uow, chosen, await Benefits(uow.session).active_benefit(person, TB))
 
 
-async def register_sars_hospitals(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, infection: SarsInfection, hospital_codes: list[str]) -> BenefitRegistration:  # fmt: skip
+async def register_sars_hospitals(
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    infection: SarsInfection,
+    hospital_codes: list[str],
+) -> BenefitRegistration:
     person, today, enrollment = await _covered_subject(uow, actor, person_id, SARS)
     sars_hospitals(
         infection, [(code, await Facilities(uow.session).get_facility(code)) for code in hospital_codes]
     )
-    chosen = care_registration(person, enrollment.office_code, SARS, tuple(hospital_codes), today, None, actor.subject, uow.clock.now(),
-                               infection=infection.value)  # fmt: skip
+    chosen = care_registration(
+        person,
+        enrollment.office_code,
+        SARS,
+        tuple(hospital_codes),
+        today,
+        None,
+        actor.subject,
+        uow.clock.now(),
+        infection=infection.value,
+    )
     return await _activate(uow, chosen, await Benefits(uow.session).active_benefit(person, SARS))
 
 
@@ -385,12 +458,32 @@ async def flag_deputy_director(
     """副司局级标识: the unit of the person's employee coverage sets it (staff of the person's office as well)."""
     today = uow.clock.today()
     enrollment = await _coverage(uow.session, person_id, today, actor, DEPUTY_DIRECTOR, "employee")
-    flag = care_registration(person_id, enrollment.office_code, DEPUTY_DIRECTOR, (), today, None, actor.subject, uow.clock.now(),
-                             appointment_document=appointment_document, unit_code=enrollment.unit_code)  # fmt: skip
+    flag = care_registration(
+        person_id,
+        enrollment.office_code,
+        DEPUTY_DIRECTOR,
+        (),
+        today,
+        None,
+        actor.subject,
+        uow.clock.now(),
+        appointment_document=appointment_document,
+        unit_code=enrollment.unit_code,
+    )
     return await _activate(uow, flag, await Benefits(uow.session).active_benefit(person_id, DEPUTY_DIRECTOR))
 
 
-async def register_lost_receipt(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, facility_code: str, receipt_no: str, service_date: date, amount: Decimal, certified_copy_no: str) -> BenefitRegistration:  # fmt: skip
+async def register_lost_receipt(
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    facility_code: str,
+    receipt_no: str,
+    service_date: date,
+    amount: Decimal,
+    certified_copy_no: str,
+) -> BenefitRegistration:
     """遗失票据登记: the coverage of the service date decides the deadline (employees or residents)."""
     person = person_acted_for(actor, person_id)
     today = uow.clock.today()
@@ -402,13 +495,35 @@ async def register_lost_receipt(uow: UnitOfWork, actor: Principal, *, person_id:
     deadline = require_lost_receipt_in_time(
         enrollment.scheme.value, service_date, enrollment.benefit_end, today
     )
-    receipt = care_registration(person, enrollment.office_code, LOST_RECEIPT, (facility_code,), today, None, actor.subject, uow.clock.now(),
-                                receipt_no=receipt_no, service_date=service_date.isoformat(), amount=money_text(amount),
-                                certified_copy_no=certified_copy_no, scheme=enrollment.scheme.value, deadline=deadline.isoformat())  # fmt: skip
+    receipt = care_registration(
+        person,
+        enrollment.office_code,
+        LOST_RECEIPT,
+        (facility_code,),
+        today,
+        None,
+        actor.subject,
+        uow.clock.now(),
+        receipt_no=receipt_no,
+        service_date=service_date.isoformat(),
+        amount=money_text(amount),
+        certified_copy_no=certified_copy_no,
+        scheme=enrollment.scheme.value,
+        deadline=deadline.isoformat(),
+    )
     return await _activate(uow, receipt, None)
 
 
-async def register_pregnancy(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, last_menstrual_period: date | None, started_on: date | None, delivered_on: date | None, facility_code: str | None) -> BenefitRegistration:  # fmt: skip
+async def register_pregnancy(
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    last_menstrual_period: date | None,
+    started_on: date | None,
+    delivered_on: date | None,
+    facility_code: str | None,
+) -> BenefitRegistration:
     """妊娠登记: by the primary-care maternity facility (its own code), the person in the app, or staff."""
     start, dated_by = pregnancy_start(last_menstrual_period, started_on)
     if actor.role is Role.facility:
@@ -420,12 +535,30 @@ async def register_pregnancy(uow: UnitOfWork, actor: Principal, *, person_id: uu
             await Facilities(uow.session).get_facility(facility_code), facility_code, "facility_code"
         )
     valid_to, late = pregnancy(start, delivered_on, today)
-    registered = care_registration(person, enrollment.office_code, PREGNANCY, (facility_code,) if facility_code else (), today, valid_to,
-                                   actor.subject, uow.clock.now(), pregnancy_started_on=start.isoformat(), dated_by=dated_by, late=late)  # fmt: skip
+    registered = care_registration(
+        person,
+        enrollment.office_code,
+        PREGNANCY,
+        (facility_code,) if facility_code else (),
+        today,
+        valid_to,
+        actor.subject,
+        uow.clock.now(),
+        pregnancy_started_on=start.isoformat(),
+        dated_by=dated_by,
+        late=late,
+    )
     return await _activate(uow, registered, await Benefits(uow.session).active_benefit(person, PREGNANCY))
 
 
-async def register_maternity_remote(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, category: MaternityRemoteCategory, facilities: list[tuple[str, str]]) -> BenefitRegistration:  # fmt: skip
+async def register_maternity_remote(
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    category: MaternityRemoteCategory,
+    facilities: list[tuple[str, str]],
+) -> BenefitRegistration:
     if category is MaternityRemoteCategory.remote_worker and actor.role is Role.insured:
         raise Forbidden(
             "unit_files",
@@ -436,13 +569,30 @@ async def register_maternity_remote(uow: UnitOfWork, actor: Principal, *, person
         unit_files_only_remote_workers(category)
     maternity_remote_facilities(facilities)
     person, today, enrollment = await _covered_subject(uow, actor, person_id, MATERNITY_REMOTE)
-    chosen = care_registration(person, enrollment.office_code, MATERNITY_REMOTE, tuple(code for code, _ in facilities), today, None,
-                               actor.subject, uow.clock.now(), category=category.value,
-                               facilities=[{"code": code, "name": name} for code, name in facilities])  # fmt: skip
+    chosen = care_registration(
+        person,
+        enrollment.office_code,
+        MATERNITY_REMOTE,
+        tuple(code for code, _ in facilities),
+        today,
+        None,
+        actor.subject,
+        uow.clock.now(),
+        category=category.value,
+        facilities=[{"code": code, "name": name} for code, name in facilities],
+    )
     return await _activate(uow, chosen, await Benefits(uow.session).active_benefit(person, MATERNITY_REMOTE))
 
 
-async def register_maternity_hospitalization(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, hospital_code: str, stay: MaternityStay, admission_document: AdmissionDocument) -> BenefitRegistration:  # fmt: skip
+async def register_maternity_hospitalization(
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    hospital_code: str,
+    stay: MaternityStay,
+    admission_document: AdmissionDocument,
+) -> BenefitRegistration:
     """生育保险住院登记: rests on the pregnancy (or complication) registration valid today and lasts as long."""
     own_facility(actor, hospital_code, "hospital_code")
     person, today, enrollment = await _covered_subject(uow, actor, person_id, MATERNITY_HOSPITALIZATION)
@@ -450,26 +600,58 @@ async def register_maternity_hospitalization(uow: UnitOfWork, actor: Principal, 
         await Facilities(uow.session).get_facility(hospital_code), hospital_code, "hospital_code"
     )
     basis = await Benefits(uow.session).active_benefit(person, stay_basis(stay))
-    if not _valid_on(basis, today):
+    if basis is None or not _valid_on(basis, today):
         raise missing_basis(stay)
-    registered = care_registration(person, enrollment.office_code, MATERNITY_HOSPITALIZATION, (hospital_code,), today, basis.valid_to,  # type: ignore[union-attr]
-                                   actor.subject, uow.clock.now(), reason=stay.value, admission_document=admission_document.value,
-                                   based_on=str(basis.id), based_on_kind=basis.kind)  # type: ignore[union-attr]  # fmt: skip
+    registered = care_registration(
+        person,
+        enrollment.office_code,
+        MATERNITY_HOSPITALIZATION,
+        (hospital_code,),
+        today,
+        basis.valid_to,
+        actor.subject,
+        uow.clock.now(),
+        reason=stay.value,
+        admission_document=admission_document.value,
+        based_on=str(basis.id),
+        based_on_kind=basis.kind,
+    )
     return await _activate(uow, registered, None)
 
 
-async def register_fp_complication(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, certified_on: date, certificate_no: str) -> BenefitRegistration:  # fmt: skip
+async def register_fp_complication(
+    uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, certified_on: date, certificate_no: str
+) -> BenefitRegistration:
     person, today, enrollment = await _covered_subject(uow, actor, person_id, FP_COMPLICATION)
     opens, closes = require_fp_window(certified_on, today)
-    registered = care_registration(person, enrollment.office_code, FP_COMPLICATION, (), today, closes, actor.subject, uow.clock.now(),
-                                   certified_on=certified_on.isoformat(), certificate_no=certificate_no,
-                                   window_opens=opens.isoformat(), window_closes=closes.isoformat())  # fmt: skip
+    registered = care_registration(
+        person,
+        enrollment.office_code,
+        FP_COMPLICATION,
+        (),
+        today,
+        closes,
+        actor.subject,
+        uow.clock.now(),
+        certified_on=certified_on.isoformat(),
+        certificate_no=certificate_no,
+        window_opens=opens.isoformat(),
+        window_closes=closes.isoformat(),
+    )
     return await _activate(
         uow, registered, await Benefits(uow.session).active_benefit(person, FP_COMPLICATION)
     )
 
 
-async def register_maternity_referral(uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None, sending: str, receiving: str, referral_form_no: str | None) -> BenefitRegistration:  # fmt: skip
+async def register_maternity_referral(
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    sending: str,
+    receiving: str,
+    referral_form_no: str | None,
+) -> BenefitRegistration:
     """转诊转院登记: the sending hospital online, or the sub-centre with the hospital's paper form."""
     own_facility(actor, sending, "sending_hospital")
     person, today, enrollment = await _covered_subject(uow, actor, person_id, MATERNITY_REFERRAL)
@@ -482,7 +664,18 @@ async def register_maternity_referral(uow: UnitOfWork, actor: Principal, *, pers
         at_sub_centre,
         referral_form_no,
     )
-    referral = care_registration(person, enrollment.office_code, MATERNITY_REFERRAL, (sending, receiving), today, None,
-                                 actor.subject, uow.clock.now(), sending_hospital=sending, receiving_hospital=receiving,
-                                 referral_form_no=referral_form_no, channel="sub_centre" if at_sub_centre else "online")  # fmt: skip
+    referral = care_registration(
+        person,
+        enrollment.office_code,
+        MATERNITY_REFERRAL,
+        (sending, receiving),
+        today,
+        None,
+        actor.subject,
+        uow.clock.now(),
+        sending_hospital=sending,
+        receiving_hospital=receiving,
+        referral_form_no=referral_form_no,
+        channel="sub_centre" if at_sub_centre else "online",
+    )
     return await _activate(uow, referral, None)

@@ -72,14 +72,33 @@ async def upload_list(
             if row.death_date
             else []
         )
-        stored.append({
-            "list_id": list_id, "row_no": row.row, "person_id": person_id, "id_masked": mask_id(row.id_number), "name": row.name,
-            "township_code": row.township_code, "township_name": row.township_name, "death_date": row.death_date,
-            "school": row.school, "finding": classify(kind, history.get(person_id, []), as_of).value, "ended_enrollments": ended,
-        })  # fmt: skip
+        stored.append(
+            {
+                "list_id": list_id,
+                "row_no": row.row,
+                "person_id": person_id,
+                "id_masked": mask_id(row.id_number),
+                "name": row.name,
+                "township_code": row.township_code,
+                "township_name": row.township_name,
+                "death_date": row.death_date,
+                "school": row.school,
+                "finding": classify(kind, history.get(person_id, []), as_of).value,
+                "ended_enrollments": ended,
+            }
+        )
     counts = dict(Counter(r["finding"] for r in stored))
-    values = {"id": list_id, "kind": kind.value, "source_department": department, "office_code": office_code, "as_of": as_of,
-              "uploaded_by": actor.subject, "uploaded_at": uow.clock.now(), "row_count": len(stored), "counts": counts}  # fmt: skip
+    values = {
+        "id": list_id,
+        "kind": kind.value,
+        "source_department": department,
+        "office_code": office_code,
+        "as_of": as_of,
+        "uploaded_by": actor.subject,
+        "uploaded_at": uow.clock.now(),
+        "row_count": len(stored),
+        "counts": counts,
+    }
     await drive.add_list(values, stored)
     return values
 

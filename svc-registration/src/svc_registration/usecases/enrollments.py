@@ -197,14 +197,30 @@ async def submit_resident_enrollment(
     # A payment outside the year's window is refused by resident_period; one inside the window of a year
     # already over is a late record.
     late = _late_record(
-        resident_year_is_backdated(command.coverage_year, today), command.late_record, actor, uow,
-        refuse_backdated("coverage_year", str(today.year), f"{command.coverage_year} 年度的缴费期已于 {command.coverage_year}-06-30 结束"),
-    )  # fmt: skip
+        resident_year_is_backdated(command.coverage_year, today),
+        command.late_record,
+        actor,
+        uow,
+        refuse_backdated(
+            "coverage_year",
+            str(today.year),
+            f"{command.coverage_year} 年度的缴费期已于 {command.coverage_year}-06-30 结束",
+        ),
+    )
     check_records(command.special_groups, period.start, period.end)
     enrollment = new_resident_enrollment(
-        person.id, command.office_code, command.tier, command.coverage_year, period, paid_on,
-        command.special_groups, actor.subject, uow.clock.now(), command.filer, handling,
-    )  # fmt: skip
+        person.id,
+        command.office_code,
+        command.tier,
+        command.coverage_year,
+        period,
+        paid_on,
+        command.special_groups,
+        actor.subject,
+        uow.clock.now(),
+        command.filer,
+        handling,
+    )
     return await _admit(uow, person, replace(enrollment, late_record=late), history)
 
 
@@ -226,17 +242,26 @@ async def file_collectively(
     is answered with its reason.
     """
     if filing.autumn_pupils and filing.filer.kind is not FilerKind.school:
-        raise Invalid("autumn_pupils_need_school", "秋季入学新生只能由学校集体参保",
-                      errors=[{"field": "autumn_pupils", "message": "仅学校集体参保可选"}])  # fmt: skip
+        raise Invalid(
+            "autumn_pupils_need_school",
+            "秋季入学新生只能由学校集体参保",
+            errors=[{"field": "autumn_pupils", "message": "仅学校集体参保可选"}],
+        )
     case_office(filing.office_code, actor)
     handled("collective_enrollment", actor, filing.counter, person_key)
     outcomes = []
     for row, member in enumerate(filing.members, start=1):
         command = SubmitResidentEnrollment(
-            person=member.person, office_code=filing.office_code, tier=member.tier, coverage_year=filing.coverage_year,
-            paid_on=filing.paid_on, special_groups=member.special_groups, autumn_pupil=filing.autumn_pupils, filer=filing.filer,
+            person=member.person,
+            office_code=filing.office_code,
+            tier=member.tier,
+            coverage_year=filing.coverage_year,
+            paid_on=filing.paid_on,
+            special_groups=member.special_groups,
+            autumn_pupil=filing.autumn_pupils,
+            filer=filing.filer,
             late_record=filing.late_record,
-        )  # fmt: skip
+        )
         try:
             async with uow.session.begin_nested():
                 submitted = await submit_resident_enrollment(uow, actor, command, person_key=person_key)
@@ -250,8 +275,16 @@ async def file_collectively(
 
 
 async def submit_flexible_enrollment(
-    uow: UnitOfWork, actor: Principal, *, details: PersonDetails, office_code: str, paid_on: date | None, person_key: bytes, counter: Counter = ONLINE_REQUEST, late_record: LateRecord | None = None,
-) -> Enrollment:  # fmt: skip
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    details: PersonDetails,
+    office_code: str,
+    paid_on: date | None,
+    person_key: bytes,
+    counter: Counter = ONLINE_REQUEST,
+    late_record: LateRecord | None = None,
+) -> Enrollment:
     """灵活就业人员参保: the person enrolls (or staff at the counter for them); staff approve."""
     person = identify_person(details, office_code, person_key)
     require_own_identity(actor, person.id)
@@ -259,9 +292,16 @@ async def submit_flexible_enrollment(
     today = uow.clock.today()
     paid = _paid_on(paid_on, today)
     late = _late_record(
-        working_start_is_backdated(paid, today), late_record, actor, uow,
-        refuse_backdated("paid_on", today.replace(day=1).isoformat(), f"缴费日期 {paid} 早于本月，之前各月的缴费经办机构无从核实"),
-    )  # fmt: skip
+        working_start_is_backdated(paid, today),
+        late_record,
+        actor,
+        uow,
+        refuse_backdated(
+            "paid_on",
+            today.replace(day=1).isoformat(),
+            f"缴费日期 {paid} 早于本月，之前各月的缴费经办机构无从核实",
+        ),
+    )
     handling = handled("flexible_enrollment", actor, counter, person_key)
     history = await _history_locked(uow.session, person.id)
     enrollment = new_flexible_enrollment(
@@ -288,9 +328,16 @@ async def enroll_employee(
             errors=[{"field": "start", "message": f"不得晚于 {today}"}],
         )
     late = _late_record(
-        working_start_is_backdated(start, today), command.late_record, actor, uow,
-        refuse_backdated("start", today.replace(day=1).isoformat(), f"参保日期 {start} 早于本月，单位的征缴单按当月生成，之前各月的缴费经办机构无从核实"),
-    )  # fmt: skip
+        working_start_is_backdated(start, today),
+        command.late_record,
+        actor,
+        uow,
+        refuse_backdated(
+            "start",
+            today.replace(day=1).isoformat(),
+            f"参保日期 {start} 早于本月，单位的征缴单按当月生成，之前各月的缴费经办机构无从核实",
+        ),
+    )
     history = await _history_locked(uow.session, person.id)
     enrollment = new_employee_enrollment(
         person.id,
@@ -330,14 +377,22 @@ async def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
     )  # its sex, for benefits given by sex (claims' maternity)
     return new_envelope(
         RegistrationApprovedV1(
-            enrollment_id=e.id, person_id=e.person_id, office_code=e.office_code, scheme=e.scheme.value,
-            tier=e.tier.value if e.tier else None, special_groups=[g.value for g in e.group_codes],
+            enrollment_id=e.id,
+            person_id=e.person_id,
+            office_code=e.office_code,
+            scheme=e.scheme.value,
+            tier=e.tier.value if e.tier else None,
+            special_groups=[g.value for g in e.group_codes],
             special_group_records=[r.as_dict() for r in e.special_groups],
-            benefit_start=e.benefit_start, benefit_end=e.benefit_end, unit_code=e.unit_code,
-            category=e.category.value if e.category else None, period_rule=e.period.rule, sex=person.sex if person else None,
+            benefit_start=e.benefit_start,
+            benefit_end=e.benefit_end,
+            unit_code=e.unit_code,
+            category=e.category.value if e.category else None,
+            period_rule=e.period.rule,
+            sex=person.sex if person else None,
         ),
         uow.clock,
-    )  # fmt: skip
+    )
 
 
 async def visible_enrollment(
@@ -377,10 +432,19 @@ async def stop_enrollment(
     today = uow.clock.today()
     stopped = enrollment.stop(actor.subject, uow.clock.now(), version, reason, today)
     await Enrollments(uow.session).update_enrollment(stopped)
-    uow.emit(new_envelope(RegistrationStoppedV1(
-        enrollment_id=stopped.id, person_id=stopped.person_id, office_code=stopped.office_code,
-        scheme=stopped.scheme.value, stopped_on=today, reason=reason,
-    ), uow.clock))  # fmt: skip
+    uow.emit(
+        new_envelope(
+            RegistrationStoppedV1(
+                enrollment_id=stopped.id,
+                person_id=stopped.person_id,
+                office_code=stopped.office_code,
+                scheme=stopped.scheme.value,
+                stopped_on=today,
+                reason=reason,
+            ),
+            uow.clock,
+        )
+    )
     return stopped
 
 
@@ -398,16 +462,34 @@ async def interrupt_enrollment(
     last = last_day or uow.clock.today()
     interrupted = enrollment.interrupt(actor.subject, uow.clock.now(), version, reason, last)
     await Enrollments(uow.session).update_enrollment(interrupted)
-    uow.emit(new_envelope(RegistrationSuspendedV1(
-        enrollment_id=interrupted.id, person_id=interrupted.person_id, office_code=interrupted.office_code,
-        scheme=interrupted.scheme.value, last_covered_day=interrupted.benefit_end, reason=reason,
-    ), uow.clock))  # fmt: skip
+    uow.emit(
+        new_envelope(
+            RegistrationSuspendedV1(
+                enrollment_id=interrupted.id,
+                person_id=interrupted.person_id,
+                office_code=interrupted.office_code,
+                scheme=interrupted.scheme.value,
+                last_covered_day=interrupted.benefit_end,
+                reason=reason,
+            ),
+            uow.clock,
+        )
+    )
     return interrupted
 
 
 async def terminate_enrollment(
-    uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int, reason: TerminationReason, last_day: date | None, note: str | None, person_key: bytes, counter: Counter = ONLINE_REQUEST,
-) -> Enrollment:  # fmt: skip
+    uow: UnitOfWork,
+    actor: Principal,
+    enrollment_id: uuid.UUID,
+    *,
+    version: int,
+    reason: TerminationReason,
+    last_day: date | None,
+    note: str | None,
+    person_key: bytes,
+    counter: Counter = ONLINE_REQUEST,
+) -> Enrollment:
     """终止: death, emigration, job ended …; benefits run to `last_day` (default today)."""
     enrollment = await visible_enrollment(
         uow, actor, enrollment_id, for_update=True
@@ -423,10 +505,18 @@ async def terminate_enrollment(
 
 
 def terminated_event(e: Enrollment, reason: str, uow: UnitOfWork) -> Envelope:
-    return new_envelope(RegistrationTerminatedV1(
-        enrollment_id=e.id, person_id=e.person_id, office_code=e.office_code, scheme=e.scheme.value,
-        last_covered_day=e.benefit_end, reason=reason, reason_text=e.decisions[-1].reason or reason,
-    ), uow.clock)  # fmt: skip
+    return new_envelope(
+        RegistrationTerminatedV1(
+            enrollment_id=e.id,
+            person_id=e.person_id,
+            office_code=e.office_code,
+            scheme=e.scheme.value,
+            last_covered_day=e.benefit_end,
+            reason=reason,
+            reason_text=e.decisions[-1].reason or reason,
+        ),
+        uow.clock,
+    )
 
 
 async def refund_enrollment(
@@ -441,7 +531,15 @@ async def refund_enrollment(
     return refunded
 
 
-async def resume_enrollment(uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int, start: date | None, late_record: LateRecord | None = None) -> Enrollment:  # fmt: skip
+async def resume_enrollment(
+    uow: UnitOfWork,
+    actor: Principal,
+    enrollment_id: uuid.UUID,
+    *,
+    version: int,
+    start: date | None,
+    late_record: LateRecord | None = None,
+) -> Enrollment:
     """恢复: a new coverage continues the interrupted one, unless another enrollment holds it meanwhile.
     A start before the current month is a late record (domain.backdating), as for a new employee."""
     enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
@@ -449,9 +547,16 @@ async def resume_enrollment(uow: UnitOfWork, actor: Principal, enrollment_id: uu
     today = uow.clock.today()
     closed, continued = enrollment.resume(actor.subject, uow.clock.now(), version, start or today)
     late = _late_record(
-        working_start_is_backdated(continued.benefit_start, today), late_record, actor, uow,
-        refuse_backdated("start", today.replace(day=1).isoformat(), f"恢复日期 {continued.benefit_start} 早于本月，之前各月的缴费经办机构无从核实"),
-    )  # fmt: skip
+        working_start_is_backdated(continued.benefit_start, today),
+        late_record,
+        actor,
+        uow,
+        refuse_backdated(
+            "start",
+            today.replace(day=1).isoformat(),
+            f"恢复日期 {continued.benefit_start} 早于本月，之前各月的缴费经办机构无从核实",
+        ),
+    )
     continued = replace(continued, late_record=late)
     existing = conflicting_enrollment(history, continued)
     if existing is not None:
@@ -502,17 +607,34 @@ async def find_person(
 
 async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:
     """转入办结: the contribution history and balance from the other region join the person's record."""
-    await Enrollments(uow.session).record_transferred_contributions({
-        "transfer_id": event.transfer_id, "person_id": event.person_id, "office_code": event.office_code,
-        "from_office": event.from_office, "contribution_months": event.contribution_months,
-        "account_balance": event.account_balance, "completed_on": event.completed_on,
-    })  # fmt: skip
+    await Enrollments(uow.session).record_transferred_contributions(
+        {
+            "transfer_id": event.transfer_id,
+            "person_id": event.person_id,
+            "office_code": event.office_code,
+            "from_office": event.from_office,
+            "contribution_months": event.contribution_months,
+            "account_balance": event.account_balance,
+            "completed_on": event.completed_on,
+        }
+    )
 
 
 async def record_certificate(uow: UnitOfWork, envelope: Envelope, event: TransferCertificateIssuedV1) -> None:
     """参保凭证 issued (or reissued) by transfer: shown on the person's record."""
-    values = event.model_dump(include={"number", "person_id", "office_code", "scheme", "issued_on", "coverage_ended_on",
-                                       "contribution_months", "account_balance", "arrears"})  # fmt: skip
+    values = event.model_dump(
+        include={
+            "number",
+            "person_id",
+            "office_code",
+            "scheme",
+            "issued_on",
+            "coverage_ended_on",
+            "contribution_months",
+            "account_balance",
+            "arrears",
+        }
+    )
     await Enrollments(uow.session).record_certificate(
         {**values, "reissues": 1 if event.reissue else 0}, event.reissue
     )

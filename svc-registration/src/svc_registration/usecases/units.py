@@ -22,8 +22,16 @@ from svc_registration.usecases.counter import ONLINE_REQUEST, Counter, handled
 
 
 async def register_unit(
-    uow: UnitOfWork, actor: Principal, code: str, *, name: str, legal_representative: str, office_code: str, person_key: bytes, counter: Counter = ONLINE_REQUEST,
-) -> Unit:  # fmt: skip
+    uow: UnitOfWork,
+    actor: Principal,
+    code: str,
+    *,
+    name: str,
+    legal_representative: str,
+    office_code: str,
+    person_key: bytes,
+    counter: Counter = ONLINE_REQUEST,
+) -> Unit:
     """单位参保登记: immediate; by the unit in the employer web hall or by staff at the counter."""
     handling = handled("unit_enrollment", actor, counter, person_key)
     unit = new_unit(code, name, legal_representative, office_code, actor.subject, uow.clock.now(), handling)
@@ -90,8 +98,12 @@ async def _require_related_units(session: AsyncSession, change: UnitChange) -> N
     for code in change.related_units:
         related = await Units(session).get_unit(code)
         if related is None or related.status is not UnitStatus.active:
-            raise Invalid("related_unit_unknown", "相关单位未参保登记或已注销", f"单位 {code} 须先办理参保登记",
-                          errors=[{"field": "related_units", "message": f"{code} 不是有效的参保单位"}])  # fmt: skip
+            raise Invalid(
+                "related_unit_unknown",
+                "相关单位未参保登记或已注销",
+                f"单位 {code} 须先办理参保登记",
+                errors=[{"field": "related_units", "message": f"{code} 不是有效的参保单位"}],
+            )
 
 
 async def employees_of_unit(
