@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: up down status test lint bench setup test-tools
+.PHONY: up down status test lint bench setup test-tools workbench test-workbench
 
 # An environment with the locked dependencies (installs uv itself when missing).
 setup:
@@ -12,8 +12,24 @@ setup:
 	fi
 	@$(UV) sync --frozen --all-packages --quiet
 
-up: setup
+up: setup workbench
 	@$(UV) run --frozen yb-local up
+
+# The staff workbench (workbench/, Vue 3 + Vite): installed when package-lock.json changes, built when a
+# source changes; the gateway serves workbench/dist under /workbench.
+WORKBENCH_SOURCES := $(shell find workbench/src workbench/index.html workbench/vite.config.ts workbench/tsconfig.json workbench/package.json -type f 2>/dev/null)
+WORKBENCH_MODULES := workbench/node_modules/.package-lock.json
+$(WORKBENCH_MODULES): workbench/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node.js 20.19 or later) is needed to build the workbench" >&2; exit 1; }
+	@cd workbench && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+workbench/dist/index.html: $(WORKBENCH_MODULES) $(WORKBENCH_SOURCES)
+	@cd workbench && npm run --silent build -- --logLevel warn
+workbench: workbench/dist/index.html
+
+# Its type check (vue-tsc) and unit tests (vitest); its browser test is tests-e2e/test_workbench.py.
+test-workbench: $(WORKBENCH_MODULES)
+	@cd workbench && npm run --silent typecheck && npm run --silent test
 
 down:
 	@$(UV) run --frozen yb-local down
@@ -45,7 +61,7 @@ lint: setup
 	@$(UV) run --frozen lint-imports --no-logo --no-cache
 	@$(UV) run --frozen mypy
 
-test: setup test-tools
+test: setup test-tools workbench test-workbench
 	@$(UV) run --frozen pytest
 
 bench: setup

@@ -26,6 +26,7 @@ from gateway.proxy import Proxy, Upstreams, read_body
 from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
 from gateway.signin import SignInGuard
+from gateway.workbench import workbench_router
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
 from shared.auth.issuer import DevIssuer
@@ -122,6 +123,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     app.include_router(health_router(proxy, upstreams))
     app.include_router(business_date_router(proxy, upstreams))
     app.include_router(ops_router(settings, proxy, upstreams))
+    app.include_router(workbench_router())
 
     async def merged_document() -> dict:
         from fastapi.openapi.utils import get_openapi

@@ -1,0 +1,341 @@
+"""The staff workbench (经办工作台, /workbench) in a real browser (headless Chromium through Selenium)
+against the running platform, every call through the gateway with the signed-in clerk's token.
+
+A 和平区 clerk enrolls a person at the counter: the first submission is refused with the materials
+checklist (the missing ID document flagged), the paper is ticked and the enrollment goes through. The
+clerk finds the person by ID number (shown masked), receives a reimbursement and reviews it receipt by
+receipt; the city reviewer approves it (the district clerk is offered no approval); the clerk pays it,
+ends the person's current coverage and prints the 参保凭证 PDF. A 河西区 clerk sees neither the case nor
+the person. Screenshots go to tests-e2e/screenshots/ (git-ignored), at 1280 px and at a tablet's width.
+The ops dashboard's browser test (test_ops_dashboard.py) is the model: same driver, same waiting.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.testing.e2e import bearer, business_today, new_resident_id, poll
+from yb_deploy.platform import PlatformConfig
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+WORKBENCH = Path(__file__).parents[1] / "workbench"
+OFFICE = "120101"
+HOSPITAL = "H12010100002"  # a level-3 hospital of the sample registry
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    """The built workbench the gateway serves (make up and make test build it; built here when missing)."""
+    if not (WORKBENCH / "dist" / "index.html").is_file():
+        if not shutil.which("npm"):
+            pytest.skip("npm is not installed: the workbench cannot be built (Node.js 20.19 or later)")
+        for command in (["npm", "ci", "--no-audit", "--no-fund"], ["npm", "run", "build"]):
+            subprocess.run(command, cwd=WORKBENCH, check=True, timeout=600)
+    return WORKBENCH / "dist"
+
+
+@pytest.fixture(scope="module")
+def browser(built: Path) -> Iterator[object]:
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        pytest.skip(
+            "Chromium is not installed (make test installs Debian's chromium and chromium-driver when run as root)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1280,1400", "--lang=zh-CN"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(driver, condition, timeout_s: float, what: str):  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    try:
+        return WebDriverWait(driver, timeout_s, poll_frequency=0.1, ignored_exceptions=ignored).until(
+            condition
+        )
+    except TimeoutException:
+        # What the page told the user instead, and a picture of it.
+        driver.save_screenshot(str(SCREENSHOTS / "workbench-failure.png"))
+        alerts = driver.execute_script(
+            "return [...document.querySelectorAll('[role=alert]')].map(e => e.innerText)"
+        )
+        pytest.fail(f"waiting for {what} on {driver.current_url}; the page says: {alerts}")
+
+
+def by_id(driver, element_id: str):  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    return wait_for(driver, lambda d: d.find_element(By.ID, element_id), 15, f"#{element_id}")
+
+
+def type_into(driver, element_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.keys import Keys
+
+    field = by_id(driver, element_id)
+    # Selected and overwritten as a user would: clear() bypasses the input events the page listens to.
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.DELETE, text)
+
+
+def tick(driver, element_id: str) -> None:  # type: ignore[no-untyped-def]
+    """An Element Plus checkbox: its input is visually hidden inside the label the user clicks."""
+    by_id(driver, element_id).find_element("xpath", "./ancestor::label[1]").click()
+
+
+def shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
+    driver.save_screenshot(str(SCREENSHOTS / f"workbench-{name}.png"))
+
+
+def sign_in(driver, gateway_url: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    driver.get(f"{gateway_url}/workbench/login")
+    driver.execute_script("sessionStorage.clear()")
+    driver.get(f"{gateway_url}/workbench/login")
+    type_into(driver, "username", username)
+    type_into(driver, "password", "Demo@2026")
+    by_id(driver, "login-button").click()
+    wait_for(driver, lambda d: d.find_elements("id", "who"), 15, f"{username} signed in")
+
+
+def go(driver, gateway_url: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Within the signed-in tab: the token is in sessionStorage, the page restores the session."""
+    driver.get(f"{gateway_url}/workbench{path}")
+
+
+def claim_status(driver) -> str | None:  # type: ignore[no-untyped-def]
+    return driver.execute_script("const c = document.getElementById('claim'); return c && c.dataset.status")
+
+
+def search_person(driver, gateway_url: str, id_number: str) -> None:  # type: ignore[no-untyped-def]
+    go(driver, gateway_url, "/person")
+    type_into(driver, "search-id-number", id_number)
+    by_id(driver, "search-button").click()
+
+
+def test_the_gateway_serves_the_workbench_with_a_fallback_to_its_page_and_nothing_outside_it(
+    built: Path, gateway: httpx.Client
+) -> None:
+    page = gateway.get("/workbench")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert (
+        "default-src 'self'" in page.headers["content-security-policy"]
+        and page.headers["x-frame-options"] == "DENY"
+    )
+    assert '<div id="app">' in page.text
+    # A page of the application (the router of the page shows it) gets the same document.
+    assert gateway.get("/workbench/claims/0b7d3c9e-0000-0000-0000-000000000000").text == page.text
+    asset = next((built / "assets").glob("*.js")).name
+    script = gateway.get(f"/workbench/assets/{asset}")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert "immutable" in script.headers["cache-control"]
+    assert gateway.get("/workbench/assets/missing.js").status_code == 404
+    for outside in (
+        "/workbench/..%2f..%2fpyproject.toml",
+        "/workbench/%2e%2e/package.json",
+        "/workbench/..%2fpackage.json",
+    ):
+        answer = gateway.get(outside)
+        assert "workspace" not in answer.text and '"name": "yb-workbench"' not in answer.text, outside
+
+
+def test_a_clerk_enrolls_receives_and_reviews_the_city_approves_and_the_clerk_prints_the_certificate(  # type: ignore[no-untyped-def]
+    browser, platform: PlatformConfig, gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    url, heping = platform.gateway_url, bearer(tokens["staff-heping"])
+    id_number, name = new_resident_id(OFFICE), "窗口办"
+
+    # Enrollment at the counter (2021, whose benefit rules are on file, as a late record with the tax receipt).
+    sign_in(browser, url, "staff-heping")
+    by_id(browser, "nav-enroll").click()
+    type_into(browser, "enroll-id-number", id_number)
+    type_into(browser, "enroll-name", name)
+    type_into(browser, "enroll-year", "2021")
+    type_into(browser, "enroll-paid-on", "2020-10-15")
+    tick(browser, "enroll-late")
+    type_into(browser, "enroll-late-reason", "补登2021年度参保（已缴费）")
+    type_into(browser, "enroll-late-receipt", f"税缴 2020-{uuid.uuid4().hex[:6]}")
+    by_id(browser, "enroll-submit").click()
+    missing = wait_for(
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, '#checklist [data-code="id_document"]'),
+        15,
+        "the checklist",
+    )
+    assert missing.get_attribute("data-missing") == "true" and "缺少：有效身份证件" in missing.text
+    assert "申请材料不全" in by_id(browser, "enroll-error").text
+    shot(browser, "enroll-missing-paper")
+    Select(by_id(browser, "material-id_document")).select_by_value("original")
+    by_id(browser, "enroll-submit").click()
+    enrolled = by_id(browser, "enrolled")
+    person_id = enrolled.get_attribute("data-person-id")
+    assert person_id and "2021" in enrolled.text and id_number not in browser.page_source
+    shot(browser, "enrolled")
+
+    # The person view: found by ID number (sent in the body), shown masked.
+    poll(lambda: gateway.get(f"/api/v1/claims/persons/{person_id}/eligibility", params={"on": "2021-05-15"}, headers=heping).json().get("eligible"),
+         what="claims to record the 2021 coverage")  # fmt: skip
+    search_person(browser, url, id_number)
+    assert by_id(browser, "masked-id").text == id_number[:4] + "*" * 10 + id_number[-4:]
+    assert id_number not in browser.page_source and id_number not in browser.current_url
+
+    # A reimbursement received at the counter with its papers, accepted at once.
+    by_id(browser, "receive-claim").click()
+    assert by_id(browser, "claim-person").get_attribute("value") == person_id
+    receipt = f"ZY{uuid.uuid4().hex[:10]}"
+    for element_id, text in (("claim-facility", HOSPITAL), ("claim-from", "2021-05-10"), ("claim-to", "2021-05-20"),
+                             ("claim-bank", "6222021234567890123"), ("receipt-number-0", receipt), ("receipt-issued-0", "2021-05-20"),
+                             ("receipt-amount-0", "42000.00"), ("receipt-in-0", "38000.00"), ("receipt-out-0", "4000.00")):  # fmt: skip
+        type_into(browser, element_id, text)
+    for paper in ("receipts", "itemised_bill", "diagnosis", "discharge_summary"):
+        tick(browser, f"claim-material-{paper}")
+    by_id(browser, "claim-submit").click()
+    wait_for(browser, lambda d: claim_status(d) == "accepted", 15, "the claim accepted")
+    claim_id = by_id(browser, "claim").get_attribute("data-id")
+    assert by_id(browser, "claim-due").text >= "2021"  # the 30th working day, from the service
+
+    # Review per receipt: the receipt is reduced with a reason code, the amount the clerk sets.
+    Select(by_id(browser, "outcome-0")).select_by_value("reduced")
+    type_into(browser, "accepted-0", "37000.00")
+    Select(by_id(browser, "reason-0")).select_by_value("out_of_catalogue")
+    shot(browser, "review")
+    by_id(browser, "review-submit").click()
+    wait_for(browser, lambda d: claim_status(d) == "reviewed", 15, "the claim reviewed")
+    assert not browser.find_elements(By.ID, "approve"), "a district clerk is offered no city approval"
+
+    # Another district's clerk sees neither the case nor the person.
+    sign_in(browser, url, "staff-hexi")
+    go(browser, url, f"/claims/{claim_id}")
+    assert "不在本经办机构的办理范围内" in by_id(browser, "claim-error").text
+    go(browser, url, "/worklist")
+    wait_for(
+        browser,
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, "#worklist .el-table__body, #worklist .el-table__empty-text"
+        ),
+        15,
+        "the worklist",
+    )
+    wait_for(
+        browser,
+        lambda d: not d.find_elements(By.CSS_SELECTOR, ".el-loading-mask:not([style*='display: none'])"),
+        30,
+        "the worklist loaded",
+    )
+    assert not browser.find_elements(By.CSS_SELECTOR, f'[data-id="{claim_id}"]')
+    search_person(browser, url, id_number)
+    assert "未找到该参保人" in by_id(browser, "person-error").text
+    shot(browser, "hexi-sees-nothing")
+
+    # The city reviewer approves; the bill is shown.
+    sign_in(browser, url, "staff-city")
+    assert not browser.find_elements(By.ID, "nav-enroll") and not browser.find_elements(By.ID, "nav-receive")
+    go(browser, url, f"/claims/{claim_id}")
+    by_id(browser, "approve").click()
+    wait_for(browser, lambda d: claim_status(d) == "approved", 15, "the claim approved")
+    assert by_id(browser, "bill").text
+    shot(browser, "approved")
+
+    # The 和平区 clerk finds it in the worklist (due date order) and pays it.
+    sign_in(browser, url, "staff-heping")
+    link = wait_for(
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, f'#worklist [data-id="{claim_id}"]'),
+        30,
+        "the claim on the worklist",
+    )
+    assert "手工报销" in link.text
+    dues = browser.execute_script(
+        "return [...document.querySelectorAll('#worklist .el-table__body tr')].map(r => r.cells[4].innerText.slice(0, 10)).filter(t => /^\\d{4}-/.test(t))"
+    )
+    assert dues == sorted(dues)
+    shot(browser, "worklist")
+    go(browser, url, f"/claims/{claim_id}")
+    type_into(browser, "pay-reference", "BANK-WB-0001")
+    by_id(browser, "pay").click()
+    wait_for(browser, lambda d: claim_status(d) == "paid", 15, "the claim paid")
+
+    # The 参保凭证: the person's current coverage ends (中止参保) and the certificate is printed.
+    year = business_today().year
+    current = gateway.post("/api/v1/registration/enrollments/residents", headers=heping, json={
+        "person": {"id_number": id_number, "name": name}, "office_code": OFFICE, "tier": "adult_middle", "coverage_year": year,
+        "paid_on": f"{year - 1}-10-15", "materials": {"id_document": "original"}})  # fmt: skip
+    assert current.status_code == 201, current.text
+    assert (
+        gateway.post(
+            f"/api/v1/registration/enrollments/{current.json()['id']}/approve",
+            json={"version": 1},
+            headers=heping,
+        ).status_code
+        == 200
+    )
+    search_person(browser, url, id_number)
+    certify = f'#enrollments button.certify[data-year="{year}"]'
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, certify), 15, "the certify button")
+    browser.find_element(By.CSS_SELECTOR, certify).click()
+    wait_for(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#certificates button.print"),
+        30,
+        "the certificate listed",
+    )
+    browser.find_element(By.CSS_SELECTOR, "#certificates button.print").click()
+    printed = wait_for(
+        browser, lambda d: d.find_element(By.ID, "printed-certificate"), 15, "the certificate PDF"
+    )
+    number = printed.get_attribute("data-printed")
+    pdf = gateway.get(f"/api/v1/transfer/certificates/{number}/document.pdf", headers=heping)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert str(len(pdf.content)) in printed.text
+    shot(browser, "certificate-printed")
+
+
+def test_the_workbench_fits_a_tablet_and_is_used_with_the_keyboard(browser, platform: PlatformConfig) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.set_window_size(800, 1200)
+    try:
+        browser.get(f"{platform.gateway_url}/workbench/login")
+        browser.execute_script("sessionStorage.clear()")
+        browser.get(f"{platform.gateway_url}/workbench/login")
+        # Every field has a label; sign-in by keyboard alone (Tab to the fields, Enter to submit).
+        for field in ("username", "password"):
+            assert browser.find_elements(By.CSS_SELECTOR, f'label[for="{field}"]'), field
+        by_id(browser, "username").send_keys("staff-heping", Keys.TAB)
+        browser.switch_to.active_element.send_keys("Demo@2026", Keys.ENTER)
+        wait_for(browser, lambda d: d.find_elements(By.ID, "who"), 15, "signed in by keyboard")
+        wait_for(browser, lambda d: d.find_elements(By.ID, "worklist"), 15, "the worklist")
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 800, f"the page is {width} px wide on an 800 px tablet"
+        shot(browser, "tablet-worklist")
+    finally:
+        browser.set_window_size(1280, 1400)
