@@ -13,7 +13,8 @@ from svc_transfer.events.handlers import SUBSCRIPTIONS
 from svc_transfer.events.jobs import jobs_for
 from svc_transfer.interop.exchange import Interop, peer_statuses
 from svc_transfer.settings import TransferSettings
-from svc_transfer.usecases import flag_undelivered, step_deadlines, whole_deadlines
+from svc_transfer.usecases.deadlines import step_deadlines, whole_deadlines
+from svc_transfer.usecases.transfers import flag_undelivered
 
 
 def create_app(settings: TransferSettings | None = None) -> FastAPI:

@@ -25,14 +25,14 @@ from shared.migrations import bootstrap, service_database_url, upgrade
 from shared.settings import DEVELOPMENT_PERSON_KEY
 from shared.testing.asgi import serve
 from shared.testing.e2e import new_resident_id
-from yb_deploy.pytest_plugin import isolated_servers
 from shared.testing.service_app import Harness, in_schema, service_app
-from svc_transfer import usecases
 from svc_transfer.interop.peers import write_peers
 from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Signer, verify
 from svc_transfer.models import interop_outbox
 from svc_transfer.settings import TransferSettings
+from svc_transfer.usecases import coverage as usecases
 from yb_deploy.platform import REPO
+from yb_deploy.pytest_plugin import isolated_servers
 
 OURS, PEER = "120000", "130200"
 

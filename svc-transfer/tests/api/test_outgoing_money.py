@@ -141,11 +141,11 @@ def test_a_letter_for_a_certificate_applied_for_online_is_refused(office) -> Non
 
 async def _open_outgoing_online(uow, number: str) -> None:  # type: ignore[no-untyped-def]
     """An outgoing case for the certificate as the online procedure opens it (no letter)."""
-    from svc_transfer import usecases
     from svc_transfer.domain.profiles import PROFILES
     from svc_transfer.domain.transfer import Certificate, new_outgoing
+    from svc_transfer.repository import certificates, transfers
 
-    certificate = await usecases.get_certificate(uow, number)
+    certificate = await certificates.get(uow.session, number)
     assert certificate is not None
     facts = Certificate(certificate.number, "120000", certificate.coverage_ended_on, certificate.contribution_months,
                         certificate.account_balance)  # fmt: skip
@@ -154,4 +154,4 @@ async def _open_outgoing_online(uow, number: str) -> None:  # type: ignore[no-un
         peer_office="130200", profile=PROFILES["national_2021_online"], today=uow.clock.today(), at=uow.clock.now(),
         applied_by="p-1",
     )  # fmt: skip
-    await usecases.save(uow, case, insert_new=True)
+    await transfers.add(uow.session, case)

@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from shared.migrations import bootstrap, service_database_url, upgrade
-from yb_deploy.pytest_plugin import isolated_servers
 from yb_deploy.platform import REPO
+from yb_deploy.pytest_plugin import isolated_servers
 
 pytestmark = pytest.mark.integration
 

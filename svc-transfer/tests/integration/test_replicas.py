@@ -22,16 +22,16 @@ from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
 from shared.testing.asgi import serve
-from yb_deploy.pytest_plugin import isolated_servers, platform_config_for
+from shared.testing.servers import free_port
 from svc_transfer.domain.profiles import PROFILES
 from svc_transfer.domain.transfer import Certificate, Person, new_incoming
 from svc_transfer.interop.exchange import Interop
 from svc_transfer.interop.peers import PeerDirectory, write_peers
 from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Signer, read_unverified, verify
+from svc_transfer.repository.transfers import add
 from svc_transfer.settings import TransferSettings
-from svc_transfer.usecases import save
 from yb_deploy.platform import bootstrap_platform, interop_signer, migrate, start_process, stop_process
-from shared.testing.servers import free_port
+from yb_deploy.pytest_plugin import isolated_servers, platform_config_for
 
 CASES, MESSAGES = 60, 120
 ACCEPTED_ON = date(2026, 9, 1)  # the letter was due 2026-09-08: long past
@@ -84,10 +84,8 @@ async def seed(database_url: str, interop: Interop) -> tuple[set[str], list[uuid
                     at=uow.clock.now(),
                 )
                 cases.add(str(case.id))
-                await save(
-                    uow,
-                    case.accept(PROFILES["seeds_5_10_5"], ACCEPTED_ON, "t", uow.clock.now(), 1),
-                    insert_new=True,
+                await add(
+                    uow.session, case.accept(PROFILES["seeds_5_10_5"], ACCEPTED_ON, "t", uow.clock.now(), 1)
                 )
             for _ in range(MESSAGES):
                 queued.append(await interop.queue(uow, "130200", MessageType.status_query, uuid.uuid4(), {}))

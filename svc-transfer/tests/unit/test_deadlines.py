@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from shared.calendar import NamedDay, WorkingCalendar, YearTable
-from shared.errors import Problem
+from shared.errors import Conflict
 from svc_transfer.domain.profiles import PROFILES
 from svc_transfer.domain.transfer import (
     Certificate,
@@ -107,7 +107,9 @@ def test_steps_into_2027_are_provisional_until_the_table_is_loaded(calendar):
 def test_a_step_from_december_into_an_unpublished_year_is_provisional(calendar):
     case = incoming().accept(SEEDS, date(2026, 12, 28), "clerk", AT, version=1)
     due = case.step(StepName.send_letter).due(calendar)
-    assert due.provisional and due.date == date(2027, 1, 5)  # 12-29 … 12-31, 01-01 off by statute, 01-04, 01-05
+    assert due.provisional and due.date == date(
+        2027, 1, 5
+    )  # 12-29 … 12-31, 01-01 off by statute, 01-04, 01-05
 
 
 def test_arrears_are_told_but_do_not_block():
@@ -126,9 +128,9 @@ def test_army_certificate_needs_no_peer_and_is_completed_here(calendar):
 
 def test_wrong_version_and_wrong_state_are_refused():
     case = incoming()
-    with pytest.raises(Problem) as stale:
+    with pytest.raises(Conflict) as stale:
         case.accept(SEEDS, date(2026, 9, 28), "clerk", AT, version=2)
-    assert stale.value.code == "version_conflict"
-    with pytest.raises(Problem) as early:
+    assert (stale.value.status, stale.value.code) == (409, "version_conflict")
+    with pytest.raises(Conflict) as early:
         case.complete(date(2026, 9, 28), "clerk", AT, version=1)
-    assert early.value.code == "invalid_transition"
+    assert (early.value.status, early.value.code) == (409, "invalid_transition")

@@ -141,7 +141,11 @@ def test_each_peer_office_has_its_own_allowance_and_is_told_when_to_retry():
         limit.take("130200", now=100.0)
     with pytest.raises(Problem) as refused:
         limit.take("130200", now=100.0)
-    assert (refused.value.status, refused.value.code, refused.value.headers) == (429, "rate_limited", {"Retry-After": "1"})
+    assert (refused.value.status, refused.value.code, refused.value.headers) == (
+        429,
+        "rate_limited",
+        {"Retry-After": "1"},
+    )
     limit.take("110000", now=100.0)  # another office is not slowed by it
     limit.take("130200", now=100.5)  # a token back after 1/2 s
 
@@ -149,7 +153,10 @@ def test_each_peer_office_has_its_own_allowance_and_is_told_when_to_retry():
 def test_an_iat_that_is_not_an_integer_is_malformed(tangshan):
     sent = letter()
     token = jwt.encode(
-        {**sent.claims(time.time()), "iat": time.time()}, tangshan._key, algorithm="ES256", headers={"kid": tangshan.kid}
+        {**sent.claims(time.time()), "iat": time.time()},
+        tangshan._key,
+        algorithm="ES256",
+        headers={"kid": tangshan.kid},
     )
     with pytest.raises(Problem) as refused:
         verify(token, key_of(tangshan), "120000", max_age_s=300)

@@ -11,12 +11,12 @@ from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
 from shared.identity import mask_id
 from shared.service import UoW
-from svc_transfer import usecases
 from svc_transfer.api.schemas import CertificateOut, IssueCertificateIn, get_interop
 from svc_transfer.document import certificate_pdf
 from svc_transfer.domain.certificate import IssuedCertificate
 from svc_transfer.domain.transfer import Certificate, arrears_warning
 from svc_transfer.interop.exchange import Interop
+from svc_transfer.usecases import certificates as usecases
 
 router = APIRouter(prefix="/certificates", tags=["参保凭证"])
 
@@ -55,32 +55,30 @@ def shape(c: IssuedCertificate) -> CertificateOut:
 async def issue(
     body: IssueCertificateIn, actor: Staff, uow: UoW, interop: Annotated[Interop, Depends(get_interop)]
 ) -> CertificateOut:
-    async with uow:
-        certificate = await usecases.issue_certificate(
-            uow, interop, actor, body.person.domain(), body.note, body.arrears
-        )
-        await uow.commit()
+    certificate = await uow.run(
+        usecases.issue_certificate,
+        actor,
+        interop=interop,
+        person=body.person.domain(),
+        note=body.note,
+        arrears=body.arrears,
+    )
     return shape(certificate)
 
 
 @router.get("/mine", response_model=list[CertificateOut], summary="我的参保凭证（可打印）")
 async def mine(actor: Insured, uow: UoW) -> list[CertificateOut]:
-    async with uow:
-        return [shape(c) for c in await usecases.my_certificates(uow, actor)]
+    return [shape(c) for c in await uow.read(usecases.my_certificates, actor)]
 
 
 @router.get("/{number}", response_model=CertificateOut, summary="查看参保凭证")
 async def get_certificate(number: Number, actor: Either, uow: UoW) -> CertificateOut:
-    async with uow:
-        return shape(await usecases.visible_certificate(uow, number, actor))
+    return shape(await uow.read(usecases.visible_certificate, actor, number=number))
 
 
 @router.post("/{number}/reissue", response_model=CertificateOut, summary="补办遗失的参保凭证")
 async def reissue(number: Number, actor: Either, uow: UoW) -> CertificateOut:
-    async with uow:
-        certificate = await usecases.reissue_certificate(uow, number, actor)
-        await uow.commit()
-    return shape(certificate)
+    return shape(await uow.run(usecases.reissue_certificate, actor, number=number))
 
 
 @router.get(
@@ -92,8 +90,7 @@ async def reissue(number: Number, actor: Either, uow: UoW) -> CertificateOut:
 async def certificate_document(
     number: Number, actor: Either, uow: UoW, interop: Annotated[Interop, Depends(get_interop)]
 ) -> Response:
-    async with uow:
-        certificate = await usecases.visible_certificate(uow, number, actor)
+    certificate = await uow.read(usecases.visible_certificate, actor, number=number)
     return Response(
         certificate_pdf(certificate, interop.settings.office_name),
         media_type="application/pdf",

@@ -10,12 +10,13 @@ from fastapi.responses import Response
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
-from shared.errors import Problem
+from shared.errors import DomainError, Forbidden, Problem
 from shared.service import Runtime, UoW
 from svc_transfer.api.schemas import get_interop
+from svc_transfer.domain.access import may_oversee_exchange
 from svc_transfer.interop.exchange import Interop, audit, audit_rows, peer_delivery
+from svc_transfer.interop.handlers import message_handler
 from svc_transfer.interop.protocol import MEDIA_TYPE, claimed_origin
-from svc_transfer.usecases import message_handler
 
 router = APIRouter(prefix="/interop/v1", tags=["跨地区经办机构接口"])
 
@@ -38,10 +39,8 @@ async def receive(request: Request, runtime: Runtime, interop: InteropDep) -> Re
         if len(token) > MAX_MESSAGE_BYTES:
             raise Problem(413, "message_too_large", "报文过大", f"报文不得超过 {MAX_MESSAGE_BYTES} 字节")
         message = interop.authenticate(token.decode("ascii", errors="replace").strip())
-        async with runtime.uow() as uow:
-            ack = await interop.receive(uow, message, message_handler(interop))
-            await uow.commit()
-    except Problem as problem:
+        ack = await runtime.uow().run(interop.receive, message, message_handler(interop))
+    except (Problem, DomainError) as problem:
         # Refusals are part of the audit trail too (forged, unknown, stale, inapplicable messages).
         async with runtime.uow() as uow:
             sender, message_id, type_ = claimed_origin(token)
@@ -63,15 +62,14 @@ Overseer = Annotated[Principal, require_roles(Role.staff, Role.admin)]
 
 
 def _city_or_admin(actor: Principal) -> None:
-    if actor.role is Role.staff and not actor.is_city_staff:
-        raise Problem(403, "forbidden", "无权执行此操作", "对接状态与报文记录只对市级经办人员和管理员开放")
+    if not may_oversee_exchange(actor):
+        raise Forbidden("forbidden", "无权执行此操作", "对接状态与报文记录只对市级经办人员和管理员开放")
 
 
 @overview.get("/peers", summary="对接的外省经办机构：办理规程、待送达报文、最近送达与错误")
 async def peers(actor: Overseer, uow: UoW, interop: InteropDep) -> dict:
     _city_or_admin(actor)
-    async with uow:
-        delivery = {s.peer: s for s in await peer_delivery(uow)}
+    delivery = {s.peer: s for s in await uow.read(peer_delivery)}
     return {
         "office_code": interop.signer.office_code,
         "peers": [
@@ -99,5 +97,4 @@ async def audit_trail(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict:
     _city_or_admin(actor)
-    async with uow:
-        return {"items": await audit_rows(uow, peer, limit)}
+    return {"items": await uow.read(audit_rows, peer, limit)}

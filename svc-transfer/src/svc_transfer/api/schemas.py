@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from shared.calendar import default_calendar
 from shared.http.fields import Text
@@ -17,7 +17,8 @@ from shared.money import Money, NonNegativeMoney
 from svc_transfer.domain.certificate import months_between
 from svc_transfer.domain.transfer import STEP_TITLES, Period, Person, Step, Transfer
 from svc_transfer.interop.exchange import Interop
-from svc_transfer.usecases import CASE
+
+CASE = TypeAdapter(Transfer)  # the case as JSON, for the fields shown as they are stored
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -11,8 +12,8 @@ from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import UoW
-from svc_transfer import usecases
 from svc_transfer.api.schemas import (
+    CASE,
     ApplicationIn,
     ConfirmFundsIn,
     OutgoingIn,
@@ -25,10 +26,10 @@ from svc_transfer.api.schemas import (
     shape,
     step_out,
 )
-from svc_transfer.domain.transfer import Certificate
+from svc_transfer.domain.transfer import Certificate, Transfer
 from svc_transfer.interop.exchange import Interop
 from svc_transfer.interop.protocol import MessageType
-from svc_transfer.usecases import CASE
+from svc_transfer.usecases import transfers as usecases
 
 router = APIRouter(prefix="/transfers", tags=["转移接续"])
 
@@ -39,11 +40,12 @@ Follower = Annotated[Principal, require_roles(Role.insured, Role.unit, Role.staf
 InteropDep = Annotated[Interop, Depends(get_interop)]
 
 
-async def _act(uow: UoW, step) -> TransferOut:  # type: ignore[no-untyped-def]
-    async with uow:
-        case = await step()
-        await uow.commit()
-        return shape(case, uow.clock.today())
+async def _act(
+    uow: UoW, use_case: Callable[..., Awaitable[Transfer]], actor: Principal, **command: Any
+) -> TransferOut:
+    """One step of a case as one transaction, answered with the case as it now is."""
+    case = await uow.run(use_case, actor, **command)
+    return shape(case, uow.clock.today())
 
 
 @router.post("", status_code=201, response_model=TransferOut, summary="申请转入（持转出地参保凭证）")
@@ -68,7 +70,13 @@ async def apply(
 
     async def submit() -> tuple[int, dict]:
         case = await usecases.apply(
-            uow, interop, actor, body.person.domain(), certificate, body.unit_id, body.proxy_name
+            uow,
+            actor,
+            interop=interop,
+            person=body.person.domain(),
+            certificate=certificate,
+            unit_id=body.unit_id,
+            proxy_name=body.proxy_name,
         )
         return 201, shape(case, uow.clock.today()).model_dump(mode="json")
 
@@ -82,9 +90,11 @@ async def apply(
 async def apply_outgoing(body: OutgoingIn, actor: Applicant, uow: UoW, interop: InteropDep) -> TransferOut:
     return await _act(
         uow,
-        lambda: usecases.apply_outgoing(
-            uow, interop, actor, body.certificate_number, body.destination_office
-        ),
+        usecases.apply_outgoing,
+        actor,
+        interop=interop,
+        number=body.certificate_number,
+        destination=body.destination_office,
     )
 
 
@@ -95,17 +105,15 @@ async def list_cases(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict:
-    async with uow:
-        cases, total = await usecases.cases_of(uow, actor, page, size)
-        today = uow.clock.today()
+    cases, total = await uow.read(usecases.cases_of, actor, page=page, size=size)
+    today = uow.clock.today()
     return {"items": [shape(c, today) for c in cases], "total": total, "page": page, "size": size}
 
 
 @router.get("/worklist", summary="待办：本机构未办结业务及其办理时限（可只看已超期）")
 async def worklist(actor: Staff, uow: UoW, overdue: bool = False) -> dict:
-    async with uow:
-        items = await usecases.worklist(uow, actor, overdue)
-        today = uow.clock.today()
+    items = await uow.read(usecases.worklist, actor, overdue_only=overdue)
+    today = uow.clock.today()
     return {
         "items": [
             {
@@ -125,21 +133,26 @@ async def worklist(actor: Staff, uow: UoW, overdue: bool = False) -> dict:
 
 @router.get("/{case_id}", response_model=TransferOut, summary="查看转移接续业务及各环节时限")
 async def get_case(case_id: uuid.UUID, actor: Follower, uow: UoW) -> TransferOut:
-    async with uow:
-        return shape(await usecases.visible(uow, case_id, actor), uow.clock.today())
+    return shape(await uow.read(usecases.visible, actor, case_id=case_id), uow.clock.today())
 
 
 @router.post("/{case_id}/accept", response_model=TransferOut, summary="受理（受理后5个工作日内发出联系函）")
 async def accept(
     case_id: uuid.UUID, body: Versioned, actor: Staff, uow: UoW, interop: InteropDep
 ) -> TransferOut:
-    return await _act(uow, lambda: usecases.accept(uow, interop, case_id, actor, body.version))
+    return await _act(uow, usecases.accept, actor, interop=interop, case_id=case_id, version=body.version)
 
 
 @router.post("/{case_id}/refuse", response_model=TransferOut, summary="不予受理（告知原因）")
 async def refuse(case_id: uuid.UUID, body: RefusalIn, actor: Staff, uow: UoW) -> TransferOut:
     return await _act(
-        uow, lambda: usecases.refuse(uow, case_id, actor, body.version, body.reason_code, body.note)
+        uow,
+        usecases.refuse,
+        actor,
+        case_id=case_id,
+        version=body.version,
+        reason_code=body.reason_code,
+        note=body.note,
     )
 
 
@@ -147,7 +160,9 @@ async def refuse(case_id: uuid.UUID, body: RefusalIn, actor: Staff, uow: UoW) ->
 async def send_letter(
     case_id: uuid.UUID, body: Versioned, actor: Staff, uow: UoW, interop: InteropDep
 ) -> TransferOut:
-    return await _act(uow, lambda: usecases.send_letter(uow, interop, case_id, actor, body.version))
+    return await _act(
+        uow, usecases.send_letter, actor, interop=interop, case_id=case_id, version=body.version
+    )
 
 
 @router.post("/{case_id}/send-table", response_model=TransferOut, summary="转出地：发出信息表并划转资金")
@@ -155,13 +170,19 @@ async def send_table(
     case_id: uuid.UUID, body: SendTableIn, actor: Staff, uow: UoW, interop: InteropDep
 ) -> TransferOut:
     return await _act(
-        uow, lambda: usecases.send_table(uow, interop, case_id, actor, body.version, body.fund_reference)
+        uow,
+        usecases.send_table,
+        actor,
+        interop=interop,
+        case_id=case_id,
+        version=body.version,
+        fund_reference=body.fund_reference,
     )
 
 
 @router.post("/{case_id}/complete", response_model=TransferOut, summary="办结：合并缴费年限、记入个人账户")
 async def complete(case_id: uuid.UUID, body: Versioned, actor: Staff, uow: UoW) -> TransferOut:
-    return await _act(uow, lambda: usecases.complete(uow, case_id, actor, body.version))
+    return await _act(uow, usecases.complete, actor, case_id=case_id, version=body.version)
 
 
 @router.post(
@@ -172,7 +193,12 @@ async def complete(case_id: uuid.UUID, body: Versioned, actor: Staff, uow: UoW) 
 async def confirm_funds(case_id: uuid.UUID, body: ConfirmFundsIn, actor: Staff, uow: UoW) -> TransferOut:
     return await _act(
         uow,
-        lambda: usecases.confirm_funds(uow, case_id, actor, body.version, body.amount_received, body.note),
+        usecases.confirm_funds,
+        actor,
+        case_id=case_id,
+        version=body.version,
+        amount_received=body.amount_received,
+        note=body.note,
     )
 
 
@@ -182,13 +208,12 @@ async def confirm_funds(case_id: uuid.UUID, body: ConfirmFundsIn, actor: Staff, 
     summary="重新发送对端拒收或无法送达的报文（更正对端地址或报文后）",
 )
 async def resend(case_id: uuid.UUID, body: ResendIn, actor: Staff, uow: UoW) -> TransferOut:
-    return await _act(uow, lambda: usecases.resend(uow, case_id, actor, body.version, body.note))
+    return await _act(uow, usecases.resend, actor, case_id=case_id, version=body.version, note=body.note)
 
 
 @router.get("/{case_id}/peer-status", summary="向对端经办机构查询办理进度")
 async def peer_status(case_id: uuid.UUID, actor: Staff, uow: UoW, interop: InteropDep) -> dict:
-    async with uow:
-        case = await usecases.visible(uow, case_id, actor)
+    case = await uow.read(usecases.visible, actor, case_id=case_id)
     if case.peer_office is None:
         return {"status": "no_peer"}
     # Asked after the transaction ended: no outgoing HTTP inside a database transaction.

@@ -74,7 +74,7 @@ class CoverageSpan:
 def coverage_history(spans: list[CoverageSpan]) -> tuple[Period, ...]:
     """The certificate's contribution history: each covered stretch in months (inclusive), stretches
     that touch or overlap merged, so a month is never counted twice."""
-    merged: list[list] = []
+    merged: list[tuple[str, str, str | None]] = []  # (first month, last month, unit)
     for span in sorted(spans, key=lambda s: s.start):
         start, end = f"{span.start:%Y-%m}", f"{span.end:%Y-%m}"
         if merged and start <= merged[-1][1]:
@@ -82,9 +82,9 @@ def coverage_history(spans: list[CoverageSpan]) -> tuple[Period, ...]:
         if end < start:
             continue
         if merged and start == _next_month(merged[-1][1]) and span.unit_code == merged[-1][2]:
-            merged[-1][1] = end
+            merged[-1] = (merged[-1][0], end, merged[-1][2])
         else:
-            merged.append([start, end, span.unit_code])
+            merged.append((start, end, span.unit_code))
     return tuple(Period(a, b, months_between(a, b), unit) for a, b, unit in merged)
 
 
@@ -103,7 +103,9 @@ def check_letter(
     if certificate.person.id_number != id_number:
         raise LetterRefusal("person_mismatch", "联系函中的人员与参保凭证不符")
     if certificate.status == "superseded":  # issued twice for one coverage before that was prevented
-        raise LetterRefusal("certificate_unknown", "该参保凭证已作废（同一参保关系另有有效凭证），请核实凭证编号")
+        raise LetterRefusal(
+            "certificate_unknown", "该参保凭证已作废（同一参保关系另有有效凭证），请核实凭证编号"
+        )
     if certificate.status == "transferred" or claimed:
         raise LetterRefusal("already_transferred", "该参保凭证对应的医保关系已办理转出")
     if covered_here_now:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from shared.calendar import WorkingCalendar, WorkingDate
-from shared.errors import Problem
+from shared.errors import Conflict, Invalid
 from svc_transfer.domain.profiles import ARMY_COMPLETE_DAYS, WHOLE_TRANSFER_DAYS, SlaProfile
 
 
@@ -205,7 +205,10 @@ class Transfer:
             return None  # refused or rejected: no completion is owed
         completed = self.step(StepName.complete)
         return Step(
-            StepName.whole_transfer, self.accepted_on, WHOLE_TRANSFER_DAYS, completed and completed.done_on
+            StepName.whole_transfer,
+            self.accepted_on,
+            WHOLE_TRANSFER_DAYS,
+            completed.done_on if completed else None,
         )
 
     @property
@@ -226,9 +229,7 @@ class Transfer:
     def resend(self, by: str, at: datetime, version: int, note: str) -> Transfer:
         self._expect(version, *Status)
         if self.delivery_failure is None:
-            raise Problem(
-                409, "nothing_to_resend", "没有需要重新发送的报文", "本业务的报文均已送达或正在发送"
-            )
+            raise Conflict("nothing_to_resend", "没有需要重新发送的报文", "本业务的报文均已送达或正在发送")
         entry = Entry(at, by, "resend", f"{self.delivery_failure.type}：{note}")
         return replace(self, delivery_failure=None, version=self.version + 1, history=(*self.history, entry))
 
@@ -269,8 +270,7 @@ class Transfer:
     ) -> Transfer:
         """The table attests what is credited; a second one never replaces the first."""
         if self.table is not None:
-            raise Problem(
-                422,
+            raise Invalid(
                 "table_already_received",
                 "信息表已接收",
                 "本业务已收到信息表，不予替换；如有更正请联系本机构",
@@ -297,8 +297,7 @@ class Transfer:
     def receive_funds(self, funds: Funds, profile: SlaProfile, today: date, at: datetime) -> Transfer:
         """The fund notice is checked against the table; a second one never replaces the first."""
         if self.funds is not None:
-            raise Problem(
-                422,
+            raise Invalid(
                 "funds_already_received",
                 "资金划转通知已接收",
                 "本业务已收到资金划转通知，不予替换；如有更正请联系本机构",
@@ -314,8 +313,7 @@ class Transfer:
         self._expect(version, Status.funds_held)
         assert self.table is not None
         if amount_received != self.table.account_balance:
-            raise Problem(
-                422,
+            raise Invalid(
                 "funds_still_differ",
                 "到账金额与信息表不符",
                 f"信息表载明 {self.table.account_balance:.2f} 元，到账 {amount_received:.2f} 元：请与转出地核实，仍暂缓办结",
@@ -346,7 +344,9 @@ class Transfer:
         if logged.table is None or logged.funds is None:
             return replace(logged, version=self.version + 1)
         # Day 0 of completion is the day the later of the two arrived.
-        started = max(logged.table.received_on, logged.funds.received_on)  # type: ignore[type-var]
+        table_on, funds_on = logged.table.received_on, logged.funds.received_on
+        assert table_on is not None and funds_on is not None  # each was stamped as it arrived
+        started = max(table_on, funds_on)
         assert profile.complete_days is not None
         if logged.funds.amount != logged.table.account_balance:
             # Never credit a figure the table does not attest, never credit silently: staff check it.
@@ -393,8 +393,7 @@ class Transfer:
 
     def _expect(self, version: int, *statuses: Status) -> None:
         if version != self.version:
-            raise Problem(
-                409,
+            raise Conflict(
                 "version_conflict",
                 "记录已被他人修改",
                 f"当前版本为 {self.version}，请刷新后重试",
@@ -404,8 +403,7 @@ class Transfer:
 
     def _require(self, *statuses: Status) -> None:
         if self.status not in statuses:
-            raise Problem(
-                409,
+            raise Conflict(
                 "invalid_transition",
                 "当前状态不允许此操作",
                 f"转移接续业务当前状态为 {self.status.value}",

@@ -1,5 +1,7 @@
 """The events transfer consumes: the subscription table."""
 
+from typing import Any
+
 from shared.events.catalog import (
     RegistrationApprovedV1,
     RegistrationStoppedV1,
@@ -7,10 +9,10 @@ from shared.events.catalog import (
     RegistrationTerminatedV1,
 )
 from shared.events.consumer import Subscription
-from svc_transfer.usecases import record_approved, record_ended, record_stopped
+from svc_transfer.usecases.coverage import record_approved, record_ended, record_stopped
 
 # Who is covered here (an incoming transfer needs it) and whose coverage stopped (a certificate needs it).
-SUBSCRIPTIONS = [
+SUBSCRIPTIONS: list[Subscription[Any]] = [
     Subscription(RegistrationApprovedV1, record_approved),
     Subscription(RegistrationStoppedV1, record_stopped),
     Subscription(RegistrationSuspendedV1, record_ended),

@@ -3,19 +3,14 @@ are claimed with SKIP LOCKED, so each alert is raised and each message sent by o
 
 from __future__ import annotations
 
+from shared.scans import scan_in_pages
 from shared.service import PeriodicJob, ServiceRuntime, every
 from svc_transfer.interop.exchange import Interop
-from svc_transfer.usecases import announce_overdue_steps
+from svc_transfer.usecases.deadlines import announce_overdue_steps
 
 
 async def scan_overdue_steps(runtime: ServiceRuntime) -> None:
-    after = None
-    while True:
-        async with runtime.uow() as uow:
-            _, after = await announce_overdue_steps(uow, after)
-            await uow.commit()
-        if after is None:
-            return
+    await scan_in_pages(runtime, announce_overdue_steps)
 
 
 def jobs_for(interop: Interop) -> list[PeriodicJob]:

@@ -320,7 +320,7 @@ async def requeue(uow: UnitOfWork, transfer_ref: uuid.UUID) -> int:
         )
         .values(status="pending", attempts=0, next_attempt_at=func.now(), last_error=None)
     )
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
 
 
 async def _claim_due(uow: UnitOfWork) -> list[Any]:

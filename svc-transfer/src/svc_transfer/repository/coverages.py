@@ -1,0 +1,63 @@
+"""The projection of registration's enrollments: who is covered here and whose coverage stopped."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from svc_transfer.models import coverages
+
+
+async def record_approved(session: AsyncSession, enrollment_id: uuid.UUID, values: dict[str, Any]) -> None:
+    # A stop that arrived first recorded the enrollment without its start: the approval supplies it
+    # (the certificate's periods are drawn from here), the stop still wins the status.
+    await session.execute(
+        insert(coverages)
+        .values(enrollment_id=enrollment_id, **values)
+        .on_conflict_do_update(
+            index_elements=["enrollment_id"],
+            set_={"benefit_start": values["benefit_start"], "unit_code": values["unit_code"]},
+        )
+    )
+
+
+async def record_stopped(session: AsyncSession, enrollment_id: uuid.UUID, values: dict[str, Any]) -> None:
+    # Stopping is final for an enrollment: it wins whichever of the two events arrives first.
+    await session.execute(
+        insert(coverages)
+        .values(enrollment_id=enrollment_id, **values)
+        .on_conflict_do_update(
+            index_elements=["enrollment_id"], set_={"status": "stopped", "stopped_on": values["stopped_on"]}
+        )
+    )
+
+
+async def end_on(session: AsyncSession, enrollment_id: uuid.UUID, last_covered_day: date) -> bool:
+    """The coverage ends on its last covered day at the latest; False when the enrollment is unknown."""
+    ended = await session.execute(
+        update(coverages)
+        .where(coverages.c.enrollment_id == enrollment_id)
+        .values(benefit_end=func.least(coverages.c.benefit_end, last_covered_day))
+        .returning(coverages.c.enrollment_id)
+    )
+    return ended.first() is not None
+
+
+async def active_coverage(session: AsyncSession, person: uuid.UUID, today: date) -> Any:
+    query = select(coverages).where(
+        coverages.c.person_id == person,
+        coverages.c.status == "active",
+        or_(coverages.c.benefit_end.is_(None), coverages.c.benefit_end >= today),
+    )
+    return (await session.execute(query.order_by(coverages.c.benefit_start))).first()
+
+
+async def coverages_of(session: AsyncSession, person: uuid.UUID) -> list[Any]:
+    """All the person's coverages here, locked (a certificate is drawn from them)."""
+    query = select(coverages).where(coverages.c.person_id == person).with_for_update()
+    return list((await session.execute(query.order_by(coverages.c.benefit_start))).all())

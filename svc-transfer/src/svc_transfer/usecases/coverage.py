@@ -1,0 +1,38 @@
+"""Registration's events as this service records them: whose coverage here is active or stopped."""
+
+from __future__ import annotations
+
+from shared.db import UnitOfWork
+from shared.events import Envelope
+from shared.events.catalog import (
+    RegistrationApprovedV1,
+    RegistrationStoppedV1,
+    RegistrationSuspendedV1,
+    RegistrationTerminatedV1,
+)
+from shared.events.consumer import OutOfOrder
+from svc_transfer.repository import coverages
+
+
+async def record_approved(uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1) -> None:
+    await coverages.record_approved(uow.session, event.enrollment_id, {
+        "person_id": event.person_id, "office_code": event.office_code, "scheme": event.scheme,
+        "status": "active", "benefit_start": event.benefit_start, "benefit_end": event.benefit_end,
+        "unit_code": event.unit_code,
+    })  # fmt: skip
+
+
+async def record_stopped(uow: UnitOfWork, envelope: Envelope, event: RegistrationStoppedV1) -> None:
+    await coverages.record_stopped(uow.session, event.enrollment_id, {
+        "person_id": event.person_id, "office_code": event.office_code, "scheme": event.scheme,
+        "status": "stopped", "stopped_on": event.stopped_on, "benefit_start": event.stopped_on,
+        "benefit_end": event.stopped_on,
+    })  # fmt: skip
+
+
+async def record_ended(
+    uow: UnitOfWork, envelope: Envelope, event: RegistrationSuspendedV1 | RegistrationTerminatedV1
+) -> None:
+    """中断 / 终止: the coverage here ends on its last covered day (an approval arriving later keeps it)."""
+    if not await coverages.end_on(uow.session, event.enrollment_id, event.last_covered_day):
+        raise OutOfOrder(f"enrollment {event.enrollment_id} not recorded yet")
