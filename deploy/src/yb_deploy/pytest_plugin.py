@@ -30,6 +30,14 @@ DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
 SERVICES = ("registration", "claims", "settlement", "transfer", "facility")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Hypothesis' per-example deadline is a timing assert: on a busy 2-core machine it fails correct code.
+    from hypothesis import settings
+
+    settings.register_profile("yibao", deadline=None)
+    settings.load_profile("yibao")
+
+
 @pytest.fixture(scope="session")
 def test_servers() -> Iterator[RunServers]:
     with isolated_servers() as servers:

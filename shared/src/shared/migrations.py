@@ -185,6 +185,7 @@ def run_migrations(schema: str, metadata: MetaData | None = None) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
+    assert url is not None, "alembic.ini or the caller sets sqlalchemy.url"
     asyncio.run(_run_online(url, schema, metadata))
 
 

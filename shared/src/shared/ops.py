@@ -148,7 +148,7 @@ class OpsState:
     probes: _Cache = field(default_factory=_Cache)
 
 
-async def event_flow(runtime: ServiceRuntime) -> dict:
+async def event_flow(runtime: ServiceRuntime) -> dict[str, Any]:
     outbox, queues = await asyncio.gather(_outbox(runtime), queue_depths(runtime))
     service = runtime.service
     return {
@@ -160,7 +160,7 @@ async def event_flow(runtime: ServiceRuntime) -> dict:
     }
 
 
-async def _outbox(runtime: ServiceRuntime) -> dict:
+async def _outbox(runtime: ServiceRuntime) -> dict[str, Any]:
     try:
         async with runtime.sessions() as session:
             count, oldest = await asyncio.wait_for(outbox_backlog(session), timeout=PROBE_TIMEOUT_S)
@@ -171,7 +171,7 @@ async def _outbox(runtime: ServiceRuntime) -> dict:
     return {"available": True, "backlog": count, "oldest_unsent_s": round(oldest, 1)}
 
 
-async def queue_depths(runtime: ServiceRuntime) -> dict:
+async def queue_depths(runtime: ServiceRuntime) -> dict[str, Any]:
     """Messages and consumers of the service's queues, by passive declares (no management plugin)."""
     if not runtime.broker.is_connected:
         return {"available": False, "detail": "消息代理未连接"}
@@ -215,17 +215,18 @@ async def _declared(runtime: ServiceRuntime, queue: str) -> tuple[int, int] | No
             await channel.close()
 
 
-async def probes(runtime: ServiceRuntime, state: OpsState) -> dict:
+async def probes(runtime: ServiceRuntime, state: OpsState) -> dict[str, Any]:
     """Deadlines and peers from the service's hooks, cached for `ops_probe_cache_s`."""
     if state.probes.value is not None and time.monotonic() - state.probes.at < runtime.settings.ops_probe_cache_s:
-        return state.probes.value
+        cached: dict[str, Any] = state.probes.value
+        return cached
     deadlines = [await _deadline(runtime, probe) for probe in state.hooks.deadlines]
     value = {"deadlines": deadlines, "peers": await _peers(runtime, state.hooks.peers)}
     state.probes = _Cache(time.monotonic(), value)
     return value
 
 
-async def _deadline(runtime: ServiceRuntime, probe: DeadlineProbe) -> dict:
+async def _deadline(runtime: ServiceRuntime, probe: DeadlineProbe) -> dict[str, Any]:
     answer: dict[str, Any] = {"kind": probe.kind, "title": DEADLINE_KINDS.get(probe.kind, probe.kind)}
     try:
         async with runtime.uow() as uow:  # never committed: probes only read
@@ -241,7 +242,7 @@ async def _deadline(runtime: ServiceRuntime, probe: DeadlineProbe) -> dict:
     return {**answer, "available": True, "at_risk": counts.at_risk, "overdue": counts.overdue, "oldest_overdue_s": oldest}
 
 
-async def _peers(runtime: ServiceRuntime, query: PeerQuery | None) -> list[dict]:
+async def _peers(runtime: ServiceRuntime, query: PeerQuery | None) -> list[dict[str, Any]]:
     if query is None:
         return []
     try:
@@ -259,7 +260,7 @@ async def _peers(runtime: ServiceRuntime, query: PeerQuery | None) -> list[dict]
     return [_peer_json(p) for p in peers]
 
 
-def _peer_json(peer: PeerStatus) -> dict:
+def _peer_json(peer: PeerStatus) -> dict[str, Any]:
     answer = asdict(peer)
     for key in ("last_success_at", "last_error_at"):
         answer[key] = answer[key].isoformat() if answer[key] else None
@@ -267,7 +268,7 @@ def _peer_json(peer: PeerStatus) -> dict:
     return {**answer, "available": True}
 
 
-async def service_status(runtime: ServiceRuntime, state: OpsState) -> dict:
+async def service_status(runtime: ServiceRuntime, state: OpsState) -> dict[str, Any]:
     flow, probed = await asyncio.gather(event_flow(runtime), probes(runtime, state))
     return {"service": runtime.service, "event_flow": flow, **probed, "recent_errors": RECENT_ERRORS.latest()}
 
@@ -291,7 +292,7 @@ def safe_error(error: str) -> str:
     return mask_sensitive(_INPUT_VALUE.sub("input_value=***", error))[:500]
 
 
-def shown(letter: DeadLetter) -> dict:
+def shown(letter: DeadLetter) -> dict[str, Any]:
     """A dead letter as operators see it: personal fields masked, the error without quoted input."""
     return {
         "message_id": letter.message_id,
@@ -308,7 +309,7 @@ class ReplayIn(BaseModel):
     reason: str | None = Field(None, max_length=500, description="重放原因（记入审计）")
 
 
-async def replay_audited(runtime: ServiceRuntime, principal: Principal, body: ReplayIn) -> dict:
+async def replay_audited(runtime: ServiceRuntime, principal: Principal, body: ReplayIn) -> dict[str, Any]:
     """Replay one dead letter and record who did it. Refused where the audit table is missing.
 
     The table is checked before the broker is touched and the record is written right after the
@@ -351,12 +352,12 @@ def ops_router() -> APIRouter:
     readers = require_roles(Role.ops, Role.admin)
 
     @router.get("/status", dependencies=[readers])
-    async def status(request: Request) -> dict:
+    async def status(request: Request) -> dict[str, Any]:
         runtime = request.app.state.runtime
         return await service_status(runtime, request.app.state.ops)
 
     @router.get("/dead-letters", dependencies=[readers])
-    async def dead_letters(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = DEAD_LETTER_PAGE) -> dict:
+    async def dead_letters(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = DEAD_LETTER_PAGE) -> dict[str, Any]:
         runtime = request.app.state.runtime
         if not runtime.broker.is_connected:
             raise Problem(503, "broker_unavailable", "消息代理未连接")
@@ -364,7 +365,7 @@ def ops_router() -> APIRouter:
         return {"service": runtime.service, "items": [shown(letter) for letter in letters]}
 
     @router.post("/dead-letters/replay")
-    async def replay_one(request: Request, body: ReplayIn, principal: Principal = require_roles(Role.admin)) -> dict:
+    async def replay_one(request: Request, body: ReplayIn, principal: Principal = require_roles(Role.admin)) -> dict[str, Any]:
         return await replay_audited(request.app.state.runtime, principal, body)
 
     return router

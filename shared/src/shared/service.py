@@ -20,7 +20,7 @@ import logging
 from datetime import date as date_type
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Any, Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -70,13 +70,13 @@ class ServiceRuntime:
     consumer: Consumer = field(init=False)
     audit: AccessAudit = field(init=False)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock, self.service)
 
 
-def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequence[Subscription]) -> ServiceRuntime:
+def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequence[Subscription[Any]]) -> ServiceRuntime:
     engine = make_engine(settings.database_url, settings.database_pool_size, schema=service)
     sessions = make_session_factory(engine)
     clock = make_clock(settings.environment, settings.business_date)
@@ -193,7 +193,8 @@ async def running(runtime: ServiceRuntime, jobs: Sequence[PeriodicJob] = ()) -> 
 
 
 async def get_runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
 
 
 Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
@@ -210,7 +211,7 @@ def health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/health/live", summary="进程存活")
-    async def live() -> dict:
+    async def live() -> dict[str, Any]:
         return {"status": "ok"}
 
     @router.get("/health/ready", summary="就绪：能提供接口服务（数据库可用）")
@@ -239,7 +240,7 @@ def health_router() -> APIRouter:
     return router
 
 
-async def readiness_checks(runtime: ServiceRuntime) -> dict[str, dict]:
+async def readiness_checks(runtime: ServiceRuntime) -> dict[str, dict[str, Any]]:
     """What readiness depends on: the database, nothing else."""
     try:
         await asyncio.wait_for(ping(runtime.engine), timeout=DATABASE_PING_TIMEOUT_S)
@@ -248,7 +249,7 @@ async def readiness_checks(runtime: ServiceRuntime) -> dict[str, dict]:
         return {"database": {"ok": False, "detail": f"数据库不可用: {type(exc).__name__}"}}
 
 
-async def health_report(runtime: ServiceRuntime) -> dict:
+async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
     """Readiness plus the degraded states (each `ok` False names a reason, none stops the API).
 
     Also brings the gauges the alert rules read up to date (yb_service_ready, yb_broker_connected,
@@ -272,7 +273,7 @@ async def health_report(runtime: ServiceRuntime) -> dict:
     return {"status": status, "service": service, "ready": ready, "degraded": degraded, "checks": checks}
 
 
-def broker_check(runtime: ServiceRuntime) -> dict:
+def broker_check(runtime: ServiceRuntime) -> dict[str, Any]:
     if runtime.broker.is_connected:
         return {"ok": True}
     away = runtime.broker.disconnected_s
@@ -280,26 +281,26 @@ def broker_check(runtime: ServiceRuntime) -> dict:
     return {"ok": False, "detail": detail}
 
 
-def consumer_check(runtime: ServiceRuntime) -> dict:
+def consumer_check(runtime: ServiceRuntime) -> dict[str, Any]:
     queue = runtime.consumer.names.queue
     if runtime.consumer.is_attached:
         return {"ok": True, "queue": queue}
     return {"ok": False, "queue": queue, "detail": "消费者未挂接到队列，事件暂不处理"}
 
 
-async def outbox_check(runtime: ServiceRuntime) -> dict:
+async def outbox_check(runtime: ServiceRuntime) -> dict[str, Any]:
     try:
         count, oldest = await asyncio.wait_for(_update_backlog_gauges(runtime), timeout=DATABASE_PING_TIMEOUT_S)
     except Exception as exc:
         return {"ok": False, "detail": f"发件箱不可读: {type(exc).__name__}"}
     limit = runtime.settings.outbox_backlog_degraded_limit
-    check = {"ok": count <= limit, "backlog": count, "oldest_unsent_s": round(oldest, 1)}
+    check: dict[str, Any] = {"ok": count <= limit, "backlog": count, "oldest_unsent_s": round(oldest, 1)}
     if count > limit:
         check["detail"] = f"发件箱积压 {count} 条，超过 {limit}"
     return check
 
 
-def audit_check(runtime: ServiceRuntime) -> dict:
+def audit_check(runtime: ServiceRuntime) -> dict[str, Any]:
     waiting = runtime.audit.waiting
     if waiting <= AUDIT_WAITING_DEGRADED:
         return {"ok": True, "waiting": waiting}
@@ -323,11 +324,11 @@ def business_date_router(service: str) -> APIRouter:
     router = APIRouter(prefix=f"/api/v1/{service}/admin", tags=["管理"])
 
     @router.get("/business-date", summary="当前业务日期")
-    async def current(runtime: Runtime) -> dict:
+    async def current(runtime: Runtime) -> dict[str, Any]:
         return {"date": runtime.clock.today().isoformat(), "overridden": not isinstance(runtime.clock, SystemClock)}
 
     @router.put("/business-date", summary="设置业务日期（非生产环境）", dependencies=[require_roles(Role.admin)])
-    async def move(body: BusinessDateIn, runtime: Runtime) -> dict:
+    async def move(body: BusinessDateIn, runtime: Runtime) -> dict[str, Any]:
         try:
             runtime.clock = make_clock(runtime.settings.environment, body.date)
         except ClockOverrideRefused as exc:
@@ -342,7 +343,7 @@ def create_service_app(
     title: str,
     settings: CommonSettings,
     routers: Sequence[APIRouter],
-    subscriptions: Sequence[Subscription] = (),
+    subscriptions: Sequence[Subscription[Any]] = (),
     description: str = "",
     jobs: Sequence[PeriodicJob] = (),
     ops: OpsHooks | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 from pathlib import Path
 
 import jwt
@@ -46,7 +47,7 @@ class DevIssuer:
         (folder / JWKS_FILE).write_text(json.dumps(issuer_obj.jwks(), indent=2))
         return issuer_obj
 
-    def jwks(self) -> dict:
+    def jwks(self) -> dict[str, Any]:
         public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self._key.public_key()))
         return {"keys": [{**public, "kid": self.kid, "alg": self.algorithm, "use": "sig"}]}
 

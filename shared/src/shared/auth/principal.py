@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,7 +43,7 @@ class Principal(BaseModel):
         return self.role is Role.staff and (self.is_city_staff or self.office_code == office_code)
 
     @classmethod
-    def from_claims(cls, claims: dict) -> "Principal":
+    def from_claims(cls, claims: dict[str, Any]) -> "Principal":
         return cls(
             subject=claims["sub"],
             role=claims["role"],
@@ -56,7 +56,7 @@ class Principal(BaseModel):
             token_version=claims.get("ver"),
         )
 
-    def to_claims(self) -> dict:
+    def to_claims(self) -> dict[str, Any]:
         """What a token says about its holder: ids, role and office, never their name (a token is
         copied into logs, browsers and proxies; a name there is personal data for nothing)."""
         claims = {

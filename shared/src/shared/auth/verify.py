@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 from collections import OrderedDict
 from pathlib import Path
 
@@ -85,7 +86,7 @@ class TokenVerifier:
             self._remember(token, principal, float(claims["exp"]))
         return principal
 
-    def _check_lifetime_and_use(self, claims: dict, use: str) -> None:
+    def _check_lifetime_and_use(self, claims: dict[str, Any], use: str) -> None:
         try:
             issued, expires = float(claims["iat"]), float(claims["exp"])
         except (TypeError, ValueError) as exc:
@@ -122,10 +123,12 @@ class TokenVerifier:
             self._keys = keys
             self._fetched_at = time.monotonic()
 
-    async def _load_jwks(self) -> dict:
+    async def _load_jwks(self) -> dict[str, Any]:
         if self._jwks_file is not None:
-            return json.loads(self._jwks_file.read_text())
+            document: dict[str, Any] = json.loads(self._jwks_file.read_text())
+            return document
         async with httpx.AsyncClient(timeout=5.0) as client:
             response = await client.get(self._jwks_url)  # type: ignore[arg-type]
             response.raise_for_status()
-            return response.json()
+            fetched: dict[str, Any] = response.json()
+            return fetched

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -197,7 +197,7 @@ class RegistrationBenefitRegisteredV1(_Payload):
     valid_from: date
     valid_to: date | None = None
     replaces: uuid.UUID | None = None
-    details: dict = {}
+    details: dict[str, Any] = {}
 
 
 @event("registration.benefit_expired", 1, producer="registration", summary="待遇登记到期失效（临时外出备案、住院资格确认书等）")
@@ -207,7 +207,7 @@ class RegistrationBenefitExpiredV1(_Payload):
     office_code: str
     kind: str
     expired_on: date  # the first day it no longer applies
-    details: dict = {}
+    details: dict[str, Any] = {}
 
 
 @event("registration.stopped", 1, producer="registration", summary="参保关系中止（单位停保、转出前中止参保）")

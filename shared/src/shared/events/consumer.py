@@ -13,6 +13,7 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from datetime import UTC, datetime
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
@@ -33,15 +34,19 @@ log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-yb-attempt"
 ERROR_HEADER = "x-yb-error"
 
-Handler = Callable[[UnitOfWork, Envelope, BaseModel], Awaitable[None]]
+P = TypeVar("P", bound=BaseModel)
+Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]  # any subscription's handler
 
 
 @dataclass(frozen=True)
-class Subscription:
-    """One row of a service's subscription table: this payload model is handled by this use case."""
+class Subscription(Generic[P]):
+    """One row of a service's subscription table: this payload model is handled by this use case.
 
-    model: type[BaseModel]
-    handler: Handler
+    Generic in the payload model, so a type checker sees that the handler takes what the model parses.
+    """
+
+    model: type[P]
+    handler: Callable[[UnitOfWork, Envelope, P], Awaitable[None]]
 
     @property
     def event_type(self) -> str:
@@ -61,7 +66,7 @@ class Consumer:
     def __init__(
         self,
         service: str,
-        subscriptions: Sequence[Subscription],
+        subscriptions: Sequence[Subscription[Any]],
         broker: Broker,
         new_uow: Callable[[], UnitOfWork],
         max_attempts: int = 5,
@@ -106,11 +111,11 @@ class Consumer:
         if channel is None or tag is None or not self._broker.is_connected or channel.is_closed:
             return False
         restored = getattr(channel, "_RobustChannel__restored", None)  # set once the consume is answered
-        underlay = channel._channel  # the current AMQP channel (a new one after each restore)
+        underlay = getattr(channel, "_channel", None)  # the current AMQP channel (a new one after each restore)
         return bool(restored is not None and restored.is_set() and underlay is not None and tag in underlay.channel.consumers)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        attempt = int(str((message.headers or {}).get(ATTEMPT_HEADER, 1)))
         try:
             envelope = self._parse(message)
             token = context.event_id.set(str(envelope.event_id))
@@ -186,7 +191,7 @@ class Consumer:
             {ATTEMPT_HEADER: attempt, ERROR_HEADER: error, "x-yb-dead-at": datetime.now(UTC).isoformat()},
         )
 
-    async def _forward(self, message: AbstractIncomingMessage, queue: str, headers: dict) -> None:
+    async def _forward(self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]) -> None:
         """Re-publish to `queue` and ack the original only after the broker confirmed the copy."""
         assert self._channel is not None
         copy = OutgoingMessage(

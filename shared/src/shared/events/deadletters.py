@@ -35,7 +35,7 @@ def describe(message: AbstractIncomingMessage) -> DeadLetter:
     return DeadLetter(
         message_id=message.message_id or "",
         event_type=envelope.get("event_type") if isinstance(envelope, dict) else None,
-        attempts=int(headers.get(ATTEMPT_HEADER, 0)),
+        attempts=int(str(headers.get(ATTEMPT_HEADER, 0))),
         error=str(headers.get(ERROR_HEADER, "delivery limit reached")),
         dead_at=str(headers["x-yb-dead-at"]) if "x-yb-dead-at" in headers else None,
         envelope=envelope if isinstance(envelope, dict) else None,
@@ -47,7 +47,7 @@ async def list_dead_letters(broker: Broker, service: str, limit: int = LIST_LIMI
     channel = await broker.channel()
     try:
         queue = await channel.get_queue(Names(broker.namespace, service).dead_letter_queue)
-        found = []
+        found: list[DeadLetter] = []
         while len(found) < limit and (message := await queue.get(no_ack=False, fail=False)) is not None:
             found.append(describe(message))
         return found

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from shared.events.envelope import Envelope
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -57,7 +60,7 @@ def spec_for(event_type: str, version: int) -> EventSpec:
         raise LookupError(f"unknown event {event_type} v{version}") from None
 
 
-def payload_of(envelope: "Envelope", model: type[M]) -> M:  # noqa: F821
+def payload_of(envelope: Envelope, model: type[M]) -> M:
     """The envelope's payload as `model`, checking the type and version match."""
     spec = event_spec(model)
     if (envelope.event_type, envelope.event_version) != (spec.event_type, spec.version):

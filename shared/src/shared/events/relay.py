@@ -8,6 +8,8 @@ LISTEN/NOTIFY wakes the relay at once; the poll interval guarantees progress wit
 
 from __future__ import annotations
 
+from typing import TypeGuard, Any
+
 import asyncio
 import json
 import logging
@@ -86,7 +88,7 @@ class OutboxRelay:
                 return 0
             results = await self._broker.publish_events([message_for(row.event_type, row.envelope) for row in rows])
             sent = [row.id for row, error in zip(rows, results) if error is None]
-            refused = [(row, error) for row, error in zip(rows, results) if is_refusal(error)]
+            refused = [(row, error) for row, error in zip(rows, results, strict=True) if is_refusal(error)]
             if sent:
                 await session.execute(update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now()))
             for row, error in refused:
@@ -133,12 +135,12 @@ class OutboxRelay:
             self._listener = None
 
 
-def is_refusal(error: BaseException | None) -> bool:
+def is_refusal(error: BaseException | None) -> TypeGuard[PublishError | DeliveryError]:
     """Unroutable (returned) or nacked: about this message, not about the connection."""
     return isinstance(error, (PublishError, DeliveryError))
 
 
-def message_for(event_type: str, envelope: dict) -> OutgoingMessage:
+def message_for(event_type: str, envelope: dict[str, Any]) -> OutgoingMessage:
     return OutgoingMessage(
         routing_key=event_type,
         body=json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),

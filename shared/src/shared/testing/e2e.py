@@ -63,7 +63,9 @@ def answer_until(fetch: Callable[[], A], done: Callable[[A], bool], what: str, t
         return last if done(last) else None
 
     try:
-        return poll(check, timeout_s, what)
+        answer = poll(check, timeout_s, what)
+        assert answer is not None  # poll returns only a truthy answer
+        return answer
     except AssertionError:
         seen = f"{last.status_code} {last.text}" if last is not None else "no answer"
         raise AssertionError(f"{what} did not happen within {timeout_s:.0f} s; last answer: {seen}") from None
@@ -109,4 +111,5 @@ def covered_resident(client, staff_token: str, office_code: str, name: str = "æµ
     assert created.status_code == 201, created.text
     approved = client.post(f"/api/v1/registration/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=headers)
     assert approved.status_code == 200, approved.text
-    return created.json()["person_id"]
+    person_id: str = created.json()["person_id"]
+    return person_id

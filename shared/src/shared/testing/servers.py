@@ -45,7 +45,8 @@ def _port_open(url: str, default_port: int) -> bool:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _as_user(user: str) -> list[str]:
