@@ -3,6 +3,17 @@
 # One image for every process of the platform: the five services, the gateway and the one-shot
 # `yb-local bootstrap` / `yb-local migrate <service>` jobs. compose.yaml picks the process with
 # `command:`. See docs/adr/0002-containers.md.
+
+# The staff workbench (workbench/, Vue 3 + Vite), built in its own stage: only its dist/ goes into the
+# image, which needs neither Node.js nor node_modules. The lock file first, so that a source change
+# does not reinstall the packages.
+FROM node:20-slim AS workbench
+WORKDIR /workbench
+COPY workbench/package.json workbench/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY workbench/ ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -46,6 +57,8 @@ RUN uv sync --frozen --all-packages --no-dev --no-install-workspace
 # installed editable, as uv does by default: `yb-local migrate` finds each service's alembic.ini and
 # migrations relative to the repository root, /app, so keep the sources here (no --no-editable).
 COPY . .
+# The built workbench, served by the gateway under /workbench (gateway/src/gateway/workbench.py).
+COPY --from=workbench /workbench/dist /app/workbench/dist
 RUN uv sync --frozen --all-packages --no-dev \
  && mkdir -p /app/.data/keys \
  && chown -R app:app /app/.data
