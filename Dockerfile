@@ -32,6 +32,11 @@ ENV PYTHONUNBUFFERED=1 \
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
 
+# The CJK TrueType font every PDF embeds (shared/src/shared/pdf.py).
+RUN apt-get update -q \
+ && apt-get install -y -q --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
+
 # uv from PyPI, pinned to the version that wrote uv.lock.
 RUN pip install "uv==0.13.9"
 

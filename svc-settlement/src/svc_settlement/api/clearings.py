@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import UoW
+from shared.spreadsheets import XLSX
 from svc_settlement import document, policy, usecases
 from svc_settlement.api.schemas import FacilityCode, PeriodText, Reader, Staff
 from svc_settlement.domain.approval import PAYMENT_LIMIT_WORKING_DAYS, STATUSES
@@ -184,6 +185,15 @@ async def export_csv(actor: Reader, uow: UoW, period: BulkPeriod, facility_code:
                     headers={"Content-Disposition": f'attachment; filename="clearing-{period}.csv"'})
 
 
+@router.get("/export.xlsx", summary="批量导出基金清算表（Excel xlsx）", response_class=Response,
+            responses={200: {"content": {XLSX: {}}}})
+async def export_xlsx(actor: Reader, uow: UoW, period: BulkPeriod, facility_code: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    async with uow:
+        items = await _bulk(uow, actor, facility_code, period)
+    return Response(document.clearing_xlsx(items), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="clearing-{period}.xlsx"'})
+
+
 @router.get("/{clearing_id}/document.pdf", summary="基金清算表 PDF", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 async def clearing_document(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Response:
     async with uow:
@@ -247,3 +257,10 @@ async def approve(clearing_id: uuid.UUID, body: StepIn, request: Request, actor:
 async def pay(clearing_id: uuid.UUID, body: PayIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
     bank = {k: v for k, v in {"bank_name": body.bank_name, "account_name": body.account_name, "account_number": body.account_number}.items() if v}
     return await _step(uow, request, idempotency_key, clearing_id, actor, "pay", body, bank)
+
+
+@router.get("/{clearing_id}/table.xlsx", summary="基金清算表（Excel xlsx）", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+async def clearing_table_xlsx(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Response:
+    async with uow:
+        items = await _named(uow, [await usecases.clearing_view(uow, actor, clearing_id)])
+    return Response(document.clearing_xlsx(items), media_type=XLSX)
