@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
+import zipfile
 from datetime import date
 
 import pytest
@@ -33,7 +34,7 @@ PUBLIC = {("get", "/clearings/formulas"), ("get", "/admin/business-date")}
 # Operations refused to a role whatever the object (403 before looking): staff do not declare.
 ROLE_REFUSED = {("another district's clerk", "post", "/declarations")}
 LISTS = {("get", "/budgets"), ("get", "/declarations"), ("get", "/entries"), ("get", "/clearings"), ("get", "/clearings/export.csv"),
-         ("get", "/clearings/export.pdf")}  # fmt: skip
+         ("get", "/clearings/export.pdf"), ("get", "/clearings/export.xlsx")}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +73,12 @@ def bodies(code: str) -> dict[str, dict]:
 
 
 def mentions(response, code: str) -> bool:  # type: ignore[no-untyped-def]
-    if response.headers.get("content-type", "").startswith("application/pdf"):
+    kind = response.headers.get("content-type", "")
+    if kind.startswith("application/pdf"):
         return any(code in (page.extract_text() or "") for page in PdfReader(io.BytesIO(response.content)).pages)
+    if kind.startswith("application/vnd.openxmlformats"):  # a zip of XML parts
+        with zipfile.ZipFile(io.BytesIO(response.content)) as book:
+            return any(code.encode() in book.read(name) for name in book.namelist())
     return code in response.content.decode("utf-8-sig", errors="replace")
 
 
