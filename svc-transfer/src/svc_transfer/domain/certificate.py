@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from shared.months import add_months
 from svc_transfer.domain.transfer import Entry, Period, Person
 
 
@@ -90,7 +91,7 @@ def coverage_history(spans: list[CoverageSpan]) -> tuple[Period, ...]:
 
 def _next_month(month: str) -> str:
     year, number = map(int, month.split("-"))
-    return f"{year + number // 12}-{number % 12 + 1:02d}"
+    return f"{add_months(date(year, number, 1), 1):%Y-%m}"
 
 
 def check_letter(

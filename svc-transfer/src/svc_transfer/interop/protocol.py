@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from shared.errors import Problem
 from shared.identity import IdType, InvalidIdentifier, normalize_id
 from shared.money import NonNegativeMoney
+from svc_transfer.domain.certificate import months_between
 
 ALGORITHM = "ES256"
 MEDIA_TYPE = "application/jose"
@@ -271,7 +272,7 @@ class TableBody(BaseModel):
         ended = f"{self.coverage_ended_on:%Y-%m}"
         ordered = sorted(self.history, key=lambda p: p.start)
         for period in ordered:
-            span = _months_between(period.start, period.end)
+            span = months_between(period.start, period.end)
             if span == 0:
                 raise ValueError(f"缴费期间 {period.start}—{period.end}：终止年月早于起始年月")
             if period.months > span:
@@ -289,11 +290,6 @@ class TableBody(BaseModel):
         if self.contribution_months != total:
             raise ValueError(f"缴费月数 {self.contribution_months} 与缴费历史合计 {total} 不符")
         return self
-
-
-def _months_between(start: str, end: str) -> int:
-    (y1, m1), (y2, m2) = (map(int, start.split("-")), map(int, end.split("-")))
-    return max(0, (y2 - y1) * 12 + (m2 - m1) + 1)
 
 
 class FundsBody(BaseModel):
