@@ -1,6 +1,7 @@
 """Documents offices print and open in Excel, through the gateway: the clearing table as a PDF with its
 CJK font embedded, its formula column in words, a document number made of the table's keys and Beijing
-time; and as xlsx, single and in bulk, with months as text and amounts as two-decimal numbers."""
+time; and as xlsx, single and in bulk, with months as text and amounts as two-decimal numbers; the
+enrollment drive takes a department's list as xlsx as it takes a CSV, and gives its coverage as xlsx."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from shared.spreadsheets import XLSX
-from shared.testing.e2e import bearer, business_today, poll
+from shared import spreadsheets
+from shared.spreadsheets import XLSX, Sheet
+from shared.testing.e2e import assert_problem, bearer, business_today, new_resident_id, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -95,3 +97,46 @@ def test_the_bulk_xlsx_has_a_row_per_clearing_of_the_month_and_is_refused_for_a_
     assert any(r[1].value == DEMO_HOSPITAL and r[5].value == "门诊" for r in sheet.iter_rows(min_row=2))
     bad = gateway.get(f"{S}/clearings/export.xlsx", params={"period": "2026-1"}, headers=clerk)
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+
+
+R = "/api/v1/registration"
+OFFICE = "120101"
+
+
+def upload(gateway: httpx.Client, token: str, filename: str, content: bytes) -> httpx.Response:
+    form = {"kind": "subsistence", "source_department": "和平区民政局", "office_code": OFFICE, "as_of": business_today().isoformat()}
+    return gateway.post(f"{R}/drive/lists", data=form, files={"file": (filename, content, XLSX)}, headers=bearer(token))
+
+
+def test_a_department_list_in_xlsx_is_compared_like_the_same_list_in_csv(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    staff = tokens["staff-heping"]
+    # An ID number typed into Excel as text; the second person is on no enrollment.
+    rows = [[new_resident_id(OFFICE), "名单甲"], [new_resident_id(OFFICE), "名单乙"]]
+    as_xlsx = upload(gateway, staff, "低保名单.xlsx", spreadsheets.workbook(Sheet("名单", ["id_number", "name"], rows)))
+    assert as_xlsx.status_code == 201, as_xlsx.text
+    csv_text = "id_number,name\n" + "".join(f"{i},{n}\n" for i, n in rows)
+    as_csv = upload(gateway, staff, "低保名单.csv", csv_text.encode())
+    assert as_csv.status_code == 201, as_csv.text
+    assert as_xlsx.json()["row_count"] == as_csv.json()["row_count"] == 2
+    assert as_xlsx.json()["counts"] == as_csv.json()["counts"]
+
+
+def test_a_bad_row_in_an_xlsx_list_is_named_by_its_sheet_row(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    rows = [[new_resident_id(OFFICE), "名单丙"], ["", ""], ["12345", "号码不对"]]
+    refused = upload(gateway, tokens["staff-heping"], "名单.xlsx", spreadsheets.workbook(Sheet("名单", ["id_number", "name"], rows)))
+    problem = assert_problem(refused, 422)
+    assert [e.get("row") for e in problem["errors"]] == [4]  # Excel's row 4: header 1, data 2, empty 3
+    damaged = upload(gateway, tokens["staff-heping"], "名单.xlsx", b"PK\x03\x04 damaged")
+    assert assert_problem(damaged, 422, "list_unreadable")["title"] == "名单文件无法读取"
+
+
+def test_the_coverage_report_as_xlsx_matches_the_csv(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+    staff = bearer(tokens["staff-heping"])
+    params = {"year": business_today().year, "office_code": OFFICE}
+    as_xlsx = gateway.get(f"{R}/drive/coverage.xlsx", params=params, headers=staff)
+    assert as_xlsx.status_code == 200 and as_xlsx.headers["content-type"] == XLSX
+    as_csv = gateway.get(f"{R}/drive/coverage.csv", params=params, headers=staff).content.decode("utf-8-sig")
+    sheet_rows = spreadsheets.read_rows(as_xlsx.content)
+    import csv as csv_module
+
+    assert sheet_rows == [row for row in csv_module.reader(io.StringIO(as_csv)) if row]

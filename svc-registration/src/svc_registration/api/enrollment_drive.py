@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from shared import spreadsheets
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
 from shared.errors import Problem
@@ -97,7 +98,7 @@ async def upload_list(
     file: Annotated[
         UploadFile,
         File(
-            description="CSV（UTF-8，首行为列名：id_type、id_number、name，及 death_date 或 township_code、township_name、school）"
+            description="Excel（xlsx，第一个工作表）或 CSV（UTF-8），首行为列名：id_type、id_number、name，及 death_date 或 township_code、township_name、school"
         ),
     ],
     kind: Annotated[ListKind, Form(description="名单类别")],
@@ -114,15 +115,7 @@ async def upload_list(
             f"每个文件最大 {MAX_BYTES // 1024 // 1024} MB，请分成几份上传",
             errors=[{"field": "file", "message": f"最大 {MAX_BYTES // 1024 // 1024} MB"}],
         )
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Problem(
-            422,
-            "list_encoding",
-            "名单须为 UTF-8 编码的 CSV",
-            errors=[{"field": "file", "message": "请另存为 UTF-8 CSV"}],
-        ) from None
+    text = _list_text(content)
     uploaded = await uow.run(
         drive.upload_list,
         actor,
@@ -134,6 +127,25 @@ async def upload_list(
         person_key=runtime.settings.person_id_key.encode(),
     )
     return DriveListOut(**uploaded).model_dump(mode="json")
+
+
+def _list_text(content: bytes) -> str:
+    """The list as CSV text: an xlsx is read as the CSV it stands for (same columns, same row numbers)."""
+    if spreadsheets.is_xlsx(content):
+        try:
+            return spreadsheets.as_csv_text(content)
+        except spreadsheets.Unreadable:
+            raise Problem(422, "list_unreadable", "名单文件无法读取",
+                          errors=[{"field": "file", "message": "不是可读取的 xlsx 文件"}]) from None  # fmt: skip
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem(
+            422,
+            "list_encoding",
+            "名单须为 Excel（xlsx）或 UTF-8 编码的 CSV",
+            errors=[{"field": "file", "message": "请上传 xlsx，或另存为 UTF-8 CSV"}],
+        ) from None
 
 
 @router.get("/lists/{list_id}", response_model=DriveListOut, summary="名单比对结果汇总")
@@ -186,6 +198,14 @@ async def coverage(actor: Staff, uow: UoW, year: Year, office_code: Office, on: 
     return (await _report(uow, actor, year, office_code, on)).model_dump(mode="json")
 
 
+def _coverage_table(report: CoverageOut) -> tuple[list[str], list[list]]:
+    header = ["乡镇代码", "乡镇名称"] + [
+        f"{CATEGORY_NAMES[c]}{what}" for c in Category for what in ("指标", "名单人数", "已参保", "完成率%")
+    ]
+    rows = [(t.code, t.name, t.categories) for t in report.townships] + [("", "合计", report.totals)]
+    return header, [[code, name] + [v for c in Category for v in _cell_values(cells[c.value])] for code, name, cells in rows]
+
+
 @router.get(
     "/coverage.csv",
     response_class=Response,
@@ -195,20 +215,11 @@ async def coverage(actor: Staff, uow: UoW, year: Year, office_code: Office, on: 
 async def coverage_csv(
     actor: Staff, uow: UoW, year: Year, office_code: Office, on: date | None = None
 ) -> Response:
-    report = await _report(uow, actor, year, office_code, on)
+    header, rows = _coverage_table(await _report(uow, actor, year, office_code, on))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        ["乡镇代码", "乡镇名称"]
-        + [
-            f"{CATEGORY_NAMES[c]}{what}"
-            for c in Category
-            for what in ("指标", "名单人数", "已参保", "完成率%")
-        ]
-    )
-    rows = [(t.code, t.name, t.categories) for t in report.townships] + [("", "合计", report.totals)]
-    for code, name, cells in rows:
-        writer.writerow([code, name] + [v for c in Category for v in _cell_values(cells[c.value])])
+    writer.writerow(header)
+    writer.writerows(rows)
     filename = f"coverage-{office_code}-{year}.csv"
     # UTF-8 with a BOM: Excel and WPS open it with the Chinese intact.
     return Response(
@@ -216,6 +227,21 @@ async def coverage_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get(
+    "/coverage.xlsx",
+    response_class=Response,
+    responses={200: {"content": {spreadsheets.XLSX: {}}}},
+    summary="参保完成情况（Excel xlsx）",
+)
+async def coverage_xlsx(
+    actor: Staff, uow: UoW, year: Year, office_code: Office, on: date | None = None
+) -> Response:
+    header, rows = _coverage_table(await _report(uow, actor, year, office_code, on))
+    content = spreadsheets.workbook(spreadsheets.Sheet(f"参保完成情况{year}", header, rows))
+    return Response(content, media_type=spreadsheets.XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="coverage-{office_code}-{year}.xlsx"'})  # fmt: skip
 
 
 def _cell_values(c: CellOut) -> list:
