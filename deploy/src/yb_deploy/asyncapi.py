@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import yaml
 
@@ -36,7 +37,8 @@ def platform_events():  # type: ignore[no-untyped-def]
 def document() -> dict:
     consumers = consumers_by_event()
     envelope = Envelope.model_json_schema()
-    channels, messages = {}, {}
+    channels: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
     for spec in platform_events():
         key = f"{spec.event_type}.v{spec.version}"
         messages[key] = {

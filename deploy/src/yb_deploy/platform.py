@@ -176,9 +176,10 @@ def wait_until_ready(config: PlatformConfig, timeout_s: float = 90) -> dict:
     while time.monotonic() < deadline:
         try:
             response = httpx.get(f"{config.gateway_url}/health", timeout=5)
-            last = response.json()
-            if response.status_code == 200 and last.get("status") == "ready":
-                return last
+            answer = response.json()
+            last = answer
+            if response.status_code == 200 and answer.get("status") == "ready":
+                return answer
         except (httpx.HTTPError, ValueError) as exc:
             last = repr(exc)
         time.sleep(0.5)

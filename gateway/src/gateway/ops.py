@@ -10,6 +10,7 @@ personal data: the services mask dead-letter payloads and keep only message temp
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Annotated, Any
@@ -93,13 +94,15 @@ async def _get(proxy: Proxy, url: str, headers: dict[str, str] | None = None) ->
         return response.status, await response.json(content_type=None)
 
 
-async def _replica(proxy: Proxy, url: str, auth: dict[str, str]) -> dict:
+async def _replica(proxy: Proxy, url: str, auth: dict[str, str]) -> dict[str, Any]:
     """One replica's answers; an unreachable replica is neither live nor ready."""
-    live, ready, internal = await asyncio.gather(
+    answers: Sequence[tuple[int, Any] | BaseException] = await asyncio.gather(
         _get(proxy, f"{url}/health/live"), _get(proxy, f"{url}/health/ready"), _get(proxy, f"{url}/internal/ops/status", auth),
         return_exceptions=True,
     )  # fmt: skip
-    answer: dict[str, Any] = {"url": url, "live": not isinstance(live, BaseException) and live[0] == 200}
+    live, ready, internal = answers
+    live_ok = not isinstance(live, BaseException) and live[0] == 200
+    answer: dict[str, Any] = {"url": url, "live": live_ok}
     if isinstance(ready, BaseException):
         answer |= {"ready": False, "reason": _unreachable(ready)}
     else:
@@ -128,7 +131,11 @@ async def _service(proxy: Proxy, upstreams: Upstreams, service: str, auth: dict[
 
 def platform_status(settings: GatewaySettings, replicas_by_service: dict[str, list[dict]]) -> dict:
     """The status API's answer, from every replica's answers."""
-    services, flows, deadlines, peers, errors = [], [], {}, [], []
+    services: list[dict[str, Any]] = []
+    flows: list[dict[str, Any]] = []
+    deadlines: dict[str, dict[str, Any]] = {}
+    peers: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
     for service, replicas in replicas_by_service.items():
         services.append(_service_line(service, replicas))
         reports = [r["report"] for r in replicas if r["report"]]
