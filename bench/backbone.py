@@ -127,7 +127,7 @@ async def approval_latencies(admin_url: str) -> list[float]:
 
 
 def percentile(values: list[float], p: float) -> float:
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def load(url: str, bearer: str, connections: int) -> dict:

@@ -8,6 +8,8 @@ that read the environment.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import importlib
 import inspect
 import json
@@ -174,7 +176,7 @@ def _ignored(path: str, rules: list[tuple[bool, re.Pattern]]) -> bool:
 
 
 class _Health(BaseHTTPRequestHandler):
-    statuses: dict[str, int] = {}
+    statuses: ClassVar[dict[str, int]] = {}
 
     def do_GET(self) -> None:  # noqa: N802
         status = self.statuses.get(self.path, 404)

@@ -113,7 +113,7 @@ def test_identical_schemas_are_kept_once() -> None:
     schemas = merged["components"]["schemas"]
     assert "HTTPValidationError" in schemas
     assert not any(name.endswith("__HTTPValidationError") for name in schemas)
-    assert not any(name.endswith("__EnrollmentOut") or name.endswith("__EligibilityOut") for name in schemas)
+    assert not any(name.endswith(("__EnrollmentOut", "__EligibilityOut")) for name in schemas)
 
 
 def test_a_schema_colliding_with_the_gateways_own_is_renamed() -> None:

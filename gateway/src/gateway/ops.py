@@ -57,7 +57,7 @@ def ops_router(settings: GatewaySettings, proxy: Proxy, upstreams: Upstreams) ->
     async def status(request: Request) -> dict:
         auth = _authorization(request)
         answers = await asyncio.gather(*(_service(proxy, upstreams, s, auth) for s in upstreams.services))
-        return platform_status(settings, dict(zip(upstreams.services, answers)))
+        return platform_status(settings, dict(zip(upstreams.services, answers, strict=True)))
 
     @router.get("/api/v1/ops/dead-letters/{service}", dependencies=[readers], summary="死信列表（个人信息已脱敏）")
     async def dead_letters(request: Request, service: ServiceName, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JSONResponse:

@@ -115,7 +115,7 @@ async def test_a_consumer_killed_after_its_effect_and_before_its_ack_causes_no_d
     backbone: Backbone, test_servers: RunServers
 ) -> None:
     env = {**os.environ}
-    dying = subprocess.Popen(
+    dying = subprocess.Popen(  # noqa: ASYNC220 - the child is meant to be killed mid-flight
         [sys.executable, "-m", "shared.testing.backbone", backbone.database_url, test_servers.broker_url, backbone.broker.namespace, "killed"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -173,6 +173,7 @@ async def test_events_written_while_the_broker_is_down_wait_in_the_outbox_and_ar
     await asyncio.to_thread(rabbit.start)
     backbone = Backbone(backbone_database, rabbit.url, "restart")
     stop = asyncio.Event()
+    relay: asyncio.Task[None] | None = None
     try:
         await backbone.broker.connect()
         await backbone.consumer("restart").start()
@@ -194,5 +195,7 @@ async def test_events_written_while_the_broker_is_down_wait_in_the_outbox_and_ar
         await _exactly_once(backbone, [*before, *during])
     finally:
         stop.set()
+        if relay is not None:
+            await relay
         await backbone.close()
         await asyncio.to_thread(rabbit.stop)

@@ -87,7 +87,7 @@ class OutboxRelay:
             if not rows:
                 return 0
             results = await self._broker.publish_events([message_for(row.event_type, row.envelope) for row in rows])
-            sent = [row.id for row, error in zip(rows, results) if error is None]
+            sent = [row.id for row, error in zip(rows, results, strict=True) if error is None]
             refused = [(row, error) for row, error in zip(rows, results, strict=True) if is_refusal(error)]
             if sent:
                 await session.execute(update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now()))

@@ -66,7 +66,7 @@ def _give_to(user: str, *paths: Path) -> None:
             mode = parent.stat().st_mode
             if not mode & stat.S_IXOTH:
                 parent.chmod(mode | stat.S_IXOTH)
-        for root, dirs, files in os.walk(path):
+        for root, _dirs, files in os.walk(path):
             os.chown(root, entry.pw_uid, entry.pw_gid)
             for name in files:
                 os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
