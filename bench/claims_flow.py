@@ -27,7 +27,7 @@ from shared.db import UnitOfWork
 from yb_deploy.pytest_plugin import isolated_servers
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage
-from svc_claims.repository import Repository
+from svc_claims.repository.coverage import Repository
 
 STEPS = ("file", "accept", "review", "approve", "pay")
 

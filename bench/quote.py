@@ -33,7 +33,7 @@ import aiohttp
 
 from svc_claims.api.quote import QuoteRequest, context_of
 from svc_claims.domain.benefits import QuoteContext, quote
-from svc_claims.policy import load_policy
+from svc_claims.repository.policies import load_policy
 
 BODY = {
     "scheme": "resident", "tier": "adult_low", "special_groups": ["subsistence"], "service_date": "2021-06-10",

@@ -12,8 +12,8 @@ from svc_claims.api.quote import router as quote
 from svc_claims.api.reimbursements import router as reimbursements
 from svc_claims.events.handlers import SUBSCRIPTIONS
 from svc_claims.events.jobs import JOBS
-from svc_claims.policy import use_region
-from svc_claims.reimbursements import payment_deadlines
+from svc_claims.repository.policies import use_region
+from svc_claims.usecases.reimbursements import payment_deadlines
 from svc_claims.settings import ClaimsSettings
 
 

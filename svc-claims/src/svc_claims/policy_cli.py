@@ -25,7 +25,7 @@ import httpx
 from pydantic import ValidationError
 
 from svc_claims.domain.benefits.policy import Policy
-from svc_claims.policy import POLICY_DIR
+from svc_claims.repository.policies import POLICY_DIR
 
 DEFAULT_GATEWAY = "http://localhost:8000"
 SAMPLE_BASE = POLICY_DIR / "tianjin-resident-2021.json"

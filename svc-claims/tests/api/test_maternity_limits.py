@@ -16,7 +16,7 @@ from shared.identity import IdType, person_id_for
 from shared.settings import DEVELOPMENT_PERSON_KEY
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage, Entitlement
-from svc_claims.repository import Repository
+from svc_claims.repository.coverage import Repository
 
 pytestmark = pytest.mark.integration
 

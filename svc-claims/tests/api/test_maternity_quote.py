@@ -7,7 +7,7 @@ from typing import get_args
 import pytest
 
 from svc_claims.api.maternity_quote import MaternityItem
-from svc_claims.policy import maternity_tables
+from svc_claims.repository.policies import maternity_tables
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from shared.auth import Role
 from shared.testing.service_app import in_schema
-from svc_claims.policy import POLICY_DIR, deployment_region, recent_policy_in_force, use_region
+from svc_claims.repository.policies import POLICY_DIR, deployment_region, recent_policy_in_force, use_region
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from shared.auth import Role
 from shared.db import UnitOfWork
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage, Entitlement
-from svc_claims.repository import Repository
+from svc_claims.repository.coverage import Repository
 
 pytestmark = pytest.mark.integration
 

@@ -21,11 +21,11 @@ from shared.db import UnitOfWork
 from shared.errors import Problem
 from shared.tables import outbox
 from shared.testing.service_app import in_schema
-from svc_claims import deadlines
-from svc_claims import reimbursements as usecases
+from svc_claims.usecases import deadlines
+from svc_claims.usecases import reimbursements as usecases
 from svc_claims.domain.eligibility import Coverage
 from svc_claims.models import benefit_settlements
-from svc_claims.repository import Repository
+from svc_claims.repository.coverage import Repository
 
 pytestmark = pytest.mark.integration
 

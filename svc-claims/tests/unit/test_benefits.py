@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, QuoteError, quote
-from svc_claims.policy import POLICY_DIR, TIERS, load_policy, parse_policy
+from svc_claims.repository.policies import POLICY_DIR, TIERS, load_policy, parse_policy
 
 POLICY = load_policy("120000", "resident", 2021)
 

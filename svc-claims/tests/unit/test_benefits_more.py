@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, QuoteError, next_year, quote
-from svc_claims.policy import POLICY_DIR, load_policy, parse_policy
+from svc_claims.repository.policies import POLICY_DIR, load_policy, parse_policy
 
 POLICY = load_policy("120000", "resident", 2021)
 EMPLOYEE = load_policy("120000", "employee", 2021)
@@ -379,7 +379,7 @@ def test_absurd_amounts_are_refused(amount: str) -> None:
 def test_stored_accumulators_are_checked_where_they_are_read() -> None:
     from pydantic import ValidationError
 
-    from svc_claims.repository import ACCUMULATORS
+    from svc_claims.repository.coverage import ACCUMULATORS
 
     assert ACCUMULATORS.validate_python({"stays": 2, "fund_paid": "150.50"}) == Accumulators(stays=2, fund_paid=D("150.50"))
     for bad in ({"fund_paid": "-1.00"}, {"stays": -1}, {"deductible_used": "0.001"}):
@@ -404,7 +404,7 @@ def test_the_bill_does_not_depend_on_the_callers_decimal_context() -> None:
 
 def test_a_stored_bill_keeps_its_lines_flat() -> None:
     # Settlements and approved reimbursements store the bill as JSON; each line as code … sample, the rule inlined.
-    from svc_claims.usecases import BILL
+    from svc_claims.usecases.eligibility import BILL
 
     stored = BILL.dump_python(quote(ctx(amount="10500.00", out_of_scope=D("100.00")), POLICY), mode="json")
     assert stored["lines"][0] == {"code": "out_of_scope", "label": "政策范围外费用（三目外），个人负担", "payer": "person", "base": "100.00",

@@ -17,7 +17,7 @@ from svc_claims.domain.maternity import (
     prenatal,
     require_in_filing_window,
 )
-from svc_claims.policy import PolicyNotFound, allowance_policy, maternity_table
+from svc_claims.repository.policies import PolicyNotFound, allowance_policy, maternity_table
 
 POLICY = maternity_table("120000", "resident", 2021)
 D = Decimal

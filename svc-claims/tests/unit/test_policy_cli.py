@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from svc_claims.domain.benefits.policy import Policy
-from svc_claims.policy import POLICY_DIR, load_policy
+from svc_claims.repository.policies import POLICY_DIR, load_policy
 from svc_claims.policy_cli import SAMPLE_LABEL, check, main, sample_document
 
 

@@ -31,7 +31,7 @@ from svc_claims.domain.reimbursement import (
     check_review,
     missing_materials,
 )
-from svc_claims.policy import load_policy
+from svc_claims.repository.policies import load_policy
 
 AT = datetime(2026, 9, 28, 2, tzinfo=UTC)
 D = Decimal

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from shared.auth.dependencies import CurrentPrincipal
 from shared.errors import not_found
 from shared.service import UoW
-from svc_claims import usecases
+from svc_claims.usecases import eligibility as usecases
 from svc_claims.domain.eligibility import Eligibility
 
 router = APIRouter(tags=["待遇资格"])

@@ -14,7 +14,7 @@ from shared.errors import Problem
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
 from svc_claims.domain.maternity import DELIVERIES, MaternityBenefit, MaternityError, maternity_item, prenatal
-from svc_claims.policy import PolicyNotFound, deployment_region, maternity_table, policy_in_force
+from svc_claims.repository.policies import PolicyNotFound, deployment_region, maternity_table, policy_in_force
 
 router = APIRouter(tags=["待遇计算"])
 

@@ -16,7 +16,7 @@ from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
 from shared.service import Runtime, UoW
-from svc_claims import reimbursements as usecases
+from svc_claims.usecases import reimbursements as usecases
 from svc_claims.domain.reimbursement import (
     MATERIALS,
     REJECTION_REASONS,

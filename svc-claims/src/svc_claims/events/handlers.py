@@ -15,7 +15,7 @@ from shared.events.catalog import (
     TransferTransferredOutV1,
 )
 from shared.events.consumer import Subscription
-from svc_claims.usecases import (
+from svc_claims.usecases.eligibility import (
     record_approved_registration,
     record_benefit_expired,
     record_benefit_registered,

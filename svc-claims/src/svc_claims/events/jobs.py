@@ -4,8 +4,8 @@ whichever replica takes them (rows claimed with SKIP LOCKED)."""
 from __future__ import annotations
 
 from shared.service import ServiceRuntime
-from svc_claims import payments, reimbursements
-from svc_claims.deadlines import announce_overdue, recompute_provisional
+from svc_claims.usecases import payments, reimbursements
+from svc_claims.usecases.deadlines import announce_overdue, recompute_provisional
 
 TABLES = (reimbursements.APPLICATIONS, payments.APPLICATIONS)
 

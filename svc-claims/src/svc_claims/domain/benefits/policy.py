@@ -1,7 +1,7 @@
 """The shape of a benefit policy: what the engine reads, validated so a broken table never loads.
 
 Pure (pydantic models, no I/O). The files live in ``svc_claims/data/policies/`` and are loaded by
-``svc_claims.policy``. Every value carries the wording of the document it comes from (``source``);
+``svc_claims.repository.policies``. Every value carries the wording of the document it comes from (``source``);
 values the documents do not give are marked ``sample: true`` (and a policy that is sample data as a
 whole, like the employee table, has ``sample: true`` at the top).
 """

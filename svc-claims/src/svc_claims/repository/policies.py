@@ -1,5 +1,5 @@
 """Benefit policies: the versions shipped with the release (one JSON file per region, scheme and year in
-``data/policies/``) and those admins publish (``svc_claims.policy_versions``).
+``data/policies/``) and those admins publish (``svc_claims.usecases.policies``).
 
 The schema is ``svc_claims.domain.benefits.policy`` (pure); this module reads the files (validated
 on load: a broken or incomplete table is refused) and finds the version in force for a claim:
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from svc_claims.domain.benefits.policy import LEVELS, TIERS, AssistanceGroup, Policy, VeteranGroup
 from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
 
-POLICY_DIR = Path(__file__).parent / "data" / "policies"
+POLICY_DIR = Path(__file__).parents[1] / "data" / "policies"
 T = TypeVar("T")
 Tier = str
 
@@ -71,7 +71,7 @@ async def policy_in_force(session: AsyncSession, region: str | None, scheme: str
     """The version in force on ``day`` for the region (default: the deployment's) and scheme: of the versions
     of the day's year that started on or before it (the release's file and the published ones), the latest.
     Reads the published versions' starts afresh (what a settlement or a reimbursement pays by)."""
-    from svc_claims import policy_versions
+    from svc_claims.usecases import policies as policy_versions
 
     region = region or deployment_region()
     starts = await policy_versions.published_starts(session, region, scheme, day.year)
@@ -137,7 +137,7 @@ def load_policy(region: str, scheme: str, year: int) -> Policy:
         raise PolicyNotFound(f"无 {region} {scheme} {year} 年度待遇政策{_years_on_file(all_policies(), region, scheme)}") from None
 
 
-MATERNITY_DIR = Path(__file__).parent / "data" / "maternity"
+MATERNITY_DIR = Path(__file__).parents[1] / "data" / "maternity"
 
 
 @cache
