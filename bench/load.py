@@ -106,7 +106,8 @@ async def known_facilities(admin_url: str, count: int, replica_tag: int) -> list
 
     from shared.clock import FixedClock
     from shared.db import UnitOfWork, make_session_factory
-    from svc_settlement import usecases
+    from svc_settlement.repository import Repository
+    from svc_settlement.usecases import budgets
 
     city = Principal(subject="load-city", role=Role.staff, office_code="120000", office_level="city")
     codes = [f"L{replica_tag}{i:09d}" for i in range(count)]
@@ -114,10 +115,10 @@ async def known_facilities(admin_url: str, count: int, replica_tag: int) -> list
     try:
         async with UnitOfWork(make_session_factory(engine), FixedClock(datetime(2026, 2, 10, 2, tzinfo=UTC)), "settlement") as uow:
             for code in codes:
-                await usecases.Repository(uow.session).record_facility_if_newer(
+                await Repository(uow.session).record_facility_if_newer(
                     {"code": code, "name": f"负载医院{code[-4:]}", "kind": "medical_institution", "office_code": OFFICE,
                      "district_code": OFFICE, "status": "designated", "version": 1})  # fmt: skip
-                await usecases.set_budget(uow, city, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "负载测试", None)
+                await budgets.set_budget(uow, city, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "负载测试", None)
             await uow.commit()
     finally:
         await engine.dispose()

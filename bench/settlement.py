@@ -23,10 +23,11 @@ from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import bootstrap, service_database_url, upgrade
-from yb_deploy.pytest_plugin import isolated_servers
-from svc_settlement import usecases
 from svc_settlement.domain.declaration import Bill, DeclaredLine
+from svc_settlement.repository import Repository
+from svc_settlement.usecases import budgets, clearings, declarations
 from yb_deploy.platform import REPO
+from yb_deploy.pytest_plugin import isolated_servers
 
 PERIOD = "2026-01"
 CITY = Principal(subject="bench-city", role=Role.staff, office_code="120000", office_level="city")
@@ -45,13 +46,13 @@ async def one_size(admin_url: str, facilities: int, details: int, workers: int) 
     try:
         async with UnitOfWork(sessions, clock, "settlement") as uow:
             for code in codes:
-                await usecases.Repository(uow.session).record_facility_if_newer(
+                await Repository(uow.session).record_facility_if_newer(
                     {"code": code, "name": f"基准医院{code[-4:]}", "kind": "medical_institution", "office_code": "120101",
                      "district_code": "120101", "status": "designated", "version": 1})  # fmt: skip
             await uow.commit()
         async with UnitOfWork(sessions, clock, "settlement") as uow:
             for code in codes:
-                await usecases.set_budget(uow, CITY, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "基准测试指标", None)
+                await budgets.set_budget(uow, CITY, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "基准测试指标", None)
             await uow.commit()
 
         per = [details // facilities + (i < details % facilities) for i in range(facilities)]
@@ -69,7 +70,7 @@ async def one_size(admin_url: str, facilities: int, details: int, workers: int) 
                 line = DeclaredLine("inpatient", "local", {"pooled_fund": pooled, "personal_account": Decimal("10.00") * count})
                 principal = Principal(subject=f"fac-{code}", role=Role.facility, facility_id=code)
                 async with UnitOfWork(sessions, clock, "settlement") as uow:
-                    await usecases.declare(uow, principal, usecases.DeclarationIn(None, PERIOD, "employee", [line], bills, None, None))
+                    await declarations.declare(uow, principal, declarations.DeclarationIn(None, PERIOD, "employee", [line], bills, None, None))
                     await uow.commit()
 
         started = time.perf_counter()
@@ -79,13 +80,13 @@ async def one_size(admin_url: str, facilities: int, details: int, workers: int) 
 
         started = time.perf_counter()
         async with UnitOfWork(sessions, clock, "settlement") as uow:
-            result = await usecases.run_clearing(uow, CITY, PERIOD)
+            result = await clearings.run_clearing(uow, CITY, PERIOD)
             await uow.commit()
         clear_s = time.perf_counter() - started
         assert result.created == facilities, result
         started = time.perf_counter()
         async with UnitOfWork(sessions, clock, "settlement") as uow:
-            again = await usecases.run_clearing(uow, CITY, PERIOD)
+            again = await clearings.run_clearing(uow, CITY, PERIOD)
             await uow.commit()
         rerun_s = time.perf_counter() - started
         return {"details": details, "declare_s": declare_s, "rows_per_s": details / declare_s, "declare_rss": declare_rss,

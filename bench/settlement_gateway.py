@@ -23,9 +23,10 @@ import httpx
 from bench.platform import running_platform
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from yb_deploy.pytest_plugin import isolated_servers
 from shared.testing.service_app import in_schema
-from svc_settlement import usecases
+from svc_settlement.repository import Repository
+from svc_settlement.usecases import budgets
+from yb_deploy.pytest_plugin import isolated_servers
 
 CITY = Principal(subject="bench-city", role=Role.staff, office_code="120000", office_level="city")
 
@@ -33,10 +34,10 @@ CITY = Principal(subject="bench-city", role=Role.staff, office_code="120000", of
 async def known_facilities(admin_url: str, codes: list[str]) -> None:
     async def record(uow: UnitOfWork) -> None:
         for code in codes:
-            await usecases.Repository(uow.session).record_facility_if_newer(
+            await Repository(uow.session).record_facility_if_newer(
                 {"code": code, "name": f"基准医院{code[-4:]}", "kind": "medical_institution", "office_code": "120101",
                  "district_code": "120101", "status": "designated", "version": 1})  # fmt: skip
-            await usecases.set_budget(uow, CITY, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "基准测试指标", None)
+            await budgets.set_budget(uow, CITY, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "基准测试指标", None)
 
     await in_schema(admin_url, "settlement", record, datetime(2026, 2, 10, 2, tzinfo=UTC))
 

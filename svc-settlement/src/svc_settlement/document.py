@@ -113,7 +113,7 @@ def _draw(page: Document, clearing: dict, facility_name: str) -> None:
         if line.section != section:
             section = line.section
             page.line(left, y + row_h, right, y + row_h, 0.6)
-            for k, part in enumerate((section[i:i + 11] for i in range(0, len(section), 11))):
+            for k, part in enumerate(section[i:i + 11] for i in range(0, len(section), 11)):
                 page.text(columns[0] + 3, y + 3 - k * 9, part, 7.5)
         page.text(columns[1] + 3, y + 3, line.name, 8.5)
         page.right(columns[3] - 8, y + 3, str(line.number), 8.5)

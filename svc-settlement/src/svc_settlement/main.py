@@ -9,7 +9,7 @@ from svc_settlement.api.clearings import router as clearings
 from svc_settlement.api.declarations import router as declarations
 from svc_settlement.events.handlers import SUBSCRIPTIONS
 from svc_settlement.settings import SettlementSettings
-from svc_settlement.usecases import payment_deadlines
+from svc_settlement.usecases.clearings import payment_deadlines
 
 
 def create_app(settings: SettlementSettings | None = None) -> FastAPI:

@@ -1,6 +1,19 @@
 """Tables of the settlement schema."""
 
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, Integer, Numeric, SmallInteger, String, Table, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata

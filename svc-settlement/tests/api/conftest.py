@@ -51,7 +51,7 @@ class Harness:
 
     def designate(self, code: str, status: str = "designated", version: int = 1, office: str = "120101") -> None:
         """Feed the projection as the consumer would (the broker path is covered end to end)."""
-        from svc_settlement.usecases import record_facility
+        from svc_settlement.usecases.facilities import record_facility
 
         event = FacilityDesignatedV1(code=code, name=f"测试医院{code[-4:]}", kind="medical_institution", district_code=office,
                                      office_code=office, status=status, version=version)  # fmt: skip

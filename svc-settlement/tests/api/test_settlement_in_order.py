@@ -237,7 +237,7 @@ def test_a_facility_sees_only_its_own_declarations_budgets_entries_and_tables(se
 
 
 def test_the_ops_page_counts_a_declaration_without_a_budget_past_its_payment_limit(settlement) -> None:
-    from svc_settlement.usecases import payment_deadlines
+    from svc_settlement.usecases.clearings import payment_deadlines
 
     h, code = settlement, new_code()
     h.designate(code)

@@ -29,7 +29,7 @@ def test_a_historical_pattern_splits_by_weight() -> None:
 def test_a_change_during_the_year_keeps_approved_months_and_spreads_the_rest() -> None:
     before = split_year(D("1200.00"))
     after = split_year(D("1500.00"), fixed={m: before[m - 1] for m in (1, 2, 3)})
-    assert after[:3] == before[:3] and after[3:] == [D("133.33")] * 8 + [D("133.36")] or sum(after) == D("1500.00")
+    assert (after[:3] == before[:3] and after[3:] == [D("133.33")] * 8 + [D("133.36")]) or sum(after) == D("1500.00")
     assert sum(after) == D("1500.00") and after[:3] == [D("100.00")] * 3
     with pytest.raises(Problem) as caught:
         split_year(D("200.00"), fixed={1: D("100.00"), 2: D("100.00"), 3: D("100.00")})

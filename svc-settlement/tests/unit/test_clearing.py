@@ -11,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.errors import Problem
-from svc_settlement.domain.clearing import BY_NUMBER, INPUTS, LINES, PREVIOUS, Carried, Clearing, compute, markdown_table
+from svc_settlement.domain.clearing import (
+    BY_NUMBER,
+    INPUTS,
+    LINES,
+    PREVIOUS,
+    Carried,
+    Clearing,
+    compute,
+    markdown_table,
+)
 
 RATE = D("0.05")
 

@@ -7,10 +7,18 @@ from decimal import Decimal as D
 
 import pytest
 
+from shared.calendar import default_calendar
 from shared.errors import Problem
 from svc_settlement.domain.approval import next_status, payment_deadline
-from svc_settlement.domain.declaration import Bill, DeclaredLine, Period, check_bills_match, check_lines, check_period_ended, totals_by_care_type
-from shared.calendar import default_calendar
+from svc_settlement.domain.declaration import (
+    Bill,
+    DeclaredLine,
+    Period,
+    check_bills_match,
+    check_lines,
+    check_period_ended,
+    totals_by_care_type,
+)
 
 
 def line(care: str, origin: str, pooled: str, **other: str) -> DeclaredLine:

@@ -14,8 +14,8 @@ from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
-from svc_settlement import usecases
 from svc_settlement.api.schemas import CareType, FacilityCode, InsuranceType, Reader, Staff
+from svc_settlement.usecases import budgets
 
 router = APIRouter(prefix="/budgets", tags=["总额指标"])
 
@@ -65,7 +65,7 @@ async def set_budget(body: BudgetIn, request: Request, actor: Staff, uow: UoW, i
     weights = [Decimal(repr(w)) for w in body.weights] if body.weights is not None else None
 
     async def set_it() -> tuple[int, Any]:
-        row = await usecases.set_budget(uow, actor, body.facility_code, body.year, body.insurance_type, body.care_type,
+        row = await budgets.set_budget(uow, actor, body.facility_code, body.year, body.insurance_type, body.care_type,
                                         body.total, weights, body.reason, body.version)  # fmt: skip
         return 200, BudgetOut(**row).model_dump(mode="json")
 
@@ -79,11 +79,11 @@ async def list_budgets(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> list[dict]:  # fmt: skip
     async with uow:
-        return await usecases.list_budgets(uow, actor, facility_code, year)
+        return await budgets.list_budgets(uow, actor, facility_code, year)
 
 
 @router.get("/{budget_id}", response_model=BudgetDetail, summary="总额指标与调整记录")
 async def get_budget(budget_id: uuid.UUID, actor: Reader, uow: UoW) -> BudgetDetail:
     async with uow:
-        budget, history = await usecases.budget_view(uow, actor, budget_id)
+        budget, history = await budgets.budget_view(uow, actor, budget_id)
     return BudgetDetail(budget=BudgetOut(**budget), history=[BudgetChange(**h) for h in history])

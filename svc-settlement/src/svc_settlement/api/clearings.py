@@ -14,11 +14,13 @@ from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.service import UoW
 from shared.spreadsheets import XLSX
-from svc_settlement import document, policy, usecases
+from svc_settlement import document, policy
 from svc_settlement.api.schemas import FacilityCode, PeriodText, Reader, Staff
 from svc_settlement.domain.approval import PAYMENT_LIMIT_WORKING_DAYS, STATUSES
 from svc_settlement.domain.clearing import INPUTS, LINES, PREVIOUS
 from svc_settlement.domain.declaration import CARE_TYPES, INSURANCE_TYPES
+from svc_settlement.repository import Repository
+from svc_settlement.usecases import clearings as usecases
 
 router = APIRouter(prefix="/clearings", tags=["基金清算"])
 
@@ -103,7 +105,7 @@ def shape(row: dict, today: date) -> ClearingOut:
         reserve_rate_is_sample=policy.reserve_rate_is_sample(), lines=lines, adjustments=row.get("adjustments") or [],
         payable=format(Decimal(row["payable"]), "f"),
         deadline=DeadlineOut(starts_on=d.starts_on, due_on=d.due_on, limit_working_days=PAYMENT_LIMIT_WORKING_DAYS,
-                             working_days_left=d.working_days_left, overdue=d.overdue and row["status"] != "paid" or
+                             working_days_left=d.working_days_left, overdue=(d.overdue and row["status"] != "paid") or
                              bool(row["payment"] and not row["payment"]["within_limit"]), provisional=d.provisional),
     )  # fmt: skip
 
@@ -144,7 +146,7 @@ async def list_clearings(
 
 
 async def _named(uow: UoW, rows: list[dict]) -> list[tuple[dict, str]]:
-    repo = usecases.Repository(uow.session)
+    repo = Repository(uow.session)
     names: dict[str, str] = {}
     for row in rows:
         if row["facility_code"] not in names:

@@ -14,10 +14,20 @@ from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
-from svc_settlement import usecases
-from svc_settlement.api.schemas import CareType, FacilityCode, FacilityUser, Funds, InsuranceType, Origin, PeriodText, Reader, Staff
+from svc_settlement.api.schemas import (
+    CareType,
+    FacilityCode,
+    FacilityUser,
+    Funds,
+    InsuranceType,
+    Origin,
+    PeriodText,
+    Reader,
+    Staff,
+)
 from svc_settlement.domain.declaration import Bill, DeclaredLine
 from svc_settlement.domain.entries import ENTRY_KINDS
+from svc_settlement.usecases import assessments, declarations, entries
 
 router = APIRouter(tags=["月结申报"])
 
@@ -66,7 +76,7 @@ def _funds(item: Funds) -> dict:
 
 @router.post("/declarations", status_code=201, response_model=DeclarationOut, summary="月结申报（更正即提交新版本）")
 async def declare(body: DeclarationIn, request: Request, actor: FacilityUser, uow: UoW, idempotency_key: IdempotencyKey = None):
-    data = usecases.DeclarationIn(
+    data = declarations.DeclarationIn(
         facility_code=body.facility_code, period=body.period, insurance_type=body.insurance_type,
         lines=[DeclaredLine(l.care_type, l.origin, _funds(l)) for l in body.lines],
         bills=[Bill(b.bill_no, b.care_type, b.origin, _funds(b)) for b in body.bills],
@@ -74,7 +84,7 @@ async def declare(body: DeclarationIn, request: Request, actor: FacilityUser, uo
     )  # fmt: skip
 
     async def file() -> tuple[int, Any]:
-        row = await usecases.declare(uow, actor, data)
+        row = await declarations.declare(uow, actor, data)
         return 201, DeclarationOut(**row).model_dump(mode="json")
 
     async with uow:
@@ -89,13 +99,13 @@ async def list_declarations(
     flagged: Annotated[bool, Query(description="只列需经办机构处理的申报（如没有总额指标）")] = False,
 ) -> list[dict]:  # fmt: skip
     async with uow:
-        return await usecases.list_declarations(uow, actor, facility_code, period, flagged)
+        return await declarations.list_declarations(uow, actor, facility_code, period, flagged)
 
 
 @router.get("/declarations/{declaration_id}", response_model=DeclarationOut, summary="月结申报详情")
 async def get_declaration(declaration_id: uuid.UUID, actor: Reader, uow: UoW) -> dict:
     async with uow:
-        return await usecases.declaration_view(uow, actor, declaration_id)
+        return await declarations.declaration_view(uow, actor, declaration_id)
 
 
 EntryKind = Literal[tuple(ENTRY_KINDS)]  # type: ignore[valid-type]
@@ -106,7 +116,8 @@ class EntryIn(BaseModel):
     period: PeriodText
     insurance_type: InsuranceType
     care_type: CareType
-    kind: EntryKind = Field(description="; ".join(f"{k}: {v[1]}" for k, v in ENTRY_KINDS.items()))
+    kind: EntryKind = Field(  # type: ignore[valid-type]
+        description="; ".join(f"{k}: {v[1]}" for k, v in ENTRY_KINDS.items()))
     amount: NonNegativeMoney
     reason: Text = Field(min_length=2, max_length=500)
 
@@ -127,7 +138,7 @@ class EntryOut(BaseModel):
 @router.post("/entries", status_code=201, response_model=EntryOut, summary="录入审核拒付、调整支付等（只增不改，记录经办人与原因）")
 async def add_entry(body: EntryIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
     async def enter() -> tuple[int, Any]:
-        row = await usecases.add_entry(uow, actor, body.facility_code, body.period, body.insurance_type, body.care_type,
+        row = await entries.add_entry(uow, actor, body.facility_code, body.period, body.insurance_type, body.care_type,
                                        body.kind, body.amount, body.reason)  # fmt: skip
         return 201, EntryOut(**row).model_dump(mode="json")
 
@@ -141,7 +152,7 @@ async def list_entries(
     period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
 ) -> list[dict]:  # fmt: skip
     async with uow:
-        return await usecases.list_entries(uow, actor, facility_code, period)
+        return await entries.list_entries(uow, actor, facility_code, period)
 
 
 class AssessmentIn(BaseModel):
@@ -158,7 +169,7 @@ class AssessmentIn(BaseModel):
 @router.post("/assessments", status_code=201, response_model=list[EntryOut], summary="录入年度考核结果：返还考核预留、上年度清算应收回")
 async def assessment(body: AssessmentIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
     async def record() -> tuple[int, Any]:
-        rows = await usecases.record_assessment(uow, actor, body.facility_code, body.year, body.insurance_type, body.care_type,
+        rows = await assessments.record_assessment(uow, actor, body.facility_code, body.year, body.insurance_type, body.care_type,
                                                 body.score_ratio, body.recovery, body.book_in, body.reason)  # fmt: skip
         return 201, [EntryOut(**r).model_dump(mode="json") for r in rows]
 

@@ -159,7 +159,7 @@ class Carried:
     screening_remaining: Decimal = ZERO
 
     @classmethod
-    def of(cls, clearing: "Clearing") -> "Carried":
+    def of(cls, clearing: Clearing) -> Carried:
         return cls(
             L18=clearing.lines[18], L19=clearing.lines[19], L23=clearing.lines[23],
             screening_remaining=clearing.carry["screening_remaining"],
@@ -180,7 +180,7 @@ class Clearing:
     reserve_rate: Decimal
     month: int
 
-    def trace(self, number: int) -> dict:
+    def trace(self, number: int) -> dict[str, object]:
         """Line `number`: its formula and the value of every source it was computed from."""
         line = BY_NUMBER[number]
         return {

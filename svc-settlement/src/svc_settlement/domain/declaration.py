@@ -31,7 +31,7 @@ class Period:
     month: int
 
     @classmethod
-    def parse(cls, text: str) -> "Period":
+    def parse(cls, text: str) -> Period:
         try:
             year, month = (int(p) for p in text.split("-"))
             if len(text) != 7 or not 1 <= month <= 12 or not 2000 <= year <= 2100:
@@ -52,10 +52,10 @@ class Period:
     def last_day(self) -> date:
         return date.fromordinal(self.next().first_day.toordinal() - 1)
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         return Period(self.year + (self.month == 12), self.month % 12 + 1)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return Period(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
 
 

@@ -1,11 +1,16 @@
 """The events settlement consumes: the subscription table."""
 
-from shared.events.catalog import FacilityDesignatedV1, FacilitySuspendedV1, FacilityTerminatedV1, FacilityUpdatedV1
+from shared.events.catalog import (
+    FacilityDesignatedV1,
+    FacilitySuspendedV1,
+    FacilityTerminatedV1,
+    FacilityUpdatedV1,
+)
 from shared.events.consumer import Subscription
-from svc_settlement.usecases import record_facility
+from svc_settlement.usecases.facilities import record_facility
 
 # Every registry event carries the whole record, so one use case keeps the projection (newest version wins).
-SUBSCRIPTIONS = [
+SUBSCRIPTIONS: list[Subscription] = [
     Subscription(FacilityDesignatedV1, record_facility),
     Subscription(FacilityUpdatedV1, record_facility),
     Subscription(FacilitySuspendedV1, record_facility),
