@@ -13,8 +13,8 @@ from svc_claims.api.reimbursements import router as reimbursements
 from svc_claims.events.handlers import SUBSCRIPTIONS
 from svc_claims.events.jobs import JOBS
 from svc_claims.repository.policies import use_region
-from svc_claims.usecases.reimbursements import payment_deadlines
 from svc_claims.settings import ClaimsSettings
+from svc_claims.usecases.reimbursements import payment_deadlines
 
 
 def create_app(settings: ClaimsSettings | None = None) -> FastAPI:

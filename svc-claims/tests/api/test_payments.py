@@ -14,10 +14,10 @@ from shared.auth import Role
 from shared.calendar import NamedDay, YearTable, default_calendar, reset_default_calendar
 from shared.db import UnitOfWork
 from shared.testing.service_app import in_schema
-from svc_claims.usecases.deadlines import recompute_provisional
 from svc_claims.domain.eligibility import Coverage, Entitlement
-from svc_claims.usecases.payments import APPLICATIONS
 from svc_claims.repository.coverage import Repository
+from svc_claims.usecases.deadlines import recompute_provisional
+from svc_claims.usecases.payments import APPLICATIONS
 
 pytestmark = pytest.mark.integration
 

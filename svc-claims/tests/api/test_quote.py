@@ -95,14 +95,22 @@ def test_a_year_without_a_policy_names_the_years_on_file(claims) -> None:
 
 
 def test_malformed_json_is_400(claims) -> None:
-    response = claims.client.post(URL, content=b"{", headers={**claims.token(), "content-type": "application/json"})
+    response = claims.client.post(
+        URL, content=b"{", headers={**claims.token(), "content-type": "application/json"}
+    )
     assert response.status_code == 400
 
 
 def test_quote_shows_veterans_and_catastrophic_assistance_line_by_line(claims) -> None:
     # Old soldier, adult_low, level 3, 800,000 (see the unit test for the arithmetic): fund 180,000,
     # major illness 443,109.35, veterans 141,512.52, catastrophic assistance 7,689.07, person 27,689.06.
-    request = body(tier="adult_low", facility_level=3, in_scope="800000.00", out_of_scope="0.00", special_groups=["old_soldier"])
+    request = body(
+        tier="adult_low",
+        facility_level=3,
+        in_scope="800000.00",
+        out_of_scope="0.00",
+        special_groups=["old_soldier"],
+    )
     response = claims.client.post(URL, json=request, headers=claims.token())
     assert response.status_code == 200, response.text
     bill = response.json()
@@ -111,15 +119,24 @@ def test_quote_shows_veterans_and_catastrophic_assistance_line_by_line(claims) -
     assert bill["sample"] is True  # the major-illness threshold of 2021 is not in the documents
     catastrophic = bill["lines"][-1]
     assert catastrophic["code"] == "assistance.catastrophic" and catastrophic["rate"] == "0.50"
-    assert (catastrophic["base"], catastrophic["amount"]) == ("15378.13", "7689.07") and "重特大" in catastrophic["label"]
+    assert (catastrophic["base"], catastrophic["amount"]) == (
+        "15378.13",
+        "7689.07",
+    ) and "重特大" in catastrophic["label"]
 
 
 def test_quote_knows_a_stay_across_two_periods_from_its_dates(claims) -> None:
     # The 2022 part of a stay admitted in December 2021 (quoted under the 2021 rules, the only ones on file):
     # no deductible, 4,000 × 75% = 3,000.
-    request = body(in_scope="4000.00", out_of_scope="0.00", admission_date="2021-12-20", service_date="2022-01-10", policy_year=2021)
+    request = body(
+        in_scope="4000.00",
+        out_of_scope="0.00",
+        admission_date="2021-12-20",
+        service_date="2022-01-10",
+        policy_year=2021,
+    )
     bill = claims.client.post(URL, json=request, headers=claims.token()).json()
-    assert bill["fund"] == "3000.00" and [ln["code"] for ln in bill["lines"]][0] == "deductible_waived.cross_period"
+    assert bill["fund"] == "3000.00" and bill["lines"][0]["code"] == "deductible_waived.cross_period"
 
 
 def test_quote_under_the_employee_sample_says_it_is_a_sample(claims) -> None:

@@ -16,11 +16,11 @@ from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
-from svc_claims.usecases import eligibility as usecases
 from svc_claims.domain.benefits import QuoteContext
 from svc_claims.domain.eligibility import Coverage
-from svc_claims.repository.policies import load_policy
 from svc_claims.repository.coverage import Repository
+from svc_claims.repository.policies import load_policy
+from svc_claims.usecases import eligibility as usecases
 
 pytestmark = pytest.mark.integration
 

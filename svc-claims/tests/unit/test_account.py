@@ -42,7 +42,9 @@ def test_the_balance_is_the_history_summed() -> None:
         (Reason.under_15_years, Circumstances(True, contribution_years=14, pension_account_settled=True)),
     ],
 )
-def test_each_reason_pays_the_whole_balance_when_its_conditions_hold(reason: Reason, facts: Circumstances) -> None:
+def test_each_reason_pays_the_whole_balance_when_its_conditions_hold(
+    reason: Reason, facts: Circumstances
+) -> None:
     assert withdrawable(HISTORY, reason, facts, to_proxy=False) == D("5443.90")
 
 
@@ -54,11 +56,17 @@ def test_each_reason_pays_the_whole_balance_when_its_conditions_hold(reason: Rea
         (Reason.death, Circumstances(True), "死亡"),
         (Reason.emigration, ENDED, "出国"),
         (Reason.transfer_out, ENDED, "转出"),
-        (Reason.under_15_years, Circumstances(True, contribution_years=15, pension_account_settled=True), "已满15年"),
+        (
+            Reason.under_15_years,
+            Circumstances(True, contribution_years=15, pension_account_settled=True),
+            "已满15年",
+        ),
         (Reason.under_15_years, Circumstances(True, contribution_years=3), "养老保险"),
     ],
 )
-def test_a_condition_not_met_is_refused_with_its_reason(reason: Reason, facts: Circumstances, message: str) -> None:
+def test_a_condition_not_met_is_refused_with_its_reason(
+    reason: Reason, facts: Circumstances, message: str
+) -> None:
     with pytest.raises(WithdrawalError, match=message):
         withdrawable(HISTORY, reason, facts, to_proxy=False)
 
@@ -67,13 +75,26 @@ def test_a_proxy_needs_a_commitment_and_an_empty_account_pays_nothing() -> None:
     facts = Circumstances(True, emigrated=True)
     with pytest.raises(WithdrawalError, match="代办人"):
         withdrawable(HISTORY, Reason.emigration, facts, to_proxy=True)
-    assert withdrawable(HISTORY, Reason.emigration, Circumstances(True, emigrated=True, proxy_commitment=True), to_proxy=True) > 0
+    assert (
+        withdrawable(
+            HISTORY,
+            Reason.emigration,
+            Circumstances(True, emigrated=True, proxy_commitment=True),
+            to_proxy=True,
+        )
+        > 0
+    )
     drained = (*HISTORY, Entry(EntryKind.withdrawal, D("5443.90"), date(2026, 5, 1), "W1"))
     with pytest.raises(WithdrawalError, match="无余额"):
         withdrawable(drained, Reason.emigration, facts, to_proxy=False)
 
 
-@given(st.lists(st.tuples(st.sampled_from(list(EntryKind)), st.decimals(min_value=0, max_value=10_000, places=2)), max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(EntryKind)), st.decimals(min_value=0, max_value=10_000, places=2)),
+        max_size=30,
+    )
+)
 def test_credits_minus_debits(entries: list[tuple[EntryKind, Decimal]]) -> None:
     history = [Entry(kind, amount, date(2026, 1, 1), "x") for kind, amount in entries]
     credits = sum((a for k, a in entries if k in (EntryKind.allocation, EntryKind.transfer_in)), D("0"))

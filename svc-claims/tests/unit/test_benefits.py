@@ -17,7 +17,9 @@ from svc_claims.repository.policies import POLICY_DIR, TIERS, load_policy, parse
 POLICY = load_policy("120000", "resident", 2021)
 
 
-def ctx(care: str = "inpatient", amount: str = "10500.00", level: int = 1, tier: str = "adult_high", **kw) -> QuoteContext:  # type: ignore[no-untyped-def]
+def ctx(
+    care: str = "inpatient", amount: str = "10500.00", level: int = 1, tier: str = "adult_high", **kw
+) -> QuoteContext:  # type: ignore[no-untyped-def]
     return QuoteContext("resident", tier, level, care, D(amount), **kw)  # type: ignore[arg-type]
 
 
@@ -51,7 +53,9 @@ def test_policy_file_loads_and_every_value_has_a_source() -> None:
                 walk(v)
 
     walk(raw)
-    assert POLICY.major_illness is not None and POLICY.major_illness.threshold.sample  # 2021 figure not in the documents
+    assert (
+        POLICY.major_illness is not None and POLICY.major_illness.threshold.sample
+    )  # 2021 figure not in the documents
 
 
 def test_a_broken_policy_file_is_refused() -> None:
@@ -77,8 +81,16 @@ def test_a_broken_policy_file_is_refused() -> None:
 
 # --------------------------------------------------------------------------- the ratio tables, cell by cell
 
-INPATIENT = {1: ("0.85", "0.85", "0.80", "0.75"), 2: ("0.80", "0.80", "0.75", "0.70"), 3: ("0.75", "0.75", "0.70", "0.65")}
-SPECIAL = {1: ("0.65", "0.65", "0.60", "0.55"), 2: ("0.60", "0.60", "0.55", "0.50"), 3: ("0.55", "0.55", "0.50", "0.45")}
+INPATIENT = {
+    1: ("0.85", "0.85", "0.80", "0.75"),
+    2: ("0.80", "0.80", "0.75", "0.70"),
+    3: ("0.75", "0.75", "0.70", "0.65"),
+}
+SPECIAL = {
+    1: ("0.65", "0.65", "0.60", "0.55"),
+    2: ("0.60", "0.60", "0.55", "0.50"),
+    3: ("0.55", "0.55", "0.50", "0.45"),
+}
 
 
 @pytest.mark.parametrize("care,table", [("inpatient", INPATIENT), ("special_disease", SPECIAL)])
@@ -114,7 +126,11 @@ def test_inpatient_deductible_at_below_and_above(amount: str, deductible: str, f
 def test_second_stay_pays_no_deductible_even_when_the_first_was_small() -> None:
     # 1st stay 300 (all deductible); 2nd stay 1,000 at level 2 adult_middle: no deductible, 1,000 × 75% = 750.
     first = quote(ctx(amount="300.00"), POLICY)
-    assert first.fund == 0 and first.accumulators.stays == 1 and first.accumulators.deductible_used == D("300.00")
+    assert (
+        first.fund == 0
+        and first.accumulators.stays == 1
+        and first.accumulators.deductible_used == D("300.00")
+    )
     second = quote(ctx(amount="1000.00", level=2, tier="adult_middle", ytd=first.accumulators), POLICY)
     assert "deductible" not in codes(second) and codes(second)["deductible_waived.second_stay"] == 0
     assert second.fund == D("750.00") and second.person == D("250.00")
@@ -162,7 +178,9 @@ def test_special_disease_counts_against_the_same_cap_and_carried_over_cap_raises
     full = Accumulators(stays=1, deductible_used=D("500.00"), fund_paid=D("180000.00"))
     assert quote(ctx("special_disease", "1000.00", ytd=full), POLICY).fund == 0
     # 3 years of unused outpatient cap carried over (say 4,000 + 3,500 + 4,000 = 11,500): 1,000 × 85% = 850 paid.
-    assert quote(ctx(amount="1000.00", ytd=replace(full, carried_over_cap=D("11500.00"))), POLICY).fund == D("850.00")
+    assert quote(ctx(amount="1000.00", ytd=replace(full, carried_over_cap=D("11500.00"))), POLICY).fund == D(
+        "850.00"
+    )
 
 
 # --------------------------------------------------------------------------- ordinary outpatient
@@ -171,9 +189,15 @@ def test_special_disease_counts_against_the_same_cap_and_carried_over_cap_raises
 def test_ordinary_outpatient_50_percent_above_500() -> None:
     # 1,500 at level 1: 500 deductible, 1,000 × 50% = 500.
     bill = quote(ctx("outpatient", "1500.00"), POLICY)
-    assert codes(bill)["outpatient_deductible"] == D("500.00") and bill.fund == D("500.00") and bill.person == D("1000.00")
+    assert (
+        codes(bill)["outpatient_deductible"] == D("500.00")
+        and bill.fund == D("500.00")
+        and bill.person == D("1000.00")
+    )
     # Outpatient deductible is separate from the inpatient one.
-    assert bill.accumulators.deductible_used == 0 and bill.accumulators.outpatient_deductible_used == D("500.00")
+    assert bill.accumulators.deductible_used == 0 and bill.accumulators.outpatient_deductible_used == D(
+        "500.00"
+    )
 
 
 def test_outpatient_cap_4000_and_family_doctor_bonus() -> None:
@@ -186,20 +210,36 @@ def test_outpatient_cap_4000_and_family_doctor_bonus() -> None:
     # Below the family-doctor cap: 1,500 → 1,000 × 55% = 550.
     assert quote(ctx("outpatient", "1500.00", **DOC), POLICY).fund == D("550.00")
     # Signed in the month of the visit: not yet (from the next month) → 50%, cap 4,000.
-    same_month = quote(ctx("outpatient", "9000.00", family_doctor_signed_on=date(2021, 3, 1), service_date=date(2021, 3, 31)), POLICY)
+    same_month = quote(
+        ctx(
+            "outpatient", "9000.00", family_doctor_signed_on=date(2021, 3, 1), service_date=date(2021, 3, 31)
+        ),
+        POLICY,
+    )
     assert same_month.fund == D("4000.00")
     # Signed 10 Dec 2020: effective 1 Jan 2021.
-    assert quote(ctx("outpatient", "1500.00", family_doctor_signed_on=date(2020, 12, 10), service_date=date(2021, 1, 1)), POLICY).fund == D("550.00")
+    assert quote(
+        ctx(
+            "outpatient", "1500.00", family_doctor_signed_on=date(2020, 12, 10), service_date=date(2021, 1, 1)
+        ),
+        POLICY,
+    ).fund == D("550.00")
 
 
 def test_outpatient_only_at_level_1_or_reformed_level_2() -> None:
     refused = quote(ctx("outpatient", "1500.00", level=3), POLICY)
-    assert refused.fund == 0 and refused.person == D("1500.00") and "not_payable.outpatient_level" in codes(refused)
+    assert (
+        refused.fund == 0
+        and refused.person == D("1500.00")
+        and "not_payable.outpatient_level" in codes(refused)
+    )
     assert quote(ctx("outpatient", "1500.00", level=2), POLICY).fund == 0
     assert quote(ctx("outpatient", "1500.00", level=2, reformed_level2=True), POLICY).fund == D("500.00")
 
 
-@pytest.mark.parametrize("years,deductible", [(0, "500.00"), (1, "400.00"), (2, "300.00"), (3, "200.00"), (5, "200.00")])
+@pytest.mark.parametrize(
+    "years,deductible", [(0, "500.00"), (1, "400.00"), (2, "300.00"), (3, "200.00"), (5, "200.00")]
+)
 def test_outpatient_deductible_relief_after_claim_free_years(years: int, deductible: str) -> None:
     bill = quote(ctx("outpatient", "1500.00", ytd=Accumulators(claim_free_years=years)), POLICY)
     assert codes(bill)["outpatient_deductible"] == D(deductible)
@@ -248,7 +288,9 @@ def test_family_sickbed_inpatient_rules_and_90_days() -> None:
     bill = quote(ctx("family_sickbed", "3500.00", sickbed_days=30), POLICY)
     assert bill.fund == D("2550.00") and bill.accumulators.sickbed_days == 30
     # 80 days used; 20 more at 2,000 (second stay, no deductible): 10 payable days → 1,000 × 85% = 850; 1,000 the person's.
-    late = quote(ctx("family_sickbed", "2000.00", sickbed_days=20, ytd=Accumulators(stays=1, sickbed_days=80)), POLICY)
+    late = quote(
+        ctx("family_sickbed", "2000.00", sickbed_days=20, ytd=Accumulators(stays=1, sickbed_days=80)), POLICY
+    )
     assert codes(late)["sickbed_over_days"] == D("1000.00") and late.fund == D("850.00")
     assert late.accumulators.sickbed_days == 90
 
@@ -270,27 +312,52 @@ def test_major_illness_below_at_and_across_bands() -> None:
     mi = POLICY.major_illness
     assert mi is not None
     # Below the threshold: nothing.
-    assert quote(ctx(amount="1000.00", ytd=Accumulators(major_illness_burden=D("20000.00"))), POLICY).major_illness == 0
+    assert (
+        quote(
+            ctx(amount="1000.00", ytd=Accumulators(major_illness_burden=D("20000.00"))), POLICY
+        ).major_illness
+        == 0
+    )
     # Burden 500 (deductible only, stay 500) from 99,800 → 100,300: 200 × 60% + 300 × 65% = 120 + 195 = 315.
     bill = quote(ctx(amount="500.00", ytd=Accumulators(major_illness_burden=D("99800.00"))), POLICY)
-    assert codes(bill)["major_illness.band1"] == D("120.00") and codes(bill)["major_illness.band2"] == D("195.00")
+    assert codes(bill)["major_illness.band1"] == D("120.00") and codes(bill)["major_illness.band2"] == D(
+        "195.00"
+    )
     # 199,900 → 200,400: 100 × 65% + 400 × 70% = 65 + 280 = 345.
-    assert quote(ctx(amount="500.00", ytd=Accumulators(major_illness_burden=D("199900.00"))), POLICY).major_illness == D("345.00")
+    assert quote(
+        ctx(amount="500.00", ytd=Accumulators(major_illness_burden=D("199900.00"))), POLICY
+    ).major_illness == D("345.00")
     # Ceiling: 299,800 → 300,300: only 200 × 70% = 140.
-    assert quote(ctx(amount="500.00", ytd=Accumulators(major_illness_burden=D("299800.00"))), POLICY).major_illness == D("140.00")
+    assert quote(
+        ctx(amount="500.00", ytd=Accumulators(major_illness_burden=D("299800.00"))), POLICY
+    ).major_illness == D("140.00")
 
 
 def test_major_illness_for_assistance_recipients_halved_threshold_plus_5_no_ceiling() -> None:
     # Threshold 21,202 / 2 = 10,601. Burden 10,000 → 10,500 from a 500 stay: below the halved threshold: 0.
     groups = frozenset({"old_soldier"})
-    assert quote(ctx(amount="500.00", special_groups=groups, ytd=Accumulators(major_illness_burden=D("10000.00"))), POLICY).major_illness == 0
+    assert (
+        quote(
+            ctx(amount="500.00", special_groups=groups, ytd=Accumulators(major_illness_burden=D("10000.00"))),
+            POLICY,
+        ).major_illness
+        == 0
+    )
     # 10,500 → 11,000: 399 × 65% = 259.35 (then the veteran's 80% of the rest, see below).
-    bill = quote(ctx(amount="500.00", special_groups=groups, ytd=Accumulators(major_illness_burden=D("10500.00"))), POLICY)
+    bill = quote(
+        ctx(amount="500.00", special_groups=groups, ytd=Accumulators(major_illness_burden=D("10500.00"))),
+        POLICY,
+    )
     assert bill.major_illness == D("259.35")
     # Veteran old soldier: 80% of (500 − 259.35 = 240.65) = 192.52; person 48.13.
-    assert bill.veterans == D("192.52") and bill.assistance == 0 and bill.person == D("48.13") and balanced(bill)
+    assert (
+        bill.veterans == D("192.52") and bill.assistance == 0 and bill.person == D("48.13") and balanced(bill)
+    )
     # Above 300,000: 75%, no ceiling. 300,000 → 300,500: 500 × 75% = 375.
-    far = quote(ctx(amount="500.00", special_groups=groups, ytd=Accumulators(major_illness_burden=D("300000.00"))), POLICY)
+    far = quote(
+        ctx(amount="500.00", special_groups=groups, ytd=Accumulators(major_illness_burden=D("300000.00"))),
+        POLICY,
+    )
     assert far.major_illness == D("375.00")
 
 
@@ -326,7 +393,15 @@ def test_outpatient_assistance_share_and_yearly_cap(groups: set[str], cap: str) 
     bill = quote(ctx("outpatient", "1500.00", special_groups=frozenset(groups)), POLICY)
     assert bill.assistance == min(D("500.00"), D(cap))
     # Already used 150 of the cap: (subsistence) 50 left; (extreme poverty) 350 left.
-    used = quote(ctx("outpatient", "1500.00", special_groups=frozenset(groups), ytd=Accumulators(assistance_outpatient_paid=D("150.00"))), POLICY)
+    used = quote(
+        ctx(
+            "outpatient",
+            "1500.00",
+            special_groups=frozenset(groups),
+            ytd=Accumulators(assistance_outpatient_paid=D("150.00")),
+        ),
+        POLICY,
+    )
     assert used.assistance == D(cap) - D("150.00")
 
 
@@ -375,13 +450,19 @@ contexts = st.builds(
     scheme=st.just("resident"),
     tier=st.sampled_from(TIERS),
     facility_level=st.sampled_from([1, 2, 3]),
-    care_type=st.sampled_from(["inpatient", "special_disease", "family_sickbed", "outpatient", "village_fee"]),
+    care_type=st.sampled_from(
+        ["inpatient", "special_disease", "family_sickbed", "outpatient", "village_fee"]
+    ),
     in_scope=money,
     out_of_scope=money,
     special_groups=group_sets,
     remote=st.sampled_from([None, "referred", "self_referred", "resident_remote", "temporary_emergency"]),
     reformed_level2=st.booleans(),
-    ytd=st.builds(Accumulators, claim_free_years=st.integers(0, 4), carried_over_cap=st.decimals(min_value=0, max_value=20_000, places=2)),
+    ytd=st.builds(
+        Accumulators,
+        claim_free_years=st.integers(0, 4),
+        carried_over_cap=st.decimals(min_value=0, max_value=20_000, places=2),
+    ),
     sickbed_days=st.integers(1, 120),
     continues_stay=st.booleans(),
     service_date=st.just(date(2021, 6, 1)),
@@ -398,8 +479,12 @@ def test_shares_add_up_to_the_total_to_the_fen(c: QuoteContext) -> None:
         assert share >= 0 and share == share.quantize(D("0.01"))
     assert bill.fund <= bill.in_scope
     assert bill.paid_by_others <= bill.in_scope
-    for payer, total in (("fund", bill.fund), ("major_illness", bill.major_illness), ("assistance", bill.assistance),
-                         ("veterans", bill.veterans)):
+    for payer, total in (
+        ("fund", bill.fund),
+        ("major_illness", bill.major_illness),
+        ("assistance", bill.assistance),
+        ("veterans", bill.veterans),
+    ):
         assert sum((ln.amount for ln in bill.lines if ln.payer == payer), D("0.00")) == total
     # The person's lines are the burden before the later payers: they explain the person's share exactly.
     persons = sum((ln.amount for ln in bill.lines if ln.payer == "person"), D("0.00"))
@@ -448,7 +533,9 @@ def test_one_bill_basic_then_major_illness_then_assistance() -> None:
     # MI (favoured): threshold 21,202 / 2 = 10,601; 89,399 × 65% = 58,109.35; 20,000 × 70% = 14,000 → 72,109.35.
     # Left 47,890.65 → assistance 20,000 × 60% = 12,000 + 27,890.65 × 80% = 22,312.52 → 34,312.52.
     # Person 300,000 − 180,000 − 72,109.35 − 34,312.52 = 13,578.13.
-    bill = quote(ctx(amount="300000.00", level=3, tier="adult_low", special_groups=frozenset({"subsistence"})), POLICY)
+    bill = quote(
+        ctx(amount="300000.00", level=3, tier="adult_low", special_groups=frozenset({"subsistence"})), POLICY
+    )
     assert (bill.fund, bill.major_illness, bill.assistance, bill.person) == (
         D("180000.00"), D("72109.35"), D("34312.52"), D("13578.13"))  # fmt: skip
     assert [ln.code for ln in bill.lines] == ["deductible", "basic_fund", "coinsurance", "over_cap", "major_illness.band1",

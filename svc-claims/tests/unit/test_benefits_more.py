@@ -20,7 +20,9 @@ POLICY = load_policy("120000", "resident", 2021)
 EMPLOYEE = load_policy("120000", "employee", 2021)
 
 
-def ctx(care: str = "inpatient", amount: str = "10500.00", level: int = 1, tier: str = "adult_high", **kw) -> QuoteContext:  # type: ignore[no-untyped-def]
+def ctx(
+    care: str = "inpatient", amount: str = "10500.00", level: int = 1, tier: str = "adult_high", **kw
+) -> QuoteContext:  # type: ignore[no-untyped-def]
     return QuoteContext("resident", tier, level, care, D(amount), **kw)  # type: ignore[arg-type]
 
 
@@ -108,10 +110,14 @@ def test_an_assistance_row_whose_cap_is_not_base_times_share_is_refused() -> Non
 
 def test_a_stay_across_two_benefit_periods_known_from_its_dates() -> None:
     # Admitted 20 Dec 2021, discharged 10 Jan 2022. Part in 2021 (to 31 Dec), 10,500: deductible 500, 10,000 × 85%.
-    first = quote(ctx(amount="10500.00", admission_date=date(2021, 12, 20), service_date=date(2021, 12, 31)), POLICY)
+    first = quote(
+        ctx(amount="10500.00", admission_date=date(2021, 12, 20), service_date=date(2021, 12, 31)), POLICY
+    )
     assert codes(first)["deductible"] == D("500.00") and first.fund == D("8500.00")
     # Part in 2022, fresh year (own accumulators, own cap): no deductible, 4,000 × 85% = 3,400.
-    second = quote(ctx(amount="4000.00", admission_date=date(2021, 12, 20), service_date=date(2022, 1, 10)), POLICY)
+    second = quote(
+        ctx(amount="4000.00", admission_date=date(2021, 12, 20), service_date=date(2022, 1, 10)), POLICY
+    )
     assert "deductible" not in codes(second) and codes(second)["deductible_waived.cross_period"] == 0
     assert second.fund == D("3400.00") and second.accumulators.stays == 1
     # A late enrollee whose benefit period began 1 May: admitted 28 Apr → the later part pays no deductible again.
@@ -119,7 +125,9 @@ def test_a_stay_across_two_benefit_periods_known_from_its_dates() -> None:
                      benefit_period_start=date(2021, 5, 1)), POLICY)  # fmt: skip
     assert late.fund == D("3400.00")
     # Admitted and discharged in the same period: the ordinary deductible.
-    same = quote(ctx(amount="4000.00", admission_date=date(2022, 1, 2), service_date=date(2022, 1, 10)), POLICY)
+    same = quote(
+        ctx(amount="4000.00", admission_date=date(2022, 1, 2), service_date=date(2022, 1, 10)), POLICY
+    )
     assert codes(same)["deductible"] == D("500.00") and same.fund == D("2975.00")  # 3,500 × 85%
 
 
@@ -162,11 +170,20 @@ def test_major_illness_threshold_at_below_and_above(before: str, expected: str) 
     assert bill.major_illness == D(expected)
 
 
-@pytest.mark.parametrize("before,expected", [("10101.00", "0.00"), ("10102.00", "0.65"), ("10601.00", "325.00")])
+@pytest.mark.parametrize(
+    "before,expected", [("10101.00", "0.00"), ("10102.00", "0.65"), ("10601.00", "325.00")]
+)
 def test_favoured_threshold_is_halved_at_below_and_above(before: str, expected: str) -> None:
     # 21,202 × 50% = 10,601; rate 60% + 5 = 65%. A 500 stay: 10,101 → 10,601 ends at the threshold: 0;
     # 10,102 → 10,602: 1 × 65% = 0.65; 10,601 → 11,101: 500 × 65% = 325.
-    bill = quote(ctx(amount="500.00", special_groups=frozenset({"subsistence"}), ytd=Accumulators(major_illness_burden=D(before))), POLICY)
+    bill = quote(
+        ctx(
+            amount="500.00",
+            special_groups=frozenset({"subsistence"}),
+            ytd=Accumulators(major_illness_burden=D(before)),
+        ),
+        POLICY,
+    )
     assert bill.major_illness == D(expected)
 
 
@@ -181,19 +198,25 @@ def test_catastrophic_assistance_after_basic_major_illness_and_assistance() -> N
     #   (no ceiling) → 443,109.35; left 176,890.65.
     # Assistance: 20,000 × 60% = 12,000; 156,890.65 × 80% = 125,512.52 → 137,512.52; left 39,378.13.
     # Catastrophic: (39,378.13 − 20,000) × 50% = 9,689.065 → 9,689.07 (HALF_UP); person 29,689.06.
-    bill = quote(ctx(amount="800000.00", level=3, tier="adult_low", special_groups=frozenset({"subsistence"})), POLICY)
+    bill = quote(
+        ctx(amount="800000.00", level=3, tier="adult_low", special_groups=frozenset({"subsistence"})), POLICY
+    )
     assert (bill.fund, bill.major_illness, bill.assistance, bill.veterans, bill.person) == (
         D("180000.00"), D("443109.35"), D("147201.59"), D("0.00"), D("29689.06"))  # fmt: skip
     assert codes(bill)["major_illness.band3"] == D("315000.00")
     assert codes(bill)["assistance.catastrophic"] == D("9689.07")
-    assert bill.accumulators.catastrophic_burden == D("39378.13") and bill.accumulators.catastrophic_paid == D("9689.07")
+    assert bill.accumulators.catastrophic_burden == D(
+        "39378.13"
+    ) and bill.accumulators.catastrophic_paid == D("9689.07")
     assert bill.lines[-1].code == "assistance.catastrophic" and balanced(bill)
 
 
 def test_catastrophic_assistance_for_veterans_comes_after_their_share() -> None:
     # Old soldier, same bill: basic and major illness as above (left 176,890.65);
     # veterans 80% = 141,512.52; left 35,378.13; catastrophic (35,378.13 − 20,000) × 50% = 7,689.065 → 7,689.07.
-    bill = quote(ctx(amount="800000.00", level=3, tier="adult_low", special_groups=frozenset({"old_soldier"})), POLICY)
+    bill = quote(
+        ctx(amount="800000.00", level=3, tier="adult_low", special_groups=frozenset({"old_soldier"})), POLICY
+    )
     assert (bill.veterans, bill.assistance, bill.person) == (D("141512.52"), D("7689.07"), D("27689.06"))
     assert [ln.code for ln in bill.lines][-2:] == ["veterans.old_soldier", "assistance.catastrophic"]
 
@@ -217,8 +240,15 @@ def test_catastrophic_threshold_at_below_and_above(before: str, burden_in: str, 
 def test_catastrophic_assistance_stops_at_100000_a_year() -> None:
     # Already 99,900 paid; this claim would give 100 → only 100 left … then a second one gets nothing.
     ytd = Accumulators(catastrophic_burden=D("300000.00"), catastrophic_paid=D("99900.00"))
-    bill = quote(ctx(amount="800000.00", level=3, tier="adult_low", special_groups=frozenset({"subsistence"}), ytd=ytd), POLICY)
-    assert codes(bill)["assistance.catastrophic"] == D("100.00") and bill.accumulators.catastrophic_paid == D("100000.00")
+    bill = quote(
+        ctx(
+            amount="800000.00", level=3, tier="adult_low", special_groups=frozenset({"subsistence"}), ytd=ytd
+        ),
+        POLICY,
+    )
+    assert codes(bill)["assistance.catastrophic"] == D("100.00") and bill.accumulators.catastrophic_paid == D(
+        "100000.00"
+    )
     again = quote(ctx(amount="800000.00", level=3, tier="adult_low", special_groups=frozenset({"subsistence"}),
                       ytd=bill.accumulators), POLICY)  # fmt: skip
     assert codes(again)["assistance.catastrophic"] == 0
@@ -237,8 +267,21 @@ def test_no_catastrophic_assistance_for_outpatient_care_or_without_a_group() -> 
 def test_illness_impoverished_families_get_half_of_the_remaining_burden() -> None:
     # Adult middle, level 2, 40,500: deductible 500, 40,000 × 75% = 30,000; burden 10,500 (below the MI threshold;
     # not an assistance recipient, so no halved threshold). Family assistance 50% = 5,250; person 5,250.
-    bill = quote(ctx(amount="40500.00", level=2, tier="adult_middle", special_groups=frozenset({"illness_impoverished"})), POLICY)
-    assert (bill.fund, bill.major_illness, bill.assistance, bill.person) == (D("30000.00"), 0, D("5250.00"), D("5250.00"))
+    bill = quote(
+        ctx(
+            amount="40500.00",
+            level=2,
+            tier="adult_middle",
+            special_groups=frozenset({"illness_impoverished"}),
+        ),
+        POLICY,
+    )
+    assert (bill.fund, bill.major_illness, bill.assistance, bill.person) == (
+        D("30000.00"),
+        0,
+        D("5250.00"),
+        D("5250.00"),
+    )
     # The family already received 48,000 this year: only 2,000 left of 50,000; person 8,500.
     capped = quote(ctx(amount="40500.00", level=2, tier="adult_middle", special_groups=frozenset({"illness_impoverished"}),
                        family_illness_paid=D("48000.00")), POLICY)  # fmt: skip
@@ -276,12 +319,26 @@ def test_two_stays_then_a_large_one_hits_the_cap_and_the_major_illness_bands() -
         # Exactly the deductible: still "not above" it.
         (Accumulators(outpatient_in_scope=D("500.00"), outpatient_deductible_used=D("500.00")), 1, "3500.00"),
         # 1,500 with a 400 (relieved) deductible: a claim → relief restored (0); 2,500 carried on top of 3,700.
-        (Accumulators(claim_free_years=1, carried_over_cap=D("3700.00"), outpatient_in_scope=D("1500.00"),
-                      outpatient_deductible_used=D("400.00")), 0, "6200.00"),
+        (
+            Accumulators(
+                claim_free_years=1,
+                carried_over_cap=D("3700.00"),
+                outpatient_in_scope=D("1500.00"),
+                outpatient_deductible_used=D("400.00"),
+            ),
+            0,
+            "6200.00",
+        ),
         # Three claim-free years stay at three (relief at most 300).
         (Accumulators(claim_free_years=3), 3, "4000.00"),
         # Family doctor: the year's cap was 4,200: 4,200 − 1,000 = 3,200 … and 1,000 > 500 was a claim.
-        (Accumulators(family_doctor=True, outpatient_in_scope=D("1000.00"), outpatient_deductible_used=D("500.00")), 0, "3200.00"),
+        (
+            Accumulators(
+                family_doctor=True, outpatient_in_scope=D("1000.00"), outpatient_deductible_used=D("500.00")
+            ),
+            0,
+            "3200.00",
+        ),
         # Cost at or above the cap carries nothing.
         (Accumulators(outpatient_in_scope=D("5000.00"), outpatient_deductible_used=D("500.00")), 0, "0.00"),
         # Village-clinic fees count as outpatient cost (4,000 − 100) but are not a claim above the deductible.
@@ -306,7 +363,9 @@ def test_three_quiet_years_then_the_relief_applies_and_a_claim_restores_it() -> 
     # It was a claim: year 5 is back to 500. Carried: 4,000 × 3 + (4,000 − 1,200) = 14,800.
     year5 = next_year(bill.accumulators, POLICY)
     assert year5.claim_free_years == 0 and year5.carried_over_cap == D("14800.00")
-    assert codes(quote(ctx("outpatient", "1200.00", ytd=year5), POLICY))["outpatient_deductible"] == D("500.00")
+    assert codes(quote(ctx("outpatient", "1200.00", ytd=year5), POLICY))["outpatient_deductible"] == D(
+        "500.00"
+    )
 
 
 def test_the_employee_sample_carries_nothing_over() -> None:
@@ -326,7 +385,10 @@ amounts = st.decimals(min_value=0, max_value=2_000_000, places=2)
 def test_assistance_caps_hold_across_any_sequence(claims: list, special: frozenset) -> None:
     ytd = Accumulators()
     for care, level, amount in claims:
-        bill = quote(QuoteContext("resident", "adult_low", level, care, amount, special_groups=special, ytd=ytd), POLICY)
+        bill = quote(
+            QuoteContext("resident", "adult_low", level, care, amount, special_groups=special, ytd=ytd),
+            POLICY,
+        )
         assert balanced(bill)
         ytd = bill.accumulators
         assert ytd.catastrophic_paid <= D("100000.00")
@@ -336,10 +398,21 @@ def test_assistance_caps_hold_across_any_sequence(claims: list, special: frozens
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from(["inpatient", "special_disease", "family_sickbed"]), st.sampled_from([1, 2, 3]), amounts, amounts, groups)
-def test_one_claim_or_two_halves_give_the_same_year_for_the_basic_fund(care: str, level: int, a: D, b: D, special: frozenset) -> None:
+@given(
+    st.sampled_from(["inpatient", "special_disease", "family_sickbed"]),
+    st.sampled_from([1, 2, 3]),
+    amounts,
+    amounts,
+    groups,
+)
+def test_one_claim_or_two_halves_give_the_same_year_for_the_basic_fund(
+    care: str, level: int, a: D, b: D, special: frozenset
+) -> None:
     # Splitting a year's costs across claims never lets the fund pay more than the cap or take two deductibles.
-    first = quote(QuoteContext("resident", "adult_high", level, care, a, special_groups=special, sickbed_days=10), POLICY)
+    first = quote(
+        QuoteContext("resident", "adult_high", level, care, a, special_groups=special, sickbed_days=10),
+        POLICY,
+    )
     second = quote(QuoteContext("resident", "adult_high", level, care, b, special_groups=special, sickbed_days=10,
                                 ytd=first.accumulators), POLICY)  # fmt: skip
     assert second.accumulators.deductible_used <= D("500.00")
@@ -350,9 +423,15 @@ def test_one_claim_or_two_halves_give_the_same_year_for_the_basic_fund(care: str
 @settings(max_examples=150, deadline=None)
 @given(st.sampled_from(["inpatient", "special_disease", "outpatient"]), st.sampled_from([1, 2, 3]), amounts,
        st.decimals(min_value=0, max_value=100_000, places=2), groups)  # fmt: skip
-def test_monotonic_with_assistance_groups(care: str, level: int, amount: D, more: D, special: frozenset) -> None:
-    small = quote(QuoteContext("resident", "adult_middle", level, care, amount, special_groups=special), POLICY)
-    large = quote(QuoteContext("resident", "adult_middle", level, care, amount + more, special_groups=special), POLICY)
+def test_monotonic_with_assistance_groups(
+    care: str, level: int, amount: D, more: D, special: frozenset
+) -> None:
+    small = quote(
+        QuoteContext("resident", "adult_middle", level, care, amount, special_groups=special), POLICY
+    )
+    large = quote(
+        QuoteContext("resident", "adult_middle", level, care, amount + more, special_groups=special), POLICY
+    )
     assert large.person >= small.person and large.fund >= small.fund
     assert large.paid_by_others >= small.paid_by_others
 
@@ -381,7 +460,9 @@ def test_stored_accumulators_are_checked_where_they_are_read() -> None:
 
     from svc_claims.repository.coverage import ACCUMULATORS
 
-    assert ACCUMULATORS.validate_python({"stays": 2, "fund_paid": "150.50"}) == Accumulators(stays=2, fund_paid=D("150.50"))
+    assert ACCUMULATORS.validate_python({"stays": 2, "fund_paid": "150.50"}) == Accumulators(
+        stays=2, fund_paid=D("150.50")
+    )
     for bad in ({"fund_paid": "-1.00"}, {"stays": -1}, {"deductible_used": "0.001"}):
         with pytest.raises(ValidationError):
             ACCUMULATORS.validate_python(bad)
@@ -392,7 +473,13 @@ def test_the_bill_does_not_depend_on_the_callers_decimal_context() -> None:
     # change one fen of the bill, and is the caller's again afterwards, also when the quote is refused.
     from decimal import ROUND_DOWN, getcontext, localcontext
 
-    rich = ctx(amount="560000.00", level=3, tier="adult_low", special_groups=frozenset({"subsistence"}), out_of_scope=D("12000.00"))
+    rich = ctx(
+        amount="560000.00",
+        level=3,
+        tier="adult_low",
+        special_groups=frozenset({"subsistence"}),
+        out_of_scope=D("12000.00"),
+    )
     expected = quote(rich, POLICY)
     with localcontext(prec=3, rounding=ROUND_DOWN) as coarse:
         assert quote(rich, POLICY) == expected
@@ -409,7 +496,9 @@ def test_a_stored_bill_keeps_its_lines_flat() -> None:
     stored = BILL.dump_python(quote(ctx(amount="10500.00", out_of_scope=D("100.00")), POLICY), mode="json")
     assert stored["lines"][0] == {"code": "out_of_scope", "label": "政策范围外费用（三目外），个人负担", "payer": "person", "base": "100.00",
                                   "rate": None, "amount": "100.00", "sample": False}  # fmt: skip
-    assert stored["lines"][2]["code"] == "basic_fund" and stored["lines"][2]["rate"] == "0.85"  # level 1, adult high
+    assert (
+        stored["lines"][2]["code"] == "basic_fund" and stored["lines"][2]["rate"] == "0.85"
+    )  # level 1, adult high
 
 
 def test_a_refused_kind_of_claim_is_not_remembered() -> None:
@@ -417,7 +506,13 @@ def test_a_refused_kind_of_claim_is_not_remembered() -> None:
     policy = parse_policy((POLICY_DIR / "tianjin-resident-2021.json").read_text(encoding="utf-8"))
     quote(ctx(), policy)
     kept = len(policy.derived)
-    for bad in ({"tier": "no_such_tier"}, {"level": 4}, {"care": "dental"}, {"remote": "moon"}, {"not_payable": "bogus"}):
+    for bad in (
+        {"tier": "no_such_tier"},
+        {"level": 4},
+        {"care": "dental"},
+        {"remote": "moon"},
+        {"not_payable": "bogus"},
+    ):
         with pytest.raises(QuoteError):
             quote(ctx(**bad), policy)  # type: ignore[arg-type]
     assert len(policy.derived) == kept

@@ -25,7 +25,16 @@ D = Decimal
 
 @pytest.mark.parametrize(
     ("weeks", "limit"),
-    [(0, "160.00"), (11, "160.00"), (12, "280.00"), (15, "280.00"), (16, "540.00"), (27, "540.00"), (28, "660.00"), (40, "660.00")],
+    [
+        (0, "160.00"),
+        (11, "160.00"),
+        (12, "280.00"),
+        (15, "280.00"),
+        (16, "540.00"),
+        (27, "540.00"),
+        (28, "660.00"),
+        (40, "660.00"),
+    ],
 )
 def test_prenatal_limits_by_weeks_at_the_end_of_pregnancy(weeks: int, limit: str) -> None:
     assert prenatal(POLICY, D("5000.00"), weeks, delivered=False).fund == D(limit)
@@ -55,11 +64,15 @@ def test_fixed_amounts_and_limits(item: str, level: int, fund: str) -> None:
 @pytest.mark.parametrize("item", ["delivery_complication", "referral_sending_hospital", "sterilisation_reversal",
                                   "complicated_iud_removal", "family_planning_complication"])  # fmt: skip
 def test_items_paid_at_60_percent(item: str) -> None:
-    assert maternity_item(POLICY, item, D("1234.57"), 2).fund == D("740.74")  # 1234.57 × 60% = 740.742 → 740.74
+    assert maternity_item(POLICY, item, D("1234.57"), 2).fund == D(
+        "740.74"
+    )  # 1234.57 × 60% = 740.742 → 740.74
 
 
 def test_a_severe_comorbidity_uses_the_resident_inpatient_ratio() -> None:
-    assert maternity_item(POLICY, "severe_comorbidity", D("10000.00"), 3, inpatient_ratio=D("0.70")).fund == D("7000.00")
+    assert maternity_item(
+        POLICY, "severe_comorbidity", D("10000.00"), 3, inpatient_ratio=D("0.70")
+    ).fund == D("7000.00")
     with pytest.raises(MaternityError):
         maternity_item(POLICY, "severe_comorbidity", D("10000.00"), 3)
 
@@ -82,7 +95,11 @@ def test_the_allowance_is_wage_over_30_times_leave_days_from_the_sample_table() 
 
 @pytest.mark.parametrize(
     ("event", "opens", "closes"),
-    [("2026-03-15", "2026-04-01", "2027-03-31"), ("2026-12-31", "2027-01-01", "2027-12-31"), ("2026-01-31", "2026-02-01", "2027-01-31")],
+    [
+        ("2026-03-15", "2026-04-01", "2027-03-31"),
+        ("2026-12-31", "2027-01-01", "2027-12-31"),
+        ("2026-01-31", "2026-02-01", "2027-01-31"),
+    ],
 )
 def test_the_filing_window_is_12_months_from_the_month_after(event: str, opens: str, closes: str) -> None:
     assert filing_window(date.fromisoformat(event)) == (date.fromisoformat(opens), date.fromisoformat(closes))
@@ -98,8 +115,14 @@ def test_no_policy_for_other_regions_or_years() -> None:
         maternity_table("120000", "resident", 2030)
 
 
-@given(st.decimals(min_value=0, max_value=100_000, places=2), st.sampled_from(sorted(POLICY.items)), st.integers(1, 3))
-def test_fund_plus_person_is_the_cost_and_the_fund_never_exceeds_it(cost: Decimal, item: str, level: int) -> None:
+@given(
+    st.decimals(min_value=0, max_value=100_000, places=2),
+    st.sampled_from(sorted(POLICY.items)),
+    st.integers(1, 3),
+)
+def test_fund_plus_person_is_the_cost_and_the_fund_never_exceeds_it(
+    cost: Decimal, item: str, level: int
+) -> None:
     try:
         benefit = maternity_item(POLICY, item, cost, level, inpatient_ratio=D("0.75"))
     except MaternityError:
@@ -112,7 +135,9 @@ def test_the_employee_table_is_a_labelled_sample_of_the_same_shape() -> None:
     employee = maternity_table("120000", "employee", 2021)
     assert employee.sample and not POLICY.sample and employee.source.startswith("SAMPLE")
     delivery = maternity_item(employee, "natural_delivery", D("3000.00"), 2)
-    assert (delivery.fund, delivery.person) == (D("2280.00"), D("720.00")) and delivery.rule.endswith("（示例数据）")
+    assert (delivery.fund, delivery.person) == (D("2280.00"), D("720.00")) and delivery.rule.endswith(
+        "（示例数据）"
+    )
     assert "示例" not in maternity_item(POLICY, "natural_delivery", D("3000.00"), 2).rule
     with pytest.raises(MaternityError, match="未载明"):  # a row the documents lost is refused, not guessed
         maternity_item(employee, "caesarean", D("9000.00"), 3)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from svc_claims.domain.benefits.policy import Policy
-from svc_claims.repository.policies import POLICY_DIR, load_policy
 from svc_claims.policy_cli import SAMPLE_LABEL, check, main, sample_document
+from svc_claims.repository.policies import POLICY_DIR, load_policy
 
 
 def test_a_broken_file_is_refused_with_every_error_listed(

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from shared.auth.dependencies import CurrentPrincipal
 from shared.errors import not_found
 from shared.service import UoW
-from svc_claims.usecases import eligibility as usecases
 from svc_claims.domain.eligibility import Eligibility
+from svc_claims.usecases import eligibility as usecases
 
 router = APIRouter(tags=["待遇资格"])
 
@@ -31,7 +31,9 @@ class CoverageOut(BaseModel):
 
 class EntitlementOut(BaseModel):
     registration_id: uuid.UUID
-    kind: str = Field(description="待遇登记类别：special_disease 门特、remote_care 异地就医备案（details.remote_class）、pregnancy 妊娠登记……")
+    kind: str = Field(
+        description="待遇登记类别：special_disease 门特、remote_care 异地就医备案（details.remote_class）、pregnancy 妊娠登记……"
+    )
     facility_codes: list[str]
     valid_from: date
     valid_to: date | None
@@ -67,11 +69,20 @@ def shape(e: Eligibility) -> EligibilityOut:
                        valid_to=x.valid_to, details=x.details)
         for x in e.entitlements
     ]  # fmt: skip
-    return EligibilityOut(person_id=e.person_id, on=e.on, eligible=e.eligible, reason=e.reason, coverage=coverage, entitlements=entitlements)
+    return EligibilityOut(
+        person_id=e.person_id,
+        on=e.on,
+        eligible=e.eligible,
+        reason=e.reason,
+        coverage=coverage,
+        entitlements=entitlements,
+    )
 
 
 @router.get("/eligibility/me", response_model=EligibilityOut, summary="我的待遇资格")
-async def my_eligibility(actor: CurrentPrincipal, uow: UoW, on: date | None = Query(None, description="就医日期")):
+async def my_eligibility(
+    actor: CurrentPrincipal, uow: UoW, on: date | None = Query(None, description="就医日期")
+):
     if actor.person_id is None:
         raise not_found("参保人资格记录")
     async with uow:
@@ -80,7 +91,10 @@ async def my_eligibility(actor: CurrentPrincipal, uow: UoW, on: date | None = Qu
 
 @router.get("/persons/{person_id}/eligibility", response_model=EligibilityOut, summary="参保人待遇资格")
 async def person_eligibility(
-    person_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW, on: date | None = Query(None, description="就医日期")
+    person_id: uuid.UUID,
+    actor: CurrentPrincipal,
+    uow: UoW,
+    on: date | None = Query(None, description="就医日期"),
 ):
     async with uow:
         return shape(await usecases.eligibility(uow, person_id, on, actor))

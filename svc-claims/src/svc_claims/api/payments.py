@@ -17,13 +17,13 @@ from shared.errors import Problem
 from shared.http.idempotency import IdempotencyKey, create_idempotently
 from shared.money import Money, NonNegativeMoney
 from shared.service import Runtime, ServiceRuntime, UoW
-from svc_claims.usecases import payments as usecases
 from svc_claims.api.reimbursements import PayIn, RejectIn, VersionIn
 from svc_claims.domain.account import Reason
 from svc_claims.domain.payment import BenefitPayment
 from svc_claims.domain.reimbursement import AccountOwner
-from svc_claims.usecases.reimbursements import masked_account
 from svc_claims.settings import sample_allowed
+from svc_claims.usecases import payments as usecases
+from svc_claims.usecases.reimbursements import masked_account
 
 router = APIRouter(tags=["生育保险与个人账户"])
 Person = Annotated[Principal, require_roles(Role.insured, Role.staff)]

@@ -12,8 +12,13 @@ from pydantic import BaseModel, Field
 from shared.auth.dependencies import CurrentPrincipal
 from shared.errors import Problem
 from shared.service import UoW
+from svc_claims.repository.policies import (
+    PolicyNotFound,
+    deployment_region,
+    forget_published_starts,
+    policy_in_force,
+)
 from svc_claims.usecases import policies as policy_versions
-from svc_claims.repository.policies import PolicyNotFound, deployment_region, forget_published_starts, policy_in_force
 
 router = APIRouter(prefix="/policies", tags=["待遇政策"])
 

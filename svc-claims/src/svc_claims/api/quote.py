@@ -20,10 +20,10 @@ from shared.errors import Problem
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
 from shared.service import Runtime, UoW
-from svc_claims.usecases import eligibility as usecases
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, QuoteError, quote
 from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_force, recent_policy_in_force
 from svc_claims.settings import sample_allowed
+from svc_claims.usecases import eligibility as usecases
 
 router = APIRouter(tags=["待遇计算"])
 Staff = Annotated[Principal, require_roles(Role.staff)]

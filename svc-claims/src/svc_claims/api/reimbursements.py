@@ -16,7 +16,6 @@ from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
 from shared.service import Runtime, UoW
-from svc_claims.usecases import reimbursements as usecases
 from svc_claims.domain.reimbursement import (
     MATERIALS,
     REJECTION_REASONS,
@@ -33,6 +32,7 @@ from svc_claims.domain.reimbursement import (
     required_papers,
 )
 from svc_claims.settings import sample_allowed
+from svc_claims.usecases import reimbursements as usecases
 
 router = APIRouter(prefix="/reimbursements", tags=["手工报销"])
 Filer = Annotated[Principal, require_roles(Role.insured, Role.unit, Role.staff)]

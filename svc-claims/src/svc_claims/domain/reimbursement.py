@@ -98,8 +98,17 @@ RECEIPTS, ITEMISED, PRESCRIPTIONS = _paper("receipts"), _paper("itemised_bill"),
 NEEDED: Mapping[CareType, tuple[Requirement, ...]] = {
     CareType.outpatient_large: (RECEIPTS, ITEMISED, PRESCRIPTIONS),
     CareType.special_disease: (RECEIPTS, ITEMISED, PRESCRIPTIONS),
-    CareType.observation_inpatient: (RECEIPTS, ITEMISED, PRESCRIPTIONS, Requirement("diagnosis_or_observation_record", ("diagnosis", "observation_record"))),
-    CareType.inpatient: (RECEIPTS, ITEMISED, Requirement("diagnosis_or_discharge_summary", ("diagnosis", "discharge_summary"))),
+    CareType.observation_inpatient: (
+        RECEIPTS,
+        ITEMISED,
+        PRESCRIPTIONS,
+        Requirement("diagnosis_or_observation_record", ("diagnosis", "observation_record")),
+    ),
+    CareType.inpatient: (
+        RECEIPTS,
+        ITEMISED,
+        Requirement("diagnosis_or_discharge_summary", ("diagnosis", "discharge_summary")),
+    ),
 }
 REMOTE_EMERGENCY_NEEDS = _paper("diagnosis")  # outpatient care, emergency treatment away from Tianjin
 ACCIDENT_NEEDS = _paper("accident_papers")  # DOMAIN.md: accident cases need police or court papers
@@ -240,22 +249,35 @@ class Reimbursement(PaymentLimit):
     def require_move(self, to: Status, version: int) -> None:
         check_move(self.status, self.version, to, version, ALLOWED)
 
-    def _move(self, to: Status, version: int, by: str, at: datetime, note: str | None = None, **changes) -> Reimbursement:  # type: ignore[no-untyped-def]
+    def _move(
+        self, to: Status, version: int, by: str, at: datetime, note: str | None = None, **changes
+    ) -> Reimbursement:  # type: ignore[no-untyped-def]
         self.require_move(to, version)
-        return replace(self, status=to, version=self.version + 1, steps=(*self.steps, Step(to, by, at, note)), **changes)
+        return replace(
+            self, status=to, version=self.version + 1, steps=(*self.steps, Step(to, by, at, note)), **changes
+        )
 
     def supplement(self, materials: frozenset[str], version: int, by: str, at: datetime) -> Reimbursement:
         """补正: the papers brought later; complete, the claim waits for acceptance."""
         given = self.materials | materials
         if self.status is not Status.awaiting_materials:
             raise Problem(409, "invalid_transition", "该申请无需补正材料")
-        if missing_materials(self.care_type, self.accident, given, self.remote_emergency):  # still incomplete: recorded, still waiting
+        if missing_materials(
+            self.care_type, self.accident, given, self.remote_emergency
+        ):  # still incomplete: recorded, still waiting
             if version != self.version:
                 raise Problem(409, "version_conflict", "记录已被他人修改", current_version=self.version)
-            return replace(self, materials=given, version=self.version + 1, steps=(*self.steps, Step(self.status, by, at, "补正部分材料")))
+            return replace(
+                self,
+                materials=given,
+                version=self.version + 1,
+                steps=(*self.steps, Step(self.status, by, at, "补正部分材料")),
+            )
         return self._move(Status.filed, version, by, at, "补正材料，材料齐全", materials=given)
 
-    def accept(self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar) -> Reimbursement:
+    def accept(
+        self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar
+    ) -> Reimbursement:
         return self._move(Status.accepted, version, by, at, "受理", **self.due_from(today, calendar))
 
     def reviewed(self, lines: Sequence[ReviewLine], version: int, by: str, at: datetime) -> Reimbursement:
@@ -263,8 +285,12 @@ class Reimbursement(PaymentLimit):
         check_review(self.receipts, lines)
         return self._move(Status.reviewed, version, by, at, "区级审核", review=tuple(lines))
 
-    def approved(self, bill: dict, settlement_id: uuid.UUID, version: int, by: str, at: datetime) -> Reimbursement:
-        return self._move(Status.approved, version, by, at, "市级核准，生成支付单", bill=bill, settlement_id=settlement_id)
+    def approved(
+        self, bill: dict, settlement_id: uuid.UUID, version: int, by: str, at: datetime
+    ) -> Reimbursement:
+        return self._move(
+            Status.approved, version, by, at, "市级核准，生成支付单", bill=bill, settlement_id=settlement_id
+        )
 
     def paid(self, version: int, by: str, at: datetime, today: date, reference: str) -> Reimbursement:
         return self._move(Status.paid, version, by, at, f"已支付（{reference}）", paid_on=today,
@@ -277,14 +303,23 @@ class Reimbursement(PaymentLimit):
     def resubmitted(self, person_id: uuid.UUID, new_claim: uuid.UUID, by: str, at: datetime) -> Reimbursement:
         """重新申请: a rejected claim of the same person, followed by one corrected claim (linked both ways)."""
         if self.person_id != person_id:
-            raise Problem(422, "resubmission_invalid", "原申请不属于该参保人", errors=[{"field": "resubmits", "message": "原申请的参保人不同"}])
+            raise Problem(
+                422,
+                "resubmission_invalid",
+                "原申请不属于该参保人",
+                errors=[{"field": "resubmits", "message": "原申请的参保人不同"}],
+            )
         if self.status is not Status.rejected:
             raise Problem(409, "resubmission_invalid", "原申请未被退回，不能重新申请", f"原申请状态为 {self.status.value}",
                           errors=[{"field": "resubmits", "message": "只有被退回的申请可以重新申请"}])  # fmt: skip
         if self.resubmitted_as is not None:
             raise Problem(409, "already_resubmitted", "原申请已重新申请过", f"重新申请的编号为 {self.resubmitted_as}",
                           existing_claim=str(self.resubmitted_as), errors=[{"field": "resubmits", "message": "已重新申请"}])  # fmt: skip
-        return replace(self, resubmitted_as=new_claim, steps=(*self.steps, Step(self.status, by, at, f"已重新申请（{new_claim}）")))
+        return replace(
+            self,
+            resubmitted_as=new_claim,
+            steps=(*self.steps, Step(self.status, by, at, f"已重新申请（{new_claim}）")),
+        )
 
     def accepted_in_scope(self) -> Decimal:
         return sum((line.accepted_in_scope for line in self.review), ZERO)
@@ -326,27 +361,45 @@ ALLOWED: Mapping[Status, frozenset[Status]] = {
 }
 
 
-def check_move(status: Status, current_version: int, to: Status, version: int, allowed: Mapping[Status, frozenset[Status]]) -> None:
+def check_move(
+    status: Status,
+    current_version: int,
+    to: Status,
+    version: int,
+    allowed: Mapping[Status, frozenset[Status]],
+) -> None:
     """The application may go to `to` from where it is, and the caller saw its current version."""
     if version != current_version:
-        raise Problem(409, "version_conflict", "记录已被他人修改", f"当前版本为 {current_version}，请刷新后重试", current_version=current_version)
+        raise Problem(
+            409,
+            "version_conflict",
+            "记录已被他人修改",
+            f"当前版本为 {current_version}，请刷新后重试",
+            current_version=current_version,
+        )
     if to not in allowed[status]:
-        raise Problem(409, "invalid_transition", "当前状态不允许此操作", f"申请状态为 {status.value}，不能变为 {to.value}")
+        raise Problem(
+            409,
+            "invalid_transition",
+            "当前状态不允许此操作",
+            f"申请状态为 {status.value}，不能变为 {to.value}",
+        )
 
 
-def required_papers(care_type: CareType, accident: bool = False, remote_emergency: bool = False) -> tuple[Requirement, ...]:
+def required_papers(
+    care_type: CareType, accident: bool = False, remote_emergency: bool = False
+) -> tuple[Requirement, ...]:
     needed = NEEDED[care_type]
     if remote_emergency and care_type in OUTPATIENT:
         needed = (*needed, REMOTE_EMERGENCY_NEEDS)
     return (*needed, ACCIDENT_NEEDS) if accident else needed
 
 
-def missing_materials(care_type: CareType, accident: bool, given: frozenset[str], remote_emergency: bool = False) -> tuple[Requirement, ...]:
+def missing_materials(
+    care_type: CareType, accident: bool, given: frozenset[str], remote_emergency: bool = False
+) -> tuple[Requirement, ...]:
     """Every paper still missing, all at once (一次性告知)."""
     return tuple(r for r in required_papers(care_type, accident, remote_emergency) if not r.met_by(given))
-
-
-
 
 
 def check_channel(role: str, channel: Channel) -> None:
@@ -363,7 +416,9 @@ def check_account_owner(owner: AccountOwner, unit_code: str | None) -> None:
                       errors=[{"field": "account_owner", "message": "该参保人没有用人单位"}])  # fmt: skip
 
 
-def check_receipts(receipts: Sequence[Receipt], service_from: date, service_to: date, today: date | None = None) -> None:
+def check_receipts(
+    receipts: Sequence[Receipt], service_from: date, service_to: date, today: date | None = None
+) -> None:
     """Amounts add up, are neither negative nor absurd, and fall in the service dates (not in the future);
     all errors at once."""
     errors = []
@@ -379,9 +434,19 @@ def check_receipts(receipts: Sequence[Receipt], service_from: date, service_to: 
         if min(r.amount, r.in_scope, r.out_of_scope) < 0 or r.amount > MAX_AMOUNT:
             errors.append({"field": f"{where}.amount", "message": f"金额须在 0 至 {MAX_AMOUNT} 元之间"})
         elif r.in_scope + r.out_of_scope != r.amount:
-            errors.append({"field": f"{where}.in_scope", "message": f"政策范围内 {r.in_scope} 与范围外 {r.out_of_scope} 之和不等于票据金额 {r.amount}"})
+            errors.append(
+                {
+                    "field": f"{where}.in_scope",
+                    "message": f"政策范围内 {r.in_scope} 与范围外 {r.out_of_scope} 之和不等于票据金额 {r.amount}",
+                }
+            )
         if not service_from <= r.issued_on <= service_to:
-            errors.append({"field": f"{where}.issued_on", "message": f"票据日期不在就医期间 {service_from} 至 {service_to}"})
+            errors.append(
+                {
+                    "field": f"{where}.issued_on",
+                    "message": f"票据日期不在就医期间 {service_from} 至 {service_to}",
+                }
+            )
     if errors:
         raise Problem(422, "receipts_invalid", "票据信息不正确", errors=errors)
 
@@ -402,8 +467,15 @@ def check_review(receipts: Sequence[Receipt], lines: Sequence[ReviewLine]) -> No
             ReviewOutcome.refused: line.accepted_in_scope == ZERO,
         }[line.outcome]
         if not expected_ok:
-            errors.append({"field": f"lines[{i}].accepted_in_scope", "message": f"与审核结论 {line.outcome.value} 不符（票据政策范围内 {receipt.in_scope}）"})
-        if line.reason not in REVIEW_REASONS or (line.outcome is not ReviewOutcome.accepted and line.reason == "ok"):
+            errors.append(
+                {
+                    "field": f"lines[{i}].accepted_in_scope",
+                    "message": f"与审核结论 {line.outcome.value} 不符（票据政策范围内 {receipt.in_scope}）",
+                }
+            )
+        if line.reason not in REVIEW_REASONS or (
+            line.outcome is not ReviewOutcome.accepted and line.reason == "ok"
+        ):
             errors.append({"field": f"lines[{i}].reason", "message": "核减或拒付须选择原因代码"})
     if errors:
         raise Problem(422, "review_invalid", "审核意见不正确", errors=errors)

@@ -83,12 +83,20 @@ async def policy_in_force(session: AsyncSession, region: str | None, scheme: str
         return _published[found]
     if found is not None:
         return found
-    years = {y for r, s, y in all_policies() if (r, s) == (region, scheme)} | await policy_versions.published_years(session, region, scheme)
-    on_file = f"（已有年度：{'、'.join(map(str, sorted(years)))}）" if years else "（该统筹区、险种无政策文件，也无已发布的版本）"
+    years = {
+        y for r, s, y in all_policies() if (r, s) == (region, scheme)
+    } | await policy_versions.published_years(session, region, scheme)
+    on_file = (
+        f"（已有年度：{'、'.join(map(str, sorted(years)))}）"
+        if years
+        else "（该统筹区、险种无政策文件，也无已发布的版本）"
+    )
     raise PolicyNotFound(f"无 {region} {scheme} {day.isoformat()} 适用的待遇政策{on_file}")
 
 
-def recent_policy_in_force(region: str | None, scheme: str, day: date, max_age_s: float = QUOTE_MAX_AGE_S) -> Policy | None:
+def recent_policy_in_force(
+    region: str | None, scheme: str, day: date, max_age_s: float = QUOTE_MAX_AGE_S
+) -> Policy | None:
     """The version in force as this process saw the published versions at most ``max_age_s`` ago, without a
     database round trip (quotes, the hot path); None when it has not looked lately (then ask policy_in_force)."""
     region = region or deployment_region()
@@ -106,7 +114,9 @@ def forget_published_starts() -> None:
     _starts.clear()
 
 
-def _choose(region: str, scheme: str, day: date, starts: list[tuple[date, uuid.UUID]]) -> Policy | uuid.UUID | None:
+def _choose(
+    region: str, scheme: str, day: date, starts: list[tuple[date, uuid.UUID]]
+) -> Policy | uuid.UUID | None:
     """The release's file or the id of the published version in force on ``day`` (the later start wins)."""
     bundled = bundled_policy(region, scheme, day.year)
     candidate = bundled if bundled is not None and bundled.starts <= day else None
@@ -134,7 +144,9 @@ def load_policy(region: str, scheme: str, year: int) -> Policy:
     try:
         return all_policies()[(region, scheme, year)]
     except KeyError:
-        raise PolicyNotFound(f"无 {region} {scheme} {year} 年度待遇政策{_years_on_file(all_policies(), region, scheme)}") from None
+        raise PolicyNotFound(
+            f"无 {region} {scheme} {year} 年度待遇政策{_years_on_file(all_policies(), region, scheme)}"
+        ) from None
 
 
 MATERNITY_DIR = Path(__file__).parents[1] / "data" / "maternity"
@@ -163,7 +175,9 @@ def _years_on_file(tables: Mapping[tuple[str, str, int], object], region: str, s
 
 @cache
 def allowance_policy(region: str) -> AllowancePolicy:
-    policy = AllowancePolicy.model_validate_json((MATERNITY_DIR / "tianjin-employee-allowance-SAMPLE.json").read_text(encoding="utf-8"))
+    policy = AllowancePolicy.model_validate_json(
+        (MATERNITY_DIR / "tianjin-employee-allowance-SAMPLE.json").read_text(encoding="utf-8")
+    )
     if policy.region != region:
         raise PolicyNotFound(f"无 {region} 生育津贴政策")
     return policy

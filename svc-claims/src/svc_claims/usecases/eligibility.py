@@ -34,8 +34,8 @@ from svc_claims.domain.account import EntryKind
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
 from svc_claims.models import benefit_settlements, reimbursement_receipts
-from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_force
 from svc_claims.repository.coverage import Repository
+from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_force
 
 BILL = TypeAdapter(Bill)
 

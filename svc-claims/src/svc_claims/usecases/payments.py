@@ -30,7 +30,6 @@ from shared.events.catalog import (
 )
 from shared.identity import IdType, InvalidIdentifier, facts_for, normalize_id, person_id_for
 from shared.money import to_money
-from svc_claims.usecases.deadlines import Applications
 from svc_claims.domain.account import Circumstances, EntryKind, Reason, WithdrawalError, withdrawable
 from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.maternity import (
@@ -49,6 +48,7 @@ from svc_claims.domain.maternity import (
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
 from svc_claims.domain.reimbursement import AccountOwner, check_account_owner
 from svc_claims.models import benefit_payments, maternity_events
+from svc_claims.repository.coverage import Repository
 from svc_claims.repository.policies import (
     PolicyNotFound,
     allowance_policy,
@@ -56,7 +56,7 @@ from svc_claims.repository.policies import (
     load_policy,
     maternity_table,
 )
-from svc_claims.repository.coverage import Repository
+from svc_claims.usecases.deadlines import Applications
 from svc_claims.usecases.eligibility import require_office_staff, require_payable
 
 PAYMENT = TypeAdapter(BenefitPayment)

@@ -187,7 +187,9 @@ async def publish(
         raise Problem(409, "not_a_draft", "只能发布草稿", f"该政策版本状态为 {found.status}")
     if found.drafted_by == actor.subject:
         raise Problem(403, "four_eyes", "起草人不能发布自己起草的政策", "须由另一名管理员审核发布")
-    from svc_claims.repository.policies import bundled_policy  # the release's files take part in the numbering
+    from svc_claims.repository.policies import (
+        bundled_policy,  # the release's files take part in the numbering
+    )
 
     bundled = bundled_policy(found.region, found.scheme, found.year)
     if bundled is not None and bundled.starts == found.effective_from:

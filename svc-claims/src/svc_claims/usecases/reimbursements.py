@@ -30,8 +30,6 @@ from shared.events.catalog import (
     ClaimsRejectedV1,
 )
 from shared.ops import DeadlineCounts, overdue_seconds
-from svc_claims.usecases import payments
-from svc_claims.usecases.deadlines import Applications, open_due_dates
 from svc_claims.domain.benefits import QuoteContext, QuoteError
 from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.reimbursement import (
@@ -50,8 +48,10 @@ from svc_claims.domain.reimbursement import (
     check_receipts,
 )
 from svc_claims.models import reimbursement_receipts, reimbursements
-from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_force
 from svc_claims.repository.coverage import Repository
+from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_force
+from svc_claims.usecases import payments
+from svc_claims.usecases.deadlines import Applications, open_due_dates
 from svc_claims.usecases.eligibility import BILL, require_office_staff, require_payable, settle_bill
 
 CLAIM = TypeAdapter(Reimbursement)

@@ -26,7 +26,23 @@ from svc_claims.domain.benefits.model import (
 from svc_claims.domain.benefits.rollover import claimed_outpatient, next_year
 
 __all__ = [
-    "quote", "continues_stay", "family_doctor_effective", "next_year", "claimed_outpatient", "Accumulators", "Bill",
-    "CareType", "Line", "Payer", "PAYERS", "QuoteContext", "QuoteError", "RemoteClass", "Rule", "INPATIENT_LIKE",
-    "OUTPATIENT_LIKE", "STAYS", "ZERO",
+    "INPATIENT_LIKE",
+    "OUTPATIENT_LIKE",
+    "PAYERS",
+    "STAYS",
+    "ZERO",
+    "Accumulators",
+    "Bill",
+    "CareType",
+    "Line",
+    "Payer",
+    "QuoteContext",
+    "QuoteError",
+    "RemoteClass",
+    "Rule",
+    "claimed_outpatient",
+    "continues_stay",
+    "family_doctor_effective",
+    "next_year",
+    "quote",
 ]  # fmt: skip

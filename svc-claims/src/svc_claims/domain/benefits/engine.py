@@ -18,9 +18,9 @@ times as much to read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
@@ -83,12 +83,14 @@ def _money(value: Decimal, name: str) -> Decimal:
 class _Quote:
     """One computation in progress: its lines, what each payer other than the person pays, its own copy of the year."""
 
-    __slots__ = ("ctx", "lines", "year", "sample", "fund", "major_illness", "assistance", "veterans")
+    __slots__ = ("assistance", "ctx", "fund", "lines", "major_illness", "sample", "veterans", "year")
 
     def __init__(self, ctx: QuoteContext, sample: bool) -> None:
         self.ctx, self.sample = ctx, sample
         self.lines: list[Line] = []
-        self.fund = self.major_illness = self.assistance = self.veterans = ZERO  # each stage adds what its payer pays
+        self.fund = self.major_illness = self.assistance = self.veterans = (
+            ZERO  # each stage adds what its payer pays
+        )
         self.year = Accumulators(*_year_values(ctx.ytd))  # updated in place; the caller's ytd stays as it was
 
     def add(self, rule: Rule, base: Decimal, amount: Decimal) -> Decimal:
@@ -105,8 +107,19 @@ class _Quote:
 def quote(ctx: QuoteContext, policy: Policy) -> Bill:
     """The bill for one claim; ``Bill.accumulators`` are ``ctx.ytd`` after it."""
     derived = policy.derived
-    key = ("kind", ctx.scheme, ctx.care_type, ctx.facility_level, ctx.tier, ctx.remote, ctx.not_payable, ctx.reformed_level2)
-    kind = _remembered(derived, key, _kind, policy, *key[1:])  # QuoteError for a kind the policy does not know
+    key = (
+        "kind",
+        ctx.scheme,
+        ctx.care_type,
+        ctx.facility_level,
+        ctx.tier,
+        ctx.remote,
+        ctx.not_payable,
+        ctx.reformed_level2,
+    )
+    kind = _remembered(
+        derived, key, _kind, policy, *key[1:]
+    )  # QuoteError for a kind the policy does not know
     _check(ctx)
     in_scope, out_of_scope = _money(ctx.in_scope, "in_scope"), _money(ctx.out_of_scope, "out_of_scope")
     q = _Quote(ctx, kind.sample)
@@ -147,13 +160,19 @@ def _check(ctx: QuoteContext) -> None:
         raise QuoteError("天数不能为负数")
     if ctx.care_type == "family_sickbed" and ctx.sickbed_days <= 0:
         raise QuoteError("家庭病床须填写天数")
-    if ctx.admission_date is not None and ctx.service_date is not None and ctx.admission_date > ctx.service_date:
+    if (
+        ctx.admission_date is not None
+        and ctx.service_date is not None
+        and ctx.admission_date > ctx.service_date
+    ):
         raise QuoteError("入院日期不能晚于出院（就医）日期")
     if ctx.family_doctor_signed_on is not None and ctx.service_date is None:
         raise QuoteError("填写家庭医生签约日期时须同时填写就医日期")
 
 
-def _rule(policy: Policy, code: str, label: str, payer: Payer, rate: Decimal | None = None, sample: bool = False) -> Rule:
+def _rule(
+    policy: Policy, code: str, label: str, payer: Payer, rate: Decimal | None = None, sample: bool = False
+) -> Rule:
     return Rule(code, label, payer, rate, policy.sample or sample)
 
 
@@ -223,7 +242,11 @@ def _kind(policy: Policy, scheme: str, care_type: str, level: int, tier: str, re
         raise QuoteError("医疗机构级别只能是1、2、3")
     if care_type not in INPATIENT_LIKE and care_type not in OUTPATIENT_LIKE:
         raise QuoteError(f"未知的就医类型: {care_type}")
-    if remote is not None and remote not in ("referred", "self_referred") and remote not in policy.basic.remote.as_local_classes.value:
+    if (
+        remote is not None
+        and remote not in ("referred", "self_referred")
+        and remote not in policy.basic.remote.as_local_classes.value
+    ):
         raise QuoteError(f"未知的异地就医类别: {remote}")
     if not_payable is not None and not_payable not in policy.not_payable_labels:
         raise QuoteError(f"未知的不予支付情形: {not_payable}")
@@ -240,9 +263,19 @@ def _kind(policy: Policy, scheme: str, care_type: str, level: int, tier: str, re
 def _refusal(policy: Policy, care_type: str, level: int, remote: str | None, not_payable: str | None,
              reformed_level2: bool) -> Rule | None:  # fmt: skip
     if not_payable is not None:
-        return _rule(policy, f"not_payable.{not_payable}", f"不予支付：{policy.not_payable_labels[not_payable]}，个人负担", "person")
+        return _rule(
+            policy,
+            f"not_payable.{not_payable}",
+            f"不予支付：{policy.not_payable_labels[not_payable]}，个人负担",
+            "person",
+        )
     if remote == "self_referred" and level not in policy.basic.remote.self_referred_levels.value:
-        return _rule(policy, "not_payable.remote_self_referred", "未办理转外就医自行到异地二、三级以外医疗机构就医，医保基金不予报销", "person")
+        return _rule(
+            policy,
+            "not_payable.remote_self_referred",
+            "未办理转外就医自行到异地二、三级以外医疗机构就医，医保基金不予报销",
+            "person",
+        )
     if care_type == "outpatient":
         levels = policy.basic.outpatient.eligible_levels.value
         if level not in levels and not (level == 2 and reformed_level2):
@@ -261,7 +294,10 @@ def _remote_points(remote_class: str | None, policy: Policy) -> tuple[Decimal, s
         return points, f"（转外就医，个人自负比例提高{points * 100:.0f}个百分点）"
     if remote_class == "self_referred":
         points = remote.self_referred_extra_self_pay.value
-        return points, f"（未办理转外就医自行到异地二、三级医疗机构，个人自负比例提高{points * 100:.0f}个百分点）"
+        return (
+            points,
+            f"（未办理转外就医自行到异地二、三级医疗机构，个人自负比例提高{points * 100:.0f}个百分点）",
+        )
     return ZERO, "（异地就医，报销比例按本市规定执行）"
 
 
@@ -293,19 +329,34 @@ def _outpatient_kind(policy: Policy, village: bool, remote: str | None) -> _Outp
                                        for doctor in (False, True) for years in range(most + 1)})  # fmt: skip
 
 
-def _outpatient_terms(policy: Policy, village: bool, doctor: bool, relief_years: int, remote: str | None) -> _OutpatientTerms:
+def _outpatient_terms(
+    policy: Policy, village: bool, doctor: bool, relief_years: int, remote: str | None
+) -> _OutpatientTerms:
     op = policy.basic.outpatient
     points, why = _remote_points(remote, policy)
     cap = op.cap.value + (op.family_doctor_cap_bonus.value if doctor else ZERO)
-    over_cap = _rule(policy, "outpatient_over_cap", f"超过门诊年度最高支付限额（{cap}元）部分，个人负担", "person", sample=op.cap.sample)
+    over_cap = _rule(
+        policy,
+        "outpatient_over_cap",
+        f"超过门诊年度最高支付限额（{cap}元）部分，个人负担",
+        "person",
+        sample=op.cap.sample,
+    )
     if village:
         ratio = max(ZERO, op.village_fee_ratio.value - points)
-        fund_code, fund_words, threshold, deductible_words = "village_fee_fund", f"村卫生室一般诊疗费（挂号、诊查、注射），门诊最高支付限额内基金支付{why}", ZERO, ""
+        fund_code, fund_words, threshold, deductible_words = (
+            "village_fee_fund",
+            f"村卫生室一般诊疗费（挂号、诊查、注射），门诊最高支付限额内基金支付{why}",
+            ZERO,
+            "",
+        )
     else:
         threshold = max(ZERO, op.deductible.value - op.deductible_relief_per_year.value * relief_years)
         deductible_words = f"普通门（急）诊起付标准（{threshold}元）以下，个人负担"
         if relief_years:
-            deductible_words += f"（连续{relief_years}年未超过起付标准，起付标准降低{op.deductible.value - threshold}元）"
+            deductible_words += (
+                f"（连续{relief_years}年未超过起付标准，起付标准降低{op.deductible.value - threshold}元）"
+            )
         bonus = op.family_doctor_ratio_bonus.value if doctor else ZERO
         ratio = max(ZERO, min(ONE, op.ratio.value + bonus) - points)
         doctor_words = (f"（家庭医生签约，比例提高{bonus * 100:.0f}个百分点、额度增加{op.family_doctor_cap_bonus.value:.0f}元）"
@@ -348,7 +399,13 @@ def family_doctor_effective(ctx: QuoteContext) -> bool:
 def _over_cap(annual_cap: Decimal, carried: Decimal, sample: bool) -> Rule:
     # Keyed by the policy's own cap (its hash is computed once), not by the sum, a new Decimal each time.
     extra = f"（含往年结转门诊额度{carried}元）" if carried else ""
-    return Rule("over_cap", f"超过年度最高支付限额{annual_cap + carried}元{extra}部分，个人负担", "person", None, sample)
+    return Rule(
+        "over_cap",
+        f"超过年度最高支付限额{annual_cap + carried}元{extra}部分，个人负担",
+        "person",
+        None,
+        sample,
+    )
 
 
 def _sickbed_over_days(terms: _StayTerms, days: int, paid_days: int) -> Rule:
@@ -370,7 +427,9 @@ def _inpatient(q: _Quote, terms: _StayTerms, in_scope: Decimal) -> Decimal:
 
     crossing = terms.single_deductible_across_periods and continues_stay(ctx)
     second = terms.stay and year.stays >= 1 and terms.second_stay_waives_deductible
-    deductible = ZERO if (crossing or second) else _take(payable, terms.deductible_amount - year.deductible_used)
+    deductible = (
+        ZERO if (crossing or second) else _take(payable, terms.deductible_amount - year.deductible_used)
+    )
     if deductible > ZERO:
         q.add(terms.deductible, payable, deductible)
     elif payable > ZERO and crossing:
@@ -387,7 +446,9 @@ def _inpatient(q: _Quote, terms: _StayTerms, in_scope: Decimal) -> Decimal:
         q.fund += q.add(terms.fund, above, fund)
         q.add(terms.coinsurance, above, coinsurance)
         if over_cap > ZERO:
-            q.add(_over_cap(terms.annual_cap, year.carried_over_cap, terms.over_cap_sample), fund_raw, over_cap)
+            q.add(
+                _over_cap(terms.annual_cap, year.carried_over_cap, terms.over_cap_sample), fund_raw, over_cap
+            )
 
     if terms.stay:
         year.stays += 1
@@ -478,7 +539,11 @@ _FAVOURED = "（医疗救助对象、享受定期抚恤补助的优抚对象：�
 
 def _people(policy: Policy, special_groups: frozenset[str]) -> _People:
     mi, rules = policy.major_illness, policy.assistance
-    major_illness = None if mi is None else _major_illness_bands(policy, mi, not mi.favoured_groups.isdisjoint(special_groups))
+    major_illness = (
+        None
+        if mi is None
+        else _major_illness_bands(policy, mi, not mi.favoured_groups.isdisjoint(special_groups))
+    )
     if rules is None:
         return _People(major_illness, None, None, None, None)
     group = rules.group_for(special_groups) if special_groups else None
@@ -491,7 +556,11 @@ def _people(policy: Policy, special_groups: frozenset[str]) -> _People:
         illness = _CappedShare(ZERO, ill.family_cap, _rule(
             policy, "assistance.illness_impoverished", f"因病支出型困难家庭医疗救助：个人负担部分，家庭每年最高{ill.family_cap}元",
             "assistance", ill.rate, ill.sample))  # fmt: skip
-    assistance = _assistance_terms(policy, group, rules.inpatient_band.value) if isinstance(group, AssistanceGroup) else None
+    assistance = (
+        _assistance_terms(policy, group, rules.inpatient_band.value)
+        if isinstance(group, AssistanceGroup)
+        else None
+    )
     veterans = _veterans_terms(policy, group) if isinstance(group, VeteranGroup) else None
     return _People(major_illness, assistance, veterans, catastrophic, illness)
 
@@ -518,7 +587,14 @@ def _assistance_terms(policy: Policy, group: AssistanceGroup, band: Decimal) -> 
 
 def _veterans_terms(policy: Policy, group: VeteranGroup) -> _Veterans:
     def rule(where: str, share: Decimal) -> Rule:
-        return _rule(policy, f"veterans.{group.code}", f"优抚对象医疗补助（{group.label}，{where}个人负担部分补助）", "veterans", share, group.sample)
+        return _rule(
+            policy,
+            f"veterans.{group.code}",
+            f"优抚对象医疗补助（{group.label}，{where}个人负担部分补助）",
+            "veterans",
+            share,
+            group.sample,
+        )
 
     return _Veterans(rule("住院（含门特）", group.inpatient_share), rule("门诊", group.outpatient_share))
 
@@ -570,7 +646,9 @@ def _assistance(q: _Quote, terms: _Assistance, inpatient: bool, burden: Decimal)
         year.assistance_inpatient_burden = after = before + burden
         paid = _pay_bands(q, terms.inpatient_bands, before, after)
     else:
-        share = _take(_share(burden, terms.outpatient.rate), terms.outpatient_cap - year.assistance_outpatient_paid)
+        share = _take(
+            _share(burden, terms.outpatient.rate), terms.outpatient_cap - year.assistance_outpatient_paid
+        )
         paid = q.add(terms.outpatient, burden, share)
         year.assistance_outpatient_paid += paid
     year.assistance_paid += paid
@@ -586,7 +664,9 @@ def _catastrophic(q: _Quote, terms: _CappedShare, burden: Decimal) -> Decimal:
     paid = ZERO
     if after > start:
         segment = after - start
-        paid = q.add(terms.rule, segment, _take(_share(segment, terms.rule.rate), terms.cap - year.catastrophic_paid))
+        paid = q.add(
+            terms.rule, segment, _take(_share(segment, terms.rule.rate), terms.cap - year.catastrophic_paid)
+        )
     year.catastrophic_paid += paid
     year.assistance_paid += paid
     q.assistance += paid

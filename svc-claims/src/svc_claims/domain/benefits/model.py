@@ -134,9 +134,13 @@ class Line:
                 "amount": self.amount, "sample": self.rule.sample}  # fmt: skip
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         # A stored or published bill keeps its lines flat (code, label, payer, base, rate, amount, sample).
-        return core_schema.is_instance_schema(cls, serialization=core_schema.plain_serializer_function_ser_schema(cls.record))
+        return core_schema.is_instance_schema(
+            cls, serialization=core_schema.plain_serializer_function_ser_schema(cls.record)
+        )
 
 
 @dataclass(slots=True)
@@ -151,7 +155,9 @@ class Bill:
     person: Decimal  # 个人负担
     lines: tuple[Line, ...]
     accumulators: Accumulators
-    policy: tuple[str, str, int, str] | tuple[str, str, int]  # region, scheme, year, version (bills before versions: no version)
+    policy: (
+        tuple[str, str, int, str] | tuple[str, str, int]
+    )  # region, scheme, year, version (bills before versions: no version)
     sample: bool = False  # 政策整体为示例数据，或某一行用到了示例数值
 
     @property

@@ -32,7 +32,9 @@ def _rate(value: Decimal) -> Decimal:
     if not (Decimal(0) <= value <= Decimal(1)):
         raise ValueError("比例必须在0到1之间")
     if value != value.quantize(RATE_STEP):
-        raise ValueError("比例最多6位小数")  # the engine's products stay exact (shared.money.in_money_context)
+        raise ValueError(
+            "比例最多6位小数"
+        )  # the engine's products stay exact (shared.money.in_money_context)
     return value
 
 
@@ -184,15 +186,23 @@ class MajorIllnessRules(_Model):
         the favoured start at the threshold lowered by the factor, with the rate bonus, the last band open."""
         favoured = self.favoured
 
-        def bands(start: Decimal, bonus: Decimal, open_top: bool) -> tuple[tuple[Decimal, Decimal | None, Decimal], ...]:
+        def bands(
+            start: Decimal, bonus: Decimal, open_top: bool
+        ) -> tuple[tuple[Decimal, Decimal | None, Decimal], ...]:
             tops: list[Decimal | None] = [band.up_to for band in self.bands.rows]
             if open_top:
                 tops[-1] = None
             starts = [start, *(band.up_to for band in self.bands.rows[:-1])]
-            return tuple((lo, hi, min(Decimal(1), band.rate + bonus)) for lo, hi, band in zip(starts, tops, self.bands.rows, strict=True))
+            return tuple(
+                (lo, hi, min(Decimal(1), band.rate + bonus))
+                for lo, hi, band in zip(starts, tops, self.bands.rows, strict=True)
+            )
 
         lowered = rate_share(self.threshold.value, favoured.threshold_factor)
-        return {False: bands(self.threshold.value, Decimal(0), False), True: bands(lowered, favoured.rate_bonus, favoured.no_ceiling)}
+        return {
+            False: bands(self.threshold.value, Decimal(0), False),
+            True: bands(lowered, favoured.rate_bonus, favoured.no_ceiling),
+        }
 
 
 class _Grouped(Sourced):

@@ -22,7 +22,11 @@ def claimed_outpatient(year: Accumulators) -> bool:
 def next_year(year: Accumulators, policy: Policy) -> Accumulators:
     """The accumulators a new benefit year starts with, after ``year`` ran under ``policy``."""
     op = policy.basic.outpatient
-    claim_free = 0 if claimed_outpatient(year) else min(year.claim_free_years + 1, op.deductible_relief_max_years.value)
+    claim_free = (
+        0
+        if claimed_outpatient(year)
+        else min(year.claim_free_years + 1, op.deductible_relief_max_years.value)
+    )
     used = min(year.carried_over_cap, max(ZERO, year.fund_paid - policy.basic.annual_cap.value))
     carried = year.carried_over_cap - used
     if op.cap_carry_over.value:
