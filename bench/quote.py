@@ -115,7 +115,7 @@ def through_gateway(seconds: float, concurrencies: list[int]) -> None:
 
 
 async def _load(gateway_url: str, tokens: list[str], seconds: float) -> tuple[list[float], int]:
-    """N clients sending quotes back to back (aiohttp: httpx's client degrades with concurrency, DESIGN.md)."""
+    """N clients sending quotes back to back (aiohttp: httpx's client degrades with concurrency, docs/adr/0001-foundation.md)."""
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds

@@ -2,7 +2,7 @@
 
 The gateway checks the token (services check it again), limits each client's rate, and maps
 upstream failures to 502 (unreachable) and 504 (too slow). aiohttp forwards several times faster
-than httpx under concurrency on this hardware (DESIGN.md's measured notes).
+than httpx under concurrency on this hardware (measured; docs/adr/0001-foundation.md).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def with_uscc_check(first17: str) -> str:
     return first17 + uscc.calc_check_digit(first17)
 
 
-KNOWN_RESIDENT_ID = "11010519491231002X"  # the example in DESIGN.md; female, born 1949-12-31
+KNOWN_RESIDENT_ID = "11010519491231002X"  # the example of GB 11643; female, born 1949-12-31
 MALE_RESIDENT_ID = with_check_digit("44030419900307001")
 HK_RESIDENCE = with_check_digit("81000019800101003")
 MACAO_RESIDENCE = with_check_digit("82000019850615002")

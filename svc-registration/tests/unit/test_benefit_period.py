@@ -1,4 +1,4 @@
-"""Benefit periods by DOMAIN.md's rules (svc-registration, 待遇享受期), with the numbers of the seeds."""
+"""Benefit periods by the rules of docs/domain/registration.md (待遇享受期), with the numbers of the seeds."""
 
 from __future__ import annotations
 

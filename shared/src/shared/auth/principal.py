@@ -1,4 +1,4 @@
-"""Who is calling: the roles of DESIGN.md and the claims a token carries about them."""
+"""Who is calling: the roles of docs/architecture.md and the claims a token carries about them."""
 
 from __future__ import annotations
 

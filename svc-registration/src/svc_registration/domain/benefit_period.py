@@ -1,4 +1,4 @@
-"""Benefit periods (待遇享受期) by the rules of seeds 001/003 (DOMAIN.md, svc-registration):
+"""Benefit periods (待遇享受期) by the rules of seeds 001/003 (docs/domain/registration.md):
 
 - Residents enroll for next year from 1 Sep to 31 Dec and are covered 1 Jan – 31 Dec of that year.
 - Late payment until 30 June of the year itself: with coverage the previous year, benefits start on

@@ -1,4 +1,4 @@
-"""Benefit registrations of seed 000 around care in hospitals (DOMAIN.md, 待遇登记); the maternity ones
+"""Benefit registrations of seed 000 around care in hospitals (docs/domain/registration.md, 待遇登记); the maternity ones
 are in `domain.maternity`. How the seeds were read:
 
 - 住院资格确认书 (hospitalization letter): the fallback when the hospital cannot register the stay online

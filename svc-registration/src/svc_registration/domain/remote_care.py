@@ -5,7 +5,7 @@
 - temporary trips (临时外出): a referral (转外就医) is valid 90 days, an emergency 30 days; each next
   trip is filed again (the new filing replaces the old).
 
-Validity follows the platform's convention (DESIGN.md, Civil Code art. 201): the day of filing is day
+Validity follows the platform's convention (docs/architecture.md, Civil Code art. 201): the day of filing is day
 0, so an emergency filing made on D is valid to the end of D + 30 and has expired on D + 31.
 
 The destination is a 6-digit administrative code in another province (the filing is cross-province:
