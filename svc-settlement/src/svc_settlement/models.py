@@ -106,7 +106,9 @@ entries = Table(
     Column("by", String(120), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
-Index("ix_entries_key", entries.c.facility_code, entries.c.period, entries.c.insurance_type, entries.c.care_type)
+Index(
+    "ix_entries_key", entries.c.facility_code, entries.c.period, entries.c.insurance_type, entries.c.care_type
+)
 
 # The clearing table of a facility-month per insurance and care type: lines, carries, inputs, the way to payment.
 clearings = Table(

@@ -10,7 +10,9 @@ from importlib import resources
 
 @lru_cache(maxsize=1)
 def _policy() -> dict:
-    return json.loads(resources.files("svc_settlement.data").joinpath("policy.json").read_text(encoding="utf-8"))
+    return json.loads(
+        resources.files("svc_settlement.data").joinpath("policy.json").read_text(encoding="utf-8")
+    )
 
 
 def reserve_rate(year: int) -> Decimal:

@@ -37,11 +37,19 @@ class Harness:
         self.clock.set(datetime(d.year, d.month, d.day, 2, tzinfo=UTC))
 
     def token(self, role: Role, **claims) -> dict[str, str]:  # type: ignore[no-untyped-def]
-        principal = Principal(subject=claims.pop("subject", f"{role.value}-{uuid.uuid4().hex[:6]}"), role=role, **claims)
+        principal = Principal(
+            subject=claims.pop("subject", f"{role.value}-{uuid.uuid4().hex[:6]}"), role=role, **claims
+        )
         return {"Authorization": f"Bearer {self.issuer.issue(principal)}"}
 
     def facility(self, code: str) -> dict[str, str]:
-        return self.token(Role.facility, facility_id=code, office_code="120101", office_level="district", subject=f"fac-{code}")
+        return self.token(
+            Role.facility,
+            facility_id=code,
+            office_code="120101",
+            office_level="district",
+            subject=f"fac-{code}",
+        )
 
     def district(self, office: str = "120101") -> dict[str, str]:
         return self.token(Role.staff, office_code=office, office_level="district", subject=f"staff-{office}")
@@ -49,7 +57,9 @@ class Harness:
     def city(self) -> dict[str, str]:
         return self.token(Role.staff, office_code="120000", office_level="city", subject="staff-city")
 
-    def designate(self, code: str, status: str = "designated", version: int = 1, office: str = "120101") -> None:
+    def designate(
+        self, code: str, status: str = "designated", version: int = 1, office: str = "120101"
+    ) -> None:
         """Feed the projection as the consumer would (the broker path is covered end to end)."""
         from svc_settlement.usecases.facilities import record_facility
 
@@ -82,12 +92,18 @@ class Harness:
         return self.client.post(f"{S}/declarations", json=body, headers=headers or self.facility(code))
 
     def run(self, code: str, period: str, headers: dict | None = None) -> dict:
-        response = self.client.post(f"{S}/clearings/run", json={"period": period, "facility_code": code}, headers=headers or self.district())
+        response = self.client.post(
+            f"{S}/clearings/run",
+            json={"period": period, "facility_code": code},
+            headers=headers or self.district(),
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
     def table(self, code: str, period: str, care_type: str = "inpatient") -> dict | None:
-        page = self.client.get(f"{S}/clearings", params={"facility_code": code, "period": period}, headers=self.district()).json()
+        page = self.client.get(
+            f"{S}/clearings", params={"facility_code": code, "period": period}, headers=self.district()
+        ).json()
         return next((i for i in page["items"] if i["care_type"] == care_type), None)
 
     def settle(self, table: dict) -> dict:
@@ -101,7 +117,9 @@ class Harness:
 
 
 @pytest.fixture(scope="session")
-def settlement(migrated_database: str, test_servers: RunServers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+def settlement(
+    migrated_database: str, test_servers: RunServers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Harness]:
     from svc_settlement.main import create_app
     from svc_settlement.settings import SettlementSettings
 
@@ -116,5 +134,3 @@ def settlement(migrated_database: str, test_servers: RunServers, tmp_path_factor
     with TestClient(create_app(settings)) as client:
         yield Harness(client, issuer)
     asyncio.run(delete_broker_namespace(test_servers.broker_url, namespace, ["settlement"]))
-
-

@@ -51,12 +51,23 @@ def owned(settlement) -> dict[str, str]:
     assert h.client.post(f"{S}/entries", json=entry, headers=h.district()).status_code == 201
     h.run(code, "2026-02")
     table = h.settle(h.table(code, "2026-01"))
-    return {"code": code, "budget_id": budget["id"], "declaration_id": declaration["id"], "clearing_id": table["id"]}
+    return {
+        "code": code,
+        "budget_id": budget["id"],
+        "declaration_id": declaration["id"],
+        "clearing_id": table["id"],
+    }
 
 
 def operations(settlement) -> list[tuple[str, str]]:
     paths = settlement.client.app.openapi()["paths"]
-    return [(method, path[len(S):]) for path, item in paths.items() if path.startswith(S) for method in item if method in ("get", "post")]
+    return [
+        (method, path[len(S) :])
+        for path, item in paths.items()
+        if path.startswith(S)
+        for method in item
+        if method in ("get", "post")
+    ]
 
 
 def bodies(code: str) -> dict[str, dict]:
@@ -75,14 +86,18 @@ def bodies(code: str) -> dict[str, dict]:
 def mentions(response, code: str) -> bool:  # type: ignore[no-untyped-def]
     kind = response.headers.get("content-type", "")
     if kind.startswith("application/pdf"):
-        return any(code in (page.extract_text() or "") for page in PdfReader(io.BytesIO(response.content)).pages)
+        return any(
+            code in (page.extract_text() or "") for page in PdfReader(io.BytesIO(response.content)).pages
+        )
     if kind.startswith("application/vnd.openxmlformats"):  # a zip of XML parts
         with zipfile.ZipFile(io.BytesIO(response.content)) as book:
             return any(code.encode() in book.read(name) for name in book.namelist())
     return code in response.content.decode("utf-8-sig", errors="replace")
 
 
-def test_no_caller_outside_a_facilitys_reach_gets_or_changes_anything_of_it(settlement, owned: dict[str, str]) -> None:
+def test_no_caller_outside_a_facilitys_reach_gets_or_changes_anything_of_it(
+    settlement, owned: dict[str, str]
+) -> None:
     h, code = settlement, owned["code"]
     before = h.client.get(f"{S}/clearings/{owned['clearing_id']}/history", headers=h.district()).json()
     checked = 0
@@ -91,7 +106,9 @@ def test_no_caller_outside_a_facilitys_reach_gets_or_changes_anything_of_it(sett
         for who, (claims, allowed) in OUTSIDERS.items():
             headers = h.token(**claims)
             if method == "get":
-                answer = h.client.get(url, params={"facility_code": code, "period": "2026-01"}, headers=headers)
+                answer = h.client.get(
+                    url, params={"facility_code": code, "period": "2026-01"}, headers=headers
+                )
             else:
                 answer = h.client.post(url, json=bodies(code).get(path, {"version": 1}), headers=headers)
             checked += 1
@@ -104,7 +121,14 @@ def test_no_caller_outside_a_facilitys_reach_gets_or_changes_anything_of_it(sett
                 assert answer.status_code in expected, (who, method, path, answer.status_code, answer.text)
     assert checked == len(operations(h)) * len(OUTSIDERS) and checked >= 20 * len(OUTSIDERS)
     # Nothing was changed by any of it.
-    assert h.client.get(f"{S}/clearings/{owned['clearing_id']}/history", headers=h.district()).json() == before
-    assert [d["id"] for d in h.client.get(f"{S}/declarations", headers=h.facility(code)).json()] == [owned["declaration_id"]]
+    assert (
+        h.client.get(f"{S}/clearings/{owned['clearing_id']}/history", headers=h.district()).json() == before
+    )
+    assert [d["id"] for d in h.client.get(f"{S}/declarations", headers=h.facility(code)).json()] == [
+        owned["declaration_id"]
+    ]
     assert len(h.client.get(f"{S}/entries", params={"facility_code": code}, headers=h.district()).json()) == 1
-    assert [b["care_type"] for b in h.client.get(f"{S}/budgets", params={"facility_code": code}, headers=h.district()).json()] == ["inpatient"]
+    assert [
+        b["care_type"]
+        for b in h.client.get(f"{S}/budgets", params={"facility_code": code}, headers=h.district()).json()
+    ] == ["inpatient"]

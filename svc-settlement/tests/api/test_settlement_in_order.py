@@ -27,7 +27,9 @@ def value(table: dict, n: int) -> str:
     return table["lines"][n - 1]["value"]
 
 
-def test_a_correction_of_january_after_february_was_paid_is_applied_and_carried_into_march(settlement) -> None:
+def test_a_correction_of_january_after_february_was_paid_is_applied_and_carried_into_march(
+    settlement,
+) -> None:
     h, code = settlement, new_code()
     h.designate(code)
     h.set_budget(code, "120000.00")  # 10,000 a month: the quota binds
@@ -44,7 +46,11 @@ def test_a_correction_of_january_after_february_was_paid_is_applied_and_carried_
     assert corrected.status_code == 201, corrected.text
     # The correction is applied at once: January is computed again from version 2.
     january_now = h.table(code, "2026-01")
-    assert january_now["declaration_version"] == 2 and value(january_now, 9) == "12000.00" and value(january_now, 41) == "9500.00"
+    assert (
+        january_now["declaration_version"] == 2
+        and value(january_now, 9) == "12000.00"
+        and value(january_now, 41) == "9500.00"
+    )
     # The superseded January (version 1, 7,600.00) can no longer be reviewed, approved or paid.
     for action in ("review", "approve", "pay"):
         stale = h.client.post(f"{S}/clearings/{january['id']}/{action}", json={"version": january_now["version"], "declaration_version": 1},
@@ -58,9 +64,16 @@ def test_a_correction_of_january_after_february_was_paid_is_applied_and_carried_
     assert h.declare(code, "2026-03", "5000.00").status_code == 201
     h.run(code, "2026-03")
     march = h.table(code, "2026-03")
-    assert march["adjustments"] == [{"period": "2026-02", "amount": "-950.00", "reason": march["adjustments"][0]["reason"]}]
+    assert march["adjustments"] == [
+        {"period": "2026-02", "amount": "-950.00", "reason": march["adjustments"][0]["reason"]}
+    ]
     # March itself starts from February as it should have been: 3,000 of excess deferred, no surplus.
-    assert (value(march, 2), value(march, 13), value(march, 41), march["payable"]) == ("0.00", "3000.00", "7600.00", "6650.00")
+    assert (value(march, 2), value(march, 13), value(march, 41), march["payable"]) == (
+        "0.00",
+        "3000.00",
+        "7600.00",
+        "6650.00",
+    )
     paid_march = h.settle(march)
     paid_january = h.settle(h.table(code, "2026-01"))
     assert (paid_january["payment"]["amount"], paid_march["payment"]["amount"]) == ("9500.00", "6650.00")
@@ -68,7 +81,10 @@ def test_a_correction_of_january_after_february_was_paid_is_applied_and_carried_
     async def paid_for_each_month() -> dict[str, str]:
         async with h.runtime.uow() as uow:
             rows = await uow.session.execute(
-                text("SELECT period, sum(amount) FROM payments WHERE facility_code = :code GROUP BY period ORDER BY period"), {"code": code}
+                text(
+                    "SELECT period, sum(amount) FROM payments WHERE facility_code = :code GROUP BY period ORDER BY period"
+                ),
+                {"code": code},
             )
             return {period: format(amount, "f") for period, amount in rows}
 
@@ -84,7 +100,9 @@ def test_a_paid_month_cannot_be_paid_again_and_its_table_is_paid_once_in_the_dat
     h.declare(code, "2026-01", "8000.00")
     h.run(code, "2026-01")
     paid = h.settle(h.table(code, "2026-01"))
-    again = h.client.post(f"{S}/clearings/{paid['id']}/pay", json={"version": paid["version"]}, headers=h.city())
+    again = h.client.post(
+        f"{S}/clearings/{paid['id']}/pay", json={"version": paid["version"]}, headers=h.city()
+    )
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
 
     async def second_payment_row() -> str:
@@ -110,12 +128,19 @@ def test_a_correction_recomputes_its_month_and_the_months_after_it_that_are_open
     h.declare(code, "2026-01", "8000.00")
     h.declare(code, "2026-02", "11000.00")
     h.run(code, "2026-02")
-    reviewed = h.client.post(f"{S}/clearings/{h.table(code, '2026-02')['id']}/review", json={"version": 1}, headers=h.district())
+    reviewed = h.client.post(
+        f"{S}/clearings/{h.table(code, '2026-02')['id']}/review", json={"version": 1}, headers=h.district()
+    )
     assert reviewed.status_code == 200
     assert h.declare(code, "2026-01", "12000.00", replaces_version=1).status_code == 201
     february = h.table(code, "2026-02")
     # February follows January's new carries, and its review (of figures that changed) is void.
-    assert (value(february, 2), value(february, 13), value(february, 41), february["status"]) == ("0.00", "2000.00", "9500.00", "computed")
+    assert (value(february, 2), value(february, 13), value(february, 41), february["status"]) == (
+        "0.00",
+        "2000.00",
+        "9500.00",
+        "computed",
+    )
     assert february["steps"][-1]["action"] == "reset"
 
 
@@ -130,13 +155,17 @@ def test_a_table_computed_before_a_new_entry_must_be_cleared_again_before_approv
     entry = {"facility_code": code, "period": "2026-01", "insurance_type": "employee", "care_type": "inpatient",
              "kind": "smart_audit_rejection", "amount": "1000.00", "reason": "超限价收费"}  # fmt: skip
     assert h.client.post(f"{S}/entries", json=entry, headers=h.district()).status_code == 201
-    stale = h.client.post(f"{S}/clearings/{table['id']}/review", json={"version": table["version"]}, headers=h.district())
+    stale = h.client.post(
+        f"{S}/clearings/{table['id']}/review", json={"version": table["version"]}, headers=h.district()
+    )
     assert stale.status_code == 409 and stale.json()["code"] == "clearing_stale"
     h.run(code, "2026-01")
     assert value(h.settle(h.table(code, "2026-01")), 41) == "6650.00"
 
 
-def test_a_declaration_for_a_care_type_without_a_budget_is_flagged_to_staff_with_its_deadline(settlement) -> None:
+def test_a_declaration_for_a_care_type_without_a_budget_is_flagged_to_staff_with_its_deadline(
+    settlement,
+) -> None:
     h, code = settlement, new_code()
     h.designate(code)
     h.set_budget(code, "120000.00", care_type="inpatient")
@@ -147,14 +176,23 @@ def test_a_declaration_for_a_care_type_without_a_budget_is_flagged_to_staff_with
     assert (flag["code"], flag["care_type"], flag["starts_on"]) == ("no_budget", "outpatient", "2026-04-10")
     assert flag["due_on"] > "2026-05-15" and flag["overdue"] is False and "总额指标" in flag["message"]
     run = h.run(code, "2026-03")
-    assert {"facility_code": code, "insurance_type": "employee", "care_type": "outpatient", "code": "no_budget"}.items() <= run["skipped"][0].items()
+    assert {
+        "facility_code": code,
+        "insurance_type": "employee",
+        "care_type": "outpatient",
+        "code": "no_budget",
+    }.items() <= run["skipped"][0].items()
     flagged = h.client.get(f"{S}/declarations", params={"flagged": "true"}, headers=h.district()).json()
     assert [d["id"] for d in flagged if d["facility_code"] == code] == [declared.json()["id"]]
-    elsewhere = h.client.get(f"{S}/declarations", params={"flagged": "true"}, headers=h.district("120103")).json()
+    elsewhere = h.client.get(
+        f"{S}/declarations", params={"flagged": "true"}, headers=h.district("120103")
+    ).json()
     assert all(d["facility_code"] != code for d in elsewhere)
     # Once the office sets the budget the flag goes and the month is cleared.
     h.set_budget(code, "60000.00", care_type="outpatient")
-    assert h.client.get(f"{S}/declarations/{declared.json()['id']}", headers=h.district()).json()["flags"] == []
+    assert (
+        h.client.get(f"{S}/declarations/{declared.json()['id']}", headers=h.district()).json()["flags"] == []
+    )
     h.run(code, "2026-03")
     assert value(h.table(code, "2026-03", "outpatient"), 9) == "3000.00"
 
@@ -169,7 +207,9 @@ def test_every_money_moving_post_answers_a_retry_with_the_first_answer(settlemen
         first = h.client.post(f"{S}{path}", json=body, headers=keyed)
         second = h.client.post(f"{S}{path}", json=body, headers=keyed)
         assert first.status_code == status, first.text
-        assert second.status_code == status and second.headers.get("Idempotent-Replayed") == "true", second.text
+        assert second.status_code == status and second.headers.get("Idempotent-Replayed") == "true", (
+            second.text
+        )
         assert second.json() == first.json()
         return first.json()
 
@@ -193,7 +233,9 @@ def test_every_money_moving_post_answers_a_retry_with_the_first_answer(settlemen
 
 
 @pytest.mark.parametrize("path", ["/budgets", "/entries", "/assessments", "/clearings/run"])
-def test_another_offices_facility_is_not_found_for_staff_before_any_other_check(settlement, path: str) -> None:
+def test_another_offices_facility_is_not_found_for_staff_before_any_other_check(
+    settlement, path: str
+) -> None:
     h, code = settlement, new_code()
     h.designate(code, office="120101")
     h.today(date(2026, 4, 10))
@@ -206,10 +248,14 @@ def test_another_offices_facility_is_not_found_for_staff_before_any_other_check(
         "/clearings/run": {"period": "2026-12", "facility_code": code},  # a month not ended too
     }  # fmt: skip
     other = h.client.post(f"{S}{path}", json=bodies[path], headers=h.district("120103"))
-    unknown = h.client.post(f"{S}{path}", json={**bodies[path], "facility_code": new_code()}, headers=h.district("120103"))
+    unknown = h.client.post(
+        f"{S}{path}", json={**bodies[path], "facility_code": new_code()}, headers=h.district("120103")
+    )
     for answer in (other, unknown):
         assert answer.status_code == 404 and answer.json()["code"] == "not_found", answer.text
-        assert answer.json()["title"] == other.json()["title"]  # the same answer: another's facility is not told apart
+        assert (
+            answer.json()["title"] == other.json()["title"]
+        )  # the same answer: another's facility is not told apart
 
 
 def test_a_facility_sees_only_its_own_declarations_budgets_entries_and_tables(settlement) -> None:
@@ -220,7 +266,10 @@ def test_a_facility_sees_only_its_own_declarations_budgets_entries_and_tables(se
     h.today(date(2026, 4, 10))
     declared = h.declare(theirs, "2026-01", "8000.00").json()
     h.run(theirs, "2026-01")
-    table, budget = h.table(theirs, "2026-01"), h.client.get(f"{S}/budgets", params={"facility_code": theirs}, headers=h.district()).json()[0]
+    table, budget = (
+        h.table(theirs, "2026-01"),
+        h.client.get(f"{S}/budgets", params={"facility_code": theirs}, headers=h.district()).json()[0],
+    )
     me = h.facility(mine)
     for path in (f"/declarations/{declared['id']}", f"/clearings/{table['id']}", f"/clearings/{table['id']}/history",
                  f"/clearings/{table['id']}/document.pdf", f"/clearings/{table['id']}/table.csv", f"/budgets/{budget['id']}"):  # fmt: skip
@@ -229,7 +278,9 @@ def test_a_facility_sees_only_its_own_declarations_budgets_entries_and_tables(se
         listed = h.client.get(f"{S}{path}", params={"facility_code": theirs}, headers=me).json()
         assert all(item["facility_code"] == mine for item in listed), path
     assert h.client.get(f"{S}/clearings", params={"facility_code": theirs}, headers=me).json()["total"] == 0
-    assert h.client.post(f"{S}/clearings/{table['id']}/review", json={"version": 1}, headers=me).status_code in (403, 404)
+    assert h.client.post(
+        f"{S}/clearings/{table['id']}/review", json={"version": 1}, headers=me
+    ).status_code in (403, 404)
     # Operations staff read no settlement data at all.
     ops = h.token(Role.ops)
     assert h.client.get(f"{S}/declarations", headers=ops).status_code == 403
@@ -250,5 +301,7 @@ def test_the_ops_page_counts_a_declaration_without_a_budget_past_its_payment_lim
     assert h.declare(code, "2026-03", "3000.00", care_type="special_disease").status_code == 201
     h.today(date(2026, 7, 1))  # past the 30 working days from 2026-04-10
     with_it = h.call(overdue)
-    h.set_budget(code, "12000.00", care_type="special_disease")  # now it has a budget: no longer flagged, and no table yet
+    h.set_budget(
+        code, "12000.00", care_type="special_disease"
+    )  # now it has a budget: no longer flagged, and no table yet
     assert h.call(overdue) == with_it - 1

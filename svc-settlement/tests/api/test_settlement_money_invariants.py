@@ -25,7 +25,9 @@ S = "/api/v1/settlement"
 MONTHS = (1, 2, 3, 4)
 QUOTA = Decimal("10000.00")  # the 120,000 yearly budget split evenly
 RESERVE = Decimal("0.05")  # the sample assessment reserve rate of data/policy.json
-ABSORBING_MONTH = 5  # declared at the end with a large personal-account amount, so an overpayment is taken back
+ABSORBING_MONTH = (
+    5  # declared at the end with a large personal-account amount, so an overpayment is taken back
+)
 
 amounts = st.integers(min_value=0, max_value=25_000).map(lambda yuan: Decimal(yuan).quantize(Decimal("0.01")))
 months = st.sampled_from(MONTHS)
@@ -49,7 +51,10 @@ def expected_line_41(declared: dict[int, tuple[Decimal, Decimal]]) -> dict[int, 
 class Settlement(RuleBasedStateMachine):
     harness = None  # set by the test
 
-    @initialize(first=st.lists(st.one_of(st.none(), amounts), min_size=len(MONTHS), max_size=len(MONTHS)), cleared=st.booleans())
+    @initialize(
+        first=st.lists(st.one_of(st.none(), amounts), min_size=len(MONTHS), max_size=len(MONTHS)),
+        cleared=st.booleans(),
+    )
     def facility(self, first: list[Decimal | None], cleared: bool) -> None:
         """A facility with a budget, most months declared once, and (or not) cleared through April."""
         h = self.h = type(self).harness
@@ -59,7 +64,9 @@ class Settlement(RuleBasedStateMachine):
         h.today(date(2026, 7, 10))
         self.versions: dict[int, int] = {}
         self.declared: dict[int, tuple[Decimal, Decimal]] = {}
-        self.paid_versions: dict[str, int | None] = {}  # month → the declaration version its table was paid on
+        self.paid_versions: dict[
+            str, int | None
+        ] = {}  # month → the declaration version its table was paid on
         for month, pooled in zip(MONTHS, first, strict=True):
             if pooled is not None:
                 self.declare_or_correct(month, pooled, False)
@@ -75,8 +82,13 @@ class Settlement(RuleBasedStateMachine):
         first = self.h.declare(self.code, f"2026-{month:02d}", format(pooled, "f"), headers=headers, **extra)
         assert first.status_code == 201, first.text
         if retry:  # the same request again: the first answer, no second version
-            again = self.h.declare(self.code, f"2026-{month:02d}", format(pooled, "f"), headers=headers, **extra)
-            assert again.json()["id"] == first.json()["id"] and again.headers.get("Idempotent-Replayed") == "true"
+            again = self.h.declare(
+                self.code, f"2026-{month:02d}", format(pooled, "f"), headers=headers, **extra
+            )
+            assert (
+                again.json()["id"] == first.json()["id"]
+                and again.headers.get("Idempotent-Replayed") == "true"
+            )
         self.versions[month] = first.json()["version"]
         assert self.versions[month] == (version or 0) + 1
         self.declared[month] = (pooled, Decimal("0.00"))
@@ -85,7 +97,9 @@ class Settlement(RuleBasedStateMachine):
     def correct_an_old_version(self, month: int, pooled: Decimal) -> None:
         if self.versions.get(month, 0) < 2:
             return
-        stale = self.h.declare(self.code, f"2026-{month:02d}", format(pooled, "f"), replaces_version=self.versions[month] - 1)
+        stale = self.h.declare(
+            self.code, f"2026-{month:02d}", format(pooled, "f"), replaces_version=self.versions[month] - 1
+        )
         assert stale.status_code == 409 and stale.json()["code"] == "declaration_exists"
 
     # ---- the office
@@ -105,7 +119,9 @@ class Settlement(RuleBasedStateMachine):
         latest = self.versions.get(month)
         assert table["declaration_version"] == latest  # the table always follows the latest declaration
         if latest and latest > 1:
-            old = self.h.client.post(url, json={"version": table["version"], "declaration_version": latest - 1}, headers=headers)
+            old = self.h.client.post(
+                url, json={"version": table["version"], "declaration_version": latest - 1}, headers=headers
+            )
             assert old.status_code == 409 and old.json()["code"] == "declaration_superseded"
         body = {"version": table["version"], "declaration_version": latest}
         if duplicate == "concurrent":
@@ -128,7 +144,9 @@ class Settlement(RuleBasedStateMachine):
             self.next_step(month, "none")
 
     @rule(data=st.data(), later=st.sampled_from(MONTHS[1:]), pooled=amounts)
-    def pay_a_later_month_then_correct_an_earlier_one(self, data: st.DataObject, later: int, pooled: Decimal) -> None:
+    def pay_a_later_month_then_correct_an_earlier_one(
+        self, data: st.DataObject, later: int, pooled: Decimal
+    ) -> None:
         """The issue's order: a month paid before an earlier month is corrected."""
         self.run(later)
         self.settle_at_once(later)
@@ -140,7 +158,12 @@ class Settlement(RuleBasedStateMachine):
         async def both() -> list[httpx.Response]:
             transport = httpx.ASGITransport(app=self.h.client.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://settlement") as client:
-                return list(await asyncio.gather(client.post(url, json=body, headers=headers), client.post(url, json=body, headers=headers)))
+                return list(
+                    await asyncio.gather(
+                        client.post(url, json=body, headers=headers),
+                        client.post(url, json=body, headers=headers),
+                    )
+                )
 
         return self.h.call(both)
 
@@ -149,7 +172,10 @@ class Settlement(RuleBasedStateMachine):
         async def rows() -> list:
             async with self.h.runtime.uow() as uow:
                 result = await uow.session.execute(
-                    text("SELECT period, kind, declaration_version, amount FROM payments WHERE facility_code = :code"), {"code": self.code}
+                    text(
+                        "SELECT period, kind, declaration_version, amount FROM payments WHERE facility_code = :code"
+                    ),
+                    {"code": self.code},
                 )
                 return [tuple(r) for r in result]
 
@@ -179,7 +205,11 @@ class Settlement(RuleBasedStateMachine):
             while (table := h.table(self.code, f"2026-{month:02d}"))["status"] != "paid":
                 action, headers = {"computed": ("review", h.district()), "reviewed": ("approve", h.city()),
                                    "approved": ("pay", h.city())}[table["status"]]  # fmt: skip
-                answer = h.client.post(f"{S}/clearings/{table['id']}/{action}", json={"version": table["version"]}, headers=headers)
+                answer = h.client.post(
+                    f"{S}/clearings/{table['id']}/{action}",
+                    json={"version": table["version"]},
+                    headers=headers,
+                )
                 assert answer.status_code == 200, answer.text
                 if action == "pay":
                     assert table["declaration_version"] == self.versions.get(month)
@@ -191,10 +221,16 @@ class Settlement(RuleBasedStateMachine):
         assert paid == expected_line_41(self.declared)
 
 
-def test_settlement_pays_each_declaration_version_once_and_each_month_what_its_latest_version_computes(settlement) -> None:
+def test_settlement_pays_each_declaration_version_once_and_each_month_what_its_latest_version_computes(
+    settlement,
+) -> None:
     Settlement.harness = settlement
     run_state_machine_as_test(
         Settlement,
-        settings=settings(max_examples=10, stateful_step_count=10, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),  # fmt: skip
+        settings=settings(
+            max_examples=10,
+            stateful_step_count=10,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
     )

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import Problem
+from shared.errors import DomainError
 from svc_settlement.domain.budget import split_year
 
 
@@ -29,16 +29,18 @@ def test_a_historical_pattern_splits_by_weight() -> None:
 def test_a_change_during_the_year_keeps_approved_months_and_spreads_the_rest() -> None:
     before = split_year(D("1200.00"))
     after = split_year(D("1500.00"), fixed={m: before[m - 1] for m in (1, 2, 3)})
-    assert (after[:3] == before[:3] and after[3:] == [D("133.33")] * 8 + [D("133.36")]) or sum(after) == D("1500.00")
+    assert (after[:3] == before[:3] and after[3:] == [D("133.33")] * 8 + [D("133.36")]) or sum(after) == D(
+        "1500.00"
+    )
     assert sum(after) == D("1500.00") and after[:3] == [D("100.00")] * 3
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DomainError) as caught:
         split_year(D("200.00"), fixed={1: D("100.00"), 2: D("100.00"), 3: D("100.00")})
     assert caught.value.code == "budget_below_approved"
 
 
 @pytest.mark.parametrize("weights", [[D(1)] * 11, [D(-1)] + [D(1)] * 11, [D(0)] * 12])
 def test_bad_weights_are_refused(weights: list[D]) -> None:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DomainError) as caught:
         split_year(D("100.00"), weights)
     assert caught.value.status == 422
 
@@ -46,7 +48,10 @@ def test_bad_weights_are_refused(weights: list[D]) -> None:
 @settings(max_examples=300, deadline=None)
 @given(
     st.integers(0, 10**11).map(lambda c: D(c) / 100),
-    st.one_of(st.none(), st.lists(st.integers(0, 1000).map(D), min_size=12, max_size=12).filter(lambda w: sum(w) > 0)),
+    st.one_of(
+        st.none(),
+        st.lists(st.integers(0, 1000).map(D), min_size=12, max_size=12).filter(lambda w: sum(w) > 0),
+    ),
 )
 def test_the_quotas_always_add_up_to_the_year_and_none_is_negative(total: D, weights: list[D] | None) -> None:
     quotas = split_year(total, weights)

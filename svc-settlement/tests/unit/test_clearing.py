@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import Problem
+from shared.errors import DomainError
 from svc_settlement.domain.clearing import (
     BY_NUMBER,
     INPUTS,
@@ -41,34 +41,57 @@ def lines(c: Clearing, *numbers: int) -> tuple[D, ...]:
 
 
 def test_the_table_has_41_numbered_lines_each_with_a_formula_over_known_names() -> None:
-    assert [l.number for l in LINES] == list(range(1, 42))
+    assert [line.number for line in LINES] == list(range(1, 42))
     for line in LINES:
         for name in line.sources:
-            assert (name.startswith("L") and int(name[1:]) in BY_NUMBER) or name in INPUTS or name in PREVIOUS, (line, name)
+            assert (
+                (name.startswith("L") and int(name[1:]) in BY_NUMBER) or name in INPUTS or name in PREVIOUS
+            ), (line, name)
 
 
 def test_the_readme_lists_the_same_formulas_as_the_code() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    assert markdown_table() in readme, "README's table is stale: regenerate with python -m svc_settlement.domain.clearing"
+    assert markdown_table() in readme, (
+        "README's table is stale: regenerate with python -m svc_settlement.domain.clearing"
+    )
 
 
 def test_within_quota_everything_is_paid_less_the_reserve_and_the_rest_of_the_quota_rolls_over() -> None:
     [c] = run([{"quota": 100, "pooled_claims": 80}], first_month=3)
-    assert lines(c, 8, 14, 15, 16, 17, 18, 19) == (D("100.00"), D("80.00"), D("80.00"), D("4.00"), D("76.00"), D("20.00"), D("0.00"))
+    assert lines(c, 8, 14, 15, 16, 17, 18, 19) == (
+        D("100.00"),
+        D("80.00"),
+        D("80.00"),
+        D("4.00"),
+        D("76.00"),
+        D("20.00"),
+        D("0.00"),
+    )
     assert c.lines[33] == c.lines[41] == D("76.00")
 
 
 def test_over_quota_the_excess_is_deferred_and_enters_next_months_claims() -> None:
-    first, second = run([{"quota": 100, "pooled_claims": 130}, {"quota": 100, "pooled_claims": 50}], first_month=3)
+    first, second = run(
+        [{"quota": 100, "pooled_claims": 130}, {"quota": 100, "pooled_claims": 50}], first_month=3
+    )
     assert lines(first, 15, 18, 19) == (D("100.00"), D("0.00"), D("30.00"))
-    assert lines(second, 4, 13, 14, 15, 18, 19) == (D("30.00"), D("30.00"), D("80.00"), D("80.00"), D("20.00"), D("0.00"))
+    assert lines(second, 4, 13, 14, 15, 18, 19) == (
+        D("30.00"),
+        D("30.00"),
+        D("80.00"),
+        D("80.00"),
+        D("20.00"),
+        D("0.00"),
+    )
 
 
 def test_unused_quota_rolls_over_for_several_months_but_not_across_the_year_end() -> None:
     months = [{"quota": 100, "pooled_claims": 40}] * 3 + [{"quota": 100, "pooled_claims": 350}]
     *_, fourth = run(months, first_month=9)  # September … December
     assert lines(fourth, 2, 8, 15, 19) == (D("180.00"), D("280.00"), D("280.00"), D("70.00"))
-    january = run([{"quota": 100, "pooled_claims": 10}] + [{"quota": 100, "pooled_claims": 0}], first_month=12)[1]
+    january = run([{"quota": 100, "pooled_claims": 10}, {"quota": 100, "pooled_claims": 0}], first_month=12)[
+        1
+    ]
     assert january.lines[2] == D("0.00"), "December's surplus does not cross the year end"
 
 
@@ -115,14 +138,24 @@ def test_a_year_of_surplus_deferral_rejections_adjustments_and_a_year_end_releas
     assert lines(c[11], 28, 34, 41) == (D("0.90"), D("17.10"), D("112.10"))
     # The year's reserve is 44.15; 90% released (39.735 → 39.74) in January with 60 recovered.
     assert sum(x.lines[16] for x in c[:12]) == D("44.15")
-    assert lines(c[12], 20, 21, 22, 23, 33, 41) == (D("39.74"), D("60.00"), D("60.00"), D("0.00"), D("8.24"), D("8.24"))
+    assert lines(c[12], 20, 21, 22, 23, 33, 41) == (
+        D("39.74"),
+        D("60.00"),
+        D("60.00"),
+        D("0.00"),
+        D("8.24"),
+        D("8.24"),
+    )
     # The year's money: 880 claimed + 3 adjusted + 5 reinstated − 5 rejected = paid + withheld.
     claimed = sum(x.lines[9] + x.lines[10] + x.lines[12] - x.lines[11] for x in c[:12])
     assert claimed == D("883.00") == sum(x.lines[16] + x.lines[17] for x in c[:12]) + c[11].lines[19]
 
 
 def test_a_recovery_larger_than_the_months_payment_leaves_a_remainder_for_next_month() -> None:
-    first, second = run([{"quota": 100, "pooled_claims": 50, "recovery_due": 100}, {"quota": 100, "pooled_claims": 80}], first_month=2)
+    first, second = run(
+        [{"quota": 100, "pooled_claims": 50, "recovery_due": 100}, {"quota": 100, "pooled_claims": 80}],
+        first_month=2,
+    )
     assert lines(first, 17, 21, 22, 23, 33) == (D("47.50"), D("100.00"), D("47.50"), D("52.50"), D("0.00"))
     assert lines(second, 17, 21, 22, 23, 33) == (D("76.00"), D("52.50"), D("52.50"), D("0.00"), D("23.50"))
 
@@ -138,10 +171,10 @@ def test_the_other_funds_are_paid_as_declared_and_added_to_the_total() -> None:
 
 
 def test_rejections_larger_than_the_claims_refuse_the_clearing() -> None:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DomainError) as caught:
         run([{"quota": 100, "pooled_claims": 10, "smart_rejections": 20}])
     assert caught.value.code == "clearing_negative_line" and caught.value.extra["line"] == 3
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(DomainError) as caught:
         run([{"quota": 100, "relief_claims": 10, "relief_rejections": 20}])
     assert caught.value.extra["line"] == 28 or caught.value.extra["line"] == 34
     with pytest.raises(ValueError):
@@ -149,14 +182,19 @@ def test_rejections_larger_than_the_claims_refuse_the_clearing() -> None:
 
 
 def test_every_line_traces_to_its_sources_with_their_values() -> None:
-    _, second = run([{"quota": 100, "pooled_claims": 130}, {"quota": 100, "pooled_claims": 10}], first_month=4)
+    _, second = run(
+        [{"quota": 100, "pooled_claims": 130}, {"quota": 100, "pooled_claims": 10}], first_month=4
+    )
     assert second.trace(13) == {"number": 13, "name": "上月统筹申请超标", "section": "本月完成情况", "formula": "prev_L19",
                                 "value": D("30.00"), "sources": {"prev_L19": D("30.00")}}  # fmt: skip
     assert second.trace(15)["sources"] == {"L14": D("40.00"), "L8": D("100.00")}
 
 
 def test_the_same_inputs_give_the_same_table() -> None:
-    months = [{"quota": 100, "pooled_claims": 130, "screening_rejections": 7}, {"quota": 90, "pooled_claims": 10}]
+    months = [
+        {"quota": 100, "pooled_claims": 130, "screening_rejections": 7},
+        {"quota": 90, "pooled_claims": 10},
+    ]
     assert [c.lines for c in run(months)] == [c.lines for c in run(months)]
 
 
@@ -185,8 +223,14 @@ def month_inputs(draw) -> dict:  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(month_inputs(), min_size=1, max_size=14), st.integers(0, 20).map(lambda p: D(p) / 100), st.integers(1, 12))
-def test_money_is_conserved_and_no_forbidden_line_is_negative(months: list[dict], rate: D, first: int) -> None:
+@given(
+    st.lists(month_inputs(), min_size=1, max_size=14),
+    st.integers(0, 20).map(lambda p: D(p) / 100),
+    st.integers(1, 12),
+)
+def test_money_is_conserved_and_no_forbidden_line_is_negative(
+    months: list[dict], rate: D, first: int
+) -> None:
     cleared = run(months, rate, first)
     for c in cleared:
         L = c.lines
@@ -202,4 +246,7 @@ def test_money_is_conserved_and_no_forbidden_line_is_negative(months: list[dict]
     net = sum(c.lines[9] + c.lines[10] + c.lines[12] - c.lines[11] for c in cleared)
     assert net == sum(c.lines[17] + c.lines[16] for c in cleared) + cleared[-1].lines[19]
     # Recoveries: what was due is recovered or still remaining.
-    assert sum(c.inputs["recovery_due"] for c in cleared) == sum(c.lines[22] for c in cleared) + cleared[-1].lines[23]
+    assert (
+        sum(c.inputs["recovery_due"] for c in cleared)
+        == sum(c.lines[22] for c in cleared) + cleared[-1].lines[23]
+    )

@@ -35,7 +35,11 @@ def test_an_open_month_after_a_paid_one_books_what_the_paid_month_now_lacks() ->
     [adjustment] = months[2].adjustments
     assert (adjustment.period, adjustment.amount) == ("2026-02", D("-950.00"))
     # March starts from February as it should be (3,000 deferred, no surplus), and pays its own less the 950.
-    assert (months[2].clearing.lines[13], months[2].clearing.lines[41], months[2].payable) == (D("3000.00"), D("7600.00"), D("6650.00"))
+    assert (months[2].clearing.lines[13], months[2].clearing.lines[41], months[2].payable) == (
+        D("3000.00"),
+        D("7600.00"),
+        D("6650.00"),
+    )
     assert pending == []
 
 
@@ -44,7 +48,9 @@ def test_a_paid_months_difference_already_paid_by_a_kept_table_is_not_paid_again
         Period(2026, 2): KeptTable(D("10450.00"), ()),
         Period(2026, 3): KeptTable(D("7600.00"), (Adjustment("2026-02", D("-950.00"), "…"),)),
     }
-    months, pending = restate([month(1, "12000.00"), month(2, "11000.00"), month(3, "5000.00"), month(4, "1000.00")], kept, rate)
+    months, pending = restate(
+        [month(1, "12000.00"), month(2, "11000.00"), month(3, "5000.00"), month(4, "1000.00")], kept, rate
+    )
     assert months[3].adjustments == () and pending == []
 
 
@@ -55,9 +61,17 @@ def test_a_difference_with_no_open_month_after_it_waits() -> None:
 
 
 def test_an_overpayment_is_taken_back_only_as_far_as_the_month_pays_and_the_rest_waits() -> None:
-    owed = [Adjustment("2026-01", D("-300.00"), "a"), Adjustment("2026-02", D("200.00"), "b"), Adjustment("2026-03", D("-500.00"), "c")]
+    owed = [
+        Adjustment("2026-01", D("-300.00"), "a"),
+        Adjustment("2026-02", D("200.00"), "b"),
+        Adjustment("2026-03", D("-500.00"), "c"),
+    ]
     booked, left = book(owed, D("400.00"))
-    assert [(a.period, a.amount) for a in booked] == [("2026-02", D("200.00")), ("2026-01", D("-300.00")), ("2026-03", D("-300.00"))]
+    assert [(a.period, a.amount) for a in booked] == [
+        ("2026-02", D("200.00")),
+        ("2026-01", D("-300.00")),
+        ("2026-03", D("-300.00")),
+    ]
     assert [(a.period, a.amount) for a in left] == [("2026-03", D("-200.00"))]
 
 
@@ -76,7 +90,9 @@ def test_paying_in_any_order_then_settling_everything_pays_each_month_what_its_l
     """Months computed and some paid from the first declarations; then every month corrected; then the open
     months paid one after another, each taking what is owed: per month, the paid total is the fresh line 41."""
     periods = [Period(2026, m) for m in range(1, 5)] + [Period(2026, 5)]
-    inputs_1 = [{"quota": D("10000.00"), "pooled_claims": a} for a in first] + [{"quota": D("10000.00"), "personal_account": D("1000000.00")}]
+    inputs_1 = [{"quota": D("10000.00"), "pooled_claims": a} for a in first] + [
+        {"quota": D("10000.00"), "personal_account": D("1000000.00")}
+    ]
     inputs_2 = [{"quota": D("10000.00"), "pooled_claims": a} for a in second] + [inputs_1[-1]]
     ledger: dict[str, Decimal] = {}
     kept: dict[Period, KeptTable] = {}
@@ -108,4 +124,6 @@ def test_a_kept_months_stored_computation_is_reused_only_when_made_from_the_same
     assert again[0].clearing is first[0].clearing  # same basis: taken as it is
     corrected, pending = restate([month(1, "12000.00"), month(2, "11000.00")], kept, rate, stored)
     assert corrected[0].clearing.lines[41] == D("9500.00") and [(a.period, a.amount) for a in pending] == []
-    assert corrected[1].adjustments == (Adjustment("2026-01", D("1900.00"), corrected[1].adjustments[0].reason),)
+    assert corrected[1].adjustments == (
+        Adjustment("2026-01", D("1900.00"), corrected[1].adjustments[0].reason),
+    )

@@ -27,7 +27,8 @@ class BudgetIn(BaseModel):
     care_type: CareType
     total: NonNegativeMoney = Field(description="年度总额指标（元）")
     weights: list[Annotated[float, Field(ge=0, le=1e12)]] | None = Field(
-        None, min_length=12, max_length=12, description="按历年月度费用规律分配的12个权重；省略则按月平均分配")
+        None, min_length=12, max_length=12, description="按历年月度费用规律分配的12个权重；省略则按月平均分配"
+    )
     reason: Text = Field(min_length=2, max_length=500, description="下达或调整的原因")
     version: int | None = Field(None, ge=1, description="调整已有指标时：当前版本号")
 
@@ -61,7 +62,9 @@ class BudgetDetail(BaseModel):
 
 
 @router.post("", response_model=BudgetOut, summary="下达或调整年度总额指标（按月平均或按历年规律分解）")
-async def set_budget(body: BudgetIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def set_budget(
+    body: BudgetIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None
+):
     weights = [Decimal(repr(w)) for w in body.weights] if body.weights is not None else None
 
     async def set_it() -> tuple[int, Any]:
@@ -78,12 +81,10 @@ async def list_budgets(
     actor: Reader, uow: UoW, facility_code: Annotated[str | None, Query(max_length=20)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> list[dict]:  # fmt: skip
-    async with uow:
-        return await budgets.list_budgets(uow, actor, facility_code, year)
+    return await uow.read(budgets.list_budgets, actor, facility_code=facility_code, year=year)
 
 
 @router.get("/{budget_id}", response_model=BudgetDetail, summary="总额指标与调整记录")
 async def get_budget(budget_id: uuid.UUID, actor: Reader, uow: UoW) -> BudgetDetail:
-    async with uow:
-        budget, history = await budgets.budget_view(uow, actor, budget_id)
+    budget, history = await uow.read(budgets.budget_view, actor, budget_id)
     return BudgetDetail(budget=BudgetOut(**budget), history=[BudgetChange(**h) for h in history])

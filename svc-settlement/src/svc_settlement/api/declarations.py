@@ -48,7 +48,9 @@ class DeclarationIn(BaseModel):
     period: PeriodText
     insurance_type: InsuranceType
     lines: list[LineIn] = Field(min_length=1, max_length=9)
-    bills: list[BillIn] = Field(default_factory=list, max_length=20_000, description="逐单明细（可选）；提供时各行合计须与明细一致")
+    bills: list[BillIn] = Field(
+        default_factory=list, max_length=20_000, description="逐单明细（可选）；提供时各行合计须与明细一致"
+    )
     replaces_version: int | None = Field(None, ge=1, description="更正时：被更正的当前版本号")
     reason: Text | None = Field(None, max_length=500, description="更正原因")
 
@@ -67,18 +69,28 @@ class DeclarationOut(BaseModel):
     declared_on: date
     reason: str | None
     latest: bool = Field(description="是否为该月最新版本（被更正的旧版本不再结算）")
-    flags: list[dict[str, Any]] = Field(description="需经办机构处理的事项，如 no_budget：该就医方式没有年度总额指标（含结算期限）")
+    flags: list[dict[str, Any]] = Field(
+        description="需经办机构处理的事项，如 no_budget：该就医方式没有年度总额指标（含结算期限）"
+    )
 
 
 def _funds(item: Funds) -> dict:
     return {f: getattr(item, f) for f in Funds.model_fields}
 
 
-@router.post("/declarations", status_code=201, response_model=DeclarationOut, summary="月结申报（更正即提交新版本）")
-async def declare(body: DeclarationIn, request: Request, actor: FacilityUser, uow: UoW, idempotency_key: IdempotencyKey = None):
+@router.post(
+    "/declarations", status_code=201, response_model=DeclarationOut, summary="月结申报（更正即提交新版本）"
+)
+async def declare(
+    body: DeclarationIn,
+    request: Request,
+    actor: FacilityUser,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
     data = declarations.DeclarationIn(
         facility_code=body.facility_code, period=body.period, insurance_type=body.insurance_type,
-        lines=[DeclaredLine(l.care_type, l.origin, _funds(l)) for l in body.lines],
+        lines=[DeclaredLine(line.care_type, line.origin, _funds(line)) for line in body.lines],
         bills=[Bill(b.bill_no, b.care_type, b.origin, _funds(b)) for b in body.bills],
         replaces_version=body.replaces_version, reason=body.reason,
     )  # fmt: skip
@@ -91,21 +103,25 @@ async def declare(body: DeclarationIn, request: Request, actor: FacilityUser, uo
         return await run_idempotent(uow, request, actor.subject, idempotency_key, file)
 
 
-@router.get("/declarations", response_model=list[DeclarationOut], summary="月结申报列表（机构看自己的，经办人员看本分中心的）")
+@router.get(
+    "/declarations",
+    response_model=list[DeclarationOut],
+    summary="月结申报列表（机构看自己的，经办人员看本分中心的）",
+)
 async def list_declarations(
     actor: Reader, uow: UoW,
     facility_code: Annotated[str | None, Query(max_length=20)] = None,
     period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     flagged: Annotated[bool, Query(description="只列需经办机构处理的申报（如没有总额指标）")] = False,
 ) -> list[dict]:  # fmt: skip
-    async with uow:
-        return await declarations.list_declarations(uow, actor, facility_code, period, flagged)
+    return await uow.read(
+        declarations.list_declarations, actor, facility_code=facility_code, period=period, flagged=flagged
+    )
 
 
 @router.get("/declarations/{declaration_id}", response_model=DeclarationOut, summary="月结申报详情")
 async def get_declaration(declaration_id: uuid.UUID, actor: Reader, uow: UoW) -> dict:
-    async with uow:
-        return await declarations.declaration_view(uow, actor, declaration_id)
+    return await uow.read(declarations.declaration_view, actor, declaration_id)
 
 
 EntryKind = Literal[tuple(ENTRY_KINDS)]  # type: ignore[valid-type]
@@ -117,7 +133,8 @@ class EntryIn(BaseModel):
     insurance_type: InsuranceType
     care_type: CareType
     kind: EntryKind = Field(  # type: ignore[valid-type]
-        description="; ".join(f"{k}: {v[1]}" for k, v in ENTRY_KINDS.items()))
+        description="; ".join(f"{k}: {v[1]}" for k, v in ENTRY_KINDS.items())
+    )
     amount: NonNegativeMoney
     reason: Text = Field(min_length=2, max_length=500)
 
@@ -135,11 +152,18 @@ class EntryOut(BaseModel):
     at: datetime
 
 
-@router.post("/entries", status_code=201, response_model=EntryOut, summary="录入审核拒付、调整支付等（只增不改，记录经办人与原因）")
-async def add_entry(body: EntryIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
+@router.post(
+    "/entries",
+    status_code=201,
+    response_model=EntryOut,
+    summary="录入审核拒付、调整支付等（只增不改，记录经办人与原因）",
+)
+async def add_entry(
+    body: EntryIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None
+):
     async def enter() -> tuple[int, Any]:
-        row = await entries.add_entry(uow, actor, body.facility_code, body.period, body.insurance_type, body.care_type,
-                                       body.kind, body.amount, body.reason)  # fmt: skip
+        row = await entries.add_entry(uow, actor, facility_code=body.facility_code, period=body.period, insurance_type=body.insurance_type,
+                                      care_type=body.care_type, kind=body.kind, amount=body.amount, reason=body.reason)  # fmt: skip
         return 201, EntryOut(**row).model_dump(mode="json")
 
     async with uow:
@@ -151,8 +175,7 @@ async def list_entries(
     actor: Reader, uow: UoW, facility_code: Annotated[str, Query(max_length=20)],
     period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
 ) -> list[dict]:  # fmt: skip
-    async with uow:
-        return await entries.list_entries(uow, actor, facility_code, period)
+    return await uow.read(entries.list_entries, actor, facility_code=facility_code, period=period)
 
 
 class AssessmentIn(BaseModel):
@@ -166,11 +189,19 @@ class AssessmentIn(BaseModel):
     reason: Text = Field(min_length=2, max_length=300)
 
 
-@router.post("/assessments", status_code=201, response_model=list[EntryOut], summary="录入年度考核结果：返还考核预留、上年度清算应收回")
-async def assessment(body: AssessmentIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
+@router.post(
+    "/assessments",
+    status_code=201,
+    response_model=list[EntryOut],
+    summary="录入年度考核结果：返还考核预留、上年度清算应收回",
+)
+async def assessment(
+    body: AssessmentIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None
+):
     async def record() -> tuple[int, Any]:
-        rows = await assessments.record_assessment(uow, actor, body.facility_code, body.year, body.insurance_type, body.care_type,
-                                                body.score_ratio, body.recovery, body.book_in, body.reason)  # fmt: skip
+        rows = await assessments.record_assessment(
+            uow, actor, facility_code=body.facility_code, year=body.year, insurance_type=body.insurance_type, care_type=body.care_type,
+            score_ratio=body.score_ratio, recovery=body.recovery, book_in=body.book_in, reason=body.reason)  # fmt: skip
         return 201, [EntryOut(**r).model_dump(mode="json") for r in rows]
 
     async with uow:

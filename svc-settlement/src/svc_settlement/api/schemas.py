@@ -18,7 +18,9 @@ Reader = Annotated[Principal, require_roles(Role.staff, Role.facility)]
 InsuranceType = Literal["employee", "resident"]
 CareType = Literal["inpatient", "outpatient", "special_disease"]
 Origin = Literal["local", "in_province", "cross_province"]
-PeriodText = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="结算月份 YYYY-MM", examples=["2026-03"])]
+PeriodText = Annotated[
+    str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="结算月份 YYYY-MM", examples=["2026-03"])
+]
 FacilityCode = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9]+$")]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared.calendar import WorkingCalendar
-from shared.errors import Problem
+from shared.errors import Conflict
 
 PAYMENT_LIMIT_WORKING_DAYS = 30
 
@@ -24,7 +24,7 @@ LOCKED = frozenset({"approved", "paid"})
 def next_status(current: str, action: str) -> str:
     source, target, _ = TRANSITIONS[action]
     if current != source:
-        raise Problem(409, "invalid_transition", "当前状态不允许此操作",
+        raise Conflict("invalid_transition", "当前状态不允许此操作",
                       f"清算表状态为「{STATUSES.get(current, current)}」，{action} 需要「{STATUSES[source]}」")  # fmt: skip
     return target
 
@@ -38,7 +38,9 @@ class Deadline:
     overdue: bool
 
 
-def payment_deadline(calendar: WorkingCalendar, declared_on: date, today: date, paid_on: date | None = None) -> Deadline:
+def payment_deadline(
+    calendar: WorkingCalendar, declared_on: date, today: date, paid_on: date | None = None
+) -> Deadline:
     """Day 0 is the day of the declaration (受理); payment is due by the 30th working day after it."""
     due = calendar.add_working_days(declared_on, PAYMENT_LIMIT_WORKING_DAYS)
     until = paid_on or today

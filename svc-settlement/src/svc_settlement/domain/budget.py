@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_DOWN, Decimal
 
-from shared.errors import Problem
+from shared.errors import Conflict, Invalid
 from shared.money import CENT, to_money
 
 MONTHS = range(1, 13)
 
 
-def split_year(total: Decimal, weights: Sequence[Decimal] | None = None, fixed: Mapping[int, Decimal] | None = None) -> list[Decimal]:
+def split_year(
+    total: Decimal, weights: Sequence[Decimal] | None = None, fixed: Mapping[int, Decimal] | None = None
+) -> list[Decimal]:
     """Twelve monthly quotas summing exactly to `total`.
 
     `weights`: twelve non-negative numbers (e.g. last years' monthly costs), or None for an even split.
@@ -33,12 +35,12 @@ def split_year(total: Decimal, weights: Sequence[Decimal] | None = None, fixed: 
     free = [m for m in MONTHS if m not in fixed]
     remaining = total - sum(fixed.values(), Decimal(0))
     if remaining < 0:
-        raise Problem(409, "budget_below_approved", "年度指标低于已核准月份的指标合计",
+        raise Conflict("budget_below_approved", "年度指标低于已核准月份的指标合计",
                       f"已核准月份的指标合计 {sum(fixed.values(), Decimal(0))}，新的年度指标不能低于它")  # fmt: skip
     quotas = dict(fixed)
     if not free:
         if remaining != 0:
-            raise Problem(409, "budget_all_months_approved", "全年各月均已核准，不能再调整指标")
+            raise Conflict("budget_all_months_approved", "全年各月均已核准，不能再调整指标")
         return [quotas[m] for m in MONTHS]
     free_weight = sum((weights[m - 1] for m in free), Decimal(0))
     if free_weight == 0:
@@ -54,7 +56,9 @@ def split_year(total: Decimal, weights: Sequence[Decimal] | None = None, fixed: 
     return [to_money(quotas[m]) for m in MONTHS]
 
 
-def _largest_remainder(amount: Decimal, weights: Mapping[int, Decimal], total_weight: Decimal) -> dict[int, Decimal]:
+def _largest_remainder(
+    amount: Decimal, weights: Mapping[int, Decimal], total_weight: Decimal
+) -> dict[int, Decimal]:
     exact = {m: amount * w / total_weight for m, w in weights.items()}
     floors = {m: v.quantize(CENT, rounding=ROUND_DOWN) for m, v in exact.items()}
     left = int((amount - sum(floors.values(), Decimal(0))) / CENT)
@@ -63,5 +67,5 @@ def _largest_remainder(amount: Decimal, weights: Mapping[int, Decimal], total_we
     return floors
 
 
-def _invalid(message: str, field: str) -> Problem:
-    return Problem(422, "invalid_budget", "总额指标有误", message, errors=[{"field": field, "message": message}])
+def _invalid(message: str, field: str) -> Invalid:
+    return Invalid("invalid_budget", "总额指标有误", message, errors=[{"field": field, "message": message}])

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from shared.errors import Problem
+from shared.errors import Conflict
 from shared.money import split_ratio, to_money
 
 ZERO = Decimal("0.00")
@@ -79,7 +79,13 @@ class Line:
         return tuple(names)
 
 
-Q, C, Y, R, P = "本月指标核算", "本月完成情况", "上年度基金清算收回", "大额救助、城职大病补助运行情况", "基金支付情况"
+Q, C, Y, R, P = (
+    "本月指标核算",
+    "本月完成情况",
+    "上年度基金清算收回",
+    "大额救助、城职大病补助运行情况",
+    "基金支付情况",
+)
 
 LINES: tuple[Line, ...] = (
     Line(1, "本月指标", Q, "quota"),
@@ -166,7 +172,12 @@ class Carried:
         )  # fmt: skip
 
     def as_dict(self) -> dict[str, Decimal]:
-        return {"L18": self.L18, "L19": self.L19, "L23": self.L23, "screening_remaining": self.screening_remaining}
+        return {
+            "L18": self.L18,
+            "L19": self.L19,
+            "L23": self.L23,
+            "screening_remaining": self.screening_remaining,
+        }
 
 
 @dataclass(frozen=True)
@@ -201,7 +212,13 @@ class Clearing:
 
 
 class _Evaluator:
-    def __init__(self, inputs: Mapping[str, Decimal], previous: Mapping[str, Decimal], reserve_rate: Decimal, month: int):
+    def __init__(
+        self,
+        inputs: Mapping[str, Decimal],
+        previous: Mapping[str, Decimal],
+        reserve_rate: Decimal,
+        month: int,
+    ):
         self.inputs, self.previous, self.reserve_rate, self.month = inputs, previous, reserve_rate, month
         self.lines: dict[int, Decimal] = {}
         self._busy: set[int] = set()
@@ -219,7 +236,11 @@ class _Evaluator:
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
             left, right = self.eval(node.left), self.eval(node.right)
             return left + right if isinstance(node.op, ast.Add) else left - right
-        if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, int)
+            and not isinstance(node.value, bool)
+        ):
             return Decimal(node.value)
         if isinstance(node, ast.Name):
             return self.name(node.id)
@@ -266,23 +287,28 @@ def compute(inputs: Mapping[str, Decimal], carried: Carried, reserve_rate: Decim
     evaluator = _Evaluator(full, previous, reserve_rate, month)
     for line in LINES:
         evaluator.line(line.number)
-    carry = {name: to_money(evaluator.eval(ast.parse(formula, mode="eval").body)) for name, (_, formula) in CARRIES.items()}
+    carry = {
+        name: to_money(evaluator.eval(ast.parse(formula, mode="eval").body))
+        for name, (_, formula) in CARRIES.items()
+    }
     lines = dict(sorted(evaluator.lines.items()))
     for line in LINES:
         if line.non_negative and lines[line.number] < 0:
             reason = NEGATIVE_REASONS.get(line.number, "")
-            raise Problem(
-                409, "clearing_negative_line", "清算结果出现负数，不能清算",
+            raise Conflict(
+                "clearing_negative_line", "清算结果出现负数，不能清算",
                 f"第{line.number}行「{line.name}」为 {lines[line.number]}（{line.formula}）{('：' + reason) if reason else ''}",
                 line=line.number,
             )  # fmt: skip
-    return Clearing(lines=lines, carry=carry, inputs=full, previous=previous, reserve_rate=reserve_rate, month=month)
+    return Clearing(
+        lines=lines, carry=carry, inputs=full, previous=previous, reserve_rate=reserve_rate, month=month
+    )
 
 
 def markdown_table() -> str:
     """The README's table: line → name → formula."""
     rows = ["| line | 名称 | section | formula |", "| ---: | --- | --- | --- |"]
-    rows += [f"| {l.number} | {l.name} | {l.section} | `{l.formula}` |" for l in LINES]
+    rows += [f"| {line.number} | {line.name} | {line.section} | `{line.formula}` |" for line in LINES]
     rows += [f"| carry | {desc} | — | `{formula}` |" for _, (desc, formula) in CARRIES.items()]
     return "\n".join(rows)
 

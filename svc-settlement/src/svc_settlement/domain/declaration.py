@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from shared.errors import Problem
+from shared.errors import Invalid
 
 CARE_TYPES = {"inpatient": "住院", "outpatient": "门诊", "special_disease": "门特"}
 ORIGINS = {"local": "本地", "in_province": "省内异地", "cross_province": "跨省异地"}
@@ -37,7 +37,7 @@ class Period:
             if len(text) != 7 or not 1 <= month <= 12 or not 2000 <= year <= 2100:
                 raise ValueError
         except ValueError:
-            raise Problem(422, "invalid_period", "结算月份格式错误", "应为 YYYY-MM，例如 2026-03",
+            raise Invalid("invalid_period", "结算月份格式错误", "应为 YYYY-MM，例如 2026-03",
                           errors=[{"field": "period", "message": "应为 YYYY-MM"}]) from None  # fmt: skip
         return cls(year, month)
 
@@ -77,7 +77,7 @@ class Bill:
 def check_period_ended(period: Period, today: date) -> None:
     """A facility declares only a month that has ended (the business date is after its last day)."""
     if today <= period.last_day:
-        raise Problem(422, "period_not_ended", "结算月份尚未结束，不能申报", f"{period} 月结申报最早于 {period.next().first_day} 提交",
+        raise Invalid("period_not_ended", "结算月份尚未结束，不能申报", f"{period} 月结申报最早于 {period.next().first_day} 提交",
                       errors=[{"field": "body.period", "message": "只能申报已结束的月份"}])  # fmt: skip
 
 
@@ -86,7 +86,7 @@ def check_lines(lines: Sequence[DeclaredLine]) -> None:
     for index, line in enumerate(lines):
         key = (line.care_type, line.origin)
         if key in seen:
-            raise Problem(422, "duplicate_line", "申报明细重复", f"{CARE_TYPES[line.care_type]}·{ORIGINS[line.origin]} 出现了两次",
+            raise Invalid("duplicate_line", "申报明细重复", f"{CARE_TYPES[line.care_type]}·{ORIGINS[line.origin]} 出现了两次",
                           errors=[{"field": f"body.lines.{index}", "message": "同一就医方式和来源只能申报一行"}])  # fmt: skip
         seen.add(key)
 
@@ -98,7 +98,7 @@ def check_bills_match(lines: Sequence[DeclaredLine], bills: Iterable[Bill]) -> i
     count = 0
     for bill in bills:
         if bill.bill_no in numbers:
-            raise Problem(422, "duplicate_bill", "单据号重复", f"单据 {bill.bill_no} 出现了两次",
+            raise Invalid("duplicate_bill", "单据号重复", f"单据 {bill.bill_no} 出现了两次",
                           errors=[{"field": "body.bills", "message": f"单据号 {bill.bill_no} 重复"}])  # fmt: skip
         numbers.add(bill.bill_no)
         count += 1
@@ -108,7 +108,7 @@ def check_bills_match(lines: Sequence[DeclaredLine], bills: Iterable[Bill]) -> i
             bucket[fund] += amount
     if count == 0:
         return 0
-    declared = {(l.care_type, l.origin): l for l in lines}
+    declared = {(line.care_type, line.origin): line for line in lines}
     errors = []
     for key in sorted(set(declared) | set(sums)):
         line_amounts = declared[key].amounts if key in declared else {}
@@ -119,7 +119,7 @@ def check_bills_match(lines: Sequence[DeclaredLine], bills: Iterable[Bill]) -> i
                 errors.append({"field": f"body.lines[{key[0]},{key[1]}].{fund}",
                                "message": f"{CARE_TYPES[key[0]]}·{ORIGINS[key[1]]}·{FUNDS[fund][0]} 申报 {want:.2f}，明细合计 {got:.2f}"})  # fmt: skip
     if errors:
-        raise Problem(422, "totals_mismatch", "申报合计与明细不符", errors[0]["message"], errors=errors[:50])
+        raise Invalid("totals_mismatch", "申报合计与明细不符", errors[0]["message"], errors=errors[:50])
     return count
 
 

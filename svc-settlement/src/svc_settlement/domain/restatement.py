@@ -72,7 +72,11 @@ def restate(
         reusable = period in kept or (reuse_before is not None and period < reuse_before)
         earlier = (stored or {}).get(period) if reusable else None
         rate = reserve_rate(period.year)
-        fresh = earlier if earlier is not None and same_basis(earlier, inputs, carried, rate) else compute(inputs, carried, rate, period.month)
+        fresh = (
+            earlier
+            if earlier is not None and same_basis(earlier, inputs, carried, rate)
+            else compute(inputs, carried, rate, period.month)
+        )
         if period in kept:
             owed = fresh.lines[41] - paid_for[period]
             if owed:

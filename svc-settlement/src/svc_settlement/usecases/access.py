@@ -4,7 +4,7 @@ reach answers exactly as an unknown one (404, before any other check)."""
 from __future__ import annotations
 
 from shared.auth import Principal, Role
-from shared.errors import not_found
+from shared.errors import NotFound
 from svc_settlement.repository import Repository
 
 
@@ -13,7 +13,7 @@ async def facility_for_staff(repo: Repository, code: str, actor: Principal) -> d
     unknown one (404, before any other check): its existence is not told."""
     facility = await repo.facility(code)
     if facility is None or not actor.serves_office(facility["office_code"]):
-        raise not_found("定点医药机构")
+        raise NotFound("定点医药机构")
     return facility
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import Problem
+from shared.errors import Conflict, Invalid
 from shared.money import split_ratio
 from svc_settlement.domain.declaration import (
     Period,
@@ -20,7 +20,7 @@ from svc_settlement.usecases.entries import add_entry
 
 
 async def record_assessment(
-    uow: UnitOfWork, actor: Principal, facility_code: str, year: int, insurance_type: str, care_type: str,
+    uow: UnitOfWork, actor: Principal, *, facility_code: str, year: int, insurance_type: str, care_type: str,
     score_ratio: Decimal, recovery: Decimal, book_in: str, reason: str,
 ) -> list[dict]:  # fmt: skip
     """The yearly assessment (年度考核): releases `score_ratio` of the year's withheld reserve and records last
@@ -28,15 +28,13 @@ async def record_assessment(
     repo = Repository(uow.session)
     await facility_for_staff(repo, facility_code, actor)
     if not Decimal(0) <= score_ratio <= Decimal(1):
-        raise Problem(
-            422,
+        raise Invalid(
             "invalid_assessment",
             "考核得分比例应在 0 到 1 之间",
             errors=[{"field": "body.score_ratio", "message": "应在 0 到 1 之间"}],
         )
     if Period.parse(book_in).year <= year:
-        raise Problem(
-            422,
+        raise Invalid(
             "invalid_assessment",
             "考核结果须计入考核年度之后的月份",
             errors=[{"field": "body.book_in", "message": f"应晚于 {year} 年"}],
@@ -46,16 +44,14 @@ async def record_assessment(
         e["reason"].startswith(marker)
         for e in await repo.entries_of(facility_code, None, insurance_type, care_type)
     ):
-        raise Problem(409, "assessment_exists", "该年度考核结果已录入")
+        raise Conflict("assessment_exists", "该年度考核结果已录入")
     pooled, relief = await repo.reserve_held(facility_code, year, insurance_type, care_type)
     made = []
     for kind, amount in (("reserve_release", split_ratio(pooled, score_ratio)[0]),
                          ("relief_reserve_release", split_ratio(relief, score_ratio)[0]), ("recovery_due", recovery)):  # fmt: skip
         if amount > 0:
             text = f"{marker}：得分比例 {score_ratio}，{ENTRY_KINDS[kind][1]}。{reason}"
-            made.append(
-                await add_entry(
-                    uow, actor, facility_code, book_in, insurance_type, care_type, kind, amount, text[:500]
-                )
-            )
+            entry = await add_entry(uow, actor, facility_code=facility_code, period=book_in, insurance_type=insurance_type,
+                                    care_type=care_type, kind=kind, amount=amount, reason=text[:500])  # fmt: skip
+            made.append(entry)
     return made

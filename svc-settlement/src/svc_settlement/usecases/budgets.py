@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from shared.errors import Problem, not_found
+from shared.errors import Conflict, NotFound
 from svc_settlement.domain import approval
 from svc_settlement.domain.budget import split_year
 from svc_settlement.domain.declaration import (
@@ -31,9 +31,9 @@ async def set_budget(
     await facility_for_staff(repo, facility_code, actor)
     current = await repo.budget(facility_code, year, insurance_type, care_type, for_update=True)
     if current is None and version is not None:
-        raise not_found("总额指标")
+        raise NotFound("总额指标")
     if current is not None and current["version"] != version:
-        raise Problem(409, "version_conflict", "总额指标已存在或已被他人修改", f"当前版本为 {current['version']}，调整时请提供该版本号",
+        raise Conflict("version_conflict", "总额指标已存在或已被他人修改", f"当前版本为 {current['version']}，调整时请提供该版本号",
                       current_version=current["version"])  # fmt: skip
     fixed: dict[int, Decimal] = {}
     if current is not None:
@@ -58,12 +58,12 @@ async def budget_view(uow: UnitOfWork, actor: Principal, budget_id: uuid.UUID) -
     repo = Repository(uow.session)
     budget = await repo.budget_by_id(budget_id)
     if budget is None or not await may_see_facility(repo, actor, budget["facility_code"]):
-        raise not_found("总额指标")
+        raise NotFound("总额指标")
     return budget, await repo.budget_history(budget_id)
 
 
 async def list_budgets(
-    uow: UnitOfWork, actor: Principal, facility_code: str | None, year: int | None
+    uow: UnitOfWork, actor: Principal, *, facility_code: str | None, year: int | None
 ) -> list[dict]:
     repo = Repository(uow.session)
     if actor.role is Role.facility:

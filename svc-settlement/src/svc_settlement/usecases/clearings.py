@@ -12,7 +12,7 @@ from decimal import Decimal
 from shared.auth import Principal, Role
 from shared.calendar import default_calendar
 from shared.db import UnitOfWork
-from shared.errors import Problem, not_found
+from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from shared.events import new_envelope
 from shared.events.catalog import SettlementApprovedV1, SettlementPaidV1
 from shared.ops import DeadlineCounts, overdue_seconds
@@ -52,8 +52,7 @@ async def run_clearing(
         await facility_for_staff(repo, facility_code, actor)
     period = Period.parse(period_text)
     if not period_ended(period, uow.clock.today()):
-        raise Problem(
-            422,
+        raise Invalid(
             "period_not_ended",
             "结算月份尚未结束，不能清算",
             f"{period} 月最早于 {period.next().first_day} 清算",
@@ -73,7 +72,7 @@ async def run_clearing(
                 period,
                 lambda p: "重新清算" if p == period else f"{period} 月重新清算后顺延",
             )
-        except Problem as problem:
+        except DomainError as problem:
             if problem.code not in ("clearing_negative_line", "facility_unknown"):
                 raise
             (result.conflicts if problem.code != "facility_unknown" else result.skipped).append(  # type: ignore[union-attr]
@@ -132,7 +131,7 @@ async def plan_key(
         return KeyPlan(writes=[], rows={}, unchanged=[], pending=[], start=None)
     facility = await repo.facility(facility_code)
     if facility is None:
-        raise Problem(409, "facility_unknown", "尚未收到该机构的定点信息")
+        raise Conflict("facility_unknown", "尚未收到该机构的定点信息")
     declared = await repo.latest_declarations(facility_code, insurance_type)
     months = set(existing)
     start = through
@@ -256,7 +255,7 @@ async def clearing_view(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUI
     repo = Repository(uow.session)
     row = await repo.clearing(clearing_id)
     if row is None or not may_see_clearing(actor, row):
-        raise not_found("清算表")
+        raise NotFound("清算表")
     return row
 
 
@@ -285,20 +284,17 @@ async def step(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID, action
     repo = Repository(uow.session)
     row = await repo.clearing(clearing_id, for_update=True)
     if row is None or not may_see_clearing(actor, row) or actor.role is not Role.staff:
-        raise not_found("清算表")
+        raise NotFound("清算表")
     who = approval.TRANSITIONS[action][2]
     if who == "city" and not actor.is_city_staff:
-        raise Problem(
-            403, "city_staff_only", "须由市医保中心人员办理", "分中心审核后由市级经办人员核准、拨付"
-        )
+        raise Forbidden("city_staff_only", "须由市医保中心人员办理", "分中心审核后由市级经办人员核准、拨付")
     if who == "district" and actor.office_code != row["office_code"]:
-        raise Problem(
-            403, "district_staff_only", "须由机构所属分中心审核", f"该机构由 {row['office_code']} 分中心审核"
+        raise Forbidden(
+            "district_staff_only", "须由机构所属分中心审核", f"该机构由 {row['office_code']} 分中心审核"
         )
     await _check_current(uow, repo, actor, row, declaration_version)
     if row["version"] != version:
-        raise Problem(
-            409,
+        raise Conflict(
             "version_conflict",
             "清算表已被他人修改",
             f"当前版本为 {row['version']}，请刷新后重试",
@@ -343,7 +339,7 @@ async def _check_current(
     latest = await repo.latest_declaration(row["facility_code"], row["period"], row["insurance_type"])
     latest_version = latest["version"] if latest else None
     if (attested is not None and attested != latest_version) or row["declaration_version"] != latest_version:
-        raise Problem(409, "declaration_superseded", "该月申报已更正，此版本不能审核、核准或拨付",
+        raise Conflict("declaration_superseded", "该月申报已更正，此版本不能审核、核准或拨付",
                       f"最新申报为第 {latest_version} 版，清算表按第 {row['declaration_version']} 版计算"
                       + (f"，请求核准的是第 {attested} 版" if attested is not None else ""), latest_version=latest_version)  # fmt: skip
     if row["status"] in ("paid",):
@@ -359,8 +355,7 @@ async def _check_current(
         period,
     )
     if any(Period.parse(w["period"]) == period for w, _ in plan.writes):
-        raise Problem(
-            409,
+        raise Conflict(
             "clearing_stale",
             "清算表的数据已变化，请重新清算后再办理",
             f"{row['period']} 的录入、指标或前月结转在上次清算后有变化",

@@ -10,7 +10,7 @@ from datetime import date
 from shared.auth import Principal, Role
 from shared.calendar import default_calendar
 from shared.db import UnitOfWork
-from shared.errors import Problem, not_found
+from shared.errors import Conflict, Forbidden, NotFound
 from svc_settlement.domain import approval
 from svc_settlement.domain.declaration import (
     CARE_TYPES,
@@ -46,9 +46,9 @@ async def declare(uow: UnitOfWork, actor: Principal, body: DeclarationIn) -> dic
     """A facility's monthly declaration, for itself, for an ended month, while designated; corrections are new versions."""
     own = actor.facility_id
     if not own:
-        raise Problem(403, "no_facility", "当前账号未关联定点医药机构", "只有定点医药机构可以月结申报")
+        raise Forbidden("no_facility", "当前账号未关联定点医药机构", "只有定点医药机构可以月结申报")
     if body.facility_code is not None and body.facility_code != own:
-        raise Problem(403, "not_own_facility", "只能为本机构申报", f"当前账号所属机构为 {own}",
+        raise Forbidden("not_own_facility", "只能为本机构申报", f"当前账号所属机构为 {own}",
                       errors=[{"field": "body.facility_code", "message": "只能为本机构申报"}])  # fmt: skip
     period = Period.parse(body.period)
     check_period_ended(period, uow.clock.today())
@@ -58,17 +58,17 @@ async def declare(uow: UnitOfWork, actor: Principal, body: DeclarationIn) -> dic
         state = {"suspended": "已暂停医保服务", "terminated": "已解除定点协议"}.get(
             (facility or {}).get("status", ""), "不在定点名录中"
         )
-        raise Problem(
-            409, "facility_not_designated", "本机构当前不是定点医药机构，不能申报", f"机构 {own}{state}"
+        raise Conflict(
+            "facility_not_designated", "本机构当前不是定点医药机构，不能申报", f"机构 {own}{state}"
         )
     check_lines(body.lines)
     bill_count = check_bills_match(body.lines, body.bills)
     current = await repo.latest_declaration(own, str(period), body.insurance_type, for_update=True)
     if current is not None and body.replaces_version != current["version"]:
-        raise Problem(409, "declaration_exists", "该月已申报，更正时须提供当前版本号", f"当前版本为 {current['version']}",
+        raise Conflict("declaration_exists", "该月已申报，更正时须提供当前版本号", f"当前版本为 {current['version']}",
                       current_version=current["version"])  # fmt: skip
     if current is None and body.replaces_version is not None:
-        raise Problem(409, "declaration_missing", "该月尚未申报，无可更正的版本")
+        raise Conflict("declaration_missing", "该月尚未申报，无可更正的版本")
     row = {
         "id": uuid.uuid4(), "facility_code": own, "period": str(period), "insurance_type": body.insurance_type,
         "version": (current["version"] + 1) if current else 1,
@@ -141,7 +141,7 @@ async def declaration_view(uow: UnitOfWork, actor: Principal, declaration_id: uu
     repo = Repository(uow.session)
     row = await repo.declaration(declaration_id)
     if row is None or not await may_see_facility(repo, actor, row["facility_code"]):
-        raise not_found("月结申报")
+        raise NotFound("月结申报")
     latest = await repo.latest_declaration(row["facility_code"], row["period"], row["insurance_type"])
     current = latest is None or latest["version"] == row["version"]
     return {
@@ -151,7 +151,7 @@ async def declaration_view(uow: UnitOfWork, actor: Principal, declaration_id: uu
     }
 
 
-async def list_declarations(uow: UnitOfWork, actor: Principal, facility_code: str | None, period: str | None,
+async def list_declarations(uow: UnitOfWork, actor: Principal, *, facility_code: str | None, period: str | None,
                             flagged: bool = False) -> list[dict]:  # fmt: skip
     """Declarations in the caller's reach (a facility: its own; staff: their office's); `flagged`: only those
     staff must act on (a care type without a budget)."""

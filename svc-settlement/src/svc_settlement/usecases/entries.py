@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import Problem
+from shared.errors import Conflict
 from svc_settlement.domain import approval
 from svc_settlement.domain.declaration import (
     Period,
@@ -20,7 +20,7 @@ from svc_settlement.usecases.access import (
 
 
 async def add_entry(
-    uow: UnitOfWork, actor: Principal, facility_code: str, period: str, insurance_type: str, care_type: str,
+    uow: UnitOfWork, actor: Principal, *, facility_code: str, period: str, insurance_type: str, care_type: str,
     kind: str, amount: Decimal, reason: str,
 ) -> dict:  # fmt: skip
     repo = Repository(uow.session)
@@ -28,7 +28,7 @@ async def add_entry(
     Period.parse(period)
     cleared = await repo.clearing_at(facility_code, period, insurance_type, care_type, for_update=True)
     if cleared is not None and cleared["status"] in approval.LOCKED:
-        raise Problem(409, "clearing_locked", "该月清算表已核准，不能再录入", "请录入到下一个未核准的月份")
+        raise Conflict("clearing_locked", "该月清算表已核准，不能再录入", "请录入到下一个未核准的月份")
     row = {"id": uuid.uuid4(), "facility_code": facility_code, "period": period, "insurance_type": insurance_type,
            "care_type": care_type, "kind": kind, "amount": amount, "reason": reason, "by": actor.subject, "at": uow.clock.now()}  # fmt: skip
     await repo.add_entry(row)
@@ -36,7 +36,7 @@ async def add_entry(
 
 
 async def list_entries(
-    uow: UnitOfWork, actor: Principal, facility_code: str, period: str | None
+    uow: UnitOfWork, actor: Principal, *, facility_code: str, period: str | None
 ) -> list[dict]:
     repo = Repository(uow.session)
     if not await may_see_facility(repo, actor, facility_code):
