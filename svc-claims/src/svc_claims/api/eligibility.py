@@ -85,8 +85,7 @@ async def my_eligibility(
 ):
     if actor.person_id is None:
         raise not_found("参保人资格记录")
-    async with uow:
-        return shape(await usecases.eligibility(uow, actor.person_id, on, actor))
+    return shape(await uow.read(usecases.eligibility, actor.person_id, on, actor))
 
 
 @router.get("/persons/{person_id}/eligibility", response_model=EligibilityOut, summary="参保人待遇资格")
@@ -96,5 +95,4 @@ async def person_eligibility(
     uow: UoW,
     on: date | None = Query(None, description="就医日期"),
 ):
-    async with uow:
-        return shape(await usecases.eligibility(uow, person_id, on, actor))
+    return shape(await uow.read(usecases.eligibility, person_id, on, actor))

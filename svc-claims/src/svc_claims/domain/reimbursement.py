@@ -221,12 +221,12 @@ class Reimbursement(PaymentLimit):
     accepted_on: date | None = None
     due_on: date | None = None
     review: tuple[ReviewLine, ...] = ()
-    bill: dict | None = None  # the engine's explained bill, at approval
+    bill: dict[str, Any] | None = None  # the engine's explained bill, at approval
     settlement_id: uuid.UUID | None = None
     resubmits: uuid.UUID | None = None
     rejection: str | None = None
     overdue_announced: bool = False
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     remote_emergency: bool = False  # 异地急诊 (outpatient: the diagnosis is needed)
     out_of_province: bool = False  # 跨省异地就医: the filing's class (or none) decides the self-pay points
     account_owner: AccountOwner = AccountOwner.person
@@ -250,8 +250,8 @@ class Reimbursement(PaymentLimit):
         check_move(self.status, self.version, to, version, ALLOWED)
 
     def _move(
-        self, to: Status, version: int, by: str, at: datetime, note: str | None = None, **changes
-    ) -> Reimbursement:  # type: ignore[no-untyped-def]
+        self, to: Status, version: int, by: str, at: datetime, note: str | None = None, **changes: Any
+    ) -> Reimbursement:
         self.require_move(to, version)
         return replace(
             self, status=to, version=self.version + 1, steps=(*self.steps, Step(to, by, at, note)), **changes
@@ -286,7 +286,7 @@ class Reimbursement(PaymentLimit):
         return self._move(Status.reviewed, version, by, at, "区级审核", review=tuple(lines))
 
     def approved(
-        self, bill: dict, settlement_id: uuid.UUID, version: int, by: str, at: datetime
+        self, bill: dict[str, Any], settlement_id: uuid.UUID, version: int, by: str, at: datetime
     ) -> Reimbursement:
         return self._move(
             Status.approved, version, by, at, "市级核准，生成支付单", bill=bill, settlement_id=settlement_id

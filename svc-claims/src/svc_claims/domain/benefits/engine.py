@@ -46,7 +46,6 @@ ONE = Decimal(1)
 # Far above any medical bill; below it every product of an amount and a rate is exact in 60 digits.
 MAX_AMOUNT = Decimal("1000000000000.00")
 _year_values = attrgetter(*Accumulators.__dataclass_fields__)
-_terms = dataclass(frozen=True, slots=True)
 _new = object.__new__
 _T = TypeVar("_T")
 # Amounts are compared with ZERO, not 0: comparing a Decimal with an int costs a conversion each time.
@@ -179,7 +178,7 @@ def _rule(
 # --------------------------------------------------------------------------- what a policy decides per kind of claim
 
 
-@_terms
+@dataclass(frozen=True, slots=True)
 class _StayTerms:
     """A stay, special-disease care or a family sickbed in one cell of the table: its ratio, limits and rules."""
 
@@ -200,7 +199,7 @@ class _StayTerms:
     coinsurance: Rule
 
 
-@_terms
+@dataclass(frozen=True, slots=True)
 class _OutpatientTerms:
     """Ordinary outpatient care or a village clinic's fee, with or without a family doctor, after relief years."""
 
@@ -213,14 +212,14 @@ class _OutpatientTerms:
     over_cap: Rule
 
 
-@_terms
+@dataclass(frozen=True, slots=True)
 class _Outpatient:
     village: bool
     relief_max_years: int
     terms: dict[tuple[bool, int], _OutpatientTerms]  # by (family doctor, claim-free years relieved)
 
 
-@_terms
+@dataclass(frozen=True, slots=True)
 class _Kind:
     """What the policy decides for one kind of claim; ``stay`` for inpatient-like care, ``outpatient`` otherwise."""
 
@@ -492,7 +491,7 @@ def _outpatient(q: _Quote, kind: _Outpatient, in_scope: Decimal) -> Decimal:
 # --------------------------------------------------------------------------- what a policy decides per set of special groups
 
 
-@_terms
+@dataclass(frozen=True, slots=True)
 class _Band:
     """One band of a cumulative burden, [lo, hi) (hi None: no top), paid at its rule's rate."""
 
@@ -501,20 +500,20 @@ class _Band:
     hi: Decimal | None
 
 
-@_terms
+@dataclass(frozen=True, slots=True)
 class _Assistance:
     outpatient_cap: Decimal
     outpatient: Rule
     inpatient_bands: tuple[_Band, ...]
 
 
-@_terms
+@dataclass(frozen=True, slots=True)
 class _Veterans:
     inpatient: Rule
     outpatient: Rule
 
 
-@_terms
+@dataclass(frozen=True, slots=True)
 class _CappedShare:
     """Catastrophic-illness or illness-impoverished assistance: a share of the burden, capped per year (or family)."""
 
@@ -523,7 +522,7 @@ class _CappedShare:
     rule: Rule
 
 
-@_terms
+@dataclass(frozen=True, slots=True)
 class _People:
     """For one set of special groups: the major-illness bands (None: no such insurance) and the assistance that follows."""
 
