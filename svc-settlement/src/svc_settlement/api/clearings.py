@@ -92,10 +92,10 @@ class ClearingPage(BaseModel):
 def shape(row: dict, today: date) -> ClearingOut:
     values = {**{f"L{k}": v for k, v in row["lines"].items()}, **row["inputs"], **row["previous"]}
     lines = [
-        LineOut(number=l.number, name=l.name, section=l.section, formula=l.formula, value=row["lines"][str(l.number)],
-                sources={name: values[name] for name in l.sources})  # fmt: skip
-        for l in LINES
-    ]
+        LineOut(number=line.number, name=line.name, section=line.section, formula=line.formula,
+                value=row["lines"][str(line.number)], sources={name: values[name] for name in line.sources})
+        for line in LINES
+    ]  # fmt: skip
     d = usecases.deadline_of(row, today)
     return ClearingOut(
         **{k: row[k] for k in ("id", "facility_code", "office_code", "period", "insurance_type", "care_type", "status", "version",
@@ -124,7 +124,8 @@ async def run(body: RunIn, request: Request, actor: Staff, uow: UoW, idempotency
 @router.get("/formulas", summary="清算表各行的计算公式（一处定义）")
 async def formulas() -> dict[str, Any]:
     return {
-        "lines": [{"number": l.number, "name": l.name, "section": l.section, "formula": l.formula, "sources": list(l.sources)} for l in LINES],
+        "lines": [{"number": line.number, "name": line.name, "section": line.section, "formula": line.formula,
+                   "sources": list(line.sources)} for line in LINES],
         "inputs": INPUTS, "previous": PREVIOUS,
         "reserve_rate": {"default": format(policy.reserve_rate(0), "f"), "sample": policy.reserve_rate_is_sample(),
                          "note": "考核预留比例为样例值：文件未规定，由经办机构按年度设定（data/policy.json）"},
@@ -140,8 +141,7 @@ async def list_clearings(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ClearingPage:  # fmt: skip
-    async with uow:
-        rows, total = await usecases.list_clearings(uow, actor, facility_code, period, status, page, size)
+    rows, total = await uow.read(usecases.list_clearings, actor, facility_code, period, status, page, size)
     return ClearingPage(items=[shape(r, uow.clock.today()) for r in rows], total=total, page=page, size=size)
 
 
@@ -213,14 +213,12 @@ async def clearing_table(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Res
 
 @router.get("/{clearing_id}", response_model=ClearingOut, summary="基金清算表（41行，每行公式与来源）")
 async def get_clearing(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> ClearingOut:
-    async with uow:
-        return shape(await usecases.clearing_view(uow, actor, clearing_id), uow.clock.today())
+    return shape(await uow.read(usecases.clearing_view, actor, clearing_id), uow.clock.today())
 
 
 @router.get("/{clearing_id}/history", summary="清算表的每次计算（谁、何时、为何）")
 async def history(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> list[dict]:
-    async with uow:
-        return await usecases.clearing_history(uow, actor, clearing_id)
+    return await uow.read(usecases.clearing_history, actor, clearing_id)
 
 
 class StepIn(BaseModel):
