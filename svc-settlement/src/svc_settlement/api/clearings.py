@@ -113,7 +113,7 @@ def shape(row: dict, today: date) -> ClearingOut:
 @router.post("/run", response_model=RunOut, summary="清算（或重新清算）一个月；其后已清算的月份随之更新；重复执行无变化")
 async def run(body: RunIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
     async def clear() -> tuple[int, Any]:
-        result = await usecases.run_clearing(uow, actor, body.period, body.facility_code)
+        result = await usecases.run_clearing(uow, actor, body.period, facility_code=body.facility_code)
         return 200, RunOut(period=body.period, created=result.created, updated=result.updated, unchanged=result.unchanged,
                            conflicts=result.conflicts or [], skipped=result.skipped or []).model_dump(mode="json")  # fmt: skip
 
@@ -236,7 +236,8 @@ class PayIn(StepIn):
 async def _step(uow: UoW, request: Request, key: str | None, clearing_id: uuid.UUID, actor, action: str, body: StepIn,  # type: ignore[no-untyped-def]
                 payment: dict | None = None):  # fmt: skip
     async def act() -> tuple[int, Any]:
-        row = await usecases.step(uow, actor, clearing_id, action, body.version, body.note, payment, body.declaration_version)
+        row = await usecases.step(uow, actor, clearing_id, action=action, version=body.version, note=body.note, payment=payment,
+                                  declaration_version=body.declaration_version)  # fmt: skip
         return 200, shape(row, uow.clock.today()).model_dump(mode="json")
 
     async with uow:

@@ -43,7 +43,7 @@ class RunResult:
 
 
 async def run_clearing(
-    uow: UnitOfWork, actor: Principal, period_text: str, facility_code: str | None = None
+    uow: UnitOfWork, actor: Principal, period_text: str, *, facility_code: str | None = None
 ) -> RunResult:
     """Clear a month for every budget in the actor's scope (or one facility), and carry the change into the
     months after it that were already cleared. Running it twice changes nothing."""
@@ -277,7 +277,7 @@ def deadline_of(row: dict, today: date) -> approval.Deadline:
     return approval.payment_deadline(default_calendar(), starts, today, paid_on)
 
 
-async def step(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID, action: str, version: int, note: str | None,
+async def step(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID, *, action: str, version: int, note: str | None,
                payment: dict | None = None, declaration_version: int | None = None) -> dict:  # fmt: skip
     """District review (staff of the facility's office), city approval and payment order (city staff), each only
     of a table computed from the latest declaration and current inputs."""
