@@ -245,7 +245,7 @@ async def quote_claim(body: QuoteRequest, actor: CurrentPrincipal, uow: UoW) -> 
 
 
 class SettlementRequest(QuoteRequest):
-    ytd: None = Field(None, description="不可指定：按该参保人本年度已结算的记录累计")
+    ytd: None = Field(None, description="不可指定：按该参保人本年度已结算的记录累计")  # type: ignore[assignment]  # a settlement takes the year from the records, never from the caller
     facility_code: str = Field(
         pattern=r"^[A-Z0-9]{6,20}$", description="定点医疗机构编码（与票据号一起确定一张票据，只结算一次）"
     )

@@ -1,5 +1,7 @@
 """The events claims consumes: the subscription table."""
 
+from typing import Any
+
 from shared.events.catalog import (
     FacilityDesignatedV1,
     FacilitySuspendedV1,
@@ -27,7 +29,7 @@ from svc_claims.usecases.eligibility import (
     record_transferred_out,
 )
 
-SUBSCRIPTIONS = [
+SUBSCRIPTIONS: list[Subscription[Any]] = [
     Subscription(RegistrationApprovedV1, record_approved_registration),
     Subscription(RegistrationStoppedV1, record_stopped_registration),
     Subscription(RegistrationSuspendedV1, record_suspended_registration),

@@ -20,6 +20,9 @@ from shared.events.catalog import (
     ClaimsEligibleV1,
     ClaimsIneligibleV1,
     FacilityDesignatedV1,
+    FacilitySuspendedV1,
+    FacilityTerminatedV1,
+    FacilityUpdatedV1,
     RegistrationApprovedV1,
     RegistrationBenefitExpiredV1,
     RegistrationBenefitRegisteredV1,
@@ -304,7 +307,11 @@ async def benefit_year(
     return await repo.read_benefit_year(person_id, scheme, year) or Accumulators()
 
 
-async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityDesignatedV1) -> None:
+async def record_facility(
+    uow: UnitOfWork,
+    envelope: Envelope,
+    event: FacilityDesignatedV1 | FacilityUpdatedV1 | FacilitySuspendedV1 | FacilityTerminatedV1,
+) -> None:
     """facility.designated / updated / suspended / terminated → the registry as claims sees it (newest version wins)."""
     await Repository(uow.session).record_facility_if_newer(
         {

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter
 from sqlalchemy import delete, func, insert, select, update
@@ -31,6 +31,7 @@ from shared.events.catalog import (
 )
 from shared.ops import DeadlineCounts, overdue_seconds
 from svc_claims.domain.benefits import QuoteContext, QuoteError
+from svc_claims.domain.benefits.model import RemoteClass
 from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.reimbursement import (
     ENGINE_CARE_TYPE,
@@ -337,13 +338,18 @@ async def review(
     return reviewed
 
 
-async def remote_class(uow: UnitOfWork, claim: Reimbursement) -> str:
+async def remote_class(uow: UnitOfWork, claim: Reimbursement) -> RemoteClass:
     """Care in another province: the class of the remote-care filing valid on the service date (referred,
     long-term resident, emergency); without one the care was self-referred (seed 000: +10 points at a
     level-2/3 hospital, nothing elsewhere)."""
     filings = [e for e in await Repository(uow.session).entitlements_of(claim.person_id)
                if e.kind == "remote_care" and e.applies_on(claim.service_from)]  # fmt: skip
-    return str(filings[0].details.get("remote_class", "self_referred")) if filings else "self_referred"
+    # The class was checked when registration recorded the filing; the engine checks it again.
+    return (
+        cast(RemoteClass, filings[0].details.get("remote_class", "self_referred"))
+        if filings
+        else "self_referred"
+    )
 
 
 async def approve(
