@@ -82,7 +82,9 @@ async def client_of(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def rate(client: httpx.AsyncClient, url: str, headers: dict[str, str], requests: int, concurrency: int = 16) -> float:
+async def rate(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], requests: int, concurrency: int = 16
+) -> float:
     """Requests per second of `requests` reads, `concurrency` at a time; every answer must be 200."""
     left = requests
 
@@ -98,7 +100,9 @@ async def rate(client: httpx.AsyncClient, url: str, headers: dict[str, str], req
     return requests / (time.perf_counter() - started)
 
 
-async def measure(servers: RunServers, requests: int, rounds: int, profile: bool, concurrency: int = 16) -> None:
+async def measure(
+    servers: RunServers, requests: int, rounds: int, profile: bool, concurrency: int = 16
+) -> None:
     app, headers, person = claims_app(servers)
     async with client_of(app) as client, client_of(bare_app()) as bare:
         await seed_coverage(app, person)
@@ -133,9 +137,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--profile", action="store_true", help="a pyinstrument profile of the read instead of rates")
+    parser.add_argument(
+        "--profile", action="store_true", help="a pyinstrument profile of the read instead of rates"
+    )
     args = parser.parse_args()
-    print(f"in-process read path · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · {time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"in-process read path · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · {time.strftime('%Y-%m-%d %H:%M')}"
+    )
     with isolated_servers() as servers:
         asyncio.run(bootstrap(servers.admin_url, ["claims"]))
         upgrade(REPO / "svc-claims", service_database_url(servers.admin_url, "claims"))
