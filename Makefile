@@ -61,7 +61,7 @@ lint: setup
 	@$(UV) run --frozen lint-imports --no-logo --no-cache
 	@$(UV) run --frozen mypy
 
-test: setup test-tools workbench test-workbench
+test: setup test-tools lint workbench test-workbench
 	@$(UV) run --frozen pytest
 
 bench: setup

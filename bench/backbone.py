@@ -25,16 +25,15 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from sqlalchemy import func, select
 from stdnum.cn import ric
 
-from shared.events.relay import asyncpg_dsn
-from sqlalchemy import func, select
-
 from bench.platform import NO_RATE_LIMIT, running_platform
+from shared.events.relay import asyncpg_dsn
 from shared.testing.backbone import Backbone, create_schema, effects
 from shared.testing.runs import RunServers, delete_broker_namespace
-from yb_deploy.pytest_plugin import isolated_servers
 from yb_deploy.platform import PlatformConfig
+from yb_deploy.pytest_plugin import isolated_servers
 
 HERE = Path(__file__).parent
 CONNECTIONS = (1, 16, 64)
@@ -67,7 +66,12 @@ async def pipeline(servers: RunServers, count: int, run: int) -> dict:
     await relay
     await backbone.close()
     await delete_broker_namespace(servers.broker_url, backbone.broker.namespace, ["bench"])
-    return {"events": count, "outbox_write_per_s": count / written, "delivered_per_s": count / delivered, "seconds": delivered}
+    return {
+        "events": count,
+        "outbox_write_per_s": count / written,
+        "delivered_per_s": count / delivered,
+        "seconds": delivered,
+    }
 
 
 async def effect_total(backbone: Backbone) -> int:
@@ -98,11 +102,24 @@ async def approve_many(config: PlatformConfig, staff_token: str, count: int) -> 
 
     async def one(client: httpx.AsyncClient, id_number: str) -> None:
         async with semaphore:
-            body = {"person": {"id_number": id_number, "name": "测试"}, "office_code": "120101", "tier": "adult_low", "coverage_year": 2026, "paid_on": "2025-10-15", "materials": {"id_document": "original"}}
-            created = await client.post("/api/v1/registration/enrollments/residents", json=body, headers=headers)
+            body = {
+                "person": {"id_number": id_number, "name": "测试"},
+                "office_code": "120101",
+                "tier": "adult_low",
+                "coverage_year": 2026,
+                "paid_on": "2025-10-15",
+                "materials": {"id_document": "original"},
+            }
+            created = await client.post(
+                "/api/v1/registration/enrollments/residents", json=body, headers=headers
+            )
             if created.status_code != 201:
                 return  # the random ID repeated: skip it
-            approved = await client.post(f"/api/v1/registration/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=headers)
+            approved = await client.post(
+                f"/api/v1/registration/enrollments/{created.json()['id']}/approve",
+                json={"version": 1},
+                headers=headers,
+            )
             approved.raise_for_status()
 
     async with httpx.AsyncClient(base_url=config.gateway_url, timeout=30) as client:
@@ -168,7 +185,9 @@ async def python_load(url: str, bearer: str, connections: int) -> dict:
 
 
 def main() -> None:
-    print(f"machine: {host.node()} · {os.cpu_count()} cores · Python {host.python_version()} · {time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"machine: {host.node()} · {os.cpu_count()} cores · Python {host.python_version()} · {time.strftime('%Y-%m-%d %H:%M')}"
+    )
     with isolated_servers() as servers:
         print("\n1. outbox → relay → broker → consumer (one relay, one consumer, prefetch 256)")
         for run, count in enumerate((1_000, 10_000)):
@@ -183,18 +202,37 @@ def main() -> None:
                 asyncio.run(approve_many(config, staff, APPROVALS))
                 time.sleep(2)
                 latencies = asyncio.run(approval_latencies(servers.admin_url))
-                print(f"\n2. registration.approved written → claims.eligible recorded ({len(latencies)} approvals through the gateway)")
+                print(
+                    f"\n2. registration.approved written → claims.eligible recorded ({len(latencies)} approvals through the gateway)"
+                )
                 print(f"   p50 {percentile(latencies, 50) * 1000:.1f} ms · p99 {percentile(latencies, 99) * 1000:.1f} ms · "
                       f"mean {statistics.mean(latencies) * 1000:.1f} ms")  # fmt: skip
 
                 # The read: zhangsan's own eligibility (make him eligible first).
-                body = {"person": {"id_number": "120101199003071235", "name": "张三"}, "office_code": "120101", "tier": "adult_middle", "coverage_year": 2027, "paid_on": "2026-10-15", "materials": {"id_document": "original"}}
-                created = client.post("/api/v1/registration/enrollments/residents", json=body, headers={"Authorization": f"Bearer {staff}"})
-                client.post(f"/api/v1/registration/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers={"Authorization": f"Bearer {staff}"})
+                body = {
+                    "person": {"id_number": "120101199003071235", "name": "张三"},
+                    "office_code": "120101",
+                    "tier": "adult_middle",
+                    "coverage_year": 2027,
+                    "paid_on": "2026-10-15",
+                    "materials": {"id_document": "original"},
+                }
+                created = client.post(
+                    "/api/v1/registration/enrollments/residents",
+                    json=body,
+                    headers={"Authorization": f"Bearer {staff}"},
+                )
+                client.post(
+                    f"/api/v1/registration/enrollments/{created.json()['id']}/approve",
+                    json={"version": 1},
+                    headers={"Authorization": f"Bearer {staff}"},
+                )
                 time.sleep(1)
             path = "/api/v1/claims/eligibility/me?on=2027-06-01"
             print(f"\n3. authenticated read GET {path} ({HTTP_SECONDS} s per run)")
-            print("   connections |   through the gateway (req/s, p50, p99) |   direct to svc-claims (req/s, p50, p99) | kept")
+            print(
+                "   connections |   through the gateway (req/s, p50, p99) |   direct to svc-claims (req/s, p50, p99) | kept"
+            )
             for connections in CONNECTIONS:
                 via = load(config.gateway_url + path, insured, connections)
                 direct = load(config.service_url("claims") + path, insured, connections)

@@ -24,10 +24,10 @@ import aiohttp
 from bench.platform import NO_RATE_LIMIT, running_platform
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from yb_deploy.pytest_plugin import isolated_servers
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage
 from svc_claims.repository.coverage import Repository
+from yb_deploy.pytest_plugin import isolated_servers
 
 STEPS = ("file", "accept", "review", "approve", "pay")
 
@@ -37,7 +37,15 @@ async def covered_persons(admin_url: str, count: int) -> list[uuid.UUID]:
 
     async def record(uow: UnitOfWork) -> None:
         for person in persons:
-            coverage = Coverage(uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31))
+            coverage = Coverage(
+                uuid.uuid4(),
+                person,
+                "120101",
+                "resident",
+                "adult_middle",
+                date(2021, 1, 1),
+                date(2021, 12, 31),
+            )
             await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
 
     await in_schema(admin_url, "claims", record, datetime(2021, 1, 1, tzinfo=UTC))
@@ -45,13 +53,25 @@ async def covered_persons(admin_url: str, count: int) -> list[uuid.UUID]:
 
 
 def claim_body(person: uuid.UUID) -> dict:
-    receipt = {"number": f"B{uuid.uuid4().hex[:12]}", "issued_on": "2021-05-20", "amount": "42000.00", "in_scope": "38000.00", "out_of_scope": "4000.00"}
+    receipt = {
+        "number": f"B{uuid.uuid4().hex[:12]}",
+        "issued_on": "2021-05-20",
+        "amount": "42000.00",
+        "in_scope": "38000.00",
+        "out_of_scope": "4000.00",
+    }
     return {"person_id": str(person), "care_type": "inpatient", "facility_code": "H12010100002", "facility_level": 3,
             "service_from": "2021-05-10", "service_to": "2021-05-20", "receipts": [receipt],
             "materials": ["receipts", "itemised_bill", "diagnosis", "discharge_summary"], "bank_account": "6222021234567890123"}  # fmt: skip
 
 
-async def carry(session: aiohttp.ClientSession, person: uuid.UUID, district: dict, city: dict, timings: dict[str, list[float]]) -> bool:
+async def carry(
+    session: aiohttp.ClientSession,
+    person: uuid.UUID,
+    district: dict,
+    city: dict,
+    timings: dict[str, list[float]],
+) -> bool:
     async def step(name: str, path: str, body: dict, headers: dict, expected: int) -> dict | None:
         started = time.perf_counter()
         async with session.post(path, json=body, headers=headers) as answer:
@@ -75,7 +95,9 @@ async def carry(session: aiohttp.ClientSession, person: uuid.UUID, district: dic
     return True
 
 
-async def run(gateway_url: str, persons: list[uuid.UUID], tokens: list[tuple[dict, dict]]) -> tuple[float, dict[str, list[float]], int]:
+async def run(
+    gateway_url: str, persons: list[uuid.UUID], tokens: list[tuple[dict, dict]]
+) -> tuple[float, dict[str, list[float]], int]:
     queue: asyncio.Queue[uuid.UUID] = asyncio.Queue()
     for person in persons:
         queue.put_nowait(person)
@@ -87,7 +109,9 @@ async def run(gateway_url: str, persons: list[uuid.UUID], tokens: list[tuple[dic
         while not queue.empty():
             failed += not await carry(session, queue.get_nowait(), district, city, timings)
 
-    async with aiohttp.ClientSession(base_url=gateway_url, connector=aiohttp.TCPConnector(limit=len(tokens) * 2)) as session:
+    async with aiohttp.ClientSession(
+        base_url=gateway_url, connector=aiohttp.TCPConnector(limit=len(tokens) * 2)
+    ) as session:
         started = time.perf_counter()
         await asyncio.gather(*(client(session, district, city) for district, city in tokens))
         wall = time.perf_counter() - started
@@ -95,7 +119,11 @@ async def run(gateway_url: str, persons: list[uuid.UUID], tokens: list[tuple[dic
 
 
 def cut(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else (values[0] * 1000 if values else 0.0)
+    return (
+        statistics.quantiles(values, n=100)[q - 1] * 1000
+        if len(values) > 1
+        else (values[0] * 1000 if values else 0.0)
+    )
 
 
 def main() -> None:
@@ -103,13 +131,19 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=200)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     args = parser.parse_args()
-    print(f"reimbursement claims through the gateway, {args.claims} per run, {host.machine()}, Python {host.python_version()}")
+    print(
+        f"reimbursement claims through the gateway, {args.claims} per run, {host.machine()}, Python {host.python_version()}"
+    )
     with isolated_servers() as servers, running_platform(servers, **NO_RATE_LIMIT) as (config, issuer):
 
         def bearer(principal: Principal) -> dict:
             return {"Authorization": f"Bearer {issuer.issue(principal)}"}
 
-        print(" clients | claims/s | claim p50 | claim p99 | " + " | ".join(f"{s} p99" for s in STEPS) + " | failed")
+        print(
+            " clients | claims/s | claim p50 | claim p99 | "
+            + " | ".join(f"{s} p99" for s in STEPS)
+            + " | failed"
+        )
         for clients in args.concurrency:
             persons = asyncio.run(covered_persons(servers.admin_url, args.claims))
             tokens = [(bearer(Principal(subject=f"bench-clerk-{n}", role=Role.staff, office_code="120101", office_level="district")),

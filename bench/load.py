@@ -40,7 +40,9 @@ MIX = (("enroll", 0.15), ("eligibility", 0.6), ("registry", 0.15), ("declare", 0
 
 
 class Load:
-    def __init__(self, client: httpx.AsyncClient, issuer: DevIssuer, staff: dict[str, str], facilities: list[str]):
+    def __init__(
+        self, client: httpx.AsyncClient, issuer: DevIssuer, staff: dict[str, str], facilities: list[str]
+    ):
         self.client, self.issuer, self.staff, self.facilities = client, issuer, staff, facilities
         self.people: list[dict[str, str]] = []
         self.latency: dict[str, list[float]] = defaultdict(list)
@@ -65,32 +67,51 @@ class Load:
         body = {"person": {"id_number": number, "name": "居民"}, "office_code": OFFICE, "tier": "adult_middle",
                 "coverage_year": business_today().year, "paid_on": f"{business_today().year - 1}-10-15",
                 "materials": {"id_document": "original"}}  # fmt: skip
-        created = await self.timed("enroll", "POST", "/api/v1/registration/enrollments/residents", json=body, headers=self.staff)
+        created = await self.timed(
+            "enroll", "POST", "/api/v1/registration/enrollments/residents", json=body, headers=self.staff
+        )
         if created is None or created.status_code != 201:
             return
         url = f"/api/v1/registration/enrollments/{created.json()['id']}/approve"
         approved = await self.timed("enroll", "POST", url, json={"version": 1}, headers=self.staff)
         if approved is not None and approved.status_code == 200:
             self.approved += 1
-            person = Principal(subject=f"p{number[-8:]}", role=Role.insured, person_id=person_id_for(IdType.resident_id, number, PERSON_KEY))
+            person = Principal(
+                subject=f"p{number[-8:]}",
+                role=Role.insured,
+                person_id=person_id_for(IdType.resident_id, number, PERSON_KEY),
+            )
             self.people.append({"Authorization": f"Bearer {self.issuer.issue(person, ttl_s=7200)}"})
 
     async def eligibility(self) -> None:
         if self.people:
-            await self.timed("eligibility", "GET", "/api/v1/claims/eligibility/me", headers=random.choice(self.people))
+            await self.timed(
+                "eligibility", "GET", "/api/v1/claims/eligibility/me", headers=random.choice(self.people)
+            )
 
     async def registry(self) -> None:
-        await self.timed("registry", "GET", "/api/v1/facility/public/registry", params={"district": OFFICE, "size": 20})
+        await self.timed(
+            "registry", "GET", "/api/v1/facility/public/registry", params={"district": OFFICE, "size": 20}
+        )
 
     async def declare(self) -> None:
         if not self.facilities:
             return
         code = self.facilities.pop()
         token = self.issuer.issue(Principal(subject=f"fac-{code}", role=Role.facility, facility_id=code))
-        bills = [{"bill_no": f"{code}-{n}", "care_type": "inpatient", "origin": "local", "pooled_fund": "1000.00"} for n in range(50)]
+        bills = [
+            {"bill_no": f"{code}-{n}", "care_type": "inpatient", "origin": "local", "pooled_fund": "1000.00"}
+            for n in range(50)
+        ]
         body = {"period": "2026-01", "insurance_type": "employee", "bills": bills,
                 "lines": [{"care_type": "inpatient", "origin": "local", "pooled_fund": f"{Decimal(1000) * 50:.2f}"}]}  # fmt: skip
-        response = await self.timed("declare", "POST", "/api/v1/settlement/declarations", json=body, headers={"Authorization": f"Bearer {token}"})
+        response = await self.timed(
+            "declare",
+            "POST",
+            "/api/v1/settlement/declarations",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         if response is not None and response.status_code == 201:
             self.declared += 1
 
@@ -113,12 +134,25 @@ async def known_facilities(admin_url: str, count: int, replica_tag: int) -> list
     codes = [f"L{replica_tag}{i:09d}" for i in range(count)]
     engine = make_engine(service_database_url(admin_url, "settlement"), 2, schema="settlement")
     try:
-        async with UnitOfWork(make_session_factory(engine), FixedClock(datetime(2026, 2, 10, 2, tzinfo=UTC)), "settlement") as uow:
+        async with UnitOfWork(
+            make_session_factory(engine), FixedClock(datetime(2026, 2, 10, 2, tzinfo=UTC)), "settlement"
+        ) as uow:
             for code in codes:
                 await Repository(uow.session).record_facility_if_newer(
                     {"code": code, "name": f"负载医院{code[-4:]}", "kind": "medical_institution", "office_code": OFFICE,
                      "district_code": OFFICE, "status": "designated", "version": 1})  # fmt: skip
-                await budgets.set_budget(uow, city, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "负载测试", None)
+                await budgets.set_budget(
+                    uow,
+                    city,
+                    code,
+                    2026,
+                    "employee",
+                    "inpatient",
+                    Decimal("1200000.00"),
+                    None,
+                    "负载测试",
+                    None,
+                )
             await uow.commit()
     finally:
         await engine.dispose()
@@ -134,13 +168,17 @@ async def coverages_in_claims(admin_url: str) -> int:
         await engine.dispose()
 
 
-async def run(gateway_url: str, issuer: DevIssuer, staff: dict[str, str], admin_url: str, args, replicas: int) -> dict:  # type: ignore[no-untyped-def]
+async def run(
+    gateway_url: str, issuer: DevIssuer, staff: dict[str, str], admin_url: str, args, replicas: int
+) -> dict:  # type: ignore[no-untyped-def]
     facilities = await known_facilities(admin_url, 2_000, replicas)
     limits = httpx.Limits(max_connections=args.concurrency)
     async with httpx.AsyncClient(base_url=gateway_url, timeout=60, limits=limits) as client:
         load = Load(client, issuer, staff, facilities)
         started = time.monotonic()
-        while load.approved < args.population and time.monotonic() - started < 300:  # the district's population first
+        while (
+            load.approved < args.population and time.monotonic() - started < 300
+        ):  # the district's population first
             await asyncio.gather(*(load.enroll() for _ in range(args.concurrency)))
         load.latency.clear()
         load.errors.clear()
@@ -175,10 +213,14 @@ def main() -> None:
         pool = str(max(3, 10 // replicas))
         with isolated_servers() as servers, running_platform(servers, replicas, 180, YB_DATABASE_POOL_SIZE=pool,
                                                              **NO_RATE_LIMIT) as (config, issuer):  # fmt: skip
-            clerk = Principal(subject="load-clerk", role=Role.staff, office_code=OFFICE, office_level="district")
+            clerk = Principal(
+                subject="load-clerk", role=Role.staff, office_code=OFFICE, office_level="district"
+            )
             staff = {"Authorization": f"Bearer {issuer.issue(clerk, ttl_s=7200)}"}
             r = asyncio.run(run(config.gateway_url, issuer, staff, servers.admin_url, args, replicas))
-        kinds = "  ".join(f"{k} n={n} p50={p50:.0f}ms p99={p99:.0f}ms" for k, (n, p50, p99) in sorted(r["per_kind"].items()))
+        kinds = "  ".join(
+            f"{k} n={n} p50={p50:.0f}ms p99={p99:.0f}ms" for k, (n, p50, p99) in sorted(r["per_kind"].items())
+        )
         print(f"N={replicas}: {r['requests_per_s']:.0f} req/s, errors {r['errors']}/{r['requests']} "
               f"({100 * r['errors'] / max(1, r['requests']):.2f}%), approvals {r['approved_during_run']}, declarations "
               f"{r['declared']}, events lost {r['lost']} (drained in {r['drain_s']:.1f} s)\n      {kinds}", flush=True)  # fmt: skip

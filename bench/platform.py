@@ -8,8 +8,16 @@ from contextlib import contextmanager
 
 from shared.auth.issuer import DevIssuer
 from shared.testing.runs import RunServers
+from yb_deploy.platform import (
+    AUDIENCE,
+    ISSUER,
+    PlatformConfig,
+    prepare,
+    start_all,
+    stop_all,
+    wait_until_ready,
+)
 from yb_deploy.pytest_plugin import platform_config_for
-from yb_deploy.platform import AUDIENCE, ISSUER, PlatformConfig, prepare, start_all, stop_all, wait_until_ready
 
 # All clients come from this one machine: the gateway's per-client limit (50/s) would only measure itself.
 NO_RATE_LIMIT = {"YB_GATEWAY_RATE_LIMIT_PER_S": "1000000", "YB_GATEWAY_RATE_LIMIT_BURST": "1000000"}

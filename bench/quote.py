@@ -68,7 +68,11 @@ def in_process(seconds: float) -> None:
             for _ in range(1000):
                 quote(ctx, policy)
             chunks.append(time.perf_counter() - chunk)
-        mean, median, best = sum(chunks) / len(chunks) / 1000, statistics.median(chunks) / 1000, min(chunks) / 1000
+        mean, median, best = (
+            sum(chunks) / len(chunks) / 1000,
+            statistics.median(chunks) / 1000,
+            min(chunks) / 1000,
+        )
         print(f"in-process, one core, {name} ({len(bill.lines)} lines, fund {bill.fund} of {bill.total}): "
               f"mean {1 / mean:,.0f} quotes/s ({mean * 1e6:.1f} µs), median {1 / median:,.0f}/s ({median * 1e6:.1f} µs), "
               f"best {1 / best:,.0f}/s ({best * 1e6:.1f} µs)")  # fmt: skip
@@ -111,7 +115,10 @@ def through_gateway(seconds: float, concurrencies: list[int]) -> None:
         for clients in concurrencies:
             latencies, errors = asyncio.run(_load(config.gateway_url, tokens[:clients], seconds))
             cuts = statistics.quantiles(latencies, n=100)
-            print(f" {clients:7d} | {len(latencies) / seconds:9,.0f} | {cuts[49] * 1000:6.1f} ms | {cuts[98] * 1000:6.1f} ms | {errors}", flush=True)
+            print(
+                f" {clients:7d} | {len(latencies) / seconds:9,.0f} | {cuts[49] * 1000:6.1f} ms | {cuts[98] * 1000:6.1f} ms | {errors}",
+                flush=True,
+            )
 
 
 async def _load(gateway_url: str, tokens: list[str], seconds: float) -> tuple[list[float], int]:
@@ -119,13 +126,17 @@ async def _load(gateway_url: str, tokens: list[str], seconds: float) -> tuple[li
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
-    async with aiohttp.ClientSession(base_url=gateway_url, connector=aiohttp.TCPConnector(limit=len(tokens))) as session:
+    async with aiohttp.ClientSession(
+        base_url=gateway_url, connector=aiohttp.TCPConnector(limit=len(tokens))
+    ) as session:
 
         async def one_client(token: str) -> None:
             nonlocal errors
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                async with session.post("/api/v1/claims/quote", json=BODY, headers={"Authorization": f"Bearer {token}"}) as answer:
+                async with session.post(
+                    "/api/v1/claims/quote", json=BODY, headers={"Authorization": f"Bearer {token}"}
+                ) as answer:
                     await answer.read()
                     errors += answer.status != 200
                 latencies.append(time.perf_counter() - started)
@@ -140,7 +151,9 @@ def main() -> None:
     parser.add_argument("--gateway-seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--no-gateway", action="store_true")
-    parser.add_argument("--instructions", action="store_true", help="count instructions per quote under valgrind (callgrind)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions per quote under valgrind (callgrind)"
+    )
     parser.add_argument("--count-under-valgrind", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.count_under_valgrind:

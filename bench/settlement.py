@@ -52,7 +52,18 @@ async def one_size(admin_url: str, facilities: int, details: int, workers: int) 
             await uow.commit()
         async with UnitOfWork(sessions, clock, "settlement") as uow:
             for code in codes:
-                await budgets.set_budget(uow, CITY, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "基准测试指标", None)
+                await budgets.set_budget(
+                    uow,
+                    CITY,
+                    code,
+                    2026,
+                    "employee",
+                    "inpatient",
+                    Decimal("1200000.00"),
+                    None,
+                    "基准测试指标",
+                    None,
+                )
             await uow.commit()
 
         per = [details // facilities + (i < details % facilities) for i in range(facilities)]
@@ -67,10 +78,18 @@ async def one_size(admin_url: str, facilities: int, details: int, workers: int) 
                 bills = [Bill(f"B{i}-{n}", "inpatient", "local", {"pooled_fund": Decimal(100 + n % 900) + Decimal("0.25"),
                                                                    "personal_account": Decimal("10.00")}) for n in range(count)]  # fmt: skip
                 pooled = sum((b.amounts["pooled_fund"] for b in bills), Decimal("0.00"))
-                line = DeclaredLine("inpatient", "local", {"pooled_fund": pooled, "personal_account": Decimal("10.00") * count})
+                line = DeclaredLine(
+                    "inpatient",
+                    "local",
+                    {"pooled_fund": pooled, "personal_account": Decimal("10.00") * count},
+                )
                 principal = Principal(subject=f"fac-{code}", role=Role.facility, facility_id=code)
                 async with UnitOfWork(sessions, clock, "settlement") as uow:
-                    await declarations.declare(uow, principal, declarations.DeclarationIn(None, PERIOD, "employee", [line], bills, None, None))
+                    await declarations.declare(
+                        uow,
+                        principal,
+                        declarations.DeclarationIn(None, PERIOD, "employee", [line], bills, None, None),
+                    )
                     await uow.commit()
 
         started = time.perf_counter()
@@ -101,15 +120,22 @@ def main() -> None:
     parser.add_argument("--details", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    print(f"settlement clearing benchmark: {args.facilities} facilities, {host.processor()} {host.machine()}, python {host.python_version()}")
-    print(f"{'bill details':>12} | {'declare s':>9} | {'rows/s':>8} | {'clear s':>7} | {'2nd run s':>9} | {'max RSS MiB':>11}")
+    print(
+        f"settlement clearing benchmark: {args.facilities} facilities, {host.processor()} {host.machine()}, python {host.python_version()}"
+    )
+    print(
+        f"{'bill details':>12} | {'declare s':>9} | {'rows/s':>8} | {'clear s':>7} | {'2nd run s':>9} | {'max RSS MiB':>11}"
+    )
     for details in args.details:
         with isolated_servers() as servers:
             asyncio.run(bootstrap(servers.admin_url, ["settlement"]))
             upgrade(REPO / "svc-settlement", service_database_url(servers.admin_url, "settlement"))
             r = asyncio.run(one_size(servers.admin_url, args.facilities, details, args.workers))
-        print(f"{r['details']:>12,} | {r['declare_s']:>9.1f} | {r['rows_per_s']:>8,.0f} | {r['clear_s']:>7.1f} | {r['rerun_s']:>9.1f} | "
-              f"{max(r['declare_rss'], r['clear_rss']):>11.0f}", flush=True)
+        print(
+            f"{r['details']:>12,} | {r['declare_s']:>9.1f} | {r['rows_per_s']:>8,.0f} | {r['clear_s']:>7.1f} | {r['rerun_s']:>9.1f} | "
+            f"{max(r['declare_rss'], r['clear_rss']):>11.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

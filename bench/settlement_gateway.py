@@ -37,7 +37,18 @@ async def known_facilities(admin_url: str, codes: list[str]) -> None:
             await Repository(uow.session).record_facility_if_newer(
                 {"code": code, "name": f"基准医院{code[-4:]}", "kind": "medical_institution", "office_code": "120101",
                  "district_code": "120101", "status": "designated", "version": 1})  # fmt: skip
-            await budgets.set_budget(uow, CITY, code, 2026, "employee", "inpatient", Decimal("1200000.00"), None, "基准测试指标", None)
+            await budgets.set_budget(
+                uow,
+                CITY,
+                code,
+                2026,
+                "employee",
+                "inpatient",
+                Decimal("1200000.00"),
+                None,
+                "基准测试指标",
+                None,
+            )
 
     await in_schema(admin_url, "settlement", record, datetime(2026, 2, 10, 2, tzinfo=UTC))
 
@@ -46,7 +57,12 @@ def declaration(period: str, bills: int, seed: int) -> dict:
     rows = [{"bill_no": f"B{seed}-{n}", "care_type": "inpatient", "origin": "local",
              "pooled_fund": f"{100 + n % 900}.25", "personal_account": "10.00"} for n in range(bills)]  # fmt: skip
     pooled = sum(Decimal(r["pooled_fund"]) for r in rows)
-    line = {"care_type": "inpatient", "origin": "local", "pooled_fund": f"{pooled:.2f}", "personal_account": f"{10 * bills:.2f}"}
+    line = {
+        "care_type": "inpatient",
+        "origin": "local",
+        "pooled_fund": f"{pooled:.2f}",
+        "personal_account": f"{10 * bills:.2f}",
+    }
     return {"period": period, "insurance_type": "employee", "lines": [line], "bills": rows}
 
 
@@ -94,7 +110,10 @@ def main() -> None:
         for month, concurrency in enumerate(args.concurrency, start=1):
             codes = [f"G{month}{i:09d}" for i in range(args.facilities)]
             asyncio.run(known_facilities(servers.admin_url, codes))
-            tokens = {c: issuer.issue(Principal(subject=f"fac-{c}", role=Role.facility, facility_id=c)) for c in codes}
+            tokens = {
+                c: issuer.issue(Principal(subject=f"fac-{c}", role=Role.facility, facility_id=c))
+                for c in codes
+            }
             r = asyncio.run(upload(config.gateway_url, tokens, f"2026-{month:02d}", args.bills, concurrency))
             print(f"{concurrency:>4} | {r['declarations_per_s']:>7.1f} | {r['rows_per_s']:>8,.0f} | {r['p50_ms']:>7.0f} | "
                   f"{r['p99_ms']:>7.0f} | {r['errors']}/{r['sent']}", flush=True)  # fmt: skip

@@ -9,8 +9,8 @@ import pytest
 
 from shared.testing.e2e import FAST_INTEROP
 from shared.testing.runs import RunServers
-from yb_deploy.pytest_plugin import platform_config_for
 from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
+from yb_deploy.pytest_plugin import platform_config_for
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,11 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="session")
 def platform(test_servers: RunServers) -> Iterator[PlatformConfig]:
     config = platform_config_for(
-        test_servers, YB_LOG_JSON="true", YB_CONSUMER_RETRY_DELAYS_MS="[200,500]", YB_PERIODIC_INTERVAL_S="1", **FAST_INTEROP,
+        test_servers,
+        YB_LOG_JSON="true",
+        YB_CONSUMER_RETRY_DELAYS_MS="[200,500]",
+        YB_PERIODIC_INTERVAL_S="1",
+        **FAST_INTEROP,
         YB_GATEWAY_TOKEN_TTL_S="3600",  # the session's tokens are signed in once, for the whole run
     )
     prepare(config)
@@ -43,7 +47,9 @@ def tokens(gateway: httpx.Client) -> dict[str, str]:
 
     issued = {}
     for account in load_demo_accounts():
-        response = gateway.post("/api/v1/auth/token", data={"username": account.username, "password": account.password})
+        response = gateway.post(
+            "/api/v1/auth/token", data={"username": account.username, "password": account.password}
+        )
         response.raise_for_status()
         issued[account.username] = response.json()["access_token"]
     return issued

@@ -56,7 +56,9 @@ def operations_shown(driver, url: str) -> int:  # type: ignore[no-untyped-def]
     )
     # Tags are collapsed (docExpansion none): open them all to count the operations.
     driver.execute_script("document.querySelectorAll('.opblock-tag').forEach(t => t.click())")
-    WebDriverWait(driver, 10, poll_frequency=0.2).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock"))
+    WebDriverWait(driver, 10, poll_frequency=0.2).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock")
+    )
     return len(driver.find_elements(By.CSS_SELECTOR, ".opblock"))
 
 

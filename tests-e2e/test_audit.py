@@ -42,21 +42,30 @@ def refusal(test_servers: RunServers, service: str, statement: str) -> str:
 
 
 def audited(test_servers: RunServers, service: str, request_id: str) -> list[dict]:
-    return as_service(test_servers, service, f"SELECT * FROM {service}.access_audit WHERE request_id = $1", request_id)
+    return as_service(
+        test_servers, service, f"SELECT * FROM {service}.access_audit WHERE request_id = $1", request_id
+    )
 
 
 def test_a_request_with_a_nul_in_its_path_does_not_stop_the_audit(
     gateway: httpx.Client, tokens: dict[str, str], test_servers: RunServers
 ) -> None:
     nul_id, next_id = uuid.uuid4().hex, uuid.uuid4().hex
-    nul = gateway.get("/api/v1/registration/enrollments/%00", headers={**bearer(tokens["staff-heping"]), "X-Request-ID": nul_id})
+    nul = gateway.get(
+        "/api/v1/registration/enrollments/%00",
+        headers={**bearer(tokens["staff-heping"]), "X-Request-ID": nul_id},
+    )
     assert nul.status_code in (404, 422)
-    [nul_row] = poll(lambda: audited(test_servers, "registration", nul_id), what="the NUL request in the audit")
+    [nul_row] = poll(
+        lambda: audited(test_servers, "registration", nul_id), what="the NUL request in the audit"
+    )
     assert nul_row["path"] == "/api/v1/registration/enrollments/\\x00"
     after = gateway.get(f"/api/v1/registration/enrollments/{uuid.uuid4()}",
                         headers={**bearer(tokens["staff-heping"]), "X-Request-ID": next_id})  # fmt: skip
     assert after.status_code == 404
-    [next_row] = poll(lambda: audited(test_servers, "registration", next_id), what="the next request in the audit")
+    [next_row] = poll(
+        lambda: audited(test_servers, "registration", next_id), what="the next request in the audit"
+    )
     assert next_row["id"] > nul_row["id"]
 
 
@@ -88,7 +97,9 @@ def test_a_person_id_in_the_query_names_the_person_read(
 
 
 @pytest.mark.parametrize("service", ["registration", "claims", "settlement", "transfer", "facility"])
-def test_a_service_cannot_erase_or_silence_its_own_access_audit(test_servers: RunServers, gateway: httpx.Client, service: str) -> None:
+def test_a_service_cannot_erase_or_silence_its_own_access_audit(
+    test_servers: RunServers, gateway: httpx.Client, service: str
+) -> None:
     for statement in (
         "TRUNCATE access_audit",
         "ALTER TABLE access_audit DISABLE TRIGGER access_audit_append_only",
@@ -99,7 +110,11 @@ def test_a_service_cannot_erase_or_silence_its_own_access_audit(test_servers: Ru
     ):
         assert refusal(test_servers, service, statement) != "done", statement
     # ... but it can still add and read rows.
-    as_service(test_servers, service, "INSERT INTO access_audit (subject, role, method, path, status) VALUES ('t', 'staff', 'GET', '/x', 200)")
+    as_service(
+        test_servers,
+        service,
+        "INSERT INTO access_audit (subject, role, method, path, status) VALUES ('t', 'staff', 'GET', '/x', 200)",
+    )
     assert as_service(test_servers, service, "SELECT count(*) AS n FROM access_audit")[0]["n"] >= 1
 
 

@@ -87,14 +87,18 @@ class Keys:
 @pytest.fixture(scope="module")
 def keys(platform: PlatformConfig) -> Keys:
     """The platform's own signing key (read, not rewritten: the services read jwks.json)."""
-    key = serialization.load_pem_private_key((platform.keys_dir / PRIVATE_KEY_FILE).read_bytes(), password=None)
+    key = serialization.load_pem_private_key(
+        (platform.keys_dir / PRIVATE_KEY_FILE).read_bytes(), password=None
+    )
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     kid = json.loads((platform.keys_dir / JWKS_FILE).read_text())["keys"][0]["kid"]
     return Keys(DevIssuer(key, ISSUER, AUDIENCE, kid), kid)
 
 
 def staff_principal() -> Principal:
-    return Principal(subject="staff-heping", role=Role.staff, name="王经办", office_code="120101", office_level="district")
+    return Principal(
+        subject="staff-heping", role=Role.staff, name="王经办", office_code="120101", office_level="district"
+    )
 
 
 def b64(data: dict) -> str:
@@ -103,7 +107,14 @@ def b64(data: dict) -> str:
 
 def claims(**overrides: Any) -> dict:
     now = int(time.time())
-    return {**staff_principal().to_claims(), "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600, **overrides}
+    return {
+        **staff_principal().to_claims(),
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 600,
+        **overrides,
+    }
 
 
 def bad_tokens(keys: Keys) -> dict[str, str]:
@@ -123,12 +134,16 @@ def bad_tokens(keys: Keys) -> dict[str, str]:
         "forged, same kid": DevIssuer(stranger, ISSUER, AUDIENCE, keys.kid).issue(staff_principal()),
         "forged, other kid": DevIssuer(stranger, ISSUER, AUDIENCE, "dev-forged-key").issue(staff_principal()),
         "wrong audience": DevIssuer(real_key, ISSUER, "another-platform", keys.kid).issue(staff_principal()),
-        "wrong issuer": DevIssuer(real_key, "https://evil.example", AUDIENCE, keys.kid).issue(staff_principal()),
+        "wrong issuer": DevIssuer(real_key, "https://evil.example", AUDIENCE, keys.kid).issue(
+            staff_principal()
+        ),
         "alg none": f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': keys.kid})}.{b64(claims())}.",
         "alg none, no kid": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}.",
         "HS256 with the public key": hs256(claims(), public_pem, keys.kid),
         "no exp": jwt.encode(missing_exp, real_key, algorithm="ES256", headers={"kid": keys.kid}),
-        "unknown role": jwt.encode(claims(role="superuser"), real_key, algorithm="ES256", headers={"kid": keys.kid}),
+        "unknown role": jwt.encode(
+            claims(role="superuser"), real_key, algorithm="ES256", headers={"kid": keys.kid}
+        ),
         "not a json payload": f"{b64({'alg': 'ES256', 'kid': keys.kid})}.{base64.urlsafe_b64encode(b'[1,2').decode()}.c2ln",
     }
 
@@ -164,8 +179,13 @@ BAD_TOKEN_NAMES = [
 def target(gateway: httpx.Client, tokens: dict[str, str]) -> dict:
     """A submitted enrollment the approve/reject cases aim their bad input at."""
     year = business_today().year  # paid in its enrollment period (1 Sep – 31 Dec of the year before)
-    target_body = {**body(year), "person": {"id_type": "resident_id", "id_number": new_resident_id("120101"), "name": "靶子"}}
-    response = gateway.post(ENROLL, json={**target_body, "paid_on": f"{year - 1}-10-15"}, headers=bearer(tokens["staff-heping"]))
+    target_body = {
+        **body(year),
+        "person": {"id_type": "resident_id", "id_number": new_resident_id("120101"), "name": "靶子"},
+    }
+    response = gateway.post(
+        ENROLL, json={**target_body, "paid_on": f"{year - 1}-10-15"}, headers=bearer(tokens["staff-heping"])
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -184,12 +204,18 @@ class Case:
 
 
 SUBMIT_CASES: dict[str, Case] = {
-    "malformed json": Case(content=b'{"person": {"id_type": "resident_id",', status=400, code="malformed_json"),
+    "malformed json": Case(
+        content=b'{"person": {"id_type": "resident_id",', status=400, code="malformed_json"
+    ),
     "json cut after a key": Case(content=b'{"person"', status=400, code="malformed_json"),
     "coverage_year is text": Case(json_body={**body(), "coverage_year": "abc"}, field_part="coverage_year"),
-    "coverage_year out of range": Case(json_body={**body(), "coverage_year": 1999}, field_part="coverage_year"),
+    "coverage_year out of range": Case(
+        json_body={**body(), "coverage_year": 1999}, field_part="coverage_year"
+    ),
     "unknown tier": Case(json_body={**body(), "tier": "platinum"}, field_part="tier"),
-    "office code not six digits": Case(json_body={**body(), "office_code": "12010"}, field_part="office_code"),
+    "office code not six digits": Case(
+        json_body={**body(), "office_code": "12010"}, field_part="office_code"
+    ),
     "person missing": Case(json_body={k: v for k, v in body().items() if k != "person"}, field_part="person"),
     "person is a string": Case(json_body={**body(), "person": "张三"}, field_part="person"),
     "unknown id type": Case(json_body=body(id_type="driving_licence"), field_part="id_type"),
@@ -209,7 +235,9 @@ SUBMIT_CASES: dict[str, Case] = {
     "birth date contradicts the ID": Case(
         json_body=body(birth_date="1990-03-08"), code="identity_mismatch", field_part="birth_date"
     ),
-    "idempotency key too short": Case(json_body=body(), headers={"Idempotency-Key": "abc"}, field_part="idempotency"),
+    "idempotency key too short": Case(
+        json_body=body(), headers={"Idempotency-Key": "abc"}, field_part="idempotency"
+    ),
 }
 
 
@@ -221,15 +249,21 @@ def test_bad_enrollment_is_refused_and_changes_nothing(
     headers = {**bearer(tokens["staff-heping"]), **case.headers}
     with nothing_written(test_servers.admin_url):
         if case.content is not None:
-            response = gateway.post(ENROLL, content=case.content, headers={**headers, "Content-Type": "application/json"})
+            response = gateway.post(
+                ENROLL, content=case.content, headers={**headers, "Content-Type": "application/json"}
+            )
         else:
             response = gateway.post(ENROLL, json=case.json_body, headers=headers)
         problem = assert_problem(response, case.status, case.code)
     if case.field_part is not None:
         fields = error_fields(problem)
-        assert any(case.field_part in f.lower() for f in fields), f"errors should name {case.field_part!r}: {problem}"
+        assert any(case.field_part in f.lower() for f in fields), (
+            f"errors should name {case.field_part!r}: {problem}"
+        )
     for error in problem.get("errors") or []:
-        assert ZHANGSAN_ID not in json.dumps(error, ensure_ascii=False), "the ID number must not be echoed back"
+        assert ZHANGSAN_ID not in json.dumps(error, ensure_ascii=False), (
+            "the ID number must not be echoed back"
+        )
 
 
 def test_nul_character_in_the_name_is_bad_input_not_a_server_error(
@@ -237,8 +271,12 @@ def test_nul_character_in_the_name_is_bad_input_not_a_server_error(
 ) -> None:
     """PostgreSQL text cannot hold U+0000: the API must refuse it as a 4xx before it reaches the database."""
     with nothing_written(test_servers.admin_url):
-        response = gateway.post(ENROLL, json=body(YEAR_NUL_NAME, name="张\u0000三"), headers=bearer(tokens["staff-heping"]))
-        assert 400 <= response.status_code < 500, f"expected a 4xx, got {response.status_code}: {response.text}"
+        response = gateway.post(
+            ENROLL, json=body(YEAR_NUL_NAME, name="张\u0000三"), headers=bearer(tokens["staff-heping"])
+        )
+        assert 400 <= response.status_code < 500, (
+            f"expected a 4xx, got {response.status_code}: {response.text}"
+        )
         assert response.headers.get("content-type", "").startswith(PROBLEM_JSON)
 
 
@@ -251,9 +289,13 @@ def test_missing_token_is_401(gateway: httpx.Client, test_servers) -> None:
     assert problem.get("detail")
 
 
-def test_wrong_authorization_scheme_is_401(gateway: httpx.Client, tokens: dict[str, str], test_servers) -> None:
+def test_wrong_authorization_scheme_is_401(
+    gateway: httpx.Client, tokens: dict[str, str], test_servers
+) -> None:
     with nothing_written(test_servers.admin_url):
-        response = gateway.post(ENROLL, json=body(), headers={"Authorization": f"Basic {tokens['staff-heping']}"})
+        response = gateway.post(
+            ENROLL, json=body(), headers={"Authorization": f"Basic {tokens['staff-heping']}"}
+        )
         assert_problem(response, 401, "unauthenticated")
         response = gateway.post(ENROLL, json=body(), headers={"Authorization": "Bearer"})
         assert_problem(response, 401, "unauthenticated")
@@ -290,11 +332,15 @@ def test_services_verify_the_token_again(
             assert_problem(direct.post(ENROLL, json=body()), 401, "unauthenticated")
             assert_problem(direct.post(ENROLL, json=body(), headers=bearer(token)), 401, "unauthenticated")
     with httpx.Client(base_url=platform.service_url("claims"), timeout=10) as direct:
-        assert_problem(direct.get("/api/v1/claims/eligibility/me", headers=bearer(token)), 401, "unauthenticated")
+        assert_problem(
+            direct.get("/api/v1/claims/eligibility/me", headers=bearer(token)), 401, "unauthenticated"
+        )
 
 
 def test_peer_office_token_is_403_on_the_api(keys: Keys, gateway: httpx.Client, test_servers) -> None:
-    peer = Principal(subject="peer-310000", role=Role.peer_office, name="上海市医保中心", office_code="310000")
+    peer = Principal(
+        subject="peer-310000", role=Role.peer_office, name="上海市医保中心", office_code="310000"
+    )
     token = keys.real.issue(peer)
     with nothing_written(test_servers.admin_url):
         assert_problem(gateway.post(ENROLL, json=body(), headers=bearer(token)), 403, "forbidden")
@@ -313,7 +359,9 @@ def test_insured_person_cannot_enroll_someone_else(
     gateway: httpx.Client, tokens: dict[str, str], test_servers
 ) -> None:
     with nothing_written(test_servers.admin_url):
-        assert_problem(gateway.post(ENROLL, json=body(), headers=bearer(tokens["lisi"])), 403, "not_own_identity")
+        assert_problem(
+            gateway.post(ENROLL, json=body(), headers=bearer(tokens["lisi"])), 403, "not_own_identity"
+        )
 
 
 def test_staff_cannot_enroll_at_another_office(
@@ -333,21 +381,69 @@ def decision_cases(enrollment_id: str) -> dict[str, tuple[str, dict, int, str, s
     return {
         # name: (path, request kwargs, status, code, field part)
         "approve: malformed json": (
-            f"{base}/approve", {"content": b"{version: 1}", "headers": {"Content-Type": "application/json"}}, 400, "malformed_json", None
+            f"{base}/approve",
+            {"content": b"{version: 1}", "headers": {"Content-Type": "application/json"}},
+            400,
+            "malformed_json",
+            None,
         ),
-        "approve: version is text": (f"{base}/approve", {"json": {"version": "one"}}, 422, "validation_failed", "version"),
-        "approve: version 0": (f"{base}/approve", {"json": {"version": 0}}, 422, "validation_failed", "version"),
+        "approve: version is text": (
+            f"{base}/approve",
+            {"json": {"version": "one"}},
+            422,
+            "validation_failed",
+            "version",
+        ),
+        "approve: version 0": (
+            f"{base}/approve",
+            {"json": {"version": 0}},
+            422,
+            "validation_failed",
+            "version",
+        ),
         "approve: no body": (f"{base}/approve", {}, 422, "validation_failed", "body"),
         "approve: unknown id": (f"{unknown}/approve", {"json": {"version": 1}}, 404, "not_found", None),
         "approve: id not a uuid": (
-            "/api/v1/registration/enrollments/not-a-uuid/approve", {"json": {"version": 1}}, 422, "validation_failed", "enrollment_id"
+            "/api/v1/registration/enrollments/not-a-uuid/approve",
+            {"json": {"version": 1}},
+            422,
+            "validation_failed",
+            "enrollment_id",
         ),
-        "approve: stale version": (f"{base}/approve", {"json": {"version": 2}}, 409, "version_conflict", None),
-        "reject: reason too short": (f"{base}/reject", {"json": {"version": 1, "reason": "x"}}, 422, "validation_failed", "reason"),
-        "reject: reason missing": (f"{base}/reject", {"json": {"version": 1}}, 422, "validation_failed", "reason"),
-        "reject: unknown id": (f"{unknown}/reject", {"json": {"version": 1, "reason": "材料不全"}}, 404, "not_found", None),
+        "approve: stale version": (
+            f"{base}/approve",
+            {"json": {"version": 2}},
+            409,
+            "version_conflict",
+            None,
+        ),
+        "reject: reason too short": (
+            f"{base}/reject",
+            {"json": {"version": 1, "reason": "x"}},
+            422,
+            "validation_failed",
+            "reason",
+        ),
+        "reject: reason missing": (
+            f"{base}/reject",
+            {"json": {"version": 1}},
+            422,
+            "validation_failed",
+            "reason",
+        ),
+        "reject: unknown id": (
+            f"{unknown}/reject",
+            {"json": {"version": 1, "reason": "材料不全"}},
+            404,
+            "not_found",
+            None,
+        ),
         "reject: id not a uuid": (
-            "/api/v1/registration/enrollments/123/reject", {"json": {"version": 1, "reason": "材料不全"}}, 422, "validation_failed", "enrollment_id"
+            "/api/v1/registration/enrollments/123/reject",
+            {"json": {"version": 1, "reason": "材料不全"}},
+            422,
+            "validation_failed",
+            "enrollment_id",
         ),
     }
 
@@ -364,8 +460,12 @@ def test_bad_decision_is_refused_and_changes_nothing(
     with nothing_written(test_servers.admin_url):
         problem = assert_problem(gateway.post(path, headers=headers, **kwargs), status, code)
     if field_part is not None:
-        assert any(field_part in f for f in error_fields(problem)), f"errors should name {field_part!r}: {problem}"
-    current = gateway.get(f"/api/v1/registration/enrollments/{target['id']}", headers=bearer(tokens["staff-heping"]))
+        assert any(field_part in f for f in error_fields(problem)), (
+            f"errors should name {field_part!r}: {problem}"
+        )
+    current = gateway.get(
+        f"/api/v1/registration/enrollments/{target['id']}", headers=bearer(tokens["staff-heping"])
+    )
     assert current.status_code == 200, current.text
     assert current.json()["status"] == "submitted"
     assert current.json()["version"] == 1
@@ -383,21 +483,39 @@ def test_bad_decision_is_refused_and_changes_nothing(
         ("/api/v1/claims/eligibility/me", {"on": "2026-02-30"}, 422, "validation_failed", "on"),
         ("/api/v1/claims/persons/not-a-uuid/eligibility", None, 422, "validation_failed", "person_id"),
         (f"/api/v1/claims/persons/{uuid.UUID(int=2)}/eligibility", None, 404, "not_found", None),
-        (f"/api/v1/claims/persons/{uuid.UUID(int=2)}/eligibility", {"on": "tomorrow"}, 422, "validation_failed", "on"),
+        (
+            f"/api/v1/claims/persons/{uuid.UUID(int=2)}/eligibility",
+            {"on": "tomorrow"},
+            422,
+            "validation_failed",
+            "on",
+        ),
     ],
 )
 def test_bad_read_is_a_problem(
-    path: str, params: dict | None, status: int, code: str, field_part: str | None, gateway: httpx.Client, tokens: dict[str, str]
+    path: str,
+    params: dict | None,
+    status: int,
+    code: str,
+    field_part: str | None,
+    gateway: httpx.Client,
+    tokens: dict[str, str],
 ) -> None:
-    problem = assert_problem(gateway.get(path, params=params, headers=bearer(tokens["staff-heping"])), status, code)
+    problem = assert_problem(
+        gateway.get(path, params=params, headers=bearer(tokens["staff-heping"])), status, code
+    )
     if field_part is not None:
         assert any(field_part in f for f in error_fields(problem)), problem
 
 
-def test_insured_without_coverage_reads_nothing_of_others(gateway: httpx.Client, tokens: dict[str, str], target: dict) -> None:
+def test_insured_without_coverage_reads_nothing_of_others(
+    gateway: httpx.Client, tokens: dict[str, str], target: dict
+) -> None:
     """lisi asking for zhangsan's enrollment: 404, as if it did not exist (OWASP API1)."""
     assert_problem(
-        gateway.get(f"/api/v1/registration/enrollments/{target['id']}", headers=bearer(tokens["lisi"])), 404, "not_found"
+        gateway.get(f"/api/v1/registration/enrollments/{target['id']}", headers=bearer(tokens["lisi"])),
+        404,
+        "not_found",
     )
 
 
@@ -411,7 +529,9 @@ def test_logs_never_show_an_id_number(platform: PlatformConfig) -> None:
     """
     leaks = {}
     for log in sorted(platform.log_dir.glob("*.log")):
-        lines = [n for n, line in enumerate(log.read_text(errors="replace").splitlines(), 1) if ZHANGSAN_ID in line]
+        lines = [
+            n for n, line in enumerate(log.read_text(errors="replace").splitlines(), 1) if ZHANGSAN_ID in line
+        ]
         if lines:
             leaks[log.name] = lines[:5]
     assert not leaks, f"unmasked ID number in the logs (file: line numbers): {leaks}"

@@ -35,7 +35,12 @@ def assert_problem(response: httpx.Response, status: int, field_part: str | None
 
 def test_adjusted_saturday_is_a_working_day(gateway: httpx.Client) -> None:
     answer = day(gateway, "2026-10-10")
-    assert answer == {"date": "2026-10-10", "working_day": True, "reason": answer["reason"], "provisional": False}
+    assert answer == {
+        "date": "2026-10-10",
+        "working_day": True,
+        "reason": answer["reason"],
+        "provisional": False,
+    }
     assert "国庆" in answer["reason"]
 
 
@@ -63,7 +68,13 @@ def test_new_year_2027_is_a_provisional_holiday_before_the_notice(gateway: httpx
     answer = day(gateway, "2027-01-01")
     assert (answer["working_day"], answer["provisional"]) == (False, True)
     assert answer["reason"].startswith("元旦")
-    assert [day(gateway, f"2027-02-0{d}")["working_day"] for d in (5, 6, 7, 8, 9)] == [False, False, False, False, True]
+    assert [day(gateway, f"2027-02-0{d}")["working_day"] for d in (5, 6, 7, 8, 9)] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -129,6 +140,8 @@ def test_bad_add_working_days_is_422(gateway: httpx.Client, params: dict, field_
 
 
 def test_calendar_needs_no_token_and_carries_request_ids(gateway: httpx.Client) -> None:
-    response = gateway.get("/api/v1/calendar/days/2026-10-10", headers={"Authorization": "Bearer not-checked-here"})
+    response = gateway.get(
+        "/api/v1/calendar/days/2026-10-10", headers={"Authorization": "Bearer not-checked-here"}
+    )
     assert response.status_code == 200
     assert response.headers.get("x-request-id")

@@ -37,18 +37,31 @@ def clearing(gateway: httpx.Client, tokens: dict[str, str]) -> dict:
     period = f"{year:04d}-{month0 + 1:02d}"
     body = {"facility_code": DEMO_HOSPITAL, "year": year, "insurance_type": "resident", "care_type": "outpatient",
             "total": "120000.00", "weights": [1 if m == month0 else 0 for m in range(12)], "reason": "年度总额指标下达（文档测试）"}  # fmt: skip
-    poll(lambda: gateway.post(f"{S}/budgets", json=body, headers=clerk).status_code == 200, what="the registry to reach settlement")
+    poll(
+        lambda: gateway.post(f"{S}/budgets", json=body, headers=clerk).status_code == 200,
+        what="the registry to reach settlement",
+    )
     declared = gateway.post(f"{S}/declarations", headers=facility, json={
         "period": period, "insurance_type": "resident",
         "lines": [{"care_type": "outpatient", "origin": "local", "pooled_fund": "150000.00", "personal_account": "0.00"}]})  # fmt: skip
     assert declared.status_code == 201, declared.text
-    run = gateway.post(f"{S}/clearings/run", json={"period": period, "facility_code": DEMO_HOSPITAL}, headers=clerk)
+    run = gateway.post(
+        f"{S}/clearings/run", json={"period": period, "facility_code": DEMO_HOSPITAL}, headers=clerk
+    )
     assert run.status_code == 200, run.text
     items = gateway.get(f"{S}/clearings", params={"period": period}, headers=clerk).json()["items"]
-    return next(i for i in items if i["facility_code"] == DEMO_HOSPITAL and i["insurance_type"] == "resident" and i["care_type"] == "outpatient")
+    return next(
+        i
+        for i in items
+        if i["facility_code"] == DEMO_HOSPITAL
+        and i["insurance_type"] == "resident"
+        and i["care_type"] == "outpatient"
+    )
 
 
-def test_the_clearing_pdf_embeds_its_chinese_font(gateway: httpx.Client, tokens: dict[str, str], clearing: dict) -> None:
+def test_the_clearing_pdf_embeds_its_chinese_font(
+    gateway: httpx.Client, tokens: dict[str, str], clearing: dict
+) -> None:
     pdf = gateway.get(f"{S}/clearings/{clearing['id']}/document.pdf", headers=bearer(tokens["facility-demo"]))
     assert pdf.status_code == 200
     for font in PdfReader(io.BytesIO(pdf.content)).pages[0]["/Resources"]["/Font"].values():
@@ -62,7 +75,9 @@ def test_the_clearing_pdf_reads_its_formulas_in_words_with_a_document_number_and
 ) -> None:
     pdf = gateway.get(f"{S}/clearings/{clearing['id']}/document.pdf", headers=bearer(tokens["facility-demo"]))
     text = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
-    assert "第14行与第8行中较小者" in text and "上月第18行（1月为0）" in text and "第15行×考核预留比例" in text
+    assert (
+        "第14行与第8行中较小者" in text and "上月第18行（1月为0）" in text and "第15行×考核预留比例" in text
+    )
     assert "prev_" not in text and "L14" not in text and "quota" not in text
     period = clearing["period"].replace("-", "")
     assert f"号：津医保支字 {period}{DEMO_HOSPITAL}22 号" in text  # resident (2), outpatient (2)
@@ -73,7 +88,9 @@ def test_the_clearing_pdf_reads_its_formulas_in_words_with_a_document_number_and
 def test_one_clearing_as_xlsx_keeps_the_month_as_text_and_amounts_as_numbers(
     gateway: httpx.Client, tokens: dict[str, str], clearing: dict
 ) -> None:
-    answer = gateway.get(f"{S}/clearings/{clearing['id']}/table.xlsx", headers=bearer(tokens["facility-demo"]))
+    answer = gateway.get(
+        f"{S}/clearings/{clearing['id']}/table.xlsx", headers=bearer(tokens["facility-demo"])
+    )
     assert answer.status_code == 200 and answer.headers["content-type"] == XLSX
     sheet = load_workbook(io.BytesIO(answer.content)).worksheets[0]
     header = [c.value for c in sheet[1]]
@@ -89,7 +106,11 @@ def test_the_bulk_xlsx_has_a_row_per_clearing_of_the_month_and_is_refused_for_a_
     gateway: httpx.Client, tokens: dict[str, str], clearing: dict
 ) -> None:
     clerk = bearer(tokens["staff-heping"])
-    csv_rows = gateway.get(f"{S}/clearings/export.csv", params={"period": clearing["period"]}, headers=clerk).content.decode("utf-8-sig").splitlines()
+    csv_rows = (
+        gateway.get(f"{S}/clearings/export.csv", params={"period": clearing["period"]}, headers=clerk)
+        .content.decode("utf-8-sig")
+        .splitlines()
+    )
     answer = gateway.get(f"{S}/clearings/export.xlsx", params={"period": clearing["period"]}, headers=clerk)
     assert answer.status_code == 200 and answer.headers["content-type"] == XLSX
     sheet = load_workbook(io.BytesIO(answer.content)).worksheets[0]
@@ -104,15 +125,26 @@ OFFICE = "120101"
 
 
 def upload(gateway: httpx.Client, token: str, filename: str, content: bytes) -> httpx.Response:
-    form = {"kind": "subsistence", "source_department": "和平区民政局", "office_code": OFFICE, "as_of": business_today().isoformat()}
-    return gateway.post(f"{R}/drive/lists", data=form, files={"file": (filename, content, XLSX)}, headers=bearer(token))
+    form = {
+        "kind": "subsistence",
+        "source_department": "和平区民政局",
+        "office_code": OFFICE,
+        "as_of": business_today().isoformat(),
+    }
+    return gateway.post(
+        f"{R}/drive/lists", data=form, files={"file": (filename, content, XLSX)}, headers=bearer(token)
+    )
 
 
-def test_a_department_list_in_xlsx_is_compared_like_the_same_list_in_csv(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_a_department_list_in_xlsx_is_compared_like_the_same_list_in_csv(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     staff = tokens["staff-heping"]
     # An ID number typed into Excel as text; the second person is on no enrollment.
     rows = [[new_resident_id(OFFICE), "名单甲"], [new_resident_id(OFFICE), "名单乙"]]
-    as_xlsx = upload(gateway, staff, "低保名单.xlsx", spreadsheets.workbook(Sheet("名单", ["id_number", "name"], rows)))
+    as_xlsx = upload(
+        gateway, staff, "低保名单.xlsx", spreadsheets.workbook(Sheet("名单", ["id_number", "name"], rows))
+    )
     assert as_xlsx.status_code == 201, as_xlsx.text
     csv_text = "id_number,name\n" + "".join(f"{i},{n}\n" for i, n in rows)
     as_csv = upload(gateway, staff, "低保名单.csv", csv_text.encode())
@@ -121,9 +153,16 @@ def test_a_department_list_in_xlsx_is_compared_like_the_same_list_in_csv(gateway
     assert as_xlsx.json()["counts"] == as_csv.json()["counts"]
 
 
-def test_a_bad_row_in_an_xlsx_list_is_named_by_its_sheet_row(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_a_bad_row_in_an_xlsx_list_is_named_by_its_sheet_row(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     rows = [[new_resident_id(OFFICE), "名单丙"], ["", ""], ["12345", "号码不对"]]
-    refused = upload(gateway, tokens["staff-heping"], "名单.xlsx", spreadsheets.workbook(Sheet("名单", ["id_number", "name"], rows)))
+    refused = upload(
+        gateway,
+        tokens["staff-heping"],
+        "名单.xlsx",
+        spreadsheets.workbook(Sheet("名单", ["id_number", "name"], rows)),
+    )
     problem = assert_problem(refused, 422)
     assert [e.get("row") for e in problem["errors"]] == [4]  # Excel's row 4: header 1, data 2, empty 3
     damaged = upload(gateway, tokens["staff-heping"], "名单.xlsx", b"PK\x03\x04 damaged")

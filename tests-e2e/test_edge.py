@@ -18,13 +18,18 @@ ISSUER, AUDIENCE = "https://auth.yibao.local", "yibao-platform"
 
 
 def test_guessing_a_password_locks_the_name_and_says_when_to_retry(gateway: httpx.Client) -> None:
-    answers = [gateway.post("/api/v1/auth/token", data={"username": "edge-guessed", "password": f"guess-{n}"}) for n in range(6)]
+    answers = [
+        gateway.post("/api/v1/auth/token", data={"username": "edge-guessed", "password": f"guess-{n}"})
+        for n in range(6)
+    ]
     assert [a.status_code for a in answers[:5]] == [401] * 5
     assert_problem(answers[5], 429, "signin_locked")
     assert int(answers[5].headers["retry-after"]) >= 1
 
 
-def test_an_anonymous_body_for_the_platform_business_date_is_never_read(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_an_anonymous_body_for_the_platform_business_date_is_never_read(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     big = b"{" + b" " * (2 * 1024 * 1024) + b"}"
     assert_problem(gateway.put("/api/v1/admin/business-date", content=big, headers={"Content-Type": "application/json"}),
                    401, "unauthenticated")  # fmt: skip
@@ -32,7 +37,9 @@ def test_an_anonymous_body_for_the_platform_business_date_is_never_read(gateway:
                    403, "forbidden")  # fmt: skip
 
 
-def test_a_trailing_slash_on_a_service_path_does_not_lead_to_an_internal_address(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_a_trailing_slash_on_a_service_path_does_not_lead_to_an_internal_address(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     answer = gateway.get("/api/v1/registration/enrollments/", headers=bearer(tokens["staff-heping"]))
     location = answer.headers.get("location", "")
     assert "127.0.0.1" not in location and "localhost" not in location, answer.headers
@@ -49,7 +56,9 @@ def test_pages_carry_security_headers(gateway: httpx.Client, page: str) -> None:
     )  # fmt: skip
 
 
-def test_metrics_and_detailed_health_are_closed_to_callers_coming_through_a_proxy(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_metrics_and_detailed_health_are_closed_to_callers_coming_through_a_proxy(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     through_ingress = {"X-Forwarded-For": "203.0.113.50"}
     assert gateway.get("/metrics", headers=through_ingress).status_code == 404
     assert gateway.get("/health", headers=through_ingress).status_code == 404
@@ -57,11 +66,15 @@ def test_metrics_and_detailed_health_are_closed_to_callers_coming_through_a_prox
     assert gateway.get("/health/live", headers=through_ingress).status_code == 200
 
 
-def test_a_ten_year_token_signed_with_the_platform_key_is_refused(platform: PlatformConfig, gateway: httpx.Client) -> None:
+def test_a_ten_year_token_signed_with_the_platform_key_is_refused(
+    platform: PlatformConfig, gateway: httpx.Client
+) -> None:
     issuer = DevIssuer.load_or_create(platform.keys_dir, ISSUER, AUDIENCE)
     clerk = Principal(subject="staff-heping", role=Role.staff, office_code="120101", office_level="district")
     decade = issuer.issue(clerk, ttl_s=10 * 365 * 86400)
-    assert_problem(gateway.get("/api/v1/registration/enrollments", headers=bearer(decade)), 401, "unauthenticated")
+    assert_problem(
+        gateway.get("/api/v1/registration/enrollments", headers=bearer(decade)), 401, "unauthenticated"
+    )
 
 
 def test_a_session_token_names_nobody_and_is_refreshed(gateway: httpx.Client) -> None:
@@ -71,4 +84,7 @@ def test_a_session_token_names_nobody_and_is_refreshed(gateway: httpx.Client) ->
     assert "name" not in jwt.decode(signed_in["access_token"], options={"verify_signature": False})
     refreshed = gateway.post("/api/v1/auth/refresh", data={"refresh_token": signed_in["refresh_token"]})
     assert refreshed.status_code == 200, refreshed.text
-    assert gateway.get("/api/v1/auth/me", headers=bearer(refreshed.json()["access_token"])).json()["subject"] == "lisi"
+    assert (
+        gateway.get("/api/v1/auth/me", headers=bearer(refreshed.json()["access_token"])).json()["subject"]
+        == "lisi"
+    )

@@ -13,7 +13,15 @@ from shared.testing.e2e import bearer, business_today, covered_resident, poll
 
 pytestmark = pytest.mark.e2e
 
-ALL_SYSTEMS = ["insurance", "finance", "statistics", "quality", "insurance_drugs", "insurance_personnel", "settlement"]
+ALL_SYSTEMS = [
+    "insurance",
+    "finance",
+    "statistics",
+    "quality",
+    "insurance_drugs",
+    "insurance_personnel",
+    "settlement",
+]
 
 
 def pharmacy_facts(**changes) -> dict:  # type: ignore[no-untyped-def]
@@ -23,7 +31,10 @@ def pharmacy_facts(**changes) -> dict:  # type: ignore[no-untyped-def]
         "institution_type": None,
         "opened_on": (today - timedelta(days=400)).isoformat(),
         "pharmacists": [{"registered_here": True, "contract_months": 24}],
-        "insurance_staff": [{"registered_here": False, "contract_months": 24}, {"registered_here": False, "contract_months": 18}],
+        "insurance_staff": [
+            {"registered_here": False, "contract_months": 24},
+            {"registered_here": False, "contract_months": 18},
+        ],
         "systems": ALL_SYSTEMS,
         "information_system_connected": True,
         "uses_national_codes": True,
@@ -34,8 +45,16 @@ def pharmacy_facts(**changes) -> dict:  # type: ignore[no-untyped-def]
     return {**facts, **changes}
 
 
-def submit(gateway: httpx.Client, token: str, facts: dict, materials: list[str], name: str = "天津示例大药房") -> httpx.Response:
-    body = {"name": name, "district_code": "120103", "office_code": "120103", "facts": facts, "materials": materials}
+def submit(
+    gateway: httpx.Client, token: str, facts: dict, materials: list[str], name: str = "天津示例大药房"
+) -> httpx.Response:
+    body = {
+        "name": name,
+        "district_code": "120103",
+        "office_code": "120103",
+        "facts": facts,
+        "materials": materials,
+    }
     return gateway.post("/api/v1/facility/applications", json=body, headers=bearer(token))
 
 
@@ -49,7 +68,9 @@ def step(gateway: httpx.Client, token: str, application: dict, action: str, **bo
     return response.json()
 
 
-def test_a_pharmacy_is_designated_and_appears_in_the_registry(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_a_pharmacy_is_designated_and_appears_in_the_registry(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     applicant, clerk, admin = tokens["pharmacy-applicant"], tokens["staff-hexi"], bearer(tokens["admin"])
     filed = submit(gateway, applicant, pharmacy_facts(), materials=[])
     assert filed.status_code == 201, filed.text
@@ -69,7 +90,13 @@ def test_a_pharmacy_is_designated_and_appears_in_the_registry(gateway: httpx.Cli
     assert application["clock"]["paused"] and application["clock"]["pause_kind"] == "supplement"
 
     # Only the applicant supplements; others do not even see the application.
-    assert gateway.get(f"/api/v1/facility/applications/{application['application']['id']}", headers=bearer(tokens["facility-demo"])).status_code == 404
+    assert (
+        gateway.get(
+            f"/api/v1/facility/applications/{application['application']['id']}",
+            headers=bearer(tokens["facility-demo"]),
+        ).status_code
+        == 404
+    )
     application = step(gateway, applicant, application, "supplement", materials=missing)
     assert application["application"]["status"] == "received" and application["missing_materials"] == []
 
@@ -88,11 +115,20 @@ def test_a_pharmacy_is_designated_and_appears_in_the_registry(gateway: httpx.Cli
     application = step(gateway, clerk, application, "review", reviewers=["专家甲", "专家乙", "专家丙"],
                        scores={"专家甲": 92, "专家乙": 88, "专家丙": 90}, conclusion="符合定点条件", passed=True)  # fmt: skip
     today = business_today()
-    application = step(gateway, clerk, application, "public-notice", starts_on=today.isoformat(), ends_on=today.isoformat())
+    application = step(
+        gateway, clerk, application, "public-notice", starts_on=today.isoformat(), ends_on=today.isoformat()
+    )
     assert application["application"]["status"] == "public_notice"
 
     # The notice can close only after its last day: move the platform's business date a day on.
-    assert gateway.put("/api/v1/admin/business-date", json={"date": (today + timedelta(days=1)).isoformat()}, headers=admin).status_code == 200
+    assert (
+        gateway.put(
+            "/api/v1/admin/business-date",
+            json={"date": (today + timedelta(days=1)).isoformat()},
+            headers=admin,
+        ).status_code
+        == 200
+    )
     try:
         application = step(gateway, clerk, application, "public-notice/close", objections=[], upheld=False)
         assert application["application"]["status"] == "agreement_pending"
@@ -107,17 +143,33 @@ def test_a_pharmacy_is_designated_and_appears_in_the_registry(gateway: httpx.Cli
         gateway.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
     assert signed.status_code == 200, signed.text
     entry = signed.json()["registry_entry"]
-    assert entry["code"].startswith("P120103") and entry["status"] == "designated" and entry["kind"] == "retail_pharmacy"
+    assert (
+        entry["code"].startswith("P120103")
+        and entry["status"] == "designated"
+        and entry["kind"] == "retail_pharmacy"
+    )
     steps = [s["action"] for s in signed.json()["application"]["application"]["steps"]]
-    assert steps[0] == "receive" and steps[-1] == "sign_agreement" and all(s["by"] for s in signed.json()["application"]["application"]["steps"])
+    assert (
+        steps[0] == "receive"
+        and steps[-1] == "sign_agreement"
+        and all(s["by"] for s in signed.json()["application"]["application"]["steps"])
+    )
 
-    public = gateway.get("/api/v1/facility/public/registry", params={"kind": "retail_pharmacy", "district": "120103", "size": 100}).json()
+    public = gateway.get(
+        "/api/v1/facility/public/registry",
+        params={"kind": "retail_pharmacy", "district": "120103", "size": 100},
+    ).json()
     assert entry["code"] in [e["code"] for e in public["items"]]
 
     # Registration learned of it by event and accepts it where a pharmacy may be chosen: as the
     # treatment pharmacy of an outpatient special disease certified by a designated hospital.
     person = covered_resident(gateway, clerk, "120103")
-    body = {"disease": "diabetes", "certified_by": "H12010100001", "treatment_facility": entry["code"], "person_id": person}
+    body = {
+        "disease": "diabetes",
+        "certified_by": "H12010100001",
+        "treatment_facility": entry["code"],
+        "person_id": person,
+    }
     registered = poll(lambda: (r := gateway.post(
         "/api/v1/registration/benefit-registrations/special-disease", json=body, headers=bearer(clerk),
     )).status_code == 201 and r, what="registration to learn the pharmacy")  # fmt: skip
@@ -137,13 +189,27 @@ def test_a_refusal_lists_every_unmet_condition(gateway: httpx.Client, tokens: di
     unmet = filed.json()["unmet_conditions"]
     assert len(unmet) >= 4, unmet
     application = filed.json()
-    application = step(gateway, tokens["staff-hexi"], application, "request-supplement", missing=application["missing_materials"])
-    application = step(gateway, tokens["pharmacy-applicant"], application, "supplement", materials=application["missing_materials"] or ["申请表"])
+    application = step(
+        gateway,
+        tokens["staff-hexi"],
+        application,
+        "request-supplement",
+        missing=application["missing_materials"],
+    )
+    application = step(
+        gateway,
+        tokens["pharmacy-applicant"],
+        application,
+        "supplement",
+        materials=application["missing_materials"] or ["申请表"],
+    )
     refused = gateway.post(f"/api/v1/facility/applications/{application['application']['id']}/accept",
                            json={"version": application["application"]["version"]}, headers=bearer(tokens["staff-hexi"]))  # fmt: skip
     assert refused.status_code == 422 and refused.json()["code"] == "conditions_unmet"
     assert len(refused.json()["errors"]) == len(unmet)
-    application = step(gateway, tokens["staff-hexi"], application, "refuse", reasons=[u["message"] for u in unmet])
+    application = step(
+        gateway, tokens["staff-hexi"], application, "refuse", reasons=[u["message"] for u in unmet]
+    )
     assert application["application"]["status"] == "refused"
 
 
@@ -153,20 +219,55 @@ def test_bad_applications_are_4xx_and_save_nothing(gateway: httpx.Client, tokens
     assert listing.status_code == 200, listing.text
     before = listing.json()["total"]
     for bad in (
-        {"name": "x", "district_code": "120103", "office_code": "120103", "facts": {"kind": "spaceship"}, "materials": []},
-        {"name": "x", "district_code": "1201", "office_code": "120103", "facts": pharmacy_facts(), "materials": []},
-        {"name": "x", "district_code": "120103", "office_code": "999999", "facts": pharmacy_facts(), "materials": []},
-        {"name": "\u0000", "district_code": "120103", "office_code": "120103", "facts": pharmacy_facts(), "materials": []},
-        {"name": "x", "district_code": "120103", "office_code": "120103", "facts": pharmacy_facts(opened_on="yesterday"), "materials": []},
+        {
+            "name": "x",
+            "district_code": "120103",
+            "office_code": "120103",
+            "facts": {"kind": "spaceship"},
+            "materials": [],
+        },
+        {
+            "name": "x",
+            "district_code": "1201",
+            "office_code": "120103",
+            "facts": pharmacy_facts(),
+            "materials": [],
+        },
+        {
+            "name": "x",
+            "district_code": "120103",
+            "office_code": "999999",
+            "facts": pharmacy_facts(),
+            "materials": [],
+        },
+        {
+            "name": "\u0000",
+            "district_code": "120103",
+            "office_code": "120103",
+            "facts": pharmacy_facts(),
+            "materials": [],
+        },
+        {
+            "name": "x",
+            "district_code": "120103",
+            "office_code": "120103",
+            "facts": pharmacy_facts(opened_on="yesterday"),
+            "materials": [],
+        },
     ):
         response = gateway.post("/api/v1/facility/applications", json=bad, headers=bearer(applicant))
         assert 400 <= response.status_code < 500, response.text
         assert response.headers["content-type"] == "application/problem+json"
-    assert gateway.post("/api/v1/facility/applications", json={}, headers=bearer(tokens["zhangsan"])).status_code == 403
+    assert (
+        gateway.post("/api/v1/facility/applications", json={}, headers=bearer(tokens["zhangsan"])).status_code
+        == 403
+    )
     assert gateway.get("/api/v1/facility/applications", headers=bearer(applicant)).json()["total"] == before
 
 
-def test_an_unanswered_application_raises_one_overdue_alert(gateway: httpx.Client, tokens: dict[str, str], test_servers) -> None:  # type: ignore[no-untyped-def]
+def test_an_unanswered_application_raises_one_overdue_alert(
+    gateway: httpx.Client, tokens: dict[str, str], test_servers
+) -> None:  # type: ignore[no-untyped-def]
     import asyncio
     import time
 
@@ -194,9 +295,14 @@ def test_an_unanswered_application_raises_one_overdue_alert(gateway: httpx.Clien
 
     assert asyncio.run(alerts()) == []
     day_after_due = (due + timedelta(days=1)).isoformat()
-    assert gateway.put("/api/v1/admin/business-date", json={"date": day_after_due}, headers=admin).status_code == 200
+    assert (
+        gateway.put("/api/v1/admin/business-date", json={"date": day_after_due}, headers=admin).status_code
+        == 200
+    )
     try:
-        view = gateway.get(f"/api/v1/facility/applications/{application_id}", headers=bearer(tokens["staff-hexi"])).json()
+        view = gateway.get(
+            f"/api/v1/facility/applications/{application_id}", headers=bearer(tokens["staff-hexi"])
+        ).json()
         assert view["clock"]["overdue"] is True and view["clock"]["working_days_left"] == 0
         poll(lambda: asyncio.run(alerts()) == ["reply_20_working_days"], what="the overdue alert")
         time.sleep(3)  # several more scans (one a second): still one alert
@@ -205,7 +311,9 @@ def test_an_unanswered_application_raises_one_overdue_alert(gateway: httpx.Clien
         gateway.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
 
 
-def test_an_internet_hospital_is_accepted_only_through_a_designated_physical_hospital(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_an_internet_hospital_is_accepted_only_through_a_designated_physical_hospital(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     today = business_today()
     base = {
         "kind": "medical_institution", "institution_type": "internet_hospital", "opened_on": (today - timedelta(days=400)).isoformat(),
@@ -216,12 +324,26 @@ def test_an_internet_hospital_is_accepted_only_through_a_designated_physical_hos
     clerk = tokens["staff-hexi"]
 
     def accept_with(physical: str) -> httpx.Response:
-        filed = submit(gateway, tokens["pharmacy-applicant"], {**base, "physical_hospital_code": physical}, materials=[], name="示例互联网医院")
+        filed = submit(
+            gateway,
+            tokens["pharmacy-applicant"],
+            {**base, "physical_hospital_code": physical},
+            materials=[],
+            name="示例互联网医院",
+        )
         assert filed.status_code == 201, filed.text
         application = filed.json()
         if application["missing_materials"]:
-            application = step(gateway, clerk, application, "request-supplement", missing=application["missing_materials"])
-            application = step(gateway, tokens["pharmacy-applicant"], application, "supplement", materials=application["missing_materials"] or ["x"])
+            application = step(
+                gateway, clerk, application, "request-supplement", missing=application["missing_materials"]
+            )
+            application = step(
+                gateway,
+                tokens["pharmacy-applicant"],
+                application,
+                "supplement",
+                materials=application["missing_materials"] or ["x"],
+            )
         return gateway.post(f"/api/v1/facility/applications/{application['application']['id']}/accept",
                             json={"version": application["application"]["version"]}, headers=bearer(clerk))  # fmt: skip
 

@@ -35,21 +35,29 @@ def test_registration_accepts_a_designated_hospital_and_refuses_unknown_and_susp
 
     def choose(code: str) -> httpx.Response:
         body = {"hospital_code": code, "person_id": person}
-        return gateway.post("/api/v1/registration/benefit-registrations/resident-outpatient", json=body, headers=clerk)
+        return gateway.post(
+            "/api/v1/registration/benefit-registrations/resident-outpatient", json=body, headers=clerk
+        )
 
     unknown = choose("H12010199999")
     assert unknown.status_code == 422 and unknown.json()["code"] == "facility_unknown"
 
-    first = poll(lambda: (r := choose(DEMO_HOSPITAL)).status_code == 201 and r, what="the registry to reach registration")
+    first = poll(
+        lambda: (r := choose(DEMO_HOSPITAL)).status_code == 201 and r,
+        what="the registry to reach registration",
+    )
     assert first.json()["facility_codes"] == [DEMO_HOSPITAL] and first.json()["status"] == "active"
 
     # Another reformed level-2 hospital: choosing it replaces the first (changes are unlimited).
     candidates = gateway.get(
-        "/api/v1/facility/public/registry", params={"programme": "reformed_level2_outpatient", "level": 2, "size": 100}
+        "/api/v1/facility/public/registry",
+        params={"programme": "reformed_level2_outpatient", "level": 2, "size": 100},
     ).json()["items"]
     other = next(e for e in candidates if e["code"] != DEMO_HOSPITAL)
     second = poll(lambda: (r := choose(other["code"])).status_code == 201 and r, what="the second hospital")
-    replaced = gateway.get(f"/api/v1/registration/benefit-registrations/{first.json()['id']}", headers=clerk).json()
+    replaced = gateway.get(
+        f"/api/v1/registration/benefit-registrations/{first.json()['id']}", headers=clerk
+    ).json()
     assert replaced["status"] == "replaced" and replaced["replaced_by"] == second.json()["id"]
 
     # City-level staff suspend that hospital; registration learns it and refuses new choices of it.
@@ -59,15 +67,28 @@ def test_registration_accepts_a_designated_hospital_and_refuses_unknown_and_susp
         headers=bearer(tokens["staff-city"]),
     )
     assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
-    refused = poll(lambda: (r := choose(other["code"])).status_code == 422 and r, what="the suspension to reach registration")
+    refused = poll(
+        lambda: (r := choose(other["code"])).status_code == 422 and r,
+        what="the suspension to reach registration",
+    )
     assert refused.json()["code"] == "facility_not_designated"
-    assert DEMO_HOSPITAL in [e["code"] for e in gateway.get("/api/v1/facility/public/registry", params={"size": 100}).json()["items"]]
-    assert other["code"] not in [e["code"] for e in gateway.get("/api/v1/facility/public/registry", params={"size": 100}).json()["items"]]
+    assert DEMO_HOSPITAL in [
+        e["code"]
+        for e in gateway.get("/api/v1/facility/public/registry", params={"size": 100}).json()["items"]
+    ]
+    assert other["code"] not in [
+        e["code"]
+        for e in gateway.get("/api/v1/facility/public/registry", params={"size": 100}).json()["items"]
+    ]
 
 
-def test_a_level_3_hospital_is_not_a_reformed_level_2_outpatient_hospital(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_a_level_3_hospital_is_not_a_reformed_level_2_outpatient_hospital(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     person = covered_resident(gateway, tokens["staff-hexi"], "120103")
-    level3 = gateway.get("/api/v1/facility/public/registry", params={"level": 3, "kind": "medical_institution"}).json()["items"][0]
+    level3 = gateway.get(
+        "/api/v1/facility/public/registry", params={"level": 3, "kind": "medical_institution"}
+    ).json()["items"][0]
     response = poll(
         lambda: (r := gateway.post(
             "/api/v1/registration/benefit-registrations/resident-outpatient",
@@ -79,20 +100,45 @@ def test_a_level_3_hospital_is_not_a_reformed_level_2_outpatient_hospital(gatewa
     assert response.json()["code"] in ("facility_programme_missing", "facility_level_mismatch")
 
 
-def test_only_staff_of_the_office_or_the_city_suspend_and_with_the_current_version(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_only_staff_of_the_office_or_the_city_suspend_and_with_the_current_version(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     entry = gateway.get(f"/api/v1/facility/public/registry/{DEMO_HOSPITAL}").json()
     body = {"reason": "测试暂停", "version": entry["version"]}
-    assert gateway.post(f"/api/v1/facility/registry/{DEMO_HOSPITAL}/suspend", json=body, headers=bearer(tokens["staff-hexi"])).status_code == 404
-    assert gateway.post(f"/api/v1/facility/registry/{DEMO_HOSPITAL}/suspend", json=body, headers=bearer(tokens["zhangsan"])).status_code == 403
+    assert (
+        gateway.post(
+            f"/api/v1/facility/registry/{DEMO_HOSPITAL}/suspend",
+            json=body,
+            headers=bearer(tokens["staff-hexi"]),
+        ).status_code
+        == 404
+    )
+    assert (
+        gateway.post(
+            f"/api/v1/facility/registry/{DEMO_HOSPITAL}/suspend",
+            json=body,
+            headers=bearer(tokens["zhangsan"]),
+        ).status_code
+        == 403
+    )
     stale = gateway.post(
-        f"/api/v1/facility/registry/{DEMO_HOSPITAL}/suspend", json={**body, "version": entry["version"] + 5}, headers=bearer(tokens["staff-heping"])
+        f"/api/v1/facility/registry/{DEMO_HOSPITAL}/suspend",
+        json={**body, "version": entry["version"] + 5},
+        headers=bearer(tokens["staff-heping"]),
     )
     assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
 
 
-def test_the_business_date_moves_on_every_service_and_back(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_the_business_date_moves_on_every_service_and_back(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     admin = bearer(tokens["admin"])
-    assert gateway.put("/api/v1/admin/business-date", json={"date": "2026-12-31"}, headers=bearer(tokens["staff-city"])).status_code == 403
+    assert (
+        gateway.put(
+            "/api/v1/admin/business-date", json={"date": "2026-12-31"}, headers=bearer(tokens["staff-city"])
+        ).status_code
+        == 403
+    )
     moved = gateway.put("/api/v1/admin/business-date", json={"date": "2026-12-31"}, headers=admin)
     assert moved.status_code == 200, moved.text
     try:
@@ -102,20 +148,28 @@ def test_the_business_date_moves_on_every_service_and_back(gateway: httpx.Client
     finally:
         back = gateway.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
         assert back.status_code == 200
-    assert gateway.get("/api/v1/claims/admin/business-date", headers=admin).json() == {"date": business_today().isoformat(), "overridden": False}
+    assert gateway.get("/api/v1/claims/admin/business-date", headers=admin).json() == {
+        "date": business_today().isoformat(),
+        "overridden": False,
+    }
 
 
-def test_changes_of_a_registry_record_reach_registration_and_are_recorded(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_changes_of_a_registry_record_reach_registration_and_are_recorded(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     clerk, city = bearer(tokens["staff-hexi"]), bearer(tokens["staff-city"])
     person = covered_resident(gateway, tokens["staff-hexi"], "120103")
     candidates = gateway.get(
-        "/api/v1/facility/public/registry", params={"programme": "reformed_level2_outpatient", "level": 2, "size": 100}
+        "/api/v1/facility/public/registry",
+        params={"programme": "reformed_level2_outpatient", "level": 2, "size": 100},
     ).json()["items"]
     hospital = next(e for e in candidates if e["code"] != DEMO_HOSPITAL)
 
     def choose() -> httpx.Response:
         body = {"hospital_code": hospital["code"], "person_id": person}
-        return gateway.post("/api/v1/registration/benefit-registrations/resident-outpatient", json=body, headers=clerk)
+        return gateway.post(
+            "/api/v1/registration/benefit-registrations/resident-outpatient", json=body, headers=clerk
+        )
 
     poll(lambda: choose().status_code == 201, what="registration to know the hospital")
     programmes = [p for p in hospital["programmes"] if p != "reformed_level2_outpatient"]
@@ -143,11 +197,20 @@ def test_changes_of_a_registry_record_reach_registration_and_are_recorded(gatewa
     history = gateway.get(f"/api/v1/facility/registry/{hospital['code']}/history", headers=city).json()
     assert [h["change"] for h in history][-5:] == ["changed", "changed", "suspended", "reinstated", "renewed"]
     assert all(h["by"] == "staff-city" and h["reason"] for h in history[-5:])
-    assert gateway.get(f"/api/v1/facility/registry/{hospital['code']}/history", headers=bearer(tokens["lisi"])).status_code == 403
+    assert (
+        gateway.get(
+            f"/api/v1/facility/registry/{hospital['code']}/history", headers=bearer(tokens["lisi"])
+        ).status_code
+        == 403
+    )
 
 
-def test_the_directory_lists_every_tianjin_sub_centre_and_the_catalogue_answers(gateway: httpx.Client) -> None:
-    districts = gateway.get("/api/v1/facility/offices", params={"region": "天津市", "level": "district"}).json()
+def test_the_directory_lists_every_tianjin_sub_centre_and_the_catalogue_answers(
+    gateway: httpx.Client,
+) -> None:
+    districts = gateway.get(
+        "/api/v1/facility/offices", params={"region": "天津市", "level": "district"}
+    ).json()
     assert len(districts) == 21
     heping = gateway.get("/api/v1/facility/offices/120101").json()
     assert heping["name"] == "和平分中心" and heping["address"] and heping["hours"]
@@ -163,18 +226,39 @@ def test_a_special_disease_registration_takes_designated_facilities_and_changes_
 ) -> None:
     clerk = bearer(tokens["staff-hexi"])
     person = covered_resident(gateway, tokens["staff-hexi"], "120103")
-    treating = gateway.get("/api/v1/facility/public/registry", params={"programme": "special_disease", "size": 100}).json()["items"]
+    treating = gateway.get(
+        "/api/v1/facility/public/registry", params={"programme": "special_disease", "size": 100}
+    ).json()["items"]
     pharmacies = [e["code"] for e in treating if e["kind"] == "retail_pharmacy"]
-    body = {"disease": "dialysis", "certified_by": DEMO_HOSPITAL, "treatment_facility": DEMO_HOSPITAL, "person_id": person}
+    body = {
+        "disease": "dialysis",
+        "certified_by": DEMO_HOSPITAL,
+        "treatment_facility": DEMO_HOSPITAL,
+        "person_id": person,
+    }
     first = poll(lambda: (r := gateway.post("/api/v1/registration/benefit-registrations/special-disease", json=body, headers=clerk)).status_code == 201 and r,
                  what="registration to know the hospitals")  # fmt: skip
-    assert first.json()["details"] == {"disease": "dialysis", "disease_name": "肾透析治疗", "certified_by": DEMO_HOSPITAL, "recertify_on_return": False}
+    assert first.json()["details"] == {
+        "disease": "dialysis",
+        "disease_name": "肾透析治疗",
+        "certified_by": DEMO_HOSPITAL,
+        "recertify_on_return": False,
+    }
     if pharmacies:
         changed = poll(lambda: (r := gateway.post(f"/api/v1/registration/benefit-registrations/{first.json()['id']}/treatment-facility",
                                                   json={"treatment_facility": pharmacies[0]}, headers=clerk)).status_code == 200 and r,
                        what="the pharmacy to be known")  # fmt: skip
-        assert changed.json()["facility_codes"] == [pharmacies[0]] and changed.json()["details"]["disease"] == "dialysis"
-        old = gateway.get(f"/api/v1/registration/benefit-registrations/{first.json()['id']}", headers=clerk).json()
+        assert (
+            changed.json()["facility_codes"] == [pharmacies[0]]
+            and changed.json()["details"]["disease"] == "dialysis"
+        )
+        old = gateway.get(
+            f"/api/v1/registration/benefit-registrations/{first.json()['id']}", headers=clerk
+        ).json()
         assert old["status"] == "replaced" and old["replaced_by"] == changed.json()["id"]
-    bad = gateway.post("/api/v1/registration/benefit-registrations/special-disease", json={**body, "disease": "flu"}, headers=clerk)
+    bad = gateway.post(
+        "/api/v1/registration/benefit-registrations/special-disease",
+        json={**body, "disease": "flu"},
+        headers=clerk,
+    )
     assert bad.status_code == 422 and any("disease" in e["field"] for e in bad.json()["errors"])

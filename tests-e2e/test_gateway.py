@@ -106,7 +106,10 @@ def test_metrics_in_prometheus_text(gateway: httpx.Client) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert "# TYPE yb_http_request_duration_seconds histogram" in response.text
-    assert 'yb_http_request_duration_seconds_count{method="GET",route="/api/v1/calendar/days/{day}",service="gateway"' in response.text
+    assert (
+        'yb_http_request_duration_seconds_count{method="GET",route="/api/v1/calendar/days/{day}",service="gateway"'
+        in response.text
+    )
 
 
 # --------------------------------------------------------------------------- request and correlation ids
@@ -116,15 +119,31 @@ def _requests(tokens: dict[str, str]) -> dict[str, tuple[str, str, dict]]:
     return {
         "gateway endpoint": ("GET", "/health/live", {}),
         "calendar": ("GET", "/api/v1/calendar/days/2026-10-10", {}),
-        "proxied to a service": ("GET", f"/api/v1/registration/enrollments/{uuid.uuid4()}", bearer(tokens["staff-heping"])),
+        "proxied to a service": (
+            "GET",
+            f"/api/v1/registration/enrollments/{uuid.uuid4()}",
+            bearer(tokens["staff-heping"]),
+        ),
         "proxied, 200": ("GET", "/api/v1/registration/openapi.json", {}),
         "refused by the gateway": ("GET", "/api/v1/claims/eligibility/me", {}),
         "unknown route": ("GET", "/api/v1/nosuch/thing", {}),
     }
 
 
-@pytest.mark.parametrize("kind", ["gateway endpoint", "calendar", "proxied to a service", "proxied, 200", "refused by the gateway", "unknown route"])
-def test_every_response_carries_one_request_id(kind: str, gateway: httpx.Client, tokens: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "gateway endpoint",
+        "calendar",
+        "proxied to a service",
+        "proxied, 200",
+        "refused by the gateway",
+        "unknown route",
+    ],
+)
+def test_every_response_carries_one_request_id(
+    kind: str, gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     method, path, headers = _requests(tokens)[kind]
     response = gateway.request(method, path, headers=headers)
     ids = response.headers.get_list("x-request-id")
@@ -133,11 +152,23 @@ def test_every_response_carries_one_request_id(kind: str, gateway: httpx.Client,
     assert other.headers.get_list("x-request-id") != ids, "each request gets its own id"
 
 
-@pytest.mark.parametrize("kind", ["gateway endpoint", "calendar", "proxied to a service", "proxied, 200", "refused by the gateway", "unknown route"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "gateway endpoint",
+        "calendar",
+        "proxied to a service",
+        "proxied, 200",
+        "refused by the gateway",
+        "unknown route",
+    ],
+)
 def test_given_ids_are_echoed_back(kind: str, gateway: httpx.Client, tokens: dict[str, str]) -> None:
     method, path, headers = _requests(tokens)[kind]
     correlation, request = f"corr-{uuid.uuid4().hex}", f"req-{uuid.uuid4().hex}"
-    response = gateway.request(method, path, headers={**headers, "X-Correlation-ID": correlation, "X-Request-ID": request})
+    response = gateway.request(
+        method, path, headers={**headers, "X-Correlation-ID": correlation, "X-Request-ID": request}
+    )
     assert response.headers.get_list("x-correlation-id") == [correlation]
     assert response.headers.get_list("x-request-id") == [request]
 
@@ -150,7 +181,9 @@ def test_correlation_id_defaults_to_the_request_id(gateway: httpx.Client) -> Non
 # --------------------------------------------------------------------------- routes, methods, login
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nosuch", "/api/v1/nosuch/things/1", "/nowhere", "/interop/v2/messages"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nosuch", "/api/v1/nosuch/things/1", "/nowhere", "/interop/v2/messages"]
+)
 def test_unknown_path_is_404_problem(path: str, gateway: httpx.Client, tokens: dict[str, str]) -> None:
     assert_problem(gateway.get(path, headers=bearer(tokens["admin"])), 404, "not_found")
 
@@ -165,7 +198,9 @@ def test_unknown_path_is_404_problem(path: str, gateway: httpx.Client, tokens: d
         ("DELETE", "/api/v1/claims/eligibility/me", "zhangsan"),
     ],
 )
-def test_wrong_method_is_405_problem(method: str, path: str, user: str | None, gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_wrong_method_is_405_problem(
+    method: str, path: str, user: str | None, gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     headers = bearer(tokens[user]) if user else {}
     assert_problem(gateway.request(method, path, headers=headers), 405, "method_not_allowed")
 
@@ -191,7 +226,9 @@ def test_wrong_login_is_401(username: str, password: str, gateway: httpx.Client)
 
 
 def test_login_without_a_password_is_422(gateway: httpx.Client) -> None:
-    assert_problem(gateway.post("/api/v1/auth/token", data={"username": "zhangsan"}), 422, "validation_failed")
+    assert_problem(
+        gateway.post("/api/v1/auth/token", data={"username": "zhangsan"}), 422, "validation_failed"
+    )
 
 
 def test_jwks_is_published(gateway: httpx.Client) -> None:

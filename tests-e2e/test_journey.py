@@ -45,7 +45,9 @@ def current_year() -> int:
 LATE_RECORD = {"reason": "补登往年参保（已缴费）", "receipts": ["税缴 往年-000001"]}
 
 
-def enrollment_body(id_number: str, name: str, year: int, office: str = "120101", tier: str = "adult_middle") -> dict:
+def enrollment_body(
+    id_number: str, name: str, year: int, office: str = "120101", tier: str = "adult_middle"
+) -> dict:
     body = {
         "person": {"id_type": "resident_id", "id_number": id_number, "name": name},
         "office_code": office,
@@ -66,14 +68,18 @@ def submit(gateway: httpx.Client, token: str, body: dict, key: str | None = None
 
 def approve(gateway: httpx.Client, token: str, enrollment_id: str, version: int) -> httpx.Response:
     return gateway.post(
-        f"/api/v1/registration/enrollments/{enrollment_id}/approve", json={"version": version}, headers=bearer(token)
+        f"/api/v1/registration/enrollments/{enrollment_id}/approve",
+        json={"version": version},
+        headers=bearer(token),
     )
 
 
 # --------------------------------------------------------------------------- the journey
 
 
-def test_resident_enrollment_approved_makes_the_person_eligible(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_resident_enrollment_approved_makes_the_person_eligible(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     year = current_year()
     submitted = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", year))
     assert submitted.status_code == 201, submitted.text
@@ -89,7 +95,9 @@ def test_resident_enrollment_approved_makes_the_person_eligible(gateway: httpx.C
     assert ZHANGSAN_ID not in submitted.text  # no ID number echoed back (PIPL)
 
     # The enrollment is zhangsan's: his token's person is the enrollment's person.
-    own = gateway.get(f"/api/v1/registration/enrollments/{enrollment['id']}", headers=bearer(tokens["zhangsan"]))
+    own = gateway.get(
+        f"/api/v1/registration/enrollments/{enrollment['id']}", headers=bearer(tokens["zhangsan"])
+    )
     assert own.status_code == 200, own.text
     assert own.json()["person_id"] == enrollment["person_id"]
 
@@ -121,7 +129,9 @@ def test_resident_enrollment_approved_makes_the_person_eligible(gateway: httpx.C
 
     # A date outside the benefit period is not covered.
     before = gateway.get(
-        "/api/v1/claims/eligibility/me", params={"on": f"{year - 1}-12-31"}, headers=bearer(tokens["zhangsan"])
+        "/api/v1/claims/eligibility/me",
+        params={"on": f"{year - 1}-12-31"},
+        headers=bearer(tokens["zhangsan"]),
     )
     assert before.status_code == 200, before.text
     assert before.json()["eligible"] is False
@@ -140,14 +150,18 @@ def test_resident_enrollment_approved_makes_the_person_eligible(gateway: httpx.C
     assert mine.status_code == 200, mine.text
 
     # Approved, it still holds the year: a second enrollment is refused.
-    again = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", year, tier="adult_high"))
+    again = submit(
+        gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", year, tier="adult_high")
+    )
     problem = assert_problem(again, 409, "duplicate_enrollment")
     assert problem["existing_enrollment"]["id"] == enrollment["id"]
     assert problem["existing_enrollment"]["status"] == "approved"
 
 
 def test_lisi_has_no_eligibility_of_his_own(gateway: httpx.Client, tokens: dict[str, str]) -> None:
-    assert_problem(gateway.get("/api/v1/claims/eligibility/me", headers=bearer(tokens["lisi"])), 404, "not_found")
+    assert_problem(
+        gateway.get("/api/v1/claims/eligibility/me", headers=bearer(tokens["lisi"])), 404, "not_found"
+    )
 
 
 # --------------------------------------------------------------------------- who may do what
@@ -163,7 +177,9 @@ def test_only_staff_of_the_office_may_approve(gateway: httpx.Client, tokens: dic
     # Another district office does not see the enrollment at all.
     assert_problem(approve(gateway, tokens["staff-hexi"], enrollment_id, 1), 404, "not_found")
     assert_problem(
-        gateway.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-hexi"])),
+        gateway.get(
+            f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-hexi"])
+        ),
         404,
         "not_found",
     )
@@ -174,7 +190,9 @@ def test_only_staff_of_the_office_may_approve(gateway: httpx.Client, tokens: dic
         "not_found",
     )
     # None of the refusals changed it.
-    current = gateway.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-heping"]))
+    current = gateway.get(
+        f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-heping"])
+    )
     assert current.status_code == 200, current.text
     assert current.json()["status"] == "submitted"
     assert current.json()["version"] == 1
@@ -188,14 +206,22 @@ def test_only_staff_of_the_office_may_approve(gateway: httpx.Client, tokens: dic
 
 
 def test_staff_may_not_submit_for_another_office(gateway: httpx.Client, tokens: dict[str, str]) -> None:
-    refused = submit(gateway, tokens["staff-hexi"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_OTHER_OFFICE, office="120101"))
+    refused = submit(
+        gateway,
+        tokens["staff-hexi"],
+        enrollment_body(ZHANGSAN_ID, "张三", YEAR_OTHER_OFFICE, office="120101"),
+    )
     assert_problem(refused, 403, "other_office")
     # Nothing was taken: heping may still enroll him for that year.
-    accepted = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_OTHER_OFFICE))
+    accepted = submit(
+        gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_OTHER_OFFICE)
+    )
     assert accepted.status_code == 201, accepted.text
 
 
-def test_second_enrollment_for_the_same_person_and_year_is_refused(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_second_enrollment_for_the_same_person_and_year_is_refused(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     first = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_DUPLICATE))
     assert first.status_code == 201, first.text
 
@@ -235,17 +261,25 @@ def test_same_idempotency_key_replays_the_first_answer(gateway: httpx.Client, to
     assert_problem(submit(gateway, tokens["staff-heping"], body), 409, "duplicate_enrollment")
 
 
-def test_idempotency_key_reused_for_another_request_is_refused(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_idempotency_key_reused_for_another_request_is_refused(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     key = f"journey-{uuid.uuid4()}"
-    first = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_IDEMPOTENT_REUSED), key)
+    first = submit(
+        gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_IDEMPOTENT_REUSED), key
+    )
     assert first.status_code == 201, first.text
 
     other = enrollment_body(ZHANGSAN_ID, "张三", YEAR_IDEMPOTENT_REUSED, tier="adult_high")
-    problem = assert_problem(submit(gateway, tokens["staff-heping"], other, key), 422, "idempotency_key_reused")
+    problem = assert_problem(
+        submit(gateway, tokens["staff-heping"], other, key), 422, "idempotency_key_reused"
+    )
     assert any("\u4e00" <= ch <= "\u9fff" for ch in problem["title"])
 
     # The first answer is unchanged.
-    stored = gateway.get(f"/api/v1/registration/enrollments/{first.json()['id']}", headers=bearer(tokens["staff-heping"]))
+    stored = gateway.get(
+        f"/api/v1/registration/enrollments/{first.json()['id']}", headers=bearer(tokens["staff-heping"])
+    )
     assert stored.json()["tier"] == "adult_middle"
 
 
@@ -259,10 +293,14 @@ def test_approving_with_a_stale_version_is_a_conflict(gateway: httpx.Client, tok
     first = approve(gateway, tokens["staff-heping"], enrollment_id, 1)
     assert first.status_code == 200, first.text
     # A second clerk, still holding version 1, cannot approve it again.
-    problem = assert_problem(approve(gateway, tokens["staff-city"], enrollment_id, 1), 409, "version_conflict")
+    problem = assert_problem(
+        approve(gateway, tokens["staff-city"], enrollment_id, 1), 409, "version_conflict"
+    )
     assert problem.get("current_version") == 2
 
-    current = gateway.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-heping"]))
+    current = gateway.get(
+        f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-heping"])
+    )
     assert current.json()["version"] == 2
     assert len(current.json()["decisions"]) == 1
 
@@ -282,7 +320,9 @@ def test_insured_person_may_enroll_only_themselves(gateway: httpx.Client, tokens
     own = submit(gateway, tokens["staff-heping"], own_body)
     assert own.status_code == 201, own.text
     assert own.json()["status"] == "submitted"
-    seen = gateway.get(f"/api/v1/registration/enrollments/{own.json()['id']}", headers=bearer(tokens["zhangsan"]))
+    seen = gateway.get(
+        f"/api/v1/registration/enrollments/{own.json()['id']}", headers=bearer(tokens["zhangsan"])
+    )
     assert seen.status_code == 200, seen.text
 
     # Eligibility follows only after approval, for the dates of that year.
@@ -290,9 +330,15 @@ def test_insured_person_may_enroll_only_themselves(gateway: httpx.Client, tokens
     assert approved.status_code == 200, approved.text
     answer_until(
         lambda: gateway.get(
-            "/api/v1/claims/eligibility/me", params={"on": f"{YEAR_SELF}-06-01"}, headers=bearer(tokens["zhangsan"])
+            "/api/v1/claims/eligibility/me",
+            params={"on": f"{YEAR_SELF}-06-01"},
+            headers=bearer(tokens["zhangsan"]),
         ),
-        lambda r: r.status_code == 200 and r.json()["eligible"] and r.json()["coverage"]["enrollment_id"] == own.json()["id"],
+        lambda r: (
+            r.status_code == 200
+            and r.json()["eligible"]
+            and r.json()["coverage"]["enrollment_id"] == own.json()["id"]
+        ),
         f"zhangsan's eligibility on {YEAR_SELF}-06-01",
     )
 
@@ -300,7 +346,9 @@ def test_insured_person_may_enroll_only_themselves(gateway: httpx.Client, tokens
 # --------------------------------------------------------------------------- rejection, and races
 
 
-def test_a_rejected_enrollment_frees_the_year_and_cannot_be_approved(gateway: httpx.Client, tokens: dict[str, str]) -> None:
+def test_a_rejected_enrollment_frees_the_year_and_cannot_be_approved(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
     first = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_REJECTED))
     assert first.status_code == 201, first.text
     rejected = gateway.post(
@@ -321,7 +369,9 @@ def test_a_rejected_enrollment_frees_the_year_and_cannot_be_approved(gateway: ht
 
 
 def test_two_clerks_approving_at_once_only_one_wins(gateway: httpx.Client, tokens: dict[str, str]) -> None:
-    submitted = submit(gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_RACE_APPROVE))
+    submitted = submit(
+        gateway, tokens["staff-heping"], enrollment_body(ZHANGSAN_ID, "张三", YEAR_RACE_APPROVE)
+    )
     assert submitted.status_code == 201, submitted.text
     enrollment_id = submitted.json()["id"]
     clerks = ["staff-heping", "staff-city"] * 4
@@ -335,7 +385,9 @@ def test_two_clerks_approving_at_once_only_one_wins(gateway: httpx.Client, token
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [200] + [409] * (len(clerks) - 1), [(a.status_code, a.text) for a in answers]
     assert all(a.json()["code"] == "version_conflict" for a in answers if a.status_code == 409)
-    current = gateway.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-heping"]))
+    current = gateway.get(
+        f"/api/v1/registration/enrollments/{enrollment_id}", headers=bearer(tokens["staff-heping"])
+    )
     assert current.json()["version"] == 2
     assert len(current.json()["decisions"]) == 1
 

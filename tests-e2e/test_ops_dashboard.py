@@ -170,7 +170,12 @@ def test_the_status_api_is_for_ops_and_admin_only_and_shows_no_personal_data(
         "facility",
     }
     deadlines = {d["kind"]: d for d in status["deadlines"]}
-    reporters = {"facility_reply": "facility", "transfer_step": "transfer", "settlement_payment": "settlement", "claim_payment": "claims"}
+    reporters = {
+        "facility_reply": "facility",
+        "transfer_step": "transfer",
+        "settlement_payment": "settlement",
+        "claim_payment": "claims",
+    }
     for kind, service in reporters.items():
         assert deadlines[kind]["available"] is True and deadlines[kind]["service"] == service, deadlines[kind]
 

@@ -69,7 +69,10 @@ def outage_platform() -> Iterator[OutagePlatform]:
     run_admin_url = make_url(admin_url).set(database=database).render_as_string(hide_password=False)
     servers = RunServers(run_admin_url, rabbit.url, f"o{uuid.uuid4().hex[:8]}", scratch)
     config = platform_config_for(
-        servers, YB_LOG_JSON="true", YB_CONSUMER_RETRY_DELAYS_MS="[200,500]", YB_DATABASE_POOL_IDLE_S=str(IDLE_S)
+        servers,
+        YB_LOG_JSON="true",
+        YB_CONSUMER_RETRY_DELAYS_MS="[200,500]",
+        YB_DATABASE_POOL_IDLE_S=str(IDLE_S),
     )
     try:
         prepare(config)
@@ -132,7 +135,9 @@ async def connections_to(admin_url: str, database: str) -> list[tuple[str, str]]
     try:
         async with engine.connect() as connection:
             rows = await connection.execute(
-                text("SELECT usename, coalesce(state, '') FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"),
+                text(
+                    "SELECT usename, coalesce(state, '') FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
                 {"db": database},
             )
             return [tuple(row) for row in rows]  # type: ignore[misc]
@@ -166,7 +171,11 @@ def outage_log_lines(config: PlatformConfig, process: str, since: float) -> list
             line = json.loads(raw)
         except ValueError:
             continue
-        logged = datetime.fromisoformat(line["time"].replace(",", ".")).astimezone(UTC).timestamp() if "time" in line else 0
+        logged = (
+            datetime.fromisoformat(line["time"].replace(",", ".")).astimezone(UTC).timestamp()
+            if "time" in line
+            else 0
+        )
         if line.get("level") in ("WARNING", "ERROR", "CRITICAL") and logged >= since - 1:
             lines.append(line)
     return lines
@@ -184,7 +193,9 @@ class Probe(Thread):
         self.approved: list[str] = []
 
     def run(self) -> None:
-        with httpx.Client(base_url=self.platform.config.gateway_url, timeout=10, headers=bearer(self.token)) as client:
+        with httpx.Client(
+            base_url=self.platform.config.gateway_url, timeout=10, headers=bearer(self.token)
+        ) as client:
             while not self.stop_event.is_set():
                 self.enroll_approve_and_read(client)
                 for process, url in self.platform.urls().items():
@@ -199,7 +210,10 @@ class Probe(Thread):
         if created is None:
             return
         enrollment = created.json()["id"]
-        approved = self.expect(client.post(f"/api/v1/registration/enrollments/{enrollment}/approve", json={"version": 1}), "approve")
+        approved = self.expect(
+            client.post(f"/api/v1/registration/enrollments/{enrollment}/approve", json={"version": 1}),
+            "approve",
+        )
         if approved is not None:
             self.approved.append(enrollment)
         self.expect(client.get(f"/api/v1/registration/enrollments/{enrollment}"), "read")
@@ -228,10 +242,14 @@ def test_every_process_gateway_included_serves_live_ready_and_health(outage_plat
     assert platform["status"] == "ready" and set(platform["services"]) == set(SERVICES)
 
 
-def test_a_broker_killed_mid_burst_stops_no_request_and_every_event_arrives_once(outage_platform: OutagePlatform) -> None:
+def test_a_broker_killed_mid_burst_stops_no_request_and_every_event_arrives_once(
+    outage_platform: OutagePlatform,
+) -> None:
     config, rabbit = outage_platform.config, outage_platform.rabbit
     started = time.monotonic()
-    token = httpx.post(f"{config.gateway_url}/api/v1/auth/token", data={"username": "staff-heping", "password": "Demo@2026"})
+    token = httpx.post(
+        f"{config.gateway_url}/api/v1/auth/token", data={"username": "staff-heping", "password": "Demo@2026"}
+    )
     token.raise_for_status()
     asyncio.run(approvals_in_registrations_outbox(outage_platform.admin_url, BURST))
     before = wait_for(lambda: (c := asyncio.run(counts(outage_platform.admin_url)))["coverages"] >= BURST // 10 and c, 60,
@@ -243,7 +261,9 @@ def test_a_broker_killed_mid_burst_stops_no_request_and_every_event_arrives_once
     probe.start()
     for service in SERVICES:  # each process notices and says so, and stays ready
         url = config.service_url(service)
-        report = wait_for(lambda url=url: (h := health(url))["degraded"] and h, 10, f"{service} to report the outage")
+        report = wait_for(
+            lambda url=url: (h := health(url))["degraded"] and h, 10, f"{service} to report the outage"
+        )
         assert report["status"] == "degraded" and {"broker", "consumer"} <= set(report["degraded"]), report
     time.sleep(3)  # requests keep coming while the broker is away
     rabbit.start()
@@ -265,7 +285,9 @@ def test_a_broker_killed_mid_burst_stops_no_request_and_every_event_arrives_once
     assert {status for status, _ in ready_during_catch_up} == {200}, ready_during_catch_up
     for service in SERVICES:  # attached again: the broker delivers to every service's consumer
         url = config.service_url(service)
-        wait_for(lambda url=url: health(url)["status"] == "ready", 10, f"{service} to attach its consumer again")
+        wait_for(
+            lambda url=url: health(url)["status"] == "ready", 10, f"{service} to attach its consumer again"
+        )
     recovered_s = time.monotonic() - restarted_at
     time.sleep(1)  # redeliveries of what was unacknowledged at the kill have come and gone
     final = asyncio.run(counts(outage_platform.admin_url))
@@ -290,7 +312,10 @@ def test_a_broker_killed_mid_burst_stops_no_request_and_every_event_arrives_once
     }  # fmt: skip
     for process in SERVICES:  # the outage in a few lines, not a stream of errors
         noisy = outage_log_lines(config, process, killed_at)
-        assert len(noisy) <= 3 and not [line for line in noisy if line["level"] != "WARNING"], (process, noisy)
+        assert len(noisy) <= 3 and not [line for line in noisy if line["level"] != "WARNING"], (
+            process,
+            noisy,
+        )
         assert any("broker connection lost" in line["message"] for line in noisy), (process, noisy)
 
 
@@ -298,8 +323,11 @@ def test_a_platform_at_rest_holds_at_most_15_database_connections(outage_platfor
     # Runs after the burst: the pools grew to their busiest size and must have given it back.
     time.sleep(IDLE_S * 3)
     held = wait_for(
-        lambda: (c := asyncio.run(connections_to(outage_platform.admin_url, outage_platform.database)))
-        and len(c) <= CONNECTION_BUDGET and c,
+        lambda: (
+            (c := asyncio.run(connections_to(outage_platform.admin_url, outage_platform.database)))
+            and len(c) <= CONNECTION_BUDGET
+            and c
+        ),
         20,
         f"at most {CONNECTION_BUDGET} connections at rest",
     )

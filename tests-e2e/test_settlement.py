@@ -28,7 +28,11 @@ def _period(year: int, month0: int) -> str:
 
 
 def test_two_months_declared_cleared_approved_and_paid(gateway: httpx.Client, tokens: dict[str, str]) -> None:
-    facility, clerk, city = bearer(tokens["facility-demo"]), bearer(tokens["staff-heping"]), bearer(tokens["staff-city"])
+    facility, clerk, city = (
+        bearer(tokens["facility-demo"]),
+        bearer(tokens["staff-heping"]),
+        bearer(tokens["staff-city"]),
+    )
     (y1, m1), (y2, m2) = _months_before(2)
     first, second = _period(y1, m1), _period(y2, m2)
 
@@ -56,12 +60,25 @@ def test_two_months_declared_cleared_approved_and_paid(gateway: httpx.Client, to
     for bad, code in (
         (declare(first, "1.00", facility_code="H12010100002"), "not_own_facility"),
         (declare(f"{today:%Y-%m}", "1.00"), "period_not_ended"),
-        (declare(first, "1.00", bills=[{"bill_no": "X1", "care_type": "inpatient", "origin": "local", "pooled_fund": "2.00"}]), "totals_mismatch"),
+        (
+            declare(
+                first,
+                "1.00",
+                bills=[{"bill_no": "X1", "care_type": "inpatient", "origin": "local", "pooled_fund": "2.00"}],
+            ),
+            "totals_mismatch",
+        ),
         (declare(first, "-1.00"), "validation_failed"),
     ):
-        assert 400 <= bad.status_code < 500 and bad.headers["content-type"].startswith("application/problem+json"), bad.text
+        assert 400 <= bad.status_code < 500 and bad.headers["content-type"].startswith(
+            "application/problem+json"
+        ), bad.text
         assert bad.json()["code"] == code and bad.json()["title"]
-    mine = [d for d in gateway.get(f"{S}/declarations", headers=facility).json() if d["insurance_type"] == "employee" and d["period"] in (first, second)]
+    mine = [
+        d
+        for d in gateway.get(f"{S}/declarations", headers=facility).json()
+        if d["insurance_type"] == "employee" and d["period"] in (first, second)
+    ]
     assert mine == []
 
     bills = [{"bill_no": "ZY0001", "care_type": "inpatient", "origin": "local", "pooled_fund": "90000.00", "personal_account": "200.00"},
@@ -72,9 +89,16 @@ def test_two_months_declared_cleared_approved_and_paid(gateway: httpx.Client, to
     assert one.status_code == 201, one.text
     assert declare(second, "50000.00").status_code == 201
 
-    run = gateway.post(f"{S}/clearings/run", json={"period": second, "facility_code": DEMO_HOSPITAL}, headers=clerk)
+    run = gateway.post(
+        f"{S}/clearings/run", json={"period": second, "facility_code": DEMO_HOSPITAL}, headers=clerk
+    )
     assert run.status_code == 200 and run.json()["conflicts"] == [], run.text
-    assert gateway.post(f"{S}/clearings/run", json={"period": second, "facility_code": DEMO_HOSPITAL}, headers=clerk).json()["updated"] == 0
+    assert (
+        gateway.post(
+            f"{S}/clearings/run", json={"period": second, "facility_code": DEMO_HOSPITAL}, headers=clerk
+        ).json()["updated"]
+        == 0
+    )
 
     def table(period: str, headers: dict) -> dict:  # type: ignore[type-arg]
         items = gateway.get(f"{S}/clearings", params={"period": period}, headers=headers).json()["items"]
@@ -84,16 +108,41 @@ def test_two_months_declared_cleared_approved_and_paid(gateway: httpx.Client, to
         return tuple(t["lines"][n - 1]["value"] for n in numbers)
 
     t1, t2 = table(first, clerk), table(second, clerk)
-    assert lines(t1, 9, 14, 15, 16, 17, 19) == ("130000.00", "130000.00", "100000.00", "5000.00", "95000.00", "30000.00")
-    assert lines(t2, 13, 14, 15, 17, 19, 41) == ("30000.00", "80000.00", "80000.00", "76000.00", "0.00", "76200.00")
+    assert lines(t1, 9, 14, 15, 16, 17, 19) == (
+        "130000.00",
+        "130000.00",
+        "100000.00",
+        "5000.00",
+        "95000.00",
+        "30000.00",
+    )
+    assert lines(t2, 13, 14, 15, 17, 19, 41) == (
+        "30000.00",
+        "80000.00",
+        "80000.00",
+        "76000.00",
+        "0.00",
+        "76200.00",
+    )
 
     url = f"{S}/clearings/{t2['id']}"
-    reviewed = gateway.post(f"{url}/review", json={"version": t2["version"], "note": "审核无误"}, headers=clerk)
+    reviewed = gateway.post(
+        f"{url}/review", json={"version": t2["version"], "note": "审核无误"}, headers=clerk
+    )
     assert reviewed.status_code == 200, reviewed.text
-    assert gateway.post(f"{url}/approve", json={"version": reviewed.json()["version"]}, headers=clerk).json()["code"] == "city_staff_only"
+    assert (
+        gateway.post(f"{url}/approve", json={"version": reviewed.json()["version"]}, headers=clerk).json()[
+            "code"
+        ]
+        == "city_staff_only"
+    )
     approved = gateway.post(f"{url}/approve", json={"version": reviewed.json()["version"]}, headers=city)
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
-    paid = gateway.post(f"{url}/pay", json={"version": approved.json()["version"], "account_number": "6222020000000001"}, headers=city)
+    paid = gateway.post(
+        f"{url}/pay",
+        json={"version": approved.json()["version"], "account_number": "6222020000000001"},
+        headers=city,
+    )
     assert paid.status_code == 200 and paid.json()["payment"]["amount"] == "76200.00"
 
     mine = table(second, facility)
@@ -109,5 +158,9 @@ def test_two_months_declared_cleared_approved_and_paid(gateway: httpx.Client, to
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     text = " ".join(text.split())  # one drawn string per line in the extraction: compare in reading order
     assert f"单位编码：{DEMO_HOSPITAL}" in text and "天津市示例医院" in text
-    assert "上月统筹申请超标 13 30000.00" in text and "本月统筹支付金额 17 76000.00" in text and "本月支付合计 41 76200.00" in text
+    assert (
+        "上月统筹申请超标 13 30000.00" in text
+        and "本月统筹支付金额 17 76000.00" in text
+        and "本月支付合计 41 76200.00" in text
+    )
     assert gateway.get(url, headers=bearer(tokens["staff-hexi"])).status_code == 404

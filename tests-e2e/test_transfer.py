@@ -27,7 +27,6 @@ from shared.identity import IdType, person_id_for
 from shared.migrations import service_database_url
 from shared.testing.e2e import FAST_INTEROP, bearer, business_today, new_resident_id, poll
 from shared.testing.runs import RunServers
-from yb_deploy.pytest_plugin import isolated_servers, platform_config_for
 from svc_transfer.interop.peers import write_peers
 from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Signer
 from yb_deploy.platform import (
@@ -43,6 +42,7 @@ from yb_deploy.platform import (
     stop_process,
     wait_until_ready,
 )
+from yb_deploy.pytest_plugin import isolated_servers, platform_config_for
 
 PERSON_KEY = b"development-only-person-key-change-me"
 
@@ -167,7 +167,11 @@ def certificate_in_tangshan(tangshan: Deployment, id_number: str, arrears: str =
     )
     assert stopped.status_code == 200, stopped.text
     # The clerk names the person and may annotate: coverage and balance come from the records.
-    body = {"person": {"id_number": id_number, "name": "迁移人"}, "arrears": arrears, "note": "单位停保，调往天津工作"}
+    body = {
+        "person": {"id_number": id_number, "name": "迁移人"},
+        "arrears": arrears,
+        "note": "单位停保，调往天津工作",
+    }
 
     def issued() -> dict | None:
         response = tangshan.client.post("/api/v1/transfer/certificates", json=body, headers=tangshan.staff)
@@ -181,8 +185,13 @@ def certificate_in_tangshan(tangshan: Deployment, id_number: str, arrears: str =
 
 def months_on_record(tangshan: Deployment, enrollment_id: str, certificate: dict) -> int:
     """The months registration's enrollment covered, from its first day to the stop (inclusive months)."""
-    enrollment = tangshan.client.get(f"/api/v1/registration/enrollments/{enrollment_id}", headers=tangshan.staff).json()
-    start, end = date.fromisoformat(enrollment["benefit_start"]), date.fromisoformat(certificate["coverage_ended_on"])
+    enrollment = tangshan.client.get(
+        f"/api/v1/registration/enrollments/{enrollment_id}", headers=tangshan.staff
+    ).json()
+    start, end = (
+        date.fromisoformat(enrollment["benefit_start"]),
+        date.fromisoformat(certificate["coverage_ended_on"]),
+    )
     return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
@@ -256,7 +265,9 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
 
     poll(ineligible_in_tangshan, what="Tangshan's claims to end benefits after 中止参保")
     claims_url = tangshan.database_url.replace("yb_transfer@", "yb_claims@")
-    assert asyncio.run(_events_of(claims_url, "claims", "claims.ineligible")) >= 1  # told to the other services
+    assert (
+        asyncio.run(_events_of(claims_url, "claims", "claims.ineligible")) >= 1
+    )  # told to the other services
     assert "*" in certificate["person"]["id_number"]
     mine = tangshan.client.get(
         "/api/v1/transfer/certificates/mine", headers=tangshan.person(id_number)
@@ -282,11 +293,20 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     )  # 补办: same number, the reissue recorded
     # Tangshan's registration shows the certificate on the person's record (transfer.certificate_issued).
     on_record = poll(
-        lambda: (found := tangshan.client.get("/api/v1/registration/enrollments/certificates", headers=tangshan.person(id_number)).json())
-        and found[0]["reissues"] == 1 and found,
+        lambda: (
+            (
+                found := tangshan.client.get(
+                    "/api/v1/registration/enrollments/certificates", headers=tangshan.person(id_number)
+                ).json()
+            )
+            and found[0]["reissues"] == 1
+            and found
+        ),
         what="Tangshan's registration to record the certificate and its reissue",
     )
-    assert [(c["number"], c["contribution_months"], c["account_balance"]) for c in on_record] == [(certificate["number"], months, "0.00")]
+    assert [(c["number"], c["contribution_months"], c["account_balance"]) for c in on_record] == [
+        (certificate["number"], months, "0.00")
+    ]
 
     case = apply_in_tianjin(tianjin, id_number, certificate)
     assert (
@@ -333,10 +353,14 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     assert eligibility.status_code == 200 and eligibility.json()["eligible"] is True, eligibility.text
     # Tianjin's registration merges the contribution history into the person's record.
     merged = poll(
-        lambda: tianjin.client.get("/api/v1/registration/enrollments/contribution-history", headers=tianjin.person(id_number)).json(),
+        lambda: tianjin.client.get(
+            "/api/v1/registration/enrollments/contribution-history", headers=tianjin.person(id_number)
+        ).json(),
         what="Tianjin's registration to merge the transferred contribution history",
     )
-    assert [(m["contribution_months"], m["account_balance"], m["from_office"]) for m in merged] == [(months, "0.00", "130200")]
+    assert [(m["contribution_months"], m["account_balance"], m["from_office"]) for m in merged] == [
+        (months, "0.00", "130200")
+    ]
 
     # Tangshan's certificate is used up, and its registration marks the stopped coverage transferred out.
     used = tangshan.client.get(
@@ -546,14 +570,21 @@ def test_a_step_left_past_due_raises_one_overdue_alert_and_shows_in_the_worklist
 
         poll(ops_sees_it, what="the ops page to count the overdue step")
         status = tianjin.client.get("/api/v1/ops/status", headers=bearer(tokens["ops"])).json()
-        whole = next(d for d in status["deadlines"] if d["kind"] == "transfer_whole")  # the 20 days beside the steps
+        whole = next(
+            d for d in status["deadlines"] if d["kind"] == "transfer_whole"
+        )  # the 20 days beside the steps
         assert whole["available"] is True and whole["title"] == "转移接续全程（受理后20个工作日）"
         overdue = tianjin.client.get(
             "/api/v1/transfer/transfers/worklist", params={"overdue": "true"}, headers=heping
         ).json()["items"]
         assert case["id"] in [item["id"] for item in overdue]
         time.sleep(2.5)  # more scans run: still one alert
-        assert asyncio.run(_events_of(tianjin.database_url, "transfer", "transfer.overdue", transfer_id=case["id"])) == 1
+        assert (
+            asyncio.run(
+                _events_of(tianjin.database_url, "transfer", "transfer.overdue", transfer_id=case["id"])
+            )
+            == 1
+        )
     finally:
         tianjin.client.put("/api/v1/admin/business-date", json={"date": None}, headers=admin)
 
@@ -715,11 +746,12 @@ async def _events_of(database_url: str, schema: str, event_type: str, transfer_i
         await connection.close()
 
 
-
 # --------------------------------------------------------------------------- money and access through the gateways
 
 
-def deliver_as(sender: Deployment, receiver: Deployment, type_: MessageType, ref: uuid.UUID, body: dict) -> httpx.Response:
+def deliver_as(
+    sender: Deployment, receiver: Deployment, type_: MessageType, ref: uuid.UUID, body: dict
+) -> httpx.Response:
     """A message signed with the sender deployment's own key, posted to the receiver's gateway (the test
     plays the sender's part, as a careless or hostile peer office would)."""
     signer = interop_signer(sender.config)
@@ -747,7 +779,10 @@ def test_two_letters_for_one_certificate_lead_to_one_table_and_one_fund_transfer
     other = poll(lambda: outgoing_case(tangshan, str(second)), what="the second letter's case")
     assert one["status"] == "letter_received"
     assert other["status"] == "rejected" and other["reason_code"] == "already_transferred"
-    assert act(tangshan, one, "send-table", tangshan.staff, fund_reference="TS-BANK-ONCE-1")["status"] == "transferred_out"
+    assert (
+        act(tangshan, one, "send-table", tangshan.staff, fund_reference="TS-BANK-ONCE-1")["status"]
+        == "transferred_out"
+    )
     again = tangshan.client.post(
         f"/api/v1/transfer/transfers/{other['id']}/send-table", json={"version": other["version"], "fund_reference": "TS-BANK-ONCE-2"},
         headers=tangshan.staff,
@@ -762,7 +797,12 @@ def test_tianjin_credits_what_the_table_attests_and_holds_a_differing_fund_notic
     id_number = new_resident_id("130210")
     certificate, _ = certificate_in_tangshan(tangshan, id_number)
     heping = bearer(tokens["staff-heping"])
-    case = act(tianjin, act(tianjin, apply_in_tianjin(tianjin, id_number, certificate), "accept", heping), "send-letter", heping)
+    case = act(
+        tianjin,
+        act(tianjin, apply_in_tianjin(tianjin, id_number, certificate), "accept", heping),
+        "send-letter",
+        heping,
+    )
     ref = uuid.UUID(case["transfer_ref"])
     table = {"certificate_number": certificate["number"],
              "person": {"id_type": "resident_id", "id_number": id_number, "name": "迁移人"},
@@ -778,16 +818,24 @@ def test_tianjin_credits_what_the_table_attests_and_holds_a_differing_fund_notic
         "another person": (422, "table_mismatch"), "99 months in 12": (422, "invalid_message_body"),
     }  # fmt: skip
     assert deliver_as(tangshan, tianjin, MessageType.information_table, ref, table).status_code == 200
-    notice = {"amount": "999999.99", "reference": "TS-BANK-HOSTILE", "transferred_on": business_today().isoformat()}
+    notice = {
+        "amount": "999999.99",
+        "reference": "TS-BANK-HOSTILE",
+        "transferred_on": business_today().isoformat(),
+    }
     assert deliver_as(tangshan, tianjin, MessageType.fund_transfer, ref, notice).status_code == 200
     replaced = deliver_as(tangshan, tianjin, MessageType.fund_transfer, ref, {**notice, "amount": "1000.00"})
     assert replaced.status_code == 422 and replaced.json()["code"] == "funds_already_received"
     held = case_in(tianjin, case["id"], heping)
     assert held["status"] == "funds_held" and held["funds"]["amount"] == "999999.99"
     assert held["steps"][-1]["step"] == "check_funds"
-    completing = tianjin.client.post(f"/api/v1/transfer/transfers/{case['id']}/complete", json={"version": held["version"]}, headers=heping)
+    completing = tianjin.client.post(
+        f"/api/v1/transfer/transfers/{case['id']}/complete", json={"version": held["version"]}, headers=heping
+    )
     assert completing.status_code == 409  # nothing credited while the notice and the table disagree
-    confirmed = act(tianjin, held, "confirm-funds", heping, amount_received="1000.00", note="银行到账 1000.00 元")
+    confirmed = act(
+        tianjin, held, "confirm-funds", heping, amount_received="1000.00", note="银行到账 1000.00 元"
+    )
     completed = act(tianjin, confirmed, "complete", heping)
     assert completed["status"] == "completed"
     merged = poll(
@@ -798,7 +846,9 @@ def test_tianjin_credits_what_the_table_attests_and_holds_a_differing_fund_notic
     assert [m["account_balance"] for m in merged] == ["1000.00"]  # the table's, never 999,999.99
 
 
-def test_the_case_list_through_the_gateway_shows_nothing_to_ops_facilities_or_another_district(linked, tokens) -> None:  # type: ignore[no-untyped-def]
+def test_the_case_list_through_the_gateway_shows_nothing_to_ops_facilities_or_another_district(
+    linked, tokens
+) -> None:  # type: ignore[no-untyped-def]
     tianjin, _ = linked
     id_number = new_resident_id("130212")
     enroll(tianjin, id_number, "120101")
@@ -812,11 +862,19 @@ def test_the_case_list_through_the_gateway_shows_nothing_to_ops_facilities_or_an
     for account in ("ops", "facility-demo", "pharmacy-applicant"):
         listing = tianjin.client.get("/api/v1/transfer/transfers", headers=bearer(tokens[account]))
         assert listing.status_code == 403, account
-    hexi = tianjin.client.get("/api/v1/transfer/transfers", params={"size": 100}, headers=bearer(tokens["staff-hexi"]))
+    hexi = tianjin.client.get(
+        "/api/v1/transfer/transfers", params={"size": 100}, headers=bearer(tokens["staff-hexi"])
+    )
     assert hexi.status_code == 200 and case["id"] not in [c["id"] for c in hexi.json()["items"]]
-    opened = tianjin.client.post(f"/api/v1/transfer/transfers/{case['id']}/accept", json={"version": 99}, headers=bearer(tokens["staff-hexi"]))
+    opened = tianjin.client.post(
+        f"/api/v1/transfer/transfers/{case['id']}/accept",
+        json={"version": 99},
+        headers=bearer(tokens["staff-hexi"]),
+    )
     assert opened.status_code == 404  # not 409 version_conflict: the case does not exist for 河西
-    heping = tianjin.client.get("/api/v1/transfer/transfers", params={"size": 100}, headers=bearer(tokens["staff-heping"]))
+    heping = tianjin.client.get(
+        "/api/v1/transfer/transfers", params={"size": 100}, headers=bearer(tokens["staff-heping"])
+    )
     assert case["id"] in [c["id"] for c in heping.json()["items"]]
 
 
@@ -842,7 +900,10 @@ def test_the_conformance_kit_passes_every_case_against_our_deployment(linked, tm
     kit_key = json.loads(capsys.readouterr().out)
     link(tianjin, tangshan, "seeds_5_10_5")
     peers = json.loads(tianjin.config.peers_file.read_text(encoding="utf-8"))["peers"]
-    write_peers(tianjin.config.peers_file, [*peers, {"office_code": "990000", "name": "一致性测试机构", "url": None, "keys": [kit_key]}])
+    write_peers(
+        tianjin.config.peers_file,
+        [*peers, {"office_code": "990000", "name": "一致性测试机构", "url": None, "keys": [kit_key]}],
+    )
     try:
         status = conformance(["--target", tianjin.config.gateway_url, "--target-office", "120000",
                               "--as-office", "990000", "--key", str(key)])  # fmt: skip

@@ -71,5 +71,9 @@ async def test_a_killed_broker_is_logged_once_and_the_consumer_attaches_again_af
     ours = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "shared.events.broker"]
     assert [level for level, _ in ours] == ["WARNING", "INFO"], ours
     assert "broker connection lost" in ours[0][1] and "broker connection restored after" in ours[1][1]
-    noise = [(r.name, r.getMessage()) for r in caplog.records if r.name.startswith(LIBRARY_LOGGERS) and r.levelno >= logging.WARNING]
+    noise = [
+        (r.name, r.getMessage())
+        for r in caplog.records
+        if r.name.startswith(LIBRARY_LOGGERS) and r.levelno >= logging.WARNING
+    ]
     assert noise == [], noise[:5]

@@ -8,8 +8,6 @@ that read the environment.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import importlib
 import inspect
 import json
@@ -21,6 +19,7 @@ import threading
 import tomllib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import yaml
 
@@ -178,7 +177,7 @@ def _ignored(path: str, rules: list[tuple[bool, re.Pattern]]) -> bool:
 class _Health(BaseHTTPRequestHandler):
     statuses: ClassVar[dict[str, int]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         status = self.statuses.get(self.path, 404)
         self.send_response(status)
         self.send_header("Content-Length", "2")

@@ -15,7 +15,9 @@ from shared.settings import DATABASE_RESERVED_CONNECTIONS, CommonSettings
 from shared.testing.runs import RunServers
 
 
-@pytest.mark.parametrize(("pool", "prefetch", "handlers"), [(10, 64, 8), (10, 8, 8), (10, 4, 4), (6, 4, 4), (3, 8, 1), (2, 8, 1)])
+@pytest.mark.parametrize(
+    ("pool", "prefetch", "handlers"), [(10, 64, 8), (10, 8, 8), (10, 4, 4), (6, 4, 4), (3, 8, 1), (2, 8, 1)]
+)
 def test_handlers_at_once_never_take_the_connections_of_the_relay_and_the_api(
     pool: int, prefetch: int, handlers: int, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -30,17 +32,25 @@ def test_handlers_at_once_never_take_the_connections_of_the_relay_and_the_api(
 
 def test_the_defaults_are_a_pool_of_10_and_8_handlers_and_one_connection_kept_at_rest() -> None:
     settings = CommonSettings(environment="test")
-    assert (settings.database_pool_size, settings.consumer_concurrency, settings.database_pool_min_idle) == (10, 8, 1)
+    assert (settings.database_pool_size, settings.consumer_concurrency, settings.database_pool_min_idle) == (
+        10,
+        8,
+        1,
+    )
 
 
 async def _backends(engine, pids: list[int]) -> set[int]:  # type: ignore[no-untyped-def]
     async with engine.connect() as connection:
-        rows = await connection.execute(text("SELECT pid FROM pg_stat_activity WHERE pid = ANY(:pids)"), {"pids": pids})
+        rows = await connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE pid = ANY(:pids)"), {"pids": pids}
+        )
         return {row[0] for row in rows}
 
 
 @pytest.mark.integration
-async def test_idle_pooled_connections_are_closed_keeping_the_most_recently_used(test_servers: RunServers) -> None:
+async def test_idle_pooled_connections_are_closed_keeping_the_most_recently_used(
+    test_servers: RunServers,
+) -> None:
     engine = make_engine(test_servers.admin_url, pool_size=6)
     observer = make_engine(test_servers.admin_url, pool_size=1)
     started = asyncio.Event()

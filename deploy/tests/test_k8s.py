@@ -218,7 +218,9 @@ def test_every_process_has_deployment_service_hpa_pdb(rendered: tuple[str, list[
         app = "gateway.main:create_app" if process == "gateway" else f"svc_{process}.main:create_app"
         assert container["command"][4] == app
         _container_is_locked_down(pod, container)
-        env_from = {ref.get("configMapRef", ref.get("secretRef", {})).get("name") for ref in container["envFrom"]}
+        env_from = {
+            ref.get("configMapRef", ref.get("secretRef", {})).get("name") for ref in container["envFrom"]
+        }
         assert "yibao-config" in env_from and "yibao-person-id-key" in env_from
         if process != "gateway":
             names = {e["name"] for e in container.get("env", [])}
@@ -230,7 +232,11 @@ def test_every_process_has_deployment_service_hpa_pdb(rendered: tuple[str, list[
 
         hpa = hpas[process]
         assert hpa["apiVersion"] == "autoscaling/v2"
-        assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": process}
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": process,
+        }
         assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
         assert 1 <= hpa["spec"]["minReplicas"] <= deployment["spec"]["replicas"] <= hpa["spec"]["maxReplicas"]
 
@@ -246,7 +252,10 @@ def test_overlays_differ_in_replicas_tag_and_resources() -> None:
     for process in PROCESSES:
         s, p = staging[process], production[process]
         assert s["spec"]["replicas"] < p["spec"]["replicas"]
-        s_c, p_c = s["spec"]["template"]["spec"]["containers"][0], p["spec"]["template"]["spec"]["containers"][0]
+        s_c, p_c = (
+            s["spec"]["template"]["spec"]["containers"][0],
+            p["spec"]["template"]["spec"]["containers"][0],
+        )
         assert s_c["image"] != p_c["image"]
         assert s_c["resources"] != p_c["resources"]
 
@@ -274,7 +283,10 @@ def test_images_are_pinned(rendered: tuple[str, list[dict]]) -> None:
 def test_migration_jobs_run_bootstrap_then_each_service(rendered: tuple[str, list[dict]]) -> None:
     _, objects = rendered
     jobs = _of(objects, "Job")
-    assert jobs["yibao-bootstrap"]["spec"]["template"]["spec"]["containers"][0]["command"] == ["yb-local", "bootstrap"]
+    assert jobs["yibao-bootstrap"]["spec"]["template"]["spec"]["containers"][0]["command"] == [
+        "yb-local",
+        "bootstrap",
+    ]
     assert jobs["yibao-bootstrap"]["metadata"]["labels"]["yibao.io/stage"] == "bootstrap"
     for service in SERVICES:
         job = jobs[f"yibao-migrate-{service}"]
@@ -329,7 +341,9 @@ def test_secrets_hold_only_placeholders(rendered: tuple[str, list[dict]]) -> Non
             if key == "username":
                 continue
             assert PLACEHOLDER in value, f"{name}.{key} is not a placeholder"
-            assert "BEGIN" not in value and len(value.replace(PLACEHOLDER, "")) < 60, f"{name}.{key} looks real"
+            assert "BEGIN" not in value and len(value.replace(PLACEHOLDER, "")) < 60, (
+                f"{name}.{key} looks real"
+            )
     for service in SERVICES:
         assert secrets[f"yibao-pg-role-{service}"]["stringData"]["username"] == f"yb_{service}"
 
@@ -355,9 +369,15 @@ def _selects(selector: dict, labels: dict) -> bool:
     return True
 
 
-def _ingress_allowed(policies: list[dict], namespace: str, dst: dict, src_ns: str, src: dict, port: int) -> bool:
+def _ingress_allowed(
+    policies: list[dict], namespace: str, dst: dict, src_ns: str, src: dict, port: int
+) -> bool:
     """Whether a TCP connection from pod `src` in `src_ns` to pod `dst` in `namespace` on `port` is allowed."""
-    selecting = [p for p in policies if _selects(p["spec"]["podSelector"], dst) and "Ingress" in p["spec"]["policyTypes"]]
+    selecting = [
+        p
+        for p in policies
+        if _selects(p["spec"]["podSelector"], dst) and "Ingress" in p["spec"]["policyTypes"]
+    ]
     if not selecting:
         return True
     src_ns_labels = {"kubernetes.io/metadata.name": src_ns}
@@ -379,7 +399,9 @@ def test_only_the_gateway_reaches_the_services(rendered: tuple[str, list[dict]])
     _, objects = rendered
     policies = list(_of(objects, "NetworkPolicy").values())
     assert any(p["spec"]["podSelector"] == {} and p["spec"]["policyTypes"] == ["Ingress"] for p in policies)
-    pods = {name: d["spec"]["template"]["metadata"]["labels"] for name, d in _of(objects, "Deployment").items()}
+    pods = {
+        name: d["spec"]["template"]["metadata"]["labels"] for name, d in _of(objects, "Deployment").items()
+    }
     jobs = {name: j["spec"]["template"]["metadata"]["labels"] for name, j in _of(objects, "Job").items()}
     prometheus = {"app.kubernetes.io/name": "prometheus"}
     controller = {"app.kubernetes.io/name": "ingress-nginx"}
@@ -393,7 +415,9 @@ def test_only_the_gateway_reaches_the_services(rendered: tuple[str, list[dict]])
                 assert not _ingress_allowed(policies, ns, dst, ns, pods[other], 8000), f"{other} → {service}"
         for job in jobs.values():
             assert not _ingress_allowed(policies, ns, dst, ns, job, 8000)
-        assert not _ingress_allowed(policies, ns, dst, "ingress-nginx", controller, 8000), f"ingress → {service}"
+        assert not _ingress_allowed(policies, ns, dst, "ingress-nginx", controller, 8000), (
+            f"ingress → {service}"
+        )
         assert not _ingress_allowed(policies, ns, dst, "default", {}, 8000)
         assert not _ingress_allowed(policies, ns, dst, "monitoring", {"app": "other"}, 8000)
     gateway = pods["gateway"]
@@ -418,7 +442,9 @@ def test_egress_is_limited_to_dns_database_broker(rendered: tuple[str, list[dict
     all_pods = [d["spec"]["template"]["metadata"]["labels"] for d in _of(objects, "Deployment").values()]
     all_pods += [j["spec"]["template"]["metadata"]["labels"] for j in _of(objects, "Job").values()]
     for labels in all_pods:
-        rules = [r for p in policies if _selects(p["spec"]["podSelector"], labels) for r in p["spec"]["egress"]]
+        rules = [
+            r for p in policies if _selects(p["spec"]["podSelector"], labels) for r in p["spec"]["egress"]
+        ]
         assert rules, f"{labels['app.kubernetes.io/name']}: egress unrestricted"
         ports = {(p.get("protocol", "TCP"), p["port"]) for r in rules for p in r["ports"]}
         assert {("UDP", 53), ("TCP", 53), ("TCP", 5432), ("TCP", 5672)} <= ports

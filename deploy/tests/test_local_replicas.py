@@ -105,7 +105,7 @@ def test_a_bad_replica_count_is_refused_before_anything_starts(
         raise AssertionError("servers resolved despite a bad replica count")
 
     monkeypatch.setattr(local, "resolve_servers", must_not_run)
-    monkeypatch.setattr(local, "_state", lambda: {})
+    monkeypatch.setattr(local, "_state", dict)
     assert local.main(["up"]) == 2
     assert "replicas" in capsys.readouterr().err
     # down does not depend on the count, so a stray YB_REPLICAS never keeps a platform from stopping.

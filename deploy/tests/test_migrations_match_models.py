@@ -37,7 +37,13 @@ def differences(url: str, schema: str, metadata: MetaData) -> list:
             async with engine.connect() as connection:
                 return await connection.run_sync(
                     lambda sync: compare_metadata(
-                        MigrationContext.configure(sync, opts={"compare_type": True, "include_name": lambda name, kind, parent: name != "alembic_version"}),
+                        MigrationContext.configure(
+                            sync,
+                            opts={
+                                "compare_type": True,
+                                "include_name": lambda name, kind, parent: name != "alembic_version",
+                            },
+                        ),
                         metadata,
                     )
                 )

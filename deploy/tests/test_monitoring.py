@@ -47,12 +47,19 @@ def metrics_in(expression: str) -> set[str]:
 
 
 promtool = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(promtool is None, reason="promtool not installed (apt-get install prometheus)")
+needs_promtool = pytest.mark.skipif(
+    promtool is None, reason="promtool not installed (apt-get install prometheus)"
+)
 
 
 @needs_promtool
 @pytest.mark.parametrize(
-    "args", [["check", "rules", "alerts.yml"], ["check", "config", "prometheus.yml"], ["test", "rules", "alerts_test.yml"]]
+    "args",
+    [
+        ["check", "rules", "alerts.yml"],
+        ["check", "config", "prometheus.yml"],
+        ["test", "rules", "alerts_test.yml"],
+    ],
 )
 def test_promtool_accepts_it(args: list[str]) -> None:
     result = subprocess.run([promtool, *args], cwd=MONITORING, capture_output=True, text=True, timeout=60)  # type: ignore[list-item]
@@ -71,7 +78,9 @@ def test_every_alert_is_complete_and_reads_exported_metrics() -> None:
     for rule in rules():
         assert set(rule) >= {"alert", "expr", "for", "labels", "annotations"}, rule["alert"]
         assert rule["labels"]["severity"] in ("critical", "warning", "info")
-        assert re.search(r"[\u4e00-\u9fff]", rule["annotations"]["summary"]), f"{rule['alert']}: summary in Chinese"
+        assert re.search(r"[\u4e00-\u9fff]", rule["annotations"]["summary"]), (
+            f"{rule['alert']}: summary in Chinese"
+        )
         unknown = metrics_in(rule["expr"]) - known
         assert not unknown, f"{rule['alert']} reads metrics nobody exports: {unknown}"
 
@@ -98,7 +107,9 @@ def test_the_grafana_dashboard_is_well_formed_and_reads_exported_metrics() -> No
     known, read = exported_metrics(), set()
     for panel in dashboard["panels"]:
         grid = panel["gridPos"]
-        assert {"x", "y", "w", "h"} <= set(grid) and 0 <= grid["x"] and grid["x"] + grid["w"] <= 24, panel["title"]
+        assert {"x", "y", "w", "h"} <= set(grid) and grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel[
+            "title"
+        ]
         if panel["type"] == "row":
             continue
         assert panel["type"] in ("stat", "timeseries", "table", "gauge", "bargauge"), panel["title"]

@@ -24,9 +24,9 @@ from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.events import new_envelope
 from shared.events.catalog import RegistrationApprovedV1
 from shared.migrations import service_database_url
-from yb_deploy.pytest_plugin import isolated_servers, platform_config_for
-from yb_deploy.platform import bootstrap_platform, migrate, start_process, stop_process
 from shared.testing.servers import free_port
+from yb_deploy.platform import bootstrap_platform, migrate, start_process, stop_process
+from yb_deploy.pytest_plugin import isolated_servers, platform_config_for
 
 EVENTS = 5_000
 REPLICAS = 3

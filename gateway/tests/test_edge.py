@@ -6,9 +6,9 @@ unknown or disabled users, without names, never valid for years (real gateway on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,7 +61,9 @@ def serve_as_deployed(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The gateway under uvicorn without uvicorn's own X-Forwarded-For handling (which believes
     127.0.0.1, where these tests run): the gateway's trusted-proxy setting alone decides."""
     sock = bound_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False, timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", proxy_headers=False, timeout_graceful_shutdown=1)
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
@@ -84,7 +86,9 @@ def gateway(tmp_path: Path, upstreams: dict | None = None, **settings: object) -
 
 
 def sign_in(client: httpx.Client, username: str, password: str = PASSWORD, **headers: str) -> httpx.Response:
-    return client.post("/api/v1/auth/token", data={"username": username, "password": password}, headers=headers)
+    return client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password}, headers=headers
+    )
 
 
 def bearer(response: httpx.Response) -> dict[str, str]:
@@ -138,16 +142,28 @@ def test_the_gateways_own_endpoints_are_rate_limited(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- admin endpoints and redirects
 
 
-def test_the_platform_business_date_refuses_anonymous_and_non_admin_callers_before_reading_the_body(tmp_path: Path) -> None:
+def test_the_platform_business_date_refuses_anonymous_and_non_admin_callers_before_reading_the_body(
+    tmp_path: Path,
+) -> None:
     upstream = Upstream()
     with serve(upstream) as url, gateway(tmp_path, {"alpha": url}) as client:
         big = b"x" * (5 * 1024 * 1024)
-        anonymous = client.put("/api/v1/admin/business-date", content=big, headers={"Content-Type": "application/json"})
+        anonymous = client.put(
+            "/api/v1/admin/business-date", content=big, headers={"Content-Type": "application/json"}
+        )
         assert anonymous.status_code == 401, anonymous.text
-        clerk = client.put("/api/v1/admin/business-date", json={"date": "2026-01-01"}, headers=bearer(sign_in(client, "staff-heping")))
+        clerk = client.put(
+            "/api/v1/admin/business-date",
+            json={"date": "2026-01-01"},
+            headers=bearer(sign_in(client, "staff-heping")),
+        )
         assert clerk.status_code == 403, clerk.text
         assert upstream.requests == []
-        admin = client.put("/api/v1/admin/business-date", json={"date": "2026-01-01"}, headers=bearer(sign_in(client, "admin")))
+        admin = client.put(
+            "/api/v1/admin/business-date",
+            json={"date": "2026-01-01"},
+            headers=bearer(sign_in(client, "admin")),
+        )
         assert admin.status_code == 200, admin.text
         oversized = client.put("/api/v1/admin/business-date", content=big,
                                headers={**bearer(sign_in(client, "admin")), "Content-Type": "application/json"})  # fmt: skip
@@ -164,7 +180,9 @@ def test_a_trailing_slash_never_sends_the_caller_to_an_internal_address(tmp_path
             own = client.get("/api/v1/calendar/days/2026-10-10/")
     assert "127.0.0.1" not in answer.headers.get("location", ""), answer.headers
     assert answer.headers.get("location") in (None, "/api/v1/alpha/things")
-    assert "127.0.0.1" not in own.headers.get("location", "") and "localhost" not in own.headers.get("location", "")
+    assert "127.0.0.1" not in own.headers.get("location", "") and "localhost" not in own.headers.get(
+        "location", ""
+    )
 
 
 # --------------------------------------------------------------------------- pages, CORS, addresses
@@ -185,11 +203,17 @@ def test_html_pages_carry_security_headers(tmp_path: Path, page: str) -> None:
 def test_cross_origin_callers_are_allowed_only_from_the_configured_list(tmp_path: Path) -> None:
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
     with gateway(tmp_path) as client:
-        by_default = client.options("/api/v1/auth/token", headers={**preflight, "Origin": "https://evil.example"})
+        by_default = client.options(
+            "/api/v1/auth/token", headers={**preflight, "Origin": "https://evil.example"}
+        )
         assert "access-control-allow-origin" not in by_default.headers
     with gateway(tmp_path, cors_origins=["https://app.yibao.example"]) as client:
-        allowed = client.options("/api/v1/auth/token", headers={**preflight, "Origin": "https://app.yibao.example"})
-        refused = client.options("/api/v1/auth/token", headers={**preflight, "Origin": "https://evil.example"})
+        allowed = client.options(
+            "/api/v1/auth/token", headers={**preflight, "Origin": "https://app.yibao.example"}
+        )
+        refused = client.options(
+            "/api/v1/auth/token", headers={**preflight, "Origin": "https://evil.example"}
+        )
     assert allowed.headers["access-control-allow-origin"] == "https://app.yibao.example"
     assert "access-control-allow-origin" not in refused.headers
 
@@ -198,7 +222,10 @@ def test_behind_a_trusted_proxy_each_caller_has_its_own_address_and_bucket(tmp_p
     upstream = Upstream()
     with serve(upstream) as url, gateway(tmp_path, {"alpha": url}, trusted_proxies=["127.0.0.1/32"],
                                          own_rate_limit_per_s=0.01, own_rate_limit_burst=2) as client:  # fmt: skip
-        first = [client.get("/api/v1/calendar/days/2026-10-10", headers={"X-Forwarded-For": "203.0.113.7"}) for _ in range(3)]
+        first = [
+            client.get("/api/v1/calendar/days/2026-10-10", headers={"X-Forwarded-For": "203.0.113.7"})
+            for _ in range(3)
+        ]
         other = client.get("/api/v1/calendar/days/2026-10-10", headers={"X-Forwarded-For": "198.51.100.9"})
         client.get("/api/v1/alpha/x", headers={**bearer(sign_in(client, "staff-heping", **{"X-Forwarded-For": "198.51.100.10"})),
                                               "X-Forwarded-For": "10.9.9.9, 198.51.100.10"})  # fmt: skip
@@ -209,7 +236,10 @@ def test_behind_a_trusted_proxy_each_caller_has_its_own_address_and_bucket(tmp_p
 
 def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(tmp_path: Path) -> None:
     with gateway(tmp_path, own_rate_limit_per_s=0.01, own_rate_limit_burst=2) as client:
-        answers = [client.get("/api/v1/calendar/days/2026-10-10", headers={"X-Forwarded-For": f"203.0.113.{n}"}) for n in range(3)]
+        answers = [
+            client.get("/api/v1/calendar/days/2026-10-10", headers={"X-Forwarded-For": f"203.0.113.{n}"})
+            for n in range(3)
+        ]
     assert [a.status_code for a in answers] == [200, 200, 429]
 
 
@@ -243,11 +273,24 @@ def test_a_refresh_token_gives_a_new_access_token_until_revoked(tmp_path: Path) 
         first = sign_in(client, "zhangsan").json()
         refreshed = client.post("/api/v1/auth/refresh", data={"refresh_token": first["refresh_token"]})
         assert refreshed.status_code == 200, refreshed.text
-        assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"}).status_code == 200
+        assert (
+            client.get(
+                "/api/v1/auth/me", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+            ).status_code
+            == 200
+        )
         # An access token is not a refresh token.
-        assert client.post("/api/v1/auth/refresh", data={"refresh_token": first["access_token"]}).status_code == 401
-        client.post("/api/v1/auth/revoke", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"})
-        assert client.post("/api/v1/auth/refresh", data={"refresh_token": first["refresh_token"]}).status_code == 401
+        assert (
+            client.post("/api/v1/auth/refresh", data={"refresh_token": first["access_token"]}).status_code
+            == 401
+        )
+        client.post(
+            "/api/v1/auth/revoke", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+        )
+        assert (
+            client.post("/api/v1/auth/refresh", data={"refresh_token": first["refresh_token"]}).status_code
+            == 401
+        )
 
 
 def test_revoked_tokens_are_refused_and_a_new_sign_in_works(tmp_path: Path) -> None:
@@ -259,7 +302,9 @@ def test_revoked_tokens_are_refused_and_a_new_sign_in_works(tmp_path: Path) -> N
         revoked = client.post("/api/v1/auth/users/staff-heping/revoke", headers=admin)
         assert revoked.status_code == 200, revoked.text
         assert client.get("/api/v1/alpha/x", headers=old).status_code == 401
-        assert client.get("/api/v1/alpha/x", headers=bearer(sign_in(client, "staff-heping"))).status_code == 200
+        assert (
+            client.get("/api/v1/alpha/x", headers=bearer(sign_in(client, "staff-heping"))).status_code == 200
+        )
         # Only an administrator revokes someone else's tokens.
         assert client.post("/api/v1/auth/users/admin/revoke", headers=old).status_code in (401, 403)
 
@@ -269,10 +314,20 @@ def test_a_disabled_account_can_neither_sign_in_nor_use_its_tokens(tmp_path: Pat
     with serve(upstream) as url, gateway(tmp_path, {"alpha": url}) as client:
         token = bearer(sign_in(client, "staff-hexi"))
         admin = bearer(sign_in(client, "admin"))
-        assert client.put("/api/v1/auth/users/staff-hexi/disabled", json={"disabled": True}, headers=admin).status_code == 200
+        assert (
+            client.put(
+                "/api/v1/auth/users/staff-hexi/disabled", json={"disabled": True}, headers=admin
+            ).status_code
+            == 200
+        )
         assert client.get("/api/v1/alpha/x", headers=token).status_code == 401
         assert sign_in(client, "staff-hexi").status_code == 401
-        assert client.put("/api/v1/auth/users/staff-hexi/disabled", json={"disabled": False}, headers=admin).status_code == 200
+        assert (
+            client.put(
+                "/api/v1/auth/users/staff-hexi/disabled", json={"disabled": False}, headers=admin
+            ).status_code
+            == 200
+        )
         assert client.get("/api/v1/alpha/x", headers=bearer(sign_in(client, "staff-hexi"))).status_code == 200
 
 
@@ -301,7 +356,9 @@ def test_a_ten_year_token_is_refused(tmp_path: Path) -> None:
 def test_a_huge_anonymous_body_to_the_gateways_own_endpoints_is_cut_short(tmp_path: Path) -> None:
     with gateway(tmp_path) as client:
         huge = b"username=a&password=" + b"x" * (5 * 1024 * 1024)
-        answer = client.post("/api/v1/auth/token", content=huge, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        answer = client.post(
+            "/api/v1/auth/token", content=huge, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
     assert answer.status_code == 413, answer.text
 
 
@@ -309,12 +366,20 @@ def test_the_dead_letter_replay_authorises_before_reading_its_body(tmp_path: Pat
     upstream = Upstream()
     with serve(upstream) as url, gateway(tmp_path, {"alpha": url}) as client:
         huge = b'{"message_ids": [' + b'"x",' * 200_000 + b'"x"], "reason": "r"}'
-        anonymous = client.post("/api/v1/ops/dead-letters/alpha/replay", content=huge, headers={"Content-Type": "application/json"})
+        anonymous = client.post(
+            "/api/v1/ops/dead-letters/alpha/replay",
+            content=huge,
+            headers={"Content-Type": "application/json"},
+        )
         assert anonymous.status_code == 401, anonymous.text
         ops = client.post("/api/v1/ops/dead-letters/alpha/replay", json={"message_ids": ["m"], "reason": "r"},
                           headers=bearer(sign_in(client, "ops")))  # fmt: skip
         assert ops.status_code == 403, ops.text
-        invalid = client.post("/api/v1/ops/dead-letters/alpha/replay", json={"nonsense": True}, headers=bearer(sign_in(client, "admin")))
+        invalid = client.post(
+            "/api/v1/ops/dead-letters/alpha/replay",
+            json={"nonsense": True},
+            headers=bearer(sign_in(client, "admin")),
+        )
         assert invalid.status_code == 422, invalid.text
     assert upstream.requests == []
 
@@ -338,8 +403,18 @@ async def _reads_of_anonymous_put(app, method: str, path: str) -> tuple[int, int
     return sent[0]["status"], reads
 
 
-@pytest.mark.parametrize(("method", "path"), [("PUT", "/api/v1/admin/business-date"), ("POST", "/api/v1/ops/dead-letters/alpha/replay")])
-async def test_admin_endpoints_read_no_byte_of_an_anonymous_body(tmp_path: Path, method: str, path: str) -> None:
-    config = GatewaySettings(upstreams={"alpha": "http://127.0.0.1:9"}, key_dir=tmp_path, auth_jwks_file=tmp_path / "jwks.json", log_json=False)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PUT", "/api/v1/admin/business-date"), ("POST", "/api/v1/ops/dead-letters/alpha/replay")],
+)
+async def test_admin_endpoints_read_no_byte_of_an_anonymous_body(
+    tmp_path: Path, method: str, path: str
+) -> None:
+    config = GatewaySettings(
+        upstreams={"alpha": "http://127.0.0.1:9"},
+        key_dir=tmp_path,
+        auth_jwks_file=tmp_path / "jwks.json",
+        log_json=False,
+    )
     status, reads = await _reads_of_anonymous_put(create_app(config), method, path)
     assert (status, reads) == (401, 0)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-
-
 import copy
 from pathlib import Path
 
 import httpx
 import pytest
-
-from shared.testing.asgi import dead_url, serve
 from fastapi import FastAPI
 from pydantic import BaseModel
 
 from gateway.main import create_app
 from gateway.openapi import merge
 from gateway.settings import GatewaySettings
+from shared.testing.asgi import dead_url, serve
 
 BASE = {
     "openapi": "3.1.0",
@@ -42,7 +39,12 @@ def resolve(document: dict, node: dict) -> dict:
 
 
 def service_doc(paths: dict, schemas: dict) -> dict:
-    return {"openapi": "3.1.0", "info": {"title": "x", "version": "1"}, "paths": paths, "components": {"schemas": schemas}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "x", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
 
 
 REGISTRATION = service_doc(
@@ -51,7 +53,10 @@ REGISTRATION = service_doc(
         "/api/v1/registration/enrollments/{enrollment_id}": {"get": response_of(ref("EnrollmentOut"))},
     },
     {
-        "EnrollmentOut": {"type": "object", "properties": {"person": ref("Person"), "status": {"type": "string"}}},
+        "EnrollmentOut": {
+            "type": "object",
+            "properties": {"person": ref("Person"), "status": {"type": "string"}},
+        },
         "Person": {"type": "object", "properties": {"name": {"type": "string"}}},
         "HTTPValidationError": {"type": "object", "properties": {"detail": {"type": "array"}}},
     },
@@ -64,7 +69,10 @@ CLAIMS = service_doc(
         "/api/v1/claims/people": {"get": response_of({"type": "array", "items": ref("Person")})},
     },
     {
-        "EligibilityOut": {"type": "object", "properties": {"person": ref("Person"), "eligible": {"type": "boolean"}}},
+        "EligibilityOut": {
+            "type": "object",
+            "properties": {"person": ref("Person"), "eligible": {"type": "boolean"}},
+        },
         # Same name as registration's Person, different shape: must be renamed.
         "Person": {"type": "object", "properties": {"person_id": {"type": "string", "format": "uuid"}}},
         # Identical in both services: kept once under its own name.
@@ -85,7 +93,11 @@ def test_paths_of_every_service_and_the_gateway_are_merged() -> None:
     }
     assert merged["info"] == BASE["info"]
     assert "DayOut" in merged["components"]["schemas"]
-    assert merged["components"]["securitySchemes"]["HTTPBearer"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    assert merged["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
 
 
 def test_a_colliding_schema_is_renamed_and_its_refs_follow() -> None:
@@ -97,15 +109,24 @@ def test_a_colliding_schema_is_renamed_and_its_refs_follow() -> None:
 
     # Every claims reference to Person now points at claims__Person: in paths, nested, and in schemas.
     paths = merged["paths"]
-    person = paths["/api/v1/claims/persons/{person_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    person = paths["/api/v1/claims/persons/{person_id}"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"]
     assert person == ref("claims__Person")
-    people = paths["/api/v1/claims/people"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    people = paths["/api/v1/claims/people"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
     assert people["items"] == ref("claims__Person")
     assert schemas["EligibilityOut"]["properties"]["person"] == ref("claims__Person")
 
     # Registration's references are untouched and still reach its own Person.
-    enrollment = paths["/api/v1/registration/enrollments/residents"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert resolve(merged, resolve(merged, enrollment)["properties"]["person"]) == REGISTRATION["components"]["schemas"]["Person"]
+    enrollment = paths["/api/v1/registration/enrollments/residents"]["post"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"]
+    assert (
+        resolve(merged, resolve(merged, enrollment)["properties"]["person"])
+        == REGISTRATION["components"]["schemas"]["Person"]
+    )
 
 
 def test_identical_schemas_are_kept_once() -> None:
@@ -117,11 +138,15 @@ def test_identical_schemas_are_kept_once() -> None:
 
 
 def test_a_schema_colliding_with_the_gateways_own_is_renamed() -> None:
-    other = service_doc({"/api/v1/claims/days": {"get": response_of(ref("DayOut"))}}, {"DayOut": {"type": "string"}})
+    other = service_doc(
+        {"/api/v1/claims/days": {"get": response_of(ref("DayOut"))}}, {"DayOut": {"type": "string"}}
+    )
     merged = merge(BASE, {"claims": other})
     assert merged["components"]["schemas"]["DayOut"] == BASE["components"]["schemas"]["DayOut"]
     assert merged["components"]["schemas"]["claims__DayOut"] == {"type": "string"}
-    schema = merged["paths"]["/api/v1/claims/days"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    schema = merged["paths"]["/api/v1/claims/days"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
     assert schema == ref("claims__DayOut")
 
 
@@ -160,11 +185,17 @@ def test_a_shared_name_that_refers_to_a_renamed_schema_keeps_each_services_meani
     coverage = {"type": "object", "properties": {"period": ref("Period")}}
     first = service_doc(
         {"/api/v1/registration/coverage": {"get": response_of(ref("Coverage"))}},
-        {"Coverage": coverage, "Period": {"type": "object", "properties": {"start": {"type": "string", "format": "date"}}}},
+        {
+            "Coverage": coverage,
+            "Period": {"type": "object", "properties": {"start": {"type": "string", "format": "date"}}},
+        },
     )
     second = service_doc(
         {"/api/v1/claims/coverage": {"get": response_of(ref("Coverage"))}},
-        {"Coverage": copy.deepcopy(coverage), "Period": {"type": "object", "properties": {"days": {"type": "integer"}}}},
+        {
+            "Coverage": copy.deepcopy(coverage),
+            "Period": {"type": "object", "properties": {"days": {"type": "integer"}}},
+        },
     )
     merged = merge(BASE, {"registration": first, "claims": second})
 
@@ -216,7 +247,10 @@ def test_gateway_serves_the_merged_document_even_when_a_service_is_down(tmp_path
 def test_a_services_own_document_is_public_through_the_gateway(service_path: str, tmp_path: Path) -> None:
     with serve(alpha_service()) as alpha:
         settings = GatewaySettings(
-            upstreams={"alpha": alpha}, key_dir=tmp_path, auth_jwks_file=tmp_path / "jwks.json", log_json=False
+            upstreams={"alpha": alpha},
+            key_dir=tmp_path,
+            auth_jwks_file=tmp_path / "jwks.json",
+            log_json=False,
         )
         with serve(create_app(settings)) as gateway:
             response = httpx.get(f"{gateway}{service_path}", timeout=10)

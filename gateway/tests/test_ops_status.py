@@ -20,7 +20,9 @@ from shared.testing.asgi import dead_url, serve
 PROBLEM_JSON = "application/problem+json"
 
 
-def report(service: str, dead_letters: int = 0, deadlines: list | None = None, peers: list | None = None) -> dict:
+def report(
+    service: str, dead_letters: int = 0, deadlines: list | None = None, peers: list | None = None
+) -> dict:
     """What a service answers on /internal/ops/status (shape of shared.ops.service_status)."""
     return {
         "service": service,
@@ -47,8 +49,13 @@ def stand_in(service: str, ready: bool = True, **reported: object) -> FastAPI:
 
     @app.get("/health/ready")
     async def ready_check() -> JSONResponse:
-        checks = {"database": {"ok": True}, "broker": {"ok": ready, **({} if ready else {"detail": "消息代理未连接"})}}
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+        checks = {
+            "database": {"ok": True},
+            "broker": {"ok": ready, **({} if ready else {"detail": "消息代理未连接"})},
+        }
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     @app.get("/internal/ops/status")
     async def status(request: Request) -> dict:
@@ -61,14 +68,26 @@ def stand_in(service: str, ready: bool = True, **reported: object) -> FastAPI:
 
     @app.post("/internal/ops/dead-letters/replay")
     async def replay(body: ReplayIn) -> JSONResponse:  # a JSON body, as the real service reads it
-        return JSONResponse({"replayed": 1, "audit": {"id": 7, "by": "admin", "at": "2026-05-01T08:00:00+00:00"}, "asked": body.model_dump()})
+        return JSONResponse(
+            {
+                "replayed": 1,
+                "audit": {"id": 7, "by": "admin", "at": "2026-05-01T08:00:00+00:00"},
+                "asked": body.model_dump(),
+            }
+        )
 
     return app
 
 
 @contextmanager
 def gateway_for(tmp_path: Path, upstreams: dict, **settings: object) -> Iterator[httpx.Client]:
-    config = GatewaySettings(upstreams=upstreams, key_dir=tmp_path, auth_jwks_file=tmp_path / "jwks.json", log_json=False, **settings)
+    config = GatewaySettings(
+        upstreams=upstreams,
+        key_dir=tmp_path,
+        auth_jwks_file=tmp_path / "jwks.json",
+        log_json=False,
+        **settings,
+    )
     with serve(create_app(config)) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield client
 
@@ -90,7 +109,11 @@ def platform(tmp_path: Path) -> Iterator[tuple[httpx.Client, dict[str, FastAPI]]
         ),
         "transfer": stand_in("transfer", ready=False, peers=[{"peer": "110000", "pending": 3, "last_success_at": None, "last_error": "超时", "last_error_at": None, "available": True}]),
     }  # fmt: skip
-    with serve(apps["claims"]) as claims, serve(apps["facility"]) as facility, serve(apps["transfer"]) as transfer:
+    with (
+        serve(apps["claims"]) as claims,
+        serve(apps["facility"]) as facility,
+        serve(apps["transfer"]) as transfer,
+    ):
         upstreams = {"claims": claims, "facility": facility, "transfer": transfer, "settlement": dead_url()}
         with gateway_for(tmp_path, upstreams, ops_refresh_s=2) as client:
             yield client, apps
@@ -125,7 +148,14 @@ def test_ops_reads_every_service_with_the_reason_when_not_ready(platform) -> Non
     status = response.json()
     services = {s["service"]: s for s in status["services"]}
     assert status["status"] == "degraded" and status["refresh_s"] == 2
-    assert services["claims"] | {"replicas": None} == {"service": "claims", "title": "待遇核定", "live": True, "ready": True, "reason": None, "replicas": None}
+    assert services["claims"] | {"replicas": None} == {
+        "service": "claims",
+        "title": "待遇核定",
+        "live": True,
+        "ready": True,
+        "reason": None,
+        "replicas": None,
+    }
     assert services["transfer"]["live"] is True and services["transfer"]["ready"] is False
     assert services["transfer"]["reason"] == "消息代理未连接"
     assert services["settlement"] | {"replicas": None} == {
@@ -135,7 +165,9 @@ def test_ops_reads_every_service_with_the_reason_when_not_ready(platform) -> Non
     assert apps["claims"].state.seen_auth[-1] == headers["Authorization"]
 
     flows = {f["service"]: f for f in status["event_flow"]}
-    assert flows["facility"]["queues"]["dead_letters"] == 1 and flows["facility"]["per_minute"]["consumed"] == 5
+    assert (
+        flows["facility"]["queues"]["dead_letters"] == 1 and flows["facility"]["per_minute"]["consumed"] == 5
+    )
     assert flows["settlement"] == {"service": "settlement", "available": False}
 
     deadlines = {d["kind"]: d for d in status["deadlines"]}
@@ -144,7 +176,17 @@ def test_ops_reads_every_service_with_the_reason_when_not_ready(platform) -> Non
         "kind": "facility_reply", "title": None, "available": True, "at_risk": 2, "overdue": 1, "oldest_overdue_s": 86400.0, "service": "facility",
     }  # fmt: skip
     assert deadlines["transfer_step"]["reported"] is False  # the page shows 未接入
-    assert status["peers"] == [{"peer": "110000", "pending": 3, "last_success_at": None, "last_error": "超时", "last_error_at": None, "available": True, "service": "transfer"}]
+    assert status["peers"] == [
+        {
+            "peer": "110000",
+            "pending": 3,
+            "last_success_at": None,
+            "last_error": "超时",
+            "last_error_at": None,
+            "available": True,
+            "service": "transfer",
+        }
+    ]
     assert {e["service"] for e in status["recent_errors"]} >= {"claims", "facility", "transfer"}
 
 
@@ -152,10 +194,17 @@ def test_admin_may_read_and_replay_ops_may_not_replay(platform) -> None:  # type
     client, _ = platform
     ops, admin = login(client, "ops"), login(client, "admin")
     assert client.get("/api/v1/ops/status", headers=admin).status_code == 200
-    assert client.get("/api/v1/ops/dead-letters/facility", headers=ops).json() == {"service": "facility", "items": []}
+    assert client.get("/api/v1/ops/dead-letters/facility", headers=ops).json() == {
+        "service": "facility",
+        "items": [],
+    }
     refused = client.post("/api/v1/ops/dead-letters/facility/replay", json={"message_id": "m1"}, headers=ops)
     assert refused.status_code == 403
-    done = client.post("/api/v1/ops/dead-letters/facility/replay", json={"message_id": "m1", "reason": "已修复"}, headers=admin)
+    done = client.post(
+        "/api/v1/ops/dead-letters/facility/replay",
+        json={"message_id": "m1", "reason": "已修复"},
+        headers=admin,
+    )
     assert done.status_code == 200, done.text
     assert done.json()["asked"] == {"message_id": "m1", "reason": "已修复"}
 

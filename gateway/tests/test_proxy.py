@@ -35,7 +35,9 @@ def proxy(tmp_path: Path) -> Proxy:
         key_dir=tmp_path,
         log_json=False,
     )
-    verifier = TokenVerifier(settings.auth_issuer, settings.auth_audience, "ES256", jwks_file=tmp_path / "jwks.json")
+    verifier = TokenVerifier(
+        settings.auth_issuer, settings.auth_audience, "ES256", jwks_file=tmp_path / "jwks.json"
+    )
     return Proxy(settings, verifier, Upstreams(settings.upstreams))
 
 
@@ -72,8 +74,12 @@ def test_target_maps_paths_to_services(proxy: Proxy, path: str, service: str | N
 
 
 def test_interop_goes_to_the_configured_service(tmp_path: Path) -> None:
-    settings = GatewaySettings(upstreams={"facility": "http://f"}, interop_service="facility", key_dir=tmp_path)
-    verifier = TokenVerifier(settings.auth_issuer, settings.auth_audience, "ES256", jwks_file=tmp_path / "jwks.json")
+    settings = GatewaySettings(
+        upstreams={"facility": "http://f"}, interop_service="facility", key_dir=tmp_path
+    )
+    verifier = TokenVerifier(
+        settings.auth_issuer, settings.auth_audience, "ES256", jwks_file=tmp_path / "jwks.json"
+    )
     proxy = Proxy(settings, verifier, Upstreams(settings.upstreams))
     assert proxy.target("/interop/v1/messages") == "facility"
 
@@ -95,7 +101,11 @@ def test_in_turn_starts_with_the_next_replica_and_visits_each_once() -> None:
 def test_in_turn_spreads_first_choices_evenly() -> None:
     upstreams = Upstreams({"claims": ["http://c1", "http://c2", "http://c3"]})
     firsts = [next(upstreams.in_turn("claims")) for _ in range(300)]
-    assert {url: firsts.count(url) for url in set(firsts)} == {"http://c1": 100, "http://c2": 100, "http://c3": 100}
+    assert {url: firsts.count(url) for url in set(firsts)} == {
+        "http://c1": 100,
+        "http://c2": 100,
+        "http://c3": 100,
+    }
 
 
 def test_a_turn_is_taken_when_asked_not_when_read() -> None:
@@ -151,7 +161,9 @@ class Upstream:
             if not message.get("more_body"):
                 break
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.requests.append({"path": scope["path"], "query": scope["query_string"].decode(), "headers": headers, "body": body})
+        self.requests.append(
+            {"path": scope["path"], "query": scope["query_string"].decode(), "headers": headers, "body": body}
+        )
         await asyncio.sleep(self.delay_s)
         payload = f'{{"served_by": "{self.name}"}}'.encode()
         await send(
@@ -282,7 +294,11 @@ def test_no_token_is_refused_before_the_upstream(tmp_path: Path) -> None:
 
 def test_replicas_share_the_requests(tmp_path: Path) -> None:
     one, two = Upstream("one"), Upstream("two")
-    with serve(one) as url_one, serve(two) as url_two, gateway_app(tmp_path, {"alpha": [url_one, url_two]}) as client:
+    with (
+        serve(one) as url_one,
+        serve(two) as url_two,
+        gateway_app(tmp_path, {"alpha": [url_one, url_two]}) as client,
+    ):
         headers = login(client)
         served = [client.get("/api/v1/alpha/x", headers=headers).json()["served_by"] for _ in range(6)]
     assert served == ["one", "two"] * 3
@@ -329,13 +345,19 @@ def test_a_slow_upstream_is_504(tmp_path: Path) -> None:
     problem = assert_problem(response, 504, "gateway_timeout")
     assert "alpha" in problem.get("detail", "")
     assert len(slow.requests) == 1, "the request reached the upstream"
-    assert waited < 3.0, f"the gateway should give up at its timeout, not wait for the upstream ({waited:.1f} s)"
+    assert waited < 3.0, (
+        f"the gateway should give up at its timeout, not wait for the upstream ({waited:.1f} s)"
+    )
 
 
 def test_a_slow_upstream_does_not_break_the_next_request(tmp_path: Path) -> None:
     slow = Upstream("slow", delay_s=3.0)
     fast = Upstream("fast")
-    with serve(slow) as slow_url, serve(fast) as fast_url, gateway_app(tmp_path, {"slow": slow_url, "fast": fast_url}) as client:
+    with (
+        serve(slow) as slow_url,
+        serve(fast) as fast_url,
+        gateway_app(tmp_path, {"slow": slow_url, "fast": fast_url}) as client,
+    ):
         headers = login(client)
         assert_problem(client.get("/api/v1/slow/x", headers=headers), 504, "gateway_timeout")
         after = client.get("/api/v1/fast/x", headers=headers)
@@ -348,7 +370,10 @@ def test_a_slow_upstream_does_not_break_the_next_request(tmp_path: Path) -> None
 
 def test_rate_limit_exceeded_is_429_with_retry_after(tmp_path: Path) -> None:
     upstream = Upstream("alpha")
-    with serve(upstream) as url, gateway_app(tmp_path, {"alpha": url}, rate_limit_per_s=0.1, rate_limit_burst=3) as client:
+    with (
+        serve(upstream) as url,
+        gateway_app(tmp_path, {"alpha": url}, rate_limit_per_s=0.1, rate_limit_burst=3) as client,
+    ):
         heping = login(client, "staff-heping")
         answers = [client.get("/api/v1/alpha/x", headers=heping) for _ in range(4)]
         assert [a.status_code for a in answers[:3]] == [200, 200, 200]

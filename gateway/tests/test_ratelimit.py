@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 import pytest
 
 from gateway import ratelimit
@@ -88,7 +86,7 @@ def test_memory_is_bounded_and_active_clients_are_kept(monkeypatch: pytest.Monke
     assert limiter.allow("c", now=0.0)[0] is True
     assert limiter.allow("a", now=0.1)[0] is False  # "a" is the most recent now
     assert limiter.allow("d", now=0.2)[0] is True  # evicts the least recent: "b"
-    assert len(limiter._buckets) == 3  # noqa: SLF001
-    assert "b" not in limiter._buckets  # noqa: SLF001
+    assert len(limiter._buckets) == 3
+    assert "b" not in limiter._buckets
     # "a" kept its empty bucket: still refused.
     assert limiter.allow("a", now=0.3)[0] is False

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-import shared.events.catalog  # noqa: F401  (registers every payload model)
+import shared.events.catalog
 from shared.events.envelope import Envelope
 from shared.events.registry import registered_events
 from yb_deploy.platform import REPO, SERVICES
@@ -66,10 +66,18 @@ def document() -> dict:
                 "bindings": {
                     "amqp": {
                         "is": "routingKey",
-                        "exchange": {"name": "<namespace>.events", "type": "topic", "durable": True, "autoDelete": False},
+                        "exchange": {
+                            "name": "<namespace>.events",
+                            "type": "topic",
+                            "durable": True,
+                            "autoDelete": False,
+                        },
                     }
                 },
-                "subscribe": {"operationId": f"on_{spec.event_type.replace('.', '_')}", "message": {"oneOf": []}},
+                "subscribe": {
+                    "operationId": f"on_{spec.event_type.replace('.', '_')}",
+                    "message": {"oneOf": []},
+                },
             },
         )
         channel["subscribe"]["message"]["oneOf"].append({"$ref": f"#/components/messages/{key}"})
@@ -85,7 +93,9 @@ def document() -> dict:
                 "idempotent by (consumer, event_id). Within a version, payload changes are additive only."
             ),
         },
-        "servers": {"broker": {"url": "amqp://127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1"}},
+        "servers": {
+            "broker": {"url": "amqp://127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1"}
+        },
         "channels": channels,
         "components": {"messages": messages},
     }

@@ -23,6 +23,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from shared.testing.servers import (
+    MissingServer,
+    PrivatePostgres,
+    PrivateRabbitMQ,
+    postgres_answers,
+    rabbitmq_answers,
+)
 from yb_deploy.platform import (
     REPO,
     SERVICES,
@@ -33,13 +40,6 @@ from yb_deploy.platform import (
     start_all,
     stop_all,
     wait_until_ready,
-)
-from shared.testing.servers import (
-    MissingServer,
-    PrivatePostgres,
-    PrivateRabbitMQ,
-    postgres_answers,
-    rabbitmq_answers,
 )
 
 DATA = REPO / ".data"
@@ -57,7 +57,9 @@ REGION_NAMES = {"120000": "天津市", "130200": "唐山市", "130300": "秦皇�
 
 # What `make up` runs as: a demonstration, where bills computed with sample policy data are paid.
 def demo_env() -> dict[str, str]:
-    return {"YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA": os.environ.get("YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA", "true")}
+    return {
+        "YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA": os.environ.get("YB_CLAIMS_ALLOW_SAMPLE_POLICY_DATA", "true")
+    }
 
 
 class ReplicaCountError(ValueError):
@@ -72,7 +74,9 @@ def replica_count(value: str | int | None = None) -> int:
     except ValueError:
         raise ReplicaCountError(f"副本数必须是整数 (replicas must be a whole number): {raw!r}") from None
     if not 1 <= count <= MAX_REPLICAS:
-        raise ReplicaCountError(f"副本数须在 1 到 {MAX_REPLICAS} 之间 (replicas must be 1–{MAX_REPLICAS}): {count}")
+        raise ReplicaCountError(
+            f"副本数须在 1 到 {MAX_REPLICAS} 之间 (replicas must be 1–{MAX_REPLICAS}): {count}"
+        )
     return count
 
 
@@ -152,11 +156,17 @@ def publish_demo_policy(gateway_url: str, today: date | None = None) -> None:
     from svc_claims.policy_cli import publish_sample
 
     year = (today or business_today()).year
-    region = os.environ.get("YB_CLAIMS_REGION", "120000")  # the deployment's pooling region, as svc-claims reads it
+    region = os.environ.get(
+        "YB_CLAIMS_REGION", "120000"
+    )  # the deployment's pooling region, as svc-claims reads it
     region_name = REGION_NAMES.get(region, f"统筹区{region}")
-    published = publish_sample(gateway_url, year, ("admin", DEMO_PASSWORD), ("admin2", DEMO_PASSWORD), region, region_name)
+    published = publish_sample(
+        gateway_url, year, ("admin", DEMO_PASSWORD), ("admin2", DEMO_PASSWORD), region, region_name
+    )
     if published is not None:
-        print(f"已发布演示用示例政策（非正式）: {published['region']}/{published['scheme']}/{year}/v{published['version']}")
+        print(
+            f"已发布演示用示例政策（非正式）: {published['region']}/{published['scheme']}/{year}/v{published['version']}"
+        )
 
 
 def business_today() -> date:
@@ -166,7 +176,10 @@ def business_today() -> date:
 
 def down() -> int:
     state = _state()
-    admin_url, broker_url = state.get("admin_url", DEFAULT_ADMIN_URL), state.get("broker_url", DEFAULT_BROKER_URL)
+    admin_url, broker_url = (
+        state.get("admin_url", DEFAULT_ADMIN_URL),
+        state.get("broker_url", DEFAULT_BROKER_URL),
+    )
     config = config_from(admin_url, broker_url, 1)  # stops every replica by its pid file, whatever the count
     stopped = stop_all(config)
     if state.get("private_rabbitmq"):
@@ -223,7 +236,9 @@ def print_welcome(config: PlatformConfig) -> None:
         print(f"每个服务 {config.replicas} 个进程 (如 {SERVICES[0]}: {ports})，由网关轮询分发\n")
     print("演示账号 (POST /api/v1/auth/token, OAuth2 password):")
     for account in load_demo_accounts():
-        print(f"  {account.username:<16} {account.password:<12} {account.principal.role.value:<10} {account.description}")
+        print(
+            f"  {account.username:<16} {account.password:<12} {account.principal.role.value:<10} {account.description}"
+        )
     print("\n停止: make down")
 
 

@@ -21,7 +21,14 @@ from shared.testing.servers import stop_pid
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("registration", "claims", "settlement", "transfer", "facility")
 APPS = {s: f"svc_{s}.main:create_app" for s in SERVICES} | {"gateway": "gateway.main:create_app"}
-DEFAULT_PORTS = {"gateway": 8000, "registration": 8101, "claims": 8102, "settlement": 8103, "transfer": 8104, "facility": 8105}
+DEFAULT_PORTS = {
+    "gateway": 8000,
+    "registration": 8101,
+    "claims": 8102,
+    "settlement": 8103,
+    "transfer": 8104,
+    "facility": 8105,
+}
 ISSUER = "https://auth.yibao.local"
 INTEROP_KEY_FILE = "interop-signing.pem"
 AUDIENCE = "yibao-platform"
@@ -155,7 +162,12 @@ def start_process(config: PlatformConfig, process: str, replica: int = 0, port: 
         "--no-access-log", "--timeout-graceful-shutdown", "10",
     ]  # fmt: skip
     child = subprocess.Popen(
-        command, env=config.env_for(process), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
+        command,
+        env=config.env_for(process),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=REPO,
     )
     (config.run_dir / f"{name}.pid").write_text(str(child.pid))
     return child.pid

@@ -22,7 +22,13 @@ from sqlalchemy.engine import make_url
 
 from shared.migrations import bootstrap, create_database, drop_database, service_database_url, upgrade
 from shared.testing.runs import RunServers, delete_broker_namespace
-from shared.testing.servers import PrivatePostgres, PrivateRabbitMQ, free_port, postgres_answers, rabbitmq_answers
+from shared.testing.servers import (
+    PrivatePostgres,
+    PrivateRabbitMQ,
+    free_port,
+    postgres_answers,
+    rabbitmq_answers,
+)
 from yb_deploy.platform import DEFAULT_PORTS, REPO, PlatformConfig
 
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

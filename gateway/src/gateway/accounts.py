@@ -134,7 +134,10 @@ class AccountDirectory:
         if stamp != self._stamp:
             try:
                 loaded = json.loads(self._state_file.read_text(encoding="utf-8"))
-                self._state = {"disabled": list(loaded.get("disabled", [])), "versions": dict(loaded.get("versions", {}))}
+                self._state = {
+                    "disabled": list(loaded.get("disabled", [])),
+                    "versions": dict(loaded.get("versions", {})),
+                }
                 self._stamp = stamp
             except (OSError, ValueError):
                 pass  # a file being replaced: the last state read stands until the next request

@@ -77,7 +77,15 @@ def client_address(peer: str, forwarded_for: str | None, trusted: tuple[Network,
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str], internal_networks: Iterable[str], verifier, own_limiter: RateLimiter, is_own) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    def __init__(
+        self,
+        app: ASGIApp,
+        trusted_proxies: Iterable[str],
+        internal_networks: Iterable[str],
+        verifier,
+        own_limiter: RateLimiter,
+        is_own,
+    ) -> None:  # type: ignore[no-untyped-def]
         self.app = app
         self.trusted = networks(trusted_proxies)
         self.internal = networks(internal_networks)
@@ -100,7 +108,9 @@ class EdgeMiddleware:
         except Problem as problem:
             await send_problem(_secured(send), problem)
             return
-        await self.app(scope, self._bounded(receive) if self.is_own(scope["path"]) else receive, _secured(send))
+        await self.app(
+            scope, self._bounded(receive) if self.is_own(scope["path"]) else receive, _secured(send)
+        )
 
     def _bounded(self, receive: Receive) -> Receive:
         """The gateway's own endpoints take small bodies; reading stops past OWN_MAX_BODY_BYTES."""
@@ -123,7 +133,12 @@ class EdgeMiddleware:
         if self.is_own(path) and path not in NOT_LIMITED:
             allowed, wait = self.own_limiter.allow(f"ip:{address}")
             if not allowed:
-                raise Problem(429, "rate_limited", "请求过于频繁，请稍后再试", headers={"Retry-After": str(max(1, round(wait + 0.5)))})
+                raise Problem(
+                    429,
+                    "rate_limited",
+                    "请求过于频繁，请稍后再试",
+                    headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+                )
 
     async def _operator(self, headers: dict[bytes, bytes]) -> bool:
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
@@ -141,7 +156,9 @@ def _secured(send: Send) -> Send:
         if message["type"] == "http.response.start":
             present = {k.lower() for k, _ in message.get("headers", [])}
             added = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-            content_type = next((v for k, v in message.get("headers", []) if k.lower() == b"content-type"), b"")
+            content_type = next(
+                (v for k, v in message.get("headers", []) if k.lower() == b"content-type"), b""
+            )
             if content_type.startswith(b"text/html") and b"content-security-policy" not in present:
                 added.append((b"content-security-policy", PAGE_CSP.encode()))
             message["headers"] = [*message.get("headers", []), *added]

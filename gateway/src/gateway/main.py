@@ -95,8 +95,14 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     settings = settings or GatewaySettings()
     configure_logging("gateway", settings.log_level, settings.log_json)
     if settings.environment == "production" and settings.dev_issuer:
-        raise RuntimeError("the development token issuer must not run in production (set YB_GATEWAY_DEV_ISSUER=false)")
-    issuer = DevIssuer.load_or_create(settings.key_dir, settings.auth_issuer, settings.auth_audience) if settings.dev_issuer else None
+        raise RuntimeError(
+            "the development token issuer must not run in production (set YB_GATEWAY_DEV_ISSUER=false)"
+        )
+    issuer = (
+        DevIssuer.load_or_create(settings.key_dir, settings.auth_issuer, settings.auth_audience)
+        if settings.dev_issuer
+        else None
+    )
     # The accounts the development issuer signs in; an outside identity provider keeps its own.
     directory = (
         AccountDirectory(load_demo_accounts(settings.person_id_key), settings.key_dir / STATE_FILE, bool(settings.accept_unlisted_subjects))
@@ -114,7 +120,14 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         await proxy.close()
 
     # No slash redirects: they would be built from the caller's Host header.
-    app = FastAPI(title="医保经办平台 API", version="0.1.0", lifespan=lifespan, docs_url=None, openapi_url=None, redirect_slashes=False)
+    app = FastAPI(
+        title="医保经办平台 API",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        openapi_url=None,
+        redirect_slashes=False,
+    )
     app.state.verifier = verifier  # the gateway's own role-checked endpoints (ops) verify tokens too
     install_problem_handlers(app)
     app.include_router(auth_router(settings, issuer, directory))
@@ -128,7 +141,9 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     async def merged_document() -> dict:
         from fastapi.openapi.utils import get_openapi
 
-        base = get_openapi(title=app.title, version=app.version, routes=app.routes, description="网关与各服务接口合并文档")
+        base = get_openapi(
+            title=app.title, version=app.version, routes=app.routes, description="网关与各服务接口合并文档"
+        )
         return await openapi.document(base)
 
     install_docs(app, upstreams.services, merged_document)
@@ -143,7 +158,14 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         gateway,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID", "X-Correlation-ID"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "If-Match",
+            "X-Request-ID",
+            "X-Correlation-ID",
+        ],
         expose_headers=["X-Request-ID", "X-Correlation-ID", "ETag", "Retry-After"],
     )
     own_limiter = RateLimiter(settings.own_rate_limit_per_s, settings.own_rate_limit_burst)
@@ -151,7 +173,9 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
                           is_own=lambda path: proxy.target(path) is None)  # fmt: skip
 
 
-def auth_router(settings: GatewaySettings, issuer: DevIssuer | None, directory: AccountDirectory | None) -> APIRouter:
+def auth_router(
+    settings: GatewaySettings, issuer: DevIssuer | None, directory: AccountDirectory | None
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1/auth", tags=["登录"])
     guard = SignInGuard(settings.signin_per_address_per_min, settings.signin_max_failures,
                         settings.signin_failure_window_s, settings.signin_lockout_s)  # fmt: skip
@@ -171,7 +195,12 @@ def auth_router(settings: GatewaySettings, issuer: DevIssuer | None, directory: 
             raise Problem(404, "not_found", "资源不存在", "本环境使用外部身份认证")
         return directory
 
-    @router.post("/token", response_model=TokenOut, response_model_exclude_none=True, summary="开发环境登录（演示账号）")
+    @router.post(
+        "/token",
+        response_model=TokenOut,
+        response_model_exclude_none=True,
+        summary="开发环境登录（演示账号）",
+    )
     async def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
         found = accounts()
         guard.admit(request.client.host if request.client else "unknown", form.username)
@@ -182,7 +211,12 @@ def auth_router(settings: GatewaySettings, issuer: DevIssuer | None, directory: 
         guard.succeeded(form.username)
         return tokens_for(principal)
 
-    @router.post("/refresh", response_model=TokenOut, response_model_exclude_none=True, summary="用刷新令牌换取新的访问令牌")
+    @router.post(
+        "/refresh",
+        response_model=TokenOut,
+        response_model_exclude_none=True,
+        summary="用刷新令牌换取新的访问令牌",
+    )
     async def refresh(request: Request, refresh_token: Annotated[str, Form(max_length=4096)]) -> TokenOut:
         found = accounts()
         principal = await request.app.state.verifier.verify(refresh_token, use=REFRESH)
@@ -198,12 +232,21 @@ def auth_router(settings: GatewaySettings, issuer: DevIssuer | None, directory: 
     async def revoke_own(principal: CurrentPrincipal) -> RevokedOut:
         return RevokedOut(username=principal.subject, token_version=accounts().revoke(principal.subject))
 
-    @router.post("/users/{username}/revoke", response_model=RevokedOut, dependencies=[admin], summary="撤销某账号的全部令牌（管理员）")
+    @router.post(
+        "/users/{username}/revoke",
+        response_model=RevokedOut,
+        dependencies=[admin],
+        summary="撤销某账号的全部令牌（管理员）",
+    )
     async def revoke_user(username: Annotated[str, Path(max_length=120)]) -> RevokedOut:
         found = _listed(accounts(), username)
         return RevokedOut(username=username, token_version=found.revoke(username))
 
-    @router.put("/users/{username}/disabled", dependencies=[admin], summary="停用或启用账号（管理员；停用即撤销其令牌）")
+    @router.put(
+        "/users/{username}/disabled",
+        dependencies=[admin],
+        summary="停用或启用账号（管理员；停用即撤销其令牌）",
+    )
     async def disable_user(username: Annotated[str, Path(max_length=120)], body: DisabledIn) -> dict:
         _listed(accounts(), username).set_disabled(username, body.disabled)
         return {"username": username, "disabled": body.disabled}
@@ -233,9 +276,13 @@ def calendar_router() -> APIRouter:
     @router.get("/days/{day}", response_model=DayOut, summary="某日是否为工作日")
     async def day(day: date) -> DayOut:
         info = default_calendar().day(day)
-        return DayOut(date=info.date, working_day=info.working_day, reason=info.reason, provisional=info.provisional)
+        return DayOut(
+            date=info.date, working_day=info.working_day, reason=info.reason, provisional=info.provisional
+        )
 
-    @router.get("/add-working-days", response_model=WorkingDateOut, summary="N 个工作日后的日期（受理当日为第 0 日）")
+    @router.get(
+        "/add-working-days", response_model=WorkingDateOut, summary="N 个工作日后的日期（受理当日为第 0 日）"
+    )
     async def add_working_days(
         start: date, days: Annotated[int, Query(ge=0, le=MAX_WORKING_DAYS, description="工作日数")]
     ) -> WorkingDateOut:
@@ -263,7 +310,7 @@ def health_router(proxy: Proxy, upstreams: Upstreams) -> APIRouter:
     @router.get("/health", summary="平台健康：各服务就绪与降级状态")
     async def health() -> JSONResponse:
         checks = await asyncio.gather(*(_service_health(proxy, upstreams, s) for s in upstreams.services))
-        services = dict(zip(upstreams.services, checks))
+        services = dict(zip(upstreams.services, checks, strict=True))
         ready = all(s["ready"] for s in services.values())
         degraded = any(s["degraded"] for s in services.values())
         status = "not_ready" if not ready else "degraded" if degraded else "ready"
@@ -277,13 +324,19 @@ def business_date_router(proxy: Proxy, upstreams: Upstreams) -> APIRouter:
     router = APIRouter(prefix="/api/v1/admin", tags=["管理"])
 
     # The caller is checked (admin) before a byte of the body is read, and the body is bounded.
-    @router.put("/business-date", summary="设置全平台业务日期（非生产环境，管理员）", dependencies=[require_roles(Role.admin)])
+    @router.put(
+        "/business-date",
+        summary="设置全平台业务日期（非生产环境，管理员）",
+        dependencies=[require_roles(Role.admin)],
+    )
     async def move(request: Request) -> JSONResponse:
         body = await read_body(request.receive, MAX_ADMIN_BODY_BYTES)
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")}
 
         async def one(url: str, service: str) -> tuple[str, int, dict]:
-            async with proxy.session.put(f"{url}/api/v1/{service}/admin/business-date", data=body, headers=headers) as response:  # type: ignore[union-attr]
+            async with proxy.http.put(
+                f"{url}/api/v1/{service}/admin/business-date", data=body, headers=headers
+            ) as response:
                 return url, response.status, await response.json(content_type=None)
 
         calls = [one(url, s) for s in upstreams.services for url in upstreams.all_urls(s)]
@@ -305,10 +358,16 @@ async def _service_health(proxy: Proxy, upstreams: Upstreams, service: str) -> d
     replicas = []
     for url in upstreams.all_urls(service):
         try:
-            async with proxy.session.get(f"{url}/health", timeout=aiohttp.ClientTimeout(total=3)) as response:  # type: ignore[union-attr]
+            async with proxy.http.get(f"{url}/health", timeout=aiohttp.ClientTimeout(total=3)) as response:
                 body = await response.json(content_type=None)
                 replicas.append({"url": url, "ready": response.status == 200, "degraded": body.get("degraded", []),
                                  "checks": body.get("checks", {})})  # fmt: skip
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            replicas.append({"url": url, "ready": False, "degraded": [], "detail": f"无法连接: {type(exc).__name__}"})
-    return {"ready": all(r["ready"] for r in replicas), "degraded": any(r["degraded"] for r in replicas), "replicas": replicas}
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            replicas.append(
+                {"url": url, "ready": False, "degraded": [], "detail": f"无法连接: {type(exc).__name__}"}
+            )
+    return {
+        "ready": all(r["ready"] for r in replicas),
+        "degraded": any(r["degraded"] for r in replicas),
+        "replicas": replicas,
+    }

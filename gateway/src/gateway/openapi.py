@@ -47,15 +47,23 @@ def merge(base: dict, documents: dict[str, dict]) -> dict:
     """Add each service's public paths and their schemas to `base`; a schema name two services define
     differently is renamed `<service>__<name>` in the later one. Service-internal paths (health,
     metrics) are not reachable through the gateway and are left out."""
-    merged = {**base, "paths": dict(base.get("paths", {})), "components": {"schemas": dict(base.get("components", {}).get("schemas", {}))}}
+    merged = {
+        **base,
+        "paths": dict(base.get("paths", {})),
+        "components": {"schemas": dict(base.get("components", {}).get("schemas", {}))},
+    }
     schemas = merged["components"]["schemas"]
     for service, document in documents.items():
         renames = _renames(service, document.get("components", {}).get("schemas", {}), schemas)
         document = _rename_refs(document, renames)
         for name, schema in document.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = schema
-        merged["paths"].update({p: v for p, v in document.get("paths", {}).items() if p.startswith(PUBLIC_PREFIXES)})
-    merged["components"]["securitySchemes"] = {"HTTPBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+        merged["paths"].update(
+            {p: v for p, v in document.get("paths", {}).items() if p.startswith(PUBLIC_PREFIXES)}
+        )
+    merged["components"]["securitySchemes"] = {
+        "HTTPBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
     return merged
 
 
@@ -82,8 +90,8 @@ class MergedOpenAPI:
             try:
                 async with session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as response:
                     return await response.json() if response.status == 200 else None
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 return None
 
         results = await asyncio.gather(*(fetch(s) for s in services))
-        return {s: doc for s, doc in zip(services, results) if doc is not None}
+        return {s: doc for s, doc in zip(services, results, strict=True) if doc is not None}

@@ -59,9 +59,20 @@ def ops_router(settings: GatewaySettings, proxy: Proxy, upstreams: Upstreams) ->
         answers = await asyncio.gather(*(_service(proxy, upstreams, s, auth) for s in upstreams.services))
         return platform_status(settings, dict(zip(upstreams.services, answers, strict=True)))
 
-    @router.get("/api/v1/ops/dead-letters/{service}", dependencies=[readers], summary="死信列表（个人信息已脱敏）")
-    async def dead_letters(request: Request, service: ServiceName, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> JSONResponse:
-        return await _forward(proxy, upstreams, service, "GET", f"/internal/ops/dead-letters?limit={limit}", _authorization(request))
+    @router.get(
+        "/api/v1/ops/dead-letters/{service}", dependencies=[readers], summary="死信列表（个人信息已脱敏）"
+    )
+    async def dead_letters(
+        request: Request, service: ServiceName, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    ) -> JSONResponse:
+        return await _forward(
+            proxy,
+            upstreams,
+            service,
+            "GET",
+            f"/internal/ops/dead-letters?limit={limit}",
+            _authorization(request),
+        )
 
     # The body is read by hand, after the role check: FastAPI reads a declared body before it runs the
     # dependencies, so an anonymous caller would have it read.
@@ -75,7 +86,13 @@ def ops_router(settings: GatewaySettings, proxy: Proxy, upstreams: Upstreams) ->
         except ValidationError as exc:
             raise RequestValidationError(exc.errors(include_url=False)) from exc
         return await _forward(
-            proxy, upstreams, service, "POST", "/internal/ops/dead-letters/replay", _authorization(request), body.model_dump()
+            proxy,
+            upstreams,
+            service,
+            "POST",
+            "/internal/ops/dead-letters/replay",
+            _authorization(request),
+            body.model_dump(),
         )
 
     return router
@@ -90,7 +107,9 @@ def _authorization(request: Request) -> dict[str, str]:
 
 
 async def _get(proxy: Proxy, url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    async with proxy.session.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=CALL_TIMEOUT_S)) as response:  # type: ignore[union-attr]
+    async with proxy.http.get(
+        url, headers=headers, timeout=aiohttp.ClientTimeout(total=CALL_TIMEOUT_S)
+    ) as response:
         return response.status, await response.json(content_type=None)
 
 
@@ -106,7 +125,10 @@ async def _replica(proxy: Proxy, url: str, auth: dict[str, str]) -> dict[str, An
     if isinstance(ready, BaseException):
         answer |= {"ready": False, "reason": _unreachable(ready)}
     else:
-        answer |= {"ready": ready[0] == 200, "reason": None if ready[0] == 200 else _not_ready_reason(ready[1])}
+        answer |= {
+            "ready": ready[0] == 200,
+            "reason": None if ready[0] == 200 else _not_ready_reason(ready[1]),
+        }
     answer["report"] = internal[1] if not isinstance(internal, BaseException) and internal[0] == 200 else None
     return answer
 
@@ -121,7 +143,9 @@ def _unreachable(error: BaseException) -> str:
 
 def _not_ready_reason(body: Any) -> str:
     checks = body.get("checks", {}) if isinstance(body, dict) else {}
-    reasons = [str(c.get("detail") or name) for name, c in checks.items() if isinstance(c, dict) and not c.get("ok")]
+    reasons = [
+        str(c.get("detail") or name) for name, c in checks.items() if isinstance(c, dict) and not c.get("ok")
+    ]
     return "；".join(reasons) or "未就绪"
 
 
@@ -175,7 +199,9 @@ def _flow_line(service: str, reports: list[dict]) -> dict:
     if not reports:
         return {"service": service, "available": False}
     flow = reports[0]["event_flow"]
-    per_minute = {k: sum(r["event_flow"]["per_minute"].get(k, 0) for r in reports) for k in flow["per_minute"]}
+    per_minute = {
+        k: sum(r["event_flow"]["per_minute"].get(k, 0) for r in reports) for k in flow["per_minute"]
+    }
     return {
         "service": service,
         "available": True,
@@ -187,7 +213,13 @@ def _flow_line(service: str, reports: list[dict]) -> dict:
 
 
 async def _forward(
-    proxy: Proxy, upstreams: Upstreams, service: str, method: str, path: str, headers: dict[str, str], body: dict | None = None
+    proxy: Proxy,
+    upstreams: Upstreams,
+    service: str,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: dict | None = None,
 ) -> JSONResponse:
     """Ask any replica (they share the queue); pass its answer on, problems included."""
     if service not in upstreams:
@@ -196,11 +228,13 @@ async def _forward(
         headers = {**headers, "Content-Type": "application/json"}
     for url in upstreams.in_turn(service):
         try:
-            async with proxy.session.request(method, url + path, headers=headers, json=body, timeout=aiohttp.ClientTimeout(total=30)) as response:  # type: ignore[union-attr]
+            async with proxy.http.request(
+                method, url + path, headers=headers, json=body, timeout=aiohttp.ClientTimeout(total=30)
+            ) as response:
                 content = await response.json(content_type=None)
                 return JSONResponse(content, status_code=response.status, media_type=response.content_type)
         except aiohttp.ClientConnectorError:
             continue
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise Problem(502, "bad_gateway", "上游服务不可用", f"{service} 应答异常") from exc
     raise Problem(502, "bad_gateway", "上游服务不可用", f"{service} 暂时无法连接")

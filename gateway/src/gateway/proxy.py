@@ -7,7 +7,6 @@ than httpx under concurrency on this hardware (measured; docs/adr/0001-foundatio
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
@@ -18,18 +17,19 @@ from urllib.parse import urlsplit
 import aiohttp
 from starlette.types import Receive, Scope, Send
 
+from gateway.ratelimit import RateLimiter
+from gateway.settings import GatewaySettings
 from shared import context
 from shared.auth import Principal, Role
 from shared.errors import Problem
 from shared.http.problems import PROBLEM_JSON, problem_body
-from gateway.ratelimit import RateLimiter
-from gateway.settings import GatewaySettings
 
 
 class Verifier(Protocol):
     """What the proxy needs of a token verifier (shared's TokenVerifier, or the gateway's account-checking one)."""
 
     async def verify(self, token: str) -> Principal: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,12 @@ class Proxy:
         if self.session is not None:
             await self.session.close()
 
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The client session, open from start-up to shutdown."""
+        assert self.session is not None, "the proxy is not started"
+        return self.session
+
     def target(self, path: str) -> str | None:
         """The service a path goes to, or None when the gateway itself answers it."""
         if path.startswith("/interop/v1/"):
@@ -109,12 +115,19 @@ class Proxy:
         client = await self._admit(path, headers, scope)
         allowed, retry_after = self.limiter.allow(client)
         if not allowed:
-            raise Problem(429, "rate_limited", "请求过于频繁，请稍后再试", headers={"Retry-After": str(max(1, round(retry_after)))})
+            raise Problem(
+                429,
+                "rate_limited",
+                "请求过于频繁，请稍后再试",
+                headers={"Retry-After": str(max(1, round(retry_after)))},
+            )
         body = await read_body(receive, self.settings.max_body_bytes)
         query = scope.get("query_string", b"").decode("latin-1")
         target_path = path + (f"?{query}" if query else "")
         outgoing = forwarded_headers(scope)
-        status, response_headers, content = await self._send_upstream(service, scope["method"], target_path, outgoing, body)
+        status, response_headers, content = await self._send_upstream(
+            service, scope["method"], target_path, outgoing, body
+        )
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": content})
 
@@ -134,7 +147,13 @@ class Proxy:
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise Problem(401, "unauthenticated", "未登录或登录已失效", "缺少访问令牌", headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(
+                401,
+                "unauthenticated",
+                "未登录或登录已失效",
+                "缺少访问令牌",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return await self.verifier.verify(token.strip())
 
     async def _send_upstream(
@@ -144,7 +163,9 @@ class Proxy:
         last_error: Exception | None = None
         for base in self.upstreams.in_turn(service):
             try:
-                async with self.session.request(method, base + path, headers=headers, data=body or None, allow_redirects=False) as response:
+                async with self.session.request(
+                    method, base + path, headers=headers, data=body or None, allow_redirects=False
+                ) as response:
                     content = await response.read()
                     kept = [(k.lower(), _public_location(v) if k.lower() == b"location" else v)
                             for k, v in response.raw_headers if k.lower() not in HOP_BY_HOP | GATEWAY_SETS]  # fmt: skip
@@ -153,9 +174,11 @@ class Proxy:
             except aiohttp.ClientConnectorError as exc:  # nothing was sent: the next replica may take it
                 last_error = exc
                 continue
-            except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
                 log.warning("upstream %s timed out", service)
-                raise Problem(504, "gateway_timeout", "上游服务响应超时", f"{service} 未在规定时间内响应") from exc
+                raise Problem(
+                    504, "gateway_timeout", "上游服务响应超时", f"{service} 未在规定时间内响应"
+                ) from exc
             except aiohttp.ClientError as exc:
                 log.warning("upstream %s failed: %r", service, exc)
                 raise Problem(502, "bad_gateway", "上游服务不可用", f"{service} 连接异常") from exc
@@ -178,7 +201,13 @@ def dict_headers(scope: Scope) -> dict[bytes, bytes]:
 
 
 def forwarded_headers(scope: Scope) -> list[tuple[str, str]]:
-    kept = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", ()) if k not in HOP_BY_HOP and not k.startswith(b"x-forwarded-") and k not in (b"x-request-id", b"x-correlation-id")]
+    kept = [
+        (k.decode("latin-1"), v.decode("latin-1"))
+        for k, v in scope.get("headers", ())
+        if k not in HOP_BY_HOP
+        and not k.startswith(b"x-forwarded-")
+        and k not in (b"x-request-id", b"x-correlation-id")
+    ]
     client_ip = (scope.get("client") or ("unknown", 0))[0]
     kept += [
         ("x-forwarded-for", client_ip),
@@ -207,7 +236,14 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 
 async def send_problem(send: Send, problem: Problem) -> None:
     body = json.dumps(
-        problem_body(problem.status, problem.code, problem.title, problem.detail, errors=problem.errors, **problem.extra),
+        problem_body(
+            problem.status,
+            problem.code,
+            problem.title,
+            problem.detail,
+            errors=problem.errors,
+            **problem.extra,
+        ),
         ensure_ascii=False,
     ).encode()
     headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]

@@ -24,7 +24,11 @@ class GatewaySettings(CommonSettings):
     rate_limit_burst: int = 100
     # Paths any caller may reach without a token (prefix match).
     public_prefixes: list[str] = Field(
-        default_factory=lambda: ["/api/v1/facility/public/", "/api/v1/facility/offices", "/api/v1/facility/catalogue"]
+        default_factory=lambda: [
+            "/api/v1/facility/public/",
+            "/api/v1/facility/offices",
+            "/api/v1/facility/catalogue",
+        ]
     )
     # How often the ops page (/ops) reads the status again; `?refresh=2` in its address overrides it.
     ops_refresh_s: float = 5.0

@@ -25,7 +25,9 @@ class _Failures:
 
 
 class SignInGuard:
-    def __init__(self, per_address_per_min: int, max_failures: int, failure_window_s: float, lockout_s: float):
+    def __init__(
+        self, per_address_per_min: int, max_failures: int, failure_window_s: float, lockout_s: float
+    ):
         self.addresses = RateLimiter(per_address_per_min / 60.0, per_address_per_min)
         self.max_failures, self.window_s, self.lockout_s = max_failures, failure_window_s, lockout_s
         self._accounts: OrderedDict[str, _Failures] = OrderedDict()

@@ -89,7 +89,9 @@ def statutory_holidays(year: int) -> dict[date, str]:
     if year not in SUPPORTED_YEARS:
         raise DateOutOfRange(f"{year} 年")
     new_year_of_the_lunar_calendar = _solar(Lunar.fromYmd(year, 1, 1))
-    spring_festival = [new_year_of_the_lunar_calendar + timedelta(days=i) for i in range(-1, 3)]  # 除夕 to 初三
+    spring_festival = [
+        new_year_of_the_lunar_calendar + timedelta(days=i) for i in range(-1, 3)
+    ]  # 除夕 to 初三
     qingming = _solar(Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"])
     days: dict[date, list[str]] = {}
     for day, name in [
@@ -223,7 +225,9 @@ class _Year:
         return bisect_right(self.working_ordinals, ordinal)
 
 
-def _build_year(year: int, holidays: Mapping[date, str], adjusted: Mapping[date, str], provisional: bool) -> _Year:
+def _build_year(
+    year: int, holidays: Mapping[date, str], adjusted: Mapping[date, str], provisional: bool
+) -> _Year:
     first = date(year, 1, 1)
     length = (date(year, 12, 31) - first).days + 1
     flags = bytearray(length)
@@ -329,7 +333,9 @@ class WorkingCalendar:
         _require_date(d)
         year = self._year(d.year)
         working = year.is_working(d.toordinal())
-        return DayInfo(date=d, working_day=working, reason=_reason(year, d, working), provisional=year.provisional)
+        return DayInfo(
+            date=d, working_day=working, reason=_reason(year, d, working), provisional=year.provisional
+        )
 
     def is_working_day(self, d: date) -> bool:
         _require_date(d)
@@ -354,7 +360,9 @@ class WorkingCalendar:
             first = year.working_days_after(after)
             available = len(year.working_ordinals) - first
             if remaining <= available:
-                return WorkingDate(date.fromordinal(year.working_ordinals[first + remaining - 1]), provisional)
+                return WorkingDate(
+                    date.fromordinal(year.working_ordinals[first + remaining - 1]), provisional
+                )
             remaining -= available
             year_number += 1
 

@@ -45,7 +45,12 @@ def make_engine(url: str, pool_size: int = 10, schema: str | None = None) -> Asy
     # LIFO: the most recently used connection is handed out again, so under light load the others
     # stay idle and `release_idle_connections` can close them.
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, pool_recycle=1800, pool_use_lifo=True, connect_args=connect_args
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_recycle=1800,
+        pool_use_lifo=True,
+        connect_args=connect_args,
     )
     event.listen(engine.sync_engine.pool, "checkin", _note_idle_since)
     return engine
@@ -158,13 +163,16 @@ async def ping(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-async def upsert_newer(session: AsyncSession, table: Table, values: dict[str, Any], key: str = "code") -> None:
+async def upsert_newer(
+    session: AsyncSession, table: Table, values: dict[str, Any], key: str = "code"
+) -> None:
     """A projection's row inserted, or replaced by ``values`` when their ``version`` is higher: events
     about one record may arrive out of order, and an older one must not undo a newer one."""
     statement = insert(table).values(**values)
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=[key], set_={k: statement.excluded[k] for k in values if k != key},
+            index_elements=[key],
+            set_={k: statement.excluded[k] for k in values if k != key},
             where=table.c.version < statement.excluded.version,
         )
     )

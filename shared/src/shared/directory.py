@@ -182,17 +182,25 @@ class TimeLimit(FrozenModel):
 class CatalogueItem(FrozenModel):
     """One service item (事项 / 子项) of a catalogue."""
 
-    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", description="stable slug assigned by this directory")
+    id: str = Field(
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", description="stable slug assigned by this directory"
+    )
     source: Source
     region: str = Field(min_length=1)
     seq: int = Field(ge=1, description="序号 / 子项序号 in its seed table")
     name: str = Field(min_length=1, description="事项名称 / 主项")
     sub_item: str | None = None
-    item_code: str | None = Field(default=None, pattern=r"^\d{12}$", description="子项编码 of seed 004, e.g. 132036003002")
-    main_item_code: str | None = Field(default=None, pattern=r"^\d{11}[\dY]$", description="主项编码 of seed 004, e.g. 13203600300Y")
+    item_code: str | None = Field(
+        default=None, pattern=r"^\d{12}$", description="子项编码 of seed 004, e.g. 132036003002"
+    )
+    main_item_code: str | None = Field(
+        default=None, pattern=r"^\d{11}[\dY]$", description="主项编码 of seed 004, e.g. 13203600300Y"
+    )
     responsible: str = Field(min_length=1, description="责任部门 (seed 002) / 受理单位 (seed 004)")
     supervisor: str | None = Field(default=None, description="监管部门 (seed 002)")
-    level: str = Field(min_length=1, description="实施层级 as written (市级, 区级, 区、街道（乡镇）分层级, 市、县区, 乡、村)")
+    level: str = Field(
+        min_length=1, description="实施层级 as written (市级, 区级, 区、街道（乡镇）分层级, 市、县区, 乡、村)"
+    )
     time_limit: TimeLimit
     channels: tuple[str, ...] = ()
     channels_text: str | None = None
@@ -226,7 +234,9 @@ class CatalogueItem(FrozenModel):
 
 
 def _read(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(resources.files(DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(
+        resources.files(DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    )
     return data
 
 

@@ -265,7 +265,10 @@ def is_personal_key(key: str) -> bool:
 def mask_personal_fields(value: object) -> object:
     """A copy of a JSON-like value safe to show operators: personal keys masked whole, ID-like text masked."""
     if isinstance(value, dict):
-        return {k: MASKED if is_personal_key(str(k)) and v not in (None, "") else mask_personal_fields(v) for k, v in value.items()}
+        return {
+            k: MASKED if is_personal_key(str(k)) and v not in (None, "") else mask_personal_fields(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [mask_personal_fields(v) for v in value]
     if isinstance(value, str):

@@ -83,7 +83,9 @@ def configure_logging(service: str, level: str = "INFO", json_lines: bool = True
             )
         )
     else:
-        handler.setFormatter(MaskingTextFormatter("%(asctime)s %(levelname)s [%(service)s] %(name)s: %(message)s"))
+        handler.setFormatter(
+            MaskingTextFormatter("%(asctime)s %(levelname)s [%(service)s] %(name)s: %(message)s")
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler, RECENT_ERRORS]
     root.setLevel(level)

@@ -168,7 +168,9 @@ def service_database_url(admin_url: str, service: str) -> str:
 
 def alembic_config(service_dir: Path, database_url: str) -> Config:
     config = Config(str(service_dir / "alembic.ini"))
-    config.set_main_option("script_location", str(service_dir / config.get_main_option("script_location", "")))
+    config.set_main_option(
+        "script_location", str(service_dir / config.get_main_option("script_location", ""))
+    )
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
@@ -190,7 +192,9 @@ def run_migrations(schema: str, metadata: MetaData | None = None) -> None:
 
 
 async def _run_online(url: str, schema: str, metadata: MetaData | None) -> None:
-    engine = create_async_engine(url, poolclass=pool.NullPool, connect_args={"server_settings": {"search_path": schema}})
+    engine = create_async_engine(
+        url, poolclass=pool.NullPool, connect_args={"server_settings": {"search_path": schema}}
+    )
     async with engine.connect() as connection:
         await connection.run_sync(_configure_and_run, schema, metadata)
     await engine.dispose()

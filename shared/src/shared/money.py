@@ -205,7 +205,9 @@ class MoneyAnnotation:
             raise PydanticCustomError("money_negative", "金额不能为负数")
         return amount
 
-    def __get_pydantic_core_schema__(self, source_type: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source_type: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
             self.validate,
             serialization=core_schema.plain_serializer_function_ser_schema(money_text, when_used="json"),
@@ -221,7 +223,9 @@ class MoneyAnnotation:
             "type": "string",
             "pattern": pattern,
             "examples": ["1234.50"],
-            "description": "金额（元），最多两位小数" if handler.mode == "validation" else "金额（元），两位小数",
+            "description": "金额（元），最多两位小数"
+            if handler.mode == "validation"
+            else "金额（元），两位小数",
         }
 
 

@@ -54,7 +54,8 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time as time_of_day, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -155,8 +156,13 @@ async def event_flow(runtime: ServiceRuntime) -> dict[str, Any]:
         "outbox": outbox,
         "queues": queues,
         "subscriptions": len(runtime.consumer.event_types),
-        "broker": {"connected": runtime.broker.is_connected, "consumer_attached": runtime.consumer.is_attached},
-        "per_minute": {k: metrics.THROUGHPUT.last_minute(service, k) for k in ("published", "consumed", "dead_lettered")},
+        "broker": {
+            "connected": runtime.broker.is_connected,
+            "consumer_attached": runtime.consumer.is_attached,
+        },
+        "per_minute": {
+            k: metrics.THROUGHPUT.last_minute(service, k) for k in ("published", "consumed", "dead_lettered")
+        },
     }
 
 
@@ -217,7 +223,10 @@ async def _declared(runtime: ServiceRuntime, queue: str) -> tuple[int, int] | No
 
 async def probes(runtime: ServiceRuntime, state: OpsState) -> dict[str, Any]:
     """Deadlines and peers from the service's hooks, cached for `ops_probe_cache_s`."""
-    if state.probes.value is not None and time.monotonic() - state.probes.at < runtime.settings.ops_probe_cache_s:
+    if (
+        state.probes.value is not None
+        and time.monotonic() - state.probes.at < runtime.settings.ops_probe_cache_s
+    ):
         cached: dict[str, Any] = state.probes.value
         return cached
     deadlines = [await _deadline(runtime, probe) for probe in state.hooks.deadlines]
@@ -239,7 +248,13 @@ async def _deadline(runtime: ServiceRuntime, probe: DeadlineProbe) -> dict[str, 
     metrics.DEADLINES_OVERDUE.labels(*labels).set(counts.overdue)
     metrics.DEADLINES_OLDEST_OVERDUE.labels(*labels).set(counts.oldest_overdue_s or 0)
     oldest = round(counts.oldest_overdue_s, 1) if counts.oldest_overdue_s is not None else None
-    return {**answer, "available": True, "at_risk": counts.at_risk, "overdue": counts.overdue, "oldest_overdue_s": oldest}
+    return {
+        **answer,
+        "available": True,
+        "at_risk": counts.at_risk,
+        "overdue": counts.overdue,
+        "oldest_overdue_s": oldest,
+    }
 
 
 async def _peers(runtime: ServiceRuntime, query: PeerQuery | None) -> list[dict[str, Any]]:
@@ -254,8 +269,12 @@ async def _peers(runtime: ServiceRuntime, query: PeerQuery | None) -> list[dict[
     for peer in peers:
         labels = (runtime.service, peer.peer)
         metrics.PEER_PENDING.labels(*labels).set(peer.pending)
-        metrics.PEER_LAST_SUCCESS.labels(*labels).set(peer.last_success_at.timestamp() if peer.last_success_at else 0)
-        failing = peer.last_error_at is not None and (peer.last_success_at is None or peer.last_error_at > peer.last_success_at)
+        metrics.PEER_LAST_SUCCESS.labels(*labels).set(
+            peer.last_success_at.timestamp() if peer.last_success_at else 0
+        )
+        failing = peer.last_error_at is not None and (
+            peer.last_success_at is None or peer.last_error_at > peer.last_success_at
+        )
         metrics.PEER_FAILING.labels(*labels).set(1 if failing else 0)
     return [_peer_json(p) for p in peers]
 
@@ -319,7 +338,9 @@ async def replay_audited(runtime: ServiceRuntime, principal: Principal, body: Re
         try:
             await uow.session.execute(text("SELECT 1 FROM dead_letter_replays LIMIT 0"))
         except (ProgrammingError, DBAPIError) as exc:
-            raise Problem(503, "replay_not_audited", "本服务未建立死信重放审计表，不能重放", "请先执行数据库迁移") from exc
+            raise Problem(
+                503, "replay_not_audited", "本服务未建立死信重放审计表，不能重放", "请先执行数据库迁移"
+            ) from exc
         if not runtime.broker.is_connected:
             raise Problem(503, "broker_unavailable", "消息代理未连接，暂不能重放")
         replayed = await replay(runtime.broker, runtime.service, {body.message_id})
@@ -340,8 +361,13 @@ async def replay_audited(runtime: ServiceRuntime, principal: Principal, body: Re
         audit_id, at = row.one()
         await uow.commit()
     metrics.DEAD_LETTER_REPLAYS.labels(runtime.service).inc(len(replayed))
-    log.warning("dead letter replayed by an administrator", extra={"audit_id": audit_id, "by": principal.subject})
-    return {"replayed": len(replayed), "audit": {"id": audit_id, "by": principal.subject, "at": at.isoformat()}}
+    log.warning(
+        "dead letter replayed by an administrator", extra={"audit_id": audit_id, "by": principal.subject}
+    )
+    return {
+        "replayed": len(replayed),
+        "audit": {"id": audit_id, "by": principal.subject, "at": at.isoformat()},
+    }
 
 
 # --------------------------------------------------------------------------- the internal endpoints
@@ -357,7 +383,9 @@ def ops_router() -> APIRouter:
         return await service_status(runtime, request.app.state.ops)
 
     @router.get("/dead-letters", dependencies=[readers])
-    async def dead_letters(request: Request, limit: Annotated[int, Query(ge=1, le=500)] = DEAD_LETTER_PAGE) -> dict[str, Any]:
+    async def dead_letters(
+        request: Request, limit: Annotated[int, Query(ge=1, le=500)] = DEAD_LETTER_PAGE
+    ) -> dict[str, Any]:
         runtime = request.app.state.runtime
         if not runtime.broker.is_connected:
             raise Problem(503, "broker_unavailable", "消息代理未连接")
@@ -365,7 +393,9 @@ def ops_router() -> APIRouter:
         return {"service": runtime.service, "items": [shown(letter) for letter in letters]}
 
     @router.post("/dead-letters/replay")
-    async def replay_one(request: Request, body: ReplayIn, principal: Principal = require_roles(Role.admin)) -> dict[str, Any]:
+    async def replay_one(
+        request: Request, body: ReplayIn, principal: Principal = require_roles(Role.admin)
+    ) -> dict[str, Any]:
         return await replay_audited(request.app.state.runtime, principal, body)
 
     return router

@@ -32,7 +32,9 @@ def font_file() -> Path:
     for path in candidates:
         if path.is_file():
             return path
-    raise RuntimeError(f"no CJK TrueType font for PDFs: install fonts-wqy-microhei or set YB_PDF_FONT (looked at {', '.join(map(str, candidates))})")
+    raise RuntimeError(
+        f"no CJK TrueType font for PDFs: install fonts-wqy-microhei or set YB_PDF_FONT (looked at {', '.join(map(str, candidates))})"
+    )
 
 
 _registered = False
@@ -52,7 +54,9 @@ class Document:
     def __init__(self, title: str):
         _register_font()
         self._out = io.BytesIO()
-        self._canvas = canvas.Canvas(self._out, pagesize=A4, pageCompression=0, initialFontName=FONT)  # no unembedded Helvetica
+        self._canvas = canvas.Canvas(
+            self._out, pagesize=A4, pageCompression=0, initialFontName=FONT
+        )  # no unembedded Helvetica
         self._canvas.setTitle(title)
         self._drawn = False
 
@@ -66,7 +70,9 @@ class Document:
             self._canvas.setFont(FONT, size)
             self._canvas.drawString(x, y, text)
 
-    def fitted(self, x: float, y: float, text: str, width: float, size: float = 9, smallest: float = 4.5) -> None:
+    def fitted(
+        self, x: float, y: float, text: str, width: float, size: float = 9, smallest: float = 4.5
+    ) -> None:
         """Text in a column `width` wide: the font shrinks (down to `smallest`) rather than overflow."""
         fitting = min(size, max(smallest, size * width / max(pdfmetrics.stringWidth(text, FONT, size), 1)))
         self.text(x, y, text, fitting)

@@ -17,24 +17,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import date as date_type
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Annotated
+from datetime import date as date_type
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import metrics
-from shared.auth import TokenVerifier
-from shared.auth import Role
+from shared.auth import Role, TokenVerifier
 from shared.auth.dependencies import require_roles
 from shared.clock import Clock, ClockOverrideRefused, SystemClock, make_clock
-from shared.errors import Problem
 from shared.db import UnitOfWork, make_engine, make_session_factory, ping, release_idle_connections
+from shared.errors import Problem
 from shared.events.broker import Broker
 from shared.events.consumer import Consumer, Subscription
 from shared.events.outbox import outbox_backlog
@@ -76,7 +75,9 @@ class ServiceRuntime:
         return UnitOfWork(self.sessions, self.clock, self.service)
 
 
-def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequence[Subscription[Any]]) -> ServiceRuntime:
+def build_runtime(
+    service: str, settings: CommonSettings, subscriptions: Sequence[Subscription[Any]]
+) -> ServiceRuntime:
     engine = make_engine(settings.database_url, settings.database_pool_size, schema=service)
     sessions = make_session_factory(engine)
     clock = make_clock(settings.environment, settings.business_date)
@@ -89,7 +90,9 @@ def build_runtime(service: str, settings: CommonSettings, subscriptions: Sequenc
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
     )
-    runtime = ServiceRuntime(service, settings, clock, engine, sessions, broker, verifier_from(settings), relay)
+    runtime = ServiceRuntime(
+        service, settings, clock, engine, sessions, broker, verifier_from(settings), relay
+    )
     runtime.audit = AccessAudit(sessions, service, settings.person_id_key)
     # Handlers get their unit of work from the runtime, so they see a business date moved at run time.
     runtime.consumer = Consumer(
@@ -145,7 +148,9 @@ async def _release_idle_connections(runtime: ServiceRuntime) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(runtime.stop.wait(), timeout=max(0.2, settings.database_pool_idle_s / 2))
         try:
-            await release_idle_connections(runtime.engine, settings.database_pool_min_idle, settings.database_pool_idle_s)
+            await release_idle_connections(
+                runtime.engine, settings.database_pool_min_idle, settings.database_pool_idle_s
+            )
         except Exception:
             log.warning("could not release idle database connections", exc_info=True)
 
@@ -258,7 +263,9 @@ async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
     ready = checks["database"]["ok"]
     checks["broker"] = broker_check(runtime)
     checks["consumer"] = consumer_check(runtime)
-    checks["outbox"] = await outbox_check(runtime) if ready else {"ok": False, "detail": "数据库不可用，无法读取发件箱"}
+    checks["outbox"] = (
+        await outbox_check(runtime) if ready else {"ok": False, "detail": "数据库不可用，无法读取发件箱"}
+    )
     checks["audit"] = audit_check(runtime)
     degraded = [name for name, check in checks.items() if name != "database" and not check["ok"]]
     service = runtime.service
@@ -277,7 +284,9 @@ def broker_check(runtime: ServiceRuntime) -> dict[str, Any]:
     if runtime.broker.is_connected:
         return {"ok": True}
     away = runtime.broker.disconnected_s
-    detail = "消息代理未连接" + (f"（已 {away:.0f} 秒），事件在发件箱中等待" if away is not None else "，事件在发件箱中等待")
+    detail = "消息代理未连接" + (
+        f"（已 {away:.0f} 秒），事件在发件箱中等待" if away is not None else "，事件在发件箱中等待"
+    )
     return {"ok": False, "detail": detail}
 
 
@@ -290,7 +299,9 @@ def consumer_check(runtime: ServiceRuntime) -> dict[str, Any]:
 
 async def outbox_check(runtime: ServiceRuntime) -> dict[str, Any]:
     try:
-        count, oldest = await asyncio.wait_for(_update_backlog_gauges(runtime), timeout=DATABASE_PING_TIMEOUT_S)
+        count, oldest = await asyncio.wait_for(
+            _update_backlog_gauges(runtime), timeout=DATABASE_PING_TIMEOUT_S
+        )
     except Exception as exc:
         return {"ok": False, "detail": f"发件箱不可读: {type(exc).__name__}"}
     limit = runtime.settings.outbox_backlog_degraded_limit
@@ -325,9 +336,14 @@ def business_date_router(service: str) -> APIRouter:
 
     @router.get("/business-date", summary="当前业务日期")
     async def current(runtime: Runtime) -> dict[str, Any]:
-        return {"date": runtime.clock.today().isoformat(), "overridden": not isinstance(runtime.clock, SystemClock)}
+        return {
+            "date": runtime.clock.today().isoformat(),
+            "overridden": not isinstance(runtime.clock, SystemClock),
+        }
 
-    @router.put("/business-date", summary="设置业务日期（非生产环境）", dependencies=[require_roles(Role.admin)])
+    @router.put(
+        "/business-date", summary="设置业务日期（非生产环境）", dependencies=[require_roles(Role.admin)]
+    )
     async def move(body: BusinessDateIn, runtime: Runtime) -> dict[str, Any]:
         try:
             runtime.clock = make_clock(runtime.settings.environment, body.date)

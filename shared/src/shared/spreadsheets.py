@@ -119,5 +119,7 @@ def _text(value: Any) -> str:
             as_decimal = Decimal(repr(value))
         except InvalidOperation:
             return str(value)
-        return str(int(as_decimal)) if as_decimal == as_decimal.to_integral_value() else format(as_decimal, "f")
+        return (
+            str(int(as_decimal)) if as_decimal == as_decimal.to_integral_value() else format(as_decimal, "f")
+        )
     return str(value).strip()

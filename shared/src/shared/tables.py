@@ -40,7 +40,12 @@ outbox = Table(
     Column("published_at", DateTime(timezone=True)),
 )
 # The relay claims unsent rows by status; this index holds only those, so it stays small.
-Index("ix_outbox_unsent", outbox.c.next_attempt_at, outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
+Index(
+    "ix_outbox_unsent",
+    outbox.c.next_attempt_at,
+    outbox.c.id,
+    postgresql_where=outbox.c.published_at.is_(None),
+)
 
 inbox = Table(
     "inbox",
@@ -83,7 +88,9 @@ def create_infrastructure_v1(op) -> None:  # type: ignore[no-untyped-def]
         Column("last_error", Text),
         Column("published_at", DateTime(timezone=True)),
     )
-    op.create_index("ix_outbox_unsent", "outbox", ["next_attempt_at", "id"], postgresql_where=text("published_at IS NULL"))
+    op.create_index(
+        "ix_outbox_unsent", "outbox", ["next_attempt_at", "id"], postgresql_where=text("published_at IS NULL")
+    )
     op.create_table(
         "inbox",
         Column("consumer", String(80), nullable=False),
@@ -134,6 +141,7 @@ dead_letter_replays = Table(
     Column("replayed", Integer, nullable=False),
     Column("replayed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
 
 def _append_only(table: str) -> tuple[str, str]:
     """A trigger refusing UPDATE and DELETE on `table`. One statement each: asyncpg prepares what it

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from sqlalchemy.exc import DBAPIError
 from prometheus_client import REGISTRY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.auth import Principal, Role
@@ -41,7 +41,9 @@ async def audit_schema(test_servers: RunServers) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def sessions(test_servers: RunServers, audit_schema: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(
+    test_servers: RunServers, audit_schema: str
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = make_engine(test_servers.admin_url, schema=audit_schema)
     yield make_session_factory(engine)
     await engine.dispose()

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from shared import metrics
 from shared.events import new_envelope
+from shared.events.broker import OutgoingMessage
 from shared.events.deadletters import list_dead_letters, replay_dead_letters
 from shared.events.relay import message_for
-from shared.events.broker import OutgoingMessage
 from shared.events.topology import Names, event_log_queue
 from shared.tables import outbox
 from shared.testing.backbone import Backbone, PingedV1, UnheardV1, control, eventually
@@ -47,7 +47,10 @@ async def test_the_same_event_delivered_twice_has_one_effect(backbone: Backbone)
 
     assert await backbone.broker.publish_events([message, message]) == [None, None]
 
-    await eventually(lambda: _counter(metrics.EVENTS_DUPLICATE, "dup", "backbone.pinged") == before + 1, what="the duplicate")
+    await eventually(
+        lambda: _counter(metrics.EVENTS_DUPLICATE, "dup", "backbone.pinged") == before + 1,
+        what="the duplicate",
+    )
     assert await backbone.effect_counts([envelope.event_id]) == {envelope.event_id: 1}
 
 
@@ -65,10 +68,14 @@ async def test_two_relays_share_the_outbox_without_publishing_twice(backbone: Ba
     finally:
         stop.set()
         await asyncio.gather(*relays)
-    assert _counter(metrics.EVENTS_DUPLICATE, "relay", "backbone.pinged") == duplicates_before, "a row was published twice"
+    assert _counter(metrics.EVENTS_DUPLICATE, "relay", "backbone.pinged") == duplicates_before, (
+        "a row was published twice"
+    )
 
 
-async def test_a_failing_handler_retries_with_back_off_then_dead_letters_and_replays(backbone: Backbone) -> None:
+async def test_a_failing_handler_retries_with_back_off_then_dead_letters_and_replays(
+    backbone: Backbone,
+) -> None:
     consumer = backbone.consumer("retry", max_attempts=3, retry_delays_ms=[100, 200])
     await consumer.start()
     control.failing.add(7)
@@ -100,7 +107,12 @@ async def test_a_message_that_is_not_an_event_goes_straight_to_the_dead_letters(
     await consumer.start()
     channel = await backbone.broker.channel()
     await backbone.broker.publish_to_queue(
-        channel, OutgoingMessage(routing_key=Names(backbone.broker.namespace, "poison").queue, body=b"{not json", message_id="poison-1")
+        channel,
+        OutgoingMessage(
+            routing_key=Names(backbone.broker.namespace, "poison").queue,
+            body=b"{not json",
+            message_id="poison-1",
+        ),
     )
 
     async def dead_lettered() -> bool:
@@ -132,7 +144,8 @@ async def test_a_consumer_killed_after_its_effect_and_before_its_ack_causes_no_d
         survivor = backbone.consumer("killed")
         await survivor.start()
         await eventually(
-            lambda: _counter(metrics.EVENTS_DUPLICATE, "killed", "backbone.pinged") == before + 1, what="the redelivery"
+            lambda: _counter(metrics.EVENTS_DUPLICATE, "killed", "backbone.pinged") == before + 1,
+            what="the redelivery",
         )
         assert await backbone.effect_counts([envelope.event_id]) == {envelope.event_id: 1}
     finally:
@@ -152,8 +165,12 @@ async def test_an_unroutable_event_is_noticed_and_not_marked_sent(backbone: Back
     assert "NO_ROUTE" in row.last_error or "PublishError" in row.last_error
 
 
-async def test_an_event_no_service_consumes_goes_to_the_event_log_and_is_marked_sent(backbone: Backbone) -> None:
-    await backbone.consumer("unroutable").start()  # declares the namespace's queues, as every service does at start
+async def test_an_event_no_service_consumes_goes_to_the_event_log_and_is_marked_sent(
+    backbone: Backbone,
+) -> None:
+    await backbone.consumer(
+        "unroutable"
+    ).start()  # declares the namespace's queues, as every service does at start
     [envelope] = await backbone.emit([1], model=UnheardV1)
     assert await backbone.relay().publish_batch() == 1
     async with backbone.sessions() as session:

@@ -60,7 +60,14 @@ def service(tmp_path, backbone_database: str, test_servers: RunServers):  # type
         log_json=False,
     )
     hooks = OpsHooks(deadlines=[DeadlineProbe("facility_reply", overdue_probe)], peers=peers)
-    app = create_service_app(SCHEMA, "ops test", settings, routers=[], subscriptions=[Subscription(PingedV1, record_effect)], ops=hooks)
+    app = create_service_app(
+        SCHEMA,
+        "ops test",
+        settings,
+        routers=[],
+        subscriptions=[Subscription(PingedV1, record_effect)],
+        ops=hooks,
+    )
 
     def token(role: Role) -> dict[str, str]:
         return {"Authorization": f"Bearer {issuer.issue(Principal(subject=f'{role.value}-1', role=role))}"}
@@ -69,7 +76,13 @@ def service(tmp_path, backbone_database: str, test_servers: RunServers):  # type
         wait_ready(client)
         # Ready means connected to the broker; the consumer declares its queues and attaches right after.
         ops = token(Role.ops)
-        poll(lambda: client.get("/internal/ops/status", headers=ops).json()["event_flow"]["queues"].get("consumers"))
+        poll(
+            lambda: (
+                client.get("/internal/ops/status", headers=ops)
+                .json()["event_flow"]["queues"]
+                .get("consumers")
+            )
+        )
         yield client, token, Names(namespace, SCHEMA), test_servers.broker_url
     asyncio.run(delete_broker_namespace(test_servers.broker_url, namespace, [SCHEMA]))
     asyncio.run(_drop_audit_table(backbone_database))
@@ -100,11 +113,17 @@ def create_audit_table(database_url: str) -> None:
 async def _publish_poison(broker_url: str, names: Names) -> str:
     """An envelope the handler can never take (value is no number), carrying personal fields."""
     envelope = json.loads(new_envelope(PingedV1(value=1), SystemClock()).model_dump_json())
-    envelope["payload"] = {"value": f"no number {ID_NUMBER}", "name": NAME, "holder": {"id_number": ID_NUMBER}}
+    envelope["payload"] = {
+        "value": f"no number {ID_NUMBER}",
+        "name": NAME,
+        "holder": {"id_number": ID_NUMBER},
+    }
     connection = await aio_pika.connect(broker_url)
     try:
         channel = await connection.channel()
-        message = aio_pika.Message(json.dumps(envelope, ensure_ascii=False).encode(), message_id=envelope["event_id"])
+        message = aio_pika.Message(
+            json.dumps(envelope, ensure_ascii=False).encode(), message_id=envelope["event_id"]
+        )
         await channel.default_exchange.publish(message, routing_key=names.queue)
     finally:
         await connection.close()
@@ -125,7 +144,12 @@ def test_internal_status_needs_ops_or_admin(service) -> None:  # type: ignore[no
     for role in (Role.staff, Role.insured, Role.facility, Role.unit, Role.peer_office):
         assert client.get("/internal/ops/status", headers=token(role)).status_code == 403
         assert client.get("/internal/ops/dead-letters", headers=token(role)).status_code == 403
-    assert client.post("/internal/ops/dead-letters/replay", json={"message_id": "x"}, headers=token(Role.ops)).status_code == 403
+    assert (
+        client.post(
+            "/internal/ops/dead-letters/replay", json={"message_id": "x"}, headers=token(Role.ops)
+        ).status_code
+        == 403
+    )
     assert client.get("/internal/ops/status", headers=token(Role.admin)).status_code == 200
     assert "/internal/ops/status" not in json.dumps(client.get(f"/api/v1/{SCHEMA}/openapi.json").json())
 
@@ -135,10 +159,27 @@ def test_status_reports_flow_deadlines_and_peers_and_the_gauges_follow(service) 
     status = client.get("/internal/ops/status", headers=token(Role.ops)).json()
     flow = status["event_flow"]
     assert flow["outbox"]["available"] and flow["outbox"]["backlog"] >= 0
-    assert flow["queues"] | {"messages": 0} == {"available": True, "messages": 0, "consumers": 1, "retrying": 0, "dead_letters": 0}
-    assert flow["subscriptions"] == 1 and set(flow["per_minute"]) == {"published", "consumed", "dead_lettered"}
+    assert flow["queues"] | {"messages": 0} == {
+        "available": True,
+        "messages": 0,
+        "consumers": 1,
+        "retrying": 0,
+        "dead_letters": 0,
+    }
+    assert flow["subscriptions"] == 1 and set(flow["per_minute"]) == {
+        "published",
+        "consumed",
+        "dead_lettered",
+    }
     assert status["deadlines"] == [
-        {"kind": "facility_reply", "title": "定点申请受理答复", "available": True, "at_risk": 2, "overdue": 1, "oldest_overdue_s": 3600.0}
+        {
+            "kind": "facility_reply",
+            "title": "定点申请受理答复",
+            "available": True,
+            "at_risk": 2,
+            "overdue": 1,
+            "oldest_overdue_s": 3600.0,
+        }
     ]
     [peer] = status["peers"]
     assert peer["peer"] == "110000" and peer["pending"] == 4 and ID_NUMBER not in peer["last_error"]
@@ -154,18 +195,28 @@ def test_status_reports_flow_deadlines_and_peers_and_the_gauges_follow(service) 
         assert line in scraped, line
 
 
-def test_a_poison_message_is_shown_masked_and_replayed_only_with_an_audit_record(service, backbone_database: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_poison_message_is_shown_masked_and_replayed_only_with_an_audit_record(
+    service, backbone_database: str
+) -> None:  # type: ignore[no-untyped-def]
     client, token, names, broker_url = service
     message_id = asyncio.run(_publish_poison(broker_url, names))
     ops = token(Role.ops)
-    poll(lambda: client.get("/internal/ops/status", headers=ops).json()["event_flow"]["queues"]["dead_letters"] == 1)
+    poll(
+        lambda: (
+            client.get("/internal/ops/status", headers=ops).json()["event_flow"]["queues"]["dead_letters"]
+            == 1
+        )
+    )
 
     listing = client.get("/internal/ops/dead-letters", headers=ops)
     assert listing.status_code == 200
     assert NAME not in listing.text and ID_NUMBER not in listing.text
     [letter] = listing.json()["items"]
     assert letter["message_id"] == message_id and letter["event_type"] == "backbone.pinged"
-    assert letter["envelope"]["payload"]["name"] == "***" and letter["envelope"]["payload"]["holder"]["id_number"] == "***"
+    assert (
+        letter["envelope"]["payload"]["name"] == "***"
+        and letter["envelope"]["payload"]["holder"]["id_number"] == "***"
+    )
     assert "PoisonMessage" in letter["error"]
     errors = client.get("/internal/ops/status", headers=ops).json()["recent_errors"]
     assert any(e["message"] == "message dead-lettered" for e in errors)
@@ -180,17 +231,36 @@ def test_a_poison_message_is_shown_masked_and_replayed_only_with_an_audit_record
     create_audit_table(backbone_database)
     missing = client.post("/internal/ops/dead-letters/replay", json={"message_id": "no-such"}, headers=admin)
     assert missing.status_code == 404 and missing.json()["code"] == "dead_letter_not_found"
-    done = client.post("/internal/ops/dead-letters/replay", json={"message_id": message_id, "reason": "处理程序已修复"}, headers=admin)
+    done = client.post(
+        "/internal/ops/dead-letters/replay",
+        json={"message_id": message_id, "reason": "处理程序已修复"},
+        headers=admin,
+    )
     assert done.status_code == 200, done.text
     assert done.json()["replayed"] == 1 and done.json()["audit"]["by"] == "admin-1"
 
     async def audit_rows() -> list:
-        engine = create_async_engine(backbone_database, connect_args={"server_settings": {"search_path": SCHEMA}})
+        engine = create_async_engine(
+            backbone_database, connect_args={"server_settings": {"search_path": SCHEMA}}
+        )
         async with engine.connect() as connection:
-            rows = (await connection.execute(text("SELECT message_id, event_type, replayed_by, role, reason, replayed FROM dead_letter_replays"))).all()
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT message_id, event_type, replayed_by, role, reason, replayed FROM dead_letter_replays"
+                    )
+                )
+            ).all()
         await engine.dispose()
         return [tuple(r) for r in rows]
 
-    assert asyncio.run(audit_rows()) == [(message_id, "backbone.pinged", "admin-1", "admin", "处理程序已修复", 1)]
+    assert asyncio.run(audit_rows()) == [
+        (message_id, "backbone.pinged", "admin-1", "admin", "处理程序已修复", 1)
+    ]
     # Still poison: it comes back to the dead-letter queue, counted again.
-    poll(lambda: client.get("/internal/ops/status", headers=ops).json()["event_flow"]["queues"]["dead_letters"] == 1)
+    poll(
+        lambda: (
+            client.get("/internal/ops/status", headers=ops).json()["event_flow"]["queues"]["dead_letters"]
+            == 1
+        )
+    )

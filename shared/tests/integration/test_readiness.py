@@ -48,8 +48,15 @@ async def remove_queues(test_servers: RunServers):  # type: ignore[no-untyped-de
     await delete_broker_namespace(test_servers.broker_url, f"{test_servers.namespace}r", [SCHEMA])
 
 
-def test_an_unreachable_broker_leaves_the_service_ready_and_is_named_as_degraded(tmp_path, backbone_database: str, test_servers: RunServers) -> None:  # type: ignore[no-untyped-def]
-    app = app_with(tmp_path, backbone_database, f"amqp://guest:guest@127.0.0.1:{free_port()}/", f"{test_servers.namespace}r")
+def test_an_unreachable_broker_leaves_the_service_ready_and_is_named_as_degraded(
+    tmp_path, backbone_database: str, test_servers: RunServers
+) -> None:  # type: ignore[no-untyped-def]
+    app = app_with(
+        tmp_path,
+        backbone_database,
+        f"amqp://guest:guest@127.0.0.1:{free_port()}/",
+        f"{test_servers.namespace}r",
+    )
     with TestClient(app) as client:
         assert client.get("/health/live").status_code == 200
         body = ready_answer(client, 200)
@@ -59,7 +66,10 @@ def test_an_unreachable_broker_leaves_the_service_ready_and_is_named_as_degraded
         report = health.json()
         assert report["status"] == "degraded" and report["ready"] is True
         assert report["degraded"] == ["broker", "consumer"]
-        assert report["checks"]["broker"]["ok"] is False and "消息代理未连接" in report["checks"]["broker"]["detail"]
+        assert (
+            report["checks"]["broker"]["ok"] is False
+            and "消息代理未连接" in report["checks"]["broker"]["detail"]
+        )
         assert report["checks"]["consumer"]["ok"] is False
         assert report["checks"]["outbox"]["ok"] is True and "backlog" in report["checks"]["outbox"]
         metrics = client.get("/metrics").text
@@ -68,7 +78,9 @@ def test_an_unreachable_broker_leaves_the_service_ready_and_is_named_as_degraded
         assert 'yb_consumer_attached{service="backbone"} 0.0' in metrics
 
 
-def test_a_reachable_database_and_broker_make_it_ready_and_not_degraded(tmp_path, backbone_database: str, test_servers: RunServers) -> None:  # type: ignore[no-untyped-def]
+def test_a_reachable_database_and_broker_make_it_ready_and_not_degraded(
+    tmp_path, backbone_database: str, test_servers: RunServers
+) -> None:  # type: ignore[no-untyped-def]
     app = app_with(tmp_path, backbone_database, test_servers.broker_url, f"{test_servers.namespace}r")
     with TestClient(app) as client:
         ready_answer(client, 200)
@@ -85,7 +97,10 @@ def test_an_unreachable_database_is_named_and_makes_it_not_ready(tmp_path, test_
     app = app_with(tmp_path, dead_db, test_servers.broker_url, f"{test_servers.namespace}r")
     with TestClient(app) as client:
         body = ready_answer(client, 503)
-        assert body["checks"]["database"]["ok"] is False and "数据库不可用" in body["checks"]["database"]["detail"]
+        assert (
+            body["checks"]["database"]["ok"] is False
+            and "数据库不可用" in body["checks"]["database"]["detail"]
+        )
         health = client.get("/health")
         assert health.status_code == 503 and health.json()["status"] == "not_ready"
         assert health.json()["checks"]["outbox"]["ok"] is False

@@ -43,7 +43,9 @@ def test_an_id_number_in_the_body_is_named_by_its_person_id_not_kept() -> None:
     finder = PersonFinder(KEY)
     body = json.dumps({"person": {"id_type": "resident_id", "id_number": ID_NUMBER, "name": "张三"}}).encode()
     assert finder.in_request("/enrollments/residents", {}, b"", body) == [PERSON]
-    assert finder.in_request("/enrollments/search", {}, b"", json.dumps({"id_number": ID_NUMBER}).encode()) == [PERSON]
+    assert finder.in_request(
+        "/enrollments/search", {}, b"", json.dumps({"id_number": ID_NUMBER}).encode()
+    ) == [PERSON]
 
 
 def test_an_invalid_id_number_or_a_body_that_is_not_json_names_nobody() -> None:

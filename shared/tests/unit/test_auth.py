@@ -42,7 +42,9 @@ async def test_a_token_of_the_issuer_gives_its_principal(issuer: DevIssuer, veri
     assert principal == PERSON
 
 
-async def test_the_key_pair_is_kept_between_starts(tmp_path, issuer: DevIssuer, verifier: TokenVerifier) -> None:  # type: ignore[no-untyped-def]
+async def test_the_key_pair_is_kept_between_starts(
+    tmp_path, issuer: DevIssuer, verifier: TokenVerifier
+) -> None:  # type: ignore[no-untyped-def]
     again = DevIssuer.load_or_create(tmp_path, ISSUER, AUDIENCE)
     assert again.kid == issuer.kid
     assert await verifier.verify(again.issue(PERSON)) == PERSON
@@ -54,7 +56,9 @@ async def test_expired_tokens_are_refused(issuer: DevIssuer, verifier: TokenVeri
 
 
 @pytest.mark.parametrize("claim", ["exp", "iss", "aud", "sub", "iat"])
-async def test_tokens_missing_a_required_claim_are_refused(issuer: DevIssuer, verifier: TokenVerifier, claim: str) -> None:
+async def test_tokens_missing_a_required_claim_are_refused(
+    issuer: DevIssuer, verifier: TokenVerifier, claim: str
+) -> None:
     claims = jwt.decode(issuer.issue(PERSON), options={"verify_signature": False})
     del claims[claim]
     await refused(verifier, jwt.encode(claims, issuer._key, algorithm="ES256", headers={"kid": issuer.kid}))
@@ -67,9 +71,13 @@ async def test_tokens_for_another_issuer_or_audience_are_refused(issuer, verifie
     await refused(verifier, jwt.encode(claims, issuer._key, algorithm="ES256", headers={"kid": issuer.kid}))
 
 
-async def test_a_token_signed_by_another_key_with_the_same_kid_is_refused(issuer: DevIssuer, verifier: TokenVerifier) -> None:
+async def test_a_token_signed_by_another_key_with_the_same_kid_is_refused(
+    issuer: DevIssuer, verifier: TokenVerifier
+) -> None:
     claims = jwt.decode(issuer.issue(PERSON), options={"verify_signature": False})
-    forged = jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": issuer.kid})
+    forged = jwt.encode(
+        claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256", headers={"kid": issuer.kid}
+    )
     await refused(verifier, forged)
 
 
@@ -81,7 +89,9 @@ async def test_an_altered_token_is_refused(issuer: DevIssuer, verifier: TokenVer
     await refused(verifier, f"{header}.{altered}.{signature}")
 
 
-async def test_alg_none_and_algorithm_confusion_are_refused(issuer: DevIssuer, verifier: TokenVerifier) -> None:
+async def test_alg_none_and_algorithm_confusion_are_refused(
+    issuer: DevIssuer, verifier: TokenVerifier
+) -> None:
     claims = jwt.decode(issuer.issue(PERSON), options={"verify_signature": False})
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": issuer.kid})
     await refused(verifier, unsigned)
@@ -89,12 +99,16 @@ async def test_alg_none_and_algorithm_confusion_are_refused(issuer: DevIssuer, v
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     # HS256 with the public key as the secret: the classic confusion attack.
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "typ": "JWT", "kid": issuer.kid}).encode()).rstrip(b"=")
+    header = base64.urlsafe_b64encode(
+        json.dumps({"alg": "HS256", "typ": "JWT", "kid": issuer.kid}).encode()
+    ).rstrip(b"=")
     body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=")
     import hashlib
     import hmac
 
-    signature = base64.urlsafe_b64encode(hmac.new(public_pem, header + b"." + body, hashlib.sha256).digest()).rstrip(b"=")
+    signature = base64.urlsafe_b64encode(
+        hmac.new(public_pem, header + b"." + body, hashlib.sha256).digest()
+    ).rstrip(b"=")
     await refused(verifier, (header + b"." + body + b"." + signature).decode())
 
 
@@ -117,7 +131,7 @@ async def test_keys_come_from_a_jwks_url_and_a_rotated_key_is_picked_up(tmp_path
     published = {"jwks": first.jwks()}
 
     class JWKS(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = json.dumps(published["jwks"]).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")

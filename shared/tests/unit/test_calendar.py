@@ -86,7 +86,14 @@ def test_deadline_reaching_a_year_without_data_is_provisional(calendar: WorkingC
 
 
 def test_loaded_table_makes_the_same_deadline_exact_and_is_honoured(calendar: WorkingCalendar) -> None:
-    calendar.load_year(table_2027(holidays=[NamedDay(date=date(2027, 1, 1), name="元旦"), NamedDay(date=date(2027, 1, 4), name="元旦")]))
+    calendar.load_year(
+        table_2027(
+            holidays=[
+                NamedDay(date=date(2027, 1, 1), name="元旦"),
+                NamedDay(date=date(2027, 1, 4), name="元旦"),
+            ]
+        )
+    )
     assert calendar.has_year(2027)
     # 2027-01-01 is now 元旦, so the tenth working day moves one day later.
     assert calendar.add_working_days(date(2026, 12, 28), 10) == WorkingDate(date(2027, 1, 13), False)
@@ -158,7 +165,9 @@ def test_unknown_library_holiday_name_falls_back_to_english(monkeypatch: pytest.
     assert WorkingCalendar().day(date(2026, 3, 2)) == DayInfo(date(2026, 3, 2), False, "Some New Day", False)
 
 
-def test_year_without_data_counts_weekends_and_statutory_holidays_provisionally(calendar: WorkingCalendar) -> None:
+def test_year_without_data_counts_weekends_and_statutory_holidays_provisionally(
+    calendar: WorkingCalendar,
+) -> None:
     assert calendar.day(date(2027, 1, 1)) == DayInfo(date(2027, 1, 1), False, provisional("元旦"), True)
     assert calendar.day(date(2027, 1, 2)) == DayInfo(date(2027, 1, 2), False, PROVISIONAL_WEEKEND, True)
     assert calendar.day(date(2027, 1, 6)) == DayInfo(date(2027, 1, 6), True, PROVISIONAL_WORKDAY, True)
@@ -202,7 +211,9 @@ def test_working_days_between_empty_and_reversed_ranges(calendar: WorkingCalenda
 def test_working_days_between_spans_years(calendar: WorkingCalendar) -> None:
     count = calendar.working_days_between(date(2025, 12, 31), date(2026, 1, 5))
     assert count == WorkingDayCount(2, False)  # 2026-01-04 (adjusted Sunday) and 01-05
-    assert calendar.working_days_between(date(2026, 12, 30), date(2027, 1, 4)) == WorkingDayCount(2, True)  # 01-01 off
+    assert calendar.working_days_between(date(2026, 12, 30), date(2027, 1, 4)) == WorkingDayCount(
+        2, True
+    )  # 01-01 off
 
 
 def test_datetimes_are_refused(calendar: WorkingCalendar) -> None:
@@ -249,13 +260,17 @@ def test_a_table_that_leaves_out_a_statutory_holiday_still_keeps_it(calendar: Wo
 
 def test_a_table_that_makes_a_statutory_holiday_a_working_day_is_refused() -> None:
     with pytest.raises(ValidationError, match="statutory"):
-        YearTable.model_validate({"year": 2027, "holidays": [], "workdays": [{"date": "2027-02-06", "name": "春节"}]})
+        YearTable.model_validate(
+            {"year": 2027, "holidays": [], "workdays": [{"date": "2027-02-06", "name": "春节"}]}
+        )
 
 
 # --------------------------------------------------------------------------- statutory holidays of every year
 
 
-def test_2027_new_year_and_spring_festival_are_non_working_before_the_notice(calendar: WorkingCalendar) -> None:
+def test_2027_new_year_and_spring_festival_are_non_working_before_the_notice(
+    calendar: WorkingCalendar,
+) -> None:
     # 除夕 2027-02-05 (Friday) to 初三 2027-02-08 (Monday)
     for day in (date(2027, 1, 1), date(2027, 2, 5), date(2027, 2, 6), date(2027, 2, 7), date(2027, 2, 8)):
         info = calendar.day(day)
@@ -277,7 +292,9 @@ def test_the_decree_gives_thirteen_days_a_year() -> None:
 
 
 def test_mid_autumn_on_national_day_is_one_day_with_both_names() -> None:
-    assert statutory_holidays(2039)[date(2039, 10, 2)] == "中秋节、国庆节"  # 八月十五 of 2039 is 10-02, named in the decree's order
+    assert (
+        statutory_holidays(2039)[date(2039, 10, 2)] == "中秋节、国庆节"
+    )  # 八月十五 of 2039 is 10-02, named in the decree's order
 
 
 @pytest.mark.parametrize("year", [2025, 2026])
@@ -291,7 +308,9 @@ def test_computed_statutory_days_are_holidays_in_the_published_arrangement(year:
 @pytest.mark.parametrize("year", range(2008, 2027))
 def test_computed_lunar_days_and_qingming_agree_with_every_published_year(year: int) -> None:
     # Before 2025 the decree had fewer days, but 初一, 清明, 端午 and 中秋 were off in every year.
-    computed = {name: day for day, name in statutory_holidays(year).items() if name in ("清明节", "端午节", "中秋节")}
+    computed = {
+        name: day for day, name in statutory_holidays(year).items() if name in ("清明节", "端午节", "中秋节")
+    }
     spring = sorted(day for day, name in statutory_holidays(year).items() if name == "春节")
     for name, day in computed.items():
         assert chinese_calendar.is_holiday(day), (year, name, day)
@@ -327,10 +346,18 @@ def test_the_last_supported_day_is_answered(calendar: WorkingCalendar) -> None:
     ("holidays", "workdays", "message"),
     [
         ([{"date": "2028-01-01", "name": "元旦"}], [], "outside 2027"),
-        ([{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-01", "name": "元旦"}], [], "duplicated holidays"),
+        (
+            [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-01", "name": "元旦"}],
+            [],
+            "duplicated holidays",
+        ),
         ([{"date": "2027-01-02", "name": "元旦"}], [{"date": "2027-01-02", "name": "元旦"}], "both"),
         ([], [{"date": "2027-02-02", "name": "春节"}], "weekend"),  # a Tuesday
-        ([], [{"date": "2027-02-20", "name": "春节"}, {"date": "2027-02-20", "name": "春节"}], "duplicated workdays"),
+        (
+            [],
+            [{"date": "2027-02-20", "name": "春节"}, {"date": "2027-02-20", "name": "春节"}],
+            "duplicated workdays",
+        ),
         ([{"date": "2027-01-01", "name": ""}], [], "at least 1 character"),
     ],
 )
@@ -350,7 +377,11 @@ def write_table(directory: Path, name: str, table: dict) -> None:
 
 def test_load_directory_reads_every_json_file(tmp_path: Path, calendar: WorkingCalendar) -> None:
     write_table(tmp_path, "2027.json", table_2027().model_dump(mode="json"))
-    write_table(tmp_path, "2028.json", {"year": 2028, "holidays": [{"date": "2028-01-03", "name": "元旦"}], "workdays": []})
+    write_table(
+        tmp_path,
+        "2028.json",
+        {"year": 2028, "holidays": [{"date": "2028-01-03", "name": "元旦"}], "workdays": []},
+    )
     (tmp_path / "README.md").write_text("not a table", encoding="utf-8")
     assert calendar.load_directory(tmp_path) == 2
     assert not calendar.is_working_day(date(2027, 1, 1))
@@ -359,7 +390,11 @@ def test_load_directory_reads_every_json_file(tmp_path: Path, calendar: WorkingC
 
 def test_load_directory_is_all_or_nothing(tmp_path: Path, calendar: WorkingCalendar) -> None:
     write_table(tmp_path, "2027.json", table_2027().model_dump(mode="json"))
-    write_table(tmp_path, "2028.json", {"year": 2028, "holidays": [{"date": "2027-01-03", "name": "元旦"}], "workdays": []})
+    write_table(
+        tmp_path,
+        "2028.json",
+        {"year": 2028, "holidays": [{"date": "2027-01-03", "name": "元旦"}], "workdays": []},
+    )
     with pytest.raises(ValueError, match=r"2028\.json"):
         calendar.load_directory(tmp_path)
     assert not calendar.has_year(2027)

@@ -140,5 +140,9 @@ def test_production_refuses_a_business_date(environment: str) -> None:
 
 
 def test_all_clocks_satisfy_the_protocol() -> None:
-    clocks = [SystemClock(), FixedClock(datetime(2026, 1, 1, tzinfo=UTC)), BusinessDateClock(date(2026, 1, 1))]
+    clocks = [
+        SystemClock(),
+        FixedClock(datetime(2026, 1, 1, tzinfo=UTC)),
+        BusinessDateClock(date(2026, 1, 1)),
+    ]
     assert all(isinstance(clock, Clock) for clock in clocks)

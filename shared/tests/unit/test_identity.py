@@ -70,7 +70,12 @@ def test_known_resident_id_is_valid() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["11010519491231002x", " 110105 19491231 002X ", "110105\u300019491231002X", "１１０１０５１９４９１２３１００２ｘ"],
+    [
+        "11010519491231002x",
+        " 110105 19491231 002X ",
+        "110105\u300019491231002X",
+        "１１０１０５１９４９１２３１００２ｘ",
+    ],
 )
 def test_resident_id_is_normalized(typed: str) -> None:
     assert normalize_id(IdType.resident_id, typed) == KNOWN_RESIDENT_ID
@@ -153,10 +158,18 @@ def test_valid_documents(id_type: IdType, typed: str, normalized: str) -> None:
         (IdType.hmt_residence_card, KNOWN_RESIDENT_ID, "港澳台居民居住证号码应以810000、820000或830000开头"),
         (IdType.hmt_residence_card, wrong_check_digit(HK_RESIDENCE), "港澳台居民居住证号码校验位错误"),
         (IdType.hmt_residence_card, HK_RESIDENCE[:-1], "港澳台居民居住证号码应为18位"),
-        (IdType.foreign_permanent_residence, "US1234567890123", "15位外国人永久居留身份证号码应为3个字母加12位数字"),
+        (
+            IdType.foreign_permanent_residence,
+            "US1234567890123",
+            "15位外国人永久居留身份证号码应为3个字母加12位数字",
+        ),
         (IdType.foreign_permanent_residence, "USA12345678901", "外国人永久居留身份证号码应为15位或18位"),
         (IdType.foreign_permanent_residence, KNOWN_RESIDENT_ID, "18位外国人永久居留身份证号码应以9开头"),
-        (IdType.foreign_permanent_residence, wrong_check_digit(NEW_FOREIGN_CARD), "外国人永久居留身份证号码校验位错误"),
+        (
+            IdType.foreign_permanent_residence,
+            wrong_check_digit(NEW_FOREIGN_CARD),
+            "外国人永久居留身份证号码校验位错误",
+        ),
         (IdType.foreign_permanent_residence, "", "外国人永久居留身份证号码不能为空"),
     ],
 )
@@ -165,9 +178,15 @@ def test_invalid_documents(id_type: IdType, number: str, message: str) -> None:
 
 
 def test_facts_for_documents_that_encode_them() -> None:
-    assert facts_for(IdType.resident_id, KNOWN_RESIDENT_ID) == ResidentIdFacts(date(1949, 12, 31), "female", "110105")
-    assert facts_for(IdType.hmt_residence_card, HK_RESIDENCE) == ResidentIdFacts(date(1980, 1, 1), "male", "810000")
-    assert facts_for(IdType.hmt_residence_card, MACAO_RESIDENCE) == ResidentIdFacts(date(1985, 6, 15), "female", "820000")
+    assert facts_for(IdType.resident_id, KNOWN_RESIDENT_ID) == ResidentIdFacts(
+        date(1949, 12, 31), "female", "110105"
+    )
+    assert facts_for(IdType.hmt_residence_card, HK_RESIDENCE) == ResidentIdFacts(
+        date(1980, 1, 1), "male", "810000"
+    )
+    assert facts_for(IdType.hmt_residence_card, MACAO_RESIDENCE) == ResidentIdFacts(
+        date(1985, 6, 15), "female", "820000"
+    )
     assert facts_for(IdType.foreign_permanent_residence, NEW_FOREIGN_CARD) == ResidentIdFacts(
         date(1990, 1, 1), "male", "911840"
     )

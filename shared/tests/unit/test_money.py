@@ -66,7 +66,9 @@ def test_to_money_refuses_float_and_other_types(value: object) -> None:
         to_money(value)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"), "nan", "abc", "1e60"])
+@pytest.mark.parametrize(
+    "value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"), "nan", "abc", "1e60"]
+)
 def test_to_money_refuses_non_finite_and_malformed_values(value: Decimal | str) -> None:
     with pytest.raises(ValueError):
         to_money(value)
@@ -93,7 +95,24 @@ def test_parse_money_accepts_plain_amounts(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "1.234", "1.", ".5", "+1", " 1", "1 ", "1e3", "1,000", "1_000", "NaN", "Infinity", "１２", "--1", "1.2.3", "¥1"],
+    [
+        "",
+        "1.234",
+        "1.",
+        ".5",
+        "+1",
+        " 1",
+        "1 ",
+        "1e3",
+        "1,000",
+        "1_000",
+        "NaN",
+        "Infinity",
+        "１２",
+        "--1",
+        "1.2.3",
+        "¥1",
+    ],
 )
 def test_parse_money_is_strict(text: str) -> None:
     with pytest.raises(ValueError, match=FORMAT_MESSAGE):
@@ -110,7 +129,13 @@ def test_money_text_always_has_two_decimals() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("12.5", "12.50"), (12, "12.00"), (Decimal("12.50"), "12.50"), (Decimal("12.500"), "12.50"), (12.5, "12.50")],
+    [
+        ("12.5", "12.50"),
+        (12, "12.00"),
+        (Decimal("12.50"), "12.50"),
+        (Decimal("12.500"), "12.50"),
+        (12.5, "12.50"),
+    ],
 )
 def test_money_field_accepts_text_int_decimal_and_exact_floats(value: object, expected: str) -> None:
     assert Claim(amount=value).amount == Decimal(expected)

@@ -42,7 +42,9 @@ def test_every_operation_documents_its_errors_as_problem_json() -> None:
     accept = document["paths"]["/api/v1/demo/claims/{claim_id}/accept"]["post"]["responses"]
     assert {"401", "403", "404", "409", "422", "default"} <= set(accept)
     assert set(accept["422"]["content"]) == {"application/problem+json"}
-    assert accept["422"]["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert accept["422"]["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/Problem"
+    }
     public = document["paths"]["/api/v1/demo/payments/public"]["get"]["responses"]
     assert "401" not in public and "403" not in public, "an operation without sign-in cannot answer 401"
     schemas = document["components"]["schemas"]

@@ -66,9 +66,15 @@ def test_personal_fields_are_masked_at_any_depth() -> None:
     masked = mask_personal_fields(payload)
     shown = masked["payload"]  # type: ignore[index]
     assert shown["person"] == {"id_number": "***", "name": "***", "phone": "***"}
-    assert shown["applicant_name"] == "***" and shown["diagnosis_code"] == "***" and shown["history"] == [{"name": "***"}]
+    assert (
+        shown["applicant_name"] == "***"
+        and shown["diagnosis_code"] == "***"
+        and shown["history"] == [{"name": "***"}]
+    )
     assert shown["note"] == "证件号 1201**********1235"
-    assert shown["optional_name"] is None and shown["office_code"] == "120101" and shown["person_id"] == "4f8d…"
+    assert (
+        shown["optional_name"] is None and shown["office_code"] == "120101" and shown["person_id"] == "4f8d…"
+    )
     assert masked["event_type"] == "registration.approved"  # type: ignore[index]
     assert payload["payload"]["person"]["name"] == "张三"  # the original is untouched
 

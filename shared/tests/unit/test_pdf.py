@@ -36,7 +36,9 @@ def test_a_documents_chinese_font_is_embedded_as_a_subset() -> None:
         assert "/FontFile2" in descriptor, f"{font['/BaseFont']} is not embedded"
         # reportlab names an embedded subset with a six-letter tag: AAAAAA+WenQuanYiMicroHei
         assert "+" in str(font["/BaseFont"])
-        assert len(descriptor["/FontFile2"].get_object().get_data()) < 1_000_000  # a subset, not the 5 MB font
+        assert (
+            len(descriptor["/FontFile2"].get_object().get_data()) < 1_000_000
+        )  # a subset, not the 5 MB font
 
 
 def test_the_text_extracted_from_a_document_is_the_chinese_that_was_drawn() -> None:

@@ -62,7 +62,9 @@ def make_client() -> TestClient:
 
 
 def test_malformed_json_is_400() -> None:
-    response = make_client().post("/things", content=b"{year: 20", headers={"content-type": "application/json"})
+    response = make_client().post(
+        "/things", content=b"{year: 20", headers={"content-type": "application/json"}
+    )
     assert_problem(response, 400, "malformed_json")
 
 
@@ -106,7 +108,12 @@ def test_a_domain_error_answers_with_the_status_of_its_kind_its_code_and_its_ite
     app = FastAPI()
     install_problem_handlers(app)
     raised = {
-        "invalid": Invalid("materials_missing", "申请材料不齐全", "缺少：营业执照", errors=[{"field": "materials", "message": "营业执照"}]),
+        "invalid": Invalid(
+            "materials_missing",
+            "申请材料不齐全",
+            "缺少：营业执照",
+            errors=[{"field": "materials", "message": "营业执照"}],
+        ),
         "conflict": Conflict("invalid_transition", "当前状态不允许此操作", status_now="received"),
         "missing": NotFound("定点申请"),
         "forbidden": Forbidden("forbidden", "无权执行此操作"),
@@ -118,7 +125,12 @@ def test_a_domain_error_answers_with_the_status_of_its_kind_its_code_and_its_ite
 
     client = TestClient(app, raise_server_exceptions=False)
     answers = {kind: client.get(f"/{kind}") for kind in raised}
-    assert {kind: a.status_code for kind, a in answers.items()} == {"invalid": 422, "conflict": 409, "missing": 404, "forbidden": 403}
+    assert {kind: a.status_code for kind, a in answers.items()} == {
+        "invalid": 422,
+        "conflict": 409,
+        "missing": 404,
+        "forbidden": 403,
+    }
     assert all(a.headers["content-type"] == "application/problem+json" for a in answers.values())
     assert answers["invalid"].json()["errors"] == [{"field": "materials", "message": "营业执照"}]
     assert answers["conflict"].json()["status_now"] == "received"

@@ -36,8 +36,12 @@ def test_production_refuses_a_business_date_override(tmp_path) -> None:  # type:
     staging = CommonSettings(environment="staging", business_date=day, auth_jwks_file=tmp_path / JWKS_FILE)
     runtime = build_runtime("claims", staging, [])
     assert isinstance(runtime.clock, BusinessDateClock) and runtime.clock.today() == day
-    production = CommonSettings(environment="production", business_date=day, auth_jwks_file=tmp_path / JWKS_FILE,
-                                person_id_key="a-key-of-this-deployment-only")
+    production = CommonSettings(
+        environment="production",
+        business_date=day,
+        auth_jwks_file=tmp_path / JWKS_FILE,
+        person_id_key="a-key-of-this-deployment-only",
+    )
     with pytest.raises(ClockOverrideRefused):
         build_runtime("claims", production, [])
 
@@ -48,5 +52,8 @@ def test_production_refuses_the_development_person_key() -> None:
 
     with pytest.raises(ValidationError, match="YB_PERSON_ID_KEY"):
         CommonSettings(environment="production")
-    assert CommonSettings(environment="production", person_id_key="a-key-of-this-deployment-only").environment == "production"
+    assert (
+        CommonSettings(environment="production", person_id_key="a-key-of-this-deployment-only").environment
+        == "production"
+    )
     assert CommonSettings(environment="development").person_id_key.startswith("development")

@@ -42,13 +42,20 @@ def test_rows_read_back_as_text_without_a_spurious_decimal() -> None:
     book.save(out)
     content = out.getvalue()
     assert spreadsheets.is_xlsx(content) and not spreadsheets.is_xlsx("部门,人数\n".encode())
-    assert spreadsheets.read_rows(content) == [["部门", "人数", "金额", ""], ["财务科", "12", "1234.5", ""], [], ["后勤科", "3", "0.1", ""]]
+    assert spreadsheets.read_rows(content) == [
+        ["部门", "人数", "金额", ""],
+        ["财务科", "12", "1234.5", ""],
+        [],
+        ["后勤科", "3", "0.1", ""],
+    ]
 
 
 def test_an_xlsx_upload_reads_as_the_csv_it_stands_for_with_the_sheets_row_numbers() -> None:
     import csv
 
-    content = spreadsheets.workbook(Sheet("名单", ["id_number", "name"], [["120101199003071235", "张三"], ["", ""], ["X1", "李四"]]))
+    content = spreadsheets.workbook(
+        Sheet("名单", ["id_number", "name"], [["120101199003071235", "张三"], ["", ""], ["X1", "李四"]])
+    )
     reader = csv.DictReader(io.StringIO(spreadsheets.as_csv_text(content)))
     read = [(reader.line_num, record["name"]) for record in reader]
     assert read == [(2, "张三"), (4, "李四")]

@@ -40,10 +40,15 @@ async def test_a_ten_year_token_is_refused(issuer: DevIssuer, verifier: TokenVer
 
 
 async def test_a_token_issued_in_the_future_is_refused(issuer: DevIssuer, verifier: TokenVerifier) -> None:
-    assert await detail_of_refusal(verifier, issuer.issue(PERSON, ttl_s=600, now=time.time() + 3600)) in ("令牌无效", "令牌签发时间在未来")
+    assert await detail_of_refusal(verifier, issuer.issue(PERSON, ttl_s=600, now=time.time() + 3600)) in (
+        "令牌无效",
+        "令牌签发时间在未来",
+    )
 
 
-async def test_a_refresh_token_opens_no_api_and_an_access_token_refreshes_nothing(issuer: DevIssuer, verifier: TokenVerifier) -> None:
+async def test_a_refresh_token_opens_no_api_and_an_access_token_refreshes_nothing(
+    issuer: DevIssuer, verifier: TokenVerifier
+) -> None:
     refresh = issuer.issue(PERSON, ttl_s=3600, use=REFRESH)
     assert await detail_of_refusal(verifier, refresh) == "令牌用途不符"
     assert await detail_of_refusal(verifier, issuer.issue(PERSON), use=REFRESH) == "令牌用途不符"

@@ -90,7 +90,10 @@ def _draw(page: Document, clearing: dict, facility_name: str) -> None:
     y -= 24
     period = clearing["period"]
     header = [
-        (f"汇总批号：{clearing['office_code']}{period.replace('-', '')}", f"险种类别：{INSURANCE_TYPES[clearing['insurance_type']]}"),
+        (
+            f"汇总批号：{clearing['office_code']}{period.replace('-', '')}",
+            f"险种类别：{INSURANCE_TYPES[clearing['insurance_type']]}",
+        ),
         (f"就医方式：{CARE_TYPES[clearing['care_type']]}", f"号：{document_number(clearing)}"),
         (f"单位编码：{clearing['facility_code']}", f"协议年度：{period[:4]}    结算月份：{period}"),
         (f"单位名称：{facility_name}", f"单位：元    状态：{STATUSES[clearing['status']]}"),
@@ -113,7 +116,7 @@ def _draw(page: Document, clearing: dict, facility_name: str) -> None:
         if line.section != section:
             section = line.section
             page.line(left, y + row_h, right, y + row_h, 0.6)
-            for k, part in enumerate(section[i:i + 11] for i in range(0, len(section), 11)):
+            for k, part in enumerate(section[i : i + 11] for i in range(0, len(section), 11)):
                 page.text(columns[0] + 3, y + 3 - k * 9, part, 7.5)
         page.text(columns[1] + 3, y + 3, line.name, 8.5)
         page.right(columns[3] - 8, y + 3, str(line.number), 8.5)
@@ -123,11 +126,20 @@ def _draw(page: Document, clearing: dict, facility_name: str) -> None:
     page.line(left, y, right, y, 0.8)
     for x in columns:
         page.line(x, y, x, y + row_h * len(LINES) + 21, 0.4)
-    for adjustment in clearing.get("adjustments") or []:  # what an earlier, paid month now lacks or was overpaid
+    for adjustment in (
+        clearing.get("adjustments") or []
+    ):  # what an earlier, paid month now lacks or was overpaid
         y -= 12
-        page.text(left + 3, y, f"更正顺延调整（{adjustment['period']}）  {adjustment['amount']}  {adjustment['reason']}", 7.5)
+        page.text(
+            left + 3,
+            y,
+            f"更正顺延调整（{adjustment['period']}）  {adjustment['amount']}  {adjustment['reason']}",
+            7.5,
+        )
     y -= 12
-    page.text(left + 3, y, f"本月拨付金额（第41行加调整）  {clearing.get('payable', clearing['lines']['41'])}", 8.5)
+    page.text(
+        left + 3, y, f"本月拨付金额（第41行加调整）  {clearing.get('payable', clearing['lines']['41'])}", 8.5
+    )
     y -= 10
     page.text(left, y, "定点机构")
     page.text(left + 270, y, "医保机构")
@@ -138,12 +150,27 @@ def _draw(page: Document, clearing: dict, facility_name: str) -> None:
     page.text(left, y, "审批情况：")
     for step in clearing.get("steps") or []:
         y -= 12
-        page.text(left + 20, y, f"{ACTIONS.get(step['action'], step['action'])}  {step['by']}  {beijing(step['at'])}  {step.get('note') or ''}", 8)
+        page.text(
+            left + 20,
+            y,
+            f"{ACTIONS.get(step['action'], step['action'])}  {step['by']}  {beijing(step['at'])}  {step.get('note') or ''}",
+            8,
+        )
     if clearing.get("payment"):
         y -= 12
         p = clearing["payment"]
-        page.text(left + 20, y, f"拨付单 {p['order_no']}  金额 {p['amount']}  拨付日 {p['paid_on']}  时限 {p['due_on']}", 8)
-    page.text(left, 30, f"考核预留比例 {clearing['reserve_rate']}（样例值，文件未规定）   计算于 {beijing(clearing['computed_at'])}（北京时间）", 7)
+        page.text(
+            left + 20,
+            y,
+            f"拨付单 {p['order_no']}  金额 {p['amount']}  拨付日 {p['paid_on']}  时限 {p['due_on']}",
+            8,
+        )
+    page.text(
+        left,
+        30,
+        f"考核预留比例 {clearing['reserve_rate']}（样例值，文件未规定）   计算于 {beijing(clearing['computed_at'])}（北京时间）",
+        7,
+    )
 
 
 def clearing_pdf(items: Sequence[tuple[dict, str]]) -> bytes:
@@ -157,9 +184,13 @@ def clearing_pdf(items: Sequence[tuple[dict, str]]) -> bytes:
 CLEARING_HEADER = ["结算月份", "单位编码", "单位名称", "分中心", "险种类别", "就医方式", "状态"]
 
 
-def _clearing_rows(items: Iterable[tuple[dict, str]], money: Callable[[str], Any] = str) -> tuple[list[str], list[list[Any]]]:
+def _clearing_rows(
+    items: Iterable[tuple[dict, str]], money: Callable[[str], Any] = str
+) -> tuple[list[str], list[list[Any]]]:
     """The spreadsheet of clearings: one row per clearing, one column per line (header: 行次+名称)."""
-    header = CLEARING_HEADER + [f"{line.number} {line.name}" for line in LINES] + ["更正顺延调整", "本月拨付金额"]
+    header = (
+        CLEARING_HEADER + [f"{line.number} {line.name}" for line in LINES] + ["更正顺延调整", "本月拨付金额"]
+    )
     rows = [
         [clearing["period"], clearing["facility_code"], name, clearing["office_code"], INSURANCE_TYPES[clearing["insurance_type"]],
          CARE_TYPES[clearing["care_type"]], STATUSES[clearing["status"]]] + [money(clearing["lines"][str(line.number)]) for line in LINES]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -30,7 +30,7 @@ class DevIssuer:
         self._key, self.issuer, self.audience, self.kid = private_key, issuer, audience, kid
 
     @classmethod
-    def load_or_create(cls, folder: Path, issuer: str, audience: str) -> "DevIssuer":
+    def load_or_create(cls, folder: Path, issuer: str, audience: str) -> DevIssuer:
         folder.mkdir(parents=True, exist_ok=True)
         key_path = folder / PRIVATE_KEY_FILE
         if key_path.exists():
@@ -51,7 +51,9 @@ class DevIssuer:
         public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self._key.public_key()))
         return {"keys": [{**public, "kid": self.kid, "alg": self.algorithm, "use": "sig"}]}
 
-    def issue(self, principal: Principal, ttl_s: int = 3600, now: float | None = None, use: str = ACCESS) -> str:
+    def issue(
+        self, principal: Principal, ttl_s: int = 3600, now: float | None = None, use: str = ACCESS
+    ) -> str:
         """A signed token; `use` REFRESH makes a refresh token, which no API accepts as access."""
         issued = int(now if now is not None else time.time())
         claims = {

@@ -43,7 +43,7 @@ class Principal(BaseModel):
         return self.role is Role.staff and (self.is_city_staff or self.office_code == office_code)
 
     @classmethod
-    def from_claims(cls, claims: dict[str, Any]) -> "Principal":
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
         return cls(
             subject=claims["sub"],
             role=claims["role"],

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -32,7 +32,9 @@ ACCESS, REFRESH = "access", "refresh"
 
 
 def unauthenticated(detail: str) -> Problem:
-    return Problem(401, "unauthenticated", "未登录或登录已失效", detail, headers={"WWW-Authenticate": "Bearer"})
+    return Problem(
+        401, "unauthenticated", "未登录或登录已失效", detail, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 class TokenVerifier:

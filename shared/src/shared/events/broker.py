@@ -52,7 +52,9 @@ class Broker:
     def __init__(self, url: str, namespace: str, reconnect_interval_s: float = 1.0):
         self.url = url
         self.namespace = namespace
-        self.reconnect_interval_s = reconnect_interval_s * random.uniform(1 - RECONNECT_JITTER, 1 + RECONNECT_JITTER)
+        self.reconnect_interval_s = reconnect_interval_s * random.uniform(
+            1 - RECONNECT_JITTER, 1 + RECONNECT_JITTER
+        )
         self.connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -61,7 +63,9 @@ class Broker:
 
     async def connect(self) -> None:
         self.connection = await aio_pika.connect_robust(
-            self.url, client_properties={"connection_name": self.namespace}, reconnect_interval=self.reconnect_interval_s
+            self.url,
+            client_properties={"connection_name": self.namespace},
+            reconnect_interval=self.reconnect_interval_s,
         )
         self.connection.close_callbacks.add(self._on_lost)
         self.connection.reconnect_callbacks.add(self._on_restored)
@@ -94,7 +98,11 @@ class Broker:
 
     @property
     def is_connected(self) -> bool:
-        return self.connection is not None and not self.connection.is_closed and bool(self.connection.connected.is_set())
+        return (
+            self.connection is not None
+            and not self.connection.is_closed
+            and bool(self.connection.connected.is_set())
+        )
 
     async def channel(self, prefetch: int | None = None) -> AbstractChannel:
         assert self.connection is not None, "connect() first"
@@ -115,7 +123,9 @@ class Broker:
             raise error
 
     @staticmethod
-    async def _publish_all(exchange: AbstractExchange, messages: Sequence[OutgoingMessage]) -> list[BaseException | None]:
+    async def _publish_all(
+        exchange: AbstractExchange, messages: Sequence[OutgoingMessage]
+    ) -> list[BaseException | None]:
         confirms = [
             exchange.publish(persistent_message(m), m.routing_key, mandatory=True, timeout=PUBLISH_TIMEOUT_S)
             for m in messages

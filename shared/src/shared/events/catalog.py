@@ -64,7 +64,12 @@ class RegistrationSuspendedV1(_Payload):
     reason: str
 
 
-@event("registration.terminated", 1, producer="registration", summary="参保终止（死亡、出国定居、退费等），待遇至终止日止")
+@event(
+    "registration.terminated",
+    1,
+    producer="registration",
+    summary="参保终止（死亡、出国定居、退费等），待遇至终止日止",
+)
 class RegistrationTerminatedV1(_Payload):
     enrollment_id: uuid.UUID
     person_id: uuid.UUID
@@ -86,7 +91,12 @@ class ClaimsEligibleV1(_Payload):
     benefit_end: date | None = None  # None: open-ended
 
 
-@event("claims.ineligible", 1, producer="claims", summary="参保人待遇资格终止（中止参保等），自该日次日起不再报销")
+@event(
+    "claims.ineligible",
+    1,
+    producer="claims",
+    summary="参保人待遇资格终止（中止参保等），自该日次日起不再报销",
+)
 class ClaimsIneligibleV1(_Payload):
     person_id: uuid.UUID
     enrollment_id: uuid.UUID
@@ -178,7 +188,12 @@ class FacilityTerminatedV1(_FacilitySnapshot):
     reason: str
 
 
-@event("facility.reply_overdue", 1, producer="facility", summary="定点申请超过办理时限（20个工作日或整体3个月）未答复")
+@event(
+    "facility.reply_overdue",
+    1,
+    producer="facility",
+    summary="定点申请超过办理时限（20个工作日或整体3个月）未答复",
+)
 class FacilityReplyOverdueV1(_Payload):
     application_id: uuid.UUID
     office_code: str
@@ -187,7 +202,12 @@ class FacilityReplyOverdueV1(_Payload):
     overdue_since: date
 
 
-@event("registration.benefit_registered", 1, producer="registration", summary="待遇登记生效（就医登记、门特、异地备案等）")
+@event(
+    "registration.benefit_registered",
+    1,
+    producer="registration",
+    summary="待遇登记生效（就医登记、门特、异地备案等）",
+)
 class RegistrationBenefitRegisteredV1(_Payload):
     registration_id: uuid.UUID
     person_id: uuid.UUID
@@ -200,7 +220,12 @@ class RegistrationBenefitRegisteredV1(_Payload):
     details: dict[str, Any] = {}
 
 
-@event("registration.benefit_expired", 1, producer="registration", summary="待遇登记到期失效（临时外出备案、住院资格确认书等）")
+@event(
+    "registration.benefit_expired",
+    1,
+    producer="registration",
+    summary="待遇登记到期失效（临时外出备案、住院资格确认书等）",
+)
 class RegistrationBenefitExpiredV1(_Payload):
     registration_id: uuid.UUID
     person_id: uuid.UUID
@@ -232,7 +257,12 @@ class TransferOverdueV1(_Payload):
     provisional: bool = False
 
 
-@event("transfer.certificate_issued", 1, producer="transfer", summary="开具（或补办）参保凭证：缴费年限、个人账户余额、欠费提示")
+@event(
+    "transfer.certificate_issued",
+    1,
+    producer="transfer",
+    summary="开具（或补办）参保凭证：缴费年限、个人账户余额、欠费提示",
+)
 class TransferCertificateIssuedV1(_Payload):
     number: str
     person_id: uuid.UUID
@@ -257,7 +287,12 @@ class TransferCompletedV1(_Payload):
     completed_on: date
 
 
-@event("transfer.transferred_out", 1, producer="transfer", summary="转出完成：信息表已发出、资金已划转，本地参保关系转出")
+@event(
+    "transfer.transferred_out",
+    1,
+    producer="transfer",
+    summary="转出完成：信息表已发出、资金已划转，本地参保关系转出",
+)
 class TransferTransferredOutV1(_Payload):
     transfer_ref: uuid.UUID
     person_id: uuid.UUID

@@ -30,7 +30,9 @@ async def _run(args: argparse.Namespace) -> int:
         else:
             from shared.events.deadletters import replay_dead_letters
 
-            count = await replay_dead_letters(broker, args.service, set(args.message_id) if args.message_id else None)
+            count = await replay_dead_letters(
+                broker, args.service, set(args.message_id) if args.message_id else None
+            )
             print(f"replayed {count} message(s) to {broker.namespace}.{args.service}")
     finally:
         await broker.close()

@@ -13,8 +13,8 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
@@ -111,8 +111,15 @@ class Consumer:
         if channel is None or tag is None or not self._broker.is_connected or channel.is_closed:
             return False
         restored = getattr(channel, "_RobustChannel__restored", None)  # set once the consume is answered
-        underlay = getattr(channel, "_channel", None)  # the current AMQP channel (a new one after each restore)
-        return bool(restored is not None and restored.is_set() and underlay is not None and tag in underlay.channel.consumers)
+        underlay = getattr(
+            channel, "_channel", None
+        )  # the current AMQP channel (a new one after each restore)
+        return bool(
+            restored is not None
+            and restored.is_set()
+            and underlay is not None
+            and tag in underlay.channel.consumers
+        )
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         attempt = int(str((message.headers or {}).get(ATTEMPT_HEADER, 1)))
@@ -158,7 +165,9 @@ class Consumer:
             await uow.commit()
         if fresh and self.after_commit_hook is not None:
             await self.after_commit_hook(envelope)
-        (metrics.EVENTS_CONSUMED if fresh else metrics.EVENTS_DUPLICATE).labels(self.service, envelope.event_type).inc()
+        (metrics.EVENTS_CONSUMED if fresh else metrics.EVENTS_DUPLICATE).labels(
+            self.service, envelope.event_type
+        ).inc()
         metrics.THROUGHPUT.add(self.service, "consumed")
         return fresh
 
@@ -169,13 +178,16 @@ class Consumer:
         except ValidationError as exc:
             raise PoisonMessage(f"not an event envelope: {exc.error_count()} errors") from exc
 
-    async def _retry_or_dead_letter(self, message: AbstractIncomingMessage, attempt: int, exc: Exception) -> None:
+    async def _retry_or_dead_letter(
+        self, message: AbstractIncomingMessage, attempt: int, exc: Exception
+    ) -> None:
         if attempt >= self._max_attempts:
             await self._dead_letter(message, attempt, exc)
             return
         delay = self._retry_delays_ms[min(attempt - 1, len(self._retry_delays_ms) - 1)]
         log.warning(
-            "handler failed, retrying", extra={"attempt": attempt, "delay_ms": delay, "error": repr(exc)[:300]}
+            "handler failed, retrying",
+            extra={"attempt": attempt, "delay_ms": delay, "error": repr(exc)[:300]},
         )
         metrics.EVENTS_RETRIED.labels(self.service).inc()
         await self._forward(message, self.names.retry_queue(delay), {ATTEMPT_HEADER: attempt + 1})

@@ -55,12 +55,16 @@ async def list_dead_letters(broker: Broker, service: str, limit: int = LIST_LIMI
         await channel.close()
 
 
-async def replay_dead_letters(broker: Broker, service: str, message_ids: Collection[str] | None = None) -> int:
+async def replay_dead_letters(
+    broker: Broker, service: str, message_ids: Collection[str] | None = None
+) -> int:
     """Send dead letters back to the service's queue with a fresh attempt count; returns how many."""
     return len(await replay(broker, service, message_ids))
 
 
-async def replay(broker: Broker, service: str, message_ids: Collection[str] | None = None) -> list[DeadLetter]:
+async def replay(
+    broker: Broker, service: str, message_ids: Collection[str] | None = None
+) -> list[DeadLetter]:
     """Like `replay_dead_letters`, returning what was replayed (what an audit record names)."""
     names = Names(broker.namespace, service)
     channel = await broker.channel()

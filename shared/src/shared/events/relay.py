@@ -8,12 +8,11 @@ LISTEN/NOTIFY wakes the relay at once; the poll interval guarantees progress wit
 
 from __future__ import annotations
 
-from typing import TypeGuard, Any
-
 import asyncio
 import json
 import logging
 from datetime import timedelta
+from typing import Any, TypeGuard
 
 import asyncpg
 from aio_pika.exceptions import DeliveryError, PublishError
@@ -86,29 +85,41 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            results = await self._broker.publish_events([message_for(row.event_type, row.envelope) for row in rows])
+            results = await self._broker.publish_events(
+                [message_for(row.event_type, row.envelope) for row in rows]
+            )
             sent = [row.id for row, error in zip(rows, results, strict=True) if error is None]
             refused = [(row, error) for row, error in zip(rows, results, strict=True) if is_refusal(error)]
             if sent:
-                await session.execute(update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now()))
+                await session.execute(
+                    update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now())
+                )
             for row, error in refused:
                 await self._record_refusal(session, row.id, row.attempts, error)
         unsent = len(rows) - len(sent) - len(refused)
         if unsent:
-            log.warning("outbox relay: %d event(s) not confirmed (broker unavailable); they stay unsent", unsent)
+            log.warning(
+                "outbox relay: %d event(s) not confirmed (broker unavailable); they stay unsent", unsent
+            )
         metrics.EVENTS_PUBLISHED.labels(self._schema).inc(len(sent))
         metrics.THROUGHPUT.add(self._schema, "published", len(sent))
         return len(sent)
 
-    async def _record_refusal(self, session: AsyncSession, row_id: int, attempts: int, error: BaseException) -> None:
+    async def _record_refusal(
+        self, session: AsyncSession, row_id: int, attempts: int, error: BaseException
+    ) -> None:
         """The broker returned or refused this row: back off this row only, keep it unsent."""
         reason = f"{type(error).__name__}: {error}"[:500]
-        log.warning("outbox relay: event refused by the broker", extra={"outbox_id": row_id, "reason": reason})
+        log.warning(
+            "outbox relay: event refused by the broker", extra={"outbox_id": row_id, "reason": reason}
+        )
         metrics.EVENTS_PUBLISH_FAILED.labels(self._schema).inc()
         await session.execute(
             update(outbox)
             .where(outbox.c.id == row_id)
-            .values(attempts=attempts + 1, last_error=reason, next_attempt_at=func.now() + retry_delay(attempts))
+            .values(
+                attempts=attempts + 1, last_error=reason, next_attempt_at=func.now() + retry_delay(attempts)
+            )
         )
 
     async def _ensure_listening(self) -> None:
@@ -124,7 +135,9 @@ class OutboxRelay:
     async def _sleep_until_woken(self, stop: asyncio.Event) -> None:
         stopped = asyncio.ensure_future(stop.wait())
         woken = asyncio.ensure_future(self._wake.wait())
-        await asyncio.wait({stopped, woken}, timeout=self._poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            {stopped, woken}, timeout=self._poll_interval_s, return_when=asyncio.FIRST_COMPLETED
+        )
         stopped.cancel()
         woken.cancel()
         self._wake.clear()

@@ -42,9 +42,7 @@ class Names:
 
 
 async def declare_exchange(channel: AbstractChannel, namespace: str) -> AbstractExchange:
-    return await channel.declare_exchange(
-        f"{namespace}.events", aio_pika.ExchangeType.TOPIC, durable=True
-    )
+    return await channel.declare_exchange(f"{namespace}.events", aio_pika.ExchangeType.TOPIC, durable=True)
 
 
 # Every event also lands here, so an event no service consumes (yet) is still routable instead of
@@ -101,7 +99,9 @@ async def declare_service_queues(
     return queue
 
 
-async def delete_namespace(channel: AbstractChannel, namespace: str, services: Iterable[str], retry_delays_ms: Iterable[int]) -> None:
+async def delete_namespace(
+    channel: AbstractChannel, namespace: str, services: Iterable[str], retry_delays_ms: Iterable[int]
+) -> None:
     """Remove a namespace's exchange and queues (test runs clean up after themselves)."""
     delays = list(retry_delays_ms)
     for service in services:

@@ -42,7 +42,15 @@ MAX_WAITING = 50_000  # beyond this (database away for long) the oldest entries 
 MAX_PERSONS_PER_ROW = 200  # a long list answer names its first 200 persons
 MAX_SCANNED_BODY = 64 * 1024  # request and answer bodies beyond this are not searched for persons
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_WIDTHS = {"subject": 120, "role": 20, "office_code": 12, "method": 10, "path": 500, "request_id": 128, "operation": 200}
+_WIDTHS = {
+    "subject": 120,
+    "role": 20,
+    "office_code": 12,
+    "method": 10,
+    "path": 500,
+    "request_id": 128,
+    "operation": 200,
+}
 
 
 def writable(value: str | None, width: int) -> str | None:
@@ -64,7 +72,12 @@ def _safest(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class AccessAudit:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], service: str = "platform", person_key: str | bytes | None = None):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        service: str = "platform",
+        person_key: str | bytes | None = None,
+    ):
         self._sessions = sessions
         self.service = service
         self.persons = PersonFinder(person_key)
@@ -106,7 +119,9 @@ class AccessAudit:
             if exc.connection_invalidated or not _row_fault(exc):
                 self._failed()
                 raise
-            log.warning("access audit: a batch was refused (%s); writing its rows one by one", type(exc.orig).__name__)
+            log.warning(
+                "access audit: a batch was refused (%s); writing its rows one by one", type(exc.orig).__name__
+            )
             await self._insert_one_by_one(batch)
         except Exception:
             self._failed()
@@ -167,7 +182,9 @@ class PersonFinder:
     def __init__(self, person_key: str | bytes | None):
         self._key = person_key.encode() if isinstance(person_key, str) else person_key
 
-    def in_request(self, route_path: str | None, path_params: dict[str, Any], query_string: bytes, body: bytes) -> list[uuid.UUID]:
+    def in_request(
+        self, route_path: str | None, path_params: dict[str, Any], query_string: bytes, body: bytes
+    ) -> list[uuid.UUID]:
         found: list[uuid.UUID] = []
         for name, value in path_params.items():
             if name == "person_id" or (route_path and f"/persons/{{{name}}}" in route_path):

@@ -26,7 +26,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, service: str, audit: AccessAudit | None = None, max_body_bytes: int = MAX_BODY_BYTES):
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: str,
+        audit: AccessAudit | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ):
         self.app = app
         self.service = service
         self.audit = audit
@@ -82,16 +88,16 @@ class RequestContextMiddleware:
         finally:
             route = scope.get("route")
             route_path = getattr(route, "path", None)
-            metrics.HTTP_REQUESTS.labels(self.service, scope["method"], route_path or "unmatched", str(status)).observe(
-                time.perf_counter() - started
-            )
+            metrics.HTTP_REQUESTS.labels(
+                self.service, scope["method"], route_path or "unmatched", str(status)
+            ).observe(time.perf_counter() - started)
             principal = scope.get("state", {}).get("principal")
             if audited and principal is not None:
                 self._record(scope, principal, status, request_id, route_path, request_body, answer_body)
 
     def _record(
         self, scope: Scope, principal: object, status: int, request_id: str, route_path: str | None,
-        request_body: "_Capture", answer_body: "_Capture",
+        request_body: _Capture, answer_body: _Capture,
     ) -> None:  # fmt: skip
         assert self.audit is not None
         persons = self.audit.persons.in_request(

@@ -37,17 +37,35 @@ STATUS_PROBLEMS: dict[int, tuple[str, str]] = {
 }
 
 
-def problem_body(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": f"https://yibao.local/problems/{code}", "status": status, "code": code, "title": title}
+def problem_body(
+    status: int, code: str, title: str, detail: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"https://yibao.local/problems/{code}",
+        "status": status,
+        "code": code,
+        "title": title,
+    }
     if detail:
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
     return body
 
 
-def problem_response(status: int, code: str, title: str, detail: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
-    return JSONResponse(problem_body(status, code, title, detail, **extra), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(
+        problem_body(status, code, title, detail, **extra),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
 
 
 # pydantic's messages are English; the apps show these instead. `{…}` are the error's context values.
@@ -109,7 +127,9 @@ def field_message(error: Mapping[str, Any]) -> str:
         return message
     context = dict(error.get("ctx") or {})
     if "expected" in context:  # pydantic lists choices as "'a', 'b' or 'c'"
-        context["expected"] = str(context["expected"]).replace("'", "").replace(" or ", "、").replace(", ", "、")
+        context["expected"] = (
+            str(context["expected"]).replace("'", "").replace(" or ", "、").replace(", ", "、")
+        )
     try:
         return template.format(**context)
     except (KeyError, IndexError):
@@ -118,13 +138,19 @@ def field_message(error: Mapping[str, Any]) -> str:
 
 def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": field_message(e), "type": e.get("type", "")}
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ())),
+            "message": field_message(e),
+            "type": e.get("type", ""),
+        }
         for e in exc.errors()
     ]
 
 
 async def _on_problem(_: Request, exc: Problem) -> JSONResponse:
-    return problem_response(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, errors=exc.errors, **exc.extra)
+    return problem_response(
+        exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, errors=exc.errors, **exc.extra
+    )
 
 
 async def _on_domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -135,7 +161,9 @@ async def _on_validation(_: Request, exc: RequestValidationError) -> JSONRespons
     errors = field_errors(exc)
     if any(e["type"] == "json_invalid" for e in errors):
         return problem_response(400, "malformed_json", "请求体不是合法的JSON", errors=errors)
-    return problem_response(422, "validation_failed", "请求参数不合法", "请检查 errors 中列出的字段", errors=errors)
+    return problem_response(
+        422, "validation_failed", "请求参数不合法", "请检查 errors 中列出的字段", errors=errors
+    )
 
 
 async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -146,7 +174,9 @@ async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 def _sqlstate(exc: DBAPIError) -> str:
     orig = exc.orig
-    return str(getattr(orig, "pgcode", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None) or "")
+    return str(
+        getattr(orig, "pgcode", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None) or ""
+    )
 
 
 async def _on_database_error(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -30,7 +30,9 @@ def dead_url() -> str:
 def serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Run an ASGI app with uvicorn in a thread; yields its base URL and stops it afterwards."""
     sock = bound_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -113,7 +113,9 @@ class Backbone:
     async def effect_counts(self, event_ids: Sequence) -> dict:  # type: ignore[type-arg]
         async with self.sessions() as session:
             rows = await session.execute(
-                select(effects.c.event_id, func.count()).where(effects.c.event_id.in_(list(event_ids))).group_by(effects.c.event_id)
+                select(effects.c.event_id, func.count())
+                .where(effects.c.event_id.in_(list(event_ids)))
+                .group_by(effects.c.event_id)
             )
             return {row[0]: row[1] for row in rows}
 

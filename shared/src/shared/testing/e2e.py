@@ -78,7 +78,9 @@ def has_chinese(text: str) -> bool:
 def assert_problem(response: Answer, status: int, code: str | None = None) -> dict[str, Any]:
     """`response` is an RFC 9457 problem: that status, problem+json, a machine code and a Chinese title."""
     assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
-    assert response.headers.get("content-type", "").startswith(PROBLEM_JSON), response.headers.get("content-type")
+    assert response.headers.get("content-type", "").startswith(PROBLEM_JSON), response.headers.get(
+        "content-type"
+    )
     problem: dict[str, Any] = response.json()
     assert problem["status"] == status, problem
     assert isinstance(problem.get("code"), str) and problem["code"], problem
@@ -109,7 +111,11 @@ def covered_resident(client, staff_token: str, office_code: str, name: str = "æµ
             "paid_on": f"{business_today().year - 1}-10-15", "materials": {"id_document": "original"}}  # fmt: skip
     created = client.post("/api/v1/registration/enrollments/residents", json=body, headers=headers)
     assert created.status_code == 201, created.text
-    approved = client.post(f"/api/v1/registration/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=headers)
+    approved = client.post(
+        f"/api/v1/registration/enrollments/{created.json()['id']}/approve",
+        json={"version": 1},
+        headers=headers,
+    )
     assert approved.status_code == 200, approved.text
     person_id: str = created.json()["person_id"]
     return person_id

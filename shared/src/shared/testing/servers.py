@@ -36,7 +36,9 @@ class MissingServer(RuntimeError):
 def _port_open(url: str, default_port: int) -> bool:
     parsed = urlsplit(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
             return True
     except OSError:
         return False
@@ -122,7 +124,7 @@ async def postgres_answers(url: str) -> bool:
 
     try:
         conn = await asyncpg.connect(asyncpg_dsn(url), database="postgres", timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await conn.close()
     return True
@@ -149,8 +151,12 @@ class PrivatePostgres:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/yibao"
 
     def start(self) -> None:
-        initdb = _find("initdb", ["/usr/lib/postgresql/*/bin/initdb", "/usr/local/opt/postgresql*/bin/initdb"])
-        pg_ctl = _find("pg_ctl", ["/usr/lib/postgresql/*/bin/pg_ctl", "/usr/local/opt/postgresql*/bin/pg_ctl"])
+        initdb = _find(
+            "initdb", ["/usr/lib/postgresql/*/bin/initdb", "/usr/local/opt/postgresql*/bin/initdb"]
+        )
+        pg_ctl = _find(
+            "pg_ctl", ["/usr/lib/postgresql/*/bin/pg_ctl", "/usr/local/opt/postgresql*/bin/pg_ctl"]
+        )
         if not initdb or not pg_ctl:
             raise MissingServer(POSTGRES_HINT)
         data, run = self.folder / "data", self.folder / "run"
@@ -159,13 +165,34 @@ class PrivatePostgres:
         user = _as_user("postgres")
         if not (data / "PG_VERSION").exists():
             subprocess.run(
-                [*user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale"],
+                [
+                    *user,
+                    initdb,
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                ],
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
         options = f"-p {self.port} -k {run} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on"
         subprocess.run(
-            [*user, pg_ctl, "-D", str(data), "-l", str(self.folder / "postgres.log"), "-o", options, "-w", "start"],
+            [
+                *user,
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(self.folder / "postgres.log"),
+                "-o",
+                options,
+                "-w",
+                "start",
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -173,7 +200,11 @@ class PrivatePostgres:
     def stop(self) -> None:
         pg_ctl = _find("pg_ctl", ["/usr/lib/postgresql/*/bin/pg_ctl"])
         if pg_ctl and (self.folder / "data" / "postmaster.pid").exists():
-            subprocess.run([*_as_user("postgres"), pg_ctl, "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop"], check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [*_as_user("postgres"), pg_ctl, "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop"],
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )
 
 
 @dataclass
@@ -221,17 +252,27 @@ class PrivateRabbitMQ:
         _give_to("rabbitmq", self.folder)
         log = open(self.folder / "server.out", "ab")
         process = subprocess.Popen(
-            [*_as_user("rabbitmq"), server], env=self._env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [*_as_user("rabbitmq"), server],
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.pid = process.pid
         (self.folder / "server.pid").write_text(str(process.pid))
-        _wait(lambda: process.poll() is None and asyncio.run(rabbitmq_answers(self.url)), timeout_s, "RabbitMQ")
+        _wait(
+            lambda: process.poll() is None and asyncio.run(rabbitmq_answers(self.url)), timeout_s, "RabbitMQ"
+        )
 
     def stop(self) -> None:
         pid = self.pid or _read_pid(self.folder / "server.pid")
         if not pid:
             return
-        ctl = "/usr/lib/rabbitmq/bin/rabbitmqctl" if os.path.exists("/usr/lib/rabbitmq/bin/rabbitmqctl") else shutil.which("rabbitmqctl")
+        ctl = (
+            "/usr/lib/rabbitmq/bin/rabbitmqctl"
+            if os.path.exists("/usr/lib/rabbitmq/bin/rabbitmqctl")
+            else shutil.which("rabbitmqctl")
+        )
         if ctl:
             subprocess.run(
                 [*_as_user("rabbitmq"), ctl, "-n", self.node, "stop"],

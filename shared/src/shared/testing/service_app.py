@@ -1,11 +1,11 @@
 """One service's app on the run's database, with a token issuer of its own: the API tests' harness.
 
-    @pytest.fixture(scope="module")
-    def claims(migrated_database, test_servers, tmp_path_factory):
-        from svc_claims.main import create_app
-        from svc_claims.settings import ClaimsSettings
-        with service_app("claims", create_app, ClaimsSettings, migrated_database, test_servers, tmp_path_factory) as harness:
-            yield harness
+@pytest.fixture(scope="module")
+def claims(migrated_database, test_servers, tmp_path_factory):
+    from svc_claims.main import create_app
+    from svc_claims.settings import ClaimsSettings
+    with service_app("claims", create_app, ClaimsSettings, migrated_database, test_servers, tmp_path_factory) as harness:
+        yield harness
 """
 
 from __future__ import annotations
@@ -38,12 +38,16 @@ class Harness:
         """A bearer header for a principal of `role` (an insured person gets a fresh person id unless given)."""
         if role is Role.insured:
             claims.setdefault("person_id", uuid.uuid4())
-        principal = Principal(subject=claims.pop("subject", f"{role.value}-{uuid.uuid4().hex[:6]}"), role=role, **claims)
+        principal = Principal(
+            subject=claims.pop("subject", f"{role.value}-{uuid.uuid4().hex[:6]}"), role=role, **claims
+        )
         return {"Authorization": f"Bearer {self.issuer.issue(principal)}"}
 
     def business_date(self, day: str | None) -> None:
         """Move the service's business date (None: back to today)."""
-        answer = self.client.put(f"/api/v1/{self.service}/admin/business-date", json={"date": day}, headers=self.token(Role.admin))
+        answer = self.client.put(
+            f"/api/v1/{self.service}/admin/business-date", json={"date": day}, headers=self.token(Role.admin)
+        )
         assert answer.status_code == 200, answer.text
 
 
@@ -68,7 +72,9 @@ def service_app(
     asyncio.run(delete_broker_namespace(servers.broker_url, namespace, [service]))
 
 
-async def in_schema(database_url: str, service: str, work: Callable[[UnitOfWork], Awaitable[Any]], at: datetime) -> Any:
+async def in_schema(
+    database_url: str, service: str, work: Callable[[UnitOfWork], Awaitable[Any]], at: datetime
+) -> Any:
     """``work(uow)`` in one committed unit of work on the service's schema, at a fixed time: what a job
     or a consumer of the service does, run by a test."""
     engine = make_engine(service_database_url(database_url, service), 2, schema=service)

@@ -203,7 +203,10 @@ def _coverage_table(report: CoverageOut) -> tuple[list[str], list[list]]:
         f"{CATEGORY_NAMES[c]}{what}" for c in Category for what in ("指标", "名单人数", "已参保", "完成率%")
     ]
     rows = [(t.code, t.name, t.categories) for t in report.townships] + [("", "合计", report.totals)]
-    return header, [[code, name] + [v for c in Category for v in _cell_values(cells[c.value])] for code, name, cells in rows]
+    return header, [
+        [code, name] + [v for c in Category for v in _cell_values(cells[c.value])]
+        for code, name, cells in rows
+    ]
 
 
 @router.get(

@@ -27,7 +27,9 @@ router = APIRouter(prefix="/clearings", tags=["基金清算"])
 
 class RunIn(BaseModel):
     period: PeriodText
-    facility_code: FacilityCode | None = Field(None, description="只清算一个机构；省略则清算本分中心（市级：全市）的全部机构")
+    facility_code: FacilityCode | None = Field(
+        None, description="只清算一个机构；省略则清算本分中心（市级：全市）的全部机构"
+    )
 
 
 class RunOut(BaseModel):
@@ -110,7 +112,11 @@ def shape(row: dict, today: date) -> ClearingOut:
     )  # fmt: skip
 
 
-@router.post("/run", response_model=RunOut, summary="清算（或重新清算）一个月；其后已清算的月份随之更新；重复执行无变化")
+@router.post(
+    "/run",
+    response_model=RunOut,
+    summary="清算（或重新清算）一个月；其后已清算的月份随之更新；重复执行无变化",
+)
 async def run(body: RunIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
     async def clear() -> tuple[int, Any]:
         result = await usecases.run_clearing(uow, actor, body.period, facility_code=body.facility_code)
@@ -169,42 +175,92 @@ async def _bulk(uow: UoW, actor, facility_code: str | None, period: str) -> list
 BulkPeriod = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="结算月份")]
 
 
-@router.get("/export.pdf", summary="批量导出基金清算表 PDF（机构：本机构；经办：本分中心）", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
-async def export_pdf(actor: Reader, uow: UoW, period: BulkPeriod, facility_code: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+@router.get(
+    "/export.pdf",
+    summary="批量导出基金清算表 PDF（机构：本机构；经办：本分中心）",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def export_pdf(
+    actor: Reader,
+    uow: UoW,
+    period: BulkPeriod,
+    facility_code: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
     async with uow:
         items = await _bulk(uow, actor, facility_code, period)
-    return Response(document.clearing_pdf(items), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="clearing-{period}.pdf"'})
+    return Response(
+        document.clearing_pdf(items),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="clearing-{period}.pdf"'},
+    )
 
 
-@router.get("/export.csv", summary="批量导出基金清算表（电子表格 CSV）", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}})
-async def export_csv(actor: Reader, uow: UoW, period: BulkPeriod, facility_code: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+@router.get(
+    "/export.csv",
+    summary="批量导出基金清算表（电子表格 CSV）",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_csv(
+    actor: Reader,
+    uow: UoW,
+    period: BulkPeriod,
+    facility_code: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
     async with uow:
         items = await _bulk(uow, actor, facility_code, period)
-    return Response(document.clearing_csv(items), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="clearing-{period}.csv"'})
+    return Response(
+        document.clearing_csv(items),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="clearing-{period}.csv"'},
+    )
 
 
-@router.get("/export.xlsx", summary="批量导出基金清算表（Excel xlsx）", response_class=Response,
-            responses={200: {"content": {XLSX: {}}}})
-async def export_xlsx(actor: Reader, uow: UoW, period: BulkPeriod, facility_code: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+@router.get(
+    "/export.xlsx",
+    summary="批量导出基金清算表（Excel xlsx）",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+async def export_xlsx(
+    actor: Reader,
+    uow: UoW,
+    period: BulkPeriod,
+    facility_code: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
     async with uow:
         items = await _bulk(uow, actor, facility_code, period)
-    return Response(document.clearing_xlsx(items), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="clearing-{period}.xlsx"'})
+    return Response(
+        document.clearing_xlsx(items),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="clearing-{period}.xlsx"'},
+    )
 
 
-@router.get("/{clearing_id}/document.pdf", summary="基金清算表 PDF", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/{clearing_id}/document.pdf",
+    summary="基金清算表 PDF",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def clearing_document(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Response:
     async with uow:
         items = await _named(uow, [await usecases.clearing_view(uow, actor, clearing_id)])
     name = f"clearing-{items[0][0]['facility_code']}-{items[0][0]['period']}-{items[0][0]['care_type']}"
-    return Response(document.clearing_pdf(items), media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
+    return Response(
+        document.clearing_pdf(items),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
 
 
-@router.get("/{clearing_id}/table.csv", summary="基金清算表（电子表格 CSV）", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/{clearing_id}/table.csv",
+    summary="基金清算表（电子表格 CSV）",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 async def clearing_table(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Response:
     async with uow:
         items = await _named(uow, [await usecases.clearing_view(uow, actor, clearing_id)])
@@ -223,7 +279,9 @@ async def history(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> list[dict]
 
 class StepIn(BaseModel):
     version: int = Field(ge=1)
-    declaration_version: int | None = Field(None, ge=1, description="所审核、核准或拨付的申报版本（不是最新版本时拒绝）")
+    declaration_version: int | None = Field(
+        None, ge=1, description="所审核、核准或拨付的申报版本（不是最新版本时拒绝）"
+    )
     note: Text | None = Field(None, max_length=500)
 
 
@@ -245,22 +303,60 @@ async def _step(uow: UoW, request: Request, key: str | None, clearing_id: uuid.U
 
 
 @router.post("/{clearing_id}/review", response_model=ClearingOut, summary="分中心审核")
-async def review(clearing_id: uuid.UUID, body: StepIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def review(
+    clearing_id: uuid.UUID,
+    body: StepIn,
+    request: Request,
+    actor: Staff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
     return await _step(uow, request, idempotency_key, clearing_id, actor, "review", body)
 
 
 @router.post("/{clearing_id}/approve", response_model=ClearingOut, summary="市医保中心核准")
-async def approve(clearing_id: uuid.UUID, body: StepIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
+async def approve(
+    clearing_id: uuid.UUID,
+    body: StepIn,
+    request: Request,
+    actor: Staff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
     return await _step(uow, request, idempotency_key, clearing_id, actor, "approve", body)
 
 
-@router.post("/{clearing_id}/pay", response_model=ClearingOut, summary="下达拨付单，结算款拨付机构银行账户（拨付本月第41行加调整）")
-async def pay(clearing_id: uuid.UUID, body: PayIn, request: Request, actor: Staff, uow: UoW, idempotency_key: IdempotencyKey = None):
-    bank = {k: v for k, v in {"bank_name": body.bank_name, "account_name": body.account_name, "account_number": body.account_number}.items() if v}
+@router.post(
+    "/{clearing_id}/pay",
+    response_model=ClearingOut,
+    summary="下达拨付单，结算款拨付机构银行账户（拨付本月第41行加调整）",
+)
+async def pay(
+    clearing_id: uuid.UUID,
+    body: PayIn,
+    request: Request,
+    actor: Staff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+):
+    bank = {
+        k: v
+        for k, v in {
+            "bank_name": body.bank_name,
+            "account_name": body.account_name,
+            "account_number": body.account_number,
+        }.items()
+        if v
+    }
     return await _step(uow, request, idempotency_key, clearing_id, actor, "pay", body, bank)
 
 
-@router.get("/{clearing_id}/table.xlsx", summary="基金清算表（Excel xlsx）", response_class=Response, responses={200: {"content": {XLSX: {}}}})
+@router.get(
+    "/{clearing_id}/table.xlsx",
+    summary="基金清算表（Excel xlsx）",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
 async def clearing_table_xlsx(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Response:
     async with uow:
         items = await _named(uow, [await usecases.clearing_view(uow, actor, clearing_id)])
