@@ -238,7 +238,8 @@ class PrivateRabbitMQ:
             "RABBITMQ_CONF_ENV_FILE": str(self.folder / "rabbitmq-env.conf"),
         }
 
-    def start(self, timeout_s: float = 60) -> None:
+    def start(self, timeout_s: float = 180) -> None:
+        # A wait, not a speed check: an Erlang node on a busy 2-core machine has been seen to need over 60 s.
         server = _find("rabbitmq-server", ["/usr/lib/rabbitmq/bin/rabbitmq-server"])
         direct = "/usr/lib/rabbitmq/bin/rabbitmq-server"
         if os.path.exists(direct):
