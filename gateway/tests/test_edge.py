@@ -22,7 +22,7 @@ from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from shared.auth import Principal, Role
 from shared.auth.issuer import DevIssuer
-from shared.testing.asgi import bound_socket, serve
+from shared.testing.asgi import bound_socket, request_body, serve
 
 PASSWORD = "Demo@2026"
 
@@ -35,20 +35,9 @@ class Upstream:
         self.requests: list[dict] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await request_body(scope, receive, send)
+        if body is None:
+            return
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.requests.append({"path": scope["path"], "headers": headers, "body": body})
         await send({"type": "http.response.start", "status": self.status,

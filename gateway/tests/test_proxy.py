@@ -19,7 +19,7 @@ from gateway.main import create_app
 from gateway.proxy import Proxy, Upstreams
 from gateway.settings import GatewaySettings
 from shared.auth import TokenVerifier
-from shared.testing.asgi import bound_socket, dead_url, serve
+from shared.testing.asgi import bound_socket, dead_url, request_body, serve
 from shared.testing.e2e import assert_problem as assert_shared_problem
 
 PROBLEM_JSON = "application/problem+json"
@@ -146,20 +146,9 @@ class Upstream:
         self.requests: list[dict] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await request_body(scope, receive, send)
+        if body is None:
+            return
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         self.requests.append(
             {"path": scope["path"], "query": scope["query_string"].decode(), "headers": headers, "body": body}

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.types import Receive, Scope, Send
 
 
 def bound_socket() -> socket.socket:
@@ -46,3 +47,21 @@ def serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+async def request_body(scope: Scope, receive: Receive, send: Send) -> bytes | None:
+    """For a test's tiny ASGI upstream: answer the lifespan messages (None once it ends), else the whole body."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return None
+    body = b""
+    while True:
+        message = await receive()
+        body += bytes(message.get("body", b""))
+        if not message.get("more_body"):
+            return body
