@@ -13,12 +13,11 @@ import uuid
 import httpx
 import pytest
 
-from shared.testing.e2e import bearer, new_resident_id, poll
+from shared.testing.e2e import bearer, covered_in_2021, new_resident_id, poll
 
 pytestmark = pytest.mark.e2e
 
 REG, CLAIMS = "/api/v1/registration", "/api/v1/claims"
-LATE = {"reason": "补登2021年度参保（已缴费）", "receipts": ["税缴 2020-000777"]}
 ACCOUNT = "6222021234567890123"
 
 
@@ -29,23 +28,6 @@ def resident_id(office: str, female: bool) -> str:
         number = new_resident_id(office, rng)
         if (int(number[16]) % 2 == 0) == female:
             return number
-
-
-def enroll_2021(gateway: httpx.Client, staff: str, office: str, id_number: str, **extra: object) -> str:
-    body = {"person": {"id_number": id_number, "name": "参保人"}, "office_code": office, "tier": "adult_middle", "coverage_year": 2021,
-            "paid_on": "2020-10-15", "materials": {"id_document": "original"}, "late_record": LATE, **extra}  # fmt: skip
-    created = gateway.post(f"{REG}/enrollments/residents", json=body, headers=bearer(staff))
-    assert created.status_code == 201, created.text
-    assert (
-        gateway.post(
-            f"{REG}/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=bearer(staff)
-        ).status_code
-        == 200
-    )
-    person = created.json()["person_id"]
-    poll(lambda: gateway.get(f"{CLAIMS}/persons/{person}/eligibility", params={"on": "2021-05-15"}, headers=bearer(staff)).json().get("eligible"),
-         what="claims to record the 2021 coverage")  # fmt: skip
-    return person
 
 
 def refused(answer: httpx.Response, status: int, code: str) -> dict:
@@ -64,7 +46,7 @@ def inpatient(in_scope: str, receipt: str, **extra: object) -> dict:
 def test_another_districts_clerk_neither_reads_a_persons_year_nor_books_a_bill(
     gateway: httpx.Client, tokens: dict[str, str]
 ) -> None:
-    person = enroll_2021(
+    person = covered_in_2021(
         gateway, tokens["staff-hexi"], "120103", resident_id("120103", female=True)
     )  # a person of 河西区
     heping, hexi = bearer(tokens["staff-heping"]), bearer(tokens["staff-hexi"])
@@ -88,7 +70,7 @@ def test_another_districts_clerk_neither_reads_a_persons_year_nor_books_a_bill(
 
 
 def test_a_settlement_sent_twice_counts_the_stay_once(gateway: httpx.Client, tokens: dict[str, str]) -> None:
-    person = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
+    person = covered_in_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
     clerk = bearer(tokens["staff-heping"])
     receipt = f"ZY{uuid.uuid4().hex[:10]}"
     first = gateway.post(
@@ -124,7 +106,7 @@ def test_a_settlement_sent_twice_counts_the_stay_once(gateway: httpx.Client, tok
 def test_sample_policy_data_is_quoted_flagged_but_never_settled(
     gateway: httpx.Client, tokens: dict[str, str]
 ) -> None:
-    person = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
+    person = covered_in_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
     clerk = bearer(tokens["staff-heping"])
     # 100,000 in scope: the burden passes the major-illness threshold, a sample value in the 2021 file.
     quote = gateway.post(f"{CLAIMS}/quote", json={k: v for k, v in inpatient("100000.00", "-").items() if k not in ("facility_code", "receipt_no")},
@@ -140,8 +122,8 @@ def test_maternity_is_paid_by_the_persons_sex_and_once_per_pregnancy(
 ) -> None:
     clerk, admin = bearer(tokens["staff-heping"]), bearer(tokens["admin"])
     her_id, his_id = resident_id("120101", female=True), resident_id("120101", female=False)
-    mother = enroll_2021(gateway, tokens["staff-heping"], "120101", her_id)
-    father = enroll_2021(gateway, tokens["staff-heping"], "120101", his_id)
+    mother = covered_in_2021(gateway, tokens["staff-heping"], "120101", her_id)
+    father = covered_in_2021(gateway, tokens["staff-heping"], "120101", his_id)
     # The pregnancy was registered (late, before the delivery) on 1 June 2021: registration's date moved there.
     assert (
         gateway.put(f"{REG}/admin/business-date", json={"date": "2021-06-01"}, headers=admin).status_code
@@ -221,7 +203,7 @@ def test_an_entitled_veterans_real_claim_pays_the_share_the_quote_gives(
             "valid_from": "2019-01-01",
         }
     ]
-    person = enroll_2021(
+    person = covered_in_2021(
         gateway, tokens["staff-city"], "120101", resident_id("120101", female=False), special_groups=groups
     )
     receipt = {"number": f"ZY{uuid.uuid4().hex[:10]}", "issued_on": "2021-05-20", "amount": "30000.00", "in_scope": "15000.00",
@@ -257,8 +239,12 @@ def test_registrations_decide_the_special_disease_ratio_and_the_level_2_outpatie
     gateway: httpx.Client, tokens: dict[str, str]
 ) -> None:
     clerk, city, admin = bearer(tokens["staff-heping"]), bearer(tokens["staff-city"]), bearer(tokens["admin"])
-    registered = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
-    unregistered = enroll_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=True))
+    registered = covered_in_2021(
+        gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False)
+    )
+    unregistered = covered_in_2021(
+        gateway, tokens["staff-heping"], "120101", resident_id("120101", female=True)
+    )
     hospital = "H12010100001"  # level 2: special disease and the reformed level-2 outpatient programme (sample registry)
     # Registered at the start of 2021: registration's date moved there.
     assert (

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from shared.events.relay import asyncpg_dsn
-from shared.testing.e2e import bearer, new_resident_id, poll
+from shared.testing.e2e import bearer, covered_in_2021, new_resident_id, poll
 
 pytestmark = pytest.mark.e2e
 
@@ -25,25 +25,6 @@ REG = "/api/v1/registration"
 API = "/api/v1/claims/reimbursements"
 OFFICE = "120101"
 ZHANGSAN_ID = "120101199003071235"
-
-
-def enroll_2021(gateway: httpx.Client, staff: str, id_number: str, name: str, **extra: object) -> str:
-    """Covered for 2021 (paid in the autumn 2020 enrollment period); returns the person id once claims knows it."""
-    body = {"person": {"id_number": id_number, "name": name}, "office_code": OFFICE, "tier": "adult_middle", "coverage_year": 2021,
-            "paid_on": "2020-10-15", "materials": {"id_document": "original"},
-            "late_record": {"reason": "补登2021年度参保（已缴费）", "receipts": ["税缴 2020-000001"]}, **extra}  # 2021 is over  # fmt: skip
-    created = gateway.post(f"{REG}/enrollments/residents", json=body, headers=bearer(staff))
-    assert created.status_code == 201, created.text
-    assert (
-        gateway.post(
-            f"{REG}/enrollments/{created.json()['id']}/approve", json={"version": 1}, headers=bearer(staff)
-        ).status_code
-        == 200
-    )
-    person = created.json()["person_id"]
-    poll(lambda: gateway.get(f"/api/v1/claims/persons/{person}/eligibility", params={"on": "2021-05-15"}, headers=bearer(staff)).json().get("eligible"),
-         what="claims to record the 2021 coverage")  # fmt: skip
-    return person
 
 
 # Hospitals of the sample registry (designated in svc-facility, known to claims by event), by level.
@@ -69,7 +50,7 @@ def test_a_resident_is_reimbursed_what_a_quote_gives(gateway: httpx.Client, toke
         bearer(tokens["staff-city"]),
         bearer(tokens["zhangsan"]),
     )
-    enroll_2021(gateway, tokens["staff-heping"], ZHANGSAN_ID, "张三")
+    covered_in_2021(gateway, tokens["staff-heping"], OFFICE, ZHANGSAN_ID, "张三")
     filed = gateway.post(API, json=bill(), headers=me)
     assert filed.status_code == 201, filed.text
     claim = filed.json()
@@ -146,7 +127,7 @@ def test_a_claim_left_unreviewed_past_30_working_days_raises_the_overdue_alert(
     gateway: httpx.Client, tokens: dict[str, str], test_servers
 ) -> None:  # type: ignore[no-untyped-def]
     heping, admin = bearer(tokens["staff-heping"]), bearer(tokens["admin"])
-    person = enroll_2021(gateway, tokens["staff-heping"], new_resident_id(OFFICE), "久候者")
+    person = covered_in_2021(gateway, tokens["staff-heping"], OFFICE, new_resident_id(OFFICE), "久候者")
     filed = gateway.post(API, json={**bill(), "person_id": person}, headers=heping).json()
     claim = gateway.post(f"{API}/{filed['id']}/accept", json={"version": 1}, headers=heping).json()
     due = date.fromisoformat(claim["expected_payment_by"])
@@ -212,7 +193,7 @@ def codes(bill_: dict) -> set[str]:
 def test_three_stays_in_a_year_deductible_once_then_the_cap_and_major_illness(
     gateway: httpx.Client, tokens: dict[str, str]
 ) -> None:
-    person = enroll_2021(gateway, tokens["staff-heping"], new_resident_id(OFFICE), "三次住院")
+    person = covered_in_2021(gateway, tokens["staff-heping"], OFFICE, new_resident_id(OFFICE), "三次住院")
     first = reimburse(gateway, tokens, person, 2, "2021-03-01", "2021-03-10", "20000.00")
     assert "deductible" in codes(first) and first["fund"] == "14625.00"  # (20000 − 500) × 75%, level 2
     second = reimburse(gateway, tokens, person, 3, "2021-06-01", "2021-06-12", "30000.00")
@@ -260,9 +241,10 @@ def test_a_subsistence_allowance_recipients_bill_includes_assistance(
     gateway: httpx.Client, tokens: dict[str, str]
 ) -> None:
     # Special groups are enrolled by city-level staff only.
-    person = enroll_2021(
+    person = covered_in_2021(
         gateway,
         tokens["staff-city"],
+        OFFICE,
         new_resident_id(OFFICE),
         "低保户",
         tier="adult_low",
