@@ -175,6 +175,16 @@ async def _bulk(uow: UoW, actor, facility_code: str | None, period: str) -> list
 BulkPeriod = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="结算月份")]
 
 
+async def _one(uow: UoW, actor, clearing_id: uuid.UUID) -> list[tuple[dict, str]]:  # type: ignore[no-untyped-def]
+    return await _named(uow, [await usecases.clearing_view(uow, actor, clearing_id)])
+
+
+def _attachment(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
 @router.get(
     "/export.pdf",
     summary="批量导出基金清算表 PDF（机构：本机构；经办：本分中心）",
@@ -187,13 +197,8 @@ async def export_pdf(
     period: BulkPeriod,
     facility_code: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    async with uow:
-        items = await _bulk(uow, actor, facility_code, period)
-    return Response(
-        document.clearing_pdf(items),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="clearing-{period}.pdf"'},
-    )
+    items = await uow.read(_bulk, actor, facility_code, period)
+    return _attachment(document.clearing_pdf(items), "application/pdf", f"clearing-{period}.pdf")
 
 
 @router.get(
@@ -208,13 +213,8 @@ async def export_csv(
     period: BulkPeriod,
     facility_code: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    async with uow:
-        items = await _bulk(uow, actor, facility_code, period)
-    return Response(
-        document.clearing_csv(items),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="clearing-{period}.csv"'},
-    )
+    items = await uow.read(_bulk, actor, facility_code, period)
+    return _attachment(document.clearing_csv(items), "text/csv; charset=utf-8", f"clearing-{period}.csv")
 
 
 @router.get(
@@ -229,13 +229,8 @@ async def export_xlsx(
     period: BulkPeriod,
     facility_code: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    async with uow:
-        items = await _bulk(uow, actor, facility_code, period)
-    return Response(
-        document.clearing_xlsx(items),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="clearing-{period}.xlsx"'},
-    )
+    items = await uow.read(_bulk, actor, facility_code, period)
+    return _attachment(document.clearing_xlsx(items), XLSX, f"clearing-{period}.xlsx")
 
 
 @router.get(
@@ -245,14 +240,10 @@ async def export_xlsx(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def clearing_document(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Response:
-    async with uow:
-        items = await _named(uow, [await usecases.clearing_view(uow, actor, clearing_id)])
-    name = f"clearing-{items[0][0]['facility_code']}-{items[0][0]['period']}-{items[0][0]['care_type']}"
-    return Response(
-        document.clearing_pdf(items),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
-    )
+    items = await uow.read(_one, actor, clearing_id)
+    row = items[0][0]
+    name = f"clearing-{row['facility_code']}-{row['period']}-{row['care_type']}"
+    return _attachment(document.clearing_pdf(items), "application/pdf", f"{name}.pdf")
 
 
 @router.get(
@@ -262,8 +253,7 @@ async def clearing_document(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> 
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def clearing_table(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Response:
-    async with uow:
-        items = await _named(uow, [await usecases.clearing_view(uow, actor, clearing_id)])
+    items = await uow.read(_one, actor, clearing_id)
     return Response(document.clearing_csv(items), media_type="text/csv; charset=utf-8")
 
 
@@ -358,6 +348,5 @@ async def pay(
     responses={200: {"content": {XLSX: {}}}},
 )
 async def clearing_table_xlsx(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Response:
-    async with uow:
-        items = await _named(uow, [await usecases.clearing_view(uow, actor, clearing_id)])
+    items = await uow.read(_one, actor, clearing_id)
     return Response(document.clearing_xlsx(items), media_type=XLSX)
