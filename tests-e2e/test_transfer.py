@@ -912,3 +912,14 @@ def test_the_conformance_kit_passes_every_case_against_our_deployment(linked, tm
         link(tianjin, tangshan, "seeds_5_10_5")
     assert status == 0, printed
     assert "18/18 cases passed" in printed
+
+
+def test_other_offices_sharing_an_address_are_not_held_to_the_gateways_per_address_limit(tianjin) -> None:  # type: ignore[no-untyped-def]
+    """Past the anonymous per-address burst (100) every message still reaches the transfer service,
+    which answers each on its merits (here: not a message); the gateway's ceiling is far higher."""
+    answers = [
+        tianjin.client.post("/interop/v1/messages", content=b"junk", headers={"Content-Type": MEDIA_TYPE})
+        for _ in range(130)
+    ]
+    assert {a.status_code for a in answers} == {400}, sorted({a.status_code for a in answers})
+    assert {a.json()["code"] for a in answers} == {"malformed_message"}

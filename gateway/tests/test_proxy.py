@@ -378,3 +378,29 @@ def test_rate_limit_exceeded_is_429_with_retry_after(tmp_path: Path) -> None:
         # The gateway's own endpoints are not counted against the caller.
         assert client.get("/api/v1/calendar/days/2026-10-10", headers=heping).status_code == 200
     assert len(upstream.requests) == 4, "the refused request never reached the upstream"
+
+
+def test_other_offices_are_not_held_to_the_per_address_limit_but_to_a_ceiling(tmp_path: Path) -> None:
+    """Peers on /interop/v1 share addresses (one province's offices behind one NAT) and are verified and
+    limited per office by the transfer service: the anonymous per-address limit does not apply to them,
+    only a far higher ceiling against a flood of unsigned junk."""
+    upstream = Upstream("transfer")
+    with (
+        serve(upstream) as url,
+        gateway_app(
+            tmp_path,
+            {"transfer": url},
+            rate_limit_per_s=0.01,
+            rate_limit_burst=2,
+            interop_address_rate_per_s=0.01,
+            interop_address_burst=8,
+        ) as client,
+    ):
+        answers = [client.post("/interop/v1/messages", content=b"x") for _ in range(9)]
+        assert [a.status_code for a in answers[:8]] == [200] * 8  # beyond the anonymous burst of 2
+        assert_problem(answers[8], 429, "rate_limited")
+        assert answers[8].headers["retry-after"].isdigit()
+        # The ceiling is its own bucket: the address's API budget is untouched.
+        heping = login(client)
+        assert client.get("/api/v1/transfer/x", headers=heping).status_code == 200
+    assert len(upstream.requests) == 9

@@ -71,6 +71,7 @@ class Proxy:
         self.verifier = verifier
         self.upstreams = upstreams
         self.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+        self.peer_ceiling = RateLimiter(settings.interop_address_rate_per_s, settings.interop_address_burst)
         self.session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -113,7 +114,8 @@ class Proxy:
         path: str = scope["path"]
         headers = dict_headers(scope)
         client = await self._admit(path, headers, scope)
-        allowed, retry_after = self.limiter.allow(client)
+        limiter = self.peer_ceiling if client.startswith("peer:") else self.limiter
+        allowed, retry_after = limiter.allow(client)
         if not allowed:
             raise Problem(
                 429,

@@ -22,6 +22,11 @@ class GatewaySettings(CommonSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     rate_limit_per_s: float = 50.0
     rate_limit_burst: int = 100
+    # Other offices on /interop/v1 are not held to the per-address limit above (they are verified by
+    # signature and limited per office by the transfer service); only a ceiling per address against
+    # floods of unsigned junk, far above what a peer sends.
+    interop_address_rate_per_s: float = Field(500.0, gt=0)
+    interop_address_burst: int = Field(2000, ge=1)
     # Paths any caller may reach without a token (prefix match).
     public_prefixes: list[str] = Field(
         default_factory=lambda: [
