@@ -35,6 +35,19 @@ _PHONE = re.compile(r"^0\d{2,3}-\d{5,8}$")
 Source = Annotated[str, Field(pattern=r"^seed \d{3}$")]
 
 OfficeLevel = Literal["city", "district", "township", "village"]
+# Digits of an office code by level: a division code for city and county/district offices (or an
+# assigned one), the 9-digit township/street and 12-digit village/community statistical code below.
+CODE_DIGITS: dict[str, int] = {"city": 6, "district": 6, "township": 9, "village": 12}
+# Offices that hold and decide cases; township and village offices accept and forward (seed 004:
+# 乡镇（街道）级 办理 through the 基层网厅, 村（社区）级 guides and accepts only when entrusted).
+HOLDS_CASES = frozenset({"city", "district"})
+Power = Literal["accept", "decide", "forward", "guide"]
+LEVEL_POWERS: dict[str, frozenset[str]] = {
+    "city": frozenset({"accept", "decide"}),
+    "district": frozenset({"accept", "decide"}),
+    "township": frozenset({"accept", "forward"}),
+    "village": frozenset({"guide", "forward"}),
+}
 TimeLimitKind = Literal["immediate", "working_days", "months", "none"]
 
 # Flag key -> the column header of seed 002 it comes from.
@@ -96,7 +109,9 @@ def _as_tuple(phones: str | tuple[str, ...] | None) -> tuple[str, ...]:
 class Office(FrozenModel):
     """An insurance office (经办机构) of one of the four levels."""
 
-    code: str = Field(description="6 digits: administrative division code, or assigned (code_assigned)")
+    code: str = Field(
+        description="division code (6 digits; township 9, village 12), or assigned (code_assigned)"
+    )
     name: str = Field(min_length=1)
     aliases: tuple[str, ...] = ()
     region: str = Field(min_length=1, description="天津市 / 唐山市 / 秦皇岛市")
@@ -117,9 +132,18 @@ class Office(FrozenModel):
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
-        return six_digits(value, "code")  # type: ignore[return-value]
+        if not re.fullmatch(r"\d{6}|\d{9}|\d{12}", value):
+            raise ValueError(f"code must be 6, 9 or 12 digits, got {value!r}")
+        return value
 
-    @field_validator("parent_code", "district_code")
+    @field_validator("parent_code")
+    @classmethod
+    def _parent(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{6}|\d{9}", value):
+            raise ValueError(f"parent_code must be 6 or 9 digits, got {value!r}")
+        return value
+
+    @field_validator("district_code")
     @classmethod
     def _codes(cls, value: str | None, info: Any) -> str | None:
         return six_digits(value, info.field_name)
@@ -144,12 +168,23 @@ class Office(FrozenModel):
             raise ValueError(f"{self.code}: a {self.level} office needs its parent_code")
         if self.parent_code == self.code:
             raise ValueError(f"{self.code}: its own parent")
+        if len(self.code) != CODE_DIGITS[self.level]:
+            raise ValueError(f"{self.code}: a {self.level} office has a {CODE_DIGITS[self.level]}-digit code")
         # Whatever is assigned or missing must say why (data not from the seeds are never silent).
         missing = [f for f in ("address", "hours", "consultation_phone") if getattr(self, f) is None]
         if (self.code_assigned or self.name_assigned or missing) and not self.note:
             what = ", ".join(missing) or "assigned values"
             raise ValueError(f"{self.code}: {what} not from the seeds need a note")
         return self
+
+    @property
+    def powers(self) -> frozenset[str]:
+        """What the office may do with a case: accept, decide, only forward, or guide."""
+        return LEVEL_POWERS[self.level]
+
+    @property
+    def holds_cases(self) -> bool:
+        return self.level in HOLDS_CASES
 
     @property
     def phones(self) -> dict[str, tuple[str, ...]]:
@@ -240,6 +275,9 @@ def _read(name: str) -> dict[str, Any]:
     return data
 
 
+_LEVEL_ORDER = ("city", "district", "township", "village")
+
+
 @functools.cache
 def load_offices() -> tuple[Office, ...]:
     """The office directory, in the order of the file (Tianjin sub-centres in the order of seed 000)."""
@@ -256,6 +294,12 @@ def load_offices() -> tuple[Office, ...]:
                 raise ValueError(f"offices.json: {office.code} has an unknown parent {office.parent_code}")
             if parent.region != office.region:
                 raise ValueError(f"offices.json: {office.code} and its parent are in different regions")
+            if _LEVEL_ORDER.index(parent.level) >= _LEVEL_ORDER.index(office.level):
+                raise ValueError(f"offices.json: {office.code} ({office.level}) is not below its parent")
+            if office.level in ("township", "village") and not office.code.startswith(parent.code):
+                raise ValueError(
+                    f"offices.json: {office.code} does not carry its parent's code {parent.code}"
+                )
     return offices
 
 

@@ -154,11 +154,12 @@ def test_district_codes_and_assigned_codes() -> None:
     assert all(re.fullmatch(r"12019\d", o.code) and o.district_code == "120116" and o.note for o in assigned)
 
 
-def test_office_codes_are_six_digits_and_unique_and_parents_exist() -> None:
+def test_office_codes_have_their_levels_digits_and_are_unique_and_parents_exist() -> None:
     offices = load_offices()
     codes = [o.code for o in offices]
     assert len(codes) == len(set(codes))
-    assert all(re.fullmatch(r"\d{6}", c) for c in codes)
+    digits = {"city": 6, "district": 6, "township": 9, "village": 12}
+    assert all(re.fullmatch(rf"\d{{{digits[o.level]}}}", o.code) for o in offices)
     assert all(o.parent_code is None or office_by_code(o.parent_code) is not None for o in offices)
     assert office_by_code("999999") is None
 
@@ -177,7 +178,13 @@ def test_city_centres_of_the_three_regions() -> None:
     assert tangshan.name_assigned  # seed 003 never names the office
     assert qinhuangdao and qinhuangdao.name == "市医疗保险基金管理中心" and qinhuangdao.source == "seed 004"
     qhd_districts = {o.name for o in load_offices() if o.parent_code == "130300"}
-    assert qhd_districts == {"开发区社保中心", "北戴河新区健康产业促进局"}
+    assert {"开发区社保中心", "北戴河新区健康产业促进局", "海港区医疗保险基金管理中心"} <= qhd_districts
+    assert {o.level for o in load_offices() if o.region == "秦皇岛市"} == {
+        "city",
+        "district",
+        "township",
+        "village",
+    }
 
 
 def test_every_office_has_an_address_and_hours_or_says_why_not() -> None:

@@ -26,7 +26,7 @@ class Principal(BaseModel):
     role: Role
     name: str | None = None
     office_code: str | None = None
-    office_level: Literal["city", "district"] | None = None
+    office_level: Literal["city", "district", "township", "village"] | None = None
     person_id: uuid.UUID | None = None
     unit_id: str | None = None
     facility_id: str | None = None
@@ -39,8 +39,11 @@ class Principal(BaseModel):
         return self.role is Role.staff and self.office_level == "city"
 
     def serves_office(self, office_code: str) -> bool:
-        """Staff of that office, or city-level staff (who oversee every district office)."""
-        return self.role is Role.staff and (self.is_city_staff or self.office_code == office_code)
+        """Staff of that office or of an office above it (city staff their city's offices): the
+        platform's access policy, ``shared.access``."""
+        from shared.access import POLICY  # the policy reads the office directory, which needs this module
+
+        return POLICY.serves(self, office_code)
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
