@@ -35,6 +35,7 @@ from shared.calendar import default_calendar
 from shared.errors import Problem
 from shared.http.middleware import RequestContextMiddleware
 from shared.http.problems import install_problem_handlers
+from shared.http.responses import ApiJSONResponse
 from shared.logs import configure_logging
 from shared.service import verifier_from
 
@@ -127,6 +128,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         docs_url=None,
         openapi_url=None,
         redirect_slashes=False,
+        default_response_class=ApiJSONResponse,
     )
     app.state.verifier = verifier  # the gateway's own role-checked endpoints (ops) verify tokens too
     install_problem_handlers(app)

@@ -42,6 +42,7 @@ from shared.http.audit import AccessAudit
 from shared.http.middleware import RequestContextMiddleware
 from shared.http.openapi import document_problems
 from shared.http.problems import install_problem_handlers
+from shared.http.responses import ApiJSONResponse
 from shared.logs import configure_logging
 from shared.ops import OpsHooks, OpsState, ops_router, refresh_gauges
 from shared.settings import CommonSettings
@@ -385,6 +386,7 @@ def create_service_app(
         openapi_url=f"/api/v1/{service}/openapi.json",
         docs_url=f"/api/v1/{service}/docs",
         redoc_url=None,
+        default_response_class=ApiJSONResponse,
     )
     app.state.runtime = runtime
     app.state.verifier = runtime.verifier

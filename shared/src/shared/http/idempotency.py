@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Header, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.db import UnitOfWork
 from shared.errors import Problem
+from shared.http.responses import ApiJSONResponse
 from shared.tables import idempotency_keys
 
 IdempotencyKey = Annotated[
@@ -73,12 +73,12 @@ async def run_idempotent(
     principal: str,
     key: str | None,
     command: Callable[[], Awaitable[tuple[int, Any]]],
-) -> JSONResponse:
+) -> ApiJSONResponse:
     """Run `command` (which returns status and JSON body) once per key; commit with the answer."""
     if key is None:
         status, body = await command()
         await uow.commit()
-        return JSONResponse(body, status_code=status)
+        return ApiJSONResponse(body, status_code=status)
     request_hash = await fingerprint(request)
     claimed = await uow.session.execute(
         insert(idempotency_keys)
@@ -95,7 +95,7 @@ async def run_idempotent(
         .values(status_code=status, response_body=body)
     )
     await uow.commit()
-    return JSONResponse(body, status_code=status, headers={"Idempotency-Key": key})
+    return ApiJSONResponse(body, status_code=status, headers={"Idempotency-Key": key})
 
 
 async def create_idempotently(
@@ -105,7 +105,7 @@ async def create_idempotently(
     key: str | None,
     make: Callable[[], Awaitable[Any]],
     shape: Callable[[Any], Any],
-) -> JSONResponse:
+) -> ApiJSONResponse:
     """A creating command in its unit of work: 201 with the shaped record, once per Idempotency-Key."""
 
     async def create() -> tuple[int, Any]:
@@ -115,7 +115,7 @@ async def create_idempotently(
         return await run_idempotent(uow, request, principal, key, create)
 
 
-async def _replay(uow: UnitOfWork, principal: str, key: str, request_hash: str) -> JSONResponse:
+async def _replay(uow: UnitOfWork, principal: str, key: str, request_hash: str) -> ApiJSONResponse:
     row = (
         await uow.session.execute(
             select(idempotency_keys).where(
@@ -130,7 +130,7 @@ async def _replay(uow: UnitOfWork, principal: str, key: str, request_hash: str) 
             "幂等键已用于另一个请求",
             "同一个 Idempotency-Key 只能用于同一个请求",
         )
-    return JSONResponse(
+    return ApiJSONResponse(
         row.response_body,
         status_code=row.status_code,
         headers={"Idempotency-Key": key, "Idempotent-Replayed": "true"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
@@ -193,7 +193,7 @@ class PersonSearchIn(BaseModel):
 
 class DecisionOut(BaseModel):
     by: str
-    at: str
+    at: datetime
     outcome: str
     reason: str | None
 
@@ -280,8 +280,7 @@ def shape(e: Enrollment) -> dict:
         handling=e.handling,
         late_record=e.late_record,
         decisions=[
-            DecisionOut(by=d.by, at=d.at.isoformat(), outcome=d.outcome.value, reason=d.reason)
-            for d in e.decisions
+            DecisionOut(by=d.by, at=d.at, outcome=d.outcome.value, reason=d.reason) for d in e.decisions
         ],
     ).model_dump(mode="json")
 
