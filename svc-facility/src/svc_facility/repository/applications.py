@@ -37,7 +37,7 @@ async def page(
     session: AsyncSession,
     *,
     applicant_id: str | None,
-    office_code: str | None,
+    office_codes: frozenset[str] | None,
     status: str | None,
     offset: int,
     limit: int,
@@ -45,8 +45,8 @@ async def page(
     conditions: list[ColumnElement[bool]] = []
     if applicant_id is not None:
         conditions.append(applications.c.applicant_id == applicant_id)
-    if office_code is not None:
-        conditions.append(applications.c.office_code == office_code)
+    if office_codes is not None:
+        conditions.append(applications.c.office_code.in_(sorted(office_codes)))
     if status:
         conditions.append(applications.c.status == status)
     return await APPLICATIONS.find(

@@ -134,7 +134,15 @@ async def listed(
     scope = listing_scope(actor)
     if scope is None:
         return [], 0
-    return await stored.page(uow.session, **scope, status=status, offset=(page - 1) * size, limit=size)
+    applicant_id, office_codes = scope
+    return await stored.page(
+        uow.session,
+        applicant_id=applicant_id,
+        office_codes=office_codes,
+        status=status,
+        offset=(page - 1) * size,
+        limit=size,
+    )
 
 
 # The whole item's legal limit comes from the service catalogue (seed 002, items 31 and 32).

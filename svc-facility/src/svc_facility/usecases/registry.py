@@ -9,6 +9,7 @@ from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound
 from shared.events import new_envelope
+from svc_facility.domain.access import may_change_record
 from svc_facility.domain.registry import RegistryRecord, announcement
 from svc_facility.repository.registry import RegistryFilter, Repository
 
@@ -39,7 +40,7 @@ async def registry_record(uow: UnitOfWork, code: str) -> RegistryRecord:
 
 async def _record_for_staff(uow: UnitOfWork, actor: Principal, code: str, version: int) -> RegistryRecord:
     record = await Repository(uow.session).get_record(code, for_update=True)
-    if record is None or not actor.serves_office(record.office_code):
+    if record is None or not may_change_record(actor, record.office_code):
         raise NotFound("定点医药机构")
     if record.version != version:
         raise Conflict(
@@ -73,6 +74,6 @@ async def change_registry(
 
 async def registry_history(uow: UnitOfWork, actor: Principal, code: str) -> list[dict]:
     record = await Repository(uow.session).get_record(code)
-    if record is None or not actor.serves_office(record.office_code):
+    if record is None or not may_change_record(actor, record.office_code):
         raise NotFound("定点医药机构")
     return await Repository(uow.session).history(code)
