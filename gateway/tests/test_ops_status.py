@@ -39,9 +39,24 @@ def report(
     }  # fmt: skip
 
 
-def stand_in(service: str, ready: bool = True, **reported: object) -> FastAPI:
+DEGRADED_CHECKS = {
+    "broker": {"ok": False, "detail": "消息代理未连接（已 12 秒），事件在发件箱中等待"},
+    "consumer": {"ok": False, "queue": "q", "detail": "消费者未挂接到队列，事件暂不处理"},
+    "outbox": {"ok": False, "backlog": 12000, "detail": "发件箱积压 12000 条，超过 10000"},
+    "audit": {"ok": False, "waiting": 150, "detail": "访问审计有 150 条未写入数据库"},
+}
+
+
+def stand_in(service: str, ready: bool = True, degraded: tuple[str, ...] = (), **reported: object) -> FastAPI:
     app = FastAPI()
     app.state.seen_auth = []
+
+    @app.get("/health")
+    async def health() -> dict:
+        checks = {"database": {"ok": True}} | {
+            name: DEGRADED_CHECKS[name] if name in degraded else {"ok": True} for name in DEGRADED_CHECKS
+        }
+        return {"status": "degraded" if degraded else "ready", "degraded": list(degraded), "checks": checks}
 
     @app.get("/health/live")
     async def live() -> dict:
@@ -104,6 +119,7 @@ def platform(tmp_path: Path) -> Iterator[tuple[httpx.Client, dict[str, FastAPI]]
         "claims": stand_in("claims"),
         "facility": stand_in(
             "facility",
+            degraded=("audit", "consumer", "broker", "outbox"),
             dead_letters=1,
             deadlines=[{"kind": "facility_reply", "title": "定点申请受理答复", "available": True, "at_risk": 2, "overdue": 1, "oldest_overdue_s": 86400.0}],
         ),
@@ -154,12 +170,13 @@ def test_ops_reads_every_service_with_the_reason_when_not_ready(platform) -> Non
         "live": True,
         "ready": True,
         "reason": None,
+        "degraded": [],
         "replicas": None,
     }
     assert services["transfer"]["live"] is True and services["transfer"]["ready"] is False
     assert services["transfer"]["reason"] == "消息代理未连接"
     assert services["settlement"] | {"replicas": None} == {
-        "service": "settlement", "title": "定点结算", "live": False, "ready": False, "reason": "服务无响应（无法连接）", "replicas": None,
+        "service": "settlement", "title": "定点结算", "live": False, "ready": False, "reason": "服务无响应（无法连接）", "degraded": [], "replicas": None,
     }  # fmt: skip
     # The services check the caller's token again: it is passed on.
     assert apps["claims"].state.seen_auth[-1] == headers["Authorization"]
@@ -188,6 +205,23 @@ def test_ops_reads_every_service_with_the_reason_when_not_ready(platform) -> Non
         }
     ]
     assert {e["service"] for e in status["recent_errors"]} >= {"claims", "facility", "transfer"}
+
+
+def test_each_degraded_state_of_a_ready_service_is_named_in_chinese_with_the_services_words(platform) -> None:  # type: ignore[no-untyped-def]
+    client, _ = platform
+    services = {
+        s["service"]: s
+        for s in client.get("/api/v1/ops/status", headers=login(client, "ops")).json()["services"]
+    }
+    facility = services["facility"]
+    assert facility["ready"] is True and facility["reason"] is None  # degraded is not "not ready"
+    assert [(d["check"], d["title"], d["replicas"], d["of"]) for d in facility["degraded"]] == [
+        ("broker", "消息代理未连接", 1, 1), ("consumer", "消费者未挂接", 1, 1), ("outbox", "发件箱积压", 1, 1), ("audit", "访问审计写入失败", 1, 1),
+    ]  # fmt: skip
+    assert facility["degraded"][2]["detail"] == "发件箱积压 12000 条，超过 10000"
+    assert facility["replicas"][0]["degraded"][0]["detail"] == DEGRADED_CHECKS["broker"]["detail"]
+    # A service without /health (or unreachable) shows no flag rather than breaking the page.
+    assert services["claims"]["degraded"] == [] and services["settlement"]["degraded"] == []
 
 
 def test_admin_may_read_and_replay_ops_may_not_replay(platform) -> None:  # type: ignore[no-untyped-def]

@@ -1,8 +1,10 @@
 """The operations dashboard: the page at /ops and the status API behind it.
 
 `GET /api/v1/ops/status` gathers, from every replica of every service, liveness and readiness
-(`/health/live`, `/health/ready`) and what the service reports on `/internal/ops/status` (event
-flow, deadlines, inter-office delivery, recent errors; see shared.ops). Dead letters are listed and
+(`/health/live`, `/health/ready`), the degraded states of `/health` (broker disconnected, consumer
+detached, outbox backlog, access audit failing: the process keeps serving, but ops must see them)
+and what the service reports on `/internal/ops/status` (event flow, deadlines, inter-office
+delivery, recent errors; see shared.ops). Dead letters are listed and
 replayed through the service that owns the queue, which records the replay. Nothing here carries
 personal data: the services mask dead-letter payloads and keep only message templates of errors.
 """
@@ -39,6 +41,13 @@ SERVICE_TITLES = {
 CALL_TIMEOUT_S = 3.0
 MAX_REPLAY_BODY_BYTES = 64 * 1024
 RECENT_ERRORS_SHOWN = 30
+# The degraded states a service reports on /health, in the order the page shows them.
+DEGRADED_TITLES = {
+    "broker": "消息代理未连接",
+    "consumer": "消费者未挂接",
+    "outbox": "发件箱积压",
+    "audit": "访问审计写入失败",
+}
 
 ServiceName = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,39}$", description="服务名，如 facility")]
 
@@ -117,9 +126,9 @@ async def _replica(proxy: Proxy, url: str, auth: dict[str, str]) -> dict[str, An
     """One replica's answers; an unreachable replica is neither live nor ready."""
     answers: Sequence[tuple[int, Any] | BaseException] = await asyncio.gather(
         _get(proxy, f"{url}/health/live"), _get(proxy, f"{url}/health/ready"), _get(proxy, f"{url}/internal/ops/status", auth),
-        return_exceptions=True,
+        _get(proxy, f"{url}/health"), return_exceptions=True,
     )  # fmt: skip
-    live, ready, internal = answers
+    live, ready, internal, health = answers
     live_ok = not isinstance(live, BaseException) and live[0] == 200
     answer: dict[str, Any] = {"url": url, "live": live_ok}
     if isinstance(ready, BaseException):
@@ -130,7 +139,22 @@ async def _replica(proxy: Proxy, url: str, auth: dict[str, str]) -> dict[str, An
             "reason": None if ready[0] == 200 else _not_ready_reason(ready[1]),
         }
     answer["report"] = internal[1] if not isinstance(internal, BaseException) and internal[0] == 200 else None
+    answer["degraded"] = [] if isinstance(health, BaseException) else degraded_states(health[1])
     return answer
+
+
+def degraded_states(health: Any) -> list[dict[str, str]]:
+    """The degraded states a replica's /health names, each with the service's own words."""
+    if not isinstance(health, dict) or not isinstance(health.get("checks"), dict):
+        return []
+    checks = health["checks"]
+    order = list(DEGRADED_TITLES)
+    named = [str(n) for n in health.get("degraded") or [] if isinstance(checks.get(n), dict)]
+    named.sort(key=lambda n: order.index(n) if n in order else len(order))
+    return [
+        {"check": n, "title": DEGRADED_TITLES.get(n, n), "detail": str(checks[n].get("detail") or "")}
+        for n in named
+    ]
 
 
 def _unreachable(error: BaseException) -> str:
@@ -172,7 +196,7 @@ def platform_status(settings: GatewaySettings, replicas_by_service: dict[str, li
     return {
         "generated_at": datetime.now(UTC).isoformat(),
         "refresh_s": settings.ops_refresh_s,
-        "status": "ready" if all(s["ready"] for s in services) else "degraded",
+        "status": "ready" if all(s["ready"] and not s["degraded"] for s in services) else "degraded",
         "services": services,
         "event_flow": flows,
         "deadlines": [deadlines.get(kind) or {"kind": kind, "title": title, "available": False, "reported": False}
@@ -190,8 +214,19 @@ def _service_line(service: str, replicas: list[dict]) -> dict:
         "live": all(r["live"] for r in replicas),
         "ready": not not_ready,
         "reason": not_ready[0]["reason"] if not_ready else None,
-        "replicas": [{k: r[k] for k in ("url", "live", "ready", "reason")} for r in replicas],
+        "degraded": _degraded_line(replicas),
+        "replicas": [{k: r[k] for k in ("url", "live", "ready", "reason", "degraded")} for r in replicas],
     }
+
+
+def _degraded_line(replicas: list[dict]) -> list[dict[str, Any]]:
+    """Each degraded state once per service, with how many of its replicas report it."""
+    states: dict[str, dict[str, Any]] = {}
+    for replica in replicas:
+        for state in replica["degraded"]:
+            line = states.setdefault(state["check"], {**state, "replicas": 0, "of": len(replicas)})
+            line["replicas"] += 1
+    return list(states.values())
 
 
 def _flow_line(service: str, reports: list[dict]) -> dict:
