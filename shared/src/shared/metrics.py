@@ -71,6 +71,16 @@ PEER_LAST_SUCCESS = Gauge(
     ["service", "peer"],
 )
 PEER_FAILING = Gauge("yb_peer_failing", "1 when the last delivery to the peer failed", ["service", "peer"])
+PEER_GIVEN_UP = Counter(
+    "yb_peer_messages_given_up_total",
+    "Inter-office messages the peer refused for good or that were given up after their retries",
+    ["service", "peer", "reason"],
+)
+PEER_AWAITING_RESEND = Gauge(
+    "yb_peer_cases_awaiting_resend",
+    "Cases whose message to the peer was refused or given up and waits for staff to re-send it",
+    ["service", "peer"],
+)
 DEAD_LETTER_REPLAYS = Counter(
     "yb_dead_letter_replays_total", "Dead letters replayed by an administrator", ["service"]
 )

@@ -115,6 +115,7 @@ class PeerStatus:
     last_success_at: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
+    awaiting_resend: int = 0  # cases whose message was refused or given up, waiting for staff
 
 
 PeerQuery = Callable[[UnitOfWork], Awaitable[Sequence[PeerStatus]]]
@@ -276,6 +277,7 @@ async def _peers(runtime: ServiceRuntime, query: PeerQuery | None) -> list[dict[
             peer.last_success_at is None or peer.last_error_at > peer.last_success_at
         )
         metrics.PEER_FAILING.labels(*labels).set(1 if failing else 0)
+        metrics.PEER_AWAITING_RESEND.labels(*labels).set(peer.awaiting_resend)
     return [_peer_json(p) for p in peers]
 
 

@@ -1,17 +1,20 @@
 """svc-transfer."""
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from shared import metrics
 from shared.ops import DeadlineProbe, OpsHooks
-from shared.service import create_service_app
+from shared.service import ServiceRuntime, create_service_app, health_report
 from svc_transfer.api.certificates import router as certificates
 from svc_transfer.api.interop import overview as interop_overview
 from svc_transfer.api.interop import router as interop_router
 from svc_transfer.api.transfers import router as transfers
 from svc_transfer.events.handlers import SUBSCRIPTIONS
 from svc_transfer.events.jobs import jobs_for
-from svc_transfer.interop.exchange import Interop, peer_statuses
+from svc_transfer.interop.exchange import Interop, awaiting_resend, peer_statuses
 from svc_transfer.settings import TransferSettings
 from svc_transfer.usecases.deadlines import step_deadlines, whole_deadlines
 from svc_transfer.usecases.transfers import flag_undelivered
@@ -40,17 +43,46 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     app.state.interop = interop
 
     @app.middleware("http")
-    async def not_ready_without_peers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        """A broken peers file makes the service not ready, with the reason (shared health knows
-        nothing of peers); what still reaches it is served with the last good configuration."""
-        if request.method == "GET" and request.url.path in ("/health/ready", "/health"):
-            interop.peers.all()  # re-read if it changed
-            if interop.peers.error is not None:
-                checks = {"peers": {"ok": False, "detail": interop.peers.error}}
-                return JSONResponse(
-                    {"status": "not_ready", "service": "transfer", "checks": checks}, status_code=503
-                )
-        return await call_next(request)
+    async def health_with_peers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        """A broken peers file makes the service not ready, with the reason; messages refused for good
+        or given up make it degraded, naming the peers and how many cases wait for a re-send (shared
+        health knows nothing of peers). What still reaches it is served with the last good peers."""
+        if request.method != "GET" or request.url.path not in ("/health/ready", "/health"):
+            return await call_next(request)
+        interop.peers.all()  # re-read if it changed
+        if interop.peers.error is not None:
+            checks = {"peers": {"ok": False, "detail": interop.peers.error}}
+            return JSONResponse(
+                {"status": "not_ready", "service": "transfer", "checks": checks}, status_code=503
+            )
+        if request.url.path == "/health/ready":
+            return await call_next(request)
+        return await _health_with_deliveries(app.state.runtime)
 
     app.include_router(interop_router)  # /interop/v1/…: outside /api/v1, reached by peers only
     return app
+
+
+async def _health_with_deliveries(runtime: ServiceRuntime) -> JSONResponse:
+    report = await health_report(runtime)
+    if report["ready"]:
+        async with runtime.uow() as uow:  # only reads
+            waiting = await awaiting_resend(uow)
+        report["checks"]["peers"] = _deliveries_check(waiting)
+        if not report["checks"]["peers"]["ok"]:
+            report["degraded"].append("peers")
+            report["status"] = "degraded"
+            metrics.SERVICE_DEGRADED.labels(runtime.service).set(1)
+    return JSONResponse(report, status_code=200 if report["ready"] else 503)
+
+
+def _deliveries_check(waiting: dict[str, int]) -> dict[str, Any]:
+    if not waiting:
+        return {"ok": True}
+    total = sum(waiting.values())
+    peers = "、".join(f"{peer}（{count} 件）" for peer, count in sorted(waiting.items()))
+    return {
+        "ok": False,
+        "awaiting_resend": waiting,
+        "detail": f"{total} 件转移业务的报文被对端拒收或多次送达失败，待经办人员核实后重新发送：{peers}",
+    }

@@ -87,7 +87,7 @@ interop_outbox = Table(
     Column("body", JSONB, nullable=False),
     Column(
         "status", String(12), nullable=False, server_default=text("'pending'")
-    ),  # pending | delivered | refused
+    ),  # pending | delivered | refused | dead (given up)
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Column("last_error", Text),
@@ -98,6 +98,12 @@ Index(
     "ix_interop_outbox_due",
     interop_outbox.c.next_attempt_at,
     postgresql_where=interop_outbox.c.status == "pending",
+)
+# Messages refused or given up (what waits for staff to re-send: /health, the ops page, the alert).
+Index(
+    "ix_interop_outbox_given_up",
+    interop_outbox.c.peer,
+    postgresql_where=interop_outbox.c.status.in_(("refused", "dead")),
 )
 
 # Messages received from peers: (sender, message id) makes each one take effect once.

@@ -178,3 +178,51 @@ def test_a_broken_peers_file_makes_the_service_not_ready_and_never_answers_500(o
 def _peers_restored(office):  # type: ignore[no-untyped-def]
     yield
     peers(office)
+
+
+def test_a_message_given_up_is_counted_makes_health_degraded_and_shows_on_the_ops_data_until_resent(
+    office, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Never silent: beside the case's flag, the metric the alert reads, /health and the ops page's data."""
+    from fastapi import FastAPI
+    from prometheus_client import REGISTRY
+
+    from shared.auth import Role
+
+    wrong_url = FastAPI()  # a mistyped base URL: the other end answers 404 to everything
+
+    def given_up() -> float:
+        labels = {"service": "transfer", "peer": "350200", "reason": "refused"}
+        return REGISTRY.get_sample_value("yb_peer_messages_given_up_total", labels) or 0.0
+
+    def peer_on_ops_page() -> dict:
+        status = office.client.get("/internal/ops/status", headers=office.harness.token(Role.ops))
+        assert status.status_code == 200, status.text
+        return next(p for p in status.json()["peers"] if p["peer"] == "350200")
+
+    before = given_up()
+    with serve(wrong_url) as url:
+        peers(office, other_peer("350200", url, tmp_path))
+        try:
+            case = letter_sent_case(office, issuing_office="350200")
+            flagged = wait_for(lambda: (c := fetch(office, case))["delivery_failure"] and c, what="the flag")
+        finally:
+            peers(office)
+    assert given_up() == before + 1
+    health = office.client.get("/health")
+    assert health.status_code == 200 and health.json()["status"] == "degraded", health.text
+    assert "peers" in health.json()["degraded"]
+    assert health.json()["checks"]["peers"]["awaiting_resend"]["350200"] == 1
+    assert "350200（1 件）" in health.json()["checks"]["peers"]["detail"]
+    wait_for(lambda: peer_on_ops_page()["awaiting_resend"] == 1, what="the ops data (cached 5 s)")
+    assert (
+        REGISTRY.get_sample_value("yb_peer_cases_awaiting_resend", {"service": "transfer", "peer": "350200"})
+        == 1
+    )
+
+    resent = office.client.post(
+        f"{TRANSFERS}/{case['id']}/resend", json={"version": flagged["version"], "note": "地址已更正"},
+        headers=office.staff(),
+    )  # fmt: skip
+    assert resent.status_code == 200, resent.text
+    assert "350200" not in office.client.get("/health").json()["checks"]["peers"].get("awaiting_resend", {})

@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from shared import metrics
 from shared.db import UnitOfWork
 from shared.errors import Problem
 from shared.ops import PeerStatus
@@ -45,6 +46,8 @@ from svc_transfer.interop.protocol import (
 from svc_transfer.models import interop_audit, interop_inbox, interop_outbox
 from svc_transfer.settings import TransferSettings
 
+# The two ways a message is given up, as the metric yb_peer_messages_given_up_total names them.
+GIVEN_UP = {"refused": "refused", "dead": "retries_exhausted"}
 LEASE_S = 60  # a claimed message is left alone this long; a replica that died mid-send gives it up
 BATCH = 50
 AUDIT_TEXT_WIDTH = 200  # what the inter-office audit keeps of a claimed sender, message id or type
@@ -119,10 +122,12 @@ class Interop:
         for index, row in enumerate(rows):
             outcome, detail = await self._send(client, row)
             async with runtime.uow() as uow:
-                await self._record(uow, row, outcome, detail, self._asked_wait.pop(row.id, None))
+                recorded = await self._record(uow, row, outcome, detail, self._asked_wait.pop(row.id, None))
                 if outcome == "retry":
                     await _release(uow, rows[index + 1 :], self.settings.interop_retry_first_s)
                 await uow.commit()
+            if recorded in GIVEN_UP:  # counted once committed (alert YbPeerMessageGivenUp)
+                metrics.PEER_GIVEN_UP.labels(runtime.service, row.peer, GIVEN_UP[recorded]).inc()
             if outcome == "retry":
                 return
 
@@ -166,7 +171,8 @@ class Interop:
 
     async def _record(
         self, uow: UnitOfWork, row: Any, outcome: str, detail: str | None, asked_wait: float | None = None
-    ) -> None:
+    ) -> str:
+        """Write the attempt's outcome; returns it (a retry past the last attempt becomes "dead")."""
         table = interop_outbox
         if outcome == "retry" and row.attempts >= self.settings.interop_max_attempts:
             outcome, detail = "dead", f"{row.attempts} 次尝试均未送达，已停止重试：{detail}"
@@ -188,6 +194,7 @@ class Interop:
             log.error("interop message %s (%s) to %s %s: %s", row.id, row.type, row.peer, outcome, detail)
             if self.on_undelivered is not None:
                 await self.on_undelivered(uow, row, detail or outcome)
+        return outcome
 
     async def ask(
         self, peer_code: str, type_: MessageType, transfer_ref: uuid.UUID, body: dict[str, Any]
@@ -366,6 +373,7 @@ class PeerDelivery:
     last_delivered_at: Any
     last_error: str | None
     last_error_at: Any
+    awaiting_resend: int = 0  # transfers whose message was refused or given up, until staff re-send
 
 
 async def peer_delivery(uow: UnitOfWork) -> list[PeerDelivery]:
@@ -378,17 +386,18 @@ async def peer_delivery(uow: UnitOfWork) -> list[PeerDelivery]:
             func.count().filter(o.c.status.in_(("refused", "dead"))),
             func.max(o.c.delivered_at),
             func.max(o.c.created_at).filter(o.c.last_error.is_not(None)),
+            func.count(o.c.transfer_ref.distinct()).filter(o.c.status.in_(("refused", "dead"))),
         ).group_by(o.c.peer)
     )
     result = []
-    for peer, pending, refused_count, delivered, failed_at in rows:
+    for peer, pending, refused_count, delivered, failed_at, awaiting in rows:
         error = await uow.session.scalar(
             select(o.c.last_error)
             .where(o.c.peer == peer, o.c.last_error.is_not(None))
             .order_by(o.c.created_at.desc())
             .limit(1)
         )
-        result.append(PeerDelivery(peer, pending, refused_count, delivered, error, failed_at))
+        result.append(PeerDelivery(peer, pending, refused_count, delivered, error, failed_at, awaiting))
     return result
 
 
@@ -403,7 +412,23 @@ async def peer_statuses(uow: UnitOfWork) -> list[PeerStatus]:
     """The ops page's view of each peer: what waits, the last delivery, the last error (never contents)."""
     return [
         PeerStatus(
-            d.peer, d.pending, d.last_delivered_at, d.last_error and d.last_error[:200], d.last_error_at
+            d.peer,
+            d.pending,
+            d.last_delivered_at,
+            d.last_error and d.last_error[:200],
+            d.last_error_at,
+            d.awaiting_resend,
         )
         for d in await peer_delivery(uow)
     ]
+
+
+async def awaiting_resend(uow: UnitOfWork) -> dict[str, int]:
+    """Per peer, the transfers whose message was refused for good or given up (what /health shows)."""
+    o = interop_outbox
+    rows = await uow.session.execute(
+        select(o.c.peer, func.count(o.c.transfer_ref.distinct()))
+        .where(o.c.status.in_(("refused", "dead")))
+        .group_by(o.c.peer)
+    )
+    return {peer: count for peer, count in rows}
