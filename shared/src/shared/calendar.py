@@ -1,7 +1,9 @@
 """The official Chinese working-day calendar, used by every deadline.
 
-Years 2004–2026 come from ``chinese_calendar``; later years from tables that operators load when
-the State Council publishes its yearly notice. The statutory holidays themselves (全国年节及纪念日放假办法)
+Years 2004–2026 come from ``chinese_calendar``; later years from the State Council's yearly notice,
+which admins draft and publish as data (svc-claims owns the notices and announces each published one
+with ``calendar.notice_published``; every service loads it, see ``shared.holiday_notices``), or
+from operator files in ``$YB_HOLIDAY_DIR``. The statutory holidays themselves (全国年节及纪念日放假办法)
 are known for every year: the lunar ones and Qingming are computed by ``lunar_python``. Only the
 notice's bridging days and adjusted working weekends (调休) are unknown before it is published, so a
 year without a table counts weekends and statutory holidays, and every answer that touches it is
@@ -139,31 +141,38 @@ class YearTable(BaseModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> YearTable:
-        outside = [d.date for d in (*self.holidays, *self.workdays) if d.date.year != self.year]
-        if outside:
-            raise ValueError(f"dates outside {self.year}: {_iso_list(outside)}")
-        _refuse_duplicates(self.holidays, "holidays")
-        _refuse_duplicates(self.workdays, "workdays")
-        both = {d.date for d in self.holidays} & {d.date for d in self.workdays}
-        if both:
-            raise ValueError(f"dates both holiday and workday: {_iso_list(both)}")
-        # A weekday is a working day anyway; listing one as 调休上班 is almost surely a typo.
-        weekdays = [d.date for d in self.workdays if d.date.weekday() < 5]
-        if weekdays:
-            raise ValueError(f"workdays must be weekend days (调休上班): {_iso_list(weekdays)}")
-        if self.year in SUPPORTED_YEARS and self.year not in LIBRARY_YEARS:
-            # The notice never trades a statutory holiday away: such a line is a typo.
-            statutory = [d.date for d in self.workdays if d.date in statutory_holidays(self.year)]
-            if statutory:
-                raise ValueError(f"workdays must not be statutory holidays: {_iso_list(statutory)}")
+        problems = consistency_problems(self.year, self.holidays, self.workdays)
+        if problems:
+            raise ValueError("; ".join(problems))  # every problem at once, not the first
         return self
 
 
-def _refuse_duplicates(days: list[NamedDay], field: str) -> None:
+def consistency_problems(year: int, holidays: list[NamedDay], workdays: list[NamedDay]) -> list[str]:
+    """Every way a year's table contradicts itself or the statutory holidays, one message each."""
+    problems: list[str] = []
+    outside = [d.date for d in (*holidays, *workdays) if d.date.year != year]
+    if outside:
+        problems.append(f"dates outside {year}: {_iso_list(outside)}")
+    problems += _duplicates(holidays, "holidays") + _duplicates(workdays, "workdays")
+    both = {d.date for d in holidays} & {d.date for d in workdays}
+    if both:
+        problems.append(f"dates both holiday and workday: {_iso_list(both)}")
+    # A weekday is a working day anyway; listing one as 调休上班 is almost surely a typo.
+    weekdays = [d.date for d in workdays if d.date.weekday() < 5]
+    if weekdays:
+        problems.append(f"workdays must be weekend days (调休上班): {_iso_list(weekdays)}")
+    if year in SUPPORTED_YEARS and year not in LIBRARY_YEARS:
+        # The notice never trades a statutory holiday away: such a line is a typo.
+        statutory = [d.date for d in workdays if d.date in statutory_holidays(year)]
+        if statutory:
+            problems.append(f"workdays must not be statutory holidays: {_iso_list(statutory)}")
+    return problems
+
+
+def _duplicates(days: list[NamedDay], field: str) -> list[str]:
     counts = Counter(d.date for d in days)
     duplicated = [day for day, count in counts.items() if count > 1]
-    if duplicated:
-        raise ValueError(f"duplicated {field}: {_iso_list(duplicated)}")
+    return [f"duplicated {field}: {_iso_list(duplicated)}"] if duplicated else []
 
 
 def _iso_list(dates: Iterable[date]) -> str:
@@ -287,6 +296,7 @@ class WorkingCalendar:
 
     def __init__(self, tables: Iterable[YearTable] = ()):
         self._tables: dict[int, YearTable] = {}
+        self._notice_versions: dict[int, int] = {}  # year -> number of the published notice loaded
         self._years: dict[int, _Year] = {}  # library years (built on first use) and loaded tables
         self._lock = threading.Lock()
         for table in tables:
@@ -307,6 +317,21 @@ class WorkingCalendar:
         with self._lock:
             self._tables[table.year] = table
             self._years[table.year] = built
+
+    def load_notice(self, table: YearTable, version: int) -> bool:
+        """Load a published notice unless a later one of its year (a higher number) is loaded already;
+        announcements may arrive again or out of order. True when it was loaded."""
+        with self._lock:
+            if self._notice_versions.get(table.year, 0) > version:
+                return False
+        self.load_year(table)
+        with self._lock:
+            self._notice_versions[table.year] = max(version, self._notice_versions.get(table.year, 0))
+        return True
+
+    def notice_version(self, year: int) -> int | None:
+        """The number of the published notice loaded for ``year`` (None: none, maybe an operator file)."""
+        return self._notice_versions.get(year)
 
     def load_directory(self, path: str | os.PathLike[str]) -> int:
         """Load every ``*.json`` table in ``path``; all are validated before any is loaded."""

@@ -328,3 +328,20 @@ class SettlementPaidV1(_Payload):
     paid_on: date
     due_on: date  # 30 working days after the declaration
     within_limit: bool
+
+
+class CalendarDay(_Payload):
+    date: date
+    name: str
+
+
+@event("calendar.notice_published", 1, producer="claims",
+       summary="国务院办公厅某年度节假日安排通知经审核发布（各服务据此更新工作日历，暂定的期限随之重算）")  # fmt: skip
+class CalendarNoticePublishedV1(_Payload):
+    notice_id: uuid.UUID
+    year: int
+    version: int  # a later notice of the same year (a correction) has a higher number and wins
+    holidays: list[CalendarDay]
+    workdays: list[CalendarDay]  # adjusted working weekend days (调休上班)
+    source: str
+    published_by: str

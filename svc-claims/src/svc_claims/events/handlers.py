@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from shared import holiday_notices
 from shared.events.catalog import (
     FacilityDesignatedV1,
     FacilitySuspendedV1,
@@ -45,4 +46,6 @@ SUBSCRIPTIONS: list[Subscription[Any]] = [
     Subscription(FacilityUpdatedV1, record_facility),
     Subscription(FacilitySuspendedV1, record_facility),
     Subscription(FacilityTerminatedV1, record_facility),
+    # The State Council's holiday notice, published in claims: loaded into this process's working calendar.
+    holiday_notices.SUBSCRIPTION,
 ]

@@ -5,6 +5,7 @@ from typing import TypeVar, cast
 
 from pydantic import BaseModel
 
+from shared import holiday_notices
 from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.events.catalog import (
@@ -44,4 +45,6 @@ SUBSCRIPTIONS = [
     on(TransferCompletedV1, record_transfer_completed),
     # 参保凭证 issued by transfer: shown on the person's record.
     on(TransferCertificateIssuedV1, record_certificate),
+    # The State Council's holiday notice, published in claims: loaded into this process's working calendar.
+    holiday_notices.SUBSCRIPTION,
 ]

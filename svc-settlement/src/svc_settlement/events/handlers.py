@@ -1,5 +1,6 @@
 """The events settlement consumes: the subscription table."""
 
+from shared import holiday_notices
 from shared.events.catalog import (
     FacilityDesignatedV1,
     FacilitySuspendedV1,
@@ -15,4 +16,6 @@ SUBSCRIPTIONS: list[Subscription] = [
     Subscription(FacilityUpdatedV1, record_facility),
     Subscription(FacilitySuspendedV1, record_facility),
     Subscription(FacilityTerminatedV1, record_facility),
+    # The State Council's holiday notice, published in claims: loaded into this process's working calendar.
+    holiday_notices.SUBSCRIPTION,
 ]

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from shared import holiday_notices
 from shared.events.catalog import (
     RegistrationApprovedV1,
     RegistrationStoppedV1,
@@ -17,4 +18,6 @@ SUBSCRIPTIONS: list[Subscription[Any]] = [
     Subscription(RegistrationStoppedV1, record_stopped),
     Subscription(RegistrationSuspendedV1, record_ended),
     Subscription(RegistrationTerminatedV1, record_ended),
+    # The State Council's holiday notice, published in claims: loaded into this process's working calendar.
+    holiday_notices.SUBSCRIPTION,
 ]
