@@ -92,7 +92,8 @@ benefit_settlements = Table(
 # Who read or changed which record (shared.http.audit; append-only).
 access_audit.to_metadata(metadata)
 
-# Manual reimbursement claims (domain.reimbursement: the aggregate as JSON, key columns for queries).
+# Manual reimbursement claims (domain.reimbursement: the aggregate as JSON, key columns for queries;
+# shared.documents.DocumentStore saves at the loaded version).
 reimbursements = Table(
     "reimbursements",
     metadata,
@@ -108,6 +109,8 @@ reimbursements = Table(
     Column("overdue_announced", Boolean, nullable=False, server_default=false()),
     Column("filed_at", DateTime(timezone=True), nullable=False),
     Column("document", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 Index(
     "ix_reimbursements_provisional_due",
@@ -146,6 +149,8 @@ benefit_payments = Table(
     Column("overdue_announced", Boolean, nullable=False, server_default=false()),
     Column("filed_at", DateTime(timezone=True), nullable=False),
     Column("document", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 Index(
     "ix_benefit_payments_provisional_due",

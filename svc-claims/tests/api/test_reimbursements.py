@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from shared.auth import Principal, Role
 from shared.calendar import NamedDay, YearTable, default_calendar, reset_default_calendar
 from shared.db import UnitOfWork
-from shared.errors import Problem
+from shared.errors import DomainError
 from shared.tables import outbox
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage
@@ -210,13 +210,15 @@ def test_two_approvals_at_once_one_wins(claims, migrated_database) -> None:  # t
 
     async def race() -> list[Any]:
         async def approve_once() -> Any:
-            return await in_claims(migrated_database, lambda uow: usecases.approve(uow, claim_id, 3, CITY))
+            return await in_claims(
+                migrated_database, lambda uow: usecases.approve(uow, CITY, claim_id, version=3)
+            )
 
         return await asyncio.gather(approve_once(), approve_once(), return_exceptions=True)
 
     outcomes = asyncio.run(race())
     won = [o for o in outcomes if not isinstance(o, BaseException)]
-    lost = [o for o in outcomes if isinstance(o, Problem)]
+    lost = [o for o in outcomes if isinstance(o, DomainError)]
     assert len(won) == 1 and len(lost) == 1 and lost[0].code == "version_conflict", outcomes
     settled = asyncio.run(in_claims(migrated_database, lambda uow: uow.session.scalar(
         select(func.count()).select_from(benefit_settlements).where(benefit_settlements.c.request["reimbursement"].astext == str(claim_id))

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.calendar import NamedDay, WorkingCalendar, YearTable, default_calendar
-from shared.errors import Problem
+from shared.errors import DomainError
 from svc_claims.domain.benefits import QuoteContext, quote
 from svc_claims.domain.reimbursement import (
     ENGINE_CARE_TYPE,
@@ -91,19 +91,19 @@ def test_supplements_complete_a_claim_then_it_can_be_accepted() -> None:
     assert partly.steps[-1].status is Status.awaiting_materials  # recorded: who brought what, when
     complete = partly.supplement(frozenset({"itemised_bill", "accident_papers"}), 2, "p", AT)
     assert complete.status is Status.filed and complete.version == 3
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         complete.supplement(frozenset({"diagnosis"}), 3, "p", AT)
 
 
 def test_receipts_must_add_up_and_lie_in_the_service_dates() -> None:
     check_receipts(RECEIPTS, date(2021, 5, 10), date(2021, 5, 20), today=date(2026, 9, 28))
-    with pytest.raises(Problem) as future:
+    with pytest.raises(DomainError) as future:
         check_receipts(RECEIPTS, date(2021, 5, 10), date(2021, 5, 20), today=date(2021, 5, 19))
     assert [e["field"] for e in future.value.errors] == ["service_to"]
     bad = (Receipt("R1", date(2021, 5, 9), D("100.00"), D("60.00"), D("30.00")),
            Receipt("R1", date(2021, 5, 10), D("-1.00"), D("0"), D("0")),
            Receipt("R3", date(2021, 5, 10), D("10000000.01"), D("10000000.01"), D("0")))  # fmt: skip
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(DomainError) as refused:
         check_receipts(bad, date(2021, 5, 10), date(2021, 5, 20))
     assert {e["field"] for e in refused.value.errors} == {"receipts", "receipts[0].in_scope", "receipts[0].issued_on",
                                                           "receipts[1].amount", "receipts[2].amount"}  # fmt: skip
@@ -117,7 +117,7 @@ def test_the_review_keeps_reduces_or_refuses_each_receipt_with_a_reason() -> Non
     check_review(RECEIPTS, lines)
     reviewed = claim(Status.accepted).reviewed(lines, 1, "clerk", AT)
     assert reviewed.accepted_in_scope() == D("1100.00")
-    with pytest.raises(Problem) as bad:
+    with pytest.raises(DomainError) as bad:
         check_review(
             RECEIPTS,
             [
@@ -130,7 +130,7 @@ def test_the_review_keeps_reduces_or_refuses_each_receipt_with_a_reason() -> Non
         "lines[0].reason",
         "lines[1].accepted_in_scope",
     }
-    with pytest.raises(Problem) as partial:
+    with pytest.raises(DomainError) as partial:
         check_review(RECEIPTS, [lines[0]])
     assert partial.value.errors[0]["field"] == "lines"
 
@@ -185,12 +185,12 @@ def test_who_files_through_which_channel_and_to_whose_account() -> None:
         ("staff", Channel.unit),
         ("facility", Channel.person),
     ]:
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(DomainError) as refused:
             check_channel(role, channel)
         assert refused.value.status == 422 and refused.value.errors[0]["field"] == "channel"
     check_account_owner(AccountOwner.unit, "91120101MA05K8Q4X9")
     check_account_owner(AccountOwner.person, None)
-    with pytest.raises(Problem) as no_unit:
+    with pytest.raises(DomainError) as no_unit:
         check_account_owner(AccountOwner.unit, None)
     assert no_unit.value.errors[0]["field"] == "account_owner"
 
@@ -202,17 +202,17 @@ def test_a_rejected_claim_is_followed_by_one_corrected_claim_of_the_same_person(
     assert (
         linked.resubmitted_as == corrected and linked.status is Status.rejected and linked.steps[-1].by == "p"
     )
-    with pytest.raises(Problem) as twice:
+    with pytest.raises(DomainError) as twice:
         linked.resubmitted(rejected.person_id, uuid.uuid4(), "p", AT)
     assert (twice.value.status, twice.value.code, twice.value.extra["existing_claim"]) == (
         409,
         "already_resubmitted",
         str(corrected),
     )
-    with pytest.raises(Problem) as other:
+    with pytest.raises(DomainError) as other:
         rejected.resubmitted(uuid.uuid4(), corrected, "p", AT)
     assert other.value.status == 422
-    with pytest.raises(Problem) as open_claim:
+    with pytest.raises(DomainError) as open_claim:
         claim(Status.accepted).resubmitted(rejected.person_id, corrected, "p", AT)
     assert open_claim.value.code == "resubmission_invalid"
 
@@ -239,10 +239,10 @@ def test_the_payment_order_carries_what_the_bill_owes_the_person() -> None:
 
 
 def test_only_the_allowed_transitions_and_versions() -> None:
-    with pytest.raises(Problem) as skipped:
+    with pytest.raises(DomainError) as skipped:
         claim(Status.filed).reviewed([], 1, "clerk", AT)
     assert skipped.value.code == "invalid_transition"
-    with pytest.raises(Problem) as stale:
+    with pytest.raises(DomainError) as stale:
         claim(Status.filed).accept(7, "clerk", AT, date(2026, 9, 28), default_calendar())
     assert stale.value.code == "version_conflict"
     rejected = claim(Status.accepted).rejected("third_party", "交通事故，由肇事方负担", 1, "clerk", AT)
@@ -250,7 +250,7 @@ def test_only_the_allowed_transitions_and_versions() -> None:
         rejected.status is Status.rejected
         and rejected.steps[-1].note == "应由第三方负担：交通事故，由肇事方负担"
     )
-    with pytest.raises(Problem):
+    with pytest.raises(DomainError):
         rejected.accept(2, "clerk", AT, date(2026, 9, 28), default_calendar())
 
 

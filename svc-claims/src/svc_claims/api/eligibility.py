@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from shared.auth.dependencies import CurrentPrincipal
-from shared.errors import not_found
+from shared.errors import NotFound
 from shared.service import UoW
 from svc_claims.domain.eligibility import Eligibility
 from svc_claims.usecases import eligibility as usecases
@@ -84,8 +84,8 @@ async def my_eligibility(
     actor: CurrentPrincipal, uow: UoW, on: date | None = Query(None, description="就医日期")
 ):
     if actor.person_id is None:
-        raise not_found("参保人资格记录")
-    return shape(await uow.read(usecases.eligibility, actor.person_id, on, actor))
+        raise NotFound("参保人资格记录")
+    return shape(await uow.read(usecases.eligibility, actor, actor.person_id, day=on))
 
 
 @router.get("/persons/{person_id}/eligibility", response_model=EligibilityOut, summary="参保人待遇资格")
@@ -95,4 +95,4 @@ async def person_eligibility(
     uow: UoW,
     on: date | None = Query(None, description="就医日期"),
 ):
-    return shape(await uow.read(usecases.eligibility, person_id, on, actor))
+    return shape(await uow.read(usecases.eligibility, actor, person_id, day=on))

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth.dependencies import CurrentPrincipal
-from shared.errors import Problem
+from shared.errors import Invalid
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
 from svc_claims.domain.maternity import DELIVERIES, MaternityBenefit, MaternityError, maternity_item, prenatal
@@ -102,7 +102,7 @@ async def quote_maternity(body: MaternityQuoteIn, actor: CurrentPrincipal, uow: 
     try:
         table = maternity_table(region, body.scheme, body.event_date.year)
     except PolicyNotFound as exc:
-        raise Problem(422, "policy_not_found", "没有适用的生育保险待遇", str(exc)) from None
+        raise Invalid("policy_not_found", "没有适用的生育保险待遇", str(exc)) from None
     ratio = None
     if any(i.item == "severe_comorbidity" for i in body.items):
         async with uow:
@@ -116,7 +116,7 @@ async def quote_maternity(body: MaternityQuoteIn, actor: CurrentPrincipal, uow: 
     try:
         benefits = benefits_of(body, table, ratio)
     except MaternityError as exc:
-        raise Problem(422, "invalid_quote", "测算参数不合法", str(exc)) from None
+        raise Invalid("invalid_quote", "测算参数不合法", str(exc)) from None
     lines = [
         MaternityLineOut(item=b.item, label=b.label, cost=b.cost, fund=b.fund, person=b.person, rule=b.rule)
         for b in benefits

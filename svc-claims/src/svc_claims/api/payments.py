@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
-from shared.errors import Problem
+from shared.errors import Invalid
 from shared.http.idempotency import IdempotencyKey, create_idempotently
 from shared.money import Money, NonNegativeMoney
 from shared.service import Runtime, ServiceRuntime, UoW
@@ -163,8 +163,7 @@ def shape(p: BenefitPayment) -> dict:
 def _person(actor: Principal, person_id: uuid.UUID | None) -> uuid.UUID:
     person = actor.person_id if actor.role is Role.insured else person_id
     if person is None:
-        raise Problem(
-            422,
+        raise Invalid(
             "validation_failed",
             "请求参数不合法",
             errors=[{"field": "person_id", "message": "代办时须填写参保人"}],
@@ -235,8 +234,7 @@ async def withdrawal(
 @router.get("/payments", response_model=PaymentsOut, summary="待遇支付申请列表")
 async def list_payments(actor: Reader, uow: UoW, page: Annotated[int, Query(ge=1, le=10_000)] = 1,
                         size: Annotated[int, Query(ge=1, le=100)] = 20) -> dict:  # fmt: skip
-    async with uow:
-        found, total = await usecases.payments_of(uow, actor, (page - 1) * size, size)
+    found, total = await uow.read(usecases.payments_of, actor, offset=(page - 1) * size, limit=size)
     return PaymentsOut(
         items=[PaymentOut(**shape(p)) for p in found], total=total, page=page, size=size
     ).model_dump(mode="json")
@@ -244,8 +242,7 @@ async def list_payments(actor: Reader, uow: UoW, page: Annotated[int, Query(ge=1
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut, summary="查看待遇支付申请")
 async def get_payment(payment_id: uuid.UUID, actor: Reader, uow: UoW) -> dict:
-    async with uow:
-        return shape(await usecases.visible_payment(uow, payment_id, actor))
+    return shape(await uow.read(usecases.visible_payment, actor, payment_id))
 
 
 @router.post(
@@ -254,35 +251,36 @@ async def get_payment(payment_id: uuid.UUID, actor: Reader, uow: UoW) -> dict:
     summary="受理（生育20个工作日、个人账户15个工作日内支付）",
 )
 async def accept(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
-    async with uow:
-        payment = await usecases.accept(uow, payment_id, body.version, actor)
-        await uow.commit()
-    return shape(payment)
+    return shape(await uow.run(usecases.accept, actor, payment_id, version=body.version))
 
 
 @router.post("/payments/{payment_id}/approve", response_model=PaymentOut, summary="市级核准")
 async def approve(payment_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
-    async with uow:
-        payment = await usecases.approve(
-            uow, payment_id, body.version, actor, sample_allowed(runtime.settings)
-        )
-        await uow.commit()
-    return shape(payment)
+    allow_sample = sample_allowed(runtime.settings)
+    return shape(
+        await uow.run(usecases.approve, actor, payment_id, version=body.version, allow_sample=allow_sample)
+    )
 
 
 @router.post("/payments/{payment_id}/pay", response_model=PaymentOut, summary="支付")
 async def pay(payment_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
-    async with uow:
-        payment = await usecases.pay(
-            uow, payment_id, body.version, body.reference, actor, sample_allowed(runtime.settings)
+    allow_sample = sample_allowed(runtime.settings)
+    return shape(
+        await uow.run(
+            usecases.pay,
+            actor,
+            payment_id,
+            version=body.version,
+            reference=body.reference,
+            allow_sample=allow_sample,
         )
-        await uow.commit()
-    return shape(payment)
+    )
 
 
 @router.post("/payments/{payment_id}/reject", response_model=PaymentOut, summary="不予支付（附原因）")
 async def reject(payment_id: uuid.UUID, body: RejectIn, actor: Staff, uow: UoW) -> dict:
-    async with uow:
-        payment = await usecases.reject(uow, payment_id, body.reason, body.note, body.version, actor)
-        await uow.commit()
-    return shape(payment)
+    return shape(
+        await uow.run(
+            usecases.reject, actor, payment_id, reason=body.reason, note=body.note, version=body.version
+        )
+    )

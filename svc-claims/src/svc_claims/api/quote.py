@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
-from shared.errors import Problem
+from shared.errors import Invalid
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
 from shared.service import Runtime, UoW
@@ -219,7 +219,7 @@ async def policy_for(body: QuoteRequest, session: AsyncSession) -> Policy:
     try:
         return await policy_in_force(session, body.region, body.scheme, policy_day(body))
     except PolicyNotFound as exc:
-        raise Problem(422, "policy_not_found", "没有适用的待遇政策", str(exc)) from None
+        raise Invalid("policy_not_found", "没有适用的待遇政策", str(exc)) from None
 
 
 @contextmanager
@@ -227,7 +227,7 @@ def quote_errors() -> Iterator[None]:
     try:
         yield
     except QuoteError as exc:
-        raise Problem(422, "invalid_quote", "测算参数不合法", str(exc)) from None
+        raise Invalid("invalid_quote", "测算参数不合法", str(exc)) from None
 
 
 @router.post("/quote", response_model=QuoteOut, summary="待遇测算（不保存）")
@@ -303,6 +303,4 @@ async def accumulators(
         Literal["employee", "flexible", "resident"], Query(description="险种（各险种分别累计）")
     ] = "resident",
 ) -> AccumulatorsOut:
-    async with uow:
-        a = await usecases.benefit_year(uow, actor, person_id, scheme, year)
-    return accumulators_out(a)
+    return accumulators_out(await uow.read(usecases.benefit_year, actor, person_id, scheme=scheme, year=year))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
-from shared.errors import Problem
+from shared.errors import Invalid
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
@@ -221,8 +221,7 @@ CHANNEL_OF_ROLE = {Role.insured: Channel.person, Role.unit: Channel.unit, Role.s
 def filing_of(body: ClaimIn, actor: Principal) -> usecases.Filing:
     person = actor.person_id if actor.role is Role.insured else body.person_id
     if person is None:
-        raise Problem(
-            422,
+        raise Invalid(
             "validation_failed",
             "请求参数不合法",
             errors=[{"field": "person_id", "message": "代办时须填写参保人"}],
@@ -243,7 +242,7 @@ async def file_claim(
     body: ClaimIn, request: Request, actor: Filer, uow: UoW, idempotency_key: IdempotencyKey = None
 ):
     async def file() -> tuple[int, dict]:
-        return 201, shape(await usecases.file_claim(uow, filing_of(body, actor), actor))
+        return 201, shape(await usecases.file_claim(uow, actor, filing_of(body, actor)))
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, file)
@@ -254,7 +253,7 @@ async def file_batch(
     body: BatchIn, request: Request, actor: Unit, uow: UoW, idempotency_key: IdempotencyKey = None
 ):
     async def file() -> tuple[int, list]:
-        outcomes = await usecases.file_batch(uow, [filing_of(c, actor) for c in body.claims], actor)
+        outcomes = await usecases.file_batch(uow, actor, [filing_of(c, actor) for c in body.claims])
         return 200, [OutcomeOut(row=row, claim=ClaimOut(**shape(claim)) if claim else None,
                                 problem={"status": p.status, "code": p.code, "title": p.title, "detail": p.detail, "errors": p.errors} if p else None
                                 ).model_dump(mode="json") for row, claim, p in outcomes]  # fmt: skip
@@ -268,8 +267,9 @@ async def list_claims(
     actor: Filer, uow: UoW, status: Status | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict:  # fmt: skip
-    async with uow:
-        found, total = await usecases.claims_of(uow, actor, status, (page - 1) * size, size)
+    found, total = await uow.read(
+        usecases.claims_of, actor, status=status, offset=(page - 1) * size, limit=size
+    )
     return ClaimsOut(
         items=[ClaimOut(**shape(c)) for c in found], total=total, page=page, size=size
     ).model_dump(mode="json")
@@ -306,58 +306,57 @@ async def reference(actor: Filer) -> dict:
 
 @router.get("/{claim_id}", response_model=ClaimOut, summary="查看报销申请（状态、说明、预计支付日期）")
 async def get_claim(claim_id: uuid.UUID, actor: Filer, uow: UoW) -> dict:
-    async with uow:
-        return shape(await usecases.visible_claim(uow, claim_id, actor))
+    return shape(await uow.read(usecases.visible_claim, actor, claim_id))
 
 
 @router.post("/{claim_id}/materials", response_model=ClaimOut, summary="补正材料")
 async def supplement(claim_id: uuid.UUID, body: SupplementIn, actor: Filer, uow: UoW) -> dict:
-    async with uow:
-        claim = await usecases.supplement(uow, claim_id, frozenset(body.materials), body.version, actor)
-        await uow.commit()
-    return shape(claim)
+    materials = frozenset(body.materials)
+    return shape(
+        await uow.run(usecases.supplement, actor, claim_id, materials=materials, version=body.version)
+    )
 
 
 @router.post("/{claim_id}/accept", response_model=ClaimOut, summary="受理")
 async def accept(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
-    async with uow:
-        claim = await usecases.accept(uow, claim_id, body.version, actor)
-        await uow.commit()
-    return shape(claim)
+    return shape(await uow.run(usecases.accept, actor, claim_id, version=body.version))
 
 
 @router.post("/{claim_id}/review", response_model=ClaimOut, summary="区级审核（逐张票据：通过、核减、拒付）")
 async def review(claim_id: uuid.UUID, body: ReviewIn, actor: Staff, uow: UoW) -> dict:
     lines = [ReviewLine(x.receipt, x.outcome, x.accepted_in_scope, x.reason) for x in body.lines]
-    async with uow:
-        claim = await usecases.review(uow, claim_id, lines, body.version, actor)
-        await uow.commit()
-    return shape(claim)
+    return shape(await uow.run(usecases.review, actor, claim_id, lines=lines, version=body.version))
 
 
 @router.post("/{claim_id}/approve", response_model=ClaimOut, summary="市级核准（计算待遇、生成支付单）")
 async def approve(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
-    async with uow:
-        claim = await usecases.approve(uow, claim_id, body.version, actor, sample_allowed(runtime.settings))
-        await uow.commit()
-    return shape(claim)
+    allow_sample = sample_allowed(runtime.settings)
+    return shape(
+        await uow.run(usecases.approve, actor, claim_id, version=body.version, allow_sample=allow_sample)
+    )
 
 
 @router.post("/{claim_id}/pay", response_model=ClaimOut, summary="支付（划款完成）")
 async def pay(claim_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
-    async with uow:
-        claim = await usecases.pay(
-            uow, claim_id, body.version, body.reference, actor, sample_allowed(runtime.settings)
+    allow_sample = sample_allowed(runtime.settings)
+    return shape(
+        await uow.run(
+            usecases.pay,
+            actor,
+            claim_id,
+            version=body.version,
+            reference=body.reference,
+            allow_sample=allow_sample,
         )
-        await uow.commit()
-    return shape(claim)
+    )
 
 
 @router.post(
     "/{claim_id}/reject", response_model=ClaimOut, summary="不予受理或不予支付（附原因；票据可重新申请）"
 )
 async def reject(claim_id: uuid.UUID, body: RejectIn, actor: Staff, uow: UoW) -> dict:
-    async with uow:
-        claim = await usecases.reject(uow, claim_id, body.reason, body.note, body.version, actor)
-        await uow.commit()
-    return shape(claim)
+    return shape(
+        await uow.run(
+            usecases.reject, actor, claim_id, reason=body.reason, note=body.note, version=body.version
+        )
+    )

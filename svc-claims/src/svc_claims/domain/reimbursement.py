@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any, Self
 
 from shared.calendar import WorkingCalendar
-from shared.errors import Problem
+from shared.errors import Conflict, Invalid
 
 PAYMENT_WORKING_DAYS = 30
 MAX_AMOUNT = Decimal("10000000.00")  # a receipt above ten million yuan is a typing error, not a bill
@@ -261,12 +261,12 @@ class Reimbursement(PaymentLimit):
         """补正: the papers brought later; complete, the claim waits for acceptance."""
         given = self.materials | materials
         if self.status is not Status.awaiting_materials:
-            raise Problem(409, "invalid_transition", "该申请无需补正材料")
+            raise Conflict("invalid_transition", "该申请无需补正材料")
         if missing_materials(
             self.care_type, self.accident, given, self.remote_emergency
         ):  # still incomplete: recorded, still waiting
             if version != self.version:
-                raise Problem(409, "version_conflict", "记录已被他人修改", current_version=self.version)
+                raise Conflict("version_conflict", "记录已被他人修改", current_version=self.version)
             return replace(
                 self,
                 materials=given,
@@ -303,17 +303,16 @@ class Reimbursement(PaymentLimit):
     def resubmitted(self, person_id: uuid.UUID, new_claim: uuid.UUID, by: str, at: datetime) -> Reimbursement:
         """重新申请: a rejected claim of the same person, followed by one corrected claim (linked both ways)."""
         if self.person_id != person_id:
-            raise Problem(
-                422,
+            raise Invalid(
                 "resubmission_invalid",
                 "原申请不属于该参保人",
                 errors=[{"field": "resubmits", "message": "原申请的参保人不同"}],
             )
         if self.status is not Status.rejected:
-            raise Problem(409, "resubmission_invalid", "原申请未被退回，不能重新申请", f"原申请状态为 {self.status.value}",
+            raise Conflict("resubmission_invalid", "原申请未被退回，不能重新申请", f"原申请状态为 {self.status.value}",
                           errors=[{"field": "resubmits", "message": "只有被退回的申请可以重新申请"}])  # fmt: skip
         if self.resubmitted_as is not None:
-            raise Problem(409, "already_resubmitted", "原申请已重新申请过", f"重新申请的编号为 {self.resubmitted_as}",
+            raise Conflict("already_resubmitted", "原申请已重新申请过", f"重新申请的编号为 {self.resubmitted_as}",
                           existing_claim=str(self.resubmitted_as), errors=[{"field": "resubmits", "message": "已重新申请"}])  # fmt: skip
         return replace(
             self,
@@ -370,16 +369,14 @@ def check_move(
 ) -> None:
     """The application may go to `to` from where it is, and the caller saw its current version."""
     if version != current_version:
-        raise Problem(
-            409,
+        raise Conflict(
             "version_conflict",
             "记录已被他人修改",
             f"当前版本为 {current_version}，请刷新后重试",
             current_version=current_version,
         )
     if to not in allowed[status]:
-        raise Problem(
-            409,
+        raise Conflict(
             "invalid_transition",
             "当前状态不允许此操作",
             f"申请状态为 {status.value}，不能变为 {to.value}",
@@ -405,14 +402,14 @@ def missing_materials(
 def check_channel(role: str, channel: Channel) -> None:
     if channel not in FILER_CHANNELS.get(role, frozenset()):
         allowed = "、".join(sorted(c.value for c in FILER_CHANNELS.get(role, frozenset())))
-        raise Problem(422, "channel_not_allowed", "申报渠道与申请人不符", f"此申请人可用的渠道：{allowed or '无'}",
+        raise Invalid("channel_not_allowed", "申报渠道与申请人不符", f"此申请人可用的渠道：{allowed or '无'}",
                       errors=[{"field": "channel", "message": f"不能以 {channel.value} 渠道申报"}])  # fmt: skip
 
 
 def check_account_owner(owner: AccountOwner, unit_code: str | None) -> None:
     """The unit's account only for its employee's claim (the seed: paid to the unit or the person)."""
     if owner is AccountOwner.unit and unit_code is None:
-        raise Problem(422, "account_owner_invalid", "收款账户不正确", "非单位职工的报销款只能支付至本人账户",
+        raise Invalid("account_owner_invalid", "收款账户不正确", "非单位职工的报销款只能支付至本人账户",
                       errors=[{"field": "account_owner", "message": "该参保人没有用人单位"}])  # fmt: skip
 
 
@@ -448,7 +445,7 @@ def check_receipts(
                 }
             )
     if errors:
-        raise Problem(422, "receipts_invalid", "票据信息不正确", errors=errors)
+        raise Invalid("receipts_invalid", "票据信息不正确", errors=errors)
 
 
 def check_review(receipts: Sequence[Receipt], lines: Sequence[ReviewLine]) -> None:
@@ -478,4 +475,4 @@ def check_review(receipts: Sequence[Receipt], lines: Sequence[ReviewLine]) -> No
         ):
             errors.append({"field": f"lines[{i}].reason", "message": "核减或拒付须选择原因代码"})
     if errors:
-        raise Problem(422, "review_invalid", "审核意见不正确", errors=errors)
+        raise Invalid("review_invalid", "审核意见不正确", errors=errors)

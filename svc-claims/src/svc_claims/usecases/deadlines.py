@@ -4,76 +4,113 @@ from acceptance), maternity (20) and account withdrawals (15).
 - a due date touching a year whose holidays are not published is provisional (weekends only) and is
   computed again once that year's table is loaded;
 - an application still open past its due date is announced once (``claims.overdue``).
-Rows are claimed with SKIP LOCKED, so replicas running the same scan never take the same row.
+The periodic job runs each scan with ``shared.scans.scan_in_pages``: one page a transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from pydantic import TypeAdapter
-from sqlalchemy import Table, func, select
-
 from shared.calendar import default_calendar
 from shared.db import UnitOfWork
+from shared.documents import DocumentStore
 from shared.events import new_envelope
 from shared.events.catalog import ClaimsOverdueV1
+from shared.scans import Page
 from svc_claims.domain.reimbursement import Status
+from svc_claims.repository import deadlines as repository
+
+BATCH = 200
 
 
 @dataclass(frozen=True)
 class Applications:
-    """One table of applications: its rows' documents, which statuses are open, how to save one and
-    the facts its events carry. The documents have ``due_on``, ``due_provisional``, ``status``,
-    ``overdue_announced`` and ``with_due_recomputed(calendar)``."""
+    """One table of applications: how they are stored, which statuses are open and the facts their events
+    carry. The documents have ``due_on``, ``due_provisional``, ``status``, ``overdue_announced``, ``version``
+    and ``with_due_recomputed(calendar)``."""
 
-    table: Table
-    adapter: TypeAdapter
+    store: DocumentStore[Any]
     open_statuses: frozenset[Status]
-    save: Callable[[UnitOfWork, Any], Awaitable[None]]
-    fact: Callable[[Any], dict]
+    fact: Callable[[Any], dict[str, Any]]
 
-    def is_open(self) -> Any:
-        return self.table.c.status.in_([s.value for s in self.open_statuses])
+    @property
+    def open(self) -> list[str]:
+        return [s.value for s in self.open_statuses]
 
 
-async def recompute_provisional(uow: UnitOfWork, apps: Applications, batch: int = 200) -> int:
-    """Provisional due dates whose years' holidays are now known, computed again; how many moved."""
+async def _recompute_page(
+    uow: UnitOfWork, apps: Applications, after: uuid.UUID | None
+) -> tuple[int, uuid.UUID | None]:
     calendar, today = default_calendar(), uow.clock.today()
     known = [year for year in range(today.year - 1, today.year + 3) if calendar.has_year(year)]
-    query = (
-        select(apps.table.c.document)
-        .where(apps.is_open(), apps.table.c.due_provisional.is_(True), func.extract("year", apps.table.c.due_on).in_(known))
-        .limit(batch).with_for_update(skip_locked=True)
-    )  # fmt: skip
+    found = await repository.claim_provisional(
+        uow.session, apps.store, apps.open, years=known, after=after, batch=BATCH
+    )
     changed = 0
-    for (document,) in await uow.session.execute(query):
-        application = apps.adapter.validate_python(document)
+    for application in found:
         fresh = application.with_due_recomputed(calendar)
         if (fresh.due_on, fresh.due_provisional) != (application.due_on, application.due_provisional):
-            await apps.save(uow, fresh)
+            await apps.store.save(uow.session, fresh, loaded_at_version=application.version)
             changed += 1
-    return changed
+    return changed, (found[-1].id if len(found) == BATCH else None)
 
 
-async def announce_overdue(uow: UnitOfWork, apps: Applications, batch: int = 200) -> int:
-    """claims.overdue once per application still open past its due date; how many were announced."""
-    query = (
-        select(apps.table.c.document)
-        .where(apps.is_open(), apps.table.c.due_on < uow.clock.today(), apps.table.c.overdue_announced.is_(False))
-        .limit(batch).with_for_update(skip_locked=True)
-    )  # fmt: skip
-    due = [apps.adapter.validate_python(row[0]) for row in await uow.session.execute(query)]
+async def _overdue_page(
+    uow: UnitOfWork, apps: Applications, after: uuid.UUID | None
+) -> tuple[int, uuid.UUID | None]:
+    today = uow.clock.today()
+    due = await repository.claim_overdue(
+        uow.session, apps.store, apps.open, today=today, after=after, batch=BATCH
+    )
     for application in due:
-        await apps.save(uow, replace(application, overdue_announced=True))
+        await apps.store.save(
+            uow.session, replace(application, overdue_announced=True), loaded_at_version=application.version
+        )
         uow.emit(new_envelope(ClaimsOverdueV1(**apps.fact(application), due_on=application.due_on,
                                               status=application.status.value), uow.clock))  # fmt: skip
-    return len(due)
+    return len(due), (due[-1].id if len(due) == BATCH else None)
+
+
+async def recompute_provisional(uow: UnitOfWork, apps: Applications) -> int:
+    """Provisional due dates whose years' holidays are now known, computed again; how many moved."""
+    return await _all_pages(uow, apps, _recompute_page)
+
+
+async def announce_overdue(uow: UnitOfWork, apps: Applications) -> int:
+    """claims.overdue once per application still open past its due date; how many were announced."""
+    return await _all_pages(uow, apps, _overdue_page)
+
+
+async def _all_pages(uow: UnitOfWork, apps: Applications, page: Any) -> int:
+    total, after = 0, None
+    while True:
+        count, after = await page(uow, apps, after)
+        total += count
+        if after is None:
+            return total
+
+
+def recompute_pages(apps: Applications) -> Page:
+    """The provisional-date scan of one table, a page a transaction (for ``shared.scans.scan_in_pages``)."""
+
+    async def page(uow: UnitOfWork, after: uuid.UUID | None) -> uuid.UUID | None:
+        return (await _recompute_page(uow, apps, after))[1]
+
+    return page
+
+
+def overdue_pages(apps: Applications) -> Page:
+    """The overdue scan of one table, a page a transaction (for ``shared.scans.scan_in_pages``)."""
+
+    async def page(uow: UnitOfWork, after: uuid.UUID | None) -> uuid.UUID | None:
+        return (await _overdue_page(uow, apps, after))[1]
+
+    return page
 
 
 async def open_due_dates(uow: UnitOfWork, apps: Applications) -> list[date]:
-    rows = await uow.session.execute(select(apps.table.c.due_on).where(apps.is_open()))
-    return [d for (d,) in rows if d is not None]
+    return await repository.open_due_dates(uow.session, apps.store, apps.open)

@@ -8,13 +8,10 @@ from datetime import date
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from shared.errors import Problem, not_found
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import Envelope, new_envelope
 from shared.events.catalog import (
     ClaimsEligibleV1,
@@ -33,10 +30,11 @@ from shared.events.catalog import (
     TransferTransferredOutV1,
 )
 from shared.events.consumer import OutOfOrder
+from svc_claims.domain.access import may_see_person, require_visible_person
 from svc_claims.domain.account import EntryKind
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
-from svc_claims.models import benefit_settlements, reimbursement_receipts
+from svc_claims.repository import receipts
 from svc_claims.repository.coverage import Repository
 from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_force
 
@@ -129,49 +127,28 @@ async def record_benefit_expired(
         raise OutOfOrder(f"benefit registration {event.registration_id} not recorded yet")
 
 
-def may_see(actor: Principal, person_id: uuid.UUID, coverages: list[Coverage]) -> bool:
-    if actor.role is Role.insured:
-        return actor.person_id == person_id
-    if actor.role is Role.unit:  # a unit reads its own employees' eligibility
-        return actor.unit_id is not None and any(c.unit_code == actor.unit_id for c in coverages)
-    if actor.role is Role.staff:
-        return any(actor.serves_office(c.office_code) for c in coverages)
-    return actor.role is Role.admin
-
-
-def require_visible_person(
-    actor: Principal, person_id: uuid.UUID, coverages: list[Coverage], units: bool = True
-) -> None:
-    """An object outside the caller's reach is 404 before any other check: the person, their unit (when
-    `units`), staff of an office that handles one of their coverages, city staff, admin."""
-    if not coverages and actor.role is not Role.insured:
-        raise not_found("参保人")
-    if (actor.role is Role.unit and not units) or not may_see(actor, person_id, coverages):
-        raise not_found("参保人")
-
-
 async def require_reach(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID) -> None:
     require_visible_person(actor, person_id, await Repository(uow.session).coverages_of(person_id))
 
 
 async def eligibility(
-    uow: UnitOfWork, person_id: uuid.UUID, day: date | None, actor: Principal
+    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, *, day: date | None
 ) -> Eligibility:
     """Eligibility on `day` (default: today), for callers allowed to see this person; else 404."""
     repo = Repository(uow.session)
     coverages = await repo.coverages_of(person_id)
-    if not coverages or not may_see(actor, person_id, coverages):
-        raise not_found("参保人资格记录")
+    if not coverages or not may_see_person(actor, person_id, coverages):
+        raise NotFound("参保人资格记录")
     return eligibility_on(
         person_id, day or uow.clock.today(), coverages, await repo.entitlements_of(person_id)
     )
 
 
-class SamplePolicyData(Problem):
+class SamplePolicyData(Invalid):
     """A bill computed with sample values (not in the documents) may be quoted but is never paid in production."""
 
     def __init__(self) -> None:
-        super().__init__(422, "sample_policy_data", "示例政策数据不能用于实际支付",
+        super().__init__("sample_policy_data", "示例政策数据不能用于实际支付",
                          "本次计算用到了文件未给出的示例数值（sample），仅可测算；须发布正式政策后办理，演示环境可开启 allow_sample_policy_data")  # fmt: skip
 
 
@@ -205,12 +182,12 @@ async def settle_bill(
     require_visible_person(actor, person_id, coverages)
     eligibility = eligibility_on(person_id, service_date, coverages)
     if not eligibility.eligible or eligibility.coverage is None:
-        raise Problem(422, "not_eligible", "就医日期不在待遇享受期内", eligibility.reason)
+        raise Invalid("not_eligible", "就医日期不在待遇享受期内", eligibility.reason)
     coverage = eligibility.coverage
     if coverage.scheme != context.scheme:
-        raise Problem(422, "scheme_mismatch", "险种与参保记录不符", "请按该日期的参保险种结算")
+        raise Invalid("scheme_mismatch", "险种与参保记录不符", "请按该日期的参保险种结算")
     if coverage.tier is not None and coverage.tier != context.tier:
-        raise Problem(422, "tier_mismatch", "缴费档次与参保记录不符", "请按该日期参保记录的缴费档次结算")
+        raise Invalid("tier_mismatch", "缴费档次与参保记录不符", "请按该日期参保记录的缴费档次结算")
     context = replace(context, special_groups=recorded_special_groups(coverage, service_date))
     scheme, year = context.scheme, policy.year
     fresh = await _year_start(repo, person_id, policy)
@@ -218,11 +195,9 @@ async def settle_bill(
     require_payable(bill.sample, allow_sample)
     await repo.save_benefit_year(person_id, scheme, year, bill.accumulators)
     settlement_id = settlement_id or uuid.uuid4()
-    await uow.session.execute(
-        insert(benefit_settlements).values(
-            id=settlement_id, person_id=person_id, scheme=scheme, year=year, request=request,
-            bill=BILL.dump_python(bill, mode="json"), settled_by=actor.subject, settled_at=uow.clock.now(),
-        )
+    await receipts.record_settlement(
+        uow.session, settlement_id=settlement_id, person_id=person_id, scheme=scheme, year=year, request=request,
+        bill=BILL.dump_python(bill, mode="json"), settled_by=actor.subject, settled_at=uow.clock.now(),
     )  # fmt: skip
     return settlement_id, bill
 
@@ -250,11 +225,7 @@ async def settle_receipt(
     settlement_id = uuid.uuid4()
     held = await hold_receipt(uow, receipt, settlement_id)
     if held is not None:
-        row = (
-            (await uow.session.execute(select(benefit_settlements).where(benefit_settlements.c.id == held)))
-            .mappings()
-            .first()
-        )
+        row = await receipts.settlement(uow.session, held)
         if row is not None and row["person_id"] == person_id and row["request"] == request:
             return row["id"], row["bill"], True
         raise duplicate_receipt(receipt[1], held)
@@ -268,18 +239,13 @@ async def hold_receipt(uow: UnitOfWork, receipt: tuple[str, str], holder: uuid.U
     """Claims the receipt for `holder` (UNIQUE facility code + number); the current holder when taken. A
     concurrent duplicate waits on the unique index and then finds the committed holder."""
     facility_code, number = receipt
-    try:
-        async with uow.session.begin_nested():
-            await uow.session.execute(pg_insert(reimbursement_receipts).values(facility_code=facility_code, receipt_no=number,
-                                                                              reimbursement_id=holder))  # fmt: skip
+    if await receipts.hold(uow.session, facility_code, [number], holder):
         return None
-    except IntegrityError:
-        return await uow.session.scalar(select(reimbursement_receipts.c.reimbursement_id).where(
-            reimbursement_receipts.c.facility_code == facility_code, reimbursement_receipts.c.receipt_no == number))  # fmt: skip
+    return await receipts.holder(uow.session, facility_code, number)
 
 
-def duplicate_receipt(number: str, held_by: uuid.UUID | None) -> Problem:
-    return Problem(409, "duplicate_receipt", "该票据已申请报销或结算", f"票据 {number} 已由 {held_by} 办理",
+def duplicate_receipt(number: str, held_by: uuid.UUID | None) -> Conflict:
+    return Conflict("duplicate_receipt", "该票据已申请报销或结算", f"票据 {number} 已由 {held_by} 办理",
                    existing_claim=str(held_by), errors=[{"field": "receipt_no", "message": f"票据 {number} 重复"}])  # fmt: skip
 
 
@@ -298,7 +264,7 @@ async def _year_start(repo: Repository, person_id: uuid.UUID, policy: Policy) ->
 
 
 async def benefit_year(
-    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, scheme: str, year: int
+    uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, *, scheme: str, year: int
 ) -> Accumulators:
     """The person's own year, or staff of an office that handles the person (city staff: all); else 404."""
     repo = Repository(uow.session)
@@ -342,11 +308,3 @@ async def record_transferred_out(
 ) -> None:
     """转出: the ended employee coverage is marked transferred out (a reason for the one-time withdrawal)."""
     await Repository(uow.session).mark_transferred_out(event.person_id)
-
-
-def require_office_staff(actor: Principal, office_code: str, city: bool = False) -> None:
-    """Staff of the person's office handle an application; city-level staff approve it."""
-    if actor.role is not Role.staff or not actor.serves_office(office_code):
-        raise Problem(403, "staff_only", "只有参保地经办机构人员可以办理")
-    if city and not actor.is_city_staff:
-        raise Problem(403, "city_level_required", "核准须由市级经办机构办理")

@@ -12,15 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from pydantic import TypeAdapter
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
-
 from shared.auth import Principal, Role
 from shared.calendar import default_calendar
 from shared.db import UnitOfWork
-from shared.errors import Problem, not_found
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_envelope
 from shared.events.catalog import (
     ClaimsAcceptedV1,
@@ -30,6 +25,13 @@ from shared.events.catalog import (
 )
 from shared.identity import IdType, InvalidIdentifier, facts_for, normalize_id, person_id_for
 from shared.money import to_money
+from svc_claims.domain.access import (
+    listing_scope,
+    may_see_application,
+    require_filer_reach,
+    require_office_staff,
+    require_own_filing,
+)
 from svc_claims.domain.account import Circumstances, EntryKind, Reason, WithdrawalError, withdrawable
 from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.maternity import (
@@ -47,7 +49,7 @@ from svc_claims.domain.maternity import (
 )
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
 from svc_claims.domain.reimbursement import AccountOwner, check_account_owner
-from svc_claims.models import benefit_payments, maternity_events
+from svc_claims.repository import payments as repository
 from svc_claims.repository.coverage import Repository
 from svc_claims.repository.policies import (
     PolicyNotFound,
@@ -57,58 +59,47 @@ from svc_claims.repository.policies import (
     maternity_table,
 )
 from svc_claims.usecases.deadlines import Applications
-from svc_claims.usecases.eligibility import require_office_staff, require_payable
+from svc_claims.usecases.eligibility import require_payable
 
-PAYMENT = TypeAdapter(BenefitPayment)
-
-
-# ------------------------------------------------------------------------------------------- storage
-
-
-async def _save(uow: UnitOfWork, payment: BenefitPayment, new: bool = False) -> None:
-    values = {"person_id": payment.person_id, "office_code": payment.office_code, "unit_code": payment.unit_code,
-              "kind": payment.kind.value, "status": payment.status.value, "due_on": payment.due_on, "due_provisional": payment.due_provisional,
-              "overdue_announced": payment.overdue_announced, "document": PAYMENT.dump_python(payment, mode="json")}  # fmt: skip
-    if new:
-        await uow.session.execute(
-            insert(benefit_payments).values(id=payment.id, filed_at=payment.steps[0].at, **values)
-        )
-    else:
-        await uow.session.execute(
-            update(benefit_payments).where(benefit_payments.c.id == payment.id).values(**values)
-        )
+# ------------------------------------------------------------------------------------------- reading
 
 
 async def visible_payment(
-    uow: UnitOfWork, payment_id: uuid.UUID, actor: Principal, for_update: bool = False
+    uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, lock: bool = False
 ) -> BenefitPayment:
-    query = select(benefit_payments.c.document).where(benefit_payments.c.id == payment_id)
-    row = (await uow.session.execute(query.with_for_update() if for_update else query)).first()
-    payment = PAYMENT.validate_python(row[0]) if row else None
-    visible = payment is not None and (
-        (actor.role is Role.insured and actor.person_id == payment.person_id)
-        or (actor.role is Role.unit and payment.unit_code is not None and actor.unit_id == payment.unit_code)
-        or actor.serves_office(payment.office_code) or actor.role is Role.admin
-    )  # fmt: skip
-    if not visible:
-        raise not_found("待遇支付申请")
-    return payment  # type: ignore[return-value]
+    """The payment, if the actor may see it (else 404, the same answer as for no payment)."""
+    payment = await repository.get(uow.session, payment_id, lock=lock)
+    if payment is None or not may_see_application(
+        actor, person_id=payment.person_id, office_code=payment.office_code, unit_code=payment.unit_code
+    ):
+        raise NotFound("待遇支付申请")
+    return payment
+
+
+async def _handled(
+    uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, city: bool = False
+) -> BenefitPayment:
+    """The payment a step of the office's flow acts on: locked, and the actor is staff who may handle it."""
+    payment = await visible_payment(uow, actor, payment_id, lock=True)
+    require_office_staff(actor, payment.office_code, city=city)
+    return payment
+
+
+async def _saved(uow: UnitOfWork, before: BenefitPayment, after: BenefitPayment) -> BenefitPayment:
+    await repository.save(uow.session, after, loaded_at_version=before.version)
+    return after
 
 
 async def _coverage_on(
     uow: UnitOfWork, person_id: uuid.UUID, day: date, actor: Principal, scheme: str | None = None
 ) -> Coverage:
-    if actor.role is Role.insured and actor.person_id != person_id:
-        raise Problem(403, "not_own_claim", "只能为本人申请")
+    require_own_filing(actor, person_id)
     found = await Repository(uow.session).coverages_of(person_id)
-    if actor.role is Role.unit and not any(c.unit_code == actor.unit_id for c in found):
-        raise not_found("参保人")
-    if actor.role is Role.staff and not any(actor.serves_office(c.office_code) for c in found):
-        raise not_found("参保人")  # another office's person: 404 before any other check
+    # another office's person: 404 before any other check
+    require_filer_reach(actor, found, unknown_person=False)
     eligibility = eligibility_on(person_id, day, [c for c in found if scheme is None or c.scheme == scheme])
     if not eligibility.eligible or eligibility.coverage is None:
-        raise Problem(
-            422,
+        raise Invalid(
             "not_eligible",
             "该日期不在待遇享受期内",
             eligibility.reason,
@@ -117,10 +108,8 @@ async def _coverage_on(
     return eligibility.coverage
 
 
-def _maternity_errors(exc: MaternityError | WithdrawalError | PolicyNotFound, field: str) -> Problem:
-    return Problem(
-        422, "not_payable", "不符合支付条件", str(exc), errors=[{"field": field, "message": str(exc)}]
-    )
+def _maternity_errors(exc: MaternityError | WithdrawalError | PolicyNotFound, field: str) -> Invalid:
+    return Invalid("not_payable", "不符合支付条件", str(exc), errors=[{"field": field, "message": str(exc)}])
 
 
 # ------------------------------------------------------------------------------------------ maternity
@@ -153,7 +142,7 @@ async def file_resident_maternity(
     payment = new_payment(PaymentKind.maternity_resident, person_id, coverage.office_code, None, lines, basis, bank_account,
                           actor.subject, uow.clock.now(), sample)  # fmt: skip
     await _hold_events(uow, payment, event.keys_for(items, event_date))
-    await _save(uow, payment, new=True)
+    await repository.add(uow.session, payment)
     return payment
 
 
@@ -171,8 +160,7 @@ async def file_employee_maternity(
     except MaternityError as exc:
         raise _maternity_errors(exc, "event_date") from None
     if items and facility_level is None:
-        raise Problem(
-            422,
+        raise Invalid(
             "validation_failed",
             "请求参数不合法",
             errors=[{"field": "facility_level", "message": "申报生育医疗费须填写医疗机构级别"}],
@@ -204,7 +192,7 @@ async def file_employee_maternity(
         {event_key(ALLOWANCE, event_date, event.pregnancy)} if allowance_claim is not None else set()
     )
     await _hold_events(uow, payment, keys)
-    await _save(uow, payment, new=True)
+    await repository.add(uow.session, payment)
     return payment
 
 
@@ -239,8 +227,8 @@ async def _maternity_event(
     problems = item_problems(items, sex, pregnancy)  # type: ignore[arg-type]
     if problems:
         code = problems[0]["code"]
-        status = 409 if code == "pregnancy_registration_required" else 422
-        raise Problem(status, code, MATERNITY_REFUSALS[code], "；".join(p["message"] for p in problems),
+        refusal = Conflict if code == "pregnancy_registration_required" else Invalid
+        raise refusal(code, MATERNITY_REFUSALS[code], "；".join(p["message"] for p in problems),
                       errors=[{"field": p["field"], "message": p["message"]} for p in problems])  # fmt: skip
     return MaternityEvent(pregnancy, sex)
 
@@ -260,16 +248,14 @@ def _sex_of_verified_id(person_id: uuid.UUID, identity: Identity | None) -> str 
     try:
         number = normalize_id(IdType.resident_id, identity.number)
     except InvalidIdentifier as exc:
-        raise Problem(
-            422,
+        raise Invalid(
             exc.code,
             "证件号码不合法",
             exc.message,
             errors=[{"field": "id_number", "message": exc.message}],
         ) from None
     if person_id_for(IdType.resident_id, number, identity.key) != person_id:
-        raise Problem(
-            422,
+        raise Invalid(
             "identity_mismatch",
             "证件号码与参保人不符",
             errors=[{"field": "id_number", "message": "不是该参保人的身份证号码"}],
@@ -301,20 +287,13 @@ async def _hold_events(
 ) -> None:
     """Each maternity event (and each account balance) is paid once (UNIQUE person + event key): a second
     filing of it names the first."""
-    rows = [
-        {"person_id": payment.person_id, "event_key": key, "payment_id": payment.id} for key in sorted(keys)
-    ]
-    try:
-        async with uow.session.begin_nested():
-            await uow.session.execute(insert(maternity_events), rows)
-    except IntegrityError:
-        held = (await uow.session.execute(select(maternity_events.c.payment_id).where(
-            maternity_events.c.person_id == payment.person_id, maternity_events.c.event_key.in_(keys)))).scalars().first()  # fmt: skip
+    if not await repository.hold_events(uow.session, payment.person_id, keys, payment.id):
+        held = await repository.event_holder(uow.session, payment.person_id, keys)
         if withdrawal:
-            raise Problem(409, "withdrawal_already_filed", "个人账户余额已申请支取", f"已在待遇支付申请 {held} 中申请",
-                          existing_payment=str(held), errors=[{"field": "reason", "message": "该余额已申请支取"}]) from None  # fmt: skip
-        raise Problem(409, "maternity_already_claimed", "该生育事件已申报", f"已在待遇支付申请 {held} 中申报（每次妊娠、每项手术只支付一次）",
-                      existing_payment=str(held), errors=[{"field": "items", "message": "同一生育事件已申报"}]) from None  # fmt: skip
+            raise Conflict("withdrawal_already_filed", "个人账户余额已申请支取", f"已在待遇支付申请 {held} 中申请",
+                          existing_payment=str(held), errors=[{"field": "reason", "message": "该余额已申请支取"}])  # fmt: skip
+        raise Conflict("maternity_already_claimed", "该生育事件已申报", f"已在待遇支付申请 {held} 中申报（每次妊娠、每项手术只支付一次）",
+                      existing_payment=str(held), errors=[{"field": "items", "message": "同一生育事件已申报"}])  # fmt: skip
 
 
 def _maternity_lines(coverage: Coverage, event_date: date, facility_level: int, items: list[dict],
@@ -366,12 +345,12 @@ async def _require_registrations(
     another region a maternity remote-care registration."""
     registrations = await Repository(uow.session).entitlements_of(person_id)
     if not any(e.kind == "pregnancy" and e.applies_on(event_date) for e in registrations):
-        raise Problem(409, "pregnancy_registration_required", "生育津贴须有生育保险妊娠登记",
+        raise Conflict("pregnancy_registration_required", "生育津贴须有生育保险妊娠登记",
                       errors=[{"field": "person_id", "message": "该日期没有有效的妊娠登记"}])  # fmt: skip
     if remote and "maternity_remote" not in {
         e.kind for e in registrations if e.status in ("active", "expired")
     }:
-        raise Problem(409, "maternity_remote_registration_required", "异地生育须有生育保险异地就医登记",
+        raise Conflict("maternity_remote_registration_required", "异地生育须有生育保险异地就医登记",
                       errors=[{"field": "remote", "message": "未办理生育保险异地就医登记"}])  # fmt: skip
 
 
@@ -397,14 +376,13 @@ async def file_withdrawal(
     to_proxy: bool, contribution_years: int, pension_account_settled: bool, bank_account: str,
 ) -> BenefitPayment:  # fmt: skip
     """个人账户一次性支取: the whole balance of the account's history, once employee insurance has ended."""
-    if actor.role is Role.insured and actor.person_id != person_id:
-        raise Problem(403, "not_own_claim", "只能为本人申请")
+    require_own_filing(actor, person_id)
     found = await Repository(uow.session).coverages_of(person_id)
     working = [c for c in found if c.scheme in ("employee", "flexible")]
     if not working or not (
         actor.role is Role.insured or any(actor.serves_office(c.office_code) for c in working)
     ):
-        raise not_found("职工医保参保记录")
+        raise NotFound("职工医保参保记录")
     today = uow.clock.today()
     ended = {c.ended_reason for c in working if c.ended_reason}
     facts = Circumstances(
@@ -425,7 +403,7 @@ async def file_withdrawal(
     # The balance of this history is withdrawn once: a second filing before the first is paid or rejected is
     # refused (the payment books a withdrawal entry, so money credited later makes a new history).
     await _hold_events(uow, payment, {f"account_withdrawal:{len(entries)}"}, withdrawal=True)
-    await _save(uow, payment, new=True)
+    await repository.add(uow.session, payment)
     return payment
 
 
@@ -441,24 +419,24 @@ def _fact(p: BenefitPayment) -> dict:
     }
 
 
-async def accept(uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Principal) -> BenefitPayment:
-    payment = await visible_payment(uow, payment_id, actor, for_update=True)
-    require_office_staff(actor, payment.office_code)
-    accepted = payment.accept(version, actor.subject, uow.clock.now(), uow.clock.today(), default_calendar())
-    await _save(uow, accepted)
+async def accept(uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, version: int) -> BenefitPayment:
+    payment = await _handled(uow, actor, payment_id)
+    accepted = await _saved(
+        uow,
+        payment,
+        payment.accept(version, actor.subject, uow.clock.now(), uow.clock.today(), default_calendar()),
+    )
     uow.emit(new_envelope(ClaimsAcceptedV1(**_fact(accepted), accepted_on=accepted.accepted_on, due_on=accepted.due_on,
                                            claimed=accepted.amount), uow.clock))  # fmt: skip
     return accepted
 
 
 async def approve(
-    uow: UnitOfWork, payment_id: uuid.UUID, version: int, actor: Principal, allow_sample: bool = False
+    uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, version: int, allow_sample: bool = False
 ) -> BenefitPayment:
-    payment = await visible_payment(uow, payment_id, actor, for_update=True)
-    require_office_staff(actor, payment.office_code, city=True)
+    payment = await _handled(uow, actor, payment_id, city=True)
     require_payable(payment.sample, allow_sample)
-    approved = payment.approve(version, actor.subject, uow.clock.now())
-    await _save(uow, approved)
+    approved = await _saved(uow, payment, payment.approve(version, actor.subject, uow.clock.now()))
     uow.emit(new_envelope(ClaimsApprovedV1(**_fact(approved), fund=approved.amount, person_share=Decimal("0.00"),
                                            due_on=approved.due_on), uow.clock))  # fmt: skip
     return approved
@@ -466,17 +444,16 @@ async def approve(
 
 async def pay(
     uow: UnitOfWork,
+    actor: Principal,
     payment_id: uuid.UUID,
+    *,
     version: int,
     reference: str,
-    actor: Principal,
     allow_sample: bool = False,
 ) -> BenefitPayment:
-    payment = await visible_payment(uow, payment_id, actor, for_update=True)
-    require_office_staff(actor, payment.office_code)
+    payment = await _handled(uow, actor, payment_id)
     require_payable(payment.sample, allow_sample)
-    paid = payment.pay(version, actor.subject, uow.clock.now(), reference)
-    await _save(uow, paid)
+    paid = await _saved(uow, payment, payment.pay(version, actor.subject, uow.clock.now(), reference))
     today = uow.clock.today()
     if paid.kind is PaymentKind.account_withdrawal:  # the account is emptied by the withdrawal
         await Repository(uow.session).book_account_entry(
@@ -488,15 +465,13 @@ async def pay(
 
 
 async def reject(
-    uow: UnitOfWork, payment_id: uuid.UUID, reason: str, note: str | None, version: int, actor: Principal
+    uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, reason: str, note: str | None, version: int
 ) -> BenefitPayment:
-    payment = await visible_payment(uow, payment_id, actor, for_update=True)
-    require_office_staff(actor, payment.office_code)
-    rejected = payment.reject(reason, note, version, actor.subject, uow.clock.now())
-    await _save(uow, rejected)
-    await uow.session.execute(
-        delete(maternity_events).where(maternity_events.c.payment_id == payment.id)
-    )  # may be filed again
+    payment = await _handled(uow, actor, payment_id)
+    rejected = await _saved(
+        uow, payment, payment.reject(reason, note, version, actor.subject, uow.clock.now())
+    )
+    await repository.release_events(uow.session, payment.id)  # may be filed again
     uow.emit(
         new_envelope(
             ClaimsRejectedV1(**_fact(rejected), reason=reason, reason_text=rejected.steps[-1].note or reason),
@@ -506,25 +481,11 @@ async def reject(
     return rejected
 
 
-APPLICATIONS = Applications(benefit_payments, PAYMENT, OPEN, _save, _fact)
+APPLICATIONS = Applications(repository.PAYMENTS, OPEN, _fact)
 
 
 async def payments_of(
-    uow: UnitOfWork, actor: Principal, offset: int, limit: int
+    uow: UnitOfWork, actor: Principal, *, offset: int, limit: int
 ) -> tuple[list[BenefitPayment], int]:
-    conditions = []
-    if actor.role is Role.insured:
-        conditions.append(benefit_payments.c.person_id == actor.person_id)
-    elif actor.role is Role.unit:
-        conditions.append(benefit_payments.c.unit_code == actor.unit_id)
-    elif not actor.is_city_staff:
-        conditions.append(benefit_payments.c.office_code == actor.office_code)
-    total = await uow.session.scalar(select(func.count()).select_from(benefit_payments).where(*conditions))
-    query = (
-        select(benefit_payments.c.document)
-        .where(*conditions)
-        .order_by(benefit_payments.c.filed_at.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return [PAYMENT.validate_python(row[0]) for row in await uow.session.execute(query)], total or 0
+    """The person's own payments, a unit's employees', an office's (city staff: all)."""
+    return await repository.page(uow.session, scope=listing_scope(actor), offset=offset, limit=limit)

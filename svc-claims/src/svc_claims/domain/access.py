@@ -1,0 +1,88 @@
+"""Who may see and act on claims' objects (the service's one seam for the access policy).
+
+A person's records, a reimbursement and a benefit payment are seen by the person, the unit of an
+employee, staff of an office that handles the person (city-level staff: all) and admins; anyone else
+gets 404, before any other check, so an object out of reach cannot be told from one that does not
+exist. Staff of the person's office handle an application; city-level staff approve it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from shared.auth.principal import Principal, Role
+from shared.errors import Forbidden, NotFound
+from svc_claims.domain.eligibility import Coverage
+
+
+def may_see_person(actor: Principal, person_id: uuid.UUID, coverages: Sequence[Coverage]) -> bool:
+    if actor.role is Role.insured:
+        return actor.person_id == person_id
+    if actor.role is Role.unit:  # a unit reads its own employees' records
+        return actor.unit_id is not None and any(c.unit_code == actor.unit_id for c in coverages)
+    if actor.role is Role.staff:
+        return any(actor.serves_office(c.office_code) for c in coverages)
+    return actor.role is Role.admin
+
+
+def require_visible_person(
+    actor: Principal, person_id: uuid.UUID, coverages: Sequence[Coverage], *, units: bool = True
+) -> None:
+    """The person, their unit (when `units`), staff of an office that handles one of their coverages,
+    city staff, admin; anyone else: 404."""
+    if not coverages and actor.role is not Role.insured:
+        raise NotFound("参保人")
+    if (actor.role is Role.unit and not units) or not may_see_person(actor, person_id, coverages):
+        raise NotFound("参保人")
+
+
+def require_filer_reach(
+    actor: Principal, coverages: Sequence[Coverage], *, unknown_person: bool = True
+) -> None:
+    """A unit files for its employees, staff for their office's people (city staff: all); else 404.
+    With `unknown_person`, staff may file for a person with no coverage on record (refused later as not
+    eligible, with the reason)."""
+    if actor.role is Role.unit and not any(c.unit_code == actor.unit_id for c in coverages):
+        raise NotFound("参保人")
+    staff_out_of_reach = actor.role is Role.staff and not any(
+        actor.serves_office(c.office_code) for c in coverages
+    )
+    if staff_out_of_reach and (coverages or not unknown_person):
+        raise NotFound("参保人")
+
+
+def require_own_filing(actor: Principal, person_id: uuid.UUID, refusal: str = "只能为本人申请") -> None:
+    """An insured person files only for themselves."""
+    if actor.role is Role.insured and actor.person_id != person_id:
+        raise Forbidden("not_own_claim", refusal)
+
+
+def may_see_application(
+    actor: Principal, *, person_id: uuid.UUID, office_code: str, unit_code: str | None
+) -> bool:
+    """A reimbursement or benefit payment: the person's, their unit's, their office's (city: all)."""
+    if actor.role is Role.insured:
+        return actor.person_id == person_id
+    if actor.role is Role.unit:
+        return unit_code is not None and actor.unit_id == unit_code
+    return actor.serves_office(office_code) or actor.role is Role.admin
+
+
+def listing_scope(actor: Principal) -> dict[str, object]:
+    """The key columns an actor's list of applications is limited to (city staff and admins: none)."""
+    if actor.role is Role.insured:
+        return {"person_id": actor.person_id}
+    if actor.role is Role.unit:
+        return {"unit_code": actor.unit_id}
+    if not actor.is_city_staff:
+        return {"office_code": actor.office_code}
+    return {}
+
+
+def require_office_staff(actor: Principal, office_code: str, *, city: bool = False) -> None:
+    """Staff of the person's office handle an application; city-level staff approve it."""
+    if actor.role is not Role.staff or not actor.serves_office(office_code):
+        raise Forbidden("staff_only", "只有参保地经办机构人员可以办理")
+    if city and not actor.is_city_staff:
+        raise Forbidden("city_level_required", "核准须由市级经办机构办理")

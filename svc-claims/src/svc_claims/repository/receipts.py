@@ -1,0 +1,76 @@
+"""The receipts of facilities held by a settlement or a reimbursement (UNIQUE facility code + number: a
+receipt is paid once across both), and the settled bills (append-only)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from svc_claims.models import benefit_settlements, reimbursement_receipts
+
+
+async def holder(session: AsyncSession, facility_code: str, number: str) -> uuid.UUID | None:
+    """The settlement or reimbursement holding the receipt, if any."""
+    held: uuid.UUID | None = await session.scalar(
+        select(reimbursement_receipts.c.reimbursement_id).where(
+            reimbursement_receipts.c.facility_code == facility_code,
+            reimbursement_receipts.c.receipt_no == number,
+        )
+    )
+    return held
+
+
+async def hold(
+    session: AsyncSession, facility_code: str, numbers: Iterable[str], holder_id: uuid.UUID
+) -> bool:
+    """Claims the receipts for `holder_id`; False (nothing held) when one is taken meanwhile. A concurrent
+    duplicate waits on the unique index and then fails."""
+    rows = [{"facility_code": facility_code, "receipt_no": n, "reimbursement_id": holder_id} for n in numbers]
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(reimbursement_receipts), rows)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def release(session: AsyncSession, holder_id: uuid.UUID) -> None:
+    """The holder's receipts are free to be filed again (a rejected claim)."""
+    await session.execute(
+        delete(reimbursement_receipts).where(reimbursement_receipts.c.reimbursement_id == holder_id)
+    )
+
+
+async def settlement(session: AsyncSession, settlement_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (
+        (await session.execute(select(benefit_settlements).where(benefit_settlements.c.id == settlement_id)))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
+async def record_settlement(
+    session: AsyncSession,
+    *,
+    settlement_id: uuid.UUID,
+    person_id: uuid.UUID,
+    scheme: str,
+    year: int,
+    request: dict[str, Any],
+    bill: dict[str, Any],
+    settled_by: str,
+    settled_at: datetime,
+) -> None:
+    await session.execute(
+        insert(benefit_settlements).values(
+            id=settlement_id, person_id=person_id, scheme=scheme, year=year, request=request, bill=bill,
+            settled_by=settled_by, settled_at=settled_at,
+        )
+    )  # fmt: skip
