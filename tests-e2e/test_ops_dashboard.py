@@ -1,7 +1,8 @@
 """The ops dashboard in a real browser (headless Chromium through Selenium) against the running platform.
 
 An `ops` user signs in at /ops and sees every service ready; a service is stopped and the page
-shows it not ready within its refresh interval; a poison event lands in a dead-letter queue, is
+shows it not ready within its refresh interval; a service that cannot reach its broker stays ready
+and the page flags it degraded (broker disconnected, consumer detached); a poison event lands in a dead-letter queue, is
 shown with its personal fields masked, and an `admin` replays it, which the owning service records.
 Screenshots go to tests-e2e/screenshots/ (git-ignored). Nothing on the page or in the status API
 may show an ID number or a name.
@@ -15,6 +16,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from shared.events.relay import asyncpg_dsn
 from shared.events.topology import Names
 from shared.migrations import service_database_url
 from shared.testing.e2e import bearer
+from shared.testing.servers import free_port
 from yb_deploy.platform import PlatformConfig, start_process, stop_process, wait_until_ready
 
 pytestmark = pytest.mark.e2e
@@ -101,6 +104,15 @@ def readiness(driver) -> dict[str, str]:  # type: ignore[no-untyped-def]
     # Read in one script: the rows are redrawn between two WebDriver calls.
     return driver.execute_script(
         "return Object.fromEntries([...document.querySelectorAll('#services tr[data-service]')].map(r => [r.dataset.service, r.dataset.ready]))"
+    )
+
+
+def degraded_flags(driver, service: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The flags shown on a service's row: state → the text a reader sees."""
+    return driver.execute_script(
+        "const row = document.querySelector(`#services tr[data-service='${arguments[0]}']`);"
+        "return row ? Object.fromEntries([...row.querySelectorAll('.flag')].map(f => [f.dataset.flag, f.innerText])) : {}",
+        service,
     )
 
 
@@ -263,3 +275,40 @@ def test_a_poison_event_is_shown_masked_and_replayed_by_admin(browser, platform:
     assert asyncio.run(replay_audit(platform, message_id)) == [("admin", "admin", "e2e 重放测试", 1)]
     # No handler takes it, so it goes back to the dead-letter queue: replay moved it, nothing lost.
     wait_for(browser, lambda d: dead_letters_shown(d, "facility") == "1", 30, "the poison back in the queue")
+
+
+def test_ops_sees_a_service_without_its_broker_flagged_degraded_while_it_stays_ready(
+    browser, platform: PlatformConfig
+) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    sign_in(browser, platform.gateway_url, "ops")
+    wait_for(browser, lambda d: readiness(d).get(STOPPED) == "true", 30, f"{STOPPED} ready")
+    assert degraded_flags(browser, STOPPED) == {}
+    # The same service again, pointed at a port where no broker listens: it serves, events wait.
+    assert stop_process(platform, STOPPED)
+    start_process(replace(platform, broker_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/"), STOPPED)
+    try:
+        flags = wait_for(
+            browser,
+            lambda d: {"broker", "consumer"} <= set(f := degraded_flags(d, STOPPED)) and f,
+            60,
+            f"{STOPPED} flagged degraded",
+        )
+        assert flags["broker"].startswith("⚠ 消息代理未连接") and "事件在发件箱中等待" in flags["broker"], (
+            flags
+        )
+        assert flags["consumer"].startswith("⚠ 消费者未挂接"), flags
+        assert readiness(browser)[STOPPED] == "true", "a lost broker is no reason to stop serving"
+        assert browser.find_element(By.ID, "overall").text == "运行降级（服务可用）"
+        assert all(
+            not f for s, f in ((s, degraded_flags(browser, s)) for s in readiness(browser)) if s != STOPPED
+        )
+        browser.save_screenshot(str(SCREENSHOTS / "ops-broker-lost.png"))
+    finally:
+        stop_process(platform, STOPPED)
+        start_process(platform, STOPPED)
+        wait_until_ready(platform, timeout_s=60)
+    wait_for(
+        browser, lambda d: degraded_flags(d, STOPPED) == {}, REFRESH_S + 10, f"{STOPPED} no longer flagged"
+    )
