@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth.dependencies import CurrentPrincipal
+from shared.db import UnitOfWork
 from shared.errors import Invalid
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
@@ -94,6 +95,18 @@ def benefits_of(body: MaternityQuoteIn, table, inpatient_ratio: Decimal | None) 
     ]
 
 
+async def inpatient_ratio(uow: UnitOfWork, body: MaternityQuoteIn, region: str) -> Decimal | None:
+    """The scheme's inpatient ratio for a delivery with a severe comorbidity, if the policy gives one
+    (maternity_item names what is missing)."""
+    try:
+        policy = await policy_in_force(uow.session, region, body.scheme, body.event_date)
+        return policy.basic.inpatient_ratios.ratio(
+            body.facility_level, body.tier or DEFAULT_TIER[body.scheme]
+        )
+    except (PolicyNotFound, KeyError):
+        return None
+
+
 @router.post("/maternity/quote", response_model=MaternityQuoteOut, summary="生育待遇测算（不申报、不保存）")
 async def quote_maternity(body: MaternityQuoteIn, actor: CurrentPrincipal, uow: UoW) -> MaternityQuoteOut:
     """按生育保险待遇表测算各项目的支付金额：产前检查按孕周限额，分娩、计划生育项目按定额、限额或比例；不申报、不保存，
@@ -105,14 +118,7 @@ async def quote_maternity(body: MaternityQuoteIn, actor: CurrentPrincipal, uow: 
         raise Invalid("policy_not_found", "没有适用的生育保险待遇", str(exc)) from None
     ratio = None
     if any(i.item == "severe_comorbidity" for i in body.items):
-        async with uow:
-            try:
-                policy = await policy_in_force(uow.session, region, body.scheme, body.event_date)
-                ratio = policy.basic.inpatient_ratios.ratio(
-                    body.facility_level, body.tier or DEFAULT_TIER[body.scheme]
-                )
-            except (PolicyNotFound, KeyError):
-                ratio = None  # maternity_item names what is missing
+        ratio = await uow.read(inpatient_ratio, body, region)
     try:
         benefits = benefits_of(body, table, ratio)
     except MaternityError as exc:

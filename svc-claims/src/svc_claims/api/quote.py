@@ -12,10 +12,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import CurrentPrincipal, require_roles
+from shared.db import UnitOfWork
 from shared.errors import Invalid
 from shared.http.idempotency import IdempotencyKey, run_idempotent
 from shared.money import Money, NonNegativeMoney
@@ -214,10 +214,10 @@ def policy_day(body: QuoteRequest) -> date:
     )
 
 
-async def policy_for(body: QuoteRequest, session: AsyncSession) -> Policy:
+async def policy_for(uow: UnitOfWork, body: QuoteRequest) -> Policy:
     """The version in force on the policy day, read afresh."""
     try:
-        return await policy_in_force(session, body.region, body.scheme, policy_day(body))
+        return await policy_in_force(uow.session, body.region, body.scheme, policy_day(body))
     except PolicyNotFound as exc:
         raise Invalid("policy_not_found", "没有适用的待遇政策", str(exc)) from None
 
@@ -238,8 +238,7 @@ async def quote_claim(body: QuoteRequest, actor: CurrentPrincipal, uow: UoW) -> 
         body.region, body.scheme, policy_day(body)
     )  # a few seconds' view: no round trip
     if policy is None:
-        async with uow:
-            policy = await policy_for(body, uow.session)
+        policy = await uow.read(policy_for, body)
     with quote_errors():
         return shape(quote(context_of(body), policy))
 
@@ -285,7 +284,7 @@ async def settle(person_id: uuid.UUID, body: SettlementRequest, request: Request
     async with uow:
         # Another office's person: 404 before any other answer.
         await usecases.require_reach(uow, actor, person_id)
-        policy = await policy_for(body, uow.session)
+        policy = await policy_for(uow, body)
         return await run_idempotent(uow, request, actor.subject, idempotency_key, command)
 
 
