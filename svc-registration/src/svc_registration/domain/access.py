@@ -1,10 +1,11 @@
-"""Who may see and act on registration's objects: the service's one seam for the access policy.
+"""Who may see and act on registration's objects: the service's seam to the platform's access policy
+(``shared.access``), which it asks with each object's handles (office, person, unit).
 
-Offices (issue 18): the office directory (`shared.directory`, from the seeds) says which offices exist:
-the city centre and the district sub-centres of Tianjin, the Tangshan office, the Qinhuangdao centre
-and its district offices. A case belongs to a city or district office of that directory; township and
-village stations forward, they do not hold cases. Staff act for offices of their own region only: a
-district clerk for their own office, city-level staff for any office of their city.
+Offices (issue 18): the office directory (``shared.directory``) says which offices exist and at which
+of the four levels. A case is held by a city or county/district office; a township or village clerk
+files at the office above that holds its cases (they accept and forward). Staff act for the offices
+their own office reaches: a district clerk their district, city staff their city, never another
+region's.
 
 Objects: a person sees their own, a unit its employees' and its own record, staff those of the
 offices they serve, the administrator everything. An object outside the caller's reach is answered
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 
+from shared.access import POLICY, Handles
 from shared.auth.principal import Principal, Role
 from shared.directory import Office, office_by_code
 from shared.errors import Forbidden, Invalid
@@ -22,29 +24,32 @@ from svc_registration.domain.benefit import BenefitRegistration
 from svc_registration.domain.enrollment import Enrollment
 from svc_registration.domain.unit import Unit
 
-HOLDS_CASES = frozenset({"city", "district"})
-
-
 # ----------------------------------------------------------------------------------------- offices
 
 
 def case_office(code: str, actor: Principal, field: str = "office_code") -> Office:
-    """The office a new case is filed at: it exists, holds cases, and the clerk serves it."""
-    if actor.role is Role.staff and not actor.is_city_staff and actor.office_code != code:
-        raise _other_office(
-            code
-        )  # a district clerk's answer is the same for any office not theirs, known or not
+    """The office a new case is filed at: it exists, holds cases, and the clerk's office reaches it or
+    forwards to it. A clerk below the city gets the same answer for any office not theirs, known or not."""
     office = office_by_code(code)
-    if office is None or office.level not in HOLDS_CASES:
+    within = actor.role is not Role.staff or POLICY.serves(actor, code) or _forwards_to(actor, code)
+    if office is None or not office.holds_cases:
+        if not within and not actor.is_city_staff:
+            raise _other_office(code, field)
         raise Invalid(
             "unknown_office",
             "经办机构不存在",
             f"经办机构代码 {code} 不在本市医保经办机构目录中",
             errors=[{"field": field, "message": "请选择参保地医保分中心"}],
         )
-    if actor.role is Role.staff and not serves(actor, office):
-        raise _other_office(code)
+    if not within:
+        raise _other_office(code, field)
     return office
+
+
+def _forwards_to(actor: Principal, code: str) -> bool:
+    """A township or village clerk files at the office that holds its cases."""
+    holder = POLICY.holding_office(actor.office_code or "")
+    return holder is not None and holder.code == code and holder.code != actor.office_code
 
 
 def _other_office(code: str, field: str = "office_code") -> Forbidden:
@@ -57,46 +62,32 @@ def _other_office(code: str, field: str = "office_code") -> Forbidden:
 
 
 def serves(actor: Principal, office: Office) -> bool:
-    """A district clerk serves their office; city-level staff every office of their own city."""
-    if actor.role is not Role.staff or actor.office_code is None:
-        return False
-    if actor.office_code == office.code:
-        return True
-    own = office_by_code(actor.office_code)
-    return actor.is_city_staff and own is not None and own.region == office.region
+    return POLICY.serves(actor, office.code)
 
 
 def serves_code(actor: Principal, code: str) -> bool:
-    """For objects already filed: the same rule by office code (an office since removed is nobody's but its own clerks')."""
-    office = office_by_code(code)
-    if office is None:
-        return actor.role is Role.staff and actor.office_code == code
-    return serves(actor, office)
+    """Staff whose office reaches this office (an office since removed is its own clerks' and its city's)."""
+    return POLICY.serves(actor, code)
 
 
 def in_clerks_city(actor: Principal, code: str) -> bool:
     """Items the catalogue marks 全市通办 are handled by staff of any office of the person's city, not of another."""
-    own, office = office_by_code(actor.office_code or ""), office_by_code(code)
-    return actor.role is Role.staff and own is not None and office is not None and own.region == office.region
+    return POLICY.same_region(actor, code)
 
 
 # ----------------------------------------------------------------------------------------- objects
 
 
+def handles(enrollment: Enrollment) -> Handles:
+    return Handles(office=enrollment.office_code, person=enrollment.person_id, unit=enrollment.unit_code)
+
+
 def may_see(actor: Principal, enrollment: Enrollment) -> bool:
-    if actor.role is Role.insured:
-        return actor.person_id == enrollment.person_id
-    if actor.role is Role.unit:
-        return enrollment.unit_code is not None and actor.unit_id == enrollment.unit_code
-    if actor.role is Role.staff:
-        return serves_code(actor, enrollment.office_code)
-    return actor.role is Role.admin
+    return POLICY.reaches(actor, handles(enrollment))
 
 
 def may_see_unit(actor: Principal, unit: Unit) -> bool:
-    if actor.role is Role.unit:
-        return actor.unit_id == unit.code
-    return serves_code(actor, unit.office_code) or actor.role is Role.admin
+    return POLICY.reaches(actor, Handles(office=unit.office_code, unit=unit.code))
 
 
 def may_rest_on(actor: Principal, enrollment: Enrollment) -> bool:
@@ -118,24 +109,18 @@ def require_own_unit(actor: Principal, code: str) -> None:
 
 
 def may_see_benefit(actor: Principal, registration: BenefitRegistration) -> bool:
-    return (
-        (actor.role is Role.insured and actor.person_id == registration.person_id)
-        or serves_code(actor, registration.office_code)
-        or actor.role is Role.admin
-    )
+    return POLICY.reaches(actor, Handles(office=registration.office_code, person=registration.person_id))
 
 
 def benefit_listing_scope(
     actor: Principal, person_id: uuid.UUID | None
-) -> tuple[uuid.UUID | None, str | None]:
-    """The (person, office) a list of benefit registrations is limited to (None: any): an insured person
-    their own (asking for another's is refused), district staff their office, city staff and the
+) -> tuple[uuid.UUID | None, frozenset[str] | None]:
+    """The (person, offices) a list of benefit registrations is limited to (None: any): an insured
+    person their own (asking for another's is refused), staff the offices their office reaches, the
     administrator every office."""
     if actor.role is Role.insured:
         return person_acted_for(actor, person_id), None
-    if actor.role is Role.staff and not actor.is_city_staff:
-        return person_id, actor.office_code or ""
-    return person_id, None
+    return person_id, POLICY.staff_scope(actor).codes
 
 
 def may_see_list(actor: Principal, office_code: str) -> bool:
@@ -152,13 +137,10 @@ def may_reach_person(
     actor: Principal, person_id: uuid.UUID, enrollments: list[Enrollment], person_office: str | None
 ) -> bool:
     """The person is within the caller's reach: themselves, an employee of the unit, a person of the clerk's office."""
-    if actor.role is Role.insured:
-        return actor.person_id == person_id
-    if actor.role is Role.admin:
-        return True
-    if any(may_see(actor, e) for e in enrollments):
-        return True
-    return actor.role is Role.staff and person_office is not None and serves_code(actor, person_office)
+    objects = [handles(e) for e in enrollments] + [Handles(office=person_office, person=person_id)]
+    if actor.role is Role.insured:  # a person reaches themselves, enrolled or not
+        return POLICY.is_self(actor, person_id)
+    return POLICY.reaches_any(actor, objects)
 
 
 def person_acted_for(actor: Principal, person_id: uuid.UUID | None) -> uuid.UUID:
@@ -184,3 +166,4 @@ def own_facility(actor: Principal, code: str, field_name: str) -> None:
             "只能为本机构的就医人员办理登记",
             errors=[{"field": field_name, "message": "须为本机构"}],
         )
+

@@ -60,7 +60,7 @@ class Benefits:
     async def benefits_page(
         self,
         person_id: uuid.UUID | None,
-        office_code: str | None,
+        office_codes: frozenset[str] | None,
         kind: str | None,
         status: str | None,
         offset: int,
@@ -70,11 +70,12 @@ class Benefits:
         table = benefit_registrations.c
         wanted = [
             (table.person_id, person_id),
-            (table.office_code, office_code),
             (table.kind, kind),
             (table.status, status),
         ]
         conditions = [column == value for column, value in wanted if value is not None]
+        if office_codes is not None:
+            conditions.append(table.office_code.in_(sorted(office_codes)))
         total = (
             await self.session.execute(
                 select(func.count()).select_from(benefit_registrations).where(*conditions)

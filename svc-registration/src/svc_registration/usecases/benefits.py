@@ -276,9 +276,9 @@ async def list_benefits(
     limit: int,
 ) -> tuple[list[BenefitRegistration], int]:
     """An insured person's own registrations (asking for another's is refused); staff those of their
-    office (city staff: every office), of one person if given."""
-    person_id, office = benefit_listing_scope(actor, person_id)
-    return await Benefits(uow.session).benefits_page(person_id, office, kind, status, offset, limit)
+    office and the offices below it (city staff: their city's), of one person if given."""
+    person_id, offices = benefit_listing_scope(actor, person_id)
+    return await Benefits(uow.session).benefits_page(person_id, offices, kind, status, offset, limit)
 
 
 async def file_remote_care(
