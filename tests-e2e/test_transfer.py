@@ -271,7 +271,7 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     assert "*" in certificate["person"]["id_number"]
     mine = tangshan.client.get(
         "/api/v1/transfer/certificates/mine", headers=tangshan.person(id_number)
-    ).json()
+    ).json()["items"]
     assert [c["number"] for c in mine] == [certificate["number"]]
     printed = tangshan.client.get(
         f"/api/v1/transfer/certificates/{certificate['number']}/document.pdf",
@@ -297,7 +297,7 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
             (
                 found := tangshan.client.get(
                     "/api/v1/registration/enrollments/certificates", headers=tangshan.person(id_number)
-                ).json()
+                ).json()["items"]
             )
             and found[0]["reissues"] == 1
             and found
@@ -355,7 +355,7 @@ def test_a_person_moves_from_tangshan_to_tianjin(linked, tokens) -> None:  # typ
     merged = poll(
         lambda: tianjin.client.get(
             "/api/v1/registration/enrollments/contribution-history", headers=tianjin.person(id_number)
-        ).json(),
+        ).json()["items"],
         what="Tianjin's registration to merge the transferred contribution history",
     )
     assert [(m["contribution_months"], m["account_balance"], m["from_office"]) for m in merged] == [
@@ -840,7 +840,7 @@ def test_tianjin_credits_what_the_table_attests_and_holds_a_differing_fund_notic
     assert completed["status"] == "completed"
     merged = poll(
         lambda: [m for m in tianjin.client.get("/api/v1/registration/enrollments/contribution-history",
-                                               headers=tianjin.person(id_number)).json() if m["from_office"] == "130200"],
+                                               headers=tianjin.person(id_number)).json()["items"] if m["from_office"] == "130200"],
         what="the credited balance in Tianjin's registration",
     )  # fmt: skip
     assert [m["account_balance"] for m in merged] == ["1000.00"]  # the table's, never 999,999.99
