@@ -1,6 +1,6 @@
 """Tables of the registration schema."""
 
-from sqlalchemy import Column, Date, DateTime, Index, Integer, Numeric, String, Table, text
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, Numeric, String, Table, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
@@ -158,6 +158,85 @@ certificates = Table(
     Column("account_balance", Numeric(14, 2), nullable=False),
     Column("arrears", Numeric(14, 2), nullable=False),
     Column("reissues", Integer, nullable=False, server_default=text("0")),
+)
+
+# Employee-scheme money (domain.contributions): bases declared by the unit, monthly notices (征缴单)
+# with one line per insured enrollment, payments from the bank's or tax system's file, and the
+# personal account's history (the balance is its sum).
+contribution_bases = Table(
+    "contribution_bases",
+    metadata,
+    Column("enrollment_id", UUID(as_uuid=True), primary_key=True),
+    Column("effective_from", Date, primary_key=True),  # the first month the declared wage applies to
+    Column("declared_wage", Numeric(14, 2), nullable=False),
+    Column("declared_by", String(120), nullable=False),
+    Column("declared_at", DateTime(timezone=True), nullable=False),
+)
+
+contribution_notices = Table(
+    "contribution_notices",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("number", String(60), nullable=False, unique=True),
+    Column("payer_kind", String(10), nullable=False),  # unit | person (a flexible worker)
+    Column("payer_code", String(40), nullable=False),  # the unit's credit code or the person's id (hex)
+    Column("office_code", String(12), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("total", Numeric(16, 2), nullable=False),
+    Column("line_count", Integer, nullable=False),
+    Column("sample", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),  # issued | paid
+    Column("issued_by", String(120), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("paid_on", Date),
+    Column("late_fee", Numeric(14, 2)),
+    Column("bank_reference", String(60)),
+    Column("interrupted_on", Date),  # coverage interrupted for want of payment (once)
+)
+# One notice per payer and month (征缴单唯一).
+Index("uq_contribution_notices_payer_month", contribution_notices.c.payer_kind, contribution_notices.c.payer_code,
+      contribution_notices.c.month, unique=True)  # fmt: skip
+Index("ix_contribution_notices_office_month", contribution_notices.c.office_code, contribution_notices.c.month)
+Index("ix_contribution_notices_unpaid", contribution_notices.c.due_on,
+      postgresql_where=text("status = 'issued' AND interrupted_on IS NULL"))  # fmt: skip
+
+contribution_lines = Table(
+    "contribution_lines",
+    metadata,
+    Column("notice_id", UUID(as_uuid=True), primary_key=True),
+    Column("enrollment_id", UUID(as_uuid=True), primary_key=True),
+    Column("person_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("base", Numeric(14, 2), nullable=False),
+    Column("unit_part", Numeric(14, 2), nullable=False),
+    Column("personal_part", Numeric(14, 2), nullable=False),
+    Column("account_credit", Numeric(14, 2), nullable=False),
+)
+
+# A payment as the collecting bank or tax system reported it; its reference is the natural key.
+contribution_payments = Table(
+    "contribution_payments",
+    metadata,
+    Column("bank_reference", String(60), primary_key=True),
+    Column("notice_id", UUID(as_uuid=True), nullable=False, unique=True),  # a notice is paid once
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("late_fee", Numeric(14, 2), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("imported_by", String(120), nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+account_entries = Table(
+    "account_entries",
+    metadata,
+    Column("person_id", UUID(as_uuid=True), primary_key=True),
+    Column("reference", String(80), primary_key=True),  # notice, transfer or withdrawal: each booked once
+    Column("kind", String(20), nullable=False),  # contribution | transfer_in | withdrawal
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("month", Date),  # contributions: the month paid for
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 
 # Dead letters an administrator replayed from the ops page (shared.ops; append-only).

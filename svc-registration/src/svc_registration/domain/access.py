@@ -167,3 +167,20 @@ def own_facility(actor: Principal, code: str, field_name: str) -> None:
             errors=[{"field": field_name, "message": "须为本机构"}],
         )
 
+
+def may_see_notice(actor: Principal, payer_kind: str, payer_code: str, office_code: str) -> bool:
+    """A contribution notice: the unit its own, a flexible worker their own, staff of its office."""
+    if actor.role is Role.unit:
+        return payer_kind == "unit" and actor.unit_id == payer_code
+    if actor.role is Role.insured:
+        return payer_kind == "person" and actor.person_id is not None and actor.person_id.hex == payer_code
+    return serves_code(actor, office_code) or actor.role is Role.admin
+
+
+def may_see_account(
+    actor: Principal, person_id: uuid.UUID, enrollments: list[Enrollment], person_office: str | None
+) -> bool:
+    """A personal account: the person their own, staff of an office holding the person; not the unit."""
+    if actor.role is Role.unit:
+        return False
+    return may_reach_person(actor, person_id, enrollments, person_office)

@@ -9,6 +9,7 @@ from shared import holiday_notices
 from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.events.catalog import (
+    ClaimsPaidV1,
     FacilityDesignatedV1,
     FacilitySuspendedV1,
     FacilityTerminatedV1,
@@ -19,6 +20,7 @@ from shared.events.catalog import (
 )
 from shared.events.consumer import Handler, Subscription
 from svc_registration.usecases.benefits import record_facility
+from svc_registration.usecases.contributions import credit_transfer_in, record_withdrawal_paid
 from svc_registration.usecases.enrollments import (
     record_certificate,
     record_transfer_completed,
@@ -26,6 +28,12 @@ from svc_registration.usecases.enrollments import (
 )
 
 E = TypeVar("E", bound=BaseModel)
+
+
+async def transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:
+    """The contribution history joins the person's record and the balance is credited to the account."""
+    await record_transfer_completed(uow, envelope, event)
+    await credit_transfer_in(uow, envelope, event)
 
 
 def on(model: type[E], handler: Callable[[UnitOfWork, Envelope, E], Awaitable[None]]) -> Subscription:
@@ -41,10 +49,12 @@ SUBSCRIPTIONS = [
     on(FacilityTerminatedV1, record_facility),
     # A person who moved to another region: their stopped coverage here is marked transferred out.
     on(TransferTransferredOutV1, record_transferred_out),
-    # A person who moved here: the contribution history from the other region is merged.
-    on(TransferCompletedV1, record_transfer_completed),
+    # A person who moved here: the contribution history from the other region is merged, the balance credited.
+    on(TransferCompletedV1, transfer_completed),
     # 参保凭证 issued by transfer: shown on the person's record.
     on(TransferCertificateIssuedV1, record_certificate),
     # The State Council's holiday notice, published in claims: loaded into this process's working calendar.
     holiday_notices.SUBSCRIPTION,
+    # A one-time withdrawal paid by claims debits the personal account (other payments are ignored).
+    on(ClaimsPaidV1, record_withdrawal_paid),
 ]

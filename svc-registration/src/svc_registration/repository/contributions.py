@@ -1,0 +1,322 @@
+"""Employee-scheme money as stored: declared bases, notices and their lines, payments, account entries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from svc_registration.domain.contributions import (
+    CREDITS,
+    AccountEntry,
+    EntryKind,
+    Insured,
+    Line,
+    PayerKind,
+    month_end,
+)
+from svc_registration.domain.enrollment import WAS_COVERED, Category, Scheme
+from svc_registration.models import (
+    account_entries,
+    contribution_bases,
+    contribution_lines,
+    contribution_notices,
+    contribution_payments,
+    enrollments,
+    persons,
+    units,
+)
+
+COVERED = [s.value for s in WAS_COVERED]
+
+
+class Contributions:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    # ------------------------------------------------------------------------------------ bases
+
+    async def declare_bases(self, rows: Sequence[dict]) -> None:
+        statement = insert(contribution_bases).values(list(rows))
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["enrollment_id", "effective_from"],
+                set_={c: statement.excluded[c] for c in ("declared_wage", "declared_by", "declared_at")},
+            )
+        )
+
+    # ------------------------------------------------------------------------- who pays a month
+
+    def _insured_query(self, scheme: Scheme, month: date):  # type: ignore[no-untyped-def]
+        """Enrollments of `scheme` whose coverage touches the month, with the birth date and the base
+        declared for the month (the latest declaration in force)."""
+        base = (
+            select(contribution_bases.c.declared_wage)
+            .where(
+                contribution_bases.c.enrollment_id == enrollments.c.id,
+                contribution_bases.c.effective_from <= month,
+            )
+            .order_by(contribution_bases.c.effective_from.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                enrollments.c.id,
+                enrollments.c.person_id,
+                enrollments.c.unit_code,
+                enrollments.c.office_code,
+                enrollments.c.benefit_start,
+                enrollments.c.benefit_end,
+                persons.c.birth_date,
+                base.label("declared"),
+            )
+            .join(persons, persons.c.id == enrollments.c.person_id)
+            .where(
+                enrollments.c.scheme == scheme.value,
+                enrollments.c.status.in_(COVERED),
+                enrollments.c.benefit_start <= month_end(month),
+                (enrollments.c.benefit_end.is_(None)) | (enrollments.c.benefit_end >= month),
+            )
+        )
+        if scheme is Scheme.employee:  # retirees pay no contribution (在职职工缴费)
+            query = query.where(enrollments.c.category == Category.in_service.value)
+        return query
+
+    async def insured_of_unit(self, unit_code: str, month: date) -> list[Insured]:
+        query = self._insured_query(Scheme.employee, month).where(enrollments.c.unit_code == unit_code)
+        return [_insured(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def flexible_of_person(self, person_id: uuid.UUID, month: date) -> tuple[list[Insured], str | None]:
+        query = self._insured_query(Scheme.flexible, month).where(enrollments.c.person_id == person_id)
+        rows = list((await self.session.execute(query)).mappings())
+        return [_insured(r) for r in rows], (rows[0]["office_code"] if rows else None)
+
+    async def unit_codes_after(
+        self, office_code: str | None, after: str, limit: int
+    ) -> list[tuple[str, str]]:
+        """A page of (unit code, office) in code order: the batch issue's keyset."""
+        query = (
+            select(units.c.code, units.c.office_code)
+            .where(units.c.code > after)
+            .order_by(units.c.code)
+            .limit(limit)
+        )
+        if office_code is not None:
+            query = query.where(units.c.office_code == office_code)
+        return [(r[0], r[1]) for r in (await self.session.execute(query)).all()]
+
+    async def insured_of_units(self, codes: Sequence[str], month: date) -> dict[str, list[Insured]]:
+        query = self._insured_query(Scheme.employee, month).where(enrollments.c.unit_code.in_(list(codes)))
+        found: dict[str, list[Insured]] = {}
+        for row in (await self.session.execute(query)).mappings():
+            found.setdefault(row["unit_code"], []).append(_insured(row))
+        return found
+
+    async def flexible_insured(self, month: date, office_code: str | None) -> list[tuple[str, Insured]]:
+        """Every flexible worker paying for the month (of one office, or all), with their office."""
+        query = self._insured_query(Scheme.flexible, month)
+        if office_code is not None:
+            query = query.where(enrollments.c.office_code == office_code)
+        rows = (await self.session.execute(query.order_by(enrollments.c.person_id))).mappings()
+        return [(row["office_code"], _insured(row)) for row in rows]
+
+    # ------------------------------------------------------------------------------------ notices
+
+    async def existing_payers(self, kind: PayerKind, month: date) -> set[str]:
+        query = select(contribution_notices.c.payer_code).where(
+            contribution_notices.c.payer_kind == kind.value, contribution_notices.c.month == month
+        )
+        return set((await self.session.execute(query)).scalars())
+
+    async def add_notices(self, notices: Sequence[dict], lines: Sequence[tuple[uuid.UUID, Line]]) -> int:
+        """Notices (a payer's second for the month is skipped by the UNIQUE index) and, by COPY, the
+        lines of those inserted. Returns how many notices were new."""
+        if not notices:
+            return 0
+        statement = insert(contribution_notices).values(list(notices)).on_conflict_do_nothing()
+        inserted = set((await self.session.execute(statement.returning(contribution_notices.c.id))).scalars())
+        records = [
+            (
+                notice_id,
+                line.enrollment_id,
+                line.person_id,
+                line.base,
+                line.unit_part,
+                line.personal_part,
+                line.account_credit,
+            )
+            for notice_id, line in lines
+            if notice_id in inserted
+        ]
+        if records:
+            connection = await (await self.session.connection()).get_raw_connection()
+            await connection.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                "contribution_lines",
+                records=records,
+                columns=[
+                    "notice_id",
+                    "enrollment_id",
+                    "person_id",
+                    "base",
+                    "unit_part",
+                    "personal_part",
+                    "account_credit",
+                ],
+            )
+        return len(inserted)
+
+    async def notice(self, number: str, for_update: bool = False) -> dict | None:
+        query = select(contribution_notices).where(contribution_notices.c.number == number)
+        row = (
+            (await self.session.execute(query.with_for_update() if for_update else query)).mappings().first()
+        )
+        return dict(row) if row else None
+
+    async def notices_by_number(self, numbers: Iterable[str]) -> dict[str, dict]:
+        query = (
+            select(contribution_notices)
+            .where(contribution_notices.c.number.in_(list(numbers)))
+            .order_by(contribution_notices.c.number)
+            .with_for_update()
+        )
+        return {r["number"]: dict(r) for r in (await self.session.execute(query)).mappings()}
+
+    async def notices_of(
+        self,
+        *,
+        payer_code: str | None,
+        offices: Sequence[str] | None,
+        month: date | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict], int]:
+        conditions = []
+        if payer_code is not None:
+            conditions.append(contribution_notices.c.payer_code == payer_code)
+        if offices is not None:
+            conditions.append(contribution_notices.c.office_code.in_(list(offices)))
+        if month is not None:
+            conditions.append(contribution_notices.c.month == month)
+        where = and_(*conditions) if conditions else literal_column("true")
+        total = (
+            await self.session.execute(select(func.count()).select_from(contribution_notices).where(where))
+        ).scalar_one()
+        query = (
+            select(contribution_notices)
+            .where(where)
+            .order_by(contribution_notices.c.month.desc(), contribution_notices.c.number)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [dict(r) for r in (await self.session.execute(query)).mappings()], total
+
+    async def lines_of(self, notice_id: uuid.UUID) -> list[dict]:
+        query = (
+            select(contribution_lines)
+            .where(contribution_lines.c.notice_id == notice_id)
+            .order_by(contribution_lines.c.person_id)
+        )
+        return [dict(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def mark_paid(self, notice_id: uuid.UUID, paid_on: date, late_fee: Decimal, reference: str) -> None:
+        await self.session.execute(
+            update(contribution_notices)
+            .where(contribution_notices.c.id == notice_id)
+            .values(status="paid", paid_on=paid_on, late_fee=late_fee, bank_reference=reference)
+        )
+
+    async def overdue_unpaid(self, due_before: date, limit: int) -> list[dict]:
+        query = (
+            select(contribution_notices)
+            .where(
+                contribution_notices.c.status == "issued",
+                contribution_notices.c.interrupted_on.is_(None),
+                contribution_notices.c.due_on < due_before,
+            )
+            .order_by(contribution_notices.c.due_on, contribution_notices.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [dict(r) for r in (await self.session.execute(query)).mappings()]
+
+    async def mark_interrupted(self, notice_id: uuid.UUID, on: date) -> None:
+        await self.session.execute(
+            update(contribution_notices)
+            .where(contribution_notices.c.id == notice_id)
+            .values(interrupted_on=on)
+        )
+
+    # ----------------------------------------------------------------------------------- payments
+
+    async def payments_by_reference(self, references: Iterable[str]) -> dict[str, dict]:
+        query = select(contribution_payments).where(
+            contribution_payments.c.bank_reference.in_(list(references))
+        )
+        return {r["bank_reference"]: dict(r) for r in (await self.session.execute(query)).mappings()}
+
+    async def add_payment(self, row: dict) -> None:
+        await self.session.execute(insert(contribution_payments).values(**row))
+
+    # ------------------------------------------------------------------------------------ account
+
+    async def book(self, person_id: uuid.UUID, entry: AccountEntry, month: date | None = None) -> bool:
+        """One entry per person and reference: a second booking of the same reference is ignored (False)."""
+        statement = (
+            insert(account_entries)
+            .values(
+                person_id=person_id,
+                reference=entry.reference,
+                kind=entry.kind.value,
+                amount=entry.amount,
+                booked_on=entry.on,
+                month=month,
+            )
+            .on_conflict_do_nothing()
+            .returning(account_entries.c.reference)
+        )
+        return (await self.session.execute(statement)).first() is not None
+
+    async def history(self, person_id: uuid.UUID) -> list[tuple[AccountEntry, date | None]]:
+        query = (
+            select(account_entries)
+            .where(account_entries.c.person_id == person_id)
+            .order_by(account_entries.c.booked_on, account_entries.c.recorded_at, account_entries.c.reference)
+        )
+        return [
+            (AccountEntry(EntryKind(r["kind"]), r["amount"], r["booked_on"], r["reference"]), r["month"])
+            for r in (await self.session.execute(query)).mappings()
+        ]
+
+    async def balance_and_months(self, person_id: uuid.UUID) -> tuple[Decimal, int]:
+        """The balance as the sum of the history, and the months credited from contributions here."""
+        credits = [k.value for k in CREDITS]
+        signed = func.sum(
+            case(
+                (account_entries.c.kind.in_(credits), account_entries.c.amount),
+                else_=-account_entries.c.amount,
+            )
+        )
+        months = func.count(func.distinct(account_entries.c.month)).filter(
+            account_entries.c.kind == EntryKind.contribution.value
+        )
+        row = (
+            await self.session.execute(select(signed, months).where(account_entries.c.person_id == person_id))
+        ).one()
+        return (row[0] or Decimal("0.00")), int(row[1] or 0)
+
+
+def _insured(row) -> Insured:  # type: ignore[no-untyped-def]
+    return Insured(
+        row["id"],
+        row["person_id"],
+        row["benefit_start"],
+        row["benefit_end"],
+        row["birth_date"],
+        row["declared"],
+    )
