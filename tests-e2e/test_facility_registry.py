@@ -194,7 +194,9 @@ def test_changes_of_a_registry_record_reach_registration_and_are_recorded(
                            json={"valid_to": later, "reason": "到期前续签", "version": reinstated.json()["version"]}, headers=city)  # fmt: skip
     assert renewed.status_code == 200 and renewed.json()["agreement_valid_to"] == later
 
-    history = gateway.get(f"/api/v1/facility/registry/{hospital['code']}/history", headers=city).json()
+    history = gateway.get(f"/api/v1/facility/registry/{hospital['code']}/history", headers=city).json()[
+        "items"
+    ]
     assert [h["change"] for h in history][-5:] == ["changed", "changed", "suspended", "reinstated", "renewed"]
     assert all(h["by"] == "staff-city" and h["reason"] for h in history[-5:])
     assert (
@@ -210,12 +212,12 @@ def test_the_directory_lists_every_tianjin_sub_centre_and_the_catalogue_answers(
 ) -> None:
     districts = gateway.get(
         "/api/v1/facility/offices", params={"region": "天津市", "level": "district"}
-    ).json()
+    ).json()["items"]
     assert len(districts) == 21
     heping = gateway.get("/api/v1/facility/offices/120101").json()
     assert heping["name"] == "和平分中心" and heping["address"] and heping["hours"]
     assert gateway.get("/api/v1/facility/offices/999999").status_code == 404
-    online = gateway.get("/api/v1/facility/catalogue", params={"flag": "online"}).json()
+    online = gateway.get("/api/v1/facility/catalogue", params={"flag": "online"}).json()["items"]
     assert online and all("online" in item["flags"] for item in online)
     item = gateway.get(f"/api/v1/facility/catalogue/{online[0]['id']}").json()
     assert item["time_limit"]["kind"] in ("immediate", "working_days", "months", "none")

@@ -117,7 +117,7 @@ def test_make_up_publishes_the_sample_once(demo_platform: PlatformConfig) -> Non
             "/api/v1/claims/policies",
             params={"status": "published"},
             headers={"Authorization": f"Bearer {token}"},
-        ).json()
+        ).json()["items"]
     this_year = [v for v in listed if v["year"] == business_today().year]
     assert [(v["version"], v["drafted_by"], v["published_by"], v["sample"]) for v in this_year] == [
         (1, "admin", "admin2", True)

@@ -76,7 +76,7 @@ def test_two_months_declared_cleared_approved_and_paid(gateway: httpx.Client, to
         assert bad.json()["code"] == code and bad.json()["title"]
     mine = [
         d
-        for d in gateway.get(f"{S}/declarations", headers=facility).json()
+        for d in gateway.get(f"{S}/declarations", headers=facility).json()["items"]
         if d["insurance_type"] == "employee" and d["period"] in (first, second)
     ]
     assert mine == []

@@ -157,14 +157,14 @@ def test_a_declaration_for_a_care_type_without_a_budget_is_flagged_to_staff_with
     )
     listed = gateway.get(
         f"{S}/declarations", params={"flagged": "true", "period": period(6)}, headers=clerk
-    ).json()
+    ).json()["items"]
     assert [d["id"] for d in listed] == [declared.json()["id"]] and listed[0]["flags"][0]["due_on"] == flag[
         "due_on"
     ]
     assert (
         gateway.get(
             f"{S}/declarations", params={"flagged": "true"}, headers=bearer(tokens["staff-hexi"])
-        ).json()
+        ).json()["items"]
         == []
     )
     skipped = run(gateway, clerk, 6)["skipped"]
@@ -183,7 +183,7 @@ def test_a_staff_entry_sent_twice_with_one_key_is_recorded_once(
     assert first.status_code == second.status_code == 201 and second.json()["id"] == first.json()["id"]
     entries = gateway.get(
         f"{S}/entries", params={"facility_code": DEMO_HOSPITAL, "period": period(9)}, headers=clerk
-    ).json()
+    ).json()["items"]
     assert [e["id"] for e in entries if e["insurance_type"] == "resident"] == [first.json()["id"]]
 
 
@@ -209,9 +209,12 @@ def test_another_office_a_facility_account_without_a_facility_and_ops_reach_noth
         "not_found",
     )
     assert (
-        gateway.get(f"{S}/declarations", params={"facility_code": DEMO_HOSPITAL}, headers=hexi).json() == []
+        gateway.get(f"{S}/declarations", params={"facility_code": DEMO_HOSPITAL}, headers=hexi).json()[
+            "items"
+        ]
+        == []
     )
-    assert gateway.get(f"{S}/declarations", headers=no_facility).json() == []
+    assert gateway.get(f"{S}/declarations", headers=no_facility).json()["items"] == []
     assert (
         gateway.get(f"{S}/clearings", params={"facility_code": DEMO_HOSPITAL}, headers=no_facility).json()[
             "total"

@@ -97,7 +97,7 @@ def publish_sample(gateway_url: str, year: int, drafter: tuple[str, str], publis
         listed = client.get("/api/v1/claims/policies", params={"region": region, "scheme": "resident", "status": "published"},
                             headers=drafter_headers)  # fmt: skip
         listed.raise_for_status()
-        if any(v["year"] == year for v in listed.json()):
+        if any(v["year"] == year for v in listed.json()["items"]):
             return None
         drafted = draft(client, drafter_headers, sample_document(year, region, region_name))
         return publish(client, _token(client, *publisher), drafted["id"], "演示环境示例政策（make up）")

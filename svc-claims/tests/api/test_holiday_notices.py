@@ -82,7 +82,7 @@ def test_an_invalid_notice_is_refused_with_every_error_at_once(claims) -> None: 
     ]
     assert any("outside 2031" in m for m in messages) and any("duplicated holidays" in m for m in messages)
     assert any("weekend" in m for m in messages)
-    listed = claims.client.get(API, params={"year": 2031}, headers=admin(claims, "admin-a")).json()
+    listed = claims.client.get(API, params={"year": 2031}, headers=admin(claims, "admin-a")).json()["items"]
     assert listed == []  # nothing was drafted
 
 
@@ -95,7 +95,7 @@ def test_one_admin_alone_cannot_publish_and_a_clerk_can_neither_draft_nor_see_dr
     assert claims.client.post(f"{API}/{drafted['id']}/publish", headers=clerk).status_code == 403
     assert claims.client.get(f"{API}/{drafted['id']}", headers=clerk).status_code == 404
     assert drafted["id"] not in [
-        n["id"] for n in claims.client.get(API, params={"status": "draft"}, headers=clerk).json()
+        n["id"] for n in claims.client.get(API, params={"status": "draft"}, headers=clerk).json()["items"]
     ]
     assert default_calendar().day(date(2032, 1, 1)).provisional is True  # a draft changes nothing
 
@@ -131,7 +131,9 @@ def test_a_published_notice_makes_its_year_exact_and_is_announced_to_every_servi
 
     again = publish(claims, drafted["id"], by="admin-c")
     assert again.status_code == 409 and again.json()["code"] == "not_a_draft"
-    seen_by_clerk = claims.client.get(API, params={"year": 2033}, headers=claims.token(Role.staff)).json()
+    seen_by_clerk = claims.client.get(API, params={"year": 2033}, headers=claims.token(Role.staff)).json()[
+        "items"
+    ]
     assert [n["id"] for n in seen_by_clerk] == [drafted["id"]]
 
     async def announcements(uow) -> list:  # type: ignore[no-untyped-def]

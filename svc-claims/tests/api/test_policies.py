@@ -115,7 +115,7 @@ def test_only_admins_draft_and_publish_and_drafts_are_not_shown_to_others(claims
     drafted = claims.client.post(API, json=document(2029), headers=admin("admin-c", claims)).json()
     assert claims.client.post(f"{API}/{drafted['id']}/publish", json={}, headers=staff).status_code == 403
     assert claims.client.get(f"{API}/{drafted['id']}", headers=claims.token()).status_code == 404
-    listed = claims.client.get(API, headers=claims.token()).json()
+    listed = claims.client.get(API, headers=claims.token()).json()["items"]
     assert drafted["id"] not in [v["id"] for v in listed]
 
 

@@ -279,9 +279,12 @@ def test_the_person_sees_their_own_enrollments_and_staff_search_by_id_in_the_bod
     mine = registration.client.get(
         f"{API}/enrollments", headers=registration.token(Role.insured, person_id=person)
     )
-    assert [e["id"] for e in mine.json()] == [created["id"]]
+    assert [e["id"] for e in mine.json()["items"]] == [created["id"]]
     assert (
-        registration.client.get(f"{API}/enrollments", headers=registration.token(Role.insured)).json() == []
+        registration.client.get(f"{API}/enrollments", headers=registration.token(Role.insured)).json()[
+            "items"
+        ]
+        == []
     )
     found = registration.client.post(
         f"{API}/enrollments/search", json={"id_number": id_number}, headers=staff

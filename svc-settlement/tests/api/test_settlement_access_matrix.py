@@ -124,11 +124,16 @@ def test_no_caller_outside_a_facilitys_reach_gets_or_changes_anything_of_it(
     assert (
         h.client.get(f"{S}/clearings/{owned['clearing_id']}/history", headers=h.district()).json() == before
     )
-    assert [d["id"] for d in h.client.get(f"{S}/declarations", headers=h.facility(code)).json()] == [
+    assert [d["id"] for d in h.client.get(f"{S}/declarations", headers=h.facility(code)).json()["items"]] == [
         owned["declaration_id"]
     ]
-    assert len(h.client.get(f"{S}/entries", params={"facility_code": code}, headers=h.district()).json()) == 1
+    assert (
+        h.client.get(f"{S}/entries", params={"facility_code": code}, headers=h.district()).json()["total"]
+        == 1
+    )
     assert [
         b["care_type"]
-        for b in h.client.get(f"{S}/budgets", params={"facility_code": code}, headers=h.district()).json()
+        for b in h.client.get(f"{S}/budgets", params={"facility_code": code}, headers=h.district()).json()[
+            "items"
+        ]
     ] == ["inpatient"]

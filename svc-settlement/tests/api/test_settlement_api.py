@@ -67,7 +67,9 @@ def test_budgets_split_evenly_or_by_pattern_and_every_change_is_recorded(settlem
     other = h.client.post(f"{S}/budgets", json={"facility_code": code, "year": 2027, "insurance_type": "employee",
                           "care_type": "inpatient", "total": "1.00", "reason": "越权"}, headers=h.district("120103"))  # fmt: skip
     assert other.status_code == 404 and other.json()["title"]  # another office's facility is not there
-    assert [b["id"] for b in h.client.get(f"{S}/budgets", headers=h.facility(code)).json()] == [changed["id"]]
+    assert [b["id"] for b in h.client.get(f"{S}/budgets", headers=h.facility(code)).json()["items"]] == [
+        changed["id"]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,7 @@ def test_bad_declarations_are_refused_with_a_reason_and_nothing_is_saved(
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["code"] == code and body["title"] and any("\u4e00" <= ch <= "\u9fff" for ch in body["title"])
-    assert h.client.get(f"{S}/declarations", headers=h.facility(facility)).json() == []
+    assert h.client.get(f"{S}/declarations", headers=h.facility(facility)).json()["items"] == []
 
 
 def test_a_facility_not_designated_cannot_declare(settlement) -> None:
@@ -192,7 +194,7 @@ def test_declare_clear_correct_recompute_approve_and_pay(settlement) -> None:
     assert (line(feb_c, 15), line(feb_c, 19)) == ("200000.00", "50000.00")
     assert (line(mar_c, 13), line(mar_c, 14), line(mar_c, 15)) == ("50000.00", "120000.00", "100000.00")
     assert clearing_of(h, code, "2026-01")["version"] == 1
-    history = h.client.get(f"{S}/clearings/{mar_c['id']}/history", headers=h.district()).json()
+    history = h.client.get(f"{S}/clearings/{mar_c['id']}/history", headers=h.district()).json()["items"]
     assert [x["cause"] for x in history] == ["首次清算", "2026-02 更正申报（第2版）后顺延"]
 
     # Staff enter a smart-audit rejection; the facility cannot.

@@ -182,11 +182,13 @@ def test_a_declaration_for_a_care_type_without_a_budget_is_flagged_to_staff_with
         "care_type": "outpatient",
         "code": "no_budget",
     }.items() <= run["skipped"][0].items()
-    flagged = h.client.get(f"{S}/declarations", params={"flagged": "true"}, headers=h.district()).json()
+    flagged = h.client.get(f"{S}/declarations", params={"flagged": "true"}, headers=h.district()).json()[
+        "items"
+    ]
     assert [d["id"] for d in flagged if d["facility_code"] == code] == [declared.json()["id"]]
     elsewhere = h.client.get(
         f"{S}/declarations", params={"flagged": "true"}, headers=h.district("120103")
-    ).json()
+    ).json()["items"]
     assert all(d["facility_code"] != code for d in elsewhere)
     # Once the office sets the budget the flag goes and the month is cleared.
     h.set_budget(code, "60000.00", care_type="outpatient")
@@ -220,7 +222,10 @@ def test_every_money_moving_post_answers_a_retry_with_the_first_answer(settlemen
     entry = {"facility_code": code, "period": "2026-01", "insurance_type": "employee", "care_type": "inpatient",
              "kind": "other_payment", "amount": "100.00", "reason": "其他支付"}  # fmt: skip
     twice("/entries", entry, h.district(), 201)
-    assert len(h.client.get(f"{S}/entries", params={"facility_code": code}, headers=h.district()).json()) == 1
+    assert (
+        h.client.get(f"{S}/entries", params={"facility_code": code}, headers=h.district()).json()["total"]
+        == 1
+    )
     twice("/clearings/run", {"period": "2026-01", "facility_code": code}, h.district())
     table = h.table(code, "2026-01")
     reviewed = twice(f"/clearings/{table['id']}/review", {"version": table["version"]}, h.district())
@@ -268,14 +273,16 @@ def test_a_facility_sees_only_its_own_declarations_budgets_entries_and_tables(se
     h.run(theirs, "2026-01")
     table, budget = (
         h.table(theirs, "2026-01"),
-        h.client.get(f"{S}/budgets", params={"facility_code": theirs}, headers=h.district()).json()[0],
+        h.client.get(f"{S}/budgets", params={"facility_code": theirs}, headers=h.district()).json()["items"][
+            0
+        ],
     )
     me = h.facility(mine)
     for path in (f"/declarations/{declared['id']}", f"/clearings/{table['id']}", f"/clearings/{table['id']}/history",
                  f"/clearings/{table['id']}/document.pdf", f"/clearings/{table['id']}/table.csv", f"/budgets/{budget['id']}"):  # fmt: skip
         assert h.client.get(f"{S}{path}", headers=me).status_code == 404, path
     for path in ("/declarations", "/budgets", "/entries"):
-        listed = h.client.get(f"{S}{path}", params={"facility_code": theirs}, headers=me).json()
+        listed = h.client.get(f"{S}{path}", params={"facility_code": theirs}, headers=me).json()["items"]
         assert all(item["facility_code"] == mine for item in listed), path
     assert h.client.get(f"{S}/clearings", params={"facility_code": theirs}, headers=me).json()["total"] == 0
     assert h.client.post(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
 from shared.auth.dependencies import CurrentPrincipal
+from shared.http.pagination import Page, Pages
 from shared.service import UoW
 from svc_claims.repository.holiday_notices import HolidayNotice
 from svc_claims.usecases import holiday_notices as notices
@@ -69,15 +70,16 @@ async def draft(
     return _out(await uow.run(notices.draft, actor, document))
 
 
-@router.get("", response_model=list[NoticeOut], summary="节假日安排通知列表")
+@router.get("", response_model=Page[NoticeOut], summary="节假日安排通知列表")
 async def listed(
     actor: CurrentPrincipal,
     uow: UoW,
+    pages: Pages,
     year: Annotated[int | None, Query(ge=2004, le=2100)] = None,
     status: Literal["draft", "published"] | None = None,
-) -> list[NoticeOut]:
+) -> dict:
     """已发布的通知任何登录用户可查；草稿仅管理员可见。"""
-    return [_out(n) for n in await uow.read(notices.listed, actor, year=year, status=status)]
+    return pages.of([_out(n) for n in await uow.read(notices.listed, actor, year=year, status=status)])
 
 
 @router.get("/{notice_id}", response_model=NoticeOut, summary="节假日安排通知")

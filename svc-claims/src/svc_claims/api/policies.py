@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from shared.auth.dependencies import CurrentPrincipal
 from shared.errors import Problem
+from shared.http.pagination import Page, Pages
 from shared.service import UoW
 from svc_claims.repository.policies import (
     PolicyNotFound,
@@ -84,19 +85,19 @@ async def draft(
     return _out(found, VersionWithDocument)
 
 
-@router.get("", response_model=list[VersionOut], summary="政策版本列表")
+@router.get("", response_model=Page[VersionOut], summary="政策版本列表")
 async def listed(
-    actor: CurrentPrincipal, uow: UoW,
+    actor: CurrentPrincipal, uow: UoW, pages: Pages,
     region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     scheme: Scheme | None = None,
     status: Literal["draft", "published"] | None = None,
-) -> list[VersionOut]:  # fmt: skip
+) -> dict:  # fmt: skip
     """已发布版本任何登录用户可查；草稿仅管理员可见。"""
     if status != "published" and actor.role.value != "admin":
         status = "published"
     async with uow:
         found = await policy_versions.listed(uow.session, region, scheme, status)
-    return [_out(v) for v in found]
+    return pages.of([_out(v) for v in found])
 
 
 @router.get("/in-force", response_model=InForceOut, summary="某日适用的待遇政策（我能享受什么）")

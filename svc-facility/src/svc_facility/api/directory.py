@@ -15,20 +15,24 @@ from shared.directory import (
     office_by_code,
 )
 from shared.errors import not_found
+from shared.http.pagination import Page, Pages
 
 router = APIRouter(tags=["经办机构与服务事项"])
 
 
-@router.get("/offices", response_model=list[Office], summary="经办机构目录（公开）")
+@router.get("/offices", response_model=Page[Office], summary="经办机构目录（公开）")
 async def offices(
+    pages: Pages,
     region: Annotated[str | None, Query(max_length=20, description="如 天津市")] = None,
     level: Literal["city", "district", "township", "village"] | None = None,
-) -> list[Office]:
-    return [
-        o
-        for o in load_offices()
-        if (region is None or o.region == region) and (level is None or o.level == level)
-    ]
+) -> dict:
+    return pages.of(
+        [
+            o
+            for o in load_offices()
+            if (region is None or o.region == region) and (level is None or o.level == level)
+        ]
+    )
 
 
 @router.get("/offices/{code}", response_model=Office, summary="经办机构详情（公开）")
@@ -39,21 +43,24 @@ async def office(code: str) -> Office:
     return found
 
 
-@router.get("/catalogue", response_model=list[CatalogueItem], summary="医保经办服务事项目录（公开）")
+@router.get("/catalogue", response_model=Page[CatalogueItem], summary="医保经办服务事项目录（公开）")
 async def catalogue(
+    pages: Pages,
     q: Annotated[str | None, Query(max_length=50, description="事项名称包含")] = None,
     region: Annotated[str | None, Query(max_length=20)] = None,
     flag: Annotated[
         str | None, Query(max_length=40, description="如 online、cross_province、commitment")
     ] = None,
-) -> list[CatalogueItem]:
-    return [
-        item
-        for item in load_catalogue()
-        if (q is None or q in item.name or (item.sub_item and q in item.sub_item))
-        and (region is None or item.region == region)
-        and (flag is None or flag in item.flags)
-    ]
+) -> dict:
+    return pages.of(
+        [
+            item
+            for item in load_catalogue()
+            if (q is None or q in item.name or (item.sub_item and q in item.sub_item))
+            and (region is None or item.region == region)
+            and (flag is None or flag in item.flags)
+        ]
+    )
 
 
 @router.get("/catalogue/{item_id}", response_model=CatalogueItem, summary="服务事项详情（公开）")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
 from shared.http.fields import Text
+from shared.http.pagination import Page, Pages
 from shared.service import UoW
 from svc_facility.domain.registry import RegistryRecord
 from svc_facility.repository.registry import RegistryFilter
@@ -150,6 +151,6 @@ async def change(code: str, body: ChangeIn, actor: Staff, uow: UoW) -> RegistryE
     )
 
 
-@router.get("/registry/{code}/history", response_model=list[HistoryOut], summary="变更记录（谁、何时、为何）")
-async def history(code: str, actor: Staff, uow: UoW) -> list[dict]:
-    return await uow.read(usecases.registry_history, actor, code)
+@router.get("/registry/{code}/history", response_model=Page[HistoryOut], summary="变更记录（谁、何时、为何）")
+async def history(code: str, actor: Staff, uow: UoW, pages: Pages) -> dict:
+    return pages.of(await uow.read(usecases.registry_history, actor, code))

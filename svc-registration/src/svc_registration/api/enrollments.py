@@ -14,6 +14,7 @@ from shared.auth.dependencies import require_roles
 from shared.errors import DomainError, Problem
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.http.pagination import Page, Pages
 from shared.identity import IdType, mask_id
 from shared.money import Money
 from shared.service import Runtime, UoW
@@ -409,9 +410,10 @@ async def submit_flexible_enrollment(
         return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
 
 
-@router.get("", response_model=list[EnrollmentOut], summary="参保记录查询（本人；经办人员按参保人）")
-async def list_enrollments(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
-    return [shape(e) for e in await uow.read(enrollments.enrollments_of_person, actor, person_id=person_id)]
+@router.get("", response_model=Page[EnrollmentOut], summary="参保记录查询（本人；经办人员按参保人）")
+async def list_enrollments(actor: Reader, uow: UoW, pages: Pages, person_id: uuid.UUID | None = None) -> dict:
+    found = await uow.read(enrollments.enrollments_of_person, actor, person_id=person_id)
+    return pages.of([shape(e) for e in found])
 
 
 class TransferredContributionOut(BaseModel):
@@ -425,12 +427,14 @@ class TransferredContributionOut(BaseModel):
 
 @router.get(
     "/contribution-history",
-    response_model=list[TransferredContributionOut],
+    response_model=Page[TransferredContributionOut],
     summary="转入的缴费年限与个人账户（转移接续合并）",
 )
-async def contribution_history(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
+async def contribution_history(
+    actor: Reader, uow: UoW, pages: Pages, person_id: uuid.UUID | None = None
+) -> dict:
     rows = await uow.read(enrollments.contribution_history, actor, person_id=person_id)
-    return [TransferredContributionOut(**row).model_dump(mode="json") for row in rows]
+    return pages.of([TransferredContributionOut(**row).model_dump(mode="json") for row in rows])
 
 
 class CertificateOut(BaseModel):
@@ -447,17 +451,19 @@ class CertificateOut(BaseModel):
 
 
 @router.get(
-    "/certificates", response_model=list[CertificateOut], summary="参保凭证（本人；经办人员按参保人）"
+    "/certificates", response_model=Page[CertificateOut], summary="参保凭证（本人；经办人员按参保人）"
 )
-async def certificates(actor: Reader, uow: UoW, person_id: uuid.UUID | None = None) -> list[dict]:
+async def certificates(actor: Reader, uow: UoW, pages: Pages, person_id: uuid.UUID | None = None) -> dict:
     rows = await uow.read(enrollments.certificates_of_person, actor, person_id=person_id)
-    return [
-        CertificateOut(
-            **{k: v for k, v in row.items() if k != "person_id"},
-            document=f"/api/v1/transfer/certificates/{row['number']}/document.pdf",
-        ).model_dump(mode="json")
-        for row in rows
-    ]
+    return pages.of(
+        [
+            CertificateOut(
+                **{k: v for k, v in row.items() if k != "person_id"},
+                document=f"/api/v1/transfer/certificates/{row['number']}/document.pdf",
+            ).model_dump(mode="json")
+            for row in rows
+        ]
+    )
 
 
 @router.post("/search", response_model=PersonFoundOut, summary="按证件号码查询参保人（证件号码放在请求体中）")

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.http.pagination import Page, Pages
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
 from svc_settlement.api.schemas import CareType, FacilityCode, InsuranceType, Reader, Staff
@@ -76,12 +77,12 @@ async def set_budget(
         return await run_idempotent(uow, request, actor.subject, idempotency_key, set_it)
 
 
-@router.get("", response_model=list[BudgetOut], summary="总额指标列表")
+@router.get("", response_model=Page[BudgetOut], summary="总额指标列表")
 async def list_budgets(
-    actor: Reader, uow: UoW, facility_code: Annotated[str | None, Query(max_length=20)] = None,
+    actor: Reader, uow: UoW, pages: Pages, facility_code: Annotated[str | None, Query(max_length=20)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-) -> list[dict]:  # fmt: skip
-    return await uow.read(budgets.list_budgets, actor, facility_code=facility_code, year=year)
+) -> dict:  # fmt: skip
+    return pages.of(await uow.read(budgets.list_budgets, actor, facility_code=facility_code, year=year))
 
 
 @router.get("/{budget_id}", response_model=BudgetDetail, summary="总额指标与调整记录")

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.http.pagination import Page, Pages
+from shared.money import Money
 from shared.service import UoW
 from shared.spreadsheets import XLSX
 from svc_settlement import document, policy
@@ -81,7 +83,7 @@ class ClearingOut(BaseModel):
     steps: list[dict]
     payment: dict | None
     adjustments: list[dict] = Field(description="更正顺延调整：为此前已拨付月份补付（正）或扣回（负）的金额")
-    payable: str = Field(description="本月拨付金额：第41行加调整")
+    payable: Money = Field(description="本月拨付金额：第41行加调整")
 
 
 class ClearingPage(BaseModel):
@@ -105,7 +107,7 @@ def shape(row: dict, today: date) -> ClearingOut:
         insurance_name=INSURANCE_TYPES[row["insurance_type"]], care_name=CARE_TYPES[row["care_type"]],
         status_name=STATUSES[row["status"]], reserve_rate=format(Decimal(row["reserve_rate"]), "f"),
         reserve_rate_is_sample=policy.reserve_rate_is_sample(), lines=lines, adjustments=row.get("adjustments") or [],
-        payable=format(Decimal(row["payable"]), "f"),
+        payable=Decimal(row["payable"]),
         deadline=DeadlineOut(starts_on=d.starts_on, due_on=d.due_on, limit_working_days=PAYMENT_LIMIT_WORKING_DAYS,
                              working_days_left=d.working_days_left, overdue=(d.overdue and row["status"] != "paid") or
                              bool(row["payment"] and not row["payment"]["within_limit"]), provisional=d.provisional),
@@ -262,9 +264,13 @@ async def get_clearing(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> Clear
     return shape(await uow.read(usecases.clearing_view, actor, clearing_id), uow.clock.today())
 
 
-@router.get("/{clearing_id}/history", summary="清算表的每次计算（谁、何时、为何）")
-async def history(clearing_id: uuid.UUID, actor: Reader, uow: UoW) -> list[dict]:
-    return await uow.read(usecases.clearing_history, actor, clearing_id)
+@router.get(
+    "/{clearing_id}/history",
+    response_model=Page[dict[str, Any]],
+    summary="清算表的每次计算（谁、何时、为何）",
+)
+async def history(clearing_id: uuid.UUID, actor: Reader, uow: UoW, pages: Pages) -> dict:
+    return pages.of(await uow.read(usecases.clearing_history, actor, clearing_id))
 
 
 class StepIn(BaseModel):

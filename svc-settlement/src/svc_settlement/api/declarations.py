@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
+from shared.http.pagination import Page, Pages
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
 from svc_settlement.api.schemas import (
@@ -105,17 +106,19 @@ async def declare(
 
 @router.get(
     "/declarations",
-    response_model=list[DeclarationOut],
+    response_model=Page[DeclarationOut],
     summary="月结申报列表（机构看自己的，经办人员看本分中心的）",
 )
 async def list_declarations(
-    actor: Reader, uow: UoW,
+    actor: Reader, uow: UoW, pages: Pages,
     facility_code: Annotated[str | None, Query(max_length=20)] = None,
     period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     flagged: Annotated[bool, Query(description="只列需经办机构处理的申报（如没有总额指标）")] = False,
-) -> list[dict]:  # fmt: skip
-    return await uow.read(
-        declarations.list_declarations, actor, facility_code=facility_code, period=period, flagged=flagged
+) -> dict:  # fmt: skip
+    return pages.of(
+        await uow.read(
+            declarations.list_declarations, actor, facility_code=facility_code, period=period, flagged=flagged
+        )
     )
 
 
@@ -170,12 +173,12 @@ async def add_entry(
         return await run_idempotent(uow, request, actor.subject, idempotency_key, enter)
 
 
-@router.get("/entries", response_model=list[EntryOut], summary="某机构的审核拒付与调整记录")
+@router.get("/entries", response_model=Page[EntryOut], summary="某机构的审核拒付与调整记录")
 async def list_entries(
-    actor: Reader, uow: UoW, facility_code: Annotated[str, Query(max_length=20)],
+    actor: Reader, uow: UoW, pages: Pages, facility_code: Annotated[str, Query(max_length=20)],
     period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
-) -> list[dict]:  # fmt: skip
-    return await uow.read(entries.list_entries, actor, facility_code=facility_code, period=period)
+) -> dict:  # fmt: skip
+    return pages.of(await uow.read(entries.list_entries, actor, facility_code=facility_code, period=period))
 
 
 class AssessmentIn(BaseModel):

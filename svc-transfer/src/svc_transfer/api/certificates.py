@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
+from shared.http.pagination import Page, Pages
 from shared.identity import mask_id
 from shared.service import UoW
 from svc_transfer.api.schemas import CertificateOut, IssueCertificateIn, get_interop
@@ -66,9 +67,9 @@ async def issue(
     return shape(certificate)
 
 
-@router.get("/mine", response_model=list[CertificateOut], summary="我的参保凭证（可打印）")
-async def mine(actor: Insured, uow: UoW) -> list[CertificateOut]:
-    return [shape(c) for c in await uow.read(usecases.my_certificates, actor)]
+@router.get("/mine", response_model=Page[CertificateOut], summary="我的参保凭证（可打印）")
+async def mine(actor: Insured, uow: UoW, pages: Pages) -> dict:
+    return pages.of([shape(c) for c in await uow.read(usecases.my_certificates, actor)])
 
 
 @router.get("/{number}", response_model=CertificateOut, summary="查看参保凭证")
