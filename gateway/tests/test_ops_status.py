@@ -13,8 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from gateway.main import create_app
+from gateway.ops import DEADLINE_KINDS
 from gateway.settings import GatewaySettings
-from shared.ops import DEADLINE_KINDS, ReplayIn
+from shared.ops import ReplayIn
 from shared.testing.asgi import dead_url, serve
 
 PROBLEM_JSON = "application/problem+json"

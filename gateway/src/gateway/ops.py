@@ -29,7 +29,7 @@ from shared.auth import Role
 from shared.auth.dependencies import require_roles
 from shared.errors import Problem
 from shared.logs import RECENT_ERRORS
-from shared.ops import DEADLINE_KINDS, ReplayIn
+from shared.ops import ReplayIn
 
 SERVICE_TITLES = {
     "registration": "参保登记",
@@ -37,6 +37,15 @@ SERVICE_TITLES = {
     "settlement": "定点结算",
     "transfer": "转移接续",
     "facility": "定点协议管理",
+}
+# The deadline kinds the platform's services report (their own titles win); the page shows 未接入 for one
+# no service reports yet.
+DEADLINE_KINDS = {
+    "transfer_step": "转移接续环节",
+    "transfer_whole": "转移接续全程（受理后20个工作日）",
+    "claim_payment": "待遇支付",
+    "facility_reply": "定点申请受理答复",
+    "settlement_payment": "定点机构结算拨付",
 }
 CALL_TIMEOUT_S = 3.0
 MAX_REPLAY_BODY_BYTES = 64 * 1024
@@ -189,7 +198,7 @@ def platform_status(settings: GatewaySettings, replicas_by_service: dict[str, li
         reports = [r["report"] for r in replicas if r["report"]]
         flows.append(_flow_line(service, reports))
         if reports:
-            deadlines |= {d["kind"]: {**d, "service": service} for d in reports[0].get("deadlines", [])}
+            deadlines |= {d["kind"]: _deadline_line(service, d) for d in reports[0].get("deadlines", [])}
             peers += [{**p, "service": service} for p in reports[0].get("peers", [])]
         errors += [{**e, "service": service} for report in reports for e in report.get("recent_errors", [])]
     errors += [{**e, "service": "gateway"} for e in RECENT_ERRORS.latest()]
@@ -204,6 +213,12 @@ def platform_status(settings: GatewaySettings, replicas_by_service: dict[str, li
         "peers": peers,
         "recent_errors": sorted(errors, key=lambda e: e.get("at") or "", reverse=True)[:RECENT_ERRORS_SHOWN],
     }  # fmt: skip
+
+
+def _deadline_line(service: str, deadline: dict[str, Any]) -> dict[str, Any]:
+    """A service's deadline kind, named by its own title (else the page's, else the kind)."""
+    kind = deadline["kind"]
+    return {**deadline, "title": deadline.get("title") or DEADLINE_KINDS.get(kind, kind), "service": service}
 
 
 def _service_line(service: str, replicas: list[dict]) -> dict:

@@ -24,11 +24,13 @@ long the oldest overdue item is past its limit, in seconds::
         at_risk = [d for d in due_dates if today <= d <= default_calendar().add_working_days(today, 2).date]
         return DeadlineCounts(len(at_risk), len(overdue), overdue_seconds(min(overdue), uow.clock) if overdue else None)
 
-    create_service_app(..., ops=OpsHooks(deadlines=[DeadlineProbe("transfer_step", transfer_step_deadlines)]))
+    create_service_app(..., ops=OpsHooks(deadlines=[
+        DeadlineProbe("transfer_step", transfer_step_deadlines, title="转移接续环节"),
+    ]))
 
-Use the kinds of ``DEADLINE_KINDS`` (the page names them in Chinese and shows "未接入" for a kind
-no service reports yet); a new kind needs a line there. Results are cached for
-``ops_probe_cache_s`` seconds, so a probe may scan the open items.
+The service names its kinds and their Chinese titles; this module knows no service. (The gateway's
+ops page lists the kinds it expects, to show "未接入" for one no service reports yet.) Results are
+cached for ``ops_probe_cache_s`` seconds, so a probe may scan the open items.
 
 **Inter-office delivery.** A ``PeerQuery`` returns one ``PeerStatus`` per other office the
 service exchanges messages with: its office code, the messages not yet acknowledged, when it last
@@ -80,14 +82,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Every kind of deadline the platform watches, with its name on the ops page.
-DEADLINE_KINDS = {
-    "transfer_step": "转移接续环节",
-    "transfer_whole": "转移接续全程（受理后20个工作日）",
-    "claim_payment": "待遇支付",
-    "facility_reply": "定点申请受理答复",
-    "settlement_payment": "定点机构结算拨付",
-}
 PROBE_TIMEOUT_S = 5.0
 DEAD_LETTER_PAGE = 50
 
@@ -104,8 +98,9 @@ DeadlineQuery = Callable[[UnitOfWork], Awaitable[DeadlineCounts]]
 
 @dataclass(frozen=True)
 class DeadlineProbe:
-    kind: str  # a key of DEADLINE_KINDS
+    kind: str  # a machine name, unique on the platform (e.g. "claim_payment")
     query: DeadlineQuery
+    title: str | None = None  # its name on the ops page, in Chinese (None: the page's own, or the kind)
 
 
 @dataclass(frozen=True)
@@ -237,7 +232,7 @@ async def probes(runtime: ServiceRuntime, state: OpsState) -> dict[str, Any]:
 
 
 async def _deadline(runtime: ServiceRuntime, probe: DeadlineProbe) -> dict[str, Any]:
-    answer: dict[str, Any] = {"kind": probe.kind, "title": DEADLINE_KINDS.get(probe.kind, probe.kind)}
+    answer: dict[str, Any] = {"kind": probe.kind, "title": probe.title}
     try:
         async with runtime.uow() as uow:  # never committed: probes only read
             counts = await asyncio.wait_for(probe.query(uow), timeout=PROBE_TIMEOUT_S)

@@ -59,7 +59,9 @@ def service(tmp_path, backbone_database: str, test_servers: RunServers):  # type
         ops_probe_cache_s=0,
         log_json=False,
     )
-    hooks = OpsHooks(deadlines=[DeadlineProbe("facility_reply", overdue_probe)], peers=peers)
+    hooks = OpsHooks(
+        deadlines=[DeadlineProbe("facility_reply", overdue_probe, title="定点申请受理答复")], peers=peers
+    )
     app = create_service_app(
         SCHEMA,
         "ops test",

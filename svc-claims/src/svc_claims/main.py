@@ -29,6 +29,6 @@ def create_app(settings: ClaimsSettings | None = None) -> FastAPI:
         routers=[eligibility, quote, maternity_quote, reimbursements, payments, policies, holiday_notices],
         subscriptions=SUBSCRIPTIONS,
         jobs=[*JOBS, *CALENDAR_JOBS],
-        ops=OpsHooks(deadlines=[DeadlineProbe("claim_payment", payment_deadlines)]),
+        ops=OpsHooks(deadlines=[DeadlineProbe("claim_payment", payment_deadlines, title="待遇支付")]),
         description="待遇资格、待遇计算、手工报销、生育与个人账户支取。",
     )

@@ -21,6 +21,6 @@ def create_app(settings: FacilitySettings | None = None) -> FastAPI:
         routers=[registry, directory, applications],
         subscriptions=SUBSCRIPTIONS,
         jobs=JOBS,
-        ops=OpsHooks(deadlines=[DeadlineProbe("facility_reply", reply_deadlines)]),
+        ops=OpsHooks(deadlines=[DeadlineProbe("facility_reply", reply_deadlines, title="定点申请受理答复")]),
         description="定点申请、评估、协议、定点机构名录、经办机构目录与服务事项。",
     )

@@ -19,6 +19,8 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
         settings or SettlementSettings(),
         routers=[budgets, declarations, clearings],
         subscriptions=SUBSCRIPTIONS,
-        ops=OpsHooks(deadlines=[DeadlineProbe("settlement_payment", payment_deadlines)]),
+        ops=OpsHooks(
+            deadlines=[DeadlineProbe("settlement_payment", payment_deadlines, title="定点机构结算拨付")]
+        ),
         description="月结申报、总额管理、基金清算表、审核核准与拨付。",
     )
