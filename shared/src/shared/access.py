@@ -118,8 +118,7 @@ class AccessPolicy:
         own = self._office_of(actor.office_code or "")
         if own is None or own.level != "city":
             return False
-        prefix = own.code[:2] if own.code.endswith("0000") else own.code[:4]
-        return office_code.startswith(prefix)
+        return office_code.startswith(division_prefix(own.code))
 
     def staff_scope(self, actor: Principal) -> OfficeScope:
         """The offices staff list objects of: their office and the offices below it."""
@@ -178,6 +177,12 @@ class AccessPolicy:
         (a township clerk accepts and forwards, never decides)."""
         own = self._office_of(actor.office_code or "")
         return self.serves(actor, office_code) and (own is None or own.level in HOLDS_CASES)
+
+
+def division_prefix(city_code: str) -> str:
+    """The leading digits a city's division codes share: a municipality's first two, a prefecture
+    city's first four."""
+    return city_code[:2] if city_code.endswith("0000") else city_code[:4]
 
 
 POLICY = AccessPolicy()

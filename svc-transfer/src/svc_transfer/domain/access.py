@@ -1,39 +1,27 @@
-"""Who may see and act on transfer cases and certificates (the service's one seam for the access policy)."""
+"""Who may see and act on transfer cases and certificates: the service's seam to the platform's access
+policy (``shared.access``), asked with each object's handles (office, person, unit)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
+from shared.access import POLICY, Handles, division_prefix
 from shared.auth.principal import Principal, Role
 from svc_transfer.domain.certificate import IssuedCertificate
 from svc_transfer.domain.transfer import Transfer
 
 
 def serves(actor: Principal, office_code: str) -> bool:
-    """Staff of that office, or city staff of the city it belongs to (a municipality's districts share
-    its first two digits, a prefecture city's its first four): never another city's offices."""
-    if actor.role is not Role.staff or actor.office_code is None:
-        return False
-    if actor.office_code == office_code:
-        return True
-    return actor.is_city_staff and office_code.startswith(city_prefix(actor.office_code))
-
-
-def city_prefix(city: str) -> str:
-    return city[:2] if city.endswith("0000") else city[:4]
+    """Staff whose office reaches the case's office: a district clerk their own, city staff their
+    city's (also a district the directory does not list, by its division code), never another city's."""
+    return POLICY.serves(actor, office_code)
 
 
 def may_see(actor: Principal, case: Transfer) -> bool:
     """The person, their unit, staff serving the case's office, an administrator; nobody else (ops,
     facilities and peers see no case: a peer follows its exchange through status_query)."""
-    if actor.role is Role.insured:
-        return actor.person_id is not None and actor.person_id == case.person_id
-    if actor.role is Role.unit:
-        return case.unit_id is not None and actor.unit_id == case.unit_id
-    if actor.role is Role.staff:
-        return serves(actor, case.office_code)
-    return actor.role is Role.admin
+    return POLICY.reaches(actor, Handles(office=case.office_code, person=case.person_id, unit=case.unit_id))
 
 
 def may_act(actor: Principal) -> bool:
@@ -43,9 +31,9 @@ def may_act(actor: Principal) -> bool:
 
 def may_see_certificate(actor: Principal, certificate: IssuedCertificate) -> bool:
     """The person it was issued to, or staff serving the office that issued it."""
-    if actor.role is Role.insured:
-        return actor.person_id == certificate.person_id
-    return serves(actor, certificate.office_code)
+    return actor.role is not Role.admin and POLICY.reaches(
+        actor, Handles(office=certificate.office_code, person=certificate.person_id)
+    )
 
 
 def may_apply_for(actor: Principal, person_id: uuid.UUID) -> bool:
@@ -84,7 +72,7 @@ def listing_scope(actor: Principal) -> Scope:
         return Scope(unit_id=actor.unit_id)
     if actor.role is Role.staff and actor.office_code is not None:
         if actor.is_city_staff:
-            return Scope(office_prefix=city_prefix(actor.office_code))
+            return Scope(office_prefix=division_prefix(actor.office_code))
         return Scope(office_code=actor.office_code)
     if actor.role is Role.admin:
         return EVERYTHING
