@@ -191,6 +191,7 @@ async def running(runtime: ServiceRuntime, jobs: Sequence[PeriodicJob] = ()) -> 
         yield runtime
     finally:
         runtime.stop.set()
+        await runtime.consumer.stop()
         for task in runtime.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=10)

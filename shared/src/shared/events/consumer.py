@@ -1,14 +1,22 @@
-"""Idempotent consumers.
+"""Idempotent consumers, handling deliveries in batches.
 
-A message is handled in one transaction that also inserts (consumer, event_id) into the inbox:
-a duplicate finds its row there and is acked without effect. A handler that raises is retried
-through the retry queues with growing delays; after the last attempt the message goes to the
-dead-letter queue. A message is acked only once its effect committed or it was safely
-re-published (to a retry queue or the dead-letter queue) with a broker confirm.
+Deliveries wait in a local queue; a worker takes what has arrived (up to `batch_size`) and handles
+it in one transaction that also inserts each (consumer, event_id) into the inbox: a duplicate finds
+its row there and is acked without effect. The batch's messages are acked only after that commit.
+When anything in a batch fails, the transaction is rolled back and each of its messages is handled
+again alone, in a transaction of its own, so one failing message cannot hold back the others: it is
+retried through the retry queues with growing delays, and after the last attempt it goes to the
+dead-letter queue. A message is acked only once its effect committed or it was safely re-published
+(to a retry queue or the dead-letter queue) with a broker confirm.
+
+At a low rate a batch is one message (nothing waits for a batch to fill); under load batches grow
+up to the prefetch, and one commit serves many messages.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -72,6 +80,8 @@ class Consumer:
         max_attempts: int = 5,
         retry_delays_ms: Sequence[int] = (1_000, 5_000, 30_000),
         prefetch: int = 8,
+        batch_size: int | None = None,
+        workers: int = 1,
     ):
         self.service = service
         self.names = Names(broker.namespace, service)
@@ -81,6 +91,11 @@ class Consumer:
         self._max_attempts = max_attempts
         self._retry_delays_ms = list(retry_delays_ms)
         self._prefetch = prefetch
+        # Messages per transaction; transactions at once (each holds one pooled connection).
+        self._batch_size = max(1, batch_size or prefetch)
+        self._workers = max(1, workers)
+        self._deliveries: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._worker_tasks: list[asyncio.Task[None]] = []
         self._channel: AbstractChannel | None = None
         self._consumer_tag: str | None = None
         # Test hook: runs after the effect committed and before the ack (used to kill the process there).
@@ -99,7 +114,22 @@ class Consumer:
         queue = await declare_service_queues(self._channel, self.names, self._handlers, self._retry_delays_ms)
         # Consumed even with no subscriptions: whatever lands there anyway (sent to the queue by name,
         # left over from a removed subscription) is dead-lettered where operators see it, not kept unseen.
+        if not self._worker_tasks:
+            self._worker_tasks = [
+                asyncio.create_task(self._work(), name=f"consumer-{self.service}-{n}")
+                for n in range(self._workers)
+            ]
         self._consumer_tag = await queue.consume(self._on_message, no_ack=False)
+
+    async def stop(self) -> None:
+        """Stop handling; deliveries not yet acked are given again by the broker (the inbox skips
+        any whose effect committed)."""
+        for task in self._worker_tasks:
+            task.cancel()
+        for task in self._worker_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._worker_tasks = []
 
     @property
     def is_attached(self) -> bool:
@@ -122,23 +152,90 @@ class Consumer:
         )
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        attempt = int(str((message.headers or {}).get(ATTEMPT_HEADER, 1)))
-        try:
-            envelope = self._parse(message)
-            token = context.event_id.set(str(envelope.event_id))
-            corr = context.correlation_id.set(envelope.correlation_id)
+        self._deliveries.put_nowait(message)  # acked by a worker once handled
+
+    async def _work(self) -> None:
+        """Take whatever has arrived, up to a batch, and handle it; never stops on an error."""
+        while True:
+            batch = [await self._deliveries.get()]
+            while len(batch) < self._batch_size and not self._deliveries.empty():
+                batch.append(self._deliveries.get_nowait())
             try:
-                await self.handle(envelope)
-            finally:
-                context.event_id.reset(token)
-                context.correlation_id.reset(corr)
+                await self._handle_batch(batch)
+            except Exception:  # unacked deliveries come again from the broker
+                log.exception("consumer: a batch of %d deliveries was not settled", len(batch))
+
+    async def _handle_batch(self, batch: Sequence[AbstractIncomingMessage]) -> None:
+        deliveries: list[Delivery] = []
+        for message in batch:
+            attempt = attempt_of(message)
+            try:
+                envelope = self._parse(message)
+                subscription, payload = self._route(envelope)
+            except PoisonMessage as exc:
+                await self._dead_letter(message, attempt, exc)
+                continue
+            deliveries.append(Delivery(message, attempt, envelope, subscription, payload))
+        if len(deliveries) > 1:
+            try:
+                fresh = await self._apply_together(deliveries)
+            except Exception as exc:
+                log.info(
+                    "consumer: a batch of %d failed (%s); handling each message alone",
+                    len(deliveries), repr(exc)[:200],
+                )  # fmt: skip
+            else:
+                await self._committed(deliveries, fresh)
+                return
+        for delivery in deliveries:
+            await self._handle_alone(delivery)
+
+    async def _apply_together(self, deliveries: Sequence[Delivery]) -> list[Delivery]:
+        """Inbox rows and effects of the whole batch in one transaction; returns those applied now."""
+        async with self._new_uow() as uow:
+            new_ids = await record_all_in_inbox(uow, self.service, [d.envelope for d in deliveries])
+            fresh: list[Delivery] = []
+            for delivery in deliveries:
+                if delivery.envelope.event_id not in new_ids:
+                    continue  # handled before (a redelivery), or twice in this batch
+                new_ids.discard(delivery.envelope.event_id)
+                await self._apply(uow, delivery)
+                fresh.append(delivery)
+            await uow.commit()
+        return fresh
+
+    async def _committed(self, deliveries: Sequence[Delivery], fresh: Sequence[Delivery]) -> None:
+        if self.after_commit_hook is not None:
+            for delivery in fresh:
+                await self.after_commit_hook(delivery.envelope)
+        fresh_ids = {id(d) for d in fresh}
+        for delivery in deliveries:
+            counter = metrics.EVENTS_CONSUMED if id(delivery) in fresh_ids else metrics.EVENTS_DUPLICATE
+            counter.labels(self.service, delivery.envelope.event_type).inc()
+        metrics.THROUGHPUT.add(self.service, "consumed", len(deliveries))
+        for delivery in deliveries:
+            await self._settle(delivery.message.ack())
+
+    async def _handle_alone(self, delivery: Delivery) -> None:
+        try:
+            await self.handle(delivery.envelope)
         except PoisonMessage as exc:
-            await self._dead_letter(message, attempt, exc)
+            await self._dead_letter(delivery.message, delivery.attempt, exc)
             return
         except Exception as exc:
-            await self._retry_or_dead_letter(message, attempt, exc)
+            await self._retry_or_dead_letter(delivery.message, delivery.attempt, exc)
             return
-        await self._settle(message.ack())
+        await self._settle(delivery.message.ack())
+
+    @staticmethod
+    async def _apply(uow: UnitOfWork, delivery: Delivery) -> None:
+        token = context.event_id.set(str(delivery.envelope.event_id))
+        corr = context.correlation_id.set(delivery.envelope.correlation_id)
+        try:
+            await delivery.subscription.handler(uow, delivery.envelope, delivery.payload)
+        finally:
+            context.event_id.reset(token)
+            context.correlation_id.reset(corr)
 
     async def _settle(self, settlement: Awaitable[None]) -> None:
         """Ack or nack; when the connection is gone the broker redelivers the message by itself
@@ -149,8 +246,7 @@ class Consumer:
             level = logging.WARNING if self._broker.is_connected else logging.DEBUG
             log.log(level, "delivery not settled (%r); the broker delivers it again", exc)
 
-    async def handle(self, envelope: Envelope) -> bool:
-        """Apply the event once; returns False when it had already been handled."""
+    def _route(self, envelope: Envelope) -> tuple[Subscription[Any], Any]:
         subscription = self._handlers.get(envelope.event_type)
         if subscription is None:
             raise PoisonMessage(f"no handler for {envelope.event_type}")
@@ -158,10 +254,16 @@ class Consumer:
             payload = payload_of(envelope, subscription.model)
         except (ValidationError, ValueError, LookupError) as exc:
             raise PoisonMessage(f"payload does not match {envelope.event_type}: {exc}") from exc
+        return subscription, payload
+
+    async def handle(self, envelope: Envelope) -> bool:
+        """Apply the event once, in a transaction of its own; returns False when it had already been handled."""
+        subscription, payload = self._route(envelope)
+        delivery = Delivery(None, 1, envelope, subscription, payload)
         async with self._new_uow() as uow:
             fresh = await record_in_inbox(uow, self.service, envelope)
             if fresh:
-                await subscription.handler(uow, envelope, payload)
+                await self._apply(uow, delivery)
             await uow.commit()
         if fresh and self.after_commit_hook is not None:
             await self.after_commit_hook(envelope)
@@ -221,6 +323,30 @@ class Consumer:
             await self._settle(message.nack(requeue=True))
             return
         await self._settle(message.ack())
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A delivery parsed and routed: what a worker applies and then acks."""
+
+    message: Any  # AbstractIncomingMessage; None when an envelope is handled without a delivery
+    attempt: int
+    envelope: Envelope
+    subscription: Subscription[Any]
+    payload: Any
+
+
+def attempt_of(message: AbstractIncomingMessage) -> int:
+    return int(str((message.headers or {}).get(ATTEMPT_HEADER, 1)))
+
+
+async def record_all_in_inbox(uow: UnitOfWork, consumer: str, envelopes: Sequence[Envelope]) -> set[Any]:
+    """Insert the batch's inbox rows in one statement; returns the event ids that were new."""
+    rows = [{"consumer": consumer, "event_id": e.event_id, "event_type": e.event_type} for e in envelopes]
+    result = await uow.session.execute(
+        insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
+    )
+    return set(result.scalars())
 
 
 async def record_in_inbox(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:

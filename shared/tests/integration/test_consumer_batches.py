@@ -1,0 +1,108 @@
+"""A consumer applies a burst of deliveries in batches (one transaction for many messages), and a
+failing message in a batch is isolated: the others are applied once, it alone is retried."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+from sqlalchemy import text
+
+from shared.events import Envelope, new_envelope
+from shared.events.deadletters import list_dead_letters
+from shared.events.relay import message_for
+from shared.events.topology import Names, declare_service_queues
+from shared.testing.backbone import Backbone, PingedV1, control, eventually
+from shared.testing.runs import RunServers, delete_broker_namespace
+
+pytestmark = pytest.mark.integration
+
+CONSUMERS = ("burst", "isolated")
+RETRY_DELAYS_MS = [100, 200]
+
+
+@pytest.fixture
+async def harness(backbone_database: str, test_servers: RunServers) -> AsyncIterator[Backbone]:
+    namespace = f"{test_servers.namespace}cb{uuid.uuid4().hex[:6]}"
+    backbone = Backbone(backbone_database, test_servers.broker_url, namespace)
+    await backbone.broker.connect()
+    yield backbone
+    await backbone.close()
+    await delete_broker_namespace(test_servers.broker_url, namespace, CONSUMERS)
+
+
+async def queued_before_consuming(backbone: Backbone, consumer: str, values: Sequence[int]) -> list[Envelope]:
+    """Publish while nobody consumes, so the consumer finds them all waiting, as after a pause."""
+    channel = await backbone.broker.channel()
+    queue = await declare_service_queues(
+        channel, Names(backbone.broker.namespace, consumer), ["backbone.pinged"], RETRY_DELAYS_MS
+    )
+    envelopes = [new_envelope(PingedV1(value=v), backbone.clock) for v in values]
+    messages = [message_for(e.event_type, e.model_dump(mode="json")) for e in envelopes]
+    assert set(await backbone.broker.publish_events(messages)) == {None}
+    while (await queue.declare()).message_count < len(values):
+        await asyncio.sleep(0.05)
+    await channel.close()
+    return envelopes
+
+
+async def transactions_that_wrote(backbone: Backbone, envelopes: Sequence[Envelope]) -> int:
+    async with backbone.sessions() as session:
+        return int(
+            (
+                await session.execute(
+                    text("SELECT count(DISTINCT xmin::text) FROM effects WHERE event_id = ANY(:ids)"),
+                    {"ids": [e.event_id for e in envelopes]},
+                )
+            ).scalar_one()
+        )
+
+
+async def all_applied_once(backbone: Backbone, envelopes: Sequence[Envelope]) -> None:
+    ids = [e.event_id for e in envelopes]
+
+    async def all_there() -> bool:
+        return len(await backbone.effect_counts(ids)) == len(ids)
+
+    await eventually(all_there, 60, f"{len(ids)} effects")
+    assert set((await backbone.effect_counts(ids)).values()) == {1}, "an event had more than one effect"
+
+
+async def test_a_burst_of_deliveries_is_applied_once_each_in_far_fewer_transactions_than_messages(
+    harness: Backbone,
+) -> None:
+    envelopes = await queued_before_consuming(harness, "burst", range(1000, 1300))
+    consumer = harness.consumer("burst", prefetch=100, retry_delays_ms=RETRY_DELAYS_MS)
+    await consumer.start()
+
+    await all_applied_once(harness, envelopes)
+    assert await transactions_that_wrote(harness, envelopes) <= len(envelopes) // 2
+    await consumer.stop()
+
+
+async def test_a_failing_message_in_a_batch_is_retried_alone_and_the_others_are_applied_once(
+    harness: Backbone,
+) -> None:
+    failing = 2013
+    envelopes = await queued_before_consuming(harness, "isolated", range(2000, 2040))
+    control.failing.add(failing)
+    consumer = harness.consumer("isolated", prefetch=64, max_attempts=3, retry_delays_ms=RETRY_DELAYS_MS)
+    await consumer.start()
+    try:
+        others = [e for e in envelopes if e.payload["value"] != failing]
+        [bad] = [e for e in envelopes if e.payload["value"] == failing]
+        await all_applied_once(harness, others)
+
+        async def dead_lettered() -> bool:
+            return len(await list_dead_letters(harness.broker, "isolated")) == 1
+
+        await eventually(dead_lettered, what="the failing message in the dead letters")
+        [letter] = await list_dead_letters(harness.broker, "isolated")
+        assert letter.message_id == str(bad.event_id) and letter.attempts == 3
+        assert await harness.effect_counts([bad.event_id]) == {}
+        assert set((await harness.effect_counts([e.event_id for e in others])).values()) == {1}
+    finally:
+        control.failing.discard(failing)
+        await consumer.stop()
