@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from shared.auth import Principal, Role
 from shared.auth.issuer import JWKS_FILE, DevIssuer
 from shared.clock import FixedClock
-from shared.events import new_envelope
 from shared.events.catalog import FacilityDesignatedV1
 from shared.migrations import service_database_url
 from shared.testing.runs import RunServers, delete_broker_namespace
@@ -61,14 +60,15 @@ class Harness:
         self, code: str, status: str = "designated", version: int = 1, office: str = "120101"
     ) -> None:
         """Feed the projection as the consumer would (the broker path is covered end to end)."""
-        from svc_settlement.usecases.facilities import record_facility
+        from shared.projections import record_facility
+        from svc_settlement.models import facilities
 
         event = FacilityDesignatedV1(code=code, name=f"测试医院{code[-4:]}", kind="medical_institution", district_code=office,
                                      office_code=office, status=status, version=version)  # fmt: skip
 
         async def feed() -> None:
             async with self.runtime.uow() as uow:
-                await record_facility(uow, new_envelope(event, uow.clock), event)
+                await record_facility(uow, facilities, event)
                 await uow.commit()
 
         self.client.portal.call(feed)  # type: ignore[union-attr]

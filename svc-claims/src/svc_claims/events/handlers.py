@@ -4,10 +4,6 @@ from typing import Any
 
 from shared import holiday_notices
 from shared.events.catalog import (
-    FacilityDesignatedV1,
-    FacilitySuspendedV1,
-    FacilityTerminatedV1,
-    FacilityUpdatedV1,
     RegistrationApprovedV1,
     RegistrationBenefitExpiredV1,
     RegistrationBenefitRegisteredV1,
@@ -18,11 +14,12 @@ from shared.events.catalog import (
     TransferTransferredOutV1,
 )
 from shared.events.consumer import Subscription
+from shared.projections import facility_subscriptions
+from svc_claims.models import facilities
 from svc_claims.usecases.eligibility import (
     record_approved_registration,
     record_benefit_expired,
     record_benefit_registered,
-    record_facility,
     record_stopped_registration,
     record_suspended_registration,
     record_terminated_registration,
@@ -42,10 +39,7 @@ SUBSCRIPTIONS: list[Subscription[Any]] = [
     Subscription(TransferCompletedV1, record_transfer_completed),
     Subscription(TransferTransferredOutV1, record_transferred_out),
     # The facility registry: a reimbursement names a known facility and is computed at its level.
-    Subscription(FacilityDesignatedV1, record_facility),
-    Subscription(FacilityUpdatedV1, record_facility),
-    Subscription(FacilitySuspendedV1, record_facility),
-    Subscription(FacilityTerminatedV1, record_facility),
+    *facility_subscriptions(facilities),
     # The State Council's holiday notice, published in claims: loaded into this process's working calendar.
     holiday_notices.SUBSCRIPTION,
 ]

@@ -16,10 +16,6 @@ from shared.events import Envelope, new_envelope
 from shared.events.catalog import (
     ClaimsEligibleV1,
     ClaimsIneligibleV1,
-    FacilityDesignatedV1,
-    FacilitySuspendedV1,
-    FacilityTerminatedV1,
-    FacilityUpdatedV1,
     RegistrationApprovedV1,
     RegistrationBenefitExpiredV1,
     RegistrationBenefitRegisteredV1,
@@ -271,25 +267,6 @@ async def benefit_year(
     if not (actor.role is Role.insured and actor.person_id == person_id):
         require_visible_person(actor, person_id, await repo.coverages_of(person_id), units=False)
     return await repo.read_benefit_year(person_id, scheme, year) or Accumulators()
-
-
-async def record_facility(
-    uow: UnitOfWork,
-    envelope: Envelope,
-    event: FacilityDesignatedV1 | FacilityUpdatedV1 | FacilitySuspendedV1 | FacilityTerminatedV1,
-) -> None:
-    """facility.designated / updated / suspended / terminated → the registry as claims sees it (newest version wins)."""
-    await Repository(uow.session).record_facility_if_newer(
-        {
-            "code": event.code,
-            "name": event.name,
-            "kind": event.kind,
-            "level": event.level,
-            "office_code": event.office_code,
-            "status": event.status,
-            "version": event.version,
-        },
-    )
 
 
 async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:

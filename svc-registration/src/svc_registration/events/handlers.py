@@ -10,16 +10,13 @@ from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.events.catalog import (
     ClaimsPaidV1,
-    FacilityDesignatedV1,
-    FacilitySuspendedV1,
-    FacilityTerminatedV1,
-    FacilityUpdatedV1,
     TransferCertificateIssuedV1,
     TransferCompletedV1,
     TransferTransferredOutV1,
 )
 from shared.events.consumer import Handler, Subscription
-from svc_registration.usecases.benefits import record_facility
+from shared.projections import facility_subscriptions
+from svc_registration.models import facilities
 from svc_registration.usecases.contributions import credit_transfer_in, record_withdrawal_paid
 from svc_registration.usecases.enrollments import (
     record_certificate,
@@ -41,12 +38,9 @@ def on(model: type[E], handler: Callable[[UnitOfWork, Envelope, E], Awaitable[No
     return Subscription(model, cast(Handler, handler))
 
 
-# Every registry event carries the whole record, so one use case keeps the projection.
 SUBSCRIPTIONS = [
-    on(FacilityDesignatedV1, record_facility),
-    on(FacilityUpdatedV1, record_facility),
-    on(FacilitySuspendedV1, record_facility),
-    on(FacilityTerminatedV1, record_facility),
+    # The facility registry as registration sees it (shared.projections: the newest version wins).
+    *facility_subscriptions(facilities),
     # A person who moved to another region: their stopped coverage here is marked transferred out.
     on(TransferTransferredOutV1, record_transferred_out),
     # A person who moved here: the contribution history from the other region is merged, the balance credited.

@@ -11,12 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.events import Envelope, new_envelope
+from shared.events import new_envelope
 from shared.events.catalog import (
-    FacilityDesignatedV1,
-    FacilitySuspendedV1,
-    FacilityTerminatedV1,
-    FacilityUpdatedV1,
     RegistrationBenefitExpiredV1,
     RegistrationBenefitRegisteredV1,
 )
@@ -65,7 +61,7 @@ from svc_registration.domain.care_registrations import registration as care_regi
 from svc_registration.domain.enrollment import (
     Enrollment,
 )
-from svc_registration.domain.facility import KnownFacility, require_designated
+from svc_registration.domain.facility import require_designated
 from svc_registration.domain.maternity import (
     MaternityRemoteCategory,
     MaternityStay,
@@ -84,25 +80,6 @@ from svc_registration.domain.remote_care import file_remote_care as remote_care_
 from svc_registration.repository.benefits import Benefits
 from svc_registration.repository.enrollments import Enrollments
 from svc_registration.repository.facilities import Facilities
-
-# Every registry event carries the whole record.
-FacilityRecord = FacilityDesignatedV1 | FacilityUpdatedV1 | FacilitySuspendedV1 | FacilityTerminatedV1
-
-
-async def record_facility(uow: UnitOfWork, envelope: Envelope, event: FacilityRecord) -> None:
-    """facility.designated / updated / suspended / terminated → the local registry projection."""
-    await Facilities(uow.session).record_facility_if_newer(
-        KnownFacility(
-            code=event.code,
-            name=event.name,
-            kind=event.kind,
-            level=event.level,
-            office_code=event.office_code,
-            programmes=frozenset(event.programmes),
-            status=event.status,
-            version=event.version,
-        )
-    )
 
 
 async def _covered_today(
