@@ -27,7 +27,7 @@ def test_a_delivery_with_its_prenatal_checks_is_quoted_without_filing(claims) ->
     response = claims.client.post(URL, json=body, headers=claims.token())
     assert response.status_code == 200, response.text
     quote = response.json()
-    assert (quote["table"], quote["sample"]) == ("120000/resident/2021", False)
+    assert (quote["table"], quote["sample"]) == ("120000/maternity/resident/2021/v1", False)
     assert [(ln["item"], ln["fund"], ln["person"]) for ln in quote["lines"]] == [
         ("prenatal", "660.00", "240.00"), ("natural_delivery", "2280.00", "720.00")]  # fmt: skip
     assert (quote["fund"], quote["person"]) == ("2940.00", "960.00")

@@ -14,8 +14,20 @@ from shared.db import UnitOfWork
 from shared.errors import Invalid
 from shared.money import Money, NonNegativeMoney
 from shared.service import UoW
-from svc_claims.domain.maternity import DELIVERIES, MaternityBenefit, MaternityError, maternity_item, prenatal
-from svc_claims.repository.policies import PolicyNotFound, deployment_region, maternity_table, policy_in_force
+from svc_claims.domain.maternity import (
+    DELIVERIES,
+    MaternityBenefit,
+    MaternityError,
+    MaternityTable,
+    maternity_item,
+    prenatal,
+)
+from svc_claims.repository.policies import (
+    PolicyNotFound,
+    deployment_region,
+    maternity_in_force,
+    policy_in_force,
+)
 
 router = APIRouter(tags=["待遇计算"])
 
@@ -74,7 +86,9 @@ class MaternityLineOut(BaseModel):
 
 
 class MaternityQuoteOut(BaseModel):
-    table: str = Field(description="适用的生育保险待遇表：统筹区/险种/年度")
+    table: str = Field(
+        description="适用的生育保险待遇表版本：统筹区/maternity/险种/年度/版本（服务日期当日生效的版本）"
+    )
     sample: bool = Field(description="用到了示例数据，仅供演示")
     fund: Money
     person: Money
@@ -107,13 +121,18 @@ async def inpatient_ratio(uow: UnitOfWork, body: MaternityQuoteIn, region: str) 
         return None
 
 
+async def table_in_force(uow: UnitOfWork, region: str, body: MaternityQuoteIn) -> MaternityTable:
+    """The maternity table version in force on the event day (the release's or a published one)."""
+    return await maternity_in_force(uow.session, region, body.scheme, body.event_date)
+
+
 @router.post("/maternity/quote", response_model=MaternityQuoteOut, summary="生育待遇测算（不申报、不保存）")
 async def quote_maternity(body: MaternityQuoteIn, actor: CurrentPrincipal, uow: UoW) -> MaternityQuoteOut:
     """按生育保险待遇表测算各项目的支付金额：产前检查按孕周限额，分娩、计划生育项目按定额、限额或比例；不申报、不保存，
     任何登录用户可用。项目代码见 items[].item 的枚举。"""
     region = body.region or deployment_region()
     try:
-        table = maternity_table(region, body.scheme, body.event_date.year)
+        table = await uow.read(table_in_force, region, body)
     except PolicyNotFound as exc:
         raise Invalid("policy_not_found", "没有适用的生育保险待遇", str(exc)) from None
     ratio = None
@@ -128,6 +147,6 @@ async def quote_maternity(body: MaternityQuoteIn, actor: CurrentPrincipal, uow: 
         for b in benefits
     ]
     return MaternityQuoteOut(
-        table=f"{table.region}/{table.scheme}/{table.year}", sample=table.sample, lines=lines,
+        table=table.key, sample=table.sample, lines=lines,
         fund=sum((b.fund for b in benefits), Decimal("0.00")), person=sum((b.person for b in benefits), Decimal("0.00")),
     )  # fmt: skip

@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.money import split_ratio, to_money
 
@@ -61,23 +61,86 @@ class ItemRule(_Frozen):
 
 
 class MaternityTable(_Frozen):
-    """The items of one scheme's maternity benefits: prenatal limits by weeks, items and how each is paid."""
+    """The items of one scheme's maternity benefits for a year: prenatal limits by weeks, items and how each is
+    paid. A policy version like the benefit policy's: in force from ``effective_from`` (default 1 January) until
+    the next version of its year starts; the release ships version 1, admins publish the later ones."""
 
     source: str
-    region: str
+    region: str = Field(pattern=r"^[0-9]{6}$")
     scheme: Literal["resident", "employee"]
-    year: int
+    year: int = Field(ge=2000, le=2100)
+    version: int = Field(1, ge=1)  # given when published (the release's files carry theirs)
+    effective_from: date | None = None
+    title: str = ""
     sample: bool = False  # values not in the documents
-    prenatal_limits: tuple[PrenatalLimit, ...]
+    prenatal_limits: tuple[PrenatalLimit, ...] = Field(min_length=1)
     items: dict[str, ItemRule]
+
+    @model_validator(mode="after")
+    def _starts_in_its_year(self) -> MaternityTable:
+        if self.effective_from is not None and self.effective_from.year != self.year:
+            raise ValueError(f"生效日期 {self.effective_from} 不在政策年度 {self.year} 内")
+        return self
+
+    @property
+    def starts(self) -> date:
+        return self.effective_from or date(self.year, 1, 1)
+
+    @property
+    def key(self) -> str:
+        """What a payment names: ``120000/maternity/resident/2021/v1``."""
+        return f"{self.region}/maternity/{self.scheme}/{self.year}/v{self.version}"
+
+
+ALLOWANCE_LEAVE_KEYS = frozenset(
+    {
+        "delivery",
+        "delivery_difficult_extra",
+        "each_additional_baby",
+        "miscarriage_before_4_months",
+        "miscarriage_from_4_months",
+    }
+)
 
 
 class AllowancePolicy(_Frozen):
+    """生育津贴's leave days of a region. Not a yearly table: a version is in force from its ``effective_from``
+    until a later version starts, whatever the year (leave days change when the regulation does)."""
+
     source: str
-    region: str
+    region: str = Field(pattern=r"^[0-9]{6}$")
+    version: int = Field(1, ge=1)
+    effective_from: date
+    title: str = ""
     sample: bool
-    divisor_days: int
+    divisor_days: int = Field(gt=0)
     leave_days: dict[str, int]
+
+    @model_validator(mode="after")
+    def _every_case_has_its_days(self) -> AllowancePolicy:
+        missing = sorted(ALLOWANCE_LEAVE_KEYS - set(self.leave_days))
+        if missing:
+            raise ValueError(f"缺少产假天数: {', '.join(missing)}")
+        if any(days < 0 for days in self.leave_days.values()):
+            raise ValueError("产假天数不能为负数")
+        return self
+
+    @property
+    def starts(self) -> date:
+        return self.effective_from
+
+    @property
+    def year(self) -> int:
+        return self.effective_from.year
+
+    @property
+    def scheme(self) -> str:
+        return "employee"
+
+    @property
+    def key(self) -> str:
+        """What a payment names: ``120000/maternity_allowance/2021-01-01/v1``."""
+        return f"{self.region}/maternity_allowance/{self.effective_from.isoformat()}/v{self.version}"
 
 
 @dataclass(frozen=True)

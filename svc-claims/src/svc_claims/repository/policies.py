@@ -1,5 +1,6 @@
 """Benefit policies: the versions shipped with the release (one JSON file per region, scheme and year in
-``data/policies/``) and those admins publish (``svc_claims.usecases.policies``).
+``data/policies/``; the maternity tables and the allowance's leave days in ``data/maternity/``) and those
+admins publish (``svc_claims.usecases.policies``).
 
 The schema is ``svc_claims.domain.benefits.policy`` (pure); this module reads the files (validated
 on load: a broken or incomplete table is refused) and finds the version in force for a claim:
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,7 +62,7 @@ def deployment_region() -> str:
     return _region  # type: ignore[return-value]
 
 
-_published: dict[uuid.UUID, Policy] = {}  # published versions never change: parsed once per process
+_published: dict[uuid.UUID, Any] = {}  # published versions never change: parsed once per process
 # Per region, scheme and year: when the published versions' starts were read, and (start, id) of each.
 _starts: dict[tuple[str, str, int], tuple[float, list[tuple[date, uuid.UUID]]]] = {}
 QUOTE_MAX_AGE_S = 5.0  # how stale a quote's view of the published versions may be (settlements: never)
@@ -118,10 +119,14 @@ def _choose(
     region: str, scheme: str, day: date, starts: list[tuple[date, uuid.UUID]]
 ) -> Policy | uuid.UUID | None:
     """The release's file or the id of the published version in force on ``day`` (the later start wins)."""
-    bundled = bundled_policy(region, scheme, day.year)
-    candidate = bundled if bundled is not None and bundled.starts <= day else None
+    return _latest(day, bundled_policy(region, scheme, day.year), starts)
+
+
+def _latest(day: date, bundled: T | None, starts: list[tuple[date, uuid.UUID]]) -> T | uuid.UUID | None:
+    """Of the release's version (if any) and the published ones, the one started last on or before ``day``."""
+    candidate = bundled if bundled is not None and bundled.starts <= day else None  # type: ignore[attr-defined]
     published = [(start, version_id) for start, version_id in starts if start <= day]
-    if published and (candidate is None or published[-1][0] > candidate.starts):
+    if published and (candidate is None or published[-1][0] > candidate.starts):  # type: ignore[attr-defined]
         return published[-1][1]
     return candidate
 
@@ -150,6 +155,7 @@ def load_policy(region: str, scheme: str, year: int) -> Policy:
 
 
 MATERNITY_DIR = Path(__file__).parents[1] / "data" / "maternity"
+MATERNITY, ALLOWANCE = "maternity", "maternity_allowance"  # policy_versions.kind
 
 
 @cache
@@ -174,13 +180,89 @@ def _years_on_file(tables: Mapping[tuple[str, str, int], object], region: str, s
 
 
 @cache
-def allowance_policy(region: str) -> AllowancePolicy:
-    policy = AllowancePolicy.model_validate_json(
-        (MATERNITY_DIR / "tianjin-employee-allowance-SAMPLE.json").read_text(encoding="utf-8")
+def allowance_policies() -> dict[tuple[str, date], AllowancePolicy]:
+    """The release's allowance versions, by region and start."""
+    policies = [AllowancePolicy.model_validate_json(path.read_text(encoding="utf-8"))
+                for path in sorted(MATERNITY_DIR.glob("*-allowance-*.json"))]  # fmt: skip
+    found: dict[tuple[str, date], AllowancePolicy] = {}
+    for policy in policies:
+        if (policy.region, policy.starts) in found:
+            raise ValueError(f"重复的生育津贴政策文件: {policy.region} {policy.starts}")
+        found[(policy.region, policy.starts)] = policy
+    return found
+
+
+def allowance_policy(region: str, day: date | None = None) -> AllowancePolicy:
+    """The release's allowance version of the region in force on ``day`` (default: its latest)."""
+    started = sorted(
+        (p for (r, _), p in allowance_policies().items() if r == region and (day is None or p.starts <= day)),
+        key=lambda p: p.starts,
     )
-    if policy.region != region:
-        raise PolicyNotFound(f"无 {region} 生育津贴政策")
-    return policy
+    if not started:
+        raise PolicyNotFound(f"无 {region} {'' if day is None else day.isoformat() + ' 适用的'}生育津贴政策")
+    return started[-1]
+
+
+def bundled_version(kind: str, region: str, scheme: str, year: int) -> Any:
+    """The release's version of (kind, region, scheme, year), if it ships one (it takes part in the numbering)."""
+    if kind == MATERNITY:
+        return maternity_tables().get((region, scheme, year))
+    if kind == ALLOWANCE:
+        return next(
+            (p for (r, start), p in allowance_policies().items() if r == region and start.year == year), None
+        )
+    return bundled_policy(region, scheme, year)
+
+
+async def maternity_in_force(
+    session: AsyncSession, region: str | None, scheme: str, day: date
+) -> MaternityTable:
+    """The maternity table in force on ``day`` for the region (default: the deployment's) and scheme: of the
+    release's table of the day's year and the published versions, the one started last. Read afresh."""
+    from svc_claims.usecases import policies as policy_versions
+
+    region = region or deployment_region()
+    starts = await policy_versions.published_starts(session, region, scheme, day.year, kind=MATERNITY)
+    found = _latest(day, maternity_tables().get((region, scheme, day.year)), starts)
+    if isinstance(found, uuid.UUID):
+        return await _published_version(session, found, MaternityTable)
+    if found is not None:
+        return found
+    years = {
+        y for r, s, y in maternity_tables() if (r, s) == (region, scheme)
+    } | await policy_versions.published_years(session, region, scheme, kind=MATERNITY)
+    on_file = (
+        f"（已有年度：{'、'.join(map(str, sorted(years)))}）" if years else "（该统筹区、险种无政策文件）"
+    )
+    raise PolicyNotFound(
+        f"无 {region} {day.isoformat()} 适用的{'居民' if scheme == 'resident' else '职工'}生育保险政策{on_file}"
+    )
+
+
+async def allowance_in_force(session: AsyncSession, region: str | None, day: date) -> AllowancePolicy:
+    """The allowance version in force on ``day``: the one started last on or before it, whatever the year."""
+    from svc_claims.usecases import policies as policy_versions
+
+    region = region or deployment_region()
+    starts = await policy_versions.published_starts(session, region, "employee", None, kind=ALLOWANCE)
+    try:
+        bundled: AllowancePolicy | None = allowance_policy(region, day)
+    except PolicyNotFound:
+        bundled = None
+    found = _latest(day, bundled, starts)
+    if isinstance(found, uuid.UUID):
+        return await _published_version(session, found, AllowancePolicy)
+    if found is None:
+        raise PolicyNotFound(f"无 {region} {day.isoformat()} 适用的生育津贴政策")
+    return found
+
+
+async def _published_version(session: AsyncSession, version_id: uuid.UUID, model: type[T]) -> T:
+    from svc_claims.usecases import policies as policy_versions
+
+    if version_id not in _published:
+        _published[version_id] = model.model_validate(await policy_versions.document_of(session, version_id))  # type: ignore[attr-defined]
+    return _published[version_id]  # type: ignore[no-any-return]
 
 
 __all__ = [
@@ -193,10 +275,12 @@ __all__ = [
     "Tier",
     "VeteranGroup",
     "all_policies",
+    "allowance_in_force",
     "allowance_policy",
     "bundled_policy",
     "deployment_region",
     "load_policy",
+    "maternity_in_force",
     "maternity_table",
     "parse_policy",
     "policy_in_force",

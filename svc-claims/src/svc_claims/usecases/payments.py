@@ -53,10 +53,10 @@ from svc_claims.repository import payments as repository
 from svc_claims.repository.coverage import Repository
 from svc_claims.repository.policies import (
     PolicyNotFound,
-    allowance_policy,
+    allowance_in_force,
     deployment_region,
     load_policy,
-    maternity_table,
+    maternity_in_force,
 )
 from svc_claims.usecases.deadlines import Applications
 from svc_claims.usecases.eligibility import require_payable
@@ -132,11 +132,14 @@ async def file_resident_maternity(
     """居民生育医疗费: prenatal checks by weeks, deliveries and family-planning items by the seed 001 table."""
     coverage = await _coverage_on(uow, person_id, event_date, actor, "resident")
     event = await _maternity_event(uow, coverage, event_date, [i["item"] for i in items], identity)
-    lines, sample = _maternity_lines(coverage, event_date, facility_level, items, event.pregnancy)
+    lines, sample, policy = await _maternity_lines(
+        uow, coverage, event_date, facility_level, items, event.pregnancy
+    )
     basis = {
         "event_date": event_date.isoformat(),
         "facility_level": facility_level,
         "items": _items_basis(items),
+        "policy": policy,
         **event.basis,
     }
     payment = new_payment(PaymentKind.maternity_resident, person_id, coverage.office_code, None, lines, basis, bank_account,
@@ -170,9 +173,12 @@ async def file_employee_maternity(
     paid_items = [i["item"] for i in items] + ([ALLOWANCE] if allowance_claim is not None else [])
     event = await _maternity_event(uow, coverage, event_date, paid_items, identity)
     lines: tuple[Line, ...] = ()
-    sample = False
+    sample, policy = False, None
     if items:
-        lines, sample = _maternity_lines(coverage, event_date, facility_level, items, event.pregnancy)  # type: ignore[arg-type]
+        level: int = facility_level  # type: ignore[assignment]  # required with items, checked above
+        lines, sample, policy = await _maternity_lines(
+            uow, coverage, event_date, level, items, event.pregnancy
+        )
     basis: dict = {
         "event_date": event_date.isoformat(),
         "remote": remote,
@@ -181,9 +187,9 @@ async def file_employee_maternity(
         **event.basis,
     }
     if items:
-        basis |= {"facility_level": facility_level, "items": _items_basis(items)}
+        basis |= {"facility_level": facility_level, "items": _items_basis(items), "policy": policy}
     if allowance_claim is not None:
-        line, allowance_basis, allowance_sample = _allowance_line(**allowance_claim)
+        line, allowance_basis, allowance_sample = await _allowance_line(uow, event_date, **allowance_claim)
         lines, basis, sample = (*lines, line), basis | allowance_basis, sample or allowance_sample
     kind = PaymentKind.maternity_employee if items else PaymentKind.maternity_allowance
     payment = new_payment(kind, person_id, coverage.office_code, coverage.unit_code, lines, basis, bank_account, actor.subject,
@@ -296,12 +302,13 @@ async def _hold_events(
                       existing_payment=str(held), errors=[{"field": "items", "message": "同一生育事件已申报"}])  # fmt: skip
 
 
-def _maternity_lines(coverage: Coverage, event_date: date, facility_level: int, items: list[dict],
-                     pregnancy: Pregnancy | None) -> tuple[tuple[Line, ...], bool]:  # fmt: skip
-    """Each item by the table of the person's scheme; the pregnancy's prenatal checks summed under one limit
-    (the band of the weeks at its end); (lines, whether the table is sample data)."""
+async def _maternity_lines(uow: UnitOfWork, coverage: Coverage, event_date: date, facility_level: int, items: list[dict],
+                           pregnancy: Pregnancy | None) -> tuple[tuple[Line, ...], bool, str]:  # fmt: skip
+    """Each item by the table version of the person's scheme in force on the event day; the pregnancy's prenatal
+    checks summed under one limit (the band of the weeks at its end); (lines, whether the table is sample data,
+    the version the payment names)."""
     try:
-        table = maternity_table(deployment_region(), coverage.scheme, event_date.year)
+        table = await maternity_in_force(uow.session, None, coverage.scheme, event_date)
         ratio = _inpatient_ratio(coverage, facility_level, event_date)
         checks = [i for i in items if i["item"] == "prenatal"]
         benefits = []
@@ -320,7 +327,7 @@ def _maternity_lines(coverage: Coverage, event_date: date, facility_level: int, 
         ]
     except (MaternityError, PolicyNotFound) as exc:
         raise _maternity_errors(exc, "items") from None
-    return tuple(Line(b.item, b.label, b.cost, b.fund, b.rule) for b in benefits), table.sample
+    return tuple(Line(b.item, b.label, b.cost, b.fund, b.rule) for b in benefits), table.sample, table.key
 
 
 def _items_basis(items: list[dict]) -> list[dict]:
@@ -354,18 +361,23 @@ async def _require_registrations(
                       errors=[{"field": "remote", "message": "未办理生育保险异地就医登记"}])  # fmt: skip
 
 
-def _allowance_line(
-    case: str, average_monthly_wage: Decimal, extra_babies: int = 0, difficult: bool = False
+async def _allowance_line(
+    uow: UnitOfWork,
+    event_date: date,
+    case: str,
+    average_monthly_wage: Decimal,
+    extra_babies: int = 0,
+    difficult: bool = False,
 ) -> tuple[Line, dict, bool]:
     try:
-        policy = allowance_policy(deployment_region())
+        policy = await allowance_in_force(uow.session, None, event_date)
         days, amount = allowance(policy, average_monthly_wage, case, extra_babies, difficult)
     except (MaternityError, PolicyNotFound) as exc:
         raise _maternity_errors(exc, "allowance") from None
     line = Line("maternity_allowance", f"生育津贴：单位上年度职工月平均工资 {average_monthly_wage:.2f} ÷ 30 × {days} 天（示例天数表）",
                 average_monthly_wage, amount, "社会保险法第五十六条；产假天数为示例数据")  # fmt: skip
     return line, {"case": case, "average_monthly_wage": f"{average_monthly_wage:.2f}", "leave_days": days, "extra_babies": extra_babies,
-                  "difficult": difficult}, policy.sample  # fmt: skip
+                  "difficult": difficult, "allowance_policy": policy.key}, policy.sample  # fmt: skip
 
 
 # --------------------------------------------------------------------------------- account withdrawal
