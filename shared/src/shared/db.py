@@ -6,6 +6,7 @@ written once here (outbox, inbox, idempotency keys) live in each service's schem
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -110,14 +111,25 @@ class UnitOfWork:
     NOTIFY wakes the relay when the transaction commits; nothing here talks to the broker.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, producer: str):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        producer: str,
+        gate: asyncio.Semaphore | None = None,
+    ):
         self._sessions = sessions
         self.clock = clock
         self.producer = producer
+        # Taken for the transaction's whole life: HTTP requests share a gate smaller than the pool,
+        # so the relay, the access audit and the consumer always find a connection.
+        self._gate = gate
         self.session: AsyncSession
         self._pending: list[Envelope] = []
 
     async def __aenter__(self) -> Self:
+        if self._gate is not None:
+            await self._gate.acquire()
         self.session = self._sessions()
         self._pending = []
         return self
@@ -128,7 +140,11 @@ class UnitOfWork:
         try:
             await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self._gate is not None:
+                    self._gate.release()
 
     def emit(self, envelope: Envelope) -> None:
         self._pending.append(envelope)

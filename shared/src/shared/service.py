@@ -71,9 +71,18 @@ class ServiceRuntime:
     audit: AccessAudit = field(init=False)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    requests_gate: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.requests_gate = asyncio.Semaphore(self.settings.database_request_connections)
 
     def uow(self) -> UnitOfWork:
+        """A unit of work for event handlers and jobs (not limited by the requests' gate)."""
         return UnitOfWork(self.sessions, self.clock, self.service)
+
+    def request_uow(self) -> UnitOfWork:
+        """A unit of work for an HTTP request: requests at once share `database_request_connections`."""
+        return UnitOfWork(self.sessions, self.clock, self.service, gate=self.requests_gate)
 
 
 def build_runtime(
@@ -208,7 +217,7 @@ Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
 async def new_uow(runtime: Runtime) -> UnitOfWork:
-    return runtime.uow()
+    return runtime.request_uow()
 
 
 UoW = Annotated[UnitOfWork, Depends(new_uow)]

@@ -21,6 +21,9 @@ DEVELOPMENT_PERSON_KEY = "development-only-person-key-change-me"
 # Pooled connections event handlers may never take: one for the outbox relay's batch, one for HTTP
 # requests and /health/ready.
 DATABASE_RESERVED_CONNECTIONS = 2
+# Pooled connections HTTP requests may never take: the outbox relay's batch, the access audit's
+# flush and the consumer's batch (see `database_request_connections`).
+DATABASE_BACKGROUND_CONNECTIONS = 3
 
 
 class CommonSettings(BaseSettings):
@@ -73,6 +76,12 @@ class CommonSettings(BaseSettings):
     def consumer_concurrency(self) -> int:
         """The prefetch actually used: never more than the pool leaves after the relay's and the API's share."""
         return max(1, min(self.consumer_prefetch, self.database_pool_size - DATABASE_RESERVED_CONNECTIONS))
+
+    @property
+    def database_request_connections(self) -> int:
+        """Transactions HTTP requests may hold at once: the pool less the background's share, so a
+        burst of requests never starves the relay, the audit or the consumer."""
+        return max(1, self.database_pool_size - DATABASE_BACKGROUND_CONNECTIONS)
 
     @model_validator(mode="after")
     def _production_has_its_own_person_key(self) -> CommonSettings:
