@@ -10,7 +10,8 @@ year without a table counts weekends and statutory holidays, and every answer th
 marked provisional, so callers know to recompute it once the table is loaded.
 
 The calendar covers 2004–2100 (``SUPPORTED_YEARS``); a date outside is refused with
-``DateOutOfRange``, a 422 problem.
+``DateOutOfRange``, a domain error (``shared.errors.Invalid``: the API layer answers 422
+``date_out_of_range``).
 
 Convention (Civil Code art. 201): the day of the triggering act is day 0; "within N working days"
 ends at the end of the N-th working day after it.
@@ -34,7 +35,7 @@ import chinese_calendar
 from lunar_python import Lunar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.errors import Problem
+from shared.errors import Invalid
 
 HOLIDAY_DIR_ENV = "YB_HOLIDAY_DIR"
 BUNDLED_HOLIDAY_DIR = Path(__file__).parent / "data" / "holidays"
@@ -67,13 +68,13 @@ def adjusted_workday_reason(holiday_name: str) -> str:
 SUPPORTED_YEARS = range(2004, 2101)
 
 
-class DateOutOfRange(Problem, ValueError):
-    """A date the calendar cannot answer for: a 422 problem wherever it is raised from a request."""
+class DateOutOfRange(Invalid, ValueError):
+    """A date the calendar cannot answer for: a domain error, answered 422 wherever it is raised from a request."""
 
     def __init__(self, what: str):
         first, last = SUPPORTED_YEARS.start, SUPPORTED_YEARS.stop - 1
         super().__init__(
-            422, "date_out_of_range", "日期超出工作日历支持的范围",
+            "date_out_of_range", "日期超出工作日历支持的范围",
             f"{what}：工作日历支持 {first}–{last} 年（outside the supported range {first}–{last}）",
         )  # fmt: skip
 

@@ -25,7 +25,7 @@ from shared.calendar import (
     reset_default_calendar,
     statutory_holidays,
 )
-from shared.errors import Problem
+from shared.errors import Invalid
 
 PROVISIONAL_WORKDAY = "工作日（暂定：该年度节假日安排未公布）"
 PROVISIONAL_WEEKEND = "周末（暂定：该年度节假日安排未公布）"
@@ -329,10 +329,10 @@ def test_computed_lunar_days_and_qingming_agree_with_every_published_year(year: 
         lambda c: c.load_year(YearTable(year=2200, holidays=[], workdays=[])),
     ],
 )
-def test_dates_outside_the_supported_range_are_a_422_problem(calendar: WorkingCalendar, call) -> None:  # type: ignore[no-untyped-def]
+def test_dates_outside_the_supported_range_are_a_422_domain_error(calendar: WorkingCalendar, call) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(DateOutOfRange) as caught:
         call(calendar)
-    assert isinstance(caught.value, Problem) and isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, Invalid) and isinstance(caught.value, ValueError)
     assert (caught.value.status, caught.value.code) == (422, "date_out_of_range")
     assert "2004–2100" in (caught.value.detail or "")
 
@@ -495,3 +495,21 @@ def test_between_matches_a_day_by_day_count(start: date, span: int) -> None:
 def test_deadline_beyond_the_supported_range_is_refused(calendar: WorkingCalendar) -> None:
     with pytest.raises(ValueError, match="outside the supported range"):
         calendar.add_working_days(date(2100, 12, 30), 5)
+
+
+def test_a_date_out_of_range_is_answered_as_a_422_problem_by_the_api_layer() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from shared.http.problems import install_problem_handlers
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/day/{day}")
+    async def day(day: date) -> dict[str, bool]:
+        return {"working_day": default_calendar().day(day).working_day}
+
+    answer = TestClient(app).get("/day/9999-12-31")
+    assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "date_out_of_range" and "2004–2100" in answer.json()["detail"]
