@@ -1,4 +1,5 @@
-"""Benefit policies as administered data: draft (admin), publish (a second admin), read (anyone signed in)."""
+"""Benefit policies as administered data: draft (admin), publish (a second admin), read (anyone signed in).
+Three kinds: the benefit policy, the maternity table and the maternity allowance's leave days."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from shared.http.pagination import Page, Pages
 from shared.service import UoW
 from svc_claims.repository.policies import (
     PolicyNotFound,
+    allowance_in_force,
     deployment_region,
     forget_published_starts,
+    maternity_in_force,
     policy_in_force,
 )
 from svc_claims.usecases import policies as policy_versions
@@ -24,10 +27,13 @@ from svc_claims.usecases import policies as policy_versions
 router = APIRouter(prefix="/policies", tags=["待遇政策"])
 
 Scheme = Literal["employee", "flexible", "resident"]
+Kind = Literal["benefit", "maternity", "maternity_allowance"]
+KIND = "benefit 待遇政策；maternity 生育保险待遇表（产前检查限额、分娩与计划生育项目）；maternity_allowance 生育津贴产假天数"
 
 
 class VersionOut(BaseModel):
     id: uuid.UUID
+    kind: Kind = Field(description=KIND)
     region: str = Field(description="统筹区代码")
     scheme: str = Field(description="险种")
     year: int = Field(description="待遇年度")
@@ -55,6 +61,7 @@ class PublishIn(BaseModel):
 
 
 class InForceOut(BaseModel):
+    kind: Kind = Field(description=KIND)
     policy: str = Field(description="统筹区/险种/年度/版本，结算单上写明的就是它")
     region: str
     scheme: str
@@ -76,11 +83,12 @@ async def draft(
     document: Annotated[dict[str, Any], Body(description="政策文件（JSON）")],
     actor: CurrentPrincipal,
     uow: UoW,
+    kind: Annotated[Kind, Query(description=KIND)] = "benefit",
 ) -> VersionOut:
     """提交一份完整的政策文件作为草稿；文件整体校验，所有错误一次列出（422 invalid_policy，errors 逐项给出位置）。
     草稿须由另一名管理员发布后才生效；effective_from 为将来日期即预定生效。"""
     async with uow:
-        found = await policy_versions.draft(uow, actor, document)
+        found = await policy_versions.draft(uow, actor, document, kind)
         await uow.commit()
     return _out(found, VersionWithDocument)
 
@@ -91,12 +99,13 @@ async def listed(
     region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     scheme: Scheme | None = None,
     status: Literal["draft", "published"] | None = None,
+    kind: Annotated[Kind | None, Query(description=KIND)] = None,
 ) -> dict:  # fmt: skip
     """已发布版本任何登录用户可查；草稿仅管理员可见。"""
     if status != "published" and actor.role.value != "admin":
         status = "published"
     async with uow:
-        found = await policy_versions.listed(uow.session, region, scheme, status)
+        found = await policy_versions.listed(uow.session, region, scheme, status, kind)
     return pages.of([_out(v) for v in found])
 
 
@@ -106,15 +115,24 @@ async def in_force(
     scheme: Scheme = "resident",
     on: Annotated[date | None, Query(description="日期（缺省为今天）")] = None,
     region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="统筹区（缺省为本部署的统筹区）")] = None,
+    kind: Annotated[Kind, Query(description=KIND)] = "benefit",
 ) -> InForceOut:  # fmt: skip
     async with uow:
         day = on or uow.clock.today()
         try:
-            policy = await policy_in_force(uow.session, region, scheme, day)
+            if kind == "maternity":
+                policy: Any = await maternity_in_force(
+                    uow.session, region, "employee" if scheme == "employee" else "resident", day
+                )
+            elif kind == "maternity_allowance":
+                policy = await allowance_in_force(uow.session, region, day)
+            else:
+                policy = await policy_in_force(uow.session, region, scheme, day)
         except PolicyNotFound as exc:
             raise Problem(404, "policy_not_found", "没有适用的待遇政策", str(exc)) from None
+    key = policy.key if isinstance(policy.key, str) else "/".join(str(k) for k in policy.key)
     return InForceOut(
-        policy="/".join(str(k) for k in policy.key), region=policy.region, scheme=policy.scheme, year=policy.year,
+        kind=kind, policy=key, region=policy.region, scheme=policy.scheme, year=policy.year,
         version=policy.version, effective_from=policy.starts, title=policy.title, sample=policy.sample,
         document=policy.model_dump(mode="json"),
     )  # fmt: skip
