@@ -10,40 +10,23 @@ The periodic job runs each scan with ``shared.scans.scan_in_pages``: one page a 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from shared.calendar import default_calendar
 from shared.db import UnitOfWork
-from shared.documents import DocumentStore
 from shared.events import new_envelope
 from shared.events.catalog import ClaimsOverdueV1
 from shared.scans import Page
-from svc_claims.domain.reimbursement import Status
 from svc_claims.repository import deadlines as repository
+from svc_claims.usecases.applications import Applications
 
 BATCH = 200
 
 
-@dataclass(frozen=True)
-class Applications:
-    """One table of applications: how they are stored, which statuses are open and the facts their events
-    carry. The documents have ``due_on``, ``due_provisional``, ``status``, ``overdue_announced``, ``version``
-    and ``with_due_recomputed(calendar)``."""
-
-    store: DocumentStore[Any]
-    open_statuses: frozenset[Status]
-    fact: Callable[[Any], dict[str, Any]]
-
-    @property
-    def open(self) -> list[str]:
-        return [s.value for s in self.open_statuses]
-
-
 async def _recompute_page(
-    uow: UnitOfWork, apps: Applications, after: uuid.UUID | None
+    uow: UnitOfWork, apps: Applications[Any], after: uuid.UUID | None
 ) -> tuple[int, uuid.UUID | None]:
     calendar, today = default_calendar(), uow.clock.today()
     known = [year for year in range(today.year - 1, today.year + 3) if calendar.has_year(year)]
@@ -60,7 +43,7 @@ async def _recompute_page(
 
 
 async def _overdue_page(
-    uow: UnitOfWork, apps: Applications, after: uuid.UUID | None
+    uow: UnitOfWork, apps: Applications[Any], after: uuid.UUID | None
 ) -> tuple[int, uuid.UUID | None]:
     today = uow.clock.today()
     due = await repository.claim_overdue(
@@ -75,17 +58,17 @@ async def _overdue_page(
     return len(due), (due[-1].id if len(due) == BATCH else None)
 
 
-async def recompute_provisional(uow: UnitOfWork, apps: Applications) -> int:
+async def recompute_provisional(uow: UnitOfWork, apps: Applications[Any]) -> int:
     """Provisional due dates whose years' holidays are now known, computed again; how many moved."""
     return await _all_pages(uow, apps, _recompute_page)
 
 
-async def announce_overdue(uow: UnitOfWork, apps: Applications) -> int:
+async def announce_overdue(uow: UnitOfWork, apps: Applications[Any]) -> int:
     """claims.overdue once per application still open past its due date; how many were announced."""
     return await _all_pages(uow, apps, _overdue_page)
 
 
-async def _all_pages(uow: UnitOfWork, apps: Applications, page: Any) -> int:
+async def _all_pages(uow: UnitOfWork, apps: Applications[Any], page: Any) -> int:
     total, after = 0, None
     while True:
         count, after = await page(uow, apps, after)
@@ -94,7 +77,7 @@ async def _all_pages(uow: UnitOfWork, apps: Applications, page: Any) -> int:
             return total
 
 
-def recompute_pages(apps: Applications) -> Page:
+def recompute_pages(apps: Applications[Any]) -> Page:
     """The provisional-date scan of one table, a page a transaction (for ``shared.scans.scan_in_pages``)."""
 
     async def page(uow: UnitOfWork, after: uuid.UUID | None) -> uuid.UUID | None:
@@ -103,7 +86,7 @@ def recompute_pages(apps: Applications) -> Page:
     return page
 
 
-def overdue_pages(apps: Applications) -> Page:
+def overdue_pages(apps: Applications[Any]) -> Page:
     """The overdue scan of one table, a page a transaction (for ``shared.scans.scan_in_pages``)."""
 
     async def page(uow: UnitOfWork, after: uuid.UUID | None) -> uuid.UUID | None:
@@ -112,5 +95,5 @@ def overdue_pages(apps: Applications) -> Page:
     return page
 
 
-async def open_due_dates(uow: UnitOfWork, apps: Applications) -> list[date]:
+async def open_due_dates(uow: UnitOfWork, apps: Applications[Any]) -> list[date]:
     return await repository.open_due_dates(uow.session, apps.store, apps.open)

@@ -27,9 +27,7 @@ from shared.identity import IdType, InvalidIdentifier, facts_for, normalize_id, 
 from shared.money import to_money
 from svc_claims.domain.access import (
     listing_scope,
-    may_see_application,
     require_filer_reach,
-    require_office_staff,
     require_own_filing,
 )
 from svc_claims.domain.account import Circumstances, EntryKind, Reason, WithdrawalError, withdrawable
@@ -58,36 +56,8 @@ from svc_claims.repository.policies import (
     load_policy,
     maternity_in_force,
 )
-from svc_claims.usecases.deadlines import Applications
+from svc_claims.usecases.applications import Applications
 from svc_claims.usecases.eligibility import require_payable
-
-# ------------------------------------------------------------------------------------------- reading
-
-
-async def visible_payment(
-    uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, lock: bool = False
-) -> BenefitPayment:
-    """The payment, if the actor may see it (else 404, the same answer as for no payment)."""
-    payment = await repository.get(uow.session, payment_id, lock=lock)
-    if payment is None or not may_see_application(
-        actor, person_id=payment.person_id, office_code=payment.office_code, unit_code=payment.unit_code
-    ):
-        raise NotFound("待遇支付申请")
-    return payment
-
-
-async def _handled(
-    uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, city: bool = False
-) -> BenefitPayment:
-    """The payment a step of the office's flow acts on: locked, and the actor is staff who may handle it."""
-    payment = await visible_payment(uow, actor, payment_id, lock=True)
-    require_office_staff(actor, payment.office_code, city=city)
-    return payment
-
-
-async def _saved(uow: UnitOfWork, before: BenefitPayment, after: BenefitPayment) -> BenefitPayment:
-    await repository.save(uow.session, after, loaded_at_version=before.version)
-    return after
 
 
 async def _coverage_on(
@@ -431,9 +401,12 @@ def _fact(p: BenefitPayment) -> dict:
     }
 
 
+APPLICATIONS = Applications(repository.PAYMENTS, OPEN, _fact, "待遇支付申请")
+
+
 async def accept(uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, version: int) -> BenefitPayment:
-    payment = await _handled(uow, actor, payment_id)
-    accepted = await _saved(
+    payment = await APPLICATIONS.handled(uow, actor, payment_id)
+    accepted = await APPLICATIONS.saved(
         uow,
         payment,
         payment.accept(version, actor.subject, uow.clock.now(), uow.clock.today(), default_calendar()),
@@ -446,9 +419,11 @@ async def accept(uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, ve
 async def approve(
     uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, version: int, allow_sample: bool = False
 ) -> BenefitPayment:
-    payment = await _handled(uow, actor, payment_id, city=True)
+    payment = await APPLICATIONS.handled(uow, actor, payment_id, city=True)
     require_payable(payment.sample, allow_sample)
-    approved = await _saved(uow, payment, payment.approve(version, actor.subject, uow.clock.now()))
+    approved = await APPLICATIONS.saved(
+        uow, payment, payment.approve(version, actor.subject, uow.clock.now())
+    )
     uow.emit(new_envelope(ClaimsApprovedV1(**_fact(approved), fund=approved.amount, person_share=Decimal("0.00"),
                                            due_on=approved.due_on), uow.clock))  # fmt: skip
     return approved
@@ -463,9 +438,11 @@ async def pay(
     reference: str,
     allow_sample: bool = False,
 ) -> BenefitPayment:
-    payment = await _handled(uow, actor, payment_id)
+    payment = await APPLICATIONS.handled(uow, actor, payment_id)
     require_payable(payment.sample, allow_sample)
-    paid = await _saved(uow, payment, payment.pay(version, actor.subject, uow.clock.now(), reference))
+    paid = await APPLICATIONS.saved(
+        uow, payment, payment.pay(version, actor.subject, uow.clock.now(), reference)
+    )
     today = uow.clock.today()
     if paid.kind is PaymentKind.account_withdrawal:  # the account is emptied by the withdrawal
         await Repository(uow.session).book_account_entry(
@@ -479,8 +456,8 @@ async def pay(
 async def reject(
     uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, reason: str, note: str | None, version: int
 ) -> BenefitPayment:
-    payment = await _handled(uow, actor, payment_id)
-    rejected = await _saved(
+    payment = await APPLICATIONS.handled(uow, actor, payment_id)
+    rejected = await APPLICATIONS.saved(
         uow, payment, payment.reject(reason, note, version, actor.subject, uow.clock.now())
     )
     await repository.release_events(uow.session, payment.id)  # may be filed again
@@ -493,11 +470,13 @@ async def reject(
     return rejected
 
 
-APPLICATIONS = Applications(repository.PAYMENTS, OPEN, _fact)
-
-
 async def payments_of(
     uow: UnitOfWork, actor: Principal, *, offset: int, limit: int
 ) -> tuple[list[BenefitPayment], int]:
     """The person's own payments, a unit's employees', an office's (city staff: all)."""
     return await repository.page(uow.session, scope=listing_scope(actor), offset=offset, limit=limit)
+
+
+async def visible_payment(uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID) -> BenefitPayment:
+    """The payment, if the actor may see it (else 404)."""
+    return await APPLICATIONS.visible(uow, actor, payment_id)

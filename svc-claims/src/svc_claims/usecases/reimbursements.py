@@ -17,7 +17,7 @@ from typing import Any, cast
 from shared.auth import Principal
 from shared.calendar import default_calendar
 from shared.db import UnitOfWork
-from shared.errors import Conflict, DomainError, Invalid, NotFound, Problem
+from shared.errors import Conflict, DomainError, Invalid, Problem
 from shared.events import new_envelope
 from shared.events.catalog import (
     ClaimsAcceptedV1,
@@ -28,7 +28,6 @@ from shared.events.catalog import (
 from shared.ops import DeadlineCounts, overdue_seconds
 from svc_claims.domain.access import (
     listing_scope,
-    may_see_application,
     require_filer_reach,
     require_office_staff,
     require_own_filing,
@@ -56,7 +55,8 @@ from svc_claims.repository import reimbursements as repository
 from svc_claims.repository.coverage import Repository
 from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_force
 from svc_claims.usecases import payments
-from svc_claims.usecases.deadlines import Applications, open_due_dates
+from svc_claims.usecases.applications import Applications
+from svc_claims.usecases.deadlines import open_due_dates
 from svc_claims.usecases.eligibility import BILL, require_payable, settle_bill
 
 AT_RISK_WORKING_DAYS = 5
@@ -79,35 +79,6 @@ class Filing:
     remote_emergency: bool = False
     account_owner: AccountOwner = AccountOwner.person
     out_of_province: bool = False
-
-
-# ------------------------------------------------------------------------------------------- reading
-
-
-async def visible_claim(
-    uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, *, lock: bool = False
-) -> Reimbursement:
-    """The claim, if the actor may see it (else 404, the same answer as for no claim)."""
-    claim = await repository.get(uow.session, claim_id, lock=lock)
-    if claim is None or not may_see_application(
-        actor, person_id=claim.person_id, office_code=claim.office_code, unit_code=claim.unit_code
-    ):
-        raise NotFound("报销申请")
-    return claim
-
-
-async def _handled(
-    uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, *, city: bool = False
-) -> Reimbursement:
-    """The claim a step of the office's flow acts on: locked, and the actor is staff who may handle it."""
-    claim = await visible_claim(uow, actor, claim_id, lock=True)
-    require_office_staff(actor, claim.office_code, city=city)
-    return claim
-
-
-async def _saved(uow: UnitOfWork, before: Reimbursement, after: Reimbursement) -> Reimbursement:
-    await repository.save(uow.session, after, loaded_at_version=before.version)
-    return after
 
 
 # -------------------------------------------------------------------------------------------- filing
@@ -153,7 +124,7 @@ async def _resubmitted_claim(
     """The rejected claim this one corrects, marked with the link (locked: it is followed up once)."""
     if filing.resubmits is None:
         return None
-    original = await visible_claim(uow, actor, filing.resubmits, lock=True)
+    original = await APPLICATIONS.visible(uow, actor, filing.resubmits, lock=True)
     return original.resubmitted(filing.person_id, claim_id, actor.subject, uow.clock.now())
 
 
@@ -266,8 +237,10 @@ async def file_batch(
 async def supplement(
     uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, *, materials: frozenset[str], version: int
 ) -> Reimbursement:
-    claim = await visible_claim(uow, actor, claim_id, lock=True)
-    return await _saved(uow, claim, claim.supplement(materials, version, actor.subject, uow.clock.now()))
+    claim = await APPLICATIONS.visible(uow, actor, claim_id, lock=True)
+    return await APPLICATIONS.saved(
+        uow, claim, claim.supplement(materials, version, actor.subject, uow.clock.now())
+    )
 
 
 # ------------------------------------------------------------------------------------- the office's flow
@@ -282,9 +255,12 @@ def _fact(claim: Reimbursement) -> dict[str, Any]:
     }
 
 
+APPLICATIONS = Applications(repository.REIMBURSEMENTS, OPEN, _fact, "报销申请")
+
+
 async def accept(uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, *, version: int) -> Reimbursement:
-    claim = await _handled(uow, actor, claim_id)
-    accepted = await _saved(
+    claim = await APPLICATIONS.handled(uow, actor, claim_id)
+    accepted = await APPLICATIONS.saved(
         uow,
         claim,
         claim.accept(version, actor.subject, uow.clock.now(), uow.clock.today(), default_calendar()),
@@ -297,8 +273,10 @@ async def accept(uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, *, vers
 async def review(
     uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, *, lines: Sequence[ReviewLine], version: int
 ) -> Reimbursement:
-    claim = await _handled(uow, actor, claim_id)
-    return await _saved(uow, claim, claim.reviewed(lines, version, actor.subject, uow.clock.now()))
+    claim = await APPLICATIONS.handled(uow, actor, claim_id)
+    return await APPLICATIONS.saved(
+        uow, claim, claim.reviewed(lines, version, actor.subject, uow.clock.now())
+    )
 
 
 async def remote_class(uow: UnitOfWork, claim: Reimbursement) -> RemoteClass:
@@ -319,7 +297,7 @@ async def approve(
     uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, *, version: int, allow_sample: bool = False
 ) -> Reimbursement:
     """核准: the bill computed on the accepted in-scope amounts against the person's year, and the payment order."""
-    claim = await _handled(uow, actor, claim_id, city=True)
+    claim = await APPLICATIONS.handled(uow, actor, claim_id, city=True)
     claim.require_move(Status.approved, version)
     coverage = eligibility_on(
         claim.person_id, claim.service_to, await Repository(uow.session).coverages_of(claim.person_id)
@@ -344,7 +322,7 @@ async def approve(
                                                 allow_sample)  # fmt: skip
     except QuoteError as exc:
         raise Invalid("invalid_quote", "无法计算待遇", str(exc)) from None
-    approved = await _saved(
+    approved = await APPLICATIONS.saved(
         uow,
         claim,
         claim.approved(
@@ -370,11 +348,13 @@ async def pay(
     reference: str,
     allow_sample: bool = False,
 ) -> Reimbursement:
-    claim = await _handled(uow, actor, claim_id)
+    claim = await APPLICATIONS.handled(uow, actor, claim_id)
     # approved before the setting changed
     require_payable(bool(claim.bill and claim.bill.get("sample")), allow_sample)
     today = uow.clock.today()
-    paid = await _saved(uow, claim, claim.paid(version, actor.subject, uow.clock.now(), today, reference))
+    paid = await APPLICATIONS.saved(
+        uow, claim, claim.paid(version, actor.subject, uow.clock.now(), today, reference)
+    )
     order = paid.payment_order()
     amount = order.amount if order else Decimal("0.00")
     uow.emit(new_envelope(ClaimsPaidV1(**_fact(paid), amount=amount, paid_on=today,
@@ -387,9 +367,11 @@ async def reject(
 ) -> Reimbursement:
     """不予受理 / 不予支付: with the reason; the receipts are freed so a corrected claim can be filed again.
     A reviewed claim waits for the city's decision, so only city-level staff refuse it then."""
-    claim = await visible_claim(uow, actor, claim_id, lock=True)
+    claim = await APPLICATIONS.visible(uow, actor, claim_id, lock=True)
     require_office_staff(actor, claim.office_code, city=claim.status is Status.reviewed)
-    rejected = await _saved(uow, claim, claim.rejected(reason, note, version, actor.subject, uow.clock.now()))
+    rejected = await APPLICATIONS.saved(
+        uow, claim, claim.rejected(reason, note, version, actor.subject, uow.clock.now())
+    )
     await receipts.release(uow.session, claim.id)
     uow.emit(
         new_envelope(
@@ -412,9 +394,6 @@ async def claims_of(
 # ------------------------------------------------------------------------------------------- deadlines
 
 
-APPLICATIONS = Applications(repository.REIMBURSEMENTS, OPEN, _fact)
-
-
 async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:
     """The ops page's probe: open claims and payments near or past their limit (no personal data)."""
     today = uow.clock.today()
@@ -429,3 +408,8 @@ async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:
 
 def masked_account(account: str) -> str:
     return "*" * max(0, len(account) - 4) + account[-4:]
+
+
+async def visible_claim(uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID) -> Reimbursement:
+    """The claim, if the actor may see it (else 404)."""
+    return await APPLICATIONS.visible(uow, actor, claim_id)
