@@ -1,10 +1,12 @@
 """`python -m svc_claims.policy_cli`: benefit policy files from the command line.
 
-    check FILE…                          validate files in the documented format; every error is listed
+    check FILE… [--kind K]               validate files in the documented format; every error is listed
+                                         (K: benefit, maternity or maternity_allowance; default benefit)
     sample YEAR [--region R --region-name N] [-o FILE]
                                          a clearly labelled SAMPLE version for YEAR derived from the 2021
                                          Tianjin resident rules (demonstrations only)
-    draft FILE --user U --password P     submit a file as a draft through the gateway (an admin)
+    draft FILE --user U --password P [--kind K]
+                                         submit a file as a draft through the gateway (an admin)
     publish ID --user U --password P     review and publish a draft (another admin)
 
 The gateway is $YB_GATEWAY_URL or http://localhost:8000. ``make up`` publishes the current year's
@@ -25,17 +27,20 @@ import httpx
 from pydantic import ValidationError
 
 from svc_claims.domain.benefits.policy import Policy
+from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
 from svc_claims.repository.policies import POLICY_DIR
 
 DEFAULT_GATEWAY = "http://localhost:8000"
 SAMPLE_BASE = POLICY_DIR / "tianjin-resident-2021.json"
+KINDS = ("benefit", "maternity", "maternity_allowance")
 SAMPLE_LABEL = "【示例数据，非正式政策】"
 
 
-def check(text: str) -> list[str]:
-    """Every error of a policy document, one line each ("" when it validates)."""
+def check(text: str, kind: str = "benefit") -> list[str]:
+    """Every error of a policy document of its kind, one line each ("" when it validates)."""
+    model = {"benefit": Policy, "maternity": MaternityTable, "maternity_allowance": AllowancePolicy}[kind]
     try:
-        Policy.model_validate_json(text)
+        model.model_validate_json(text)
     except ValidationError as exc:
         return [f"{'.'.join(str(p) for p in e['loc']) or '(文件)'}: {e['msg']}" for e in exc.errors()]
     return []
@@ -61,8 +66,10 @@ def _token(client: httpx.Client, user: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def draft(client: httpx.Client, headers: dict[str, str], document: dict[str, Any]) -> dict[str, Any]:
-    answer = client.post("/api/v1/claims/policies", json=document, headers=headers)
+def draft(
+    client: httpx.Client, headers: dict[str, str], document: dict[str, Any], kind: str = "benefit"
+) -> dict[str, Any]:
+    answer = client.post("/api/v1/claims/policies", params={"kind": kind}, json=document, headers=headers)
     if answer.status_code != 201:
         raise RuntimeError(_problem(answer))
     return dict(answer.json())
@@ -110,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     checking = commands.add_parser("check", help="校验政策文件（列出全部错误）")
     checking.add_argument("files", nargs="+", type=Path)
+    checking.add_argument("--kind", choices=KINDS, default="benefit")
     sampling = commands.add_parser("sample", help="按 2021 年天津居民规则生成某年度的示例政策（仅供演示）")
     sampling.add_argument("year", type=int)
     sampling.add_argument("--region", default="120000")
@@ -122,9 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--password", required=True)
         sub.add_argument("--gateway", default=os.environ.get("YB_GATEWAY_URL", DEFAULT_GATEWAY))
         sub.add_argument("--note", default=None)
+        sub.add_argument("--kind", choices=KINDS, default="benefit", help="draft 时的政策种类")
     args = parser.parse_args(argv)
     if args.command == "check":
-        return _check_files(args.files)
+        return _check_files(args.files, args.kind)
     if args.command == "sample":
         text = json.dumps(
             sample_document(args.year, args.region, args.region_name), ensure_ascii=False, indent=2
@@ -135,11 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         headers = _token(client, args.user, args.password)
         try:
             if args.command == "draft":
-                errors = check(Path(args.target).read_text(encoding="utf-8"))
+                errors = check(Path(args.target).read_text(encoding="utf-8"), args.kind)
                 if errors:
                     print("\n".join([f"{args.target}: {len(errors)} 处错误", *errors]), file=sys.stderr)
                     return 1
-                done = draft(client, headers, json.loads(Path(args.target).read_text(encoding="utf-8")))
+                done = draft(
+                    client, headers, json.loads(Path(args.target).read_text(encoding="utf-8")), args.kind
+                )
             else:
                 done = publish(client, headers, args.target, args.note)
         except RuntimeError as exc:
@@ -154,10 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _check_files(files: list[Path]) -> int:
+def _check_files(files: list[Path], kind: str = "benefit") -> int:
     failed = 0
     for file in files:
-        errors = check(file.read_text(encoding="utf-8"))
+        errors = check(file.read_text(encoding="utf-8"), kind)
         print(f"{file}: {'合规' if not errors else f'{len(errors)} 处错误'}")
         for error in errors:
             print(f"  {error}")

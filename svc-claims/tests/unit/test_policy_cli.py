@@ -46,3 +46,14 @@ def test_a_sample_for_another_region(tmp_path: Path) -> None:
     assert main(["sample", "2026", "--region", "130200", "--region-name", "唐山市", "-o", str(out)]) == 0
     policy = Policy.model_validate_json(out.read_text(encoding="utf-8"))
     assert (policy.region, policy.region_name, policy.sample) == ("130200", "唐山市", True)
+
+
+def test_a_maternity_table_is_checked_against_its_own_kind() -> None:
+    from svc_claims.repository.policies import MATERNITY_DIR
+
+    text = (MATERNITY_DIR / "tianjin-resident-maternity-2021.json").read_text(encoding="utf-8")
+    assert check(text, "maternity") == []
+    assert check(text) != []  # not a benefit policy
+    broken = json.loads(text) | {"year": "next", "region": "tianjin"}
+    errors = check(json.dumps(broken), "maternity")
+    assert {e.split(":")[0] for e in errors} >= {"year", "region"}
