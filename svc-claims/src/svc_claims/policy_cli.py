@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from svc_claims.domain.benefits.policy import Policy
 from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
@@ -38,7 +38,11 @@ SAMPLE_LABEL = "【示例数据，非正式政策】"
 
 def check(text: str, kind: str = "benefit") -> list[str]:
     """Every error of a policy document of its kind, one line each ("" when it validates)."""
-    model = {"benefit": Policy, "maternity": MaternityTable, "maternity_allowance": AllowancePolicy}[kind]
+    model: type[BaseModel] = {
+        "benefit": Policy,
+        "maternity": MaternityTable,
+        "maternity_allowance": AllowancePolicy,
+    }[kind]
     try:
         model.model_validate_json(text)
     except ValidationError as exc:
