@@ -179,3 +179,62 @@ def test_the_coverage_report_as_xlsx_matches_the_csv(gateway: httpx.Client, toke
     import csv as csv_module
 
     assert sheet_rows == [row for row in csv_module.reader(io.StringIO(as_csv)) if row]
+
+
+# --------------------------------------------------------------------------- 参保凭证 verification
+
+
+def test_a_certificates_code_is_checked_by_anyone_through_the_gateway_without_personal_data(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    """A clerk issues the 参保凭证 after 中止参保; whoever holds it (the incoming office, the person's new
+    employer) checks its code without signing in: validity, issuer and date, never whom it names.
+    A forged code is 404."""
+    clerk = bearer(tokens["staff-heping"])
+    id_number = new_resident_id("120101")
+    year = business_today().year
+    enrolled = gateway.post("/api/v1/registration/enrollments/residents", headers=clerk, json={
+        "person": {"id_number": id_number, "name": "核验人"}, "office_code": "120101", "tier": "adult_middle",
+        "coverage_year": year, "paid_on": f"{year - 1}-10-15", "materials": {"id_document": "original"},
+    })  # fmt: skip
+    assert enrolled.status_code == 201, enrolled.text
+    approved = gateway.post(
+        f"/api/v1/registration/enrollments/{enrolled.json()['id']}/approve",
+        json={"version": 1},
+        headers=clerk,
+    )
+    assert approved.status_code == 200, approved.text
+    stopped = gateway.post(
+        f"/api/v1/registration/enrollments/{approved.json()['id']}/stop",
+        json={"version": approved.json()["version"], "reason": "调往外省工作"},
+        headers=clerk,
+    )
+    assert stopped.status_code == 200, stopped.text
+
+    def issued() -> dict | None:
+        answer = gateway.post(
+            "/api/v1/transfer/certificates", json={"person": {"id_number": id_number, "name": "核验人"}},
+            headers=clerk,
+        )  # fmt: skip
+        assert answer.status_code in (201, 404, 409), answer.text  # until the stop event reaches transfer
+        return answer.json() if answer.status_code == 201 else None
+
+    certificate = poll(issued, what="the certificate after registration's stop event")
+    assert certificate["office_address"] and certificate["office_phone"] and certificate["clerk"]
+    assert certificate["sex"] in ("male", "female")
+
+    with httpx.Client(base_url=str(gateway.base_url), timeout=30) as anyone:  # no token at all
+        checked = anyone.get(f"/api/v1/transfer/public/certificates/{certificate['verification_code']}")
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["validity"] == "valid" and checked.json()["number"] == certificate["number"]
+        assert (
+            checked.json()["office_code"] == "120101"
+            and checked.json()["issued_on"] == certificate["issued_on"]
+        )
+        assert id_number not in checked.text and "核验人" not in checked.text
+        code = certificate["verification_code"].replace("-", "")
+        forged = code[:-1] + ("2" if code[-1] != "2" else "3")
+        assert_problem(anyone.get(f"/api/v1/transfer/public/certificates/{forged}"), 404, "not_found")
+        # Only the public page is open: the certificate itself still needs a token.
+        closed = anyone.get(f"/api/v1/transfer/certificates/{certificate['number']}")
+        assert closed.status_code == 401

@@ -33,6 +33,7 @@ class GatewaySettings(CommonSettings):
             "/api/v1/facility/public/",
             "/api/v1/facility/offices",
             "/api/v1/facility/catalogue",
+            "/api/v1/transfer/public/",  # checking a 参保凭证's verification code
         ]
     )
     # How often the ops page (/ops) reads the status again; `?refresh=2` in its address overrides it.

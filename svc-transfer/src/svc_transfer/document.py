@@ -4,10 +4,11 @@ the same numbers)."""
 from __future__ import annotations
 
 from shared.pdf import HEIGHT, WIDTH, Document
-from svc_transfer.domain.certificate import IssuedCertificate
+from svc_transfer.domain.certificate import SEXES, IssuedCertificate, printed_code
 from svc_transfer.domain.transfer import Certificate, arrears_warning
 
 TITLE = "基本医疗保障参保（合）凭证"
+VERIFY_PATH = "/api/v1/transfer/public/certificates/"  # under the platform's address (the gateway)
 SCHEMES = {
     "employee": "职工基本医疗保险",
     "flexible": "灵活就业人员基本医疗保险",
@@ -22,9 +23,11 @@ def certificate_pdf(c: IssuedCertificate, office_name: str) -> bytes:
     page.centered(y, TITLE, 16)
     y -= 30
     years, months = divmod(c.contribution_months, 12)
+    issuer = office_name if c.office_name in (None, office_name) else f"{office_name} {c.office_name}"
     fields = [
-        ("凭证编号", c.number), ("出具机构", f"{office_name}（{c.office_code}）"),
-        ("姓名", c.person.name), ("证件号码", c.person.id_number),
+        ("凭证编号", c.number), ("出具机构", f"{issuer}（{c.office_code}）"),
+        ("机构地址", c.office_address or "未载明"), ("联系电话", c.office_phone or "未载明"),
+        ("姓名", c.person.name), ("性别", SEXES.get(c.sex or "", "未载明")), ("证件号码", c.person.id_number),
         ("险种", SCHEMES.get(c.scheme, c.scheme)), ("中止参保日期", c.coverage_ended_on.isoformat()),
         ("累计缴费", f"{c.contribution_months} 个月（{years} 年 {months} 个月）"),
         ("个人账户余额", f"{c.account_balance:.2f} 元" if c.account_balance_stated else "未载明（见备注）"),
@@ -77,4 +80,11 @@ def certificate_pdf(c: IssuedCertificate, office_name: str) -> bytes:
         10,
     )
     page.text(right - 150, y, "经办机构（章）", 10)
+    y -= 16
+    page.text(left, y, f"经办人：{c.clerk or '未载明'}", 10)
+    if c.verification_code:
+        y -= 22
+        page.text(left, y, f"核验码：{printed_code(c.verification_code)}", 11)
+        y -= 14
+        page.text(left, y, f"凭核验码查验真伪与有效性（无需登录）：{VERIFY_PATH}{c.verification_code}", 8)
     return page.bytes()

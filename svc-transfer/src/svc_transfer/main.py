@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from shared import metrics
 from shared.ops import DeadlineProbe, OpsHooks
 from shared.service import ServiceRuntime, create_service_app, health_report
+from svc_transfer.api.certificates import public as public_certificates
 from svc_transfer.api.certificates import router as certificates
 from svc_transfer.api.interop import overview as interop_overview
 from svc_transfer.api.interop import router as interop_router
@@ -28,7 +29,7 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
         "transfer",
         "转移接续服务 svc-transfer",
         settings,
-        routers=[transfers, certificates, interop_overview],
+        routers=[transfers, certificates, public_certificates, interop_overview],
         subscriptions=SUBSCRIPTIONS,
         jobs=jobs_for(interop),
         ops=OpsHooks(

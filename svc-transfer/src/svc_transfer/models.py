@@ -23,6 +23,7 @@ coverages = Table(
     Column(
         "unit_code", String(40)
     ),  # the employer of an employee enrollment (a certificate's period names it)
+    Column("sex", String(6)),  # male | female as registration's record has it (NULL: not told)
 )
 
 # Certificates (参保凭证) this office issued to people leaving: kept to check letters against.
@@ -36,6 +37,13 @@ certificates = Table(
     Column("issued_on", Date, nullable=False),
     Column("coverage_ended_on", Date, nullable=False),
     Column("document", JSONB, nullable=False),
+    Column("verification_code", String(16)),  # 核验码 (the public page looks it up)
+)
+Index(
+    "uq_certificates_verification_code",
+    certificates.c.verification_code,
+    unique=True,
+    postgresql_where=certificates.c.verification_code.is_not(None),
 )
 # The same stopped coverage gets one certificate (a lost one is reissued under the same number).
 Index(

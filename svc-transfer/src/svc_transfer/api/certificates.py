@@ -12,19 +12,27 @@ from shared.auth.dependencies import require_roles
 from shared.http.pagination import Page, Pages
 from shared.identity import mask_id
 from shared.service import UoW
-from svc_transfer.api.schemas import CertificateOut, IssueCertificateIn, get_interop
+from svc_transfer.api.schemas import (
+    CertificateOut,
+    CertificateVerificationOut,
+    IssueCertificateIn,
+    get_interop,
+)
 from svc_transfer.document import certificate_pdf
-from svc_transfer.domain.certificate import IssuedCertificate
+from svc_transfer.domain.certificate import IssuedCertificate, printed_code
 from svc_transfer.domain.transfer import Certificate, arrears_warning
 from svc_transfer.interop.exchange import Interop
 from svc_transfer.usecases import certificates as usecases
 
 router = APIRouter(prefix="/certificates", tags=["参保凭证"])
+# No token: whoever holds a printed certificate checks its code (the gateway limits each address).
+public = APIRouter(prefix="/public/certificates", tags=["参保凭证核验"])
 
 Staff = Annotated[Principal, require_roles(Role.staff)]
 Insured = Annotated[Principal, require_roles(Role.insured)]
 Either = Annotated[Principal, require_roles(Role.insured, Role.staff)]
 Number = Annotated[str, Path(max_length=40, pattern=r"^[0-9A-Za-z\-]+$")]
+Code = Annotated[str, Path(max_length=40, description="核验码（凭证上印制，分组的连字符可有可无）")]
 
 
 def shape(c: IssuedCertificate) -> CertificateOut:
@@ -49,6 +57,12 @@ def shape(c: IssuedCertificate) -> CertificateOut:
         account_balance_stated=c.account_balance_stated,
         account_balance_note=c.account_balance_note,
         note=c.note,
+        sex=c.sex,
+        clerk=c.clerk,
+        office_name=c.office_name,
+        office_address=c.office_address,
+        office_phone=c.office_phone,
+        verification_code=c.verification_code and printed_code(c.verification_code),
     )
 
 
@@ -97,3 +111,13 @@ async def certificate_document(
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="certificate-{number}.pdf"'},
     )
+
+
+@public.get(
+    "/{code}",
+    response_model=CertificateVerificationOut,
+    summary="核验参保凭证（公开，无需登录）：出具机构、出具日期、是否有效，不显示个人信息",
+)
+async def verify_certificate(code: Code, uow: UoW) -> CertificateVerificationOut:
+    verification = await uow.read(usecases.verify_certificate, code=code)
+    return CertificateVerificationOut(**verification.__dict__)

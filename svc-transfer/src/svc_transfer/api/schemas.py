@@ -214,3 +214,24 @@ class CertificateOut(BaseModel):
     account_balance_stated: bool = Field(description="个人账户余额是否有记录来源；否则凭证注明未载明")
     account_balance_note: str | None
     note: str | None
+    sex: Literal["male", "female"] | None = Field(None, description="性别（参保记录；无记录时为空）")
+    clerk: str | None = Field(None, description="经办人")
+    office_name: str | None = Field(None, description="出具机构名称（机构名录）")
+    office_address: str | None = Field(None, description="出具机构地址（机构名录；名录未载时为空）")
+    office_phone: str | None = Field(None, description="出具机构咨询电话（机构名录；名录未载时为空）")
+    verification_code: str | None = Field(None, description="核验码（公开核验页面凭此查验凭证真伪与有效性）")
+
+
+class CertificateVerificationOut(BaseModel):
+    """The public check of a 参保凭证: who issued it, when, whether it is valid; never whom it names."""
+
+    number: str = Field(description="凭证编号")
+    office_code: str = Field(description="出具机构代码")
+    office_name: str | None = Field(description="出具机构名称")
+    issued_on: date = Field(description="出具日期")
+    validity: Literal["valid", "used", "superseded"] = Field(
+        description="valid 有效；used 已用于办理转移接续；superseded 已作废"
+    )
+    validity_title: str = Field(description="有效性（中文）")
+    reissued: int = Field(description="补办次数")
+    last_reissued_on: date | None = Field(description="最近补办日期")

@@ -6,14 +6,21 @@ from records, never from what a clerk types: the coverage periods from registrat
 projection this service keeps), the balance from the personal account's owner. The clerk may add a
 note. The office keeps it to check the incoming office's letter against, and reissues it when lost
 (补办: same number and content, the reissue is recorded).
+
+Like the paper document it names the person's sex (from the record), the issuing office with its
+address and telephone (from the office directory), the handling clerk, and carries a verification
+code: anyone holding the document checks it on a public page, which says who issued it, when, and
+whether it is still valid, and never shows whom it names.
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from shared.months import add_months
 from svc_transfer.domain.transfer import Entry, Period, Person
@@ -46,6 +53,13 @@ class IssuedCertificate:
     account_balance_stated: bool = True
     account_balance_note: str | None = None
     note: str | None = None  # the clerk's annotation
+    # What the paper document also carries (None on certificates issued before they were recorded).
+    sex: str | None = None  # male | female, from the person's record; None: the record has none
+    clerk: str | None = None  # who issued it (经办人)
+    office_name: str | None = None  # the issuing office as the directory names it
+    office_address: str | None = None
+    office_phone: str | None = None
+    verification_code: str | None = None  # 核验码: unguessable, checked on the public page
 
     @property
     def contribution_months(self) -> int:
@@ -56,6 +70,59 @@ class IssuedCertificate:
 
     def transferred(self) -> IssuedCertificate:
         return replace(self, status="transferred")
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+# 16 characters of 32 (80 bits): never guessed; no 0/O or 1/I to misread on paper.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 16
+SEXES = {"male": "男", "female": "女"}
+VALIDITY = {
+    "issued": ("valid", "有效"),
+    "transferred": ("used", "已用于办理转移接续（医保关系已转出）"),
+    "superseded": ("superseded", "已作废（同一参保关系另有有效凭证）"),
+}
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normal_code(text: str) -> str:
+    """A code as typed or printed (grouped by hyphens or spaces, any case) in its stored form."""
+    return "".join(text.split()).replace("-", "").upper()
+
+
+def printed_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the public page tells of a certificate: never the person it names."""
+
+    number: str
+    office_code: str
+    office_name: str | None
+    issued_on: date
+    validity: str  # valid | used | superseded
+    validity_title: str
+    reissued: int
+    last_reissued_on: date | None
+
+
+def verification_of(c: IssuedCertificate) -> Verification:
+    validity, title = VALIDITY.get(c.status, ("superseded", "已作废"))
+    return Verification(
+        number=c.number,
+        office_code=c.office_code,
+        office_name=c.office_name,
+        issued_on=c.issued_on,
+        validity=validity,
+        validity_title=title,
+        reissued=len(c.reissues),
+        last_reissued_on=c.reissues[-1].at.astimezone(BEIJING).date() if c.reissues else None,
+    )
 
 
 BALANCE_NOT_ON_RECORD = (

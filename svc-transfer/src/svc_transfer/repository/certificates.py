@@ -23,6 +23,7 @@ async def save(session: AsyncSession, certificate: IssuedCertificate, *, insert_
         "status": certificate.status,
         "issued_on": certificate.issued_on,
         "coverage_ended_on": certificate.coverage_ended_on,
+        "verification_code": certificate.verification_code,
         "document": CERTIFICATE.dump_python(certificate, mode="json"),
     }
     statement = insert(certificates).values(number=certificate.number, **values)
@@ -34,6 +35,12 @@ async def save(session: AsyncSession, certificate: IssuedCertificate, *, insert_
 async def get(session: AsyncSession, number: str, *, for_update: bool = False) -> IssuedCertificate | None:
     query = select(certificates.c.document).where(certificates.c.number == number)
     row = (await session.execute(query.with_for_update() if for_update else query)).first()
+    return CERTIFICATE.validate_python(row[0]) if row else None
+
+
+async def by_verification_code(session: AsyncSession, code: str) -> IssuedCertificate | None:
+    query = select(certificates.c.document).where(certificates.c.verification_code == code)
+    row = (await session.execute(query)).first()
     return CERTIFICATE.validate_python(row[0]) if row else None
 
 

@@ -21,7 +21,11 @@ async def record_approved(session: AsyncSession, enrollment_id: uuid.UUID, value
         .values(enrollment_id=enrollment_id, **values)
         .on_conflict_do_update(
             index_elements=["enrollment_id"],
-            set_={"benefit_start": values["benefit_start"], "unit_code": values["unit_code"]},
+            set_={
+                "benefit_start": values["benefit_start"],
+                "unit_code": values["unit_code"],
+                "sex": values.get("sex"),
+            },
         )
     )
 

@@ -9,15 +9,21 @@ from typing import Any
 
 from shared.auth import Principal
 from shared.db import UnitOfWork
+from shared.directory import office_by_code
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import Envelope, new_envelope
 from shared.events.catalog import TransferCertificateIssuedV1
+from shared.identity import IdType, InvalidIdentifier, facts_for
 from svc_transfer.domain.access import may_see_certificate, serves
 from svc_transfer.domain.certificate import (
     BALANCE_NOT_ON_RECORD,
     CoverageSpan,
     IssuedCertificate,
+    Verification,
     coverage_history,
+    new_verification_code,
+    normal_code,
+    verification_of,
 )
 from svc_transfer.domain.transfer import Period, Person
 from svc_transfer.interop.exchange import Interop
@@ -56,6 +62,8 @@ async def issue_certificate(
             f"凭证编号 {existing}；遗失的请办理补办（同一编号）",
             number=existing,
         )
+    office = office_by_code(stopped.office_code)
+    phones = office.phones["consultation"] if office else ()
     certificate = IssuedCertificate(
         number=await certificates.next_number(uow.session, interop.settings.office_code, today.year),
         office_code=stopped.office_code,  # stamped with the office that holds the coverage
@@ -70,10 +78,37 @@ async def issue_certificate(
         account_balance_stated=False,
         account_balance_note=BALANCE_NOT_ON_RECORD,
         note=note,
+        sex=_sex_on_record(reachable, person),
+        clerk=actor.name or actor.subject,
+        office_name=office.name if office else interop.settings.office_name,
+        office_address=office.address if office else None,
+        office_phone="、".join(phones) or None,
+        verification_code=new_verification_code(),
     )
     await certificates.save(uow.session, certificate, insert_new=True)
     uow.emit(certificate_issued(certificate, uow, reissue=False))
     return certificate
+
+
+def _sex_on_record(rows: list[Any], person: Person) -> str | None:
+    """As registration's record has it; for records that predate it, what the ID number encodes."""
+    told = next((r.sex for r in rows if r.sex), None)
+    if told is not None:
+        return str(told)
+    try:
+        facts = facts_for(IdType(person.id_type), person.id_number)
+    except (ValueError, InvalidIdentifier):
+        return None
+    return facts.sex if facts else None
+
+
+async def verify_certificate(uow: UnitOfWork, *, code: str) -> Verification:
+    """The public check of a verification code: who issued the certificate, when, whether it is valid.
+    An unknown (forged, mistyped) code is simply not found."""
+    certificate = await certificates.by_verification_code(uow.session, normal_code(code))
+    if certificate is None:
+        raise NotFound("参保凭证核验码")
+    return verification_of(certificate)
 
 
 class NotInsuredHere(NotFound):
