@@ -32,17 +32,16 @@ from svc_claims.repository.policies import POLICY_DIR
 
 DEFAULT_GATEWAY = "http://localhost:8000"
 SAMPLE_BASE = POLICY_DIR / "tianjin-resident-2021.json"
-KINDS = ("benefit", "maternity", "maternity_allowance")
+MODELS: dict[str, type[BaseModel]] = {
+    "benefit": Policy, "maternity": MaternityTable, "maternity_allowance": AllowancePolicy,
+}  # fmt: skip
+KINDS = tuple(MODELS)
 SAMPLE_LABEL = "【示例数据，非正式政策】"
 
 
 def check(text: str, kind: str = "benefit") -> list[str]:
     """Every error of a policy document of its kind, one line each ("" when it validates)."""
-    model: type[BaseModel] = {
-        "benefit": Policy,
-        "maternity": MaternityTable,
-        "maternity_allowance": AllowancePolicy,
-    }[kind]
+    model = MODELS[kind]
     try:
         model.model_validate_json(text)
     except ValidationError as exc:
