@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: up down status test lint bench setup test-tools workbench test-workbench
+.PHONY: up down status test lint bench setup test-tools workbench test-workbench client test-client
 
 # An environment with the locked dependencies (installs uv itself when missing).
 setup:
@@ -30,6 +30,21 @@ workbench: workbench/dist/index.html
 # Its type check (vue-tsc) and unit tests (vitest); its browser test is tests-e2e/test_workbench.py.
 test-workbench: $(WORKBENCH_MODULES)
 	@cd workbench && npm run --silent typecheck && npm run --silent test
+
+# The typed TypeScript client for app developers (clients/typescript): generated from the merged
+# OpenAPI document the code builds; `make client` regenerates it after an API change, `test-client`
+# type-checks it (tsc) with its mini-program example. gateway/tests/test_typescript_client.py fails
+# when the committed client no longer matches the API.
+CLIENT_MODULES := clients/typescript/node_modules/.package-lock.json
+$(CLIENT_MODULES): clients/typescript/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node.js 20.19 or later) is needed for the TypeScript client" >&2; exit 1; }
+	@cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+client: setup $(CLIENT_MODULES)
+	@$(UV) run --frozen python clients/typescript/export_openapi.py clients/typescript/openapi.json
+	@cd clients/typescript && npm run --silent generate
+test-client: $(CLIENT_MODULES)
+	@cd clients/typescript && npm run --silent typecheck
 
 down:
 	@$(UV) run --frozen yb-local down
@@ -61,7 +76,7 @@ lint: setup
 	@$(UV) run --frozen lint-imports --no-logo --no-cache
 	@$(UV) run --frozen mypy
 
-test: setup test-tools lint workbench test-workbench
+test: setup test-tools lint workbench test-workbench test-client
 	@$(UV) run --frozen pytest
 
 bench: setup
