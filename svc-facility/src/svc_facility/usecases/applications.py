@@ -132,8 +132,8 @@ async def listed(
     uow: UnitOfWork, actor: Principal, *, status: str | None, page: int, size: int
 ) -> tuple[list[Application], int]:
     scope = listing_scope(actor)
-    if scope is None:
-        return [], 0
+    if scope is None:  # a person, a unit, ops or a peer never has an application to list
+        raise Forbidden("forbidden", "无权查看定点申请", "定点申请只对申请机构和经办机构开放")
     applicant_id, office_codes = scope
     return await stored.page(
         uow.session,
