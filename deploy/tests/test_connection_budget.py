@@ -1,5 +1,5 @@
 """The database connections a process holds: bounded by its pool, given back when idle, and never all
-taken by event handlers (the whole platform at rest is measured in tests-e2e/test_outages.py)."""
+taken by HTTP requests (the whole platform at rest is measured in tests-e2e/test_outages.py)."""
 
 from __future__ import annotations
 
@@ -11,30 +11,31 @@ from sqlalchemy import text
 from shared.auth.issuer import JWKS_FILE, DevIssuer
 from shared.db import make_engine, release_idle_connections
 from shared.service import build_runtime
-from shared.settings import DATABASE_RESERVED_CONNECTIONS, CommonSettings
+from shared.settings import DATABASE_BACKGROUND_CONNECTIONS, CommonSettings
 from shared.testing.runs import RunServers
 
 
 @pytest.mark.parametrize(
-    ("pool", "prefetch", "handlers"), [(10, 64, 8), (10, 8, 8), (10, 4, 4), (6, 4, 4), (3, 8, 1), (2, 8, 1)]
+    ("pool", "prefetch", "requests"), [(10, 64, 7), (10, 8, 7), (6, 4, 3), (3, 8, 1), (2, 8, 1)]
 )
-def test_handlers_at_once_never_take_the_connections_of_the_relay_and_the_api(
-    pool: int, prefetch: int, handlers: int, tmp_path
+def test_requests_never_take_the_connections_of_the_relay_the_audit_and_the_consumer(
+    pool: int, prefetch: int, requests: int, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     DevIssuer.load_or_create(tmp_path, "https://auth.test", "yibao-test")
     settings = CommonSettings(environment="test", database_pool_size=pool, consumer_prefetch=prefetch,
                               auth_jwks_file=tmp_path / JWKS_FILE)  # fmt: skip
-    assert settings.consumer_concurrency == handlers
-    assert handlers <= max(1, pool - DATABASE_RESERVED_CONNECTIONS)
+    assert settings.database_request_connections == requests
+    assert requests <= max(1, pool - DATABASE_BACKGROUND_CONNECTIONS)
     runtime = build_runtime("budget", settings, [])
-    assert runtime.consumer._prefetch == handlers  # what the consumer asks the broker for (basic.qos)
+    assert runtime.consumer._prefetch == prefetch  # what the consumer asks the broker for (basic.qos)
+    assert runtime.consumer._workers == 1, "the consumer applies its batches holding one connection"
 
 
-def test_the_defaults_are_a_pool_of_10_and_8_handlers_and_one_connection_kept_at_rest() -> None:
+def test_the_defaults_are_a_pool_of_10_a_prefetch_of_64_and_one_connection_kept_at_rest() -> None:
     settings = CommonSettings(environment="test")
     assert (settings.database_pool_size, settings.consumer_concurrency, settings.database_pool_min_idle) == (
         10,
-        8,
+        64,
         1,
     )
 
