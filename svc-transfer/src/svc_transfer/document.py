@@ -64,7 +64,7 @@ def certificate_pdf(c: IssuedCertificate, office_name: str) -> bytes:
     )
     y -= 24
     notes = (
-        *(() if c.account_balance_stated else (c.account_balance_note or "",)),
+        *((c.account_balance_note,) if c.account_balance_note else ()),
         *((f"备注：{c.note}",) if c.note else ()),
         *warning,
         "本凭证用于基本医疗保险关系转移接续，请持本凭证向转入地经办机构申请。",

@@ -1,6 +1,19 @@
 """Tables of the transfer schema."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Index, Integer, String, Table, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
@@ -24,6 +37,18 @@ coverages = Table(
         "unit_code", String(40)
     ),  # the employer of an employee enrollment (a certificate's period names it)
     Column("sex", String(6)),  # male | female as registration's record has it (NULL: not told)
+)
+
+# Projection of registration's personal accounts (registration.account_credited / _debited): the
+# balance after the newest entry, which a certificate states.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("person_id", UUID(as_uuid=True), primary_key=True),
+    Column("office_code", String(6), nullable=False),
+    Column("balance", Numeric(14, 2), nullable=False),
+    Column("booked_on", Date, nullable=False),  # the newest entry's booking day
+    Column("occurred_at", DateTime(timezone=True), nullable=False),  # orders entries arriving out of order
 )
 
 # Certificates (参保凭证) this office issued to people leaving: kept to check letters against.

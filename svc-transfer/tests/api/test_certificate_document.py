@@ -117,3 +117,53 @@ def test_the_sex_is_the_one_registrations_record_gives(office) -> None:  # type:
     )  # fmt: skip
     assert issued.status_code == 201, issued.text
     assert issued.json()["sex"] != resident_id_facts(other).sex
+
+
+def test_the_balance_is_the_personal_accounts_as_registration_booked_it_newest_entry_winning(office) -> None:  # type: ignore[no-untyped-def]
+    """registration.account_credited / _debited carry the balance after each entry; an older entry
+    arriving late does not undo a newer one; the certificate states the newest, the PDF prints it."""
+    import uuid
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
+    from shared.events import Envelope
+    from svc_transfer.usecases import coverage
+
+    from .conftest import person_of
+
+    id_number = new_person("120101")
+    office.covered(id_number, "120101", date(2026, 3, 1), date(2026, 12, 31), stopped_on=date(2026, 11, 30))
+    person = person_of(id_number)
+
+    def booked(event, at: datetime) -> None:  # type: ignore[no-untyped-def]
+        envelope = Envelope(
+            event_id=uuid.uuid4(), event_type="registration.account_credited", event_version=1,
+            occurred_at=at, producer="registration", correlation_id="test", payload={},
+        )  # fmt: skip
+        office.work(lambda uow: coverage.record_account(uow, envelope, event))
+
+    credited = AccountCreditedV1(
+        person_id=person, office_code="120101", kind="contribution", amount=Decimal("320.00"),
+        booked_on=date(2026, 10, 15), month=date(2026, 10, 1), reference="N-10", balance=Decimal("1280.50"),
+        contribution_months=8,
+    )  # fmt: skip
+    debited = AccountDebitedV1(
+        person_id=person, office_code="120101", kind="withdrawal", amount=Decimal("200.00"),
+        booked_on=date(2026, 11, 2), reference="W-1", balance=Decimal("1080.50"),
+    )  # fmt: skip
+    booked(debited, datetime(2026, 11, 2, 3, tzinfo=UTC))
+    booked(credited, datetime(2026, 10, 15, 3, tzinfo=UTC))  # older, delivered late: ignored
+
+    issued = office.client.post(
+        CERTIFICATES, json={"person": {"id_number": id_number, "name": "迁移人"}}, headers=office.staff()
+    )
+    assert issued.status_code == 201, issued.text
+    certificate = issued.json()
+    assert certificate["account_balance"] == "1080.50" and certificate["account_balance_stated"] is True
+    assert "2026-11-02" in certificate["account_balance_note"]
+    printed = office.client.get(
+        f"{CERTIFICATES}/{certificate['number']}/document.pdf", headers=office.staff()
+    )
+    text = " ".join(PdfReader(io.BytesIO(printed.content)).pages[0].extract_text().split())
+    assert "个人账户余额：1080.50 元" in text, text

@@ -3,7 +3,8 @@
 Issued after the unit stops contributions (中止参保): contribution years and history, the
 personal-account balance, arrears told. It moves money to another region, so what it states comes
 from records, never from what a clerk types: the coverage periods from registration's events (the
-projection this service keeps), the balance from the personal account's owner. The clerk may add a
+projection this service keeps), the balance from the personal account's owner (registration's
+account events, projected here). The clerk may add a
 note. The office keeps it to check the incoming office's letter against, and reissues it when lost
 (补办: same number and content, the reissue is recorded).
 
@@ -125,8 +126,12 @@ def verification_of(c: IssuedCertificate) -> Verification:
     )
 
 
+def balance_as_of(booked_on: date) -> str:
+    return f"个人账户余额以本机构个人账户记录为准（截至 {booked_on.isoformat()} 记账）"
+
+
 BALANCE_NOT_ON_RECORD = (
-    "个人账户余额暂无记录来源（职工个人账户尚未建账），本凭证未载明余额，以转出地个人账户记录为准"
+    "个人账户余额暂无记录来源（本机构无该人员的个人账户记账记录），本凭证未载明余额，以转出地个人账户记录为准"
 )
 
 

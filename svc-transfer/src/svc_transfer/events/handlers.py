@@ -3,6 +3,7 @@
 from typing import Any
 
 from shared import holiday_notices
+from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
 from shared.events.catalog import (
     RegistrationApprovedV1,
     RegistrationStoppedV1,
@@ -10,7 +11,7 @@ from shared.events.catalog import (
     RegistrationTerminatedV1,
 )
 from shared.events.consumer import Subscription
-from svc_transfer.usecases.coverage import record_approved, record_ended, record_stopped
+from svc_transfer.usecases.coverage import record_account, record_approved, record_ended, record_stopped
 
 # Who is covered here (an incoming transfer needs it) and whose coverage stopped (a certificate needs it).
 SUBSCRIPTIONS: list[Subscription[Any]] = [
@@ -18,6 +19,9 @@ SUBSCRIPTIONS: list[Subscription[Any]] = [
     Subscription(RegistrationStoppedV1, record_stopped),
     Subscription(RegistrationSuspendedV1, record_ended),
     Subscription(RegistrationTerminatedV1, record_ended),
+    # The personal account's balance after each entry (a certificate states it from records).
+    Subscription(AccountCreditedV1, record_account),
+    Subscription(AccountDebitedV1, record_account),
     # The State Council's holiday notice, published in claims: loaded into this process's working calendar.
     holiday_notices.SUBSCRIPTION,
 ]

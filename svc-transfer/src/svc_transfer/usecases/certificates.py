@@ -20,6 +20,7 @@ from svc_transfer.domain.certificate import (
     CoverageSpan,
     IssuedCertificate,
     Verification,
+    balance_as_of,
     coverage_history,
     new_verification_code,
     normal_code,
@@ -27,7 +28,7 @@ from svc_transfer.domain.certificate import (
 )
 from svc_transfer.domain.transfer import Period, Person
 from svc_transfer.interop.exchange import Interop
-from svc_transfer.repository import certificates, coverages
+from svc_transfer.repository import accounts, certificates, coverages
 from svc_transfer.usecases.people import person_id
 
 
@@ -36,9 +37,9 @@ async def issue_certificate(
 ) -> IssuedCertificate:
     """参保凭证: only once the person's coverage here was stopped (中止参保), stating what the records say.
 
-    Coverage periods come from registration's events; the personal-account balance has no record here
-    yet (employee accounts are not kept by any service), so the certificate says so instead of taking
-    a figure from the counter. Arrears are told from the collection system by the clerk (a warning to
+    Coverage periods come from registration's events; the personal-account balance is the account's as
+    registration booked it (its account events); a person with no account on record (residents, or no
+    entry yet) gets a certificate that says so instead of a figure from the counter. Arrears are told from the collection system by the clerk (a warning to
     the person; they move no money). One certificate per stopped coverage: a lost one is reissued."""
     pid = person_id(interop, person)
     reachable = [
@@ -64,6 +65,7 @@ async def issue_certificate(
         )
     office = office_by_code(stopped.office_code)
     phones = office.phones["consultation"] if office else ()
+    account = await accounts.of_person(uow.session, pid)
     certificate = IssuedCertificate(
         number=await certificates.next_number(uow.session, interop.settings.office_code, today.year),
         office_code=stopped.office_code,  # stamped with the office that holds the coverage
@@ -72,11 +74,11 @@ async def issue_certificate(
         scheme=stopped.scheme,
         coverage_ended_on=stopped.stopped_on,
         history=await _history_on_record(uow, pid, stopped.stopped_on),
-        account_balance=Decimal("0.00"),
+        account_balance=account.balance if account else Decimal("0.00"),
         arrears=arrears,
         issued_on=today,
-        account_balance_stated=False,
-        account_balance_note=BALANCE_NOT_ON_RECORD,
+        account_balance_stated=account is not None,
+        account_balance_note=balance_as_of(account.booked_on) if account else BALANCE_NOT_ON_RECORD,
         note=note,
         sex=_sex_on_record(reachable, person),
         clerk=actor.name or actor.subject,

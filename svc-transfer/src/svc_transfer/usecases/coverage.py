@@ -1,8 +1,10 @@
-"""Registration's events as this service records them: whose coverage here is active or stopped."""
+"""Registration's events as this service records them: whose coverage here is active or stopped, and
+the balance of each person's account."""
 
 from __future__ import annotations
 
 from shared.db import UnitOfWork
+from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
 from shared.events import Envelope
 from shared.events.catalog import (
     RegistrationApprovedV1,
@@ -11,7 +13,7 @@ from shared.events.catalog import (
     RegistrationTerminatedV1,
 )
 from shared.events.consumer import OutOfOrder
-from svc_transfer.repository import coverages
+from svc_transfer.repository import accounts, coverages
 
 
 async def record_approved(uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1) -> None:
@@ -36,3 +38,13 @@ async def record_ended(
     """中断 / 终止: the coverage here ends on its last covered day (an approval arriving later keeps it)."""
     if not await coverages.end_on(uow.session, event.enrollment_id, event.last_covered_day):
         raise OutOfOrder(f"enrollment {event.enrollment_id} not recorded yet")
+
+
+async def record_account(
+    uow: UnitOfWork, envelope: Envelope, event: AccountCreditedV1 | AccountDebitedV1
+) -> None:
+    """个人账户: the balance after the entry, as registration booked it (a certificate states it)."""
+    await accounts.record(uow.session, {
+        "person_id": event.person_id, "office_code": event.office_code, "balance": event.balance,
+        "booked_on": event.booked_on, "occurred_at": envelope.occurred_at,
+    })  # fmt: skip
