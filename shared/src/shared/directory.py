@@ -7,8 +7,10 @@ the seeds; svc-facility's ``data/README.md`` says how):
 - ``offices.json``: insurance offices. Tianjin: the city centre and the 21 district sub-centres
   (分中心) that seed file 000 lists after every guide; Tangshan (seed 003) and Qinhuangdao
   (seed 004) as far as the seeds name them.
-- ``catalogue.json``: service items — the 32 items of the Tianjin 2021 catalogue (seed 002) and
-  the Qinhuangdao items of seed 004 (with item codes such as 132036003002).
+- ``catalogue.json``: service items — the 32 items of the Tianjin 2021 catalogue (seed 002) with
+  the materials and channels of the Tianjin guides (seed 000), the Qinhuangdao items of seed 004
+  (with item codes such as 132036003002) and the Tangshan items of its flow charts (seed 003); each
+  item names the API operations that carry it out (``operations``, operationIds).
 
 Everything is validated on load: a file that breaks a rule fails loudly instead of serving bad
 reference data. Values that are not in the seeds are marked in the data themselves
@@ -249,6 +251,10 @@ class CatalogueItem(FrozenModel):
     evaluation: str | None = None
     remarks: tuple[str, ...] = ()
     note: str | None = None
+    operations: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ...] = Field(
+        default=(),
+        description="the API operations (operationIds of the merged OpenAPI) that carry the item out",
+    )
 
     @field_validator("flags")
     @classmethod
@@ -314,7 +320,7 @@ def office_by_code(code: str) -> Office | None:
 
 @functools.cache
 def load_catalogue() -> tuple[CatalogueItem, ...]:
-    """The service catalogue: seed 002 items (ids tj-2021-NN) then seed 004 items (qhd-…)."""
+    """The service catalogue: seed 002 items (ids tj-2021-NN), seed 004 items (qhd-…), seed 003 items (ts-NN)."""
     items = tuple(CatalogueItem.model_validate(i) for i in _read("catalogue.json")["items"])
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
