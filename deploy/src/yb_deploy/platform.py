@@ -152,18 +152,27 @@ def migrate(config: PlatformConfig, services: tuple[str, ...] = SERVICES) -> Non
         upgrade(REPO / f"svc-{service}", service_database_url(config.admin_database_url, service))
 
 
-def start_process(config: PlatformConfig, process: str, replica: int = 0, port: int | None = None) -> int:
-    port = port or config.ports[process]
+def start_process(
+    config: PlatformConfig,
+    process: str,
+    replica: int = 0,
+    port: int | None = None,
+    factory: str | None = None,
+    env: dict[str, str] | None = None,
+) -> int:
+    """Start one process; `factory` and `env` replace its app factory and add to its environment
+    (the fault tests start a process that kills itself at a chosen point: yb_deploy.faults)."""
+    port = port or config.replica_port(process, replica)
     name = process if replica == 0 else f"{process}-{replica}"
     log = open(config.log_dir / f"{name}.log", "ab")
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", APPS[process],
+        sys.executable, "-m", "uvicorn", "--factory", factory or APPS[process],
         "--host", "127.0.0.1", "--port", str(port),
         "--no-access-log", "--timeout-graceful-shutdown", "10",
     ]  # fmt: skip
     child = subprocess.Popen(
         command,
-        env=config.env_for(process),
+        env=config.env_for(process) | (env or {}),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -197,14 +197,19 @@ class PrivatePostgres:
             stdout=subprocess.DEVNULL,
         )
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server; mode "immediate" is a crash (no checkpoint: the next start recovers from
+        the write-ahead log, and every client connection is cut without a goodbye)."""
         pg_ctl = _find("pg_ctl", ["/usr/lib/postgresql/*/bin/pg_ctl"])
         if pg_ctl and (self.folder / "data" / "postmaster.pid").exists():
             subprocess.run(
-                [*_as_user("postgres"), pg_ctl, "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop"],
+                [*_as_user("postgres"), pg_ctl, "-D", str(self.folder / "data"), "-m", mode, "-w", "stop"],
                 check=False,
                 stdout=subprocess.DEVNULL,
             )
+
+    def crash(self) -> None:
+        self.stop(mode="immediate")
 
 
 @dataclass
