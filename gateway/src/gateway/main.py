@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.accounts import STATE_FILE, AccountDirectory, CheckedVerifier, load_demo_accounts
 from gateway.docs import install_docs
 from gateway.edge import EdgeMiddleware
+from gateway.my_cases import MyCases, my_cases_router
 from gateway.openapi import MergedOpenAPI
 from gateway.ops import ops_router
 from gateway.proxy import Proxy, Upstreams, read_body
@@ -139,6 +140,8 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     app.include_router(business_date_router(proxy, upstreams))
     app.include_router(ops_router(settings, proxy, upstreams))
     app.include_router(workbench_router())
+    my_cases = MyCases(lambda: proxy.session, upstreams)
+    app.include_router(my_cases_router(my_cases, settings.my_cases_poll_s, settings.my_cases_stream_s))
 
     async def merged_document() -> dict:
         from fastapi.openapi.utils import get_openapi

@@ -38,6 +38,10 @@ class GatewaySettings(CommonSettings):
     )
     # How often the ops page (/ops) reads the status again; `?refresh=2` in its address overrides it.
     ops_refresh_s: float = 5.0
+    # The insured person's "my cases" events (/api/v1/me/cases/events): how often the services are read
+    # again for changes, and how long one stream stays open before the app reconnects.
+    my_cases_poll_s: float = Field(5.0, gt=0)
+    my_cases_stream_s: float = Field(300.0, gt=0)
     # Origins whose pages may call the API from a browser (exact): the WeChat mini program's by
     # default; the staff pages are served by the gateway itself and need none.
     cors_origins: list[str] = Field(default_factory=lambda: ["https://servicewechat.com"])
