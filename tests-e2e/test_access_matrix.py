@@ -23,7 +23,7 @@ import yaml
 
 from shared.auth.issuer import DevIssuer
 from shared.auth.principal import Principal, Role
-from shared.testing.e2e import bearer, business_today, new_resident_id, poll
+from shared.testing.e2e import answer_until, bearer, business_today, new_resident_id, poll
 from yb_deploy.platform import AUDIENCE, ISSUER, PlatformConfig
 
 TABLE = yaml.safe_load((Path(__file__).parent / "access_matrix.yaml").read_text(encoding="utf-8"))
@@ -94,11 +94,16 @@ def enrolled(gateway: httpx.Client, clerk: dict[str, str], office: str) -> dict[
     return {"enrollment_id": enrollment["id"], "person_id": enrollment["person_id"]}
 
 
-def budget(gateway: httpx.Client, clerk: dict[str, str], facility: str) -> str | None:
+def budget(gateway: httpx.Client, clerk: dict[str, str], facility: str) -> str:
     body = {"facility_code": facility, "year": business_today().year, "insurance_type": "employee",
             "care_type": "outpatient", "total": "1000.00", "reason": "访问矩阵"}  # fmt: skip
-    created = gateway.post("/api/v1/settlement/budgets", json=body, headers=clerk)
-    return str(created.json()["id"]) if created.status_code == 201 else None
+    created = answer_until(
+        lambda: gateway.post("/api/v1/settlement/budgets", json=body, headers=clerk),
+        lambda r: r.status_code != 404,
+        what="settlement to know the facility",
+    )
+    assert created.status_code in (200, 201), created.text  # 200: set before in this run
+    return str(created.json()["id"])
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +113,7 @@ def objects(gateway: httpx.Client, tokens: dict[str, str]) -> dict[str, dict[str
     for side, office in OFFICE.items():
         clerk = bearer(tokens[CLERK[side]])
         values = {**enrolled(gateway, clerk, office), "registry_code": REGISTRY[side], "office": office}
-        values["budget_id"] = budget(gateway, clerk, REGISTRY[side]) or "999999999"
+        values["budget_id"] = budget(gateway, clerk, REGISTRY[side])
         built[side] = values
     admin = bearer(tokens["admin"])
     for side in OFFICE:
@@ -136,8 +141,6 @@ def path_value(path: str, name: str, values: dict[str, str]) -> str:
         return str(business_today().year)
     if name == "number":
         return "JZ" + "0" * 16
-    if name.endswith("_id") and "settlement" in path:
-        return "999999999"
     return str(uuid.uuid4())
 
 
@@ -240,6 +243,9 @@ def test_every_operation_for_every_role_answers_2xx_only_where_the_table_allows_
                 may = role in allowed(method, path) and (
                     side == "none" or public(method, path) or role in REACH[side]
                 )
+                if may and f"{method} {path}" in TABLE["streams"]:
+                    counts["streams not opened"] += 1
+                    continue
                 if may and method != "GET":
                     # A change the caller is entitled to is not made: it would alter the platform under the
                     # other tests (a suspended hospital, a moved business date, revoked tokens) and says
