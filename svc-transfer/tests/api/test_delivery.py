@@ -225,4 +225,7 @@ def test_a_message_given_up_is_counted_makes_health_degraded_and_shows_on_the_op
         headers=office.staff(),
     )  # fmt: skip
     assert resent.status_code == 200, resent.text
-    assert "350200" not in office.client.get("/health").json()["checks"]["peers"].get("awaiting_resend", {})
+    peers_check = (
+        office.client.get("/health").json()["checks"].get("peers", {})
+    )  # present only while some wait
+    assert "350200" not in peers_check.get("awaiting_resend", {})
