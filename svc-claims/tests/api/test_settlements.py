@@ -346,3 +346,83 @@ def test_the_same_settlement_sent_twice_at_once_is_settled_once(claims, migrated
         ]
         == 1
     )
+
+
+def remote_care_filed(migrated_database: str, person: uuid.UUID, remote_class: str) -> None:
+    """Registration's remote-care filing as claims records it (registration.benefit_registered)."""
+    from svc_claims.domain.eligibility import Entitlement
+
+    async def record() -> None:
+        engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+        try:
+            async with UnitOfWork(
+                make_session_factory(engine), FixedClock(datetime(2021, 5, 1, tzinfo=UTC)), "claims"
+            ) as uow:
+                entitlement = Entitlement(uuid.uuid4(), person, "remote_care", (), date(2021, 5, 1), date(2021, 7, 30),
+                                          "active", {"remote_class": remote_class})  # fmt: skip
+                await Repository(uow.session).record_entitlement(entitlement, None)
+                await uow.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(record())
+
+
+def settled_person(migrated_database: str) -> uuid.UUID:
+    async def cover() -> uuid.UUID:
+        engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+        try:
+            return await covered_person(make_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(cover())
+
+
+REMOTE_STAY = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 3,
+               "care_type": "inpatient", "in_scope": "20500.00", "facility_code": "H12010100001"}  # fmt: skip
+
+
+def test_a_settlement_of_care_away_from_home_takes_the_remote_class_from_the_records(
+    claims, migrated_database: str
+) -> None:  # type: ignore[no-untyped-def]
+    person = settled_person(migrated_database)
+    remote_care_filed(migrated_database, person, "referred")
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    url = f"/api/v1/claims/persons/{person}/settlements"
+
+    typed_otherwise = claims.client.post(
+        url, json={**REMOTE_STAY, "remote": "resident_remote", "receipt_no": "YD-1"}, headers=staff
+    )
+    assert typed_otherwise.status_code == 422 and typed_otherwise.json()["code"] == "remote_class_mismatch"
+    assert "referred" not in typed_otherwise.text  # the recorded class is not told
+    recorded = claims.client.post(
+        url, json={**REMOTE_STAY, "remote": "referred", "receipt_no": "YD-1"}, headers=staff
+    )
+    assert recorded.status_code == 201, recorded.text
+    stay = {k: v for k, v in REMOTE_STAY.items() if k != "facility_code"}
+    quoted = claims.client.post("/api/v1/claims/quote", json={**stay, "remote": "referred"}, headers=staff)
+    assert quoted.status_code == 200, quoted.text
+    # the settlement is the quote of the recorded facts
+    assert recorded.json()["fund"] == quoted.json()["fund"]
+    local = claims.client.post("/api/v1/claims/quote", json=stay, headers=staff)
+    assert Decimal(recorded.json()["fund"]) < Decimal(local.json()["fund"])  # referred: +5 self-pay points
+
+
+def test_without_a_remote_care_filing_care_away_from_home_is_settled_as_self_referred_only(
+    claims, migrated_database: str
+) -> None:  # type: ignore[no-untyped-def]
+    person = settled_person(migrated_database)
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    url = f"/api/v1/claims/persons/{person}/settlements"
+
+    claimed_referral = claims.client.post(
+        url, json={**REMOTE_STAY, "remote": "referred", "receipt_no": "YD-2"}, headers=staff
+    )
+    assert claimed_referral.status_code == 422 and claimed_referral.json()["code"] == "remote_class_mismatch"
+    year = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff)
+    assert year.json()["stays"] == 0  # refused: nothing settled, the receipt not held
+    self_referred = claims.client.post(
+        url, json={**REMOTE_STAY, "remote": "self_referred", "receipt_no": "YD-2"}, headers=staff
+    )
+    assert self_referred.status_code == 201, self_referred.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter
 
@@ -29,6 +29,7 @@ from shared.events.consumer import OutOfOrder
 from svc_claims.domain.access import may_see_person, require_visible_person
 from svc_claims.domain.account import EntryKind
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
+from svc_claims.domain.benefits.model import RemoteClass
 from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
 from svc_claims.repository import receipts
 from svc_claims.repository.coverage import Repository
@@ -218,6 +219,7 @@ async def settle_receipt(
     reimbursement holds): the same request again answers the first settlement (replayed), another request
     for the receipt is refused. Returns (id, bill, replayed)."""
     require_visible_person(actor, person_id, await Repository(uow.session).coverages_of(person_id))
+    await _require_recorded_remote_class(uow, person_id, service_date, context.remote)
     settlement_id = uuid.uuid4()
     held = await hold_receipt(uow, receipt, settlement_id)
     if held is not None:
@@ -229,6 +231,30 @@ async def settle_receipt(
         uow, actor, person_id, service_date, context, policy, request, allow_sample, settlement_id
     )
     return settlement_id, bill, False
+
+
+async def recorded_remote_class(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> RemoteClass:
+    """Care away from home: the class of the person's remote-care filing valid on the day (referred,
+    long-term resident, emergency), as registration recorded it; without one the care was self-referred
+    (seed 000: +10 points at a level-2/3 hospital, nothing elsewhere)."""
+    filings = [e for e in await Repository(uow.session).entitlements_of(person_id)
+               if e.kind == "remote_care" and e.applies_on(day)]  # fmt: skip
+    # The class was checked when registration recorded the filing; the engine checks it again.
+    return (
+        cast(RemoteClass, filings[0].details.get("remote_class", "self_referred"))
+        if filings
+        else "self_referred"
+    )
+
+
+async def _require_recorded_remote_class(
+    uow: UnitOfWork, person_id: uuid.UUID, day: date, typed: RemoteClass | None
+) -> None:
+    """A settlement of care away from home is computed with the class the records give, never a typed one:
+    a class that differs is refused (like a tier), without telling the recorded one."""
+    if typed is not None and typed != await recorded_remote_class(uow, person_id, day):
+        raise Invalid("remote_class_mismatch", "异地就医类别与备案记录不符", "请按该参保人就医当日的异地就医备案类别结算",
+                      errors=[{"field": "remote", "message": "与异地就医备案记录不符"}])  # fmt: skip
 
 
 async def hold_receipt(uow: UnitOfWork, receipt: tuple[str, str], holder: uuid.UUID) -> uuid.UUID | None:

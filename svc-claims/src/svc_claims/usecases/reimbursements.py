@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from shared.auth import Principal
 from shared.calendar import default_calendar
@@ -33,7 +33,6 @@ from svc_claims.domain.access import (
     require_own_filing,
 )
 from svc_claims.domain.benefits import QuoteContext, QuoteError
-from svc_claims.domain.benefits.model import RemoteClass
 from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.reimbursement import (
     ENGINE_CARE_TYPE,
@@ -57,7 +56,7 @@ from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_for
 from svc_claims.usecases import payments
 from svc_claims.usecases.applications import Applications
 from svc_claims.usecases.deadlines import open_due_dates
-from svc_claims.usecases.eligibility import BILL, require_payable, settle_bill
+from svc_claims.usecases.eligibility import BILL, recorded_remote_class, require_payable, settle_bill
 
 AT_RISK_WORKING_DAYS = 5
 
@@ -279,20 +278,6 @@ async def review(
     )
 
 
-async def remote_class(uow: UnitOfWork, claim: Reimbursement) -> RemoteClass:
-    """Care in another province: the class of the remote-care filing valid on the service date (referred,
-    long-term resident, emergency); without one the care was self-referred (seed 000: +10 points at a
-    level-2/3 hospital, nothing elsewhere)."""
-    filings = [e for e in await Repository(uow.session).entitlements_of(claim.person_id)
-               if e.kind == "remote_care" and e.applies_on(claim.service_from)]  # fmt: skip
-    # The class was checked when registration recorded the filing; the engine checks it again.
-    return (
-        cast(RemoteClass, filings[0].details.get("remote_class", "self_referred"))
-        if filings
-        else "self_referred"
-    )
-
-
 async def approve(
     uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, *, version: int, allow_sample: bool = False
 ) -> Reimbursement:
@@ -305,7 +290,11 @@ async def approve(
     if coverage is None:
         raise Conflict("not_eligible", "参保状态已变化，就医日期不在待遇享受期内")
     in_scope = claim.accepted_in_scope()
-    remote = await remote_class(uow, claim) if claim.out_of_province else None
+    remote = (
+        await recorded_remote_class(uow, claim.person_id, claim.service_from)
+        if claim.out_of_province
+        else None
+    )
     reformed = claim.care_type is CareType.outpatient_large and await registered_outpatient_hospital(
         uow, claim
     )
