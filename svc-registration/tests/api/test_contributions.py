@@ -62,7 +62,9 @@ def unit_with_employees(registration, staff, wages: list[str]) -> tuple[str, lis
     for _ in wages:
         person = {"id_number": new_resident_id(OFFICE), "name": "职工"}
         answer = registration.client.post(
-            f"{API}/units/{code}/employees", json={"person": person, "materials": EMPLOYEE_PAPERS}, headers=staff
+            f"{API}/units/{code}/employees",
+            json={"person": person, "materials": EMPLOYEE_PAPERS},
+            headers=staff,
         )
         assert answer.status_code == 201, answer.text
         employees.append(answer.json())
@@ -87,12 +89,16 @@ def upload(registration, headers, text: str, name: str = "pay.csv"):  # type: ig
 
 
 def account(registration, headers, person_id: str) -> dict:  # type: ignore[no-untyped-def]
-    answer = registration.client.get(f"{API}/contributions/accounts", params={"person_id": person_id}, headers=headers)
+    answer = registration.client.get(
+        f"{API}/contributions/accounts", params={"person_id": person_id}, headers=headers
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-def test_a_units_notice_is_the_sum_of_its_employees_lines_once_a_month(registration, staff, in_february) -> None:  # type: ignore[no-untyped-def]
+def test_a_units_notice_is_the_sum_of_its_employees_lines_once_a_month(
+    registration, staff, in_february
+) -> None:  # type: ignore[no-untyped-def]
     code, employees = unit_with_employees(registration, staff, ["3000.00", "10000.00"])
     own = registration.token(Role.unit, unit_id=code, office_code=OFFICE, office_level="district")
     answer = issue(registration, own, code)  # 单位也可自行打印征缴单
@@ -107,10 +113,14 @@ def test_a_units_notice_is_the_sum_of_its_employees_lines_once_a_month(registrat
 
     assert_problem(issue(registration, staff, code), 409, "notice_exists")
     assert_problem(issue(registration, staff, code, "2026-03"), 422, "month_in_future")
-    other_unit = registration.token(Role.unit, unit_id=new_credit_code(), office_code=OFFICE, office_level="district")
+    other_unit = registration.token(
+        Role.unit, unit_id=new_credit_code(), office_code=OFFICE, office_level="district"
+    )
     other_office = registration.token(Role.staff, office_code="120103", office_level="district")
     for stranger in (other_unit, other_office):
-        assert_problem(registration.client.get(f"{API}/contributions/notices/{notice['number']}", headers=stranger), 404)
+        assert_problem(
+            registration.client.get(f"{API}/contributions/notices/{notice['number']}", headers=stranger), 404
+        )
     listed = registration.client.get(f"{API}/contributions/notices", headers=own).json()
     assert [n["number"] for n in listed["items"]] == [notice["number"]]
     assert registration.client.get(f"{API}/contributions/notices", headers=other_unit).json()["total"] == 0
@@ -130,7 +140,13 @@ def test_a_payment_file_is_checked_whole_and_applied_once(registration, staff, i
     good = HEADER + f"{number},720.00,2026-02-09,B-{number}\n"
     applied = upload(registration, staff, good)
     assert applied.status_code == 200, applied.text
-    assert applied.json() | {} == {"rows": 1, "applied": 1, "already_applied": 0, "amount": "720.00", "late_fees": "0.00"}
+    assert applied.json() | {} == {
+        "rows": 1,
+        "applied": 1,
+        "already_applied": 0,
+        "amount": "720.00",
+        "late_fees": "0.00",
+    }
     credited = account(registration, staff, person)
     (line,) = notice["lines"]
     assert credited["balance"] == line["account_credit"] == credited["entries"][0]["amount"]
@@ -145,10 +161,15 @@ def test_a_payment_file_is_checked_whole_and_applied_once(registration, staff, i
     own_person = registration.token(Role.insured, person_id=uuid.UUID(person))
     assert registration.client.get(f"{API}/contributions/accounts", headers=own_person).json() == credited
     unit = registration.token(Role.unit, unit_id=code, office_code=OFFICE, office_level="district")
-    assert_problem(registration.client.get(f"{API}/contributions/accounts", params={"person_id": person}, headers=unit), 403)
+    assert_problem(
+        registration.client.get(f"{API}/contributions/accounts", params={"person_id": person}, headers=unit),
+        403,
+    )
 
 
-def test_an_xlsx_payment_file_with_chinese_headers_is_read_like_the_csv(registration, staff, in_february) -> None:  # type: ignore[no-untyped-def]
+def test_an_xlsx_payment_file_with_chinese_headers_is_read_like_the_csv(
+    registration, staff, in_february
+) -> None:  # type: ignore[no-untyped-def]
     code, employees = unit_with_employees(registration, staff, ["5000.00"])
     number = issue(registration, staff, code).json()["number"]
     content = spreadsheets.workbook(spreadsheets.Sheet("缴费", ["征缴单号", "缴费金额", "缴费日期", "银行流水号"],
@@ -185,7 +206,9 @@ def test_a_late_payment_carries_the_late_fee_and_an_unpaid_month_interrupts_cove
     # 30 days after 31 March the March notice is still unpaid: coverage ends on the day before it began
     handled = asyncio.run(run_interruption(migrated_database, date(2026, 5, 1)))
     assert handled >= 1
-    enrollment = registration.client.get(f"{API}/enrollments/{unpaid_employees[0]['id']}", headers=staff).json()
+    enrollment = registration.client.get(
+        f"{API}/enrollments/{unpaid_employees[0]['id']}", headers=staff
+    ).json()
     assert (enrollment["status"], enrollment["benefit_end"]) == ("interrupted", "2026-03-24")
     again = registration.client.get(f"{API}/contributions/notices/{unpaid['number']}", headers=staff).json()
     assert again["interrupted_on"] == "2026-05-01"
@@ -207,3 +230,56 @@ async def run_interruption(database: str, today: date) -> int:
             total += handled
     finally:
         await engine.dispose()
+
+
+def test_a_flexible_worker_has_a_notice_of_their_own(registration, staff, in_february) -> None:  # type: ignore[no-untyped-def]
+    body = {"person": {"id_number": new_resident_id(OFFICE), "name": "灵活就业"}, "office_code": OFFICE,
+            "materials": {"id_document": "original", "household_register": "copy", "medical_card": "original"}}  # fmt: skip
+    filed = registration.client.post(f"{API}/enrollments/flexible", json=body, headers=staff)
+    assert filed.status_code == 201, filed.text
+    enrollment = filed.json()
+    approved = registration.client.post(
+        f"{API}/enrollments/{enrollment['id']}/approve", json={"version": 1}, headers=staff
+    )
+    assert approved.status_code == 200, approved.text
+    person = registration.token(Role.insured, person_id=uuid.UUID(enrollment["person_id"]))
+    stranger = registration.token(Role.insured)
+    month = {"month": "2026-02"}
+    assert_problem(
+        registration.client.post(f"{API}/contributions/notices/flexible", json=month, headers=stranger), 404
+    )
+    answer = registration.client.post(f"{API}/contributions/notices/flexible", json=month, headers=person)
+    assert answer.status_code == 201, answer.text
+    notice = answer.json()
+    # no base declared: the average wage 8,000.00 × 9% = 720.00, of which 2% of the base (160.00) to the account
+    assert (notice["payer_kind"], notice["total"], notice["lines"][0]["account_credit"]) == (
+        "person",
+        "720.00",
+        "160.00",
+    )
+    assert registration.client.get(f"{API}/contributions/notices", headers=person).json()["total"] == 1
+    assert registration.client.get(f"{API}/contributions/notices", headers=stranger).json()["total"] == 0
+    again = registration.client.post(f"{API}/contributions/notices/flexible", json=month, headers=staff | {})
+    assert_problem(again, 422, "validation_failed")  # staff name the person
+
+
+def test_staff_issue_an_offices_month_at_once_and_a_second_run_issues_nothing(
+    registration, staff, in_february
+) -> None:  # type: ignore[no-untyped-def]
+    code, _ = unit_with_employees(registration, staff, ["5000.00", "5000.00", "5000.00"])
+    batch = {"month": "2026-02", "office_code": OFFICE}
+    first = registration.client.post(f"{API}/contributions/notices/batch", json=batch, headers=staff)
+    assert first.status_code == 200, first.text
+    assert first.json()["issued"] >= 1
+    (notice,) = registration.client.get(
+        f"{API}/contributions/notices", params={"unit_code": code}, headers=staff
+    ).json()["items"]
+    assert (notice["line_count"], notice["total"]) == (3, "1800.00")
+    second = registration.client.post(f"{API}/contributions/notices/batch", json=batch, headers=staff).json()
+    assert second["issued"] == 0 and second["already_issued"] >= first.json()["issued"]
+    other = registration.token(Role.staff, office_code="120103", office_level="district")
+    assert_problem(
+        registration.client.post(f"{API}/contributions/notices/batch", json=batch, headers=other),
+        403,
+        "other_office",
+    )

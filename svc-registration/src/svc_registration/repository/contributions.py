@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal_column, select, update
+from sqlalchemy import and_, case, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,19 +52,30 @@ class Contributions:
 
     # ------------------------------------------------------------------------- who pays a month
 
-    def _insured_query(self, scheme: Scheme, month: date):  # type: ignore[no-untyped-def]
+    def _insured_query(self, scheme: Scheme, month: date, *, many: bool = False):  # type: ignore[no-untyped-def]
         """Enrollments of `scheme` whose coverage touches the month, with the birth date and the base
-        declared for the month (the latest declaration in force)."""
-        base = (
-            select(contribution_bases.c.declared_wage)
-            .where(
-                contribution_bases.c.enrollment_id == enrollments.c.id,
-                contribution_bases.c.effective_from <= month,
+        declared for the month (the latest declaration in force). `many`: for a whole office, the bases
+        joined once (a hash join) instead of looked up row by row."""
+        if many:
+            latest = (
+                select(contribution_bases.c.enrollment_id, contribution_bases.c.declared_wage)
+                .where(contribution_bases.c.effective_from <= month)
+                .distinct(contribution_bases.c.enrollment_id)
+                .order_by(contribution_bases.c.enrollment_id, contribution_bases.c.effective_from.desc())
+                .subquery()
             )
-            .order_by(contribution_bases.c.effective_from.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+            declared = latest.c.declared_wage
+        else:
+            declared = (
+                select(contribution_bases.c.declared_wage)
+                .where(
+                    contribution_bases.c.enrollment_id == enrollments.c.id,
+                    contribution_bases.c.effective_from <= month,
+                )
+                .order_by(contribution_bases.c.effective_from.desc())
+                .limit(1)
+                .scalar_subquery()
+            )
         query = (
             select(
                 enrollments.c.id,
@@ -74,7 +85,7 @@ class Contributions:
                 enrollments.c.benefit_start,
                 enrollments.c.benefit_end,
                 persons.c.birth_date,
-                base.label("declared"),
+                declared.label("declared"),
             )
             .join(persons, persons.c.id == enrollments.c.person_id)
             .where(
@@ -84,6 +95,8 @@ class Contributions:
                 (enrollments.c.benefit_end.is_(None)) | (enrollments.c.benefit_end >= month),
             )
         )
+        if many:
+            query = query.outerjoin(latest, latest.c.enrollment_id == enrollments.c.id)
         if scheme is Scheme.employee:  # retirees pay no contribution (在职职工缴费)
             query = query.where(enrollments.c.category == Category.in_service.value)
         return query
@@ -97,36 +110,56 @@ class Contributions:
         rows = list((await self.session.execute(query)).mappings())
         return [_insured(r) for r in rows], (rows[0]["office_code"] if rows else None)
 
-    async def unit_codes_after(
-        self, office_code: str | None, after: str, limit: int
-    ) -> list[tuple[str, str]]:
-        """A page of (unit code, office) in code order: the batch issue's keyset."""
-        query = (
-            select(units.c.code, units.c.office_code)
-            .where(units.c.code > after)
-            .order_by(units.c.code)
-            .limit(limit)
+    async def units_insured(
+        self, month: date, office_code: str
+    ) -> AsyncIterator[tuple[str, str, list[Insured]]]:
+        """Every unit of the office without a notice for the month, with its insured employees, unit by unit, in one sorted
+        pass streamed from a server-side cursor (a unit's employees lie anywhere in the table: reading
+        them page by page of units would read the table once per page)."""
+        issued = select(contribution_notices.c.id).where(
+            contribution_notices.c.payer_kind == PayerKind.unit.value,
+            contribution_notices.c.payer_code == enrollments.c.unit_code,
+            contribution_notices.c.month == month,
         )
-        if office_code is not None:
-            query = query.where(units.c.office_code == office_code)
-        return [(r[0], r[1]) for r in (await self.session.execute(query)).all()]
-
-    async def insured_of_units(self, codes: Sequence[str], month: date) -> dict[str, list[Insured]]:
-        query = self._insured_query(Scheme.employee, month).where(enrollments.c.unit_code.in_(list(codes)))
-        found: dict[str, list[Insured]] = {}
-        for row in (await self.session.execute(query)).mappings():
-            found.setdefault(row["unit_code"], []).append(_insured(row))
-        return found
+        query = (
+            self._insured_query(Scheme.employee, month, many=True)
+            .add_columns(units.c.office_code.label("unit_office"))
+            .join(units, units.c.code == enrollments.c.unit_code)
+            .where(units.c.office_code == office_code, ~issued.exists())  # a unit issued already is skipped
+            .order_by(enrollments.c.unit_code)
+            .execution_options(yield_per=5000)
+        )
+        # A cursor is planned for its first rows by default (nested loops over the index): here every row
+        # is read, so plan for all of them (a hash join and one sort), for this transaction only.
+        await self.session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        current: tuple[str, str] | None = None
+        batch: list[Insured] = []
+        async for row in (await self.session.stream(query)).mappings():
+            if current is None or row["unit_code"] != current[0]:
+                if current is not None:
+                    yield current[0], current[1], batch
+                current, batch = (row["unit_code"], row["unit_office"]), []
+            batch.append(_insured(row))
+        if current is not None:
+            yield current[0], current[1], batch
 
     async def flexible_insured(self, month: date, office_code: str | None) -> list[tuple[str, Insured]]:
         """Every flexible worker paying for the month (of one office, or all), with their office."""
-        query = self._insured_query(Scheme.flexible, month)
+        query = self._insured_query(Scheme.flexible, month, many=True)
         if office_code is not None:
             query = query.where(enrollments.c.office_code == office_code)
         rows = (await self.session.execute(query.order_by(enrollments.c.person_id))).mappings()
         return [(row["office_code"], _insured(row)) for row in rows]
 
     # ------------------------------------------------------------------------------------ notices
+
+    async def count_notices(self, kind: PayerKind, month: date, office_code: str) -> int:
+        query = select(func.count()).where(
+            contribution_notices.c.payer_kind == kind.value,
+            contribution_notices.c.month == month,
+            contribution_notices.c.office_code == office_code,
+        )
+        return int((await self.session.execute(query)).scalar_one())
 
     async def existing_payers(self, kind: PayerKind, month: date) -> set[str]:
         query = select(contribution_notices.c.payer_code).where(

@@ -218,46 +218,39 @@ async def issue_month(uow: UnitOfWork, actor: Principal, *, month: date, office_
     repo = Contributions(uow.session)
     issued = already = line_count = 0
     total = Decimal("0.00")
-    existing = await repo.existing_payers(PayerKind.unit, month)
-    after = ""
-    while page := await repo.unit_codes_after(office_code, after, BATCH_UNITS):
-        after = page[-1][0]
-        insured = await repo.insured_of_units([code for code, _ in page if code not in existing], month)
-        rows: list[dict] = []
-        lines: list[tuple[uuid.UUID, Line]] = []
-        for code, office in page:
-            if code in existing:
-                already += 1
-                continue
-            unit_lines = lines_for_month(insured.get(code, []), policy, month, PayerKind.unit)
-            if unit_lines:
-                row = _notice_row(PayerKind.unit, code, office, month, unit_lines, policy, actor.subject, uow)
-                rows.append(row)
-                lines.extend((row["id"], line) for line in unit_lines)
-        added = await repo.add_notices(rows, lines)
-        issued, line_count = issued + added, line_count + len(lines)
+    already = await repo.count_notices(PayerKind.unit, month, office_code)
+    rows: list[dict] = []
+    lines: list[tuple[uuid.UUID, Line]] = []
+
+    async def flush() -> None:
+        nonlocal issued, line_count, total
+        issued += await repo.add_notices(rows, lines)
+        line_count += len(lines)
         total += sum((r["total"] for r in rows), Decimal("0.00"))
         for row in rows:
             uow.emit(_issued_event(row, uow))
+        rows.clear()
+        lines.clear()
+
+    async for code, office, insured in repo.units_insured(month, office_code):
+        unit_lines = lines_for_month(insured, policy, month, PayerKind.unit)
+        if unit_lines:
+            row = _notice_row(PayerKind.unit, code, office, month, unit_lines, policy, actor.subject, uow)
+            rows.append(row)
+            lines.extend((row["id"], line) for line in unit_lines)
+        if len(rows) >= BATCH_UNITS:
+            await flush()
     persons = await repo.existing_payers(PayerKind.person, month)
-    flexible_rows: list[dict] = []
-    flexible_lines: list[tuple[uuid.UUID, Line]] = []
     for office, one in await repo.flexible_insured(month, office_code):
         if one.person_id.hex in persons:
             already += 1
             continue
-        person_lines = lines_for_month([one], policy, month, PayerKind.person)
-        row = _notice_row(
-            PayerKind.person, one.person_id.hex, office, month, person_lines, policy, actor.subject, uow
-        )
-        flexible_rows.append(row)
-        flexible_lines.extend((row["id"], line) for line in person_lines)
+        own = lines_for_month([one], policy, month, PayerKind.person)
+        row = _notice_row(PayerKind.person, one.person_id.hex, office, month, own, policy, actor.subject, uow)
+        rows.append(row)
+        lines.extend((row["id"], line) for line in own)
         persons.add(one.person_id.hex)
-    issued += await repo.add_notices(flexible_rows, flexible_lines)
-    line_count += len(flexible_lines)
-    total += sum((r["total"] for r in flexible_rows), Decimal("0.00"))
-    for row in flexible_rows:
-        uow.emit(_issued_event(row, uow))
+    await flush()
     return IssuedMonth(month, issued, already, line_count, total)
 
 
