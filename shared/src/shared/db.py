@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -35,9 +36,22 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(url: str, pool_size: int = 10, schema: str | None = None) -> AsyncEngine:
+def make_engine(
+    url: str, pool_size: int = 10, schema: str | None = None, *, pgbouncer: bool = False
+) -> AsyncEngine:
+    """`pgbouncer`: the URL is a PgBouncer in transaction mode, where consecutive transactions may run
+    on different server connections shared with other clients. Nothing is then kept on a server
+    connection: no statement caches (asyncpg's, SQLAlchemy's), a fresh name for each prepared
+    statement (asyncpg's numbered names collide between clients), and no search_path in the startup
+    packet (PgBouncer refuses it; the role's own `search_path`, set at bootstrap, applies)."""
     connect_args: dict[str, Any] = {}
-    if schema:
+    if pgbouncer:
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unique_statement_name,
+        }
+    elif schema:
         connect_args["server_settings"] = {"search_path": schema}
     # No pre-ping: it costs a round trip per checkout; a dead connection fails its statement,
     # is discarded by the pool, and the request or message is retried by its caller.
@@ -55,6 +69,10 @@ def make_engine(url: str, pool_size: int = 10, schema: str | None = None) -> Asy
     )
     event.listen(engine.sync_engine.pool, "checkin", _note_idle_since)
     return engine
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:

@@ -88,14 +88,19 @@ class ServiceRuntime:
 def build_runtime(
     service: str, settings: CommonSettings, subscriptions: Sequence[Subscription[Any]]
 ) -> ServiceRuntime:
-    engine = make_engine(settings.database_url, settings.database_pool_size, schema=service)
+    engine = make_engine(
+        settings.database_url,
+        settings.database_pool_size,
+        schema=service,
+        pgbouncer=settings.database_pgbouncer,
+    )
     sessions = make_session_factory(engine)
     clock = make_clock(settings.environment, settings.business_date)
     broker = Broker(settings.broker_url, settings.broker_namespace, settings.broker_reconnect_interval_s)
     relay = OutboxRelay(
         sessions,
         broker,
-        settings.database_url,
+        settings.database_listen_url or settings.database_url,  # its LISTEN connection
         schema=service,
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,

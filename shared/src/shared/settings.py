@@ -37,6 +37,13 @@ class CommonSettings(BaseSettings):
     database_pool_size: int = Field(10, ge=1)
     database_pool_min_idle: int = Field(1, ge=0)
     database_pool_idle_s: float = Field(30.0, gt=0)
+    # True when `database_url` is a PgBouncer in transaction mode (deploy/k8s/README.md): each
+    # transaction may run on another server connection, so the engine keeps nothing on one between
+    # transactions (shared.db.make_engine).
+    database_pgbouncer: bool = False
+    # The relay's LISTEN holds a session, which a transaction-mode PgBouncer cannot give: with one,
+    # this URL goes straight to PostgreSQL. Absent: `database_url`.
+    database_listen_url: str | None = None
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     # Names every exchange and queue: a test run or a second deployment uses its own.
     broker_namespace: str = "yibao"

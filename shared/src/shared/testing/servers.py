@@ -213,6 +213,58 @@ class PrivatePostgres:
 
 
 @dataclass
+class PrivatePgBouncer:
+    """A PgBouncer in transaction mode in front of a PostgreSQL (as deploy/k8s runs one), with a small
+    server pool so that consecutive transactions of one client land on different server connections."""
+
+    folder: Path
+    port: int
+    postgres_url: str  # the server it pools, any SQLAlchemy URL of it
+    users: tuple[str, ...]
+    pool_size: int = 2
+    pid: int | None = None
+
+    def url(self, user: str, database: str) -> str:
+        return f"postgresql+asyncpg://{user}@127.0.0.1:{self.port}/{database}"
+
+    def start(self, timeout_s: float = 30) -> None:
+        binary = _find("pgbouncer", ["/usr/sbin/pgbouncer"])
+        if not binary:
+            raise MissingServer("PgBouncer 未安装。Debian/Ubuntu: sudo apt-get install pgbouncer")
+        server = urlsplit(self.postgres_url.replace("+asyncpg", ""))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "users.txt").write_text("".join(f'"{user}" ""\n' for user in self.users))
+        (self.folder / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"* = host={server.hostname or '127.0.0.1'} port={server.port or 5432}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.folder / 'users.txt'}\n"
+            f"pool_mode = transaction\ndefault_pool_size = {self.pool_size}\nmax_client_conn = 500\n"
+            f"logfile = {self.folder / 'pgbouncer.log'}\n"
+        )
+        _give_to("postgres", self.folder)
+        log = open(self.folder / "server.out", "ab")
+        process = subprocess.Popen(
+            [*_as_user("postgres"), binary, str(self.folder / "pgbouncer.ini")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.pid = process.pid
+        _wait(
+            lambda: process.poll() is None and _port_open(self.url("x", "x"), self.port),
+            timeout_s,
+            "PgBouncer",
+        )
+
+    def stop(self) -> None:
+        if self.pid:
+            stop_pid(self.pid, timeout_s=10)
+            self.pid = None
+
+
+@dataclass
 class PrivateRabbitMQ:
     folder: Path
     port: int
