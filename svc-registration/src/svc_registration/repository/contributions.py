@@ -6,10 +6,12 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, case, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from svc_registration.domain.contributions import (
     CREDITS,
@@ -64,7 +66,7 @@ class Contributions:
                 .order_by(contribution_bases.c.enrollment_id, contribution_bases.c.effective_from.desc())
                 .subquery()
             )
-            declared = latest.c.declared_wage
+            declared: ColumnElement[Any] = latest.c.declared_wage
         else:
             declared = (
                 select(contribution_bases.c.declared_wage)
