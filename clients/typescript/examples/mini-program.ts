@@ -53,3 +53,27 @@ export async function claimProgress(gateway: string, token: string, claimId: str
     expectedPaymentBy: claim.expected_payment_by ?? null,
   }
 }
+
+type Case = Schemas['CaseOut']
+
+/**
+ * "我的业务": every case of the person across the services, soonest due first, and a poll for what
+ * changed since the last look (keep `cursor` in the app's storage; an app that can hold a connection
+ * may subscribe to /api/v1/me/cases/events instead, with EventSource).
+ */
+export async function myCases(gateway: string, token: string): Promise<{ cases: Case[]; cursor: string }> {
+  const api = createYibaoClient(gateway, () => token)
+  const { data, error, response } = await api.GET('/api/v1/me/cases', { params: { query: { size: 100 } } })
+  if (!data) throw new Error(problemOf(error, response.status).title)
+  return { cases: data.items, cursor: data.cursor }
+}
+
+export async function whatChanged(gateway: string, token: string, since: string): Promise<{ notices: string[]; cursor: string }> {
+  const api = createYibaoClient(gateway, () => token)
+  const { data, error, response } = await api.GET('/api/v1/me/cases/changes', { params: { query: { since } } })
+  if (!data) throw new Error(problemOf(error, response.status).title)
+  const notices = data.items
+    .filter((change) => change.case !== null && change.case !== undefined)
+    .map((change) => `${change.case?.title}：${change.case?.status}${change.case?.due_on ? `（${change.case.due_label} ${change.case.due_on}）` : ''}`)
+  return { notices, cursor: data.cursor }
+}

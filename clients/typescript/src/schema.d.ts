@@ -1225,6 +1225,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的业务：参保、待遇登记、报销、待遇支付、转移接续
+         * @description The caller's own cases from every service, each with its status and next due date (soonest first).
+         *
+         *     本人在各服务的业务及其状态与下一个截止日期（最近的在前）；cursor 用于之后查询变化。
+         */
+        get: operations["my_cases_api_v1_me_cases_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/cases/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的业务的变化（轮询）
+         * @description What is new, changed or gone since the cursor, and the next cursor. 自 since 以来新增、变化、不再可见的业务。
+         */
+        get: operations["my_changes_api_v1_me_cases_changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/cases/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 我的业务的变化（服务器推送事件）
+         * @description Server-sent events: one `case` event per change (data: the change as JSON), checked every few
+         *     seconds; each event's id is the cursor to resume from (EventSource sends it back as Last-Event-ID).
+         *     The stream closes after a few minutes; the app reconnects. 服务器推送：每个变化一个事件。
+         */
+        get: operations["my_events_api_v1_me_cases_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ops/dead-letters/{service}": {
         parameters: {
             query?: never;
@@ -3954,6 +4018,71 @@ export interface components {
          * @enum {string}
          */
         CareType: "outpatient_large" | "special_disease" | "observation_inpatient" | "inpatient";
+        /** CaseOut */
+        CaseOut: {
+            /**
+             * Due Label
+             * @description 截止日期的含义
+             */
+            due_label?: string | null;
+            /**
+             * Due On
+             * @description 下一个截止日期（YYYY-MM-DD），没有时为空
+             */
+            due_on?: string | null;
+            /**
+             * Id
+             * @description 业务编号
+             */
+            id: string;
+            /**
+             * Kind
+             * @description 业务类别
+             * @enum {string}
+             */
+            kind: "enrollment" | "benefit_registration" | "reimbursement" | "benefit_payment" | "transfer";
+            /**
+             * Link
+             * @description 业务详情的接口地址
+             */
+            link: string;
+            /**
+             * Status
+             * @description 当前状态（各服务的状态代码）
+             */
+            status: string;
+            /**
+             * Title
+             * @description 业务类别的中文名称
+             */
+            title: string;
+            /**
+             * Version
+             * @description 版本号：每次办理加一
+             */
+            version?: number | null;
+        };
+        /** CasesOut */
+        CasesOut: {
+            /**
+             * Cursor
+             * @description 本次所见的摘要；作为 since 传给 /me/cases/changes 取此后的变化
+             */
+            cursor: string;
+            /** Items */
+            items: components["schemas"]["CaseOut"][];
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+            /**
+             * Unavailable
+             * @description 暂时无法读取的服务（其业务未列出）
+             */
+            unavailable: string[];
+        };
         /**
          * CatalogueItem
          * @description One service item (事项 / 子项) of a catalogue.
@@ -4007,6 +4136,12 @@ export interface components {
             name: string;
             /** Note */
             note?: string | null;
+            /**
+             * Operations
+             * @description the API operations (operationIds of the merged OpenAPI) that carry the item out
+             * @default []
+             */
+            operations: string[];
             /** Query */
             query?: string | null;
             /** Region */
@@ -4213,6 +4348,40 @@ export interface components {
          * @enum {string}
          */
         ChangeKind: "name" | "credit_code" | "legal_representative" | "suspend" | "resume" | "cancel" | "split" | "merge";
+        /** ChangeOut */
+        ChangeOut: {
+            /** @description 业务现状（gone 时为空） */
+            case: components["schemas"]["CaseOut"] | null;
+            /**
+             * Change
+             * @description new 新增、changed 状态或截止日期变化、gone 不再可见
+             * @enum {string}
+             */
+            change: "new" | "changed" | "gone";
+            /**
+             * Key
+             * @description 业务键：类别:编号
+             */
+            key: string;
+        };
+        /** ChangesOut */
+        ChangesOut: {
+            /**
+             * Cursor
+             * @description 下一次的 since
+             */
+            cursor: string;
+            /** Items */
+            items: components["schemas"]["ChangeOut"][];
+            /** Page */
+            page: number;
+            /** Size */
+            size: number;
+            /** Total */
+            total: number;
+            /** Unavailable */
+            unavailable: string[];
+        };
         /**
          * Channel
          * @enum {string}
@@ -16385,6 +16554,106 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_cases_api_v1_me_cases_get: {
+        parameters: {
+            query?: {
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CasesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    my_changes_api_v1_me_cases_changes_get: {
+        parameters: {
+            query?: {
+                /** @description 上次应答的 cursor；缺省为从头 */
+                since?: string | null;
+                page?: number;
+                size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    my_events_api_v1_me_cases_events_get: {
+        parameters: {
+            query?: {
+                /** @description 上次的游标；缺省为从头 */
+                since?: string | null;
+            };
+            header?: {
+                "last-event-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream：每个变化一个 case 事件，id 为下一次的游标 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
