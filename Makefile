@@ -53,11 +53,12 @@ status:
 	@$(UV) run --frozen yb-local status
 
 # What the tests drive besides Python: Chromium and its WebDriver (the ops dashboard's browser test),
-# a CJK font for its screenshots, and promtool (checks the alert rules). Debian packages, installed
-# when missing and run as root; otherwise those tests say what is missing and skip.
-TEST_PACKAGES := chromium chromium-driver fonts-wqy-microhei prometheus
+# a CJK font for its screenshots, promtool (checks the alert rules) and PgBouncer (the engine in
+# transaction mode, as deploy/k8s runs it). Debian packages, installed when missing and run as root;
+# otherwise those tests say what is missing and skip.
+TEST_PACKAGES := chromium chromium-driver fonts-wqy-microhei prometheus pgbouncer
 test-tools:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v promtool >/dev/null 2>&1 && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && command -v promtool >/dev/null 2>&1 && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && [ -x /usr/sbin/pgbouncer ]; then \
 	  exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing $(TEST_PACKAGES) …"; \
