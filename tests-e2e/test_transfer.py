@@ -927,6 +927,7 @@ def test_the_conformance_kit_passes_every_case_against_our_deployment(tianjin, t
             peers_file.unlink()
         else:
             peers_file.write_text(before, encoding="utf-8")
+    print(printed)  # the report, shown with pytest -rP
     assert status == 0, printed
     assert "20/20 cases passed" in printed, printed
     assert "PASS  flaky office" in printed and "PASS  down office" in printed

@@ -316,7 +316,7 @@ def receiving_cases(kit: Kit) -> list[tuple[str, Callable[[], str]]]:
         return "refused once, not retried; re-sent by staff and delivered once with the same message id"
 
     return [
-        ("flaky office: 503, a hang, 503, then an ack: delivered once with back-off", flaky_office),
+        ("flaky office: 503 twice, a hang, 503, then an ack: delivered once with back-off", flaky_office),
         ("down office: refused for good, not retried, delivered after a re-send", down_office),
     ]
 
