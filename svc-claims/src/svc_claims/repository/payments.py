@@ -35,18 +35,6 @@ def _key_columns(payment: BenefitPayment) -> dict[str, Any]:
 PAYMENTS = DocumentStore(benefit_payments, BenefitPayment, _key_columns)
 
 
-async def get(session: AsyncSession, payment_id: uuid.UUID, *, lock: bool = False) -> BenefitPayment | None:
-    return await PAYMENTS.get(session, payment_id, lock=lock)
-
-
-async def add(session: AsyncSession, payment: BenefitPayment) -> None:
-    await PAYMENTS.add(session, payment)
-
-
-async def save(session: AsyncSession, payment: BenefitPayment, *, loaded_at_version: int) -> None:
-    await PAYMENTS.save(session, payment, loaded_at_version=loaded_at_version)
-
-
 async def page(
     session: AsyncSession, *, scope: dict[str, Any], offset: int, limit: int
 ) -> tuple[list[BenefitPayment], int]:

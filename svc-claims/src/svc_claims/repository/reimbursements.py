@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -29,18 +28,6 @@ def _key_columns(claim: Reimbursement) -> dict[str, Any]:
 
 
 REIMBURSEMENTS = DocumentStore(reimbursements, Reimbursement, _key_columns)
-
-
-async def get(session: AsyncSession, claim_id: uuid.UUID, *, lock: bool = False) -> Reimbursement | None:
-    return await REIMBURSEMENTS.get(session, claim_id, lock=lock)
-
-
-async def add(session: AsyncSession, claim: Reimbursement) -> None:
-    await REIMBURSEMENTS.add(session, claim)
-
-
-async def save(session: AsyncSession, claim: Reimbursement, *, loaded_at_version: int) -> None:
-    await REIMBURSEMENTS.save(session, claim, loaded_at_version=loaded_at_version)
 
 
 async def page(

@@ -4,7 +4,7 @@
 ``Applications`` is one table of them: how they are stored, which statuses are still open (the payment
 limit runs), the facts their events carry, and the three moves every step of the flow makes — find the
 application the actor may see (404 otherwise), check the actor may handle it, save it at the version
-it was loaded at.
+it was loaded at — plus acceptance (受理), which is the same step for both.
 """
 
 from __future__ import annotations
@@ -12,12 +12,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from shared.auth import Principal
+from shared.calendar import WorkingCalendar, default_calendar
 from shared.db import UnitOfWork
 from shared.documents import DocumentStore
 from shared.errors import NotFound
+from shared.events import new_envelope
+from shared.events.catalog import ClaimsAcceptedV1
 from svc_claims.domain.access import may_see_application, require_office_staff
 from svc_claims.domain.reimbursement import Status
 
@@ -31,6 +36,11 @@ class Application(Protocol):
     def unit_code(self) -> str | None: ...
     @property
     def version(self) -> int: ...
+    @property
+    def accepted_on(self) -> date | None: ...
+    @property
+    def due_on(self) -> date | None: ...
+    def accept(self, version: int, by: str, at: datetime, today: date, calendar: WorkingCalendar) -> Self: ...
 
 
 A = TypeVar("A", bound=Application)
@@ -44,6 +54,7 @@ class Applications(Generic[A]):
     store: DocumentStore[A]
     open_statuses: frozenset[Status]
     fact: Callable[[A], dict[str, Any]]
+    claimed: Callable[[A], Decimal]  # the amount claims.accepted announces
     what: str  # its name in a 404 answer
 
     @property
@@ -74,3 +85,16 @@ class Applications(Generic[A]):
         """`after` stored in place of `before`, unless someone saved it since it was loaded."""
         await self.store.save(uow.session, after, loaded_at_version=before.version)
         return after
+
+    async def accept(
+        self, uow: UnitOfWork, actor: Principal, application_id: uuid.UUID, *, version: int
+    ) -> A:
+        """受理 by staff of the person's office: the payment limit runs from today (claims.accepted)."""
+        found = await self.handled(uow, actor, application_id)
+        now, today = uow.clock.now(), uow.clock.today()
+        accepted = await self.saved(
+            uow, found, found.accept(version, actor.subject, now, today, default_calendar())
+        )
+        uow.emit(new_envelope(ClaimsAcceptedV1(**self.fact(accepted), accepted_on=accepted.accepted_on, due_on=accepted.due_on,
+                                               claimed=self.claimed(accepted)), uow.clock))  # fmt: skip
+        return accepted

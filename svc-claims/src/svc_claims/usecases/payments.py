@@ -13,12 +13,10 @@ from datetime import date
 from decimal import Decimal
 
 from shared.auth import Principal, Role
-from shared.calendar import default_calendar
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import new_envelope
 from shared.events.catalog import (
-    ClaimsAcceptedV1,
     ClaimsApprovedV1,
     ClaimsPaidV1,
     ClaimsRejectedV1,
@@ -115,7 +113,7 @@ async def file_resident_maternity(
     payment = new_payment(PaymentKind.maternity_resident, person_id, coverage.office_code, None, lines, basis, bank_account,
                           actor.subject, uow.clock.now(), sample)  # fmt: skip
     await _hold_events(uow, payment, event.keys_for(items, event_date))
-    await repository.add(uow.session, payment)
+    await APPLICATIONS.store.add(uow.session, payment)
     return payment
 
 
@@ -168,7 +166,7 @@ async def file_employee_maternity(
         {event_key(ALLOWANCE, event_date, event.pregnancy)} if allowance_claim is not None else set()
     )
     await _hold_events(uow, payment, keys)
-    await repository.add(uow.session, payment)
+    await APPLICATIONS.store.add(uow.session, payment)
     return payment
 
 
@@ -385,7 +383,7 @@ async def file_withdrawal(
     # The balance of this history is withdrawn once: a second filing before the first is paid or rejected is
     # refused (the payment books a withdrawal entry, so money credited later makes a new history).
     await _hold_events(uow, payment, {f"account_withdrawal:{len(entries)}"}, withdrawal=True)
-    await repository.add(uow.session, payment)
+    await APPLICATIONS.store.add(uow.session, payment)
     return payment
 
 
@@ -401,19 +399,11 @@ def _fact(p: BenefitPayment) -> dict:
     }
 
 
-APPLICATIONS = Applications(repository.PAYMENTS, OPEN, _fact, "待遇支付申请")
+APPLICATIONS = Applications(repository.PAYMENTS, OPEN, _fact, lambda a: a.amount, "待遇支付申请")
 
 
 async def accept(uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID, *, version: int) -> BenefitPayment:
-    payment = await APPLICATIONS.handled(uow, actor, payment_id)
-    accepted = await APPLICATIONS.saved(
-        uow,
-        payment,
-        payment.accept(version, actor.subject, uow.clock.now(), uow.clock.today(), default_calendar()),
-    )
-    uow.emit(new_envelope(ClaimsAcceptedV1(**_fact(accepted), accepted_on=accepted.accepted_on, due_on=accepted.due_on,
-                                           claimed=accepted.amount), uow.clock))  # fmt: skip
-    return accepted
+    return await APPLICATIONS.accept(uow, actor, payment_id, version=version)
 
 
 async def approve(

@@ -20,7 +20,6 @@ from shared.db import UnitOfWork
 from shared.errors import Conflict, DomainError, Invalid, Problem
 from shared.events import new_envelope
 from shared.events.catalog import (
-    ClaimsAcceptedV1,
     ClaimsApprovedV1,
     ClaimsPaidV1,
     ClaimsRejectedV1,
@@ -111,9 +110,9 @@ async def file_claim(uow: UnitOfWork, actor: Principal, filing: Filing) -> Reimb
     )
     claim = replace(claim, status=status, steps=(Step(status, actor.subject, now, note),))
     await _hold_receipts(uow, claim)
-    await repository.add(uow.session, claim)
+    await APPLICATIONS.store.add(uow.session, claim)
     if original is not None:
-        await repository.save(uow.session, original, loaded_at_version=original.version)
+        await APPLICATIONS.store.save(uow.session, original, loaded_at_version=original.version)
     return claim
 
 
@@ -254,19 +253,11 @@ def _fact(claim: Reimbursement) -> dict[str, Any]:
     }
 
 
-APPLICATIONS = Applications(repository.REIMBURSEMENTS, OPEN, _fact, "报销申请")
+APPLICATIONS = Applications(repository.REIMBURSEMENTS, OPEN, _fact, lambda a: a.claimed, "报销申请")
 
 
 async def accept(uow: UnitOfWork, actor: Principal, claim_id: uuid.UUID, *, version: int) -> Reimbursement:
-    claim = await APPLICATIONS.handled(uow, actor, claim_id)
-    accepted = await APPLICATIONS.saved(
-        uow,
-        claim,
-        claim.accept(version, actor.subject, uow.clock.now(), uow.clock.today(), default_calendar()),
-    )
-    uow.emit(new_envelope(ClaimsAcceptedV1(**_fact(accepted), accepted_on=accepted.accepted_on, due_on=accepted.due_on,
-                                           claimed=accepted.claimed), uow.clock))  # fmt: skip
-    return accepted
+    return await APPLICATIONS.accept(uow, actor, claim_id, version=version)
 
 
 async def review(
