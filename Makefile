@@ -82,4 +82,4 @@ test: setup test-tools lint workbench test-workbench test-client
 
 bench: setup
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null 2>&1; } || echo "wrk not installed: using the slower Python load generator"
-	@$(UV) run --frozen python -m bench.backbone
+	@$(UV) run --frozen python -m bench.compare

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import time
 import uuid
@@ -101,7 +102,12 @@ async def rate(
 
 
 async def measure(
-    servers: RunServers, requests: int, rounds: int, profile: bool, concurrency: int = 16
+    servers: RunServers,
+    requests: int,
+    rounds: int,
+    profile: bool,
+    concurrency: int = 16,
+    as_json: bool = False,
 ) -> None:
     app, headers, person = claims_app(servers)
     async with client_of(app) as client, client_of(bare_app()) as bare:
@@ -125,6 +131,11 @@ async def measure(
                 cpu = time.process_time()
                 per_s = await rate(target, url, with_headers, requests, concurrency)
                 figures[name].append((per_s, (time.process_time() - cpu) / requests * 1e6))
+        if as_json:  # for bench.compare: the read's best rate and least CPU per request
+            read = figures["svc-claims eligibility/me"]
+            print(json.dumps({"read_in_process_per_s": max(v[0] for v in read),
+                              "read_cpu_us_per_request": min(v[1] for v in read)}))  # fmt: skip
+            return
         for name, values in figures.items():
             best = max(values)
             print(f"   {name:<28} {best[0]:7.0f} req/s · {min(v[1] for v in values):5.0f} µs CPU/request in this process "
@@ -140,15 +151,17 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="a pyinstrument profile of the read instead of rates"
     )
+    parser.add_argument("--json", action="store_true", help="one JSON line of figures (bench.compare)")
     args = parser.parse_args()
-    print(
-        f"in-process read path · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · {time.strftime('%Y-%m-%d %H:%M')}"
-    )
+    if not args.json:
+        print(
+            f"in-process read path · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · {time.strftime('%Y-%m-%d %H:%M')}"
+        )
     with isolated_servers() as servers:
         asyncio.run(bootstrap(servers.admin_url, ["claims"]))
         upgrade(REPO / "svc-claims", service_database_url(servers.admin_url, "claims"))
         # uvicorn runs services on uvloop (installed, its loop "auto"): the bench does too.
-        uvloop.run(measure(servers, args.requests, args.rounds, args.profile, args.concurrency))
+        uvloop.run(measure(servers, args.requests, args.rounds, args.profile, args.concurrency, args.json))
 
 
 if __name__ == "__main__":
