@@ -20,9 +20,11 @@ from shared import spreadsheets
 from shared.auth import Role
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
+from shared.events.catalog import ClaimsPaidV1
+from shared.events.envelope import new_envelope
 from shared.migrations import service_database_url
 from shared.testing.e2e import assert_problem, new_resident_id
-from svc_registration.usecases.contributions import interrupt_unpaid
+from svc_registration.usecases.contributions import interrupt_unpaid, record_withdrawal_paid
 
 pytestmark = pytest.mark.integration
 
@@ -283,3 +285,36 @@ def test_staff_issue_an_offices_month_at_once_and_a_second_run_issues_nothing(
         403,
         "other_office",
     )
+
+
+def test_a_withdrawal_paid_by_claims_empties_the_account_once(
+    registration, staff, in_february, migrated_database
+) -> None:  # type: ignore[no-untyped-def]
+    code, employees = unit_with_employees(registration, staff, ["6000.00"])
+    number = issue(registration, staff, code).json()["number"]
+    assert upload(registration, staff, HEADER + f"{number},720.00,2026-02-09,W-{number}\n").status_code == 200
+    person = employees[0]["person_id"]
+    balance = account(registration, staff, person)["balance"]
+    paid = ClaimsPaidV1(claim_id=uuid.uuid4(), person_id=uuid.UUID(person), office_code=OFFICE, care_type="account_withdrawal",
+                        amount=Decimal(balance), paid_on=date(2026, 2, 10), within_limit=True)  # fmt: skip
+    maternity = ClaimsPaidV1(claim_id=uuid.uuid4(), person_id=uuid.UUID(person), office_code=OFFICE, care_type="maternity_employee",
+                             amount=Decimal("100.00"), paid_on=date(2026, 2, 10), within_limit=True)  # fmt: skip
+    for event in (paid, paid, maternity):  # delivered twice; another kind of payment is not the account's
+        asyncio.run(deliver(migrated_database, event))
+    after = account(registration, staff, person)
+    assert after["balance"] == "0.00"
+    assert [(e["kind"], e["amount"]) for e in after["entries"]] == [
+        ("contribution", balance),
+        ("withdrawal", balance),
+    ]
+
+
+async def deliver(database: str, event: ClaimsPaidV1) -> None:
+    engine = make_engine(service_database_url(database, "registration"), schema="registration")
+    try:
+        clock = FixedClock(datetime(2026, 2, 10, 2, tzinfo=UTC))
+        async with UnitOfWork(make_session_factory(engine), clock, "registration") as uow:
+            await record_withdrawal_paid(uow, new_envelope(event, clock), event)
+            await uow.commit()
+    finally:
+        await engine.dispose()
