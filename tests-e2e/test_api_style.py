@@ -98,3 +98,18 @@ def test_every_money_field_is_a_two_decimal_string(document: dict[str, Any]) -> 
         if p.get("type") != "string" or p.get("pattern") not in MONEY_PATTERNS
     ]
     assert undeclared == []
+
+
+def test_every_operation_is_described_in_chinese_and_english(document: dict[str, Any]) -> None:
+    operations = [(f"{m.upper()} {p}", o) for p, ops in document["paths"].items() for m, o in ops.items()]
+    assert len(operations) >= 150
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    english = re.compile(r"[A-Za-z]{2,}(?:[ ,:;()'/-]+[A-Za-z0-9]+){2,}")  # three English words or more
+    undescribed = [
+        what
+        for what, operation in operations
+        if not chinese.search(operation.get("summary", ""))
+        or not chinese.search(operation.get("description", ""))
+        or not english.search(operation.get("description", ""))
+    ]
+    assert undescribed == [], "add the operation to shared/src/shared/http/operation_docs.py"

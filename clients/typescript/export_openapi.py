@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 SERVICES = ("registration", "claims", "settlement", "transfer", "facility")
 
@@ -46,7 +45,7 @@ def merged_document() -> dict[str, Any]:
 
 def _merged(keys: Path) -> dict[str, Any]:
     from gateway.main import create_app as gateway_app
-    from gateway.openapi import merge
+    from gateway.openapi import base_document, merge
     from gateway.settings import GatewaySettings
     from svc_claims.main import create_app as claims
     from svc_facility.main import create_app as facility
@@ -58,9 +57,7 @@ def _merged(keys: Path) -> dict[str, Any]:
                  "transfer": transfer, "facility": facility}  # fmt: skip
     documents = {name: factories[name]().openapi() for name in SERVICES}
     gateway = _inner_fastapi(gateway_app(GatewaySettings(key_dir=keys)))
-    base = get_openapi(title=gateway.title, version=gateway.version, routes=gateway.routes,
-                       description="网关与各服务接口合并文档")  # fmt: skip
-    return merge(base, documents)
+    return merge(base_document(gateway), documents)
 
 
 def main(target: str) -> None:

@@ -18,10 +18,11 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.accounts import STATE_FILE, AccountDirectory, CheckedVerifier, load_demo_accounts
+from gateway.calendar_notices import CalendarNotices
 from gateway.docs import install_docs
 from gateway.edge import EdgeMiddleware
 from gateway.my_cases import MyCases, my_cases_router
-from gateway.openapi import MergedOpenAPI
+from gateway.openapi import MergedOpenAPI, base_document
 from gateway.ops import ops_router
 from gateway.proxy import Proxy, Upstreams, read_body
 from gateway.ratelimit import RateLimiter
@@ -135,7 +136,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     install_problem_handlers(app)
     app.include_router(auth_router(settings, issuer, directory))
     app.include_router(jwks_router(issuer))
-    app.include_router(calendar_router())
+    app.include_router(calendar_router(CalendarNotices(lambda: proxy.http, upstreams)))
     app.include_router(health_router(proxy, upstreams))
     app.include_router(business_date_router(proxy, upstreams))
     app.include_router(ops_router(settings, proxy, upstreams))
@@ -144,12 +145,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     app.include_router(my_cases_router(my_cases, settings.my_cases_poll_s, settings.my_cases_stream_s))
 
     async def merged_document() -> dict:
-        from fastapi.openapi.utils import get_openapi
-
-        base = get_openapi(
-            title=app.title, version=app.version, routes=app.routes, description="网关与各服务接口合并文档"
-        )
-        return await openapi.document(base)
+        return await openapi.document(base_document(app))
 
     install_docs(app, upstreams.services, merged_document)
 
@@ -275,11 +271,18 @@ def jwks_router(issuer: DevIssuer | None) -> APIRouter:
     return router
 
 
-def calendar_router() -> APIRouter:
+def calendar_router(notices: CalendarNotices | None = None) -> APIRouter:
+    """The public calendar; with ``notices``, the published holiday notices are read from claims first (at most
+    every few seconds), so a year becomes exact here too once its notice is published."""
     router = APIRouter(prefix="/api/v1/calendar", tags=["工作日历"])
+
+    async def notices_known() -> None:
+        if notices is not None:
+            await notices.refresh_if_stale()
 
     @router.get("/days/{day}", response_model=DayOut, summary="某日是否为工作日")
     async def day(day: date) -> DayOut:
+        await notices_known()
         info = default_calendar().day(day)
         return DayOut(
             date=info.date, working_day=info.working_day, reason=info.reason, provisional=info.provisional
@@ -291,6 +294,7 @@ def calendar_router() -> APIRouter:
     async def add_working_days(
         start: date, days: Annotated[int, Query(ge=0, le=MAX_WORKING_DAYS, description="工作日数")]
     ) -> WorkingDateOut:
+        await notices_known()
         result = default_calendar().add_working_days(start, days)
         return WorkingDateOut(date=result.date, provisional=result.provisional)
 

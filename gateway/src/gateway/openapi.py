@@ -7,6 +7,10 @@ import time
 from typing import Any
 
 import aiohttp
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from shared.http.openapi import describe_operations
 
 CACHE_S = 30.0
 
@@ -65,6 +69,14 @@ def merge(base: dict, documents: dict[str, dict]) -> dict:
         "HTTPBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     }
     return merged
+
+
+def base_document(app: FastAPI) -> dict[str, Any]:
+    """The gateway's own operations (sign-in, calendar, health, ops, my cases), described in both languages."""
+    base = get_openapi(
+        title=app.title, version=app.version, routes=app.routes, description="网关与各服务接口合并文档"
+    )
+    return describe_operations(base)
 
 
 class MergedOpenAPI:

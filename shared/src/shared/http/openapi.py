@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from shared.http.operation_docs import ENGLISH
 from shared.http.problems import PROBLEM_JSON
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -87,6 +88,17 @@ def _operation_ids(document: dict[str, Any], service: str) -> dict[tuple[str, st
     return {key: (name if taken.count(name) == 1 else f"{name}_{key[1]}") for key, name in names.items()}
 
 
+def describe_operations(document: dict[str, Any]) -> dict[str, Any]:
+    """Give each operation a description in Chinese (its docstring, else its summary) and English."""
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            english = ENGLISH.get(f"{method.upper()} {path}")
+            chinese = operation.get("description") or operation.get("summary", "")
+            if english and english not in chinese:
+                operation["description"] = f"{chinese}\n\n{english}" if chinese else english
+    return document
+
+
 def _rewrite(document: dict[str, Any], service: str) -> dict[str, Any]:
     operation_ids = _operation_ids(document, service)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
@@ -101,7 +113,7 @@ def _rewrite(document: dict[str, Any], service: str) -> dict[str, Any]:
                 responses[status] = _problem(description)
             responses["default"] = _problem(DEFAULT)
             operation["operationId"] = operation_ids.get((path, method), operation.get("operationId"))
-    return document
+    return describe_operations(document)
 
 
 def document_problems(app: FastAPI, service: str) -> None:
