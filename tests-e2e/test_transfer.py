@@ -86,6 +86,10 @@ def tangshan(tangshan_servers: RunServers) -> Iterator[Deployment]:
         YB_TRANSFER_OFFICE_NAME="唐山市医疗保障经办机构",
         YB_PERIODIC_INTERVAL_S="1",
         YB_CONSUMER_RETRY_DELAYS_MS="[200,500]",
+        # A low flood ceiling on /interop/v1 (still far above the anonymous burst of 100) that the
+        # module's last test reaches; everything before stays well under it.
+        YB_GATEWAY_INTEROP_ADDRESS_RATE_PER_S="2",
+        YB_GATEWAY_INTEROP_ADDRESS_BURST="400",
         **FAST_INTEROP,
     )
     prepare(config)
@@ -957,3 +961,20 @@ def test_other_offices_sharing_an_address_are_not_held_to_the_gateways_per_addre
     ]
     assert {a.status_code for a in answers} == {400}, sorted({a.status_code for a in answers})
     assert {a.json()["code"] for a in answers} == {"malformed_message"}
+
+
+def test_a_flood_of_unsigned_junk_from_one_address_meets_the_gateways_ceiling(tangshan) -> None:  # type: ignore[no-untyped-def]
+    """The ceiling that replaces the per-address limit on /interop/v1 (Tangshan's is lowered to 400 for
+    this test; the default is 2,000 at 500 a second): past it, 429 with Retry-After. Runs last in the
+    module: the address's bucket is spent afterwards."""
+    codes = []
+    for _ in range(700):
+        answer = tangshan.client.post(
+            "/interop/v1/messages", content=b"junk", headers={"Content-Type": MEDIA_TYPE}
+        )
+        codes.append(answer.status_code)
+        if answer.status_code == 429:
+            break
+    assert codes[-1] == 429, f"no 429 in {len(codes)} requests"
+    assert len(codes) > 150 and set(codes[:-1]) == {400}, (len(codes), sorted(set(codes)))
+    assert answer.json()["code"] == "rate_limited" and answer.headers["retry-after"].isdigit()
