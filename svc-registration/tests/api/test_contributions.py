@@ -123,6 +123,14 @@ def test_a_units_notice_is_the_sum_of_its_employees_lines_once_a_month(
         assert_problem(
             registration.client.get(f"{API}/contributions/notices/{notice['number']}", headers=stranger), 404
         )
+    policy = registration.client.get(
+        f"{API}/contributions/policy", params={"month": "2026-02"}, headers=own
+    ).json()
+    assert (policy["sample"], policy["base_floor"], policy["base_ceiling"]) == (True, "4800.00", "24000.00")
+    assert (
+        "SAMPLE" in policy["sources"]["unit_rate"]
+        and "第25条" in policy["sources"]["personal_part_to_account"]
+    )
     listed = registration.client.get(f"{API}/contributions/notices", headers=own).json()
     assert [n["number"] for n in listed["items"]] == [notice["number"]]
     assert registration.client.get(f"{API}/contributions/notices", headers=other_unit).json()["total"] == 0
