@@ -30,7 +30,11 @@ PROCESSES = ("gateway", *SERVICES)
 IMAGE = "ghcr.io/yibao/platform"
 KUBERNETES_VERSION = "1.30.0"
 PLACEHOLDER = "REPLACE_ME"
-CRDS = {("rabbitmq.com/v1beta1", "RabbitmqCluster"), ("postgresql.cnpg.io/v1", "Cluster")}
+CRDS = {
+    ("rabbitmq.com/v1beta1", "RabbitmqCluster"),
+    ("postgresql.cnpg.io/v1", "Cluster"),
+    ("postgresql.cnpg.io/v1", "Pooler"),
+}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
 SUPPORTED_KEYS = {"apiVersion", "kind", "resources", "namespace", "images", "replicas", "patches"}
 
@@ -501,6 +505,60 @@ def test_cloudnativepg_cluster(rendered: tuple[str, list[dict]]) -> None:
         assert secret["stringData"]["username"] == f"yb_{service}"
 
 
+def test_pgbouncer_pools_in_transaction_mode_within_max_connections(rendered: tuple[str, list[dict]]) -> None:
+    """The services reach PostgreSQL through a CloudNativePG Pooler in transaction mode. At every
+    service's HPA maximum, the pooler's backends plus one LISTEN connection per pod leave room in
+    max_connections for the Jobs, the superuser and the operator; one pooler alone takes every client."""
+    _, objects = rendered
+    (pooler,) = [o for o in objects if o["kind"] == "Pooler"]
+    (pg,) = [o for o in objects if o["kind"] == "Cluster"]
+    assert pooler["apiVersion"] == "postgresql.cnpg.io/v1" and pooler["metadata"]["name"] == "yibao-pg-pooler"
+    spec = pooler["spec"]
+    assert spec["cluster"]["name"] == pg["metadata"]["name"] != pooler["metadata"]["name"]
+    assert spec["type"] == "rw" and spec["instances"] >= 2
+    assert spec["pgbouncer"]["poolMode"] == "transaction"
+    parameters = {k: int(v) for k, v in spec["pgbouncer"]["parameters"].items()}
+    assert set(parameters) <= {"default_pool_size", "max_db_connections", "max_client_conn", "min_pool_size",
+                               "reserve_pool_size", "server_idle_timeout"}  # fmt: skip
+    config = _of(objects, "ConfigMap")["yibao-config"]["data"]
+    assert config["YB_DATABASE_PGBOUNCER"] == "true"
+    pool = int(config["YB_DATABASE_POOL_SIZE"])
+    max_pods = {name: h["spec"]["maxReplicas"] for name, h in _of(objects, "HorizontalPodAutoscaler").items()}
+    pods = sum(max_pods[s] for s in SERVICES)
+    backends = spec["instances"] * parameters["max_db_connections"] + pods  # + one LISTEN per pod
+    reserve = 20  # the Jobs, the superuser, the operator's own connections
+    assert backends + reserve <= int(pg["spec"]["postgresql"]["parameters"]["max_connections"])
+    assert len(SERVICES) * parameters["default_pool_size"] <= parameters["max_db_connections"]
+    assert pods * pool <= parameters["max_client_conn"], (
+        "one pooler must take every client while the other restarts"
+    )
+
+
+def test_only_database_clients_reach_pgbouncer_and_it_reaches_postgres(
+    rendered: tuple[str, list[dict]],
+) -> None:
+    _, objects = rendered
+    policies = list(_of(objects, "NetworkPolicy").values())
+    pods = {
+        name: d["spec"]["template"]["metadata"]["labels"] for name, d in _of(objects, "Deployment").items()
+    }
+    pooler, postgres = {"cnpg.io/poolerName": "yibao-pg-pooler"}, {"cnpg.io/cluster": "yibao-pg"}
+    ns = "yibao"
+    for service in SERVICES:
+        assert _ingress_allowed(policies, ns, pooler, ns, pods[service], 5432), service
+    assert not _ingress_allowed(policies, ns, pooler, ns, pods["gateway"], 5432)
+    assert not _ingress_allowed(policies, ns, pooler, "default", {}, 5432)
+    assert _ingress_allowed(policies, ns, postgres, ns, pooler, 5432)
+    egress = [p for p in policies if "Egress" in p["spec"]["policyTypes"]]
+    for service in SERVICES:
+        peers = [
+            peer for p in egress if _selects(p["spec"]["podSelector"], pods[service])
+            for rule in p["spec"]["egress"] if any(port["port"] == 5432 for port in rule["ports"])
+            for peer in rule["to"]
+        ]  # fmt: skip
+        assert any(_selects(peer["podSelector"], pooler) for peer in peers if "podSelector" in peer), service
+
+
 # --- the subset renderer against a real kustomize (where one is installed) -----------------------
 
 
@@ -630,11 +688,17 @@ def test_each_process_accepts_its_rendered_settings(
             assert settings.dev_issuer is False
             assert sorted(settings.upstreams) == sorted(SERVICES)
             continue
-        url = make_url(settings.database_url)
-        assert url.drivername == "postgresql+asyncpg"
-        expected = (f"yb_{process}", "yibao-pg-rw", 5432, "yibao")
-        assert (url.username, url.host, url.port, url.database) == expected
-        assert url.password == secrets[f"yibao-pg-role-{process}"]["password"]
+        # Requests, the consumer and the relay's batches through PgBouncer; the relay's LISTEN straight
+        # to PostgreSQL (it needs a session, which transaction mode does not give).
+        assert settings.database_pgbouncer is True
+        for given, host in (
+            (settings.database_url, "yibao-pg-pooler"),
+            (settings.database_listen_url, "yibao-pg-rw"),
+        ):
+            url = make_url(given)
+            assert url.drivername == "postgresql+asyncpg"
+            assert (url.username, url.host, url.port, url.database) == (f"yb_{process}", host, 5432, "yibao")
+            assert url.password == secrets[f"yibao-pg-role-{process}"]["password"]
         assert settings.broker_url == secrets["yibao-broker"]["YB_BROKER_URL"]
         if process == "transfer":
             mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
