@@ -7,44 +7,21 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.documents import DocumentStore
 from svc_claims.domain.payment import BenefitPayment
 from svc_claims.models import benefit_payments, maternity_events
+from svc_claims.repository.applications import key_columns
 
 
 def _key_columns(payment: BenefitPayment) -> dict[str, Any]:
-    return {
-        "id": payment.id,
-        "person_id": payment.person_id,
-        "office_code": payment.office_code,
-        "unit_code": payment.unit_code,
-        "kind": payment.kind.value,
-        "status": payment.status.value,
-        "due_on": payment.due_on,
-        "due_provisional": payment.due_provisional,
-        "overdue_announced": payment.overdue_announced,
-        "filed_at": payment.steps[0].at,
-        "version": payment.version,
-    }
+    return {**key_columns(payment), "kind": payment.kind.value}
 
 
 PAYMENTS = DocumentStore(benefit_payments, BenefitPayment, _key_columns)
-
-
-async def page(
-    session: AsyncSession, *, scope: dict[str, Any], offset: int, limit: int
-) -> tuple[list[BenefitPayment], int]:
-    """Payments within the actor's scope (key columns), newest first."""
-    conditions: list[ColumnElement[bool]] = [
-        benefit_payments.c[column] == value for column, value in scope.items()
-    ]
-    return await PAYMENTS.find(
-        session, *conditions, order_by=[benefit_payments.c.filed_at.desc()], offset=offset, limit=limit
-    )
 
 
 async def hold_events(

@@ -19,7 +19,7 @@ from shared.db import UnitOfWork
 from shared.events import new_envelope
 from shared.events.catalog import ClaimsOverdueV1
 from shared.scans import Page
-from svc_claims.repository import deadlines as repository
+from svc_claims.repository import applications as repository
 from svc_claims.usecases.applications import Applications
 
 BATCH = 200

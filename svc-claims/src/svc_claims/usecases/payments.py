@@ -45,6 +45,7 @@ from svc_claims.domain.maternity import (
 )
 from svc_claims.domain.payment import OPEN, BenefitPayment, Line, PaymentKind, new_payment
 from svc_claims.domain.reimbursement import AccountOwner, check_account_owner
+from svc_claims.repository import applications
 from svc_claims.repository import payments as repository
 from svc_claims.repository.coverage import Repository
 from svc_claims.repository.policies import (
@@ -464,7 +465,8 @@ async def payments_of(
     uow: UnitOfWork, actor: Principal, *, offset: int, limit: int
 ) -> tuple[list[BenefitPayment], int]:
     """The person's own payments, a unit's employees', an office's (city staff: all)."""
-    return await repository.page(uow.session, scope=listing_scope(actor), offset=offset, limit=limit)
+    scope = listing_scope(actor)
+    return await applications.page(uow.session, APPLICATIONS.store, scope=scope, offset=offset, limit=limit)
 
 
 async def visible_payment(uow: UnitOfWork, actor: Principal, payment_id: uuid.UUID) -> BenefitPayment:

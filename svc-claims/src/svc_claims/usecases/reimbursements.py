@@ -48,7 +48,7 @@ from svc_claims.domain.reimbursement import (
     check_channel,
     check_receipts,
 )
-from svc_claims.repository import receipts
+from svc_claims.repository import applications, receipts
 from svc_claims.repository import reimbursements as repository
 from svc_claims.repository.coverage import Repository
 from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_force
@@ -366,8 +366,9 @@ async def claims_of(
     uow: UnitOfWork, actor: Principal, *, status: Status | None, offset: int, limit: int
 ) -> tuple[list[Reimbursement], int]:
     """The person's own claims, a unit's employees', an office's (city staff: all)."""
-    return await repository.page(
-        uow.session, scope=listing_scope(actor), status=status, offset=offset, limit=limit
+    scope, status_code = listing_scope(actor), status.value if status is not None else None
+    return await applications.page(
+        uow.session, APPLICATIONS.store, scope=scope, status=status_code, offset=offset, limit=limit
     )
 
 

@@ -1,17 +1,56 @@
-"""The open applications of one table (reimbursements or benefit payments) by their due dates. Rows are
-claimed in id order with SKIP LOCKED, so replicas running the same scan never take the same row."""
+"""Reimbursements and benefit payments as stored, the same way in both tables: the application whole as a
+document (shared.documents.DocumentStore), its key columns beside it; a page of an actor's list; the
+open applications by their due dates for the deadline scans (claimed in id order with SKIP LOCKED, so
+replicas running the same scan never take the same row)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.documents import DocumentStore
+
+A = TypeVar("A")
+
+
+def key_columns(application: Any) -> dict[str, Any]:
+    """The columns both tables search by (a reimbursement or a benefit payment)."""
+    return {
+        "id": application.id,
+        "person_id": application.person_id,
+        "office_code": application.office_code,
+        "unit_code": application.unit_code,
+        "status": application.status.value,
+        "due_on": application.due_on,
+        "due_provisional": application.due_provisional,
+        "overdue_announced": application.overdue_announced,
+        "filed_at": application.steps[0].at,
+        "version": application.version,
+    }
+
+
+async def page(
+    session: AsyncSession,
+    store: DocumentStore[A],
+    *,
+    scope: dict[str, Any],
+    status: str | None = None,
+    offset: int,
+    limit: int,
+) -> tuple[list[A], int]:
+    """The applications within an actor's scope (key columns), newest first."""
+    table = store.table
+    conditions: list[ColumnElement[bool]] = [table.c[column] == value for column, value in scope.items()]
+    if status is not None:
+        conditions.append(table.c.status == status)
+    return await store.find(
+        session, *conditions, order_by=[table.c.filed_at.desc()], offset=offset, limit=limit
+    )
 
 
 def _open(store: DocumentStore[Any], open_statuses: Collection[str]) -> ColumnElement[bool]:
