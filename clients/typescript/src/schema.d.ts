@@ -12,7 +12,12 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** 设置全平台业务日期（非生产环境，管理员） */
+        /**
+         * 设置全平台业务日期（非生产环境，管理员）
+         * @description 设置全平台业务日期（非生产环境，管理员）
+         *
+         *     Set the business date of every service (not in production; admin).
+         */
         put: operations["move_api_v1_admin_business_date_put"];
         post?: never;
         delete?: never;
@@ -28,7 +33,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 当前令牌代表的用户 */
+        /**
+         * 当前令牌代表的用户
+         * @description 当前令牌代表的用户
+         *
+         *     Who the presented token stands for.
+         */
         get: operations["me_api_v1_auth_me_get"];
         put?: never;
         post?: never;
@@ -47,7 +57,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 用刷新令牌换取新的访问令牌 */
+        /**
+         * 用刷新令牌换取新的访问令牌
+         * @description 用刷新令牌换取新的访问令牌
+         *
+         *     Exchange a refresh token for a new access token.
+         */
         post: operations["refresh_api_v1_auth_refresh_post"];
         delete?: never;
         options?: never;
@@ -64,7 +79,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 注销：本人的全部令牌立即失效 */
+        /**
+         * 注销：本人的全部令牌立即失效
+         * @description 注销：本人的全部令牌立即失效
+         *
+         *     Sign out: every token of the caller stops working at once.
+         */
         post: operations["revoke_own_api_v1_auth_revoke_post"];
         delete?: never;
         options?: never;
@@ -81,7 +101,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 开发环境登录（演示账号） */
+        /**
+         * 开发环境登录（演示账号）
+         * @description 开发环境登录（演示账号）
+         *
+         *     Development sign-in for the demo accounts.
+         */
         post: operations["token_api_v1_auth_token_post"];
         delete?: never;
         options?: never;
@@ -97,7 +122,12 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** 停用或启用账号（管理员；停用即撤销其令牌） */
+        /**
+         * 停用或启用账号（管理员；停用即撤销其令牌）
+         * @description 停用或启用账号（管理员；停用即撤销其令牌）
+         *
+         *     Disable or enable an account (admin); disabling revokes its tokens.
+         */
         put: operations["disable_user_api_v1_auth_users__username__disabled_put"];
         post?: never;
         delete?: never;
@@ -115,7 +145,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 撤销某账号的全部令牌（管理员） */
+        /**
+         * 撤销某账号的全部令牌（管理员）
+         * @description 撤销某账号的全部令牌（管理员）
+         *
+         *     Revoke every token of an account (admin).
+         */
         post: operations["revoke_user_api_v1_auth_users__username__revoke_post"];
         delete?: never;
         options?: never;
@@ -130,7 +165,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** N 个工作日后的日期（受理当日为第 0 日） */
+        /**
+         * N 个工作日后的日期（受理当日为第 0 日）
+         * @description N 个工作日后的日期（受理当日为第 0 日）
+         *
+         *     The date N working days after a day (the day of acceptance is day 0).
+         */
         get: operations["add_working_days_api_v1_calendar_add_working_days_get"];
         put?: never;
         post?: never;
@@ -147,7 +187,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 某日是否为工作日 */
+        /**
+         * 某日是否为工作日
+         * @description 某日是否为工作日
+         *
+         *     Whether a day is a working day, and why.
+         */
         get: operations["day_api_v1_calendar_days__day__get"];
         put?: never;
         post?: never;
@@ -166,7 +211,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 个人账户一次性支取 */
+        /**
+         * 个人账户一次性支取
+         * @description 个人账户一次性支取
+         *
+         *     One-off withdrawal from the personal account.
+         */
         post: operations["claims_account_withdrawals_withdrawal"];
         delete?: never;
         options?: never;
@@ -181,9 +231,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 当前业务日期 */
+        /**
+         * 当前业务日期
+         * @description 当前业务日期
+         *
+         *     The service's business date.
+         */
         get: operations["claims_admin_current"];
-        /** 设置业务日期（非生产环境） */
+        /**
+         * 设置业务日期（非生产环境）
+         * @description 设置业务日期（非生产环境）
+         *
+         *     Set the service's business date (not in production).
+         */
         put: operations["claims_admin_move"];
         post?: never;
         delete?: never;
@@ -202,12 +262,16 @@ export interface paths {
         /**
          * 节假日安排通知列表
          * @description 已发布的通知任何登录用户可查；草稿仅管理员可见。
+         *
+         *     Holiday notices (State Council holiday arrangements).
          */
         get: operations["claims_calendar_listed"];
         put?: never;
         /**
          * 起草某年度节假日安排通知（管理员）
          * @description 整体校验，所有错误一次列出（422 invalid_holiday_notice，errors 逐项给出位置）；须由另一名管理员发布后生效。
+         *
+         *     Draft a year's holiday notice (admin).
          */
         post: operations["claims_calendar_draft"];
         delete?: never;
@@ -223,7 +287,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 节假日安排通知 */
+        /**
+         * 节假日安排通知
+         * @description 节假日安排通知
+         *
+         *     One holiday notice.
+         */
         get: operations["claims_calendar_one"];
         put?: never;
         post?: never;
@@ -246,6 +315,8 @@ export interface paths {
          * 审核并发布（另一名管理员）
          * @description 发布人须是起草人以外的管理员（403 four_eyes）；发布后不可修改。各服务的工作日历随即载入，
          *     该年度暂定的期限按正式安排重新计算。
+         *
+         *     Check and publish a holiday notice (a second admin).
          */
         post: operations["claims_calendar_publish"];
         delete?: never;
@@ -261,7 +332,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 我的待遇资格 */
+        /**
+         * 我的待遇资格
+         * @description 我的待遇资格
+         *
+         *     My benefit eligibility.
+         */
         get: operations["claims_eligibility_my_eligibility"];
         put?: never;
         post?: never;
@@ -283,6 +359,8 @@ export interface paths {
         /**
          * 职工生育津贴（单位申报）
          * @description 只申报生育津贴（无垫付医疗费），付至参保人账户。
+         *
+         *     Employee maternity allowance (filed by the employer).
          */
         post: operations["claims_maternity_allowance"];
         delete?: never;
@@ -303,6 +381,8 @@ export interface paths {
         /**
          * 职工生育医疗费与生育津贴（单位申报）
          * @description 用人单位于生育或终止妊娠次月起12个月内申报职工垫付的生育医疗费，可一并申报生育津贴；金额按示例表计算（文件未给出职工标准）。
+         *
+         *     Employee maternity medical costs and allowance (filed by the employer).
          */
         post: operations["claims_maternity_employee_maternity"];
         delete?: never;
@@ -324,6 +404,8 @@ export interface paths {
          * 生育待遇测算（不申报、不保存）
          * @description 按生育保险待遇表测算各项目的支付金额：产前检查按孕周限额，分娩、计划生育项目按定额、限额或比例；不申报、不保存，
          *     任何登录用户可用。项目代码见 items[].item 的枚举。
+         *
+         *     Estimate maternity benefits (nothing filed or stored).
          */
         post: operations["claims_maternity_quote_maternity"];
         delete?: never;
@@ -345,6 +427,8 @@ export interface paths {
          * 居民生育医疗费报销（产前检查、分娩、计划生育）
          * @description 按人、按事件各支付一次：产前检查按一次妊娠的限额，分娩或终止妊娠每次妊娠一次，手术每日一次；项目限本人性别（按参保记录）；
          *     产前检查、分娩及其项目须有当日有效的妊娠登记。重复申报同一事件 409 maternity_already_claimed。
+         *
+         *     Reimbursement of a resident's maternity costs (prenatal checks, delivery, family planning).
          */
         post: operations["claims_maternity_resident_maternity"];
         delete?: never;
@@ -360,7 +444,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 待遇支付申请列表 */
+        /**
+         * 待遇支付申请列表
+         * @description 待遇支付申请列表
+         *
+         *     Benefit payment applications.
+         */
         get: operations["claims_payments_list_payments"];
         put?: never;
         post?: never;
@@ -377,7 +466,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查看待遇支付申请 */
+        /**
+         * 查看待遇支付申请
+         * @description 查看待遇支付申请
+         *
+         *     One benefit payment application.
+         */
         get: operations["claims_payments_get_payment"];
         put?: never;
         post?: never;
@@ -396,7 +490,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 受理（生育20个工作日、个人账户15个工作日内支付） */
+        /**
+         * 受理（生育20个工作日、个人账户15个工作日内支付）
+         * @description 受理（生育20个工作日、个人账户15个工作日内支付）
+         *
+         *     Accept a benefit payment application (maternity paid within 20, personal account within 15 working days).
+         */
         post: operations["claims_payments_accept"];
         delete?: never;
         options?: never;
@@ -413,7 +512,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 市级核准 */
+        /**
+         * 市级核准
+         * @description 市级核准
+         *
+         *     City-level approval of a benefit payment.
+         */
         post: operations["claims_payments_approve"];
         delete?: never;
         options?: never;
@@ -430,7 +534,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 支付 */
+        /**
+         * 支付
+         * @description 支付
+         *
+         *     Record the payment as made.
+         */
         post: operations["claims_payments_pay"];
         delete?: never;
         options?: never;
@@ -447,7 +556,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 不予支付（附原因） */
+        /**
+         * 不予支付（附原因）
+         * @description 不予支付（附原因）
+         *
+         *     Refuse payment, with the reason.
+         */
         post: operations["claims_payments_reject"];
         delete?: never;
         options?: never;
@@ -462,7 +576,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 参保人年度累计（已结算） */
+        /**
+         * 参保人年度累计（已结算）
+         * @description 参保人年度累计（已结算）
+         *
+         *     A person's settled totals for a benefit year.
+         */
         get: operations["claims_persons_accumulators"];
         put?: never;
         post?: never;
@@ -479,7 +598,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 参保人待遇资格 */
+        /**
+         * 参保人待遇资格
+         * @description 参保人待遇资格
+         *
+         *     A person's benefit eligibility.
+         */
         get: operations["claims_persons_person_eligibility"];
         put?: never;
         post?: never;
@@ -502,6 +626,8 @@ export interface paths {
          * 待遇结算（按已结算累计计算并记录）
          * @description 与测算同一规则；缴费档次、特殊人群按参保记录；起付线、最高支付限额等按该参保人本年度已结算的账单累计，并发结算依次进行。
          *     一张票据（机构编码+票据号）只结算一次：同一请求重复提交返回首次结果（200），不同内容 409 duplicate_receipt。
+         *
+         *     Settle a bill against the person's settled totals and record it.
          */
         post: operations["claims_persons_settle"];
         delete?: never;
@@ -520,6 +646,8 @@ export interface paths {
         /**
          * 政策版本列表
          * @description 已发布版本任何登录用户可查；草稿仅管理员可见。
+         *
+         *     Benefit policy versions.
          */
         get: operations["claims_policies_listed"];
         put?: never;
@@ -527,6 +655,8 @@ export interface paths {
          * 起草待遇政策版本（管理员）
          * @description 提交一份完整的政策文件作为草稿；文件整体校验，所有错误一次列出（422 invalid_policy，errors 逐项给出位置）。
          *     草稿须由另一名管理员发布后才生效；effective_from 为将来日期即预定生效。
+         *
+         *     Draft a benefit policy version (admin).
          */
         post: operations["claims_policies_draft"];
         delete?: never;
@@ -542,7 +672,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 某日适用的待遇政策（我能享受什么） */
+        /**
+         * 某日适用的待遇政策（我能享受什么）
+         * @description 某日适用的待遇政策（我能享受什么）
+         *
+         *     The benefit policy in force on a day (what I am entitled to).
+         */
         get: operations["claims_policies_in_force"];
         put?: never;
         post?: never;
@@ -559,7 +694,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本部署的统筹区 */
+        /**
+         * 本部署的统筹区
+         * @description 本部署的统筹区
+         *
+         *     This deployment's pooling region.
+         */
         get: operations["claims_policies_region"];
         put?: never;
         post?: never;
@@ -576,7 +716,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 政策版本（含文件） */
+        /**
+         * 政策版本（含文件）
+         * @description 政策版本（含文件）
+         *
+         *     One policy version, with its document.
+         */
         get: operations["claims_policies_one"];
         put?: never;
         post?: never;
@@ -598,6 +743,8 @@ export interface paths {
         /**
          * 审核并发布（另一名管理员）
          * @description 审核草稿并发布：发布人须是起草人以外的管理员（403 four_eyes）；发布后不可修改，版本号依次编定。
+         *
+         *     Check and publish a policy version (a second admin).
          */
         post: operations["claims_policies_publish"];
         delete?: never;
@@ -619,6 +766,8 @@ export interface paths {
          * 待遇测算（不保存）
          * @description 按明确给出的参保情况与本年度累计计算一张结算单（不保存）：基本医保 → 大病保险 → 医疗救助/优抚补助，逐行说明；
          *     与实际结算同一规则、同一结果。任何已登录用户可用（参保人估算、经办人员核对）。适用就医日期当日生效的政策版本。
+         *
+         *     Estimate benefits for a bill (nothing stored).
          */
         post: operations["claims_quote_claim"];
         delete?: never;
@@ -634,10 +783,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 报销申请列表（本人、单位职工、本经办机构） */
+        /**
+         * 报销申请列表（本人、单位职工、本经办机构）
+         * @description 报销申请列表（本人、单位职工、本经办机构）
+         *
+         *     Reimbursement claims (one's own, a unit's employees', an office's).
+         */
         get: operations["claims_reimbursements_list_claims"];
         put?: never;
-        /** 申请手工报销（材料不全时一次性告知） */
+        /**
+         * 申请手工报销（材料不全时一次性告知）
+         * @description 申请手工报销（材料不全时一次性告知）
+         *
+         *     File a manual reimbursement claim (every missing material is named at once).
+         */
         post: operations["claims_reimbursements_file_claim"];
         delete?: never;
         options?: never;
@@ -654,7 +813,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 单位批量申报（逐条受理或说明原因） */
+        /**
+         * 单位批量申报（逐条受理或说明原因）
+         * @description 单位批量申报（逐条受理或说明原因）
+         *
+         *     A unit files many claims at once (each accepted or refused with its reason).
+         */
         post: operations["claims_reimbursements_file_batch"];
         delete?: never;
         options?: never;
@@ -669,7 +833,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 申报须知：各就医类型所需材料、审核与退回原因代码 */
+        /**
+         * 申报须知：各就医类型所需材料、审核与退回原因代码
+         * @description 申报须知：各就医类型所需材料、审核与退回原因代码
+         *
+         *     What to bring: materials per kind of care, review and refusal reason codes.
+         */
         get: operations["claims_reimbursements_reference"];
         put?: never;
         post?: never;
@@ -686,7 +855,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查看报销申请（状态、说明、预计支付日期） */
+        /**
+         * 查看报销申请（状态、说明、预计支付日期）
+         * @description 查看报销申请（状态、说明、预计支付日期）
+         *
+         *     One claim: status, explanations, expected payment date.
+         */
         get: operations["claims_reimbursements_get_claim"];
         put?: never;
         post?: never;
@@ -705,7 +879,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 受理 */
+        /**
+         * 受理
+         * @description 受理
+         *
+         *     Accept a claim.
+         */
         post: operations["claims_reimbursements_accept"];
         delete?: never;
         options?: never;
@@ -722,7 +901,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 市级核准（计算待遇、生成支付单） */
+        /**
+         * 市级核准（计算待遇、生成支付单）
+         * @description 市级核准（计算待遇、生成支付单）
+         *
+         *     City-level approval: compute the benefit and issue the payment order.
+         */
         post: operations["claims_reimbursements_approve"];
         delete?: never;
         options?: never;
@@ -739,7 +923,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 补正材料 */
+        /**
+         * 补正材料
+         * @description 补正材料
+         *
+         *     Supply missing materials.
+         */
         post: operations["claims_reimbursements_supplement"];
         delete?: never;
         options?: never;
@@ -756,7 +945,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 支付（划款完成） */
+        /**
+         * 支付（划款完成）
+         * @description 支付（划款完成）
+         *
+         *     Record the transfer as made.
+         */
         post: operations["claims_reimbursements_pay"];
         delete?: never;
         options?: never;
@@ -773,7 +967,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 不予受理或不予支付（附原因；票据可重新申请） */
+        /**
+         * 不予受理或不予支付（附原因；票据可重新申请）
+         * @description 不予受理或不予支付（附原因；票据可重新申请）
+         *
+         *     Refuse to accept or to pay, with the reason (the receipts may be claimed again).
+         */
         post: operations["claims_reimbursements_reject"];
         delete?: never;
         options?: never;
@@ -790,7 +989,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 区级审核（逐张票据：通过、核减、拒付） */
+        /**
+         * 区级审核（逐张票据：通过、核减、拒付）
+         * @description 区级审核（逐张票据：通过、核减、拒付）
+         *
+         *     District review, receipt by receipt: pass, reduce or refuse.
+         */
         post: operations["claims_reimbursements_review"];
         delete?: never;
         options?: never;
@@ -805,9 +1009,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 当前业务日期 */
+        /**
+         * 当前业务日期
+         * @description 当前业务日期
+         *
+         *     The service's business date.
+         */
         get: operations["facility_admin_current"];
-        /** 设置业务日期（非生产环境） */
+        /**
+         * 设置业务日期（非生产环境）
+         * @description 设置业务日期（非生产环境）
+         *
+         *     Set the service's business date (not in production).
+         */
         put: operations["facility_admin_move"];
         post?: never;
         delete?: never;
@@ -823,10 +1037,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 定点申请列表（申请机构看自己的，经办人员看本分中心的） */
+        /**
+         * 定点申请列表（申请机构看自己的，经办人员看本分中心的）
+         * @description 定点申请列表（申请机构看自己的，经办人员看本分中心的）
+         *
+         *     Designation applications (an applicant's own; staff: their office's).
+         */
         get: operations["facility_applications_list_applications"];
         put?: never;
-        /** 提交定点申请 */
+        /**
+         * 提交定点申请
+         * @description 提交定点申请
+         *
+         *     Apply for designation.
+         */
         post: operations["facility_applications_submit"];
         delete?: never;
         options?: never;
@@ -841,7 +1065,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 定点申请详情与办理时限 */
+        /**
+         * 定点申请详情与办理时限
+         * @description 定点申请详情与办理时限
+         *
+         *     One application and its time limits.
+         */
         get: operations["facility_applications_get_application"];
         put?: never;
         post?: never;
@@ -860,7 +1089,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 受理 */
+        /**
+         * 受理
+         * @description 受理
+         *
+         *     Accept an application.
+         */
         post: operations["facility_applications_accept"];
         delete?: never;
         options?: never;
@@ -877,7 +1111,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 签订医保服务协议，纳入定点 */
+        /**
+         * 签订医保服务协议，纳入定点
+         * @description 签订医保服务协议，纳入定点
+         *
+         *     Sign the service agreement: the facility is designated.
+         */
         post: operations["facility_applications_sign"];
         delete?: never;
         options?: never;
@@ -894,7 +1133,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 开始公示 */
+        /**
+         * 开始公示
+         * @description 开始公示
+         *
+         *     Start the public notice.
+         */
         post: operations["facility_applications_open_notice"];
         delete?: never;
         options?: never;
@@ -911,7 +1155,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 公示结束（异议处理） */
+        /**
+         * 公示结束（异议处理）
+         * @description 公示结束（异议处理）
+         *
+         *     End the public notice (objections handled).
+         */
         post: operations["facility_applications_close_notice"];
         delete?: never;
         options?: never;
@@ -928,7 +1177,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 不予受理（说明理由） */
+        /**
+         * 不予受理（说明理由）
+         * @description 不予受理（说明理由）
+         *
+         *     Refuse the application, with the reason.
+         */
         post: operations["facility_applications_refuse"];
         delete?: never;
         options?: never;
@@ -945,7 +1199,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 一次性告知需补正的全部材料 */
+        /**
+         * 一次性告知需补正的全部材料
+         * @description 一次性告知需补正的全部材料
+         *
+         *     Name every missing material at once.
+         */
         post: operations["facility_applications_request_supplement"];
         delete?: never;
         options?: never;
@@ -962,7 +1221,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 记录专家评估结论 */
+        /**
+         * 记录专家评估结论
+         * @description 记录专家评估结论
+         *
+         *     Record the experts' assessment.
+         */
         post: operations["facility_applications_review"];
         delete?: never;
         options?: never;
@@ -979,7 +1243,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 组织专家评估 */
+        /**
+         * 组织专家评估
+         * @description 组织专家评估
+         *
+         *     Arrange the experts' assessment.
+         */
         post: operations["facility_applications_start_review"];
         delete?: never;
         options?: never;
@@ -996,7 +1265,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 补正材料 */
+        /**
+         * 补正材料
+         * @description 补正材料
+         *
+         *     Supply missing materials.
+         */
         post: operations["facility_applications_supplement"];
         delete?: never;
         options?: never;
@@ -1013,7 +1287,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 撤回申请 */
+        /**
+         * 撤回申请
+         * @description 撤回申请
+         *
+         *     Withdraw the application.
+         */
         post: operations["facility_applications_withdraw"];
         delete?: never;
         options?: never;
@@ -1028,7 +1307,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 医保经办服务事项目录（公开） */
+        /**
+         * 医保经办服务事项目录（公开）
+         * @description 医保经办服务事项目录（公开）
+         *
+         *     The catalogue of insurance office services (public).
+         */
         get: operations["facility_catalogue"];
         put?: never;
         post?: never;
@@ -1045,7 +1329,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 服务事项详情（公开） */
+        /**
+         * 服务事项详情（公开）
+         * @description 服务事项详情（公开）
+         *
+         *     One catalogue item (public).
+         */
         get: operations["facility_catalogue_entry"];
         put?: never;
         post?: never;
@@ -1062,7 +1351,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 经办机构目录（公开） */
+        /**
+         * 经办机构目录（公开）
+         * @description 经办机构目录（公开）
+         *
+         *     The directory of insurance offices (public).
+         */
         get: operations["facility_offices"];
         put?: never;
         post?: never;
@@ -1079,7 +1373,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 经办机构详情（公开） */
+        /**
+         * 经办机构详情（公开）
+         * @description 经办机构详情（公开）
+         *
+         *     One office (public).
+         */
         get: operations["facility_offices_office"];
         put?: never;
         post?: never;
@@ -1096,7 +1395,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查询定点医药机构（公开） */
+        /**
+         * 查询定点医药机构（公开）
+         * @description 查询定点医药机构（公开）
+         *
+         *     Search designated hospitals and pharmacies (public).
+         */
         get: operations["facility_public_search"];
         put?: never;
         post?: never;
@@ -1113,7 +1417,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 定点医药机构详情（公开） */
+        /**
+         * 定点医药机构详情（公开）
+         * @description 定点医药机构详情（公开）
+         *
+         *     One designated facility (public).
+         */
         get: operations["facility_public_entry"];
         put?: never;
         post?: never;
@@ -1136,7 +1445,12 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** 定点医药机构信息变更 */
+        /**
+         * 定点医药机构信息变更
+         * @description 定点医药机构信息变更
+         *
+         *     Change a designated facility's details.
+         */
         patch: operations["facility_registry_change"];
         trace?: never;
     };
@@ -1147,7 +1461,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 变更记录（谁、何时、为何） */
+        /**
+         * 变更记录（谁、何时、为何）
+         * @description 变更记录（谁、何时、为何）
+         *
+         *     A facility's changes: who, when, why.
+         */
         get: operations["facility_registry_history"];
         put?: never;
         post?: never;
@@ -1166,7 +1485,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 恢复医保服务 */
+        /**
+         * 恢复医保服务
+         * @description 恢复医保服务
+         *
+         *     Reinstate a suspended facility.
+         */
         post: operations["facility_registry_reinstate"];
         delete?: never;
         options?: never;
@@ -1183,7 +1507,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 协议到期前续签 */
+        /**
+         * 协议到期前续签
+         * @description 协议到期前续签
+         *
+         *     Renew the agreement before it ends.
+         */
         post: operations["facility_registry_renew"];
         delete?: never;
         options?: never;
@@ -1200,7 +1529,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 暂停定点医药机构医保服务 */
+        /**
+         * 暂停定点医药机构医保服务
+         * @description 暂停定点医药机构医保服务
+         *
+         *     Suspend a facility's insurance services.
+         */
         post: operations["facility_registry_suspend"];
         delete?: never;
         options?: never;
@@ -1217,7 +1551,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 解除定点协议 */
+        /**
+         * 解除定点协议
+         * @description 解除定点协议
+         *
+         *     End the designation agreement.
+         */
         post: operations["facility_registry_terminate"];
         delete?: never;
         options?: never;
@@ -1237,6 +1576,8 @@ export interface paths {
          * @description The caller's own cases from every service, each with its status and next due date (soonest first).
          *
          *     本人在各服务的业务及其状态与下一个截止日期（最近的在前）；cursor 用于之后查询变化。
+         *
+         *     My cases across the services: enrollments, benefit registrations, claims, benefit payments, transfers.
          */
         get: operations["my_cases_api_v1_me_cases_get"];
         put?: never;
@@ -1257,6 +1598,8 @@ export interface paths {
         /**
          * 我的业务的变化（轮询）
          * @description What is new, changed or gone since the cursor, and the next cursor. 自 since 以来新增、变化、不再可见的业务。
+         *
+         *     What changed in my cases since a cursor (polling).
          */
         get: operations["my_changes_api_v1_me_cases_changes_get"];
         put?: never;
@@ -1279,6 +1622,8 @@ export interface paths {
          * @description Server-sent events: one `case` event per change (data: the change as JSON), checked every few
          *     seconds; each event's id is the cursor to resume from (EventSource sends it back as Last-Event-ID).
          *     The stream closes after a few minutes; the app reconnects. 服务器推送：每个变化一个事件。
+         *
+         *     Changes in my cases as server-sent events.
          */
         get: operations["my_events_api_v1_me_cases_events_get"];
         put?: never;
@@ -1296,7 +1641,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 死信列表（个人信息已脱敏） */
+        /**
+         * 死信列表（个人信息已脱敏）
+         * @description 死信列表（个人信息已脱敏）
+         *
+         *     Dead letters of a service (personal data masked).
+         */
         get: operations["dead_letters_api_v1_ops_dead_letters__service__get"];
         put?: never;
         post?: never;
@@ -1315,7 +1665,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 重放死信（管理员，留痕） */
+        /**
+         * 重放死信（管理员，留痕）
+         * @description 重放死信（管理员，留痕）
+         *
+         *     Replay dead letters (admin; recorded).
+         */
         post: operations["replay_api_v1_ops_dead_letters__service__replay_post"];
         delete?: never;
         options?: never;
@@ -1330,7 +1685,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 平台运行状态（运维） */
+        /**
+         * 平台运行状态（运维）
+         * @description 平台运行状态（运维）
+         *
+         *     The platform's running status (operations).
+         */
         get: operations["status_api_v1_ops_status_get"];
         put?: never;
         post?: never;
@@ -1347,9 +1707,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 当前业务日期 */
+        /**
+         * 当前业务日期
+         * @description 当前业务日期
+         *
+         *     The service's business date.
+         */
         get: operations["registration_admin_current"];
-        /** 设置业务日期（非生产环境） */
+        /**
+         * 设置业务日期（非生产环境）
+         * @description 设置业务日期（非生产环境）
+         *
+         *     Set the service's business date (not in production).
+         */
         put: operations["registration_admin_move"];
         post?: never;
         delete?: never;
@@ -1365,7 +1735,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 待遇登记查询（本人的；经办人员本分中心的，可按参保人） */
+        /**
+         * 待遇登记查询（本人的；经办人员本分中心的，可按参保人）
+         * @description 待遇登记查询（本人的；经办人员本分中心的，可按参保人）
+         *
+         *     Benefit registrations (one's own; staff: their office's, by person).
+         */
         get: operations["registration_benefit_registrations_list_benefits"];
         put?: never;
         post?: never;
@@ -1384,7 +1759,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 副司局级人员标识维护（单位办理） */
+        /**
+         * 副司局级人员标识维护（单位办理）
+         * @description 副司局级人员标识维护（单位办理）
+         *
+         *     Maintain the deputy-director-level flag (by the unit).
+         */
         post: operations["registration_benefit_registrations_deputy_director"];
         delete?: never;
         options?: never;
@@ -1401,7 +1781,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 计划生育手术并发症登记 */
+        /**
+         * 计划生育手术并发症登记
+         * @description 计划生育手术并发症登记
+         *
+         *     Register a family-planning surgery complication.
+         */
         post: operations["registration_benefit_registrations_fp_complication"];
         delete?: never;
         options?: never;
@@ -1418,7 +1803,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 住院资格确认书（联网登记失败时） */
+        /**
+         * 住院资格确认书（联网登记失败时）
+         * @description 住院资格确认书（联网登记失败时）
+         *
+         *     Inpatient eligibility confirmation (when online registration failed).
+         */
         post: operations["registration_benefit_registrations_hospitalization"];
         delete?: never;
         options?: never;
@@ -1435,7 +1825,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 遗失票据登记 */
+        /**
+         * 遗失票据登记
+         * @description 遗失票据登记
+         *
+         *     Register lost receipts.
+         */
         post: operations["registration_benefit_registrations_lost_receipt"];
         delete?: never;
         options?: never;
@@ -1452,7 +1847,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 生育保险住院登记 */
+        /**
+         * 生育保险住院登记
+         * @description 生育保险住院登记
+         *
+         *     Maternity insurance inpatient registration.
+         */
         post: operations["registration_benefit_registrations_maternity_hospitalization"];
         delete?: never;
         options?: never;
@@ -1469,7 +1869,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 生育保险转诊转院登记 */
+        /**
+         * 生育保险转诊转院登记
+         * @description 生育保险转诊转院登记
+         *
+         *     Maternity insurance referral registration.
+         */
         post: operations["registration_benefit_registrations_maternity_referral"];
         delete?: never;
         options?: never;
@@ -1486,7 +1891,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 生育保险异地就医登记 */
+        /**
+         * 生育保险异地就医登记
+         * @description 生育保险异地就医登记
+         *
+         *     Maternity insurance registration for care in another region.
+         */
         post: operations["registration_benefit_registrations_maternity_remote"];
         delete?: never;
         options?: never;
@@ -1503,7 +1913,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 生育保险妊娠登记 */
+        /**
+         * 生育保险妊娠登记
+         * @description 生育保险妊娠登记
+         *
+         *     Maternity insurance pregnancy registration.
+         */
         post: operations["registration_benefit_registrations_pregnancy"];
         delete?: never;
         options?: never;
@@ -1520,7 +1935,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 跨省异地就医备案（长期居住、临时外出） */
+        /**
+         * 跨省异地就医备案（长期居住、临时外出）
+         * @description 跨省异地就医备案（长期居住、临时外出）
+         *
+         *     Cross-province care filing (long-term residence, temporary stay).
+         */
         post: operations["registration_benefit_registrations_remote_care"];
         delete?: never;
         options?: never;
@@ -1537,7 +1957,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 城乡居民门（急）诊就医登记 */
+        /**
+         * 城乡居民门（急）诊就医登记
+         * @description 城乡居民门（急）诊就医登记
+         *
+         *     Residents' outpatient (emergency) registration.
+         */
         post: operations["registration_benefit_registrations_resident_outpatient"];
         delete?: never;
         options?: never;
@@ -1554,7 +1979,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 非典后遗症治疗医院变更 */
+        /**
+         * 非典后遗症治疗医院变更
+         * @description 非典后遗症治疗医院变更
+         *
+         *     Change the hospital treating SARS sequelae.
+         */
         post: operations["registration_benefit_registrations_sars"];
         delete?: never;
         options?: never;
@@ -1571,7 +2001,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 门诊特定疾病待遇登记 */
+        /**
+         * 门诊特定疾病待遇登记
+         * @description 门诊特定疾病待遇登记
+         *
+         *     Register for outpatient special-disease benefits.
+         */
         post: operations["registration_benefit_registrations_special_disease"];
         delete?: never;
         options?: never;
@@ -1588,7 +2023,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 肺结核病患者门诊就医登记 */
+        /**
+         * 肺结核病患者门诊就医登记
+         * @description 肺结核病患者门诊就医登记
+         *
+         *     Register a tuberculosis patient's outpatient care.
+         */
         post: operations["registration_benefit_registrations_tb"];
         delete?: never;
         options?: never;
@@ -1603,7 +2043,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查看待遇登记 */
+        /**
+         * 查看待遇登记
+         * @description 查看待遇登记
+         *
+         *     One benefit registration.
+         */
         get: operations["registration_benefit_registrations_get_benefit"];
         put?: never;
         post?: never;
@@ -1622,7 +2067,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 变更门特治疗医院或药店 */
+        /**
+         * 变更门特治疗医院或药店
+         * @description 变更门特治疗医院或药店
+         *
+         *     Change the special-disease treating hospital or pharmacy.
+         */
         post: operations["registration_benefit_registrations_change_treatment_facility"];
         delete?: never;
         options?: never;
@@ -1637,7 +2087,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 个人账户及其明细 */
+        /**
+         * 个人账户及其明细
+         * @description 个人账户及其明细
+         *
+         *     A personal account and its entries.
+         */
         get: operations["registration_contributions_account"];
         put?: never;
         post?: never;
@@ -1654,10 +2109,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查询征缴单 */
+        /**
+         * 查询征缴单
+         * @description 查询征缴单
+         *
+         *     List contribution notices.
+         */
         get: operations["registration_contributions_list_notices"];
         put?: never;
-        /** 生成单位月度征缴单 */
+        /**
+         * 生成单位月度征缴单
+         * @description 生成单位月度征缴单
+         *
+         *     Issue a unit's monthly contribution notice.
+         */
         post: operations["registration_contributions_issue_unit_notice"];
         delete?: never;
         options?: never;
@@ -1674,7 +2139,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 批量生成经办机构当月全部征缴单 */
+        /**
+         * 批量生成经办机构当月全部征缴单
+         * @description 批量生成经办机构当月全部征缴单
+         *
+         *     Issue every contribution notice of the office for the month.
+         */
         post: operations["registration_contributions_issue_month"];
         delete?: never;
         options?: never;
@@ -1691,7 +2161,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 生成灵活就业人员月度征缴单 */
+        /**
+         * 生成灵活就业人员月度征缴单
+         * @description 生成灵活就业人员月度征缴单
+         *
+         *     Issue a flexibly employed person's monthly contribution notice.
+         */
         post: operations["registration_contributions_issue_flexible_notice"];
         delete?: never;
         options?: never;
@@ -1706,7 +2181,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查看征缴单及明细 */
+        /**
+         * 查看征缴单及明细
+         * @description 查看征缴单及明细
+         *
+         *     One contribution notice and its lines.
+         */
         get: operations["registration_contributions_get_notice"];
         put?: never;
         post?: never;
@@ -1725,7 +2205,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 导入银行或税务缴费文件 */
+        /**
+         * 导入银行或税务缴费文件
+         * @description 导入银行或税务缴费文件
+         *
+         *     Import a bank or tax bureau payment file.
+         */
         post: operations["registration_contributions_import_payments"];
         delete?: never;
         options?: never;
@@ -1740,7 +2225,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 职工医保缴费基数、费率与个人账户划入比例（含来源） */
+        /**
+         * 职工医保缴费基数、费率与个人账户划入比例（含来源）
+         * @description 职工医保缴费基数、费率与个人账户划入比例（含来源）
+         *
+         *     Employee contribution bases, rates and personal-account shares, with their sources.
+         */
         get: operations["registration_contributions_policy"];
         put?: never;
         post?: never;
@@ -1758,7 +2248,12 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** 单位申报职工缴费基数 */
+        /**
+         * 单位申报职工缴费基数
+         * @description 单位申报职工缴费基数
+         *
+         *     A unit declares its employees' contribution bases.
+         */
         put: operations["registration_contributions_declare_bases"];
         post?: never;
         delete?: never;
@@ -1774,7 +2269,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 参保完成情况（按乡镇、类别对照年度指导性指标） */
+        /**
+         * 参保完成情况（按乡镇、类别对照年度指导性指标）
+         * @description 参保完成情况（按乡镇、类别对照年度指导性指标）
+         *
+         *     Enrollment coverage by township and category against the year's targets.
+         */
         get: operations["registration_drive_coverage"];
         put?: never;
         post?: never;
@@ -1791,7 +2291,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 参保完成情况（电子表格 CSV） */
+        /**
+         * 参保完成情况（电子表格 CSV）
+         * @description 参保完成情况（电子表格 CSV）
+         *
+         *     Enrollment coverage as CSV.
+         */
         get: operations["registration_drive_coverage_csv"];
         put?: never;
         post?: never;
@@ -1808,7 +2313,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 参保完成情况（Excel xlsx） */
+        /**
+         * 参保完成情况（Excel xlsx）
+         * @description 参保完成情况（Excel xlsx）
+         *
+         *     Enrollment coverage as an Excel workbook.
+         */
         get: operations["registration_drive_coverage_xlsx"];
         put?: never;
         post?: never;
@@ -1827,7 +2337,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 导入部门名单并比对参保情况 */
+        /**
+         * 导入部门名单并比对参保情况
+         * @description 导入部门名单并比对参保情况
+         *
+         *     Import a department's list and match it against enrollments.
+         */
         post: operations["registration_drive_upload_list"];
         delete?: never;
         options?: never;
@@ -1842,7 +2357,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 名单比对结果汇总 */
+        /**
+         * 名单比对结果汇总
+         * @description 名单比对结果汇总
+         *
+         *     Summary of a list's matching.
+         */
         get: operations["registration_drive_get_list"];
         put?: never;
         post?: never;
@@ -1859,7 +2379,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 名单比对明细（证件号码脱敏） */
+        /**
+         * 名单比对明细（证件号码脱敏）
+         * @description 名单比对明细（证件号码脱敏）
+         *
+         *     A list's matching, line by line (ID numbers masked).
+         */
         get: operations["registration_drive_list_findings"];
         put?: never;
         post?: never;
@@ -1876,7 +2401,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 参保记录查询（本人；经办人员按参保人） */
+        /**
+         * 参保记录查询（本人；经办人员按参保人）
+         * @description 参保记录查询（本人；经办人员按参保人）
+         *
+         *     Enrollments (one's own; staff: by person).
+         */
         get: operations["registration_enrollments_list_enrollments"];
         put?: never;
         post?: never;
@@ -1893,7 +2423,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 参保凭证（本人；经办人员按参保人） */
+        /**
+         * 参保凭证（本人；经办人员按参保人）
+         * @description 参保凭证（本人；经办人员按参保人）
+         *
+         *     Coverage certificates (one's own; staff: by person).
+         */
         get: operations["registration_enrollments_certificates"];
         put?: never;
         post?: never;
@@ -1910,7 +2445,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 转入的缴费年限与个人账户（转移接续合并） */
+        /**
+         * 转入的缴费年限与个人账户（转移接续合并）
+         * @description 转入的缴费年限与个人账户（转移接续合并）
+         *
+         *     Contribution years and personal-account balances transferred in.
+         */
         get: operations["registration_enrollments_contribution_history"];
         put?: never;
         post?: never;
@@ -1929,7 +2469,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 灵活就业人员参保登记 */
+        /**
+         * 灵活就业人员参保登记
+         * @description 灵活就业人员参保登记
+         *
+         *     Enroll a flexibly employed person.
+         */
         post: operations["registration_enrollments_submit_flexible_enrollment"];
         delete?: never;
         options?: never;
@@ -1946,7 +2491,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 城乡居民参保登记 */
+        /**
+         * 城乡居民参保登记
+         * @description 城乡居民参保登记
+         *
+         *     Enroll a resident.
+         */
         post: operations["registration_enrollments_submit_resident_enrollment"];
         delete?: never;
         options?: never;
@@ -1963,7 +2513,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 城乡居民集体参保（学校、村居、福利机构、乡镇） */
+        /**
+         * 城乡居民集体参保（学校、村居、福利机构、乡镇）
+         * @description 城乡居民集体参保（学校、村居、福利机构、乡镇）
+         *
+         *     Collective resident enrollment (schools, villages, care homes, townships).
+         */
         post: operations["registration_enrollments_file_collectively"];
         delete?: never;
         options?: never;
@@ -1980,7 +2535,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 按证件号码查询参保人（证件号码放在请求体中） */
+        /**
+         * 按证件号码查询参保人（证件号码放在请求体中）
+         * @description 按证件号码查询参保人（证件号码放在请求体中）
+         *
+         *     Find an insured person by ID number (the number goes in the body).
+         */
         post: operations["registration_enrollments_search_person"];
         delete?: never;
         options?: never;
@@ -1995,7 +2555,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查看参保登记 */
+        /**
+         * 查看参保登记
+         * @description 查看参保登记
+         *
+         *     Read one enrollment.
+         */
         get: operations["registration_enrollments_get_enrollment"];
         put?: never;
         post?: never;
@@ -2014,7 +2579,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 审核通过参保登记 */
+        /**
+         * 审核通过参保登记
+         * @description 审核通过参保登记
+         *
+         *     Approve an enrollment.
+         */
         post: operations["registration_enrollments_approve"];
         delete?: never;
         options?: never;
@@ -2031,7 +2601,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 中断参保（单位停缴） */
+        /**
+         * 中断参保（单位停缴）
+         * @description 中断参保（单位停缴）
+         *
+         *     Interrupt coverage (the unit stopped paying).
+         */
         post: operations["registration_enrollments_interrupt"];
         delete?: never;
         options?: never;
@@ -2048,7 +2623,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 退费（待遇享受期开始前） */
+        /**
+         * 退费（待遇享受期开始前）
+         * @description 退费（待遇享受期开始前）
+         *
+         *     Refund (before the benefit period starts).
+         */
         post: operations["registration_enrollments_refund"];
         delete?: never;
         options?: never;
@@ -2065,7 +2645,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 不予登记 */
+        /**
+         * 不予登记
+         * @description 不予登记
+         *
+         *     Refuse an enrollment.
+         */
         post: operations["registration_enrollments_reject"];
         delete?: never;
         options?: never;
@@ -2082,7 +2667,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 恢复参保（返回新的参保登记） */
+        /**
+         * 恢复参保（返回新的参保登记）
+         * @description 恢复参保（返回新的参保登记）
+         *
+         *     Resume coverage (answers the new enrollment).
+         */
         post: operations["registration_enrollments_resume"];
         delete?: never;
         options?: never;
@@ -2099,7 +2689,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 在职转退休 */
+        /**
+         * 在职转退休
+         * @description 在职转退休
+         *
+         *     From employed to retired.
+         */
         post: operations["registration_enrollments_retire"];
         delete?: never;
         options?: never;
@@ -2116,7 +2711,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 中止参保（单位停保；转出前办理） */
+        /**
+         * 中止参保（单位停保；转出前办理）
+         * @description 中止参保（单位停保；转出前办理）
+         *
+         *     Stop coverage (the unit stops; before a transfer out).
+         */
         post: operations["registration_enrollments_stop"];
         delete?: never;
         options?: never;
@@ -2133,7 +2733,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 终止参保（死亡、出国定居、解除劳动关系等） */
+        /**
+         * 终止参保（死亡、出国定居、解除劳动关系等）
+         * @description 终止参保（死亡、出国定居、解除劳动关系等）
+         *
+         *     End coverage (death, emigration, end of employment).
+         */
         post: operations["registration_enrollments_terminate"];
         delete?: never;
         options?: never;
@@ -2150,7 +2755,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 单位参保登记 */
+        /**
+         * 单位参保登记
+         * @description 单位参保登记
+         *
+         *     Register a unit.
+         */
         post: operations["registration_units_register_unit"];
         delete?: never;
         options?: never;
@@ -2165,7 +2775,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查看参保单位 */
+        /**
+         * 查看参保单位
+         * @description 查看参保单位
+         *
+         *     Read one unit.
+         */
         get: operations["registration_units_get_unit"];
         put?: never;
         post?: never;
@@ -2184,7 +2799,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 单位变更登记（名称、代码、法定代表人、暂停、注销、分立、合并） */
+        /**
+         * 单位变更登记（名称、代码、法定代表人、暂停、注销、分立、合并）
+         * @description 单位变更登记（名称、代码、法定代表人、暂停、注销、分立、合并）
+         *
+         *     Record a unit's change (name, code, legal representative, suspension, deregistration, split, merger).
+         */
         post: operations["registration_units_change_unit"];
         delete?: never;
         options?: never;
@@ -2199,10 +2819,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 单位职工参保信息查询 */
+        /**
+         * 单位职工参保信息查询
+         * @description 单位职工参保信息查询
+         *
+         *     A unit's insured employees.
+         */
         get: operations["registration_units_employees"];
         put?: never;
-        /** 职工参保登记（增员，即时办结） */
+        /**
+         * 职工参保登记（增员，即时办结）
+         * @description 职工参保登记（增员，即时办结）
+         *
+         *     Enroll an employee (done at once).
+         */
         post: operations["registration_units_enroll_employee"];
         delete?: never;
         options?: never;
@@ -2217,9 +2847,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 当前业务日期 */
+        /**
+         * 当前业务日期
+         * @description 当前业务日期
+         *
+         *     The service's business date.
+         */
         get: operations["settlement_admin_current"];
-        /** 设置业务日期（非生产环境） */
+        /**
+         * 设置业务日期（非生产环境）
+         * @description 设置业务日期（非生产环境）
+         *
+         *     Set the service's business date (not in production).
+         */
         put: operations["settlement_admin_move"];
         post?: never;
         delete?: never;
@@ -2237,7 +2877,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 录入年度考核结果：返还考核预留、上年度清算应收回 */
+        /**
+         * 录入年度考核结果：返还考核预留、上年度清算应收回
+         * @description 录入年度考核结果：返还考核预留、上年度清算应收回
+         *
+         *     Record a year's assessment: return the reserve, recover the year's excess.
+         */
         post: operations["settlement_assessments_assessment"];
         delete?: never;
         options?: never;
@@ -2252,10 +2897,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 总额指标列表 */
+        /**
+         * 总额指标列表
+         * @description 总额指标列表
+         *
+         *     List the global budgets.
+         */
         get: operations["settlement_budgets_list_budgets"];
         put?: never;
-        /** 下达或调整年度总额指标（按月平均或按历年规律分解） */
+        /**
+         * 下达或调整年度总额指标（按月平均或按历年规律分解）
+         * @description 下达或调整年度总额指标（按月平均或按历年规律分解）
+         *
+         *     Set or adjust a facility's yearly budget (split evenly or by past months).
+         */
         post: operations["settlement_budgets_set_budget"];
         delete?: never;
         options?: never;
@@ -2270,7 +2925,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 总额指标与调整记录 */
+        /**
+         * 总额指标与调整记录
+         * @description 总额指标与调整记录
+         *
+         *     One budget and its adjustments.
+         */
         get: operations["settlement_budgets_get_budget"];
         put?: never;
         post?: never;
@@ -2287,7 +2947,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 清算表列表（机构看自己的，经办人员看本分中心的） */
+        /**
+         * 清算表列表（机构看自己的，经办人员看本分中心的）
+         * @description 清算表列表（机构看自己的，经办人员看本分中心的）
+         *
+         *     Clearing tables (a facility's own; staff: their office's).
+         */
         get: operations["settlement_clearings_list_clearings"];
         put?: never;
         post?: never;
@@ -2304,7 +2969,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 批量导出基金清算表（电子表格 CSV） */
+        /**
+         * 批量导出基金清算表（电子表格 CSV）
+         * @description 批量导出基金清算表（电子表格 CSV）
+         *
+         *     Export clearing tables as CSV.
+         */
         get: operations["settlement_clearings_export_csv"];
         put?: never;
         post?: never;
@@ -2321,7 +2991,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 批量导出基金清算表 PDF（机构：本机构；经办：本分中心） */
+        /**
+         * 批量导出基金清算表 PDF（机构：本机构；经办：本分中心）
+         * @description 批量导出基金清算表 PDF（机构：本机构；经办：本分中心）
+         *
+         *     Export clearing tables as PDF (facility: its own; staff: their office's).
+         */
         get: operations["settlement_clearings_export_pdf"];
         put?: never;
         post?: never;
@@ -2338,7 +3013,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 批量导出基金清算表（Excel xlsx） */
+        /**
+         * 批量导出基金清算表（Excel xlsx）
+         * @description 批量导出基金清算表（Excel xlsx）
+         *
+         *     Export clearing tables as an Excel workbook.
+         */
         get: operations["settlement_clearings_export_xlsx"];
         put?: never;
         post?: never;
@@ -2355,7 +3035,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 清算表各行的计算公式（一处定义） */
+        /**
+         * 清算表各行的计算公式（一处定义）
+         * @description 清算表各行的计算公式（一处定义）
+         *
+         *     Each line's formula of the clearing table (defined once).
+         */
         get: operations["settlement_clearings_formulas"];
         put?: never;
         post?: never;
@@ -2374,7 +3059,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 清算（或重新清算）一个月；其后已清算的月份随之更新；重复执行无变化 */
+        /**
+         * 清算（或重新清算）一个月；其后已清算的月份随之更新；重复执行无变化
+         * @description 清算（或重新清算）一个月；其后已清算的月份随之更新；重复执行无变化
+         *
+         *     Clear (or clear again) a month; later cleared months follow; running twice changes nothing.
+         */
         post: operations["settlement_clearings_run"];
         delete?: never;
         options?: never;
@@ -2389,7 +3079,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 基金清算表（41行，每行公式与来源） */
+        /**
+         * 基金清算表（41行，每行公式与来源）
+         * @description 基金清算表（41行，每行公式与来源）
+         *
+         *     One clearing table (41 lines, each with its formula and sources).
+         */
         get: operations["settlement_clearings_get_clearing"];
         put?: never;
         post?: never;
@@ -2408,7 +3103,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 市医保中心核准 */
+        /**
+         * 市医保中心核准
+         * @description 市医保中心核准
+         *
+         *     Approval by the city centre.
+         */
         post: operations["settlement_clearings_approve"];
         delete?: never;
         options?: never;
@@ -2423,7 +3123,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 基金清算表 PDF */
+        /**
+         * 基金清算表 PDF
+         * @description 基金清算表 PDF
+         *
+         *     A clearing table as PDF.
+         */
         get: operations["settlement_clearings_clearing_document"];
         put?: never;
         post?: never;
@@ -2440,7 +3145,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 清算表的每次计算（谁、何时、为何） */
+        /**
+         * 清算表的每次计算（谁、何时、为何）
+         * @description 清算表的每次计算（谁、何时、为何）
+         *
+         *     Every computation of a clearing table: who, when, why.
+         */
         get: operations["settlement_clearings_history"];
         put?: never;
         post?: never;
@@ -2459,7 +3169,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 下达拨付单，结算款拨付机构银行账户（拨付本月第41行加调整） */
+        /**
+         * 下达拨付单，结算款拨付机构银行账户（拨付本月第41行加调整）
+         * @description 下达拨付单，结算款拨付机构银行账户（拨付本月第41行加调整）
+         *
+         *     Issue the payment order to the facility's bank account (line 41 plus adjustments).
+         */
         post: operations["settlement_clearings_pay"];
         delete?: never;
         options?: never;
@@ -2476,7 +3191,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 分中心审核 */
+        /**
+         * 分中心审核
+         * @description 分中心审核
+         *
+         *     Review by the district office.
+         */
         post: operations["settlement_clearings_review"];
         delete?: never;
         options?: never;
@@ -2491,7 +3211,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 基金清算表（电子表格 CSV） */
+        /**
+         * 基金清算表（电子表格 CSV）
+         * @description 基金清算表（电子表格 CSV）
+         *
+         *     A clearing table as CSV.
+         */
         get: operations["settlement_clearings_clearing_table"];
         put?: never;
         post?: never;
@@ -2508,7 +3233,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 基金清算表（Excel xlsx） */
+        /**
+         * 基金清算表（Excel xlsx）
+         * @description 基金清算表（Excel xlsx）
+         *
+         *     A clearing table as an Excel workbook.
+         */
         get: operations["settlement_clearings_clearing_table_xlsx"];
         put?: never;
         post?: never;
@@ -2525,10 +3255,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 月结申报列表（机构看自己的，经办人员看本分中心的） */
+        /**
+         * 月结申报列表（机构看自己的，经办人员看本分中心的）
+         * @description 月结申报列表（机构看自己的，经办人员看本分中心的）
+         *
+         *     Monthly declarations (a facility's own; staff: their office's).
+         */
         get: operations["settlement_declarations_list_declarations"];
         put?: never;
-        /** 月结申报（更正即提交新版本） */
+        /**
+         * 月结申报（更正即提交新版本）
+         * @description 月结申报（更正即提交新版本）
+         *
+         *     Declare a month (a correction is a new version).
+         */
         post: operations["settlement_declarations_declare"];
         delete?: never;
         options?: never;
@@ -2543,7 +3283,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 月结申报详情 */
+        /**
+         * 月结申报详情
+         * @description 月结申报详情
+         *
+         *     One monthly declaration.
+         */
         get: operations["settlement_declarations_get_declaration"];
         put?: never;
         post?: never;
@@ -2560,10 +3305,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 某机构的审核拒付与调整记录 */
+        /**
+         * 某机构的审核拒付与调整记录
+         * @description 某机构的审核拒付与调整记录
+         *
+         *     A facility's audit refusals and adjustments.
+         */
         get: operations["settlement_entries_list_entries"];
         put?: never;
-        /** 录入审核拒付、调整支付等（只增不改，记录经办人与原因） */
+        /**
+         * 录入审核拒付、调整支付等（只增不改，记录经办人与原因）
+         * @description 录入审核拒付、调整支付等（只增不改，记录经办人与原因）
+         *
+         *     Enter an audit refusal, an adjustment or another payment (append-only, with clerk and reason).
+         */
         post: operations["settlement_entries_add_entry"];
         delete?: never;
         options?: never;
@@ -2578,9 +3333,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 当前业务日期 */
+        /**
+         * 当前业务日期
+         * @description 当前业务日期
+         *
+         *     The service's business date.
+         */
         get: operations["transfer_admin_current"];
-        /** 设置业务日期（非生产环境） */
+        /**
+         * 设置业务日期（非生产环境）
+         * @description 设置业务日期（非生产环境）
+         *
+         *     Set the service's business date (not in production).
+         */
         put: operations["transfer_admin_move"];
         post?: never;
         delete?: never;
@@ -2598,7 +3363,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 出具参保凭证（中止参保后） */
+        /**
+         * 出具参保凭证（中止参保后）
+         * @description 出具参保凭证（中止参保后）
+         *
+         *     Issue a coverage certificate (after coverage stopped).
+         */
         post: operations["transfer_certificates_issue"];
         delete?: never;
         options?: never;
@@ -2613,7 +3383,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 我的参保凭证（可打印） */
+        /**
+         * 我的参保凭证（可打印）
+         * @description 我的参保凭证（可打印）
+         *
+         *     My coverage certificates (printable).
+         */
         get: operations["transfer_certificates_mine"];
         put?: never;
         post?: never;
@@ -2630,7 +3405,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查看参保凭证 */
+        /**
+         * 查看参保凭证
+         * @description 查看参保凭证
+         *
+         *     One coverage certificate.
+         */
         get: operations["transfer_certificates_get_certificate"];
         put?: never;
         post?: never;
@@ -2647,7 +3427,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 参保凭证 PDF（可打印） */
+        /**
+         * 参保凭证 PDF（可打印）
+         * @description 参保凭证 PDF（可打印）
+         *
+         *     A coverage certificate as PDF (printable).
+         */
         get: operations["transfer_certificates_certificate_document"];
         put?: never;
         post?: never;
@@ -2666,7 +3451,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 补办遗失的参保凭证 */
+        /**
+         * 补办遗失的参保凭证
+         * @description 补办遗失的参保凭证
+         *
+         *     Reissue a lost coverage certificate.
+         */
         post: operations["transfer_certificates_reissue"];
         delete?: never;
         options?: never;
@@ -2681,7 +3471,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 报文审计记录（收发、重试、拒收），不含报文内容 */
+        /**
+         * 报文审计记录（收发、重试、拒收），不含报文内容
+         * @description 报文审计记录（收发、重试、拒收），不含报文内容
+         *
+         *     Audit of inter-office messages (sent, received, retried, refused), without their content.
+         */
         get: operations["transfer_interop_audit_trail"];
         put?: never;
         post?: never;
@@ -2698,7 +3493,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 对接的外省经办机构：办理规程、待送达报文、最近送达与错误 */
+        /**
+         * 对接的外省经办机构：办理规程、待送达报文、最近送达与错误
+         * @description 对接的外省经办机构：办理规程、待送达报文、最近送达与错误
+         *
+         *     Peer offices in other provinces: profile, pending messages, last delivery and errors.
+         */
         get: operations["transfer_interop_peers"];
         put?: never;
         post?: never;
@@ -2715,7 +3515,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 核验参保凭证（公开，无需登录）：出具机构、出具日期、是否有效，不显示个人信息 */
+        /**
+         * 核验参保凭证（公开，无需登录）：出具机构、出具日期、是否有效，不显示个人信息
+         * @description 核验参保凭证（公开，无需登录）：出具机构、出具日期、是否有效，不显示个人信息
+         *
+         *     Verify a coverage certificate (public): issuing office, date, validity; no personal data.
+         */
         get: operations["transfer_public_verify_certificate"];
         put?: never;
         post?: never;
@@ -2732,10 +3537,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 我的（本机构的）转移接续业务 */
+        /**
+         * 我的（本机构的）转移接续业务
+         * @description 我的（本机构的）转移接续业务
+         *
+         *     Transfer cases (one's own; staff: their office's).
+         */
         get: operations["transfer_transfers_list_cases"];
         put?: never;
-        /** 申请转入（持转出地参保凭证） */
+        /**
+         * 申请转入（持转出地参保凭证）
+         * @description 申请转入（持转出地参保凭证）
+         *
+         *     Apply to transfer in (with the certificate of the region left).
+         */
         post: operations["transfer_transfers_apply"];
         delete?: never;
         options?: never;
@@ -2752,7 +3567,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 在转出地申请转出（2021年线上办理规程） */
+        /**
+         * 在转出地申请转出（2021年线上办理规程）
+         * @description 在转出地申请转出（2021年线上办理规程）
+         *
+         *     Apply to transfer out where one is insured (2021 online procedure).
+         */
         post: operations["transfer_transfers_apply_outgoing"];
         delete?: never;
         options?: never;
@@ -2767,7 +3587,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 待办：本机构未办结业务及其办理时限（可只看已超期） */
+        /**
+         * 待办：本机构未办结业务及其办理时限（可只看已超期）
+         * @description 待办：本机构未办结业务及其办理时限（可只看已超期）
+         *
+         *     Work to do: the office's open cases and their time limits (or only the overdue).
+         */
         get: operations["transfer_transfers_worklist"];
         put?: never;
         post?: never;
@@ -2784,7 +3609,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 查看转移接续业务及各环节时限 */
+        /**
+         * 查看转移接续业务及各环节时限
+         * @description 查看转移接续业务及各环节时限
+         *
+         *     One transfer case and the time limit of each step.
+         */
         get: operations["transfer_transfers_get_case"];
         put?: never;
         post?: never;
@@ -2803,7 +3633,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 受理（受理后5个工作日内发出联系函） */
+        /**
+         * 受理（受理后5个工作日内发出联系函）
+         * @description 受理（受理后5个工作日内发出联系函）
+         *
+         *     Accept a case (the contact letter is due within 5 working days).
+         */
         post: operations["transfer_transfers_accept"];
         delete?: never;
         options?: never;
@@ -2820,7 +3655,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 办结：合并缴费年限、记入个人账户 */
+        /**
+         * 办结：合并缴费年限、记入个人账户
+         * @description 办结：合并缴费年限、记入个人账户
+         *
+         *     Complete: merge contribution years, credit the personal account.
+         */
         post: operations["transfer_transfers_complete"];
         delete?: never;
         options?: never;
@@ -2837,7 +3677,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 核对转移资金：资金划转通知与信息表不符时，按银行到账核实后继续办结 */
+        /**
+         * 核对转移资金：资金划转通知与信息表不符时，按银行到账核实后继续办结
+         * @description 核对转移资金：资金划转通知与信息表不符时，按银行到账核实后继续办结
+         *
+         *     Confirm the transferred funds by the bank's receipt when the notice differs from the table.
+         */
         post: operations["transfer_transfers_confirm_funds"];
         delete?: never;
         options?: never;
@@ -2852,7 +3697,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 向对端经办机构查询办理进度 */
+        /**
+         * 向对端经办机构查询办理进度
+         * @description 向对端经办机构查询办理进度
+         *
+         *     Ask the peer office how far the case is.
+         */
         get: operations["transfer_transfers_peer_status"];
         put?: never;
         post?: never;
@@ -2871,7 +3721,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 不予受理（告知原因） */
+        /**
+         * 不予受理（告知原因）
+         * @description 不予受理（告知原因）
+         *
+         *     Refuse a case, with the reason.
+         */
         post: operations["transfer_transfers_refuse"];
         delete?: never;
         options?: never;
@@ -2888,7 +3743,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 重新发送对端拒收或无法送达的报文（更正对端地址或报文后） */
+        /**
+         * 重新发送对端拒收或无法送达的报文（更正对端地址或报文后）
+         * @description 重新发送对端拒收或无法送达的报文（更正对端地址或报文后）
+         *
+         *     Send again a message the peer refused or could not receive (after correcting it).
+         */
         post: operations["transfer_transfers_resend"];
         delete?: never;
         options?: never;
@@ -2905,7 +3765,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 生成并发出联系函 */
+        /**
+         * 生成并发出联系函
+         * @description 生成并发出联系函
+         *
+         *     Write and send the contact letter.
+         */
         post: operations["transfer_transfers_send_letter"];
         delete?: never;
         options?: never;
@@ -2922,7 +3787,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 转出地：发出信息表并划转资金 */
+        /**
+         * 转出地：发出信息表并划转资金
+         * @description 转出地：发出信息表并划转资金
+         *
+         *     Region left: send the information table and transfer the funds.
+         */
         post: operations["transfer_transfers_send_table"];
         delete?: never;
         options?: never;
@@ -2937,7 +3807,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 平台健康：各服务就绪与降级状态 */
+        /**
+         * 平台健康：各服务就绪与降级状态
+         * @description 平台健康：各服务就绪与降级状态
+         *
+         *     Platform health: each service ready or degraded.
+         */
         get: operations["health_health_get"];
         put?: never;
         post?: never;
@@ -2954,7 +3829,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本机构的报文验签公钥（JWKS），供对端配置 */
+        /**
+         * 本机构的报文验签公钥（JWKS），供对端配置
+         * @description 本机构的报文验签公钥（JWKS），供对端配置
+         *
+         *     This office's message-verification public keys (JWKS), for peers to configure.
+         */
         get: operations["transfer_interop_keys"];
         put?: never;
         post?: never;
@@ -2973,7 +3853,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 接收对端经办机构的签名报文（联系函、信息表、资金划转通知、拒绝、状态查询） */
+        /**
+         * 接收对端经办机构的签名报文（联系函、信息表、资金划转通知、拒绝、状态查询）
+         * @description 接收对端经办机构的签名报文（联系函、信息表、资金划转通知、拒绝、状态查询）
+         *
+         *     Receive a signed message from a peer office (letter, table, funds notice, refusal, status query).
+         */
         post: operations["transfer_interop_receive"];
         delete?: never;
         options?: never;
