@@ -30,6 +30,8 @@ REQUIRED = {
     "dead letters present": "yb_dead_letters",
     "overdue deadlines": "yb_deadlines_overdue",
     "peer unreachable": "yb_peer_failing",
+    "peer message given up (refused for good or retries exhausted)": "yb_peer_messages_given_up_total",
+    "cases waiting for a re-send to a peer": "yb_peer_cases_awaiting_resend",
     "broker disconnected": "yb_broker_connected",
     "consumer detached": "yb_consumer_attached",
 }
