@@ -1,7 +1,7 @@
 """The State Council's 2027 holiday notice through the gateway: before it, 2027's New Year's Day and Spring
 Festival are already days off but provisional, and a claim accepted in January 2027 has a provisional due
-date; an admin drafts the notice, a second admin publishes it, every service receives it, and the claim's
-due date moves to the exact one."""
+date; an admin drafts the notice, a second admin publishes it, every service receives it, the claim's due
+date moves to the exact one, and the gateway's public calendar answers exactly too."""
 
 from __future__ import annotations
 
@@ -99,6 +99,22 @@ def test_publishing_the_2027_notice_makes_the_year_exact_and_moves_a_provisional
         recomputed = poll(due_now, timeout_s=30, what="the claim's due date to be recomputed")
         assert date.fromisoformat(recomputed["expected_payment_by"]) == exact_due_date()
         assert date.fromisoformat(recomputed["expected_payment_by"]) > provisional_due
+
+        def gateway_calendar_knows_it() -> dict | None:
+            answer = gateway.get("/api/v1/calendar/days/2027-02-09").json()
+            return None if answer["provisional"] else answer
+
+        bridging = poll(
+            gateway_calendar_knows_it, timeout_s=30, what="the gateway's public calendar to load the notice"
+        )
+        assert (bridging["working_day"], bridging["reason"]) == (False, "春节")
+        worked = gateway.get("/api/v1/calendar/days/2027-01-30").json()
+        assert (worked["working_day"], worked["provisional"], worked["reason"]) == (
+            True,
+            False,
+            "调休上班（春节）",
+        )
+        assert gateway.get("/api/v1/calendar/days/2027-01-01").json()["provisional"] is False
 
         def every_service_has_it() -> list[str] | None:
             found = asyncio.run(inboxes_holding_the_notice(test_servers.admin_url))

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.accounts import STATE_FILE, AccountDirectory, CheckedVerifier, load_demo_accounts
+from gateway.calendar_notices import CalendarNotices
 from gateway.docs import install_docs
 from gateway.edge import EdgeMiddleware
 from gateway.my_cases import MyCases, my_cases_router
@@ -135,7 +136,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     install_problem_handlers(app)
     app.include_router(auth_router(settings, issuer, directory))
     app.include_router(jwks_router(issuer))
-    app.include_router(calendar_router())
+    app.include_router(calendar_router(CalendarNotices(lambda: proxy.http, upstreams)))
     app.include_router(health_router(proxy, upstreams))
     app.include_router(business_date_router(proxy, upstreams))
     app.include_router(ops_router(settings, proxy, upstreams))
@@ -270,11 +271,18 @@ def jwks_router(issuer: DevIssuer | None) -> APIRouter:
     return router
 
 
-def calendar_router() -> APIRouter:
+def calendar_router(notices: CalendarNotices | None = None) -> APIRouter:
+    """The public calendar; with ``notices``, the published holiday notices are read from claims first (at most
+    every few seconds), so a year becomes exact here too once its notice is published."""
     router = APIRouter(prefix="/api/v1/calendar", tags=["工作日历"])
+
+    async def notices_known() -> None:
+        if notices is not None:
+            await notices.refresh_if_stale()
 
     @router.get("/days/{day}", response_model=DayOut, summary="某日是否为工作日")
     async def day(day: date) -> DayOut:
+        await notices_known()
         info = default_calendar().day(day)
         return DayOut(
             date=info.date, working_day=info.working_day, reason=info.reason, provisional=info.provisional
@@ -286,6 +294,7 @@ def calendar_router() -> APIRouter:
     async def add_working_days(
         start: date, days: Annotated[int, Query(ge=0, le=MAX_WORKING_DAYS, description="工作日数")]
     ) -> WorkingDateOut:
+        await notices_known()
         result = default_calendar().add_working_days(start, days)
         return WorkingDateOut(date=result.date, provisional=result.provisional)
 

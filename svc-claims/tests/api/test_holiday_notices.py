@@ -181,3 +181,17 @@ def test_a_correction_is_the_next_number_of_its_year_and_wins(claims) -> None:  
     assert publish(claims, second["id"], by="admin-a").json()["version"] == 2
     assert default_calendar().notice_version(2035) == 2
     assert default_calendar().is_working_day(date(2035, 1, 12)) is False
+
+
+def test_the_published_notices_are_public_the_latest_of_each_year(claims) -> None:  # type: ignore[no-untyped-def]
+    first = draft(claims, notice(2036))
+    assert publish(claims, first["id"]).status_code == 200
+    later = draft(claims, {**notice(2036), "source": "更正（测试）"}, by="admin-c")
+    assert publish(claims, later["id"], by="admin-a").status_code == 200
+    draft(claims, notice(2037))  # a draft is not public
+    answer = claims.client.get(f"{API}/published")  # no token: the notices are public documents
+    assert answer.status_code == 200, answer.text
+    by_year = {n["year"]: n for n in answer.json()}
+    assert 2037 not in by_year
+    assert (by_year[2036]["version"], by_year[2036]["source"]) == (2, "更正（测试）")
+    assert by_year[2036]["holidays"] == notice(2036)["holidays"]

@@ -82,6 +82,26 @@ async def listed(
     return pages.of([_out(n) for n in await uow.read(notices.listed, actor, year=year, status=status)])
 
 
+class PublishedOut(BaseModel):
+    year: int
+    version: int = Field(description="该年度的发布序号（以最新者为准）")
+    source: str = Field(description="通知文号")
+    holidays: list[DayOut]
+    workdays: list[DayOut]
+
+
+@router.get(
+    "/published", response_model=list[PublishedOut], summary="已发布的节假日安排（公开：各年度最新一份）"
+)
+async def published(uow: UoW) -> list[PublishedOut]:
+    """国务院办公厅的通知本是公开文件：无需登录。网关的公开工作日历据此载入（各服务另经事件载入）。"""
+    return [
+        PublishedOut(year=n.year, version=n.version or 0, source=n.source, holidays=n.document["holidays"],
+                     workdays=n.document["workdays"])
+        for n in await uow.read(notices.latest_published)
+    ]  # fmt: skip
+
+
 @router.get("/{notice_id}", response_model=NoticeOut, summary="节假日安排通知")
 async def one(notice_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> NoticeOut:
     return _out(await uow.read(notices.visible, actor, notice_id))

@@ -73,6 +73,11 @@ async def visible(uow: UnitOfWork, actor: Principal, notice_id: uuid.UUID) -> Ho
     return found
 
 
+async def latest_published(uow: UnitOfWork) -> list[HolidayNotice]:
+    """The latest published notice of each year (public: the notices are public documents)."""
+    return await store.latest_published(uow.session)
+
+
 async def announce_published(uow: UnitOfWork) -> int:
     """The latest published notice of each year into this process's calendar and announced to every service
     again (at start and periodically: a process started since the publication learns it); how many."""
