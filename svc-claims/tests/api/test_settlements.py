@@ -66,8 +66,9 @@ async def settle_at_once(
         async def one(amount: str):  # type: ignore[no-untyped-def]
             async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
                 _, bill = await usecases.settle_bill(
-                    uow, CLERK, person, SERVICE_DATE, stay(amount), policy, {"in_scope": amount}, allow_sample
-                )
+                    uow, CLERK, person, service_date=SERVICE_DATE, context=stay(amount), policy=policy,
+                    request={"in_scope": amount}, allow_sample=allow_sample,
+                )  # fmt: skip
                 await uow.commit()
                 return bill
 
@@ -157,11 +158,20 @@ def test_a_new_year_starts_with_what_the_last_one_carries_in(migrated_database: 
                 in_scope=Decimal("300.00"),
             )
             async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
-                await usecases.settle_bill(uow, CLERK, person, date(2021, 5, 10), visit, policy, {})
+                await usecases.settle_bill(
+                    uow,
+                    CLERK,
+                    person,
+                    service_date=date(2021, 5, 10),
+                    context=visit,
+                    policy=policy,
+                    request={},
+                )
                 await uow.commit()
             async with UnitOfWork(sessions, FixedClock(datetime(2022, 3, 1, tzinfo=UTC)), "claims") as uow:
-                _, bill = await usecases.settle_bill(uow, CLERK, person, date(2022, 3, 1),
-                                                     replace(visit, in_scope=Decimal("1500.00")), policy.model_copy(update={"year": 2022}), {})  # fmt: skip
+                _, bill = await usecases.settle_bill(uow, CLERK, person, service_date=date(2022, 3, 1),
+                                                     context=replace(visit, in_scope=Decimal("1500.00")),
+                                                     policy=policy.model_copy(update={"year": 2022}), request={})  # fmt: skip
                 await uow.commit()
             return bill
         finally:

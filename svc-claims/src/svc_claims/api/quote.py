@@ -274,8 +274,8 @@ async def settle(person_id: uuid.UUID, body: SettlementRequest, request: Request
     async def command() -> tuple[int, dict]:
         with quote_errors():
             settlement_id, bill, _ = await usecases.settle_receipt(
-                uow, actor, person_id, (body.facility_code, body.receipt_no), body.service_date, context, policy,
-                body.model_dump(mode="json"), allow_sample,
+                uow, actor, person_id, receipt=(body.facility_code, body.receipt_no), service_date=body.service_date,
+                context=context, policy=policy, request=body.model_dump(mode="json"), allow_sample=allow_sample,
             )  # fmt: skip
         if isinstance(bill, dict):  # the first settlement of this receipt, as recorded
             return 200, stored_settlement(settlement_id, bill).model_dump(mode="json")

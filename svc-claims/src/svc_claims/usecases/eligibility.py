@@ -158,6 +158,7 @@ async def settle_bill(
     uow: UnitOfWork,
     actor: Principal,
     person_id: uuid.UUID,
+    *,
     service_date: date,
     context: QuoteContext,
     policy: Policy,
@@ -208,6 +209,7 @@ async def settle_receipt(
     uow: UnitOfWork,
     actor: Principal,
     person_id: uuid.UUID,
+    *,
     receipt: tuple[str, str],
     service_date: date,
     context: QuoteContext,
@@ -228,8 +230,9 @@ async def settle_receipt(
             return row["id"], row["bill"], True
         raise duplicate_receipt(receipt[1], held)
     _, bill = await settle_bill(
-        uow, actor, person_id, service_date, context, policy, request, allow_sample, settlement_id
-    )
+        uow, actor, person_id, service_date=service_date, context=context, policy=policy, request=request,
+        allow_sample=allow_sample, settlement_id=settlement_id,
+    )  # fmt: skip
     return settlement_id, bill, False
 
 

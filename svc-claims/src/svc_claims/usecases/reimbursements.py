@@ -297,9 +297,11 @@ async def approve(
         reformed_level2=reformed,
     )  # fmt: skip
     try:
-        settlement_id, bill = await settle_bill(uow, actor, claim.person_id, claim.service_to, context,
-                                                await _policy(uow, coverage.scheme, claim.service_to), {"reimbursement": str(claim.id)},
-                                                allow_sample)  # fmt: skip
+        policy = await _policy(uow, coverage.scheme, claim.service_to)
+        settlement_id, bill = await settle_bill(
+            uow, actor, claim.person_id, service_date=claim.service_to, context=context, policy=policy,
+            request={"reimbursement": str(claim.id)}, allow_sample=allow_sample,
+        )  # fmt: skip
     except QuoteError as exc:
         raise Invalid("invalid_quote", "无法计算待遇", str(exc)) from None
     approved = await APPLICATIONS.saved(
