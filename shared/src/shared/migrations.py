@@ -85,6 +85,7 @@ BEGIN
         RAISE EXCEPTION '% is not an audit table', audit_table;
     END IF;
     IF rel.owner = '{AUDIT_OWNER_ROLE}' THEN
+        PERFORM {AUDIT_SCHEMA}.chain(audit_table);
         RETURN;
     END IF;
     IF rel.owner <> session_user THEN
@@ -100,7 +101,84 @@ BEGIN
     IF keeper IS NOT NULL THEN
         EXECUTE format('ALTER FUNCTION %s OWNER TO {AUDIT_OWNER_ROLE}', keeper);
     END IF;
+    PERFORM {AUDIT_SCHEMA}.chain(audit_table);
 END $$"""
+
+# The hash chain of a sealed audit table: each row, as it is inserted, gets the next number of its
+# table's chain (chain_seq), the hash of the row before (prev_hash) and a hash of that and its own
+# content (row_hash). The numbers are taken under a transaction lock of the table's chain, so
+# concurrent inserters (several replicas of a service) form one chain in commit order. A row
+# deleted, or changed, later (by a superuser, the only one who can) breaks the chain there, which
+# yb_audit.verify_chain finds. Removing the newest rows leaves no gap: the newest chain_seq and
+# row_hash should be copied out of the database now and then (see docs/security.md).
+_CHAIN_FUNCTIONS = (
+    f"""CREATE OR REPLACE FUNCTION {AUDIT_SCHEMA}.chain_link(content jsonb, prev bytea) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT sha256(coalesce(prev, '\\x'::bytea)
+                  || convert_to((content - 'chain_seq' - 'prev_hash' - 'row_hash')::text, 'UTF8'))
+$$""",
+    f"""CREATE OR REPLACE FUNCTION {AUDIT_SCHEMA}.chain_row() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    last_seq bigint;
+    last_hash bytea;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('yb_audit.chain:' || TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, 0));
+    EXECUTE format('SELECT chain_seq, row_hash FROM %I.%I WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1',
+                   TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO last_seq, last_hash;
+    NEW.chain_seq := coalesce(last_seq, 0) + 1;
+    NEW.prev_hash := last_hash;
+    NEW.row_hash := {AUDIT_SCHEMA}.chain_link(to_jsonb(NEW), last_hash);
+    RETURN NEW;
+END $$""",
+    f"""CREATE OR REPLACE FUNCTION {AUDIT_SCHEMA}.chain(audit_table regclass) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rel record;
+BEGIN
+    SELECT c.relname, pg_get_userbyid(c.relowner) AS owner INTO rel FROM pg_class c WHERE c.oid = audit_table;
+    IF rel.relname NOT IN ({", ".join(f"'{t}'" for t in SEALED_AUDIT_TABLES)}) OR rel.owner <> '{AUDIT_OWNER_ROLE}' THEN
+        RAISE EXCEPTION '% is not a sealed audit table', audit_table;
+    END IF;
+    EXECUTE format('ALTER TABLE %s ADD COLUMN IF NOT EXISTS chain_seq bigint, ADD COLUMN IF NOT EXISTS prev_hash bytea, '
+                   'ADD COLUMN IF NOT EXISTS row_hash bytea', audit_table);
+    EXECUTE format('CREATE UNIQUE INDEX IF NOT EXISTS %I ON %s (chain_seq)', rel.relname || '_chain_seq', audit_table);
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION {AUDIT_SCHEMA}.chain_row()',
+                   rel.relname || '_chain', audit_table);
+END $$""",
+    f"""CREATE OR REPLACE FUNCTION {AUDIT_SCHEMA}.verify_chain(audit_table regclass)
+RETURNS TABLE (chained bigint, broken_at bigint, reason text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' AS $$
+DECLARE
+    r record;
+    expected bigint := 1;
+    last_hash bytea := NULL;
+BEGIN
+    FOR r IN EXECUTE format('SELECT to_jsonb(t) AS content, t.chain_seq, t.prev_hash, t.row_hash FROM %s t '
+                            'WHERE t.chain_seq IS NOT NULL ORDER BY t.chain_seq', audit_table) LOOP
+        IF r.chain_seq <> expected THEN
+            RETURN QUERY SELECT expected - 1, expected, format('rows %s to %s of the chain are missing', expected, r.chain_seq - 1);
+            RETURN;
+        END IF;
+        IF r.prev_hash IS DISTINCT FROM last_hash THEN
+            RETURN QUERY SELECT expected - 1, r.chain_seq, 'the row does not link to the row before it'::text;
+            RETURN;
+        END IF;
+        IF r.row_hash IS DISTINCT FROM {AUDIT_SCHEMA}.chain_link(r.content, r.prev_hash) THEN
+            RETURN QUERY SELECT expected - 1, r.chain_seq, 'the row was changed after it was written'::text;
+            RETURN;
+        END IF;
+        expected := expected + 1;
+        last_hash := r.row_hash;
+    END LOOP;
+    RETURN QUERY SELECT expected - 1, NULL::bigint, NULL::text;
+END $$""",
+)
+
+# Tables sealed before the chain existed get it at the next bootstrap (new rows only).
+_CHAIN_SEALED_TABLES = f"""SELECT {AUDIT_SCHEMA}.chain(c.oid) FROM pg_class c
+ WHERE c.relkind = 'r' AND pg_get_userbyid(c.relowner) = '{AUDIT_OWNER_ROLE}'
+   AND c.relname IN ({", ".join(f"'{t}'" for t in SEALED_AUDIT_TABLES)})"""
 
 # The owner of a schema may drop what is in it, sealed tables included: this event trigger refuses
 # dropping an audit table (or a schema holding one) to everyone but a superuser.
@@ -132,6 +210,10 @@ async def _create_audit_owner(conn: asyncpg.Connection) -> None:
     await conn.execute(_SEAL_FUNCTION)
     await conn.execute(f"REVOKE ALL ON FUNCTION {AUDIT_SCHEMA}.seal(regclass) FROM PUBLIC")
     await conn.execute(_KEEP_FUNCTION)
+    for function in _CHAIN_FUNCTIONS:
+        await conn.execute(function)
+    await conn.execute(f"REVOKE ALL ON FUNCTION {AUDIT_SCHEMA}.chain(regclass) FROM PUBLIC")
+    await conn.execute(_CHAIN_SEALED_TABLES)
     if not await conn.fetchval("SELECT 1 FROM pg_event_trigger WHERE evtname = 'yb_keep_audit_tables'"):
         try:
             await conn.execute(

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -185,6 +186,18 @@ def drop_dead_letter_replays_v1(op) -> None:  # type: ignore[no-untyped-def]
 # `create_access_audit_v1(op)`.
 access_audit_metadata = new_metadata()
 
+
+def chain_columns() -> tuple[Column, ...]:  # type: ignore[type-arg]
+    """The columns of a sealed audit table's hash chain (added by the database's ``yb_audit.chain``, which
+    shared.migrations.bootstrap defines and sealing calls): the row's place in the chain, the hash of the
+    row before and the row's own hash over that and its content."""
+    return (
+        Column("chain_seq", BigInteger),
+        Column("prev_hash", LargeBinary),
+        Column("row_hash", LargeBinary),
+    )
+
+
 access_audit = Table(
     "access_audit",
     access_audit_metadata,
@@ -201,9 +214,12 @@ access_audit = Table(
     # (person ids from the path, the query, an ID number or person id in the body, the answer).
     Column("operation", String(200)),
     Column("person_ids", ARRAY(UUID(as_uuid=True))),
+    # The hash chain, filled by the database as each row is inserted (never by the service):
+    *chain_columns(),
 )
 Index("ix_access_audit_subject_at", access_audit.c.subject, access_audit.c.at)
 Index("ix_access_audit_person_ids", access_audit.c.person_ids, postgresql_using="gin")
+Index("access_audit_chain_seq", access_audit.c.chain_seq, unique=True)
 
 
 def create_access_audit_v1(op) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import new_metadata
-from shared.tables import access_audit, dead_letter_replays
+from shared.tables import access_audit, chain_columns, dead_letter_replays
 
 metadata = new_metadata()
 
@@ -164,7 +164,9 @@ interop_audit = Table(
     Column("type", Text),
     Column("outcome", String(30), nullable=False),
     Column("detail", Text),
+    *chain_columns(),  # the hash chain the database keeps (shared.tables.chain_columns)
 )
+Index("interop_audit_chain_seq", interop_audit.c.chain_seq, unique=True)
 
 # Dead letters an administrator replayed from the ops page (shared.ops; append-only).
 dead_letter_replays.to_metadata(metadata)
