@@ -475,6 +475,11 @@ OBJECT_ENDPOINTS = {
     },
     ("GET", "/api/v1/registration/drive/lists/{list_id}"): None,
     ("GET", "/api/v1/registration/drive/lists/{list_id}/findings"): None,
+    ("GET", "/api/v1/registration/contributions/notices/{number}"): None,
+    ("PUT", "/api/v1/registration/contributions/units/{code}/bases"): {
+        "month": "2026-01",
+        "bases": [{"enrollment_id": "00000000-0000-0000-0000-000000000000", "declared_wage": "5000.00"}],
+    },
 }
 
 
@@ -507,11 +512,31 @@ def test_every_object_of_another_district_is_unknown_to_a_district_clerk(
     listed = registration.client.post(f"{API}/drive/lists", headers=staff, data={"kind": "subsistence", "source_department": "和平区民政局",
                                       "office_code": OFFICE, "as_of": business_today().isoformat()},
                                       files={"file": ("list.csv", csv_text.encode(), "text/csv")}).json()  # fmt: skip
+    hired = registration.client.post(
+        f"{API}/units/{unit}/employees",
+        headers=staff,
+        json={
+            "person": {"id_number": new_resident_id(OFFICE), "name": "职工"},
+            "materials": {
+                "employee_registration_form": "original",
+                "id_document_copy": "copy",
+                "wage_proof": "copy",
+            },
+        },
+    )
+    assert hired.status_code == 201, hired.text
+    notice = registration.client.post(
+        f"{API}/contributions/notices",
+        headers=staff,
+        json={"month": f"{business_today():%Y-%m}", "unit_code": unit},
+    )
+    assert notice.status_code == 201, notice.text
     ids = {
         "{enrollment_id}": created["id"],
         "{code}": unit,
         "{registration_id}": benefit["id"],
         "{list_id}": listed["id"],
+        "{number}": notice.json()["number"],
     }
     hexi = registration.token(Role.staff, office_code="120103", office_level="district")
     for (method, path), body in OBJECT_ENDPOINTS.items():
