@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from svc_claims.domain.benefits.policy import Policy
 from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
-from svc_claims.repository.policies import POLICY_DIR
+from svc_claims.repository.policies import MATERNITY_DIR, POLICY_DIR
 
 DEFAULT_GATEWAY = "http://localhost:8000"
 SAMPLE_BASE = POLICY_DIR / "tianjin-resident-2021.json"
@@ -98,19 +98,62 @@ def _problem(answer: httpx.Response) -> str:
     return f"HTTP {answer.status_code} {body.get('code')}: {body.get('title')} {body.get('detail') or ''}{errors}"
 
 
+def sample_maternity_document(
+    year: int, scheme: str, region: str = "120000", region_name: str = "天津市"
+) -> dict[str, Any]:
+    """The 2021 Tianjin maternity table of ``scheme`` relabelled as a sample version of ``year`` (and region)."""
+    name = (
+        "tianjin-resident-maternity-2021.json"
+        if scheme == "resident"
+        else "tianjin-employee-maternity-2021-SAMPLE.json"
+    )
+    doc = json.loads((MATERNITY_DIR / name).read_text(encoding="utf-8"))
+    doc.pop("version", None)
+    people = "城乡居民" if scheme == "resident" else "职工"
+    doc.update(
+        year=year, region=region, sample=True, effective_from=f"{year}-01-01",
+        title=f"{SAMPLE_LABEL}{region_name}{people}生育保险待遇（{year}，按2021年天津标准示例，仅供演示）",
+        source=f"示例：{year} 年度生育保险待遇表未发布，数值沿用 2021 年，仅供演示。{doc['source']}",
+    )  # fmt: skip
+    return dict(doc)
+
+
 def publish_sample(gateway_url: str, year: int, drafter: tuple[str, str], publisher: tuple[str, str],
                    region: str = "120000", region_name: str = "天津市") -> dict[str, Any] | None:  # fmt: skip
-    """Draft and publish the sample version of ``year`` unless one of that year is already published (make up may
-    run again on the same database); the published version, or None when there was one already."""
+    """Draft and publish the sample benefit version of ``year`` unless one of that year is already published (make up
+    may run again on the same database), and likewise the sample maternity tables of both schemes; the published
+    benefit version, or None when there was one already."""
     with httpx.Client(base_url=gateway_url, timeout=30) as client:
-        drafter_headers = _token(client, *drafter)
-        listed = client.get("/api/v1/claims/policies", params={"region": region, "scheme": "resident", "status": "published"},
-                            headers=drafter_headers)  # fmt: skip
-        listed.raise_for_status()
-        if any(v["year"] == year for v in listed.json()["items"]):
+        drafter_headers, publisher_headers = _token(client, *drafter), _token(client, *publisher)
+        note = "演示环境示例政策（make up）"
+        for scheme in ("resident", "employee"):
+            if not _published_in(client, drafter_headers, "maternity", region, scheme, year):
+                drafted = draft(
+                    client,
+                    drafter_headers,
+                    sample_maternity_document(year, scheme, region, region_name),
+                    "maternity",
+                )
+                publish(client, publisher_headers, drafted["id"], note)
+        if _published_in(client, drafter_headers, "benefit", region, "resident", year):
             return None
         drafted = draft(client, drafter_headers, sample_document(year, region, region_name))
-        return publish(client, _token(client, *publisher), drafted["id"], "演示环境示例政策（make up）")
+        return publish(client, publisher_headers, drafted["id"], note)
+
+
+def _published_in(
+    client: httpx.Client, headers: dict[str, str], kind: str, region: str, scheme: str, year: int
+) -> bool:
+    params: dict[str, str | int] = {
+        "kind": kind,
+        "region": region,
+        "scheme": scheme,
+        "status": "published",
+        "size": 100,
+    }
+    listed = client.get("/api/v1/claims/policies", params=params, headers=headers)
+    listed.raise_for_status()
+    return any(v["year"] == year for v in listed.json()["items"])
 
 
 def main(argv: list[str] | None = None) -> int:

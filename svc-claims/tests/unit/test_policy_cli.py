@@ -57,3 +57,21 @@ def test_a_maternity_table_is_checked_against_its_own_kind() -> None:
     broken = json.loads(text) | {"year": "next", "region": "tianjin"}
     errors = check(json.dumps(broken), "maternity")
     assert {e.split(":")[0] for e in errors} >= {"year", "region"}
+
+
+def test_the_sample_maternity_tables_are_labelled_and_valid_for_the_year() -> None:
+    from svc_claims.domain.maternity import MaternityTable
+    from svc_claims.policy_cli import sample_maternity_document
+
+    for scheme in ("resident", "employee"):
+        table = MaternityTable.model_validate(sample_maternity_document(2026, scheme, "130200", "唐山市"))
+        assert (table.year, table.scheme, table.region, table.sample) == (2026, scheme, "130200", True)
+        assert table.title.startswith(SAMPLE_LABEL) and table.starts.isoformat() == "2026-01-01"
+        assert table.items["natural_delivery"].amount == load_maternity_2021(scheme)
+    assert check(json.dumps(sample_maternity_document(2026, "resident")), "maternity") == []
+
+
+def load_maternity_2021(scheme: str):  # type: ignore[no-untyped-def]
+    from svc_claims.repository.policies import maternity_table
+
+    return maternity_table("120000", scheme, 2021).items["natural_delivery"].amount
