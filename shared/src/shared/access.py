@@ -28,7 +28,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.auth.principal import Principal, Role
-from shared.directory import HOLDS_CASES, Office, office_by_code
+from shared.directory import HOLDS_CASES, CatalogueItem, Office, office_by_code
+
+# The office levels that accept an item of the service catalogue, by its 实施层级 as the seeds write it.
+# A 乡、村 item is accepted by the township, or by a village station its township entrusts (受委托村级).
+ACCEPTING_LEVELS: dict[str, frozenset[str]] = {
+    "市级": frozenset({"city"}),
+    "区级": frozenset({"district"}),
+    "市、县区": frozenset({"city", "district"}),
+    "区、街道（乡镇）分层级": frozenset({"district", "township"}),
+    "乡、村": frozenset({"township", "village"}),
+}
+
+
+def accepting_levels(item: CatalogueItem) -> frozenset[str]:
+    """Which levels of office accept the item (none for a level text the table does not know: such an
+    item is not accepted anywhere until it is added, rather than everywhere)."""
+    return ACCEPTING_LEVELS.get(item.level, frozenset())
+
+
+def may_accept(office: Office, item: CatalogueItem) -> bool:
+    """The office accepts the item at its counter: its level is one the catalogue names for the item.
+    Where the case is then held and decided is ``AccessPolicy.holding_office``."""
+    return office.level in accepting_levels(item)
 
 
 @dataclass(frozen=True, slots=True)

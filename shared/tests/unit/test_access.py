@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from shared.access import POLICY, Handles
+from shared.access import ACCEPTING_LEVELS, POLICY, Handles, may_accept
 from shared.auth.principal import Principal, Role
-from shared.directory import office_by_code
+from shared.directory import load_catalogue, office_by_code
 
 PERSON, OTHER_PERSON = uuid.uuid4(), uuid.uuid4()
 
@@ -119,3 +119,20 @@ def test_list_scopes_are_the_office_and_the_offices_below_it() -> None:
     assert tianjin.admits("120103") and not tianjin.admits("130302") and len(tianjin.codes or ()) == 22
     assert POLICY.staff_scope(HAIGANG).codes == {"130302", "130302001", "130302001001"}
     assert POLICY.staff_scope(ADMIN).everything and POLICY.staff_scope(OPS).codes == frozenset()
+
+
+def test_each_catalogue_item_is_accepted_at_the_levels_its_seed_names() -> None:
+    items = load_catalogue()
+    assert {i.level for i in items} <= set(ACCEPTING_LEVELS)  # every level text of the seeds is known
+    township, village = office_by_code("130302001"), office_by_code("130302001001")
+    district, city = office_by_code("130302"), office_by_code("130300")
+    assert township and village and district and city
+    enrollment = next(i for i in items if i.level == "乡、村")  # e.g. 城乡居民参保登记 at the township
+    assert may_accept(township, enrollment) and may_accept(village, enrollment)
+    assert not may_accept(city, enrollment)
+    city_only = next(i for i in items if i.level == "市级")
+    assert (
+        may_accept(city, city_only)
+        and not may_accept(district, city_only)
+        and not may_accept(township, city_only)
+    )
