@@ -213,8 +213,15 @@ class Consumer:
             counter = metrics.EVENTS_CONSUMED if id(delivery) in fresh_ids else metrics.EVENTS_DUPLICATE
             counter.labels(self.service, delivery.envelope.event_type).inc()
         metrics.THROUGHPUT.add(self.service, "consumed", len(deliveries))
-        for delivery in deliveries:
-            await self._settle(delivery.message.ack())
+        if self._workers > 1:
+            for delivery in deliveries:
+                await self._settle(delivery.message.ack())
+            return
+        # One worker settles deliveries strictly in their order, so on each channel every delivery
+        # before the batch's last one is settled already or in this batch: one ack covers them all.
+        last_on_channel = {id(d.message.channel): d.message for d in deliveries}
+        for message in last_on_channel.values():
+            await self._settle(message.ack(multiple=True))
 
     async def _handle_alone(self, delivery: Delivery) -> None:
         try:
