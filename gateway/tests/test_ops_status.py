@@ -262,3 +262,14 @@ def test_the_page_is_served_in_chinese_with_its_refresh_interval(platform) -> No
     assert "运行监控" in page.text and 'lang="zh-CN"' in page.text
     assert "|| 2;" in page.text  # the gateway's ops_refresh_s
     assert "__REFRESH_S__" not in page.text
+
+
+def test_a_deadline_kind_is_named_by_its_service_else_by_the_page() -> None:
+    from gateway.ops import _deadline_line
+
+    own = _deadline_line(
+        "claims", {"kind": "claim_payment", "title": "待遇支付（报销与生育）", "available": True}
+    )
+    assert (own["title"], own["service"]) == ("待遇支付（报销与生育）", "claims")
+    assert _deadline_line("transfer", {"kind": "transfer_step", "title": None})["title"] == "转移接续环节"
+    assert _deadline_line("claims", {"kind": "a_new_kind", "title": None})["title"] == "a_new_kind"
