@@ -531,9 +531,9 @@ def test_signed_messages_act_once_and_forged_stale_or_unknown_ones_are_refused(l
     }
     after = case_in(tianjin, case["id"], heping)
     assert after["table"] is None and after["status"] == "letter_sent"  # no effect
-    audit = tianjin.client.get(
-        "/api/v1/transfer/interop/audit", params={"limit": 50}, headers=tianjin.staff
-    ).json()["items"]
+    answer = tianjin.client.get("/api/v1/transfer/interop/audit", params={"limit": 50}, headers=tianjin.staff)
+    assert answer.status_code == 200, answer.text
+    audit = answer.json()["items"]
     outcomes = [row["outcome"] for row in audit]
     for code in (
         "refused:invalid_signature",

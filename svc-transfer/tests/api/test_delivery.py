@@ -229,3 +229,15 @@ def test_a_message_given_up_is_counted_makes_health_degraded_and_shows_on_the_op
         office.client.get("/health").json()["checks"].get("peers", {})
     )  # present only while some wait
     assert "350200" not in peers_check.get("awaiting_resend", {})
+
+
+def test_the_exchanges_audit_shows_refusals_to_city_staff_without_the_databases_hash_chain(office) -> None:  # type: ignore[no-untyped-def]
+    junk = office.client.post(
+        "/interop/v1/messages", content=b"junk", headers={"Content-Type": "application/jose"}
+    )
+    assert junk.status_code == 400
+    answer = office.client.get("/api/v1/transfer/interop/audit", params={"limit": 20}, headers=office.staff())
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["items"]
+    assert any(r["outcome"] == "refused:malformed_message" for r in rows)
+    assert set(rows[0]) == {"id", "at", "direction", "peer", "message_id", "type", "outcome", "detail"}

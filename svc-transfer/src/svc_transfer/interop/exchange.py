@@ -401,8 +401,13 @@ async def peer_delivery(uow: UnitOfWork) -> list[PeerDelivery]:
     return result
 
 
+# What staff read of the exchange's audit: the rows' facts, not the database's hash chain (bytes).
+AUDIT_SHOWN = ("id", "at", "direction", "peer", "message_id", "type", "outcome", "detail")
+
+
 async def audit_rows(uow: UnitOfWork, peer: str | None, limit: int) -> list[dict[str, Any]]:
-    query = select(interop_audit).order_by(interop_audit.c.id.desc()).limit(limit)
+    shown = [interop_audit.c[name] for name in AUDIT_SHOWN]
+    query = select(*shown).order_by(interop_audit.c.id.desc()).limit(limit)
     if peer is not None:
         query = query.where(interop_audit.c.peer == peer)
     return [dict(row) for row in (await uow.session.execute(query)).mappings()]
