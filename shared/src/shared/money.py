@@ -231,3 +231,42 @@ class MoneyAnnotation:
 
 Money = Annotated[Decimal, MoneyAnnotation()]
 NonNegativeMoney = Annotated[Decimal, MoneyAnnotation(non_negative=True)]
+
+
+@dataclass(frozen=True)
+class MoneyOutAnnotation:
+    """Pydantic hooks for ``MoneyOut``: an amount the platform computed or stored, on its way out.
+
+    Unlike ``Money`` (a request's input, refused beyond two decimals), it takes any finite amount the
+    engine or an older stored document holds (``Decimal("0.000000")`` from a product with a rate) and
+    writes it as money always is: rounded ROUND_HALF_UP to the fen, two decimals (``"0.00"``).
+    """
+
+    def validate(self, value: Any) -> Decimal:
+        if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int, str)):
+            raise PydanticCustomError("money_type", "金额应为字符串或数字")
+        try:
+            return to_money(value)
+        except (ValueError, TypeError):
+            raise _format_error() from None
+
+    def __get_pydantic_core_schema__(
+        self, source_type: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(money_text, when_used="json"),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "pattern": _OUTPUT_PATTERN,
+            "examples": ["1234.50"],
+            "description": "金额（元），两位小数",
+        }
+
+
+MoneyOut = Annotated[Decimal, MoneyOutAnnotation()]

@@ -300,3 +300,20 @@ def test_in_money_context_gives_money_arithmetic_and_restores_the_callers_contex
         with pytest.raises(RuntimeError):
             fails()
         assert getcontext() is coarse and getcontext().rounding == ROUND_DOWN
+
+
+def test_an_amount_on_its_way_out_is_always_written_with_two_decimals() -> None:
+    from pydantic import BaseModel
+
+    from shared.money import MoneyOut
+
+    class Computed(BaseModel):
+        amount: MoneyOut
+
+    # A product with a rate keeps the rate's places: "0.000000" must still reach the app as "0.00".
+    assert Computed(amount=Decimal("0.00") * Decimal("0.9000")).model_dump_json() == '{"amount":"0.00"}'
+    assert Computed(amount="12.345").model_dump(mode="json") == {"amount": "12.35"}
+    assert (
+        Computed.model_json_schema(mode="serialization")["properties"]["amount"]["pattern"]
+        == r"^-?[0-9]+\.[0-9]{2}$"
+    )

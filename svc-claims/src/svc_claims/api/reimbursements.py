@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Principal, Role
 from shared.auth.dependencies import require_roles
 from shared.errors import Invalid
 from shared.http.fields import Text
 from shared.http.idempotency import IdempotencyKey, run_idempotent
-from shared.money import Money, NonNegativeMoney
+from shared.money import Money, MoneyOut, NonNegativeMoney
 from shared.service import Runtime, UoW
 from svc_claims.domain.reimbursement import (
     MATERIALS,
@@ -110,6 +111,35 @@ class PayIn(VersionIn):
     reference: Annotated[Text, Field(min_length=2, max_length=60)] = Field(description="银行划款凭证号")
 
 
+class BillLineOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str = Field(description="规则代码")
+    label: str = Field(description="说明")
+    payer: str = Field(description="支付方")
+    base: MoneyOut = Field(description="计算基数")
+    rate: Decimal | None = Field(None, description="比例")
+    amount: MoneyOut = Field(description="金额")
+    sample: bool = False
+
+
+class BillOut(BaseModel):
+    """The benefit computed at approval, as stored: every amount written as money (two decimals)."""
+
+    model_config = ConfigDict(extra="allow")
+    total: MoneyOut = Field(description="医疗费用总额")
+    in_scope: MoneyOut = Field(description="政策范围内费用")
+    out_of_scope: MoneyOut = Field(description="政策范围外费用")
+    fund: MoneyOut = Field(description="基本医疗保险统筹基金支付")
+    major_illness: MoneyOut = Field(description="大病保险支付")
+    assistance: MoneyOut = Field(description="医疗救助支付")
+    veterans: MoneyOut = Field(description="优抚对象医疗补助")
+    person: MoneyOut = Field(description="个人负担")
+    lines: list[BillLineOut] = Field(description="逐行计算")
+    accumulators: dict[str, Any] = Field(description="计算后的年度累计")
+    policy: list[str | int] = Field(description="适用政策：统筹区、险种、年度、版本")
+    sample: bool = Field(False, description="用到了示例数据")
+
+
 class StepOut(BaseModel):
     status: str
     by: str
@@ -143,8 +173,8 @@ class ClaimOut(BaseModel):
     person_id: uuid.UUID
     office_code: str
     unit_code: str | None
-    channel: str
-    care_type: str
+    channel: Channel
+    care_type: CareType
     facility_code: str
     facility_level: int
     service_from: date
@@ -154,13 +184,13 @@ class ClaimOut(BaseModel):
     remote_emergency: bool
     out_of_province: bool
     missing_materials: list[PaperOut] = Field(description="尚缺的材料（一次性告知）")
-    status: str
+    status: Status
     version: int
     accepted_on: date | None
     expected_payment_by: date | None = Field(description="最迟支付日期（受理之日起30个工作日）")
     expected_payment_provisional: bool = Field(description="所涉年度节假日安排未公布，按周末推算，公布后重算")
     review: list[dict]
-    bill: dict | None = Field(description="待遇计算结果，逐行说明（核准后）")
+    bill: BillOut | None = Field(description="待遇计算结果，逐行说明（核准后）")
     payment_order: PaymentOrderOut | None = Field(description="支付单（市级核准后生成）")
     bank_account: str
     account_owner: str

@@ -25,6 +25,8 @@ from svc_registration.domain.enrollment import (
     Filer,
     FilerKind,
     ResidentTier,
+    Scheme,
+    Status,
     TerminationReason,
 )
 from svc_registration.domain.materials import Form
@@ -217,10 +219,10 @@ class EnrollmentOut(BaseModel):
     id: uuid.UUID
     person_id: uuid.UUID
     office_code: str
-    scheme: str
+    scheme: Scheme
     tier: str | None
     coverage_year: int
-    status: str
+    status: Status
     version: int
     benefit_start: date
     benefit_end: date | None = Field(description="待遇截止日；职工医保在职期间为空（长期）")

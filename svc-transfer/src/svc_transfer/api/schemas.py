@@ -15,7 +15,7 @@ from shared.http.fields import Text
 from shared.identity import IdType, InvalidIdentifier, mask_id, normalize_id
 from shared.money import Money, NonNegativeMoney
 from svc_transfer.domain.certificate import months_between
-from svc_transfer.domain.transfer import STEP_TITLES, Period, Person, Step, Transfer
+from svc_transfer.domain.transfer import STEP_TITLES, Period, Person, Side, Status, Step, Transfer
 from svc_transfer.interop.exchange import Interop
 
 CASE = TypeAdapter(Transfer)  # the case as JSON, for the fields shown as they are stored
@@ -76,8 +76,8 @@ class StepOut(BaseModel):
 
 class TransferOut(BaseModel):
     id: uuid.UUID
-    side: str
-    status: str
+    side: Side
+    status: Status
     version: int
     profile: str
     office_code: str
