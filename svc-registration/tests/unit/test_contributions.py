@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.errors import Invalid
 from svc_registration.domain.contributions import (
@@ -165,3 +167,30 @@ def test_a_payment_row_lists_every_problem_at_once() -> None:
     assert sorted(p.column for p in bad) == ["amount", "bank_reference", "notice_number", "paid_on"]
     for amount in ("-1", "0", "1e3", "abc", ""):
         assert isinstance(parse_payment_row(4, ["N", amount, "2026-03-01", "B"], columns, today), list)  # type: ignore[arg-type]
+
+
+wages = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
+
+
+@given(st.lists(st.one_of(st.none(), wages), min_size=1, max_size=40))
+def test_any_units_notice_equals_its_lines_to_the_fen_and_every_base_is_within_the_limits(
+    declared: list,
+) -> None:  # type: ignore[type-arg]
+    lines = lines_for_month(
+        [insured(str(w) if w is not None else None) for w in declared], POLICY, MARCH, PayerKind.unit
+    )
+    assert notice_total(lines) == sum(
+        (line.unit_part + line.personal_part for line in lines), Decimal("0.00")
+    )
+    assert all(POLICY.base_floor <= line.base <= POLICY.base_ceiling for line in lines)
+    assert all(
+        line.personal_part <= line.account_credit < line.personal_part + line.unit_part for line in lines
+    )
+
+
+@given(st.lists(st.tuples(st.sampled_from(list(EntryKind)), wages), max_size=30))
+def test_the_balance_is_always_credits_less_debits(history: list) -> None:  # type: ignore[type-arg]
+    entries = [AccountEntry(kind, amount, MARCH, f"r{i}") for i, (kind, amount) in enumerate(history)]
+    credits = sum((a for k, a in history if k is not EntryKind.withdrawal), Decimal("0.00"))
+    debits = sum((a for k, a in history if k is EntryKind.withdrawal), Decimal("0.00"))
+    assert balance(entries) == credits - debits
