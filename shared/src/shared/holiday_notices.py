@@ -2,8 +2,11 @@
 
 svc-claims owns the notices (drafted by one admin, published by another, immutable once published) and
 announces each published one with ``calendar.notice_published`` — at publication and again periodically,
-so a process started since still learns it. Every service subscribes with ``SUBSCRIPTION``: the handler
-loads the year into the process-wide calendar (``shared.calendar.default_calendar``), where a year
+so a process started since still learns it. Every service subscribes with ``SUBSCRIPTION`` (its durable queue:
+a service that was down gets it when it returns), and every process also listens on a queue of its own
+(``LISTENER``, run by ``shared.service`` for every service): replicas share their service's queue, so
+without it one replica of each service would learn the notice and the others not. Either loads the year
+into the process-wide calendar (``shared.calendar.default_calendar``), where a year
 without a notice counts weekends and the statutory holidays only, provisionally. Each service's own
 path for provisional due dates then recomputes them (claims' periodic job; facility and transfer when a
 clock is read), exactly as for an operator's file.
@@ -14,8 +17,12 @@ error is listed at once.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
 
+from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 
 from shared.calendar import LIBRARY_YEARS, SUPPORTED_YEARS, NamedDay, YearTable, default_calendar
@@ -24,6 +31,13 @@ from shared.errors import Invalid
 from shared.events.catalog import CalendarDay, CalendarNoticePublishedV1
 from shared.events.consumer import Subscription
 from shared.events.envelope import Envelope
+from shared.events.registry import event_spec, payload_of
+from shared.events.topology import declare_exchange
+
+if TYPE_CHECKING:
+    from shared.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
 
 
 class NoticeInvalid(Invalid):
@@ -103,3 +117,43 @@ async def load_published_notice(
 
 
 SUBSCRIPTION = Subscription(CalendarNoticePublishedV1, load_published_notice)
+
+
+# --------------------------------------------------------------------------- every process, not one per service
+
+
+async def listen_in_this_process(runtime: ServiceRuntime) -> None:
+    """A queue of this process's own (exclusive, gone with it) bound to ``calendar.notice_published``: every
+    replica loads every announcement. Returns when the service stops or the channel is lost (then it is run
+    again, like any periodic job, and declares a fresh queue)."""
+    broker = runtime.broker
+    if not broker.is_connected:
+        return
+    channel = await broker.channel()
+    try:
+        exchange = await declare_exchange(channel, broker.namespace)
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange, routing_key=event_spec(CalendarNoticePublishedV1).event_type)
+        await queue.consume(_load_announcement, no_ack=True)  # loading is idempotent: nothing to retry
+        while not runtime.stop.is_set() and not channel.is_closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(runtime.stop.wait(), timeout=1.0)
+    finally:
+        if not channel.is_closed:
+            await channel.close()
+
+
+async def _load_announcement(message: AbstractIncomingMessage) -> None:
+    try:
+        notice = payload_of(Envelope.model_validate_json(message.body), CalendarNoticePublishedV1)
+        default_calendar().load_notice(table_of(notice), notice.version)
+    except Exception:  # a bad message must not stop the listener; the durable subscription dead-letters it
+        log.exception("could not load an announced holiday notice")
+
+
+async def _listener(runtime: ServiceRuntime) -> None:
+    await listen_in_this_process(runtime)
+
+
+_listener.interval_s = 5.0  # type: ignore[attr-defined]  # how soon it listens again after a lost channel
+LISTENER = _listener

@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared import metrics
+from shared import holiday_notices, metrics
 from shared.auth import Role, TokenVerifier
 from shared.auth.dependencies import require_roles
 from shared.clock import Clock, ClockOverrideRefused, SystemClock, make_clock
@@ -390,7 +390,8 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with running(runtime, jobs):
+        # Every process of every service listens for published holiday notices (shared.holiday_notices).
+        async with running(runtime, [*jobs, holiday_notices.LISTENER]):
             yield
 
     app = FastAPI(
