@@ -280,6 +280,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/claims/calendar/notices/published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 已发布的节假日安排（公开：各年度最新一份）
+         * @description 国务院办公厅的通知本是公开文件：无需登录。网关的公开工作日历据此载入（各服务另经事件载入）。
+         *
+         *     The published holiday arrangements, the latest notice of each year (public).
+         */
+        get: operations["claims_calendar_published"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/claims/calendar/notices/{notice_id}": {
         parameters: {
             query?: never;
@@ -4726,6 +4748,127 @@ export interface components {
              */
             pooled_fund: string;
         };
+        /** BillLineOut */
+        BillLineOut: {
+            /**
+             * Amount
+             * @description 金额
+             * @example 1234.50
+             */
+            amount: string;
+            /**
+             * Base
+             * @description 计算基数
+             * @example 1234.50
+             */
+            base: string;
+            /**
+             * Code
+             * @description 规则代码
+             */
+            code: string;
+            /**
+             * Label
+             * @description 说明
+             */
+            label: string;
+            /**
+             * Payer
+             * @description 支付方
+             */
+            payer: string;
+            /**
+             * Rate
+             * @description 比例
+             */
+            rate?: string | null;
+            /**
+             * Sample
+             * @default false
+             */
+            sample: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * BillOut
+         * @description The benefit computed at approval, as stored: every amount written as money (two decimals).
+         */
+        BillOut: {
+            /**
+             * Accumulators
+             * @description 计算后的年度累计
+             */
+            accumulators: {
+                [key: string]: unknown;
+            };
+            /**
+             * Assistance
+             * @description 医疗救助支付
+             * @example 1234.50
+             */
+            assistance: string;
+            /**
+             * Fund
+             * @description 基本医疗保险统筹基金支付
+             * @example 1234.50
+             */
+            fund: string;
+            /**
+             * In Scope
+             * @description 政策范围内费用
+             * @example 1234.50
+             */
+            in_scope: string;
+            /**
+             * Lines
+             * @description 逐行计算
+             */
+            lines: components["schemas"]["BillLineOut"][];
+            /**
+             * Major Illness
+             * @description 大病保险支付
+             * @example 1234.50
+             */
+            major_illness: string;
+            /**
+             * Out Of Scope
+             * @description 政策范围外费用
+             * @example 1234.50
+             */
+            out_of_scope: string;
+            /**
+             * Person
+             * @description 个人负担
+             * @example 1234.50
+             */
+            person: string;
+            /**
+             * Policy
+             * @description 适用政策：统筹区、险种、年度、版本
+             */
+            policy: (string | number)[];
+            /**
+             * Sample
+             * @description 用到了示例数据
+             * @default false
+             */
+            sample: boolean;
+            /**
+             * Total
+             * @description 医疗费用总额
+             * @example 1234.50
+             */
+            total: string;
+            /**
+             * Veterans
+             * @description 优抚对象医疗补助
+             * @example 1234.50
+             */
+            veterans: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** Body_import_payments_api_v1_registration_contributions_payments_post */
         Body_import_payments_api_v1_registration_contributions_payments_post: {
             /**
@@ -5352,17 +5495,10 @@ export interface components {
             account_owner: string;
             /** Bank Account */
             bank_account: string;
-            /**
-             * Bill
-             * @description 待遇计算结果，逐行说明（核准后）
-             */
-            bill: {
-                [key: string]: unknown;
-            } | null;
-            /** Care Type */
-            care_type: string;
-            /** Channel */
-            channel: string;
+            /** @description 待遇计算结果，逐行说明（核准后） */
+            bill: components["schemas"]["BillOut"] | null;
+            care_type: components["schemas"]["CareType"];
+            channel: components["schemas"]["Channel"];
             /**
              * Claimed
              * @description 金额（元），两位小数
@@ -5433,8 +5569,7 @@ export interface components {
              * Format: date
              */
             service_to: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["claims__Status"];
             /** Steps */
             steps: components["schemas"]["StepOut"][];
             /** Unit Code */
@@ -6078,8 +6213,7 @@ export interface components {
             person_id: string;
             /** Previous Id */
             previous_id: string | null;
-            /** Scheme */
-            scheme: string;
+            scheme: components["schemas"]["Scheme"];
             /**
              * Special Group Records
              * @description 特殊人员的认定部门、文号和有效期
@@ -6087,8 +6221,7 @@ export interface components {
             special_group_records: components["schemas"]["SpecialGroupOut"][];
             /** Special Groups */
             special_groups: string[];
-            /** Status */
-            status: string;
+            status: components["schemas"]["Status"];
             /** Tier */
             tier: string | null;
             /** Unit Code */
@@ -7681,6 +7814,25 @@ export interface components {
              */
             note?: string | null;
         };
+        /** PublishedOut */
+        PublishedOut: {
+            /** Holidays */
+            holidays: components["schemas"]["claims__DayOut"][];
+            /**
+             * Source
+             * @description 通知文号
+             */
+            source: string;
+            /**
+             * Version
+             * @description 该年度的发布序号（以最新者为准）
+             */
+            version: number;
+            /** Workdays */
+            workdays: components["schemas"]["claims__DayOut"][];
+            /** Year */
+            year: number;
+        };
         /** QuoteOut */
         QuoteOut: {
             /** @description 本次之后的年度累计 */
@@ -8263,6 +8415,11 @@ export interface components {
          * @enum {string}
          */
         SarsInfection: "in_hospital" | "social";
+        /**
+         * Scheme
+         * @enum {string}
+         */
+        Scheme: "employee" | "flexible" | "resident";
         /** SendTableIn */
         SendTableIn: {
             /**
@@ -8470,6 +8627,11 @@ export interface components {
              */
             ytd?: null;
         };
+        /**
+         * Side
+         * @enum {string}
+         */
+        Side: "incoming" | "outgoing";
         /** SpecialDiseaseIn */
         SpecialDiseaseIn: {
             /**
@@ -8801,10 +8963,8 @@ export interface components {
             reason: string | null;
             /** Reason Code */
             reason_code: string | null;
-            /** Side */
-            side: string;
-            /** Status */
-            status: string;
+            side: components["schemas"]["Side"];
+            status: components["schemas"]["transfer__Status"];
             /** Steps */
             steps: components["schemas"]["transfer__StepOut"][];
             /** Table */
@@ -9659,6 +9819,11 @@ export interface components {
              */
             name: string;
         };
+        /**
+         * Status
+         * @enum {string}
+         */
+        transfer__Status: "submitted" | "refused" | "accepted" | "letter_sent" | "awaiting_completion" | "funds_held" | "completed" | "rejected_by_peer" | "letter_received" | "transferred_out" | "rejected";
         /** StepOut */
         transfer__StepOut: {
             /** Done On */
@@ -10445,6 +10610,98 @@ export interface operations {
             };
             /** @description 无权执行此操作 */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 对象不存在，或不在调用者可见的范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 与对象当前的状态冲突（版本已变、重复办理、步骤顺序不对） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求体过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 不支持的请求格式 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求参数不合法（errors 逐项列出） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过于频繁，请按 Retry-After 稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务器或上游服务错误 */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    claims_calendar_published: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishedOut"][];
+                };
+            };
+            /** @description 请求体不是合法的JSON */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
