@@ -554,3 +554,31 @@ def test_the_level_comes_from_the_registry_and_the_newest_registry_event_wins(
         API, json={**body(), "facility_code": "H12010100009", "facility_level": None}, headers=me
     )
     assert later.status_code == 201 and later.json()["facility_level"] == 3
+
+
+def test_the_periodic_job_announces_every_overdue_claim_once_page_after_page(
+    claims, migrated_database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from svc_claims.events.jobs import announce_overdue_claims
+
+    monkeypatch.setattr(deadlines, "BATCH", 1)  # one claim a page: the scan must go on to the next page
+    district = claims.token(Role.staff, office_code=OFFICE, office_level="district")
+    filed = []
+    for _ in range(3):
+        person = covered(migrated_database)
+        claim = claims.client.post(
+            API, json=body(materials=COMPLETE), headers=claims.token(Role.insured, person_id=person)
+        ).json()
+        filed.append(claim["id"])
+    claims.business_date("2021-06-01")
+    try:
+        for claim_id in filed:
+            accepted = claims.client.post(f"{API}/{claim_id}/accept", json={"version": 1}, headers=district)
+            assert accepted.status_code == 200, accepted.text
+        claims.business_date("2021-08-02")  # past the 30th working day of every one of them
+        runtime = claims.client.app.state.runtime
+        for _ in range(2):  # a second run finds nothing left to announce
+            claims.client.portal.call(announce_overdue_claims, runtime)  # type: ignore[union-attr]
+    finally:
+        claims.business_date(None)
+    assert [events_of(migrated_database, claim_id).count("claims.overdue") for claim_id in filed] == [1, 1, 1]
