@@ -193,11 +193,15 @@ contribution_notices = Table(
     Column("late_fee", Numeric(14, 2)),
     Column("bank_reference", String(60)),
     Column("interrupted_on", Date),  # coverage interrupted for want of payment (once)
+    # 1: the month's notice; 2, 3 …: supplementary notices (补收) for employees added after it was issued.
+    Column("sequence", Integer, nullable=False, server_default=text("1")),
 )
-# One notice per payer and month (征缴单唯一).
+# One notice per payer, month and sequence (征缴单唯一).
 Index("uq_contribution_notices_payer_month", contribution_notices.c.payer_kind, contribution_notices.c.payer_code,
-      contribution_notices.c.month, unique=True)  # fmt: skip
-Index("ix_contribution_notices_office_month", contribution_notices.c.office_code, contribution_notices.c.month)
+      contribution_notices.c.month, contribution_notices.c.sequence, unique=True)  # fmt: skip
+Index(
+    "ix_contribution_notices_office_month", contribution_notices.c.office_code, contribution_notices.c.month
+)
 Index("ix_contribution_notices_unpaid", contribution_notices.c.due_on,
       postgresql_where=text("status = 'issued' AND interrupted_on IS NULL"))  # fmt: skip
 
@@ -211,6 +215,14 @@ contribution_lines = Table(
     Column("unit_part", Numeric(14, 2), nullable=False),
     Column("personal_part", Numeric(14, 2), nullable=False),
     Column("account_credit", Numeric(14, 2), nullable=False),
+    Column("month", Date, nullable=False),
+)
+# Each enrollment is charged once a month, whichever notice charges it.
+Index(
+    "uq_contribution_lines_enrollment_month",
+    contribution_lines.c.enrollment_id,
+    contribution_lines.c.month,
+    unique=True,
 )
 
 # A payment as the collecting bank or tax system reported it; its reference is the natural key.

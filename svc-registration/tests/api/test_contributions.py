@@ -326,3 +326,25 @@ async def deliver(database: str, event: ClaimsPaidV1) -> None:
             await uow.commit()
     finally:
         await engine.dispose()
+
+
+def test_an_employee_added_after_the_months_notice_is_charged_on_a_supplementary_one_once(
+    registration, staff, in_february
+) -> None:  # type: ignore[no-untyped-def]
+    code, _ = unit_with_employees(registration, staff, ["5000.00"])
+    first = issue(registration, staff, code).json()
+    person = {"id_number": new_resident_id(OFFICE), "name": "新职工"}
+    added = registration.client.post(f"{API}/units/{code}/employees", json={"person": person, "materials": EMPLOYEE_PAPERS},
+                                     headers=staff)  # fmt: skip
+    assert added.status_code == 201, added.text
+    second = issue(registration, staff, code)
+    assert second.status_code == 201, second.text
+    supplementary = second.json()
+    assert (supplementary["number"], supplementary["sequence"]) == (f"{first['number']}-2", 2)
+    # only the new employee, at the average wage 8,000.00 (no base declared): 800.00 + 160.00
+    assert [line["enrollment_id"] for line in supplementary["lines"]] == [added.json()["id"]]
+    assert supplementary["total"] == "960.00"
+    assert_problem(issue(registration, staff, code), 409, "notice_exists")
+    batch = registration.client.post(f"{API}/contributions/notices/batch", json={"month": "2026-02", "office_code": OFFICE},
+                                     headers=staff).json()  # fmt: skip
+    assert batch["issued"] == 0  # every employee of the month is charged already

@@ -66,6 +66,7 @@ class LineOut(BaseModel):
 class NoticeOut(BaseModel):
     id: uuid.UUID
     number: str
+    sequence: int = Field(1, description="1：当月征缴单；2 起：当月补收（征缴单生成后增员）")
     payer_kind: str
     payer_code: str
     office_code: str

@@ -304,9 +304,11 @@ def balance(entries: Iterable[AccountEntry]) -> Decimal:
 # --------------------------------------------------------------------------- the bank's payment file
 
 
-def notice_number(month: date, kind: PayerKind, payer_code: str) -> str:
-    """The number printed on the notice and quoted by the bank or tax system: month and payer."""
-    return f"{month:%Y%m}-{payer_code}" if kind is PayerKind.unit else f"{month:%Y%m}-P{payer_code}"
+def notice_number(month: date, kind: PayerKind, payer_code: str, sequence: int = 1) -> str:
+    """The number printed on the notice and quoted by the bank or tax system: month and payer, and the
+    sequence of a supplementary notice (补收) of the same month."""
+    number = f"{month:%Y%m}-{payer_code}" if kind is PayerKind.unit else f"{month:%Y%m}-P{payer_code}"
+    return number if sequence == 1 else f"{number}-{sequence}"
 
 
 # The file's columns, with the Chinese headers a bank's export may carry.

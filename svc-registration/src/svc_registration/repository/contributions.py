@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal_column, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -55,14 +55,14 @@ class Contributions:
     # ------------------------------------------------------------------------- who pays a month
 
     def _insured_query(self, scheme: Scheme, month: date, *, many: bool = False):  # type: ignore[no-untyped-def]
-        """Enrollments of `scheme` whose coverage touches the month, with the birth date and the base
-        declared for the month (the latest declaration in force). `many`: for a whole office, the bases
+        """Enrollments of `scheme` whose coverage touches the month and that no notice of the month charges
+        yet, with the birth date and the base declared for the month (the latest declaration in force). `many`: for a whole office, the bases
         joined once (a hash join) instead of looked up row by row."""
         if many:
             latest = (
                 select(contribution_bases.c.enrollment_id, contribution_bases.c.declared_wage)
                 .where(contribution_bases.c.effective_from <= month)
-                .distinct(contribution_bases.c.enrollment_id)
+                .ext(distinct_on(contribution_bases.c.enrollment_id))
                 .order_by(contribution_bases.c.enrollment_id, contribution_bases.c.effective_from.desc())
                 .subquery()
             )
@@ -97,6 +97,10 @@ class Contributions:
                 (enrollments.c.benefit_end.is_(None)) | (enrollments.c.benefit_end >= month),
             )
         )
+        charged = select(contribution_lines.c.notice_id).where(
+            contribution_lines.c.enrollment_id == enrollments.c.id, contribution_lines.c.month == month
+        )
+        query = query.where(~charged.exists())  # charged already by a notice of the month
         if many:
             query = query.outerjoin(latest, latest.c.enrollment_id == enrollments.c.id)
         if scheme is Scheme.employee:  # retirees pay no contribution (在职职工缴费)
@@ -115,19 +119,14 @@ class Contributions:
     async def units_insured(
         self, month: date, office_code: str
     ) -> AsyncIterator[tuple[str, str, list[Insured]]]:
-        """Every unit of the office without a notice for the month, with its insured employees, unit by unit, in one sorted
+        """Every unit of the office with its employees not yet charged for the month, unit by unit, in one sorted
         pass streamed from a server-side cursor (a unit's employees lie anywhere in the table: reading
         them page by page of units would read the table once per page)."""
-        issued = select(contribution_notices.c.id).where(
-            contribution_notices.c.payer_kind == PayerKind.unit.value,
-            contribution_notices.c.payer_code == enrollments.c.unit_code,
-            contribution_notices.c.month == month,
-        )
         query = (
             self._insured_query(Scheme.employee, month, many=True)
             .add_columns(units.c.office_code.label("unit_office"))
             .join(units, units.c.code == enrollments.c.unit_code)
-            .where(units.c.office_code == office_code, ~issued.exists())  # a unit issued already is skipped
+            .where(units.c.office_code == office_code)
             .order_by(enrollments.c.unit_code)
             .execution_options(yield_per=5000)
         )
@@ -163,11 +162,16 @@ class Contributions:
         )
         return int((await self.session.execute(query)).scalar_one())
 
-    async def existing_payers(self, kind: PayerKind, month: date) -> set[str]:
-        query = select(contribution_notices.c.payer_code).where(
-            contribution_notices.c.payer_kind == kind.value, contribution_notices.c.month == month
+    async def sequences(self, kind: PayerKind, month: date, payer_code: str | None = None) -> dict[str, int]:
+        """The last notice sequence of each payer (or of one) for the month."""
+        query = (
+            select(contribution_notices.c.payer_code, func.max(contribution_notices.c.sequence))
+            .where(contribution_notices.c.payer_kind == kind.value, contribution_notices.c.month == month)
+            .group_by(contribution_notices.c.payer_code)
         )
-        return set((await self.session.execute(query)).scalars())
+        if payer_code is not None:
+            query = query.where(contribution_notices.c.payer_code == payer_code)
+        return {code: last for code, last in (await self.session.execute(query)).all()}
 
     async def add_notices(self, notices: Sequence[dict], lines: Sequence[tuple[uuid.UUID, Line]]) -> int:
         """Notices (a payer's second for the month is skipped by the UNIQUE index) and, by COPY, the
@@ -176,6 +180,7 @@ class Contributions:
             return 0
         statement = insert(contribution_notices).values(list(notices)).on_conflict_do_nothing()
         inserted = set((await self.session.execute(statement.returning(contribution_notices.c.id))).scalars())
+        months = {n["id"]: n["month"] for n in notices}
         records = [
             (
                 notice_id,
@@ -185,6 +190,7 @@ class Contributions:
                 line.unit_part,
                 line.personal_part,
                 line.account_credit,
+                months[notice_id],
             )
             for notice_id, line in lines
             if notice_id in inserted
@@ -202,6 +208,7 @@ class Contributions:
                     "unit_part",
                     "personal_part",
                     "account_credit",
+                    "month",
                 ],
             )
         return len(inserted)

@@ -134,10 +134,12 @@ def _notice_row(
     policy: ContributionPolicy,
     by: str,
     uow: UnitOfWork,
+    sequence: int = 1,
 ) -> dict:
     return {
         "id": uuid.uuid4(),
-        "number": notice_number(month, kind, payer),
+        "number": notice_number(month, kind, payer, sequence),
+        "sequence": sequence,
         "payer_kind": kind.value,
         "payer_code": payer,
         "office_code": office,
@@ -173,13 +175,21 @@ def _issued_event(row: dict, uow: UnitOfWork) -> Envelope:
 async def _issue_one(
     uow: UnitOfWork, kind: PayerKind, payer: str, office: str, month: date, insured: list[Insured], by: str
 ) -> dict:
+    """The month's notice, or a supplementary one (补收) for those added since: each enrollment is charged
+    once a month (UNIQUE enrollment and month on the lines)."""
     policy = policy_for(POLICIES, month)
     lines = lines_for_month(insured, policy, month, kind)
+    last = (await Contributions(uow.session).sequences(kind, month, payer)).get(payer, 0)
+    number = notice_number(month, kind, payer, last or 1)
+    if not lines and last:
+        raise Conflict(
+            "notice_exists", "该月征缴单已生成", f"征缴单 {number} 已包含该月全部应缴人员", number=number
+        )
     if not lines:
         raise Conflict(
             "nothing_to_collect", "该月没有应缴费的参保人员", f"{month:%Y-%m} 没有在职参保职工或缴费人员"
         )
-    row = _notice_row(kind, payer, office, month, lines, policy, by, uow)
+    row = _notice_row(kind, payer, office, month, lines, policy, by, uow, last + 1)
     if not await Contributions(uow.session).add_notices([row], [(row["id"], line) for line in lines]):
         raise Conflict(
             "notice_exists", "该月征缴单已生成", f"征缴单 {row['number']} 已存在", number=row["number"]
@@ -219,6 +229,7 @@ async def issue_month(uow: UnitOfWork, actor: Principal, *, month: date, office_
     issued = already = line_count = 0
     total = Decimal("0.00")
     already = await repo.count_notices(PayerKind.unit, month, office_code)
+    units_issued = await repo.sequences(PayerKind.unit, month)
     rows: list[dict] = []
     lines: list[tuple[uuid.UUID, Line]] = []
 
@@ -235,21 +246,23 @@ async def issue_month(uow: UnitOfWork, actor: Principal, *, month: date, office_
     async for code, office, insured in repo.units_insured(month, office_code):
         unit_lines = lines_for_month(insured, policy, month, PayerKind.unit)
         if unit_lines:
-            row = _notice_row(PayerKind.unit, code, office, month, unit_lines, policy, actor.subject, uow)
+            sequence = units_issued.get(code, 0) + 1
+            row = _notice_row(
+                PayerKind.unit, code, office, month, unit_lines, policy, actor.subject, uow, sequence
+            )
             rows.append(row)
             lines.extend((row["id"], line) for line in unit_lines)
         if len(rows) >= BATCH_UNITS:
             await flush()
-    persons = await repo.existing_payers(PayerKind.person, month)
+    persons = await repo.sequences(PayerKind.person, month)
     for office, one in await repo.flexible_insured(month, office_code):
-        if one.person_id.hex in persons:
-            already += 1
-            continue
         own = lines_for_month([one], policy, month, PayerKind.person)
-        row = _notice_row(PayerKind.person, one.person_id.hex, office, month, own, policy, actor.subject, uow)
+        payer = one.person_id.hex
+        row = _notice_row(
+            PayerKind.person, payer, office, month, own, policy, actor.subject, uow, persons.get(payer, 0) + 1
+        )
         rows.append(row)
         lines.extend((row["id"], line) for line in own)
-        persons.add(one.person_id.hex)
     await flush()
     return IssuedMonth(month, issued, already, line_count, total)
 
