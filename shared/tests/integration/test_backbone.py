@@ -172,7 +172,9 @@ async def test_an_event_no_service_consumes_goes_to_the_event_log_and_is_marked_
         "unroutable"
     ).start()  # declares the namespace's queues, as every service does at start
     [envelope] = await backbone.emit([1], model=UnheardV1)
-    assert await backbone.relay().publish_batch() == 1
+    # At least this one: the tests share one outbox, and the row the unroutable test left backed off
+    # (0.5 s) is due again by now on a slow machine, and routable in this namespace.
+    assert await backbone.relay().publish_batch() >= 1
     async with backbone.sessions() as session:
         row = (await session.execute(select(outbox).where(outbox.c.event_id == envelope.event_id))).one()
     assert row.published_at is not None and row.last_error is None

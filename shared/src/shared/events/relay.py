@@ -16,7 +16,7 @@ from typing import Any, TypeGuard
 
 import asyncpg
 from aio_pika.exceptions import DeliveryError, PublishError
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -74,9 +74,17 @@ class OutboxRelay:
         if not self._broker.is_connected:
             return 0  # nothing is claimed while the broker is away; rows keep their schedule
         async with self._sessions() as session, session.begin():
+            # The envelope as the database's JSON text: published as it is, not decoded and encoded again.
             rows = (
                 await session.execute(
-                    select(outbox.c.id, outbox.c.event_type, outbox.c.envelope, outbox.c.attempts)
+                    select(
+                        outbox.c.id,
+                        outbox.c.event_id,
+                        outbox.c.event_type,
+                        outbox.c.attempts,
+                        cast(outbox.c.envelope, Text).label("body"),
+                        outbox.c.envelope["correlation_id"].astext.label("correlation_id"),
+                    )
                     .where(outbox.c.published_at.is_(None), outbox.c.next_attempt_at <= func.now())
                     .order_by(outbox.c.id)
                     .limit(self._batch_size)
@@ -85,9 +93,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            results = await self._broker.publish_events(
-                [message_for(row.event_type, row.envelope) for row in rows]
-            )
+            results = await self._broker.publish_events([message_of(row) for row in rows])
             sent = [row.id for row, error in zip(rows, results, strict=True) if error is None]
             refused = [(row, error) for row, error in zip(rows, results, strict=True) if is_refusal(error)]
             if sent:
@@ -151,6 +157,16 @@ class OutboxRelay:
 def is_refusal(error: BaseException | None) -> TypeGuard[PublishError | DeliveryError]:
     """Unroutable (returned) or nacked: about this message, not about the connection."""
     return isinstance(error, (PublishError, DeliveryError))
+
+
+def message_of(row: Any) -> OutgoingMessage:
+    """An outbox row (its envelope selected as JSON text) as the message that carries it."""
+    return OutgoingMessage(
+        routing_key=row.event_type,
+        body=row.body.encode(),
+        message_id=str(row.event_id),
+        correlation_id=row.correlation_id,
+    )
 
 
 def message_for(event_type: str, envelope: dict[str, Any]) -> OutgoingMessage:
