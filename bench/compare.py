@@ -64,7 +64,10 @@ def run(module: str, arguments: list[str], tree: Path | None) -> dict[str, float
         print(f"   {module} ({'previous' if tree else 'current'}) failed: {done.stderr.strip()[-500:]}")
         return {}
     figures: dict[str, float] = json.loads(lines[-1])
-    return figures
+    for key, value in figures.items():
+        if isinstance(value, dict) and value:  # details, e.g. the district mix's failures by kind and status
+            print(f"   {'previous' if tree else 'current'} {key}: {value}")
+    return {k: v for k, v in figures.items() if isinstance(v, int | float)}
 
 
 def main() -> None:

@@ -47,6 +47,7 @@ class Load:
         self.people: list[dict[str, str]] = []
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
+        self.failures: dict[str, int] = defaultdict(int)  # "kind status" (or exception) → count
         self.approved = 0
         self.declared = 0
 
@@ -54,12 +55,14 @@ class Load:
         started = time.perf_counter()
         try:
             response = await self.client.request(method, url, **kwargs)
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             self.errors[kind] += 1
+            self.failures[f"{kind} {type(exc).__name__}"] += 1
             return None
         self.latency[kind].append(time.perf_counter() - started)
         if response.status_code >= 400:
             self.errors[kind] += 1
+            self.failures[f"{kind} {response.status_code}"] += 1
         return response
 
     async def enroll(self) -> None:
@@ -182,6 +185,7 @@ async def run(
             await asyncio.gather(*(load.enroll() for _ in range(args.concurrency)))
         load.latency.clear()
         load.errors.clear()
+        load.failures.clear()
         warmup_approved = load.approved
         started = time.monotonic()
         await asyncio.gather(*(load.worker(started + args.seconds) for _ in range(args.concurrency)))
@@ -195,7 +199,7 @@ async def run(
         "requests_per_s": requests / wall, "errors": sum(load.errors.values()), "requests": requests,
         "per_kind": {k: (len(v), statistics.median(v) * 1000, sorted(v)[max(0, int(len(v) * 0.99) - 1)] * 1000) for k, v in load.latency.items()},
         "approved_during_run": load.approved - warmup_approved, "declared": load.declared,
-        "lost": load.approved - coverages, "drain_s": time.monotonic() - drained,
+        "lost": load.approved - coverages, "drain_s": time.monotonic() - drained, "failures": dict(load.failures),
     }  # fmt: skip
 
 
