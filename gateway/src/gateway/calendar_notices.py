@@ -21,7 +21,7 @@ from shared.calendar import YearTable, default_calendar
 log = logging.getLogger(__name__)
 
 REFRESH_S = 10.0
-PUBLISHED = "/api/v1/claims/calendar/notices/published"
+PUBLISHED = "/api/v1/claims/calendar/notices/published?size=500"  # one page: a notice per year
 
 
 class CalendarNotices:
@@ -49,7 +49,7 @@ class CalendarNotices:
                 if response.status != 200:
                     log.warning("published holiday notices: claims answered %s", response.status)
                     return 0
-                notices = await response.json()
+                notices = (await response.json())["items"]
         except (
             TimeoutError,
             aiohttp.ClientError,

@@ -143,7 +143,8 @@ def test_a_published_notice_makes_its_year_exact_and_is_announced_to_every_servi
         return [payload for (payload,) in rows]
 
     at = datetime(2026, 12, 6, tzinfo=UTC)
-    [announced] = asyncio.run(in_schema(migrated_database, "claims", announcements, at))
+    # (Answers to processes asking as they start may add announcements at any time: count, don't pin.)
+    announced, *_ = first = asyncio.run(in_schema(migrated_database, "claims", announcements, at))
     assert (announced["year"], announced["version"], announced["published_by"]) == (2033, 1, "admin-b")
     assert announced["holidays"] == document["holidays"] and announced["workdays"] == document["workdays"]
 
@@ -151,7 +152,7 @@ def test_a_published_notice_makes_its_year_exact_and_is_announced_to_every_servi
     reset_default_calendar()
     assert asyncio.run(in_schema(migrated_database, "claims", announce_published, at)) >= 1
     assert default_calendar().day(date(2033, 1, 1)).provisional is False
-    assert len(asyncio.run(in_schema(migrated_database, "claims", announcements, at))) == 2
+    assert len(asyncio.run(in_schema(migrated_database, "claims", announcements, at))) >= len(first) + 1
 
 
 def test_a_published_notice_can_be_neither_changed_nor_deleted(claims, migrated_database: str) -> None:  # type: ignore[no-untyped-def]
@@ -191,7 +192,34 @@ def test_the_published_notices_are_public_the_latest_of_each_year(claims) -> Non
     draft(claims, notice(2037))  # a draft is not public
     answer = claims.client.get(f"{API}/published")  # no token: the notices are public documents
     assert answer.status_code == 200, answer.text
-    by_year = {n["year"]: n for n in answer.json()}
+    by_year = {n["year"]: n for n in answer.json()["items"]}
     assert 2037 not in by_year
     assert (by_year[2036]["version"], by_year[2036]["source"]) == (2, "更正（测试）")
     assert by_year[2036]["holidays"] == notice(2036)["holidays"]
+
+
+def test_a_process_asking_gets_the_published_notices_announced_again_once_for_a_burst(
+    claims, migrated_database: str
+) -> None:  # type: ignore[no-untyped-def]
+    import svc_claims.events.calendar as answers
+    from shared.events import new_envelope
+    from shared.events.catalog import CalendarNoticesRequestedV1
+
+    notice_id = draft(claims, notice(2038))["id"]
+    assert publish(claims, notice_id).status_code == 200
+    at = datetime(2026, 12, 6, tzinfo=UTC)
+
+    async def announced(uow) -> int:  # type: ignore[no-untyped-def]
+        query = "SELECT count(*) FROM outbox WHERE event_type = 'calendar.notice_published' AND envelope->'payload'->>'notice_id' = :id"
+        return int((await uow.session.execute(text(query), {"id": notice_id})).scalar_one())
+
+    before = asyncio.run(in_schema(migrated_database, "claims", announced, at))
+    answers._answered_at = None
+    request = CalendarNoticesRequestedV1(service="facility")
+
+    async def ask(uow) -> None:  # type: ignore[no-untyped-def]
+        await answers.answer_request(uow, new_envelope(request, uow.clock), request)
+
+    for _ in range(3):  # three processes starting together
+        asyncio.run(in_schema(migrated_database, "claims", ask, at))
+    assert asyncio.run(in_schema(migrated_database, "claims", announced, at)) == before + 1

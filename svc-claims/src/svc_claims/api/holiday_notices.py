@@ -91,15 +91,15 @@ class PublishedOut(BaseModel):
 
 
 @router.get(
-    "/published", response_model=list[PublishedOut], summary="已发布的节假日安排（公开：各年度最新一份）"
+    "/published", response_model=Page[PublishedOut], summary="已发布的节假日安排（公开：各年度最新一份）"
 )
-async def published(uow: UoW) -> list[PublishedOut]:
+async def published(uow: UoW, pages: Pages) -> dict:
     """国务院办公厅的通知本是公开文件：无需登录。网关的公开工作日历据此载入（各服务另经事件载入）。"""
-    return [
+    return pages.of([
         PublishedOut(year=n.year, version=n.version or 0, source=n.source, holidays=n.document["holidays"],
                      workdays=n.document["workdays"])
         for n in await uow.read(notices.latest_published)
-    ]  # fmt: skip
+    ])  # fmt: skip
 
 
 @router.get("/{notice_id}", response_model=NoticeOut, summary="节假日安排通知")
