@@ -2,7 +2,8 @@
 
 svc-claims owns the notices (drafted by one admin, published by another, immutable once published) and
 announces each published one with ``calendar.notice_published`` — at publication and again periodically,
-so a process started since still learns it. Every service subscribes with ``SUBSCRIPTION`` (its durable queue:
+so a process started since still learns it — and at once when a process asks (``calendar.notices_requested``,
+sent by every process when it starts listening). Every service subscribes with ``SUBSCRIPTION`` (its durable queue:
 a service that was down gets it when it returns), and every process also listens on a queue of its own
 (``LISTENER``, run by ``shared.service`` for every service): replicas share their service's queue, so
 without it one replica of each service would learn the notice and the others not. Either loads the year
@@ -28,10 +29,11 @@ from pydantic import ValidationError
 from shared.calendar import LIBRARY_YEARS, SUPPORTED_YEARS, NamedDay, YearTable, default_calendar
 from shared.db import UnitOfWork
 from shared.errors import Invalid
-from shared.events.catalog import CalendarDay, CalendarNoticePublishedV1
+from shared.events.catalog import CalendarDay, CalendarNoticePublishedV1, CalendarNoticesRequestedV1
 from shared.events.consumer import Subscription
-from shared.events.envelope import Envelope
+from shared.events.envelope import Envelope, new_envelope
 from shared.events.registry import event_spec, payload_of
+from shared.events.relay import message_for
 from shared.events.topology import declare_exchange
 
 if TYPE_CHECKING:
@@ -135,12 +137,25 @@ async def listen_in_this_process(runtime: ServiceRuntime) -> None:
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         await queue.bind(exchange, routing_key=event_spec(CalendarNoticePublishedV1).event_type)
         await queue.consume(_load_announcement, no_ack=True)  # loading is idempotent: nothing to retry
+        await _ask_for_the_published_notices(runtime)
         while not runtime.stop.is_set() and not channel.is_closed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(runtime.stop.wait(), timeout=1.0)
     finally:
         if not channel.is_closed:
             await channel.close()
+
+
+async def _ask_for_the_published_notices(runtime: ServiceRuntime) -> None:
+    """This process listens from now on: ask the owner to announce the published notices again, so a process
+    that started after a publication loads it at once (sent directly, not through the outbox: if it is lost,
+    the owner's hourly announcement still comes)."""
+    request = new_envelope(CalendarNoticesRequestedV1(service=runtime.service), runtime.clock)
+    failures = await runtime.broker.publish_events(
+        [message_for(request.event_type, request.model_dump(mode="json"))]
+    )
+    if any(failures):
+        log.warning("could not ask for the published holiday notices: %s", failures)
 
 
 async def _load_announcement(message: AbstractIncomingMessage) -> None:

@@ -15,6 +15,7 @@ from shared.clock import FixedClock
 from shared.events import new_envelope
 from shared.events.broker import Broker
 from shared.events.relay import message_for
+from shared.events.topology import declare_exchange
 from shared.holiday_notices import announcement, listen_in_this_process, notice_table
 from shared.testing.runs import RunServers, delete_broker_namespace
 
@@ -34,6 +35,8 @@ class Process:
 
     broker: Broker
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    service: str = "facility"
+    clock: FixedClock = field(default_factory=lambda: FixedClock(datetime(2026, 12, 6, tzinfo=UTC)))
 
 
 class CountingCalendar(WorkingCalendar):
@@ -55,6 +58,11 @@ async def test_two_replicas_of_a_service_both_load_one_announcement(
     replicas = [Process(Broker(test_servers.broker_url, namespace)) for _ in range(2)]
     for replica in replicas:
         await replica.broker.connect()
+    watcher = Broker(test_servers.broker_url, namespace)
+    await watcher.connect()
+    channel = await watcher.channel()
+    requests = await channel.declare_queue(exclusive=True)
+    await requests.bind(await declare_exchange(channel, namespace), routing_key="calendar.notices_requested")
     listening = [asyncio.create_task(listen_in_this_process(r)) for r in replicas]  # type: ignore[arg-type]
     try:
         await asyncio.sleep(1.0)  # both queues declared and bound (a wait for set-up, not a speed check)
@@ -71,6 +79,8 @@ async def test_two_replicas_of_a_service_both_load_one_announcement(
                 break
             await asyncio.sleep(0.1)
         assert calendar.loads == 2  # once per process
+        # Each process asked the owner to announce the published notices again when it started listening.
+        assert (await requests.declare()).message_count == 2
         assert calendar.day(datetime(2032, 1, 2).date()).provisional is False
     finally:
         for replica in replicas:
@@ -78,4 +88,5 @@ async def test_two_replicas_of_a_service_both_load_one_announcement(
         await asyncio.gather(*listening)
         for replica in replicas:
             await replica.broker.close()
+        await watcher.close()
         await delete_broker_namespace(test_servers.broker_url, namespace, [])

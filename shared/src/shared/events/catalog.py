@@ -345,3 +345,9 @@ class CalendarNoticePublishedV1(_Payload):
     workdays: list[CalendarDay]  # adjusted working weekend days (调休上班)
     source: str
     published_by: str
+
+
+@event("calendar.notices_requested", 1, producer="every service",
+       summary="某服务进程启动：请求重新通告已发布的节假日安排（svc-claims 随即重发 calendar.notice_published）")  # fmt: skip
+class CalendarNoticesRequestedV1(_Payload):
+    service: str  # the service whose process just started listening

@@ -4,6 +4,7 @@ from typing import Any
 
 from shared import holiday_notices
 from shared.events.catalog import (
+    CalendarNoticesRequestedV1,
     RegistrationApprovedV1,
     RegistrationBenefitExpiredV1,
     RegistrationBenefitRegisteredV1,
@@ -15,6 +16,7 @@ from shared.events.catalog import (
 )
 from shared.events.consumer import Subscription
 from shared.projections import facility_subscriptions
+from svc_claims.events.calendar import answer_request
 from svc_claims.models import facilities
 from svc_claims.usecases.eligibility import (
     record_approved_registration,
@@ -42,4 +44,6 @@ SUBSCRIPTIONS: list[Subscription[Any]] = [
     *facility_subscriptions(facilities),
     # The State Council's holiday notice, published in claims: loaded into this process's working calendar.
     holiday_notices.SUBSCRIPTION,
+    # A process of any service started listening: the published notices are announced again (events/calendar.py).
+    Subscription(CalendarNoticesRequestedV1, answer_request),
 ]
