@@ -192,7 +192,7 @@ def test_the_published_notices_are_public_the_latest_of_each_year(claims) -> Non
     draft(claims, notice(2037))  # a draft is not public
     answer = claims.client.get(f"{API}/published")  # no token: the notices are public documents
     assert answer.status_code == 200, answer.text
-    by_year = {n["year"]: n for n in answer.json()}
+    by_year = {n["year"]: n for n in answer.json()["items"]}
     assert 2037 not in by_year
     assert (by_year[2036]["version"], by_year[2036]["source"]) == (2, "更正（测试）")
     assert by_year[2036]["holidays"] == notice(2036)["holidays"]
