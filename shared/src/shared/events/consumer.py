@@ -219,7 +219,12 @@ class Consumer:
             return
         # One worker settles deliveries strictly in their order, so on each channel every delivery
         # before the batch's last one is settled already or in this batch: one ack covers them all.
-        last_on_channel = {id(d.message.channel): d.message for d in deliveries}
+        last_on_channel: dict[int, AbstractIncomingMessage] = {}
+        for delivery in deliveries:
+            try:
+                last_on_channel[id(delivery.message.channel)] = delivery.message
+            except CONNECTION_EXCEPTIONS:
+                continue  # its channel is closed: the broker gives it again and the inbox skips it
         for message in last_on_channel.values():
             await self._settle(message.ack(multiple=True))
 
