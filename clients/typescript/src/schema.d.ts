@@ -7099,6 +7099,12 @@ export interface components {
              * @description 按示例政策数据计算
              */
             sample: boolean;
+            /**
+             * Sequence
+             * @description 1：当月征缴单；2 起：当月补收（征缴单生成后增员）
+             * @default 1
+             */
+            sequence: number;
             /** Status */
             status: string;
             /**
@@ -7397,6 +7403,29 @@ export interface components {
              * @description 本页条目
              */
             items: components["schemas"]["Office"][];
+            /**
+             * Page
+             * @description 页码，从 1 开始
+             */
+            page: number;
+            /**
+             * Size
+             * @description 每页条数
+             */
+            size: number;
+            /**
+             * Total
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
+        /** Page[PublishedOut] */
+        Page_PublishedOut_: {
+            /**
+             * Items
+             * @description 本页条目
+             */
+            items: components["schemas"]["PublishedOut"][];
             /**
              * Page
              * @description 页码，从 1 开始
@@ -10684,7 +10713,12 @@ export interface operations {
     };
     claims_calendar_published: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数（1–500） */
+                size?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -10697,7 +10731,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PublishedOut"][];
+                    "application/json": components["schemas"]["Page_PublishedOut_"];
                 };
             };
             /** @description 请求体不是合法的JSON */
