@@ -17,14 +17,14 @@ import pytest
 from stdnum.cn import uscc
 
 from shared import spreadsheets
-from shared.auth import Role
+from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.events.catalog import ClaimsPaidV1
 from shared.events.envelope import new_envelope
 from shared.migrations import service_database_url
 from shared.testing.e2e import assert_problem, new_resident_id
-from svc_registration.usecases.contributions import interrupt_unpaid, record_withdrawal_paid
+from svc_registration.usecases.contributions import import_payments, interrupt_unpaid, record_withdrawal_paid
 
 pytestmark = pytest.mark.integration
 
@@ -348,3 +348,32 @@ def test_an_employee_added_after_the_months_notice_is_charged_on_a_supplementary
     batch = registration.client.post(f"{API}/contributions/notices/batch", json={"month": "2026-02", "office_code": OFFICE},
                                      headers=staff).json()  # fmt: skip
     assert batch["issued"] == 0  # every employee of the month is charged already
+
+
+def test_the_same_file_imported_twice_at_once_applies_once(
+    registration, staff, in_february, migrated_database
+) -> None:  # type: ignore[no-untyped-def]
+    code, employees = unit_with_employees(registration, staff, ["6000.00"])
+    number = issue(registration, staff, code).json()["number"]
+    text = HEADER + f"{number},720.00,2026-02-09,C-{number}\n"
+    reports = asyncio.run(import_twice_at_once(migrated_database, text))
+    assert sorted((r.applied, r.already_applied) for r in reports) == [(0, 1), (1, 0)]
+    entries = account(registration, staff, employees[0]["person_id"])["entries"]
+    assert len(entries) == 1
+
+
+async def import_twice_at_once(database: str, text: str) -> list:  # type: ignore[type-arg]
+    engine = make_engine(service_database_url(database, "registration"), schema="registration")
+    clock = FixedClock(datetime(2026, 2, 10, 2, tzinfo=UTC))
+    clerk = Principal(subject="clerk", role=Role.staff, office_code=OFFICE, office_level="district")
+
+    async def once():  # type: ignore[no-untyped-def]
+        async with UnitOfWork(make_session_factory(engine), clock, "registration") as uow:
+            report = await import_payments(uow, clerk, text=text, digest="same")
+            await uow.commit()
+            return report
+
+    try:
+        return list(await asyncio.gather(once(), once()))
+    finally:
+        await engine.dispose()
