@@ -165,6 +165,11 @@ def test_a_payment_file_is_checked_whole_and_applied_once(registration, staff, i
     assert account(registration, staff, person) == credited
     paid = registration.client.get(f"{API}/contributions/notices/{number}", headers=staff).json()
     assert (paid["status"], paid["paid_on"], paid["bank_reference"]) == ("paid", "2026-02-09", f"B-{number}")
+    for status, listed in (("paid", [number]), ("issued", [])):
+        found = registration.client.get(
+            f"{API}/contributions/notices", params={"unit_code": code, "status": status}, headers=staff
+        )
+        assert [n["number"] for n in found.json()["items"]] == listed
 
     someone_else = HEADER + f"{number},720.00,2026-02-09,B2-{number}\n"
     assert_problem(upload(registration, staff, someone_else), 422, "payment_rows_invalid")

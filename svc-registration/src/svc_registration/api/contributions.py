@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
@@ -210,6 +210,9 @@ async def list_notices(
     uow: UoW,
     unit_code: Annotated[str | None, Query(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")] = None,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    status: Annotated[
+        Literal["issued", "paid"] | None, Query(description="issued：未缴（欠费）；paid：已缴")
+    ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict:
@@ -218,6 +221,7 @@ async def list_notices(
         actor,
         unit_code=unit_code,
         month=parse_month(month) if month else None,
+        status=status,
         offset=(page - 1) * size,
         limit=size,
     )

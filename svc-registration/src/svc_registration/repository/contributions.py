@@ -235,10 +235,13 @@ class Contributions:
         payer_code: str | None,
         offices: Sequence[str] | None,
         month: date | None,
+        status: str | None,
         offset: int,
         limit: int,
     ) -> tuple[list[dict], int]:
         conditions = []
+        if status is not None:
+            conditions.append(contribution_notices.c.status == status)
         if payer_code is not None:
             conditions.append(contribution_notices.c.payer_code == payer_code)
         if offices is not None:

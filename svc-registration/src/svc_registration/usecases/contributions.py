@@ -277,29 +277,29 @@ async def visible_notice(uow: UnitOfWork, actor: Principal, number: str) -> tupl
 
 
 async def notices(
-    uow: UnitOfWork, actor: Principal, *, unit_code: str | None, month: date | None, offset: int, limit: int
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    unit_code: str | None,
+    month: date | None,
+    status: str | None,
+    offset: int,
+    limit: int,
 ) -> tuple[list[dict], int]:
-    """A unit its own notices; an insured person their own; district staff their office's, city staff any."""
+    """A unit its own notices; an insured person their own; district staff their office's, city staff any
+    (or one unit's); unpaid ones (`status` issued) are the arrears."""
+    payer: str | None = None
+    offices: list[str] | None = None
     if actor.role is Role.unit:
-        return await Contributions(uow.session).notices_of(
-            payer_code=actor.unit_id or "", offices=None, month=month, offset=offset, limit=limit
-        )
-    if actor.role is Role.insured:
-        return await Contributions(uow.session).notices_of(
-            payer_code=actor.person_id.hex if actor.person_id else "",
-            offices=None,
-            month=month,
-            offset=offset,
-            limit=limit,
-        )
-    if unit_code is not None:
-        unit = await visible_unit(uow, actor, unit_code)
-        return await Contributions(uow.session).notices_of(
-            payer_code=unit.code, offices=None, month=month, offset=offset, limit=limit
-        )
-    offices = None if actor.role is Role.admin or actor.is_city_staff else [actor.office_code or ""]
+        payer = actor.unit_id or ""
+    elif actor.role is Role.insured:
+        payer = actor.person_id.hex if actor.person_id else ""
+    elif unit_code is not None:
+        payer = (await visible_unit(uow, actor, unit_code)).code
+    elif not (actor.role is Role.admin or actor.is_city_staff):
+        offices = [actor.office_code or ""]
     return await Contributions(uow.session).notices_of(
-        payer_code=None, offices=offices, month=month, offset=offset, limit=limit
+        payer_code=payer, offices=offices, month=month, status=status, offset=offset, limit=limit
     )
 
 
