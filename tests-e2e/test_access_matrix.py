@@ -106,6 +106,28 @@ def budget(gateway: httpx.Client, clerk: dict[str, str], facility: str) -> str:
     return str(created.json()["id"])
 
 
+def application(gateway: httpx.Client, applicant: dict[str, str]) -> str:
+    """A pharmacy's application for designation at 河西区 (its applicant is none of the matrix's roles)."""
+    today = business_today()
+    facts = {"kind": "retail_pharmacy", "institution_type": None, "opened_on": f"{today.year - 2}-01-10",
+             "pharmacists": [{"registered_here": True, "contract_months": 24}],
+             "insurance_staff": [{"registered_here": False, "contract_months": 24}] * 2,
+             "systems": ["insurance", "finance", "statistics", "quality", "insurance_drugs", "insurance_personnel",
+                         "settlement"],
+             "information_system_connected": True, "uses_national_codes": True, "purchasing_platform": True,
+             "equipment": ["video", "biometric", "drug_tracing"], "drug_zoning_and_labels": True}  # fmt: skip
+    body = {
+        "name": "矩阵药房",
+        "district_code": "120103",
+        "office_code": "120103",
+        "facts": facts,
+        "materials": [],
+    }
+    filed = gateway.post("/api/v1/facility/applications", json=body, headers=applicant)
+    assert filed.status_code == 201, filed.text
+    return str(filed.json()["application"]["id"])
+
+
 @pytest.fixture(scope="module")
 def objects(gateway: httpx.Client, tokens: dict[str, str]) -> dict[str, dict[str, str]]:
     """Per side, the value of each path parameter: a real object of that district where one is built."""
@@ -115,6 +137,8 @@ def objects(gateway: httpx.Client, tokens: dict[str, str]) -> dict[str, dict[str
         values = {**enrolled(gateway, clerk, office), "registry_code": REGISTRY[side], "office": office}
         values["budget_id"] = budget(gateway, clerk, REGISTRY[side])
         built[side] = values
+    built["heping"]["application_id"] = str(uuid.uuid4())  # none built: 和平区 has no applicant account
+    built["hexi"]["application_id"] = application(gateway, bearer(tokens["pharmacy-applicant"]))
     admin = bearer(tokens["admin"])
     for side in OFFICE:
         eligibility = f"/api/v1/claims/persons/{built[side]['person_id']}/eligibility"
@@ -135,8 +159,8 @@ def path_value(path: str, name: str, values: dict[str, str]) -> str:
         if "/offices/" in path:
             return values["office"]
         return "91120103MA05K8Q4X0" if "/units/" in path else "ABCDEFGH"
-    if name == "budget_id":
-        return values["budget_id"]
+    if name in ("budget_id", "application_id"):
+        return values[name]
     if name == "year":
         return str(business_today().year)
     if name == "number":
@@ -233,7 +257,7 @@ def test_every_operation_for_every_role_answers_2xx_only_where_the_table_allows_
     components = document.get("components", {}).get("schemas", {})
     counts: Counter[str] = Counter()
     unexpected: list[str] = []
-    foreign = {objects["hexi"]["enrollment_id"], objects["hexi"]["person_id"]}
+    foreign = {objects["hexi"][k] for k in ("enrollment_id", "person_id", "budget_id", "application_id")}
     for method, path, op in ops:
         names = re.findall(r"\{(\w+)\}", path)
         sides = ("heping", "hexi") if names else ("none",)
