@@ -264,12 +264,13 @@ def test_the_page_is_served_in_chinese_with_its_refresh_interval(platform) -> No
     assert "__REFRESH_S__" not in page.text
 
 
-def test_a_deadline_kind_is_named_by_its_service_else_by_the_page() -> None:
+def test_a_deadline_kind_is_named_by_its_service_else_by_its_kind() -> None:
     from gateway.ops import _deadline_line
 
     own = _deadline_line(
         "claims", {"kind": "claim_payment", "title": "待遇支付（报销与生育）", "available": True}
     )
     assert (own["title"], own["service"]) == ("待遇支付（报销与生育）", "claims")
-    assert _deadline_line("transfer", {"kind": "transfer_step", "title": None})["title"] == "转移接续环节"
+    # The page keeps its titles for the kinds no service reports (未接入), not for a reported one.
+    assert _deadline_line("transfer", {"kind": "transfer_step", "title": None})["title"] == "transfer_step"
     assert _deadline_line("claims", {"kind": "a_new_kind", "title": None})["title"] == "a_new_kind"

@@ -38,8 +38,8 @@ SERVICE_TITLES = {
     "transfer": "转移接续",
     "facility": "定点协议管理",
 }
-# The deadline kinds the platform's services report (their own titles win); the page shows 未接入 for one
-# no service reports yet.
+# The deadline kinds the platform's services are expected to report: the page shows one no service
+# reports (yet, or at the moment) as 未接入 under this title. A reported kind carries the service's title.
 DEADLINE_KINDS = {
     "transfer_step": "转移接续环节",
     "transfer_whole": "转移接续全程（受理后20个工作日）",
@@ -216,9 +216,8 @@ def platform_status(settings: GatewaySettings, replicas_by_service: dict[str, li
 
 
 def _deadline_line(service: str, deadline: dict[str, Any]) -> dict[str, Any]:
-    """A service's deadline kind, named by its own title (else the page's, else the kind)."""
-    kind = deadline["kind"]
-    return {**deadline, "title": deadline.get("title") or DEADLINE_KINDS.get(kind, kind), "service": service}
+    """A service's deadline kind, named by its own title (the kind when it gives none)."""
+    return {**deadline, "title": deadline.get("title") or deadline["kind"], "service": service}
 
 
 def _service_line(service: str, replicas: list[dict]) -> dict:

@@ -100,7 +100,7 @@ DeadlineQuery = Callable[[UnitOfWork], Awaitable[DeadlineCounts]]
 class DeadlineProbe:
     kind: str  # a machine name, unique on the platform (e.g. "claim_payment")
     query: DeadlineQuery
-    title: str | None = None  # its name on the ops page, in Chinese (None: the page's own, or the kind)
+    title: str | None = None  # its name on the ops page, in Chinese (None: the kind itself)
 
 
 @dataclass(frozen=True)

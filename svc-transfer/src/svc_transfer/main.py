@@ -34,8 +34,8 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
         jobs=jobs_for(interop),
         ops=OpsHooks(
             deadlines=[
-                DeadlineProbe("transfer_step", step_deadlines),
-                DeadlineProbe("transfer_whole", whole_deadlines),
+                DeadlineProbe("transfer_step", step_deadlines, title="转移接续环节"),
+                DeadlineProbe("transfer_whole", whole_deadlines, title="转移接续全程（受理后20个工作日）"),
             ],
             peers=peer_statuses,
         ),
