@@ -141,10 +141,11 @@ def test_a_payment_file_is_checked_whole_and_applied_once(registration, staff, i
     notice = issue(registration, staff, code).json()
     number, person = notice["number"], employees[0]["person_id"]
     bad = (HEADER + f"{number},720.01,2026-02-09,B-{number}\n" + "209901-NOPE,10.00,2026-02-09,B-x\n"
-           + f"{number},720.00,2099-01-01,\n")  # fmt: skip
+           + f"{number},720.00,2099-01-01,\n" + f"{number},720.00,2026-01-31,B3-{number}\n")  # fmt: skip
     problem = assert_problem(upload(registration, staff, bad), 422, "payment_rows_invalid")
     assert {(e["line"], e["column"]) for e in problem["errors"]} == {
-        (2, "amount"), (3, "notice_number"), (4, "paid_on"), (4, "bank_reference")}  # fmt: skip
+        (2, "amount"), (3, "notice_number"), (4, "paid_on"), (4, "bank_reference"),
+        (5, "notice_number"), (5, "paid_on")}  # fmt: skip
     assert account(registration, staff, person)["entries"] == []  # nothing half-applied
 
     good = HEADER + f"{number},720.00,2026-02-09,B-{number}\n"

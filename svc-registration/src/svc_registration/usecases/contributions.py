@@ -376,6 +376,10 @@ async def import_payments(uow: UnitOfWork, actor: Principal, *, text: str, diges
                     f"征缴单已于 {notice['paid_on']} 缴费（流水号 {notice['bank_reference']}）",
                 )
             )
+        if row.paid_on < notice["month"]:
+            row_problems.append(
+                RowProblem(row.line, "paid_on", f"缴费日期早于征缴月份 {notice['month']:%Y-%m}")
+            )
         fee = late_fee(notice["total"], notice["due_on"], row.paid_on, policy_for(POLICIES, notice["month"]))
         if row.amount != notice["total"] + fee:
             row_problems.append(
