@@ -22,6 +22,7 @@ from gateway.calendar_notices import CalendarNotices
 from gateway.docs import install_docs
 from gateway.edge import EdgeMiddleware
 from gateway.my_cases import MyCases, my_cases_router
+from gateway.oidc import oidc_router
 from gateway.openapi import MergedOpenAPI, base_document
 from gateway.ops import ops_router
 from gateway.proxy import Proxy, Upstreams, read_body
@@ -135,6 +136,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     app.state.verifier = verifier  # the gateway's own role-checked endpoints (ops) verify tokens too
     install_problem_handlers(app)
     app.include_router(auth_router(settings, issuer, directory))
+    app.include_router(oidc_router(settings, verifier))
     app.include_router(jwks_router(issuer))
     app.include_router(calendar_router(CalendarNotices(lambda: proxy.http, upstreams)))
     app.include_router(health_router(proxy, upstreams))
@@ -193,7 +195,9 @@ def auth_router(
 
     def accounts() -> AccountDirectory:
         if issuer is None or directory is None:
-            raise Problem(404, "not_found", "资源不存在", "本环境使用外部身份认证")
+            raise Problem(
+                404, "dev_signin_disabled", "开发环境登录已停用", "本环境通过经办机构的统一身份认证登录"
+            )
         return directory
 
     @router.post(

@@ -64,6 +64,16 @@ class GatewaySettings(CommonSettings):
     # Tokens of subjects the gateway does not list: refused, except in the test environment where
     # the end-to-end tests sign tokens for made-up people with the development issuer's key.
     accept_unlisted_subjects: bool | None = None
+    # Sign-in of the staff pages through the office's identity provider (OpenID Connect, code + PKCE;
+    # gateway/oidc.py): its issuer URL (discovery at <issuer>/.well-known/openid-configuration), the
+    # gateway's client id there, its secret if the provider makes it a confidential client, and the
+    # callback address registered with it (https://<host>/api/v1/auth/oidc/callback). Unset: no such
+    # sign-in. The provider's access tokens must follow the token contract (docs/integrators.md).
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "yibao-staff-pages"
+    oidc_client_secret: str | None = None
+    oidc_redirect_uri: str | None = None
+    oidc_scope: str = "openid"
 
     @model_validator(mode="after")
     def _edge_is_closed_in_production(self) -> "GatewaySettings":
@@ -71,4 +81,6 @@ class GatewaySettings(CommonSettings):
             self.accept_unlisted_subjects = self.environment == "test"
         if self.environment == "production" and ("*" in self.cors_origins or self.accept_unlisted_subjects):
             raise ValueError("production allows no CORS wildcard and no unlisted token subjects")
+        if self.oidc_issuer and not self.oidc_redirect_uri:
+            raise ValueError("YB_GATEWAY_OIDC_REDIRECT_URI is required with YB_GATEWAY_OIDC_ISSUER")
         return self
