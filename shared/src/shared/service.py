@@ -10,6 +10,7 @@ Health, as an orchestrator uses it:
     GET /health/ready   it can serve its API: its database answers (send it traffic while 200)
     GET /health         the details: database, broker, consumer attached, outbox backlog, access
                         audit; 200 "ready" or "degraded" while ready, 503 "not_ready"
+A service adds its own checks to both through `create_service_app(health_checks=[HealthCheck(…)])`.
 """
 
 from __future__ import annotations
@@ -57,6 +58,18 @@ AUDIT_WAITING_DEGRADED = 100
 PeriodicJob = Callable[["ServiceRuntime"], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class HealthCheck:
+    """A check a service adds to its health (e.g. transfer's peers). `check` returns the check's entry
+    (``{"ok": …, "detail": …}``) or None when it has nothing to report; a failed `readiness` check
+    makes the service not ready, any other failed check degraded. /health/ready, /health and the
+    gauges on /metrics all run them, so they always agree."""
+
+    name: str
+    check: Callable[[ServiceRuntime], Awaitable[dict[str, Any] | None]]
+    readiness: bool = False
+
+
 @dataclass
 class ServiceRuntime:
     service: str
@@ -72,6 +85,7 @@ class ServiceRuntime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     requests_gate: asyncio.Semaphore = field(init=False)
+    health_checks: Sequence[HealthCheck] = ()
 
     def __post_init__(self) -> None:
         self.requests_gate = asyncio.Semaphore(self.settings.database_request_connections)
@@ -262,12 +276,25 @@ def health_router() -> APIRouter:
 
 
 async def readiness_checks(runtime: ServiceRuntime) -> dict[str, dict[str, Any]]:
-    """What readiness depends on: the database, nothing else."""
+    """What readiness depends on: the database, and the service's own readiness checks."""
     try:
         await asyncio.wait_for(ping(runtime.engine), timeout=DATABASE_PING_TIMEOUT_S)
-        return {"database": {"ok": True}}
+        checks: dict[str, dict[str, Any]] = {"database": {"ok": True}}
     except Exception as exc:
-        return {"database": {"ok": False, "detail": f"数据库不可用: {type(exc).__name__}"}}
+        checks = {"database": {"ok": False, "detail": f"数据库不可用: {type(exc).__name__}"}}
+    return checks | await _service_checks(runtime, readiness=True)
+
+
+async def _service_checks(runtime: ServiceRuntime, *, readiness: bool) -> dict[str, dict[str, Any]]:
+    checks: dict[str, dict[str, Any]] = {}
+    for extra in (c for c in runtime.health_checks if c.readiness == readiness):
+        try:
+            entry = await extra.check(runtime)
+        except Exception as exc:  # a check that cannot run is a failed check, never a 500
+            entry = {"ok": False, "detail": f"检查无法完成: {type(exc).__name__}"}
+        if entry is not None:
+            checks[extra.name] = entry
+    return checks
 
 
 async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
@@ -276,14 +303,18 @@ async def health_report(runtime: ServiceRuntime) -> dict[str, Any]:
     Also brings the gauges the alert rules read up to date (yb_service_ready, yb_broker_connected,
     yb_consumer_attached, yb_service_degraded, the outbox backlog, the pool's connections)."""
     checks = await readiness_checks(runtime)
-    ready = checks["database"]["ok"]
+    ready = all(check["ok"] for check in checks.values())
+    readiness = set(checks)
     checks["broker"] = broker_check(runtime)
     checks["consumer"] = consumer_check(runtime)
+    database = checks["database"]["ok"]
     checks["outbox"] = (
-        await outbox_check(runtime) if ready else {"ok": False, "detail": "数据库不可用，无法读取发件箱"}
+        await outbox_check(runtime) if database else {"ok": False, "detail": "数据库不可用，无法读取发件箱"}
     )
     checks["audit"] = audit_check(runtime)
-    degraded = [name for name, check in checks.items() if name != "database" and not check["ok"]]
+    if ready:  # the service's own checks read its database
+        checks |= await _service_checks(runtime, readiness=False)
+    degraded = [name for name, check in checks.items() if name not in readiness and not check["ok"]]
     service = runtime.service
     metrics.SERVICE_READY.labels(service).set(1 if ready else 0)
     metrics.SERVICE_DEGRADED.labels(service).set(1 if degraded else 0)
@@ -379,14 +410,16 @@ def create_service_app(
     description: str = "",
     jobs: Sequence[PeriodicJob] = (),
     ops: OpsHooks | None = None,
+    health_checks: Sequence[HealthCheck] = (),
 ) -> FastAPI:
     """The FastAPI app of a service: its routers under /api/v1/<service>, health, metrics, problems.
 
     `ops` declares what the service adds to the ops page: deadline probes and inter-office delivery
-    status (see shared.ops for the hooks and their use).
+    status (see shared.ops for the hooks and their use); `health_checks` what it adds to its health.
     """
     configure_logging(service, settings.log_level, settings.log_json)
     runtime = build_runtime(service, settings, subscriptions)
+    runtime.health_checks = health_checks
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

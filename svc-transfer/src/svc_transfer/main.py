@@ -2,12 +2,10 @@
 
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from shared import metrics
 from shared.ops import DeadlineProbe, OpsHooks
-from shared.service import ServiceRuntime, create_service_app, health_report
+from shared.service import HealthCheck, ServiceRuntime, create_service_app
 from svc_transfer.api.certificates import public as public_certificates
 from svc_transfer.api.certificates import router as certificates
 from svc_transfer.api.interop import overview as interop_overview
@@ -40,43 +38,30 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
             peers=peer_statuses,
         ),
         description="跨地区转移接续：参保凭证、联系函、信息表、资金划转，经办机构之间的签名报文。",
+        health_checks=_peer_checks(interop),
     )
     app.state.interop = interop
-
-    @app.middleware("http")
-    async def health_with_peers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        """A broken peers file makes the service not ready, with the reason; messages refused for good
-        or given up make it degraded, naming the peers and how many cases wait for a re-send (shared
-        health knows nothing of peers). What still reaches it is served with the last good peers."""
-        if request.method != "GET" or request.url.path not in ("/health/ready", "/health"):
-            return await call_next(request)
-        interop.peers.all()  # re-read if it changed
-        if interop.peers.error is not None:
-            checks = {"peers": {"ok": False, "detail": interop.peers.error}}
-            return JSONResponse(
-                {"status": "not_ready", "service": "transfer", "checks": checks}, status_code=503
-            )
-        if request.url.path == "/health/ready":
-            return await call_next(request)
-        return await _health_with_deliveries(app.state.runtime)
-
     app.include_router(interop_router)  # /interop/v1/…: outside /api/v1, reached by peers only
     return app
 
 
-async def _health_with_deliveries(runtime: ServiceRuntime) -> JSONResponse:
-    """The shared report, plus a `peers` check (only while something waits: the usual checks stay the
-    platform's five) when messages were refused for good or given up."""
-    report = await health_report(runtime)
-    if report["ready"]:
+def _peer_checks(interop: Interop) -> list[HealthCheck]:
+    """A broken peers file makes the service not ready, with the reason (what still reaches it is
+    served with the last good peers); messages refused for good or given up make it degraded, naming
+    the peers and how many cases wait for a re-send. The `peers` check shows only while something is
+    wrong: the usual checks stay the platform's five."""
+
+    async def peers_file(runtime: ServiceRuntime) -> dict[str, Any] | None:
+        interop.peers.all()  # re-read if it changed
+        return None if interop.peers.error is None else {"ok": False, "detail": interop.peers.error}
+
+    async def deliveries(runtime: ServiceRuntime) -> dict[str, Any] | None:
         async with runtime.uow() as uow:  # only reads
             waiting = await awaiting_resend(uow)
-        if waiting:
-            report["checks"]["peers"] = _deliveries_check(waiting)
-            report["degraded"].append("peers")
-            report["status"] = "degraded"
-            metrics.SERVICE_DEGRADED.labels(runtime.service).set(1)
-    return JSONResponse(report, status_code=200 if report["ready"] else 503)
+        return _deliveries_check(waiting) if waiting else None
+
+    # One name for both: the file is read first, and while it is broken the service is not ready.
+    return [HealthCheck("peers", peers_file, readiness=True), HealthCheck("peers", deliveries)]
 
 
 def _deliveries_check(waiting: dict[str, int]) -> dict[str, Any]:

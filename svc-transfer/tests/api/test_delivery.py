@@ -214,6 +214,9 @@ def test_a_message_given_up_is_counted_makes_health_degraded_and_shows_on_the_op
     assert "peers" in health.json()["degraded"]
     assert health.json()["checks"]["peers"]["awaiting_resend"]["350200"] == 1
     assert "350200（1 件）" in health.json()["checks"]["peers"]["detail"]
+    # Prometheus reads the same report as /health (the scrape once set the gauge back to 0).
+    scraped = office.client.get("/metrics")
+    assert 'yb_service_degraded{service="transfer"} 1.0' in scraped.text.splitlines(), scraped.text[:2000]
     wait_for(lambda: peer_on_ops_page()["awaiting_resend"] == 1, what="the ops data (cached 5 s)")
     assert (
         REGISTRY.get_sample_value("yb_peer_cases_awaiting_resend", {"service": "transfer", "peer": "350200"})
@@ -229,6 +232,15 @@ def test_a_message_given_up_is_counted_makes_health_degraded_and_shows_on_the_op
         office.client.get("/health").json()["checks"].get("peers", {})
     )  # present only while some wait
     assert "350200" not in peers_check.get("awaiting_resend", {})
+
+
+def test_the_transfer_deadline_kinds_reach_the_ops_data_named_in_chinese(office) -> None:  # type: ignore[no-untyped-def]
+    from shared.auth import Role
+
+    status = office.client.get("/internal/ops/status", headers=office.harness.token(Role.ops))
+    assert status.status_code == 200, status.text
+    titles = {d["kind"]: d["title"] for d in status.json()["deadlines"]}
+    assert titles == {"transfer_step": "转移接续环节", "transfer_whole": "转移接续全程（受理后20个工作日）"}
 
 
 def test_the_exchanges_audit_shows_refusals_to_city_staff_without_the_databases_hash_chain(office) -> None:  # type: ignore[no-untyped-def]
