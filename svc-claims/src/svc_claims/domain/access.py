@@ -1,4 +1,5 @@
-"""Who may see and act on claims' objects (the service's one seam for the access policy).
+"""Who may see and act on claims' objects: the service's seam to the platform's access policy
+(``shared.access``), asked with each object's handles (office, person, unit).
 
 A person's records, a reimbursement and a benefit payment are seen by the person, the unit of an
 employee, staff of an office that handles the person (city-level staff: all) and admins; anyone else
@@ -11,19 +12,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from shared.access import POLICY, Handles
 from shared.auth.principal import Principal, Role
 from shared.errors import Forbidden, NotFound
 from svc_claims.domain.eligibility import Coverage
 
 
 def may_see_person(actor: Principal, person_id: uuid.UUID, coverages: Sequence[Coverage]) -> bool:
-    if actor.role is Role.insured:
-        return actor.person_id == person_id
-    if actor.role is Role.unit:  # a unit reads its own employees' records
-        return actor.unit_id is not None and any(c.unit_code == actor.unit_id for c in coverages)
-    if actor.role is Role.staff:
-        return any(actor.serves_office(c.office_code) for c in coverages)
-    return actor.role is Role.admin
+    """The person, the unit of an employee, staff reaching an office that handles one of their coverages."""
+    if actor.role is Role.insured:  # a person reaches themselves, covered or not
+        return POLICY.is_self(actor, person_id)
+    handles = [Handles(office=c.office_code, person=person_id, unit=c.unit_code) for c in coverages]
+    return actor.role is Role.admin or POLICY.reaches_any(actor, handles)
 
 
 def require_visible_person(
@@ -62,11 +62,7 @@ def may_see_application(
     actor: Principal, *, person_id: uuid.UUID, office_code: str, unit_code: str | None
 ) -> bool:
     """A reimbursement or benefit payment: the person's, their unit's, their office's (city: all)."""
-    if actor.role is Role.insured:
-        return actor.person_id == person_id
-    if actor.role is Role.unit:
-        return unit_code is not None and actor.unit_id == unit_code
-    return actor.serves_office(office_code) or actor.role is Role.admin
+    return POLICY.reaches(actor, Handles(office=office_code, person=person_id, unit=unit_code))
 
 
 def listing_scope(actor: Principal) -> dict[str, object]:
