@@ -45,7 +45,8 @@ class CountingCalendar(WorkingCalendar):
         self.loads = 0
 
     def load_notice(self, table, version):  # type: ignore[no-untyped-def]
-        self.loads += 1
+        # Only this test's year: other apps of the test process (a service harness) listen too.
+        self.loads += table.year == 2032
         return super().load_notice(table, version)
 
 
@@ -80,6 +81,7 @@ async def test_two_replicas_of_a_service_both_load_one_announcement(
             await asyncio.sleep(0.1)
         assert calendar.loads == 2  # once per process
         # Each process asked the owner to announce the published notices again when it started listening.
+        await asyncio.sleep(3.0)  # listening on: a listener asks once, not again and again
         assert (await requests.declare()).message_count == 2
         assert calendar.day(datetime(2032, 1, 2).date()).provisional is False
     finally:

@@ -196,30 +196,3 @@ def test_the_published_notices_are_public_the_latest_of_each_year(claims) -> Non
     assert 2037 not in by_year
     assert (by_year[2036]["version"], by_year[2036]["source"]) == (2, "更正（测试）")
     assert by_year[2036]["holidays"] == notice(2036)["holidays"]
-
-
-def test_a_process_asking_gets_the_published_notices_announced_again_once_for_a_burst(
-    claims, migrated_database: str
-) -> None:  # type: ignore[no-untyped-def]
-    import svc_claims.events.calendar as answers
-    from shared.events import new_envelope
-    from shared.events.catalog import CalendarNoticesRequestedV1
-
-    notice_id = draft(claims, notice(2038))["id"]
-    assert publish(claims, notice_id).status_code == 200
-    at = datetime(2026, 12, 6, tzinfo=UTC)
-
-    async def announced(uow) -> int:  # type: ignore[no-untyped-def]
-        query = "SELECT count(*) FROM outbox WHERE event_type = 'calendar.notice_published' AND envelope->'payload'->>'notice_id' = :id"
-        return int((await uow.session.execute(text(query), {"id": notice_id})).scalar_one())
-
-    before = asyncio.run(in_schema(migrated_database, "claims", announced, at))
-    answers._answered_at = None
-    request = CalendarNoticesRequestedV1(service="facility")
-
-    async def ask(uow) -> None:  # type: ignore[no-untyped-def]
-        await answers.answer_request(uow, new_envelope(request, uow.clock), request)
-
-    for _ in range(3):  # three processes starting together
-        asyncio.run(in_schema(migrated_database, "claims", ask, at))
-    assert asyncio.run(in_schema(migrated_database, "claims", announced, at)) == before + 1
