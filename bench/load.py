@@ -130,7 +130,8 @@ async def known_facilities(admin_url: str, count: int, replica_tag: int) -> list
 
     from shared.clock import FixedClock
     from shared.db import UnitOfWork, make_session_factory
-    from svc_settlement.repository import Repository
+    from shared.projections import record_facility_if_newer
+    from svc_settlement.models import facilities as facility_rows
     from svc_settlement.usecases import budgets
 
     city = Principal(subject="load-city", role=Role.staff, office_code="120000", office_level="city")
@@ -141,7 +142,8 @@ async def known_facilities(admin_url: str, count: int, replica_tag: int) -> list
             make_session_factory(engine), FixedClock(datetime(2026, 2, 10, 2, tzinfo=UTC)), "settlement"
         ) as uow:
             for code in codes:
-                await Repository(uow.session).record_facility_if_newer(
+                await record_facility_if_newer(
+                    uow, facility_rows,
                     {"code": code, "name": f"负载医院{code[-4:]}", "kind": "medical_institution", "office_code": OFFICE,
                      "district_code": OFFICE, "status": "designated", "version": 1})  # fmt: skip
                 await budgets.set_budget(

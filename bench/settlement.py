@@ -23,8 +23,9 @@ from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import bootstrap, service_database_url, upgrade
+from shared.projections import record_facility_if_newer
 from svc_settlement.domain.declaration import Bill, DeclaredLine
-from svc_settlement.repository import Repository
+from svc_settlement.models import facilities as facility_rows
 from svc_settlement.usecases import budgets, clearings, declarations
 from yb_deploy.platform import REPO
 from yb_deploy.pytest_plugin import isolated_servers
@@ -46,7 +47,8 @@ async def one_size(admin_url: str, facilities: int, details: int, workers: int) 
     try:
         async with UnitOfWork(sessions, clock, "settlement") as uow:
             for code in codes:
-                await Repository(uow.session).record_facility_if_newer(
+                await record_facility_if_newer(
+                    uow, facility_rows,
                     {"code": code, "name": f"基准医院{code[-4:]}", "kind": "medical_institution", "office_code": "120101",
                      "district_code": "120101", "status": "designated", "version": 1})  # fmt: skip
             await uow.commit()

@@ -23,8 +23,9 @@ import httpx
 from bench.platform import running_platform
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
+from shared.projections import record_facility_if_newer
 from shared.testing.service_app import in_schema
-from svc_settlement.repository import Repository
+from svc_settlement.models import facilities as facility_rows
 from svc_settlement.usecases import budgets
 from yb_deploy.pytest_plugin import isolated_servers
 
@@ -34,7 +35,8 @@ CITY = Principal(subject="bench-city", role=Role.staff, office_code="120000", of
 async def known_facilities(admin_url: str, codes: list[str]) -> None:
     async def record(uow: UnitOfWork) -> None:
         for code in codes:
-            await Repository(uow.session).record_facility_if_newer(
+            await record_facility_if_newer(
+                uow, facility_rows,
                 {"code": code, "name": f"基准医院{code[-4:]}", "kind": "medical_institution", "office_code": "120101",
                  "district_code": "120101", "status": "designated", "version": 1})  # fmt: skip
             await budgets.set_budget(

@@ -10,11 +10,13 @@ registers the four events in its subscription table::
 
 Each column of the table named like a field of the event takes the event's value (a list sorted, so
 the row does not depend on the order the registry gave); ``recorded_at``, where the table has it, is
-when this version was recorded.
+when this version was recorded. Tests and benchmarks seed a projection the same way, from a record
+given as a mapping: ``await record_facility_if_newer(uow, facilities, {"code": …, "version": 1, …})``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Table, func
@@ -38,22 +40,28 @@ FACILITY_EVENTS: tuple[type[FacilityEvent], ...] = (
 )
 
 
-def facility_row(table: Table, event: FacilityEvent) -> dict[str, Any]:
-    """The projection's row for the record the event carries."""
-    fields = type(event).model_fields
+def facility_row(table: Table, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The projection's row for a registry record (its fields by name; those the table lacks are left out)."""
     row: dict[str, Any] = {}
     for column in table.columns:
-        if column.name in fields:
-            value = getattr(event, column.name)
+        if column.name in record:
+            value = record[column.name]
             row[column.name] = sorted(value) if isinstance(value, list | set | frozenset) else value
     if "recorded_at" in table.columns:
         row["recorded_at"] = func.now()
     return row
 
 
-async def record_facility(uow: UnitOfWork, table: Table, event: FacilityEvent) -> None:
+async def record_facility_if_newer(uow: UnitOfWork, table: Table, record: Mapping[str, Any]) -> None:
     """The registry's record kept in `table`, unless a newer version of it is there already."""
-    await upsert_newer(uow.session, table, facility_row(table, event))
+    await upsert_newer(uow.session, table, facility_row(table, record))
+
+
+async def record_facility(uow: UnitOfWork, table: Table, event: FacilityEvent) -> None:
+    """The record a facility event carries, kept in `table` (newest version wins)."""
+    await record_facility_if_newer(
+        uow, table, {name: getattr(event, name) for name in type(event).model_fields}
+    )
 
 
 def facility_subscriptions(table: Table) -> list[Subscription[Any]]:

@@ -22,7 +22,7 @@ from shared.events.catalog import (
     FacilityUpdatedV1,
 )
 from shared.events.relay import asyncpg_dsn
-from shared.projections import facility_subscriptions, record_facility
+from shared.projections import facility_subscriptions, record_facility, record_facility_if_newer
 from shared.tables import facility_projection
 from shared.testing.runs import RunServers
 
@@ -93,3 +93,16 @@ async def test_a_newer_version_replaces_the_row(sessions) -> None:  # type: igno
 def test_a_service_subscribes_to_all_four_registry_events() -> None:
     models = [s.model for s in facility_subscriptions(facilities)]
     assert models == [FacilityDesignatedV1, FacilityUpdatedV1, FacilitySuspendedV1, FacilityTerminatedV1]
+
+
+async def test_a_record_seeded_outside_the_events_is_kept_the_same_way(sessions) -> None:  # type: ignore[no-untyped-def]
+    seed = {"code": "H12010100002", "name": "种子医院", "kind": "medical_institution", "level": 3, "office_code": "120101",
+            "district_code": "120101", "programmes": frozenset({"resident", "employee"}), "status": "designated",
+            "version": 2, "not_a_column": "left out"}  # fmt: skip
+    uow = UnitOfWork(sessions, SystemClock(), "test")
+    await uow.run(record_facility_if_newer, facilities, seed)
+    await uow.run(record_facility_if_newer, facilities, seed | {"name": "旧名称", "version": 1})
+
+    [row] = await rows(sessions)
+    assert (row["version"], row["name"], row["level"]) == (2, "种子医院", 3)
+    assert row["programmes"] == ["employee", "resident"] and row["recorded_at"] is not None

@@ -23,9 +23,11 @@ from sqlalchemy import text
 
 from shared.auth import Role
 from shared.db import UnitOfWork
+from shared.projections import record_facility_if_newer
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage, Entitlement
 from svc_claims.domain.maternity import DELIVERIES, TERMINATIONS, item_sex
+from svc_claims.models import facilities
 from svc_claims.repository.coverage import Repository
 
 pytestmark = pytest.mark.integration
@@ -68,7 +70,7 @@ class ClaimsMoney(RuleBasedStateMachine):
 
         async def record(uow: UnitOfWork) -> None:
             repo = Repository(uow.session)
-            await repo.record_facility_if_newer({"code": HOSPITAL, "name": "示例医院", "kind": "medical_institution", "level": 2,
+            await record_facility_if_newer(uow, facilities, {"code": HOSPITAL, "name": "示例医院", "kind": "medical_institution", "level": 2,
                                                  "office_code": OFFICE, "status": "designated", "version": 1})  # fmt: skip
             for coverage in coverages:
                 await repo.record_coverage(coverage, uuid.uuid4())

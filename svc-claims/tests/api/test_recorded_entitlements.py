@@ -12,8 +12,10 @@ import pytest
 
 from shared.auth import Role
 from shared.db import UnitOfWork
+from shared.projections import record_facility_if_newer
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage, Entitlement
+from svc_claims.models import facilities
 from svc_claims.repository.coverage import Repository
 
 pytestmark = pytest.mark.integration
@@ -28,7 +30,7 @@ def record(database_url: str, coverage: Coverage, *entitlements: Entitlement) ->
         repo = Repository(uow.session)
         for code, kind, level in ((HOSPITAL_2, "medical_institution", 2), (HOSPITAL_3, "medical_institution", 3),
                                   (PHARMACY, "retail_pharmacy", None)):  # fmt: skip
-            await repo.record_facility_if_newer({"code": code, "name": f"机构{code[-3:]}", "kind": kind, "level": level,
+            await record_facility_if_newer(uow, facilities, {"code": code, "name": f"机构{code[-3:]}", "kind": kind, "level": level,
                                                  "office_code": OFFICE, "status": "designated", "version": 1})  # fmt: skip
         await repo.record_coverage(coverage, uuid.uuid4())
         for entitlement in entitlements:

@@ -19,10 +19,11 @@ from shared.auth import Principal, Role
 from shared.calendar import NamedDay, YearTable, default_calendar, reset_default_calendar
 from shared.db import UnitOfWork
 from shared.errors import DomainError
+from shared.projections import record_facility_if_newer
 from shared.tables import outbox
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage
-from svc_claims.models import benefit_settlements
+from svc_claims.models import benefit_settlements, facilities
 from svc_claims.repository.coverage import Repository
 from svc_claims.usecases import deadlines
 from svc_claims.usecases import reimbursements as usecases
@@ -86,7 +87,8 @@ REGISTRY = [
 def registry(migrated_database: str) -> None:
     async def record(uow: UnitOfWork) -> None:
         for code, kind, level in REGISTRY:
-            await Repository(uow.session).record_facility_if_newer(
+            await record_facility_if_newer(
+                uow, facilities,
                 {"code": code, "name": f"示例机构{code[-5:]}", "kind": kind, "level": level, "office_code": OFFICE, "status": "designated",
                  "version": 1})  # fmt: skip
 
@@ -544,7 +546,8 @@ def test_the_level_comes_from_the_registry_and_the_newest_registry_event_wins(
     assert filed.status_code == 201 and filed.json()["facility_level"] == 2
 
     def record(level: int, version: int) -> Callable[[UnitOfWork], Awaitable[None]]:
-        return lambda uow: Repository(uow.session).record_facility_if_newer(
+        return lambda uow: record_facility_if_newer(
+            uow, facilities,
             {"code": "H12010100009", "name": "示例医院", "kind": "medical_institution", "level": level, "office_code": OFFICE,
              "status": "designated", "version": version})  # fmt: skip
 

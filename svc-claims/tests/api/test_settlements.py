@@ -16,8 +16,10 @@ from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
+from shared.projections import record_facility_if_newer
 from svc_claims.domain.benefits import QuoteContext
 from svc_claims.domain.eligibility import Coverage
+from svc_claims.models import facilities
 from svc_claims.repository.coverage import Repository
 from svc_claims.repository.policies import load_policy
 from svc_claims.usecases import eligibility as usecases
@@ -45,7 +47,8 @@ async def covered_person(sessions) -> uuid.UUID:  # type: ignore[no-untyped-def]
             uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31)
         )
         await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
-        await Repository(uow.session).record_facility_if_newer(
+        await record_facility_if_newer(
+            uow, facilities,
             {"code": "H12010100001", "name": "示例医院", "kind": "medical_institution", "level": 2, "office_code": "120101",
              "status": "designated", "version": 1})  # fmt: skip
         await uow.commit()

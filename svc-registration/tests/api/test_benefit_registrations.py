@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -16,9 +17,10 @@ from shared.auth import Role
 from shared.clock import FixedClock
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrations import service_database_url
+from shared.projections import record_facility_if_newer
 from shared.testing.e2e import new_resident_id
 from svc_registration.domain.facility import KnownFacility
-from svc_registration.repository.facilities import Facilities
+from svc_registration.models import facilities as facilities_table
 from svc_registration.usecases import benefits
 
 pytestmark = pytest.mark.integration
@@ -46,7 +48,7 @@ async def _in_registration_schema(database_url: str, day: date, work) -> object:
 def known(database_url: str, *facilities: KnownFacility) -> None:
     async def record(uow: UnitOfWork) -> None:
         for facility in facilities:
-            await Facilities(uow.session).record_facility_if_newer(facility)
+            await record_facility_if_newer(uow, facilities_table, asdict(facility))
 
     asyncio.run(_in_registration_schema(database_url, date(2026, 1, 1), record))
 

@@ -12,7 +12,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import upsert_newer
 from svc_claims.domain.account import Entry, EntryKind
 from svc_claims.domain.benefits import Accumulators
 from svc_claims.domain.eligibility import Coverage, Entitlement
@@ -159,10 +158,7 @@ class Repository:
             )
         )
 
-    # ---- facility projection
-    async def record_facility_if_newer(self, facility: dict) -> None:
-        await upsert_newer(self.session, facilities, facility)
-
+    # ---- facility projection (kept by shared.projections)
     async def facility(self, code: str) -> dict | None:
         row = (
             (await self.session.execute(select(facilities).where(facilities.c.code == code)))

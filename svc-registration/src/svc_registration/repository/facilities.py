@@ -1,11 +1,11 @@
-"""The local projection of the designated-facility registry (fed by facility's events)."""
+"""The local projection of the designated-facility registry (fed by facility's events through
+shared.projections)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import upsert_newer
 from svc_registration.domain.facility import KnownFacility
 from svc_registration.models import (
     facilities,
@@ -15,15 +15,6 @@ from svc_registration.models import (
 class Facilities:
     def __init__(self, session: AsyncSession):
         self.session = session
-
-    async def record_facility_if_newer(self, facility: KnownFacility) -> None:
-        """Events may arrive out of order: keep the highest version of each record."""
-        values = {
-            "code": facility.code, "name": facility.name, "kind": facility.kind, "level": facility.level,
-            "office_code": facility.office_code, "programmes": sorted(facility.programmes),
-            "status": facility.status, "version": facility.version,
-        }  # fmt: skip
-        await upsert_newer(self.session, facilities, values)
 
     async def get_facility(self, code: str) -> KnownFacility | None:
         row = (

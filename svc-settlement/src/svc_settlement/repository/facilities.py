@@ -1,20 +1,15 @@
-"""The projection of the facility registry (newest version wins)."""
+"""The projection of the facility registry (newest version wins; kept by shared.projections)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import upsert_newer
 from svc_settlement.models import facilities
 
 
 class FacilityRows:
     session: AsyncSession
-
-    async def record_facility_if_newer(self, row: dict) -> None:
-        """For seeding the projection outside the event path (benchmarks); events go through shared.projections."""
-        await upsert_newer(self.session, facilities, row | {"recorded_at": func.now()})
 
     async def facility(self, code: str) -> dict | None:
         row = (
