@@ -11,6 +11,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    UniqueConstraint,
     false,
     text,
 )
@@ -158,7 +159,9 @@ Index(
     postgresql_where=benefit_payments.c.due_provisional,
 )
 
-# The personal account's history (domain.account): its sum is the balance a withdrawal pays.
+# The personal account's history (domain.account) as registration booked it (registration.account_credited /
+# account_debited, each entry once per person and reference) plus the withdrawals claims paid, booked under the
+# reference registration debits them with: its sum is the balance a withdrawal pays.
 account_entries = Table(
     "account_entries",
     metadata,
@@ -167,7 +170,8 @@ account_entries = Table(
     Column("kind", String(20), nullable=False),
     Column("amount", Numeric(14, 2), nullable=False),
     Column("booked_on", Date, nullable=False),
-    Column("reference", String(80), nullable=False, unique=True),
+    Column("reference", String(80), nullable=False),
+    UniqueConstraint("person_id", "reference", name="account_entries_person_reference"),
 )
 
 # Projection of facility's registry events (the newest version wins): a reimbursement names a facility of

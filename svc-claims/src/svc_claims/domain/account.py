@@ -1,7 +1,9 @@
 """The personal account (个人账户) and its one-time withdrawal (一次性支取), files 000/003/004.
 
 The balance is the sum of the account's history: credits (monthly allocations, a balance brought by a
-transfer-in) and debits (payments, a withdrawal). A withdrawal pays the whole balance, once the
+transfer-in) and debits (payments, a withdrawal). Registration books that history (its account ledger); claims
+mirrors it entry by entry from registration's account events, so the withdrawal pays the balance registration
+holds and no entry is counted twice. A withdrawal pays the whole balance, once the
 employee insurance has ended, for one of the seeds' reasons:
 
 - death: to the legal heirs, with a commitment letter (承诺书) on the heirs;
@@ -68,6 +70,23 @@ class Circumstances:
     pension_account_settled: bool = False
     heirs_commitment: bool = False  # 法定继承人承诺书
     proxy_commitment: bool = False  # paid to a proxy's account: their commitment letter
+
+
+# Registration keeps the account (its ledger is the one source); claims mirrors each entry it announces, by
+# the entry's reference, under claims' own name for the kind.
+REGISTRATION_KINDS = {
+    "contribution": EntryKind.allocation,
+    "transfer_in": EntryKind.transfer_in,
+    "withdrawal": EntryKind.withdrawal,
+}
+
+
+def withdrawal_key(entries: Iterable[Entry]) -> str:
+    """The natural key a withdrawal is held under: the next withdrawal of this person. It stays the same while a
+    filing is open (a second filing is refused, however much is credited meanwhile) and moves on once the
+    payment booked its withdrawal, so money credited after a paid withdrawal can be withdrawn again."""
+    paid = sum(1 for e in entries if e.kind is EntryKind.withdrawal)
+    return f"account_withdrawal:{paid + 1}"
 
 
 def balance(entries: Iterable[Entry]) -> Decimal:

@@ -3,6 +3,7 @@
 from typing import Any
 
 from shared import holiday_notices
+from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
 from shared.events.catalog import (
     CalendarNoticesRequestedV1,
     RegistrationApprovedV1,
@@ -11,13 +12,13 @@ from shared.events.catalog import (
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
     RegistrationTerminatedV1,
-    TransferCompletedV1,
     TransferTransferredOutV1,
 )
 from shared.events.consumer import Subscription
 from shared.projections import facility_subscriptions
 from svc_claims.events.calendar import answer_request
 from svc_claims.models import facilities
+from svc_claims.usecases.accounts import record_account_entry
 from svc_claims.usecases.eligibility import (
     record_approved_registration,
     record_benefit_expired,
@@ -25,7 +26,6 @@ from svc_claims.usecases.eligibility import (
     record_stopped_registration,
     record_suspended_registration,
     record_terminated_registration,
-    record_transfer_completed,
     record_transferred_out,
 )
 
@@ -37,8 +37,10 @@ SUBSCRIPTIONS: list[Subscription[Any]] = [
     # Benefit registrations add entitlements (special disease, remote care and its class, maternity …).
     Subscription(RegistrationBenefitRegisteredV1, record_benefit_registered),
     Subscription(RegistrationBenefitExpiredV1, record_benefit_expired),
-    # The personal account: a transferred-in balance is credited; a transfer out allows the withdrawal.
-    Subscription(TransferCompletedV1, record_transfer_completed),
+    # The personal account as registration books it (credits, transfers in, withdrawals); a transfer out allows
+    # the withdrawal.
+    Subscription(AccountCreditedV1, record_account_entry),
+    Subscription(AccountDebitedV1, record_account_entry),
     Subscription(TransferTransferredOutV1, record_transferred_out),
     # The facility registry: a reimbursement names a known facility and is computed at its level.
     *facility_subscriptions(facilities),

@@ -49,10 +49,11 @@ class Repository:
     async def book_account_entry(
         self, person_id: uuid.UUID, kind: str, amount: Decimal, on: date, reference: str
     ) -> None:
-        """One line of the personal account's history; a reference is booked once (events may repeat)."""
+        """One line of the personal account's history; a reference is booked once per person (events may repeat,
+        and claims' own withdrawal and registration's debit of it share the reference)."""
         await self.session.execute(
             insert(account_entries).values(person_id=person_id, kind=kind, amount=amount, booked_on=on, reference=reference)
-            .on_conflict_do_nothing(index_elements=["reference"])
+            .on_conflict_do_nothing(index_elements=["person_id", "reference"])
         )  # fmt: skip
 
     async def account_history(self, person_id: uuid.UUID) -> list[Entry]:

@@ -22,12 +22,10 @@ from shared.events.catalog import (
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
     RegistrationTerminatedV1,
-    TransferCompletedV1,
     TransferTransferredOutV1,
 )
 from shared.events.consumer import OutOfOrder
 from svc_claims.domain.access import may_see_person, require_visible_person
-from svc_claims.domain.account import EntryKind
 from svc_claims.domain.benefits import Accumulators, Bill, QuoteContext, next_year, quote
 from svc_claims.domain.benefits.model import RemoteClass
 from svc_claims.domain.eligibility import Coverage, Eligibility, Entitlement, eligibility_on
@@ -296,17 +294,6 @@ async def benefit_year(
     if not (actor.role is Role.insured and actor.person_id == person_id):
         require_visible_person(actor, person_id, await repo.coverages_of(person_id), units=False)
     return await repo.read_benefit_year(person_id, scheme, year) or Accumulators()
-
-
-async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:
-    """转入: the balance brought from the other region is credited to the personal account."""
-    await Repository(uow.session).book_account_entry(
-        event.person_id,
-        EntryKind.transfer_in.value,
-        event.account_balance,
-        event.completed_on,
-        f"transfer:{event.transfer_id}",
-    )
 
 
 async def record_transferred_out(

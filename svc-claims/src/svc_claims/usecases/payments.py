@@ -28,7 +28,14 @@ from svc_claims.domain.access import (
     require_filer_reach,
     require_own_filing,
 )
-from svc_claims.domain.account import Circumstances, EntryKind, Reason, WithdrawalError, withdrawable
+from svc_claims.domain.account import (
+    Circumstances,
+    EntryKind,
+    Reason,
+    WithdrawalError,
+    withdrawable,
+    withdrawal_key,
+)
 from svc_claims.domain.eligibility import Coverage, eligibility_on
 from svc_claims.domain.maternity import (
     ALLOWANCE,
@@ -381,9 +388,9 @@ async def file_withdrawal(
     latest = max(working, key=lambda c: c.benefit_start)
     payment = new_payment(PaymentKind.account_withdrawal, person_id, latest.office_code, latest.unit_code, (line,), basis,
                           bank_account, actor.subject, uow.clock.now())  # fmt: skip
-    # The balance of this history is withdrawn once: a second filing before the first is paid or rejected is
-    # refused (the payment books a withdrawal entry, so money credited later makes a new history).
-    await _hold_events(uow, payment, {f"account_withdrawal:{len(entries)}"}, withdrawal=True)
+    # One withdrawal at a time: a second filing before the first is paid or rejected is refused, even if money was
+    # credited in between (the payment books its withdrawal entry, then what is credited later may be withdrawn).
+    await _hold_events(uow, payment, {withdrawal_key(entries)}, withdrawal=True)
     await APPLICATIONS.store.add(uow.session, payment)
     return payment
 
@@ -435,7 +442,9 @@ async def pay(
         uow, payment, payment.pay(version, actor.subject, uow.clock.now(), reference)
     )
     today = uow.clock.today()
-    if paid.kind is PaymentKind.account_withdrawal:  # the account is emptied by the withdrawal
+    # The account is emptied by the withdrawal: booked here at once, under the reference registration debits it
+    # with when it hears claims.paid, so its account_debited finds the entry already there.
+    if paid.kind is PaymentKind.account_withdrawal:
         await Repository(uow.session).book_account_entry(
             paid.person_id, EntryKind.withdrawal.value, paid.amount, today, f"withdrawal:{paid.id}"
         )

@@ -14,10 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_constraint("account_entries_reference_key", "account_entries", type_="unique")
-    op.create_unique_constraint("account_entries_person_reference", "account_entries", ["person_id", "reference"])
+    op.drop_constraint("uq_account_entries_reference", "account_entries", type_="unique")
+    op.create_unique_constraint(
+        "account_entries_person_reference", "account_entries", ["person_id", "reference"]
+    )
 
 
 def downgrade() -> None:
     op.drop_constraint("account_entries_person_reference", "account_entries", type_="unique")
-    op.create_unique_constraint("account_entries_reference_key", "account_entries", ["reference"])
+    op.create_unique_constraint("uq_account_entries_reference", "account_entries", ["reference"])
