@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from 'vue-router'
-import { restore, session } from './lib/session'
+import { acceptArrival, restore, session } from './lib/session'
 import LoginView from './views/LoginView.vue'
 import WorklistView from './views/WorklistView.vue'
 import PersonView from './views/PersonView.vue'
@@ -22,6 +22,7 @@ export const router = createRouter({
 })
 
 router.beforeEach(async (to) => {
+  if (acceptArrival(to.hash)) return { path: to.path, query: to.query, hash: '', replace: true }
   if (to.meta.public) return true
   if (!session.me && !(await restore())) return { path: '/login', query: { next: to.fullPath } }
   return true

@@ -2,6 +2,7 @@
 // localStorage or a cookie. The role and office come from the gateway (/api/v1/auth/me), not the token text.
 import { reactive } from 'vue'
 import { get, request, useToken } from './api'
+import { readArrival, type SignInConfig } from './oidc'
 
 export interface Me {
   subject: string
@@ -12,7 +13,29 @@ export interface Me {
 
 const KEY = 'yb-workbench-token'
 
-export const session = reactive<{ token: string | null; me: Me | null }>({ token: null, me: null })
+export const session = reactive<{ token: string | null; me: Me | null; signInError: string }>({
+  token: null,
+  me: null,
+  signInError: '',
+})
+
+/** Which sign-in the gateway offers: the development form, the identity provider, or both. */
+export function signInConfig(): Promise<SignInConfig> {
+  return get<SignInConfig>('/api/v1/auth/config')
+}
+
+/**
+ * Back from the identity provider: the token in the address fragment is kept for the tab (restore()
+ * adopts it), or the failure for the sign-in page. True when the fragment held either: the router then
+ * navigates to the same page without it, so the token leaves the address and the history at once.
+ */
+export function acceptArrival(hash: string): boolean {
+  const arrival = readArrival(hash)
+  if (arrival === null) return false
+  if ('token' in arrival) sessionStorage.setItem(KEY, arrival.token)
+  else session.signInError = arrival.error
+  return true
+}
 
 export async function signIn(username: string, password: string): Promise<Me> {
   const form = new URLSearchParams({ username, password })

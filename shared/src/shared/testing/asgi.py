@@ -28,9 +28,10 @@ def dead_url() -> str:
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Run an ASGI app with uvicorn in a thread; yields its base URL and stops it afterwards."""
-    sock = bound_socket()
+def serve(app, sock: socket.socket | None = None) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Run an ASGI app with uvicorn in a thread; yields its base URL and stops it afterwards.
+    `sock` (from bound_socket) when the app must know its own address before it is built."""
+    sock = sock or bound_socket()
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
     )
