@@ -162,3 +162,69 @@ def test_a_month_left_unpaid_interrupts_the_employees_coverage_in_claims(
         return answer.status_code == 200 and answer.json()["eligible"]
 
     poll(lambda: not eligible_in_the_unpaid_month(), what="claims to hear of the interruption")
+
+
+def test_a_withdrawal_on_leaving_pays_exactly_the_balance_and_the_account_ends_at_zero(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    """A month paid through the unit's notice credits the account; the employee leaves the country; claims'
+    one-time withdrawal pays the balance registration holds, registration debits it to 0.00 and a second
+    withdrawal is refused."""
+    staff, city = bearer(tokens["staff-heping"]), bearer(tokens["staff-city"])
+    today = business_today()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    code, employee = unit_with_an_employee(
+        gateway,
+        staff,
+        "8000.00",
+        start=last_month.isoformat(),
+        late_record={"reason": "补登参保", "receipts": ["税缴-0002"]},
+    )
+    notice = issue(gateway, staff, code)
+    (line,) = notice["lines"]
+    paid = HEADER + f"{notice['number']},{notice['total']},{today.isoformat()},W-{notice['number']}\n"
+    assert upload(gateway, staff, paid).json()["applied"] == 1
+    person = employee["person_id"]
+    balance = account(gateway, staff, person)["balance"]
+    assert balance == line["account_credit"] != "0.00"
+
+    left = gateway.post(
+        f"{API}/enrollments/{employee['id']}/terminate",
+        json={
+            "version": employee["version"],
+            "reason": "emigration",
+            "last_day": (today - timedelta(days=1)).isoformat(),
+        },
+        headers=staff,
+    )
+    assert left.status_code == 200, left.text
+
+    body = {"person_id": person, "reason": "emigration", "bank_account": "6222021234567890123"}
+
+    def filed() -> dict | None:
+        answer = gateway.post("/api/v1/claims/account-withdrawals", json=body, headers=staff)
+        return answer.json() if answer.status_code == 201 else None
+
+    withdrawal = poll(filed, what="claims to hear of the leaving and the credit")
+    assert withdrawal["amount"] == balance
+    payment = f"/api/v1/claims/payments/{withdrawal['id']}"
+    assert gateway.post(f"{payment}/accept", json={"version": 1}, headers=staff).status_code == 200
+    assert gateway.post(f"{payment}/approve", json={"version": 2}, headers=city).status_code == 200
+    assert (
+        gateway.post(f"{payment}/pay", json={"version": 3, "reference": "BANK-W-1"}, headers=staff).json()[
+            "status"
+        ]
+        == "paid"
+    )
+
+    emptied = poll(
+        lambda: (a := account(gateway, staff, person))["balance"] == "0.00" and a,
+        what="the debit in registration",
+    )
+    assert [(e["kind"], e["amount"]) for e in emptied["entries"]] == [
+        ("contribution", balance),
+        ("withdrawal", balance),
+    ]
+    again = gateway.post("/api/v1/claims/account-withdrawals", json=body, headers=staff)
+    assert_problem(again, 422)
+    assert "无余额" in again.json()["detail"]
