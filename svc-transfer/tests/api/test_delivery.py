@@ -15,6 +15,8 @@ from shared.testing.e2e import new_resident_id as new_person
 from svc_transfer.interop.peers import write_peers
 from svc_transfer.interop.protocol import MessageType, Signer
 
+from .conftest import PEER
+
 TRANSFERS = "/api/v1/transfer/transfers"
 
 
@@ -253,3 +255,11 @@ def test_the_exchanges_audit_shows_refusals_to_city_staff_without_the_databases_
     rows = answer.json()["items"]
     assert any(r["outcome"] == "refused:malformed_message" for r in rows)
     assert set(rows[0]) == {"id", "at", "direction", "peer", "message_id", "type", "outcome", "detail"}
+    # One peer's rows (the endpoint's other query), also without the chain's bytes.
+    assert office.send(MessageType.status_query, uuid.uuid4(), {}).status_code == 200
+    one_peer = office.client.get(
+        "/api/v1/transfer/interop/audit", params={"peer": PEER, "limit": 5}, headers=office.staff()
+    )
+    assert one_peer.status_code == 200, one_peer.text
+    assert one_peer.json()["items"] and {r["peer"] for r in one_peer.json()["items"]} == {PEER}
+    assert all(set(r) == set(rows[0]) for r in one_peer.json()["items"])
