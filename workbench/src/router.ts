@@ -6,6 +6,7 @@ import PersonView from './views/PersonView.vue'
 import EnrollView from './views/EnrollView.vue'
 import ReceiveClaimView from './views/ReceiveClaimView.vue'
 import ClaimView from './views/ClaimView.vue'
+import ClearingsView from './views/ClearingsView.vue'
 
 export const router = createRouter({
   history: createWebHistory('/workbench/'),
@@ -17,6 +18,7 @@ export const router = createRouter({
     { path: '/enroll', component: EnrollView, meta: { title: '城乡居民参保登记' } },
     { path: '/claims/new', component: ReceiveClaimView, meta: { title: '手工报销受理' } },
     { path: '/claims/:id', component: ClaimView, meta: { title: '报销申请' } },
+    { path: '/clearings', component: ClearingsView, meta: { title: '清算表与打印' } },
     { path: '/:rest(.*)*', redirect: '/worklist' },
   ],
 })

@@ -16,6 +16,12 @@ describe('what the screen offers', () => {
     expect([can.enroll, can.review, can.approve]).toEqual([false, false, true])
   })
 
+  it('gives district and city clerks the clearing tables to print and export, and a unit none', () => {
+    expect(abilities(user('staff', 'district')).clearings).toBe(true)
+    expect(abilities(user('staff', 'city', '120000')).clearings).toBe(true)
+    expect(abilities(user('unit', null, null)).clearings).toBe(false)
+  })
+
   it('offers nothing to an insured person or nobody', () => {
     expect(Object.values(abilities(user('insured', null, null))).some(Boolean)).toBe(false)
     expect(Object.values(abilities(null)).some(Boolean)).toBe(false)

@@ -68,3 +68,10 @@ export async function fetchDocument(path: string): Promise<Blob> {
   if (!response.ok) throw new ApiError(await problemOf(response))
   return response.blob()
 }
+
+/** A file behind the token, with the name the API gives it (Content-Disposition). */
+export async function fetchFile(path: string): Promise<{ blob: Blob; disposition: string | null }> {
+  const response = await fetch(path, { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} })
+  if (!response.ok) throw new ApiError(await problemOf(response))
+  return { blob: await response.blob(), disposition: response.headers.get('Content-Disposition') }
+}

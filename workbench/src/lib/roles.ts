@@ -14,6 +14,7 @@ export interface Abilities {
   approve: boolean // 市级核准
   pay: boolean
   issueCertificate: boolean // 出具参保凭证（中止参保后）
+  clearings: boolean // 清算表的查看、打印与导出（区看本分中心，市看全部）
 }
 
 export function abilities(me: Me | null): Abilities {
@@ -27,6 +28,7 @@ export function abilities(me: Me | null): Abilities {
     approve: city,
     pay: district,
     issueCertificate: district,
+    clearings: district || city,
   }
 }
 
