@@ -130,9 +130,16 @@ async def known_facilities(admin_url: str, count: int, replica_tag: int) -> list
 
     from shared.clock import FixedClock
     from shared.db import UnitOfWork, make_session_factory
-    from shared.projections import record_facility_if_newer
     from svc_settlement.models import facilities as facility_rows
     from svc_settlement.usecases import budgets
+
+    try:
+        from shared.projections import record_facility_if_newer
+    except ImportError:  # the previous implementation (bench.compare): settlement's repository had it
+        from svc_settlement.repository import Repository
+
+        async def record_facility_if_newer(uow: UnitOfWork, _table: object, values: dict) -> None:  # type: ignore[misc]
+            await Repository(uow.session).record_facility_if_newer(values)
 
     city = Principal(subject="load-city", role=Role.staff, office_code="120000", office_level="city")
     codes = [f"L{replica_tag}{i:09d}" for i in range(count)]
