@@ -2468,10 +2468,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * 转入的缴费年限与个人账户（转移接续合并）
-         * @description 转入的缴费年限与个人账户（转移接续合并）
+         * 缴费历史：转入的缴费年限与个人账户，及本地征缴已缴费月份
+         * @description 缴费历史：转入的缴费年限与个人账户，及本地征缴已缴费月份
          *
-         *     Contribution years and personal-account balances transferred in.
+         *     Contribution history: periods transferred in and months paid here through contribution notices.
          */
         get: operations["registration_enrollments_contribution_history"];
         put?: never;
@@ -5786,6 +5786,63 @@ export interface components {
              */
             standard: string;
         };
+        /**
+         * ContributionPeriodOut
+         * @description One period of the contribution history: a transfer-in (source transfer) or a month paid here through a
+         *     contribution notice (source notice).
+         */
+        ContributionPeriodOut: {
+            /**
+             * Account Balance
+             * @description 记入个人账户的金额：转入余额，或该月划入额
+             * @example 1234.50
+             */
+            account_balance: string;
+            /**
+             * Base
+             * @description 征缴单：缴费基数
+             */
+            base?: string | null;
+            /**
+             * Completed On
+             * Format: date
+             * @description 转入办结日，或该月缴费到账日
+             */
+            completed_on: string;
+            /**
+             * Contribution Months
+             * @description 缴费月数（征缴单：1）
+             */
+            contribution_months: number;
+            /**
+             * From Office
+             * @description 转入：转出地经办机构
+             */
+            from_office?: string | null;
+            /**
+             * Month
+             * @description 征缴单：所缴月份（当月1日）
+             */
+            month?: string | null;
+            /**
+             * Notice Number
+             * @description 征缴单号
+             */
+            notice_number?: string | null;
+            /** Office Code */
+            office_code: string;
+            /**
+             * Source
+             * @description transfer 转入合并；notice 本地征缴单已缴费月份
+             * @enum {string}
+             */
+            source: "transfer" | "notice";
+            /**
+             * Transfer Id
+             * @description 转入：转移接续业务
+             */
+            transfer_id?: string | null;
+        };
         /** CoverageOut */
         CoverageOut: {
             /**
@@ -7281,6 +7338,29 @@ export interface components {
              */
             total: number;
         };
+        /** Page[ContributionPeriodOut] */
+        Page_ContributionPeriodOut_: {
+            /**
+             * Items
+             * @description 本页条目
+             */
+            items: components["schemas"]["ContributionPeriodOut"][];
+            /**
+             * Page
+             * @description 页码，从 1 开始
+             */
+            page: number;
+            /**
+             * Size
+             * @description 每页条数
+             */
+            size: number;
+            /**
+             * Total
+             * @description 符合条件的总条数
+             */
+            total: number;
+        };
         /** Page[DeclarationOut] */
         Page_DeclarationOut_: {
             /**
@@ -7426,29 +7506,6 @@ export interface components {
              * @description 本页条目
              */
             items: components["schemas"]["PublishedOut"][];
-            /**
-             * Page
-             * @description 页码，从 1 开始
-             */
-            page: number;
-            /**
-             * Size
-             * @description 每页条数
-             */
-            size: number;
-            /**
-             * Total
-             * @description 符合条件的总条数
-             */
-            total: number;
-        };
-        /** Page[TransferredContributionOut] */
-        Page_TransferredContributionOut_: {
-            /**
-             * Items
-             * @description 本页条目
-             */
-            items: components["schemas"]["TransferredContributionOut"][];
             /**
              * Page
              * @description 页码，从 1 开始
@@ -9011,31 +9068,6 @@ export interface components {
             warnings: string[];
             /** @description 全程办结时限：受理后20个工作日（服务事项目录） */
             whole_limit?: components["schemas"]["transfer__StepOut"] | null;
-        };
-        /** TransferredContributionOut */
-        TransferredContributionOut: {
-            /**
-             * Account Balance
-             * @description 金额（元），两位小数
-             * @example 1234.50
-             */
-            account_balance: string;
-            /**
-             * Completed On
-             * Format: date
-             */
-            completed_on: string;
-            /** Contribution Months */
-            contribution_months: number;
-            /** From Office */
-            from_office: string | null;
-            /** Office Code */
-            office_code: string;
-            /**
-             * Transfer Id
-             * Format: uuid
-             */
-            transfer_id: string;
         };
         /** TreatmentFacilityIn */
         TreatmentFacilityIn: {
@@ -20129,6 +20161,8 @@ export interface operations {
             query?: {
                 unit_code?: string | null;
                 month?: string | null;
+                /** @description issued：未缴（欠费）；paid：已缴 */
+                status?: ("issued" | "paid") | null;
                 page?: number;
                 size?: number;
             };
@@ -21982,7 +22016,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_TransferredContributionOut_"];
+                    "application/json": components["schemas"]["Page_ContributionPeriodOut_"];
                 };
             };
             /** @description 请求体不是合法的JSON */

@@ -123,7 +123,7 @@ ENGLISH: dict[str, str] = {
     "GET /api/v1/registration/drive/lists/{list_id}/findings": "A list's matching, line by line (ID numbers masked).",
     "GET /api/v1/registration/enrollments": "Enrollments (one's own; staff: by person).",
     "GET /api/v1/registration/enrollments/certificates": "Coverage certificates (one's own; staff: by person).",
-    "GET /api/v1/registration/enrollments/contribution-history": "Contribution years and personal-account balances transferred in.",
+    "GET /api/v1/registration/enrollments/contribution-history": "Contribution history: periods transferred in and months paid here through contribution notices.",
     "POST /api/v1/registration/enrollments/flexible": "Enroll a flexibly employed person.",
     "POST /api/v1/registration/enrollments/residents": "Enroll a resident.",
     "POST /api/v1/registration/enrollments/residents/collective": "Collective resident enrollment (schools, villages, care homes, townships).",

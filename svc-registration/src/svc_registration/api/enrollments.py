@@ -418,25 +418,34 @@ async def list_enrollments(actor: Reader, uow: UoW, pages: Pages, person_id: uui
     return pages.of([shape(e) for e in found])
 
 
-class TransferredContributionOut(BaseModel):
-    transfer_id: uuid.UUID
-    from_office: str | None
+class ContributionPeriodOut(BaseModel):
+    """One period of the contribution history: a transfer-in (source transfer) or a month paid here through a
+    contribution notice (source notice)."""
+
+    source: Literal["transfer", "notice"] = Field(
+        description="transfer 转入合并；notice 本地征缴单已缴费月份"
+    )
+    transfer_id: uuid.UUID | None = Field(None, description="转入：转移接续业务")
+    from_office: str | None = Field(None, description="转入：转出地经办机构")
     office_code: str
-    contribution_months: int
-    account_balance: Money
-    completed_on: date
+    contribution_months: int = Field(description="缴费月数（征缴单：1）")
+    account_balance: Money = Field(description="记入个人账户的金额：转入余额，或该月划入额")
+    completed_on: date = Field(description="转入办结日，或该月缴费到账日")
+    month: date | None = Field(None, description="征缴单：所缴月份（当月1日）")
+    notice_number: str | None = Field(None, description="征缴单号")
+    base: Money | None = Field(None, description="征缴单：缴费基数")
 
 
 @router.get(
     "/contribution-history",
-    response_model=Page[TransferredContributionOut],
-    summary="转入的缴费年限与个人账户（转移接续合并）",
+    response_model=Page[ContributionPeriodOut],
+    summary="缴费历史：转入的缴费年限与个人账户，及本地征缴已缴费月份",
 )
 async def contribution_history(
     actor: Reader, uow: UoW, pages: Pages, person_id: uuid.UUID | None = None
 ) -> dict:
     rows = await uow.read(enrollments.contribution_history, actor, person_id=person_id)
-    return pages.of([TransferredContributionOut(**row).model_dump(mode="json") for row in rows])
+    return pages.of([ContributionPeriodOut(**row).model_dump(mode="json") for row in rows])
 
 
 class CertificateOut(BaseModel):

@@ -327,6 +327,24 @@ class Contributions:
         )
         return (await self.session.execute(statement)).first() is not None
 
+    async def paid_months_of(self, person_id: uuid.UUID) -> list[dict]:
+        """The months paid for the person through contribution notices (the unit's or their own as a flexible
+        worker): one row per notice line whose notice is paid, in month order."""
+        query = (
+            select(
+                contribution_lines.c.month,
+                contribution_lines.c.base,
+                contribution_lines.c.account_credit,
+                contribution_notices.c.number,
+                contribution_notices.c.office_code,
+                contribution_notices.c.paid_on,
+            )
+            .join(contribution_notices, contribution_notices.c.id == contribution_lines.c.notice_id)
+            .where(contribution_lines.c.person_id == person_id, contribution_notices.c.status == "paid")
+            .order_by(contribution_lines.c.month, contribution_notices.c.number)
+        )
+        return [dict(r) for r in (await self.session.execute(query)).mappings()]
+
     async def history(self, person_id: uuid.UUID) -> list[tuple[AccountEntry, date | None]]:
         query = (
             select(account_entries)

@@ -51,6 +51,7 @@ from svc_registration.domain.enrollment import (
 from svc_registration.domain.person import Person
 from svc_registration.domain.special_groups import SpecialGroupRecord, check_records
 from svc_registration.domain.unit import require_accepting_employees
+from svc_registration.repository.contributions import Contributions
 from svc_registration.repository.enrollments import Enrollments
 from svc_registration.usecases.counter import ONLINE_REQUEST, Counter, PersonDetails, handled, identify_person
 from svc_registration.usecases.units import visible_unit
@@ -654,13 +655,32 @@ async def certificates_of_person(
 async def contribution_history(
     uow: UnitOfWork, actor: Principal, *, person_id: uuid.UUID | None
 ) -> list[dict]:
-    """The contribution periods transferred in, for the person or staff who see one of their enrollments."""
+    """The person's contribution history from the records, for the person or staff who see one of their
+    enrollments: the periods transferred in (as the other region certified them) and each month paid here
+    through a contribution notice, in date order (when the transfer completed, when the month was paid)."""
     enrollments = await enrollments_of_person(uow, actor, person_id=person_id)
     person = actor.person_id if actor.role is Role.insured else person_id
     if actor.role is not Role.insured and not enrollments:
         raise NotFound("参保人")
     assert person is not None  # enrollments_of_person refuses a request naming nobody
-    return await Enrollments(uow.session).transferred_contributions_of(person)
+    transferred = [
+        {**row, "source": "transfer"}
+        for row in await Enrollments(uow.session).transferred_contributions_of(person)
+    ]
+    paid = [
+        {
+            "source": "notice",
+            "office_code": row["office_code"],
+            "contribution_months": 1,
+            "account_balance": row["account_credit"],
+            "completed_on": row["paid_on"],
+            "month": row["month"],
+            "notice_number": row["number"],
+            "base": row["base"],
+        }
+        for row in await Contributions(uow.session).paid_months_of(person)
+    ]
+    return sorted(transferred + paid, key=lambda r: (r["completed_on"], r.get("month") or date.min))
 
 
 async def record_transferred_out(
