@@ -7,6 +7,7 @@ import EnrollView from './views/EnrollView.vue'
 import ReceiveClaimView from './views/ReceiveClaimView.vue'
 import ClaimView from './views/ClaimView.vue'
 import ClearingsView from './views/ClearingsView.vue'
+import TransferView from './views/TransferView.vue'
 
 export const router = createRouter({
   history: createWebHistory('/workbench/'),
@@ -19,6 +20,7 @@ export const router = createRouter({
     { path: '/claims/new', component: ReceiveClaimView, meta: { title: '手工报销受理' } },
     { path: '/claims/:id', component: ClaimView, meta: { title: '报销申请' } },
     { path: '/clearings', component: ClearingsView, meta: { title: '清算表与打印' } },
+    { path: '/transfers/:id', component: TransferView, meta: { title: '转移接续业务' } },
     { path: '/:rest(.*)*', redirect: '/worklist' },
   ],
 })

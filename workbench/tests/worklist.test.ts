@@ -22,9 +22,12 @@ describe('the worklist', () => {
     const items = byDueDate([
       ...claimItems([claim('late', 'accepted', '2027-01-20'), claim('undated', 'filed', null)], '2026-12-06'),
       ...facilityItems([{ application: { id: 'f', name: '药房', status: 'received', office_code: '120101' }, clock: { due_date: '2026-12-20', overdue: false } }]),
-      ...transferItems([{ id: 't', side: 'in', status: 'open', peer_office: '130200', office_code: '120101', step: { title: '转入审核', due_on: '2026-12-08', overdue: false } }]),
+      ...transferItems([{ id: 't', side: 'incoming', status: 'open', peer_office: '130200', office_code: '120101', step: { title: '转入审核', due_on: '2026-12-08', overdue: false } }]),
     ])
     expect(items.map((i) => i.id)).toEqual(['t', 'f', 'late', 'undated'])
+    const transfer = items.find((i) => i.id === 't')
+    expect(transfer?.title).toContain('转入')
+    expect(transfer?.link).toBe('/transfers/t')
   })
 
   it('takes the overdue flag of a facility application from the service', () => {

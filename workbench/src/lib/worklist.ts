@@ -82,12 +82,12 @@ export function transferItems(cases: Record<string, any>[]): WorkItem[] {
     .map((c) => ({
       kind: 'transfer' as const,
       id: String(c.id),
-      title: `转移接续（${c.side === 'in' ? '转入' : '转出'}，对方 ${c.peer_office}）：${c.step.title}`,
+      title: `转移接续（${c.side === 'incoming' ? '转入' : '转出'}，对方 ${c.peer_office}）：${c.step.title}`,
       status: c.status,
       office: c.office_code ?? null,
       due: c.step.due_on ?? null,
       overdue: Boolean(c.step.overdue),
-      link: null,
+      link: `/transfers/${encodeURIComponent(String(c.id))}`,
     }))
 }
 
