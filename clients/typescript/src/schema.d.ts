@@ -2262,6 +2262,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/registration/contributions/retiree-credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 退休人员个人账户按月划入（经办机构，每人每月一次）
+         * @description 退休人员个人账户按月划入（经办机构，每人每月一次）
+         *
+         *     Credit every retiree of the office their monthly personal-account amount (once a month).
+         */
+        post: operations["registration_contributions_credit_retirees"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/registration/contributions/units/{code}/bases": {
         parameters: {
             query?: never;
@@ -8396,6 +8418,27 @@ export interface components {
              * @description 当前版本号，防止两人同时审批
              */
             version: number;
+        };
+        /** RetireeCreditsOut */
+        RetireeCreditsOut: {
+            /**
+             * Already Credited
+             * @description 该月已划入（再次执行不重复划入）
+             */
+            already_credited: number;
+            /**
+             * Amount
+             * @description 每人每月划入额（政策数据）
+             * @example 1234.50
+             */
+            amount: string;
+            /**
+             * Credited
+             * @description 本次划入的退休人员数
+             */
+            credited: number;
+            /** Month */
+            month: string;
         };
         /** Review */
         Review: {
@@ -20861,6 +20904,120 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description 请求体不是合法的JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已失效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 对象不存在，或不在调用者可见的范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 与对象当前的状态冲突（版本已变、重复办理、步骤顺序不对） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求体过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 不支持的请求格式 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求参数不合法（errors 逐项列出） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过于频繁，请按 Retry-After 稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务器或上游服务错误 */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registration_contributions_credit_retirees: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetireeCreditsOut"];
                 };
             };
             /** @description 请求体不是合法的JSON */

@@ -71,10 +71,11 @@ class ContributionPaidV1(_Payload):
 class AccountCreditedV1(_Payload):
     person_id: uuid.UUID
     office_code: str
-    kind: Literal["contribution", "transfer_in"]
+    # retiree_allocation: a retiree's monthly credit from the pooled fund (retirees pay no contribution)
+    kind: Literal["contribution", "transfer_in", "retiree_allocation"]
     amount: Decimal
     booked_on: date
-    month: date | None = None  # contributions: the month paid for
+    month: date | None = None  # contributions and retirees' credits: the month credited for
     reference: str  # the natural key of the entry (per notice, per transfer)
     balance: Decimal  # the account's balance after this entry: the sum of its history
     contribution_months: int  # months with a contribution credited here (not counting transfers in)

@@ -110,6 +110,7 @@ ENGLISH: dict[str, str] = {
     "GET /api/v1/registration/contributions/notices": "List contribution notices.",
     "POST /api/v1/registration/contributions/notices": "Issue a unit's monthly contribution notice.",
     "POST /api/v1/registration/contributions/notices/batch": "Issue every contribution notice of the office for the month.",
+    "POST /api/v1/registration/contributions/retiree-credits": "Credit every retiree of the office their monthly personal-account amount (once a month).",
     "POST /api/v1/registration/contributions/notices/flexible": "Issue a flexibly employed person's monthly contribution notice.",
     "GET /api/v1/registration/contributions/notices/{number}": "One contribution notice and its lines.",
     "POST /api/v1/registration/contributions/payments": "Import a bank or tax bureau payment file.",

@@ -77,6 +77,7 @@ class Circumstances:
 REGISTRATION_KINDS = {
     "contribution": EntryKind.allocation,
     "transfer_in": EntryKind.transfer_in,
+    "retiree_allocation": EntryKind.allocation,
     "withdrawal": EntryKind.withdrawal,
 }
 

@@ -145,6 +145,7 @@ async def policy(actor: Anyone, month: Annotated[str, Query(pattern=r"^\d{4}-\d{
         ],
         "flexible_rate": str(p.flexible_rate),
         "flexible_account_share_of_base": str(p.flexible_account_share_of_base),
+        "retiree_monthly_credit": str(p.retiree_monthly_credit),
         "late_fee_daily_rate": str(p.late_fee_daily_rate),
         "interrupt_after_days": p.interrupt_after_days,
         "sources": dict(p.sources),
@@ -201,6 +202,27 @@ async def issue_month(body: BatchIn, actor: Staff, uow: UoW) -> dict:
         already_issued=done.already_issued,
         lines=done.lines,
         total=done.total,
+    ).model_dump(mode="json")
+
+
+class RetireeCreditsOut(BaseModel):
+    month: str
+    credited: int = Field(description="本次划入的退休人员数")
+    already_credited: int = Field(description="该月已划入（再次执行不重复划入）")
+    amount: Money = Field(description="每人每月划入额（政策数据）")
+
+
+@router.post(
+    "/retiree-credits",
+    response_model=RetireeCreditsOut,
+    summary="退休人员个人账户按月划入（经办机构，每人每月一次）",
+)
+async def credit_retirees(body: BatchIn, actor: Staff, uow: UoW) -> dict:
+    done = await uow.run(
+        contributions.credit_retirees, actor, month=parse_month(body.month), office_code=body.office_code
+    )
+    return RetireeCreditsOut(
+        month=body.month, credited=done.credited, already_credited=done.already_credited, amount=done.amount
     ).model_dump(mode="json")
 
 

@@ -56,6 +56,7 @@ class ContributionPolicy:
     unit_part_to_account_by_age: tuple[AgeShare, ...]
     flexible_rate: Decimal
     flexible_account_share_of_base: Decimal
+    retiree_monthly_credit: Decimal  # a retiree pays nothing: the pooled fund credits this each month
     late_fee_daily_rate: Decimal
     interrupt_after_days: int
     sample: bool  # any value of the version is sample data
@@ -90,6 +91,7 @@ def policy_from_data(version: Mapping[str, Any]) -> ContributionPolicy:
         unit_part_to_account_by_age=shares,
         flexible_rate=Decimal(value("flexible_rate")),
         flexible_account_share_of_base=Decimal(value("flexible_account_share_of_base")),
+        retiree_monthly_credit=Decimal(value("retiree_monthly_credit")),
         late_fee_daily_rate=Decimal(value("late_fee_daily_rate")),
         interrupt_after_days=int(value("interrupt_after_days")),
         sample=any(isinstance(v, dict) and v.get("sample") for v in version.values()),
@@ -280,9 +282,15 @@ class EntryKind(StrEnum):
     contribution = "contribution"  # 按月划入
     transfer_in = "transfer_in"  # 转入余额 (transfer.completed)
     withdrawal = "withdrawal"  # 一次性支取 (paid by claims)
+    retiree_allocation = "retiree_allocation"  # 退休人员按月划入 (from the pooled fund, no contribution)
 
 
-CREDITS = frozenset({EntryKind.contribution, EntryKind.transfer_in})
+CREDITS = frozenset({EntryKind.contribution, EntryKind.transfer_in, EntryKind.retiree_allocation})
+
+
+def retiree_credit_reference(month: date) -> str:
+    """The natural key of a retiree's monthly credit: one per person and month."""
+    return f"retiree:{month:%Y-%m}"
 
 
 @dataclass(frozen=True)

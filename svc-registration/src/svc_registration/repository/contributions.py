@@ -327,6 +327,23 @@ class Contributions:
         )
         return (await self.session.execute(statement)).first() is not None
 
+    async def retirees_of_office(self, office_code: str, month: date) -> list[uuid.UUID]:
+        """The persons of the office whose employee coverage as retirees (退休) has a day in the month."""
+        query = (
+            select(enrollments.c.person_id)
+            .distinct()
+            .where(
+                enrollments.c.office_code == office_code,
+                enrollments.c.scheme == Scheme.employee.value,
+                enrollments.c.category == Category.retired.value,
+                enrollments.c.status.in_(COVERED),
+                enrollments.c.benefit_start <= month_end(month),
+                (enrollments.c.benefit_end.is_(None)) | (enrollments.c.benefit_end >= month),
+            )
+            .order_by(enrollments.c.person_id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def paid_months_of(self, person_id: uuid.UUID) -> list[dict]:
         """The months paid for the person through contribution notices (the unit's or their own as a flexible
         worker): one row per notice line whose notice is paid, in month order."""

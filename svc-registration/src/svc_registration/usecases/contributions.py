@@ -50,6 +50,7 @@ from svc_registration.domain.contributions import (
     policy_for,
     policy_from_data,
     require_issuable,
+    retiree_credit_reference,
 )
 from svc_registration.domain.enrollment import Status
 from svc_registration.repository.contributions import Contributions
@@ -504,6 +505,36 @@ class Account:
     @property
     def balance(self) -> Decimal:
         return balance(e for e, _ in self.entries)
+
+
+@dataclass(frozen=True)
+class RetireeCredits:
+    credited: int
+    already_credited: int
+    amount: Decimal
+
+
+async def credit_retirees(
+    uow: UnitOfWork, actor: Principal, *, month: date, office_code: str
+) -> RetireeCredits:
+    """退休人员个人账户划入: a retiree pays no contribution; each month the pooled fund credits the policy's amount
+    to every retired employee of the office covered in the month (staff serving it), once per person and
+    month, so the batch can be run again."""
+    case_office(office_code, actor)
+    require_issuable(month, uow.clock.today())
+    amount = policy_for(POLICIES, month).retiree_monthly_credit
+    repo = Contributions(uow.session)
+    credited = already = 0
+    for person_id in await repo.retirees_of_office(office_code, month):
+        entry = AccountEntry(
+            EntryKind.retiree_allocation, amount, uow.clock.today(), retiree_credit_reference(month)
+        )
+        if await repo.book(person_id, entry, month):
+            credited += 1
+            await _announce_credit(uow, person_id, office_code, entry, month)
+        else:
+            already += 1
+    return RetireeCredits(credited, already, amount)
 
 
 async def account_of(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | None) -> Account:
