@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
 from svc_claims.domain.account import (
+    REGISTRATION_KINDS,
     Circumstances,
     Entry,
     EntryKind,
@@ -17,6 +19,7 @@ from svc_claims.domain.account import (
     WithdrawalError,
     balance,
     withdrawable,
+    withdrawal_key,
 )
 
 D = Decimal
@@ -100,3 +103,19 @@ def test_credits_minus_debits(entries: list[tuple[EntryKind, Decimal]]) -> None:
     credits = sum((a for k, a in entries if k in (EntryKind.allocation, EntryKind.transfer_in)), D("0"))
     debits = sum((a for k, a in entries if k not in (EntryKind.allocation, EntryKind.transfer_in)), D("0"))
     assert balance(history) == credits - debits
+
+
+def test_one_withdrawal_is_held_at_a_time_and_the_next_once_the_first_is_booked() -> None:
+    assert withdrawal_key(HISTORY) == "account_withdrawal:1"
+    credited_meanwhile = (*HISTORY, Entry(EntryKind.allocation, D("90.00"), date(2026, 5, 1), "2026-05"))
+    assert (
+        withdrawal_key(credited_meanwhile) == "account_withdrawal:1"
+    )  # the same hold: a second filing refused
+    paid = (*credited_meanwhile, Entry(EntryKind.withdrawal, D("5533.90"), date(2026, 5, 9), "withdrawal:p1"))
+    assert withdrawal_key(paid) == "account_withdrawal:2" and balance(paid) == D("0.00")
+
+
+def test_every_kind_registration_announces_has_a_kind_here() -> None:
+    announced = set(AccountCreditedV1.model_fields["kind"].annotation.__args__)  # type: ignore[union-attr]
+    announced |= set(AccountDebitedV1.model_fields["kind"].annotation.__args__)  # type: ignore[union-attr]
+    assert announced == set(REGISTRATION_KINDS)
