@@ -11,6 +11,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     UniqueConstraint,
     false,
     text,
@@ -186,4 +187,48 @@ maternity_events = Table(
     Column("person_id", UUID(as_uuid=True), primary_key=True),
     Column("event_key", String(120), primary_key=True),
     Column("payment_id", UUID(as_uuid=True), nullable=False, index=True),
+)
+
+# Benefit policies administered as data (svc_claims.usecases.policies): a version is a whole document for
+# a region, scheme and year; published versions never change (a trigger refuses it, migration 0014).
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("kind", String(20), nullable=False),  # benefit, maternity or maternity_allowance
+    Column("region", String(6), nullable=False),
+    Column("scheme", String(20), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("version", Integer),  # given when published
+    Column("status", String(12), nullable=False),  # draft | published
+    Column("title", Text, nullable=False),
+    Column("document", JSONB, nullable=False),
+    Column("drafted_by", String(100), nullable=False),
+    Column("drafted_at", DateTime(timezone=True), nullable=False),
+    Column("reviewed_by", String(100)),
+    Column("review_note", Text),
+    Column("published_by", String(100)),
+    Column("published_at", DateTime(timezone=True)),
+    Index("policy_versions_in_force", "kind", "region", "scheme", "year", "effective_from"),
+    # Two published versions never start on the same day, nor share a number.
+    Index(
+        "policy_versions_one_start",
+        "kind",
+        "region",
+        "scheme",
+        "effective_from",
+        unique=True,
+        postgresql_where=text("status = 'published'"),
+    ),
+    Index(
+        "policy_versions_one_number",
+        "kind",
+        "region",
+        "scheme",
+        "year",
+        "version",
+        unique=True,
+        postgresql_where=text("version IS NOT NULL"),
+    ),
 )

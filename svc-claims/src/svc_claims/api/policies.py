@@ -11,17 +11,9 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
 from shared.auth.dependencies import CurrentPrincipal
-from shared.errors import Problem
 from shared.http.pagination import Page, Pages
 from shared.service import UoW
-from svc_claims.repository.policies import (
-    PolicyNotFound,
-    allowance_in_force,
-    deployment_region,
-    forget_published_starts,
-    maternity_in_force,
-    policy_in_force,
-)
+from svc_claims.repository.policies import deployment_region, forget_published_starts
 from svc_claims.usecases import policies as policy_versions
 
 router = APIRouter(prefix="/policies", tags=["待遇政策"])
@@ -87,9 +79,7 @@ async def draft(
 ) -> VersionOut:
     """提交一份完整的政策文件作为草稿；文件整体校验，所有错误一次列出（422 invalid_policy，errors 逐项给出位置）。
     草稿须由另一名管理员发布后才生效；effective_from 为将来日期即预定生效。"""
-    async with uow:
-        found = await policy_versions.draft(uow, actor, document, kind)
-        await uow.commit()
+    found = await uow.run(policy_versions.draft, actor, document=document, kind=kind)
     return _out(found, VersionWithDocument)
 
 
@@ -102,10 +92,9 @@ async def listed(
     kind: Annotated[Kind | None, Query(description=KIND)] = None,
 ) -> dict:  # fmt: skip
     """已发布版本任何登录用户可查；草稿仅管理员可见。"""
-    if status != "published" and actor.role.value != "admin":
-        status = "published"
-    async with uow:
-        found = await policy_versions.listed(uow.session, region, scheme, status, kind)
+    found = await uow.read(
+        policy_versions.listed, actor, region=region, scheme=scheme, status=status, kind=kind
+    )
     return pages.of([_out(v) for v in found])
 
 
@@ -117,19 +106,7 @@ async def in_force(
     region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$", description="统筹区（缺省为本部署的统筹区）")] = None,
     kind: Annotated[Kind, Query(description=KIND)] = "benefit",
 ) -> InForceOut:  # fmt: skip
-    async with uow:
-        day = on or uow.clock.today()
-        try:
-            if kind == "maternity":
-                policy: Any = await maternity_in_force(
-                    uow.session, region, "employee" if scheme == "employee" else "resident", day
-                )
-            elif kind == "maternity_allowance":
-                policy = await allowance_in_force(uow.session, region, day)
-            else:
-                policy = await policy_in_force(uow.session, region, scheme, day)
-        except PolicyNotFound as exc:
-            raise Problem(404, "policy_not_found", "没有适用的待遇政策", str(exc)) from None
+    policy = await uow.read(policy_versions.in_force, actor, kind=kind, scheme=scheme, region=region, on=on)
     key = policy.key if isinstance(policy.key, str) else "/".join(str(k) for k in policy.key)
     return InForceOut(
         kind=kind, policy=key, region=policy.region, scheme=policy.scheme, year=policy.year,
@@ -145,11 +122,7 @@ async def region(actor: CurrentPrincipal) -> dict[str, str]:
 
 @router.get("/{version_id}", response_model=VersionWithDocument, summary="政策版本（含文件）")
 async def one(version_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW) -> VersionOut:
-    async with uow:
-        found = await policy_versions.get(uow.session, version_id)
-    if found.status != "published" and actor.role.value != "admin":
-        raise Problem(404, "not_found", "政策版本不存在")
-    return _out(found, VersionWithDocument)
+    return _out(await uow.read(policy_versions.one, actor, version_id), VersionWithDocument)
 
 
 @router.post(
@@ -159,8 +132,6 @@ async def publish(
     version_id: uuid.UUID, actor: CurrentPrincipal, uow: UoW, body: PublishIn | None = None
 ) -> VersionOut:
     """审核草稿并发布：发布人须是起草人以外的管理员（403 four_eyes）；发布后不可修改，版本号依次编定。"""
-    async with uow:
-        found = await policy_versions.publish(uow, actor, version_id, body.note if body else None)
-        await uow.commit()
+    found = await uow.run(policy_versions.publish, actor, version_id, note=body.note if body else None)
     forget_published_starts()  # this process's quotes see it at once (others within QUOTE_MAX_AGE_S)
     return _out(found, VersionWithDocument)

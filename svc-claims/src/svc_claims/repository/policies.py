@@ -1,6 +1,7 @@
 """Benefit policies: the versions shipped with the release (one JSON file per region, scheme and year in
 ``data/policies/``; the maternity tables and the allowance's leave days in ``data/maternity/``) and those
-admins publish (``svc_claims.usecases.policies``).
+admins publish (``svc_claims.usecases.policies``; their rows, table ``policy_versions``, are read and
+written here).
 
 The schema is ``svc_claims.domain.benefits.policy`` (pure); this module reads the files (validated
 on load: a broken or incomplete table is refused) and finds the version in force for a claim:
@@ -13,15 +14,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import and_, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from svc_claims.domain.benefits.policy import LEVELS, TIERS, AssistanceGroup, Policy, VeteranGroup
 from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
+from svc_claims.models import policy_versions
 
 POLICY_DIR = Path(__file__).parents[1] / "data" / "policies"
 T = TypeVar("T")
@@ -72,21 +77,19 @@ async def policy_in_force(session: AsyncSession, region: str | None, scheme: str
     """The version in force on ``day`` for the region (default: the deployment's) and scheme: of the versions
     of the day's year that started on or before it (the release's file and the published ones), the latest.
     Reads the published versions' starts afresh (what a settlement or a reimbursement pays by)."""
-    from svc_claims.usecases import policies as policy_versions
-
     region = region or deployment_region()
-    starts = await policy_versions.published_starts(session, region, scheme, day.year)
+    starts = await published_starts(session, region, scheme, day.year)
     _starts[(region, scheme, day.year)] = (time.monotonic(), starts)
     found = _choose(region, scheme, day, starts)
     if isinstance(found, uuid.UUID):
         if found not in _published:
-            _published[found] = Policy.model_validate(await policy_versions.document_of(session, found))
+            _published[found] = Policy.model_validate(await document_of(session, found))
         return _published[found]
     if found is not None:
         return found
-    years = {
-        y for r, s, y in all_policies() if (r, s) == (region, scheme)
-    } | await policy_versions.published_years(session, region, scheme)
+    years = {y for r, s, y in all_policies() if (r, s) == (region, scheme)} | await published_years(
+        session, region, scheme
+    )
     on_file = (
         f"（已有年度：{'、'.join(map(str, sorted(years)))}）"
         if years
@@ -219,18 +222,16 @@ async def maternity_in_force(
 ) -> MaternityTable:
     """The maternity table in force on ``day`` for the region (default: the deployment's) and scheme: of the
     release's table of the day's year and the published versions, the one started last. Read afresh."""
-    from svc_claims.usecases import policies as policy_versions
-
     region = region or deployment_region()
-    starts = await policy_versions.published_starts(session, region, scheme, day.year, kind=MATERNITY)
+    starts = await published_starts(session, region, scheme, day.year, kind=MATERNITY)
     found = _latest(day, maternity_tables().get((region, scheme, day.year)), starts)
     if isinstance(found, uuid.UUID):
         return await _published_version(session, found, MaternityTable)
     if found is not None:
         return found
-    years = {
-        y for r, s, y in maternity_tables() if (r, s) == (region, scheme)
-    } | await policy_versions.published_years(session, region, scheme, kind=MATERNITY)
+    years = {y for r, s, y in maternity_tables() if (r, s) == (region, scheme)} | await published_years(
+        session, region, scheme, kind=MATERNITY
+    )
     on_file = (
         f"（已有年度：{'、'.join(map(str, sorted(years)))}）" if years else "（该统筹区、险种无政策文件）"
     )
@@ -241,10 +242,8 @@ async def maternity_in_force(
 
 async def allowance_in_force(session: AsyncSession, region: str | None, day: date) -> AllowancePolicy:
     """The allowance version in force on ``day``: the one started last on or before it, whatever the year."""
-    from svc_claims.usecases import policies as policy_versions
-
     region = region or deployment_region()
-    starts = await policy_versions.published_starts(session, region, "employee", None, kind=ALLOWANCE)
+    starts = await published_starts(session, region, "employee", None, kind=ALLOWANCE)
     try:
         bundled: AllowancePolicy | None = allowance_policy(region, day)
     except PolicyNotFound:
@@ -258,11 +257,128 @@ async def allowance_in_force(session: AsyncSession, region: str | None, day: dat
 
 
 async def _published_version(session: AsyncSession, version_id: uuid.UUID, model: type[T]) -> T:
-    from svc_claims.usecases import policies as policy_versions
-
     if version_id not in _published:
-        _published[version_id] = model.model_validate(await policy_versions.document_of(session, version_id))  # type: ignore[attr-defined]
+        _published[version_id] = model.model_validate(await document_of(session, version_id))  # type: ignore[attr-defined]
     return _published[version_id]  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- the versions admins draft and publish
+
+BENEFIT = "benefit"  # policy_versions.kind of the benefit policy
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    id: uuid.UUID
+    kind: str
+    region: str
+    scheme: str
+    year: int
+    effective_from: date
+    version: int | None
+    status: str
+    title: str
+    sample: bool
+    drafted_by: str
+    drafted_at: datetime
+    reviewed_by: str | None
+    review_note: str | None
+    published_by: str | None
+    published_at: datetime | None
+    document: dict[str, Any]
+
+
+def _version(row: Any) -> PolicyVersion:
+    return PolicyVersion(
+        id=row.id, kind=row.kind, region=row.region, scheme=row.scheme, year=row.year, effective_from=row.effective_from,
+        version=row.version, status=row.status, title=row.title, sample=bool(row.document.get("sample", False)),
+        drafted_by=row.drafted_by, drafted_at=row.drafted_at, reviewed_by=row.reviewed_by, review_note=row.review_note,
+        published_by=row.published_by, published_at=row.published_at, document=row.document,
+    )  # fmt: skip
+
+
+async def insert_draft(session: AsyncSession, **values: Any) -> None:
+    await session.execute(policy_versions.insert().values(status="draft", **values))
+
+
+async def find_version(
+    session: AsyncSession, version_id: uuid.UUID, *, for_update: bool = False
+) -> PolicyVersion | None:
+    query = select(policy_versions).where(policy_versions.c.id == version_id)
+    row = (await session.execute(query.with_for_update() if for_update else query)).first()
+    return None if row is None else _version(row)
+
+
+async def list_versions(
+    session: AsyncSession, *, region: str | None, scheme: str | None, status: str | None, kind: str | None
+) -> list[PolicyVersion]:
+    query = select(policy_versions).order_by(policy_versions.c.region, policy_versions.c.scheme, policy_versions.c.effective_from,
+                                             policy_versions.c.drafted_at)  # fmt: skip
+    for column, value in (("region", region), ("scheme", scheme), ("status", status), ("kind", kind)):
+        if value is not None:
+            query = query.where(policy_versions.c[column] == value)
+    return [_version(row) for row in await session.execute(query)]
+
+
+async def lock_numbering(session: AsyncSession, found: PolicyVersion) -> None:
+    """One publication at a time per kind, region, scheme and year, so two never take the same number."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+        {"key": f"policy_versions/{found.kind}/{found.region}/{found.scheme}/{found.year}"},
+    )
+
+
+async def next_number(session: AsyncSession, found: PolicyVersion, bundled_number: int) -> int:
+    same_year = and_(policy_versions.c.kind == found.kind, policy_versions.c.region == found.region,
+                     policy_versions.c.scheme == found.scheme, policy_versions.c.year == found.year)  # fmt: skip
+    highest = (await session.execute(select(func.max(policy_versions.c.version)).where(same_year))).scalar()
+    return max(highest or 0, bundled_number) + 1
+
+
+async def mark_published(session: AsyncSession, version_id: uuid.UUID, **values: Any) -> bool:
+    """The draft published with `values`; False when another published version starts that day."""
+    try:
+        await session.execute(
+            update(policy_versions)
+            .where(policy_versions.c.id == version_id)
+            .values(status="published", **values)
+        )
+        await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def published_starts(
+    session: AsyncSession, region: str, scheme: str, year: int | None, kind: str = BENEFIT
+) -> list[tuple[date, uuid.UUID]]:
+    """(effective_from, id) of the year's published versions (of every year: None), earliest first."""
+    query = (
+        select(policy_versions.c.effective_from, policy_versions.c.id)
+        .where(
+            policy_versions.c.kind == kind,
+            policy_versions.c.region == region,
+            policy_versions.c.scheme == scheme,
+            policy_versions.c.status == "published",
+        )
+        .order_by(policy_versions.c.effective_from)
+    )
+    if year is not None:
+        query = query.where(policy_versions.c.year == year)
+    return [(start, version_id) for start, version_id in await session.execute(query)]
+
+
+async def document_of(session: AsyncSession, version_id: uuid.UUID) -> dict[str, Any]:
+    query = select(policy_versions.c.document).where(policy_versions.c.id == version_id)
+    return dict((await session.execute(query)).scalar_one())
+
+
+async def published_years(session: AsyncSession, region: str, scheme: str, kind: str = BENEFIT) -> set[int]:
+    query = select(policy_versions.c.year).distinct().where(
+        policy_versions.c.kind == kind, policy_versions.c.region == region, policy_versions.c.scheme == scheme,
+        policy_versions.c.status == "published",
+    )  # fmt: skip
+    return {year for (year,) in await session.execute(query)}
 
 
 __all__ = [
