@@ -31,6 +31,7 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 WORKBENCH = Path(__file__).parents[1] / "workbench"
 OFFICE = "120101"
 HOSPITAL = "H12010100002"  # a level-3 hospital of the sample registry
+SPECIAL_DISEASE_HOSPITAL = "H12010100001"  # level 2, designated for special diseases (sample registry)
 
 
 @pytest.fixture(scope="module")
@@ -380,3 +381,56 @@ def test_a_city_reviewer_lists_the_clearing_tables_and_saves_a_month_as_xlsx_wit
 def test_an_insured_person_is_offered_no_clearing_tables(browser, platform: PlatformConfig) -> None:  # type: ignore[no-untyped-def]
     sign_in(browser, platform.gateway_url, "zhangsan")
     assert not browser.find_elements("id", "nav-clearings")
+
+
+def test_a_district_clerk_files_a_special_disease_registration_for_a_person_found_at_the_counter(  # type: ignore[no-untyped-def]
+    browser, platform: PlatformConfig, gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    import time
+
+    from selenium.webdriver.common.by import By
+
+    url, heping = platform.gateway_url, bearer(tokens["staff-heping"])
+    id_number, year = new_resident_id(OFFICE), business_today().year
+    body = {"person": {"id_number": id_number, "name": "门特测试"}, "office_code": OFFICE, "tier": "adult_middle",
+            "coverage_year": year, "paid_on": f"{year - 1}-10-15", "materials": {"id_document": "original"}}  # fmt: skip
+    created = gateway.post("/api/v1/registration/enrollments/residents", json=body, headers=heping)
+    assert created.status_code == 201, created.text
+    approve = f"/api/v1/registration/enrollments/{created.json()['id']}/approve"
+    assert gateway.post(approve, json={"version": 1}, headers=heping).status_code == 200
+    person_id = created.json()["person_id"]
+
+    sign_in(browser, url, "staff-heping")
+    search_person(browser, url, id_number)
+    by_id(browser, "register-benefit").click()
+    wait_for(
+        browser,
+        lambda d: d.find_element(By.ID, "benefit-person").text == "门特测试",
+        15,
+        "the person carried over",
+    )
+    # An Element Plus select opens by its wrapper (the input inside is covered by the placeholder).
+    by_id(browser, "benefit-disease").find_element(
+        By.XPATH, "./ancestor::div[contains(@class,'el-select__wrapper')][1]"
+    ).click()
+    wait_for(browser, lambda d: d.find_element(By.XPATH, "//li[contains(@class,'el-select-dropdown__item')][normalize-space()='肾透析治疗']"),
+             15, "the disease listed").click()  # fmt: skip
+    type_into(browser, "benefit-certified-by", SPECIAL_DISEASE_HOSPITAL)
+    type_into(browser, "benefit-treatment", SPECIAL_DISEASE_HOSPITAL)
+    # The registration service learns the hospital registry by events: submitted again until it knows it.
+    for _ in range(40):
+        by_id(browser, "benefit-submit").click()
+        wait_for(browser, lambda d: d.find_elements(By.ID, "benefit-done") or d.find_elements(By.ID, "benefit-error"),
+                 15, "the registration's answer")  # fmt: skip
+        if browser.find_elements(By.ID, "benefit-done"):
+            break
+        time.sleep(0.5)
+    done = by_id(browser, "benefit-done")
+    assert "肾透析治疗" in done.text
+    shot(browser, "benefit-registered")
+    filed = gateway.get(
+        f"/api/v1/registration/benefit-registrations/{done.get_attribute('data-id')}", headers=heping
+    )
+    assert filed.status_code == 200, filed.text
+    assert filed.json()["person_id"] == person_id and filed.json()["details"]["disease"] == "dialysis"
+    assert filed.json()["facility_codes"] == [SPECIAL_DISEASE_HOSPITAL]

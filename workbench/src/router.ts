@@ -8,6 +8,7 @@ import ReceiveClaimView from './views/ReceiveClaimView.vue'
 import ClaimView from './views/ClaimView.vue'
 import ClearingsView from './views/ClearingsView.vue'
 import TransferView from './views/TransferView.vue'
+import BenefitView from './views/BenefitView.vue'
 
 export const router = createRouter({
   history: createWebHistory('/workbench/'),
@@ -21,6 +22,7 @@ export const router = createRouter({
     { path: '/claims/:id', component: ClaimView, meta: { title: '报销申请' } },
     { path: '/clearings', component: ClearingsView, meta: { title: '清算表与打印' } },
     { path: '/transfers/:id', component: TransferView, meta: { title: '转移接续业务' } },
+    { path: '/benefits/new', component: BenefitView, meta: { title: '待遇登记' } },
     { path: '/:rest(.*)*', redirect: '/worklist' },
   ],
 })
