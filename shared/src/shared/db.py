@@ -21,6 +21,7 @@ from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.util import queue as sqla_queue
 
 from shared.clock import Clock
+from shared.errors import Problem
 from shared.events.envelope import Envelope
 
 NAMING_CONVENTION = {
@@ -135,6 +136,7 @@ class UnitOfWork:
         clock: Clock,
         producer: str,
         gate: asyncio.Semaphore | None = None,
+        gate_wait_s: float | None = None,
     ):
         self._sessions = sessions
         self.clock = clock
@@ -142,15 +144,24 @@ class UnitOfWork:
         # Taken for the transaction's whole life: HTTP requests share a gate smaller than the pool,
         # so the relay, the access audit and the consumer always find a connection.
         self._gate = gate
+        self._gate_wait_s = gate_wait_s
         self.session: AsyncSession
         self._pending: list[Envelope] = []
 
     async def __aenter__(self) -> Self:
         if self._gate is not None:
-            await self._gate.acquire()
+            await self._enter_gate(self._gate)
         self.session = self._sessions()
         self._pending = []
         return self
+
+    async def _enter_gate(self, gate: asyncio.Semaphore) -> None:
+        # A request that waits longer than the pool would have let it is told to come back, rather
+        # than queueing without end behind a burst.
+        try:
+            await asyncio.wait_for(gate.acquire(), timeout=self._gate_wait_s)
+        except TimeoutError:
+            raise Problem(503, "busy", "服务繁忙，请稍后重试", headers={"Retry-After": "1"}) from None
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

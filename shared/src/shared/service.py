@@ -96,7 +96,13 @@ class ServiceRuntime:
 
     def request_uow(self) -> UnitOfWork:
         """A unit of work for an HTTP request: requests at once share `database_request_connections`."""
-        return UnitOfWork(self.sessions, self.clock, self.service, gate=self.requests_gate)
+        return UnitOfWork(
+            self.sessions,
+            self.clock,
+            self.service,
+            gate=self.requests_gate,
+            gate_wait_s=self.settings.database_request_wait_s,
+        )
 
 
 def build_runtime(

@@ -40,6 +40,8 @@ class CommonSettings(BaseSettings):
     # True when `database_url` is a PgBouncer in transaction mode (deploy/k8s/README.md): each
     # transaction may run on another server connection, so the engine keeps nothing on one between
     # transactions (shared.db.make_engine).
+    # How long a request waits for one of `database_request_connections` before a 503 `busy`.
+    database_request_wait_s: float = Field(30.0, gt=0)
     database_pgbouncer: bool = False
     # The relay's LISTEN holds a session, which a transaction-mode PgBouncer cannot give: with one,
     # this URL goes straight to PostgreSQL. Absent: `database_url`.
