@@ -232,3 +232,29 @@ policy_versions = Table(
         postgresql_where=text("version IS NOT NULL"),
     ),
 )
+
+# The State Council's yearly holiday notices administered as data (svc_claims.usecases.holiday_notices):
+# drafted by one admin, published by another, numbered per year, immutable (migration 0015).
+holiday_notices = Table(
+    "holiday_notices",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("version", Integer),  # given when published
+    Column("status", String(12), nullable=False),  # draft | published
+    Column("source", Text, nullable=False),  # the notice's number, e.g. 国办发明电〔2026〕7号
+    Column("document", JSONB, nullable=False),  # shared.calendar.YearTable
+    Column("drafted_by", String(100), nullable=False),
+    Column("drafted_at", DateTime(timezone=True), nullable=False),
+    Column("reviewed_by", String(100)),
+    Column("review_note", Text),
+    Column("published_by", String(100)),
+    Column("published_at", DateTime(timezone=True)),
+    Index(
+        "holiday_notices_one_number",
+        "year",
+        "version",
+        unique=True,
+        postgresql_where=text("version IS NOT NULL"),
+    ),
+)

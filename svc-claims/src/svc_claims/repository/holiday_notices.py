@@ -11,35 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Text, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from svc_claims.models import metadata
-
-holiday_notices = Table(
-    "holiday_notices",
-    metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("year", Integer, nullable=False),
-    Column("version", Integer),  # given when published
-    Column("status", String(12), nullable=False),  # draft | published
-    Column("source", Text, nullable=False),  # the notice's number, e.g. 国办发明电〔2026〕7号
-    Column("document", JSONB, nullable=False),  # shared.calendar.YearTable
-    Column("drafted_by", String(100), nullable=False),
-    Column("drafted_at", DateTime(timezone=True), nullable=False),
-    Column("reviewed_by", String(100)),
-    Column("review_note", Text),
-    Column("published_by", String(100)),
-    Column("published_at", DateTime(timezone=True)),
-    Index(
-        "holiday_notices_one_number",
-        "year",
-        "version",
-        unique=True,
-        postgresql_where=text("version IS NOT NULL"),
-    ),
-)
+from svc_claims.models import holiday_notices
 
 
 @dataclass(frozen=True)
