@@ -2,6 +2,11 @@
 
 The key is claimed in the command's own transaction, so a concurrent duplicate waits on the row
 and then replays the committed answer; a key reused for a different request is refused.
+
+Fingerprints carry their form: the current one starts with `v2` (never a hex digit). Keys stored by
+earlier releases hold a bare 64-digit hex digest, of the raw body bytes (before the canonical form) or
+of the canonical body without the marker; a retry across the deploy is matched against both, so it
+replays the stored answer instead of being refused.
 """
 
 from __future__ import annotations
@@ -29,11 +34,31 @@ IdempotencyKey = Annotated[
 ]
 
 
+FINGERPRINT_VERSION = "v2"
+
+
 async def fingerprint(request: Request) -> str:
     """The method, the path and the canonical parsed body: the same JSON re-serialised (key order, spacing,
-    escapes, 2 / 2.0 / 2E0) is the same request. A body that is not JSON counts as sent (uploads)."""
+    escapes, 2 / 2.0 / 2E0) is the same request. A body that is not JSON counts as sent (uploads).
+    64 characters, as the column holds: the version marker and 62 hex digits (248 bits) of the digest."""
+    return FINGERPRINT_VERSION + _digest(request, canonical_body(await request.body()))[:62]
+
+
+async def matches_stored(request: Request, stored: str) -> bool:
+    """Whether `stored` is this request's fingerprint, in the current form or one an earlier release wrote."""
+    if stored.startswith(FINGERPRINT_VERSION):
+        return stored == await fingerprint(request)
+    raw = await request.body()
+    earlier = {_digest(request, canonical_body(raw))}
+    if not raw.startswith((b"json:", b"raw:")):
+        # Raw bytes that spell a canonical body could otherwise pass for that body's earlier print.
+        earlier.add(_digest(request, raw))
+    return stored in earlier
+
+
+def _digest(request: Request, body: bytes) -> str:
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
-    digest.update(canonical_body(await request.body()))
+    digest.update(body)
     return digest.hexdigest()
 
 
@@ -87,7 +112,7 @@ async def run_idempotent(
         .returning(idempotency_keys.c.key)
     )
     if claimed.first() is None:
-        return await _replay(uow, principal, key, request_hash)
+        return await _replay(uow, request, principal, key)
     status, body = await command()
     await uow.session.execute(
         update(idempotency_keys)
@@ -115,7 +140,7 @@ async def create_idempotently(
         return await run_idempotent(uow, request, principal, key, create)
 
 
-async def _replay(uow: UnitOfWork, principal: str, key: str, request_hash: str) -> ApiJSONResponse:
+async def _replay(uow: UnitOfWork, request: Request, principal: str, key: str) -> ApiJSONResponse:
     row = (
         await uow.session.execute(
             select(idempotency_keys).where(
@@ -123,7 +148,7 @@ async def _replay(uow: UnitOfWork, principal: str, key: str, request_hash: str) 
             )
         )
     ).one()
-    if row.request_fingerprint != request_hash:
+    if not await matches_stored(request, row.request_fingerprint):
         raise Problem(
             422,
             "idempotency_key_reused",
