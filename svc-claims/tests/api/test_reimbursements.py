@@ -52,10 +52,11 @@ def covered(
     unit_code: str | None = None,
     scheme: str = "resident",
     tier: str | None = "adult_middle",
+    office: str = OFFICE,
 ) -> uuid.UUID:
     person = uuid.uuid4()
     coverage = Coverage(
-        uuid.uuid4(), person, OFFICE, scheme, tier, date(2021, 1, 1), date(2021, 12, 31), unit_code
+        uuid.uuid4(), person, office, scheme, tier, date(2021, 1, 1), date(2021, 12, 31), unit_code
     )
     asyncio.run(
         in_claims(database_url, lambda uow: Repository(uow.session).record_coverage(coverage, uuid.uuid4()))
@@ -350,6 +351,30 @@ def test_who_sees_and_does_what(claims, migrated_database) -> None:  # type: ign
     )
     assert claims.client.get(f"/api/v1/claims/persons/{person}/eligibility",
                              headers=claims.token(Role.unit, unit_id="91120101MA05K8Q4Y0")).status_code == 404  # fmt: skip
+
+
+def test_a_district_clerk_lists_only_their_districts_claims_and_city_staff_only_their_citys(
+    claims, migrated_database
+) -> None:  # type: ignore[no-untyped-def]
+    """Lists ask the platform's policy for the offices the caller reaches, as single claims do."""
+    filed: dict[str, str] = {}
+    for office in ("120101", "120103", "130302"):  # 和平区, 河西区, 秦皇岛 海港区 (another region)
+        person = covered(migrated_database, office=office)
+        answer = claims.client.post(API, json=body(), headers=claims.token(Role.insured, person_id=person))
+        assert answer.status_code == 201, answer.text
+        filed[office] = answer.json()["id"]
+
+    def listed(token: dict[str, str]) -> set[str]:
+        page = claims.client.get(API, params={"size": 100}, headers=token).json()
+        return {c["id"] for c in page["items"]}
+
+    heping = listed(claims.token(Role.staff, office_code="120101", office_level="district"))
+    assert filed["120101"] in heping and not heping & {filed["120103"], filed["130302"]}
+    city = listed(claims.token(Role.staff, office_code="120000", office_level="city"))
+    assert {filed["120101"], filed["120103"]} <= city and filed["130302"] not in city
+    qinhuangdao = listed(claims.token(Role.staff, office_code="130300", office_level="city"))
+    assert filed["130302"] in qinhuangdao and not qinhuangdao & {filed["120101"], filed["120103"]}
+    assert claims.client.get(API, headers=claims.token(Role.ops)).status_code == 403
 
 
 def test_staff_enter_claims_brought_by_a_township_centre_or_a_school(claims, migrated_database) -> None:  # type: ignore[no-untyped-def]

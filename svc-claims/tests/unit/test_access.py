@@ -11,6 +11,7 @@ import pytest
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
 from svc_claims.domain.access import (
+    ListingScope,
     listing_scope,
     may_see_application,
     require_filer_reach,
@@ -71,5 +72,17 @@ def test_an_application_is_handled_by_its_office_and_approved_by_the_city() -> N
     with pytest.raises(Forbidden) as not_staff:
         require_office_staff(EMPLOYER, "120101")
     assert not_staff.value.code == "staff_only"
-    assert listing_scope(HEPING) == {"office_code": "120101"} and listing_scope(CITY) == {}
-    assert listing_scope(EMPLOYER) == {"unit_code": UNIT}
+    assert listing_scope(EMPLOYER) == ListingScope(unit_code=UNIT, offices=None)
+
+
+def test_a_list_holds_the_offices_the_policy_gives_the_caller_and_no_other_region() -> None:
+    assert listing_scope(HEPING).offices == frozenset({"120101"})
+    city = listing_scope(CITY).offices
+    assert city is not None and {"120000", "120101", "120103"} <= city
+    assert not any(code.startswith("13") for code in city)  # no Hebei office in Tianjin's list
+    assert listing_scope(Principal(subject="admin", role=Role.admin)).offices is None
+    for nobody in (Role.ops, Role.facility, Role.peer_office):
+        assert listing_scope(Principal(subject="x", role=nobody, office_code="120101")).offices == frozenset()
+    # a person's token without a person, a unit's without a unit: nothing, never everything
+    assert listing_scope(Principal(subject="p", role=Role.insured)).offices == frozenset()
+    assert listing_scope(Principal(subject="u", role=Role.unit)).offices == frozenset()

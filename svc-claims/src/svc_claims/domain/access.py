@@ -2,7 +2,8 @@
 (``shared.access``), asked with each object's handles (office, person, unit).
 
 A person's records, a reimbursement and a benefit payment are seen by the person, the unit of an
-employee, staff of an office that handles the person (city-level staff: all) and admins; anyone else
+employee, staff of an office that reaches the office handling the person (a district clerk their
+district, city staff their city's offices) and admins; anyone else
 gets 404, before any other check, so an object out of reach cannot be told from one that does not
 exist. Staff of the person's office handle an application; city-level staff approve it.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from shared.access import POLICY, Handles
 from shared.auth.principal import Principal, Role
@@ -65,15 +67,26 @@ def may_see_application(
     return POLICY.reaches(actor, Handles(office=office_code, person=person_id, unit=unit_code))
 
 
-def listing_scope(actor: Principal) -> dict[str, object]:
-    """The key columns an actor's list of applications is limited to (city staff and admins: none)."""
-    if actor.role is Role.insured:
-        return {"person_id": actor.person_id}
-    if actor.role is Role.unit:
-        return {"unit_code": actor.unit_id}
-    if not actor.is_city_staff:
-        return {"office_code": actor.office_code}
-    return {}
+@dataclass(frozen=True, slots=True)
+class ListingScope:
+    """The applications an actor's list holds: a person's own (``person_id``), a unit's employees'
+    (``unit_code``), or those handled by the offices in ``offices`` (None: every office, for admins;
+    an empty set: none)."""
+
+    person_id: uuid.UUID | None = None
+    unit_code: str | None = None
+    offices: frozenset[str] | None = frozenset()
+
+
+def listing_scope(actor: Principal) -> ListingScope:
+    """What an actor's list of applications is limited to, asked of the platform's policy: staff list
+    the offices their office reaches (a district clerk their district, city staff their own city's
+    offices, never another region's); ops, facilities and peers list nothing."""
+    if actor.role is Role.insured and actor.person_id is not None:
+        return ListingScope(person_id=actor.person_id, offices=None)
+    if actor.role is Role.unit and actor.unit_id is not None:
+        return ListingScope(unit_code=actor.unit_id, offices=None)
+    return ListingScope(offices=POLICY.staff_scope(actor).codes)
 
 
 def require_office_staff(actor: Principal, office_code: str, *, city: bool = False) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.documents import DocumentStore
+from svc_claims.domain.access import ListingScope
 
 A = TypeVar("A")
 
@@ -38,14 +39,20 @@ async def page(
     session: AsyncSession,
     store: DocumentStore[A],
     *,
-    scope: dict[str, Any],
+    scope: ListingScope,
     status: str | None = None,
     offset: int,
     limit: int,
 ) -> tuple[list[A], int]:
-    """The applications within an actor's scope (key columns), newest first."""
+    """The applications within an actor's scope (the person, the unit, the set of offices), newest first."""
     table = store.table
-    conditions: list[ColumnElement[bool]] = [table.c[column] == value for column, value in scope.items()]
+    conditions: list[ColumnElement[bool]] = []
+    if scope.person_id is not None:
+        conditions.append(table.c.person_id == scope.person_id)
+    if scope.unit_code is not None:
+        conditions.append(table.c.unit_code == scope.unit_code)
+    if scope.offices is not None:
+        conditions.append(table.c.office_code.in_(sorted(scope.offices)))
     if status is not None:
         conditions.append(table.c.status == status)
     return await store.find(
