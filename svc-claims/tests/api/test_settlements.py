@@ -439,3 +439,75 @@ def test_without_a_remote_care_filing_care_away_from_home_is_settled_as_self_ref
         url, json={**REMOTE_STAY, "remote": "self_referred", "receipt_no": "YD-2"}, headers=staff
     )
     assert self_referred.status_code == 201, self_referred.text
+
+
+def family_doctor_signed(migrated_database: str, person: uuid.UUID, signed_on: date) -> None:
+    """Registration's family-doctor signing as claims records it (registration.benefit_registered)."""
+    from svc_claims.domain.eligibility import Entitlement
+
+    async def record() -> None:
+        engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+        try:
+            async with UnitOfWork(
+                make_session_factory(engine), FixedClock(datetime(2021, 5, 1, tzinfo=UTC)), "claims"
+            ) as uow:
+                entitlement = Entitlement(uuid.uuid4(), person, "family_doctor", ("H12010100001",), signed_on, None,
+                                          "active", {"signed_on": signed_on.isoformat()})  # fmt: skip
+                await Repository(uow.session).record_entitlement(entitlement, None)
+                await uow.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(record())
+
+
+OUTPATIENT_VISIT = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 1,
+                    "care_type": "outpatient", "in_scope": "3000.00", "facility_code": "H12010100001"}  # fmt: skip
+
+
+def test_an_unsigned_person_is_not_given_the_family_doctor_benefit_even_when_the_request_says_so(
+    claims, migrated_database: str
+) -> None:  # type: ignore[no-untyped-def]
+    person = settled_person(migrated_database)
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    url = f"/api/v1/claims/persons/{person}/settlements"
+
+    claimed = claims.client.post(
+        url,
+        json={**OUTPATIENT_VISIT, "family_doctor_signed_on": "2021-01-15", "receipt_no": "JT-1"},
+        headers=staff,
+    )
+    assert claimed.status_code == 422 and claimed.json()["code"] == "family_doctor_mismatch", claimed.text
+    year = claims.client.get(f"/api/v1/claims/persons/{person}/benefit-years/2021", headers=staff)
+    assert Decimal(year.json()["outpatient_fund_paid"]) == 0  # refused: nothing settled
+    plain = claims.client.post(url, json={**OUTPATIENT_VISIT, "receipt_no": "JT-1"}, headers=staff)
+    assert plain.status_code == 201, plain.text
+    visit = {k: v for k, v in OUTPATIENT_VISIT.items() if k != "facility_code"}
+    unsigned = claims.client.post("/api/v1/claims/quote", json=visit, headers=staff).json()
+    assert plain.json()["fund"] == unsigned["fund"]
+
+
+def test_a_signed_person_is_settled_with_the_recorded_signing_and_a_typed_other_date_is_refused(
+    claims, migrated_database: str
+) -> None:  # type: ignore[no-untyped-def]
+    person = settled_person(migrated_database)
+    family_doctor_signed(migrated_database, person, date(2021, 3, 1))
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    url = f"/api/v1/claims/persons/{person}/settlements"
+
+    other_date = claims.client.post(
+        url,
+        json={**OUTPATIENT_VISIT, "family_doctor_signed_on": "2021-01-15", "receipt_no": "JT-2"},
+        headers=staff,
+    )
+    assert other_date.status_code == 422 and other_date.json()["code"] == "family_doctor_mismatch"
+    assert "2021-03-01" not in other_date.text  # the recorded signing is not told
+    untyped = claims.client.post(url, json={**OUTPATIENT_VISIT, "receipt_no": "JT-2"}, headers=staff)
+    assert untyped.status_code == 201, untyped.text
+    visit = {k: v for k, v in OUTPATIENT_VISIT.items() if k != "facility_code"}
+    signed = claims.client.post(
+        "/api/v1/claims/quote", json={**visit, "family_doctor_signed_on": "2021-03-01"}, headers=staff
+    ).json()
+    unsigned = claims.client.post("/api/v1/claims/quote", json=visit, headers=staff).json()
+    assert untyped.json()["fund"] == signed["fund"]  # the settlement is the quote of the recorded facts
+    assert Decimal(signed["fund"]) > Decimal(unsigned["fund"])  # +5 points and +200 from the month after

@@ -220,6 +220,9 @@ async def settle_receipt(
     for the receipt is refused. Returns (id, bill, replayed)."""
     require_visible_person(actor, person_id, await Repository(uow.session).coverages_of(person_id))
     await _require_recorded_remote_class(uow, person_id, service_date, context.remote)
+    signed_on = await recorded_family_doctor_signing(uow, person_id, service_date)
+    _require_recorded_signing(context.family_doctor_signed_on, signed_on)
+    context = replace(context, family_doctor_signed_on=signed_on)
     settlement_id = uuid.uuid4()
     held = await hold_receipt(uow, receipt, settlement_id)
     if held is not None:
@@ -256,6 +259,22 @@ async def _require_recorded_remote_class(
     if typed is not None and typed != await recorded_remote_class(uow, person_id, day):
         raise Invalid("remote_class_mismatch", "异地就医类别与备案记录不符", "请按该参保人就医当日的异地就医备案类别结算",
                       errors=[{"field": "remote", "message": "与异地就医备案记录不符"}])  # fmt: skip
+
+
+async def recorded_family_doctor_signing(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> date | None:
+    """The day the person signed with a family doctor (家庭医生签约), from the signing registration recorded
+    as valid on the day; None without one. The engine applies the benefit from the following month (seed 001:
+    个人门诊医保额度增加200元，报销比例提高五个百分点)."""
+    signings = [e for e in await Repository(uow.session).entitlements_of(person_id)
+                if e.kind == "family_doctor" and e.applies_on(day)]  # fmt: skip
+    return min((s.valid_from for s in signings), default=None)
+
+
+def _require_recorded_signing(typed: date | None, recorded: date | None) -> None:
+    """A typed signing date is only accepted when it is the recorded one; the record is not told."""
+    if typed is not None and typed != recorded:
+        raise Invalid("family_doctor_mismatch", "家庭医生签约信息与登记记录不符", "请按该参保人的家庭医生签约登记结算",
+                      errors=[{"field": "family_doctor_signed_on", "message": "与家庭医生签约登记不符"}])  # fmt: skip
 
 
 async def hold_receipt(uow: UnitOfWork, receipt: tuple[str, str], holder: uuid.UUID) -> uuid.UUID | None:
