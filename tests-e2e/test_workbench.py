@@ -434,3 +434,26 @@ def test_a_district_clerk_files_a_special_disease_registration_for_a_person_foun
     assert filed.status_code == 200, filed.text
     assert filed.json()["person_id"] == person_id and filed.json()["details"]["disease"] == "dialysis"
     assert filed.json()["facility_codes"] == [SPECIAL_DISEASE_HOSPITAL]
+
+
+def test_a_unit_adds_an_employee_on_the_workbench_and_its_employee_list_holds_them(  # type: ignore[no-untyped-def]
+    browser, platform: PlatformConfig, gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    unit_code, id_number = "91120101MA05K8Q4X9", new_resident_id(OFFICE)  # the unit-demo account's unit
+    unit = {"code": unit_code, "name": "天津示例科技有限公司", "legal_representative": "赵某", "office_code": OFFICE,
+            "materials": {"credit_code_certificate": "copy", "unit_registration_form": "original",
+                          "legal_representative_id_copy": "copy"}}  # fmt: skip
+    registered = gateway.post("/api/v1/registration/units", json=unit, headers=bearer(tokens["staff-heping"]))
+    assert registered.status_code in (201, 409), registered.text  # registered once per platform run
+    sign_in(browser, platform.gateway_url, "unit-demo")
+    by_id(browser, "nav-employee").click()
+    type_into(browser, "employee-unit", unit_code)
+    type_into(browser, "employee-id-number", id_number)
+    type_into(browser, "employee-name", "增员测试")
+    by_id(browser, "employee-submit").click()
+    enrolled = by_id(browser, "employee-enrolled")
+    shot(browser, "employee-enrolled")
+    listed = gateway.get(f"/api/v1/registration/units/{unit_code}/employees", params={"size": 100},
+                         headers=bearer(tokens["unit-demo"]))  # fmt: skip
+    assert listed.status_code == 200, listed.text
+    assert enrolled.get_attribute("data-person-id") in {e.get("person_id") for e in listed.json()["items"]}

@@ -9,6 +9,7 @@ import ClaimView from './views/ClaimView.vue'
 import ClearingsView from './views/ClearingsView.vue'
 import TransferView from './views/TransferView.vue'
 import BenefitView from './views/BenefitView.vue'
+import EmployeeEnrollView from './views/EmployeeEnrollView.vue'
 
 export const router = createRouter({
   history: createWebHistory('/workbench/'),
@@ -23,6 +24,7 @@ export const router = createRouter({
     { path: '/clearings', component: ClearingsView, meta: { title: '清算表与打印' } },
     { path: '/transfers/:id', component: TransferView, meta: { title: '转移接续业务' } },
     { path: '/benefits/new', component: BenefitView, meta: { title: '待遇登记' } },
+    { path: '/employees/new', component: EmployeeEnrollView, meta: { title: '职工参保登记（增员）' } },
     { path: '/:rest(.*)*', redirect: '/worklist' },
   ],
 })

@@ -22,6 +22,13 @@ describe('what the screen offers', () => {
     expect(abilities(user('unit', null, null)).clearings).toBe(false)
   })
 
+  it('lets a unit and a district clerk add an employee, and not the city or an insured person', () => {
+    expect(abilities(user('unit', null, null)).enrollEmployee).toBe(true)
+    expect(abilities(user('staff', 'district')).enrollEmployee).toBe(true)
+    expect(abilities(user('staff', 'city', '120000')).enrollEmployee).toBe(false)
+    expect(abilities(user('insured', null, null)).enrollEmployee).toBe(false)
+  })
+
   it('offers nothing to an insured person or nobody', () => {
     expect(Object.values(abilities(user('insured', null, null))).some(Boolean)).toBe(false)
     expect(Object.values(abilities(null)).some(Boolean)).toBe(false)

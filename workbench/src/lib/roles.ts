@@ -15,6 +15,7 @@ export interface Abilities {
   pay: boolean
   issueCertificate: boolean // 出具参保凭证（中止参保后）
   clearings: boolean // 清算表的查看、打印与导出（区看本分中心，市看全部）
+  enrollEmployee: boolean // 职工增员：单位本身，或分中心窗口代办
 }
 
 export function abilities(me: Me | null): Abilities {
@@ -29,6 +30,7 @@ export function abilities(me: Me | null): Abilities {
     pay: district,
     issueCertificate: district,
     clearings: district || city,
+    enrollEmployee: district || me?.role === 'unit',
   }
 }
 
