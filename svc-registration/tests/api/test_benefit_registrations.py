@@ -129,7 +129,8 @@ WRONG_ROLES = [
     ("deputy-director-flag", Role.insured), ("deputy-director-flag", Role.facility), ("lost-receipts", Role.unit),
     ("lost-receipts", Role.facility), ("pregnancy", Role.unit), ("maternity-remote", Role.facility),
     ("maternity-hospitalization", Role.insured), ("fp-complication", Role.facility), ("maternity-referral", Role.insured),
-    ("remote-care", Role.unit), ("remote-care", Role.facility),
+    ("remote-care", Role.unit), ("remote-care", Role.facility), ("family-doctor", Role.insured),
+    ("family-doctor", Role.unit),
 ]  # fmt: skip
 
 
@@ -593,3 +594,58 @@ def test_the_list_shows_a_person_their_own_and_staff_their_offices_page_by_page(
     assert listed(registration, staff, person_id=theirs)["items"] == []
     city = registration.token(Role.staff, office_code="120000", office_level="city")
     assert [r["id"] for r in listed(registration, city, person_id=theirs)["items"]] == [their_tb]
+
+
+# ------------------------------------------------------------------------------------ family-doctor signing
+
+
+def test_a_family_doctor_signing_is_recorded_at_a_primary_care_facility_and_announced(
+    registration, staff, on_day, migrated_database
+) -> None:  # type: ignore[no-untyped-def]
+    clinic, hospital = facility(1), facility(2)
+    known(migrated_database, clinic, hospital)
+    person = covered(registration)
+    on_day("2026-05-04")
+    body = {
+        "person_id": person,
+        "facility_code": clinic.code,
+        "doctor_name": "王医生",
+        "signed_on": "2026-04-20",
+    }
+
+    at_a_hospital = post(registration, "family-doctor", {**body, "facility_code": hospital.code}, staff)
+    assert at_a_hospital.status_code == 422 and at_a_hospital.json()["code"] == "facility_level_mismatch"
+    in_the_future = post(registration, "family-doctor", {**body, "signed_on": "2026-05-05"}, staff)
+    assert in_the_future.status_code == 422 and in_the_future.json()["code"] == "signed_in_future"
+    another_clinic = registration.token(Role.facility, facility_id=hospital.code)
+    assert (
+        post(registration, "family-doctor", body, another_clinic).status_code == 403
+    )  # not its own facility
+    assert (
+        listed(registration, staff, person_id=person, kind="family_doctor")["total"] == 0
+    )  # refused: nothing
+
+    signed = post(
+        registration, "family-doctor", body, registration.token(Role.facility, facility_id=clinic.code)
+    )
+    assert signed.status_code == 201, signed.text
+    record = signed.json()
+    assert (record["kind"], record["facility_codes"], record["valid_from"], record["valid_to"]) == (
+        "family_doctor",
+        [clinic.code],
+        "2026-04-20",
+        None,
+    )
+    announced = events(migrated_database, "registration.benefit_registered", record["id"])
+    assert announced[0]["kind"] == "family_doctor" and announced[0]["valid_from"] == "2026-04-20"
+    assert announced[0]["details"]["signed_on"] == "2026-04-20"
+
+    again = post(
+        registration, "family-doctor", {**body, "signed_on": "2026-05-01", "valid_to": "2027-04-30"}, staff
+    )
+    assert again.status_code == 201, again.text
+    assert status_of(registration, record["id"], staff) == "replaced"
+    assert (
+        events(migrated_database, "registration.benefit_registered", again.json()["id"])[0]["replaces"]
+        == record["id"]
+    )

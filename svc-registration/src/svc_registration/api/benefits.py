@@ -77,6 +77,14 @@ Code = Annotated[
 ]  # document and receipt numbers (文号 may be Chinese)
 
 
+class FamilyDoctorIn(BaseModel):
+    person_id: PersonRef
+    facility_code: FacilityCode = Field(description="签约的基层（一级）定点医疗机构编码")
+    doctor_name: Annotated[Text, Field(min_length=1, max_length=40)] = Field(description="签约家庭医生姓名")
+    signed_on: date = Field(description="签约日期（次月起享受门诊待遇提高）")
+    valid_to: date | None = Field(None, description="签约截止日期（有约定期限时）")
+
+
 class PreviousStayIn(BaseModel):
     """上一次住院医院提供的住院费用证明."""
 
@@ -269,6 +277,25 @@ async def special_disease(
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, register)
+
+
+@router.post(
+    "/family-doctor", status_code=201, response_model=BenefitRegistrationOut, summary="家庭医生签约登记"
+)
+async def family_doctor(
+    body: FamilyDoctorIn,
+    request: Request,
+    actor: HospitalOrStaff,
+    uow: UoW,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await _created(
+        uow, request, actor, idempotency_key,
+        lambda: benefits.register_family_doctor(
+            uow, actor, person_id=body.person_id, facility_code=body.facility_code, doctor_name=body.doctor_name,
+            signed_on=body.signed_on, valid_to=body.valid_to,
+        ),
+    )  # fmt: skip
 
 
 @router.post(

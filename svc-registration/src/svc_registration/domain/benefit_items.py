@@ -22,6 +22,7 @@ from svc_registration.domain.care_registrations import (
     SARS,
     TB,
 )
+from svc_registration.domain.family_doctor import FAMILY_DOCTOR
 from svc_registration.domain.remote_care import REMOTE_CARE
 
 CATALOGUE_ITEMS: dict[str, str] = {
@@ -38,6 +39,9 @@ CATALOGUE_ITEMS: dict[str, str] = {
     FP_COMPLICATION: "tj-2021-19",
     MATERNITY_REFERRAL: "tj-2021-20",
     MATERNITY_HOSPITALIZATION: "tj-2021-21",
+    # The catalogue lists no item of its own for the signing; it changes outpatient benefits, so it is
+    # handled like the outpatient registration (医疗保险登记).
+    FAMILY_DOCTOR: "tj-2021-12",
 }
 KINDS = tuple(CATALOGUE_ITEMS)
 

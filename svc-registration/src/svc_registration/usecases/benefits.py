@@ -62,6 +62,7 @@ from svc_registration.domain.enrollment import (
     Enrollment,
 )
 from svc_registration.domain.facility import require_designated
+from svc_registration.domain.family_doctor import FAMILY_DOCTOR, sign_family_doctor
 from svc_registration.domain.maternity import (
     MaternityRemoteCategory,
     MaternityStay,
@@ -174,6 +175,30 @@ async def register_resident_outpatient(
     )
     return await _activate(
         uow, registration, await Benefits(uow.session).active_benefit(person_id, RESIDENT_OUTPATIENT)
+    )
+
+
+async def register_family_doctor(
+    uow: UnitOfWork,
+    actor: Principal,
+    *,
+    person_id: uuid.UUID | None,
+    facility_code: str,
+    doctor_name: str,
+    signed_on: date,
+    valid_to: date | None,
+) -> BenefitRegistration:
+    """家庭医生签约: recorded by staff or by the primary-care facility itself; replaces the active signing."""
+    own_facility(actor, facility_code, "facility_code")
+    person_id = person_acted_for(actor, person_id)
+    today = uow.clock.today()
+    enrollment = await _coverage(uow.session, person_id, today, actor, FAMILY_DOCTOR)
+    registration = sign_family_doctor(
+        person_id, enrollment.office_code, await Facilities(uow.session).get_facility(facility_code),
+        facility_code, doctor_name, signed_on, valid_to, today, actor.subject, uow.clock.now(),
+    )  # fmt: skip
+    return await _activate(
+        uow, registration, await Benefits(uow.session).active_benefit(person_id, FAMILY_DOCTOR)
     )
 
 
