@@ -1794,6 +1794,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/registration/benefit-registrations/family-doctor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * 家庭医生签约登记
+         * @description 家庭医生签约登记
+         *
+         *     Record a family-doctor signing at a primary-care facility (raises outpatient benefits from the next month).
+         */
+        post: operations["registration_benefit_registrations_family_doctor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/registration/benefit-registrations/fp-complication": {
         parameters: {
             query?: never;
@@ -6388,6 +6410,35 @@ export interface components {
             month: string | null;
             /** Reference */
             reference: string;
+        };
+        /** FamilyDoctorIn */
+        FamilyDoctorIn: {
+            /**
+             * Doctor Name
+             * @description 签约家庭医生姓名
+             */
+            doctor_name: string;
+            /**
+             * Facility Code
+             * @description 签约的基层（一级）定点医疗机构编码
+             */
+            facility_code: string;
+            /**
+             * Person Id
+             * @description 代办（经办人员、单位、医疗机构）时填写参保人
+             */
+            person_id?: string | null;
+            /**
+             * Signed On
+             * Format: date
+             * @description 签约日期（次月起享受门诊待遇提高）
+             */
+            signed_on: string;
+            /**
+             * Valid To
+             * @description 签约截止日期（有约定期限时）
+             */
+            valid_to?: string | null;
         };
         /** FieldError */
         FieldError: {
@@ -18226,7 +18277,7 @@ export interface operations {
         parameters: {
             query?: {
                 person_id?: string | null;
-                kind?: ("remote_care" | "hospitalization" | "special_disease" | "lost_receipt" | "tb_outpatient" | "resident_outpatient" | "deputy_director_flag" | "sars_sequelae" | "pregnancy" | "maternity_remote" | "fp_complication" | "maternity_referral" | "maternity_hospitalization") | null;
+                kind?: ("remote_care" | "hospitalization" | "special_disease" | "lost_receipt" | "tb_outpatient" | "resident_outpatient" | "deputy_director_flag" | "sars_sequelae" | "pregnancy" | "maternity_remote" | "fp_complication" | "maternity_referral" | "maternity_hospitalization" | "family_doctor") | null;
                 status?: ("active" | "replaced" | "expired") | null;
                 page?: number;
                 size?: number;
@@ -18351,6 +18402,123 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["DeputyDirectorIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BenefitRegistrationOut"];
+                };
+            };
+            /** @description 请求体不是合法的JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未登录或登录已失效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权执行此操作 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 对象不存在，或不在调用者可见的范围内 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 与对象当前的状态冲突（版本已变、重复办理、步骤顺序不对） */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求体过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 不支持的请求格式 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求参数不合法（errors 逐项列出） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 请求过于频繁，请按 Retry-After 稍后再试 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务器或上游服务错误 */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    registration_benefit_registrations_family_doctor: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 重复提交同一请求时返回首次结果 */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FamilyDoctorIn"];
             };
         };
         responses: {

@@ -92,6 +92,7 @@ ENGLISH: dict[str, str] = {
     "PUT /api/v1/registration/admin/business-date": "Set the service's business date (not in production).",
     "GET /api/v1/registration/benefit-registrations": "Benefit registrations (one's own; staff: their office's, by person).",
     "POST /api/v1/registration/benefit-registrations/deputy-director-flag": "Maintain the deputy-director-level flag (by the unit).",
+    "POST /api/v1/registration/benefit-registrations/family-doctor": "Record a family-doctor signing at a primary-care facility (raises outpatient benefits from the next month).",
     "POST /api/v1/registration/benefit-registrations/fp-complication": "Register a family-planning surgery complication.",
     "POST /api/v1/registration/benefit-registrations/hospitalization": "Inpatient eligibility confirmation (when online registration failed).",
     "POST /api/v1/registration/benefit-registrations/lost-receipts": "Register lost receipts.",
