@@ -315,3 +315,66 @@ def test_registrations_decide_the_special_disease_ratio_and_the_level_2_outpatie
     assert (
         approved(claim(unregistered, "outpatient_large"))["fund"] == "0.00"
     )  # level 2 without the registration: not paid
+
+
+def test_the_family_doctor_benefit_is_settled_from_the_recorded_signing_never_from_the_request(
+    gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    clerk, admin = bearer(tokens["staff-heping"]), bearer(tokens["admin"])
+    signed = covered_in_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=False))
+    unsigned = covered_in_2021(gateway, tokens["staff-heping"], "120101", resident_id("120101", female=True))
+    clinic = "H12010100003"  # level 1: a community health centre of 和平区 (sample registry)
+    signing = {
+        "person_id": signed,
+        "facility_code": clinic,
+        "doctor_name": "王医生",
+        "signed_on": "2021-03-01",
+    }
+    assert (
+        gateway.put(f"{REG}/admin/business-date", json={"date": "2021-03-01"}, headers=admin).status_code
+        == 200
+    )
+    try:
+        made = poll(lambda: (r := gateway.post(f"{REG}/benefit-registrations/family-doctor", json=signing, headers=clerk)).status_code == 201 and r,
+                    what="registration to know the clinic")  # fmt: skip
+        assert made.json()["kind"] == "family_doctor"
+    finally:
+        assert (
+            gateway.put(f"{REG}/admin/business-date", json={"date": None}, headers=admin).status_code == 200
+        )
+    poll(lambda: "family_doctor" in {e["kind"] for e in gateway.get(f"{CLAIMS}/persons/{signed}/eligibility", params={"on": "2021-05-10"},
+                                                                     headers=clerk).json().get("entitlements", [])},
+         what="claims to record the signing")  # fmt: skip
+    visit = {"scheme": "resident", "tier": "adult_middle", "service_date": "2021-05-10", "facility_level": 1,
+             "care_type": "outpatient", "in_scope": "3000.00"}  # fmt: skip
+    with_signing = gateway.post(
+        f"{CLAIMS}/quote", json={**visit, "family_doctor_signed_on": "2021-03-01"}, headers=clerk
+    ).json()
+    without = gateway.post(f"{CLAIMS}/quote", json=visit, headers=clerk).json()
+    assert float(with_signing["fund"]) > float(without["fund"])
+
+    claimed = gateway.post(
+        f"{CLAIMS}/persons/{unsigned}/settlements",
+        json={
+            **visit,
+            "family_doctor_signed_on": "2021-03-01",
+            "facility_code": clinic,
+            "receipt_no": "JT-E2E-1",
+        },
+        headers=clerk,
+    )
+    refused(claimed, 422, "family_doctor_mismatch")
+    year = gateway.get(f"{CLAIMS}/persons/{unsigned}/benefit-years/2021", headers=clerk).json()
+    assert float(year["outpatient_fund_paid"]) == 0  # refused: nothing booked
+    plain = gateway.post(
+        f"{CLAIMS}/persons/{unsigned}/settlements",
+        json={**visit, "facility_code": clinic, "receipt_no": "JT-E2E-1"},
+        headers=clerk,
+    )
+    assert plain.status_code == 201 and plain.json()["fund"] == without["fund"], plain.text
+    recorded = gateway.post(
+        f"{CLAIMS}/persons/{signed}/settlements",
+        json={**visit, "facility_code": clinic, "receipt_no": "JT-E2E-2"},
+        headers=clerk,
+    )
+    assert recorded.status_code == 201 and recorded.json()["fund"] == with_signing["fund"], recorded.text
