@@ -27,11 +27,11 @@ from sqlalchemy import text
 
 from bench.platform import NO_RATE_LIMIT, running_platform
 from shared.auth import Principal, Role
-from shared.auth.issuer import DevIssuer
 from shared.db import make_engine
 from shared.identity import IdType, person_id_for
 from shared.migrations import service_database_url
 from shared.testing.e2e import business_today, new_resident_id
+from shared.testing.tokens import ListingIssuer
 from yb_deploy.pytest_plugin import isolated_servers
 
 PERSON_KEY = b"development-only-person-key-change-me"
@@ -41,7 +41,7 @@ MIX = (("enroll", 0.15), ("eligibility", 0.6), ("registry", 0.15), ("declare", 0
 
 class Load:
     def __init__(
-        self, client: httpx.AsyncClient, issuer: DevIssuer, staff: dict[str, str], facilities: list[str]
+        self, client: httpx.AsyncClient, issuer: ListingIssuer, staff: dict[str, str], facilities: list[str]
     ):
         self.client, self.issuer, self.staff, self.facilities = client, issuer, staff, facilities
         self.people: list[dict[str, str]] = []
@@ -181,7 +181,7 @@ async def coverages_in_claims(admin_url: str) -> int:
 
 
 async def run(
-    gateway_url: str, issuer: DevIssuer, staff: dict[str, str], admin_url: str, args, replicas: int
+    gateway_url: str, issuer: ListingIssuer, staff: dict[str, str], admin_url: str, args, replicas: int
 ) -> dict:  # type: ignore[no-untyped-def]
     facilities = await known_facilities(admin_url, 2_000, replicas)
     limits = httpx.Limits(max_connections=args.concurrency)

@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from shared.auth.issuer import DevIssuer
 from shared.testing.runs import RunServers
+from shared.testing.tokens import ListingIssuer
 from yb_deploy.platform import (
-    AUDIENCE,
-    ISSUER,
     PlatformConfig,
     prepare,
     start_all,
@@ -25,13 +23,13 @@ NO_RATE_LIMIT = {"YB_GATEWAY_RATE_LIMIT_PER_S": "1000000", "YB_GATEWAY_RATE_LIMI
 
 @contextmanager
 def running_platform(servers: RunServers, replicas: int = 1, ready_timeout_s: float = 120,
-                     **environment: str) -> Iterator[tuple[PlatformConfig, DevIssuer]]:  # fmt: skip
+                     **environment: str) -> Iterator[tuple[PlatformConfig, ListingIssuer]]:  # fmt: skip
     config = platform_config_for(servers, YB_LOG_LEVEL="WARNING", **environment)
     config.replicas = replicas
     prepare(config)
     start_all(config)
     try:
         wait_until_ready(config, timeout_s=ready_timeout_s)
-        yield config, DevIssuer.load_or_create(config.keys_dir, ISSUER, AUDIENCE)
+        yield config, ListingIssuer(config.keys_dir)  # each principal listed with the gateway
     finally:
         stop_all(config)

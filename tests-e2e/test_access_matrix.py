@@ -21,10 +21,10 @@ import httpx
 import pytest
 import yaml
 
-from shared.auth.issuer import DevIssuer
 from shared.auth.principal import Principal, Role
 from shared.testing.e2e import answer_until, bearer, business_today, new_resident_id, poll
-from yb_deploy.platform import AUDIENCE, ISSUER, PlatformConfig
+from shared.testing.tokens import listed_token
+from yb_deploy.platform import PlatformConfig
 
 TABLE = yaml.safe_load((Path(__file__).parent / "access_matrix.yaml").read_text(encoding="utf-8"))
 ROLES = ("insured", "unit", "facility", "district_clerk", "city_reviewer", "peer", "ops", "admin")
@@ -70,10 +70,10 @@ def public(method: str, path: str) -> bool:
 @pytest.fixture(scope="module")
 def callers(platform: PlatformConfig, tokens: dict[str, str]) -> dict[str, dict[str, str]]:
     headers = {role: bearer(tokens[account]) for role, account in ACCOUNTS.items()}
-    # A peer office speaks through signed interop messages and has no account of the gateway: its
-    # token is minted here (the test environment accepts unlisted subjects; see docs/security.md).
+    # A peer office speaks through signed interop messages and has no demo account: the test platform
+    # lists its principal with the gateway, as every token the tests mint (see docs/security.md).
     peer = Principal(subject="peer-310000", role=Role.peer_office, office_code="310000")
-    headers["peer"] = bearer(DevIssuer.load_or_create(platform.keys_dir, ISSUER, AUDIENCE).issue(peer))
+    headers["peer"] = bearer(listed_token(platform.keys_dir, peer))
     return headers
 
 

@@ -33,9 +33,9 @@ from schemathesis.checks import CHECKS
 from schemathesis.core.failures import FailureGroup
 
 from shared.auth import Principal, Role
-from shared.auth.issuer import DevIssuer
 from shared.testing.e2e import bearer
-from yb_deploy.platform import AUDIENCE, ISSUER, PlatformConfig
+from shared.testing.tokens import listed_token
+from yb_deploy.platform import PlatformConfig
 
 STATEFUL = {"use_after_free", "ensure_resource_availability", "object_level_authorization"}
 LOG = os.environ.get("YB_FUZZ_LOG")  # progress and failures as they come, for a long run
@@ -119,8 +119,8 @@ def summary(failures: Iterable[str]) -> str:
 
 
 def stranger(platform: PlatformConfig) -> dict[str, str]:
-    issuer = DevIssuer.load_or_create(platform.keys_dir, ISSUER, AUDIENCE)
-    return bearer(issuer.issue(Principal(subject="fuzz-person", role=Role.insured, person_id=uuid.uuid4())))
+    person = Principal(subject="fuzz-person", role=Role.insured, person_id=uuid.uuid4())
+    return bearer(listed_token(platform.keys_dir, person))
 
 
 @pytest.mark.timeout(1200)
@@ -133,9 +133,8 @@ def test_every_operation_keeps_its_documented_contract_for_a_stranger(
 
 @pytest.mark.timeout(600)
 def test_every_read_keeps_its_documented_contract_for_staff(merged_schema, platform: PlatformConfig) -> None:  # type: ignore[no-untyped-def]
-    issuer = DevIssuer.load_or_create(platform.keys_dir, ISSUER, AUDIENCE)
     clerk = Principal(subject="fuzz-clerk", role=Role.staff, office_code="120101", office_level="district")
-    failures = failures_of(merged_schema, bearer(issuer.issue(clerk)), {"GET"})
+    failures = failures_of(merged_schema, bearer(listed_token(platform.keys_dir, clerk)), {"GET"})
     assert failures == [], summary(failures)
 
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from shared.auth import Principal, Role
-from shared.auth.issuer import DevIssuer
 from shared.testing.e2e import assert_problem, bearer, business_today, new_resident_id
-from yb_deploy.platform import AUDIENCE, ISSUER, PlatformConfig
+from shared.testing.tokens import listed_token
+from yb_deploy.platform import PlatformConfig
 
 ME = "/api/v1/me/cases"
 OFFICE = "120101"
@@ -32,9 +32,8 @@ def submitted_enrollment(gateway: httpx.Client, clerk: dict[str, str]) -> dict:
 
 
 def person_token(platform: PlatformConfig, person_id: str) -> dict[str, str]:
-    issuer = DevIssuer.load_or_create(platform.keys_dir, ISSUER, AUDIENCE)
     principal = Principal(subject=f"app-{person_id[:8]}", role=Role.insured, person_id=uuid.UUID(person_id))
-    return bearer(issuer.issue(principal))
+    return bearer(listed_token(platform.keys_dir, principal))
 
 
 @pytest.fixture(scope="module")

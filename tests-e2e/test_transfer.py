@@ -21,18 +21,16 @@ import pytest
 from pypdf import PdfReader
 
 from shared.auth import Principal, Role
-from shared.auth.issuer import DevIssuer
 from shared.calendar import default_calendar
 from shared.identity import IdType, person_id_for
 from shared.migrations import service_database_url
 from shared.testing.e2e import FAST_INTEROP, bearer, business_today, new_resident_id, poll
 from shared.testing.runs import RunServers
+from shared.testing.tokens import listed_token
 from svc_transfer.interop.peers import write_peers
 from svc_transfer.interop.protocol import MEDIA_TYPE, Message, MessageType, Signer
 from yb_deploy.platform import (
-    AUDIENCE,
     INTEROP_KEY_FILE,
-    ISSUER,
     PlatformConfig,
     interop_signer,
     prepare,
@@ -55,7 +53,7 @@ class Deployment:
     database_url: str
 
     def token_for(self, principal: Principal) -> dict[str, str]:
-        return bearer(DevIssuer.load_or_create(self.config.keys_dir, ISSUER, AUDIENCE).issue(principal))
+        return bearer(listed_token(self.config.keys_dir, principal))
 
     def person(self, id_number: str) -> dict[str, str]:
         pid = person_id_for(IdType.resident_id, id_number, PERSON_KEY)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from gateway.settings import GatewaySettings
 from shared.auth import Principal, Role
 from shared.auth.issuer import DevIssuer
 from shared.testing.asgi import bound_socket, request_body, serve
+from shared.testing.tokens import TEST_ACCOUNTS_FILE, ListingIssuer
 
 PASSWORD = "Demo@2026"
 
@@ -329,6 +331,46 @@ def test_a_signed_token_of_an_unknown_user_is_refused(tmp_path: Path) -> None:
         own = client.get("/api/v1/ops/status", headers={"Authorization": f"Bearer {ghost}"})
     assert answer.status_code == 401 and own.status_code == 401
     assert upstream.requests == []
+
+
+def test_the_test_environment_refuses_an_unlisted_subject_too(tmp_path: Path) -> None:
+    upstream = Upstream()
+    with serve(upstream) as url, gateway(tmp_path, {"alpha": url}, environment="test") as client:
+        issuer = DevIssuer.load_or_create(tmp_path, "https://auth.yibao.local", "yibao-platform")
+        ghost = issuer.issue(Principal(subject="ghost", role=Role.insured, person_id=uuid.uuid4()), ttl_s=600)
+        answer = client.get("/api/v1/alpha/x", headers={"Authorization": f"Bearer {ghost}"})
+    assert answer.status_code == 401 and upstream.requests == []
+
+
+def test_a_test_platforms_listed_account_is_held_to_what_it_was_listed_as(tmp_path: Path) -> None:
+    """The test platform's account file lists the people the tests make up; a token of such an account
+    passes, one claiming another role or office for it, or of a revoked version, does not."""
+    accounts = tmp_path / TEST_ACCOUNTS_FILE
+    upstream = Upstream()
+    with serve(upstream) as url, gateway(tmp_path, {"alpha": url}, environment="test",
+                                         test_accounts_file=accounts) as client:  # fmt: skip
+        minted = ListingIssuer(tmp_path)
+        person = Principal(subject="app-person", role=Role.insured, person_id=uuid.uuid4())
+        clerk = Principal(subject="qhd-clerk", role=Role.staff, office_code="130302", office_level="district")
+
+        def status(token: str) -> int:
+            return client.get("/api/v1/alpha/x", headers={"Authorization": f"Bearer {token}"}).status_code
+
+        assert status(minted.issue(person)) == 200 and status(minted.issue(clerk)) == 200
+        issuer = DevIssuer.load_or_create(tmp_path, "https://auth.yibao.local", "yibao-platform")
+        promoted = clerk.model_copy(update={"role": Role.admin, "token_version": 0})
+        moved = clerk.model_copy(update={"office_code": "120101", "token_version": 0})
+        assert status(issuer.issue(promoted)) == 401 and status(issuer.issue(moved)) == 401
+        admin = bearer(sign_in(client, "admin"))
+        assert client.post("/api/v1/auth/users/qhd-clerk/revoke", headers=admin).status_code == 200
+        assert status(issuer.issue(clerk.model_copy(update={"token_version": 0}))) == 401
+    assert len(upstream.requests) == 2
+
+
+def test_production_refuses_a_test_account_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="test account file"):
+        GatewaySettings(environment="production", dev_issuer=False, person_id_key="a-production-key-" + "x" * 32,
+                        test_accounts_file=tmp_path / "a.json")  # fmt: skip
 
 
 def test_a_ten_year_token_is_refused(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import httpx
 from shared.auth.issuer import JWKS_FILE, DevIssuer
 from shared.migrations import bootstrap, service_database_url, upgrade
 from shared.testing.servers import stop_pid
+from shared.testing.tokens import TEST_ACCOUNTS_FILE
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("registration", "claims", "settlement", "transfer", "facility")
@@ -63,6 +64,12 @@ class PlatformConfig:
         return self.data_dir / "interop-peers.json"
 
     @property
+    def test_accounts_file(self) -> Path:
+        """The accounts a test platform's gateway lists besides the demo accounts, written by the tests
+        as they mint tokens (shared.testing.tokens); never handed to a gateway outside the test environment."""
+        return self.keys_dir / TEST_ACCOUNTS_FILE
+
+    @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
 
@@ -91,6 +98,8 @@ class PlatformConfig:
             "YB_TRANSFER_PEERS_FILE": str(self.peers_file),
             **self.extra_env,
         }
+        if process == "gateway" and self.environment == "test":
+            env["YB_GATEWAY_TEST_ACCOUNTS_FILE"] = str(self.test_accounts_file)
         if process in SERVICES:
             env[f"YB_{process.upper()}_DATABASE_URL"] = service_database_url(self.admin_database_url, process)
         return env

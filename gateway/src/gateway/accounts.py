@@ -64,20 +64,56 @@ def find_account(username: str, password: str, person_key: str) -> DemoAccount |
     return None
 
 
-class AccountDirectory:
-    """Who may hold a token: listed, not disabled, and of the account's current token version."""
+class TestAccounts:
+    """The accounts a test platform lists besides the demo accounts (people the tests make up, other
+    regions' staff, a peer office's principal), each with what it is listed as. The tests write the
+    file (``shared.testing.tokens``) while the gateway runs, so it is read again when it changes."""
 
-    def __init__(self, accounts: tuple[DemoAccount, ...], state_file: Path, accept_unlisted: bool = False):
+    def __init__(self, path: Path):
+        self._path = path
+        self._accounts: dict[str, dict] = {}
+        self._stamp: int | None = None
+
+    def listed_as(self, subject: str) -> dict | None:
+        return self._read().get(subject)
+
+    def _read(self) -> dict[str, dict]:
+        try:
+            stamp = self._path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return self._accounts
+        if stamp != self._stamp:
+            try:
+                self._accounts = dict(json.loads(self._path.read_text(encoding="utf-8"))["accounts"])
+                self._stamp = stamp
+            except (OSError, ValueError, KeyError):
+                pass  # a file being replaced: the last list read stands until the next request
+        return self._accounts
+
+
+def _as_listed(principal: Principal) -> dict:
+    """What a test account is listed as: its tokens' claims but the token version."""
+    return {k: v for k, v in principal.to_claims().items() if k != "ver"}
+
+
+class AccountDirectory:
+    """Who may hold a token: listed, not disabled, and of the account's current token version. A test
+    platform lists more accounts in a file (``tests``); a token of such an account must claim what it
+    was listed as."""
+
+    def __init__(
+        self, accounts: tuple[DemoAccount, ...], state_file: Path, tests: TestAccounts | None = None
+    ):
         self._accounts = {a.username: a for a in accounts}
         self._state_file = state_file
-        # The test harness signs tokens for made-up people with the issuer's key; nowhere else.
-        self._accept_unlisted = accept_unlisted
+        self._tests = tests
         self._lock = threading.Lock()
         self._state: dict = {"disabled": [], "versions": {}}
         self._stamp: float | None = None
 
     def known(self, username: str) -> bool:
-        return username in self._accounts
+        listed_for_tests = self._tests is not None and self._tests.listed_as(username) is not None
+        return username in self._accounts or listed_for_tests
 
     def sign_in(self, username: str, password: str) -> Principal | None:
         account = self._accounts.get(username)
@@ -93,16 +129,16 @@ class AccountDirectory:
 
     def check(self, principal: Principal) -> None:
         """Refuse the token of an unknown or disabled account, or of a revoked version."""
-        if principal.subject not in self._accounts:
-            if self._accept_unlisted:
-                return
+        if principal.subject not in self._accounts and not self._listed_for_tests(principal):
             raise unauthenticated("账号不存在")
         if self.disabled(principal.subject):
             raise unauthenticated("账号已停用")
-        if principal.token_version is None and self._accept_unlisted:
-            return
         if principal.token_version != self.version(principal.subject):
             raise unauthenticated("令牌已被撤销，请重新登录")
+
+    def _listed_for_tests(self, principal: Principal) -> bool:
+        listed = self._tests.listed_as(principal.subject) if self._tests is not None else None
+        return listed is not None and listed == _as_listed(principal)
 
     def disabled(self, username: str) -> bool:
         return username in self._read()["disabled"]

@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.accounts import STATE_FILE, AccountDirectory, CheckedVerifier, load_demo_accounts
+from gateway.accounts import STATE_FILE, AccountDirectory, CheckedVerifier, TestAccounts, load_demo_accounts
 from gateway.calendar_notices import CalendarNotices
 from gateway.docs import install_docs
 from gateway.edge import EdgeMiddleware
@@ -108,8 +108,9 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
         else None
     )
     # The accounts the development issuer signs in; an outside identity provider keeps its own.
+    test_accounts = TestAccounts(settings.test_accounts_file) if settings.test_accounts_file else None
     directory = (
-        AccountDirectory(load_demo_accounts(settings.person_id_key), settings.key_dir / STATE_FILE, bool(settings.accept_unlisted_subjects))
+        AccountDirectory(load_demo_accounts(settings.person_id_key), settings.key_dir / STATE_FILE, test_accounts)
         if settings.dev_issuer else None
     )  # fmt: skip
     verifier = CheckedVerifier(verifier_from(settings), directory)

@@ -61,9 +61,10 @@ class GatewaySettings(CommonSettings):
     internal_networks: list[str] = Field(
         default_factory=lambda: ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
     )
-    # Tokens of subjects the gateway does not list: refused, except in the test environment where
-    # the end-to-end tests sign tokens for made-up people with the development issuer's key.
-    accept_unlisted_subjects: bool | None = None
+    # A test platform's extra accounts (people the end-to-end tests make up, other regions' staff),
+    # written by the tests as they mint tokens (shared.testing.tokens). Unset: only the demo accounts.
+    # A token of a subject listed nowhere is refused in every environment; production refuses the file.
+    test_accounts_file: Path | None = None
     # Sign-in of the staff pages through the office's identity provider (OpenID Connect, code + PKCE;
     # gateway/oidc.py): its issuer URL (discovery at <issuer>/.well-known/openid-configuration), the
     # gateway's client id there, its secret if the provider makes it a confidential client, and the
@@ -77,10 +78,8 @@ class GatewaySettings(CommonSettings):
 
     @model_validator(mode="after")
     def _edge_is_closed_in_production(self) -> "GatewaySettings":
-        if self.accept_unlisted_subjects is None:
-            self.accept_unlisted_subjects = self.environment == "test"
-        if self.environment == "production" and ("*" in self.cors_origins or self.accept_unlisted_subjects):
-            raise ValueError("production allows no CORS wildcard and no unlisted token subjects")
+        if self.environment == "production" and ("*" in self.cors_origins or self.test_accounts_file):
+            raise ValueError("production allows no CORS wildcard and no test account file")
         if self.oidc_issuer and not self.oidc_redirect_uri:
             raise ValueError("YB_GATEWAY_OIDC_REDIRECT_URI is required with YB_GATEWAY_OIDC_ISSUER")
         return self
