@@ -24,6 +24,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from pydantic import ValidationError
 
 from shared.calendar import LIBRARY_YEARS, SUPPORTED_YEARS, NamedDay, YearTable, default_calendar
@@ -131,7 +132,10 @@ async def listen_in_this_process(runtime: ServiceRuntime) -> None:
     broker = runtime.broker
     if not broker.is_connected:
         return
-    channel = await broker.channel()
+    try:
+        channel = await broker.channel()
+    except CONNECTION_EXCEPTIONS:
+        return  # the broker went meanwhile: the broker's own WARNING says so; the next run listens again
     try:
         exchange = await declare_exchange(channel, broker.namespace)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
@@ -141,9 +145,13 @@ async def listen_in_this_process(runtime: ServiceRuntime) -> None:
         while not runtime.stop.is_set() and not channel.is_closed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(runtime.stop.wait(), timeout=1.0)
+    except CONNECTION_EXCEPTIONS as exc:
+        # A broker outage is not an error of this listener (one WARNING per outage, from the broker).
+        log.info("holiday notice listener: channel lost (%s); listening again shortly", type(exc).__name__)
     finally:
         if not channel.is_closed:
-            await channel.close()
+            with contextlib.suppress(*CONNECTION_EXCEPTIONS):
+                await channel.close()
 
 
 async def _ask_for_the_published_notices(runtime: ServiceRuntime) -> None:
