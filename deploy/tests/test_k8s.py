@@ -327,6 +327,12 @@ def test_configmap_points_at_the_services() -> None:
         assert url == f"http://{name}:{services[name]['spec']['ports'][0]['port']}"
     peers = json.loads(_of(objects, "ConfigMap")["yibao-transfer-peers"]["data"]["interop-peers.json"])
     assert peers == {"peers": []}
+    # Staff pages sign in through the identity provider (the development sign-in is off), called back
+    # on the ingress's own host.
+    (ingress,) = _of(objects, "Ingress").values()
+    host = ingress["spec"]["rules"][0]["host"]
+    assert config["YB_GATEWAY_OIDC_ISSUER"].startswith("https://")
+    assert config["YB_GATEWAY_OIDC_REDIRECT_URI"] == f"https://{host}/api/v1/auth/oidc/callback"
     transfer = _of(objects, "Deployment")["transfer"]["spec"]["template"]["spec"]
     mounts = {m["mountPath"]: m["name"] for m in transfer["containers"][0]["volumeMounts"]}
     assert str(Path(config["YB_TRANSFER_PEERS_FILE"]).parent) in mounts
