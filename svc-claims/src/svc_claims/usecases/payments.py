@@ -473,7 +473,7 @@ async def reject(
 async def payments_of(
     uow: UnitOfWork, actor: Principal, *, offset: int, limit: int
 ) -> tuple[list[BenefitPayment], int]:
-    """The person's own payments, a unit's employees', an office's (city staff: all)."""
+    """The person's own payments, a unit's employees', those of the offices staff reach (shared.access)."""
     scope = listing_scope(actor)
     return await applications.page(uow.session, APPLICATIONS.store, scope=scope, offset=offset, limit=limit)
 

@@ -367,7 +367,7 @@ async def reject(
 async def claims_of(
     uow: UnitOfWork, actor: Principal, *, status: Status | None, offset: int, limit: int
 ) -> tuple[list[Reimbursement], int]:
-    """The person's own claims, a unit's employees', an office's (city staff: all)."""
+    """The person's own claims, a unit's employees', those of the offices staff reach (shared.access)."""
     scope, status_code = listing_scope(actor), status.value if status is not None else None
     return await applications.page(
         uow.session, APPLICATIONS.store, scope=scope, status=status_code, offset=offset, limit=limit
