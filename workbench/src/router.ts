@@ -10,6 +10,8 @@ import ClearingsView from './views/ClearingsView.vue'
 import TransferView from './views/TransferView.vue'
 import BenefitView from './views/BenefitView.vue'
 import EmployeeEnrollView from './views/EmployeeEnrollView.vue'
+import FacilityListView from './views/FacilityListView.vue'
+import FacilityApplicationView from './views/FacilityApplicationView.vue'
 
 export const router = createRouter({
   history: createWebHistory('/workbench/'),
@@ -25,6 +27,8 @@ export const router = createRouter({
     { path: '/transfers/:id', component: TransferView, meta: { title: '转移接续业务' } },
     { path: '/benefits/new', component: BenefitView, meta: { title: '待遇登记' } },
     { path: '/employees/new', component: EmployeeEnrollView, meta: { title: '职工参保登记（增员）' } },
+    { path: '/facility', component: FacilityListView, meta: { title: '定点申请' } },
+    { path: '/facility/:id', component: FacilityApplicationView, meta: { title: '定点申请' } },
     { path: '/:rest(.*)*', redirect: '/worklist' },
   ],
 })

@@ -29,6 +29,13 @@ describe('what the screen offers', () => {
     expect(abilities(user('insured', null, null)).enrollEmployee).toBe(false)
   })
 
+  it('shows facility applications to district and city staff only', () => {
+    expect(abilities(user('staff', 'district')).facilityApplications).toBe(true)
+    expect(abilities(user('staff', 'city', '120000')).facilityApplications).toBe(true)
+    expect(abilities(user('unit', null, null)).facilityApplications).toBe(false)
+    expect(abilities(user('insured', null, null)).facilityApplications).toBe(false)
+  })
+
   it('offers nothing to an insured person or nobody', () => {
     expect(Object.values(abilities(user('insured', null, null))).some(Boolean)).toBe(false)
     expect(Object.values(abilities(null)).some(Boolean)).toBe(false)

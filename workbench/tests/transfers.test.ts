@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { byUrgency, clockText, statusName, type Step } from '../src/lib/transfers'
+import { actionBody } from '../src/lib/actions'
+import type { Me } from '../src/lib/session'
+import { byUrgency, clockText, statusName, transferActions, type Step } from '../src/lib/transfers'
 
 const step = (over: Partial<Step>): Step => ({
   step: 's', title: '受理', started_on: '2026-05-06', due_on: '2026-05-13', done_on: null,
@@ -30,5 +32,41 @@ describe('transfer clocks', () => {
   it('names the states in Chinese, and an unknown one as it is', () => {
     expect(statusName('letter_sent')).toBe('已发联系函')
     expect(statusName('something_new')).toBe('something_new')
+  })
+})
+
+describe('transfer step actions', () => {
+  const clerk: Me = { subject: 'clerk-hp', role: 'staff', office_code: '120101', office_level: 'district' }
+  const other: Me = { subject: 'clerk-hx', role: 'staff', office_code: '120103', office_level: 'district' }
+  const person: Me = { subject: 'p', role: 'insured', office_code: null, office_level: null }
+  const names = (me: Me | null, status: string, delivery_failure: unknown = null) =>
+    transferActions(me, { status, office_code: '120101', delivery_failure }).map((a) => a.action)
+
+  it('offers each state its next step to the case office staff', () => {
+    expect(names(clerk, 'submitted')).toEqual(['accept', 'refuse'])
+    expect(names(clerk, 'accepted')).toEqual(['send_letter'])
+    expect(names(clerk, 'letter_received')).toEqual(['send_table'])
+    expect(names(clerk, 'funds_held')).toEqual(['confirm_funds'])
+    expect(names(clerk, 'awaiting_completion')).toEqual(['complete'])
+    expect(names(clerk, 'letter_sent')).toEqual([])
+    expect(names(clerk, 'completed')).toEqual([])
+  })
+
+  it('offers only the re-send while a message waits to get through', () => {
+    expect(names(clerk, 'letter_sent', { type: 'contact_letter' })).toEqual(['resend'])
+  })
+
+  it('offers nothing to another office, the person or nobody', () => {
+    for (const me of [other, person, null]) expect(names(me, 'submitted')).toEqual([])
+  })
+
+  it('refuses with one of the API reason codes, which the body carries', () => {
+    const refuse = transferActions(clerk, { status: 'submitted', office_code: '120101' })[1]
+    expect(Object.keys(refuse.fields[0].choices ?? {})).toEqual([
+      'not_enrolled_here', 'coverage_not_ended', 'materials_incomplete', 'certificate_invalid',
+    ])
+    expect(actionBody(refuse, { reason_code: 'materials_incomplete', note: '' }, 3)).toEqual({
+      version: 3, reason_code: 'materials_incomplete',
+    })
   })
 })

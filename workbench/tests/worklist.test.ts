@@ -32,6 +32,7 @@ describe('the worklist', () => {
 
   it('takes the overdue flag of a facility application from the service', () => {
     const [item] = facilityItems([{ application: { id: 'f', name: 'x', status: 'accepted' }, clock: { due_date: '2027-01-01', overdue: true } }])
+    expect(item.link).toBe('/facility/f')
     expect(item.overdue).toBe(true)
   })
 

@@ -16,6 +16,7 @@ export interface Abilities {
   issueCertificate: boolean // 出具参保凭证（中止参保后）
   clearings: boolean // 清算表的查看、打印与导出（区看本分中心，市看全部）
   enrollEmployee: boolean // 职工增员：单位本身，或分中心窗口代办
+  facilityApplications: boolean // 定点申请：区分中心办理，市中心查看
 }
 
 export function abilities(me: Me | null): Abilities {
@@ -31,6 +32,7 @@ export function abilities(me: Me | null): Abilities {
     issueCertificate: district,
     clearings: district || city,
     enrollEmployee: district || me?.role === 'unit',
+    facilityApplications: district || city,
   }
 }
 

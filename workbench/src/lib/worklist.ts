@@ -72,7 +72,7 @@ export function facilityItems(views: Record<string, any>[]): WorkItem[] {
       office: v.application.office_code ?? null,
       due: v.clock?.due_date ?? null,
       overdue: Boolean(v.clock?.overdue),
-      link: null,
+      link: `/facility/${encodeURIComponent(String(v.application.id))}`,
     }))
 }
 
