@@ -172,3 +172,22 @@ def test_the_registered_level_2_outpatient_hospital_is_honoured(claims, migrated
     assert paid["fund"] == same["fund"] == "500.00"  # (1500 − 500) × 50 %
     not_registered = approve(claims, other, claim("outpatient_large", HOSPITAL_2, "1500.00"))
     assert not_registered["fund"] == "0.00"  # ordinary outpatient care at level 2 is not paid
+
+
+def test_a_reimbursement_applies_the_recorded_family_doctor_signing_from_the_month_after(
+    claims, migrated_database
+) -> None:  # type: ignore[no-untyped-def]
+    signed, unsigned = uuid.uuid4(), uuid.uuid4()
+    signing = Entitlement(uuid.uuid4(), signed, "family_doctor", (HOSPITAL_2,), date(2021, 3, 1), None, "active",
+                          {"signed_on": "2021-03-01"})  # fmt: skip
+    record(
+        migrated_database, resident(signed), registration(signed, "resident_outpatient", HOSPITAL_2), signing
+    )
+    record(migrated_database, resident(unsigned), registration(unsigned, "resident_outpatient", HOSPITAL_2))
+    visit = {"service_date": "2021-05-20", "facility_level": 2, "care_type": "outpatient", "in_scope": "1500.00",
+             "reformed_level2": True}  # fmt: skip
+
+    paid = approve(claims, signed, claim("outpatient_large", HOSPITAL_2, "1500.00"))
+    assert paid["fund"] == quote(claims, **visit, family_doctor_signed_on="2021-03-01")["fund"] == "550.00"
+    not_signed = approve(claims, unsigned, claim("outpatient_large", HOSPITAL_2, "1500.00"))
+    assert not_signed["fund"] == quote(claims, **visit)["fund"] == "500.00"  # (1500 − 500) × 50 %

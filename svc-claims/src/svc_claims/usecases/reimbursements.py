@@ -55,7 +55,13 @@ from svc_claims.repository.policies import Policy, PolicyNotFound, policy_in_for
 from svc_claims.usecases import payments
 from svc_claims.usecases.applications import Applications
 from svc_claims.usecases.deadlines import open_due_dates
-from svc_claims.usecases.eligibility import BILL, recorded_remote_class, require_payable, settle_bill
+from svc_claims.usecases.eligibility import (
+    BILL,
+    recorded_family_doctor_signing,
+    recorded_remote_class,
+    require_payable,
+    settle_bill,
+)
 
 AT_RISK_WORKING_DAYS = 5
 
@@ -295,6 +301,7 @@ async def approve(
         special_groups=coverage.special_groups_on(claim.service_to), service_date=claim.service_to,
         admission_date=claim.service_from if ENGINE_CARE_TYPE[claim.care_type] == "inpatient" else None, remote=remote,
         reformed_level2=reformed,
+        family_doctor_signed_on=await recorded_family_doctor_signing(uow, claim.person_id, claim.service_to),
     )  # fmt: skip
     try:
         policy = await _policy(uow, coverage.scheme, claim.service_to)
