@@ -1,7 +1,7 @@
 """Claims money integrity and object access through the gateway (issues 18 and 19): maternity by the person's
 sex and once per pregnancy, a settlement sent twice counted once, another district's person unknown to a
-district clerk, the veterans' share of a real claim as the quote gives it, sample policy data quoted but never
-paid. Every refusal is problem+json with a Chinese title and a stable code, and writes nothing. (People are
+district clerk, the veterans' share of a real claim as the quote gives it, the family-doctor benefit only from
+the recorded signing, sample policy data quoted but never paid. Every refusal is problem+json with a Chinese title and a stable code, and writes nothing. (People are
 covered for 2021, the year whose benefit and maternity tables are on file, with a clerk's late record.)"""
 
 from __future__ import annotations
