@@ -457,3 +457,74 @@ def test_a_unit_adds_an_employee_on_the_workbench_and_its_employee_list_holds_th
                          headers=bearer(tokens["unit-demo"]))  # fmt: skip
     assert listed.status_code == 200, listed.text
     assert enrolled.get_attribute("data-person-id") in {e.get("person_id") for e in listed.json()["items"]}
+
+
+def complete_pharmacy_application(gateway: httpx.Client, token: str, name: str) -> dict:  # type: ignore[type-arg]
+    """A 河西区 pharmacy meeting every condition files with every paper the office asks for (the list
+    learnt from a first, empty filing), so the clerk may accept it at once."""
+    from datetime import timedelta
+
+    today = business_today()
+    facts = {
+        "kind": "retail_pharmacy", "institution_type": None, "opened_on": (today - timedelta(days=400)).isoformat(),
+        "pharmacists": [{"registered_here": True, "contract_months": 24}],
+        "insurance_staff": [{"registered_here": False, "contract_months": 24}, {"registered_here": False, "contract_months": 18}],
+        "systems": ["insurance", "finance", "statistics", "quality", "insurance_drugs", "insurance_personnel", "settlement"],
+        "information_system_connected": True, "uses_national_codes": True, "purchasing_platform": True,
+        "equipment": ["video", "biometric", "drug_tracing"], "drug_zoning_and_labels": True,
+    }  # fmt: skip
+    body = {"name": name, "district_code": "120103", "office_code": "120103", "facts": facts, "materials": []}
+    first = gateway.post("/api/v1/facility/applications", json=body, headers=bearer(token))
+    assert first.status_code == 201, first.text
+    body["materials"] = first.json()["missing_materials"]
+    filed = gateway.post("/api/v1/facility/applications", json=body, headers=bearer(token))
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["missing_materials"] == [] and filed.json()["unmet_conditions"] == []
+    return dict(filed.json())
+
+
+def test_a_district_clerk_accepts_a_facility_application_and_starts_its_expert_review_on_the_workbench(  # type: ignore[no-untyped-def]
+    browser, platform: PlatformConfig, gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, hexi = platform.gateway_url, bearer(tokens["staff-hexi"])
+    application = complete_pharmacy_application(
+        gateway, tokens["pharmacy-applicant"], f"工作台示例药房{uuid.uuid4().hex[:6]}"
+    )
+    app_id = application["application"]["id"]
+
+    def status(driver) -> str | None:  # type: ignore[no-untyped-def]
+        return driver.execute_script(
+            "const a = document.getElementById('facility-application'); return a && a.dataset.status"
+        )
+
+    sign_in(browser, url, "staff-hexi")
+    go(browser, url, "/facility")
+    wait_for(
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, f"a[data-id='{app_id}']"),
+        15,
+        "the application listed",
+    ).click()
+    wait_for(browser, lambda d: status(d) == "received", 15, "the received application")
+    assert "剩余" in by_id(browser, "facility-clock").text
+    assert not browser.find_elements(By.ID, "do-start_review"), "a step of a later state is offered too early"
+    by_id(browser, "do-accept").click()
+    wait_for(browser, lambda d: status(d) == "accepted", 15, "the application accepted")
+    type_into(browser, "start_review-reviewers", "专家甲\n专家乙")
+    by_id(browser, "do-start_review").click()
+    wait_for(browser, lambda d: status(d) == "expert_review", 15, "the expert review started")
+    assert by_id(browser, "do-record_review").is_displayed()
+    shot(browser, "facility-expert-review")
+
+    held = gateway.get(f"/api/v1/facility/applications/{app_id}", headers=hexi)
+    assert held.status_code == 200, held.text
+    assert held.json()["application"]["status"] == "expert_review"
+    assert [s["action"] for s in held.json()["application"]["steps"]][-2:] == ["accept", "start_review"]
+
+    # The city centre oversees: it reads the application and is offered no step.
+    sign_in(browser, url, "staff-city")
+    go(browser, url, f"/facility/{app_id}")
+    wait_for(browser, lambda d: status(d) == "expert_review", 15, "the application for the city")
+    assert not browser.find_elements(By.ID, "step-actions-title")
