@@ -511,3 +511,45 @@ def test_a_signed_person_is_settled_with_the_recorded_signing_and_a_typed_other_
     unsigned = claims.client.post("/api/v1/claims/quote", json=visit, headers=staff).json()
     assert untyped.json()["fund"] == signed["fund"]  # the settlement is the quote of the recorded facts
     assert Decimal(signed["fund"]) > Decimal(unsigned["fund"])  # +5 points and +200 from the month after
+
+
+def test_a_renewed_family_doctor_signing_keeps_the_benefit_from_the_first_signing(
+    claims, migrated_database: str
+) -> None:  # type: ignore[no-untyped-def]
+    from svc_claims.domain.eligibility import Entitlement
+
+    person = settled_person(migrated_database)
+    first, renewal = uuid.uuid4(), uuid.uuid4()
+
+    async def record() -> None:
+        engine = make_engine(service_database_url(migrated_database, "claims"), pool_size=1, schema="claims")
+        try:
+            async with UnitOfWork(
+                make_session_factory(engine), FixedClock(datetime(2021, 5, 1, tzinfo=UTC)), "claims"
+            ) as uow:
+                repo = Repository(uow.session)
+                await repo.record_entitlement(Entitlement(first, person, "family_doctor", ("H12010100001",),
+                                                          date(2021, 1, 4), None, "active", {}), None)  # fmt: skip
+                await repo.record_entitlement(Entitlement(renewal, person, "family_doctor", ("H12010100001",),
+                                                          date(2021, 5, 1), None, "active", {}), first)  # fmt: skip
+                await uow.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(record())
+    staff = claims.token(Role.staff, office_code="120101", office_level="district")
+    settled = claims.client.post(
+        f"/api/v1/claims/persons/{person}/settlements",
+        json={**OUTPATIENT_VISIT, "receipt_no": "JT-3"},
+        headers=staff,
+    )
+    assert settled.status_code == 201, settled.text
+    visit = {k: v for k, v in OUTPATIENT_VISIT.items() if k != "facility_code"}
+    continuous = claims.client.post(
+        "/api/v1/claims/quote", json={**visit, "family_doctor_signed_on": "2021-01-04"}, headers=staff
+    ).json()
+    from_renewal = claims.client.post(
+        "/api/v1/claims/quote", json={**visit, "family_doctor_signed_on": "2021-05-01"}, headers=staff
+    ).json()
+    assert settled.json()["fund"] == continuous["fund"]
+    assert Decimal(continuous["fund"]) > Decimal(from_renewal["fund"])  # not restarted in the renewal's month

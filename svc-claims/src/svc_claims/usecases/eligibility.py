@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
 from pydantic import TypeAdapter
@@ -262,12 +262,19 @@ async def _require_recorded_remote_class(
 
 
 async def recorded_family_doctor_signing(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> date | None:
-    """The day the person signed with a family doctor (家庭医生签约), from the signing registration recorded
-    as valid on the day; None without one. The engine applies the benefit from the following month (seed 001:
+    """The day the person signed with a family doctor (家庭医生签约), from the signing registrations recorded
+    (the first of the unbroken run that reaches the day); None without one. The engine applies the benefit from the following month (seed 001:
     个人门诊医保额度增加200元，报销比例提高五个百分点)."""
-    signings = [e for e in await Repository(uow.session).entitlements_of(person_id)
-                if e.kind == "family_doctor" and e.applies_on(day)]  # fmt: skip
-    return min((s.valid_from for s in signings), default=None)
+    signings = [
+        e for e in await Repository(uow.session).entitlements_of(person_id) if e.kind == "family_doctor"
+    ]
+    start = min((s.valid_from for s in signings if s.applies_on(day)), default=None)
+    # A renewal or a change of doctor replaces the signing from its own day: the person stayed signed, so the
+    # benefit runs from the first signing of the unbroken chain, not again from the month after the renewal.
+    while start is not None and (earlier := [s.valid_from for s in signings if s.valid_from < start
+                                             and s.valid_to is not None and s.valid_to >= start - timedelta(days=1)]):  # fmt: skip
+        start = min(earlier)
+    return start
 
 
 def _require_recorded_signing(typed: date | None, recorded: date | None) -> None:
