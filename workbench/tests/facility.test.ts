@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { actionBody, missingFields, splitList } from '../src/lib/actions'
-import { applicationActions, clockText, statusName, type Clock } from '../src/lib/facility'
+import { applicationActions, clockText, statusName, stepTime, type Clock } from '../src/lib/facility'
 import type { Me } from '../src/lib/session'
 
 const heping: Me = { subject: 'clerk-hp', role: 'staff', office_code: '120101', office_level: 'district' }
@@ -38,9 +38,15 @@ describe('facility application steps', () => {
   it('reads the reply clock as days left, overdue or paused, with the calendar caveat', () => {
     expect(clockText(clock({}))).toBe('答复时限 2026-06-03，剩余 17 个工作日')
     expect(clockText(clock({ overdue: true, working_days_left: 0 }))).toBe('已超期（答复时限 2026-06-03）')
-    expect(clockText(clock({ paused: true }))).toBe('补正期间暂停计时（已用 3 个工作日）')
+    expect(clockText(clock({ paused: true, pause_kind: 'supplement' }))).toBe('补正材料期间暂停计时（已用 3 个工作日）')
+    expect(clockText(clock({ paused: true, pause_kind: 'expert_review' }))).toBe('专家评审期间暂停计时（已用 3 个工作日）')
     expect(clockText(clock({ provisional: true }))).toContain('节假日安排未公布')
     expect(statusName('public_notice')).toBe('公示中')
+  })
+
+  it('shows a step moment in Beijing time, across midnight UTC too', () => {
+    expect(stepTime('2026-12-06T05:32:16.871044Z')).toBe('2026-12-06 13:32')
+    expect(stepTime('2026-12-06T17:05:00+00:00')).toBe('2026-12-07 01:05')
   })
 })
 

@@ -9,6 +9,7 @@ export interface Clock {
   working_days_used: number
   working_days_left: number
   paused: boolean
+  pause_kind?: string | null
   overdue: boolean
   item_due_date: string
   item_overdue: boolean
@@ -31,10 +32,21 @@ export const STATUS_NAMES: Record<string, string> = {
 
 export const statusName = (status: string): string => STATUS_NAMES[status] ?? status
 
+// The periods the law leaves out of the reply clock.
+const PAUSE_NAMES: Record<string, string> = { supplement: '补正材料', expert_review: '专家评审', public_notice: '公示' }
+
+/** A step's moment as the office reads it: Beijing time to the minute. */
+export function stepTime(at: string): string {
+  const moment = new Date(at)
+  if (Number.isNaN(moment.getTime())) return at
+  const beijing = new Date(moment.getTime() + 8 * 3600_000).toISOString()
+  return `${beijing.slice(0, 10)} ${beijing.slice(11, 16)}`
+}
+
 /** The 20-working-day reply clock in words: paused, overdue or days left, with the calendar's caveat. */
 export function clockText(clock: Clock): string {
   const caveat = clock.provisional ? '（节假日安排未公布，按周末推算）' : ''
-  if (clock.paused) return `补正期间暂停计时（已用 ${clock.working_days_used} 个工作日）`
+  if (clock.paused) return `${PAUSE_NAMES[clock.pause_kind ?? ''] ?? '暂停'}期间暂停计时（已用 ${clock.working_days_used} 个工作日）`
   if (clock.overdue) return `已超期（答复时限 ${clock.due_date}）${caveat}`
   return `答复时限 ${clock.due_date}，剩余 ${clock.working_days_left} 个工作日${caveat}`
 }
