@@ -37,7 +37,8 @@ describe('transfer clocks', () => {
 
 describe('transfer step actions', () => {
   const clerk: Me = { subject: 'clerk-hp', role: 'staff', office_code: '120101', office_level: 'district' }
-  const other: Me = { subject: 'clerk-hx', role: 'staff', office_code: '120103', office_level: 'district' }
+  const city: Me = { subject: 'reviewer', role: 'staff', office_code: '120000', office_level: 'city' }
+  const unit: Me = { subject: 'u', role: 'unit', office_code: null, office_level: null }
   const person: Me = { subject: 'p', role: 'insured', office_code: null, office_level: null }
   const names = (me: Me | null, status: string, delivery_failure: unknown = null) =>
     transferActions(me, { status, office_code: '120101', delivery_failure }).map((a) => a.action)
@@ -56,8 +57,9 @@ describe('transfer step actions', () => {
     expect(names(clerk, 'letter_sent', { type: 'contact_letter' })).toEqual(['resend'])
   })
 
-  it('offers nothing to another office, the person or nobody', () => {
-    for (const me of [other, person, null]) expect(names(me, 'submitted')).toEqual([])
+  it('offers the steps to city staff serving the office too, and nothing to the person, their unit or nobody', () => {
+    expect(names(city, 'awaiting_completion')).toEqual(['complete'])
+    for (const me of [person, unit, null]) expect(names(me, 'submitted')).toEqual([])
   })
 
   it('refuses with one of the API reason codes, which the body carries', () => {

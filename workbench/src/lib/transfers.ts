@@ -85,13 +85,14 @@ const RESEND: Action = {
   fields: [{ name: 'note', label: '已核实并更正的情况', kind: 'text', required: true }],
 }
 
-/** The steps staff of the case's own office may take: while a message waits to be re-sent nothing else
- * moves, so re-sending is the only step then. */
+/** The steps staff may take (the API shows a case only to staff serving its office, so whoever reads it
+ * as staff may act; the person and their unit only follow it): while a message waits to be re-sent
+ * nothing else moves, so re-sending is the only step then. */
 export function transferActions(
   me: Me | null,
   found: { status: string; office_code: string; delivery_failure?: unknown },
 ): Action[] {
-  if (me?.role !== 'staff' || me.office_code !== found.office_code) return []
+  if (me?.role !== 'staff') return []
   if (found.delivery_failure) return [RESEND]
   return TRANSFER_STEPS[found.status] ?? []
 }
