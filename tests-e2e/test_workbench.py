@@ -6,7 +6,9 @@ checklist (the missing ID document flagged), the paper is ticked and the enrollm
 clerk finds the person by ID number (shown masked), receives a reimbursement and reviews it receipt by
 receipt; the city reviewer approves it (the district clerk is offered no approval); the clerk pays it,
 ends the person's current coverage and prints the 参保凭证 PDF. A 河西区 clerk sees neither the case nor
-the person. Screenshots go to tests-e2e/screenshots/ (git-ignored), at 1280 px and at a tablet's width.
+the person. A 河西区 clerk takes a pharmacy's 定点申请 from the office's list through acceptance and the
+start of its expert review; the city reads it with no step offered, a 和平区 clerk cannot open it.
+Screenshots go to tests-e2e/screenshots/ (git-ignored), at 1280 px and at a tablet's width.
 The ops dashboard's browser test (test_ops_dashboard.py) is the model: same driver, same waiting.
 """
 
@@ -528,3 +530,9 @@ def test_a_district_clerk_accepts_a_facility_application_and_starts_its_expert_r
     go(browser, url, f"/facility/{app_id}")
     wait_for(browser, lambda d: status(d) == "expert_review", 15, "the application for the city")
     assert not browser.find_elements(By.ID, "step-actions-title")
+
+    # Another district's clerk is told the application does not exist (404), and nothing is shown.
+    sign_in(browser, url, "staff-heping")
+    go(browser, url, f"/facility/{app_id}")
+    assert "不存在" in by_id(browser, "facility-error").text
+    assert not browser.find_elements(By.ID, "facility-application")
