@@ -8,6 +8,7 @@ receipt; the city reviewer approves it (the district clerk is offered no approva
 ends the person's current coverage and prints the 参保凭证 PDF. A 河西区 clerk sees neither the case nor
 the person. A 河西区 clerk takes a pharmacy's 定点申请 from the office's list through acceptance and the
 start of its expert review; the city reads it with no step offered, a 和平区 clerk cannot open it.
+A 和平区 clerk accepts a veteran's transfer case filed at the counter and completes it.
 Screenshots go to tests-e2e/screenshots/ (git-ignored), at 1280 px and at a tablet's width.
 The ops dashboard's browser test (test_ops_dashboard.py) is the model: same driver, same waiting.
 """
@@ -536,3 +537,49 @@ def test_a_district_clerk_accepts_a_facility_application_and_starts_its_expert_r
     go(browser, url, f"/facility/{app_id}")
     assert "不存在" in by_id(browser, "facility-error").text
     assert not browser.find_elements(By.ID, "facility-application")
+
+
+def test_a_district_clerk_accepts_and_completes_a_veterans_transfer_on_the_workbench(  # type: ignore[no-untyped-def]
+    browser, platform: PlatformConfig, gateway: httpx.Client, tokens: dict[str, str]
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, heping = platform.gateway_url, bearer(tokens["staff-heping"])
+    id_number, year = new_resident_id(OFFICE), business_today().year
+    body = {"person": {"id_number": id_number, "name": "退役军人"}, "office_code": OFFICE, "tier": "adult_middle",
+            "coverage_year": year, "paid_on": f"{year - 1}-10-15", "materials": {"id_document": "original"}}  # fmt: skip
+    created = gateway.post("/api/v1/registration/enrollments/residents", json=body, headers=heping)
+    assert created.status_code == 201, created.text
+    approve = f"/api/v1/registration/enrollments/{created.json()['id']}/approve"
+    assert gateway.post(approve, json={"version": 1}, headers=heping).status_code == 200
+    # The army's certificate needs no peer office: accepted, the case waits only to be completed.
+    army = {"kind": "army", "number": "JZ2026-00917", "army_kind": "军人退役医疗保险个人账户转移凭证",
+            "coverage_ended_on": f"{year - 1}-09-30", "contribution_months": 48, "account_balance": "8800.00"}  # fmt: skip
+    application = {"person": {"id_number": id_number, "name": "退役军人"}, "certificate": army}
+    case = poll(
+        lambda: (
+            (r := gateway.post("/api/v1/transfer/transfers", json=application, headers=heping)).status_code
+            == 201
+            and r.json()
+        ),
+        what="the counter's application (after the enrollment reaches transfer)",
+    )
+
+    def status(driver) -> str | None:  # type: ignore[no-untyped-def]
+        return driver.execute_script(
+            "const c = document.getElementById('transfer'); return c && c.dataset.status"
+        )
+
+    sign_in(browser, url, "staff-heping")
+    go(browser, url, f"/transfers/{case['id']}")
+    wait_for(browser, lambda d: status(d) == "submitted", 15, "the submitted case")
+    assert browser.find_elements(By.ID, "do-refuse") and not browser.find_elements(By.ID, "do-complete")
+    by_id(browser, "do-accept").click()
+    wait_for(browser, lambda d: status(d) == "awaiting_completion", 15, "the case accepted")
+    by_id(browser, "do-complete").click()
+    wait_for(browser, lambda d: status(d) == "completed", 15, "the case completed")
+    assert not browser.find_elements(By.ID, "step-actions-title")
+    shot(browser, "transfer-completed")
+
+    held = gateway.get(f"/api/v1/transfer/transfers/{case['id']}", headers=heping)
+    assert held.status_code == 200 and held.json()["status"] == "completed", held.text
