@@ -416,8 +416,17 @@ def test_a_district_clerk_files_a_special_disease_registration_for_a_person_foun
     by_id(browser, "benefit-disease").find_element(
         By.XPATH, "./ancestor::div[contains(@class,'el-select__wrapper')][1]"
     ).click()
-    wait_for(browser, lambda d: d.find_element(By.XPATH, "//li[contains(@class,'el-select-dropdown__item')][normalize-space()='肾透析治疗']"),
-             15, "the disease listed").click()  # fmt: skip
+    # The option exists before the list has opened (a transition): clicked once it shows.
+    dialysis = "//li[contains(@class,'el-select-dropdown__item')][normalize-space()='肾透析治疗']"
+    wait_for(
+        browser,
+        lambda d: (e := d.find_element(By.XPATH, dialysis)).is_displayed() and e,
+        15,
+        "the disease listed",
+    ).click()
+    # The list closes with a transition: the next field takes keys once it has gone.
+    wait_for(browser, lambda d: not any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, ".el-select-dropdown")),
+             15, "the disease list closed")  # fmt: skip
     type_into(browser, "benefit-certified-by", SPECIAL_DISEASE_HOSPITAL)
     type_into(browser, "benefit-treatment", SPECIAL_DISEASE_HOSPITAL)
     # The registration service learns the hospital registry by events: submitted again until it knows it.
