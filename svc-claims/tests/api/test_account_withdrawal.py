@@ -13,9 +13,8 @@ import pytest
 
 from shared.auth import Role
 from shared.db import UnitOfWork
-from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
 from shared.events import new_envelope
-from shared.events.catalog import TransferCompletedV1
+from shared.events.catalog import AccountCreditedV1, AccountDebitedV1, TransferCompletedV1
 from shared.testing.service_app import in_schema
 from svc_claims.domain.eligibility import Coverage
 from svc_claims.events.handlers import SUBSCRIPTIONS

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
+from shared.events.catalog import AccountCreditedV1, AccountDebitedV1
 from svc_claims.domain.account import (
     REGISTRATION_KINDS,
     Circumstances,

@@ -126,8 +126,8 @@ def test_the_balance_is_the_personal_accounts_as_registration_booked_it_newest_e
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
     from shared.events import Envelope
+    from shared.events.catalog import AccountCreditedV1, AccountDebitedV1
     from svc_transfer.usecases import coverage
 
     from .conftest import person_of

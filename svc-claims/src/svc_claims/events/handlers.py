@@ -3,8 +3,9 @@
 from typing import Any
 
 from shared import holiday_notices
-from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
 from shared.events.catalog import (
+    AccountCreditedV1,
+    AccountDebitedV1,
     CalendarNoticesRequestedV1,
     RegistrationApprovedV1,
     RegistrationBenefitExpiredV1,

@@ -10,8 +10,8 @@ the entry is there once.
 from __future__ import annotations
 
 from shared.db import UnitOfWork
-from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
 from shared.events import Envelope
+from shared.events.catalog import AccountCreditedV1, AccountDebitedV1
 from svc_claims.domain.account import REGISTRATION_KINDS
 from svc_claims.repository.coverage import Repository
 

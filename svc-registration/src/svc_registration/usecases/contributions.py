@@ -17,15 +17,17 @@ from pathlib import Path
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from shared.employee_money_events import (
-    AccountCreditedV1,
-    AccountDebitedV1,
-    ContributionNoticeIssuedV1,
-    ContributionPaidV1,
-)
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import Envelope
-from shared.events.catalog import ClaimsPaidV1, RegistrationSuspendedV1, TransferCompletedV1
+from shared.events.catalog import (
+    AccountCreditedV1,
+    AccountDebitedV1,
+    ClaimsPaidV1,
+    ContributionNoticeIssuedV1,
+    ContributionPaidV1,
+    RegistrationSuspendedV1,
+    TransferCompletedV1,
+)
 from shared.events.envelope import new_envelope
 from svc_registration.domain.access import case_office, may_see_account, may_see_notice
 from svc_registration.domain.contributions import (

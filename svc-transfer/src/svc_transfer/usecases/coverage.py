@@ -4,9 +4,10 @@ the balance of each person's account."""
 from __future__ import annotations
 
 from shared.db import UnitOfWork
-from shared.employee_money_events import AccountCreditedV1, AccountDebitedV1
 from shared.events import Envelope
 from shared.events.catalog import (
+    AccountCreditedV1,
+    AccountDebitedV1,
     RegistrationApprovedV1,
     RegistrationStoppedV1,
     RegistrationSuspendedV1,
