@@ -42,7 +42,7 @@ def require_visible_person(
 def require_filer_reach(
     actor: Principal, coverages: Sequence[Coverage], *, unknown_person: bool = True
 ) -> None:
-    """A unit files for its employees, staff for their office's people (city staff: all); else 404.
+    """A unit files for its employees, staff for their office's people (city staff: their own city); else 404.
     With `unknown_person`, staff may file for a person with no coverage on record (refused later as not
     eligible, with the reason)."""
     if actor.role is Role.unit and not any(c.unit_code == actor.unit_id for c in coverages):

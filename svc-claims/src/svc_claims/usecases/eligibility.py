@@ -315,7 +315,7 @@ async def _year_start(repo: Repository, person_id: uuid.UUID, policy: Policy) ->
 async def benefit_year(
     uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, *, scheme: str, year: int
 ) -> Accumulators:
-    """The person's own year, or staff of an office that handles the person (city staff: all); else 404."""
+    """The person's own year, or staff of an office that handles the person (city staff: their own city); else 404."""
     repo = Repository(uow.session)
     if not (actor.role is Role.insured and actor.person_id == person_id):
         require_visible_person(actor, person_id, await repo.coverages_of(person_id), units=False)
