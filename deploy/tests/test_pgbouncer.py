@@ -10,6 +10,7 @@ it the same engine fails (PgBouncer refuses the search path in the startup packe
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -28,7 +29,7 @@ from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.events import new_envelope
 from shared.events.catalog import RegistrationApprovedV1
 from shared.migrations import service_database_url
-from shared.testing.runs import RunServers
+from shared.testing.runs import RunServers, delete_broker_namespace
 from shared.testing.servers import PrivatePgBouncer, free_port, stop_pid
 from yb_deploy.platform import SERVICES, bootstrap_platform, start_process
 from yb_deploy.pytest_plugin import platform_config_for
@@ -112,7 +113,14 @@ def test_a_service_process_serves_and_its_relay_publishes_through_pgbouncer(
     bouncer: PrivatePgBouncer, migrated_database: str, test_servers: RunServers
 ) -> None:
     """registration as deployed: its pool through PgBouncer, its relay's LISTEN straight to PostgreSQL."""
-    config = platform_config_for(test_servers, YB_DATABASE_PGBOUNCER="true")
+    # A broker namespace and run folder of its own: its relay's events must not wait in the queues of the
+    # e2e platform, which shares this run's namespace (its services would have to chew through them).
+    shared_run = platform_config_for(test_servers, YB_DATABASE_PGBOUNCER="true")
+    config = dataclasses.replace(
+        shared_run,
+        broker_namespace=f"{shared_run.broker_namespace}b",
+        data_dir=test_servers.scratch / "pgbouncer-platform",
+    )
     bootstrap_platform(config)
     direct = service_database_url(migrated_database, "registration")
     pid = start_process(config, "registration", env={
@@ -129,6 +137,7 @@ def test_a_service_process_serves_and_its_relay_publishes_through_pgbouncer(
         wait_for(lambda: asyncio.run(_unsent(direct)) == 0, 60, "the relay to publish them")
     finally:
         stop_pid(pid)
+        asyncio.run(delete_broker_namespace(config.broker_url, config.broker_namespace, SERVICES))
     log = (config.log_dir / "registration.log").read_text(encoding="utf-8", errors="replace")
     assert "LISTEN unavailable" not in log and "Traceback" not in log, log[-2000:]
 
