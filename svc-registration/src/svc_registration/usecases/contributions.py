@@ -25,7 +25,6 @@ from shared.events.catalog import (
     ClaimsPaidV1,
     ContributionNoticeIssuedV1,
     ContributionPaidV1,
-    RegistrationSuspendedV1,
     TransferCompletedV1,
 )
 from shared.events.envelope import new_envelope
@@ -57,6 +56,7 @@ from svc_registration.domain.contributions import (
 from svc_registration.domain.enrollment import Status
 from svc_registration.repository.contributions import Contributions
 from svc_registration.repository.enrollments import Enrollments
+from svc_registration.usecases.enrollments import save_interruption
 from svc_registration.usecases.units import visible_unit
 
 POLICY_DIR = Path(__file__).parent.parent / "data" / "contributions"
@@ -617,20 +617,8 @@ async def _interrupt(uow: UnitOfWork, enrollment_id: uuid.UUID, notice: dict) ->
     if enrollment.benefit_end is not None and enrollment.benefit_end <= last_day:
         return
     reason = f"欠缴 {notice['month']:%Y-%m} 医疗保险费（征缴单 {notice['number']}）"
-    interrupted = enrollment.interrupt("contributions", uow.clock.now(), enrollment.version, reason, last_day)
-    await Enrollments(uow.session).update_enrollment(interrupted)
-    uow.emit(
-        new_envelope(
-            RegistrationSuspendedV1(
-                enrollment_id=interrupted.id,
-                person_id=interrupted.person_id,
-                office_code=interrupted.office_code,
-                scheme=interrupted.scheme.value,
-                last_covered_day=last_day,
-                reason=reason,
-            ),
-            uow.clock,
-        )
+    await save_interruption(
+        uow, enrollment, by="contributions", version=enrollment.version, reason=reason, last_day=last_day
     )
 
 

@@ -460,8 +460,22 @@ async def interrupt_enrollment(
 ) -> Enrollment:
     """中断: the unit stops paying; benefits run to `last_day` (default today)."""
     enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
-    last = last_day or uow.clock.today()
-    interrupted = enrollment.interrupt(actor.subject, uow.clock.now(), version, reason, last)
+    return await save_interruption(
+        uow,
+        enrollment,
+        by=actor.subject,
+        version=version,
+        reason=reason,
+        last_day=last_day or uow.clock.today(),
+    )
+
+
+async def save_interruption(
+    uow: UnitOfWork, enrollment: Enrollment, *, by: str, version: int, reason: str, last_day: date
+) -> Enrollment:
+    """中断 applied, saved and announced (registration.suspended tells claims): a clerk's, or an unpaid
+    contribution notice's."""
+    interrupted = enrollment.interrupt(by, uow.clock.now(), version, reason, last_day)
     await Enrollments(uow.session).update_enrollment(interrupted)
     uow.emit(
         new_envelope(
