@@ -9,41 +9,27 @@ openapi-spec-validator, and the public operations an app uses carry a Chinese su
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from openapi_spec_validator import validate
 
+from shared.testing.browser import headless_chromium
 from yb_deploy.platform import SERVICES, PlatformConfig
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DOCUMENTED_SERVICES = [s for s in SERVICES if s != "gateway"]
 
 
 @pytest.fixture(scope="module")
 def offline_browser() -> Iterator[object]:
     """Headless Chromium in which every host name but localhost fails to resolve: no CDN can be reached."""
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip("Chromium is not installed (make test installs Debian's chromium and chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1400,1800", "--lang=zh-CN",
-                     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with headless_chromium(
+        "1400,1800", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
+    ) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def operations_shown(driver, url: str) -> int:  # type: ignore[no-untyped-def]

@@ -23,11 +23,11 @@ from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from shared.auth import Principal, Role
 from shared.testing.asgi import bound_socket, serve
+from shared.testing.browser import headless_chromium
 from shared.testing.oidc_provider import OidcProvider, provider_app
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 WORKBENCH = Path(__file__).parents[1] / "workbench"
 CLIENT = "yibao-staff-pages"
@@ -76,25 +76,9 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip(
-            "Chromium is not installed (make test installs Debian's chromium and chromium-driver when run as root)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1280,1000", "--lang=zh-CN"):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
     SCREENSHOTS.mkdir(exist_ok=True)
-    try:
+    with headless_chromium("1280,1000") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wait_for(driver, condition, what: str, timeout_s: float = 15):  # type: ignore[no-untyped-def]

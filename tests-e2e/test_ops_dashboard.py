@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,13 +27,13 @@ import pytest
 from shared.events.relay import asyncpg_dsn
 from shared.events.topology import Names
 from shared.migrations import service_database_url
+from shared.testing.browser import headless_chromium
 from shared.testing.e2e import bearer
 from shared.testing.servers import free_port
 from yb_deploy.platform import PlatformConfig, start_process, stop_process, wait_until_ready
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 REFRESH_S = 2
 STOPPED = "settlement"
@@ -45,31 +44,9 @@ DEMO_PERSONAL = ("120101199003071235", "120103198511122420", "张三", "李四")
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip(
-            "Chromium is not installed (make test installs Debian's chromium and chromium-driver when run as root)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--window-size=1400,1800",
-        "--lang=zh-CN",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
     SCREENSHOTS.mkdir(exist_ok=True)
-    try:
+    with headless_chromium("1400,1800") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wait_for(driver, condition, timeout_s: float, what: str):  # type: ignore[no-untyped-def]

@@ -24,12 +24,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.testing.browser import headless_chromium
 from shared.testing.e2e import bearer, business_today, new_resident_id, poll
 from yb_deploy.platform import PlatformConfig
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 WORKBENCH = Path(__file__).parents[1] / "workbench"
 OFFICE = "120101"
@@ -50,25 +50,9 @@ def built() -> Path:
 
 @pytest.fixture(scope="module")
 def browser(built: Path) -> Iterator[object]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip(
-            "Chromium is not installed (make test installs Debian's chromium and chromium-driver when run as root)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1280,1400", "--lang=zh-CN"):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
     SCREENSHOTS.mkdir(exist_ok=True)
-    try:
+    with headless_chromium("1280,1400") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wait_for(driver, condition, timeout_s: float, what: str):  # type: ignore[no-untyped-def]
