@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from shared.holiday_notices import notice_problems
-from svc_claims.policy_cli import DEFAULT_GATEWAY, _problem, _token
+from svc_claims.policy_cli import DEFAULT_GATEWAY, _problem, _token, report_checks
 
 NOTICES = "/api/v1/claims/calendar/notices"
 
@@ -88,14 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_files(files: list[Path]) -> int:
-    failed = 0
-    for file in files:
-        errors = check(file.read_text(encoding="utf-8"))
-        print(f"{file}: {'合规' if not errors else f'{len(errors)} 处错误'}")
-        for error in errors:
-            print(f"  {error}")
-        failed += bool(errors)
-    return 1 if failed else 0
+    return report_checks(files, check)
 
 
 if __name__ == "__main__":

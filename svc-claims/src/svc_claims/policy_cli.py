@@ -20,6 +20,7 @@ import copy
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -212,9 +213,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_files(files: list[Path], kind: str = "benefit") -> int:
+    return report_checks(files, lambda text: check(text, kind))
+
+
+def report_checks(files: list[Path], check_text: Callable[[str], list[str]]) -> int:
+    """Each file checked and every error printed; exit status 1 when any file has one."""
     failed = 0
     for file in files:
-        errors = check(file.read_text(encoding="utf-8"), kind)
+        errors = check_text(file.read_text(encoding="utf-8"))
         print(f"{file}: {'合规' if not errors else f'{len(errors)} 处错误'}")
         for error in errors:
             print(f"  {error}")
