@@ -10,9 +10,18 @@ import pytest
 from shared.testing.e2e import FAST_INTEROP
 from shared.testing.runs import RunServers
 from yb_deploy.platform import PlatformConfig, prepare, start_all, stop_all, wait_until_ready
-from yb_deploy.pytest_plugin import platform_config_for
+from yb_deploy.pytest_plugin import isolated_servers, platform_config_for
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def test_servers() -> Iterator[RunServers]:
+    """The e2e platform's own database and broker namespace, not the run's: the API tests' apps and
+    helpers write to the run's schemas, and what they leave there (unsent outbox rows, inbox rows) would
+    otherwise be published by the platform's relays and queue up ahead of the e2e tests' own events."""
+    with isolated_servers() as servers:
+        yield servers
 
 
 @pytest.fixture(scope="session")

@@ -113,8 +113,7 @@ def test_a_service_process_serves_and_its_relay_publishes_through_pgbouncer(
     bouncer: PrivatePgBouncer, migrated_database: str, test_servers: RunServers
 ) -> None:
     """registration as deployed: its pool through PgBouncer, its relay's LISTEN straight to PostgreSQL."""
-    # A broker namespace and run folder of its own: its relay's events must not wait in the queues of the
-    # e2e platform, which shares this run's namespace (its services would have to chew through them).
+    # A broker namespace and run folder of its own: its relay's events must not wait in any other test's queues.
     shared_run = platform_config_for(test_servers, YB_DATABASE_PGBOUNCER="true")
     config = dataclasses.replace(
         shared_run,

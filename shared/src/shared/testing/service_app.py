@@ -57,8 +57,7 @@ def service_app(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Harness]:  # fmt: skip
     """The app running (its consumer, relay and jobs too) on the service's schema and a broker namespace
-    of its own, removed afterwards. Its outbox relay shares the schema with the e2e platform of the run,
-    so keep the fixture's scope narrower than the session when e2e tests read the service's events."""
+    of its own, removed afterwards (the e2e platform has a database and namespace of its own)."""
     keys = tmp_path_factory.mktemp("keys")
     issuer = DevIssuer.load_or_create(keys, ISSUER, AUDIENCE)
     namespace = f"{servers.namespace}{service[0]}"
