@@ -430,12 +430,12 @@ def test_a_broker_killed_three_times_mid_burst_stops_no_request_and_every_event_
         if process == "gateway":
             continue
         noisy = outage_log_lines(config, process, killed_at)
-        assert len(noisy) <= 3 * BROKER_KILLS and not [
-            line for line in noisy if line["level"] != "WARNING"
-        ], (
-            process,
-            noisy,
-        )
+        said = [(line["level"], line["logger"], line["message"][:90]) for line in noisy]
+        # At most one WARNING per outage from each part that notices it: the broker connection (lost),
+        # the relay (a batch in flight stays unsent), the consumer (an ack in flight) and the holiday
+        # notice listener (its request for the notices, when it listens again).
+        assert len(noisy) <= 4 * BROKER_KILLS, (process, said)
+        assert all(line["level"] == "WARNING" for line in noisy), (process, said)
         assert any("broker connection lost" in line["message"] for line in noisy), (process, noisy)
 
 

@@ -12,10 +12,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import fetch_rows
 from svc_claims.domain.account import Entry, EntryKind
 from svc_claims.domain.benefits import Accumulators
 from svc_claims.domain.eligibility import Coverage, Entitlement
 from svc_claims.models import account_entries, benefit_years, coverages, entitlements, facilities
+
+# Every eligibility check and bill reads these two: plain SQL on the driver (shared.db.fetch_rows).
+COVERAGES_OF = f"SELECT {', '.join(Coverage.__dataclass_fields__)} FROM coverages WHERE person_id = $1"
+ENTITLEMENTS_OF = (
+    f"SELECT {', '.join(Entitlement.__dataclass_fields__)} FROM entitlements WHERE person_id = $1"
+)
 
 
 class Repository:
@@ -69,11 +76,9 @@ class Repository:
         )  # fmt: skip
 
     async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
-        rows = (
-            await self.session.execute(select(coverages).where(coverages.c.person_id == person_id))
-        ).mappings()
-        return [Coverage(**{f: row[f] for f in Coverage.__dataclass_fields__}
-                         | {"special_groups": tuple(row["special_groups"]), "special_group_records": tuple(row["special_group_records"])})
+        rows = await fetch_rows(self.session, COVERAGES_OF, person_id)  # the hottest read: see fetch_rows
+        return [Coverage(**dict(row) | {"special_groups": tuple(row["special_groups"]),
+                                        "special_group_records": tuple(row["special_group_records"])})
                 for row in rows]  # fmt: skip
 
     async def record_entitlement(self, entitlement: Entitlement, replaces: uuid.UUID | None) -> None:
@@ -98,16 +103,8 @@ class Repository:
         return ended.first() is not None
 
     async def entitlements_of(self, person_id: uuid.UUID) -> list[Entitlement]:
-        rows = (
-            await self.session.execute(select(entitlements).where(entitlements.c.person_id == person_id))
-        ).mappings()
-        return [
-            Entitlement(
-                **{f: row[f] for f in Entitlement.__dataclass_fields__}
-                | {"facility_codes": tuple(row["facility_codes"])}
-            )
-            for row in rows
-        ]
+        rows = await fetch_rows(self.session, ENTITLEMENTS_OF, person_id)
+        return [Entitlement(**dict(row) | {"facility_codes": tuple(row["facility_codes"])}) for row in rows]
 
     async def lock_benefit_year(
         self, person_id: uuid.UUID, scheme: str, year: int, fresh: Accumulators
