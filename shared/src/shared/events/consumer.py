@@ -27,7 +27,8 @@ from typing import Any, Generic, TypeVar
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 
 from shared import context, metrics
 from shared.db import UnitOfWork
@@ -352,12 +353,23 @@ def attempt_of(message: AbstractIncomingMessage) -> int:
     return int(str((message.headers or {}).get(ATTEMPT_HEADER, 1)))
 
 
+# The batch's rows as two arrays: one statement whatever the batch's size, prepared once (a multi-row
+# VALUES is compiled again for every size and was the consumer's largest cost after the handlers).
+INBOX_BATCH = text(
+    "INSERT INTO inbox (consumer, event_id, event_type) "
+    "SELECT :consumer, event_id, event_type FROM unnest(:event_ids, :event_types) AS batch(event_id, event_type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(
+    bindparam("consumer", type_=String), bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))),
+    bindparam("event_types", type_=ARRAY(String)),
+)  # fmt: skip
+
+
 async def record_all_in_inbox(uow: UnitOfWork, consumer: str, envelopes: Sequence[Envelope]) -> set[Any]:
     """Insert the batch's inbox rows in one statement; returns the event ids that were new."""
-    rows = [{"consumer": consumer, "event_id": e.event_id, "event_type": e.event_type} for e in envelopes]
-    result = await uow.session.execute(
-        insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
-    )
+    result = await uow.session.execute(INBOX_BATCH, {
+        "consumer": consumer, "event_ids": [e.event_id for e in envelopes], "event_types": [e.event_type for e in envelopes],
+    })  # fmt: skip
     return set(result.scalars())
 
 
