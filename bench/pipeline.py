@@ -19,6 +19,7 @@ import multiprocessing
 import time
 from multiprocessing.connection import Connection
 
+import uvloop
 from sqlalchemy import func, select
 
 from shared.testing.backbone import Backbone, create_schema, effects
@@ -47,7 +48,7 @@ def consume(servers: RunServers, namespace: str, prefetch: int, ready: Connectio
             await consumer.stop()
         await backbone.close()
 
-    asyncio.run(run())
+    uvloop.run(run())  # the services' loop (uvicorn runs them on uvloop)
 
 
 async def one_run(servers: RunServers, count: int, prefetch: int, run: int) -> dict[str, float]:
@@ -93,7 +94,7 @@ def main() -> None:
     runs = []
     with isolated_servers() as servers:
         for run in range(args.rounds):
-            runs.append(asyncio.run(one_run(servers, args.events, args.prefetch, run)))
+            runs.append(uvloop.run(one_run(servers, args.events, args.prefetch, run)))
             if not args.json:
                 r = runs[-1]
                 print(f"{args.events} events, prefetch {args.prefetch}: {r['events_per_s']:.0f} events/s "
