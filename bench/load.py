@@ -25,13 +25,12 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import text
 
-from bench.platform import NO_RATE_LIMIT, running_platform
+from bench.platform import NO_RATE_LIMIT, ListingIssuer, running_platform
 from shared.auth import Principal, Role
 from shared.db import make_engine
 from shared.identity import IdType, person_id_for
 from shared.migrations import service_database_url
 from shared.testing.e2e import business_today, new_resident_id
-from shared.testing.tokens import ListingIssuer
 from yb_deploy.pytest_plugin import isolated_servers
 
 PERSON_KEY = b"development-only-person-key-change-me"

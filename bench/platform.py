@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from shared.auth import Principal
 from shared.testing.runs import RunServers
-from shared.testing.tokens import ListingIssuer
 from yb_deploy.platform import (
     PlatformConfig,
     prepare,
@@ -16,6 +17,22 @@ from yb_deploy.platform import (
     wait_until_ready,
 )
 from yb_deploy.pytest_plugin import platform_config_for
+
+try:
+    from shared.testing.tokens import ListingIssuer
+except (
+    ImportError
+):  # the previous implementation (bench.compare): its test gateway took any subject its key signed
+    from shared.auth.issuer import DevIssuer
+    from shared.testing.service_app import AUDIENCE, ISSUER
+
+    class ListingIssuer:  # type: ignore[no-redef]
+        def __init__(self, keys_dir: Path):
+            self._issuer = DevIssuer.load_or_create(keys_dir, ISSUER, AUDIENCE)
+
+        def issue(self, principal: Principal, ttl_s: int = 3600, now: float | None = None) -> str:
+            return self._issuer.issue(principal, ttl_s=ttl_s, now=now)
+
 
 # All clients come from this one machine: the gateway's per-client limit (50/s) would only measure itself.
 NO_RATE_LIMIT = {"YB_GATEWAY_RATE_LIMIT_PER_S": "1000000", "YB_GATEWAY_RATE_LIMIT_BURST": "1000000"}
