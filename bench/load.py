@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import platform as host
 import random
 import statistics
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-import httpx
+import aiohttp
 from sqlalchemy import text
 
 from bench.platform import NO_RATE_LIMIT, ListingIssuer, running_platform
@@ -35,26 +38,59 @@ from yb_deploy.pytest_plugin import isolated_servers
 
 PERSON_KEY = b"development-only-person-key-change-me"
 OFFICE = "120101"
+APP_DELAY_S = 1.0
 MIX = (("enroll", 0.15), ("eligibility", 0.6), ("registry", 0.15), ("declare", 0.1))
 
 
+def resident(number: str) -> Principal:
+    return Principal(
+        subject=f"p{number}",
+        role=Role.insured,
+        person_id=person_id_for(IdType.resident_id, number, PERSON_KEY),
+    )
+
+
+def facility(code: str) -> Principal:
+    return Principal(subject=f"fac-{code}", role=Role.facility, facility_id=code)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status_code: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
 class Load:
+    """The district's clients; aiohttp, whose requests cost a fraction of httpx's CPU: the load generator
+    shares the machine with the platform, and should measure the platform, not itself."""
+
     def __init__(
-        self, client: httpx.AsyncClient, issuer: ListingIssuer, staff: dict[str, str], facilities: list[str]
+        self,
+        client: aiohttp.ClientSession,
+        issuer: ListingIssuer,
+        staff: dict[str, str],
+        facilities: list[str],
     ):
         self.client, self.issuer, self.staff, self.facilities = client, issuer, staff, facilities
         self.people: list[dict[str, str]] = []
+        self.residents: list[
+            str
+        ] = []  # ID numbers to enroll, their accounts listed with the gateway beforehand
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.failures: dict[str, int] = defaultdict(int)  # "kind status" (or exception) → count
         self.approved = 0
         self.declared = 0
 
-    async def timed(self, kind: str, method: str, url: str, **kwargs) -> httpx.Response | None:  # type: ignore[no-untyped-def]
+    async def timed(self, kind: str, method: str, url: str, **kwargs) -> Answer | None:  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         try:
-            response = await self.client.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
+            async with self.client.request(method, url, **kwargs) as raw:
+                response = Answer(raw.status, await raw.read())
+        except (aiohttp.ClientError, TimeoutError) as exc:
             self.errors[kind] += 1
             self.failures[f"{kind} {type(exc).__name__}"] += 1
             return None
@@ -65,7 +101,7 @@ class Load:
         return response
 
     async def enroll(self) -> None:
-        number = new_resident_id(OFFICE)
+        number = self.residents.pop() if self.residents else new_resident_id(OFFICE)
         body = {"person": {"id_number": number, "name": "居民"}, "office_code": OFFICE, "tier": "adult_middle",
                 "coverage_year": business_today().year, "paid_on": f"{business_today().year - 1}-10-15",
                 "materials": {"id_document": "original"}}  # fmt: skip
@@ -78,12 +114,22 @@ class Load:
         approved = await self.timed("enroll", "POST", url, json={"version": 1}, headers=self.staff)
         if approved is not None and approved.status_code == 200:
             self.approved += 1
-            person = Principal(
-                subject=f"p{number[-8:]}",
-                role=Role.insured,
-                person_id=person_id_for(IdType.resident_id, number, PERSON_KEY),
+            token = {"Authorization": f"Bearer {self.issuer.issue(resident(number), ttl_s=7200)}"}
+            # Their app asks a moment later, once claims has heard of the approval (an event away): a read
+            # in the same millisecond would answer 404 "not yet", which is no error of the platform.
+            asyncio.get_running_loop().call_later(APP_DELAY_S, self.people.append, token)
+
+    def list_callers(self, residents: int) -> None:
+        """The people the run will enroll and the facilities that will declare, listed with the gateway's
+        test accounts in one write: the file is rewritten whole for each listing, which would otherwise
+        cost the load generator and the gateway more per caller the longer the run (the people of an
+        identity provider need no listing)."""
+        self.residents = [new_resident_id(OFFICE) for _ in range(residents)]
+        listing = getattr(self.issuer, "list", None)  # the previous implementation's issuer lists nothing
+        if listing is not None:
+            listing(
+                [resident(number) for number in self.residents] + [facility(code) for code in self.facilities]
             )
-            self.people.append({"Authorization": f"Bearer {self.issuer.issue(person, ttl_s=7200)}"})
 
     async def eligibility(self) -> None:
         if self.people:
@@ -100,7 +146,7 @@ class Load:
         if not self.facilities:
             return
         code = self.facilities.pop()
-        token = self.issuer.issue(Principal(subject=f"fac-{code}", role=Role.facility, facility_id=code))
+        token = self.issuer.issue(facility(code))
         bills = [
             {"bill_no": f"{code}-{n}", "care_type": "inpatient", "origin": "local", "pooled_fund": "1000.00"}
             for n in range(50)
@@ -183,9 +229,12 @@ async def run(
     gateway_url: str, issuer: ListingIssuer, staff: dict[str, str], admin_url: str, args, replicas: int
 ) -> dict:  # type: ignore[no-untyped-def]
     facilities = await known_facilities(admin_url, 2_000, replicas)
-    limits = httpx.Limits(max_connections=args.concurrency)
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=60, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+    async with aiohttp.ClientSession(
+        gateway_url, connector=connector, timeout=aiohttp.ClientTimeout(total=60)
+    ) as client:
         load = Load(client, issuer, staff, facilities)
+        load.list_callers(residents=args.population + int(100 * args.seconds))
         started = time.monotonic()
         while (
             load.approved < args.population and time.monotonic() - started < 300
@@ -235,7 +284,8 @@ def main() -> None:
         )
         print(f"N={replicas}: {r['requests_per_s']:.0f} req/s, errors {r['errors']}/{r['requests']} "
               f"({100 * r['errors'] / max(1, r['requests']):.2f}%), approvals {r['approved_during_run']}, declarations "
-              f"{r['declared']}, events lost {r['lost']} (drained in {r['drain_s']:.1f} s)\n      {kinds}", flush=True)  # fmt: skip
+              f"{r['declared']}, events lost {r['lost']} (drained in {r['drain_s']:.1f} s)\n      {kinds}"
+              f"{chr(10) + '      failures ' + str(r['failures']) if r['failures'] else ''}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

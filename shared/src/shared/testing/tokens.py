@@ -28,8 +28,9 @@ def listed_principal(principal: Principal) -> dict[str, Any]:
     return {k: v for k, v in principal.to_claims().items() if k != "ver"}
 
 
-def register(accounts_file: Path, principal: Principal) -> None:
-    """List the subject in the test account file (under a lock: test processes write it at once)."""
+def register(accounts_file: Path, *principals: Principal) -> None:
+    """List the subjects in the test account file (under a lock: test processes write it at once); the
+    whole file is rewritten each time, so list many at once where they are known beforehand."""
     accounts_file.parent.mkdir(parents=True, exist_ok=True)
     with open(accounts_file.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -37,7 +38,7 @@ def register(accounts_file: Path, principal: Principal) -> None:
             accounts = json.loads(accounts_file.read_text(encoding="utf-8"))["accounts"]
         except FileNotFoundError:
             accounts = {}
-        accounts[principal.subject] = listed_principal(principal)
+        accounts |= {principal.subject: listed_principal(principal) for principal in principals}
         scratch = accounts_file.with_suffix(f".{os.getpid()}.tmp")
         scratch.write_text(json.dumps({"accounts": accounts}, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(scratch, accounts_file)
@@ -51,9 +52,17 @@ class ListingIssuer:
     def __init__(self, keys_dir: Path):
         self.keys_dir = keys_dir
         self._issuer = DevIssuer.load_or_create(keys_dir, ISSUER, AUDIENCE)
+        self._listed: dict[str, dict[str, Any]] = {}  # by this issuer (entries are never removed)
+
+    def list(self, principals: list[Principal]) -> None:
+        """List the principals not listed yet, in one write of the file."""
+        fresh = [p for p in principals if self._listed.get(p.subject) != listed_principal(p)]
+        if fresh:
+            register(self.keys_dir / TEST_ACCOUNTS_FILE, *fresh)
+            self._listed |= {p.subject: listed_principal(p) for p in fresh}
 
     def issue(self, principal: Principal, ttl_s: int = 3600, now: float | None = None) -> str:
-        register(self.keys_dir / TEST_ACCOUNTS_FILE, principal)
+        self.list([principal])
         if principal.token_version is None:
             principal = principal.model_copy(update={"token_version": 0})
         return self._issuer.issue(principal, ttl_s=ttl_s, now=now)
