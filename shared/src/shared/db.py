@@ -207,7 +207,9 @@ async def fetch_rows(session: AsyncSession, statement: str, *args: Any) -> list[
     """Rows of one read-only statement (``$1``-style parameters) sent straight to asyncpg on the session's
     connection: for the hottest reads, where SQLAlchemy's statement and result handling cost more than the
     query. No BEGIN is sent for it (a single statement sees one snapshot by itself); inside a transaction
-    already begun it runs in that transaction. Rows are asyncpg records (by name or position; JSONB decoded)."""
+    already begun it runs in that transaction. Never for writes: before SQLAlchemy has begun the
+    transaction, a write sent this way would commit by itself. Rows are asyncpg records (by name or
+    position; JSONB decoded)."""
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
