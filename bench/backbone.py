@@ -23,6 +23,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import httpx
 from sqlalchemy import func, select
@@ -94,13 +95,16 @@ def resident_id(rng: random.Random) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-async def approve_many(config: PlatformConfig, staff_token: str, count: int) -> None:
-    """Enroll and approve `count` residents through the gateway, a few at a time."""
+async def approve_many(config: PlatformConfig, staff_token: str, count: int) -> float:
+    """Enroll and approve `count` residents through the gateway, a few at a time; returns approvals per
+    second. aiohttp, which costs the machine a fraction of httpx's CPU per request."""
     rng = random.Random(7)
     headers = {"Authorization": f"Bearer {staff_token}"}
     semaphore = asyncio.Semaphore(4)
+    approved = 0
 
-    async def one(client: httpx.AsyncClient, id_number: str) -> None:
+    async def one(client: aiohttp.ClientSession, id_number: str) -> None:
+        nonlocal approved
         async with semaphore:
             body = {
                 "person": {"id_number": id_number, "name": "测试"},
@@ -110,20 +114,21 @@ async def approve_many(config: PlatformConfig, staff_token: str, count: int) -> 
                 "paid_on": "2025-10-15",
                 "materials": {"id_document": "original"},
             }
-            created = await client.post(
+            async with client.post(
                 "/api/v1/registration/enrollments/residents", json=body, headers=headers
-            )
-            if created.status_code != 201:
-                return  # the random ID repeated: skip it
-            approved = await client.post(
-                f"/api/v1/registration/enrollments/{created.json()['id']}/approve",
-                json={"version": 1},
-                headers=headers,
-            )
-            approved.raise_for_status()
+            ) as created:
+                if created.status != 201:
+                    return  # the random ID repeated: skip it
+                enrollment = (await created.json())["id"]
+            async with client.post(f"/api/v1/registration/enrollments/{enrollment}/approve",
+                                   json={"version": 1}, headers=headers) as answer:  # fmt: skip
+                answer.raise_for_status()
+                approved += 1
 
-    async with httpx.AsyncClient(base_url=config.gateway_url, timeout=30) as client:
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(config.gateway_url, timeout=aiohttp.ClientTimeout(total=30)) as client:
         await asyncio.gather(*(one(client, resident_id(rng)) for _ in range(count)))
+    return approved / (time.perf_counter() - started)
 
 
 async def approval_latencies(admin_url: str) -> list[float]:

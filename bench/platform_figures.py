@@ -55,7 +55,7 @@ def main() -> None:
         with httpx.Client(base_url=config.gateway_url, timeout=30) as client:
             staff = backbone.token(client, "staff-heping")
             insured = backbone.token(client, "zhangsan")
-            asyncio.run(backbone.approve_many(config, staff, args.approvals))
+            figures["approvals_per_s"] = asyncio.run(backbone.approve_many(config, staff, args.approvals))
             make_zhangsan_eligible(client, staff)
         time.sleep(2)
         latencies = asyncio.run(backbone.approval_latencies(servers.admin_url))
