@@ -189,6 +189,20 @@ maternity_events = Table(
     Column("payment_id", UUID(as_uuid=True), nullable=False, index=True),
 )
 
+
+def four_eyes_columns() -> list[Column]:  # type: ignore[type-arg]
+    """Who drafted, reviewed and published a version: the columns of every record that one admin drafts
+    and another publishes (policy versions, holiday notices)."""
+    return [
+        Column("drafted_by", String(100), nullable=False),
+        Column("drafted_at", DateTime(timezone=True), nullable=False),
+        Column("reviewed_by", String(100)),
+        Column("review_note", Text),
+        Column("published_by", String(100)),
+        Column("published_at", DateTime(timezone=True)),
+    ]
+
+
 # Benefit policies administered as data (svc_claims.usecases.policies): a version is a whole document for
 # a region, scheme and year; published versions never change (a trigger refuses it, migration 0014).
 policy_versions = Table(
@@ -204,12 +218,7 @@ policy_versions = Table(
     Column("status", String(12), nullable=False),  # draft | published
     Column("title", Text, nullable=False),
     Column("document", JSONB, nullable=False),
-    Column("drafted_by", String(100), nullable=False),
-    Column("drafted_at", DateTime(timezone=True), nullable=False),
-    Column("reviewed_by", String(100)),
-    Column("review_note", Text),
-    Column("published_by", String(100)),
-    Column("published_at", DateTime(timezone=True)),
+    *four_eyes_columns(),
     Index("policy_versions_in_force", "kind", "region", "scheme", "year", "effective_from"),
     # Two published versions never start on the same day, nor share a number.
     Index(
@@ -244,12 +253,7 @@ holiday_notices = Table(
     Column("status", String(12), nullable=False),  # draft | published
     Column("source", Text, nullable=False),  # the notice's number, e.g. 国办发明电〔2026〕7号
     Column("document", JSONB, nullable=False),  # shared.calendar.YearTable
-    Column("drafted_by", String(100), nullable=False),
-    Column("drafted_at", DateTime(timezone=True), nullable=False),
-    Column("reviewed_by", String(100)),
-    Column("review_note", Text),
-    Column("published_by", String(100)),
-    Column("published_at", DateTime(timezone=True)),
+    *four_eyes_columns(),
     Index(
         "holiday_notices_one_number",
         "year",

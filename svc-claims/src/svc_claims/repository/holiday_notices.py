@@ -14,23 +14,17 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from svc_claims.domain.publication import Publication
 from svc_claims.models import holiday_notices
 
 
 @dataclass(frozen=True)
-class HolidayNotice:
+class HolidayNotice(Publication):
     id: uuid.UUID
     year: int
     version: int | None
-    status: str
     source: str
     document: dict[str, Any]
-    drafted_by: str
-    drafted_at: datetime
-    reviewed_by: str | None
-    review_note: str | None
-    published_by: str | None
-    published_at: datetime | None
 
 
 def _notice(row: Any) -> HolidayNotice:

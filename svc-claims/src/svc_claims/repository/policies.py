@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from svc_claims.domain.benefits.policy import LEVELS, TIERS, AssistanceGroup, Policy, VeteranGroup
 from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
+from svc_claims.domain.publication import Publication
 from svc_claims.models import policy_versions
 
 POLICY_DIR = Path(__file__).parents[1] / "data" / "policies"
@@ -268,7 +269,7 @@ BENEFIT = "benefit"  # policy_versions.kind of the benefit policy
 
 
 @dataclass(frozen=True)
-class PolicyVersion:
+class PolicyVersion(Publication):
     id: uuid.UUID
     kind: str
     region: str
@@ -276,15 +277,8 @@ class PolicyVersion:
     year: int
     effective_from: date
     version: int | None
-    status: str
     title: str
     sample: bool
-    drafted_by: str
-    drafted_at: datetime
-    reviewed_by: str | None
-    review_note: str | None
-    published_by: str | None
-    published_at: datetime | None
     document: dict[str, Any]
 
 

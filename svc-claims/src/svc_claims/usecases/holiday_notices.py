@@ -11,9 +11,10 @@ import uuid
 from shared.auth import Principal, Role
 from shared.calendar import default_calendar
 from shared.db import UnitOfWork
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import NotFound
 from shared.events import new_envelope
 from shared.holiday_notices import announcement, notice_table
+from svc_claims.domain.publication import require_admin, require_publishable
 from svc_claims.repository import holiday_notices as store
 from svc_claims.repository.holiday_notices import HolidayNotice
 
@@ -21,14 +22,12 @@ from svc_claims.repository.holiday_notices import HolidayNotice
 ANNOUNCE_EVERY_S = 3600.0
 
 
-def _require_admin(actor: Principal) -> None:
-    if actor.role is not Role.admin:
-        raise Forbidden("forbidden", "仅管理员可起草、发布节假日安排通知")
+WHAT = "节假日安排通知"
 
 
 async def draft(uow: UnitOfWork, actor: Principal, document: object) -> HolidayNotice:
     """A new draft from a notice document, validated whole (every error at once)."""
-    _require_admin(actor)
+    require_admin(actor, WHAT)
     table = notice_table(document)
     notice_id = await store.insert_draft(
         uow.session, year=table.year, source=table.source, document=table.model_dump(mode="json"),
@@ -41,12 +40,9 @@ async def publish(
     uow: UnitOfWork, actor: Principal, notice_id: uuid.UUID, *, note: str | None
 ) -> HolidayNotice:
     """The second admin's review and publication (never the drafter's), announced to every service."""
-    _require_admin(actor)
+    require_admin(actor, WHAT)
     found = await _found(uow, notice_id, for_update=True)
-    if found.status != "draft":
-        raise Conflict("not_a_draft", "只能发布草稿", f"该通知状态为 {found.status}")
-    if found.drafted_by == actor.subject:
-        raise Forbidden("four_eyes", "起草人不能发布自己起草的通知", "须由另一名管理员审核发布")
+    require_publishable(found, actor, noun="通知", status_noun="通知")
     table = notice_table(found.document)  # the stored draft still validates (rules change between releases)
     await store.lock_year(uow.session, found.year)
     number = await store.next_number(uow.session, found.year)

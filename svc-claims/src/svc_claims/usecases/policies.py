@@ -21,9 +21,10 @@ from pydantic import ValidationError
 
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
-from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from shared.errors import Conflict, DomainError, Invalid, NotFound
 from svc_claims.domain.benefits.policy import Policy
 from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
+from svc_claims.domain.publication import require_admin, require_publishable
 from svc_claims.repository.policies import (
     ALLOWANCE,
     BENEFIT,
@@ -83,14 +84,12 @@ def document_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def require_admin(actor: Principal) -> None:
-    if actor.role is not Role.admin:
-        raise Forbidden("forbidden", "仅管理员可起草、发布待遇政策")
+WHAT = "待遇政策"
 
 
 async def draft(uow: UnitOfWork, actor: Principal, *, document: object, kind: str = BENEFIT) -> PolicyVersion:
     """A new draft from a document (validated whole; the version number is given on publishing)."""
-    require_admin(actor)
+    require_admin(actor, WHAT)
     policy = validate_document(document, kind)
     version_id = uuid.uuid4()
     await insert_draft(
@@ -146,12 +145,9 @@ async def publish(
     uow: UnitOfWork, actor: Principal, version_id: uuid.UUID, *, note: str | None = None
 ) -> PolicyVersion:
     """The second admin's review and publication: never by the admin who drafted it (four eyes)."""
-    require_admin(actor)
+    require_admin(actor, WHAT)
     found = await _get(uow, version_id, for_update=True)
-    if found.status != "draft":
-        raise Conflict("not_a_draft", "只能发布草稿", f"该政策版本状态为 {found.status}")
-    if found.drafted_by == actor.subject:
-        raise Forbidden("four_eyes", "起草人不能发布自己起草的政策", "须由另一名管理员审核发布")
+    require_publishable(found, actor, noun="政策", status_noun="政策版本")
     bundled = bundled_version(found.kind, found.region, found.scheme, found.year)  # numbered with the rest
     if bundled is not None and bundled.starts == found.effective_from:
         raise Conflict("effective_date_taken", "该生效日期已有政策版本",
