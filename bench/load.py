@@ -125,11 +125,7 @@ class Load:
         cost the load generator and the gateway more per caller the longer the run (the people of an
         identity provider need no listing)."""
         self.residents = [new_resident_id(OFFICE) for _ in range(residents)]
-        listing = getattr(self.issuer, "list", None)  # the previous implementation's issuer lists nothing
-        if listing is not None:
-            listing(
-                [resident(number) for number in self.residents] + [facility(code) for code in self.facilities]
-            )
+        self.issuer.list([resident(n) for n in self.residents] + [facility(code) for code in self.facilities])
 
     async def eligibility(self) -> None:
         if self.people:

@@ -30,6 +30,9 @@ except (
         def __init__(self, keys_dir: Path):
             self._issuer = DevIssuer.load_or_create(keys_dir, ISSUER, AUDIENCE)
 
+        def list(self, principals: list[Principal]) -> None:
+            """Nothing to list: that gateway knew no account file."""
+
         def issue(self, principal: Principal, ttl_s: int = 3600, now: float | None = None) -> str:
             return self._issuer.issue(principal, ttl_s=ttl_s, now=now)
 
