@@ -28,7 +28,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import String, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from shared import context, metrics
 from shared.db import UnitOfWork
@@ -36,7 +36,6 @@ from shared.events.broker import Broker, OutgoingMessage
 from shared.events.envelope import Envelope
 from shared.events.registry import event_spec, payload_of
 from shared.events.topology import Names, declare_service_queues
-from shared.tables import inbox
 
 log = logging.getLogger(__name__)
 
@@ -374,10 +373,4 @@ async def record_all_in_inbox(uow: UnitOfWork, consumer: str, envelopes: Sequenc
 
 
 async def record_in_inbox(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:
-    result = await uow.session.execute(
-        insert(inbox)
-        .values(consumer=consumer, event_id=envelope.event_id, event_type=envelope.event_type)
-        .on_conflict_do_nothing()
-        .returning(inbox.c.event_id)
-    )
-    return result.first() is not None
+    return bool(await record_all_in_inbox(uow, consumer, [envelope]))
