@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checklistFrom, isMaterialsProblem } from '../src/lib/materials'
-import { describeProblem } from '../src/lib/api'
+import { checklistFrom, isMaterialsProblem, useChecklist } from '../src/lib/materials'
+import { ApiError, describeProblem } from '../src/lib/api'
 
 // The answer svc-registration gives when papers are missing (422 materials_missing).
 const problem = {
@@ -32,5 +32,25 @@ describe('the materials checklist', () => {
 
   it('tells the clerk the title and every message of a problem', () => {
     expect(describeProblem(problem)).toBe('申请材料不全，请一次性补正；缺少：有效身份证件；缺少：代办人有效身份证件')
+  })
+})
+
+describe("a form's checklist", () => {
+  it('names every missing paper of a refusal at once, and clears them when the form goes through', () => {
+    const papers = useChecklist()
+    papers.mark('household_register', 'original')
+    expect(papers.refusal(new ApiError(problem))).toBe('申请材料不全，请一次性补正：有效身份证件、代办人有效身份证件')
+    expect(papers.checklist.value.filter((i) => i.missing).map((i) => i.code)).toEqual(['id_document', 'proxy_id_document'])
+    papers.accepted()
+    expect(papers.checklist.value.some((i) => i.missing)).toBe(false)
+  })
+
+  it('tells any other refusal as its message and keeps the checklist', () => {
+    const papers = useChecklist()
+    papers.mark('id_document', 'copy')
+    papers.mark('id_document', undefined)
+    expect(papers.received).toEqual({})
+    expect(papers.refusal(new Error('网络错误'))).toBe('网络错误')
+    expect(papers.checklist.value).toEqual([])
   })
 })
