@@ -200,20 +200,42 @@ class UnitOfWork:
     async def read(self, query: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """A use case that changes nothing, in a transaction that is rolled back."""
         async with self:
+            self.session.info[_READ_ONLY] = True
             return await query(self, *args, **kwargs)
 
 
 async def fetch_rows(session: AsyncSession, statement: str, *args: Any) -> list[Any]:
-    """Rows of one read-only statement (``$1``-style parameters) sent straight to asyncpg on the session's
-    connection: for the hottest reads, where SQLAlchemy's statement and result handling cost more than the
-    query. No BEGIN is sent for it (a single statement sees one snapshot by itself); inside a transaction
-    already begun it runs in that transaction. Never for writes: before SQLAlchemy has begun the
-    transaction, a write sent this way would commit by itself. Rows are asyncpg records (by name or
-    position; JSONB decoded)."""
+    """Rows of one read-only statement (``$1``-style parameters) sent straight to asyncpg: for the hottest
+    reads, where SQLAlchemy's statement and result handling cost more than the query. No BEGIN is sent
+    for it (a single statement sees one snapshot by itself). Inside a transaction already begun it runs
+    on that transaction's connection; in a read (`UnitOfWork.read`) that has begun none, on a pooled
+    connection borrowed for this statement alone, so the read sets up no session transaction to roll
+    back. Never for writes: before SQLAlchemy has begun the transaction, a write sent this way would
+    commit by itself. Rows are asyncpg records (by name or position; JSONB decoded)."""
+    if session.info.get(_READ_ONLY) and not session.in_transaction():
+        return await _fetch_on_borrowed(session, statement, args)
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     return list(await driver.fetch(statement, *args))
+
+
+_READ_ONLY = "yb_read_only"
+
+
+async def _fetch_on_borrowed(session: AsyncSession, statement: str, args: tuple[Any, ...]) -> list[Any]:
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine)
+    pooled = await engine.raw_connection()
+    try:
+        driver = pooled.driver_connection
+        assert driver is not None
+        return list(await driver.fetch(statement, *args))
+    except BaseException:
+        pooled.invalidate()  # cut off mid-statement (a cancelled request): not fit to be handed out again
+        raise
+    finally:
+        await greenlet_spawn(pooled.close)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -6,9 +6,11 @@ import uuid
 from dataclasses import asdict
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,9 +21,25 @@ from svc_claims.domain.eligibility import Coverage, Entitlement
 from svc_claims.models import account_entries, benefit_years, coverages, entitlements, facilities
 
 # Every eligibility check and bill reads these two: plain SQL on the driver (shared.db.fetch_rows).
-COVERAGES_OF = f"SELECT {', '.join(Coverage.__dataclass_fields__)} FROM coverages WHERE person_id = $1"
-ENTITLEMENTS_OF = (
-    f"SELECT {', '.join(Entitlement.__dataclass_fields__)} FROM entitlements WHERE person_id = $1"
+_COVERAGE = list(Coverage.__dataclass_fields__)
+_ENTITLEMENT = list(Entitlement.__dataclass_fields__)
+COVERAGES_OF = f"SELECT {', '.join(_COVERAGE)} FROM coverages WHERE person_id = $1"
+ENTITLEMENTS_OF = f"SELECT {', '.join(_ENTITLEMENT)} FROM entitlements WHERE person_id = $1"
+
+
+_BOTH = _COVERAGE + [f for f in _ENTITLEMENT if f not in _COVERAGE]
+
+
+def _rows_of(table: Table, other: Table) -> str:
+    """One side of a UNION ALL of both kinds of row: the table's own columns, the other's as typed NULLs."""
+    columns = [f if f in table.c else f"NULL::{other.c[f].type.compile(dialect=postgresql.dialect())} AS {f}"
+               for f in _BOTH]  # fmt: skip
+    return f"SELECT '{table.name}' AS row_of, {', '.join(columns)} FROM {table.name} WHERE person_id = $1"
+
+
+# The eligibility read, the most frequent request of all, takes both in one round trip.
+COVERAGES_AND_ENTITLEMENTS_OF = (
+    f"{_rows_of(coverages, entitlements)} UNION ALL {_rows_of(entitlements, coverages)}"
 )
 
 
@@ -76,10 +94,14 @@ class Repository:
         )  # fmt: skip
 
     async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
-        rows = await fetch_rows(self.session, COVERAGES_OF, person_id)  # the hottest read: see fetch_rows
-        return [Coverage(**dict(row) | {"special_groups": tuple(row["special_groups"]),
-                                        "special_group_records": tuple(row["special_group_records"])})
-                for row in rows]  # fmt: skip
+        return [_coverage(row) for row in await fetch_rows(self.session, COVERAGES_OF, person_id)]
+
+    async def coverages_and_entitlements_of(
+        self, person_id: uuid.UUID
+    ) -> tuple[list[Coverage], list[Entitlement]]:
+        rows = await fetch_rows(self.session, COVERAGES_AND_ENTITLEMENTS_OF, person_id)
+        return ([_coverage(r) for r in rows if r["row_of"] == coverages.name],
+                [_entitlement(r) for r in rows if r["row_of"] == entitlements.name])  # fmt: skip
 
     async def record_entitlement(self, entitlement: Entitlement, replaces: uuid.UUID | None) -> None:
         values = {**asdict(entitlement), "facility_codes": list(entitlement.facility_codes)}
@@ -103,8 +125,7 @@ class Repository:
         return ended.first() is not None
 
     async def entitlements_of(self, person_id: uuid.UUID) -> list[Entitlement]:
-        rows = await fetch_rows(self.session, ENTITLEMENTS_OF, person_id)
-        return [Entitlement(**dict(row) | {"facility_codes": tuple(row["facility_codes"])}) for row in rows]
+        return [_entitlement(row) for row in await fetch_rows(self.session, ENTITLEMENTS_OF, person_id)]
 
     async def lock_benefit_year(
         self, person_id: uuid.UUID, scheme: str, year: int, fresh: Accumulators
@@ -167,3 +188,12 @@ class Repository:
 
 
 ACCUMULATORS = TypeAdapter(Accumulators)
+
+
+def _coverage(row: Any) -> Coverage:
+    return Coverage(**{f: row[f] for f in _COVERAGE} | {"special_groups": tuple(row["special_groups"]),
+                                                       "special_group_records": tuple(row["special_group_records"])})  # fmt: skip
+
+
+def _entitlement(row: Any) -> Entitlement:
+    return Entitlement(**{f: row[f] for f in _ENTITLEMENT} | {"facility_codes": tuple(row["facility_codes"])})

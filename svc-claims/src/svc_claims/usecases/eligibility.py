@@ -130,13 +130,10 @@ async def eligibility(
     uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, *, day: date | None
 ) -> Eligibility:
     """Eligibility on `day` (default: today), for callers allowed to see this person; else 404."""
-    repo = Repository(uow.session)
-    coverages = await repo.coverages_of(person_id)
+    coverages, entitlements = await Repository(uow.session).coverages_and_entitlements_of(person_id)
     if not coverages or not may_see_person(actor, person_id, coverages):
         raise NotFound("参保人资格记录")
-    return eligibility_on(
-        person_id, day or uow.clock.today(), coverages, await repo.entitlements_of(person_id)
-    )
+    return eligibility_on(person_id, day or uow.clock.today(), coverages, entitlements)
 
 
 class SamplePolicyData(Invalid):

@@ -1,0 +1,97 @@
+"""A read (`UnitOfWork.read`) sends its plain-SQL statements (`fetch_rows`) on a pooled connection borrowed
+for the statement, without a session transaction; once the read has begun one, on that transaction's
+connection; a statement cut off mid-way leaves no broken connection in the pool."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+
+from shared.clock import SystemClock
+from shared.db import UnitOfWork, fetch_rows, make_engine, make_session_factory
+from shared.testing.runs import RunServers
+
+pytestmark = pytest.mark.integration
+
+
+class Runtime:
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self._sessions = make_session_factory(engine)
+
+    def request_uow(self) -> UnitOfWork:
+        return UnitOfWork(self._sessions, SystemClock(), "reads", gate=asyncio.Semaphore(3))
+
+
+@pytest.fixture
+async def runtime(test_servers: RunServers) -> AsyncIterator[Runtime]:
+    engine = make_engine(test_servers.admin_url, pool_size=4)
+    yield Runtime(engine)
+    await engine.dispose()
+
+
+def checked_out(runtime: Runtime) -> int:
+    pool = runtime.engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
+async def test_a_read_of_plain_sql_alone_holds_no_connection_between_its_statements_and_begins_nothing(
+    runtime: Runtime,
+) -> None:
+    async def query(uow: UnitOfWork) -> dict[str, Any]:
+        first = await fetch_rows(uow.session, "SELECT $1::int + 1 AS n, txid_current_if_assigned() AS tx", 41)
+        return {"n": first[0]["n"], "tx": first[0]["tx"], "held": checked_out(runtime),
+                "begun": uow.session.in_transaction()}  # fmt: skip
+
+    seen = await runtime.request_uow().read(query)
+
+    assert seen == {"n": 42, "tx": None, "held": 0, "begun": False}
+    assert checked_out(runtime) == 0
+
+
+async def test_once_a_read_has_begun_a_transaction_its_plain_sql_runs_on_that_transaction(
+    runtime: Runtime,
+) -> None:
+    async def query(uow: UnitOfWork) -> tuple[int, int]:
+        session_pid = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        fetched = await fetch_rows(uow.session, "SELECT pg_backend_pid() AS pid")
+        return session_pid, fetched[0]["pid"]
+
+    session_pid, fetched_pid = await runtime.request_uow().read(query)
+
+    assert session_pid == fetched_pid
+    assert checked_out(runtime) == 0
+
+
+async def test_a_write_units_plain_sql_runs_on_the_connection_its_writes_use(runtime: Runtime) -> None:
+    async with runtime.request_uow() as uow:
+        fetched = await fetch_rows(uow.session, "SELECT pg_backend_pid() AS pid")
+        written = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert fetched[0]["pid"] == written
+        assert checked_out(runtime) == 1
+    assert checked_out(runtime) == 0
+
+
+async def test_a_read_cut_off_mid_statement_leaves_no_broken_connection_in_the_pool(
+    runtime: Runtime,
+) -> None:
+    async def slow(uow: UnitOfWork) -> list[Any]:
+        return await fetch_rows(uow.session, "SELECT pg_sleep(30)")
+
+    task = asyncio.create_task(runtime.request_uow().read(slow))
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert checked_out(runtime) == 0
+    for _ in range(6):  # more reads than the pool has connections: every one it hands out works
+        rows = await runtime.request_uow().read(lambda uow: fetch_rows(uow.session, "SELECT 7 AS n"))
+        assert rows[0]["n"] == 7
