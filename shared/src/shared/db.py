@@ -158,6 +158,9 @@ class UnitOfWork:
     async def _enter_gate(self, gate: asyncio.Semaphore) -> None:
         # A request that waits longer than the pool would have let it is told to come back, rather
         # than queueing without end behind a burst.
+        if not gate.locked():  # a free place is taken at once, without a timer
+            await gate.acquire()
+            return
         try:
             await asyncio.wait_for(gate.acquire(), timeout=self._gate_wait_s)
         except TimeoutError:
