@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import ARRAY, UUID, String, Text, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events.envelope import Envelope
 from shared.tables import outbox
 
+# The rows and the NOTIFY that wakes the relay when the transaction commits, in one statement whatever
+# the number of events (two statements before: a round trip and a statement's handling saved per write).
 # One channel per schema, so a commit wakes only the relay of the service that wrote the rows.
-NOTIFY_SQL = text("SELECT pg_notify('outbox_' || current_schema(), '')")
+WRITE_TO_OUTBOX = text(
+    "WITH written AS (INSERT INTO outbox (event_id, event_type, envelope) "
+    "SELECT event_id, event_type, envelope::jsonb FROM unnest(:event_ids, :event_types, :envelopes) "
+    "AS batch(event_id, event_type, envelope)) "
+    "SELECT pg_notify('outbox_' || current_schema(), '')"
+).bindparams(
+    bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))), bindparam("event_types", type_=ARRAY(String)),
+    bindparam("envelopes", type_=ARRAY(Text)),
+)  # fmt: skip
 
 
 async def write_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
-    rows = [
-        {"event_id": e.event_id, "event_type": e.event_type, "envelope": e.model_dump(mode="json")}
-        for e in envelopes
-    ]
-    await session.execute(insert(outbox), rows)
-    await session.execute(NOTIFY_SQL)
+    await session.execute(WRITE_TO_OUTBOX, {
+        "event_ids": [e.event_id for e in envelopes], "event_types": [e.event_type for e in envelopes],
+        "envelopes": [e.model_dump_json() for e in envelopes],
+    })  # fmt: skip
 
 
 async def outbox_backlog(session: AsyncSession) -> tuple[int, float]:

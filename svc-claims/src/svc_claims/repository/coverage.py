@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import fetch_rows
@@ -43,6 +43,19 @@ COVERAGES_AND_ENTITLEMENTS_OF = (
 )
 
 
+def _coverage_upsert() -> Insert:
+    statement = insert(coverages)
+    changes = {c: statement.excluded[c] for c in [*_COVERAGE, "source_event_id"] if c != "enrollment_id"}
+    # A repeated approval (retirement …) never undoes an end recorded meanwhile (LEAST skips NULL).
+    changes["benefit_end"] = func.least(coverages.c.benefit_end, statement.excluded.benefit_end)
+    return statement.on_conflict_do_update(index_elements=["enrollment_id"], set_=changes)
+
+
+# Built once, executed with each coverage's values: built per event (its `excluded` columns above all),
+# it cost the consumer more than the write itself.
+RECORD_COVERAGE = _coverage_upsert()
+
+
 class Repository:
     def __init__(self, session: AsyncSession):
         self.session = session
@@ -50,13 +63,7 @@ class Repository:
     async def record_coverage(self, coverage: Coverage, source_event_id: uuid.UUID) -> None:
         values = {**asdict(coverage), "special_groups": list(coverage.special_groups),
                   "special_group_records": list(coverage.special_group_records), "source_event_id": source_event_id}  # fmt: skip
-        statement = insert(coverages).values(values)
-        # A repeated approval (retirement …) never undoes an end recorded meanwhile (LEAST skips NULL).
-        changes = {k: v for k, v in values.items() if k != "enrollment_id"}
-        changes["benefit_end"] = func.least(coverages.c.benefit_end, statement.excluded.benefit_end)
-        await self.session.execute(
-            statement.on_conflict_do_update(index_elements=["enrollment_id"], set_=changes)
-        )
+        await self.session.execute(RECORD_COVERAGE, values)
 
     async def end_coverage(self, enrollment_id: uuid.UUID, last_day: date, reason: str | None = None) -> bool:
         """The coverage ends on `last_day` (never later than it already did); False when unknown."""
