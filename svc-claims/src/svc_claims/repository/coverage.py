@@ -45,7 +45,9 @@ COVERAGES_AND_ENTITLEMENTS_OF = (
 
 def _coverage_upsert() -> Insert:
     statement = insert(coverages)
-    changes: dict[str, Any] = {c: statement.excluded[c] for c in [*_COVERAGE, "source_event_id"] if c != "enrollment_id"}
+    changes: dict[str, Any] = {
+        c: statement.excluded[c] for c in [*_COVERAGE, "source_event_id"] if c != "enrollment_id"
+    }
     # A repeated approval (retirement …) never undoes an end recorded meanwhile (LEAST skips NULL).
     changes["benefit_end"] = func.least(coverages.c.benefit_end, statement.excluded.benefit_end)
     return statement.on_conflict_do_update(index_elements=["enrollment_id"], set_=changes)
