@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,16 @@ class DocumentStore(Generic[A]):
         self.table = table
         self.adapter: TypeAdapter[A] = TypeAdapter(model)
         self.key_columns = key_columns
+        # Built once, executed with each call's values: building a statement costs more than running it.
+        read = select(table.c.document).where(table.c.id == bindparam("aggregate_id"))
+        self._get, self._get_locked = read, read.with_for_update()
+        self._add = insert(table)
+        self._save = (
+            update(table)
+            .where(table.c.id == bindparam("aggregate_id"), table.c.version == bindparam("loaded_at_version"))
+            .values(updated_at=func.now())
+            .returning(table.c.id)
+        )
 
     def load(self, document: dict[str, Any]) -> A:
         return self.adapter.validate_python(document)
@@ -35,21 +45,18 @@ class DocumentStore(Generic[A]):
         return {**self.key_columns(aggregate), "document": self.adapter.dump_python(aggregate, mode="json")}
 
     async def get(self, session: AsyncSession, aggregate_id: uuid.UUID, *, lock: bool = False) -> A | None:
-        query = select(self.table.c.document).where(self.table.c.id == aggregate_id)
-        row = (await session.execute(query.with_for_update() if lock else query)).first()
+        query = self._get_locked if lock else self._get
+        row = (await session.execute(query, {"aggregate_id": aggregate_id})).first()
         return self.load(row[0]) if row else None
 
     async def add(self, session: AsyncSession, aggregate: A) -> None:
-        await session.execute(insert(self.table).values(self._row(aggregate)))
+        await session.execute(self._add, self._row(aggregate))
 
     async def save(self, session: AsyncSession, aggregate: A, *, loaded_at_version: int) -> None:
         """Replace the stored aggregate, provided nobody has saved it since it was loaded."""
         row = self._row(aggregate)
         changed = await session.execute(
-            update(self.table)
-            .where(self.table.c.id == row["id"], self.table.c.version == loaded_at_version)
-            .values({**row, "updated_at": func.now()})
-            .returning(self.table.c.id)
+            self._save, {**row, "aggregate_id": row["id"], "loaded_at_version": loaded_at_version}
         )
         if changed.first() is None:
             raise Conflict("version_conflict", "记录已被他人修改", "请刷新后重试")
