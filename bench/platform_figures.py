@@ -1,6 +1,6 @@
 """The platform's figures of issue 22 in one short run, printed as one JSON line (for bench.compare).
 
-    uv run python -m bench.platform_figures [--approvals 200] [--seconds 5] [--claims 60] [--mix-seconds 10]
+    uv run python -m bench.platform_figures [--approvals 200] [--seconds 5] [--claims 150] [--mix-seconds 10]
 
 One platform (one process per service) on a database and broker namespace of its own:
 - registration.approved written → claims.eligible recorded, p50/p99 over `--approvals` approvals;
@@ -43,7 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--approvals", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--claims", type=int, default=60)
+    parser.add_argument("--claims", type=int, default=150)
     parser.add_argument("--mix-seconds", type=float, default=10)
     parser.add_argument(
         "--json", action="store_true", help="accepted for bench.compare; the output is JSON anyway"
