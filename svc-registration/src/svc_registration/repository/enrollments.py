@@ -6,7 +6,7 @@ import uuid
 from dataclasses import asdict
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +31,21 @@ from svc_registration.models import (
     transferred_contributions,
 )
 
+# The statements of every enrollment and approval, built once and executed with each call's values:
+# building a statement cost more than running it.
+_SAVE_PERSON = insert(persons).on_conflict_do_nothing(index_elements=["id"])
+_GET_PERSON = select(persons).where(persons.c.id == bindparam("person_id"))
+_ADD_ENROLLMENT = insert(enrollments)
+_GET_ENROLLMENT = select(enrollments).where(enrollments.c.id == bindparam("enrollment_id"))
+_GET_ENROLLMENT_LOCKED = _GET_ENROLLMENT.with_for_update()
+_UPDATE_ENROLLMENT = update(enrollments).where(enrollments.c.id == bindparam("enrollment_id"))
+_LOCK_PERSON = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key", type_=String), 0)))
+_ENROLLMENTS_OF = (
+    select(enrollments)
+    .where(enrollments.c.person_id == bindparam("person_id"))
+    .order_by(enrollments.c.benefit_start)
+)
+
 
 class Enrollments:
     def __init__(self, session: AsyncSession):
@@ -38,15 +53,10 @@ class Enrollments:
 
     async def save_person(self, person: Person) -> None:
         """Insert, or keep the existing row: the same ID always maps to the same person id."""
-        values = {**asdict(person), "id_type": person.id_type.value}
-        await self.session.execute(
-            insert(persons).values(values).on_conflict_do_nothing(index_elements=["id"])
-        )
+        await self.session.execute(_SAVE_PERSON, {**asdict(person), "id_type": person.id_type.value})
 
     async def get_person(self, person_id: uuid.UUID) -> Person | None:
-        row = (
-            (await self.session.execute(select(persons).where(persons.c.id == person_id))).mappings().first()
-        )
+        row = (await self.session.execute(_GET_PERSON, {"person_id": person_id})).mappings().first()
         if row is None:
             return None
         return Person(
@@ -54,13 +64,11 @@ class Enrollments:
         )
 
     async def add_enrollment(self, enrollment: Enrollment) -> None:
-        await self.session.execute(insert(enrollments).values(enrollment_row(enrollment)))
+        await self.session.execute(_ADD_ENROLLMENT, enrollment_row(enrollment))
 
     async def get_enrollment(self, enrollment_id: uuid.UUID, for_update: bool = False) -> Enrollment | None:
-        query = select(enrollments).where(enrollments.c.id == enrollment_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.session.execute(query)).mappings().first()
+        query = _GET_ENROLLMENT_LOCKED if for_update else _GET_ENROLLMENT
+        row = (await self.session.execute(query, {"enrollment_id": enrollment_id})).mappings().first()
         return enrollment_of_row(row) if row else None
 
     async def record_transferred_contributions(self, values: dict) -> None:
@@ -95,17 +103,11 @@ class Enrollments:
 
     async def lock_person(self, person_id: uuid.UUID) -> None:
         """Serialises enrollment changes of one person until the transaction ends (duplicate check)."""
-        await self.session.execute(
-            select(func.pg_advisory_xact_lock(func.hashtextextended(f"enrollment:{person_id}", 0)))
-        )
+        await self.session.execute(_LOCK_PERSON, {"key": f"enrollment:{person_id}"})
 
     async def enrollments_of(self, person_id: uuid.UUID) -> list[Enrollment]:
-        query = (
-            select(enrollments)
-            .where(enrollments.c.person_id == person_id)
-            .order_by(enrollments.c.benefit_start)
-        )
-        return [enrollment_of_row(row) for row in (await self.session.execute(query)).mappings()]
+        rows = await self.session.execute(_ENROLLMENTS_OF, {"person_id": person_id})
+        return [enrollment_of_row(row) for row in rows.mappings()]
 
     async def employees_of(
         self, unit_code: str, statuses: list[str] | None, offset: int, limit: int
@@ -144,7 +146,7 @@ class Enrollments:
     async def update_enrollment(self, enrollment: Enrollment) -> None:
         row = enrollment_row(enrollment)
         del row["id"]
-        await self.session.execute(update(enrollments).where(enrollments.c.id == enrollment.id).values(row))
+        await self.session.execute(_UPDATE_ENROLLMENT, {**row, "enrollment_id": enrollment.id})
 
     async def stopped_enrollments(self, person_id: uuid.UUID) -> list[Enrollment]:
         query = select(enrollments).where(
