@@ -122,6 +122,9 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 T = TypeVar("T")
 
+# Marks the session of a read (`UnitOfWork.read`): its plain-SQL statements may borrow a connection.
+_READ_ONLY = "yb_read_only"
+
 
 class UnitOfWork:
     """One transaction: the state changes of a use case and the events they raise commit together.
@@ -221,9 +224,6 @@ async def fetch_rows(session: AsyncSession, statement: str, *args: Any) -> list[
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     return list(await driver.fetch(statement, *args))
-
-
-_READ_ONLY = "yb_read_only"
 
 
 async def _fetch_on_borrowed(session: AsyncSession, statement: str, args: tuple[Any, ...]) -> list[Any]:

@@ -25,8 +25,6 @@ _COVERAGE = list(Coverage.__dataclass_fields__)
 _ENTITLEMENT = list(Entitlement.__dataclass_fields__)
 COVERAGES_OF = f"SELECT {', '.join(_COVERAGE)} FROM coverages WHERE person_id = $1"
 ENTITLEMENTS_OF = f"SELECT {', '.join(_ENTITLEMENT)} FROM entitlements WHERE person_id = $1"
-
-
 _BOTH = _COVERAGE + [f for f in _ENTITLEMENT if f not in _COVERAGE]
 
 
