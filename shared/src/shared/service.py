@@ -242,10 +242,9 @@ Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
 async def new_uow(request: Request) -> UnitOfWork:
-    # The runtime straight from the app, not through the `Runtime` dependency: each dependency FastAPI
-    # solves costs every request tens of microseconds.
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime.request_uow()
+    # get_runtime called here, not solved as the `Runtime` dependency: each dependency FastAPI solves
+    # costs every request tens of microseconds.
+    return (await get_runtime(request)).request_uow()
 
 
 UoW = Annotated[UnitOfWork, Depends(new_uow)]
