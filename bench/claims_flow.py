@@ -46,7 +46,7 @@ async def covered_persons(admin_url: str, count: int) -> list[uuid.UUID]:
                 date(2021, 1, 1),
                 date(2021, 12, 31),
             )
-            await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
+            await Repository(uow).record_coverage(coverage, uuid.uuid4())
 
     await in_schema(admin_url, "claims", record, datetime(2021, 1, 1, tzinfo=UTC))
     return persons

@@ -122,15 +122,15 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 T = TypeVar("T")
 
-# Marks the session of a read (`UnitOfWork.read`): its plain-SQL statements may borrow a connection.
-_READ_ONLY = "yb_read_only"
-
 
 class UnitOfWork:
     """One transaction: the state changes of a use case and the events they raise commit together.
 
     Events added with `emit` are written to the outbox table inside the same transaction and a
     NOTIFY wakes the relay when the transaction commits; nothing here talks to the broker.
+
+    The ORM session is made when first asked for: a read that only sends plain SQL (`fetch`) makes
+    none, since making and closing one costs more than the read's statement.
     """
 
     def __init__(
@@ -148,13 +148,21 @@ class UnitOfWork:
         # so the relay, the access audit and the consumer always find a connection.
         self._gate = gate
         self._gate_wait_s = gate_wait_s
-        self.session: AsyncSession
+        self._session: AsyncSession | None = None
+        self._read_only = False
         self._pending: list[Envelope] = []
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._sessions()
+        return self._session
 
     async def __aenter__(self) -> Self:
         if self._gate is not None:
             await self._enter_gate(self._gate)
-        self.session = self._sessions()
+        self._session = None
+        self._read_only = False
         self._pending = []
         return self
 
@@ -172,14 +180,16 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        session, self._session = self._session, None
         try:
-            await self.session.rollback()
+            if session is not None:
+                try:
+                    await session.rollback()
+                finally:
+                    await session.close()
         finally:
-            try:
-                await self.session.close()
-            finally:
-                if self._gate is not None:
-                    self._gate.release()
+            if self._gate is not None:
+                self._gate.release()
 
     def emit(self, envelope: Envelope) -> None:
         self._pending.append(envelope)
@@ -190,11 +200,13 @@ class UnitOfWork:
         if self._pending:
             await write_to_outbox(self.session, self._pending)
             self._pending = []
-        await self.session.commit()
+        if self._session is not None:
+            await self._session.commit()
 
     async def rollback(self) -> None:
         self._pending = []
-        await self.session.rollback()
+        if self._session is not None:
+            await self._session.rollback()
 
     async def run(self, use_case: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """One use case as one transaction: it gets this unit of work first, and what it did is committed."""
@@ -206,29 +218,28 @@ class UnitOfWork:
     async def read(self, query: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
         """A use case that changes nothing, in a transaction that is rolled back."""
         async with self:
-            self.session.info[_READ_ONLY] = True
+            self._read_only = True
             return await query(self, *args, **kwargs)
 
+    async def fetch(self, statement: str, *args: Any) -> list[Any]:
+        """Rows of one read-only statement (``$1``-style parameters) sent straight to asyncpg: for the
+        hottest reads, where SQLAlchemy's statement and result handling cost more than the query. No
+        BEGIN is sent for it (a single statement sees one snapshot by itself). Inside a transaction
+        already begun it runs on that transaction's connection; in a read (`read`) that has begun
+        none, on a pooled connection borrowed for this statement alone, so the read sets up no session
+        at all. Never for writes: before SQLAlchemy has begun the transaction, a write sent this way
+        would commit by itself. Rows are asyncpg records (by name or position; JSONB decoded)."""
+        session = self._session
+        if self._read_only and (session is None or not session.in_transaction()):
+            engine = self._sessions.kw["bind"]
+            return await _fetch_on_borrowed(engine, statement, args)
+        connection = await self.session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        return list(await driver.fetch(statement, *args))
 
-async def fetch_rows(session: AsyncSession, statement: str, *args: Any) -> list[Any]:
-    """Rows of one read-only statement (``$1``-style parameters) sent straight to asyncpg: for the hottest
-    reads, where SQLAlchemy's statement and result handling cost more than the query. No BEGIN is sent
-    for it (a single statement sees one snapshot by itself). Inside a transaction already begun it runs
-    on that transaction's connection; in a read (`UnitOfWork.read`) that has begun none, on a pooled
-    connection borrowed for this statement alone, so the read sets up no session transaction to roll
-    back. Never for writes: before SQLAlchemy has begun the transaction, a write sent this way would
-    commit by itself. Rows are asyncpg records (by name or position; JSONB decoded)."""
-    if session.info.get(_READ_ONLY) and not session.in_transaction():
-        return await _fetch_on_borrowed(session, statement, args)
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    return list(await driver.fetch(statement, *args))
 
-
-async def _fetch_on_borrowed(session: AsyncSession, statement: str, args: tuple[Any, ...]) -> list[Any]:
-    engine = session.bind
-    assert isinstance(engine, AsyncEngine)
+async def _fetch_on_borrowed(engine: AsyncEngine, statement: str, args: tuple[Any, ...]) -> list[Any]:
     pooled = await engine.raw_connection()
     try:
         driver = pooled.driver_connection

@@ -1,6 +1,6 @@
-"""A read (`UnitOfWork.read`) sends its plain-SQL statements (`fetch_rows`) on a pooled connection borrowed
-for the statement, without a session transaction; once the read has begun one, on that transaction's
-connection; a statement cut off mid-way leaves no broken connection in the pool."""
+"""A read (`UnitOfWork.read`) sends its plain-SQL statements (`UnitOfWork.fetch`) on a pooled connection
+borrowed for the statement, without making an ORM session; once the read has begun a transaction, on
+that transaction's connection; a statement cut off mid-way leaves no broken connection in the pool."""
 
 from __future__ import annotations
 
@@ -10,23 +10,31 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from shared.clock import SystemClock
-from shared.db import UnitOfWork, fetch_rows, make_engine, make_session_factory
+from shared.db import UnitOfWork, make_engine
 from shared.testing.runs import RunServers
 
 pytestmark = pytest.mark.integration
 
 
+class CountedSessions(async_sessionmaker[AsyncSession]):
+    made = 0
+
+    def __call__(self, **local_kw: Any) -> AsyncSession:
+        self.made += 1
+        return super().__call__(**local_kw)
+
+
 class Runtime:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
-        self._sessions = make_session_factory(engine)
+        self.sessions = CountedSessions(engine, expire_on_commit=False, autoflush=False)
 
     def request_uow(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, SystemClock(), "reads", gate=asyncio.Semaphore(3))
+        return UnitOfWork(self.sessions, SystemClock(), "reads", gate=asyncio.Semaphore(3))
 
 
 @pytest.fixture
@@ -46,14 +54,15 @@ async def test_a_read_of_plain_sql_alone_holds_no_connection_between_its_stateme
     runtime: Runtime,
 ) -> None:
     async def query(uow: UnitOfWork) -> dict[str, Any]:
-        first = await fetch_rows(uow.session, "SELECT $1::int + 1 AS n, txid_current_if_assigned() AS tx", 41)
-        return {"n": first[0]["n"], "tx": first[0]["tx"], "held": checked_out(runtime),
-                "begun": uow.session.in_transaction()}  # fmt: skip
+        first = await uow.fetch("SELECT $1::int + 1 AS n, txid_current_if_assigned() AS tx", 41)
+        second = await uow.fetch("SELECT $1::int * 2 AS n", 21)
+        return {"n": [first[0]["n"], second[0]["n"]], "tx": first[0]["tx"], "held": checked_out(runtime)}
 
     seen = await runtime.request_uow().read(query)
 
-    assert seen == {"n": 42, "tx": None, "held": 0, "begun": False}
+    assert seen == {"n": [42, 42], "tx": None, "held": 0}
     assert checked_out(runtime) == 0
+    assert runtime.sessions.made == 0  # no ORM session made, none to roll back and close
 
 
 async def test_once_a_read_has_begun_a_transaction_its_plain_sql_runs_on_that_transaction(
@@ -61,7 +70,7 @@ async def test_once_a_read_has_begun_a_transaction_its_plain_sql_runs_on_that_tr
 ) -> None:
     async def query(uow: UnitOfWork) -> tuple[int, int]:
         session_pid = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-        fetched = await fetch_rows(uow.session, "SELECT pg_backend_pid() AS pid")
+        fetched = await uow.fetch("SELECT pg_backend_pid() AS pid")
         return session_pid, fetched[0]["pid"]
 
     session_pid, fetched_pid = await runtime.request_uow().read(query)
@@ -72,7 +81,7 @@ async def test_once_a_read_has_begun_a_transaction_its_plain_sql_runs_on_that_tr
 
 async def test_a_write_units_plain_sql_runs_on_the_connection_its_writes_use(runtime: Runtime) -> None:
     async with runtime.request_uow() as uow:
-        fetched = await fetch_rows(uow.session, "SELECT pg_backend_pid() AS pid")
+        fetched = await uow.fetch("SELECT pg_backend_pid() AS pid")
         written = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         assert fetched[0]["pid"] == written
         assert checked_out(runtime) == 1
@@ -83,7 +92,7 @@ async def test_a_read_cut_off_mid_statement_leaves_no_broken_connection_in_the_p
     runtime: Runtime,
 ) -> None:
     async def slow(uow: UnitOfWork) -> list[Any]:
-        return await fetch_rows(uow.session, "SELECT pg_sleep(30)")
+        return await uow.fetch("SELECT pg_sleep(30)")
 
     task = asyncio.create_task(runtime.request_uow().read(slow))
     await asyncio.sleep(0.3)
@@ -93,5 +102,5 @@ async def test_a_read_cut_off_mid_statement_leaves_no_broken_connection_in_the_p
 
     assert checked_out(runtime) == 0
     for _ in range(6):  # more reads than the pool has connections: every one it hands out works
-        rows = await runtime.request_uow().read(lambda uow: fetch_rows(uow.session, "SELECT 7 AS n"))
+        rows = await runtime.request_uow().read(lambda uow: uow.fetch("SELECT 7 AS n"))
         assert rows[0]["n"] == 7

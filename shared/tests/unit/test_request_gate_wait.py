@@ -41,6 +41,6 @@ async def test_a_request_gets_the_connection_freed_while_it_waits() -> None:
     uow = UnitOfWork(sessions, SystemClock(), "test", gate=gate, gate_wait_s=5)  # type: ignore[arg-type]
     asyncio.get_running_loop().call_later(0.05, gate.release)
     async with uow:
-        pass
+        assert uow.session is not None
     assert opened == [True]
     assert gate._value == 1  # released again on the way out

@@ -53,7 +53,7 @@ def left_the_country(database_url: str, person: uuid.UUID) -> None:
                         "in_service", (), "emigration")  # fmt: skip
 
     async def record(uow: UnitOfWork) -> None:
-        repo = Repository(uow.session)
+        repo = Repository(uow)
         await repo.record_coverage(coverage, uuid.uuid4())
         await repo.end_coverage(coverage.enrollment_id, date(2026, 2, 28), "emigration")
 
@@ -130,14 +130,10 @@ def test_the_withdrawal_pays_the_balance_registration_booked_once_and_the_accoun
     assert empty.status_code == 422 and "无余额" in empty.json()["detail"]
 
     history = asyncio.run(
-        in_schema(
-            migrated_database, "claims", lambda uow: Repository(uow.session).account_history(person), AT
-        )
+        in_schema(migrated_database, "claims", lambda uow: Repository(uow).account_history(person), AT)
     )
     assert sum(e.amount if e.kind.value in ("allocation", "transfer_in") else -e.amount for e in history) == 0  # fmt: skip
     theirs = asyncio.run(
-        in_schema(
-            migrated_database, "claims", lambda uow: Repository(uow.session).account_history(colleague), AT
-        )
+        in_schema(migrated_database, "claims", lambda uow: Repository(uow).account_history(colleague), AT)
     )
     assert [(e.reference, e.amount) for e in theirs] == [("notice:120101-202601-0001", Decimal("95.20"))]

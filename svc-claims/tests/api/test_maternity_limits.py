@@ -55,7 +55,7 @@ def person_with(database_url: str, sex: str | None, scheme: str = "resident", pr
         )
 
     async def work(uow: UnitOfWork) -> None:
-        await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
+        await Repository(uow).record_coverage(coverage, uuid.uuid4())
         if pregnant_from is not None:
             pregnancy = Entitlement(
                 uuid.uuid4(),
@@ -67,7 +67,7 @@ def person_with(database_url: str, sex: str | None, scheme: str = "resident", pr
                 "active",
                 {},
             )
-            await Repository(uow.session).record_entitlement(pregnancy, None)
+            await Repository(uow).record_entitlement(pregnancy, None)
 
     asyncio.run(in_schema(database_url, "claims", work, datetime(2021, 1, 1, tzinfo=UTC)))
     return person
@@ -206,7 +206,7 @@ def test_the_prenatal_band_follows_the_registered_weeks_not_a_typed_flag(claims,
     async def register(
         uow: UnitOfWork,
     ) -> None:  # registered on 20 June, the pregnancy started on 1 January: 25 weeks on 1 July
-        await Repository(uow.session).record_entitlement(Entitlement(uuid.uuid4(), registered_later, "pregnancy", (), date(2021, 6, 20),
+        await Repository(uow).record_entitlement(Entitlement(uuid.uuid4(), registered_later, "pregnancy", (), date(2021, 6, 20),
                                                                      date(2021, 10, 22), "active", {"pregnancy_started_on": "2021-01-01"}), None)  # fmt: skip
 
     asyncio.run(in_schema(migrated_database, "claims", register, datetime(2021, 6, 20, tzinfo=UTC)))

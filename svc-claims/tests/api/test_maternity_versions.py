@@ -129,7 +129,7 @@ def test_a_maternity_payment_names_the_table_and_the_allowance_names_its_version
     person = uuid.uuid4()
 
     async def covered(uow: UnitOfWork) -> None:
-        repo = Repository(uow.session)
+        repo = Repository(uow)
         await repo.record_coverage(Coverage(uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1),
                                             date(2021, 12, 31), sex="female"), uuid.uuid4())  # fmt: skip
         await repo.record_entitlement(Entitlement(uuid.uuid4(), person, "pregnancy", (), date(2020, 10, 1),

@@ -69,7 +69,7 @@ class ClaimsMoney(RuleBasedStateMachine):
         )
 
         async def record(uow: UnitOfWork) -> None:
-            repo = Repository(uow.session)
+            repo = Repository(uow)
             await record_facility_if_newer(uow, facilities, {"code": HOSPITAL, "name": "示例医院", "kind": "medical_institution", "level": 2,
                                                  "office_code": OFFICE, "status": "designated", "version": 1})  # fmt: skip
             for coverage in coverages:

@@ -32,7 +32,7 @@ async def setup(
     a date: one started that day (lasting 42 weeks, as registration records it)."""
 
     async def record(uow: UnitOfWork) -> None:
-        repo = Repository(uow.session)
+        repo = Repository(uow)
         await repo.record_coverage(coverage, uuid.uuid4())
         if coverage.ended_reason:
             await repo.end_coverage(coverage.enrollment_id, coverage.benefit_end, coverage.ended_reason)  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ HOSPITAL_2, HOSPITAL_3, PHARMACY = "H12010100001", "H12010100002", "P12010100001
 
 def record(database_url: str, coverage: Coverage, *entitlements: Entitlement) -> None:
     async def work(uow: UnitOfWork) -> None:
-        repo = Repository(uow.session)
+        repo = Repository(uow)
         for code, kind, level in ((HOSPITAL_2, "medical_institution", 2), (HOSPITAL_3, "medical_institution", 3),
                                   (PHARMACY, "retail_pharmacy", None)):  # fmt: skip
             await record_facility_if_newer(uow, facilities, {"code": code, "name": f"机构{code[-3:]}", "kind": kind, "level": level,

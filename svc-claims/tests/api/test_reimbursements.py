@@ -58,9 +58,7 @@ def covered(
     coverage = Coverage(
         uuid.uuid4(), person, office, scheme, tier, date(2021, 1, 1), date(2021, 12, 31), unit_code
     )
-    asyncio.run(
-        in_claims(database_url, lambda uow: Repository(uow.session).record_coverage(coverage, uuid.uuid4()))
-    )
+    asyncio.run(in_claims(database_url, lambda uow: Repository(uow).record_coverage(coverage, uuid.uuid4())))
     return person
 
 
@@ -548,9 +546,7 @@ def test_care_in_another_province_follows_the_remote_care_filing(
             {"remote_class": filing},
         )
         asyncio.run(
-            in_claims(
-                migrated_database, lambda uow: Repository(uow.session).record_entitlement(entitlement, None)
-            )
+            in_claims(migrated_database, lambda uow: Repository(uow).record_entitlement(entitlement, None))
         )
     reviewed = to_reviewed(claims, person, out_of_province=True)
     city = claims.token(Role.staff, office_code="120000", office_level="city")

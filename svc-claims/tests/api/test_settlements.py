@@ -46,7 +46,7 @@ async def covered_person(sessions) -> uuid.UUID:  # type: ignore[no-untyped-def]
         coverage = Coverage(
             uuid.uuid4(), person, "120101", "resident", "adult_middle", date(2021, 1, 1), date(2021, 12, 31)
         )
-        await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
+        await Repository(uow).record_coverage(coverage, uuid.uuid4())
         await record_facility_if_newer(
             uow, facilities,
             {"code": "H12010100001", "name": "示例医院", "kind": "medical_institution", "level": 2, "office_code": "120101",
@@ -77,7 +77,7 @@ async def settle_at_once(
 
         bills = await asyncio.gather(*(one(a) for a in amounts))
         async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
-            year = await Repository(uow.session).read_benefit_year(person, "resident", 2021)
+            year = await Repository(uow).read_benefit_year(person, "resident", 2021)
         return bills, year
     finally:
         await engine.dispose()
@@ -151,7 +151,7 @@ def test_a_new_year_starts_with_what_the_last_one_carries_in(migrated_database: 
                     coverage = Coverage(
                         uuid.uuid4(), person, "120101", "resident", "adult_middle", start, end
                     )
-                    await Repository(uow.session).record_coverage(coverage, uuid.uuid4())
+                    await Repository(uow).record_coverage(coverage, uuid.uuid4())
                 await uow.commit()
             visit = QuoteContext(
                 scheme="resident",
@@ -373,7 +373,7 @@ def remote_care_filed(migrated_database: str, person: uuid.UUID, remote_class: s
             ) as uow:
                 entitlement = Entitlement(uuid.uuid4(), person, "remote_care", (), date(2021, 5, 1), date(2021, 7, 30),
                                           "active", {"remote_class": remote_class})  # fmt: skip
-                await Repository(uow.session).record_entitlement(entitlement, None)
+                await Repository(uow).record_entitlement(entitlement, None)
                 await uow.commit()
         finally:
             await engine.dispose()
@@ -453,7 +453,7 @@ def family_doctor_signed(migrated_database: str, person: uuid.UUID, signed_on: d
             ) as uow:
                 entitlement = Entitlement(uuid.uuid4(), person, "family_doctor", ("H12010100001",), signed_on, None,
                                           "active", {"signed_on": signed_on.isoformat()})  # fmt: skip
-                await Repository(uow.session).record_entitlement(entitlement, None)
+                await Repository(uow).record_entitlement(entitlement, None)
                 await uow.commit()
         finally:
             await engine.dispose()
@@ -527,7 +527,7 @@ def test_a_renewed_family_doctor_signing_keeps_the_benefit_from_the_first_signin
             async with UnitOfWork(
                 make_session_factory(engine), FixedClock(datetime(2021, 5, 1, tzinfo=UTC)), "claims"
             ) as uow:
-                repo = Repository(uow.session)
+                repo = Repository(uow)
                 await repo.record_entitlement(Entitlement(first, person, "family_doctor", ("H12010100001",),
                                                           date(2021, 1, 4), None, "active", {}), None)  # fmt: skip
                 await repo.record_entitlement(Entitlement(renewal, person, "family_doctor", ("H12010100001",),

@@ -14,13 +14,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import fetch_rows
+from shared.db import UnitOfWork
 from svc_claims.domain.account import Entry, EntryKind
 from svc_claims.domain.benefits import Accumulators
 from svc_claims.domain.eligibility import Coverage, Entitlement
 from svc_claims.models import account_entries, benefit_years, coverages, entitlements, facilities
 
-# Every eligibility check and bill reads these two: plain SQL on the driver (shared.db.fetch_rows).
+# Every eligibility check and bill reads these two: plain SQL on the driver (UnitOfWork.fetch).
 _COVERAGE = list(Coverage.__dataclass_fields__)
 _ENTITLEMENT = list(Entitlement.__dataclass_fields__)
 COVERAGES_OF = f"SELECT {', '.join(_COVERAGE)} FROM coverages WHERE person_id = $1"
@@ -57,8 +57,12 @@ RECORD_COVERAGE = _coverage_upsert()
 
 
 class Repository:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.uow.session
 
     async def record_coverage(self, coverage: Coverage, source_event_id: uuid.UUID) -> None:
         values = {**asdict(coverage), "special_groups": list(coverage.special_groups),
@@ -101,12 +105,12 @@ class Repository:
         )  # fmt: skip
 
     async def coverages_of(self, person_id: uuid.UUID) -> list[Coverage]:
-        return [_coverage(row) for row in await fetch_rows(self.session, COVERAGES_OF, person_id)]
+        return [_coverage(row) for row in await self.uow.fetch(COVERAGES_OF, person_id)]
 
     async def coverages_and_entitlements_of(
         self, person_id: uuid.UUID
     ) -> tuple[list[Coverage], list[Entitlement]]:
-        rows = await fetch_rows(self.session, COVERAGES_AND_ENTITLEMENTS_OF, person_id)
+        rows = await self.uow.fetch(COVERAGES_AND_ENTITLEMENTS_OF, person_id)
         return ([_coverage(r) for r in rows if r["row_of"] == coverages.name],
                 [_entitlement(r) for r in rows if r["row_of"] == entitlements.name])  # fmt: skip
 
@@ -132,7 +136,7 @@ class Repository:
         return ended.first() is not None
 
     async def entitlements_of(self, person_id: uuid.UUID) -> list[Entitlement]:
-        return [_entitlement(row) for row in await fetch_rows(self.session, ENTITLEMENTS_OF, person_id)]
+        return [_entitlement(row) for row in await self.uow.fetch(ENTITLEMENTS_OF, person_id)]
 
     async def lock_benefit_year(
         self, person_id: uuid.UUID, scheme: str, year: int, fresh: Accumulators

@@ -19,6 +19,6 @@ from svc_claims.repository.coverage import Repository
 async def record_account_entry(
     uow: UnitOfWork, envelope: Envelope, event: AccountCreditedV1 | AccountDebitedV1
 ) -> None:
-    await Repository(uow.session).book_account_entry(
+    await Repository(uow).book_account_entry(
         event.person_id, REGISTRATION_KINDS[event.kind].value, event.amount, event.booked_on, event.reference
     )

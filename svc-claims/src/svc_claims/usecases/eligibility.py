@@ -43,7 +43,7 @@ class CoverageNotYetKnown(OutOfOrder):
 async def _end_coverage(uow: UnitOfWork, event: RegistrationStoppedV1 | RegistrationSuspendedV1 | RegistrationTerminatedV1,
                         last_day: date, reason: str, reason_code: str | None = None) -> None:  # fmt: skip
     """Benefits end on `last_day` (the person is eligible up to that day), and claims.ineligible says so."""
-    if not await Repository(uow.session).end_coverage(event.enrollment_id, last_day, reason_code):
+    if not await Repository(uow).end_coverage(event.enrollment_id, last_day, reason_code):
         raise CoverageNotYetKnown(f"enrollment {event.enrollment_id} not recorded yet")
     uow.emit(new_envelope(ClaimsIneligibleV1(
         person_id=event.person_id, enrollment_id=event.enrollment_id, office_code=event.office_code,
@@ -87,7 +87,7 @@ async def record_approved_registration(
         sex=event.sex,
         special_group_records=tuple(r.model_dump(mode="json") for r in event.special_group_records),
     )
-    await Repository(uow.session).record_coverage(coverage, envelope.event_id)
+    await Repository(uow).record_coverage(coverage, envelope.event_id)
     uow.emit(
         new_envelope(
             ClaimsEligibleV1(
@@ -112,25 +112,25 @@ async def record_benefit_registered(
         registration_id=event.registration_id, person_id=event.person_id, kind=event.kind, facility_codes=tuple(event.facility_codes),
         valid_from=event.valid_from, valid_to=event.valid_to, status="active", details=event.details,
     )  # fmt: skip
-    await Repository(uow.session).record_entitlement(entitlement, event.replaces)
+    await Repository(uow).record_entitlement(entitlement, event.replaces)
 
 
 async def record_benefit_expired(
     uow: UnitOfWork, envelope: Envelope, event: RegistrationBenefitExpiredV1
 ) -> None:
-    if not await Repository(uow.session).expire_entitlement(event.registration_id, event.expired_on):
+    if not await Repository(uow).expire_entitlement(event.registration_id, event.expired_on):
         raise OutOfOrder(f"benefit registration {event.registration_id} not recorded yet")
 
 
 async def require_reach(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID) -> None:
-    require_visible_person(actor, person_id, await Repository(uow.session).coverages_of(person_id))
+    require_visible_person(actor, person_id, await Repository(uow).coverages_of(person_id))
 
 
 async def eligibility(
     uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, *, day: date | None
 ) -> Eligibility:
     """Eligibility on `day` (default: today), for callers allowed to see this person; else 404."""
-    coverages, entitlements = await Repository(uow.session).coverages_and_entitlements_of(person_id)
+    coverages, entitlements = await Repository(uow).coverages_and_entitlements_of(person_id)
     if not coverages or not may_see_person(actor, person_id, coverages):
         raise NotFound("参保人资格记录")
     return eligibility_on(person_id, day or uow.clock.today(), coverages, entitlements)
@@ -170,7 +170,7 @@ async def settle_bill(
     The tier and the special groups are the coverage's (a real claim is the quote of the recorded facts);
     a bill using sample policy data is refused unless the deployment allows it (demos).
     """
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     coverages = await repo.coverages_of(person_id)
     require_visible_person(actor, person_id, coverages)
     eligibility = eligibility_on(person_id, service_date, coverages)
@@ -215,7 +215,7 @@ async def settle_receipt(
     """A facility's receipt settled once (natural key: facility code and receipt number, the same key a manual
     reimbursement holds): the same request again answers the first settlement (replayed), another request
     for the receipt is refused. Returns (id, bill, replayed)."""
-    require_visible_person(actor, person_id, await Repository(uow.session).coverages_of(person_id))
+    require_visible_person(actor, person_id, await Repository(uow).coverages_of(person_id))
     await _require_recorded_remote_class(uow, person_id, service_date, context.remote)
     signed_on = await recorded_family_doctor_signing(uow, person_id, service_date)
     _require_recorded_signing(context.family_doctor_signed_on, signed_on)
@@ -238,7 +238,7 @@ async def recorded_remote_class(uow: UnitOfWork, person_id: uuid.UUID, day: date
     """Care away from home: the class of the person's remote-care filing valid on the day (referred,
     long-term resident, emergency), as registration recorded it; without one the care was self-referred
     (seed 000: +10 points at a level-2/3 hospital, nothing elsewhere)."""
-    filings = [e for e in await Repository(uow.session).entitlements_of(person_id)
+    filings = [e for e in await Repository(uow).entitlements_of(person_id)
                if e.kind == "remote_care" and e.applies_on(day)]  # fmt: skip
     # The class was checked when registration recorded the filing; the engine checks it again.
     return (
@@ -262,9 +262,7 @@ async def recorded_family_doctor_signing(uow: UnitOfWork, person_id: uuid.UUID, 
     """The day the person signed with a family doctor (家庭医生签约), from the signing registrations recorded
     (the first of the unbroken run that reaches the day); None without one. The engine applies the benefit from the following month (seed 001:
     个人门诊医保额度增加200元，报销比例提高五个百分点)."""
-    signings = [
-        e for e in await Repository(uow.session).entitlements_of(person_id) if e.kind == "family_doctor"
-    ]
+    signings = [e for e in await Repository(uow).entitlements_of(person_id) if e.kind == "family_doctor"]
     start = min((s.valid_from for s in signings if s.applies_on(day)), default=None)
     # A renewal or a change of doctor replaces the signing from its own day: the person stayed signed, so the
     # benefit runs from the first signing of the unbroken chain, not again from the month after the renewal.
@@ -313,7 +311,7 @@ async def benefit_year(
     uow: UnitOfWork, actor: Principal, person_id: uuid.UUID, *, scheme: str, year: int
 ) -> Accumulators:
     """The person's own year, or staff of an office that handles the person (city staff: their own city); else 404."""
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     if not (actor.role is Role.insured and actor.person_id == person_id):
         require_visible_person(actor, person_id, await repo.coverages_of(person_id), units=False)
     return await repo.read_benefit_year(person_id, scheme, year) or Accumulators()
@@ -323,4 +321,4 @@ async def record_transferred_out(
     uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1
 ) -> None:
     """转出: the ended employee coverage is marked transferred out (a reason for the one-time withdrawal)."""
-    await Repository(uow.session).mark_transferred_out(event.person_id)
+    await Repository(uow).mark_transferred_out(event.person_id)

@@ -70,7 +70,7 @@ async def _coverage_on(
     uow: UnitOfWork, person_id: uuid.UUID, day: date, actor: Principal, scheme: str | None = None
 ) -> Coverage:
     require_own_filing(actor, person_id)
-    found = await Repository(uow.session).coverages_of(person_id)
+    found = await Repository(uow).coverages_of(person_id)
     # another office's person: 404 before any other check
     require_filer_reach(actor, found, unknown_person=False)
     eligibility = eligibility_on(person_id, day, [c for c in found if scheme is None or c.scheme == scheme])
@@ -250,7 +250,7 @@ async def _pregnancy_on(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> Pre
     """The pregnancy registration valid on the day (the latest started, if ever two)."""
     found = [
         e
-        for e in await Repository(uow.session).entitlements_of(person_id)
+        for e in await Repository(uow).entitlements_of(person_id)
         if e.kind == "pregnancy" and e.applies_on(day)
     ]
     latest = max(found, key=lambda e: e.valid_from, default=None)
@@ -326,7 +326,7 @@ async def _require_registrations(
 ) -> None:
     """The allowance needs the pregnancy registration valid on the birth or termination day, and for care in
     another region a maternity remote-care registration."""
-    registrations = await Repository(uow.session).entitlements_of(person_id)
+    registrations = await Repository(uow).entitlements_of(person_id)
     if not any(e.kind == "pregnancy" and e.applies_on(event_date) for e in registrations):
         raise Conflict("pregnancy_registration_required", "生育津贴须有生育保险妊娠登记",
                       errors=[{"field": "person_id", "message": "该日期没有有效的妊娠登记"}])  # fmt: skip
@@ -365,7 +365,7 @@ async def file_withdrawal(
 ) -> BenefitPayment:  # fmt: skip
     """个人账户一次性支取: the whole balance of the account's history, once employee insurance has ended."""
     require_own_filing(actor, person_id)
-    found = await Repository(uow.session).coverages_of(person_id)
+    found = await Repository(uow).coverages_of(person_id)
     working = [c for c in found if c.scheme in ("employee", "flexible")]
     if not working or not (
         actor.role is Role.insured or any(actor.serves_office(c.office_code) for c in working)
@@ -378,7 +378,7 @@ async def file_withdrawal(
         transferred_out="transfer_out" in ended, contribution_years=contribution_years, pension_account_settled=pension_account_settled,
         heirs_commitment=heirs_commitment, proxy_commitment=proxy_commitment,
     )  # fmt: skip
-    entries = await Repository(uow.session).account_history(person_id)
+    entries = await Repository(uow).account_history(person_id)
     try:
         amount = withdrawable(entries, reason, facts, to_proxy)
     except WithdrawalError as exc:
@@ -445,7 +445,7 @@ async def pay(
     # The account is emptied by the withdrawal: booked here at once, under the reference registration debits it
     # with when it hears claims.paid, so its account_debited finds the entry already there.
     if paid.kind is PaymentKind.account_withdrawal:
-        await Repository(uow.session).book_account_entry(
+        await Repository(uow).book_account_entry(
             paid.person_id, EntryKind.withdrawal.value, paid.amount, today, f"withdrawal:{paid.id}"
         )
     uow.emit(new_envelope(ClaimsPaidV1(**_fact(paid), amount=paid.amount, paid_on=today,

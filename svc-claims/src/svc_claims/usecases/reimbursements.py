@@ -91,7 +91,7 @@ class Filing:
 async def file_claim(uow: UnitOfWork, actor: Principal, filing: Filing) -> Reimbursement:
     """A claim is stored complete (filed) or with every missing paper named (awaiting_materials)."""
     # an object out of reach is 404 before any other check
-    require_filer_reach(actor, await Repository(uow.session).coverages_of(filing.person_id))
+    require_filer_reach(actor, await Repository(uow).coverages_of(filing.person_id))
     check_channel(actor.role.value, filing.channel)
     check_receipts(filing.receipts, filing.service_from, filing.service_to, uow.clock.today())
     coverage = await _coverage_for(uow, filing, actor)
@@ -134,7 +134,7 @@ async def _resubmitted_claim(
 
 async def _coverage_for(uow: UnitOfWork, filing: Filing, actor: Principal) -> Coverage:
     """The coverage of the service dates; who may file for whom (the person, their unit, staff)."""
-    coverages = await Repository(uow.session).coverages_of(filing.person_id)
+    coverages = await Repository(uow).coverages_of(filing.person_id)
     require_own_filing(actor, filing.person_id, "只能为本人申请报销")
     first = eligibility_on(filing.person_id, filing.service_from, coverages)
     last = eligibility_on(filing.person_id, filing.service_to, coverages)
@@ -159,7 +159,7 @@ async def _facility_level(uow: UnitOfWork, filing: Filing) -> int:
             raise Invalid("facility_level_required", "须填写医疗机构级别", "跨省异地就医的医疗机构不在本市定点名录中",
                           errors=[{"field": "facility_level", "message": "须填写异地医疗机构级别"}])  # fmt: skip
         return filed
-    facility = await Repository(uow.session).facility(code)
+    facility = await Repository(uow).facility(code)
     if facility is None or facility["kind"] not in ("medical_institution", "retail_pharmacy"):
         raise Invalid("facility_unknown", "未知的定点医疗机构", f"{code} 不在本市定点医疗机构和零售药店名录中",
                       errors=[{"field": "facility_code", "message": "未知的定点医疗机构"}])  # fmt: skip
@@ -176,7 +176,7 @@ async def _facility_level(uow: UnitOfWork, filing: Filing) -> int:
 async def _require_special_disease_registration(uow: UnitOfWork, filing: Filing) -> None:
     """门特 is paid at the special-disease ratio only under a special-disease registration valid over the
     service dates, at the treatment hospital or pharmacy it names (seed 000: the person picks it)."""
-    registrations = [e for e in await Repository(uow.session).entitlements_of(filing.person_id)
+    registrations = [e for e in await Repository(uow).entitlements_of(filing.person_id)
                      if e.kind == "special_disease" and e.applies_on(filing.service_from) and e.applies_on(filing.service_to)]  # fmt: skip
     if not registrations:
         raise Invalid("special_disease_registration_required", "门诊特定疾病须先办理门特登记", "就医期间没有有效的门特登记",
@@ -191,7 +191,7 @@ async def _require_special_disease_registration(uow: UnitOfWork, filing: Filing)
 async def registered_outpatient_hospital(uow: UnitOfWork, claim: Reimbursement) -> bool:
     """城乡居民门(急)诊就医登记: the reformed level-2 hospital the resident registered is paid as a level-1 one."""
     return any(e.kind == "resident_outpatient" and e.applies_on(claim.service_from) and claim.facility_code in e.facility_codes
-               for e in await Repository(uow.session).entitlements_of(claim.person_id))  # fmt: skip
+               for e in await Repository(uow).entitlements_of(claim.person_id))  # fmt: skip
 
 
 async def _policy(uow: UnitOfWork, scheme: str, day: date) -> Policy:
@@ -282,7 +282,7 @@ async def approve(
     claim = await APPLICATIONS.handled(uow, actor, claim_id, city=True)
     claim.require_move(Status.approved, version)
     coverage = eligibility_on(
-        claim.person_id, claim.service_to, await Repository(uow.session).coverages_of(claim.person_id)
+        claim.person_id, claim.service_to, await Repository(uow).coverages_of(claim.person_id)
     ).coverage
     if coverage is None:
         raise Conflict("not_eligible", "参保状态已变化，就医日期不在待遇享受期内")
