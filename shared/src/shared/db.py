@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import orjson
 from sqlalchemy import MetaData, Table, event, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -67,9 +68,17 @@ def make_engine(
         pool_recycle=1800,
         pool_use_lifo=True,
         connect_args=connect_args,
+        # JSON columns (every case document) written and read with orjson: several times faster
+        # than the json module, the same JSON.
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
     )
     event.listen(engine.sync_engine.pool, "checkin", _note_idle_since)
     return engine
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _unique_statement_name() -> str:

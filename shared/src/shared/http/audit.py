@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import uuid
@@ -27,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -203,8 +203,8 @@ class PersonFinder:
         if b'"person_id"' not in body and b'"id_number"' not in body:
             return []  # most bodies name nobody: not parsed at all
         try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:  # not JSON, or not UTF-8
             return []
         found: list[uuid.UUID] = []
         self._walk(document, found, depth=0)
