@@ -82,4 +82,5 @@ test: setup test-tools lint workbench test-workbench test-client
 
 bench: setup
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null 2>&1; } || echo "wrk not installed: using the slower Python load generator"
+	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -q valgrind >/dev/null 2>&1; } || echo "valgrind not installed: no instruction count"
 	@$(UV) run --frozen python -m bench.compare

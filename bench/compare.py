@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -37,6 +38,7 @@ FIGURES = [
     ("approvals_per_s", "approvals/s while it was measured (4 at once)", "200", True),
     ("read_in_process_per_s", "req/s eligibility/me in process (16 at once)", "", True),
     ("read_cpu_us_per_request", "µs CPU per read in process", "", False),
+    ("read_instructions_per_request", "instructions per read in process (callgrind)", "", False),
     ("read_gateway_16_per_s", "req/s read through the gateway, 16 connections", "≥ 1,500", True),
     ("read_direct_16_per_s", "req/s same read straight to svc-claims", "", True),
     ("read_gateway_share_pct", "% gateway of direct", "≥ 50", True),
@@ -84,15 +86,17 @@ def main() -> None:
     old = previous_tree(args.previous)
     print(f"bench.compare · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · "
           f"{time.strftime('%Y-%m-%d %H:%M')} · previous = {args.previous} at {old}")  # fmt: skip
-    drivers = [("bench.pipeline", ["--events", "3000", "--rounds", "1"]),
-               ("bench.read_path", ["--requests", "1000", "--rounds", "2"])]  # fmt: skip
+    drivers = [("bench.pipeline", ["--events", "3000", "--rounds", "1"], args.rounds),
+               ("bench.read_path", ["--requests", "1000", "--rounds", "2"], args.rounds)]  # fmt: skip
+    if shutil.which("valgrind"):  # a count, the same every run: one round is enough
+        drivers.append(("bench.read_path", ["--instructions"], 1))
     if not args.quick:
-        drivers.append(("bench.platform_figures", []))
+        drivers.append(("bench.platform_figures", [], args.rounds))
     current: dict[str, float] = {}
     previous: dict[str, float] = {}
-    for module, arguments in drivers:
-        for round_ in range(1, args.rounds + 1):
-            print(f"   running {module} (round {round_} of {args.rounds}) …", flush=True)
+    for module, arguments, rounds in drivers:
+        for round_ in range(1, rounds + 1):
+            print(f"   running {module} {' '.join(arguments)} (round {round_} of {rounds}) …", flush=True)
             previous = better(previous, run(module, arguments, old))
             current = better(current, run(module, arguments, None))
     print(f"\n{'figure':<50} {'previous':>10} {'current':>10} {'change':>8}   target")

@@ -1,12 +1,18 @@
 """The service's own request path, in process: an authenticated read of svc-claims against a bare endpoint.
 
-    uv run python -m bench.read_path [--requests 3000] [--profile]
+    uv run python -m bench.read_path [--requests 3000] [--profile] [--instructions]
 
 No server and no network: httpx's ASGI transport calls the app directly, so what is timed is the
 service's request path (middleware, token check, dependencies, the two queries, the answer) and
 nothing of uvicorn or a load generator. The read and a bare endpoint run in the same process, several
 rounds interleaved, so the machine's drift hits both alike; the CPU this process spent per request
 is printed too (a busy machine disturbs it far less than requests per second).
+
+`--instructions` counts instead the CPU instructions this process spends per read (callgrind, from
+Debian's valgrind): the same count run after run whatever else the machine does, so two versions of
+the code compare to a fraction of a percent where timings on this machine move by tens of percent.
+The process runs twice under callgrind, collecting only while it sends 300 and then 600 reads; the
+difference divided by 300 is one read's count (the request path and the in-process client's).
 """
 
 from __future__ import annotations
@@ -16,6 +22,10 @@ import asyncio
 import contextlib
 import json
 import os
+import re
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -101,6 +111,39 @@ async def rate(
     return requests / (time.perf_counter() - started)
 
 
+INSTRUCTION_RUNS = (300, 600)
+
+
+def instructions_per_read() -> float:
+    """One read's CPU instructions in this process, from two runs under callgrind (see the docstring)."""
+    collected = []
+    for requests in INSTRUCTION_RUNS:
+        with tempfile.TemporaryDirectory() as scratch:
+            done = subprocess.run(
+                ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={scratch}/out",
+                 sys.executable, "-m", "bench.read_path", "--counted", str(requests)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+        collected.append(int(re.findall(r"Collected : (\d+)", done.stderr)[-1]))
+    return (collected[1] - collected[0]) / (INSTRUCTION_RUNS[1] - INSTRUCTION_RUNS[0])
+
+
+def collecting(on: bool) -> None:
+    """Callgrind's collection switched for this process (it runs under valgrind: `--counted`)."""
+    subprocess.run(["callgrind_control", "--instr=" + ("on" if on else "off"), str(os.getpid())],
+                   check=True, capture_output=True)  # fmt: skip
+
+
+async def counted_reads(servers: RunServers, requests: int) -> None:
+    app, headers, person = claims_app(servers)
+    async with client_of(app) as client:
+        await seed_coverage(app, person)
+        await rate(client, PATH, headers, 300)  # warm, as in `measure`
+        collecting(True)
+        await rate(client, PATH, headers, requests)
+        collecting(False)
+
+
 async def measure(
     servers: RunServers,
     requests: int,
@@ -151,8 +194,15 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="a pyinstrument profile of the read instead of rates"
     )
+    parser.add_argument("--instructions", action="store_true", help="CPU instructions per read (callgrind)")
+    parser.add_argument("--counted", type=int, help=argparse.SUPPRESS)  # the run under callgrind
     parser.add_argument("--json", action="store_true", help="one JSON line of figures (bench.compare)")
     args = parser.parse_args()
+    if args.instructions:
+        count = instructions_per_read()
+        print(json.dumps({"read_instructions_per_request": count}) if args.json
+              else f"   svc-claims eligibility/me   {count / 1e6:.3f} million instructions per read in process")  # fmt: skip
+        return
     if not args.json:
         print(
             f"in-process read path · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · {time.strftime('%Y-%m-%d %H:%M')}"
@@ -161,7 +211,12 @@ def main() -> None:
         asyncio.run(bootstrap(servers.admin_url, ["claims"]))
         upgrade(REPO / "svc-claims", service_database_url(servers.admin_url, "claims"))
         # uvicorn runs services on uvloop (installed, its loop "auto"): the bench does too.
-        uvloop.run(measure(servers, args.requests, args.rounds, args.profile, args.concurrency, args.json))
+        if args.counted:
+            uvloop.run(counted_reads(servers, args.counted))
+        else:
+            uvloop.run(
+                measure(servers, args.requests, args.rounds, args.profile, args.concurrency, args.json)
+            )
 
 
 if __name__ == "__main__":
