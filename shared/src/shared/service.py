@@ -444,6 +444,8 @@ def create_service_app(
         docs_url=f"/api/v1/{service}/docs",
         redoc_url=None,
         default_response_class=ApiJSONResponse,
+        # No OpenTelemetry here (metrics are Prometheus'): FastAPI then skips its check per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     app.state.verifier = runtime.verifier
@@ -451,9 +453,10 @@ def create_service_app(
     install_problem_handlers(app)
     document_problems(app, service)
     app.add_middleware(RequestContextMiddleware, service=service, audit=runtime.audit)
-    app.include_router(health_router())
-    app.include_router(ops_router())
+    # Matched in this order, route by route, on every request: the API's own routes first.
     for router in routers:
         app.include_router(router, prefix=f"/api/v1/{service}")
     app.include_router(business_date_router(service))
+    app.include_router(health_router())
+    app.include_router(ops_router())
     return app
