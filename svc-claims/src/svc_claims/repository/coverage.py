@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +55,32 @@ def _coverage_upsert() -> Insert:
 # Built once, executed with each coverage's values: built per event (its `excluded` columns above all),
 # it cost the consumer more than the write itself.
 RECORD_COVERAGE = _coverage_upsert()
+
+# A person's benefit year, read and written on every bill: statements built once, executed with each
+# bill's values (building them cost more than running them).
+_THE_YEAR = (  # parameters not named as columns: an UPDATE keeps those names for its SET clause
+    benefit_years.c.person_id == bindparam("of_person"),
+    benefit_years.c.scheme == bindparam("of_scheme"),
+    benefit_years.c.year == bindparam("of_year"),
+)
+START_BENEFIT_YEAR = insert(benefit_years).values(version=0).on_conflict_do_nothing()
+LOCK_BENEFIT_YEAR = select(benefit_years.c.accumulators).where(*_THE_YEAR).with_for_update()
+READ_BENEFIT_YEAR = select(benefit_years.c.accumulators).where(*_THE_YEAR)
+
+
+SAVE_BENEFIT_YEAR = (
+    update(benefit_years)
+    .where(*_THE_YEAR)
+    .values(
+        accumulators=bindparam("new_accumulators", type_=benefit_years.c.accumulators.type),
+        version=benefit_years.c.version + 1,
+        updated_at=func.now(),
+    )
+)
+
+
+def _year_key(person_id: uuid.UUID, scheme: str, year: int) -> dict[str, Any]:
+    return {"of_person": person_id, "of_scheme": scheme, "of_year": year}
 
 
 class Repository:
@@ -139,54 +166,31 @@ class Repository:
         return [_entitlement(row) for row in await self.uow.fetch(ENTITLEMENTS_OF, person_id)]
 
     async def lock_benefit_year(
-        self, person_id: uuid.UUID, scheme: str, year: int, fresh: Accumulators
+        self, person_id: uuid.UUID, scheme: str, year: int, fresh: Callable[[], Awaitable[Accumulators]]
     ) -> Accumulators:
         """The person's accumulators for the scheme and year, row-locked (SELECT … FOR UPDATE) until the
-        transaction ends; a year not seen before starts as ``fresh`` (the entitlements carried in)."""
-        await self.session.execute(
-            insert(benefit_years)
-            .values(person_id=person_id, scheme=scheme, year=year, accumulators=ACCUMULATORS.dump_python(fresh, mode="json"),
-                    version=0)
-            .on_conflict_do_nothing()
-        )  # fmt: skip
-        row = (
+        transaction ends; a year not seen before starts as ``fresh()`` (the entitlements carried in),
+        worked out only then."""
+        key = _year_key(person_id, scheme, year)
+        row = (await self.session.execute(LOCK_BENEFIT_YEAR, key)).first()
+        if row is None:
+            start = {"person_id": person_id, "scheme": scheme, "year": year,
+                     "accumulators": ACCUMULATORS.dump_python(await fresh(), mode="json")}  # fmt: skip
             await self.session.execute(
-                select(benefit_years.c.accumulators)
-                .where(
-                    benefit_years.c.person_id == person_id,
-                    benefit_years.c.scheme == scheme,
-                    benefit_years.c.year == year,
-                )
-                .with_for_update()
-            )
-        ).one()
+                START_BENEFIT_YEAR, start
+            )  # a concurrent first bill may win: no matter
+            row = (await self.session.execute(LOCK_BENEFIT_YEAR, key)).one()
         return ACCUMULATORS.validate_python(row.accumulators)
 
     async def read_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators | None:
-        query = select(benefit_years.c.accumulators).where(
-            benefit_years.c.person_id == person_id,
-            benefit_years.c.scheme == scheme,
-            benefit_years.c.year == year,
-        )
-        row = (await self.session.execute(query)).first()
+        row = (await self.session.execute(READ_BENEFIT_YEAR, _year_key(person_id, scheme, year))).first()
         return ACCUMULATORS.validate_python(row.accumulators) if row else None
 
     async def save_benefit_year(
         self, person_id: uuid.UUID, scheme: str, year: int, accumulators: Accumulators
     ) -> None:
-        await self.session.execute(
-            update(benefit_years)
-            .where(
-                benefit_years.c.person_id == person_id,
-                benefit_years.c.scheme == scheme,
-                benefit_years.c.year == year,
-            )
-            .values(
-                accumulators=ACCUMULATORS.dump_python(accumulators, mode="json"),
-                version=benefit_years.c.version + 1,
-                updated_at=func.now(),
-            )
-        )
+        changed = {"new_accumulators": ACCUMULATORS.dump_python(accumulators, mode="json")}
+        await self.session.execute(SAVE_BENEFIT_YEAR, _year_key(person_id, scheme, year) | changed)
 
     # ---- facility projection (kept by shared.projections)
     async def facility(self, code: str) -> dict | None:

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import Select, and_, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -343,23 +343,33 @@ async def mark_published(session: AsyncSession, version_id: uuid.UUID, **values:
     return True
 
 
-async def published_starts(
-    session: AsyncSession, region: str, scheme: str, year: int | None, kind: str = BENEFIT
-) -> list[tuple[date, uuid.UUID]]:
-    """(effective_from, id) of the year's published versions (of every year: None), earliest first."""
+def _published_starts_query(of_one_year: bool) -> Select:
     query = (
         select(policy_versions.c.effective_from, policy_versions.c.id)
         .where(
-            policy_versions.c.kind == kind,
-            policy_versions.c.region == region,
-            policy_versions.c.scheme == scheme,
+            policy_versions.c.kind == bindparam("kind"),
+            policy_versions.c.region == bindparam("region"),
+            policy_versions.c.scheme == bindparam("scheme"),
             policy_versions.c.status == "published",
         )
         .order_by(policy_versions.c.effective_from)
     )
+    return query.where(policy_versions.c.year == bindparam("year")) if of_one_year else query
+
+
+# Read on every bill: built once, executed with each bill's values.
+_PUBLISHED_STARTS = {True: _published_starts_query(True), False: _published_starts_query(False)}
+
+
+async def published_starts(
+    session: AsyncSession, region: str, scheme: str, year: int | None, kind: str = BENEFIT
+) -> list[tuple[date, uuid.UUID]]:
+    """(effective_from, id) of the year's published versions (of every year: None), earliest first."""
+    values: dict[str, Any] = {"kind": kind, "region": region, "scheme": scheme}
     if year is not None:
-        query = query.where(policy_versions.c.year == year)
-    return [(start, version_id) for start, version_id in await session.execute(query)]
+        values["year"] = year
+    rows = await session.execute(_PUBLISHED_STARTS[year is not None], values)
+    return [(start, version_id) for start, version_id in rows]
 
 
 async def document_of(session: AsyncSession, version_id: uuid.UUID) -> dict[str, Any]:

@@ -56,6 +56,10 @@ async def settlement(session: AsyncSession, settlement_id: uuid.UUID) -> dict[st
     return dict(row) if row is not None else None
 
 
+# Written with every bill: built once, executed with each bill's values.
+RECORD_SETTLEMENT = insert(benefit_settlements)
+
+
 async def record_settlement(
     session: AsyncSession,
     *,
@@ -68,9 +72,7 @@ async def record_settlement(
     settled_by: str,
     settled_at: datetime,
 ) -> None:
-    await session.execute(
-        insert(benefit_settlements).values(
-            id=settlement_id, person_id=person_id, scheme=scheme, year=year, request=request, bill=bill,
-            settled_by=settled_by, settled_at=settled_at,
-        )
-    )  # fmt: skip
+    await session.execute(RECORD_SETTLEMENT, {
+        "id": settlement_id, "person_id": person_id, "scheme": scheme, "year": year, "request": request, "bill": bill,
+        "settled_by": settled_by, "settled_at": settled_at,
+    })  # fmt: skip

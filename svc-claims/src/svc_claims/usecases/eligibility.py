@@ -183,8 +183,8 @@ async def settle_bill(
         raise Invalid("tier_mismatch", "缴费档次与参保记录不符", "请按该日期参保记录的缴费档次结算")
     context = replace(context, special_groups=recorded_special_groups(coverage, service_date))
     scheme, year = context.scheme, policy.year
-    fresh = await _year_start(repo, person_id, policy)
-    bill = quote(replace(context, ytd=await repo.lock_benefit_year(person_id, scheme, year, fresh)), policy)
+    ytd = await repo.lock_benefit_year(person_id, scheme, year, lambda: _year_start(repo, person_id, policy))
+    bill = quote(replace(context, ytd=ytd), policy)
     require_payable(bill.sample, allow_sample)
     await repo.save_benefit_year(person_id, scheme, year, bill.accumulators)
     settlement_id = settlement_id or uuid.uuid4()
