@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Header, Request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.db import UnitOfWork
@@ -92,6 +92,14 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+# Every keyed command claims its key and keeps its answer: statements built once, executed with each
+# request's values. The answer's parameters are not named as columns: an UPDATE keeps those for SET.
+CLAIM_KEY = insert(idempotency_keys).on_conflict_do_nothing().returning(idempotency_keys.c.key)
+KEEP_ANSWER = update(idempotency_keys).where(
+    idempotency_keys.c.principal == bindparam("of_principal"), idempotency_keys.c.key == bindparam("of_key")
+)
+
+
 async def run_idempotent(
     uow: UnitOfWork,
     request: Request,
@@ -106,18 +114,13 @@ async def run_idempotent(
         return ApiJSONResponse(body, status_code=status)
     request_hash = await fingerprint(request)
     claimed = await uow.session.execute(
-        insert(idempotency_keys)
-        .values(principal=principal, key=key, request_fingerprint=request_hash)
-        .on_conflict_do_nothing()
-        .returning(idempotency_keys.c.key)
+        CLAIM_KEY, {"principal": principal, "key": key, "request_fingerprint": request_hash}
     )
     if claimed.first() is None:
         return await _replay(uow, request, principal, key)
     status, body = await command()
     await uow.session.execute(
-        update(idempotency_keys)
-        .where(idempotency_keys.c.principal == principal, idempotency_keys.c.key == key)
-        .values(status_code=status, response_body=body)
+        KEEP_ANSWER, {"of_principal": principal, "of_key": key, "status_code": status, "response_body": body}
     )
     await uow.commit()
     return ApiJSONResponse(body, status_code=status, headers={"Idempotency-Key": key})
