@@ -264,6 +264,10 @@ class PrivatePgBouncer:
             self.pid = None
 
 
+class NodeExited(RuntimeError):
+    """The server process ended before it answered."""
+
+
 @dataclass
 class PrivateRabbitMQ:
     folder: Path
@@ -297,6 +301,14 @@ class PrivateRabbitMQ:
 
     def start(self, timeout_s: float = 180) -> None:
         # A wait, not a speed check: an Erlang node on a busy 2-core machine has been seen to need over 60 s.
+        # A node that exits while starting is started once more: a restarted node has been seen, once in
+        # many runs, to stop at once unable to read its own cookie (eacces), and then to start cleanly.
+        try:
+            self._start_once(timeout_s)
+        except NodeExited:
+            self._start_once(timeout_s)
+
+    def _start_once(self, timeout_s: float) -> None:
         server = _find("rabbitmq-server", ["/usr/lib/rabbitmq/bin/rabbitmq-server"])
         direct = "/usr/lib/rabbitmq/bin/rabbitmq-server"
         if os.path.exists(direct):
@@ -318,9 +330,14 @@ class PrivateRabbitMQ:
         )
         self.pid = process.pid
         (self.folder / "server.pid").write_text(str(process.pid))
-        _wait(
-            lambda: process.poll() is None and asyncio.run(rabbitmq_answers(self.url)), timeout_s, "RabbitMQ"
-        )
+
+        def answers() -> bool:
+            if process.poll() is not None:
+                self.pid = None
+                raise NodeExited(f"RabbitMQ exited while starting (see {self.folder / 'server.out'})")
+            return asyncio.run(rabbitmq_answers(self.url))
+
+        _wait(answers, timeout_s, "RabbitMQ")
 
     def stop(self) -> None:
         pid = self.pid or _read_pid(self.folder / "server.pid")
