@@ -25,8 +25,7 @@ from bench.platform import NO_RATE_LIMIT, running_platform
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.testing.service_app import in_schema
-from svc_claims.domain.eligibility import Coverage
-from svc_claims.repository.coverage import Repository
+from svc_claims.models import coverages
 from yb_deploy.pytest_plugin import isolated_servers
 
 STEPS = ("file", "accept", "review", "approve", "pay")
@@ -36,17 +35,14 @@ async def covered_persons(admin_url: str, count: int) -> list[uuid.UUID]:
     persons = [uuid.uuid4() for _ in range(count)]
 
     async def record(uow: UnitOfWork) -> None:
-        for person in persons:
-            coverage = Coverage(
-                uuid.uuid4(),
-                person,
-                "120101",
-                "resident",
-                "adult_middle",
-                date(2021, 1, 1),
-                date(2021, 12, 31),
-            )
-            await Repository(uow).record_coverage(coverage, uuid.uuid4())
+        # The table written directly (as registration's events would make claims write it), so the same
+        # script drives this tree and the previous implementation (bench.compare).
+        await uow.session.execute(coverages.insert(), [
+            {"enrollment_id": uuid.uuid4(), "person_id": person, "office_code": "120101", "scheme": "resident",
+             "tier": "adult_middle", "benefit_start": date(2021, 1, 1), "benefit_end": date(2021, 12, 31),
+             "source_event_id": uuid.uuid4()}
+            for person in persons
+        ])  # fmt: skip
 
     await in_schema(admin_url, "claims", record, datetime(2021, 1, 1, tzinfo=UTC))
     return persons
