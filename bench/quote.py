@@ -20,17 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import platform as host
-import re
-import shutil
 import statistics
-import subprocess
-import sys
 import time
 
 import aiohttp
 
+from bench import callgrind
 from svc_claims.api.quote import QuoteRequest, context_of
 from svc_claims.domain.benefits import QuoteContext, quote
 from svc_claims.repository.policies import load_policy
@@ -79,28 +75,22 @@ def in_process(seconds: float) -> None:
 
 
 def instructions(quotes: int = 2000) -> None:
-    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
-        print("valgrind is not installed (Debian/Ubuntu: sudo apt-get install valgrind)")
+    if not callgrind.available():
+        print(callgrind.MISSING)
         return
     for name in BILLS:
-        counts = [_instructions_of(name, n) for n in (0, quotes)]
-        print(f"instructions per quote, {name}: {(counts[1] - counts[0]) // quotes:,}")
-
-
-def _instructions_of(name: str, quotes: int) -> int:
-    run = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null", sys.executable,
-                          "-m", "bench.quote", "--count-under-valgrind", name, str(quotes)], capture_output=True, text=True, check=True)  # fmt: skip
-    return int(re.search(r"Collected : (\d+)", run.stderr).group(1))  # type: ignore[union-attr]
+        count = callgrind.per_unit("bench.quote", ["--count-under-valgrind", name], (0, quotes))
+        print(f"instructions per quote, {name}: {count:,.0f}")
 
 
 def _count_under_valgrind(name: str, quotes: int) -> None:
     policy = load_policy("120000", "resident", 2021)
     ctx = _context(name)
     quote(ctx, policy)  # what is worked out once per policy is not counted
-    subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], capture_output=True, check=True)
+    callgrind.collecting(True)
     for _ in range(quotes):
         quote(ctx, policy)
-    subprocess.run(["callgrind_control", "--instr=off", str(os.getpid())], capture_output=True, check=True)
+    callgrind.collecting(False)
 
 
 def through_gateway(seconds: float, concurrencies: list[int]) -> None:

@@ -22,10 +22,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -36,6 +32,7 @@ import httpx
 import uvloop
 from fastapi import FastAPI
 
+from bench import callgrind
 from shared.auth import Principal, Role
 from shared.auth.issuer import JWKS_FILE, DevIssuer
 from shared.migrations import bootstrap, service_database_url, upgrade
@@ -114,34 +111,14 @@ async def rate(
 INSTRUCTION_RUNS = (300, 600)
 
 
-def instructions_per_read() -> float:
-    """One read's CPU instructions in this process, from two runs under callgrind (see the docstring)."""
-    collected = []
-    for requests in INSTRUCTION_RUNS:
-        with tempfile.TemporaryDirectory() as scratch:
-            done = subprocess.run(
-                ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={scratch}/out",
-                 sys.executable, "-m", "bench.read_path", "--counted", str(requests)],
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
-        collected.append(int(re.findall(r"Collected : (\d+)", done.stderr)[-1]))
-    return (collected[1] - collected[0]) / (INSTRUCTION_RUNS[1] - INSTRUCTION_RUNS[0])
-
-
-def collecting(on: bool) -> None:
-    """Callgrind's collection switched for this process (it runs under valgrind: `--counted`)."""
-    subprocess.run(["callgrind_control", "--instr=" + ("on" if on else "off"), str(os.getpid())],
-                   check=True, capture_output=True)  # fmt: skip
-
-
 async def counted_reads(servers: RunServers, requests: int) -> None:
     app, headers, person = claims_app(servers)
     async with client_of(app) as client:
         await seed_coverage(app, person)
         await rate(client, PATH, headers, 300)  # warm, as in `measure`
-        collecting(True)
+        callgrind.collecting(True)
         await rate(client, PATH, headers, requests)
-        collecting(False)
+        callgrind.collecting(False)
 
 
 async def measure(
@@ -199,7 +176,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one JSON line of figures (bench.compare)")
     args = parser.parse_args()
     if args.instructions:
-        count = instructions_per_read()
+        if not callgrind.available():
+            raise SystemExit(callgrind.MISSING)
+        count = callgrind.per_unit("bench.read_path", ["--counted"], INSTRUCTION_RUNS)
         print(json.dumps({"read_instructions_per_request": count}) if args.json
               else f"   svc-claims eligibility/me   {count / 1e6:.3f} million instructions per read in process")  # fmt: skip
         return
