@@ -16,7 +16,7 @@ from typing import Any, TypeGuard
 
 import asyncpg
 from aio_pika.exceptions import DeliveryError, PublishError
-from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy import Select, Text, bindparam, cast, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,6 +37,32 @@ def asyncpg_dsn(sqlalchemy_url: str) -> str:
     return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def due_rows(batch_size: int) -> Select[Any]:
+    """The next unsent rows due, locked for this relay (others skip them). The envelope comes as the
+    database's JSON text: published as it is, not decoded and encoded again."""
+    return (
+        select(
+            outbox.c.id,
+            outbox.c.event_id,
+            outbox.c.event_type,
+            outbox.c.attempts,
+            cast(outbox.c.envelope, Text).label("body"),
+            outbox.c.envelope["correlation_id"].astext.label("correlation_id"),
+        )
+        .where(outbox.c.published_at.is_(None), outbox.c.next_attempt_at <= func.now())
+        .order_by(outbox.c.id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
+
+
+# Statements built once (per relay), executed each batch: at one event per batch, as approvals come one
+# by one, building them cost about as much as running them.
+MARK_SENT = (
+    update(outbox).where(outbox.c.id.in_(bindparam("sent", expanding=True))).values(published_at=func.now())
+)
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -55,6 +81,7 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._due = due_rows(batch_size)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -74,32 +101,14 @@ class OutboxRelay:
         if not self._broker.is_connected:
             return 0  # nothing is claimed while the broker is away; rows keep their schedule
         async with self._sessions() as session, session.begin():
-            # The envelope as the database's JSON text: published as it is, not decoded and encoded again.
-            rows = (
-                await session.execute(
-                    select(
-                        outbox.c.id,
-                        outbox.c.event_id,
-                        outbox.c.event_type,
-                        outbox.c.attempts,
-                        cast(outbox.c.envelope, Text).label("body"),
-                        outbox.c.envelope["correlation_id"].astext.label("correlation_id"),
-                    )
-                    .where(outbox.c.published_at.is_(None), outbox.c.next_attempt_at <= func.now())
-                    .order_by(outbox.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = (await session.execute(self._due)).all()
             if not rows:
                 return 0
             results = await self._broker.publish_events([message_of(row) for row in rows])
             sent = [row.id for row, error in zip(rows, results, strict=True) if error is None]
             refused = [(row, error) for row, error in zip(rows, results, strict=True) if is_refusal(error)]
             if sent:
-                await session.execute(
-                    update(outbox).where(outbox.c.id.in_(sent)).values(published_at=func.now())
-                )
+                await session.execute(MARK_SENT, {"sent": sent})
             for row, error in refused:
                 await self._record_refusal(session, row.id, row.attempts, error)
         unsent = len(rows) - len(sent) - len(refused)
