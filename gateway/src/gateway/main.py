@@ -40,7 +40,7 @@ from shared.http.middleware import RequestContextMiddleware
 from shared.http.problems import install_problem_handlers
 from shared.http.responses import ApiJSONResponse
 from shared.logs import configure_logging
-from shared.service import verifier_from
+from shared.service import collect_garbage_less_often, verifier_from
 
 MAX_WORKING_DAYS = 3660
 MAX_ADMIN_BODY_BYTES = 4096  # the platform business date is a date: nothing bigger is read
@@ -121,6 +121,7 @@ def create_app(settings: GatewaySettings | None = None) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await proxy.start()
+        collect_garbage_less_often()
         yield
         await proxy.close()
 

