@@ -176,9 +176,8 @@ class Repository:
         if row is None:
             start = {"person_id": person_id, "scheme": scheme, "year": year,
                      "accumulators": ACCUMULATORS.dump_python(await fresh(), mode="json")}  # fmt: skip
-            await self.session.execute(
-                START_BENEFIT_YEAR, start
-            )  # a concurrent first bill may win: no matter
+            # A concurrent first bill may insert it first: this one then waits for it and locks that row.
+            await self.session.execute(START_BENEFIT_YEAR, start)
             row = (await self.session.execute(LOCK_BENEFIT_YEAR, key)).one()
         return ACCUMULATORS.validate_python(row.accumulators)
 
