@@ -19,11 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench import callgrind
 
 REPO = Path(__file__).resolve().parent.parent
 PREVIOUS = "907ad7d"
@@ -88,7 +89,7 @@ def main() -> None:
           f"{time.strftime('%Y-%m-%d %H:%M')} · previous = {args.previous} at {old}")  # fmt: skip
     drivers = [("bench.pipeline", ["--events", "3000", "--rounds", "1"], args.rounds),
                ("bench.read_path", ["--requests", "1000", "--rounds", "2"], args.rounds)]  # fmt: skip
-    if shutil.which("valgrind"):  # a count, the same every run: one round is enough
+    if callgrind.available():  # a count, the same every run: one round is enough
         drivers.append(("bench.read_path", ["--instructions"], 1))
     if not args.quick:
         drivers.append(("bench.platform_figures", [], args.rounds))

@@ -111,11 +111,19 @@ async def rate(
 INSTRUCTION_RUNS = (300, 600)
 
 
-async def counted_reads(servers: RunServers, requests: int) -> None:
+@contextlib.asynccontextmanager
+async def warm_read(servers: RunServers) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    """A client of svc-claims in this process whose read answers: token cached, pool filled, statements prepared."""
     app, headers, person = claims_app(servers)
     async with client_of(app) as client:
         await seed_coverage(app, person)
-        await rate(client, PATH, headers, 300)  # warm, as in `measure`
+        assert (await client.get(PATH, headers=headers)).json()["eligible"] is True
+        await rate(client, PATH, headers, 200)
+        yield client, headers
+
+
+async def counted_reads(servers: RunServers, requests: int) -> None:
+    async with warm_read(servers) as (client, headers):
         callgrind.collecting(True)
         await rate(client, PATH, headers, requests)
         callgrind.collecting(False)
@@ -129,11 +137,7 @@ async def measure(
     concurrency: int = 16,
     as_json: bool = False,
 ) -> None:
-    app, headers, person = claims_app(servers)
-    async with client_of(app) as client, client_of(bare_app()) as bare:
-        await seed_coverage(app, person)
-        assert (await client.get(PATH, headers=headers)).json()["eligible"] is True
-        await rate(client, PATH, headers, 200)  # warm: token cached, pool filled, statements prepared
+    async with warm_read(servers) as (client, headers), client_of(bare_app()) as bare:
         if profile:
             from pyinstrument import Profiler
 

@@ -358,7 +358,8 @@ def _published_starts_query(of_one_year: bool) -> Select:
 
 
 # Read on every bill: built once, executed with each bill's values.
-_PUBLISHED_STARTS = {True: _published_starts_query(True), False: _published_starts_query(False)}
+_STARTS_OF_ONE_YEAR = _published_starts_query(of_one_year=True)
+_STARTS_OF_EVERY_YEAR = _published_starts_query(of_one_year=False)
 
 
 async def published_starts(
@@ -366,9 +367,10 @@ async def published_starts(
 ) -> list[tuple[date, uuid.UUID]]:
     """(effective_from, id) of the year's published versions (of every year: None), earliest first."""
     values: dict[str, Any] = {"kind": kind, "region": region, "scheme": scheme}
-    if year is not None:
-        values["year"] = year
-    rows = await session.execute(_PUBLISHED_STARTS[year is not None], values)
+    if year is None:
+        rows = await session.execute(_STARTS_OF_EVERY_YEAR, values)
+    else:
+        rows = await session.execute(_STARTS_OF_ONE_YEAR, values | {"year": year})
     return [(start, version_id) for start, version_id in rows]
 
 
