@@ -107,6 +107,8 @@ class Interop:
         async with runtime.uow() as uow:
             claimed = await _claim_due(uow)
             await uow.commit()
+        if not claimed:  # most rounds: no HTTP client made (making one costs more than the round)
+            return 0
         by_peer = itertools.groupby(
             sorted(claimed, key=lambda r: (r.peer, r.created_at)), key=lambda r: r.peer
         )
