@@ -63,7 +63,9 @@ _THE_YEAR = (  # parameters not named as columns: an UPDATE keeps those names fo
     benefit_years.c.scheme == bindparam("of_scheme"),
     benefit_years.c.year == bindparam("of_year"),
 )
-START_BENEFIT_YEAR = insert(benefit_years).values(version=0).on_conflict_do_nothing()
+START_BENEFIT_YEAR = (
+    insert(benefit_years).values(version=0).on_conflict_do_nothing().returning(benefit_years.c.accumulators)
+)
 LOCK_BENEFIT_YEAR = select(benefit_years.c.accumulators).where(*_THE_YEAR).with_for_update()
 READ_BENEFIT_YEAR = select(benefit_years.c.accumulators).where(*_THE_YEAR)
 
@@ -77,6 +79,9 @@ SAVE_BENEFIT_YEAR = (
         updated_at=func.now(),
     )
 )
+
+
+FACILITY = select(facilities).where(facilities.c.code == bindparam("of_code"))
 
 
 def _year_key(person_id: uuid.UUID, scheme: str, year: int) -> dict[str, Any]:
@@ -176,9 +181,11 @@ class Repository:
         if row is None:
             start = {"person_id": person_id, "scheme": scheme, "year": year,
                      "accumulators": ACCUMULATORS.dump_python(await fresh(), mode="json")}  # fmt: skip
-            # A concurrent first bill may insert it first: this one then waits for it and locks that row.
-            await self.session.execute(START_BENEFIT_YEAR, start)
-            row = (await self.session.execute(LOCK_BENEFIT_YEAR, key)).one()
+            # The row this transaction inserted stays locked until it ends. A concurrent first bill may
+            # insert it first: this one then waits for it, inserts nothing, and locks that row.
+            row = (await self.session.execute(START_BENEFIT_YEAR, start)).first()
+            if row is None:
+                row = (await self.session.execute(LOCK_BENEFIT_YEAR, key)).one()
         return ACCUMULATORS.validate_python(row.accumulators)
 
     async def read_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators | None:
@@ -193,11 +200,7 @@ class Repository:
 
     # ---- facility projection (kept by shared.projections)
     async def facility(self, code: str) -> dict | None:
-        row = (
-            (await self.session.execute(select(facilities).where(facilities.c.code == code)))
-            .mappings()
-            .first()
-        )
+        row = (await self.session.execute(FACILITY, {"of_code": code})).mappings().first()
         return dict(row) if row else None
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from svc_claims.models import benefit_settlements, reimbursement_receipts
@@ -26,18 +26,25 @@ async def holder(session: AsyncSession, facility_code: str, number: str) -> uuid
     return held
 
 
+# Built once: a receipt already held is skipped, not an error, so no savepoint is needed around it.
+HOLD = (
+    insert(reimbursement_receipts)
+    .on_conflict_do_nothing(index_elements=["facility_code", "receipt_no"])
+    .returning(reimbursement_receipts.c.receipt_no)
+)
+
+
 async def hold(
     session: AsyncSession, facility_code: str, numbers: Iterable[str], holder_id: uuid.UUID
 ) -> bool:
-    """Claims the receipts for `holder_id`; False (nothing held) when one is taken meanwhile. A concurrent
-    duplicate waits on the unique index and then fails."""
+    """Claims the receipts for `holder_id`; False (nothing held) when one is taken. A concurrent
+    duplicate waits on the unique index until the other transaction ends, then holds nothing."""
     rows = [{"facility_code": facility_code, "receipt_no": n, "reimbursement_id": holder_id} for n in numbers]
-    try:
-        async with session.begin_nested():
-            await session.execute(insert(reimbursement_receipts), rows)
-    except IntegrityError:
-        return False
-    return True
+    held = (await session.execute(HOLD, rows)).all()
+    if len(held) == len(rows):
+        return True
+    await release(session, holder_id)  # those of its receipts that were free, held just now
+    return False
 
 
 async def release(session: AsyncSession, holder_id: uuid.UUID) -> None:

@@ -160,6 +160,7 @@ async def settle_bill(
     request: dict[str, Any],
     allow_sample: bool = False,
     settlement_id: uuid.UUID | None = None,
+    coverages: list[Coverage] | None = None,
 ) -> tuple[uuid.UUID, Bill]:
     """待遇结算: the bill computed against what the person's earlier bills of the year used, then recorded.
 
@@ -168,10 +169,11 @@ async def settle_bill(
     together passing a cap. A year seen for the first time starts with what the previous year carries
     in (``rollover.next_year``: outpatient deductible relief and the carried-over outpatient cap).
     The tier and the special groups are the coverage's (a real claim is the quote of the recorded facts);
-    a bill using sample policy data is refused unless the deployment allows it (demos).
+    a bill using sample policy data is refused unless the deployment allows it (demos). A caller that
+    has read the person's coverages in this transaction passes them.
     """
     repo = Repository(uow)
-    coverages = await repo.coverages_of(person_id)
+    coverages = coverages if coverages is not None else await repo.coverages_of(person_id)
     require_visible_person(actor, person_id, coverages)
     eligibility = eligibility_on(person_id, service_date, coverages)
     if not eligibility.eligible or eligibility.coverage is None:

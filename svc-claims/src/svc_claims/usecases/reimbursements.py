@@ -209,16 +209,15 @@ async def _policy(uow: UnitOfWork, scheme: str, day: date) -> Policy:
 
 async def _hold_receipts(uow: UnitOfWork, claim: Reimbursement) -> None:
     """Each receipt of a facility is claimed once; a second filing names the claim that holds it."""
+    if await receipts.hold(uow.session, claim.facility_code, [r.number for r in claim.receipts], claim.id):
+        return
     for receipt in claim.receipts:
         held = await receipts.holder(uow.session, claim.facility_code, receipt.number)
         if held is not None:
             raise Conflict("duplicate_receipt", "该票据已申请报销", f"票据 {receipt.number} 已在报销申请 {held} 中",
                           existing_claim=str(held), errors=[{"field": "receipts", "message": f"票据 {receipt.number} 重复"}])  # fmt: skip
-    if not await receipts.hold(
-        uow.session, claim.facility_code, [r.number for r in claim.receipts], claim.id
-    ):
-        # filed at the same moment by someone else
-        raise Conflict("duplicate_receipt", "该票据已申请报销", "同一票据正在另一申请中提交")
+    # its holder let it go meanwhile (a claim rejected at this moment): filing again succeeds
+    raise Conflict("duplicate_receipt", "该票据已申请报销", "同一票据正在另一申请中提交")
 
 
 Refusal = DomainError | Problem
@@ -281,9 +280,8 @@ async def approve(
     """核准: the bill computed on the accepted in-scope amounts against the person's year, and the payment order."""
     claim = await APPLICATIONS.handled(uow, actor, claim_id, city=True)
     claim.require_move(Status.approved, version)
-    coverage = eligibility_on(
-        claim.person_id, claim.service_to, await Repository(uow).coverages_of(claim.person_id)
-    ).coverage
+    coverages = await Repository(uow).coverages_of(claim.person_id)
+    coverage = eligibility_on(claim.person_id, claim.service_to, coverages).coverage
     if coverage is None:
         raise Conflict("not_eligible", "参保状态已变化，就医日期不在待遇享受期内")
     in_scope = claim.accepted_in_scope()
@@ -307,7 +305,7 @@ async def approve(
         policy = await _policy(uow, coverage.scheme, claim.service_to)
         settlement_id, bill = await settle_bill(
             uow, actor, claim.person_id, service_date=claim.service_to, context=context, policy=policy,
-            request={"reimbursement": str(claim.id)}, allow_sample=allow_sample,
+            request={"reimbursement": str(claim.id)}, allow_sample=allow_sample, coverages=coverages,
         )  # fmt: skip
     except QuoteError as exc:
         raise Invalid("invalid_quote", "无法计算待遇", str(exc)) from None
