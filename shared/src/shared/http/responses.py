@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 TIMESTAMP_FORM = "YYYY-MM-DDTHH:MM:SS[.ffffff]Z"
 
 # A full timestamp with an explicit offset; anything else (dates, free text) never matches.
-_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})")
+_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
 
 
 def timestamp_text(moment: datetime) -> str:
@@ -28,6 +28,18 @@ def timestamp_text(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("a timestamp on the wire must carry its offset")
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# A JSON string that is exactly such a timestamp, found in the written bytes.
+_QUOTED_TIMESTAMP = re.compile(rb'"(' + _WITH_OFFSET.pattern.encode() + rb')"')
+
+
+def _in_wire_form(text: str) -> bool:
+    """``text`` (a timestamp with an offset) is already what `_canonical_text` would write: UTC with ``Z``,
+    the fraction six digits and not zero, or none."""
+    return text[-1] == "Z" and (
+        len(text) == 20 or (len(text) == 27 and text[19] == "." and text[20:26] != "000000")
+    )
 
 
 def _canonical_text(text: str) -> str:
@@ -56,4 +68,7 @@ class ApiJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         # orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":")) would, several
         # times faster; non-string keys become strings as json.dumps makes them.
+        written = orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        if all(_in_wire_form(found.decode()) for found in _QUOTED_TIMESTAMP.findall(written)):
+            return written  # the usual answer (pydantic's timestamps are in the form): nothing to rewrite
         return orjson.dumps(canonical_timestamps(content), option=orjson.OPT_NON_STR_KEYS)
