@@ -228,7 +228,9 @@ def payment_order(c: Reimbursement) -> PaymentOrderOut | None:
     )  # fmt: skip
 
 
-def shape(c: Reimbursement) -> dict:
+def shape(c: Reimbursement) -> ClaimOut:
+    """The claim as answered. Routes return the model itself: FastAPI then takes it as it is, where a dict
+    would be validated against ClaimOut all over again."""
     return ClaimOut(
         id=c.id, person_id=c.person_id, office_code=c.office_code, unit_code=c.unit_code, channel=c.channel.value,
         care_type=c.care_type.value, facility_code=c.facility_code, facility_level=c.facility_level,
@@ -242,7 +244,7 @@ def shape(c: Reimbursement) -> dict:
         bill=c.bill, payment_order=payment_order(c), bank_account=usecases.masked_account(c.bank_account),
         account_owner=c.account_owner.value, rejection=c.rejection, resubmits=c.resubmits, resubmitted_as=c.resubmitted_as,
         steps=[StepOut(status=s.status.value, by=s.by, at=s.at, note=s.note) for s in c.steps],
-    ).model_dump(mode="json")  # fmt: skip
+    )  # fmt: skip
 
 
 CHANNEL_OF_ROLE = {Role.insured: Channel.person, Role.unit: Channel.unit, Role.staff: Channel.counter}
@@ -272,7 +274,9 @@ async def file_claim(
     body: ClaimIn, request: Request, actor: Filer, uow: UoW, idempotency_key: IdempotencyKey = None
 ):
     async def file() -> tuple[int, dict]:
-        return 201, shape(await usecases.file_claim(uow, actor, filing_of(body, actor)))
+        return 201, shape(await usecases.file_claim(uow, actor, filing_of(body, actor))).model_dump(
+            mode="json"
+        )
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, file)
@@ -284,7 +288,7 @@ async def file_batch(
 ):
     async def file() -> tuple[int, list]:
         outcomes = await usecases.file_batch(uow, actor, [filing_of(c, actor) for c in body.claims])
-        return 200, [OutcomeOut(row=row, claim=ClaimOut(**shape(claim)) if claim else None,
+        return 200, [OutcomeOut(row=row, claim=shape(claim) if claim else None,
                                 problem={"status": p.status, "code": p.code, "title": p.title, "detail": p.detail, "errors": p.errors} if p else None
                                 ).model_dump(mode="json") for row, claim, p in outcomes]  # fmt: skip
 
@@ -296,13 +300,11 @@ async def file_batch(
 async def list_claims(
     actor: Filer, uow: UoW, status: Status | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1, size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict:  # fmt: skip
+) -> ClaimsOut:  # fmt: skip
     found, total = await uow.read(
         usecases.claims_of, actor, status=status, offset=(page - 1) * size, limit=size
     )
-    return ClaimsOut(
-        items=[ClaimOut(**shape(c)) for c in found], total=total, page=page, size=size
-    ).model_dump(mode="json")
+    return ClaimsOut(items=[shape(c) for c in found], total=total, page=page, size=size)
 
 
 class PapersOut(BaseModel):
@@ -335,12 +337,12 @@ async def reference(actor: Filer) -> dict:
 
 
 @router.get("/{claim_id}", response_model=ClaimOut, summary="查看报销申请（状态、说明、预计支付日期）")
-async def get_claim(claim_id: uuid.UUID, actor: Filer, uow: UoW) -> dict:
+async def get_claim(claim_id: uuid.UUID, actor: Filer, uow: UoW) -> ClaimOut:
     return shape(await uow.read(usecases.visible_claim, actor, claim_id))
 
 
 @router.post("/{claim_id}/materials", response_model=ClaimOut, summary="补正材料")
-async def supplement(claim_id: uuid.UUID, body: SupplementIn, actor: Filer, uow: UoW) -> dict:
+async def supplement(claim_id: uuid.UUID, body: SupplementIn, actor: Filer, uow: UoW) -> ClaimOut:
     materials = frozenset(body.materials)
     return shape(
         await uow.run(usecases.supplement, actor, claim_id, materials=materials, version=body.version)
@@ -348,18 +350,18 @@ async def supplement(claim_id: uuid.UUID, body: SupplementIn, actor: Filer, uow:
 
 
 @router.post("/{claim_id}/accept", response_model=ClaimOut, summary="受理")
-async def accept(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> dict:
+async def accept(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW) -> ClaimOut:
     return shape(await uow.run(usecases.accept, actor, claim_id, version=body.version))
 
 
 @router.post("/{claim_id}/review", response_model=ClaimOut, summary="区级审核（逐张票据：通过、核减、拒付）")
-async def review(claim_id: uuid.UUID, body: ReviewIn, actor: Staff, uow: UoW) -> dict:
+async def review(claim_id: uuid.UUID, body: ReviewIn, actor: Staff, uow: UoW) -> ClaimOut:
     lines = [ReviewLine(x.receipt, x.outcome, x.accepted_in_scope, x.reason) for x in body.lines]
     return shape(await uow.run(usecases.review, actor, claim_id, lines=lines, version=body.version))
 
 
 @router.post("/{claim_id}/approve", response_model=ClaimOut, summary="市级核准（计算待遇、生成支付单）")
-async def approve(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
+async def approve(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW, runtime: Runtime) -> ClaimOut:
     allow_sample = sample_allowed(runtime.settings)
     return shape(
         await uow.run(usecases.approve, actor, claim_id, version=body.version, allow_sample=allow_sample)
@@ -367,7 +369,7 @@ async def approve(claim_id: uuid.UUID, body: VersionIn, actor: Staff, uow: UoW, 
 
 
 @router.post("/{claim_id}/pay", response_model=ClaimOut, summary="支付（划款完成）")
-async def pay(claim_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW, runtime: Runtime) -> dict:
+async def pay(claim_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW, runtime: Runtime) -> ClaimOut:
     allow_sample = sample_allowed(runtime.settings)
     return shape(
         await uow.run(
@@ -384,7 +386,7 @@ async def pay(claim_id: uuid.UUID, body: PayIn, actor: Staff, uow: UoW, runtime:
 @router.post(
     "/{claim_id}/reject", response_model=ClaimOut, summary="不予受理或不予支付（附原因；票据可重新申请）"
 )
-async def reject(claim_id: uuid.UUID, body: RejectIn, actor: Staff, uow: UoW) -> dict:
+async def reject(claim_id: uuid.UUID, body: RejectIn, actor: Staff, uow: UoW) -> ClaimOut:
     return shape(
         await uow.run(
             usecases.reject, actor, claim_id, reason=body.reason, note=body.note, version=body.version
