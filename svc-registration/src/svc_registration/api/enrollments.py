@@ -258,7 +258,8 @@ class PersonFoundOut(BaseModel):
     enrollments: list[EnrollmentOut]
 
 
-def shape(e: Enrollment) -> dict:
+def shape(e: Enrollment) -> EnrollmentOut:
+    """The enrollment as answered: the model itself (FastAPI takes it as it is; a dict it would validate again)."""
     return EnrollmentOut(
         id=e.id,
         person_id=e.person_id,
@@ -285,7 +286,7 @@ def shape(e: Enrollment) -> dict:
         decisions=[
             DecisionOut(by=d.by, at=d.at, outcome=d.outcome.value, reason=d.reason) for d in e.decisions
         ],
-    ).model_dump(mode="json")
+    )
 
 
 def contribution_of(e: Enrollment) -> ContributionOut | None:
@@ -327,7 +328,9 @@ async def submit_resident_enrollment(
     key = runtime.settings.person_id_key.encode()
 
     async def submit() -> tuple[int, dict]:
-        return 201, shape(await enrollments.submit_resident_enrollment(uow, actor, command, person_key=key))
+        return 201, shape(
+            await enrollments.submit_resident_enrollment(uow, actor, command, person_key=key)
+        ).model_dump(mode="json")
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
@@ -366,7 +369,7 @@ async def file_collectively(
         results = [
             MemberResultOut(
                 row=o.row,
-                enrollment=EnrollmentOut(**shape(o.enrollment)) if o.enrollment else None,
+                enrollment=shape(o.enrollment) if o.enrollment else None,
                 problem=problem_fields(o.refusal) if o.refusal else None,
             )
             for o in outcomes
@@ -406,7 +409,7 @@ async def submit_flexible_enrollment(
             counter=counter_of(body),
             late_record=late_record_of(body.late_record),
         )
-        return 201, shape(enrollment)
+        return 201, shape(enrollment).model_dump(mode="json")
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, submit)
@@ -501,7 +504,7 @@ async def search_person(body: PersonSearchIn, actor: Staff, uow: UoW, runtime: R
 
 
 @router.get("/{enrollment_id}", response_model=EnrollmentOut, summary="查看参保登记")
-async def get_enrollment(enrollment_id: uuid.UUID, actor: RecordReader, uow: UoW) -> dict:
+async def get_enrollment(enrollment_id: uuid.UUID, actor: RecordReader, uow: UoW) -> EnrollmentOut:
     return shape(await uow.read(enrollments.visible_enrollment, actor, enrollment_id))
 
 
@@ -510,7 +513,7 @@ async def get_enrollment(enrollment_id: uuid.UUID, actor: RecordReader, uow: UoW
     response_model=EnrollmentOut,
     summary="审核通过参保登记",
 )
-async def approve(enrollment_id: uuid.UUID, body: DecisionIn, actor: Staff, uow: UoW) -> dict:
+async def approve(enrollment_id: uuid.UUID, body: DecisionIn, actor: Staff, uow: UoW) -> EnrollmentOut:
     approved = await uow.run(enrollments.approve_enrollment, actor, enrollment_id, version=body.version)
     return shape(approved)
 
@@ -520,7 +523,7 @@ async def approve(enrollment_id: uuid.UUID, body: DecisionIn, actor: Staff, uow:
     response_model=EnrollmentOut,
     summary="不予登记",
 )
-async def reject(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> dict:
+async def reject(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> EnrollmentOut:
     rejected = await uow.run(
         enrollments.reject_enrollment, actor, enrollment_id, version=body.version, reason=body.reason
     )
@@ -532,7 +535,7 @@ async def reject(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: Uo
     response_model=EnrollmentOut,
     summary="中止参保（单位停保；转出前办理）",
 )
-async def stop(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> dict:
+async def stop(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW) -> EnrollmentOut:
     stopped = await uow.run(
         enrollments.stop_enrollment, actor, enrollment_id, version=body.version, reason=body.reason
     )
@@ -540,7 +543,9 @@ async def stop(enrollment_id: uuid.UUID, body: ReasonIn, actor: Staff, uow: UoW)
 
 
 @router.post("/{enrollment_id}/interrupt", response_model=EnrollmentOut, summary="中断参保（单位停缴）")
-async def interrupt(enrollment_id: uuid.UUID, body: InterruptIn, actor: UnitOrStaff, uow: UoW) -> dict:
+async def interrupt(
+    enrollment_id: uuid.UUID, body: InterruptIn, actor: UnitOrStaff, uow: UoW
+) -> EnrollmentOut:
     interrupted = await uow.run(
         enrollments.interrupt_enrollment,
         actor,
@@ -559,7 +564,7 @@ async def interrupt(enrollment_id: uuid.UUID, body: InterruptIn, actor: UnitOrSt
 )
 async def terminate(
     enrollment_id: uuid.UUID, body: TerminateIn, actor: UnitOrStaff, uow: UoW, runtime: Runtime
-) -> dict:
+) -> EnrollmentOut:
     key = runtime.settings.person_id_key.encode()
     terminated = await uow.run(
         enrollments.terminate_enrollment,
@@ -581,7 +586,7 @@ async def terminate(
     status_code=201,
     summary="恢复参保（返回新的参保登记）",
 )
-async def resume(enrollment_id: uuid.UUID, body: ResumeIn, actor: UnitOrStaff, uow: UoW) -> dict:
+async def resume(enrollment_id: uuid.UUID, body: ResumeIn, actor: UnitOrStaff, uow: UoW) -> EnrollmentOut:
     continued = await uow.run(
         enrollments.resume_enrollment,
         actor,
@@ -594,13 +599,13 @@ async def resume(enrollment_id: uuid.UUID, body: ResumeIn, actor: UnitOrStaff, u
 
 
 @router.post("/{enrollment_id}/retire", response_model=EnrollmentOut, summary="在职转退休")
-async def retire(enrollment_id: uuid.UUID, body: DecisionIn, actor: UnitOrStaff, uow: UoW) -> dict:
+async def retire(enrollment_id: uuid.UUID, body: DecisionIn, actor: UnitOrStaff, uow: UoW) -> EnrollmentOut:
     retired = await uow.run(enrollments.retire_employee, actor, enrollment_id, version=body.version)
     return shape(retired)
 
 
 @router.post("/{enrollment_id}/refund", response_model=EnrollmentOut, summary="退费（待遇享受期开始前）")
-async def refund(enrollment_id: uuid.UUID, body: ReasonIn, actor: Applicant, uow: UoW) -> dict:
+async def refund(enrollment_id: uuid.UUID, body: ReasonIn, actor: Applicant, uow: UoW) -> EnrollmentOut:
     refunded = await uow.run(
         enrollments.refund_enrollment, actor, enrollment_id, version=body.version, reason=body.reason
     )

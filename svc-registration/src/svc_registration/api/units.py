@@ -201,9 +201,8 @@ async def enroll_employee(
     key = runtime.settings.person_id_key.encode()
 
     async def enroll() -> tuple[int, dict]:
-        return 201, shape(
-            await enrollments.enroll_employee(uow, actor, code, command=command, person_key=key)
-        )
+        enrolled = await enrollments.enroll_employee(uow, actor, code, command=command, person_key=key)
+        return 201, shape(enrolled).model_dump(mode="json")
 
     async with uow:
         return await run_idempotent(uow, request, actor.subject, idempotency_key, enroll)
@@ -226,6 +225,6 @@ async def employees(
         offset=(page - 1) * size,
         limit=size,
     )
-    return EmployeesOut(
-        items=[EnrollmentOut(**shape(e)) for e in found], total=total, page=page, size=size
-    ).model_dump(mode="json")
+    return EmployeesOut(items=[shape(e) for e in found], total=total, page=page, size=size).model_dump(
+        mode="json"
+    )
