@@ -125,6 +125,7 @@ def build_runtime(
         schema=service,
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
+        linger_s=settings.event_linger_ms / 1000,
     )
     runtime = ServiceRuntime(
         service, settings, clock, engine, sessions, broker, verifier_from(settings), relay
@@ -139,6 +140,7 @@ def build_runtime(
         max_attempts=settings.consumer_max_attempts,
         retry_delays_ms=settings.consumer_retry_delays_ms,
         prefetch=settings.consumer_concurrency,
+        linger_s=settings.event_linger_ms / 1000,
     )
     return runtime
 

@@ -19,7 +19,7 @@ from shared.testing.runs import RunServers, delete_broker_namespace
 
 pytestmark = pytest.mark.integration
 
-CONSUMERS = ("burst", "isolated")
+CONSUMERS = ("burst", "isolated", "trickle", "eager")
 RETRY_DELAYS_MS = [100, 200]
 
 
@@ -80,6 +80,38 @@ async def test_a_burst_of_deliveries_is_applied_once_each_in_far_fewer_transacti
     await all_applied_once(harness, envelopes)
     assert await transactions_that_wrote(harness, envelopes) <= len(envelopes) // 2
     await consumer.stop()
+
+
+async def trickle(backbone: Backbone, values: Sequence[int], gap_s: float) -> list[Envelope]:
+    """Publish one at a time, `gap_s` apart, to a consumer that is already waiting."""
+    envelopes = [new_envelope(PingedV1(value=v), backbone.clock) for v in values]
+    for envelope in envelopes:
+        assert await backbone.broker.publish_events(
+            [message_for(envelope.event_type, envelope.model_dump(mode="json"))]
+        ) == [None]
+        await asyncio.sleep(gap_s)
+    return envelopes
+
+
+@pytest.mark.parametrize(
+    ("consumer_name", "linger_s", "transactions"),
+    [("trickle", 0.5, range(1, 2)), ("eager", 0.0, range(2, 6))],
+)
+async def test_a_consumer_that_lingers_gathers_a_trickle_of_deliveries_into_one_transaction(
+    harness: Backbone, consumer_name: str, linger_s: float, transactions: range
+) -> None:
+    # Five deliveries 20 ms apart: one transaction when the consumer waits half a second after the
+    # first, several without waiting (the control: the test cannot pass by accident).
+    consumer = harness.consumer(
+        consumer_name, prefetch=64, retry_delays_ms=RETRY_DELAYS_MS, linger_s=linger_s
+    )
+    await consumer.start()
+    try:
+        envelopes = await trickle(harness, range(3000, 3005), gap_s=0.02)
+        await all_applied_once(harness, envelopes)
+        assert await transactions_that_wrote(harness, envelopes) in transactions
+    finally:
+        await consumer.stop()
 
 
 async def test_a_failing_message_in_a_batch_is_retried_alone_and_the_others_are_applied_once(

@@ -82,6 +82,7 @@ class Consumer:
         prefetch: int = 8,
         batch_size: int | None = None,
         workers: int = 1,
+        linger_s: float = 0.0,
     ):
         self.service = service
         self.names = Names(broker.namespace, service)
@@ -94,6 +95,7 @@ class Consumer:
         # Messages per transaction; transactions at once (each holds one pooled connection).
         self._batch_size = max(1, batch_size or prefetch)
         self._workers = max(1, workers)
+        self._linger_s = linger_s
         self._deliveries: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._channel: AbstractChannel | None = None
@@ -158,6 +160,8 @@ class Consumer:
         """Take whatever has arrived, up to a batch, and handle it; never stops on an error."""
         while True:
             batch = [await self._deliveries.get()]
+            if self._linger_s and self._deliveries.empty():
+                await asyncio.sleep(self._linger_s)  # let the deliveries just behind it join its transaction
             while len(batch) < self._batch_size and not self._deliveries.empty():
                 batch.append(self._deliveries.get_nowait())
             try:

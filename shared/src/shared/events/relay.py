@@ -79,6 +79,7 @@ class OutboxRelay:
         schema: str,
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
+        linger_s: float = 0.0,
     ):
         self._sessions = sessions
         self._broker = broker
@@ -86,6 +87,7 @@ class OutboxRelay:
         self._schema = schema
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._linger_s = linger_s
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
         self._due = due_rows(batch_size)
@@ -101,6 +103,8 @@ class OutboxRelay:
                 await asyncio.sleep(self._poll_interval_s)
             if published < self._batch_size:
                 await self._sleep_until_woken(stop)
+                if self._linger_s:
+                    await asyncio.sleep(self._linger_s)  # let the commits just behind the first join its batch
         await self._stop_listening()
 
     async def publish_batch(self) -> int:
