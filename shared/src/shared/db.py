@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import orjson
 from sqlalchemy import MetaData, Table, event, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.util import queue as sqla_queue
 
@@ -207,7 +210,7 @@ class UnitOfWork:
         from shared.events.outbox import write_to_outbox
 
         if self._pending:
-            await write_to_outbox(self.session, self._pending)
+            await write_to_outbox(self, self._pending)
             self._pending = []
         if self._session is not None:
             await self._session.commit()
@@ -231,21 +234,70 @@ class UnitOfWork:
             return await query(self, *args, **kwargs)
 
     async def fetch(self, statement: str, *args: Any) -> list[Any]:
-        """Rows of one read-only statement (``$1``-style parameters) sent straight to asyncpg: for the
-        hottest reads, where SQLAlchemy's statement and result handling cost more than the query. No
-        BEGIN is sent for it (a single statement sees one snapshot by itself). Inside a transaction
-        already begun it runs on that transaction's connection; in a read (`read`) that has begun
-        none, on a pooled connection borrowed for this statement alone, so the read sets up no session
-        at all. Never for writes: before SQLAlchemy has begun the transaction, a write sent this way
-        would commit by itself. Rows are asyncpg records (by name or position; JSONB decoded)."""
+        """Rows of one statement (``$1``-style parameters) sent straight to asyncpg: for the hottest
+        statements, where SQLAlchemy's statement and result handling cost more than the query. In a
+        read (`read`) that has begun no transaction it runs on a pooled connection borrowed for this
+        statement alone (one statement sees one snapshot by itself), so the read sets up no session at
+        all; otherwise inside the unit of work's transaction, begun first if nothing has begun it yet.
+        Rows are asyncpg records (by name or position; JSONB decoded)."""
         session = self._session
         if self._read_only and (session is None or not session.in_transaction()):
             engine = self._sessions.kw["bind"]
             return await _fetch_on_borrowed(engine, statement, args)
-        connection = await self.session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
-        return list(await driver.fetch(statement, *args))
+        return list(await (await self._driver()).fetch(statement, *args))
+
+    async def execute(self, statement: Prepared, values: Mapping[str, Any] | None = None) -> list[Any]:
+        """A statement built once (`Prepared`), run as `fetch` runs SQL text: SQLAlchemy compiles it
+        the first time only, and `values` are bound as SQLAlchemy would bind them."""
+        dialect = self._sessions.kw["bind"].dialect
+        return await self.fetch(statement.sql(dialect), *statement.arguments(values or {}))
+
+    async def _driver(self) -> Any:
+        """The asyncpg connection of this unit of work's transaction, begun if it has not been."""
+        connection = await (await self.session.connection()).get_raw_connection()
+        adapted = connection.dbapi_connection
+        # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement: a statement sent past it
+        # must begin the transaction itself, or a write would commit on its own. The adapter has no
+        # public way to ask; test_read_units holds these two names to it.
+        if adapted._transaction is None:  # type: ignore[union-attr]
+            await adapted._start_transaction()  # type: ignore[union-attr]
+        return connection.driver_connection
+
+
+class Prepared:
+    """A Core statement built once, compiled for asyncpg the first time it runs and then sent to it
+    directly (`UnitOfWork.execute`): SQLAlchemy's work per execution (cache key, execution context,
+    result processing) costs more than the query for the statements every request runs. Its values
+    go through the same bind processors SQLAlchemy would apply (a JSONB value is serialised); rows
+    come back as asyncpg records. Not for statements whose SQL depends on the values (expanding IN)."""
+
+    def __init__(self, statement: ClauseElement):
+        self.statement = statement
+        self._sql: str | None = None
+        self._binds: list[tuple[str, Callable[[Any], Any] | None, bool, Any]] = []
+
+    def sql(self, dialect: Dialect) -> str:
+        if self._sql is None:
+            compiled = self.statement.compile(dialect=dialect)
+            assert isinstance(compiled, SQLCompiler)
+            binds = compiled.binds
+            assert not any(b.expanding for b in binds.values()), "expanding parameters change the SQL"
+            self._binds = [
+                (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect), binds[name].required,
+                 compiled.params.get(name))
+                for name in compiled.positiontup or ()
+            ]  # fmt: skip
+            self._sql = compiled.string
+        return self._sql
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        bound = []
+        for name, process, required, default in self._binds:
+            if required and name not in values:
+                raise KeyError(f"a value is required for {name!r}")
+            value = values.get(name, default)
+            bound.append(value if process is None else process(value))
+        return bound
 
 
 async def _fetch_on_borrowed(engine: AsyncEngine, statement: str, args: tuple[Any, ...]) -> list[Any]:

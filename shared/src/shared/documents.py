@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared, UnitOfWork
 from shared.errors import Conflict
 
 A = TypeVar("A")
@@ -27,16 +28,13 @@ class DocumentStore(Generic[A]):
         self.table = table
         self.adapter: TypeAdapter[A] = TypeAdapter(model)
         self.key_columns = key_columns
-        # Built once, executed with each call's values: building a statement costs more than running it.
+        # Built once, executed with each call's values straight on asyncpg (shared.db.Prepared): every
+        # step of a case reads and saves its document. The writes name every column of a row, which
+        # are known once the first row is made (key_columns gives the same names for every aggregate).
         read = select(table.c.document).where(table.c.id == bindparam("aggregate_id"))
-        self._get, self._get_locked = read, read.with_for_update()
-        self._add = insert(table)
-        self._save = (
-            update(table)
-            .where(table.c.id == bindparam("aggregate_id"), table.c.version == bindparam("loaded_at_version"))
-            .values(updated_at=func.now())
-            .returning(table.c.id)
-        )
+        self._get, self._get_locked = Prepared(read), Prepared(read.with_for_update())
+        self._add: Prepared | None = None
+        self._save: Prepared | None = None
 
     def load(self, document: dict[str, Any]) -> A:
         return self.adapter.validate_python(document)
@@ -44,21 +42,36 @@ class DocumentStore(Generic[A]):
     def _row(self, aggregate: A) -> dict[str, Any]:
         return {**self.key_columns(aggregate), "document": self.adapter.dump_python(aggregate, mode="json")}
 
-    async def get(self, session: AsyncSession, aggregate_id: uuid.UUID, *, lock: bool = False) -> A | None:
-        query = self._get_locked if lock else self._get
-        row = (await session.execute(query, {"aggregate_id": aggregate_id})).first()
-        return self.load(row[0]) if row else None
+    def _writes(self, row: dict[str, Any]) -> tuple[Prepared, Prepared]:
+        if self._add is None or self._save is None:
+            table = self.table
+            columns: dict[str, Any] = {name: bindparam(name) for name in row}
+            self._add = Prepared(insert(table).values(columns))
+            self._save = Prepared(
+                update(table)
+                .where(
+                    table.c.id == bindparam("aggregate_id"), table.c.version == bindparam("loaded_at_version")
+                )
+                .values({**columns, "updated_at": func.now()})
+                .returning(table.c.id)
+            )
+        return self._add, self._save
 
-    async def add(self, session: AsyncSession, aggregate: A) -> None:
-        await session.execute(self._add, self._row(aggregate))
+    async def get(self, uow: UnitOfWork, aggregate_id: uuid.UUID, *, lock: bool = False) -> A | None:
+        rows = await uow.execute(self._get_locked if lock else self._get, {"aggregate_id": aggregate_id})
+        return self.load(rows[0]["document"]) if rows else None
 
-    async def save(self, session: AsyncSession, aggregate: A, *, loaded_at_version: int) -> None:
+    async def add(self, uow: UnitOfWork, aggregate: A) -> None:
+        row = self._row(aggregate)
+        await uow.execute(self._writes(row)[0], row)
+
+    async def save(self, uow: UnitOfWork, aggregate: A, *, loaded_at_version: int) -> None:
         """Replace the stored aggregate, provided nobody has saved it since it was loaded."""
         row = self._row(aggregate)
-        changed = await session.execute(
-            self._save, {**row, "aggregate_id": row["id"], "loaded_at_version": loaded_at_version}
+        changed = await uow.execute(
+            self._writes(row)[1], {**row, "aggregate_id": row["id"], "loaded_at_version": loaded_at_version}
         )
-        if changed.first() is None:
+        if not changed:
             raise Conflict("version_conflict", "记录已被他人修改", "请刷新后重试")
 
     async def find(

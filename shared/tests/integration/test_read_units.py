@@ -1,20 +1,24 @@
 """A read (`UnitOfWork.read`) sends its plain-SQL statements (`UnitOfWork.fetch`) on a pooled connection
 borrowed for the statement, without making an ORM session; once the read has begun a transaction, on
-that transaction's connection; a statement cut off mid-way leaves no broken connection in the pool."""
+that transaction's connection; a statement cut off mid-way leaves no broken connection in the pool. A
+statement built once (`Prepared`) and sent straight to asyncpg in a writing unit of work is part of its
+transaction, even sent before anything else."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, select, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from shared.clock import SystemClock
-from shared.db import UnitOfWork, make_engine
+from shared.db import Prepared, UnitOfWork, make_engine
 from shared.testing.runs import RunServers
 
 pytestmark = pytest.mark.integration
@@ -104,3 +108,45 @@ async def test_a_read_cut_off_mid_statement_leaves_no_broken_connection_in_the_p
     for _ in range(6):  # more reads than the pool has connections: every one it hands out works
         rows = await runtime.request_uow().read(lambda uow: uow.fetch("SELECT 7 AS n"))
         assert rows[0]["n"] == 7
+
+
+@pytest.fixture
+async def notes(runtime: Runtime) -> AsyncIterator[Table]:
+    table = Table(f"notes_{uuid.uuid4().hex[:8]}", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("body", JSONB, nullable=False))  # fmt: skip
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(table.create)
+    yield table
+    async with runtime.engine.begin() as connection:
+        await connection.run_sync(table.drop)
+
+
+async def stored(runtime: Runtime, table: Table) -> list[Any]:
+    async with runtime.engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(select(table.c.id, table.c.body))]
+
+
+async def test_a_prepared_write_sent_first_is_part_of_the_transaction_and_goes_with_its_rollback(
+    runtime: Runtime, notes: Table
+) -> None:
+    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+    async with runtime.request_uow() as uow:
+        await uow.execute(add, {"id": 1, "body": {"a": [1, "二"]}})  # before anything SQLAlchemy sent
+        in_transaction = await uow.fetch("SELECT txid_current_if_assigned() AS tx")
+        assert in_transaction[0]["tx"] is not None
+    assert await stored(runtime, notes) == []  # left without commit: rolled back
+
+    async with runtime.request_uow() as uow:
+        await uow.execute(add, {"id": 2, "body": {"a": [1, "二"]}})
+        await uow.commit()
+    assert await stored(runtime, notes) == [(2, {"a": [1, "二"]})]  # the JSON bound as SQLAlchemy binds it
+
+
+async def test_a_prepared_statement_asks_for_every_value_it_has_no_default_for(
+    runtime: Runtime, notes: Table
+) -> None:
+    read = Prepared(select(notes.c.body).where(notes.c.id == bindparam("of_id")))
+    async with runtime.request_uow() as uow:
+        with pytest.raises(KeyError, match="of_id"):
+            await uow.execute(read, {})
+        assert await uow.execute(read, {"of_id": 3}) == []

@@ -31,7 +31,7 @@ from sqlalchemy import String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from shared import context, metrics
-from shared.db import UnitOfWork
+from shared.db import Prepared, UnitOfWork
 from shared.events.broker import Broker, OutgoingMessage
 from shared.events.envelope import Envelope
 from shared.events.registry import event_spec, payload_of
@@ -357,23 +357,24 @@ def attempt_of(message: AbstractIncomingMessage) -> int:
 
 
 # The batch's rows as two arrays: one statement whatever the batch's size, prepared once (a multi-row
-# VALUES is compiled again for every size and was the consumer's largest cost after the handlers).
-INBOX_BATCH = text(
+# VALUES is compiled again for every size and was the consumer's largest cost after the handlers), sent
+# straight to asyncpg.
+INBOX = Prepared(text(
     "INSERT INTO inbox (consumer, event_id, event_type) "
     "SELECT :consumer, event_id, event_type FROM unnest(:event_ids, :event_types) AS batch(event_id, event_type) "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 ).bindparams(
     bindparam("consumer", type_=String), bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))),
     bindparam("event_types", type_=ARRAY(String)),
-)  # fmt: skip
+))  # fmt: skip
 
 
 async def record_all_in_inbox(uow: UnitOfWork, consumer: str, envelopes: Sequence[Envelope]) -> set[Any]:
     """Insert the batch's inbox rows in one statement; returns the event ids that were new."""
-    result = await uow.session.execute(INBOX_BATCH, {
+    rows = await uow.execute(INBOX, {
         "consumer": consumer, "event_ids": [e.event_id for e in envelopes], "event_types": [e.event_type for e in envelopes],
     })  # fmt: skip
-    return set(result.scalars())
+    return {row["event_id"] for row in rows}
 
 
 async def record_in_inbox(uow: UnitOfWork, consumer: str, envelope: Envelope) -> bool:

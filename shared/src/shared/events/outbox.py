@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from sqlalchemy import ARRAY, UUID, String, Text, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared, UnitOfWork
 from shared.events.envelope import Envelope
 from shared.tables import outbox
 
 # The rows and the NOTIFY that wakes the relay when the transaction commits, in one statement whatever
 # the number of events (two statements before: a round trip and a statement's handling saved per write).
-# One channel per schema, so a commit wakes only the relay of the service that wrote the rows.
-WRITE_TO_OUTBOX = text(
+# One channel per schema, so a commit wakes only the relay of the service that wrote the rows. Sent straight
+# to asyncpg: every write with events runs it.
+WRITE_TO_OUTBOX = Prepared(text(
     "WITH written AS (INSERT INTO outbox (event_id, event_type, envelope) "
     "SELECT event_id, event_type, envelope::jsonb FROM unnest(:event_ids, :event_types, :envelopes) "
     "AS batch(event_id, event_type, envelope)) "
@@ -21,11 +23,11 @@ WRITE_TO_OUTBOX = text(
 ).bindparams(
     bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))), bindparam("event_types", type_=ARRAY(String)),
     bindparam("envelopes", type_=ARRAY(Text)),
-)  # fmt: skip
+))  # fmt: skip
 
 
-async def write_to_outbox(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
-    await session.execute(WRITE_TO_OUTBOX, {
+async def write_to_outbox(uow: UnitOfWork, envelopes: Sequence[Envelope]) -> None:
+    await uow.execute(WRITE_TO_OUTBOX, {
         "event_ids": [e.event_id for e in envelopes], "event_types": [e.event_type for e in envelopes],
         "envelopes": [e.model_dump_json() for e in envelopes],
     })  # fmt: skip

@@ -104,7 +104,9 @@ class OutboxRelay:
             if published < self._batch_size:
                 await self._sleep_until_woken(stop)
                 if self._linger_s:
-                    await asyncio.sleep(self._linger_s)  # let the commits just behind the first join its batch
+                    await asyncio.sleep(
+                        self._linger_s
+                    )  # let the commits just behind the first join its batch
         await self._stop_listening()
 
     async def publish_batch(self) -> int:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -172,14 +173,16 @@ async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem_response(exc.status_code, code, title, detail, headers=getattr(exc, "headers", None))
 
 
-def _sqlstate(exc: DBAPIError) -> str:
+def _sqlstate(exc: DBAPIError | asyncpg.PostgresError) -> str:
+    if isinstance(exc, asyncpg.PostgresError):  # a statement sent straight to asyncpg (UnitOfWork.fetch)
+        return str(exc.sqlstate or "")
     orig = exc.orig
     return str(
         getattr(orig, "pgcode", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None) or ""
     )
 
 
-async def _on_database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+async def _on_database_error(request: Request, exc: DBAPIError | asyncpg.PostgresError) -> JSONResponse:
     # Class 22 (data exception: bad characters, out-of-range numbers) means the input was bad.
     if _sqlstate(exc).startswith("22"):
         return problem_response(422, "invalid_data", "数据不合法", "请求中的数据无法保存，请检查字段内容")
@@ -196,5 +199,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
-    app.add_exception_handler(DBAPIError, _on_database_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(asyncpg.PostgresError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)

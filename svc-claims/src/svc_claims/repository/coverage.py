@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import UnitOfWork
+from shared.db import Prepared, UnitOfWork
 from svc_claims.domain.account import Entry, EntryKind
 from svc_claims.domain.benefits import Accumulators
 from svc_claims.domain.eligibility import Coverage, Entitlement
@@ -56,21 +56,23 @@ def _coverage_upsert() -> Insert:
 # it cost the consumer more than the write itself.
 RECORD_COVERAGE = _coverage_upsert()
 
-# A person's benefit year, read and written on every bill: statements built once, executed with each
-# bill's values (building them cost more than running them).
+# A person's benefit year, read and written on every bill: statements built once, sent straight to asyncpg
+# with each bill's values (building them cost more than running them, and so did SQLAlchemy's execution).
 _THE_YEAR = (  # parameters not named as columns: an UPDATE keeps those names for its SET clause
     benefit_years.c.person_id == bindparam("of_person"),
     benefit_years.c.scheme == bindparam("of_scheme"),
     benefit_years.c.year == bindparam("of_year"),
 )
-START_BENEFIT_YEAR = (
-    insert(benefit_years).values(version=0).on_conflict_do_nothing().returning(benefit_years.c.accumulators)
-)
-LOCK_BENEFIT_YEAR = select(benefit_years.c.accumulators).where(*_THE_YEAR).with_for_update()
-READ_BENEFIT_YEAR = select(benefit_years.c.accumulators).where(*_THE_YEAR)
-
-
-SAVE_BENEFIT_YEAR = (
+START_BENEFIT_YEAR = Prepared(
+    insert(benefit_years)
+    .values(person_id=bindparam("of_person"), scheme=bindparam("of_scheme"), year=bindparam("of_year"),
+            accumulators=bindparam("accumulators"), version=0)
+    .on_conflict_do_nothing()
+    .returning(benefit_years.c.accumulators)
+)  # fmt: skip
+LOCK_BENEFIT_YEAR = Prepared(select(benefit_years.c.accumulators).where(*_THE_YEAR).with_for_update())
+READ_BENEFIT_YEAR = Prepared(select(benefit_years.c.accumulators).where(*_THE_YEAR))
+SAVE_BENEFIT_YEAR = Prepared(
     update(benefit_years)
     .where(*_THE_YEAR)
     .values(
@@ -79,9 +81,7 @@ SAVE_BENEFIT_YEAR = (
         updated_at=func.now(),
     )
 )
-
-
-FACILITY = select(facilities).where(facilities.c.code == bindparam("of_code"))
+FACILITY = Prepared(select(facilities).where(facilities.c.code == bindparam("of_code")))
 
 
 def _year_key(person_id: uuid.UUID, scheme: str, year: int) -> dict[str, Any]:
@@ -177,31 +177,30 @@ class Repository:
         transaction ends; a year not seen before starts as ``fresh()`` (the entitlements carried in),
         worked out only then."""
         key = _year_key(person_id, scheme, year)
-        row = (await self.session.execute(LOCK_BENEFIT_YEAR, key)).first()
-        if row is None:
-            start = {"person_id": person_id, "scheme": scheme, "year": year,
-                     "accumulators": ACCUMULATORS.dump_python(await fresh(), mode="json")}  # fmt: skip
+        rows = await self.uow.execute(LOCK_BENEFIT_YEAR, key)
+        if not rows:
+            start = key | {"accumulators": ACCUMULATORS.dump_python(await fresh(), mode="json")}
             # The row this transaction inserted stays locked until it ends. A concurrent first bill may
             # insert it first: this one then waits for it, inserts nothing, and locks that row.
-            row = (await self.session.execute(START_BENEFIT_YEAR, start)).first()
-            if row is None:
-                row = (await self.session.execute(LOCK_BENEFIT_YEAR, key)).one()
-        return ACCUMULATORS.validate_python(row.accumulators)
+            rows = await self.uow.execute(START_BENEFIT_YEAR, start) or await self.uow.execute(
+                LOCK_BENEFIT_YEAR, key
+            )
+        return ACCUMULATORS.validate_python(rows[0]["accumulators"])
 
     async def read_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators | None:
-        row = (await self.session.execute(READ_BENEFIT_YEAR, _year_key(person_id, scheme, year))).first()
-        return ACCUMULATORS.validate_python(row.accumulators) if row else None
+        rows = await self.uow.execute(READ_BENEFIT_YEAR, _year_key(person_id, scheme, year))
+        return ACCUMULATORS.validate_python(rows[0]["accumulators"]) if rows else None
 
     async def save_benefit_year(
         self, person_id: uuid.UUID, scheme: str, year: int, accumulators: Accumulators
     ) -> None:
         changed = {"new_accumulators": ACCUMULATORS.dump_python(accumulators, mode="json")}
-        await self.session.execute(SAVE_BENEFIT_YEAR, _year_key(person_id, scheme, year) | changed)
+        await self.uow.execute(SAVE_BENEFIT_YEAR, _year_key(person_id, scheme, year) | changed)
 
     # ---- facility projection (kept by shared.projections)
     async def facility(self, code: str) -> dict | None:
-        row = (await self.session.execute(FACILITY, {"of_code": code})).mappings().first()
-        return dict(row) if row else None
+        rows = await self.uow.execute(FACILITY, {"of_code": code})
+        return dict(rows[0]) if rows else None
 
 
 ACCUMULATORS = TypeAdapter(Accumulators)

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared, UnitOfWork
 from svc_claims.models import benefit_settlements, reimbursement_receipts
 
 
@@ -63,12 +64,14 @@ async def settlement(session: AsyncSession, settlement_id: uuid.UUID) -> dict[st
     return dict(row) if row is not None else None
 
 
-# Written with every bill: built once, executed with each bill's values.
-RECORD_SETTLEMENT = insert(benefit_settlements)
+# Written with every bill: built once, sent straight to asyncpg with each bill's values.
+RECORD_SETTLEMENT = Prepared(
+    insert(benefit_settlements).values({c.name: bindparam(c.name) for c in benefit_settlements.c})
+)
 
 
 async def record_settlement(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     settlement_id: uuid.UUID,
     person_id: uuid.UUID,
@@ -79,7 +82,7 @@ async def record_settlement(
     settled_by: str,
     settled_at: datetime,
 ) -> None:
-    await session.execute(RECORD_SETTLEMENT, {
+    await uow.execute(RECORD_SETTLEMENT, {
         "id": settlement_id, "person_id": person_id, "scheme": scheme, "year": year, "request": request, "bill": bill,
         "settled_by": settled_by, "settled_at": settled_at,
     })  # fmt: skip

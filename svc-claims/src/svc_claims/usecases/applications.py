@@ -65,7 +65,7 @@ class Applications(Generic[A]):
         self, uow: UnitOfWork, actor: Principal, application_id: uuid.UUID, *, lock: bool = False
     ) -> A:
         """The application, if the actor may see it (else 404, the same answer as for none)."""
-        found = await self.store.get(uow.session, application_id, lock=lock)
+        found = await self.store.get(uow, application_id, lock=lock)
         if found is None or not may_see_application(
             actor, person_id=found.person_id, office_code=found.office_code, unit_code=found.unit_code
         ):
@@ -83,7 +83,7 @@ class Applications(Generic[A]):
 
     async def saved(self, uow: UnitOfWork, before: A, after: A) -> A:
         """`after` stored in place of `before`, unless someone saved it since it was loaded."""
-        await self.store.save(uow.session, after, loaded_at_version=before.version)
+        await self.store.save(uow, after, loaded_at_version=before.version)
         return after
 
     async def accept(

@@ -37,7 +37,7 @@ async def _recompute_page(
     for application in found:
         fresh = application.with_due_recomputed(calendar)
         if (fresh.due_on, fresh.due_provisional) != (application.due_on, application.due_provisional):
-            await apps.store.save(uow.session, fresh, loaded_at_version=application.version)
+            await apps.store.save(uow, fresh, loaded_at_version=application.version)
             changed += 1
     return changed, (found[-1].id if len(found) == BATCH else None)
 
@@ -50,9 +50,8 @@ async def _overdue_page(
         uow.session, apps.store, apps.open, today=today, after=after, batch=BATCH
     )
     for application in due:
-        await apps.store.save(
-            uow.session, replace(application, overdue_announced=True), loaded_at_version=application.version
-        )
+        announced = replace(application, overdue_announced=True)
+        await apps.store.save(uow, announced, loaded_at_version=application.version)
         uow.emit(new_envelope(ClaimsOverdueV1(**apps.fact(application), due_on=application.due_on,
                                               status=application.status.value), uow.clock))  # fmt: skip
     return len(due), (due[-1].id if len(due) == BATCH else None)

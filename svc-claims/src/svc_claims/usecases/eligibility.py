@@ -191,7 +191,7 @@ async def settle_bill(
     await repo.save_benefit_year(person_id, scheme, year, bill.accumulators)
     settlement_id = settlement_id or uuid.uuid4()
     await receipts.record_settlement(
-        uow.session, settlement_id=settlement_id, person_id=person_id, scheme=scheme, year=year, request=request,
+        uow, settlement_id=settlement_id, person_id=person_id, scheme=scheme, year=year, request=request,
         bill=BILL.dump_python(bill, mode="json"), settled_by=actor.subject, settled_at=uow.clock.now(),
     )  # fmt: skip
     return settlement_id, bill

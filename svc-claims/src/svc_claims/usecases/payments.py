@@ -121,7 +121,7 @@ async def file_resident_maternity(
     payment = new_payment(PaymentKind.maternity_resident, person_id, coverage.office_code, None, lines, basis, bank_account,
                           actor.subject, uow.clock.now(), sample)  # fmt: skip
     await _hold_events(uow, payment, event.keys_for(items, event_date))
-    await APPLICATIONS.store.add(uow.session, payment)
+    await APPLICATIONS.store.add(uow, payment)
     return payment
 
 
@@ -174,7 +174,7 @@ async def file_employee_maternity(
         {event_key(ALLOWANCE, event_date, event.pregnancy)} if allowance_claim is not None else set()
     )
     await _hold_events(uow, payment, keys)
-    await APPLICATIONS.store.add(uow.session, payment)
+    await APPLICATIONS.store.add(uow, payment)
     return payment
 
 
@@ -391,7 +391,7 @@ async def file_withdrawal(
     # One withdrawal at a time: a second filing before the first is paid or rejected is refused, even if money was
     # credited in between (the payment books its withdrawal entry, then what is credited later may be withdrawn).
     await _hold_events(uow, payment, {withdrawal_key(entries)}, withdrawal=True)
-    await APPLICATIONS.store.add(uow.session, payment)
+    await APPLICATIONS.store.add(uow, payment)
     return payment
 
 

@@ -116,9 +116,9 @@ async def file_claim(uow: UnitOfWork, actor: Principal, filing: Filing) -> Reimb
     )
     claim = replace(claim, status=status, steps=(Step(status, actor.subject, now, note),))
     await _hold_receipts(uow, claim)
-    await APPLICATIONS.store.add(uow.session, claim)
+    await APPLICATIONS.store.add(uow, claim)
     if original is not None:
-        await APPLICATIONS.store.save(uow.session, original, loaded_at_version=original.version)
+        await APPLICATIONS.store.save(uow, original, loaded_at_version=original.version)
     return claim
 
 

@@ -28,7 +28,7 @@ from svc_facility.repository.registry import Repository
 async def visible(
     uow: UnitOfWork, actor: Principal, application_id: uuid.UUID, *, lock: bool = False
 ) -> Application:
-    app = await stored.APPLICATIONS.get(uow.session, application_id, lock=lock)
+    app = await stored.APPLICATIONS.get(uow, application_id, lock=lock)
     if app is None or not may_see(actor, app):
         raise NotFound("定点申请")
     return app
@@ -55,7 +55,7 @@ async def submit(
         by=actor.subject,
         at=uow.clock.now(),
     )
-    await stored.APPLICATIONS.add(uow.session, app)
+    await stored.APPLICATIONS.add(uow, app)
     return app
 
 
@@ -76,7 +76,7 @@ async def act(
         await _require_physical_hospital(uow, app)
     step = getattr(app, action)
     changed: Application = step(**arguments, by=actor.subject, at=uow.clock.now(), expected_version=version)
-    await stored.APPLICATIONS.save(uow.session, changed, loaded_at_version=app.version)
+    await stored.APPLICATIONS.save(uow, changed, loaded_at_version=app.version)
     return changed
 
 

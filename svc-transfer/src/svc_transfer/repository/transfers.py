@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, false, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import UnitOfWork
 from shared.documents import DocumentStore
 from shared.errors import Conflict
 from svc_transfer.domain.access import Scope
@@ -51,8 +52,8 @@ async def add(session: AsyncSession, case: Transfer) -> None:
         raise Conflict("already_transferred", "该参保凭证已办理转出", "同一参保凭证只能办理一次转出") from exc
 
 
-async def save(session: AsyncSession, case: Transfer, *, loaded_at_version: int) -> None:
-    await CASES.save(session, case, loaded_at_version=loaded_at_version)
+async def save(uow: UnitOfWork, case: Transfer, *, loaded_at_version: int) -> None:
+    await CASES.save(uow, case, loaded_at_version=loaded_at_version)
 
 
 async def _one(session: AsyncSession, *where: ColumnElement[bool], lock: bool = False) -> Transfer | None:
@@ -61,8 +62,8 @@ async def _one(session: AsyncSession, *where: ColumnElement[bool], lock: bool = 
     return CASES.load(row[0]) if row else None
 
 
-async def get(session: AsyncSession, case_id: uuid.UUID, *, lock: bool = False) -> Transfer | None:
-    return await CASES.get(session, case_id, lock=lock)
+async def get(uow: UnitOfWork, case_id: uuid.UUID, *, lock: bool = False) -> Transfer | None:
+    return await CASES.get(uow, case_id, lock=lock)
 
 
 async def outgoing_by_ref(session: AsyncSession, transfer_ref: uuid.UUID) -> Transfer | None:

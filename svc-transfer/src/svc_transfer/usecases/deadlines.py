@@ -43,7 +43,7 @@ async def announce_overdue_steps(uow: UnitOfWork, after: uuid.UUID | None) -> uu
                 uow.clock,
             )
         )
-        await transfers.save(uow.session, case.announce_overdue(step.name), loaded_at_version=case.version)
+        await transfers.save(uow, case.announce_overdue(step.name), loaded_at_version=case.version)
     return cases[-1].id if len(cases) == PAGE else None
 
 

@@ -101,7 +101,7 @@ async def receive_table_or_funds(uow: UnitOfWork, message: Message, *, interop: 
         notice = FundsBody.model_validate(message.body)
         funds = Funds(amount=notice.amount, reference=notice.reference, transferred_on=notice.transferred_on)
         received = case.receive_funds(funds, profile, today, at)
-    await transfers.save(uow.session, received, loaded_at_version=case.version)
+    await transfers.save(uow, received, loaded_at_version=case.version)
     return {"status": received.status.value}
 
 
@@ -163,7 +163,7 @@ async def receive_rejection(uow: UnitOfWork, message: Message) -> dict[str, Any]
     rejected = case.rejected_by(
         str(message.body["reason_code"]), str(message.body["reason"]), uow.clock.now()
     )
-    await transfers.save(uow.session, rejected, loaded_at_version=case.version)
+    await transfers.save(uow, rejected, loaded_at_version=case.version)
     return {"status": rejected.status.value}
 
 

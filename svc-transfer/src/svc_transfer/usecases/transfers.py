@@ -55,7 +55,7 @@ REFUSAL_REASONS = {
 async def visible(
     uow: UnitOfWork, actor: Principal, *, case_id: uuid.UUID, for_update: bool = False
 ) -> Transfer:
-    case = await transfers.get(uow.session, case_id, lock=for_update)
+    case = await transfers.get(uow, case_id, lock=for_update)
     if case is None or not may_see(actor, case):
         raise NotFound("转移接续业务")
     return case
@@ -155,7 +155,7 @@ async def accept(
     accepted = case.accept(PROFILES.get(case.profile), today, actor.subject, uow.clock.now(), version)
     if accepted.status is Status.letter_sent:  # no letter in this procedure: the request leaves now
         await _queue_letter(uow, interop, accepted)
-    await transfers.save(uow.session, accepted, loaded_at_version=case.version)
+    await transfers.save(uow, accepted, loaded_at_version=case.version)
     return accepted
 
 
@@ -176,7 +176,7 @@ async def refuse(
     case = await for_staff(uow, actor, case_id=case_id)
     reason = REFUSAL_REASONS[reason_code] + (f"（{note}）" if note else "")
     refused = case.refuse(reason_code, reason, actor.subject, uow.clock.now(), version)
-    await transfers.save(uow.session, refused, loaded_at_version=case.version)
+    await transfers.save(uow, refused, loaded_at_version=case.version)
     return refused
 
 
@@ -186,7 +186,7 @@ async def send_letter(
     case = await for_staff(uow, actor, case_id=case_id)
     sent = case.send_letter(uow.clock.today(), actor.subject, uow.clock.now(), version)
     await _queue_letter(uow, interop, sent)
-    await transfers.save(uow.session, sent, loaded_at_version=case.version)
+    await transfers.save(uow, sent, loaded_at_version=case.version)
     return sent
 
 
@@ -206,7 +206,7 @@ async def complete(uow: UnitOfWork, actor: Principal, *, case_id: uuid.UUID, ver
     case = await for_staff(uow, actor, case_id=case_id)
     today = uow.clock.today()
     completed = case.complete(today, actor.subject, uow.clock.now(), version)
-    await transfers.save(uow.session, completed, loaded_at_version=case.version)
+    await transfers.save(uow, completed, loaded_at_version=case.version)
     months = (
         completed.table.contribution_months if completed.table else completed.certificate.contribution_months
     )
@@ -242,7 +242,7 @@ async def confirm_funds(
     confirmed = case.confirm_funds(
         amount_received, note, uow.clock.today(), actor.subject, uow.clock.now(), version
     )
-    await transfers.save(uow.session, confirmed, loaded_at_version=case.version)
+    await transfers.save(uow, confirmed, loaded_at_version=case.version)
     return confirmed
 
 
@@ -256,7 +256,7 @@ async def resend(
     case = await for_staff(uow, actor, case_id=case_id)
     resent = case.resend(actor.subject, uow.clock.now(), version, note)
     await requeue(uow, case.transfer_ref)
-    await transfers.save(uow.session, resent, loaded_at_version=case.version)
+    await transfers.save(uow, resent, loaded_at_version=case.version)
     return resent
 
 
@@ -266,7 +266,7 @@ async def flag_undelivered(uow: UnitOfWork, row: Any, error: str) -> None:
     case = await transfers.side_exchanged_with(uow.session, side, row.transfer_ref, row.peer)
     if case is not None:
         flagged = case.delivery_refused(row.id, row.type, error, uow.clock.today(), uow.clock.now())
-        await transfers.save(uow.session, flagged, loaded_at_version=case.version)
+        await transfers.save(uow, flagged, loaded_at_version=case.version)
 
 
 # --------------------------------------------------------------------------- outgoing side (转出地)
@@ -352,7 +352,7 @@ async def send_table(
     }
     await interop.queue(uow, case.peer_office, MessageType.fund_transfer, case.transfer_ref, funds)
     await certificates.save(uow.session, certificate.transferred())
-    await transfers.save(uow.session, sent, loaded_at_version=case.version)
+    await transfers.save(uow, sent, loaded_at_version=case.version)
     uow.emit(
         new_envelope(
             TransferTransferredOutV1(
