@@ -163,6 +163,8 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._read_only = False
         self._pending: list[Envelope] = []
+        self._connection: Any = None  # the transaction's pooled connection, as `_driver` found it
+        self._connection_of: Any = None  # that transaction
 
     @property
     def session(self) -> AsyncSession:
@@ -193,6 +195,7 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         session, self._session = self._session, None
+        self._connection = self._connection_of = None
         try:
             if session is not None:
                 try:
@@ -253,15 +256,19 @@ class UnitOfWork:
         return await self.fetch(statement.sql(dialect), *statement.arguments(values or {}))
 
     async def _driver(self) -> Any:
-        """The asyncpg connection of this unit of work's transaction, begun if it has not been."""
-        connection = await (await self.session.connection()).get_raw_connection()
-        adapted = connection.dbapi_connection
+        """The asyncpg connection of this unit of work's transaction, begun if it has not been. Looked
+        up once per transaction: the session's transaction object tells when it is another one."""
+        transaction = self.session.sync_session.get_transaction()
+        if transaction is None or transaction is not self._connection_of:
+            self._connection = await (await self.session.connection()).get_raw_connection()
+            self._connection_of = self.session.sync_session.get_transaction()
+        adapted = self._connection.dbapi_connection
         # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement: a statement sent past it
         # must begin the transaction itself, or a write would commit on its own. The adapter has no
         # public way to ask; test_read_units holds these two names to it.
-        if adapted._transaction is None:  # type: ignore[union-attr]
-            await adapted._start_transaction()  # type: ignore[union-attr]
-        return connection.driver_connection
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        return self._connection.driver_connection
 
 
 class Prepared:

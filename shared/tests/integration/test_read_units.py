@@ -150,3 +150,14 @@ async def test_a_prepared_statement_asks_for_every_value_it_has_no_default_for(
         with pytest.raises(KeyError, match="of_id"):
             await uow.execute(read, {})
         assert await uow.execute(read, {"of_id": 3}) == []
+
+
+async def test_after_a_commit_a_prepared_write_belongs_to_the_next_transaction(
+    runtime: Runtime, notes: Table
+) -> None:
+    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+    async with runtime.request_uow() as uow:
+        await uow.execute(add, {"id": 1, "body": {}})
+        await uow.commit()
+        await uow.execute(add, {"id": 2, "body": {}})  # a new transaction, never committed
+    assert await stored(runtime, notes) == [(1, {})]
