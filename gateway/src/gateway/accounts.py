@@ -134,9 +134,10 @@ class AccountDirectory:
         """Refuse the token of an unknown or disabled account, or of a revoked version."""
         if principal.subject not in self._accounts and not self._listed_for_tests(principal):
             raise unauthenticated("账号不存在")
-        if self.disabled(principal.subject):
+        state = self._read()  # once per request: each read looks at the state file's time
+        if principal.subject in state["disabled"]:
             raise unauthenticated("账号已停用")
-        if principal.token_version != self.version(principal.subject):
+        if principal.token_version != int(state["versions"].get(principal.subject, 0)):
             raise unauthenticated("令牌已被撤销，请重新登录")
 
     def _listed_for_tests(self, principal: Principal) -> bool:
