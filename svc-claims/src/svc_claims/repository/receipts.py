@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ARRAY, UUID, String, bindparam, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Prepared, UnitOfWork
@@ -27,24 +26,26 @@ async def holder(session: AsyncSession, facility_code: str, number: str) -> uuid
     return held
 
 
-# Built once: a receipt already held is skipped, not an error, so no savepoint is needed around it.
-HOLD = (
-    insert(reimbursement_receipts)
-    .on_conflict_do_nothing(index_elements=["facility_code", "receipt_no"])
-    .returning(reimbursement_receipts.c.receipt_no)
-)
+# One statement for any number of receipts, built once and sent straight to asyncpg: a receipt already
+# held is skipped, not an error, so no savepoint is needed around it.
+HOLD = Prepared(text(
+    "INSERT INTO reimbursement_receipts (facility_code, receipt_no, reimbursement_id) "
+    "SELECT :facility_code, number, :holder FROM unnest(:numbers) AS receipt(number) "
+    "ON CONFLICT (facility_code, receipt_no) DO NOTHING RETURNING receipt_no"
+).bindparams(
+    bindparam("facility_code", type_=String), bindparam("holder", type_=UUID(as_uuid=True)),
+    bindparam("numbers", type_=ARRAY(String)),
+))  # fmt: skip
 
 
-async def hold(
-    session: AsyncSession, facility_code: str, numbers: Iterable[str], holder_id: uuid.UUID
-) -> bool:
+async def hold(uow: UnitOfWork, facility_code: str, numbers: Iterable[str], holder_id: uuid.UUID) -> bool:
     """Claims the receipts for `holder_id`; False (nothing held) when one is taken. A concurrent
     duplicate waits on the unique index until the other transaction ends, then holds nothing."""
-    rows = [{"facility_code": facility_code, "receipt_no": n, "reimbursement_id": holder_id} for n in numbers]
-    held = (await session.execute(HOLD, rows)).all()
-    if len(held) == len(rows):
+    wanted = list(numbers)
+    held = await uow.execute(HOLD, {"facility_code": facility_code, "holder": holder_id, "numbers": wanted})
+    if len(held) == len(wanted):
         return True
-    await release(session, holder_id)  # those of its receipts that were free, held just now
+    await release(uow.session, holder_id)  # those of its receipts that were free, held just now
     return False
 
 

@@ -285,7 +285,7 @@ async def hold_receipt(uow: UnitOfWork, receipt: tuple[str, str], holder: uuid.U
     """Claims the receipt for `holder` (UNIQUE facility code + number); the current holder when taken. A
     concurrent duplicate waits on the unique index and then finds the committed holder."""
     facility_code, number = receipt
-    if await receipts.hold(uow.session, facility_code, [number], holder):
+    if await receipts.hold(uow, facility_code, [number], holder):
         return None
     return await receipts.holder(uow.session, facility_code, number)
 

@@ -209,7 +209,7 @@ async def _policy(uow: UnitOfWork, scheme: str, day: date) -> Policy:
 
 async def _hold_receipts(uow: UnitOfWork, claim: Reimbursement) -> None:
     """Each receipt of a facility is claimed once; a second filing names the claim that holds it."""
-    if await receipts.hold(uow.session, claim.facility_code, [r.number for r in claim.receipts], claim.id):
+    if await receipts.hold(uow, claim.facility_code, [r.number for r in claim.receipts], claim.id):
         return
     for receipt in claim.receipts:
         held = await receipts.holder(uow.session, claim.facility_code, receipt.number)
