@@ -26,7 +26,7 @@ def create_app(settings: ClaimsSettings | None = None) -> FastAPI:
         "claims",
         "待遇与报销服务 svc-claims",
         settings,
-        routers=[eligibility, quote, maternity_quote, reimbursements, payments, policies, holiday_notices],
+        routers=[eligibility, reimbursements, payments, quote, maternity_quote, policies, holiday_notices],
         subscriptions=SUBSCRIPTIONS,
         jobs=[*JOBS, *CALENDAR_JOBS],
         ops=OpsHooks(deadlines=[DeadlineProbe("claim_payment", payment_deadlines, title="待遇支付")]),

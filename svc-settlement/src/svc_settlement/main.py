@@ -17,7 +17,7 @@ def create_app(settings: SettlementSettings | None = None) -> FastAPI:
         "settlement",
         "定点医药机构结算服务 svc-settlement",
         settings or SettlementSettings(),
-        routers=[budgets, declarations, clearings],
+        routers=[declarations, budgets, clearings],
         subscriptions=SUBSCRIPTIONS,
         ops=OpsHooks(
             deadlines=[DeadlineProbe("settlement_payment", payment_deadlines, title="定点机构结算拨付")]
