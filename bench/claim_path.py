@@ -33,18 +33,15 @@ from datetime import date
 from typing import Any
 
 import httpx
-import uvloop
 from fastapi import FastAPI
 
 from bench import callgrind
 from bench.claims_flow import STEPS, claim_body
-from bench.read_path import AUDIENCE, ISSUER, client_of
+from bench.read_path import AUDIENCE, ISSUER, client_of, on_claims_database
 from shared.auth import Principal, Role
 from shared.auth.issuer import JWKS_FILE, DevIssuer
-from shared.migrations import bootstrap, service_database_url, upgrade
+from shared.migrations import service_database_url
 from shared.testing.runs import RunServers
-from yb_deploy.platform import REPO
-from yb_deploy.pytest_plugin import isolated_servers
 
 API = "/api/v1/claims/reimbursements"
 OFFICE, CITY_OFFICE = "120101", "120000"
@@ -228,14 +225,14 @@ def main() -> None:
         print(
             f"in-process claim path · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · {time.strftime('%Y-%m-%d %H:%M')}"
         )
-    with isolated_servers() as servers:
-        asyncio.run(bootstrap(servers.admin_url, ["claims"]))
-        upgrade(REPO / "svc-claims", service_database_url(servers.admin_url, "claims"))
-        # uvicorn runs services on uvloop (installed, its loop "auto"): the bench does too.
-        if args.counted:
-            uvloop.run(counted_claims(servers, args.counted, args.concurrency))
-        else:
-            uvloop.run(measure(servers, args.claims, args.rounds, args.profile, args.concurrency, args.json))
+    if args.counted:
+        on_claims_database(lambda servers: counted_claims(servers, args.counted, args.concurrency))
+    else:
+        on_claims_database(
+            lambda servers: measure(
+                servers, args.claims, args.rounds, args.profile, args.concurrency, args.json
+            )
+        )
 
 
 if __name__ == "__main__":

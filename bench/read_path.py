@@ -24,7 +24,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import date
 from typing import Any
 
@@ -190,16 +190,22 @@ def main() -> None:
         print(
             f"in-process read path · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · {time.strftime('%Y-%m-%d %H:%M')}"
         )
+    if args.counted:
+        on_claims_database(lambda servers: counted_reads(servers, args.counted))
+    else:
+        on_claims_database(
+            lambda servers: measure(
+                servers, args.requests, args.rounds, args.profile, args.concurrency, args.json
+            )
+        )
+
+
+def on_claims_database(run: Callable[[RunServers], Coroutine[Any, Any, None]]) -> None:
+    """`run` on a private database migrated as svc-claims', on uvloop as uvicorn runs the services."""
     with isolated_servers() as servers:
         asyncio.run(bootstrap(servers.admin_url, ["claims"]))
         upgrade(REPO / "svc-claims", service_database_url(servers.admin_url, "claims"))
-        # uvicorn runs services on uvloop (installed, its loop "auto"): the bench does too.
-        if args.counted:
-            uvloop.run(counted_reads(servers, args.counted))
-        else:
-            uvloop.run(
-                measure(servers, args.requests, args.rounds, args.profile, args.concurrency, args.json)
-            )
+        uvloop.run(run(servers))
 
 
 if __name__ == "__main__":

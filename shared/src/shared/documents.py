@@ -35,6 +35,7 @@ class DocumentStore(Generic[A]):
         self._get, self._get_locked = Prepared(read), Prepared(read.with_for_update())
         self._add: Prepared | None = None
         self._save: Prepared | None = None
+        self._columns: frozenset[str] = frozenset()
 
     def load(self, document: dict[str, Any]) -> A:
         return self.adapter.validate_python(document)
@@ -43,7 +44,11 @@ class DocumentStore(Generic[A]):
         return {**self.key_columns(aggregate), "document": self.adapter.dump_python(aggregate, mode="json")}
 
     def _writes(self, row: dict[str, Any]) -> tuple[Prepared, Prepared]:
-        if self._add is None or self._save is None:
+        if self._add is not None and self._save is not None:
+            if row.keys() != self._columns:  # a column left out of the statements would not be written
+                raise ValueError(f"key_columns named {sorted(row)}, not {sorted(self._columns)}")
+        else:
+            self._columns = frozenset(row)
             table = self.table
             columns: dict[str, Any] = {name: bindparam(name) for name in row}
             self._add = Prepared(insert(table).values(columns))
