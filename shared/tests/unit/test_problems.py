@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+import asyncpg
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
@@ -54,6 +55,14 @@ def make_client() -> TestClient:
     async def db_down() -> dict:
         raise DBAPIError("SELECT 1", {}, DataErrorLike("08006"))
 
+    @app.get("/bad-bytes-sent-straight")  # a statement sent to asyncpg itself (shared.db.Prepared)
+    async def bad_bytes_sent_straight() -> dict:
+        raise asyncpg.CharacterNotInRepertoireError("invalid byte sequence")
+
+    @app.get("/db-down-sent-straight")
+    async def db_down_sent_straight() -> dict:
+        raise asyncpg.AdminShutdownError("terminating connection")
+
     @app.get("/boom")
     async def boom() -> dict:
         raise RuntimeError("bug")
@@ -100,6 +109,8 @@ def test_a_database_data_exception_is_bad_input_but_other_database_errors_are_no
     client = make_client()
     assert_problem(client.get("/bad-bytes"), 422, "invalid_data")
     assert_problem(client.get("/db-down"), 500, "internal_error")
+    assert_problem(client.get("/bad-bytes-sent-straight"), 422, "invalid_data")
+    assert_problem(client.get("/db-down-sent-straight"), 500, "internal_error")
 
 
 def test_a_domain_error_answers_with_the_status_of_its_kind_its_code_and_its_items() -> None:
