@@ -40,3 +40,10 @@ def collecting(on: bool) -> None:
     """Callgrind's collection switched on or off for this process (a child run by `collected`)."""
     subprocess.run(["callgrind_control", f"--instr={'on' if on else 'off'}", str(os.getpid())],
                    capture_output=True, check=True)  # fmt: skip
+
+
+def count_per_unit(module: str, arguments: list[str], units: tuple[int, int]) -> float:
+    """`per_unit`, or a clear exit when valgrind is missing (the benchmarks' `--instructions`)."""
+    if not available():
+        raise SystemExit(MISSING)
+    return per_unit(module, arguments, units)

@@ -21,7 +21,6 @@ consumers running in the same loop did meanwhile).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -37,7 +36,7 @@ from fastapi import FastAPI
 
 from bench import callgrind
 from bench.claims_flow import STEPS, claim_body
-from bench.read_path import AUDIENCE, ISSUER, client_of, on_claims_database
+from bench.read_path import AUDIENCE, ISSUER, client_of, in_process_options, on_claims_database
 from shared.auth import Principal, Role
 from shared.auth.issuer import JWKS_FILE, DevIssuer
 from shared.migrations import service_database_url
@@ -202,22 +201,12 @@ async def measure(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = in_process_options(__doc__, "claim", concurrency=8)
     parser.add_argument("--claims", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument(
-        "--profile", action="store_true", help="a pyinstrument profile of the claims instead of rates"
-    )
-    parser.add_argument("--instructions", action="store_true", help="CPU instructions per claim (callgrind)")
-    parser.add_argument("--counted", type=int, help=argparse.SUPPRESS)  # the run under callgrind
-    parser.add_argument("--json", action="store_true", help="one JSON line of figures (bench.compare)")
     args = parser.parse_args()
     if args.instructions:
-        if not callgrind.available():
-            raise SystemExit(callgrind.MISSING)
         concurrency = ["--concurrency", str(args.concurrency), "--counted"]
-        count = callgrind.per_unit("bench.claim_path", concurrency, INSTRUCTION_RUNS)
+        count = callgrind.count_per_unit("bench.claim_path", concurrency, INSTRUCTION_RUNS)
         print(json.dumps({"claim_instructions": count}) if args.json
               else f"   svc-claims reimbursement claim   {count / 1e6:.3f} million instructions per claim in process (five requests)")  # fmt: skip
         return

@@ -167,22 +167,29 @@ async def measure(
         print(f"   load after: {os.getloadavg()[0]:.1f}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=3000)
+def in_process_options(doc: str | None, unit: str, concurrency: int) -> argparse.ArgumentParser:
+    """The options of an in-process benchmark (`bench.read_path`, `bench.claim_path`); `unit` is what
+    one measured piece of work is called (a read, a claim)."""
+    parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=concurrency)
     parser.add_argument(
-        "--profile", action="store_true", help="a pyinstrument profile of the read instead of rates"
+        "--profile", action="store_true", help=f"a pyinstrument profile of the {unit}s instead of rates"
     )
-    parser.add_argument("--instructions", action="store_true", help="CPU instructions per read (callgrind)")
+    parser.add_argument(
+        "--instructions", action="store_true", help=f"CPU instructions per {unit} (callgrind)"
+    )
     parser.add_argument("--counted", type=int, help=argparse.SUPPRESS)  # the run under callgrind
     parser.add_argument("--json", action="store_true", help="one JSON line of figures (bench.compare)")
+    return parser
+
+
+def main() -> None:
+    parser = in_process_options(__doc__, "read", concurrency=16)
+    parser.add_argument("--requests", type=int, default=3000)
     args = parser.parse_args()
     if args.instructions:
-        if not callgrind.available():
-            raise SystemExit(callgrind.MISSING)
-        count = callgrind.per_unit("bench.read_path", ["--counted"], INSTRUCTION_RUNS)
+        count = callgrind.count_per_unit("bench.read_path", ["--counted"], INSTRUCTION_RUNS)
         print(json.dumps({"read_instructions_per_request": count}) if args.json
               else f"   svc-claims eligibility/me   {count / 1e6:.3f} million instructions per read in process")  # fmt: skip
         return

@@ -64,7 +64,7 @@ def due_rows(batch_size: int) -> Update:
     )
 
 
-# Built once (per relay), executed when a claimed row was not confirmed: rare, but one statement for all.
+# Built once, executed when claimed rows were not confirmed: rare, but one statement for all of them.
 MARK_UNSENT = (
     update(outbox).where(outbox.c.id.in_(bindparam("unsent", expanding=True))).values(published_at=None)
 )
@@ -103,10 +103,8 @@ class OutboxRelay:
                 await asyncio.sleep(self._poll_interval_s)
             if published < self._batch_size:
                 await self._sleep_until_woken(stop)
-                if self._linger_s:
-                    await asyncio.sleep(
-                        self._linger_s
-                    )  # let the commits just behind the first join its batch
+                if self._linger_s:  # let the commits just behind the first join its batch
+                    await asyncio.sleep(self._linger_s)
         await self._stop_listening()
 
     async def publish_batch(self) -> int:
