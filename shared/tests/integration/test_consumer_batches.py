@@ -19,7 +19,7 @@ from shared.testing.runs import RunServers, delete_broker_namespace
 
 pytestmark = pytest.mark.integration
 
-CONSUMERS = ("burst", "isolated", "trickle", "eager")
+CONSUMERS = ("burst", "isolated", "trickle", "eager", "choosy")
 RETRY_DELAYS_MS = [100, 200]
 
 
@@ -138,3 +138,46 @@ async def test_a_failing_message_in_a_batch_is_retried_alone_and_the_others_are_
     finally:
         control.failing.discard(failing)
         await consumer.stop()
+
+
+async def inbox_rows(backbone: Backbone, consumer: str) -> int:
+    async with backbone.sessions() as session:
+        statement = text("SELECT count(*) FROM inbox WHERE consumer = :consumer")
+        return int((await session.execute(statement, {"consumer": consumer})).scalar_one())
+
+
+async def test_events_a_subscription_does_not_concern_are_acked_with_no_inbox_row_and_no_effect(
+    harness: Backbone,
+) -> None:
+    envelopes = await queued_before_consuming(harness, "choosy", range(4000, 4040))
+    consumer = harness.consumer(
+        "choosy", concerns=lambda p: p.value % 2 == 0, prefetch=64, retry_delays_ms=RETRY_DELAYS_MS
+    )
+    await consumer.start()
+    try:
+        concerned = [e for e in envelopes if e.payload["value"] % 2 == 0]
+        passed_over = [e for e in envelopes if e.payload["value"] % 2 == 1]
+        await all_applied_once(harness, concerned)
+        # One passed-over event alone (a batch of one) and one beside a concerned one.
+        alone_and_beside = await trickle(harness, [4041, 4043, 4044], gap_s=0.3)
+        await all_applied_once(harness, alone_and_beside[2:])
+        await asyncio.sleep(0.5)  # the acks on their way
+    finally:
+        await consumer.stop()
+    # Closing the connection gives back whatever was left unacked: nothing may be.
+    await harness.broker.close()
+    await harness.broker.connect()
+    assert await waiting_in(harness, "choosy") == 0
+    assert await harness.effect_counts([e.event_id for e in passed_over + alone_and_beside[:2]]) == {}
+    assert await inbox_rows(harness, "choosy") == len(concerned) + 1
+    assert await list_dead_letters(harness.broker, "choosy") == []
+
+
+async def waiting_in(backbone: Backbone, consumer: str) -> int:
+    channel = await backbone.broker.channel()
+    queue = await declare_service_queues(
+        channel, Names(backbone.broker.namespace, consumer), ["backbone.pinged"], RETRY_DELAYS_MS
+    )
+    count = (await queue.declare()).message_count
+    await channel.close()
+    return count or 0

@@ -50,11 +50,17 @@ Handler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]  # any subscrip
 class Subscription(Generic[P]):
     """One row of a service's subscription table: this payload model is handled by this use case.
 
+    `concerns`, when given, picks the events of this type the use case acts on; the others are acked
+    without a transaction or an inbox row (they change nothing, so a redelivery is passed over again).
     Generic in the payload model, so a type checker sees that the handler takes what the model parses.
     """
 
     model: type[P]
     handler: Callable[[UnitOfWork, Envelope, P], Awaitable[None]]
+    concerns: Callable[[P], bool] | None = None
+
+    def wants(self, payload: P) -> bool:
+        return self.concerns is None or self.concerns(payload)
 
     @property
     def event_type(self) -> str:
@@ -180,17 +186,21 @@ class Consumer:
                 await self._dead_letter(message, attempt, exc)
                 continue
             deliveries.append(Delivery(message, attempt, envelope, subscription, payload))
-        if len(deliveries) > 1:
+        wanted = [d for d in deliveries if d.wanted]
+        if len(wanted) > 1:
             try:
-                fresh = await self._apply_together(deliveries)
+                fresh = await self._apply_together(wanted)
             except Exception as exc:
                 log.info(
                     "consumer: a batch of %d failed (%s); handling each message alone",
-                    len(deliveries), repr(exc)[:200],
+                    len(wanted), repr(exc)[:200],
                 )  # fmt: skip
             else:
                 await self._committed(deliveries, fresh)
                 return
+        elif not wanted:
+            await self._committed(deliveries, [])
+            return
         for delivery in deliveries:
             await self._handle_alone(delivery)
 
@@ -214,7 +224,8 @@ class Consumer:
                 await self.after_commit_hook(delivery.envelope)
         fresh_ids = {id(d) for d in fresh}
         for delivery in deliveries:
-            counter = metrics.EVENTS_CONSUMED if id(delivery) in fresh_ids else metrics.EVENTS_DUPLICATE
+            applied = id(delivery) in fresh_ids or not delivery.wanted  # one passed over is consumed too
+            counter = metrics.EVENTS_CONSUMED if applied else metrics.EVENTS_DUPLICATE
             counter.labels(self.service, delivery.envelope.event_type).inc()
         metrics.THROUGHPUT.add(self.service, "consumed", len(deliveries))
         if self._workers > 1:
@@ -273,9 +284,14 @@ class Consumer:
         return subscription, payload
 
     async def handle(self, envelope: Envelope) -> bool:
-        """Apply the event once, in a transaction of its own; returns False when it had already been handled."""
+        """Apply the event once, in a transaction of its own; returns False when it had already been handled
+        (an event its subscription does not concern is passed over, with no transaction)."""
         subscription, payload = self._route(envelope)
         delivery = Delivery(None, 1, envelope, subscription, payload)
+        if not delivery.wanted:
+            metrics.EVENTS_CONSUMED.labels(self.service, envelope.event_type).inc()
+            metrics.THROUGHPUT.add(self.service, "consumed")
+            return True
         async with self._new_uow() as uow:
             fresh = await record_in_inbox(uow, self.service, envelope)
             if fresh:
@@ -350,6 +366,10 @@ class Delivery:
     envelope: Envelope
     subscription: Subscription[Any]
     payload: Any
+
+    @property
+    def wanted(self) -> bool:
+        return self.subscription.wants(self.payload)
 
 
 def attempt_of(message: AbstractIncomingMessage) -> int:

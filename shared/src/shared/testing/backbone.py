@@ -94,8 +94,9 @@ class Backbone:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock, SCHEMA)
 
-    def consumer(self, name: str, **options) -> Consumer:  # type: ignore[no-untyped-def]
-        return Consumer(name, [Subscription(PingedV1, record_effect)], self.broker, self.uow, **options)
+    def consumer(self, name: str, concerns: Callable[[PingedV1], bool] | None = None, **options) -> Consumer:  # type: ignore[no-untyped-def]
+        subscription = Subscription(PingedV1, record_effect, concerns)
+        return Consumer(name, [subscription], self.broker, self.uow, **options)
 
     def relay(self, **options) -> OutboxRelay:  # type: ignore[no-untyped-def]
         options.setdefault("poll_interval_s", 0.2)

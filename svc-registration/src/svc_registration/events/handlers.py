@@ -17,7 +17,7 @@ from shared.events.catalog import (
 from shared.events.consumer import Handler, Subscription
 from shared.projections import facility_subscriptions
 from svc_registration.models import facilities
-from svc_registration.usecases.contributions import credit_transfer_in, record_withdrawal_paid
+from svc_registration.usecases.contributions import credit_transfer_in, is_withdrawal, record_withdrawal_paid
 from svc_registration.usecases.enrollments import (
     record_certificate,
     record_transfer_completed,
@@ -33,9 +33,13 @@ async def transfer_completed(uow: UnitOfWork, envelope: Envelope, event: Transfe
     await credit_transfer_in(uow, envelope, event)
 
 
-def on(model: type[E], handler: Callable[[UnitOfWork, Envelope, E], Awaitable[None]]) -> Subscription:
+def on(
+    model: type[E],
+    handler: Callable[[UnitOfWork, Envelope, E], Awaitable[None]],
+    concerns: Callable[[E], bool] | None = None,
+) -> Subscription:
     """A subscription whose use case takes the event's own model (the consumer validates the payload as `model`)."""
-    return Subscription(model, cast(Handler, handler))
+    return Subscription(model, cast(Handler, handler), concerns)
 
 
 SUBSCRIPTIONS = [
@@ -49,6 +53,7 @@ SUBSCRIPTIONS = [
     on(TransferCertificateIssuedV1, record_certificate),
     # The State Council's holiday notice, published in claims: loaded into this process's working calendar.
     holiday_notices.SUBSCRIPTION,
-    # A one-time withdrawal paid by claims debits the personal account (other payments are ignored).
-    on(ClaimsPaidV1, record_withdrawal_paid),
+    # A one-time withdrawal paid by claims debits the personal account; other payments, most of them,
+    # are passed over before any transaction.
+    on(ClaimsPaidV1, record_withdrawal_paid, is_withdrawal),
 ]

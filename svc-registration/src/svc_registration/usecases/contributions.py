@@ -566,9 +566,13 @@ async def credit_transfer_in(uow: UnitOfWork, envelope: Envelope, event: Transfe
         await _announce_credit(uow, event.person_id, event.office_code, entry, None)
 
 
+def is_withdrawal(event: ClaimsPaidV1) -> bool:
+    return event.care_type == "account_withdrawal"
+
+
 async def record_withdrawal_paid(uow: UnitOfWork, envelope: Envelope, event: ClaimsPaidV1) -> None:
     """一次性支取 paid by claims: the account is debited what was paid, once per payment."""
-    if event.care_type != "account_withdrawal":
+    if not is_withdrawal(event):
         return
     entry = AccountEntry(EntryKind.withdrawal, event.amount, event.paid_on, f"withdrawal:{event.claim_id}")
     if not await Contributions(uow.session).book(event.person_id, entry):
