@@ -90,11 +90,11 @@ class Filing:
 
 async def file_claim(uow: UnitOfWork, actor: Principal, filing: Filing) -> Reimbursement:
     """A claim is stored complete (filed) or with every missing paper named (awaiting_materials)."""
-    # an object out of reach is 404 before any other check
-    require_filer_reach(actor, await Repository(uow).coverages_of(filing.person_id))
+    coverages = await Repository(uow).coverages_of(filing.person_id)
+    require_filer_reach(actor, coverages)  # an object out of reach is 404 before any other check
     check_channel(actor.role.value, filing.channel)
     check_receipts(filing.receipts, filing.service_from, filing.service_to, uow.clock.today())
-    coverage = await _coverage_for(uow, filing, actor)
+    coverage = _coverage_for(filing, actor, coverages)
     check_account_owner(filing.account_owner, coverage.unit_code)
     await _policy(uow, coverage.scheme, filing.service_to)
     level = await _facility_level(uow, filing)
@@ -132,13 +132,11 @@ async def _resubmitted_claim(
     return original.resubmitted(filing.person_id, claim_id, actor.subject, uow.clock.now())
 
 
-async def _coverage_for(uow: UnitOfWork, filing: Filing, actor: Principal) -> Coverage:
+def _coverage_for(filing: Filing, actor: Principal, coverages: Sequence[Coverage]) -> Coverage:
     """The coverage of the service dates; who may file for whom (the person, their unit, staff)."""
-    coverages = await Repository(uow).coverages_of(filing.person_id)
     require_own_filing(actor, filing.person_id, "只能为本人申请报销")
     first = eligibility_on(filing.person_id, filing.service_from, coverages)
     last = eligibility_on(filing.person_id, filing.service_to, coverages)
-    require_filer_reach(actor, coverages)
     if not (first.eligible and last.eligible) or first.coverage is None:
         reason = first.reason if not first.eligible else last.reason
         raise Invalid(
