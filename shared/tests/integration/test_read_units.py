@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, bindparam, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, distinct, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -161,3 +161,73 @@ async def test_after_a_commit_a_prepared_write_belongs_to_the_next_transaction(
         await uow.commit()
         await uow.execute(add, {"id": 2, "body": {}})  # a new transaction, never committed
     assert await stored(runtime, notes) == [(1, {})]
+
+
+async def test_a_unit_sending_only_its_own_statements_makes_no_session_and_gives_its_connection_back(
+    runtime: Runtime, notes: Table
+) -> None:
+    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+    async with runtime.request_uow() as uow:
+        await uow.execute(add, {"id": 1, "body": {}})
+        assert checked_out(runtime) == 1
+        await uow.commit()
+    assert runtime.sessions.made == 0
+    assert checked_out(runtime) == 0
+    assert await stored(runtime, notes) == [(1, {})]
+
+
+async def written_together(runtime: Runtime, table: Table) -> int:
+    async with runtime.engine.connect() as connection:
+        return (
+            await connection.execute(select(func.count(distinct(text("xmin::text")))).select_from(table))
+        ).scalar_one()
+
+
+async def test_a_session_asked_for_after_a_prepared_write_joins_that_transaction(
+    runtime: Runtime, notes: Table
+) -> None:
+    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+
+    async def both(uow: UnitOfWork, first: int) -> tuple[int, int]:
+        await uow.execute(add, {"id": first, "body": {}})
+        await uow.session.execute(insert(notes).values(id=first + 1, body={"by": "session"}))
+        own = await uow.fetch("SELECT pg_backend_pid() AS pid")
+        session = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        return own[0]["pid"], session
+
+    async with runtime.request_uow() as uow:
+        own_pid, session_pid = await both(uow, 1)
+        assert own_pid == session_pid
+    assert await stored(runtime, notes) == []  # both rolled back together
+    assert checked_out(runtime) == 0
+
+    await runtime.request_uow().run(both, 3)
+    assert sorted(await stored(runtime, notes)) == [(3, {}), (4, {"by": "session"})]
+    assert await written_together(runtime, notes) == 1  # one transaction wrote both
+    assert checked_out(runtime) == 0
+
+
+async def test_a_write_unit_that_fails_or_is_cut_off_rolls_back_and_leaves_no_broken_connection(
+    runtime: Runtime, notes: Table
+) -> None:
+    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+    with pytest.raises(RuntimeError):
+        async with runtime.request_uow() as uow:
+            await uow.execute(add, {"id": 1, "body": {}})
+            raise RuntimeError("the use case refuses")
+
+    async def slow(uow: UnitOfWork) -> None:
+        await uow.execute(add, {"id": 2, "body": {}})
+        await uow.fetch("SELECT pg_sleep(30)")
+
+    task = asyncio.create_task(runtime.request_uow().run(slow))
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert checked_out(runtime) == 0
+    assert await stored(runtime, notes) == []
+    for n in range(6):  # more units than the pool has connections: every connection it hands out works
+        await runtime.request_uow().run(lambda uow, n=n: uow.execute(add, {"id": 10 + n, "body": {}}))
+    assert len(await stored(runtime, notes)) == 6
