@@ -113,7 +113,7 @@ async def inpatient_ratio(uow: UnitOfWork, body: MaternityQuoteIn, region: str) 
     """The scheme's inpatient ratio for a delivery with a severe comorbidity, if the policy gives one
     (maternity_item names what is missing)."""
     try:
-        policy = await policy_in_force(uow.session, region, body.scheme, body.event_date)
+        policy = await policy_in_force(uow, region, body.scheme, body.event_date)
         return policy.basic.inpatient_ratios.ratio(
             body.facility_level, body.tier or DEFAULT_TIER[body.scheme]
         )
@@ -123,7 +123,7 @@ async def inpatient_ratio(uow: UnitOfWork, body: MaternityQuoteIn, region: str) 
 
 async def table_in_force(uow: UnitOfWork, region: str, body: MaternityQuoteIn) -> MaternityTable:
     """The maternity table version in force on the event day (the release's or a published one)."""
-    return await maternity_in_force(uow.session, region, body.scheme, body.event_date)
+    return await maternity_in_force(uow, region, body.scheme, body.event_date)
 
 
 @router.post("/maternity/quote", response_model=MaternityQuoteOut, summary="生育待遇测算（不申报、不保存）")

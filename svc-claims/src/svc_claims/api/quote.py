@@ -217,7 +217,7 @@ def policy_day(body: QuoteRequest) -> date:
 async def policy_for(uow: UnitOfWork, body: QuoteRequest) -> Policy:
     """The version in force on the policy day, read afresh."""
     try:
-        return await policy_in_force(uow.session, body.region, body.scheme, policy_day(body))
+        return await policy_in_force(uow, body.region, body.scheme, policy_day(body))
     except PolicyNotFound as exc:
         raise Invalid("policy_not_found", "没有适用的待遇政策", str(exc)) from None
 

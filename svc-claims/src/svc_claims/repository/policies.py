@@ -5,7 +5,7 @@ written here).
 
 The schema is ``svc_claims.domain.benefits.policy`` (pure); this module reads the files (validated
 on load: a broken or incomplete table is refused) and finds the version in force for a claim:
-``policy_in_force(session, region, scheme, day)``. The deployment's pooling region is a setting
+``policy_in_force(uow, region, scheme, day)``. The deployment's pooling region is a setting
 (``YB_CLAIMS_REGION``), used wherever a request does not name one.
 """
 
@@ -24,6 +24,7 @@ from sqlalchemy import Select, and_, bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared, UnitOfWork
 from svc_claims.domain.benefits.policy import LEVELS, TIERS, AssistanceGroup, Policy, VeteranGroup
 from svc_claims.domain.maternity import AllowancePolicy, MaternityTable
 from svc_claims.domain.publication import Publication
@@ -74,22 +75,22 @@ _starts: dict[tuple[str, str, int], tuple[float, list[tuple[date, uuid.UUID]]]] 
 QUOTE_MAX_AGE_S = 5.0  # how stale a quote's view of the published versions may be (settlements: never)
 
 
-async def policy_in_force(session: AsyncSession, region: str | None, scheme: str, day: date) -> Policy:
+async def policy_in_force(uow: UnitOfWork, region: str | None, scheme: str, day: date) -> Policy:
     """The version in force on ``day`` for the region (default: the deployment's) and scheme: of the versions
     of the day's year that started on or before it (the release's file and the published ones), the latest.
     Reads the published versions' starts afresh (what a settlement or a reimbursement pays by)."""
     region = region or deployment_region()
-    starts = await published_starts(session, region, scheme, day.year)
+    starts = await published_starts(uow, region, scheme, day.year)
     _starts[(region, scheme, day.year)] = (time.monotonic(), starts)
     found = _choose(region, scheme, day, starts)
     if isinstance(found, uuid.UUID):
         if found not in _published:
-            _published[found] = Policy.model_validate(await document_of(session, found))
+            _published[found] = Policy.model_validate(await document_of(uow.session, found))
         return _published[found]
     if found is not None:
         return found
     years = {y for r, s, y in all_policies() if (r, s) == (region, scheme)} | await published_years(
-        session, region, scheme
+        uow.session, region, scheme
     )
     on_file = (
         f"（已有年度：{'、'.join(map(str, sorted(years)))}）"
@@ -218,20 +219,18 @@ def bundled_version(kind: str, region: str, scheme: str, year: int) -> Any:
     return bundled_policy(region, scheme, year)
 
 
-async def maternity_in_force(
-    session: AsyncSession, region: str | None, scheme: str, day: date
-) -> MaternityTable:
+async def maternity_in_force(uow: UnitOfWork, region: str | None, scheme: str, day: date) -> MaternityTable:
     """The maternity table in force on ``day`` for the region (default: the deployment's) and scheme: of the
     release's table of the day's year and the published versions, the one started last. Read afresh."""
     region = region or deployment_region()
-    starts = await published_starts(session, region, scheme, day.year, kind=MATERNITY)
+    starts = await published_starts(uow, region, scheme, day.year, kind=MATERNITY)
     found = _latest(day, maternity_tables().get((region, scheme, day.year)), starts)
     if isinstance(found, uuid.UUID):
-        return await _published_version(session, found, MaternityTable)
+        return await _published_version(uow.session, found, MaternityTable)
     if found is not None:
         return found
     years = {y for r, s, y in maternity_tables() if (r, s) == (region, scheme)} | await published_years(
-        session, region, scheme, kind=MATERNITY
+        uow.session, region, scheme, kind=MATERNITY
     )
     on_file = (
         f"（已有年度：{'、'.join(map(str, sorted(years)))}）" if years else "（该统筹区、险种无政策文件）"
@@ -241,17 +240,17 @@ async def maternity_in_force(
     )
 
 
-async def allowance_in_force(session: AsyncSession, region: str | None, day: date) -> AllowancePolicy:
+async def allowance_in_force(uow: UnitOfWork, region: str | None, day: date) -> AllowancePolicy:
     """The allowance version in force on ``day``: the one started last on or before it, whatever the year."""
     region = region or deployment_region()
-    starts = await published_starts(session, region, "employee", None, kind=ALLOWANCE)
+    starts = await published_starts(uow, region, "employee", None, kind=ALLOWANCE)
     try:
         bundled: AllowancePolicy | None = allowance_policy(region, day)
     except PolicyNotFound:
         bundled = None
     found = _latest(day, bundled, starts)
     if isinstance(found, uuid.UUID):
-        return await _published_version(session, found, AllowancePolicy)
+        return await _published_version(uow.session, found, AllowancePolicy)
     if found is None:
         raise PolicyNotFound(f"无 {region} {day.isoformat()} 适用的生育津贴政策")
     return found
@@ -357,20 +356,20 @@ def _published_starts_query(of_one_year: bool) -> Select:
     return query.where(policy_versions.c.year == bindparam("year")) if of_one_year else query
 
 
-# Read on every bill: built once, executed with each bill's values.
-_STARTS_OF_ONE_YEAR = _published_starts_query(of_one_year=True)
-_STARTS_OF_EVERY_YEAR = _published_starts_query(of_one_year=False)
+# Read on every bill and every filing: built once, sent straight to asyncpg with each one's values.
+_STARTS_OF_ONE_YEAR = Prepared(_published_starts_query(of_one_year=True))
+_STARTS_OF_EVERY_YEAR = Prepared(_published_starts_query(of_one_year=False))
 
 
 async def published_starts(
-    session: AsyncSession, region: str, scheme: str, year: int | None, kind: str = BENEFIT
+    uow: UnitOfWork, region: str, scheme: str, year: int | None, kind: str = BENEFIT
 ) -> list[tuple[date, uuid.UUID]]:
     """(effective_from, id) of the year's published versions (of every year: None), earliest first."""
     values: dict[str, Any] = {"kind": kind, "region": region, "scheme": scheme}
     if year is None:
-        rows = await session.execute(_STARTS_OF_EVERY_YEAR, values)
+        rows = await uow.execute(_STARTS_OF_EVERY_YEAR, values)
     else:
-        rows = await session.execute(_STARTS_OF_ONE_YEAR, values | {"year": year})
+        rows = await uow.execute(_STARTS_OF_ONE_YEAR, values | {"year": year})
     return [(start, version_id) for start, version_id in rows]
 
 

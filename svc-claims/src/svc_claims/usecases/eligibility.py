@@ -301,9 +301,7 @@ async def _year_start(repo: Repository, person_id: uuid.UUID, policy: Policy) ->
     if previous is None:
         return Accumulators()
     try:
-        rules = await policy_in_force(
-            repo.session, policy.region, policy.scheme, date(policy.year - 1, 12, 31)
-        )
+        rules = await policy_in_force(repo.uow, policy.region, policy.scheme, date(policy.year - 1, 12, 31))
     except PolicyNotFound:
         rules = policy  # the previous year's rules are not on file: this year's carry-over rules apply
     return next_year(previous, rules)

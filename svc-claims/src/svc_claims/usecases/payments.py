@@ -284,7 +284,7 @@ async def _maternity_lines(uow: UnitOfWork, coverage: Coverage, event_date: date
     checks summed under one limit (the band of the weeks at its end); (lines, whether the table is sample data,
     the version the payment names)."""
     try:
-        table = await maternity_in_force(uow.session, None, coverage.scheme, event_date)
+        table = await maternity_in_force(uow, None, coverage.scheme, event_date)
         ratio = _inpatient_ratio(coverage, facility_level, event_date)
         checks = [i for i in items if i["item"] == "prenatal"]
         benefits = []
@@ -346,7 +346,7 @@ async def _allowance_line(
     difficult: bool = False,
 ) -> tuple[Line, dict, bool]:
     try:
-        policy = await allowance_in_force(uow.session, None, event_date)
+        policy = await allowance_in_force(uow, None, event_date)
         days, amount = allowance(policy, average_monthly_wage, case, extra_babies, difficult)
     except (MaternityError, PolicyNotFound) as exc:
         raise _maternity_errors(exc, "allowance") from None

@@ -132,11 +132,11 @@ async def in_force(
     try:
         if kind == MATERNITY:
             return await maternity_in_force(
-                uow.session, region, "employee" if scheme == "employee" else "resident", day
+                uow, region, "employee" if scheme == "employee" else "resident", day
             )
         if kind == ALLOWANCE:
-            return await allowance_in_force(uow.session, region, day)
-        return await policy_in_force(uow.session, region, scheme, day)
+            return await allowance_in_force(uow, region, day)
+        return await policy_in_force(uow, region, scheme, day)
     except PolicyNotFound as exc:
         raise NoPolicyInForce(str(exc)) from None
 

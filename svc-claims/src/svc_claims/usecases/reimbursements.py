@@ -195,7 +195,7 @@ async def registered_outpatient_hospital(uow: UnitOfWork, claim: Reimbursement) 
 async def _policy(uow: UnitOfWork, scheme: str, day: date) -> Policy:
     """The deployment region's version in force on the last service date."""
     try:
-        return await policy_in_force(uow.session, None, scheme, day)
+        return await policy_in_force(uow, None, scheme, day)
     except PolicyNotFound as exc:
         raise Invalid(
             "policy_not_found",
