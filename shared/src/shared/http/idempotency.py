@@ -21,7 +21,7 @@ from fastapi import Header, Request
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from shared.db import UnitOfWork
+from shared.db import Prepared, UnitOfWork
 from shared.errors import Problem
 from shared.http.responses import ApiJSONResponse
 from shared.tables import idempotency_keys
@@ -92,12 +92,20 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-# Every keyed command claims its key and keeps its answer: statements built once, executed with each
-# request's values. The answer's parameters are not named as columns: an UPDATE keeps those for SET.
-CLAIM_KEY = insert(idempotency_keys).on_conflict_do_nothing().returning(idempotency_keys.c.key)
-KEEP_ANSWER = update(idempotency_keys).where(
-    idempotency_keys.c.principal == bindparam("of_principal"), idempotency_keys.c.key == bindparam("of_key")
-)
+# Every keyed command claims its key and keeps its answer: statements built once, sent straight to
+# asyncpg with each request's values (shared.db.Prepared). The keys of the row looked for are not named
+# as columns: an UPDATE keeps those names for its SET clause.
+CLAIM_KEY = Prepared(
+    insert(idempotency_keys)
+    .values(principal=bindparam("principal"), key=bindparam("key"), request_fingerprint=bindparam("request_fingerprint"))
+    .on_conflict_do_nothing()
+    .returning(idempotency_keys.c.key)
+)  # fmt: skip
+KEEP_ANSWER = Prepared(
+    update(idempotency_keys)
+    .where(idempotency_keys.c.principal == bindparam("of_principal"), idempotency_keys.c.key == bindparam("of_key"))
+    .values(status_code=bindparam("status_code"), response_body=bindparam("response_body"))
+)  # fmt: skip
 
 
 async def run_idempotent(
@@ -113,13 +121,13 @@ async def run_idempotent(
         await uow.commit()
         return ApiJSONResponse(body, status_code=status)
     request_hash = await fingerprint(request)
-    claimed = await uow.session.execute(
+    claimed = await uow.execute(
         CLAIM_KEY, {"principal": principal, "key": key, "request_fingerprint": request_hash}
     )
-    if claimed.first() is None:
+    if not claimed:
         return await _replay(uow, request, principal, key)
     status, body = await command()
-    await uow.session.execute(
+    await uow.execute(
         KEEP_ANSWER, {"of_principal": principal, "of_key": key, "status_code": status, "response_body": body}
     )
     await uow.commit()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import String, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared, UnitOfWork
 from shared.identity import IdType
 from svc_registration.domain.benefit_period import Period
 from svc_registration.domain.enrollment import (
@@ -31,16 +33,33 @@ from svc_registration.models import (
     transferred_contributions,
 )
 
-# The statements of every enrollment and approval, built once and executed with each call's values:
-# building a statement cost more than running it.
-_SAVE_PERSON = insert(persons).on_conflict_do_nothing(index_elements=["id"])
-_GET_PERSON = select(persons).where(persons.c.id == bindparam("person_id"))
-_ADD_ENROLLMENT = insert(enrollments)
+# The statements of every enrollment and approval: built once and sent straight to asyncpg with each
+# call's values (shared.db.Prepared), so that an enrollment's transaction needs no ORM session at all.
+_PERSON_FIELDS = ("id", "id_type", "id_number", "name", "sex", "birth_date", "office_code", "phone")
+_SAVE_PERSON = Prepared(
+    insert(persons)
+    .values({k: bindparam(k) for k in _PERSON_FIELDS})
+    .on_conflict_do_nothing(index_elements=["id"])
+)
+_GET_PERSON = Prepared(select(persons).where(persons.c.id == bindparam("person_id")))
+_EVERY_COLUMN: dict[str, Any] = {
+    c.key: bindparam(c.key) for c in enrollments.c
+}  # enrollment_row names them all
+_ADD_ENROLLMENT = Prepared(insert(enrollments).values(_EVERY_COLUMN))
 _GET_ENROLLMENT = select(enrollments).where(enrollments.c.id == bindparam("enrollment_id"))
-_GET_ENROLLMENT_LOCKED = _GET_ENROLLMENT.with_for_update()
-_UPDATE_ENROLLMENT = update(enrollments).where(enrollments.c.id == bindparam("enrollment_id"))
-_LOCK_PERSON = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key", type_=String), 0)))
-_ENROLLMENTS_OF = (
+_GET_ENROLLMENT_UNLOCKED, _GET_ENROLLMENT_LOCKED = (
+    Prepared(_GET_ENROLLMENT),
+    Prepared(_GET_ENROLLMENT.with_for_update()),
+)
+_UPDATE_ENROLLMENT = Prepared(
+    update(enrollments)
+    .where(enrollments.c.id == bindparam("enrollment_id"))
+    .values({k: v for k, v in _EVERY_COLUMN.items() if k != "id"})
+)
+_LOCK_PERSON = Prepared(
+    select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key", type_=String), 0)))
+)
+_ENROLLMENTS_OF = Prepared(
     select(enrollments)
     .where(enrollments.c.person_id == bindparam("person_id"))
     .order_by(enrollments.c.benefit_start)
@@ -48,28 +67,33 @@ _ENROLLMENTS_OF = (
 
 
 class Enrollments:
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.uow.session
 
     async def save_person(self, person: Person) -> None:
         """Insert, or keep the existing row: the same ID always maps to the same person id."""
-        await self.session.execute(_SAVE_PERSON, {**asdict(person), "id_type": person.id_type.value})
+        await self.uow.execute(_SAVE_PERSON, {**asdict(person), "id_type": person.id_type.value})
 
     async def get_person(self, person_id: uuid.UUID) -> Person | None:
-        row = (await self.session.execute(_GET_PERSON, {"person_id": person_id})).mappings().first()
-        if row is None:
+        rows = await self.uow.execute(_GET_PERSON, {"person_id": person_id})
+        if not rows:
             return None
+        row = rows[0]
         return Person(
             **{k: row[k] for k in Person.__dataclass_fields__} | {"id_type": IdType(row["id_type"])}
         )
 
     async def add_enrollment(self, enrollment: Enrollment) -> None:
-        await self.session.execute(_ADD_ENROLLMENT, enrollment_row(enrollment))
+        await self.uow.execute(_ADD_ENROLLMENT, enrollment_row(enrollment))
 
     async def get_enrollment(self, enrollment_id: uuid.UUID, for_update: bool = False) -> Enrollment | None:
-        query = _GET_ENROLLMENT_LOCKED if for_update else _GET_ENROLLMENT
-        row = (await self.session.execute(query, {"enrollment_id": enrollment_id})).mappings().first()
-        return enrollment_of_row(row) if row else None
+        query = _GET_ENROLLMENT_LOCKED if for_update else _GET_ENROLLMENT_UNLOCKED
+        rows = await self.uow.execute(query, {"enrollment_id": enrollment_id})
+        return enrollment_of_row(rows[0]) if rows else None
 
     async def record_transferred_contributions(self, values: dict) -> None:
         await self.session.execute(
@@ -103,11 +127,13 @@ class Enrollments:
 
     async def lock_person(self, person_id: uuid.UUID) -> None:
         """Serialises enrollment changes of one person until the transaction ends (duplicate check)."""
-        await self.session.execute(_LOCK_PERSON, {"key": f"enrollment:{person_id}"})
+        await self.uow.execute(_LOCK_PERSON, {"key": f"enrollment:{person_id}"})
 
     async def enrollments_of(self, person_id: uuid.UUID) -> list[Enrollment]:
-        rows = await self.session.execute(_ENROLLMENTS_OF, {"person_id": person_id})
-        return [enrollment_of_row(row) for row in rows.mappings()]
+        return [
+            enrollment_of_row(row)
+            for row in await self.uow.execute(_ENROLLMENTS_OF, {"person_id": person_id})
+        ]
 
     async def employees_of(
         self, unit_code: str, statuses: list[str] | None, offset: int, limit: int
@@ -146,7 +172,7 @@ class Enrollments:
     async def update_enrollment(self, enrollment: Enrollment) -> None:
         row = enrollment_row(enrollment)
         del row["id"]
-        await self.session.execute(_UPDATE_ENROLLMENT, {**row, "enrollment_id": enrollment.id})
+        await self.uow.execute(_UPDATE_ENROLLMENT, {**row, "enrollment_id": enrollment.id})
 
     async def stopped_enrollments(self, person_id: uuid.UUID) -> list[Enrollment]:
         query = select(enrollments).where(

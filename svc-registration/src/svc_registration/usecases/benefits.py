@@ -6,8 +6,6 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, NotFound
@@ -84,13 +82,13 @@ from svc_registration.repository.facilities import Facilities
 
 
 async def _covered_today(
-    session: AsyncSession, person_id: uuid.UUID, today: date, actor: Principal, scheme: str | None
+    uow: UnitOfWork, person_id: uuid.UUID, today: date, actor: Principal, scheme: str | None
 ) -> Enrollment:
     """The coverage the registration rests on; a hospital registering its patient learns only that it exists."""
-    enrollment = await Enrollments(session).approved_enrollment_covering(person_id, today, scheme)
+    enrollment = await Enrollments(uow).approved_enrollment_covering(person_id, today, scheme)
     if enrollment is not None and may_rest_on(actor, enrollment):
         return enrollment
-    if actor.role is not Role.facility and not await _may_see_person(session, actor, person_id):
+    if actor.role is not Role.facility and not await _may_see_person(uow, actor, person_id):
         raise NotFound(
             "参保人"
         )  # another office's person: as if unknown, before saying they have no coverage
@@ -98,14 +96,14 @@ async def _covered_today(
     raise Conflict("no_coverage", f"无有效的{what}参保登记", f"{today} 不在{what}待遇享受期内")
 
 
-async def _may_see_person(session: AsyncSession, actor: Principal, person_id: uuid.UUID) -> bool:
+async def _may_see_person(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID) -> bool:
     """The person is within the caller's reach (domain.access); their records are read only when that needs them."""
     if actor.role in (Role.insured, Role.admin):
         return may_reach_person(actor, person_id, [], None)
-    enrollments = await Enrollments(session).enrollments_of(person_id)
+    enrollments = await Enrollments(uow).enrollments_of(person_id)
     if may_reach_person(actor, person_id, enrollments, None) or actor.role is not Role.staff:
         return may_reach_person(actor, person_id, enrollments, None)
-    person = await Enrollments(session).get_person(person_id)
+    person = await Enrollments(uow).get_person(person_id)
     return may_reach_person(actor, person_id, enrollments, person.office_code if person else None)
 
 
@@ -136,7 +134,7 @@ async def _activate(
 
 
 async def _coverage(
-    session: AsyncSession,
+    uow: UnitOfWork,
     person_id: uuid.UUID,
     day: date,
     actor: Principal,
@@ -146,10 +144,10 @@ async def _coverage(
     """The coverage a registration of `kind` rests on. Staff of any office handle the items the catalogue
     marks 全市通办 (domain.benefit_items); the registration still belongs to the person's office."""
     if actor.role is Role.staff and handled_citywide(kind):
-        enrollment = await Enrollments(session).approved_enrollment_covering(person_id, day, scheme)
+        enrollment = await Enrollments(uow).approved_enrollment_covering(person_id, day, scheme)
         if enrollment is not None and in_clerks_city(actor, enrollment.office_code):
             return enrollment
-    return await _covered_today(session, person_id, day, actor, scheme)
+    return await _covered_today(uow, person_id, day, actor, scheme)
 
 
 def _valid_on(registration: BenefitRegistration | None, day: date) -> bool:
@@ -163,7 +161,7 @@ async def register_resident_outpatient(
     """城乡居民门(急)诊就医登记: a resident covered today chooses one reformed level-2 hospital."""
     person_id = person_acted_for(actor, person_id)
     today = uow.clock.today()
-    enrollment = await _coverage(uow.session, person_id, today, actor, RESIDENT_OUTPATIENT, "resident")
+    enrollment = await _coverage(uow, person_id, today, actor, RESIDENT_OUTPATIENT, "resident")
     registration = choose_resident_outpatient_hospital(
         person_id,
         enrollment.office_code,
@@ -192,7 +190,7 @@ async def register_family_doctor(
     own_facility(actor, facility_code, "facility_code")
     person_id = person_acted_for(actor, person_id)
     today = uow.clock.today()
-    enrollment = await _coverage(uow.session, person_id, today, actor, FAMILY_DOCTOR)
+    enrollment = await _coverage(uow, person_id, today, actor, FAMILY_DOCTOR)
     registration = sign_family_doctor(
         person_id, enrollment.office_code, await Facilities(uow.session).get_facility(facility_code),
         facility_code, doctor_name, signed_on, valid_to, today, actor.subject, uow.clock.now(),
@@ -215,7 +213,7 @@ async def register_special_disease(
     """门特登记: a certification for one of the 13 diseases, with the chosen treatment hospital or pharmacy."""
     person_id = person_acted_for(actor, person_id)
     today = uow.clock.today()
-    enrollment = await _coverage(uow.session, person_id, today, actor, SPECIAL_DISEASE)
+    enrollment = await _coverage(uow, person_id, today, actor, SPECIAL_DISEASE)
     registration = certify_special_disease(
         person_id,
         enrollment.office_code,
@@ -297,7 +295,7 @@ async def file_remote_care(
     """异地就医备案: the new filing of a kind (long-term, or this trip) replaces the active one."""
     person_id = person_acted_for(actor, person_id)
     today = uow.clock.today()
-    enrollment = await _coverage(uow.session, person_id, today, actor, REMOTE_CARE)
+    enrollment = await _coverage(uow, person_id, today, actor, REMOTE_CARE)
     filing = remote_care_filing(
         person_id,
         enrollment.office_code,
@@ -347,7 +345,7 @@ async def _covered_subject(
 ) -> tuple[uuid.UUID, date, Enrollment]:
     person = person_acted_for(actor, person_id)
     today = uow.clock.today()
-    return person, today, await _coverage(uow.session, person, today, actor, kind)
+    return person, today, await _coverage(uow, person, today, actor, kind)
 
 
 async def issue_hospitalization_letter(
@@ -459,7 +457,7 @@ async def flag_deputy_director(
 ) -> BenefitRegistration:
     """副司局级标识: the unit of the person's employee coverage sets it (staff of the person's office as well)."""
     today = uow.clock.today()
-    enrollment = await _coverage(uow.session, person_id, today, actor, DEPUTY_DIRECTOR, "employee")
+    enrollment = await _coverage(uow, person_id, today, actor, DEPUTY_DIRECTOR, "employee")
     flag = care_registration(
         person_id,
         enrollment.office_code,
@@ -493,7 +491,7 @@ async def register_lost_receipt(
     require_designated(
         await Facilities(uow.session).get_facility(facility_code), facility_code, "facility_code"
     )
-    enrollment = await _coverage(uow.session, person, service_date, actor, LOST_RECEIPT)
+    enrollment = await _coverage(uow, person, service_date, actor, LOST_RECEIPT)
     deadline = require_lost_receipt_in_time(
         enrollment.scheme.value, service_date, enrollment.benefit_end, today
     )

@@ -112,7 +112,7 @@ async def declare_bases(
 
 
 async def _employees(uow: UnitOfWork, unit_code: str):  # type: ignore[no-untyped-def]
-    found, _ = await Enrollments(uow.session).employees_of(unit_code, None, 0, 100_000)
+    found, _ = await Enrollments(uow).employees_of(unit_code, None, 0, 100_000)
     return found
 
 
@@ -548,8 +548,8 @@ async def account_of(uow: UnitOfWork, actor: Principal, person_id: uuid.UUID | N
             "请求参数不合法",
             errors=[{"field": "query.person_id", "message": "请提供参保人"}],
         )
-    person = await Enrollments(uow.session).get_person(whose)
-    held = await Enrollments(uow.session).enrollments_of(whose)
+    person = await Enrollments(uow).get_person(whose)
+    held = await Enrollments(uow).enrollments_of(whose)
     if not may_see_account(actor, whose, held, person.office_code if person else None):
         raise NotFound("个人账户")
     return Account(whose, await Contributions(uow.session).history(whose))
@@ -614,7 +614,7 @@ async def interrupt_unpaid(uow: UnitOfWork, after: object = None, batch: int = 5
 
 
 async def _interrupt(uow: UnitOfWork, enrollment_id: uuid.UUID, notice: dict) -> None:
-    enrollment = await Enrollments(uow.session).get_enrollment(enrollment_id, for_update=True)
+    enrollment = await Enrollments(uow).get_enrollment(enrollment_id, for_update=True)
     if enrollment is None or enrollment.status is not Status.approved:
         return  # already ended otherwise
     last_day = last_covered_day(notice["month"], enrollment.benefit_start)

@@ -62,7 +62,7 @@ async def upload_list(
     case_office(office_code, actor)
     rows = parse_list(kind, text, as_of)
     person_ids = [person_id_for(r.id_type, r.id_number, person_key) for r in rows]
-    repo, drive = Enrollments(uow.session), Drive(uow.session)
+    repo, drive = Enrollments(uow), Drive(uow.session)
     history = await drive.enrollments_of_many(list(set(person_ids)))
     list_id = uuid.uuid4()
     stored = []

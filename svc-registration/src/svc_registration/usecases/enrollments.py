@@ -7,8 +7,6 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shared.auth import Principal, Role
 from shared.db import UnitOfWork
 from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Problem
@@ -138,17 +136,17 @@ async def _admit(
     existing = conflicting_enrollment(history, enrollment)
     if existing is not None:
         raise duplicate_enrollment(existing)
-    await Enrollments(uow.session).save_person(person)
-    await Enrollments(uow.session).add_enrollment(enrollment)
+    await Enrollments(uow).save_person(person)
+    await Enrollments(uow).add_enrollment(enrollment)
     if enrollment.status is Status.approved:
         uow.emit(await approved_event(enrollment, uow))
     return enrollment
 
 
-async def _history_locked(session: AsyncSession, person_id: uuid.UUID) -> list[Enrollment]:
+async def _history_locked(uow: UnitOfWork, person_id: uuid.UUID) -> list[Enrollment]:
     """The person's enrollments, read under the per-person lock so two filings cannot both pass."""
-    await Enrollments(session).lock_person(person_id)
-    return await Enrollments(session).enrollments_of(person_id)
+    await Enrollments(uow).lock_person(person_id)
+    return await Enrollments(uow).enrollments_of(person_id)
 
 
 def _paid_on(given: date | None, today: date) -> date:
@@ -186,7 +184,7 @@ async def submit_resident_enrollment(
             "newborn_enrollment" if newborn else "resident_enrollment", actor, command.counter, person_key
         )
     )
-    history = await _history_locked(uow.session, person.id)
+    history = await _history_locked(uow, person.id)
     period = resident_period(
         command.coverage_year,
         paid_on,
@@ -267,7 +265,7 @@ async def file_collectively(
             async with uow.session.begin_nested():
                 submitted = await submit_resident_enrollment(uow, actor, command, person_key=person_key)
                 approved = submitted.approve(actor.subject, uow.clock.now(), submitted.version)
-                await Enrollments(uow.session).update_enrollment(approved)
+                await Enrollments(uow).update_enrollment(approved)
             uow.emit(await approved_event(approved, uow))
             outcomes.append(MemberOutcome(row, enrollment=approved))
         except (DomainError, Problem) as refusal:
@@ -304,7 +302,7 @@ async def submit_flexible_enrollment(
         ),
     )
     handling = handled("flexible_enrollment", actor, counter, person_key)
-    history = await _history_locked(uow.session, person.id)
+    history = await _history_locked(uow, person.id)
     enrollment = new_flexible_enrollment(
         person.id, office_code, paid, actor.subject, uow.clock.now(), handling
     )
@@ -339,7 +337,7 @@ async def enroll_employee(
             f"参保日期 {start} 早于本月，单位的征缴单按当月生成，之前各月的缴费经办机构无从核实",
         ),
     )
-    history = await _history_locked(uow.session, person.id)
+    history = await _history_locked(uow, person.id)
     enrollment = new_employee_enrollment(
         person.id,
         unit.code,
@@ -373,7 +371,7 @@ def _require_foreign_employee_papers(command: EnrollEmployee) -> None:
 
 async def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
     e = enrollment
-    person = await Enrollments(uow.session).get_person(
+    person = await Enrollments(uow).get_person(
         e.person_id
     )  # its sex, for benefits given by sex (claims' maternity)
     return new_envelope(
@@ -400,7 +398,7 @@ async def visible_enrollment(
     uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, for_update: bool = False
 ) -> Enrollment:
     """The enrollment if this caller may see it; otherwise 404, as if it did not exist."""
-    enrollment = await Enrollments(uow.session).get_enrollment(enrollment_id, for_update=for_update)
+    enrollment = await Enrollments(uow).get_enrollment(enrollment_id, for_update=for_update)
     if enrollment is None or not may_see(actor, enrollment):
         raise NotFound("参保登记")
     return enrollment
@@ -411,7 +409,7 @@ async def approve_enrollment(
 ) -> Enrollment:
     enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     approved = enrollment.approve(actor.subject, uow.clock.now(), version)
-    await Enrollments(uow.session).update_enrollment(approved)
+    await Enrollments(uow).update_enrollment(approved)
     uow.emit(await approved_event(approved, uow))
     return approved
 
@@ -421,7 +419,7 @@ async def reject_enrollment(
 ) -> Enrollment:
     enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     rejected = enrollment.reject(actor.subject, uow.clock.now(), version, reason)
-    await Enrollments(uow.session).update_enrollment(rejected)
+    await Enrollments(uow).update_enrollment(rejected)
     return rejected
 
 
@@ -432,7 +430,7 @@ async def stop_enrollment(
     enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     today = uow.clock.today()
     stopped = enrollment.stop(actor.subject, uow.clock.now(), version, reason, today)
-    await Enrollments(uow.session).update_enrollment(stopped)
+    await Enrollments(uow).update_enrollment(stopped)
     uow.emit(
         new_envelope(
             RegistrationStoppedV1(
@@ -476,7 +474,7 @@ async def save_interruption(
     """中断 applied, saved and announced (registration.suspended tells claims): a clerk's, or an unpaid
     contribution notice's."""
     interrupted = enrollment.interrupt(by, uow.clock.now(), version, reason, last_day)
-    await Enrollments(uow.session).update_enrollment(interrupted)
+    await Enrollments(uow).update_enrollment(interrupted)
     uow.emit(
         new_envelope(
             RegistrationSuspendedV1(
@@ -514,7 +512,7 @@ async def terminate_enrollment(
     terminated = enrollment.terminate(
         actor.subject, uow.clock.now(), version, reason, last_day or uow.clock.today(), note
     )
-    await Enrollments(uow.session).update_enrollment(terminated)
+    await Enrollments(uow).update_enrollment(terminated)
     uow.emit(terminated_event(terminated, reason.value, uow))
     return terminated
 
@@ -540,7 +538,7 @@ async def refund_enrollment(
     """退费: only before the benefit period starts."""
     enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     refunded = enrollment.refund(actor.subject, uow.clock.now(), version, uow.clock.today(), reason)
-    await Enrollments(uow.session).update_enrollment(refunded)
+    await Enrollments(uow).update_enrollment(refunded)
     if enrollment.status is Status.approved:
         uow.emit(terminated_event(refunded, "refund", uow))
     return refunded
@@ -558,7 +556,7 @@ async def resume_enrollment(
     """恢复: a new coverage continues the interrupted one, unless another enrollment holds it meanwhile.
     A start before the current month is a late record (domain.backdating), as for a new employee."""
     enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
-    history = await _history_locked(uow.session, enrollment.person_id)
+    history = await _history_locked(uow, enrollment.person_id)
     today = uow.clock.today()
     closed, continued = enrollment.resume(actor.subject, uow.clock.now(), version, start or today)
     late = _late_record(
@@ -576,8 +574,8 @@ async def resume_enrollment(
     existing = conflicting_enrollment(history, continued)
     if existing is not None:
         raise duplicate_enrollment(existing)
-    await Enrollments(uow.session).update_enrollment(closed)
-    await Enrollments(uow.session).add_enrollment(continued)
+    await Enrollments(uow).update_enrollment(closed)
+    await Enrollments(uow).add_enrollment(continued)
     uow.emit(await approved_event(continued, uow))
     return continued
 
@@ -588,7 +586,7 @@ async def retire_employee(
     """在职转退休: announced again so claims applies retiree rules."""
     enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
     retired = enrollment.retire(actor.subject, uow.clock.now(), version)
-    await Enrollments(uow.session).update_enrollment(retired)
+    await Enrollments(uow).update_enrollment(retired)
     uow.emit(await approved_event(retired, uow))
     return retired
 
@@ -603,7 +601,7 @@ async def enrollments_of_person(
         raise Invalid(
             "validation_failed", "请求参数不合法", errors=[{"field": "person_id", "message": "请提供参保人"}]
         )
-    return [e for e in await Enrollments(uow.session).enrollments_of(person_id) if may_see(actor, e)]
+    return [e for e in await Enrollments(uow).enrollments_of(person_id) if may_see(actor, e)]
 
 
 async def find_person(
@@ -613,8 +611,8 @@ async def find_person(
     person_id = identify_person(
         PersonDetails(id_type, id_number, "-"), actor.office_code or "", person_key
     ).id
-    person = await Enrollments(uow.session).get_person(person_id)
-    found = [e for e in await Enrollments(uow.session).enrollments_of(person_id) if may_see(actor, e)]
+    person = await Enrollments(uow).get_person(person_id)
+    found = [e for e in await Enrollments(uow).enrollments_of(person_id) if may_see(actor, e)]
     if person is None or not (found or serves_code(actor, person.office_code)):
         raise NotFound("参保人")
     return person, found
@@ -622,7 +620,7 @@ async def find_person(
 
 async def record_transfer_completed(uow: UnitOfWork, envelope: Envelope, event: TransferCompletedV1) -> None:
     """转入办结: the contribution history and balance from the other region join the person's record."""
-    await Enrollments(uow.session).record_transferred_contributions(
+    await Enrollments(uow).record_transferred_contributions(
         {
             "transfer_id": event.transfer_id,
             "person_id": event.person_id,
@@ -650,7 +648,7 @@ async def record_certificate(uow: UnitOfWork, envelope: Envelope, event: Transfe
             "arrears",
         }
     )
-    await Enrollments(uow.session).record_certificate(
+    await Enrollments(uow).record_certificate(
         {**values, "reissues": 1 if event.reissue else 0}, event.reissue
     )
 
@@ -663,7 +661,7 @@ async def certificates_of_person(
         raise NotFound("参保人")
     whose = actor.person_id if actor.role is Role.insured else person_id
     assert whose is not None  # enrollments_of_person refuses a request naming nobody
-    return await Enrollments(uow.session).certificates_of(whose)
+    return await Enrollments(uow).certificates_of(whose)
 
 
 async def contribution_history(
@@ -678,8 +676,7 @@ async def contribution_history(
         raise NotFound("参保人")
     assert person is not None  # enrollments_of_person refuses a request naming nobody
     transferred = [
-        {**row, "source": "transfer"}
-        for row in await Enrollments(uow.session).transferred_contributions_of(person)
+        {**row, "source": "transfer"} for row in await Enrollments(uow).transferred_contributions_of(person)
     ]
     paid = [
         {
@@ -700,7 +697,7 @@ async def contribution_history(
 async def record_transferred_out(
     uow: UnitOfWork, envelope: Envelope, event: TransferTransferredOutV1
 ) -> None:
-    for enrollment in await Enrollments(uow.session).stopped_enrollments(event.person_id):
-        await Enrollments(uow.session).update_enrollment(
+    for enrollment in await Enrollments(uow).stopped_enrollments(event.person_id):
+        await Enrollments(uow).update_enrollment(
             enrollment.transfer_out("transfer", uow.clock.now(), event.to_office)
         )

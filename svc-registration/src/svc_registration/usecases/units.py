@@ -59,7 +59,7 @@ async def change_unit(
         await _require_related_units(uow.session, change)
     holding = [s.value for s in HOLDS_COVERAGE]
     if change.kind is ChangeKind.cancel and (
-        active := await Enrollments(uow.session).count_employees(unit.code, holding)
+        active := await Enrollments(uow).count_employees(unit.code, holding)
     ):
         raise Conflict(
             "unit_has_employees",
@@ -75,7 +75,7 @@ async def change_unit(
     changed = unit.apply(replace(change, before=_before(unit, change.kind)), version)
     await Units(uow.session).update_unit(changed, previous_code=unit.code)
     if change.kind is ChangeKind.merge:  # 合并: the absorbed unit's employees continue at the successor
-        await Enrollments(uow.session).move_employees(unit.code, change.related_units[0], holding)
+        await Enrollments(uow).move_employees(unit.code, change.related_units[0], holding)
     return changed
 
 
@@ -110,4 +110,4 @@ async def employees_of_unit(
     uow: UnitOfWork, actor: Principal, code: str, *, statuses: list[str] | None, offset: int, limit: int
 ) -> tuple[list[Enrollment], int]:
     unit = await visible_unit(uow, actor, code)
-    return await Enrollments(uow.session).employees_of(unit.code, statuses, offset, limit)
+    return await Enrollments(uow).employees_of(unit.code, statuses, offset, limit)
