@@ -43,7 +43,7 @@ COVERAGES_AND_ENTITLEMENTS_OF = (
 
 
 def _coverage_upsert() -> Insert:
-    statement = insert(coverages)
+    statement = insert(coverages).values({c: bindparam(c) for c in [*_COVERAGE, "source_event_id"]})
     changes: dict[str, Any] = {
         c: statement.excluded[c] for c in [*_COVERAGE, "source_event_id"] if c != "enrollment_id"
     }
@@ -52,9 +52,9 @@ def _coverage_upsert() -> Insert:
     return statement.on_conflict_do_update(index_elements=["enrollment_id"], set_=changes)
 
 
-# Built once, executed with each coverage's values: built per event (its `excluded` columns above all),
-# it cost the consumer more than the write itself.
-RECORD_COVERAGE = _coverage_upsert()
+# Built once, sent straight to asyncpg with each coverage's values: built per event (its `excluded`
+# columns above all), it cost the consumer more than the write itself.
+RECORD_COVERAGE = Prepared(_coverage_upsert())
 
 # A person's benefit year, read and written on every bill: statements built once, sent straight to asyncpg
 # with each bill's values (building them cost more than running them, and so did SQLAlchemy's execution).
@@ -99,7 +99,7 @@ class Repository:
     async def record_coverage(self, coverage: Coverage, source_event_id: uuid.UUID) -> None:
         values = {**asdict(coverage), "special_groups": list(coverage.special_groups),
                   "special_group_records": list(coverage.special_group_records), "source_event_id": source_event_id}  # fmt: skip
-        await self.session.execute(RECORD_COVERAGE, values)
+        await self.uow.execute(RECORD_COVERAGE, values)
 
     async def end_coverage(self, enrollment_id: uuid.UUID, last_day: date, reason: str | None = None) -> bool:
         """The coverage ends on `last_day` (never later than it already did); False when unknown."""

@@ -6,28 +6,39 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared, UnitOfWork
 from svc_transfer.models import coverages
 
-
-async def record_approved(session: AsyncSession, enrollment_id: uuid.UUID, values: dict[str, Any]) -> None:
-    # A stop that arrived first recorded the enrollment without its start: the approval supplies it
-    # (the certificate's periods are drawn from here), the stop still wins the status.
-    await session.execute(
-        insert(coverages)
-        .values(enrollment_id=enrollment_id, **values)
-        .on_conflict_do_update(
-            index_elements=["enrollment_id"],
-            set_={
-                "benefit_start": values["benefit_start"],
-                "unit_code": values["unit_code"],
-                "sex": values.get("sex"),
-            },
-        )
+_APPROVED = (
+    "person_id",
+    "office_code",
+    "scheme",
+    "status",
+    "benefit_start",
+    "benefit_end",
+    "unit_code",
+    "sex",
+)
+_RECORD_APPROVED_STATEMENT = insert(coverages).values(
+    enrollment_id=bindparam("enrollment_id"), **{k: bindparam(k) for k in _APPROVED}
+)
+# Built once, sent straight to asyncpg with each approval's values (one per registration.approved).
+# A stop that arrived first recorded the enrollment without its start: the approval supplies it (the
+# certificate's periods are drawn from here), the stop still wins the status.
+_RECORD_APPROVED = Prepared(
+    _RECORD_APPROVED_STATEMENT.on_conflict_do_update(
+        index_elements=["enrollment_id"],
+        set_={k: _RECORD_APPROVED_STATEMENT.excluded[k] for k in ("benefit_start", "unit_code", "sex")},
     )
+)
+
+
+async def record_approved(uow: UnitOfWork, enrollment_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await uow.execute(_RECORD_APPROVED, {"enrollment_id": enrollment_id, **values})
 
 
 async def record_stopped(session: AsyncSession, enrollment_id: uuid.UUID, values: dict[str, Any]) -> None:

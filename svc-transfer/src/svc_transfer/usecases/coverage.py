@@ -18,7 +18,7 @@ from svc_transfer.repository import accounts, coverages
 
 
 async def record_approved(uow: UnitOfWork, envelope: Envelope, event: RegistrationApprovedV1) -> None:
-    await coverages.record_approved(uow.session, event.enrollment_id, {
+    await coverages.record_approved(uow, event.enrollment_id, {
         "person_id": event.person_id, "office_code": event.office_code, "scheme": event.scheme,
         "status": "active", "benefit_start": event.benefit_start, "benefit_end": event.benefit_end,
         "unit_code": event.unit_code, "sex": event.sex,
