@@ -284,6 +284,12 @@ class UnitOfWork:
         the first time only, and `values` are bound as SQLAlchemy would bind them."""
         return await self.fetch(statement.sql(self._engine.dialect), *statement.arguments(values or {}))
 
+    async def copy_records_to_table(
+        self, table: str, *, records: list[tuple[Any, ...]], columns: list[str]
+    ) -> None:
+        """Rows written by COPY in this unit of work's transaction (many rows at once: a month's bills)."""
+        await (await self._driver()).copy_records_to_table(table, records=records, columns=columns)
+
     async def _driver(self) -> Any:
         """The asyncpg connection of this unit of work's transaction, begun if it has not been: this
         unit's own pooled connection when it has no session, else the session's (looked up once per

@@ -154,7 +154,7 @@ async def list_clearings(
 
 
 async def _named(uow: UoW, rows: list[dict]) -> list[tuple[dict, str]]:
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     names: dict[str, str] = {}
     for row in rows:
         if row["facility_code"] not in names:

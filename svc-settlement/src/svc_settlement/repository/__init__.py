@@ -1,11 +1,10 @@
 """Loading and saving settlement rows (plain SQL through SQLAlchemy Core), one module per feature.
 
-A use case works on one `Repository`: the features' rows over the unit of work's session (the clearing of a
-month reads facilities, budgets, declarations and entries together)."""
+A use case works on one `Repository`: the features' rows over the unit of work (the clearing of a month reads
+facilities, budgets, declarations and entries together). The statements of a monthly declaration are built
+once and sent straight to asyncpg (`shared.db.Prepared`); the others go through the unit of work's session."""
 
 from __future__ import annotations
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from svc_settlement.repository.budgets import BudgetRows
 from svc_settlement.repository.clearings import ClearingRows
@@ -15,5 +14,4 @@ from svc_settlement.repository.facilities import FacilityRows
 
 
 class Repository(FacilityRows, BudgetRows, DeclarationRows, EntryRows, ClearingRows):
-    def __init__(self, session: AsyncSession):
-        self.session = session
+    """Every feature's rows on one unit of work (`Rows`)."""

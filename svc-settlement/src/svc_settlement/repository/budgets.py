@@ -5,16 +5,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared
 from svc_settlement.models import budget_history, budgets, facilities
+from svc_settlement.repository.rows import Rows
+
+# Read with every declaration (its flags): built once, sent straight to asyncpg.
+_BUDGETED_CARE_TYPES = Prepared(
+    select(budgets.c.care_type).where(
+        budgets.c.facility_code == bindparam("of_facility"), budgets.c.year == bindparam("of_year"),
+        budgets.c.insurance_type == bindparam("of_type"),
+    )
+)  # fmt: skip
 
 
-class BudgetRows:
-    session: AsyncSession
-
+class BudgetRows(Rows):
     async def budget(
         self, facility_code: str, year: int, insurance_type: str, care_type: str, for_update: bool = False
     ) -> dict | None:
@@ -81,7 +88,5 @@ class BudgetRows:
         return {r["year"]: dict(r) for r in (await self.session.execute(query)).mappings()}
 
     async def budgeted_care_types(self, facility_code: str, year: int, insurance_type: str) -> set[str]:
-        query = select(budgets.c.care_type).where(
-            budgets.c.facility_code == facility_code, budgets.c.year == year, budgets.c.insurance_type == insurance_type,
-        )  # fmt: skip
-        return set((await self.session.execute(query)).scalars())
+        key = {"of_facility": facility_code, "of_year": year, "of_type": insurance_type}
+        return {row[0] for row in await self.uow.execute(_BUDGETED_CARE_TYPES, key)}

@@ -7,17 +7,26 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared
 from svc_settlement.domain.clearing import Carried, Clearing
 from svc_settlement.models import clearing_history, clearings, payments
+from svc_settlement.repository.rows import Rows
+
+# Read with every declaration (the tables it changes): built once, sent straight to asyncpg.
+_CLEARED_CARE_TYPES = Prepared(
+    select(clearings.c.care_type)
+    .where(
+        clearings.c.facility_code == bindparam("of_facility"),
+        clearings.c.insurance_type == bindparam("of_type"),
+    )
+    .distinct()
+)
 
 
-class ClearingRows:
-    session: AsyncSession
-
+class ClearingRows(Rows):
     async def clearing_at(
         self, facility_code: str, period: str, insurance_type: str, care_type: str, for_update: bool = False
     ) -> dict | None:
@@ -102,10 +111,8 @@ class ClearingRows:
         ]
 
     async def cleared_care_types(self, facility_code: str, insurance_type: str) -> list[str]:
-        query = select(clearings.c.care_type).where(
-            clearings.c.facility_code == facility_code, clearings.c.insurance_type == insurance_type,
-        ).distinct()  # fmt: skip
-        return sorted((await self.session.execute(query)).scalars())
+        key = {"of_facility": facility_code, "of_type": insurance_type}
+        return sorted(row[0] for row in await self.uow.execute(_CLEARED_CARE_TYPES, key))
 
     async def add_payments(self, rows: list[dict]) -> None:
         await self.session.execute(insert(payments), rows)

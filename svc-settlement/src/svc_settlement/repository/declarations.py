@@ -6,48 +6,48 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Integer, cast, func, select, true
+from sqlalchemy import Integer, bindparam, cast, func, select, true
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared
 from svc_settlement.models import budgets, declarations, facilities
+from svc_settlement.repository.rows import Rows
+
+# A monthly declaration's statements: built once, sent straight to asyncpg with each declaration's values.
+_LATEST_OF_MONTH = (
+    select(declarations)
+    .where(
+        declarations.c.facility_code == bindparam("of_facility"),
+        declarations.c.period == bindparam("of_period"),
+        declarations.c.insurance_type == bindparam("of_type"),
+    )
+    .order_by(declarations.c.version.desc())
+    .limit(1)
+)
+_LATEST, _LATEST_LOCKED = Prepared(_LATEST_OF_MONTH), Prepared(_LATEST_OF_MONTH.with_for_update())
+_ADD = Prepared(insert(declarations).values({c.key: bindparam(c.key) for c in declarations.c}))
 
 
-class DeclarationRows:
-    session: AsyncSession
-
+class DeclarationRows(Rows):
     async def latest_declaration(
         self, facility_code: str, period: str, insurance_type: str, for_update: bool = False
     ) -> dict | None:
-        query = (
-            select(declarations)
-            .where(
-                declarations.c.facility_code == facility_code,
-                declarations.c.period == period,
-                declarations.c.insurance_type == insurance_type,
-            )
-            .order_by(declarations.c.version.desc())
-            .limit(1)
-        )
-        row = (
-            (await self.session.execute(query.with_for_update() if for_update else query)).mappings().first()
-        )
-        return dict(row) if row else None
+        key = {"of_facility": facility_code, "of_period": period, "of_type": insurance_type}
+        rows = await self.uow.execute(_LATEST_LOCKED if for_update else _LATEST, key)
+        return dict(rows[0]) if rows else None
 
     async def add_declaration(self, row: dict, bills: Iterable[dict]) -> None:
         """The declaration, and its bills by COPY (a million bill details must not take minutes)."""
-        await self.session.execute(insert(declarations).values(**row))
+        await self.uow.execute(_ADD, row)
         records = [
             (row["id"], b["bill_no"], b["care_type"], b["origin"], json.dumps(b["amounts"])) for b in bills
         ]
-        if not records:
-            return
-        connection = await (await self.session.connection()).get_raw_connection()
-        await connection.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            "declaration_bills",
-            records=records,
-            columns=["declaration_id", "bill_no", "care_type", "origin", "amounts"],
-        )
+        if records:
+            await self.uow.copy_records_to_table(
+                "declaration_bills",
+                records=records,
+                columns=["declaration_id", "bill_no", "care_type", "origin", "amounts"],
+            )
 
     async def declaration(self, declaration_id: uuid.UUID) -> dict | None:
         row = (

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from svc_settlement.models import entries
+from svc_settlement.repository.rows import Rows
 
 
-class EntryRows:
-    session: AsyncSession
-
+class EntryRows(Rows):
     async def add_entry(self, row: dict) -> None:
         await self.session.execute(insert(entries).values(**row))
 

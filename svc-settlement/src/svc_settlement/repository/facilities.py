@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
 
+from shared.db import Prepared
 from svc_settlement.models import facilities
+from svc_settlement.repository.rows import Rows
+
+_FACILITY = Prepared(select(facilities).where(facilities.c.code == bindparam("of_code")))  # every declaration
 
 
-class FacilityRows:
-    session: AsyncSession
-
+class FacilityRows(Rows):
     async def facility(self, code: str) -> dict | None:
-        row = (
-            (await self.session.execute(select(facilities).where(facilities.c.code == code)))
-            .mappings()
-            .first()
-        )
-        return dict(row) if row else None
+        rows = await self.uow.execute(_FACILITY, {"of_code": code})
+        return dict(rows[0]) if rows else None

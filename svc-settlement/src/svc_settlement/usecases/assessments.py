@@ -25,7 +25,7 @@ async def record_assessment(
 ) -> list[dict]:  # fmt: skip
     """The yearly assessment (年度考核): releases `score_ratio` of the year's withheld reserve and records last
     year's recovery, both booked into the clearing of month `book_in` (lines 20, 21 and 34)."""
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     await facility_for_staff(repo, facility_code, actor)
     if not Decimal(0) <= score_ratio <= Decimal(1):
         raise Invalid(

@@ -27,7 +27,7 @@ async def set_budget(
     total: Decimal, weights: Sequence[Decimal] | None, reason: str, version: int | None,
 ) -> dict:  # fmt: skip
     """Set a budget, or change it during the year (months already approved keep their quota)."""
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     await facility_for_staff(repo, facility_code, actor)
     current = await repo.budget(facility_code, year, insurance_type, care_type, for_update=True)
     if current is None and version is not None:
@@ -55,7 +55,7 @@ async def set_budget(
 
 
 async def budget_view(uow: UnitOfWork, actor: Principal, budget_id: uuid.UUID) -> tuple[dict, list[dict]]:
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     budget = await repo.budget_by_id(budget_id)
     if budget is None or not await may_see_facility(repo, actor, budget["facility_code"]):
         raise NotFound("总额指标")
@@ -65,7 +65,7 @@ async def budget_view(uow: UnitOfWork, actor: Principal, budget_id: uuid.UUID) -
 async def list_budgets(
     uow: UnitOfWork, actor: Principal, *, facility_code: str | None, year: int | None
 ) -> list[dict]:
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     if actor.role is Role.facility:
         return await repo.budgets_of([actor.facility_id or "-"], year, None)
     return await repo.budgets_of([facility_code] if facility_code else None, year, offices_in_scope(actor))

@@ -47,7 +47,7 @@ async def run_clearing(
 ) -> RunResult:
     """Clear a month for every budget in the actor's scope (or one facility), and carry the change into the
     months after it that were already cleared. Running it twice changes nothing."""
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     if facility_code is not None:  # another office's facility is not there, whatever else is wrong
         await facility_for_staff(repo, facility_code, actor)
     period = Period.parse(period_text)
@@ -252,7 +252,7 @@ def _same(existing: dict, columns: dict) -> bool:
 
 
 async def clearing_view(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID) -> dict:
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     row = await repo.clearing(clearing_id)
     if row is None or not may_see_clearing(actor, row):
         raise NotFound("清算表")
@@ -261,7 +261,7 @@ async def clearing_view(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUI
 
 async def list_clearings(uow: UnitOfWork, actor: Principal, facility_code: str | None, period: str | None, status: str | None,
                          page: int, size: int) -> tuple[list[dict], int]:  # fmt: skip
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     if actor.role is Role.facility:
         return await repo.clearings_of(
             actor.facility_id or "-", period, status, None, (page - 1) * size, size
@@ -281,7 +281,7 @@ async def step(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID, *, act
                payment: dict | None = None, declaration_version: int | None = None) -> dict:  # fmt: skip
     """District review (staff of the facility's office), city approval and payment order (city staff), each only
     of a table computed from the latest declaration and current inputs."""
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     row = await repo.clearing(clearing_id, for_update=True)
     if row is None or not may_see_clearing(actor, row) or actor.role is not Role.staff:
         raise NotFound("清算表")
@@ -376,7 +376,7 @@ def _ledger_rows(row: dict, order: dict, actor: Principal) -> list[dict]:
 
 async def clearing_history(uow: UnitOfWork, actor: Principal, clearing_id: uuid.UUID) -> list[dict]:
     await clearing_view(uow, actor, clearing_id)
-    return await Repository(uow.session).clearing_history(clearing_id)
+    return await Repository(uow).clearing_history(clearing_id)
 
 
 AT_RISK_WORKING_DAYS = 5
@@ -385,7 +385,7 @@ AT_RISK_WORKING_DAYS = 5
 async def payment_deadlines(uow: UnitOfWork) -> DeadlineCounts:
     """The ops page's probe: clearing tables not yet paid and declarations flagged for want of a budget, near or
     past the 30-working-day limit."""
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     rows = await repo.unpaid_deadline_rows()
     # Declarations of a care type without a budget have no table yet, but the same limit runs for them.
     rows += [{"declared_on": r["declared_on"], "period": r["period"], "payment": None}

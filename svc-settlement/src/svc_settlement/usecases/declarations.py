@@ -52,7 +52,7 @@ async def declare(uow: UnitOfWork, actor: Principal, body: DeclarationIn) -> dic
                       errors=[{"field": "body.facility_code", "message": "只能为本机构申报"}])  # fmt: skip
     period = Period.parse(body.period)
     check_period_ended(period, uow.clock.today())
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     facility = await repo.facility(own)
     if facility is None or facility["status"] != "designated":
         state = {"suspended": "已暂停医保服务", "terminated": "已解除定点协议"}.get(
@@ -138,7 +138,7 @@ async def with_flags(uow: UnitOfWork, repo: Repository, rows: list[dict]) -> lis
 
 
 async def declaration_view(uow: UnitOfWork, actor: Principal, declaration_id: uuid.UUID) -> dict:
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     row = await repo.declaration(declaration_id)
     if row is None or not await may_see_facility(repo, actor, row["facility_code"]):
         raise NotFound("月结申报")
@@ -155,7 +155,7 @@ async def list_declarations(uow: UnitOfWork, actor: Principal, *, facility_code:
                             flagged: bool = False) -> list[dict]:  # fmt: skip
     """Declarations in the caller's reach (a facility: its own; staff: their office's); `flagged`: only those
     staff must act on (a care type without a budget)."""
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     own = actor.facility_id or "-" if actor.role is Role.facility else facility_code
     offices = None if actor.role is Role.facility else offices_in_scope(actor)
     if flagged:

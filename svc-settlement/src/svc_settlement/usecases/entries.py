@@ -23,7 +23,7 @@ async def add_entry(
     uow: UnitOfWork, actor: Principal, *, facility_code: str, period: str, insurance_type: str, care_type: str,
     kind: str, amount: Decimal, reason: str,
 ) -> dict:  # fmt: skip
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     await facility_for_staff(repo, facility_code, actor)
     Period.parse(period)
     cleared = await repo.clearing_at(facility_code, period, insurance_type, care_type, for_update=True)
@@ -38,7 +38,7 @@ async def add_entry(
 async def list_entries(
     uow: UnitOfWork, actor: Principal, *, facility_code: str, period: str | None
 ) -> list[dict]:
-    repo = Repository(uow.session)
+    repo = Repository(uow)
     if not await may_see_facility(repo, actor, facility_code):
         return []
     return await repo.entries_of(facility_code, period)
