@@ -264,3 +264,29 @@ def test_a_special_disease_registration_takes_designated_facilities_and_changes_
         headers=clerk,
     )
     assert bad.status_code == 422 and any("disease" in e["field"] for e in bad.json()["errors"])
+
+
+REGISTRY = "/api/v1/facility/public/registry"
+
+
+def every_entry(gateway: httpx.Client, **params: object) -> list[dict]:
+    entries: list[dict] = []
+    while len(entries) < (page := gateway.get(REGISTRY, params={**params, "size": 100, "page": len(entries) // 100 + 1}).json())["total"]:  # fmt: skip
+        entries += page["items"]
+    return entries
+
+
+def test_the_registry_search_takes_a_name_literally_and_counts_past_its_last_page(
+    gateway: httpx.Client,
+) -> None:
+    designated = every_entry(gateway)
+    part = designated[0]["name"][1:3]
+    by_name = gateway.get(REGISTRY, params={"name": part, "size": 100}).json()
+    assert by_name["total"] == sum(part in e["name"] for e in designated) >= 1
+    assert all(part in e["name"] for e in by_name["items"])
+    for wildcard in ("%", "_", "/"):  # no name holds them: taken as characters, not patterns
+        assert gateway.get(REGISTRY, params={"name": wildcard}).json()["total"] == 0
+    past = gateway.get(REGISTRY, params={"size": 1, "page": len(designated) + 1}).json()
+    assert past["items"] == [] and past["total"] == len(designated)
+    level_3 = gateway.get(REGISTRY, params={"level": 3, "kind": "medical_institution", "size": 100}).json()
+    assert level_3["total"] == sum(e["level"] == 3 and e["kind"] == "medical_institution" for e in designated)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, String, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Prepared, UnitOfWork
 from svc_facility.domain.registry import RegistryRecord
 from svc_facility.models import registry, registry_history
 
@@ -23,6 +26,50 @@ class RegistryFilter:
     level: int | None = None
     programme: str | None = None
     status: str | None = "designated"
+
+
+# The public search, the registry's busiest read: one statement per set of filters given, built once and
+# sent straight to asyncpg; the page and the count come back together (count(*) OVER ()).
+_CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "name": lambda: registry.c.name.like(bindparam("name"), escape="/"),
+    "kind": lambda: registry.c.kind == bindparam("kind"),
+    "district_code": lambda: registry.c.district_code == bindparam("district_code"),
+    "level": lambda: registry.c.level == bindparam("level"),
+    "programme": lambda: registry.c.programmes.any(bindparam("programme", type_=String)),
+    "status": lambda: registry.c.status == bindparam("status"),
+}
+
+
+@cache
+def _search(filters: frozenset[str]) -> tuple[Prepared, Prepared]:
+    """The page with the count beside each row, and the count alone (for a page past the last)."""
+    conditions = [make() for name, make in _CONDITIONS.items() if name in filters]
+    page = (
+        select(registry, func.count().over().label("total"))
+        .where(*conditions)
+        .order_by(registry.c.code)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+    return Prepared(page), Prepared(select(func.count()).select_from(registry).where(*conditions))
+
+
+def _like_pattern(text: str) -> str:
+    """`text` anywhere in the name, its own % and _ taken literally."""
+    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+async def search(
+    uow: UnitOfWork, where: RegistryFilter, offset: int, limit: int
+) -> tuple[list[RegistryRecord], int]:
+    values: dict[str, Any] = {k: v for k, v in asdict(where).items() if v is not None and v != ""}
+    if "name" in values:
+        values["name"] = _like_pattern(values["name"])
+    page, count = _search(frozenset(values))
+    rows = await uow.execute(page, values | {"offset": offset, "limit": limit})
+    if rows or not offset:
+        return [_record(row) for row in rows], rows[0]["total"] if rows else 0
+    return [], (await uow.execute(count, values))[0][0]  # a page past the last
 
 
 class Repository:
@@ -53,32 +100,6 @@ class Repository:
             (await self.session.execute(query.with_for_update() if for_update else query)).mappings().first()
         )
         return _record(row) if row else None
-
-    async def search(
-        self, where: RegistryFilter, offset: int, limit: int
-    ) -> tuple[list[RegistryRecord], int]:
-        conditions = []
-        if where.name:
-            conditions.append(registry.c.name.contains(where.name, autoescape=True))
-        if where.kind:
-            conditions.append(registry.c.kind == where.kind)
-        if where.district_code:
-            conditions.append(registry.c.district_code == where.district_code)
-        if where.level is not None:
-            conditions.append(registry.c.level == where.level)
-        if where.programme:
-            conditions.append(registry.c.programmes.any(where.programme))
-        if where.status:
-            conditions.append(registry.c.status == where.status)
-        total = (
-            await self.session.execute(select(func.count()).select_from(registry).where(*conditions))
-        ).scalar_one()
-        rows = (
-            await self.session.execute(
-                select(registry).where(*conditions).order_by(registry.c.code).offset(offset).limit(limit)
-            )
-        ).mappings()
-        return [_record(r) for r in rows], total
 
     async def record_history(
         self,

@@ -11,7 +11,7 @@ from shared.errors import Conflict, NotFound
 from shared.events import new_envelope
 from svc_facility.domain.access import may_change_record
 from svc_facility.domain.registry import RegistryRecord, announcement
-from svc_facility.repository.registry import RegistryFilter, Repository
+from svc_facility.repository.registry import RegistryFilter, Repository, search
 
 
 async def seed_registry(uow: UnitOfWork, records: Iterable[RegistryRecord]) -> int:
@@ -28,7 +28,7 @@ async def seed_registry(uow: UnitOfWork, records: Iterable[RegistryRecord]) -> i
 async def search_registry(
     uow: UnitOfWork, where: RegistryFilter, *, page: int, size: int
 ) -> tuple[list[RegistryRecord], int]:
-    return await Repository(uow.session).search(where, (page - 1) * size, size)
+    return await search(uow, where, (page - 1) * size, size)
 
 
 async def registry_record(uow: UnitOfWork, code: str) -> RegistryRecord:
