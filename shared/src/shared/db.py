@@ -312,6 +312,18 @@ class UnitOfWork:
         return self._connection.driver_connection
 
 
+class OnUnitOfWork:
+    """A repository over a unit of work: its prepared statements go through the unit of work itself
+    (`execute`), the others through its session, made only when one of them runs."""
+
+    def __init__(self, uow: UnitOfWork):
+        self.uow = uow
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.uow.session
+
+
 class Prepared:
     """A Core statement built once, compiled for asyncpg the first time it runs and then sent to it
     directly (`UnitOfWork.execute`): SQLAlchemy's work per execution (cache key, execution context,

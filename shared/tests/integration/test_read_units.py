@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import pytest
@@ -92,17 +92,22 @@ async def test_a_write_units_plain_sql_runs_on_the_connection_its_writes_use(run
     assert checked_out(runtime) == 0
 
 
+async def cut_off(unit: Coroutine[Any, Any, Any]) -> None:
+    """Cancel a unit of work while its statement runs, as a request cut off by its client is."""
+    task = asyncio.create_task(unit)
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_a_read_cut_off_mid_statement_leaves_no_broken_connection_in_the_pool(
     runtime: Runtime,
 ) -> None:
     async def slow(uow: UnitOfWork) -> list[Any]:
         return await uow.fetch("SELECT pg_sleep(30)")
 
-    task = asyncio.create_task(runtime.request_uow().read(slow))
-    await asyncio.sleep(0.3)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cut_off(runtime.request_uow().read(slow))
 
     assert checked_out(runtime) == 0
     for _ in range(6):  # more reads than the pool has connections: every one it hands out works
@@ -121,6 +126,10 @@ async def notes(runtime: Runtime) -> AsyncIterator[Table]:
         await connection.run_sync(table.drop)
 
 
+def adding(table: Table) -> Prepared:
+    return Prepared(insert(table).values(id=bindparam("id"), body=bindparam("body")))
+
+
 async def stored(runtime: Runtime, table: Table) -> list[Any]:
     async with runtime.engine.connect() as connection:
         return [tuple(row) for row in await connection.execute(select(table.c.id, table.c.body))]
@@ -129,7 +138,7 @@ async def stored(runtime: Runtime, table: Table) -> list[Any]:
 async def test_a_prepared_write_sent_first_is_part_of_the_transaction_and_goes_with_its_rollback(
     runtime: Runtime, notes: Table
 ) -> None:
-    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+    add = adding(notes)
     async with runtime.request_uow() as uow:
         await uow.execute(add, {"id": 1, "body": {"a": [1, "二"]}})  # before anything SQLAlchemy sent
         in_transaction = await uow.fetch("SELECT txid_current_if_assigned() AS tx")
@@ -155,7 +164,7 @@ async def test_a_prepared_statement_asks_for_every_value_it_has_no_default_for(
 async def test_after_a_commit_a_prepared_write_belongs_to_the_next_transaction(
     runtime: Runtime, notes: Table
 ) -> None:
-    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+    add = adding(notes)
     async with runtime.request_uow() as uow:
         await uow.execute(add, {"id": 1, "body": {}})
         await uow.commit()
@@ -166,7 +175,7 @@ async def test_after_a_commit_a_prepared_write_belongs_to_the_next_transaction(
 async def test_a_unit_sending_only_its_own_statements_makes_no_session_and_gives_its_connection_back(
     runtime: Runtime, notes: Table
 ) -> None:
-    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+    add = adding(notes)
     async with runtime.request_uow() as uow:
         await uow.execute(add, {"id": 1, "body": {}})
         assert checked_out(runtime) == 1
@@ -186,7 +195,7 @@ async def written_together(runtime: Runtime, table: Table) -> int:
 async def test_a_session_asked_for_after_a_prepared_write_joins_that_transaction(
     runtime: Runtime, notes: Table
 ) -> None:
-    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+    add = adding(notes)
 
     async def both(uow: UnitOfWork, first: int) -> tuple[int, int]:
         await uow.execute(add, {"id": first, "body": {}})
@@ -210,7 +219,7 @@ async def test_a_session_asked_for_after_a_prepared_write_joins_that_transaction
 async def test_a_write_unit_that_fails_or_is_cut_off_rolls_back_and_leaves_no_broken_connection(
     runtime: Runtime, notes: Table
 ) -> None:
-    add = Prepared(insert(notes).values(id=bindparam("id"), body=bindparam("body")))
+    add = adding(notes)
     with pytest.raises(RuntimeError):
         async with runtime.request_uow() as uow:
             await uow.execute(add, {"id": 1, "body": {}})
@@ -220,11 +229,7 @@ async def test_a_write_unit_that_fails_or_is_cut_off_rolls_back_and_leaves_no_br
         await uow.execute(add, {"id": 2, "body": {}})
         await uow.fetch("SELECT pg_sleep(30)")
 
-    task = asyncio.create_task(runtime.request_uow().run(slow))
-    await asyncio.sleep(0.3)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cut_off(runtime.request_uow().run(slow))
 
     assert checked_out(runtime) == 0
     assert await stored(runtime, notes) == []

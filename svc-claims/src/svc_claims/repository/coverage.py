@@ -13,9 +13,8 @@ from pydantic import TypeAdapter
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import Insert, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import Prepared, UnitOfWork
+from shared.db import OnUnitOfWork, Prepared
 from svc_claims.domain.account import Entry, EntryKind
 from svc_claims.domain.benefits import Accumulators
 from svc_claims.domain.eligibility import Coverage, Entitlement
@@ -88,14 +87,7 @@ def _year_key(person_id: uuid.UUID, scheme: str, year: int) -> dict[str, Any]:
     return {"of_person": person_id, "of_scheme": scheme, "of_year": year}
 
 
-class Repository:
-    def __init__(self, uow: UnitOfWork):
-        self.uow = uow
-
-    @property
-    def session(self) -> AsyncSession:
-        return self.uow.session
-
+class Repository(OnUnitOfWork):
     async def record_coverage(self, coverage: Coverage, source_event_id: uuid.UUID) -> None:
         values = {**asdict(coverage), "special_groups": list(coverage.special_groups),
                   "special_group_records": list(coverage.special_group_records), "source_event_id": source_event_id}  # fmt: skip

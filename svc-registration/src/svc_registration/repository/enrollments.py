@@ -9,9 +9,8 @@ from typing import Any
 
 from sqlalchemy import String, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import Prepared, UnitOfWork
+from shared.db import OnUnitOfWork, Prepared
 from shared.identity import IdType
 from svc_registration.domain.benefit_period import Period
 from svc_registration.domain.enrollment import (
@@ -66,14 +65,7 @@ _ENROLLMENTS_OF = Prepared(
 )
 
 
-class Enrollments:
-    def __init__(self, uow: UnitOfWork):
-        self.uow = uow
-
-    @property
-    def session(self) -> AsyncSession:
-        return self.uow.session
-
+class Enrollments(OnUnitOfWork):
     async def save_person(self, person: Person) -> None:
         """Insert, or keep the existing row: the same ID always maps to the same person id."""
         await self.uow.execute(_SAVE_PERSON, {**asdict(person), "id_type": person.id_type.value})

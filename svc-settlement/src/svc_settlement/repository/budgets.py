@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 
-from shared.db import Prepared
+from shared.db import OnUnitOfWork, Prepared
 from svc_settlement.models import budget_history, budgets, facilities
-from svc_settlement.repository.rows import Rows
 
 # Read with every declaration (its flags): built once, sent straight to asyncpg.
 _BUDGETED_CARE_TYPES = Prepared(
@@ -21,7 +20,7 @@ _BUDGETED_CARE_TYPES = Prepared(
 )  # fmt: skip
 
 
-class BudgetRows(Rows):
+class BudgetRows(OnUnitOfWork):
     async def budget(
         self, facility_code: str, year: int, insurance_type: str, care_type: str, for_update: bool = False
     ) -> dict | None:

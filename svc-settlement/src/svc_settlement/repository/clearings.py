@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from shared.db import Prepared
+from shared.db import OnUnitOfWork, Prepared
 from svc_settlement.domain.clearing import Carried, Clearing
 from svc_settlement.models import clearing_history, clearings, payments
-from svc_settlement.repository.rows import Rows
 
 # Read with every declaration (the tables it changes): built once, sent straight to asyncpg.
 _CLEARED_CARE_TYPES = Prepared(
@@ -26,7 +25,7 @@ _CLEARED_CARE_TYPES = Prepared(
 )
 
 
-class ClearingRows(Rows):
+class ClearingRows(OnUnitOfWork):
     async def clearing_at(
         self, facility_code: str, period: str, insurance_type: str, care_type: str, for_update: bool = False
     ) -> dict | None:

@@ -9,9 +9,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Integer, bindparam, cast, func, select, true
 from sqlalchemy.dialects.postgresql import insert
 
-from shared.db import Prepared
+from shared.db import OnUnitOfWork, Prepared
 from svc_settlement.models import budgets, declarations, facilities
-from svc_settlement.repository.rows import Rows
 
 # A monthly declaration's statements: built once, sent straight to asyncpg with each declaration's values.
 _LATEST_OF_MONTH = (
@@ -28,7 +27,7 @@ _LATEST, _LATEST_LOCKED = Prepared(_LATEST_OF_MONTH), Prepared(_LATEST_OF_MONTH.
 _ADD = Prepared(insert(declarations).values({c.key: bindparam(c.key) for c in declarations.c}))
 
 
-class DeclarationRows(Rows):
+class DeclarationRows(OnUnitOfWork):
     async def latest_declaration(
         self, facility_code: str, period: str, insurance_type: str, for_update: bool = False
     ) -> dict | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from shared.db import OnUnitOfWork
 from svc_settlement.models import entries
-from svc_settlement.repository.rows import Rows
 
 
-class EntryRows(Rows):
+class EntryRows(OnUnitOfWork):
     async def add_entry(self, row: dict) -> None:
         await self.session.execute(insert(entries).values(**row))
 

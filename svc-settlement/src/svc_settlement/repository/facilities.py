@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 
-from shared.db import Prepared
+from shared.db import OnUnitOfWork, Prepared
 from svc_settlement.models import facilities
-from svc_settlement.repository.rows import Rows
 
 _FACILITY = Prepared(select(facilities).where(facilities.c.code == bindparam("of_code")))  # every declaration
 
 
-class FacilityRows(Rows):
+class FacilityRows(OnUnitOfWork):
     async def facility(self, code: str) -> dict | None:
         rows = await self.uow.execute(_FACILITY, {"of_code": code})
         return dict(rows[0]) if rows else None
