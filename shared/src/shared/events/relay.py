@@ -18,11 +18,14 @@ from typing import Any, TypeGuard
 
 import asyncpg
 from aio_pika.exceptions import DeliveryError, PublishError
-from sqlalchemy import Text, Update, bindparam, cast, func, select, update
+from sqlalchemy import BigInteger, Text, Update, bindparam, cast, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import metrics
+from shared.clock import SystemClock
+from shared.db import Prepared, UnitOfWork
 from shared.events.broker import Broker, OutgoingMessage
 from shared.tables import outbox
 
@@ -65,8 +68,10 @@ def due_rows(batch_size: int) -> Update:
 
 
 # Built once, executed when claimed rows were not confirmed: rare, but one statement for all of them.
-MARK_UNSENT = (
-    update(outbox).where(outbox.c.id.in_(bindparam("unsent", expanding=True))).values(published_at=None)
+MARK_UNSENT = Prepared(
+    update(outbox)
+    .where(outbox.c.id == func.any(bindparam("unsent", type_=ARRAY(BigInteger))))
+    .values(published_at=None)
 )
 
 
@@ -90,7 +95,7 @@ class OutboxRelay:
         self._linger_s = linger_s
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
-        self._due = due_rows(batch_size)
+        self._due = Prepared(due_rows(batch_size))
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -111,18 +116,21 @@ class OutboxRelay:
         """Publish one batch; returns how many rows were confirmed and marked sent."""
         if not self._broker.is_connected:
             return 0  # nothing is claimed while the broker is away; rows keep their schedule
-        async with self._sessions() as session, session.begin():
-            rows = sorted((await session.execute(self._due)).all(), key=lambda row: row.id)  # in outbox order
+        # A unit of work on a pooled connection of its own (its statements are prepared): no ORM session
+        # for the batch, only for a refusal's back-off.
+        async with UnitOfWork(self._sessions, SystemClock(), self._schema) as uow:
+            rows = sorted(await uow.execute(self._due), key=lambda row: row["id"])  # in outbox order
             if not rows:
                 return 0
             results = await self._broker.publish_events([message_of(row) for row in rows])
             outcomes = list(zip(rows, results, strict=True))
-            unsent = [row.id for row, error in outcomes if error is not None]
+            unsent = [row["id"] for row, error in outcomes if error is not None]
             refused = [(row, error) for row, error in outcomes if is_refusal(error)]
             if unsent:
-                await session.execute(MARK_UNSENT, {"unsent": unsent})
+                await uow.execute(MARK_UNSENT, {"unsent": unsent})
             for row, error in refused:
-                await self._record_refusal(session, row.id, row.attempts, error)
+                await self._record_refusal(uow.session, row["id"], row["attempts"], error)
+            await uow.commit()
         if len(unsent) > len(refused):
             log.warning("outbox relay: %d event(s) not confirmed (broker unavailable); they stay unsent",
                         len(unsent) - len(refused))  # fmt: skip
@@ -182,10 +190,10 @@ def is_refusal(error: BaseException | None) -> TypeGuard[PublishError | Delivery
 def message_of(row: Any) -> OutgoingMessage:
     """An outbox row (its envelope selected as JSON text) as the message that carries it."""
     return OutgoingMessage(
-        routing_key=row.event_type,
-        body=row.body.encode(),
-        message_id=str(row.event_id),
-        correlation_id=row.correlation_id,
+        routing_key=row["event_type"],
+        body=row["body"].encode(),
+        message_id=str(row["event_id"]),
+        correlation_id=row["correlation_id"],
     )
 
 
