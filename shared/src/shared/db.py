@@ -172,8 +172,8 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._read_only = False
         self._pending: list[Envelope] = []
-        self._connection: Any = None  # the transaction's pooled connection, as `_driver` found it
-        self._connection_of: Any = None  # that transaction
+        self._connection: Any = None  # the session's pooled connection, as `_driver` found it
+        self._connection_of: Any = None  # the session's transaction it was found for
         self._pooled: Any = None  # the pooled connection this unit checked out itself, with no session
 
     @property
@@ -294,22 +294,24 @@ class UnitOfWork:
         """The asyncpg connection of this unit of work's transaction, begun if it has not been: this
         unit's own pooled connection when it has no session, else the session's (looked up once per
         transaction: the session's transaction object tells when it is another one)."""
-        if self._pooled is not None or self._session is None:
-            if self._pooled is None:
-                self._pooled = await self._engine.raw_connection()
-            self._connection = self._pooled
-        else:
-            transaction = self._session.sync_session.get_transaction()
-            if transaction is None or transaction is not self._connection_of:
-                self._connection = await (await self._session.connection()).get_raw_connection()
-                self._connection_of = self._session.sync_session.get_transaction()
-        adapted = self._connection.dbapi_connection
+        if self._session is None and self._pooled is None:
+            self._pooled = await self._engine.raw_connection()
+        connection = self._pooled if self._pooled is not None else await self._session_connection()
+        adapted = connection.dbapi_connection
         # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement: a statement sent past it
         # must begin the transaction itself, or a write would commit on its own. The adapter has no
         # public way to ask; test_read_units holds these two names to it.
         if adapted._transaction is None:
             await adapted._start_transaction()
-        return self._connection.driver_connection
+        return connection.driver_connection
+
+    async def _session_connection(self) -> Any:
+        session = self.session
+        transaction = session.sync_session.get_transaction()
+        if transaction is None or transaction is not self._connection_of:
+            self._connection = await (await session.connection()).get_raw_connection()
+            self._connection_of = session.sync_session.get_transaction()
+        return self._connection
 
 
 class OnUnitOfWork:

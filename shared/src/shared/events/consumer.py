@@ -288,21 +288,21 @@ class Consumer:
         (an event its subscription does not concern is passed over, with no transaction)."""
         subscription, payload = self._route(envelope)
         delivery = Delivery(None, 1, envelope, subscription, payload)
-        if not delivery.wanted:
-            metrics.EVENTS_CONSUMED.labels(self.service, envelope.event_type).inc()
-            metrics.THROUGHPUT.add(self.service, "consumed")
-            return True
-        async with self._new_uow() as uow:
-            fresh = await record_in_inbox(uow, self.service, envelope)
-            if fresh:
-                await self._apply(uow, delivery)
-            await uow.commit()
-        if fresh and self.after_commit_hook is not None:
-            await self.after_commit_hook(envelope)
+        fresh = await self._apply_alone(delivery) if delivery.wanted else True  # passed over: consumed too
         (metrics.EVENTS_CONSUMED if fresh else metrics.EVENTS_DUPLICATE).labels(
             self.service, envelope.event_type
         ).inc()
         metrics.THROUGHPUT.add(self.service, "consumed")
+        return fresh
+
+    async def _apply_alone(self, delivery: Delivery) -> bool:
+        async with self._new_uow() as uow:
+            fresh = await record_in_inbox(uow, self.service, delivery.envelope)
+            if fresh:
+                await self._apply(uow, delivery)
+            await uow.commit()
+        if fresh and self.after_commit_hook is not None:
+            await self.after_commit_hook(delivery.envelope)
         return fresh
 
     @staticmethod

@@ -34,16 +34,14 @@ from svc_registration.models import (
 
 # The statements of every enrollment and approval: built once and sent straight to asyncpg with each
 # call's values (shared.db.Prepared), so that an enrollment's transaction needs no ORM session at all.
-_PERSON_FIELDS = ("id", "id_type", "id_number", "name", "sex", "birth_date", "office_code", "phone")
 _SAVE_PERSON = Prepared(
     insert(persons)
-    .values({k: bindparam(k) for k in _PERSON_FIELDS})
+    .values({k: bindparam(k) for k in Person.__dataclass_fields__})
     .on_conflict_do_nothing(index_elements=["id"])
 )
 _GET_PERSON = Prepared(select(persons).where(persons.c.id == bindparam("person_id")))
-_EVERY_COLUMN: dict[str, Any] = {
-    c.key: bindparam(c.key) for c in enrollments.c
-}  # enrollment_row names them all
+# enrollment_row names every column
+_EVERY_COLUMN: dict[str, Any] = {c.key: bindparam(c.key) for c in enrollments.c}
 _ADD_ENROLLMENT = Prepared(insert(enrollments).values(_EVERY_COLUMN))
 _GET_ENROLLMENT = select(enrollments).where(enrollments.c.id == bindparam("enrollment_id"))
 _GET_ENROLLMENT_UNLOCKED, _GET_ENROLLMENT_LOCKED = (

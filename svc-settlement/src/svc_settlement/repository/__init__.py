@@ -14,4 +14,4 @@ from svc_settlement.repository.facilities import FacilityRows
 
 
 class Repository(FacilityRows, BudgetRows, DeclarationRows, EntryRows, ClearingRows):
-    """Every feature's rows on one unit of work (`Rows`)."""
+    """Every feature's rows on one unit of work (`shared.db.OnUnitOfWork`)."""
