@@ -1,9 +1,11 @@
 """The platform's figures of issue 22 in one short run, printed as one JSON line (for bench.compare).
 
-    uv run python -m bench.platform_figures [--approvals 200] [--seconds 5] [--claims 150] [--mix-seconds 10]
+    uv run python -m bench.platform_figures [--approvals 600] [--approval-rate 200] [--seconds 5] [--claims 150] [--mix-seconds 10]
 
 One platform (one process per service) on a database and broker namespace of its own:
-- registration.approved written → claims.eligible recorded, p50/p99 over `--approvals` approvals;
+- registration.approved written → claims.eligible recorded, p50/p99 over `--approvals` approvals, the
+  enrollments made first and then approved at `--approval-rate` a second (sent on time whatever the
+  answers: the target's condition is a rate, not a number of clients);
 - the authenticated read GET /api/v1/claims/eligibility/me at 16 connections through the gateway and
   straight to svc-claims (wrk when installed, else a Python load generator sharing the cores);
 - claims carried to payment (five requests each) with 8 clients;
@@ -41,7 +43,8 @@ def make_zhangsan_eligible(client: httpx.Client, staff: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--approvals", type=int, default=200)
+    parser.add_argument("--approvals", type=int, default=600)
+    parser.add_argument("--approval-rate", type=float, default=200, help="approvals sent per second")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--claims", type=int, default=150)
     parser.add_argument("--mix-seconds", type=float, default=10)
@@ -55,7 +58,9 @@ def main() -> None:
         with httpx.Client(base_url=config.gateway_url, timeout=30) as client:
             staff = backbone.token(client, "staff-heping")
             insured = backbone.token(client, "zhangsan")
-            figures["approvals_per_s"] = asyncio.run(backbone.approve_many(config, staff, args.approvals))
+            figures["approvals_per_s"] = asyncio.run(
+                backbone.approve_many(config, staff, args.approvals, args.approval_rate)
+            )
             make_zhangsan_eligible(client, staff)
         time.sleep(2)
         latencies = asyncio.run(backbone.approval_latencies(servers.admin_url))
