@@ -29,6 +29,7 @@ from shared.testing.servers import (
     postgres_answers,
     rabbitmq_answers,
 )
+from yb_deploy import leftovers
 from yb_deploy.platform import DEFAULT_PORTS, REPO, PlatformConfig
 
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -67,17 +68,21 @@ def isolated_servers() -> Iterator[RunServers]:
         rabbit.start()
         started.append(rabbit)
         broker_url = rabbit.url
+    leftovers.remove_abandoned(admin_url, broker_url, SERVICES)
     run = uuid.uuid4().hex[:10]
-    database_url = make_url(admin_url).set(database=f"yb_test_{run}").render_as_string(hide_password=False)
-    asyncio.run(create_database(admin_url, f"yb_test_{run}"))
-    try:
-        yield RunServers(database_url, broker_url, f"t{run}", scratch)
-    finally:
-        asyncio.run(drop_database(admin_url, f"yb_test_{run}"))
-        asyncio.run(delete_broker_namespace(broker_url, f"t{run}", SERVICES))
-        for server in reversed(started):
-            server.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+    database = f"yb_test_{run}"
+    database_url = make_url(admin_url).set(database=database).render_as_string(hide_password=False)
+    servers = RunServers(database_url, broker_url, f"t{run}", scratch)
+    with leftovers.held(servers, database):
+        asyncio.run(create_database(admin_url, database))
+        try:
+            yield servers
+        finally:
+            asyncio.run(drop_database(admin_url, database))
+            asyncio.run(delete_broker_namespace(broker_url, servers.namespace, SERVICES))
+            for server in reversed(started):
+                server.stop()
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
