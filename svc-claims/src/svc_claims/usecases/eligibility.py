@@ -217,9 +217,10 @@ async def settle_receipt(
     """A facility's receipt settled once (natural key: facility code and receipt number, the same key a manual
     reimbursement holds): the same request again answers the first settlement (replayed), another request
     for the receipt is refused. Returns (id, bill, replayed)."""
-    require_visible_person(actor, person_id, await Repository(uow).coverages_of(person_id))
-    await _require_recorded_remote_class(uow, person_id, service_date, context.remote)
-    signed_on = await recorded_family_doctor_signing(uow, person_id, service_date)
+    coverages, entitlements = await Repository(uow).coverages_and_entitlements_of(person_id)
+    require_visible_person(actor, person_id, coverages)
+    _require_recorded_remote_class(remote_class_on(entitlements, service_date), context.remote)
+    signed_on = family_doctor_signed_on(entitlements, service_date)
     _require_recorded_signing(context.family_doctor_signed_on, signed_on)
     context = replace(context, family_doctor_signed_on=signed_on)
     settlement_id = uuid.uuid4()
@@ -231,17 +232,16 @@ async def settle_receipt(
         raise duplicate_receipt(receipt[1], held)
     _, bill = await settle_bill(
         uow, actor, person_id, service_date=service_date, context=context, policy=policy, request=request,
-        allow_sample=allow_sample, settlement_id=settlement_id,
+        allow_sample=allow_sample, settlement_id=settlement_id, coverages=coverages,
     )  # fmt: skip
     return settlement_id, bill, False
 
 
-async def recorded_remote_class(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> RemoteClass:
+def remote_class_on(entitlements: list[Entitlement], day: date) -> RemoteClass:
     """Care away from home: the class of the person's remote-care filing valid on the day (referred,
     long-term resident, emergency), as registration recorded it; without one the care was self-referred
     (seed 000: +10 points at a level-2/3 hospital, nothing elsewhere)."""
-    filings = [e for e in await Repository(uow).entitlements_of(person_id)
-               if e.kind == "remote_care" and e.applies_on(day)]  # fmt: skip
+    filings = [e for e in entitlements if e.kind == "remote_care" and e.applies_on(day)]
     # The class was checked when registration recorded the filing; the engine checks it again.
     return (
         cast(RemoteClass, filings[0].details.get("remote_class", "self_referred"))
@@ -250,21 +250,19 @@ async def recorded_remote_class(uow: UnitOfWork, person_id: uuid.UUID, day: date
     )
 
 
-async def _require_recorded_remote_class(
-    uow: UnitOfWork, person_id: uuid.UUID, day: date, typed: RemoteClass | None
-) -> None:
+def _require_recorded_remote_class(recorded: RemoteClass, typed: RemoteClass | None) -> None:
     """A settlement of care away from home is computed with the class the records give, never a typed one:
     a class that differs is refused (like a tier), without telling the recorded one."""
-    if typed is not None and typed != await recorded_remote_class(uow, person_id, day):
+    if typed is not None and typed != recorded:
         raise Invalid("remote_class_mismatch", "异地就医类别与备案记录不符", "请按该参保人就医当日的异地就医备案类别结算",
                       errors=[{"field": "remote", "message": "与异地就医备案记录不符"}])  # fmt: skip
 
 
-async def recorded_family_doctor_signing(uow: UnitOfWork, person_id: uuid.UUID, day: date) -> date | None:
+def family_doctor_signed_on(entitlements: list[Entitlement], day: date) -> date | None:
     """The day the person signed with a family doctor (家庭医生签约), from the signing registrations recorded
     (the first of the unbroken run that reaches the day); None without one. The engine applies the benefit from the following month (seed 001:
     个人门诊医保额度增加200元，报销比例提高五个百分点)."""
-    signings = [e for e in await Repository(uow).entitlements_of(person_id) if e.kind == "family_doctor"]
+    signings = [e for e in entitlements if e.kind == "family_doctor"]
     start = min((s.valid_from for s in signings if s.applies_on(day)), default=None)
     # A renewal or a change of doctor replaces the signing from its own day: the person stayed signed, so the
     # benefit runs from the first signing of the unbroken chain, not again from the month after the renewal.

@@ -32,7 +32,7 @@ from svc_claims.domain.access import (
     require_own_filing,
 )
 from svc_claims.domain.benefits import QuoteContext, QuoteError
-from svc_claims.domain.eligibility import Coverage, eligibility_on
+from svc_claims.domain.eligibility import Coverage, Entitlement, eligibility_on
 from svc_claims.domain.reimbursement import (
     ENGINE_CARE_TYPE,
     OPEN,
@@ -57,8 +57,8 @@ from svc_claims.usecases.applications import Applications
 from svc_claims.usecases.deadlines import open_due_dates
 from svc_claims.usecases.eligibility import (
     BILL,
-    recorded_family_doctor_signing,
-    recorded_remote_class,
+    family_doctor_signed_on,
+    remote_class_on,
     require_payable,
     settle_bill,
 )
@@ -186,10 +186,10 @@ async def _require_special_disease_registration(uow: UnitOfWork, filing: Filing)
                       errors=[{"field": "facility_code", "message": "不是门特登记的治疗机构"}])  # fmt: skip
 
 
-async def registered_outpatient_hospital(uow: UnitOfWork, claim: Reimbursement) -> bool:
+def registered_outpatient_hospital(entitlements: list[Entitlement], claim: Reimbursement) -> bool:
     """城乡居民门(急)诊就医登记: the reformed level-2 hospital the resident registered is paid as a level-1 one."""
     return any(e.kind == "resident_outpatient" and e.applies_on(claim.service_from) and claim.facility_code in e.facility_codes
-               for e in await Repository(uow).entitlements_of(claim.person_id))  # fmt: skip
+               for e in entitlements)  # fmt: skip
 
 
 async def _policy(uow: UnitOfWork, scheme: str, day: date) -> Policy:
@@ -278,18 +278,14 @@ async def approve(
     """核准: the bill computed on the accepted in-scope amounts against the person's year, and the payment order."""
     claim = await APPLICATIONS.handled(uow, actor, claim_id, city=True)
     claim.require_move(Status.approved, version)
-    coverages = await Repository(uow).coverages_of(claim.person_id)
+    coverages, entitlements = await Repository(uow).coverages_and_entitlements_of(claim.person_id)
     coverage = eligibility_on(claim.person_id, claim.service_to, coverages).coverage
     if coverage is None:
         raise Conflict("not_eligible", "参保状态已变化，就医日期不在待遇享受期内")
     in_scope = claim.accepted_in_scope()
-    remote = (
-        await recorded_remote_class(uow, claim.person_id, claim.service_from)
-        if claim.out_of_province
-        else None
-    )
-    reformed = claim.care_type is CareType.outpatient_large and await registered_outpatient_hospital(
-        uow, claim
+    remote = remote_class_on(entitlements, claim.service_from) if claim.out_of_province else None
+    reformed = claim.care_type is CareType.outpatient_large and registered_outpatient_hospital(
+        entitlements, claim
     )
     context = QuoteContext(
         scheme=coverage.scheme, tier=(coverage.tier or coverage.category or "in_service"), facility_level=claim.facility_level,
@@ -297,7 +293,7 @@ async def approve(
         special_groups=coverage.special_groups_on(claim.service_to), service_date=claim.service_to,
         admission_date=claim.service_from if ENGINE_CARE_TYPE[claim.care_type] == "inpatient" else None, remote=remote,
         reformed_level2=reformed,
-        family_doctor_signed_on=await recorded_family_doctor_signing(uow, claim.person_id, claim.service_to),
+        family_doctor_signed_on=family_doctor_signed_on(entitlements, claim.service_to),
     )  # fmt: skip
     try:
         policy = await _policy(uow, coverage.scheme, claim.service_to)

@@ -34,19 +34,34 @@ from svc_registration.models import (
 
 # The statements of every enrollment and approval: built once and sent straight to asyncpg with each
 # call's values (shared.db.Prepared), so that an enrollment's transaction needs no ORM session at all.
-_SAVE_PERSON = Prepared(
-    insert(persons)
-    .values({k: bindparam(k) for k in Person.__dataclass_fields__})
-    .on_conflict_do_nothing(index_elements=["id"])
-)
 _GET_PERSON = Prepared(select(persons).where(persons.c.id == bindparam("person_id")))
 # enrollment_row names every column
 _EVERY_COLUMN: dict[str, Any] = {c.key: bindparam(c.key) for c in enrollments.c}
 _ADD_ENROLLMENT = Prepared(insert(enrollments).values(_EVERY_COLUMN))
+# The person (kept if already there: the same ID always maps to the same person id) and the enrollment,
+# in one statement: one round trip less for every filing. The person's values are named p_<field>.
+_PERSON_FIELDS = tuple(Person.__dataclass_fields__)
+_ADMIT = Prepared(
+    insert(enrollments)
+    .values(_EVERY_COLUMN)
+    .add_cte(
+        insert(persons)
+        .values({k: bindparam(f"p_{k}") for k in _PERSON_FIELDS})
+        .on_conflict_do_nothing(index_elements=["id"])
+        .cte("person_kept")
+    )
+)
 _GET_ENROLLMENT = select(enrollments).where(enrollments.c.id == bindparam("enrollment_id"))
 _GET_ENROLLMENT_UNLOCKED, _GET_ENROLLMENT_LOCKED = (
     Prepared(_GET_ENROLLMENT),
     Prepared(_GET_ENROLLMENT.with_for_update()),
+)
+# An enrollment about to be decided, locked, with its person's sex (the approval's event carries it).
+_GET_ENROLLMENT_TO_DECIDE = Prepared(
+    select(enrollments, persons.c.sex.label("person_sex"))
+    .select_from(enrollments.outerjoin(persons, persons.c.id == enrollments.c.person_id))
+    .where(enrollments.c.id == bindparam("enrollment_id"))
+    .with_for_update(of=enrollments)
 )
 _UPDATE_ENROLLMENT = Prepared(
     update(enrollments)
@@ -64,9 +79,12 @@ _ENROLLMENTS_OF = Prepared(
 
 
 class Enrollments(OnUnitOfWork):
-    async def save_person(self, person: Person) -> None:
-        """Insert, or keep the existing row: the same ID always maps to the same person id."""
-        await self.uow.execute(_SAVE_PERSON, {**asdict(person), "id_type": person.id_type.value})
+    async def admit(self, person: Person, enrollment: Enrollment) -> None:
+        """The enrollment, and its person unless already stored."""
+        person_values = {**asdict(person), "id_type": person.id_type.value}
+        await self.uow.execute(
+            _ADMIT, enrollment_row(enrollment) | {f"p_{k}": person_values[k] for k in _PERSON_FIELDS}
+        )
 
     async def get_person(self, person_id: uuid.UUID) -> Person | None:
         rows = await self.uow.execute(_GET_PERSON, {"person_id": person_id})
@@ -84,6 +102,11 @@ class Enrollments(OnUnitOfWork):
         query = _GET_ENROLLMENT_LOCKED if for_update else _GET_ENROLLMENT_UNLOCKED
         rows = await self.uow.execute(query, {"enrollment_id": enrollment_id})
         return enrollment_of_row(rows[0]) if rows else None
+
+    async def enrollment_to_decide(self, enrollment_id: uuid.UUID) -> tuple[Enrollment, str | None] | None:
+        """The enrollment, locked until the transaction ends, and its person's sex."""
+        rows = await self.uow.execute(_GET_ENROLLMENT_TO_DECIDE, {"enrollment_id": enrollment_id})
+        return (enrollment_of_row(rows[0]), rows[0]["person_sex"]) if rows else None
 
     async def record_transferred_contributions(self, values: dict) -> None:
         await self.session.execute(

@@ -136,8 +136,7 @@ async def _admit(
     existing = conflicting_enrollment(history, enrollment)
     if existing is not None:
         raise duplicate_enrollment(existing)
-    await Enrollments(uow).save_person(person)
-    await Enrollments(uow).add_enrollment(enrollment)
+    await Enrollments(uow).admit(person, enrollment)
     if enrollment.status is Status.approved:
         uow.emit(await approved_event(enrollment, uow))
     return enrollment
@@ -370,10 +369,13 @@ def _require_foreign_employee_papers(command: EnrollEmployee) -> None:
 
 
 async def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
+    person = await Enrollments(uow).get_person(enrollment.person_id)
+    return approved_event_of(enrollment, person.sex if person else None, uow)
+
+
+def approved_event_of(enrollment: Enrollment, sex: str | None, uow: UnitOfWork) -> Envelope:
+    """registration.approved, with the person's sex for benefits given by sex (claims' maternity)."""
     e = enrollment
-    person = await Enrollments(uow).get_person(
-        e.person_id
-    )  # its sex, for benefits given by sex (claims' maternity)
     return new_envelope(
         RegistrationApprovedV1(
             enrollment_id=e.id,
@@ -388,7 +390,7 @@ async def approved_event(enrollment: Enrollment, uow: UnitOfWork) -> Envelope:
             unit_code=e.unit_code,
             category=e.category.value if e.category else None,
             period_rule=e.period.rule,
-            sex=person.sex if person else None,
+            sex=sex,
         ),
         uow.clock,
     )
@@ -407,10 +409,13 @@ async def visible_enrollment(
 async def approve_enrollment(
     uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int
 ) -> Enrollment:
-    enrollment = await visible_enrollment(uow, actor, enrollment_id, for_update=True)
+    found = await Enrollments(uow).enrollment_to_decide(enrollment_id)
+    if found is None or not may_see(actor, found[0]):
+        raise NotFound("参保登记")
+    enrollment, sex = found
     approved = enrollment.approve(actor.subject, uow.clock.now(), version)
     await Enrollments(uow).update_enrollment(approved)
-    uow.emit(await approved_event(approved, uow))
+    uow.emit(approved_event_of(approved, sex, uow))
     return approved
 
 
