@@ -68,7 +68,9 @@ async def send(
     persons, district, city = claims
 
     async def client() -> None:
-        while time.monotonic() < until:
+        while time.monotonic() < until and (
+            kind != "declare" or load.facilities
+        ):  # each facility declares once
             if kind == "claim":
                 await carry(load.client, persons.pop(), district, city, timings)
             else:
