@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 
 import httpx
@@ -22,29 +21,12 @@ import httpx
 from bench import backbone
 from bench.platform import NO_RATE_LIMIT, running_platform
 from bench.platform_figures import READ, make_zhangsan_eligible
+from bench.split import cpu_seconds_by_process
 from yb_deploy.pytest_plugin import isolated_servers
 
-TICKS = os.sysconf("SC_CLK_TCK")
-# The processes that answer the read, by a word of their command line (wrk itself has ended by the
-# time its CPU could be read, so the load generator is not counted).
-NAMES = {"gateway": "gateway", "svc_claims": "claims", "postgres": "postgres", "beam": "rabbitmq"}
-
-
-def cpu_seconds_by_process() -> dict[str, float]:
-    """CPU seconds so far of the platform's processes, by kind (several processes of one kind added)."""
-    seconds: dict[str, float] = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                command = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        kind = next((label for word, label in NAMES.items() if word in command), None)
-        if kind is not None:
-            seconds[kind] = seconds.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
-    return seconds
+# The processes that answer the read (wrk itself has ended by the time its CPU could be read, so the load
+# generator is not counted).
+SHOWN = ("gateway", "claims", "postgres", "rabbitmq")
 
 
 def split(url: str, bearer: str) -> tuple[dict, dict[str, float]]:
@@ -72,7 +54,7 @@ def main() -> None:
         time.sleep(2)
         print(
             f"{'':<9} {'req/s':>6} {'errors':>6}   µs CPU per request: "
-            + "  ".join(f"{n:>10}" for n in NAMES.values())
+            + "  ".join(f"{n:>10}" for n in SHOWN)
         )
         for _ in range(args.rounds):
             for label, url in (
@@ -81,7 +63,7 @@ def main() -> None:
             ):
                 answered, costs = split(url, insured)
                 print(f"{label:<9} {answered['rps']:>6.0f} {answered['errors']:>6}   {'':<19}"
-                      + "  ".join(f"{costs.get(n, 0.0):>10.0f}" for n in NAMES.values()), flush=True)  # fmt: skip
+                      + "  ".join(f"{costs.get(n, 0.0):>10.0f}" for n in SHOWN), flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
