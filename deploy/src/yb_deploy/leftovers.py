@@ -1,7 +1,7 @@
 """What a test run or benchmark leaves when it is killed before it can clean up, removed by the next run.
 
 Each run (yb_deploy.pytest_plugin.isolated_servers) holds an exclusive lock on a file of its own in
-RUNS_DIR for as long as it lives; the file names its database, broker namespace and scratch
+RUNS_DIR (one per user) for as long as it lives; the file names its database, broker namespace and scratch
 directory. The kernel drops the lock when the process dies however it dies, so a file whose lock can
 be taken belongs to a run that is gone. Its platform processes would otherwise keep their database
 connections (the server's 100 are shared by every run on the machine) and its queues would pile up on
@@ -25,7 +25,8 @@ from shared.migrations import drop_database
 from shared.testing.runs import RunServers, delete_broker_namespace
 from shared.testing.servers import stop_pid
 
-RUNS_DIR = Path(tempfile.gettempdir()) / "yb-runs"
+# Per user: a run can stop only its own user's processes, and another user's folder may not be writable.
+RUNS_DIR = Path(tempfile.gettempdir()) / f"yb-runs-{os.getuid()}"
 
 
 @contextlib.contextmanager
