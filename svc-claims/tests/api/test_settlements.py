@@ -56,8 +56,9 @@ async def covered_person(sessions) -> uuid.UUID:  # type: ignore[no-untyped-def]
 
 
 async def settle_at_once(
-    migrated_database: str, amounts: list[str], allow_sample: bool = False
+    migrated_database: str, amounts: list[str], allow_sample: bool = False, first: tuple[str, ...] = ()
 ) -> tuple[list, object]:
+    """`first` settled one after the other, then `amounts` all at once; the bills of `amounts` and the year."""
     engine = make_engine(
         service_database_url(migrated_database, "claims"), pool_size=len(amounts) + 1, schema="claims"
     )
@@ -75,6 +76,8 @@ async def settle_at_once(
                 await uow.commit()
                 return bill
 
+        for amount in first:
+            await one(amount)
         bills = await asyncio.gather(*(one(a) for a in amounts))
         async with UnitOfWork(sessions, FixedClock(datetime(2021, 5, 10, tzinfo=UTC)), "claims") as uow:
             year = await Repository(uow).read_benefit_year(person, "resident", 2021)
@@ -95,6 +98,17 @@ def test_two_bills_settled_at_once_take_the_deductible_once(migrated_database: s
     assert sorted(deductible_of(b) for b in bills) == [Decimal("0"), Decimal("500.00")]
     assert year.stays == 2 and year.deductible_used == Decimal("500.00")
     assert year.fund_paid == sum((b.fund for b in bills), Decimal("0"))
+
+
+def test_bills_of_a_year_already_begun_settled_at_once_are_both_counted(migrated_database: str) -> None:
+    # A first stay alone (300, all of it deductible); then two stays at once: both are later stays of the
+    # year (the deductible waived), and the year counts all three stays and both payments (none lost).
+    bills, year = asyncio.run(settle_at_once(migrated_database, ["10500.00", "10500.00"], first=("300.00",)))
+    assert [line.code for b in bills for line in b.lines if "deductible" in line.code] == [
+        "deductible_waived.second_stay"
+    ] * 2
+    assert year.stays == 3 and year.deductible_used == Decimal("300.00")
+    assert year.fund_paid == sum((b.fund for b in bills), Decimal("0")) == Decimal("15750.00")
 
 
 def test_bills_settled_at_once_never_pass_the_cap_together(migrated_database: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -62,12 +61,20 @@ _THE_YEAR = (  # parameters not named as columns: an UPDATE keeps those names fo
     benefit_years.c.scheme == bindparam("of_scheme"),
     benefit_years.c.year == bindparam("of_year"),
 )
-START_BENEFIT_YEAR = Prepared(
+# The year's row and the previous year's in one statement, both locked (in the key's order, so two
+# bills never wait on each other in a circle): a year's first bill starts from what the previous carries in.
+YEAR_AND_PREVIOUS = Prepared(
+    select(benefit_years.c.year, benefit_years.c.accumulators)
+    .where(*_THE_YEAR[:2], benefit_years.c.year.in_([bindparam("of_year"), bindparam("of_year") - 1]))
+    .order_by(benefit_years.c.year)
+    .with_for_update()
+)
+FIRST_BENEFIT_YEAR = Prepared(
     insert(benefit_years)
     .values(person_id=bindparam("of_person"), scheme=bindparam("of_scheme"), year=bindparam("of_year"),
-            accumulators=bindparam("accumulators"), version=0)
+            accumulators=bindparam("accumulators"), version=1)
     .on_conflict_do_nothing()
-    .returning(benefit_years.c.accumulators)
+    .returning(benefit_years.c.version)
 )  # fmt: skip
 LOCK_BENEFIT_YEAR = Prepared(select(benefit_years.c.accumulators).where(*_THE_YEAR).with_for_update())
 READ_BENEFIT_YEAR = Prepared(select(benefit_years.c.accumulators).where(*_THE_YEAR))
@@ -162,21 +169,28 @@ class Repository(OnUnitOfWork):
     async def entitlements_of(self, person_id: uuid.UUID) -> list[Entitlement]:
         return [_entitlement(row) for row in await self.uow.fetch(ENTITLEMENTS_OF, person_id)]
 
-    async def lock_benefit_year(
-        self, person_id: uuid.UUID, scheme: str, year: int, fresh: Callable[[], Awaitable[Accumulators]]
-    ) -> Accumulators:
-        """The person's accumulators for the scheme and year, row-locked (SELECT … FOR UPDATE) until the
-        transaction ends; a year not seen before starts as ``fresh()`` (the entitlements carried in),
-        worked out only then."""
-        key = _year_key(person_id, scheme, year)
-        rows = await self.uow.execute(LOCK_BENEFIT_YEAR, key)
-        if not rows:
-            start = key | {"accumulators": ACCUMULATORS.dump_python(await fresh(), mode="json")}
-            # The row this transaction inserted stays locked until it ends. A concurrent first bill may
-            # insert it first: this one then waits for it, inserts nothing, and locks that row.
-            rows = await self.uow.execute(START_BENEFIT_YEAR, start) or await self.uow.execute(
-                LOCK_BENEFIT_YEAR, key
-            )
+    async def benefit_year_and_previous(
+        self, person_id: uuid.UUID, scheme: str, year: int
+    ) -> tuple[Accumulators | None, Accumulators | None]:
+        """The person's accumulators for the scheme and year, and for the year before (None where the year
+        has no row), both rows locked (SELECT … FOR UPDATE) until the transaction ends."""
+        rows = await self.uow.execute(YEAR_AND_PREVIOUS, _year_key(person_id, scheme, year))
+        by_year = {row["year"]: ACCUMULATORS.validate_python(row["accumulators"]) for row in rows}
+        return by_year.get(year), by_year.get(year - 1)
+
+    async def first_benefit_year(
+        self, person_id: uuid.UUID, scheme: str, year: int, accumulators: Accumulators
+    ) -> bool:
+        """The year's row, made with its first bill counted; False if a concurrent first bill made it first
+        (this one has waited for it to commit: the row is there to lock)."""
+        values = _year_key(person_id, scheme, year) | {
+            "accumulators": ACCUMULATORS.dump_python(accumulators, mode="json")
+        }
+        return bool(await self.uow.execute(FIRST_BENEFIT_YEAR, values))
+
+    async def lock_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators:
+        """The year's accumulators, its row locked until the transaction ends (the row must exist)."""
+        rows = await self.uow.execute(LOCK_BENEFIT_YEAR, _year_key(person_id, scheme, year))
         return ACCUMULATORS.validate_python(rows[0]["accumulators"])
 
     async def read_benefit_year(self, person_id: uuid.UUID, scheme: str, year: int) -> Accumulators | None:

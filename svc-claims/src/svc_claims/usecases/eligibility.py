@@ -185,10 +185,18 @@ async def settle_bill(
         raise Invalid("tier_mismatch", "缴费档次与参保记录不符", "请按该日期参保记录的缴费档次结算")
     context = replace(context, special_groups=recorded_special_groups(coverage, service_date))
     scheme, year = context.scheme, policy.year
-    ytd = await repo.lock_benefit_year(person_id, scheme, year, lambda: _year_start(repo, person_id, policy))
-    bill = quote(replace(context, ytd=ytd), policy)
-    require_payable(bill.sample, allow_sample)
-    await repo.save_benefit_year(person_id, scheme, year, bill.accumulators)
+    ytd, previous = await repo.benefit_year_and_previous(person_id, scheme, year)
+    if ytd is None:  # the year's first bill: its row is made with the bill counted
+        bill = _payable(
+            quote(replace(context, ytd=await _year_start(uow, previous, policy)), policy), allow_sample
+        )
+        if not await repo.first_benefit_year(person_id, scheme, year, bill.accumulators):
+            ytd = await repo.lock_benefit_year(
+                person_id, scheme, year
+            )  # a concurrent first bill counts first
+    if ytd is not None:
+        bill = _payable(quote(replace(context, ytd=ytd), policy), allow_sample)
+        await repo.save_benefit_year(person_id, scheme, year, bill.accumulators)
     settlement_id = settlement_id or uuid.uuid4()
     await receipts.record_settlement(
         uow, settlement_id=settlement_id, person_id=person_id, scheme=scheme, year=year, request=request,
@@ -293,13 +301,17 @@ def duplicate_receipt(number: str, held_by: uuid.UUID | None) -> Conflict:
                    existing_claim=str(held_by), errors=[{"field": "receipt_no", "message": f"票据 {number} 重复"}])  # fmt: skip
 
 
-async def _year_start(repo: Repository, person_id: uuid.UUID, policy: Policy) -> Accumulators:
-    """What a new benefit year starts with: rolled over from the previous year's row, if there is one."""
-    previous = await repo.read_benefit_year(person_id, policy.scheme, policy.year - 1)
+def _payable(bill: Bill, allow_sample: bool) -> Bill:
+    require_payable(bill.sample, allow_sample)
+    return bill
+
+
+async def _year_start(uow: UnitOfWork, previous: Accumulators | None, policy: Policy) -> Accumulators:
+    """What a new benefit year starts with: rolled over from the previous year's accumulators, if any."""
     if previous is None:
         return Accumulators()
     try:
-        rules = await policy_in_force(repo.uow, policy.region, policy.scheme, date(policy.year - 1, 12, 31))
+        rules = await policy_in_force(uow, policy.region, policy.scheme, date(policy.year - 1, 12, 31))
     except PolicyNotFound:
         rules = policy  # the previous year's rules are not on file: this year's carry-over rules apply
     return next_year(previous, rules)
