@@ -187,13 +187,11 @@ async def settle_bill(
     scheme, year = context.scheme, policy.year
     ytd, previous = await repo.benefit_year_and_previous(person_id, scheme, year)
     if ytd is None:  # the year's first bill: its row is made with the bill counted
-        bill = _payable(
-            quote(replace(context, ytd=await _year_start(uow, previous, policy)), policy), allow_sample
-        )
+        start = await _year_start(uow, previous, policy)
+        bill = _payable(quote(replace(context, ytd=start), policy), allow_sample)
         if not await repo.first_benefit_year(person_id, scheme, year, bill.accumulators):
-            ytd = await repo.lock_benefit_year(
-                person_id, scheme, year
-            )  # a concurrent first bill counts first
+            # A concurrent first bill made the row first (this one waited for it): counted after it.
+            ytd = await repo.lock_benefit_year(person_id, scheme, year)
     if ytd is not None:
         bill = _payable(quote(replace(context, ytd=ytd), policy), allow_sample)
         await repo.save_benefit_year(person_id, scheme, year, bill.accumulators)
