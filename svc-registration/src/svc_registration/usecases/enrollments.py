@@ -400,7 +400,10 @@ async def visible_enrollment(
     uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, for_update: bool = False
 ) -> Enrollment:
     """The enrollment if this caller may see it; otherwise 404, as if it did not exist."""
-    enrollment = await Enrollments(uow).get_enrollment(enrollment_id, for_update=for_update)
+    return _seen_by(actor, await Enrollments(uow).get_enrollment(enrollment_id, for_update=for_update))
+
+
+def _seen_by(actor: Principal, enrollment: Enrollment | None) -> Enrollment:
     if enrollment is None or not may_see(actor, enrollment):
         raise NotFound("参保登记")
     return enrollment
@@ -409,10 +412,8 @@ async def visible_enrollment(
 async def approve_enrollment(
     uow: UnitOfWork, actor: Principal, enrollment_id: uuid.UUID, *, version: int
 ) -> Enrollment:
-    found = await Enrollments(uow).enrollment_to_decide(enrollment_id)
-    if found is None or not may_see(actor, found[0]):
-        raise NotFound("参保登记")
-    enrollment, sex = found
+    enrollment, sex = await Enrollments(uow).enrollment_to_decide(enrollment_id) or (None, None)
+    enrollment = _seen_by(actor, enrollment)
     approved = enrollment.approve(actor.subject, uow.clock.now(), version)
     await Enrollments(uow).update_enrollment(approved)
     uow.emit(approved_event_of(approved, sex, uow))
